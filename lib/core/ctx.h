@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The context as the library sees it: options, allocator, progress callback
+ * and error message. Internal code reaches its fields directly.
+ */
+#ifndef SS_CORE_CTX_H
+#define SS_CORE_CTX_H
+
+#include <stdint.h>
+
+#include "core/alloc.h"
+#include "subsel.h"
+
+#define SS_ERROR_CAPACITY 512
+
+struct subsel_ctx {
+    ss_allocator alloc;
+    int64_t threads; /* 0: the OpenMP default */
+    int64_t seed;
+    int64_t max_isa;
+    subsel_progress_fn progress;
+    void *progress_user;
+    char last_error[SS_ERROR_CAPACITY];
+};
+
+/* Threads to use for a parallel region of `work` independent items (never
+ * more threads than items, at least 1). */
+int ss_threads_for(const subsel_ctx *ctx, int64_t work);
+
+/* Reports progress; SUBSEL_E_CANCELLED (with a message) when the callback
+ * asks to stop, SUBSEL_OK otherwise (also without a callback). Call from the
+ * caller's thread only. */
+int ss_progress(subsel_ctx *ctx, const char *stage, int64_t done,
+                int64_t total);
+
+#endif

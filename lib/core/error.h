@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one error path of the library. A failing function records a detailed
+ * message on the context with ss_fail() and returns the status code; callers
+ * propagate with SS_CHECK (return at once) or SS_TRY (jump forward to the
+ * function's single `cleanup:` label, which frees what was allocated).
+ */
+#ifndef SS_CORE_ERROR_H
+#define SS_CORE_ERROR_H
+
+#include "subsel.h"
+
+#if defined(__GNUC__)
+#define SS_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define SS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define SS_PRINTF(fmt, args)
+#define SS_UNLIKELY(x) (x)
+#endif
+
+/* Records "message" on ctx (if not NULL) and returns `status`. */
+int ss_fail(subsel_ctx *ctx, int status, const char *fmt, ...) SS_PRINTF(3, 4);
+
+/* Prefixes the message already recorded on ctx with "prefix: " (used to add
+ * a file name or a function name as an error travels up). Returns status. */
+int ss_fail_prefix(subsel_ctx *ctx, int status, const char *fmt, ...)
+    SS_PRINTF(3, 4);
+
+/* Return from the current function if `expr` fails. */
+#define SS_CHECK(expr)                                                         \
+    do {                                                                       \
+        int ss_check_rc_ = (expr);                                             \
+        if (SS_UNLIKELY(ss_check_rc_ < 0))                                     \
+            return ss_check_rc_;                                               \
+    } while (0)
+
+/* Store the status of `expr` in the local `rc` and jump to `cleanup` if it
+ * failed. The function declares `int rc = SUBSEL_OK;` and one `cleanup:`. */
+#define SS_TRY(expr)                                                           \
+    do {                                                                       \
+        rc = (expr);                                                           \
+        if (SS_UNLIKELY(rc < 0))                                               \
+            goto cleanup;                                                      \
+    } while (0)
+
+/* Fail with SUBSEL_E_INVALID naming the NULL argument. */
+#define SS_REQUIRE_NONNULL(ctx, ptr)                                           \
+    do {                                                                       \
+        if (SS_UNLIKELY((ptr) == NULL))                                        \
+            return ss_fail((ctx), SUBSEL_E_INVALID, "%s: %s is NULL",          \
+                           __func__, #ptr);                                    \
+    } while (0)
+
+#endif

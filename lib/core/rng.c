@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xoshiro256** (Blackman and Vigna), seeded through splitmix64.
+ */
+#include <math.h>
+
+#include "core/rng.h"
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+void ss_rng_seed(ss_rng *rng, uint64_t seed, uint64_t stream)
+{
+    /* Mix the stream number in through its own splitmix step so that
+     * (seed, stream) pairs never collide in an obvious way. */
+    uint64_t x = seed;
+    uint64_t y = stream ^ 0x6a09e667f3bcc909ULL;
+    uint64_t k = splitmix64(&x) ^ splitmix64(&y);
+    int i;
+    for (i = 0; i < 4; i++)
+        rng->s[i] = splitmix64(&k);
+}
+
+uint64_t ss_rng_next(ss_rng *rng)
+{
+    uint64_t *s = rng->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+uint64_t ss_rng_below(ss_rng *rng, uint64_t bound)
+{
+    /* Rejection on the low end: accept x when x >= (2^64 - bound) % bound,
+     * which leaves a whole number of copies of [0, bound). */
+    uint64_t threshold = (0 - bound) % bound;
+    for (;;) {
+        uint64_t x = ss_rng_next(rng);
+        if (x >= threshold)
+            return x % bound;
+    }
+}
+
+double ss_rng_uniform(ss_rng *rng)
+{
+    return (double)(ss_rng_next(rng) >> 11) * 0x1.0p-53;
+}
+
+double ss_rng_normal(ss_rng *rng)
+{
+    /* Box-Muller; u1 in (0, 1] keeps log finite. */
+    double u1 = 1.0 - ss_rng_uniform(rng);
+    double u2 = ss_rng_uniform(rng);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
+}

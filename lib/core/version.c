@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Version and build information.
+ */
+#include <pthread.h>
+#include <stdio.h>
+
+#include <blis.h>
+#include <zlib.h>
+
+#include "subsel.h"
+#include "subsel_config.h"
+
+int subsel_version_number(void)
+{
+    return SUBSEL_VERSION_NUMBER;
+}
+
+const char *subsel_version_string(void)
+{
+    return SUBSEL_VERSION_STRING;
+}
+
+static char build_info[256];
+static pthread_once_t build_info_once = PTHREAD_ONCE_INIT;
+
+static void make_build_info(void)
+{
+    char kernels[64] = "";
+    size_t len = 0;
+    int isa;
+    for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++)
+        if (subsel_isa_compiled(isa))
+            len += (size_t)snprintf(kernels + len, sizeof kernels - len, "%s%s",
+                                    len ? "," : "", subsel_isa_name(isa));
+    snprintf(build_info, sizeof build_info,
+             "subsel %s kernels=%s selected=%s blis=%s lapacke=yes openmp=%s "
+             "zlib=%s",
+             SUBSEL_VERSION_STRING, kernels,
+             subsel_isa_name(subsel_isa_selected()), bli_info_get_version_str(),
+#ifdef _OPENMP
+             "yes",
+#else
+             "no",
+#endif
+             zlibVersion());
+}
+
+const char *subsel_build_info(void)
+{
+    pthread_once(&build_info_once, make_build_info);
+    return build_info;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Run-time choice of the kernel table. The process-wide level is fixed once
+ * (pthread_once) from cpuid + xgetbv and the SUBSEL_ISA variable; a context
+ * can only lower it (SUBSEL_CTX_MAX_ISA).
+ */
+#ifndef SS_DISPATCH_H
+#define SS_DISPATCH_H
+
+#include "kernels/kernels.h"
+#include "subsel.h"
+
+/* The table calls on ctx must use. */
+const ss_kernels *ss_kernels_for(const subsel_ctx *ctx);
+
+/* The table of one level, or NULL if it is not compiled in or the CPU cannot
+ * run it (tests use this to compare every level with scalar). */
+const ss_kernels *ss_kernels_level(int isa);
+
+/* What the CPU and OS support, ignoring SUBSEL_ISA: 0 scalar, 1 AVX2 + FMA,
+ * 2 AVX-512 F/DQ/BW/VL. Defined in cpu.c. */
+int ss_cpu_best_isa(void);
+
+#endif

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The AVX2 + FMA 8-lane vector backend: two 256-bit halves. Matches the
+ * scalar backend bit for bit (see common/vmath.h).
+ */
+#ifndef SS_SIMD_AVX2_H
+#define SS_SIMD_AVX2_H
+
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#define SS_INLINE static inline __attribute__((always_inline))
+
+typedef struct {
+    __m256d lo, hi;
+} vd;
+typedef struct {
+    __m256d lo, hi;
+} vmask;
+
+#define VD_BIN(op)                                                             \
+    vd r;                                                                      \
+    r.lo = op(a.lo, b.lo);                                                     \
+    r.hi = op(a.hi, b.hi);                                                     \
+    return r
+
+SS_INLINE vd vd_set1(double x)
+{
+    vd r;
+    r.lo = r.hi = _mm256_set1_pd(x);
+    return r;
+}
+SS_INLINE vd vd_zero(void) { return vd_set1(0.0); }
+SS_INLINE vd vd_add(vd a, vd b) { VD_BIN(_mm256_add_pd); }
+SS_INLINE vd vd_sub(vd a, vd b) { VD_BIN(_mm256_sub_pd); }
+SS_INLINE vd vd_mul(vd a, vd b) { VD_BIN(_mm256_mul_pd); }
+SS_INLINE vd vd_div(vd a, vd b) { VD_BIN(_mm256_div_pd); }
+SS_INLINE vd vd_min(vd a, vd b) { VD_BIN(_mm256_min_pd); }
+SS_INLINE vd vd_max(vd a, vd b) { VD_BIN(_mm256_max_pd); }
+SS_INLINE vd vd_fma(vd a, vd b, vd c)
+{
+    vd r;
+    r.lo = _mm256_fmadd_pd(a.lo, b.lo, c.lo);
+    r.hi = _mm256_fmadd_pd(a.hi, b.hi, c.hi);
+    return r;
+}
+SS_INLINE vd vd_sqrt(vd a)
+{
+    vd r;
+    r.lo = _mm256_sqrt_pd(a.lo);
+    r.hi = _mm256_sqrt_pd(a.hi);
+    return r;
+}
+SS_INLINE vd vd_round(vd a)
+{
+    vd r;
+    r.lo = _mm256_round_pd(a.lo, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r.hi = _mm256_round_pd(a.hi, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return r;
+}
+
+SS_INLINE vd vd_load_f32(const float *p)
+{
+    vd r;
+    r.lo = _mm256_cvtps_pd(_mm_loadu_ps(p));
+    r.hi = _mm256_cvtps_pd(_mm_loadu_ps(p + 4));
+    return r;
+}
+SS_INLINE vd vd_load_f32_partial(const float *p, int n)
+{
+    float tmp[8] = {0};
+    memcpy(tmp, p, (size_t)n * sizeof *p);
+    return vd_load_f32(tmp);
+}
+SS_INLINE vd vd_gather(const double *base, const int32_t *idx)
+{
+    vd r;
+    r.lo = _mm256_i32gather_pd(base, _mm_loadu_si128((const __m128i *)idx), 8);
+    r.hi = _mm256_i32gather_pd(base, _mm_loadu_si128((const __m128i *)(idx + 4)), 8);
+    return r;
+}
+SS_INLINE vd vd_gather_f32(const float *base, const int32_t *idx)
+{
+    __m128 lo = _mm_i32gather_ps(base, _mm_loadu_si128((const __m128i *)idx), 4);
+    __m128 hi = _mm_i32gather_ps(base, _mm_loadu_si128((const __m128i *)(idx + 4)), 4);
+    vd r;
+    r.lo = _mm256_cvtps_pd(lo);
+    r.hi = _mm256_cvtps_pd(hi);
+    return r;
+}
+
+SS_INLINE vmask vm_first(int n)
+{
+    const __m256i lanes_lo = _mm256_setr_epi64x(0, 1, 2, 3);
+    const __m256i lanes_hi = _mm256_setr_epi64x(4, 5, 6, 7);
+    __m256i nn = _mm256_set1_epi64x(n);
+    vmask m;
+    m.lo = _mm256_castsi256_pd(_mm256_cmpgt_epi64(nn, lanes_lo));
+    m.hi = _mm256_castsi256_pd(_mm256_cmpgt_epi64(nn, lanes_hi));
+    return m;
+}
+SS_INLINE vd vd_select(vmask m, vd a, vd b)
+{
+    vd r;
+    r.lo = _mm256_blendv_pd(b.lo, a.lo, m.lo);
+    r.hi = _mm256_blendv_pd(b.hi, a.hi, m.hi);
+    return r;
+}
+/* Tail gathers read only the first n lanes: indices past n are padded with
+ * 0 and masked out of the gather. */
+SS_INLINE vd vd_gather_partial(const double *base, const int32_t *idx, int n)
+{
+    int32_t tmp[8] = {0};
+    vmask m = vm_first(n);
+    vd r;
+    memcpy(tmp, idx, (size_t)n * sizeof *idx);
+    r.lo = _mm256_mask_i32gather_pd(_mm256_setzero_pd(), base,
+                                    _mm_loadu_si128((const __m128i *)tmp), m.lo, 8);
+    r.hi = _mm256_mask_i32gather_pd(_mm256_setzero_pd(), base,
+                                    _mm_loadu_si128((const __m128i *)(tmp + 4)), m.hi, 8);
+    return r;
+}
+SS_INLINE vd vd_gather_f32_partial(const float *base, const int32_t *idx, int n)
+{
+    float tmp[8] = {0};
+    int l;
+    for (l = 0; l < n; l++)
+        tmp[l] = base[idx[l]];
+    return vd_load_f32(tmp);
+}
+
+#define VM_CMP(pred)                                                           \
+    vmask m;                                                                   \
+    m.lo = _mm256_cmp_pd(a.lo, b.lo, pred);                                    \
+    m.hi = _mm256_cmp_pd(a.hi, b.hi, pred);                                    \
+    return m
+SS_INLINE vmask vd_lt(vd a, vd b) { VM_CMP(_CMP_LT_OQ); }
+SS_INLINE vmask vd_gt(vd a, vd b) { VM_CMP(_CMP_GT_OQ); }
+SS_INLINE vmask vd_eq(vd a, vd b) { VM_CMP(_CMP_EQ_OQ); }
+
+SS_INLINE __m256d split_exponent_half(__m256d x, __m256d *f)
+{
+    const __m256i mant_mask = _mm256_set1_epi64x(0x000fffffffffffffLL);
+    const __m256i one_bits = _mm256_set1_epi64x(0x3ff0000000000000LL);
+    const __m256i magic = _mm256_set1_epi64x(0x4330000000000000LL); /* 2^52 */
+    __m256i bits = _mm256_castpd_si256(x);
+    __m256i biased = _mm256_srli_epi64(bits, 52);
+    __m256d e = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(biased, magic)),
+                              _mm256_set1_pd(4503599627370496.0 + 1023.0));
+    *f = _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(bits, mant_mask), one_bits));
+    return e;
+}
+SS_INLINE vd vd_split_exponent(vd x, vd *f)
+{
+    vd e;
+    e.lo = split_exponent_half(x.lo, &f->lo);
+    e.hi = split_exponent_half(x.hi, &f->hi);
+    return e;
+}
+
+SS_INLINE __m256d pow2i_half(__m256d k)
+{
+    __m256d t = _mm256_add_pd(k, _mm256_set1_pd(4503599627370496.0 + 1023.0));
+    return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(t), 52));
+}
+SS_INLINE vd vd_pow2i(vd k)
+{
+    vd r;
+    r.lo = pow2i_half(k.lo);
+    r.hi = pow2i_half(k.hi);
+    return r;
+}
+
+SS_INLINE double vd_hsum(vd a)
+{
+    __m256d s = _mm256_add_pd(a.lo, a.hi); /* l0+l4, l1+l5, l2+l6, l3+l7 */
+    __m128d t = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
+}
+
+#endif

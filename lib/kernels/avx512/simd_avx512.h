@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The AVX-512 (F, DQ, BW, VL) 8-lane vector backend: one 512-bit register.
+ * Matches the scalar backend bit for bit (see common/vmath.h).
+ */
+#ifndef SS_SIMD_AVX512_H
+#define SS_SIMD_AVX512_H
+
+#include <immintrin.h>
+#include <stdint.h>
+
+#define SS_INLINE static inline __attribute__((always_inline))
+
+typedef __m512d vd;
+typedef __mmask8 vmask;
+
+SS_INLINE vd vd_set1(double x) { return _mm512_set1_pd(x); }
+SS_INLINE vd vd_zero(void) { return _mm512_setzero_pd(); }
+SS_INLINE vd vd_add(vd a, vd b) { return _mm512_add_pd(a, b); }
+SS_INLINE vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
+SS_INLINE vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
+SS_INLINE vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
+SS_INLINE vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
+SS_INLINE vd vd_sqrt(vd a) { return _mm512_sqrt_pd(a); }
+SS_INLINE vd vd_min(vd a, vd b) { return _mm512_min_pd(a, b); }
+SS_INLINE vd vd_max(vd a, vd b) { return _mm512_max_pd(a, b); }
+SS_INLINE vd vd_round(vd a)
+{
+    return _mm512_roundscale_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+SS_INLINE vmask vm_first(int n) { return (vmask)((1u << n) - 1u); }
+
+SS_INLINE vd vd_load_f32(const float *p)
+{
+    return _mm512_cvtps_pd(_mm256_loadu_ps(p));
+}
+SS_INLINE vd vd_load_f32_partial(const float *p, int n)
+{
+    return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(vm_first(n), p));
+}
+SS_INLINE vd vd_gather(const double *base, const int32_t *idx)
+{
+    return _mm512_i32gather_pd(_mm256_loadu_si256((const __m256i *)idx), base, 8);
+}
+SS_INLINE vd vd_gather_partial(const double *base, const int32_t *idx, int n)
+{
+    vmask m = vm_first(n);
+    __m256i vi = _mm256_maskz_loadu_epi32(m, idx);
+    return _mm512_mask_i32gather_pd(_mm512_setzero_pd(), m, vi, base, 8);
+}
+SS_INLINE vd vd_gather_f32(const float *base, const int32_t *idx)
+{
+    return _mm512_cvtps_pd(
+        _mm256_i32gather_ps(base, _mm256_loadu_si256((const __m256i *)idx), 4));
+}
+SS_INLINE vd vd_gather_f32_partial(const float *base, const int32_t *idx, int n)
+{
+    vmask m = vm_first(n);
+    __m256i vi = _mm256_maskz_loadu_epi32(m, idx);
+    return _mm512_cvtps_pd(
+        _mm256_mmask_i32gather_ps(_mm256_setzero_ps(), m, vi, base, 4));
+}
+
+SS_INLINE vmask vd_lt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+SS_INLINE vmask vd_gt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
+SS_INLINE vmask vd_eq(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
+SS_INLINE vd vd_select(vmask m, vd a, vd b) { return _mm512_mask_blend_pd(m, b, a); }
+
+SS_INLINE vd vd_split_exponent(vd x, vd *f)
+{
+    *f = _mm512_getmant_pd(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
+    return _mm512_getexp_pd(x);
+}
+
+SS_INLINE vd vd_pow2i(vd k) { return _mm512_scalef_pd(_mm512_set1_pd(1.0), k); }
+
+SS_INLINE double vd_hsum(vd a)
+{
+    __m256d s = _mm256_add_pd(_mm512_castpd512_pd256(a), _mm512_extractf64x4_pd(a, 1));
+    __m128d t = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
+}
+
+#endif

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernels, written once over the vector contract of common/vmath.h and
+ * instantiated by each backend file, which includes its simd_<isa>.h, then
+ * defines SS_KERNEL_TABLE (the table's name), SS_KERNEL_ISA and
+ * SS_KERNEL_NAME, then includes this file.
+ *
+ * Lane model (the same for every backend, hence bit-identical results):
+ * element i of a loop goes to lane i % 8 of the accumulator; loops with two
+ * accumulators send block b of 8 elements to accumulator b % 2 and add the
+ * two before the fixed reduction tree. Tail lanes contribute exact zeros.
+ */
+#include "kernels/common/vmath.h"
+#include "kernels/kernels.h"
+
+static double k_dot_f32(const float *a, const float *b, int64_t n)
+{
+    vd acc0 = vd_zero(), acc1 = vd_zero();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = vd_fma(vd_load_f32(a + i), vd_load_f32(b + i), acc0);
+        acc1 = vd_fma(vd_load_f32(a + i + 8), vd_load_f32(b + i + 8), acc1);
+    }
+    if (i + 8 <= n) {
+        acc0 = vd_fma(vd_load_f32(a + i), vd_load_f32(b + i), acc0);
+        i += 8;
+    }
+    if (i < n) {
+        int rest = (int)(n - i);
+        acc1 = vd_fma(vd_load_f32_partial(a + i, rest),
+                      vd_load_f32_partial(b + i, rest), acc1);
+    }
+    return vd_hsum(vd_add(acc0, acc1));
+}
+
+static double k_sparse_dot_f32(const int32_t *idx, const float *val,
+                               int64_t nnz, const float *x)
+{
+    vd acc = vd_zero();
+    int64_t k = 0;
+    for (; k + 8 <= nnz; k += 8)
+        acc = vd_fma(vd_load_f32(val + k), vd_gather_f32(x, idx + k), acc);
+    if (k < nnz) {
+        int rest = (int)(nnz - k);
+        acc = vd_fma(vd_load_f32_partial(val + k, rest),
+                     vd_gather_f32_partial(x, idx + k, rest), acc);
+    }
+    return vd_hsum(acc);
+}
+
+/* phi(m + z) - phi(m) for each concave function, in forms that do not
+ * cancel when z << m, and that give exactly 0 for z = 0 (explicitly stored
+ * zeros and padded tail lanes). */
+
+SS_INLINE vd term_log1p(vd m, vd z, const ss_phi *phi)
+{
+    (void)phi;
+    return vd_log1p(vd_div(z, vd_add(vd_set1(1.0), m)));
+}
+
+SS_INLINE vd term_sqrt(vd m, vd z, const ss_phi *phi)
+{
+    vd den = vd_add(vd_sqrt(vd_add(m, z)), vd_sqrt(m));
+    vmask pos = vd_gt(den, vd_zero());
+    (void)phi;
+    return vd_select(pos, vd_div(z, vd_select(pos, den, vd_set1(1.0))), vd_zero());
+}
+
+SS_INLINE vd term_saturate(vd m, vd z, const ss_phi *phi)
+{
+    vd one_m = vd_add(vd_set1(1.0), m);
+    (void)phi;
+    return vd_div(z, vd_mul(one_m, vd_add(one_m, z)));
+}
+
+SS_INLINE vd term_exp(vd m, vd z, const ss_phi *phi)
+{
+    /* exp(-m/c) - exp(-(m+z)/c) = exp(-m/c) * -expm1(-z/c) */
+    vd neg_inv_c = vd_set1(-phi->inv_param);
+    return vd_mul(vd_exp(vd_mul(m, neg_inv_c)),
+                  vd_sub(vd_zero(), vd_expm1(vd_mul(z, neg_inv_c))));
+}
+
+SS_INLINE vd term_min(vd m, vd z, const ss_phi *phi)
+{
+    vd c = vd_set1(phi->param);
+    return vd_sub(vd_min(vd_add(m, z), c), vd_min(m, c));
+}
+
+SS_INLINE vd term_pow(vd m, vd z, const ss_phi *phi)
+{
+    /* m > 0: m^a * expm1(a * log1p(z / m)); m = 0: z^a (0 when z = 0). Logs
+     * get 1 in the lanes whose branch is not taken, to stay in domain. */
+    vd a = vd_set1(phi->param);
+    vd one = vd_set1(1.0);
+    vmask m_pos = vd_gt(m, vd_zero());
+    vmask z_pos = vd_gt(z, vd_zero());
+    vd m_safe = vd_select(m_pos, m, one);
+    vd z_safe = vd_select(z_pos, z, one);
+    vd from_m = vd_mul(vd_exp(vd_mul(a, vd_log(m_safe))),
+                       vd_expm1(vd_mul(a, vd_log1p(vd_div(z, m_safe)))));
+    vd from_0 = vd_select(z_pos, vd_exp(vd_mul(a, vd_log(z_safe))), vd_zero());
+    return vd_select(m_pos, from_m, from_0);
+}
+
+#define SS_DEFINE_FB_GAIN(fname, term)                                         \
+    static double fname(const int32_t *idx, const float *val, int64_t nnz,    \
+                        const double *m, const double *w, const ss_phi *phi)   \
+    {                                                                          \
+        vd acc = vd_zero();                                                    \
+        int64_t k = 0;                                                         \
+        for (; k + 8 <= nnz; k += 8) {                                         \
+            vd t = term(vd_gather(m, idx + k), vd_load_f32(val + k), phi);    \
+            acc = vd_fma(vd_gather(w, idx + k), t, acc);                       \
+        }                                                                      \
+        if (k < nnz) {                                                         \
+            int rest = (int)(nnz - k);                                         \
+            vd t = term(vd_gather_partial(m, idx + k, rest),                   \
+                        vd_load_f32_partial(val + k, rest), phi);              \
+            t = vd_select(vm_first(rest), t, vd_zero());                       \
+            acc = vd_fma(vd_gather_partial(w, idx + k, rest), t, acc);         \
+        }                                                                      \
+        return vd_hsum(acc);                                                   \
+    }
+
+SS_DEFINE_FB_GAIN(k_fb_gain_log1p, term_log1p)
+SS_DEFINE_FB_GAIN(k_fb_gain_sqrt, term_sqrt)
+SS_DEFINE_FB_GAIN(k_fb_gain_saturate, term_saturate)
+SS_DEFINE_FB_GAIN(k_fb_gain_exp, term_exp)
+SS_DEFINE_FB_GAIN(k_fb_gain_min, term_min)
+SS_DEFINE_FB_GAIN(k_fb_gain_pow, term_pow)
+
+const ss_kernels SS_KERNEL_TABLE = {
+    SS_KERNEL_ISA,
+    SS_KERNEL_NAME,
+    k_dot_f32,
+    k_sparse_dot_f32,
+    {k_fb_gain_log1p, k_fb_gain_sqrt, k_fb_gain_saturate, k_fb_gain_exp,
+     k_fb_gain_min, k_fb_gain_pow},
+};

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Elementary functions on the 8-lane vector type `vd`, written once for all
+ * instruction sets.
+ *
+ * The backend contract. A backend header (scalar/, avx2/, avx512/) defines
+ * `vd` (8 doubles), `vmask` (8 lane flags) and these operations:
+ *   vd_set1 vd_zero vd_add vd_sub vd_mul vd_div vd_fma vd_sqrt vd_min vd_max
+ *   vd_round (to nearest even)  vd_lt vd_gt vd_eq vm_first(n) vd_select
+ *   vd_load_f32[_partial] vd_gather[_partial] vd_gather_f32[_partial]
+ *   vd_split_exponent (x = 2^e f, f in [1,2))  vd_pow2i (2^k)  vd_hsum
+ * Arithmetic is IEEE double with correct rounding (fma rounds once);
+ * vd_min(a, b) is a < b ? a : b and vd_max(a, b) is a > b ? a : b; partial
+ * loads read only the first n lanes and give 0 elsewhere; vd_hsum adds lanes
+ * in the tree ((l0+l4) + (l2+l6)) + ((l1+l5) + (l3+l7)). Exponent
+ * operations are exact, so any exact method may implement them. Under this
+ * contract every function here returns the same bits on every backend.
+ *
+ * Accuracy: log and log1p follow fdlibm's reduction and minimax polynomial
+ * (under 1 ulp); exp and expm1 use Cody-Waite reduction and a degree-13
+ * Taylor polynomial on |r| <= ln2/2 (error under 1e-16 relative).
+ * Domain: log for positive normal finite inputs; log1p for x >= 0 finite;
+ * exp and expm1 for y <= 709 (y < -708 gives exp 0 and expm1 -1).
+ */
+#ifndef SS_KERNELS_VMATH_H
+#define SS_KERNELS_VMATH_H
+
+/* fdlibm e_log.c constants. */
+#define SS_LN2_HI 6.93147180369123816490e-01
+#define SS_LN2_LO 1.90821492927058770002e-10
+#define SS_LG1 6.666666666666735130e-01
+#define SS_LG2 3.999999999940941908e-01
+#define SS_LG3 2.857142874366239149e-01
+#define SS_LG4 2.222219843214978396e-01
+#define SS_LG5 1.818357216161805012e-01
+#define SS_LG6 1.531383769920937332e-01
+#define SS_LG7 1.479819860511658591e-01
+#define SS_SQRT2 1.41421356237309504880
+#define SS_INV_LN2 1.44269504088896338700
+
+/* log(x), x positive normal finite. */
+SS_INLINE vd vd_log(vd x)
+{
+    vd f, e = vd_split_exponent(x, &f);
+    /* Centre the mantissa on 1: f in [sqrt(2)/2, sqrt(2)). */
+    vmask big = vd_gt(f, vd_set1(SS_SQRT2));
+    f = vd_select(big, vd_mul(f, vd_set1(0.5)), f);
+    e = vd_select(big, vd_add(e, vd_set1(1.0)), e);
+    {
+        vd g = vd_sub(f, vd_set1(1.0)); /* exact */
+        vd s = vd_div(g, vd_add(vd_set1(2.0), g));
+        vd z = vd_mul(s, s);
+        vd w = vd_mul(z, z);
+        vd t1 = vd_mul(w, vd_fma(w, vd_fma(w, vd_set1(SS_LG6), vd_set1(SS_LG4)),
+                                 vd_set1(SS_LG2)));
+        vd t2 = vd_mul(z, vd_fma(w, vd_fma(w, vd_fma(w, vd_set1(SS_LG7),
+                                                     vd_set1(SS_LG5)),
+                                           vd_set1(SS_LG3)),
+                                 vd_set1(SS_LG1)));
+        vd r = vd_add(t2, t1);
+        vd hfsq = vd_mul(vd_set1(0.5), vd_mul(g, g));
+        /* e*ln2_hi - ((hfsq - (s*(hfsq+R) + e*ln2_lo)) - g) */
+        vd inner = vd_fma(s, vd_add(hfsq, r), vd_mul(e, vd_set1(SS_LN2_LO)));
+        return vd_sub(vd_mul(e, vd_set1(SS_LN2_HI)),
+                      vd_sub(vd_sub(hfsq, inner), g));
+    }
+}
+
+/* log(1 + x), x >= 0 finite. u = 1 + x loses the low bits of x; the
+ * correction (x - (u - 1)) / u puts them back to first order. */
+SS_INLINE vd vd_log1p(vd x)
+{
+    vd u = vd_add(vd_set1(1.0), x);
+    vd c = vd_div(vd_sub(x, vd_sub(u, vd_set1(1.0))), u);
+    return vd_add(vd_log(u), c);
+}
+
+/* Shared reduction of exp and expm1: y = k ln2 + r, |r| <= ln2/2; returns
+ * q = expm1(r) and sets *two_k = 2^k. y is clamped to [-708, 709]. */
+SS_INLINE vd vd_exp_reduce(vd y, vd *two_k)
+{
+    vd yc = vd_min(vd_max(y, vd_set1(-708.0)), vd_set1(709.0));
+    vd k = vd_round(vd_mul(yc, vd_set1(SS_INV_LN2)));
+    vd r = vd_fma(vd_sub(vd_zero(), k), vd_set1(SS_LN2_HI), yc);
+    vd p;
+    r = vd_fma(vd_sub(vd_zero(), k), vd_set1(SS_LN2_LO), r);
+    /* expm1(r) = r + r^2 (1/2! + r/3! + ... + r^11/13!) */
+    p = vd_set1(1.0 / 6227020800.0);                  /* 1/13! */
+    p = vd_fma(p, r, vd_set1(1.0 / 479001600.0));     /* 1/12! */
+    p = vd_fma(p, r, vd_set1(1.0 / 39916800.0));      /* 1/11! */
+    p = vd_fma(p, r, vd_set1(1.0 / 3628800.0));       /* 1/10! */
+    p = vd_fma(p, r, vd_set1(1.0 / 362880.0));        /* 1/9!  */
+    p = vd_fma(p, r, vd_set1(1.0 / 40320.0));         /* 1/8!  */
+    p = vd_fma(p, r, vd_set1(1.0 / 5040.0));          /* 1/7!  */
+    p = vd_fma(p, r, vd_set1(1.0 / 720.0));           /* 1/6!  */
+    p = vd_fma(p, r, vd_set1(1.0 / 120.0));           /* 1/5!  */
+    p = vd_fma(p, r, vd_set1(1.0 / 24.0));            /* 1/4!  */
+    p = vd_fma(p, r, vd_set1(1.0 / 6.0));             /* 1/3!  */
+    p = vd_fma(p, r, vd_set1(0.5));                   /* 1/2!  */
+    *two_k = vd_pow2i(k);
+    return vd_fma(vd_mul(r, r), p, r);
+}
+
+/* exp(y), y <= 709; 0 below -708. */
+SS_INLINE vd vd_exp(vd y)
+{
+    vd two_k, q = vd_exp_reduce(y, &two_k);
+    vd r = vd_fma(two_k, q, two_k);
+    return vd_select(vd_lt(y, vd_set1(-708.0)), vd_zero(), r);
+}
+
+/* exp(y) - 1, y <= 709, accurate near 0: 2^k q + (2^k - 1). */
+SS_INLINE vd vd_expm1(vd y)
+{
+    vd two_k, q = vd_exp_reduce(y, &two_k);
+    vd r = vd_fma(two_k, q, vd_sub(two_k, vd_set1(1.0)));
+    return vd_select(vd_lt(y, vd_set1(-708.0)), vd_set1(-1.0), r);
+}
+
+#endif

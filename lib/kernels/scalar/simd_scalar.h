@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The portable 8-lane vector backend: plain C arrays, fma() from libm. It
+ * defines the reference semantics that the AVX2 and AVX-512 backends match
+ * bit for bit (see common/vmath.h).
+ */
+#ifndef SS_SIMD_SCALAR_H
+#define SS_SIMD_SCALAR_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define SS_INLINE static inline __attribute__((always_inline))
+
+typedef struct {
+    double v[8];
+} vd;
+typedef struct {
+    unsigned char b[8];
+} vmask;
+
+#define VD_MAP1(expr)                                                          \
+    vd r;                                                                      \
+    int l;                                                                     \
+    for (l = 0; l < 8; l++)                                                    \
+        r.v[l] = (expr);                                                       \
+    return r
+
+SS_INLINE vd vd_set1(double x) { VD_MAP1(x); }
+SS_INLINE vd vd_zero(void) { return vd_set1(0.0); }
+SS_INLINE vd vd_add(vd a, vd b) { VD_MAP1(a.v[l] + b.v[l]); }
+SS_INLINE vd vd_sub(vd a, vd b) { VD_MAP1(a.v[l] - b.v[l]); }
+SS_INLINE vd vd_mul(vd a, vd b) { VD_MAP1(a.v[l] * b.v[l]); }
+SS_INLINE vd vd_div(vd a, vd b) { VD_MAP1(a.v[l] / b.v[l]); }
+SS_INLINE vd vd_fma(vd a, vd b, vd c) { VD_MAP1(fma(a.v[l], b.v[l], c.v[l])); }
+SS_INLINE vd vd_sqrt(vd a) { VD_MAP1(sqrt(a.v[l])); }
+SS_INLINE vd vd_min(vd a, vd b) { VD_MAP1(a.v[l] < b.v[l] ? a.v[l] : b.v[l]); }
+SS_INLINE vd vd_max(vd a, vd b) { VD_MAP1(a.v[l] > b.v[l] ? a.v[l] : b.v[l]); }
+SS_INLINE vd vd_round(vd a) { VD_MAP1(rint(a.v[l])); }
+
+SS_INLINE vd vd_load_f32(const float *p) { VD_MAP1((double)p[l]); }
+SS_INLINE vd vd_load_f32_partial(const float *p, int n)
+{
+    VD_MAP1(l < n ? (double)p[l] : 0.0);
+}
+SS_INLINE vd vd_gather(const double *base, const int32_t *idx)
+{
+    VD_MAP1(base[idx[l]]);
+}
+SS_INLINE vd vd_gather_partial(const double *base, const int32_t *idx, int n)
+{
+    VD_MAP1(l < n ? base[idx[l]] : 0.0);
+}
+SS_INLINE vd vd_gather_f32(const float *base, const int32_t *idx)
+{
+    VD_MAP1((double)base[idx[l]]);
+}
+SS_INLINE vd vd_gather_f32_partial(const float *base, const int32_t *idx, int n)
+{
+    VD_MAP1(l < n ? (double)base[idx[l]] : 0.0);
+}
+
+#define VM_MAP(expr)                                                           \
+    vmask r;                                                                   \
+    int l;                                                                     \
+    for (l = 0; l < 8; l++)                                                    \
+        r.b[l] = (unsigned char)(expr);                                        \
+    return r
+
+SS_INLINE vmask vd_lt(vd a, vd b) { VM_MAP(a.v[l] < b.v[l]); }
+SS_INLINE vmask vd_gt(vd a, vd b) { VM_MAP(a.v[l] > b.v[l]); }
+SS_INLINE vmask vd_eq(vd a, vd b) { VM_MAP(a.v[l] == b.v[l]); }
+SS_INLINE vmask vm_first(int n) { VM_MAP(l < n); }
+SS_INLINE vd vd_select(vmask m, vd a, vd b) { VD_MAP1(m.b[l] ? a.v[l] : b.v[l]); }
+
+/* x = 2^e * f with f in [1, 2), for positive normal finite x. Exact. */
+SS_INLINE vd vd_split_exponent(vd x, vd *f)
+{
+    vd e;
+    int l;
+    for (l = 0; l < 8; l++) {
+        uint64_t bits;
+        memcpy(&bits, &x.v[l], sizeof bits);
+        e.v[l] = (double)((int64_t)((bits >> 52) & 0x7ff) - 1023);
+        bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+        memcpy(&f->v[l], &bits, sizeof bits);
+    }
+    return e;
+}
+
+/* 2^k for integer-valued k in [-1022, 1023]. Exact. */
+SS_INLINE vd vd_pow2i(vd k)
+{
+    vd r;
+    int l;
+    for (l = 0; l < 8; l++) {
+        uint64_t bits = (uint64_t)((int64_t)k.v[l] + 1023) << 52;
+        memcpy(&r.v[l], &bits, sizeof bits);
+    }
+    return r;
+}
+
+/* The fixed reduction tree shared by every backend. */
+SS_INLINE double vd_hsum(vd a)
+{
+    double s0 = a.v[0] + a.v[4], s1 = a.v[1] + a.v[5];
+    double s2 = a.v[2] + a.v[6], s3 = a.v[3] + a.v[7];
+    return (s0 + s2) + (s1 + s3);
+}
+
+#endif

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CSR matrices: validation, construction from arrays or a dense matrix,
+ * accessors and column sums.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "matrix/matrix.h"
+
+int64_t ss_find_nonfinite(const float *data, int64_t n)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        if (!isfinite(data[i]))
+            return i;
+    return -1;
+}
+
+int ss_check_shape(subsel_ctx *ctx, int64_t rows, int64_t cols, size_t elsize,
+                   int csr)
+{
+    size_t bytes;
+    if (rows < 0 || cols < 0)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "matrix shape %lld x %lld is negative", (long long)rows,
+                       (long long)cols);
+    if (csr) {
+        if (cols > INT32_MAX)
+            return ss_fail(ctx, SUBSEL_E_INVALID,
+                           "%lld columns do not fit int32 column indices",
+                           (long long)cols);
+        if (rows == INT64_MAX || !ss_mul_size(rows + 1, sizeof(int64_t), &bytes))
+            return ss_fail(ctx, SUBSEL_E_INVALID,
+                           "%lld rows do not fit in memory addresses",
+                           (long long)rows);
+        return SUBSEL_OK;
+    }
+    if (cols != 0 && rows > INT64_MAX / cols)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "matrix shape %lld x %lld overflows", (long long)rows,
+                       (long long)cols);
+    if (!ss_mul_size(rows * cols, elsize, &bytes))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "matrix shape %lld x %lld does not fit in memory "
+                       "addresses",
+                       (long long)rows, (long long)cols);
+    return SUBSEL_OK;
+}
+
+int ss_csr_validate(subsel_ctx *ctx, int64_t rows, int64_t cols,
+                    const int64_t *indptr, const int32_t *indices,
+                    const float *values)
+{
+    int64_t r, nnz;
+    SS_CHECK(ss_check_shape(ctx, rows, cols, 0, 1));
+    if (indptr[0] != 0)
+        return ss_fail(ctx, SUBSEL_E_FORMAT,
+                       "row pointers must start at 0, not %lld",
+                       (long long)indptr[0]);
+    for (r = 0; r < rows; r++)
+        if (indptr[r + 1] < indptr[r])
+            return ss_fail(ctx, SUBSEL_E_FORMAT,
+                           "row pointers decrease at row %lld (%lld then %lld)",
+                           (long long)r, (long long)indptr[r],
+                           (long long)indptr[r + 1]);
+    nnz = indptr[rows];
+    for (r = 0; r < rows; r++) {
+        int64_t k;
+        for (k = indptr[r]; k < indptr[r + 1]; k++) {
+            int32_t c = indices[k];
+            if (c < 0 || c >= cols)
+                return ss_fail(ctx, SUBSEL_E_FORMAT,
+                               "column index %d out of range [0, %lld) in row "
+                               "%lld (entry %lld)",
+                               c, (long long)cols, (long long)r, (long long)k);
+            if (k > indptr[r] && c <= indices[k - 1])
+                return ss_fail(ctx, SUBSEL_E_FORMAT,
+                               "column indices of row %lld are %s at entry "
+                               "%lld (%d after %d)",
+                               (long long)r,
+                               c == indices[k - 1] ? "duplicated" : "unsorted",
+                               (long long)k, c, indices[k - 1]);
+        }
+    }
+    {
+        int64_t bad = ss_find_nonfinite(values, nnz);
+        if (bad >= 0)
+            return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                           "value %lld of the matrix is not finite (%g)",
+                           (long long)bad, (double)values[bad]);
+    }
+    return SUBSEL_OK;
+}
+
+static int csr_wrap(subsel_ctx *ctx, int64_t rows, int64_t cols,
+                    const int64_t *indptr, const int32_t *indices,
+                    const float *values, int owned, subsel_csr **out)
+{
+    subsel_csr *m;
+    SS_CHECK(ss_alloc_array(ctx, 1, sizeof *m, &m));
+    memset(m, 0, sizeof *m);
+    m->alloc = ctx->alloc;
+    m->rows = rows;
+    m->cols = cols;
+    m->nnz = indptr[rows];
+    m->indptr = indptr;
+    m->indices = indices;
+    m->values = values;
+    if (owned) {
+        m->owned[0] = (void *)indptr;
+        m->owned[1] = (void *)indices;
+        m->owned[2] = (void *)values;
+    }
+    *out = m;
+    return SUBSEL_OK;
+}
+
+int ss_csr_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, int64_t *indptr,
+                 int32_t *indices, float *values, subsel_csr **out)
+{
+    int rc = SUBSEL_OK;
+    SS_TRY(ss_csr_validate(ctx, rows, cols, indptr, indices, values));
+    SS_TRY(csr_wrap(ctx, rows, cols, indptr, indices, values, 1, out));
+    return SUBSEL_OK;
+cleanup:
+    ss_free(ctx, indptr);
+    ss_free(ctx, indices);
+    ss_free(ctx, values);
+    return rc;
+}
+
+int subsel_csr_create(subsel_ctx *ctx, int64_t rows, int64_t cols,
+                      const int64_t *indptr, const int32_t *indices,
+                      const float *values, int flags, subsel_csr **out)
+{
+    int64_t *ip = NULL;
+    int32_t *ix = NULL;
+    float *v = NULL;
+    int64_t nnz;
+    int rc = SUBSEL_OK;
+
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    SS_REQUIRE_NONNULL(ctx, indptr);
+    if (flags != SUBSEL_COPY && flags != SUBSEL_BORROW)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_csr_create: flags must be SUBSEL_COPY or "
+                       "SUBSEL_BORROW, not %d",
+                       flags);
+    SS_CHECK(ss_check_shape(ctx, rows, cols, 0, 1));
+    nnz = indptr[rows];
+    if (nnz < 0)
+        return ss_fail(ctx, SUBSEL_E_FORMAT,
+                       "subsel_csr_create: nnz = indptr[rows] = %lld is "
+                       "negative",
+                       (long long)nnz);
+    if (nnz > 0 && (indices == NULL || values == NULL))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_csr_create: indices or values is NULL with %lld "
+                       "nonzeros",
+                       (long long)nnz);
+    SS_CHECK(ss_csr_validate(ctx, rows, cols, indptr, indices, values));
+    if (flags == SUBSEL_BORROW)
+        return csr_wrap(ctx, rows, cols, indptr, indices, values, 0, out);
+
+    SS_TRY(ss_alloc_array(ctx, rows + 1, sizeof *ip, &ip));
+    SS_TRY(ss_alloc_array(ctx, nnz, sizeof *ix, &ix));
+    SS_TRY(ss_alloc_array(ctx, nnz, sizeof *v, &v));
+    memcpy(ip, indptr, (size_t)(rows + 1) * sizeof *ip);
+    if (nnz > 0) {
+        memcpy(ix, indices, (size_t)nnz * sizeof *ix);
+        memcpy(v, values, (size_t)nnz * sizeof *v);
+    }
+    SS_TRY(csr_wrap(ctx, rows, cols, ip, ix, v, 1, out));
+    return SUBSEL_OK;
+cleanup:
+    ss_free(ctx, ip);
+    ss_free(ctx, ix);
+    ss_free(ctx, v);
+    return rc;
+}
+
+int subsel_csr_from_dense(subsel_ctx *ctx, const subsel_dense *dense,
+                          subsel_csr **out)
+{
+    int64_t *ip = NULL;
+    int32_t *ix = NULL;
+    float *v = NULL;
+    int64_t r, c, nnz = 0, k = 0;
+    int rc = SUBSEL_OK;
+
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    SS_REQUIRE_NONNULL(ctx, dense);
+    SS_CHECK(ss_check_shape(ctx, dense->rows, dense->cols, 0, 1));
+    for (r = 0; r < dense->rows * dense->cols; r++)
+        nnz += dense->data[r] != 0.0f;
+    SS_TRY(ss_alloc_array(ctx, dense->rows + 1, sizeof *ip, &ip));
+    SS_TRY(ss_alloc_array(ctx, nnz, sizeof *ix, &ix));
+    SS_TRY(ss_alloc_array(ctx, nnz, sizeof *v, &v));
+    ip[0] = 0;
+    for (r = 0; r < dense->rows; r++) {
+        const float *row = dense->data + r * dense->cols;
+        for (c = 0; c < dense->cols; c++)
+            if (row[c] != 0.0f) {
+                ix[k] = (int32_t)c;
+                v[k++] = row[c];
+            }
+        ip[r + 1] = k;
+    }
+    SS_TRY(csr_wrap(ctx, dense->rows, dense->cols, ip, ix, v, 1, out));
+    return SUBSEL_OK;
+cleanup:
+    ss_free(ctx, ip);
+    ss_free(ctx, ix);
+    ss_free(ctx, v);
+    return rc;
+}
+
+void subsel_csr_free(subsel_csr *csr)
+{
+    int i;
+    ss_allocator a;
+    if (csr == NULL)
+        return;
+    a = csr->alloc;
+    for (i = 0; i < 3; i++)
+        ss_free_raw(&a, csr->owned[i]);
+    ss_free_raw(&a, csr);
+}
+
+int64_t subsel_csr_rows(const subsel_csr *csr) { return csr ? csr->rows : 0; }
+int64_t subsel_csr_cols(const subsel_csr *csr) { return csr ? csr->cols : 0; }
+int64_t subsel_csr_nnz(const subsel_csr *csr) { return csr ? csr->nnz : 0; }
+
+int subsel_csr_row(const subsel_csr *csr, int64_t row, const int32_t **indices,
+                   const float **values, int64_t *count)
+{
+    int64_t start;
+    if (csr == NULL || indices == NULL || values == NULL || count == NULL ||
+        row < 0 || row >= csr->rows)
+        return SUBSEL_E_INVALID;
+    start = csr->indptr[row];
+    *indices = csr->indices + start;
+    *values = csr->values + start;
+    *count = csr->indptr[row + 1] - start;
+    return SUBSEL_OK;
+}
+
+int subsel_csr_column_sums(subsel_ctx *ctx, const subsel_csr *csr,
+                           double *sums)
+{
+    int64_t k;
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, csr);
+    SS_REQUIRE_NONNULL(ctx, sums);
+    /* One sequential pass in storage order: the sum of each column is taken
+     * in row order, so the result is the same on every run and thread count
+     * (a parallel version would need per-thread copies of the d sums). */
+    memset(sums, 0, (size_t)csr->cols * sizeof *sums);
+    for (k = 0; k < csr->nnz; k++)
+        sums[csr->indices[k]] += (double)csr->values[k];
+    return SUBSEL_OK;
+}

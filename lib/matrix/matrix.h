@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The matrix handles as the library sees them, and the constructors the
+ * file readers share: a reader allocates arrays through the context, then
+ * hands them to ss_csr_adopt / ss_dense_adopt, which validate and take
+ * ownership (freeing them on failure, so a reader never leaks).
+ */
+#ifndef SS_MATRIX_H
+#define SS_MATRIX_H
+
+#include <stdint.h>
+
+#include "core/alloc.h"
+#include "subsel.h"
+
+struct subsel_csr {
+    ss_allocator alloc; /* frees the owned arrays, even after the context */
+    int64_t rows, cols, nnz;
+    const int64_t *indptr;  /* rows + 1 */
+    const int32_t *indices; /* nnz, strictly increasing within a row */
+    const float *values;    /* nnz, finite */
+    void *owned[3];         /* indptr, indices, values when owned; else NULL */
+};
+
+struct subsel_dense {
+    ss_allocator alloc;
+    int64_t rows, cols;
+    const float *data; /* rows * cols, row-major, finite */
+    void *owned;       /* data when owned; else NULL */
+};
+
+/* Checks CSR structure and values; the message names the first bad row and
+ * entry. SUBSEL_E_FORMAT for structure, SUBSEL_E_NUMERIC for NaN/Inf. */
+int ss_csr_validate(subsel_ctx *ctx, int64_t rows, int64_t cols,
+                    const int64_t *indptr, const int32_t *indices,
+                    const float *values);
+
+/* Checks that rows and cols are valid matrix sizes (nonnegative, cols fits
+ * int32 for CSR, rows * cols * elsize addressable). */
+int ss_check_shape(subsel_ctx *ctx, int64_t rows, int64_t cols, size_t elsize,
+                   int csr);
+
+/* Validates and wraps arrays allocated with ss_alloc_array on ctx. On any
+ * failure the arrays are freed. */
+int ss_csr_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, int64_t *indptr,
+                 int32_t *indices, float *values, subsel_csr **out);
+int ss_dense_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, float *data,
+                   subsel_dense **out);
+
+/* First index of a non-finite float in data[0..n), or -1. */
+int64_t ss_find_nonfinite(const float *data, int64_t n);
+
+#endif

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dispatch and kernels: detection is consistent, the SUBSEL_ISA variable is
+ * honoured, and every kernel of every level gives bit-identical results to
+ * the scalar one on awkward lengths, and accurate ones against libm.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ctx.h"
+#include "core/rng.h"
+#include "dispatch/dispatch.h"
+#include "tests/helpers.h"
+#include "tests/suites.h"
+
+#define MAX_LEN 70
+#define D 97 /* columns of the random sparse rows */
+
+START_TEST(detection_is_consistent)
+{
+    int isa;
+    ck_assert(subsel_isa_compiled(SUBSEL_ISA_SCALAR));
+    ck_assert(subsel_isa_supported(SUBSEL_ISA_SCALAR));
+    ck_assert(!subsel_isa_compiled(3) && !subsel_isa_compiled(-1));
+    ck_assert_str_eq(subsel_isa_name(7), "unknown");
+    for (isa = 0; isa <= SUBSEL_ISA_AVX512; isa++) {
+        if (subsel_isa_supported(isa))
+            ck_assert(subsel_isa_compiled(isa));
+        ck_assert_int_eq(ss_kernels_level(isa) != NULL, subsel_isa_supported(isa));
+        if (ss_kernels_level(isa))
+            ck_assert_int_eq(ss_kernels_level(isa)->isa, isa);
+    }
+    ck_assert(subsel_isa_supported(subsel_isa_selected()));
+}
+END_TEST
+
+START_TEST(environment_variable_lowers_the_choice)
+{
+    /* meson runs the suite under SUBSEL_ISA=<level>; the level it names is
+     * the one selected when the machine has it. */
+    const char *env = getenv("SUBSEL_ISA");
+    int isa, wanted = -1;
+    if (env == NULL)
+        return;
+    for (isa = 0; isa <= SUBSEL_ISA_AVX512; isa++)
+        if (strcmp(env, subsel_isa_name(isa)) == 0)
+            wanted = isa;
+    if (wanted >= 0 && subsel_isa_supported(wanted))
+        ck_assert_int_eq(subsel_isa_selected(), wanted);
+    else
+        ck_assert_int_le(subsel_isa_selected(), ss_cpu_best_isa());
+}
+END_TEST
+
+START_TEST(context_can_only_lower)
+{
+    subsel_ctx *ctx;
+    int isa;
+    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
+    for (isa = 0; isa <= SUBSEL_ISA_AVX512; isa++) {
+        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_MAX_ISA, isa));
+        ck_assert_int_le(subsel_ctx_isa(ctx), isa);
+        ck_assert_int_le(subsel_ctx_isa(ctx), subsel_isa_selected());
+        ck_assert_int_eq(ss_kernels_for(ctx)->isa, subsel_ctx_isa(ctx));
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Random test data: n values, a sparse row of n sorted unique columns in
+ * [0, D), running sums m and weights w over D columns. Values span several
+ * orders of magnitude, with some exact zeros. */
+typedef struct {
+    float a[MAX_LEN + 1], b[MAX_LEN + 1], x[D];
+    int32_t idx[MAX_LEN + 1];
+    double m[D], w[D];
+} kernel_data;
+
+static float spread(ss_rng *rng)
+{
+    double u = ss_rng_uniform(rng);
+    if (u < 0.05)
+        return 0.0f;
+    return (float)(exp(ss_rng_uniform(rng) * 12.0 - 8.0) * (u < 0.5 ? -1 : 1));
+}
+
+static void make_data(kernel_data *kd, ss_rng *rng, int n)
+{
+    int c, k = 0;
+    for (c = 0; c < MAX_LEN + 1; c++) {
+        kd->a[c] = spread(rng);
+        kd->b[c] = spread(rng);
+    }
+    for (c = 0; c < D; c++) {
+        kd->x[c] = spread(rng);
+        kd->m[c] = ss_rng_uniform(rng) < 0.2 ? 0.0 : fabs(spread(rng)) * 100;
+        kd->w[c] = ss_rng_uniform(rng) * 2;
+    }
+    /* choose n distinct sorted columns */
+    for (c = 0; c < D && k < n; c++)
+        if (ss_rng_below(rng, (uint64_t)(D - c)) < (uint64_t)(n - k))
+            kd->idx[k++] = c;
+    for (c = 0; c < n; c++)
+        kd->b[c] = fabsf(kd->b[c]); /* FB values are nonnegative */
+}
+
+static const ss_phi phis[SS_PHI_COUNT] = {
+    {SS_PHI_LOG1P, 0, 0},   {SS_PHI_SQRT, 0, 0},      {SS_PHI_SATURATE, 0, 0},
+    {SS_PHI_EXP, 2.5, 0.4}, {SS_PHI_MIN, 3.0, 1 / 3.}, {SS_PHI_POW, 0.3, 1 / .3},
+};
+
+START_TEST(kernels_match_scalar_bit_for_bit)
+{
+    const ss_kernels *k = ss_kernels_level(_i);
+    const ss_kernels *ref = &ss_kernels_scalar;
+    ss_rng rng;
+    int n, rep, p;
+    kernel_data kd;
+    if (k == NULL)
+        return; /* level not available on this machine */
+    ss_rng_seed(&rng, 1234, (uint64_t)_i);
+    for (rep = 0; rep < 20; rep++)
+        for (n = 0; n <= MAX_LEN; n++) {
+            double want, got;
+            make_data(&kd, &rng, n);
+            want = ref->dot_f32(kd.a, kd.b, n);
+            got = k->dot_f32(kd.a, kd.b, n);
+            ck_assert_msg(memcmp(&want, &got, sizeof want) == 0,
+                          "dot_f32 n=%d: %.17g vs scalar %.17g", n, got, want);
+            want = ref->sparse_dot_f32(kd.idx, kd.b, n, kd.x);
+            got = k->sparse_dot_f32(kd.idx, kd.b, n, kd.x);
+            ck_assert_msg(memcmp(&want, &got, sizeof want) == 0,
+                          "sparse_dot_f32 n=%d: %.17g vs scalar %.17g", n, got, want);
+            for (p = 0; p < SS_PHI_COUNT; p++) {
+                want = ref->fb_gain[p](kd.idx, kd.b, n, kd.m, kd.w, &phis[p]);
+                got = k->fb_gain[p](kd.idx, kd.b, n, kd.m, kd.w, &phis[p]);
+                ck_assert_msg(memcmp(&want, &got, sizeof want) == 0,
+                              "fb_gain[%d] n=%d: %.17g vs scalar %.17g", p, n, got, want);
+            }
+        }
+}
+END_TEST
+
+/* Independent reference: libm, long double accumulation. */
+static double ref_term(int p, double m, double z)
+{
+    const ss_phi *phi = &phis[p];
+    switch (p) {
+    case SS_PHI_LOG1P: return log1p(z / (1 + m));
+    case SS_PHI_SQRT: return m + z == 0 ? 0 : z / (sqrt(m + z) + sqrt(m));
+    case SS_PHI_SATURATE: return z / ((1 + m) * (1 + m + z));
+    /* the kernel scales by the precomputed 1/c; so does the reference */
+    case SS_PHI_EXP: return exp(-m * phi->inv_param) * -expm1(-z * phi->inv_param);
+    case SS_PHI_MIN: return fmin(m + z, phi->param) - fmin(m, phi->param);
+    default:
+        if (m > 0)
+            return pow(m, phi->param) * expm1(phi->param * log1p(z / m));
+        return z > 0 ? pow(z, phi->param) : 0;
+    }
+}
+
+START_TEST(kernels_are_accurate)
+{
+    const ss_kernels *k = ss_kernels_level(_i);
+    ss_rng rng;
+    int n, rep, p;
+    kernel_data kd;
+    if (k == NULL)
+        return;
+    ss_rng_seed(&rng, 99, (uint64_t)_i);
+    for (rep = 0; rep < 20; rep++)
+        for (n = 0; n <= MAX_LEN; n++) {
+            long double want = 0, mag = 0;
+            int j;
+            make_data(&kd, &rng, n);
+            for (j = 0; j < n; j++) {
+                want += (long double)kd.a[j] * kd.b[j];
+                mag += fabsl((long double)kd.a[j] * kd.b[j]);
+            }
+            ck_assert_double_le(fabs(k->dot_f32(kd.a, kd.b, n) - (double)want),
+                                1e-14 * (double)mag + 1e-300);
+            for (p = 0; p < SS_PHI_COUNT; p++) {
+                double got = k->fb_gain[p](kd.idx, kd.b, n, kd.m, kd.w, &phis[p]);
+                want = 0;
+                for (j = 0; j < n; j++)
+                    want += kd.w[kd.idx[j]] * ref_term(p, kd.m[kd.idx[j]], kd.b[j]);
+                ck_assert_msg(fabs(got - (double)want) <= 1e-13 * fabs((double)want) + 1e-300,
+                              "fb_gain[%d] n=%d: %.17g vs reference %.17Lg", p, n, got, want);
+            }
+        }
+}
+END_TEST
+
+START_TEST(elementary_functions_over_wide_ranges)
+{
+    /* One-element rows isolate the vector log1p / sqrt / exp / pow over
+     * many orders of magnitude of m and z. */
+    const ss_kernels *k = ss_kernels_level(_i);
+    int32_t idx[1] = {0};
+    double w[1] = {1.0};
+    int p, i, j;
+    if (k == NULL)
+        return;
+    for (p = 0; p < SS_PHI_COUNT; p++)
+        for (i = -40; i <= 40; i++)
+            for (j = -38; j <= 38; j += 2) {
+                double m[1] = {i <= -40 ? 0.0 : pow(10.0, i * 0.25)};
+                float z[1] = {(float)pow(10.0, j)};
+                double got = k->fb_gain[p](idx, z, 1, m, w, &phis[p]);
+                double want = ref_term(p, m[0], z[0]);
+                ck_assert_msg(fabs(got - want) <= 1e-15 * fabs(want) + 1e-300 ||
+                              (p == SS_PHI_POW && fabs(got - want) <= 5e-15 * fabs(want)),
+                              "phi %d m=%g z=%g: %.17g vs %.17g", p, m[0], (double)z[0], got, want);
+            }
+}
+END_TEST
+
+Suite *dispatch_suite(void)
+{
+    Suite *s = suite_create("dispatch");
+    TCase *tc = tcase_create("selection");
+    tcase_add_test(tc, detection_is_consistent);
+    tcase_add_test(tc, environment_variable_lowers_the_choice);
+    tcase_add_test(tc, context_can_only_lower);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("kernels");
+    tcase_add_loop_test(tc, kernels_match_scalar_bit_for_bit, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
+    tcase_add_loop_test(tc, kernels_are_accurate, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
+    tcase_add_loop_test(tc, elementary_functions_over_wide_ranges, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
+    suite_add_tcase(s, tc);
+    return s;
+}
