@@ -379,6 +379,335 @@ SUBSEL_API int subsel_npy_write_f64(subsel_ctx *ctx, const char *path,
 SUBSEL_API int subsel_npy_write_i64(subsel_ctx *ctx, const char *path,
                                     const int64_t *values, int64_t count);
 
+/*! subsel_csr_view_rows() :
+ * A matrix made of rows [first, first + count) of `csr`, sharing its arrays
+ * (no copy): `csr` must outlive the view. Row i of the view is row first + i
+ * of `csr`. For splitting a pool into ranges (distributed selection).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (range outside the matrix),
+ *         SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_csr_view_rows(subsel_ctx *ctx, const subsel_csr *csr,
+                                    int64_t first, int64_t count,
+                                    subsel_csr **out);
+
+/*! subsel_csr_gather_rows() :
+ * A new matrix (a copy) holding rows rows[0..count) of `csr`, in that order.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, index out of range),
+ *         SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *csr,
+                                      const int64_t *rows, int64_t count,
+                                      subsel_csr **out);
+
+/* ------------------------------------------------------------------------ */
+/* Set functions (objectives)                                               */
+/* ------------------------------------------------------------------------ */
+
+/* A set function f over a ground set {0, ..., n-1} (the rows of a pool).
+ * Objectives borrow the matrices they are built from: those must outlive
+ * the objective and stay unchanged. An objective is immutable while an
+ * optimizer runs on it. */
+typedef struct subsel_objective subsel_objective;
+
+/*! subsel_objective_size() : @return n, the size of the ground set (0 for NULL). */
+SUBSEL_API int64_t subsel_objective_size(const subsel_objective *obj);
+
+/*! subsel_objective_evaluate() :
+ * Writes f(set) to *value, computed from scratch in double precision. The
+ * set holds `count` distinct indices in [0, n), in any order.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, index out of range, repeated
+ *         index), SUBSEL_E_STATE (objective not fully configured),
+ *         SUBSEL_E_NOMEM, or an error of the objective's own computation. */
+SUBSEL_API int subsel_objective_evaluate(subsel_ctx *ctx,
+                                         const subsel_objective *obj,
+                                         const int64_t *set, int64_t count,
+                                         double *value);
+
+/*! subsel_objective_gain() :
+ * Writes the marginal gain f(set + {item}) - f(set) to *gain, as the
+ * optimizers compute it (0 if item is already in the set).
+ * @return as subsel_objective_evaluate(). */
+SUBSEL_API int subsel_objective_gain(subsel_ctx *ctx,
+                                     const subsel_objective *obj,
+                                     const int64_t *set, int64_t count,
+                                     int64_t item, double *gain);
+
+/*! subsel_objective_free() : releases an objective. NULL is a no-op. */
+SUBSEL_API void subsel_objective_free(subsel_objective *obj);
+
+/* Concave functions phi for feature-based functions. */
+#define SUBSEL_CONCAVE_LOG1P 0    /* log(1 + x)                          */
+#define SUBSEL_CONCAVE_SQRT 1     /* sqrt(x)                             */
+#define SUBSEL_CONCAVE_SATURATE 2 /* x / (1 + x)                         */
+#define SUBSEL_CONCAVE_EXP 3      /* 1 - exp(-x / c), param c > 0        */
+#define SUBSEL_CONCAVE_MIN 4      /* min(x, c), param c > 0              */
+#define SUBSEL_CONCAVE_POW 5      /* x^a, param 0 < a < 1                */
+
+/*! subsel_fb_create() :
+ * The feature-based function f(A) = sum_i w_i phi(m_i(A)) with
+ * m_i(A) = sum_{j in A} Z[j, i] over the rows of the nonnegative CSR matrix
+ * `features` (borrowed). `weights` holds one nonnegative finite weight per
+ * column (copied), or is NULL for all ones. `param` is c or a for the
+ * functions that take one, and ignored by the others. Monotone submodular.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, unknown function, parameter
+ *         out of range, negative value in the matrix or the weights: the
+ *         message says where), SUBSEL_E_NUMERIC (NaN weight), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_fb_create(subsel_ctx *ctx, const subsel_csr *features,
+                                int concave, double param,
+                                const double *weights, subsel_objective **out);
+
+/*! subsel_sdm_create() :
+ * The SDM objective (Submodular Distribution Matching) over the rows of the
+ * nonnegative CSR matrix `source` (borrowed):
+ *   f(A) = lambda sum_i p_i log(1 + m_i(A))
+ *        + (1 - lambda) sum_l u_l log(1 + |A cap bin_l|)
+ * with a target distribution p over the columns (required: set with
+ * subsel_sdm_set_target() or subsel_sdm_set_target_distribution()),
+ * quality bins of the rows (optional: without quality scores the second
+ * term is 0), bin weights u and lambda (default 0.7). Columns with p_i = 0
+ * contribute nothing. Monotone submodular.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sdm_create(subsel_ctx *ctx, const subsel_csr *source,
+                                 subsel_objective **out);
+
+/*! subsel_sdm_set_target() :
+ * Sets p to the normalised column sums of the nonnegative CSR matrix
+ * `target`, which must have as many columns as the source (it is read
+ * here and not kept).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (not an SDM objective, column count,
+ *         negative value, all-zero target), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sdm_set_target(subsel_ctx *ctx, subsel_objective *obj,
+                                     const subsel_csr *target);
+
+/*! subsel_sdm_set_target_distribution() :
+ * Sets p from `count` (= source columns) nonnegative finite values,
+ * normalised here to sum 1. @return as subsel_sdm_set_target(). */
+SUBSEL_API int subsel_sdm_set_target_distribution(subsel_ctx *ctx,
+                                                  subsel_objective *obj,
+                                                  const double *p,
+                                                  int64_t count);
+
+/*! subsel_sdm_set_quality() :
+ * Quantises one finite quality score per source row into `bins` bins of
+ * equal size by rank: a stable ascending sort of the scores, rank r going
+ * to bin floor(r * bins / n); bin 0 holds the lowest scores. With 3 bins the
+ * bin weights default to (0, 0.01, 0.99); other counts need
+ * subsel_sdm_set_bin_weights(). @return SUBSEL_OK, SUBSEL_E_INVALID (count
+ * != rows, bins outside [1, rows] (or 1 when rows = 0)),
+ * SUBSEL_E_NUMERIC (NaN/Inf score), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sdm_set_quality(subsel_ctx *ctx, subsel_objective *obj,
+                                      const double *quality, int64_t count,
+                                      int64_t bins);
+
+/*! subsel_sdm_set_quality_edges() :
+ * Quantises quality scores by explicit strictly increasing finite edges:
+ * edge_count edges make edge_count + 1 bins, and a score q goes to the bin
+ * numbered by how many edges are <= q (numpy.digitize). Bin weights as for
+ * subsel_sdm_set_quality(). @return as subsel_sdm_set_quality(). */
+SUBSEL_API int subsel_sdm_set_quality_edges(subsel_ctx *ctx,
+                                            subsel_objective *obj,
+                                            const double *quality,
+                                            int64_t count, const double *edges,
+                                            int64_t edge_count);
+
+/*! subsel_sdm_set_bin_weights() :
+ * Sets the bin weights u (one nonnegative finite value per bin, lowest bin
+ * first). @return SUBSEL_OK, SUBSEL_E_INVALID (count differs from the bin
+ * count, negative value), SUBSEL_E_STATE (no quality scores set yet). */
+SUBSEL_API int subsel_sdm_set_bin_weights(subsel_ctx *ctx,
+                                          subsel_objective *obj,
+                                          const double *weights,
+                                          int64_t count);
+
+/*! subsel_sdm_set_lambda() :
+ * Sets lambda in [0, 1]. @return SUBSEL_OK, SUBSEL_E_INVALID. */
+SUBSEL_API int subsel_sdm_set_lambda(subsel_ctx *ctx, subsel_objective *obj,
+                                     double lambda);
+
+/*! subsel_sdm_quality_bins() :
+ * Writes the quality bin of every source row to out[0..rows).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (capacity < rows),
+ *         SUBSEL_E_STATE (no quality scores). */
+SUBSEL_API int subsel_sdm_quality_bins(subsel_ctx *ctx,
+                                       const subsel_objective *obj,
+                                       int64_t *out, int64_t capacity);
+
+/*! subsel_sdm_kl() :
+ * Writes KL(p || p(A)) = sum_{p_i > 0} p_i log(p_i / p_i(A)), where p(A) is
+ * the normalised column sums of the selected rows. It is +Inf (not NaN) when
+ * a column with p_i > 0 is not covered by A (and for the empty set).
+ * @return as subsel_objective_evaluate(). */
+SUBSEL_API int subsel_sdm_kl(subsel_ctx *ctx, const subsel_objective *obj,
+                             const int64_t *set, int64_t count, double *kl);
+
+/* ------------------------------------------------------------------------ */
+/* Optimizers and selections                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct subsel_optimizer subsel_optimizer;
+typedef struct subsel_selection subsel_selection;
+
+/* Algorithms. */
+#define SUBSEL_OPT_NAIVE 0      /* greedy: every remaining item each step    */
+#define SUBSEL_OPT_LAZY 1       /* Minoux's lazy greedy: same result as naive
+                                   for submodular functions, far fewer gains */
+#define SUBSEL_OPT_STOCHASTIC 2 /* stochastic greedy (Mirzasoleiman et al.):
+                                   each step, the best of a random sample of
+                                   ceil((n / k) ln(1 / epsilon)) items       */
+#define SUBSEL_OPT_LAZIER 3     /* lazier than lazy: stochastic greedy that
+                                   skips sampled items whose stale upper
+                                   bound cannot win; same result as STOCHASTIC
+                                   for submodular functions                  */
+
+/* Integer options (subsel_optimizer_set_int). */
+#define SUBSEL_OPT_BUDGET 1     /* items to select, [0, INT64_MAX]; 0: the
+                                   whole ground set. Default 0. A budget above
+                                   the ground set size fails at run time.     */
+#define SUBSEL_OPT_RUNS 2       /* seeded runs to intersect, [1, 1024],
+                                   default 1 (stochastic algorithms only)    */
+#define SUBSEL_OPT_MIN_RUNS 3   /* keep items chosen by at least this many of
+                                   the runs, [0, 1024]; 0 (default): all runs */
+#define SUBSEL_OPT_STOP_NONPOSITIVE 4 /* stop when the best gain is <= 0,
+                                   0 or 1, default 1                          */
+/* Real options (subsel_optimizer_set_double). */
+#define SUBSEL_OPT_EPSILON 5    /* stochastic sample accuracy, (0, 1),
+                                   default 1e-3                               */
+
+/*! subsel_optimizer_create() :
+ * Creates an optimizer running `algorithm` with default options.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (unknown algorithm), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_optimizer_create(subsel_ctx *ctx, int algorithm,
+                                       subsel_optimizer **out);
+
+/*! subsel_optimizer_free() : releases an optimizer. NULL is a no-op. */
+SUBSEL_API void subsel_optimizer_free(subsel_optimizer *opt);
+
+/*! subsel_optimizer_set_int() / subsel_optimizer_set_double() :
+ * Set an option of the right type within its bounds.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, unknown option, wrong type,
+ *         value out of bounds: the option is then unchanged). */
+SUBSEL_API int subsel_optimizer_set_int(subsel_optimizer *opt, int param,
+                                        int64_t value);
+SUBSEL_API int subsel_optimizer_set_double(subsel_optimizer *opt, int param,
+                                           double value);
+
+/*! subsel_optimizer_get_int() / subsel_optimizer_get_double() :
+ * Read an option. @return SUBSEL_OK or SUBSEL_E_INVALID. */
+SUBSEL_API int subsel_optimizer_get_int(const subsel_optimizer *opt,
+                                        int param, int64_t *value);
+SUBSEL_API int subsel_optimizer_get_double(const subsel_optimizer *opt,
+                                           int param, double *value);
+
+/*! subsel_optimizer_param_bounds() :
+ * Writes an option's bounds and default as doubles (integer options are
+ * exact up to 2^53; INT64_MAX reads as 9.2e18). Any out-pointer may be
+ * NULL. @return SUBSEL_OK or SUBSEL_E_INVALID. */
+SUBSEL_API int subsel_optimizer_param_bounds(int param, double *min_value,
+                                             double *max_value,
+                                             double *default_value);
+
+/*! subsel_optimizer_run() :
+ * Maximises `obj` and returns the selection. Ties between equal gains go to
+ * the lowest index. With one run, the selection lists items in the order
+ * chosen with the gain of each step; with several runs (intersection), it
+ * lists the kept items in ascending order, with the gains of adding them in
+ * that order. The same inputs, seed (SUBSEL_CTX_SEED; run r uses stream r)
+ * and options give the same selection whatever the thread count and kernel.
+ * Runs execute in parallel on the context's threads; a single run uses
+ * them to evaluate large batches of gains. Progress is reported with stage
+ * "select" (items chosen so far, budget) and can cancel.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (budget above the ground set, runs > 1
+ *         with a deterministic algorithm, MIN_RUNS > RUNS),
+ *         SUBSEL_E_STATE (objective not configured), SUBSEL_E_CANCELLED,
+ *         SUBSEL_E_NOMEM, or an error of the objective. */
+SUBSEL_API int subsel_optimizer_run(subsel_ctx *ctx,
+                                    const subsel_optimizer *opt,
+                                    const subsel_objective *obj,
+                                    subsel_selection **out);
+
+/* Accessors of a selection. NULL gives 0 / NULL / NaN. Arrays are owned by
+ * the selection and have subsel_selection_count() entries. */
+SUBSEL_API int64_t subsel_selection_count(const subsel_selection *sel);
+SUBSEL_API const int64_t *subsel_selection_indices(const subsel_selection *sel);
+SUBSEL_API const double *subsel_selection_gains(const subsel_selection *sel);
+/* f(selection). */
+SUBSEL_API double subsel_selection_value(const subsel_selection *sel);
+/* Marginal gains evaluated by the optimizer (all runs), for benchmarks. */
+SUBSEL_API int64_t subsel_selection_evaluations(const subsel_selection *sel);
+
+/*! subsel_selection_save_npy() :
+ * Writes the indices as a 1-D int64 .npy file (atomically).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO. */
+SUBSEL_API int subsel_selection_save_npy(subsel_ctx *ctx,
+                                         const subsel_selection *sel,
+                                         const char *path);
+
+/*! subsel_selection_free() : releases a selection. NULL is a no-op. */
+SUBSEL_API void subsel_selection_free(subsel_selection *sel);
+
+/* ------------------------------------------------------------------------ */
+/* TopK sparse autoencoder encoder                                          */
+/* ------------------------------------------------------------------------ */
+
+/* h(x) = TopK(ReLU(W_enc (x - b_dec) + b_enc)): dense embeddings to sparse
+ * nonnegative codes, the input of SDM. */
+typedef struct subsel_sae subsel_sae;
+
+/*! subsel_sae_create() :
+ * An encoder from W_enc (features x inputs, borrowed: it must outlive the
+ * encoder), b_enc (features values) and b_dec (inputs values), both copied.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NUMERIC, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sae_create(subsel_ctx *ctx, const subsel_dense *w_enc,
+                                 const float *b_enc, const float *b_dec,
+                                 subsel_sae **out);
+
+/*! subsel_sae_load() :
+ * Loads W_enc.npy, b_enc.npy and b_dec.npy from folder `dir` (the encoder
+ * then owns W_enc). @return as subsel_sae_create(), and the errors of
+ * subsel_dense_load_npy(). */
+SUBSEL_API int subsel_sae_load(subsel_ctx *ctx, const char *dir,
+                               subsel_sae **out);
+
+/*! subsel_sae_free() : releases an encoder. NULL is a no-op. */
+SUBSEL_API void subsel_sae_free(subsel_sae *sae);
+
+/* Input and feature (code) dimensions; 0 for NULL. */
+SUBSEL_API int64_t subsel_sae_inputs(const subsel_sae *sae);
+SUBSEL_API int64_t subsel_sae_features(const subsel_sae *sae);
+
+/*! subsel_sae_encode() :
+ * Encodes every row of `x` (rows x inputs) into a CSR matrix (rows x
+ * features) keeping, per row, the k largest positive activations (ties to
+ * the lowest feature index), with sorted column indices. Works in batches
+ * with BLIS sgemm; the result does not depend on the thread count.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (dimension mismatch, k < 1 or
+ *         k > features), SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
+                                 const subsel_dense *x, int64_t k,
+                                 subsel_csr **out);
+
+/* ------------------------------------------------------------------------ */
+/* Optimal transport                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* (issue 4: Sinkhorn and entropic partial OT) */
+
+/* ------------------------------------------------------------------------ */
+/* UniPROT prototype selection                                              */
+/* ------------------------------------------------------------------------ */
+
+/* (issue 4) */
+
+/* ------------------------------------------------------------------------ */
+/* TAROT: whitened feature distance and OT-based targeted selection         */
+/* ------------------------------------------------------------------------ */
+
+/* (issue 5) */
+
+/* ------------------------------------------------------------------------ */
+/* ClipCov and double greedy                                                */
+/* ------------------------------------------------------------------------ */
+
+/* (issue 6) */
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,7 +13,14 @@
     SS_SUITE(dispatch)                                                         \
     SS_SUITE(matrix)                                                           \
     SS_SUITE(io)                                                               \
-    SS_SUITE(allocfail)
+    SS_SUITE(allocfail)                                                        \
+    SS_SUITE(objectives)                                                       \
+    SS_SUITE(optim)                                                            \
+    SS_SUITE(sae)                                                              \
+    SS_SUITE(ot)                                                               \
+    SS_SUITE(uniprot)                                                          \
+    SS_SUITE(tarot)                                                            \
+    SS_SUITE(clipcov)
 
 #define SS_SUITE(name) Suite *name##_suite(void);
 SS_SUITES

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel throughput per instruction set, measured in one run so the ratios
+ * to scalar are meaningful on a noisy machine: feature-based gains of sparse
+ * rows (the SDM hot loop: gather m and w, phi difference, weighted sum), the
+ * sparse gather-dot and the dense dot product. One JSON line per kernel and
+ * level: {"bench":"kernels","kernel":...,"isa":...,"elements_per_s":...,
+ * "speedup_vs_scalar":...}.
+ */
+#include <math.h>
+#include <stdint.h>
+
+#include "bench_util.h"
+#include "core/rng.h"
+#include "dispatch/dispatch.h"
+
+#define D 16384    /* columns: an SAE dictionary */
+#define NNZ 64     /* nonzeros per row */
+#define ROWS 4096  /* distinct rows, cycled */
+
+typedef struct {
+    int32_t *idx;
+    float *val;
+    double *m, *w;
+    float *x, *a, *b;
+} bench_data;
+
+static void make(bench_data *bd, ss_rng *rng)
+{
+    int64_t r, c;
+    bd->idx = malloc(sizeof(int32_t) * ROWS * NNZ);
+    bd->val = malloc(sizeof(float) * ROWS * NNZ);
+    bd->m = malloc(sizeof(double) * D);
+    bd->w = malloc(sizeof(double) * D);
+    bd->x = malloc(sizeof(float) * D);
+    bd->a = malloc(sizeof(float) * D);
+    bd->b = malloc(sizeof(float) * D);
+    for (c = 0; c < D; c++) {
+        bd->m[c] = ss_rng_uniform(rng) * 5;
+        bd->w[c] = ss_rng_uniform(rng);
+        bd->x[c] = bd->a[c] = (float)ss_rng_uniform(rng);
+        bd->b[c] = (float)ss_rng_uniform(rng);
+    }
+    for (r = 0; r < ROWS; r++) {
+        /* sorted distinct columns: strides of D / NNZ with jitter */
+        for (c = 0; c < NNZ; c++) {
+            bd->idx[r * NNZ + c] = (int32_t)(c * (D / NNZ) + (int64_t)ss_rng_below(rng, D / NNZ));
+            bd->val[r * NNZ + c] = (float)ss_rng_uniform(rng);
+        }
+    }
+}
+
+static const ss_phi phis[SS_PHI_COUNT] = {
+    {SS_PHI_LOG1P, 0, 0},   {SS_PHI_SQRT, 0, 0},       {SS_PHI_SATURATE, 0, 0},
+    {SS_PHI_EXP, 2.0, 0.5}, {SS_PHI_MIN, 3.0, 1 / 3.}, {SS_PHI_POW, 0.5, 2.0},
+};
+static const char *phi_names[SS_PHI_COUNT] = {"log1p", "sqrt", "saturate", "exp", "min", "pow"};
+
+/* Runs `body` until at least min_seconds pass; returns elements per second. */
+#define MEASURE(min_seconds, elements_per_rep, body, out)                      \
+    do {                                                                       \
+        double t0 = bench_now(), t;                                            \
+        int64_t reps = 0;                                                      \
+        do {                                                                   \
+            body;                                                              \
+            reps++;                                                            \
+            t = bench_now() - t0;                                              \
+        } while (t < (min_seconds));                                           \
+        (out) = (double)reps * (elements_per_rep) / t;                         \
+    } while (0)
+
+static volatile double sink;
+
+int main(void)
+{
+    bench_data bd;
+    ss_rng rng;
+    double base[SS_PHI_COUNT + 2] = {0};
+    double secs = 0.3 * bench_scale();
+    int isa, p;
+    ss_rng_seed(&rng, 1, 0);
+    make(&bd, &rng);
+    for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {
+        const ss_kernels *k = ss_kernels_level(isa);
+        if (k == NULL)
+            continue;
+        for (p = 0; p <= SS_PHI_COUNT + 1; p++) {
+            double rate;
+            const char *name;
+            if (p < SS_PHI_COUNT) {
+                name = phi_names[p];
+                MEASURE(secs, (double)ROWS * NNZ, {
+                    double s = 0;
+                    int64_t r;
+                    for (r = 0; r < ROWS; r++)
+                        s += k->fb_gain[p](bd.idx + r * NNZ, bd.val + r * NNZ, NNZ, bd.m, bd.w, &phis[p]);
+                    sink = s;
+                }, rate);
+            } else if (p == SS_PHI_COUNT) {
+                name = "sparse_dot_f32";
+                MEASURE(secs, (double)ROWS * NNZ, {
+                    double s = 0;
+                    int64_t r;
+                    for (r = 0; r < ROWS; r++)
+                        s += k->sparse_dot_f32(bd.idx + r * NNZ, bd.val + r * NNZ, NNZ, bd.x);
+                    sink = s;
+                }, rate);
+            } else {
+                name = "dot_f32";
+                MEASURE(secs, (double)D * 64, {
+                    double s = 0;
+                    int r;
+                    for (r = 0; r < 64; r++)
+                        s += k->dot_f32(bd.a, bd.b, D - r);
+                    sink = s;
+                }, rate);
+            }
+            if (isa == SUBSEL_ISA_SCALAR)
+                base[p] = rate;
+            printf("{\"bench\": \"kernels\", \"kernel\": \"%s%s\", \"isa\": \"%s\", "
+                   "\"elements_per_s\": %.4g, \"speedup_vs_scalar\": %.2f}\n",
+                   p < SS_PHI_COUNT ? "fb_gain_" : "", name, subsel_isa_name(isa), rate,
+                   rate / base[p]);
+            fflush(stdout);
+        }
+    }
+    free(bd.idx); free(bd.val); free(bd.m); free(bd.w); free(bd.x); free(bd.a); free(bd.b);
+    return 0;
+}

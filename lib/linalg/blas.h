@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The library's door to BLIS. Row-major wrappers that pass the thread count
+ * to BLIS per call (a runtime object), so the caller's global BLIS and
+ * OpenMP settings are never touched; inside an OpenMP parallel region they
+ * run single-threaded to avoid oversubscription.
+ */
+#ifndef SS_LINALG_BLAS_H
+#define SS_LINALG_BLAS_H
+
+#include <stdint.h>
+
+#include "subsel.h"
+
+/* Threads a BLIS call made now on ctx should use. */
+int ss_blas_threads(const subsel_ctx *ctx);
+
+/* C (m x n) = alpha * op(A) * op(B) + beta * C, all row-major with leading
+ * dimensions lda, ldb, ldc; op(X) is X or its transpose (trans_x nonzero).
+ * op(A) is m x k and op(B) is k x n. */
+void ss_sgemm(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
+              int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+              const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+void ss_dgemm(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
+              int64_t n, int64_t k, double alpha, const double *a,
+              int64_t lda, const double *b, int64_t ldb, double beta,
+              double *c, int64_t ldc);
+
+/* y (len m, or n when trans) = alpha * op(A) x + beta * y, A m x n row-major. */
+void ss_dgemv(const subsel_ctx *ctx, int trans, int64_t m, int64_t n,
+              double alpha, const double *a, int64_t lda, const double *x,
+              double beta, double *y);
+
+#endif

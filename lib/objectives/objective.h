@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The set-function interface every objective implements and every optimizer
+ * uses. An objective is immutable data (the pool, weights, parameters); the
+ * mutable part — the current set and whatever makes its gains cheap (running
+ * column sums, residual capacities, ...) — lives in a separate state, so
+ * several optimizer runs can share one objective, each with its own state,
+ * in parallel.
+ *
+ * Gains are evaluated in batches: an optimizer asks for the gains of a list
+ * of items against one state, and the objective decides how to compute them
+ * (a kernel per item, one BLIS product for the batch, OpenMP over items when
+ * the batch is large enough; never parallel when already inside a parallel
+ * region). Batch results must not depend on the thread count.
+ *
+ * Distributed selection: an objective built over a row range of a pool (a
+ * subsel_csr_view_rows view) has states that `merge` can add together when
+ * their sets are disjoint parts of one set, so partial states computed on
+ * different machines combine into the state of their union.
+ */
+#ifndef SS_OBJECTIVE_H
+#define SS_OBJECTIVE_H
+
+#include <stdint.h>
+
+#include "core/alloc.h"
+#include "subsel.h"
+
+typedef struct ss_objective_ops {
+    const char *name;
+    /* Properties the optimizers rely on: lazy bounds need submodularity,
+     * "stop when the best gain <= 0" is only a shortcut for monotone ones. */
+    int submodular;
+    int monotone;
+
+    /* SUBSEL_OK when the objective can be evaluated, else SUBSEL_E_STATE
+     * with a message saying what is missing. NULL: always ready. */
+    int (*check_ready)(subsel_ctx *ctx, const subsel_objective *obj);
+
+    /* A new state holding the empty set. */
+    int (*state_new)(subsel_ctx *ctx, const subsel_objective *obj,
+                     void **state);
+    void (*state_free)(const subsel_objective *obj, void *state);
+
+    /* out[j] = f(S + {items[j]}) - f(S) for the state's set S. Items may be
+     * in S (gain 0). Must not modify the state. */
+    int (*gains)(subsel_ctx *ctx, const subsel_objective *obj,
+                 const void *state, const int64_t *items, int64_t count,
+                 double *out);
+
+    /* Adds an item not in the set. */
+    int (*add)(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+               int64_t item);
+
+    /* f(S) of the state's set, in double precision. */
+    int (*value)(subsel_ctx *ctx, const subsel_objective *obj,
+                 const void *state, double *out);
+
+    /* Optional (NULL when unsupported). remove: takes an item out of the set.
+     * losses: out[j] = f(S) - f(S - {items[j]}) for items in S (needed by
+     * double greedy). merge: dst becomes the state of the union of the two
+     * (disjoint) sets. */
+    int (*remove)(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+                  int64_t item);
+    int (*losses)(subsel_ctx *ctx, const subsel_objective *obj,
+                  const void *state, const int64_t *items, int64_t count,
+                  double *out);
+    int (*merge)(subsel_ctx *ctx, const subsel_objective *obj, void *dst,
+                 const void *src);
+
+    /* Frees the objective's own data (impl), not the handle. */
+    void (*destroy)(subsel_objective *obj);
+} ss_objective_ops;
+
+struct subsel_objective {
+    const ss_objective_ops *ops;
+    ss_allocator alloc;
+    int64_t n;  /* ground set size */
+    void *impl; /* the objective's own data */
+};
+
+/* Allocates a handle for `ops` over n items, with impl NULL; the
+ * constructor then fills impl. */
+int ss_objective_new(subsel_ctx *ctx, const ss_objective_ops *ops, int64_t n,
+                     subsel_objective **out);
+
+/* The objective's data if it was made with `ops`, else NULL and a
+ * SUBSEL_E_INVALID message on ctx (for setters of one objective kind). */
+void *ss_objective_impl(subsel_ctx *ctx, const subsel_objective *obj,
+                        const ss_objective_ops *ops, const char *caller);
+
+/* Checks a set: count >= 0, indices in [0, n), no repeats. */
+int ss_check_set(subsel_ctx *ctx, const subsel_objective *obj,
+                 const int64_t *set, int64_t count);
+
+/* A state holding `set` (checked). */
+int ss_state_of_set(subsel_ctx *ctx, const subsel_objective *obj,
+                    const int64_t *set, int64_t count, void **state);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The optimizers as the library sees them. Every algorithm is a function
+ * that runs on one objective with one state and appends what it chooses to
+ * a trace; the public optimizer handle (optimizer.c) validates options,
+ * runs one algorithm or several seeded runs in parallel, intersects them,
+ * and turns the result into a subsel_selection.
+ */
+#ifndef SS_OPTIM_H
+#define SS_OPTIM_H
+
+#include <stdint.h>
+
+#include "objectives/objective.h"
+#include "subsel.h"
+
+/* The optimizer handle: options with their bounds (optimizer.c). */
+struct subsel_optimizer {
+    ss_allocator alloc;
+    int algorithm;
+    int64_t budget;
+    int64_t runs;
+    int64_t min_runs;
+    int64_t stop_nonpositive;
+    double epsilon;
+};
+
+/* What one run chose: items in order with their gains, and how many gains
+ * it evaluated. Arrays have room for `capacity` items. */
+typedef struct ss_trace {
+    int64_t *items;
+    double *gains;
+    int64_t count;
+    int64_t capacity;
+    int64_t evaluations;
+} ss_trace;
+
+int ss_trace_init(subsel_ctx *ctx, ss_trace *trace, int64_t capacity);
+void ss_trace_free(subsel_ctx *ctx, ss_trace *trace);
+
+/* Settings of one run. `stream` picks the random stream (run number);
+ * `report` is nonzero for the run that reports progress (progress is only
+ * ever reported from the calling thread). */
+typedef struct ss_run_config {
+    int64_t budget;        /* items to select, <= n */
+    int stop_nonpositive;  /* stop when the best gain <= 0 */
+    double epsilon;        /* stochastic algorithms */
+    uint64_t seed, stream; /* stochastic algorithms */
+    int report;
+} ss_run_config;
+
+/* One run of an algorithm on `state` (which starts as the empty set and
+ * ends holding the chosen items). Each appends to `trace`. */
+int ss_greedy_naive(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+                    const ss_run_config *cfg, ss_trace *trace);
+int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+                   const ss_run_config *cfg, ss_trace *trace);
+int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
+                         void *state, const ss_run_config *cfg, int lazier,
+                         ss_trace *trace);
+
+/* Makes a selection handle from the first `count` entries of items/gains
+ * (copied) with value and evaluation count. */
+int ss_selection_new(subsel_ctx *ctx, const int64_t *items,
+                     const double *gains, int64_t count, double value,
+                     int64_t evaluations, subsel_selection **out);
+
+#endif

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* Placeholder: `subsel sdm` (being written). */
+#include "cli.h"
+#include "commands.h"
+
+int cmd_sdm(const cli_command *self, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return cli_fail(self, "not implemented yet");
+}
