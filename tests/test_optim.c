@@ -1,9 +1,534 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder suite (being written). */
+/*
+ * Optimizers: naive greedy against a brute-force greedy built on
+ * subsel_objective_evaluate; lazy = naive; lazier = stochastic; the sample
+ * size formula; determinism across thread counts and kernels; intersections
+ * of seeded runs; options, errors, cancellation and allocation failures.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "optim/optim.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
+static subsel_ctx *new_ctx(void)
+{
+    subsel_ctx *ctx;
+    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
+    return ctx;
+}
+
+/* A random nonnegative CSR with a few popular columns (Zipf-like). */
+static subsel_csr *random_pool(subsel_ctx *ctx, uint64_t seed, int64_t n,
+                               int64_t d, int64_t per_row)
+{
+    ss_rng rng;
+    int64_t *ip = malloc(sizeof *ip * (size_t)(n + 1));
+    int32_t *ix = malloc(sizeof *ix * (size_t)(n * per_row));
+    float *v = malloc(sizeof *v * (size_t)(n * per_row));
+    unsigned char *used = calloc((size_t)d, 1);
+    int64_t r, k = 0, j;
+    subsel_csr *m;
+    ss_rng_seed(&rng, seed, 77);
+    ip[0] = 0;
+    for (r = 0; r < n; r++) {
+        int64_t start = k, a, b;
+        memset(used, 0, (size_t)d);
+        for (j = 0; j < per_row; j++) {
+            /* u^3 concentrates on low columns */
+            double u = ss_rng_uniform(&rng);
+            int64_t c = (int64_t)(u * u * u * (double)d);
+            if (used[c])
+                continue;
+            used[c] = 1;
+            ix[k] = (int32_t)c;
+            v[k++] = (float)(0.1 + ss_rng_uniform(&rng));
+        }
+        /* insertion sort of the row's columns (values move along) */
+        for (a = start + 1; a < k; a++)
+            for (b = a; b > start && ix[b - 1] > ix[b]; b--) {
+                int32_t ti = ix[b];
+                float tv = v[b];
+                ix[b] = ix[b - 1];
+                v[b] = v[b - 1];
+                ix[b - 1] = ti;
+                v[b - 1] = tv;
+            }
+        ip[r + 1] = k;
+    }
+    ck_assert_ok(ctx, subsel_csr_create(ctx, n, d, ip, ix, v, SUBSEL_COPY, &m));
+    free(ip);
+    free(ix);
+    free(v);
+    free(used);
+    return m;
+}
+
+static subsel_selection *run(subsel_ctx *ctx, const subsel_objective *f,
+                             int algorithm, int64_t budget, int64_t runs,
+                             int64_t min_runs)
+{
+    subsel_optimizer *opt;
+    subsel_selection *sel;
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, algorithm, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, budget));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, runs));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_MIN_RUNS, min_runs));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
+    subsel_optimizer_free(opt);
+    return sel;
+}
+
+static void assert_same_selection(const subsel_selection *a, const subsel_selection *b)
+{
+    int64_t i;
+    ck_assert_int_eq(subsel_selection_count(a), subsel_selection_count(b));
+    for (i = 0; i < subsel_selection_count(a); i++) {
+        ck_assert_int_eq(subsel_selection_indices(a)[i], subsel_selection_indices(b)[i]);
+        ck_assert_msg(memcmp(&subsel_selection_gains(a)[i], &subsel_selection_gains(b)[i],
+                             sizeof(double)) == 0,
+                      "gain %lld differs", (long long)i);
+    }
+}
+
+static const int concaves[] = {SUBSEL_CONCAVE_LOG1P, SUBSEL_CONCAVE_SQRT,
+                               SUBSEL_CONCAVE_SATURATE, SUBSEL_CONCAVE_EXP,
+                               SUBSEL_CONCAVE_MIN, SUBSEL_CONCAVE_POW};
+static const double params[] = {0, 0, 0, 1.5, 2.0, 0.4};
+
+START_TEST(naive_matches_brute_force_greedy)
+{
+    /* Brute force: each step, evaluate f(S + i) from scratch for every i
+     * and keep the largest (lowest index on ties). */
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 21, 25, 20, 4);
+    subsel_objective *f;
+    subsel_selection *sel;
+    int64_t set[25], step, i;
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, concaves[_i], params[_i], NULL, &f));
+    sel = run(ctx, f, SUBSEL_OPT_NAIVE, 8, 1, 0);
+    for (step = 0; step < subsel_selection_count(sel); step++) {
+        double base, best = -1;
+        int64_t best_item = -1;
+        ck_assert_ok(ctx, subsel_objective_evaluate(ctx, f, set, step, &base));
+        for (i = 0; i < 25; i++) {
+            double with;
+            int64_t k, in = 0;
+            for (k = 0; k < step; k++)
+                in |= set[k] == i;
+            if (in)
+                continue;
+            set[step] = i;
+            ck_assert_ok(ctx, subsel_objective_evaluate(ctx, f, set, step + 1, &with));
+            /* gains closer than rounding are ties: both are right */
+            if (with - base > best + 1e-12 * fabs(best)) {
+                best = with - base;
+                best_item = i;
+            }
+        }
+        set[step] = subsel_selection_indices(sel)[step];
+        ck_assert_msg(set[step] == best_item ||
+                      fabs(subsel_selection_gains(sel)[step] - best) <= 1e-12 * fabs(best),
+                      "phi %d step %lld: greedy chose %lld, brute force %lld",
+                      concaves[_i], (long long)step, (long long)set[step], (long long)best_item);
+        ck_assert_double_le(fabs(subsel_selection_gains(sel)[step] - best), 1e-10 * fabs(best) + 1e-14);
+    }
+    subsel_selection_free(sel);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(lazy_equals_naive)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, (uint64_t)_i, 300, 64, 8);
+    size_t p;
+    for (p = 0; p < sizeof concaves / sizeof concaves[0]; p++) {
+        subsel_objective *f;
+        subsel_selection *a, *b;
+        ck_assert_ok(ctx, subsel_fb_create(ctx, z, concaves[p], params[p], NULL, &f));
+        a = run(ctx, f, SUBSEL_OPT_NAIVE, 40, 1, 0);
+        b = run(ctx, f, SUBSEL_OPT_LAZY, 40, 1, 0);
+        assert_same_selection(a, b);
+        ck_assert_int_lt(subsel_selection_evaluations(b), subsel_selection_evaluations(a));
+        subsel_selection_free(a);
+        subsel_selection_free(b);
+        subsel_objective_free(f);
+    }
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(lazier_equals_stochastic)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 100 + (uint64_t)_i, 2000, 128, 10);
+    subsel_objective *f;
+    subsel_selection *a, *b;
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_SEED, 7 + _i));
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_LOG1P, 0, NULL, &f));
+    a = run(ctx, f, SUBSEL_OPT_STOCHASTIC, 300, 1, 0);
+    b = run(ctx, f, SUBSEL_OPT_LAZIER, 300, 1, 0);
+    assert_same_selection(a, b);
+    ck_assert_int_lt(subsel_selection_evaluations(b), subsel_selection_evaluations(a));
+    subsel_selection_free(a);
+    subsel_selection_free(b);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(stochastic_is_close_to_greedy)
+{
+    /* Stochastic greedy is within (1 - 1/e - eps) of the optimum in
+     * expectation; in practice it is within a few percent of greedy. */
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 5, 3000, 200, 12);
+    subsel_objective *f;
+    subsel_selection *g, *s;
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_SQRT, 0, NULL, &f));
+    g = run(ctx, f, SUBSEL_OPT_LAZY, 150, 1, 0);
+    s = run(ctx, f, SUBSEL_OPT_STOCHASTIC, 150, 1, 0);
+    ck_assert_double_ge(subsel_selection_value(s), 0.95 * subsel_selection_value(g));
+    ck_assert_double_le(subsel_selection_value(s), subsel_selection_value(g) * (1 + 1e-12));
+    /* n/k ln(1/eps) = 20 * 6.9: far fewer evaluations than lazy's first pass */
+    ck_assert_int_le(subsel_selection_evaluations(s), 150 * 139);
+    subsel_selection_free(g);
+    subsel_selection_free(s);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(sample_size_formula)
+{
+    ck_assert_int_eq(ss_stochastic_sample_size(1000000, 200000, 1e-3), 35); /* 5 ln 1000 = 34.5 */
+    ck_assert_int_eq(ss_stochastic_sample_size(100, 100, 0.5), 1);          /* ln 2 = 0.69 */
+    ck_assert_int_eq(ss_stochastic_sample_size(10, 1, 1e-3), 10);           /* capped at n */
+    ck_assert_int_eq(ss_stochastic_sample_size(0, 0, 1e-3), 0);
+}
+END_TEST
+
+/* The same selection for 1 and 2 threads and for every kernel level. */
+START_TEST(deterministic_across_threads_and_kernels)
+{
+    static const int algorithms[] = {SUBSEL_OPT_LAZY, SUBSEL_OPT_STOCHASTIC, SUBSEL_OPT_LAZIER};
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 9, 20000, 512, 16);
+    subsel_objective *f;
+    int a;
+    double p[512];
+    int64_t i;
+    for (i = 0; i < 512; i++)
+        p[i] = 1.0 / (1.0 + (double)i);
+    ck_assert_ok(ctx, subsel_sdm_create(ctx, z, &f));
+    ck_assert_ok(ctx, subsel_sdm_set_target_distribution(ctx, f, p, 512));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_SEED, 12345));
+    for (a = 0; a < 3; a++) {
+        subsel_selection *ref, *other;
+        int threads, isa;
+        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1));
+        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_MAX_ISA, SUBSEL_ISA_SCALAR));
+        ref = run(ctx, f, algorithms[a], 500, 1, 0);
+        for (threads = 1; threads <= 2; threads++)
+            for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {
+                ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, threads));
+                ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_MAX_ISA, isa));
+                other = run(ctx, f, algorithms[a], 500, 1, 0);
+                assert_same_selection(ref, other);
+                subsel_selection_free(other);
+            }
+        subsel_selection_free(ref);
+    }
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(intersection_of_runs)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 31, 4000, 256, 12);
+    subsel_objective *f;
+    subsel_selection *single, *all, *any, *two, *again;
+    int64_t i, j;
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_LOG1P, 0, NULL, &f));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_SEED, 99));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 2));
+    single = run(ctx, f, SUBSEL_OPT_STOCHASTIC, 400, 1, 0);
+    all = run(ctx, f, SUBSEL_OPT_STOCHASTIC, 400, 5, 0);
+    two = run(ctx, f, SUBSEL_OPT_STOCHASTIC, 400, 5, 2);
+    any = run(ctx, f, SUBSEL_OPT_LAZIER, 400, 5, 1);
+    /* more votes needed, fewer items; all runs agree on a good share */
+    ck_assert_int_le(subsel_selection_count(all), subsel_selection_count(two));
+    ck_assert_int_le(subsel_selection_count(two), subsel_selection_count(any));
+    ck_assert_int_gt(subsel_selection_count(all), 40);
+    ck_assert_int_le(subsel_selection_count(all), 400);
+    ck_assert_int_ge(subsel_selection_count(any), 400);
+    /* ascending, and run 0 is the single run (same seed, stream 0): the
+     * intersection is inside it */
+    for (i = 0; i < subsel_selection_count(all); i++) {
+        int found = 0;
+        if (i > 0)
+            ck_assert_int_lt(subsel_selection_indices(all)[i - 1], subsel_selection_indices(all)[i]);
+        for (j = 0; j < subsel_selection_count(single); j++)
+            found |= subsel_selection_indices(single)[j] == subsel_selection_indices(all)[i];
+        ck_assert(found);
+    }
+    /* the union from LAZIER equals the union from STOCHASTIC */
+    again = run(ctx, f, SUBSEL_OPT_STOCHASTIC, 400, 5, 1);
+    assert_same_selection(any, again);
+    subsel_selection_free(again);
+    /* the same with one thread */
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1));
+    again = run(ctx, f, SUBSEL_OPT_STOCHASTIC, 400, 5, 0);
+    assert_same_selection(all, again);
+    {
+        double v;
+        ck_assert_ok(ctx, subsel_objective_evaluate(ctx, f, subsel_selection_indices(all),
+                                                    subsel_selection_count(all), &v));
+        ck_assert_double_le(fabs(v - subsel_selection_value(all)), 1e-12 * v);
+    }
+    subsel_selection_free(again);
+    subsel_selection_free(single);
+    subsel_selection_free(all);
+    subsel_selection_free(two);
+    subsel_selection_free(any);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(stops_when_gains_vanish)
+{
+    /* min(x, c) saturates: once every column reaches c nothing gains. */
+    static const int64_t ip[5] = {0, 1, 2, 3, 4};
+    static const int32_t ix[4] = {0, 0, 1, 1};
+    static const float v[4] = {5, 5, 5, 5};
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z;
+    subsel_objective *f;
+    subsel_optimizer *opt;
+    subsel_selection *sel;
+    ck_assert_ok(ctx, subsel_csr_create(ctx, 4, 2, ip, ix, v, SUBSEL_BORROW, &z));
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_MIN, 1.0, NULL, &f));
+    sel = run(ctx, f, SUBSEL_OPT_LAZY, 4, 1, 0);
+    ck_assert_int_eq(subsel_selection_count(sel), 2);
+    ck_assert_int_eq(subsel_selection_indices(sel)[0], 0);
+    ck_assert_int_eq(subsel_selection_indices(sel)[1], 2);
+    ck_assert_double_eq(subsel_selection_value(sel), 2.0);
+    subsel_selection_free(sel);
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_NAIVE, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
+    ck_assert_int_eq(subsel_selection_count(sel), 4); /* budget 0: the whole pool */
+    subsel_selection_free(sel);
+    subsel_optimizer_free(opt);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(options_and_errors)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 1, 50, 16, 3);
+    subsel_objective *f;
+    subsel_optimizer *opt = (subsel_optimizer *)ctx;
+    subsel_selection *sel = (subsel_selection *)ctx;
+    double lo, hi, def, e;
+    int64_t v;
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_SQRT, 0, NULL, &f));
+    ck_assert_status(ctx, subsel_optimizer_create(ctx, 42, &opt), SUBSEL_E_INVALID);
+    ck_assert_ptr_null(opt);
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_STOCHASTIC, &opt));
+    ck_assert_int_eq(subsel_optimizer_param_bounds(SUBSEL_OPT_EPSILON, &lo, &hi, &def), SUBSEL_OK);
+    ck_assert_double_eq(def, 1e-3);
+    ck_assert_int_eq(subsel_optimizer_get_double(opt, SUBSEL_OPT_EPSILON, &e), SUBSEL_OK);
+    ck_assert_double_eq(e, 1e-3);
+    ck_assert_int_eq(subsel_optimizer_set_double(opt, SUBSEL_OPT_EPSILON, 0.0), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_optimizer_set_double(opt, SUBSEL_OPT_EPSILON, 1.0), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_optimizer_set_double(opt, SUBSEL_OPT_BUDGET, 1.0), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_optimizer_set_int(opt, SUBSEL_OPT_EPSILON, 1), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, 0), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, -1), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_optimizer_set_int(opt, 99, 1), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_optimizer_get_int(opt, SUBSEL_OPT_RUNS, &v), SUBSEL_OK);
+    ck_assert_int_eq(v, 1);
+    /* budget above the pool */
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, 51));
+    ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, f, &sel), SUBSEL_E_INVALID);
+    ck_assert_ptr_null(sel);
+    ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "larger than the pool"));
+    /* min_runs above runs */
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, 10));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_MIN_RUNS, 3));
+    ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, f, &sel), SUBSEL_E_INVALID);
+    subsel_optimizer_free(opt);
+    /* several runs of a deterministic algorithm */
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_LAZY, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, 3));
+    ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, f, &sel), SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, NULL, &sel), SUBSEL_E_INVALID);
+    subsel_optimizer_free(opt);
+    subsel_optimizer_free(NULL);
+    subsel_selection_free(NULL);
+    ck_assert_int_eq(subsel_selection_count(NULL), 0);
+    ck_assert(isnan(subsel_selection_value(NULL)));
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+static int cancel_at(void *user, const char *stage, int64_t done, int64_t total)
+{
+    (void)stage;
+    (void)total;
+    return done >= *(int64_t *)user;
+}
+
+START_TEST(progress_cancels_runs)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 2, 3000, 128, 8);
+    subsel_objective *f;
+    subsel_optimizer *opt;
+    subsel_selection *sel = (subsel_selection *)ctx;
+    int64_t limit = 100;
+    int algo;
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_LOG1P, 0, NULL, &f));
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, cancel_at, &limit));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 2));
+    for (algo = SUBSEL_OPT_NAIVE; algo <= SUBSEL_OPT_LAZIER; algo++) {
+        ck_assert_ok(ctx, subsel_optimizer_create(ctx, algo, &opt));
+        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, 1000));
+        if (algo >= SUBSEL_OPT_STOCHASTIC && _i)
+            ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, 4));
+        ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, f, &sel), SUBSEL_E_CANCELLED);
+        ck_assert_ptr_null(sel);
+        subsel_optimizer_free(opt);
+    }
+    /* the objective is still usable */
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, NULL, NULL));
+    sel = run(ctx, f, SUBSEL_OPT_LAZY, 10, 1, 0);
+    ck_assert_int_eq(subsel_selection_count(sel), 10);
+    subsel_selection_free(sel);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Allocation failures at every point of objective creation and a run end
+ * in SUBSEL_E_NOMEM (or success), with nothing leaked. */
+typedef struct {
+    int64_t calls, fail_at, live;
+} failing;
+
+/* Parallel runs allocate from several threads: count atomically. */
+static void *failing_alloc(void *opaque, size_t size, size_t alignment)
+{
+    failing *f = opaque;
+    void *p = NULL;
+    if (__atomic_add_fetch(&f->calls, 1, __ATOMIC_SEQ_CST) == f->fail_at)
+        return NULL;
+    if (posix_memalign(&p, alignment, size) != 0)
+        return NULL;
+    __atomic_add_fetch(&f->live, 1, __ATOMIC_SEQ_CST);
+    return p;
+}
+
+static void failing_free(void *opaque, void *ptr)
+{
+    __atomic_sub_fetch(&((failing *)opaque)->live, 1, __ATOMIC_SEQ_CST);
+    free(ptr);
+}
+
+START_TEST(allocation_failures_are_clean)
+{
+    subsel_ctx *plain = new_ctx();
+    subsel_csr *z = random_pool(plain, 4, 200, 32, 5);
+    double p[32];
+    int64_t n, i;
+    for (i = 0; i < 32; i++)
+        p[i] = 1.0;
+    for (n = 1;; n++) {
+        failing fa = {0, 0, 0};
+        subsel_ctx *ctx;
+        subsel_objective *f = NULL;
+        subsel_optimizer *opt = NULL;
+        subsel_selection *sel = NULL;
+        int rc;
+        fa.fail_at = n + 1; /* the context itself always succeeds */
+        ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, failing_alloc, failing_free, &fa), SUBSEL_OK);
+        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1 + (int)(n % 2)));
+        rc = subsel_sdm_create(ctx, z, &f);
+        if (rc == SUBSEL_OK)
+            rc = subsel_sdm_set_target_distribution(ctx, f, p, 32);
+        if (rc == SUBSEL_OK)
+            rc = subsel_optimizer_create(ctx, SUBSEL_OPT_STOCHASTIC, &opt);
+        if (rc == SUBSEL_OK)
+            rc = subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, 20);
+        if (rc == SUBSEL_OK)
+            rc = subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, 3);
+        if (rc == SUBSEL_OK)
+            rc = subsel_optimizer_run(ctx, opt, f, &sel);
+        ck_assert_msg(rc == SUBSEL_OK || rc == SUBSEL_E_NOMEM, "n=%lld: %d (%s)",
+                      (long long)n, rc, subsel_ctx_last_error(ctx));
+        if (rc == SUBSEL_OK)
+            ck_assert_int_gt(subsel_selection_count(sel), 0);
+        else
+            ck_assert_ptr_null(sel);
+        subsel_selection_free(sel);
+        subsel_optimizer_free(opt);
+        subsel_objective_free(f);
+        subsel_ctx_free(ctx);
+        ck_assert_msg(fa.live == 0, "n=%lld: %lld allocations leaked", (long long)n, (long long)fa.live);
+        if (rc == SUBSEL_OK)
+            break;
+    }
+    ck_assert_int_gt(n, 10);
+    subsel_csr_free(z);
+    subsel_ctx_free(plain);
+}
+END_TEST
+
 Suite *optim_suite(void)
 {
-    return suite_create("optim");
+    Suite *s = suite_create("optim");
+    TCase *tc = tcase_create("greedy");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, naive_matches_brute_force_greedy, 0, 6);
+    tcase_add_loop_test(tc, lazy_equals_naive, 0, 3);
+    tcase_add_loop_test(tc, lazier_equals_stochastic, 0, 3);
+    tcase_add_test(tc, stochastic_is_close_to_greedy);
+    tcase_add_test(tc, sample_size_formula);
+    tcase_add_test(tc, stops_when_gains_vanish);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("runs");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, deterministic_across_threads_and_kernels);
+    tcase_add_test(tc, intersection_of_runs);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("errors");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, options_and_errors);
+    tcase_add_loop_test(tc, progress_cancels_runs, 0, 2);
+    tcase_add_test(tc, allocation_failures_are_clean);
+    suite_add_tcase(s, tc);
+    return s;
 }

@@ -54,7 +54,8 @@ int ss_mul_size(int64_t a, size_t b, size_t *out)
     return 1;
 }
 
-int ss_alloc_array(subsel_ctx *ctx, int64_t count, size_t elsize, void *out_ptr)
+int ss_alloc_with(subsel_ctx *ctx, const ss_allocator *a, int64_t count,
+                  size_t elsize, void *out_ptr)
 {
     size_t bytes;
     void *p;
@@ -63,11 +64,17 @@ int ss_alloc_array(subsel_ctx *ctx, int64_t count, size_t elsize, void *out_ptr)
                        "array of %lld elements of %zu bytes does not fit in "
                        "memory addresses",
                        (long long)count, elsize);
-    p = ss_alloc_raw(ctx ? &ctx->alloc : &ss_default_allocator, bytes);
+    p = ss_alloc_raw(a, bytes);
     if (p == NULL)
         return ss_fail(ctx, SUBSEL_E_NOMEM, "cannot allocate %zu bytes", bytes);
     memcpy(out_ptr, &p, sizeof p);
     return SUBSEL_OK;
+}
+
+int ss_alloc_array(subsel_ctx *ctx, int64_t count, size_t elsize, void *out_ptr)
+{
+    return ss_alloc_with(ctx, ctx ? &ctx->alloc : &ss_default_allocator, count,
+                         elsize, out_ptr);
 }
 
 int ss_calloc_array(subsel_ctx *ctx, int64_t count, size_t elsize,

@@ -33,6 +33,10 @@ void ss_free_raw(const ss_allocator *a, void *ptr);
 /* count * elsize bytes through ctx's allocator, recorded on ctx on failure.
  * count < 0 or an overflowing product is SUBSEL_E_INVALID. */
 int ss_alloc_array(subsel_ctx *ctx, int64_t count, size_t elsize, void *out_ptr);
+/* As ss_alloc_array, through allocator `a` (a handle's own, for buffers a
+ * handle keeps, which it frees with ss_free_raw(a, ...)). */
+int ss_alloc_with(subsel_ctx *ctx, const ss_allocator *a, int64_t count,
+                  size_t elsize, void *out_ptr);
 /* As ss_alloc_array, zero-filled. */
 int ss_calloc_array(subsel_ctx *ctx, int64_t count, size_t elsize,
                     void *out_ptr);

@@ -105,7 +105,7 @@ static int csr_wrap(subsel_ctx *ctx, int64_t rows, int64_t cols,
     m->alloc = ctx->alloc;
     m->rows = rows;
     m->cols = cols;
-    m->nnz = indptr[rows];
+    m->nnz = indptr[rows] - indptr[0];
     m->indptr = indptr;
     m->indices = indices;
     m->values = values;
@@ -263,7 +263,74 @@ int subsel_csr_column_sums(subsel_ctx *ctx, const subsel_csr *csr,
      * in row order, so the result is the same on every run and thread count
      * (a parallel version would need per-thread copies of the d sums). */
     memset(sums, 0, (size_t)csr->cols * sizeof *sums);
-    for (k = 0; k < csr->nnz; k++)
+    for (k = csr->indptr[0]; k < csr->indptr[csr->rows]; k++)
         sums[csr->indices[k]] += (double)csr->values[k];
     return SUBSEL_OK;
+}
+
+int subsel_csr_view_rows(subsel_ctx *ctx, const subsel_csr *csr, int64_t first,
+                         int64_t count, subsel_csr **out)
+{
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    SS_REQUIRE_NONNULL(ctx, csr);
+    if (first < 0 || count < 0 || first > csr->rows || count > csr->rows - first)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_csr_view_rows: rows [%lld, %lld + %lld) are not "
+                       "inside the %lld rows",
+                       (long long)first, (long long)first, (long long)count,
+                       (long long)csr->rows);
+    /* Row pointers stay absolute offsets into the parent's arrays. */
+    return csr_wrap(ctx, count, csr->cols, csr->indptr + first, csr->indices,
+                    csr->values, 0, out);
+}
+
+int subsel_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *csr,
+                           const int64_t *rows, int64_t count,
+                           subsel_csr **out)
+{
+    int64_t *ip = NULL;
+    int32_t *ix = NULL;
+    float *v = NULL;
+    int64_t i, nnz = 0;
+    int rc = SUBSEL_OK;
+
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    SS_REQUIRE_NONNULL(ctx, csr);
+    if (count < 0 || (count > 0 && rows == NULL))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_csr_gather_rows: %lld rows from %s",
+                       (long long)count, rows ? "an array" : "NULL");
+    for (i = 0; i < count; i++) {
+        if (rows[i] < 0 || rows[i] >= csr->rows)
+            return ss_fail(ctx, SUBSEL_E_INVALID,
+                           "subsel_csr_gather_rows: row %lld (entry %lld) is "
+                           "outside [0, %lld)",
+                           (long long)rows[i], (long long)i,
+                           (long long)csr->rows);
+        nnz += csr->indptr[rows[i] + 1] - csr->indptr[rows[i]];
+    }
+    SS_TRY(ss_alloc_array(ctx, count + 1, sizeof *ip, &ip));
+    SS_TRY(ss_alloc_array(ctx, nnz, sizeof *ix, &ix));
+    SS_TRY(ss_alloc_array(ctx, nnz, sizeof *v, &v));
+    ip[0] = 0;
+    for (i = 0; i < count; i++) {
+        int64_t start = csr->indptr[rows[i]];
+        int64_t len = csr->indptr[rows[i] + 1] - start;
+        if (len > 0) {
+            memcpy(ix + ip[i], csr->indices + start, (size_t)len * sizeof *ix);
+            memcpy(v + ip[i], csr->values + start, (size_t)len * sizeof *v);
+        }
+        ip[i + 1] = ip[i] + len;
+    }
+    SS_TRY(csr_wrap(ctx, count, csr->cols, ip, ix, v, 1, out));
+    return SUBSEL_OK;
+cleanup:
+    ss_free(ctx, ip);
+    ss_free(ctx, ix);
+    ss_free(ctx, v);
+    return rc;
 }

@@ -13,6 +13,9 @@
 #include "core/alloc.h"
 #include "subsel.h"
 
+/* Row pointers are absolute offsets into indices / values: row r is entries
+ * [indptr[r], indptr[r + 1]). indptr[0] is 0 except for row views, which
+ * share their parent's arrays; nnz = indptr[rows] - indptr[0]. */
 struct subsel_csr {
     ss_allocator alloc; /* frees the owned arrays, even after the context */
     int64_t rows, cols, nnz;

@@ -47,6 +47,9 @@ typedef struct ss_run_config {
     double epsilon;        /* stochastic algorithms */
     uint64_t seed, stream; /* stochastic algorithms */
     int report;
+    int *cancel;           /* shared by parallel runs (atomic access): set
+                              once any run is cancelled, so the others stop
+                              too; or NULL */
 } ss_run_config;
 
 /* One run of an algorithm on `state` (which starts as the empty set and
@@ -58,6 +61,10 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
 int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
                          void *state, const ss_run_config *cfg, int lazier,
                          ss_trace *trace);
+
+/* The stochastic greedy sample size ceil((n / k) ln(1 / epsilon)), at
+ * least 1 and at most n. */
+int64_t ss_stochastic_sample_size(int64_t n, int64_t k, double epsilon);
 
 /* Makes a selection handle from the first `count` entries of items/gains
  * (copied) with value and evaluation count. */

@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Feature-based set functions f(A) = sum_i w_i phi(m_i(A)) (and SDM, which
+ * is one with a quality term): construction, the state (running column sums
+ * m in double precision, kept per column in the form the gain kernel wants),
+ * batched gains through the kernel table, add / remove / losses / merge.
+ */
+#include <math.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "dispatch/dispatch.h"
+#include "matrix/matrix.h"
+#include "objectives/fb.h"
+
+/* Below this many nonzeros a batch of gains is not worth a parallel region
+ * (its start-up costs about as much as evaluating 50k entries). */
+#define PARALLEL_MIN_NNZ 65536
+
+typedef struct fb_state {
+    ss_allocator alloc;   /* the allocator of the context that made it */
+    double *m;            /* column sums m_i(A) */
+    double *col;          /* the kernel's column state: 1/(1+m) for log1p,
+                             else an alias of m */
+    int64_t *bin_count;   /* |A cap bin_l| (SDM) */
+    unsigned char *in_set;
+    int64_t size;
+} fb_state;
+
+/* ---- phi in double precision (libm), for values and losses ------------ */
+
+static double phi_value(const ss_phi *phi, double x)
+{
+    switch (phi->kind) {
+    case SS_PHI_LOG1P: return log1p(x);
+    case SS_PHI_SQRT: return sqrt(x);
+    case SS_PHI_SATURATE: return x / (1.0 + x);
+    case SS_PHI_EXP: return -expm1(-x * phi->inv_param);
+    case SS_PHI_MIN: return x < phi->param ? x : phi->param;
+    default: return x > 0 ? pow(x, phi->param) : 0.0;
+    }
+}
+
+/* phi(m + z) - phi(m) in the same stable forms the kernels use. */
+static double phi_diff(const ss_phi *phi, double m, double z)
+{
+    switch (phi->kind) {
+    case SS_PHI_LOG1P: return log1p(z / (1.0 + m));
+    case SS_PHI_SQRT: return m + z > 0 ? z / (sqrt(m + z) + sqrt(m)) : 0.0;
+    case SS_PHI_SATURATE: return z / ((1.0 + m) * (1.0 + m + z));
+    case SS_PHI_EXP:
+        return exp(-m * phi->inv_param) * -expm1(-z * phi->inv_param);
+    case SS_PHI_MIN: return fmin(m + z, phi->param) - fmin(m, phi->param);
+    default:
+        if (m > 0)
+            return pow(m, phi->param) * expm1(phi->param * log1p(z / m));
+        return z > 0 ? pow(z, phi->param) : 0.0;
+    }
+}
+
+/* Gain of the quality term for a row of bin b given the current count:
+ * u_b (log(2 + c) - log(1 + c)) scaled by 1 - lambda. */
+static double bin_gain(const ss_fb *fb, int64_t count, int32_t b)
+{
+    return (1.0 - fb->lambda) * fb->bin_weights[b] * log1p(1.0 / (1.0 + (double)count));
+}
+
+static void row_of(const subsel_csr *z, int64_t r, const int32_t **idx,
+                   const float **val, int64_t *nnz)
+{
+    int64_t start = z->indptr[r];
+    *idx = z->indices + start;
+    *val = z->values + start;
+    *nnz = z->indptr[r + 1] - start;
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static void fb_state_free(const subsel_objective *obj, void *state)
+{
+    fb_state *st = state;
+    const ss_fb *fb = obj->impl;
+    ss_allocator a;
+    if (st == NULL)
+        return;
+    a = st->alloc;
+    if (st->col != st->m)
+        ss_free_raw(&a, st->col);
+    ss_free_raw(&a, st->m);
+    ss_free_raw(&a, st->bin_count);
+    ss_free_raw(&a, st->in_set);
+    (void)fb;
+    ss_free_raw(&a, st);
+}
+
+static int fb_state_new(subsel_ctx *ctx, const subsel_objective *obj,
+                        void **out)
+{
+    const ss_fb *fb = obj->impl;
+    int64_t d = fb->z->cols, c;
+    fb_state *st = NULL;
+    int rc = SUBSEL_OK;
+
+    SS_CHECK(ss_calloc_array(ctx, 1, sizeof *st, &st));
+    st->alloc = ctx->alloc;
+    SS_TRY(ss_calloc_array(ctx, d, sizeof *st->m, &st->m));
+    SS_TRY(ss_calloc_array(ctx, obj->n, 1, &st->in_set));
+    SS_TRY(ss_calloc_array(ctx, fb->bins, sizeof *st->bin_count, &st->bin_count));
+    if (fb->phi.kind == SS_PHI_LOG1P) {
+        SS_TRY(ss_alloc_array(ctx, d, sizeof *st->col, &st->col));
+        for (c = 0; c < d; c++)
+            st->col[c] = 1.0;
+    } else {
+        st->col = st->m;
+    }
+    *out = st;
+    return SUBSEL_OK;
+cleanup:
+    fb_state_free(obj, st);
+    return rc;
+}
+
+const double *ss_fb_state_sums(const void *state)
+{
+    return ((const fb_state *)state)->m;
+}
+
+/* ---- gains ------------------------------------------------------------- */
+
+static double gain_of(const ss_kernels *k, const ss_fb *fb,
+                      const fb_state *st, int64_t item)
+{
+    const int32_t *idx;
+    const float *val;
+    int64_t nnz;
+    double g;
+    if (st->in_set[item])
+        return 0.0;
+    row_of(fb->z, item, &idx, &val, &nnz);
+    g = k->fb_gain[fb->phi.kind](idx, val, nnz, st->col, fb->w, &fb->phi);
+    if (fb->bins > 0) {
+        int32_t b = fb->bin_of[item];
+        g += bin_gain(fb, st->bin_count[b], b);
+    }
+    return g;
+}
+
+static int fb_gains(subsel_ctx *ctx, const subsel_objective *obj,
+                    const void *state, const int64_t *items, int64_t count,
+                    double *out)
+{
+    const ss_fb *fb = obj->impl;
+    const fb_state *st = state;
+    const ss_kernels *k = ss_kernels_for(ctx);
+    double avg_nnz = fb->z->rows ? (double)fb->z->nnz / (double)fb->z->rows : 0;
+    int threads = ss_threads_for(ctx, count);
+    int64_t j;
+
+#ifdef _OPENMP
+    if (threads > 1 && (double)count * avg_nnz >= PARALLEL_MIN_NNZ &&
+        !omp_in_parallel()) {
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 64)
+        for (j = 0; j < count; j++)
+            out[j] = gain_of(k, fb, st, items[j]);
+        return SUBSEL_OK;
+    }
+#else
+    (void)threads;
+    (void)avg_nnz;
+#endif
+    for (j = 0; j < count; j++)
+        out[j] = gain_of(k, fb, st, items[j]);
+    return SUBSEL_OK;
+}
+
+/* f(S) - f(S - {item}) for item in S, from libm (double greedy, tests). */
+static double loss_of(const ss_fb *fb, const fb_state *st, int64_t item)
+{
+    const int32_t *idx;
+    const float *val;
+    int64_t nnz, t;
+    double g = 0.0;
+    if (!st->in_set[item])
+        return 0.0;
+    row_of(fb->z, item, &idx, &val, &nnz);
+    for (t = 0; t < nnz; t++) {
+        double m = st->m[idx[t]], z = (double)val[t];
+        double base = m - z > 0 ? m - z : 0.0;
+        g += fb->w[idx[t]] * phi_diff(&fb->phi, base, z);
+    }
+    if (fb->bins > 0) {
+        int32_t b = fb->bin_of[item];
+        g += bin_gain(fb, st->bin_count[b] - 1, b);
+    }
+    return g;
+}
+
+static int fb_losses(subsel_ctx *ctx, const subsel_objective *obj,
+                     const void *state, const int64_t *items, int64_t count,
+                     double *out)
+{
+    int64_t j;
+    (void)ctx;
+    for (j = 0; j < count; j++)
+        out[j] = loss_of(obj->impl, state, items[j]);
+    return SUBSEL_OK;
+}
+
+/* ---- updates ----------------------------------------------------------- */
+
+/* Adds (sign +1) or removes (sign -1) a row's contribution to the sums. */
+static void update(const ss_fb *fb, fb_state *st, int64_t item, int sign)
+{
+    const int32_t *idx;
+    const float *val;
+    int64_t nnz, t;
+    row_of(fb->z, item, &idx, &val, &nnz);
+    for (t = 0; t < nnz; t++) {
+        int32_t c = idx[t];
+        double m = st->m[c] + sign * (double)val[t];
+        /* removal can leave a rounding residue below 0; m is a sum of
+         * nonnegative values */
+        st->m[c] = m > 0 ? m : 0.0;
+        if (st->col != st->m)
+            st->col[c] = 1.0 / (1.0 + st->m[c]);
+    }
+    if (fb->bins > 0)
+        st->bin_count[fb->bin_of[item]] += sign;
+    st->in_set[item] = sign > 0;
+    st->size += sign;
+}
+
+static int fb_add(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+                  int64_t item)
+{
+    fb_state *st = state;
+    if (st->in_set[item])
+        return ss_fail(ctx, SUBSEL_E_INVALID, "item %lld is already in the set",
+                       (long long)item);
+    update(obj->impl, st, item, +1);
+    return SUBSEL_OK;
+}
+
+static int fb_remove(subsel_ctx *ctx, const subsel_objective *obj,
+                     void *state, int64_t item)
+{
+    fb_state *st = state;
+    if (!st->in_set[item])
+        return ss_fail(ctx, SUBSEL_E_INVALID, "item %lld is not in the set",
+                       (long long)item);
+    update(obj->impl, st, item, -1);
+    return SUBSEL_OK;
+}
+
+static int fb_merge(subsel_ctx *ctx, const subsel_objective *obj, void *dst,
+                    const void *src)
+{
+    const ss_fb *fb = obj->impl;
+    fb_state *a = dst;
+    const fb_state *b = src;
+    int64_t i;
+    for (i = 0; i < obj->n; i++)
+        if (a->in_set[i] && b->in_set[i])
+            return ss_fail(ctx, SUBSEL_E_INVALID,
+                           "cannot merge states that share item %lld",
+                           (long long)i);
+    for (i = 0; i < fb->z->cols; i++) {
+        a->m[i] += b->m[i];
+        if (a->col != a->m)
+            a->col[i] = 1.0 / (1.0 + a->m[i]);
+    }
+    for (i = 0; i < fb->bins; i++)
+        a->bin_count[i] += b->bin_count[i];
+    for (i = 0; i < obj->n; i++)
+        a->in_set[i] |= b->in_set[i];
+    a->size += b->size;
+    return SUBSEL_OK;
+}
+
+static int fb_value(subsel_ctx *ctx, const subsel_objective *obj,
+                    const void *state, double *out)
+{
+    const ss_fb *fb = obj->impl;
+    const fb_state *st = state;
+    double v = 0.0;
+    int64_t c;
+    (void)ctx;
+    for (c = 0; c < fb->z->cols; c++)
+        if (fb->w[c] != 0.0)
+            v += fb->w[c] * phi_value(&fb->phi, st->m[c]);
+    for (c = 0; c < fb->bins; c++)
+        v += (1.0 - fb->lambda) * fb->bin_weights[c] * log1p((double)st->bin_count[c]);
+    *out = v;
+    return SUBSEL_OK;
+}
+
+/* ---- construction ------------------------------------------------------ */
+
+static void fb_destroy(subsel_objective *obj)
+{
+    ss_fb *fb = obj->impl;
+    if (fb == NULL)
+        return;
+    ss_free_raw(&obj->alloc, fb->w);
+    ss_free_raw(&obj->alloc, fb->p);
+    ss_free_raw(&obj->alloc, fb->bin_of);
+    ss_free_raw(&obj->alloc, fb->bin_weights);
+    ss_free_raw(&obj->alloc, fb);
+}
+
+static int check_phi(subsel_ctx *ctx, int kind, double param, ss_phi *phi)
+{
+    phi->kind = kind;
+    phi->param = param;
+    phi->inv_param = 0.0;
+    switch (kind) {
+    case SS_PHI_LOG1P:
+    case SS_PHI_SQRT:
+    case SS_PHI_SATURATE:
+        return SUBSEL_OK;
+    case SS_PHI_EXP:
+    case SS_PHI_MIN:
+        if (!(param > 0) || !isfinite(param))
+            return ss_fail(ctx, SUBSEL_E_INVALID,
+                           "the %s function needs a parameter c > 0, not %g",
+                           kind == SS_PHI_EXP ? "1 - exp(-x/c)" : "min(x, c)",
+                           param);
+        phi->inv_param = 1.0 / param;
+        return SUBSEL_OK;
+    case SS_PHI_POW:
+        if (!(param > 0 && param < 1))
+            return ss_fail(ctx, SUBSEL_E_INVALID,
+                           "x^a needs 0 < a < 1, not %g", param);
+        return SUBSEL_OK;
+    default:
+        return ss_fail(ctx, SUBSEL_E_INVALID, "unknown concave function %d",
+                       kind);
+    }
+}
+
+static int check_nonnegative(subsel_ctx *ctx, const subsel_csr *z)
+{
+    int64_t r;
+    for (r = 0; r < z->rows; r++) {
+        int64_t k;
+        for (k = z->indptr[r]; k < z->indptr[r + 1]; k++)
+            if (z->values[k] < 0.0f)
+                return ss_fail(ctx, SUBSEL_E_INVALID,
+                               "feature matrix value %g at row %lld, column "
+                               "%d is negative: feature-based functions need "
+                               "nonnegative features",
+                               (double)z->values[k], (long long)r,
+                               z->indices[k]);
+    }
+    return SUBSEL_OK;
+}
+
+int ss_fb_new(subsel_ctx *ctx, const ss_objective_ops *ops,
+              const subsel_csr *z, int phi_kind, double param, double w_fill,
+              subsel_objective **out)
+{
+    subsel_objective *obj = NULL;
+    ss_fb *fb = NULL;
+    ss_phi phi;
+    int64_t c;
+    int rc = SUBSEL_OK;
+
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    SS_REQUIRE_NONNULL(ctx, z);
+    SS_CHECK(check_phi(ctx, phi_kind, param, &phi));
+    SS_CHECK(check_nonnegative(ctx, z));
+    SS_CHECK(ss_objective_new(ctx, ops, z->rows, &obj));
+    SS_TRY(ss_calloc_array(ctx, 1, sizeof *fb, &fb));
+    obj->impl = fb;
+    fb->z = z;
+    fb->phi = phi;
+    fb->lambda = 1.0;
+    SS_TRY(ss_alloc_array(ctx, z->cols, sizeof *fb->w, &fb->w));
+    for (c = 0; c < z->cols; c++)
+        fb->w[c] = w_fill;
+    *out = obj;
+    return SUBSEL_OK;
+cleanup:
+    subsel_objective_free(obj);
+    return rc;
+}
+
+int subsel_fb_create(subsel_ctx *ctx, const subsel_csr *features, int concave,
+                     double param, const double *weights,
+                     subsel_objective **out)
+{
+    subsel_objective *obj = NULL;
+    ss_fb *fb;
+    int64_t c;
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    SS_CHECK(ss_fb_new(ctx, &ss_fb_ops, features, concave, param, 1.0, &obj));
+    fb = obj->impl;
+    if (weights != NULL) {
+        for (c = 0; c < features->cols; c++) {
+            if (!(weights[c] >= 0) || !isfinite(weights[c])) {
+                int rc = ss_fail(ctx, isnan(weights[c]) ? SUBSEL_E_NUMERIC : SUBSEL_E_INVALID,
+                                 "weight %lld is %g: weights must be finite "
+                                 "and nonnegative",
+                                 (long long)c, weights[c]);
+                subsel_objective_free(obj);
+                return rc;
+            }
+            fb->w[c] = weights[c];
+        }
+    }
+    *out = obj;
+    return SUBSEL_OK;
+}
+
+const ss_objective_ops ss_fb_ops = {
+    "feature-based function",
+    1, /* submodular */
+    1, /* monotone */
+    NULL,
+    fb_state_new,
+    fb_state_free,
+    fb_gains,
+    fb_add,
+    fb_value,
+    fb_remove,
+    fb_losses,
+    fb_merge,
+    fb_destroy,
+};
+
+static int sdm_check_ready(subsel_ctx *ctx, const subsel_objective *obj)
+{
+    const ss_fb *fb = obj->impl;
+    if (fb->p == NULL)
+        return ss_fail(ctx, SUBSEL_E_STATE,
+                       "SDM objective has no target distribution: call "
+                       "subsel_sdm_set_target() or "
+                       "subsel_sdm_set_target_distribution()");
+    if (fb->bins > 0 && !fb->bin_weights_set)
+        return ss_fail(ctx, SUBSEL_E_STATE,
+                       "SDM objective has %lld quality bins but no bin "
+                       "weights: call subsel_sdm_set_bin_weights()",
+                       (long long)fb->bins);
+    return SUBSEL_OK;
+}
+
+const ss_objective_ops ss_sdm_ops = {
+    "SDM objective",
+    1,
+    1,
+    sdm_check_ready,
+    fb_state_new,
+    fb_state_free,
+    fb_gains,
+    fb_add,
+    fb_value,
+    fb_remove,
+    fb_losses,
+    fb_merge,
+    fb_destroy,
+};

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public optimizer: options with bounds, one run or R seeded runs in
+ * parallel (each with its own state of the shared, immutable objective),
+ * the intersection of the runs, and the selection handed back.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "optim/optim.h"
+
+typedef struct opt_param {
+    int id;
+    const char *name;
+    int is_int;
+    double min, max, def;
+} opt_param;
+
+static const opt_param params[] = {
+    {SUBSEL_OPT_BUDGET, "budget", 1, 0, (double)INT64_MAX, 0},
+    {SUBSEL_OPT_RUNS, "runs", 1, 1, 1024, 1},
+    {SUBSEL_OPT_MIN_RUNS, "min_runs", 1, 0, 1024, 0},
+    {SUBSEL_OPT_STOP_NONPOSITIVE, "stop_nonpositive", 1, 0, 1, 1},
+    /* epsilon is in the open interval (0, 1) */
+    {SUBSEL_OPT_EPSILON, "epsilon", 0, 0, 1, 1e-3},
+};
+
+static const opt_param *find_param(int id)
+{
+    size_t i;
+    for (i = 0; i < sizeof params / sizeof params[0]; i++)
+        if (params[i].id == id)
+            return &params[i];
+    return NULL;
+}
+
+static int64_t *int_slot(subsel_optimizer *opt, int id)
+{
+    switch (id) {
+    case SUBSEL_OPT_BUDGET: return &opt->budget;
+    case SUBSEL_OPT_RUNS: return &opt->runs;
+    case SUBSEL_OPT_MIN_RUNS: return &opt->min_runs;
+    case SUBSEL_OPT_STOP_NONPOSITIVE: return &opt->stop_nonpositive;
+    default: return NULL;
+    }
+}
+
+static int algorithm_known(int algorithm)
+{
+    switch (algorithm) {
+    case SUBSEL_OPT_NAIVE:
+    case SUBSEL_OPT_LAZY:
+    case SUBSEL_OPT_STOCHASTIC:
+    case SUBSEL_OPT_LAZIER:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int algorithm_is_random(int algorithm)
+{
+    return algorithm == SUBSEL_OPT_STOCHASTIC || algorithm == SUBSEL_OPT_LAZIER;
+}
+
+static int algorithm_needs_submodular(int algorithm)
+{
+    return algorithm == SUBSEL_OPT_LAZY || algorithm == SUBSEL_OPT_LAZIER;
+}
+
+int subsel_optimizer_create(subsel_ctx *ctx, int algorithm,
+                            subsel_optimizer **out)
+{
+    subsel_optimizer *opt;
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    if (!algorithm_known(algorithm))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_optimizer_create: unknown algorithm %d",
+                       algorithm);
+    SS_CHECK(ss_calloc_array(ctx, 1, sizeof *opt, &opt));
+    opt->alloc = ctx->alloc;
+    opt->algorithm = algorithm;
+    opt->budget = 0;
+    opt->runs = 1;
+    opt->min_runs = 0;
+    opt->stop_nonpositive = 1;
+    opt->epsilon = 1e-3;
+    *out = opt;
+    return SUBSEL_OK;
+}
+
+void subsel_optimizer_free(subsel_optimizer *opt)
+{
+    ss_allocator a;
+    if (opt == NULL)
+        return;
+    a = opt->alloc;
+    ss_free_raw(&a, opt);
+}
+
+int subsel_optimizer_param_bounds(int param, double *min_value,
+                                  double *max_value, double *default_value)
+{
+    const opt_param *p = find_param(param);
+    if (p == NULL)
+        return SUBSEL_E_INVALID;
+    if (min_value)
+        *min_value = p->min;
+    if (max_value)
+        *max_value = p->max;
+    if (default_value)
+        *default_value = p->def;
+    return SUBSEL_OK;
+}
+
+int subsel_optimizer_set_int(subsel_optimizer *opt, int param, int64_t value)
+{
+    const opt_param *p = find_param(param);
+    if (opt == NULL || p == NULL || !p->is_int)
+        return SUBSEL_E_INVALID;
+    if ((double)value < p->min || (double)value > p->max)
+        return SUBSEL_E_INVALID;
+    *int_slot(opt, param) = value;
+    return SUBSEL_OK;
+}
+
+int subsel_optimizer_get_int(const subsel_optimizer *opt, int param,
+                             int64_t *value)
+{
+    const opt_param *p = find_param(param);
+    if (opt == NULL || p == NULL || !p->is_int || value == NULL)
+        return SUBSEL_E_INVALID;
+    *value = *int_slot((subsel_optimizer *)opt, param);
+    return SUBSEL_OK;
+}
+
+int subsel_optimizer_set_double(subsel_optimizer *opt, int param, double value)
+{
+    const opt_param *p = find_param(param);
+    if (opt == NULL || p == NULL || p->is_int)
+        return SUBSEL_E_INVALID;
+    if (!(value > p->min && value < p->max))
+        return SUBSEL_E_INVALID;
+    opt->epsilon = value;
+    return SUBSEL_OK;
+}
+
+int subsel_optimizer_get_double(const subsel_optimizer *opt, int param,
+                                double *value)
+{
+    const opt_param *p = find_param(param);
+    if (opt == NULL || p == NULL || p->is_int || value == NULL)
+        return SUBSEL_E_INVALID;
+    *value = opt->epsilon;
+    return SUBSEL_OK;
+}
+
+/* One run of the optimizer's algorithm on a fresh state; *value (if not
+ * NULL) gets f of the chosen set from the run's final state. */
+static int run_one(subsel_ctx *ctx, const subsel_optimizer *opt,
+                   const subsel_objective *obj, const ss_run_config *cfg,
+                   ss_trace *trace, double *value)
+{
+    void *state = NULL;
+    int rc;
+    SS_CHECK(obj->ops->state_new(ctx, obj, &state));
+    switch (opt->algorithm) {
+    case SUBSEL_OPT_NAIVE:
+        rc = ss_greedy_naive(ctx, obj, state, cfg, trace);
+        break;
+    case SUBSEL_OPT_LAZY:
+        rc = ss_greedy_lazy(ctx, obj, state, cfg, trace);
+        break;
+    default:
+        rc = ss_greedy_stochastic(ctx, obj, state, cfg,
+                                  opt->algorithm == SUBSEL_OPT_LAZIER, trace);
+        break;
+    }
+    if (rc == SUBSEL_OK && value != NULL)
+        rc = obj->ops->value(ctx, obj, state, value);
+    obj->ops->state_free(obj, state);
+    return rc;
+}
+
+static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
+                         const subsel_objective *obj)
+{
+    if (obj->ops->check_ready)
+        SS_CHECK(obj->ops->check_ready(ctx, obj));
+    if (opt->budget > obj->n)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "budget %lld is larger than the pool of %lld items",
+                       (long long)opt->budget, (long long)obj->n);
+    if (opt->runs > 1 && !algorithm_is_random(opt->algorithm))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "%lld runs of a deterministic algorithm would all be "
+                       "the same: use SUBSEL_OPT_STOCHASTIC or "
+                       "SUBSEL_OPT_LAZIER",
+                       (long long)opt->runs);
+    if (opt->min_runs > opt->runs)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "min_runs %lld is larger than runs %lld",
+                       (long long)opt->min_runs, (long long)opt->runs);
+    if (algorithm_needs_submodular(opt->algorithm) && !obj->ops->submodular)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "lazy evaluation needs a submodular objective; %s is "
+                       "not: use SUBSEL_OPT_NAIVE or SUBSEL_OPT_STOCHASTIC",
+                       obj->ops->name);
+    return SUBSEL_OK;
+}
+
+/* The gains of adding `items` in order to an empty set, and the value. */
+static int replay(subsel_ctx *ctx, const subsel_objective *obj,
+                  const int64_t *items, int64_t count, double *gains,
+                  double *value)
+{
+    void *state = NULL;
+    int64_t i;
+    int rc = SUBSEL_OK;
+    SS_CHECK(obj->ops->state_new(ctx, obj, &state));
+    for (i = 0; i < count; i++) {
+        SS_TRY(obj->ops->gains(ctx, obj, state, &items[i], 1, &gains[i]));
+        SS_TRY(obj->ops->add(ctx, obj, state, items[i]));
+    }
+    SS_TRY(obj->ops->value(ctx, obj, state, value));
+cleanup:
+    obj->ops->state_free(obj, state);
+    return rc;
+}
+
+/* R runs in parallel, each on a private copy of the context (its own error
+ * message; progress only from the calling thread), then the items chosen by
+ * at least `keep` runs, ascending. */
+static int run_intersection(subsel_ctx *ctx, const subsel_optimizer *opt,
+                            const subsel_objective *obj,
+                            const ss_run_config *base, subsel_selection **out)
+{
+    int64_t runs = opt->runs, r, i, kept = 0, evaluations = 0;
+    int64_t keep = opt->min_runs > 0 ? opt->min_runs : runs;
+    ss_trace *traces = NULL;
+    int *status = NULL;
+    subsel_ctx *shadows = NULL;
+    int32_t *votes = NULL;
+    int64_t *items = NULL;
+    double *gains = NULL, value = 0.0;
+    int cancel = 0;
+    int threads = ss_threads_for(ctx, runs);
+    int rc = SUBSEL_OK;
+
+    SS_TRY(ss_calloc_array(ctx, runs, sizeof *traces, &traces));
+    SS_TRY(ss_calloc_array(ctx, runs, sizeof *status, &status));
+    SS_TRY(ss_alloc_array(ctx, runs, sizeof *shadows, &shadows));
+    for (r = 0; r < runs; r++) {
+        SS_TRY(ss_trace_init(ctx, &traces[r], base->budget));
+        shadows[r] = *ctx;
+        shadows[r].last_error[0] = '\0';
+    }
+
+    /* static scheduling with chunks of 1 gives run 0 to thread 0, the
+     * calling thread: that run reports progress (only the calling thread may
+     * call the user's callback) and every run stops once it cancels */
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (r = 0; r < runs; r++) {
+        ss_run_config cfg = *base;
+        cfg.stream = (uint64_t)r;
+        cfg.cancel = &cancel;
+        cfg.report = r == 0;
+        if (r != 0)
+            shadows[r].progress = NULL;
+        status[r] = run_one(&shadows[r], opt, obj, &cfg, &traces[r], NULL);
+
+        if (status[r] != SUBSEL_OK)
+            __atomic_store_n(&cancel, 1, __ATOMIC_RELAXED);
+    }
+    for (r = 0; r < runs; r++) {
+        if (status[r] != SUBSEL_OK && status[r] != SUBSEL_E_CANCELLED) {
+            rc = ss_fail(ctx, status[r], "run %lld: %s", (long long)r,
+                         shadows[r].last_error);
+            goto cleanup;
+        }
+    }
+    for (r = 0; r < runs; r++)
+        if (status[r] == SUBSEL_E_CANCELLED) {
+            rc = ss_fail(ctx, SUBSEL_E_CANCELLED, "%s", shadows[r].last_error);
+            goto cleanup;
+        }
+
+    SS_TRY(ss_calloc_array(ctx, obj->n, sizeof *votes, &votes));
+    for (r = 0; r < runs; r++) {
+        evaluations += traces[r].evaluations;
+        for (i = 0; i < traces[r].count; i++)
+            votes[traces[r].items[i]]++;
+    }
+    SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *items, &items));
+    for (i = 0; i < obj->n; i++)
+        if (votes[i] >= keep)
+            items[kept++] = i;
+    SS_TRY(ss_alloc_array(ctx, kept, sizeof *gains, &gains));
+    SS_TRY(replay(ctx, obj, items, kept, gains, &value));
+    SS_TRY(ss_selection_new(ctx, items, gains, kept, value, evaluations, out));
+cleanup:
+    if (traces != NULL)
+        for (r = 0; r < runs; r++)
+            ss_trace_free(ctx, &traces[r]);
+    ss_free(ctx, traces);
+    ss_free(ctx, status);
+    ss_free(ctx, shadows);
+    ss_free(ctx, votes);
+    ss_free(ctx, items);
+    ss_free(ctx, gains);
+    return rc;
+}
+
+int subsel_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
+                         const subsel_objective *obj, subsel_selection **out)
+{
+    ss_run_config cfg;
+    ss_trace trace;
+    double value = 0.0;
+    int rc = SUBSEL_OK;
+
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    SS_REQUIRE_NONNULL(ctx, opt);
+    SS_REQUIRE_NONNULL(ctx, obj);
+    SS_CHECK(check_options(ctx, opt, obj));
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = opt->budget > 0 ? opt->budget : obj->n;
+    cfg.stop_nonpositive = (int)opt->stop_nonpositive;
+    cfg.epsilon = opt->epsilon;
+    cfg.seed = (uint64_t)ctx->seed;
+    cfg.stream = 0;
+    cfg.report = 1;
+    if (opt->runs > 1)
+        return run_intersection(ctx, opt, obj, &cfg, out);
+
+    SS_CHECK(ss_trace_init(ctx, &trace, cfg.budget));
+    SS_TRY(run_one(ctx, opt, obj, &cfg, &trace, &value));
+    SS_TRY(ss_selection_new(ctx, trace.items, trace.gains, trace.count, value,
+                            trace.evaluations, out));
+cleanup:
+    ss_trace_free(ctx, &trace);
+    return rc;
+}

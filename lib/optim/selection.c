@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Traces (what one optimizer run chose) and selections (what the caller
+ * gets back): ordered indices, per-step gains, the value, the number of
+ * gains evaluated.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "optim/optim.h"
+
+struct subsel_selection {
+    ss_allocator alloc;
+    int64_t count;
+    int64_t *indices;
+    double *gains;
+    double value;
+    int64_t evaluations;
+};
+
+int ss_trace_init(subsel_ctx *ctx, ss_trace *trace, int64_t capacity)
+{
+    memset(trace, 0, sizeof *trace);
+    SS_CHECK(ss_alloc_array(ctx, capacity, sizeof *trace->items, &trace->items));
+    if (ss_alloc_array(ctx, capacity, sizeof *trace->gains, &trace->gains) != SUBSEL_OK) {
+        ss_free(ctx, trace->items);
+        trace->items = NULL;
+        return SUBSEL_E_NOMEM;
+    }
+    trace->capacity = capacity;
+    return SUBSEL_OK;
+}
+
+void ss_trace_free(subsel_ctx *ctx, ss_trace *trace)
+{
+    ss_free(ctx, trace->items);
+    ss_free(ctx, trace->gains);
+    memset(trace, 0, sizeof *trace);
+}
+
+int ss_selection_new(subsel_ctx *ctx, const int64_t *items,
+                     const double *gains, int64_t count, double value,
+                     int64_t evaluations, subsel_selection **out)
+{
+    subsel_selection *sel = NULL;
+    int rc = SUBSEL_OK;
+    SS_CHECK(ss_calloc_array(ctx, 1, sizeof *sel, &sel));
+    sel->alloc = ctx->alloc;
+    SS_TRY(ss_alloc_array(ctx, count, sizeof *sel->indices, &sel->indices));
+    SS_TRY(ss_alloc_array(ctx, count, sizeof *sel->gains, &sel->gains));
+    if (count > 0) {
+        memcpy(sel->indices, items, (size_t)count * sizeof *items);
+        memcpy(sel->gains, gains, (size_t)count * sizeof *gains);
+    }
+    sel->count = count;
+    sel->value = value;
+    sel->evaluations = evaluations;
+    *out = sel;
+    return SUBSEL_OK;
+cleanup:
+    subsel_selection_free(sel);
+    return rc;
+}
+
+void subsel_selection_free(subsel_selection *sel)
+{
+    ss_allocator a;
+    if (sel == NULL)
+        return;
+    a = sel->alloc;
+    ss_free_raw(&a, sel->indices);
+    ss_free_raw(&a, sel->gains);
+    ss_free_raw(&a, sel);
+}
+
+int64_t subsel_selection_count(const subsel_selection *sel)
+{
+    return sel ? sel->count : 0;
+}
+
+const int64_t *subsel_selection_indices(const subsel_selection *sel)
+{
+    return sel ? sel->indices : NULL;
+}
+
+const double *subsel_selection_gains(const subsel_selection *sel)
+{
+    return sel ? sel->gains : NULL;
+}
+
+double subsel_selection_value(const subsel_selection *sel)
+{
+    return sel ? sel->value : NAN;
+}
+
+int64_t subsel_selection_evaluations(const subsel_selection *sel)
+{
+    return sel ? sel->evaluations : 0;
+}
+
+int subsel_selection_save_npy(subsel_ctx *ctx, const subsel_selection *sel,
+                              const char *path)
+{
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, sel);
+    return subsel_npy_write_i64(ctx, path, sel->indices, sel->count);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared per-step pieces of the greedy algorithms.
+ */
+#include <math.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "optim/step.h"
+
+int ss_step_begin(subsel_ctx *ctx, const ss_run_config *cfg,
+                  const ss_trace *trace)
+{
+    int64_t every = cfg->budget / 200 > 0 ? cfg->budget / 200 : 1;
+    if (cfg->cancel != NULL && __atomic_load_n(cfg->cancel, __ATOMIC_RELAXED))
+        return ss_fail(ctx, SUBSEL_E_CANCELLED,
+                       "select: cancelled by the progress callback");
+    if (cfg->report && trace->count % every == 0) {
+        int rc = ss_progress(ctx, "select", trace->count, cfg->budget);
+        if (rc != SUBSEL_OK && cfg->cancel != NULL)
+            __atomic_store_n(cfg->cancel, 1, __ATOMIC_RELAXED);
+        return rc;
+    }
+    return SUBSEL_OK;
+}
+
+int ss_argmax(subsel_ctx *ctx, const int64_t *items, const double *gains,
+              int64_t count, int64_t *pos)
+{
+    int64_t j, best = 0;
+    for (j = 0; j < count; j++) {
+        if (isnan(gains[j]))
+            return ss_fail(ctx, SUBSEL_E_NUMERIC, "gain of item %lld is NaN",
+                           (long long)items[j]);
+        if (gains[j] > gains[best] ||
+            (gains[j] == gains[best] && items[j] < items[best]))
+            best = j;
+    }
+    *pos = best;
+    return SUBSEL_OK;
+}
+
+int ss_step_commit(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+                   int64_t item, double gain, ss_trace *trace)
+{
+    SS_CHECK(obj->ops->add(ctx, obj, state, item));
+    trace->items[trace->count] = item;
+    trace->gains[trace->count] = gain;
+    trace->count++;
+    return SUBSEL_OK;
+}

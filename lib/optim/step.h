@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pieces every greedy-type algorithm repeats each step, written once:
+ * progress and cancellation before a step, the arg-max with ties to the
+ * lowest index, and committing the chosen item.
+ */
+#ifndef SS_OPTIM_STEP_H
+#define SS_OPTIM_STEP_H
+
+#include "optim/optim.h"
+
+/* Reports progress (stage "select") from the reporting run about 200 times
+ * per run, and stops every run once one of them was cancelled. */
+int ss_step_begin(subsel_ctx *ctx, const ss_run_config *cfg,
+                  const ss_trace *trace);
+
+/* *pos = the position of the largest gain, ties to the lowest item index.
+ * A NaN gain is SUBSEL_E_NUMERIC. count > 0. */
+int ss_argmax(subsel_ctx *ctx, const int64_t *items, const double *gains,
+              int64_t count, int64_t *pos);
+
+/* Adds `item` to the state and appends it with its gain to the trace. */
+int ss_step_commit(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+                   int64_t item, double gain, ss_trace *trace);
+
+#endif

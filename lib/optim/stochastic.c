@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stochastic greedy (Mirzasoleiman et al. 2015): each step draws a sample of
+ * s = ceil((n / k) ln(1 / epsilon)) remaining items without replacement (a
+ * partial Fisher-Yates shuffle of the pool, seeded) and adds the best of
+ * them. "Lazier than lazy" keeps each item's last gain as an upper bound and
+ * evaluates the sample in decreasing bound order, stopping once no unseen
+ * bound can beat the best fresh gain; for a submodular function it picks
+ * exactly what stochastic greedy picks, from the same random draws.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "core/rng.h"
+#include "optim/optim.h"
+#include "optim/step.h"
+
+int64_t ss_stochastic_sample_size(int64_t n, int64_t k, double epsilon)
+{
+    double s;
+    if (n <= 0 || k <= 0)
+        return n > 0 ? n : 0;
+    s = ceil((double)n / (double)k * log(1.0 / epsilon));
+    if (!(s >= 1))
+        return 1;
+    return s >= (double)n ? n : (int64_t)s;
+}
+
+typedef struct ranked_bound {
+    double bound;
+    int64_t item;
+} ranked_bound;
+
+static int by_bound_desc(const void *a, const void *b)
+{
+    const ranked_bound *x = a, *y = b;
+    if (x->bound != y->bound)
+        return x->bound > y->bound ? -1 : 1;
+    return (x->item > y->item) - (x->item < y->item);
+}
+
+/* Evaluates the sample in decreasing order of the items' bounds until no
+ * unseen bound can win; *best_item / *best_gain get the winner. */
+static int lazier_pick(subsel_ctx *ctx, const subsel_objective *obj,
+                       const void *state, const int64_t *sample, int64_t size,
+                       double *upper, ranked_bound *order, ss_trace *trace,
+                       int64_t *best_item, double *best_gain)
+{
+    int64_t j;
+    for (j = 0; j < size; j++) {
+        order[j].bound = upper[sample[j]];
+        order[j].item = sample[j];
+    }
+    qsort(order, (size_t)size, sizeof *order, by_bound_desc);
+    *best_item = -1;
+    *best_gain = -INFINITY;
+    for (j = 0; j < size; j++) {
+        double g;
+        /* sorted by (bound desc, item asc): nothing further can win */
+        if (*best_item >= 0 && (order[j].bound < *best_gain ||
+                                (order[j].bound == *best_gain &&
+                                 order[j].item > *best_item)))
+            break;
+        SS_CHECK(obj->ops->gains(ctx, obj, state, &order[j].item, 1, &g));
+        trace->evaluations++;
+        if (isnan(g))
+            return ss_fail(ctx, SUBSEL_E_NUMERIC, "gain of item %lld is NaN",
+                           (long long)order[j].item);
+        upper[order[j].item] = g;
+        if (g > *best_gain || (g == *best_gain && order[j].item < *best_item)) {
+            *best_gain = g;
+            *best_item = order[j].item;
+        }
+    }
+    return SUBSEL_OK;
+}
+
+int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
+                         void *state, const ss_run_config *cfg, int lazier,
+                         ss_trace *trace)
+{
+    int64_t *pool = NULL;
+    double *gains = NULL, *upper = NULL;
+    ranked_bound *order = NULL;
+    int64_t remaining = obj->n, i;
+    int64_t s = ss_stochastic_sample_size(obj->n, cfg->budget, cfg->epsilon);
+    ss_rng rng;
+    int rc = SUBSEL_OK;
+
+    ss_rng_seed(&rng, cfg->seed, cfg->stream);
+    SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *pool, &pool));
+    SS_TRY(ss_alloc_array(ctx, s, sizeof *gains, &gains));
+    if (lazier) {
+        SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *upper, &upper));
+        SS_TRY(ss_alloc_array(ctx, s, sizeof *order, &order));
+        for (i = 0; i < obj->n; i++)
+            upper[i] = INFINITY;
+    }
+    for (i = 0; i < obj->n; i++)
+        pool[i] = i;
+
+    while (trace->count < cfg->budget && remaining > 0) {
+        int64_t size = s < remaining ? s : remaining, pos, j, best;
+        double best_gain;
+        SS_TRY(ss_step_begin(ctx, cfg, trace));
+        /* the sample: a partial Fisher-Yates shuffle into pool[0..size) */
+        for (j = 0; j < size; j++) {
+            int64_t r = j + (int64_t)ss_rng_below(&rng, (uint64_t)(remaining - j));
+            int64_t t = pool[j];
+            pool[j] = pool[r];
+            pool[r] = t;
+        }
+        if (lazier) {
+            SS_TRY(lazier_pick(ctx, obj, state, pool, size, upper, order, trace,
+                               &best, &best_gain));
+        } else {
+            SS_TRY(obj->ops->gains(ctx, obj, state, pool, size, gains));
+            trace->evaluations += size;
+            SS_TRY(ss_argmax(ctx, pool, gains, size, &pos));
+            best = pool[pos];
+            best_gain = gains[pos];
+        }
+        if (cfg->stop_nonpositive && best_gain <= 0)
+            break;
+        SS_TRY(ss_step_commit(ctx, obj, state, best, best_gain, trace));
+        /* take the chosen item out of the pool */
+        for (pos = 0; pool[pos] != best; pos++)
+            ;
+        pool[pos] = pool[--remaining];
+    }
+cleanup:
+    ss_free(ctx, pool);
+    ss_free(ctx, gains);
+    ss_free(ctx, upper);
+    ss_free(ctx, order);
+    return rc;
+}
