@@ -171,8 +171,14 @@ void json_double(const char *key, double value)
         printf("\"nan\"");
     else if (isinf(value))
         printf(value > 0 ? "\"inf\"" : "\"-inf\"");
-    else
-        printf("%.17g", value);
+    else {
+        /* the shortest of %.15g / %.17g that reads back as the same double */
+        char text[32];
+        snprintf(text, sizeof text, "%.15g", value);
+        if (strtod(text, NULL) != value)
+            snprintf(text, sizeof text, "%.17g", value);
+        fputs(text, stdout);
+    }
 }
 
 void json_string(const char *key, const char *value)

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SDM at scale, on synthetic SAE-like codes: n rows of `nnz` distinct
+ * columns out of d, drawn with Zipf-like popularity (rank^-1 over a random
+ * permutation of the columns), positive activations, random quality scores
+ * in 3 rank bins, and a target distribution with its own skewed popularity.
+ *
+ *  - stochastic greedy (epsilon 1e-3, budget n/5): one run per kernel level
+ *    on one thread, with gains and nonzeros evaluated per second and the
+ *    speed-up over scalar measured in the same process;
+ *  - the lazier-than-lazy variant on the best level;
+ *  - five intersected runs in parallel on 2 threads;
+ *  - lazy greedy on n = 200,000, d = 4,096, budget 1,000;
+ *  - peak resident memory against the CSR's bytes.
+ * One JSON object per line. SUBSEL_BENCH_SCALE scales n (default 1).
+ */
+#include <math.h>
+#include <stdint.h>
+
+#include "bench_util.h"
+#include "core/rng.h"
+#include "subsel.h"
+
+typedef struct pool {
+    subsel_csr *z;
+    int64_t n, d, nnz_per_row;
+    double csr_bytes;
+} pool;
+
+/* Inverse-CDF sampling of Zipf ranks: cdf[r] = P(rank <= r). */
+static int64_t draw_rank(const double *cdf, int64_t d, ss_rng *rng)
+{
+    double u = ss_rng_uniform(rng);
+    int64_t lo = 0, hi = d - 1;
+    while (lo < hi) {
+        int64_t mid = (lo + hi) / 2;
+        if (cdf[mid] < u)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void make_pool(subsel_ctx *ctx, pool *p, int64_t n, int64_t d,
+                      int64_t per_row, uint64_t seed)
+{
+    int64_t *ip = malloc(sizeof *ip * (size_t)(n + 1));
+    int32_t *ix = malloc(sizeof *ix * (size_t)(n * per_row));
+    float *v = malloc(sizeof *v * (size_t)(n * per_row));
+    double *cdf = malloc(sizeof *cdf * (size_t)d), total = 0;
+    int32_t *perm = malloc(sizeof *perm * (size_t)d);
+    int64_t r, c;
+    ss_rng rng;
+    ss_rng_seed(&rng, seed, 0);
+    for (c = 0; c < d; c++) {
+        total += 1.0 / (double)(c + 1);
+        cdf[c] = total;
+        perm[c] = (int32_t)c;
+    }
+    for (c = 0; c < d; c++)
+        cdf[c] /= total;
+    for (c = d - 1; c > 0; c--) {
+        int64_t k = (int64_t)ss_rng_below(&rng, (uint64_t)c + 1);
+        int32_t t = perm[c];
+        perm[c] = perm[k];
+        perm[k] = t;
+    }
+    for (r = 0; r <= n; r++)
+        ip[r] = r * per_row;
+#pragma omp parallel for schedule(dynamic, 4096)
+    for (r = 0; r < n; r++) {
+        ss_rng row_rng;
+        int32_t *cols = ix + r * per_row;
+        int64_t k = 0, j;
+        ss_rng_seed(&row_rng, seed, (uint64_t)r + 1);
+        while (k < per_row) {
+            int32_t col = perm[draw_rank(cdf, d, &row_rng)];
+            for (j = 0; j < k && cols[j] != col; j++)
+                ;
+            if (j == k)
+                cols[k++] = col;
+        }
+        qsort(cols, (size_t)per_row, sizeof *cols, cmp_i32);
+        for (j = 0; j < per_row; j++) /* exponential activations */
+            v[r * per_row + j] = (float)(-log(1.0 - ss_rng_uniform(&row_rng)));
+    }
+    if (subsel_csr_create(ctx, n, d, ip, ix, v, SUBSEL_BORROW, &p->z) != SUBSEL_OK) {
+        fprintf(stderr, "bench_sdm: %s\n", subsel_ctx_last_error(ctx));
+        exit(1);
+    }
+    p->n = n;
+    p->d = d;
+    p->nnz_per_row = per_row;
+    p->csr_bytes = (double)(n + 1) * 8 + (double)(n * per_row) * 8;
+    free(cdf);
+    free(perm);
+    /* ip, ix, v stay alive: the matrix borrows them for the whole run */
+}
+
+/* SDM over the pool: random quality in 3 bins, a skewed target. */
+static subsel_objective *make_sdm(subsel_ctx *ctx, const pool *p)
+{
+    subsel_objective *f;
+    double *q = malloc(sizeof *q * (size_t)p->n);
+    double *target = malloc(sizeof *target * (size_t)p->d);
+    ss_rng rng;
+    int64_t i;
+    ss_rng_seed(&rng, 4242, 0);
+    for (i = 0; i < p->n; i++)
+        q[i] = ss_rng_uniform(&rng);
+    for (i = 0; i < p->d; i++)
+        target[i] = pow(1.0 + (double)ss_rng_below(&rng, (uint64_t)p->d), -1.2);
+    if (subsel_sdm_create(ctx, p->z, &f) != SUBSEL_OK ||
+        subsel_sdm_set_target_distribution(ctx, f, target, p->d) != SUBSEL_OK ||
+        subsel_sdm_set_quality(ctx, f, q, p->n, 3) != SUBSEL_OK) {
+        fprintf(stderr, "bench_sdm: %s\n", subsel_ctx_last_error(ctx));
+        exit(1);
+    }
+    free(q);
+    free(target);
+    return f;
+}
+
+static subsel_selection *timed_run(subsel_ctx *ctx, const subsel_objective *f,
+                                   int algorithm, int64_t budget, int64_t runs,
+                                   double *seconds)
+{
+    subsel_optimizer *opt;
+    subsel_selection *sel;
+    double t0;
+    subsel_optimizer_create(ctx, algorithm, &opt);
+    subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, budget);
+    subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, runs);
+    subsel_optimizer_set_double(opt, SUBSEL_OPT_EPSILON, 1e-3);
+    t0 = bench_now();
+    if (subsel_optimizer_run(ctx, opt, f, &sel) != SUBSEL_OK) {
+        fprintf(stderr, "bench_sdm: %s\n", subsel_ctx_last_error(ctx));
+        exit(1);
+    }
+    *seconds = bench_now() - t0;
+    subsel_optimizer_free(opt);
+    return sel;
+}
+
+static const char *algo_name(int a)
+{
+    return a == SUBSEL_OPT_LAZY ? "lazy" : a == SUBSEL_OPT_LAZIER ? "lazier" : "stochastic";
+}
+
+static void report(const char *bench, const pool *p, int algorithm, int isa,
+                   int threads, int64_t runs, int64_t budget, double seconds,
+                   const subsel_selection *sel, double scalar_seconds)
+{
+    double evals = (double)subsel_selection_evaluations(sel);
+    printf("{\"bench\": \"%s\", \"n\": %lld, \"d\": %lld, \"nnz_per_row\": %lld, "
+           "\"budget\": %lld, \"algorithm\": \"%s\", \"runs\": %lld, \"isa\": \"%s\", "
+           "\"threads\": %d, \"seconds\": %.3f, \"selected\": %lld, \"objective\": %.10g, "
+           "\"gains_per_s\": %.4g, \"nnz_per_s\": %.4g",
+           bench, (long long)p->n, (long long)p->d, (long long)p->nnz_per_row,
+           (long long)budget, algo_name(algorithm), (long long)runs, subsel_isa_name(isa),
+           threads, seconds, (long long)subsel_selection_count(sel),
+           subsel_selection_value(sel), evals / seconds,
+           evals * (double)p->nnz_per_row / seconds);
+    if (scalar_seconds > 0)
+        printf(", \"speedup_vs_scalar\": %.2f", scalar_seconds / seconds);
+    printf(", \"peak_rss_over_csr\": %.3f}\n", bench_peak_rss_bytes() / p->csr_bytes);
+    fflush(stdout);
+}
+
+int main(void)
+{
+    subsel_ctx *ctx;
+    pool big, small;
+    subsel_objective *f;
+    subsel_selection *sel, *ref = NULL;
+    double scale = bench_scale(), seconds, scalar_seconds = 0;
+    int64_t n = (int64_t)(1000000 * scale), budget = n / 5;
+    int isa, best = subsel_isa_selected();
+
+    subsel_ctx_create(&ctx);
+    subsel_ctx_set_int(ctx, SUBSEL_CTX_SEED, 2024);
+    make_pool(ctx, &big, n, 16384, 64, 1);
+    f = make_sdm(ctx, &big);
+    printf("{\"bench\": \"sdm_setup\", \"n\": %lld, \"csr_bytes\": %.0f, \"peak_rss_over_csr\": %.3f}\n",
+           (long long)n, big.csr_bytes, bench_peak_rss_bytes() / big.csr_bytes);
+
+    /* one run per kernel level, one thread: the same selection each time */
+    subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1);
+    for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {
+        if (!subsel_isa_supported(isa))
+            continue;
+        subsel_ctx_set_int(ctx, SUBSEL_CTX_MAX_ISA, isa);
+        sel = timed_run(ctx, f, SUBSEL_OPT_STOCHASTIC, budget, 1, &seconds);
+        if (isa == SUBSEL_ISA_SCALAR)
+            scalar_seconds = seconds;
+        report("sdm_stochastic", &big, SUBSEL_OPT_STOCHASTIC, isa, 1, 1, budget, seconds, sel,
+               scalar_seconds);
+        if (ref == NULL) {
+            ref = sel;
+        } else {
+            int same = subsel_selection_count(ref) == subsel_selection_count(sel) &&
+                       memcmp(subsel_selection_indices(ref), subsel_selection_indices(sel),
+                              sizeof(int64_t) * (size_t)subsel_selection_count(sel)) == 0;
+            printf("{\"bench\": \"sdm_identical_across_isa\", \"isa\": \"%s\", \"identical\": %s}\n",
+                   subsel_isa_name(isa), same ? "true" : "false");
+            subsel_selection_free(sel);
+        }
+    }
+    subsel_selection_free(ref);
+    subsel_ctx_set_int(ctx, SUBSEL_CTX_MAX_ISA, best);
+
+    sel = timed_run(ctx, f, SUBSEL_OPT_LAZIER, budget, 1, &seconds);
+    report("sdm_lazier", &big, SUBSEL_OPT_LAZIER, best, 1, 1, budget, seconds, sel, 0);
+    subsel_selection_free(sel);
+
+    subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 2);
+    sel = timed_run(ctx, f, SUBSEL_OPT_STOCHASTIC, budget, 5, &seconds);
+    report("sdm_intersect5", &big, SUBSEL_OPT_STOCHASTIC, best, 2, 5, budget, seconds, sel, 0);
+    subsel_selection_free(sel);
+    sel = timed_run(ctx, f, SUBSEL_OPT_LAZIER, budget, 5, &seconds);
+    report("sdm_intersect5", &big, SUBSEL_OPT_LAZIER, best, 2, 5, budget, seconds, sel, 0);
+    subsel_selection_free(sel);
+    subsel_objective_free(f);
+
+    /* lazy greedy on a smaller pool */
+    make_pool(ctx, &small, (int64_t)(200000 * scale), 4096, 64, 2);
+    f = make_sdm(ctx, &small);
+    for (isa = 1; isa <= 2; isa++) {
+        subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, isa);
+        sel = timed_run(ctx, f, SUBSEL_OPT_LAZY, 1000, 1, &seconds);
+        report("sdm_lazy", &small, SUBSEL_OPT_LAZY, best, isa, 1, 1000, seconds, sel, 0);
+        subsel_selection_free(sel);
+    }
+    subsel_objective_free(f);
+    subsel_ctx_free(ctx);
+    return 0;
+}

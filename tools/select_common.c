@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Optimizer options, progress and output shared by the selecting commands.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "select_common.h"
+
+void select_defaults(select_options *o, const char *optimizer)
+{
+    memset(o, 0, sizeof *o);
+    o->optimizer = optimizer;
+    o->epsilon = 1e-3;
+    o->runs = 1;
+}
+
+int select_context(const cli_command *cmd, const select_options *o,
+                   subsel_ctx **ctx)
+{
+    return cli_make_ctx(cmd, o->threads, o->seed, ctx);
+}
+
+typedef struct progress_state {
+    const char *command;
+    int64_t last_decile;
+    double start;
+} progress_state;
+
+/* One line per tenth of the way, and only for runs that last more than a
+ * second, so logs stay short. */
+static int on_progress(void *user, const char *stage, int64_t done, int64_t total)
+{
+    progress_state *p = user;
+    int64_t decile = total > 0 ? done * 10 / total : 0;
+    if (decile > p->last_decile && cli_now() - p->start > 1.0) {
+        p->last_decile = decile;
+        fprintf(stderr, "subsel %s: %s %lld/%lld\n", p->command, stage,
+                (long long)done, (long long)total);
+    }
+    return 0;
+}
+
+int select_algorithm(const char *name)
+{
+    static const char *names[] = {"naive", "lazy", "stochastic", "lazier"};
+    int i;
+    for (i = 0; i < 4; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i; /* SUBSEL_OPT_NAIVE .. SUBSEL_OPT_LAZIER */
+    return -1;
+}
+
+int select_configure(const cli_command *cmd, const select_options *o,
+                     subsel_optimizer *opt)
+{
+    if (subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, o->budget) != SUBSEL_OK ||
+        subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, o->runs) != SUBSEL_OK ||
+        subsel_optimizer_set_int(opt, SUBSEL_OPT_MIN_RUNS, o->min_runs) != SUBSEL_OK ||
+        subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, !o->keep_nonpositive) != SUBSEL_OK ||
+        subsel_optimizer_set_double(opt, SUBSEL_OPT_EPSILON, o->epsilon) != SUBSEL_OK)
+        return cli_fail(cmd, "optimizer options out of range: runs in [1, 1024], "
+                             "min-runs in [0, runs], epsilon in (0, 1)");
+    return 0;
+}
+
+int select_run(const cli_command *cmd, subsel_ctx *ctx,
+               const select_options *o, const subsel_objective *obj,
+               subsel_selection **sel, double *seconds)
+{
+    subsel_optimizer *opt = NULL;
+    progress_state progress = {cmd->name, 0, 0.0};
+    int algorithm = select_algorithm(o->optimizer);
+    double t0;
+    int rc;
+
+    if (algorithm < 0)
+        return cli_fail(cmd, "--optimizer: '%s' is not naive, lazy, stochastic or lazier",
+                        o->optimizer);
+    if (o->budget <= 0)
+        return cli_fail(cmd, "--budget: must be positive, not %lld", (long long)o->budget);
+    if ((rc = subsel_optimizer_create(ctx, algorithm, &opt)) != SUBSEL_OK)
+        return cli_fail_status(cmd, ctx, rc, "optimizer");
+    if (select_configure(cmd, o, opt) != 0) {
+        subsel_optimizer_free(opt);
+        return 1;
+    }
+    subsel_ctx_set_progress(ctx, on_progress, &progress);
+    t0 = progress.start = cli_now();
+    rc = subsel_optimizer_run(ctx, opt, obj, sel);
+    *seconds = cli_now() - t0;
+    subsel_ctx_set_progress(ctx, NULL, NULL);
+    subsel_optimizer_free(opt);
+    if (rc != SUBSEL_OK)
+        return cli_fail_status(cmd, ctx, rc, "selection");
+    if ((rc = subsel_selection_save_npy(ctx, *sel, o->out)) != SUBSEL_OK) {
+        subsel_selection_free(*sel);
+        *sel = NULL;
+        return cli_fail_status(cmd, ctx, rc, "--out");
+    }
+    return 0;
+}
+
+void select_json(const select_options *o, const subsel_selection *sel,
+                 double seconds)
+{
+    json_int("selected", subsel_selection_count(sel));
+    json_double("objective", subsel_selection_value(sel));
+    json_double("seconds", seconds);
+    json_string("optimizer", o->optimizer);
+    json_int("runs", o->runs);
+    json_int("evaluations", subsel_selection_evaluations(sel));
+    json_string("out", o->out);
+}
+
+int cli_parse_doubles(const cli_command *cmd, const char *option,
+                      const char *text, double **values, int64_t *count)
+{
+    const char *p = text;
+    int64_t n = 1, i = 0;
+    double *v;
+    for (; *p; p++)
+        n += *p == ',';
+    v = malloc(sizeof *v * (size_t)n);
+    if (v == NULL)
+        return cli_fail(cmd, "out of memory");
+    for (p = text; i < n; i++) {
+        char *end;
+        v[i] = strtod(p, &end);
+        if (end == p || (*end != ',' && *end != '\0')) {
+            free(v);
+            return cli_fail(cmd, "--%s: '%s' is not a comma-separated list of numbers",
+                            option, text);
+        }
+        p = end + (*end == ',');
+    }
+    *values = v;
+    *count = n;
+    return 0;
+}
+
+int cli_read_f64(const cli_command *cmd, subsel_ctx *ctx, const char *path,
+                 double **values, int64_t *count)
+{
+    int rc = subsel_npy_read_f64(ctx, path, NULL, 0, count);
+    if (rc != SUBSEL_OK)
+        return cli_fail_status(cmd, ctx, rc, "reading");
+    *values = malloc(sizeof **values * (size_t)(*count > 0 ? *count : 1));
+    if (*values == NULL)
+        return cli_fail(cmd, "out of memory");
+    rc = subsel_npy_read_f64(ctx, path, *values, *count, count);
+    if (rc != SUBSEL_OK) {
+        free(*values);
+        return cli_fail_status(cmd, ctx, rc, "reading");
+    }
+    return 0;
+}
