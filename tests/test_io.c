@@ -1,9 +1,1234 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder suite (being written). */
+/*
+ * File I/O: .npy and .npz readers checked against an independent reference
+ * (tests/data/reference.txt, written by NumPy/SciPy, read here with plain
+ * stdio), the valid-but-unusual files of tests/data/variants, a table of
+ * deliberately broken files (tests/data/malformed) with the status and
+ * message each must give, round trips through the writers, atomic writes,
+ * argument checks, and the internal header parser and readers on memory
+ * streams and pipes (as the fuzzers use them).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/ctx.h"
+#include "matrix/matrix.h"
+#include "matrix/npy.h"
+#include "matrix/npz.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
+/* The matrix of the variant files (see tests/data/make_malformed.py). */
+static const float base_dense[3][4] = {{1, 0, 2, 0}, {0, 0, 0, 0}, {0, 3, 0, 4}};
+
+static subsel_ctx *new_ctx(void)
+{
+    subsel_ctx *ctx;
+    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
+    return ctx;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static void assert_message_has(subsel_ctx *ctx, const char *part)
+{
+    ck_assert_msg(strstr(subsel_ctx_last_error(ctx), part) != NULL,
+                  "message '%s' lacks '%s'", subsel_ctx_last_error(ctx), part);
+}
+
+/* Same shape and the same entries, bit for bit. */
+static void assert_csr_equal(const subsel_csr *a, const subsel_csr *b)
+{
+    int64_t r;
+    ck_assert_int_eq(subsel_csr_rows(a), subsel_csr_rows(b));
+    ck_assert_int_eq(subsel_csr_cols(a), subsel_csr_cols(b));
+    ck_assert_int_eq(subsel_csr_nnz(a), subsel_csr_nnz(b));
+    for (r = 0; r < subsel_csr_rows(a); r++) {
+        const int32_t *ia, *ib;
+        const float *va, *vb;
+        int64_t na, nb;
+        ck_assert_int_eq(subsel_csr_row(a, r, &ia, &va, &na), SUBSEL_OK);
+        ck_assert_int_eq(subsel_csr_row(b, r, &ib, &vb, &nb), SUBSEL_OK);
+        ck_assert_int_eq(na, nb);
+        if (na > 0) {
+            ck_assert_mem_eq(ia, ib, (size_t)na * sizeof *ia);
+            ck_assert_mem_eq(va, vb, (size_t)na * sizeof *va);
+        }
+    }
+}
+
+static void assert_base_csr(const subsel_csr *m)
+{
+    int64_t r, c, k, n;
+    ck_assert_int_eq(subsel_csr_rows(m), 3);
+    ck_assert_int_eq(subsel_csr_cols(m), 4);
+    ck_assert_int_eq(subsel_csr_nnz(m), 4);
+    for (r = 0; r < 3; r++) {
+        const int32_t *ix;
+        const float *v;
+        float row[4] = {0, 0, 0, 0};
+        ck_assert_int_eq(subsel_csr_row(m, r, &ix, &v, &n), SUBSEL_OK);
+        for (k = 0; k < n; k++)
+            row[ix[k]] = v[k];
+        for (c = 0; c < 4; c++)
+            ck_assert_float_eq(row[c], base_dense[r][c]);
+    }
+}
+
+static void assert_base_dense(const subsel_dense *d)
+{
+    int64_t r, c;
+    ck_assert_int_eq(subsel_dense_rows(d), 3);
+    ck_assert_int_eq(subsel_dense_cols(d), 4);
+    for (r = 0; r < 3; r++)
+        for (c = 0; c < 4; c++)
+            ck_assert_float_eq(subsel_dense_row(d, r)[c], base_dense[r][c]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fixtures against the NumPy / SciPy reference                             */
+/* ------------------------------------------------------------------------ */
+
+/* The next whitespace-separated word of at most 63 bytes. */
+static void next_word(FILE *f, char buf[64])
+{
+    ck_assert_int_eq(fscanf(f, "%63s", buf), 1);
+}
+
+static void expect_word(FILE *f, const char *want)
+{
+    char buf[64];
+    next_word(f, buf);
+    ck_assert_str_eq(buf, want);
+}
+
+static int64_t next_i64(FILE *f)
+{
+    char buf[64];
+    next_word(f, buf);
+    return strtoll(buf, NULL, 10);
+}
+
+static double next_f64(FILE *f)
+{
+    char buf[64];
+    next_word(f, buf);
+    return strtod(buf, NULL);
+}
+
+static float next_f32(FILE *f)
+{
+    char buf[64];
+    next_word(f, buf);
+    return strtof(buf, NULL);
+}
+
+static void check_npz_record(FILE *f, const char *path)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *m;
+    int64_t rows = next_i64(f), cols = next_i64(f), nnz = next_i64(f), k;
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, path, &m));
+    ck_assert_int_eq(m->rows, rows);
+    ck_assert_int_eq(m->cols, cols);
+    ck_assert_int_eq(m->nnz, nnz);
+    expect_word(f, "indptr");
+    for (k = 0; k <= rows; k++)
+        ck_assert_int_eq(m->indptr[k], next_i64(f));
+    expect_word(f, "indices");
+    for (k = 0; k < nnz; k++)
+        ck_assert_int_eq(m->indices[k], next_i64(f));
+    expect_word(f, "data");
+    for (k = 0; k < nnz; k++)
+        ck_assert_float_eq(m->values[k], next_f32(f));
+    subsel_csr_free(m);
+    subsel_ctx_free(ctx);
+}
+
+/* A 1-D array: every reader gives the reference values exactly. */
+static void check_npy_vector(FILE *f, const char *path, int is_int, int64_t n)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *d;
+    double *want = malloc((size_t)(n + 1) * sizeof *want);
+    int64_t *want_i = malloc((size_t)(n + 1) * sizeof *want_i);
+    int64_t count, k;
+    double *got;
+
+    ck_assert_ptr_nonnull(want);
+    ck_assert_ptr_nonnull(want_i);
+    expect_word(f, "values");
+    for (k = 0; k < n; k++) {
+        char buf[64];
+        next_word(f, buf);
+        want_i[k] = is_int ? strtoll(buf, NULL, 10) : 0;
+        want[k] = is_int ? (double)want_i[k] : strtod(buf, NULL);
+    }
+    got = read_f64(path, &count);
+    ck_assert_int_eq(count, n);
+    for (k = 0; k < n; k++)
+        ck_assert_double_eq(got[k], want[k]);
+    free(got);
+    if (is_int) {
+        int64_t *gi = read_i64(path, &count);
+        ck_assert_int_eq(count, n);
+        for (k = 0; k < n; k++)
+            ck_assert_int_eq(gi[k], want_i[k]);
+        free(gi);
+    } else {
+        ck_assert_status(ctx, subsel_npy_read_i64(ctx, path, NULL, 0, &count), SUBSEL_E_UNSUPPORTED);
+    }
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, path, &d));
+    ck_assert_int_eq(subsel_dense_rows(d), n);
+    ck_assert_int_eq(subsel_dense_cols(d), 1);
+    for (k = 0; k < n; k++)
+        ck_assert_float_eq(subsel_dense_data(d)[k], (float)want[k]);
+    subsel_dense_free(d);
+    free(want);
+    free(want_i);
+    subsel_ctx_free(ctx);
+}
+
+/* A 2-D array: checksums over all values in row-major order, and samples. */
+static void check_npy_matrix(FILE *f, const char *path, int64_t rows, int64_t cols)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *d;
+    double sum = 0, abssum = 0, wsum = 0, wabssum = 0, ref[4];
+    int64_t k, n = rows * cols, samples, count;
+    const float *x;
+
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, path, &d));
+    ck_assert_int_eq(subsel_dense_rows(d), rows);
+    ck_assert_int_eq(subsel_dense_cols(d), cols);
+    x = subsel_dense_data(d);
+    for (k = 0; k < n; k++) {
+        sum += x[k];
+        abssum += fabs(x[k]);
+        wsum += (double)(k + 1) * x[k];
+        wabssum += (double)(k + 1) * fabs(x[k]);
+    }
+    expect_word(f, "sums");
+    for (k = 0; k < 4; k++)
+        ref[k] = next_f64(f);
+    ck_assert_double_eq_tol(sum, ref[0], 1e-9 * ref[1] + 1e-300);
+    ck_assert_double_eq_tol(abssum, ref[1], 1e-9 * ref[1] + 1e-300);
+    ck_assert_double_eq_tol(wsum, ref[2], 1e-9 * ref[3] + 1e-300);
+    ck_assert_double_eq_tol(wabssum, ref[3], 1e-9 * ref[3] + 1e-300);
+    expect_word(f, "samples");
+    samples = next_i64(f);
+    for (k = 0; k < samples; k++) {
+        int64_t r = next_i64(f), c = next_i64(f);
+        ck_assert_float_eq(subsel_dense_row(d, r)[c], next_f32(f));
+    }
+    /* Not a vector (unless a dimension is 1). */
+    if (rows != 1 && cols != 1)
+        ck_assert_status(ctx, subsel_npy_read_f64(ctx, path, NULL, 0, &count), SUBSEL_E_UNSUPPORTED);
+    subsel_dense_free(d);
+    subsel_ctx_free(ctx);
+}
+
+static void check_npy_record(FILE *f, const char *path)
+{
+    char dtype[64];
+    int64_t ndim, shape[2] = {0, 1};
+    next_word(f, dtype);
+    ndim = next_i64(f);
+    ck_assert(ndim == 1 || ndim == 2);
+    shape[0] = next_i64(f);
+    if (ndim == 2)
+        shape[1] = next_i64(f);
+    if (ndim == 1)
+        check_npy_vector(f, path, dtype[1] == 'i', shape[0]);
+    else
+        check_npy_matrix(f, path, shape[0], shape[1]);
+}
+
+static int count_fixture_files(void)
+{
+    char top[512];
+    DIR *d;
+    struct dirent *e;
+    int n = 0;
+    snprintf(top, sizeof top, "%s", fixture_path(""));
+    d = opendir(top);
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL) {
+        char sub[1024];
+        DIR *s;
+        struct dirent *g;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(sub, sizeof sub, "%s/%s", top, e->d_name);
+        if ((s = opendir(sub)) == NULL)
+            continue;
+        while ((g = readdir(s)) != NULL)
+            n += has_suffix(g->d_name, ".npy") || has_suffix(g->d_name, ".npz");
+        closedir(s);
+    }
+    closedir(d);
+    return n;
+}
+
+START_TEST(fixtures_match_reference)
+{
+    FILE *f = fopen(data_path("reference.txt"), "r");
+    char line[256], kind[8], rel[200], path[512];
+    int records = 0;
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f)); /* the comment */
+    while (fscanf(f, "%7s %199s", kind, rel) == 2) {
+        snprintf(path, sizeof path, "%s", fixture_path(rel));
+        if (strcmp(kind, "npz") == 0)
+            check_npz_record(f, path);
+        else if (strcmp(kind, "npy") == 0)
+            check_npy_record(f, path);
+        else
+            ck_abort_msg("unknown record '%s' in reference.txt", kind);
+        records++;
+    }
+    fclose(f);
+    ck_assert_int_ge(records, 40);
+    ck_assert_int_eq(records, count_fixture_files());
+}
+END_TEST
+
+START_TEST(compressed_and_stored_fixtures_agree)
+{
+    static const char *const pairs[][2] = {
+        {"fb/Z.npz", "fb/Z_uncompressed.npz"},
+        {"sdm/source.npz", "sdm/source_uncompressed.npz"},
+        {"sdm/target.npz", "sdm/target_uncompressed.npz"},
+    };
+    subsel_ctx *ctx = new_ctx();
+    size_t i;
+    for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        subsel_csr *a, *b;
+        char pa[512];
+        snprintf(pa, sizeof pa, "%s", fixture_path(pairs[i][0]));
+        ck_assert_ok(ctx, subsel_csr_load_npz(ctx, pa, &a));
+        ck_assert_ok(ctx, subsel_csr_load_npz(ctx, fixture_path(pairs[i][1]), &b));
+        assert_csr_equal(a, b);
+        subsel_csr_free(a);
+        subsel_csr_free(b);
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Valid files in less common forms                                         */
+/* ------------------------------------------------------------------------ */
+
+static const char *variant(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s", data_path("variants"));
+    snprintf(path + strlen(path), sizeof path - strlen(path), "/%s", name);
+    return path;
+}
+
+START_TEST(variant_dense_files)
+{
+    static const char *const names[] = {
+        "dense_f4.npy", "dense_f8.npy", "dense_i4.npy", "dense_i8.npy",
+        "dense_fortran.npy", "dense_v2.npy", "dense_v3.npy",
+        "dense_odd_header.npy", "dense_python2_long.npy", "dense_align16.npy",
+    };
+    subsel_ctx *ctx = new_ctx();
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        subsel_dense *d;
+        ck_assert_ok(ctx, subsel_dense_load_npy(ctx, variant(names[i]), &d));
+        assert_base_dense(d);
+        subsel_dense_free(d);
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(variant_vector_files)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *d;
+    int64_t n, k, *iv;
+    double *v;
+
+    v = read_f64(variant("vector_f8.npy"), &n);
+    ck_assert_int_eq(n, 4);
+    ck_assert_double_eq(v[0], 1.5);
+    ck_assert_double_eq(v[1], -2.25);
+    ck_assert_double_eq(v[2], 1e300);
+    ck_assert(isinf(v[3]) && v[3] > 0);
+    free(v);
+    /* 1e300 does not fit a float matrix */
+    ck_assert_status(ctx, subsel_dense_load_npy(ctx, variant("vector_f8.npy"), &d), SUBSEL_E_NUMERIC);
+    assert_message_has(ctx, "float32 range");
+
+    iv = read_i64(variant("vector_i4.npy"), &n);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(iv[0], 7);
+    ck_assert_int_eq(iv[1], -8);
+    ck_assert_int_eq(iv[2], 9);
+    free(iv);
+    iv = read_i64(variant("vector_i8.npy"), &n);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(iv[0], INT64_C(1) << 40);
+    ck_assert_int_eq(iv[1], -5);
+    free(iv);
+
+    /* (1, 5) and, in Fortran order, (5, 1): both vectors of 1..5 */
+    v = read_f64(variant("vector_row.npy"), &n);
+    ck_assert_int_eq(n, 5);
+    for (k = 0; k < 5; k++)
+        ck_assert_double_eq(v[k], (double)(k + 1));
+    free(v);
+    v = read_f64(variant("vector_column_fortran.npy"), &n);
+    ck_assert_int_eq(n, 5);
+    for (k = 0; k < 5; k++)
+        ck_assert_double_eq(v[k], (double)(k + 1));
+    free(v);
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, variant("vector_row.npy"), &d));
+    ck_assert_int_eq(subsel_dense_rows(d), 1);
+    ck_assert_int_eq(subsel_dense_cols(d), 5);
+    subsel_dense_free(d);
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, variant("vector_column_fortran.npy"), &d));
+    ck_assert_int_eq(subsel_dense_rows(d), 5);
+    ck_assert_float_eq(subsel_dense_row(d, 4)[0], 5.0f);
+    subsel_dense_free(d);
+
+    /* empty arrays */
+    v = read_f64(variant("vector_empty.npy"), &n);
+    ck_assert_int_eq(n, 0);
+    free(v);
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, variant("vector_empty.npy"), &d));
+    ck_assert_int_eq(subsel_dense_rows(d), 0);
+    ck_assert_int_eq(subsel_dense_cols(d), 1);
+    subsel_dense_free(d);
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, variant("empty_2d.npy"), &d));
+    ck_assert_int_eq(subsel_dense_rows(d), 0);
+    ck_assert_int_eq(subsel_dense_cols(d), 5);
+    subsel_dense_free(d);
+
+    /* a 0-d array is neither a matrix nor a vector */
+    ck_assert_status(ctx, subsel_dense_load_npy(ctx, variant("scalar_0d.npy"), &d), SUBSEL_E_UNSUPPORTED);
+    ck_assert_status(ctx, subsel_npy_read_f64(ctx, variant("scalar_0d.npy"), NULL, 0, &n), SUBSEL_E_UNSUPPORTED);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(variant_npz_files)
+{
+    static const char *const names[] = {
+        "csr_deflate.npz", "csr_stored.npz", "csr_mixed_methods.npz",
+        "csr_int64_arrays.npz", "csr_int_data.npz", "csr_unicode_format.npz",
+        "csr_comment.npz", "csr_zip64.npz", "csr_descriptor.npz",
+        "csr_shuffled_extra.npz",
+    };
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *m;
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        ck_assert_ok(ctx, subsel_csr_load_npz(ctx, variant(names[i]), &m));
+        assert_base_csr(m);
+        subsel_csr_free(m);
+    }
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, variant("csr_empty_rows.npz"), &m));
+    ck_assert_int_eq(subsel_csr_rows(m), 3);
+    ck_assert_int_eq(subsel_csr_cols(m), 4);
+    ck_assert_int_eq(subsel_csr_nnz(m), 0);
+    subsel_csr_free(m);
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, variant("csr_0x0.npz"), &m));
+    ck_assert_int_eq(subsel_csr_rows(m), 0);
+    ck_assert_int_eq(subsel_csr_cols(m), 0);
+    subsel_csr_free(m);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Broken files                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct malformed_case {
+    const char *file;
+    int status;
+    const char *message; /* a part of the message, after the path */
+} malformed_case;
+
+#define FMT SUBSEL_E_FORMAT
+#define UNSUP SUBSEL_E_UNSUPPORTED
+#define NUM SUBSEL_E_NUMERIC
+
+/* Every file of tests/data/malformed, with what loading it must give
+ * (subsel_dense_load_npy for .npy, subsel_csr_load_npz for .npz). */
+static const malformed_case malformed[] = {
+    /* .npy: preamble */
+    {"bad_magic.npy", FMT, "not a .npy file (bad magic string)"},
+    {"empty.npy", FMT, "truncated .npy header: the data ends after 0 of 8 bytes"},
+    {"truncated_preamble.npy", FMT, "truncated .npy header: the data ends after 7 of 8"},
+    {"version_9.npy", UNSUP, "format version 9.0 is not supported"},
+    {"header_too_long.npy", FMT, "header length 2147483648 exceeds the limit"},
+    {"header_len_past_eof.npy", FMT, "truncated .npy header: it declares 4000 bytes"},
+    {"truncated_header.npy", FMT, "truncated .npy header: it declares 118 bytes, the data ends after 30"},
+    /* .npy: header dict */
+    {"missing_comma.npy", FMT, "expected ',' or '}' after a value at byte 16"},
+    {"missing_key.npy", FMT, "no 'shape' key"},
+    {"unknown_key.npy", FMT, "unexpected key 'order'"},
+    {"duplicate_key.npy", FMT, "key 'descr' appears twice"},
+    {"shape_not_tuple.npy", FMT, "the shape is not a tuple"},
+    {"bad_bool.npy", FMT, "expected True or False at byte 34"},
+    {"unterminated_dict.npy", FMT, "expected a quoted string at byte 118"},
+    {"unterminated_string.npy", FMT, "expected a plain string character"},
+    {"garbage_after_dict.npy", FMT, "expected only spaces after the header dict"},
+    {"nul_in_header.npy", FMT, "bad header dict"},
+    {"negative_shape.npy", FMT, "negative dimension"},
+    {"bigint_shape.npy", FMT, "does not fit in 64 bits"},
+    {"overflow_shape.npy", FMT, "shape (4294967296, 4294967296) has more elements than fit in 64 bits"},
+    {"bytes_overflow.npy", FMT, "needs more than 2^63 bytes"},
+    /* .npy: dtypes and shapes we do not read */
+    {"complex_dtype.npy", UNSUP, "dtype '<c16' is not supported"},
+    {"big_endian.npy", UNSUP, "big-endian dtype '>f8' is not supported"},
+    {"object_dtype.npy", UNSUP, "dtype '|O' is not supported"},
+    {"unsigned_dtype.npy", UNSUP, "dtype '<u4' is not supported"},
+    {"structured_dtype.npy", UNSUP, "structured dtypes"},
+    {"string_dtype.npy", UNSUP, "dtype '<U3' is not a number type"},
+    {"fortran_3d.npy", UNSUP, "a 3-D array is not a matrix"},
+    /* .npy: data */
+    {"truncated_data.npy", FMT, "truncated array data: shape (10,) of '<f8' needs 80 bytes, 24 follow"},
+    {"huge_shape.npy", FMT, "needs 17592186044416 bytes, 24 follow the header"},
+    {"shape_too_small.npy", FMT, "8 bytes follow the array data"},
+    {"nan.npy", NUM, "value at row 1, column 0 is not finite (nan)"},
+    {"inf_f8.npy", NUM, "value at row 1, column 1 is not finite (inf)"},
+    {"f8_overflow.npy", NUM, "element 1 (1e+300) is outside the float32 range"},
+    /* .npz: zip structure */
+    {"empty.npz", FMT, "not a zip file: 0 bytes is too short"},
+    {"not_a_zip.npz", FMT, "not a zip file: no end of central directory record"},
+    {"truncated.npz", FMT, "no end of central directory record (is the file truncated?)"},
+    {"eocd_offset_garbage.npz", FMT, "the central directory (278 bytes at offset 2147483392) lies outside the file"},
+    {"eocd_entries_garbage.npz", FMT, "500 entries cannot fit in a central directory of 278 bytes"},
+    {"multi_disk.npz", UNSUP, "multi-disk"},
+    {"zip64_locator_garbage.npz", FMT, "the ZIP64 end record offset 1099511627776 lies outside the file"},
+    {"zip64_missing_extra.npz", FMT, "indices.npy: a ZIP64 size is missing"},
+    {"missing_member.npz", FMT, "indices.npy: missing from the archive"},
+    {"duplicate_member.npz", FMT, "indices.npy: appears twice in the archive"},
+    {"local_offset_past_eof.npz", FMT, "indptr.npy: the local header offset 1073741824 lies outside"},
+    {"local_header_missing.npz", FMT, "indptr.npy: no local header at offset 7"},
+    {"local_name_mismatch.npz", FMT, "indptr.npy: the local header names another member"},
+    {"encrypted.npz", UNSUP, "indices.npy: encrypted zip members are not supported"},
+    {"bzip2_method.npz", UNSUP, "indices.npy: compression method 12 (bzip2) is not supported"},
+    {"stored_size_mismatch.npz", FMT, "data.npy: a stored member of 144 bytes declares 10 compressed bytes"},
+    {"deflate_bomb_size.npz", FMT, "data.npy: the member declares 1099511627776 bytes, more than deflate can produce"},
+    {"bad_crc.npz", FMT, "data.npy: CRC-32 mismatch: the zip directory says 12345678"},
+    {"deflate_corrupt.npz", FMT, "data.npy: corrupt deflate stream (invalid block type)"},
+    {"deflate_truncated.npz", FMT, "data.npy: the deflate stream is truncated"},
+    {"deflate_trailing.npz", FMT, "data.npy: compressed data continues after the end of the deflate stream"},
+    {"declared_size_too_big.npz", FMT, "data.npy: the member inflates to 144 bytes, the zip directory declares 152"},
+    {"trailing_in_member.npz", FMT, "data.npy: 4 bytes follow the array data"},
+    {"member_header_garbage.npz", FMT, "indptr.npy: bad header dict: expected a quoted string at byte 1"},
+    /* .npz: the CSR arrays */
+    {"csc_format.npz", UNSUP, "format.npy: sparse format 'csc' is not supported: convert the matrix with .tocsr()"},
+    {"coo_format.npz", UNSUP, "format.npy: sparse format 'coo' is not supported"},
+    {"format_not_string.npz", FMT, "format.npy: expected a short string, found dtype '<i8'"},
+    {"shape_three.npz", FMT, "shape.npy: shape (3,), expected (2,)"},
+    {"shape_negative.npz", FMT, "shape.npy: dimension -3 is out of range"},
+    {"shape_float.npz", UNSUP, "shape.npy: dtype '<f8' is not supported here"},
+    {"shape_too_wide.npz", UNSUP, "shape.npy: 8589934592 columns do not fit int32 column indices"},
+    {"indptr_length.npz", FMT, "indptr.npy: shape (5,), expected (4,) from rows + 1"},
+    {"indptr_start_nonzero.npz", FMT, "indptr.npy: row pointers must start at 0, not 1"},
+    {"decreasing_indptr.npz", FMT, "indptr.npy: row pointers decrease at row 1 (3 then 2)"},
+    {"indices_length.npz", FMT, "indices.npy: shape (3,), expected (4,) from the last row pointer"},
+    {"index_out_of_range.npz", FMT, "indices.npy: column index 60 out of range [0, 50) in row 3 (entry 17)"},
+    {"negative_index.npz", FMT, "indices.npy: column index -1 out of range [0, 4) in row 2 (entry 2)"},
+    {"index_int64_overflow.npz", FMT, "indices.npy: column index 2147483648 out of range [0, 4) in row 2 (entry 3)"},
+    {"unsorted_indices.npz", FMT, "indices.npy: column indices of row 0 are unsorted at entry 1"},
+    {"duplicate_indices.npz", FMT, "indices.npy: column indices of row 0 are duplicated at entry 1"},
+    {"data_length.npz", FMT, "data.npy: shape (5,), expected (4,)"},
+    {"nan_data.npz", NUM, "data.npy: value 2 of the matrix is not finite (nan)"},
+    {"data_f8_overflow.npz", NUM, "data.npy: element 1 (1e+300) is outside the float32 range"},
+    {"big_endian_data.npz", UNSUP, "data.npy: big-endian dtype '>f4' is not supported"},
+};
+
+#define N_MALFORMED ((int)(sizeof malformed / sizeof malformed[0]))
+
+static const char *malformed_path(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s", data_path("malformed"));
+    snprintf(path + strlen(path), sizeof path - strlen(path), "/%s", name);
+    return path;
+}
+
+/* Loads a file with the reader its extension names. */
+static int load_any(subsel_ctx *ctx, const char *path)
+{
+    int rc;
+    if (has_suffix(path, ".npz")) {
+        subsel_csr *m = (subsel_csr *)ctx; /* must be reset to NULL */
+        rc = subsel_csr_load_npz(ctx, path, &m);
+        ck_assert_ptr_null(m);
+    } else {
+        subsel_dense *d = (subsel_dense *)ctx;
+        rc = subsel_dense_load_npy(ctx, path, &d);
+        ck_assert_ptr_null(d);
+    }
+    return rc;
+}
+
+START_TEST(malformed_file_fails_as_listed)
+{
+    const malformed_case *c = &malformed[_i];
+    subsel_ctx *ctx = new_ctx();
+    char path[512], prefix[600];
+    int rc;
+
+    snprintf(path, sizeof path, "%s", malformed_path(c->file));
+    rc = load_any(ctx, path);
+    ck_assert_msg(rc == c->status, "%s: status %d, wanted %d (%s)", c->file,
+                  rc, c->status, subsel_ctx_last_error(ctx));
+    assert_message_has(ctx, c->message);
+    snprintf(prefix, sizeof prefix, "%s: ", path);
+    ck_assert_msg(strncmp(subsel_ctx_last_error(ctx), prefix, strlen(prefix)) == 0,
+                  "message '%s' does not start with the path",
+                  subsel_ctx_last_error(ctx));
+    if (has_suffix(path, ".npy")) {
+        /* The vector readers share the parser: they fail or succeed,
+         * never crash, and name the file when they fail. */
+        double buf[16];
+        int64_t count = -1;
+        rc = subsel_npy_read_f64(ctx, path, NULL, 0, &count);
+        if (rc == SUBSEL_OK && count <= 16)
+            rc = subsel_npy_read_f64(ctx, path, buf, 16, &count);
+        if (rc < 0)
+            ck_assert(strncmp(subsel_ctx_last_error(ctx), prefix, strlen(prefix)) == 0);
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(malformed_table_lists_every_file)
+{
+    DIR *d = opendir(data_path("malformed"));
+    struct dirent *e;
+    int files = 0, i;
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL) {
+        int found = 0;
+        if (e->d_name[0] == '.')
+            continue;
+        for (i = 0; i < N_MALFORMED; i++)
+            found |= strcmp(malformed[i].file, e->d_name) == 0;
+        ck_assert_msg(found, "%s is not in the table of test_io.c", e->d_name);
+        files++;
+    }
+    closedir(d);
+    ck_assert_int_eq(files, N_MALFORMED);
+}
+END_TEST
+
+/* The internal readers on a memory stream (as the fuzzers call them) give
+ * the same status as through a path. */
+START_TEST(malformed_file_same_from_memory)
+{
+    const malformed_case *c = &malformed[_i];
+    subsel_ctx *ctx = new_ctx();
+    FILE *f = fopen(malformed_path(c->file), "rb");
+    unsigned char *buf;
+    long size;
+    FILE *mem;
+    int rc;
+
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    rewind(f);
+    buf = malloc((size_t)size + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    if (size > 0) {
+        mem = fmemopen(buf, (size_t)size, "rb");
+        ck_assert_ptr_nonnull(mem);
+        if (has_suffix(c->file, ".npz")) {
+            subsel_csr *m = NULL;
+            rc = ss_npz_load_csr(ctx, mem, &m);
+            ck_assert_ptr_null(m);
+        } else {
+            subsel_dense *dm = NULL;
+            rc = ss_npy_load_dense(ctx, mem, &dm);
+            ck_assert_ptr_null(dm);
+        }
+        ck_assert_int_eq(rc, c->status);
+        assert_message_has(ctx, c->message);
+        fclose(mem);
+    }
+    free(buf);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Round trips through the writers                                          */
+/* ------------------------------------------------------------------------ */
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    return (long)st.st_size;
+}
+
+static int folder_has_temp_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL)
+        found |= strstr(e->d_name, ".tmp-") != NULL;
+    closedir(d);
+    return found;
+}
+
+static const char *temp_dir(void)
+{
+    static char dir[512];
+    char *slash;
+    snprintf(dir, sizeof dir, "%s", temp_path("x"));
+    slash = strrchr(dir, '/');
+    *slash = '\0';
+    return dir;
+}
+
+START_TEST(dense_save_load_round_trip)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *a, *b;
+    float data[5 * 7];
+    unsigned char head[10];
+    char path[512];
+    FILE *f;
+    size_t hlen;
+    int i;
+
+    for (i = 0; i < 5 * 7; i++)
+        data[i] = (float)((i * 37) % 11) * (i % 2 ? -1.0f : 1.0f) * powf(10.0f, (float)(i % 9 - 4));
+    data[3] = FLT_MAX;
+    data[4] = -FLT_MIN;
+    data[5] = 1e-45f; /* subnormal */
+    snprintf(path, sizeof path, "%s", temp_path("dense.npy"));
+    ck_assert_ok(ctx, subsel_dense_create(ctx, 5, 7, data, SUBSEL_BORROW, &a));
+    ck_assert_ok(ctx, subsel_dense_save_npy(ctx, a, path));
+    /* overwriting an existing file works too */
+    ck_assert_ok(ctx, subsel_dense_save_npy(ctx, a, path));
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, path, &b));
+    ck_assert_int_eq(subsel_dense_rows(b), 5);
+    ck_assert_int_eq(subsel_dense_cols(b), 7);
+    ck_assert_mem_eq(subsel_dense_data(b), data, sizeof data);
+    /* format 1.0, data aligned to 64 bytes, nothing after it */
+    f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fread(head, 1, 10, f), 10);
+    fclose(f);
+    ck_assert_mem_eq(head, "\x93NUMPY\x01\x00", 8);
+    hlen = (size_t)head[8] | (size_t)head[9] << 8;
+    ck_assert_uint_eq((10 + hlen) % 64, 0);
+    ck_assert_int_eq(file_size(path), (long)(10 + hlen + sizeof data));
+    ck_assert(!folder_has_temp_files(temp_dir()));
+    subsel_dense_free(a);
+    subsel_dense_free(b);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(vector_write_read_round_trip)
+{
+    const double fv[] = {0.0, -0.0, 1.5, NAN, INFINITY, -INFINITY, DBL_MAX,
+                         DBL_MIN, 4.9e-324, -1e-300};
+    const int64_t iv[] = {0, -1, 1, INT64_MIN, INT64_MAX, INT64_C(1) << 53};
+    subsel_ctx *ctx = new_ctx();
+    char pf[512], pi[512], pe[512];
+    double *gf;
+    int64_t *gi, n;
+
+    snprintf(pf, sizeof pf, "%s", temp_path("v.npy"));
+    snprintf(pi, sizeof pi, "%s", temp_path("i.npy"));
+    snprintf(pe, sizeof pe, "%s", temp_path("e.npy"));
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, pf, fv, 10));
+    ck_assert_ok(ctx, subsel_npy_write_i64(ctx, pi, iv, 6));
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, pe, NULL, 0));
+    gf = read_f64(pf, &n);
+    ck_assert_int_eq(n, 10);
+    ck_assert_mem_eq(gf, fv, sizeof fv); /* bit for bit: -0, NaN, ... */
+    free(gf);
+    gi = read_i64(pi, &n);
+    ck_assert_int_eq(n, 6);
+    ck_assert_mem_eq(gi, iv, sizeof iv);
+    free(gi);
+    /* int64 values read as doubles */
+    gf = read_f64(pi, &n);
+    ck_assert_double_eq(gf[4], (double)INT64_MAX);
+    free(gf);
+    gf = read_f64(pe, &n);
+    ck_assert_int_eq(n, 0);
+    free(gf);
+    /* int64 to float32 rounds once, as C's conversion (and NumPy's astype)
+     * do: through double, 2^60 + 2^36 + 1 would become 2^60 + 2^36, then
+     * 2^60 (a tie). (Not compared with a constant: valgrind emulates the
+     * conversion through double.) */
+    {
+        volatile int64_t big[2] = {(INT64_C(1) << 60) + (INT64_C(1) << 36) + 1, -3};
+        const int64_t copy[2] = {big[0], big[1]};
+        subsel_dense *d;
+        ck_assert_ok(ctx, subsel_npy_write_i64(ctx, pi, copy, 2));
+        ck_assert_ok(ctx, subsel_dense_load_npy(ctx, pi, &d));
+        ck_assert_float_eq(subsel_dense_data(d)[0], (float)big[0]);
+        ck_assert_float_eq(subsel_dense_data(d)[1], -3.0f);
+        subsel_dense_free(d);
+    }
+    /* a float file is not an integer vector */
+    ck_assert_status(ctx, subsel_npy_read_i64(ctx, pf, NULL, 0, &n), SUBSEL_E_UNSUPPORTED);
+    assert_message_has(ctx, "cannot be read as int64");
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(vector_capacity_and_size_query)
+{
+    subsel_ctx *ctx = new_ctx();
+    const double fv[3] = {1, 2, 3};
+    double buf[3] = {-7, -7, -7};
+    char path[512];
+    int64_t n = -1;
+
+    snprintf(path, sizeof path, "%s", temp_path("cap.npy"));
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, fv, 3));
+    ck_assert_ok(ctx, subsel_npy_read_f64(ctx, path, NULL, 0, &n));
+    ck_assert_int_eq(n, 3);
+    n = -1;
+    ck_assert_status(ctx, subsel_npy_read_f64(ctx, path, buf, 2, &n), SUBSEL_E_INVALID);
+    ck_assert_int_eq(n, 3); /* the count is still reported */
+    ck_assert_double_eq(buf[0], -7); /* and nothing written */
+    assert_message_has(ctx, "capacity 2 is smaller than the 3 values");
+    ck_assert_ok(ctx, subsel_npy_read_f64(ctx, path, buf, 3, &n));
+    ck_assert_double_eq(buf[2], 3);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* A CSR matrix with empty first, middle and last rows. */
+static subsel_csr *sample_csr(subsel_ctx *ctx, int64_t rows, int64_t cols)
+{
+    int64_t *ip = malloc((size_t)(rows + 1) * sizeof *ip), r, k = 0;
+    int32_t *ix = malloc((size_t)(rows * cols + 1) * sizeof *ix);
+    float *v = malloc((size_t)(rows * cols + 1) * sizeof *v);
+    subsel_csr *m;
+    ck_assert(ip && ix && v);
+    ip[0] = 0;
+    for (r = 0; r < rows; r++) {
+        int64_t c;
+        for (c = 0; c < cols && r > 0 && r < rows - 1 && r != rows / 2; c++)
+            if ((r * 7 + c * 3) % 5 == 0) {
+                ix[k] = (int32_t)c;
+                v[k++] = (float)(r + 1) / (float)(c + 3);
+            }
+        ip[r + 1] = k;
+    }
+    ck_assert_ok(ctx, subsel_csr_create(ctx, rows, cols, ip, ix, v, SUBSEL_COPY, &m));
+    free(ip);
+    free(ix);
+    free(v);
+    return m;
+}
+
+START_TEST(csr_save_load_round_trip)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *a = sample_csr(ctx, 300, 200), *b, *fixture;
+    char path[512];
+    long stored_size = 0;
+    int mode;
+
+    snprintf(path, sizeof path, "%s", temp_path("m.npz"));
+    for (mode = 0; mode < 4; mode++) {
+        /* stored, deflate, and both with forced ZIP64 records */
+        ck_assert_ok(ctx, ss_npz_save_csr(ctx, a, path, mode & 1, mode >> 1));
+        ck_assert_ok(ctx, subsel_csr_load_npz(ctx, path, &b));
+        assert_csr_equal(a, b);
+        subsel_csr_free(b);
+        if (mode == 0)
+            stored_size = file_size(path);
+        if (mode == 1)
+            ck_assert_int_lt(file_size(path), stored_size);
+    }
+    /* fixtures survive a write and a read */
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, fixture_path("fb/Z.npz"), &fixture));
+    ck_assert_ok(ctx, subsel_csr_save_npz(ctx, fixture, path, 1));
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, path, &b));
+    assert_csr_equal(fixture, b);
+    subsel_csr_free(b);
+    subsel_csr_free(fixture);
+    ck_assert(!folder_has_temp_files(temp_dir()));
+    subsel_csr_free(a);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(csr_save_empty_and_row_view)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *a = sample_csr(ctx, 40, 30), *view, *b, *empty;
+    const int64_t zero = 0;
+    char path[512];
+    int64_t r;
+
+    snprintf(path, sizeof path, "%s", temp_path("view.npz"));
+    /* a view's row pointers start inside its parent's arrays */
+    ck_assert_ok(ctx, subsel_csr_view_rows(ctx, a, 5, 20, &view));
+    ck_assert_int_gt(view->indptr[0], 0);
+    ck_assert_ok(ctx, subsel_csr_save_npz(ctx, view, path, 1));
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, path, &b));
+    ck_assert_int_eq(b->indptr[0], 0);
+    assert_csr_equal(view, b);
+    for (r = 0; r < 20; r++)
+        ck_assert_int_eq(b->indptr[r + 1] - b->indptr[r], a->indptr[r + 6] - a->indptr[r + 5]);
+    subsel_csr_free(b);
+    subsel_csr_free(view);
+    /* 0 x 0, with no index or value arrays at all */
+    ck_assert_ok(ctx, subsel_csr_create(ctx, 0, 0, &zero, NULL, NULL, SUBSEL_BORROW, &empty));
+    ck_assert_ok(ctx, subsel_csr_save_npz(ctx, empty, path, 0));
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, path, &b));
+    assert_csr_equal(empty, b);
+    subsel_csr_free(b);
+    subsel_csr_free(empty);
+    subsel_csr_free(a);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Atomic writes                                                            */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(writes_respect_umask)
+{
+    subsel_ctx *ctx = new_ctx();
+    const double v[2] = {1, 2};
+    char path[512];
+    struct stat st;
+    mode_t old = umask(027);
+    snprintf(path, sizeof path, "%s", temp_path("mode.npy"));
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, v, 2));
+    umask(old);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0640);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(write_errors_leave_no_file)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *d;
+    struct rlimit old, small;
+    char path[512], missing[600];
+    float *data = calloc(64 * 1024, sizeof *data);
+    void (*old_handler)(int);
+
+    ck_assert_ptr_nonnull(data);
+    ck_assert_ok(ctx, subsel_dense_create(ctx, 1024, 64, data, SUBSEL_BORROW, &d));
+    /* a folder that does not exist */
+    snprintf(missing, sizeof missing, "%s/no/such/dir/x.npy", temp_dir());
+    ck_assert_status(ctx, subsel_dense_save_npy(ctx, d, missing), SUBSEL_E_IO);
+    assert_message_has(ctx, missing);
+    assert_message_has(ctx, strerror(ENOENT));
+    /* the disk "fills up" half way: EFBIG past a 64 KiB file size limit */
+    snprintf(path, sizeof path, "%s", temp_path("big.npy"));
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 65536;
+    old_handler = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    ck_assert_status(ctx, subsel_dense_save_npy(ctx, d, path), SUBSEL_E_IO);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, old_handler);
+    assert_message_has(ctx, "write failed");
+    ck_assert_int_ne(access(path, F_OK), 0);
+    ck_assert(!folder_has_temp_files(temp_dir()));
+    subsel_dense_free(d);
+    free(data);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Arguments                                                                */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(null_arguments_are_invalid)
+{
+    subsel_ctx *ctx = new_ctx();
+    const char *npy = fixture_path("fb/w.npy");
+    char p[512];
+    subsel_dense *d = (subsel_dense *)ctx;
+    subsel_csr *m = (subsel_csr *)ctx;
+    double v[1];
+    int64_t n;
+
+    snprintf(p, sizeof p, "%s", npy);
+    ck_assert_int_eq(subsel_dense_load_npy(NULL, p, &d), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_dense_load_npy(ctx, NULL, &d), SUBSEL_E_INVALID);
+    ck_assert_ptr_null(d);
+    ck_assert_int_eq(subsel_dense_load_npy(ctx, p, NULL), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_csr_load_npz(NULL, p, &m), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_csr_load_npz(ctx, NULL, &m), SUBSEL_E_INVALID);
+    ck_assert_ptr_null(m);
+    ck_assert_int_eq(subsel_csr_load_npz(ctx, p, NULL), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_npy_read_f64(NULL, p, v, 1, &n), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_npy_read_f64(ctx, NULL, v, 1, &n), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_npy_read_f64(ctx, p, v, 1, NULL), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_npy_read_i64(ctx, NULL, NULL, 0, &n), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_npy_write_f64(NULL, p, v, 1), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_npy_write_f64(ctx, NULL, v, 1), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_npy_write_f64(ctx, temp_path("n.npy"), NULL, 1), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_npy_write_i64(ctx, temp_path("n.npy"), NULL, -1), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_dense_save_npy(ctx, NULL, temp_path("n.npy")), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_csr_save_npz(ctx, NULL, temp_path("n.npz"), 1), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_csr_save_npz(NULL, NULL, NULL, 1), SUBSEL_E_INVALID);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(unreadable_paths_are_io_errors)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *d;
+    subsel_csr *m;
+    char missing[600], dir[512];
+    snprintf(missing, sizeof missing, "%s/none.npy", temp_dir());
+    snprintf(dir, sizeof dir, "%s", temp_dir());
+    ck_assert_status(ctx, subsel_dense_load_npy(ctx, missing, &d), SUBSEL_E_IO);
+    assert_message_has(ctx, missing);
+    assert_message_has(ctx, strerror(ENOENT));
+    ck_assert_status(ctx, subsel_csr_load_npz(ctx, dir, &m), SUBSEL_E_IO);
+    assert_message_has(ctx, strerror(EISDIR));
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Internals: the header parser, memory streams, pipes                      */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(header_parser_accepts_numpy_spellings)
+{
+    static const struct {
+        const char *text;
+        int ndim;
+        int64_t d0, d1, count;
+        int type, fortran;
+    } cases[] = {
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }", 2, 3, 4, 12, SS_NPY_F8, 0},
+        {"{'shape': (5,), 'descr': '<i4', 'fortran_order': True}", 1, 5, 0, 5, SS_NPY_I4, 1},
+        {"{\"descr\":\"<i8\",\"fortran_order\":False,\"shape\":()}   \n", 0, 0, 0, 1, SS_NPY_I8, 0},
+        {" {\t'fortran_order' : False ,'shape':( 2 , 0 , ),'descr':'<f4' , }\r\n", 2, 2, 0, 0, SS_NPY_F4, 0},
+        {"{'descr': '|S3', 'fortran_order': False, 'shape': ()}", 0, 0, 0, 1, SS_NPY_BYTES, 0},
+        {"{'descr': '<U7', 'fortran_order': False, 'shape': (2,)}", 1, 2, 0, 2, SS_NPY_UNICODE, 0},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (0, 99999999999)}", 2, 0, 99999999999, 0, SS_NPY_F8, 0},
+    };
+    subsel_ctx *ctx = new_ctx();
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ss_npy_header h;
+        ck_assert_ok(ctx, ss_npy_parse_dict(ctx, cases[i].text, strlen(cases[i].text), &h));
+        ck_assert_int_eq(h.ndim, cases[i].ndim);
+        ck_assert_int_eq(h.count, cases[i].count);
+        ck_assert_int_eq(h.type, cases[i].type);
+        ck_assert_int_eq(h.fortran_order, cases[i].fortran);
+        if (h.ndim > 0)
+            ck_assert_int_eq(h.shape[0], cases[i].d0);
+        if (h.ndim > 1)
+            ck_assert_int_eq(h.shape[1], cases[i].d1);
+    }
+    {
+        ss_npy_header h;
+        ck_assert_ok(ctx, ss_npy_parse_dict(ctx, cases[5].text, strlen(cases[5].text), &h));
+        ck_assert_uint_eq(h.itemsize, 28);
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(header_parser_rejects_bad_dicts)
+{
+    static const struct {
+        const char *text;
+        int status;
+        const char *message;
+    } cases[] = {
+        {"", SUBSEL_E_FORMAT, "'{' starting"},
+        {"{", SUBSEL_E_FORMAT, "a quoted string"},
+        {"{'descr': '<f8', 'fortran_order': False}", SUBSEL_E_FORMAT, "no 'shape' key"},
+        {"{'descr': '<f8', 'shape': (1,)}", SUBSEL_E_FORMAT, "no 'fortran_order' key"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (1,),,}", SUBSEL_E_FORMAT, "a quoted string"},
+        {"{'descr': '<f8', 'fortran_order': 0, 'shape': (1,)}", SUBSEL_E_FORMAT, "True or False"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': [1]}", SUBSEL_E_FORMAT, "'(' starting the shape"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (1 2)}", SUBSEL_E_FORMAT, "',' or ')'"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (1,", SUBSEL_E_FORMAT, "a dimension"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (9223372036854775808,)}", SUBSEL_E_FORMAT, "64 bits"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (3037000500, 3037000500)}", SUBSEL_E_FORMAT, "more elements"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (1152921504606846976,)}", SUBSEL_E_FORMAT, "2^63 bytes"},
+        {"{'descr': 'f8', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype 'f8'"},
+        {"{'descr': '<f16', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype '<f16'"},
+        {"{'descr': '<i2', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype '<i2'"},
+        {"{'descr': '<f8x', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype '<f8x'"},
+        {"{'descr': '|S0', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype '|S0'"},
+        {"{'descr': '>U3', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "big-endian"},
+        {"{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype '<M8[ns]'"},
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (1,)} }", SUBSEL_E_FORMAT, "only spaces"},
+        {"{'a_very_long_key_name_that_goes_on_and_on': 1}", SUBSEL_E_FORMAT, "unexpected key"},
+    };
+    subsel_ctx *ctx = new_ctx();
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ss_npy_header h;
+        int rc = ss_npy_parse_dict(ctx, cases[i].text, strlen(cases[i].text), &h);
+        ck_assert_msg(rc == cases[i].status, "case %zu: %d (%s)", i, rc, subsel_ctx_last_error(ctx));
+        assert_message_has(ctx, cases[i].message);
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* A FILE reading `size` bytes of `data` through a pipe: no size known. */
+static FILE *pipe_of(const void *data, size_t size)
+{
+    int fds[2];
+    FILE *f;
+    ck_assert_int_eq(pipe(fds), 0);
+    ck_assert(size < 60000); /* fits the pipe buffer */
+    ck_assert_int_eq((long)write(fds[1], data, size), (long)size);
+    close(fds[1]);
+    f = fdopen(fds[0], "rb");
+    ck_assert_ptr_nonnull(f);
+    return f;
+}
+
+static unsigned char *slurp(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf;
+    long n;
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    buf = malloc((size_t)n + 16);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+START_TEST(readers_work_on_pipes_and_memory)
+{
+    subsel_ctx *ctx = new_ctx();
+    size_t size;
+    unsigned char *npy = slurp(variant("dense_fortran.npy"), &size);
+    unsigned char *npz;
+    subsel_dense *d;
+    subsel_csr *m;
+    FILE *f;
+
+    /* unknown size: the data is read until it ends */
+    f = pipe_of(npy, size);
+    ck_assert_ok(ctx, ss_npy_load_dense(ctx, f, &d));
+    fclose(f);
+    assert_base_dense(d);
+    subsel_dense_free(d);
+    f = pipe_of(npy, size - 1);
+    ck_assert_status(ctx, ss_npy_load_dense(ctx, f, &d), SUBSEL_E_FORMAT);
+    assert_message_has(ctx, "truncated array data: the data ends after 95 of 96 bytes");
+    fclose(f);
+    memcpy(npy + size, "xyz", 3);
+    f = pipe_of(npy, size + 3);
+    ck_assert_status(ctx, ss_npy_load_dense(ctx, f, &d), SUBSEL_E_FORMAT);
+    assert_message_has(ctx, "unexpected bytes follow the array data");
+    fclose(f);
+    /* memory streams, as the fuzzers use */
+    f = fmemopen(npy, size, "rb");
+    ck_assert_ok(ctx, ss_npy_load_dense(ctx, f, &d));
+    fclose(f);
+    assert_base_dense(d);
+    subsel_dense_free(d);
+
+    npz = slurp(variant("csr_zip64.npz"), &size);
+    f = fmemopen(npz, size, "rb");
+    ck_assert_ok(ctx, ss_npz_load_csr(ctx, f, &m));
+    fclose(f);
+    assert_base_csr(m);
+    subsel_csr_free(m);
+    /* a zip needs seeking */
+    f = pipe_of(npz, size);
+    ck_assert_status(ctx, ss_npz_load_csr(ctx, f, &m), SUBSEL_E_IO);
+    assert_message_has(ctx, "seekable");
+    fclose(f);
+    free(npz);
+    free(npy);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 Suite *io_suite(void)
 {
-    return suite_create("io");
+    Suite *s = suite_create("io");
+    TCase *tc = tcase_create("reference");
+    tcase_add_test(tc, fixtures_match_reference);
+    tcase_add_test(tc, compressed_and_stored_fixtures_agree);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("variants");
+    tcase_add_test(tc, variant_dense_files);
+    tcase_add_test(tc, variant_vector_files);
+    tcase_add_test(tc, variant_npz_files);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("malformed");
+    tcase_add_loop_test(tc, malformed_file_fails_as_listed, 0, N_MALFORMED);
+    tcase_add_loop_test(tc, malformed_file_same_from_memory, 0, N_MALFORMED);
+    tcase_add_test(tc, malformed_table_lists_every_file);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("round trips");
+    tcase_add_test(tc, dense_save_load_round_trip);
+    tcase_add_test(tc, vector_write_read_round_trip);
+    tcase_add_test(tc, vector_capacity_and_size_query);
+    tcase_add_test(tc, csr_save_load_round_trip);
+    tcase_add_test(tc, csr_save_empty_and_row_view);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("atomic writes");
+    tcase_add_test(tc, writes_respect_umask);
+    tcase_add_test(tc, write_errors_leave_no_file);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("arguments");
+    tcase_add_test(tc, null_arguments_are_invalid);
+    tcase_add_test(tc, unreadable_paths_are_io_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("internals");
+    tcase_add_test(tc, header_parser_accepts_numpy_spellings);
+    tcase_add_test(tc, header_parser_rejects_bad_dicts);
+    tcase_add_test(tc, readers_work_on_pipes_and_memory);
+    suite_add_tcase(s, tc);
+    return s;
 }

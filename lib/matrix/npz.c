@@ -1,9 +1,359 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: SciPy save_npz CSR files (being written). */
+/*
+ * SciPy sparse .npz files: scipy.sparse.save_npz writes a CSR matrix as the
+ * .npy members format, shape, indptr, indices and data of a zip archive.
+ * Each array is streamed from its member straight into the buffer the
+ * matrix then adopts, and checked as it comes (lengths against each other,
+ * row pointers, column indices against the shape), so that memory peaks at
+ * the CSR arrays plus fixed buffers and every message names the member at
+ * fault. The writer produces what save_npz does.
+ */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/ctx.h"
 #include "core/error.h"
 #include "matrix/matrix.h"
+#include "matrix/npy.h"
+#include "matrix/npz.h"
+#include "matrix/zip.h"
+
+/* ------------------------------------------------------------------------ */
+/* Reading                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* One numeric member to read: a 1-D array of `count` values. */
+typedef struct npz_array {
+    const char *name;
+    int type;           /* target type, SS_NPY_* */
+    int64_t count;      /* the length the other members imply */
+    const char *why;    /* where that length comes from, for messages */
+    int64_t lo, hi;     /* accepted integer values */
+    void *data;         /* destination; NULL: allocated on the context */
+    int64_t bad;        /* out: position of a refused value, else -1 */
+    int64_t bad_value;  /* out: that value */
+} npz_array;
+
+/* Opens member `name` and parses its .npy header; on success the caller
+ * closes the member. */
+static int open_member(ss_zip *z, const char *name, ss_zip_member *m,
+                       ss_npy_header *h)
+{
+    ss_zip_entry e;
+    int rc;
+    SS_CHECK(ss_zip_find(z, name, &e));
+    SS_CHECK(ss_zip_member_open(z, &e, m));
+    rc = ss_npy_read_header(&m->base, h);
+    if (rc < 0)
+        ss_zip_member_close(m);
+    return rc;
+}
+
+static int read_array(ss_zip *z, npz_array *a)
+{
+    subsel_ctx *ctx = z->ctx;
+    ss_zip_member m;
+    ss_npy_header h;
+    ss_npy_target t;
+    char shape[64];
+    void *buf = a->data;
+    int opened = 0, rc = SUBSEL_OK;
+
+    a->bad = -1;
+    SS_TRY(open_member(z, a->name, &m, &h));
+    opened = 1;
+    if (!ss_npy_converts_to(&h, a->type))
+        SS_TRY(ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "dtype '%s' is not supported here (%s are)", h.descr,
+                       a->type == SS_NPY_F4 ? "float32, float64, int32 and "
+                                              "int64"
+                                            : "int32 and int64"));
+    if (h.ndim != 1 || h.count != a->count)
+        SS_TRY(ss_fail(ctx, SUBSEL_E_FORMAT,
+                       "shape %s, expected (%lld,) from %s",
+                       ss_npy_shape_text(&h, shape, sizeof shape),
+                       (long long)a->count, a->why));
+    if (buf == NULL)
+        SS_TRY(ss_alloc_array(ctx, a->count, ss_npy_type_size(a->type), &buf));
+    ss_npy_target_init(&t, a->type, buf);
+    t.lo = a->lo;
+    t.hi = a->hi;
+    rc = ss_npy_read_data(&m.base, &h, &t);
+    a->bad = t.bad;
+    a->bad_value = t.bad_value;
+    SS_TRY(rc);
+    SS_TRY(m.base.finish(&m.base));
+    a->data = buf;
+cleanup:
+    if (opened)
+        ss_zip_member_close(&m);
+    if (rc < 0) {
+        if (buf != a->data)
+            ss_free(ctx, buf);
+        rc = ss_fail_prefix(ctx, rc, "%s", a->name);
+    }
+    return rc;
+}
+
+/* The string's characters up to its first NUL, unprintable ones as '?'. */
+static void decode_string(const unsigned char *raw, const ss_npy_header *h,
+                          char *out, size_t cap)
+{
+    size_t step = h->type == SS_NPY_UNICODE ? 4 : 1, n = h->itemsize / step;
+    size_t i, k = 0;
+    for (i = 0; i < n && k + 1 < cap; i++) {
+        uint32_t c = step == 4 ? ss_load_le32(raw + 4 * i) : raw[i];
+        if (c == 0)
+            break;
+        out[k++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    out[k] = '\0';
+}
+
+/* format.npy holds the sparse format's name: b'csr' ('|S3') as save_npz
+ * writes it, or 'csr' ('<U3') as some versions and tools do. */
+static int read_format(ss_zip *z)
+{
+    subsel_ctx *ctx = z->ctx;
+    ss_zip_member m;
+    ss_npy_header h;
+    unsigned char raw[64];
+    char name[17], shape[64];
+    int opened = 0, rc = SUBSEL_OK;
+
+    SS_TRY(open_member(z, "format.npy", &m, &h));
+    opened = 1;
+    if ((h.type != SS_NPY_BYTES && h.type != SS_NPY_UNICODE) ||
+        h.count != 1 || h.itemsize > sizeof raw)
+        SS_TRY(ss_fail(ctx, SUBSEL_E_FORMAT,
+                       "expected a short string, found dtype '%s' with "
+                       "shape %s",
+                       h.descr, ss_npy_shape_text(&h, shape, sizeof shape)));
+    SS_TRY(ss_read_exact(&m.base, raw, h.itemsize, "array data"));
+    SS_TRY(m.base.finish(&m.base));
+    decode_string(raw, &h, name, sizeof name);
+    if (strcmp(name, "csr") != 0)
+        SS_TRY(ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "sparse format '%s' is not supported: convert the "
+                       "matrix with .tocsr() before save_npz",
+                       name));
+cleanup:
+    if (opened)
+        ss_zip_member_close(&m);
+    return rc < 0 ? ss_fail_prefix(ctx, rc, "format.npy") : rc;
+}
+
+static int read_shape(ss_zip *z, int64_t shape[2])
+{
+    /* rows + 1 row pointers must be countable. */
+    npz_array a = {"shape.npy", SS_NPY_I8, 2, "(rows, cols)", 0,
+                   INT64_MAX - 1, shape, -1, 0};
+    int rc = read_array(z, &a);
+    if (rc == SUBSEL_E_FORMAT && a.bad >= 0)
+        return ss_fail(z->ctx, rc, "shape.npy: dimension %lld is out of range",
+                       (long long)a.bad_value);
+    SS_CHECK(rc);
+    if (shape[1] > INT32_MAX)
+        return ss_fail(z->ctx, SUBSEL_E_UNSUPPORTED,
+                       "shape.npy: %lld columns do not fit int32 column "
+                       "indices",
+                       (long long)shape[1]);
+    return SUBSEL_OK;
+}
+
+/* The row pointers are checked as soon as they are read, so the message
+ * names indptr.npy and the column checks below can name rows; ss_csr_adopt
+ * checks the whole structure again. */
+static int check_indptr(subsel_ctx *ctx, const int64_t *indptr, int64_t rows)
+{
+    int64_t r;
+    if (indptr[0] != 0)
+        return ss_fail(ctx, SUBSEL_E_FORMAT,
+                       "indptr.npy: row pointers must start at 0, not %lld",
+                       (long long)indptr[0]);
+    for (r = 0; r < rows; r++)
+        if (indptr[r + 1] < indptr[r])
+            return ss_fail(ctx, SUBSEL_E_FORMAT,
+                           "indptr.npy: row pointers decrease at row %lld "
+                           "(%lld then %lld)",
+                           (long long)r, (long long)indptr[r],
+                           (long long)indptr[r + 1]);
+    return SUBSEL_OK;
+}
+
+/* The row holding entry k of a checked indptr (the last row starting at or
+ * before k, which skips empty rows). */
+static int64_t row_of_entry(const int64_t *indptr, int64_t rows, int64_t k)
+{
+    int64_t lo = 0, hi = rows;
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (indptr[mid] <= k)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int ss_npz_load_csr(subsel_ctx *ctx, FILE *f, subsel_csr **out)
+{
+    ss_zip z;
+    int64_t shape[2] = {0, 0}, nnz;
+    npz_array ip = {"indptr.npy", SS_NPY_I8, 0, "rows + 1 (shape.npy)",
+                    INT64_MIN, INT64_MAX, NULL, -1, 0};
+    npz_array ix = {"indices.npy", SS_NPY_I4, 0, "the last row pointer",
+                    0, 0, NULL, -1, 0};
+    npz_array v = {"data.npy", SS_NPY_F4, 0, "the last row pointer",
+                   INT64_MIN, INT64_MAX, NULL, -1, 0};
+    int zip_open = 0, rc = SUBSEL_OK;
+
+    *out = NULL;
+    SS_TRY(ss_zip_open(&z, ctx, f));
+    zip_open = 1;
+    SS_TRY(read_format(&z));
+    SS_TRY(read_shape(&z, shape));
+    ip.count = shape[0] + 1;
+    SS_TRY(read_array(&z, &ip));
+    SS_TRY(check_indptr(ctx, ip.data, shape[0]));
+    nnz = ((const int64_t *)ip.data)[shape[0]];
+    ix.count = v.count = nnz;
+    ix.hi = shape[1] - 1;
+    rc = read_array(&z, &ix);
+    if (rc == SUBSEL_E_FORMAT && ix.bad >= 0)
+        rc = ss_fail(ctx, rc,
+                     "indices.npy: column index %lld out of range [0, %lld) "
+                     "in row %lld (entry %lld)",
+                     (long long)ix.bad_value, (long long)shape[1],
+                     (long long)row_of_entry(ip.data, shape[0], ix.bad),
+                     (long long)ix.bad);
+    SS_TRY(rc);
+    SS_TRY(read_array(&z, &v));
+    rc = ss_csr_adopt(ctx, shape[0], shape[1], ip.data, ix.data, v.data, out);
+    ip.data = ix.data = v.data = NULL; /* adopted, or freed by ss_csr_adopt */
+    /* With lengths, row pointers and index ranges checked above, what is
+     * left to fail is the order of the indices or the values' finiteness. */
+    if (rc == SUBSEL_E_FORMAT)
+        rc = ss_fail_prefix(ctx, rc, "indices.npy");
+    else if (rc == SUBSEL_E_NUMERIC)
+        rc = ss_fail_prefix(ctx, rc, "data.npy");
+cleanup:
+    if (zip_open)
+        ss_zip_close(&z);
+    ss_free(ctx, ip.data);
+    ss_free(ctx, ix.data);
+    ss_free(ctx, v.data);
+    return rc;
+}
+
+static int load_cb(subsel_ctx *ctx, FILE *f, void *out)
+{
+    return ss_npz_load_csr(ctx, f, out);
+}
 
 int subsel_csr_load_npz(subsel_ctx *ctx, const char *path, subsel_csr **out)
-{ (void)path; if (out) *out = NULL; return ss_fail(ctx, SUBSEL_E_UNSUPPORTED, "not yet"); }
-int subsel_csr_save_npz(subsel_ctx *ctx, const subsel_csr *c, const char *path, int compressed)
-{ (void)c; (void)path; (void)compressed; return ss_fail(ctx, SUBSEL_E_UNSUPPORTED, "not yet"); }
+{
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    SS_REQUIRE_NONNULL(ctx, path);
+    return ss_read_file(ctx, path, load_cb, out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct npz_job {
+    const subsel_csr *csr;
+    int compressed, force_zip64;
+} npz_job;
+
+/* A whole member: its .npy header, then count items as they are. */
+static int write_member(ss_zip_writer *w, const char *name, const char *descr,
+                        int ndim, const int64_t *shape, const void *data,
+                        int64_t count, size_t itemsize)
+{
+    SS_CHECK(ss_zip_writer_begin(w, name));
+    SS_CHECK(ss_npy_write_header(&w->base, descr, ndim, shape));
+    SS_CHECK(ss_write_le(&w->base, data, count, itemsize));
+    return ss_zip_writer_end(w);
+}
+
+/* Row pointers relative to the first (a row view's start at an offset in
+ * its parent's arrays), as int32 when nnz allows, as save_npz does for
+ * matrices that fit, else int64; through a fixed buffer. */
+static int write_indptr(ss_zip_writer *w, const subsel_csr *m)
+{
+    union {
+        int32_t i32[SS_IO_CHUNK / sizeof(int32_t)];
+        int64_t i64[SS_IO_CHUNK / sizeof(int64_t)];
+    } buf;
+    const int64_t n = m->rows + 1, base = m->indptr[0];
+    const int narrow = m->nnz <= INT32_MAX;
+    const int64_t per = narrow ? (int64_t)(sizeof buf.i32 / sizeof buf.i32[0])
+                               : (int64_t)(sizeof buf.i64 / sizeof buf.i64[0]);
+    int64_t done = 0;
+
+    SS_CHECK(ss_zip_writer_begin(w, "indptr.npy"));
+    SS_CHECK(ss_npy_write_header(&w->base, narrow ? "<i4" : "<i8", 1, &n));
+    while (done < n) {
+        int64_t k = n - done < per ? n - done : per, i;
+        for (i = 0; i < k; i++) {
+            int64_t v = m->indptr[done + i] - base;
+            if (narrow)
+                buf.i32[i] = (int32_t)v;
+            else
+                buf.i64[i] = v;
+        }
+        SS_CHECK(ss_write_le(&w->base, &buf, k, narrow ? 4 : 8));
+        done += k;
+    }
+    return ss_zip_writer_end(w);
+}
+
+/* The members in save_npz's order. */
+static int write_npz(subsel_ctx *ctx, FILE *f, void *arg)
+{
+    const npz_job *job = arg;
+    const subsel_csr *m = job->csr;
+    const int64_t shape[2] = {m->rows, m->cols}, two = 2;
+    /* A row view's entries start at indptr[0] in its parent's arrays. */
+    const int32_t *indices = m->nnz > 0 ? m->indices + m->indptr[0] : NULL;
+    const float *values = m->nnz > 0 ? m->values + m->indptr[0] : NULL;
+    ss_zip_writer w;
+    int rc = SUBSEL_OK;
+
+    ss_zip_writer_init(&w, ctx, f, job->compressed, job->force_zip64);
+    SS_TRY(write_member(&w, "indices.npy", "<i4", 1, &m->nnz, indices,
+                        m->nnz, sizeof(int32_t)));
+    SS_TRY(write_indptr(&w, m));
+    SS_TRY(write_member(&w, "format.npy", "|S3", 0, NULL, "csr", 3, 1));
+    SS_TRY(write_member(&w, "shape.npy", "<i8", 1, &two, shape, 2,
+                        sizeof(int64_t)));
+    SS_TRY(write_member(&w, "data.npy", "<f4", 1, &m->nnz, values, m->nnz,
+                        sizeof(float)));
+    SS_TRY(ss_zip_writer_finish(&w));
+cleanup:
+    ss_zip_writer_release(&w);
+    return rc;
+}
+
+int ss_npz_save_csr(subsel_ctx *ctx, const subsel_csr *csr, const char *path,
+                    int compressed, int force_zip64)
+{
+    npz_job job;
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, csr);
+    SS_REQUIRE_NONNULL(ctx, path);
+    job.csr = csr;
+    job.compressed = compressed != 0;
+    job.force_zip64 = force_zip64 != 0;
+    return ss_write_atomic(ctx, path, write_npz, &job);
+}
+
+int subsel_csr_save_npz(subsel_ctx *ctx, const subsel_csr *csr,
+                        const char *path, int compressed)
+{
+    return ss_npz_save_csr(ctx, csr, path, compressed, 0);
+}

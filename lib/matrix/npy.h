@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one NumPy .npy parser and writer of the library, shared by the .npy
+ * functions and the .npz (zip of .npy) code: header parsing (format versions
+ * 1.0 to 3.0, the Python-dict text checked token by token), streaming of the
+ * array data into its final buffer with conversion and range checks, and
+ * header formatting for the writers. Everything reads from an ss_reader, so
+ * the same code serves files, zip members and the fuzzers' memory streams.
+ */
+#ifndef SS_MATRIX_NPY_H
+#define SS_MATRIX_NPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "matrix/fileio.h"
+#include "subsel.h"
+
+/* NumPy's own limit (NPY_MAXDIMS is 32 in NumPy 1, 64 in NumPy 2). */
+#define SS_NPY_MAX_DIMS 64
+/* Longest header text accepted. NumPy only writes headers past 64 KiB for
+ * structured dtypes with many fields, which this reader does not support. */
+#define SS_NPY_MAX_HEADER (1u << 20)
+
+/* Element types this code knows. Numbers are the little-endian dtypes;
+ * strings appear only in the format.npy member of an .npz file. */
+enum {
+    SS_NPY_F4 = 1, /* '<f4' */
+    SS_NPY_F8,     /* '<f8' */
+    SS_NPY_I4,     /* '<i4' */
+    SS_NPY_I8,     /* '<i8' */
+    SS_NPY_BYTES,  /* '|S<n>': n bytes, NUL-padded */
+    SS_NPY_UNICODE /* '<U<n>': n UTF-32LE code units, NUL-padded */
+};
+
+typedef struct ss_npy_header {
+    int type;          /* SS_NPY_* */
+    size_t itemsize;   /* bytes per element */
+    int fortran_order; /* column-major data */
+    int ndim;
+    int64_t shape[SS_NPY_MAX_DIMS];
+    int64_t count;      /* product of shape (1 for a 0-d array) */
+    int64_t data_bytes; /* count * itemsize, checked not to overflow */
+    char descr[32];     /* the dtype as written, for messages */
+} ss_npy_header;
+
+/* Destination of ss_npy_read_data(): `count` values of `type` (a number
+ * type). Integer values outside [lo, hi] are refused (SUBSEL_E_FORMAT);
+ * float64 values beyond the float32 range are refused for a float32 target
+ * (SUBSEL_E_NUMERIC). The position in the file and the value of a refused
+ * element are left in bad / bad_value. */
+typedef struct ss_npy_target {
+    int type;
+    void *data;
+    int64_t lo, hi;
+    int64_t bad;
+    int64_t bad_value;
+} ss_npy_target;
+
+/* Parses the header dict text (the bytes after the length field). */
+int ss_npy_parse_dict(subsel_ctx *ctx, const char *text, size_t len,
+                      ss_npy_header *h);
+
+/* Reads and parses the preamble (magic, version, length, dict) from r, and
+ * checks that r can still deliver the data_bytes the shape needs: so a
+ * caller may allocate for h->count elements once this succeeds. */
+int ss_npy_read_header(ss_reader *r, ss_npy_header *h);
+
+/* Sets a target of `type` with the full range of that type. */
+void ss_npy_target_init(ss_npy_target *t, int type, void *data);
+
+/* Streams the h->count elements that follow the header into t->data,
+ * converting to t->type (float32/64 from any number type; int32/64 from
+ * integer types only: a float array is SUBSEL_E_UNSUPPORTED). A 2-D
+ * Fortran-order array is stored transposed, so t->data is row-major. The
+ * data goes straight into t->data, through a fixed buffer when it must be
+ * converted: never a second copy of the array. */
+int ss_npy_read_data(ss_reader *r, const ss_npy_header *h, ss_npy_target *t);
+
+/* Bytes of one value of a number type. */
+size_t ss_npy_type_size(int type);
+
+/* 1 if the header's type is a number type readable into `type`. */
+int ss_npy_converts_to(const ss_npy_header *h, int type);
+
+/* Writes the preamble of a C-order array: format 1.0 (2.0 when the header
+ * needs more than 65535 bytes), padded with spaces so the data starts at a
+ * multiple of 64 bytes. */
+int ss_npy_write_header(ss_writer *w, const char *descr, int ndim,
+                        const int64_t *shape);
+
+/* Formats the shape as "(3, 4)" for messages. */
+const char *ss_npy_shape_text(const ss_npy_header *h, char *buf, size_t cap);
+
+/* The readers behind the public functions, on an open FILE (from its
+ * current position): the fuzzers call them on memory streams. */
+int ss_npy_load_dense(subsel_ctx *ctx, FILE *f, subsel_dense **out);
+/* type is SS_NPY_F8 (double *out) or SS_NPY_I8 (int64_t *out). */
+int ss_npy_read_vector(subsel_ctx *ctx, FILE *f, int type, void *out,
+                       int64_t capacity, int64_t *count);
+
+#endif

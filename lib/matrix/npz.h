@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SciPy sparse .npz files (scipy.sparse.save_npz of a CSR matrix) as the
+ * library sees them: the reader on an open FILE, which the public function
+ * and the fuzzer share, and the writer with its test-only ZIP64 switch.
+ */
+#ifndef SS_MATRIX_NPZ_H
+#define SS_MATRIX_NPZ_H
+
+#include <stdio.h>
+
+#include "subsel.h"
+
+/* Reads a CSR matrix from the .npz archive in f (seekable). */
+int ss_npz_load_csr(subsel_ctx *ctx, FILE *f, subsel_csr **out);
+
+/* Writes csr to path atomically as subsel_csr_save_npz() does; with
+ * force_zip64 every ZIP64 record is written even where sizes do not need
+ * it (so tests can reach the reader's ZIP64 paths with small files). */
+int ss_npz_save_csr(subsel_ctx *ctx, const subsel_csr *csr, const char *path,
+                    int compressed, int force_zip64);
+
+#endif
