@@ -1,11 +1,239 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: `subsel clipcov` (being written). */
+/*
+ * `subsel clipcov`: ClipCov selection of image-caption pairs. Loads the
+ * paired embeddings (and label embeddings, labels), builds the objective,
+ * runs greedy to the budget and the double greedy filter, writes the
+ * selected indices and prints one JSON summary.
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 #include "commands.h"
+#include "select_common.h"
+
+typedef struct stage_progress {
+    const char *command;
+    char stage[32];
+    int64_t last_decile;
+    double start;
+} stage_progress;
+
+/* One line per tenth of each stage, once the call has run for a second. */
+static int on_progress(void *user, const char *stage, int64_t done,
+                       int64_t total)
+{
+    stage_progress *p = user;
+    int64_t decile = total > 0 ? done * 10 / total : 0;
+    if (strncmp(stage, p->stage, sizeof p->stage) != 0) {
+        snprintf(p->stage, sizeof p->stage, "%s", stage);
+        p->last_decile = 0;
+    }
+    if (decile > p->last_decile && cli_now() - p->start > 1.0) {
+        p->last_decile = decile;
+        fprintf(stderr, "subsel %s: %s %lld/%lld\n", p->command, stage,
+                (long long)done, (long long)total);
+    }
+    return 0;
+}
+
+static int filter_of(const char *name)
+{
+    static const char *names[] = {"none", "deterministic", "randomized"};
+    int i;
+    for (i = 0; i < 3; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i; /* SUBSEL_CLIPCOV_FILTER_NONE .. _RANDOMIZED */
+    return -1;
+}
+
+static int load(const cli_command *self, subsel_ctx *ctx, const char *option,
+                const char *path, subsel_dense **out)
+{
+    int rc;
+    if (path == NULL)
+        return 0;
+    rc = subsel_dense_load_npy(ctx, path, out);
+    return rc == SUBSEL_OK ? 0 : cli_fail_status(self, ctx, rc, option);
+}
+
+static int read_labels(const cli_command *self, subsel_ctx *ctx,
+                       const char *path, int64_t pairs, int64_t **labels)
+{
+    int64_t count = 0;
+    int rc = subsel_npy_read_i64(ctx, path, NULL, 0, &count);
+    if (rc != SUBSEL_OK)
+        return cli_fail_status(self, ctx, rc, "--labels");
+    if (count != pairs)
+        return cli_fail(self, "--labels: %lld labels for %lld pairs",
+                        (long long)count, (long long)pairs);
+    *labels = malloc(sizeof **labels * (size_t)(count > 0 ? count : 1));
+    if (*labels == NULL)
+        return cli_fail(self, "out of memory");
+    rc = subsel_npy_read_i64(ctx, path, *labels, count, &count);
+    return rc == SUBSEL_OK ? 0 : cli_fail_status(self, ctx, rc, "--labels");
+}
+
+/* Term weights in the order of SUBSEL_CLIPCOV_INTRA .. _LABEL, and alpha. */
+static int configure(const cli_command *self, subsel_ctx *ctx,
+                     subsel_objective *f, const char *weights_text,
+                     double alpha)
+{
+    double *w = NULL;
+    int64_t count = 0, t;
+    int rc;
+    if (weights_text != NULL) {
+        if (cli_parse_doubles(self, "term-weights", weights_text, &w, &count) != 0)
+            return 1;
+        if (count != SUBSEL_CLIPCOV_TERMS) {
+            free(w);
+            return cli_fail(self, "--term-weights: %lld values, expected %d "
+                                  "(intra,self,inter,reg,label)",
+                            (long long)count, SUBSEL_CLIPCOV_TERMS);
+        }
+        for (t = 0; t < count; t++)
+            if ((rc = subsel_clipcov_set_weight(ctx, f, (int)t, w[t])) != SUBSEL_OK) {
+                free(w);
+                return cli_fail_status(self, ctx, rc, "--term-weights");
+            }
+        free(w);
+    }
+    rc = subsel_clipcov_set_alpha(ctx, f, alpha);
+    return rc == SUBSEL_OK ? 0 : cli_fail_status(self, ctx, rc, "--alpha");
+}
+
+/* The greedy optimizer: ClipCov's recommendation ("auto") or the named one,
+ * with the command's options. */
+static int make_greedy(const cli_command *self, subsel_ctx *ctx,
+                       select_options *so, subsel_objective *f,
+                       subsel_optimizer **opt)
+{
+    int rc, algorithm;
+    if (so->budget <= 0)
+        return cli_fail(self, "--budget: must be positive, not %lld", (long long)so->budget);
+    if (strcmp(so->optimizer, "auto") == 0) {
+        int submodular = 0;
+        if ((rc = subsel_clipcov_optimizer(ctx, f, so->budget, opt)) != SUBSEL_OK)
+            return cli_fail_status(self, ctx, rc, "--budget");
+        subsel_clipcov_check_submodular(ctx, f, 0, &submodular);
+        so->optimizer = submodular ? "lazy" : "stochastic";
+    } else {
+        algorithm = select_algorithm(so->optimizer);
+        if (algorithm < 0)
+            return cli_fail(self, "--optimizer: '%s' is not auto, naive, lazy, "
+                                  "stochastic or lazier",
+                            so->optimizer);
+        if ((rc = subsel_optimizer_create(ctx, algorithm, opt)) != SUBSEL_OK)
+            return cli_fail_status(self, ctx, rc, "--optimizer");
+    }
+    return select_configure(self, so, *opt);
+}
 
 int cmd_clipcov(const cli_command *self, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_fail(self, "not implemented yet");
+    const char *image_path = NULL, *text_path = NULL, *emb_path = NULL;
+    const char *labels_path = NULL, *weights_text = NULL, *filter_name = "deterministic";
+    double alpha = 0.5, t0 = 0;
+    int normalize = 0, exact = 0, stop = 0, filter, submodular = 0;
+    int64_t *labels = NULL;
+    select_options so;
+    stage_progress progress;
+    subsel_ctx *ctx = NULL;
+    subsel_dense *image = NULL, *text = NULL, *emb = NULL;
+    subsel_objective *f = NULL;
+    subsel_optimizer *opt = NULL;
+    subsel_selection *sel = NULL, *greedy = NULL;
+    int rc, status = 1;
+    cli_option options[] = {
+        {"image", 0, CLI_STRING, &image_path, "image embeddings, n x d (.npy)", 1},
+        {"text", 0, CLI_STRING, &text_path, "caption embeddings, n x d (.npy)", 1},
+        {"label-embeddings", 0, CLI_STRING, &emb_path,
+         "text embeddings of the K class names, K x d (.npy)", 0},
+        {"labels", 0, CLI_STRING, &labels_path,
+         "class of every pair in [0, K) (.npy); default: zero-shot", 0},
+        {"normalize", 0, CLI_FLAG, &normalize, "divide every embedding by its norm", 0},
+        {"alpha", 0, CLI_DOUBLE, &alpha, "weight of the label term (default 0.5)", 0},
+        {"term-weights", 0, CLI_STRING, &weights_text,
+         "intra,self,inter,reg,label weights (default 1,1,1,1,1)", 0},
+        {"filter", 0, CLI_STRING, &filter_name,
+         "none | deterministic | randomized double greedy (default deterministic)", 0},
+        {"exact-check", 0, CLI_FLAG, &exact,
+         "settle submodularity on all within-class pairs (allows lazy greedy)", 0},
+        {"stop-nonpositive", 0, CLI_FLAG, &stop,
+         "stop greedy at the first gain <= 0 instead of going to the budget", 0},
+        SELECT_CLI_OPTIONS(so),
+        {NULL, 0, 0, NULL, NULL, 0},
+    };
+    select_defaults(&so, "auto");
+    rc = cli_parse(self, argc, argv, options,
+                   "--image X.npy --text Y.npy --label-embeddings E.npy [--labels y.npy] "
+                   "--budget K --out sel.npy [--optimizer auto|naive|lazy|stochastic|lazier] "
+                   "[options]");
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    so.keep_nonpositive = !stop;
+    if ((filter = filter_of(filter_name)) < 0)
+        return cli_fail(self, "--filter: '%s' is not none, deterministic or randomized",
+                        filter_name);
+    if (select_context(self, &so, &ctx) != 0)
+        return 1;
+    memset(&progress, 0, sizeof progress);
+    progress.command = self->name;
+    progress.start = t0 = cli_now();
+    subsel_ctx_set_progress(ctx, on_progress, &progress);
+
+    if (load(self, ctx, "--image", image_path, &image) != 0 ||
+        load(self, ctx, "--text", text_path, &text) != 0 ||
+        load(self, ctx, "--label-embeddings", emb_path, &emb) != 0)
+        goto done;
+    if (labels_path != NULL &&
+        read_labels(self, ctx, labels_path, subsel_dense_rows(image), &labels) != 0)
+        goto done;
+    if ((rc = subsel_clipcov_create(ctx, image, text, emb, labels, normalize, &f)) != SUBSEL_OK) {
+        cli_fail_status(self, ctx, rc, "objective");
+        goto done;
+    }
+    if (configure(self, ctx, f, weights_text, alpha) != 0)
+        goto done;
+    if (exact && (rc = subsel_clipcov_check_submodular(ctx, f, 1, &submodular)) != SUBSEL_OK) {
+        cli_fail_status(self, ctx, rc, "--exact-check");
+        goto done;
+    }
+    if (make_greedy(self, ctx, &so, f, &opt) != 0)
+        goto done;
+    if ((rc = subsel_clipcov_select(ctx, f, opt, filter, &sel, &greedy)) != SUBSEL_OK) {
+        cli_fail_status(self, ctx, rc, "selection");
+        goto done;
+    }
+    if ((rc = subsel_selection_save_npy(ctx, sel, so.out)) != SUBSEL_OK) {
+        cli_fail_status(self, ctx, rc, "--out");
+        goto done;
+    }
+    subsel_clipcov_check_submodular(ctx, f, 0, &submodular);
+    json_begin();
+    select_json(&so, sel, cli_now() - t0);
+    json_int("pairs", subsel_dense_rows(image));
+    json_int("dim", subsel_dense_cols(image));
+    json_int("classes", subsel_clipcov_class_count(f));
+    json_int("zero_shot", labels == NULL);
+    json_int("normalize", normalize);
+    json_int("submodular", submodular);
+    json_string("filter", filter_name);
+    json_int("greedy_selected", subsel_selection_count(greedy));
+    json_double("greedy_objective", subsel_selection_value(greedy));
+    json_int("budget", so.budget);
+    json_int("seed", so.seed);
+    json_end();
+    status = 0;
+done:
+    subsel_selection_free(sel);
+    subsel_selection_free(greedy);
+    subsel_optimizer_free(opt);
+    subsel_objective_free(f);
+    subsel_dense_free(image);
+    subsel_dense_free(text);
+    subsel_dense_free(emb);
+    free(labels);
+    subsel_ctx_free(ctx);
+    return status;
 }

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ClipCov objective as the library sees it. The set function of the
+ * paper (appendix A) splits into a modular part, one number m_i per pair
+ * precomputed at construction, and one pairwise part per latent class:
+ *
+ *   F(S) = sum_{i in S} m_i - w_intra sum_k (aV_k . aL_k) / |V_k|
+ *
+ * where aV_k, aL_k are the sums of the image and caption embeddings of the
+ * selected members of class k (running sums in the state). Every gain is
+ * then O(d) with no pairwise matrix; see docs/clipcov.md for the derivation.
+ * The files: clipcov.c (construction, weights, the set-function ops),
+ * clipcov_classes.c (latent classes, zero-shot), clipcov_submodular.c
+ * (proofs that the lazy greedy is valid), clipcov_select.c (the pipeline).
+ */
+#ifndef SS_OBJECTIVES_CLIPCOV_H
+#define SS_OBJECTIVES_CLIPCOV_H
+
+#include <stdint.h>
+
+#include "objectives/objective.h"
+
+/* Whether every within-class similarity is >= 0 (so F is submodular). */
+#define SS_SIMS_UNKNOWN (-1)
+#define SS_SIMS_NEGATIVE 0
+#define SS_SIMS_NONNEGATIVE 1
+
+typedef struct ss_clipcov {
+    const subsel_dense *image;  /* n x d, borrowed */
+    const subsel_dense *text;   /* n x d, borrowed */
+    const subsel_dense *labels; /* K x d label embeddings, borrowed, or NULL */
+    int64_t n, d, classes;
+    int normalize;
+
+    /* Per pair: the factor each row is used with (1/|x| when normalising,
+     * else 1), and its latent class. */
+    double *scale_v, *scale_l;
+    int64_t *class_of;
+    /* Members of class k: members[class_start[k] .. class_start[k + 1]),
+     * ascending. inv_size[k] = 1 / |V_k| (0 for an empty class). */
+    int64_t *class_start, *members;
+    double *inv_size;
+
+    /* Per-pair components of the modular part (docs/clipcov.md):
+     * intra_lin = (1/|V_k|) sum_{j in V_k} sim(i, j); inter = the class-mean
+     * cross term of F_inter; label = x_L(i).y_k (1 - 1/|V_k|);
+     * half_self = sim(i, i) / 2 = x_V(i).x_L(i). */
+    double *intra_lin, *inter, *label, *half_self;
+    double *modular; /* m_i under the current weights */
+
+    double weight[SUBSEL_CLIPCOV_TERMS];
+    double alpha;
+    int sims; /* SS_SIMS_* */
+} ss_clipcov;
+
+/* Two tables that differ only in the submodular flag: the objective holds
+ * the submodular one while submodularity is proven (see
+ * ss_clipcov_refresh_ops), so the optimizers allow lazy evaluation then. */
+extern const ss_objective_ops ss_clipcov_ops;
+extern const ss_objective_ops ss_clipcov_submodular_ops;
+
+/* The ClipCov data of obj, or NULL with a SUBSEL_E_INVALID message. */
+ss_clipcov *ss_clipcov_of(subsel_ctx *ctx, const subsel_objective *obj,
+                          const char *caller);
+
+/* Points obj at the table that matches what is known: submodular when
+ * w_intra = 0 (F is modular) or every within-class similarity is >= 0. */
+void ss_clipcov_refresh_ops(subsel_objective *obj);
+
+/* Row i of the image / text embeddings (d floats). */
+const float *ss_clipcov_image_row(const ss_clipcov *cc, int64_t i);
+const float *ss_clipcov_text_row(const ss_clipcov *cc, int64_t i);
+
+/* clipcov_classes.c: fills class_of (from `labels`, checked, or zero-shot
+ * from the label embeddings), then class_start, members and inv_size. */
+int ss_clipcov_assign_classes(subsel_ctx *ctx, ss_clipcov *cc,
+                              const int64_t *labels);
+
+/* clipcov_submodular.c: the cone test, O(d) per pair, run class by class
+ * during construction's pass over the embeddings. For class k:
+ * ss_cone_start (with the class mean [mean of x_V | mean of x_L], 2d values,
+ * and d doubles of scratch for the direction), ss_cone_add for each member,
+ * then ss_cone_holds: 1 if it proves every within-class similarity >= 0. */
+typedef struct ss_cone {
+    double *u;   /* unit direction, or NULL when the test cannot tell */
+    double widest_v, widest_l; /* largest angles to u so far */
+    int64_t size;
+} ss_cone;
+
+void ss_cone_start(const ss_clipcov *cc, int64_t klass, const double *mean,
+                   double *scratch, ss_cone *cone);
+struct ss_kernels;
+void ss_cone_add(const struct ss_kernels *k, const ss_clipcov *cc,
+                 ss_cone *cone, int64_t i);
+int ss_cone_holds(const ss_cone *cone);
+
+/* The exact test: every within-class pair, block by block with BLIS, until
+ * a negative similarity is found. Sets cc->sims to NONNEGATIVE or NEGATIVE. */
+int ss_clipcov_exact_test(subsel_ctx *ctx, ss_clipcov *cc);
+
+/* About 2 sum_k |V_k|^2 d: the multiply-adds of the exact test's two
+ * products per block pair (saturating at INT64_MAX). */
+int64_t ss_clipcov_exact_test_work(const ss_clipcov *cc);
+
+#endif

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Latent classes of ClipCov: the user's labels, or zero-shot assignment of
+ * each pair to the label embedding closest in cosine to its image embedding
+ * (as a CLIP zero-shot classifier does), then the member lists of every
+ * class. Zero-shot scores come from BLIS sgemm over fixed blocks of rows,
+ * one block per OpenMP iteration with a single-threaded product (BLIS may
+ * change the last bits when it threads a product itself), so the
+ * assignment does not depend on the thread count.
+ */
+#include <math.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "dispatch/dispatch.h"
+#include "linalg/blas.h"
+#include "matrix/matrix.h"
+#include "objectives/clipcov.h"
+
+/* Score buffers hold about this many floats per thread. */
+#define SCORE_FLOATS (1 << 20)
+/* Blocks between two progress reports. */
+#define BLOCKS_PER_REPORT 64
+
+/* The class of the largest score[k] * inv_norm[k], ties to the lowest k. */
+static int64_t best_class(const float *score, const double *inv_norm,
+                          int64_t classes)
+{
+    int64_t k, best = 0;
+    double top = -INFINITY;
+    for (k = 0; k < classes; k++) {
+        double s = (double)score[k] * inv_norm[k];
+        if (s > top) {
+            top = s;
+            best = k;
+        }
+    }
+    return best;
+}
+
+static int zero_shot(subsel_ctx *ctx, ss_clipcov *cc)
+{
+    const ss_kernels *kern = ss_kernels_for(ctx);
+    const subsel_dense *y = cc->labels;
+    int64_t K = cc->classes, d = cc->d, n = cc->n, k;
+    int64_t rows = SCORE_FLOATS / (K > 0 ? K : 1), blocks, first;
+    double *inv_norm = NULL;
+    float *scores = NULL;
+    int threads;
+    int rc = SUBSEL_OK;
+
+    if (K == 0)
+        return n == 0 ? SUBSEL_OK
+                      : ss_fail(ctx, SUBSEL_E_INVALID,
+                                "subsel_clipcov_create: no label embeddings "
+                                "to assign classes from");
+    if (rows < 16)
+        rows = 16;
+    if (rows > 512)
+        rows = 512;
+    blocks = (n + rows - 1) / rows;
+    threads = ss_threads_for(ctx, blocks);
+    SS_TRY(ss_alloc_array(ctx, K, sizeof *inv_norm, &inv_norm));
+    for (k = 0; k < K; k++) {
+        const float *r = y->data + k * d;
+        double norm = sqrt(kern->dot_f32(r, r, d));
+        if (!(norm > 0) || !isfinite(norm)) {
+            rc = ss_fail(ctx, SUBSEL_E_INVALID,
+                         "subsel_clipcov_create: label embedding %lld has "
+                         "norm 0 (or too large), so no cosine to it exists",
+                         (long long)k);
+            goto cleanup;
+        }
+        inv_norm[k] = 1.0 / norm;
+    }
+    SS_TRY(ss_alloc_array(ctx, (int64_t)threads * rows * K, sizeof *scores,
+                          &scores));
+    for (first = 0; first < blocks; first += BLOCKS_PER_REPORT) {
+        int64_t last = first + BLOCKS_PER_REPORT < blocks
+                           ? first + BLOCKS_PER_REPORT
+                           : blocks,
+                b;
+        SS_TRY(ss_progress(ctx, "clipcov zero-shot", first * rows, n));
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+        for (b = first; b < last; b++) {
+            int me = 0;
+            int64_t r0 = b * rows, m = n - r0 < rows ? n - r0 : rows, r;
+            float *s;
+#ifdef _OPENMP
+            me = omp_get_thread_num();
+#endif
+            s = scores + (int64_t)me * rows * K;
+            ss_sgemm_serial(0, 1, m, K, d, 1.0f, cc->image->data + r0 * d, d,
+                            y->data, d, 0.0f, s, K);
+            for (r = 0; r < m; r++)
+                cc->class_of[r0 + r] = best_class(s + r * K, inv_norm, K);
+        }
+    }
+cleanup:
+    ss_free(ctx, inv_norm);
+    ss_free(ctx, scores);
+    return rc;
+}
+
+/* class_start by counting, members in ascending index order, inv_size. */
+static int build_members(subsel_ctx *ctx, ss_clipcov *cc)
+{
+    int64_t K = cc->classes, i, k;
+    int64_t *next = NULL;
+    int rc = SUBSEL_OK;
+    SS_TRY(ss_calloc_array(ctx, K + 1, sizeof *cc->class_start, &cc->class_start));
+    SS_TRY(ss_alloc_array(ctx, cc->n, sizeof *cc->members, &cc->members));
+    SS_TRY(ss_alloc_array(ctx, K, sizeof *cc->inv_size, &cc->inv_size));
+    SS_TRY(ss_alloc_array(ctx, K, sizeof *next, &next));
+    for (i = 0; i < cc->n; i++)
+        cc->class_start[cc->class_of[i] + 1]++;
+    for (k = 0; k < K; k++) {
+        int64_t size = cc->class_start[k + 1];
+        cc->inv_size[k] = size > 0 ? 1.0 / (double)size : 0.0;
+        cc->class_start[k + 1] += cc->class_start[k];
+        next[k] = cc->class_start[k];
+    }
+    for (i = 0; i < cc->n; i++)
+        cc->members[next[cc->class_of[i]]++] = i;
+cleanup:
+    ss_free(ctx, next);
+    return rc;
+}
+
+int ss_clipcov_assign_classes(subsel_ctx *ctx, ss_clipcov *cc,
+                              const int64_t *labels)
+{
+    SS_CHECK(ss_alloc_array(ctx, cc->n, sizeof *cc->class_of, &cc->class_of));
+    if (labels != NULL) {
+        /* checked by the constructor */
+        if (cc->n > 0)
+            memcpy(cc->class_of, labels, (size_t)cc->n * sizeof *labels);
+    } else {
+        SS_CHECK(zero_shot(ctx, cc));
+    }
+    return build_members(ctx, cc);
+}

@@ -1,0 +1,84 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `subsel clipcov` end to end on tests/data/clipcov: one JSON object on
+# stdout with consistent counts (at most the budget, never below the greedy
+# result), the indices file, the same selection with 1 and 2 threads and
+# again with the same seed; and for bad arguments or files, a non-zero exit
+# with one line on stderr and nothing on stdout.
+#   cli_clipcov.sh SUBSEL DATA_DIR
+set -u
+SUBSEL=$1
+DATA=$2
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+json_number() { sed -n 's/.*"'"$1"'": \([0-9.eE+-]*\).*/\1/p' "$2"; }
+json_string() { sed -n 's/.*"'"$1"'": "\([^"]*\)".*/\1/p' "$2"; }
+IN="--image $DATA/image.npy --text $DATA/text.npy --label-embeddings $DATA/label_emb.npy"
+
+run() { # name, then arguments after `clipcov`
+    name=$1
+    shift
+    "$SUBSEL" clipcov $IN "$@" --out "$TMP/$name.npy" >"$TMP/$name.json" 2>"$TMP/$name.err" ||
+        fail "$name exited $?: $(cat "$TMP/$name.err")"
+    [ "$(wc -l <"$TMP/$name.json")" -eq 1 ] || fail "$name: stdout is not one line"
+    grep -q '^{.*}$' "$TMP/$name.json" || fail "$name: not a JSON object: $(cat "$TMP/$name.json")"
+    [ -s "$TMP/$name.npy" ] || fail "$name: no indices file"
+}
+
+run given --labels "$DATA/labels.npy" --budget 150 --threads 1
+j="$TMP/given.json"
+[ "$(json_number pairs "$j")" = 200 ] || fail "pairs: $(cat "$j")"
+[ "$(json_number dim "$j")" = 16 ] || fail "dim: $(cat "$j")"
+[ "$(json_number classes "$j")" = 5 ] || fail "classes: $(cat "$j")"
+[ "$(json_number zero_shot "$j")" = 0 ] || fail "zero_shot: $(cat "$j")"
+[ "$(json_string filter "$j")" = deterministic ] || fail "filter: $(cat "$j")"
+sel=$(json_number selected "$j")
+[ "$sel" -ge 1 ] && [ "$sel" -le 150 ] || fail "selected $sel outside [1, 150]"
+[ "$(json_number greedy_selected "$j")" -ge "$sel" ] || fail "filtered set larger than greedy"
+awk -v a="$(json_number objective "$j")" -v b="$(json_number greedy_objective "$j")" \
+    'BEGIN { exit !(a >= b) }' || fail "objective below greedy: $(cat "$j")"
+case "$(json_string optimizer "$j")" in lazy|stochastic) ;; *) fail "optimizer: $(cat "$j")" ;; esac
+
+# thread count and repetition do not change the selection
+run given2 --labels "$DATA/labels.npy" --budget 150 --threads 2
+cmp -s "$TMP/given.npy" "$TMP/given2.npy" || fail "1 and 2 threads select differently"
+run rnd --budget 120 --filter randomized --seed 4 --normalize --alpha 0.3 \
+    --term-weights 2,1,0.5,1,1 --exact-check
+run rnd2 --budget 120 --filter randomized --seed 4 --normalize --alpha 0.3 \
+    --term-weights 2,1,0.5,1,1 --exact-check --threads 1
+cmp -s "$TMP/rnd.npy" "$TMP/rnd2.npy" || fail "same seed, different selection"
+[ "$(json_number zero_shot "$TMP/rnd.json")" = 1 ] || fail "zero_shot: $(cat "$TMP/rnd.json")"
+run naive --labels "$DATA/labels.npy" --budget 20 --optimizer naive --filter none
+[ "$(json_number selected "$TMP/naive.json")" = "$(json_number greedy_selected "$TMP/naive.json")" ] ||
+    fail "--filter none changed the greedy result"
+
+bad() {
+    "$SUBSEL" clipcov "$@" >"$TMP/bad_out" 2>"$TMP/bad_err"
+    rc=$?
+    [ $rc -ne 0 ] || fail "exit 0 for: $*"
+    [ ! -s "$TMP/bad_out" ] || fail "stdout not empty for: $*"
+    [ "$(wc -l <"$TMP/bad_err")" -eq 1 ] || fail "not one line on stderr for: $*: $(cat "$TMP/bad_err")"
+    grep -q '^subsel clipcov: ' "$TMP/bad_err" || fail "unprefixed error for: $*"
+}
+O="--out $TMP/bad.npy"
+bad
+bad $IN --budget 10
+bad --image "$DATA/image.npy" --text "$DATA/text.npy" --budget 10 $O
+bad $IN --budget 0 $O
+bad $IN --budget 201 $O
+bad $IN --budget ten $O
+bad $IN --budget 10 --filter maybe $O
+bad $IN --budget 10 --optimizer fastest $O
+bad $IN --budget 10 --alpha -1 $O
+bad $IN --budget 10 --term-weights 1,1,1 $O
+bad $IN --budget 10 --term-weights 1,1,1,1,-1 $O
+bad $IN --budget 10 --labels "$DATA/image.npy" $O
+bad $IN --budget 10 --labels "$DATA/label_emb.npy" $O
+bad --image "$DATA/image.npy" --text "$DATA/label_emb.npy" --label-embeddings "$DATA/label_emb.npy" --budget 10 $O
+bad --image "$TMP/missing.npy" --text "$DATA/text.npy" --label-embeddings "$DATA/label_emb.npy" --budget 10 $O
+bad $IN --budget 10 --out "$TMP/missing/sel.npy"
+bad $IN --budget 10 --threads -1 $O
+bad $IN --budget 10 $O --unknown
+[ ! -e "$TMP/bad.npy" ] || fail "a failed run left $TMP/bad.npy"
+echo "ok"
