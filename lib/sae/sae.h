@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TopK sparse-autoencoder encoder as the library sees it: the handle
+ * (weights and biases), and the per-row selection that turns one row of
+ * pre-activations into its sparse code. The batched driver (encode.c)
+ * multiplies with BLIS and calls the selection on every row in parallel;
+ * the benchmark times the two stages apart through these declarations.
+ */
+#ifndef SS_SAE_H
+#define SS_SAE_H
+
+#include <stdint.h>
+
+#include "core/alloc.h"
+#include "subsel.h"
+
+struct subsel_sae {
+    ss_allocator alloc;     /* frees what the encoder owns, after its ctx */
+    int64_t features;       /* d_sparse: rows of W_enc, columns of codes */
+    int64_t inputs;         /* d_in: columns of W_enc */
+    const float *w_enc;     /* features x inputs, row-major, finite */
+    subsel_dense *w_owned;  /* the loaded W_enc (subsel_sae_load), or NULL */
+    float *b_enc;           /* features values */
+    float *b_dec;           /* inputs values */
+};
+
+/* One kept activation, in the selection heap. */
+typedef struct ss_topk_entry {
+    float value;
+    int32_t index;
+} ss_topk_entry;
+
+/* The code of one row. Adds `bias` (n values, or NULL for none) to the
+ * pre-activations act[0..n) in place, then keeps the min(k, #positive)
+ * largest positive values, ties going to the lowest index, and writes their
+ * column indices in ascending order with their values to indices[] and
+ * values[] (room for k each). `heap` is scratch for k entries and `work`
+ * for ss_sae_topk_work(n, k) floats. Comparisons only: the result is exact,
+ * whatever the order or the machine.
+ * @return the number kept, or -1 if an activation is not finite (float
+ *         overflow in the product), with nothing meaningful written. */
+int64_t ss_sae_topk_row(float *act, const float *bias, int64_t n, int64_t k,
+                        ss_topk_entry *heap, float *work, int32_t *indices,
+                        float *values);
+
+/* Floats of `work` that ss_sae_topk_row() needs for rows of n and k: the
+ * number of groups of its lower bound, at least 2k and at most n / 16, or 0
+ * when the row is too short for one. */
+int64_t ss_sae_topk_work(int64_t n, int64_t k);
+
+/* Rows per batch of subsel_sae_encode(): about 64 MiB of pre-activations,
+ * between 16 and 2048 rows, never more than `rows` (at least 1). It does not
+ * depend on the thread count, so neither do the products' rounding. */
+int64_t ss_sae_batch_rows(int64_t features, int64_t rows);
+
+#endif
