@@ -1,9 +1,616 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder suite (being written). */
+/*
+ * UniPROT: the fixture's greedy order, f values and first-five plan; plans
+ * meet their constraints; the water-filling gain matches an independent
+ * sorted solution and a brute-force check of its KKT conditions, equals
+ * the exact gain at P = {} and never exceeds it; f is monotone and has
+ * diminishing returns on random instances; results do not depend on the
+ * thread count; per-batch mode and the 1-NN evaluation; argument errors.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ctx.h"
+#include "core/rng.h"
+#include "dispatch/dispatch.h"
+#include "objectives/objective.h"
+#include "objectives/uniprot.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
+static subsel_ctx *new_ctx(void)
+{
+    subsel_ctx *ctx;
+    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
+    return ctx;
+}
+
+static subsel_dense *random_dense(subsel_ctx *ctx, int64_t rows, int64_t cols,
+                                  double lo, double hi, uint64_t seed)
+{
+    float *v = malloc((size_t)(rows * cols) * sizeof *v);
+    subsel_dense *d;
+    ss_rng rng;
+    int64_t i;
+    ss_rng_seed(&rng, seed, 0);
+    for (i = 0; i < rows * cols; i++)
+        v[i] = (float)(lo + (hi - lo) * ss_rng_uniform(&rng));
+    ck_assert_ok(ctx, subsel_dense_create(ctx, rows, cols, v, SUBSEL_COPY, &d));
+    free(v);
+    return d;
+}
+
+static double eval(subsel_ctx *ctx, const subsel_objective *obj,
+                   const int64_t *set, int64_t count)
+{
+    double v;
+    ck_assert_ok(ctx, subsel_objective_evaluate(ctx, obj, set, count, &v));
+    return v;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Fixture                                                                */
+/* ---------------------------------------------------------------------- */
+
+START_TEST(greedy_reproduces_fixture)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *s;
+    subsel_objective *obj;
+    subsel_optimizer *opt;
+    subsel_selection *sel;
+    int64_t cnt, i;
+    int64_t *order = read_i64(fixture_path("uniprot/order.npy"), &cnt);
+    double *values = read_f64(fixture_path("uniprot/values.npy"), &cnt);
+    ck_assert_int_eq(cnt, 10);
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, fixture_path("uniprot/S.npy"), &s));
+    ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, 10, 0.1, &obj));
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_NAIVE, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, 10));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, obj, &sel));
+    ck_assert_int_eq(subsel_selection_count(sel), 10);
+    for (i = 0; i < 10; i++) {
+        ck_assert_int_eq(subsel_selection_indices(sel)[i], order[i]);
+        /* f after each step, from a fresh solve of the prefix. */
+        ck_assert_double_eq_tol(eval(ctx, obj, order, i + 1), values[i], 1e-6);
+    }
+    ck_assert_double_eq_tol(subsel_selection_value(sel), values[9], 1e-6);
+    subsel_selection_free(sel);
+    subsel_optimizer_free(opt);
+    subsel_objective_free(obj);
+    subsel_dense_free(s);
+    free(order), free(values);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(greedy_by_hand_matches_fixture)
+{
+    /* The objective's operations driven directly by a naive greedy loop:
+     * the state's value after each add is f(P). */
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *s;
+    subsel_objective *obj;
+    void *state;
+    int64_t cnt, step, n, items[60], i;
+    int64_t *order = read_i64(fixture_path("uniprot/order.npy"), &cnt);
+    double *values = read_f64(fixture_path("uniprot/values.npy"), &cnt);
+    double gains[60], v;
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, fixture_path("uniprot/S.npy"), &s));
+    ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, 10, 0.1, &obj));
+    n = subsel_objective_size(obj);
+    ck_assert_int_eq(n, 60);
+    for (i = 0; i < n; i++)
+        items[i] = i;
+    ck_assert_ok(ctx, obj->ops->state_new(ctx, obj, &state));
+    for (step = 0; step < 10; step++) {
+        int64_t best = -1;
+        ck_assert_ok(ctx, obj->ops->gains(ctx, obj, state, items, n, gains));
+        for (i = 0; i < n; i++) {
+            int64_t j;
+            int taken = 0;
+            for (j = 0; j < step; j++)
+                taken |= order[j] == i;
+            if (taken)
+                ck_assert(gains[i] == 0.0);
+            else if (best < 0 || gains[i] > gains[best])
+                best = i;
+        }
+        ck_assert_int_eq(best, order[step]);
+        ck_assert_ok(ctx, obj->ops->add(ctx, obj, state, best));
+        ck_assert_ok(ctx, obj->ops->value(ctx, obj, state, &v));
+        ck_assert_double_eq_tol(v, values[step], 1e-6);
+    }
+    /* k prototypes: no room for another. */
+    ck_assert_status(ctx, obj->ops->gains(ctx, obj, state, items, 1, gains),
+                     SUBSEL_E_INVALID);
+    obj->ops->state_free(obj, state);
+    subsel_objective_free(obj);
+    subsel_dense_free(s);
+    free(order), free(values);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(plan_of_first_five_matches_fixture)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *s;
+    subsel_objective *obj;
+    subsel_dense *want_plan;
+    int64_t set[5] = {0, 1, 2, 3, 4}, i, j, n = 80;
+    const float *want;
+    double plan[5 * 80], value, cols[80];
+    /* float32 is plenty for a 1e-6 comparison of entries below 1. */
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, fixture_path("uniprot/plan_first5.npy"),
+                                            &want_plan));
+    ck_assert_int_eq(subsel_dense_rows(want_plan) * subsel_dense_cols(want_plan), 5 * n);
+    want = subsel_dense_data(want_plan);
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, fixture_path("uniprot/S.npy"), &s));
+    ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, 10, 0.1, &obj));
+    ck_assert_ok(ctx, subsel_uniprot_plan(ctx, obj, set, 5, plan, &value));
+    /* expected.json "uniprot" f_first5. */
+    ck_assert_double_eq_tol(value, 4.139424444486342, 1e-6);
+    for (i = 0; i < 5 * n; i++)
+        ck_assert_double_eq_tol(plan[i], want[i], 1e-6);
+    /* Constraints: rows ship 1, columns get at most k / n. */
+    for (j = 0; j < n; j++)
+        cols[j] = 0.0;
+    for (i = 0; i < 5; i++) {
+        double row = 0.0;
+        for (j = 0; j < n; j++) {
+            row += plan[i * n + j];
+            cols[j] += plan[i * n + j];
+        }
+        ck_assert_double_eq_tol(row, 1.0, 1e-9);
+    }
+    for (j = 0; j < n; j++)
+        ck_assert_double_le(cols[j], 10.0 / 80.0 + 1e-9);
+    /* The same value through the generic evaluation (adds one by one). */
+    ck_assert_double_eq_tol(eval(ctx, obj, set, 5), value, 1e-8);
+    subsel_objective_free(obj);
+    subsel_dense_free(s);
+    subsel_dense_free(want_plan);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* Water-filling gain                                                     */
+/* ---------------------------------------------------------------------- */
+
+/* Checks a from KKT by brute force: the value of a = min(r, c e^{s/reg})
+ * at the c the bisection finds, against the gain. */
+static double bisection_gain(const float *s, int64_t n, const double *r,
+                             double reg)
+{
+    double lo = -1e5, hi = 1e5, lc = 0.0, value = 0.0, smax = -INFINITY;
+    int64_t j;
+    int it;
+    for (j = 0; j < n; j++)
+        smax = fmax(smax, s[j] / reg);
+    for (it = 0; it < 400; it++) {
+        double total = 0.0;
+        lc = 0.5 * (lo + hi);
+        for (j = 0; j < n; j++)
+            total += fmin(r[j], exp(fmin(s[j] / reg - smax + lc, 700.0)));
+        if (total > 1.0)
+            hi = lc;
+        else
+            lo = lc;
+    }
+    for (j = 0; j < n; j++) {
+        double a = fmin(r[j], exp(s[j] / reg - smax + lc));
+        if (a > 0.0)
+            value += a * (s[j] - reg * log(a));
+    }
+    return value;
+}
+
+START_TEST(waterfill_matches_sorted_and_bisection)
+{
+    const ss_kernels *k = ss_kernels_level(subsel_isa_selected());
+    const double regs[] = {1.0, 0.1, 0.01, 0.001};
+    enum { N = 203 };
+    float s[N];
+    double r[N], rl[N], w[3 * N + 1], a_fast[N], a_sorted[N];
+    ss_rng rng;
+    int trial;
+    ss_rng_seed(&rng, 21, 0);
+    for (trial = 0; trial < 200; trial++) {
+        double reg = regs[trial % 4], rsum = 0.0, fast, sorted, ref, lc_fast, lc_sorted;
+        int64_t n = 1 + (int64_t)ss_rng_below(&rng, N), j;
+        for (j = 0; j < n; j++) {
+            s[j] = (float)(2.0 * ss_rng_uniform(&rng) - 1.0);
+            /* Some exhausted capacities, some full, the rest in between. */
+            r[j] = ss_rng_below(&rng, 5) == 0 ? 0.0 : (2.0 + 3.0 * ss_rng_uniform(&rng)) / (double)n;
+            if (trial % 3 == 0 && s[j] > 0.3f)
+                r[j] = 1e-6; /* the best targets used up: free mass far down */
+            rl[j] = r[j] > 0 ? r[j] * log(r[j]) : 0.0;
+            rsum += r[j];
+        }
+        if (rsum < 1.0) {
+            ck_assert(ss_waterfill_sorted(s, n, r, reg, w, NULL, NULL) == -INFINITY);
+            continue;
+        }
+        fast = ss_waterfill_gain(k, s, n, r, rl, reg, w, a_fast, &lc_fast);
+        sorted = ss_waterfill_sorted(s, n, r, reg, w, a_sorted, &lc_sorted);
+        ref = bisection_gain(s, n, r, reg);
+        {
+            /* The maximisers agree, are feasible and have that value. */
+            double total = 0.0, value = 0.0;
+            for (j = 0; j < n; j++) {
+                ck_assert_double_eq_tol(a_fast[j], a_sorted[j], 1e-9);
+                ck_assert_double_le(a_fast[j], r[j]);
+                ck_assert_double_ge(a_fast[j], 0.0);
+                total += a_fast[j];
+                if (a_fast[j] > 0.0)
+                    value += a_fast[j] * (s[j] - reg * log(a_fast[j]));
+            }
+            ck_assert_double_eq_tol(total, 1.0, 1e-9);
+            ck_assert_double_eq_tol(value, fast, 1e-8 * (1.0 + fabs(fast)));
+            /* log c: the free coordinates are exp(s_j / reg + log c). */
+            ck_assert_double_eq_tol(lc_fast, lc_sorted, 1e-7 * (1.0 + fabs(lc_sorted)));
+            for (j = 0; j < n; j++)
+                if (a_fast[j] > 1e-300 && a_fast[j] < r[j] * (1.0 - 1e-9))
+                    ck_assert_double_eq_tol(log(a_fast[j]), s[j] / reg + lc_fast,
+                                            1e-9 * (1.0 + fabs(s[j] / reg)));
+        }
+        ck_assert_msg(fabs(fast - sorted) <= 1e-9 * (1.0 + fabs(sorted)),
+                      "trial %d n %lld reg %g: fast %.17g sorted %.17g", trial,
+                      (long long)n, reg, fast, sorted);
+        ck_assert_msg(fabs(sorted - ref) <= 1e-7 * (1.0 + fabs(ref)),
+                      "trial %d: sorted %.17g bisection %.17g", trial, sorted, ref);
+    }
+}
+END_TEST
+
+START_TEST(approx_gain_is_exact_at_empty_set_and_a_lower_bound)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *s = random_dense(ctx, 12, 9, -1.0, 1.0, 3);
+    subsel_objective *obj;
+    int64_t items[12], i, trial;
+    double approx[12], exact[12];
+    ss_rng rng;
+    ss_rng_seed(&rng, 4, 0);
+    for (i = 0; i < 12; i++)
+        items[i] = i;
+    ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, 5, 0.2, &obj));
+    ck_assert_ok(ctx, subsel_uniprot_set_tolerance(ctx, obj, 1e-12));
+    for (trial = 0; trial < 8; trial++) {
+        /* A random set of 0..4 rows. */
+        int64_t set[4], count = trial % 5, c;
+        void *st;
+        for (c = 0; c < count;) {
+            int64_t v = (int64_t)ss_rng_below(&rng, 12), q, dup = 0;
+            for (q = 0; q < c; q++)
+                dup |= set[q] == v;
+            if (!dup)
+                set[c++] = v;
+        }
+        ck_assert_ok(ctx, ss_state_of_set(ctx, obj, set, count, &st));
+        ck_assert_ok(ctx, subsel_uniprot_set_gain(ctx, obj, SUBSEL_UNIPROT_GAIN_APPROX));
+        ck_assert_ok(ctx, obj->ops->gains(ctx, obj, st, items, 12, approx));
+        ck_assert_ok(ctx, subsel_uniprot_set_gain(ctx, obj, SUBSEL_UNIPROT_GAIN_EXACT));
+        ck_assert_ok(ctx, obj->ops->gains(ctx, obj, st, items, 12, exact));
+        for (i = 0; i < 12; i++) {
+            if (count == 0)
+                ck_assert_double_eq_tol(approx[i], exact[i], 1e-9);
+            else
+                ck_assert_double_le(approx[i], exact[i] + 1e-9);
+        }
+        /* The exact gain is f(P + v) - f(P). */
+        for (i = 0; i < 12; i++) {
+            int64_t q, in = 0, bigger[5];
+            for (q = 0; q < count; q++)
+                in |= set[q] == i, bigger[q] = set[q];
+            if (in)
+                continue;
+            bigger[count] = i;
+            ck_assert_double_eq_tol(exact[i], eval(ctx, obj, bigger, count + 1) -
+                                                  eval(ctx, obj, set, count), 1e-8);
+        }
+        obj->ops->state_free(obj, st);
+    }
+    subsel_objective_free(obj);
+    subsel_dense_free(s);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* Properties of f                                                        */
+/* ---------------------------------------------------------------------- */
+
+START_TEST(f_is_monotone_and_submodular_on_random_instances)
+{
+    subsel_ctx *ctx = new_ctx();
+    ss_rng rng;
+    int trial;
+    ss_rng_seed(&rng, 5, 0);
+    for (trial = 0; trial < 12; trial++) {
+        int64_t rows = 9, n = 7, k = 6, a[6], b[6], na, nb, v, q;
+        subsel_dense *s = random_dense(ctx, rows, n, 0.0, 1.0, 100 + (uint64_t)trial);
+        subsel_objective *obj;
+        double reg = trial % 2 ? 0.05 : 0.5, fa, fb, fav, fbv;
+        ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, k, reg, &obj));
+        ck_assert_ok(ctx, subsel_uniprot_set_tolerance(ctx, obj, 1e-12));
+        /* A subset of B (|B| <= k - 1) and an item outside B. */
+        nb = 1 + (int64_t)ss_rng_below(&rng, (uint64_t)(k - 1));
+        for (q = 0; q < nb;) {
+            int64_t x = (int64_t)ss_rng_below(&rng, (uint64_t)rows), p, dup = 0;
+            for (p = 0; p < q; p++)
+                dup |= b[p] == x;
+            if (!dup)
+                b[q++] = x;
+        }
+        na = (int64_t)ss_rng_below(&rng, (uint64_t)nb + 1);
+        memcpy(a, b, (size_t)na * sizeof *a);
+        do {
+            int64_t p;
+            int in = 0;
+            v = (int64_t)ss_rng_below(&rng, (uint64_t)rows);
+            for (p = 0; p < nb; p++)
+                in |= b[p] == v;
+            if (!in)
+                break;
+        } while (1);
+        fa = eval(ctx, obj, a, na);
+        fb = eval(ctx, obj, b, nb);
+        a[na] = v;
+        b[nb] = v;
+        fav = eval(ctx, obj, a, na + 1);
+        fbv = eval(ctx, obj, b, nb + 1);
+        ck_assert_double_ge(fb, fa - 1e-9);   /* monotone (S >= 0) */
+        ck_assert_double_ge(fav, fa - 1e-9);
+        ck_assert_msg(fav - fa >= fbv - fb - 1e-8,
+                      "trial %d: gain %.12g on A < %.12g on B", trial,
+                      fav - fa, fbv - fb);
+        subsel_objective_free(obj);
+        subsel_dense_free(s);
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(results_do_not_depend_on_threads)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *src = random_dense(ctx, 300, 16, -1.0, 1.0, 7);
+    subsel_dense *tgt = random_dense(ctx, 700, 16, -1.0, 1.0, 8);
+    subsel_objective *obj;
+    subsel_optimizer *opt;
+    subsel_selection *sel[2];
+    int t;
+    ck_assert_ok(ctx, subsel_uniprot_create_from_features(ctx, src, tgt,
+                                                          SUBSEL_SIM_COSINE, 20,
+                                                          0.02, &obj));
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_STOCHASTIC, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, 20));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
+    ck_assert_ok(ctx, subsel_optimizer_set_double(opt, SUBSEL_OPT_EPSILON, 0.01));
+    for (t = 0; t < 2; t++) {
+        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, t + 1));
+        ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, obj, &sel[t]));
+    }
+    ck_assert_int_eq(subsel_selection_count(sel[0]), 20);
+    ck_assert(memcmp(subsel_selection_indices(sel[0]), subsel_selection_indices(sel[1]),
+                     20 * sizeof(int64_t)) == 0);
+    ck_assert(memcmp(subsel_selection_gains(sel[0]), subsel_selection_gains(sel[1]),
+                     20 * sizeof(double)) == 0);
+    ck_assert(subsel_selection_value(sel[0]) == subsel_selection_value(sel[1]));
+    subsel_selection_free(sel[0]);
+    subsel_selection_free(sel[1]);
+    subsel_optimizer_free(opt);
+    subsel_objective_free(obj);
+    subsel_dense_free(src);
+    subsel_dense_free(tgt);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* Features, per-batch mode, evaluation                                   */
+/* ---------------------------------------------------------------------- */
+
+START_TEST(similarities_from_features)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *src = random_dense(ctx, 5, 6, -1.0, 1.0, 9);
+    subsel_dense *tgt = random_dense(ctx, 4, 6, -1.0, 1.0, 10);
+    const float *x = subsel_dense_data(src), *y = subsel_dense_data(tgt);
+    int sim;
+    for (sim = SUBSEL_SIM_COSINE; sim <= SUBSEL_SIM_NEG_SQEUCLID; sim++) {
+        subsel_objective *obj;
+        const ss_uniprot *up;
+        int64_t i, j, c;
+        ck_assert_ok(ctx, subsel_uniprot_create_from_features(ctx, src, tgt, sim,
+                                                              2, 0.1, &obj));
+        up = obj->impl;
+        for (i = 0; i < 5; i++)
+            for (j = 0; j < 4; j++) {
+                double dot = 0, nx = 0, ny = 0, want;
+                for (c = 0; c < 6; c++) {
+                    dot += (double)x[i * 6 + c] * y[j * 6 + c];
+                    nx += (double)x[i * 6 + c] * x[i * 6 + c];
+                    ny += (double)y[j * 6 + c] * y[j * 6 + c];
+                }
+                want = sim == SUBSEL_SIM_COSINE ? dot / sqrt(nx * ny)
+                       : sim == SUBSEL_SIM_DOT  ? dot
+                                                : -(nx + ny - 2 * dot);
+                ck_assert_double_eq_tol(up->sim[i * 4 + j], want, 1e-5);
+            }
+        subsel_objective_free(obj);
+    }
+    subsel_dense_free(src);
+    subsel_dense_free(tgt);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(batch_mode_is_greedy_on_the_batch)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *batch = random_dense(ctx, 64, 12, -1.0, 1.0, 11);
+    subsel_selection *sel, *ref;
+    subsel_objective *obj;
+    subsel_optimizer *opt;
+    int64_t i, j;
+    ck_assert_ok(ctx, subsel_uniprot_select_batch(ctx, batch, 0.25, 0.05,
+                                                  SUBSEL_SIM_COSINE, &sel));
+    ck_assert_int_eq(subsel_selection_count(sel), 16);
+    for (i = 0; i < 16; i++)
+        for (j = 0; j < i; j++)
+            ck_assert_int_ne(subsel_selection_indices(sel)[i],
+                             subsel_selection_indices(sel)[j]);
+    /* The same as naive greedy with appended plans on an objective over the
+     * batch against itself, and its value is f of the selection. */
+    ck_assert_ok(ctx, subsel_uniprot_create_from_features(ctx, batch, batch,
+                                                          SUBSEL_SIM_COSINE, 16,
+                                                          0.05, &obj));
+    ck_assert_ok(ctx, subsel_uniprot_set_update(ctx, obj, SUBSEL_UNIPROT_UPDATE_APPEND));
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_NAIVE, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, 16));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, obj, &ref));
+    ck_assert(memcmp(subsel_selection_indices(sel), subsel_selection_indices(ref),
+                     16 * sizeof(int64_t)) == 0);
+    ck_assert(memcmp(subsel_selection_gains(sel), subsel_selection_gains(ref),
+                     16 * sizeof(double)) == 0);
+    ck_assert(subsel_selection_value(ref) == subsel_selection_value(sel));
+    /* The appended plan's value is a lower bound of f. */
+    ck_assert_ok(ctx, subsel_uniprot_set_update(ctx, obj, SUBSEL_UNIPROT_UPDATE_SOLVE));
+    ck_assert_double_le(subsel_selection_value(sel),
+                        eval(ctx, obj, subsel_selection_indices(sel), 16) + 1e-9);
+    subsel_selection_free(sel);
+    subsel_selection_free(ref);
+    subsel_optimizer_free(opt);
+    subsel_objective_free(obj);
+    /* Bad arguments. */
+    ck_assert_status(ctx, subsel_uniprot_select_batch(ctx, batch, 0.0, 0.05, 0, &sel),
+                     SUBSEL_E_INVALID);
+    ck_assert_ptr_null(sel);
+    ck_assert_status(ctx, subsel_uniprot_select_batch(ctx, batch, 1.5, 0.05, 0, &sel),
+                     SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_select_batch(ctx, batch, 0.5, -1.0, 0, &sel),
+                     SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_select_batch(ctx, batch, 0.5, 0.1, 9, &sel),
+                     SUBSEL_E_INVALID);
+    subsel_dense_free(batch);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(nn_accuracy_counts_nearest_prototype_labels)
+{
+    /* Prototypes on the axes; targets near them. */
+    subsel_ctx *ctx = new_ctx();
+    const float src[] = {1, 0, 0, 1, -1, 0, 0.9f, 0.1f};
+    const float tgt[] = {2, 0.1f, 0.1f, 3, -1, -0.2f, 0.5f, 0.6f, 1, 0};
+    const int64_t slab[] = {7, 8, 9, 7}, tlab[] = {7, 8, 9, 7, 8};
+    const int64_t protos[] = {0, 1, 2};
+    subsel_dense *s, *t;
+    double acc;
+    ck_assert_ok(ctx, subsel_dense_create(ctx, 4, 2, src, SUBSEL_BORROW, &s));
+    ck_assert_ok(ctx, subsel_dense_create(ctx, 5, 2, tgt, SUBSEL_BORROW, &t));
+    ck_assert_ok(ctx, subsel_nn_accuracy(ctx, s, slab, protos, 3, t, tlab,
+                                         SUBSEL_SIM_COSINE, &acc));
+    /* (0.5, 0.6) is nearer to (0, 1): label 8, wrong for 7; (1, 0): 7, wrong for 8. */
+    ck_assert_double_eq_tol(acc, 3.0 / 5.0, 1e-15);
+    ck_assert_ok(ctx, subsel_nn_accuracy(ctx, s, slab, protos, 3, t, tlab,
+                                         SUBSEL_SIM_NEG_SQEUCLID, &acc));
+    ck_assert_double_eq_tol(acc, 3.0 / 5.0, 1e-15);
+    {
+        const int64_t bad[] = {0, 4};
+        ck_assert_status(ctx, subsel_nn_accuracy(ctx, s, slab, bad, 2, t, tlab,
+                                                 SUBSEL_SIM_COSINE, &acc),
+                         SUBSEL_E_INVALID);
+        ck_assert_status(ctx, subsel_nn_accuracy(ctx, s, slab, protos, 0, t, tlab,
+                                                 SUBSEL_SIM_COSINE, &acc),
+                         SUBSEL_E_INVALID);
+    }
+    subsel_dense_free(s);
+    subsel_dense_free(t);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(arguments_are_checked)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *s = random_dense(ctx, 6, 5, 0.0, 1.0, 12);
+    subsel_dense *t = random_dense(ctx, 6, 4, 0.0, 1.0, 13);
+    subsel_objective *obj = (subsel_objective *)1, *fb = NULL;
+    int64_t set[3] = {0, 0, 1};
+    double v;
+    ck_assert_status(ctx, subsel_uniprot_create(ctx, NULL, 2, 0.1, &obj), SUBSEL_E_INVALID);
+    ck_assert_ptr_null(obj);
+    ck_assert_status(ctx, subsel_uniprot_create(ctx, s, 0, 0.1, &obj), SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_create(ctx, s, 7, 0.1, &obj), SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_create(ctx, s, 2, 0.0, &obj), SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_create(ctx, s, 2, NAN, &obj), SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_create_from_features(ctx, s, t, 0, 2, 0.1, &obj),
+                     SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_create_from_features(ctx, s, s, 3, 2, 0.1, &obj),
+                     SUBSEL_E_INVALID);
+    ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, 2, 0.1, &obj));
+    ck_assert_status(ctx, subsel_uniprot_set_gain(ctx, obj, 2), SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_set_update(ctx, obj, -1), SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_set_tolerance(ctx, obj, 0.5), SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_set_tolerance(ctx, obj, NAN), SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_set_max_iterations(ctx, obj, 0), SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_plan(ctx, obj, set, 3, NULL, &v), SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_plan(ctx, obj, set, 2, NULL, &v), SUBSEL_E_INVALID);
+    ck_assert_ok(ctx, subsel_uniprot_plan(ctx, obj, set, 0, NULL, &v));
+    ck_assert(v == 0.0);
+    /* k = 2: a third prototype does not fit. */
+    set[1] = 1;
+    set[2] = 2;
+    ck_assert_status(ctx, subsel_objective_evaluate(ctx, obj, set, 3, &v), SUBSEL_E_INVALID);
+    /* A solve that cannot converge in one iteration fails cleanly. */
+    ck_assert_ok(ctx, subsel_uniprot_set_max_iterations(ctx, obj, 1));
+    ck_assert_status(ctx, subsel_objective_evaluate(ctx, obj, set, 2, &v), SUBSEL_E_NUMERIC);
+    /* Setters refuse other objectives. */
+    {
+        subsel_csr *z;
+        ck_assert_ok(ctx, subsel_csr_from_dense(ctx, s, &z));
+        ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_LOG1P, 0, NULL, &fb));
+        ck_assert_status(ctx, subsel_uniprot_set_gain(ctx, fb, 0), SUBSEL_E_INVALID);
+        ck_assert_status(ctx, subsel_uniprot_plan(ctx, fb, set, 1, NULL, &v), SUBSEL_E_INVALID);
+        subsel_objective_free(fb);
+        subsel_csr_free(z);
+    }
+    subsel_objective_free(obj);
+    subsel_dense_free(s);
+    subsel_dense_free(t);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 Suite *uniprot_suite(void)
 {
-    return suite_create("uniprot");
+    Suite *s = suite_create("uniprot");
+    TCase *tc = tcase_create("fixture");
+    tcase_add_test(tc, greedy_reproduces_fixture);
+    tcase_add_test(tc, greedy_by_hand_matches_fixture);
+    tcase_add_test(tc, plan_of_first_five_matches_fixture);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("gain");
+    tcase_add_test(tc, waterfill_matches_sorted_and_bisection);
+    tcase_add_test(tc, approx_gain_is_exact_at_empty_set_and_a_lower_bound);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("properties");
+    tcase_add_test(tc, f_is_monotone_and_submodular_on_random_instances);
+    tcase_add_test(tc, results_do_not_depend_on_threads);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("api");
+    tcase_add_test(tc, similarities_from_features);
+    tcase_add_test(tc, batch_mode_is_greedy_on_the_batch);
+    tcase_add_test(tc, nn_accuracy_counts_nearest_prototype_labels);
+    tcase_add_test(tc, arguments_are_checked);
+    suite_add_tcase(s, tc);
+    return s;
 }

@@ -1,11 +1,155 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: `subsel uniprot` (being written). */
+/*
+ * `subsel uniprot`: pick k prototypes among the rows of a source feature
+ * matrix that cover a target set under partial optimal transport
+ * (UniPROT), optionally scoring them by the 1-nearest-prototype accuracy
+ * of the labelled targets.
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 #include "commands.h"
+#include "select_common.h"
+
+static int pick(const char *name, const char *const *names, int count)
+{
+    int i;
+    for (i = 0; i < count; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* Reads an int64 label vector of exactly `want` values into a malloc'ed
+ * array; returns 0 or an exit code. */
+static int read_labels(const cli_command *cmd, subsel_ctx *ctx,
+                       const char *option, const char *path, int64_t want,
+                       int64_t **out)
+{
+    int64_t count = 0;
+    int rc = subsel_npy_read_i64(ctx, path, NULL, 0, &count);
+    if (rc != SUBSEL_OK)
+        return cli_fail_status(cmd, ctx, rc, option);
+    if (count != want)
+        return cli_fail(cmd, "%s: %lld labels for %lld rows", option,
+                        (long long)count, (long long)want);
+    *out = malloc(sizeof **out * (size_t)(count > 0 ? count : 1));
+    if (*out == NULL)
+        return cli_fail(cmd, "out of memory");
+    rc = subsel_npy_read_i64(ctx, path, *out, count, &count);
+    if (rc != SUBSEL_OK) {
+        free(*out);
+        *out = NULL;
+        return cli_fail_status(cmd, ctx, rc, option);
+    }
+    return 0;
+}
 
 int cmd_uniprot(const cli_command *self, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_fail(self, "not implemented yet");
+    static const char *const sims[] = {"cosine", "dot", "neg-sqeuclid"};
+    static const char *const gains[] = {"approx", "exact"};
+    static const char *const updates[] = {"solve", "append"};
+    const char *source_path = NULL, *target_path = NULL, *labels_path = NULL;
+    const char *tlabels_path = NULL, *similarity = "cosine", *gain = "approx";
+    const char *update = "solve";
+    double reg = 0.01, tol = 1e-9, seconds = 0, accuracy = 0;
+    int64_t *labels = NULL, *tlabels = NULL;
+    select_options so;
+    subsel_ctx *ctx = NULL;
+    subsel_dense *source = NULL, *target = NULL;
+    subsel_objective *obj = NULL;
+    subsel_selection *sel = NULL;
+    int rc, status = 1, sim, gain_kind, update_kind;
+    cli_option options[] = {
+        {"source", 0, CLI_STRING, &source_path, "source features (.npy, rows are candidates)", 1},
+        {"target", 0, CLI_STRING, &target_path, "target features (.npy; default: the source)", 0},
+        {"reg", 0, CLI_DOUBLE, &reg, "entropic regularisation (default 0.01)", 0},
+        {"similarity", 0, CLI_STRING, &similarity, "cosine | dot | neg-sqeuclid (default cosine)", 0},
+        {"gain", 0, CLI_STRING, &gain, "approx | exact (default approx)", 0},
+        {"update", 0, CLI_STRING, &update, "solve | append (default solve)", 0},
+        {"tol", 0, CLI_DOUBLE, &tol, "marginal violation of each solve (default 1e-9)", 0},
+        {"labels", 0, CLI_STRING, &labels_path, "source labels (.npy int) for the 1-NN accuracy", 0},
+        {"target-labels", 0, CLI_STRING, &tlabels_path, "target labels (.npy int)", 0},
+        SELECT_CLI_OPTIONS(so),
+        {NULL, 0, 0, NULL, NULL, 0},
+    };
+    select_defaults(&so, "naive");
+    rc = cli_parse(self, argc, argv, options,
+                   "--source S.npy [--target T.npy] -k K --out sel.npy [options]");
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    /* Similarities can be negative, and so can gains: never stop early. */
+    so.keep_nonpositive = 1;
+    if (strcmp(so.optimizer, "greedy") == 0)
+        so.optimizer = "naive";
+    sim = pick(similarity, sims, 3);
+    gain_kind = pick(gain, gains, 2);
+    update_kind = pick(update, updates, 2);
+    if (sim < 0)
+        return cli_fail(self, "--similarity: '%s' is not cosine, dot or neg-sqeuclid", similarity);
+    if (gain_kind < 0)
+        return cli_fail(self, "--gain: '%s' is not approx or exact", gain);
+    if (update_kind < 0)
+        return cli_fail(self, "--update: '%s' is not solve or append", update);
+    if ((labels_path == NULL) != (tlabels_path == NULL))
+        return cli_fail(self, "--labels and --target-labels go together");
+    if (select_context(self, &so, &ctx) != 0)
+        return 1;
+    if ((rc = subsel_dense_load_npy(ctx, source_path, &source)) != SUBSEL_OK) {
+        cli_fail_status(self, ctx, rc, "--source");
+        goto done;
+    }
+    if (target_path != NULL &&
+        (rc = subsel_dense_load_npy(ctx, target_path, &target)) != SUBSEL_OK) {
+        cli_fail_status(self, ctx, rc, "--target");
+        goto done;
+    }
+    if (labels_path != NULL &&
+        (read_labels(self, ctx, "--labels", labels_path, subsel_dense_rows(source), &labels) != 0 ||
+         read_labels(self, ctx, "--target-labels", tlabels_path,
+                     subsel_dense_rows(target ? target : source), &tlabels) != 0))
+        goto done;
+    rc = subsel_uniprot_create_from_features(ctx, source, target ? target : source, sim,
+                                             so.budget, reg, &obj);
+    if (rc == SUBSEL_OK)
+        rc = subsel_uniprot_set_gain(ctx, obj, gain_kind);
+    if (rc == SUBSEL_OK)
+        rc = subsel_uniprot_set_update(ctx, obj, update_kind);
+    if (rc == SUBSEL_OK)
+        rc = subsel_uniprot_set_tolerance(ctx, obj, tol);
+    if (rc != SUBSEL_OK) {
+        cli_fail_status(self, ctx, rc, "objective");
+        goto done;
+    }
+    if (select_run(self, ctx, &so, obj, &sel, &seconds) != 0)
+        goto done;
+    if (labels != NULL &&
+        (rc = subsel_nn_accuracy(ctx, source, labels, subsel_selection_indices(sel),
+                                 subsel_selection_count(sel), target ? target : source,
+                                 tlabels, sim, &accuracy)) != SUBSEL_OK) {
+        cli_fail_status(self, ctx, rc, "accuracy");
+        goto done;
+    }
+    json_begin();
+    select_json(&so, sel, seconds);
+    json_int("k", so.budget);
+    json_double("reg", reg);
+    json_string("similarity", similarity);
+    json_string("gain", gain);
+    json_string("update", update);
+    if (labels != NULL)
+        json_double("nn_accuracy", accuracy);
+    json_end();
+    status = 0;
+done:
+    subsel_selection_free(sel);
+    subsel_objective_free(obj);
+    subsel_dense_free(source);
+    subsel_dense_free(target);
+    free(labels);
+    free(tlabels);
+    subsel_ctx_free(ctx);
+    return status;
 }

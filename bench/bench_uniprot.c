@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UniPROT's speed and quality. Fashion-MNIST (Debian's
+ * dataset-fashion-mnist, IDX files read with zlib): k = 100 prototypes
+ * among 10,000 source images (the first training images) for a
+ * class-imbalanced target of 10,000 other training images (class c drawn
+ * in proportion to 0.7^c), pixels scaled to [0, 1], cosine similarity,
+ * reg 0.01, approximate gains; seconds per optimizer and thread count, and
+ * the 1-NN accuracy of the targets labelled by their nearest prototype next
+ * to a random selection and a k-centre (farthest-first) selection of the
+ * same size. Then the per-batch mode: B = 512 rows of d = 1024, 25%,
+ * milliseconds per batch. One JSON object per line; SUBSEL_BENCH_SCALE
+ * scales the image counts; the dataset folder can be given as argv[1].
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "bench_util.h"
+#include "core/rng.h"
+#include "subsel.h"
+
+#define DIM 784
+#define CLASSES 10
+
+/* Reads an IDX file (gzip): images as floats in [0, 1] (count x 784) or
+ * labels; returns the item count, 0 on failure. */
+static int64_t read_idx(const char *path, int images, float **pix,
+                        int64_t **labels)
+{
+    gzFile gz = gzopen(path, "rb");
+    unsigned char head[16], *buf;
+    int64_t count, i, item = images ? DIM : 1;
+    if (gz == NULL)
+        return 0;
+    if (gzread(gz, head, images ? 16 : 8) != (images ? 16 : 8)) {
+        gzclose(gz);
+        return 0;
+    }
+    count = (int64_t)head[4] << 24 | head[5] << 16 | head[6] << 8 | head[7];
+    buf = malloc((size_t)(count * item));
+    if (gzread(gz, buf, (unsigned)(count * item)) != (int)(count * item)) {
+        free(buf);
+        gzclose(gz);
+        return 0;
+    }
+    gzclose(gz);
+    if (images) {
+        *pix = malloc((size_t)(count * item) * sizeof **pix);
+        for (i = 0; i < count * item; i++)
+            (*pix)[i] = (float)buf[i] / 255.0f;
+    } else {
+        *labels = malloc((size_t)count * sizeof **labels);
+        for (i = 0; i < count; i++)
+            (*labels)[i] = buf[i];
+    }
+    free(buf);
+    return count;
+}
+
+/* Farthest-first traversal (k-centre greedy) under cosine distance,
+ * starting from row 0. */
+static void k_centre(const float *x, int64_t n, int64_t k, int64_t *out)
+{
+    double *best = malloc((size_t)n * sizeof *best), *norm = malloc((size_t)n * sizeof *norm);
+    int64_t i, c, d;
+    for (i = 0; i < n; i++) {
+        double s = 0;
+        for (d = 0; d < DIM; d++)
+            s += (double)x[i * DIM + d] * x[i * DIM + d];
+        norm[i] = sqrt(s) > 0 ? sqrt(s) : 1.0;
+        best[i] = INFINITY;
+    }
+    out[0] = 0;
+    for (c = 0; c < k; c++) {
+        int64_t far = 0;
+        const float *p = x + out[c] * DIM;
+        for (i = 0; i < n; i++) {
+            double dot = 0, dist;
+            for (d = 0; d < DIM; d++)
+                dot += (double)x[i * DIM + d] * p[d];
+            dist = 1.0 - dot / (norm[i] * norm[out[c]]);
+            best[i] = dist < best[i] ? dist : best[i];
+            if (best[i] > best[far])
+                far = i;
+        }
+        if (c + 1 < k)
+            out[c + 1] = far;
+    }
+    free(best);
+    free(norm);
+}
+
+static double accuracy(subsel_ctx *ctx, const subsel_dense *src,
+                       const int64_t *slab, const int64_t *protos, int64_t k,
+                       const subsel_dense *tgt, const int64_t *tlab)
+{
+    double acc = NAN;
+    subsel_nn_accuracy(ctx, src, slab, protos, k, tgt, tlab, SUBSEL_SIM_COSINE, &acc);
+    return acc;
+}
+
+static void fashion(const char *dir)
+{
+    char path[512];
+    float *pix = NULL;
+    int64_t *lab = NULL, total, i, c;
+    double scale = bench_scale();
+    int64_t ns = (int64_t)(10000 * scale), nt_goal = (int64_t)(10000 * scale), k = 100;
+    int64_t per_class[CLASSES], taken[CLASSES] = {0}, nt = 0;
+    float *tpix;
+    int64_t *slab, *tlab, *protos = malloc((size_t)k * sizeof *protos);
+    subsel_ctx *ctx;
+    subsel_dense *src, *tgt;
+    double norm = 0.0, t0;
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", dir);
+    total = read_idx(path, 1, &pix, NULL);
+    snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte.gz", dir);
+    if (total == 0 || read_idx(path, 0, NULL, &lab) != total) {
+        printf("{\"bench\":\"uniprot_fashion_mnist\",\"skipped\":\"no dataset in %s\"}\n", dir);
+        free(pix);
+        free(lab);
+        free(protos);
+        return;
+    }
+    for (c = 0; c < CLASSES; c++)
+        norm += pow(0.7, (double)c);
+    for (c = 0; c < CLASSES; c++)
+        per_class[c] = (int64_t)floor((double)nt_goal * pow(0.7, (double)c) / norm + 0.5);
+    tpix = malloc((size_t)(nt_goal + CLASSES) * DIM * sizeof *tpix);
+    tlab = malloc((size_t)(nt_goal + CLASSES) * sizeof *tlab);
+    for (i = ns; i < total; i++) {
+        int64_t l = lab[i];
+        if (taken[l] < per_class[l]) {
+            memcpy(tpix + nt * DIM, pix + i * DIM, DIM * sizeof *tpix);
+            tlab[nt++] = l;
+            taken[l]++;
+        }
+    }
+    slab = lab;
+    subsel_ctx_create(&ctx);
+    subsel_dense_create(ctx, ns, DIM, pix, SUBSEL_BORROW, &src);
+    subsel_dense_create(ctx, nt, DIM, tpix, SUBSEL_BORROW, &tgt);
+
+    {
+        const int algos[2] = {SUBSEL_OPT_STOCHASTIC, SUBSEL_OPT_NAIVE};
+        const char *names[2] = {"stochastic", "naive"};
+        int a, t;
+        for (a = 0; a < 2; a++) {
+            for (t = 1; t <= 2; t++) {
+                subsel_objective *obj = NULL;
+                subsel_optimizer *opt = NULL;
+                subsel_selection *sel = NULL;
+                double t_sim, secs, acc = NAN;
+                int rc;
+                subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, t);
+                t0 = bench_now();
+                rc = subsel_uniprot_create_from_features(ctx, src, tgt, SUBSEL_SIM_COSINE,
+                                                         k, 0.01, &obj);
+                t_sim = bench_now() - t0;
+                if (rc == SUBSEL_OK) {
+                    subsel_optimizer_create(ctx, algos[a], &opt);
+                    subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k);
+                    subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0);
+                    rc = subsel_optimizer_run(ctx, opt, obj, &sel);
+                }
+                secs = bench_now() - t0;
+                if (rc == SUBSEL_OK)
+                    acc = accuracy(ctx, src, slab, subsel_selection_indices(sel), k, tgt, tlab);
+                printf("{\"bench\":\"uniprot_fashion_mnist\",\"source\":%lld,\"target\":%lld,"
+                       "\"k\":%lld,\"reg\":0.01,\"gain\":\"approx\",\"optimizer\":\"%s\","
+                       "\"threads\":%d,\"status\":%d,\"seconds\":%.3f,"
+                       "\"similarity_seconds\":%.3f,\"objective\":%.6f,"
+                       "\"gains_evaluated\":%lld,\"nn_accuracy\":%.4f}\n",
+                       (long long)ns, (long long)nt, (long long)k, names[a], t, rc,
+                       secs, t_sim, subsel_selection_value(sel),
+                       (long long)subsel_selection_evaluations(sel), acc);
+                if (rc != SUBSEL_OK)
+                    fprintf(stderr, "uniprot: %s\n", subsel_ctx_last_error(ctx));
+                fflush(stdout);
+                subsel_selection_free(sel);
+                subsel_optimizer_free(opt);
+                subsel_objective_free(obj);
+            }
+        }
+    }
+    {
+        /* Baselines of the same size. */
+        ss_rng rng;
+        int64_t *perm = malloc((size_t)ns * sizeof *perm);
+        ss_rng_seed(&rng, 1, 0);
+        for (i = 0; i < ns; i++)
+            perm[i] = i;
+        for (i = 0; i < k; i++) {
+            int64_t j = i + (int64_t)ss_rng_below(&rng, (uint64_t)(ns - i)), tmp = perm[i];
+            perm[i] = perm[j];
+            perm[j] = tmp;
+        }
+        printf("{\"bench\":\"uniprot_fashion_mnist_baseline\",\"method\":\"random\",\"k\":%lld,"
+               "\"nn_accuracy\":%.4f}\n", (long long)k,
+               accuracy(ctx, src, slab, perm, k, tgt, tlab));
+        t0 = bench_now();
+        k_centre(pix, ns, k, protos);
+        printf("{\"bench\":\"uniprot_fashion_mnist_baseline\",\"method\":\"k-centre\",\"k\":%lld,"
+               "\"seconds\":%.3f,\"nn_accuracy\":%.4f}\n", (long long)k, bench_now() - t0,
+               accuracy(ctx, src, slab, protos, k, tgt, tlab));
+        free(perm);
+    }
+    subsel_dense_free(src);
+    subsel_dense_free(tgt);
+    subsel_ctx_free(ctx);
+    free(pix), free(lab), free(tpix), free(tlab), free(protos);
+}
+
+static void per_batch(void)
+{
+    const int64_t b = 512, d = 1024;
+    float *x = malloc((size_t)(b * d) * sizeof *x);
+    subsel_ctx *ctx;
+    ss_rng rng;
+    int t, rep, reps = 10;
+    int64_t i;
+    subsel_ctx_create(&ctx);
+    ss_rng_seed(&rng, 3, 0);
+    for (t = 1; t <= 2; t++) {
+        double total = 0.0, best = INFINITY;
+        int rc = SUBSEL_OK;
+        subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, t);
+        for (rep = 0; rep < reps; rep++) {
+            subsel_dense *batch;
+            subsel_selection *sel = NULL;
+            double t0, s;
+            /* Gradient-like rows: a few shared directions plus noise. */
+            for (i = 0; i < b * d; i++)
+                x[i] = (float)(ss_rng_normal(&rng) * 0.5 + ((i / d) % 8 == (i % d) % 8 ? 1.0 : 0.0));
+            subsel_dense_create(ctx, b, d, x, SUBSEL_BORROW, &batch);
+            t0 = bench_now();
+            rc = subsel_uniprot_select_batch(ctx, batch, 0.25, 0.01, SUBSEL_SIM_COSINE, &sel);
+            s = bench_now() - t0;
+            total += s;
+            best = s < best ? s : best;
+            subsel_selection_free(sel);
+            subsel_dense_free(batch);
+        }
+        printf("{\"bench\":\"uniprot_batch\",\"batch\":%lld,\"dim\":%lld,\"fraction\":0.25,"
+               "\"reg\":0.01,\"threads\":%d,\"status\":%d,\"ms_per_batch\":%.2f,"
+               "\"best_ms\":%.2f}\n",
+               (long long)b, (long long)d, t, rc, 1e3 * total / reps, 1e3 * best);
+        fflush(stdout);
+    }
+    subsel_ctx_free(ctx);
+    free(x);
+}
+
+int main(int argc, char **argv)
+{
+    fashion(argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist");
+    per_batch();
+    return 0;
+}

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernels of the entropic optimal-transport engine (lib/ot) and of the
+ * UniPROT gains, written once over the vector contract of vmath.h and
+ * included by kernels_template.h. They are the inner loops of every
+ * log-domain Sinkhorn pass: row and column log-sum-exps of
+ * x_ij = s * c_ij + h (one fused multiply-add, so that the maximum found by
+ * one kernel is exactly the shift used by the next and its exp is exactly
+ * 1), the plan of a row, and the water-filling sums of the UniPROT
+ * approximate gain. Same lane model as kernels_template.h; tail lanes are
+ * masked out explicitly, since a zero-padded lane of an exp is not zero.
+ */
+#include <math.h>
+
+/* x = s * c + h for one vector, the single rounding every kernel shares. */
+SS_INLINE vd lse_arg(vd s, vd c, vd h)
+{
+    return vd_fma(s, c, h);
+}
+
+/* The maximum of the 8 lanes (exact, so any order gives the same bits). */
+SS_INLINE double vd_hmax(vd a)
+{
+    double lanes[8], m;
+    int l;
+    vd_store(lanes, a);
+    m = lanes[0];
+    for (l = 1; l < 8; l++)
+        m = lanes[l] > m ? lanes[l] : m;
+    return m;
+}
+
+static double k_lse_max(const double *c, const double *h, double s,
+                        int64_t n)
+{
+    vd vs = vd_set1(s), mx = vd_set1(-INFINITY);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        mx = vd_max(mx, lse_arg(vs, vd_load(c + j), vd_load(h + j)));
+    if (j < n) {
+        int rest = (int)(n - j);
+        vd x = lse_arg(vs, vd_load_partial(c + j, rest),
+                       vd_load_partial(h + j, rest));
+        mx = vd_max(mx, vd_select(vm_first(rest), x, vd_set1(-INFINITY)));
+    }
+    return vd_hmax(mx);
+}
+
+/* Two blocks of 8 per step, into two accumulators (block b to
+ * accumulator b % 2): two independent exp chains in flight. */
+static double k_lse_sum(const double *c, const double *h, double s,
+                        double shift, int64_t n)
+{
+    vd vs = vd_set1(s), sh = vd_set1(shift), acc0 = vd_zero(), acc1 = vd_zero();
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        vd x0 = lse_arg(vs, vd_load(c + j), vd_load(h + j));
+        vd x1 = lse_arg(vs, vd_load(c + j + 8), vd_load(h + j + 8));
+        acc0 = vd_add(acc0, vd_exp(vd_sub(x0, sh)));
+        acc1 = vd_add(acc1, vd_exp(vd_sub(x1, sh)));
+    }
+    if (j + 8 <= n) {
+        vd x = lse_arg(vs, vd_load(c + j), vd_load(h + j));
+        acc0 = vd_add(acc0, vd_exp(vd_sub(x, sh)));
+        j += 8;
+    }
+    if (j < n) {
+        int rest = (int)(n - j);
+        vd x = lse_arg(vs, vd_load_partial(c + j, rest),
+                       vd_load_partial(h + j, rest));
+        acc1 = vd_add(acc1, vd_select(vm_first(rest), vd_exp(vd_sub(x, sh)),
+                                      vd_zero()));
+    }
+    return vd_hsum(vd_add(acc0, acc1));
+}
+
+static void k_lse_col_max(double *mx, const double *c, double s, double hi,
+                          int64_t n)
+{
+    vd vs = vd_set1(s), vh = vd_set1(hi);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        vd_store(mx + j, vd_max(vd_load(mx + j), lse_arg(vs, vd_load(c + j), vh)));
+    if (j < n) {
+        int rest = (int)(n - j);
+        vd x = lse_arg(vs, vd_load_partial(c + j, rest), vh);
+        vd_store_partial(mx + j, vd_max(vd_load_partial(mx + j, rest), x), rest);
+    }
+}
+
+static void k_lse_col_sum(double *acc, const double *mx, const double *c,
+                          double s, double hi, int64_t n)
+{
+    vd vs = vd_set1(s), vh = vd_set1(hi);
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        vd x0 = lse_arg(vs, vd_load(c + j), vh);
+        vd x1 = lse_arg(vs, vd_load(c + j + 8), vh);
+        vd e0 = vd_exp(vd_sub(x0, vd_load(mx + j)));
+        vd e1 = vd_exp(vd_sub(x1, vd_load(mx + j + 8)));
+        vd_store(acc + j, vd_add(vd_load(acc + j), e0));
+        vd_store(acc + j + 8, vd_add(vd_load(acc + j + 8), e1));
+    }
+    for (; j + 8 <= n; j += 8) {
+        vd x = lse_arg(vs, vd_load(c + j), vh);
+        vd e = vd_exp(vd_sub(x, vd_load(mx + j)));
+        vd_store(acc + j, vd_add(vd_load(acc + j), e));
+    }
+    if (j < n) {
+        int rest = (int)(n - j);
+        vd x = lse_arg(vs, vd_load_partial(c + j, rest), vh);
+        vd e = vd_exp(vd_sub(x, vd_load_partial(mx + j, rest)));
+        vd_store_partial(acc + j, vd_add(vd_load_partial(acc + j, rest), e),
+                         rest);
+    }
+}
+
+/* (m, a) (+) (m2, a2) = (M, a e^(m - M) + a2 e^(m2 - M)), M = max(m, m2). */
+SS_INLINE void lse_merge_vec(vd *m, vd *a, vd m2, vd a2)
+{
+    vd top = vd_max(*m, m2);
+    *a = vd_fma(*a, vd_exp(vd_sub(*m, top)), vd_mul(a2, vd_exp(vd_sub(m2, top))));
+    *m = top;
+}
+
+static void k_lse_merge(double *mx, double *acc, const double *mx2,
+                        const double *acc2, int64_t n)
+{
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        vd m = vd_load(mx + j), a = vd_load(acc + j);
+        lse_merge_vec(&m, &a, vd_load(mx2 + j), vd_load(acc2 + j));
+        vd_store(mx + j, m);
+        vd_store(acc + j, a);
+    }
+    if (j < n) {
+        int rest = (int)(n - j);
+        vd m = vd_load_partial(mx + j, rest), a = vd_load_partial(acc + j, rest);
+        lse_merge_vec(&m, &a, vd_load_partial(mx2 + j, rest),
+                      vd_load_partial(acc2 + j, rest));
+        vd_store_partial(mx + j, m, rest);
+        vd_store_partial(acc + j, a, rest);
+    }
+}
+
+static double k_gibbs_row(double *out, const double *c, const double *h,
+                          double s, double hi, int64_t n)
+{
+    vd vs = vd_set1(s), vh = vd_set1(hi), acc = vd_zero();
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        vd cj = vd_load(c + j);
+        vd p = vd_exp(vd_add(lse_arg(vs, cj, vd_load(h + j)), vh));
+        vd_store(out + j, p);
+        acc = vd_fma(p, cj, acc);
+    }
+    if (j < n) {
+        int rest = (int)(n - j);
+        vd cj = vd_load_partial(c + j, rest);
+        vd p = vd_exp(vd_add(lse_arg(vs, cj, vd_load_partial(h + j, rest)), vh));
+        p = vd_select(vm_first(rest), p, vd_zero());
+        vd_store_partial(out + j, p, rest);
+        acc = vd_fma(p, cj, acc);
+    }
+    return vd_hsum(acc);
+}
+
+static double k_max_f32(const float *x, int64_t n)
+{
+    vd mx = vd_set1(-INFINITY);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        mx = vd_max(mx, vd_load_f32(x + j));
+    if (j < n) {
+        int rest = (int)(n - j);
+        mx = vd_max(mx, vd_select(vm_first(rest), vd_load_f32_partial(x + j, rest),
+                                  vd_set1(-INFINITY)));
+    }
+    return vd_hmax(mx);
+}
+
+static double k_exp_affine_f32(double *w, const float *x, double s,
+                               double shift, int64_t n)
+{
+    vd vs = vd_set1(s), sh = vd_set1(shift), acc = vd_zero();
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        vd e = vd_exp(vd_sub(vd_mul(vs, vd_load_f32(x + j)), sh));
+        vd_store(w + j, e);
+        acc = vd_add(acc, e);
+    }
+    if (j < n) {
+        int rest = (int)(n - j);
+        vd e = vd_exp(vd_sub(vd_mul(vs, vd_load_f32_partial(x + j, rest)), sh));
+        e = vd_select(vm_first(rest), e, vd_zero());
+        vd_store_partial(w + j, e, rest);
+        acc = vd_add(acc, e);
+    }
+    return vd_hsum(acc);
+}
+
+/* One water-filling step: lane j is saturated when r_j mu < w_j. */
+SS_INLINE void waterfill_lanes(vd w, vd r, vd rl, vd x, vd mu, vd *acc)
+{
+    vmask sat = vd_lt(vd_mul(r, mu), w);
+    vd z = vd_zero();
+    acc[0] = vd_add(acc[0], vd_select(sat, z, w));
+    acc[1] = vd_add(acc[1], vd_select(sat, r, z));
+    acc[2] = vd_fma(vd_select(sat, r, z), x, acc[2]);
+    acc[3] = vd_add(acc[3], vd_select(sat, rl, z));
+    acc[4] = vd_add(acc[4], vd_select(sat, vd_set1(1.0), z));
+}
+
+static void k_waterfill_sums(const double *w, const double *r,
+                             const double *rlogr, const float *x, double mu,
+                             int64_t n, double *out)
+{
+    vd acc[5], vmu = vd_set1(mu);
+    int64_t j = 0;
+    int q;
+    for (q = 0; q < 5; q++)
+        acc[q] = vd_zero();
+    for (; j + 8 <= n; j += 8)
+        waterfill_lanes(vd_load(w + j), vd_load(r + j), vd_load(rlogr + j),
+                        vd_load_f32(x + j), vmu, acc);
+    if (j < n) {
+        /* Zero-padded lanes have r = w = 0: never saturated, weight 0. */
+        int rest = (int)(n - j);
+        waterfill_lanes(vd_load_partial(w + j, rest), vd_load_partial(r + j, rest),
+                        vd_load_partial(rlogr + j, rest),
+                        vd_load_f32_partial(x + j, rest), vmu, acc);
+    }
+    for (q = 0; q < 5; q++)
+        out[q] = vd_hsum(acc[q]);
+}

@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The UniPROT objective (Uniform Prototype selection via Partial Optimal
+ * Transport) as a set function over the rows of a similarity matrix:
+ * construction (from a matrix or from features), options, the state (the
+ * prototypes' rows in double precision, the converged dual potentials, the
+ * plan's marginals and the residual capacities), the approximate and exact
+ * gains, and the warm-started solve that each added prototype triggers.
+ *
+ * Every f(P) is solved by lib/ot's dual ascent with equality rows (each
+ * prototype ships mass 1) and capped columns (k / n per target), starting
+ * from the previous set's potentials: one new row changes little, so a
+ * few iterations usually converge. The value of the returned plan G is
+ *   sum G (S - reg log G) = -sum_i f_i (G 1)_i - sum_j g_j (G^T 1)_j
+ * (log G_ij = (f_i + g_j + S_ij) / reg), read off the marginals the solver
+ * measured, with no extra pass.
+ */
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "dispatch/dispatch.h"
+#include "matrix/matrix.h"
+#include "objectives/objective.h"
+#include "objectives/uniprot.h"
+#include "ot/ot.h"
+#include "ot/tiles.h"
+
+/* A batch of gains is split over threads past this many entries. */
+#define PARALLEL_MIN_ENTRIES 262144
+
+typedef struct up_impl {
+    ss_uniprot up;
+    double *log_one; /* k zeros: log of the row marginals */
+    double *log_cap; /* n copies of log(k / n) */
+} up_impl;
+
+typedef struct up_state {
+    ss_allocator alloc;
+    int64_t count;          /* |P| */
+    int64_t *items;         /* P, k slots */
+    unsigned char *in_set;  /* rows */
+    double *block;          /* k x n: the rows of P */
+    double *f, *rowsum;     /* k */
+    double *g, *colsum;     /* n */
+    double *r, *rlogr;      /* n: residual capacity and r log r */
+    double value;
+} up_state;
+
+static const ss_objective_ops uniprot_ops;
+
+static const ss_uniprot *impl_of(const subsel_objective *obj)
+{
+    return &((const up_impl *)obj->impl)->up;
+}
+
+/* ---- the solve ---------------------------------------------------------- */
+
+/* Solves f on `count` rows of `block` from the row potentials f (rows from
+ * `fresh` on are new: they start where they would ship mass 1 against the
+ * current column potentials g), and writes g, the marginals and the
+ * value. */
+static int solve_block(subsel_ctx *ctx, const subsel_objective *obj,
+                       const double *block, int64_t count, int64_t fresh,
+                       double *f, double *g, double *rowsum, double *colsum,
+                       double *value)
+{
+    const up_impl *im = obj->impl;
+    const ss_uniprot *up = &im->up;
+    const ss_kernels *k = ss_kernels_for(ctx);
+    ss_ot_cost cost;
+    ss_ot_problem p;
+    ss_ot_params par;
+    ss_ot_duals d;
+    double v = 0.0, *h = colsum, s = 1.0 / up->reg;
+    int64_t i;
+    for (i = 0; i < up->n; i++)
+        h[i] = g[i] * s;
+    for (i = fresh; i < count; i++) {
+        const double *row = block + i * up->n;
+        double mx = k->lse_max(row, h, s, up->n);
+        f[i] = -up->reg * (mx + log(k->lse_sum(row, h, s, mx, up->n)));
+    }
+    ss_ot_cost_dense(&cost, block, count, up->n, up->n);
+    memset(&p, 0, sizeof p);
+    p.cost = &cost;
+    p.sign = 1.0;
+    p.log_a = im->log_one;
+    p.log_b = im->log_cap;
+    /* With k prototypes the caps add up to the mass: every target is full
+     * and the caps are equalities (see semidual.c). */
+    p.col_ineq = count < up->k;
+    memset(&par, 0, sizeof par);
+    par.reg = up->reg;
+    par.tol = up->tol;
+    par.max_iter = up->max_iter;
+    memset(&d, 0, sizeof d);
+    d.f = f;
+    d.g = g;
+    d.rowsum = rowsum;
+    d.colsum = colsum;
+    SS_CHECK(ss_ot_solve_rows(ctx, &p, &par, &d));
+    for (i = 0; i < count; i++)
+        v -= f[i] * rowsum[i];
+    for (i = 0; i < up->n; i++)
+        v -= g[i] * colsum[i];
+    *value = v;
+    return SUBSEL_OK;
+}
+
+static void copy_row(const ss_uniprot *up, int64_t item, double *dst)
+{
+    const float *src = up->sim + item * up->n;
+    int64_t j;
+    for (j = 0; j < up->n; j++)
+        dst[j] = src[j];
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static void up_state_free(const subsel_objective *obj, void *state)
+{
+    up_state *st = state;
+    ss_allocator a;
+    (void)obj;
+    if (st == NULL)
+        return;
+    a = st->alloc;
+    ss_free_raw(&a, st->items);
+    ss_free_raw(&a, st->in_set);
+    ss_free_raw(&a, st->block);
+    ss_free_raw(&a, st->f);
+    ss_free_raw(&a, st->rowsum);
+    ss_free_raw(&a, st->g);
+    ss_free_raw(&a, st->colsum);
+    ss_free_raw(&a, st->r);
+    ss_free_raw(&a, st->rlogr);
+    ss_free_raw(&a, st);
+}
+
+static void set_residual(const ss_uniprot *up, up_state *st)
+{
+    int64_t j;
+    for (j = 0; j < up->n; j++) {
+        double r = up->cap - st->colsum[j];
+        st->r[j] = r > 0.0 ? r : 0.0;
+        st->rlogr[j] = r > 0.0 ? r * log(r) : 0.0;
+    }
+}
+
+static int up_state_new(subsel_ctx *ctx, const subsel_objective *obj,
+                        void **out)
+{
+    const ss_uniprot *up = impl_of(obj);
+    up_state *st = NULL;
+    int rc = SUBSEL_OK;
+    SS_CHECK(ss_calloc_array(ctx, 1, sizeof *st, &st));
+    st->alloc = ctx->alloc;
+    SS_TRY(ss_alloc_array(ctx, up->k, sizeof *st->items, &st->items));
+    SS_TRY(ss_calloc_array(ctx, up->rows, 1, &st->in_set));
+    if (up->k > INT64_MAX / up->n) {
+        rc = ss_fail(ctx, SUBSEL_E_NOMEM, "UniPROT: k x n overflows");
+        goto cleanup;
+    }
+    SS_TRY(ss_alloc_array(ctx, up->k * up->n, sizeof *st->block, &st->block));
+    SS_TRY(ss_calloc_array(ctx, up->k, sizeof *st->f, &st->f));
+    SS_TRY(ss_calloc_array(ctx, up->k, sizeof *st->rowsum, &st->rowsum));
+    SS_TRY(ss_calloc_array(ctx, up->n, sizeof *st->g, &st->g));
+    SS_TRY(ss_calloc_array(ctx, up->n, sizeof *st->colsum, &st->colsum));
+    SS_TRY(ss_alloc_array(ctx, up->n, sizeof *st->r, &st->r));
+    SS_TRY(ss_alloc_array(ctx, up->n, sizeof *st->rlogr, &st->rlogr));
+    set_residual(up, st);
+    *out = st;
+    return SUBSEL_OK;
+cleanup:
+    up_state_free(obj, st);
+    return rc;
+}
+
+/* ---- gains ------------------------------------------------------------- */
+
+static int check_room(subsel_ctx *ctx, const ss_uniprot *up,
+                      const up_state *st)
+{
+    if (st->count >= up->k)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "UniPROT: the set already holds k = %lld prototypes "
+                       "(the budget must be at most k)", (long long)up->k);
+    return SUBSEL_OK;
+}
+
+static int approx_gains(subsel_ctx *ctx, const ss_uniprot *up,
+                        const up_state *st, const int64_t *items,
+                        int64_t count, double *out)
+{
+    const ss_kernels *k = ss_kernels_for(ctx);
+    int64_t stride = 3 * up->n + 1, j;
+    int threads = 1;
+    double *scratch = NULL;
+#ifdef _OPENMP
+    if (!omp_in_parallel() && count * up->n >= PARALLEL_MIN_ENTRIES)
+        threads = ss_threads_for(ctx, count);
+#endif
+    SS_CHECK(ss_alloc_array(ctx, stride * threads, sizeof *scratch, &scratch));
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
+    for (j = 0; j < count; j++) {
+        double *w = scratch + stride * ss_thread_num();
+        int64_t v = items[j];
+        out[j] = st->in_set[v] ? 0.0
+                               : ss_waterfill_gain(k, up->sim + v * up->n, up->n,
+                                                   st->r, st->rlogr, up->reg, w,
+                                                   NULL, NULL);
+    }
+    ss_free(ctx, scratch);
+    return SUBSEL_OK;
+}
+
+/* f(P + v) - f(P) by a solve per candidate, warm-started from P's. */
+static int exact_gains(subsel_ctx *ctx, const subsel_objective *obj,
+                       const up_state *st, const int64_t *items,
+                       int64_t count, double *out)
+{
+    const ss_uniprot *up = impl_of(obj);
+    int64_t rows = st->count + 1, n = up->n, j;
+    double *block = NULL, *f = NULL, *g = NULL, *rs = NULL, *cs = NULL, v;
+    int rc = SUBSEL_OK;
+    SS_TRY(ss_alloc_array(ctx, rows * n, sizeof *block, &block));
+    SS_TRY(ss_alloc_array(ctx, rows, sizeof *f, &f));
+    SS_TRY(ss_alloc_array(ctx, rows, sizeof *rs, &rs));
+    SS_TRY(ss_alloc_array(ctx, n, sizeof *g, &g));
+    SS_TRY(ss_alloc_array(ctx, n, sizeof *cs, &cs));
+    if (st->count > 0)
+        memcpy(block, st->block, (size_t)(st->count * n) * sizeof *block);
+    for (j = 0; j < count; j++) {
+        if (st->in_set[items[j]]) {
+            out[j] = 0.0;
+            continue;
+        }
+        copy_row(up, items[j], block + st->count * n);
+        memcpy(f, st->f, (size_t)st->count * sizeof *f);
+        memcpy(g, st->g, (size_t)n * sizeof *g);
+        SS_TRY(solve_block(ctx, obj, block, rows, st->count, f, g, rs, cs, &v));
+        out[j] = v - st->value;
+    }
+cleanup:
+    ss_free(ctx, block);
+    ss_free(ctx, f);
+    ss_free(ctx, g);
+    ss_free(ctx, rs);
+    ss_free(ctx, cs);
+    return rc;
+}
+
+static int up_gains(subsel_ctx *ctx, const subsel_objective *obj,
+                    const void *state, const int64_t *items, int64_t count,
+                    double *out)
+{
+    const ss_uniprot *up = impl_of(obj);
+    const up_state *st = state;
+    SS_CHECK(check_room(ctx, up, st));
+    if (up->gain == SUBSEL_UNIPROT_GAIN_EXACT &&
+        up->update == SUBSEL_UNIPROT_UPDATE_SOLVE)
+        return exact_gains(ctx, obj, st, items, count, out);
+    return approx_gains(ctx, up, st, items, count, out);
+}
+
+/* ---- updates ----------------------------------------------------------- */
+
+/* APPEND: the new row of the plan is the maximiser of its approximate
+ * gain, and the value grows by that gain. The row's potential is
+ * reg log c (its free entries are exp((S + reg log c) / reg)), kept as a
+ * warm start for a later solve of the set. */
+static int append(subsel_ctx *ctx, const ss_uniprot *up, up_state *st,
+                  int64_t item, double *value)
+{
+    double *w = NULL, gain, log_c = NAN;
+    int64_t n = up->n, j;
+    SS_CHECK(ss_alloc_array(ctx, 4 * n + 1, sizeof *w, &w));
+    gain = ss_waterfill_gain(ss_kernels_for(ctx), up->sim + item * n, n, st->r,
+                             st->rlogr, up->reg, w + n, w, &log_c);
+    st->f[st->count] = up->reg * log_c;
+    if (isfinite(gain))
+        for (j = 0; j < n; j++)
+            st->colsum[j] += w[j];
+    ss_free(ctx, w);
+    if (!isfinite(gain))
+        return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                       "UniPROT: no room left for prototype %lld", (long long)item);
+    *value = st->value + gain;
+    return SUBSEL_OK;
+}
+
+/* Adds item (not in the set, with room left) by appending its row. */
+static int add_appended(subsel_ctx *ctx, const ss_uniprot *up, up_state *st,
+                        int64_t item)
+{
+    double value = 0.0;
+    copy_row(up, item, st->block + st->count * up->n);
+    SS_CHECK(append(ctx, up, st, item, &value));
+    st->items[st->count++] = item;
+    st->in_set[item] = 1;
+    st->value = value;
+    set_residual(up, st);
+    return SUBSEL_OK;
+}
+
+static int up_add(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+                  int64_t item)
+{
+    const ss_uniprot *up = impl_of(obj);
+    up_state *st = state;
+    double value = 0.0;
+    int rc;
+    SS_CHECK(check_room(ctx, up, st));
+    if (st->in_set[item])
+        return ss_fail(ctx, SUBSEL_E_INVALID, "item %lld is already in the set",
+                       (long long)item);
+    if (up->update == SUBSEL_UNIPROT_UPDATE_APPEND)
+        return add_appended(ctx, up, st, item);
+    copy_row(up, item, st->block + st->count * up->n);
+    /* On failure the potentials may be half-updated: the set is unchanged,
+     * and a later solve from them still converges to the same optimum. */
+    rc = solve_block(ctx, obj, st->block, st->count + 1, st->count, st->f,
+                     st->g, st->rowsum, st->colsum, &value);
+    if (rc < 0)
+        return ss_fail_prefix(ctx, rc, "UniPROT: adding prototype %lld",
+                              (long long)item);
+    st->items[st->count++] = item;
+    st->in_set[item] = 1;
+    st->value = value;
+    set_residual(up, st);
+    return SUBSEL_OK;
+}
+
+static int up_value(subsel_ctx *ctx, const subsel_objective *obj,
+                    const void *state, double *out)
+{
+    (void)ctx;
+    (void)obj;
+    *out = ((const up_state *)state)->value;
+    return SUBSEL_OK;
+}
+
+static void up_destroy(subsel_objective *obj)
+{
+    up_impl *im = obj->impl;
+    ss_allocator a = obj->alloc;
+    if (im == NULL)
+        return;
+    ss_free_raw(&a, im->up.owned);
+    ss_free_raw(&a, im->log_one);
+    ss_free_raw(&a, im->log_cap);
+    ss_free_raw(&a, im);
+    obj->impl = NULL;
+}
+
+static const ss_objective_ops uniprot_ops = {
+    "UniPROT",
+    1, /* submodular */
+    0, /* monotone only for nonnegative similarities */
+    NULL,
+    up_state_new,
+    up_state_free,
+    up_gains,
+    up_add,
+    up_value,
+    NULL,
+    NULL,
+    NULL,
+    up_destroy,
+};
+
+/* ---- construction ------------------------------------------------------ */
+
+static int check_params(subsel_ctx *ctx, const char *fn, int64_t rows,
+                        int64_t n, int64_t k, double reg)
+{
+    if (rows < 1 || n < 1)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "%s: the similarity matrix is %lld x %lld (needs a "
+                       "row and a column)", fn, (long long)rows, (long long)n);
+    if (k < 1 || k > rows)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "%s: k = %lld must be in [1, %lld] (the source rows)",
+                       fn, (long long)k, (long long)rows);
+    if (!(reg > 0.0) || !isfinite(reg))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "%s: reg = %g must be positive and finite", fn, reg);
+    return SUBSEL_OK;
+}
+
+/* Makes the objective around sim (owned when `owned` is not NULL: it is
+ * then freed on failure too). */
+int ss_uniprot_make(subsel_ctx *ctx, const float *sim, float *owned, int64_t rows,
+                int64_t n, int64_t k, double reg, subsel_objective **out)
+{
+    subsel_objective *obj = NULL;
+    up_impl *im = NULL;
+    int64_t i;
+    int rc = SUBSEL_OK;
+    SS_TRY(check_params(ctx, "UniPROT", rows, n, k, reg));
+    SS_TRY(ss_objective_new(ctx, &uniprot_ops, rows, &obj));
+    SS_TRY(ss_calloc_array(ctx, 1, sizeof *im, &im));
+    obj->impl = im;
+    im->up.sim = sim;
+    im->up.owned = owned;
+    owned = NULL;
+    im->up.rows = rows;
+    im->up.n = n;
+    im->up.k = k;
+    im->up.reg = reg;
+    im->up.cap = (double)k / (double)n;
+    im->up.gain = SUBSEL_UNIPROT_GAIN_APPROX;
+    im->up.tol = 1e-9;
+    im->up.max_iter = 1000;
+    SS_TRY(ss_calloc_array(ctx, k, sizeof *im->log_one, &im->log_one));
+    SS_TRY(ss_alloc_array(ctx, n, sizeof *im->log_cap, &im->log_cap));
+    for (i = 0; i < n; i++)
+        im->log_cap[i] = log(im->up.cap);
+    *out = obj;
+    return SUBSEL_OK;
+cleanup:
+    ss_free(ctx, owned);
+    subsel_objective_free(obj);
+    return rc;
+}
+
+int subsel_uniprot_create(subsel_ctx *ctx, const subsel_dense *similarity,
+                          int64_t k, double reg, subsel_objective **out)
+{
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    SS_REQUIRE_NONNULL(ctx, similarity);
+    return ss_uniprot_make(ctx, similarity->data, NULL, similarity->rows,
+                similarity->cols, k, reg, out);
+}
+
+int ss_uniprot_check_features(subsel_ctx *ctx, const char *fn,
+                              const subsel_dense *source,
+                              const subsel_dense *target, int similarity,
+                              int *metric)
+{
+    if (source == NULL || target == NULL)
+        return ss_fail(ctx, SUBSEL_E_INVALID, "%s: %s is NULL", fn,
+                       source == NULL ? "source" : "target");
+    switch (similarity) {
+    case SUBSEL_SIM_COSINE: *metric = SS_METRIC_COSINE; break;
+    case SUBSEL_SIM_DOT: *metric = SS_METRIC_DOT; break;
+    case SUBSEL_SIM_NEG_SQEUCLID: *metric = SS_METRIC_NEG_SQEUCLID; break;
+    default:
+        return ss_fail(ctx, SUBSEL_E_INVALID, "%s: unknown similarity %d", fn,
+                       similarity);
+    }
+    if (source->cols != target->cols)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "%s: source has %lld columns and target %lld", fn,
+                       (long long)source->cols, (long long)target->cols);
+    return SUBSEL_OK;
+}
+
+int subsel_uniprot_create_from_features(subsel_ctx *ctx,
+                                        const subsel_dense *source,
+                                        const subsel_dense *target,
+                                        int similarity, int64_t k, double reg,
+                                        subsel_objective **out)
+{
+    const char *fn = "subsel_uniprot_create_from_features";
+    float *sim = NULL;
+    int metric, rc = SUBSEL_OK;
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    SS_CHECK(ss_uniprot_check_features(ctx, fn, source, target, similarity, &metric));
+    SS_CHECK(check_params(ctx, fn, source->rows, target->rows, k, reg));
+    SS_CHECK(ss_check_shape(ctx, source->rows, target->rows, sizeof *sim, 0));
+    SS_CHECK(ss_alloc_array(ctx, source->rows * target->rows, sizeof *sim, &sim));
+    rc = ss_pairwise_f32(ctx, metric, source->data, source->rows, target->data,
+                         target->rows, source->cols, sim);
+    if (rc < 0) {
+        ss_free(ctx, sim);
+        return rc;
+    }
+    return ss_uniprot_make(ctx, sim, sim, source->rows, target->rows, k, reg, out);
+}
+
+/* The UniPROT data of obj for the setter fn, or NULL (with the error on
+ * ctx) when obj is not UniPROT or the value is not `ok` (outside `range`). */
+static ss_uniprot *setter(subsel_ctx *ctx, subsel_objective *obj,
+                          const char *fn, int ok, double value,
+                          const char *range)
+{
+    up_impl *im = ss_objective_impl(ctx, obj, &uniprot_ops, fn);
+    if (im == NULL)
+        return NULL;
+    if (!ok) {
+        ss_fail(ctx, SUBSEL_E_INVALID, "%s: %g is not in %s", fn, value, range);
+        return NULL;
+    }
+    return &im->up;
+}
+
+int subsel_uniprot_set_gain(subsel_ctx *ctx, subsel_objective *obj, int gain)
+{
+    ss_uniprot *up = setter(ctx, obj, "subsel_uniprot_set_gain",
+                            gain == SUBSEL_UNIPROT_GAIN_APPROX ||
+                                gain == SUBSEL_UNIPROT_GAIN_EXACT,
+                            gain, "{0 (approx), 1 (exact)}");
+    if (up == NULL)
+        return SUBSEL_E_INVALID;
+    up->gain = gain;
+    return SUBSEL_OK;
+}
+
+int subsel_uniprot_set_update(subsel_ctx *ctx, subsel_objective *obj,
+                              int update)
+{
+    ss_uniprot *up = setter(ctx, obj, "subsel_uniprot_set_update",
+                            update == SUBSEL_UNIPROT_UPDATE_SOLVE ||
+                                update == SUBSEL_UNIPROT_UPDATE_APPEND,
+                            update, "{0 (solve), 1 (append)}");
+    if (up == NULL)
+        return SUBSEL_E_INVALID;
+    up->update = update;
+    return SUBSEL_OK;
+}
+
+int subsel_uniprot_set_tolerance(subsel_ctx *ctx, subsel_objective *obj,
+                                 double tol)
+{
+    ss_uniprot *up = setter(ctx, obj, "subsel_uniprot_set_tolerance",
+                            tol >= 1e-15 && tol <= 1e-2, tol, "[1e-15, 1e-2]");
+    if (up == NULL)
+        return SUBSEL_E_INVALID;
+    up->tol = tol;
+    return SUBSEL_OK;
+}
+
+int subsel_uniprot_set_max_iterations(subsel_ctx *ctx, subsel_objective *obj,
+                                      int64_t iterations)
+{
+    ss_uniprot *up = setter(ctx, obj, "subsel_uniprot_set_max_iterations",
+                            iterations >= 1 && iterations <= 1000000000,
+                            (double)iterations, "[1, 10^9]");
+    if (up == NULL)
+        return SUBSEL_E_INVALID;
+    up->max_iter = iterations;
+    return SUBSEL_OK;
+}
+
+int ss_uniprot_solve_set(subsel_ctx *ctx, const subsel_objective *obj,
+                         const int64_t *set, int64_t count, double *plan,
+                         double *value)
+{
+    const ss_uniprot *up = impl_of(obj);
+    int64_t n = up->n, i, fresh = count;
+    void *state = NULL;
+    up_state *st;
+    double *rs = NULL, dot;
+    int rc = SUBSEL_OK;
+    if (count > up->k)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "UniPROT: %lld prototypes is more than k = %lld",
+                       (long long)count, (long long)up->k);
+    SS_CHECK(ss_check_set(ctx, obj, set, count));
+    if (count == 0) {
+        *value = 0.0;
+        return SUBSEL_OK;
+    }
+    /* The appended plan of the set (O(count n)) gives each row a starting
+     * potential; if a row has none (all its targets saturated), every row
+     * starts from the column potentials 0 instead. */
+    SS_CHECK(up_state_new(ctx, obj, &state));
+    st = state;
+    for (i = 0; i < count; i++)
+        SS_TRY(add_appended(ctx, up, st, set[i]));
+    for (i = 0; i < count; i++)
+        if (!isfinite(st->f[i]))
+            fresh = 0;
+    memset(st->g, 0, (size_t)n * sizeof *st->g);
+    SS_TRY(ss_alloc_array(ctx, count, sizeof *rs, &rs));
+    SS_TRY(solve_block(ctx, obj, st->block, count, fresh, st->f, st->g, rs,
+                       st->colsum, value));
+    if (plan != NULL) {
+        ss_ot_cost cost;
+        double *h = st->colsum; /* reuse: g / reg */
+        ss_ot_cost_dense(&cost, st->block, count, n, n);
+        for (i = 0; i < count; i++)
+            rs[i] = st->f[i] / up->reg;
+        for (i = 0; i < n; i++)
+            h[i] = st->g[i] / up->reg;
+        SS_TRY(ss_ot_gibbs(ctx, &cost, 1.0 / up->reg, rs, h, plan, &dot));
+    }
+cleanup:
+    ss_free(ctx, rs);
+    up_state_free(obj, state);
+    return rc;
+}
+
+int subsel_uniprot_plan(subsel_ctx *ctx, const subsel_objective *obj,
+                        const int64_t *set, int64_t count, double *plan,
+                        double *value)
+{
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, value);
+    if (ss_objective_impl(ctx, obj, &uniprot_ops, "subsel_uniprot_plan") == NULL)
+        return SUBSEL_E_INVALID;
+    return ss_uniprot_solve_set(ctx, obj, set, count, plan, value);
+}

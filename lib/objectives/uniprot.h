@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UniPROT as the library sees it: the objective's data, and the pieces its
+ * files share (the water-filling gain, the prototype plan solve).
+ *
+ *   f(P) = max_G <S_P, G> + reg H(G)  s.t.  G 1 = 1, G^T 1 <= (k / n) 1
+ *
+ * over the rows P of a |S| x n similarity matrix. The state keeps the
+ * converged dual potentials of f(P) (warm start of the next solve), the
+ * plan's column sums and the residual capacities r = max(k/n - G^T 1, 0)
+ * the approximate gain needs.
+ */
+#ifndef SS_OBJECTIVES_UNIPROT_H
+#define SS_OBJECTIVES_UNIPROT_H
+
+#include <stdint.h>
+
+#include "kernels/kernels.h"
+#include "subsel.h"
+
+typedef struct ss_uniprot {
+    const float *sim; /* rows x n, row-major */
+    int64_t rows, n;
+    float *owned;     /* sim, when computed from features */
+    int64_t k;
+    double reg;
+    double cap;       /* k / n */
+    int gain;         /* SUBSEL_UNIPROT_GAIN_* */
+    int update;       /* SUBSEL_UNIPROT_UPDATE_* */
+    double tol;
+    int64_t max_iter;
+} ss_uniprot;
+
+/* The approximate gain
+ *   max_{a >= 0, sum a = 1, a <= r} <s, a> - reg sum a log a
+ * of a similarity row s (n floats) against residual capacities r (with
+ * rlogr[j] = r_j log r_j, 0 for r_j = 0), whose solution is water-filling
+ * a_j = min(r_j, c exp(s_j / reg)); the maximiser a goes to alpha (n
+ * values) and log c to *log_c (NaN when every coordinate is saturated)
+ * unless they are NULL. `w` is scratch of 3 n + 1 doubles. Newton's
+ * method on the concave piecewise-linear equation in mu = 1/c (a few
+ * vectorised passes after one exp per entry); falls back to
+ * ss_waterfill_sorted when the free mass underflows. Needs sum r >= 1 up to
+ * the solver tolerance (a smaller deficit is ignored). */
+double ss_waterfill_gain(const ss_kernels *k, const float *s, int64_t n,
+                         const double *r, const double *rlogr, double reg,
+                         double *w, double *alpha, double *log_c);
+
+/* The same value (and maximiser) by sorting t_j = log r_j - s_j / reg (O(n log n), fully in
+ * the log domain): the reference the fast path is tested against. `work` is
+ * scratch of 3 n + 1 doubles. Returns -inf when infeasible. */
+double ss_waterfill_sorted(const float *s, int64_t n, const double *r,
+                           double reg, double *work, double *alpha,
+                           double *log_c);
+
+/* The objective over sim (rows x n); `owned` (sim itself or NULL) becomes
+ * the objective's, and is freed on failure too. Parameters checked. */
+int ss_uniprot_make(subsel_ctx *ctx, const float *sim, float *owned,
+                    int64_t rows, int64_t n, int64_t k, double reg,
+                    subsel_objective **out);
+
+/* Checks a source / target pair of feature matrices (non-NULL, the same
+ * columns) and a SUBSEL_SIM_* constant, whose ss_metric goes to *metric;
+ * errors name the function fn. */
+int ss_uniprot_check_features(subsel_ctx *ctx, const char *fn,
+                              const subsel_dense *source,
+                              const subsel_dense *target, int similarity,
+                              int *metric);
+
+/* Solves f(set) from scratch: writes the plan (count x n, or NULL) and the
+ * value. The solve starts from the potentials the appended plan of the set
+ * (in its order) gives: each row's log c (reg log c is its potential). */
+int ss_uniprot_solve_set(subsel_ctx *ctx, const subsel_objective *obj,
+                         const int64_t *set, int64_t count, double *plan,
+                         double *value);
+
+#endif

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The UniPROT approximate gain: the best entropic placement of one new
+ * prototype's unit mass into the residual target capacities r,
+ *   max_{a >= 0, sum a = 1, a <= r} <s, a> - reg sum a log a.
+ * By the KKT conditions a_j = min(r_j, c exp(s_j / reg)) with c fixed by
+ * sum a = 1: coordinates whose capacity is below the unconstrained
+ * (softmax) value are saturated at r_j, the others share the rest in
+ * proportion to exp(s_j / reg). (The authors' published code swaps the two
+ * cases; this is the solution of the stated problem.) Its value is
+ *   sum_sat r_j (s_j - reg log r_j) - reg log(c) (1 - sum_sat r_j).
+ *
+ * Fast path: with w_j = exp(s_j / reg - U) (U the largest exponent, one exp
+ * per entry) and mu = 1 / (c e^U), sum_j min(r_j mu, w_j) - mu is concave,
+ * piecewise linear and decreasing past its root; Newton's method started
+ * at the unconstrained solution mu = sum w steps down to the root without
+ * overshooting, each step being the closed form of one piece:
+ *   mu <- (sum of free w) / (1 - sum of saturated r).
+ * The saturated set only grows, so it stops when the set repeats (a few
+ * vectorised passes). Reference / fallback: sort t_j = log r_j - s_j / reg
+ * and scan the prefixes in the log domain.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "objectives/uniprot.h"
+
+/* Past this many Newton steps (never seen: sets grow by many coordinates
+ * per step) the sorted method takes over. */
+#define MAX_NEWTON 64
+
+double ss_waterfill_gain(const ss_kernels *k, const float *s, int64_t n,
+                         const double *r, const double *rlogr, double reg,
+                         double *w, double *alpha, double *log_c)
+{
+    double inv = 1.0 / reg, smax, shift, mu, sums[5], prev = -1.0, free_mass;
+    int it;
+    if (n == 0)
+        return -INFINITY;
+    smax = k->max_f32(s, n);
+    shift = inv * smax;
+    mu = k->exp_affine_f32(w, s, inv, shift, n);
+    for (it = 0; it < MAX_NEWTON; it++) {
+        k->waterfill_sums(w, r, rlogr, s, mu, n, sums);
+        if (sums[4] == prev)
+            break;
+        prev = sums[4];
+        if (!(sums[1] < 1.0) || sums[0] <= 0.0)
+            break;
+        mu = sums[0] / (1.0 - sums[1]);
+    }
+    free_mass = 1.0 - sums[1];
+    if (it == MAX_NEWTON || (free_mass > 1e-9 && sums[0] < 1e-200))
+        return ss_waterfill_sorted(s, n, r, reg, w, alpha, log_c);
+    if (free_mass <= 0.0 || sums[0] <= 0.0)
+        free_mass = 0.0; /* all saturated: a deficit within the tolerance */
+    if (log_c != NULL)
+        *log_c = free_mass > 0.0 ? -shift - log(mu) : NAN;
+    if (alpha != NULL) {
+        int64_t j;
+        for (j = 0; j < n; j++)
+            alpha[j] = r[j] * mu < w[j] ? r[j] : free_mass > 0.0 ? w[j] / mu : 0.0;
+    }
+    if (free_mass == 0.0)
+        return sums[2] - reg * sums[3];
+    return sums[2] - reg * sums[3] + free_mass * reg * (shift + log(mu));
+}
+
+static int by_key(const void *a, const void *b)
+{
+    const double *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* The solution of the sorted method: the first q of the sorted pairs
+ * saturated, the others exp(s_j / reg + lambda), zero capacities 0. */
+static void fill_alpha(const float *s, int64_t n, const double *r, double reg,
+                       const double *pairs, int64_t q, int64_t count,
+                       double lambda, double *alpha)
+{
+    int64_t p, j;
+    for (j = 0; j < n; j++)
+        alpha[j] = 0.0;
+    for (p = 0; p < count; p++) {
+        j = (int64_t)pairs[2 * p + 1];
+        alpha[j] = p < q ? r[j] : exp((double)s[j] / reg + lambda);
+    }
+}
+
+static double log_add_exp(double a, double b)
+{
+    double hi = a > b ? a : b, lo = a > b ? b : a;
+    if (hi == -INFINITY)
+        return -INFINITY;
+    return hi + log1p(exp(lo - hi));
+}
+
+double ss_waterfill_sorted(const float *s, int64_t n, const double *r,
+                           double reg, double *work, double *alpha,
+                           double *log_c)
+{
+    /* work: pairs (t_j, j) for r_j > 0, then the suffix log-sum-exps. */
+    double *pairs = work, *suffix = work + 2 * n, sat = 0.0, rsum = 0.0;
+    int64_t count = 0, q, j;
+    for (j = 0; j < n; j++) {
+        if (r[j] > 0.0) {
+            pairs[2 * count] = log(r[j]) - (double)s[j] / reg;
+            pairs[2 * count + 1] = (double)j;
+            count++;
+        }
+    }
+    qsort(pairs, (size_t)count, 2 * sizeof *pairs, by_key);
+    suffix[count] = -INFINITY;
+    for (q = count - 1; q >= 0; q--)
+        suffix[q] = log_add_exp((double)s[(int64_t)pairs[2 * q + 1]] / reg,
+                                suffix[q + 1]);
+    /* The first q in sorted order saturated, the rest free. */
+    for (q = 0; q < count && rsum < 1.0; q++) {
+        double lambda = log1p(-rsum) - suffix[q];
+        if ((q == 0 || lambda >= pairs[2 * (q - 1)]) && lambda < pairs[2 * q]) {
+            if (alpha != NULL)
+                fill_alpha(s, n, r, reg, pairs, q, count, lambda, alpha);
+            if (log_c != NULL)
+                *log_c = lambda;
+            return sat - reg * lambda * (1.0 - rsum);
+        }
+        j = (int64_t)pairs[2 * q + 1];
+        sat += r[j] * ((double)s[j] - reg * log(r[j]));
+        rsum += r[j];
+    }
+    /* Everything saturated: feasible only if the capacities sum to 1. */
+    if (rsum < 1.0 - 1e-12)
+        return -INFINITY;
+    if (alpha != NULL)
+        fill_alpha(s, n, r, reg, pairs, q, count, -INFINITY, alpha);
+    if (log_c != NULL)
+        *log_c = NAN;
+    return sat;
+}

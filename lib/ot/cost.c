@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Value matrices of OT problems: a dense array the caller owns, or two
+ * point clouds and a metric. Point-cloud values are computed in fixed tiles
+ * (their shape depends on the sizes only, so results never depend on the
+ * thread count) and kept as one n x m matrix when that fits a memory
+ * budget; otherwise every pass recomputes them tile by tile and nothing
+ * larger than a tile per thread is ever stored.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "ot/ot.h"
+#include "ot/tiles.h"
+
+void ss_ot_cost_dense(ss_ot_cost *cost, const double *c, int64_t n,
+                      int64_t m, int64_t ld)
+{
+    memset(cost, 0, sizeof *cost);
+    cost->c = c;
+    cost->n = n;
+    cost->m = m;
+    cost->ld = ld;
+}
+
+int64_t ss_tile_cols(int64_t d)
+{
+    /* About 4 MiB of double conversions per thread, 64 to 512 columns. */
+    int64_t ct = d > 0 ? ((int64_t)1 << 19) / d : 512;
+    ct = ct < 64 ? 64 : ct > 512 ? 512 : ct;
+    return ct & ~(int64_t)7;
+}
+
+int ss_tile_scratch(subsel_ctx *ctx, int threads, int64_t d, int64_t per,
+                    double **out)
+{
+    int64_t ct = ss_tile_cols(d);
+    int64_t each = (SS_TILE_ROWS + ct) * d + SS_TILE_ROWS * ct + per;
+    if (each > INT64_MAX / threads)
+        return ss_fail(ctx, SUBSEL_E_NOMEM, "OT tile scratch overflows");
+    return ss_alloc_array(ctx, each * threads, sizeof **out, out);
+}
+
+int64_t ss_tile_scratch_stride(int64_t d, int64_t per)
+{
+    int64_t ct = ss_tile_cols(d);
+    return (SS_TILE_ROWS + ct) * d + SS_TILE_ROWS * ct + per;
+}
+
+int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric,
+                      const float *x, int64_t n, const float *y, int64_t m,
+                      int64_t d, int64_t budget)
+{
+    double *scratch = NULL;
+    int64_t blocks, ct, stride;
+    int threads, rc = SUBSEL_OK;
+    memset(cost, 0, sizeof *cost);
+    cost->x = x;
+    cost->y = y;
+    cost->n = n;
+    cost->m = m;
+    cost->d = d;
+    cost->metric = metric;
+    SS_TRY(ss_alloc_array(ctx, n, sizeof *cost->xs, &cost->xs));
+    SS_TRY(ss_alloc_array(ctx, m, sizeof *cost->ys, &cost->ys));
+    ss_row_sqnorms(ctx, x, n, d, cost->xs);
+    ss_row_sqnorms(ctx, y, m, d, cost->ys);
+    if (n == 0 || m == 0 || n > budget / 8 / m)
+        return SUBSEL_OK;
+
+    /* Small enough: compute it once, tile by tile, in place. */
+    SS_TRY(ss_alloc_array(ctx, n * m, sizeof *cost->owned, &cost->owned));
+    blocks = (n + SS_TILE_ROWS - 1) / SS_TILE_ROWS;
+    ct = ss_tile_cols(d);
+    stride = ss_tile_scratch_stride(d, 0);
+    threads = ss_threads_for(ctx, blocks);
+    SS_TRY(ss_tile_scratch(ctx, threads, d, 0, &scratch));
+    {
+        int64_t b;
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
+        for (b = 0; b < blocks; b++) {
+            double *own = scratch + stride * ss_thread_num();
+            int64_t i0 = b * SS_TILE_ROWS, j0;
+            int64_t rows = n - i0 < SS_TILE_ROWS ? n - i0 : SS_TILE_ROWS;
+            for (j0 = 0; j0 < m; j0 += ct) {
+                int64_t cols = m - j0 < ct ? m - j0 : ct;
+                ss_pairwise_tile(ctx, metric, x + i0 * d, rows, cost->xs + i0,
+                                 y + j0 * d, cols, cost->ys + j0, d, own,
+                                 cost->owned + i0 * m + j0, m);
+            }
+        }
+    }
+    cost->c = cost->owned;
+    cost->ld = m;
+cleanup:
+    ss_free(ctx, scratch);
+    if (rc < 0)
+        ss_ot_cost_release(ctx, cost);
+    return rc;
+}
+
+void ss_ot_cost_release(subsel_ctx *ctx, ss_ot_cost *cost)
+{
+    ss_free(ctx, cost->xs);
+    ss_free(ctx, cost->ys);
+    ss_free(ctx, cost->owned);
+    cost->xs = cost->ys = cost->owned = NULL;
+    if (cost->x != NULL)
+        cost->c = NULL;
+}
+
+void ss_ot_cost_range(const subsel_ctx *ctx, const ss_ot_cost *cost,
+                      double *lo, double *hi)
+{
+    double mn = INFINITY, mx = -INFINITY;
+    int64_t i;
+    (void)ctx;
+    if (cost->c != NULL) {
+        for (i = 0; i < cost->n; i++) {
+            const double *row = cost->c + i * cost->ld;
+            int64_t j;
+            for (j = 0; j < cost->m; j++) {
+                mn = row[j] < mn ? row[j] : mn;
+                mx = row[j] > mx ? row[j] : mx;
+            }
+        }
+    } else {
+        /* |x - y| <= |x| + |y|; |x.y| <= |x| |y|. */
+        double xm = 0.0, ym = 0.0, r;
+        for (i = 0; i < cost->n; i++)
+            xm = cost->xs[i] > xm ? cost->xs[i] : xm;
+        for (i = 0; i < cost->m; i++)
+            ym = cost->ys[i] > ym ? cost->ys[i] : ym;
+        xm = sqrt(xm);
+        ym = sqrt(ym);
+        r = xm + ym;
+        switch (cost->metric) {
+        case SS_METRIC_SQEUCLID: mn = 0.0; mx = r * r; break;
+        case SS_METRIC_EUCLID: mn = 0.0; mx = r; break;
+        case SS_METRIC_NEG_SQEUCLID: mn = -r * r; mx = 0.0; break;
+        case SS_METRIC_COSINE_DIST: mn = 0.0; mx = 2.0; break;
+        case SS_METRIC_COSINE: mn = -1.0; mx = 1.0; break;
+        default: mn = -xm * ym; mx = xm * ym; break;
+        }
+    }
+    if (!(mn <= mx))
+        mn = mx = 0.0;
+    *lo = mn;
+    *hi = mx;
+}

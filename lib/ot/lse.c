@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The passes of every log-domain solver: row and column log-sum-exps of
+ * s C_ij + h, and the plan with <P, C>. Dense matrices are read in place:
+ * rows in parallel, columns in parallel stripes that walk down the rows in
+ * fixed chunks and merge the chunk log-sum-exps in order. Point clouds
+ * without a stored matrix are computed tile by tile; a column pass is a row
+ * pass of the transposed problem (the metrics are symmetric). Every sum has
+ * a fixed order, so results do not depend on the thread count.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "dispatch/dispatch.h"
+#include "ot/ot.h"
+#include "ot/tiles.h"
+
+/* Column stripes and row chunks of the dense column pass. */
+#define STRIPE_COLS 256
+#define CHUNK_ROWS 128
+
+/* Threads for `items` parallel items totalling `entries` matrix entries:
+ * one thread per 64k entries at most. */
+static int threads_for(const subsel_ctx *ctx, int64_t items, int64_t entries)
+{
+    int64_t work = entries / 65536 + 1;
+    return ss_threads_for(ctx, work < items ? work : items);
+}
+
+static void dense_row_lse(const subsel_ctx *ctx, const ss_ot_cost *cost,
+                          double s, const double *h, double *out)
+{
+    const ss_kernels *k = ss_kernels_for(ctx);
+    int64_t n = cost->n, m = cost->m, i;
+#pragma omp parallel for num_threads(threads_for(ctx, n, n * m)) schedule(static)
+    for (i = 0; i < n; i++) {
+        const double *row = cost->c + i * cost->ld;
+        double mx = k->lse_max(row, h, s, m);
+        out[i] = mx + log(k->lse_sum(row, h, s, mx, m));
+    }
+}
+
+static int dense_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                         const double *h, double *out)
+{
+    const ss_kernels *k = ss_kernels_for(ctx);
+    int64_t n = cost->n, m = cost->m, ld = cost->ld;
+    int64_t stripes = (m + STRIPE_COLS - 1) / STRIPE_COLS, st;
+    int threads = threads_for(ctx, stripes, n * m);
+    double *scratch = NULL;
+    SS_CHECK(ss_alloc_array(ctx, (int64_t)threads * 4 * STRIPE_COLS,
+                            sizeof *scratch, &scratch));
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
+    for (st = 0; st < stripes; st++) {
+        double *big_m = scratch + (int64_t)ss_thread_num() * 4 * STRIPE_COLS;
+        double *big_a = big_m + STRIPE_COLS, *cm = big_a + STRIPE_COLS;
+        double *ca = cm + STRIPE_COLS;
+        int64_t j0 = st * STRIPE_COLS, i0, i, j;
+        int64_t w = m - j0 < STRIPE_COLS ? m - j0 : STRIPE_COLS;
+        for (i0 = 0; i0 < n; i0 += CHUNK_ROWS) {
+            int64_t i1 = n - i0 < CHUNK_ROWS ? n : i0 + CHUNK_ROWS;
+            int first = i0 == 0;
+            double *mx = first ? big_m : cm, *acc = first ? big_a : ca;
+            for (j = 0; j < w; j++) {
+                mx[j] = -INFINITY;
+                acc[j] = 0.0;
+            }
+            for (i = i0; i < i1; i++)
+                k->lse_col_max(mx, cost->c + i * ld + j0, s, h[i], w);
+            for (i = i0; i < i1; i++)
+                k->lse_col_sum(acc, mx, cost->c + i * ld + j0, s, h[i], w);
+            if (!first)
+                k->lse_merge(big_m, big_a, cm, ca, w);
+        }
+        for (j = 0; j < w; j++)
+            out[j0 + j] = big_m[j] + log(big_a[j]);
+    }
+    ss_free(ctx, scratch);
+    return SUBSEL_OK;
+}
+
+/* out[i] = log sum_j exp(s metric(x_i, y_j) + h[j]), tile by tile. */
+static int stream_lse(subsel_ctx *ctx, const ss_ot_cost *cost, int transpose,
+                      double s, const double *h, double *out)
+{
+    const ss_kernels *k = ss_kernels_for(ctx);
+    const float *x = transpose ? cost->y : cost->x;
+    const float *y = transpose ? cost->x : cost->y;
+    const double *xs = transpose ? cost->ys : cost->xs;
+    const double *ys = transpose ? cost->xs : cost->ys;
+    int64_t n = transpose ? cost->m : cost->n;
+    int64_t m = transpose ? cost->n : cost->m, d = cost->d;
+    int64_t ct = ss_tile_cols(d), blocks = (n + SS_TILE_ROWS - 1) / SS_TILE_ROWS;
+    int64_t stride = ss_tile_scratch_stride(d, 4 * SS_TILE_ROWS), b;
+    int threads = threads_for(ctx, blocks, n * m * (d + 8) / 8);
+    double *scratch = NULL;
+    SS_CHECK(ss_tile_scratch(ctx, threads, d, 4 * SS_TILE_ROWS, &scratch));
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
+    for (b = 0; b < blocks; b++) {
+        double *own = scratch + stride * ss_thread_num();
+        double *tile = own + (SS_TILE_ROWS + ct) * d;
+        double *big_m = tile + SS_TILE_ROWS * ct, *big_a = big_m + SS_TILE_ROWS;
+        double *pm = big_a + SS_TILE_ROWS, *pa = pm + SS_TILE_ROWS;
+        int64_t i0 = b * SS_TILE_ROWS, j0, r;
+        int64_t rows = n - i0 < SS_TILE_ROWS ? n - i0 : SS_TILE_ROWS;
+        for (j0 = 0; j0 < m; j0 += ct) {
+            int64_t cols = m - j0 < ct ? m - j0 : ct;
+            int first = j0 == 0;
+            double *mx = first ? big_m : pm, *acc = first ? big_a : pa;
+            ss_pairwise_tile(ctx, cost->metric, x + i0 * d, rows, xs + i0,
+                             y + j0 * d, cols, ys + j0, d, own, tile, ct);
+            for (r = 0; r < rows; r++) {
+                mx[r] = k->lse_max(tile + r * ct, h + j0, s, cols);
+                acc[r] = k->lse_sum(tile + r * ct, h + j0, s, mx[r], cols);
+            }
+            if (!first)
+                k->lse_merge(big_m, big_a, pm, pa, rows);
+        }
+        for (r = 0; r < rows; r++)
+            out[i0 + r] = big_m[r] + log(big_a[r]);
+    }
+    ss_free(ctx, scratch);
+    return SUBSEL_OK;
+}
+
+int ss_ot_row_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                  const double *h, double *out)
+{
+    if (cost->c == NULL)
+        return stream_lse(ctx, cost, 0, s, h, out);
+    dense_row_lse(ctx, cost, s, h, out);
+    return SUBSEL_OK;
+}
+
+int ss_ot_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                  const double *h, double *out)
+{
+    if (cost->c == NULL)
+        return stream_lse(ctx, cost, 1, s, h, out);
+    return dense_col_lse(ctx, cost, s, h, out);
+}
+
+/* Row blocks of one wave of the symmetric streamed pass: their column
+ * partials are kept, then merged in block order (a fixed order whatever
+ * the thread count). */
+#define WAVE_BLOCKS 16
+
+/* Both passes from one computation of each tile: row i of the block and
+ * column j of the tile each get a partial log-sum-exp; rows merge across
+ * the tiles of their block, columns across blocks, wave by wave. */
+static int stream_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                       const double *hcol, double *row_out,
+                       const double *hrow, double *col_out)
+{
+    const ss_kernels *k = ss_kernels_for(ctx);
+    int64_t n = cost->n, m = cost->m, d = cost->d, ct = ss_tile_cols(d);
+    int64_t blocks = (n + SS_TILE_ROWS - 1) / SS_TILE_ROWS, w0, j;
+    int64_t stride = ss_tile_scratch_stride(d, 4 * SS_TILE_ROWS);
+    int threads = threads_for(ctx, blocks < WAVE_BLOCKS ? blocks : WAVE_BLOCKS,
+                              n * m * (d + 8) / 8);
+    double *scratch = NULL, *slots = NULL, *col_m = NULL, *col_a = NULL;
+    int rc = SUBSEL_OK;
+    SS_TRY(ss_tile_scratch(ctx, threads, d, 4 * SS_TILE_ROWS, &scratch));
+    SS_TRY(ss_alloc_array(ctx, 2 * WAVE_BLOCKS * m, sizeof *slots, &slots));
+    SS_TRY(ss_alloc_array(ctx, m, sizeof *col_m, &col_m));
+    SS_TRY(ss_alloc_array(ctx, m, sizeof *col_a, &col_a));
+    for (w0 = 0; w0 < blocks; w0 += WAVE_BLOCKS) {
+        int64_t wn = blocks - w0 < WAVE_BLOCKS ? blocks - w0 : WAVE_BLOCKS, b;
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
+        for (b = w0; b < w0 + wn; b++) {
+            double *own = scratch + stride * ss_thread_num();
+            double *tile = own + (SS_TILE_ROWS + ct) * d;
+            double *big_m = tile + SS_TILE_ROWS * ct, *big_a = big_m + SS_TILE_ROWS;
+            double *pm = big_a + SS_TILE_ROWS, *pa = pm + SS_TILE_ROWS;
+            double *sm = slots + 2 * (b - w0) * m, *sa = sm + m;
+            int64_t i0 = b * SS_TILE_ROWS, j0, r, q;
+            int64_t rows = n - i0 < SS_TILE_ROWS ? n - i0 : SS_TILE_ROWS;
+            for (j0 = 0; j0 < m; j0 += ct) {
+                int64_t cols = m - j0 < ct ? m - j0 : ct;
+                int first = j0 == 0;
+                double *mx = first ? big_m : pm, *acc = first ? big_a : pa;
+                ss_pairwise_tile(ctx, cost->metric, cost->x + i0 * d, rows,
+                                 cost->xs + i0, cost->y + j0 * d, cols,
+                                 cost->ys + j0, d, own, tile, ct);
+                for (r = 0; r < rows; r++) {
+                    mx[r] = k->lse_max(tile + r * ct, hcol + j0, s, cols);
+                    acc[r] = k->lse_sum(tile + r * ct, hcol + j0, s, mx[r], cols);
+                }
+                if (!first)
+                    k->lse_merge(big_m, big_a, pm, pa, rows);
+                for (q = 0; q < cols; q++) {
+                    sm[j0 + q] = -INFINITY;
+                    sa[j0 + q] = 0.0;
+                }
+                for (r = 0; r < rows; r++)
+                    k->lse_col_max(sm + j0, tile + r * ct, s, hrow[i0 + r], cols);
+                for (r = 0; r < rows; r++)
+                    k->lse_col_sum(sa + j0, sm + j0, tile + r * ct, s,
+                                   hrow[i0 + r], cols);
+            }
+            for (r = 0; r < rows; r++)
+                row_out[i0 + r] = big_m[r] + log(big_a[r]);
+        }
+        /* Merge this wave's column partials in block order. */
+        if (w0 == 0) {
+            memcpy(col_m, slots, (size_t)m * sizeof *col_m);
+            memcpy(col_a, slots + m, (size_t)m * sizeof *col_a);
+        }
+        for (b = w0 == 0 ? 1 : 0; b < wn; b++)
+            k->lse_merge(col_m, col_a, slots + 2 * b * m, slots + 2 * b * m + m, m);
+    }
+    for (j = 0; j < m; j++)
+        col_out[j] = col_m[j] + log(col_a[j]);
+cleanup:
+    ss_free(ctx, scratch);
+    ss_free(ctx, slots);
+    ss_free(ctx, col_m);
+    ss_free(ctx, col_a);
+    return rc;
+}
+
+int ss_ot_both_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                   const double *hcol, double *row_out, const double *hrow,
+                   double *col_out)
+{
+    if (cost->c == NULL)
+        return stream_both(ctx, cost, s, hcol, row_out, hrow, col_out);
+    SS_CHECK(ss_ot_row_lse(ctx, cost, s, hcol, row_out));
+    return ss_ot_col_lse(ctx, cost, s, hrow, col_out);
+}
+
+int ss_ot_gibbs(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                const double *hrow, const double *h, double *plan,
+                double *dot)
+{
+    const ss_kernels *k = ss_kernels_for(ctx);
+    int64_t n = cost->n, m = cost->m, d = cost->d, i;
+    int64_t ct = ss_tile_cols(d), stride, b, blocks;
+    double *dots = NULL, *scratch = NULL, total = 0.0;
+    int threads, rc = SUBSEL_OK;
+    SS_TRY(ss_calloc_array(ctx, n, sizeof *dots, &dots));
+    if (cost->c != NULL) {
+        threads = threads_for(ctx, n, n * m);
+        if (plan == NULL)
+            SS_TRY(ss_alloc_array(ctx, (int64_t)threads * m, sizeof *scratch,
+                                  &scratch));
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (i = 0; i < n; i++) {
+            double *out = plan ? plan + i * m : scratch + (int64_t)ss_thread_num() * m;
+            dots[i] = k->gibbs_row(out, cost->c + i * cost->ld, h, s, hrow[i], m);
+        }
+    } else {
+        blocks = (n + SS_TILE_ROWS - 1) / SS_TILE_ROWS;
+        stride = ss_tile_scratch_stride(d, ct);
+        threads = threads_for(ctx, blocks, n * m * (d + 8) / 8);
+        SS_TRY(ss_tile_scratch(ctx, threads, d, ct, &scratch));
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
+        for (b = 0; b < blocks; b++) {
+            double *own = scratch + stride * ss_thread_num();
+            double *tile = own + (SS_TILE_ROWS + ct) * d;
+            double *row_out = tile + SS_TILE_ROWS * ct;
+            int64_t i0 = b * SS_TILE_ROWS, j0, r;
+            int64_t rows = n - i0 < SS_TILE_ROWS ? n - i0 : SS_TILE_ROWS;
+            for (j0 = 0; j0 < m; j0 += ct) {
+                int64_t cols = m - j0 < ct ? m - j0 : ct;
+                ss_pairwise_tile(ctx, cost->metric, cost->x + i0 * d, rows,
+                                 cost->xs + i0, cost->y + j0 * d, cols,
+                                 cost->ys + j0, d, own, tile, ct);
+                for (r = 0; r < rows; r++) {
+                    double *out = plan ? plan + (i0 + r) * m + j0 : row_out;
+                    dots[i0 + r] += k->gibbs_row(out, tile + r * ct, h + j0, s,
+                                                 hrow[i0 + r], cols);
+                }
+            }
+        }
+    }
+    for (i = 0; i < n; i++)
+        total += dots[i];
+    *dot = total;
+cleanup:
+    ss_free(ctx, dots);
+    ss_free(ctx, scratch);
+    return rc;
+}

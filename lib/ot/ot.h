@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interface of the entropic optimal-transport engine.
+ *
+ * Everything is in the log domain. A problem is a matrix of values C (costs
+ * to minimise, or similarities to maximise) given either as a dense double
+ * array or as two point clouds and a metric (computed tile by tile with
+ * BLIS, stored once when it fits a memory budget). Plans have the form
+ *   P_ij = exp((f_i + g_j + t + sign * C_ij) / reg)
+ * with dual potentials f, g in the units of C and a mass potential t. The
+ * one solver (scaling.c) is block coordinate ascent on the dual, which is
+ * the vector form of Dykstra's / Bregman's iterated projections: the
+ * correction matrices of Dykstra's algorithm are rank one, so each
+ * iteration is two log-sum-exp passes, O(nm). Equality marginals give
+ * Sinkhorn; inequality marginals plus a total mass give POT's entropic
+ * partial OT; equality rows and capped columns give UniPROT's problem.
+ */
+#ifndef SS_OT_OT_H
+#define SS_OT_OT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "subsel.h"
+
+/* Default memory budget for materialising point-cloud values (bytes). */
+#define SS_OT_DEFAULT_BUDGET ((int64_t)512 << 20)
+
+/* Balanced OT between uniform point clouds x (n x d) and y (m x d), row-major
+ * float, cost |x_i - y_j| (Euclidean), geomloss-style annealed symmetric
+ * log-domain Sinkhorn. Writes the potentials f (n) and g (m) and
+ * loss = mean(f) + mean(g). blur > 0, 0 < scaling < 1. */
+int ss_ot_anneal_uniform(subsel_ctx *ctx, const float *x, int64_t n,
+                         const float *y, int64_t m, int64_t d, double blur,
+                         double scaling, double *f, double *g, double *loss);
+
+/* As ss_ot_anneal_uniform, storing the n x m costs only when they take at
+ * most `budget` bytes (ss_ot_anneal_uniform: SS_OT_DEFAULT_BUDGET); above
+ * it, every pass recomputes them tile by tile, once for both potentials. */
+int ss_ot_anneal_uniform_budget(subsel_ctx *ctx, const float *x, int64_t n,
+                                const float *y, int64_t m, int64_t d,
+                                double blur, double scaling, int64_t budget,
+                                double *f, double *g, double *loss);
+
+/* ------------------------------------------------------------------------ */
+/* Pairwise values between point clouds (pairwise.c)                        */
+/* ------------------------------------------------------------------------ */
+
+enum ss_metric {
+    SS_METRIC_SQEUCLID = 0,     /* |x - y|^2                                */
+    SS_METRIC_EUCLID = 1,       /* |x - y|                                  */
+    SS_METRIC_COSINE_DIST = 2,  /* 1 - cos(x, y)                            */
+    SS_METRIC_COSINE = 3,       /* cos(x, y); 0 when either row is zero     */
+    SS_METRIC_DOT = 4,          /* x . y                                    */
+    SS_METRIC_NEG_SQEUCLID = 5, /* -|x - y|^2                               */
+    SS_METRIC_COUNT = 6
+};
+
+/* Below this many multiply-adds a BLIS product runs on one thread: its
+ * thread start and barriers would cost more than they save. */
+#define SS_BLAS_SERIAL_WORK 4000000.0
+
+/* ctx itself, or (for a product of `work` multiply-adds below
+ * SS_BLAS_SERIAL_WORK) `one`, a copy of it limited to one thread. Only
+ * for passing to the lib/linalg wrappers. */
+const subsel_ctx *ss_blas_ctx(const subsel_ctx *ctx, double work,
+                              subsel_ctx *one);
+
+/* sq[i] = |x_i|^2 in double precision, for the n rows of x (n x d). */
+void ss_row_sqnorms(const subsel_ctx *ctx, const float *x, int64_t n,
+                    int64_t d, double *sq);
+
+/* out[i * ldo + j] = metric(x_i, y_j) for i < nx, j < ny, in double
+ * precision (a dgemm on double copies of the rows, then the metric from
+ * the squared norms xs, ys). `scratch` holds (nx + ny) * d doubles. */
+void ss_pairwise_tile(const subsel_ctx *ctx, int metric, const float *x,
+                      int64_t nx, const double *xs, const float *y,
+                      int64_t ny, const double *ys, int64_t d,
+                      double *scratch, double *out, int64_t ldo);
+
+/* A float matrix out (nx x ny) of metric(x_i, y_j), by one sgemm on the
+ * context's threads; for similarity matrices. */
+int ss_pairwise_f32(subsel_ctx *ctx, int metric, const float *x, int64_t nx,
+                    const float *y, int64_t ny, int64_t d, float *out);
+
+/* ------------------------------------------------------------------------ */
+/* Value matrices (cost.c)                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ss_ot_cost {
+    int64_t n, m;
+    const double *c; /* dense values (row i at c + i * ld), or NULL */
+    int64_t ld;
+    /* Point clouds, when c is NULL (values computed tile by tile). */
+    const float *x, *y;
+    int64_t d;
+    int metric;
+    double *xs, *ys; /* squared row norms (owned) */
+    double *owned;   /* the materialised matrix, when it fit the budget */
+} ss_ot_cost;
+
+
+/* A dense n x m value matrix with leading dimension ld >= m (borrowed). */
+void ss_ot_cost_dense(ss_ot_cost *cost, const double *c, int64_t n,
+                      int64_t m, int64_t ld);
+
+/* Values metric(x_i, y_j) between the rows of x (n x d) and y (m x d), both
+ * borrowed. The n x m matrix is computed once and kept if it takes at most
+ * `budget` bytes, else computed tile by tile at every pass. */
+int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric,
+                      const float *x, int64_t n, const float *y, int64_t m,
+                      int64_t d, int64_t budget);
+
+/* Frees what ss_ot_cost_points allocated; safe on a zeroed struct. */
+void ss_ot_cost_release(subsel_ctx *ctx, ss_ot_cost *cost);
+
+/* The smallest and largest value (an upper bound of the range for
+ * streamed point clouds). */
+void ss_ot_cost_range(const subsel_ctx *ctx, const ss_ot_cost *cost,
+                      double *lo, double *hi);
+
+/* ------------------------------------------------------------------------ */
+/* Log-sum-exp passes (lse.c)                                               */
+/* ------------------------------------------------------------------------ */
+
+/* out[i] = log sum_j exp(s C_ij + h[j]) for every row i (m >= 1). */
+int ss_ot_row_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                  const double *h, double *out);
+
+/* out[j] = log sum_i exp(s C_ij + h[i]) for every column j (n >= 1). */
+int ss_ot_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                  const double *h, double *out);
+
+/* Both at once: row_out[i] = log sum_j exp(s C_ij + hcol[j]) and
+ * col_out[j] = log sum_i exp(s C_ij + hrow[i]); for point clouds computed
+ * tile by tile, each tile is computed once for both. */
+int ss_ot_both_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                   const double *hcol, double *row_out, const double *hrow,
+                   double *col_out);
+
+/* Row i of the plan exp(s C_ij + h[j] + hrow[i]) into plan (n x m, or NULL
+ * to skip storing it), and *dot = sum_ij plan_ij C_ij. */
+int ss_ot_gibbs(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                const double *hrow, const double *h, double *plan,
+                double *dot);
+
+/* ------------------------------------------------------------------------ */
+/* The solver (scaling.c)                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ss_ot_problem {
+    const ss_ot_cost *cost;
+    double sign;         /* -1: C are costs; +1: C are similarities      */
+    const double *log_a; /* n row marginals (log)                         */
+    const double *log_b; /* m column marginals (log)                      */
+    int row_ineq;        /* 0: P 1 = a; 1: P 1 <= a                       */
+    int col_ineq;        /* 0: P^T 1 = b; 1: P^T 1 <= b                   */
+    double mass;         /* > 0: 1^T P 1 = mass; 0: no such constraint    */
+} ss_ot_problem;
+
+typedef struct ss_ot_params {
+    double reg;            /* target regularisation, > 0                  */
+    double tol;            /* L1 marginal violation (mass units)           */
+    int64_t max_iter;      /* iterations over all annealing stages         */
+    double anneal_start;   /* > reg: first regularisation of the schedule  */
+    double anneal_factor;  /* (0, 1): ratio of successive stages           */
+    int report;            /* report progress ("ot") and honour cancelling */
+} ss_ot_params;
+
+/* Dual state. f, g are caller arrays (n, m); rowsum and colsum (n, m, may
+ * be NULL) receive the marginals of the final plan. */
+typedef struct ss_ot_duals {
+    double *f, *g;
+    double t;
+    double *rowsum, *colsum;
+    int64_t iterations; /* out */
+    double violation;   /* out: L1 violation of the final plan */
+} ss_ot_duals;
+
+/* Solves from the potentials in d (warm) or from zero (warm == 0).
+ * SUBSEL_E_NUMERIC if it does not reach tol within max_iter iterations or
+ * a potential stops being finite; SUBSEL_E_CANCELLED. */
+int ss_ot_solve(subsel_ctx *ctx, const ss_ot_problem *p,
+                const ss_ot_params *par, ss_ot_duals *d, int warm);
+
+/* The same problem when rows are equalities (row_ineq 0), columns are caps
+ * (col_ineq 1) or equalities, there is no mass constraint and the rows are
+ * few: Newton's method on the row potentials (semidual.c), from the f in d
+ * (always warm; g is an output). Columns of the result meet their caps
+ * exactly; tol bounds the L1 row violation; max_iter counts Newton steps. */
+int ss_ot_solve_rows(subsel_ctx *ctx, const ss_ot_problem *p,
+                     const ss_ot_params *par, ss_ot_duals *d);
+
+/* The plan of a solved problem (n x m, or NULL) and <P, C>. */
+int ss_ot_plan(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
+               const ss_ot_duals *d, double *plan, double *dot);
+
+#endif

@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public face of the OT engine: the solver handle (options with
+ * bounds, and the report of the last solve), argument checking, and the
+ * four entry points (balanced / partial, on a cost matrix / between point
+ * clouds), which all set up an ss_ot_problem for ss_ot_solve.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "matrix/matrix.h"
+#include "ot/ot.h"
+
+struct subsel_ot_solver {
+    ss_allocator alloc;
+    int64_t max_iter;
+    int64_t anneal;
+    int64_t memory;
+    double tol;
+    double anneal_factor;
+    double anneal_start;
+    int64_t last_iterations;
+    double last_violation;
+};
+
+typedef struct ot_param {
+    int id;
+    int is_int;
+    double lo, hi, def;
+    const char *name;
+} ot_param;
+
+static const ot_param params[] = {
+    {SUBSEL_OT_MAX_ITER, 1, 1, 1e9, 100000, "SUBSEL_OT_MAX_ITER"},
+    {SUBSEL_OT_ANNEAL, 1, 0, 1, 1, "SUBSEL_OT_ANNEAL"},
+    {SUBSEL_OT_MEMORY, 1, 0, 9223372036854775807.0, (double)SS_OT_DEFAULT_BUDGET,
+     "SUBSEL_OT_MEMORY"},
+    {SUBSEL_OT_TOL, 0, 1e-15, 1.0, 1e-9, "SUBSEL_OT_TOL"},
+    {SUBSEL_OT_ANNEAL_FACTOR, 0, 0.01, 0.99, 0.1, "SUBSEL_OT_ANNEAL_FACTOR"},
+    {SUBSEL_OT_ANNEAL_START, 0, 0.0, 1e300, 0.0, "SUBSEL_OT_ANNEAL_START"},
+};
+
+static const ot_param *find_param(int id)
+{
+    size_t i;
+    for (i = 0; i < sizeof params / sizeof params[0]; i++)
+        if (params[i].id == id)
+            return &params[i];
+    return NULL;
+}
+
+static int64_t *int_slot(subsel_ot_solver *s, int id)
+{
+    switch (id) {
+    case SUBSEL_OT_MAX_ITER: return &s->max_iter;
+    case SUBSEL_OT_ANNEAL: return &s->anneal;
+    case SUBSEL_OT_MEMORY: return &s->memory;
+    default: return NULL;
+    }
+}
+
+static double *double_slot(subsel_ot_solver *s, int id)
+{
+    switch (id) {
+    case SUBSEL_OT_TOL: return &s->tol;
+    case SUBSEL_OT_ANNEAL_FACTOR: return &s->anneal_factor;
+    case SUBSEL_OT_ANNEAL_START: return &s->anneal_start;
+    default: return NULL;
+    }
+}
+
+static void set_defaults(subsel_ot_solver *s)
+{
+    size_t i;
+    for (i = 0; i < sizeof params / sizeof params[0]; i++) {
+        if (params[i].is_int)
+            *int_slot(s, params[i].id) = (int64_t)params[i].def;
+        else
+            *double_slot(s, params[i].id) = params[i].def;
+    }
+    s->last_iterations = 0;
+    s->last_violation = NAN;
+}
+
+int subsel_ot_solver_create(subsel_ctx *ctx, subsel_ot_solver **out)
+{
+    subsel_ot_solver *s;
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    SS_CHECK(ss_alloc_array(ctx, 1, sizeof *s, &s));
+    s->alloc = ctx->alloc;
+    set_defaults(s);
+    *out = s;
+    return SUBSEL_OK;
+}
+
+void subsel_ot_solver_free(subsel_ot_solver *solver)
+{
+    ss_allocator a;
+    if (solver == NULL)
+        return;
+    a = solver->alloc;
+    ss_free_raw(&a, solver);
+}
+
+int subsel_ot_solver_param_bounds(int param, double *min_value,
+                                  double *max_value, double *default_value)
+{
+    const ot_param *p = find_param(param);
+    if (p == NULL)
+        return SUBSEL_E_INVALID;
+    if (min_value)
+        *min_value = p->lo;
+    if (max_value)
+        *max_value = p->hi;
+    if (default_value)
+        *default_value = p->def;
+    return SUBSEL_OK;
+}
+
+int subsel_ot_solver_set_int(subsel_ot_solver *solver, int param,
+                             int64_t value)
+{
+    const ot_param *p = find_param(param);
+    if (solver == NULL || p == NULL || !p->is_int || (double)value < p->lo ||
+        (double)value > p->hi)
+        return SUBSEL_E_INVALID;
+    *int_slot(solver, param) = value;
+    return SUBSEL_OK;
+}
+
+int subsel_ot_solver_set_double(subsel_ot_solver *solver, int param,
+                                double value)
+{
+    const ot_param *p = find_param(param);
+    if (solver == NULL || p == NULL || p->is_int || !(value >= p->lo) ||
+        !(value <= p->hi))
+        return SUBSEL_E_INVALID;
+    *double_slot(solver, param) = value;
+    return SUBSEL_OK;
+}
+
+int subsel_ot_solver_get_int(const subsel_ot_solver *solver, int param,
+                             int64_t *value)
+{
+    const ot_param *p = find_param(param);
+    if (solver == NULL || value == NULL || p == NULL || !p->is_int)
+        return SUBSEL_E_INVALID;
+    *value = *int_slot((subsel_ot_solver *)solver, param);
+    return SUBSEL_OK;
+}
+
+int subsel_ot_solver_get_double(const subsel_ot_solver *solver, int param,
+                                double *value)
+{
+    const ot_param *p = find_param(param);
+    if (solver == NULL || value == NULL || p == NULL || p->is_int)
+        return SUBSEL_E_INVALID;
+    *value = *double_slot((subsel_ot_solver *)solver, param);
+    return SUBSEL_OK;
+}
+
+int64_t subsel_ot_solver_iterations(const subsel_ot_solver *solver)
+{
+    return solver ? solver->last_iterations : 0;
+}
+
+double subsel_ot_solver_violation(const subsel_ot_solver *solver)
+{
+    return solver ? solver->last_violation : NAN;
+}
+
+/* Checks marginals (NULL: uniform with total 1) and writes their logs and
+ * total. */
+static int marginal(subsel_ctx *ctx, const char *fn, const char *name,
+                    const double *w, int64_t n, double *logw, double *total)
+{
+    int64_t i;
+    double sum = 0.0;
+    for (i = 0; i < n; i++) {
+        double v = w ? w[i] : 1.0 / (double)n;
+        if (!(v > 0.0) || !isfinite(v))
+            return ss_fail(ctx, v != v || isinf(v) ? SUBSEL_E_NUMERIC : SUBSEL_E_INVALID,
+                           "%s: %s[%lld] = %g must be positive and finite",
+                           fn, name, (long long)i, v);
+        logw[i] = log(v);
+        sum += v;
+    }
+    *total = sum;
+    return SUBSEL_OK;
+}
+
+typedef struct call {
+    const char *fn;
+    const double *a, *b;
+    int64_t n, m;
+    double reg, mass; /* mass < 0: balanced */
+    double *value, *f, *g, *plan;
+} call;
+
+/* Everything after the value matrix is set up. */
+static int run(subsel_ctx *ctx, subsel_ot_solver *solver, const call *cl,
+               ss_ot_cost *cost)
+{
+    subsel_ot_solver defaults;
+    const subsel_ot_solver *opt = solver;
+    ss_ot_problem p;
+    ss_ot_params par;
+    ss_ot_duals d;
+    double *la = NULL, *lb = NULL, *f = NULL, *g = NULL;
+    double sa = 0.0, sb = 0.0, dot = 0.0, lo, hi;
+    int64_t i;
+    int rc = SUBSEL_OK;
+    if (opt == NULL) {
+        set_defaults(&defaults);
+        opt = &defaults;
+    }
+    memset(&d, 0, sizeof d);
+    SS_TRY(ss_alloc_array(ctx, cl->n, sizeof *la, &la));
+    SS_TRY(ss_alloc_array(ctx, cl->m, sizeof *lb, &lb));
+    SS_TRY(ss_alloc_array(ctx, cl->n, sizeof *f, &f));
+    SS_TRY(ss_alloc_array(ctx, cl->m, sizeof *g, &g));
+    SS_TRY(marginal(ctx, cl->fn, "a", cl->a, cl->n, la, &sa));
+    SS_TRY(marginal(ctx, cl->fn, "b", cl->b, cl->m, lb, &sb));
+    memset(&p, 0, sizeof p);
+    p.cost = cost;
+    p.sign = -1.0;
+    p.log_a = la;
+    p.log_b = lb;
+    if (cl->mass < 0.0) {
+        /* Balanced: the totals must agree; b is rescaled to a's total so
+         * that rounding in the caller's sums does not stall convergence. */
+        double shift;
+        if (fabs(sa - sb) > 1e-6 * fmax(sa, sb)) {
+            rc = ss_fail(ctx, SUBSEL_E_INVALID,
+                         "%s: sum(a) = %.17g and sum(b) = %.17g differ",
+                         cl->fn, sa, sb);
+            goto cleanup;
+        }
+        shift = log(sa) - log(sb);
+        for (i = 0; i < cl->m; i++)
+            lb[i] += shift;
+    } else {
+        p.row_ineq = p.col_ineq = 1;
+        p.mass = cl->mass;
+        if (!(cl->mass > 0.0) || cl->mass > fmin(sa, sb) * (1.0 + 1e-12)) {
+            rc = ss_fail(ctx, SUBSEL_E_INVALID,
+                         "%s: mass %g must be in (0, min(sum a, sum b) = %g]",
+                         cl->fn, cl->mass, fmin(sa, sb));
+            goto cleanup;
+        }
+    }
+    memset(&par, 0, sizeof par);
+    par.reg = cl->reg;
+    par.tol = opt->tol;
+    par.max_iter = opt->max_iter;
+    par.anneal_factor = opt->anneal_factor;
+    par.report = 1;
+    if (opt->anneal) {
+        ss_ot_cost_range(ctx, cost, &lo, &hi);
+        par.anneal_start = opt->anneal_start > 0.0 ? opt->anneal_start : hi - lo;
+    }
+    d.f = f;
+    d.g = g;
+    rc = ss_ot_solve(ctx, &p, &par, &d, 0);
+    if (solver != NULL) {
+        solver->last_iterations = d.iterations;
+        solver->last_violation = d.violation;
+    }
+    if (rc < 0)
+        goto cleanup;
+    SS_TRY(ss_ot_plan(ctx, &p, cl->reg, &d, cl->plan, &dot));
+    if (cl->value)
+        *cl->value = dot;
+    /* Report f with the mass potential folded in. */
+    if (cl->f)
+        for (i = 0; i < cl->n; i++)
+            cl->f[i] = f[i] + d.t;
+    if (cl->g)
+        memcpy(cl->g, g, (size_t)cl->m * sizeof *g);
+cleanup:
+    ss_free(ctx, la);
+    ss_free(ctx, lb);
+    ss_free(ctx, f);
+    ss_free(ctx, g);
+    return rc;
+}
+
+static int check_common(subsel_ctx *ctx, const call *cl)
+{
+    if (cl->n < 1 || cl->m < 1)
+        return ss_fail(ctx, SUBSEL_E_INVALID, "%s: sizes %lld x %lld must be >= 1",
+                       cl->fn, (long long)cl->n, (long long)cl->m);
+    if (!(cl->reg > 0.0) || !isfinite(cl->reg))
+        return ss_fail(ctx, SUBSEL_E_INVALID, "%s: reg %g must be positive and finite",
+                       cl->fn, cl->reg);
+    if (cl->n > INT64_MAX / 8 / cl->m)
+        return ss_fail(ctx, SUBSEL_E_INVALID, "%s: %lld x %lld is too large",
+                       cl->fn, (long long)cl->n, (long long)cl->m);
+    return SUBSEL_OK;
+}
+
+static int on_matrix(subsel_ctx *ctx, subsel_ot_solver *solver, call *cl,
+                     const double *cost)
+{
+    ss_ot_cost c;
+    int64_t i;
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    if (cost == NULL)
+        return ss_fail(ctx, SUBSEL_E_INVALID, "%s: cost is NULL", cl->fn);
+    SS_CHECK(check_common(ctx, cl));
+    for (i = 0; i < cl->n * cl->m; i++)
+        if (!isfinite(cost[i]))
+            return ss_fail(ctx, SUBSEL_E_NUMERIC, "%s: cost[%lld][%lld] is %g",
+                           cl->fn, (long long)(i / cl->m),
+                           (long long)(i % cl->m), cost[i]);
+    ss_ot_cost_dense(&c, cost, cl->n, cl->m, cl->m);
+    return run(ctx, solver, cl, &c);
+}
+
+static int on_points(subsel_ctx *ctx, subsel_ot_solver *solver, call *cl,
+                     const subsel_dense *x, const subsel_dense *y, int kind)
+{
+    static const int metrics[] = {SS_METRIC_SQEUCLID, SS_METRIC_EUCLID,
+                                  SS_METRIC_COSINE_DIST};
+    ss_ot_cost c;
+    int rc;
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    if (x == NULL || y == NULL)
+        return ss_fail(ctx, SUBSEL_E_INVALID, "%s: %s is NULL", cl->fn,
+                       x == NULL ? "x" : "y");
+    if (x->cols != y->cols)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "%s: x has %lld columns and y %lld", cl->fn,
+                       (long long)x->cols, (long long)y->cols);
+    if (kind < 0 || kind > SUBSEL_COST_COSINE)
+        return ss_fail(ctx, SUBSEL_E_INVALID, "%s: unknown cost %d", cl->fn, kind);
+    cl->n = x->rows;
+    cl->m = y->rows;
+    SS_CHECK(check_common(ctx, cl));
+    SS_CHECK(ss_ot_cost_points(ctx, &c, metrics[kind], x->data, x->rows,
+                               y->data, y->rows, x->cols,
+                               solver ? solver->memory : SS_OT_DEFAULT_BUDGET));
+    rc = run(ctx, solver, cl, &c);
+    ss_ot_cost_release(ctx, &c);
+    return rc;
+}
+
+int subsel_ot_sinkhorn(subsel_ctx *ctx, subsel_ot_solver *solver,
+                       const double *a, int64_t n, const double *b,
+                       int64_t m, const double *cost, double reg,
+                       double *value, double *f, double *g, double *plan)
+{
+    call cl = {"subsel_ot_sinkhorn", a, b, n, m, reg, -1.0, value, f, g, plan};
+    return on_matrix(ctx, solver, &cl, cost);
+}
+
+int subsel_ot_partial(subsel_ctx *ctx, subsel_ot_solver *solver,
+                      const double *a, int64_t n, const double *b, int64_t m,
+                      const double *cost, double reg, double mass,
+                      double *value, double *f, double *g, double *plan)
+{
+    call cl = {"subsel_ot_partial", a, b, n, m, reg, mass, value, f, g, plan};
+    if (!(mass > 0.0))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_ot_partial: mass %g must be positive", mass);
+    return on_matrix(ctx, solver, &cl, cost);
+}
+
+int subsel_ot_sinkhorn_points(subsel_ctx *ctx, subsel_ot_solver *solver,
+                              const double *a, const subsel_dense *x,
+                              const double *b, const subsel_dense *y,
+                              int cost, double reg, double *value, double *f,
+                              double *g, double *plan)
+{
+    call cl = {"subsel_ot_sinkhorn_points", a, b, 0, 0, reg, -1.0, value, f, g, plan};
+    return on_points(ctx, solver, &cl, x, y, cost);
+}
+
+int subsel_ot_partial_points(subsel_ctx *ctx, subsel_ot_solver *solver,
+                             const double *a, const subsel_dense *x,
+                             const double *b, const subsel_dense *y, int cost,
+                             double reg, double mass, double *value,
+                             double *f, double *g, double *plan)
+{
+    call cl = {"subsel_ot_partial_points", a, b, 0, 0, reg, mass, value, f, g, plan};
+    if (!(mass > 0.0))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_ot_partial_points: mass %g must be positive", mass);
+    return on_points(ctx, solver, &cl, x, y, cost);
+}

@@ -1,0 +1,72 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `subsel uniprot` end to end on tests/data/uniprot (made by its
+# make_data.py with an independent NumPy implementation): one JSON object
+# on stdout; the greedy selection written as .npy byte for byte NumPy's
+# order, its objective within 1e-6 of NumPy's f, the 1-NN accuracy NumPy
+# computed; the same bytes on 1 and 2 threads and for a seeded stochastic
+# run repeated; and for bad arguments or files, a non-zero exit with one
+# prefixed error line on stderr and nothing on stdout.
+#   cli_uniprot.sh SUBSEL DATA_DIR
+set -u
+SUBSEL=$1
+D=$2
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+json_number() { sed -n 's/.*"'"$1"'": \([0-9.eE+-]*\).*/\1/p' "$2"; }
+# The int64 payload of a 1-D .npy vector of $2 values: its last 8 * $2 bytes.
+payload() { tail -c "$(($2 * 8))" "$1" | od -An -tx1 -v; }
+
+run() {
+    "$SUBSEL" uniprot --source "$D/source.npy" --target "$D/target.npy" "$@" \
+        >"$TMP/out" 2>"$TMP/err" || fail "uniprot $* exited $?: $(cat "$TMP/err")"
+    [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "stdout is not one line: $(cat "$TMP/out")"
+    grep -q '^{.*}$' "$TMP/out" || fail "stdout is not a JSON object: $(cat "$TMP/out")"
+    [ -n "$(json_number seconds "$TMP/out")" ] || fail "no seconds: $(cat "$TMP/out")"
+}
+
+# Naive greedy, approximate gains: NumPy's order, f and accuracy.
+run -k 8 --reg 0.05 --out "$TMP/a.npy" --labels "$D/source_labels.npy" \
+    --target-labels "$D/target_labels.npy" --threads 1
+[ "$(json_number selected "$TMP/out")" = 8 ] || fail "selected: $(cat "$TMP/out")"
+[ "$(payload "$TMP/a.npy" 8)" = "$(payload "$D/order.npy" 8)" ] || fail "order differs from NumPy's"
+awk -v got="$(json_number objective "$TMP/out")" 'BEGIN { d = got - 7.590794962307694; exit !(d < 1e-6 && d > -1e-6) }' ||
+    fail "objective $(json_number objective "$TMP/out") is not NumPy's 7.590794962307694"
+awk -v got="$(json_number nn_accuracy "$TMP/out")" 'BEGIN { d = got - 59 / 60; exit !(d < 1e-12 && d > -1e-12) }' ||
+    fail "nn_accuracy $(json_number nn_accuracy "$TMP/out") is not 59/60"
+
+# Threads do not change the result; greedy is an alias of naive.
+run -k 8 --reg 0.05 --out "$TMP/b.npy" --threads 2 --optimizer greedy
+cmp -s "$TMP/a.npy" "$TMP/b.npy" || fail "2 threads select differently"
+
+# Seeded stochastic runs repeat themselves; exact gains and appended plans run.
+run -k 6 --optimizer stochastic --epsilon 0.05 --seed 5 --out "$TMP/c.npy" --similarity dot
+run -k 6 --optimizer stochastic --epsilon 0.05 --seed 5 --out "$TMP/d.npy" --similarity dot --threads 1
+cmp -s "$TMP/c.npy" "$TMP/d.npy" || fail "seeded stochastic runs differ"
+run -k 4 --gain exact --out "$TMP/e.npy" --similarity neg-sqeuclid
+[ "$(json_number selected "$TMP/out")" = 4 ] || fail "exact: $(cat "$TMP/out")"
+run -k 5 --update append --optimizer lazy --out "$TMP/f.npy"
+[ "$(json_number selected "$TMP/out")" = 5 ] || fail "append: $(cat "$TMP/out")"
+
+# Each case: the arguments after `uniprot`; it must fail cleanly.
+bad() {
+    "$SUBSEL" uniprot "$@" >"$TMP/bad_out" 2>"$TMP/bad_err"
+    status=$?
+    [ "$status" -ne 0 ] || fail "uniprot $* succeeded"
+    [ ! -s "$TMP/bad_out" ] || fail "uniprot $* wrote to stdout"
+    tail -n 1 "$TMP/bad_err" | grep -q '^subsel uniprot: ' || fail "uniprot $*: no error line: $(cat "$TMP/bad_err")"
+}
+bad --target "$D/target.npy" -k 3 --out "$TMP/x.npy"
+bad --source "$D/source.npy" -k 3
+bad --source "$D/missing.npy" -k 3 --out "$TMP/x.npy"
+bad --source "$D/source.npy" -k 41 --out "$TMP/x.npy"
+bad --source "$D/source.npy" -k 3 --out "$TMP/x.npy" --similarity euclid
+bad --source "$D/source.npy" -k 3 --out "$TMP/x.npy" --gain best
+bad --source "$D/source.npy" -k 3 --out "$TMP/x.npy" --reg -1
+bad --source "$D/source.npy" -k 3 --out "$TMP/x.npy" --labels "$D/source_labels.npy"
+bad --source "$D/source.npy" --target "$D/target.npy" -k 3 --out "$TMP/x.npy" \
+    --labels "$D/source_labels.npy" --target-labels "$D/source_labels.npy"
+bad --source "$D/source.npy" --target "$D/order.npy" -k 3 --out "$TMP/x.npy"
+bad --source "$D/source.npy" -k 3 --out "$TMP/x.npy" --optimizer best
+exit 0
