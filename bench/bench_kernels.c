@@ -36,7 +36,7 @@ static void make(bench_data *bd, ss_rng *rng)
     bd->a = malloc(sizeof(float) * D);
     bd->b = malloc(sizeof(float) * D);
     for (c = 0; c < D; c++) {
-        bd->m[c] = ss_rng_uniform(rng) * 5;
+        bd->m[c] = ss_rng_uniform(rng) * 5; /* for log1p: read as 1 / (1 + m) */
         bd->w[c] = ss_rng_uniform(rng);
         bd->x[c] = bd->a[c] = (float)ss_rng_uniform(rng);
         bd->b[c] = (float)ss_rng_uniform(rng);

@@ -274,22 +274,35 @@ SUBSEL_API int subsel_csr_column_sums(subsel_ctx *ctx, const subsel_csr *csr,
 
 /*! subsel_csr_load_npz() :
  * Reads a CSR matrix written by scipy.sparse.save_npz (compressed or not,
- * int32 or int64 index arrays, float32 or float64 values: float64 is
- * rounded to float32). The whole file is validated as by subsel_csr_create().
- * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO (cannot open or read),
- *         SUBSEL_E_FORMAT (not a valid npz / CSR file: the message says what
- *         is wrong), SUBSEL_E_UNSUPPORTED (a valid file in a form this build
- *         does not read, such as another sparse format or a big-endian
- *         dtype), SUBSEL_E_NUMERIC, SUBSEL_E_NOMEM. */
+ * ZIP64 or not; int32 or int64 index arrays; float32, float64, int32 or
+ * int64 values, rounded to float32; the format member as bytes or str).
+ * The whole file is checked: zip structure, CRC-32 of every member,
+ * lengths of the arrays against each other, and the matrix as by
+ * subsel_csr_create(); nothing is allocated for sizes the file cannot hold.
+ * Memory peaks at the matrix's own arrays plus small fixed buffers.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL argument), SUBSEL_E_IO (cannot
+ *         open or read), SUBSEL_E_FORMAT (not a valid npz / CSR file: the
+ *         message names the file, the member and what is wrong),
+ *         SUBSEL_E_UNSUPPORTED (a valid file in a form this build does not
+ *         read: another sparse format (convert with .tocsr()), a big-endian
+ *         dtype, an encrypted or split archive, a compression method other
+ *         than deflate), SUBSEL_E_NUMERIC (NaN/Inf, or a float64 value
+ *         beyond the float32 range), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_csr_load_npz(subsel_ctx *ctx, const char *path,
                                    subsel_csr **out);
 
 /*! subsel_csr_save_npz() :
- * Writes a CSR matrix in scipy.sparse.save_npz's format (int32 indices,
- * int64 row pointers when nnz needs them, float32 values), deflate-compressed
- * if `compressed` is nonzero. The file is written to a temporary name in the
- * same folder and renamed into place, so readers never see half a file.
- * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO, SUBSEL_E_NOMEM. */
+ * Writes a CSR matrix in scipy.sparse.save_npz's format, members in its
+ * order: int32 indices, int32 row pointers (int64 when nnz exceeds
+ * INT32_MAX), the format as b'csr' ('|S3', as save_npz writes it), an int64
+ * shape and float32 data; deflate-compressed if `compressed` is nonzero,
+ * with ZIP64 records when sizes or offsets need them. A row view is written
+ * as a matrix of its own. The file is written to a new temporary file in
+ * the same folder (mode 0666 less the umask), synced and renamed into
+ * place, so readers never see half a file; on failure the temporary file is
+ * removed and `path` is left as it was.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO (with the system's
+ *         reason), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_csr_save_npz(subsel_ctx *ctx, const subsel_csr *csr,
                                    const char *path, int compressed);
 
@@ -333,17 +346,26 @@ SUBSEL_API int subsel_dense_column_sums(subsel_ctx *ctx,
 /*! subsel_dense_load_npy() :
  * Reads a NumPy .npy file (format versions 1 to 3) holding a 1-D or 2-D
  * little-endian float32, float64, int32 or int64 array, in C or Fortran
- * order, as a float matrix (a 1-D array of n values becomes n x 1; float64
- * and integers are rounded to float32). Values must be finite.
- * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO, SUBSEL_E_FORMAT,
- *         SUBSEL_E_UNSUPPORTED (another dtype or more dimensions),
- *         SUBSEL_E_NUMERIC, SUBSEL_E_NOMEM. */
+ * order, as a row-major float matrix (a 1-D array of n values becomes
+ * n x 1; float64 and integers are rounded to float32 as NumPy's astype
+ * does). Values must be finite. The header is checked before anything is
+ * allocated (shape against the file's size), and the file must end with
+ * the array's data. float64 data is converted in small chunks, never
+ * copied whole.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL argument), SUBSEL_E_IO,
+ *         SUBSEL_E_FORMAT (malformed or truncated: the message names the
+ *         file and says what is wrong), SUBSEL_E_UNSUPPORTED (another dtype,
+ *         a big-endian one, 0-D or more than 2-D), SUBSEL_E_NUMERIC (NaN,
+ *         Inf or a float64 value beyond the float32 range),
+ *         SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_dense_load_npy(subsel_ctx *ctx, const char *path,
                                      subsel_dense **out);
 
 /*! subsel_dense_save_npy() :
- * Writes a dense matrix as a 2-D float32 .npy file (atomically, as
- * subsel_csr_save_npz()). @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO. */
+ * Writes a dense matrix as a 2-D '<f4' C-order .npy file, format 1.0, its
+ * data starting at a multiple of 64 bytes (atomically, as
+ * subsel_csr_save_npz()).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_dense_save_npy(subsel_ctx *ctx, const subsel_dense *dense,
                                      const char *path);
 
@@ -354,12 +376,16 @@ SUBSEL_API int subsel_dense_save_npy(subsel_ctx *ctx, const subsel_dense *dense,
 /*! subsel_npy_read_f64() :
  * Reads a 1-D .npy array (or a 2-D one with a dimension of 1) of float32,
  * float64, int32 or int64 into out[0..capacity). The element count is
- * written to *count whenever the header is valid. With out NULL, only the
- * count is read (and SUBSEL_OK returned): call so first to size the buffer.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (also when out is not NULL and
- *         capacity < count: nothing is written to out then), SUBSEL_E_IO,
- *         SUBSEL_E_FORMAT, SUBSEL_E_UNSUPPORTED, SUBSEL_E_NOMEM. NaN and Inf
- *         values are returned as they are. */
+ * written to *count whenever the header is valid, even if the call then
+ * fails. With out NULL, only the header is read (and SUBSEL_OK returned
+ * when it is valid and the file is long enough): call so first to size the
+ * buffer. If the data turns out to be malformed after reading has started,
+ * the contents of out are unspecified.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (a NULL path or count, or out not
+ *         NULL and capacity < count: nothing is written to out then),
+ *         SUBSEL_E_IO, SUBSEL_E_FORMAT, SUBSEL_E_UNSUPPORTED (another dtype,
+ *         or not a vector), SUBSEL_E_NOMEM. NaN and Inf values are returned
+ *         as they are. */
 SUBSEL_API int subsel_npy_read_f64(subsel_ctx *ctx, const char *path,
                                    double *out, int64_t capacity,
                                    int64_t *count);
@@ -372,8 +398,9 @@ SUBSEL_API int subsel_npy_read_i64(subsel_ctx *ctx, const char *path,
                                    int64_t *count);
 
 /*! subsel_npy_write_f64() / subsel_npy_write_i64() :
- * Write a 1-D float64 / int64 .npy array of `count` values (atomically).
- * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO. */
+ * Write a 1-D '<f8' / '<i8' .npy array of `count` values (values may be
+ * NULL when count is 0), atomically as subsel_csr_save_npz().
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_npy_write_f64(subsel_ctx *ctx, const char *path,
                                     const double *values, int64_t count);
 SUBSEL_API int subsel_npy_write_i64(subsel_ctx *ctx, const char *path,
@@ -556,6 +583,13 @@ typedef struct subsel_selection subsel_selection;
                                    skips sampled items whose stale upper
                                    bound cannot win; same result as STOCHASTIC
                                    for submodular functions                  */
+#define SUBSEL_OPT_DOUBLE_GREEDY 4 /* double greedy over all n items, for
+                                   non-monotone functions (see
+                                   subsel_double_greedy()); the budget and
+                                   STOP_NONPOSITIVE are ignored: it selects
+                                   as many items as it finds worth it        */
+#define SUBSEL_OPT_DOUBLE_GREEDY_RANDOM 5 /* randomised double greedy; run r
+                                   draws its coins from stream r             */
 
 /* Integer options (subsel_optimizer_set_int). */
 #define SUBSEL_OPT_BUDGET 1     /* items to select, [0, INT64_MAX]; 0: the
@@ -648,25 +682,38 @@ SUBSEL_API void subsel_selection_free(subsel_selection *sel);
 /* ------------------------------------------------------------------------ */
 
 /* h(x) = TopK(ReLU(W_enc (x - b_dec) + b_enc)): dense embeddings to sparse
- * nonnegative codes, the input of SDM. */
+ * nonnegative codes, the input of SDM. An encoder is immutable once
+ * created: several threads may encode with it at once, each with its own
+ * context. */
 typedef struct subsel_sae subsel_sae;
 
 /*! subsel_sae_create() :
  * An encoder from W_enc (features x inputs, borrowed: it must outlive the
- * encoder), b_enc (features values) and b_dec (inputs values), both copied.
- * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NUMERIC, SUBSEL_E_NOMEM. */
+ * encoder and stay unchanged), b_enc (features values) and b_dec (inputs
+ * values), both copied; either bias may be NULL for zeros. features must
+ * fit int32 (the column indices of the codes).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL ctx, w_enc or out; W_enc with
+ *         no rows or no columns, or more than INT32_MAX rows),
+ *         SUBSEL_E_NUMERIC (a NaN/Inf bias value: the message names it),
+ *         SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_sae_create(subsel_ctx *ctx, const subsel_dense *w_enc,
                                  const float *b_enc, const float *b_dec,
                                  subsel_sae **out);
 
 /*! subsel_sae_load() :
- * Loads W_enc.npy, b_enc.npy and b_dec.npy from folder `dir` (the encoder
- * then owns W_enc). @return as subsel_sae_create(), and the errors of
- * subsel_dense_load_npy(). */
+ * Loads `dir`/W_enc.npy (a 2-D array, features x inputs), `dir`/b_enc.npy
+ * and `dir`/b_dec.npy (1-D arrays, or 2-D with a dimension of 1, of
+ * features and inputs values) with subsel_dense_load_npy(); the encoder
+ * then owns W_enc. A W_enc saved transposed (inputs x features, as some
+ * training libraries store it) is refused with a message saying so, not
+ * guessed at. Every message names the file at fault.
+ * @return as subsel_sae_create(); SUBSEL_E_INVALID also for shapes that do
+ *         not agree; and the errors of subsel_dense_load_npy(). */
 SUBSEL_API int subsel_sae_load(subsel_ctx *ctx, const char *dir,
                                subsel_sae **out);
 
-/*! subsel_sae_free() : releases an encoder. NULL is a no-op. */
+/*! subsel_sae_free() : releases an encoder (and W_enc if it loaded it).
+ * NULL is a no-op. */
 SUBSEL_API void subsel_sae_free(subsel_sae *sae);
 
 /* Input and feature (code) dimensions; 0 for NULL. */
@@ -674,12 +721,20 @@ SUBSEL_API int64_t subsel_sae_inputs(const subsel_sae *sae);
 SUBSEL_API int64_t subsel_sae_features(const subsel_sae *sae);
 
 /*! subsel_sae_encode() :
- * Encodes every row of `x` (rows x inputs) into a CSR matrix (rows x
+ * Encodes every row of `x` (rows x inputs) into a new CSR matrix (rows x
  * features) keeping, per row, the k largest positive activations (ties to
- * the lowest feature index), with sorted column indices. Works in batches
- * with BLIS sgemm; the result does not depend on the thread count.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (dimension mismatch, k < 1 or
- *         k > features), SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
+ * the lowest feature index), with sorted column indices; a row with fewer
+ * than k positive activations keeps only those (zeros are never stored).
+ * Rows go in batches (about 64 MiB of activations each) through one BLIS
+ * sgemm on the context's threads, then a parallel top-k over rows, so
+ * memory beyond the result is O(batch x features). The result does not
+ * depend on the thread count or the ISA. Progress is reported after each
+ * batch with stage "encode" (rows done, rows) and can cancel. x may have
+ * 0 rows.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL argument, x's columns differ
+ *         from the encoder's inputs, k < 1 or k > features),
+ *         SUBSEL_E_NUMERIC (an activation overflows float: the message
+ *         names the row), SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
                                  const subsel_dense *x, int64_t k,
                                  subsel_csr **out);
@@ -688,25 +743,686 @@ SUBSEL_API int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
 /* Optimal transport                                                        */
 /* ------------------------------------------------------------------------ */
 
-/* (issue 4: Sinkhorn and entropic partial OT) */
+/* Entropic optimal transport, solved in the log domain (stable for any
+ * regularisation) by block coordinate ascent on the dual: Sinkhorn for the
+ * balanced problem and the vector form of Dykstra's projections for the
+ * partial one (O(nm) per iteration). Plans are P_ij = exp((f_i + g_j -
+ * C_ij) / reg) with the potentials f, g returned. Costs are a dense n x m
+ * row-major double matrix of the caller, or are computed from two point
+ * clouds block by block (stored once as one n x m double matrix when it fits
+ * SUBSEL_OT_MEMORY, never more). Iterations stop when the L1 violation of
+ * the marginal constraints of the current plan, sum_i |(P 1)_i - target_i| +
+ * sum_j |(P^T 1)_j - target_j| (targets: what the next projection would
+ * make them), is at most SUBSEL_OT_TOL; that plan is the one returned. */
+typedef struct subsel_ot_solver subsel_ot_solver;
+
+/* Costs between point clouds (subsel_ot_*_points). */
+#define SUBSEL_COST_SQEUCLID 0 /* |x - y|^2                                */
+#define SUBSEL_COST_EUCLID 1   /* |x - y|                                  */
+#define SUBSEL_COST_COSINE 2   /* 1 - cos(x, y); cos is 0 for a zero row   */
+
+/* Integer options (subsel_ot_solver_set_int). */
+#define SUBSEL_OT_MAX_ITER 1    /* iterations over all annealing stages,
+                                   [1, 10^9], default 100000              */
+#define SUBSEL_OT_ANNEAL 2      /* epsilon-scaling: solve at regularisations
+                                   START, START * FACTOR, ... down to reg,
+                                   each warm-started; 0 or 1, default 1    */
+#define SUBSEL_OT_MEMORY 3      /* bytes a point-cloud cost matrix may take
+                                   to be stored (else it is recomputed in
+                                   tiles at every pass), [0, INT64_MAX],
+                                   default 512 MiB                        */
+/* Real options (subsel_ot_solver_set_double). */
+#define SUBSEL_OT_TOL 4         /* L1 marginal violation to stop at,
+                                   [1e-15, 1], default 1e-9               */
+#define SUBSEL_OT_ANNEAL_FACTOR 5 /* ratio of successive regularisations,
+                                   [0.01, 0.99], default 0.1              */
+#define SUBSEL_OT_ANNEAL_START 6 /* first regularisation; 0 (default): the
+                                   range max C - min C (a bound of it for
+                                   point clouds). [0, 1e300]              */
+
+/*! subsel_ot_solver_create() :
+ * A solver handle with default options. It also records the iteration
+ * count and violation of the last solve made with it.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_ot_solver_create(subsel_ctx *ctx,
+                                       subsel_ot_solver **out);
+
+/*! subsel_ot_solver_free() : releases a solver. NULL is a no-op. */
+SUBSEL_API void subsel_ot_solver_free(subsel_ot_solver *solver);
+
+/*! subsel_ot_solver_set_int() / subsel_ot_solver_set_double() :
+ * Set an option of the right type within its bounds.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, unknown option, wrong type,
+ *         out of bounds: the option is then unchanged). */
+SUBSEL_API int subsel_ot_solver_set_int(subsel_ot_solver *solver, int param,
+                                        int64_t value);
+SUBSEL_API int subsel_ot_solver_set_double(subsel_ot_solver *solver,
+                                           int param, double value);
+
+/*! subsel_ot_solver_get_int() / subsel_ot_solver_get_double() :
+ * Read an option. @return SUBSEL_OK or SUBSEL_E_INVALID. */
+SUBSEL_API int subsel_ot_solver_get_int(const subsel_ot_solver *solver,
+                                        int param, int64_t *value);
+SUBSEL_API int subsel_ot_solver_get_double(const subsel_ot_solver *solver,
+                                           int param, double *value);
+
+/*! subsel_ot_solver_param_bounds() :
+ * Writes an option's bounds and default as doubles; any out-pointer may be
+ * NULL. @return SUBSEL_OK or SUBSEL_E_INVALID (unknown option). */
+SUBSEL_API int subsel_ot_solver_param_bounds(int param, double *min_value,
+                                             double *max_value,
+                                             double *default_value);
+
+/*! subsel_ot_solver_iterations() / subsel_ot_solver_violation() :
+ * @return the iterations and the final L1 marginal violation of the last
+ *         solve with this solver (also when it failed to converge); 0 and
+ *         NaN before any solve or for NULL. */
+SUBSEL_API int64_t subsel_ot_solver_iterations(const subsel_ot_solver *solver);
+SUBSEL_API double subsel_ot_solver_violation(const subsel_ot_solver *solver);
+
+/*! subsel_ot_sinkhorn() :
+ * Balanced entropic OT (POT's ot.sinkhorn):
+ *   min <P, C> + reg sum P (log P - 1)  s.t.  P 1 = a, P^T 1 = b,
+ * for n x m row-major costs C (finite). a (n) and b (m) are positive
+ * marginals, or NULL for uniform ones (1/n, 1/m); their totals must agree
+ * to 1e-6 relative (b is then rescaled to a's total). `solver` may be NULL
+ * (defaults). Writes <P, C> to *value and, when not NULL, the potentials
+ * f (n) and g (m) with P_ij = exp((f_i + g_j - C_ij) / reg) and the plan
+ * (n x m row-major). Threads: the context's. Progress stage "ot"
+ * (iterations, SUBSEL_OT_MAX_ITER), can cancel.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL cost, sizes < 1, reg <= 0,
+ *         nonpositive marginal, totals differ), SUBSEL_E_NUMERIC (NaN/Inf
+ *         input, or no convergence within SUBSEL_OT_MAX_ITER: outputs are
+ *         then not written), SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_ot_sinkhorn(subsel_ctx *ctx, subsel_ot_solver *solver,
+                                  const double *a, int64_t n, const double *b,
+                                  int64_t m, const double *cost, double reg,
+                                  double *value, double *f, double *g,
+                                  double *plan);
+
+/*! subsel_ot_partial() :
+ * Entropic partial OT (POT's ot.partial.entropic_partial_wasserstein):
+ *   min <P, C> + reg sum P log P  s.t.  P 1 <= a, P^T 1 <= b, 1^T P 1 = mass,
+ * 0 < mass <= min(sum a, sum b). Outputs as subsel_ot_sinkhorn(), with
+ * P_ij = exp((f_i + g_j - C_ij) / reg), f_i + t <= t and g_j <= 0 for the
+ * mass potential t folded into f. Stable for any reg (POT's scaling form
+ * overflows once (max C - min C) / reg passes about 700).
+ * @return as subsel_ot_sinkhorn(); SUBSEL_E_INVALID for a mass out of
+ *         range. */
+SUBSEL_API int subsel_ot_partial(subsel_ctx *ctx, subsel_ot_solver *solver,
+                                 const double *a, int64_t n, const double *b,
+                                 int64_t m, const double *cost, double reg,
+                                 double mass, double *value, double *f,
+                                 double *g, double *plan);
+
+/*! subsel_ot_sinkhorn_points() / subsel_ot_partial_points() :
+ * As subsel_ot_sinkhorn() / subsel_ot_partial() with C_ij = cost(x_i, y_j)
+ * between the rows of x (n x d) and y (m x d), `cost` one of SUBSEL_COST_*.
+ * Costs are computed in double precision with BLIS, in tiles; the n x m
+ * matrix is stored only if it fits SUBSEL_OT_MEMORY bytes.
+ * @return as subsel_ot_sinkhorn(); SUBSEL_E_INVALID also for different
+ *         column counts or an unknown cost. */
+SUBSEL_API int subsel_ot_sinkhorn_points(subsel_ctx *ctx,
+                                         subsel_ot_solver *solver,
+                                         const double *a,
+                                         const subsel_dense *x,
+                                         const double *b,
+                                         const subsel_dense *y, int cost,
+                                         double reg, double *value, double *f,
+                                         double *g, double *plan);
+SUBSEL_API int subsel_ot_partial_points(subsel_ctx *ctx,
+                                        subsel_ot_solver *solver,
+                                        const double *a, const subsel_dense *x,
+                                        const double *b, const subsel_dense *y,
+                                        int cost, double reg, double mass,
+                                        double *value, double *f, double *g,
+                                        double *plan);
 
 /* ------------------------------------------------------------------------ */
 /* UniPROT prototype selection                                              */
 /* ------------------------------------------------------------------------ */
 
-/* (issue 4) */
+/* UniPROT (Uniform Prototype selection via Partial Optimal Transport):
+ * pick k prototypes P among the rows of a |S| x n source-to-target
+ * similarity matrix S so that, each carrying mass 1, they cover the n
+ * targets:
+ *   f(P) = max_G <S_P, G> + reg H(G)  s.t.  G 1 = 1_|P|,  G^T 1 <= (k/n) 1_n
+ * with H(G) = -sum G log G. f is submodular (and monotone when S >= 0); at
+ * |P| = k it is the uniform-weight entropic OT objective. Each added
+ * prototype triggers a warm-started log-domain solve (lib/ot). Use it with
+ * any optimizer, with a budget of at most k; set SUBSEL_OPT_STOP_NONPOSITIVE
+ * to 0 when similarities can be negative (gains can then be negative). */
+
+/* Similarities between feature rows. */
+#define SUBSEL_SIM_COSINE 0       /* cos(x, y); 0 for a zero row          */
+#define SUBSEL_SIM_DOT 1          /* x . y                                */
+#define SUBSEL_SIM_NEG_SQEUCLID 2 /* -|x - y|^2                           */
+
+/* Marginal gains the optimizers see. */
+#define SUBSEL_UNIPROT_GAIN_APPROX 0 /* the paper's: the best entropic
+        placement of the new prototype's mass into the residual capacities
+        r = max(k/n - G_P^T 1, 0) with the current plan fixed,
+        max_{a >= 0, sum a = 1, a <= r} <S_v, a> + reg H(a), solved in
+        closed form (water-filling); equals the exact gain at P = {} and
+        never exceeds it. Default. */
+#define SUBSEL_UNIPROT_GAIN_EXACT 1  /* f(P + v) - f(P) by a solve per
+        candidate: for small problems and tests. */
+
+/* How the state follows an added prototype. */
+#define SUBSEL_UNIPROT_UPDATE_SOLVE 0  /* re-solve f(P + v), warm-started
+        (Newton's method on the prototypes' potentials): the state always
+        holds the optimal plan of its set. Default. */
+#define SUBSEL_UNIPROT_UPDATE_APPEND 1 /* append v's water-filling row (the
+        maximiser of its approximate gain) to the current plan, with no
+        re-solve: O(n) per prototype. The state's value is then the value
+        of that appended plan, a lower bound of f(P) that depends on the
+        order of insertion; approximate gains are its exact marginal gains
+        and never increase, so lazy greedy equals naive greedy. The gain
+        option is ignored. */
+
+/*! subsel_uniprot_create() :
+ * UniPROT over the rows of `similarity` (|S| x n, borrowed: it must outlive
+ * the objective) with k prototypes (1 <= k <= |S|) and regularisation reg
+ * (> 0). Defaults: approximate gains, re-solved updates, solver
+ * tolerance 1e-9, at most 1000 Newton steps per solve.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, empty matrix, k or reg out of
+ *         range), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_uniprot_create(subsel_ctx *ctx,
+                                     const subsel_dense *similarity,
+                                     int64_t k, double reg,
+                                     subsel_objective **out);
+
+/*! subsel_uniprot_create_from_features() :
+ * As subsel_uniprot_create() with S = similarity(source_i, target_j)
+ * (SUBSEL_SIM_*) between the rows of source (|S| x d) and target (n x d),
+ * computed here with one BLIS product and owned by the objective (|S| n
+ * floats); source and target are not kept.
+ * @return as subsel_uniprot_create(); SUBSEL_E_INVALID also for different
+ *         column counts or an unknown similarity. */
+SUBSEL_API int subsel_uniprot_create_from_features(subsel_ctx *ctx,
+                                                   const subsel_dense *source,
+                                                   const subsel_dense *target,
+                                                   int similarity, int64_t k,
+                                                   double reg,
+                                                   subsel_objective **out);
+
+/*! subsel_uniprot_set_gain() :
+ * Chooses SUBSEL_UNIPROT_GAIN_APPROX or SUBSEL_UNIPROT_GAIN_EXACT.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (not a UniPROT objective, unknown
+ *         gain). */
+SUBSEL_API int subsel_uniprot_set_gain(subsel_ctx *ctx, subsel_objective *obj,
+                                       int gain);
+
+/*! subsel_uniprot_set_update() :
+ * Chooses SUBSEL_UNIPROT_UPDATE_SOLVE or SUBSEL_UNIPROT_UPDATE_APPEND.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID. */
+SUBSEL_API int subsel_uniprot_set_update(subsel_ctx *ctx,
+                                         subsel_objective *obj, int update);
+
+/*! subsel_uniprot_set_tolerance() :
+ * L1 marginal violation at which each solve stops, [1e-15, 1e-2], default
+ * 1e-9 (mass units: every prototype ships 1).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID. */
+SUBSEL_API int subsel_uniprot_set_tolerance(subsel_ctx *ctx,
+                                            subsel_objective *obj, double tol);
+
+/*! subsel_uniprot_set_max_iterations() :
+ * Cap on the Newton steps of each solve, [1, 10^9], default 1000 (a
+ * handful is typical; tens when the similarity range is hundreds of times
+ * reg); a solve that does not converge fails with SUBSEL_E_NUMERIC.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID. */
+SUBSEL_API int subsel_uniprot_set_max_iterations(subsel_ctx *ctx,
+                                                 subsel_objective *obj,
+                                                 int64_t iterations);
+
+/*! subsel_uniprot_plan() :
+ * Solves f(set) for `count` distinct rows (count <= k) from scratch and
+ * writes its value and, when plan is not NULL, the optimal plan G
+ * (count x n row-major; row i belongs to set[i]).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (not a UniPROT objective, bad set),
+ *         SUBSEL_E_NUMERIC (no convergence), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_uniprot_plan(subsel_ctx *ctx,
+                                   const subsel_objective *obj,
+                                   const int64_t *set, int64_t count,
+                                   double *plan, double *value);
+
+/*! subsel_uniprot_select_batch() :
+ * Per-batch UniPROT (UniPROT-PB): selects k = round(fraction * B) (at
+ * least 1) rows of a batch (B x d, for example per-example gradient
+ * features) as prototypes of the batch itself (source = target = batch),
+ * fast enough for every training step: greedy (lazy, which here equals
+ * naive) with approximate gains and SUBSEL_UNIPROT_UPDATE_APPEND, without
+ * any OT solve. The selection lists rows in the order chosen with their
+ * gains, and its value is that of the appended plan (a lower bound of
+ * f(selection); subsel_uniprot_plan() solves f if it is wanted).
+ * fraction in (0, 1], reg > 0, similarity one of SUBSEL_SIM_*. Threads:
+ * the context's.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NUMERIC, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_uniprot_select_batch(subsel_ctx *ctx,
+                                           const subsel_dense *batch,
+                                           double fraction, double reg,
+                                           int similarity,
+                                           subsel_selection **out);
+
+/*! subsel_nn_accuracy() :
+ * The evaluation of the UniPROT paper: each target row takes the label of
+ * its most similar prototype (rows prototypes[0..count) of source; ties to
+ * the earliest prototype), and *accuracy is the fraction of targets whose
+ * label that is. Labels are arbitrary int64 values. similarity is one of
+ * SUBSEL_SIM_*.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, count < 1, prototype index out
+ *         of range, column counts differ), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_nn_accuracy(subsel_ctx *ctx, const subsel_dense *source,
+                                  const int64_t *source_labels,
+                                  const int64_t *prototypes, int64_t count,
+                                  const subsel_dense *target,
+                                  const int64_t *target_labels,
+                                  int similarity, double *accuracy);
 
 /* ------------------------------------------------------------------------ */
 /* TAROT: whitened feature distance and OT-based targeted selection         */
 /* ------------------------------------------------------------------------ */
 
-/* (issue 5) */
+/* TAROT (Feng et al., "Targeted Data Selection via Optimal Transport"):
+ * from a pool of N candidates, select the data that best matches a set of M
+ * targets. Both are rows of feature matrices with the same number of
+ * columns (typically per-example loss gradients summed over checkpoints).
+ * The pipeline: an optional seeded random projection, joint centring,
+ * whitening (Cholesky or ZCA) and unit normalisation give the whitened rows
+ * U (candidates) and V (targets); the cosine score U V^T ranks the
+ * neighbours of every target, and balanced entropic optimal transport with
+ * cost |u - v| between sets measures how well a selection matches the
+ * targets. docs/tarot.md gives every rule, including where the
+ * reference-compatible mode differs from the default. */
+typedef struct subsel_tarot subsel_tarot;
+
+/* Random projection kinds (SUBSEL_TAROT_PROJ_KIND). */
+#define SUBSEL_PROJ_RADEMACHER 0 /* entries +1 or -1, equally likely      */
+#define SUBSEL_PROJ_GAUSSIAN 1   /* entries standard normal               */
+
+/* Whitening methods (SUBSEL_TAROT_WHITEN). */
+#define SUBSEL_WHITEN_NONE 0     /* centre (if enabled) and normalise only */
+#define SUBSEL_WHITEN_CHOLESKY 1 /* x L^-T with C = L L^T (triangular solve) */
+#define SUBSEL_WHITEN_ZCA 2      /* x C^-1/2 (symmetric eigendecomposition) */
+
+/* Integer options (subsel_tarot_set_int). The projection and whitening
+ * options can only be changed before the rows are whitened. */
+#define SUBSEL_TAROT_PROJ_DIM 1   /* random projection to this many columns
+                                     first, [0, 1048576]; 0 (default): no
+                                     projection                             */
+#define SUBSEL_TAROT_PROJ_KIND 2  /* SUBSEL_PROJ_*, default RADEMACHER      */
+#define SUBSEL_TAROT_PROJ_BLOCK 3 /* input columns of the projection matrix
+                                     held in memory at once, [0, INT64_MAX];
+                                     0 (default): as many as fit in 64 MiB.
+                                     Does not change the result.            */
+#define SUBSEL_TAROT_WHITEN 4     /* SUBSEL_WHITEN_*, default CHOLESKY      */
+#define SUBSEL_TAROT_CENTER 5     /* subtract the mean of candidates and
+                                     targets together, 0 or 1, default 1    */
+#define SUBSEL_TAROT_REFERENCE 6  /* 1: reproduce the authors' code where it
+                                     differs from the default (fixed-size
+                                     fill keeps the largest potentials; OTM
+                                     keeps the set one step past the minimum
+                                     and counts only neighbours of positive
+                                     score). 0 or 1, default 0              */
+#define SUBSEL_TAROT_MAX_RANK 7   /* deepest neighbour rank OTM grows to,
+                                     [1, INT64_MAX], default 2000 (at most
+                                     N is used)                             */
+#define SUBSEL_TAROT_POTENTIALS 8 /* solve OT(selection, targets) after a
+                                     selection, for its value and gains; 0
+                                     or 1, default 1                        */
+/* Real options (subsel_tarot_set_double). */
+#define SUBSEL_TAROT_EPS 9      /* added to the covariance diagonal
+                                   (absolute), [0, 1e30], default 1e-5      */
+#define SUBSEL_TAROT_BLUR 10    /* OT blur: the last entropic temperature is
+                                   blur^2, [1e-6, 1e6], default 0.01        */
+#define SUBSEL_TAROT_SCALING 11 /* OT annealing factor: each temperature is
+                                   the previous times scaling^2,
+                                   [0.01, 0.99], default 0.5                */
+
+/*! subsel_tarot_create() :
+ * A TAROT selector over the rows of `candidates` (N x D) and `targets`
+ * (M x D), both borrowed: they must outlive the selector and stay
+ * unchanged. N and M must be at least 1 and D at least 1.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, empty matrix, column counts
+ *         differ), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_tarot_create(subsel_ctx *ctx,
+                                   const subsel_dense *candidates,
+                                   const subsel_dense *targets,
+                                   subsel_tarot **out);
+
+/*! subsel_tarot_free() : releases a selector. NULL is a no-op. */
+SUBSEL_API void subsel_tarot_free(subsel_tarot *tarot);
+
+/*! subsel_tarot_set_int() / subsel_tarot_set_double() :
+ * Set an option of the right type within its bounds.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, unknown option, wrong type,
+ *         value out of bounds: the option is then unchanged),
+ *         SUBSEL_E_STATE (a projection or whitening option after the rows
+ *         were whitened). */
+SUBSEL_API int subsel_tarot_set_int(subsel_tarot *tarot, int param,
+                                    int64_t value);
+SUBSEL_API int subsel_tarot_set_double(subsel_tarot *tarot, int param,
+                                       double value);
+
+/*! subsel_tarot_get_int() / subsel_tarot_get_double() :
+ * Read an option. @return SUBSEL_OK or SUBSEL_E_INVALID. */
+SUBSEL_API int subsel_tarot_get_int(const subsel_tarot *tarot, int param,
+                                    int64_t *value);
+SUBSEL_API int subsel_tarot_get_double(const subsel_tarot *tarot, int param,
+                                       double *value);
+
+/*! subsel_tarot_param_bounds() :
+ * Writes an option's bounds and default as doubles (INT64_MAX reads as
+ * 9.2e18); any out-pointer may be NULL.
+ * @return SUBSEL_OK or SUBSEL_E_INVALID for an unknown option. */
+SUBSEL_API int subsel_tarot_param_bounds(int param, double *min_value,
+                                         double *max_value,
+                                         double *default_value);
+
+/*! subsel_tarot_project() :
+ * The seeded random projection y = x P / sqrt(dim) of every row of `x`
+ * (rows x D) to `dim` columns, P (D x dim) having independent Rademacher or
+ * Gaussian entries (`kind`, SUBSEL_PROJ_*) drawn from the context's seed.
+ * Row j of P depends only on the seed and j, and P is generated in blocks
+ * of `block` input columns (0: as many as fit in 64 MiB) and never held
+ * whole when it does not fit. A row's projection depends only on the row,
+ * the seed, dim and kind: not on the block size, the thread count or the
+ * other rows, so a pool can be projected in batches of rows.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, dim outside [1, 1048576],
+ *         unknown kind, block < 0), SUBSEL_E_CANCELLED (stage "project"),
+ *         SUBSEL_E_NUMERIC (a projected value overflows float),
+ *         SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_tarot_project(subsel_ctx *ctx, const subsel_dense *x,
+                                    int64_t dim, int kind, int64_t block,
+                                    subsel_dense **out);
+
+/*! subsel_tarot_whiten() :
+ * Computes the whitened unit rows, once: projection (if set), then the
+ * mean of all N + M rows is subtracted (if SUBSEL_TAROT_CENTER), then with
+ * the covariance C = X^T X / (N + M) + eps I of the centred rows, the rows
+ * are whitened (x L^-T or x C^-1/2, in double precision) and scaled to
+ * unit length (rows that are exactly zero stay zero). Both whitenings give
+ * the same inner products. Later calls return at once. If `u` (`v`) is not
+ * NULL, *u (*v) receives a new matrix handle reading the whitened
+ * candidates (targets), N (M) x dim, which the caller frees with
+ * subsel_dense_free() and which must not outlive `tarot`. Progress: stage
+ * "project", then "whiten".
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NUMERIC (covariance not
+ *         positive definite: raise eps), SUBSEL_E_CANCELLED (the selector is
+ *         then as before the call), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_tarot_whiten(subsel_ctx *ctx, subsel_tarot *tarot,
+                                   subsel_dense **u, subsel_dense **v);
+
+/*! subsel_tarot_scores() :
+ * For candidates [first_candidate, first_candidate + candidates) and
+ * targets [first_target, first_target + targets), writes the cosine scores
+ * u . v to scores[i * targets + j] and, if `distances` is not NULL, the
+ * whitened feature distances |u - v| to distances[i * targets + j]
+ * (float, from the same BLIS sgemm). Whitens first if needed.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL scores, range outside the
+ *         pool), and the errors of subsel_tarot_whiten(). */
+SUBSEL_API int subsel_tarot_scores(subsel_ctx *ctx, subsel_tarot *tarot,
+                                   int64_t first_candidate,
+                                   int64_t candidates, int64_t first_target,
+                                   int64_t targets, float *scores,
+                                   float *distances);
+
+/*! subsel_tarot_topk() :
+ * For every target j, its k best candidates by score, best first (ties to
+ * the lower candidate index): indices[j * k + r] is the rank-r candidate
+ * and scores[j * k + r] (if `scores` is not NULL) its score. Blockwise: the
+ * N x M score matrix is never held whole; memory is O(M k) plus fixed-size
+ * blocks per thread. The result is kept (O(M k)) so that a later
+ * selection needing at most k ranks reuses it. Whitens first if needed.
+ * Progress: stage "topk" (targets done, M).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL indices, k < 1 or k > N),
+ *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM, and the errors of
+ *         subsel_tarot_whiten(). */
+SUBSEL_API int subsel_tarot_topk(subsel_ctx *ctx, subsel_tarot *tarot,
+                                 int64_t k, int64_t *indices, float *scores);
+
+/*! subsel_tarot_ot() :
+ * Balanced OT between the whitened candidates set[0..count) (uniform
+ * weights; set NULL with count N: all candidates, in order) and all the
+ * targets, with cost |u - v|, by log-domain Sinkhorn annealed from the
+ * squared diameter of the two clouds down to blur^2 (geomloss's schedule).
+ * Writes the potentials f (count values, may be NULL) and g (M values, may
+ * be NULL) and the loss mean(f) + mean(g) (may be NULL). A potential f_i is
+ * what candidate i's mass costs to ship: smaller is more useful.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (count < 1, index out of range),
+ *         SUBSEL_E_NUMERIC, SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM, and the
+ *         errors of subsel_tarot_whiten(). */
+SUBSEL_API int subsel_tarot_ot(subsel_ctx *ctx, subsel_tarot *tarot,
+                               const int64_t *set, int64_t count, double *f,
+                               double *g, double *loss);
+
+/*! subsel_tarot_select_fixed() :
+ * Fixed-size selection of `budget` candidates: the rank-1 neighbours of
+ * every target, then the rank-2 ones, ... are added rank by rank while the
+ * union fits the budget; on the rank that would overflow it, the remaining
+ * places go to that rank's new candidates with the smallest potentials in
+ * OT(those candidates, targets) (the largest with SUBSEL_TAROT_REFERENCE).
+ * Nothing is added once the budget is met exactly. The selection lists the
+ * items in the order added (ascending index within a rank, then the fill
+ * by preference); with SUBSEL_TAROT_POTENTIALS its gains are the items'
+ * potentials in OT(selection, targets) and its value that OT distance
+ * (else NaN). Progress: stages "topk" and "select".
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (budget < 0 or > N),
+ *         SUBSEL_E_CANCELLED, SUBSEL_E_NUMERIC, SUBSEL_E_NOMEM, and the
+ *         errors of subsel_tarot_whiten(). */
+SUBSEL_API int subsel_tarot_select_fixed(subsel_ctx *ctx, subsel_tarot *tarot,
+                                         int64_t budget,
+                                         subsel_selection **out);
+
+/*! subsel_tarot_folds() :
+ * The fold (0 .. folds - 1) of each of `targets` targets as OTM draws it
+ * from the context's seed: a seeded shuffle cut into `folds` consecutive
+ * parts, the first targets % folds of them one larger.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, folds < 2 or > targets). */
+SUBSEL_API int subsel_tarot_folds(subsel_ctx *ctx, int64_t targets,
+                                  int64_t folds, int64_t *fold_of_target);
+
+/*! subsel_tarot_select_otm() :
+ * OT-distance minimisation: for each of `folds` folds of the targets, the
+ * fold's targets add their rank-k neighbours for k = 1, 2, ... and the
+ * set's OT distance to the targets of the other folds is measured after
+ * each k; growth stops when the distance stops decreasing (or at rank
+ * SUBSEL_TAROT_MAX_RANK), keeping the set at the minimum (one step past it
+ * with SUBSEL_TAROT_REFERENCE). The selection is the union over folds, in
+ * ascending order, with gains and value as for subsel_tarot_select_fixed().
+ * `fold_of_target` (M values in [0, folds), every fold non-empty) gives the
+ * split, or is NULL for subsel_tarot_folds()'s. Progress: stage "otm" (OT
+ * solves). @return SUBSEL_OK, SUBSEL_E_INVALID (folds < 2 or > M, bad or
+ *         empty fold), SUBSEL_E_CANCELLED, SUBSEL_E_NUMERIC,
+ *         SUBSEL_E_NOMEM, and the errors of subsel_tarot_whiten(). */
+SUBSEL_API int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *tarot,
+                                       int64_t folds,
+                                       const int64_t *fold_of_target,
+                                       subsel_selection **out);
+
+/*! subsel_tarot_weights() :
+ * Integer repetition counts for `count` selected items from their OT
+ * potentials (a TAROT selection's gains), summing exactly to `total`
+ * (at least count; the paper uses N + M): every item gets 1, and the
+ * other total - count repetitions are shared in proportion to
+ * max(potentials) - potential_i (a smaller potential is more useful; the
+ * rule depends only on differences of potentials, so their sign does not
+ * matter), by largest remainders, ties to the lower position; equal
+ * potentials share them equally. Writes weights[0..count).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, total < count),
+ *         SUBSEL_E_NUMERIC (NaN/Inf potential). */
+SUBSEL_API int subsel_tarot_weights(subsel_ctx *ctx, const double *potentials,
+                                    int64_t count, int64_t total,
+                                    int64_t *weights);
+
+/*! subsel_tarot_weights_reference() :
+ * The authors' rule: the potentials extended by `targets` copies of their
+ * maximum (the targets join the training set), negative values clamped to
+ * 0, scaled to sum to `total` (the authors use the pool size N), floored,
+ * and the remainder given one each to the largest fractional parts (ties
+ * to the lower position). Writes count + targets weights (the targets'
+ * last); all-zero values share `total` equally.
+ * @return as subsel_tarot_weights() (total >= 0 here). */
+SUBSEL_API int subsel_tarot_weights_reference(subsel_ctx *ctx,
+                                              const double *potentials,
+                                              int64_t count, int64_t targets,
+                                              int64_t total,
+                                              int64_t *weights);
 
 /* ------------------------------------------------------------------------ */
 /* ClipCov and double greedy                                                */
 /* ------------------------------------------------------------------------ */
 
-/* (issue 6) */
+/* ClipCov (Joshi et al., Data-Efficient Multi-Modal Contrastive Learning)
+ * selects image-caption pairs whose cross-covariance matches the full
+ * pool's, from the paired embeddings x_V (images) and x_L (captions) of a
+ * proxy CLIP model. With sim(i, j) = x_V(i).x_L(j) + x_V(j).x_L(i), latent
+ * classes V_k and S_k = S cap V_k, the objective is
+ *   F(S) = w_intra F_intra - w_inter F_inter - w_reg F_intra^reg
+ *        + w_self F_self + w_label alpha F_label
+ *   F_intra = sum_k (1/|V_k|) (sum_{i in S_k, j in V_k} sim(i, j)
+ *                              - 1/2 sum_{i, j in S_k} sim(i, j))
+ *   F_self  = sum_{i in S} sim(i, i)
+ *   F_inter = sum_{k1 != k2} sum_{i in S_k1} (1/|V_k2|) sum_{j in V_k2} sim(i, j)
+ *   F_intra^reg = sum_k (1/|V_k|^2) sum_{i in S_k, j in V_k} sim(i, j)
+ *   F_label = sum_k sum_{i in S_k} x_L(i).y_k (1 - 1/|V_k|)
+ * (sums over pairs run over ordered pairs, i = j included). F is not
+ * monotone; it is submodular exactly when w_intra = 0 or sim(i, j) >= 0 for
+ * every two distinct pairs of one class. See docs/clipcov.md. */
+
+/* Terms of the objective, for subsel_clipcov_set_weight(). */
+#define SUBSEL_CLIPCOV_INTRA 0 /* F_intra                                  */
+#define SUBSEL_CLIPCOV_SELF 1  /* F_self                                   */
+#define SUBSEL_CLIPCOV_INTER 2 /* F_inter (subtracted)                     */
+#define SUBSEL_CLIPCOV_REG 3   /* F_intra^reg (subtracted)                 */
+#define SUBSEL_CLIPCOV_LABEL 4 /* F_label (also scaled by alpha)           */
+#define SUBSEL_CLIPCOV_TERMS 5
+
+/*! subsel_clipcov_create() :
+ * The ClipCov objective over n image-caption pairs: `image` and `text` are
+ * n x d (row i of each is pair i), `label_embeddings` is K x d (the text
+ * embeddings y_k of the class names), all borrowed: they must outlive the
+ * objective. `labels` holds n class numbers in [0, K) (copied), or is NULL
+ * to assign each pair zero-shot to the class whose label embedding has the
+ * largest cosine with its image embedding (ties to the lowest class).
+ * `label_embeddings` may be NULL when `labels` is given: K is then
+ * max(labels) + 1 and F_label is 0. With `normalize` nonzero every image,
+ * caption and label embedding is used divided by its Euclidean norm
+ * (without copying the matrices). Weights start at 1 and alpha at 0.5.
+ * Construction is O(n d) plus, for zero-shot classes, an n x K product
+ * (BLIS); it runs on the context's threads and its result does not depend
+ * on their number.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, dimension mismatch, label out
+ *         of range, a zero-norm row when normalising or a zero-norm label
+ *         embedding for zero-shot classes: the message says which),
+ *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_clipcov_create(subsel_ctx *ctx,
+                                     const subsel_dense *image,
+                                     const subsel_dense *text,
+                                     const subsel_dense *label_embeddings,
+                                     const int64_t *labels, int normalize,
+                                     subsel_objective **out);
+
+/*! subsel_clipcov_set_weight() :
+ * Sets the weight of one term (SUBSEL_CLIPCOV_INTRA ... _LABEL), finite and
+ * >= 0 (0 removes the term), default 1. O(n).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (not a ClipCov objective, unknown
+ *         term, weight out of range: the weight is then unchanged). */
+SUBSEL_API int subsel_clipcov_set_weight(subsel_ctx *ctx,
+                                         subsel_objective *obj, int term,
+                                         double weight);
+
+/*! subsel_clipcov_set_alpha() :
+ * Sets alpha, the factor of F_label, finite and >= 0, default 0.5. O(n).
+ * @return as subsel_clipcov_set_weight(). */
+SUBSEL_API int subsel_clipcov_set_alpha(subsel_ctx *ctx,
+                                        subsel_objective *obj, double alpha);
+
+/*! subsel_clipcov_class_count() :
+ * @return K, the number of latent classes (0 for NULL or another objective). */
+SUBSEL_API int64_t subsel_clipcov_class_count(const subsel_objective *obj);
+
+/*! subsel_clipcov_classes() :
+ * Writes the latent class of every pair (given or zero-shot) to
+ * out[0..n). @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a ClipCov
+ * objective, capacity < n). */
+SUBSEL_API int subsel_clipcov_classes(subsel_ctx *ctx,
+                                      const subsel_objective *obj,
+                                      int64_t *out, int64_t capacity);
+
+/*! subsel_clipcov_check_submodular() :
+ * Writes to *submodular whether F is known to be submodular. With `exact`
+ * 0 this is what construction proved cheaply (w_intra = 0, or a cone bound
+ * showing that all within-class similarities are >= 0): 1 proven, 0 not
+ * proven. With `exact` nonzero, undecided cases are settled by computing
+ * every within-class similarity (block by block with BLIS, stopping at the
+ * first negative one): 1 submodular, 0 not. That costs about
+ * 2 sum_k |V_k|^2 d multiply-adds. Once proven, optimizers accept
+ * SUBSEL_OPT_LAZY and SUBSEL_OPT_LAZIER on the objective. Progress stage
+ * "clipcov check".
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_clipcov_check_submodular(subsel_ctx *ctx,
+                                               subsel_objective *obj,
+                                               int exact, int *submodular);
+
+/*! subsel_clipcov_optimizer() :
+ * Creates the greedy optimizer ClipCov should run with `budget`: lazy
+ * greedy when F is submodular (proven at construction, or by the exact
+ * check when it costs under 2^33 multiply-adds, about 2 sum_k |V_k|^2 d,
+ * which this call then runs), else stochastic greedy (epsilon 1e-3); in both cases to the
+ * budget whatever the gains (SUBSEL_OPT_STOP_NONPOSITIVE 0), as the paper's
+ * Algorithm 1, since the double greedy filter then removes what hurts. The
+ * caller may change its options and frees it with subsel_optimizer_free().
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (not a ClipCov objective, budget < 0
+ *         or above n), SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_clipcov_optimizer(subsel_ctx *ctx, subsel_objective *obj,
+                                        int64_t budget,
+                                        subsel_optimizer **out);
+
+/* Filters for subsel_clipcov_select(). */
+#define SUBSEL_CLIPCOV_FILTER_NONE 0          /* the greedy result as is  */
+#define SUBSEL_CLIPCOV_FILTER_DETERMINISTIC 1 /* deterministic double greedy */
+#define SUBSEL_CLIPCOV_FILTER_RANDOMIZED 2    /* randomised double greedy  */
+
+/*! subsel_clipcov_select() :
+ * The ClipCov pipeline (the paper's Algorithm 1), for any objective: runs
+ * `greedy` (budget, algorithm and options as set on it), then double greedy
+ * over the greedy result as its ground set (in greedy order), and returns
+ * the better of the two sets: the filtered one unless its value is below
+ * the greedy one's. The result is a subset of the greedy result, in greedy
+ * order, with the gains of adding its items in that order; its size is at
+ * most the budget. With `greedy_out` not NULL, the greedy result is also
+ * returned there (the caller frees both). Randomness: the greedy's as
+ * subsel_optimizer_run(); the randomised filter as subsel_double_greedy().
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, unknown filter), the errors of
+ *         subsel_optimizer_run() and subsel_double_greedy(). */
+SUBSEL_API int subsel_clipcov_select(subsel_ctx *ctx,
+                                     const subsel_objective *obj,
+                                     const subsel_optimizer *greedy,
+                                     int filter, subsel_selection **out,
+                                     subsel_selection **greedy_out);
+
+/*! subsel_double_greedy() :
+ * Double greedy (Buchbinder et al. 2015) for unconstrained maximisation of
+ * a non-monotone function over the ground set `ground` (count distinct
+ * indices, visited in that order; NULL for all n items in index order, count
+ * then ignored). X starts empty and Y as the ground set; for each item e,
+ * a = f(X + e) - f(X) and b = f(Y - e) - f(Y); deterministic (randomized
+ * 0): e joins X if a >= b, else leaves Y (a 1/3-approximation for
+ * nonnegative submodular f); randomised: e joins X with probability
+ * a+ / (a+ + b+) (1 when both are 0), with x+ = max(x, 0) (1/2 in
+ * expectation), the coins drawn from SUBSEL_CTX_SEED on a stream of their
+ * own. Works with every objective of the library that can remove items.
+ * The selection lists X in ground order with the gains a of adding its
+ * items; evaluations = 2 count. Progress stage "double greedy".
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, index out of range or
+ *         repeated), SUBSEL_E_UNSUPPORTED (the objective cannot remove
+ *         items), SUBSEL_E_STATE, SUBSEL_E_NUMERIC (NaN gain),
+ *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_double_greedy(subsel_ctx *ctx,
+                                    const subsel_objective *obj,
+                                    const int64_t *ground, int64_t count,
+                                    int randomized, subsel_selection **out);
 
 #ifdef __cplusplus
 }

@@ -82,3 +82,22 @@ int64_t *read_i64(const char *path, int64_t *count)
     subsel_ctx_free(ctx);
     return v;
 }
+
+void *counting_allocator_alloc(void *opaque, size_t size, size_t alignment)
+{
+    counting_allocator *c = opaque;
+    void *p = NULL;
+    if (++c->calls == c->fail_at)
+        return NULL;
+    if (posix_memalign(&p, alignment, size) != 0)
+        return NULL;
+    c->live++;
+    return p;
+}
+
+void counting_allocator_free(void *opaque, void *ptr)
+{
+    counting_allocator *c = opaque;
+    c->live--;
+    free(ptr);
+}

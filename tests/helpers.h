@@ -37,4 +37,14 @@ int64_t *read_i64(const char *path, int64_t *count);
                       #expr, ck_rc_, (want), subsel_ctx_last_error(ctx));      \
     } while (0)
 
+/* Hooks for subsel_ctx_create_with_allocator() (opaque: a
+ * counting_allocator) for allocation-failure sweeps: they count the calls
+ * and the live blocks, and fail call number fail_at (counting from 1; 0 or
+ * less: never). */
+typedef struct counting_allocator {
+    int64_t calls, live, fail_at;
+} counting_allocator;
+void *counting_allocator_alloc(void *opaque, size_t size, size_t alignment);
+void counting_allocator_free(void *opaque, void *ptr);
+
 #endif

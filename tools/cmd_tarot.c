@@ -1,11 +1,238 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder: `subsel tarot` (being written). */
+/*
+ * `subsel tarot`: TAROT targeted selection. Reads candidate and target
+ * feature matrices (.npy), optionally projects them, whitens them, and
+ * selects either a fixed fraction of the candidates (--ratio) or the set
+ * that minimises the OT distance to held-out target folds (--otm). Writes
+ * the selected indices (and, if asked, integer repetition weights) as .npy
+ * files and prints one JSON object; progress goes to standard error.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 #include "commands.h"
 
+typedef struct tarot_progress {
+    double start, last;
+    char stage[32];
+} tarot_progress;
+
+/* The first report, then at most one line per second (the OT solves inside
+ * a selection report too, so stages interleave quickly). */
+static int print_progress(void *user, const char *stage, int64_t done,
+                          int64_t total)
+{
+    tarot_progress *p = user;
+    double now = cli_now();
+    if (p->stage[0] == '\0' || now - p->last >= 1.0) {
+        if (total > 0)
+            fprintf(stderr, "subsel tarot: %s %lld/%lld (%.1f s)\n", stage,
+                    (long long)done, (long long)total, now - p->start);
+        else
+            fprintf(stderr, "subsel tarot: %s %lld (%.1f s)\n", stage,
+                    (long long)done, now - p->start);
+        snprintf(p->stage, sizeof p->stage, "%s", stage);
+        p->last = now;
+    }
+    return 0;
+}
+
+static int parse_choice(const char *text, const char *const *names, int count)
+{
+    int i;
+    for (i = 0; i < count; i++)
+        if (strcmp(text, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* Reads a fold per target from an integer .npy vector. */
+static int read_folds(const cli_command *self, subsel_ctx *ctx,
+                      const char *path, int64_t targets, int64_t **out)
+{
+    int64_t count = 0, *folds;
+    int rc = subsel_npy_read_i64(ctx, path, NULL, 0, &count);
+    if (rc != SUBSEL_OK)
+        return cli_fail_status(self, ctx, rc, "--target-folds");
+    if (count != targets)
+        return cli_fail(self, "--target-folds: %lld values for %lld targets",
+                        (long long)count, (long long)targets);
+    folds = malloc(sizeof *folds * (size_t)(count > 0 ? count : 1));
+    if (folds == NULL)
+        return cli_fail(self, "out of memory");
+    rc = subsel_npy_read_i64(ctx, path, folds, count, &count);
+    if (rc != SUBSEL_OK) {
+        free(folds);
+        return cli_fail_status(self, ctx, rc, "--target-folds");
+    }
+    *out = folds;
+    return 0;
+}
+
 int cmd_tarot(const cli_command *self, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_fail(self, "not implemented yet");
+    static const char *const whitenings[] = {"none", "cholesky", "zca"};
+    static const char *const kinds[] = {"rademacher", "gaussian"};
+    const char *cand_path = NULL, *targ_path = NULL, *out = NULL;
+    const char *whiten = "cholesky", *kind = "rademacher";
+    const char *weights_out = NULL, *folds_path = NULL;
+    int64_t proj_dim = 0, folds = 5, weights_total = INT64_MIN, max_rank = 2000;
+    int64_t threads = 0, seed = 0, budget = 0, n, m, k, nw = 0;
+    double ratio = -1.0, eps = 1e-5, blur = 0.01, scaling = 0.5;
+    int otm = 0, reference = 0, no_center = 0, w_choice, k_choice;
+    const cli_option options[] = {
+        {"candidates", 'c', CLI_STRING, &cand_path, "candidate features, an N x D .npy array", 1},
+        {"targets", 'T', CLI_STRING, &targ_path, "target features, an M x D .npy array", 1},
+        {"out", 'o', CLI_STRING, &out, "selected candidate indices, written as an int64 .npy vector", 1},
+        {"ratio", 'r', CLI_DOUBLE, &ratio, "fixed-size selection of floor(ratio * N) candidates, ratio in (0, 1]", 0},
+        {"otm", 0, CLI_FLAG, &otm, "OT-distance minimisation over target folds instead of --ratio", 0},
+        {"folds", 'K', CLI_INT, &folds, "target folds for --otm, >= 2 (default 5)", 0},
+        {"target-folds", 0, CLI_STRING, &folds_path, "fold of every target (int .npy vector) instead of the seeded split", 0},
+        {"max-rank", 0, CLI_INT, &max_rank, "deepest neighbour rank --otm grows to (default 2000)", 0},
+        {"proj-dim", 'p', CLI_INT, &proj_dim, "random projection to P columns first (0: none, the default)", 0},
+        {"proj-kind", 0, CLI_STRING, &kind, "rademacher (default) or gaussian", 0},
+        {"whiten", 'w', CLI_STRING, &whiten, "cholesky (default), zca or none", 0},
+        {"eps", 0, CLI_DOUBLE, &eps, "added to the covariance diagonal (default 1e-5)", 0},
+        {"no-center", 0, CLI_FLAG, &no_center, "do not subtract the joint mean", 0},
+        {"blur", 0, CLI_DOUBLE, &blur, "OT blur (default 0.01)", 0},
+        {"scaling", 0, CLI_DOUBLE, &scaling, "OT annealing factor (default 0.5)", 0},
+        {"reference-compatible", 0, CLI_FLAG, &reference, "reproduce the authors' code (see docs/tarot.md)", 0},
+        {"weights", 'R', CLI_INT, &weights_total, "integer repetition weights summing to R (0: N + M, or N when reference-compatible)", 0},
+        {"weights-out", 0, CLI_STRING, &weights_out, "write the weights as an int64 .npy vector", 0},
+        {"threads", 't', CLI_INT, &threads, "threads (0: OpenMP default)", 0},
+        {"seed", 's', CLI_INT, &seed, "seed of the projection and the folds (default 0)", 0},
+        {NULL, 0, 0, NULL, NULL, 0},
+    };
+    tarot_progress progress;
+    subsel_ctx *ctx = NULL;
+    subsel_dense *cand = NULL, *targ = NULL;
+    subsel_tarot *t = NULL;
+    subsel_selection *sel = NULL;
+    int64_t *fold_of = NULL, *weights = NULL;
+    int rc = cli_parse(self, argc, argv, options,
+                       "--candidates C.npy --targets T.npy (--ratio R | --otm [--folds K]) "
+                       "--out SEL.npy [--proj-dim P] [--whiten cholesky|zca|none] [--eps E] "
+                       "[--weights R] [--weights-out W.npy] [--reference-compatible]");
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    /* Argument errors are usage errors (exit 2), as cli_parse's. */
+    if (otm == (ratio >= 0.0))
+        return cli_fail(self, "give exactly one of --ratio and --otm (see --help)") + 1;
+    if (!otm && !(ratio > 0.0 && ratio <= 1.0))
+        return cli_fail(self, "--ratio %g must be in (0, 1]", ratio) + 1;
+    if ((w_choice = parse_choice(whiten, whitenings, 3)) < 0)
+        return cli_fail(self, "--whiten: expected cholesky, zca or none, got '%s'", whiten) + 1;
+    if ((k_choice = parse_choice(kind, kinds, 2)) < 0)
+        return cli_fail(self, "--proj-kind: expected rademacher or gaussian, got '%s'", kind) + 1;
+    if (weights_total != INT64_MIN && weights_total < 0)
+        return cli_fail(self, "--weights %lld must be >= 0", (long long)weights_total) + 1;
+    if (cli_make_ctx(self, threads, seed, &ctx) != 0)
+        return 1;
+    progress.start = progress.last = cli_now();
+    progress.stage[0] = '\0';
+    subsel_ctx_set_progress(ctx, print_progress, &progress);
+    rc = 1;
+
+    if ((k = subsel_dense_load_npy(ctx, cand_path, &cand)) != SUBSEL_OK) {
+        cli_fail_status(self, ctx, (int)k, "--candidates");
+        goto done;
+    }
+    if ((k = subsel_dense_load_npy(ctx, targ_path, &targ)) != SUBSEL_OK) {
+        cli_fail_status(self, ctx, (int)k, "--targets");
+        goto done;
+    }
+    n = subsel_dense_rows(cand);
+    m = subsel_dense_rows(targ);
+    if ((k = subsel_tarot_create(ctx, cand, targ, &t)) != SUBSEL_OK) {
+        cli_fail_status(self, ctx, (int)k, "inputs");
+        goto done;
+    }
+#define SET(call, flag)                                                        \
+    if ((call) != SUBSEL_OK) {                                                 \
+        cli_fail(self, "%s: value out of range (see --help)", flag);           \
+        goto done;                                                             \
+    }
+    SET(subsel_tarot_set_int(t, SUBSEL_TAROT_PROJ_DIM, proj_dim), "--proj-dim");
+    SET(subsel_tarot_set_int(t, SUBSEL_TAROT_PROJ_KIND, k_choice), "--proj-kind");
+    SET(subsel_tarot_set_int(t, SUBSEL_TAROT_WHITEN, w_choice), "--whiten");
+    SET(subsel_tarot_set_double(t, SUBSEL_TAROT_EPS, eps), "--eps");
+    SET(subsel_tarot_set_int(t, SUBSEL_TAROT_CENTER, !no_center), "--no-center");
+    SET(subsel_tarot_set_int(t, SUBSEL_TAROT_REFERENCE, reference), "--reference-compatible");
+    SET(subsel_tarot_set_int(t, SUBSEL_TAROT_MAX_RANK, max_rank), "--max-rank");
+    SET(subsel_tarot_set_double(t, SUBSEL_TAROT_BLUR, blur), "--blur");
+    SET(subsel_tarot_set_double(t, SUBSEL_TAROT_SCALING, scaling), "--scaling");
+#undef SET
+    if (otm) {
+        if (folds_path != NULL && read_folds(self, ctx, folds_path, m, &fold_of) != 0)
+            goto done;
+        k = subsel_tarot_select_otm(ctx, t, folds, fold_of, &sel);
+    } else {
+        /* floor(ratio * N), as the authors' int(ratio * N) */
+        budget = (int64_t)floor(ratio * (double)n);
+        k = subsel_tarot_select_fixed(ctx, t, budget, &sel);
+    }
+    if (k != SUBSEL_OK) {
+        cli_fail_status(self, ctx, (int)k, "selection");
+        goto done;
+    }
+    if ((k = subsel_selection_save_npy(ctx, sel, out)) != SUBSEL_OK) {
+        cli_fail_status(self, ctx, (int)k, "--out");
+        goto done;
+    }
+    if (weights_total != INT64_MIN || weights_out != NULL) {
+        int64_t count = subsel_selection_count(sel);
+        nw = count + (reference ? m : 0);
+        if (weights_total <= 0)
+            weights_total = reference ? n : n + m;
+        weights = malloc(sizeof *weights * (size_t)(nw > 0 ? nw : 1));
+        if (weights == NULL) {
+            cli_fail(self, "out of memory");
+            goto done;
+        }
+        k = reference ? subsel_tarot_weights_reference(ctx, subsel_selection_gains(sel), count, m,
+                                                       weights_total, weights)
+                      : subsel_tarot_weights(ctx, subsel_selection_gains(sel), count,
+                                             weights_total, weights);
+        if (k != SUBSEL_OK) {
+            cli_fail_status(self, ctx, (int)k, "--weights");
+            goto done;
+        }
+        if (weights_out != NULL &&
+            (k = subsel_npy_write_i64(ctx, weights_out, weights, nw)) != SUBSEL_OK) {
+            cli_fail_status(self, ctx, (int)k, "--weights-out");
+            goto done;
+        }
+    }
+    json_begin();
+    json_string("method", otm ? "otm" : "fixed");
+    json_int("candidates", n);
+    json_int("targets", m);
+    if (otm)
+        json_int("folds", folds);
+    else
+        json_int("budget", budget);
+    json_int("selected", subsel_selection_count(sel));
+    json_double("ot_distance", subsel_selection_value(sel));
+    json_int("ot_solves", subsel_selection_evaluations(sel));
+    json_int("reference_compatible", reference);
+    if (weights != NULL)
+        json_int("weights_total", weights_total);
+    json_int("threads", subsel_ctx_threads(ctx));
+    json_double("seconds", cli_now() - progress.start);
+    json_string("out", out);
+    json_end();
+    rc = 0;
+done:
+    free(fold_of);
+    free(weights);
+    subsel_selection_free(sel);
+    subsel_tarot_free(t);
+    subsel_dense_free(cand);
+    subsel_dense_free(targ);
+    subsel_ctx_free(ctx);
+    return rc;
 }

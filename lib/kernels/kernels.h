@@ -48,11 +48,48 @@ typedef struct ss_kernels {
     /* Marginal gain of one sparse row for a feature-based function:
      * sum_k w[idx[k]] * (phi(m[idx[k]] + val[k]) - phi(m[idx[k]])),
      * computed in numerically stable forms (log1p(z / (1 + m)) for log1p,
-     * z / (sqrt(m + z) + sqrt(m)) for sqrt, ...). Requires m >= 0, val >= 0,
+     * z / (sqrt(m + z) + sqrt(m)) for sqrt, ...). `col` is the per-column
+     * state: 1 / (1 + m) for SS_PHI_LOG1P (so the kernel multiplies instead
+     * of dividing), m itself for the others. Requires m >= 0, val >= 0,
      * finite inputs. Indexed by enum ss_phi_kind. */
     double (*fb_gain[SS_PHI_COUNT])(const int32_t *idx, const float *val,
-                                    int64_t nnz, const double *m,
+                                    int64_t nnz, const double *col,
                                     const double *w, const ss_phi *phi);
+
+    /* sum_k a[k] * x[k] for float a and double x (an embedding row against
+     * a running double-precision sum: the ClipCov gains). */
+    double (*dot_f32_f64)(const float *a, const double *x, int64_t n);
+
+    /* Entropic OT (lib/ot, common/ot_template.h). Every kernel forms
+     * x = fma(s, c[j], h) with h = h[j] (row kernels) or hi (column
+     * kernels); inputs finite, n >= 0.
+     * lse_max: max_j x_j (-inf for n = 0). lse_sum: sum_j exp(x_j - shift).
+     * lse_col_max: mx[j] = max(mx[j], x_j). lse_col_sum: acc[j] +=
+     * exp(x_j - mx[j]). lse_merge: (mx, acc) becomes the log-sum-exp pair of
+     * the union with (mx2, acc2) (all finite). gibbs_row: out[j] =
+     * exp(x_j + hi) (h = h[j]); returns sum_j out[j] c[j]. */
+    double (*lse_max)(const double *c, const double *h, double s, int64_t n);
+    double (*lse_sum)(const double *c, const double *h, double s,
+                      double shift, int64_t n);
+    void (*lse_col_max)(double *mx, const double *c, double s, double hi,
+                        int64_t n);
+    void (*lse_col_sum)(double *acc, const double *mx, const double *c,
+                        double s, double hi, int64_t n);
+    void (*lse_merge)(double *mx, double *acc, const double *mx2,
+                      const double *acc2, int64_t n);
+    double (*gibbs_row)(double *out, const double *c, const double *h,
+                        double s, double hi, int64_t n);
+    /* UniPROT approximate gain. max_f32: max_j x[j] (-inf for n = 0).
+     * exp_affine_f32: w[j] = exp(s x[j] - shift), returns sum_j w[j].
+     * waterfill_sums: with lane j saturated when r[j] mu < w[j], writes
+     * out[0] = sum of w over unsaturated lanes, out[1] = sum_sat r,
+     * out[2] = sum_sat r x, out[3] = sum_sat rlogr, out[4] = #saturated. */
+    double (*max_f32)(const float *x, int64_t n);
+    double (*exp_affine_f32)(double *w, const float *x, double s,
+                             double shift, int64_t n);
+    void (*waterfill_sums)(const double *w, const double *r,
+                           const double *rlogr, const float *x, double mu,
+                           int64_t n, double *out);
 } ss_kernels;
 
 extern const ss_kernels ss_kernels_scalar;

@@ -19,10 +19,17 @@ int ss_blas_threads(const subsel_ctx *ctx)
     return subsel_ctx_threads(ctx);
 }
 
-static void runtime_for(const subsel_ctx *ctx, rntm_t *rntm)
+/* A runtime object for one call: its thread count, and no small-matrix
+ * ("sup") path when k is not a multiple of 8, because BLIS 0.9.0's
+ * haswell/zen sup kernels then read one element past the end of A
+ * (flame/blis#821, fixed after 0.9.0; valgrind shows it on the SAE
+ * encoder's batches). The packed path reads only the matrices. */
+static void runtime_with(int threads, int64_t k, rntm_t *rntm)
 {
     bli_rntm_init(rntm);
-    bli_rntm_set_num_threads(ss_blas_threads(ctx), rntm);
+    bli_rntm_set_num_threads(threads, rntm);
+    if (k % 8 != 0)
+        bli_rntm_disable_l3_sup(rntm);
 }
 
 static trans_t trans_of(int t)
@@ -30,15 +37,36 @@ static trans_t trans_of(int t)
     return t ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
 }
 
+static void sgemm_threads(int threads, int trans_a, int trans_b, int64_t m,
+                          int64_t n, int64_t k, float alpha, const float *a,
+                          int64_t lda, const float *b, int64_t ldb, float beta,
+                          float *c, int64_t ldc)
+{
+    rntm_t rntm;
+    runtime_with(threads, k, &rntm);
+    bli_sgemm_ex(trans_of(trans_a), trans_of(trans_b), m, n, k, &alpha,
+                 (float *)a, lda, 1, (float *)b, ldb, 1, &beta, c, ldc, 1,
+                 NULL, &rntm);
+}
+
+static void dgemm_threads(int threads, int trans_a, int trans_b, int64_t m,
+                          int64_t n, int64_t k, double alpha, const double *a,
+                          int64_t lda, const double *b, int64_t ldb,
+                          double beta, double *c, int64_t ldc)
+{
+    rntm_t rntm;
+    runtime_with(threads, k, &rntm);
+    bli_dgemm_ex(trans_of(trans_a), trans_of(trans_b), m, n, k, &alpha,
+                 (double *)a, lda, 1, (double *)b, ldb, 1, &beta, c, ldc, 1,
+                 NULL, &rntm);
+}
+
 void ss_sgemm(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
               int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
               const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
 {
-    rntm_t rntm;
-    runtime_for(ctx, &rntm);
-    bli_sgemm_ex(trans_of(trans_a), trans_of(trans_b), m, n, k, &alpha,
-                 (float *)a, lda, 1, (float *)b, ldb, 1, &beta, c, ldc, 1,
-                 NULL, &rntm);
+    sgemm_threads(ss_blas_threads(ctx), trans_a, trans_b, m, n, k, alpha, a,
+                  lda, b, ldb, beta, c, ldc);
 }
 
 void ss_dgemm(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
@@ -46,11 +74,8 @@ void ss_dgemm(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
               int64_t lda, const double *b, int64_t ldb, double beta,
               double *c, int64_t ldc)
 {
-    rntm_t rntm;
-    runtime_for(ctx, &rntm);
-    bli_dgemm_ex(trans_of(trans_a), trans_of(trans_b), m, n, k, &alpha,
-                 (double *)a, lda, 1, (double *)b, ldb, 1, &beta, c, ldc, 1,
-                 NULL, &rntm);
+    dgemm_threads(ss_blas_threads(ctx), trans_a, trans_b, m, n, k, alpha, a,
+                  lda, b, ldb, beta, c, ldc);
 }
 
 void ss_dgemv(const subsel_ctx *ctx, int trans, int64_t m, int64_t n,
@@ -58,7 +83,39 @@ void ss_dgemv(const subsel_ctx *ctx, int trans, int64_t m, int64_t n,
               double beta, double *y)
 {
     rntm_t rntm;
-    runtime_for(ctx, &rntm);
+    runtime_with(ss_blas_threads(ctx), 0, &rntm);
     bli_dgemv_ex(trans_of(trans), BLIS_NO_CONJUGATE, m, n, &alpha, (double *)a,
                  lda, 1, (double *)x, 1, &beta, y, 1, NULL, &rntm);
+}
+
+/* One thread, whatever the context says: BLIS may take another code path
+ * (packing, kernel variant) when it threads a small product, which changes
+ * the last bits; callers that promise thread-independent results tile the
+ * work themselves and call these. */
+void ss_sgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
+                     int64_t k, float alpha, const float *a, int64_t lda,
+                     const float *b, int64_t ldb, float beta, float *c,
+                     int64_t ldc)
+{
+    sgemm_threads(1, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+                  c, ldc);
+}
+
+void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
+                     int64_t k, double alpha, const double *a, int64_t lda,
+                     const double *b, int64_t ldb, double beta, double *c,
+                     int64_t ldc)
+{
+    dgemm_threads(1, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+                  c, ldc);
+}
+
+void ss_dtrsm_right_lower_trans_serial(int64_t m, int64_t n, const double *l,
+                                       int64_t ldl, double *b, int64_t ldb)
+{
+    rntm_t rntm;
+    double one = 1.0;
+    runtime_with(1, 0, &rntm);
+    bli_dtrsm_ex(BLIS_RIGHT, BLIS_LOWER, BLIS_TRANSPOSE, BLIS_NONUNIT_DIAG, m,
+                 n, &one, (double *)l, ldl, 1, b, ldb, 1, NULL, &rntm);
 }

@@ -31,4 +31,23 @@ void ss_dgemv(const subsel_ctx *ctx, int trans, int64_t m, int64_t n,
               double alpha, const double *a, int64_t lda, const double *x,
               double beta, double *y);
 
+/* As ss_sgemm / ss_dgemm, on one thread whatever the context says. BLIS may
+ * take another code path when it threads a small product, changing the last
+ * bits; code that promises thread-independent results cuts the work into
+ * fixed tiles, runs them in parallel itself and calls these. */
+void ss_sgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
+                     int64_t k, float alpha, const float *a, int64_t lda,
+                     const float *b, int64_t ldb, float beta, float *c,
+                     int64_t ldc);
+void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
+                     int64_t k, double alpha, const double *a, int64_t lda,
+                     const double *b, int64_t ldb, double beta, double *c,
+                     int64_t ldc);
+
+/* B (m x n, row-major) := B L^-T in place on one thread, with L (n x n)
+ * lower triangular with a nonzero diagonal: the triangular solve
+ * X L^T = B, row by row of B. For TAROT's Cholesky whitening. */
+void ss_dtrsm_right_lower_trans_serial(int64_t m, int64_t n, const double *l,
+                                       int64_t ldl, double *b, int64_t ldb);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "optim/double_greedy.h"
 #include "optim/optim.h"
 
 typedef struct opt_param {
@@ -55,6 +56,8 @@ static int algorithm_known(int algorithm)
     case SUBSEL_OPT_LAZY:
     case SUBSEL_OPT_STOCHASTIC:
     case SUBSEL_OPT_LAZIER:
+    case SUBSEL_OPT_DOUBLE_GREEDY:
+    case SUBSEL_OPT_DOUBLE_GREEDY_RANDOM:
         return 1;
     default:
         return 0;
@@ -63,7 +66,8 @@ static int algorithm_known(int algorithm)
 
 static int algorithm_is_random(int algorithm)
 {
-    return algorithm == SUBSEL_OPT_STOCHASTIC || algorithm == SUBSEL_OPT_LAZIER;
+    return algorithm == SUBSEL_OPT_STOCHASTIC || algorithm == SUBSEL_OPT_LAZIER ||
+           algorithm == SUBSEL_OPT_DOUBLE_GREEDY_RANDOM;
 }
 
 static int algorithm_needs_submodular(int algorithm)
@@ -175,6 +179,12 @@ static int run_one(subsel_ctx *ctx, const subsel_optimizer *opt,
         break;
     case SUBSEL_OPT_LAZY:
         rc = ss_greedy_lazy(ctx, obj, state, cfg, trace);
+        break;
+    case SUBSEL_OPT_DOUBLE_GREEDY:
+    case SUBSEL_OPT_DOUBLE_GREEDY_RANDOM:
+        rc = ss_double_greedy_run(ctx, obj, state, NULL, 0,
+                                  opt->algorithm == SUBSEL_OPT_DOUBLE_GREEDY_RANDOM,
+                                  cfg, trace);
         break;
     default:
         rc = ss_greedy_stochastic(ctx, obj, state, cfg,
@@ -332,7 +342,11 @@ int subsel_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
     SS_CHECK(check_options(ctx, opt, obj));
 
     memset(&cfg, 0, sizeof cfg);
-    cfg.budget = opt->budget > 0 ? opt->budget : obj->n;
+    /* double greedy has no budget; its trace needs room for all n */
+    cfg.budget = opt->budget > 0 && opt->algorithm != SUBSEL_OPT_DOUBLE_GREEDY &&
+                         opt->algorithm != SUBSEL_OPT_DOUBLE_GREEDY_RANDOM
+                     ? opt->budget
+                     : obj->n;
     cfg.stop_nonpositive = (int)opt->stop_nonpositive;
     cfg.epsilon = opt->epsilon;
     cfg.seed = (uint64_t)ctx->seed;

@@ -73,11 +73,44 @@ SS_INLINE vd vd_load_f32_partial(const float *p, int n)
     memcpy(tmp, p, (size_t)n * sizeof *p);
     return vd_load_f32(tmp);
 }
+SS_INLINE vd vd_load(const double *p)
+{
+    vd r;
+    r.lo = _mm256_loadu_pd(p);
+    r.hi = _mm256_loadu_pd(p + 4);
+    return r;
+}
+SS_INLINE vd vd_load_partial(const double *p, int n)
+{
+    double tmp[8] = {0};
+    memcpy(tmp, p, (size_t)n * sizeof *p);
+    return vd_load(tmp);
+}
+SS_INLINE void vd_store(double *p, vd a)
+{
+    _mm256_storeu_pd(p, a.lo);
+    _mm256_storeu_pd(p + 4, a.hi);
+}
+SS_INLINE void vd_store_partial(double *p, vd a, int n)
+{
+    double tmp[8];
+    vd_store(tmp, a);
+    memcpy(p, tmp, (size_t)n * sizeof *p);
+}
+/* Gathers are built from scalar loads: on AMD Zen the gather instructions
+ * are microcoded and slower than eight loads and a few inserts; on Intel the
+ * two are about even. */
+SS_INLINE __m256d gather4(const double *base, const int32_t *idx)
+{
+    __m128d a = _mm_loadh_pd(_mm_load_sd(base + idx[0]), base + idx[1]);
+    __m128d b = _mm_loadh_pd(_mm_load_sd(base + idx[2]), base + idx[3]);
+    return _mm256_insertf128_pd(_mm256_castpd128_pd256(a), b, 1);
+}
 SS_INLINE vd vd_gather(const double *base, const int32_t *idx)
 {
     vd r;
-    r.lo = _mm256_i32gather_pd(base, _mm_loadu_si128((const __m128i *)idx), 8);
-    r.hi = _mm256_i32gather_pd(base, _mm_loadu_si128((const __m128i *)(idx + 4)), 8);
+    r.lo = gather4(base, idx);
+    r.hi = gather4(base, idx + 4);
     return r;
 }
 SS_INLINE vd vd_gather_f32(const float *base, const int32_t *idx)

@@ -39,9 +39,28 @@ SS_INLINE vd vd_load_f32_partial(const float *p, int n)
 {
     return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(vm_first(n), p));
 }
+SS_INLINE vd vd_load(const double *p) { return _mm512_loadu_pd(p); }
+SS_INLINE vd vd_load_partial(const double *p, int n)
+{
+    return _mm512_maskz_loadu_pd(vm_first(n), p);
+}
+SS_INLINE void vd_store(double *p, vd a) { _mm512_storeu_pd(p, a); }
+SS_INLINE void vd_store_partial(double *p, vd a, int n)
+{
+    _mm512_mask_storeu_pd(p, vm_first(n), a);
+}
+/* Gathers are built from scalar loads: on AMD Zen the gather instructions
+ * are microcoded and slower than eight loads and a few inserts; on Intel the
+ * two are about even. */
 SS_INLINE vd vd_gather(const double *base, const int32_t *idx)
 {
-    return _mm512_i32gather_pd(_mm256_loadu_si256((const __m256i *)idx), base, 8);
+    __m128d a = _mm_loadh_pd(_mm_load_sd(base + idx[0]), base + idx[1]);
+    __m128d b = _mm_loadh_pd(_mm_load_sd(base + idx[2]), base + idx[3]);
+    __m128d c = _mm_loadh_pd(_mm_load_sd(base + idx[4]), base + idx[5]);
+    __m128d d = _mm_loadh_pd(_mm_load_sd(base + idx[6]), base + idx[7]);
+    __m256d lo = _mm256_insertf128_pd(_mm256_castpd128_pd256(a), b, 1);
+    __m256d hi = _mm256_insertf128_pd(_mm256_castpd128_pd256(c), d, 1);
+    return _mm512_insertf64x4(_mm512_castpd256_pd512(lo), hi, 1);
 }
 SS_INLINE vd vd_gather_partial(const double *base, const int32_t *idx, int n)
 {

@@ -50,12 +50,15 @@ static double k_sparse_dot_f32(const int32_t *idx, const float *val,
 
 /* phi(m + z) - phi(m) for each concave function, in forms that do not
  * cancel when z << m, and that give exactly 0 for z = 0 (explicitly stored
- * zeros and padded tail lanes). */
+ * zeros and padded tail lanes). The first argument is the column state
+ * (see ss_kernels.fb_gain). */
 
-SS_INLINE vd term_log1p(vd m, vd z, const ss_phi *phi)
+/* For log1p the column state is 1 / (1 + m), kept by the objective, which
+ * turns the division z / (1 + m) into a product. */
+SS_INLINE vd term_log1p(vd inv_1pm, vd z, const ss_phi *phi)
 {
     (void)phi;
-    return vd_log1p(vd_div(z, vd_add(vd_set1(1.0), m)));
+    return vd_log1p(vd_mul(z, inv_1pm));
 }
 
 SS_INLINE vd term_sqrt(vd m, vd z, const ss_phi *phi)
@@ -105,17 +108,17 @@ SS_INLINE vd term_pow(vd m, vd z, const ss_phi *phi)
 
 #define SS_DEFINE_FB_GAIN(fname, term)                                         \
     static double fname(const int32_t *idx, const float *val, int64_t nnz,    \
-                        const double *m, const double *w, const ss_phi *phi)   \
+                        const double *col, const double *w, const ss_phi *phi) \
     {                                                                          \
         vd acc = vd_zero();                                                    \
         int64_t k = 0;                                                         \
         for (; k + 8 <= nnz; k += 8) {                                         \
-            vd t = term(vd_gather(m, idx + k), vd_load_f32(val + k), phi);    \
+            vd t = term(vd_gather(col, idx + k), vd_load_f32(val + k), phi);  \
             acc = vd_fma(vd_gather(w, idx + k), t, acc);                       \
         }                                                                      \
         if (k < nnz) {                                                         \
             int rest = (int)(nnz - k);                                         \
-            vd t = term(vd_gather_partial(m, idx + k, rest),                   \
+            vd t = term(vd_gather_partial(col, idx + k, rest),                 \
                         vd_load_f32_partial(val + k, rest), phi);              \
             t = vd_select(vm_first(rest), t, vd_zero());                       \
             acc = vd_fma(vd_gather_partial(w, idx + k, rest), t, acc);         \
@@ -130,6 +133,29 @@ SS_DEFINE_FB_GAIN(k_fb_gain_exp, term_exp)
 SS_DEFINE_FB_GAIN(k_fb_gain_min, term_min)
 SS_DEFINE_FB_GAIN(k_fb_gain_pow, term_pow)
 
+/* As k_dot_f32 with a double second operand: same lanes, same tree. */
+static double k_dot_f32_f64(const float *a, const double *x, int64_t n)
+{
+    vd acc0 = vd_zero(), acc1 = vd_zero();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = vd_fma(vd_load_f32(a + i), vd_load(x + i), acc0);
+        acc1 = vd_fma(vd_load_f32(a + i + 8), vd_load(x + i + 8), acc1);
+    }
+    if (i + 8 <= n) {
+        acc0 = vd_fma(vd_load_f32(a + i), vd_load(x + i), acc0);
+        i += 8;
+    }
+    if (i < n) {
+        int rest = (int)(n - i);
+        acc1 = vd_fma(vd_load_f32_partial(a + i, rest),
+                      vd_load_partial(x + i, rest), acc1);
+    }
+    return vd_hsum(vd_add(acc0, acc1));
+}
+
+#include "kernels/common/ot_template.h"
+
 const ss_kernels SS_KERNEL_TABLE = {
     SS_KERNEL_ISA,
     SS_KERNEL_NAME,
@@ -137,4 +163,14 @@ const ss_kernels SS_KERNEL_TABLE = {
     k_sparse_dot_f32,
     {k_fb_gain_log1p, k_fb_gain_sqrt, k_fb_gain_saturate, k_fb_gain_exp,
      k_fb_gain_min, k_fb_gain_pow},
+    k_dot_f32_f64,
+    k_lse_max,
+    k_lse_sum,
+    k_lse_col_max,
+    k_lse_col_sum,
+    k_lse_merge,
+    k_gibbs_row,
+    k_max_f32,
+    k_exp_affine_f32,
+    k_waterfill_sums,
 };

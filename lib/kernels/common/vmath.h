@@ -7,7 +7,9 @@
  * `vd` (8 doubles), `vmask` (8 lane flags) and these operations:
  *   vd_set1 vd_zero vd_add vd_sub vd_mul vd_div vd_fma vd_sqrt vd_min vd_max
  *   vd_round (to nearest even)  vd_lt vd_gt vd_eq vm_first(n) vd_select
- *   vd_load_f32[_partial] vd_gather[_partial] vd_gather_f32[_partial]
+ *   vd_load[_partial] vd_load_f32[_partial] vd_gather[_partial]
+ *   vd_store[_partial] (write the first n lanes only)
+ *   vd_gather_f32[_partial]
  *   vd_split_exponent (x = 2^e f, f in [1,2))  vd_pow2i (2^k)  vd_hsum
  * Arithmetic is IEEE double with correct rounding (fma rounds once);
  * vd_min(a, b) is a < b ? a : b and vd_max(a, b) is a > b ? a : b; partial
@@ -66,13 +68,44 @@ SS_INLINE vd vd_log(vd x)
     }
 }
 
-/* log(1 + x), x >= 0 finite. u = 1 + x loses the low bits of x; the
- * correction (x - (u - 1)) / u puts them back to first order. */
+/* log(1 + x), x >= 0 finite, with a single division. u = 1 + x is split
+ * as 2^e f like log(u); when e = 0 (x < sqrt(2) - 1) the reduced argument
+ * g = f - 1 is taken as x itself, exactly, instead of from the rounded u;
+ * when e >= 1 the rounding error c = x - (u - 1) of u (exact) enters as
+ * c / u ~ c 2^-e (2 - f): |c / u| <= 2^-53, so a 20% approximation of 1/f
+ * leaves an error far below an ulp of the result. */
 SS_INLINE vd vd_log1p(vd x)
 {
-    vd u = vd_add(vd_set1(1.0), x);
-    vd c = vd_div(vd_sub(x, vd_sub(u, vd_set1(1.0))), u);
-    return vd_add(vd_log(u), c);
+    vd one = vd_set1(1.0);
+    vd u = vd_add(one, x);
+    vd f, e = vd_split_exponent(u, &f);
+    vmask big = vd_gt(f, vd_set1(SS_SQRT2));
+    f = vd_select(big, vd_mul(f, vd_set1(0.5)), f);
+    e = vd_select(big, vd_add(e, one), e);
+    {
+        vmask reduced = vd_gt(e, vd_zero());
+        vd g = vd_select(reduced, vd_sub(f, one), x);
+        vd c = vd_sub(x, vd_sub(u, one));
+        vd corr = vd_select(reduced,
+                            vd_mul(vd_mul(c, vd_pow2i(vd_sub(vd_zero(), e))),
+                                   vd_sub(vd_set1(2.0), f)),
+                            vd_zero());
+        vd s = vd_div(g, vd_add(vd_set1(2.0), g));
+        vd z = vd_mul(s, s);
+        vd w = vd_mul(z, z);
+        vd t1 = vd_mul(w, vd_fma(w, vd_fma(w, vd_set1(SS_LG6), vd_set1(SS_LG4)),
+                                 vd_set1(SS_LG2)));
+        vd t2 = vd_mul(z, vd_fma(w, vd_fma(w, vd_fma(w, vd_set1(SS_LG7),
+                                                     vd_set1(SS_LG5)),
+                                           vd_set1(SS_LG3)),
+                                 vd_set1(SS_LG1)));
+        vd r = vd_add(t2, t1);
+        vd hfsq = vd_mul(vd_set1(0.5), vd_mul(g, g));
+        vd lo = vd_fma(e, vd_set1(SS_LN2_LO), corr);
+        vd inner = vd_fma(s, vd_add(hfsq, r), lo);
+        return vd_sub(vd_mul(e, vd_set1(SS_LN2_HI)),
+                      vd_sub(vd_sub(hfsq, inner), g));
+    }
 }
 
 /* Shared reduction of exp and expm1: y = k ln2 + r, |r| <= ln2/2; returns

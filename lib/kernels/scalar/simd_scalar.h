@@ -44,6 +44,16 @@ SS_INLINE vd vd_load_f32_partial(const float *p, int n)
 {
     VD_MAP1(l < n ? (double)p[l] : 0.0);
 }
+SS_INLINE vd vd_load(const double *p) { VD_MAP1(p[l]); }
+SS_INLINE vd vd_load_partial(const double *p, int n)
+{
+    VD_MAP1(l < n ? p[l] : 0.0);
+}
+SS_INLINE void vd_store(double *p, vd a) { memcpy(p, a.v, sizeof a.v); }
+SS_INLINE void vd_store_partial(double *p, vd a, int n)
+{
+    memcpy(p, a.v, (size_t)n * sizeof *p);
+}
 SS_INLINE vd vd_gather(const double *base, const int32_t *idx)
 {
     VD_MAP1(base[idx[l]]);

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TAROT as the library sees it: the selector handle with its options and
+ * its computed state (whitened unit rows, the cached neighbour lists), and
+ * the stages the public calls are made of: projection (project.c),
+ * whitening (whiten.c), blockwise scores and top-k (topk.c), OT between
+ * sets (transport.c), fixed-size and OTM selection (select_fixed.c,
+ * select_otm.c), and repetition weights (weights.c).
+ */
+#ifndef SS_TAROT_H
+#define SS_TAROT_H
+
+#include <stdint.h>
+
+#include "core/alloc.h"
+#include "subsel.h"
+
+/* Random streams (ss_rng_seed's stream number), distinct per purpose: row j
+ * of the projection matrix uses SS_TAROT_STREAM_PROJ + j. */
+#define SS_TAROT_STREAM_PROJ 0x7a70000000000000ULL
+#define SS_TAROT_STREAM_FOLDS 0x7a6f000000000000ULL
+
+/* Neighbour lists of some targets: idx[p * k + r] is the rank-r candidate
+ * of the p-th target (best first, ties to the lower index), score[p * k + r]
+ * its score. */
+typedef struct ss_tarot_lists {
+    int64_t k;
+    int64_t *idx;
+    float *score;
+} ss_tarot_lists;
+
+struct subsel_tarot {
+    ss_allocator alloc;
+    const subsel_dense *cand, *targ; /* borrowed */
+    int64_t n, m, cols;
+
+    /* options */
+    int64_t proj_dim, proj_kind, proj_block, whiten, center, reference,
+        max_rank, potentials;
+    double eps, blur, scaling;
+
+    /* whitened unit rows (NULL until whitened), n x dim and m x dim, and
+     * their squared norms (1, or 0 for a zero row) */
+    int64_t dim;
+    float *u, *v;
+    float *u_sq, *v_sq;
+
+    /* neighbour lists of every target (cache.k == 0: none yet) */
+    ss_tarot_lists cache;
+};
+
+/* Projects rows [0, rows) of x (stride ld) to dim columns into out
+ * (rows x dim). Used by subsel_tarot_project and the whitening stage. */
+int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t rows,
+                          int64_t cols, int64_t dim, int kind, int64_t block,
+                          float *out);
+
+/* Fills t->u, t->v (and the squared norms) if not done yet. */
+int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t);
+
+/* For the targets list[0..count) (NULL: all, count = m), their k best
+ * candidates, best first, ties to the lower index: idx[p * k + r] and
+ * score[p * k + r] (score may be NULL). Progress under `stage` if not NULL.
+ * Needs whitened rows. */
+int ss_tarot_topk_targets(subsel_ctx *ctx, const subsel_tarot *t,
+                          const int64_t *list, int64_t count, int64_t k,
+                          int64_t *idx, float *score, const char *stage);
+
+/* Replaces `lists` (arrays from allocator `a`) by the k-rank lists of the
+ * targets list[0..count) (NULL: all, count = m): copied from the selector's
+ * cache when it is deep enough, else computed. `lists` is unchanged on
+ * failure. The cache uses the selector's allocator, scratch lists the
+ * context's. */
+int ss_tarot_lists_make(subsel_ctx *ctx, const subsel_tarot *t,
+                        const ss_allocator *a, const int64_t *list,
+                        int64_t count, int64_t k, ss_tarot_lists *lists,
+                        const char *stage);
+void ss_tarot_lists_free(const ss_allocator *a, ss_tarot_lists *lists);
+
+/* Makes the cache hold at least `k` ranks (k <= n) of every target. */
+int ss_tarot_cache_topk(subsel_ctx *ctx, subsel_tarot *t, int64_t k,
+                        const char *stage);
+
+/* Gathers rows set[0..count) of the whitened candidates (or of `rows` with
+ * `dim` columns) into out (count x dim). */
+void ss_tarot_gather(const float *rows, int64_t dim, const int64_t *set,
+                     int64_t count, float *out);
+
+/* OT(x rows, y rows) with the selector's blur and scaling: potentials f
+ * (nx), g (ny) (either may be NULL) and loss. */
+int ss_tarot_ot_rows(subsel_ctx *ctx, const subsel_tarot *t, const float *x,
+                     int64_t nx, const float *y, int64_t ny, double *f,
+                     double *g, double *loss);
+
+/* Turns the chosen items into a selection: with the POTENTIALS option, the
+ * gains are the items' potentials in OT(items, targets) and the value that
+ * OT distance; otherwise NaN. `solves` counts the OT solves made. */
+int ss_tarot_finish(subsel_ctx *ctx, const subsel_tarot *t,
+                    const int64_t *items, int64_t count, int64_t solves,
+                    subsel_selection **out);
+
+#endif

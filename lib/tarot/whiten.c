@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Whitened unit rows: the rows of candidates and targets (projected first if
+ * asked) are centred by their joint mean, whitened with the covariance
+ * C = X^T X / (N + M) + eps I of the centred rows, and scaled to unit
+ * length. Cholesky whitening solves x_w L^T = x (C = L L^T, no inverse is
+ * formed); ZCA multiplies by C^-1/2 = Q diag(w)^-1/2 Q^T from the symmetric
+ * eigendecomposition. Both give x C^-1 y^T as inner products. Everything
+ * after the (float) input is double precision until the unit rows are
+ * stored as floats.
+ *
+ * Determinism: the mean sums every column in row order; the covariance adds
+ * fixed row blocks in order, each block's Gram matrix in fixed column
+ * panels; the transform works on zero-padded tiles of a fixed size. Every
+ * BLIS call is single-threaded with a shape that does not depend on the
+ * thread count (the threads share out panels and tiles), so the whitened
+ * rows are the same bits for any thread count.
+ */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "linalg/blas.h"
+#include "linalg/lapack.h"
+#include "matrix/matrix.h"
+#include "tarot/tarot.h"
+
+#define WHITEN_TILE 256
+#define COV_PANEL 64
+#define COV_BLOCK_BYTES ((int64_t)32 << 20)
+
+/* The rows being whitened: candidates then targets, `dim` floats each. */
+typedef struct source {
+    const float *cand, *targ;
+    int64_t n, m, dim;
+} source;
+
+static const float *source_row(const source *s, int64_t r)
+{
+    return r < s->n ? s->cand + r * s->dim : s->targ + (r - s->n) * s->dim;
+}
+
+/* Rows [r0, r0 + count) minus the mean into b (rows x dim, double); rows
+ * past the end, up to `padded`, are zero. */
+static void centred_rows(const source *s, const double *mean, int64_t r0,
+                         int64_t count, int64_t padded, double *b)
+{
+    int64_t r, c, total = s->n + s->m;
+    for (r = 0; r < padded; r++) {
+        double *dst = b + r * s->dim;
+        if (r < count && r0 + r < total) {
+            const float *src = source_row(s, r0 + r);
+            for (c = 0; c < s->dim; c++)
+                dst[c] = (double)src[c] - mean[c];
+        } else {
+            memset(dst, 0, (size_t)s->dim * sizeof *dst);
+        }
+    }
+}
+
+static void joint_mean(const subsel_ctx *ctx, const source *s, double *mean)
+{
+    int64_t total = s->n + s->m, c;
+    int nt = ss_threads_for(ctx, s->dim / 64 + 1);
+    /* Each column is summed in row order by one thread. */
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (c = 0; c < s->dim; c += 64) {
+        int64_t c1 = c + 64 < s->dim ? c + 64 : s->dim, r, k;
+        double acc[64] = {0};
+        for (r = 0; r < total; r++) {
+            const float *row = source_row(s, r);
+            for (k = c; k < c1; k++)
+                acc[k - c] += (double)row[k];
+        }
+        for (k = c; k < c1; k++)
+            mean[k] = acc[k - c] / (double)total;
+    }
+}
+
+/* cov[j0.., j0..j0+w) (+)= B[:, j0..]^T B[:, j0..j0+w) for every panel of
+ * COV_PANEL columns: the lower triangle (and a little above it), panels in
+ * parallel, each one fixed-shape single-threaded product. */
+static void add_gram(const subsel_ctx *ctx, const double *b, int64_t rows,
+                     int64_t dim, int first, double *cov)
+{
+    int64_t panels = (dim + COV_PANEL - 1) / COV_PANEL, p;
+    int nt = ss_threads_for(ctx, panels);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (p = 0; p < panels; p++) {
+        int64_t j0 = p * COV_PANEL;
+        int64_t w = dim - j0 < COV_PANEL ? dim - j0 : COV_PANEL;
+        ss_dgemm_serial(1, 0, dim - j0, w, rows, 1.0, b + j0, dim, b + j0, dim,
+                        first ? 0.0 : 1.0, cov + j0 * dim + j0, dim);
+    }
+}
+
+/* Lower triangle of the regularised covariance into cov (dim x dim). */
+static int covariance(subsel_ctx *ctx, const source *s, const double *mean,
+                      double eps, double *cov)
+{
+    int64_t total = s->n + s->m, dim = s->dim, r0, i;
+    int64_t rows = COV_BLOCK_BYTES / (dim * (int64_t)sizeof(double));
+    double *b = NULL;
+    int rc = SUBSEL_OK;
+    if (rows < 64)
+        rows = 64;
+    if (rows > total)
+        rows = total;
+    SS_TRY(ss_alloc_array(ctx, rows * dim, sizeof *b, &b));
+    for (r0 = 0; r0 < total; r0 += rows) {
+        int64_t nb = total - r0 < rows ? total - r0 : rows, r;
+        int nt = ss_threads_for(ctx, nb / 256 + 1);
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (r = 0; r < nb; r += 256)
+            centred_rows(s, mean, r0 + r, nb - r < 256 ? nb - r : 256,
+                         nb - r < 256 ? nb - r : 256, b + r * dim);
+        add_gram(ctx, b, nb, dim, r0 == 0, cov);
+        SS_TRY(ss_progress(ctx, "whiten", r0 + nb, 2 * total));
+    }
+    for (i = 0; i < dim; i++) {
+        int64_t j;
+        for (j = 0; j <= i; j++)
+            cov[i * dim + j] /= (double)total;
+        cov[i * dim + i] += eps;
+    }
+cleanup:
+    ss_free(ctx, b);
+    return rc;
+}
+
+/* Whitening divides by the square roots of the covariance's eigenvalues (or
+ * of the Cholesky pivots): below dim * DBL_EPSILON times the largest
+ * variance they are rounding noise, and the whitened rows would be too. */
+static int singular(subsel_ctx *ctx, double smallest, double largest,
+                    int64_t dim)
+{
+    if (smallest > (double)dim * DBL_EPSILON * largest)
+        return SUBSEL_OK;
+    return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                   "the covariance is not positive definite in double "
+                   "precision (smallest %s %g, largest variance %g); "
+                   "increase the regularisation eps",
+                   "pivot or eigenvalue", smallest, largest);
+}
+
+static double largest_variance(const double *cov, int64_t dim)
+{
+    double v = 0.0;
+    int64_t i;
+    for (i = 0; i < dim; i++)
+        if (cov[i * dim + i] > v)
+            v = cov[i * dim + i];
+    return v;
+}
+
+/* cov := L, its lower-triangular Cholesky factor. */
+static int cholesky_factor(subsel_ctx *ctx, int64_t dim, double *cov)
+{
+    double top = largest_variance(cov, dim), low = INFINITY;
+    int64_t i;
+    SS_CHECK(ss_cholesky_lower(ctx, "the covariance", dim, cov, dim));
+    for (i = 0; i < dim; i++)
+        if (cov[i * dim + i] * cov[i * dim + i] < low)
+            low = cov[i * dim + i] * cov[i * dim + i];
+    return singular(ctx, low, top, dim);
+}
+
+/* cov := C^-1/2 (full, symmetric) from the lower triangle of C. */
+static int zca_matrix(subsel_ctx *ctx, int64_t dim, double *cov)
+{
+    double *w = NULL, *qs = NULL, *q = NULL, top;
+    int64_t i, j;
+    int rc = SUBSEL_OK;
+    SS_TRY(ss_alloc_array(ctx, dim, sizeof *w, &w));
+    SS_TRY(ss_alloc_array(ctx, dim * dim, sizeof *qs, &qs));
+    SS_TRY(ss_alloc_array(ctx, dim * dim, sizeof *q, &q));
+    top = largest_variance(cov, dim);
+    SS_TRY(ss_symmetric_eigen(ctx, "the covariance", dim, cov, dim, w));
+    SS_TRY(singular(ctx, w[0], top, dim));
+    /* C^-1/2 = (Q diag(w)^-1/2) Q^T. */
+    memcpy(q, cov, (size_t)(dim * dim) * sizeof *q);
+    for (i = 0; i < dim; i++)
+        for (j = 0; j < dim; j++)
+            qs[i * dim + j] = q[i * dim + j] / sqrt(w[j]);
+    ss_dgemm_serial(0, 1, dim, dim, dim, 1.0, qs, dim, q, dim, 0.0, cov, dim);
+cleanup:
+    ss_free(ctx, w);
+    ss_free(ctx, qs);
+    ss_free(ctx, q);
+    return rc;
+}
+
+/* Scales z (dim doubles) to unit length into dst (floats); a zero row stays
+ * zero. Returns the squared norm of the stored floats. */
+static float unit_row(const double *z, int64_t dim, float *dst)
+{
+    double amax = 0.0, s = 0.0, norm, sq = 0.0;
+    int64_t c;
+    for (c = 0; c < dim; c++)
+        if (fabs(z[c]) > amax)
+            amax = fabs(z[c]);
+    if (amax == 0.0) {
+        memset(dst, 0, (size_t)dim * sizeof *dst);
+        return 0.0f;
+    }
+    /* Scaling by the largest entry keeps the squares from under- or
+     * overflowing. */
+    for (c = 0; c < dim; c++) {
+        double q = z[c] / amax;
+        s += q * q;
+    }
+    norm = amax * sqrt(s);
+    for (c = 0; c < dim; c++) {
+        dst[c] = (float)(z[c] / norm);
+        sq += (double)dst[c] * (double)dst[c];
+    }
+    return (float)sq;
+}
+
+typedef struct transform {
+    const source *src;
+    const double *mean;
+    const double *factor; /* L (Cholesky), C^-1/2 (ZCA) or NULL */
+    int method;
+    float *u, *v, *u_sq, *v_sq;
+} transform;
+
+static void transform_tile(const transform *tr,
+                           int64_t tile, double *b, double *z)
+{
+    const source *s = tr->src;
+    int64_t total = s->n + s->m, dim = s->dim;
+    int64_t r0 = tile * WHITEN_TILE, r;
+    int64_t nr = total - r0 < WHITEN_TILE ? total - r0 : WHITEN_TILE;
+    const double *rows = b;
+    centred_rows(s, tr->mean, r0, nr, WHITEN_TILE, b);
+    if (tr->method == SUBSEL_WHITEN_CHOLESKY) {
+        ss_dtrsm_right_lower_trans_serial(WHITEN_TILE, dim, tr->factor, dim,
+                                          b, dim);
+    } else if (tr->method == SUBSEL_WHITEN_ZCA) {
+        ss_dgemm_serial(0, 0, WHITEN_TILE, dim, dim, 1.0, b, dim, tr->factor,
+                        dim, 0.0, z, dim);
+        rows = z;
+    }
+    for (r = 0; r < nr; r++) {
+        int64_t g = r0 + r;
+        if (g < s->n)
+            tr->u_sq[g] = unit_row(rows + r * dim, dim, tr->u + g * dim);
+        else
+            tr->v_sq[g - s->n] =
+                unit_row(rows + r * dim, dim, tr->v + (g - s->n) * dim);
+    }
+}
+
+static int apply(subsel_ctx *ctx, const transform *tr)
+{
+    const source *s = tr->src;
+    int64_t total = s->n + s->m, dim = s->dim;
+    int64_t tiles = (total + WHITEN_TILE - 1) / WHITEN_TILE, t0;
+    int nt = ss_threads_for(ctx, tiles);
+    int64_t batch = (int64_t)nt * 8;
+    double *b = NULL, *z = NULL;
+    int rc = SUBSEL_OK;
+    SS_TRY(ss_alloc_array(ctx, (int64_t)nt * WHITEN_TILE * dim, sizeof *b, &b));
+    if (tr->method == SUBSEL_WHITEN_ZCA)
+        SS_TRY(ss_alloc_array(ctx, (int64_t)nt * WHITEN_TILE * dim, sizeof *z,
+                              &z));
+    for (t0 = 0; t0 < tiles; t0 += batch) {
+        int64_t t1 = t0 + batch < tiles ? t0 + batch : tiles, tile;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+        for (tile = t0; tile < t1; tile++) {
+            int tid = 0;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            transform_tile(tr, tile,
+                           b + (int64_t)tid * WHITEN_TILE * dim,
+                           z ? z + (int64_t)tid * WHITEN_TILE * dim : NULL);
+        }
+        SS_TRY(ss_progress(ctx, "whiten",
+                           total + (t1 * WHITEN_TILE < total ? t1 * WHITEN_TILE
+                                                             : total),
+                           2 * total));
+    }
+cleanup:
+    ss_free(ctx, b);
+    ss_free(ctx, z);
+    return rc;
+}
+
+int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
+{
+    float *pc = NULL, *pt = NULL;
+    double *mean = NULL, *factor = NULL;
+    float *u = NULL, *v = NULL, *u_sq = NULL, *v_sq = NULL;
+    source s;
+    transform tr;
+    int64_t dim = t->proj_dim > 0 ? t->proj_dim : t->cols;
+    int rc = SUBSEL_OK;
+
+    if (t->u != NULL)
+        return SUBSEL_OK;
+    s.n = t->n;
+    s.m = t->m;
+    s.dim = dim;
+    s.cand = t->cand->data;
+    s.targ = t->targ->data;
+    /* What the selector keeps comes from its own allocator (it may be
+     * called on other contexts); scratch from the context's. */
+    if (t->proj_dim > 0) {
+        SS_TRY(ss_alloc_array(ctx, t->n * dim, sizeof *pc, &pc));
+        SS_TRY(ss_alloc_array(ctx, t->m * dim, sizeof *pt, &pt));
+        SS_TRY(ss_tarot_project_rows(ctx, t->cand->data, t->n, t->cols, dim,
+                                     (int)t->proj_kind, t->proj_block, pc));
+        SS_TRY(ss_tarot_project_rows(ctx, t->targ->data, t->m, t->cols, dim,
+                                     (int)t->proj_kind, t->proj_block, pt));
+        s.cand = pc;
+        s.targ = pt;
+    }
+    SS_TRY(ss_calloc_array(ctx, dim, sizeof *mean, &mean));
+    if (t->center)
+        joint_mean(ctx, &s, mean);
+    if (t->whiten != SUBSEL_WHITEN_NONE) {
+        SS_TRY(ss_calloc_array(ctx, dim * dim, sizeof *factor, &factor));
+        SS_TRY(covariance(ctx, &s, mean, t->eps, factor));
+        if (t->whiten == SUBSEL_WHITEN_CHOLESKY)
+            SS_TRY(cholesky_factor(ctx, dim, factor));
+        else
+            SS_TRY(zca_matrix(ctx, dim, factor));
+    }
+    SS_TRY(ss_alloc_with(ctx, &t->alloc, t->n * dim, sizeof *u, &u));
+    SS_TRY(ss_alloc_with(ctx, &t->alloc, t->m * dim, sizeof *v, &v));
+    SS_TRY(ss_alloc_with(ctx, &t->alloc, t->n, sizeof *u_sq, &u_sq));
+    SS_TRY(ss_alloc_with(ctx, &t->alloc, t->m, sizeof *v_sq, &v_sq));
+    tr.src = &s;
+    tr.mean = mean;
+    tr.factor = factor;
+    tr.method = (int)t->whiten;
+    tr.u = u;
+    tr.v = v;
+    tr.u_sq = u_sq;
+    tr.v_sq = v_sq;
+    SS_TRY(apply(ctx, &tr));
+    t->dim = dim;
+    t->u = u;
+    t->v = v;
+    t->u_sq = u_sq;
+    t->v_sq = v_sq;
+    u = v = NULL;
+    u_sq = v_sq = NULL;
+cleanup:
+    ss_free(ctx, pc);
+    ss_free(ctx, pt);
+    ss_free(ctx, mean);
+    ss_free(ctx, factor);
+    ss_free_raw(&t->alloc, u);
+    ss_free_raw(&t->alloc, v);
+    ss_free_raw(&t->alloc, u_sq);
+    ss_free_raw(&t->alloc, v_sq);
+    return rc;
+}
+
+int subsel_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t, subsel_dense **u,
+                        subsel_dense **v)
+{
+    int rc = SUBSEL_OK;
+    if (u)
+        *u = NULL;
+    if (v)
+        *v = NULL;
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, t);
+    SS_CHECK(ss_tarot_whiten(ctx, t));
+    if (u)
+        SS_TRY(subsel_dense_create(ctx, t->n, t->dim, t->u, SUBSEL_BORROW, u));
+    if (v)
+        SS_TRY(subsel_dense_create(ctx, t->m, t->dim, t->v, SUBSEL_BORROW, v));
+    return SUBSEL_OK;
+cleanup:
+    if (u) {
+        subsel_dense_free(*u);
+        *u = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,85 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `subsel tarot` end to end on the fixture (tests/fixtures/tarot): one JSON
+# object on stdout with the expected counts, the selected indices written
+# as .npy (byte for byte the fixture's OTM selections, both int64 vectors),
+# weights that sum to the asked total; and for bad arguments or files, a
+# non-zero exit with a prefixed error as the last line on stderr and
+# nothing on stdout.
+#   cli_tarot.sh SUBSEL FIXTURE_DIR
+set -u
+SUBSEL=$1
+F=$2
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+json_number() { sed -n 's/.*"'"$1"'": \([0-9.eE+-]*\).*/\1/p' "$2"; }
+# The int64 payload of a 1-D .npy vector of $2 values: its last 8 * $2 bytes.
+payload() { tail -c "$(($2 * 8))" "$1" | od -An -tx1 -v; }
+
+run() {
+    "$SUBSEL" tarot --candidates "$F/candidates.npy" --targets "$F/targets.npy" "$@" \
+        >"$TMP/out" 2>"$TMP/err" || fail "tarot $* exited $?: $(cat "$TMP/err")"
+    [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "stdout is not one line: $(cat "$TMP/out")"
+    grep -q '^{.*}$' "$TMP/out" || fail "stdout is not a JSON object: $(cat "$TMP/out")"
+    [ -n "$(json_number seconds "$TMP/out")" ] || fail "no seconds: $(cat "$TMP/out")"
+    [ -n "$(json_number ot_distance "$TMP/out")" ] || fail "no ot_distance: $(cat "$TMP/out")"
+    [ -s "$TMP/err" ] || fail "no progress on stderr"
+}
+expect() { # key value
+    [ "$(json_number "$1" "$TMP/out")" = "$2" ] || fail "$1: expected $2: $(cat "$TMP/out")"
+}
+
+# Fixed size, 20 %: 40 candidates; reference weights cover them and the
+# 50 targets and sum to N = 200.
+run --ratio 0.2 --reference-compatible --out "$TMP/fixed.npy" --weights 0 --weights-out "$TMP/w.npy"
+expect selected 40
+expect budget 40
+expect weights_total 200
+[ -s "$TMP/fixed.npy" ] && [ -s "$TMP/w.npy" ] || fail "outputs not written"
+[ "$(payload "$TMP/w.npy" 90 | wc -w)" -eq 720 ] || fail "w.npy is not 90 int64 values"
+
+# OTM with the fixture's folds: the fixture's selections, byte for byte.
+run --otm --folds 5 --target-folds "$F/target_folds.npy" --reference-compatible --out "$TMP/otm.npy"
+expect selected 158
+[ "$(payload "$TMP/otm.npy" 158)" = "$(payload "$F/otm_reference.npy" 158)" ] || fail "OTM (reference) differs from the fixture"
+run --otm --target-folds "$F/target_folds.npy" --out "$TMP/otm.npy" --weights 250 --weights-out "$TMP/w2.npy" --threads 1
+expect selected 147
+expect weights_total 250
+[ "$(payload "$TMP/otm.npy" 147)" = "$(payload "$F/otm_argmin.npy" 147)" ] || fail "OTM (argmin) differs from the fixture"
+
+# Projection, ZCA, seeded folds: runs, and repeats itself exactly.
+run --otm --folds 4 --proj-dim 8 --proj-kind gaussian --whiten zca --seed 3 --out "$TMP/a.npy"
+cp "$TMP/out" "$TMP/out_a"
+run --otm --folds 4 --proj-dim 8 --proj-kind gaussian --whiten zca --seed 3 --out "$TMP/b.npy" --threads 1
+cmp -s "$TMP/a.npy" "$TMP/b.npy" || fail "seeded OTM differs between runs"
+[ "$(json_number ot_distance "$TMP/out")" = "$(json_number ot_distance "$TMP/out_a")" ] || fail "ot_distance differs between runs"
+
+# Each case: the arguments after `tarot`; it must fail cleanly.
+bad() {
+    "$SUBSEL" tarot "$@" >"$TMP/bad_out" 2>"$TMP/bad_err"
+    rc=$?
+    [ $rc -ne 0 ] || fail "exit 0 for: $*"
+    [ ! -s "$TMP/bad_out" ] || fail "stdout not empty for: $*"
+    tail -n 1 "$TMP/bad_err" | grep -q '^subsel tarot: ' || fail "no prefixed error for: $*: $(cat "$TMP/bad_err")"
+}
+C="--candidates $F/candidates.npy"
+T="--targets $F/targets.npy"
+bad
+bad $C $T --ratio 0.2
+bad $C $T --out "$TMP/x.npy"
+bad $C $T --ratio 0.2 --otm --out "$TMP/x.npy"
+bad $C $T --ratio 0 --out "$TMP/x.npy"
+bad $C $T --ratio 1.5 --out "$TMP/x.npy"
+bad $C $T --ratio 0.2 --whiten pca --out "$TMP/x.npy"
+bad $C $T --ratio 0.2 --proj-kind sparse --out "$TMP/x.npy"
+bad $C $T --ratio 0.2 --eps -1 --out "$TMP/x.npy"
+bad $C $T --ratio 0.2 --weights -3 --out "$TMP/x.npy"
+bad $C $T --otm --folds 1 --out "$TMP/x.npy"
+bad $C $T --otm --target-folds "$F/f.npy" --out "$TMP/x.npy"
+bad $C $T --otm --target-folds "$F/missing.npy" --out "$TMP/x.npy"
+bad $C --targets "$F/target_folds.npy" --ratio 0.2 --out "$TMP/x.npy"
+bad --candidates "$F/missing.npy" $T --ratio 0.2 --out "$TMP/x.npy"
+bad $C $T --ratio 0.2 --out "$TMP/missing/x.npy"
+bad $C $T --ratio 0.2 --out "$TMP/x.npy" --threads -1
+exit 0
