@@ -16,48 +16,34 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "bench_util.h"
 #include "core/rng.h"
 #include "subsel.h"
+#include "fashion_mnist.h"
 
-#define DIM 784
-#define CLASSES 10
+#define DIM FASHION_MNIST_PIXELS
+#define CLASSES FASHION_MNIST_CLASSES
 
-/* Reads an IDX file (gzip): images as floats in [0, 1] (count x 784) or
- * labels; returns the item count, 0 on failure. */
-static int64_t read_idx(const char *path, int images, float **pix,
-                        int64_t **labels)
+/* Training images as floats and their labels as int64 (the library's
+ * label type); the item count, 0 when the dataset is missing. */
+static int64_t load_train(const char *dir, float **pix, int64_t **labels)
 {
-    gzFile gz = gzopen(path, "rb");
-    unsigned char head[16], *buf;
-    int64_t count, i, item = images ? DIM : 1;
-    if (gz == NULL)
-        return 0;
-    if (gzread(gz, head, images ? 16 : 8) != (images ? 16 : 8)) {
-        gzclose(gz);
-        return 0;
-    }
-    count = (int64_t)head[4] << 24 | head[5] << 16 | head[6] << 8 | head[7];
-    buf = malloc((size_t)(count * item));
-    if (gzread(gz, buf, (unsigned)(count * item)) != (int)(count * item)) {
-        free(buf);
-        gzclose(gz);
+    int64_t n = 0, n_labels = 0, i;
+    unsigned char *px = fashion_mnist_read(dir, "train-images-idx3-ubyte.gz", 3, DIM, &n);
+    unsigned char *lab = fashion_mnist_read(dir, "train-labels-idx1-ubyte.gz", 1, 1, &n_labels);
+    if (px == NULL || lab == NULL || n != n_labels) {
+        free(px);
+        free(lab);
         return 0;
     }
-    gzclose(gz);
-    if (images) {
-        *pix = malloc((size_t)(count * item) * sizeof **pix);
-        for (i = 0; i < count * item; i++)
-            (*pix)[i] = (float)buf[i] / 255.0f;
-    } else {
-        *labels = malloc((size_t)count * sizeof **labels);
-        for (i = 0; i < count; i++)
-            (*labels)[i] = buf[i];
-    }
-    free(buf);
-    return count;
+    *pix = fashion_mnist_floats(px, n);
+    *labels = malloc((size_t)n * sizeof **labels);
+    for (i = 0; i < n; i++)
+        (*labels)[i] = lab[i];
+    free(px);
+    free(lab);
+    return n;
 }
 
 /* Farthest-first traversal (k-centre greedy) under cosine distance,
@@ -104,7 +90,6 @@ static double accuracy(subsel_ctx *ctx, const subsel_dense *src,
 
 static void fashion(const char *dir)
 {
-    char path[512];
     float *pix = NULL;
     int64_t *lab = NULL, total, i, c;
     double scale = bench_scale();
@@ -115,10 +100,8 @@ static void fashion(const char *dir)
     subsel_ctx *ctx;
     subsel_dense *src, *tgt;
     double norm = 0.0, t0;
-    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", dir);
-    total = read_idx(path, 1, &pix, NULL);
-    snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte.gz", dir);
-    if (total == 0 || read_idx(path, 0, NULL, &lab) != total) {
+    total = load_train(dir, &pix, &lab);
+    if (total == 0) {
         printf("{\"bench\":\"uniprot_fashion_mnist\",\"skipped\":\"no dataset in %s\"}\n", dir);
         free(pix);
         free(lab);

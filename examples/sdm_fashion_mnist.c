@@ -23,63 +23,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include <subsel.h>
 
-#define SIDE 28
-#define PIXELS (SIDE * SIDE)
-#define CLASSES 10
+#include "fashion_mnist.h"
+
+#define PIXELS FASHION_MNIST_PIXELS
+#define CLASSES FASHION_MNIST_CLASSES
 #define DICTIONARY 256
 #define CODE_K 16
 
-static const char *class_names[CLASSES] = {"T-shirt", "trouser", "pullover", "dress", "coat",
-                                           "sandal",  "shirt",   "sneaker",  "bag",   "boot"};
 /* The target leans heavily on footwear and bags. */
 static const double target_mix[CLASSES] = {0.02, 0.02, 0.02, 0.02, 0.02, 0.25, 0.02, 0.25, 0.13, 0.25};
-
-static uint32_t be32(const unsigned char *b)
-{
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-/* Reads an IDX file (gzip) of `count` items of `item_bytes` bytes each. */
-static unsigned char *read_idx(const char *dir, const char *name, uint32_t magic,
-                               int64_t item_bytes, int64_t *count)
-{
-    char path[1024];
-    unsigned char header[16];
-    unsigned char *data;
-    int header_bytes = magic == 0x803 ? 16 : 8;
-    gzFile f;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    f = gzopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    if (gzread(f, header, (unsigned)header_bytes) != header_bytes || be32(header) != magic) {
-        gzclose(f);
-        return NULL;
-    }
-    *count = be32(header + 4);
-    data = malloc((size_t)(*count * item_bytes));
-    if (data == NULL ||
-        gzread(f, data, (unsigned)(*count * item_bytes)) != (int)(*count * item_bytes)) {
-        free(data);
-        data = NULL;
-    }
-    gzclose(f);
-    return data;
-}
-
-/* Images as floats in [0, 1]. */
-static float *to_float(const unsigned char *pixels, int64_t n)
-{
-    float *x = malloc(sizeof *x * (size_t)(n * PIXELS));
-    int64_t i;
-    for (i = 0; i < n * PIXELS; i++)
-        x[i] = (float)pixels[i] / 255.0f;
-    return x;
-}
 
 static uint64_t rng_state = 88172645463325252ULL;
 static uint64_t next_random(void)
@@ -102,25 +57,12 @@ static void check(subsel_ctx *ctx, int rc, const char *what)
 static void print_mix(const char *label, const unsigned char *labels, const int64_t *items,
                       int64_t count, double *mix)
 {
-    int64_t hist[CLASSES] = {0}, i;
     int c;
-    for (i = 0; i < count; i++)
-        hist[labels[items[i]]]++;
+    fashion_mnist_class_mix(labels, items, count, mix);
     printf("  %-10s", label);
-    for (c = 0; c < CLASSES; c++) {
-        mix[c] = (double)hist[c] / (double)(count ? count : 1);
-        printf(" %7.1f%%", 100.0 * mix[c]);
-    }
-    printf("\n");
-}
-
-static double total_variation(const double *a, const double *b)
-{
-    double tv = 0;
-    int c;
     for (c = 0; c < CLASSES; c++)
-        tv += fabs(a[c] - b[c]) / 2;
-    return tv;
+        printf(" %7.1f%%", 100.0 * mix[c]);
+    printf("\n");
 }
 
 /* Columns with target mass that no row of `items` touches. */
@@ -148,7 +90,7 @@ static int64_t uncovered(subsel_ctx *ctx, const subsel_csr *codes, const subsel_
 
 int main(int argc, char **argv)
 {
-    const char *dir = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
+    const char *dir = argc > 1 ? argv[1] : FASHION_MNIST_DIR;
     int64_t pool = argc > 2 ? atoll(argv[2]) : 60000;
     int64_t budget = argc > 3 ? atoll(argv[3]) : 3000;
     int64_t n_train, n_test, n_train_labels, n_test_labels, i, c, n_target = 0;
@@ -164,10 +106,10 @@ int main(int argc, char **argv)
     subsel_optimizer *opt;
     subsel_selection *sel;
 
-    train_px = read_idx(dir, "train-images-idx3-ubyte.gz", 0x803, PIXELS, &n_train);
-    test_px = read_idx(dir, "t10k-images-idx3-ubyte.gz", 0x803, PIXELS, &n_test);
-    train_y = read_idx(dir, "train-labels-idx1-ubyte.gz", 0x801, 1, &n_train_labels);
-    test_y = read_idx(dir, "t10k-labels-idx1-ubyte.gz", 0x801, 1, &n_test_labels);
+    train_px = fashion_mnist_read(dir, "train-images-idx3-ubyte.gz", 3, PIXELS, &n_train);
+    test_px = fashion_mnist_read(dir, "t10k-images-idx3-ubyte.gz", 3, PIXELS, &n_test);
+    train_y = fashion_mnist_read(dir, "train-labels-idx1-ubyte.gz", 1, 1, &n_train_labels);
+    test_y = fashion_mnist_read(dir, "t10k-labels-idx1-ubyte.gz", 1, 1, &n_test_labels);
     if (!train_px || !test_px || !train_y || !test_y) {
         fprintf(stderr, "Fashion-MNIST not found in %s (apt-get install dataset-fashion-mnist)\n", dir);
         return 77;
@@ -176,8 +118,8 @@ int main(int argc, char **argv)
         pool = n_train;
     if (budget > pool)
         budget = pool;
-    train = to_float(train_px, pool);
-    test = to_float(test_px, n_test);
+    train = fashion_mnist_floats(train_px, pool);
+    test = fashion_mnist_floats(test_px, n_test);
 
     /* The target: test images drawn with the skewed class mix. */
     target_rows = malloc(sizeof *target_rows * (size_t)n_test);
@@ -258,13 +200,13 @@ int main(int argc, char **argv)
            (long long)uncovered(ctx, codes, target_codes, random_rows, budget));
     printf("  class mix   ");
     for (c = 0; c < CLASSES; c++)
-        printf(" %8s", class_names[c]);
+        printf(" %8s", fashion_mnist_classes[c]);
     printf("\n");
     print_mix("target", test_y, target_rows, n_target, mix_target);
     print_mix("SDM", train_y, subsel_selection_indices(sel), subsel_selection_count(sel), mix_sdm);
     print_mix("random", train_y, random_rows, budget, mix_random);
     printf("  class-mix distance to the target (total variation): SDM %.3f, random %.3f\n",
-           total_variation(mix_sdm, mix_target), total_variation(mix_random, mix_target));
+           fashion_mnist_total_variation(mix_sdm, mix_target), fashion_mnist_total_variation(mix_random, mix_target));
 
     subsel_selection_free(sel);
     subsel_optimizer_free(opt);
@@ -279,5 +221,5 @@ int main(int argc, char **argv)
     free(train_px); free(test_px); free(train_y); free(test_y); free(train); free(test);
     free(dict); free(b_dec); free(b_enc); free(target_x); free(target_rows); free(random_rows);
     free(all_rows); free(quality);
-    return total_variation(mix_sdm, mix_target) < total_variation(mix_random, mix_target) ? 0 : 1;
+    return fashion_mnist_total_variation(mix_sdm, mix_target) < fashion_mnist_total_variation(mix_random, mix_target) ? 0 : 1;
 }

@@ -21,75 +21,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include <subsel.h>
 
-#define PIXELS 784
-#define CLASSES 10
+#include "fashion_mnist.h"
 
-static const char *class_names[CLASSES] = {"T-shirt", "trouser", "pullover", "dress", "coat",
-                                           "sandal",  "shirt",   "sneaker",  "bag",   "boot"};
+#define PIXELS FASHION_MNIST_PIXELS
+#define CLASSES FASHION_MNIST_CLASSES
+
 static const int target_classes[] = {5, 7, 9};
-
-/* An IDX file (gzip): `count` items of `item_bytes` after a header of
- * 4 + 4 * dims bytes, big-endian. NULL if missing or malformed. */
-static unsigned char *read_idx(const char *dir, const char *name, int dims, int64_t item_bytes,
-                               int64_t *count)
-{
-    char path[1024];
-    unsigned char head[16];
-    unsigned char *data = NULL;
-    int64_t bytes;
-    gzFile f;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if ((f = gzopen(path, "rb")) == NULL)
-        return NULL;
-    if (gzread(f, head, (unsigned)(4 + 4 * dims)) == 4 + 4 * dims && head[2] == 8 &&
-        head[3] == dims) {
-        *count = (int64_t)head[4] << 24 | head[5] << 16 | head[6] << 8 | head[7];
-        bytes = *count * item_bytes;
-        data = malloc((size_t)bytes + 1);
-        if (data != NULL && gzread(f, data, (unsigned)bytes) != (int)bytes) {
-            free(data);
-            data = NULL;
-        }
-    }
-    gzclose(f);
-    return data;
-}
-
-static void class_mix(const unsigned char *labels, const int64_t *items, int64_t count,
-                      double *mix)
-{
-    int64_t i;
-    memset(mix, 0, sizeof(double) * CLASSES);
-    for (i = 0; i < count; i++)
-        mix[labels[items ? items[i] : i]] += 1.0 / (double)count;
-}
-
-static double total_variation(const double *a, const double *b)
-{
-    double tv = 0;
-    int c;
-    for (c = 0; c < CLASSES; c++)
-        tv += fabs(a[c] - b[c]) / 2;
-    return tv;
-}
 
 static double report(const char *method, const unsigned char *labels, const int64_t *items,
                      int64_t count, double ot_distance, const double *target_mix)
 {
     double mix[CLASSES];
     int c;
-    class_mix(labels, items, count, mix);
+    fashion_mnist_class_mix(labels, items, count, mix);
     printf("{\"example\":\"tarot_fashion_mnist\",\"selection\":\"%s\",\"count\":%lld,"
            "\"tv_to_target\":%.4f,\"ot_distance\":%.5f,\"class_mix\":{",
-           method, (long long)count, total_variation(mix, target_mix), ot_distance);
+           method, (long long)count, fashion_mnist_total_variation(mix, target_mix), ot_distance);
     for (c = 0; c < CLASSES; c++)
-        printf("%s\"%s\":%.3f", c ? "," : "", class_names[c], mix[c]);
+        printf("%s\"%s\":%.3f", c ? "," : "", fashion_mnist_classes[c], mix[c]);
     printf("}}\n");
-    return total_variation(mix, target_mix);
+    return fashion_mnist_total_variation(mix, target_mix);
 }
 
 static int check(subsel_ctx *ctx, int rc, const char *what)
@@ -102,14 +56,14 @@ static int check(subsel_ctx *ctx, int rc, const char *what)
 
 int main(int argc, char **argv)
 {
-    const char *dir = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
+    const char *dir = argc > 1 ? argv[1] : FASHION_MNIST_DIR;
     int64_t pool = argc > 2 ? atoll(argv[2]) : 20000;
     int64_t want = argc > 3 ? atoll(argv[3]) : 1000;
     int64_t ntrain, ntrain_labels, ntest, ntest_labels, m = 0, i, budget;
-    unsigned char *train = read_idx(dir, "train-images-idx3-ubyte.gz", 3, PIXELS, &ntrain);
-    unsigned char *train_y = read_idx(dir, "train-labels-idx1-ubyte.gz", 1, 1, &ntrain_labels);
-    unsigned char *test = read_idx(dir, "t10k-images-idx3-ubyte.gz", 3, PIXELS, &ntest);
-    unsigned char *test_y = read_idx(dir, "t10k-labels-idx1-ubyte.gz", 1, 1, &ntest_labels);
+    unsigned char *train = fashion_mnist_read(dir, "train-images-idx3-ubyte.gz", 3, PIXELS, &ntrain);
+    unsigned char *train_y = fashion_mnist_read(dir, "train-labels-idx1-ubyte.gz", 1, 1, &ntrain_labels);
+    unsigned char *test = fashion_mnist_read(dir, "t10k-images-idx3-ubyte.gz", 3, PIXELS, &ntest);
+    unsigned char *test_y = fashion_mnist_read(dir, "t10k-labels-idx1-ubyte.gz", 1, 1, &ntest_labels);
     float *xc = NULL, *xt = NULL;
     unsigned char *target_y = NULL;
     int64_t *random_items = NULL, *perm = NULL;
@@ -151,7 +105,7 @@ int main(int argc, char **argv)
                 target_y[m++] = test_y[i];
             }
     }
-    class_mix(target_y, NULL, m, target_mix);
+    fashion_mnist_class_mix(target_y, NULL, m, target_mix);
     budget = pool / 10;
 
     if (subsel_ctx_create(&ctx) != SUBSEL_OK)

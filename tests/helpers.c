@@ -83,21 +83,22 @@ int64_t *read_i64(const char *path, int64_t *count)
     return v;
 }
 
+/* Atomic counts: parallel runs allocate from several threads at once. */
 void *counting_allocator_alloc(void *opaque, size_t size, size_t alignment)
 {
     counting_allocator *c = opaque;
     void *p = NULL;
-    if (++c->calls == c->fail_at)
+    if (__atomic_add_fetch(&c->calls, 1, __ATOMIC_SEQ_CST) == c->fail_at)
         return NULL;
     if (posix_memalign(&p, alignment, size) != 0)
         return NULL;
-    c->live++;
+    __atomic_add_fetch(&c->live, 1, __ATOMIC_SEQ_CST);
     return p;
 }
 
 void counting_allocator_free(void *opaque, void *ptr)
 {
     counting_allocator *c = opaque;
-    c->live--;
+    __atomic_sub_fetch(&c->live, 1, __ATOMIC_SEQ_CST);
     free(ptr);
 }

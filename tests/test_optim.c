@@ -433,29 +433,6 @@ END_TEST
 
 /* Allocation failures at every point of objective creation and a run end
  * in SUBSEL_E_NOMEM (or success), with nothing leaked. */
-typedef struct {
-    int64_t calls, fail_at, live;
-} failing;
-
-/* Parallel runs allocate from several threads: count atomically. */
-static void *failing_alloc(void *opaque, size_t size, size_t alignment)
-{
-    failing *f = opaque;
-    void *p = NULL;
-    if (__atomic_add_fetch(&f->calls, 1, __ATOMIC_SEQ_CST) == f->fail_at)
-        return NULL;
-    if (posix_memalign(&p, alignment, size) != 0)
-        return NULL;
-    __atomic_add_fetch(&f->live, 1, __ATOMIC_SEQ_CST);
-    return p;
-}
-
-static void failing_free(void *opaque, void *ptr)
-{
-    __atomic_sub_fetch(&((failing *)opaque)->live, 1, __ATOMIC_SEQ_CST);
-    free(ptr);
-}
-
 START_TEST(allocation_failures_are_clean)
 {
     subsel_ctx *plain = new_ctx();
@@ -465,14 +442,15 @@ START_TEST(allocation_failures_are_clean)
     for (i = 0; i < 32; i++)
         p[i] = 1.0;
     for (n = 1;; n++) {
-        failing fa = {0, 0, 0};
+        counting_allocator fa = {0, 0, 0};
         subsel_ctx *ctx;
         subsel_objective *f = NULL;
         subsel_optimizer *opt = NULL;
         subsel_selection *sel = NULL;
         int rc;
         fa.fail_at = n + 1; /* the context itself always succeeds */
-        ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, failing_alloc, failing_free, &fa), SUBSEL_OK);
+        ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
+                                                          counting_allocator_free, &fa), SUBSEL_OK);
         ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1 + (int)(n % 2)));
         rc = subsel_sdm_create(ctx, z, &f);
         if (rc == SUBSEL_OK)

@@ -1014,27 +1014,6 @@ END_TEST
 /* Allocation failures                                                      */
 /* ------------------------------------------------------------------------ */
 
-typedef struct {
-    int64_t calls, fail_at, live;
-} failing;
-
-static void *failing_alloc(void *opaque, size_t size, size_t alignment)
-{
-    failing *f = opaque;
-    void *p = NULL;
-    if (__atomic_add_fetch(&f->calls, 1, __ATOMIC_SEQ_CST) == f->fail_at)
-        return NULL;
-    if (posix_memalign(&p, alignment, size) != 0)
-        return NULL;
-    __atomic_add_fetch(&f->live, 1, __ATOMIC_SEQ_CST);
-    return p;
-}
-
-static void failing_free(void *opaque, void *ptr)
-{
-    __atomic_sub_fetch(&((failing *)opaque)->live, 1, __ATOMIC_SEQ_CST);
-    free(ptr);
-}
 
 /* Each stage swept on its own (a sweep of everything at once repeats the
  * early stages for every later failure point): creation, projection,
@@ -1047,7 +1026,7 @@ START_TEST(allocation_failures_are_clean)
     subsel_dense *c = random_rows(plain, 30, 7, 61, 0), *tg = random_rows(plain, 6, 7, 62, 0);
     int64_t n, stage = _i;
     for (n = 1;; n++) {
-        failing fa = {0, 0, 0};
+        counting_allocator fa = {0, 0, 0};
         subsel_ctx *ctx;
         subsel_tarot *t = NULL;
         subsel_selection *s1 = NULL, *s2 = NULL;
@@ -1055,7 +1034,8 @@ START_TEST(allocation_failures_are_clean)
         int64_t w[80], nn[18];
         int rc;
         fa.fail_at = n + 1;
-        ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, failing_alloc, failing_free, &fa), SUBSEL_OK);
+        ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
+                                                          counting_allocator_free, &fa), SUBSEL_OK);
         /* two threads now and then: one run per path shape is enough */
         ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, n % 16 == 0 ? 2 : 1));
         rc = subsel_tarot_create(stage == 0 ? ctx : plain, c, tg, &t);

@@ -11,46 +11,22 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "dispatch/dispatch.h"
 
-typedef struct param_spec {
-    int id;
-    const char *name;
-    int64_t min, max, def;
-} param_spec;
-
-static const param_spec params[] = {
-    {SUBSEL_CTX_THREADS, "threads", 0, 4096, 0},
-    {SUBSEL_CTX_SEED, "seed", 0, INT64_MAX, 0},
-    {SUBSEL_CTX_MAX_ISA, "max_isa", SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512,
-     SUBSEL_ISA_AVX512},
+static const ss_option ctx_options[] = {
+    SS_OPTION_INT(SUBSEL_CTX_THREADS, "threads", subsel_ctx, threads, 0, 4096, 0, 0),
+    SS_OPTION_INT(SUBSEL_CTX_SEED, "seed", subsel_ctx, seed, 0, INT64_MAX, 0, 0),
+    SS_OPTION_INT(SUBSEL_CTX_MAX_ISA, "max_isa", subsel_ctx, max_isa,
+                  SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512, SUBSEL_ISA_AVX512, 0),
 };
-
-static const param_spec *find_param(int id)
-{
-    size_t i;
-    for (i = 0; i < sizeof params / sizeof params[0]; i++)
-        if (params[i].id == id)
-            return &params[i];
-    return NULL;
-}
-
-static int64_t *param_slot(subsel_ctx *ctx, int id)
-{
-    switch (id) {
-    case SUBSEL_CTX_THREADS: return &ctx->threads;
-    case SUBSEL_CTX_SEED: return &ctx->seed;
-    case SUBSEL_CTX_MAX_ISA: return &ctx->max_isa;
-    default: return NULL;
-    }
-}
+static const ss_option_table ctx_table = SS_OPTION_TABLE(ctx_options);
 
 int subsel_ctx_create_with_allocator(subsel_ctx **out, subsel_alloc_fn alloc,
                                      subsel_free_fn free_fn, void *opaque)
 {
     ss_allocator a;
     subsel_ctx *ctx;
-    size_t i;
 
     if (out == NULL)
         return SUBSEL_E_INVALID;
@@ -65,8 +41,7 @@ int subsel_ctx_create_with_allocator(subsel_ctx **out, subsel_alloc_fn alloc,
         return SUBSEL_E_NOMEM;
     memset(ctx, 0, sizeof *ctx);
     ctx->alloc = a;
-    for (i = 0; i < sizeof params / sizeof params[0]; i++)
-        *param_slot(ctx, params[i].id) = params[i].def;
+    ss_option_defaults(&ctx_table, ctx);
     *out = ctx;
     return SUBSEL_OK;
 }
@@ -89,41 +64,30 @@ void subsel_ctx_free(subsel_ctx *ctx)
 int subsel_ctx_param_bounds(int param, int64_t *min_value, int64_t *max_value,
                             int64_t *default_value)
 {
-    const param_spec *p = find_param(param);
-    if (p == NULL)
+    const ss_option *o = ss_option_find(&ctx_table, param);
+    if (o == NULL)
         return SUBSEL_E_INVALID;
     if (min_value)
-        *min_value = p->min;
+        *min_value = o->imin;
     if (max_value)
-        *max_value = p->max;
+        *max_value = o->imax;
     if (default_value)
-        *default_value = p->def;
+        *default_value = o->idef;
     return SUBSEL_OK;
 }
 
 int subsel_ctx_set_int(subsel_ctx *ctx, int param, int64_t value)
 {
-    const param_spec *p = find_param(param);
     if (ctx == NULL)
         return SUBSEL_E_INVALID;
-    if (p == NULL)
-        return ss_fail(ctx, SUBSEL_E_INVALID,
-                       "subsel_ctx_set_int: unknown option %d", param);
-    if (value < p->min || value > p->max)
-        return ss_fail(ctx, SUBSEL_E_INVALID,
-                       "subsel_ctx_set_int: %s = %lld is outside [%lld, %lld]",
-                       p->name, (long long)value, (long long)p->min,
-                       (long long)p->max);
-    *param_slot(ctx, param) = value;
-    return SUBSEL_OK;
+    return ss_option_set_int(ctx, &ctx_table, ctx, param, value);
 }
 
 int subsel_ctx_get_int(const subsel_ctx *ctx, int param, int64_t *value)
 {
-    if (ctx == NULL || value == NULL || find_param(param) == NULL)
+    if (ctx == NULL)
         return SUBSEL_E_INVALID;
-    *value = *param_slot((subsel_ctx *)ctx, param);
-    return SUBSEL_OK;
+    return ss_option_get_int(&ctx_table, ctx, param, value);
 }
 
 int subsel_ctx_set_progress(subsel_ctx *ctx, subsel_progress_fn fn, void *user)

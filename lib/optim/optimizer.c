@@ -10,44 +10,20 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "optim/double_greedy.h"
 #include "optim/optim.h"
 
-typedef struct opt_param {
-    int id;
-    const char *name;
-    int is_int;
-    double min, max, def;
-} opt_param;
-
-static const opt_param params[] = {
-    {SUBSEL_OPT_BUDGET, "budget", 1, 0, (double)INT64_MAX, 0},
-    {SUBSEL_OPT_RUNS, "runs", 1, 1, 1024, 1},
-    {SUBSEL_OPT_MIN_RUNS, "min_runs", 1, 0, 1024, 0},
-    {SUBSEL_OPT_STOP_NONPOSITIVE, "stop_nonpositive", 1, 0, 1, 1},
-    /* epsilon is in the open interval (0, 1) */
-    {SUBSEL_OPT_EPSILON, "epsilon", 0, 0, 1, 1e-3},
+static const ss_option optimizer_options[] = {
+    SS_OPTION_INT(SUBSEL_OPT_BUDGET, "budget", subsel_optimizer, budget, 0, INT64_MAX, 0, 0),
+    SS_OPTION_INT(SUBSEL_OPT_RUNS, "runs", subsel_optimizer, runs, 1, 1024, 1, 0),
+    SS_OPTION_INT(SUBSEL_OPT_MIN_RUNS, "min_runs", subsel_optimizer, min_runs, 0, 1024, 0, 0),
+    SS_OPTION_INT(SUBSEL_OPT_STOP_NONPOSITIVE, "stop_nonpositive", subsel_optimizer,
+                  stop_nonpositive, 0, 1, 1, 0),
+    SS_OPTION_REAL(SUBSEL_OPT_EPSILON, "epsilon", subsel_optimizer, epsilon, 0.0, 1.0, 1e-3,
+                   1 /* open: (0, 1) */, 0),
 };
-
-static const opt_param *find_param(int id)
-{
-    size_t i;
-    for (i = 0; i < sizeof params / sizeof params[0]; i++)
-        if (params[i].id == id)
-            return &params[i];
-    return NULL;
-}
-
-static int64_t *int_slot(subsel_optimizer *opt, int id)
-{
-    switch (id) {
-    case SUBSEL_OPT_BUDGET: return &opt->budget;
-    case SUBSEL_OPT_RUNS: return &opt->runs;
-    case SUBSEL_OPT_MIN_RUNS: return &opt->min_runs;
-    case SUBSEL_OPT_STOP_NONPOSITIVE: return &opt->stop_nonpositive;
-    default: return NULL;
-    }
-}
+static const ss_option_table optimizer_table = SS_OPTION_TABLE(optimizer_options);
 
 static int algorithm_known(int algorithm)
 {
@@ -89,11 +65,7 @@ int subsel_optimizer_create(subsel_ctx *ctx, int algorithm,
     SS_CHECK(ss_calloc_array(ctx, 1, sizeof *opt, &opt));
     opt->alloc = ctx->alloc;
     opt->algorithm = algorithm;
-    opt->budget = 0;
-    opt->runs = 1;
-    opt->min_runs = 0;
-    opt->stop_nonpositive = 1;
-    opt->epsilon = 1e-3;
+    ss_option_defaults(&optimizer_table, opt);
     *out = opt;
     return SUBSEL_OK;
 }
@@ -110,58 +82,38 @@ void subsel_optimizer_free(subsel_optimizer *opt)
 int subsel_optimizer_param_bounds(int param, double *min_value,
                                   double *max_value, double *default_value)
 {
-    const opt_param *p = find_param(param);
-    if (p == NULL)
-        return SUBSEL_E_INVALID;
-    if (min_value)
-        *min_value = p->min;
-    if (max_value)
-        *max_value = p->max;
-    if (default_value)
-        *default_value = p->def;
-    return SUBSEL_OK;
+    return ss_option_bounds(&optimizer_table, param, min_value, max_value,
+                            default_value);
 }
 
 int subsel_optimizer_set_int(subsel_optimizer *opt, int param, int64_t value)
 {
-    const opt_param *p = find_param(param);
-    if (opt == NULL || p == NULL || !p->is_int)
+    if (opt == NULL)
         return SUBSEL_E_INVALID;
-    if ((double)value < p->min || (double)value > p->max)
-        return SUBSEL_E_INVALID;
-    *int_slot(opt, param) = value;
-    return SUBSEL_OK;
+    return ss_option_set_int(NULL, &optimizer_table, opt, param, value);
 }
 
 int subsel_optimizer_get_int(const subsel_optimizer *opt, int param,
                              int64_t *value)
 {
-    const opt_param *p = find_param(param);
-    if (opt == NULL || p == NULL || !p->is_int || value == NULL)
+    if (opt == NULL)
         return SUBSEL_E_INVALID;
-    *value = *int_slot((subsel_optimizer *)opt, param);
-    return SUBSEL_OK;
+    return ss_option_get_int(&optimizer_table, opt, param, value);
 }
 
 int subsel_optimizer_set_double(subsel_optimizer *opt, int param, double value)
 {
-    const opt_param *p = find_param(param);
-    if (opt == NULL || p == NULL || p->is_int)
+    if (opt == NULL)
         return SUBSEL_E_INVALID;
-    if (!(value > p->min && value < p->max))
-        return SUBSEL_E_INVALID;
-    opt->epsilon = value;
-    return SUBSEL_OK;
+    return ss_option_set_double(NULL, &optimizer_table, opt, param, value);
 }
 
 int subsel_optimizer_get_double(const subsel_optimizer *opt, int param,
                                 double *value)
 {
-    const opt_param *p = find_param(param);
-    if (opt == NULL || p == NULL || p->is_int || value == NULL)
+    if (opt == NULL)
         return SUBSEL_E_INVALID;
-    *value = opt->epsilon;
-    return SUBSEL_OK;
+    return ss_option_get_double(&optimizer_table, opt, param, value);
 }
 
 /* One run of the optimizer's algorithm on a fresh state; *value (if not

@@ -10,6 +10,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "matrix/matrix.h"
 #include "ot/ot.h"
 
@@ -25,61 +26,24 @@ struct subsel_ot_solver {
     double last_violation;
 };
 
-typedef struct ot_param {
-    int id;
-    int is_int;
-    double lo, hi, def;
-    const char *name;
-} ot_param;
-
-static const ot_param params[] = {
-    {SUBSEL_OT_MAX_ITER, 1, 1, 1e9, 100000, "SUBSEL_OT_MAX_ITER"},
-    {SUBSEL_OT_ANNEAL, 1, 0, 1, 1, "SUBSEL_OT_ANNEAL"},
-    {SUBSEL_OT_MEMORY, 1, 0, 9223372036854775807.0, (double)SS_OT_DEFAULT_BUDGET,
-     "SUBSEL_OT_MEMORY"},
-    {SUBSEL_OT_TOL, 0, 1e-15, 1.0, 1e-9, "SUBSEL_OT_TOL"},
-    {SUBSEL_OT_ANNEAL_FACTOR, 0, 0.01, 0.99, 0.1, "SUBSEL_OT_ANNEAL_FACTOR"},
-    {SUBSEL_OT_ANNEAL_START, 0, 0.0, 1e300, 0.0, "SUBSEL_OT_ANNEAL_START"},
+static const ss_option solver_options[] = {
+    SS_OPTION_INT(SUBSEL_OT_MAX_ITER, "SUBSEL_OT_MAX_ITER", subsel_ot_solver, max_iter,
+                  1, 1000000000, 100000, 0),
+    SS_OPTION_INT(SUBSEL_OT_ANNEAL, "SUBSEL_OT_ANNEAL", subsel_ot_solver, anneal, 0, 1, 1, 0),
+    SS_OPTION_INT(SUBSEL_OT_MEMORY, "SUBSEL_OT_MEMORY", subsel_ot_solver, memory, 0,
+                  INT64_MAX, SS_OT_DEFAULT_BUDGET, 0),
+    SS_OPTION_REAL(SUBSEL_OT_TOL, "SUBSEL_OT_TOL", subsel_ot_solver, tol, 1e-15, 1.0, 1e-9,
+                   0, 0),
+    SS_OPTION_REAL(SUBSEL_OT_ANNEAL_FACTOR, "SUBSEL_OT_ANNEAL_FACTOR", subsel_ot_solver,
+                   anneal_factor, 0.01, 0.99, 0.1, 0, 0),
+    SS_OPTION_REAL(SUBSEL_OT_ANNEAL_START, "SUBSEL_OT_ANNEAL_START", subsel_ot_solver,
+                   anneal_start, 0.0, 1e300, 0.0, 0, 0),
 };
-
-static const ot_param *find_param(int id)
-{
-    size_t i;
-    for (i = 0; i < sizeof params / sizeof params[0]; i++)
-        if (params[i].id == id)
-            return &params[i];
-    return NULL;
-}
-
-static int64_t *int_slot(subsel_ot_solver *s, int id)
-{
-    switch (id) {
-    case SUBSEL_OT_MAX_ITER: return &s->max_iter;
-    case SUBSEL_OT_ANNEAL: return &s->anneal;
-    case SUBSEL_OT_MEMORY: return &s->memory;
-    default: return NULL;
-    }
-}
-
-static double *double_slot(subsel_ot_solver *s, int id)
-{
-    switch (id) {
-    case SUBSEL_OT_TOL: return &s->tol;
-    case SUBSEL_OT_ANNEAL_FACTOR: return &s->anneal_factor;
-    case SUBSEL_OT_ANNEAL_START: return &s->anneal_start;
-    default: return NULL;
-    }
-}
+static const ss_option_table solver_table = SS_OPTION_TABLE(solver_options);
 
 static void set_defaults(subsel_ot_solver *s)
 {
-    size_t i;
-    for (i = 0; i < sizeof params / sizeof params[0]; i++) {
-        if (params[i].is_int)
-            *int_slot(s, params[i].id) = (int64_t)params[i].def;
-        else
-            *double_slot(s, params[i].id) = params[i].def;
-    }
+    ss_option_defaults(&solver_table, s);
     s->last_iterations = 0;
     s->last_violation = NAN;
 }
@@ -109,58 +73,40 @@ void subsel_ot_solver_free(subsel_ot_solver *solver)
 int subsel_ot_solver_param_bounds(int param, double *min_value,
                                   double *max_value, double *default_value)
 {
-    const ot_param *p = find_param(param);
-    if (p == NULL)
-        return SUBSEL_E_INVALID;
-    if (min_value)
-        *min_value = p->lo;
-    if (max_value)
-        *max_value = p->hi;
-    if (default_value)
-        *default_value = p->def;
-    return SUBSEL_OK;
+    return ss_option_bounds(&solver_table, param, min_value, max_value,
+                            default_value);
 }
 
 int subsel_ot_solver_set_int(subsel_ot_solver *solver, int param,
                              int64_t value)
 {
-    const ot_param *p = find_param(param);
-    if (solver == NULL || p == NULL || !p->is_int || (double)value < p->lo ||
-        (double)value > p->hi)
+    if (solver == NULL)
         return SUBSEL_E_INVALID;
-    *int_slot(solver, param) = value;
-    return SUBSEL_OK;
+    return ss_option_set_int(NULL, &solver_table, solver, param, value);
 }
 
 int subsel_ot_solver_set_double(subsel_ot_solver *solver, int param,
                                 double value)
 {
-    const ot_param *p = find_param(param);
-    if (solver == NULL || p == NULL || p->is_int || !(value >= p->lo) ||
-        !(value <= p->hi))
+    if (solver == NULL)
         return SUBSEL_E_INVALID;
-    *double_slot(solver, param) = value;
-    return SUBSEL_OK;
+    return ss_option_set_double(NULL, &solver_table, solver, param, value);
 }
 
 int subsel_ot_solver_get_int(const subsel_ot_solver *solver, int param,
                              int64_t *value)
 {
-    const ot_param *p = find_param(param);
-    if (solver == NULL || value == NULL || p == NULL || !p->is_int)
+    if (solver == NULL)
         return SUBSEL_E_INVALID;
-    *value = *int_slot((subsel_ot_solver *)solver, param);
-    return SUBSEL_OK;
+    return ss_option_get_int(&solver_table, solver, param, value);
 }
 
 int subsel_ot_solver_get_double(const subsel_ot_solver *solver, int param,
                                 double *value)
 {
-    const ot_param *p = find_param(param);
-    if (solver == NULL || value == NULL || p == NULL || p->is_int)
+    if (solver == NULL)
         return SUBSEL_E_INVALID;
-    *value = *double_slot((subsel_ot_solver *)solver, param);
-    return SUBSEL_OK;
+    return ss_option_get_double(&solver_table, solver, param, value);
 }
 
 int64_t subsel_ot_solver_iterations(const subsel_ot_solver *solver)
