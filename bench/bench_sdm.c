@@ -12,7 +12,9 @@
  *  - five intersected runs in parallel on 2 threads;
  *  - lazy greedy on n = 200,000, d = 4,096, budget 1,000;
  *  - peak resident memory against the CSR's bytes.
- * One JSON object per line. SUBSEL_BENCH_SCALE scales n (default 1).
+ * One JSON object per line. SUBSEL_BENCH_SCALE scales n (default 1);
+ * SUBSEL_BENCH_PARTS=isa,stochastic,lazier,intersect,lazy picks parts
+ * (default all; stochastic repeats the best level of isa alone).
  */
 #include <math.h>
 #include <stdint.h>
@@ -20,6 +22,8 @@
 #include "bench_util.h"
 #include "core/rng.h"
 #include "subsel.h"
+
+static int64_t p_big_rows; /* rows of the big pool */
 
 typedef struct pool {
     subsel_csr *z;
@@ -154,6 +158,8 @@ static const char *algo_name(int a)
     return a == SUBSEL_OPT_LAZY ? "lazy" : a == SUBSEL_OPT_LAZIER ? "lazier" : "stochastic";
 }
 
+/* peak_rss_over_csr is reported for the big pool only: the process's peak
+ * includes it, so it means nothing against the smaller pool's bytes. */
 static void report(const char *bench, const pool *p, int algorithm, int isa,
                    int threads, int64_t runs, int64_t budget, double seconds,
                    const subsel_selection *sel, double scalar_seconds)
@@ -170,7 +176,9 @@ static void report(const char *bench, const pool *p, int algorithm, int isa,
            evals * (double)p->nnz_per_row / seconds);
     if (scalar_seconds > 0)
         printf(", \"speedup_vs_scalar\": %.2f", scalar_seconds / seconds);
-    printf(", \"peak_rss_over_csr\": %.3f}\n", bench_peak_rss_bytes() / p->csr_bytes);
+    if (p->n == p_big_rows)
+        printf(", \"peak_rss_over_csr\": %.3f", bench_peak_rss_bytes() / p->csr_bytes);
+    printf("}\n");
     fflush(stdout);
 }
 
@@ -187,13 +195,14 @@ int main(void)
     subsel_ctx_create(&ctx);
     subsel_ctx_set_int(ctx, SUBSEL_CTX_SEED, 2024);
     make_pool(ctx, &big, n, 16384, 64, 1);
+    p_big_rows = n;
     f = make_sdm(ctx, &big);
     printf("{\"bench\": \"sdm_setup\", \"n\": %lld, \"csr_bytes\": %.0f, \"peak_rss_over_csr\": %.3f}\n",
            (long long)n, big.csr_bytes, bench_peak_rss_bytes() / big.csr_bytes);
 
     /* one run per kernel level, one thread: the same selection each time */
     subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1);
-    for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {
+    for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512 && bench_wanted("isa"); isa++) {
         if (!subsel_isa_supported(isa))
             continue;
         subsel_ctx_set_int(ctx, SUBSEL_CTX_MAX_ISA, isa);
@@ -216,18 +225,32 @@ int main(void)
     subsel_selection_free(ref);
     subsel_ctx_set_int(ctx, SUBSEL_CTX_MAX_ISA, best);
 
-    sel = timed_run(ctx, f, SUBSEL_OPT_LAZIER, budget, 1, &seconds);
-    report("sdm_lazier", &big, SUBSEL_OPT_LAZIER, best, 1, 1, budget, seconds, sel, 0);
-    subsel_selection_free(sel);
+    if (bench_wanted("stochastic")) { /* the best level alone, for quick checks */
+        subsel_ctx_set_int(ctx, SUBSEL_CTX_MAX_ISA, best);
+        sel = timed_run(ctx, f, SUBSEL_OPT_STOCHASTIC, budget, 1, &seconds);
+        report("sdm_stochastic", &big, SUBSEL_OPT_STOCHASTIC, best, 1, 1, budget, seconds, sel, 0);
+        subsel_selection_free(sel);
+    }
+    if (bench_wanted("lazier")) {
+        sel = timed_run(ctx, f, SUBSEL_OPT_LAZIER, budget, 1, &seconds);
+        report("sdm_lazier", &big, SUBSEL_OPT_LAZIER, best, 1, 1, budget, seconds, sel, 0);
+        subsel_selection_free(sel);
+    }
 
     subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 2);
-    sel = timed_run(ctx, f, SUBSEL_OPT_STOCHASTIC, budget, 5, &seconds);
-    report("sdm_intersect5", &big, SUBSEL_OPT_STOCHASTIC, best, 2, 5, budget, seconds, sel, 0);
-    subsel_selection_free(sel);
-    sel = timed_run(ctx, f, SUBSEL_OPT_LAZIER, budget, 5, &seconds);
-    report("sdm_intersect5", &big, SUBSEL_OPT_LAZIER, best, 2, 5, budget, seconds, sel, 0);
-    subsel_selection_free(sel);
+    if (bench_wanted("intersect")) {
+        sel = timed_run(ctx, f, SUBSEL_OPT_STOCHASTIC, budget, 5, &seconds);
+        report("sdm_intersect5", &big, SUBSEL_OPT_STOCHASTIC, best, 2, 5, budget, seconds, sel, 0);
+        subsel_selection_free(sel);
+        sel = timed_run(ctx, f, SUBSEL_OPT_LAZIER, budget, 5, &seconds);
+        report("sdm_intersect5", &big, SUBSEL_OPT_LAZIER, best, 2, 5, budget, seconds, sel, 0);
+        subsel_selection_free(sel);
+    }
     subsel_objective_free(f);
+    if (!bench_wanted("lazy")) {
+        subsel_ctx_free(ctx);
+        return 0;
+    }
 
     /* lazy greedy on a smaller pool */
     make_pool(ctx, &small, (int64_t)(200000 * scale), 4096, 64, 2);

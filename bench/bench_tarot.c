@@ -12,7 +12,7 @@
  *   3. thread scaling of whitening and top-k in one run (1 thread against
  *      all), on a quarter of the first problem.
  * One JSON object per line. SUBSEL_BENCH_SCALE scales N and M (0.05 for a
- * quick run); SUBSEL_BENCH_TAROT=1,2,3 picks parts (default all).
+ * quick run); SUBSEL_BENCH_PARTS=1,2,3 picks parts (default all).
  */
 #include <math.h>
 #include <stdint.h>
@@ -55,12 +55,9 @@ static float *make_features(int64_t rows, int64_t d, int stride,
 
 static int want(int part)
 {
-    const char *s = getenv("SUBSEL_BENCH_TAROT");
     char tag[4];
-    if (s == NULL || *s == '\0')
-        return 1;
     snprintf(tag, sizeof tag, "%d", part);
-    return strstr(s, tag) != NULL;
+    return bench_wanted(tag);
 }
 
 static void check(int rc, subsel_ctx *ctx, const char *what)

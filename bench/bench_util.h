@@ -36,4 +36,22 @@ static inline double bench_scale(void)
     return v > 0 ? v : 1.0;
 }
 
+/* Whether to run the part named `part`: SUBSEL_BENCH_PARTS is unset, or a
+ * comma-separated list that names it (e.g. SUBSEL_BENCH_PARTS=isa,lazy). */
+static inline int bench_wanted(const char *part)
+{
+    const char *s = getenv("SUBSEL_BENCH_PARTS");
+    size_t len = strlen(part);
+    if (s == NULL || *s == '\0')
+        return 1;
+    while (*s) {
+        const char *end = strchr(s, ',');
+        size_t n = end ? (size_t)(end - s) : strlen(s);
+        if (n == len && strncmp(s, part, len) == 0)
+            return 1;
+        s += n + (end != NULL);
+    }
+    return 0;
+}
+
 #endif

@@ -47,14 +47,20 @@ uint64_t ss_rng_next(ss_rng *rng)
 
 uint64_t ss_rng_below(ss_rng *rng, uint64_t bound)
 {
-    /* Rejection on the low end: accept x when x >= (2^64 - bound) % bound,
-     * which leaves a whole number of copies of [0, bound). */
-    uint64_t threshold = (0 - bound) % bound;
-    for (;;) {
-        uint64_t x = ss_rng_next(rng);
-        if (x >= threshold)
-            return x % bound;
+    /* Lemire's multiply-and-shift: the high word of x * bound, rejecting
+     * the few low words that would bias it. The division that computes the
+     * rejection threshold runs only when the low word is small, about
+     * bound / 2^64 of the time, instead of on every draw. */
+    unsigned __int128 m = (unsigned __int128)ss_rng_next(rng) * bound;
+    uint64_t low = (uint64_t)m;
+    if (low < bound) {
+        uint64_t threshold = (0 - bound) % bound;
+        while (low < threshold) {
+            m = (unsigned __int128)ss_rng_next(rng) * bound;
+            low = (uint64_t)m;
+        }
     }
+    return (uint64_t)(m >> 64);
 }
 
 double ss_rng_uniform(ss_rng *rng)

@@ -28,6 +28,8 @@ typedef struct fb_state {
     double *col;          /* the kernel's column state: 1/(1+m) for log1p,
                              else an alias of m */
     int64_t *bin_count;   /* |A cap bin_l| (SDM) */
+    double *bin_gain;     /* the quality-term gain of a row of each bin now,
+                             kept up to date so gains need no logarithm */
     unsigned char *in_set;
     int64_t size;
 } fb_state;
@@ -93,6 +95,7 @@ static void fb_state_free(const subsel_objective *obj, void *state)
         ss_free_raw(&a, st->col);
     ss_free_raw(&a, st->m);
     ss_free_raw(&a, st->bin_count);
+    ss_free_raw(&a, st->bin_gain);
     ss_free_raw(&a, st->in_set);
     (void)fb;
     ss_free_raw(&a, st);
@@ -111,6 +114,9 @@ static int fb_state_new(subsel_ctx *ctx, const subsel_objective *obj,
     SS_TRY(ss_calloc_array(ctx, d, sizeof *st->m, &st->m));
     SS_TRY(ss_calloc_array(ctx, obj->n, 1, &st->in_set));
     SS_TRY(ss_calloc_array(ctx, fb->bins, sizeof *st->bin_count, &st->bin_count));
+    SS_TRY(ss_alloc_array(ctx, fb->bins, sizeof *st->bin_gain, &st->bin_gain));
+    for (c = 0; c < fb->bins; c++)
+        st->bin_gain[c] = bin_gain(fb, 0, (int32_t)c);
     if (fb->phi.kind == SS_PHI_LOG1P) {
         SS_TRY(ss_alloc_array(ctx, d, sizeof *st->col, &st->col));
         for (c = 0; c < d; c++)
@@ -143,30 +149,60 @@ static double gain_of(const ss_kernels *k, const ss_fb *fb,
         return 0.0;
     row_of(fb->z, item, &idx, &val, &nnz);
     g = k->fb_gain[fb->phi.kind](idx, val, nnz, st->col, fb->w, &fb->phi);
-    if (fb->bins > 0) {
-        int32_t b = fb->bin_of[item];
-        g += bin_gain(fb, st->bin_count[b], b);
-    }
+    if (fb->bins > 0)
+        g += st->bin_gain[fb->bin_of[item]];
     return g;
 }
 
-/* Rows of a sample are scattered over a pool far larger than the caches:
- * fetch the row pointers a few items ahead, and the rows themselves (their
- * first cache lines; the hardware prefetcher follows) a little less ahead,
- * so the kernel rarely waits for memory. */
-#define PREFETCH_POINTERS 8
+/* Rows of a sample are scattered over a pool far larger than the caches.
+ * Row data is fetched a few items ahead of the kernel, every cache line of
+ * the row; the per-item bookkeeping (row pointer, membership, bin) further
+ * ahead, since the row fetch needs the row pointer. */
+#define PREFETCH_BOOKKEEPING 8
 #define PREFETCH_ROWS 4
+#define CACHE_LINE 64
 
-static void prefetch_row(const ss_fb *fb, const int64_t *items, int64_t count,
-                         int64_t j)
+static void prefetch_bookkeeping(const ss_fb *fb, const fb_state *st,
+                                 int64_t item)
 {
-    if (j + PREFETCH_POINTERS < count)
-        __builtin_prefetch(&fb->z->indptr[items[j + PREFETCH_POINTERS]]);
-    if (j + PREFETCH_ROWS < count) {
-        int64_t start = fb->z->indptr[items[j + PREFETCH_ROWS]];
-        __builtin_prefetch(fb->z->indices + start);
-        __builtin_prefetch(fb->z->values + start);
+    SS_PREFETCH(&fb->z->indptr[item]);
+    SS_PREFETCH(&st->in_set[item]);
+    if (fb->bins > 0)
+        SS_PREFETCH(&fb->bin_of[item]);
+}
+
+static void prefetch_row_data(const ss_fb *fb, int64_t item)
+{
+    int64_t start = fb->z->indptr[item], end = fb->z->indptr[item + 1];
+    const char *ix = (const char *)(fb->z->indices + start);
+    const char *v = (const char *)(fb->z->values + start);
+    size_t bytes = (size_t)(end - start) * sizeof(float), o;
+    for (o = 0; o < bytes; o += CACHE_LINE) {
+        SS_PREFETCH(ix + o);
+        SS_PREFETCH(v + o);
     }
+}
+
+static void prefetch_row(const ss_fb *fb, const fb_state *st,
+                         const int64_t *items, int64_t count, int64_t j)
+{
+    if (j + PREFETCH_BOOKKEEPING < count)
+        prefetch_bookkeeping(fb, st, items[j + PREFETCH_BOOKKEEPING]);
+    if (j + PREFETCH_ROWS < count)
+        prefetch_row_data(fb, items[j + PREFETCH_ROWS]);
+}
+
+/* The whole sample at once: bookkeeping first, then (once the row pointers
+ * arrive, all in one wait) every row. */
+static void fb_prefetch(const subsel_objective *obj, const void *state,
+                        const int64_t *items, int64_t count)
+{
+    const ss_fb *fb = obj->impl;
+    int64_t j;
+    for (j = 0; j < count; j++)
+        prefetch_bookkeeping(fb, state, items[j]);
+    for (j = 0; j < count; j++)
+        prefetch_row_data(fb, items[j]);
 }
 
 static void gains_range(const ss_kernels *k, const ss_fb *fb,
@@ -175,7 +211,7 @@ static void gains_range(const ss_kernels *k, const ss_fb *fb,
 {
     int64_t j;
     for (j = begin; j < end; j++) {
-        prefetch_row(fb, items, end, j);
+        prefetch_row(fb, st, items, end, j);
         out[j] = gain_of(k, fb, st, items[j]);
     }
 }
@@ -260,8 +296,11 @@ static void update(const ss_fb *fb, fb_state *st, int64_t item, int sign)
         if (st->col != st->m)
             st->col[c] = 1.0 / (1.0 + st->m[c]);
     }
-    if (fb->bins > 0)
-        st->bin_count[fb->bin_of[item]] += sign;
+    if (fb->bins > 0) {
+        int32_t b = fb->bin_of[item];
+        st->bin_count[b] += sign;
+        st->bin_gain[b] = bin_gain(fb, st->bin_count[b], b);
+    }
     st->in_set[item] = sign > 0;
     st->size += sign;
 }
@@ -305,8 +344,10 @@ static int fb_merge(subsel_ctx *ctx, const subsel_objective *obj, void *dst,
         if (a->col != a->m)
             a->col[i] = 1.0 / (1.0 + a->m[i]);
     }
-    for (i = 0; i < fb->bins; i++)
+    for (i = 0; i < fb->bins; i++) {
         a->bin_count[i] += b->bin_count[i];
+        a->bin_gain[i] = bin_gain(fb, a->bin_count[i], (int32_t)i);
+    }
     for (i = 0; i < obj->n; i++)
         a->in_set[i] |= b->in_set[i];
     a->size += b->size;
@@ -466,6 +507,7 @@ const ss_objective_ops ss_fb_ops = {
     fb_losses,
     fb_merge,
     fb_destroy,
+    fb_prefetch,
 };
 
 static int sdm_check_ready(subsel_ctx *ctx, const subsel_objective *obj)
@@ -498,4 +540,5 @@ const ss_objective_ops ss_sdm_ops = {
     fb_losses,
     fb_merge,
     fb_destroy,
+    fb_prefetch,
 };

@@ -70,6 +70,13 @@ typedef struct ss_objective_ops {
 
     /* Frees the objective's own data (impl), not the handle. */
     void (*destroy)(subsel_objective *obj);
+
+    /* Optional hint: the optimizer will soon ask for the gains of these
+     * items (a fresh stochastic sample), so the objective can start
+     * fetching their data from memory all at once instead of missing the
+     * cache item after item. No effect on any result. */
+    void (*prefetch)(const subsel_objective *obj, const void *state,
+                     const int64_t *items, int64_t count);
 } ss_objective_ops;
 
 struct subsel_objective {

@@ -73,6 +73,27 @@ static void sift_down(bound *heap, int64_t size, int64_t i)
     }
 }
 
+static void sift_up(bound *heap, int64_t i)
+{
+    while (i > 0) {
+        int64_t parent = (i - 1) / 2;
+        bound t;
+        if (!above(&heap[i], &heap[parent]))
+            return;
+        t = heap[i];
+        heap[i] = heap[parent];
+        heap[parent] = t;
+        i = parent;
+    }
+}
+
+/* Stale bounds are refreshed a few at a time: the items come from all over
+ * the pool, and one batch lets the objective fetch their data together
+ * instead of waiting for memory item after item. Refreshing an item that
+ * would not have been reached costs a gain but changes nothing: a fresh
+ * value is still an upper bound for later steps. */
+#define LAZY_BATCH 8
+
 int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
                    const ss_run_config *cfg, ss_trace *trace)
 {
@@ -107,17 +128,26 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
         int64_t step = trace->count;
         SS_TRY(ss_step_begin(ctx, cfg, trace));
         while (heap[0].fresh_at != step) {
-            double g;
-            SS_TRY(obj->ops->gains(ctx, obj, state, &heap[0].item, 1, &g));
-            trace->evaluations++;
-            if (isnan(g)) {
-                rc = ss_fail(ctx, SUBSEL_E_NUMERIC, "gain of item %lld is NaN",
-                             (long long)heap[0].item);
-                goto cleanup;
+            int64_t batch = 0, b;
+            /* take up to LAZY_BATCH stale items off the top */
+            while (batch < LAZY_BATCH && size > 0 && heap[0].fresh_at != step) {
+                items[batch++] = heap[0].item;
+                heap[0] = heap[--size];
+                sift_down(heap, size, 0);
             }
-            heap[0].value = g;
-            heap[0].fresh_at = step;
-            sift_down(heap, size, 0);
+            SS_TRY(obj->ops->gains(ctx, obj, state, items, batch, gains));
+            trace->evaluations += batch;
+            for (b = 0; b < batch; b++) {
+                if (isnan(gains[b])) {
+                    rc = ss_fail(ctx, SUBSEL_E_NUMERIC,
+                                 "gain of item %lld is NaN", (long long)items[b]);
+                    goto cleanup;
+                }
+                heap[size].value = gains[b];
+                heap[size].item = items[b];
+                heap[size].fresh_at = step;
+                sift_up(heap, size++);
+            }
         }
         if (cfg->stop_nonpositive && heap[0].value <= 0)
             break;

@@ -33,12 +33,23 @@ typedef struct ranked_bound {
     int64_t item;
 } ranked_bound;
 
-static int by_bound_desc(const void *a, const void *b)
+/* x before y: larger bound, then lower index */
+static int ranks_before(const ranked_bound *x, const ranked_bound *y)
 {
-    const ranked_bound *x = a, *y = b;
-    if (x->bound != y->bound)
-        return x->bound > y->bound ? -1 : 1;
-    return (x->item > y->item) - (x->item < y->item);
+    return x->bound > y->bound || (x->bound == y->bound && x->item < y->item);
+}
+
+/* Insertion sort: samples are a few dozen items, where it beats qsort and
+ * its comparison calls. */
+static void sort_by_bound(ranked_bound *order, int64_t size)
+{
+    int64_t i, j;
+    for (i = 1; i < size; i++) {
+        ranked_bound t = order[i];
+        for (j = i; j > 0 && ranks_before(&t, &order[j - 1]); j--)
+            order[j] = order[j - 1];
+        order[j] = t;
+    }
 }
 
 /* Evaluates the sample in decreasing order of the items' bounds until no
@@ -53,7 +64,7 @@ static int lazier_pick(subsel_ctx *ctx, const subsel_objective *obj,
         order[j].bound = upper[sample[j]];
         order[j].item = sample[j];
     }
-    qsort(order, (size_t)size, sizeof *order, by_bound_desc);
+    sort_by_bound(order, size);
     *best_item = -1;
     *best_gain = -INFINITY;
     for (j = 0; j < size; j++) {
@@ -81,7 +92,7 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
                          void *state, const ss_run_config *cfg, int lazier,
                          ss_trace *trace)
 {
-    int64_t *pool = NULL;
+    int64_t *pool = NULL, *draws = NULL;
     double *gains = NULL, *upper = NULL;
     ranked_bound *order = NULL;
     int64_t remaining = obj->n, i;
@@ -92,6 +103,7 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
     ss_rng_seed(&rng, cfg->seed, cfg->stream);
     SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *pool, &pool));
     SS_TRY(ss_alloc_array(ctx, s, sizeof *gains, &gains));
+    SS_TRY(ss_alloc_array(ctx, s, sizeof *draws, &draws));
     if (lazier) {
         SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *upper, &upper));
         SS_TRY(ss_alloc_array(ctx, s, sizeof *order, &order));
@@ -105,13 +117,20 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
         int64_t size = s < remaining ? s : remaining, pos, j, best;
         double best_gain;
         SS_TRY(ss_step_begin(ctx, cfg, trace));
-        /* the sample: a partial Fisher-Yates shuffle into pool[0..size) */
+        /* the sample: a partial Fisher-Yates shuffle into pool[0..size).
+         * The positions are drawn first and fetched together: the pool is
+         * large and each swap would otherwise wait for its own miss. */
         for (j = 0; j < size; j++) {
-            int64_t r = j + (int64_t)ss_rng_below(&rng, (uint64_t)(remaining - j));
-            int64_t t = pool[j];
-            pool[j] = pool[r];
-            pool[r] = t;
+            draws[j] = j + (int64_t)ss_rng_below(&rng, (uint64_t)(remaining - j));
+            SS_PREFETCH(&pool[draws[j]]);
         }
+        for (j = 0; j < size; j++) {
+            int64_t t = pool[j];
+            pool[j] = pool[draws[j]];
+            pool[draws[j]] = t;
+        }
+        if (obj->ops->prefetch != NULL)
+            obj->ops->prefetch(obj, state, pool, size);
         if (lazier) {
             SS_TRY(lazier_pick(ctx, obj, state, pool, size, upper, order, trace,
                                &best, &best_gain));
@@ -132,6 +151,7 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
     }
 cleanup:
     ss_free(ctx, pool);
+    ss_free(ctx, draws);
     ss_free(ctx, gains);
     ss_free(ctx, upper);
     ss_free(ctx, order);
