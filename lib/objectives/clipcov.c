@@ -337,7 +337,7 @@ static void cc_destroy(subsel_objective *obj)
     {                                                                          \
         "ClipCov objective", submodular, 0, NULL, cc_state_new,                \
             cc_state_free, cc_gains, cc_add, cc_value, cc_remove, cc_losses,   \
-            cc_merge, cc_destroy,                                              \
+            cc_merge, cc_destroy, NULL /* prefetch */,                        \
     }
 const ss_objective_ops ss_clipcov_ops = CLIPCOV_OPS(0);
 const ss_objective_ops ss_clipcov_submodular_ops = CLIPCOV_OPS(1);

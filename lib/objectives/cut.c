@@ -167,6 +167,7 @@ const ss_objective_ops ss_cut_ops = {
     cut_losses,
     NULL,
     cut_destroy,
+    NULL, /* prefetch */
 };
 
 int ss_cut_create(subsel_ctx *ctx, int64_t n, const double *weights,

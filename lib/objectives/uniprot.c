@@ -372,6 +372,7 @@ static const ss_objective_ops uniprot_ops = {
     NULL,
     NULL,
     up_destroy,
+    NULL, /* prefetch */
 };
 
 /* ---- construction ------------------------------------------------------ */

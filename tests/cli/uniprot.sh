@@ -10,13 +10,9 @@
 #   cli_uniprot.sh SUBSEL DATA_DIR
 set -u
 SUBSEL=$1
+COMMAND=uniprot
+. "$(dirname "$0")/lib.sh"
 D=$2
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-json_number() { sed -n 's/.*"'"$1"'": \([0-9.eE+-]*\).*/\1/p' "$2"; }
-# The int64 payload of a 1-D .npy vector of $2 values: its last 8 * $2 bytes.
-payload() { tail -c "$(($2 * 8))" "$1" | od -An -tx1 -v; }
 
 run() {
     "$SUBSEL" uniprot --source "$D/source.npy" --target "$D/target.npy" "$@" \
@@ -50,13 +46,6 @@ run -k 5 --update append --optimizer lazy --out "$TMP/f.npy"
 [ "$(json_number selected "$TMP/out")" = 5 ] || fail "append: $(cat "$TMP/out")"
 
 # Each case: the arguments after `uniprot`; it must fail cleanly.
-bad() {
-    "$SUBSEL" uniprot "$@" >"$TMP/bad_out" 2>"$TMP/bad_err"
-    status=$?
-    [ "$status" -ne 0 ] || fail "uniprot $* succeeded"
-    [ ! -s "$TMP/bad_out" ] || fail "uniprot $* wrote to stdout"
-    tail -n 1 "$TMP/bad_err" | grep -q '^subsel uniprot: ' || fail "uniprot $*: no error line: $(cat "$TMP/bad_err")"
-}
 bad --target "$D/target.npy" -k 3 --out "$TMP/x.npy"
 bad --source "$D/source.npy" -k 3
 bad --source "$D/missing.npy" -k 3 --out "$TMP/x.npy"

@@ -8,13 +8,11 @@
 #   cli_encode.sh SUBSEL DATA_DIR
 set -u
 SUBSEL=$1
+COMMAND=encode
+. "$(dirname "$0")/lib.sh"
 DATA=$2
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # A number from the flat JSON object in file $2 (key $1).
-json_number() { sed -n 's/.*"'"$1"'": \([0-9.eE+-]*\).*/\1/p' "$2"; }
 
 "$SUBSEL" encode --sae "$DATA" --input "$DATA/X.npy" --k 8 --out "$TMP/Z.npz" \
     >"$TMP/out" 2>"$TMP/err" || fail "encode exited $?: $(cat "$TMP/err")"
@@ -39,14 +37,6 @@ grep -q 'encode 30/30 rows' "$TMP/err" || fail "no progress on stderr: $(cat "$T
 [ "$(json_number nnz "$TMP/out1")" = "$(json_number nnz "$TMP/out")" ] || fail "nnz differs with 1 thread"
 
 # Each case: the arguments after `encode`; it must fail cleanly.
-bad() {
-    "$SUBSEL" encode "$@" >"$TMP/bad_out" 2>"$TMP/bad_err"
-    rc=$?
-    [ $rc -ne 0 ] || fail "exit 0 for: $*"
-    [ ! -s "$TMP/bad_out" ] || fail "stdout not empty for: $*"
-    [ "$(wc -l <"$TMP/bad_err")" -eq 1 ] || fail "not one line on stderr for: $*: $(cat "$TMP/bad_err")"
-    grep -q '^subsel encode: ' "$TMP/bad_err" || fail "unprefixed error for: $*"
-}
 bad
 bad --sae "$DATA" --input "$DATA/X.npy" --k 8
 bad --sae "$DATA" --input "$DATA/X.npy" --k 0 --out "$TMP/z.npz"

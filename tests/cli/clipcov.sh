@@ -8,12 +8,9 @@
 #   cli_clipcov.sh SUBSEL DATA_DIR
 set -u
 SUBSEL=$1
+COMMAND=clipcov
+. "$(dirname "$0")/lib.sh"
 DATA=$2
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-json_number() { sed -n 's/.*"'"$1"'": \([0-9.eE+-]*\).*/\1/p' "$2"; }
-json_string() { sed -n 's/.*"'"$1"'": "\([^"]*\)".*/\1/p' "$2"; }
 IN="--image $DATA/image.npy --text $DATA/text.npy --label-embeddings $DATA/label_emb.npy"
 
 run() { # name, then arguments after `clipcov`
@@ -53,14 +50,6 @@ run naive --labels "$DATA/labels.npy" --budget 20 --optimizer naive --filter non
 [ "$(json_number selected "$TMP/naive.json")" = "$(json_number greedy_selected "$TMP/naive.json")" ] ||
     fail "--filter none changed the greedy result"
 
-bad() {
-    "$SUBSEL" clipcov "$@" >"$TMP/bad_out" 2>"$TMP/bad_err"
-    rc=$?
-    [ $rc -ne 0 ] || fail "exit 0 for: $*"
-    [ ! -s "$TMP/bad_out" ] || fail "stdout not empty for: $*"
-    [ "$(wc -l <"$TMP/bad_err")" -eq 1 ] || fail "not one line on stderr for: $*: $(cat "$TMP/bad_err")"
-    grep -q '^subsel clipcov: ' "$TMP/bad_err" || fail "unprefixed error for: $*"
-}
 O="--out $TMP/bad.npy"
 bad
 bad $IN --budget 10

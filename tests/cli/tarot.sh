@@ -9,13 +9,9 @@
 #   cli_tarot.sh SUBSEL FIXTURE_DIR
 set -u
 SUBSEL=$1
+COMMAND=tarot
+. "$(dirname "$0")/lib.sh"
 F=$2
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-json_number() { sed -n 's/.*"'"$1"'": \([0-9.eE+-]*\).*/\1/p' "$2"; }
-# The int64 payload of a 1-D .npy vector of $2 values: its last 8 * $2 bytes.
-payload() { tail -c "$(($2 * 8))" "$1" | od -An -tx1 -v; }
 
 run() {
     "$SUBSEL" tarot --candidates "$F/candidates.npy" --targets "$F/targets.npy" "$@" \
@@ -56,13 +52,6 @@ cmp -s "$TMP/a.npy" "$TMP/b.npy" || fail "seeded OTM differs between runs"
 [ "$(json_number ot_distance "$TMP/out")" = "$(json_number ot_distance "$TMP/out_a")" ] || fail "ot_distance differs between runs"
 
 # Each case: the arguments after `tarot`; it must fail cleanly.
-bad() {
-    "$SUBSEL" tarot "$@" >"$TMP/bad_out" 2>"$TMP/bad_err"
-    rc=$?
-    [ $rc -ne 0 ] || fail "exit 0 for: $*"
-    [ ! -s "$TMP/bad_out" ] || fail "stdout not empty for: $*"
-    tail -n 1 "$TMP/bad_err" | grep -q '^subsel tarot: ' || fail "no prefixed error for: $*: $(cat "$TMP/bad_err")"
-}
 C="--candidates $F/candidates.npy"
 T="--targets $F/targets.npy"
 bad

@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: MIT
+# Shared by the tests of the subsel program (tests/cli/*.sh). A script sets
+# SUBSEL (the program) and COMMAND (the subcommand under test), then sources
+# this file, which makes a temporary folder $TMP removed at exit.
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# The number / string value of a key of the one-line JSON object in a file.
+json_number() { sed -n 's/.*"'"$1"'": \([0-9.eE+-]*\).*/\1/p' "$2"; }
+json_string() { sed -n 's/.*"'"$1"'": "\([^"]*\)".*/\1/p' "$2"; }
+
+# The payload of a 1-D int64 .npy vector of $2 values: its last 8 * $2 bytes.
+payload() { tail -c "$(($2 * 8))" "$1" | od -An -tx1 -v; }
+
+# bad ARGS...: `subsel $COMMAND ARGS` must fail the way users are promised:
+# a nonzero exit, nothing on stdout, and an error line prefixed
+# "subsel $COMMAND: " as the last line on stderr (progress lines may come
+# before it on long runs).
+bad() {
+    "$SUBSEL" "$COMMAND" "$@" >"$TMP/bad_out" 2>"$TMP/bad_err"
+    bad_status=$?
+    [ "$bad_status" -ne 0 ] || fail "$COMMAND $*: exit 0"
+    [ ! -s "$TMP/bad_out" ] || fail "$COMMAND $*: wrote to stdout"
+    tail -n 1 "$TMP/bad_err" | grep -q "^subsel $COMMAND: " ||
+        fail "$COMMAND $*: no prefixed error line: $(cat "$TMP/bad_err")"
+}
