@@ -16,6 +16,7 @@
 #include "core/rng.h"
 #include "dispatch/dispatch.h"
 #include "ot/ot.h"
+#include "ot/tiles.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
@@ -121,6 +122,14 @@ START_TEST(kernels_match_scalar_bit_for_bit)
             ref->waterfill_sums(w, r, rl, xf, 9.0, n, out_a);
             k->waterfill_sums(w, r, rl, xf, 9.0, n, out_b);
             ck_assert(memcmp(out_a, out_b, sizeof out_a) == 0);
+            /* Distances from float products: r as squared norms, xf as
+             * products (some of them near pairs). */
+            for (hi = 0.0; hi < 2.0; hi += 1.0) {
+                int64_t ca = ref->dist_from_dot_f32(ma, xf, 0.5, r, 0.9, (int)hi, n);
+                int64_t cb = k->dist_from_dot_f32(mb, xf, 0.5, r, 0.9, (int)hi, n);
+                ck_assert_int_eq(ca, cb);
+                ck_assert(memcmp(ma, mb, (size_t)n * sizeof *ma) == 0);
+            }
         }
     }
 }
@@ -172,6 +181,22 @@ START_TEST(kernels_are_accurate)
     k->waterfill_sums(w, r, rl, xf, mu, n, sums);
     for (j = 0; j < 5; j++)
         ck_assert_double_eq_tol(sums[j], want[j], 1e-12 * (1.0 + fabs(want[j])));
+    {
+        /* dist_from_dot_f32 against its definition, with r as the squared
+         * norms and xf as the products. */
+        int64_t near = 0, root;
+        for (j = 0; j < n; j++)
+            near += (0.3 + r[j]) - 2.0 * (double)xf[j] < 0.5 * (0.3 + r[j]);
+        ck_assert_int_gt(near, 0);
+        ck_assert_int_lt(near, n);
+        for (root = 0; root < 2; root++) {
+            ck_assert_int_eq(k->dist_from_dot_f32(out, xf, 0.3, r, 0.5, (int)root, n), near);
+            for (j = 0; j < n; j++) {
+                double q = fmax((0.3 + r[j]) - 2.0 * (double)xf[j], 0.0);
+                ck_assert(out[j] == (root ? sqrt(q) : q));
+            }
+        }
+    }
 }
 END_TEST
 
@@ -205,8 +230,9 @@ static void lse_reference(const double *c, int64_t n, int64_t m, double s,
 
 START_TEST(lse_passes_match_direct_computation)
 {
-    /* Sizes that cross the stripe (256), chunk (128) and tile (64 x 512)
-     * boundaries; dense, materialised and streamed point clouds. */
+    /* Sizes that cross the stripe (256), chunk (128) and tile (128 x 512)
+     * boundaries; dense, materialised and streamed point clouds, exact and
+     * fast (float products; the first tile rows stored in float). */
     static const int64_t shapes[][2] = {{1, 1}, {3, 700}, {300, 5}, {131, 513},
                                         {1100, 70}};
     subsel_ctx *ctx = new_ctx();
@@ -239,27 +265,37 @@ START_TEST(lse_passes_match_direct_computation)
         fill_uniform(&rng, hc, m, -3.0, 3.0);
         fill_uniform(&rng, hr, n, -3.0, 3.0);
         lse_reference(c, n, m, -4.0, hc, hr, row, col);
-        for (mode = 0; mode < 3; mode++) {
+        for (mode = 0; mode < 5; mode++) {
+            /* Modes 3 and 4 are fast: values within ~1e-6 |x| |y| (here
+             * |x|^2 <= 7), so log-sum-exps at s = -4 within ~1e-4. */
+            double tol = mode < 3 ? 1e-12 : 1e-4;
+            int64_t head = 4 * m * SS_TILE_ROWS; /* bytes: one tile row */
+            int stored;
             ss_ot_cost cost;
             if (mode == 0)
                 ss_ot_cost_dense(&cost, c, n, m, m);
             else
-                ck_assert_ok(ctx, ss_ot_cost_points(ctx, &cost, SS_METRIC_SQEUCLID,
-                                                    x, n, y, m, d,
-                                                    mode == 1 ? SS_OT_DEFAULT_BUDGET : 0));
-            ck_assert((cost.c != NULL) == (mode < 2));
+                ck_assert_ok(ctx, ss_ot_cost_points(
+                                      ctx, &cost, SS_METRIC_SQEUCLID, mode >= 3, x, n, y,
+                                      m, d, mode == 1 ? SS_OT_DEFAULT_BUDGET
+                                                      : mode == 4 ? head : 0));
+            /* Mode 4's budget stores all of a small problem exactly. */
+            stored = mode < 2 || (mode == 4 && n * m * 8 <= head);
+            ck_assert((cost.c != NULL) == stored);
+            ck_assert_int_eq(cost.head_rows,
+                             mode == 4 && !stored && n >= SS_TILE_ROWS ? SS_TILE_ROWS : 0);
             ck_assert_ok(ctx, ss_ot_row_lse(ctx, &cost, -4.0, hc, row2));
             ck_assert_ok(ctx, ss_ot_col_lse(ctx, &cost, -4.0, hr, col2));
             for (i = 0; i < n; i++)
-                ck_assert_double_eq_tol(row2[i], row[i], 1e-12 * (1.0 + fabs(row[i])));
+                ck_assert_double_eq_tol(row2[i], row[i], tol * (1.0 + fabs(row[i])));
             for (i = 0; i < m; i++)
-                ck_assert_double_eq_tol(col2[i], col[i], 1e-12 * (1.0 + fabs(col[i])));
+                ck_assert_double_eq_tol(col2[i], col[i], tol * (1.0 + fabs(col[i])));
             /* Both from one pass over the tiles (waves of 16 row blocks). */
             ck_assert_ok(ctx, ss_ot_both_lse(ctx, &cost, -4.0, hc, row2, hr, col2));
             for (i = 0; i < n; i++)
-                ck_assert_double_eq_tol(row2[i], row[i], 1e-12 * (1.0 + fabs(row[i])));
+                ck_assert_double_eq_tol(row2[i], row[i], tol * (1.0 + fabs(row[i])));
             for (i = 0; i < m; i++)
-                ck_assert_double_eq_tol(col2[i], col[i], 1e-12 * (1.0 + fabs(col[i])));
+                ck_assert_double_eq_tol(col2[i], col[i], tol * (1.0 + fabs(col[i])));
             ss_ot_cost_release(ctx, &cost);
         }
         free(x), free(y), free(c), free(hc), free(hr);
@@ -283,20 +319,81 @@ START_TEST(anneal_reproduces_tarot_fixture)
     double *gw = read_f64(fixture_path("tarot/g.npy"), &cnt);
     double *f = malloc((size_t)n * sizeof *f), *g = malloc((size_t)m * sizeof *g);
     double loss;
+    int streamed;
     ck_assert_int_eq(d, d2);
-    ck_assert_ok(ctx, ss_ot_anneal_uniform(ctx, u, n, v, m, d, 0.01, 0.5, f, g,
-                                           &loss));
-    for (i = 0; i < n; i++)
-        ck_assert_double_eq_tol(f[i], fw[i], 1e-6);
-    for (i = 0; i < m; i++)
-        ck_assert_double_eq_tol(g[i], gw[i], 1e-6);
-    /* expected.json "tarot" loss. */
-    ck_assert_double_eq_tol(loss, 0.9882505286610235, 1e-6);
+    /* Stored costs, then streamed fast tiles (budget 0). */
+    for (streamed = 0; streamed < 2; streamed++) {
+        ck_assert_ok(ctx, ss_ot_anneal_uniform_budget(
+                              ctx, u, n, v, m, d, 0.01, 0.5,
+                              streamed ? 0 : SS_OT_DEFAULT_BUDGET, f, g, &loss));
+        for (i = 0; i < n; i++)
+            ck_assert_double_eq_tol(f[i], fw[i], 1e-6);
+        for (i = 0; i < m; i++)
+            ck_assert_double_eq_tol(g[i], gw[i], 1e-6);
+        /* expected.json "tarot" loss. */
+        ck_assert_double_eq_tol(loss, 0.9882505286610235, 1e-6);
+    }
     free(u), free(v), free(fw), free(gw), free(f), free(g);
     subsel_ctx_free(ctx);
 }
 END_TEST
 
+
+/* Fast tiles: every value within the float products' error of the exact
+ * tile, and near pairs (here exact duplicates and near-duplicates, where a
+ * float product would leave the distance wrong by ~1e-3) exact. */
+START_TEST(fast_tiles_redo_near_pairs_in_double)
+{
+    subsel_ctx *ctx = new_ctx();
+    const int64_t nx = 100, ny = 120, d = 256;
+    float *x = malloc((size_t)(nx * d) * sizeof *x), *y = malloc((size_t)(ny * d) * sizeof *y);
+    double xs[100], ys[120], *scratch, *exact, *fast, worst = 0.0;
+    int metric;
+    int64_t i, j;
+    ss_rng rng;
+    ss_rng_seed(&rng, 61, 0);
+    for (i = 0; i < nx * d; i++)
+        x[i] = (float)ss_rng_normal(&rng) / 16.0f;
+    for (i = 0; i < ny * d; i++)
+        y[i] = (float)ss_rng_normal(&rng) / 16.0f;
+    for (j = 0; j < 40; j++) /* duplicates, then near-duplicates */
+        for (i = 0; i < d; i++)
+            y[j * d + i] = x[j * d + i] + (j < 20 ? 0.0f : 1e-4f * (float)(i % 3));
+    ss_row_sqnorms(ctx, x, nx, d, xs);
+    ss_row_sqnorms(ctx, y, ny, d, ys);
+    ck_assert_int_le(nx, SS_TILE_ROWS);
+    ck_assert_int_le(ny, ss_tile_cols(d));
+    ck_assert_ok(ctx, ss_tile_scratch(ctx, 1, d, 0, &scratch));
+    exact = malloc((size_t)(nx * ny) * sizeof *exact);
+    fast = malloc((size_t)(nx * ny) * sizeof *fast);
+    for (metric = 0; metric < SS_METRIC_COUNT; metric++) {
+        ss_pairwise_tile(ctx, metric, 0, x, nx, xs, y, ny, ys, d, scratch, exact, ny);
+        ss_pairwise_tile(ctx, metric, 1, x, nx, xs, y, ny, ys, d, scratch, fast, ny);
+        for (i = 0; i < nx; i++)
+            for (j = 0; j < ny; j++) {
+                double err = fabs(fast[i * ny + j] - exact[i * ny + j]);
+                double bound = 1e-6 * sqrt(xs[i] * ys[j]);
+                if (metric != SS_METRIC_DOT && metric != SS_METRIC_COSINE &&
+                    metric != SS_METRIC_COSINE_DIST && j < 40 && i == j) {
+                    /* A near pair, redone in double: squared distances
+                     * agree to double rounding (which sqrt amplifies). */
+                    if (metric == SS_METRIC_EUCLID)
+                        err = fabs(fast[i * ny + j] * fast[i * ny + j] -
+                                   exact[i * ny + j] * exact[i * ny + j]);
+                    bound = 1e-12;
+                }
+                ck_assert_msg(err <= bound, "metric %d (%lld, %lld): %g vs %g", metric,
+                              (long long)i, (long long)j, fast[i * ny + j],
+                              exact[i * ny + j]);
+                worst = err > worst ? err : worst;
+            }
+    }
+    ck_assert(worst > 0.0); /* the fast path did take float products */
+    free(x), free(y), free(exact), free(fast);
+    ss_free(ctx, scratch);
+    subsel_ctx_free(ctx);
+}
+END_TEST
 
 /* ---------------------------------------------------------------------- */
 /* Balanced and partial OT against POT                                    */
@@ -658,14 +755,17 @@ START_TEST(results_do_not_depend_on_threads_or_storage)
         ck_assert_ok(ctx, ss_ot_anneal_uniform(ctx, x, n, y, m, d, 0.05, 0.5, fb, gb, &lb));
         ck_assert(memcmp(fa, fb, sizeof fa) == 0 && memcmp(ga, gb, sizeof ga) == 0);
         ck_assert(la == lb);
-        /* Streamed (tiles, both potentials per tile): the same potentials
-         * to rounding, and bit for bit on 1 and 2 threads. */
+        /* Streamed (fast tiles from float products, both potentials per
+         * tile): potentials within the costs' float error (ot.h: ~1e-6
+         * |x| |y|, and |x|, |y| <= sqrt(5) here), and bit for bit on 1 and
+         * 2 threads. */
         ck_assert_ok(ctx, ss_ot_anneal_uniform_budget(ctx, x, n, y, m, d, 0.05, 0.5, 0,
                                                       fb, gb, &lb));
         for (i = 0; i < n; i++)
-            ck_assert_double_eq_tol(fb[i], fa[i], 1e-12);
+            ck_assert_double_eq_tol(fb[i], fa[i], 5e-6);
         for (i = 0; i < m; i++)
-            ck_assert_double_eq_tol(gb[i], ga[i], 1e-12);
+            ck_assert_double_eq_tol(gb[i], ga[i], 5e-6);
+        ck_assert_double_eq_tol(lb, la, 5e-6);
         ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1));
         ck_assert_ok(ctx, ss_ot_anneal_uniform_budget(ctx, x, n, y, m, d, 0.05, 0.5, 0,
                                                       fa, ga, &la));
@@ -819,6 +919,7 @@ Suite *ot_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("anneal");
     tcase_add_test(tc, anneal_reproduces_tarot_fixture);
+    tcase_add_test(tc, fast_tiles_redo_near_pairs_in_double);
     suite_add_tcase(s, tc);
     tc = tcase_create("solver");
     tcase_add_test(tc, partial_stays_finite_at_small_reg);

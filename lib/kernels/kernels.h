@@ -79,6 +79,14 @@ typedef struct ss_kernels {
                       const double *acc2, int64_t n);
     double (*gibbs_row)(double *out, const double *c, const double *h,
                         double s, double hi, int64_t n);
+    /* Squared distances from float dot products (lib/ot's fast tiles):
+     * q_j = (xs + ys[j]) - 2 dot[j] in double, out[j] = max(q_j, 0), or its
+     * square root when root != 0. Returns how many j have
+     * q_j < near (xs + ys[j]): pairs too close for a float product, which
+     * the caller redoes (q_j computed the same way in C finds them). */
+    int64_t (*dist_from_dot_f32)(double *out, const float *dot, double xs,
+                                 const double *ys, double near, int root,
+                                 int64_t n);
     /* UniPROT approximate gain. max_f32: max_j x[j] (-inf for n = 0).
      * exp_affine_f32: w[j] = exp(s x[j] - shift), returns sum_j w[j].
      * waterfill_sums: with lane j saturated when r[j] mu < w[j], writes

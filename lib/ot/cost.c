@@ -4,8 +4,8 @@
  * point clouds and a metric. Point-cloud values are computed in fixed tiles
  * (their shape depends on the sizes only, so results never depend on the
  * thread count) and kept as one n x m matrix when that fits a memory
- * budget; otherwise every pass recomputes them tile by tile and nothing
- * larger than a tile per thread is ever stored.
+ * budget; otherwise every pass recomputes them tile by tile (fast
+ * streamed values keep their first rows in float, within the budget).
  */
 #include <math.h>
 #include <string.h>
@@ -36,26 +36,62 @@ int64_t ss_tile_cols(int64_t d)
 int ss_tile_scratch(subsel_ctx *ctx, int threads, int64_t d, int64_t per,
                     double **out)
 {
-    int64_t ct = ss_tile_cols(d);
-    int64_t each = (SS_TILE_ROWS + ct) * d + SS_TILE_ROWS * ct + per;
+    int64_t each = ss_tile_scratch_stride(d, per);
     if (each > INT64_MAX / threads)
         return ss_fail(ctx, SUBSEL_E_NOMEM, "OT tile scratch overflows");
     return ss_alloc_array(ctx, each * threads, sizeof **out, out);
 }
 
-int64_t ss_tile_scratch_stride(int64_t d, int64_t per)
+int64_t ss_tile_inputs(int64_t d)
 {
-    int64_t ct = ss_tile_cols(d);
-    return (SS_TILE_ROWS + ct) * d + SS_TILE_ROWS * ct + per;
+    /* Double copies of the rows (exact tiles) or float products (fast). */
+    int64_t ct = ss_tile_cols(d), copies = (SS_TILE_ROWS + ct) * d;
+    int64_t products = (SS_TILE_ROWS * ct + 1) / 2;
+    return copies > products ? copies : products;
 }
 
-int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric,
+int64_t ss_tile_scratch_stride(int64_t d, int64_t per)
+{
+    return ss_tile_inputs(d) + SS_TILE_ROWS * ss_tile_cols(d) + per;
+}
+
+/* Rows [0, rows_total) of the values, computed once (by the cost's kind of
+ * tile) into cost->owned, or into cost->head in float when `head`. */
+static int store_rows(subsel_ctx *ctx, ss_ot_cost *cost, int64_t rows_total,
+                      int head)
+{
+    int64_t n = rows_total, m = cost->m, d = cost->d, ct = ss_tile_cols(d);
+    int64_t blocks = (n + SS_TILE_ROWS - 1) / SS_TILE_ROWS, b;
+    int64_t stride = ss_tile_scratch_stride(d, 0);
+    int threads = ss_threads_for(ctx, blocks);
+    double *scratch = NULL;
+    SS_CHECK(ss_tile_scratch(ctx, threads, d, 0, &scratch));
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
+    for (b = 0; b < blocks; b++) {
+        double *own = scratch + stride * ss_thread_num();
+        double *tile = own + ss_tile_inputs(d);
+        int64_t i0 = b * SS_TILE_ROWS, j0, r, q;
+        int64_t rows = n - i0 < SS_TILE_ROWS ? n - i0 : SS_TILE_ROWS;
+        for (j0 = 0; j0 < m; j0 += ct) {
+            int64_t cols = m - j0 < ct ? m - j0 : ct;
+            double *out = head ? tile : cost->owned + i0 * m + j0;
+            ss_pairwise_tile(ctx, cost->metric, cost->fast, cost->x + i0 * d,
+                             rows, cost->xs + i0, cost->y + j0 * d, cols,
+                             cost->ys + j0, d, own, out, head ? ct : m);
+            for (r = 0; head && r < rows; r++)
+                for (q = 0; q < cols; q++)
+                    cost->head[(i0 + r) * m + j0 + q] = (float)tile[r * ct + q];
+        }
+    }
+    ss_free(ctx, scratch);
+    return SUBSEL_OK;
+}
+
+int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric, int fast,
                       const float *x, int64_t n, const float *y, int64_t m,
                       int64_t d, int64_t budget)
 {
-    double *scratch = NULL;
-    int64_t blocks, ct, stride;
-    int threads, rc = SUBSEL_OK;
+    int rc = SUBSEL_OK;
     memset(cost, 0, sizeof *cost);
     cost->x = x;
     cost->y = y;
@@ -63,39 +99,30 @@ int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric,
     cost->m = m;
     cost->d = d;
     cost->metric = metric;
+    cost->fast = fast;
     SS_TRY(ss_alloc_array(ctx, n, sizeof *cost->xs, &cost->xs));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *cost->ys, &cost->ys));
     ss_row_sqnorms(ctx, x, n, d, cost->xs);
     ss_row_sqnorms(ctx, y, m, d, cost->ys);
-    if (n == 0 || m == 0 || n > budget / 8 / m)
+    if (n == 0 || m == 0)
         return SUBSEL_OK;
-
-    /* Small enough: compute it once, tile by tile, in place. */
-    SS_TRY(ss_alloc_array(ctx, n * m, sizeof *cost->owned, &cost->owned));
-    blocks = (n + SS_TILE_ROWS - 1) / SS_TILE_ROWS;
-    ct = ss_tile_cols(d);
-    stride = ss_tile_scratch_stride(d, 0);
-    threads = ss_threads_for(ctx, blocks);
-    SS_TRY(ss_tile_scratch(ctx, threads, d, 0, &scratch));
-    {
-        int64_t b;
-#pragma omp parallel for num_threads(threads) schedule(dynamic)
-        for (b = 0; b < blocks; b++) {
-            double *own = scratch + stride * ss_thread_num();
-            int64_t i0 = b * SS_TILE_ROWS, j0;
-            int64_t rows = n - i0 < SS_TILE_ROWS ? n - i0 : SS_TILE_ROWS;
-            for (j0 = 0; j0 < m; j0 += ct) {
-                int64_t cols = m - j0 < ct ? m - j0 : ct;
-                ss_pairwise_tile(ctx, metric, x + i0 * d, rows, cost->xs + i0,
-                                 y + j0 * d, cols, cost->ys + j0, d, own,
-                                 cost->owned + i0 * m + j0, m);
-            }
+    if (n <= budget / 8 / m) {
+        /* Small enough: compute it once, in place. */
+        SS_TRY(ss_alloc_array(ctx, n * m, sizeof *cost->owned, &cost->owned));
+        SS_TRY(store_rows(ctx, cost, n, 0));
+        cost->c = cost->owned;
+        cost->ld = m;
+    } else if (fast) {
+        /* Streamed: keep what fits of the first rows, whole tiles. */
+        int64_t head = budget / 4 / m / SS_TILE_ROWS * SS_TILE_ROWS;
+        head = head < n ? head : n;
+        if (head > 0) {
+            SS_TRY(ss_alloc_array(ctx, head * m, sizeof *cost->head, &cost->head));
+            SS_TRY(store_rows(ctx, cost, head, 1));
+            cost->head_rows = head;
         }
     }
-    cost->c = cost->owned;
-    cost->ld = m;
 cleanup:
-    ss_free(ctx, scratch);
     if (rc < 0)
         ss_ot_cost_release(ctx, cost);
     return rc;
@@ -106,7 +133,10 @@ void ss_ot_cost_release(subsel_ctx *ctx, ss_ot_cost *cost)
     ss_free(ctx, cost->xs);
     ss_free(ctx, cost->ys);
     ss_free(ctx, cost->owned);
+    ss_free(ctx, cost->head);
     cost->xs = cost->ys = cost->owned = NULL;
+    cost->head = NULL;
+    cost->head_rows = 0;
     if (cost->x != NULL)
         cost->c = NULL;
 }

@@ -81,15 +81,36 @@ static int dense_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
     return SUBSEL_OK;
 }
 
+/* Tile (i0.., j0..) of the values, or of their transpose, into `tile`
+ * (leading dimension ct): read from the stored head rows when they hold
+ * it, else computed into it. */
+static void values_tile(const subsel_ctx *ctx, const ss_ot_cost *cost,
+                        int transpose, int64_t i0, int64_t rows, int64_t j0,
+                        int64_t cols, double *own, double *tile, int64_t ct)
+{
+    int64_t r, q;
+    if (!transpose && i0 + rows <= cost->head_rows) {
+        for (r = 0; r < rows; r++) {
+            const float *src = cost->head + (i0 + r) * cost->m + j0;
+            for (q = 0; q < cols; q++)
+                tile[r * ct + q] = src[q];
+        }
+    } else if (!transpose) {
+        ss_pairwise_tile(ctx, cost->metric, cost->fast, cost->x + i0 * cost->d,
+                         rows, cost->xs + i0, cost->y + j0 * cost->d, cols,
+                         cost->ys + j0, cost->d, own, tile, ct);
+    } else {
+        ss_pairwise_tile(ctx, cost->metric, cost->fast, cost->y + i0 * cost->d,
+                         rows, cost->ys + i0, cost->x + j0 * cost->d, cols,
+                         cost->xs + j0, cost->d, own, tile, ct);
+    }
+}
+
 /* out[i] = log sum_j exp(s metric(x_i, y_j) + h[j]), tile by tile. */
 static int stream_lse(subsel_ctx *ctx, const ss_ot_cost *cost, int transpose,
                       double s, const double *h, double *out)
 {
     const ss_kernels *k = ss_kernels_for(ctx);
-    const float *x = transpose ? cost->y : cost->x;
-    const float *y = transpose ? cost->x : cost->y;
-    const double *xs = transpose ? cost->ys : cost->xs;
-    const double *ys = transpose ? cost->xs : cost->ys;
     int64_t n = transpose ? cost->m : cost->n;
     int64_t m = transpose ? cost->n : cost->m, d = cost->d;
     int64_t ct = ss_tile_cols(d), blocks = (n + SS_TILE_ROWS - 1) / SS_TILE_ROWS;
@@ -100,7 +121,7 @@ static int stream_lse(subsel_ctx *ctx, const ss_ot_cost *cost, int transpose,
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
     for (b = 0; b < blocks; b++) {
         double *own = scratch + stride * ss_thread_num();
-        double *tile = own + (SS_TILE_ROWS + ct) * d;
+        double *tile = own + ss_tile_inputs(d);
         double *big_m = tile + SS_TILE_ROWS * ct, *big_a = big_m + SS_TILE_ROWS;
         double *pm = big_a + SS_TILE_ROWS, *pa = pm + SS_TILE_ROWS;
         int64_t i0 = b * SS_TILE_ROWS, j0, r;
@@ -109,8 +130,7 @@ static int stream_lse(subsel_ctx *ctx, const ss_ot_cost *cost, int transpose,
             int64_t cols = m - j0 < ct ? m - j0 : ct;
             int first = j0 == 0;
             double *mx = first ? big_m : pm, *acc = first ? big_a : pa;
-            ss_pairwise_tile(ctx, cost->metric, x + i0 * d, rows, xs + i0,
-                             y + j0 * d, cols, ys + j0, d, own, tile, ct);
+            values_tile(ctx, cost, transpose, i0, rows, j0, cols, own, tile, ct);
             for (r = 0; r < rows; r++) {
                 mx[r] = k->lse_max(tile + r * ct, h + j0, s, cols);
                 acc[r] = k->lse_sum(tile + r * ct, h + j0, s, mx[r], cols);
@@ -171,7 +191,7 @@ static int stream_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
         for (b = w0; b < w0 + wn; b++) {
             double *own = scratch + stride * ss_thread_num();
-            double *tile = own + (SS_TILE_ROWS + ct) * d;
+            double *tile = own + ss_tile_inputs(d);
             double *big_m = tile + SS_TILE_ROWS * ct, *big_a = big_m + SS_TILE_ROWS;
             double *pm = big_a + SS_TILE_ROWS, *pa = pm + SS_TILE_ROWS;
             double *sm = slots + 2 * (b - w0) * m, *sa = sm + m;
@@ -181,9 +201,7 @@ static int stream_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                 int64_t cols = m - j0 < ct ? m - j0 : ct;
                 int first = j0 == 0;
                 double *mx = first ? big_m : pm, *acc = first ? big_a : pa;
-                ss_pairwise_tile(ctx, cost->metric, cost->x + i0 * d, rows,
-                                 cost->xs + i0, cost->y + j0 * d, cols,
-                                 cost->ys + j0, d, own, tile, ct);
+                values_tile(ctx, cost, 0, i0, rows, j0, cols, own, tile, ct);
                 for (r = 0; r < rows; r++) {
                     mx[r] = k->lse_max(tile + r * ct, hcol + j0, s, cols);
                     acc[r] = k->lse_sum(tile + r * ct, hcol + j0, s, mx[r], cols);
@@ -259,13 +277,15 @@ int ss_ot_gibbs(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
         for (b = 0; b < blocks; b++) {
             double *own = scratch + stride * ss_thread_num();
-            double *tile = own + (SS_TILE_ROWS + ct) * d;
+            double *tile = own + ss_tile_inputs(d);
             double *row_out = tile + SS_TILE_ROWS * ct;
             int64_t i0 = b * SS_TILE_ROWS, j0, r;
             int64_t rows = n - i0 < SS_TILE_ROWS ? n - i0 : SS_TILE_ROWS;
             for (j0 = 0; j0 < m; j0 += ct) {
                 int64_t cols = m - j0 < ct ? m - j0 : ct;
-                ss_pairwise_tile(ctx, cost->metric, cost->x + i0 * d, rows,
+                /* Plans are always exact: a cost error is divided by reg
+                 * in their exponent. */
+                ss_pairwise_tile(ctx, cost->metric, 0, cost->x + i0 * d, rows,
                                  cost->xs + i0, cost->y + j0 * d, cols,
                                  cost->ys + j0, d, own, tile, ct);
                 for (r = 0; r < rows; r++) {

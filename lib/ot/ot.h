@@ -36,7 +36,9 @@ int ss_ot_anneal_uniform(subsel_ctx *ctx, const float *x, int64_t n,
 
 /* As ss_ot_anneal_uniform, storing the n x m costs only when they take at
  * most `budget` bytes (ss_ot_anneal_uniform: SS_OT_DEFAULT_BUDGET); above
- * it, every pass recomputes them tile by tile, once for both potentials. */
+ * it, every pass recomputes them tile by tile, once for both potentials,
+ * from float products with near pairs redone in double (ss_pairwise_tile's
+ * fast tiles; the potentials then move by about 1e-6 |x| |y| at most). */
 int ss_ot_anneal_uniform_budget(subsel_ctx *ctx, const float *x, int64_t n,
                                 const float *y, int64_t m, int64_t d,
                                 double blur, double scaling, int64_t budget,
@@ -70,12 +72,16 @@ const subsel_ctx *ss_blas_ctx(const subsel_ctx *ctx, double work,
 void ss_row_sqnorms(const subsel_ctx *ctx, const float *x, int64_t n,
                     int64_t d, double *sq);
 
-/* out[i * ldo + j] = metric(x_i, y_j) for i < nx, j < ny, in double
- * precision (a dgemm on double copies of the rows, then the metric from
- * the squared norms xs, ys). `scratch` holds (nx + ny) * d doubles. */
-void ss_pairwise_tile(const subsel_ctx *ctx, int metric, const float *x,
-                      int64_t nx, const double *xs, const float *y,
-                      int64_t ny, const double *ys, int64_t d,
+/* out[i * ldo + j] = metric(x_i, y_j) for i < nx, j < ny, from the products
+ * x_i.y_j and the squared norms xs, ys, on one thread. Exact (fast == 0):
+ * a dgemm on double copies of the rows. Fast: a float sgemm, twice the
+ * speed, with the products of near pairs of distance metrics redone in
+ * double (pairwise.c says how near); every value is then within about
+ * 1e-6 |x| |y| of the exact one. `scratch` holds ss_tile_scratch_stride()
+ * doubles (tiles.h). */
+void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
+                      const float *x, int64_t nx, const double *xs,
+                      const float *y, int64_t ny, const double *ys, int64_t d,
                       double *scratch, double *out, int64_t ldo);
 
 /* A float matrix out (nx x ny) of metric(x_i, y_j), by one sgemm on the
@@ -95,8 +101,16 @@ typedef struct ss_ot_cost {
     const float *x, *y;
     int64_t d;
     int metric;
+    int fast;        /* values by ss_pairwise_tile's fast tiles: for
+                        potentials only (a plan's exponent would divide
+                        their error by reg; ss_ot_gibbs streams exact ones) */
     double *xs, *ys; /* squared row norms (owned) */
     double *owned;   /* the materialised matrix, when it fit the budget */
+    /* Fast streamed values only: rows [0, head_rows) kept in float (ld m),
+     * as many tile rows as fit the budget, so that only the rest is
+     * recomputed at every pass. */
+    float *head;
+    int64_t head_rows;
 } ss_ot_cost;
 
 
@@ -105,9 +119,11 @@ void ss_ot_cost_dense(ss_ot_cost *cost, const double *c, int64_t n,
                       int64_t m, int64_t ld);
 
 /* Values metric(x_i, y_j) between the rows of x (n x d) and y (m x d), both
- * borrowed. The n x m matrix is computed once and kept if it takes at most
- * `budget` bytes, else computed tile by tile at every pass. */
-int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric,
+ * borrowed, by ss_pairwise_tile's exact tiles or (`fast`) its fast ones.
+ * The n x m matrix is computed once and kept if it takes at most `budget`
+ * bytes, else computed tile by tile at every pass; fast values then keep
+ * their first rows in float, within the budget. */
+int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric, int fast,
                       const float *x, int64_t n, const float *y, int64_t m,
                       int64_t d, int64_t budget);
 

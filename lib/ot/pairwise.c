@@ -2,11 +2,12 @@
 /*
  * Pairwise values between the rows of two point clouds (squared and plain
  * Euclidean distances, cosine, dot products) through one matrix product:
- * |x - y|^2 = |x|^2 + |y|^2 - 2 x.y. OT tiles are computed in double
- * precision (dgemm on double copies), because at a small regularisation an
- * error in a cost is multiplied by 1/reg in the exponent: a float product
- * would leave distances between near neighbours wrong by ~1e-4. Similarity
- * matrices (UniPROT) only need float and use one sgemm.
+ * |x - y|^2 = |x|^2 + |y|^2 - 2 x.y. OT tiles are exact ones (a dgemm on
+ * double copies: at a small regularisation an error in a cost is divided
+ * by reg in the plan's exponent) or fast ones (a float sgemm with near
+ * pairs redone in double, for solvers that need only potentials, which
+ * move by at most the largest error of a cost). Similarity matrices
+ * (UniPROT) only need float and use one sgemm.
  */
 #include <math.h>
 
@@ -15,6 +16,7 @@
 #include "dispatch/dispatch.h"
 #include "linalg/blas.h"
 #include "ot/ot.h"
+#include "ot/tiles.h"
 
 const subsel_ctx *ss_blas_ctx(const subsel_ctx *ctx, double work,
                               subsel_ctx *one)
@@ -36,58 +38,118 @@ void ss_row_sqnorms(const subsel_ctx *ctx, const float *x, int64_t n,
         sq[i] = k->dot_f32(x + i * d, x + i * d, d);
 }
 
-/* The metric from a dot product and the two squared norms. */
-static double finish(int metric, double dot, double xs, double ys)
+/* row[j] = metric(x, y_j) from row[j] = x.y_j and the squared norms. Loops
+ * per metric, so that they vectorise (sqrt too: -fno-math-errno). */
+static void finish_row(int metric, double *row, double xs, const double *ys,
+                       int64_t ny)
 {
-    double sq, den;
+    int64_t j;
     switch (metric) {
     case SS_METRIC_SQEUCLID:
     case SS_METRIC_EUCLID:
     case SS_METRIC_NEG_SQEUCLID:
-        sq = xs + ys - 2.0 * dot;
-        sq = sq > 0.0 ? sq : 0.0;
+        for (j = 0; j < ny; j++) {
+            double sq = xs + ys[j] - 2.0 * row[j];
+            row[j] = sq > 0.0 ? sq : 0.0;
+        }
         if (metric == SS_METRIC_EUCLID)
-            return sqrt(sq);
-        return metric == SS_METRIC_SQEUCLID ? sq : -sq;
+            for (j = 0; j < ny; j++)
+                row[j] = sqrt(row[j]);
+        else if (metric == SS_METRIC_NEG_SQEUCLID)
+            for (j = 0; j < ny; j++)
+                row[j] = -row[j];
+        break;
     case SS_METRIC_COSINE:
     case SS_METRIC_COSINE_DIST:
-        den = sqrt(xs) * sqrt(ys);
-        dot = den > 0.0 ? dot / den : 0.0;
-        return metric == SS_METRIC_COSINE ? dot : 1.0 - dot;
+        for (j = 0; j < ny; j++) {
+            double den = sqrt(xs) * sqrt(ys[j]);
+            double c = den > 0.0 ? row[j] / den : 0.0;
+            row[j] = metric == SS_METRIC_COSINE ? c : 1.0 - c;
+        }
+        break;
     default:
-        return dot;
+        break;
     }
 }
 
-void ss_pairwise_tile(const subsel_ctx *ctx, int metric, const float *x,
-                      int64_t nx, const double *xs, const float *y,
-                      int64_t ny, const double *ys, int64_t d,
+/* Fast tiles take the products from a float sgemm, which accumulates in
+ * float: a product is then off by about 2^-24 sqrt(d) |x| |y|, and a
+ * distance by that over twice the distance, which is harmless for far
+ * pairs and not for near ones (at a distance of 0.01 between unit rows it
+ * is ~1e-4). Products of pairs with |x - y|^2 below NEAR_FRACTION
+ * (|x|^2 + |y|^2) are therefore redone exactly in double. */
+#define NEAR_FRACTION 0.0625
+
+static int is_distance(int metric)
+{
+    return metric == SS_METRIC_SQEUCLID || metric == SS_METRIC_EUCLID ||
+           metric == SS_METRIC_NEG_SQEUCLID;
+}
+
+/* A fast tile's distances (out, from the float products prod), with the
+ * near pairs redone from exact double products. */
+static void fast_distances(const ss_kernels *k, int metric, const float *x,
+                           int64_t nx, const double *xs, const float *y,
+                           int64_t ny, const double *ys, int64_t d,
+                           const float *prod, double *out, int64_t ldo)
+{
+    int root = metric == SS_METRIC_EUCLID;
+    int64_t i, j;
+    for (i = 0; i < nx; i++) {
+        double *row = out + i * ldo;
+        const float *p = prod + i * ny;
+        if (k->dist_from_dot_f32(row, p, xs[i], ys, NEAR_FRACTION, root, ny) > 0)
+            for (j = 0; j < ny; j++) {
+                double sum = xs[i] + ys[j], q = sum - 2.0 * (double)p[j];
+                if (!(q < NEAR_FRACTION * sum))
+                    continue;
+                q = sum - 2.0 * k->dot_f32(x + i * d, y + j * d, d);
+                q = q > 0.0 ? q : 0.0;
+                row[j] = root ? sqrt(q) : q;
+            }
+        if (metric == SS_METRIC_NEG_SQEUCLID)
+            for (j = 0; j < ny; j++)
+                row[j] = -row[j];
+    }
+}
+
+void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
+                      const float *x, int64_t nx, const double *xs,
+                      const float *y, int64_t ny, const double *ys, int64_t d,
                       double *scratch, double *out, int64_t ldo)
 {
-    double *xd = scratch, *yd = scratch + nx * d;
+    const ss_kernels *k = ss_kernels_for(ctx);
     int64_t i, j;
-    subsel_ctx one;
     if (nx == 0 || ny == 0)
         return;
-    for (i = 0; i < nx * d; i++)
-        xd[i] = x[i];
-    for (i = 0; i < ny * d; i++)
-        yd[i] = y[i];
-    ss_dgemm(ss_blas_ctx(ctx, (double)nx * (double)ny * (double)d, &one), 0, 1,
-             nx, ny, d, 1.0, xd, d, yd, d, 0.0, out, ldo);
-    if (metric == SS_METRIC_DOT)
-        return;
+    if (fast) {
+        float *prod = (float *)scratch;
+        ss_sgemm_serial(0, 1, nx, ny, d, 1.0f, x, d, y, d, 0.0f, prod, ny);
+        if (is_distance(metric)) {
+            fast_distances(k, metric, x, nx, xs, y, ny, ys, d, prod, out, ldo);
+            return;
+        }
+        for (i = 0; i < nx; i++)
+            for (j = 0; j < ny; j++)
+                out[i * ldo + j] = prod[i * ny + j];
+    } else {
+        double *xd = scratch, *yd = scratch + nx * d;
+        for (i = 0; i < nx * d; i++)
+            xd[i] = x[i];
+        for (i = 0; i < ny * d; i++)
+            yd[i] = y[i];
+        ss_dgemm_serial(0, 1, nx, ny, d, 1.0, xd, d, yd, d, 0.0, out, ldo);
+    }
     for (i = 0; i < nx; i++)
-        for (j = 0; j < ny; j++)
-            out[i * ldo + j] = finish(metric, out[i * ldo + j], xs[i], ys[j]);
+        finish_row(metric, out + i * ldo, xs[i], ys, ny);
 }
 
 int ss_pairwise_f32(subsel_ctx *ctx, int metric, const float *x, int64_t nx,
                     const float *y, int64_t ny, int64_t d, float *out)
 {
-    double *xs = NULL, *ys = NULL;
+    double *xs = NULL, *ys = NULL, *rows = NULL;
     int64_t i;
-    int rc = SUBSEL_OK;
+    int threads, rc = SUBSEL_OK;
     subsel_ctx one;
     if (nx == 0 || ny == 0)
         return SUBSEL_OK;
@@ -97,17 +159,23 @@ int ss_pairwise_f32(subsel_ctx *ctx, int metric, const float *x, int64_t nx,
     ss_row_sqnorms(ctx, y, ny, d, ys);
     ss_sgemm(ss_blas_ctx(ctx, (double)nx * (double)ny * (double)d, &one), 0, 1,
              nx, ny, d, 1.0f, x, d, y, d, 0.0f, out, ny);
-    if (metric != SS_METRIC_DOT) {
-#pragma omp parallel for num_threads(ss_threads_for(ctx, nx * ny / 65536 + 1)) schedule(static)
-        for (i = 0; i < nx; i++) {
-            int64_t j;
-            for (j = 0; j < ny; j++)
-                out[i * ny + j] =
-                    (float)finish(metric, out[i * ny + j], xs[i], ys[j]);
-        }
+    if (metric == SS_METRIC_DOT)
+        goto cleanup;
+    threads = ss_threads_for(ctx, nx * ny / 65536 + 1);
+    SS_TRY(ss_alloc_array(ctx, (int64_t)threads * ny, sizeof *rows, &rows));
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (i = 0; i < nx; i++) {
+        double *row = rows + (int64_t)ss_thread_num() * ny;
+        int64_t j;
+        for (j = 0; j < ny; j++)
+            row[j] = out[i * ny + j];
+        finish_row(metric, row, xs[i], ys, ny);
+        for (j = 0; j < ny; j++)
+            out[i * ny + j] = (float)row[j];
     }
 cleanup:
     ss_free(ctx, xs);
     ss_free(ctx, ys);
+    ss_free(ctx, rows);
     return rc;
 }

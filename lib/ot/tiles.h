@@ -16,11 +16,16 @@
 
 #include "subsel.h"
 
-/* Rows of a tile. */
-#define SS_TILE_ROWS 64
+/* Rows of a tile: enough for BLIS's packed AVX-512 path to run near peak. */
+#define SS_TILE_ROWS 128
 
 /* Columns of a tile for dimension d (a multiple of 8, 64 to 512). */
 int64_t ss_tile_cols(int64_t d);
+
+/* A thread's scratch is the inputs of ss_pairwise_tile (the first
+ * ss_tile_inputs(d) doubles), then the tile (SS_TILE_ROWS x ss_tile_cols(d)),
+ * then `per` doubles of the caller's. */
+int64_t ss_tile_inputs(int64_t d);
 
 /* Doubles of scratch one thread needs for tiles of dimension d, plus `per`
  * doubles of its own. */

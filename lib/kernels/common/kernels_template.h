@@ -170,6 +170,7 @@ const ss_kernels SS_KERNEL_TABLE = {
     k_lse_col_sum,
     k_lse_merge,
     k_gibbs_row,
+    k_dist_from_dot_f32,
     k_max_f32,
     k_exp_affine_f32,
     k_waterfill_sums,

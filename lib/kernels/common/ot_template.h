@@ -165,6 +165,43 @@ static double k_gibbs_row(double *out, const double *c, const double *h,
     return vd_hsum(acc);
 }
 
+/* q = (xs + ys) - 2 dot for one vector (no fused multiply-add: the caller
+ * recomputes q in scalar C to find the near pairs the count announces). */
+SS_INLINE vd sqdist_arg(vd xs, vd ys, vd dot)
+{
+    return vd_sub(vd_add(xs, ys), vd_mul(vd_set1(2.0), dot));
+}
+
+SS_INLINE vd sqdist_finish(vd q, int root)
+{
+    q = vd_max(q, vd_zero());
+    return root ? vd_sqrt(q) : q;
+}
+
+static int64_t k_dist_from_dot_f32(double *out, const float *dot, double xs,
+                                   const double *ys, double near, int root,
+                                   int64_t n)
+{
+    vd vx = vd_set1(xs), vn = vd_set1(near), one = vd_set1(1.0);
+    vd count = vd_zero();
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        vd sum = vd_add(vx, vd_load(ys + j));
+        vd q = sqdist_arg(vx, vd_load(ys + j), vd_load_f32(dot + j));
+        count = vd_add(count, vd_select(vd_lt(q, vd_mul(vn, sum)), one, vd_zero()));
+        vd_store(out + j, sqdist_finish(q, root));
+    }
+    if (j < n) {
+        int rest = (int)(n - j);
+        vd y = vd_load_partial(ys + j, rest), sum = vd_add(vx, y);
+        vd q = sqdist_arg(vx, y, vd_load_f32_partial(dot + j, rest));
+        vd near_lane = vd_select(vd_lt(q, vd_mul(vn, sum)), one, vd_zero());
+        count = vd_add(count, vd_select(vm_first(rest), near_lane, vd_zero()));
+        vd_store_partial(out + j, sqdist_finish(q, root), rest);
+    }
+    return (int64_t)vd_hsum(count);
+}
+
 static double k_max_f32(const float *x, int64_t n)
 {
     vd mx = vd_set1(-INFINITY);
