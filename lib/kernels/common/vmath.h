@@ -40,32 +40,43 @@
 #define SS_SQRT2 1.41421356237309504880
 #define SS_INV_LN2 1.44269504088896338700
 
+/* x = 2^e f with the mantissa centred on 1, f in [sqrt(2)/2, sqrt(2));
+ * returns e. */
+SS_INLINE vd vd_log_reduce(vd x, vd *f)
+{
+    vd e = vd_split_exponent(x, f);
+    vmask big = vd_gt(*f, vd_set1(SS_SQRT2));
+    *f = vd_select(big, vd_mul(*f, vd_set1(0.5)), *f);
+    return vd_select(big, vd_add(e, vd_set1(1.0)), e);
+}
+
+/* e ln2 + log(1 + g) by fdlibm's polynomial, with `lo` the low-order part
+ * added below the polynomial (e ln2_lo, plus any correction of g):
+ * e*ln2_hi - ((hfsq - (s*(hfsq+R) + lo)) - g). */
+SS_INLINE vd vd_log_poly(vd g, vd e, vd lo)
+{
+    vd s = vd_div(g, vd_add(vd_set1(2.0), g));
+    vd z = vd_mul(s, s);
+    vd w = vd_mul(z, z);
+    vd t1 = vd_mul(w, vd_fma(w, vd_fma(w, vd_set1(SS_LG6), vd_set1(SS_LG4)),
+                             vd_set1(SS_LG2)));
+    vd t2 = vd_mul(z, vd_fma(w, vd_fma(w, vd_fma(w, vd_set1(SS_LG7),
+                                                 vd_set1(SS_LG5)),
+                                       vd_set1(SS_LG3)),
+                             vd_set1(SS_LG1)));
+    vd r = vd_add(t2, t1);
+    vd hfsq = vd_mul(vd_set1(0.5), vd_mul(g, g));
+    vd inner = vd_fma(s, vd_add(hfsq, r), lo);
+    return vd_sub(vd_mul(e, vd_set1(SS_LN2_HI)),
+                  vd_sub(vd_sub(hfsq, inner), g));
+}
+
 /* log(x), x positive normal finite. */
 SS_INLINE vd vd_log(vd x)
 {
-    vd f, e = vd_split_exponent(x, &f);
-    /* Centre the mantissa on 1: f in [sqrt(2)/2, sqrt(2)). */
-    vmask big = vd_gt(f, vd_set1(SS_SQRT2));
-    f = vd_select(big, vd_mul(f, vd_set1(0.5)), f);
-    e = vd_select(big, vd_add(e, vd_set1(1.0)), e);
-    {
-        vd g = vd_sub(f, vd_set1(1.0)); /* exact */
-        vd s = vd_div(g, vd_add(vd_set1(2.0), g));
-        vd z = vd_mul(s, s);
-        vd w = vd_mul(z, z);
-        vd t1 = vd_mul(w, vd_fma(w, vd_fma(w, vd_set1(SS_LG6), vd_set1(SS_LG4)),
-                                 vd_set1(SS_LG2)));
-        vd t2 = vd_mul(z, vd_fma(w, vd_fma(w, vd_fma(w, vd_set1(SS_LG7),
-                                                     vd_set1(SS_LG5)),
-                                           vd_set1(SS_LG3)),
-                                 vd_set1(SS_LG1)));
-        vd r = vd_add(t2, t1);
-        vd hfsq = vd_mul(vd_set1(0.5), vd_mul(g, g));
-        /* e*ln2_hi - ((hfsq - (s*(hfsq+R) + e*ln2_lo)) - g) */
-        vd inner = vd_fma(s, vd_add(hfsq, r), vd_mul(e, vd_set1(SS_LN2_LO)));
-        return vd_sub(vd_mul(e, vd_set1(SS_LN2_HI)),
-                      vd_sub(vd_sub(hfsq, inner), g));
-    }
+    vd f, e = vd_log_reduce(x, &f);
+    vd g = vd_sub(f, vd_set1(1.0)); /* exact */
+    return vd_log_poly(g, e, vd_mul(e, vd_set1(SS_LN2_LO)));
 }
 
 /* log(1 + x), x >= 0 finite, with a single division. u = 1 + x is split
@@ -78,34 +89,15 @@ SS_INLINE vd vd_log1p(vd x)
 {
     vd one = vd_set1(1.0);
     vd u = vd_add(one, x);
-    vd f, e = vd_split_exponent(u, &f);
-    vmask big = vd_gt(f, vd_set1(SS_SQRT2));
-    f = vd_select(big, vd_mul(f, vd_set1(0.5)), f);
-    e = vd_select(big, vd_add(e, one), e);
-    {
-        vmask reduced = vd_gt(e, vd_zero());
-        vd g = vd_select(reduced, vd_sub(f, one), x);
-        vd c = vd_sub(x, vd_sub(u, one));
-        vd corr = vd_select(reduced,
-                            vd_mul(vd_mul(c, vd_pow2i(vd_sub(vd_zero(), e))),
-                                   vd_sub(vd_set1(2.0), f)),
-                            vd_zero());
-        vd s = vd_div(g, vd_add(vd_set1(2.0), g));
-        vd z = vd_mul(s, s);
-        vd w = vd_mul(z, z);
-        vd t1 = vd_mul(w, vd_fma(w, vd_fma(w, vd_set1(SS_LG6), vd_set1(SS_LG4)),
-                                 vd_set1(SS_LG2)));
-        vd t2 = vd_mul(z, vd_fma(w, vd_fma(w, vd_fma(w, vd_set1(SS_LG7),
-                                                     vd_set1(SS_LG5)),
-                                           vd_set1(SS_LG3)),
-                                 vd_set1(SS_LG1)));
-        vd r = vd_add(t2, t1);
-        vd hfsq = vd_mul(vd_set1(0.5), vd_mul(g, g));
-        vd lo = vd_fma(e, vd_set1(SS_LN2_LO), corr);
-        vd inner = vd_fma(s, vd_add(hfsq, r), lo);
-        return vd_sub(vd_mul(e, vd_set1(SS_LN2_HI)),
-                      vd_sub(vd_sub(hfsq, inner), g));
-    }
+    vd f, e = vd_log_reduce(u, &f);
+    vmask reduced = vd_gt(e, vd_zero());
+    vd g = vd_select(reduced, vd_sub(f, one), x);
+    vd c = vd_sub(x, vd_sub(u, one));
+    vd corr = vd_select(reduced,
+                        vd_mul(vd_mul(c, vd_pow2i(vd_sub(vd_zero(), e))),
+                               vd_sub(vd_set1(2.0), f)),
+                        vd_zero());
+    return vd_log_poly(g, e, vd_fma(e, vd_set1(SS_LN2_LO), corr));
 }
 
 /* Shared reduction of exp and expm1: y = k ln2 + r, |r| <= ln2/2; returns
