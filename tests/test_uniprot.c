@@ -178,6 +178,173 @@ START_TEST(plan_of_first_five_matches_fixture)
 END_TEST
 
 /* ---------------------------------------------------------------------- */
+/* The solve: convergence where k divides the targets and far beyond reg  */
+/* ---------------------------------------------------------------------- */
+
+/* rows x d points: standard normal (clusters 0), or `clusters` centres with
+ * spread 3 and points 0.2 around them, times `scale`. */
+static double *points(int64_t rows, int64_t d, int clusters, double scale,
+                      uint64_t seed)
+{
+    double *x = malloc((size_t)(rows * d) * sizeof *x), *centres = NULL;
+    ss_rng rng;
+    int64_t i, l;
+    ss_rng_seed(&rng, seed, 0);
+    if (clusters > 0) {
+        centres = malloc((size_t)(clusters * d) * sizeof *centres);
+        for (i = 0; i < clusters * d; i++)
+            centres[i] = 3.0 * ss_rng_normal(&rng);
+    }
+    for (i = 0; i < rows; i++) {
+        int64_t c = clusters > 0 ? (int64_t)ss_rng_below(&rng, (uint64_t)clusters) : 0;
+        for (l = 0; l < d; l++)
+            x[i * d + l] = scale * ((centres ? centres[c * d + l] : 0.0) +
+                                    (centres ? 0.2 : 1.0) * ss_rng_normal(&rng));
+    }
+    free(centres);
+    return x;
+}
+
+/* The rows x n similarity matrix (-|x - y|^2, or x . y with `dot`) in
+ * double precision, rounded once to float: independent of BLIS. */
+static subsel_dense *similarity_matrix(subsel_ctx *ctx, const double *x,
+                                       int64_t rows, const double *y, int64_t n,
+                                       int64_t d, int dot)
+{
+    float *s = malloc((size_t)(rows * n) * sizeof *s);
+    subsel_dense *out;
+    int64_t i, j, l;
+    for (i = 0; i < rows; i++)
+        for (j = 0; j < n; j++) {
+            double v = 0.0;
+            for (l = 0; l < d; l++) {
+                double diff = x[i * d + l] - y[j * d + l];
+                v += dot ? x[i * d + l] * y[j * d + l] : -diff * diff;
+            }
+            s[i * n + j] = (float)v;
+        }
+    ck_assert_ok(ctx, subsel_dense_create(ctx, rows, n, s, SUBSEL_COPY, &out));
+    free(s);
+    return out;
+}
+
+/* Greedy selects k prototypes (one solve per prototype); the plan of the
+ * selection meets its constraints (rows within row_tol of 1: the solve's
+ * tolerance, or its rounding floor when values span ~1e7 reg) and its
+ * value is the objective's. */
+static void check_greedy_solves(subsel_ctx *ctx, const subsel_dense *s, int64_t k,
+                                double reg, double row_tol)
+{
+    subsel_objective *obj;
+    subsel_optimizer *opt;
+    subsel_selection *sel;
+    int64_t n = subsel_dense_cols(s), i, j;
+    double *plan = malloc((size_t)(k * n) * sizeof *plan), *cols = calloc((size_t)n, sizeof *cols);
+    double value, direct = 0.0, cap = (double)k / (double)n;
+    const float *sim = subsel_dense_data(s);
+    ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, k, reg, &obj));
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_NAIVE, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, obj, &sel));
+    ck_assert_int_eq(subsel_selection_count(sel), k);
+    ck_assert_ok(ctx, subsel_uniprot_plan(ctx, obj, subsel_selection_indices(sel), k,
+                                          plan, &value));
+    for (i = 0; i < k; i++) {
+        const float *row = sim + subsel_selection_indices(sel)[i] * n;
+        double sum = 0.0;
+        for (j = 0; j < n; j++) {
+            double g = plan[i * n + j];
+            ck_assert(g >= 0.0 && isfinite(g));
+            sum += g;
+            cols[j] += g;
+            direct += g * row[j] - (g > 0.0 ? reg * g * log(g) : 0.0);
+        }
+        ck_assert_double_eq_tol(sum, 1.0, row_tol);
+    }
+    /* Columns meet their caps up to the rounding of the entries. */
+    for (j = 0; j < n; j++)
+        ck_assert_double_le(cols[j], cap * (1.0 + 1e-9));
+    ck_assert_double_eq_tol(direct, value, 1e-7 * (1.0 + fabs(value)));
+    ck_assert_double_eq_tol(subsel_selection_value(sel), value, 1e-7 * (1.0 + fabs(value)));
+    subsel_selection_free(sel);
+    subsel_optimizer_free(opt);
+    subsel_objective_free(obj);
+    free(plan);
+    free(cols);
+}
+
+START_TEST(solves_converge_when_k_divides_the_targets)
+{
+    /* When |P| n / k is a whole number (always when k divides n), the
+     * optimum puts columns exactly on the kink of their cap; Newton's
+     * method with Armijo backtracking then stalled near the tolerance,
+     * where BLIS's rounding decided between success and failure. Each case
+     * failed with the earlier solver under every BLIS configuration tried
+     * (generic, skx, haswell). Kinds: bit 0 dot products (else negative
+     * squared distances), bit 1 clustered points (else normal ones). */
+    static const struct {
+        int kind;
+        double reg;
+        int64_t k;
+    } cases[] = {{0, 1e-2, 24}, {1, 1e-2, 20}, {3, 1e-2, 12}, {0, 1e-3, 20},
+                 {2, 1e-3, 30}};
+    subsel_ctx *ctx = new_ctx();
+    size_t c;
+    for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int kind = cases[c].kind, dot = kind & 1, clusters = kind & 2 ? 8 : 0;
+        double *x = points(120, 6, clusters, 1.0, 11 + (uint64_t)kind);
+        double *y = points(120, 6, clusters, 1.0, 23 + (uint64_t)kind);
+        subsel_dense *s = similarity_matrix(ctx, x, 120, y, 120, 6, dot);
+        check_greedy_solves(ctx, s, cases[c].k, cases[c].reg, 1e-9 * (double)cases[c].k);
+        subsel_dense_free(s);
+        free(x);
+        free(y);
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(solves_converge_far_beyond_reg)
+{
+    /* Similarities spanning ~10^7 times reg: from a warm start Newton
+     * must cross many kinks, and the solve falls back to annealing. Each
+     * Newton step used to move a potential by at most 100 reg. */
+    subsel_ctx *ctx = new_ctx();
+    double *x = points(200, 8, 10, 1.0, 5);
+    double *y = points(200, 8, 10, 1.0, 6);
+    subsel_dense *s = similarity_matrix(ctx, x, 200, y, 200, 8, 0);
+    check_greedy_solves(ctx, s, 20, 1e-4, 1e-6);
+    check_greedy_solves(ctx, s, 25, 1e-4, 1e-6);
+    subsel_dense_free(s);
+    free(x);
+    free(y);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(iteration_cap_failure_names_the_cap)
+{
+    subsel_ctx *ctx = new_ctx();
+    double *x = points(60, 4, 0, 1.0, 8);
+    subsel_dense *s = similarity_matrix(ctx, x, 60, x, 60, 4, 0);
+    subsel_objective *obj;
+    int64_t set[3] = {0, 1, 2};
+    double v;
+    ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, 3, 1e-3, &obj));
+    ck_assert_ok(ctx, subsel_uniprot_set_max_iterations(ctx, obj, 1));
+    ck_assert_status(ctx, subsel_uniprot_plan(ctx, obj, set, 3, NULL, &v), SUBSEL_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "iteration cap"));
+    ck_assert_ok(ctx, subsel_uniprot_set_max_iterations(ctx, obj, 1000));
+    ck_assert_ok(ctx, subsel_uniprot_plan(ctx, obj, set, 3, NULL, &v));
+    subsel_objective_free(obj);
+    subsel_dense_free(s);
+    free(x);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
 /* Water-filling gain                                                     */
 /* ---------------------------------------------------------------------- */
 
@@ -597,6 +764,11 @@ Suite *uniprot_suite(void)
     tcase_add_test(tc, greedy_reproduces_fixture);
     tcase_add_test(tc, greedy_by_hand_matches_fixture);
     tcase_add_test(tc, plan_of_first_five_matches_fixture);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("solve");
+    tcase_add_test(tc, solves_converge_when_k_divides_the_targets);
+    tcase_add_test(tc, solves_converge_far_beyond_reg);
+    tcase_add_test(tc, iteration_cap_failure_names_the_cap);
     suite_add_tcase(s, tc);
     tc = tcase_create("gain");
     tcase_add_test(tc, waterfill_matches_sorted_and_bisection);

@@ -271,26 +271,29 @@ static int up_gains(subsel_ctx *ctx, const subsel_objective *obj,
 /* ---- updates ----------------------------------------------------------- */
 
 /* APPEND: the new row of the plan is the maximiser of its approximate
- * gain, and the value grows by that gain. The row's potential is
- * reg log c (its free entries are exp((S + reg log c) / reg)), kept as a
- * warm start for a later solve of the set. */
+ * gain, which goes to *gain (-inf when no room is left: the row is then
+ * not added). The row's potential is reg log c (its free entries are
+ * exp((S + reg log c) / reg)), kept in f[count] as a warm start for a
+ * later solve of the set (NaN when every target it reaches is full). */
 static int append(subsel_ctx *ctx, const ss_uniprot *up, up_state *st,
-                  int64_t item, double *value)
+                  int64_t item, double *gain)
 {
-    double *w = NULL, gain, log_c = NAN;
+    double *w = NULL, log_c = NAN;
     int64_t n = up->n, j;
     SS_CHECK(ss_alloc_array(ctx, 4 * n + 1, sizeof *w, &w));
-    gain = ss_waterfill_gain(ss_kernels_for(ctx), up->sim + item * n, n, st->r,
-                             st->rlogr, up->reg, w + n, w, &log_c);
+    *gain = ss_waterfill_gain(ss_kernels_for(ctx), up->sim + item * n, n, st->r,
+                              st->rlogr, up->reg, w + n, w, &log_c);
     st->f[st->count] = up->reg * log_c;
-    if (isfinite(gain))
+    if (isfinite(*gain)) {
         for (j = 0; j < n; j++)
             st->colsum[j] += w[j];
+        copy_row(up, item, st->block + st->count * n);
+        st->items[st->count++] = item;
+        st->in_set[item] = 1;
+        st->value += *gain;
+        set_residual(up, st);
+    }
     ss_free(ctx, w);
-    if (!isfinite(gain))
-        return ss_fail(ctx, SUBSEL_E_NUMERIC,
-                       "UniPROT: no room left for prototype %lld", (long long)item);
-    *value = st->value + gain;
     return SUBSEL_OK;
 }
 
@@ -298,13 +301,11 @@ static int append(subsel_ctx *ctx, const ss_uniprot *up, up_state *st,
 static int add_appended(subsel_ctx *ctx, const ss_uniprot *up, up_state *st,
                         int64_t item)
 {
-    double value = 0.0;
-    copy_row(up, item, st->block + st->count * up->n);
-    SS_CHECK(append(ctx, up, st, item, &value));
-    st->items[st->count++] = item;
-    st->in_set[item] = 1;
-    st->value = value;
-    set_residual(up, st);
+    double gain;
+    SS_CHECK(append(ctx, up, st, item, &gain));
+    if (!isfinite(gain))
+        return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                       "UniPROT: no room left for prototype %lld", (long long)item);
     return SUBSEL_OK;
 }
 
@@ -573,15 +574,19 @@ int ss_uniprot_solve_set(subsel_ctx *ctx, const subsel_objective *obj,
         return SUBSEL_OK;
     }
     /* The appended plan of the set (O(count n)) gives each row a starting
-     * potential; if a row has none (all its targets saturated), every row
-     * starts from the column potentials 0 instead. */
+     * potential. If a row has none (every target it reaches is full) or
+     * finds no room left (rounding can leave the last row of a set of k a
+     * deficit), every row starts from the column potentials 0 instead. */
     SS_CHECK(up_state_new(ctx, obj, &state));
     st = state;
-    for (i = 0; i < count; i++)
-        SS_TRY(add_appended(ctx, up, st, set[i]));
-    for (i = 0; i < count; i++)
-        if (!isfinite(st->f[i]))
+    for (i = 0; i < count && fresh == count; i++) {
+        double gain;
+        SS_TRY(append(ctx, up, st, set[i], &gain));
+        if (!isfinite(gain) || !isfinite(st->f[i]))
             fresh = 0;
+    }
+    for (i = 0; i < count; i++)
+        copy_row(up, set[i], st->block + i * n);
     memset(st->g, 0, (size_t)n * sizeof *st->g);
     SS_TRY(ss_alloc_array(ctx, count, sizeof *rs, &rs));
     SS_TRY(solve_block(ctx, obj, st->block, count, fresh, st->f, st->g, rs,

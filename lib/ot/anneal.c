@@ -160,6 +160,7 @@ int ss_ot_anneal_uniform_budget(subsel_ctx *ctx, const float *x, int64_t n,
         for (i = 0; i < m; i++)
             gw[i] = final ? gt[i] : 0.5 * (gw[i] + gt[i]);
     }
+    SS_TRY(ss_progress(ctx, "ot", steps + 1, steps + 1));
     for (i = 0; i < n; i++)
         sf += fw[i];
     for (i = 0; i < m; i++)

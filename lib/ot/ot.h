@@ -176,9 +176,10 @@ typedef struct ss_ot_problem {
 
 typedef struct ss_ot_params {
     double reg;            /* target regularisation, > 0                  */
-    double tol;            /* L1 marginal violation (mass units)           */
+    double tol;            /* L1 marginal violation, relative to the mass  */
     int64_t max_iter;      /* iterations over all annealing stages         */
-    double anneal_start;   /* > reg: first regularisation of the schedule  */
+    int anneal;            /* solve a decreasing schedule of regs first    */
+    double anneal_start;   /* its first reg; 0: the value range (max - min) */
     double anneal_factor;  /* (0, 1): ratio of successive stages           */
     int report;            /* report progress ("ot") and honour cancelling */
 } ss_ot_params;
@@ -193,9 +194,13 @@ typedef struct ss_ot_duals {
     double violation;   /* out: L1 violation of the final plan */
 } ss_ot_duals;
 
-/* Solves from the potentials in d (warm) or from zero (warm == 0).
- * SUBSEL_E_NUMERIC if it does not reach tol within max_iter iterations or
- * a potential stops being finite; SUBSEL_E_CANCELLED. */
+/* Solves from the potentials in d (warm) or from zero (warm == 0), until
+ * the L1 violation of both marginals is at most tol times the mass a plan
+ * carries, or the floating-point floor of the problem (both marginals),
+ * whichever is larger. SUBSEL_E_NUMERIC if the values divided by reg
+ * overflow, if a potential or the violation stops being finite (at once),
+ * or if the violation is still above that after max_iter iterations;
+ * SUBSEL_E_CANCELLED. */
 int ss_ot_solve(subsel_ctx *ctx, const ss_ot_problem *p,
                 const ss_ot_params *par, ss_ot_duals *d, int warm);
 
@@ -206,6 +211,20 @@ int ss_ot_solve(subsel_ctx *ctx, const ss_ot_problem *p,
  * exactly; tol bounds the L1 row violation; max_iter counts Newton steps. */
 int ss_ot_solve_rows(subsel_ctx *ctx, const ss_ot_problem *p,
                      const ss_ot_params *par, ss_ot_duals *d);
+
+/* The L1 violation of one marginal below which rounding decides, for
+ * plan entries exp((f_i + g_j + t + sign C_ij) / reg) with |C| <= vmax and
+ * a marginal of total `mass`: each entry carries a relative error of about
+ * eps times its exponent's terms, and a sum of many of them about eps
+ * log2(terms) more. SS_OT_FLOOR_FACTOR is the safety factor over that
+ * first-order estimate. */
+#define SS_OT_FLOOR_FACTOR 8.0
+double ss_ot_violation_floor(double mass, double vmax, const double *f,
+                             int64_t n, const double *g, int64_t m, double t,
+                             double reg);
+
+/* max_i |x_i| (0 for n = 0). */
+double ss_ot_max_abs(const double *x, int64_t n);
 
 /* The plan of a solved problem (n x m, or NULL) and <P, C>. */
 int ss_ot_plan(subsel_ctx *ctx, const ss_ot_problem *p, double reg,

@@ -20,6 +20,7 @@
  * plan. Annealing solves a decreasing sequence of regularisations, each
  * warm-started from the potentials (in cost units) of the previous one.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -61,10 +62,30 @@ static double total_mass(const ss_ot_problem *p)
     return sa;
 }
 
-/* Solves at one regularisation until the violation is at most tol or
- * `*budget` iterations are spent. Returns SUBSEL_OK with *violation set. */
+double ss_ot_max_abs(const double *x, int64_t n)
+{
+    double v = 0.0;
+    int64_t i;
+    for (i = 0; i < n; i++)
+        v = fmax(v, fabs(x[i]));
+    return v;
+}
+
+double ss_ot_violation_floor(double mass, double vmax, const double *f,
+                             int64_t n, const double *g, int64_t m, double t,
+                             double reg)
+{
+    double terms = (vmax + ss_ot_max_abs(f, n) + ss_ot_max_abs(g, m) + fabs(t)) / reg;
+    return SS_OT_FLOOR_FACTOR * DBL_EPSILON * mass *
+           (terms + log2((double)(n > m ? n : m)) + 2.0);
+}
+
+/* Solves at one regularisation until the violation is at most tol or the
+ * floating-point floor of both marginals (values up to cmax), or `*budget`
+ * iterations are spent. Returns SUBSEL_OK with *violation set, and
+ * SUBSEL_E_NUMERIC as soon as a potential or the violation is not finite. */
 static int stage(subsel_ctx *ctx, const ss_ot_problem *p,
-                 const ss_ot_params *par, double reg, double tol,
+                 const ss_ot_params *par, double reg, double tol, double cmax,
                  int64_t *budget, ss_ot_duals *d, work *w, double *violation)
 {
     const ss_ot_cost *c = p->cost;
@@ -87,7 +108,13 @@ static int stage(subsel_ctx *ctx, const ss_ot_problem *p,
                                (long long)i, reg);
         }
         *violation = rowviol + colviol;
-        if (*violation <= tol || *budget <= 0)
+        if (!isfinite(rowviol))
+            return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                           "OT: the marginals of the plan are not finite at "
+                           "iteration %lld (reg %g)", (long long)d->iterations, reg);
+        if (*violation <= fmax(tol, 2.0 * ss_ot_violation_floor(total_mass(p), cmax, d->f, n,
+                                                                d->g, m, d->t, reg)) ||
+            *budget <= 0)
             return SUBSEL_OK;
         if (par->report)
             SS_CHECK(ss_progress(ctx, "ot", d->iterations, par->max_iter));
@@ -136,7 +163,8 @@ int ss_ot_solve(subsel_ctx *ctx, const ss_ot_problem *p,
 {
     const ss_ot_cost *c = p->cost;
     int64_t n = c->n, m = c->m, budget = par->max_iter, j;
-    double reg, violation = INFINITY;
+    double reg, violation = INFINITY, lo, hi, cmax, mass = total_mass(p), tol;
+    double floor;
     work w;
     int rc = SUBSEL_OK;
     memset(&w, 0, sizeof w);
@@ -147,6 +175,16 @@ int ss_ot_solve(subsel_ctx *ctx, const ss_ot_problem *p,
         memset(d->g, 0, (size_t)m * sizeof *d->g);
         d->t = 0.0;
     }
+    /* Values divided by reg must be representable, or every plan entry
+     * is 0 or infinite: the problem is then beyond the log domain too. */
+    ss_ot_cost_range(ctx, c, &lo, &hi);
+    cmax = fmax(fabs(lo), fabs(hi));
+    if (!isfinite(cmax / par->reg) || !isfinite((hi - lo) / par->reg))
+        return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                       "OT: values in [%g, %g] divided by reg %g overflow "
+                       "double precision (raise reg or rescale the costs)",
+                       lo, hi, par->reg);
+    tol = par->tol * mass;
     SS_TRY(ss_alloc_array(ctx, n > m ? n : m, sizeof *w.h, &w.h));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *w.lse, &w.lse));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *w.klse, &w.klse));
@@ -161,7 +199,9 @@ int ss_ot_solve(subsel_ctx *ctx, const ss_ot_problem *p,
 
     /* With a mass constraint, start t where the mass is right: POT's
      * K = exp(-M/reg) * m / sum(exp(-M/reg)). */
-    reg = par->anneal_start > par->reg ? par->anneal_start : par->reg;
+    reg = par->reg;
+    if (par->anneal)
+        reg = fmax(reg, par->anneal_start > 0.0 ? par->anneal_start : hi - lo);
     if (p->mass > 0.0 && !warm) {
         double mx = -INFINITY, sum = 0.0;
         int64_t i;
@@ -177,18 +217,25 @@ int ss_ot_solve(subsel_ctx *ctx, const ss_ot_problem *p,
     for (;;) {
         int last = reg <= par->reg;
         /* Intermediate stages only need to bring the potentials close. */
-        double tol = last ? par->tol : fmax(par->tol, 1e-3 * total_mass(p));
-        SS_TRY(stage(ctx, p, par, reg, tol, &budget, d, &w, &violation));
+        double stage_tol = last ? tol : fmax(tol, 1e-3 * mass);
+        SS_TRY(stage(ctx, p, par, reg, stage_tol, cmax, &budget, d, &w, &violation));
         if (last)
             break;
         reg = fmax(par->reg, reg * par->anneal_factor);
     }
     d->violation = violation;
-    if (!(violation <= par->tol))
+    floor = 2.0 * ss_ot_violation_floor(mass, cmax, d->f, n, d->g, m, d->t, par->reg);
+    /* The iteration count is only bounded by max_iter: a converged solve
+     * reports that bound as reached, so that the stage ends at its total. */
+    if (violation <= fmax(tol, floor) && par->report)
+        SS_TRY(ss_progress(ctx, "ot", par->max_iter, par->max_iter));
+    if (!(violation <= fmax(tol, floor)))
         rc = ss_fail(ctx, SUBSEL_E_NUMERIC,
-                     "OT: no convergence in %lld iterations (marginal "
-                     "violation %.3g > tolerance %.3g at reg %g)",
-                     (long long)par->max_iter, violation, par->tol, par->reg);
+                     "OT: marginal violation %.3g is above the tolerance %.3g "
+                     "after the cap of %lld iterations (reg %g): raise the "
+                     "iteration cap",
+                     violation, fmax(tol, floor), (long long)par->max_iter,
+                     par->reg);
 cleanup:
     ss_free(ctx, w.h);
     ss_free(ctx, w.lse);

@@ -18,10 +18,34 @@
  * by Cholesky. Equality columns (col_ineq 0) are always "at their cap":
  * when the caps add up to the rows' mass every column of the optimum sits
  * exactly on the kink of phi_j, where Newton's method on the inequality
- * form only converges linearly; callers pass equalities then. Newton steps with Armijo backtracking converge in a handful
- * of iterations; the columns of every iterate meet their caps exactly, and
- * the iteration stops on the L1 violation of the rows.
+ * form only converges linearly; callers pass equalities then.
+ *
+ * Globalisation: Phi is convex, so along a Newton direction its slope
+ * psi(t) = grad Phi(f + t step) . step only grows. The line search works
+ * on psi, computed from row sums, not on Phi: near the optimum the decrease
+ * of Phi drowns in the rounding of Phi itself (Armijo's test then stalls
+ * and leaves the violation wherever the last BLIS rounding put it), while
+ * psi stays accurate down to the rounding of the row sums. The step ends
+ * where psi <= 0 and |psi| is a small fraction of |psi(0)|: the full
+ * Newton step when it qualifies, else a longer one while psi stays steep
+ * (next to a column about to leave its cap the model sees only an
+ * exponential tail and underestimates the distance), or the bracketed
+ * approach to psi's sign change (which lands on the kinks of the capped
+ * columns, where a fixed-fraction backtracking only creeps towards them).
+ * Phi decreases monotonically. When Newton has not converged after
+ * DIRECT_STEPS steps, the values span many times reg and the potentials
+ * must cross many kinks: the solve then follows the optima from reg = the
+ * value range down (annealing), each stage warm-started.
+ *
+ * Stopping is scale-aware: the L1 row violation must fall to tol times the
+ * rows' mass, or to the floating-point floor of the problem (the rounding
+ * of the row sums given the sizes of S / reg and of the potentials),
+ * whichever is larger; the violation reached is reported. The solve fails
+ * (SUBSEL_E_NUMERIC, the message naming the cause) only when the values
+ * divided by reg overflow, when the iteration cap is reached above that
+ * level, or when no descent is possible above the floor.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -31,49 +55,72 @@
 #include "linalg/lapack.h"
 #include "ot/ot.h"
 
-/* Largest change of a potential per step, in units of reg. */
-#define MAX_MOVE 100.0
+/* psi(t) must fall to this fraction of |psi(0)| for the line search to stop
+ * inside a bracket. */
+#define SEARCH_FRACTION 0.1
+/* Most evaluations of psi one line search may spend inside a bracket. */
+#define SEARCH_EVALUATIONS 60
+/* Newton steps at the target regularisation before falling back to
+ * annealing, and the schedule of that fallback: each stage's reg is the
+ * last one's times ANNEAL_FACTOR, solved to ANNEAL_TOL times the mass. */
+#define DIRECT_STEPS 100
+#define ANNEAL_FACTOR 0.1
+#define ANNEAL_TOL 1e-3
 
 typedef struct newton {
     int64_t n, m;
+    double mass, smax, range, logmax; /* scales of the problem */
+    double *work;
     double *h, *lse, *plan, *hess, *grad, *step, *trial, *lse_trial;
+    double *grad_trial, *rowsum_trial;
+    double *plan_rows; /* row sums of plan, the Hessian's diagonal term */
 } newton;
 
-/* Sum of a row with four interleaved accumulators (a fixed order: the
- * sum of one chain of additions would be latency-bound). */
-static double row_sum(const double *v, int64_t m)
+/* The column potentials of the plan at f: g_j = -reg max(0, L_j - log b_j)
+ * (every column at its cap exactly, or below it; equality columns always at
+ * it). */
+static void column_potentials(const ss_ot_problem *p, double reg,
+                              const double *lse, double *g)
 {
-    double acc[4] = {0.0, 0.0, 0.0, 0.0};
-    int64_t j = 0;
-    for (; j + 4 <= m; j += 4) {
-        acc[0] += v[j];
-        acc[1] += v[j + 1];
-        acc[2] += v[j + 2];
-        acc[3] += v[j + 3];
+    int64_t j;
+    for (j = 0; j < p->cost->m; j++) {
+        double over = lse[j] - p->log_b[j];
+        g[j] = over > 0.0 || !p->col_ineq ? -reg * over : 0.0;
     }
-    for (; j < m; j++)
-        acc[j & 3] += v[j];
-    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
 }
 
-/* L (the column log-sum-exps at f) and Phi(f). */
-static int semidual(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
-                    const double *f, double *h, double *lse, double *phi)
+/* At row potentials f: the column log-sum-exps L (lse), the row sums of the
+ * plan with the best column potentials, the gradient G 1 - a of Phi and
+ * its L1 norm (the row violation). `h` is scratch of max(n, m). */
+static int evaluate(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
+                    const double *f, double *h, double *lse, double *rowsum,
+                    double *grad, double *viol)
 {
-    int64_t i, j;
+    int64_t n = p->cost->n, m = p->cost->m, i, j;
     double v = 0.0;
-    for (i = 0; i < p->cost->n; i++) {
+    for (i = 0; i < n; i++)
         h[i] = f[i] / reg;
-        v -= exp(p->log_a[i]) * f[i];
-    }
     SS_CHECK(ss_ot_col_lse(ctx, p->cost, p->sign / reg, h, lse));
-    for (j = 0; j < p->cost->m; j++) {
-        double lb = p->log_b[j];
-        v += lse[j] <= lb && p->col_ineq ? reg * exp(lse[j])
-                                         : reg * exp(lb) * (1.0 + lse[j] - lb);
+    column_potentials(p, reg, lse, h);
+    for (j = 0; j < m; j++)
+        h[j] /= reg;
+    SS_CHECK(ss_ot_row_lse(ctx, p->cost, p->sign / reg, h, rowsum));
+    for (i = 0; i < n; i++) {
+        rowsum[i] = exp(f[i] / reg + rowsum[i]);
+        grad[i] = rowsum[i] - exp(p->log_a[i]);
+        v += fabs(grad[i]);
     }
-    *phi = v;
+    *viol = v;
     return SUBSEL_OK;
+}
+
+static double dot(const double *x, const double *y, int64_t n)
+{
+    double s = 0.0;
+    int64_t i;
+    for (i = 0; i < n; i++)
+        s += x[i] * y[i];
+    return s;
 }
 
 /* The Hessian (diag(G 1) - G_s diag(1/b) G_s^T) / reg into w->hess (its
@@ -179,16 +226,17 @@ static int cholesky_small(int64_t n, double *a)
 
 /* Solves (H + ridge I) x = rhs in place with a Cholesky factor of H,
  * raising the ridge until H is numerically positive definite (H is
- * singular along 1 when every column is at its cap). */
+ * singular along 1 when every column is at its cap). `scale` is the size
+ * of H's terms before they cancel (the largest row mass over reg): a row
+ * whose mass sits in capped columns it alone fills has a diagonal entry
+ * that is a difference of such terms, zero up to their rounding, which can
+ * make it slightly negative. */
 static int newton_step(subsel_ctx *ctx, int64_t n, double *hess, double *work,
-                       const double *rhs, double *x)
+                       double scale, const double *rhs, double *x)
 {
-    double top = 0.0, ridge;
+    double ridge = 1e-13 * (scale > DBL_MIN * 1e13 ? scale : 1.0);
     int64_t i, l;
     int tries;
-    for (i = 0; i < n; i++)
-        top = fmax(top, hess[i * n + i]);
-    ridge = 1e-13 * (top > 0.0 ? top : 1.0);
     for (tries = 0; tries < 12; tries++, ridge *= 100.0) {
         memcpy(work, hess, (size_t)(n * n) * sizeof *work);
         for (i = 0; i < n; i++)
@@ -217,16 +265,206 @@ static int newton_step(subsel_ctx *ctx, int64_t n, double *hess, double *work,
     return SUBSEL_OK;
 }
 
+/* psi(t) = grad Phi(f + t step) . step, with everything evaluate() gives at
+ * that point left in w's trial buffers and t's violation in *viol. */
+static int slope_at(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
+                    newton *w, const double *f, double t, double *psi,
+                    double *viol)
+{
+    int64_t i;
+    for (i = 0; i < w->n; i++)
+        w->trial[i] = f[i] + t * w->step[i];
+    SS_CHECK(evaluate(ctx, p, reg, w->trial, w->h, w->lse_trial, w->rowsum_trial,
+                      w->grad_trial, viol));
+    if (!isfinite(*viol))
+        return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                       "OT semi-dual: the plan is not finite at reg %g (the "
+                       "values divided by reg overflow)", reg);
+    *psi = dot(w->grad_trial, w->step, w->n);
+    return SUBSEL_OK;
+}
+
+/* The step length along w->step from f, where psi0 = psi(0) < 0: a point
+ * t > 0 with psi(t) <= 0 (so Phi decreased) and |psi(t)| at most
+ * SEARCH_FRACTION |psi0| (so the step went most of the way to the
+ * minimum along the line), which the full Newton step usually is. When
+ * psi(1) is still steeply negative (the model underestimated the distance,
+ * as next to a column about to leave its cap), the step is stretched by 4
+ * at a time up to t_max; when psi changes sign, the change is bracketed and
+ * approached from below by Illinois' regula falsi, superlinear on the
+ * smooth pieces of psi. *t is 0 when no point with psi < 0 is found
+ * (rounding decides psi's sign there), and *evaluated is 1 when the trial
+ * buffers hold the point *t. */
+static int line_search(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
+                       newton *w, const double *f, double psi0, double t_max,
+                       double *t, int *evaluated)
+{
+    double lo = 0.0, hi, psi_lo = psi0, psi_hi, viol, psi, x = 1.0;
+    int side = 0, k;
+    *evaluated = 1;
+    /* Stretch while the slope stays steep. */
+    for (;;) {
+        SS_CHECK(slope_at(ctx, p, reg, w, f, x, &psi, &viol));
+        if (psi > 0.0)
+            break;
+        lo = x;
+        psi_lo = psi;
+        if (psi >= SEARCH_FRACTION * psi0 || x >= t_max) {
+            *t = x;
+            return SUBSEL_OK;
+        }
+        x = fmin(4.0 * x, t_max);
+    }
+    hi = x;
+    psi_hi = psi;
+    for (k = 0; k < SEARCH_EVALUATIONS && hi - lo > 1e-15 * hi; k++) {
+        x = lo + (hi - lo) * (psi_lo / (psi_lo - psi_hi));
+        /* Keep the point inside the bracket: regula falsi can stick to an
+         * end when psi is very flat on one side of a kink. */
+        if (!(x > lo + 1e-3 * (hi - lo) && x < hi - 1e-3 * (hi - lo)))
+            x = 0.5 * (lo + hi);
+        SS_CHECK(slope_at(ctx, p, reg, w, f, x, &psi, &viol));
+        if (psi <= 0.0) {
+            lo = x;
+            psi_lo = psi;
+            if (side == -1)
+                psi_hi *= 0.5; /* Illinois: the stale end loses weight */
+            side = -1;
+            if (psi >= SEARCH_FRACTION * psi0) {
+                *t = lo;
+                return SUBSEL_OK;
+            }
+        } else {
+            hi = x;
+            psi_hi = psi;
+            if (side == 1)
+                psi_lo *= 0.5;
+            side = 1;
+        }
+    }
+    /* The bracket closed (or the budget ran out) before |psi| fell far
+     * enough: the best point before the sign change still decreases Phi. */
+    *evaluated = 0;
+    *t = lo;
+    return SUBSEL_OK;
+}
+
+/* The outcome of one Newton run. */
+typedef struct run_result {
+    double viol, floor;
+    int converged, stalled;
+} run_result;
+
+/* Newton's method at `reg` from the row potentials d->f until the row
+ * violation is at most max(tol, floor), *budget steps are spent or no
+ * descent is possible; d->g, d->rowsum and w->lse hold the final point. */
+static int newton_run(subsel_ctx *ctx, const ss_ot_problem *p,
+                      const ss_ot_params *par, newton *w, ss_ot_duals *d,
+                      double reg, double tol, int64_t *budget, run_result *r)
+{
+    const ss_ot_cost *c = p->cost;
+    int64_t n = w->n, m = w->m, i, j;
+    double move_cap = w->range + reg * (64.0 + w->logmax + log((double)m));
+    double viol, plan_dot;
+    memset(r, 0, sizeof *r);
+    if (!isfinite(w->smax / reg) || !isfinite(move_cap))
+        return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                       "OT semi-dual: values up to %g divided by reg %g "
+                       "overflow", w->smax, reg);
+    SS_CHECK(evaluate(ctx, p, reg, d->f, w->h, w->lse, d->rowsum, w->grad, &viol));
+    for (;;) {
+        double psi0, t, big;
+        int evaluated;
+        if (!isfinite(viol))
+            return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                           "OT semi-dual: the plan is not finite at reg %g "
+                           "(the values divided by reg overflow)", reg);
+        column_potentials(p, reg, w->lse, d->g);
+        r->viol = viol;
+        r->floor = ss_ot_violation_floor(w->mass, w->smax, d->f, n, d->g, m, 0.0, reg);
+        if (viol <= fmax(tol, r->floor)) {
+            r->converged = 1;
+            return SUBSEL_OK;
+        }
+        if (r->stalled || *budget <= 0)
+            return SUBSEL_OK;
+        if (par->report)
+            SS_CHECK(ss_progress(ctx, "ot", d->iterations, par->max_iter));
+        d->iterations++;
+        --*budget;
+
+        /* The plan at f (for the Hessian): columns at or below their caps. */
+        for (j = 0; j < m; j++)
+            w->h[j] = d->g[j] / reg;
+        for (i = 0; i < n; i++)
+            w->trial[i] = d->f[i] / reg;
+        SS_CHECK(ss_ot_gibbs(ctx, c, p->sign / reg, w->trial, w->h, w->plan,
+                             &plan_dot));
+        /* The diagonal term from the same plan as the off-diagonal one, so
+         * that rounding cannot make H indefinite. */
+        for (i = 0; i < n; i++) {
+            double sum = 0.0;
+            for (j = 0; j < m; j++)
+                sum += w->plan[i * m + j];
+            w->plan_rows[i] = sum;
+        }
+        SS_CHECK(hessian(ctx, p, reg, w, w->plan_rows));
+        for (i = 0; i < n; i++)
+            w->trial[i] = -w->grad[i];
+        SS_CHECK(newton_step(ctx, n, w->hess, w->work,
+                             ss_ot_max_abs(w->plan_rows, n) / reg, w->trial, w->step));
+        /* Where the curvature almost vanishes (a row whose mass sits in
+         * capped columns: Phi is then almost linear in f) the Newton step
+         * explodes; no move beyond move_cap can help. */
+        big = ss_ot_max_abs(w->step, n);
+        psi0 = dot(w->grad, w->step, n);
+        if (!(big > 0.0) || !(psi0 < 0.0)) {
+            r->stalled = 1; /* rounding decides the direction */
+            continue;
+        }
+        if (big > move_cap) {
+            for (i = 0; i < n; i++)
+                w->step[i] *= move_cap / big;
+            psi0 *= move_cap / big;
+            big = move_cap;
+        }
+        SS_CHECK(line_search(ctx, p, reg, w, d->f, psi0, move_cap / big, &t,
+                             &evaluated));
+        if (!(t > 0.0)) {
+            r->stalled = 1;
+            continue;
+        }
+        for (i = 0; i < n; i++)
+            d->f[i] += t * w->step[i];
+        if (evaluated) {
+            /* slope_at left the evaluation at f + t step in the trial
+             * buffers */
+            memcpy(w->lse, w->lse_trial, (size_t)m * sizeof *w->lse);
+            memcpy(d->rowsum, w->rowsum_trial, (size_t)n * sizeof *d->rowsum);
+            memcpy(w->grad, w->grad_trial, (size_t)n * sizeof *w->grad);
+            viol = 0.0;
+            for (i = 0; i < n; i++)
+                viol += fabs(w->grad[i]);
+        } else {
+            SS_CHECK(evaluate(ctx, p, reg, d->f, w->h, w->lse, d->rowsum,
+                              w->grad, &viol));
+        }
+    }
+}
+
 int ss_ot_solve_rows(subsel_ctx *ctx, const ss_ot_problem *p,
                      const ss_ot_params *par, ss_ot_duals *d)
 {
     const ss_ot_cost *c = p->cost;
-    int64_t n = c->n, m = c->m, i, j, it;
-    double reg = par->reg, phi, viol = INFINITY, dot;
+    int64_t n = c->n, m = c->m, i, j, budget = par->max_iter;
+    double reg = par->reg, lo, hi, tol;
     newton w;
-    double *work = NULL;
+    run_result r;
     int rc = SUBSEL_OK;
     memset(&w, 0, sizeof w);
+    memset(&r, 0, sizeof r);
+    w.n = n;
+    w.m = m;
     d->iterations = 0;
     d->t = 0.0;
     SS_TRY(ss_alloc_array(ctx, n > m ? n : m, sizeof *w.h, &w.h));
@@ -234,95 +472,77 @@ int ss_ot_solve_rows(subsel_ctx *ctx, const ss_ot_problem *p,
     SS_TRY(ss_alloc_array(ctx, m, sizeof *w.lse_trial, &w.lse_trial));
     SS_TRY(ss_alloc_array(ctx, n * m, sizeof *w.plan, &w.plan));
     SS_TRY(ss_alloc_array(ctx, n * n, sizeof *w.hess, &w.hess));
-    SS_TRY(ss_alloc_array(ctx, n * n, sizeof *work, &work));
+    SS_TRY(ss_alloc_array(ctx, n * n, sizeof *w.work, &w.work));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *w.grad, &w.grad));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *w.step, &w.step));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *w.trial, &w.trial));
-    SS_TRY(semidual(ctx, p, reg, d->f, w.h, w.lse, &phi));
-    for (it = 0;; it++) {
-        double slope = 0.0, t = 1.0, phi_t = phi;
-        /* The plan at f with the best g: columns exactly at or below cap. */
-        for (j = 0; j < m; j++) {
-            double over = w.lse[j] - p->log_b[j];
-            d->g[j] = over > 0.0 || !p->col_ineq ? -reg * over : 0.0;
-            w.h[j] = d->g[j] / reg;
-        }
-        for (i = 0; i < n; i++)
-            w.trial[i] = d->f[i] / reg;
-        SS_TRY(ss_ot_gibbs(ctx, c, p->sign / reg, w.trial, w.h, w.plan, &dot));
-        viol = 0.0;
-        for (i = 0; i < n; i++) {
-            double s = row_sum(w.plan + i * m, m);
-            d->rowsum[i] = s;
-            w.grad[i] = s - exp(p->log_a[i]);
-            viol += fabs(w.grad[i]);
-        }
-        if (!isfinite(viol))
-            SS_TRY(ss_fail(ctx, SUBSEL_E_NUMERIC,
-                           "OT semi-dual: the plan is not finite (reg %g)", reg));
-        if (viol <= par->tol || it >= par->max_iter)
-            break;
-        if (par->report)
-            SS_TRY(ss_progress(ctx, "ot", it, par->max_iter));
-        d->iterations++;
+    SS_TRY(ss_alloc_array(ctx, n, sizeof *w.grad_trial, &w.grad_trial));
+    SS_TRY(ss_alloc_array(ctx, n, sizeof *w.rowsum_trial, &w.rowsum_trial));
+    SS_TRY(ss_alloc_array(ctx, n, sizeof *w.plan_rows, &w.plan_rows));
 
-        SS_TRY(hessian(ctx, p, reg, &w, d->rowsum));
-        for (i = 0; i < n; i++)
-            w.trial[i] = -w.grad[i];
-        SS_TRY(newton_step(ctx, n, w.hess, work, w.trial, w.step));
-        /* Far from the optimum the curvature can vanish (a row whose mass
-         * sits in capped columns: Phi is then almost linear in f), and the
-         * Newton step explodes: no potential moves by more than MAX_MOVE
-         * reg (a factor e^MAX_MOVE on plan entries) per step. */
-        {
-            double big = 0.0;
-            for (i = 0; i < n; i++)
-                big = fmax(big, fabs(w.step[i]));
-            if (big > MAX_MOVE * reg)
-                for (i = 0; i < n; i++)
-                    w.step[i] *= MAX_MOVE * reg / big;
-        }
-        for (i = 0; i < n; i++)
-            slope += w.grad[i] * w.step[i];
+    /* Scales: the rows' mass, the largest value and the value range. */
+    for (i = 0; i < n; i++) {
+        w.mass += exp(p->log_a[i]);
+        w.logmax = fmax(w.logmax, fabs(p->log_a[i]));
+    }
+    for (j = 0; j < m; j++)
+        w.logmax = fmax(w.logmax, fabs(p->log_b[j]));
+    ss_ot_cost_range(ctx, c, &lo, &hi);
+    w.smax = fmax(fabs(lo), fabs(hi));
+    w.range = hi - lo;
+    tol = par->tol * w.mass;
 
-        /* Armijo backtracking; Phi is convex, so full steps are the rule.
-         * Near the optimum the decrease a step promises (-slope) drowns in
-         * the rounding of Phi itself: there a step that leaves Phi within
-         * its rounding is taken (Newton's local convergence needs no line
-         * search), but not one that visibly increases it. */
-        for (; t > 1e-12; t *= 0.5) {
-            for (i = 0; i < n; i++)
-                w.trial[i] = d->f[i] + t * w.step[i];
-            SS_TRY(semidual(ctx, p, reg, w.trial, w.h, w.lse_trial, &phi_t));
-            if (phi_t <= phi + 1e-4 * t * slope ||
-                (-slope <= 1e-12 * (1.0 + fabs(phi)) &&
-                 phi_t <= phi + 1e-13 * (1.0 + fabs(phi))))
-                break;
-        }
-        if (!(t > 1e-12))
-            break; /* no progress possible: report the violation */
-        memcpy(d->f, w.trial, (size_t)n * sizeof *d->f);
-        memcpy(w.lse, w.lse_trial, (size_t)m * sizeof *w.lse);
-        phi = phi_t;
+    /* From a warm start Newton usually converges in tens of steps; when it
+     * has not after DIRECT_STEPS, the potentials are far from the optimum
+     * of a problem with many kinks (values spread over many times reg):
+     * follow the path of optima from reg = the value range down instead,
+     * each stage warm-started from the last and crossing few kinks. */
+    {
+        int64_t direct = budget < DIRECT_STEPS ? budget : DIRECT_STEPS;
+        budget -= direct;
+        SS_TRY(newton_run(ctx, p, par, &w, d, reg, tol, &direct, &r));
+        budget += direct;
+    }
+    if (!r.converged && budget > 0 && w.range > reg) {
+        double stage = w.range;
+        for (; stage > reg; stage *= ANNEAL_FACTOR)
+            SS_TRY(newton_run(ctx, p, par, &w, d, stage, ANNEAL_TOL * w.mass,
+                              &budget, &r));
+        SS_TRY(newton_run(ctx, p, par, &w, d, reg, tol, &budget, &r));
     }
     for (j = 0; j < m; j++)
         d->colsum[j] = exp(w.lse[j] < p->log_b[j] && p->col_ineq ? w.lse[j]
                                                                  : p->log_b[j]);
-    d->violation = viol;
-    if (!(viol <= par->tol))
+    d->violation = r.viol;
+    if (r.converged) {
+        if (par->report) /* the stage ends at its total, as in scaling.c */
+            rc = ss_progress(ctx, "ot", par->max_iter, par->max_iter);
+        goto cleanup;
+    }
+    if (r.stalled)
         rc = ss_fail(ctx, SUBSEL_E_NUMERIC,
-                     "OT semi-dual: no convergence in %lld Newton steps (row "
-                     "violation %.3g > tolerance %.3g at reg %g)",
-                     (long long)d->iterations, viol, par->tol, reg);
+                     "OT semi-dual: no descent along the Newton direction at "
+                     "row violation %.3g after %lld steps (tolerance %.3g, "
+                     "rounding floor %.3g, reg %g)",
+                     r.viol, (long long)d->iterations, tol, r.floor, reg);
+    else
+        rc = ss_fail(ctx, SUBSEL_E_NUMERIC,
+                     "OT semi-dual: row violation %.3g is above the tolerance "
+                     "%.3g after the cap of %lld Newton steps (reg %g): raise "
+                     "the iteration cap",
+                     r.viol, fmax(tol, r.floor), (long long)par->max_iter, reg);
 cleanup:
     ss_free(ctx, w.h);
     ss_free(ctx, w.lse);
     ss_free(ctx, w.lse_trial);
     ss_free(ctx, w.plan);
     ss_free(ctx, w.hess);
-    ss_free(ctx, work);
+    ss_free(ctx, w.work);
     ss_free(ctx, w.grad);
     ss_free(ctx, w.step);
     ss_free(ctx, w.trial);
+    ss_free(ctx, w.grad_trial);
+    ss_free(ctx, w.rowsum_trial);
+    ss_free(ctx, w.plan_rows);
     return rc;
 }

@@ -157,7 +157,7 @@ static int run(subsel_ctx *ctx, subsel_ot_solver *solver, const call *cl,
     ss_ot_params par;
     ss_ot_duals d;
     double *la = NULL, *lb = NULL, *f = NULL, *g = NULL;
-    double sa = 0.0, sb = 0.0, dot = 0.0, lo, hi;
+    double sa = 0.0, sb = 0.0, dot = 0.0;
     int64_t i;
     int rc = SUBSEL_OK;
     if (opt == NULL) {
@@ -205,10 +205,8 @@ static int run(subsel_ctx *ctx, subsel_ot_solver *solver, const call *cl,
     par.max_iter = opt->max_iter;
     par.anneal_factor = opt->anneal_factor;
     par.report = 1;
-    if (opt->anneal) {
-        ss_ot_cost_range(ctx, cost, &lo, &hi);
-        par.anneal_start = opt->anneal_start > 0.0 ? opt->anneal_start : hi - lo;
-    }
+    par.anneal = (int)opt->anneal;
+    par.anneal_start = opt->anneal_start;
     d.f = f;
     d.g = g;
     rc = ss_ot_solve(ctx, &p, &par, &d, 0);
