@@ -599,11 +599,42 @@ typedef struct subsel_selection subsel_selection;
                                    default 1 (stochastic algorithms only)    */
 #define SUBSEL_OPT_MIN_RUNS 3   /* keep items chosen by at least this many of
                                    the runs, [0, 1024]; 0 (default): all runs */
-#define SUBSEL_OPT_STOP_NONPOSITIVE 4 /* stop when the best gain is <= 0,
-                                   0 or 1, default 1                          */
+#define SUBSEL_OPT_STOP_NONPOSITIVE 4 /* when to end a run at a step whose
+                                   best gain is <= 0: SUBSEL_STOP_NEVER,
+                                   _ALWAYS or _AUTO, [0, 2], default AUTO.
+                                   0 and 1 keep the meaning they had before
+                                   AUTO existed (1 was the default).          */
 /* Real options (subsel_optimizer_set_double). */
 #define SUBSEL_OPT_EPSILON 5    /* stochastic sample accuracy, (0, 1),
                                    default 1e-3                               */
+
+/* Values of SUBSEL_OPT_STOP_NONPOSITIVE. Stochastic greedy as published
+ * (Mirzasoleiman et al.; the SDM paper's Algorithm 2) adds the best sampled
+ * item at every step, so |A| = budget; stopping early is a shortcut that is
+ * only safe when no later gain can be positive again, and a sample whose
+ * best gain is 0 says little about the rest of the pool. */
+#define SUBSEL_STOP_NEVER 0  /* every run goes to the budget, whatever
+                                the gains                                     */
+#define SUBSEL_STOP_ALWAYS 1 /* a run ends at the first step whose best
+                                (sampled) gain is <= 0                        */
+#define SUBSEL_STOP_AUTO 2   /* NEVER for objectives known to be monotone
+                                (FB, SDM, UniPROT with similarities >= 0),
+                                ALWAYS for the others (cut, ClipCov,
+                                UniPROT with negative similarities): a
+                                non-monotone f can only lose by adding an
+                                item of negative gain. Default.               */
+
+/* Why a selection holds fewer items than its budget
+ * (subsel_selection_short_reason()). Fixed numbers, never renumbered. */
+#define SUBSEL_SHORT_NONE 0         /* it holds its budget                   */
+#define SUBSEL_SHORT_NONPOSITIVE 1  /* a run stopped at a best gain <= 0
+                                       (SUBSEL_OPT_STOP_NONPOSITIVE)          */
+#define SUBSEL_SHORT_INTERSECTION 2 /* fewer items were chosen by enough
+                                       runs (SUBSEL_OPT_RUNS, _MIN_RUNS)      */
+#define SUBSEL_SHORT_EXHAUSTED 3    /* no candidate was left to add          */
+#define SUBSEL_SHORT_FILTERED 4     /* the double greedy filter dropped
+                                       items whose removal raised f
+                                       (subsel_clipcov_select())              */
 
 /*! subsel_optimizer_create() :
  * Creates an optimizer running `algorithm` with default options.
@@ -646,8 +677,12 @@ SUBSEL_API int subsel_optimizer_param_bounds(int param, double *min_value,
  * that order. The same inputs, seed (SUBSEL_CTX_SEED; run r uses stream r)
  * and options give the same selection whatever the thread count and kernel.
  * Runs execute in parallel on the context's threads; a single run uses
- * them to evaluate large batches of gains. Progress is reported with stage
- * "select" (items chosen so far, budget) and can cancel.
+ * them to evaluate large batches of gains. Progress: stage "select" (items
+ * chosen so far by run 0, budget) from 0 before any work to the budget
+ * after the last run, each end once, also when the selection is short;
+ * double greedy reports its own stage instead. The callback can cancel
+ * between steps. The selection records its budget and, when it is short,
+ * why (subsel_selection_short_reason()).
  * @return SUBSEL_OK, SUBSEL_E_INVALID (budget above the ground set, runs > 1
  *         with a deterministic algorithm, MIN_RUNS > RUNS),
  *         SUBSEL_E_STATE (objective not configured), SUBSEL_E_CANCELLED,
@@ -666,6 +701,29 @@ SUBSEL_API const double *subsel_selection_gains(const subsel_selection *sel);
 SUBSEL_API double subsel_selection_value(const subsel_selection *sel);
 /* Marginal gains evaluated by the optimizer (all runs), for benchmarks. */
 SUBSEL_API int64_t subsel_selection_evaluations(const subsel_selection *sel);
+
+/*! subsel_selection_budget() :
+ * @return the number of items the call that made the selection was asked
+ *         for: the optimizer's SUBSEL_OPT_BUDGET (n when that is 0), the
+ *         budget of subsel_tarot_select_fixed(), the greedy budget of
+ *         subsel_clipcov_select(), the k of subsel_uniprot_select_batch().
+ *         Calls that choose their own size (double greedy, TAROT's OTM)
+ *         give subsel_selection_count(). 0 for NULL. */
+SUBSEL_API int64_t subsel_selection_budget(const subsel_selection *sel);
+
+/*! subsel_selection_short_reason() :
+ * @return SUBSEL_SHORT_NONE when the selection holds its budget, else why
+ *         it holds fewer items (SUBSEL_SHORT_*; with several runs, the
+ *         reason of the first run that stopped short, or
+ *         SUBSEL_SHORT_INTERSECTION when every run filled the budget).
+ *         SUBSEL_SHORT_NONE for NULL. */
+SUBSEL_API int subsel_selection_short_reason(const subsel_selection *sel);
+
+/*! subsel_short_reason_string() :
+ * @return a static one-line explanation of a SUBSEL_SHORT_* code ("the
+ *         best gain was <= 0", ...); never NULL, "unknown reason" for
+ *         numbers not listed above. Thread-safe. */
+SUBSEL_API const char *subsel_short_reason_string(int reason);
 
 /*! subsel_selection_save_npy() :
  * Writes the indices as a 1-D int64 .npy file (atomically).
@@ -728,9 +786,9 @@ SUBSEL_API int64_t subsel_sae_features(const subsel_sae *sae);
  * Rows go in batches (about 64 MiB of activations each) through one BLIS
  * sgemm on the context's threads, then a parallel top-k over rows, so
  * memory beyond the result is O(batch x features). The result does not
- * depend on the thread count or the ISA. Progress is reported after each
- * batch with stage "encode" (rows done, rows) and can cancel. x may have
- * 0 rows.
+ * depend on the thread count or the ISA. Progress: stage "encode" (rows
+ * done, rows), 0 before the first batch and after each batch up to rows;
+ * the callback can cancel before any batch. x may have 0 rows.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL argument, x's columns differ
  *         from the encoder's inputs, k < 1 or k > features),
  *         SUBSEL_E_NUMERIC (an activation overflows float: the message

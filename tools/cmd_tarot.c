@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "select_common.h"
 
 typedef struct tarot_progress {
     double start, last;
@@ -183,6 +184,7 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         cli_fail_status(self, ctx, (int)k, "--out");
         goto done;
     }
+    select_warn_short(self, sel);
     if (weights_total != INT64_MIN || weights_out != NULL) {
         int64_t count = subsel_selection_count(sel);
         nw = count + (reference ? m : 0);
@@ -213,9 +215,8 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
     json_int("targets", m);
     if (otm)
         json_int("folds", folds);
-    else
-        json_int("budget", budget);
     json_int("selected", subsel_selection_count(sel));
+    select_json_budget(sel);
     json_double("ot_distance", subsel_selection_value(sel));
     json_int("ot_solves", subsel_selection_evaluations(sel));
     json_int("reference_compatible", reference);
