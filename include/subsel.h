@@ -1298,17 +1298,23 @@ SUBSEL_API int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *tarot,
                                        const int64_t *fold_of_target,
                                        subsel_selection **out);
 
+/* The largest total of subsel_tarot_weights() and _reference(): 2^53, up to
+ * which the shares are exact in double precision. */
+#define SUBSEL_TAROT_MAX_WEIGHT_TOTAL INT64_C(9007199254740992)
+
 /*! subsel_tarot_weights() :
  * Integer repetition counts for `count` selected items from their OT
  * potentials (a TAROT selection's gains), summing exactly to `total`
- * (at least count; the paper uses N + M): every item gets 1, and the
+ * (at least count, at most SUBSEL_TAROT_MAX_WEIGHT_TOTAL; the paper uses
+ * N + M): every item gets 1, and the
  * other total - count repetitions are shared in proportion to
  * max(potentials) - potential_i (a smaller potential is more useful; the
  * rule depends only on differences of potentials, so their sign does not
  * matter), by largest remainders, ties to the lower position; equal
  * potentials share them equally. Writes weights[0..count).
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, total < count),
- *         SUBSEL_E_NUMERIC (NaN/Inf potential). */
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, total < count or above
+ *         SUBSEL_TAROT_MAX_WEIGHT_TOTAL), SUBSEL_E_NUMERIC (NaN/Inf
+ *         potential), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_tarot_weights(subsel_ctx *ctx, const double *potentials,
                                     int64_t count, int64_t total,
                                     int64_t *weights);
@@ -1320,7 +1326,8 @@ SUBSEL_API int subsel_tarot_weights(subsel_ctx *ctx, const double *potentials,
  * and the remainder given one each to the largest fractional parts (ties
  * to the lower position). Writes count + targets weights (the targets'
  * last); all-zero values share `total` equally.
- * @return as subsel_tarot_weights() (total >= 0 here). */
+ * @return as subsel_tarot_weights() (0 <= total <=
+ *         SUBSEL_TAROT_MAX_WEIGHT_TOTAL here). */
 SUBSEL_API int subsel_tarot_weights_reference(subsel_ctx *ctx,
                                               const double *potentials,
                                               int64_t count, int64_t targets,

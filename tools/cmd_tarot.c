@@ -129,8 +129,11 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         return cli_fail(self, "--whiten: expected cholesky, zca or none, got '%s'", whiten) + 1;
     if ((k_choice = parse_choice(kind, kinds, 2)) < 0)
         return cli_fail(self, "--proj-kind: expected rademacher or gaussian, got '%s'", kind) + 1;
-    if (weights_total != INT64_MIN && weights_total < 0)
-        return cli_fail(self, "--weights %lld must be >= 0", (long long)weights_total) + 1;
+    if (weights_total != INT64_MIN &&
+        (weights_total < 0 || weights_total > SUBSEL_TAROT_MAX_WEIGHT_TOTAL))
+        return cli_fail(self, "--weights %lld must be in [0, %lld] (2^53)",
+                        (long long)weights_total,
+                        (long long)SUBSEL_TAROT_MAX_WEIGHT_TOTAL) + 1;
     if (cli_make_ctx(self, threads, seed, &ctx) != 0)
         return 1;
     progress.start = progress.last = cli_now();

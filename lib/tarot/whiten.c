@@ -46,6 +46,13 @@ static const float *source_row(const source *s, int64_t r)
     return r < s->n ? s->cand + r * s->dim : s->targ + (r - s->n) * s->dim;
 }
 
+/* Stage "whiten" counts rows twice when a covariance is formed (once for
+ * it, once for the transform) and once otherwise. */
+static int64_t whiten_units(int method, int64_t rows)
+{
+    return method != SUBSEL_WHITEN_NONE ? 2 * rows : rows;
+}
+
 /* Rows [r0, r0 + count) minus the mean into b (rows x dim, double); rows
  * past the end, up to `padded`, are zero. */
 static void centred_rows(const source *s, const double *mean, int64_t r0,
@@ -121,7 +128,8 @@ static int covariance(subsel_ctx *ctx, const source *s, const double *mean,
             centred_rows(s, mean, r0 + r, nb - r < 256 ? nb - r : 256,
                          nb - r < 256 ? nb - r : 256, b + r * dim);
         add_gram(ctx, b, nb, dim, r0 == 0, cov);
-        SS_TRY(ss_progress(ctx, "whiten", r0 + nb, 2 * total));
+        SS_TRY(ss_progress(ctx, "whiten", r0 + nb,
+                           whiten_units(SUBSEL_WHITEN_CHOLESKY, total)));
     }
     for (i = 0; i < dim; i++) {
         int64_t j;
@@ -262,6 +270,7 @@ static int apply(subsel_ctx *ctx, const transform *tr)
 {
     const source *s = tr->src;
     int64_t total = s->n + s->m, dim = s->dim;
+    int64_t units = whiten_units(tr->method, total), base = units - total;
     int64_t tiles = (total + WHITEN_TILE - 1) / WHITEN_TILE, t0;
     int nt = ss_threads_for(ctx, tiles);
     int64_t batch = (int64_t)nt * 8;
@@ -284,9 +293,9 @@ static int apply(subsel_ctx *ctx, const transform *tr)
                            z ? z + (int64_t)tid * WHITEN_TILE * dim : NULL);
         }
         SS_TRY(ss_progress(ctx, "whiten",
-                           total + (t1 * WHITEN_TILE < total ? t1 * WHITEN_TILE
-                                                             : total),
-                           2 * total));
+                           base + (t1 * WHITEN_TILE < total ? t1 * WHITEN_TILE
+                                                            : total),
+                           units));
     }
 cleanup:
     ss_free(ctx, b);
@@ -314,15 +323,22 @@ int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
     /* What the selector keeps comes from its own allocator (it may be
      * called on other contexts); scratch from the context's. */
     if (t->proj_dim > 0) {
+        /* stage "project": the chunks of the candidates, then the targets' */
+        int64_t chunks = ss_tarot_project_chunks(t->cols);
         SS_TRY(ss_alloc_array(ctx, t->n * dim, sizeof *pc, &pc));
         SS_TRY(ss_alloc_array(ctx, t->m * dim, sizeof *pt, &pt));
+        SS_TRY(ss_progress(ctx, "project", 0, 2 * chunks));
         SS_TRY(ss_tarot_project_rows(ctx, t->cand->data, t->n, t->cols, dim,
-                                     (int)t->proj_kind, t->proj_block, pc));
+                                     (int)t->proj_kind, t->proj_block, 0,
+                                     2 * chunks, pc));
         SS_TRY(ss_tarot_project_rows(ctx, t->targ->data, t->m, t->cols, dim,
-                                     (int)t->proj_kind, t->proj_block, pt));
+                                     (int)t->proj_kind, t->proj_block, chunks,
+                                     2 * chunks, pt));
         s.cand = pc;
         s.targ = pt;
     }
+    SS_TRY(ss_progress(ctx, "whiten", 0,
+                       whiten_units((int)t->whiten, t->n + t->m)));
     SS_TRY(ss_calloc_array(ctx, dim, sizeof *mean, &mean));
     if (t->center)
         joint_mean(ctx, &s, mean);
