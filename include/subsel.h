@@ -1107,7 +1107,8 @@ typedef struct subsel_tarot subsel_tarot;
  * options can only be changed before the rows are whitened. */
 #define SUBSEL_TAROT_PROJ_DIM 1   /* random projection to this many columns
                                      first, [0, 1048576]; 0 (default): no
-                                     projection                             */
+                                     projection. Whitening needs about
+                                     8 dim^2 bytes: see subsel_tarot_whiten */
 #define SUBSEL_TAROT_PROJ_KIND 2  /* SUBSEL_PROJ_*, default RADEMACHER      */
 #define SUBSEL_TAROT_PROJ_BLOCK 3 /* input columns of the projection matrix
                                      held in memory at once, [0, INT64_MAX];
@@ -1186,8 +1187,9 @@ SUBSEL_API int subsel_tarot_param_bounds(int param, double *min_value,
  * whole when it does not fit. A row's projection depends only on the row,
  * the seed, dim and kind: not on the block size, the thread count or the
  * other rows, so a pool can be projected in batches of rows.
+ * Progress: stage "project" (chunks of 256 input columns) from 0 to all.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, dim outside [1, 1048576],
- *         unknown kind, block < 0), SUBSEL_E_CANCELLED (stage "project"),
+ *         unknown kind, block < 0), SUBSEL_E_CANCELLED,
  *         SUBSEL_E_NUMERIC (a projected value overflows float),
  *         SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_tarot_project(subsel_ctx *ctx, const subsel_dense *x,
@@ -1204,10 +1206,18 @@ SUBSEL_API int subsel_tarot_project(subsel_ctx *ctx, const subsel_dense *x,
  * NULL, *u (*v) receives a new matrix handle reading the whitened
  * candidates (targets), N (M) x dim, which the caller frees with
  * subsel_dense_free() and which must not outlive `tarot`. Progress: stage
- * "project", then "whiten".
+ * "project" (chunks of 256 input columns, candidates then targets) and
+ * "whiten" (rows, twice when a covariance is formed), each from 0 to its
+ * total. Before any work, the memory the whole computation needs (about
+ * dim^2 doubles for the covariance, 3 dim^2 for ZCA, plus 4 or 8 bytes per
+ * row and column) is compared with the machine's physical memory, and
+ * everything it holds whole is allocated, so that a size that cannot fit
+ * fails at once.
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NUMERIC (covariance not
  *         positive definite: raise eps), SUBSEL_E_CANCELLED (the selector is
- *         then as before the call), SUBSEL_E_NOMEM. */
+ *         then as before the call), SUBSEL_E_NOMEM (also, before any work,
+ *         when the whitening needs more memory than the machine has: the
+ *         message says how much; lower SUBSEL_TAROT_PROJ_DIM). */
 SUBSEL_API int subsel_tarot_whiten(subsel_ctx *ctx, subsel_tarot *tarot,
                                    subsel_dense **u, subsel_dense **v);
 
@@ -1232,7 +1242,7 @@ SUBSEL_API int subsel_tarot_scores(subsel_ctx *ctx, subsel_tarot *tarot,
  * N x M score matrix is never held whole; memory is O(M k) plus fixed-size
  * blocks per thread. The result is kept (O(M k)) so that a later
  * selection needing at most k ranks reuses it. Whitens first if needed.
- * Progress: stage "topk" (targets done, M).
+ * Progress: stage "topk" (targets done, M) from 0 to M.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL indices, k < 1 or k > N),
  *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM, and the errors of
  *         subsel_tarot_whiten(). */
@@ -1264,7 +1274,9 @@ SUBSEL_API int subsel_tarot_ot(subsel_ctx *ctx, subsel_tarot *tarot,
  * items in the order added (ascending index within a rank, then the fill
  * by preference); with SUBSEL_TAROT_POTENTIALS its gains are the items'
  * potentials in OT(selection, targets) and its value that OT distance
- * (else NaN). Progress: stages "topk" and "select".
+ * (else NaN); its budget (subsel_selection_budget()) is `budget`, which
+ * it always holds. Progress: stage "select" (places filled, budget) from 0
+ * to the budget, with stage "topk" (deepening the neighbour lists) inside.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (budget < 0 or > N),
  *         SUBSEL_E_CANCELLED, SUBSEL_E_NUMERIC, SUBSEL_E_NOMEM, and the
  *         errors of subsel_tarot_whiten(). */
@@ -1289,8 +1301,10 @@ SUBSEL_API int subsel_tarot_folds(subsel_ctx *ctx, int64_t targets,
  * with SUBSEL_TAROT_REFERENCE). The selection is the union over folds, in
  * ascending order, with gains and value as for subsel_tarot_select_fixed().
  * `fold_of_target` (M values in [0, folds), every fold non-empty) gives the
- * split, or is NULL for subsel_tarot_folds()'s. Progress: stage "otm" (OT
- * solves). @return SUBSEL_OK, SUBSEL_E_INVALID (folds < 2 or > M, bad or
+ * split, or is NULL for subsel_tarot_folds()'s. OTM chooses its own size:
+ * the selection's budget is its count. Progress: stage "otm" (folds done,
+ * folds; repeated after each OT solve) from 0 to folds, with stage "topk"
+ * inside. @return SUBSEL_OK, SUBSEL_E_INVALID (folds < 2 or > M, bad or
  *         empty fold), SUBSEL_E_CANCELLED, SUBSEL_E_NUMERIC,
  *         SUBSEL_E_NOMEM, and the errors of subsel_tarot_whiten(). */
 SUBSEL_API int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *tarot,
@@ -1370,13 +1384,16 @@ SUBSEL_API int subsel_tarot_weights_reference(subsel_ctx *ctx,
  * objective. `labels` holds n class numbers in [0, K) (copied), or is NULL
  * to assign each pair zero-shot to the class whose label embedding has the
  * largest cosine with its image embedding (ties to the lowest class).
- * `label_embeddings` may be NULL when `labels` is given: K is then
- * max(labels) + 1 and F_label is 0. With `normalize` nonzero every image,
+ * `label_embeddings` may be NULL when `labels` is given: the labels are
+ * then any numbers >= 0 (up to INT64_MAX), the classes are the distinct
+ * labels (K of them; memory grows with K, not with the largest label) and
+ * F_label is 0. With `normalize` nonzero every image,
  * caption and label embedding is used divided by its Euclidean norm
  * (without copying the matrices). Weights start at 1 and alpha at 0.5.
  * Construction is O(n d) plus, for zero-shot classes, an n x K product
  * (BLIS); it runs on the context's threads and its result does not depend
- * on their number.
+ * on their number. Progress: stages "clipcov zero-shot" (zero-shot
+ * classes only) and "clipcov" (pairs done, n), each from 0 to n.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, dimension mismatch, label out
  *         of range, a zero-norm row when normalising or a zero-norm label
  *         embedding for zero-shot classes: the message says which),
@@ -1404,13 +1421,16 @@ SUBSEL_API int subsel_clipcov_set_alpha(subsel_ctx *ctx,
                                         subsel_objective *obj, double alpha);
 
 /*! subsel_clipcov_class_count() :
- * @return K, the number of latent classes (0 for NULL or another objective). */
+ * @return K, the number of latent classes: the rows of the label
+ *         embeddings when they are given, else the number of distinct
+ *         labels (0 for NULL or another objective). */
 SUBSEL_API int64_t subsel_clipcov_class_count(const subsel_objective *obj);
 
 /*! subsel_clipcov_classes() :
  * Writes the latent class of every pair (given or zero-shot) to
- * out[0..n). @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a ClipCov
- * objective, capacity < n). */
+ * out[0..n): the user's own label numbers when labels were given.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a ClipCov objective,
+ *         capacity < n). */
 SUBSEL_API int subsel_clipcov_classes(subsel_ctx *ctx,
                                       const subsel_objective *obj,
                                       int64_t *out, int64_t capacity);
@@ -1423,8 +1443,9 @@ SUBSEL_API int subsel_clipcov_classes(subsel_ctx *ctx,
  * every within-class similarity (block by block with BLIS, stopping at the
  * first negative one): 1 submodular, 0 not. That costs about
  * 2 sum_k |V_k|^2 d multiply-adds. Once proven, optimizers accept
- * SUBSEL_OPT_LAZY and SUBSEL_OPT_LAZIER on the objective. Progress stage
- * "clipcov check".
+ * SUBSEL_OPT_LAZY and SUBSEL_OPT_LAZIER on the objective. Progress: stage
+ * "clipcov check" (block pairs, all of them) from 0 to the total, also
+ * when a negative similarity ends the test early.
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_clipcov_check_submodular(subsel_ctx *ctx,
                                                subsel_objective *obj,
@@ -1456,7 +1477,10 @@ SUBSEL_API int subsel_clipcov_optimizer(subsel_ctx *ctx, subsel_objective *obj,
  * the better of the two sets: the filtered one unless its value is below
  * the greedy one's. The result is a subset of the greedy result, in greedy
  * order, with the gains of adding its items in that order; its size is at
- * most the budget. With `greedy_out` not NULL, the greedy result is also
+ * most the budget, which both selections record; when the result is
+ * shorter, its reason is the greedy's (SUBSEL_SHORT_NONPOSITIVE) or else
+ * SUBSEL_SHORT_FILTERED. Progress: stage "select", then "double greedy".
+ * With `greedy_out` not NULL, the greedy result is also
  * returned there (the caller frees both). Randomness: the greedy's as
  * subsel_optimizer_run(); the randomised filter as subsel_double_greedy().
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, unknown filter), the errors of
@@ -1479,7 +1503,9 @@ SUBSEL_API int subsel_clipcov_select(subsel_ctx *ctx,
  * expectation), the coins drawn from SUBSEL_CTX_SEED on a stream of their
  * own. Works with every objective of the library that can remove items.
  * The selection lists X in ground order with the gains a of adding its
- * items; evaluations = 2 count. Progress stage "double greedy".
+ * items; evaluations = 2 count. Double greedy chooses its own size: the
+ * selection's budget is its count. Progress: stage "double greedy" (items
+ * decided, count) from 0 to count.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, index out of range or
  *         repeated), SUBSEL_E_UNSUPPORTED (the objective cannot remove
  *         items), SUBSEL_E_STATE, SUBSEL_E_NUMERIC (NaN gain),

@@ -498,6 +498,43 @@ static int cancel_at_whiten(void *user, const char *stage, int64_t done, int64_t
     return strcmp(stage, "whiten") == 0;
 }
 
+/* Issue 9: --proj-dim 1048576 (the documented maximum) projected for 30 s
+ * and 2.5 GB before its 8 TB covariance failed. A whitening that cannot fit
+ * in memory fails before any work (no progress stage starts) with a
+ * message saying what it needs, and the selector can then be set smaller. */
+START_TEST(whitening_that_cannot_fit_fails_before_any_work)
+{
+    subsel_ctx *ctx = new_ctx(2);
+    subsel_dense *c = random_rows(ctx, 20, 8, 81, 0), *tg = random_rows(ctx, 5, 8, 82, 0);
+    subsel_tarot *t = NULL;
+    subsel_selection *sel = (subsel_selection *)ctx;
+    progress_log log;
+    memset(&log, 0, sizeof log);
+    log.ignore = "ot"; /* the OT engine's stage */
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, progress_log_fn, &log));
+    ck_assert_ok(ctx, subsel_tarot_create(ctx, c, tg, &t));
+    ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_TAROT_PROJ_DIM, 1048576));
+    ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_TAROT_WHITEN, _i ? SUBSEL_WHITEN_ZCA
+                                                                   : SUBSEL_WHITEN_CHOLESKY));
+    ck_assert_status(ctx, subsel_tarot_whiten(ctx, t, NULL, NULL), SUBSEL_E_NOMEM);
+    ck_assert(strstr(subsel_ctx_last_error(ctx), "1048576 x 1048576 covariance") != NULL);
+    ck_assert(strstr(subsel_ctx_last_error(ctx), "SUBSEL_TAROT_PROJ_DIM") != NULL);
+    ck_assert_status(ctx, subsel_tarot_select_fixed(ctx, t, 3, &sel), SUBSEL_E_NOMEM);
+    ck_assert_ptr_null(sel);
+    ck_assert_int_eq(log.stages, 0);
+    /* nothing was frozen: a smaller projection works */
+    ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_TAROT_PROJ_DIM, 6));
+    ck_assert_ok(ctx, subsel_tarot_select_fixed(ctx, t, 3, &sel));
+    ck_assert_int_eq(subsel_selection_count(sel), 3);
+    progress_log_assert_clean(&log, "smaller projection");
+    subsel_selection_free(sel);
+    subsel_tarot_free(t);
+    subsel_dense_free(c);
+    subsel_dense_free(tg);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 /* A singular covariance fails cleanly; cancelling leaves the selector as it
  * was; both can be retried. */
 START_TEST(whitening_failures_are_recoverable)
@@ -1218,6 +1255,7 @@ Suite *tarot_suite(void)
     tcase_add_test(tc, no_whitening_normalises_and_guards_zero_rows);
     tcase_add_loop_test(tc, whitening_is_thread_independent, 0, 2);
     tcase_add_test(tc, whitening_failures_are_recoverable);
+    tcase_add_loop_test(tc, whitening_that_cannot_fit_fails_before_any_work, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("topk");

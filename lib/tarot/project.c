@@ -99,6 +99,29 @@ int64_t ss_tarot_project_chunks(int64_t cols)
     return (cols + PROJ_CHUNK - 1) / PROJ_CHUNK;
 }
 
+/* Chunks of P held at once: `block` input columns, or what fits in
+ * PROJ_AUTO_BYTES; at least one, at most all. */
+static int64_t chunk_group(int64_t chunks, int64_t dim, int64_t block)
+{
+    int64_t group;
+    if (block > 0)
+        group = block / PROJ_CHUNK + (block % PROJ_CHUNK != 0);
+    else
+        group = PROJ_AUTO_BYTES / (PROJ_CHUNK * dim * (int64_t)sizeof(float));
+    if (group < 1)
+        group = 1;
+    return group > chunks ? chunks : group;
+}
+
+double ss_tarot_project_scratch_bytes(int64_t cols, int64_t dim,
+                                      int64_t block, int threads)
+{
+    double group = (double)chunk_group(ss_tarot_project_chunks(cols), dim, block);
+    return sizeof(float) * (group * PROJ_CHUNK * (double)dim +
+                            (double)threads * PROJ_TILE * PROJ_CHUNK +
+                            (double)threads * PROJ_TILE * (double)dim);
+}
+
 int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t rows,
                           int64_t cols, int64_t dim, int kind, int64_t block,
                           int64_t done0, int64_t total, float *out)
@@ -117,14 +140,7 @@ int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t rows,
     }
     if (rows == 0) /* nothing to do: the chunks are done */
         return ss_progress(ctx, "project", done0 + chunks, total);
-    if (block > 0)
-        group = block / PROJ_CHUNK + (block % PROJ_CHUNK != 0);
-    else
-        group = PROJ_AUTO_BYTES / (chunk_floats * (int64_t)sizeof(float));
-    if (group < 1)
-        group = 1;
-    if (group > chunks)
-        group = chunks;
+    group = chunk_group(chunks, dim, block);
     SS_TRY(ss_alloc_array(ctx, group * chunk_floats, sizeof(float), &pblock));
     SS_TRY(ss_alloc_array(ctx, (int64_t)nt * PROJ_TILE * PROJ_CHUNK,
                           sizeof(float), &abuf));

@@ -53,6 +53,12 @@ struct subsel_tarot {
  * counts them (stage "project"). */
 int64_t ss_tarot_project_chunks(int64_t cols);
 
+/* The scratch bytes ss_tarot_project_rows allocates for a projection of
+ * `cols` columns to `dim` with `block` on `threads` threads (in double:
+ * never overflows). */
+double ss_tarot_project_scratch_bytes(int64_t cols, int64_t dim,
+                                      int64_t block, int threads);
+
 /* Projects rows [0, rows) of x (stride ld) to dim columns into out
  * (rows x dim). Used by subsel_tarot_project and the whitening stage.
  * Progress: stage "project" at done0 + chunks done out of `total` after

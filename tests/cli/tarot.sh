@@ -70,6 +70,11 @@ bad $C $T --ratio 1.5 --out "$TMP/x.npy"
 bad $C $T --ratio 0.2 --whiten pca --out "$TMP/x.npy"
 bad $C $T --ratio 0.2 --proj-kind sparse --out "$TMP/x.npy"
 bad $C $T --ratio 0.2 --eps -1 --out "$TMP/x.npy"
+# a projection whose covariance cannot fit fails at once, before any
+# progress (issue 9: 30 s and 2.5 GB before an 8 TB covariance failed)
+bad $C $T --ratio 0.2 --proj-dim 1048576 --out "$TMP/x.npy"
+grep -q "covariance" "$TMP/bad_err" && ! grep -q "project" "$TMP/bad_err" ||
+    fail "--proj-dim 1048576: $(cat "$TMP/bad_err")"
 bad $C $T --ratio 0.2 --weights -3 --out "$TMP/x.npy"
 # totals above 2^53 are usage errors, refused before any work (issue 9:
 # INT64_MAX overflowed the apportionment and then looped ~2^63 times)
