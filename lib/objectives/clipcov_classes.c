@@ -6,10 +6,10 @@
  * 3e8 or INT64_MAX among 30 pairs is 30 pairs' worth of classes), or
  * zero-shot assignment of each pair to the label embedding closest in
  * cosine to its image embedding (as a CLIP zero-shot classifier does), then
- * the member lists of every class. Zero-shot scores come from BLIS sgemm over fixed blocks of rows,
- * one block per OpenMP iteration with a single-threaded product (BLIS may
- * change the last bits when it threads a product itself), so the
- * assignment does not depend on the thread count.
+ * the member lists of every class. Zero-shot scores come from BLIS sgemm
+ * over fixed blocks of rows, one block per OpenMP iteration with a
+ * single-threaded product (BLIS may change the last bits when it threads a
+ * product itself), so the assignment does not depend on the thread count.
  */
 #include <math.h>
 #include <stdlib.h>
