@@ -599,11 +599,42 @@ typedef struct subsel_selection subsel_selection;
                                    default 1 (stochastic algorithms only)    */
 #define SUBSEL_OPT_MIN_RUNS 3   /* keep items chosen by at least this many of
                                    the runs, [0, 1024]; 0 (default): all runs */
-#define SUBSEL_OPT_STOP_NONPOSITIVE 4 /* stop when the best gain is <= 0,
-                                   0 or 1, default 1                          */
+#define SUBSEL_OPT_STOP_NONPOSITIVE 4 /* when to end a run at a step whose
+                                   best gain is <= 0: SUBSEL_STOP_NEVER,
+                                   _ALWAYS or _AUTO, [0, 2], default AUTO.
+                                   0 and 1 keep the meaning they had before
+                                   AUTO existed (1 was the default).          */
 /* Real options (subsel_optimizer_set_double). */
 #define SUBSEL_OPT_EPSILON 5    /* stochastic sample accuracy, (0, 1),
                                    default 1e-3                               */
+
+/* Values of SUBSEL_OPT_STOP_NONPOSITIVE. Stochastic greedy as published
+ * (Mirzasoleiman et al.; the SDM paper's Algorithm 2) adds the best sampled
+ * item at every step, so |A| = budget; stopping early is a shortcut that is
+ * only safe when no later gain can be positive again, and a sample whose
+ * best gain is 0 says little about the rest of the pool. */
+#define SUBSEL_STOP_NEVER 0  /* every run goes to the budget, whatever
+                                the gains                                     */
+#define SUBSEL_STOP_ALWAYS 1 /* a run ends at the first step whose best
+                                (sampled) gain is <= 0                        */
+#define SUBSEL_STOP_AUTO 2   /* NEVER for objectives known to be monotone
+                                (FB, SDM, UniPROT with similarities >= 0),
+                                ALWAYS for the others (cut, ClipCov,
+                                UniPROT with negative similarities): a
+                                non-monotone f can only lose by adding an
+                                item of negative gain. Default.               */
+
+/* Why a selection holds fewer items than its budget
+ * (subsel_selection_short_reason()). Fixed numbers, never renumbered. */
+#define SUBSEL_SHORT_NONE 0         /* it holds its budget                   */
+#define SUBSEL_SHORT_NONPOSITIVE 1  /* a run stopped at a best gain <= 0
+                                       (SUBSEL_OPT_STOP_NONPOSITIVE)          */
+#define SUBSEL_SHORT_INTERSECTION 2 /* fewer items were chosen by enough
+                                       runs (SUBSEL_OPT_RUNS, _MIN_RUNS)      */
+#define SUBSEL_SHORT_EXHAUSTED 3    /* no candidate was left to add          */
+#define SUBSEL_SHORT_FILTERED 4     /* the double greedy filter dropped
+                                       items whose removal raised f
+                                       (subsel_clipcov_select())              */
 
 /*! subsel_optimizer_create() :
  * Creates an optimizer running `algorithm` with default options.
@@ -646,8 +677,12 @@ SUBSEL_API int subsel_optimizer_param_bounds(int param, double *min_value,
  * that order. The same inputs, seed (SUBSEL_CTX_SEED; run r uses stream r)
  * and options give the same selection whatever the thread count and kernel.
  * Runs execute in parallel on the context's threads; a single run uses
- * them to evaluate large batches of gains. Progress is reported with stage
- * "select" (items chosen so far, budget) and can cancel.
+ * them to evaluate large batches of gains. Progress: stage "select" (items
+ * chosen so far by run 0, budget) from 0 before any work to the budget
+ * after the last run, each end once, also when the selection is short;
+ * double greedy reports its own stage instead. The callback can cancel
+ * between steps. The selection records its budget and, when it is short,
+ * why (subsel_selection_short_reason()).
  * @return SUBSEL_OK, SUBSEL_E_INVALID (budget above the ground set, runs > 1
  *         with a deterministic algorithm, MIN_RUNS > RUNS),
  *         SUBSEL_E_STATE (objective not configured), SUBSEL_E_CANCELLED,
@@ -666,6 +701,29 @@ SUBSEL_API const double *subsel_selection_gains(const subsel_selection *sel);
 SUBSEL_API double subsel_selection_value(const subsel_selection *sel);
 /* Marginal gains evaluated by the optimizer (all runs), for benchmarks. */
 SUBSEL_API int64_t subsel_selection_evaluations(const subsel_selection *sel);
+
+/*! subsel_selection_budget() :
+ * @return the number of items the call that made the selection was asked
+ *         for: the optimizer's SUBSEL_OPT_BUDGET (n when that is 0), the
+ *         budget of subsel_tarot_select_fixed(), the greedy budget of
+ *         subsel_clipcov_select(), the k of subsel_uniprot_select_batch().
+ *         Calls that choose their own size (double greedy, TAROT's OTM)
+ *         give subsel_selection_count(). 0 for NULL. */
+SUBSEL_API int64_t subsel_selection_budget(const subsel_selection *sel);
+
+/*! subsel_selection_short_reason() :
+ * @return SUBSEL_SHORT_NONE when the selection holds its budget, else why
+ *         it holds fewer items (SUBSEL_SHORT_*; with several runs, the
+ *         reason of the first run that stopped short, or
+ *         SUBSEL_SHORT_INTERSECTION when every run filled the budget).
+ *         SUBSEL_SHORT_NONE for NULL. */
+SUBSEL_API int subsel_selection_short_reason(const subsel_selection *sel);
+
+/*! subsel_short_reason_string() :
+ * @return a static one-line explanation of a SUBSEL_SHORT_* code ("the
+ *         best gain was <= 0", ...); never NULL, "unknown reason" for
+ *         numbers not listed above. Thread-safe. */
+SUBSEL_API const char *subsel_short_reason_string(int reason);
 
 /*! subsel_selection_save_npy() :
  * Writes the indices as a 1-D int64 .npy file (atomically).
@@ -728,9 +786,9 @@ SUBSEL_API int64_t subsel_sae_features(const subsel_sae *sae);
  * Rows go in batches (about 64 MiB of activations each) through one BLIS
  * sgemm on the context's threads, then a parallel top-k over rows, so
  * memory beyond the result is O(batch x features). The result does not
- * depend on the thread count or the ISA. Progress is reported after each
- * batch with stage "encode" (rows done, rows) and can cancel. x may have
- * 0 rows.
+ * depend on the thread count or the ISA. Progress: stage "encode" (rows
+ * done, rows), 0 before the first batch and after each batch up to rows;
+ * the callback can cancel before any batch. x may have 0 rows.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL argument, x's columns differ
  *         from the encoder's inputs, k < 1 or k > features),
  *         SUBSEL_E_NUMERIC (an activation overflows float: the message
@@ -1049,7 +1107,8 @@ typedef struct subsel_tarot subsel_tarot;
  * options can only be changed before the rows are whitened. */
 #define SUBSEL_TAROT_PROJ_DIM 1   /* random projection to this many columns
                                      first, [0, 1048576]; 0 (default): no
-                                     projection                             */
+                                     projection. Whitening needs about
+                                     8 dim^2 bytes: see subsel_tarot_whiten */
 #define SUBSEL_TAROT_PROJ_KIND 2  /* SUBSEL_PROJ_*, default RADEMACHER      */
 #define SUBSEL_TAROT_PROJ_BLOCK 3 /* input columns of the projection matrix
                                      held in memory at once, [0, INT64_MAX];
@@ -1128,8 +1187,9 @@ SUBSEL_API int subsel_tarot_param_bounds(int param, double *min_value,
  * whole when it does not fit. A row's projection depends only on the row,
  * the seed, dim and kind: not on the block size, the thread count or the
  * other rows, so a pool can be projected in batches of rows.
+ * Progress: stage "project" (chunks of 256 input columns) from 0 to all.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, dim outside [1, 1048576],
- *         unknown kind, block < 0), SUBSEL_E_CANCELLED (stage "project"),
+ *         unknown kind, block < 0), SUBSEL_E_CANCELLED,
  *         SUBSEL_E_NUMERIC (a projected value overflows float),
  *         SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_tarot_project(subsel_ctx *ctx, const subsel_dense *x,
@@ -1146,10 +1206,18 @@ SUBSEL_API int subsel_tarot_project(subsel_ctx *ctx, const subsel_dense *x,
  * NULL, *u (*v) receives a new matrix handle reading the whitened
  * candidates (targets), N (M) x dim, which the caller frees with
  * subsel_dense_free() and which must not outlive `tarot`. Progress: stage
- * "project", then "whiten".
+ * "project" (chunks of 256 input columns, candidates then targets) and
+ * "whiten" (rows, twice when a covariance is formed), each from 0 to its
+ * total. Before any work, the memory the whole computation needs (about
+ * dim^2 doubles for the covariance, 3 dim^2 for ZCA, plus 4 or 8 bytes per
+ * row and column) is compared with the machine's physical memory, and
+ * everything it holds whole is allocated, so that a size that cannot fit
+ * fails at once.
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NUMERIC (covariance not
  *         positive definite: raise eps), SUBSEL_E_CANCELLED (the selector is
- *         then as before the call), SUBSEL_E_NOMEM. */
+ *         then as before the call), SUBSEL_E_NOMEM (also, before any work,
+ *         when the whitening needs more memory than the machine has: the
+ *         message says how much; lower SUBSEL_TAROT_PROJ_DIM). */
 SUBSEL_API int subsel_tarot_whiten(subsel_ctx *ctx, subsel_tarot *tarot,
                                    subsel_dense **u, subsel_dense **v);
 
@@ -1174,7 +1242,7 @@ SUBSEL_API int subsel_tarot_scores(subsel_ctx *ctx, subsel_tarot *tarot,
  * N x M score matrix is never held whole; memory is O(M k) plus fixed-size
  * blocks per thread. The result is kept (O(M k)) so that a later
  * selection needing at most k ranks reuses it. Whitens first if needed.
- * Progress: stage "topk" (targets done, M).
+ * Progress: stage "topk" (targets done, M) from 0 to M.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL indices, k < 1 or k > N),
  *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM, and the errors of
  *         subsel_tarot_whiten(). */
@@ -1206,7 +1274,9 @@ SUBSEL_API int subsel_tarot_ot(subsel_ctx *ctx, subsel_tarot *tarot,
  * items in the order added (ascending index within a rank, then the fill
  * by preference); with SUBSEL_TAROT_POTENTIALS its gains are the items'
  * potentials in OT(selection, targets) and its value that OT distance
- * (else NaN). Progress: stages "topk" and "select".
+ * (else NaN); its budget (subsel_selection_budget()) is `budget`, which
+ * it always holds. Progress: stage "select" (places filled, budget) from 0
+ * to the budget, with stage "topk" (deepening the neighbour lists) inside.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (budget < 0 or > N),
  *         SUBSEL_E_CANCELLED, SUBSEL_E_NUMERIC, SUBSEL_E_NOMEM, and the
  *         errors of subsel_tarot_whiten(). */
@@ -1231,8 +1301,10 @@ SUBSEL_API int subsel_tarot_folds(subsel_ctx *ctx, int64_t targets,
  * with SUBSEL_TAROT_REFERENCE). The selection is the union over folds, in
  * ascending order, with gains and value as for subsel_tarot_select_fixed().
  * `fold_of_target` (M values in [0, folds), every fold non-empty) gives the
- * split, or is NULL for subsel_tarot_folds()'s. Progress: stage "otm" (OT
- * solves). @return SUBSEL_OK, SUBSEL_E_INVALID (folds < 2 or > M, bad or
+ * split, or is NULL for subsel_tarot_folds()'s. OTM chooses its own size:
+ * the selection's budget is its count. Progress: stage "otm" (folds done,
+ * folds; repeated after each OT solve) from 0 to folds, with stage "topk"
+ * inside. @return SUBSEL_OK, SUBSEL_E_INVALID (folds < 2 or > M, bad or
  *         empty fold), SUBSEL_E_CANCELLED, SUBSEL_E_NUMERIC,
  *         SUBSEL_E_NOMEM, and the errors of subsel_tarot_whiten(). */
 SUBSEL_API int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *tarot,
@@ -1240,17 +1312,23 @@ SUBSEL_API int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *tarot,
                                        const int64_t *fold_of_target,
                                        subsel_selection **out);
 
+/* The largest total of subsel_tarot_weights() and _reference(): 2^53, up to
+ * which the shares are exact in double precision. */
+#define SUBSEL_TAROT_MAX_WEIGHT_TOTAL INT64_C(9007199254740992)
+
 /*! subsel_tarot_weights() :
  * Integer repetition counts for `count` selected items from their OT
  * potentials (a TAROT selection's gains), summing exactly to `total`
- * (at least count; the paper uses N + M): every item gets 1, and the
+ * (at least count, at most SUBSEL_TAROT_MAX_WEIGHT_TOTAL; the paper uses
+ * N + M): every item gets 1, and the
  * other total - count repetitions are shared in proportion to
  * max(potentials) - potential_i (a smaller potential is more useful; the
  * rule depends only on differences of potentials, so their sign does not
  * matter), by largest remainders, ties to the lower position; equal
  * potentials share them equally. Writes weights[0..count).
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, total < count),
- *         SUBSEL_E_NUMERIC (NaN/Inf potential). */
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, total < count or above
+ *         SUBSEL_TAROT_MAX_WEIGHT_TOTAL), SUBSEL_E_NUMERIC (NaN/Inf
+ *         potential), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_tarot_weights(subsel_ctx *ctx, const double *potentials,
                                     int64_t count, int64_t total,
                                     int64_t *weights);
@@ -1262,7 +1340,8 @@ SUBSEL_API int subsel_tarot_weights(subsel_ctx *ctx, const double *potentials,
  * and the remainder given one each to the largest fractional parts (ties
  * to the lower position). Writes count + targets weights (the targets'
  * last); all-zero values share `total` equally.
- * @return as subsel_tarot_weights() (total >= 0 here). */
+ * @return as subsel_tarot_weights() (0 <= total <=
+ *         SUBSEL_TAROT_MAX_WEIGHT_TOTAL here). */
 SUBSEL_API int subsel_tarot_weights_reference(subsel_ctx *ctx,
                                               const double *potentials,
                                               int64_t count, int64_t targets,
@@ -1305,13 +1384,16 @@ SUBSEL_API int subsel_tarot_weights_reference(subsel_ctx *ctx,
  * objective. `labels` holds n class numbers in [0, K) (copied), or is NULL
  * to assign each pair zero-shot to the class whose label embedding has the
  * largest cosine with its image embedding (ties to the lowest class).
- * `label_embeddings` may be NULL when `labels` is given: K is then
- * max(labels) + 1 and F_label is 0. With `normalize` nonzero every image,
+ * `label_embeddings` may be NULL when `labels` is given: the labels are
+ * then any numbers >= 0 (up to INT64_MAX), the classes are the distinct
+ * labels (K of them; memory grows with K, not with the largest label) and
+ * F_label is 0. With `normalize` nonzero every image,
  * caption and label embedding is used divided by its Euclidean norm
  * (without copying the matrices). Weights start at 1 and alpha at 0.5.
  * Construction is O(n d) plus, for zero-shot classes, an n x K product
  * (BLIS); it runs on the context's threads and its result does not depend
- * on their number.
+ * on their number. Progress: stages "clipcov zero-shot" (zero-shot
+ * classes only) and "clipcov" (pairs done, n), each from 0 to n.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, dimension mismatch, label out
  *         of range, a zero-norm row when normalising or a zero-norm label
  *         embedding for zero-shot classes: the message says which),
@@ -1339,13 +1421,16 @@ SUBSEL_API int subsel_clipcov_set_alpha(subsel_ctx *ctx,
                                         subsel_objective *obj, double alpha);
 
 /*! subsel_clipcov_class_count() :
- * @return K, the number of latent classes (0 for NULL or another objective). */
+ * @return K, the number of latent classes: the rows of the label
+ *         embeddings when they are given, else the number of distinct
+ *         labels (0 for NULL or another objective). */
 SUBSEL_API int64_t subsel_clipcov_class_count(const subsel_objective *obj);
 
 /*! subsel_clipcov_classes() :
  * Writes the latent class of every pair (given or zero-shot) to
- * out[0..n). @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a ClipCov
- * objective, capacity < n). */
+ * out[0..n): the user's own label numbers when labels were given.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a ClipCov objective,
+ *         capacity < n). */
 SUBSEL_API int subsel_clipcov_classes(subsel_ctx *ctx,
                                       const subsel_objective *obj,
                                       int64_t *out, int64_t capacity);
@@ -1358,8 +1443,9 @@ SUBSEL_API int subsel_clipcov_classes(subsel_ctx *ctx,
  * every within-class similarity (block by block with BLIS, stopping at the
  * first negative one): 1 submodular, 0 not. That costs about
  * 2 sum_k |V_k|^2 d multiply-adds. Once proven, optimizers accept
- * SUBSEL_OPT_LAZY and SUBSEL_OPT_LAZIER on the objective. Progress stage
- * "clipcov check".
+ * SUBSEL_OPT_LAZY and SUBSEL_OPT_LAZIER on the objective. Progress: stage
+ * "clipcov check" (block pairs, all of them) from 0 to the total, also
+ * when a negative similarity ends the test early.
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_clipcov_check_submodular(subsel_ctx *ctx,
                                                subsel_objective *obj,
@@ -1391,7 +1477,10 @@ SUBSEL_API int subsel_clipcov_optimizer(subsel_ctx *ctx, subsel_objective *obj,
  * the better of the two sets: the filtered one unless its value is below
  * the greedy one's. The result is a subset of the greedy result, in greedy
  * order, with the gains of adding its items in that order; its size is at
- * most the budget. With `greedy_out` not NULL, the greedy result is also
+ * most the budget, which both selections record; when the result is
+ * shorter, its reason is the greedy's (SUBSEL_SHORT_NONPOSITIVE) or else
+ * SUBSEL_SHORT_FILTERED. Progress: stage "select", then "double greedy".
+ * With `greedy_out` not NULL, the greedy result is also
  * returned there (the caller frees both). Randomness: the greedy's as
  * subsel_optimizer_run(); the randomised filter as subsel_double_greedy().
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, unknown filter), the errors of
@@ -1414,7 +1503,9 @@ SUBSEL_API int subsel_clipcov_select(subsel_ctx *ctx,
  * expectation), the coins drawn from SUBSEL_CTX_SEED on a stream of their
  * own. Works with every objective of the library that can remove items.
  * The selection lists X in ground order with the gains a of adding its
- * items; evaluations = 2 count. Progress stage "double greedy".
+ * items; evaluations = 2 count. Double greedy chooses its own size: the
+ * selection's budget is its count. Progress: stage "double greedy" (items
+ * decided, count) from 0 to count.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, index out of range or
  *         repeated), SUBSEL_E_UNSUPPORTED (the objective cannot remove
  *         items), SUBSEL_E_STATE, SUBSEL_E_NUMERIC (NaN gain),

@@ -102,3 +102,99 @@ void counting_allocator_free(void *opaque, void *ptr)
     __atomic_sub_fetch(&c->live, 1, __ATOMIC_SEQ_CST);
     free(ptr);
 }
+
+static int progress_log_slot(progress_log *log, const char *stage)
+{
+    int i;
+    for (i = 0; i < log->stages; i++)
+        if (strcmp(log->name[i], stage) == 0)
+            return i;
+    if (log->stages == PROGRESS_LOG_STAGES)
+        return -1;
+    snprintf(log->name[log->stages], sizeof log->name[0], "%s", stage);
+    log->reports[log->stages] = log->ended[log->stages] = 0;
+    return log->stages++;
+}
+
+static void progress_log_violation(progress_log *log, const char *stage,
+                                   int64_t done, int64_t total,
+                                   const char *what)
+{
+    if (log->error[0] == '\0')
+        snprintf(log->error, sizeof log->error, "%s %lld/%lld: %s", stage,
+                 (long long)done, (long long)total, what);
+}
+
+int progress_log_fn(void *user, const char *stage, int64_t done,
+                    int64_t total)
+{
+    progress_log *log = user;
+    int slot, i, top = log->open - 1;
+    if (log->ignore != NULL && strcmp(stage, log->ignore) == 0)
+        return 0;
+    slot = progress_log_slot(log, stage);
+    if (slot >= 0)
+        log->reports[slot]++;
+    if (done < 0 || total < 0 || done > total)
+        progress_log_violation(log, stage, done, total, "outside [0, total]");
+    if (top >= 0 && strcmp(log->stack[top], stage) == 0) {
+        if (total != log->total[top])
+            progress_log_violation(log, stage, done, total, "total changed");
+        if (done < log->last[top])
+            progress_log_violation(log, stage, done, total, "went back");
+        log->last[top] = done;
+    } else {
+        for (i = 0; i < top; i++)
+            if (strcmp(log->stack[i], stage) == 0)
+                progress_log_violation(log, stage, done, total,
+                                       "reported while an inner stage is open");
+        if (done != 0)
+            progress_log_violation(log, stage, done, total, "did not start at 0");
+        if (log->open == 8) {
+            progress_log_violation(log, stage, done, total, "nested too deep");
+        } else {
+            top = log->open++;
+            snprintf(log->stack[top], sizeof log->stack[0], "%s", stage);
+            log->last[top] = done;
+            log->total[top] = total;
+        }
+    }
+    if (top >= 0 && strcmp(log->stack[top], stage) == 0 && done == total) {
+        log->open--; /* the stage ended */
+        if (slot >= 0)
+            log->ended[slot]++;
+    }
+    if (log->cancel_stage != NULL && slot >= 0 &&
+        strcmp(stage, log->cancel_stage) == 0 &&
+        log->reports[slot] == log->cancel_at)
+        return 1;
+    return 0;
+}
+
+void progress_log_reset(progress_log *log)
+{
+    const char *ignore = log->ignore, *cancel_stage = log->cancel_stage;
+    int64_t cancel_at = log->cancel_at;
+    memset(log, 0, sizeof *log);
+    log->ignore = ignore;
+    log->cancel_stage = cancel_stage;
+    log->cancel_at = cancel_at;
+}
+
+int64_t progress_log_reports(const progress_log *log, const char *stage)
+{
+    int i;
+    for (i = 0; i < log->stages; i++)
+        if (strcmp(log->name[i], stage) == 0)
+            return log->reports[i];
+    return 0;
+}
+
+void progress_log_assert_clean(const progress_log *log, const char *what)
+{
+    ck_assert_msg(log->error[0] == '\0', "%s: progress %s", what, log->error);
+    ck_assert_msg(log->open == 0, "%s: stage '%s' never ended (last %lld/%lld)",
+                  what, log->open > 0 ? log->stack[log->open - 1] : "",
+                  (long long)(log->open > 0 ? log->last[log->open - 1] : 0),
+                  (long long)(log->open > 0 ? log->total[log->open - 1] : 0));
+}

@@ -47,4 +47,36 @@ typedef struct counting_allocator {
 void *counting_allocator_alloc(void *opaque, size_t size, size_t alignment);
 void counting_allocator_free(void *opaque, void *ptr);
 
+/* A progress callback (opaque: a progress_log) that checks the promise
+ * every long call makes: stages nest (a stage may run whole inside another
+ * one, never interleave with it), each run of a stage starts at done = 0,
+ * keeps its total, never goes back, and ends with done == total exactly
+ * once. The first violation is kept in `error` ("" when none); `open` is
+ * the number of stages started and not ended. Calls for the stage named
+ * `ignore` (if not NULL) are not checked. With cancel_stage set, the
+ * callback cancels at that stage's cancel_at-th report (1: its first). */
+#define PROGRESS_LOG_STAGES 32
+typedef struct progress_log {
+    const char *ignore;
+    const char *cancel_stage;
+    int64_t cancel_at;
+    int open;
+    char stack[8][40];
+    int64_t last[8], total[8];
+    char error[512];
+    /* every stage name seen, with its number of reports and of completed
+     * runs */
+    int stages;
+    char name[PROGRESS_LOG_STAGES][40];
+    int64_t reports[PROGRESS_LOG_STAGES], ended[PROGRESS_LOG_STAGES];
+} progress_log;
+int progress_log_fn(void *user, const char *stage, int64_t done,
+                    int64_t total);
+/* Empties a log, keeping ignore and the cancel settings. */
+void progress_log_reset(progress_log *log);
+/* Reports of `stage` seen so far (0 if none). */
+int64_t progress_log_reports(const progress_log *log, const char *stage);
+/* Asserts that the log has no violation and no stage left open. */
+void progress_log_assert_clean(const progress_log *log, const char *what);
+
 #endif

@@ -1137,6 +1137,18 @@ START_TEST(pipeline_keeps_its_promises)
         ck_assert(same_selection(s1, s2));
         ck_assert(same_selection(gr1, gr2));
         ck_assert_int_le(subsel_selection_count(s1), budget);
+        /* both know their budget and why they fall short of it */
+        ck_assert_int_eq(subsel_selection_budget(gr1), budget);
+        ck_assert_int_eq(subsel_selection_budget(s1), budget);
+        ck_assert_int_eq(subsel_selection_short_reason(gr1),
+                         subsel_selection_count(gr1) == budget ? SUBSEL_SHORT_NONE
+                                                               : SUBSEL_SHORT_NONPOSITIVE);
+        if (subsel_selection_count(s1) == budget)
+            ck_assert_int_eq(subsel_selection_short_reason(s1), SUBSEL_SHORT_NONE);
+        else if (subsel_selection_count(gr1) < budget)
+            ck_assert_int_eq(subsel_selection_short_reason(s1), SUBSEL_SHORT_NONPOSITIVE);
+        else
+            ck_assert_int_eq(subsel_selection_short_reason(s1), SUBSEL_SHORT_FILTERED);
         ck_assert(is_subset_in_order(s1, gr1));
         ck_assert(subsel_selection_value(s1) >= subsel_selection_value(gr1));
         improved += subsel_selection_value(s1) > subsel_selection_value(gr1);
@@ -1200,6 +1212,70 @@ START_TEST(pipeline_rejects_bad_arguments)
 }
 END_TEST
 
+/* Issue 9: without label embeddings, per-class arrays were sized by the
+ * largest label + 1 (one label of 3e8 among 30 pairs asked for 38 GB; one
+ * of INT64_MAX overflowed). Labels are now dense classes: as many as there
+ * are distinct labels, reported back as the user's labels, and the
+ * objective is the same as with the labels renumbered 0, 1, ... */
+START_TEST(sparse_labels_are_dense_classes)
+{
+    static const int64_t huge[] = {300000000, INT64_MAX};
+    subsel_ctx *ctx = new_ctx(2);
+    data D;
+    int64_t i, *user, *dense, out[30];
+    make_data(ctx, &D, 16, 30, 4, 3, GAUSSIAN, 1, 0);
+    user = malloc(sizeof *user * 30);
+    dense = malloc(sizeof *dense * 30);
+    for (i = 0; i < 30; i++) {
+        /* classes 0, 1, 2 become 7, a huge label and 12 */
+        user[i] = D.labels[i] == 0 ? 7 : D.labels[i] == 1 ? huge[_i] : 12;
+        /* the same classes numbered in ascending order of the labels */
+        dense[i] = D.labels[i] == 0 ? 0 : D.labels[i] == 1 ? 2 : 1;
+    }
+    {
+        subsel_objective *a, *b;
+        subsel_optimizer *opt;
+        subsel_selection *sa, *sb;
+        double va, vb;
+        ck_assert_ok(ctx, subsel_clipcov_create(ctx, D.image, D.text, NULL, user, 1, &a));
+        ck_assert_ok(ctx, subsel_clipcov_create(ctx, D.image, D.text, NULL, dense, 1, &b));
+        ck_assert_int_eq(subsel_clipcov_class_count(a), 3);
+        ck_assert_ok(ctx, subsel_clipcov_classes(ctx, a, out, 30));
+        for (i = 0; i < 30; i++)
+            ck_assert_int_eq(out[i], user[i]);
+        ck_assert_ok(ctx, subsel_clipcov_optimizer(ctx, a, 12, &opt));
+        ck_assert_ok(ctx, subsel_clipcov_select(ctx, a, opt, SUBSEL_CLIPCOV_FILTER_DETERMINISTIC,
+                                                &sa, NULL));
+        ck_assert_ok(ctx, subsel_clipcov_select(ctx, b, opt, SUBSEL_CLIPCOV_FILTER_DETERMINISTIC,
+                                                &sb, NULL));
+        ck_assert(same_selection(sa, sb));
+        ck_assert_ok(ctx, subsel_objective_evaluate(ctx, a, subsel_selection_indices(sa),
+                                                    subsel_selection_count(sa), &va));
+        ck_assert_ok(ctx, subsel_objective_evaluate(ctx, b, subsel_selection_indices(sa),
+                                                    subsel_selection_count(sa), &vb));
+        ck_assert_double_eq(va, vb);
+        subsel_selection_free(sa);
+        subsel_selection_free(sb);
+        subsel_optimizer_free(opt);
+        subsel_objective_free(a);
+        subsel_objective_free(b);
+    }
+    /* negative labels stay invalid */
+    user[3] = -5;
+    {
+        subsel_objective *bad = (subsel_objective *)ctx;
+        ck_assert_status(ctx, subsel_clipcov_create(ctx, D.image, D.text, NULL, user, 1, &bad),
+                         SUBSEL_E_INVALID);
+        ck_assert_ptr_null(bad);
+        ck_assert(strstr(subsel_ctx_last_error(ctx), "pair 3") != NULL);
+    }
+    free(user);
+    free(dense);
+    free_data(&D);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 /* ---- progress, cancellation, allocation failures ----------------------- */
 
 static int cancel_at_stage(void *user, const char *stage, int64_t done, int64_t total)
@@ -1241,6 +1317,66 @@ START_TEST(long_calls_can_be_cancelled)
         }
     }
     subsel_objective_free(obj);
+    free_data(&D);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Issue 9: every stage of construction, the exact check and the pipeline
+ * runs from 0 to its total, each end once, and can be cancelled at its
+ * first report, its second and its last. */
+START_TEST(every_stage_reports_from_zero_to_total)
+{
+    subsel_ctx *ctx = new_ctx(2);
+    data D;
+    progress_log log;
+    int stage, sub = -1;
+    int64_t at;
+    make_data(ctx, &D, 43, 400, 4, 3, GAUSSIAN, 0, 0);
+    memset(&log, 0, sizeof log);
+    for (stage = -1; stage < log.stages; stage++) {
+        int64_t reports = stage < 0 ? 0 : log.reports[stage];
+        for (at = 1; at <= (stage < 0 ? 1 : reports); at = at < 2 || at == reports ? at + 1 : reports) {
+            subsel_objective *obj = NULL;
+            subsel_optimizer *opt = NULL;
+            subsel_selection *sel = NULL;
+            int rc;
+            progress_log run;
+            memset(&run, 0, sizeof run);
+            if (stage >= 0) {
+                run.cancel_stage = log.name[stage];
+                run.cancel_at = at;
+            }
+            ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, progress_log_fn, &run));
+            rc = subsel_clipcov_create(ctx, D.image, D.text, D.emb, NULL, 0, &obj);
+            if (rc == SUBSEL_OK)
+                rc = subsel_clipcov_check_submodular(ctx, obj, 1, &sub);
+            if (rc == SUBSEL_OK)
+                rc = subsel_clipcov_optimizer(ctx, obj, 150, &opt);
+            if (rc == SUBSEL_OK)
+                rc = subsel_clipcov_select(ctx, obj, opt, SUBSEL_CLIPCOV_FILTER_DETERMINISTIC,
+                                           &sel, NULL);
+            if (stage < 0) {
+                ck_assert_ok(ctx, rc);
+                progress_log_assert_clean(&run, "clipcov");
+                log = run;
+            } else {
+                ck_assert_msg(rc == SUBSEL_E_CANCELLED, "%s at %lld: %d (%s)", log.name[stage],
+                              (long long)at, rc, subsel_ctx_last_error(ctx));
+                ck_assert_ptr_null(sel);
+                ck_assert_int_eq(progress_log_reports(&run, log.name[stage]), at);
+            }
+            subsel_selection_free(sel);
+            subsel_optimizer_free(opt);
+            subsel_objective_free(obj);
+        }
+    }
+    /* the stages of zero-shot construction, the check and the pipeline */
+    ck_assert_int_eq(progress_log_reports(&log, "clipcov zero-shot") > 0, 1);
+    ck_assert_int_eq(progress_log_reports(&log, "clipcov") > 0, 1);
+    ck_assert_int_eq(progress_log_reports(&log, "clipcov check") > 0, 1);
+    ck_assert_int_eq(progress_log_reports(&log, "select") > 0, 1);
+    ck_assert_int_eq(progress_log_reports(&log, "double greedy") > 0, 1);
     free_data(&D);
     subsel_ctx_free(ctx);
 }
@@ -1315,6 +1451,7 @@ Suite *clipcov_suite(void)
     tcase_add_loop_test(tc, zero_shot_classes_are_the_cosine_argmax, 0, 2);
     tcase_add_test(tc, bad_arguments_are_rejected);
     tcase_add_test(tc, an_empty_pool_selects_nothing);
+    tcase_add_loop_test(tc, sparse_labels_are_dense_classes, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("submodularity");
@@ -1338,6 +1475,7 @@ Suite *clipcov_suite(void)
                         SUBSEL_CLIPCOV_FILTER_RANDOMIZED + 1);
     tcase_add_test(tc, pipeline_rejects_bad_arguments);
     tcase_add_loop_test(tc, long_calls_can_be_cancelled, 0, 4);
+    tcase_add_test(tc, every_stage_reports_from_zero_to_total);
     tcase_add_loop_test(tc, allocation_failures_are_clean, 0, 2);
     suite_add_tcase(s, tc);
     return s;

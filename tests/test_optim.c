@@ -3,13 +3,16 @@
  * Optimizers: naive greedy against a brute-force greedy built on
  * subsel_objective_evaluate; lazy = naive; lazier = stochastic; the sample
  * size formula; determinism across thread counts and kernels; intersections
- * of seeded runs; options, errors, cancellation and allocation failures.
+ * of seeded runs; filling the budget (SUBSEL_STOP_*) and saying why a
+ * selection is short; options, errors, progress, cancellation and
+ * allocation failures.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/rng.h"
+#include "objectives/cut.h"
 #include "optim/optim.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -309,6 +312,24 @@ START_TEST(intersection_of_runs)
 }
 END_TEST
 
+/* A selection of `algorithm` with the budget, runs and stopping rule given
+ * (stop < 0: the default). */
+static subsel_selection *run_stop(subsel_ctx *ctx, const subsel_objective *f,
+                                  int algorithm, int64_t budget, int64_t runs,
+                                  int64_t stop)
+{
+    subsel_optimizer *opt;
+    subsel_selection *sel;
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, algorithm, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, budget));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, runs));
+    if (stop >= 0)
+        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, stop));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
+    subsel_optimizer_free(opt);
+    return sel;
+}
+
 START_TEST(stops_when_gains_vanish)
 {
     /* min(x, c) saturates: once every column reaches c nothing gains. */
@@ -318,25 +339,199 @@ START_TEST(stops_when_gains_vanish)
     subsel_ctx *ctx = new_ctx();
     subsel_csr *z;
     subsel_objective *f;
-    subsel_optimizer *opt;
     subsel_selection *sel;
     ck_assert_ok(ctx, subsel_csr_create(ctx, 4, 2, ip, ix, v, SUBSEL_BORROW, &z));
     ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_MIN, 1.0, NULL, &f));
-    sel = run(ctx, f, SUBSEL_OPT_LAZY, 4, 1, 0);
+    sel = run_stop(ctx, f, SUBSEL_OPT_LAZY, 4, 1, SUBSEL_STOP_ALWAYS);
     ck_assert_int_eq(subsel_selection_count(sel), 2);
     ck_assert_int_eq(subsel_selection_indices(sel)[0], 0);
     ck_assert_int_eq(subsel_selection_indices(sel)[1], 2);
     ck_assert_double_eq(subsel_selection_value(sel), 2.0);
+    ck_assert_int_eq(subsel_selection_budget(sel), 4);
+    ck_assert_int_eq(subsel_selection_short_reason(sel), SUBSEL_SHORT_NONPOSITIVE);
     subsel_selection_free(sel);
-    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_NAIVE, &opt));
-    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
-    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
+    sel = run_stop(ctx, f, SUBSEL_OPT_NAIVE, 0, 1, SUBSEL_STOP_NEVER);
     ck_assert_int_eq(subsel_selection_count(sel), 4); /* budget 0: the whole pool */
+    ck_assert_int_eq(subsel_selection_budget(sel), 4);
+    ck_assert_int_eq(subsel_selection_short_reason(sel), SUBSEL_SHORT_NONE);
+    subsel_selection_free(sel);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* The pool of tests/data/sparse_pool: 4000 rows of which only 200 have a
+ * nonzero entry, so 95% of the rows add nothing to SDM. */
+static subsel_objective *sparse_pool_sdm(subsel_ctx *ctx, subsel_csr **z)
+{
+    subsel_objective *f;
+    int64_t np = 0;
+    double *p = read_f64(data_path("sparse_pool/p_target.npy"), &np);
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, data_path("sparse_pool/pool.npz"), z));
+    ck_assert_int_eq(subsel_csr_rows(*z), 4000);
+    ck_assert_ok(ctx, subsel_sdm_create(ctx, *z, &f));
+    ck_assert_ok(ctx, subsel_sdm_set_target_distribution(ctx, f, p, np));
+    free(p);
+    return f;
+}
+
+/* Issue 9: stochastic greedy ended a run at the first random sample whose
+ * best gain was 0, returning a few items of a budget of hundreds, silently.
+ * For a monotone objective the default now adds the best item every step,
+ * as the published algorithm: |A| = budget, with every algorithm. */
+START_TEST(monotone_objectives_fill_the_budget)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z;
+    subsel_objective *f = sparse_pool_sdm(ctx, &z);
+    int algorithm = SUBSEL_OPT_NAIVE + _i;
+    /* 300 > the 200 rows that add anything: positive gains run out too */
+    subsel_selection *sel = run_stop(ctx, f, algorithm, 300, 1, -1);
+    const int64_t *idx = subsel_selection_indices(sel);
+    const double *gains = subsel_selection_gains(sel);
+    unsigned char *seen = calloc(4000, 1);
+    int64_t i, positive = 0;
+    ck_assert_int_eq(subsel_selection_count(sel), 300);
+    ck_assert_int_eq(subsel_selection_budget(sel), 300);
+    ck_assert_int_eq(subsel_selection_short_reason(sel), SUBSEL_SHORT_NONE);
+    for (i = 0; i < 300; i++) {
+        ck_assert(!seen[idx[i]]);
+        seen[idx[i]] = 1;
+        ck_assert_double_ge(gains[i], 0.0);
+        positive += gains[i] > 0;
+    }
+    if (algorithm <= SUBSEL_OPT_LAZY) {
+        /* the 200 useful rows first, then zero gains (ties to the lowest
+         * index) */
+        ck_assert_int_eq(positive, 200);
+        for (i = 0; i < 200; i++)
+            ck_assert_double_gt(gains[i], 0.0);
+    } else {
+        /* a sample without a useful row adds a zero-gain row and goes on */
+        ck_assert_int_ge(positive, 150);
+    }
+    free(seen);
+    subsel_selection_free(sel);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Stopping early stays available (SUBSEL_STOP_ALWAYS), and the selection
+ * says so. */
+START_TEST(stopping_early_is_explicit_and_reported)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z;
+    subsel_objective *f = sparse_pool_sdm(ctx, &z);
+    subsel_selection *sel = run_stop(ctx, f, SUBSEL_OPT_STOCHASTIC, 300, 1,
+                                     SUBSEL_STOP_ALWAYS);
+    int64_t i;
+    ck_assert_int_lt(subsel_selection_count(sel), 300);
+    ck_assert_int_eq(subsel_selection_budget(sel), 300);
+    ck_assert_int_eq(subsel_selection_short_reason(sel), SUBSEL_SHORT_NONPOSITIVE);
+    for (i = 0; i < subsel_selection_count(sel); i++)
+        ck_assert_double_gt(subsel_selection_gains(sel)[i], 0.0);
+    subsel_selection_free(sel);
+    /* runs that stop early explain a short intersection better than the
+     * intersection does */
+    sel = run_stop(ctx, f, SUBSEL_OPT_STOCHASTIC, 300, 5, SUBSEL_STOP_ALWAYS);
+    ck_assert_int_lt(subsel_selection_count(sel), 300);
+    ck_assert_int_eq(subsel_selection_short_reason(sel), SUBSEL_SHORT_NONPOSITIVE);
+    subsel_selection_free(sel);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Issue 9: --runs 5 on that pool returned 0 rows (KL = inf). Now every run
+ * fills its budget, and an intersection smaller than the budget says so. */
+START_TEST(intersections_report_why_they_are_short)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z;
+    subsel_objective *f = sparse_pool_sdm(ctx, &z);
+    subsel_optimizer *opt;
+    subsel_selection *sel = run_stop(ctx, f, SUBSEL_OPT_STOCHASTIC, 200, 5, -1);
+    double kl = 0.0;
+    ck_assert_int_gt(subsel_selection_count(sel), 100);
+    ck_assert_int_lt(subsel_selection_count(sel), 200);
+    ck_assert_int_eq(subsel_selection_budget(sel), 200);
+    ck_assert_int_eq(subsel_selection_short_reason(sel), SUBSEL_SHORT_INTERSECTION);
+    ck_assert_ok(ctx, subsel_sdm_kl(ctx, f, subsel_selection_indices(sel),
+                                    subsel_selection_count(sel), &kl));
+    ck_assert(isfinite(kl));
+    subsel_selection_free(sel);
+    /* the union (kept by one run) reaches the budget: not short */
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_LAZIER, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, 200));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, 5));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_MIN_RUNS, 1));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
+    ck_assert_int_ge(subsel_selection_count(sel), 200);
+    ck_assert_int_eq(subsel_selection_short_reason(sel), SUBSEL_SHORT_NONE);
     subsel_selection_free(sel);
     subsel_optimizer_free(opt);
     subsel_objective_free(f);
     subsel_csr_free(z);
     subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* AUTO stops at a nonpositive gain for objectives not known to be monotone
+ * (a cut function), and monotonicity belongs to the objective instance. */
+START_TEST(auto_stops_only_for_non_monotone_objectives)
+{
+    /* a path 0 -> 1 -> 2 -> 3: the cut gains of 1..3 become <= 0 once
+     * their predecessor is in */
+    static const double w[16] = {0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0};
+    subsel_ctx *ctx = new_ctx();
+    subsel_objective *cut;
+    subsel_selection *sel;
+    double lo, hi, def;
+    ck_assert_ok(ctx, ss_cut_create(ctx, 4, w, &cut));
+    ck_assert_int_eq(cut->monotone, 0);
+    sel = run_stop(ctx, cut, SUBSEL_OPT_NAIVE, 4, 1, -1);
+    ck_assert_int_lt(subsel_selection_count(sel), 4);
+    ck_assert_int_eq(subsel_selection_short_reason(sel), SUBSEL_SHORT_NONPOSITIVE);
+    subsel_selection_free(sel);
+    sel = run_stop(ctx, cut, SUBSEL_OPT_NAIVE, 4, 1, SUBSEL_STOP_NEVER);
+    ck_assert_int_eq(subsel_selection_count(sel), 4);
+    ck_assert_int_eq(subsel_selection_short_reason(sel), SUBSEL_SHORT_NONE);
+    subsel_selection_free(sel);
+    /* an instance declared monotone fills the budget under AUTO */
+    cut->monotone = 1;
+    sel = run_stop(ctx, cut, SUBSEL_OPT_NAIVE, 4, 1, SUBSEL_STOP_AUTO);
+    ck_assert_int_eq(subsel_selection_count(sel), 4);
+    subsel_selection_free(sel);
+    /* the option: AUTO by default, NEVER and ALWAYS keep 0 and 1 */
+    ck_assert_ok(ctx, subsel_optimizer_param_bounds(SUBSEL_OPT_STOP_NONPOSITIVE, &lo, &hi, &def));
+    ck_assert_double_eq(lo, SUBSEL_STOP_NEVER);
+    ck_assert_double_eq(hi, SUBSEL_STOP_AUTO);
+    ck_assert_double_eq(def, SUBSEL_STOP_AUTO);
+    ck_assert_int_eq(SUBSEL_STOP_NEVER, 0);
+    ck_assert_int_eq(SUBSEL_STOP_ALWAYS, 1);
+    subsel_objective_free(cut);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(short_reasons_have_names)
+{
+    int r;
+    for (r = SUBSEL_SHORT_NONE; r <= SUBSEL_SHORT_FILTERED; r++) {
+        int q;
+        ck_assert_str_ne(subsel_short_reason_string(r), "unknown reason");
+        for (q = SUBSEL_SHORT_NONE; q < r; q++)
+            ck_assert_str_ne(subsel_short_reason_string(r), subsel_short_reason_string(q));
+    }
+    ck_assert_str_eq(subsel_short_reason_string(-1), "unknown reason");
+    ck_assert_str_eq(subsel_short_reason_string(99), "unknown reason");
+    ck_assert_int_eq(subsel_selection_budget(NULL), 0);
+    ck_assert_int_eq(subsel_selection_short_reason(NULL), SUBSEL_SHORT_NONE);
 }
 END_TEST
 
@@ -431,6 +626,72 @@ START_TEST(progress_cancels_runs)
 }
 END_TEST
 
+/* Issue 9: the final done == total report was never sent (the last was
+ * 498/500). Every algorithm, with one run or several, double greedy
+ * included, reports its stage from 0 to the total, each end once, also for
+ * a short selection; and the callback can cancel at its first report, its
+ * second and its last. */
+START_TEST(progress_runs_from_zero_to_total)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 3, 600, 64, 6);
+    subsel_objective *f;
+    int algorithm = _i % 6, runs = _i < 6 ? 1 : 3;
+    const char *stage = algorithm >= SUBSEL_OPT_DOUBLE_GREEDY ? "double greedy" : "select";
+    int64_t at, total, budget = 250;
+    progress_log log;
+    subsel_optimizer *opt;
+    subsel_selection *sel;
+    if (runs > 1 && (algorithm == SUBSEL_OPT_NAIVE || algorithm == SUBSEL_OPT_LAZY ||
+                     algorithm == SUBSEL_OPT_DOUBLE_GREEDY)) {
+        subsel_csr_free(z);
+        subsel_ctx_free(ctx);
+        return; /* one run only */
+    }
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_MIN, 1.0, NULL, &f));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 2));
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, algorithm, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, budget));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, runs));
+    memset(&log, 0, sizeof log);
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, progress_log_fn, &log));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
+    progress_log_assert_clean(&log, stage);
+    ck_assert_int_eq(log.stages, 1);
+    ck_assert_str_eq(log.name[0], stage);
+    ck_assert_int_eq(log.ended[0], 1);
+    total = log.reports[0];
+    ck_assert_int_ge(total, 3);
+    subsel_selection_free(sel);
+    /* min(x, 1) saturates: stopping early still ends the stage */
+    if (algorithm < SUBSEL_OPT_DOUBLE_GREEDY) {
+        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE,
+                                                   SUBSEL_STOP_ALWAYS));
+        memset(&log, 0, sizeof log);
+        ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
+        ck_assert_int_lt(subsel_selection_count(sel), budget);
+        progress_log_assert_clean(&log, "short selection");
+        ck_assert_int_eq(log.ended[0], 1);
+        subsel_selection_free(sel);
+        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE,
+                                                   SUBSEL_STOP_AUTO));
+    }
+    for (at = 1; at <= total; at = at < 2 || at == total ? at + 1 : total) {
+        memset(&log, 0, sizeof log);
+        log.cancel_stage = stage;
+        log.cancel_at = at;
+        sel = (subsel_selection *)ctx;
+        ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, f, &sel), SUBSEL_E_CANCELLED);
+        ck_assert_ptr_null(sel);
+        ck_assert_int_eq(progress_log_reports(&log, stage), at);
+    }
+    subsel_optimizer_free(opt);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 /* Allocation failures at every point of objective creation and a run end
  * in SUBSEL_E_NOMEM (or success), with nothing leaked. */
 START_TEST(allocation_failures_are_clean)
@@ -496,6 +757,15 @@ Suite *optim_suite(void)
     tcase_add_test(tc, stops_when_gains_vanish);
     suite_add_tcase(s, tc);
 
+    tc = tcase_create("budget");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, monotone_objectives_fill_the_budget, 0, 4);
+    tcase_add_test(tc, stopping_early_is_explicit_and_reported);
+    tcase_add_test(tc, intersections_report_why_they_are_short);
+    tcase_add_test(tc, auto_stops_only_for_non_monotone_objectives);
+    tcase_add_test(tc, short_reasons_have_names);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("runs");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, deterministic_across_threads_and_kernels);
@@ -506,6 +776,7 @@ Suite *optim_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, options_and_errors);
     tcase_add_loop_test(tc, progress_cancels_runs, 0, 2);
+    tcase_add_loop_test(tc, progress_runs_from_zero_to_total, 0, 12);
     tcase_add_test(tc, allocation_failures_are_clean);
     suite_add_tcase(s, tc);
     return s;

@@ -576,41 +576,27 @@ START_TEST(encode_without_biases_and_without_rows)
 }
 END_TEST
 
-typedef struct progress_log {
-    int64_t calls, last_done, last_total, cancel_at;
-    int stage_ok;
-} progress_log;
-
-static int log_progress(void *user, const char *stage, int64_t done,
-                        int64_t total)
-{
-    progress_log *log = user;
-    log->stage_ok &= strcmp(stage, "encode") == 0 && done > log->last_done;
-    log->calls++;
-    log->last_done = done;
-    log->last_total = total;
-    return log->calls == log->cancel_at;
-}
-
 /* 1100 rows of 16384 features run as two batches (1024 + 76 rows): the
  * codes are identical with 1 and 2 threads, right across the boundary, and
- * progress is reported per batch. */
+ * progress is reported from 0 and after each batch, ending at 1100. */
 START_TEST(encode_is_independent_of_threads_across_batches)
 {
     problem p;
     subsel_ctx *one = make_ctx(1), *two = make_ctx(2);
     subsel_csr *z1 = NULL, *z2 = NULL;
-    progress_log log = {0, 0, 0, -1, 1};
+    progress_log log;
+    memset(&log, 0, sizeof log);
     problem_make(&p, 16384, 4, 1100, 3, 0);
     ck_assert_int_eq(ss_sae_batch_rows(16384, 1100), 1024);
-    ck_assert_ok(two, subsel_ctx_set_progress(two, log_progress, &log));
+    ck_assert_ok(two, subsel_ctx_set_progress(two, progress_log_fn, &log));
     ck_assert_ok(one, encode_problem(one, &p, 16, &z1));
     ck_assert_ok(two, encode_problem(two, &p, 16, &z2));
     ck_assert(csr_identical(z1, z2));
-    ck_assert_int_eq(log.calls, 2);
-    ck_assert(log.stage_ok);
-    ck_assert_int_eq(log.last_done, 1100);
-    ck_assert_int_eq(log.last_total, 1100);
+    progress_log_assert_clean(&log, "encode");
+    ck_assert_int_eq(log.stages, 1);
+    ck_assert_str_eq(log.name[0], "encode");
+    ck_assert_int_eq(log.reports[0], 3); /* 0, 1024, 1100 */
+    ck_assert_int_eq(log.ended[0], 1);
     /* around the batch boundary, and the last rows */
     check_rows(&p, z2, 16, 0, 1000, 1040);
     check_rows(&p, z2, 16, 0, 1090, 1100);
@@ -623,21 +609,26 @@ START_TEST(encode_is_independent_of_threads_across_batches)
 END_TEST
 
 /* 2100 rows of 8 features: batches of 2048 + 52 rows; the callback stops
- * the call after the first. */
+ * the call before the first batch and after it. */
 START_TEST(encode_can_be_cancelled)
 {
     problem p;
     subsel_ctx *ctx = make_ctx(2);
-    subsel_csr *z = (subsel_csr *)&z;
-    progress_log log = {0, 0, 0, 1, 1};
+    progress_log log;
+    int64_t at;
     problem_make(&p, 8, 3, 2100, 4, 0);
     ck_assert_int_eq(ss_sae_batch_rows(8, 2100), 2048);
-    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, log_progress, &log));
-    ck_assert_status(ctx, encode_problem(ctx, &p, 4, &z), SUBSEL_E_CANCELLED);
-    ck_assert_ptr_null(z);
-    ck_assert_int_eq(log.calls, 1);
-    ck_assert_int_eq(log.last_done, 2048);
-    ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "encode"));
+    for (at = 1; at <= 3; at++) {
+        subsel_csr *z = (subsel_csr *)&z;
+        memset(&log, 0, sizeof log);
+        log.cancel_stage = "encode";
+        log.cancel_at = at;
+        ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, progress_log_fn, &log));
+        ck_assert_status(ctx, encode_problem(ctx, &p, 4, &z), SUBSEL_E_CANCELLED);
+        ck_assert_ptr_null(z);
+        ck_assert_int_eq(progress_log_reports(&log, "encode"), at);
+        ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "encode"));
+    }
     problem_free(&p);
     subsel_ctx_free(ctx);
 }

@@ -498,6 +498,43 @@ static int cancel_at_whiten(void *user, const char *stage, int64_t done, int64_t
     return strcmp(stage, "whiten") == 0;
 }
 
+/* Issue 9: --proj-dim 1048576 (the documented maximum) projected for 30 s
+ * and 2.5 GB before its 8 TB covariance failed. A whitening that cannot fit
+ * in memory fails before any work (no progress stage starts) with a
+ * message saying what it needs, and the selector can then be set smaller. */
+START_TEST(whitening_that_cannot_fit_fails_before_any_work)
+{
+    subsel_ctx *ctx = new_ctx(2);
+    subsel_dense *c = random_rows(ctx, 20, 8, 81, 0), *tg = random_rows(ctx, 5, 8, 82, 0);
+    subsel_tarot *t = NULL;
+    subsel_selection *sel = (subsel_selection *)ctx;
+    progress_log log;
+    memset(&log, 0, sizeof log);
+    log.ignore = "ot"; /* the OT engine's stage */
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, progress_log_fn, &log));
+    ck_assert_ok(ctx, subsel_tarot_create(ctx, c, tg, &t));
+    ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_TAROT_PROJ_DIM, 1048576));
+    ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_TAROT_WHITEN, _i ? SUBSEL_WHITEN_ZCA
+                                                                   : SUBSEL_WHITEN_CHOLESKY));
+    ck_assert_status(ctx, subsel_tarot_whiten(ctx, t, NULL, NULL), SUBSEL_E_NOMEM);
+    ck_assert(strstr(subsel_ctx_last_error(ctx), "1048576 x 1048576 covariance") != NULL);
+    ck_assert(strstr(subsel_ctx_last_error(ctx), "SUBSEL_TAROT_PROJ_DIM") != NULL);
+    ck_assert_status(ctx, subsel_tarot_select_fixed(ctx, t, 3, &sel), SUBSEL_E_NOMEM);
+    ck_assert_ptr_null(sel);
+    ck_assert_int_eq(log.stages, 0);
+    /* nothing was frozen: a smaller projection works */
+    ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_TAROT_PROJ_DIM, 6));
+    ck_assert_ok(ctx, subsel_tarot_select_fixed(ctx, t, 3, &sel));
+    ck_assert_int_eq(subsel_selection_count(sel), 3);
+    progress_log_assert_clean(&log, "smaller projection");
+    subsel_selection_free(sel);
+    subsel_tarot_free(t);
+    subsel_dense_free(c);
+    subsel_dense_free(tg);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 /* A singular covariance fails cleanly; cancelling leaves the selector as it
  * was; both can be retried. */
 START_TEST(whitening_failures_are_recoverable)
@@ -802,6 +839,8 @@ START_TEST(fixed_size_budget_edges)
         }
     ck_assert_ok(ctx, subsel_tarot_select_fixed(ctx, t, layer, &sel));
     ck_assert_int_eq(subsel_selection_count(sel), layer);
+    ck_assert_int_eq(subsel_selection_budget(sel), layer);
+    ck_assert_int_eq(subsel_selection_short_reason(sel), SUBSEL_SHORT_NONE);
     for (i = 0; i < layer; i++) {
         ck_assert(seen[subsel_selection_indices(sel)[i]]);
         if (i > 0)
@@ -1010,6 +1049,124 @@ START_TEST(weights_reference_rule)
 }
 END_TEST
 
+/* Issue 9: a total of INT64_MAX overflowed the apportionment (UBSan) and
+ * then counted ~2^63 units out one by one. Totals are exact up to 2^53 and
+ * refused above, at once, by both rules. */
+START_TEST(weights_totals_are_bounded)
+{
+    static const int64_t refused[] = {INT64_MAX, INT64_MAX - 1, INT64_C(1) << 62,
+                                      SUBSEL_TAROT_MAX_WEIGHT_TOTAL + 1};
+    static const int64_t exact[] = {SUBSEL_TAROT_MAX_WEIGHT_TOTAL,
+                                    SUBSEL_TAROT_MAX_WEIGHT_TOTAL - 1, INT64_C(1) << 40};
+    subsel_ctx *ctx = new_ctx(1);
+    double f[5] = {0.1, 0.7, 0.3, 0.3, -2.5};
+    int64_t w[7], i, j, sum;
+    ck_assert_int_eq(SUBSEL_TAROT_MAX_WEIGHT_TOTAL, INT64_C(1) << 53);
+    for (i = 0; i < 4; i++) {
+        for (j = 0; j < 7; j++)
+            w[j] = -7;
+        ck_assert_status(ctx, subsel_tarot_weights(ctx, f, 5, refused[i], w), SUBSEL_E_INVALID);
+        ck_assert(strstr(subsel_ctx_last_error(ctx), "2^53") != NULL);
+        ck_assert_status(ctx, subsel_tarot_weights_reference(ctx, f, 5, 2, refused[i], w),
+                         SUBSEL_E_INVALID);
+        ck_assert(strstr(subsel_ctx_last_error(ctx), "2^53") != NULL);
+        for (j = 0; j < 7; j++)
+            ck_assert_int_eq(w[j], -7); /* nothing written */
+    }
+    for (i = 0; i < 3; i++) {
+        ck_assert_ok(ctx, subsel_tarot_weights(ctx, f, 5, exact[i], w));
+        for (j = 0, sum = 0; j < 5; j++) {
+            ck_assert_int_ge(w[j], 1);
+            sum += w[j];
+        }
+        ck_assert_int_eq(sum, exact[i]);
+        /* the largest potentials keep only their base repetition */
+        ck_assert_int_eq(w[1], 1);
+        ck_assert_int_gt(w[4], w[0]);
+        ck_assert_ok(ctx, subsel_tarot_weights_reference(ctx, f, 5, 2, exact[i], w));
+        for (j = 0, sum = 0; j < 7; j++) {
+            ck_assert_int_ge(w[j], 0);
+            sum += w[j];
+        }
+        ck_assert_int_eq(sum, exact[i]);
+        ck_assert_int_eq(w[4], 0); /* clamped negative potential */
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Runs the TAROT pipeline on the progress log: projection, whitening, a
+ * fixed-size selection (top-k inside) and OTM (top-k per fold inside) on a
+ * fresh selector. Returns the first failing status, or SUBSEL_OK. */
+static int progress_pipeline(subsel_ctx *ctx, const subsel_dense *c,
+                             const subsel_dense *tg, progress_log *log)
+{
+    subsel_tarot *t = NULL;
+    subsel_selection *fixed = NULL, *otm = NULL;
+    subsel_dense *p = NULL;
+    int rc;
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, progress_log_fn, log));
+    ck_assert_ok(ctx, subsel_tarot_create(ctx, c, tg, &t));
+    ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_TAROT_PROJ_DIM, 24));
+    ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_TAROT_PROJ_BLOCK, 256));
+    rc = subsel_tarot_project(ctx, c, 24, SUBSEL_PROJ_RADEMACHER, 256, &p);
+    if (rc != SUBSEL_OK)
+        ck_assert_ptr_null(p);
+    if (rc == SUBSEL_OK && (rc = subsel_tarot_select_fixed(ctx, t, 200, &fixed)) != SUBSEL_OK)
+        ck_assert_ptr_null(fixed);
+    if (rc == SUBSEL_OK && (rc = subsel_tarot_select_otm(ctx, t, 3, NULL, &otm)) != SUBSEL_OK)
+        ck_assert_ptr_null(otm);
+    if (rc == SUBSEL_OK) {
+        ck_assert_int_eq(subsel_selection_budget(fixed), 200);
+        ck_assert_int_eq(subsel_selection_short_reason(fixed), SUBSEL_SHORT_NONE);
+        /* OTM chooses its own size */
+        ck_assert_int_eq(subsel_selection_budget(otm), subsel_selection_count(otm));
+    }
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, NULL, NULL));
+    subsel_selection_free(fixed);
+    subsel_selection_free(otm);
+    subsel_dense_free(p);
+    subsel_tarot_free(t);
+    return rc;
+}
+
+/* Issue 9: every stage runs from 0 to its total (the final done == total
+ * report was missing) and nests in the one that contains it; each can be
+ * cancelled at its first report, its second and its last. (Stage "ot",
+ * the OT engine's, is not TAROT's and is not checked here.) */
+START_TEST(every_stage_reports_from_zero_to_total)
+{
+    subsel_ctx *ctx = new_ctx(2);
+    /* 300 columns: two chunks of the projection per matrix */
+    subsel_dense *c = random_rows(ctx, 700, 300, 71, 0), *tg = random_rows(ctx, 60, 300, 72, 0);
+    progress_log log;
+    int stage;
+    static const char *const expected[] = {"project", "whiten", "select", "topk", "otm"};
+    memset(&log, 0, sizeof log);
+    log.ignore = "ot";
+    ck_assert_ok(ctx, progress_pipeline(ctx, c, tg, &log));
+    progress_log_assert_clean(&log, "tarot");
+    for (stage = 0; stage < 5; stage++)
+        ck_assert_msg(progress_log_reports(&log, expected[stage]) >= 2, "stage %s: %lld reports",
+                      expected[stage], (long long)progress_log_reports(&log, expected[stage]));
+    for (stage = 0; stage < log.stages; stage++) {
+        int64_t reports = log.reports[stage], at;
+        for (at = 1; at <= reports; at = at < 2 || at == reports ? at + 1 : reports) {
+            progress_log run;
+            memset(&run, 0, sizeof run);
+            run.ignore = "ot";
+            run.cancel_stage = log.name[stage];
+            run.cancel_at = at;
+            ck_assert_status(ctx, progress_pipeline(ctx, c, tg, &run), SUBSEL_E_CANCELLED);
+            ck_assert_int_eq(progress_log_reports(&run, log.name[stage]), at);
+        }
+    }
+    subsel_dense_free(c);
+    subsel_dense_free(tg);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Allocation failures                                                      */
 /* ------------------------------------------------------------------------ */
@@ -1098,6 +1255,7 @@ Suite *tarot_suite(void)
     tcase_add_test(tc, no_whitening_normalises_and_guards_zero_rows);
     tcase_add_loop_test(tc, whitening_is_thread_independent, 0, 2);
     tcase_add_test(tc, whitening_failures_are_recoverable);
+    tcase_add_loop_test(tc, whitening_that_cannot_fit_fails_before_any_work, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("topk");
@@ -1125,11 +1283,13 @@ Suite *tarot_suite(void)
     tc = tcase_create("weights");
     tcase_add_test(tc, weights_default_rule);
     tcase_add_test(tc, weights_reference_rule);
+    tcase_add_test(tc, weights_totals_are_bounded);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("allocfail");
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, allocation_failures_are_clean, 0, 2);
+    tcase_add_test(tc, every_stage_reports_from_zero_to_total);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -209,6 +209,7 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
         cli_fail_status(self, ctx, rc, "--out");
         goto done;
     }
+    select_warn_short(self, sel);
     subsel_clipcov_check_submodular(ctx, f, 0, &submodular);
     json_begin();
     select_json(&so, sel, cli_now() - t0);
@@ -221,7 +222,6 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
     json_string("filter", filter_name);
     json_int("greedy_selected", subsel_selection_count(greedy));
     json_double("greedy_objective", subsel_selection_value(greedy));
-    json_int("budget", so.budget);
     json_int("seed", so.seed);
     json_end();
     status = 0;

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "select_common.h"
 
 typedef struct tarot_progress {
     double start, last;
@@ -128,8 +129,11 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         return cli_fail(self, "--whiten: expected cholesky, zca or none, got '%s'", whiten) + 1;
     if ((k_choice = parse_choice(kind, kinds, 2)) < 0)
         return cli_fail(self, "--proj-kind: expected rademacher or gaussian, got '%s'", kind) + 1;
-    if (weights_total != INT64_MIN && weights_total < 0)
-        return cli_fail(self, "--weights %lld must be >= 0", (long long)weights_total) + 1;
+    if (weights_total != INT64_MIN &&
+        (weights_total < 0 || weights_total > SUBSEL_TAROT_MAX_WEIGHT_TOTAL))
+        return cli_fail(self, "--weights %lld must be in [0, %lld] (2^53)",
+                        (long long)weights_total,
+                        (long long)SUBSEL_TAROT_MAX_WEIGHT_TOTAL) + 1;
     if (cli_make_ctx(self, threads, seed, &ctx) != 0)
         return 1;
     progress.start = progress.last = cli_now();
@@ -183,6 +187,7 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         cli_fail_status(self, ctx, (int)k, "--out");
         goto done;
     }
+    select_warn_short(self, sel);
     if (weights_total != INT64_MIN || weights_out != NULL) {
         int64_t count = subsel_selection_count(sel);
         nw = count + (reference ? m : 0);
@@ -213,9 +218,8 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
     json_int("targets", m);
     if (otm)
         json_int("folds", folds);
-    else
-        json_int("budget", budget);
     json_int("selected", subsel_selection_count(sel));
+    select_json_budget(sel);
     json_double("ot_distance", subsel_selection_value(sel));
     json_int("ot_solves", subsel_selection_evaluations(sel));
     json_int("reference_compatible", reference);

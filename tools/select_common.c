@@ -57,7 +57,8 @@ int select_configure(const cli_command *cmd, const select_options *o,
     if (subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, o->budget) != SUBSEL_OK ||
         subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, o->runs) != SUBSEL_OK ||
         subsel_optimizer_set_int(opt, SUBSEL_OPT_MIN_RUNS, o->min_runs) != SUBSEL_OK ||
-        subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, !o->keep_nonpositive) != SUBSEL_OK ||
+        subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE,
+                                 o->keep_nonpositive ? SUBSEL_STOP_NEVER : SUBSEL_STOP_AUTO) != SUBSEL_OK ||
         subsel_optimizer_set_double(opt, SUBSEL_OPT_EPSILON, o->epsilon) != SUBSEL_OK)
         return cli_fail(cmd, "optimizer options out of range: runs in [1, 1024], "
                              "min-runs in [0, runs], epsilon in (0, 1)");
@@ -98,6 +99,7 @@ int select_run(const cli_command *cmd, subsel_ctx *ctx,
         *sel = NULL;
         return cli_fail_status(cmd, ctx, rc, "--out");
     }
+    select_warn_short(cmd, *sel);
     return 0;
 }
 
@@ -110,7 +112,27 @@ void select_json(const select_options *o, const subsel_selection *sel,
     json_string("optimizer", o->optimizer);
     json_int("runs", o->runs);
     json_int("evaluations", subsel_selection_evaluations(sel));
+    select_json_budget(sel);
     json_string("out", o->out);
+}
+
+void select_json_budget(const subsel_selection *sel)
+{
+    int reason = subsel_selection_short_reason(sel);
+    json_int("budget", subsel_selection_budget(sel));
+    json_int("short", reason != SUBSEL_SHORT_NONE);
+    json_string("short_reason",
+                reason != SUBSEL_SHORT_NONE ? subsel_short_reason_string(reason) : "");
+}
+
+void select_warn_short(const cli_command *cmd, const subsel_selection *sel)
+{
+    int reason = subsel_selection_short_reason(sel);
+    if (reason != SUBSEL_SHORT_NONE)
+        fprintf(stderr, "subsel %s: warning: selected %lld of the budget of %lld: %s\n",
+                cmd->name, (long long)subsel_selection_count(sel),
+                (long long)subsel_selection_budget(sel),
+                subsel_short_reason_string(reason));
 }
 
 int cli_parse_doubles(const cli_command *cmd, const char *option,

@@ -36,7 +36,8 @@ void select_defaults(select_options *o, const char *optimizer);
     {"min-runs", 0, CLI_INT, &(o).min_runs,                                    \
      "keep items chosen by at least this many runs (default: all)", 0},        \
     {"keep-nonpositive", 0, CLI_FLAG, &(o).keep_nonpositive,                   \
-     "do not stop when the best gain is <= 0", 0},                             \
+     "never stop at a best gain <= 0 (default: stop only for "                 \
+     "non-monotone objectives)", 0},                                          \
     {"seed", 0, CLI_INT, &(o).seed, "random seed (default 0)", 0},             \
     {"threads", 't', CLI_INT, &(o).threads,                                    \
      "threads (default 0: all)", 0},                                           \
@@ -56,14 +57,24 @@ int select_configure(const cli_command *cmd, const select_options *o,
                      subsel_optimizer *opt);
 
 /* Runs the optimizer on `obj` with progress on stderr, writes the indices to
- * o->out, and measures the seconds. Returns 0 or an exit code. */
+ * o->out, warns when the selection is short (select_warn_short), and
+ * measures the seconds. Returns 0 or an exit code. */
 int select_run(const cli_command *cmd, subsel_ctx *ctx,
                const select_options *o, const subsel_objective *obj,
                subsel_selection **sel, double *seconds);
 
-/* Writes the JSON fields every selecting command prints. */
+/* Writes the JSON fields every selecting command prints (those of
+ * select_json_budget included). */
 void select_json(const select_options *o, const subsel_selection *sel,
                  double seconds);
+
+/* The JSON fields of a selection's budget: "budget", "short" (0 or 1) and
+ * "short_reason" (subsel_short_reason_string(), "" when not short). */
+void select_json_budget(const subsel_selection *sel);
+
+/* One warning line on stderr when the selection holds fewer items than its
+ * budget: how many, and why. */
+void select_warn_short(const cli_command *cmd, const subsel_selection *sel);
 
 /* Parses "a,b,c" into a malloc'ed array; returns 0 or an exit code. */
 int cli_parse_doubles(const cli_command *cmd, const char *option,

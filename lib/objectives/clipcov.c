@@ -321,6 +321,7 @@ static void cc_destroy(subsel_objective *obj)
     ss_free_raw(a, cc->scale_v);
     ss_free_raw(a, cc->scale_l);
     ss_free_raw(a, cc->class_of);
+    ss_free_raw(a, cc->class_label);
     ss_free_raw(a, cc->class_start);
     ss_free_raw(a, cc->members);
     ss_free_raw(a, cc->inv_size);
@@ -346,7 +347,7 @@ static int check_inputs(subsel_ctx *ctx, const subsel_dense *image,
                         const subsel_dense *text, const subsel_dense *y,
                         const int64_t *labels, int64_t *classes)
 {
-    int64_t i, top = -1;
+    int64_t i;
     SS_REQUIRE_NONNULL(ctx, image);
     SS_REQUIRE_NONNULL(ctx, text);
     if (image->rows != text->rows || image->cols != text->cols)
@@ -365,17 +366,16 @@ static int check_inputs(subsel_ctx *ctx, const subsel_dense *image,
                        "subsel_clipcov_create: without labels, label "
                        "embeddings are needed to assign classes zero-shot");
     if (labels != NULL)
-        for (i = 0; i < image->rows; i++) {
+        for (i = 0; i < image->rows; i++)
             if (labels[i] < 0 || (y != NULL && labels[i] >= y->rows))
                 return ss_fail(ctx, SUBSEL_E_INVALID,
                                "subsel_clipcov_create: label %lld of pair "
-                               "%lld is outside [0, %lld)",
+                               "%lld is outside [0, %s%lld)",
                                (long long)labels[i], (long long)i,
+                               y != NULL ? "" : "INT64_MAX = ",
                                (long long)(y != NULL ? y->rows : INT64_MAX));
-            if (labels[i] > top)
-                top = labels[i];
-        }
-    *classes = y != NULL ? y->rows : top + 1;
+    /* without label embeddings, the distinct labels (counted later) */
+    *classes = y != NULL ? y->rows : 0;
     return SUBSEL_OK;
 }
 
@@ -481,7 +481,9 @@ static int precompute(subsel_ctx *ctx, ss_clipcov *cc)
         while (last < cc->classes &&
                cc->class_start[last] - cc->class_start[first] < GROUP)
             last++;
-        SS_TRY(ss_progress(ctx, "clipcov", cc->class_start[first], cc->n));
+        /* pairs done so far; the total (n) is reported once, at the end */
+        if (cc->class_start[first] < cc->n)
+            SS_TRY(ss_progress(ctx, "clipcov", cc->class_start[first], cc->n));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) \
     reduction(| : failed)
         for (klass = first; klass < last; klass++) {
@@ -631,7 +633,12 @@ int subsel_clipcov_classes(subsel_ctx *ctx, const subsel_objective *obj,
                        "subsel_clipcov_classes: capacity %lld is below the "
                        "%lld pairs",
                        (long long)capacity, (long long)cc->n);
-    if (cc->n > 0)
+    if (cc->class_label != NULL) {
+        int64_t i;
+        for (i = 0; i < cc->n; i++)
+            out[i] = cc->class_label[cc->class_of[i]];
+    } else if (cc->n > 0) {
         memcpy(out, cc->class_of, (size_t)cc->n * sizeof *out);
+    }
     return SUBSEL_OK;
 }

@@ -33,9 +33,14 @@ typedef struct ss_clipcov {
     int normalize;
 
     /* Per pair: the factor each row is used with (1/|x| when normalising,
-     * else 1), and its latent class. */
+     * else 1), and its latent class in [0, classes). */
     double *scale_v, *scale_l;
     int64_t *class_of;
+    /* Labels given without label embeddings are mapped to dense classes,
+     * ascending: class k stands for the user's label class_label[k] (the
+     * classes are the distinct labels, however large or sparse their
+     * numbers). NULL otherwise: class k is label k. */
+    int64_t *class_label;
     /* Members of class k: members[class_start[k] .. class_start[k + 1]),
      * ascending. inv_size[k] = 1 / |V_k| (0 for an empty class). */
     int64_t *class_start, *members;
@@ -71,8 +76,10 @@ void ss_clipcov_refresh_ops(subsel_objective *obj);
 const float *ss_clipcov_image_row(const ss_clipcov *cc, int64_t i);
 const float *ss_clipcov_text_row(const ss_clipcov *cc, int64_t i);
 
-/* clipcov_classes.c: fills class_of (from `labels`, checked, or zero-shot
- * from the label embeddings), then class_start, members and inv_size. */
+/* clipcov_classes.c: fills class_of (from `labels`, checked; without label
+ * embeddings mapped to dense classes with class_label and `classes` set;
+ * or zero-shot from the label embeddings), then class_start, members and
+ * inv_size. */
 int ss_clipcov_assign_classes(subsel_ctx *ctx, ss_clipcov *cc,
                               const int64_t *labels);
 

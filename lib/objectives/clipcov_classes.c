@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Latent classes of ClipCov: the user's labels, or zero-shot assignment of
- * each pair to the label embedding closest in cosine to its image embedding
- * (as a CLIP zero-shot classifier does), then the member lists of every
- * class. Zero-shot scores come from BLIS sgemm over fixed blocks of rows,
- * one block per OpenMP iteration with a single-threaded product (BLIS may
- * change the last bits when it threads a product itself), so the
- * assignment does not depend on the thread count.
+ * Latent classes of ClipCov: the user's labels (without label embeddings,
+ * mapped to dense class numbers, so that per-class arrays are sized by the
+ * number of distinct labels and not by the largest one: a single label of
+ * 3e8 or INT64_MAX among 30 pairs is 30 pairs' worth of classes), or
+ * zero-shot assignment of each pair to the label embedding closest in
+ * cosine to its image embedding (as a CLIP zero-shot classifier does), then
+ * the member lists of every class. Zero-shot scores come from BLIS sgemm
+ * over fixed blocks of rows, one block per OpenMP iteration with a
+ * single-threaded product (BLIS may change the last bits when it threads a
+ * product itself), so the assignment does not depend on the thread count.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef _OPENMP
@@ -101,6 +105,9 @@ static int zero_shot(subsel_ctx *ctx, ss_clipcov *cc)
                 cc->class_of[r0 + r] = best_class(s + r * K, inv_norm, K);
         }
     }
+    /* stage "clipcov zero-shot": 0 before the first block (above), n once
+     * after the last */
+    SS_TRY(ss_progress(ctx, "clipcov zero-shot", n, n));
 cleanup:
     ss_free(ctx, inv_norm);
     ss_free(ctx, scores);
@@ -132,12 +139,56 @@ cleanup:
     return rc;
 }
 
+static int cmp_label(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Dense classes for labels without embeddings: the distinct labels
+ * ascending (so labels 0..K-1 keep their numbers) into cc->class_label,
+ * cc->classes their count, and each pair's class by binary search. */
+static int dense_classes(subsel_ctx *ctx, ss_clipcov *cc,
+                         const int64_t *labels)
+{
+    int64_t *sorted = NULL, i, distinct = 0;
+    int rc = SUBSEL_OK;
+    SS_TRY(ss_alloc_array(ctx, cc->n, sizeof *sorted, &sorted));
+    if (cc->n > 0)
+        memcpy(sorted, labels, (size_t)cc->n * sizeof *sorted);
+    qsort(sorted, (size_t)cc->n, sizeof *sorted, cmp_label);
+    for (i = 0; i < cc->n; i++)
+        if (i == 0 || sorted[i] != sorted[distinct - 1])
+            sorted[distinct++] = sorted[i];
+    SS_TRY(ss_alloc_array(ctx, distinct, sizeof *cc->class_label,
+                          &cc->class_label));
+    if (distinct > 0)
+        memcpy(cc->class_label, sorted, (size_t)distinct * sizeof *sorted);
+    cc->classes = distinct;
+    for (i = 0; i < cc->n; i++) {
+        int64_t lo = 0, hi = distinct - 1;
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (cc->class_label[mid] < labels[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        cc->class_of[i] = lo;
+    }
+cleanup:
+    ss_free(ctx, sorted);
+    return rc;
+}
+
 int ss_clipcov_assign_classes(subsel_ctx *ctx, ss_clipcov *cc,
                               const int64_t *labels)
 {
     SS_CHECK(ss_alloc_array(ctx, cc->n, sizeof *cc->class_of, &cc->class_of));
-    if (labels != NULL) {
-        /* checked by the constructor */
+    if (labels != NULL && cc->labels == NULL) {
+        SS_CHECK(dense_classes(ctx, cc, labels));
+    } else if (labels != NULL) {
+        /* checked by the constructor: in [0, K) */
         if (cc->n > 0)
             memcpy(cc->class_of, labels, (size_t)cc->n * sizeof *labels);
     } else {

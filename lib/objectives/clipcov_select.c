@@ -69,14 +69,17 @@ int subsel_clipcov_optimizer(subsel_ctx *ctx, subsel_objective *obj,
     return SUBSEL_OK;
 }
 
-/* A copy of `sel` that reports `evaluations`. */
+/* A copy of `sel` that reports `evaluations`, with its budget and reason. */
 static int copy_selection(subsel_ctx *ctx, const subsel_selection *sel,
                           int64_t evaluations, subsel_selection **out)
 {
-    return ss_selection_new(ctx, subsel_selection_indices(sel),
-                            subsel_selection_gains(sel),
-                            subsel_selection_count(sel),
-                            subsel_selection_value(sel), evaluations, out);
+    SS_CHECK(ss_selection_new(ctx, subsel_selection_indices(sel),
+                              subsel_selection_gains(sel),
+                              subsel_selection_count(sel),
+                              subsel_selection_value(sel), evaluations, out));
+    ss_selection_set_budget(*out, subsel_selection_budget(sel),
+                            subsel_selection_short_reason(sel));
+    return SUBSEL_OK;
 }
 
 int subsel_clipcov_select(subsel_ctx *ctx, const subsel_objective *obj,
@@ -124,11 +127,17 @@ int subsel_clipcov_select(subsel_ctx *ctx, const subsel_objective *obj,
     SS_TRY(subsel_objective_evaluate(ctx, obj, trace.items, trace.count,
                                      &filtered));
     /* the filter never makes the result worse */
-    if (filtered >= subsel_selection_value(g))
+    if (filtered >= subsel_selection_value(g)) {
+        int reason = subsel_selection_short_reason(g);
         SS_TRY(ss_selection_new(ctx, trace.items, trace.gains, trace.count,
                                 filtered, evaluations, out));
-    else
+        /* a greedy that stopped short says more than the filter */
+        ss_selection_set_budget(*out, subsel_selection_budget(g),
+                                reason != SUBSEL_SHORT_NONE ? reason
+                                                            : SUBSEL_SHORT_FILTERED);
+    } else {
         SS_TRY(copy_selection(ctx, g, evaluations, out));
+    }
 cleanup:
     ss_trace_free(ctx, &trace);
     if (rc == SUBSEL_OK && greedy_out != NULL)

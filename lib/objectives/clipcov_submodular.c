@@ -303,6 +303,9 @@ int ss_clipcov_exact_test(subsel_ctx *ctx, ss_clipcov *cc)
             }
         }
     }
+    /* the stage ends at its total also when a negative pair ended it
+     * early; a cancel here still leaves nothing decided */
+    SS_TRY(ss_progress(ctx, "clipcov check", tasks, tasks));
     cc->sims = found ? SS_SIMS_NEGATIVE : SS_SIMS_NONNEGATIVE;
 cleanup:
     buffers_free(ctx, buf, threads);

@@ -18,6 +18,7 @@ int ss_objective_new(subsel_ctx *ctx, const ss_objective_ops *ops, int64_t n,
     obj->alloc = ctx->alloc;
     obj->n = n;
     obj->impl = NULL;
+    obj->monotone = ops->monotone;
     *out = obj;
     return SUBSEL_OK;
 }

@@ -28,8 +28,9 @@
 
 typedef struct ss_objective_ops {
     const char *name;
-    /* Properties the optimizers rely on: lazy bounds need submodularity,
-     * "stop when the best gain <= 0" is only a shortcut for monotone ones. */
+    /* Properties the optimizers rely on: lazy bounds need submodularity;
+     * `monotone` is the default of the handle's own flag (see
+     * subsel_objective below), which decides SUBSEL_STOP_AUTO. */
     int submodular;
     int monotone;
 
@@ -84,10 +85,16 @@ struct subsel_objective {
     ss_allocator alloc;
     int64_t n;  /* ground set size */
     void *impl; /* the objective's own data */
+    /* Nonzero when f is known to be monotone (no gain is ever negative),
+     * so greedy optimizers fill their budget under SUBSEL_STOP_AUTO. A
+     * property of this instance, not of its kind: ss_objective_new copies
+     * ops->monotone, and a constructor that knows more (UniPROT: monotone
+     * exactly when every similarity is >= 0) sets it. */
+    int monotone;
 };
 
-/* Allocates a handle for `ops` over n items, with impl NULL; the
- * constructor then fills impl. */
+/* Allocates a handle for `ops` over n items, with impl NULL and monotone
+ * from ops->monotone; the constructor then fills impl. */
 int ss_objective_new(subsel_ctx *ctx, const ss_objective_ops *ops, int64_t n,
                      subsel_objective **out);
 

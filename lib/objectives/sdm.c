@@ -37,6 +37,9 @@ int subsel_sdm_create(subsel_ctx *ctx, const subsel_csr *source,
 {
     subsel_objective *obj;
     ss_fb *fb;
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL; /* no handle on failure, whatever *out held */
     SS_CHECK(ss_fb_new(ctx, &ss_sdm_ops, source, SS_PHI_LOG1P, 0.0, 0.0, &obj));
     fb = obj->impl;
     fb->lambda = SDM_DEFAULT_LAMBDA;

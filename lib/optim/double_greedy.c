@@ -18,20 +18,22 @@
 #include "core/rng.h"
 #include "optim/double_greedy.h"
 
-/* Reports about 200 times per pass, and honours the shared cancel flag. */
+/* Stage "double greedy" (items decided, ground set size): 0 before any
+ * work, about 200 reports during the pass, the total once at the end.
+ * Honours and sets the cancel flag shared by parallel runs. */
 static int progress(subsel_ctx *ctx, const ss_run_config *cfg, int64_t done,
                     int64_t total)
 {
     int64_t every = total / 200 > 0 ? total / 200 : 1;
     int rc;
-    if (cfg->cancel != NULL && *cfg->cancel)
+    if (cfg->cancel != NULL && __atomic_load_n(cfg->cancel, __ATOMIC_RELAXED))
         return ss_fail(ctx, SUBSEL_E_CANCELLED,
                        "double greedy: cancelled by the progress callback");
-    if (!cfg->report || done % every != 0)
+    if (!cfg->report || (done % every != 0 && done != total))
         return SUBSEL_OK;
     rc = ss_progress(ctx, "double greedy", done, total);
     if (rc != SUBSEL_OK && cfg->cancel != NULL)
-        *cfg->cancel = 1;
+        __atomic_store_n(cfg->cancel, 1, __ATOMIC_RELAXED);
     return rc;
 }
 
@@ -68,6 +70,7 @@ int ss_double_greedy_run(subsel_ctx *ctx, const subsel_objective *obj,
                        "the ground set has %lld",
                        (long long)(trace->capacity - trace->count),
                        (long long)count);
+    SS_CHECK(progress(ctx, cfg, 0, count));
     SS_CHECK(obj->ops->state_new(ctx, obj, &y_state));
     for (t = 0; t < count; t++)
         SS_TRY(obj->ops->add(ctx, obj, y_state, ground ? ground[t] : t));
@@ -77,7 +80,8 @@ int ss_double_greedy_run(subsel_ctx *ctx, const subsel_objective *obj,
         int64_t e = ground ? ground[t] : t;
         double a, loss, b, u = randomized ? ss_rng_uniform(&rng) : 0.0;
         int take;
-        SS_TRY(progress(ctx, cfg, t, count));
+        if (t > 0)
+            SS_TRY(progress(ctx, cfg, t, count));
         SS_TRY(obj->ops->gains(ctx, obj, x_state, &e, 1, &a));
         SS_TRY(obj->ops->losses(ctx, obj, y_state, &e, 1, &loss));
         trace->evaluations += 2;
@@ -103,8 +107,8 @@ int ss_double_greedy_run(subsel_ctx *ctx, const subsel_objective *obj,
             SS_TRY(obj->ops->remove(ctx, obj, y_state, e));
         }
     }
-    if (cfg->report)
-        SS_TRY(ss_progress(ctx, "double greedy", count, count));
+    if (count > 0)
+        SS_TRY(progress(ctx, cfg, count, count));
 cleanup:
     obj->ops->state_free(obj, y_state);
     return rc;

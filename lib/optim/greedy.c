@@ -32,7 +32,7 @@ int ss_greedy_naive(subsel_ctx *ctx, const subsel_objective *obj, void *state,
         SS_TRY(obj->ops->gains(ctx, obj, state, pool, remaining, gains));
         trace->evaluations += remaining;
         SS_TRY(ss_argmax(ctx, pool, gains, remaining, &pos));
-        if (cfg->stop_nonpositive && gains[pos] <= 0)
+        if (ss_step_stops(cfg, gains[pos], trace))
             break;
         SS_TRY(ss_step_commit(ctx, obj, state, pool[pos], gains[pos], trace));
         pool[pos] = pool[--remaining];
@@ -149,7 +149,7 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
                 sift_up(heap, size++);
             }
         }
-        if (cfg->stop_nonpositive && heap[0].value <= 0)
+        if (ss_step_stops(cfg, heap[0].value, trace))
             break;
         SS_TRY(ss_step_commit(ctx, obj, state, heap[0].item, heap[0].value, trace));
         heap[0] = heap[--size];

@@ -25,14 +25,16 @@ struct subsel_optimizer {
     double epsilon;
 };
 
-/* What one run chose: items in order with their gains, and how many gains
- * it evaluated. Arrays have room for `capacity` items. */
+/* What one run chose: items in order with their gains, how many gains it
+ * evaluated, and why it ended before its budget (SUBSEL_SHORT_*, NONE when
+ * it did not). Arrays have room for `capacity` items. */
 typedef struct ss_trace {
     int64_t *items;
     double *gains;
     int64_t count;
     int64_t capacity;
     int64_t evaluations;
+    int short_reason;
 } ss_trace;
 
 int ss_trace_init(subsel_ctx *ctx, ss_trace *trace, int64_t capacity);
@@ -43,7 +45,8 @@ void ss_trace_free(subsel_ctx *ctx, ss_trace *trace);
  * ever reported from the calling thread). */
 typedef struct ss_run_config {
     int64_t budget;        /* items to select, <= n */
-    int stop_nonpositive;  /* stop when the best gain <= 0 */
+    int stop_nonpositive;  /* stop when the best gain <= 0 (resolved from
+                              SUBSEL_STOP_* and the objective) */
     double epsilon;        /* stochastic algorithms */
     uint64_t seed, stream; /* stochastic algorithms */
     int report;
@@ -67,9 +70,20 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
 int64_t ss_stochastic_sample_size(int64_t n, int64_t k, double epsilon);
 
 /* Makes a selection handle from the first `count` entries of items/gains
- * (copied) with value and evaluation count. */
+ * (copied) with value and evaluation count. Its budget is `count` (a call
+ * that chooses its own size) until ss_selection_set_budget says otherwise. */
 int ss_selection_new(subsel_ctx *ctx, const int64_t *items,
                      const double *gains, int64_t count, double value,
                      int64_t evaluations, subsel_selection **out);
+
+/* Records the budget the call was asked for and, when the selection holds
+ * fewer items, why (SUBSEL_SHORT_*; a full selection always reads NONE,
+ * and a short one without a reason reads EXHAUSTED). */
+void ss_selection_set_budget(subsel_selection *sel, int64_t budget,
+                             int reason);
+
+/* The trace's reason to have ended before `budget` items: its own, or
+ * EXHAUSTED (nothing left to add) when it has none; NONE when full. */
+int ss_trace_short_reason(const ss_trace *trace, int64_t budget);
 
 #endif

@@ -19,7 +19,7 @@ static const ss_option optimizer_options[] = {
     SS_OPTION_INT(SUBSEL_OPT_RUNS, "runs", subsel_optimizer, runs, 1, 1024, 1, 0),
     SS_OPTION_INT(SUBSEL_OPT_MIN_RUNS, "min_runs", subsel_optimizer, min_runs, 0, 1024, 0, 0),
     SS_OPTION_INT(SUBSEL_OPT_STOP_NONPOSITIVE, "stop_nonpositive", subsel_optimizer,
-                  stop_nonpositive, 0, 1, 1, 0),
+                  stop_nonpositive, SUBSEL_STOP_NEVER, SUBSEL_STOP_AUTO, SUBSEL_STOP_AUTO, 0),
     SS_OPTION_REAL(SUBSEL_OPT_EPSILON, "epsilon", subsel_optimizer, epsilon, 0.0, 1.0, 1e-3,
                    1 /* open: (0, 1) */, 0),
 };
@@ -49,6 +49,25 @@ static int algorithm_is_random(int algorithm)
 static int algorithm_needs_submodular(int algorithm)
 {
     return algorithm == SUBSEL_OPT_LAZY || algorithm == SUBSEL_OPT_LAZIER;
+}
+
+/* Double greedy has no budget: it reports its own stage and chooses its own
+ * size. */
+static int algorithm_is_double_greedy(int algorithm)
+{
+    return algorithm == SUBSEL_OPT_DOUBLE_GREEDY ||
+           algorithm == SUBSEL_OPT_DOUBLE_GREEDY_RANDOM;
+}
+
+/* SUBSEL_STOP_* resolved for one objective: AUTO stops only where an item
+ * of gain <= 0 cannot be followed by a positive gain worth waiting for,
+ * i.e. for objectives not known to be monotone. */
+static int stops_on_nonpositive(const subsel_optimizer *opt,
+                                const subsel_objective *obj)
+{
+    if (opt->stop_nonpositive == SUBSEL_STOP_AUTO)
+        return !obj->monotone;
+    return opt->stop_nonpositive == SUBSEL_STOP_ALWAYS;
 }
 
 int subsel_optimizer_create(subsel_ctx *ctx, int algorithm,
@@ -265,6 +284,14 @@ static int run_intersection(subsel_ctx *ctx, const subsel_optimizer *opt,
     SS_TRY(ss_alloc_array(ctx, kept, sizeof *gains, &gains));
     SS_TRY(replay(ctx, obj, items, kept, gains, &value));
     SS_TRY(ss_selection_new(ctx, items, gains, kept, value, evaluations, out));
+    if (!algorithm_is_double_greedy(opt->algorithm)) {
+        /* a run that stopped short explains more than the intersection */
+        int reason = SUBSEL_SHORT_INTERSECTION;
+        for (r = runs - 1; r >= 0; r--)
+            if (ss_trace_short_reason(&traces[r], base->budget) != SUBSEL_SHORT_NONE)
+                reason = ss_trace_short_reason(&traces[r], base->budget);
+        ss_selection_set_budget(*out, base->budget, reason);
+    }
 cleanup:
     if (traces != NULL)
         for (r = 0; r < runs; r++)
@@ -278,12 +305,31 @@ cleanup:
     return rc;
 }
 
+/* One run, as the selection handed back. */
+static int run_single(subsel_ctx *ctx, const subsel_optimizer *opt,
+                      const subsel_objective *obj, const ss_run_config *cfg,
+                      subsel_selection **out)
+{
+    ss_trace trace;
+    double value = 0.0;
+    int rc = SUBSEL_OK;
+    SS_CHECK(ss_trace_init(ctx, &trace, cfg->budget));
+    SS_TRY(run_one(ctx, opt, obj, cfg, &trace, &value));
+    SS_TRY(ss_selection_new(ctx, trace.items, trace.gains, trace.count, value,
+                            trace.evaluations, out));
+    if (!algorithm_is_double_greedy(opt->algorithm))
+        ss_selection_set_budget(*out, cfg->budget,
+                                ss_trace_short_reason(&trace, cfg->budget));
+cleanup:
+    ss_trace_free(ctx, &trace);
+    return rc;
+}
+
 int subsel_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
                          const subsel_objective *obj, subsel_selection **out)
 {
     ss_run_config cfg;
-    ss_trace trace;
-    double value = 0.0;
+    int reports;
     int rc = SUBSEL_OK;
 
     SS_REQUIRE_NONNULL(ctx, ctx);
@@ -295,23 +341,29 @@ int subsel_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
 
     memset(&cfg, 0, sizeof cfg);
     /* double greedy has no budget; its trace needs room for all n */
-    cfg.budget = opt->budget > 0 && opt->algorithm != SUBSEL_OPT_DOUBLE_GREEDY &&
-                         opt->algorithm != SUBSEL_OPT_DOUBLE_GREEDY_RANDOM
+    cfg.budget = opt->budget > 0 && !algorithm_is_double_greedy(opt->algorithm)
                      ? opt->budget
                      : obj->n;
-    cfg.stop_nonpositive = (int)opt->stop_nonpositive;
+    cfg.stop_nonpositive = stops_on_nonpositive(opt, obj);
     cfg.epsilon = opt->epsilon;
     cfg.seed = (uint64_t)ctx->seed;
     cfg.stream = 0;
     cfg.report = 1;
+    /* Stage "select" runs from 0 to the budget, each end once, around all
+     * the runs (the runs report the steps between); double greedy reports
+     * a stage of its own. */
+    reports = !algorithm_is_double_greedy(opt->algorithm);
+    if (reports)
+        SS_CHECK(ss_progress(ctx, "select", 0, cfg.budget));
     if (opt->runs > 1)
-        return run_intersection(ctx, opt, obj, &cfg, out);
-
-    SS_CHECK(ss_trace_init(ctx, &trace, cfg.budget));
-    SS_TRY(run_one(ctx, opt, obj, &cfg, &trace, &value));
-    SS_TRY(ss_selection_new(ctx, trace.items, trace.gains, trace.count, value,
-                            trace.evaluations, out));
+        SS_TRY(run_intersection(ctx, opt, obj, &cfg, out));
+    else
+        SS_TRY(run_single(ctx, opt, obj, &cfg, out));
+    if (reports)
+        SS_TRY(ss_progress(ctx, "select", cfg.budget, cfg.budget));
+    return SUBSEL_OK;
 cleanup:
-    ss_trace_free(ctx, &trace);
+    subsel_selection_free(*out);
+    *out = NULL;
     return rc;
 }

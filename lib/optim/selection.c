@@ -2,7 +2,8 @@
 /*
  * Traces (what one optimizer run chose) and selections (what the caller
  * gets back): ordered indices, per-step gains, the value, the number of
- * gains evaluated.
+ * gains evaluated, and the budget the call was asked for with the reason
+ * the selection falls short of it, if it does.
  */
 #include <math.h>
 #include <string.h>
@@ -18,6 +19,8 @@ struct subsel_selection {
     double *gains;
     double value;
     int64_t evaluations;
+    int64_t budget;
+    int short_reason; /* SUBSEL_SHORT_* */
 };
 
 int ss_trace_init(subsel_ctx *ctx, ss_trace *trace, int64_t capacity)
@@ -57,11 +60,32 @@ int ss_selection_new(subsel_ctx *ctx, const int64_t *items,
     sel->count = count;
     sel->value = value;
     sel->evaluations = evaluations;
+    sel->budget = count;
+    sel->short_reason = SUBSEL_SHORT_NONE;
     *out = sel;
     return SUBSEL_OK;
 cleanup:
     subsel_selection_free(sel);
     return rc;
+}
+
+int ss_trace_short_reason(const ss_trace *trace, int64_t budget)
+{
+    if (trace->count >= budget)
+        return SUBSEL_SHORT_NONE;
+    return trace->short_reason != SUBSEL_SHORT_NONE ? trace->short_reason
+                                                    : SUBSEL_SHORT_EXHAUSTED;
+}
+
+void ss_selection_set_budget(subsel_selection *sel, int64_t budget,
+                             int reason)
+{
+    sel->budget = budget;
+    if (sel->count >= budget)
+        sel->short_reason = SUBSEL_SHORT_NONE;
+    else
+        sel->short_reason =
+            reason != SUBSEL_SHORT_NONE ? reason : SUBSEL_SHORT_EXHAUSTED;
 }
 
 void subsel_selection_free(subsel_selection *sel)
@@ -98,6 +122,36 @@ double subsel_selection_value(const subsel_selection *sel)
 int64_t subsel_selection_evaluations(const subsel_selection *sel)
 {
     return sel ? sel->evaluations : 0;
+}
+
+int64_t subsel_selection_budget(const subsel_selection *sel)
+{
+    return sel ? sel->budget : 0;
+}
+
+int subsel_selection_short_reason(const subsel_selection *sel)
+{
+    return sel ? sel->short_reason : SUBSEL_SHORT_NONE;
+}
+
+const char *subsel_short_reason_string(int reason)
+{
+    switch (reason) {
+    case SUBSEL_SHORT_NONE:
+        return "the selection holds its budget";
+    case SUBSEL_SHORT_NONPOSITIVE:
+        return "a run stopped at a step whose best gain was <= 0 "
+               "(SUBSEL_OPT_STOP_NONPOSITIVE)";
+    case SUBSEL_SHORT_INTERSECTION:
+        return "fewer items were chosen by enough of the seeded runs";
+    case SUBSEL_SHORT_EXHAUSTED:
+        return "no candidate was left to add";
+    case SUBSEL_SHORT_FILTERED:
+        return "the double greedy filter dropped items whose removal "
+               "raised the objective";
+    default:
+        return "unknown reason";
+    }
 }
 
 int subsel_selection_save_npy(subsel_ctx *ctx, const subsel_selection *sel,

@@ -15,13 +15,22 @@ int ss_step_begin(subsel_ctx *ctx, const ss_run_config *cfg,
     if (cfg->cancel != NULL && __atomic_load_n(cfg->cancel, __ATOMIC_RELAXED))
         return ss_fail(ctx, SUBSEL_E_CANCELLED,
                        "select: cancelled by the progress callback");
-    if (cfg->report && trace->count % every == 0) {
+    if (cfg->report && trace->count > 0 && trace->count % every == 0) {
         int rc = ss_progress(ctx, "select", trace->count, cfg->budget);
         if (rc != SUBSEL_OK && cfg->cancel != NULL)
             __atomic_store_n(cfg->cancel, 1, __ATOMIC_RELAXED);
         return rc;
     }
     return SUBSEL_OK;
+}
+
+int ss_step_stops(const ss_run_config *cfg, double best_gain,
+                  ss_trace *trace)
+{
+    if (!cfg->stop_nonpositive || best_gain > 0)
+        return 0;
+    trace->short_reason = SUBSEL_SHORT_NONPOSITIVE;
+    return 1;
 }
 
 int ss_argmax(subsel_ctx *ctx, const int64_t *items, const double *gains,

@@ -10,9 +10,17 @@
 #include "optim/optim.h"
 
 /* Reports progress (stage "select") from the reporting run about 200 times
- * per run, and stops every run once one of them was cancelled. */
+ * per run, and stops every run once one of them was cancelled. The stage's
+ * first report (0) and last (budget) are the driver's (optimizer.c), so
+ * this one reports only 0 < done < budget. */
 int ss_step_begin(subsel_ctx *ctx, const ss_run_config *cfg,
                   const ss_trace *trace);
+
+/* Nonzero when the run must end before adding an item of gain
+ * `best_gain` (cfg->stop_nonpositive and best_gain <= 0); the trace then
+ * records SUBSEL_SHORT_NONPOSITIVE. */
+int ss_step_stops(const ss_run_config *cfg, double best_gain,
+                  ss_trace *trace);
 
 /* *pos = the position of the largest gain, ties to the lowest item index.
  * A NaN gain is SUBSEL_E_NUMERIC. count > 0. */

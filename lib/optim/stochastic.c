@@ -141,7 +141,7 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
             best = pool[pos];
             best_gain = gains[pos];
         }
-        if (cfg->stop_nonpositive && best_gain <= 0)
+        if (ss_step_stops(cfg, best_gain, trace))
             break;
         SS_TRY(ss_step_commit(ctx, obj, state, best, best_gain, trace));
         /* take the chosen item out of the pool */

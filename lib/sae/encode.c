@@ -185,6 +185,8 @@ int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
                           sizeof *scratch.work, &scratch.work));
 
     indptr[0] = 0;
+    /* stage "encode": 0 before the first batch, rows after the last */
+    SS_TRY(ss_progress(ctx, "encode", 0, rows));
     for (r0 = 0; r0 < rows; r0 += batch) {
         int64_t nb = rows - r0 < batch ? rows - r0 : batch;
         centre_rows(ctx, x->data + r0 * inputs, nb, inputs, sae->b_dec, xc);

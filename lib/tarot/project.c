@@ -94,11 +94,39 @@ static void project_tile(const float *x, int64_t rows,
     memcpy(out + r0 * dim, acc, (size_t)(nr * dim) * sizeof *acc);
 }
 
+int64_t ss_tarot_project_chunks(int64_t cols)
+{
+    return (cols + PROJ_CHUNK - 1) / PROJ_CHUNK;
+}
+
+/* Chunks of P held at once: `block` input columns, or what fits in
+ * PROJ_AUTO_BYTES; at least one, at most all. */
+static int64_t chunk_group(int64_t chunks, int64_t dim, int64_t block)
+{
+    int64_t group;
+    if (block > 0)
+        group = block / PROJ_CHUNK + (block % PROJ_CHUNK != 0);
+    else
+        group = PROJ_AUTO_BYTES / (PROJ_CHUNK * dim * (int64_t)sizeof(float));
+    if (group < 1)
+        group = 1;
+    return group > chunks ? chunks : group;
+}
+
+double ss_tarot_project_scratch_bytes(int64_t cols, int64_t dim,
+                                      int64_t block, int threads)
+{
+    double group = (double)chunk_group(ss_tarot_project_chunks(cols), dim, block);
+    return sizeof(float) * (group * PROJ_CHUNK * (double)dim +
+                            (double)threads * PROJ_TILE * PROJ_CHUNK +
+                            (double)threads * PROJ_TILE * (double)dim);
+}
+
 int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t rows,
                           int64_t cols, int64_t dim, int kind, int64_t block,
-                          float *out)
+                          int64_t done0, int64_t total, float *out)
 {
-    int64_t chunks = (cols + PROJ_CHUNK - 1) / PROJ_CHUNK;
+    int64_t chunks = ss_tarot_project_chunks(cols);
     int64_t tiles = (rows + PROJ_TILE - 1) / PROJ_TILE;
     int64_t group, c0, chunk_floats = PROJ_CHUNK * dim;
     float *pblock = NULL, *abuf = NULL, *accbuf = NULL;
@@ -106,20 +134,13 @@ int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t rows,
     uint64_t seed = (uint64_t)ctx->seed;
     int nt = ss_threads_for(ctx, tiles), rc = SUBSEL_OK;
 
-    if (rows == 0)
-        return SUBSEL_OK;
     if (chunks == 0) { /* no input columns: every projection is 0 */
         memset(out, 0, (size_t)(rows * dim) * sizeof *out);
         return SUBSEL_OK;
     }
-    if (block > 0)
-        group = block / PROJ_CHUNK + (block % PROJ_CHUNK != 0);
-    else
-        group = PROJ_AUTO_BYTES / (chunk_floats * (int64_t)sizeof(float));
-    if (group < 1)
-        group = 1;
-    if (group > chunks)
-        group = chunks;
+    if (rows == 0) /* nothing to do: the chunks are done */
+        return ss_progress(ctx, "project", done0 + chunks, total);
+    group = chunk_group(chunks, dim, block);
     SS_TRY(ss_alloc_array(ctx, group * chunk_floats, sizeof(float), &pblock));
     SS_TRY(ss_alloc_array(ctx, (int64_t)nt * PROJ_TILE * PROJ_CHUNK,
                           sizeof(float), &abuf));
@@ -143,7 +164,7 @@ int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t rows,
                          abuf + (int64_t)tid * PROJ_TILE * PROJ_CHUNK,
                          accbuf + (int64_t)tid * PROJ_TILE * dim, out);
         }
-        SS_TRY(ss_progress(ctx, "project", c1, chunks));
+        SS_TRY(ss_progress(ctx, "project", done0 + c1, total));
     }
 cleanup:
     ss_free(ctx, pblock);
@@ -175,8 +196,11 @@ int subsel_tarot_project(subsel_ctx *ctx, const subsel_dense *x, int64_t dim,
                        (long long)block);
     SS_CHECK(ss_check_shape(ctx, x->rows, dim, sizeof(float), 0));
     SS_CHECK(ss_alloc_array(ctx, x->rows * dim, sizeof *y, &y));
+    /* stage "project": one unit per chunk of input columns */
+    SS_TRY(ss_progress(ctx, "project", 0, ss_tarot_project_chunks(x->cols)));
     SS_TRY(ss_tarot_project_rows(ctx, x->data, x->rows, x->cols, dim, kind,
-                                 block, y));
+                                 block, 0, ss_tarot_project_chunks(x->cols),
+                                 y));
     return ss_dense_adopt(ctx, x->rows, dim, y, out);
 cleanup:
     ss_free(ctx, y);

@@ -17,6 +17,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "optim/optim.h"
 #include "tarot/tarot.h"
 
 enum { FREE = 0, CHOSEN = 1, IN_LAYER = 2 };
@@ -109,6 +110,8 @@ int subsel_tarot_select_fixed(subsel_ctx *ctx, subsel_tarot *t,
     SS_TRY(ss_alloc_array(ctx, budget, sizeof *items, &items));
     SS_TRY(ss_alloc_array(ctx, t->m, sizeof *layer, &layer));
     SS_TRY(ss_calloc_array(ctx, t->n, sizeof *mark, &mark));
+    /* stage "select": places filled, 0 first and the budget once, last */
+    SS_TRY(ss_progress(ctx, "select", 0, budget));
     done = budget == 0;
     if (!done && t->cache.k == 0)
         SS_TRY(ss_tarot_cache_topk(ctx, t, first_depth(t, budget), "topk"));
@@ -138,14 +141,18 @@ int subsel_tarot_select_fixed(subsel_ctx *ctx, subsel_tarot *t,
             for (p = 0; p < nl; p++)
                 if (mark[layer[p]] == IN_LAYER)
                     mark[layer[p]] = FREE;
-            SS_TRY(ss_progress(ctx, "select", count, budget));
+            if (count < budget)
+                SS_TRY(ss_progress(ctx, "select", count, budget));
         }
         if (done || t->cache.k == t->n)
             break;
         SS_TRY(ss_tarot_cache_topk(
             ctx, t, 2 * t->cache.k < t->n ? 2 * t->cache.k : t->n, "topk"));
     }
+    if (budget > 0)
+        SS_TRY(ss_progress(ctx, "select", budget, budget));
     SS_TRY(ss_tarot_finish(ctx, t, items, count, solves, out));
+    ss_selection_set_budget(*out, budget, SUBSEL_SHORT_EXHAUSTED);
 cleanup:
     ss_free(ctx, items);
     ss_free(ctx, layer);

@@ -95,7 +95,7 @@ static int run_fold(subsel_ctx *ctx, const subsel_tarot *t, otm_state *st,
             int64_t want = st->lists.k == 0 ? depth : 2 * st->lists.k;
             SS_TRY(ss_tarot_lists_make(ctx, t, &ctx->alloc, st->members,
                                        nmem, want < max_k ? want : max_k,
-                                       &st->lists, NULL));
+                                       &st->lists, "topk"));
         }
         for (p = 0; p < nmem; p++) {
             int64_t at = p * st->lists.k + (k - 1);
@@ -188,6 +188,9 @@ int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *t, int64_t folds,
     SS_TRY(ss_calloc_array(ctx, t->n, 1, &st.chosen));
     SS_TRY(ss_alloc_array(ctx, t->n * t->dim, sizeof *st.x, &st.x));
     SS_TRY(ss_alloc_array(ctx, t->m * t->dim, sizeof *st.y, &st.y));
+    /* stage "otm": folds done, 0 first (and after each solve of a fold, a
+     * point to cancel at), folds once at the end */
+    SS_TRY(ss_progress(ctx, "otm", 0, folds));
     for (f = 0; f < folds; f++) {
         int64_t nmem = 0, noth = 0;
         for (j = 0; j < t->m; j++) {

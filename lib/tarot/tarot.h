@@ -49,11 +49,23 @@ struct subsel_tarot {
     ss_tarot_lists cache;
 };
 
+/* The input-column chunks of a projection of `cols` columns: its progress
+ * counts them (stage "project"). */
+int64_t ss_tarot_project_chunks(int64_t cols);
+
+/* The scratch bytes ss_tarot_project_rows allocates for a projection of
+ * `cols` columns to `dim` with `block` on `threads` threads (in double:
+ * never overflows). */
+double ss_tarot_project_scratch_bytes(int64_t cols, int64_t dim,
+                                      int64_t block, int threads);
+
 /* Projects rows [0, rows) of x (stride ld) to dim columns into out
- * (rows x dim). Used by subsel_tarot_project and the whitening stage. */
+ * (rows x dim). Used by subsel_tarot_project and the whitening stage.
+ * Progress: stage "project" at done0 + chunks done out of `total` after
+ * each block of chunks (the caller reports the stage's 0). */
 int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t rows,
                           int64_t cols, int64_t dim, int kind, int64_t block,
-                          float *out);
+                          int64_t done0, int64_t total, float *out);
 
 /* Fills t->u, t->v (and the squared norms) if not done yet. */
 int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t);

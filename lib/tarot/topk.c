@@ -306,6 +306,9 @@ int ss_tarot_topk_targets(subsel_ctx *ctx, const subsel_tarot *t,
         SS_TRY(ss_alloc_array(ctx, items * heaps, sizeof *tlen, &tlen));
         SS_TRY(ss_alloc_array(ctx, parts, sizeof *pos, &pos));
     }
+    /* stage `stage`: 0 before the first group, count after the last */
+    if (stage != NULL)
+        SS_TRY(ss_progress(ctx, stage, 0, count));
     for (i0 = 0; i0 < items; i0 += (int64_t)nt * 2) {
         int64_t i1 = i0 + (int64_t)nt * 2, item, done;
         if (i1 > items)

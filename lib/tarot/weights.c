@@ -29,12 +29,28 @@ static int cmp_remainder(const void *a, const void *b)
     return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-/* weights[p] += share of `total` in proportion to share[p] >= 0 (equal
- * shares when they sum to 0), exactly `total` in all. */
+/* Totals up to 2^53 are exact in double precision, so every share below
+ * is within a few units of its exact value and the sums below cannot
+ * overflow; larger totals are refused (issue 9: INT64_MAX overflowed the
+ * floors and then counted the difference out one unit at a time). */
+static int check_total(subsel_ctx *ctx, const char *fn, int64_t total)
+{
+    if (total <= SUBSEL_TAROT_MAX_WEIGHT_TOTAL)
+        return SUBSEL_OK;
+    return ss_fail(ctx, SUBSEL_E_INVALID,
+                   "%s: total %lld is above %lld (2^53), the largest total "
+                   "whose shares are exact in double precision",
+                   fn, (long long)total,
+                   (long long)SUBSEL_TAROT_MAX_WEIGHT_TOTAL);
+}
+
+/* weights[p] += share of `total` (<= 2^53) in proportion to share[p] >= 0
+ * (equal shares when they sum to 0), exactly `total` in all. */
 static int apportion(subsel_ctx *ctx, const double *share, int64_t count,
                      int64_t total, int64_t *weights)
 {
     share_rest *rem = NULL;
+    int64_t *added = NULL;
     double sum = 0.0;
     int64_t p, given = 0;
     int rc = SUBSEL_OK;
@@ -43,29 +59,35 @@ static int apportion(subsel_ctx *ctx, const double *share, int64_t count,
     for (p = 0; p < count; p++)
         sum += share[p];
     SS_TRY(ss_alloc_array(ctx, count, sizeof *rem, &rem));
+    SS_TRY(ss_alloc_array(ctx, count, sizeof *added, &added));
     for (p = 0; p < count; p++) {
         /* (share / sum) * total, in the authors' order of operations. */
         double scaled = sum > 0.0 ? share[p] / sum * (double)total
                                   : (double)total / (double)count;
         double whole = floor(scaled);
-        weights[p] += (int64_t)whole;
-        given += (int64_t)whole;
+        added[p] = (int64_t)whole; /* <= total (1 + 2^-52): no overflow */
+        given += added[p];
         rem[p].frac = scaled - whole;
         rem[p].pos = p;
     }
     qsort(rem, (size_t)count, sizeof *rem, cmp_remainder);
-    /* The floors never exceed the total, and fall short by less than
-     * count; rounding can only shift that by a unit at the edges. */
+    /* The floors fall short of the total by less than count, give or take
+     * the few units rounding can shift each by: both loops end within a
+     * few passes. Only what was added here is taken back, never what the
+     * caller's weights held before. */
     for (p = 0; given < total; p = (p + 1) % count, given++)
-        weights[rem[p].pos]++;
+        added[rem[p].pos]++;
     for (p = count - 1; given > total; p = (p + count - 1) % count) {
-        if (weights[rem[p].pos] > 0) {
-            weights[rem[p].pos]--;
+        if (added[rem[p].pos] > 0) {
+            added[rem[p].pos]--;
             given--;
         }
     }
+    for (p = 0; p < count; p++)
+        weights[p] += added[p];
 cleanup:
     ss_free(ctx, rem);
+    ss_free(ctx, added);
     return rc;
 }
 
@@ -93,6 +115,7 @@ int subsel_tarot_weights(subsel_ctx *ctx, const double *potentials,
                        "subsel_tarot_weights: total %lld must be at least "
                        "count %lld (>= 0): every item is kept once",
                        (long long)total, (long long)count);
+    SS_CHECK(check_total(ctx, "subsel_tarot_weights", total));
     if (count == 0)
         return SUBSEL_OK;
     SS_REQUIRE_NONNULL(ctx, potentials);
@@ -126,6 +149,7 @@ int subsel_tarot_weights_reference(subsel_ctx *ctx, const double *potentials,
                        "subsel_tarot_weights_reference: count %lld, targets "
                        "%lld and total %lld must be >= 0",
                        (long long)count, (long long)targets, (long long)total);
+    SS_CHECK(check_total(ctx, "subsel_tarot_weights_reference", total));
     if (count + targets == 0) {
         if (total != 0)
             return ss_fail(ctx, SUBSEL_E_INVALID,

@@ -18,7 +18,9 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -44,6 +46,13 @@ typedef struct source {
 static const float *source_row(const source *s, int64_t r)
 {
     return r < s->n ? s->cand + r * s->dim : s->targ + (r - s->n) * s->dim;
+}
+
+/* Stage "whiten" counts rows twice when a covariance is formed (once for
+ * it, once for the transform) and once otherwise. */
+static int64_t whiten_units(int method, int64_t rows)
+{
+    return method != SUBSEL_WHITEN_NONE ? 2 * rows : rows;
 }
 
 /* Rows [r0, r0 + count) minus the mean into b (rows x dim, double); rows
@@ -121,7 +130,8 @@ static int covariance(subsel_ctx *ctx, const source *s, const double *mean,
             centred_rows(s, mean, r0 + r, nb - r < 256 ? nb - r : 256,
                          nb - r < 256 ? nb - r : 256, b + r * dim);
         add_gram(ctx, b, nb, dim, r0 == 0, cov);
-        SS_TRY(ss_progress(ctx, "whiten", r0 + nb, 2 * total));
+        SS_TRY(ss_progress(ctx, "whiten", r0 + nb,
+                           whiten_units(SUBSEL_WHITEN_CHOLESKY, total)));
     }
     for (i = 0; i < dim; i++) {
         int64_t j;
@@ -171,29 +181,22 @@ static int cholesky_factor(subsel_ctx *ctx, int64_t dim, double *cov)
     return singular(ctx, low, top, dim);
 }
 
-/* cov := C^-1/2 (full, symmetric) from the lower triangle of C. */
-static int zca_matrix(subsel_ctx *ctx, int64_t dim, double *cov)
+/* cov := C^-1/2 (full, symmetric) from the lower triangle of C, with
+ * scratch w (dim) and qs, q (dim x dim). */
+static int zca_matrix(subsel_ctx *ctx, int64_t dim, double *cov, double *w,
+                      double *qs, double *q)
 {
-    double *w = NULL, *qs = NULL, *q = NULL, top;
+    double top = largest_variance(cov, dim);
     int64_t i, j;
-    int rc = SUBSEL_OK;
-    SS_TRY(ss_alloc_array(ctx, dim, sizeof *w, &w));
-    SS_TRY(ss_alloc_array(ctx, dim * dim, sizeof *qs, &qs));
-    SS_TRY(ss_alloc_array(ctx, dim * dim, sizeof *q, &q));
-    top = largest_variance(cov, dim);
-    SS_TRY(ss_symmetric_eigen(ctx, "the covariance", dim, cov, dim, w));
-    SS_TRY(singular(ctx, w[0], top, dim));
+    SS_CHECK(ss_symmetric_eigen(ctx, "the covariance", dim, cov, dim, w));
+    SS_CHECK(singular(ctx, w[0], top, dim));
     /* C^-1/2 = (Q diag(w)^-1/2) Q^T. */
     memcpy(q, cov, (size_t)(dim * dim) * sizeof *q);
     for (i = 0; i < dim; i++)
         for (j = 0; j < dim; j++)
             qs[i * dim + j] = q[i * dim + j] / sqrt(w[j]);
     ss_dgemm_serial(0, 1, dim, dim, dim, 1.0, qs, dim, q, dim, 0.0, cov, dim);
-cleanup:
-    ss_free(ctx, w);
-    ss_free(ctx, qs);
-    ss_free(ctx, q);
-    return rc;
+    return SUBSEL_OK;
 }
 
 /* Scales z (dim doubles) to unit length into dst (floats); a zero row stays
@@ -262,6 +265,7 @@ static int apply(subsel_ctx *ctx, const transform *tr)
 {
     const source *s = tr->src;
     int64_t total = s->n + s->m, dim = s->dim;
+    int64_t units = whiten_units(tr->method, total), base = units - total;
     int64_t tiles = (total + WHITEN_TILE - 1) / WHITEN_TILE, t0;
     int nt = ss_threads_for(ctx, tiles);
     int64_t batch = (int64_t)nt * 8;
@@ -284,9 +288,9 @@ static int apply(subsel_ctx *ctx, const transform *tr)
                            z ? z + (int64_t)tid * WHITEN_TILE * dim : NULL);
         }
         SS_TRY(ss_progress(ctx, "whiten",
-                           total + (t1 * WHITEN_TILE < total ? t1 * WHITEN_TILE
-                                                             : total),
-                           2 * total));
+                           base + (t1 * WHITEN_TILE < total ? t1 * WHITEN_TILE
+                                                            : total),
+                           units));
     }
 cleanup:
     ss_free(ctx, b);
@@ -294,10 +298,65 @@ cleanup:
     return rc;
 }
 
+/* Bytes whitening holds at its peak (in double: no overflow): what it
+ * keeps whole (projected rows, the covariance and, for ZCA, two more
+ * dim x dim matrices, the whitened rows) and the largest scratch of a
+ * stage (projection blocks, covariance row block, transform tiles). */
+static double whiten_bytes(const subsel_ctx *ctx, const subsel_tarot *t,
+                           int64_t dim, double *covariance_bytes)
+{
+    double rows = (double)(t->n + t->m), d = (double)dim;
+    double threads = (double)subsel_ctx_threads(ctx), scratch;
+    double keep = rows * (d + 1) * sizeof(float) + d * sizeof(double);
+    int zca = t->whiten == SUBSEL_WHITEN_ZCA;
+    *covariance_bytes = 0.0;
+    if (t->whiten != SUBSEL_WHITEN_NONE)
+        *covariance_bytes = d * d * sizeof(double) * (zca ? 3 : 1) + d * sizeof(double);
+    keep += *covariance_bytes;
+    scratch = threads * WHITEN_TILE * d * sizeof(double) * (zca ? 2 : 1);
+    if (t->whiten != SUBSEL_WHITEN_NONE)
+        scratch = fmax(scratch, fmax((double)COV_BLOCK_BYTES, 64 * d * sizeof(double)));
+    if (t->proj_dim > 0) {
+        keep += rows * d * sizeof(float);
+        scratch = fmax(scratch, ss_tarot_project_scratch_bytes(
+                                    t->cols, dim, t->proj_block, (int)threads));
+    }
+    return keep + scratch;
+}
+
+static double physical_memory_bytes(void)
+{
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && size > 0)
+        return (double)pages * (double)size;
+#endif
+    return INFINITY;
+}
+
+/* Refuses, before any work, a whitening that cannot fit: more bytes than
+ * the machine has (issue 9: --proj-dim 1048576 projected for 30 s and 2.5
+ * GB before its 8 TB covariance failed to allocate). */
+static int check_fits(subsel_ctx *ctx, const subsel_tarot *t, int64_t dim)
+{
+    double cov, need = whiten_bytes(ctx, t, dim, &cov);
+    double have = physical_memory_bytes();
+    if (need <= have && need < (double)SIZE_MAX)
+        return SUBSEL_OK;
+    return ss_fail(ctx, SUBSEL_E_NOMEM,
+                   "whitening %lld rows of %lld columns needs %.1f GB "
+                   "(%.1f GB of it for the %lld x %lld covariance in double "
+                   "precision), more than the %.1f GB of memory of this "
+                   "machine: lower SUBSEL_TAROT_PROJ_DIM%s",
+                   (long long)(t->n + t->m), (long long)dim, need / 1e9,
+                   cov / 1e9, (long long)dim, (long long)dim, have / 1e9,
+                   t->proj_dim > 0 ? "" : " (project the rows first)");
+}
+
 int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
 {
     float *pc = NULL, *pt = NULL;
-    double *mean = NULL, *factor = NULL;
+    double *mean = NULL, *factor = NULL, *zw = NULL, *zqs = NULL, *zq = NULL;
     float *u = NULL, *v = NULL, *u_sq = NULL, *v_sq = NULL;
     source s;
     transform tr;
@@ -311,33 +370,52 @@ int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
     s.dim = dim;
     s.cand = t->cand->data;
     s.targ = t->targ->data;
-    /* What the selector keeps comes from its own allocator (it may be
-     * called on other contexts); scratch from the context's. */
-    if (t->proj_dim > 0) {
-        SS_TRY(ss_alloc_array(ctx, t->n * dim, sizeof *pc, &pc));
-        SS_TRY(ss_alloc_array(ctx, t->m * dim, sizeof *pt, &pt));
-        SS_TRY(ss_tarot_project_rows(ctx, t->cand->data, t->n, t->cols, dim,
-                                     (int)t->proj_kind, t->proj_block, pc));
-        SS_TRY(ss_tarot_project_rows(ctx, t->targ->data, t->m, t->cols, dim,
-                                     (int)t->proj_kind, t->proj_block, pt));
-        s.cand = pc;
-        s.targ = pt;
-    }
-    SS_TRY(ss_calloc_array(ctx, dim, sizeof *mean, &mean));
-    if (t->center)
-        joint_mean(ctx, &s, mean);
-    if (t->whiten != SUBSEL_WHITEN_NONE) {
+    /* Sizes that cannot fit fail here, and everything held whole is
+     * allocated before any work, largest first, so that an allocation
+     * failure comes at once. What the selector keeps comes from its own
+     * allocator (it may be called on other contexts); scratch from the
+     * context's. */
+    SS_CHECK(check_fits(ctx, t, dim));
+    if (t->whiten != SUBSEL_WHITEN_NONE)
         SS_TRY(ss_calloc_array(ctx, dim * dim, sizeof *factor, &factor));
-        SS_TRY(covariance(ctx, &s, mean, t->eps, factor));
-        if (t->whiten == SUBSEL_WHITEN_CHOLESKY)
-            SS_TRY(cholesky_factor(ctx, dim, factor));
-        else
-            SS_TRY(zca_matrix(ctx, dim, factor));
+    if (t->whiten == SUBSEL_WHITEN_ZCA) {
+        SS_TRY(ss_alloc_array(ctx, dim * dim, sizeof *zqs, &zqs));
+        SS_TRY(ss_alloc_array(ctx, dim * dim, sizeof *zq, &zq));
+        SS_TRY(ss_alloc_array(ctx, dim, sizeof *zw, &zw));
     }
     SS_TRY(ss_alloc_with(ctx, &t->alloc, t->n * dim, sizeof *u, &u));
     SS_TRY(ss_alloc_with(ctx, &t->alloc, t->m * dim, sizeof *v, &v));
     SS_TRY(ss_alloc_with(ctx, &t->alloc, t->n, sizeof *u_sq, &u_sq));
     SS_TRY(ss_alloc_with(ctx, &t->alloc, t->m, sizeof *v_sq, &v_sq));
+    if (t->proj_dim > 0) {
+        SS_TRY(ss_alloc_array(ctx, t->n * dim, sizeof *pc, &pc));
+        SS_TRY(ss_alloc_array(ctx, t->m * dim, sizeof *pt, &pt));
+    }
+    SS_TRY(ss_calloc_array(ctx, dim, sizeof *mean, &mean));
+    if (t->proj_dim > 0) {
+        /* stage "project": the chunks of the candidates, then the targets' */
+        int64_t chunks = ss_tarot_project_chunks(t->cols);
+        SS_TRY(ss_progress(ctx, "project", 0, 2 * chunks));
+        SS_TRY(ss_tarot_project_rows(ctx, t->cand->data, t->n, t->cols, dim,
+                                     (int)t->proj_kind, t->proj_block, 0,
+                                     2 * chunks, pc));
+        SS_TRY(ss_tarot_project_rows(ctx, t->targ->data, t->m, t->cols, dim,
+                                     (int)t->proj_kind, t->proj_block, chunks,
+                                     2 * chunks, pt));
+        s.cand = pc;
+        s.targ = pt;
+    }
+    SS_TRY(ss_progress(ctx, "whiten", 0,
+                       whiten_units((int)t->whiten, t->n + t->m)));
+    if (t->center)
+        joint_mean(ctx, &s, mean);
+    if (t->whiten != SUBSEL_WHITEN_NONE) {
+        SS_TRY(covariance(ctx, &s, mean, t->eps, factor));
+        if (t->whiten == SUBSEL_WHITEN_CHOLESKY)
+            SS_TRY(cholesky_factor(ctx, dim, factor));
+        else
+            SS_TRY(zca_matrix(ctx, dim, factor, zw, zqs, zq));
+    }
     tr.src = &s;
     tr.mean = mean;
     tr.factor = factor;
@@ -359,6 +437,9 @@ cleanup:
     ss_free(ctx, pt);
     ss_free(ctx, mean);
     ss_free(ctx, factor);
+    ss_free(ctx, zw);
+    ss_free(ctx, zqs);
+    ss_free(ctx, zq);
     ss_free_raw(&t->alloc, u);
     ss_free_raw(&t->alloc, v);
     ss_free_raw(&t->alloc, u_sq);

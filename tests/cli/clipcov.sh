@@ -36,6 +36,33 @@ sel=$(json_number selected "$j")
 awk -v a="$(json_number objective "$j")" -v b="$(json_number greedy_objective "$j")" \
     'BEGIN { exit !(a >= b) }' || fail "objective below greedy: $(cat "$j")"
 case "$(json_string optimizer "$j")" in lazy|stochastic) ;; *) fail "optimizer: $(cat "$j")" ;; esac
+# the budget, and whether the filter left the selection short of it: said
+# in the JSON and, when short, in one warning line on stderr (issue 9)
+[ "$(json_number budget "$j")" = 150 ] || fail "budget: $(cat "$j")"
+[ "$(json_number short "$j")" = 0 ] || fail "short: $(cat "$j")"
+[ ! -s "$TMP/given.err" ] || fail "a full selection warned: $(cat "$TMP/given.err")"
+run filtered --budget 190 --threads 1
+j="$TMP/filtered.json"
+sel=$(json_number selected "$j")
+[ "$sel" -lt 190 ] || fail "filtered: not short: $(cat "$j")"
+[ "$(json_number budget "$j")" = 190 ] || fail "filtered: budget: $(cat "$j")"
+[ "$(json_number short "$j")" = 1 ] || fail "filtered: short: $(cat "$j")"
+json_string short_reason "$j" | grep -q "double greedy" || fail "filtered: short_reason: $(cat "$j")"
+[ "$(wc -l <"$TMP/filtered.err")" -eq 1 ] &&
+    grep -q "^subsel clipcov: warning: selected $sel of the budget of 190: " "$TMP/filtered.err" ||
+    fail "filtered: no one-line warning: $(cat "$TMP/filtered.err")"
+
+# labels without label embeddings are classes however large their numbers
+# (issue 9: a label of 3e8 asked for 38 GB, INT64_MAX overflowed): the same
+# selection as with the labels 0..4
+"$SUBSEL" clipcov --image "$DATA/image.npy" --text "$DATA/text.npy" --labels "$DATA/labels.npy" \
+    --budget 150 --threads 1 --out "$TMP/dense.npy" >"$TMP/dense.json" 2>"$TMP/dense.err" ||
+    fail "dense labels exited $?: $(cat "$TMP/dense.err")"
+"$SUBSEL" clipcov --image "$DATA/image.npy" --text "$DATA/text.npy" \
+    --labels "$DATA/labels_sparse.npy" --budget 150 --threads 1 --out "$TMP/sparse.npy" \
+    >"$TMP/sparse.json" 2>"$TMP/sparse.err" || fail "sparse labels exited $?: $(cat "$TMP/sparse.err")"
+[ "$(json_number classes "$TMP/sparse.json")" = 5 ] || fail "sparse classes: $(cat "$TMP/sparse.json")"
+cmp -s "$TMP/dense.npy" "$TMP/sparse.npy" || fail "sparse labels select differently"
 
 # thread count and repetition do not change the selection
 run given2 --labels "$DATA/labels.npy" --budget 150 --threads 2

@@ -31,6 +31,7 @@ expect() { # key value
 run --ratio 0.2 --reference-compatible --out "$TMP/fixed.npy" --weights 0 --weights-out "$TMP/w.npy"
 expect selected 40
 expect budget 40
+expect short 0
 expect weights_total 200
 [ -s "$TMP/fixed.npy" ] && [ -s "$TMP/w.npy" ] || fail "outputs not written"
 [ "$(payload "$TMP/w.npy" 90 | wc -w)" -eq 720 ] || fail "w.npy is not 90 int64 values"
@@ -43,6 +44,12 @@ run --otm --target-folds "$F/target_folds.npy" --out "$TMP/otm.npy" --weights 25
 expect selected 147
 expect weights_total 250
 [ "$(payload "$TMP/otm.npy" 147)" = "$(payload "$F/otm_argmin.npy" 147)" ] || fail "OTM (argmin) differs from the fixture"
+
+# The largest weight total, 2^53, is exact (issue 9).
+run --ratio 0.2 --out "$TMP/big.npy" --weights 9007199254740992 --weights-out "$TMP/wbig.npy"
+expect weights_total 9007199254740992
+[ "$(tail -c 320 "$TMP/wbig.npy" | od -An -td8 -v | awk '{ for (i = 1; i <= NF; i++) s += $i } END { printf "%.0f", s }')" = 9007199254740992 ] ||
+    fail "the weights do not sum to 2^53"
 
 # Projection, ZCA, seeded folds: runs, and repeats itself exactly.
 run --otm --folds 4 --proj-dim 8 --proj-kind gaussian --whiten zca --seed 3 --out "$TMP/a.npy"
@@ -63,7 +70,19 @@ bad $C $T --ratio 1.5 --out "$TMP/x.npy"
 bad $C $T --ratio 0.2 --whiten pca --out "$TMP/x.npy"
 bad $C $T --ratio 0.2 --proj-kind sparse --out "$TMP/x.npy"
 bad $C $T --ratio 0.2 --eps -1 --out "$TMP/x.npy"
+# a projection whose covariance cannot fit fails at once, before any
+# progress (issue 9: 30 s and 2.5 GB before an 8 TB covariance failed)
+bad $C $T --ratio 0.2 --proj-dim 1048576 --out "$TMP/x.npy"
+grep -q "covariance" "$TMP/bad_err" && ! grep -q "project" "$TMP/bad_err" ||
+    fail "--proj-dim 1048576: $(cat "$TMP/bad_err")"
 bad $C $T --ratio 0.2 --weights -3 --out "$TMP/x.npy"
+# totals above 2^53 are usage errors, refused before any work (issue 9:
+# INT64_MAX overflowed the apportionment and then looped ~2^63 times)
+for total in 9223372036854775807 9223372036854775806 9007199254740993; do
+    bad $C $T --ratio 0.2 --weights $total --out "$TMP/x.npy"
+    [ "$bad_status" -eq 2 ] || fail "--weights $total: exit $bad_status, not 2"
+    grep -q "2^53" "$TMP/bad_err" || fail "--weights $total: $(cat "$TMP/bad_err")"
+done
 bad $C $T --otm --folds 1 --out "$TMP/x.npy"
 bad $C $T --otm --target-folds "$F/f.npy" --out "$TMP/x.npy"
 bad $C $T --otm --target-folds "$F/missing.npy" --out "$TMP/x.npy"
