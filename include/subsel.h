@@ -948,8 +948,12 @@ SUBSEL_API int subsel_ot_partial_points(subsel_ctx *ctx,
  * with H(G) = -sum G log G. f is submodular (and monotone when S >= 0); at
  * |P| = k it is the uniform-weight entropic OT objective. Each added
  * prototype triggers a warm-started log-domain solve (lib/ot). Use it with
- * any optimizer, with a budget of at most k; set SUBSEL_OPT_STOP_NONPOSITIVE
- * to 0 when similarities can be negative (gains can then be negative). */
+ * any optimizer, with a budget of at most k. The objective counts as
+ * monotone (SUBSEL_STOP_AUTO fills the budget) when every similarity is
+ * >= 0; when some are negative, gains can be negative and AUTO stops at the
+ * first nonpositive one: set SUBSEL_OPT_STOP_NONPOSITIVE to
+ * SUBSEL_STOP_NEVER for k prototypes whatever the gains (adding a constant
+ * to S adds it to every gain and does not change the greedy order). */
 
 /* Similarities between feature rows. */
 #define SUBSEL_SIM_COSINE 0       /* cos(x, y); 0 for a zero row          */

@@ -416,6 +416,11 @@ int ss_uniprot_make(subsel_ctx *ctx, const float *sim, float *owned, int64_t row
     im->up.k = k;
     im->up.reg = reg;
     im->up.cap = (double)k / (double)n;
+    /* With S >= 0 every gain is >= 0: the new row can always be placed in
+     * the residual capacity at a value <S_v, a> + reg H(a) >= 0. */
+    obj->monotone = 1;
+    for (i = 0; i < rows * n && obj->monotone; i++)
+        obj->monotone = sim[i] >= 0.0f;
     im->up.gain = SUBSEL_UNIPROT_GAIN_APPROX;
     im->up.tol = 1e-9;
     im->up.max_iter = 1000;
