@@ -16,8 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "core/ctx.h"
@@ -698,7 +701,8 @@ static int folder_has_temp_files(const char *dir)
     int found = 0;
     ck_assert_ptr_nonnull(d);
     while ((e = readdir(d)) != NULL)
-        found |= strstr(e->d_name, ".tmp-") != NULL;
+        found |= strstr(e->d_name, ".tmp-") != NULL ||
+                 strncmp(e->d_name, ".subsel-", 8) == 0;
     closedir(d);
     return found;
 }
@@ -1193,6 +1197,225 @@ START_TEST(readers_work_on_pipes_and_memory)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Writing through links, to devices, FIFOs and /proc/self/fd               */
+/* ------------------------------------------------------------------------ */
+
+static const double three[3] = {1.0, 2.0, 3.0};
+
+/* The bytes a vector writer produces for `three`, from a plain file. */
+static unsigned char *three_bytes(subsel_ctx *ctx, size_t *size)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s", temp_path("three_plain.npy"));
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, three, 3));
+    return slurp(path, size);
+}
+
+static void assert_file_holds_three(const char *path)
+{
+    int64_t n;
+    double *v = read_f64(path, &n);
+    ck_assert_int_eq(n, 3);
+    ck_assert_mem_eq(v, three, sizeof three);
+    free(v);
+}
+
+static void assert_is_link(const char *path)
+{
+    struct stat st;
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert_msg(S_ISLNK(st.st_mode), "%s is no longer a symbolic link", path);
+}
+
+/* A private folder for one test, so folder scans see only its files. */
+static const char *test_folder(const char *name)
+{
+    static char dir[512];
+    snprintf(dir, sizeof dir, "%s", temp_path(name));
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    return dir;
+}
+
+START_TEST(writes_follow_symbolic_links)
+{
+    subsel_ctx *ctx = new_ctx();
+    char dir[512], target[600], link1[600], link2[600], dangling[600], made[600];
+    const double old[1] = {9.0};
+
+    snprintf(dir, sizeof dir, "%s", test_folder("links"));
+    snprintf(target, sizeof target, "%s/target.npy", dir);
+    snprintf(link1, sizeof link1, "%s/link1.npy", dir);
+    snprintf(link2, sizeof link2, "%s/link2.npy", dir);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, target, old, 1));
+    /* link2 -> link1 (absolute) -> target.npy (relative) */
+    ck_assert_int_eq(symlink("target.npy", link1), 0);
+    ck_assert_int_eq(symlink(link1, link2), 0);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, link2, three, 3));
+    assert_is_link(link2);
+    assert_is_link(link1);
+    assert_file_holds_three(target);
+    /* a dangling link: its target is created, the link stays */
+    snprintf(dangling, sizeof dangling, "%s/dangling.npy", dir);
+    snprintf(made, sizeof made, "%s/made.npy", dir);
+    ck_assert_int_eq(symlink("made.npy", dangling), 0);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, dangling, three, 3));
+    assert_is_link(dangling);
+    assert_file_holds_three(made);
+    ck_assert(!folder_has_temp_files(dir));
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(writes_to_fifos_and_devices_go_in_place)
+{
+    subsel_ctx *ctx = new_ctx();
+    char dir[512], fifo[600];
+    unsigned char got[4096];
+    size_t size;
+    unsigned char *want = three_bytes(ctx, &size);
+    struct stat st;
+    ssize_t n;
+    int rfd;
+
+    snprintf(dir, sizeof dir, "%s", test_folder("fifo"));
+    snprintf(fifo, sizeof fifo, "%s/out.npy", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    /* a reader first, so the writer's open does not wait; the data fits
+     * the pipe buffer */
+    rfd = open(fifo, O_RDONLY | O_NONBLOCK);
+    ck_assert_int_ge(rfd, 0);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, fifo, three, 3));
+    n = read(rfd, got, sizeof got);
+    close(rfd);
+    ck_assert_int_eq((long)n, (long)size);
+    ck_assert_mem_eq(got, want, size);
+    ck_assert_int_eq(lstat(fifo, &st), 0);
+    ck_assert(S_ISFIFO(st.st_mode));
+    ck_assert(!folder_has_temp_files(dir));
+    /* a device */
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, "/dev/null", three, 3));
+    ck_assert_int_eq(lstat("/dev/null", &st), 0);
+    ck_assert(S_ISCHR(st.st_mode));
+    /* a folder is an error, not a rename target */
+    ck_assert_status(ctx, subsel_npy_write_f64(ctx, dir, three, 3), SUBSEL_E_IO);
+    assert_message_has(ctx, strerror(EISDIR));
+    free(want);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* /dev/stdout and /dev/fd/N lead to /proc/self/fd/N: the open file is
+ * written, whatever the link's text says, and nothing is renamed. */
+START_TEST(writes_through_proc_fd_links_reach_the_open_file)
+{
+    subsel_ctx *ctx = new_ctx();
+    unsigned char got[4096];
+    char path[64], file[512];
+    size_t size;
+    unsigned char *want = three_bytes(ctx, &size);
+    struct stat before, after;
+    int fds[2], fd;
+    ssize_t n;
+
+    /* a pipe, as `subsel ... --out /dev/stdout | consumer` */
+    ck_assert_int_eq(pipe(fds), 0);
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fds[1]);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, three, 3));
+    close(fds[1]);
+    n = read(fds[0], got, sizeof got);
+    close(fds[0]);
+    ck_assert_int_eq((long)n, (long)size);
+    ck_assert_mem_eq(got, want, size);
+    /* a regular file, as `subsel ... --out /dev/stdout > file`: the same
+     * file (inode) gets the data */
+    snprintf(file, sizeof file, "%s", temp_path("stdout_file.npy"));
+    fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "old contents, longer than nothing", 33), 33);
+    ck_assert_int_eq(fstat(fd, &before), 0);
+    snprintf(path, sizeof path, "/dev/fd/%d", fd);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, three, 3));
+    ck_assert_int_eq(stat(file, &after), 0);
+    ck_assert_int_eq((long)after.st_ino, (long)before.st_ino);
+    close(fd);
+    assert_file_holds_three(file);
+    free(want);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* NAME_MAX is 255: the temporary file's name must not depend on the
+ * target's length. */
+START_TEST(long_file_names_can_be_written)
+{
+    subsel_ctx *ctx = new_ctx();
+    char name[256], dir[512], path[800];
+    memset(name, 'a', 245);
+    snprintf(name + 245, sizeof name - 245, ".npy"); /* 249 bytes */
+    snprintf(dir, sizeof dir, "%s", test_folder("long"));
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, three, 3));
+    assert_file_holds_three(path);
+    ck_assert(!folder_has_temp_files(dir));
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+static void make_temp_file(const char *dir, const char *name, int age)
+{
+    char path[800];
+    struct timeval tv[2];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("half a file", f);
+    fclose(f);
+    gettimeofday(&tv[0], NULL);
+    tv[0].tv_sec -= age;
+    tv[1] = tv[0];
+    ck_assert_int_eq(utimes(path, tv), 0);
+}
+
+static int exists_in(const char *dir, const char *name)
+{
+    char path[800];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* A writer killed with kill -9 leaves its temporary file; the next write
+ * into the folder removes it, and only what is surely stale. */
+START_TEST(stale_temporary_files_are_removed)
+{
+    subsel_ctx *ctx = new_ctx();
+    char dir[512], path[800];
+    int locked;
+
+    snprintf(dir, sizeof dir, "%s", test_folder("stale"));
+    make_temp_file(dir, ".subsel-999999-0.tmp", 3600);     /* stale */
+    make_temp_file(dir, ".subsel-999999-1.tmp", 0);        /* just written */
+    make_temp_file(dir, ".subsel-999999-2.tmp", 3600);     /* locked below */
+    make_temp_file(dir, ".subsel-notours.tmp", 3600);      /* another name */
+    make_temp_file(dir, "data.subsel-1-1.tmp", 3600);      /* another name */
+    snprintf(path, sizeof path, "%s/.subsel-999999-2.tmp", dir);
+    locked = open(path, O_RDONLY);
+    ck_assert_int_ge(locked, 0);
+    ck_assert_int_eq(flock(locked, LOCK_EX), 0);
+    snprintf(path, sizeof path, "%s/out.npy", dir);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, three, 3));
+    close(locked);
+    ck_assert(!exists_in(dir, ".subsel-999999-0.tmp"));
+    ck_assert(exists_in(dir, ".subsel-999999-1.tmp"));
+    ck_assert(exists_in(dir, ".subsel-999999-2.tmp"));
+    ck_assert(exists_in(dir, ".subsel-notours.tmp"));
+    ck_assert(exists_in(dir, "data.subsel-1-1.tmp"));
+    assert_file_holds_three(path);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 Suite *io_suite(void)
 {
     Suite *s = suite_create("io");
@@ -1220,6 +1443,11 @@ Suite *io_suite(void)
     tc = tcase_create("atomic writes");
     tcase_add_test(tc, writes_respect_umask);
     tcase_add_test(tc, write_errors_leave_no_file);
+    tcase_add_test(tc, writes_follow_symbolic_links);
+    tcase_add_test(tc, writes_to_fifos_and_devices_go_in_place);
+    tcase_add_test(tc, writes_through_proc_fd_links_reach_the_open_file);
+    tcase_add_test(tc, long_file_names_can_be_written);
+    tcase_add_test(tc, stale_temporary_files_are_removed);
     suite_add_tcase(s, tc);
     tc = tcase_create("arguments");
     tcase_add_test(tc, null_arguments_are_invalid);

@@ -3,8 +3,9 @@
  * The byte plumbing under the .npy and .npz code: a reader abstraction (a
  * plain file or a zip member) that knows how many bytes it can still
  * deliver, so parsers check sizes before they allocate; the matching writer
- * abstraction; little-endian loads and stores; and the one atomic-write
- * helper (temporary file in the same folder, then rename) every writer uses.
+ * abstraction; little-endian loads and stores; and the one write helper
+ * every writer uses (a temporary file renamed over the real file, or a
+ * direct write to devices, FIFOs and /dev/stdout).
  */
 #ifndef SS_MATRIX_FILEIO_H
 #define SS_MATRIX_FILEIO_H
@@ -103,12 +104,25 @@ typedef int (*ss_read_fn)(subsel_ctx *ctx, FILE *f, void *arg);
 int ss_read_file(subsel_ctx *ctx, const char *path, ss_read_fn read,
                  void *arg);
 
-/* Writes a file atomically: `write` fills a FILE opened on a new, uniquely
- * named temporary file in path's folder (created with O_CREAT | O_EXCL and
- * mode 0666, so the umask applies), which is then flushed, synced and
- * renamed to path. On any failure the temporary file is removed, path is
- * left as it was, and the message is prefixed with the path. Failures of
- * the file operations are SUBSEL_E_IO with the errno text. */
+/* Writes a file: `write` fills a FILE, and where the data lands depends on
+ * what path names.
+ * - A regular file or a new one: a new temporary file ".subsel-<pid>-<n>.tmp"
+ *   in the folder (created with O_CREAT | O_EXCL and mode 0666, so the
+ *   umask applies, and locked while it is written) is flushed, synced and
+ *   renamed over the file, so readers never see half a file. Symbolic
+ *   links are followed: the file at the end of the chain is replaced (or
+ *   created, for a dangling link) and the links stay. Before creating its
+ *   own, the writer removes temporary files of that name pattern in the
+ *   folder left by writers that died (owned by this user, unlocked, not
+ *   modified for a minute).
+ * - Anything else that exists (a device such as /dev/null, a FIFO, a
+ *   terminal) and any file reached through a procfs link (/dev/stdout,
+ *   /dev/fd/N, /proc/self/fd/N): opened and written in place, as
+ *   fopen(path, "wb") would, without a rename. Such writes are not atomic.
+ * A folder is SUBSEL_E_IO (EISDIR). On any failure of a rename write the
+ * temporary file is removed and path is left as it was. Messages are
+ * prefixed with the path; failures of the file operations are SUBSEL_E_IO
+ * with the errno text. */
 typedef int (*ss_write_fn)(subsel_ctx *ctx, FILE *f, void *arg);
 int ss_write_atomic(subsel_ctx *ctx, const char *path, ss_write_fn write,
                     void *arg);
