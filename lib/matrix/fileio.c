@@ -156,7 +156,9 @@ static int file_read(ss_reader *base, void *buf, size_t n, size_t *got)
         base->available = (int64_t)k < base->available
                               ? base->available - (int64_t)k
                               : 0;
-    return SUBSEL_OK;
+    return base->progress
+               ? ss_meter_add(base->progress, (int64_t)k, (int64_t)k)
+               : SUBSEL_OK;
 }
 
 static int file_finish(ss_reader *base)
@@ -188,7 +190,52 @@ void ss_file_reader_init(ss_file_reader *r, subsel_ctx *ctx, FILE *f)
     r->base.available = size >= 0 && pos >= 0 && size >= (int64_t)pos
                             ? size - (int64_t)pos
                             : INT64_MAX;
+    r->base.progress = NULL;
     r->f = f;
+}
+
+/* First buffer of ss_read_stream; it doubles as data arrives. */
+#define STREAM_START ((int64_t)1 << 16)
+
+int ss_read_stream(subsel_ctx *ctx, FILE *f, unsigned char **data,
+                   int64_t *size)
+{
+    unsigned char *buf = NULL, *bigger = NULL;
+    int64_t cap = STREAM_START, n = 0;
+    ss_meter p;
+    int rc = SUBSEL_OK;
+
+    *data = NULL;
+    *size = 0;
+    SS_TRY(ss_meter_begin(&p, ctx, "read", 0));
+    SS_TRY(ss_alloc_array(ctx, cap, 1, &buf));
+    for (;;) {
+        size_t k = fread(buf + n, 1, (size_t)(cap - n), f);
+        n += (int64_t)k;
+        if (k == 0) {
+            if (ferror(f))
+                SS_TRY(fail_errno(ctx, errno, "read failed"));
+            break;
+        }
+        SS_TRY(ss_meter_add(&p, (int64_t)k, (int64_t)k));
+        if (n < cap)
+            continue;
+        if (cap > INT64_MAX / 2)
+            SS_TRY(ss_fail(ctx, SUBSEL_E_NOMEM, "the stream is too long"));
+        SS_TRY(ss_alloc_array(ctx, cap * 2, 1, &bigger));
+        memcpy(bigger, buf, (size_t)n);
+        ss_free(ctx, buf);
+        buf = bigger;
+        bigger = NULL;
+        cap *= 2;
+    }
+    SS_TRY(ss_meter_end(&p));
+    *data = buf;
+    *size = n;
+    return SUBSEL_OK;
+cleanup:
+    ss_free(ctx, buf);
+    return rc;
 }
 
 int ss_read_exact(ss_reader *r, void *buf, size_t n, const char *what)

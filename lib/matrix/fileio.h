@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "matrix/progress.h"
 #include "subsel.h"
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&               \
@@ -29,13 +30,16 @@
 /* A source of bytes. `read` delivers up to n bytes into buf and sets *got;
  * *got < n only when the data has ended. Errors (I/O, corrupt compressed
  * data, ...) are recorded on ctx and returned. `finish` checks that the
- * source is exhausted and intact (no trailing bytes, checksum). */
+ * source is exhausted and intact (no trailing bytes, checksum). Bytes read
+ * are added to `progress` when it is set (which may cancel the read). */
 typedef struct ss_reader ss_reader;
 struct ss_reader {
     int (*read)(ss_reader *r, void *buf, size_t n, size_t *got);
     int (*finish)(ss_reader *r);
     subsel_ctx *ctx;
-    int64_t available; /* the most bytes still to come; INT64_MAX: unknown */
+    int64_t available; /* the most bytes still to come; INT64_MAX: unknown
+                          (a stream: a pipe, a terminal, a socket) */
+    ss_meter *progress; /* or NULL */
 };
 
 /* A sink of bytes; `write` writes all n bytes or fails (recorded on ctx). */
@@ -92,6 +96,12 @@ int ss_tell(subsel_ctx *ctx, FILE *f, int64_t *offset);
 int ss_fread_exact(subsel_ctx *ctx, FILE *f, void *buf, size_t n,
                    const char *what);
 int ss_fwrite_all(subsel_ctx *ctx, FILE *f, const void *buf, size_t n);
+
+/* Reads f from its current position to its end into a new buffer on ctx
+ * (grown as the data arrives, so a stream of any length can be read), with
+ * progress stage "read" (bytes, total 0 until the end). */
+int ss_read_stream(subsel_ctx *ctx, FILE *f, unsigned char **data,
+                   int64_t *size);
 
 /* Opens path for binary reading: SUBSEL_E_IO with the errno text (also
  * for a folder), not prefixed with the path. */
