@@ -1593,6 +1593,108 @@ START_TEST(loads_cancel_cleanly_between_blocks)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* Peak memory against the matrix's own bytes                              */
+/* ------------------------------------------------------------------------ */
+
+/* Allocator hooks that keep the live and the peak bytes: each block
+ * carries its size in front of the aligned address it hands out. */
+typedef struct peak_allocator {
+    int64_t live, peak;
+} peak_allocator;
+
+static void *peak_alloc(void *opaque, size_t size, size_t alignment)
+{
+    peak_allocator *a = opaque;
+    unsigned char *p = NULL;
+    if (posix_memalign((void **)&p, alignment, size + alignment) != 0)
+        return NULL;
+    memcpy(p + alignment - sizeof size, &size, sizeof size);
+    memcpy(p + alignment - 2 * sizeof size, &alignment, sizeof alignment);
+    a->live += (int64_t)size;
+    if (a->live > a->peak)
+        a->peak = a->live;
+    return p + alignment;
+}
+
+static void peak_free(void *opaque, void *ptr)
+{
+    peak_allocator *a = opaque;
+    unsigned char *q = ptr;
+    size_t size, alignment;
+    memcpy(&size, q - sizeof size, sizeof size);
+    memcpy(&alignment, q - 2 * sizeof size, sizeof alignment);
+    a->live -= (int64_t)size;
+    free(q - alignment);
+}
+
+/* A pool of 2^20 rows, almost all empty (the shape that made `subsel fb`
+ * use 6 times the matrix's bytes): loading it, building the objective and
+ * running each greedy algorithm stays within a small factor of the
+ * matrix's own arrays. */
+START_TEST(peak_memory_stays_near_the_matrix)
+{
+    enum { ROWS = 1 << 20, COLS = 8 };
+    static const int algorithms[3] = {SUBSEL_OPT_NAIVE, SUBSEL_OPT_LAZY, SUBSEL_OPT_STOCHASTIC};
+    peak_allocator mem = {0, 0};
+    subsel_ctx *ctx;
+    int64_t *ip = malloc(sizeof *ip * (ROWS + 1)), r, nnz = 0, matrix_bytes, base;
+    int32_t ix[64];
+    float v[64];
+    char path[512];
+    subsel_csr *m;
+    int a;
+
+    ck_assert_ptr_nonnull(ip);
+    ip[0] = 0;
+    for (r = 0; r < ROWS; r++) {
+        if (r % (ROWS / 32) == 0 && nnz < 64) {
+            ix[nnz] = (int32_t)(r % COLS);
+            v[nnz++] = 1.0f + (float)(r % 5);
+        }
+        ip[r + 1] = nnz;
+    }
+    ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, peak_alloc, peak_free, &mem),
+                     SUBSEL_OK);
+    snprintf(path, sizeof path, "%s", temp_path("tall.npz"));
+    ck_assert_ok(ctx, subsel_csr_create(ctx, ROWS, COLS, ip, ix, v, SUBSEL_BORROW, &m));
+    ck_assert_ok(ctx, subsel_csr_save_npz(ctx, m, path, 1));
+    subsel_csr_free(m);
+    free(ip);
+    matrix_bytes = (int64_t)(ROWS + 1) * 8 + nnz * 8;
+
+    base = mem.live;
+    mem.peak = base;
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, path, &m));
+    ck_assert_msg(mem.peak - base <= matrix_bytes + (1 << 20),
+                  "loading peaks at %lld bytes for a matrix of %lld",
+                  (long long)(mem.peak - base), (long long)matrix_bytes);
+    for (a = 0; a < 3; a++) {
+        subsel_objective *f;
+        subsel_optimizer *opt;
+        subsel_selection *sel;
+        mem.peak = mem.live;
+        ck_assert_ok(ctx, subsel_fb_create(ctx, m, SUBSEL_CONCAVE_LOG1P, 1.0, NULL, &f));
+        ck_assert_ok(ctx, subsel_optimizer_create(ctx, algorithms[a], &opt));
+        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, 40));
+        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
+        ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
+        ck_assert_int_eq(subsel_selection_count(sel), 40);
+        /* besides the matrix: one pool or heap entry of at most 16 bytes
+         * and one membership byte per row, and fixed buffers */
+        ck_assert_msg(mem.peak - base <= 3 * matrix_bytes + (4 << 20),
+                      "algorithm %d peaks at %lld bytes for a matrix of %lld",
+                      algorithms[a], (long long)(mem.peak - base), (long long)matrix_bytes);
+        subsel_selection_free(sel);
+        subsel_optimizer_free(opt);
+        subsel_objective_free(f);
+    }
+    subsel_csr_free(m);
+    subsel_ctx_free(ctx);
+    ck_assert_int_eq(mem.live, 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* Writing through links, to devices, FIFOs and /proc/self/fd               */
 /* ------------------------------------------------------------------------ */
 
@@ -1862,6 +1964,9 @@ Suite *io_suite(void)
     tc = tcase_create("progress");
     tcase_add_test(tc, loads_report_progress_to_the_end);
     tcase_add_test(tc, loads_cancel_cleanly_between_blocks);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("memory");
+    tcase_add_test(tc, peak_memory_stays_near_the_matrix);
     suite_add_tcase(s, tc);
     return s;
 }
