@@ -194,14 +194,12 @@ void ss_file_reader_init(ss_file_reader *r, subsel_ctx *ctx, FILE *f)
     r->f = f;
 }
 
-/* First buffer of ss_read_stream; it doubles as data arrives. */
-#define STREAM_START ((int64_t)1 << 16)
 
 int ss_read_stream(subsel_ctx *ctx, FILE *f, unsigned char **data,
                    int64_t *size)
 {
     unsigned char *buf = NULL, *bigger = NULL;
-    int64_t cap = STREAM_START, n = 0;
+    int64_t cap = SS_GROW_START_BYTES, n = 0;
     ss_meter p;
     int rc = SUBSEL_OK;
 
@@ -566,26 +564,66 @@ static int write_and_close(subsel_ctx *ctx, FILE *f, ss_write_fn write,
     return rc;
 }
 
+/* Copies what was written to `spool` (from its start) to descriptor fd. */
+static int copy_spool(subsel_ctx *ctx, FILE *spool, int fd)
+{
+    unsigned char buf[SS_IO_CHUNK];
+    size_t n;
+    rewind(spool);
+    while ((n = fread(buf, 1, sizeof buf, spool)) > 0) {
+        size_t done = 0;
+        while (done < n) {
+            ssize_t k = write(fd, buf + done, n - done);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0)
+                return fail_errno(ctx, errno, "write failed");
+            done += (size_t)k;
+        }
+    }
+    return ferror(spool) ? fail_errno(ctx, errno, "read failed") : SUBSEL_OK;
+}
+
 /* Devices, FIFOs, terminals and files behind procfs links: opened as
- * fopen(path, "wb") would (truncating a regular file, creating nothing). */
+ * fopen(path, "wb") would (truncating a regular file, creating nothing).
+ * Writers may seek back (the zip writer patches its headers), which a pipe
+ * cannot: what cannot seek gets the bytes from an anonymous temporary file
+ * (tmpfile()) once they are complete. */
 static int write_direct(subsel_ctx *ctx, const char *path, ss_write_fn write,
                         void *arg)
 {
     struct stat st;
-    FILE *f;
-    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    FILE *f, *spool;
+    int rc, fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return fail_errno(ctx, errno, "cannot open");
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) {
-        int err = errno;
+        rc = fail_errno(ctx, errno, "cannot truncate");
         close(fd);
-        return fail_errno(ctx, err, "cannot truncate");
+        return rc;
+    }
+    if (lseek(fd, 0, SEEK_CUR) < 0) {
+        spool = tmpfile();
+        if (spool == NULL) {
+            rc = fail_errno(ctx, errno, "cannot create a temporary file");
+            close(fd);
+            return rc;
+        }
+        rc = write(ctx, spool, arg);
+        if (rc == SUBSEL_OK && fflush(spool) != 0)
+            rc = fail_errno(ctx, errno, "write failed");
+        if (rc == SUBSEL_OK)
+            rc = copy_spool(ctx, spool, fd);
+        fclose(spool);
+        if (close(fd) != 0 && rc == SUBSEL_OK)
+            rc = fail_errno(ctx, errno, "write failed");
+        return rc;
     }
     f = fdopen(fd, "wb");
     if (f == NULL) {
-        int err = errno;
+        rc = fail_errno(ctx, errno, "cannot open");
         close(fd);
-        return fail_errno(ctx, err, "cannot open");
+        return rc;
     }
     return write_and_close(ctx, f, write, arg, 0);
 }

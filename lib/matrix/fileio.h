@@ -27,6 +27,13 @@
 /* Bytes of the fixed buffers that data is streamed through. */
 #define SS_IO_CHUNK 16384
 
+/* First buffer, in bytes, for data of unknown length (a stream); it
+ * doubles as the data arrives. The fuzzers make it tiny, so that their
+ * small inputs grow it. */
+#ifndef SS_GROW_START_BYTES
+#define SS_GROW_START_BYTES ((int64_t)1 << 16)
+#endif
+
 /* A source of bytes. `read` delivers up to n bytes into buf and sets *got;
  * *got < n only when the data has ended. Errors (I/O, corrupt compressed
  * data, ...) are recorded on ctx and returned. `finish` checks that the

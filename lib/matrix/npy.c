@@ -419,8 +419,6 @@ void *ss_npy_target_block(const ss_npy_target *t)
     return t->data == NULL ? NULL : (unsigned char *)t->data - t->prefix;
 }
 
-/* First buffer of a growing target, in bytes; it doubles as data arrives. */
-#define GROW_START_BYTES ((int64_t)1 << 16)
 
 /* A buffer on ctx for `values` values of `type` after t->prefix bytes;
  * returns the values' address in *data. */
@@ -666,7 +664,7 @@ int ss_npy_read_data(ss_reader *r, const ss_npy_header *h, ss_npy_target *t)
 
 int ss_npy_read_new(ss_reader *r, const ss_npy_header *h, ss_npy_target *t)
 {
-    int64_t start = GROW_START_BYTES / (int64_t)ss_npy_type_size(t->type);
+    int64_t start = SS_GROW_START_BYTES / (int64_t)ss_npy_type_size(t->type);
     int rc;
     t->grow = r->available == INT64_MAX;
     t->capacity = t->grow && h->count > start ? start : h->count;
