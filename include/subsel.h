@@ -318,10 +318,16 @@ SUBSEL_API int subsel_csr_load_npz(subsel_ctx *ctx, const char *path,
  * INT32_MAX), the format as b'csr' ('|S3', as save_npz writes it), an int64
  * shape and float32 data; deflate-compressed if `compressed` is nonzero,
  * with ZIP64 records when sizes or offsets need them. A row view is written
- * as a matrix of its own. The file is written to a new temporary file in
- * the same folder (mode 0666 less the umask), synced and renamed into
- * place, so readers never see half a file; on failure the temporary file is
- * removed and `path` is left as it was.
+ * as a matrix of its own. A regular (or new) file is written to a new
+ * temporary file ".subsel-<pid>-<n>.tmp" in the same folder (mode 0666
+ * less the umask), synced and renamed into place, so readers never see half
+ * a file; on failure the temporary file is removed and the file is left as
+ * it was. A symbolic link is followed: the file it points to is replaced
+ * and the link stays. A device, FIFO or terminal, and a file reached
+ * through /dev/stdout, /dev/fd/N or /proc/self/fd/N, is written in place
+ * (not atomically), as fopen(path, "wb") would. Stale temporary files of
+ * writers that died (unlocked, a minute old, this user's) in the folder are
+ * removed. Every writer of the library (*_save_*, *_write_*) does the same.
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO (with the system's
  *         reason), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_csr_save_npz(subsel_ctx *ctx, const subsel_csr *csr,
@@ -389,8 +395,8 @@ SUBSEL_API int subsel_dense_load_npy(subsel_ctx *ctx, const char *path,
 
 /*! subsel_dense_save_npy() :
  * Writes a dense matrix as a 2-D '<f4' C-order .npy file, format 1.0, its
- * data starting at a multiple of 64 bytes (atomically, as
- * subsel_csr_save_npz()).
+ * data starting at a multiple of 64 bytes (written as subsel_csr_save_npz()
+ * writes).
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_dense_save_npy(subsel_ctx *ctx, const subsel_dense *dense,
                                      const char *path);
@@ -459,7 +465,7 @@ SUBSEL_API void subsel_array_free(void *values);
 
 /*! subsel_npy_write_f64() / subsel_npy_write_i64() :
  * Write a 1-D '<f8' / '<i8' .npy array of `count` values (values may be
- * NULL when count is 0), atomically as subsel_csr_save_npz().
+ * NULL when count is 0), written as subsel_csr_save_npz() writes.
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_npy_write_f64(subsel_ctx *ctx, const char *path,
                                     const double *values, int64_t count);
@@ -731,7 +737,8 @@ SUBSEL_API double subsel_selection_value(const subsel_selection *sel);
 SUBSEL_API int64_t subsel_selection_evaluations(const subsel_selection *sel);
 
 /*! subsel_selection_save_npy() :
- * Writes the indices as a 1-D int64 .npy file (atomically).
+ * Writes the indices as a 1-D int64 .npy file (as subsel_csr_save_npz()
+ * writes: atomically for regular files, links followed).
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO. */
 SUBSEL_API int subsel_selection_save_npy(subsel_ctx *ctx,
                                          const subsel_selection *sel,
