@@ -1423,6 +1423,88 @@ START_TEST(vector_count_is_written_for_every_valid_header)
 }
 END_TEST
 
+/* Every allocation of a stream load failing in turn (growing .npy
+ * buffers, the Fortran-order transposition, the one-call vector, an .npz
+ * read into memory): SUBSEL_E_NOMEM and nothing left, or success. */
+START_TEST(stream_loads_survive_allocation_failures)
+{
+    enum { ROWS = 100, COLS = 300, N = 20000 };
+    float *col_major = malloc(sizeof(float) * ROWS * COLS);
+    int64_t *ints = malloc(sizeof(int64_t) * N), i;
+    unsigned char *inputs[3];
+    size_t sizes[3];
+    char dict[128], npz[512];
+    int kind;
+
+    ck_assert(col_major && ints);
+    for (i = 0; i < ROWS * COLS; i++)
+        col_major[i] = (float)(i % 11);
+    for (i = 0; i < N; i++)
+        ints[i] = i - 7;
+    snprintf(dict, sizeof dict,
+             "{'descr': '<f4', 'fortran_order': True, 'shape': (%d, %d), }", ROWS, COLS);
+    inputs[0] = make_npy(dict, col_major, sizeof(float) * ROWS * COLS, &sizes[0]);
+    snprintf(dict, sizeof dict, "{'descr': '<i8', 'fortran_order': False, 'shape': (%d,), }", N);
+    inputs[1] = make_npy(dict, ints, sizeof(int64_t) * N, &sizes[1]);
+    {
+        subsel_ctx *ctx = new_ctx();
+        subsel_dense *d;
+        subsel_csr *m;
+        snprintf(npz, sizeof npz, "%s", temp_path("sweep.npz"));
+        ck_assert_ok(ctx, subsel_dense_create(ctx, ROWS, COLS, col_major, SUBSEL_BORROW, &d));
+        ck_assert_ok(ctx, subsel_csr_from_dense(ctx, d, &m));
+        ck_assert_ok(ctx, subsel_csr_save_npz(ctx, m, npz, 0));
+        subsel_csr_free(m);
+        subsel_dense_free(d);
+        subsel_ctx_free(ctx);
+        inputs[2] = slurp(npz, &sizes[2]);
+    }
+    for (kind = 0; kind < 3; kind++) {
+        int64_t fail_at;
+        for (fail_at = 2;; fail_at++) { /* call 1 makes the context */
+            counting_allocator counts = {0, 0, 0};
+            subsel_ctx *ctx;
+            void *result = NULL;
+            int64_t count = 0;
+            pid_t child;
+            FILE *f;
+            int rc;
+            counts.fail_at = fail_at;
+            ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
+                                                              counting_allocator_free, &counts),
+                             SUBSEL_OK);
+            f = fdopen(pipe_from_child(inputs[kind], sizes[kind], &child), "rb");
+            if (kind == 0)
+                rc = ss_npy_load_dense(ctx, f, (subsel_dense **)&result);
+            else if (kind == 1)
+                rc = ss_npy_load_vector(ctx, f, SS_NPY_I8, &result, &count);
+            else
+                rc = ss_npz_load_csr(ctx, f, (subsel_csr **)&result);
+            fclose(f);
+            reap(child);
+            ck_assert_msg(rc == SUBSEL_OK || rc == SUBSEL_E_NOMEM, "kind %d, failing %lld: %d (%s)",
+                          kind, (long long)fail_at, rc, subsel_ctx_last_error(ctx));
+            ck_assert((rc == SUBSEL_OK) == (result != NULL));
+            if (kind == 0)
+                subsel_dense_free(result);
+            else if (kind == 1)
+                subsel_array_free(result);
+            else
+                subsel_csr_free(result);
+            subsel_ctx_free(ctx);
+            ck_assert_int_eq(counts.live, 0);
+            if (rc == SUBSEL_OK)
+                break;
+        }
+        ck_assert_int_gt(fail_at, 3); /* the buffers grew */
+    }
+    for (kind = 0; kind < 3; kind++)
+        free(inputs[kind]);
+    free(ints);
+    free(col_major);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Progress and cancellation of loads                                       */
 /* ------------------------------------------------------------------------ */
@@ -1960,6 +2042,7 @@ Suite *io_suite(void)
     tcase_add_test(tc, streams_grow_to_large_arrays);
     tcase_add_test(tc, vectors_load_in_one_call);
     tcase_add_test(tc, vector_count_is_written_for_every_valid_header);
+    tcase_add_test(tc, stream_loads_survive_allocation_failures);
     suite_add_tcase(s, tc);
     tc = tcase_create("progress");
     tcase_add_test(tc, loads_report_progress_to_the_end);
