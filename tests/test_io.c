@@ -4,9 +4,13 @@
  * (tests/data/reference.txt, written by NumPy/SciPy, read here with plain
  * stdio), the valid-but-unusual files of tests/data/variants, a table of
  * deliberately broken files (tests/data/malformed) with the status and
- * message each must give, round trips through the writers, atomic writes,
- * argument checks, and the internal header parser and readers on memory
- * streams and pipes (as the fuzzers use them).
+ * message each must give, round trips through the writers, atomic writes
+ * (and writes through links, to FIFOs, devices and /proc/self/fd, long
+ * names, stale temporary files), argument checks, the internal header
+ * parser and readers on memory streams and pipes (as the fuzzers use them),
+ * stream reads (growing buffers, lying headers, one-call vectors),
+ * progress and cancellation of loads, and peak memory against the
+ * matrix's own bytes.
  */
 #include <dirent.h>
 #include <errno.h>
