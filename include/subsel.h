@@ -216,6 +216,21 @@ SUBSEL_API int subsel_ctx_set_progress(subsel_ctx *ctx, subsel_progress_fn fn,
 /* Matrices                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* Progress of loading and checking matrices (see subsel_progress_fn): each
+ * stage is reported from (0, total) to a last call with done == total, and
+ * the callback can cancel between blocks (about 1 MiB of data, or rows
+ * plus entries). Stages:
+ *   "read"      reading a stream (a pipe) into memory before parsing it as
+ *               a zip: bytes read; total 0 until the stream ends
+ *   "load"      reading array data: bytes (.npy: the data after the header;
+ *               .npz: the uncompressed bytes of its five members)
+ *   "validate"  checking a CSR matrix (subsel_csr_create, the loaders,
+ *               the codes of subsel_sae_encode): rows checked, rows
+ *   "target"    subsel_sdm_set_target(): target rows summed, target rows
+ * A cancelled call returns SUBSEL_E_CANCELLED with no handle made and
+ * nothing left allocated. Paths may name pipes, FIFOs and /dev/stdin: every
+ * reader reads its input in one pass. */
+
 /* Ownership flags for constructors that take caller arrays. */
 #define SUBSEL_COPY 0   /* copy the arrays; the caller may free them at once */
 #define SUBSEL_BORROW 1 /* keep pointers to the caller's arrays: they must
@@ -234,10 +249,12 @@ typedef struct subsel_dense subsel_dense;
  * indptr[rows] column indices and values, after validating them: indptr[0]
  * == 0, nondecreasing row pointers, column indices in [0, cols) and strictly
  * increasing within each row, finite values. `flags` is SUBSEL_COPY or
- * SUBSEL_BORROW. rows and cols may be 0; cols must fit int32.
+ * SUBSEL_BORROW. rows and cols may be 0; cols must fit int32. Progress:
+ * stage "validate".
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL pointer, bad size or flags),
  *         SUBSEL_E_FORMAT (structure check failed: the message names the
- *         row and entry), SUBSEL_E_NUMERIC (NaN/Inf value), SUBSEL_E_NOMEM. */
+ *         row and entry), SUBSEL_E_NUMERIC (NaN/Inf value),
+ *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_csr_create(subsel_ctx *ctx, int64_t rows, int64_t cols,
                                  const int64_t *indptr, const int32_t *indices,
                                  const float *values, int flags,
@@ -279,7 +296,11 @@ SUBSEL_API int subsel_csr_column_sums(subsel_ctx *ctx, const subsel_csr *csr,
  * The whole file is checked: zip structure, CRC-32 of every member,
  * lengths of the arrays against each other, and the matrix as by
  * subsel_csr_create(); nothing is allocated for sizes the file cannot hold.
- * Memory peaks at the matrix's own arrays plus small fixed buffers.
+ * Memory peaks at the matrix's own arrays plus small fixed buffers. A
+ * stream (a pipe, /dev/stdin) is first read into memory through the
+ * context's allocator, since a zip's directory is at its end: its bytes
+ * then add to the peak. Progress: stages "read" (streams only), "load",
+ * "validate".
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL argument), SUBSEL_E_IO (cannot
  *         open or read), SUBSEL_E_FORMAT (not a valid npz / CSR file: the
  *         message names the file, the member and what is wrong),
@@ -287,7 +308,7 @@ SUBSEL_API int subsel_csr_column_sums(subsel_ctx *ctx, const subsel_csr *csr,
  *         read: another sparse format (convert with .tocsr()), a big-endian
  *         dtype, an encrypted or split archive, a compression method other
  *         than deflate), SUBSEL_E_NUMERIC (NaN/Inf, or a float64 value
- *         beyond the float32 range), SUBSEL_E_NOMEM. */
+ *         beyond the float32 range), SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_csr_load_npz(subsel_ctx *ctx, const char *path,
                                    subsel_csr **out);
 
@@ -297,10 +318,16 @@ SUBSEL_API int subsel_csr_load_npz(subsel_ctx *ctx, const char *path,
  * INT32_MAX), the format as b'csr' ('|S3', as save_npz writes it), an int64
  * shape and float32 data; deflate-compressed if `compressed` is nonzero,
  * with ZIP64 records when sizes or offsets need them. A row view is written
- * as a matrix of its own. The file is written to a new temporary file in
- * the same folder (mode 0666 less the umask), synced and renamed into
- * place, so readers never see half a file; on failure the temporary file is
- * removed and `path` is left as it was.
+ * as a matrix of its own. A regular (or new) file is written to a new
+ * temporary file ".subsel-<pid>-<n>.tmp" in the same folder (mode 0666
+ * less the umask), synced and renamed into place, so readers never see half
+ * a file; on failure the temporary file is removed and the file is left as
+ * it was. A symbolic link is followed: the file it points to is replaced
+ * and the link stays. A device, FIFO or terminal, and a file reached
+ * through /dev/stdout, /dev/fd/N or /proc/self/fd/N, is written in place
+ * (not atomically), as fopen(path, "wb") would. Stale temporary files of
+ * writers that died (unlocked, a minute old, this user's) in the folder are
+ * removed. Every writer of the library (*_save_*, *_write_*) does the same.
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO (with the system's
  *         reason), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_csr_save_npz(subsel_ctx *ctx, const subsel_csr *csr,
@@ -351,20 +378,25 @@ SUBSEL_API int subsel_dense_column_sums(subsel_ctx *ctx,
  * does). Values must be finite. The header is checked before anything is
  * allocated (shape against the file's size), and the file must end with
  * the array's data. float64 data is converted in small chunks, never
- * copied whole.
+ * copied whole. A stream (a pipe, /dev/stdin), whose size cannot be known
+ * in advance, is read in one pass into a buffer that grows as the data
+ * arrives (up to 1.5 times the array while it grows), never past what the
+ * header declares: a stream shorter than its header says is
+ * SUBSEL_E_FORMAT naming the bytes expected and received. Progress: stage
+ * "load".
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL argument), SUBSEL_E_IO,
  *         SUBSEL_E_FORMAT (malformed or truncated: the message names the
  *         file and says what is wrong), SUBSEL_E_UNSUPPORTED (another dtype,
  *         a big-endian one, 0-D or more than 2-D), SUBSEL_E_NUMERIC (NaN,
  *         Inf or a float64 value beyond the float32 range),
- *         SUBSEL_E_NOMEM. */
+ *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_dense_load_npy(subsel_ctx *ctx, const char *path,
                                      subsel_dense **out);
 
 /*! subsel_dense_save_npy() :
  * Writes a dense matrix as a 2-D '<f4' C-order .npy file, format 1.0, its
- * data starting at a multiple of 64 bytes (atomically, as
- * subsel_csr_save_npz()).
+ * data starting at a multiple of 64 bytes (written as subsel_csr_save_npz()
+ * writes).
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_dense_save_npy(subsel_ctx *ctx, const subsel_dense *dense,
                                      const char *path);
@@ -377,15 +409,17 @@ SUBSEL_API int subsel_dense_save_npy(subsel_ctx *ctx, const subsel_dense *dense,
  * Reads a 1-D .npy array (or a 2-D one with a dimension of 1) of float32,
  * float64, int32 or int64 into out[0..capacity). The element count is
  * written to *count whenever the header is valid, even if the call then
- * fails. With out NULL, only the header is read (and SUBSEL_OK returned
- * when it is valid and the file is long enough): call so first to size the
- * buffer. If the data turns out to be malformed after reading has started,
- * the contents of out are unspecified.
+ * fails (also when the array is not a vector or has another dtype). With
+ * out NULL, only the header is read (and SUBSEL_OK returned when it is
+ * valid and the file is long enough): call so first to size the buffer.
+ * A pipe can be read only once: read those with subsel_npy_load_f64(). If
+ * the data turns out to be malformed after reading has started, the
+ * contents of out are unspecified. Progress: stage "load".
  * @return SUBSEL_OK, SUBSEL_E_INVALID (a NULL path or count, or out not
  *         NULL and capacity < count: nothing is written to out then),
  *         SUBSEL_E_IO, SUBSEL_E_FORMAT, SUBSEL_E_UNSUPPORTED (another dtype,
- *         or not a vector), SUBSEL_E_NOMEM. NaN and Inf values are returned
- *         as they are. */
+ *         or not a vector), SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. NaN and Inf
+ *         values are returned as they are. */
 SUBSEL_API int subsel_npy_read_f64(subsel_ctx *ctx, const char *path,
                                    double *out, int64_t capacity,
                                    int64_t *count);
@@ -397,9 +431,41 @@ SUBSEL_API int subsel_npy_read_i64(subsel_ctx *ctx, const char *path,
                                    int64_t *out, int64_t capacity,
                                    int64_t *count);
 
+/*! subsel_npy_load_f64() :
+ * Reads a whole vector .npy file, as subsel_npy_read_f64() reads it, in
+ * one call and one pass: *values gets a new array of the *count values,
+ * allocated through the context's allocator and owned by the caller, who
+ * releases it with subsel_array_free(). Unlike the two calls of
+ * subsel_npy_read_f64() (header, then data), this reads a pipe, a FIFO or
+ * /dev/stdin, which can be read only once; from such a stream the array
+ * grows as the data arrives (never past what the header declares), so a
+ * header claiming more than the stream holds is SUBSEL_E_FORMAT, not a
+ * huge allocation. Progress: stage "load" (data bytes read, data bytes),
+ * which can cancel.
+ * @return SUBSEL_OK; SUBSEL_E_INVALID (a NULL ctx, path, values or count);
+ *         otherwise as subsel_npy_read_f64() (SUBSEL_E_CANCELLED too). On
+ *         failure *values is NULL and nothing is left allocated; *count is
+ *         written whenever the header is valid. */
+SUBSEL_API int subsel_npy_load_f64(subsel_ctx *ctx, const char *path,
+                                   double **values, int64_t *count);
+
+/*! subsel_npy_load_i64() :
+ * As subsel_npy_load_f64() for an int32 or int64 array (as
+ * subsel_npy_read_i64() reads it).
+ * @return as subsel_npy_load_f64(); SUBSEL_E_UNSUPPORTED for float arrays. */
+SUBSEL_API int subsel_npy_load_i64(subsel_ctx *ctx, const char *path,
+                                   int64_t **values, int64_t *count);
+
+/*! subsel_array_free() :
+ * Releases an array returned by subsel_npy_load_f64() or
+ * subsel_npy_load_i64(). NULL is a no-op. The array keeps its context's
+ * allocator hooks, so it may be freed after the context (the hooks must
+ * still be valid), from any thread. */
+SUBSEL_API void subsel_array_free(void *values);
+
 /*! subsel_npy_write_f64() / subsel_npy_write_i64() :
  * Write a 1-D '<f8' / '<i8' .npy array of `count` values (values may be
- * NULL when count is 0), atomically as subsel_csr_save_npz().
+ * NULL when count is 0), written as subsel_csr_save_npz() writes.
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_npy_write_f64(subsel_ctx *ctx, const char *path,
                                     const double *values, int64_t count);
@@ -498,9 +564,12 @@ SUBSEL_API int subsel_sdm_create(subsel_ctx *ctx, const subsel_csr *source,
 /*! subsel_sdm_set_target() :
  * Sets p to the normalised column sums of the nonnegative CSR matrix
  * `target`, which must have as many columns as the source (it is read
- * here and not kept).
+ * here and not kept). Progress: stage "target" (target rows summed, target
+ * rows), which can cancel between blocks of rows; on any failure the
+ * objective keeps the target it had.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (not an SDM objective, column count,
- *         negative value, all-zero target), SUBSEL_E_NOMEM. */
+ *         negative value, all-zero target), SUBSEL_E_CANCELLED,
+ *         SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_sdm_set_target(subsel_ctx *ctx, subsel_objective *obj,
                                      const subsel_csr *target);
 
@@ -726,7 +795,8 @@ SUBSEL_API int subsel_selection_short_reason(const subsel_selection *sel);
 SUBSEL_API const char *subsel_short_reason_string(int reason);
 
 /*! subsel_selection_save_npy() :
- * Writes the indices as a 1-D int64 .npy file (atomically).
+ * Writes the indices as a 1-D int64 .npy file (as subsel_csr_save_npz()
+ * writes: atomically for regular files, links followed).
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO. */
 SUBSEL_API int subsel_selection_save_npy(subsel_ctx *ctx,
                                          const subsel_selection *sel,

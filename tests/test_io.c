@@ -4,9 +4,13 @@
  * (tests/data/reference.txt, written by NumPy/SciPy, read here with plain
  * stdio), the valid-but-unusual files of tests/data/variants, a table of
  * deliberately broken files (tests/data/malformed) with the status and
- * message each must give, round trips through the writers, atomic writes,
- * argument checks, and the internal header parser and readers on memory
- * streams and pipes (as the fuzzers use them).
+ * message each must give, round trips through the writers, atomic writes
+ * (and writes through links, to FIFOs, devices and /proc/self/fd, long
+ * names, stale temporary files), argument checks, the internal header
+ * parser and readers on memory streams and pipes (as the fuzzers use them),
+ * stream reads (growing buffers, lying headers, one-call vectors),
+ * progress and cancellation of loads, and peak memory against the
+ * matrix's own bytes.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,8 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/ctx.h"
@@ -698,7 +706,8 @@ static int folder_has_temp_files(const char *dir)
     int found = 0;
     ck_assert_ptr_nonnull(d);
     while ((e = readdir(d)) != NULL)
-        found |= strstr(e->d_name, ".tmp-") != NULL;
+        found |= strstr(e->d_name, ".tmp-") != NULL ||
+                 strncmp(e->d_name, ".subsel-", 8) == 0;
     closedir(d);
     return found;
 }
@@ -1182,13 +1191,810 @@ START_TEST(readers_work_on_pipes_and_memory)
     fclose(f);
     assert_base_csr(m);
     subsel_csr_free(m);
-    /* a zip needs seeking */
+    /* a zip from a pipe is read into memory first */
     f = pipe_of(npz, size);
-    ck_assert_status(ctx, ss_npz_load_csr(ctx, f, &m), SUBSEL_E_IO);
-    assert_message_has(ctx, "seekable");
+    ck_assert_ok(ctx, ss_npz_load_csr(ctx, f, &m));
+    fclose(f);
+    assert_base_csr(m);
+    subsel_csr_free(m);
+    f = pipe_of(npz, 0);
+    ck_assert_status(ctx, ss_npz_load_csr(ctx, f, &m), SUBSEL_E_FORMAT);
+    assert_message_has(ctx, "the stream is empty");
     fclose(f);
     free(npz);
     free(npy);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Streams: pipes, FIFOs, /dev/stdin                                        */
+/* ------------------------------------------------------------------------ */
+
+/* A .npy file in memory: format 1.0 with the dict padded to 64 bytes,
+ * then `data_bytes` bytes of data (which may be fewer than the dict says). */
+static unsigned char *make_npy(const char *dict, const void *data,
+                               size_t data_bytes, size_t *size)
+{
+    size_t len = strlen(dict), header = (10 + len + 1 + 63) / 64 * 64;
+    unsigned char *buf = malloc(header + data_bytes + 1);
+    ck_assert_ptr_nonnull(buf);
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    buf[8] = (unsigned char)((header - 10) & 0xff);
+    buf[9] = (unsigned char)((header - 10) >> 8);
+    memcpy(buf + 10, dict, len);
+    memset(buf + 10 + len, ' ', header - 10 - len - 1);
+    buf[header - 1] = '\n';
+    if (data_bytes > 0)
+        memcpy(buf + header, data, data_bytes);
+    *size = header + data_bytes;
+    return buf;
+}
+
+/* A pipe fed by a child process, for data larger than a pipe's buffer;
+ * *child is reaped with waitpid by the caller. */
+static int pipe_from_child(const void *data, size_t size, pid_t *child)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    *child = fork();
+    ck_assert_int_ge(*child, 0);
+    if (*child == 0) {
+        const unsigned char *p = data;
+        close(fds[0]);
+        while (size > 0) {
+            ssize_t n = write(fds[1], p, size);
+            if (n <= 0)
+                _exit(1);
+            p += n;
+            size -= (size_t)n;
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    return fds[0];
+}
+
+static void reap(pid_t child)
+{
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+}
+
+/* A header claiming 800 GB followed by 10 bytes: from a stream the claim
+ * cannot be checked against a size, and must not be allocated either. */
+START_TEST(stream_claims_are_not_allocated_before_the_data)
+{
+    subsel_ctx *ctx = new_ctx();
+    const char *dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (100000000000,), }";
+    size_t size;
+    unsigned char *npy = make_npy(dict, "0123456789", 10, &size);
+    char path[64];
+    subsel_dense *d = NULL;
+    double *v = (double *)npy;
+    int64_t n = -1;
+    FILE *f;
+    int fds[2];
+
+    f = pipe_of(npy, size);
+    ck_assert_status(ctx, ss_npy_load_dense(ctx, f, &d), SUBSEL_E_FORMAT);
+    assert_message_has(ctx, "the data ends after 10 of 800000000000 bytes");
+    ck_assert_ptr_null(d);
+    fclose(f);
+    /* the same through the public one-call vector reader, by path */
+    ck_assert_int_eq(pipe(fds), 0);
+    ck_assert_int_eq((long)write(fds[1], npy, size), (long)size);
+    close(fds[1]);
+    snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+    ck_assert_status(ctx, subsel_npy_load_f64(ctx, path, &v, &n), SUBSEL_E_FORMAT);
+    close(fds[0]);
+    assert_message_has(ctx, "the data ends after 10 of 800000000000 bytes");
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(n, 100000000000);
+    free(npy);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Arrays larger than a pipe buffer and than the first buffer of a growing
+ * read, C and Fortran order, come out as from a file. */
+START_TEST(streams_grow_to_large_arrays)
+{
+    enum { ROWS = 700, COLS = 300 };
+    subsel_ctx *ctx = new_ctx();
+    double *col_major = malloc(sizeof(double) * ROWS * COLS);
+    int64_t *ints = malloc(sizeof(int64_t) * ROWS * COLS), *got = NULL, n = 0, i;
+    char dict[128], path[64];
+    unsigned char *npy;
+    subsel_dense *d;
+    size_t size;
+    pid_t child;
+    FILE *f;
+    int fd;
+
+    ck_assert(col_major && ints);
+    for (i = 0; i < ROWS * COLS; i++) {
+        col_major[i] = (double)(i % 1013) - 500.25;
+        ints[i] = i * 7919 - 3;
+    }
+    snprintf(dict, sizeof dict,
+             "{'descr': '<f8', 'fortran_order': True, 'shape': (%d, %d), }", ROWS, COLS);
+    npy = make_npy(dict, col_major, sizeof(double) * ROWS * COLS, &size);
+    f = fdopen(pipe_from_child(npy, size, &child), "rb");
+    ck_assert_ok(ctx, ss_npy_load_dense(ctx, f, &d));
+    fclose(f);
+    reap(child);
+    ck_assert_int_eq(subsel_dense_rows(d), ROWS);
+    ck_assert_int_eq(subsel_dense_cols(d), COLS);
+    for (i = 0; i < ROWS * COLS; i++) /* element (r, c) is col_major[c * ROWS + r] */
+        ck_assert_float_eq(subsel_dense_data(d)[i],
+                           (float)col_major[(i % COLS) * ROWS + i / COLS]);
+    subsel_dense_free(d);
+    free(npy);
+    /* a vector in one call, through a path, from a child's pipe */
+    snprintf(dict, sizeof dict, "{'descr': '<i8', 'fortran_order': False, 'shape': (%d,), }",
+             ROWS * COLS);
+    npy = make_npy(dict, ints, sizeof(int64_t) * ROWS * COLS, &size);
+    fd = pipe_from_child(npy, size, &child);
+    snprintf(path, sizeof path, "/dev/fd/%d", fd);
+    ck_assert_ok(ctx, subsel_npy_load_i64(ctx, path, &got, &n));
+    close(fd);
+    reap(child);
+    ck_assert_int_eq(n, ROWS * COLS);
+    ck_assert_mem_eq(got, ints, sizeof(int64_t) * ROWS * COLS);
+    subsel_array_free(got);
+    free(npy);
+    free(ints);
+    free(col_major);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(vectors_load_in_one_call)
+{
+    counting_allocator counts = {0, 0, 0};
+    subsel_ctx *ctx;
+    const double fv[3] = {1.5, -2, 1e300};
+    double *v = (double *)fv;
+    int64_t *iv = (int64_t *)fv, n = -1;
+    char pf[512], pd[512];
+    subsel_dense *d;
+
+    ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
+                                                      counting_allocator_free, &counts),
+                     SUBSEL_OK);
+    snprintf(pf, sizeof pf, "%s", temp_path("one_call.npy"));
+    snprintf(pd, sizeof pd, "%s", temp_path("one_call_2d.npy"));
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, pf, fv, 3));
+    ck_assert_ok(ctx, subsel_npy_load_f64(ctx, pf, &v, &n));
+    ck_assert_int_eq(n, 3);
+    ck_assert_mem_eq(v, fv, sizeof fv);
+    subsel_array_free(v);
+    /* a float file is not an integer vector: *count still written */
+    n = -1;
+    ck_assert_status(ctx, subsel_npy_load_i64(ctx, pf, &iv, &n), SUBSEL_E_UNSUPPORTED);
+    ck_assert_ptr_null(iv);
+    ck_assert_int_eq(n, 3);
+    /* a matrix is not a vector */
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, fixture_path("fb/w.npy"), &d));
+    ck_assert_ok(ctx, subsel_dense_save_npy(ctx, d, pd));
+    subsel_dense_free(d);
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, variant("dense_fortran.npy"), &d));
+    ck_assert_ok(ctx, subsel_dense_save_npy(ctx, d, pd));
+    subsel_dense_free(d);
+    n = -1;
+    ck_assert_status(ctx, subsel_npy_load_f64(ctx, pd, &v, &n), SUBSEL_E_UNSUPPORTED);
+    ck_assert_int_eq(n, 12);
+    ck_assert_ptr_null(v);
+    /* NULL arguments */
+    ck_assert_int_eq(subsel_npy_load_f64(ctx, pf, NULL, &n), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_npy_load_f64(ctx, NULL, &v, &n), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_npy_load_f64(ctx, pf, &v, NULL), SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_npy_load_f64(NULL, pf, &v, &n), SUBSEL_E_INVALID);
+    subsel_array_free(NULL);
+    /* the array outlives its context, and its memory came from the hooks */
+    ck_assert_ok(ctx, subsel_npy_load_f64(ctx, pf, &v, &n));
+    subsel_ctx_free(ctx);
+    ck_assert_int_eq(counts.live, 1);
+    ck_assert_double_eq(v[2], 1e300);
+    subsel_array_free(v);
+    ck_assert_int_eq(counts.live, 0);
+}
+END_TEST
+
+/* The documented contract: *count is written whenever the header is valid,
+ * also for arrays that are not vectors or have another dtype. */
+START_TEST(vector_count_is_written_for_every_valid_header)
+{
+    subsel_ctx *ctx = new_ctx();
+    char path[512];
+    int64_t n = -1;
+    subsel_dense *d;
+    const double fv[2] = {1, 2};
+
+    snprintf(path, sizeof path, "%s", temp_path("matrix.npy"));
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, variant("dense_fortran.npy"), &d));
+    ck_assert_ok(ctx, subsel_dense_save_npy(ctx, d, path));
+    subsel_dense_free(d);
+    ck_assert_status(ctx, subsel_npy_read_f64(ctx, path, NULL, 0, &n), SUBSEL_E_UNSUPPORTED);
+    ck_assert_int_eq(n, 12);
+    snprintf(path, sizeof path, "%s", temp_path("floats.npy"));
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, fv, 2));
+    n = -1;
+    ck_assert_status(ctx, subsel_npy_read_i64(ctx, path, NULL, 0, &n), SUBSEL_E_UNSUPPORTED);
+    ck_assert_int_eq(n, 2);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Every allocation of a stream load failing in turn (growing .npy
+ * buffers, the Fortran-order transposition, the one-call vector, an .npz
+ * read into memory): SUBSEL_E_NOMEM and nothing left, or success. */
+START_TEST(stream_loads_survive_allocation_failures)
+{
+    enum { ROWS = 100, COLS = 300, N = 20000 };
+    float *col_major = malloc(sizeof(float) * ROWS * COLS);
+    int64_t *ints = malloc(sizeof(int64_t) * N), i;
+    unsigned char *inputs[3];
+    size_t sizes[3];
+    char dict[128], npz[512];
+    int kind;
+
+    ck_assert(col_major && ints);
+    for (i = 0; i < ROWS * COLS; i++)
+        col_major[i] = (float)(i % 11);
+    for (i = 0; i < N; i++)
+        ints[i] = i - 7;
+    snprintf(dict, sizeof dict,
+             "{'descr': '<f4', 'fortran_order': True, 'shape': (%d, %d), }", ROWS, COLS);
+    inputs[0] = make_npy(dict, col_major, sizeof(float) * ROWS * COLS, &sizes[0]);
+    snprintf(dict, sizeof dict, "{'descr': '<i8', 'fortran_order': False, 'shape': (%d,), }", N);
+    inputs[1] = make_npy(dict, ints, sizeof(int64_t) * N, &sizes[1]);
+    {
+        subsel_ctx *ctx = new_ctx();
+        subsel_dense *d;
+        subsel_csr *m;
+        snprintf(npz, sizeof npz, "%s", temp_path("sweep.npz"));
+        ck_assert_ok(ctx, subsel_dense_create(ctx, ROWS, COLS, col_major, SUBSEL_BORROW, &d));
+        ck_assert_ok(ctx, subsel_csr_from_dense(ctx, d, &m));
+        ck_assert_ok(ctx, subsel_csr_save_npz(ctx, m, npz, 0));
+        subsel_csr_free(m);
+        subsel_dense_free(d);
+        subsel_ctx_free(ctx);
+        inputs[2] = slurp(npz, &sizes[2]);
+    }
+    for (kind = 0; kind < 3; kind++) {
+        int64_t fail_at;
+        for (fail_at = 2;; fail_at++) { /* call 1 makes the context */
+            counting_allocator counts = {0, 0, 0};
+            subsel_ctx *ctx;
+            void *result = NULL;
+            int64_t count = 0;
+            pid_t child;
+            FILE *f;
+            int rc;
+            counts.fail_at = fail_at;
+            ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
+                                                              counting_allocator_free, &counts),
+                             SUBSEL_OK);
+            f = fdopen(pipe_from_child(inputs[kind], sizes[kind], &child), "rb");
+            if (kind == 0)
+                rc = ss_npy_load_dense(ctx, f, (subsel_dense **)&result);
+            else if (kind == 1)
+                rc = ss_npy_load_vector(ctx, f, SS_NPY_I8, &result, &count);
+            else
+                rc = ss_npz_load_csr(ctx, f, (subsel_csr **)&result);
+            fclose(f);
+            reap(child);
+            ck_assert_msg(rc == SUBSEL_OK || rc == SUBSEL_E_NOMEM, "kind %d, failing %lld: %d (%s)",
+                          kind, (long long)fail_at, rc, subsel_ctx_last_error(ctx));
+            ck_assert((rc == SUBSEL_OK) == (result != NULL));
+            if (kind == 0)
+                subsel_dense_free(result);
+            else if (kind == 1)
+                subsel_array_free(result);
+            else
+                subsel_csr_free(result);
+            subsel_ctx_free(ctx);
+            ck_assert_int_eq(counts.live, 0);
+            if (rc == SUBSEL_OK)
+                break;
+        }
+        ck_assert_int_gt(fail_at, 3); /* the buffers grew */
+    }
+    for (kind = 0; kind < 3; kind++)
+        free(inputs[kind]);
+    free(ints);
+    free(col_major);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Progress and cancellation of loads                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct load_log {
+    int calls;
+    int cancel_at;    /* cancel on this call (counting from 1), 0: never */
+    char stages[256]; /* each new stage name, space-separated */
+    char stage[32];
+    int64_t done, total;
+    int monotone;     /* done never went back within a stage */
+    int begins_at_zero;
+} load_log;
+
+static int log_progress(void *user, const char *stage, int64_t done, int64_t total)
+{
+    load_log *p = user;
+    p->calls++;
+    if (strcmp(stage, p->stage) != 0) {
+        size_t n = strlen(p->stages);
+        snprintf(p->stages + n, sizeof p->stages - n, "%s%s", n ? " " : "", stage);
+        snprintf(p->stage, sizeof p->stage, "%s", stage);
+        p->begins_at_zero &= done == 0;
+    } else {
+        /* a stream's total is 0 (unknown) until its end */
+        p->monotone &= done >= p->done && (total == p->total || p->total == 0);
+    }
+    p->done = done;
+    p->total = total;
+    return p->calls == p->cancel_at;
+}
+
+static void start_log(subsel_ctx *ctx, load_log *p, int cancel_at)
+{
+    memset(p, 0, sizeof *p);
+    p->cancel_at = cancel_at;
+    p->monotone = p->begins_at_zero = 1;
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, log_progress, p));
+}
+
+/* A dense .npy file of 3 MiB of float32, a CSR .npz of 6 MiB (stored) and
+ * a vector .npy of 6 MiB: several blocks each. */
+static void write_big_files(subsel_ctx *ctx, const char *npy, const char *npz,
+                            const char *vec)
+{
+    enum { ROWS = 4096, COLS = 192 };
+    float *data = malloc(sizeof(float) * ROWS * COLS);
+    subsel_dense *d;
+    subsel_csr *m;
+    int64_t i;
+    ck_assert_ptr_nonnull(data);
+    for (i = 0; i < ROWS * COLS; i++)
+        data[i] = (float)(i % 97);
+    ck_assert_ok(ctx, subsel_dense_create(ctx, ROWS, COLS, data, SUBSEL_BORROW, &d));
+    ck_assert_ok(ctx, subsel_dense_save_npy(ctx, d, npy));
+    ck_assert_ok(ctx, subsel_csr_from_dense(ctx, d, &m));
+    ck_assert_ok(ctx, subsel_csr_save_npz(ctx, m, npz, 0));
+    subsel_csr_free(m);
+    subsel_dense_free(d);
+    free(data);
+    if (vec != NULL) {
+        double *v = malloc(sizeof(double) * ROWS * COLS);
+        ck_assert_ptr_nonnull(v);
+        for (i = 0; i < ROWS * COLS; i++)
+            v[i] = (double)i / 3;
+        ck_assert_ok(ctx, subsel_npy_write_f64(ctx, vec, v, ROWS * COLS));
+        free(v);
+    }
+}
+
+START_TEST(loads_report_progress_to_the_end)
+{
+    subsel_ctx *ctx = new_ctx();
+    char npy[512], npz[512];
+    load_log p;
+    subsel_dense *d;
+    subsel_csr *m;
+    unsigned char *bytes;
+    size_t size;
+    pid_t child;
+    FILE *f;
+
+    snprintf(npy, sizeof npy, "%s", temp_path("big.npy"));
+    snprintf(npz, sizeof npz, "%s", temp_path("big.npz"));
+    write_big_files(ctx, npy, npz, NULL);
+    start_log(ctx, &p, 0);
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, npy, &d));
+    subsel_dense_free(d);
+    ck_assert_str_eq(p.stages, "load");
+    ck_assert_int_ge(p.calls, 4); /* 0, two blocks in between, the end */
+    ck_assert(p.monotone && p.begins_at_zero);
+    ck_assert_int_eq(p.total, (int64_t)4096 * 192 * 4);
+    ck_assert_int_eq(p.done, p.total);
+
+    start_log(ctx, &p, 0);
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, npz, &m));
+    ck_assert_str_eq(p.stages, "load validate");
+    ck_assert(p.monotone && p.begins_at_zero);
+    ck_assert_int_eq(p.total, subsel_csr_rows(m));
+    ck_assert_int_eq(p.done, p.total);
+    subsel_csr_free(m);
+
+    /* from a pipe, a zip is read first */
+    start_log(ctx, &p, 0);
+    bytes = slurp(npz, &size);
+    f = fdopen(pipe_from_child(bytes, size, &child), "rb");
+    ck_assert_ok(ctx, ss_npz_load_csr(ctx, f, &m));
+    fclose(f);
+    reap(child);
+    free(bytes);
+    ck_assert_str_eq(p.stages, "read load validate");
+    ck_assert(p.monotone && p.begins_at_zero);
+    ck_assert_int_eq(p.done, p.total);
+    subsel_csr_free(m);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Cancelling on the n-th report of a load, for every n: SUBSEL_E_CANCELLED,
+ * no handle, nothing left allocated. */
+START_TEST(loads_cancel_cleanly_between_blocks)
+{
+    counting_allocator counts = {0, 0, 0};
+    subsel_ctx *ctx = new_ctx(), *counted;
+    char npy[512], npz[512], vec[512];
+    load_log p;
+    int n, kind;
+
+    snprintf(npy, sizeof npy, "%s", temp_path("cancel.npy"));
+    snprintf(npz, sizeof npz, "%s", temp_path("cancel.npz"));
+    snprintf(vec, sizeof vec, "%s", temp_path("cancel_vector.npy"));
+    write_big_files(ctx, npy, npz, vec);
+    subsel_ctx_free(ctx);
+    ck_assert_int_eq(subsel_ctx_create_with_allocator(&counted, counting_allocator_alloc,
+                                                      counting_allocator_free, &counts),
+                     SUBSEL_OK);
+    for (kind = 0; kind < 3; kind++) {
+        for (n = 1;; n++) {
+            subsel_dense *d = (subsel_dense *)counted;
+            subsel_csr *m = (subsel_csr *)counted;
+            double *v = (double *)counted;
+            int64_t live = counts.live, count;
+            int rc;
+            start_log(counted, &p, n);
+            if (kind == 0)
+                rc = subsel_dense_load_npy(counted, npy, &d);
+            else if (kind == 1)
+                rc = subsel_csr_load_npz(counted, npz, &m);
+            else
+                rc = subsel_npy_load_f64(counted, vec, &v, &count);
+            if (p.calls < n) { /* finished before the n-th report */
+                ck_assert_int_eq(rc, SUBSEL_OK);
+                subsel_dense_free(kind == 0 ? d : NULL);
+                subsel_csr_free(kind == 1 ? m : NULL);
+                subsel_array_free(kind == 2 ? v : NULL);
+                break;
+            }
+            ck_assert_msg(rc == SUBSEL_E_CANCELLED, "kind %d, report %d: %d (%s)", kind, n,
+                          rc, subsel_ctx_last_error(counted));
+            ck_assert_ptr_null(kind == 0 ? (void *)d : kind == 1 ? (void *)m : (void *)v);
+            ck_assert_int_eq(counts.live, live);
+        }
+        ck_assert_int_ge(n, 4);
+    }
+    subsel_ctx_free(counted);
+    ck_assert_int_eq(counts.live, 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Peak memory against the matrix's own bytes                              */
+/* ------------------------------------------------------------------------ */
+
+/* Allocator hooks that keep the live and the peak bytes: each block
+ * carries its size in front of the aligned address it hands out. */
+typedef struct peak_allocator {
+    int64_t live, peak;
+} peak_allocator;
+
+static void *peak_alloc(void *opaque, size_t size, size_t alignment)
+{
+    peak_allocator *a = opaque;
+    unsigned char *p = NULL;
+    if (posix_memalign((void **)&p, alignment, size + alignment) != 0)
+        return NULL;
+    memcpy(p + alignment - sizeof size, &size, sizeof size);
+    memcpy(p + alignment - 2 * sizeof size, &alignment, sizeof alignment);
+    a->live += (int64_t)size;
+    if (a->live > a->peak)
+        a->peak = a->live;
+    return p + alignment;
+}
+
+static void peak_free(void *opaque, void *ptr)
+{
+    peak_allocator *a = opaque;
+    unsigned char *q = ptr;
+    size_t size, alignment;
+    memcpy(&size, q - sizeof size, sizeof size);
+    memcpy(&alignment, q - 2 * sizeof size, sizeof alignment);
+    a->live -= (int64_t)size;
+    free(q - alignment);
+}
+
+/* A pool of 2^19 rows, almost all empty (the shape that made `subsel fb`
+ * use 6 times the matrix's bytes): loading it, building the objective and
+ * running each greedy algorithm stays within a small factor of the
+ * matrix's own arrays. */
+START_TEST(peak_memory_stays_near_the_matrix)
+{
+    enum { ROWS = 1 << 19, COLS = 8, BUDGET = 4 };
+    static const int algorithms[3] = {SUBSEL_OPT_NAIVE, SUBSEL_OPT_LAZY, SUBSEL_OPT_STOCHASTIC};
+    peak_allocator mem = {0, 0};
+    subsel_ctx *ctx;
+    int64_t *ip = malloc(sizeof *ip * (ROWS + 1)), r, nnz = 0, matrix_bytes, base;
+    int32_t ix[64];
+    float v[64];
+    char path[512];
+    subsel_csr *m;
+    int a;
+
+    ck_assert_ptr_nonnull(ip);
+    ip[0] = 0;
+    for (r = 0; r < ROWS; r++) {
+        if (r % (ROWS / 32) == 0 && nnz < 64) {
+            ix[nnz] = (int32_t)(r % COLS);
+            v[nnz++] = 1.0f + (float)(r % 5);
+        }
+        ip[r + 1] = nnz;
+    }
+    ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, peak_alloc, peak_free, &mem),
+                     SUBSEL_OK);
+    snprintf(path, sizeof path, "%s", temp_path("tall.npz"));
+    ck_assert_ok(ctx, subsel_csr_create(ctx, ROWS, COLS, ip, ix, v, SUBSEL_BORROW, &m));
+    ck_assert_ok(ctx, subsel_csr_save_npz(ctx, m, path, 1));
+    subsel_csr_free(m);
+    free(ip);
+    matrix_bytes = (int64_t)(ROWS + 1) * 8 + nnz * 8;
+
+    base = mem.live;
+    mem.peak = base;
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, path, &m));
+    ck_assert_msg(mem.peak - base <= matrix_bytes + (1 << 20),
+                  "loading peaks at %lld bytes for a matrix of %lld",
+                  (long long)(mem.peak - base), (long long)matrix_bytes);
+    for (a = 0; a < 3; a++) {
+        subsel_objective *f;
+        subsel_optimizer *opt;
+        subsel_selection *sel;
+        mem.peak = mem.live;
+        ck_assert_ok(ctx, subsel_fb_create(ctx, m, SUBSEL_CONCAVE_LOG1P, 1.0, NULL, &f));
+        ck_assert_ok(ctx, subsel_optimizer_create(ctx, algorithms[a], &opt));
+        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, BUDGET));
+        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
+        ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
+        ck_assert_int_eq(subsel_selection_count(sel), BUDGET);
+        /* besides the matrix: one pool or heap entry of at most 16 bytes
+         * and one membership byte per row, and fixed buffers */
+        ck_assert_msg(mem.peak - base <= 3 * matrix_bytes + (2 << 20),
+                      "algorithm %d peaks at %lld bytes for a matrix of %lld",
+                      algorithms[a], (long long)(mem.peak - base), (long long)matrix_bytes);
+        subsel_selection_free(sel);
+        subsel_optimizer_free(opt);
+        subsel_objective_free(f);
+    }
+    subsel_csr_free(m);
+    subsel_ctx_free(ctx);
+    ck_assert_int_eq(mem.live, 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Writing through links, to devices, FIFOs and /proc/self/fd               */
+/* ------------------------------------------------------------------------ */
+
+static const double three[3] = {1.0, 2.0, 3.0};
+
+/* The bytes a vector writer produces for `three`, from a plain file. */
+static unsigned char *three_bytes(subsel_ctx *ctx, size_t *size)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s", temp_path("three_plain.npy"));
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, three, 3));
+    return slurp(path, size);
+}
+
+static void assert_file_holds_three(const char *path)
+{
+    int64_t n;
+    double *v = read_f64(path, &n);
+    ck_assert_int_eq(n, 3);
+    ck_assert_mem_eq(v, three, sizeof three);
+    free(v);
+}
+
+static void assert_is_link(const char *path)
+{
+    struct stat st;
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert_msg(S_ISLNK(st.st_mode), "%s is no longer a symbolic link", path);
+}
+
+/* A private folder for one test, so folder scans see only its files. */
+static const char *test_folder(const char *name)
+{
+    static char dir[512];
+    snprintf(dir, sizeof dir, "%s", temp_path(name));
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    return dir;
+}
+
+START_TEST(writes_follow_symbolic_links)
+{
+    subsel_ctx *ctx = new_ctx();
+    char dir[512], target[600], link1[600], link2[600], dangling[600], made[600];
+    const double old[1] = {9.0};
+
+    snprintf(dir, sizeof dir, "%s", test_folder("links"));
+    snprintf(target, sizeof target, "%s/target.npy", dir);
+    snprintf(link1, sizeof link1, "%s/link1.npy", dir);
+    snprintf(link2, sizeof link2, "%s/link2.npy", dir);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, target, old, 1));
+    /* link2 -> link1 (absolute) -> target.npy (relative) */
+    ck_assert_int_eq(symlink("target.npy", link1), 0);
+    ck_assert_int_eq(symlink(link1, link2), 0);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, link2, three, 3));
+    assert_is_link(link2);
+    assert_is_link(link1);
+    assert_file_holds_three(target);
+    /* a dangling link: its target is created, the link stays */
+    snprintf(dangling, sizeof dangling, "%s/dangling.npy", dir);
+    snprintf(made, sizeof made, "%s/made.npy", dir);
+    ck_assert_int_eq(symlink("made.npy", dangling), 0);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, dangling, three, 3));
+    assert_is_link(dangling);
+    assert_file_holds_three(made);
+    ck_assert(!folder_has_temp_files(dir));
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(writes_to_fifos_and_devices_go_in_place)
+{
+    subsel_ctx *ctx = new_ctx();
+    char dir[512], fifo[600];
+    unsigned char got[4096];
+    size_t size;
+    unsigned char *want = three_bytes(ctx, &size);
+    struct stat st;
+    ssize_t n;
+    int rfd;
+
+    snprintf(dir, sizeof dir, "%s", test_folder("fifo"));
+    snprintf(fifo, sizeof fifo, "%s/out.npy", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    /* a reader first, so the writer's open does not wait; the data fits
+     * the pipe buffer */
+    rfd = open(fifo, O_RDONLY | O_NONBLOCK);
+    ck_assert_int_ge(rfd, 0);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, fifo, three, 3));
+    n = read(rfd, got, sizeof got);
+    close(rfd);
+    ck_assert_int_eq((long)n, (long)size);
+    ck_assert_mem_eq(got, want, size);
+    ck_assert_int_eq(lstat(fifo, &st), 0);
+    ck_assert(S_ISFIFO(st.st_mode));
+    ck_assert(!folder_has_temp_files(dir));
+    /* a device */
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, "/dev/null", three, 3));
+    ck_assert_int_eq(lstat("/dev/null", &st), 0);
+    ck_assert(S_ISCHR(st.st_mode));
+    /* a folder is an error, not a rename target */
+    ck_assert_status(ctx, subsel_npy_write_f64(ctx, dir, three, 3), SUBSEL_E_IO);
+    assert_message_has(ctx, strerror(EISDIR));
+    free(want);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* /dev/stdout and /dev/fd/N lead to /proc/self/fd/N: the open file is
+ * written, whatever the link's text says, and nothing is renamed. */
+START_TEST(writes_through_proc_fd_links_reach_the_open_file)
+{
+    subsel_ctx *ctx = new_ctx();
+    unsigned char got[4096];
+    char path[64], file[512];
+    size_t size;
+    unsigned char *want = three_bytes(ctx, &size);
+    struct stat before, after;
+    int fds[2], fd;
+    ssize_t n;
+
+    /* a pipe, as `subsel ... --out /dev/stdout | consumer` */
+    ck_assert_int_eq(pipe(fds), 0);
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fds[1]);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, three, 3));
+    close(fds[1]);
+    n = read(fds[0], got, sizeof got);
+    close(fds[0]);
+    ck_assert_int_eq((long)n, (long)size);
+    ck_assert_mem_eq(got, want, size);
+    /* a regular file, as `subsel ... --out /dev/stdout > file`: the same
+     * file (inode) gets the data */
+    snprintf(file, sizeof file, "%s", temp_path("stdout_file.npy"));
+    fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "old contents, longer than nothing", 33), 33);
+    ck_assert_int_eq(fstat(fd, &before), 0);
+    snprintf(path, sizeof path, "/dev/fd/%d", fd);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, three, 3));
+    ck_assert_int_eq(stat(file, &after), 0);
+    ck_assert_int_eq((long)after.st_ino, (long)before.st_ino);
+    close(fd);
+    assert_file_holds_three(file);
+    free(want);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* NAME_MAX is 255: the temporary file's name must not depend on the
+ * target's length. */
+START_TEST(long_file_names_can_be_written)
+{
+    subsel_ctx *ctx = new_ctx();
+    char name[256], dir[512], path[800];
+    memset(name, 'a', 245);
+    snprintf(name + 245, sizeof name - 245, ".npy"); /* 249 bytes */
+    snprintf(dir, sizeof dir, "%s", test_folder("long"));
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, three, 3));
+    assert_file_holds_three(path);
+    ck_assert(!folder_has_temp_files(dir));
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+static void make_temp_file(const char *dir, const char *name, int age)
+{
+    char path[800];
+    struct timeval tv[2];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("half a file", f);
+    fclose(f);
+    gettimeofday(&tv[0], NULL);
+    tv[0].tv_sec -= age;
+    tv[1] = tv[0];
+    ck_assert_int_eq(utimes(path, tv), 0);
+}
+
+static int exists_in(const char *dir, const char *name)
+{
+    char path[800];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* A writer killed with kill -9 leaves its temporary file; the next write
+ * into the folder removes it, and only what is surely stale. */
+START_TEST(stale_temporary_files_are_removed)
+{
+    subsel_ctx *ctx = new_ctx();
+    char dir[512], path[800];
+    int locked;
+
+    snprintf(dir, sizeof dir, "%s", test_folder("stale"));
+    make_temp_file(dir, ".subsel-999999-0.tmp", 3600);     /* stale */
+    make_temp_file(dir, ".subsel-999999-1.tmp", 0);        /* just written */
+    make_temp_file(dir, ".subsel-999999-2.tmp", 3600);     /* locked below */
+    make_temp_file(dir, ".subsel-notours.tmp", 3600);      /* another name */
+    make_temp_file(dir, "data.subsel-1-1.tmp", 3600);      /* another name */
+    snprintf(path, sizeof path, "%s/.subsel-999999-2.tmp", dir);
+    locked = open(path, O_RDONLY);
+    ck_assert_int_ge(locked, 0);
+    ck_assert_int_eq(flock(locked, LOCK_EX), 0);
+    snprintf(path, sizeof path, "%s/out.npy", dir);
+    ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, three, 3));
+    close(locked);
+    ck_assert(!exists_in(dir, ".subsel-999999-0.tmp"));
+    ck_assert(exists_in(dir, ".subsel-999999-1.tmp"));
+    ck_assert(exists_in(dir, ".subsel-999999-2.tmp"));
+    ck_assert(exists_in(dir, ".subsel-notours.tmp"));
+    ck_assert(exists_in(dir, "data.subsel-1-1.tmp"));
+    assert_file_holds_three(path);
     subsel_ctx_free(ctx);
 }
 END_TEST
@@ -1220,6 +2026,11 @@ Suite *io_suite(void)
     tc = tcase_create("atomic writes");
     tcase_add_test(tc, writes_respect_umask);
     tcase_add_test(tc, write_errors_leave_no_file);
+    tcase_add_test(tc, writes_follow_symbolic_links);
+    tcase_add_test(tc, writes_to_fifos_and_devices_go_in_place);
+    tcase_add_test(tc, writes_through_proc_fd_links_reach_the_open_file);
+    tcase_add_test(tc, long_file_names_can_be_written);
+    tcase_add_test(tc, stale_temporary_files_are_removed);
     suite_add_tcase(s, tc);
     tc = tcase_create("arguments");
     tcase_add_test(tc, null_arguments_are_invalid);
@@ -1229,6 +2040,20 @@ Suite *io_suite(void)
     tcase_add_test(tc, header_parser_accepts_numpy_spellings);
     tcase_add_test(tc, header_parser_rejects_bad_dicts);
     tcase_add_test(tc, readers_work_on_pipes_and_memory);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("streams");
+    tcase_add_test(tc, stream_claims_are_not_allocated_before_the_data);
+    tcase_add_test(tc, streams_grow_to_large_arrays);
+    tcase_add_test(tc, vectors_load_in_one_call);
+    tcase_add_test(tc, vector_count_is_written_for_every_valid_header);
+    tcase_add_test(tc, stream_loads_survive_allocation_failures);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("progress");
+    tcase_add_test(tc, loads_report_progress_to_the_end);
+    tcase_add_test(tc, loads_cancel_cleanly_between_blocks);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("memory");
+    tcase_add_test(tc, peak_memory_stays_near_the_matrix);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Matrices built from caller arrays: validation with precise messages,
- * copy and borrow semantics, accessors, column sums.
+ * copy and borrow semantics, accessors, column sums; progress and
+ * cancellation of validation and of SDM's target sums.
  */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tests/helpers.h"
@@ -102,6 +105,8 @@ START_TEST(csr_validation_messages)
     static const bad_csr cases[] = {
         {"indptr[0] != 0", 3, 4, {1, 2, 2, 4}, {0, 2, 1, 3}, {1, 2, 3, 4}, SUBSEL_E_FORMAT, "start at 0"},
         {"decreasing", 3, 4, {0, 2, 1, 4}, {0, 2, 1, 3}, {1, 2, 3, 4}, SUBSEL_E_FORMAT, "decrease at row 1"},
+        /* row 0 would reach past the 4 entries: reported, not read */
+        {"past the end", 3, 4, {0, 5, 2, 4}, {0, 1, 2, 3}, {1, 2, 3, 4}, SUBSEL_E_FORMAT, "decrease at row 1 (5 then 2)"},
         {"out of range", 3, 4, {0, 2, 2, 4}, {0, 4, 1, 3}, {1, 2, 3, 4}, SUBSEL_E_FORMAT, "column index 4 out of range [0, 4) in row 0"},
         {"negative col", 3, 4, {0, 2, 2, 4}, {-1, 2, 1, 3}, {1, 2, 3, 4}, SUBSEL_E_FORMAT, "column index -1"},
         {"unsorted", 3, 4, {0, 2, 2, 4}, {2, 0, 1, 3}, {1, 2, 3, 4}, SUBSEL_E_FORMAT, "unsorted"},
@@ -200,6 +205,134 @@ START_TEST(dense_rejects_bad_values_and_shapes)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Progress and cancellation                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct stage_log {
+    char stage[32];
+    int calls, cancel_at;
+    int64_t first_done, done, total;
+} stage_log;
+
+static int log_stage(void *user, const char *stage, int64_t done, int64_t total)
+{
+    stage_log *l = user;
+    if (l->calls++ == 0)
+        l->first_done = done;
+    snprintf(l->stage, sizeof l->stage, "%s", stage);
+    l->done = done;
+    l->total = total;
+    return l->calls == l->cancel_at;
+}
+
+/* rows x 4 with one entry per row: rows plus entries make a few blocks. */
+typedef struct tall_csr {
+    int64_t rows, *ip;
+    int32_t *ix;
+    float *v;
+} tall_csr;
+
+static tall_csr make_tall(int64_t rows)
+{
+    tall_csr t;
+    int64_t r;
+    t.rows = rows;
+    t.ip = malloc(sizeof *t.ip * (size_t)(rows + 1));
+    t.ix = malloc(sizeof *t.ix * (size_t)rows);
+    t.v = malloc(sizeof *t.v * (size_t)rows);
+    ck_assert(t.ip && t.ix && t.v);
+    t.ip[0] = 0;
+    for (r = 0; r < rows; r++) {
+        t.ix[r] = (int32_t)(r % 4);
+        t.v[r] = (float)(1 + r % 3);
+        t.ip[r + 1] = r + 1;
+    }
+    return t;
+}
+
+static void free_tall(tall_csr *t)
+{
+    free(t->ip);
+    free(t->ix);
+    free(t->v);
+}
+
+START_TEST(csr_validation_reports_progress_and_cancels)
+{
+    counting_allocator counts = {0, 0, 0};
+    tall_csr t = make_tall(1500000);
+    subsel_ctx *ctx;
+    subsel_csr *m;
+    stage_log log;
+    int64_t live;
+
+    ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
+                                                      counting_allocator_free, &counts),
+                     SUBSEL_OK);
+    memset(&log, 0, sizeof log);
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, log_stage, &log));
+    ck_assert_ok(ctx, subsel_csr_create(ctx, t.rows, 4, t.ip, t.ix, t.v, SUBSEL_COPY, &m));
+    subsel_csr_free(m);
+    ck_assert_str_eq(log.stage, "validate");
+    ck_assert_int_ge(log.calls, 3);
+    ck_assert_int_eq(log.first_done, 0);
+    ck_assert_int_eq(log.total, t.rows);
+    ck_assert_int_eq(log.done, t.rows);
+    /* cancelled on the second report: between blocks */
+    memset(&log, 0, sizeof log);
+    log.cancel_at = 2;
+    live = counts.live;
+    m = (subsel_csr *)ctx;
+    ck_assert_status(ctx, subsel_csr_create(ctx, t.rows, 4, t.ip, t.ix, t.v, SUBSEL_COPY, &m),
+                     SUBSEL_E_CANCELLED);
+    ck_assert_ptr_null(m);
+    ck_assert_int_lt(log.done, t.rows);
+    ck_assert_int_eq(counts.live, live);
+    subsel_ctx_free(ctx);
+    ck_assert_int_eq(counts.live, 0);
+    free_tall(&t);
+}
+END_TEST
+
+START_TEST(sdm_target_reports_progress_and_cancels)
+{
+    subsel_ctx *ctx = new_ctx();
+    tall_csr t = make_tall(1500000);
+    const double skewed[4] = {0.7, 0.1, 0.1, 0.1};
+    const int64_t pick[2] = {0, 1};
+    subsel_csr *source, *target;
+    subsel_objective *f;
+    stage_log log;
+    double kl_before, kl_after;
+
+    ck_assert_ok(ctx, subsel_csr_create(ctx, 3, 4, ip, ix, vals, SUBSEL_BORROW, &source));
+    ck_assert_ok(ctx, subsel_csr_create(ctx, t.rows, 4, t.ip, t.ix, t.v, SUBSEL_BORROW, &target));
+    ck_assert_ok(ctx, subsel_sdm_create(ctx, source, &f));
+    memset(&log, 0, sizeof log);
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, log_stage, &log));
+    ck_assert_ok(ctx, subsel_sdm_set_target(ctx, f, target));
+    ck_assert_str_eq(log.stage, "target");
+    ck_assert_int_ge(log.calls, 3);
+    ck_assert_int_eq(log.first_done, 0);
+    ck_assert_int_eq(log.done, t.rows);
+    ck_assert_int_eq(log.total, t.rows);
+    /* a cancelled call leaves the target it had */
+    ck_assert_ok(ctx, subsel_sdm_set_target_distribution(ctx, f, skewed, 4));
+    ck_assert_ok(ctx, subsel_sdm_kl(ctx, f, pick, 2, &kl_before));
+    memset(&log, 0, sizeof log);
+    log.cancel_at = 2;
+    ck_assert_status(ctx, subsel_sdm_set_target(ctx, f, target), SUBSEL_E_CANCELLED);
+    ck_assert_ok(ctx, subsel_sdm_kl(ctx, f, pick, 2, &kl_after));
+    ck_assert_double_eq(kl_after, kl_before);
+    subsel_objective_free(f);
+    subsel_csr_free(target);
+    subsel_csr_free(source);
+    subsel_ctx_free(ctx);
+    free_tall(&t);
+}
+END_TEST
+
 Suite *matrix_suite(void)
 {
     Suite *s = suite_create("matrix");
@@ -213,6 +346,10 @@ Suite *matrix_suite(void)
     tc = tcase_create("dense");
     tcase_add_test(tc, dense_create_and_from_dense);
     tcase_add_test(tc, dense_rejects_bad_values_and_shapes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("progress");
+    tcase_add_test(tc, csr_validation_reports_progress_and_cancels);
+    tcase_add_test(tc, sdm_target_reports_progress_and_cancels);
     suite_add_tcase(s, tc);
     return s;
 }

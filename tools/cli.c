@@ -1,32 +1,87 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Option parsing, errors and JSON output for the subsel program.
+ * Option parsing, errors, outputs and JSON for the subsel program.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+
+static void vreport(const cli_command *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "subsel %s: ", cmd->name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
 
 int cli_fail(const cli_command *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "subsel %s: ", cmd->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vreport(cmd, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    return 1;
+    return CLI_FAILED;
+}
+
+int cli_usage(const cli_command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(cmd, fmt, ap);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+/* The library names its C function in front of some messages
+ * ("subsel_tarot_folds: folds 1 outside ..."); a shell user has no use for
+ * it. */
+static const char *without_function(const char *msg)
+{
+    size_t n = strspn(msg, "abcdefghijklmnopqrstuvwxyz0123456789_");
+    if (n > 7 && strncmp(msg, "subsel_", 7) == 0 && strncmp(msg + n, ": ", 2) == 0)
+        return msg + n + 2;
+    return msg;
 }
 
 int cli_fail_status(const cli_command *cmd, subsel_ctx *ctx, int status,
                     const char *what)
 {
     const char *msg = ctx ? subsel_ctx_last_error(ctx) : "";
-    return cli_fail(cmd, "%s: %s", what, msg[0] ? msg : subsel_status_string(status));
+    return cli_fail(cmd, "%s: %s", what,
+                    msg[0] ? without_function(msg) : subsel_status_string(status));
+}
+
+int cli_option_status(const cli_command *cmd, subsel_ctx *ctx, int status,
+                      const char *option)
+{
+    cli_fail_status(cmd, ctx, status, option);
+    return status == SUBSEL_E_INVALID ? CLI_USAGE : CLI_FAILED;
+}
+
+/* The default as --help shows it: the text given, or the value in dest. */
+static void default_of(const cli_option *o, char *buf, size_t cap)
+{
+    if (o->default_text != NULL) {
+        snprintf(buf, cap, "%s", o->default_text);
+        return;
+    }
+    switch (o->kind) {
+    case CLI_STRING: {
+        const char *v = *(const char *const *)o->dest;
+        snprintf(buf, cap, "%s", v ? v : "none");
+        break;
+    }
+    case CLI_INT: snprintf(buf, cap, "%lld", (long long)*(const int64_t *)o->dest); break;
+    case CLI_DOUBLE: snprintf(buf, cap, "%g", *(const double *)o->dest); break;
+    default: buf[0] = '\0';
+    }
 }
 
 static void print_help(const cli_command *cmd, const cli_option *options,
@@ -35,13 +90,21 @@ static void print_help(const cli_command *cmd, const cli_option *options,
     const cli_option *o;
     printf("usage: subsel %s %s\n\n%s\n\noptions:\n", cmd->name, usage, cmd->summary);
     for (o = options; o->name != NULL; o++) {
-        char left[64];
+        char left[64], def[64];
         snprintf(left, sizeof left, "%s%c%s--%s%s", o->short_name ? "-" : "",
                  o->short_name ? o->short_name : ' ', o->short_name ? ", " : " ",
                  o->name, o->kind == CLI_FLAG ? "" : " X");
-        printf("  %-28s %s%s\n", left + (o->short_name ? 0 : 2), o->help,
-               o->required ? " (required)" : "");
+        default_of(o, def, sizeof def);
+        printf("  %-28s %s", left + (o->short_name ? 0 : 2), o->help);
+        if (o->required)
+            printf(" (required)");
+        else if (o->kind != CLI_FLAG)
+            printf(" (default: %s)", def);
+        putchar('\n');
     }
+    printf("  %-28s %s\n", "-h, --help", "this help");
+    printf("\nFlags are off unless given; an option may be given once. Exit status:\n"
+           "0 done, 1 failed (files, data, computation), 2 usage error.\n");
 }
 
 static int parse_value(const cli_command *cmd, const cli_option *o,
@@ -56,75 +119,104 @@ static int parse_value(const cli_command *cmd, const cli_option *o,
     case CLI_INT: {
         long long v = strtoll(text, &end, 10);
         if (errno != 0 || end == text || *end != '\0')
-            return cli_fail(cmd, "--%s: expected an integer, got '%s'", o->name, text) + 1;
+            return cli_usage(cmd, "--%s: expected an integer, got '%s'", o->name, text);
         *(int64_t *)o->dest = v;
         return 0;
     }
     case CLI_DOUBLE: {
         double v = strtod(text, &end);
         if (errno != 0 || end == text || *end != '\0' || !isfinite(v))
-            return cli_fail(cmd, "--%s: expected a finite number, got '%s'", o->name, text) + 1;
+            return cli_usage(cmd, "--%s: expected a finite number, got '%s'", o->name, text);
         *(double *)o->dest = v;
         return 0;
     }
     default:
-        return 2;
+        return CLI_USAGE;
     }
 }
 
-int cli_parse(const cli_command *cmd, int argc, char **argv,
-              const cli_option *options, const char *usage)
+static cli_option *find_option(cli_option *options, const char *arg)
 {
-    const cli_option *o;
-    int i, k, n = 0;
-    unsigned char seen[64] = {0};
+    cli_option *o;
+    if (arg[1] == '-') {
+        const char *eq = strchr(arg + 2, '=');
+        size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        for (o = options; o->name != NULL; o++)
+            if (strlen(o->name) == len && strncmp(o->name, arg + 2, len) == 0)
+                return o;
+    } else if (arg[2] == '\0') {
+        for (o = options; o->name != NULL; o++)
+            if (o->short_name != 0 && o->short_name == arg[1])
+                return o;
+    }
+    return NULL;
+}
 
-    for (o = options; o->name != NULL && n < 64; o++)
-        n++;
+int cli_parse(const cli_command *cmd, int argc, char **argv,
+              cli_option *options, const char *usage)
+{
+    cli_option *o;
+    int i;
+
+    for (o = options; o->name != NULL; o++)
+        o->given = 0;
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *value = NULL;
-        size_t len;
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             print_help(cmd, options, usage);
             return 1;
         }
         if (arg[0] != '-' || arg[1] == '\0')
-            return cli_fail(cmd, "unexpected argument '%s' (see --help)", arg) + 1;
-        o = NULL;
-        if (arg[1] == '-') {
-            const char *eq = strchr(arg + 2, '=');
-            len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-            value = eq ? eq + 1 : NULL;
-            for (k = 0; k < n; k++)
-                if (strlen(options[k].name) == len &&
-                    strncmp(options[k].name, arg + 2, len) == 0)
-                    o = &options[k];
-        } else if (arg[2] == '\0') {
-            for (k = 0; k < n; k++)
-                if (options[k].short_name == arg[1])
-                    o = &options[k];
-        }
+            return cli_usage(cmd, "unexpected argument '%s' (see --help)", arg);
+        o = find_option(options, arg);
+        if (o == NULL && arg[1] != '-')
+            return cli_usage(cmd, "unknown option '%s': the short options are -k, -o, -t "
+                                  "and -h, the others are long (see --help)", arg);
         if (o == NULL)
-            return cli_fail(cmd, "unknown option '%s' (see --help)", arg) + 1;
-        seen[o - options] = 1;
+            return cli_usage(cmd, "unknown option '%s' (see --help)", arg);
+        if (o->given)
+            return cli_usage(cmd, "--%s is given twice", o->name);
+        o->given = 1;
+        if (arg[1] == '-' && strchr(arg, '=') != NULL)
+            value = strchr(arg, '=') + 1;
         if (o->kind == CLI_FLAG) {
             if (value != NULL)
-                return cli_fail(cmd, "--%s takes no value", o->name) + 1;
+                return cli_usage(cmd, "--%s takes no value", o->name);
             *(int *)o->dest = 1;
             continue;
         }
         if (value == NULL) {
             if (i + 1 >= argc)
-                return cli_fail(cmd, "--%s needs a value", o->name) + 1;
+                return cli_usage(cmd, "--%s needs a value", o->name);
             value = argv[++i];
         }
         if (parse_value(cmd, o, value) != 0)
-            return 2;
+            return CLI_USAGE;
     }
-    for (k = 0; k < n; k++)
-        if (options[k].required && !seen[k])
-            return cli_fail(cmd, "--%s is required (see --help)", options[k].name) + 1;
+    for (o = options; o->name != NULL; o++)
+        if (o->required && !o->given)
+            return cli_usage(cmd, "--%s is required (see --help)", o->name);
+    return 0;
+}
+
+int cli_given(const cli_option *options, const char *name)
+{
+    for (; options->name != NULL; options++)
+        if (strcmp(options->name, name) == 0)
+            return options->given;
+    return 0;
+}
+
+/* CLI_USAGE unless lo <= value <= hi for context option `param`. */
+static int check_ctx_option(const cli_command *cmd, int param, const char *option,
+                            int64_t value)
+{
+    int64_t lo = 0, hi = 0;
+    if (subsel_ctx_param_bounds(param, &lo, &hi, NULL) == SUBSEL_OK &&
+        (value < lo || value > hi))
+        return cli_usage(cmd, "--%s %lld is outside [%lld, %lld]", option,
+                         (long long)value, (long long)lo, (long long)hi);
     return 0;
 }
 
@@ -132,85 +224,187 @@ int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
                  subsel_ctx **out)
 {
     subsel_ctx *ctx = NULL;
-    int rc = subsel_ctx_create(&ctx);
+    int rc;
+    if (check_ctx_option(cmd, SUBSEL_CTX_THREADS, "threads", threads) != 0 ||
+        check_ctx_option(cmd, SUBSEL_CTX_SEED, "seed", seed) != 0)
+        return CLI_USAGE;
+    rc = subsel_ctx_create(&ctx);
     if (rc != SUBSEL_OK)
         return cli_fail_status(cmd, NULL, rc, "creating a context");
     if ((rc = subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, threads)) != SUBSEL_OK ||
         (rc = subsel_ctx_set_int(ctx, SUBSEL_CTX_SEED, seed)) != SUBSEL_OK) {
         cli_fail_status(cmd, ctx, rc, "options");
         subsel_ctx_free(ctx);
-        return 1;
+        return CLI_FAILED;
     }
     *out = ctx;
     return 0;
 }
 
+/* ---- outputs ----------------------------------------------------------- */
+
+static int json_on_stderr;
+
+/* 1 if path is "-" or names the file standard output is. */
+static int is_stdout(const char *path)
+{
+    struct stat out, st;
+    if (strcmp(path, "-") == 0)
+        return 1;
+    return fstat(STDOUT_FILENO, &out) == 0 && stat(path, &st) == 0 &&
+           out.st_dev == st.st_dev && out.st_ino == st.st_ino;
+}
+
+/* The absolute name a path would have as a new file: its folder resolved,
+ * then its last component ("" when the folder does not exist). */
+static void new_file_name(const char *path, char *buf, size_t cap)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(n > 0 ? n : 1), path);
+    if (realpath(dir, real) == NULL)
+        buf[0] = '\0';
+    else
+        snprintf(buf, cap, "%s/%s", real, base);
+}
+
+/* 1 if writing a and b would write one file. Devices other than standard
+ * output (/dev/null) can take both. */
+static int same_output(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    char na[2 * PATH_MAX], nb[2 * PATH_MAX];
+    int ea, eb;
+    if (is_stdout(a) || is_stdout(b))
+        return is_stdout(a) && is_stdout(b);
+    ea = stat(a, &sa) == 0;
+    eb = stat(b, &sb) == 0;
+    if (ea && eb)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino &&
+               !S_ISCHR(sa.st_mode);
+    if (ea != eb)
+        return 0;
+    new_file_name(a, na, sizeof na);
+    new_file_name(b, nb, sizeof nb);
+    return strcmp(a, b) == 0 || (na[0] != '\0' && strcmp(na, nb) == 0);
+}
+
+int cli_check_outputs(const cli_command *cmd, int count,
+                      const char *const *options, const char *const *paths)
+{
+    int i, j;
+    for (i = 0; i < count; i++) {
+        if (paths[i] == NULL)
+            continue;
+        for (j = i + 1; j < count; j++)
+            if (paths[j] != NULL && same_output(paths[i], paths[j]))
+                return cli_usage(cmd, "%s and %s name the same file ('%s', '%s')",
+                                 options[i], options[j], paths[i], paths[j]);
+        if (is_stdout(paths[i]))
+            json_on_stderr = 1;
+    }
+    return 0;
+}
+
+const char *cli_output_path(const char *value)
+{
+    return strcmp(value, "-") == 0 ? "/dev/stdout" : value;
+}
+
+/* ---- vector inputs ----------------------------------------------------- */
+
+int cli_read_f64(const cli_command *cmd, subsel_ctx *ctx, const char *option,
+                 const char *path, double **values, int64_t *count)
+{
+    int rc = subsel_npy_load_f64(ctx, path, values, count);
+    return rc == SUBSEL_OK ? 0 : cli_fail_status(cmd, ctx, rc, option);
+}
+
+int cli_read_i64(const cli_command *cmd, subsel_ctx *ctx, const char *option,
+                 const char *path, int64_t **values, int64_t *count)
+{
+    int rc = subsel_npy_load_i64(ctx, path, values, count);
+    return rc == SUBSEL_OK ? 0 : cli_fail_status(cmd, ctx, rc, option);
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
 static int json_fields;
+
+static FILE *json_stream(void)
+{
+    return json_on_stderr ? stderr : stdout;
+}
 
 static void json_key(const char *key)
 {
-    printf("%s\"%s\": ", json_fields++ ? ", " : "", key);
+    fprintf(json_stream(), "%s\"%s\": ", json_fields++ ? ", " : "", key);
 }
 
 void json_begin(void)
 {
     json_fields = 0;
-    fputc('{', stdout);
+    fputc('{', json_stream());
 }
 
 void json_int(const char *key, int64_t value)
 {
     json_key(key);
-    printf("%lld", (long long)value);
+    fprintf(json_stream(), "%lld", (long long)value);
 }
 
 void json_double(const char *key, double value)
 {
     json_key(key);
-    if (isnan(value))
-        printf("\"nan\"");
-    else if (isinf(value))
-        printf(value > 0 ? "\"inf\"" : "\"-inf\"");
-    else {
+    if (!isfinite(value)) {
+        fputs("null", json_stream());
+    } else {
         /* the shortest of %.15g / %.17g that reads back as the same double */
         char text[32];
         snprintf(text, sizeof text, "%.15g", value);
         if (strtod(text, NULL) != value)
             snprintf(text, sizeof text, "%.17g", value);
-        fputs(text, stdout);
+        fputs(text, json_stream());
     }
 }
 
 void json_string(const char *key, const char *value)
 {
     const char *p;
+    FILE *f = json_stream();
     json_key(key);
-    fputc('"', stdout);
+    fputc('"', f);
     for (p = value; *p; p++) {
         if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
+            fprintf(f, "\\%c", *p);
         else if ((unsigned char)*p < 0x20)
-            printf("\\u%04x", *p);
+            fprintf(f, "\\u%04x", *p);
         else
-            fputc(*p, stdout);
+            fputc(*p, f);
     }
-    fputc('"', stdout);
+    fputc('"', f);
 }
 
 void json_int_array(const char *key, const int64_t *values, int64_t count)
 {
     int64_t i;
+    FILE *f = json_stream();
     json_key(key);
-    fputc('[', stdout);
+    fputc('[', f);
     for (i = 0; i < count; i++)
-        printf("%s%lld", i ? ", " : "", (long long)values[i]);
-    fputc(']', stdout);
+        fprintf(f, "%s%lld", i ? ", " : "", (long long)values[i]);
+    fputc(']', f);
 }
 
 void json_end(void)
 {
-    printf("}\n");
-    fflush(stdout);
+    fprintf(json_stream(), "}\n");
+    fflush(json_stream());
 }
 
 double cli_now(void)

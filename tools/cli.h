@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Shared pieces of the subsel command-line program: a declarative option
- * parser, one-line errors, and a JSON writer for the summary every
- * subcommand prints on standard output.
+ * parser with one rule for short options, one-line errors with the two exit
+ * codes (1: the run failed, 2: the command line is wrong), the outputs of a
+ * command (files, or "-" for standard output), and a JSON writer for the
+ * summary every subcommand prints.
  */
 #ifndef SUBSEL_CLI_H
 #define SUBSEL_CLI_H
@@ -14,13 +16,25 @@
 
 enum cli_kind { CLI_STRING, CLI_INT, CLI_DOUBLE, CLI_FLAG };
 
+/* Exit codes. */
+#define CLI_FAILED 1 /* a file, the data or the computation failed */
+#define CLI_USAGE 2  /* a bad, missing, repeated or out-of-range option */
+
+/* The only short options, with one meaning in every command that has
+ * them: -k (the k of the method: items to select, or codes per row for
+ * encode), -o (--out), -t (--threads); -h is --help. */
+#define CLI_SHORT_OPTIONS "kot"
+
 typedef struct cli_option {
     const char *name; /* long name without dashes: "budget" */
-    char short_name;  /* optional single letter: 'k', or 0 */
+    char short_name;  /* one of CLI_SHORT_OPTIONS, or 0 */
     int kind;
     void *dest;       /* const char **, int64_t *, double *, int * */
-    const char *help;
+    const char *help; /* without the default: --help adds it */
     int required;
+    const char *default_text; /* the default as --help shows it, when the
+                                 value in dest does not say it well */
+    int given;        /* set by cli_parse: the option was given */
 } cli_option;
 
 typedef struct cli_command {
@@ -29,27 +43,64 @@ typedef struct cli_command {
     int (*run)(const struct cli_command *self, int argc, char **argv);
 } cli_command;
 
-/* Parses argv[1..argc) against `options`; prints a one-line error (or the
- * help, for --help) and returns nonzero when the command must stop: 2 for a
- * usage error, 1 for --help (the caller then exits 0). */
+/* Parses argv[1..argc) against `options` (a table ended by a NULL name,
+ * whose dest variables hold the defaults). Prints a one-line error (or the
+ * help, with every default, for --help) and returns nonzero when the
+ * command must stop: CLI_USAGE for a usage error, 1 for --help (the caller
+ * then exits 0). An option given twice is a usage error. */
 int cli_parse(const cli_command *cmd, int argc, char **argv,
-              const cli_option *options, const char *usage);
+              cli_option *options, const char *usage);
 
-/* Prints "subsel <cmd>: <message>" on stderr; returns 1 (the exit code). */
+/* 1 if the option `name` of a parsed table was given. */
+int cli_given(const cli_option *options, const char *name);
+
+/* Prints "subsel <cmd>: <message>" on stderr; returns CLI_FAILED. */
 int cli_fail(const cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Reports a failed library call: "subsel <cmd>: <what>: <last error>". */
+/* As cli_fail, for a usage error; returns CLI_USAGE. */
+int cli_usage(const cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Reports a failed library call: "subsel <cmd>: <what>: <last error>",
+ * without the C function name the library puts in front of some messages.
+ * Returns CLI_FAILED. */
 int cli_fail_status(const cli_command *cmd, subsel_ctx *ctx, int status,
                     const char *what);
 
-/* A context configured from the common --threads / --seed options. */
+/* As cli_fail_status, for a library call that set an option's value: an
+ * out-of-range value (SUBSEL_E_INVALID) is a usage error (CLI_USAGE). */
+int cli_option_status(const cli_command *cmd, subsel_ctx *ctx, int status,
+                      const char *option);
+
+/* A context configured from the common --threads / --seed options, which
+ * are checked against the library's bounds (CLI_USAGE when outside). */
 int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
                  subsel_ctx **out);
 
-/* Minimal JSON object writer on stdout: json_begin(); json_int("k", 1); ...
- * json_end(). Doubles that are not finite print as the strings "inf",
- * "-inf" or "nan" (JSON has no literal for them). */
+/* Checks the output files of a command: `count` pairs of an option name
+ * ("--out") and its value (NULL when not given). "-" is standard output;
+ * an output that is standard output (also as /dev/stdout or its file)
+ * sends the JSON summary to standard error instead. Two outputs naming the
+ * same file (also through links or other spellings of an existing file)
+ * are a usage error. Returns 0 or CLI_USAGE. */
+int cli_check_outputs(const cli_command *cmd, int count,
+                      const char *const *options, const char *const *paths);
+
+/* The path to hand the library for an output: "/dev/stdout" for "-". */
+const char *cli_output_path(const char *value);
+
+/* Reads a whole vector .npy (one call: pipes and /dev/stdin work) into an
+ * array to release with subsel_array_free(). Returns 0 or an exit code;
+ * on failure *values is NULL. */
+int cli_read_f64(const cli_command *cmd, subsel_ctx *ctx, const char *option,
+                 const char *path, double **values, int64_t *count);
+int cli_read_i64(const cli_command *cmd, subsel_ctx *ctx, const char *option,
+                 const char *path, int64_t **values, int64_t *count);
+
+/* Minimal JSON object writer: json_begin(); json_int("k", 1); ...
+ * json_end(), on standard output (standard error when an output is "-").
+ * Numbers that are not finite are written as null, which JSON has. */
 void json_begin(void);
 void json_int(const char *key, int64_t value);
 void json_double(const char *key, double value);

@@ -57,72 +57,43 @@ static int load(const cli_command *self, subsel_ctx *ctx, const char *option,
     return rc == SUBSEL_OK ? 0 : cli_fail_status(self, ctx, rc, option);
 }
 
-static int read_labels(const cli_command *self, subsel_ctx *ctx,
-                       const char *path, int64_t pairs, int64_t **labels)
-{
-    int64_t count = 0;
-    int rc = subsel_npy_read_i64(ctx, path, NULL, 0, &count);
-    if (rc != SUBSEL_OK)
-        return cli_fail_status(self, ctx, rc, "--labels");
-    if (count != pairs)
-        return cli_fail(self, "--labels: %lld labels for %lld pairs",
-                        (long long)count, (long long)pairs);
-    *labels = malloc(sizeof **labels * (size_t)(count > 0 ? count : 1));
-    if (*labels == NULL)
-        return cli_fail(self, "out of memory");
-    rc = subsel_npy_read_i64(ctx, path, *labels, count, &count);
-    return rc == SUBSEL_OK ? 0 : cli_fail_status(self, ctx, rc, "--labels");
-}
-
-/* Term weights in the order of SUBSEL_CLIPCOV_INTRA .. _LABEL, and alpha. */
+/* Term weights in the order of SUBSEL_CLIPCOV_INTRA .. _LABEL, and alpha
+ * (values the library refuses are usage errors). */
 static int configure(const cli_command *self, subsel_ctx *ctx,
-                     subsel_objective *f, const char *weights_text,
-                     double alpha)
+                     subsel_objective *f, const double *w, double alpha)
 {
-    double *w = NULL;
-    int64_t count = 0, t;
+    int64_t t;
     int rc;
-    if (weights_text != NULL) {
-        if (cli_parse_doubles(self, "term-weights", weights_text, &w, &count) != 0)
-            return 1;
-        if (count != SUBSEL_CLIPCOV_TERMS) {
-            free(w);
-            return cli_fail(self, "--term-weights: %lld values, expected %d "
-                                  "(intra,self,inter,reg,label)",
-                            (long long)count, SUBSEL_CLIPCOV_TERMS);
-        }
-        for (t = 0; t < count; t++)
-            if ((rc = subsel_clipcov_set_weight(ctx, f, (int)t, w[t])) != SUBSEL_OK) {
-                free(w);
-                return cli_fail_status(self, ctx, rc, "--term-weights");
-            }
-        free(w);
-    }
+    for (t = 0; w != NULL && t < SUBSEL_CLIPCOV_TERMS; t++)
+        if ((rc = subsel_clipcov_set_weight(ctx, f, (int)t, w[t])) != SUBSEL_OK)
+            return cli_option_status(self, ctx, rc, "--term-weights");
     rc = subsel_clipcov_set_alpha(ctx, f, alpha);
-    return rc == SUBSEL_OK ? 0 : cli_fail_status(self, ctx, rc, "--alpha");
+    return rc == SUBSEL_OK ? 0 : cli_option_status(self, ctx, rc, "--alpha");
 }
 
 /* The greedy optimizer: ClipCov's recommendation ("auto") or the named one,
- * with the command's options. */
+ * with the command's options. Lazy evaluation needs a submodular objective,
+ * and several runs a random one. */
 static int make_greedy(const cli_command *self, subsel_ctx *ctx,
                        select_options *so, subsel_objective *f,
                        subsel_optimizer **opt)
 {
-    int rc, algorithm;
-    if (so->budget <= 0)
-        return cli_fail(self, "--budget: must be positive, not %lld", (long long)so->budget);
+    int rc, algorithm, submodular = 0;
+    if (so->budget > subsel_objective_size(f))
+        return cli_usage(self, "--budget %lld is larger than the %lld pairs",
+                         (long long)so->budget, (long long)subsel_objective_size(f));
     if (strcmp(so->optimizer, "auto") == 0) {
-        int submodular = 0;
         if ((rc = subsel_clipcov_optimizer(ctx, f, so->budget, opt)) != SUBSEL_OK)
             return cli_fail_status(self, ctx, rc, "--budget");
         subsel_clipcov_check_submodular(ctx, f, 0, &submodular);
         so->optimizer = submodular ? "lazy" : "stochastic";
     } else {
         algorithm = select_algorithm(so->optimizer);
-        if (algorithm < 0)
-            return cli_fail(self, "--optimizer: '%s' is not auto, naive, lazy, "
-                                  "stochastic or lazier",
-                            so->optimizer);
+        subsel_clipcov_check_submodular(ctx, f, 0, &submodular);
+        if (!submodular && (algorithm == SUBSEL_OPT_LAZY || algorithm == SUBSEL_OPT_LAZIER))
+            return cli_usage(self, "--optimizer %s needs a submodular objective, and this "
+                                   "one is not known to be: use naive or stochastic, or "
+                                   "--exact-check to settle it", so->optimizer);
         if ((rc = subsel_optimizer_create(ctx, algorithm, opt)) != SUBSEL_OK)
             return cli_fail_status(self, ctx, rc, "--optimizer");
     }
@@ -133,9 +104,9 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
 {
     const char *image_path = NULL, *text_path = NULL, *emb_path = NULL;
     const char *labels_path = NULL, *weights_text = NULL, *filter_name = "deterministic";
-    double alpha = 0.5, t0 = 0;
-    int normalize = 0, exact = 0, stop = 0, filter, submodular = 0;
-    int64_t *labels = NULL;
+    double alpha = 0.5, t0 = 0, *term_weights = NULL;
+    int normalize = 0, exact = 0, filter, submodular = 0;
+    int64_t *labels = NULL, nlabels = 0, nterms = 0;
     select_options so;
     stage_progress progress;
     subsel_ctx *ctx = NULL;
@@ -143,26 +114,24 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
     subsel_objective *f = NULL;
     subsel_optimizer *opt = NULL;
     subsel_selection *sel = NULL, *greedy = NULL;
-    int rc, status = 1;
+    int rc, status = CLI_FAILED;
     cli_option options[] = {
-        {"image", 0, CLI_STRING, &image_path, "image embeddings, n x d (.npy)", 1},
-        {"text", 0, CLI_STRING, &text_path, "caption embeddings, n x d (.npy)", 1},
+        {"image", 0, CLI_STRING, &image_path, "image embeddings, n x d (.npy)", 1, NULL, 0},
+        {"text", 0, CLI_STRING, &text_path, "caption embeddings, n x d (.npy)", 1, NULL, 0},
         {"label-embeddings", 0, CLI_STRING, &emb_path,
-         "text embeddings of the K class names, K x d (.npy)", 0},
+         "text embeddings of the K class names, K x d (.npy)", 0, NULL, 0},
         {"labels", 0, CLI_STRING, &labels_path,
-         "class of every pair in [0, K) (.npy); default: zero-shot", 0},
-        {"normalize", 0, CLI_FLAG, &normalize, "divide every embedding by its norm", 0},
-        {"alpha", 0, CLI_DOUBLE, &alpha, "weight of the label term (default 0.5)", 0},
+         "class of every pair in [0, K) (.npy)", 0, "none: zero-shot", 0},
+        {"normalize", 0, CLI_FLAG, &normalize, "divide every embedding by its norm", 0, NULL, 0},
+        {"alpha", 0, CLI_DOUBLE, &alpha, "weight of the label term, >= 0", 0, NULL, 0},
         {"term-weights", 0, CLI_STRING, &weights_text,
-         "intra,self,inter,reg,label weights (default 1,1,1,1,1)", 0},
+         "intra,self,inter,reg,label weights, each >= 0", 0, "1,1,1,1,1", 0},
         {"filter", 0, CLI_STRING, &filter_name,
-         "none | deterministic | randomized double greedy (default deterministic)", 0},
+         "none | deterministic | randomized double greedy", 0, NULL, 0},
         {"exact-check", 0, CLI_FLAG, &exact,
-         "settle submodularity on all within-class pairs (allows lazy greedy)", 0},
-        {"stop-nonpositive", 0, CLI_FLAG, &stop,
-         "stop greedy at the first gain <= 0 instead of going to the budget", 0},
+         "settle submodularity on all within-class pairs (allows lazy greedy)", 0, NULL, 0},
         SELECT_CLI_OPTIONS(so),
-        {NULL, 0, 0, NULL, NULL, 0},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
     };
     select_defaults(&so, "auto");
     rc = cli_parse(self, argc, argv, options,
@@ -171,12 +140,27 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
                    "[options]");
     if (rc != 0)
         return rc == 1 ? 0 : rc;
-    so.keep_nonpositive = !stop;
     if ((filter = filter_of(filter_name)) < 0)
-        return cli_fail(self, "--filter: '%s' is not none, deterministic or randomized",
-                        filter_name);
-    if (select_context(self, &so, &ctx) != 0)
-        return 1;
+        return cli_usage(self, "--filter: '%s' is not none, deterministic or randomized",
+                         filter_name);
+    if (!(alpha >= 0))
+        return cli_usage(self, "--alpha %g must be >= 0", alpha);
+    if ((status = select_check(self, &so, "auto")) != 0)
+        return status;
+    if (weights_text != NULL) {
+        if ((status = cli_parse_doubles(self, "term-weights", weights_text, &term_weights,
+                                        &nterms)) != 0)
+            return status;
+        if (nterms != SUBSEL_CLIPCOV_TERMS) {
+            free(term_weights);
+            return cli_usage(self, "--term-weights: %lld values, expected %d "
+                                   "(intra,self,inter,reg,label)",
+                             (long long)nterms, SUBSEL_CLIPCOV_TERMS);
+        }
+    }
+    if ((status = select_context(self, &so, &ctx)) != 0)
+        goto done;
+    status = CLI_FAILED;
     memset(&progress, 0, sizeof progress);
     progress.command = self->name;
     progress.start = t0 = cli_now();
@@ -186,26 +170,34 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
         load(self, ctx, "--text", text_path, &text) != 0 ||
         load(self, ctx, "--label-embeddings", emb_path, &emb) != 0)
         goto done;
-    if (labels_path != NULL &&
-        read_labels(self, ctx, labels_path, subsel_dense_rows(image), &labels) != 0)
-        goto done;
+    if (labels_path != NULL) {
+        if (cli_read_i64(self, ctx, "--labels", labels_path, &labels, &nlabels) != 0)
+            goto done;
+        if (nlabels != subsel_dense_rows(image)) {
+            cli_fail(self, "--labels: %lld labels for %lld pairs", (long long)nlabels,
+                     (long long)subsel_dense_rows(image));
+            goto done;
+        }
+    }
     if ((rc = subsel_clipcov_create(ctx, image, text, emb, labels, normalize, &f)) != SUBSEL_OK) {
         cli_fail_status(self, ctx, rc, "objective");
         goto done;
     }
-    if (configure(self, ctx, f, weights_text, alpha) != 0)
+    if ((status = configure(self, ctx, f, term_weights, alpha)) != 0)
         goto done;
+    status = CLI_FAILED;
     if (exact && (rc = subsel_clipcov_check_submodular(ctx, f, 1, &submodular)) != SUBSEL_OK) {
         cli_fail_status(self, ctx, rc, "--exact-check");
         goto done;
     }
-    if (make_greedy(self, ctx, &so, f, &opt) != 0)
+    if ((status = make_greedy(self, ctx, &so, f, &opt)) != 0)
         goto done;
+    status = CLI_FAILED;
     if ((rc = subsel_clipcov_select(ctx, f, opt, filter, &sel, &greedy)) != SUBSEL_OK) {
         cli_fail_status(self, ctx, rc, "selection");
         goto done;
     }
-    if ((rc = subsel_selection_save_npy(ctx, sel, so.out)) != SUBSEL_OK) {
+    if ((rc = subsel_selection_save_npy(ctx, sel, cli_output_path(so.out))) != SUBSEL_OK) {
         cli_fail_status(self, ctx, rc, "--out");
         goto done;
     }
@@ -233,7 +225,8 @@ done:
     subsel_dense_free(image);
     subsel_dense_free(text);
     subsel_dense_free(emb);
-    free(labels);
+    subsel_array_free(labels);
+    free(term_weights);
     subsel_ctx_free(ctx);
     return status;
 }

@@ -13,7 +13,9 @@
 #include "commands.h"
 
 /* 1 if the folder `path` would be written into can be written, so that a
- * long encoding does not run only to fail at the end. */
+ * long encoding does not run only to fail at the end. Standard output ("-")
+ * and existing files that are not in a folder's control (devices, FIFOs)
+ * are for the writer to judge. */
 static int out_folder_writable(const char *path)
 {
     char dir[4096];
@@ -34,15 +36,17 @@ typedef struct encode_progress {
     double start, last;
 } encode_progress;
 
-/* One line on stderr per second at most, and the last batch. */
+/* One line on stderr per second at most, and the last batch (loading and
+ * checking, in bytes and rows, show only when they take that long). */
 static int print_progress(void *user, const char *stage, int64_t done,
                           int64_t total)
 {
     encode_progress *p = user;
     double now = cli_now();
-    if (now - p->last >= 1.0 || done == total) {
-        fprintf(stderr, "subsel encode: %s %lld/%lld rows (%.0f%%, %.1f s)\n",
-                stage, (long long)done, (long long)total,
+    int bytes = strcmp(stage, "load") == 0 || strcmp(stage, "read") == 0;
+    if (now - p->last >= 1.0 || (done == total && strcmp(stage, "encode") == 0)) {
+        fprintf(stderr, "subsel encode: %s %lld/%lld %s (%.0f%%, %.1f s)\n",
+                stage, (long long)done, (long long)total, bytes ? "bytes" : "rows",
                 total > 0 ? 100.0 * (double)done / (double)total : 100.0,
                 now - p->start);
         p->last = now;
@@ -56,15 +60,16 @@ int cmd_encode(const cli_command *self, int argc, char **argv)
     int64_t k = 0, threads = 0, r, short_rows = 0;
     int uncompressed = 0;
     double t_encode;
-    const cli_option options[] = {
-        {"sae", 0, CLI_STRING, &dir, "folder holding W_enc.npy (features x inputs), b_enc.npy, b_dec.npy", 1},
-        {"input", 'i', CLI_STRING, &input, "embeddings, a rows x inputs .npy array", 1},
-        {"k", 'k', CLI_INT, &k, "codes kept per row, in [1, features]", 1},
-        {"out", 'o', CLI_STRING, &out, "codes, written as a SciPy CSR .npz file", 1},
-        {"uncompressed", 0, CLI_FLAG, &uncompressed, "store the .npz members without deflate", 0},
-        {"threads", 't', CLI_INT, &threads, "threads (0: OpenMP default)", 0},
-        {NULL, 0, 0, NULL, NULL, 0},
+    cli_option options[] = {
+        {"sae", 0, CLI_STRING, &dir, "folder holding W_enc.npy (features x inputs), b_enc.npy, b_dec.npy", 1, NULL, 0},
+        {"input", 0, CLI_STRING, &input, "embeddings, a rows x inputs .npy array", 1, NULL, 0},
+        {"k", 'k', CLI_INT, &k, "codes kept per row, in [1, features]", 1, NULL, 0},
+        {"out", 'o', CLI_STRING, &out, "codes, written as a SciPy CSR .npz file (- for standard output)", 1, NULL, 0},
+        {"uncompressed", 0, CLI_FLAG, &uncompressed, "store the .npz members without deflate", 0, NULL, 0},
+        {"threads", 't', CLI_INT, &threads, "threads", 0, "0: as many as OpenMP gives", 0},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
     };
+    const char *out_option = "--out";
     encode_progress progress;
     subsel_ctx *ctx = NULL;
     subsel_sae *sae = NULL;
@@ -74,10 +79,14 @@ int cmd_encode(const cli_command *self, int argc, char **argv)
                        "--sae DIR --input X.npy --k K --out Z.npz [--threads T]");
     if (rc != 0)
         return rc == 1 ? 0 : rc;
-    if (!out_folder_writable(out))
+    if (k < 1)
+        return cli_usage(self, "--k %lld must be at least 1", (long long)k);
+    if ((rc = cli_check_outputs(self, 1, &out_option, &out)) != 0)
+        return rc;
+    if (strcmp(out, "-") != 0 && access(out, F_OK) != 0 && !out_folder_writable(out))
         return cli_fail(self, "--out: cannot write into the folder of '%s'", out);
-    if (cli_make_ctx(self, threads, 0, &ctx) != 0)
-        return 1;
+    if ((rc = cli_make_ctx(self, threads, 0, &ctx)) != 0)
+        return rc;
     progress.start = progress.last = cli_now();
     subsel_ctx_set_progress(ctx, print_progress, &progress);
 
@@ -89,13 +98,18 @@ int cmd_encode(const cli_command *self, int argc, char **argv)
         rc = cli_fail_status(self, ctx, rc, "--input");
         goto done;
     }
+    if (k > subsel_sae_features(sae)) {
+        rc = cli_usage(self, "--k %lld is more than the %lld features of the encoder",
+                       (long long)k, (long long)subsel_sae_features(sae));
+        goto done;
+    }
     t_encode = cli_now();
     if ((rc = subsel_sae_encode(ctx, sae, x, k, &z)) != SUBSEL_OK) {
         rc = cli_fail_status(self, ctx, rc, "encoding");
         goto done;
     }
     t_encode = cli_now() - t_encode;
-    if ((rc = subsel_csr_save_npz(ctx, z, out, !uncompressed)) != SUBSEL_OK) {
+    if ((rc = subsel_csr_save_npz(ctx, z, cli_output_path(out), !uncompressed)) != SUBSEL_OK) {
         rc = cli_fail_status(self, ctx, rc, "--out");
         goto done;
     }

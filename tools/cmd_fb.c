@@ -30,14 +30,14 @@ int cmd_fb(const cli_command *self, int argc, char **argv)
     subsel_csr *z = NULL;
     subsel_objective *f = NULL;
     subsel_selection *sel = NULL;
-    int rc, status = 1, kind;
+    int rc, status = CLI_FAILED, kind;
     cli_option options[] = {
-        {"features", 'f', CLI_STRING, &features, "CSR features (scipy save_npz)", 1},
-        {"weights", 'w', CLI_STRING, &weights_path, "column weights (.npy, default all 1)", 0},
-        {"concave", 0, CLI_STRING, &concave, "log1p | sqrt | saturate | exp | min | pow (default log1p)", 0},
-        {"param", 0, CLI_DOUBLE, &param, "c of exp and min, a of pow (default 1; pow needs 0<a<1)", 0},
+        {"features", 0, CLI_STRING, &features, "CSR features (scipy save_npz)", 1, NULL, 0},
+        {"weights", 0, CLI_STRING, &weights_path, "column weights (.npy)", 0, "all 1", 0},
+        {"concave", 0, CLI_STRING, &concave, "log1p | sqrt | saturate | exp | min | pow", 0, NULL, 0},
+        {"param", 0, CLI_DOUBLE, &param, "c > 0 of exp and min, 0 < a < 1 of pow", 0, NULL, 0},
         SELECT_CLI_OPTIONS(so),
-        {NULL, 0, 0, NULL, NULL, 0},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
     };
     select_defaults(&so, "lazy");
     rc = cli_parse(self, argc, argv, options,
@@ -46,15 +46,22 @@ int cmd_fb(const cli_command *self, int argc, char **argv)
         return rc == 1 ? 0 : rc;
     kind = concave_of(concave);
     if (kind < 0)
-        return cli_fail(self, "--concave: '%s' is not log1p, sqrt, saturate, exp, min or pow", concave);
-    if (select_context(self, &so, &ctx) != 0)
-        return 1;
+        return cli_usage(self, "--concave: '%s' is not log1p, sqrt, saturate, exp, min or pow",
+                         concave);
+    if ((kind == SUBSEL_CONCAVE_EXP || kind == SUBSEL_CONCAVE_MIN) && !(param > 0))
+        return cli_usage(self, "--param: %s needs c > 0, not %g", concave, param);
+    if (kind == SUBSEL_CONCAVE_POW && !(param > 0 && param < 1))
+        return cli_usage(self, "--param: pow needs 0 < a < 1, not %g", param);
+    if ((status = select_check(self, &so, NULL)) != 0 ||
+        (status = select_context(self, &so, &ctx)) != 0)
+        return status;
+    status = CLI_FAILED;
     if ((rc = subsel_csr_load_npz(ctx, features, &z)) != SUBSEL_OK) {
         cli_fail_status(self, ctx, rc, "--features");
         goto done;
     }
     if (weights_path != NULL) {
-        if (cli_read_f64(self, ctx, weights_path, &weights, &nweights) != 0)
+        if (cli_read_f64(self, ctx, "--weights", weights_path, &weights, &nweights) != 0)
             goto done;
         if (nweights != subsel_csr_cols(z)) {
             cli_fail(self, "--weights: %lld weights for %lld columns", (long long)nweights,
@@ -66,7 +73,7 @@ int cmd_fb(const cli_command *self, int argc, char **argv)
         cli_fail_status(self, ctx, rc, "objective");
         goto done;
     }
-    if (select_run(self, ctx, &so, f, &sel, &seconds) != 0)
+    if ((status = select_run(self, ctx, &so, f, &sel, &seconds)) != 0)
         goto done;
     json_begin();
     select_json(&so, sel, seconds);
@@ -77,7 +84,7 @@ done:
     subsel_selection_free(sel);
     subsel_objective_free(f);
     subsel_csr_free(z);
-    free(weights);
+    subsel_array_free(weights);
     subsel_ctx_free(ctx);
     return status;
 }

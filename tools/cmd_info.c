@@ -9,17 +9,17 @@
 int cmd_info(const cli_command *self, int argc, char **argv)
 {
     int64_t threads = 0;
-    const cli_option options[] = {
-        {"threads", 't', CLI_INT, &threads, "threads to report for (0: OpenMP default)", 0},
-        {NULL, 0, 0, NULL, NULL, 0},
+    cli_option options[] = {
+        {"threads", 't', CLI_INT, &threads, "threads to report for", 0, "0: as many as OpenMP gives", 0},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
     };
     subsel_ctx *ctx;
     int rc = cli_parse(self, argc, argv, options, "[--threads T]");
     int isa;
     if (rc != 0)
         return rc == 1 ? 0 : rc;
-    if (cli_make_ctx(self, threads, 0, &ctx) != 0)
-        return 1;
+    if ((rc = cli_make_ctx(self, threads, 0, &ctx)) != 0)
+        return rc;
     json_begin();
     json_string("version", subsel_version_string());
     for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {

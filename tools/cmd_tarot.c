@@ -51,27 +51,18 @@ static int parse_choice(const char *text, const char *const *names, int count)
     return -1;
 }
 
-/* Reads a fold per target from an integer .npy vector. */
-static int read_folds(const cli_command *self, subsel_ctx *ctx,
-                      const char *path, int64_t targets, int64_t **out)
+/* Sets an option of the selector; a value out of its bounds is a usage
+ * error naming the CLI option and the bounds. Returns 0 or an exit code. */
+static int set_option(const cli_command *self, subsel_tarot *t, int param,
+                      double value, int is_int, const char *option)
 {
-    int64_t count = 0, *folds;
-    int rc = subsel_npy_read_i64(ctx, path, NULL, 0, &count);
-    if (rc != SUBSEL_OK)
-        return cli_fail_status(self, ctx, rc, "--target-folds");
-    if (count != targets)
-        return cli_fail(self, "--target-folds: %lld values for %lld targets",
-                        (long long)count, (long long)targets);
-    folds = malloc(sizeof *folds * (size_t)(count > 0 ? count : 1));
-    if (folds == NULL)
-        return cli_fail(self, "out of memory");
-    rc = subsel_npy_read_i64(ctx, path, folds, count, &count);
-    if (rc != SUBSEL_OK) {
-        free(folds);
-        return cli_fail_status(self, ctx, rc, "--target-folds");
-    }
-    *out = folds;
-    return 0;
+    double lo = 0, hi = 0;
+    int rc = is_int ? subsel_tarot_set_int(t, param, (int64_t)value)
+                    : subsel_tarot_set_double(t, param, value);
+    if (rc == SUBSEL_OK)
+        return 0;
+    subsel_tarot_param_bounds(param, &lo, &hi, NULL);
+    return cli_usage(self, "%s %g is outside [%g, %g]", option, value, lo, hi);
 }
 
 int cmd_tarot(const cli_command *self, int argc, char **argv)
@@ -81,65 +72,74 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
     const char *cand_path = NULL, *targ_path = NULL, *out = NULL;
     const char *whiten = "cholesky", *kind = "rademacher";
     const char *weights_out = NULL, *folds_path = NULL;
-    int64_t proj_dim = 0, folds = 5, weights_total = INT64_MIN, max_rank = 2000;
-    int64_t threads = 0, seed = 0, budget = 0, n, m, k, nw = 0;
+    int64_t proj_dim = 0, folds = 5, weights_total = 0, max_rank = 2000;
+    int64_t threads = 0, seed = 0, budget = 0, n, m, k, nw = 0, nfolds = 0;
     double ratio = -1.0, eps = 1e-5, blur = 0.01, scaling = 0.5;
     int otm = 0, reference = 0, no_center = 0, w_choice, k_choice;
-    const cli_option options[] = {
-        {"candidates", 'c', CLI_STRING, &cand_path, "candidate features, an N x D .npy array", 1},
-        {"targets", 'T', CLI_STRING, &targ_path, "target features, an M x D .npy array", 1},
-        {"out", 'o', CLI_STRING, &out, "selected candidate indices, written as an int64 .npy vector", 1},
-        {"ratio", 'r', CLI_DOUBLE, &ratio, "fixed-size selection of floor(ratio * N) candidates, ratio in (0, 1]", 0},
-        {"otm", 0, CLI_FLAG, &otm, "OT-distance minimisation over target folds instead of --ratio", 0},
-        {"folds", 'K', CLI_INT, &folds, "target folds for --otm, >= 2 (default 5)", 0},
-        {"target-folds", 0, CLI_STRING, &folds_path, "fold of every target (int .npy vector) instead of the seeded split", 0},
-        {"max-rank", 0, CLI_INT, &max_rank, "deepest neighbour rank --otm grows to (default 2000)", 0},
-        {"proj-dim", 'p', CLI_INT, &proj_dim, "random projection to P columns first (0: none, the default)", 0},
-        {"proj-kind", 0, CLI_STRING, &kind, "rademacher (default) or gaussian", 0},
-        {"whiten", 'w', CLI_STRING, &whiten, "cholesky (default), zca or none", 0},
-        {"eps", 0, CLI_DOUBLE, &eps, "added to the covariance diagonal (default 1e-5)", 0},
-        {"no-center", 0, CLI_FLAG, &no_center, "do not subtract the joint mean", 0},
-        {"blur", 0, CLI_DOUBLE, &blur, "OT blur (default 0.01)", 0},
-        {"scaling", 0, CLI_DOUBLE, &scaling, "OT annealing factor (default 0.5)", 0},
-        {"reference-compatible", 0, CLI_FLAG, &reference, "reproduce the authors' code (see docs/tarot.md)", 0},
-        {"weights", 'R', CLI_INT, &weights_total, "integer repetition weights summing to R (0: N + M, or N when reference-compatible)", 0},
-        {"weights-out", 0, CLI_STRING, &weights_out, "write the weights as an int64 .npy vector", 0},
-        {"threads", 't', CLI_INT, &threads, "threads (0: OpenMP default)", 0},
-        {"seed", 's', CLI_INT, &seed, "seed of the projection and the folds (default 0)", 0},
-        {NULL, 0, 0, NULL, NULL, 0},
+    cli_option options[] = {
+        {"candidates", 0, CLI_STRING, &cand_path, "candidate features, an N x D .npy array", 1, NULL, 0},
+        {"targets", 0, CLI_STRING, &targ_path, "target features, an M x D .npy array", 1, NULL, 0},
+        {"out", 'o', CLI_STRING, &out, "selected candidate indices, an int64 .npy vector (- for standard output)", 1, NULL, 0},
+        {"ratio", 0, CLI_DOUBLE, &ratio, "fixed-size selection of floor(ratio * N) candidates, ratio in (0, 1]", 0, "none: give --ratio or --otm", 0},
+        {"otm", 0, CLI_FLAG, &otm, "OT-distance minimisation over target folds instead of --ratio", 0, NULL, 0},
+        {"folds", 0, CLI_INT, &folds, "target folds for --otm, in [2, M]", 0, NULL, 0},
+        {"target-folds", 0, CLI_STRING, &folds_path, "fold of every target (int .npy vector)", 0, "the seeded split", 0},
+        {"max-rank", 0, CLI_INT, &max_rank, "deepest neighbour rank --otm grows to", 0, NULL, 0},
+        {"proj-dim", 0, CLI_INT, &proj_dim, "random projection to P columns first", 0, "0: no projection", 0},
+        {"proj-kind", 0, CLI_STRING, &kind, "rademacher or gaussian", 0, NULL, 0},
+        {"whiten", 0, CLI_STRING, &whiten, "cholesky, zca or none", 0, NULL, 0},
+        {"eps", 0, CLI_DOUBLE, &eps, "added to the covariance diagonal", 0, NULL, 0},
+        {"no-center", 0, CLI_FLAG, &no_center, "do not subtract the joint mean", 0, NULL, 0},
+        {"blur", 0, CLI_DOUBLE, &blur, "OT blur", 0, NULL, 0},
+        {"scaling", 0, CLI_DOUBLE, &scaling, "OT annealing factor", 0, NULL, 0},
+        {"reference-compatible", 0, CLI_FLAG, &reference, "reproduce the authors' code (see docs/tarot.md)", 0, NULL, 0},
+        {"weights", 0, CLI_INT, &weights_total, "integer repetition weights summing to R", 0, "0: N + M, or N when reference-compatible", 0},
+        {"weights-out", 0, CLI_STRING, &weights_out, "write the weights as an int64 .npy vector (- for standard output)", 0, NULL, 0},
+        {"threads", 't', CLI_INT, &threads, "threads", 0, "0: as many as OpenMP gives", 0},
+        {"seed", 0, CLI_INT, &seed, "seed of the projection and the folds", 0, NULL, 0},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
     };
+    const char *outputs[2] = {"--out", "--weights-out"};
+    const char *paths[2];
     tarot_progress progress;
     subsel_ctx *ctx = NULL;
     subsel_dense *cand = NULL, *targ = NULL;
     subsel_tarot *t = NULL;
     subsel_selection *sel = NULL;
     int64_t *fold_of = NULL, *weights = NULL;
+    int want_weights;
     int rc = cli_parse(self, argc, argv, options,
                        "--candidates C.npy --targets T.npy (--ratio R | --otm [--folds K]) "
                        "--out SEL.npy [--proj-dim P] [--whiten cholesky|zca|none] [--eps E] "
                        "[--weights R] [--weights-out W.npy] [--reference-compatible]");
     if (rc != 0)
         return rc == 1 ? 0 : rc;
-    /* Argument errors are usage errors (exit 2), as cli_parse's. */
-    if (otm == (ratio >= 0.0))
-        return cli_fail(self, "give exactly one of --ratio and --otm (see --help)") + 1;
+    want_weights = cli_given(options, "weights") || weights_out != NULL;
+    if (otm == cli_given(options, "ratio"))
+        return cli_usage(self, "give exactly one of --ratio and --otm (see --help)");
     if (!otm && !(ratio > 0.0 && ratio <= 1.0))
-        return cli_fail(self, "--ratio %g must be in (0, 1]", ratio) + 1;
+        return cli_usage(self, "--ratio %g must be in (0, 1]", ratio);
+    if (!otm && (cli_given(options, "folds") || folds_path != NULL))
+        return cli_usage(self, "--folds and --target-folds go with --otm");
+    if (otm && folds < 2)
+        return cli_usage(self, "--folds %lld must be at least 2", (long long)folds);
     if ((w_choice = parse_choice(whiten, whitenings, 3)) < 0)
-        return cli_fail(self, "--whiten: expected cholesky, zca or none, got '%s'", whiten) + 1;
+        return cli_usage(self, "--whiten: expected cholesky, zca or none, got '%s'", whiten);
     if ((k_choice = parse_choice(kind, kinds, 2)) < 0)
-        return cli_fail(self, "--proj-kind: expected rademacher or gaussian, got '%s'", kind) + 1;
-    if (weights_total != INT64_MIN &&
-        (weights_total < 0 || weights_total > SUBSEL_TAROT_MAX_WEIGHT_TOTAL))
-        return cli_fail(self, "--weights %lld must be in [0, %lld] (2^53)",
-                        (long long)weights_total,
-                        (long long)SUBSEL_TAROT_MAX_WEIGHT_TOTAL) + 1;
-    if (cli_make_ctx(self, threads, seed, &ctx) != 0)
-        return 1;
+        return cli_usage(self, "--proj-kind: expected rademacher or gaussian, got '%s'", kind);
+    if (weights_total < 0 || weights_total > SUBSEL_TAROT_MAX_WEIGHT_TOTAL)
+        return cli_usage(self, "--weights %lld must be in [0, %lld] (2^53)",
+                         (long long)weights_total,
+                         (long long)SUBSEL_TAROT_MAX_WEIGHT_TOTAL);
+    paths[0] = out;
+    paths[1] = weights_out;
+    if ((rc = cli_check_outputs(self, 2, outputs, paths)) != 0 ||
+        (rc = cli_make_ctx(self, threads, seed, &ctx)) != 0)
+        return rc;
     progress.start = progress.last = cli_now();
     progress.stage[0] = '\0';
     subsel_ctx_set_progress(ctx, print_progress, &progress);
-    rc = 1;
+    rc = CLI_FAILED;
 
     if ((k = subsel_dense_load_npy(ctx, cand_path, &cand)) != SUBSEL_OK) {
         cli_fail_status(self, ctx, (int)k, "--candidates");
@@ -151,28 +151,37 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
     }
     n = subsel_dense_rows(cand);
     m = subsel_dense_rows(targ);
+    if (otm && folds > m) {
+        rc = cli_usage(self, "--folds %lld is more than the %lld targets", (long long)folds,
+                       (long long)m);
+        goto done;
+    }
     if ((k = subsel_tarot_create(ctx, cand, targ, &t)) != SUBSEL_OK) {
         cli_fail_status(self, ctx, (int)k, "inputs");
         goto done;
     }
-#define SET(call, flag)                                                        \
-    if ((call) != SUBSEL_OK) {                                                 \
-        cli_fail(self, "%s: value out of range (see --help)", flag);           \
-        goto done;                                                             \
-    }
-    SET(subsel_tarot_set_int(t, SUBSEL_TAROT_PROJ_DIM, proj_dim), "--proj-dim");
-    SET(subsel_tarot_set_int(t, SUBSEL_TAROT_PROJ_KIND, k_choice), "--proj-kind");
-    SET(subsel_tarot_set_int(t, SUBSEL_TAROT_WHITEN, w_choice), "--whiten");
-    SET(subsel_tarot_set_double(t, SUBSEL_TAROT_EPS, eps), "--eps");
-    SET(subsel_tarot_set_int(t, SUBSEL_TAROT_CENTER, !no_center), "--no-center");
-    SET(subsel_tarot_set_int(t, SUBSEL_TAROT_REFERENCE, reference), "--reference-compatible");
-    SET(subsel_tarot_set_int(t, SUBSEL_TAROT_MAX_RANK, max_rank), "--max-rank");
-    SET(subsel_tarot_set_double(t, SUBSEL_TAROT_BLUR, blur), "--blur");
-    SET(subsel_tarot_set_double(t, SUBSEL_TAROT_SCALING, scaling), "--scaling");
-#undef SET
+    if ((rc = set_option(self, t, SUBSEL_TAROT_PROJ_DIM, (double)proj_dim, 1, "--proj-dim")) != 0 ||
+        (rc = set_option(self, t, SUBSEL_TAROT_PROJ_KIND, k_choice, 1, "--proj-kind")) != 0 ||
+        (rc = set_option(self, t, SUBSEL_TAROT_WHITEN, w_choice, 1, "--whiten")) != 0 ||
+        (rc = set_option(self, t, SUBSEL_TAROT_EPS, eps, 0, "--eps")) != 0 ||
+        (rc = set_option(self, t, SUBSEL_TAROT_CENTER, !no_center, 1, "--no-center")) != 0 ||
+        (rc = set_option(self, t, SUBSEL_TAROT_REFERENCE, reference, 1,
+                         "--reference-compatible")) != 0 ||
+        (rc = set_option(self, t, SUBSEL_TAROT_MAX_RANK, (double)max_rank, 1, "--max-rank")) != 0 ||
+        (rc = set_option(self, t, SUBSEL_TAROT_BLUR, blur, 0, "--blur")) != 0 ||
+        (rc = set_option(self, t, SUBSEL_TAROT_SCALING, scaling, 0, "--scaling")) != 0)
+        goto done;
+    rc = CLI_FAILED;
     if (otm) {
-        if (folds_path != NULL && read_folds(self, ctx, folds_path, m, &fold_of) != 0)
-            goto done;
+        if (folds_path != NULL) {
+            if (cli_read_i64(self, ctx, "--target-folds", folds_path, &fold_of, &nfolds) != 0)
+                goto done;
+            if (nfolds != m) {
+                cli_fail(self, "--target-folds: %lld values for %lld targets",
+                         (long long)nfolds, (long long)m);
+                goto done;
+            }
+        }
         k = subsel_tarot_select_otm(ctx, t, folds, fold_of, &sel);
     } else {
         /* floor(ratio * N), as the authors' int(ratio * N) */
@@ -183,15 +192,15 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         cli_fail_status(self, ctx, (int)k, "selection");
         goto done;
     }
-    if ((k = subsel_selection_save_npy(ctx, sel, out)) != SUBSEL_OK) {
+    if ((k = subsel_selection_save_npy(ctx, sel, cli_output_path(out))) != SUBSEL_OK) {
         cli_fail_status(self, ctx, (int)k, "--out");
         goto done;
     }
     select_warn_short(self, sel);
-    if (weights_total != INT64_MIN || weights_out != NULL) {
+    if (want_weights) {
         int64_t count = subsel_selection_count(sel);
         nw = count + (reference ? m : 0);
-        if (weights_total <= 0)
+        if (weights_total == 0)
             weights_total = reference ? n : n + m;
         weights = malloc(sizeof *weights * (size_t)(nw > 0 ? nw : 1));
         if (weights == NULL) {
@@ -203,11 +212,12 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
                       : subsel_tarot_weights(ctx, subsel_selection_gains(sel), count,
                                              weights_total, weights);
         if (k != SUBSEL_OK) {
-            cli_fail_status(self, ctx, (int)k, "--weights");
+            rc = cli_option_status(self, ctx, (int)k, "--weights");
             goto done;
         }
         if (weights_out != NULL &&
-            (k = subsel_npy_write_i64(ctx, weights_out, weights, nw)) != SUBSEL_OK) {
+            (k = subsel_npy_write_i64(ctx, cli_output_path(weights_out), weights, nw)) !=
+                SUBSEL_OK) {
             cli_fail_status(self, ctx, (int)k, "--weights-out");
             goto done;
         }
@@ -220,7 +230,7 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         json_int("folds", folds);
     json_int("selected", subsel_selection_count(sel));
     select_json_budget(sel);
-    json_double("ot_distance", subsel_selection_value(sel));
+    json_double("ot_distance", subsel_selection_value(sel)); /* null: not computed */
     json_int("ot_solves", subsel_selection_evaluations(sel));
     json_int("reference_compatible", reference);
     if (weights != NULL)
@@ -231,7 +241,7 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
     json_end();
     rc = 0;
 done:
-    free(fold_of);
+    subsel_array_free(fold_of);
     free(weights);
     subsel_selection_free(sel);
     subsel_tarot_free(t);

@@ -21,28 +21,18 @@ static int pick(const char *name, const char *const *names, int count)
     return -1;
 }
 
-/* Reads an int64 label vector of exactly `want` values into a malloc'ed
- * array; returns 0 or an exit code. */
+/* Reads an int64 label vector of exactly `want` values; returns 0 or an
+ * exit code. */
 static int read_labels(const cli_command *cmd, subsel_ctx *ctx,
                        const char *option, const char *path, int64_t want,
                        int64_t **out)
 {
     int64_t count = 0;
-    int rc = subsel_npy_read_i64(ctx, path, NULL, 0, &count);
-    if (rc != SUBSEL_OK)
-        return cli_fail_status(cmd, ctx, rc, option);
+    if (cli_read_i64(cmd, ctx, option, path, out, &count) != 0)
+        return CLI_FAILED;
     if (count != want)
         return cli_fail(cmd, "%s: %lld labels for %lld rows", option,
                         (long long)count, (long long)want);
-    *out = malloc(sizeof **out * (size_t)(count > 0 ? count : 1));
-    if (*out == NULL)
-        return cli_fail(cmd, "out of memory");
-    rc = subsel_npy_read_i64(ctx, path, *out, count, &count);
-    if (rc != SUBSEL_OK) {
-        free(*out);
-        *out = NULL;
-        return cli_fail_status(cmd, ctx, rc, option);
-    }
     return 0;
 }
 
@@ -61,42 +51,46 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
     subsel_dense *source = NULL, *target = NULL;
     subsel_objective *obj = NULL;
     subsel_selection *sel = NULL;
-    int rc, status = 1, sim, gain_kind, update_kind;
+    int rc, status = CLI_FAILED, sim, gain_kind, update_kind;
     cli_option options[] = {
-        {"source", 0, CLI_STRING, &source_path, "source features (.npy, rows are candidates)", 1},
-        {"target", 0, CLI_STRING, &target_path, "target features (.npy; default: the source)", 0},
-        {"reg", 0, CLI_DOUBLE, &reg, "entropic regularisation (default 0.01)", 0},
-        {"similarity", 0, CLI_STRING, &similarity, "cosine | dot | neg-sqeuclid (default cosine)", 0},
-        {"gain", 0, CLI_STRING, &gain, "approx | exact (default approx)", 0},
-        {"update", 0, CLI_STRING, &update, "solve | append (default solve)", 0},
-        {"tol", 0, CLI_DOUBLE, &tol, "marginal violation of each solve (default 1e-9)", 0},
-        {"labels", 0, CLI_STRING, &labels_path, "source labels (.npy int) for the 1-NN accuracy", 0},
-        {"target-labels", 0, CLI_STRING, &tlabels_path, "target labels (.npy int)", 0},
+        {"source", 0, CLI_STRING, &source_path, "source features (.npy, rows are candidates)", 1, NULL, 0},
+        {"target", 0, CLI_STRING, &target_path, "target features (.npy)", 0, "the source", 0},
+        {"reg", 0, CLI_DOUBLE, &reg, "entropic regularisation", 0, NULL, 0},
+        {"similarity", 0, CLI_STRING, &similarity, "cosine | dot | neg-sqeuclid", 0, NULL, 0},
+        {"gain", 0, CLI_STRING, &gain, "approx | exact", 0, NULL, 0},
+        {"update", 0, CLI_STRING, &update, "solve | append", 0, NULL, 0},
+        {"tol", 0, CLI_DOUBLE, &tol, "marginal violation of each solve", 0, NULL, 0},
+        {"labels", 0, CLI_STRING, &labels_path, "source labels (.npy int) for the 1-NN accuracy", 0, NULL, 0},
+        {"target-labels", 0, CLI_STRING, &tlabels_path, "target labels (.npy int)", 0, NULL, 0},
         SELECT_CLI_OPTIONS(so),
-        {NULL, 0, 0, NULL, NULL, 0},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
     };
     select_defaults(&so, "naive");
     rc = cli_parse(self, argc, argv, options,
                    "--source S.npy [--target T.npy] -k K --out sel.npy [options]");
     if (rc != 0)
         return rc == 1 ? 0 : rc;
-    /* Similarities can be negative, and so can gains: never stop early. */
-    so.keep_nonpositive = 1;
     if (strcmp(so.optimizer, "greedy") == 0)
         so.optimizer = "naive";
     sim = pick(similarity, sims, 3);
     gain_kind = pick(gain, gains, 2);
     update_kind = pick(update, updates, 2);
     if (sim < 0)
-        return cli_fail(self, "--similarity: '%s' is not cosine, dot or neg-sqeuclid", similarity);
+        return cli_usage(self, "--similarity: '%s' is not cosine, dot or neg-sqeuclid", similarity);
     if (gain_kind < 0)
-        return cli_fail(self, "--gain: '%s' is not approx or exact", gain);
+        return cli_usage(self, "--gain: '%s' is not approx or exact", gain);
     if (update_kind < 0)
-        return cli_fail(self, "--update: '%s' is not solve or append", update);
+        return cli_usage(self, "--update: '%s' is not solve or append", update);
     if ((labels_path == NULL) != (tlabels_path == NULL))
-        return cli_fail(self, "--labels and --target-labels go together");
-    if (select_context(self, &so, &ctx) != 0)
-        return 1;
+        return cli_usage(self, "--labels and --target-labels go together");
+    if (!(reg > 0))
+        return cli_usage(self, "--reg %g must be positive", reg);
+    if (!(tol > 0))
+        return cli_usage(self, "--tol %g must be positive", tol);
+    if ((status = select_check(self, &so, NULL)) != 0 ||
+        (status = select_context(self, &so, &ctx)) != 0)
+        return status;
+    status = CLI_FAILED;
     if ((rc = subsel_dense_load_npy(ctx, source_path, &source)) != SUBSEL_OK) {
         cli_fail_status(self, ctx, rc, "--source");
         goto done;
@@ -123,8 +117,9 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
         cli_fail_status(self, ctx, rc, "objective");
         goto done;
     }
-    if (select_run(self, ctx, &so, obj, &sel, &seconds) != 0)
+    if ((status = select_run(self, ctx, &so, obj, &sel, &seconds)) != 0)
         goto done;
+    status = CLI_FAILED;
     if (labels != NULL &&
         (rc = subsel_nn_accuracy(ctx, source, labels, subsel_selection_indices(sel),
                                  subsel_selection_count(sel), target ? target : source,
@@ -148,8 +143,8 @@ done:
     subsel_objective_free(obj);
     subsel_dense_free(source);
     subsel_dense_free(target);
-    free(labels);
-    free(tlabels);
+    subsel_array_free(labels);
+    subsel_array_free(tlabels);
     subsel_ctx_free(ctx);
     return status;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Optimizer options, progress and output shared by the selecting commands.
+ * Optimizer options and their checks, progress and output shared by the
+ * selecting commands.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,17 +53,57 @@ int select_algorithm(const char *name)
     return -1;
 }
 
+/* 1 if the named algorithm draws random samples (several seeded runs of
+ * it differ). */
+static int is_random(const char *name)
+{
+    int a = select_algorithm(name);
+    return a == SUBSEL_OPT_STOCHASTIC || a == SUBSEL_OPT_LAZIER;
+}
+
+int select_check(const cli_command *cmd, const select_options *o,
+                 const char *automatic)
+{
+    double lo = 0, hi = 0;
+    const char *out_option = "--out";
+    int automatic_choice = automatic != NULL && strcmp(o->optimizer, automatic) == 0;
+    if (o->budget <= 0)
+        return cli_usage(cmd, "--budget: must be positive, not %lld", (long long)o->budget);
+    if (select_algorithm(o->optimizer) < 0 && !automatic_choice)
+        return cli_usage(cmd, "--optimizer: '%s' is not %s%snaive, lazy, stochastic or lazier",
+                         o->optimizer, automatic ? automatic : "", automatic ? ", " : "");
+    subsel_optimizer_param_bounds(SUBSEL_OPT_EPSILON, &lo, &hi, NULL);
+    if (!(o->epsilon > lo && o->epsilon < hi))
+        return cli_usage(cmd, "--epsilon %g is outside (%g, %g)", o->epsilon, lo, hi);
+    subsel_optimizer_param_bounds(SUBSEL_OPT_RUNS, &lo, &hi, NULL);
+    if (o->runs < (int64_t)lo || o->runs > (int64_t)hi)
+        return cli_usage(cmd, "--runs %lld is outside [%g, %g]", (long long)o->runs, lo, hi);
+    if (o->min_runs < 0 || o->min_runs > o->runs)
+        return cli_usage(cmd, "--min-runs %lld is outside [0, %lld] (0 to --runs)",
+                         (long long)o->min_runs, (long long)o->runs);
+    /* for "auto", the command checks once it has chosen */
+    if (o->runs > 1 && !automatic_choice && !is_random(o->optimizer))
+        return cli_usage(cmd, "--runs %lld needs --optimizer stochastic or lazier: %s is "
+                              "deterministic, so every run would choose the same",
+                         (long long)o->runs, o->optimizer);
+    return cli_check_outputs(cmd, 1, &out_option, &o->out);
+}
+
 int select_configure(const cli_command *cmd, const select_options *o,
                      subsel_optimizer *opt)
 {
+    if (o->runs > 1 && !is_random(o->optimizer))
+        return cli_usage(cmd, "--runs %lld needs --optimizer stochastic or lazier: %s is "
+                              "deterministic, so every run would choose the same",
+                         (long long)o->runs, o->optimizer);
     if (subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, o->budget) != SUBSEL_OK ||
         subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, o->runs) != SUBSEL_OK ||
         subsel_optimizer_set_int(opt, SUBSEL_OPT_MIN_RUNS, o->min_runs) != SUBSEL_OK ||
         subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE,
-                                 o->keep_nonpositive ? SUBSEL_STOP_NEVER : SUBSEL_STOP_AUTO) != SUBSEL_OK ||
+                                 o->stop_nonpositive ? SUBSEL_STOP_ALWAYS
+                                                     : SUBSEL_STOP_NEVER) != SUBSEL_OK ||
         subsel_optimizer_set_double(opt, SUBSEL_OPT_EPSILON, o->epsilon) != SUBSEL_OK)
-        return cli_fail(cmd, "optimizer options out of range: runs in [1, 1024], "
-                             "min-runs in [0, runs], epsilon in (0, 1)");
+        return cli_usage(cmd, "optimizer options out of range (see --help)");
     return 0;
 }
 
@@ -76,15 +118,16 @@ int select_run(const cli_command *cmd, subsel_ctx *ctx,
     int rc;
 
     if (algorithm < 0)
-        return cli_fail(cmd, "--optimizer: '%s' is not naive, lazy, stochastic or lazier",
-                        o->optimizer);
-    if (o->budget <= 0)
-        return cli_fail(cmd, "--budget: must be positive, not %lld", (long long)o->budget);
+        return cli_usage(cmd, "--optimizer: '%s' is not naive, lazy, stochastic or lazier",
+                         o->optimizer);
+    if (o->budget > subsel_objective_size(obj))
+        return cli_usage(cmd, "--budget %lld is larger than the %lld items to choose from",
+                         (long long)o->budget, (long long)subsel_objective_size(obj));
     if ((rc = subsel_optimizer_create(ctx, algorithm, &opt)) != SUBSEL_OK)
         return cli_fail_status(cmd, ctx, rc, "optimizer");
-    if (select_configure(cmd, o, opt) != 0) {
+    if ((rc = select_configure(cmd, o, opt)) != 0) {
         subsel_optimizer_free(opt);
-        return 1;
+        return rc;
     }
     subsel_ctx_set_progress(ctx, on_progress, &progress);
     t0 = progress.start = cli_now();
@@ -94,7 +137,7 @@ int select_run(const cli_command *cmd, subsel_ctx *ctx,
     subsel_optimizer_free(opt);
     if (rc != SUBSEL_OK)
         return cli_fail_status(cmd, ctx, rc, "selection");
-    if ((rc = subsel_selection_save_npy(ctx, *sel, o->out)) != SUBSEL_OK) {
+    if ((rc = subsel_selection_save_npy(ctx, *sel, cli_output_path(o->out))) != SUBSEL_OK) {
         subsel_selection_free(*sel);
         *sel = NULL;
         return cli_fail_status(cmd, ctx, rc, "--out");
@@ -112,8 +155,8 @@ void select_json(const select_options *o, const subsel_selection *sel,
     json_string("optimizer", o->optimizer);
     json_int("runs", o->runs);
     json_int("evaluations", subsel_selection_evaluations(sel));
-    select_json_budget(sel);
     json_string("out", o->out);
+    select_json_budget(sel);
 }
 
 void select_json_budget(const subsel_selection *sel)
@@ -149,31 +192,14 @@ int cli_parse_doubles(const cli_command *cmd, const char *option,
     for (p = text; i < n; i++) {
         char *end;
         v[i] = strtod(p, &end);
-        if (end == p || (*end != ',' && *end != '\0')) {
+        if (end == p || (*end != ',' && *end != '\0') || !isfinite(v[i])) {
             free(v);
-            return cli_fail(cmd, "--%s: '%s' is not a comma-separated list of numbers",
-                            option, text);
+            return cli_usage(cmd, "--%s: '%s' is not a comma-separated list of finite "
+                                  "numbers", option, text);
         }
         p = end + (*end == ',');
     }
     *values = v;
     *count = n;
-    return 0;
-}
-
-int cli_read_f64(const cli_command *cmd, subsel_ctx *ctx, const char *path,
-                 double **values, int64_t *count)
-{
-    int rc = subsel_npy_read_f64(ctx, path, NULL, 0, count);
-    if (rc != SUBSEL_OK)
-        return cli_fail_status(cmd, ctx, rc, "reading");
-    *values = malloc(sizeof **values * (size_t)(*count > 0 ? *count : 1));
-    if (*values == NULL)
-        return cli_fail(cmd, "out of memory");
-    rc = subsel_npy_read_f64(ctx, path, *values, *count, count);
-    if (rc != SUBSEL_OK) {
-        free(*values);
-        return cli_fail_status(cmd, ctx, rc, "reading");
-    }
     return 0;
 }

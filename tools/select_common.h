@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What every selecting subcommand shares: the optimizer options
- * (--budget, --optimizer, --epsilon, --runs, --min-runs, --seed, --threads,
- * --out), running the optimizer with progress on stderr, writing the
- * selection, and the common fields of the JSON summary.
+ * (--budget, --optimizer, --epsilon, --runs, --min-runs, --stop-nonpositive,
+ * --seed, --threads, --out) and their checks, running the optimizer with
+ * progress on stderr, writing the selection, and the common fields of the
+ * JSON summary.
  */
 #ifndef SUBSEL_SELECT_COMMON_H
 #define SUBSEL_SELECT_COMMON_H
@@ -16,7 +17,7 @@ typedef struct select_options {
     double epsilon;
     int64_t runs, min_runs;
     int64_t seed, threads;
-    int keep_nonpositive;
+    int stop_nonpositive;
     const char *out;
 } select_options;
 
@@ -26,22 +27,30 @@ void select_defaults(select_options *o, const char *optimizer);
 /* The option table entries for a select_options, to put in a command's
  * cli_option array. */
 #define SELECT_CLI_OPTIONS(o)                                                  \
-    {"budget", 'k', CLI_INT, &(o).budget, "items to select", 1},               \
+    {"budget", 'k', CLI_INT, &(o).budget, "items to select", 1, NULL, 0},      \
     {"optimizer", 0, CLI_STRING, &(o).optimizer,                               \
-     "naive | lazy | stochastic | lazier", 0},                                 \
+     "naive | lazy | stochastic | lazier", 0, NULL, 0},                        \
     {"epsilon", 0, CLI_DOUBLE, &(o).epsilon,                                   \
-     "stochastic sample accuracy, (0, 1) (default 1e-3)", 0},                  \
+     "stochastic sample accuracy, in (0, 1)", 0, NULL, 0},                     \
     {"runs", 0, CLI_INT, &(o).runs,                                            \
-     "seeded stochastic runs to intersect (default 1)", 0},                    \
+     "seeded stochastic runs to intersect, in [1, 1024]", 0, NULL, 0},         \
     {"min-runs", 0, CLI_INT, &(o).min_runs,                                    \
-     "keep items chosen by at least this many runs (default: all)", 0},        \
-    {"keep-nonpositive", 0, CLI_FLAG, &(o).keep_nonpositive,                   \
-     "never stop at a best gain <= 0 (default: stop only for "                 \
-     "non-monotone objectives)", 0},                                          \
-    {"seed", 0, CLI_INT, &(o).seed, "random seed (default 0)", 0},             \
-    {"threads", 't', CLI_INT, &(o).threads,                                    \
-     "threads (default 0: all)", 0},                                           \
-    {"out", 'o', CLI_STRING, &(o).out, "write the selected indices (.npy)", 1}
+     "keep items chosen by at least this many runs", 0, "0: all runs", 0},     \
+    {"stop-nonpositive", 0, CLI_FLAG, &(o).stop_nonpositive,                   \
+     "stop a run at the first step whose best gain is <= 0, short of the "     \
+     "budget", 0, NULL, 0},                                                    \
+    {"seed", 0, CLI_INT, &(o).seed, "random seed", 0, NULL, 0},                \
+    {"threads", 't', CLI_INT, &(o).threads, "threads", 0,                      \
+     "0: as many as OpenMP gives", 0},                                         \
+    {"out", 'o', CLI_STRING, &(o).out,                                         \
+     "write the selected indices (.npy; - for standard output)", 1, NULL, 0}
+
+/* Checks the options (values, combinations, --out) before anything is
+ * read, so a bad command line fails at once. `automatic` is the name of an
+ * extra optimizer choice the command resolves itself ("auto"), or NULL.
+ * Returns 0 or CLI_USAGE. */
+int select_check(const cli_command *cmd, const select_options *o,
+                 const char *automatic);
 
 /* A context with the options' threads and seed. Returns 0 or an exit code. */
 int select_context(const cli_command *cmd, const select_options *o,
@@ -52,19 +61,18 @@ int select_context(const cli_command *cmd, const select_options *o,
 int select_algorithm(const char *name);
 
 /* Sets the optimizer options of `o` (budget, runs, min-runs, stopping,
- * epsilon) on `opt`. Returns 0 or an exit code (after a one-line error). */
+ * epsilon, checked by select_check) on `opt`. Returns 0 or an exit code
+ * (after a one-line error). */
 int select_configure(const cli_command *cmd, const select_options *o,
                      subsel_optimizer *opt);
 
 /* Runs the optimizer on `obj` with progress on stderr, writes the indices to
- * o->out, warns when the selection is short (select_warn_short), and
- * measures the seconds. Returns 0 or an exit code. */
+ * o->out, and measures the seconds. Returns 0 or an exit code. */
 int select_run(const cli_command *cmd, subsel_ctx *ctx,
                const select_options *o, const subsel_objective *obj,
                subsel_selection **sel, double *seconds);
 
-/* Writes the JSON fields every selecting command prints (those of
- * select_json_budget included). */
+/* Writes the JSON fields every selecting command prints. */
 void select_json(const select_options *o, const subsel_selection *sel,
                  double seconds);
 
@@ -76,12 +84,8 @@ void select_json_budget(const subsel_selection *sel);
  * budget: how many, and why. */
 void select_warn_short(const cli_command *cmd, const subsel_selection *sel);
 
-/* Parses "a,b,c" into a malloc'ed array; returns 0 or an exit code. */
+/* Parses "a,b,c" into a malloc'ed array; returns 0 or CLI_USAGE. */
 int cli_parse_doubles(const cli_command *cmd, const char *option,
                       const char *text, double **values, int64_t *count);
-
-/* Reads a whole 1-D .npy vector as doubles into a malloc'ed array. */
-int cli_read_f64(const cli_command *cmd, subsel_ctx *ctx, const char *path,
-                 double **values, int64_t *count);
 
 #endif

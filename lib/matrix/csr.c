@@ -9,6 +9,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "matrix/matrix.h"
+#include "matrix/progress.h"
 
 int64_t ss_find_nonfinite(const float *data, int64_t n)
 {
@@ -50,49 +51,78 @@ int ss_check_shape(subsel_ctx *ctx, int64_t rows, int64_t cols, size_t elsize,
     return SUBSEL_OK;
 }
 
-int ss_csr_validate(subsel_ctx *ctx, int64_t rows, int64_t cols,
-                    const int64_t *indptr, const int32_t *indices,
-                    const float *values)
+/* The first row whose pointer decreases, from row `from` on, or -1. */
+static int64_t first_decrease(const int64_t *indptr, int64_t from, int64_t rows)
 {
-    int64_t r, nnz;
-    SS_CHECK(ss_check_shape(ctx, rows, cols, 0, 1));
+    int64_t r;
+    for (r = from; r < rows; r++)
+        if (indptr[r + 1] < indptr[r])
+            return r;
+    return -1;
+}
+
+static int decrease_error(subsel_ctx *ctx, const int64_t *indptr, int64_t r)
+{
+    return ss_fail(ctx, SUBSEL_E_FORMAT,
+                   "row pointers decrease at row %lld (%lld then %lld)",
+                   (long long)r, (long long)indptr[r],
+                   (long long)indptr[r + 1]);
+}
+
+int ss_csr_check_indptr(subsel_ctx *ctx, const int64_t *indptr, int64_t rows)
+{
+    int64_t r;
     if (indptr[0] != 0)
         return ss_fail(ctx, SUBSEL_E_FORMAT,
                        "row pointers must start at 0, not %lld",
                        (long long)indptr[0]);
-    for (r = 0; r < rows; r++)
-        if (indptr[r + 1] < indptr[r])
-            return ss_fail(ctx, SUBSEL_E_FORMAT,
-                           "row pointers decrease at row %lld (%lld then %lld)",
-                           (long long)r, (long long)indptr[r],
-                           (long long)indptr[r + 1]);
+    r = first_decrease(indptr, 0, rows);
+    return r < 0 ? SUBSEL_OK : decrease_error(ctx, indptr, r);
+}
+
+/* One pass over the rows, in blocks between which progress is reported
+ * (stage "validate", rows checked, rows) and the callback can cancel. A
+ * row is read only once its pointers are known to lie in [0, nnz]: a row
+ * pointer past nnz means a later one decreases, which is reported. */
+int ss_csr_validate(subsel_ctx *ctx, int64_t rows, int64_t cols,
+                    const int64_t *indptr, const int32_t *indices,
+                    const float *values)
+{
+    ss_meter meter;
+    int64_t r, k, nnz;
+    SS_CHECK(ss_check_shape(ctx, rows, cols, 0, 1));
+    if (indptr[0] != 0)
+        return ss_csr_check_indptr(ctx, indptr, rows);
     nnz = indptr[rows];
+    SS_CHECK(ss_meter_begin(&meter, ctx, "validate", rows));
     for (r = 0; r < rows; r++) {
-        int64_t k;
-        for (k = indptr[r]; k < indptr[r + 1]; k++) {
+        int64_t start = indptr[r], end = indptr[r + 1];
+        if (end < start)
+            return decrease_error(ctx, indptr, r);
+        if (end > nnz)
+            return decrease_error(ctx, indptr, first_decrease(indptr, r, rows));
+        for (k = start; k < end; k++) {
             int32_t c = indices[k];
             if (c < 0 || c >= cols)
                 return ss_fail(ctx, SUBSEL_E_FORMAT,
                                "column index %d out of range [0, %lld) in row "
                                "%lld (entry %lld)",
                                c, (long long)cols, (long long)r, (long long)k);
-            if (k > indptr[r] && c <= indices[k - 1])
+            if (k > start && c <= indices[k - 1])
                 return ss_fail(ctx, SUBSEL_E_FORMAT,
                                "column indices of row %lld are %s at entry "
                                "%lld (%d after %d)",
                                (long long)r,
                                c == indices[k - 1] ? "duplicated" : "unsorted",
                                (long long)k, c, indices[k - 1]);
+            if (!isfinite(values[k]))
+                return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                               "value %lld of the matrix is not finite (%g)",
+                               (long long)k, (double)values[k]);
         }
+        SS_CHECK(ss_meter_add(&meter, 1, 1 + end - start));
     }
-    {
-        int64_t bad = ss_find_nonfinite(values, nnz);
-        if (bad >= 0)
-            return ss_fail(ctx, SUBSEL_E_NUMERIC,
-                           "value %lld of the matrix is not finite (%g)",
-                           (long long)bad, (double)values[bad]);
-    }
-    return SUBSEL_OK;
+    return ss_meter_end(&meter);
 }
 
 static int csr_wrap(subsel_ctx *ctx, int64_t rows, int64_t cols,

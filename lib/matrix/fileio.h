@@ -3,8 +3,9 @@
  * The byte plumbing under the .npy and .npz code: a reader abstraction (a
  * plain file or a zip member) that knows how many bytes it can still
  * deliver, so parsers check sizes before they allocate; the matching writer
- * abstraction; little-endian loads and stores; and the one atomic-write
- * helper (temporary file in the same folder, then rename) every writer uses.
+ * abstraction; little-endian loads and stores; and the one write helper
+ * every writer uses (a temporary file renamed over the real file, or a
+ * direct write to devices, FIFOs and /dev/stdout).
  */
 #ifndef SS_MATRIX_FILEIO_H
 #define SS_MATRIX_FILEIO_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "matrix/progress.h"
 #include "subsel.h"
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&               \
@@ -25,16 +27,26 @@
 /* Bytes of the fixed buffers that data is streamed through. */
 #define SS_IO_CHUNK 16384
 
+/* First buffer, in bytes, for data of unknown length (a stream); it
+ * doubles as the data arrives. The fuzzers make it tiny, so that their
+ * small inputs grow it. */
+#ifndef SS_GROW_START_BYTES
+#define SS_GROW_START_BYTES ((int64_t)1 << 16)
+#endif
+
 /* A source of bytes. `read` delivers up to n bytes into buf and sets *got;
  * *got < n only when the data has ended. Errors (I/O, corrupt compressed
  * data, ...) are recorded on ctx and returned. `finish` checks that the
- * source is exhausted and intact (no trailing bytes, checksum). */
+ * source is exhausted and intact (no trailing bytes, checksum). Bytes read
+ * are added to `progress` when it is set (which may cancel the read). */
 typedef struct ss_reader ss_reader;
 struct ss_reader {
     int (*read)(ss_reader *r, void *buf, size_t n, size_t *got);
     int (*finish)(ss_reader *r);
     subsel_ctx *ctx;
-    int64_t available; /* the most bytes still to come; INT64_MAX: unknown */
+    int64_t available; /* the most bytes still to come; INT64_MAX: unknown
+                          (a stream: a pipe, a terminal, a socket) */
+    ss_meter *progress; /* or NULL */
 };
 
 /* A sink of bytes; `write` writes all n bytes or fails (recorded on ctx). */
@@ -92,6 +104,12 @@ int ss_fread_exact(subsel_ctx *ctx, FILE *f, void *buf, size_t n,
                    const char *what);
 int ss_fwrite_all(subsel_ctx *ctx, FILE *f, const void *buf, size_t n);
 
+/* Reads f from its current position to its end into a new buffer on ctx
+ * (grown as the data arrives, so a stream of any length can be read), with
+ * progress stage "read" (bytes, total 0 until the end). */
+int ss_read_stream(subsel_ctx *ctx, FILE *f, unsigned char **data,
+                   int64_t *size);
+
 /* Opens path for binary reading: SUBSEL_E_IO with the errno text (also
  * for a folder), not prefixed with the path. */
 int ss_open_read(subsel_ctx *ctx, const char *path, FILE **out);
@@ -103,12 +121,25 @@ typedef int (*ss_read_fn)(subsel_ctx *ctx, FILE *f, void *arg);
 int ss_read_file(subsel_ctx *ctx, const char *path, ss_read_fn read,
                  void *arg);
 
-/* Writes a file atomically: `write` fills a FILE opened on a new, uniquely
- * named temporary file in path's folder (created with O_CREAT | O_EXCL and
- * mode 0666, so the umask applies), which is then flushed, synced and
- * renamed to path. On any failure the temporary file is removed, path is
- * left as it was, and the message is prefixed with the path. Failures of
- * the file operations are SUBSEL_E_IO with the errno text. */
+/* Writes a file: `write` fills a FILE, and where the data lands depends on
+ * what path names.
+ * - A regular file or a new one: a new temporary file ".subsel-<pid>-<n>.tmp"
+ *   in the folder (created with O_CREAT | O_EXCL and mode 0666, so the
+ *   umask applies, and locked while it is written) is flushed, synced and
+ *   renamed over the file, so readers never see half a file. Symbolic
+ *   links are followed: the file at the end of the chain is replaced (or
+ *   created, for a dangling link) and the links stay. Before creating its
+ *   own, the writer removes temporary files of that name pattern in the
+ *   folder left by writers that died (owned by this user, unlocked, not
+ *   modified for a minute).
+ * - Anything else that exists (a device such as /dev/null, a FIFO, a
+ *   terminal) and any file reached through a procfs link (/dev/stdout,
+ *   /dev/fd/N, /proc/self/fd/N): opened and written in place, as
+ *   fopen(path, "wb") would, without a rename. Such writes are not atomic.
+ * A folder is SUBSEL_E_IO (EISDIR). On any failure of a rename write the
+ * temporary file is removed and path is left as it was. Messages are
+ * prefixed with the path; failures of the file operations are SUBSEL_E_IO
+ * with the errno text. */
 typedef int (*ss_write_fn)(subsel_ctx *ctx, FILE *f, void *arg);
 int ss_write_atomic(subsel_ctx *ctx, const char *path, ss_write_fn write,
                     void *arg);

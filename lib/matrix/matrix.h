@@ -32,11 +32,16 @@ struct subsel_dense {
     void *owned;       /* data when owned; else NULL */
 };
 
-/* Checks CSR structure and values; the message names the first bad row and
- * entry. SUBSEL_E_FORMAT for structure, SUBSEL_E_NUMERIC for NaN/Inf. */
+/* Checks CSR structure and values in one pass over the rows, reporting
+ * progress stage "validate" (rows checked, rows); the message names the
+ * first bad row and entry. SUBSEL_E_FORMAT for structure, SUBSEL_E_NUMERIC
+ * for NaN/Inf, SUBSEL_E_CANCELLED. */
 int ss_csr_validate(subsel_ctx *ctx, int64_t rows, int64_t cols,
                     const int64_t *indptr, const int32_t *indices,
                     const float *values);
+
+/* Checks that rows + 1 row pointers start at 0 and never decrease. */
+int ss_csr_check_indptr(subsel_ctx *ctx, const int64_t *indptr, int64_t rows);
 
 /* Checks that rows and cols are valid matrix sizes (nonnegative, cols fits
  * int32 for CSR, rows * cols * elsize addressable). */

@@ -409,6 +409,52 @@ void ss_npy_target_init(ss_npy_target *t, int type, void *data)
     t->hi = type == SS_NPY_I4 ? INT32_MAX : INT64_MAX;
     t->bad = -1;
     t->bad_value = 0;
+    t->grow = 0;
+    t->capacity = INT64_MAX;
+    t->prefix = 0;
+}
+
+void *ss_npy_target_block(const ss_npy_target *t)
+{
+    return t->data == NULL ? NULL : (unsigned char *)t->data - t->prefix;
+}
+
+
+/* A buffer on ctx for `values` values of `type` after t->prefix bytes;
+ * returns the values' address in *data. */
+static int alloc_block(subsel_ctx *ctx, const ss_npy_target *t, int64_t values,
+                       void **data)
+{
+    size_t dsize = ss_npy_type_size(t->type);
+    unsigned char *block = NULL;
+    if (values > (INT64_MAX - (int64_t)t->prefix) / (int64_t)dsize)
+        return ss_fail(ctx, SUBSEL_E_NOMEM, "%lld values do not fit in memory",
+                       (long long)values);
+    SS_CHECK(ss_alloc_array(ctx, (int64_t)t->prefix + values * (int64_t)dsize,
+                            1, &block));
+    *data = block + t->prefix;
+    return SUBSEL_OK;
+}
+
+/* Makes room in a growing target for `need` of the header's `count`
+ * values, `filled` of which are in place: doubling the capacity (up to
+ * count) and moving the values. */
+static int make_room(subsel_ctx *ctx, ss_npy_target *t, int64_t need,
+                     int64_t count, int64_t filled)
+{
+    int64_t cap = t->capacity;
+    void *bigger = NULL;
+    if (!t->grow || need <= cap)
+        return SUBSEL_OK;
+    while (cap < need)
+        cap = cap > count / 2 ? count : (cap > 0 ? cap * 2 : 1);
+    SS_CHECK(alloc_block(ctx, t, cap, &bigger));
+    memcpy((unsigned char *)bigger - t->prefix, ss_npy_target_block(t),
+           t->prefix + (size_t)filled * ss_npy_type_size(t->type));
+    ss_free(ctx, ss_npy_target_block(t));
+    t->data = bigger;
+    t->capacity = cap;
+    return SUBSEL_OK;
 }
 
 /* Element i of a host-order buffer of integer type `type`. */
@@ -491,12 +537,42 @@ static int accepts_all(const ss_npy_target *t)
     return t->type != SS_NPY_I8 || (t->lo == INT64_MIN && t->hi == INT64_MAX);
 }
 
-/* Same type, C order: read straight into the destination, then check the
- * range of integers in place. */
+/* Reads n bytes of array data, `before` bytes of the h->data_bytes total
+ * having come already: a short read is SUBSEL_E_FORMAT naming the bytes
+ * expected and received. */
+static int read_values(ss_reader *r, const ss_npy_header *h, void *buf,
+                       size_t n, int64_t before)
+{
+    size_t got = 0;
+    SS_CHECK(r->read(r, buf, n, &got));
+    if (got < n)
+        return ss_fail(r->ctx, SUBSEL_E_FORMAT,
+                       "truncated array data: the data ends after %lld of "
+                       "%lld bytes",
+                       (long long)(before + (int64_t)got),
+                       (long long)h->data_bytes);
+    return SUBSEL_OK;
+}
+
+/* Same type, C order: read straight into the destination, in blocks (so a
+ * progress callback can cancel between them, and a growing target grows
+ * only with data that arrived), then check the range of integers in place. */
 static int read_direct(ss_reader *r, const ss_npy_header *h, ss_npy_target *t)
 {
-    int64_t bad;
-    SS_CHECK(ss_read_exact(r, t->data, (size_t)h->data_bytes, "array data"));
+    const int64_t per = SS_PROGRESS_WORK / (int64_t)h->itemsize;
+    int64_t done = 0, bad;
+    while (done < h->count) {
+        int64_t n = h->count - done < per ? h->count - done : per;
+        if (t->grow) {
+            SS_CHECK(make_room(r->ctx, t, done + 1, h->count, done));
+            if (n > t->capacity - done)
+                n = t->capacity - done;
+        }
+        SS_CHECK(read_values(r, h,
+                             (unsigned char *)t->data + done * (int64_t)h->itemsize,
+                             (size_t)n * h->itemsize, done * (int64_t)h->itemsize));
+        done += n;
+    }
     ss_le_to_host(t->data, (size_t)h->count, h->itemsize);
     if (accepts_all(t))
         return SUBSEL_OK;
@@ -536,11 +612,13 @@ static int read_converted(ss_reader *r, const ss_npy_header *h,
     while (done < h->count) {
         size_t n = (size_t)(h->count - done < (int64_t)per ? h->count - done
                                                            : (int64_t)per);
-        unsigned char *dst = transposed
-                                 ? stage.bytes
-                                 : (unsigned char *)t->data + (size_t)done * dsize;
+        unsigned char *dst;
         int64_t bad;
-        SS_CHECK(ss_read_exact(r, raw.bytes, n * h->itemsize, "array data"));
+        SS_CHECK(read_values(r, h, raw.bytes, n * h->itemsize,
+                             done * (int64_t)h->itemsize));
+        SS_CHECK(make_room(r->ctx, t, done + (int64_t)n, h->count, done));
+        dst = transposed ? stage.bytes
+                         : (unsigned char *)t->data + (size_t)done * dsize;
         ss_le_to_host(raw.bytes, n, h->itemsize);
         bad = convert(raw.bytes, h->type, dst, t, n);
         if (bad >= 0)
@@ -550,6 +628,22 @@ static int read_converted(ss_reader *r, const ss_npy_header *h,
                     &row, &col);
         done += (int64_t)n;
     }
+    return SUBSEL_OK;
+}
+
+/* A growing target read in file order, then placed row-major: the final
+ * buffer is allocated once the whole array has arrived. */
+static int transpose_grown(ss_reader *r, const ss_npy_header *h,
+                           ss_npy_target *t)
+{
+    void *placed = NULL;
+    int64_t row = 0, col = 0;
+    SS_CHECK(alloc_block(r->ctx, t, h->count, &placed));
+    scatter(t->data, (size_t)h->count, ss_npy_type_size(t->type), placed,
+            h->shape[0], h->shape[1], &row, &col);
+    ss_free(r->ctx, ss_npy_target_block(t));
+    t->data = placed;
+    t->capacity = h->count;
     return SUBSEL_OK;
 }
 
@@ -564,7 +658,23 @@ int ss_npy_read_data(ss_reader *r, const ss_npy_header *h, ss_npy_target *t)
                        type_name(t->type));
     if (h->type == t->type && !transposed)
         return read_direct(r, h, t);
-    return read_converted(r, h, t, transposed);
+    SS_CHECK(read_converted(r, h, t, transposed && !t->grow));
+    return transposed && t->grow ? transpose_grown(r, h, t) : SUBSEL_OK;
+}
+
+int ss_npy_read_new(ss_reader *r, const ss_npy_header *h, ss_npy_target *t)
+{
+    int64_t start = SS_GROW_START_BYTES / (int64_t)ss_npy_type_size(t->type);
+    int rc;
+    t->grow = r->available == INT64_MAX;
+    t->capacity = t->grow && h->count > start ? start : h->count;
+    SS_CHECK(alloc_block(r->ctx, t, t->capacity, &t->data));
+    rc = ss_npy_read_data(r, h, t);
+    if (rc < 0) {
+        ss_free(r->ctx, ss_npy_target_block(t));
+        t->data = NULL;
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -610,38 +720,78 @@ int ss_npy_write_header(ss_writer *w, const char *descr, int ndim,
 /* Public functions                                                         */
 /* ------------------------------------------------------------------------ */
 
+/* Reads the array data that follows a parsed header into t->data, or into
+ * a new buffer when t->data is NULL (ss_npy_read_new), checks that nothing
+ * follows it, and reports progress stage "load" in data bytes. On failure
+ * a new buffer is freed (t->data NULL again). */
+static int load_data(ss_file_reader *r, const ss_npy_header *h,
+                     ss_npy_target *t)
+{
+    subsel_ctx *ctx = r->base.ctx;
+    ss_meter p;
+    int fresh = t->data == NULL, rc = SUBSEL_OK;
+
+    SS_TRY(ss_meter_begin(&p, ctx, "load", h->data_bytes));
+    r->base.progress = &p;
+    SS_TRY(fresh ? ss_npy_read_new(&r->base, h, t)
+                 : ss_npy_read_data(&r->base, h, t));
+    SS_TRY(r->base.finish(&r->base));
+    SS_TRY(ss_meter_end(&p));
+cleanup:
+    r->base.progress = NULL;
+    if (rc < 0 && fresh) {
+        ss_free(ctx, ss_npy_target_block(t));
+        t->data = NULL;
+    }
+    return rc;
+}
+
 int ss_npy_load_dense(subsel_ctx *ctx, FILE *f, subsel_dense **out)
 {
     ss_file_reader r;
     ss_npy_header h;
     ss_npy_target t;
-    float *data = NULL;
     int64_t rows, cols;
-    int rc = SUBSEL_OK;
 
     *out = NULL;
     ss_file_reader_init(&r, ctx, f);
-    SS_TRY(ss_npy_read_header(&r.base, &h));
+    SS_CHECK(ss_npy_read_header(&r.base, &h));
     if (!is_number(h.type))
-        SS_TRY(ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
-                       "dtype '%s' is not a number type", h.descr));
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "dtype '%s' is not a number type", h.descr);
     if (h.ndim < 1 || h.ndim > 2)
-        SS_TRY(ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
                        "a %d-D array is not a matrix (1-D and 2-D arrays "
                        "are)",
-                       h.ndim));
+                       h.ndim);
     rows = h.shape[0];
     cols = h.ndim == 2 ? h.shape[1] : 1;
-    SS_TRY(ss_check_shape(ctx, rows, cols, sizeof(float), 0));
-    SS_TRY(ss_alloc_array(ctx, h.count, sizeof *data, &data));
-    ss_npy_target_init(&t, SS_NPY_F4, data);
-    SS_TRY(ss_npy_read_data(&r.base, &h, &t));
-    SS_TRY(r.base.finish(&r.base));
-    rc = ss_dense_adopt(ctx, rows, cols, data, out);
-    data = NULL; /* adopted, or freed by ss_dense_adopt */
-cleanup:
-    ss_free(ctx, data);
-    return rc;
+    SS_CHECK(ss_check_shape(ctx, rows, cols, sizeof(float), 0));
+    ss_npy_target_init(&t, SS_NPY_F4, NULL);
+    SS_CHECK(load_data(&r, &h, &t));
+    /* adopted, or freed by ss_dense_adopt */
+    return ss_dense_adopt(ctx, rows, cols, t.data, out);
+}
+
+/* Checks that a header describes a vector readable as `type`. *count is
+ * written first: the documented contract is that it is set whenever the
+ * header is valid, even if the call then fails. */
+static int check_vector(subsel_ctx *ctx, const ss_npy_header *h, int type,
+                        int64_t *count)
+{
+    char shape[64];
+    *count = h->count;
+    if (!ss_npy_converts_to(h, type))
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "dtype '%s' cannot be read as %s", h->descr,
+                       type_name(type));
+    if (!(h->ndim == 1 ||
+          (h->ndim == 2 && (h->shape[0] == 1 || h->shape[1] == 1))))
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "shape %s is not a vector (1-D, or 2-D with a "
+                       "dimension of 1)",
+                       ss_npy_shape_text(h, shape, sizeof shape));
+    return SUBSEL_OK;
 }
 
 int ss_npy_read_vector(subsel_ctx *ctx, FILE *f, int type, void *out,
@@ -650,21 +800,10 @@ int ss_npy_read_vector(subsel_ctx *ctx, FILE *f, int type, void *out,
     ss_file_reader r;
     ss_npy_header h;
     ss_npy_target t;
-    char shape[64];
 
     ss_file_reader_init(&r, ctx, f);
     SS_CHECK(ss_npy_read_header(&r.base, &h));
-    if (!ss_npy_converts_to(&h, type))
-        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
-                       "dtype '%s' cannot be read as %s", h.descr,
-                       type_name(type));
-    if (!(h.ndim == 1 ||
-          (h.ndim == 2 && (h.shape[0] == 1 || h.shape[1] == 1))))
-        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
-                       "shape %s is not a vector (1-D, or 2-D with a "
-                       "dimension of 1)",
-                       ss_npy_shape_text(&h, shape, sizeof shape));
-    *count = h.count;
+    SS_CHECK(check_vector(ctx, &h, type, count));
     if (out == NULL)
         return SUBSEL_OK;
     if (capacity < h.count)
@@ -672,8 +811,46 @@ int ss_npy_read_vector(subsel_ctx *ctx, FILE *f, int type, void *out,
                        "capacity %lld is smaller than the %lld values",
                        (long long)capacity, (long long)h.count);
     ss_npy_target_init(&t, type, out);
-    SS_CHECK(ss_npy_read_data(&r.base, &h, &t));
-    return r.base.finish(&r.base);
+    return load_data(&r, &h, &t);
+}
+
+/* An array handed to the caller starts this many bytes into its
+ * allocation; before it sits the allocator that frees it, so
+ * subsel_array_free() needs no context and the array may outlive it. The
+ * values stay aligned as every allocation is. */
+#define ARRAY_PREFIX ((size_t)SS_ALIGNMENT)
+_Static_assert(sizeof(ss_allocator) <= ARRAY_PREFIX,
+               "the allocator must fit before an array");
+
+int ss_npy_load_vector(subsel_ctx *ctx, FILE *f, int type, void *values,
+                       int64_t *count)
+{
+    ss_file_reader r;
+    ss_npy_header h;
+    ss_npy_target t;
+    void *none = NULL;
+
+    memcpy(values, &none, sizeof none);
+    ss_file_reader_init(&r, ctx, f);
+    SS_CHECK(ss_npy_read_header(&r.base, &h));
+    SS_CHECK(check_vector(ctx, &h, type, count));
+    ss_npy_target_init(&t, type, NULL);
+    t.prefix = ARRAY_PREFIX;
+    SS_CHECK(load_data(&r, &h, &t));
+    memcpy(ss_npy_target_block(&t), &ctx->alloc, sizeof ctx->alloc);
+    memcpy(values, &t.data, sizeof t.data);
+    return SUBSEL_OK;
+}
+
+void subsel_array_free(void *values)
+{
+    ss_allocator a;
+    unsigned char *block;
+    if (values == NULL)
+        return;
+    block = (unsigned char *)values - ARRAY_PREFIX;
+    memcpy(&a, block, sizeof a);
+    ss_free_raw(&a, block);
 }
 
 static int load_dense_cb(subsel_ctx *ctx, FILE *f, void *out)
@@ -691,43 +868,68 @@ int subsel_dense_load_npy(subsel_ctx *ctx, const char *path,
     return ss_read_file(ctx, path, load_dense_cb, out);
 }
 
-/* Arguments of ss_npy_read_vector() through ss_read_file(). */
+/* Arguments of the vector readers through ss_read_file(). */
 typedef struct vector_request {
     int type;
     void *out;
+    void *values; /* one-call loads: where the new array's address goes */
     int64_t capacity, *count;
 } vector_request;
 
 static int read_vector_cb(subsel_ctx *ctx, FILE *f, void *arg)
 {
     vector_request *q = arg;
+    if (q->values != NULL)
+        return ss_npy_load_vector(ctx, f, q->type, q->values, q->count);
     return ss_npy_read_vector(ctx, f, q->type, q->out, q->capacity, q->count);
 }
 
-static int read_vector_path(subsel_ctx *ctx, const char *path, int type,
-                            void *out, int64_t capacity, int64_t *count)
+static int read_vector_path(subsel_ctx *ctx, const char *path,
+                            vector_request *q)
 {
-    vector_request q;
+    void *none = NULL;
     SS_REQUIRE_NONNULL(ctx, ctx);
+    if (q->values != NULL)
+        memcpy(q->values, &none, sizeof none);
     SS_REQUIRE_NONNULL(ctx, path);
-    SS_REQUIRE_NONNULL(ctx, count);
-    q.type = type;
-    q.out = out;
-    q.capacity = capacity;
-    q.count = count;
-    return ss_read_file(ctx, path, read_vector_cb, &q);
+    SS_REQUIRE_NONNULL(ctx, q->count);
+    return ss_read_file(ctx, path, read_vector_cb, q);
 }
 
 int subsel_npy_read_f64(subsel_ctx *ctx, const char *path, double *out,
                         int64_t capacity, int64_t *count)
 {
-    return read_vector_path(ctx, path, SS_NPY_F8, out, capacity, count);
+    vector_request q = {SS_NPY_F8, out, NULL, capacity, count};
+    return read_vector_path(ctx, path, &q);
 }
 
 int subsel_npy_read_i64(subsel_ctx *ctx, const char *path, int64_t *out,
                         int64_t capacity, int64_t *count)
 {
-    return read_vector_path(ctx, path, SS_NPY_I8, out, capacity, count);
+    vector_request q = {SS_NPY_I8, out, NULL, capacity, count};
+    return read_vector_path(ctx, path, &q);
+}
+
+/* `values` is the address of the caller's array pointer. */
+static int load_vector_path(subsel_ctx *ctx, const char *path, int type,
+                            void *values, int64_t *count)
+{
+    vector_request q = {type, NULL, values, 0, count};
+    if (values == NULL)
+        return ss_fail(ctx, SUBSEL_E_INVALID, "subsel_npy_load: values is NULL");
+    return read_vector_path(ctx, path, &q);
+}
+
+int subsel_npy_load_f64(subsel_ctx *ctx, const char *path, double **values,
+                        int64_t *count)
+{
+    return load_vector_path(ctx, path, SS_NPY_F8, values, count);
+}
+
+int subsel_npy_load_i64(subsel_ctx *ctx, const char *path, int64_t **values,
+                        int64_t *count)
+{
+    return load_vector_path(ctx, path, SS_NPY_I8, values, count);
 }
 
 /* One C-order array to write as a whole .npy file. */

@@ -49,13 +49,22 @@ typedef struct ss_npy_header {
  * type). Integer values outside [lo, hi] are refused (SUBSEL_E_FORMAT);
  * float64 values beyond the float32 range are refused for a float32 target
  * (SUBSEL_E_NUMERIC). The position in the file and the value of a refused
- * element are left in bad / bad_value. */
+ * element are left in bad / bad_value.
+ * A growing target (`grow` nonzero, made by ss_npy_read_new() for a
+ * stream) holds `capacity` values at first and is moved to larger buffers
+ * on the reader's context as values arrive, never past the header's
+ * count: a stream's header cannot be checked against its length, so its
+ * claim is never allocated before the data is there. Its allocation starts
+ * `prefix` bytes before `data`. */
 typedef struct ss_npy_target {
     int type;
     void *data;
     int64_t lo, hi;
     int64_t bad;
     int64_t bad_value;
+    int grow;
+    int64_t capacity;
+    size_t prefix;
 } ss_npy_target;
 
 /* Parses the header dict text (the bytes after the length field). */
@@ -64,10 +73,13 @@ int ss_npy_parse_dict(subsel_ctx *ctx, const char *text, size_t len,
 
 /* Reads and parses the preamble (magic, version, length, dict) from r, and
  * checks that r can still deliver the data_bytes the shape needs: so a
- * caller may allocate for h->count elements once this succeeds. */
+ * caller may allocate for h->count elements once this succeeds, unless r
+ * is a stream (r->available INT64_MAX), whose length is unknown: then use
+ * ss_npy_read_new(). */
 int ss_npy_read_header(ss_reader *r, ss_npy_header *h);
 
-/* Sets a target of `type` with the full range of that type. */
+/* Sets a target of `type` with the full range of that type, writing to
+ * the caller's buffer `data`. */
 void ss_npy_target_init(ss_npy_target *t, int type, void *data);
 
 /* Streams the h->count elements that follow the header into t->data,
@@ -77,6 +89,17 @@ void ss_npy_target_init(ss_npy_target *t, int type, void *data);
  * data goes straight into t->data, through a fixed buffer when it must be
  * converted: never a second copy of the array. */
 int ss_npy_read_data(ss_reader *r, const ss_npy_header *h, ss_npy_target *t);
+
+/* Reads the data into a new buffer on r->ctx, with t->prefix bytes free
+ * before the values: one allocation of h->count values when r's length is
+ * known (and was checked by ss_npy_read_header), else a growing target.
+ * t is set up as by ss_npy_target_init() with a NULL data pointer (lo, hi
+ * and prefix may then be changed). On success t->data points at the
+ * values; on failure it is NULL and nothing is left allocated. */
+int ss_npy_read_new(ss_reader *r, const ss_npy_header *h, ss_npy_target *t);
+
+/* The start of the allocation of a target filled by ss_npy_read_new(). */
+void *ss_npy_target_block(const ss_npy_target *t);
 
 /* Bytes of one value of a number type. */
 size_t ss_npy_type_size(int type);
@@ -99,5 +122,9 @@ int ss_npy_load_dense(subsel_ctx *ctx, FILE *f, subsel_dense **out);
 /* type is SS_NPY_F8 (double *out) or SS_NPY_I8 (int64_t *out). */
 int ss_npy_read_vector(subsel_ctx *ctx, FILE *f, int type, void *out,
                        int64_t capacity, int64_t *count);
+/* As subsel_npy_load_f64() / _i64() on an open FILE (type as above);
+ * `values` is the address of the caller's double * or int64_t *. */
+int ss_npy_load_vector(subsel_ctx *ctx, FILE *f, int type, void *values,
+                       int64_t *count);
 
 #endif

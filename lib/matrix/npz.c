@@ -34,23 +34,52 @@ typedef struct npz_array {
     int64_t bad_value;  /* out: that value */
 } npz_array;
 
+/* The five members save_npz writes, in the order they are read. */
+static const char *const member_names[5] = {"format.npy", "shape.npy",
+                                            "indptr.npy", "indices.npy",
+                                            "data.npy"};
+
+/* An archive being loaded: the members' uncompressed bytes count towards
+ * progress stage "load", whose total is the sum of their sizes. */
+typedef struct npz_load {
+    ss_zip zip;
+    ss_meter progress;
+} npz_load;
+
 /* Opens member `name` and parses its .npy header; on success the caller
  * closes the member. */
-static int open_member(ss_zip *z, const char *name, ss_zip_member *m,
+static int open_member(npz_load *l, const char *name, ss_zip_member *m,
                        ss_npy_header *h)
 {
     ss_zip_entry e;
     int rc;
-    SS_CHECK(ss_zip_find(z, name, &e));
-    SS_CHECK(ss_zip_member_open(z, &e, m));
+    SS_CHECK(ss_zip_find(&l->zip, name, &e));
+    SS_CHECK(ss_zip_member_open(&l->zip, &e, m));
+    m->base.progress = &l->progress;
     rc = ss_npy_read_header(&m->base, h);
     if (rc < 0)
         ss_zip_member_close(m);
     return rc;
 }
 
-static int read_array(ss_zip *z, npz_array *a)
+/* Starts progress with the sum of the members' sizes (saturated: a lying
+ * directory is caught when the member is read). */
+static int begin_progress(npz_load *l)
 {
+    int64_t total = 0;
+    int i;
+    for (i = 0; i < 5; i++) {
+        ss_zip_entry e;
+        /* a missing member is reported, by name, when it is read */
+        if (ss_zip_find(&l->zip, member_names[i], &e) == SUBSEL_OK)
+            total = e.usize > INT64_MAX - total ? INT64_MAX : total + e.usize;
+    }
+    return ss_meter_begin(&l->progress, l->zip.ctx, "load", total);
+}
+
+static int read_array(npz_load *l, npz_array *a)
+{
+    ss_zip *z = &l->zip;
     subsel_ctx *ctx = z->ctx;
     ss_zip_member m;
     ss_npy_header h;
@@ -60,7 +89,7 @@ static int read_array(ss_zip *z, npz_array *a)
     int opened = 0, rc = SUBSEL_OK;
 
     a->bad = -1;
-    SS_TRY(open_member(z, a->name, &m, &h));
+    SS_TRY(open_member(l, a->name, &m, &h));
     opened = 1;
     if (!ss_npy_converts_to(&h, a->type))
         SS_TRY(ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
@@ -112,16 +141,16 @@ static void decode_string(const unsigned char *raw, const ss_npy_header *h,
 
 /* format.npy holds the sparse format's name: b'csr' ('|S3') as save_npz
  * writes it, or 'csr' ('<U3') as some versions and tools do. */
-static int read_format(ss_zip *z)
+static int read_format(npz_load *l)
 {
-    subsel_ctx *ctx = z->ctx;
+    subsel_ctx *ctx = l->zip.ctx;
     ss_zip_member m;
     ss_npy_header h;
     unsigned char raw[64];
     char name[17], shape[64];
     int opened = 0, rc = SUBSEL_OK;
 
-    SS_TRY(open_member(z, "format.npy", &m, &h));
+    SS_TRY(open_member(l, "format.npy", &m, &h));
     opened = 1;
     if ((h.type != SS_NPY_BYTES && h.type != SS_NPY_UNICODE) ||
         h.count != 1 || h.itemsize > sizeof raw)
@@ -143,18 +172,18 @@ cleanup:
     return rc < 0 ? ss_fail_prefix(ctx, rc, "format.npy") : rc;
 }
 
-static int read_shape(ss_zip *z, int64_t shape[2])
+static int read_shape(npz_load *l, int64_t shape[2])
 {
     /* rows + 1 row pointers must be countable. */
     npz_array a = {"shape.npy", SS_NPY_I8, 2, "(rows, cols)", 0,
                    INT64_MAX - 1, shape, -1, 0};
-    int rc = read_array(z, &a);
+    int rc = read_array(l, &a);
     if (rc == SUBSEL_E_FORMAT && a.bad >= 0)
-        return ss_fail(z->ctx, rc, "shape.npy: dimension %lld is out of range",
+        return ss_fail(l->zip.ctx, rc, "shape.npy: dimension %lld is out of range",
                        (long long)a.bad_value);
     SS_CHECK(rc);
     if (shape[1] > INT32_MAX)
-        return ss_fail(z->ctx, SUBSEL_E_UNSUPPORTED,
+        return ss_fail(l->zip.ctx, SUBSEL_E_UNSUPPORTED,
                        "shape.npy: %lld columns do not fit int32 column "
                        "indices",
                        (long long)shape[1]);
@@ -166,19 +195,8 @@ static int read_shape(ss_zip *z, int64_t shape[2])
  * checks the whole structure again. */
 static int check_indptr(subsel_ctx *ctx, const int64_t *indptr, int64_t rows)
 {
-    int64_t r;
-    if (indptr[0] != 0)
-        return ss_fail(ctx, SUBSEL_E_FORMAT,
-                       "indptr.npy: row pointers must start at 0, not %lld",
-                       (long long)indptr[0]);
-    for (r = 0; r < rows; r++)
-        if (indptr[r + 1] < indptr[r])
-            return ss_fail(ctx, SUBSEL_E_FORMAT,
-                           "indptr.npy: row pointers decrease at row %lld "
-                           "(%lld then %lld)",
-                           (long long)r, (long long)indptr[r],
-                           (long long)indptr[r + 1]);
-    return SUBSEL_OK;
+    int rc = ss_csr_check_indptr(ctx, indptr, rows);
+    return rc < 0 ? ss_fail_prefix(ctx, rc, "indptr.npy") : rc;
 }
 
 /* The row holding entry k of a checked indptr (the last row starting at or
@@ -196,9 +214,10 @@ static int64_t row_of_entry(const int64_t *indptr, int64_t rows, int64_t k)
     return lo;
 }
 
-int ss_npz_load_csr(subsel_ctx *ctx, FILE *f, subsel_csr **out)
+/* The archive in a seekable FILE. */
+static int load_seekable(subsel_ctx *ctx, FILE *f, subsel_csr **out)
 {
-    ss_zip z;
+    npz_load l;
     int64_t shape[2] = {0, 0}, nnz;
     npz_array ip = {"indptr.npy", SS_NPY_I8, 0, "rows + 1 (shape.npy)",
                     INT64_MIN, INT64_MAX, NULL, -1, 0};
@@ -208,18 +227,18 @@ int ss_npz_load_csr(subsel_ctx *ctx, FILE *f, subsel_csr **out)
                    INT64_MIN, INT64_MAX, NULL, -1, 0};
     int zip_open = 0, rc = SUBSEL_OK;
 
-    *out = NULL;
-    SS_TRY(ss_zip_open(&z, ctx, f));
+    SS_TRY(ss_zip_open(&l.zip, ctx, f));
     zip_open = 1;
-    SS_TRY(read_format(&z));
-    SS_TRY(read_shape(&z, shape));
+    SS_TRY(begin_progress(&l));
+    SS_TRY(read_format(&l));
+    SS_TRY(read_shape(&l, shape));
     ip.count = shape[0] + 1;
-    SS_TRY(read_array(&z, &ip));
+    SS_TRY(read_array(&l, &ip));
     SS_TRY(check_indptr(ctx, ip.data, shape[0]));
     nnz = ((const int64_t *)ip.data)[shape[0]];
     ix.count = v.count = nnz;
     ix.hi = shape[1] - 1;
-    rc = read_array(&z, &ix);
+    rc = read_array(&l, &ix);
     if (rc == SUBSEL_E_FORMAT && ix.bad >= 0)
         rc = ss_fail(ctx, rc,
                      "indices.npy: column index %lld out of range [0, %lld) "
@@ -228,7 +247,8 @@ int ss_npz_load_csr(subsel_ctx *ctx, FILE *f, subsel_csr **out)
                      (long long)row_of_entry(ip.data, shape[0], ix.bad),
                      (long long)ix.bad);
     SS_TRY(rc);
-    SS_TRY(read_array(&z, &v));
+    SS_TRY(read_array(&l, &v));
+    SS_TRY(ss_meter_end(&l.progress));
     rc = ss_csr_adopt(ctx, shape[0], shape[1], ip.data, ix.data, v.data, out);
     ip.data = ix.data = v.data = NULL; /* adopted, or freed by ss_csr_adopt */
     /* With lengths, row pointers and index ranges checked above, what is
@@ -239,11 +259,45 @@ int ss_npz_load_csr(subsel_ctx *ctx, FILE *f, subsel_csr **out)
         rc = ss_fail_prefix(ctx, rc, "data.npy");
 cleanup:
     if (zip_open)
-        ss_zip_close(&z);
+        ss_zip_close(&l.zip);
     ss_free(ctx, ip.data);
     ss_free(ctx, ix.data);
     ss_free(ctx, v.data);
     return rc;
+}
+
+/* A zip's directory sits at its end, so a stream (a pipe, /dev/stdin) is
+ * read into memory first, through the context's allocator, and the
+ * archive parsed from there. */
+static int load_stream(subsel_ctx *ctx, FILE *f, subsel_csr **out)
+{
+    unsigned char *data = NULL;
+    int64_t size = 0;
+    FILE *mem = NULL;
+    int rc = SUBSEL_OK;
+
+    SS_TRY(ss_read_stream(ctx, f, &data, &size));
+    if (size == 0) /* fmemopen refuses empty buffers */
+        SS_TRY(ss_fail(ctx, SUBSEL_E_FORMAT,
+                       "not a zip file: the stream is empty"));
+    mem = fmemopen(data, (size_t)size, "rb");
+    if (mem == NULL)
+        SS_TRY(ss_fail(ctx, SUBSEL_E_NOMEM,
+                       "cannot open the stream's %lld bytes as a file",
+                       (long long)size));
+    rc = load_seekable(ctx, mem, out);
+cleanup:
+    if (mem != NULL)
+        fclose(mem);
+    ss_free(ctx, data);
+    return rc;
+}
+
+int ss_npz_load_csr(subsel_ctx *ctx, FILE *f, subsel_csr **out)
+{
+    *out = NULL;
+    return ss_file_size(f) < 0 ? load_stream(ctx, f, out)
+                               : load_seekable(ctx, f, out);
 }
 
 static int load_cb(subsel_ctx *ctx, FILE *f, void *out)

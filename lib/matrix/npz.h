@@ -11,7 +11,8 @@
 
 #include "subsel.h"
 
-/* Reads a CSR matrix from the .npz archive in f (seekable). */
+/* Reads a CSR matrix from the .npz archive in f, from its current position
+ * (a stream of unknown length is read into memory first). */
 int ss_npz_load_csr(subsel_ctx *ctx, FILE *f, subsel_csr **out);
 
 /* Writes csr to path atomically as subsel_csr_save_npz() does; with

@@ -387,7 +387,9 @@ static int member_read(ss_reader *base, void *buf, size_t n, size_t *got)
                        "directory declares %lld",
                        (long long)m->produced, (long long)m->entry.usize);
     *got = done;
-    return SUBSEL_OK;
+    return base->progress
+               ? ss_meter_add(base->progress, (int64_t)done, (int64_t)done)
+               : SUBSEL_OK;
 }
 
 /* The member was read to its declared end: the deflate stream must end

@@ -12,6 +12,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "matrix/matrix.h"
+#include "matrix/progress.h"
 #include "objectives/fb.h"
 
 #define SDM_DEFAULT_LAMBDA 0.7
@@ -81,12 +82,36 @@ static int install_target(subsel_ctx *ctx, subsel_objective *obj, ss_fb *fb,
     return SUBSEL_OK;
 }
 
+/* The column sums of the target (in row order, as subsel_csr_column_sums),
+ * refusing negative values, in one pass that reports progress stage
+ * "target" (rows, rows) and can be cancelled between blocks of rows. */
+static int target_mass(subsel_ctx *ctx, const subsel_csr *target,
+                       double *mass)
+{
+    ss_meter meter;
+    int64_t r, k;
+    memset(mass, 0, (size_t)target->cols * sizeof *mass);
+    SS_CHECK(ss_meter_begin(&meter, ctx, "target", target->rows));
+    for (r = 0; r < target->rows; r++) {
+        int64_t start = target->indptr[r], end = target->indptr[r + 1];
+        for (k = start; k < end; k++) {
+            if (target->values[k] < 0.0f)
+                return ss_fail(ctx, SUBSEL_E_INVALID,
+                               "target value %g (entry %lld) is negative",
+                               (double)target->values[k], (long long)k);
+            mass[target->indices[k]] += (double)target->values[k];
+        }
+        SS_CHECK(ss_meter_add(&meter, 1, 1 + end - start));
+    }
+    return ss_meter_end(&meter);
+}
+
 int subsel_sdm_set_target(subsel_ctx *ctx, subsel_objective *obj,
                           const subsel_csr *target)
 {
     ss_fb *fb = sdm_of(ctx, obj, "subsel_sdm_set_target");
     double *mass = NULL;
-    int64_t k;
+    int rc;
     if (fb == NULL)
         return SUBSEL_E_INVALID;
     SS_REQUIRE_NONNULL(ctx, target);
@@ -94,13 +119,13 @@ int subsel_sdm_set_target(subsel_ctx *ctx, subsel_objective *obj,
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "target has %lld columns, the source %lld",
                        (long long)target->cols, (long long)fb->z->cols);
-    for (k = target->indptr[0]; k < target->indptr[target->rows]; k++)
-        if (target->values[k] < 0.0f)
-            return ss_fail(ctx, SUBSEL_E_INVALID,
-                           "target value %g (entry %lld) is negative",
-                           (double)target->values[k], (long long)k);
     SS_CHECK(ss_alloc_with(ctx, &obj->alloc, target->cols, sizeof *mass, &mass));
-    subsel_csr_column_sums(ctx, target, mass);
+    rc = target_mass(ctx, target, mass);
+    if (rc < 0) {
+        /* the objective keeps the target it had */
+        ss_free_raw(&obj->alloc, mass);
+        return rc;
+    }
     return install_target(ctx, obj, fb, mass);
 }
 

@@ -2,10 +2,9 @@
 /*
  * Deterministic greedy: naive (every remaining item, every step) and lazy
  * (Minoux): a max-heap of stale upper bounds, ordered by bound and then by
- * lowest index. For a submodular function a bound never underestimates, so
- * when the top of the heap is fresh it is the naive choice, ties included:
- * any other item with the same gain has a bound at least that high and so
- * sits below the top only if its index is larger.
+ * lowest index. Their state is one pool entry (naive) or one heap entry
+ * (lazy) per item, plus fixed-size buffers: memory stays within a small
+ * factor of the matrix even for pools of many tiny rows.
  */
 #include <math.h>
 
@@ -14,27 +13,44 @@
 #include "optim/optim.h"
 #include "optim/step.h"
 
+/* Items whose gains are evaluated in one call when every item is: in
+ * blocks, so that no buffer besides the optimizer's own per-item state
+ * grows with the pool (gains are per item, so blocks change no result). */
+#define GAIN_BLOCK 65536
+
 int ss_greedy_naive(subsel_ctx *ctx, const subsel_objective *obj, void *state,
                     const ss_run_config *cfg, ss_trace *trace)
 {
     int64_t *pool = NULL;
     double *gains = NULL;
     int64_t remaining = obj->n, i;
+    int64_t block = obj->n < GAIN_BLOCK ? obj->n : GAIN_BLOCK;
     int rc = SUBSEL_OK;
 
     SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *pool, &pool));
-    SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *gains, &gains));
+    SS_TRY(ss_alloc_array(ctx, block, sizeof *gains, &gains));
     for (i = 0; i < obj->n; i++)
         pool[i] = i;
     while (trace->count < cfg->budget) {
-        int64_t pos;
+        int64_t pos = -1, first;
+        double best = 0.0;
         SS_TRY(ss_step_begin(ctx, cfg, trace));
-        SS_TRY(obj->ops->gains(ctx, obj, state, pool, remaining, gains));
-        trace->evaluations += remaining;
-        SS_TRY(ss_argmax(ctx, pool, gains, remaining, &pos));
-        if (ss_step_stops(cfg, gains[pos], trace))
+        /* the argmax over blocks, with ss_argmax's order: larger gain,
+         * then lower index */
+        for (first = 0; first < remaining; first += block) {
+            int64_t count = remaining - first < block ? remaining - first : block, p;
+            SS_TRY(obj->ops->gains(ctx, obj, state, pool + first, count, gains));
+            trace->evaluations += count;
+            SS_TRY(ss_argmax(ctx, pool + first, gains, count, &p));
+            if (pos < 0 || gains[p] > best ||
+                (gains[p] == best && pool[first + p] < pool[pos])) {
+                pos = first + p;
+                best = gains[p];
+            }
+        }
+        if (ss_step_stops(cfg, best, trace))
             break;
-        SS_TRY(ss_step_commit(ctx, obj, state, pool[pos], gains[pos], trace));
+        SS_TRY(ss_step_commit(ctx, obj, state, pool[pos], best, trace));
         pool[pos] = pool[--remaining];
     }
 cleanup:
@@ -46,7 +62,6 @@ cleanup:
 typedef struct bound {
     double value;
     int64_t item;
-    int64_t fresh_at; /* the step the value was computed for */
 } bound;
 
 /* a ranks above b: larger bound, then lower index */
@@ -94,43 +109,66 @@ static void sift_up(bound *heap, int64_t i)
  * value is still an upper bound for later steps. */
 #define LAZY_BATCH 8
 
+/* The bounds of one step: the heap heap[0..size) holds the stale bounds,
+ * and the gains refreshed during the step wait in the slots the heap gave
+ * up at its end, heap[size..size + fresh), so the whole state is one entry
+ * per item. The best fresh gain wins once it ranks above every stale bound:
+ * for a submodular function a bound never underestimates, so it is then
+ * the naive choice, ties included (an item with the same gain has a bound
+ * at least that high and ranks below only if its index is larger). */
 int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
                    const ss_run_config *cfg, ss_trace *trace)
 {
     bound *heap = NULL;
     int64_t *items = NULL;
     double *gains = NULL;
-    int64_t size = obj->n, i;
-    int rc = SUBSEL_OK;
+    int64_t size = obj->n, i, first;
+    int64_t block = obj->n < GAIN_BLOCK ? obj->n : GAIN_BLOCK;
+    int all_fresh = 1, rc = SUBSEL_OK;
 
     SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *heap, &heap));
-    SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *items, &items));
-    SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *gains, &gains));
-    /* the first step evaluates everything, as one (parallel) batch */
-    for (i = 0; i < obj->n; i++)
-        items[i] = i;
-    SS_TRY(obj->ops->gains(ctx, obj, state, items, obj->n, gains));
-    trace->evaluations += obj->n;
-    for (i = 0; i < obj->n; i++) {
-        if (isnan(gains[i])) {
-            rc = ss_fail(ctx, SUBSEL_E_NUMERIC, "gain of item %lld is NaN",
-                         (long long)i);
-            goto cleanup;
+    SS_TRY(ss_alloc_array(ctx, block > LAZY_BATCH ? block : LAZY_BATCH,
+                          sizeof *items, &items));
+    SS_TRY(ss_alloc_array(ctx, block > LAZY_BATCH ? block : LAZY_BATCH,
+                          sizeof *gains, &gains));
+    /* the first step evaluates everything, in (parallel) blocks */
+    for (first = 0; first < obj->n; first += block) {
+        int64_t count = obj->n - first < block ? obj->n - first : block;
+        for (i = 0; i < count; i++)
+            items[i] = first + i;
+        SS_TRY(obj->ops->gains(ctx, obj, state, items, count, gains));
+        trace->evaluations += count;
+        for (i = 0; i < count; i++) {
+            if (isnan(gains[i])) {
+                rc = ss_fail(ctx, SUBSEL_E_NUMERIC, "gain of item %lld is NaN",
+                             (long long)(first + i));
+                goto cleanup;
+            }
+            heap[first + i].value = gains[i];
+            heap[first + i].item = first + i;
         }
-        heap[i].value = gains[i];
-        heap[i].item = i;
-        heap[i].fresh_at = 0;
     }
     for (i = size / 2 - 1; i >= 0; i--)
         sift_down(heap, size, i);
 
     while (trace->count < cfg->budget && size > 0) {
-        int64_t step = trace->count;
+        int64_t fresh = 0, b;
+        bound best = {0.0, -1};
         SS_TRY(ss_step_begin(ctx, cfg, trace));
-        while (heap[0].fresh_at != step) {
-            int64_t batch = 0, b;
-            /* take up to LAZY_BATCH stale items off the top */
-            while (batch < LAZY_BATCH && size > 0 && heap[0].fresh_at != step) {
+        if (all_fresh) {
+            /* the first step's bounds are its gains: the top wins */
+            best = heap[0];
+            heap[0] = heap[--size];
+            sift_down(heap, size, 0);
+            heap[size] = best;
+            fresh = 1;
+            all_fresh = 0;
+        }
+        while (size > 0 && (best.item < 0 || above(&heap[0], &best))) {
+            int64_t batch = 0;
+            /* take up to LAZY_BATCH stale bounds off the top */
+            while (batch < LAZY_BATCH && size > 0 &&
+                   (best.item < 0 || above(&heap[0], &best))) {
                 items[batch++] = heap[0].item;
                 heap[0] = heap[--size];
                 sift_down(heap, size, 0);
@@ -138,22 +176,28 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
             SS_TRY(obj->ops->gains(ctx, obj, state, items, batch, gains));
             trace->evaluations += batch;
             for (b = 0; b < batch; b++) {
+                bound *slot = &heap[size + b];
                 if (isnan(gains[b])) {
                     rc = ss_fail(ctx, SUBSEL_E_NUMERIC,
                                  "gain of item %lld is NaN", (long long)items[b]);
                     goto cleanup;
                 }
-                heap[size].value = gains[b];
-                heap[size].item = items[b];
-                heap[size].fresh_at = step;
-                sift_up(heap, size++);
+                slot->value = gains[b];
+                slot->item = items[b];
+                if (best.item < 0 || above(slot, &best))
+                    best = *slot;
             }
+            fresh += batch;
         }
-        if (ss_step_stops(cfg, heap[0].value, trace))
+        if (ss_step_stops(cfg, best.value, trace))
             break;
-        SS_TRY(ss_step_commit(ctx, obj, state, heap[0].item, heap[0].value, trace));
-        heap[0] = heap[--size];
-        sift_down(heap, size, 0);
+        SS_TRY(ss_step_commit(ctx, obj, state, best.item, best.value, trace));
+        /* the other fresh gains go back into the heap as stale bounds */
+        for (b = 0; heap[size + b].item != best.item; b++)
+            ;
+        heap[size + b] = heap[size + fresh - 1];
+        for (fresh--; fresh > 0; fresh--)
+            sift_up(heap, size++);
     }
 cleanup:
     ss_free(ctx, heap);

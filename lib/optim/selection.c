@@ -140,8 +140,7 @@ const char *subsel_short_reason_string(int reason)
     case SUBSEL_SHORT_NONE:
         return "the selection holds its budget";
     case SUBSEL_SHORT_NONPOSITIVE:
-        return "a run stopped at a step whose best gain was <= 0 "
-               "(SUBSEL_OPT_STOP_NONPOSITIVE)";
+        return "a run stopped at a step whose best gain was <= 0";
     case SUBSEL_SHORT_INTERSECTION:
         return "fewer items were chosen by enough of the seeded runs";
     case SUBSEL_SHORT_EXHAUSTED:

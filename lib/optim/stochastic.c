@@ -88,6 +88,32 @@ static int lazier_pick(subsel_ctx *ctx, const subsel_objective *obj,
     return SUBSEL_OK;
 }
 
+/* Sampled items drawn, then evaluated, per block: with a small budget the
+ * sample is most of the pool, and its buffers must not grow with it (draws
+ * do not depend on the pool's contents and gains are per item, so blocks
+ * change no result). */
+#define SAMPLE_BLOCK 65536
+
+/* Draws sample positions [first, first + count) of a partial Fisher-Yates
+ * shuffle of pool[0..remaining) and swaps them in. The positions are drawn
+ * first and fetched together: the pool is large and each swap would
+ * otherwise wait for its own miss. */
+static void draw_block(ss_rng *rng, int64_t *pool, int64_t remaining,
+                       int64_t first, int64_t count, int64_t *draws)
+{
+    int64_t j;
+    for (j = 0; j < count; j++) {
+        draws[j] = first + j +
+                   (int64_t)ss_rng_below(rng, (uint64_t)(remaining - first - j));
+        SS_PREFETCH(&pool[draws[j]]);
+    }
+    for (j = 0; j < count; j++) {
+        int64_t t = pool[first + j];
+        pool[first + j] = pool[draws[j]];
+        pool[draws[j]] = t;
+    }
+}
+
 int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
                          void *state, const ss_run_config *cfg, int lazier,
                          ss_trace *trace)
@@ -97,13 +123,14 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
     ranked_bound *order = NULL;
     int64_t remaining = obj->n, i;
     int64_t s = ss_stochastic_sample_size(obj->n, cfg->budget, cfg->epsilon);
+    int64_t block = s < SAMPLE_BLOCK ? s : SAMPLE_BLOCK;
     ss_rng rng;
     int rc = SUBSEL_OK;
 
     ss_rng_seed(&rng, cfg->seed, cfg->stream);
     SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *pool, &pool));
-    SS_TRY(ss_alloc_array(ctx, s, sizeof *gains, &gains));
-    SS_TRY(ss_alloc_array(ctx, s, sizeof *draws, &draws));
+    SS_TRY(ss_alloc_array(ctx, block, sizeof *gains, &gains));
+    SS_TRY(ss_alloc_array(ctx, block, sizeof *draws, &draws));
     if (lazier) {
         SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *upper, &upper));
         SS_TRY(ss_alloc_array(ctx, s, sizeof *order, &order));
@@ -114,32 +141,33 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
         pool[i] = i;
 
     while (trace->count < cfg->budget && remaining > 0) {
-        int64_t size = s < remaining ? s : remaining, pos, j, best;
-        double best_gain;
+        int64_t size = s < remaining ? s : remaining, pos, first, best = -1;
+        double best_gain = 0.0;
         SS_TRY(ss_step_begin(ctx, cfg, trace));
-        /* the sample: a partial Fisher-Yates shuffle into pool[0..size).
-         * The positions are drawn first and fetched together: the pool is
-         * large and each swap would otherwise wait for its own miss. */
-        for (j = 0; j < size; j++) {
-            draws[j] = j + (int64_t)ss_rng_below(&rng, (uint64_t)(remaining - j));
-            SS_PREFETCH(&pool[draws[j]]);
+        /* the sample: a partial Fisher-Yates shuffle into pool[0..size) */
+        for (first = 0; first < size; first += block) {
+            int64_t count = size - first < block ? size - first : block;
+            draw_block(&rng, pool, remaining, first, count, draws);
+            if (lazier)
+                continue;
+            /* the best of the block, with ss_argmax's order: larger gain,
+             * then lower index */
+            if (obj->ops->prefetch != NULL)
+                obj->ops->prefetch(obj, state, pool + first, count);
+            SS_TRY(obj->ops->gains(ctx, obj, state, pool + first, count, gains));
+            trace->evaluations += count;
+            SS_TRY(ss_argmax(ctx, pool + first, gains, count, &pos));
+            if (best < 0 || gains[pos] > best_gain ||
+                (gains[pos] == best_gain && pool[first + pos] < best)) {
+                best = pool[first + pos];
+                best_gain = gains[pos];
+            }
         }
-        for (j = 0; j < size; j++) {
-            int64_t t = pool[j];
-            pool[j] = pool[draws[j]];
-            pool[draws[j]] = t;
-        }
-        if (obj->ops->prefetch != NULL)
-            obj->ops->prefetch(obj, state, pool, size);
         if (lazier) {
+            if (obj->ops->prefetch != NULL)
+                obj->ops->prefetch(obj, state, pool, size);
             SS_TRY(lazier_pick(ctx, obj, state, pool, size, upper, order, trace,
                                &best, &best_gain));
-        } else {
-            SS_TRY(obj->ops->gains(ctx, obj, state, pool, size, gains));
-            trace->evaluations += size;
-            SS_TRY(ss_argmax(ctx, pool, gains, size, &pos));
-            best = pool[pos];
-            best_gain = gains[pos];
         }
         if (ss_step_stops(cfg, best_gain, trace))
             break;

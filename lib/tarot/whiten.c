@@ -347,7 +347,7 @@ static int check_fits(subsel_ctx *ctx, const subsel_tarot *t, int64_t dim)
                    "whitening %lld rows of %lld columns needs %.1f GB "
                    "(%.1f GB of it for the %lld x %lld covariance in double "
                    "precision), more than the %.1f GB of memory of this "
-                   "machine: lower SUBSEL_TAROT_PROJ_DIM%s",
+                   "machine: lower the projection dimension%s",
                    (long long)(t->n + t->m), (long long)dim, need / 1e9,
                    cov / 1e9, (long long)dim, (long long)dim, have / 1e9,
                    t->proj_dim > 0 ? "" : " (project the rows first)");

@@ -5,8 +5,8 @@
 # greedy return exactly the budget and say so in the JSON ("budget",
 # "short": 0, no warning); several runs whose intersection is smaller than
 # the budget say so in the JSON ("short": 1 and the reason) and in one
-# warning line on stderr; --keep-nonpositive changes nothing for these
-# monotone objectives.
+# warning line on stderr; --stop-nonpositive (opt-in) ends a run early,
+# and the JSON and the warning say why.
 #   budget.sh SUBSEL DATA_DIR
 set -u
 SUBSEL=$1
@@ -35,9 +35,14 @@ for optimizer in stochastic lazier naive lazy; do
     run "sdm_$optimizer" sdm $SDM --optimizer $optimizer
     full "sdm_$optimizer"
 done
-run sdm_keep sdm $SDM --keep-nonpositive
-full sdm_keep
-cmp -s "$TMP/sdm_keep.npy" "$TMP/sdm_stochastic.npy" || fail "--keep-nonpositive changed a monotone selection"
+run sdm_stop sdm $SDM --stop-nonpositive
+j="$TMP/sdm_stop.json"
+sel=$(json_number selected "$j")
+[ "$sel" -lt 200 ] || fail "sdm_stop: did not stop early: $(cat "$j")"
+[ "$(json_number short "$j")" = 1 ] || fail "sdm_stop: not short: $(cat "$j")"
+json_string short_reason "$j" | grep -q "gain was <= 0" || fail "sdm_stop: reason: $(cat "$j")"
+grep -q "^subsel sdm: warning: selected $sel of the budget of 200: " "$TMP/sdm_stop.err" ||
+    fail "sdm_stop: warning: $(cat "$TMP/sdm_stop.err")"
 run fb fb --features "$D/pool.npz" --budget 200 --optimizer stochastic
 full fb
 

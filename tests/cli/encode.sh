@@ -32,7 +32,7 @@ below=$(sed -n 's/.*"row_counts": \[\([0-9, ]*\)\].*/\1/p' "$DATA/expected.json"
 grep -q 'encode 30/30 rows' "$TMP/err" || fail "no progress on stderr: $(cat "$TMP/err")"
 
 # The same codes uncompressed, and with one thread: identical JSON counts.
-"$SUBSEL" encode --sae "$DATA" -i "$DATA/X.npy" -k 8 -o "$TMP/Z1.npz" --threads 1 \
+"$SUBSEL" encode --sae "$DATA" --input "$DATA/X.npy" -k 8 -o "$TMP/Z1.npz" --threads 1 \
     --uncompressed >"$TMP/out1" 2>/dev/null || fail "--threads 1 --uncompressed failed"
 [ "$(json_number nnz "$TMP/out1")" = "$(json_number nnz "$TMP/out")" ] || fail "nnz differs with 1 thread"
 

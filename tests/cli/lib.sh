@@ -16,14 +16,19 @@ json_string() { sed -n 's/.*"'"$1"'": "\([^"]*\)".*/\1/p' "$2"; }
 payload() { tail -c "$(($2 * 8))" "$1" | od -An -tx1 -v; }
 
 # bad ARGS...: `subsel $COMMAND ARGS` must fail the way users are promised:
-# a nonzero exit, nothing on stdout, and an error line prefixed
-# "subsel $COMMAND: " as the last line on stderr (progress lines may come
-# before it on long runs).
+# a nonzero exit (in $bad_status: 2 for usage errors, 1 for failures),
+# nothing on stdout, and an error line prefixed "subsel $COMMAND: " as the
+# last line on stderr (progress lines may come before it on long runs),
+# which names CLI options, never C constants or functions.
 bad() {
     "$SUBSEL" "$COMMAND" "$@" >"$TMP/bad_out" 2>"$TMP/bad_err"
     bad_status=$?
     [ "$bad_status" -ne 0 ] || fail "$COMMAND $*: exit 0"
+    [ "$bad_status" -le 2 ] || fail "$COMMAND $*: exit $bad_status (a crash?)"
     [ ! -s "$TMP/bad_out" ] || fail "$COMMAND $*: wrote to stdout"
     tail -n 1 "$TMP/bad_err" | grep -q "^subsel $COMMAND: " ||
         fail "$COMMAND $*: no prefixed error line: $(cat "$TMP/bad_err")"
+    if tail -n 1 "$TMP/bad_err" | grep -Eq 'SUBSEL_[A-Z]|subsel_[a-z_]+'; then
+        fail "$COMMAND $*: the message names C code: $(tail -n 1 "$TMP/bad_err")"
+    fi
 }

@@ -2,26 +2,26 @@
 /*
  * libFuzzer target for the .npy reader: the input is read from memory
  * (fmemopen) by the same internal functions subsel_dense_load_npy() and
- * subsel_npy_read_f64() / _i64() use, as a matrix and as vectors. Besides
- * the sanitizers, it checks the contract: a status from the documented set,
- * a message on failure, a handle exactly on success, finite values.
+ * subsel_npy_read_f64() / _i64() use, as a matrix and as vectors; then
+ * again as a stream that cannot seek (a pipe's path: growing buffers, the
+ * one-call vector reader), with a progress callback that cancels on a call
+ * the input chooses. Besides the sanitizers, it checks the contract: a
+ * status from the documented set, a message on failure, a handle or array
+ * exactly on success, finite values.
  */
+#include "stream.h"
+
 #include <math.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "matrix/matrix.h"
 #include "matrix/npy.h"
-#include "subsel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_status(subsel_ctx *ctx, int rc)
 {
-    if (rc > 0 || rc < SUBSEL_E_UNSUPPORTED || rc == SUBSEL_E_INVALID)
-        abort();
-    if (rc < 0 && subsel_ctx_last_error(ctx)[0] == '\0')
+    if (!fuzz_status_ok(ctx, rc))
         abort();
 }
 
@@ -58,9 +58,30 @@ static void read_vector(subsel_ctx *ctx, FILE *f, int type)
         check_status(ctx, rc);
 }
 
+/* The one-call reader on a stream: an array exactly on success. */
+static void load_vector(subsel_ctx *ctx, const uint8_t *data, size_t size,
+                        int type)
+{
+    fuzz_stream s;
+    FILE *f = fuzz_stream_open(&s, data, size);
+    int64_t count = -1;
+    void *values = ctx;
+    int rc;
+    if (f == NULL)
+        return;
+    rc = ss_npy_load_vector(ctx, f, type, &values, &count);
+    check_status(ctx, rc);
+    if ((rc == SUBSEL_OK) != (values != NULL) || (rc == SUBSEL_OK && count < 0))
+        abort();
+    subsel_array_free(values);
+    fclose(f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     subsel_ctx *ctx;
+    fuzz_cancel cancel;
+    fuzz_stream s;
     FILE *f;
     if (size == 0 || subsel_ctx_create(&ctx) != SUBSEL_OK)
         return 0;
@@ -71,6 +92,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         read_vector(ctx, f, SS_NPY_I8);
         fclose(f);
     }
+    fuzz_cancel_install(ctx, &cancel, data, size);
+    f = fuzz_stream_open(&s, data, size);
+    if (f != NULL) {
+        load_dense(ctx, f);
+        fclose(f);
+    }
+    load_vector(ctx, data, size, SS_NPY_F8);
+    load_vector(ctx, data, size, SS_NPY_I8);
     subsel_ctx_free(ctx);
     return 0;
 }
