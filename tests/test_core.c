@@ -191,9 +191,9 @@ START_TEST(forked_child_pinned_to_one_cpu_sees_the_cap)
         CPU_SET(first < 0 ? 0 : first, &one);
         if (sched_setaffinity(0, sizeof one, &one) != 0)
             _exit(3);
-        if (ss_cpus_available() != 1)
+        if (subsel_ctx_threads(ctx) != 1)
             _exit(4);
-        _exit(subsel_ctx_threads(ctx) == 1 ? 0 : 5);
+        _exit(ss_cpus_available() == 1 ? 0 : 5);
     }
     ck_assert_int_eq(wait_child(pid, 60), 0);
     subsel_ctx_free(ctx);

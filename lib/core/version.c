@@ -45,7 +45,10 @@ static void make_build_info(void)
             len += (size_t)snprintf(kernels + len, sizeof kernels - len, "%s%s",
                                     len ? "," : "", subsel_isa_name(isa));
     /* blis_arch is the sub-configuration BLIS chose for this CPU (or that
-     * BLIS_ARCH_TYPE forced): its kernels round every product. */
+     * BLIS_ARCH_TYPE forced): its kernels round every product. BLIS must be
+     * initialised first: with BLIS_ARCH_TYPE set, asking for the id before
+     * its context table exists aborts inside BLIS 0.9. */
+    bli_init();
     snprintf(build_info, sizeof build_info,
              "subsel %s kernels=%s selected=%s blis=%s blis_arch=%s "
              "blis_threads=%s lapacke=yes openmp=%s zlib=%s",
