@@ -195,6 +195,7 @@ START_TEST(forked_child_pinned_to_one_cpu_sees_the_cap)
             _exit(3);
         if (subsel_ctx_threads(ctx) != 1)
             _exit(4);
+        subsel_ctx_free(ctx); /* for valgrind, which checks the child too */
         _exit(ss_cpus_available() == 1 ? 0 : 5);
     }
     ck_assert_int_eq(wait_child(pid, 60), 0);
@@ -352,6 +353,8 @@ START_TEST(forked_child_finishes_a_selection_after_a_parallel_one)
         close(fds[0]);
         ok = select_fb(ctx, z, BUDGET, child) == SUBSEL_OK &&
              write(fds[1], child, sizeof child) == (ssize_t)sizeof child;
+        subsel_csr_free(z); /* for valgrind, which checks the child too */
+        subsel_ctx_free(ctx);
         _exit(ok ? 0 : 1);
     }
     close(fds[1]);
