@@ -105,15 +105,20 @@ SUBSEL_API int subsel_isa_supported(int isa);
 /*! subsel_isa_selected() :
  * @return the instruction set that calls on a context with the default
  *         maximum ISA use: the best supported one, lowered by the environment
- *         variable SUBSEL_ISA=scalar|avx2|avx512 when it is set. The choice is
- *         made once per process (a bad value is ignored, with a warning on
- *         stderr). Set SUBSEL_ISA_DEBUG=1 to log the decision. Thread-safe. */
+ *         variable SUBSEL_ISA=scalar|avx2|avx512 when it is set. A level that
+ *         is not compiled in or not supported rounds down to the best one
+ *         below it that is (with a warning on stderr); an unknown value is
+ *         ignored with a warning. The choice is made once per process. Set
+ *         SUBSEL_ISA_DEBUG=1 to log the decision. Thread-safe. */
 SUBSEL_API int subsel_isa_selected(void);
 
 /*! subsel_build_info() :
  * @return a static one-line description of this build, for logs and bug
- *         reports: version, compiled and selected kernels, and whether BLIS,
- *         LAPACKE, OpenMP and zlib are present. Thread-safe. */
+ *         reports: "subsel <version>" then space-separated key=value fields:
+ *         kernels (compiled), selected, blis (version), blis_arch (the BLIS
+ *         sub-configuration chosen for this CPU, or forced by BLIS_ARCH_TYPE),
+ *         blis_threads (openmp, pthreads or none), lapacke, openmp, zlib.
+ *         Fields may be added, never removed. Thread-safe. */
 SUBSEL_API const char *subsel_build_info(void);
 
 /* ------------------------------------------------------------------------ */
@@ -171,12 +176,31 @@ SUBSEL_API const char *subsel_ctx_last_error(const subsel_ctx *ctx);
 
 /* Context options, set with subsel_ctx_set_int(). Bounds and defaults are also
  * returned by subsel_ctx_param_bounds(). */
-#define SUBSEL_CTX_THREADS 1 /* OpenMP threads per call. [0, 4096], default 0:
-                                the OpenMP default (omp_get_max_threads())   */
+#define SUBSEL_CTX_THREADS 1 /* threads per call (OpenMP regions and BLIS
+                                products). [0, 4096], default 0: the OpenMP
+                                default (omp_get_max_threads()). Calls use at
+                                most as many threads as the caller has CPUs
+                                (its affinity mask and cgroup CPU quota, not
+                                the host's core count), and one thread in a
+                                child forked from a process that had threads
+                                (see subsel_ctx_threads())                   */
 #define SUBSEL_CTX_SEED 2    /* seed of every random choice.
                                 [0, INT64_MAX], default 0                    */
 #define SUBSEL_CTX_MAX_ISA 3 /* highest instruction set to use; can only
-                                lower subsel_isa_selected(). [0, 2], default 2 */
+                                lower subsel_isa_selected(), and rounds down
+                                past levels not compiled in. [0, 2],
+                                default 2                                    */
+#define SUBSEL_CTX_MEMORY_LIMIT 4 /* most bytes the library may hold at once
+                                for this context and every handle created
+                                through it (arrays, handles and the scratch
+                                of running calls, as requested from the
+                                allocator hooks, with a 64-byte header per
+                                block), also after the context is freed. An
+                                allocation that would pass it fails with
+                                SUBSEL_E_NOMEM and a message naming the limit
+                                and the request. Memory inside BLIS, LAPACK
+                                and OpenMP is not counted. [0, INT64_MAX],
+                                default 0: no limit                          */
 
 /*! subsel_ctx_set_int() :
  * Sets an option. @return SUBSEL_OK, SUBSEL_E_INVALID for a NULL context, an
@@ -197,13 +221,26 @@ SUBSEL_API int subsel_ctx_param_bounds(int param, int64_t *min_value,
 
 /*! subsel_ctx_isa() :
  * @return the instruction set calls on this context use: the smaller of
- *         subsel_isa_selected() and the SUBSEL_CTX_MAX_ISA option
+ *         subsel_isa_selected() and the SUBSEL_CTX_MAX_ISA option, rounded
+ *         down to a level that is compiled in and supported
  *         (SUBSEL_ISA_SCALAR for a NULL context). */
 SUBSEL_API int subsel_ctx_isa(const subsel_ctx *ctx);
 
 /*! subsel_ctx_threads() :
- * @return the number of threads calls on this context use (the option, or
- *         the OpenMP default when it is 0); 1 for a NULL context. */
+ * @return the number of threads calls on this context use now: the option
+ *         (the OpenMP default when it is 0) capped at the CPUs available to
+ *         the calling thread (affinity mask and cgroup v1/v2 CPU quota,
+ *         re-read at most once a second); 1 for a NULL context.
+ *         Fork: in a child created with fork() from a process that had more
+ *         than one thread (a previous parallel call leaves OpenMP's idle
+ *         workers behind), every call runs on one thread and this returns 1:
+ *         OpenMP's thread pool does not survive fork, and a parallel region
+ *         in the child would wait for ever. Such children work, serially;
+ *         for parallel workers start processes with spawn/forkserver or
+ *         exec. LAPACK's internal BLAS calls follow BLIS's own settings
+ *         (BLIS_NUM_THREADS, OMP_NUM_THREADS; one thread when unset): keep
+ *         them at 1 in forked children. Never fork while another thread is
+ *         inside a call. */
 SUBSEL_API int subsel_ctx_threads(const subsel_ctx *ctx);
 
 /*! subsel_ctx_set_progress() :

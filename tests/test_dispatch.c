@@ -48,8 +48,28 @@ START_TEST(environment_variable_lowers_the_choice)
             wanted = isa;
     if (wanted >= 0 && subsel_isa_supported(wanted))
         ck_assert_int_eq(subsel_isa_selected(), wanted);
+    else if (wanted >= 0) /* not compiled or not supported: the best below */
+        ck_assert_int_eq(subsel_isa_selected(), ss_isa_usable(wanted));
     else
         ck_assert_int_le(subsel_isa_selected(), ss_cpu_best_isa());
+    ck_assert(subsel_isa_supported(subsel_isa_selected()));
+}
+END_TEST
+
+START_TEST(every_request_rounds_down_to_a_usable_level)
+{
+    /* A build may leave out a middle level (-Disa_avx2=false) while the CPU
+     * has a higher one: asking for the missing level, from the environment
+     * or a context, must give a level that is compiled and supported. */
+    int wanted, level;
+    for (wanted = -1; wanted <= SUBSEL_ISA_AVX512 + 1; wanted++) {
+        int got = ss_isa_usable(wanted);
+        ck_assert_msg(subsel_isa_supported(got), "%d -> %d", wanted, got);
+        ck_assert_int_le(got, wanted < SUBSEL_ISA_SCALAR ? SUBSEL_ISA_SCALAR : wanted);
+        for (level = got + 1; level <= wanted && level <= SUBSEL_ISA_AVX512; level++)
+            ck_assert_msg(!subsel_isa_supported(level), "%d -> %d skips usable %d", wanted,
+                          got, level);
+    }
 }
 END_TEST
 
@@ -62,6 +82,9 @@ START_TEST(context_can_only_lower)
         ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_MAX_ISA, isa));
         ck_assert_int_le(subsel_ctx_isa(ctx), isa);
         ck_assert_int_le(subsel_ctx_isa(ctx), subsel_isa_selected());
+        ck_assert_msg(subsel_isa_supported(subsel_ctx_isa(ctx)), "max %d gives %s", isa,
+                      subsel_isa_name(subsel_ctx_isa(ctx)));
+        ck_assert_ptr_nonnull(ss_kernels_for(ctx));
         ck_assert_int_eq(ss_kernels_for(ctx)->isa, subsel_ctx_isa(ctx));
     }
     subsel_ctx_free(ctx);
@@ -232,6 +255,7 @@ Suite *dispatch_suite(void)
     TCase *tc = tcase_create("selection");
     tcase_add_test(tc, detection_is_consistent);
     tcase_add_test(tc, environment_variable_lowers_the_choice);
+    tcase_add_test(tc, every_request_rounds_down_to_a_usable_level);
     tcase_add_test(tc, context_can_only_lower);
     suite_add_tcase(s, tc);
 

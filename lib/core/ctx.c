@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Context: creation, options with bounds and defaults, progress reporting.
+ * Context: creation, options with bounds and defaults, the thread count
+ * calls use, the memory meter, progress reporting.
  */
 #include <limits.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <omp.h>
 #endif
 
+#include "core/cpus.h"
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/options.h"
@@ -19,6 +21,8 @@ static const ss_option ctx_options[] = {
     SS_OPTION_INT(SUBSEL_CTX_SEED, "seed", subsel_ctx, seed, 0, INT64_MAX, 0, 0),
     SS_OPTION_INT(SUBSEL_CTX_MAX_ISA, "max_isa", subsel_ctx, max_isa,
                   SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512, SUBSEL_ISA_AVX512, 0),
+    SS_OPTION_INT(SUBSEL_CTX_MEMORY_LIMIT, "memory_limit", subsel_ctx,
+                  memory_limit, 0, INT64_MAX, 0, 0),
 };
 static const ss_option_table ctx_table = SS_OPTION_TABLE(ctx_options);
 
@@ -36,11 +40,16 @@ int subsel_ctx_create_with_allocator(subsel_ctx **out, subsel_alloc_fn alloc,
     a.alloc = alloc;
     a.free = free_fn;
     a.opaque = opaque;
+    a.meter = NULL;
+    /* One block for the context and its meter: creating a context stays
+     * one call of the hooks. */
     ctx = ss_alloc_raw(&a, sizeof *ctx);
     if (ctx == NULL)
         return SUBSEL_E_NOMEM;
     memset(ctx, 0, sizeof *ctx);
+    ss_meter_init(&ctx->meter, &a, ctx);
     ctx->alloc = a;
+    ctx->alloc.meter = &ctx->meter;
     ss_option_defaults(&ctx_table, ctx);
     *out = ctx;
     return SUBSEL_OK;
@@ -54,11 +63,10 @@ int subsel_ctx_create(subsel_ctx **out)
 
 void subsel_ctx_free(subsel_ctx *ctx)
 {
-    ss_allocator a;
-    if (ctx == NULL)
-        return;
-    a = ctx->alloc;
-    ss_free_raw(&a, ctx);
+    /* The block goes when the last handle made through the context lets go
+     * of its meter; nothing but the meter is read after this. */
+    if (ctx != NULL)
+        ss_meter_release(&ctx->meter);
 }
 
 int subsel_ctx_param_bounds(int param, int64_t *min_value, int64_t *max_value,
@@ -80,7 +88,12 @@ int subsel_ctx_set_int(subsel_ctx *ctx, int param, int64_t value)
 {
     if (ctx == NULL)
         return SUBSEL_E_INVALID;
-    return ss_option_set_int(ctx, &ctx_table, ctx, param, value);
+    SS_CHECK(ss_option_set_int(ctx, &ctx_table, ctx, param, value));
+    if (param == SUBSEL_CTX_MEMORY_LIMIT)
+        ss_meter_set_limit(&ctx->meter, (uint64_t)ctx->memory_limit > SIZE_MAX
+                                            ? SIZE_MAX
+                                            : (size_t)ctx->memory_limit);
+    return SUBSEL_OK;
 }
 
 int subsel_ctx_get_int(const subsel_ctx *ctx, int param, int64_t *value)
@@ -101,15 +114,16 @@ int subsel_ctx_set_progress(subsel_ctx *ctx, subsel_progress_fn fn, void *user)
 
 int subsel_ctx_threads(const subsel_ctx *ctx)
 {
+    int wanted = 1;
     if (ctx == NULL)
         return 1;
     if (ctx->threads > 0)
-        return (int)ctx->threads;
+        wanted = (int)ctx->threads;
 #ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
+    else
+        wanted = omp_get_max_threads();
 #endif
+    return ss_threads_cap(wanted);
 }
 
 int ss_threads_for(const subsel_ctx *ctx, int64_t work)
@@ -125,7 +139,7 @@ int subsel_ctx_isa(const subsel_ctx *ctx)
     int isa = subsel_isa_selected();
     if (ctx == NULL)
         return SUBSEL_ISA_SCALAR;
-    return ctx->max_isa < isa ? (int)ctx->max_isa : isa;
+    return ss_isa_usable(ctx->max_isa < isa ? (int)ctx->max_isa : isa);
 }
 
 int ss_progress(subsel_ctx *ctx, const char *stage, int64_t done,

@@ -14,17 +14,22 @@
 #define SS_ERROR_CAPACITY 512
 
 struct subsel_ctx {
-    ss_allocator alloc;
-    int64_t threads; /* 0: the OpenMP default */
+    ss_allocator alloc; /* the user's hooks, charged to `meter` */
+    int64_t threads;    /* 0: the OpenMP default */
     int64_t seed;
     int64_t max_isa;
+    int64_t memory_limit; /* mirrored into meter.limit when set */
     subsel_progress_fn progress;
     void *progress_user;
     char last_error[SS_ERROR_CAPACITY];
+    /* Outlives the rest of the context while handles made through it hold
+     * blocks: see lib/core/alloc.h. */
+    ss_meter meter;
 };
 
-/* Threads to use for a parallel region of `work` independent items (never
- * more threads than items, at least 1). */
+/* Threads to use for a parallel region of `work` independent items: the
+ * context's count (subsel_ctx_threads(), capped at the CPUs available),
+ * never more threads than items, at least 1. */
 int ss_threads_for(const subsel_ctx *ctx, int64_t work);
 
 /* Reports progress; SUBSEL_E_CANCELLED (with a message) when the callback

@@ -21,8 +21,19 @@ const char *subsel_version_string(void)
     return SUBSEL_VERSION_STRING;
 }
 
-static char build_info[256];
+static char build_info[320];
 static pthread_once_t build_info_once = PTHREAD_ONCE_INIT;
+
+/* How BLIS runs its own threads: it decides whether a forked child can
+ * use them (see lib/core/cpus.h). */
+static const char *blis_threading(void)
+{
+    if (bli_info_get_enable_openmp())
+        return "openmp";
+    if (bli_info_get_enable_pthreads())
+        return "pthreads";
+    return "none";
+}
 
 static void make_build_info(void)
 {
@@ -33,11 +44,17 @@ static void make_build_info(void)
         if (subsel_isa_compiled(isa))
             len += (size_t)snprintf(kernels + len, sizeof kernels - len, "%s%s",
                                     len ? "," : "", subsel_isa_name(isa));
+    /* blis_arch is the sub-configuration BLIS chose for this CPU (or that
+     * BLIS_ARCH_TYPE forced): its kernels round every product. BLIS must be
+     * initialised first: with BLIS_ARCH_TYPE set, asking for the id before
+     * its context table exists aborts inside BLIS 0.9. */
+    bli_init();
     snprintf(build_info, sizeof build_info,
-             "subsel %s kernels=%s selected=%s blis=%s lapacke=yes openmp=%s "
-             "zlib=%s",
+             "subsel %s kernels=%s selected=%s blis=%s blis_arch=%s "
+             "blis_threads=%s lapacke=yes openmp=%s zlib=%s",
              SUBSEL_VERSION_STRING, kernels,
              subsel_isa_name(subsel_isa_selected()), bli_info_get_version_str(),
+             bli_arch_string(bli_arch_query_id()), blis_threading(),
 #ifdef _OPENMP
              "yes",
 #else

@@ -26,6 +26,7 @@ static const ss_kernels *const compiled[3] = {
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int cpu_best = SUBSEL_ISA_SCALAR;
 static int selected_isa = SUBSEL_ISA_SCALAR;
 
 int subsel_isa_compiled(int isa)
@@ -48,43 +49,53 @@ int subsel_isa_supported(int isa)
     return subsel_isa_compiled(isa) && isa <= ss_cpu_best_isa();
 }
 
-static int best_supported(void)
+/* ss_isa_usable() once the CPU is known. A middle level may be compiled out
+ * while a higher one is in (-Disa_avx2=false), so this walks down level by
+ * level rather than clamping to one bound. */
+static int round_down(int wanted)
 {
-    int isa = ss_cpu_best_isa();
+    int isa = wanted < cpu_best ? wanted : cpu_best;
+    if (isa > SUBSEL_ISA_AVX512)
+        isa = SUBSEL_ISA_AVX512;
     while (isa > SUBSEL_ISA_SCALAR && compiled[isa] == NULL)
         isa--;
-    return isa;
+    return isa < SUBSEL_ISA_SCALAR ? SUBSEL_ISA_SCALAR : isa;
 }
 
 static void select_once(void)
 {
     const char *env = getenv("SUBSEL_ISA");
     const char *debug = getenv("SUBSEL_ISA_DEBUG");
-    int best = best_supported();
-    int isa = best;
+    int isa;
 
+    cpu_best = ss_cpu_best_isa();
+    isa = round_down(SUBSEL_ISA_AVX512);
     if (env != NULL && env[0] != '\0') {
         int wanted = -1, i;
         for (i = SUBSEL_ISA_SCALAR; i <= SUBSEL_ISA_AVX512; i++)
             if (strcmp(env, subsel_isa_name(i)) == 0)
                 wanted = i;
-        if (wanted < 0)
+        if (wanted < 0) {
             fprintf(stderr,
                     "subsel: warning: SUBSEL_ISA=%s is not one of "
                     "scalar, avx2, avx512; ignored\n",
                     env);
-        else if (wanted > best)
-            fprintf(stderr,
-                    "subsel: warning: SUBSEL_ISA=%s is not available here; "
-                    "using %s\n",
-                    env, subsel_isa_name(best));
-        else
-            isa = wanted;
+        } else {
+            isa = round_down(wanted);
+            if (isa != wanted)
+                fprintf(stderr,
+                        "subsel: warning: SUBSEL_ISA=%s is %s; using %s\n",
+                        env,
+                        subsel_isa_compiled(wanted)
+                            ? "not supported by this CPU"
+                            : "not compiled into this build",
+                        subsel_isa_name(isa));
+        }
     }
     selected_isa = isa;
     if (debug != NULL && debug[0] != '\0' && strcmp(debug, "0") != 0)
         fprintf(stderr, "subsel: cpu supports %s, SUBSEL_ISA=%s, selected %s\n",
-                subsel_isa_name(ss_cpu_best_isa()), env ? env : "(unset)",
+                subsel_isa_name(cpu_best), env ? env : "(unset)",
                 subsel_isa_name(isa));
 }
 
@@ -92,6 +103,12 @@ int subsel_isa_selected(void)
 {
     pthread_once(&once, select_once);
     return selected_isa;
+}
+
+int ss_isa_usable(int wanted)
+{
+    pthread_once(&once, select_once);
+    return round_down(wanted);
 }
 
 const ss_kernels *ss_kernels_for(const subsel_ctx *ctx)

@@ -12,7 +12,10 @@
 
 #include "subsel.h"
 
-/* Threads a BLIS call made now on ctx should use. */
+/* Threads a BLIS call made now on ctx should use: subsel_ctx_threads(), so
+ * never more than the CPUs available to the caller (BLIS's barriers spin:
+ * oversubscribed cores made products 25x slower), one in a forked child of
+ * a threaded process, and one inside an OpenMP parallel region. */
 int ss_blas_threads(const subsel_ctx *ctx);
 
 /* C (m x n) = alpha * op(A) * op(B) + beta * C, all row-major with leading
