@@ -9,7 +9,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "matrix/matrix.h"
-#include "matrix/progress.h"
+#include "core/progress.h"
 
 int64_t ss_find_nonfinite(const float *data, int64_t n)
 {
@@ -88,13 +88,13 @@ int ss_csr_validate(subsel_ctx *ctx, int64_t rows, int64_t cols,
                     const int64_t *indptr, const int32_t *indices,
                     const float *values)
 {
-    ss_meter meter;
+    ss_stage meter;
     int64_t r, k, nnz;
     SS_CHECK(ss_check_shape(ctx, rows, cols, 0, 1));
     if (indptr[0] != 0)
         return ss_csr_check_indptr(ctx, indptr, rows);
     nnz = indptr[rows];
-    SS_CHECK(ss_meter_begin(&meter, ctx, "validate", rows));
+    SS_CHECK(ss_stage_begin(&meter, ctx, "validate", rows));
     for (r = 0; r < rows; r++) {
         int64_t start = indptr[r], end = indptr[r + 1];
         if (end < start)
@@ -120,9 +120,9 @@ int ss_csr_validate(subsel_ctx *ctx, int64_t rows, int64_t cols,
                                "value %lld of the matrix is not finite (%g)",
                                (long long)k, (double)values[k]);
         }
-        SS_CHECK(ss_meter_add(&meter, 1, 1 + end - start));
+        SS_CHECK(ss_stage_add(&meter, 1, 1 + end - start));
     }
-    return ss_meter_end(&meter);
+    return ss_stage_end(&meter);
 }
 
 static int csr_wrap(subsel_ctx *ctx, int64_t rows, int64_t cols,

@@ -157,7 +157,7 @@ static int file_read(ss_reader *base, void *buf, size_t n, size_t *got)
                               ? base->available - (int64_t)k
                               : 0;
     return base->progress
-               ? ss_meter_add(base->progress, (int64_t)k, (int64_t)k)
+               ? ss_stage_add(base->progress, (int64_t)k, (int64_t)k)
                : SUBSEL_OK;
 }
 
@@ -200,12 +200,12 @@ int ss_read_stream(subsel_ctx *ctx, FILE *f, unsigned char **data,
 {
     unsigned char *buf = NULL, *bigger = NULL;
     int64_t cap = SS_GROW_START_BYTES, n = 0;
-    ss_meter p;
+    ss_stage p;
     int rc = SUBSEL_OK;
 
     *data = NULL;
     *size = 0;
-    SS_TRY(ss_meter_begin(&p, ctx, "read", 0));
+    SS_TRY(ss_stage_begin(&p, ctx, "read", 0));
     SS_TRY(ss_alloc_array(ctx, cap, 1, &buf));
     for (;;) {
         size_t k = fread(buf + n, 1, (size_t)(cap - n), f);
@@ -215,7 +215,7 @@ int ss_read_stream(subsel_ctx *ctx, FILE *f, unsigned char **data,
                 SS_TRY(fail_errno(ctx, errno, "read failed"));
             break;
         }
-        SS_TRY(ss_meter_add(&p, (int64_t)k, (int64_t)k));
+        SS_TRY(ss_stage_add(&p, (int64_t)k, (int64_t)k));
         if (n < cap)
             continue;
         if (cap > INT64_MAX / 2)
@@ -227,7 +227,7 @@ int ss_read_stream(subsel_ctx *ctx, FILE *f, unsigned char **data,
         bigger = NULL;
         cap *= 2;
     }
-    SS_TRY(ss_meter_end(&p));
+    SS_TRY(ss_stage_end(&p));
     *data = buf;
     *size = n;
     return SUBSEL_OK;

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "matrix/progress.h"
+#include "core/progress.h"
 #include "subsel.h"
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&               \
@@ -46,7 +46,7 @@ struct ss_reader {
     subsel_ctx *ctx;
     int64_t available; /* the most bytes still to come; INT64_MAX: unknown
                           (a stream: a pipe, a terminal, a socket) */
-    ss_meter *progress; /* or NULL */
+    ss_stage *progress; /* or NULL */
 };
 
 /* A sink of bytes; `write` writes all n bytes or fails (recorded on ctx). */

@@ -728,15 +728,15 @@ static int load_data(ss_file_reader *r, const ss_npy_header *h,
                      ss_npy_target *t)
 {
     subsel_ctx *ctx = r->base.ctx;
-    ss_meter p;
+    ss_stage p;
     int fresh = t->data == NULL, rc = SUBSEL_OK;
 
-    SS_TRY(ss_meter_begin(&p, ctx, "load", h->data_bytes));
+    SS_TRY(ss_stage_begin(&p, ctx, "load", h->data_bytes));
     r->base.progress = &p;
     SS_TRY(fresh ? ss_npy_read_new(&r->base, h, t)
                  : ss_npy_read_data(&r->base, h, t));
     SS_TRY(r->base.finish(&r->base));
-    SS_TRY(ss_meter_end(&p));
+    SS_TRY(ss_stage_end(&p));
 cleanup:
     r->base.progress = NULL;
     if (rc < 0 && fresh) {

@@ -43,7 +43,7 @@ static const char *const member_names[5] = {"format.npy", "shape.npy",
  * progress stage "load", whose total is the sum of their sizes. */
 typedef struct npz_load {
     ss_zip zip;
-    ss_meter progress;
+    ss_stage progress;
 } npz_load;
 
 /* Opens member `name` and parses its .npy header; on success the caller
@@ -74,7 +74,7 @@ static int begin_progress(npz_load *l)
         if (ss_zip_find(&l->zip, member_names[i], &e) == SUBSEL_OK)
             total = e.usize > INT64_MAX - total ? INT64_MAX : total + e.usize;
     }
-    return ss_meter_begin(&l->progress, l->zip.ctx, "load", total);
+    return ss_stage_begin(&l->progress, l->zip.ctx, "load", total);
 }
 
 static int read_array(npz_load *l, npz_array *a)
@@ -248,7 +248,7 @@ static int load_seekable(subsel_ctx *ctx, FILE *f, subsel_csr **out)
                      (long long)ix.bad);
     SS_TRY(rc);
     SS_TRY(read_array(&l, &v));
-    SS_TRY(ss_meter_end(&l.progress));
+    SS_TRY(ss_stage_end(&l.progress));
     rc = ss_csr_adopt(ctx, shape[0], shape[1], ip.data, ix.data, v.data, out);
     ip.data = ix.data = v.data = NULL; /* adopted, or freed by ss_csr_adopt */
     /* With lengths, row pointers and index ranges checked above, what is

@@ -388,7 +388,7 @@ static int member_read(ss_reader *base, void *buf, size_t n, size_t *got)
                        (long long)m->produced, (long long)m->entry.usize);
     *got = done;
     return base->progress
-               ? ss_meter_add(base->progress, (int64_t)done, (int64_t)done)
+               ? ss_stage_add(base->progress, (int64_t)done, (int64_t)done)
                : SUBSEL_OK;
 }
 

@@ -12,7 +12,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "matrix/matrix.h"
-#include "matrix/progress.h"
+#include "core/progress.h"
 #include "objectives/fb.h"
 
 #define SDM_DEFAULT_LAMBDA 0.7
@@ -88,10 +88,10 @@ static int install_target(subsel_ctx *ctx, subsel_objective *obj, ss_fb *fb,
 static int target_mass(subsel_ctx *ctx, const subsel_csr *target,
                        double *mass)
 {
-    ss_meter meter;
+    ss_stage meter;
     int64_t r, k;
     memset(mass, 0, (size_t)target->cols * sizeof *mass);
-    SS_CHECK(ss_meter_begin(&meter, ctx, "target", target->rows));
+    SS_CHECK(ss_stage_begin(&meter, ctx, "target", target->rows));
     for (r = 0; r < target->rows; r++) {
         int64_t start = target->indptr[r], end = target->indptr[r + 1];
         for (k = start; k < end; k++) {
@@ -101,9 +101,9 @@ static int target_mass(subsel_ctx *ctx, const subsel_csr *target,
                                (double)target->values[k], (long long)k);
             mass[target->indices[k]] += (double)target->values[k];
         }
-        SS_CHECK(ss_meter_add(&meter, 1, 1 + end - start));
+        SS_CHECK(ss_stage_add(&meter, 1, 1 + end - start));
     }
-    return ss_meter_end(&meter);
+    return ss_stage_end(&meter);
 }
 
 int subsel_sdm_set_target(subsel_ctx *ctx, subsel_objective *obj,

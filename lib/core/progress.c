@@ -3,9 +3,9 @@
  * The progress meter of the matrix layer's long passes.
  */
 #include "core/ctx.h"
-#include "matrix/progress.h"
+#include "core/progress.h"
 
-int ss_meter_begin(ss_meter *m, subsel_ctx *ctx, const char *stage,
+int ss_stage_begin(ss_stage *m, subsel_ctx *ctx, const char *stage,
                    int64_t total)
 {
     m->ctx = ctx;
@@ -17,16 +17,16 @@ int ss_meter_begin(ss_meter *m, subsel_ctx *ctx, const char *stage,
     return ss_progress(ctx, stage, 0, total);
 }
 
-int ss_meter_report(ss_meter *m)
+int ss_stage_report(ss_stage *m)
 {
     m->next = m->work + SS_PROGRESS_WORK;
-    /* the end is reported once, by ss_meter_end */
+    /* the end is reported once, by ss_stage_end */
     if (m->total > 0 && m->done >= m->total)
         return SUBSEL_OK;
     return ss_progress(m->ctx, m->stage, m->done, m->total);
 }
 
-int ss_meter_end(ss_meter *m)
+int ss_stage_end(ss_stage *m)
 {
     if (m->total == 0)
         m->total = m->done;
