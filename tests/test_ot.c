@@ -904,6 +904,84 @@ START_TEST(arguments_and_failures_are_reported)
 }
 END_TEST
 
+START_TEST(values_over_reg_that_overflow_fail_at_once)
+{
+    /* Costs of 1e308 at reg 1e-300: every plan entry is 0 or infinite. */
+    enum { N = 5, M = 4 };
+    subsel_ctx *ctx = new_ctx();
+    subsel_ot_solver *solver;
+    double c[N * M], value = -1.0;
+    int64_t i;
+    ck_assert_ok(ctx, subsel_ot_solver_create(ctx, &solver));
+    /* values near 1e308 spanning 1e300: the annealed solve took 100,000
+     * iterations to report a NaN violation */
+    for (i = 0; i < N * M; i++)
+        c[i] = 1e308 - (double)(i % 2) * 1e300;
+    ck_assert_status(ctx, subsel_ot_sinkhorn(ctx, solver, NULL, N, NULL, M, c, 1e-300,
+                                             &value, NULL, NULL, NULL), SUBSEL_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "overflow"));
+    ck_assert_int_eq(subsel_ot_solver_iterations(solver), 0);
+    ck_assert_status(ctx, subsel_ot_partial(ctx, solver, NULL, N, NULL, M, c, 1e-300, 0.5,
+                                            &value, NULL, NULL, NULL), SUBSEL_E_NUMERIC);
+    ck_assert_int_eq(subsel_ot_solver_iterations(solver), 0);
+    ck_assert(value == -1.0);
+    subsel_ot_solver_free(solver);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(tolerance_below_the_rounding_floor_ends_at_the_floor)
+{
+    /* A tolerance of 1e-15 cannot be reached by sums of many rounded
+     * entries: the solve ends at the floor, and reports the violation it
+     * reached, instead of spending all 100,000 iterations (14 s) and
+     * failing. */
+    enum { N = 400, M = 300 };
+    subsel_ctx *ctx = new_ctx();
+    subsel_ot_solver *solver;
+    double *a = malloc(N * sizeof *a), *b = malloc(M * sizeof *b);
+    double *c = malloc(N * M * sizeof *c), value;
+    int r;
+    random_problem(77, N, M, 0.0, 1.0, a, b, c);
+    ck_assert_ok(ctx, subsel_ot_solver_create(ctx, &solver));
+    ck_assert_ok(ctx, subsel_ot_solver_set_double(solver, SUBSEL_OT_TOL, 1e-15));
+    for (r = 0; r < 2; r++) {
+        double reg = r ? 0.01 : 0.1;
+        ck_assert_ok(ctx, subsel_ot_sinkhorn(ctx, solver, NULL, N, NULL, M, c, reg, &value,
+                                             NULL, NULL, NULL));
+        ck_assert_double_le(subsel_ot_solver_violation(solver), 1e-11);
+        ck_assert_int_lt(subsel_ot_solver_iterations(solver), 1000);
+        ck_assert_ok(ctx, subsel_ot_partial(ctx, solver, NULL, N, NULL, M, c, reg, 0.6,
+                                            &value, NULL, NULL, NULL));
+        ck_assert_double_le(subsel_ot_solver_violation(solver), 1e-11);
+    }
+    subsel_ot_solver_free(solver);
+    subsel_ctx_free(ctx);
+    free(a), free(b), free(c);
+}
+END_TEST
+
+START_TEST(progress_runs_from_zero_to_total)
+{
+    enum { N = 30, M = 20 };
+    subsel_ctx *ctx = new_ctx();
+    double a[N], b[M], c[N * M], value;
+    progress_log log;
+    random_problem(78, N, M, 0.0, 1.0, a, b, c);
+    memset(&log, 0, sizeof log);
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, progress_log_fn, &log));
+    ck_assert_ok(ctx, subsel_ot_sinkhorn(ctx, NULL, NULL, N, NULL, M, c, 0.01, &value,
+                                         NULL, NULL, NULL));
+    ck_assert_ok(ctx, subsel_ot_partial(ctx, NULL, NULL, N, NULL, M, c, 0.01, 0.5, &value,
+                                        NULL, NULL, NULL));
+    progress_log_assert_clean(&log, "ot");
+    ck_assert_int_eq(log.stages, 1);
+    ck_assert_str_eq(log.name[0], "ot");
+    ck_assert_int_eq(log.ended[0], 2);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 Suite *ot_suite(void)
 {
     Suite *s = suite_create("ot");
@@ -928,6 +1006,9 @@ Suite *ot_suite(void)
     tcase_add_test(tc, semidual_newton_matches_dual_ascent);
     tcase_add_test(tc, results_do_not_depend_on_threads_or_storage);
     tcase_add_test(tc, arguments_and_failures_are_reported);
+    tcase_add_test(tc, values_over_reg_that_overflow_fail_at_once);
+    tcase_add_test(tc, tolerance_below_the_rounding_floor_ends_at_the_floor);
+    tcase_add_test(tc, progress_runs_from_zero_to_total);
     suite_add_tcase(s, tc);
     return s;
 }

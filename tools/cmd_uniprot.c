@@ -45,7 +45,7 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
     const char *tlabels_path = NULL, *similarity = "cosine", *gain = "approx";
     const char *update = "solve";
     double reg = 0.01, tol = 1e-9, seconds = 0, accuracy = 0;
-    int64_t *labels = NULL, *tlabels = NULL;
+    int64_t *labels = NULL, *tlabels = NULL, max_iter = 1000;
     select_options so;
     subsel_ctx *ctx = NULL;
     subsel_dense *source = NULL, *target = NULL;
@@ -59,7 +59,11 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
         {"similarity", 0, CLI_STRING, &similarity, "cosine | dot | neg-sqeuclid", 0, NULL, 0},
         {"gain", 0, CLI_STRING, &gain, "approx | exact", 0, NULL, 0},
         {"update", 0, CLI_STRING, &update, "solve | append", 0, NULL, 0},
-        {"tol", 0, CLI_DOUBLE, &tol, "marginal violation of each solve", 0, NULL, 0},
+        {"tol", 0, CLI_DOUBLE, &tol,
+         "L1 marginal violation of each solve, relative to its mass, in [1e-15, 1e-2]; "
+         "a solve also ends at its rounding floor", 0, NULL, 0},
+        {"max-iter", 0, CLI_INT, &max_iter, "Newton steps of each solve, in [1, 10^9]", 0,
+         NULL, 0},
         {"labels", 0, CLI_STRING, &labels_path, "source labels (.npy int) for the 1-NN accuracy", 0, NULL, 0},
         {"target-labels", 0, CLI_STRING, &tlabels_path, "target labels (.npy int)", 0, NULL, 0},
         SELECT_CLI_OPTIONS(so),
@@ -111,10 +115,16 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
         rc = subsel_uniprot_set_gain(ctx, obj, gain_kind);
     if (rc == SUBSEL_OK)
         rc = subsel_uniprot_set_update(ctx, obj, update_kind);
-    if (rc == SUBSEL_OK)
-        rc = subsel_uniprot_set_tolerance(ctx, obj, tol);
     if (rc != SUBSEL_OK) {
         cli_fail_status(self, ctx, rc, "objective");
+        goto done;
+    }
+    if ((rc = subsel_uniprot_set_tolerance(ctx, obj, tol)) != SUBSEL_OK) {
+        status = cli_option_status(self, ctx, rc, "--tol");
+        goto done;
+    }
+    if ((rc = subsel_uniprot_set_max_iterations(ctx, obj, max_iter)) != SUBSEL_OK) {
+        status = cli_option_status(self, ctx, rc, "--max-iter");
         goto done;
     }
     if ((status = select_run(self, ctx, &so, obj, &sel, &seconds)) != 0)

@@ -478,6 +478,7 @@ int subsel_uniprot_create_from_features(subsel_ctx *ctx,
 {
     const char *fn = "subsel_uniprot_create_from_features";
     float *sim = NULL;
+    int64_t bad[2] = {0, 0};
     int metric, rc = SUBSEL_OK;
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
@@ -487,10 +488,11 @@ int subsel_uniprot_create_from_features(subsel_ctx *ctx,
     SS_CHECK(ss_check_shape(ctx, source->rows, target->rows, sizeof *sim, 0));
     SS_CHECK(ss_alloc_array(ctx, source->rows * target->rows, sizeof *sim, &sim));
     rc = ss_pairwise_f32(ctx, metric, source->data, source->rows, target->data,
-                         target->rows, source->cols, sim);
+                         target->rows, source->cols, sim, bad);
     if (rc < 0) {
         ss_free(ctx, sim);
-        return rc;
+        return ss_fail_prefix(ctx, rc, "%s: source row %lld and target row %lld",
+                              fn, (long long)bad[0], (long long)bad[1]);
     }
     return ss_uniprot_make(ctx, sim, sim, source->rows, target->rows, k, reg, out);
 }

@@ -25,7 +25,7 @@ int subsel_uniprot_select_batch(subsel_ctx *ctx, const subsel_dense *batch,
     subsel_objective *obj = NULL;
     subsel_optimizer *opt = NULL;
     float *sim = NULL;
-    int64_t b, k;
+    int64_t b, k, bad[2] = {0, 0};
     int metric, rc = SUBSEL_OK;
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
@@ -45,10 +45,11 @@ int subsel_uniprot_select_batch(subsel_ctx *ctx, const subsel_dense *batch,
     SS_CHECK(ss_check_shape(ctx, b, b, sizeof *sim, 0));
     SS_CHECK(ss_alloc_array(ctx, b * b, sizeof *sim, &sim));
     rc = ss_pairwise_f32(ctx, metric, batch->data, b, batch->data, b,
-                         batch->cols, sim);
+                         batch->cols, sim, bad);
     if (rc < 0) {
         ss_free(ctx, sim);
-        return rc;
+        return ss_fail_prefix(ctx, rc, "%s: batch rows %lld and %lld", fn,
+                              (long long)bad[0], (long long)bad[1]);
     }
     SS_TRY(ss_uniprot_make(ctx, sim, sim, b, b, k, reg, &obj));
     SS_TRY(subsel_uniprot_set_update(ctx, obj, SUBSEL_UNIPROT_UPDATE_APPEND));
@@ -72,7 +73,7 @@ int subsel_nn_accuracy(subsel_ctx *ctx, const subsel_dense *source,
 {
     const char *fn = "subsel_nn_accuracy";
     float *protos = NULL, *sim = NULL;
-    int64_t d, i, t0, correct = 0;
+    int64_t d, i, t0, correct = 0, bad[2] = {0, 0};
     int metric, rc = SUBSEL_OK;
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, source_labels);
@@ -98,8 +99,13 @@ int subsel_nn_accuracy(subsel_ctx *ctx, const subsel_dense *source,
                (size_t)d * sizeof *protos);
     for (t0 = 0; t0 < target->rows; t0 += NN_BLOCK) {
         int64_t rows = target->rows - t0 < NN_BLOCK ? target->rows - t0 : NN_BLOCK;
-        SS_TRY(ss_pairwise_f32(ctx, metric, target->data + t0 * d, rows, protos,
-                               count, d, sim));
+        rc = ss_pairwise_f32(ctx, metric, target->data + t0 * d, rows, protos,
+                             count, d, sim, bad);
+        if (rc < 0) {
+            ss_fail_prefix(ctx, rc, "%s: target row %lld and prototype %lld", fn,
+                           (long long)(t0 + bad[0]), (long long)prototypes[bad[1]]);
+            goto cleanup;
+        }
         for (i = 0; i < rows; i++) {
             const float *row = sim + i * count;
             int64_t best = 0, p;

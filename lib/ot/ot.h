@@ -85,9 +85,14 @@ void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
                       double *scratch, double *out, int64_t ldo);
 
 /* A float matrix out (nx x ny) of metric(x_i, y_j), by one sgemm on the
- * context's threads; for similarity matrices. */
+ * context's threads; for similarity matrices. Cosines come from rows
+ * scaled to unit length first, so they exist for any finite rows. A value
+ * that does not fit float (a dot product or distance of huge rows) is
+ * SUBSEL_E_NUMERIC, with its rows (the first such in row order) in bad[0]
+ * (of x) and bad[1] (of y) for the caller's message. */
 int ss_pairwise_f32(subsel_ctx *ctx, int metric, const float *x, int64_t nx,
-                    const float *y, int64_t ny, int64_t d, float *out);
+                    const float *y, int64_t ny, int64_t d, float *out,
+                    int64_t *bad);
 
 /* ------------------------------------------------------------------------ */
 /* Value matrices (cost.c)                                                  */

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "dispatch/dispatch.h"
 #include "linalg/blas.h"
+#include "matrix/matrix.h"
 #include "ot/ot.h"
 #include "ot/tiles.h"
 
@@ -144,11 +145,31 @@ void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
         finish_row(metric, out + i * ldo, xs[i], ys, ny);
 }
 
+/* y (n x d) = the rows of x scaled to unit length in double precision,
+ * rounded once (zero rows stay zero): cosines of any finite rows, however
+ * large or small their norms (sq: squared norms), then come from one
+ * product without overflow or underflow. */
+static void unit_rows(const subsel_ctx *ctx, const float *x, int64_t n,
+                      int64_t d, const double *sq, float *y)
+{
+    int64_t i;
+#pragma omp parallel for num_threads(ss_threads_for(ctx, n * d / 65536 + 1)) schedule(static)
+    for (i = 0; i < n; i++) {
+        double inv = sq[i] > 0.0 ? 1.0 / sqrt(sq[i]) : 0.0;
+        int64_t l;
+        for (l = 0; l < d; l++)
+            y[i * d + l] = (float)((double)x[i * d + l] * inv);
+    }
+}
+
 int ss_pairwise_f32(subsel_ctx *ctx, int metric, const float *x, int64_t nx,
-                    const float *y, int64_t ny, int64_t d, float *out)
+                    const float *y, int64_t ny, int64_t d, float *out,
+                    int64_t *bad)
 {
     double *xs = NULL, *ys = NULL, *rows = NULL;
-    int64_t i;
+    float *xu = NULL, *yu = NULL;
+    const float *xa = x, *ya = y;
+    int64_t i, first;
     int threads, rc = SUBSEL_OK;
     subsel_ctx one;
     if (nx == 0 || ny == 0)
@@ -157,25 +178,49 @@ int ss_pairwise_f32(subsel_ctx *ctx, int metric, const float *x, int64_t nx,
     SS_TRY(ss_alloc_array(ctx, ny, sizeof *ys, &ys));
     ss_row_sqnorms(ctx, x, nx, d, xs);
     ss_row_sqnorms(ctx, y, ny, d, ys);
+    if (metric == SS_METRIC_COSINE) {
+        SS_TRY(ss_alloc_array(ctx, nx * d, sizeof *xu, &xu));
+        SS_TRY(ss_alloc_array(ctx, ny * d, sizeof *yu, &yu));
+        unit_rows(ctx, x, nx, d, xs, xu);
+        unit_rows(ctx, y, ny, d, ys, yu);
+        xa = xu;
+        ya = yu;
+    }
     ss_sgemm(ss_blas_ctx(ctx, (double)nx * (double)ny * (double)d, &one), 0, 1,
-             nx, ny, d, 1.0f, x, d, y, d, 0.0f, out, ny);
-    if (metric == SS_METRIC_DOT)
-        goto cleanup;
-    threads = ss_threads_for(ctx, nx * ny / 65536 + 1);
-    SS_TRY(ss_alloc_array(ctx, (int64_t)threads * ny, sizeof *rows, &rows));
+             nx, ny, d, 1.0f, xa, d, ya, d, 0.0f, out, ny);
+    if (metric == SS_METRIC_COSINE) {
+        /* rounding can take a product of unit rows just past +-1 */
+        for (i = 0; i < nx * ny; i++)
+            out[i] = out[i] > 1.0f ? 1.0f : out[i] < -1.0f ? -1.0f : out[i];
+    } else if (metric != SS_METRIC_DOT) {
+        threads = ss_threads_for(ctx, nx * ny / 65536 + 1);
+        SS_TRY(ss_alloc_array(ctx, (int64_t)threads * ny, sizeof *rows, &rows));
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (i = 0; i < nx; i++) {
-        double *row = rows + (int64_t)ss_thread_num() * ny;
-        int64_t j;
-        for (j = 0; j < ny; j++)
-            row[j] = out[i * ny + j];
-        finish_row(metric, row, xs[i], ys, ny);
-        for (j = 0; j < ny; j++)
-            out[i * ny + j] = (float)row[j];
+        for (i = 0; i < nx; i++) {
+            double *row = rows + (int64_t)ss_thread_num() * ny;
+            int64_t j;
+            for (j = 0; j < ny; j++)
+                row[j] = out[i * ny + j];
+            finish_row(metric, row, xs[i], ys, ny);
+            for (j = 0; j < ny; j++)
+                out[i * ny + j] = (float)row[j];
+        }
+    }
+    /* Products (dot) and distances of large rows can exceed float. */
+    first = ss_find_nonfinite(out, nx * ny);
+    if (first >= 0) {
+        bad[0] = first / ny;
+        bad[1] = first % ny;
+        rc = ss_fail(ctx, SUBSEL_E_NUMERIC,
+                     "their similarity does not fit float (row norms %.3g and "
+                     "%.3g): rescale the features", sqrt(xs[bad[0]]),
+                     sqrt(ys[bad[1]]));
     }
 cleanup:
     ss_free(ctx, xs);
     ss_free(ctx, ys);
+    ss_free(ctx, xu);
+    ss_free(ctx, yu);
     ss_free(ctx, rows);
     return rc;
 }

@@ -181,9 +181,9 @@ int ss_ot_solve(subsel_ctx *ctx, const ss_ot_problem *p,
     cmax = fmax(fabs(lo), fabs(hi));
     if (!isfinite(cmax / par->reg) || !isfinite((hi - lo) / par->reg))
         return ss_fail(ctx, SUBSEL_E_NUMERIC,
-                       "OT: values in [%g, %g] divided by reg %g overflow "
-                       "double precision (raise reg or rescale the costs)",
-                       lo, hi, par->reg);
+                       "OT: values up to %g in magnitude (spanning %g) divided "
+                       "by reg %g overflow double precision (raise reg or "
+                       "rescale the costs)", cmax, hi - lo, par->reg);
     tol = par->tol * mass;
     SS_TRY(ss_alloc_array(ctx, n > m ? n : m, sizeof *w.h, &w.h));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *w.lse, &w.lse));

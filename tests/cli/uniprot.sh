@@ -45,6 +45,24 @@ run -k 4 --gain exact --out "$TMP/e.npy" --similarity neg-sqeuclid
 run -k 5 --update append --optimizer lazy --out "$TMP/f.npy"
 [ "$(json_number selected "$TMP/out")" = 5 ] || fail "append: $(cat "$TMP/out")"
 
+# Solves where k divides the 60 targets at a small reg (they stalled on the
+# kink of the capped columns; issue 9), and a tolerance below the rounding
+# floor, which ends there.
+for k in 4 5 6 10 12 15 20; do
+    run -k $k --gain exact --reg 0.001 --out "$TMP/g.npy" --similarity neg-sqeuclid
+    [ "$(json_number selected "$TMP/out")" = $k ] || fail "k = $k: $(cat "$TMP/out")"
+done
+run -k 6 --tol 1e-15 --out "$TMP/h.npy" --similarity neg-sqeuclid
+# The iteration cap is an option; a solve that hits it says so (exit 1).
+bad --source "$D/source.npy" --target "$D/target.npy" -k 6 --reg 0.001 \
+    --similarity neg-sqeuclid --max-iter 1 --out "$TMP/x.npy"
+[ "$bad_status" -eq 1 ] && grep -q "iteration cap" "$TMP/bad_err" ||
+    fail "--max-iter 1: exit $bad_status: $(cat "$TMP/bad_err")"
+for option in "--max-iter 0" "--tol 1" "--tol 0"; do
+    bad --source "$D/source.npy" -k 3 --out "$TMP/x.npy" $option
+    [ "$bad_status" -eq 2 ] || fail "$option: exit $bad_status, not 2"
+done
+
 # Each case: the arguments after `uniprot`; it must fail cleanly.
 bad --target "$D/target.npy" -k 3 --out "$TMP/x.npy"
 bad --source "$D/source.npy" -k 3
