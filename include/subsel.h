@@ -918,7 +918,16 @@ SUBSEL_API int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
  * SUBSEL_OT_MEMORY, never more). Iterations stop when the L1 violation of
  * the marginal constraints of the current plan, sum_i |(P 1)_i - target_i| +
  * sum_j |(P^T 1)_j - target_j| (targets: what the next projection would
- * make them), is at most SUBSEL_OT_TOL; that plan is the one returned. */
+ * make them), is at most SUBSEL_OT_TOL times the mass the plan carries
+ * (sum a, or the partial mass), or at most the floating-point floor of the
+ * problem, whichever is larger: the floor is the rounding of the marginal
+ * sums, about 16 eps (mass) ((max |C| + max |f| + max |g|) / reg +
+ * log2 max(n, m)). That plan is the one returned, and the violation it
+ * reached is reported by subsel_ot_solver_violation(). A solve fails with
+ * SUBSEL_E_NUMERIC, and a message naming the cause, only when the values
+ * divided by reg overflow double precision (at once), when a potential or
+ * the violation stops being finite (at once), or when SUBSEL_OT_MAX_ITER
+ * iterations leave the violation above that level. */
 typedef struct subsel_ot_solver subsel_ot_solver;
 
 /* Costs between point clouds (subsel_ot_*_points). */
@@ -938,7 +947,9 @@ typedef struct subsel_ot_solver subsel_ot_solver;
                                    default 512 MiB                        */
 /* Real options (subsel_ot_solver_set_double). */
 #define SUBSEL_OT_TOL 4         /* L1 marginal violation to stop at,
-                                   [1e-15, 1], default 1e-9               */
+                                   relative to the mass, [1e-15, 1],
+                                   default 1e-9 (a solve also ends at its
+                                   floating-point floor, see above)       */
 #define SUBSEL_OT_ANNEAL_FACTOR 5 /* ratio of successive regularisations,
                                    [0.01, 0.99], default 0.1              */
 #define SUBSEL_OT_ANNEAL_START 6 /* first regularisation; 0 (default): the
@@ -994,11 +1005,13 @@ SUBSEL_API double subsel_ot_solver_violation(const subsel_ot_solver *solver);
  * (defaults). Writes <P, C> to *value and, when not NULL, the potentials
  * f (n) and g (m) with P_ij = exp((f_i + g_j - C_ij) / reg) and the plan
  * (n x m row-major). Threads: the context's. Progress stage "ot"
- * (iterations, SUBSEL_OT_MAX_ITER), can cancel.
+ * (iterations, SUBSEL_OT_MAX_ITER; a converged solve ends with done ==
+ * total), can cancel.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL cost, sizes < 1, reg <= 0,
  *         nonpositive marginal, totals differ), SUBSEL_E_NUMERIC (NaN/Inf
- *         input, or no convergence within SUBSEL_OT_MAX_ITER: outputs are
- *         then not written), SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
+ *         input, costs divided by reg overflow, or no convergence within
+ *         SUBSEL_OT_MAX_ITER: outputs are then not written),
+ *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_ot_sinkhorn(subsel_ctx *ctx, subsel_ot_solver *solver,
                                   const double *a, int64_t n, const double *b,
                                   int64_t m, const double *cost, double reg,
@@ -1105,9 +1118,13 @@ SUBSEL_API int subsel_uniprot_create(subsel_ctx *ctx,
  * As subsel_uniprot_create() with S = similarity(source_i, target_j)
  * (SUBSEL_SIM_*) between the rows of source (|S| x d) and target (n x d),
  * computed here with one BLIS product and owned by the objective (|S| n
- * floats); source and target are not kept.
+ * floats); source and target are not kept. Cosines are computed from the
+ * rows scaled to unit length first, so they exist for any finite rows; a
+ * dot product or squared distance that does not fit float is an error
+ * naming its source and target rows.
  * @return as subsel_uniprot_create(); SUBSEL_E_INVALID also for different
- *         column counts or an unknown similarity. */
+ *         column counts or an unknown similarity; SUBSEL_E_NUMERIC for a
+ *         similarity beyond float. */
 SUBSEL_API int subsel_uniprot_create_from_features(subsel_ctx *ctx,
                                                    const subsel_dense *source,
                                                    const subsel_dense *target,
@@ -1129,16 +1146,22 @@ SUBSEL_API int subsel_uniprot_set_update(subsel_ctx *ctx,
                                          subsel_objective *obj, int update);
 
 /*! subsel_uniprot_set_tolerance() :
- * L1 marginal violation at which each solve stops, [1e-15, 1e-2], default
- * 1e-9 (mass units: every prototype ships 1).
+ * L1 row violation at which each solve stops, relative to the rows' mass
+ * (every prototype ships 1), [1e-15, 1e-2], default 1e-9. A solve also
+ * stops at its floating-point floor (the rounding of the row sums, about
+ * 8 eps |P| ((max |S| + max |f| + max |g|) / reg + log2 n)) when that is
+ * larger; columns always meet their caps up to rounding.
  * @return SUBSEL_OK, SUBSEL_E_INVALID. */
 SUBSEL_API int subsel_uniprot_set_tolerance(subsel_ctx *ctx,
                                             subsel_objective *obj, double tol);
 
 /*! subsel_uniprot_set_max_iterations() :
  * Cap on the Newton steps of each solve, [1, 10^9], default 1000 (a
- * handful is typical; tens when the similarity range is hundreds of times
- * reg); a solve that does not converge fails with SUBSEL_E_NUMERIC.
+ * handful is typical from a warm start, tens when targets sit on their
+ * caps; a solve that has not converged after 100 steps follows the optima
+ * from reg = the similarity range down, some tens of steps per decade). A
+ * solve that does not converge within the cap fails with SUBSEL_E_NUMERIC
+ * and a message saying so.
  * @return SUBSEL_OK, SUBSEL_E_INVALID. */
 SUBSEL_API int subsel_uniprot_set_max_iterations(subsel_ctx *ctx,
                                                  subsel_objective *obj,
