@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/helpers.h"
@@ -41,6 +42,14 @@ const char *temp_path(const char *name)
     }
     snprintf(path, sizeof path, "%s/%s", temp_dir, name);
     return path;
+}
+
+const char *temp_folder(const char *name)
+{
+    static char dir[512]; /* apart from temp_path's, which callers reuse */
+    snprintf(dir, sizeof dir, "%s", temp_path(name));
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    return dir;
 }
 
 const char *fixture_path(const char *relative)
@@ -113,6 +122,7 @@ static int progress_log_slot(progress_log *log, const char *stage)
         return -1;
     snprintf(log->name[log->stages], sizeof log->name[0], "%s", stage);
     log->reports[log->stages] = log->ended[log->stages] = 0;
+    log->done[log->stages] = log->total[log->stages] = 0;
     return log->stages++;
 }
 
@@ -129,17 +139,24 @@ int progress_log_fn(void *user, const char *stage, int64_t done,
                     int64_t total)
 {
     progress_log *log = user;
-    int slot, i, top = log->open - 1;
+    int slot, i, top = log->open - 1, first = 0;
     if (log->ignore != NULL && strcmp(stage, log->ignore) == 0)
         return 0;
+    log->calls++;
     slot = progress_log_slot(log, stage);
-    if (slot >= 0)
+    if (slot >= 0) {
         log->reports[slot]++;
-    if (done < 0 || total < 0 || done > total)
+        log->done[slot] = done;
+        log->total[slot] = total;
+    }
+    if (done < 0 || total < 0 || (total > 0 && done > total))
         progress_log_violation(log, stage, done, total, "outside [0, total]");
     if (top >= 0 && strcmp(log->stack[top], stage) == 0) {
-        if (total != log->total[top])
+        if (total != log->stack_total[top] && log->stack_total[top] != 0)
             progress_log_violation(log, stage, done, total, "total changed");
+        if (total != log->stack_total[top] && done != total)
+            progress_log_violation(log, stage, done, total,
+                                   "an unknown total became known before the end");
         if (done < log->last[top])
             progress_log_violation(log, stage, done, total, "went back");
         log->last[top] = done;
@@ -156,17 +173,22 @@ int progress_log_fn(void *user, const char *stage, int64_t done,
             top = log->open++;
             snprintf(log->stack[top], sizeof log->stack[0], "%s", stage);
             log->last[top] = done;
-            log->total[top] = total;
+            log->stack_total[top] = total;
+            first = 1;
         }
     }
-    if (top >= 0 && strcmp(log->stack[top], stage) == 0 && done == total) {
+    /* A stage of unknown total cannot end at its first report. */
+    if (top >= 0 && strcmp(log->stack[top], stage) == 0 && done == total &&
+        !(first && total == 0)) {
         log->open--; /* the stage ended */
         if (slot >= 0)
             log->ended[slot]++;
     }
-    if (log->cancel_stage != NULL && slot >= 0 &&
-        strcmp(stage, log->cancel_stage) == 0 &&
-        log->reports[slot] == log->cancel_at)
+    if (log->cancel_at > 0 &&
+        (log->cancel_stage == NULL
+             ? log->calls == log->cancel_at
+             : slot >= 0 && strcmp(stage, log->cancel_stage) == 0 &&
+                   log->reports[slot] == log->cancel_at))
         return 1;
     return 0;
 }

@@ -17,6 +17,10 @@ const char *fixture_path(const char *relative);
 const char *data_path(const char *relative);
 /* A fresh path in a per-process temporary folder, removed at exit. */
 const char *temp_path(const char *name);
+/* A new, empty folder `name` in that temporary folder (mode 0700), for a
+ * test whose files must be the only ones in their folder; the returned
+ * buffer is kept until the next call. */
+const char *temp_folder(const char *name);
 
 /* Reads a whole .npy vector through the public API (ck_assert on failure);
  * the caller frees with free(). */
@@ -51,24 +55,29 @@ void counting_allocator_free(void *opaque, void *ptr);
  * every long call makes: stages nest (a stage may run whole inside another
  * one, never interleave with it), each run of a stage starts at done = 0,
  * keeps its total, never goes back, and ends with done == total exactly
- * once. The first violation is kept in `error` ("" when none); `open` is
- * the number of stages started and not ended. Calls for the stage named
- * `ignore` (if not NULL) are not checked. With cancel_stage set, the
- * callback cancels at that stage's cancel_at-th report (1: its first). */
+ * once. A total of 0 is unknown (a stream): the stage then keeps it until
+ * its last report gives the final total, with done == total. The first
+ * violation is kept in `error` ("" when none); `open` is the number of
+ * stages started and not ended; `calls` counts every report. Calls for the
+ * stage named `ignore` (if not NULL) are not checked. With cancel_at set,
+ * the callback cancels at the cancel_at-th report (1: the first) of the
+ * stage cancel_stage, or of any stage when cancel_stage is NULL. */
 #define PROGRESS_LOG_STAGES 32
 typedef struct progress_log {
     const char *ignore;
     const char *cancel_stage;
     int64_t cancel_at;
+    int64_t calls;
     int open;
     char stack[8][40];
-    int64_t last[8], total[8];
+    int64_t last[8], stack_total[8];
     char error[512];
-    /* every stage name seen, with its number of reports and of completed
-     * runs */
+    /* every stage name seen in order, with its number of reports, of
+     * completed runs, and the done and total of its last report */
     int stages;
     char name[PROGRESS_LOG_STAGES][40];
     int64_t reports[PROGRESS_LOG_STAGES], ended[PROGRESS_LOG_STAGES];
+    int64_t done[PROGRESS_LOG_STAGES], total[PROGRESS_LOG_STAGES];
 } progress_log;
 int progress_log_fn(void *user, const char *stage, int64_t done,
                     int64_t total);

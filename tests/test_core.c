@@ -221,17 +221,9 @@ static void put_file(const char *root, const char *relative, const char *text)
     fclose(f);
 }
 
-static const char *fake_root(const char *name)
-{
-    static char root[512];
-    snprintf(root, sizeof root, "%s", temp_path(name));
-    ck_assert_int_eq(mkdir(root, 0755), 0);
-    return root;
-}
-
 START_TEST(cgroup_v2_quota_is_the_tightest_on_the_path)
 {
-    const char *root = fake_root("cg2");
+    const char *root = temp_folder("cg2");
     put_file(root, "proc/self/cgroup", "0::/jobs/worker\n");
     put_file(root, "proc/self/mountinfo",
              "22 1 0:20 / /sys rw - sysfs sysfs rw\n"
@@ -248,7 +240,7 @@ END_TEST
 
 START_TEST(cgroup_v1_quota_and_container_mounts)
 {
-    const char *root = fake_root("cg1");
+    const char *root = temp_folder("cg1");
     /* v1 with cpu and cpuacct joined, mounted where a mount point has a
      * space (escaped as \040 in mountinfo) */
     put_file(root, "proc/self/cgroup",
@@ -268,7 +260,7 @@ START_TEST(cgroup_v1_quota_and_container_mounts)
     ck_assert_int_eq(ss_cgroup_cpu_limit(root), 3);
 
     /* A container: the mount shows the process's own cgroup as its root. */
-    root = fake_root("cgc");
+    root = temp_folder("cgc");
     put_file(root, "proc/self/cgroup", "0::/docker/abc\n");
     put_file(root, "proc/self/mountinfo",
              "40 30 0:37 /docker/abc /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n");
@@ -276,7 +268,7 @@ START_TEST(cgroup_v1_quota_and_container_mounts)
     ck_assert_int_eq(ss_cgroup_cpu_limit(root), 2);
 
     /* nothing readable: no limit */
-    root = fake_root("cg0");
+    root = temp_folder("cg0");
     ck_assert_int_eq(ss_cgroup_cpu_limit(root), 0);
 }
 END_TEST

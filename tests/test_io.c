@@ -1515,40 +1515,25 @@ END_TEST
 /* Progress and cancellation of loads                                       */
 /* ------------------------------------------------------------------------ */
 
-typedef struct load_log {
-    int calls;
-    int cancel_at;    /* cancel on this call (counting from 1), 0: never */
-    char stages[256]; /* each new stage name, space-separated */
-    char stage[32];
-    int64_t done, total;
-    int monotone;     /* done never went back within a stage */
-    int begins_at_zero;
-} load_log;
-
-static int log_progress(void *user, const char *stage, int64_t done, int64_t total)
-{
-    load_log *p = user;
-    p->calls++;
-    if (strcmp(stage, p->stage) != 0) {
-        size_t n = strlen(p->stages);
-        snprintf(p->stages + n, sizeof p->stages - n, "%s%s", n ? " " : "", stage);
-        snprintf(p->stage, sizeof p->stage, "%s", stage);
-        p->begins_at_zero &= done == 0;
-    } else {
-        /* a stream's total is 0 (unknown) until its end */
-        p->monotone &= done >= p->done && (total == p->total || p->total == 0);
-    }
-    p->done = done;
-    p->total = total;
-    return p->calls == p->cancel_at;
-}
-
-static void start_log(subsel_ctx *ctx, load_log *p, int cancel_at)
+/* Starts a fresh shared progress log on ctx, cancelling at its
+ * cancel_at-th report of any stage (0: never). */
+static void start_log(subsel_ctx *ctx, progress_log *p, int cancel_at)
 {
     memset(p, 0, sizeof *p);
     p->cancel_at = cancel_at;
-    p->monotone = p->begins_at_zero = 1;
-    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, log_progress, p));
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, progress_log_fn, p));
+}
+
+/* The names of the stages a log saw, in order, space-separated. */
+static const char *stage_names(const progress_log *p)
+{
+    static char names[256];
+    int i;
+    names[0] = '\0';
+    for (i = 0; i < p->stages; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                 i ? " " : "", p->name[i]);
+    return names;
 }
 
 /* A dense .npy file of 3 MiB of float32, a CSR .npz of 6 MiB (stored) and
@@ -1585,7 +1570,7 @@ START_TEST(loads_report_progress_to_the_end)
 {
     subsel_ctx *ctx = new_ctx();
     char npy[512], npz[512];
-    load_log p;
+    progress_log p;
     subsel_dense *d;
     subsel_csr *m;
     unsigned char *bytes;
@@ -1599,18 +1584,18 @@ START_TEST(loads_report_progress_to_the_end)
     start_log(ctx, &p, 0);
     ck_assert_ok(ctx, subsel_dense_load_npy(ctx, npy, &d));
     subsel_dense_free(d);
-    ck_assert_str_eq(p.stages, "load");
+    progress_log_assert_clean(&p, "npy");
+    ck_assert_str_eq(stage_names(&p), "load");
     ck_assert_int_ge(p.calls, 4); /* 0, two blocks in between, the end */
-    ck_assert(p.monotone && p.begins_at_zero);
-    ck_assert_int_eq(p.total, (int64_t)4096 * 192 * 4);
-    ck_assert_int_eq(p.done, p.total);
+    ck_assert_int_eq(p.total[0], (int64_t)4096 * 192 * 4);
+    ck_assert_int_eq(p.ended[0], 1);
 
     start_log(ctx, &p, 0);
     ck_assert_ok(ctx, subsel_csr_load_npz(ctx, npz, &m));
-    ck_assert_str_eq(p.stages, "load validate");
-    ck_assert(p.monotone && p.begins_at_zero);
-    ck_assert_int_eq(p.total, subsel_csr_rows(m));
-    ck_assert_int_eq(p.done, p.total);
+    progress_log_assert_clean(&p, "npz");
+    ck_assert_str_eq(stage_names(&p), "load validate");
+    ck_assert_int_eq(p.total[1], subsel_csr_rows(m));
+    ck_assert_int_eq(p.ended[0] + p.ended[1], 2);
     subsel_csr_free(m);
 
     /* from a pipe, a zip is read first */
@@ -1621,9 +1606,9 @@ START_TEST(loads_report_progress_to_the_end)
     fclose(f);
     reap(child);
     free(bytes);
-    ck_assert_str_eq(p.stages, "read load validate");
-    ck_assert(p.monotone && p.begins_at_zero);
-    ck_assert_int_eq(p.done, p.total);
+    progress_log_assert_clean(&p, "npz from a pipe");
+    ck_assert_str_eq(stage_names(&p), "read load validate");
+    ck_assert_int_eq(p.ended[0] + p.ended[1] + p.ended[2], 3);
     subsel_csr_free(m);
     subsel_ctx_free(ctx);
 }
@@ -1636,7 +1621,7 @@ START_TEST(loads_cancel_cleanly_between_blocks)
     counting_allocator counts = {0, 0, 0};
     subsel_ctx *ctx = new_ctx(), *counted;
     char npy[512], npz[512], vec[512];
-    load_log p;
+    progress_log p;
     int n, kind;
 
     snprintf(npy, sizeof npy, "%s", temp_path("cancel.npy"));
@@ -1813,22 +1798,13 @@ static void assert_is_link(const char *path)
     ck_assert_msg(S_ISLNK(st.st_mode), "%s is no longer a symbolic link", path);
 }
 
-/* A private folder for one test, so folder scans see only its files. */
-static const char *test_folder(const char *name)
-{
-    static char dir[512];
-    snprintf(dir, sizeof dir, "%s", temp_path(name));
-    ck_assert_int_eq(mkdir(dir, 0700), 0);
-    return dir;
-}
-
 START_TEST(writes_follow_symbolic_links)
 {
     subsel_ctx *ctx = new_ctx();
     char dir[512], target[600], link1[600], link2[600], dangling[600], made[600];
     const double old[1] = {9.0};
 
-    snprintf(dir, sizeof dir, "%s", test_folder("links"));
+    snprintf(dir, sizeof dir, "%s", temp_folder("links"));
     snprintf(target, sizeof target, "%s/target.npy", dir);
     snprintf(link1, sizeof link1, "%s/link1.npy", dir);
     snprintf(link2, sizeof link2, "%s/link2.npy", dir);
@@ -1863,7 +1839,7 @@ START_TEST(writes_to_fifos_and_devices_go_in_place)
     ssize_t n;
     int rfd;
 
-    snprintf(dir, sizeof dir, "%s", test_folder("fifo"));
+    snprintf(dir, sizeof dir, "%s", temp_folder("fifo"));
     snprintf(fifo, sizeof fifo, "%s/out.npy", dir);
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
     /* a reader first, so the writer's open does not wait; the data fits
@@ -1938,7 +1914,7 @@ START_TEST(long_file_names_can_be_written)
     char name[256], dir[512], path[800];
     memset(name, 'a', 245);
     snprintf(name + 245, sizeof name - 245, ".npy"); /* 249 bytes */
-    snprintf(dir, sizeof dir, "%s", test_folder("long"));
+    snprintf(dir, sizeof dir, "%s", temp_folder("long"));
     snprintf(path, sizeof path, "%s/%s", dir, name);
     ck_assert_ok(ctx, subsel_npy_write_f64(ctx, path, three, 3));
     assert_file_holds_three(path);
@@ -1978,7 +1954,7 @@ START_TEST(stale_temporary_files_are_removed)
     char dir[512], path[800];
     int locked;
 
-    snprintf(dir, sizeof dir, "%s", test_folder("stale"));
+    snprintf(dir, sizeof dir, "%s", temp_folder("stale"));
     make_temp_file(dir, ".subsel-999999-0.tmp", 3600);     /* stale */
     make_temp_file(dir, ".subsel-999999-1.tmp", 0);        /* just written */
     make_temp_file(dir, ".subsel-999999-2.tmp", 3600);     /* locked below */

@@ -209,23 +209,6 @@ END_TEST
 /* Progress and cancellation                                                */
 /* ------------------------------------------------------------------------ */
 
-typedef struct stage_log {
-    char stage[32];
-    int calls, cancel_at;
-    int64_t first_done, done, total;
-} stage_log;
-
-static int log_stage(void *user, const char *stage, int64_t done, int64_t total)
-{
-    stage_log *l = user;
-    if (l->calls++ == 0)
-        l->first_done = done;
-    snprintf(l->stage, sizeof l->stage, "%s", stage);
-    l->done = done;
-    l->total = total;
-    return l->calls == l->cancel_at;
-}
-
 /* rows x 4 with one entry per row: rows plus entries make a few blocks. */
 typedef struct tall_csr {
     int64_t rows, *ip;
@@ -264,21 +247,22 @@ START_TEST(csr_validation_reports_progress_and_cancels)
     tall_csr t = make_tall(1500000);
     subsel_ctx *ctx;
     subsel_csr *m;
-    stage_log log;
+    progress_log log;
     int64_t live;
 
     ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
                                                       counting_allocator_free, &counts),
                      SUBSEL_OK);
     memset(&log, 0, sizeof log);
-    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, log_stage, &log));
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, progress_log_fn, &log));
     ck_assert_ok(ctx, subsel_csr_create(ctx, t.rows, 4, t.ip, t.ix, t.v, SUBSEL_COPY, &m));
     subsel_csr_free(m);
-    ck_assert_str_eq(log.stage, "validate");
+    progress_log_assert_clean(&log, "validate");
+    ck_assert_int_eq(log.stages, 1);
+    ck_assert_str_eq(log.name[0], "validate");
     ck_assert_int_ge(log.calls, 3);
-    ck_assert_int_eq(log.first_done, 0);
-    ck_assert_int_eq(log.total, t.rows);
-    ck_assert_int_eq(log.done, t.rows);
+    ck_assert_int_eq(log.total[0], t.rows);
+    ck_assert_int_eq(log.ended[0], 1);
     /* cancelled on the second report: between blocks */
     memset(&log, 0, sizeof log);
     log.cancel_at = 2;
@@ -287,7 +271,7 @@ START_TEST(csr_validation_reports_progress_and_cancels)
     ck_assert_status(ctx, subsel_csr_create(ctx, t.rows, 4, t.ip, t.ix, t.v, SUBSEL_COPY, &m),
                      SUBSEL_E_CANCELLED);
     ck_assert_ptr_null(m);
-    ck_assert_int_lt(log.done, t.rows);
+    ck_assert_int_lt(log.done[0], t.rows);
     ck_assert_int_eq(counts.live, live);
     subsel_ctx_free(ctx);
     ck_assert_int_eq(counts.live, 0);
@@ -303,20 +287,21 @@ START_TEST(sdm_target_reports_progress_and_cancels)
     const int64_t pick[2] = {0, 1};
     subsel_csr *source, *target;
     subsel_objective *f;
-    stage_log log;
+    progress_log log;
     double kl_before, kl_after;
 
     ck_assert_ok(ctx, subsel_csr_create(ctx, 3, 4, ip, ix, vals, SUBSEL_BORROW, &source));
     ck_assert_ok(ctx, subsel_csr_create(ctx, t.rows, 4, t.ip, t.ix, t.v, SUBSEL_BORROW, &target));
     ck_assert_ok(ctx, subsel_sdm_create(ctx, source, &f));
     memset(&log, 0, sizeof log);
-    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, log_stage, &log));
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, progress_log_fn, &log));
     ck_assert_ok(ctx, subsel_sdm_set_target(ctx, f, target));
-    ck_assert_str_eq(log.stage, "target");
+    progress_log_assert_clean(&log, "target");
+    ck_assert_int_eq(log.stages, 1);
+    ck_assert_str_eq(log.name[0], "target");
     ck_assert_int_ge(log.calls, 3);
-    ck_assert_int_eq(log.first_done, 0);
-    ck_assert_int_eq(log.done, t.rows);
-    ck_assert_int_eq(log.total, t.rows);
+    ck_assert_int_eq(log.total[0], t.rows);
+    ck_assert_int_eq(log.ended[0], 1);
     /* a cancelled call leaves the target it had */
     ck_assert_ok(ctx, subsel_sdm_set_target_distribution(ctx, f, skewed, 4));
     ck_assert_ok(ctx, subsel_sdm_kl(ctx, f, pick, 2, &kl_before));
