@@ -228,7 +228,7 @@ double ss_ot_violation_floor(double mass, double vmax, const double *f,
                              int64_t n, const double *g, int64_t m, double t,
                              double reg);
 
-/* max_i |x_i| (0 for n = 0). */
+/* max_i |x_i| (0 for n = 0; NaN entries are skipped, as by fmax). */
 double ss_ot_max_abs(const double *x, int64_t n);
 
 /* The plan of a solved problem (n x m, or NULL) and <P, C>. */
