@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "core/rng.h"
-#include "objectives/cut.h"
+#include "tests/cut.h"
 #include "optim/optim.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"

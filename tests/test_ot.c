@@ -16,7 +16,7 @@
 #include "core/rng.h"
 #include "dispatch/dispatch.h"
 #include "ot/ot.h"
-#include "ot/tiles.h"
+#include "linalg/tiles.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 

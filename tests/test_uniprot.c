@@ -15,7 +15,7 @@
 #include "core/rng.h"
 #include "dispatch/dispatch.h"
 #include "objectives/objective.h"
-#include "objectives/uniprot.h"
+#include "uniprot/uniprot.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 

@@ -48,8 +48,8 @@ int subsel_ctx_create_with_allocator(subsel_ctx **out, subsel_alloc_fn alloc,
         return SUBSEL_E_NOMEM;
     memset(ctx, 0, sizeof *ctx);
     ss_meter_init(&ctx->meter, &a, ctx);
-    ctx->alloc = a;
-    ctx->alloc.meter = &ctx->meter;
+    a.meter = &ctx->meter;
+    ss_handle_init(ctx, SS_KIND_CTX, &a);
     ss_option_defaults(&ctx_table, ctx);
     *out = ctx;
     return SUBSEL_OK;
@@ -132,6 +132,11 @@ int ss_threads_for(const subsel_ctx *ctx, int64_t work)
     if (work < t)
         t = work < 1 ? 1 : (int)work;
     return t;
+}
+
+const ss_kernels *ss_kernels_for(const subsel_ctx *ctx)
+{
+    return ss_kernels_at(subsel_ctx_isa(ctx));
 }
 
 int subsel_ctx_isa(const subsel_ctx *ctx)

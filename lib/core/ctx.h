@@ -8,13 +8,14 @@
 
 #include <stdint.h>
 
-#include "core/alloc.h"
+#include "core/handle.h"
+#include "kernels/kernels.h"
 #include "subsel.h"
 
 #define SS_ERROR_CAPACITY 512
 
 struct subsel_ctx {
-    ss_allocator alloc; /* the user's hooks, charged to `meter` */
+    SS_HANDLE_HEAD;     /* alloc: the user's hooks, charged to `meter` */
     int64_t threads;    /* 0: the OpenMP default */
     int64_t seed;
     int64_t max_isa;
@@ -26,6 +27,10 @@ struct subsel_ctx {
      * blocks: see lib/core/alloc.h. */
     ss_meter meter;
 };
+
+/* The kernel table calls on ctx must use: the process's level lowered by
+ * SUBSEL_CTX_MAX_ISA, rounded down to a usable one (never NULL). */
+const ss_kernels *ss_kernels_for(const subsel_ctx *ctx);
 
 /* Threads to use for a parallel region of `work` independent items: the
  * context's count (subsel_ctx_threads(), capped at the CPUs available),

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ctx.h"
 #include "dispatch/dispatch.h"
 #include "subsel_config.h"
 
@@ -111,9 +110,9 @@ int ss_isa_usable(int wanted)
     return round_down(wanted);
 }
 
-const ss_kernels *ss_kernels_for(const subsel_ctx *ctx)
+const ss_kernels *ss_kernels_at(int usable_isa)
 {
-    return compiled[subsel_ctx_isa(ctx)];
+    return compiled[usable_isa];
 }
 
 const ss_kernels *ss_kernels_level(int isa)

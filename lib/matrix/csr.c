@@ -132,7 +132,7 @@ static int csr_wrap(subsel_ctx *ctx, int64_t rows, int64_t cols,
     subsel_csr *m;
     SS_CHECK(ss_alloc_array(ctx, 1, sizeof *m, &m));
     memset(m, 0, sizeof *m);
-    m->alloc = ctx->alloc;
+    ss_handle_init(m, SS_KIND_CSR, &ctx->alloc);
     m->rows = rows;
     m->cols = cols;
     m->nnz = indptr[rows] - indptr[0];
@@ -256,7 +256,7 @@ void subsel_csr_free(subsel_csr *csr)
 {
     int i;
     ss_allocator a;
-    if (csr == NULL)
+    if (!ss_handle_release(csr))
         return;
     a = csr->alloc;
     for (i = 0; i < 3; i++)

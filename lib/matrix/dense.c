@@ -15,7 +15,7 @@ static int dense_wrap(subsel_ctx *ctx, int64_t rows, int64_t cols,
 {
     subsel_dense *m;
     SS_CHECK(ss_alloc_array(ctx, 1, sizeof *m, &m));
-    m->alloc = ctx->alloc;
+    ss_handle_init(m, SS_KIND_DENSE, &ctx->alloc);
     m->rows = rows;
     m->cols = cols;
     m->data = data;
@@ -99,7 +99,7 @@ int subsel_dense_create_f64(subsel_ctx *ctx, int64_t rows, int64_t cols,
 void subsel_dense_free(subsel_dense *dense)
 {
     ss_allocator a;
-    if (dense == NULL)
+    if (!ss_handle_release(dense))
         return;
     a = dense->alloc;
     ss_free_raw(&a, dense->owned);

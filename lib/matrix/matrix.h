@@ -10,14 +10,14 @@
 
 #include <stdint.h>
 
-#include "core/alloc.h"
+#include "core/handle.h"
 #include "subsel.h"
 
 /* Row pointers are absolute offsets into indices / values: row r is entries
  * [indptr[r], indptr[r + 1]). indptr[0] is 0 except for row views, which
  * share their parent's arrays; nnz = indptr[rows] - indptr[0]. */
 struct subsel_csr {
-    ss_allocator alloc; /* frees the owned arrays, even after the context */
+    SS_HANDLE_HEAD; /* alloc frees the owned arrays, even after the context */
     int64_t rows, cols, nnz;
     const int64_t *indptr;  /* rows + 1 */
     const int32_t *indices; /* nnz, strictly increasing within a row */
@@ -26,7 +26,7 @@ struct subsel_csr {
 };
 
 struct subsel_dense {
-    ss_allocator alloc;
+    SS_HANDLE_HEAD;
     int64_t rows, cols;
     const float *data; /* rows * cols, row-major, finite */
     void *owned;       /* data when owned; else NULL */

@@ -14,7 +14,6 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
-#include "dispatch/dispatch.h"
 #include "matrix/matrix.h"
 #include "objectives/fb.h"
 

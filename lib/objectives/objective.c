@@ -14,8 +14,8 @@ int ss_objective_new(subsel_ctx *ctx, const ss_objective_ops *ops, int64_t n,
 {
     subsel_objective *obj;
     SS_CHECK(ss_alloc_array(ctx, 1, sizeof *obj, &obj));
+    ss_handle_init(obj, SS_KIND_OBJECTIVE, &ctx->alloc);
     obj->ops = ops;
-    obj->alloc = ctx->alloc;
     obj->n = n;
     obj->impl = NULL;
     obj->monotone = ops->monotone;
@@ -41,7 +41,7 @@ void *ss_objective_impl(subsel_ctx *ctx, const subsel_objective *obj,
 void subsel_objective_free(subsel_objective *obj)
 {
     ss_allocator a;
-    if (obj == NULL)
+    if (!ss_handle_release(obj))
         return;
     a = obj->alloc;
     obj->ops->destroy(obj);

@@ -23,7 +23,7 @@
 
 #include <stdint.h>
 
-#include "core/alloc.h"
+#include "core/handle.h"
 #include "subsel.h"
 
 typedef struct ss_objective_ops {
@@ -81,8 +81,8 @@ typedef struct ss_objective_ops {
 } ss_objective_ops;
 
 struct subsel_objective {
+    SS_HANDLE_HEAD;
     const ss_objective_ops *ops;
-    ss_allocator alloc;
     int64_t n;  /* ground set size */
     void *impl; /* the objective's own data */
     /* Nonzero when f is known to be monotone (no gain is ever negative),

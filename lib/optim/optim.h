@@ -16,7 +16,7 @@
 
 /* The optimizer handle: options with their bounds (optimizer.c). */
 struct subsel_optimizer {
-    ss_allocator alloc;
+    SS_HANDLE_HEAD;
     int algorithm;
     int64_t budget;
     int64_t runs;

@@ -82,7 +82,7 @@ int subsel_optimizer_create(subsel_ctx *ctx, int algorithm,
                        "subsel_optimizer_create: unknown algorithm %d",
                        algorithm);
     SS_CHECK(ss_calloc_array(ctx, 1, sizeof *opt, &opt));
-    opt->alloc = ctx->alloc;
+    ss_handle_init(opt, SS_KIND_OPTIMIZER, &ctx->alloc);
     opt->algorithm = algorithm;
     ss_option_defaults(&optimizer_table, opt);
     *out = opt;
@@ -92,7 +92,7 @@ int subsel_optimizer_create(subsel_ctx *ctx, int algorithm,
 void subsel_optimizer_free(subsel_optimizer *opt)
 {
     ss_allocator a;
-    if (opt == NULL)
+    if (!ss_handle_release(opt))
         return;
     a = opt->alloc;
     ss_free_raw(&a, opt);

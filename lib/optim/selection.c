@@ -13,7 +13,7 @@
 #include "optim/optim.h"
 
 struct subsel_selection {
-    ss_allocator alloc;
+    SS_HANDLE_HEAD;
     int64_t count;
     int64_t *indices;
     double *gains;
@@ -50,7 +50,7 @@ int ss_selection_new(subsel_ctx *ctx, const int64_t *items,
     subsel_selection *sel = NULL;
     int rc = SUBSEL_OK;
     SS_CHECK(ss_calloc_array(ctx, 1, sizeof *sel, &sel));
-    sel->alloc = ctx->alloc;
+    ss_handle_init(sel, SS_KIND_SELECTION, &ctx->alloc);
     SS_TRY(ss_alloc_array(ctx, count, sizeof *sel->indices, &sel->indices));
     SS_TRY(ss_alloc_array(ctx, count, sizeof *sel->gains, &sel->gains));
     if (count > 0) {
@@ -91,7 +91,7 @@ void ss_selection_set_budget(subsel_selection *sel, int64_t budget,
 void subsel_selection_free(subsel_selection *sel)
 {
     ss_allocator a;
-    if (sel == NULL)
+    if (!ss_handle_release(sel))
         return;
     a = sel->alloc;
     ss_free_raw(&a, sel->indices);

@@ -13,7 +13,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "ot/ot.h"
-#include "ot/tiles.h"
+#include "linalg/tiles.h"
 
 void ss_ot_cost_dense(ss_ot_cost *cost, const double *c, int64_t n,
                       int64_t m, int64_t ld)

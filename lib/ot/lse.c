@@ -13,9 +13,8 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
-#include "dispatch/dispatch.h"
 #include "ot/ot.h"
-#include "ot/tiles.h"
+#include "linalg/tiles.h"
 
 /* Column stripes and row chunks of the dense column pass. */
 #define STRIPE_COLS 256

@@ -15,7 +15,7 @@
 #include "ot/ot.h"
 
 struct subsel_ot_solver {
-    ss_allocator alloc;
+    SS_HANDLE_HEAD;
     int64_t max_iter;
     int64_t anneal;
     int64_t memory;
@@ -55,7 +55,7 @@ int subsel_ot_solver_create(subsel_ctx *ctx, subsel_ot_solver **out)
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_CHECK(ss_alloc_array(ctx, 1, sizeof *s, &s));
-    s->alloc = ctx->alloc;
+    ss_handle_init(s, SS_KIND_OT_SOLVER, &ctx->alloc);
     set_defaults(s);
     *out = s;
     return SUBSEL_OK;
@@ -64,7 +64,7 @@ int subsel_ot_solver_create(subsel_ctx *ctx, subsel_ot_solver **out)
 void subsel_ot_solver_free(subsel_ot_solver *solver)
 {
     ss_allocator a;
-    if (solver == NULL)
+    if (!ss_handle_release(solver))
         return;
     a = solver->alloc;
     ss_free_raw(&a, solver);

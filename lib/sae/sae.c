@@ -56,7 +56,7 @@ int subsel_sae_create(subsel_ctx *ctx, const subsel_dense *w_enc,
                        "column indices of the codes",
                        (long long)w_enc->rows);
     SS_TRY(ss_calloc_array(ctx, 1, sizeof *sae, &sae));
-    sae->alloc = ctx->alloc;
+    ss_handle_init(sae, SS_KIND_SAE, &ctx->alloc);
     sae->features = w_enc->rows;
     sae->inputs = w_enc->cols;
     sae->w_enc = w_enc->data;
@@ -72,7 +72,7 @@ cleanup:
 void subsel_sae_free(subsel_sae *sae)
 {
     ss_allocator a;
-    if (sae == NULL)
+    if (!ss_handle_release(sae))
         return;
     a = sae->alloc;
     subsel_dense_free(sae->w_owned);

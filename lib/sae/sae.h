@@ -11,11 +11,11 @@
 
 #include <stdint.h>
 
-#include "core/alloc.h"
+#include "core/handle.h"
 #include "subsel.h"
 
 struct subsel_sae {
-    ss_allocator alloc;     /* frees what the encoder owns, after its ctx */
+    SS_HANDLE_HEAD;         /* alloc frees what the encoder owns, after its ctx */
     int64_t features;       /* d_sparse: rows of W_enc, columns of codes */
     int64_t inputs;         /* d_in: columns of W_enc */
     const float *w_enc;     /* features x inputs, row-major, finite */

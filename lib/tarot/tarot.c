@@ -64,7 +64,7 @@ int subsel_tarot_create(subsel_ctx *ctx, const subsel_dense *candidates,
                        "targets %lld",
                        (long long)candidates->cols, (long long)targets->cols);
     SS_CHECK(ss_calloc_array(ctx, 1, sizeof *t, &t));
-    t->alloc = ctx->alloc;
+    ss_handle_init(t, SS_KIND_TAROT, &ctx->alloc);
     t->cand = candidates;
     t->targ = targets;
     t->n = candidates->rows;
@@ -78,7 +78,7 @@ int subsel_tarot_create(subsel_ctx *ctx, const subsel_dense *candidates,
 void subsel_tarot_free(subsel_tarot *t)
 {
     ss_allocator a;
-    if (t == NULL)
+    if (!ss_handle_release(t))
         return;
     a = t->alloc;
     ss_free_raw(&a, t->u);

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "core/alloc.h"
+#include "core/handle.h"
 #include "subsel.h"
 
 /* Random streams (ss_rng_seed's stream number), distinct per purpose: row j
@@ -30,7 +30,7 @@ typedef struct ss_tarot_lists {
 } ss_tarot_lists;
 
 struct subsel_tarot {
-    ss_allocator alloc;
+    SS_HANDLE_HEAD;
     const subsel_dense *cand, *targ; /* borrowed */
     int64_t n, m, cols;
 

@@ -23,7 +23,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "objectives/uniprot.h"
+#include "uniprot/uniprot.h"
 
 /* Past this many Newton steps (never seen: sets grow by many coordinates
  * per step) the sorted method takes over. */

@@ -13,11 +13,10 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
-#include "dispatch/dispatch.h"
 #include "linalg/blas.h"
 #include "matrix/matrix.h"
-#include "ot/ot.h"
-#include "ot/tiles.h"
+#include "linalg/pairwise.h"
+#include "linalg/tiles.h"
 
 const subsel_ctx *ss_blas_ctx(const subsel_ctx *ctx, double work,
                               subsel_ctx *one)

@@ -26,10 +26,9 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
-#include "dispatch/dispatch.h"
 #include "linalg/blas.h"
 #include "matrix/matrix.h"
-#include "objectives/clipcov.h"
+#include "clipcov/clipcov.h"
 
 /* Angles carry rounding of about 1e-8 rad (acos near 1); keep well clear. */
 #define CONE_MARGIN 1e-6

@@ -24,9 +24,8 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
-#include "dispatch/dispatch.h"
 #include "matrix/matrix.h"
-#include "objectives/clipcov.h"
+#include "clipcov/clipcov.h"
 
 /* A batch of gains below this many multiply-adds is not worth a parallel
  * region. */

@@ -21,10 +21,9 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
-#include "dispatch/dispatch.h"
 #include "linalg/blas.h"
 #include "matrix/matrix.h"
-#include "objectives/clipcov.h"
+#include "clipcov/clipcov.h"
 
 /* Score buffers hold about this many floats per thread. */
 #define SCORE_FLOATS (1 << 20)

@@ -23,12 +23,11 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
-#include "dispatch/dispatch.h"
 #include "matrix/matrix.h"
 #include "objectives/objective.h"
-#include "objectives/uniprot.h"
+#include "uniprot/uniprot.h"
 #include "ot/ot.h"
-#include "ot/tiles.h"
+#include "linalg/tiles.h"
 
 /* A batch of gains is split over threads past this many entries. */
 #define PARALLEL_MIN_ENTRIES 262144

@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "matrix/matrix.h"
 #include "objectives/objective.h"
-#include "objectives/uniprot.h"
+#include "uniprot/uniprot.h"
 #include "ot/ot.h"
 
 /* Targets per block of the accuracy evaluation. */

@@ -7,7 +7,7 @@
  */
 #include "core/ctx.h"
 #include "core/error.h"
-#include "objectives/clipcov.h"
+#include "clipcov/clipcov.h"
 #include "optim/double_greedy.h"
 #include "optim/optim.h"
 

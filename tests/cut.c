@@ -14,7 +14,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
-#include "objectives/cut.h"
+#include "tests/cut.h"
 
 typedef struct cut {
     double *w;   /* n x n */
