@@ -21,6 +21,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/rank.h"
 #include "linalg/blas.h"
 #include "matrix/matrix.h"
 #include "clipcov/clipcov.h"
@@ -38,7 +39,7 @@ static int64_t best_class(const float *score, const double *inv_norm,
     double top = -INFINITY;
     for (k = 0; k < classes; k++) {
         double s = (double)score[k] * inv_norm[k];
-        if (s > top) {
+        if (ss_ranks_before(s, k, top, best)) {
             top = s;
             best = k;
         }

@@ -11,6 +11,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/rank.h"
 #include "matrix/matrix.h"
 #include "core/progress.h"
 #include "objectives/fb.h"
@@ -207,12 +208,12 @@ typedef struct ranked {
     int64_t row;
 } ranked;
 
+/* the lowest quality first (core/rank.h's order on -q), ties to the lower
+ * row */
 static int by_quality_then_row(const void *a, const void *b)
 {
     const ranked *x = a, *y = b;
-    if (x->q != y->q)
-        return x->q < y->q ? -1 : 1;
-    return (x->row > y->row) - (x->row < y->row);
+    return ss_rank_compare(-x->q, x->row, -y->q, y->row);
 }
 
 int subsel_sdm_set_quality(subsel_ctx *ctx, subsel_objective *obj,

@@ -9,6 +9,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/rank.h"
 #include "matrix/matrix.h"
 #include "objectives/objective.h"
 #include "uniprot/uniprot.h"
@@ -110,7 +111,7 @@ int subsel_nn_accuracy(subsel_ctx *ctx, const subsel_dense *source,
             const float *row = sim + i * count;
             int64_t best = 0, p;
             for (p = 1; p < count; p++)
-                if (row[p] > row[best])
+                if (ss_ranks_before(row[p], p, row[best], best))
                     best = p;
             correct += source_labels[prototypes[best]] == target_labels[t0 + i];
         }

@@ -25,6 +25,7 @@
 #include <float.h>
 #include <math.h>
 
+#include "core/rank.h"
 #include "sae/sae.h"
 
 /* Entries tested at once against the heap's root (the max tree below is
@@ -34,10 +35,10 @@
 #define TOPK_GROUP_MIN_SIZE 16
 #define TOPK_GROUP_MIN_COUNT 64
 
-/* 1 if a ranks below b: smaller value, or the same value at a higher index. */
+/* 1 if a ranks below b (core/rank.h): b ranks before a. */
 static int worse(ss_topk_entry a, ss_topk_entry b)
 {
-    return a.value < b.value || (a.value == b.value && a.index > b.index);
+    return ss_ranks_before(b.value, b.index, a.value, a.index);
 }
 
 static void sift_up(ss_topk_entry *heap, int64_t i)

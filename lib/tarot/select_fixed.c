@@ -17,6 +17,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/rank.h"
 #include "optim/optim.h"
 #include "tarot/tarot.h"
 
@@ -33,20 +34,18 @@ typedef struct ranked {
     int64_t i;
 } ranked;
 
+/* By potential, the smallest / the largest first; ties to the lower index
+ * either way (core/rank.h, on -f for the smallest). */
 static int cmp_smallest(const void *a, const void *b)
 {
     const ranked *x = a, *y = b;
-    if (x->f != y->f)
-        return x->f < y->f ? -1 : 1;
-    return (x->i > y->i) - (x->i < y->i);
+    return ss_rank_compare(-x->f, x->i, -y->f, y->i);
 }
 
 static int cmp_largest(const void *a, const void *b)
 {
     const ranked *x = a, *y = b;
-    if (x->f != y->f)
-        return x->f > y->f ? -1 : 1;
-    return (x->i > y->i) - (x->i < y->i);
+    return ss_rank_compare(x->f, x->i, y->f, y->i);
 }
 
 /* The remaining `need` places from the overflowing layer, by potential. */

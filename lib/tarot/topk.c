@@ -22,6 +22,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/rank.h"
 #include "linalg/blas.h"
 #include "tarot/tarot.h"
 
@@ -95,7 +96,7 @@ typedef struct heap {
 
 static int worse(float sa, int64_t ia, float sb, int64_t ib)
 {
-    return sa < sb || (sa == sb && ia > ib);
+    return ss_ranks_before(sb, ib, sa, ia);
 }
 
 static void sift_down(heap *h, int64_t p)

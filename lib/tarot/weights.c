@@ -14,6 +14,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/rank.h"
 #include "tarot/tarot.h"
 
 typedef struct share_rest {
@@ -21,12 +22,11 @@ typedef struct share_rest {
     int64_t pos;
 } share_rest;
 
+/* the largest fractional part first, ties to the lower position */
 static int cmp_remainder(const void *a, const void *b)
 {
     const share_rest *x = a, *y = b;
-    if (x->frac != y->frac)
-        return x->frac > y->frac ? -1 : 1;
-    return (x->pos > y->pos) - (x->pos < y->pos);
+    return ss_rank_compare(x->frac, x->pos, y->frac, y->pos);
 }
 
 /* Totals up to 2^53 are exact in double precision, so every share below

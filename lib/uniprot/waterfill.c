@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/rank.h"
 #include "uniprot/uniprot.h"
 
 /* Past this many Newton steps (never seen: sets grow by many coordinates
@@ -66,12 +67,12 @@ double ss_waterfill_gain(const ss_kernels *k, const float *s, int64_t n,
     return sums[2] - reg * sums[3] + free_mass * reg * (shift + log(mu));
 }
 
+/* pairs (t_j, j) by increasing t_j, ties to the lower j (core/rank.h's
+ * order on -t) */
 static int by_key(const void *a, const void *b)
 {
     const double *x = a, *y = b;
-    if (x[0] != y[0])
-        return x[0] < y[0] ? -1 : 1;
-    return x[1] < y[1] ? -1 : x[1] > y[1];
+    return ss_rank_compare(-x[0], (int64_t)x[1], -y[0], (int64_t)y[1]);
 }
 
 /* The solution of the sorted method: the first q of the sorted pairs
