@@ -590,7 +590,10 @@ START_TEST(submodularity_tests_agree_with_all_pairs)
         ck_assert_int_eq(exact, truth);
         if (cheap)
             ck_assert(truth); /* the cone test never claims too much */
-        ck_assert_int_eq(obj->ops->submodular, truth);
+        /* the optimizers read the instance's flag; the shared table never
+         * changes (it used to be swapped for a submodular copy) */
+        ck_assert_int_eq(obj->submodular, truth);
+        ck_assert_ptr_eq(obj->ops, &ss_clipcov_ops);
         switch (_i) {
         case GAUSSIAN: ck_assert(!truth); break;
         case POSITIVE: ck_assert(truth); break;
@@ -598,11 +601,14 @@ START_TEST(submodularity_tests_agree_with_all_pairs)
         }
         /* without the pairwise term F is modular, hence submodular */
         ck_assert_ok(ctx, subsel_clipcov_set_weight(ctx, obj, SUBSEL_CLIPCOV_INTRA, 0));
+        ck_assert_int_eq(obj->submodular, 1); /* set by the setter itself */
         ck_assert_ok(ctx, subsel_clipcov_check_submodular(ctx, obj, 0, &cheap));
         ck_assert(cheap);
         ck_assert_ok(ctx, subsel_clipcov_set_weight(ctx, obj, SUBSEL_CLIPCOV_INTRA, 2));
+        ck_assert_int_eq(obj->submodular, truth);
         ck_assert_ok(ctx, subsel_clipcov_check_submodular(ctx, obj, 0, &cheap));
         ck_assert_int_eq(cheap, truth);
+        ck_assert_ptr_eq(obj->ops, &ss_clipcov_ops);
         free_reference(&R);
         subsel_objective_free(obj);
         free_data(&D);
@@ -665,14 +671,14 @@ START_TEST(lazy_greedy_only_when_proven_and_then_equal_to_naive)
         make_data(ctx, &D, 14 + (uint64_t)kind, 60, 5, 3, kind, 1, 0);
         obj = make_objective(ctx, &D, 1);
         ck_assert_ok(ctx, subsel_clipcov_optimizer(ctx, obj, 20, &opt));
-        ck_assert_int_eq(opt->algorithm, obj->ops->submodular ? SUBSEL_OPT_LAZY
+        ck_assert_int_eq(opt->algorithm, obj->submodular ? SUBSEL_OPT_LAZY
                                                                 : SUBSEL_OPT_STOCHASTIC);
         ck_assert_int_eq(opt->budget, 20);
         ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_NAIVE, &naive));
         ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_LAZY, &lazy));
         ck_assert_ok(ctx, subsel_optimizer_set_int(naive, SUBSEL_OPT_BUDGET, 20));
         ck_assert_ok(ctx, subsel_optimizer_set_int(lazy, SUBSEL_OPT_BUDGET, 20));
-        if (obj->ops->submodular) {
+        if (obj->submodular) {
             int64_t j;
             ck_assert_ok(ctx, subsel_optimizer_run(ctx, naive, obj, &a));
             ck_assert_ok(ctx, subsel_optimizer_run(ctx, lazy, obj, &b));

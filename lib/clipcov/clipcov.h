@@ -58,19 +58,18 @@ typedef struct ss_clipcov {
     int sims; /* SS_SIMS_* */
 } ss_clipcov;
 
-/* Two tables that differ only in the submodular flag: the objective holds
- * the submodular one while submodularity is proven (see
- * ss_clipcov_refresh_ops), so the optimizers allow lazy evaluation then. */
+/* The ClipCov table (never submodular by default: the objective's own
+ * flag says when it is, see ss_clipcov_refresh_submodular). */
 extern const ss_objective_ops ss_clipcov_ops;
-extern const ss_objective_ops ss_clipcov_submodular_ops;
 
 /* The ClipCov data of obj, or NULL with a SUBSEL_E_INVALID message. */
 ss_clipcov *ss_clipcov_of(subsel_ctx *ctx, const subsel_objective *obj,
                           const char *caller);
 
-/* Points obj at the table that matches what is known: submodular when
- * w_intra = 0 (F is modular) or every within-class similarity is >= 0. */
-void ss_clipcov_refresh_ops(subsel_objective *obj);
+/* Sets obj->submodular from what is known: submodular when w_intra = 0
+ * (F is modular) or every within-class similarity is proven >= 0; the
+ * optimizers then allow lazy evaluation. Called whenever either changes. */
+void ss_clipcov_refresh_submodular(subsel_objective *obj);
 
 /* Row i of the image / text embeddings (d floats). */
 const float *ss_clipcov_image_row(const ss_clipcov *cc, int64_t i);

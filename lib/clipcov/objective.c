@@ -54,7 +54,7 @@ ss_clipcov *ss_clipcov_of(subsel_ctx *ctx, const subsel_objective *obj,
         ss_fail(ctx, SUBSEL_E_INVALID, "%s: objective is NULL", caller);
         return NULL;
     }
-    if (obj->ops != &ss_clipcov_ops && obj->ops != &ss_clipcov_submodular_ops) {
+    if (obj->ops != &ss_clipcov_ops) {
         ss_fail(ctx, SUBSEL_E_INVALID, "%s: the objective is a %s, not ClipCov",
                 caller, obj->ops->name);
         return NULL;
@@ -62,12 +62,11 @@ ss_clipcov *ss_clipcov_of(subsel_ctx *ctx, const subsel_objective *obj,
     return obj->impl;
 }
 
-void ss_clipcov_refresh_ops(subsel_objective *obj)
+void ss_clipcov_refresh_submodular(subsel_objective *obj)
 {
     const ss_clipcov *cc = obj->impl;
-    int sub = cc->weight[SUBSEL_CLIPCOV_INTRA] == 0.0 ||
-              cc->sims == SS_SIMS_NONNEGATIVE;
-    obj->ops = sub ? &ss_clipcov_submodular_ops : &ss_clipcov_ops;
+    obj->submodular = cc->weight[SUBSEL_CLIPCOV_INTRA] == 0.0 ||
+                      cc->sims == SS_SIMS_NONNEGATIVE;
 }
 
 const float *ss_clipcov_image_row(const ss_clipcov *cc, int64_t i)
@@ -332,15 +331,13 @@ static void cc_destroy(subsel_objective *obj)
     ss_free_raw(a, cc);
 }
 
-/* The two tables differ only in the submodular flag; never monotone. */
-#define CLIPCOV_OPS(submodular)                                                \
-    {                                                                          \
-        "ClipCov objective", submodular, 0, NULL, cc_state_new,                \
-            cc_state_free, cc_gains, cc_add, cc_value, cc_remove, cc_losses,   \
-            cc_merge, cc_destroy, NULL /* prefetch */,                        \
-    }
-const ss_objective_ops ss_clipcov_ops = CLIPCOV_OPS(0);
-const ss_objective_ops ss_clipcov_submodular_ops = CLIPCOV_OPS(1);
+const ss_objective_ops ss_clipcov_ops = {
+    "ClipCov objective",
+    0, /* submodular: per instance, see ss_clipcov_refresh_submodular */
+    0, /* never monotone */
+    NULL, cc_state_new, cc_state_free, cc_gains, cc_add, cc_value, cc_remove,
+    cc_losses, cc_merge, cc_destroy, NULL /* prefetch */,
+};
 
 static int check_inputs(subsel_ctx *ctx, const subsel_dense *image,
                         const subsel_dense *text, const subsel_dense *y,
@@ -556,7 +553,7 @@ int subsel_clipcov_create(subsel_ctx *ctx, const subsel_dense *image,
     SS_TRY(ss_clipcov_assign_classes(ctx, cc, labels));
     SS_TRY(precompute(ctx, cc));
     recompute_modular(cc);
-    ss_clipcov_refresh_ops(obj);
+    ss_clipcov_refresh_submodular(obj);
     *out = obj;
     return SUBSEL_OK;
 cleanup:
@@ -588,7 +585,7 @@ int subsel_clipcov_set_weight(subsel_ctx *ctx, subsel_objective *obj,
                        term_names[term], weight);
     cc->weight[term] = weight;
     recompute_modular(cc);
-    ss_clipcov_refresh_ops(obj);
+    ss_clipcov_refresh_submodular(obj);
     return SUBSEL_OK;
 }
 
@@ -612,8 +609,7 @@ int subsel_clipcov_set_alpha(subsel_ctx *ctx, subsel_objective *obj,
 
 int64_t subsel_clipcov_class_count(const subsel_objective *obj)
 {
-    if (obj == NULL || (obj->ops != &ss_clipcov_ops &&
-                        obj->ops != &ss_clipcov_submodular_ops))
+    if (obj == NULL || obj->ops != &ss_clipcov_ops)
         return 0;
     return ((const ss_clipcov *)obj->impl)->classes;
 }

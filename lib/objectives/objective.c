@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The generic public face of objectives: size, evaluation of a set, gain of
- * an item, free; and the helpers objective implementations share.
+ * an item, free; the helpers objective implementations share; and the calls
+ * through which optimizers drive an objective.
  */
+#include <math.h>
 #include <string.h>
 
 #include "core/ctx.h"
@@ -18,6 +20,7 @@ int ss_objective_new(subsel_ctx *ctx, const ss_objective_ops *ops, int64_t n,
     obj->ops = ops;
     obj->n = n;
     obj->impl = NULL;
+    obj->submodular = ops->submodular;
     obj->monotone = ops->monotone;
     *out = obj;
     return SUBSEL_OK;
@@ -91,8 +94,7 @@ int ss_state_of_set(subsel_ctx *ctx, const subsel_objective *obj,
     void *st = NULL;
     int64_t i;
     int rc = SUBSEL_OK;
-    if (obj->ops->check_ready)
-        SS_CHECK(obj->ops->check_ready(ctx, obj));
+    SS_CHECK(ss_objective_ready(ctx, obj));
     SS_CHECK(ss_check_set(ctx, obj, set, count));
     SS_CHECK(obj->ops->state_new(ctx, obj, &st));
     for (i = 0; i < count; i++)
@@ -135,4 +137,96 @@ int subsel_objective_gain(subsel_ctx *ctx, const subsel_objective *obj,
     rc = obj->ops->gains(ctx, obj, st, &item, 1, gain);
     obj->ops->state_free(obj, st);
     return rc;
+}
+
+/* ---- calling an objective ---------------------------------------------- */
+
+int ss_objective_ready(subsel_ctx *ctx, const subsel_objective *obj)
+{
+    return obj->ops->check_ready ? obj->ops->check_ready(ctx, obj) : SUBSEL_OK;
+}
+
+int ss_objective_state_new(subsel_ctx *ctx, const subsel_objective *obj,
+                           void **state)
+{
+    return obj->ops->state_new(ctx, obj, state);
+}
+
+void ss_objective_state_free(const subsel_objective *obj, void *state)
+{
+    if (state != NULL)
+        obj->ops->state_free(obj, state);
+}
+
+/* SUBSEL_E_NUMERIC for the first NaN of out[0..count), naming its item. */
+static int refuse_nan(subsel_ctx *ctx, const subsel_objective *obj,
+                      const int64_t *items, int64_t count, const double *out,
+                      const char *what)
+{
+    int64_t j;
+    for (j = 0; j < count; j++)
+        if (SS_UNLIKELY(isnan(out[j])))
+            return ss_fail(ctx, SUBSEL_E_NUMERIC, "%s: %s of item %lld is NaN",
+                           obj->ops->name, what, (long long)items[j]);
+    return SUBSEL_OK;
+}
+
+int ss_objective_gains(subsel_ctx *ctx, const subsel_objective *obj,
+                       const void *state, const int64_t *items, int64_t count,
+                       double *out, int64_t *evaluations)
+{
+    SS_CHECK(obj->ops->gains(ctx, obj, state, items, count, out));
+    if (evaluations != NULL)
+        *evaluations += count;
+    return refuse_nan(ctx, obj, items, count, out, "gain");
+}
+
+int ss_objective_can_remove(const subsel_objective *obj)
+{
+    return obj->ops->remove != NULL && obj->ops->losses != NULL;
+}
+
+static int cannot_remove(subsel_ctx *ctx, const subsel_objective *obj)
+{
+    return ss_fail(ctx, SUBSEL_E_UNSUPPORTED, "the %s cannot remove items",
+                   obj->ops->name);
+}
+
+int ss_objective_losses(subsel_ctx *ctx, const subsel_objective *obj,
+                        const void *state, const int64_t *items, int64_t count,
+                        double *out, int64_t *evaluations)
+{
+    if (!ss_objective_can_remove(obj))
+        return cannot_remove(ctx, obj);
+    SS_CHECK(obj->ops->losses(ctx, obj, state, items, count, out));
+    if (evaluations != NULL)
+        *evaluations += count;
+    return refuse_nan(ctx, obj, items, count, out, "loss");
+}
+
+int ss_objective_add(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+                     int64_t item)
+{
+    return obj->ops->add(ctx, obj, state, item);
+}
+
+int ss_objective_remove(subsel_ctx *ctx, const subsel_objective *obj,
+                        void *state, int64_t item)
+{
+    if (!ss_objective_can_remove(obj))
+        return cannot_remove(ctx, obj);
+    return obj->ops->remove(ctx, obj, state, item);
+}
+
+int ss_objective_value(subsel_ctx *ctx, const subsel_objective *obj,
+                       const void *state, double *out)
+{
+    return obj->ops->value(ctx, obj, state, out);
+}
+
+void ss_objective_prefetch(const subsel_objective *obj, const void *state,
+                           const int64_t *items, int64_t count)
+{
+    if (obj->ops->prefetch != NULL)
+        obj->ops->prefetch(obj, state, items, count);
 }

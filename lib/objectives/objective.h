@@ -28,9 +28,10 @@
 
 typedef struct ss_objective_ops {
     const char *name;
-    /* Properties the optimizers rely on: lazy bounds need submodularity;
-     * `monotone` is the default of the handle's own flag (see
-     * subsel_objective below), which decides SUBSEL_STOP_AUTO. */
+    /* Properties the optimizers rely on: lazy bounds need submodularity,
+     * and monotonicity decides SUBSEL_STOP_AUTO. These are the defaults of
+     * the handle's own flags (see subsel_objective below), which are what
+     * the optimizers read. */
     int submodular;
     int monotone;
 
@@ -85,16 +86,22 @@ struct subsel_objective {
     const ss_objective_ops *ops;
     int64_t n;  /* ground set size */
     void *impl; /* the objective's own data */
-    /* Nonzero when f is known to be monotone (no gain is ever negative),
-     * so greedy optimizers fill their budget under SUBSEL_STOP_AUTO. A
-     * property of this instance, not of its kind: ss_objective_new copies
-     * ops->monotone, and a constructor that knows more (UniPROT: monotone
-     * exactly when every similarity is >= 0) sets it. */
+    /* Properties of this instance, not of its kind: ss_objective_new
+     * copies them from ops, and a constructor or setter that knows more
+     * changes them (the table is shared by every instance and never
+     * changes). submodular: nonzero when f is known to be submodular, so
+     * lazy bounds are valid (ClipCov: while w_intra = 0 or every
+     * within-class similarity is proven >= 0). monotone: nonzero when f is
+     * known to be monotone (no gain is ever negative), so greedy
+     * optimizers fill their budget under SUBSEL_STOP_AUTO (UniPROT:
+     * exactly when every similarity is >= 0). */
+    int submodular;
     int monotone;
 };
 
-/* Allocates a handle for `ops` over n items, with impl NULL and monotone
- * from ops->monotone; the constructor then fills impl. */
+/* Allocates a handle for `ops` over n items, with impl NULL and the
+ * submodular and monotone flags from ops; the constructor then fills
+ * impl. */
 int ss_objective_new(subsel_ctx *ctx, const ss_objective_ops *ops, int64_t n,
                      subsel_objective **out);
 
@@ -110,5 +117,54 @@ int ss_check_set(subsel_ctx *ctx, const subsel_objective *obj,
 /* A state holding `set` (checked). */
 int ss_state_of_set(subsel_ctx *ctx, const subsel_objective *obj,
                     const int64_t *set, int64_t count, void **state);
+
+/* ---- calling an objective ----------------------------------------------
+ * Optimizers and pipelines call objectives through these, never through
+ * obj->ops: they own what every caller would otherwise repeat (the NaN
+ * checks, the evaluation counts, optional ops). */
+
+/* SUBSEL_OK when the objective can be evaluated, else its SUBSEL_E_STATE
+ * and message (an SDM objective without its target, ...). */
+int ss_objective_ready(subsel_ctx *ctx, const subsel_objective *obj);
+
+/* A new state holding the empty set; ss_objective_state_free(NULL) is a
+ * no-op. */
+int ss_objective_state_new(subsel_ctx *ctx, const subsel_objective *obj,
+                           void **state);
+void ss_objective_state_free(const subsel_objective *obj, void *state);
+
+/* out[j] = f(S + {items[j]}) - f(S) for the state's set S. Once the
+ * objective has computed them, adds `count` to *evaluations (when not
+ * NULL); a NaN among them is SUBSEL_E_NUMERIC naming the item, so no
+ * caller ever ranks a NaN. */
+int ss_objective_gains(subsel_ctx *ctx, const subsel_objective *obj,
+                       const void *state, const int64_t *items, int64_t count,
+                       double *out, int64_t *evaluations);
+
+/* out[j] = f(S) - f(S - {items[j]}) for items in S, counted and checked as
+ * ss_objective_gains; SUBSEL_E_UNSUPPORTED for an objective that cannot
+ * (see ss_objective_can_remove). */
+int ss_objective_losses(subsel_ctx *ctx, const subsel_objective *obj,
+                        const void *state, const int64_t *items, int64_t count,
+                        double *out, int64_t *evaluations);
+
+/* Nonzero when the objective has remove and losses (what double greedy
+ * needs). */
+int ss_objective_can_remove(const subsel_objective *obj);
+
+/* Adds an item not in the set / takes one in it out (remove:
+ * SUBSEL_E_UNSUPPORTED for an objective that cannot). */
+int ss_objective_add(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+                     int64_t item);
+int ss_objective_remove(subsel_ctx *ctx, const subsel_objective *obj,
+                        void *state, int64_t item);
+
+/* f(S) of the state's set. */
+int ss_objective_value(subsel_ctx *ctx, const subsel_objective *obj,
+                       const void *state, double *out);
+
+/* The optional prefetch hint (nothing when the objective has none). */
+void ss_objective_prefetch(const subsel_objective *obj, const void *state,
+                           const int64_t *items, int64_t count);
 
 #endif

@@ -11,8 +11,6 @@
  * item whatever the gains, so the stream it consumes depends only on the
  * ground set size.
  */
-#include <math.h>
-
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/rng.h"
@@ -39,14 +37,12 @@ static int progress(subsel_ctx *ctx, const ss_run_config *cfg, int64_t done,
 
 static int check_objective(subsel_ctx *ctx, const subsel_objective *obj)
 {
-    if (obj->ops->remove == NULL || obj->ops->losses == NULL)
+    if (!ss_objective_can_remove(obj))
         return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
                        "double greedy needs an objective that can remove "
                        "items; the %s cannot",
                        obj->ops->name);
-    if (obj->ops->check_ready != NULL)
-        SS_CHECK(obj->ops->check_ready(ctx, obj));
-    return SUBSEL_OK;
+    return ss_objective_ready(ctx, obj);
 }
 
 int ss_double_greedy_run(subsel_ctx *ctx, const subsel_objective *obj,
@@ -71,9 +67,9 @@ int ss_double_greedy_run(subsel_ctx *ctx, const subsel_objective *obj,
                        (long long)(trace->capacity - trace->count),
                        (long long)count);
     SS_CHECK(progress(ctx, cfg, 0, count));
-    SS_CHECK(obj->ops->state_new(ctx, obj, &y_state));
+    SS_CHECK(ss_objective_state_new(ctx, obj, &y_state));
     for (t = 0; t < count; t++)
-        SS_TRY(obj->ops->add(ctx, obj, y_state, ground ? ground[t] : t));
+        SS_TRY(ss_objective_add(ctx, obj, y_state, ground ? ground[t] : t));
     ss_rng_seed(&rng, cfg->seed, cfg->stream);
 
     for (t = 0; t < count; t++) {
@@ -82,16 +78,11 @@ int ss_double_greedy_run(subsel_ctx *ctx, const subsel_objective *obj,
         int take;
         if (t > 0)
             SS_TRY(progress(ctx, cfg, t, count));
-        SS_TRY(obj->ops->gains(ctx, obj, x_state, &e, 1, &a));
-        SS_TRY(obj->ops->losses(ctx, obj, y_state, &e, 1, &loss));
-        trace->evaluations += 2;
+        SS_TRY(ss_objective_gains(ctx, obj, x_state, &e, 1, &a,
+                                  &trace->evaluations));
+        SS_TRY(ss_objective_losses(ctx, obj, y_state, &e, 1, &loss,
+                                   &trace->evaluations));
         b = -loss;
-        if (isnan(a) || isnan(b)) {
-            rc = ss_fail(ctx, SUBSEL_E_NUMERIC,
-                         "double greedy: the %s of item %lld is NaN",
-                         isnan(a) ? "gain" : "loss", (long long)e);
-            goto cleanup;
-        }
         if (randomized) {
             double ap = a > 0 ? a : 0.0, bp = b > 0 ? b : 0.0;
             take = ap + bp > 0 ? u < ap / (ap + bp) : 1;
@@ -99,18 +90,18 @@ int ss_double_greedy_run(subsel_ctx *ctx, const subsel_objective *obj,
             take = a >= b;
         }
         if (take) {
-            SS_TRY(obj->ops->add(ctx, obj, x_state, e));
+            SS_TRY(ss_objective_add(ctx, obj, x_state, e));
             trace->items[trace->count] = e;
             trace->gains[trace->count] = a;
             trace->count++;
         } else {
-            SS_TRY(obj->ops->remove(ctx, obj, y_state, e));
+            SS_TRY(ss_objective_remove(ctx, obj, y_state, e));
         }
     }
     if (count > 0)
         SS_TRY(progress(ctx, cfg, count, count));
 cleanup:
-    obj->ops->state_free(obj, y_state);
+    ss_objective_state_free(obj, y_state);
     return rc;
 }
 
@@ -125,10 +116,10 @@ int ss_double_greedy(subsel_ctx *ctx, const subsel_objective *obj,
     cfg.stream = stream;
     cfg.report = 1;
     SS_CHECK(check_objective(ctx, obj));
-    SS_CHECK(obj->ops->state_new(ctx, obj, &x_state));
+    SS_CHECK(ss_objective_state_new(ctx, obj, &x_state));
     rc = ss_double_greedy_run(ctx, obj, x_state, ground, count, randomized,
                               &cfg, trace);
-    obj->ops->state_free(obj, x_state);
+    ss_objective_state_free(obj, x_state);
     return rc;
 }
 
@@ -155,15 +146,14 @@ int subsel_double_greedy(subsel_ctx *ctx, const subsel_objective *obj,
     cfg.stream = SS_DOUBLE_GREEDY_STREAM;
     cfg.report = 1;
     SS_TRY(ss_trace_init(ctx, &trace, ground ? count : obj->n));
-    SS_TRY(obj->ops->state_new(ctx, obj, &x_state));
+    SS_TRY(ss_objective_state_new(ctx, obj, &x_state));
     SS_TRY(ss_double_greedy_run(ctx, obj, x_state, ground, count, randomized,
                                 &cfg, &trace));
-    SS_TRY(obj->ops->value(ctx, obj, x_state, &value));
+    SS_TRY(ss_objective_value(ctx, obj, x_state, &value));
     SS_TRY(ss_selection_new(ctx, trace.items, trace.gains, trace.count, value,
                             trace.evaluations, out));
 cleanup:
-    if (x_state != NULL)
-        obj->ops->state_free(obj, x_state);
+    ss_objective_state_free(obj, x_state);
     ss_trace_free(ctx, &trace);
     return rc;
 }

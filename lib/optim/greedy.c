@@ -6,8 +6,6 @@
  * (lazy) per item, plus fixed-size buffers: memory stays within a small
  * factor of the matrix even for pools of many tiny rows.
  */
-#include <math.h>
-
 #include "core/ctx.h"
 #include "core/error.h"
 #include "optim/optim.h"
@@ -35,15 +33,13 @@ int ss_greedy_naive(subsel_ctx *ctx, const subsel_objective *obj, void *state,
         int64_t pos = -1, first;
         double best = 0.0;
         SS_TRY(ss_step_begin(ctx, cfg, trace));
-        /* the argmax over blocks, with ss_argmax's order: larger gain,
-         * then lower index */
+        /* the argmax over blocks, in the one order of core/rank.h */
         for (first = 0; first < remaining; first += block) {
             int64_t count = remaining - first < block ? remaining - first : block, p;
-            SS_TRY(obj->ops->gains(ctx, obj, state, pool + first, count, gains));
-            trace->evaluations += count;
-            SS_TRY(ss_argmax(ctx, pool + first, gains, count, &p));
-            if (pos < 0 || gains[p] > best ||
-                (gains[p] == best && pool[first + p] < pool[pos])) {
+            SS_TRY(ss_objective_gains(ctx, obj, state, pool + first, count, gains,
+                                      &trace->evaluations));
+            p = ss_argmax(pool + first, gains, count);
+            if (pos < 0 || ss_ranks_before(gains[p], pool[first + p], best, pool[pos])) {
                 pos = first + p;
                 best = gains[p];
             }
@@ -64,10 +60,10 @@ typedef struct bound {
     int64_t item;
 } bound;
 
-/* a ranks above b: larger bound, then lower index */
+/* a ranks above b (core/rank.h) */
 static int above(const bound *a, const bound *b)
 {
-    return a->value > b->value || (a->value == b->value && a->item < b->item);
+    return ss_ranks_before(a->value, a->item, b->value, b->item);
 }
 
 static void sift_down(bound *heap, int64_t size, int64_t i)
@@ -136,14 +132,9 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
         int64_t count = obj->n - first < block ? obj->n - first : block;
         for (i = 0; i < count; i++)
             items[i] = first + i;
-        SS_TRY(obj->ops->gains(ctx, obj, state, items, count, gains));
-        trace->evaluations += count;
+        SS_TRY(ss_objective_gains(ctx, obj, state, items, count, gains,
+                                  &trace->evaluations));
         for (i = 0; i < count; i++) {
-            if (isnan(gains[i])) {
-                rc = ss_fail(ctx, SUBSEL_E_NUMERIC, "gain of item %lld is NaN",
-                             (long long)(first + i));
-                goto cleanup;
-            }
             heap[first + i].value = gains[i];
             heap[first + i].item = first + i;
         }
@@ -173,15 +164,10 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
                 heap[0] = heap[--size];
                 sift_down(heap, size, 0);
             }
-            SS_TRY(obj->ops->gains(ctx, obj, state, items, batch, gains));
-            trace->evaluations += batch;
+            SS_TRY(ss_objective_gains(ctx, obj, state, items, batch, gains,
+                                      &trace->evaluations));
             for (b = 0; b < batch; b++) {
                 bound *slot = &heap[size + b];
-                if (isnan(gains[b])) {
-                    rc = ss_fail(ctx, SUBSEL_E_NUMERIC,
-                                 "gain of item %lld is NaN", (long long)items[b]);
-                    goto cleanup;
-                }
                 slot->value = gains[b];
                 slot->item = items[b];
                 if (best.item < 0 || above(slot, &best))

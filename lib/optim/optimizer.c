@@ -143,7 +143,7 @@ static int run_one(subsel_ctx *ctx, const subsel_optimizer *opt,
 {
     void *state = NULL;
     int rc;
-    SS_CHECK(obj->ops->state_new(ctx, obj, &state));
+    SS_CHECK(ss_objective_state_new(ctx, obj, &state));
     switch (opt->algorithm) {
     case SUBSEL_OPT_NAIVE:
         rc = ss_greedy_naive(ctx, obj, state, cfg, trace);
@@ -163,16 +163,15 @@ static int run_one(subsel_ctx *ctx, const subsel_optimizer *opt,
         break;
     }
     if (rc == SUBSEL_OK && value != NULL)
-        rc = obj->ops->value(ctx, obj, state, value);
-    obj->ops->state_free(obj, state);
+        rc = ss_objective_value(ctx, obj, state, value);
+    ss_objective_state_free(obj, state);
     return rc;
 }
 
 static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
                          const subsel_objective *obj)
 {
-    if (obj->ops->check_ready)
-        SS_CHECK(obj->ops->check_ready(ctx, obj));
+    SS_CHECK(ss_objective_ready(ctx, obj));
     if (opt->budget > obj->n)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "budget %lld is larger than the pool of %lld items",
@@ -187,7 +186,7 @@ static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "min_runs %lld is larger than runs %lld",
                        (long long)opt->min_runs, (long long)opt->runs);
-    if (algorithm_needs_submodular(opt->algorithm) && !obj->ops->submodular)
+    if (algorithm_needs_submodular(opt->algorithm) && !obj->submodular)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "lazy evaluation needs a submodular objective; %s is "
                        "not: use SUBSEL_OPT_NAIVE or SUBSEL_OPT_STOCHASTIC",
@@ -203,14 +202,14 @@ static int replay(subsel_ctx *ctx, const subsel_objective *obj,
     void *state = NULL;
     int64_t i;
     int rc = SUBSEL_OK;
-    SS_CHECK(obj->ops->state_new(ctx, obj, &state));
+    SS_CHECK(ss_objective_state_new(ctx, obj, &state));
     for (i = 0; i < count; i++) {
-        SS_TRY(obj->ops->gains(ctx, obj, state, &items[i], 1, &gains[i]));
-        SS_TRY(obj->ops->add(ctx, obj, state, items[i]));
+        SS_TRY(ss_objective_gains(ctx, obj, state, &items[i], 1, &gains[i], NULL));
+        SS_TRY(ss_objective_add(ctx, obj, state, items[i]));
     }
-    SS_TRY(obj->ops->value(ctx, obj, state, value));
+    SS_TRY(ss_objective_value(ctx, obj, state, value));
 cleanup:
-    obj->ops->state_free(obj, state);
+    ss_objective_state_free(obj, state);
     return rc;
 }
 

@@ -2,8 +2,6 @@
 /*
  * Shared per-step pieces of the greedy algorithms.
  */
-#include <math.h>
-
 #include "core/ctx.h"
 #include "core/error.h"
 #include "optim/step.h"
@@ -33,26 +31,19 @@ int ss_step_stops(const ss_run_config *cfg, double best_gain,
     return 1;
 }
 
-int ss_argmax(subsel_ctx *ctx, const int64_t *items, const double *gains,
-              int64_t count, int64_t *pos)
+int64_t ss_argmax(const int64_t *items, const double *gains, int64_t count)
 {
     int64_t j, best = 0;
-    for (j = 0; j < count; j++) {
-        if (isnan(gains[j]))
-            return ss_fail(ctx, SUBSEL_E_NUMERIC, "gain of item %lld is NaN",
-                           (long long)items[j]);
-        if (gains[j] > gains[best] ||
-            (gains[j] == gains[best] && items[j] < items[best]))
+    for (j = 1; j < count; j++)
+        if (ss_ranks_before(gains[j], items[j], gains[best], items[best]))
             best = j;
-    }
-    *pos = best;
-    return SUBSEL_OK;
+    return best;
 }
 
 int ss_step_commit(subsel_ctx *ctx, const subsel_objective *obj, void *state,
                    int64_t item, double gain, ss_trace *trace)
 {
-    SS_CHECK(obj->ops->add(ctx, obj, state, item));
+    SS_CHECK(ss_objective_add(ctx, obj, state, item));
     trace->items[trace->count] = item;
     trace->gains[trace->count] = gain;
     trace->count++;

@@ -7,6 +7,7 @@
 #ifndef SS_OPTIM_STEP_H
 #define SS_OPTIM_STEP_H
 
+#include "core/rank.h"
 #include "optim/optim.h"
 
 /* Reports progress (stage "select") from the reporting run about 200 times
@@ -22,10 +23,10 @@ int ss_step_begin(subsel_ctx *ctx, const ss_run_config *cfg,
 int ss_step_stops(const ss_run_config *cfg, double best_gain,
                   ss_trace *trace);
 
-/* *pos = the position of the largest gain, ties to the lowest item index.
- * A NaN gain is SUBSEL_E_NUMERIC. count > 0. */
-int ss_argmax(subsel_ctx *ctx, const int64_t *items, const double *gains,
-              int64_t count, int64_t *pos);
+/* The position of the best gain by ss_ranks_before (core/rank.h): the
+ * largest, ties to the lowest item index. count > 0; the gains come from
+ * ss_objective_gains, which refused NaN. */
+int64_t ss_argmax(const int64_t *items, const double *gains, int64_t count);
 
 /* Adds `item` to the state and appends it with its gain to the trace. */
 int ss_step_commit(subsel_ctx *ctx, const subsel_objective *obj, void *state,

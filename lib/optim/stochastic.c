@@ -33,10 +33,10 @@ typedef struct ranked_bound {
     int64_t item;
 } ranked_bound;
 
-/* x before y: larger bound, then lower index */
+/* x before y (core/rank.h) */
 static int ranks_before(const ranked_bound *x, const ranked_bound *y)
 {
-    return x->bound > y->bound || (x->bound == y->bound && x->item < y->item);
+    return ss_ranks_before(x->bound, x->item, y->bound, y->item);
 }
 
 /* Insertion sort: samples are a few dozen items, where it beats qsort and
@@ -69,18 +69,15 @@ static int lazier_pick(subsel_ctx *ctx, const subsel_objective *obj,
     *best_gain = -INFINITY;
     for (j = 0; j < size; j++) {
         double g;
-        /* sorted by (bound desc, item asc): nothing further can win */
-        if (*best_item >= 0 && (order[j].bound < *best_gain ||
-                                (order[j].bound == *best_gain &&
-                                 order[j].item > *best_item)))
+        /* sorted in rank order: once a bound does not rank before the best
+         * fresh gain (items are distinct), nothing further can win */
+        if (*best_item >= 0 && !ss_ranks_before(order[j].bound, order[j].item,
+                                                *best_gain, *best_item))
             break;
-        SS_CHECK(obj->ops->gains(ctx, obj, state, &order[j].item, 1, &g));
-        trace->evaluations++;
-        if (isnan(g))
-            return ss_fail(ctx, SUBSEL_E_NUMERIC, "gain of item %lld is NaN",
-                           (long long)order[j].item);
+        SS_CHECK(ss_objective_gains(ctx, obj, state, &order[j].item, 1, &g,
+                                    &trace->evaluations));
         upper[order[j].item] = g;
-        if (g > *best_gain || (g == *best_gain && order[j].item < *best_item)) {
+        if (*best_item < 0 || ss_ranks_before(g, order[j].item, *best_gain, *best_item)) {
             *best_gain = g;
             *best_item = order[j].item;
         }
@@ -150,22 +147,18 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
             draw_block(&rng, pool, remaining, first, count, draws);
             if (lazier)
                 continue;
-            /* the best of the block, with ss_argmax's order: larger gain,
-             * then lower index */
-            if (obj->ops->prefetch != NULL)
-                obj->ops->prefetch(obj, state, pool + first, count);
-            SS_TRY(obj->ops->gains(ctx, obj, state, pool + first, count, gains));
-            trace->evaluations += count;
-            SS_TRY(ss_argmax(ctx, pool + first, gains, count, &pos));
-            if (best < 0 || gains[pos] > best_gain ||
-                (gains[pos] == best_gain && pool[first + pos] < best)) {
+            /* the best of the block, in the one order of core/rank.h */
+            ss_objective_prefetch(obj, state, pool + first, count);
+            SS_TRY(ss_objective_gains(ctx, obj, state, pool + first, count, gains,
+                                      &trace->evaluations));
+            pos = ss_argmax(pool + first, gains, count);
+            if (best < 0 || ss_ranks_before(gains[pos], pool[first + pos], best_gain, best)) {
                 best = pool[first + pos];
                 best_gain = gains[pos];
             }
         }
         if (lazier) {
-            if (obj->ops->prefetch != NULL)
-                obj->ops->prefetch(obj, state, pool, size);
+            ss_objective_prefetch(obj, state, pool, size);
             SS_TRY(lazier_pick(ctx, obj, state, pool, size, upper, order, trace,
                                &best, &best_gain));
         }

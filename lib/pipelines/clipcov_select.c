@@ -27,8 +27,8 @@ int subsel_clipcov_check_submodular(subsel_ctx *ctx, subsel_objective *obj,
     if (exact && cc->sims == SS_SIMS_UNKNOWN &&
         cc->weight[SUBSEL_CLIPCOV_INTRA] != 0.0)
         SS_CHECK(ss_clipcov_exact_test(ctx, cc));
-    ss_clipcov_refresh_ops(obj);
-    *submodular = obj->ops->submodular;
+    ss_clipcov_refresh_submodular(obj);
+    *submodular = obj->submodular;
     return SUBSEL_OK;
 }
 
@@ -105,7 +105,7 @@ int subsel_clipcov_select(subsel_ctx *ctx, const subsel_objective *obj,
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "subsel_clipcov_select: unknown filter %d", filter);
     if (filter != SUBSEL_CLIPCOV_FILTER_NONE &&
-        (obj->ops->remove == NULL || obj->ops->losses == NULL))
+        !ss_objective_can_remove(obj))
         return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
                        "subsel_clipcov_select: the double greedy filter "
                        "needs an objective that can remove items; the %s "
