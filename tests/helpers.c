@@ -112,6 +112,50 @@ void counting_allocator_free(void *opaque, void *ptr)
     free(ptr);
 }
 
+/* Beyond this many allocation points a sweep is taken to be stuck (a run
+ * that allocates more every time). */
+#define ALLOC_SWEEP_MAX 1000000
+
+int64_t alloc_sweep(const char *what, alloc_sweep_fn run,
+                    void (*after)(void *arg), void *arg)
+{
+    int64_t n, context_calls = 0;
+    for (n = 1; n <= ALLOC_SWEEP_MAX; n++) {
+        counting_allocator c = {0, 0, n};
+        subsel_ctx *ctx = NULL;
+        int rc = subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
+                                                  counting_allocator_free, &c);
+        if (rc == SUBSEL_OK) {
+            context_calls = c.calls;
+            rc = run(ctx, arg, n);
+            ck_assert_msg(rc == SUBSEL_OK || rc == SUBSEL_E_NOMEM,
+                          "%s with allocation %lld failing: %d (%s)", what,
+                          (long long)n, rc, subsel_ctx_last_error(ctx));
+            if (rc == SUBSEL_E_NOMEM)
+                ck_assert_msg(strstr(subsel_ctx_last_error(ctx), "allocate") != NULL,
+                              "%s with allocation %lld failing: message '%s'",
+                              what, (long long)n, subsel_ctx_last_error(ctx));
+            subsel_ctx_free(ctx);
+        } else {
+            ck_assert_msg(rc == SUBSEL_E_NOMEM && ctx == NULL,
+                          "%s: the context with allocation %lld failing: %d",
+                          what, (long long)n, rc);
+        }
+        if (after != NULL)
+            after(arg);
+        ck_assert_msg(c.live == 0, "%s with allocation %lld failing leaks %lld blocks",
+                      what, (long long)n, (long long)c.live);
+        if (rc == SUBSEL_OK) {
+            /* the failing allocation was never asked for */
+            ck_assert_msg(c.calls < n, "%s succeeded although allocation %lld "
+                          "of %lld failed", what, (long long)n, (long long)c.calls);
+            return c.calls - context_calls;
+        }
+    }
+    ck_abort_msg("%s still fails with allocation %d failing", what, ALLOC_SWEEP_MAX);
+    return 0;
+}
+
 static int progress_log_slot(progress_log *log, const char *stage)
 {
     int i;

@@ -42,14 +42,36 @@ int64_t *read_i64(const char *path, int64_t *count);
     } while (0)
 
 /* Hooks for subsel_ctx_create_with_allocator() (opaque: a
- * counting_allocator) for allocation-failure sweeps: they count the calls
- * and the live blocks, and fail call number fail_at (counting from 1; 0 or
- * less: never). */
+ * counting_allocator): they count the calls and the live blocks, and fail
+ * call number fail_at (counting from 1; 0 or less: never). Safe to use
+ * from several threads. */
 typedef struct counting_allocator {
     int64_t calls, live, fail_at;
 } counting_allocator;
 void *counting_allocator_alloc(void *opaque, size_t size, size_t alignment);
 void counting_allocator_free(void *opaque, void *ptr);
+
+/* The allocation-failure sweep, the one way the suites fail allocations.
+ * alloc_sweep runs `run` once for each n = 1, 2, ... on a fresh context
+ * whose allocator (a counting_allocator) fails its n-th allocation,
+ * counting the context's own (n = 1 fails the context, and run is not
+ * called), until a run succeeds. It asserts, naming `what` and n, that
+ * every run returns SUBSEL_OK or SUBSEL_E_NOMEM; that SUBSEL_E_NOMEM comes
+ * with a message saying what could not be allocated; that a success never
+ * reached its failing allocation (a failed allocation is never ignored);
+ * and that nothing is left allocated once the context is freed and then
+ * `after` (if not NULL) has run. Returns the number of allocations the
+ * successful run made (the context's own not counted), for the caller to
+ * check that the sweep reached what it meant to.
+ *
+ * `run` gets the context, the caller's `arg` and n; it frees everything it
+ * made (handles it must free after the context go to `after`), checks its
+ * results, and returns its status. The context has its default thread
+ * count: a run whose allocations must come in the same order every time
+ * sets one thread (SUBSEL_CTX_THREADS). */
+typedef int (*alloc_sweep_fn)(subsel_ctx *ctx, void *arg, int64_t n);
+int64_t alloc_sweep(const char *what, alloc_sweep_fn run,
+                    void (*after)(void *arg), void *arg);
 
 /* A progress callback (opaque: a progress_log) that checks the promise
  * every long call makes: stages nest (a stage may run whole inside another

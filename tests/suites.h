@@ -1,26 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The list of test suites: one Suite *<name>_suite(void) per test file.
- * Add a line here and the file to tests/meson.build.
+ * The declarations of the test suites: one Suite *<name>_suite(void) per
+ * test file. The list itself, SS_SUITES (SS_SUITE(core) SS_SUITE(dispatch)
+ * ...), is generated from suite_names in tests/meson.build, the one place a
+ * suite is registered: add its name there and write tests/test_<name>.c.
  */
 #ifndef SS_TESTS_SUITES_H
 #define SS_TESTS_SUITES_H
 
 #include <check.h>
 
-#define SS_SUITES                                                              \
-    SS_SUITE(core)                                                             \
-    SS_SUITE(dispatch)                                                         \
-    SS_SUITE(matrix)                                                           \
-    SS_SUITE(io)                                                               \
-    SS_SUITE(allocfail)                                                        \
-    SS_SUITE(objectives)                                                       \
-    SS_SUITE(optim)                                                            \
-    SS_SUITE(sae)                                                              \
-    SS_SUITE(ot)                                                               \
-    SS_SUITE(uniprot)                                                          \
-    SS_SUITE(tarot)                                                            \
-    SS_SUITE(clipcov)
+#include "suite_list.h"
 
 #define SS_SUITE(name) Suite *name##_suite(void);
 SS_SUITES

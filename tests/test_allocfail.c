@@ -2,10 +2,11 @@
 /*
  * Allocation failures: every allocation the library makes, zlib's
  * included, goes through the context's hooks, so failing the n-th one for
- * n = 1, 2, ... reaches every failure path. Each run must give SUBSEL_OK
- * (when the failing allocation is never reached) or SUBSEL_E_NOMEM with a
- * message, free everything it allocated, return no handle, and, for
- * writers, leave the destination as it was with no temporary file behind.
+ * n = 1, 2, ... reaches every failure path (alloc_sweep, tests/helpers.h).
+ * Each run must give SUBSEL_OK (when the failing allocation is never
+ * reached) or SUBSEL_E_NOMEM with a message, free everything it allocated,
+ * return no handle, and, for writers, leave the destination as it was with
+ * no temporary file behind.
  * Swept here: the file readers and writers; UniPROT (construction from
  * features, approximate and exact greedy, plans, per-batch selection); OT
  * (balanced and partial, from costs and from point clouds); the 1-NN
@@ -123,46 +124,35 @@ static void assert_untouched(const char *path)
     closedir(d);
 }
 
-/* Runs op with allocation n failing, for n = 1, 2, ... until a run never
- * reaches the failing allocation. `dest` is a written file, or NULL. */
+/* One sweep's call with its destination file (or NULL). */
+typedef struct sweep_job {
+    io_op op;
+    const void *arg;
+    const char *dest;
+} sweep_job;
+
+/* A run of the sweep: on one thread (allocations in the same order every
+ * run), with the old file in place, which a failure must leave intact. */
+static int sweep_run(subsel_ctx *ctx, void *arg, int64_t n)
+{
+    const sweep_job *job = arg;
+    int rc;
+    (void)n;
+    if (job->dest != NULL)
+        put_old_file(job->dest);
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1));
+    rc = job->op(ctx, job->arg);
+    if (rc == SUBSEL_E_NOMEM && job->dest != NULL)
+        assert_untouched(job->dest);
+    return rc;
+}
+
+/* Runs op under the allocation-failure sweep (tests/helpers.h). `dest` is
+ * a written file, or NULL. */
 static void sweep(io_op op, const void *arg, const char *dest, const char *what)
 {
-    int64_t n;
-    int done = 0;
-    for (n = 1; n < 100000 && !done; n++) {
-        counting_allocator c = {0, 0, n};
-        subsel_ctx *ctx;
-        int rc;
-        if (dest != NULL)
-            put_old_file(dest);
-        if (subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
-                                             counting_allocator_free, &c) != SUBSEL_OK) {
-            ck_assert_int_eq(c.live, 0);
-            continue;
-        }
-        /* one thread: allocations in the same order every run */
-        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1));
-        rc = op(ctx, arg);
-        ck_assert_msg(rc == SUBSEL_OK || rc == SUBSEL_E_NOMEM,
-                      "%s with allocation %lld failing: %d (%s)", what,
-                      (long long)n, rc, subsel_ctx_last_error(ctx));
-        if (rc == SUBSEL_E_NOMEM) {
-            ck_assert_msg(strstr(subsel_ctx_last_error(ctx), "allocate") != NULL,
-                          "%s: message '%s'", what, subsel_ctx_last_error(ctx));
-            if (dest != NULL)
-                assert_untouched(dest);
-        } else {
-            /* success means the failing call was never made: a failed
-             * allocation is never silently ignored */
-            ck_assert_int_lt(c.calls, n);
-            done = 1;
-        }
-        subsel_ctx_free(ctx);
-        ck_assert_msg(c.live == 0, "%s with allocation %lld failing leaks %lld blocks",
-                      what, (long long)n, (long long)c.live);
-    }
-    ck_assert(done);
-    ck_assert_int_gt(n, 3); /* it did allocate */
+    sweep_job job = {op, arg, dest};
+    ck_assert_int_gt(alloc_sweep(what, sweep_run, NULL, &job), 0); /* it did allocate */
 }
 
 START_TEST(readers_survive_every_allocation_failure)

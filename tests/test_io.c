@@ -1432,6 +1432,40 @@ END_TEST
 /* Every allocation of a stream load failing in turn (growing .npy
  * buffers, the Fortran-order transposition, the one-call vector, an .npz
  * read into memory): SUBSEL_E_NOMEM and nothing left, or success. */
+typedef struct stream_job {
+    int kind; /* 0: dense .npy, 1: int64 vector .npy, 2: .npz */
+    const unsigned char *input;
+    size_t size;
+} stream_job;
+
+static int stream_load(subsel_ctx *ctx, void *arg, int64_t n)
+{
+    const stream_job *job = arg;
+    void *result = NULL;
+    int64_t count = 0;
+    pid_t child;
+    FILE *f;
+    int rc;
+    (void)n;
+    f = fdopen(pipe_from_child(job->input, job->size, &child), "rb");
+    if (job->kind == 0)
+        rc = ss_npy_load_dense(ctx, f, (subsel_dense **)&result);
+    else if (job->kind == 1)
+        rc = ss_npy_load_vector(ctx, f, SS_NPY_I8, &result, &count);
+    else
+        rc = ss_npz_load_csr(ctx, f, (subsel_csr **)&result);
+    fclose(f);
+    reap(child);
+    ck_assert((rc == SUBSEL_OK) == (result != NULL));
+    if (job->kind == 0)
+        subsel_dense_free(result);
+    else if (job->kind == 1)
+        subsel_array_free(result);
+    else
+        subsel_csr_free(result);
+    return rc;
+}
+
 START_TEST(stream_loads_survive_allocation_failures)
 {
     enum { ROWS = 100, COLS = 300, N = 20000 };
@@ -1441,6 +1475,9 @@ START_TEST(stream_loads_survive_allocation_failures)
     size_t sizes[3];
     char dict[128], npz[512];
     int kind;
+    static const char *const what[3] = {"stream load of a Fortran-order .npy",
+                                        "stream load of an int64 vector",
+                                        "stream load of an .npz"};
 
     ck_assert(col_major && ints);
     for (i = 0; i < ROWS * COLS; i++)
@@ -1466,43 +1503,8 @@ START_TEST(stream_loads_survive_allocation_failures)
         inputs[2] = slurp(npz, &sizes[2]);
     }
     for (kind = 0; kind < 3; kind++) {
-        int64_t fail_at;
-        for (fail_at = 2;; fail_at++) { /* call 1 makes the context */
-            counting_allocator counts = {0, 0, 0};
-            subsel_ctx *ctx;
-            void *result = NULL;
-            int64_t count = 0;
-            pid_t child;
-            FILE *f;
-            int rc;
-            counts.fail_at = fail_at;
-            ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
-                                                              counting_allocator_free, &counts),
-                             SUBSEL_OK);
-            f = fdopen(pipe_from_child(inputs[kind], sizes[kind], &child), "rb");
-            if (kind == 0)
-                rc = ss_npy_load_dense(ctx, f, (subsel_dense **)&result);
-            else if (kind == 1)
-                rc = ss_npy_load_vector(ctx, f, SS_NPY_I8, &result, &count);
-            else
-                rc = ss_npz_load_csr(ctx, f, (subsel_csr **)&result);
-            fclose(f);
-            reap(child);
-            ck_assert_msg(rc == SUBSEL_OK || rc == SUBSEL_E_NOMEM, "kind %d, failing %lld: %d (%s)",
-                          kind, (long long)fail_at, rc, subsel_ctx_last_error(ctx));
-            ck_assert((rc == SUBSEL_OK) == (result != NULL));
-            if (kind == 0)
-                subsel_dense_free(result);
-            else if (kind == 1)
-                subsel_array_free(result);
-            else
-                subsel_csr_free(result);
-            subsel_ctx_free(ctx);
-            ck_assert_int_eq(counts.live, 0);
-            if (rc == SUBSEL_OK)
-                break;
-        }
-        ck_assert_int_gt(fail_at, 3); /* the buffers grew */
+        stream_job job = {kind, inputs[kind], sizes[kind]};
+        ck_assert_int_gt(alloc_sweep(what[kind], stream_load, NULL, &job), 1); /* the buffers grew */
     }
     for (kind = 0; kind < 3; kind++)
         free(inputs[kind]);

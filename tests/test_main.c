@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The test runner: every suite of the library, or the ones named on the
- * command line. meson runs it once per suite and per instruction set
+ * The test runner: every suite of the library (SS_SUITES, generated from
+ * tests/meson.build's suite_names), or the ones named on the command line;
+ * --list prints their names.
+ * meson runs it once per suite and per instruction set
  * (SUBSEL_ISA=scalar|avx2|avx512), so the whole suite runs on every kernel.
  */
 #include <stdio.h>
@@ -27,6 +29,11 @@ int main(int argc, char **argv)
     size_t i;
     int failed, k;
 
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        for (i = 0; i < sizeof suites / sizeof suites[0]; i++)
+            printf("%s\n", suites[i].name);
+        return EXIT_SUCCESS;
+    }
     for (i = 0; i < sizeof suites / sizeof suites[0]; i++) {
         int wanted = argc < 2;
         for (k = 1; k < argc; k++)

@@ -694,51 +694,51 @@ END_TEST
 
 /* Allocation failures at every point of objective creation and a run end
  * in SUBSEL_E_NOMEM (or success), with nothing leaked. */
+typedef struct sdm_job {
+    const subsel_csr *z;
+    const double *p;
+} sdm_job;
+
+static int sdm_stochastic_runs(subsel_ctx *ctx, void *arg, int64_t n)
+{
+    const sdm_job *job = arg;
+    subsel_objective *f = NULL;
+    subsel_optimizer *opt = NULL;
+    subsel_selection *sel = NULL;
+    int rc;
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1 + (int)(n % 2)));
+    rc = subsel_sdm_create(ctx, job->z, &f);
+    if (rc == SUBSEL_OK)
+        rc = subsel_sdm_set_target_distribution(ctx, f, job->p, 32);
+    if (rc == SUBSEL_OK)
+        rc = subsel_optimizer_create(ctx, SUBSEL_OPT_STOCHASTIC, &opt);
+    if (rc == SUBSEL_OK)
+        rc = subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, 20);
+    if (rc == SUBSEL_OK)
+        rc = subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, 3);
+    if (rc == SUBSEL_OK)
+        rc = subsel_optimizer_run(ctx, opt, f, &sel);
+    if (rc == SUBSEL_OK)
+        ck_assert_int_gt(subsel_selection_count(sel), 0);
+    else
+        ck_assert_ptr_null(sel);
+    subsel_selection_free(sel);
+    subsel_optimizer_free(opt);
+    subsel_objective_free(f);
+    return rc;
+}
+
 START_TEST(allocation_failures_are_clean)
 {
     subsel_ctx *plain = new_ctx();
     subsel_csr *z = random_pool(plain, 4, 200, 32, 5);
     double p[32];
-    int64_t n, i;
+    sdm_job job = {z, p};
+    int64_t i;
     for (i = 0; i < 32; i++)
         p[i] = 1.0;
-    for (n = 1;; n++) {
-        counting_allocator fa = {0, 0, 0};
-        subsel_ctx *ctx;
-        subsel_objective *f = NULL;
-        subsel_optimizer *opt = NULL;
-        subsel_selection *sel = NULL;
-        int rc;
-        fa.fail_at = n + 1; /* the context itself always succeeds */
-        ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
-                                                          counting_allocator_free, &fa), SUBSEL_OK);
-        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1 + (int)(n % 2)));
-        rc = subsel_sdm_create(ctx, z, &f);
-        if (rc == SUBSEL_OK)
-            rc = subsel_sdm_set_target_distribution(ctx, f, p, 32);
-        if (rc == SUBSEL_OK)
-            rc = subsel_optimizer_create(ctx, SUBSEL_OPT_STOCHASTIC, &opt);
-        if (rc == SUBSEL_OK)
-            rc = subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, 20);
-        if (rc == SUBSEL_OK)
-            rc = subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, 3);
-        if (rc == SUBSEL_OK)
-            rc = subsel_optimizer_run(ctx, opt, f, &sel);
-        ck_assert_msg(rc == SUBSEL_OK || rc == SUBSEL_E_NOMEM, "n=%lld: %d (%s)",
-                      (long long)n, rc, subsel_ctx_last_error(ctx));
-        if (rc == SUBSEL_OK)
-            ck_assert_int_gt(subsel_selection_count(sel), 0);
-        else
-            ck_assert_ptr_null(sel);
-        subsel_selection_free(sel);
-        subsel_optimizer_free(opt);
-        subsel_objective_free(f);
-        subsel_ctx_free(ctx);
-        ck_assert_msg(fa.live == 0, "n=%lld: %lld allocations leaked", (long long)n, (long long)fa.live);
-        if (rc == SUBSEL_OK)
-            break;
-    }
-    ck_assert_int_gt(n, 10);
+    ck_assert_int_gt(alloc_sweep("SDM, 3 stochastic runs", sdm_stochastic_runs, NULL, &job),
+                     9);
     subsel_csr_free(z);
     subsel_ctx_free(plain);
 }

@@ -764,38 +764,33 @@ static int load_folder(subsel_ctx *ctx, const problem *p)
     return rc;
 }
 
-/* Fails every allocation of op in turn: each failure must be
- * SUBSEL_E_NOMEM, with no handle returned and nothing leaked. */
-static void allocation_sweep(sweep_op op, const problem *p)
+/* Fails every allocation of op in turn (alloc_sweep, tests/helpers.h):
+ * each failure must be SUBSEL_E_NOMEM, with no handle returned and nothing
+ * leaked. */
+typedef struct sweep_job {
+    sweep_op op;
+    const problem *p;
+} sweep_job;
+
+static int sweep_run(subsel_ctx *ctx, void *arg, int64_t n)
 {
-    counting_allocator c = {0, 0, 0};
-    subsel_ctx *ctx;
-    int64_t n;
-    int rc;
-    ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
-                                                      counting_allocator_free, &c), SUBSEL_OK);
-    for (n = 1;; n++) {
-        int64_t base = c.live;
-        c.calls = 0;
-        c.fail_at = n;
-        rc = op(ctx, p);
-        c.fail_at = 0;
-        ck_assert_int_eq(c.live, base);
-        if (rc == SUBSEL_OK)
-            break;
-        ck_assert_int_eq(rc, SUBSEL_E_NOMEM);
-    }
-    ck_assert_int_gt(n, 5);
-    subsel_ctx_free(ctx);
-    ck_assert_int_eq(c.live, 0);
+    const sweep_job *job = arg;
+    (void)n;
+    return job->op(ctx, job->p);
+}
+
+static void allocation_sweep(const char *what, sweep_op op, const problem *p)
+{
+    sweep_job job = {op, p};
+    ck_assert_int_gt(alloc_sweep(what, sweep_run, NULL, &job), 4);
 }
 
 START_TEST(allocation_failures_leak_nothing)
 {
     problem p;
     problem_make(&p, 20, 5, 9, 2, 0);
-    allocation_sweep(create_and_encode, &p);
-    allocation_sweep(load_folder, &p);
+    allocation_sweep("create and encode", create_and_encode, &p);
+    allocation_sweep("load", load_folder, &p);
     problem_free(&p);
 }
 END_TEST

@@ -1177,56 +1177,68 @@ END_TEST
  * whitening and neighbour lists with the selector's own allocator failing;
  * then the selections and weights with the calling context's allocator
  * failing, on a selector made with another, working, context. */
+typedef struct tarot_job {
+    int64_t stage;
+    subsel_ctx *plain;
+    const subsel_dense *c, *tg;
+    subsel_tarot *t; /* freed after the context (after_tarot) */
+} tarot_job;
+
+static int tarot_paths(subsel_ctx *ctx, void *arg, int64_t n)
+{
+    tarot_job *job = arg;
+    int64_t stage = job->stage;
+    subsel_ctx *plain = job->plain;
+    subsel_tarot *t = NULL;
+    subsel_selection *s1 = NULL, *s2 = NULL;
+    subsel_dense *u = NULL;
+    int64_t w[80], nn[18];
+    int rc;
+    /* two threads now and then: one run per path shape is enough */
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, n % 16 == 0 ? 2 : 1));
+    rc = subsel_tarot_create(stage == 0 ? ctx : plain, job->c, job->tg, &t);
+    if (rc == SUBSEL_OK)
+        rc = subsel_tarot_set_int(t, SUBSEL_TAROT_PROJ_DIM, 5);
+    if (rc == SUBSEL_OK)
+        rc = subsel_tarot_set_int(t, SUBSEL_TAROT_MAX_RANK, 2);
+    if (rc == SUBSEL_OK)
+        rc = subsel_tarot_set_int(t, SUBSEL_TAROT_WHITEN, n % 3 == 0 ? SUBSEL_WHITEN_ZCA : SUBSEL_WHITEN_CHOLESKY);
+    if (rc == SUBSEL_OK)
+        rc = subsel_tarot_whiten(stage == 0 ? ctx : plain, t, &u, NULL);
+    if (rc == SUBSEL_OK && stage == 0)
+        rc = subsel_tarot_topk(ctx, t, 3, nn, NULL);
+    if (rc == SUBSEL_OK && stage == 1)
+        rc = subsel_tarot_select_fixed(ctx, t, 10, &s1);
+    if (rc == SUBSEL_OK && stage == 1)
+        rc = subsel_tarot_select_otm(ctx, t, 2, NULL, &s2);
+    if (rc == SUBSEL_OK && stage == 1)
+        rc = subsel_tarot_weights(ctx, subsel_selection_gains(s1), 10, 36, w);
+    if (rc == SUBSEL_OK && stage == 1)
+        rc = subsel_tarot_weights_reference(ctx, subsel_selection_gains(s1), 10, 6, 30, w);
+    subsel_selection_free(s1);
+    subsel_selection_free(s2);
+    subsel_dense_free(u);
+    job->t = t;
+    return rc;
+}
+
+/* The selector outlives the context that whitened it. */
+static void after_tarot(void *arg)
+{
+    tarot_job *job = arg;
+    subsel_tarot_free(job->t);
+    job->t = NULL;
+}
+
 START_TEST(allocation_failures_are_clean)
 {
     subsel_ctx *plain = new_ctx(1);
     subsel_dense *c = random_rows(plain, 30, 7, 61, 0), *tg = random_rows(plain, 6, 7, 62, 0);
-    int64_t n, stage = _i;
-    for (n = 1;; n++) {
-        counting_allocator fa = {0, 0, 0};
-        subsel_ctx *ctx;
-        subsel_tarot *t = NULL;
-        subsel_selection *s1 = NULL, *s2 = NULL;
-        subsel_dense *u = NULL;
-        int64_t w[80], nn[18];
-        int rc;
-        fa.fail_at = n + 1;
-        ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
-                                                          counting_allocator_free, &fa), SUBSEL_OK);
-        /* two threads now and then: one run per path shape is enough */
-        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, n % 16 == 0 ? 2 : 1));
-        rc = subsel_tarot_create(stage == 0 ? ctx : plain, c, tg, &t);
-        if (rc == SUBSEL_OK)
-            rc = subsel_tarot_set_int(t, SUBSEL_TAROT_PROJ_DIM, 5);
-        if (rc == SUBSEL_OK)
-            rc = subsel_tarot_set_int(t, SUBSEL_TAROT_MAX_RANK, 2);
-        if (rc == SUBSEL_OK)
-            rc = subsel_tarot_set_int(t, SUBSEL_TAROT_WHITEN, n % 3 == 0 ? SUBSEL_WHITEN_ZCA : SUBSEL_WHITEN_CHOLESKY);
-        if (rc == SUBSEL_OK)
-            rc = subsel_tarot_whiten(stage == 0 ? ctx : plain, t, &u, NULL);
-        if (rc == SUBSEL_OK && stage == 0)
-            rc = subsel_tarot_topk(ctx, t, 3, nn, NULL);
-        if (rc == SUBSEL_OK && stage == 1)
-            rc = subsel_tarot_select_fixed(ctx, t, 10, &s1);
-        if (rc == SUBSEL_OK && stage == 1)
-            rc = subsel_tarot_select_otm(ctx, t, 2, NULL, &s2);
-        if (rc == SUBSEL_OK && stage == 1)
-            rc = subsel_tarot_weights(ctx, subsel_selection_gains(s1), 10, 36, w);
-        if (rc == SUBSEL_OK && stage == 1)
-            rc = subsel_tarot_weights_reference(ctx, subsel_selection_gains(s1), 10, 6, 30, w);
-        ck_assert_msg(rc == SUBSEL_OK || rc == SUBSEL_E_NOMEM, "n=%lld: %d (%s)", (long long)n, rc,
-                      subsel_ctx_last_error(ctx));
-        subsel_selection_free(s1);
-        subsel_selection_free(s2);
-        subsel_dense_free(u);
-        /* the selector outlives the context that whitened it */
-        subsel_ctx_free(ctx);
-        subsel_tarot_free(t);
-        ck_assert_msg(fa.live == 0, "n=%lld: %lld allocations leaked", (long long)n, (long long)fa.live);
-        if (rc == SUBSEL_OK)
-            break;
-    }
-    ck_assert_int_gt(n, 5);
+    tarot_job job = {_i, plain, c, tg, NULL};
+    ck_assert_int_gt(alloc_sweep(_i == 0 ? "TAROT with the selector's context failing"
+                                         : "TAROT with the calling context failing",
+                                 tarot_paths, after_tarot, &job),
+                     4);
     subsel_dense_free(c);
     subsel_dense_free(tg);
     subsel_ctx_free(plain);

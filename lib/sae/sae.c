@@ -163,9 +163,14 @@ int subsel_sae_load(subsel_ctx *ctx, const char *dir, subsel_sae **out)
         /* A transposed matrix (inputs x features, as some libraries save
          * it) is refused with a hint rather than guessed at. */
         int64_t n_enc = 0, n_dec = 0;
-        if (subsel_npy_read_f64(ctx, path[1], NULL, 0, &n_enc) == SUBSEL_OK &&
-            subsel_npy_read_f64(ctx, path[2], NULL, 0, &n_dec) == SUBSEL_OK &&
-            n_enc == w->cols && n_dec == w->rows)
+        int probe = subsel_npy_read_f64(ctx, path[1], NULL, 0, &n_enc);
+        if (probe == SUBSEL_OK)
+            probe = subsel_npy_read_f64(ctx, path[2], NULL, 0, &n_dec);
+        /* A bias file that cannot give the hint is reported by its own
+         * load below; a failed allocation is reported now. */
+        if (probe == SUBSEL_E_NOMEM)
+            SS_TRY(probe);
+        if (probe == SUBSEL_OK && n_enc == w->cols && n_dec == w->rows)
             SS_TRY(ss_fail(ctx, SUBSEL_E_INVALID,
                            "%s: shape %lld x %lld looks transposed: b_enc "
                            "has %lld values and b_dec %lld, so W_enc must "
