@@ -791,8 +791,10 @@ SUBSEL_API int subsel_optimizer_param_bounds(int param, double *min_value,
  * why (subsel_selection_short_reason()).
  * @return SUBSEL_OK, SUBSEL_E_INVALID (budget above the ground set, runs > 1
  *         with a deterministic algorithm, MIN_RUNS > RUNS),
- *         SUBSEL_E_STATE (objective not configured), SUBSEL_E_CANCELLED,
- *         SUBSEL_E_NOMEM, or an error of the objective. */
+ *         SUBSEL_E_STATE (objective not configured), SUBSEL_E_NUMERIC (a
+ *         gain or loss of the objective is NaN: the message names the
+ *         item), SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM, or an error of the
+ *         objective. */
 SUBSEL_API int subsel_optimizer_run(subsel_ctx *ctx,
                                     const subsel_optimizer *opt,
                                     const subsel_objective *obj,
