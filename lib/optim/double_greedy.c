@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "optim/double_greedy.h"
+#include "optim/step.h"
 
 /* Stage "double greedy" (items decided, ground set size): 0 before any
  * work, about 200 reports during the pass, the total once at the end.
@@ -23,16 +24,8 @@ static int progress(subsel_ctx *ctx, const ss_run_config *cfg, int64_t done,
                     int64_t total)
 {
     int64_t every = total / 200 > 0 ? total / 200 : 1;
-    int rc;
-    if (cfg->cancel != NULL && __atomic_load_n(cfg->cancel, __ATOMIC_RELAXED))
-        return ss_fail(ctx, SUBSEL_E_CANCELLED,
-                       "double greedy: cancelled by the progress callback");
-    if (!cfg->report || (done % every != 0 && done != total))
-        return SUBSEL_OK;
-    rc = ss_progress(ctx, "double greedy", done, total);
-    if (rc != SUBSEL_OK && cfg->cancel != NULL)
-        __atomic_store_n(cfg->cancel, 1, __ATOMIC_RELAXED);
-    return rc;
+    return ss_run_progress(ctx, cfg, "double greedy", done, total,
+                           done % every == 0 || done == total);
 }
 
 static int check_objective(subsel_ctx *ctx, const subsel_objective *obj)

@@ -6,20 +6,27 @@
 #include "core/error.h"
 #include "optim/step.h"
 
+int ss_run_progress(subsel_ctx *ctx, const ss_run_config *cfg,
+                    const char *stage, int64_t done, int64_t total, int due)
+{
+    int rc;
+    if (cfg->cancel != NULL && __atomic_load_n(cfg->cancel, __ATOMIC_RELAXED))
+        return ss_fail(ctx, SUBSEL_E_CANCELLED,
+                       "%s: cancelled by the progress callback", stage);
+    if (!cfg->report || !due)
+        return SUBSEL_OK;
+    rc = ss_progress(ctx, stage, done, total);
+    if (rc != SUBSEL_OK && cfg->cancel != NULL)
+        __atomic_store_n(cfg->cancel, 1, __ATOMIC_RELAXED);
+    return rc;
+}
+
 int ss_step_begin(subsel_ctx *ctx, const ss_run_config *cfg,
                   const ss_trace *trace)
 {
     int64_t every = cfg->budget / 200 > 0 ? cfg->budget / 200 : 1;
-    if (cfg->cancel != NULL && __atomic_load_n(cfg->cancel, __ATOMIC_RELAXED))
-        return ss_fail(ctx, SUBSEL_E_CANCELLED,
-                       "select: cancelled by the progress callback");
-    if (cfg->report && trace->count > 0 && trace->count % every == 0) {
-        int rc = ss_progress(ctx, "select", trace->count, cfg->budget);
-        if (rc != SUBSEL_OK && cfg->cancel != NULL)
-            __atomic_store_n(cfg->cancel, 1, __ATOMIC_RELAXED);
-        return rc;
-    }
-    return SUBSEL_OK;
+    return ss_run_progress(ctx, cfg, "select", trace->count, cfg->budget,
+                           trace->count > 0 && trace->count % every == 0);
 }
 
 int ss_step_stops(const ss_run_config *cfg, double best_gain,

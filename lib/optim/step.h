@@ -10,6 +10,13 @@
 #include "core/rank.h"
 #include "optim/optim.h"
 
+/* Progress of one run, the way every algorithm reports it: fails with
+ * SUBSEL_E_CANCELLED once any parallel run was cancelled (cfg->cancel);
+ * else, when `due` and this is the reporting run, reports (stage, done,
+ * total), and a cancel by the callback sets cfg->cancel for the others. */
+int ss_run_progress(subsel_ctx *ctx, const ss_run_config *cfg,
+                    const char *stage, int64_t done, int64_t total, int due);
+
 /* Reports progress (stage "select") from the reporting run about 200 times
  * per run, and stops every run once one of them was cancelled. The stage's
  * first report (0) and last (budget) are the driver's (optimizer.c), so
