@@ -583,6 +583,102 @@ START_TEST(threads_share_one_objective)
 }
 END_TEST
 
+/* A constructor that fails (allocation number n failing, for every n)
+ * keeps nothing: once its inputs are freed, they are gone. The inputs are
+ * made on a context of their own, whose counter must come back to zero. */
+enum { MAKE_VIEW, MAKE_FB, MAKE_SDM, MAKE_UNIPROT, MAKE_CLIPCOV, MAKE_SAE,
+       MAKE_TAROT, MAKE_WHITENED, MAKE_KINDS };
+
+static int make_keeper(subsel_ctx *ctx, int kind, subsel_csr *z,
+                       subsel_dense *a, subsel_dense *b, subsel_tarot *t)
+{
+    subsel_csr *view = NULL;
+    subsel_objective *obj = NULL;
+    subsel_sae *sae = NULL;
+    subsel_tarot *t2 = NULL;
+    subsel_dense *u = NULL, *v = NULL;
+    int64_t labels[12], i;
+    int rc;
+    for (i = 0; i < 12; i++)
+        labels[i] = i % 4;
+    switch (kind) {
+    case MAKE_VIEW:
+        rc = subsel_csr_view_rows(ctx, z, 2, 5, &view);
+        ck_assert(rc == SUBSEL_OK || view == NULL);
+        subsel_csr_free(view);
+        return rc;
+    case MAKE_FB:
+        rc = subsel_fb_create(ctx, z, SUBSEL_CONCAVE_LOG1P, 0.0, NULL, &obj);
+        break;
+    case MAKE_SDM:
+        rc = subsel_sdm_create(ctx, z, &obj);
+        break;
+    case MAKE_UNIPROT:
+        rc = subsel_uniprot_create(ctx, a, 3, 1.0, &obj);
+        break;
+    case MAKE_CLIPCOV:
+        rc = subsel_clipcov_create(ctx, a, b, NULL, labels, 1, &obj);
+        break;
+    case MAKE_SAE:
+        rc = subsel_sae_create(ctx, a, NULL, NULL, &sae);
+        ck_assert(rc == SUBSEL_OK || sae == NULL);
+        subsel_sae_free(sae);
+        return rc;
+    case MAKE_TAROT:
+        rc = subsel_tarot_create(ctx, a, b, &t2);
+        ck_assert(rc == SUBSEL_OK || t2 == NULL);
+        subsel_tarot_free(t2);
+        return rc;
+    default:
+        rc = subsel_tarot_whiten(ctx, t, &u, &v);
+        ck_assert(rc == SUBSEL_OK || (u == NULL && v == NULL));
+        subsel_dense_free(u);
+        subsel_dense_free(v);
+        return rc;
+    }
+    ck_assert(rc == SUBSEL_OK || obj == NULL);
+    subsel_objective_free(obj);
+    return rc;
+}
+
+START_TEST(failed_constructors_keep_nothing)
+{
+    const int kind = _i;
+    int64_t n;
+    int done = 0;
+    for (n = 1; n < 10000 && !done; n++) {
+        counting_allocator cm, cf;
+        subsel_ctx *maker = counting_ctx(&cm), *ctx;
+        subsel_csr *z = random_csr(maker, 12, 5, 30);
+        subsel_dense *a = random_dense(maker, 12, 5, 31, 0.5);
+        subsel_dense *b = random_dense(maker, 12, 5, 32, 0.5);
+        subsel_tarot *t = NULL;
+        int rc;
+        ck_assert_ok(maker, subsel_tarot_create(maker, a, b, &t));
+        memset(&cf, 0, sizeof cf);
+        cf.fail_at = n;
+        if (subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
+                                             counting_allocator_free, &cf) == SUBSEL_OK) {
+            ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1));
+            rc = make_keeper(ctx, kind, z, a, b, t);
+            ck_assert_msg(rc == SUBSEL_OK || rc == SUBSEL_E_NOMEM,
+                          "kind %d, allocation %lld failing: %d (%s)", kind,
+                          (long long)n, rc, subsel_ctx_last_error(ctx));
+            done = rc == SUBSEL_OK;
+            subsel_ctx_free(ctx);
+        }
+        ck_assert_msg(cf.live == 0, "kind %d, allocation %lld failing: %lld blocks left",
+                      kind, (long long)n, (long long)cf.live);
+        subsel_tarot_free(t);
+        subsel_csr_free(z);
+        subsel_dense_free(a);
+        subsel_dense_free(b);
+        assert_all_freed(maker, &cm, "the inputs of a failed constructor");
+    }
+    ck_assert(done);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* 5. Every output buffer has a capacity                                    */
 /* ------------------------------------------------------------------------ */
@@ -1009,6 +1105,7 @@ Suite *lifetimes_suite(void)
     tcase_add_test(tc, whitened_views_outlive_their_selector);
     tcase_add_loop_test(tc, csr_handles_free_in_any_order, 0, 24);
     tcase_add_loop_test(tc, dense_handles_free_in_any_order, 0, 24);
+    tcase_add_loop_test(tc, failed_constructors_keep_nothing, 0, MAKE_KINDS);
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");
     tcase_add_test(tc, threads_free_objectives_sharing_a_matrix);
