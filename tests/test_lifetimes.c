@@ -129,49 +129,62 @@ static double value_of_three(subsel_ctx *ctx, const subsel_objective *obj)
 
 START_TEST(row_view_outlives_its_parent)
 {
+    static const int64_t rows[4] = {3, 4, 5, 6};
     counting_allocator c;
     subsel_ctx *ctx = counting_ctx(&c);
     subsel_csr *z = random_csr(ctx, 9, 6, 1), *view = NULL, *inner = NULL;
+    subsel_csr *copy = NULL, *inner_copy = NULL;
     double want[6], got[6];
-    const int32_t *idx, *idx2;
-    const float *val, *val2;
-    int64_t r, n, n2;
-    int32_t *want_idx[4];
-    float *want_val[4];
-    int64_t want_n[4];
 
     ck_assert_ok(ctx, subsel_csr_view_rows(ctx, z, 3, 4, &view));
-    for (r = 0; r < 4; r++) {
-        ck_assert_ok(ctx, subsel_csr_row(z, 3 + r, &idx, &val, &n));
-        want_n[r] = n;
-        want_idx[r] = malloc(sizeof(int32_t) * (size_t)(n + 1));
-        want_val[r] = malloc(sizeof(float) * (size_t)(n + 1));
-        memcpy(want_idx[r], idx, sizeof(int32_t) * (size_t)n);
-        memcpy(want_val[r], val, sizeof(float) * (size_t)n);
-    }
+    ck_assert_ok(ctx, subsel_csr_gather_rows(ctx, z, rows, 4, &copy));
+    ck_assert_ok(ctx, subsel_csr_gather_rows(ctx, z, rows + 1, 2, &inner_copy));
     ck_assert_ok(ctx, subsel_csr_column_sums_v2(ctx, view, want, 6));
     subsel_csr_free(z); /* the view keeps it */
-    for (r = 0; r < 4; r++) {
-        ck_assert_ok(ctx, subsel_csr_row(view, r, &idx2, &val2, &n2));
-        ck_assert_int_eq(n2, want_n[r]);
-        ck_assert_mem_eq(idx2, want_idx[r], sizeof(int32_t) * (size_t)n2);
-        ck_assert_mem_eq(val2, want_val[r], sizeof(float) * (size_t)n2);
-        free(want_idx[r]);
-        free(want_val[r]);
-    }
+    assert_csr_equal(view, copy);
     ck_assert_ok(ctx, subsel_csr_column_sums_v2(ctx, view, got, 6));
     ck_assert_mem_eq(got, want, sizeof want);
     /* A view of the view keeps the chain alive. */
     ck_assert_ok(ctx, subsel_csr_view_rows(ctx, view, 1, 2, &inner));
     subsel_csr_free(view);
-    ck_assert_int_eq(subsel_csr_rows(inner), 2);
-    ck_assert_ok(ctx, subsel_csr_row(inner, 1, &idx2, &val2, &n2));
-    ck_assert_int_eq(n2, want_n[2]);
-    ck_assert(c.live > 1);
+    assert_csr_equal(inner, inner_copy);
     subsel_csr_free(inner);
+    subsel_csr_free(copy);
+    subsel_csr_free(inner_copy);
     assert_all_freed(ctx, &c, "row views");
 }
 END_TEST
+
+/* What an objective selects (greedy to `budget`) and evaluates, taken
+ * while its inputs are alive, to compare with after they are freed. */
+typedef struct snapshot {
+    subsel_selection *sel;
+    double value;
+    int64_t budget;
+} snapshot;
+
+static snapshot take_snapshot(subsel_ctx *ctx, const subsel_objective *obj,
+                              int64_t budget)
+{
+    snapshot s;
+    s.sel = greedy(ctx, obj, budget);
+    s.value = value_of_three(ctx, obj);
+    s.budget = budget;
+    return s;
+}
+
+/* The objective still selects and evaluates as in the snapshot; then both
+ * are freed. */
+static void assert_snapshot_and_free(subsel_ctx *ctx, subsel_objective *obj,
+                                     snapshot *s)
+{
+    subsel_selection *got = greedy(ctx, obj, s->budget);
+    assert_same_selection(got, s->sel);
+    ck_assert(value_of_three(ctx, obj) == s->value);
+    subsel_selection_free(got);
+    subsel_selection_free(s->sel);
+    subsel_objective_free(obj);
+}
 
 START_TEST(fb_and_sdm_objectives_outlive_their_matrix)
 {
@@ -179,56 +192,38 @@ START_TEST(fb_and_sdm_objectives_outlive_their_matrix)
     subsel_ctx *ctx = counting_ctx(&c);
     subsel_csr *z = random_csr(ctx, 30, 8, 2);
     subsel_objective *fb = NULL, *sdm = NULL;
-    subsel_selection *want_fb, *want_sdm, *got;
-    double p[8] = {1, 2, 3, 4, 4, 3, 2, 1}, v_fb, v_sdm;
+    double p[8] = {1, 2, 3, 4, 4, 3, 2, 1};
+    snapshot s_fb, s_sdm;
 
     ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_SQRT, 0.0, NULL, &fb));
     ck_assert_ok(ctx, subsel_sdm_create(ctx, z, &sdm));
     ck_assert_ok(ctx, subsel_sdm_set_target_distribution(ctx, sdm, p, 8));
-    want_fb = greedy(ctx, fb, 5);
-    want_sdm = greedy(ctx, sdm, 5);
-    v_fb = value_of_three(ctx, fb);
-    v_sdm = value_of_three(ctx, sdm);
-
+    s_fb = take_snapshot(ctx, fb, 5);
+    s_sdm = take_snapshot(ctx, sdm, 5);
     subsel_csr_free(z); /* both objectives keep it */
-    ck_assert(value_of_three(ctx, fb) == v_fb);
-    got = greedy(ctx, fb, 5);
-    assert_same_selection(got, want_fb);
-    subsel_selection_free(got);
-    subsel_objective_free(fb);
-    /* still kept by the SDM objective */
-    ck_assert(value_of_three(ctx, sdm) == v_sdm);
-    got = greedy(ctx, sdm, 5);
-    assert_same_selection(got, want_sdm);
-    subsel_selection_free(got);
-    subsel_objective_free(sdm);
-    subsel_selection_free(want_fb);
-    subsel_selection_free(want_sdm);
+    assert_snapshot_and_free(ctx, fb, &s_fb);
+    assert_snapshot_and_free(ctx, sdm, &s_sdm); /* the last to keep it */
     assert_all_freed(ctx, &c, "FB and SDM");
 }
 END_TEST
 
 START_TEST(uniprot_outlives_its_similarity_matrix)
 {
+    static const int64_t set[2] = {4, 1};
     counting_allocator c;
     subsel_ctx *ctx = counting_ctx(&c);
     subsel_dense *s = random_dense(ctx, 12, 7, 3, 2.0);
     subsel_objective *obj = NULL;
-    subsel_selection *want, *got;
-    static const int64_t set[2] = {4, 1};
+    snapshot snap;
     double plan[14], v, v2;
 
     ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, 4, 0.5, &obj));
-    want = greedy(ctx, obj, 4);
+    snap = take_snapshot(ctx, obj, 4);
     ck_assert_ok(ctx, subsel_uniprot_plan_v2(ctx, obj, set, 2, plan, 14, &v));
     subsel_dense_free(s);
-    got = greedy(ctx, obj, 4);
-    assert_same_selection(got, want);
     ck_assert_ok(ctx, subsel_uniprot_plan_v2(ctx, obj, set, 2, plan, 14, &v2));
     ck_assert(v == v2);
-    subsel_selection_free(got);
-    subsel_selection_free(want);
-    subsel_objective_free(obj);
+    assert_snapshot_and_free(ctx, obj, &snap);
     assert_all_freed(ctx, &c, "UniPROT");
 }
 END_TEST
@@ -241,9 +236,8 @@ START_TEST(clipcov_outlives_its_embeddings)
     subsel_dense *text = random_dense(ctx, 16, 5, 5, 0.3);
     subsel_dense *labels = random_dense(ctx, 3, 5, 6, 0.3);
     subsel_objective *zero_shot = NULL, *given = NULL;
-    subsel_selection *want1, *want2, *got;
+    snapshot s1, s2;
     int64_t classes[16], i;
-    double v1, v2;
 
     for (i = 0; i < 16; i++)
         classes[i] = i % 3;
@@ -251,45 +245,16 @@ START_TEST(clipcov_outlives_its_embeddings)
                                             &zero_shot));
     ck_assert_ok(ctx, subsel_clipcov_create(ctx, image, text, NULL, classes, 0,
                                             &given));
-    want1 = greedy(ctx, zero_shot, 6);
-    want2 = greedy(ctx, given, 6);
-    v1 = value_of_three(ctx, zero_shot);
-    v2 = value_of_three(ctx, given);
+    s1 = take_snapshot(ctx, zero_shot, 6);
+    s2 = take_snapshot(ctx, given, 6);
     subsel_dense_free(labels);
     subsel_dense_free(text);
     subsel_dense_free(image);
-    got = greedy(ctx, zero_shot, 6);
-    assert_same_selection(got, want1);
-    subsel_selection_free(got);
-    ck_assert(value_of_three(ctx, zero_shot) == v1);
-    subsel_objective_free(zero_shot);
-    got = greedy(ctx, given, 6);
-    assert_same_selection(got, want2);
-    subsel_selection_free(got);
-    ck_assert(value_of_three(ctx, given) == v2);
-    subsel_objective_free(given);
-    subsel_selection_free(want1);
-    subsel_selection_free(want2);
+    assert_snapshot_and_free(ctx, zero_shot, &s1);
+    assert_snapshot_and_free(ctx, given, &s2);
     assert_all_freed(ctx, &c, "ClipCov");
 }
 END_TEST
-
-static void assert_same_csr(const subsel_csr *a, const subsel_csr *b)
-{
-    int64_t r;
-    ck_assert_int_eq(subsel_csr_rows(a), subsel_csr_rows(b));
-    ck_assert_int_eq(subsel_csr_nnz(a), subsel_csr_nnz(b));
-    for (r = 0; r < subsel_csr_rows(a); r++) {
-        const int32_t *ia, *ib;
-        const float *va, *vb;
-        int64_t na, nb;
-        ck_assert_int_eq(subsel_csr_row(a, r, &ia, &va, &na), SUBSEL_OK);
-        ck_assert_int_eq(subsel_csr_row(b, r, &ib, &vb, &nb), SUBSEL_OK);
-        ck_assert_int_eq(na, nb);
-        ck_assert_mem_eq(ia, ib, sizeof *ia * (size_t)na);
-        ck_assert_mem_eq(va, vb, sizeof *va * (size_t)na);
-    }
-}
 
 START_TEST(sae_outlives_its_w_enc)
 {
@@ -304,7 +269,7 @@ START_TEST(sae_outlives_its_w_enc)
     ck_assert_ok(ctx, subsel_sae_encode(ctx, sae, x, 3, &want));
     subsel_dense_free(w);
     ck_assert_ok(ctx, subsel_sae_encode(ctx, sae, x, 3, &got));
-    assert_same_csr(got, want);
+    assert_csr_equal(got, want);
     subsel_sae_free(sae);
     subsel_csr_free(got);
     subsel_csr_free(want);
@@ -683,23 +648,31 @@ END_TEST
 /* 5. Every output buffer has a capacity                                    */
 /* ------------------------------------------------------------------------ */
 
-/* A buffer of n elements of `size` bytes with GUARD elements of 0xA5 bytes
- * on each side, itself filled with 0xA5: a refused call must leave all of
- * it so, and a successful one must not touch the guards. */
+/* One output array of a call: its name in messages, element size, the
+ * elements the call writes, and (set by check_capacities) the buffer and
+ * capacity the call is given. */
+typedef struct out_buf {
+    const char *name;
+    size_t size;
+    int64_t need;
+    void *buf;
+    int64_t cap;
+} out_buf;
+
+/* A _v2 call writing into outs[i].buf with capacity outs[i].cap, and the
+ * deprecated form writing into old[i]; both may write one scalar too. */
+typedef int (*v2_fn)(subsel_ctx *ctx, const void *arg, const out_buf *outs,
+                     double *scalar);
+typedef int (*old_fn)(subsel_ctx *ctx, const void *arg, void *const *old,
+                      double *scalar);
+
+/* Buffers are surrounded by GUARD elements, and filled, with POISON
+ * bytes: a refused call must leave all of it so, and a successful one must
+ * not touch the guards. */
 #define GUARD 8
 #define POISON 0xA5
 
-static void *guarded(size_t size, int64_t n)
-{
-    size_t bytes = size * (size_t)(n + 2 * GUARD);
-    unsigned char *p = malloc(bytes);
-    ck_assert_ptr_nonnull(p);
-    memset(p, POISON, bytes);
-    return p + size * GUARD;
-}
-
-static int region_is_poison(const void *buf, size_t size, int64_t from,
-                            int64_t to)
+static int poisoned(const void *buf, size_t size, int64_t from, int64_t to)
 {
     const unsigned char *p = (const unsigned char *)buf + (int64_t)size * from;
     size_t i, bytes = size * (size_t)(to - from);
@@ -709,232 +682,248 @@ static int region_is_poison(const void *buf, size_t size, int64_t from,
     return 1;
 }
 
-/* All of it (guards and the n elements) untouched. */
-static void assert_untouched(const void *buf, size_t size, int64_t n)
+static void alloc_guarded(out_buf *o, int count)
 {
-    ck_assert_msg(region_is_poison(buf, size, -GUARD, n + GUARD),
-                  "a refused call wrote into the buffer");
+    int i;
+    for (i = 0; i < count; i++) {
+        size_t bytes = o[i].size * (size_t)(o[i].need + 2 * GUARD);
+        unsigned char *p = malloc(bytes);
+        ck_assert_ptr_nonnull(p);
+        memset(p, POISON, bytes);
+        o[i].buf = p + o[i].size * GUARD;
+        o[i].cap = o[i].need;
+    }
 }
 
-/* The guards untouched (the n elements may have been written). */
-static void assert_guards(const void *buf, size_t size, int64_t n)
+static void free_guarded(out_buf *o, int count)
 {
-    ck_assert_msg(region_is_poison(buf, size, -GUARD, 0) &&
-                      region_is_poison(buf, size, n, n + GUARD),
-                  "a call wrote outside its buffer");
+    int i;
+    for (i = 0; i < count; i++)
+        free((unsigned char *)o[i].buf - o[i].size * GUARD);
 }
 
-static void release(void *buf, size_t size)
+/* For each output in turn, one element short (and then a negative
+ * capacity): SUBSEL_E_INVALID, a message naming the buffer, its capacity
+ * and the need, and nothing written anywhere. Then exact capacities: the
+ * guards stay, and the results equal the deprecated form's bit for bit. */
+static void check_capacities(subsel_ctx *ctx, v2_fn v2, old_fn old,
+                             const void *arg, out_buf *o, int count)
 {
-    if (buf != NULL)
-        free((unsigned char *)buf - size * GUARD);
+    void *plain[4];
+    double scalar, old_scalar = -9.0;
+    char want[160];
+    int i, j;
+    ck_assert_int_le(count, 4);
+    for (i = 0; i < count; i++) {
+        int64_t caps[2] = {o[i].need - 1, -1};
+        int c;
+        for (c = 0; c < 2; c++) {
+            alloc_guarded(o, count);
+            o[i].cap = caps[c];
+            scalar = -7.0;
+            ck_assert_status(ctx, v2(ctx, arg, o, &scalar), SUBSEL_E_INVALID);
+            if (c == 0)
+                snprintf(want, sizeof want, "%s has room for %lld values, %lld needed",
+                         o[i].name, (long long)caps[c], (long long)o[i].need);
+            else
+                snprintf(want, sizeof want, "capacity of %s is negative", o[i].name);
+            ck_assert_msg(strstr(subsel_ctx_last_error(ctx), want) != NULL,
+                          "message \"%s\" does not say \"%s\"",
+                          subsel_ctx_last_error(ctx), want);
+            for (j = 0; j < count; j++)
+                ck_assert_msg(poisoned(o[j].buf, o[j].size, -GUARD, o[j].need + GUARD),
+                              "refused call wrote into %s", o[j].name);
+            ck_assert(scalar == -7.0);
+            free_guarded(o, count);
+        }
+    }
+    alloc_guarded(o, count);
+    ck_assert_ok(ctx, v2(ctx, arg, o, &scalar));
+    for (j = 0; j < count; j++) {
+        ck_assert_msg(poisoned(o[j].buf, o[j].size, -GUARD, 0) &&
+                          poisoned(o[j].buf, o[j].size, o[j].need, o[j].need + GUARD),
+                      "%s written outside its buffer", o[j].name);
+        plain[j] = malloc(o[j].size * (size_t)o[j].need);
+    }
+    ck_assert_ok(ctx, old(ctx, arg, plain, &old_scalar));
+    ck_assert(scalar == old_scalar);
+    for (j = 0; j < count; j++) {
+        ck_assert_msg(memcmp(o[j].buf, plain[j], o[j].size * (size_t)o[j].need) == 0,
+                      "%s differs from the deprecated form's", o[j].name);
+        free(plain[j]);
+    }
+    free_guarded(o, count);
 }
 
-/* A refused call's message names the buffer, its capacity and the need. */
-static void assert_capacity_message(subsel_ctx *ctx, const char *name,
-                                    int64_t capacity, int64_t needed)
+typedef struct matrices {
+    const subsel_csr *z;
+    const subsel_dense *d;
+} matrices;
+
+static int csr_sums_v2(subsel_ctx *ctx, const void *arg, const out_buf *o, double *scalar)
 {
-    char want[128];
-    snprintf(want, sizeof want, "%s has room for %lld values, %lld needed",
-             name, (long long)capacity, (long long)needed);
-    ck_assert_msg(strstr(subsel_ctx_last_error(ctx), want) != NULL,
-                  "message \"%s\" does not say \"%s\"",
-                  subsel_ctx_last_error(ctx), want);
+    (void)scalar;
+    return subsel_csr_column_sums_v2(ctx, ((const matrices *)arg)->z, o[0].buf, o[0].cap);
+}
+
+static int csr_sums_old(subsel_ctx *ctx, const void *arg, void *const *old, double *scalar)
+{
+    *scalar = -7.0;
+    return subsel_csr_column_sums(ctx, ((const matrices *)arg)->z, old[0]);
+}
+
+static int dense_sums_v2(subsel_ctx *ctx, const void *arg, const out_buf *o, double *scalar)
+{
+    (void)scalar;
+    return subsel_dense_column_sums_v2(ctx, ((const matrices *)arg)->d, o[0].buf, o[0].cap);
+}
+
+static int dense_sums_old(subsel_ctx *ctx, const void *arg, void *const *old, double *scalar)
+{
+    *scalar = -7.0;
+    return subsel_dense_column_sums(ctx, ((const matrices *)arg)->d, old[0]);
 }
 
 START_TEST(column_sums_have_a_capacity)
 {
     subsel_ctx *ctx = NULL;
-    subsel_csr *z;
-    subsel_dense *d;
-    double *sums, old[7];
+    matrices m;
+    out_buf o[1] = {{"sums", sizeof(double), 7, NULL, 0}};
+    double sums[10];
     ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
-    z = random_csr(ctx, 15, 7, 17);
-    d = random_dense(ctx, 15, 7, 18, 0.0);
-
-    sums = guarded(sizeof *sums, 7);
-    ck_assert_status(ctx, subsel_csr_column_sums_v2(ctx, z, sums, 6), SUBSEL_E_INVALID);
-    assert_capacity_message(ctx, "sums", 6, 7);
-    ck_assert(strstr(subsel_ctx_last_error(ctx), "subsel_csr_column_sums") != NULL);
-    assert_untouched(sums, sizeof *sums, 7);
-    ck_assert_status(ctx, subsel_csr_column_sums_v2(ctx, z, sums, -1), SUBSEL_E_INVALID);
-    assert_untouched(sums, sizeof *sums, 7);
-    ck_assert_ok(ctx, subsel_csr_column_sums_v2(ctx, z, sums, 7));
-    assert_guards(sums, sizeof *sums, 7);
-    ck_assert_ok(ctx, subsel_csr_column_sums(ctx, z, old));
-    ck_assert_mem_eq(sums, old, sizeof old);
-    release(sums, sizeof *sums);
-
-    sums = guarded(sizeof *sums, 7);
-    ck_assert_status(ctx, subsel_dense_column_sums_v2(ctx, d, sums, 0), SUBSEL_E_INVALID);
-    assert_capacity_message(ctx, "sums", 0, 7);
-    assert_untouched(sums, sizeof *sums, 7);
-    ck_assert_ok(ctx, subsel_dense_column_sums_v2(ctx, d, sums, 7));
-    assert_guards(sums, sizeof *sums, 7);
-    ck_assert_ok(ctx, subsel_dense_column_sums(ctx, d, old));
-    ck_assert_mem_eq(sums, old, sizeof old);
-    /* a larger buffer is fine and only its first cols values are written */
-    release(sums, sizeof *sums);
-    sums = guarded(sizeof *sums, 10);
-    ck_assert_ok(ctx, subsel_dense_column_sums_v2(ctx, d, sums, 10));
-    ck_assert(region_is_poison(sums, sizeof *sums, 7, 10 + GUARD));
-    release(sums, sizeof *sums);
-
-    subsel_csr_free(z);
-    subsel_dense_free(d);
+    m.z = random_csr(ctx, 15, 7, 17);
+    m.d = random_dense(ctx, 15, 7, 18, 0.0);
+    check_capacities(ctx, csr_sums_v2, csr_sums_old, &m, o, 1);
+    check_capacities(ctx, dense_sums_v2, dense_sums_old, &m, o, 1);
+    /* a larger buffer is fine: only the first cols values are written */
+    memset(sums, POISON, sizeof sums);
+    ck_assert_ok(ctx, subsel_dense_column_sums_v2(ctx, m.d, sums, 10));
+    ck_assert(poisoned(sums, sizeof *sums, 7, 10));
+    subsel_csr_free((subsel_csr *)m.z);
+    subsel_dense_free((subsel_dense *)m.d);
     subsel_ctx_free(ctx);
 }
 END_TEST
 
-/* The four OT entry points through one signature: on a cost matrix
- * (points 0) or between the rows of x and y (points 1), balanced (mass
- * <= 0) or partial. */
-static int ot_v2(subsel_ctx *ctx, int points, const double *cost,
-                 const subsel_dense *x, const subsel_dense *y, double mass,
-                 double *value, double *f, int64_t fc, double *g, int64_t gc,
-                 double *plan, int64_t pc)
+/* The four OT entry points: on the cost matrix of x and y (points 0) or
+ * between their rows (points 1), balanced (mass 0) or partial. */
+typedef struct ot_case {
+    int points;
+    double mass;
+    const double *cost;
+    const subsel_dense *x, *y;
+} ot_case;
+
+static int ot_v2(subsel_ctx *ctx, const void *arg, const out_buf *o, double *value)
 {
-    const int64_t n = subsel_dense_rows(x), m = subsel_dense_rows(y);
-    if (points && mass > 0)
-        return subsel_ot_partial_points_v2(ctx, NULL, NULL, x, NULL, y,
-                                           SUBSEL_COST_SQEUCLID, 0.5, mass,
-                                           value, f, fc, g, gc, plan, pc);
-    if (points)
-        return subsel_ot_sinkhorn_points_v2(ctx, NULL, NULL, x, NULL, y,
+    const ot_case *c = arg;
+    const int64_t n = subsel_dense_rows(c->x), m = subsel_dense_rows(c->y);
+    if (c->points && c->mass > 0)
+        return subsel_ot_partial_points_v2(ctx, NULL, NULL, c->x, NULL, c->y,
+                                           SUBSEL_COST_SQEUCLID, 0.5, c->mass, value,
+                                           o[0].buf, o[0].cap, o[1].buf, o[1].cap,
+                                           o[2].buf, o[2].cap);
+    if (c->points)
+        return subsel_ot_sinkhorn_points_v2(ctx, NULL, NULL, c->x, NULL, c->y,
                                             SUBSEL_COST_SQEUCLID, 0.5, value,
-                                            f, fc, g, gc, plan, pc);
-    if (mass > 0)
-        return subsel_ot_partial_v2(ctx, NULL, NULL, n, NULL, m, cost, 0.5,
-                                    mass, value, f, fc, g, gc, plan, pc);
-    return subsel_ot_sinkhorn_v2(ctx, NULL, NULL, n, NULL, m, cost, 0.5, value,
-                                 f, fc, g, gc, plan, pc);
+                                            o[0].buf, o[0].cap, o[1].buf, o[1].cap,
+                                            o[2].buf, o[2].cap);
+    if (c->mass > 0)
+        return subsel_ot_partial_v2(ctx, NULL, NULL, n, NULL, m, c->cost, 0.5, c->mass,
+                                    value, o[0].buf, o[0].cap, o[1].buf, o[1].cap,
+                                    o[2].buf, o[2].cap);
+    return subsel_ot_sinkhorn_v2(ctx, NULL, NULL, n, NULL, m, c->cost, 0.5, value,
+                                 o[0].buf, o[0].cap, o[1].buf, o[1].cap, o[2].buf,
+                                 o[2].cap);
 }
 
-static int ot_old(subsel_ctx *ctx, int points, const double *cost,
-                  const subsel_dense *x, const subsel_dense *y, double mass,
-                  double *value, double *f, double *g, double *plan)
+static int ot_old(subsel_ctx *ctx, const void *arg, void *const *old, double *value)
 {
-    const int64_t n = subsel_dense_rows(x), m = subsel_dense_rows(y);
-    if (points && mass > 0)
-        return subsel_ot_partial_points(ctx, NULL, NULL, x, NULL, y,
-                                        SUBSEL_COST_SQEUCLID, 0.5, mass, value,
-                                        f, g, plan);
-    if (points)
-        return subsel_ot_sinkhorn_points(ctx, NULL, NULL, x, NULL, y,
-                                         SUBSEL_COST_SQEUCLID, 0.5, value, f,
-                                         g, plan);
-    if (mass > 0)
-        return subsel_ot_partial(ctx, NULL, NULL, n, NULL, m, cost, 0.5, mass,
-                                 value, f, g, plan);
-    return subsel_ot_sinkhorn(ctx, NULL, NULL, n, NULL, m, cost, 0.5, value, f,
-                              g, plan);
+    const ot_case *c = arg;
+    const int64_t n = subsel_dense_rows(c->x), m = subsel_dense_rows(c->y);
+    if (c->points && c->mass > 0)
+        return subsel_ot_partial_points(ctx, NULL, NULL, c->x, NULL, c->y,
+                                        SUBSEL_COST_SQEUCLID, 0.5, c->mass, value,
+                                        old[0], old[1], old[2]);
+    if (c->points)
+        return subsel_ot_sinkhorn_points(ctx, NULL, NULL, c->x, NULL, c->y,
+                                         SUBSEL_COST_SQEUCLID, 0.5, value, old[0],
+                                         old[1], old[2]);
+    if (c->mass > 0)
+        return subsel_ot_partial(ctx, NULL, NULL, n, NULL, m, c->cost, 0.5, c->mass,
+                                 value, old[0], old[1], old[2]);
+    return subsel_ot_sinkhorn(ctx, NULL, NULL, n, NULL, m, c->cost, 0.5, value,
+                              old[0], old[1], old[2]);
 }
 
 START_TEST(ot_outputs_have_capacities)
 {
-    const int points = _i / 2;
-    const double mass = _i % 2 ? 0.6 : 0.0;
     const int64_t n = 5, m = 4;
+    out_buf o[3] = {{"f", sizeof(double), 5, NULL, 0},
+                    {"g", sizeof(double), 4, NULL, 0},
+                    {"plan", sizeof(double), 20, NULL, 0}};
     subsel_ctx *ctx = NULL;
-    subsel_dense *x, *y;
-    double cost[20], value, old_value, old_f[5], old_g[4], old_plan[20];
-    double *f, *g, *plan;
+    double cost[20], value;
+    ot_case c;
     int64_t i, j, k;
-    int which;
     ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
-    x = random_dense(ctx, n, 3, 19, 0.0);
-    y = random_dense(ctx, m, 3, 20, 0.5);
+    c.points = _i / 2;
+    c.mass = _i % 2 ? 0.6 : 0.0;
+    c.cost = cost;
+    c.x = random_dense(ctx, n, 3, 19, 0.0);
+    c.y = random_dense(ctx, m, 3, 20, 0.5);
     for (i = 0; i < n; i++)
         for (j = 0; j < m; j++) {
             double d2 = 0.0;
             for (k = 0; k < 3; k++) {
-                double t = (double)subsel_dense_row(x, i)[k] -
-                           (double)subsel_dense_row(y, j)[k];
+                double t = (double)subsel_dense_row(c.x, i)[k] -
+                           (double)subsel_dense_row(c.y, j)[k];
                 d2 += t * t;
             }
             cost[i * m + j] = d2;
         }
-
-    /* One buffer at a time one element short; the others large enough. */
-    for (which = 0; which < 3; which++) {
-        const char *name = which == 0 ? "f" : which == 1 ? "g" : "plan";
-        const int64_t need = which == 0 ? n : which == 1 ? m : n * m;
-        f = guarded(sizeof *f, n);
-        g = guarded(sizeof *g, m);
-        plan = guarded(sizeof *plan, n * m);
-        value = -7.0;
-        ck_assert_status(ctx,
-                         ot_v2(ctx, points, cost, x, y, mass, &value, f,
-                               n - (which == 0), g, m - (which == 1), plan,
-                               n * m - (which == 2)),
-                         SUBSEL_E_INVALID);
-        assert_capacity_message(ctx, name, need - 1, need);
-        assert_untouched(f, sizeof *f, n);
-        assert_untouched(g, sizeof *g, m);
-        assert_untouched(plan, sizeof *plan, n * m);
-        ck_assert(value == -7.0);
-        release(f, sizeof *f);
-        release(g, sizeof *g);
-        release(plan, sizeof *plan);
-    }
-    /* Capacities of NULL outputs are not looked at. */
-    ck_assert_ok(ctx, ot_v2(ctx, points, cost, x, y, mass, &value, NULL, -1,
-                            NULL, -1, NULL, -1));
-    /* Exact sizes work and give what the deprecated form gives. */
-    f = guarded(sizeof *f, n);
-    g = guarded(sizeof *g, m);
-    plan = guarded(sizeof *plan, n * m);
-    ck_assert_ok(ctx, ot_v2(ctx, points, cost, x, y, mass, &value, f, n, g, m,
-                            plan, n * m));
-    assert_guards(f, sizeof *f, n);
-    assert_guards(g, sizeof *g, m);
-    assert_guards(plan, sizeof *plan, n * m);
-    ck_assert_ok(ctx, ot_old(ctx, points, cost, x, y, mass, &old_value, old_f,
-                             old_g, old_plan));
-    ck_assert(value == old_value);
-    ck_assert_mem_eq(f, old_f, sizeof old_f);
-    ck_assert_mem_eq(g, old_g, sizeof old_g);
-    ck_assert_mem_eq(plan, old_plan, sizeof old_plan);
-    release(f, sizeof *f);
-    release(g, sizeof *g);
-    release(plan, sizeof *plan);
-    subsel_dense_free(x);
-    subsel_dense_free(y);
+    check_capacities(ctx, ot_v2, ot_old, &c, o, 3);
+    /* the capacities of outputs not wanted are not looked at */
+    ck_assert_ok(ctx, subsel_ot_sinkhorn_v2(ctx, NULL, NULL, n, NULL, m, cost, 0.5,
+                                            &value, NULL, -1, NULL, -1, NULL, -1));
+    subsel_dense_free((subsel_dense *)c.x);
+    subsel_dense_free((subsel_dense *)c.y);
     subsel_ctx_free(ctx);
 }
 END_TEST
+
+static const int64_t some_rows[5] = {3, 9, 1, 20, 7};
+
+static int plan_v2(subsel_ctx *ctx, const void *obj, const out_buf *o, double *value)
+{
+    return subsel_uniprot_plan_v2(ctx, obj, some_rows, 3, o[0].buf, o[0].cap, value);
+}
+
+static int plan_old(subsel_ctx *ctx, const void *obj, void *const *old, double *value)
+{
+    return subsel_uniprot_plan(ctx, obj, some_rows, 3, old[0], value);
+}
 
 START_TEST(uniprot_plan_has_a_capacity)
 {
     subsel_ctx *ctx = NULL;
     subsel_dense *s;
     subsel_objective *obj = NULL;
-    static const int64_t set[3] = {2, 0, 5};
-    double *plan, old[3 * 6], v = -7.0, old_v;
+    out_buf o[1] = {{"plan", sizeof(double), 3 * 6, NULL, 0}};
+    double v;
     ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
-    s = random_dense(ctx, 9, 6, 21, 1.0);
+    s = random_dense(ctx, 25, 6, 21, 1.0);
     ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, 4, 0.5, &obj));
-    plan = guarded(sizeof *plan, 18);
-    ck_assert_status(ctx, subsel_uniprot_plan_v2(ctx, obj, set, 3, plan, 17, &v),
-                     SUBSEL_E_INVALID);
-    assert_capacity_message(ctx, "plan", 17, 18);
-    assert_untouched(plan, sizeof *plan, 18);
-    ck_assert(v == -7.0);
-    ck_assert_ok(ctx, subsel_uniprot_plan_v2(ctx, obj, set, 3, plan, 18, &v));
-    assert_guards(plan, sizeof *plan, 18);
-    ck_assert_ok(ctx, subsel_uniprot_plan(ctx, obj, set, 3, old, &old_v));
-    ck_assert(v == old_v);
-    ck_assert_mem_eq(plan, old, sizeof old);
+    check_capacities(ctx, plan_v2, plan_old, obj, o, 1);
     /* no plan wanted: its capacity is not looked at */
-    ck_assert_ok(ctx, subsel_uniprot_plan_v2(ctx, obj, set, 3, NULL, -1, &v));
-    ck_assert(v == old_v);
-    release(plan, sizeof *plan);
+    ck_assert_ok(ctx, subsel_uniprot_plan_v2(ctx, obj, some_rows, 3, NULL, -1, &v));
     subsel_objective_free(obj);
     subsel_dense_free(s);
     subsel_ctx_free(ctx);
 }
 END_TEST
 
+/* TAROT over 25 candidates and 6 targets of 4 columns. */
 static subsel_tarot *small_tarot(subsel_ctx *ctx)
 {
     subsel_dense *cand = random_dense(ctx, 25, 4, 22, 0.0);
@@ -946,148 +935,108 @@ static subsel_tarot *small_tarot(subsel_ctx *ctx)
     return t;
 }
 
-START_TEST(tarot_scores_have_capacities)
+static int scores_v2(subsel_ctx *ctx, const void *t, const out_buf *o, double *scalar)
+{
+    (void)scalar;
+    return subsel_tarot_scores_v2(ctx, (subsel_tarot *)t, 4, 7, 2, 3, o[0].buf,
+                                  o[0].cap, o[1].buf, o[1].cap);
+}
+
+static int scores_old(subsel_ctx *ctx, const void *t, void *const *old, double *scalar)
+{
+    *scalar = -7.0;
+    return subsel_tarot_scores(ctx, (subsel_tarot *)t, 4, 7, 2, 3, old[0], old[1]);
+}
+
+static int topk_v2(subsel_ctx *ctx, const void *t, const out_buf *o, double *scalar)
+{
+    (void)scalar;
+    return subsel_tarot_topk_v2(ctx, (subsel_tarot *)t, 4, o[0].buf, o[0].cap,
+                                o[1].buf, o[1].cap);
+}
+
+static int topk_old(subsel_ctx *ctx, const void *t, void *const *old, double *scalar)
+{
+    *scalar = -7.0;
+    return subsel_tarot_topk(ctx, (subsel_tarot *)t, 4, old[0], old[1]);
+}
+
+static int tarot_ot_v2(subsel_ctx *ctx, const void *t, const out_buf *o, double *loss)
+{
+    return subsel_tarot_ot_v2(ctx, (subsel_tarot *)t, some_rows, 5, o[0].buf,
+                              o[0].cap, o[1].buf, o[1].cap, loss);
+}
+
+static int tarot_ot_old(subsel_ctx *ctx, const void *t, void *const *old, double *loss)
+{
+    return subsel_tarot_ot(ctx, (subsel_tarot *)t, some_rows, 5, old[0], old[1], loss);
+}
+
+START_TEST(tarot_outputs_have_capacities)
 {
     subsel_ctx *ctx = NULL;
     subsel_tarot *t;
-    float *scores, *dist, old_s[7 * 3], old_d[7 * 3];
+    out_buf scores[2] = {{"scores", sizeof(float), 7 * 3, NULL, 0},
+                         {"distances", sizeof(float), 7 * 3, NULL, 0}};
+    out_buf topk[2] = {{"indices", sizeof(int64_t), 6 * 4, NULL, 0},
+                       {"scores", sizeof(float), 6 * 4, NULL, 0}};
+    out_buf ot[2] = {{"f", sizeof(double), 5, NULL, 0}, {"g", sizeof(double), 6, NULL, 0}};
+    float s[21];
     ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     t = small_tarot(ctx);
-    scores = guarded(sizeof *scores, 21);
-    dist = guarded(sizeof *dist, 21);
-    ck_assert_status(ctx, subsel_tarot_scores_v2(ctx, t, 4, 7, 2, 3, scores, 20,
-                                                 dist, 21),
-                     SUBSEL_E_INVALID);
-    assert_capacity_message(ctx, "scores", 20, 21);
-    ck_assert_status(ctx, subsel_tarot_scores_v2(ctx, t, 4, 7, 2, 3, scores, 21,
-                                                 dist, 3),
-                     SUBSEL_E_INVALID);
-    assert_capacity_message(ctx, "distances", 3, 21);
-    assert_untouched(scores, sizeof *scores, 21);
-    assert_untouched(dist, sizeof *dist, 21);
-    ck_assert_ok(ctx, subsel_tarot_scores_v2(ctx, t, 4, 7, 2, 3, scores, 21,
-                                             dist, 21));
-    assert_guards(scores, sizeof *scores, 21);
-    assert_guards(dist, sizeof *dist, 21);
-    ck_assert_ok(ctx, subsel_tarot_scores(ctx, t, 4, 7, 2, 3, old_s, old_d));
-    ck_assert_mem_eq(scores, old_s, sizeof old_s);
-    ck_assert_mem_eq(dist, old_d, sizeof old_d);
+    check_capacities(ctx, scores_v2, scores_old, t, scores, 2);
+    check_capacities(ctx, topk_v2, topk_old, t, topk, 2);
+    check_capacities(ctx, tarot_ot_v2, tarot_ot_old, t, ot, 2);
     /* distances not wanted: their capacity is not looked at */
-    ck_assert_ok(ctx, subsel_tarot_scores_v2(ctx, t, 4, 7, 2, 3, scores, 21,
-                                             NULL, -1));
-    release(scores, sizeof *scores);
-    release(dist, sizeof *dist);
+    ck_assert_ok(ctx, subsel_tarot_scores_v2(ctx, t, 4, 7, 2, 3, s, 21, NULL, -1));
     subsel_tarot_free(t);
     subsel_ctx_free(ctx);
 }
 END_TEST
 
-START_TEST(tarot_topk_has_capacities)
-{
-    subsel_ctx *ctx = NULL;
-    subsel_tarot *t;
-    int64_t *idx, old_i[6 * 4];
-    float *sc, old_s[6 * 4];
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
-    t = small_tarot(ctx);
-    idx = guarded(sizeof *idx, 24);
-    sc = guarded(sizeof *sc, 24);
-    ck_assert_status(ctx, subsel_tarot_topk_v2(ctx, t, 4, idx, 23, sc, 24),
-                     SUBSEL_E_INVALID);
-    assert_capacity_message(ctx, "indices", 23, 24);
-    ck_assert_status(ctx, subsel_tarot_topk_v2(ctx, t, 4, idx, 24, sc, 4),
-                     SUBSEL_E_INVALID);
-    assert_capacity_message(ctx, "scores", 4, 24);
-    assert_untouched(idx, sizeof *idx, 24);
-    assert_untouched(sc, sizeof *sc, 24);
-    ck_assert_ok(ctx, subsel_tarot_topk_v2(ctx, t, 4, idx, 24, sc, 24));
-    assert_guards(idx, sizeof *idx, 24);
-    assert_guards(sc, sizeof *sc, 24);
-    ck_assert_ok(ctx, subsel_tarot_topk(ctx, t, 4, old_i, old_s));
-    ck_assert_mem_eq(idx, old_i, sizeof old_i);
-    ck_assert_mem_eq(sc, old_s, sizeof old_s);
-    release(idx, sizeof *idx);
-    release(sc, sizeof *sc);
-    subsel_tarot_free(t);
-    subsel_ctx_free(ctx);
-}
-END_TEST
+static const double potentials[5] = {0.3, -0.1, 0.8, 0.3, 0.05};
 
-START_TEST(tarot_ot_has_capacities)
+static int folds_v2(subsel_ctx *ctx, const void *arg, const out_buf *o, double *scalar)
 {
-    subsel_ctx *ctx = NULL;
-    subsel_tarot *t;
-    static const int64_t set[5] = {3, 9, 1, 20, 7};
-    double *f, *g, old_f[5], old_g[6], loss = -7.0, old_loss;
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
-    t = small_tarot(ctx);
-    f = guarded(sizeof *f, 5);
-    g = guarded(sizeof *g, 6);
-    ck_assert_status(ctx, subsel_tarot_ot_v2(ctx, t, set, 5, f, 4, g, 6, &loss),
-                     SUBSEL_E_INVALID);
-    assert_capacity_message(ctx, "f", 4, 5);
-    ck_assert_status(ctx, subsel_tarot_ot_v2(ctx, t, set, 5, f, 5, g, 5, &loss),
-                     SUBSEL_E_INVALID);
-    assert_capacity_message(ctx, "g", 5, 6);
-    assert_untouched(f, sizeof *f, 5);
-    assert_untouched(g, sizeof *g, 6);
-    ck_assert(loss == -7.0);
-    ck_assert_ok(ctx, subsel_tarot_ot_v2(ctx, t, set, 5, f, 5, g, 6, &loss));
-    assert_guards(f, sizeof *f, 5);
-    assert_guards(g, sizeof *g, 6);
-    ck_assert_ok(ctx, subsel_tarot_ot(ctx, t, set, 5, old_f, old_g, &old_loss));
-    ck_assert(loss == old_loss);
-    ck_assert_mem_eq(f, old_f, sizeof old_f);
-    ck_assert_mem_eq(g, old_g, sizeof old_g);
-    release(f, sizeof *f);
-    release(g, sizeof *g);
-    subsel_tarot_free(t);
-    subsel_ctx_free(ctx);
+    (void)arg;
+    (void)scalar;
+    return subsel_tarot_folds_v2(ctx, 11, 3, o[0].buf, o[0].cap);
 }
-END_TEST
+
+static int folds_old(subsel_ctx *ctx, const void *arg, void *const *old, double *scalar)
+{
+    (void)arg;
+    *scalar = -7.0;
+    return subsel_tarot_folds(ctx, 11, 3, old[0]);
+}
+
+static int weights_v2(subsel_ctx *ctx, const void *arg, const out_buf *o, double *scalar)
+{
+    (void)scalar;
+    if (arg != NULL)
+        return subsel_tarot_weights_reference_v2(ctx, potentials, 5, 3, 40, o[0].buf,
+                                                 o[0].cap);
+    return subsel_tarot_weights_v2(ctx, potentials, 5, 40, o[0].buf, o[0].cap);
+}
+
+static int weights_old(subsel_ctx *ctx, const void *arg, void *const *old, double *scalar)
+{
+    *scalar = -7.0;
+    if (arg != NULL)
+        return subsel_tarot_weights_reference(ctx, potentials, 5, 3, 40, old[0]);
+    return subsel_tarot_weights(ctx, potentials, 5, 40, old[0]);
+}
 
 START_TEST(tarot_folds_and_weights_have_capacities)
 {
     subsel_ctx *ctx = NULL;
-    static const double pot[5] = {0.3, -0.1, 0.8, 0.3, 0.05};
-    int64_t *buf, old[11];
+    out_buf folds[1] = {{"fold_of_target", sizeof(int64_t), 11, NULL, 0}};
+    out_buf weights[1] = {{"weights", sizeof(int64_t), 5, NULL, 0}};
+    out_buf reference[1] = {{"weights", sizeof(int64_t), 5 + 3, NULL, 0}};
     ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
-
-    buf = guarded(sizeof *buf, 11);
-    ck_assert_status(ctx, subsel_tarot_folds_v2(ctx, 11, 3, buf, 10), SUBSEL_E_INVALID);
-    assert_capacity_message(ctx, "fold_of_target", 10, 11);
-    assert_untouched(buf, sizeof *buf, 11);
-    ck_assert_ok(ctx, subsel_tarot_folds_v2(ctx, 11, 3, buf, 11));
-    assert_guards(buf, sizeof *buf, 11);
-    ck_assert_ok(ctx, subsel_tarot_folds(ctx, 11, 3, old));
-    ck_assert_mem_eq(buf, old, sizeof(int64_t) * 11);
-    release(buf, sizeof *buf);
-
-    buf = guarded(sizeof *buf, 5);
-    ck_assert_status(ctx, subsel_tarot_weights_v2(ctx, pot, 5, 40, buf, 4),
-                     SUBSEL_E_INVALID);
-    assert_capacity_message(ctx, "weights", 4, 5);
-    assert_untouched(buf, sizeof *buf, 5);
-    ck_assert_ok(ctx, subsel_tarot_weights_v2(ctx, pot, 5, 40, buf, 5));
-    assert_guards(buf, sizeof *buf, 5);
-    ck_assert_ok(ctx, subsel_tarot_weights(ctx, pot, 5, 40, old));
-    ck_assert_mem_eq(buf, old, sizeof(int64_t) * 5);
-    release(buf, sizeof *buf);
-
-    buf = guarded(sizeof *buf, 8);
-    ck_assert_status(ctx, subsel_tarot_weights_reference_v2(ctx, pot, 5, 3, 40, buf, 7),
-                     SUBSEL_E_INVALID);
-    assert_capacity_message(ctx, "weights", 7, 8);
-    assert_untouched(buf, sizeof *buf, 8);
-    ck_assert_ok(ctx, subsel_tarot_weights_reference_v2(ctx, pot, 5, 3, 40, buf, 8));
-    assert_guards(buf, sizeof *buf, 8);
-    ck_assert_ok(ctx, subsel_tarot_weights_reference(ctx, pot, 5, 3, 40, old));
-    ck_assert_mem_eq(buf, old, sizeof(int64_t) * 8);
-    /* a negative capacity is refused on its own */
-    ck_assert_status(ctx, subsel_tarot_weights_reference_v2(ctx, pot, 5, 3, 40, buf, -8),
-                     SUBSEL_E_INVALID);
-    ck_assert(strstr(subsel_ctx_last_error(ctx), "negative") != NULL);
-    release(buf, sizeof *buf);
+    check_capacities(ctx, folds_v2, folds_old, NULL, folds, 1);
+    check_capacities(ctx, weights_v2, weights_old, NULL, weights, 1);
+    check_capacities(ctx, weights_v2, weights_old, "reference", reference, 1);
     subsel_ctx_free(ctx);
 }
 END_TEST
@@ -1115,9 +1064,7 @@ Suite *lifetimes_suite(void)
     tcase_add_test(tc, column_sums_have_a_capacity);
     tcase_add_loop_test(tc, ot_outputs_have_capacities, 0, 4);
     tcase_add_test(tc, uniprot_plan_has_a_capacity);
-    tcase_add_test(tc, tarot_scores_have_capacities);
-    tcase_add_test(tc, tarot_topk_has_capacities);
-    tcase_add_test(tc, tarot_ot_has_capacities);
+    tcase_add_test(tc, tarot_outputs_have_capacities);
     tcase_add_test(tc, tarot_folds_and_weights_have_capacities);
     suite_add_tcase(s, tc);
     return s;
