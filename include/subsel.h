@@ -305,9 +305,12 @@ typedef struct subsel_dense subsel_dense;
  * Builds a CSR matrix from caller arrays of rows + 1 row pointers and
  * indptr[rows] column indices and values, after validating them: indptr[0]
  * == 0, nondecreasing row pointers, column indices in [0, cols) and strictly
- * increasing within each row, finite values. `flags` is SUBSEL_COPY or
- * SUBSEL_BORROW. rows and cols may be 0; cols must fit int32. Progress:
- * stage "validate".
+ * increasing within each row, finite values. `flags` is SUBSEL_COPY (the
+ * matrix keeps nothing of the caller's) or SUBSEL_BORROW (it keeps
+ * pointers to the three arrays, which must stay valid and unchanged until
+ * the matrix is destroyed: until it and every handle keeping it are
+ * freed). rows and cols may be 0; cols must fit int32. Progress: stage
+ * "validate".
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL pointer, bad size or flags),
  *         SUBSEL_E_FORMAT (structure check failed: the message names the
  *         row and entry), SUBSEL_E_NUMERIC (NaN/Inf value),
@@ -403,8 +406,10 @@ SUBSEL_API int subsel_csr_save_npz(subsel_ctx *ctx, const subsel_csr *csr,
                                    const char *path, int compressed);
 
 /*! subsel_dense_create() :
- * Wraps a rows x cols row-major float array (SUBSEL_COPY or SUBSEL_BORROW);
- * every value must be finite.
+ * Wraps a rows x cols row-major float array, copied (SUBSEL_COPY) or
+ * borrowed (SUBSEL_BORROW: it must stay valid and unchanged until the
+ * matrix is destroyed, that is until it and every handle keeping it are
+ * freed); every value must be finite.
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NUMERIC, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_dense_create(subsel_ctx *ctx, int64_t rows, int64_t cols,
                                    const float *data, int flags,
