@@ -12,11 +12,28 @@
  *   - Functions that take a context report the details of a failure through
  *     subsel_ctx_last_error(ctx).
  *   - Every subsel_*_free(NULL) is a harmless no-op.
+ *   - Lifetimes: a handle that keeps another handle (an objective its
+ *     matrices, a row view its parent, an encoder its W_enc, a TAROT
+ *     selector its matrices, a whitened view its selector) holds a
+ *     reference on it, so the kept handle lives as long as either needs
+ *     it: its subsel_*_free() may come first, in any order, from any
+ *     thread (reference counts are atomic), and only drops the caller's
+ *     reference. Each constructor says what it keeps. Caller memory cannot
+ *     be kept that way: arrays given with SUBSEL_BORROW must stay valid
+ *     and unchanged until the last handle that reads them (the borrowing
+ *     matrix, and whatever keeps it) is freed.
+ *   - Output buffers: a function that writes an array into caller memory
+ *     takes, after the pointer, the capacity of the buffer in elements; a
+ *     buffer too small for what the call would write fails with
+ *     SUBSEL_E_INVALID (the message names the buffer, its capacity and the
+ *     size needed) before anything is written. Functions of 0.6 and earlier
+ *     without a capacity remain, deprecated, beside their *_v2 forms.
  *   - Counts, sizes and indices are int64_t; negative values are rejected.
  *   - Booleans are int (0 false, nonzero true); enumerations are passed as int.
  *   - Threading: one thread at a time per handle. Immutable data handles
  *     (subsel_csr, subsel_dense) may be read by many threads at once, from
- *     calls on different contexts.
+ *     calls on different contexts; so may objectives, through the calls
+ *     that take them const (see "Set functions" below).
  *   - Determinism: the same inputs and seed give the same results whatever the
  *     thread count and whichever instruction-set kernel runs.
  */
@@ -271,7 +288,10 @@ SUBSEL_API int subsel_ctx_set_progress(subsel_ctx *ctx, subsel_progress_fn fn,
 /* Ownership flags for constructors that take caller arrays. */
 #define SUBSEL_COPY 0   /* copy the arrays; the caller may free them at once */
 #define SUBSEL_BORROW 1 /* keep pointers to the caller's arrays: they must
-                           stay valid and unchanged until the handle is freed */
+                           stay valid and unchanged until the matrix is
+                           destroyed, that is until it and every handle
+                           keeping it (objectives, views, encoders,
+                           selectors made from it) are freed            */
 
 /* A compressed sparse row matrix: int64 row pointers, int32 column indices,
  * float values. Column indices are strictly increasing within a row, values
@@ -285,9 +305,12 @@ typedef struct subsel_dense subsel_dense;
  * Builds a CSR matrix from caller arrays of rows + 1 row pointers and
  * indptr[rows] column indices and values, after validating them: indptr[0]
  * == 0, nondecreasing row pointers, column indices in [0, cols) and strictly
- * increasing within each row, finite values. `flags` is SUBSEL_COPY or
- * SUBSEL_BORROW. rows and cols may be 0; cols must fit int32. Progress:
- * stage "validate".
+ * increasing within each row, finite values. `flags` is SUBSEL_COPY (the
+ * matrix keeps nothing of the caller's) or SUBSEL_BORROW (it keeps
+ * pointers to the three arrays, which must stay valid and unchanged until
+ * the matrix is destroyed: until it and every handle keeping it are
+ * freed). rows and cols may be 0; cols must fit int32. Progress: stage
+ * "validate".
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL pointer, bad size or flags),
  *         SUBSEL_E_FORMAT (structure check failed: the message names the
  *         row and entry), SUBSEL_E_NUMERIC (NaN/Inf value),
@@ -303,7 +326,10 @@ SUBSEL_API int subsel_csr_create(subsel_ctx *ctx, int64_t rows, int64_t cols,
 SUBSEL_API int subsel_csr_from_dense(subsel_ctx *ctx, const subsel_dense *dense,
                                      subsel_csr **out);
 
-/*! subsel_csr_free() : releases a CSR matrix. NULL is a no-op. */
+/*! subsel_csr_free() :
+ * Releases the caller's reference on a CSR matrix; the matrix is destroyed
+ * when no handle keeps it any more (objectives, row views). NULL is a
+ * no-op. Thread-safe against other handles' releases of the same matrix. */
 SUBSEL_API void subsel_csr_free(subsel_csr *csr);
 
 /* Accessors. A NULL matrix gives 0. */
@@ -319,10 +345,19 @@ SUBSEL_API int subsel_csr_row(const subsel_csr *csr, int64_t row,
                               const int32_t **indices, const float **values,
                               int64_t *count);
 
+/*! subsel_csr_column_sums_v2() :
+ * Writes the sum of every column, in double precision, to sums[0..cols);
+ * `capacity` is the number of doubles sums holds. The result does not
+ * depend on the thread count.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, capacity < cols: nothing is
+ *         written then). */
+SUBSEL_API int subsel_csr_column_sums_v2(subsel_ctx *ctx,
+                                         const subsel_csr *csr, double *sums,
+                                         int64_t capacity);
+
 /*! subsel_csr_column_sums() :
- * Writes the sum of every column, in double precision, to sums[0..cols).
- * The result does not depend on the thread count.
- * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NOMEM. */
+ * Deprecated: subsel_csr_column_sums_v2() without a capacity (sums must
+ * hold cols values). */
 SUBSEL_API int subsel_csr_column_sums(subsel_ctx *ctx, const subsel_csr *csr,
                                       double *sums);
 
@@ -371,8 +406,10 @@ SUBSEL_API int subsel_csr_save_npz(subsel_ctx *ctx, const subsel_csr *csr,
                                    const char *path, int compressed);
 
 /*! subsel_dense_create() :
- * Wraps a rows x cols row-major float array (SUBSEL_COPY or SUBSEL_BORROW);
- * every value must be finite.
+ * Wraps a rows x cols row-major float array, copied (SUBSEL_COPY) or
+ * borrowed (SUBSEL_BORROW: it must stay valid and unchanged until the
+ * matrix is destroyed, that is until it and every handle keeping it are
+ * freed); every value must be finite.
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NUMERIC, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_dense_create(subsel_ctx *ctx, int64_t rows, int64_t cols,
                                    const float *data, int flags,
@@ -386,7 +423,11 @@ SUBSEL_API int subsel_dense_create_f64(subsel_ctx *ctx, int64_t rows,
                                        int64_t cols, const double *data,
                                        subsel_dense **out);
 
-/*! subsel_dense_free() : releases a dense matrix. NULL is a no-op. */
+/*! subsel_dense_free() :
+ * Releases the caller's reference on a dense matrix; the matrix is
+ * destroyed when no handle keeps it any more (objectives, encoders, TAROT
+ * selectors). NULL is a no-op. Thread-safe against other handles' releases
+ * of the same matrix. */
 SUBSEL_API void subsel_dense_free(subsel_dense *dense);
 
 /* Accessors. A NULL matrix gives 0 / NULL. The data pointer is owned by the
@@ -400,9 +441,18 @@ SUBSEL_API const float *subsel_dense_data(const subsel_dense *dense);
 SUBSEL_API const float *subsel_dense_row(const subsel_dense *dense,
                                          int64_t row);
 
+/*! subsel_dense_column_sums_v2() :
+ * Writes the double-precision sum of every column to sums[0..cols);
+ * `capacity` is the number of doubles sums holds.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, capacity < cols: nothing is
+ *         written then). */
+SUBSEL_API int subsel_dense_column_sums_v2(subsel_ctx *ctx,
+                                           const subsel_dense *dense,
+                                           double *sums, int64_t capacity);
+
 /*! subsel_dense_column_sums() :
- * Writes the double-precision sum of every column to sums[0..cols).
- * @return SUBSEL_OK, SUBSEL_E_INVALID. */
+ * Deprecated: subsel_dense_column_sums_v2() without a capacity (sums must
+ * hold cols values). */
 SUBSEL_API int subsel_dense_column_sums(subsel_ctx *ctx,
                                         const subsel_dense *dense,
                                         double *sums);
@@ -511,10 +561,13 @@ SUBSEL_API int subsel_npy_write_i64(subsel_ctx *ctx, const char *path,
 
 /*! subsel_csr_view_rows() :
  * A matrix made of rows [first, first + count) of `csr`, sharing its arrays
- * (no copy): `csr` must outlive the view. Row i of the view is row first + i
- * of `csr`. For splitting a pool into ranges (distributed selection).
- * @return SUBSEL_OK, SUBSEL_E_INVALID (range outside the matrix),
- *         SUBSEL_E_NOMEM. */
+ * (no copy). The view keeps `csr` alive (it holds a reference, dropped when
+ * the view is destroyed), so `csr` may be freed first; arrays `csr`
+ * borrowed from the caller must stay valid until both are. Row i of the
+ * view is row first + i of `csr`. For splitting a pool into ranges
+ * (distributed selection).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a CSR matrix, range
+ *         outside the matrix), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_csr_view_rows(subsel_ctx *ctx, const subsel_csr *csr,
                                     int64_t first, int64_t count,
                                     subsel_csr **out);
@@ -532,9 +585,21 @@ SUBSEL_API int subsel_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *csr,
 /* ------------------------------------------------------------------------ */
 
 /* A set function f over a ground set {0, ..., n-1} (the rows of a pool).
- * Objectives borrow the matrices they are built from: those must outlive
- * the objective and stay unchanged. An objective is immutable while an
- * optimizer runs on it. */
+ * Lifetimes: an objective keeps the matrices it reads (each constructor
+ * says which) by holding a reference on them, so the caller may free them
+ * as soon as the objective is made; arrays such a matrix borrowed from the
+ * caller (SUBSEL_BORROW) must stay valid and unchanged until the objective
+ * is freed too.
+ * Threads: every call that takes the objective as `const subsel_objective
+ * *` only reads it (evaluation, gains, KL, quality bins, classes, plans,
+ * subsel_optimizer_run(), subsel_double_greedy(), subsel_clipcov_select()):
+ * any number of threads, each with its own context, may make such calls on
+ * one objective at once, and each run keeps its own state. The calls that
+ * take it non-const (the subsel_sdm_set_*, subsel_uniprot_set_* and
+ * subsel_clipcov_set_* setters, subsel_clipcov_check_submodular(),
+ * subsel_clipcov_optimizer()) change it: none may run while any other call
+ * uses the same objective. subsel_objective_free() may be called while
+ * other handles still keep what the objective kept. */
 typedef struct subsel_objective subsel_objective;
 
 /*! subsel_objective_size() : @return n, the size of the ground set (0 for NULL). */
@@ -560,7 +625,9 @@ SUBSEL_API int subsel_objective_gain(subsel_ctx *ctx,
                                      const int64_t *set, int64_t count,
                                      int64_t item, double *gain);
 
-/*! subsel_objective_free() : releases an objective. NULL is a no-op. */
+/*! subsel_objective_free() :
+ * Releases an objective, and its references on the matrices it kept (each
+ * is destroyed if nothing else keeps it). NULL is a no-op. */
 SUBSEL_API void subsel_objective_free(subsel_objective *obj);
 
 /* Concave functions phi for feature-based functions. */
@@ -574,19 +641,23 @@ SUBSEL_API void subsel_objective_free(subsel_objective *obj);
 /*! subsel_fb_create() :
  * The feature-based function f(A) = sum_i w_i phi(m_i(A)) with
  * m_i(A) = sum_{j in A} Z[j, i] over the rows of the nonnegative CSR matrix
- * `features` (borrowed). `weights` holds one nonnegative finite weight per
- * column (copied), or is NULL for all ones. `param` is c or a for the
- * functions that take one, and ignored by the others. Monotone submodular.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, unknown function, parameter
- *         out of range, negative value in the matrix or the weights: the
- *         message says where), SUBSEL_E_NUMERIC (NaN weight), SUBSEL_E_NOMEM. */
+ * `features`, which the objective keeps (a reference: the caller may free
+ * it at once; arrays it borrowed must stay valid until the objective is
+ * freed). `weights` holds one nonnegative finite weight per column
+ * (copied), or is NULL for all ones. `param` is c or a for the functions
+ * that take one, and ignored by the others. Monotone submodular.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a CSR matrix, unknown
+ *         function, parameter out of range, negative value in the matrix or
+ *         the weights: the message says where), SUBSEL_E_NUMERIC (NaN
+ *         weight), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_fb_create(subsel_ctx *ctx, const subsel_csr *features,
                                 int concave, double param,
                                 const double *weights, subsel_objective **out);
 
 /*! subsel_sdm_create() :
  * The SDM objective (Submodular Distribution Matching) over the rows of the
- * nonnegative CSR matrix `source` (borrowed):
+ * nonnegative CSR matrix `source`, which the objective keeps (as
+ * subsel_fb_create() keeps its matrix):
  *   f(A) = lambda sum_i p_i log(1 + m_i(A))
  *        + (1 - lambda) sum_l u_l log(1 + |A cap bin_l|)
  * with a target distribution p over the columns (required: set with
@@ -594,7 +665,8 @@ SUBSEL_API int subsel_fb_create(subsel_ctx *ctx, const subsel_csr *features,
  * quality bins of the rows (optional: without quality scores the second
  * term is 0), bin weights u and lambda (default 0.7). Columns with p_i = 0
  * contribute nothing. Monotone submodular.
- * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NOMEM. */
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a CSR matrix, negative
+ *         value), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_sdm_create(subsel_ctx *ctx, const subsel_csr *source,
                                  subsel_objective **out);
 
@@ -855,12 +927,14 @@ SUBSEL_API void subsel_selection_free(subsel_selection *sel);
 typedef struct subsel_sae subsel_sae;
 
 /*! subsel_sae_create() :
- * An encoder from W_enc (features x inputs, borrowed: it must outlive the
- * encoder and stay unchanged), b_enc (features values) and b_dec (inputs
- * values), both copied; either bias may be NULL for zeros. features must
- * fit int32 (the column indices of the codes).
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL ctx, w_enc or out; W_enc with
- *         no rows or no columns, or more than INT32_MAX rows),
+ * An encoder from W_enc (features x inputs), which the encoder keeps (a
+ * reference: the caller may free it at once; arrays it borrowed must stay
+ * valid and unchanged until the encoder is freed), b_enc (features values)
+ * and b_dec (inputs values), both copied; either bias may be NULL for
+ * zeros. features must fit int32 (the column indices of the codes).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL ctx, w_enc or out; w_enc not a
+ *         dense matrix; W_enc with no rows or no columns, or more than
+ *         INT32_MAX rows),
  *         SUBSEL_E_NUMERIC (a NaN/Inf bias value: the message names it),
  *         SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_sae_create(subsel_ctx *ctx, const subsel_dense *w_enc,
@@ -871,7 +945,7 @@ SUBSEL_API int subsel_sae_create(subsel_ctx *ctx, const subsel_dense *w_enc,
  * Loads `dir`/W_enc.npy (a 2-D array, features x inputs), `dir`/b_enc.npy
  * and `dir`/b_dec.npy (1-D arrays, or 2-D with a dimension of 1, of
  * features and inputs values) with subsel_dense_load_npy(); the encoder
- * then owns W_enc. A W_enc saved transposed (inputs x features, as some
+ * then holds the only reference on W_enc. A W_enc saved transposed (inputs x features, as some
  * training libraries store it) is refused with a message saying so, not
  * guessed at. Every message names the file at fault.
  * @return as subsel_sae_create(); SUBSEL_E_INVALID also for shapes that do
@@ -879,8 +953,8 @@ SUBSEL_API int subsel_sae_create(subsel_ctx *ctx, const subsel_dense *w_enc,
 SUBSEL_API int subsel_sae_load(subsel_ctx *ctx, const char *dir,
                                subsel_sae **out);
 
-/*! subsel_sae_free() : releases an encoder (and W_enc if it loaded it).
- * NULL is a no-op. */
+/*! subsel_sae_free() : releases an encoder and its reference on W_enc
+ * (destroyed if nothing else keeps it). NULL is a no-op. */
 SUBSEL_API void subsel_sae_free(subsel_sae *sae);
 
 /* Input and feature (code) dimensions; 0 for NULL. */
@@ -998,50 +1072,85 @@ SUBSEL_API int subsel_ot_solver_param_bounds(int param, double *min_value,
 SUBSEL_API int64_t subsel_ot_solver_iterations(const subsel_ot_solver *solver);
 SUBSEL_API double subsel_ot_solver_violation(const subsel_ot_solver *solver);
 
-/*! subsel_ot_sinkhorn() :
+/*! subsel_ot_sinkhorn_v2() :
  * Balanced entropic OT (POT's ot.sinkhorn):
  *   min <P, C> + reg sum P (log P - 1)  s.t.  P 1 = a, P^T 1 = b,
  * for n x m row-major costs C (finite). a (n) and b (m) are positive
  * marginals, or NULL for uniform ones (1/n, 1/m); their totals must agree
  * to 1e-6 relative (b is then rescaled to a's total). `solver` may be NULL
- * (defaults). Writes <P, C> to *value and, when not NULL, the potentials
- * f (n) and g (m) with P_ij = exp((f_i + g_j - C_ij) / reg) and the plan
- * (n x m row-major). Threads: the context's. Progress stage "ot"
- * (iterations, SUBSEL_OT_MAX_ITER; a converged solve ends with done ==
- * total), can cancel.
+ * (defaults). Writes <P, C> to *value (may be NULL) and, when not NULL,
+ * the potentials f (n) and g (m) with P_ij = exp((f_i + g_j - C_ij) / reg)
+ * and the plan (n x m row-major). Each output array is followed by its
+ * capacity in doubles (ignored when the array is NULL). Threads: the
+ * context's. Progress stage "ot" (iterations, SUBSEL_OT_MAX_ITER; a
+ * converged solve ends with done == total), can cancel.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL cost, sizes < 1, reg <= 0,
- *         nonpositive marginal, totals differ), SUBSEL_E_NUMERIC (NaN/Inf
- *         input, costs divided by reg overflow, or no convergence within
- *         SUBSEL_OT_MAX_ITER: outputs are then not written),
+ *         nonpositive marginal, totals differ, an output array smaller
+ *         than n, m or n x m: nothing is written then), SUBSEL_E_NUMERIC
+ *         (NaN/Inf input, costs divided by reg overflow, or no convergence
+ *         within SUBSEL_OT_MAX_ITER: outputs are then not written),
  *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_ot_sinkhorn_v2(subsel_ctx *ctx, subsel_ot_solver *solver,
+                                     const double *a, int64_t n,
+                                     const double *b, int64_t m,
+                                     const double *cost, double reg,
+                                     double *value, double *f,
+                                     int64_t f_capacity, double *g,
+                                     int64_t g_capacity, double *plan,
+                                     int64_t plan_capacity);
+
+/*! subsel_ot_partial_v2() :
+ * Entropic partial OT (POT's ot.partial.entropic_partial_wasserstein):
+ *   min <P, C> + reg sum P log P  s.t.  P 1 <= a, P^T 1 <= b, 1^T P 1 = mass,
+ * 0 < mass <= min(sum a, sum b). Outputs and capacities as
+ * subsel_ot_sinkhorn_v2(), with P_ij = exp((f_i + g_j - C_ij) / reg),
+ * f_i + t <= t and g_j <= 0 for the mass potential t folded into f. Stable
+ * for any reg (POT's scaling form overflows once (max C - min C) / reg
+ * passes about 700).
+ * @return as subsel_ot_sinkhorn_v2(); SUBSEL_E_INVALID for a mass out of
+ *         range. */
+SUBSEL_API int subsel_ot_partial_v2(subsel_ctx *ctx, subsel_ot_solver *solver,
+                                    const double *a, int64_t n,
+                                    const double *b, int64_t m,
+                                    const double *cost, double reg,
+                                    double mass, double *value, double *f,
+                                    int64_t f_capacity, double *g,
+                                    int64_t g_capacity, double *plan,
+                                    int64_t plan_capacity);
+
+/*! subsel_ot_sinkhorn_points_v2() / subsel_ot_partial_points_v2() :
+ * As subsel_ot_sinkhorn_v2() / subsel_ot_partial_v2() with C_ij =
+ * cost(x_i, y_j) between the rows of x (n x d) and y (m x d), `cost` one
+ * of SUBSEL_COST_*. Costs are computed in double precision with BLIS, in
+ * tiles; the n x m matrix is stored only if it fits SUBSEL_OT_MEMORY
+ * bytes. x and y are read during the call and not kept.
+ * @return as subsel_ot_sinkhorn_v2(); SUBSEL_E_INVALID also for different
+ *         column counts or an unknown cost. */
+SUBSEL_API int subsel_ot_sinkhorn_points_v2(
+    subsel_ctx *ctx, subsel_ot_solver *solver, const double *a,
+    const subsel_dense *x, const double *b, const subsel_dense *y, int cost,
+    double reg, double *value, double *f, int64_t f_capacity, double *g,
+    int64_t g_capacity, double *plan, int64_t plan_capacity);
+SUBSEL_API int subsel_ot_partial_points_v2(
+    subsel_ctx *ctx, subsel_ot_solver *solver, const double *a,
+    const subsel_dense *x, const double *b, const subsel_dense *y, int cost,
+    double reg, double mass, double *value, double *f, int64_t f_capacity,
+    double *g, int64_t g_capacity, double *plan, int64_t plan_capacity);
+
+/*! subsel_ot_sinkhorn() / subsel_ot_partial() /
+ *  subsel_ot_sinkhorn_points() / subsel_ot_partial_points() :
+ * Deprecated: the *_v2 functions above without capacities (f, g and plan,
+ * when not NULL, must hold n, m and n x m values). */
 SUBSEL_API int subsel_ot_sinkhorn(subsel_ctx *ctx, subsel_ot_solver *solver,
                                   const double *a, int64_t n, const double *b,
                                   int64_t m, const double *cost, double reg,
                                   double *value, double *f, double *g,
                                   double *plan);
-
-/*! subsel_ot_partial() :
- * Entropic partial OT (POT's ot.partial.entropic_partial_wasserstein):
- *   min <P, C> + reg sum P log P  s.t.  P 1 <= a, P^T 1 <= b, 1^T P 1 = mass,
- * 0 < mass <= min(sum a, sum b). Outputs as subsel_ot_sinkhorn(), with
- * P_ij = exp((f_i + g_j - C_ij) / reg), f_i + t <= t and g_j <= 0 for the
- * mass potential t folded into f. Stable for any reg (POT's scaling form
- * overflows once (max C - min C) / reg passes about 700).
- * @return as subsel_ot_sinkhorn(); SUBSEL_E_INVALID for a mass out of
- *         range. */
 SUBSEL_API int subsel_ot_partial(subsel_ctx *ctx, subsel_ot_solver *solver,
                                  const double *a, int64_t n, const double *b,
                                  int64_t m, const double *cost, double reg,
                                  double mass, double *value, double *f,
                                  double *g, double *plan);
-
-/*! subsel_ot_sinkhorn_points() / subsel_ot_partial_points() :
- * As subsel_ot_sinkhorn() / subsel_ot_partial() with C_ij = cost(x_i, y_j)
- * between the rows of x (n x d) and y (m x d), `cost` one of SUBSEL_COST_*.
- * Costs are computed in double precision with BLIS, in tiles; the n x m
- * matrix is stored only if it fits SUBSEL_OT_MEMORY bytes.
- * @return as subsel_ot_sinkhorn(); SUBSEL_E_INVALID also for different
- *         column counts or an unknown cost. */
 SUBSEL_API int subsel_ot_sinkhorn_points(subsel_ctx *ctx,
                                          subsel_ot_solver *solver,
                                          const double *a,
@@ -1105,12 +1214,14 @@ SUBSEL_API int subsel_ot_partial_points(subsel_ctx *ctx,
         option is ignored. */
 
 /*! subsel_uniprot_create() :
- * UniPROT over the rows of `similarity` (|S| x n, borrowed: it must outlive
- * the objective) with k prototypes (1 <= k <= |S|) and regularisation reg
+ * UniPROT over the rows of `similarity` (|S| x n), which the objective
+ * keeps (a reference: the caller may free it at once; arrays it borrowed
+ * must stay valid and unchanged until the objective is freed), with k
+ * prototypes (1 <= k <= |S|) and regularisation reg
  * (> 0). Defaults: approximate gains, re-solved updates, solver
  * tolerance 1e-9, at most 1000 Newton steps per solve.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, empty matrix, k or reg out of
- *         range), SUBSEL_E_NOMEM. */
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a dense matrix, empty
+ *         matrix, k or reg out of range), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_uniprot_create(subsel_ctx *ctx,
                                      const subsel_dense *similarity,
                                      int64_t k, double reg,
@@ -1169,12 +1280,23 @@ SUBSEL_API int subsel_uniprot_set_max_iterations(subsel_ctx *ctx,
                                                  subsel_objective *obj,
                                                  int64_t iterations);
 
-/*! subsel_uniprot_plan() :
+/*! subsel_uniprot_plan_v2() :
  * Solves f(set) for `count` distinct rows (count <= k) from scratch and
  * writes its value and, when plan is not NULL, the optimal plan G
- * (count x n row-major; row i belongs to set[i]).
- * @return SUBSEL_OK, SUBSEL_E_INVALID (not a UniPROT objective, bad set),
+ * (count x n row-major; row i belongs to set[i]) into plan, which holds
+ * plan_capacity doubles (ignored when plan is NULL).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (not a UniPROT objective, bad set,
+ *         plan_capacity < count x n: nothing is written then),
  *         SUBSEL_E_NUMERIC (no convergence), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_uniprot_plan_v2(subsel_ctx *ctx,
+                                      const subsel_objective *obj,
+                                      const int64_t *set, int64_t count,
+                                      double *plan, int64_t plan_capacity,
+                                      double *value);
+
+/*! subsel_uniprot_plan() :
+ * Deprecated: subsel_uniprot_plan_v2() without a capacity (plan, when not
+ * NULL, must hold count x n values). */
 SUBSEL_API int subsel_uniprot_plan(subsel_ctx *ctx,
                                    const subsel_objective *obj,
                                    const int64_t *set, int64_t count,
@@ -1276,16 +1398,23 @@ typedef struct subsel_tarot subsel_tarot;
 
 /*! subsel_tarot_create() :
  * A TAROT selector over the rows of `candidates` (N x D) and `targets`
- * (M x D), both borrowed: they must outlive the selector and stay
- * unchanged. N and M must be at least 1 and D at least 1.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, empty matrix, column counts
- *         differ), SUBSEL_E_NOMEM. */
+ * (M x D), which the selector keeps (references: the caller may free them
+ * at once; arrays they borrowed must stay valid and unchanged until the
+ * selector and every view of it are freed). N and M must be at least 1
+ * and D at least 1. Threads: one thread at a time per selector (its
+ * calls fill caches: the whitened rows, the neighbour lists); its whitened
+ * views are plain matrices (see subsel_tarot_whiten()).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a dense matrix, empty
+ *         matrix, column counts differ), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_tarot_create(subsel_ctx *ctx,
                                    const subsel_dense *candidates,
                                    const subsel_dense *targets,
                                    subsel_tarot **out);
 
-/*! subsel_tarot_free() : releases a selector. NULL is a no-op. */
+/*! subsel_tarot_free() :
+ * Releases the caller's reference on a selector; it is destroyed, with its
+ * references on the candidates and targets, once its whitened views are
+ * freed too. NULL is a no-op. */
 SUBSEL_API void subsel_tarot_free(subsel_tarot *tarot);
 
 /*! subsel_tarot_set_int() / subsel_tarot_set_double() :
@@ -1340,8 +1469,10 @@ SUBSEL_API int subsel_tarot_project(subsel_ctx *ctx, const subsel_dense *x,
  * unit length (rows that are exactly zero stay zero). Both whitenings give
  * the same inner products. Later calls return at once. If `u` (`v`) is not
  * NULL, *u (*v) receives a new matrix handle reading the whitened
- * candidates (targets), N (M) x dim, which the caller frees with
- * subsel_dense_free() and which must not outlive `tarot`. Progress: stage
+ * candidates (targets), N (M) x dim, without a copy, which the caller
+ * frees with subsel_dense_free(). A view keeps the selector alive (it
+ * holds a reference), so it stays valid after subsel_tarot_free(); like
+ * any matrix it may be read by several threads at once. Progress: stage
  * "project" (chunks of 256 input columns, candidates then targets) and
  * "whiten" (rows, twice when a covariance is formed), each from 0 to its
  * total. Before any work, the memory the whole computation needs (about
@@ -1357,45 +1488,80 @@ SUBSEL_API int subsel_tarot_project(subsel_ctx *ctx, const subsel_dense *x,
 SUBSEL_API int subsel_tarot_whiten(subsel_ctx *ctx, subsel_tarot *tarot,
                                    subsel_dense **u, subsel_dense **v);
 
-/*! subsel_tarot_scores() :
+/*! subsel_tarot_scores_v2() :
  * For candidates [first_candidate, first_candidate + candidates) and
  * targets [first_target, first_target + targets), writes the cosine scores
  * u . v to scores[i * targets + j] and, if `distances` is not NULL, the
  * whitened feature distances |u - v| to distances[i * targets + j]
- * (float, from the same BLIS sgemm). Whitens first if needed.
+ * (float, from the same BLIS sgemm). scores and distances hold
+ * scores_capacity and distances_capacity floats (the latter ignored when
+ * distances is NULL). Whitens first if needed.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL scores, range outside the
- *         pool), and the errors of subsel_tarot_whiten(). */
+ *         pool, a capacity below candidates x targets: nothing is written
+ *         then), and the errors of subsel_tarot_whiten(). */
+SUBSEL_API int subsel_tarot_scores_v2(subsel_ctx *ctx, subsel_tarot *tarot,
+                                      int64_t first_candidate,
+                                      int64_t candidates, int64_t first_target,
+                                      int64_t targets, float *scores,
+                                      int64_t scores_capacity,
+                                      float *distances,
+                                      int64_t distances_capacity);
+
+/*! subsel_tarot_scores() :
+ * Deprecated: subsel_tarot_scores_v2() without capacities (each buffer
+ * must hold candidates x targets values). */
 SUBSEL_API int subsel_tarot_scores(subsel_ctx *ctx, subsel_tarot *tarot,
                                    int64_t first_candidate,
                                    int64_t candidates, int64_t first_target,
                                    int64_t targets, float *scores,
                                    float *distances);
 
-/*! subsel_tarot_topk() :
+/*! subsel_tarot_topk_v2() :
  * For every target j, its k best candidates by score, best first (ties to
  * the lower candidate index): indices[j * k + r] is the rank-r candidate
- * and scores[j * k + r] (if `scores` is not NULL) its score. Blockwise: the
- * N x M score matrix is never held whole; memory is O(M k) plus fixed-size
- * blocks per thread. The result is kept (O(M k)) so that a later
- * selection needing at most k ranks reuses it. Whitens first if needed.
- * Progress: stage "topk" (targets done, M) from 0 to M.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL indices, k < 1 or k > N),
+ * and scores[j * k + r] (if `scores` is not NULL) its score; indices and
+ * scores hold indices_capacity and scores_capacity values (the latter
+ * ignored when scores is NULL). Blockwise: the N x M score matrix is never
+ * held whole; memory is O(M k) plus fixed-size blocks per thread. The
+ * result is kept (O(M k)) so that a later selection needing at most k
+ * ranks reuses it. Whitens first if needed. Progress: stage "topk"
+ * (targets done, M) from 0 to M.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL indices, k < 1 or k > N, a
+ *         capacity below M x k: nothing is written then),
  *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM, and the errors of
  *         subsel_tarot_whiten(). */
+SUBSEL_API int subsel_tarot_topk_v2(subsel_ctx *ctx, subsel_tarot *tarot,
+                                    int64_t k, int64_t *indices,
+                                    int64_t indices_capacity, float *scores,
+                                    int64_t scores_capacity);
+
+/*! subsel_tarot_topk() :
+ * Deprecated: subsel_tarot_topk_v2() without capacities (each buffer must
+ * hold M x k values). */
 SUBSEL_API int subsel_tarot_topk(subsel_ctx *ctx, subsel_tarot *tarot,
                                  int64_t k, int64_t *indices, float *scores);
 
-/*! subsel_tarot_ot() :
+/*! subsel_tarot_ot_v2() :
  * Balanced OT between the whitened candidates set[0..count) (uniform
  * weights; set NULL with count N: all candidates, in order) and all the
  * targets, with cost |u - v|, by log-domain Sinkhorn annealed from the
  * squared diameter of the two clouds down to blur^2 (geomloss's schedule).
  * Writes the potentials f (count values, may be NULL) and g (M values, may
- * be NULL) and the loss mean(f) + mean(g) (may be NULL). A potential f_i is
- * what candidate i's mass costs to ship: smaller is more useful.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (count < 1, index out of range),
+ * be NULL), into buffers of f_capacity and g_capacity doubles, and the
+ * loss mean(f) + mean(g) (may be NULL). A potential f_i is what candidate
+ * i's mass costs to ship: smaller is more useful.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (count < 1, index out of range,
+ *         f_capacity < count or g_capacity < M: nothing is written then),
  *         SUBSEL_E_NUMERIC, SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM, and the
  *         errors of subsel_tarot_whiten(). */
+SUBSEL_API int subsel_tarot_ot_v2(subsel_ctx *ctx, subsel_tarot *tarot,
+                                  const int64_t *set, int64_t count,
+                                  double *f, int64_t f_capacity, double *g,
+                                  int64_t g_capacity, double *loss);
+
+/*! subsel_tarot_ot() :
+ * Deprecated: subsel_tarot_ot_v2() without capacities (f and g, when not
+ * NULL, must hold count and M values). */
 SUBSEL_API int subsel_tarot_ot(subsel_ctx *ctx, subsel_tarot *tarot,
                                const int64_t *set, int64_t count, double *f,
                                double *g, double *loss);
@@ -1420,11 +1586,20 @@ SUBSEL_API int subsel_tarot_select_fixed(subsel_ctx *ctx, subsel_tarot *tarot,
                                          int64_t budget,
                                          subsel_selection **out);
 
-/*! subsel_tarot_folds() :
+/*! subsel_tarot_folds_v2() :
  * The fold (0 .. folds - 1) of each of `targets` targets as OTM draws it
  * from the context's seed: a seeded shuffle cut into `folds` consecutive
- * parts, the first targets % folds of them one larger.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, folds < 2 or > targets). */
+ * parts, the first targets % folds of them one larger. Written to
+ * fold_of_target[0..targets), a buffer of `capacity` values.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, folds < 2 or > targets,
+ *         capacity < targets: nothing is written then), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_tarot_folds_v2(subsel_ctx *ctx, int64_t targets,
+                                     int64_t folds, int64_t *fold_of_target,
+                                     int64_t capacity);
+
+/*! subsel_tarot_folds() :
+ * Deprecated: subsel_tarot_folds_v2() without a capacity (fold_of_target
+ * must hold `targets` values). */
 SUBSEL_API int subsel_tarot_folds(subsel_ctx *ctx, int64_t targets,
                                   int64_t folds, int64_t *fold_of_target);
 
@@ -1437,7 +1612,7 @@ SUBSEL_API int subsel_tarot_folds(subsel_ctx *ctx, int64_t targets,
  * with SUBSEL_TAROT_REFERENCE). The selection is the union over folds, in
  * ascending order, with gains and value as for subsel_tarot_select_fixed().
  * `fold_of_target` (M values in [0, folds), every fold non-empty) gives the
- * split, or is NULL for subsel_tarot_folds()'s. OTM chooses its own size:
+ * split, or is NULL for subsel_tarot_folds_v2()'s. OTM chooses its own size:
  * the selection's budget is its count. Progress: stage "otm" (folds done,
  * folds; repeated after each OT solve) from 0 to folds, with stage "topk"
  * inside. @return SUBSEL_OK, SUBSEL_E_INVALID (folds < 2 or > M, bad or
@@ -1448,11 +1623,11 @@ SUBSEL_API int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *tarot,
                                        const int64_t *fold_of_target,
                                        subsel_selection **out);
 
-/* The largest total of subsel_tarot_weights() and _reference(): 2^53, up to
+/* The largest total of subsel_tarot_weights*() and _reference*(): 2^53, up to
  * which the shares are exact in double precision. */
 #define SUBSEL_TAROT_MAX_WEIGHT_TOTAL INT64_C(9007199254740992)
 
-/*! subsel_tarot_weights() :
+/*! subsel_tarot_weights_v2() :
  * Integer repetition counts for `count` selected items from their OT
  * potentials (a TAROT selection's gains), summing exactly to `total`
  * (at least count, at most SUBSEL_TAROT_MAX_WEIGHT_TOTAL; the paper uses
@@ -1461,23 +1636,46 @@ SUBSEL_API int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *tarot,
  * max(potentials) - potential_i (a smaller potential is more useful; the
  * rule depends only on differences of potentials, so their sign does not
  * matter), by largest remainders, ties to the lower position; equal
- * potentials share them equally. Writes weights[0..count).
+ * potentials share them equally. Writes weights[0..count), a buffer of
+ * `capacity` values (weights may be NULL when count is 0).
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, total < count or above
- *         SUBSEL_TAROT_MAX_WEIGHT_TOTAL), SUBSEL_E_NUMERIC (NaN/Inf
- *         potential), SUBSEL_E_NOMEM. */
+ *         SUBSEL_TAROT_MAX_WEIGHT_TOTAL, capacity < count: nothing is
+ *         written then), SUBSEL_E_NUMERIC (NaN/Inf potential),
+ *         SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_tarot_weights_v2(subsel_ctx *ctx,
+                                       const double *potentials, int64_t count,
+                                       int64_t total, int64_t *weights,
+                                       int64_t capacity);
+
+/*! subsel_tarot_weights() :
+ * Deprecated: subsel_tarot_weights_v2() without a capacity (weights must
+ * hold `count` values). */
 SUBSEL_API int subsel_tarot_weights(subsel_ctx *ctx, const double *potentials,
                                     int64_t count, int64_t total,
                                     int64_t *weights);
 
-/*! subsel_tarot_weights_reference() :
+/*! subsel_tarot_weights_reference_v2() :
  * The authors' rule: the potentials extended by `targets` copies of their
  * maximum (the targets join the training set), negative values clamped to
  * 0, scaled to sum to `total` (the authors use the pool size N), floored,
  * and the remainder given one each to the largest fractional parts (ties
  * to the lower position). Writes count + targets weights (the targets'
- * last); all-zero values share `total` equally.
- * @return as subsel_tarot_weights() (0 <= total <=
- *         SUBSEL_TAROT_MAX_WEIGHT_TOTAL here). */
+ * last) into a buffer of `capacity` values; all-zero values share `total`
+ * equally.
+ * @return as subsel_tarot_weights_v2() (0 <= total <=
+ *         SUBSEL_TAROT_MAX_WEIGHT_TOTAL here; capacity < count + targets
+ *         fails). */
+SUBSEL_API int subsel_tarot_weights_reference_v2(subsel_ctx *ctx,
+                                                 const double *potentials,
+                                                 int64_t count,
+                                                 int64_t targets,
+                                                 int64_t total,
+                                                 int64_t *weights,
+                                                 int64_t capacity);
+
+/*! subsel_tarot_weights_reference() :
+ * Deprecated: subsel_tarot_weights_reference_v2() without a capacity
+ * (weights must hold count + targets values). */
 SUBSEL_API int subsel_tarot_weights_reference(subsel_ctx *ctx,
                                               const double *potentials,
                                               int64_t count, int64_t targets,
@@ -1516,10 +1714,12 @@ SUBSEL_API int subsel_tarot_weights_reference(subsel_ctx *ctx,
 /*! subsel_clipcov_create() :
  * The ClipCov objective over n image-caption pairs: `image` and `text` are
  * n x d (row i of each is pair i), `label_embeddings` is K x d (the text
- * embeddings y_k of the class names), all borrowed: they must outlive the
- * objective. `labels` holds n class numbers in [0, K) (copied), or is NULL
- * to assign each pair zero-shot to the class whose label embedding has the
- * largest cosine with its image embedding (ties to the lowest class).
+ * embeddings y_k of the class names), all kept by the objective
+ * (references: the caller may free them at once; arrays they borrowed
+ * must stay valid and unchanged until the objective is freed). `labels`
+ * holds n class numbers in [0, K) (copied), or is NULL to assign each pair
+ * zero-shot to the class whose label embedding has the largest cosine
+ * with its image embedding (ties to the lowest class).
  * `label_embeddings` may be NULL when `labels` is given: the labels are
  * then any numbers >= 0 (up to INT64_MAX), the classes are the distinct
  * labels (K of them; memory grows with K, not with the largest label) and
@@ -1530,9 +1730,10 @@ SUBSEL_API int subsel_tarot_weights_reference(subsel_ctx *ctx,
  * (BLIS); it runs on the context's threads and its result does not depend
  * on their number. Progress: stages "clipcov zero-shot" (zero-shot
  * classes only) and "clipcov" (pairs done, n), each from 0 to n.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, dimension mismatch, label out
- *         of range, a zero-norm row when normalising or a zero-norm label
- *         embedding for zero-shot classes: the message says which),
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a dense matrix, dimension
+ *         mismatch, label out of range, a zero-norm row when normalising or
+ *         a zero-norm label embedding for zero-shot classes: the message
+ *         says which),
  *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_clipcov_create(subsel_ctx *ctx,
                                      const subsel_dense *image,

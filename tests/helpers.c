@@ -264,3 +264,23 @@ void progress_log_assert_clean(const progress_log *log, const char *what)
                   (long long)(log->open > 0 ? log->last[log->open - 1] : 0),
                   (long long)(log->open > 0 ? log->total[log->open - 1] : 0));
 }
+
+void assert_csr_equal(const subsel_csr *a, const subsel_csr *b)
+{
+    int64_t r;
+    ck_assert_int_eq(subsel_csr_rows(a), subsel_csr_rows(b));
+    ck_assert_int_eq(subsel_csr_cols(a), subsel_csr_cols(b));
+    ck_assert_int_eq(subsel_csr_nnz(a), subsel_csr_nnz(b));
+    for (r = 0; r < subsel_csr_rows(a); r++) {
+        const int32_t *ia, *ib;
+        const float *va, *vb;
+        int64_t na, nb;
+        ck_assert_int_eq(subsel_csr_row(a, r, &ia, &va, &na), SUBSEL_OK);
+        ck_assert_int_eq(subsel_csr_row(b, r, &ib, &vb, &nb), SUBSEL_OK);
+        ck_assert_int_eq(na, nb);
+        if (na > 0) {
+            ck_assert_mem_eq(ia, ib, (size_t)na * sizeof *ia);
+            ck_assert_mem_eq(va, vb, (size_t)na * sizeof *va);
+        }
+    }
+}

@@ -27,6 +27,10 @@ const char *temp_folder(const char *name);
 double *read_f64(const char *path, int64_t *count);
 int64_t *read_i64(const char *path, int64_t *count);
 
+/* Asserts that two CSR matrices have the same shape and the same entries,
+ * bit for bit. */
+void assert_csr_equal(const subsel_csr *a, const subsel_csr *b);
+
 #define ck_assert_ok(ctx, expr)                                                \
     do {                                                                       \
         int ck_rc_ = (expr);                                                   \

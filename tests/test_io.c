@@ -57,27 +57,6 @@ static void assert_message_has(subsel_ctx *ctx, const char *part)
                   "message '%s' lacks '%s'", subsel_ctx_last_error(ctx), part);
 }
 
-/* Same shape and the same entries, bit for bit. */
-static void assert_csr_equal(const subsel_csr *a, const subsel_csr *b)
-{
-    int64_t r;
-    ck_assert_int_eq(subsel_csr_rows(a), subsel_csr_rows(b));
-    ck_assert_int_eq(subsel_csr_cols(a), subsel_csr_cols(b));
-    ck_assert_int_eq(subsel_csr_nnz(a), subsel_csr_nnz(b));
-    for (r = 0; r < subsel_csr_rows(a); r++) {
-        const int32_t *ia, *ib;
-        const float *va, *vb;
-        int64_t na, nb;
-        ck_assert_int_eq(subsel_csr_row(a, r, &ia, &va, &na), SUBSEL_OK);
-        ck_assert_int_eq(subsel_csr_row(b, r, &ib, &vb, &nb), SUBSEL_OK);
-        ck_assert_int_eq(na, nb);
-        if (na > 0) {
-            ck_assert_mem_eq(ia, ib, (size_t)na * sizeof *ia);
-            ck_assert_mem_eq(va, vb, (size_t)na * sizeof *va);
-        }
-    }
-}
-
 static void assert_base_csr(const subsel_csr *m)
 {
     int64_t r, c, k, n;

@@ -26,9 +26,9 @@
 #define SS_SIMS_NONNEGATIVE 1
 
 typedef struct ss_clipcov {
-    const subsel_dense *image;  /* n x d, borrowed */
-    const subsel_dense *text;   /* n x d, borrowed */
-    const subsel_dense *labels; /* K x d label embeddings, borrowed, or NULL */
+    const subsel_dense *image;  /* n x d, retained */
+    const subsel_dense *text;   /* n x d, retained */
+    const subsel_dense *labels; /* K x d label embeddings, retained, or NULL */
     int64_t n, d, classes;
     int normalize;
 

@@ -328,6 +328,11 @@ static void cc_destroy(subsel_objective *obj)
     ss_free_raw(a, cc->label);
     ss_free_raw(a, cc->half_self);
     ss_free_raw(a, cc->modular);
+    /* The objective's references on its embeddings (each goes too if its
+     * caller has freed it). */
+    subsel_dense_free((subsel_dense *)cc->image);
+    subsel_dense_free((subsel_dense *)cc->text);
+    subsel_dense_free((subsel_dense *)cc->labels);
     ss_free_raw(a, cc);
 }
 
@@ -343,9 +348,13 @@ static int check_inputs(subsel_ctx *ctx, const subsel_dense *image,
                         const subsel_dense *text, const subsel_dense *y,
                         const int64_t *labels, int64_t *classes)
 {
+    const char *fn = "subsel_clipcov_create";
     int64_t i;
-    SS_REQUIRE_NONNULL(ctx, image);
-    SS_REQUIRE_NONNULL(ctx, text);
+    SS_CHECK(ss_handle_check(ctx, image, SS_KIND_DENSE, fn, "image"));
+    SS_CHECK(ss_handle_check(ctx, text, SS_KIND_DENSE, fn, "text"));
+    if (y != NULL)
+        SS_CHECK(ss_handle_check(ctx, y, SS_KIND_DENSE, fn,
+                                 "label_embeddings"));
     if (image->rows != text->rows || image->cols != text->cols)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "subsel_clipcov_create: image embeddings are %lld x "
@@ -530,6 +539,12 @@ int subsel_clipcov_create(subsel_ctx *ctx, const subsel_dense *image,
     SS_CHECK(ss_objective_new(ctx, &ss_clipcov_ops, n, &obj));
     SS_TRY(ss_calloc_array(ctx, 1, sizeof *cc, &cc));
     obj->impl = cc;
+    /* Kept for the objective's life (cc_destroy releases them): the caller
+     * may free the matrices at once. */
+    ss_handle_retain(image);
+    ss_handle_retain(text);
+    if (label_embeddings != NULL)
+        ss_handle_retain(label_embeddings);
     cc->image = image;
     cc->text = text;
     cc->labels = label_embeddings;

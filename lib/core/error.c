@@ -54,6 +54,20 @@ int ss_fail_prefix(subsel_ctx *ctx, int status, const char *fmt, ...)
     return status;
 }
 
+int ss_check_capacity(subsel_ctx *ctx, const char *fn, const char *name,
+                      int64_t capacity, int64_t needed)
+{
+    if (capacity < 0)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "%s: the capacity of %s is negative (%lld)", fn, name,
+                       (long long)capacity);
+    if (capacity < needed)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "%s: %s has room for %lld values, %lld needed", fn,
+                       name, (long long)capacity, (long long)needed);
+    return SUBSEL_OK;
+}
+
 const char *subsel_ctx_last_error(const subsel_ctx *ctx)
 {
     if (ctx == NULL)

@@ -38,6 +38,14 @@ int ss_fail(subsel_ctx *ctx, int status, const char *fmt, ...) SS_PRINTF(3, 4);
 int ss_fail_prefix(subsel_ctx *ctx, int status, const char *fmt, ...)
     SS_PRINTF(3, 4);
 
+/* Checks that a caller's output buffer `name` of `capacity` elements can
+ * take the `needed` elements a call (`fn`) is about to write. Called before
+ * anything is written, so a refused call leaves the buffer untouched.
+ * SUBSEL_E_INVALID with "fn: name has room for C values, N needed" (or "...
+ * capacity C is negative"), else SUBSEL_OK. */
+int ss_check_capacity(subsel_ctx *ctx, const char *fn, const char *name,
+                      int64_t capacity, int64_t needed);
+
 /* Return from the current function if `expr` fails. */
 #define SS_CHECK(expr)                                                         \
     do {                                                                       \

@@ -256,12 +256,17 @@ void subsel_csr_free(subsel_csr *csr)
 {
     int i;
     ss_allocator a;
+    ss_keeper keeper;
     if (!ss_handle_release(csr))
         return;
     a = csr->alloc;
+    keeper = csr->keeper;
     for (i = 0; i < 3; i++)
         ss_free_raw(&a, csr->owned[i]);
     ss_free_raw(&a, csr);
+    /* Last: a view's parent may go with it (its arrays are the view's). */
+    if (keeper.handle != NULL)
+        keeper.release(keeper.handle);
 }
 
 int64_t subsel_csr_rows(const subsel_csr *csr) { return csr ? csr->rows : 0; }
@@ -282,13 +287,15 @@ int subsel_csr_row(const subsel_csr *csr, int64_t row, const int32_t **indices,
     return SUBSEL_OK;
 }
 
-int subsel_csr_column_sums(subsel_ctx *ctx, const subsel_csr *csr,
-                           double *sums)
+int subsel_csr_column_sums_v2(subsel_ctx *ctx, const subsel_csr *csr,
+                              double *sums, int64_t capacity)
 {
     int64_t k;
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, csr);
     SS_REQUIRE_NONNULL(ctx, sums);
+    SS_CHECK(ss_check_capacity(ctx, "subsel_csr_column_sums", "sums",
+                               capacity, csr->cols));
     /* One sequential pass in storage order: the sum of each column is taken
      * in row order, so the result is the same on every run and thread count
      * (a parallel version would need per-thread copies of the d sums). */
@@ -298,22 +305,38 @@ int subsel_csr_column_sums(subsel_ctx *ctx, const subsel_csr *csr,
     return SUBSEL_OK;
 }
 
+/* Deprecated: the caller's buffer was assumed to hold every column. */
+int subsel_csr_column_sums(subsel_ctx *ctx, const subsel_csr *csr,
+                           double *sums)
+{
+    return subsel_csr_column_sums_v2(ctx, csr, sums, INT64_MAX);
+}
+
+/* The keeper's release of a view: drops its reference on the parent. */
+static void release_csr(void *parent) { subsel_csr_free(parent); }
+
 int subsel_csr_view_rows(subsel_ctx *ctx, const subsel_csr *csr, int64_t first,
                          int64_t count, subsel_csr **out)
 {
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, csr);
+    SS_CHECK(ss_handle_check(ctx, csr, SS_KIND_CSR, "subsel_csr_view_rows",
+                             "csr"));
     if (first < 0 || count < 0 || first > csr->rows || count > csr->rows - first)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "subsel_csr_view_rows: rows [%lld, %lld + %lld) are not "
                        "inside the %lld rows",
                        (long long)first, (long long)first, (long long)count,
                        (long long)csr->rows);
-    /* Row pointers stay absolute offsets into the parent's arrays. */
-    return csr_wrap(ctx, count, csr->cols, csr->indptr + first, csr->indices,
-                    csr->values, 0, out);
+    /* Row pointers stay absolute offsets into the parent's arrays, which
+     * the view keeps alive by holding a reference on the parent. */
+    SS_CHECK(csr_wrap(ctx, count, csr->cols, csr->indptr + first,
+                      csr->indices, csr->values, 0, out));
+    ss_handle_retain(csr);
+    (*out)->keeper.handle = (void *)csr;
+    (*out)->keeper.release = release_csr;
+    return SUBSEL_OK;
 }
 
 int subsel_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *csr,

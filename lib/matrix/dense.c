@@ -20,6 +20,8 @@ static int dense_wrap(subsel_ctx *ctx, int64_t rows, int64_t cols,
     m->cols = cols;
     m->data = data;
     m->owned = owned ? (void *)data : NULL;
+    m->keeper.handle = NULL;
+    m->keeper.release = NULL;
     *out = m;
     return SUBSEL_OK;
 }
@@ -46,6 +48,17 @@ int ss_dense_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, float *data,
 cleanup:
     ss_free(ctx, data);
     return rc;
+}
+
+int ss_dense_view(subsel_ctx *ctx, int64_t rows, int64_t cols,
+                  const float *data, void *keeper,
+                  void (*release)(void *keeper), subsel_dense **out)
+{
+    SS_CHECK(dense_wrap(ctx, rows, cols, data, 0, out));
+    ss_handle_retain(keeper);
+    (*out)->keeper.handle = keeper;
+    (*out)->keeper.release = release;
+    return SUBSEL_OK;
 }
 
 int subsel_dense_create(subsel_ctx *ctx, int64_t rows, int64_t cols,
@@ -99,11 +112,16 @@ int subsel_dense_create_f64(subsel_ctx *ctx, int64_t rows, int64_t cols,
 void subsel_dense_free(subsel_dense *dense)
 {
     ss_allocator a;
+    ss_keeper keeper;
     if (!ss_handle_release(dense))
         return;
     a = dense->alloc;
+    keeper = dense->keeper;
     ss_free_raw(&a, dense->owned);
     ss_free_raw(&a, dense);
+    /* Last: the keeper may go with it (the data was its). */
+    if (keeper.handle != NULL)
+        keeper.release(keeper.handle);
 }
 
 int64_t subsel_dense_rows(const subsel_dense *d) { return d ? d->rows : 0; }
@@ -117,13 +135,15 @@ const float *subsel_dense_row(const subsel_dense *d, int64_t row)
     return d->data + row * d->cols;
 }
 
-int subsel_dense_column_sums(subsel_ctx *ctx, const subsel_dense *dense,
-                             double *sums)
+int subsel_dense_column_sums_v2(subsel_ctx *ctx, const subsel_dense *dense,
+                                double *sums, int64_t capacity)
 {
     int64_t r, c;
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, dense);
     SS_REQUIRE_NONNULL(ctx, sums);
+    SS_CHECK(ss_check_capacity(ctx, "subsel_dense_column_sums", "sums",
+                               capacity, dense->cols));
     memset(sums, 0, (size_t)dense->cols * sizeof *sums);
     for (r = 0; r < dense->rows; r++) {
         const float *row = dense->data + r * dense->cols;
@@ -131,4 +151,11 @@ int subsel_dense_column_sums(subsel_ctx *ctx, const subsel_dense *dense,
             sums[c] += (double)row[c];
     }
     return SUBSEL_OK;
+}
+
+/* Deprecated: the caller's buffer was assumed to hold every column. */
+int subsel_dense_column_sums(subsel_ctx *ctx, const subsel_dense *dense,
+                             double *sums)
+{
+    return subsel_dense_column_sums_v2(ctx, dense, sums, INT64_MAX);
 }

@@ -13,6 +13,16 @@
 #include "core/handle.h"
 #include "subsel.h"
 
+/* The reference a matrix holds on the handle its arrays belong to, when
+ * they are another handle's (a row view's parent, the TAROT selector behind
+ * a whitened view): taken when the matrix is made, so that freeing that
+ * handle only drops its caller's reference, and dropped through `release`
+ * (the keeper's own *_free) when the matrix is destroyed. */
+typedef struct ss_keeper {
+    void *handle;                  /* NULL: the arrays are no handle's */
+    void (*release)(void *handle);
+} ss_keeper;
+
 /* Row pointers are absolute offsets into indices / values: row r is entries
  * [indptr[r], indptr[r + 1]). indptr[0] is 0 except for row views, which
  * share their parent's arrays; nnz = indptr[rows] - indptr[0]. */
@@ -23,6 +33,7 @@ struct subsel_csr {
     const int32_t *indices; /* nnz, strictly increasing within a row */
     const float *values;    /* nnz, finite */
     void *owned[3];         /* indptr, indices, values when owned; else NULL */
+    ss_keeper keeper;       /* a view's parent, retained */
 };
 
 struct subsel_dense {
@@ -30,6 +41,7 @@ struct subsel_dense {
     int64_t rows, cols;
     const float *data; /* rows * cols, row-major, finite */
     void *owned;       /* data when owned; else NULL */
+    ss_keeper keeper;  /* the handle that owns data, retained (views) */
 };
 
 /* Checks CSR structure and values in one pass over the rows, reporting
@@ -54,6 +66,14 @@ int ss_csr_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, int64_t *indptr,
                  int32_t *indices, float *values, subsel_csr **out);
 int ss_dense_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, float *data,
                    subsel_dense **out);
+
+/* A dense matrix over `data`, which belongs to the handle `keeper`: the
+ * matrix retains keeper (ss_handle_retain) and releases it with `release`
+ * when it is destroyed. The data is the keeper's, already checked, and is
+ * not checked again. */
+int ss_dense_view(subsel_ctx *ctx, int64_t rows, int64_t cols,
+                  const float *data, void *keeper,
+                  void (*release)(void *keeper), subsel_dense **out);
 
 /* First index of a non-finite float in data[0..n), or -1. */
 int64_t ss_find_nonfinite(const float *data, int64_t n);

@@ -381,6 +381,9 @@ static void fb_destroy(subsel_objective *obj)
     ss_free_raw(&obj->alloc, fb->p);
     ss_free_raw(&obj->alloc, fb->bin_of);
     ss_free_raw(&obj->alloc, fb->bin_weights);
+    /* The objective's reference on its matrix (the matrix goes too if the
+     * caller has freed it). */
+    subsel_csr_free((subsel_csr *)fb->z);
     ss_free_raw(&obj->alloc, fb);
 }
 
@@ -435,6 +438,8 @@ int ss_fb_new(subsel_ctx *ctx, const ss_objective_ops *ops,
               const subsel_csr *z, int phi_kind, double param, double w_fill,
               subsel_objective **out)
 {
+    const char *fn =
+        ops == &ss_sdm_ops ? "subsel_sdm_create" : "subsel_fb_create";
     subsel_objective *obj = NULL;
     ss_fb *fb = NULL;
     ss_phi phi;
@@ -444,12 +449,15 @@ int ss_fb_new(subsel_ctx *ctx, const ss_objective_ops *ops,
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, z);
+    SS_CHECK(ss_handle_check(ctx, z, SS_KIND_CSR, fn, "the matrix"));
     SS_CHECK(check_phi(ctx, phi_kind, param, &phi));
     SS_CHECK(check_nonnegative(ctx, z));
     SS_CHECK(ss_objective_new(ctx, ops, z->rows, &obj));
     SS_TRY(ss_calloc_array(ctx, 1, sizeof *fb, &fb));
     obj->impl = fb;
+    /* Kept for the objective's life: the caller may free the matrix at
+     * once (fb_destroy drops this reference). */
+    ss_handle_retain(z);
     fb->z = z;
     fb->phi = phi;
     fb->lambda = 1.0;

@@ -15,7 +15,7 @@
 #include "objectives/objective.h"
 
 typedef struct ss_fb {
-    const subsel_csr *z; /* borrowed */
+    const subsel_csr *z; /* retained; released by destroy */
     ss_phi phi;
     double *w;           /* per column: the weights, or lambda * p for SDM */
     /* SDM only */

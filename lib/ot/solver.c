@@ -145,6 +145,7 @@ typedef struct call {
     int64_t n, m;
     double reg, mass; /* mass < 0: balanced */
     double *value, *f, *g, *plan;
+    int64_t f_cap, g_cap, plan_cap; /* elements the caller's buffers hold */
 } call;
 
 /* Everything after the value matrix is set up. */
@@ -244,6 +245,14 @@ static int check_common(subsel_ctx *ctx, const call *cl)
     if (cl->n > INT64_MAX / 8 / cl->m)
         return ss_fail(ctx, SUBSEL_E_INVALID, "%s: %lld x %lld is too large",
                        cl->fn, (long long)cl->n, (long long)cl->m);
+    /* Before any work, so that a refused call writes nothing. */
+    if (cl->f != NULL)
+        SS_CHECK(ss_check_capacity(ctx, cl->fn, "f", cl->f_cap, cl->n));
+    if (cl->g != NULL)
+        SS_CHECK(ss_check_capacity(ctx, cl->fn, "g", cl->g_cap, cl->m));
+    if (cl->plan != NULL)
+        SS_CHECK(ss_check_capacity(ctx, cl->fn, "plan", cl->plan_cap,
+                                   cl->n * cl->m));
     return SUBSEL_OK;
 }
 
@@ -293,13 +302,73 @@ static int on_points(subsel_ctx *ctx, subsel_ot_solver *solver, call *cl,
     return rc;
 }
 
+int subsel_ot_sinkhorn_v2(subsel_ctx *ctx, subsel_ot_solver *solver,
+                          const double *a, int64_t n, const double *b,
+                          int64_t m, const double *cost, double reg,
+                          double *value, double *f, int64_t f_capacity,
+                          double *g, int64_t g_capacity, double *plan,
+                          int64_t plan_capacity)
+{
+    call cl = {"subsel_ot_sinkhorn", a, b, n, m, reg, -1.0, value, f, g, plan,
+               f_capacity, g_capacity, plan_capacity};
+    return on_matrix(ctx, solver, &cl, cost);
+}
+
+int subsel_ot_partial_v2(subsel_ctx *ctx, subsel_ot_solver *solver,
+                         const double *a, int64_t n, const double *b,
+                         int64_t m, const double *cost, double reg,
+                         double mass, double *value, double *f,
+                         int64_t f_capacity, double *g, int64_t g_capacity,
+                         double *plan, int64_t plan_capacity)
+{
+    call cl = {"subsel_ot_partial", a, b, n, m, reg, mass, value, f, g, plan,
+               f_capacity, g_capacity, plan_capacity};
+    if (!(mass > 0.0))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_ot_partial: mass %g must be positive", mass);
+    return on_matrix(ctx, solver, &cl, cost);
+}
+
+int subsel_ot_sinkhorn_points_v2(subsel_ctx *ctx, subsel_ot_solver *solver,
+                                 const double *a, const subsel_dense *x,
+                                 const double *b, const subsel_dense *y,
+                                 int cost, double reg, double *value,
+                                 double *f, int64_t f_capacity, double *g,
+                                 int64_t g_capacity, double *plan,
+                                 int64_t plan_capacity)
+{
+    call cl = {"subsel_ot_sinkhorn_points", a, b, 0, 0, reg, -1.0, value, f,
+               g, plan, f_capacity, g_capacity, plan_capacity};
+    return on_points(ctx, solver, &cl, x, y, cost);
+}
+
+int subsel_ot_partial_points_v2(subsel_ctx *ctx, subsel_ot_solver *solver,
+                                const double *a, const subsel_dense *x,
+                                const double *b, const subsel_dense *y,
+                                int cost, double reg, double mass,
+                                double *value, double *f, int64_t f_capacity,
+                                double *g, int64_t g_capacity, double *plan,
+                                int64_t plan_capacity)
+{
+    call cl = {"subsel_ot_partial_points", a, b, 0, 0, reg, mass, value, f, g,
+               plan, f_capacity, g_capacity, plan_capacity};
+    if (!(mass > 0.0))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_ot_partial_points: mass %g must be positive", mass);
+    return on_points(ctx, solver, &cl, x, y, cost);
+}
+
+/* The deprecated forms: the caller's buffers were assumed to hold n, m and
+ * n x m values, as their contract said; no capacity bounds them. */
+#define UNBOUNDED INT64_MAX
+
 int subsel_ot_sinkhorn(subsel_ctx *ctx, subsel_ot_solver *solver,
                        const double *a, int64_t n, const double *b,
                        int64_t m, const double *cost, double reg,
                        double *value, double *f, double *g, double *plan)
 {
-    call cl = {"subsel_ot_sinkhorn", a, b, n, m, reg, -1.0, value, f, g, plan};
-    return on_matrix(ctx, solver, &cl, cost);
+    return subsel_ot_sinkhorn_v2(ctx, solver, a, n, b, m, cost, reg, value, f,
+                                 UNBOUNDED, g, UNBOUNDED, plan, UNBOUNDED);
 }
 
 int subsel_ot_partial(subsel_ctx *ctx, subsel_ot_solver *solver,
@@ -307,11 +376,9 @@ int subsel_ot_partial(subsel_ctx *ctx, subsel_ot_solver *solver,
                       const double *cost, double reg, double mass,
                       double *value, double *f, double *g, double *plan)
 {
-    call cl = {"subsel_ot_partial", a, b, n, m, reg, mass, value, f, g, plan};
-    if (!(mass > 0.0))
-        return ss_fail(ctx, SUBSEL_E_INVALID,
-                       "subsel_ot_partial: mass %g must be positive", mass);
-    return on_matrix(ctx, solver, &cl, cost);
+    return subsel_ot_partial_v2(ctx, solver, a, n, b, m, cost, reg, mass,
+                                value, f, UNBOUNDED, g, UNBOUNDED, plan,
+                                UNBOUNDED);
 }
 
 int subsel_ot_sinkhorn_points(subsel_ctx *ctx, subsel_ot_solver *solver,
@@ -320,8 +387,9 @@ int subsel_ot_sinkhorn_points(subsel_ctx *ctx, subsel_ot_solver *solver,
                               int cost, double reg, double *value, double *f,
                               double *g, double *plan)
 {
-    call cl = {"subsel_ot_sinkhorn_points", a, b, 0, 0, reg, -1.0, value, f, g, plan};
-    return on_points(ctx, solver, &cl, x, y, cost);
+    return subsel_ot_sinkhorn_points_v2(ctx, solver, a, x, b, y, cost, reg,
+                                        value, f, UNBOUNDED, g, UNBOUNDED,
+                                        plan, UNBOUNDED);
 }
 
 int subsel_ot_partial_points(subsel_ctx *ctx, subsel_ot_solver *solver,
@@ -330,9 +398,7 @@ int subsel_ot_partial_points(subsel_ctx *ctx, subsel_ot_solver *solver,
                              double reg, double mass, double *value,
                              double *f, double *g, double *plan)
 {
-    call cl = {"subsel_ot_partial_points", a, b, 0, 0, reg, mass, value, f, g, plan};
-    if (!(mass > 0.0))
-        return ss_fail(ctx, SUBSEL_E_INVALID,
-                       "subsel_ot_partial_points: mass %g must be positive", mass);
-    return on_points(ctx, solver, &cl, x, y, cost);
+    return subsel_ot_partial_points_v2(ctx, solver, a, x, b, y, cost, reg,
+                                       mass, value, f, UNBOUNDED, g,
+                                       UNBOUNDED, plan, UNBOUNDED);
 }

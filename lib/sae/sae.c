@@ -44,7 +44,8 @@ int subsel_sae_create(subsel_ctx *ctx, const subsel_dense *w_enc,
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, w_enc);
+    SS_CHECK(ss_handle_check(ctx, w_enc, SS_KIND_DENSE, "subsel_sae_create",
+                             "w_enc"));
     if (w_enc->rows < 1 || w_enc->cols < 1)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "subsel_sae_create: W_enc is %lld x %lld; it needs at "
@@ -59,6 +60,10 @@ int subsel_sae_create(subsel_ctx *ctx, const subsel_dense *w_enc,
     ss_handle_init(sae, SS_KIND_SAE, &ctx->alloc);
     sae->features = w_enc->rows;
     sae->inputs = w_enc->cols;
+    /* Kept for the encoder's life (subsel_sae_free releases it): the
+     * caller may free W_enc at once. */
+    ss_handle_retain(w_enc);
+    sae->w_matrix = w_enc;
     sae->w_enc = w_enc->data;
     SS_TRY(copy_bias(ctx, b_enc, sae->features, "b_enc", &sae->b_enc));
     SS_TRY(copy_bias(ctx, b_dec, sae->inputs, "b_dec", &sae->b_dec));
@@ -75,7 +80,7 @@ void subsel_sae_free(subsel_sae *sae)
     if (!ss_handle_release(sae))
         return;
     a = sae->alloc;
-    subsel_dense_free(sae->w_owned);
+    subsel_dense_free((subsel_dense *)sae->w_matrix);
     ss_free_raw(&a, sae->b_enc);
     ss_free_raw(&a, sae->b_dec);
     ss_free_raw(&a, sae);
@@ -183,9 +188,8 @@ int subsel_sae_load(subsel_ctx *ctx, const char *dir, subsel_sae **out)
                      "one per feature, the rows of W_enc", &b_enc));
     SS_TRY(load_bias(ctx, path[2], w->cols,
                      "one per input, the columns of W_enc", &b_dec));
+    /* The encoder retains w; the cleanup drops this function's reference. */
     SS_TRY(subsel_sae_create(ctx, w, b_enc->data, b_dec->data, out));
-    (*out)->w_owned = w;
-    w = NULL;
 cleanup:
     subsel_dense_free(w);
     subsel_dense_free(b_enc);

@@ -19,7 +19,7 @@ struct subsel_sae {
     int64_t features;       /* d_sparse: rows of W_enc, columns of codes */
     int64_t inputs;         /* d_in: columns of W_enc */
     const float *w_enc;     /* features x inputs, row-major, finite */
-    subsel_dense *w_owned;  /* the loaded W_enc (subsel_sae_load), or NULL */
+    const subsel_dense *w_matrix; /* the matrix w_enc reads, retained */
     float *b_enc;           /* features values */
     float *b_dec;           /* inputs values */
 };

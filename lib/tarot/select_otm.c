@@ -25,8 +25,8 @@
 
 #define OTM_FIRST_DEPTH 16
 
-int subsel_tarot_folds(subsel_ctx *ctx, int64_t targets, int64_t folds,
-                       int64_t *fold_of_target)
+int subsel_tarot_folds_v2(subsel_ctx *ctx, int64_t targets, int64_t folds,
+                          int64_t *fold_of_target, int64_t capacity)
 {
     int64_t *perm = NULL, i, f, pos = 0;
     ss_rng rng;
@@ -38,6 +38,8 @@ int subsel_tarot_folds(subsel_ctx *ctx, int64_t targets, int64_t folds,
                        "subsel_tarot_folds: folds %lld outside [2, %lld] "
                        "(the number of targets)",
                        (long long)folds, (long long)targets);
+    SS_CHECK(ss_check_capacity(ctx, "subsel_tarot_folds", "fold_of_target",
+                               capacity, targets));
     SS_TRY(ss_alloc_array(ctx, targets, sizeof *perm, &perm));
     for (i = 0; i < targets; i++)
         perm[i] = i;
@@ -58,6 +60,14 @@ int subsel_tarot_folds(subsel_ctx *ctx, int64_t targets, int64_t folds,
 cleanup:
     ss_free(ctx, perm);
     return rc;
+}
+
+/* Deprecated: fold_of_target was assumed to hold `targets` values. */
+int subsel_tarot_folds(subsel_ctx *ctx, int64_t targets, int64_t folds,
+                       int64_t *fold_of_target)
+{
+    return subsel_tarot_folds_v2(ctx, targets, folds, fold_of_target,
+                                 INT64_MAX);
 }
 
 static int cmp_index(const void *a, const void *b)
@@ -175,7 +185,7 @@ int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *t, int64_t folds,
     SS_TRY(ss_calloc_array(ctx, folds, sizeof *sizes, &sizes));
     if (fold_of_target == NULL) {
         SS_TRY(ss_alloc_array(ctx, t->m, sizeof *fold_buf, &fold_buf));
-        SS_TRY(subsel_tarot_folds(ctx, t->m, folds, fold_buf));
+        SS_TRY(subsel_tarot_folds_v2(ctx, t->m, folds, fold_buf, t->m));
         fold_of_target = fold_buf;
     }
     SS_TRY(check_folds(ctx, t, folds, fold_of_target, sizes));

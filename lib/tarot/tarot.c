@@ -44,12 +44,13 @@ static const ss_option_table tarot_table = SS_OPTION_TABLE(tarot_options);
 int subsel_tarot_create(subsel_ctx *ctx, const subsel_dense *candidates,
                         const subsel_dense *targets, subsel_tarot **out)
 {
+    const char *fn = "subsel_tarot_create";
     subsel_tarot *t;
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, candidates);
-    SS_REQUIRE_NONNULL(ctx, targets);
+    SS_CHECK(ss_handle_check(ctx, candidates, SS_KIND_DENSE, fn, "candidates"));
+    SS_CHECK(ss_handle_check(ctx, targets, SS_KIND_DENSE, fn, "targets"));
     if (candidates->rows < 1 || targets->rows < 1 || candidates->cols < 1)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "subsel_tarot_create: candidates (%lld x %lld) and "
@@ -65,6 +66,10 @@ int subsel_tarot_create(subsel_ctx *ctx, const subsel_dense *candidates,
                        (long long)candidates->cols, (long long)targets->cols);
     SS_CHECK(ss_calloc_array(ctx, 1, sizeof *t, &t));
     ss_handle_init(t, SS_KIND_TAROT, &ctx->alloc);
+    /* Kept for the selector's life (subsel_tarot_free releases them): the
+     * caller may free the matrices at once. */
+    ss_handle_retain(candidates);
+    ss_handle_retain(targets);
     t->cand = candidates;
     t->targ = targets;
     t->n = candidates->rows;
@@ -86,6 +91,8 @@ void subsel_tarot_free(subsel_tarot *t)
     ss_free_raw(&a, t->u_sq);
     ss_free_raw(&a, t->v_sq);
     ss_tarot_lists_free(&a, &t->cache);
+    subsel_dense_free((subsel_dense *)t->cand);
+    subsel_dense_free((subsel_dense *)t->targ);
     ss_free_raw(&a, t);
 }
 

@@ -31,7 +31,7 @@ typedef struct ss_tarot_lists {
 
 struct subsel_tarot {
     SS_HANDLE_HEAD;
-    const subsel_dense *cand, *targ; /* borrowed */
+    const subsel_dense *cand, *targ; /* retained */
     int64_t n, m, cols;
 
     /* options */
@@ -48,6 +48,13 @@ struct subsel_tarot {
     /* neighbour lists of every target (cache.k == 0: none yet) */
     ss_tarot_lists cache;
 };
+
+/* rows x cols, the size of an output buffer, saturating at INT64_MAX (no
+ * capacity holds that many) instead of overflowing. */
+static inline int64_t ss_tarot_cells(int64_t rows, int64_t cols)
+{
+    return rows > 0 && cols > INT64_MAX / rows ? INT64_MAX : rows * cols;
+}
 
 /* The input-column chunks of a projection of `cols` columns: its progress
  * counts them (stage "project"). */

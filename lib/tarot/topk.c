@@ -402,8 +402,9 @@ int ss_tarot_cache_topk(subsel_ctx *ctx, subsel_tarot *t, int64_t k,
                                stage);
 }
 
-int subsel_tarot_topk(subsel_ctx *ctx, subsel_tarot *t, int64_t k,
-                      int64_t *indices, float *scores)
+int subsel_tarot_topk_v2(subsel_ctx *ctx, subsel_tarot *t, int64_t k,
+                         int64_t *indices, int64_t indices_capacity,
+                         float *scores, int64_t scores_capacity)
 {
     int64_t j;
     SS_REQUIRE_NONNULL(ctx, ctx);
@@ -414,6 +415,12 @@ int subsel_tarot_topk(subsel_ctx *ctx, subsel_tarot *t, int64_t k,
                        "subsel_tarot_topk: k = %lld outside [1, %lld] (the "
                        "number of candidates)",
                        (long long)k, (long long)t->n);
+    /* m k fits: the selector's cache holds as many entries. */
+    SS_CHECK(ss_check_capacity(ctx, "subsel_tarot_topk", "indices",
+                               indices_capacity, ss_tarot_cells(t->m, k)));
+    if (scores != NULL)
+        SS_CHECK(ss_check_capacity(ctx, "subsel_tarot_topk", "scores",
+                                   scores_capacity, ss_tarot_cells(t->m, k)));
     SS_CHECK(ss_tarot_whiten(ctx, t));
     SS_CHECK(ss_tarot_cache_topk(ctx, t, k, "topk"));
     for (j = 0; j < t->m; j++) {
@@ -426,10 +433,19 @@ int subsel_tarot_topk(subsel_ctx *ctx, subsel_tarot *t, int64_t k,
     return SUBSEL_OK;
 }
 
-int subsel_tarot_scores(subsel_ctx *ctx, subsel_tarot *t,
-                        int64_t first_candidate, int64_t candidates,
-                        int64_t first_target, int64_t targets, float *scores,
-                        float *distances)
+/* Deprecated: the buffers were assumed to hold M k values. */
+int subsel_tarot_topk(subsel_ctx *ctx, subsel_tarot *t, int64_t k,
+                      int64_t *indices, float *scores)
+{
+    return subsel_tarot_topk_v2(ctx, t, k, indices, INT64_MAX, scores,
+                                INT64_MAX);
+}
+
+int subsel_tarot_scores_v2(subsel_ctx *ctx, subsel_tarot *t,
+                           int64_t first_candidate, int64_t candidates,
+                           int64_t first_target, int64_t targets,
+                           float *scores, int64_t scores_capacity,
+                           float *distances, int64_t distances_capacity)
 {
     int64_t tiles, tile, dim;
     blocks b = {0};
@@ -447,6 +463,13 @@ int subsel_tarot_scores(subsel_ctx *ctx, subsel_tarot *t,
                        (long long)first_candidate, (long long)candidates,
                        (long long)first_target, (long long)targets,
                        (long long)t->n, (long long)t->m);
+    SS_CHECK(ss_check_capacity(ctx, "subsel_tarot_scores", "scores",
+                               scores_capacity,
+                               ss_tarot_cells(candidates, targets)));
+    if (distances != NULL)
+        SS_CHECK(ss_check_capacity(ctx, "subsel_tarot_scores", "distances",
+                                   distances_capacity,
+                                   ss_tarot_cells(candidates, targets)));
     SS_CHECK(ss_tarot_whiten(ctx, t));
     dim = t->dim;
     tiles = (targets + TOPK_TILE - 1) / TOPK_TILE;
@@ -485,4 +508,16 @@ cleanup:
     work_free(ctx, &w);
     ss_free(ctx, b.last);
     return rc;
+}
+
+/* Deprecated: the buffers were assumed to hold candidates x targets
+ * values. */
+int subsel_tarot_scores(subsel_ctx *ctx, subsel_tarot *t,
+                        int64_t first_candidate, int64_t candidates,
+                        int64_t first_target, int64_t targets, float *scores,
+                        float *distances)
+{
+    return subsel_tarot_scores_v2(ctx, t, first_candidate, candidates,
+                                  first_target, targets, scores, INT64_MAX,
+                                  distances, INT64_MAX);
 }

@@ -66,8 +66,9 @@ cleanup:
     return rc;
 }
 
-int subsel_tarot_ot(subsel_ctx *ctx, subsel_tarot *t, const int64_t *set,
-                    int64_t count, double *f, double *g, double *loss)
+int subsel_tarot_ot_v2(subsel_ctx *ctx, subsel_tarot *t, const int64_t *set,
+                       int64_t count, double *f, int64_t f_capacity,
+                       double *g, int64_t g_capacity, double *loss)
 {
     float *x = NULL;
     int64_t p;
@@ -85,6 +86,12 @@ int subsel_tarot_ot(subsel_ctx *ctx, subsel_tarot *t, const int64_t *set,
                            "subsel_tarot_ot: set[%lld] = %lld is not a "
                            "candidate index in [0, %lld)",
                            (long long)p, (long long)set[p], (long long)t->n);
+    if (f != NULL)
+        SS_CHECK(ss_check_capacity(ctx, "subsel_tarot_ot", "f", f_capacity,
+                                   count));
+    if (g != NULL)
+        SS_CHECK(ss_check_capacity(ctx, "subsel_tarot_ot", "g", g_capacity,
+                                   t->m));
     SS_CHECK(ss_tarot_whiten(ctx, t));
     if (set == NULL)
         return ss_tarot_ot_rows(ctx, t, t->u, t->n, t->v, t->m, f, g, loss);
@@ -94,4 +101,12 @@ int subsel_tarot_ot(subsel_ctx *ctx, subsel_tarot *t, const int64_t *set,
 cleanup:
     ss_free(ctx, x);
     return rc;
+}
+
+/* Deprecated: f and g were assumed to hold count and M values. */
+int subsel_tarot_ot(subsel_ctx *ctx, subsel_tarot *t, const int64_t *set,
+                    int64_t count, double *f, double *g, double *loss)
+{
+    return subsel_tarot_ot_v2(ctx, t, set, count, f, INT64_MAX, g, INT64_MAX,
+                              loss);
 }

@@ -103,8 +103,9 @@ static int check_potentials(subsel_ctx *ctx, const char *fn,
     return SUBSEL_OK;
 }
 
-int subsel_tarot_weights(subsel_ctx *ctx, const double *potentials,
-                         int64_t count, int64_t total, int64_t *weights)
+int subsel_tarot_weights_v2(subsel_ctx *ctx, const double *potentials,
+                            int64_t count, int64_t total, int64_t *weights,
+                            int64_t capacity)
 {
     double *share = NULL, fmax = -INFINITY;
     int64_t p;
@@ -120,6 +121,8 @@ int subsel_tarot_weights(subsel_ctx *ctx, const double *potentials,
         return SUBSEL_OK;
     SS_REQUIRE_NONNULL(ctx, potentials);
     SS_REQUIRE_NONNULL(ctx, weights);
+    SS_CHECK(ss_check_capacity(ctx, "subsel_tarot_weights", "weights",
+                               capacity, count));
     SS_CHECK(check_potentials(ctx, "subsel_tarot_weights", potentials, count));
     SS_TRY(ss_alloc_array(ctx, count, sizeof *share, &share));
     for (p = 0; p < count; p++)
@@ -135,9 +138,19 @@ cleanup:
     return rc;
 }
 
-int subsel_tarot_weights_reference(subsel_ctx *ctx, const double *potentials,
-                                   int64_t count, int64_t targets,
-                                   int64_t total, int64_t *weights)
+/* Deprecated: weights was assumed to hold `count` values. */
+int subsel_tarot_weights(subsel_ctx *ctx, const double *potentials,
+                         int64_t count, int64_t total, int64_t *weights)
+{
+    return subsel_tarot_weights_v2(ctx, potentials, count, total, weights,
+                                   INT64_MAX);
+}
+
+int subsel_tarot_weights_reference_v2(subsel_ctx *ctx,
+                                      const double *potentials,
+                                      int64_t count, int64_t targets,
+                                      int64_t total, int64_t *weights,
+                                      int64_t capacity)
 {
     double *share = NULL, fmax = 0.0;
     int64_t p;
@@ -161,6 +174,8 @@ int subsel_tarot_weights_reference(subsel_ctx *ctx, const double *potentials,
     if (count > 0)
         SS_REQUIRE_NONNULL(ctx, potentials);
     SS_REQUIRE_NONNULL(ctx, weights);
+    SS_CHECK(ss_check_capacity(ctx, "subsel_tarot_weights_reference",
+                               "weights", capacity, count + targets));
     SS_CHECK(check_potentials(ctx, "subsel_tarot_weights_reference",
                               potentials, count));
     SS_TRY(ss_alloc_array(ctx, count + targets, sizeof *share, &share));
@@ -178,4 +193,13 @@ int subsel_tarot_weights_reference(subsel_ctx *ctx, const double *potentials,
 cleanup:
     ss_free(ctx, share);
     return rc;
+}
+
+/* Deprecated: weights was assumed to hold count + targets values. */
+int subsel_tarot_weights_reference(subsel_ctx *ctx, const double *potentials,
+                                   int64_t count, int64_t targets,
+                                   int64_t total, int64_t *weights)
+{
+    return subsel_tarot_weights_reference_v2(ctx, potentials, count, targets,
+                                             total, weights, INT64_MAX);
 }

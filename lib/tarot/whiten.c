@@ -447,6 +447,10 @@ cleanup:
     return rc;
 }
 
+/* The keeper's release of a whitened view: drops its reference on the
+ * selector that owns the rows. */
+static void release_tarot(void *t) { subsel_tarot_free(t); }
+
 int subsel_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t, subsel_dense **u,
                         subsel_dense **v)
 {
@@ -456,12 +460,15 @@ int subsel_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t, subsel_dense **u,
     if (v)
         *v = NULL;
     SS_REQUIRE_NONNULL(ctx, ctx);
-    SS_REQUIRE_NONNULL(ctx, t);
+    SS_CHECK(ss_handle_check(ctx, t, SS_KIND_TAROT, "subsel_tarot_whiten",
+                             "tarot"));
     SS_CHECK(ss_tarot_whiten(ctx, t));
+    /* The views read the selector's rows, which never change once
+     * whitened; each view keeps the selector alive. */
     if (u)
-        SS_TRY(subsel_dense_create(ctx, t->n, t->dim, t->u, SUBSEL_BORROW, u));
+        SS_TRY(ss_dense_view(ctx, t->n, t->dim, t->u, t, release_tarot, u));
     if (v)
-        SS_TRY(subsel_dense_create(ctx, t->m, t->dim, t->v, SUBSEL_BORROW, v));
+        SS_TRY(ss_dense_view(ctx, t->m, t->dim, t->v, t, release_tarot, v));
     return SUBSEL_OK;
 cleanup:
     if (u) {

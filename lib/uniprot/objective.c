@@ -34,6 +34,9 @@
 
 typedef struct up_impl {
     ss_uniprot up;
+    /* The similarity matrix whose data up.sim reads (subsel_uniprot_create),
+     * retained for the objective's life; NULL when sim is owned. */
+    const subsel_dense *kept;
     double *log_one; /* k zeros: log of the row marginals */
     double *log_cap; /* n copies of log(k / n) */
 } up_impl;
@@ -354,6 +357,7 @@ static void up_destroy(subsel_objective *obj)
     ss_free_raw(&a, im->up.owned);
     ss_free_raw(&a, im->log_one);
     ss_free_raw(&a, im->log_cap);
+    subsel_dense_free((subsel_dense *)im->kept);
     ss_free_raw(&a, im);
     obj->impl = NULL;
 }
@@ -441,9 +445,15 @@ int subsel_uniprot_create(subsel_ctx *ctx, const subsel_dense *similarity,
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, similarity);
-    return ss_uniprot_make(ctx, similarity->data, NULL, similarity->rows,
-                similarity->cols, k, reg, out);
+    SS_CHECK(ss_handle_check(ctx, similarity, SS_KIND_DENSE,
+                             "subsel_uniprot_create", "similarity"));
+    SS_CHECK(ss_uniprot_make(ctx, similarity->data, NULL, similarity->rows,
+                             similarity->cols, k, reg, out));
+    /* The objective reads the matrix's data: it keeps the matrix alive
+     * (up_destroy drops the reference), whenever the caller frees it. */
+    ss_handle_retain(similarity);
+    ((up_impl *)(*out)->impl)->kept = similarity;
+    return SUBSEL_OK;
 }
 
 int ss_uniprot_check_features(subsel_ctx *ctx, const char *fn,
@@ -613,13 +623,29 @@ cleanup:
     return rc;
 }
 
+int subsel_uniprot_plan_v2(subsel_ctx *ctx, const subsel_objective *obj,
+                           const int64_t *set, int64_t count, double *plan,
+                           int64_t plan_capacity, double *value)
+{
+    const up_impl *im;
+    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_NONNULL(ctx, value);
+    im = ss_objective_impl(ctx, obj, &uniprot_ops, "subsel_uniprot_plan");
+    if (im == NULL)
+        return SUBSEL_E_INVALID;
+    /* count * n fits: count <= k <= rows, and the rows x n similarities
+     * exist. A count outside [0, k] fails in the solve, before any write. */
+    if (plan != NULL && count >= 0 && count <= im->up.k)
+        SS_CHECK(ss_check_capacity(ctx, "subsel_uniprot_plan", "plan",
+                                   plan_capacity, count * im->up.n));
+    return ss_uniprot_solve_set(ctx, obj, set, count, plan, value);
+}
+
+/* Deprecated: the plan was assumed to hold count x n values. */
 int subsel_uniprot_plan(subsel_ctx *ctx, const subsel_objective *obj,
                         const int64_t *set, int64_t count, double *plan,
                         double *value)
 {
-    SS_REQUIRE_NONNULL(ctx, ctx);
-    SS_REQUIRE_NONNULL(ctx, value);
-    if (ss_objective_impl(ctx, obj, &uniprot_ops, "subsel_uniprot_plan") == NULL)
-        return SUBSEL_E_INVALID;
-    return ss_uniprot_solve_set(ctx, obj, set, count, plan, value);
+    return subsel_uniprot_plan_v2(ctx, obj, set, count, plan, INT64_MAX,
+                                  value);
 }
