@@ -90,7 +90,7 @@ static int make_greedy(const cli_command *self, subsel_ctx *ctx,
     } else {
         algorithm = select_algorithm(so->optimizer);
         subsel_clipcov_check_submodular(ctx, f, 0, &submodular);
-        if (!submodular && (algorithm == SUBSEL_OPT_LAZY || algorithm == SUBSEL_OPT_LAZIER))
+        if (!submodular && (algorithm == SUBSEL_ALGORITHM_LAZY || algorithm == SUBSEL_ALGORITHM_LAZIER))
             return cli_usage(self, "--optimizer %s needs a submodular objective, and this "
                                    "one is not known to be: use naive or stochastic, or "
                                    "--exact-check to settle it", so->optimizer);

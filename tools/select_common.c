@@ -45,11 +45,19 @@ static int on_progress(void *user, const char *stage, int64_t done, int64_t tota
 
 int select_algorithm(const char *name)
 {
-    static const char *names[] = {"naive", "lazy", "stochastic", "lazier"};
-    int i;
-    for (i = 0; i < 4; i++)
-        if (strcmp(name, names[i]) == 0)
-            return i; /* SUBSEL_OPT_NAIVE .. SUBSEL_OPT_LAZIER */
+    static const struct {
+        const char *name;
+        int algorithm;
+    } names[] = {
+        {"naive", SUBSEL_ALGORITHM_NAIVE},
+        {"lazy", SUBSEL_ALGORITHM_LAZY},
+        {"stochastic", SUBSEL_ALGORITHM_STOCHASTIC},
+        {"lazier", SUBSEL_ALGORITHM_LAZIER},
+    };
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i].name) == 0)
+            return names[i].algorithm;
     return -1;
 }
 
@@ -58,7 +66,7 @@ int select_algorithm(const char *name)
 static int is_random(const char *name)
 {
     int a = select_algorithm(name);
-    return a == SUBSEL_OPT_STOCHASTIC || a == SUBSEL_OPT_LAZIER;
+    return a == SUBSEL_ALGORITHM_STOCHASTIC || a == SUBSEL_ALGORITHM_LAZIER;
 }
 
 int select_check(const cli_command *cmd, const select_options *o,

@@ -56,8 +56,8 @@ int select_check(const cli_command *cmd, const select_options *o,
 int select_context(const cli_command *cmd, const select_options *o,
                    subsel_ctx **ctx);
 
-/* The SUBSEL_OPT_* number of an algorithm name (naive, lazy, stochastic,
- * lazier), or -1. */
+/* The SUBSEL_ALGORITHM_* number of an algorithm name (naive, lazy,
+ * stochastic, lazier), or -1. */
 int select_algorithm(const char *name);
 
 /* Sets the optimizer options of `o` (budget, runs, min-runs, stopping,
