@@ -32,9 +32,9 @@ int main(int argc, char **argv)
     if (rc == SUBSEL_OK)
         rc = subsel_fb_create(ctx, z, SUBSEL_CONCAVE_SQRT, 0.0, NULL, &f);
     if (rc == SUBSEL_OK)
-        rc = subsel_optimizer_create(ctx, SUBSEL_OPT_LAZY, &opt);
+        rc = subsel_optimizer_create(ctx, SUBSEL_ALGORITHM_LAZY, &opt);
     if (rc == SUBSEL_OK)
-        rc = subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k);
+        rc = subsel_optimizer_set_int(opt, SUBSEL_P_BUDGET, k);
     if (rc == SUBSEL_OK)
         rc = subsel_optimizer_run(ctx, opt, f, &sel);
     if (rc != SUBSEL_OK) {

@@ -53,8 +53,8 @@ int main(int argc, char **argv)
         y[2 * i] = (float)(1.2 * cos(t + 0.01));
         y[2 * i + 1] = (float)(1.2 * sin(t + 0.01));
     }
-    if (check(ctx, subsel_dense_create(ctx, n, 2, x, SUBSEL_BORROW, &dx), "x") ||
-        check(ctx, subsel_dense_create(ctx, n, 2, y, SUBSEL_BORROW, &dy), "y") ||
+    if (check(ctx, subsel_dense_create(ctx, n, 2, x, SUBSEL_OWN_BORROW, &dx), "x") ||
+        check(ctx, subsel_dense_create(ctx, n, 2, y, SUBSEL_OWN_BORROW, &dy), "y") ||
         check(ctx, subsel_ot_solver_create(ctx, &solver), "solver"))
         goto done;
 

@@ -150,11 +150,11 @@ int main(int argc, char **argv)
     }
 
     check(NULL, subsel_ctx_create(&ctx), "context");
-    check(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_SEED, 1), "seed");
-    check(ctx, subsel_dense_create(ctx, DICTIONARY, PIXELS, dict, SUBSEL_BORROW, &w_enc), "W_enc");
+    check(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_SEED, 1), "seed");
+    check(ctx, subsel_dense_create(ctx, DICTIONARY, PIXELS, dict, SUBSEL_OWN_BORROW, &w_enc), "W_enc");
     check(ctx, subsel_sae_create(ctx, w_enc, b_enc, b_dec, &sae), "encoder");
-    check(ctx, subsel_dense_create(ctx, pool, PIXELS, train, SUBSEL_BORROW, &x_pool), "pool");
-    check(ctx, subsel_dense_create(ctx, n_target, PIXELS, target_x, SUBSEL_BORROW, &x_target), "target");
+    check(ctx, subsel_dense_create(ctx, pool, PIXELS, train, SUBSEL_OWN_BORROW, &x_pool), "pool");
+    check(ctx, subsel_dense_create(ctx, n_target, PIXELS, target_x, SUBSEL_OWN_BORROW, &x_target), "target");
     check(ctx, subsel_sae_encode(ctx, sae, x_pool, CODE_K, &codes), "encode pool");
     check(ctx, subsel_sae_encode(ctx, sae, x_target, CODE_K, &target_codes), "encode target");
 
@@ -172,8 +172,8 @@ int main(int argc, char **argv)
     check(ctx, subsel_sdm_create(ctx, codes, &sdm), "SDM");
     check(ctx, subsel_sdm_set_target(ctx, sdm, target_codes), "target distribution");
     check(ctx, subsel_sdm_set_quality(ctx, sdm, quality, pool, 3), "quality");
-    check(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_LAZIER, &opt), "optimizer");
-    check(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, budget), "budget");
+    check(ctx, subsel_optimizer_create(ctx, SUBSEL_ALGORITHM_LAZIER, &opt), "optimizer");
+    check(ctx, subsel_optimizer_set_int(opt, SUBSEL_P_BUDGET, budget), "budget");
     check(ctx, subsel_optimizer_run(ctx, opt, sdm, &sel), "selection");
 
     random_rows = malloc(sizeof *random_rows * (size_t)budget);

@@ -110,14 +110,14 @@ int main(int argc, char **argv)
 
     if (subsel_ctx_create(&ctx) != SUBSEL_OK)
         goto done;
-    if (check(ctx, subsel_dense_create(ctx, pool, PIXELS, xc, SUBSEL_BORROW, &cand), "candidates") ||
-        check(ctx, subsel_dense_create(ctx, m, PIXELS, xt, SUBSEL_BORROW, &targ), "targets") ||
+    if (check(ctx, subsel_dense_create(ctx, pool, PIXELS, xc, SUBSEL_OWN_BORROW, &cand), "candidates") ||
+        check(ctx, subsel_dense_create(ctx, m, PIXELS, xt, SUBSEL_OWN_BORROW, &targ), "targets") ||
         check(ctx, subsel_tarot_create(ctx, cand, targ, &tarot), "create") ||
-        check(ctx, subsel_tarot_set_int(tarot, SUBSEL_TAROT_PROJ_DIM, 128), "projection") ||
+        check(ctx, subsel_tarot_set_int(tarot, SUBSEL_P_TAROT_PROJ_DIM, 128), "projection") ||
         check(ctx, subsel_tarot_select_fixed(ctx, tarot, budget, &fixed), "fixed-size") ||
-        check(ctx, subsel_tarot_set_int(tarot, SUBSEL_TAROT_REFERENCE, 1), "option") ||
+        check(ctx, subsel_tarot_set_int(tarot, SUBSEL_P_TAROT_REFERENCE, 1), "option") ||
         check(ctx, subsel_tarot_select_fixed(ctx, tarot, budget, &ref), "reference") ||
-        check(ctx, subsel_tarot_set_int(tarot, SUBSEL_TAROT_REFERENCE, 0), "option") ||
+        check(ctx, subsel_tarot_set_int(tarot, SUBSEL_P_TAROT_REFERENCE, 0), "option") ||
         check(ctx, subsel_tarot_select_otm(ctx, tarot, 5, NULL, &otm), "otm"))
         goto done;
 

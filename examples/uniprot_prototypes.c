@@ -62,11 +62,11 @@ int main(int argc, char **argv)
     /* Cosine similarities, reg 0.05; k prototypes, so the budget is k. */
     rc = subsel_uniprot_create_from_features(ctx, src, tgt, SUBSEL_SIM_COSINE, k, 0.05, &obj);
     if (rc == SUBSEL_OK)
-        rc = subsel_optimizer_create(ctx, SUBSEL_OPT_NAIVE, &opt);
+        rc = subsel_optimizer_create(ctx, SUBSEL_ALGORITHM_NAIVE, &opt);
     if (rc == SUBSEL_OK)
-        rc = subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k);
+        rc = subsel_optimizer_set_int(opt, SUBSEL_P_BUDGET, k);
     if (rc == SUBSEL_OK) /* gains may be negative: never stop early */
-        rc = subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0);
+        rc = subsel_optimizer_set_int(opt, SUBSEL_P_STOP_NONPOSITIVE, 0);
     if (rc == SUBSEL_OK)
         rc = subsel_optimizer_run(ctx, opt, obj, &sel);
     if (rc != SUBSEL_OK) {

@@ -10,7 +10,14 @@
  *     On failure, out-parameters that are handles are set to NULL and other
  *     out-parameters are left unchanged; nothing is leaked.
  *   - Functions that take a context report the details of a failure through
- *     subsel_ctx_last_error(ctx).
+ *     subsel_ctx_last_error(ctx). Functions that take none (and those given
+ *     a NULL context) record it for the calling thread instead, read with
+ *     subsel_ctx_last_error(NULL) on that thread. Every failing call leaves
+ *     a message naming the function and what was wrong.
+ *   - Constants: one prefix per concept (docs/abi.md lists them). Names
+ *     that predate that rule stay as deprecated aliases; define
+ *     SUBSEL_NO_DEPRECATED before including this header to hide them (for
+ *     binding generators that group constants by prefix).
  *   - Every subsel_*_free(NULL) is a harmless no-op.
  *   - Lifetimes: a handle that keeps another handle (an objective its
  *     matrices, a row view its parent, an encoder its W_enc, a TAROT
@@ -163,8 +170,9 @@ typedef int (*subsel_progress_fn)(void *user, const char *stage, int64_t done,
                                   int64_t total);
 
 /*! subsel_ctx_create() :
- * Creates a context with default options and the C library allocator.
- * @return SUBSEL_OK, SUBSEL_E_INVALID if out is NULL, SUBSEL_E_NOMEM. */
+ * Creates a context with default parameters and the C library allocator.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID if out is NULL, SUBSEL_E_NOMEM (with
+ *         a message for the thread: subsel_ctx_last_error(NULL)). */
 SUBSEL_API int subsel_ctx_create(subsel_ctx **out);
 
 /*! subsel_ctx_create_with_allocator() :
@@ -187,58 +195,78 @@ SUBSEL_API void subsel_ctx_free(subsel_ctx *ctx);
 /*! subsel_ctx_last_error() :
  * @return the detailed message of the most recent call on this context that
  *         failed ("" if none has). The string is owned by the context and
- *         stays valid until the next failing call on it or its free. A NULL
- *         context gives a static message. */
+ *         stays valid until the next failing call on it or its free.
+ *         With ctx NULL: the message of the most recent failing call made
+ *         by the calling thread without a context (a function that takes
+ *         none, such as subsel_optimizer_set_int(), or one given a NULL
+ *         context), "" if none has; the string belongs to the thread and
+ *         stays valid until its next such failure or its exit. Read it
+ *         right after the call. Never NULL. Thread-safe. */
 SUBSEL_API const char *subsel_ctx_last_error(const subsel_ctx *ctx);
 
-/* Context options, set with subsel_ctx_set_int(). Bounds and defaults are also
- * returned by subsel_ctx_param_bounds(). */
-#define SUBSEL_CTX_THREADS 1 /* threads per call (OpenMP regions and BLIS
-                                products). [0, 4096], default 0: the OpenMP
-                                default (omp_get_max_threads()). Calls use at
-                                most as many threads as the caller has CPUs
-                                (its affinity mask and cgroup CPU quota, not
-                                the host's core count), and one thread in a
-                                child forked from a process that had threads
-                                (see subsel_ctx_threads())                   */
-#define SUBSEL_CTX_SEED 2    /* seed of every random choice.
-                                [0, INT64_MAX], default 0                    */
-#define SUBSEL_CTX_MAX_ISA 3 /* highest instruction set to use; can only
-                                lower subsel_isa_selected(), and rounds down
-                                past levels not compiled in. [0, 2],
-                                default 2                                    */
-#define SUBSEL_CTX_MEMORY_LIMIT 4 /* most bytes the library may hold at once
-                                for this context and every handle created
-                                through it (arrays, handles and the scratch
-                                of running calls, as requested from the
-                                allocator hooks, with a 64-byte header per
-                                block), also after the context is freed. An
-                                allocation that would pass it fails with
-                                SUBSEL_E_NOMEM and a message naming the limit
-                                and the request. Memory inside BLIS, LAPACK
-                                and OpenMP is not counted. [0, INT64_MAX],
-                                default 0: no limit                          */
+/* Context parameters (SUBSEL_KIND_CONTEXT), set with subsel_ctx_set_int()
+ * or subsel_param_set_int(); bounds and defaults also from
+ * subsel_param_int_bounds() and subsel_ctx_param_bounds(). */
+#define SUBSEL_P_THREADS 1 /* "threads": threads per call (OpenMP regions
+                              and BLIS products). [0, 4096], default 0: the
+                              OpenMP default (omp_get_max_threads()). Calls
+                              use at most as many threads as the caller has
+                              CPUs (its affinity mask and cgroup CPU quota,
+                              not the host's core count), and one thread in
+                              a child forked from a process that had
+                              threads (see subsel_ctx_threads())            */
+#define SUBSEL_P_SEED 2    /* "seed": seed of every random choice.
+                              [0, INT64_MAX], default 0                     */
+#define SUBSEL_P_MAX_ISA 3 /* "max_isa": highest instruction set to use;
+                              can only lower subsel_isa_selected(), and
+                              rounds down past levels not compiled in.
+                              [0, 2], default 2                             */
+#define SUBSEL_P_MEMORY_LIMIT 4 /* "memory_limit": most bytes the library
+                              may hold at once for this context and every
+                              handle created through it (arrays, handles
+                              and the scratch of running calls, as
+                              requested from the allocator hooks, with a
+                              64-byte header per block), also after the
+                              context is freed. An allocation that would
+                              pass it fails with SUBSEL_E_NOMEM and a
+                              message naming the limit and the request.
+                              Memory inside BLIS, LAPACK and OpenMP is not
+                              counted. [0, INT64_MAX], default 0: no limit  */
+
+#ifndef SUBSEL_NO_DEPRECATED
+/* Deprecated names of the context parameters (same numbers). */
+#define SUBSEL_CTX_THREADS SUBSEL_P_THREADS
+#define SUBSEL_CTX_SEED SUBSEL_P_SEED
+#define SUBSEL_CTX_MAX_ISA SUBSEL_P_MAX_ISA
+#define SUBSEL_CTX_MEMORY_LIMIT SUBSEL_P_MEMORY_LIMIT
+#endif
 
 /*! subsel_ctx_set_int() :
- * Sets an option. @return SUBSEL_OK, SUBSEL_E_INVALID for a NULL context, an
- * unknown option or a value out of bounds (the option is then unchanged). */
+ * Sets a context parameter (as subsel_param_set_int(ctx, ctx, ...)).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID for a NULL context (message for the
+ *         thread), a parameter that is not the context's or a value out of
+ *         bounds (the parameter is then unchanged; message on ctx). */
 SUBSEL_API int subsel_ctx_set_int(subsel_ctx *ctx, int param, int64_t value);
 
 /*! subsel_ctx_get_int() :
- * Reads an option into *value. @return SUBSEL_OK or SUBSEL_E_INVALID. */
+ * Reads a context parameter into *value. @return SUBSEL_OK or
+ * SUBSEL_E_INVALID (message on the context; for the thread when ctx is
+ * NULL). */
 SUBSEL_API int subsel_ctx_get_int(const subsel_ctx *ctx, int param,
                                   int64_t *value);
 
 /*! subsel_ctx_param_bounds() :
- * Writes the bounds and default of an option; any out-pointer may be NULL.
- * @return SUBSEL_OK or SUBSEL_E_INVALID for an unknown option. */
+ * Writes the bounds and default of a context parameter; any out-pointer may
+ * be NULL (as subsel_param_int_bounds()).
+ * @return SUBSEL_OK or SUBSEL_E_INVALID for another number (message for the
+ *         thread). */
 SUBSEL_API int subsel_ctx_param_bounds(int param, int64_t *min_value,
                                        int64_t *max_value,
                                        int64_t *default_value);
 
 /*! subsel_ctx_isa() :
  * @return the instruction set calls on this context use: the smaller of
- *         subsel_isa_selected() and the SUBSEL_CTX_MAX_ISA option, rounded
+ *         subsel_isa_selected() and the SUBSEL_P_MAX_ISA parameter, rounded
  *         down to a level that is compiled in and supported
  *         (SUBSEL_ISA_SCALAR for a NULL context). */
 SUBSEL_API int subsel_ctx_isa(const subsel_ctx *ctx);
@@ -262,9 +290,144 @@ SUBSEL_API int subsel_ctx_threads(const subsel_ctx *ctx);
 
 /*! subsel_ctx_set_progress() :
  * Installs (or, with fn NULL, removes) the progress callback.
- * @return SUBSEL_OK, SUBSEL_E_INVALID for a NULL context. */
+ * @return SUBSEL_OK, SUBSEL_E_INVALID for a NULL context (message for the
+ *         thread). */
 SUBSEL_API int subsel_ctx_set_progress(subsel_ctx *ctx, subsel_progress_fn fn,
                                        void *user);
+
+/* ------------------------------------------------------------------------ */
+/* Handle kinds and parameters                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Every handle knows its kind, which subsel_handle_kind() reports at run
+ * time: a binding can then check what it was given and find the
+ * parameters that apply. Objectives report their method. Fixed numbers. */
+#define SUBSEL_KIND_CONTEXT 1   /* subsel_ctx                               */
+#define SUBSEL_KIND_OPTIMIZER 2 /* subsel_optimizer                         */
+#define SUBSEL_KIND_OT_SOLVER 3 /* subsel_ot_solver                         */
+#define SUBSEL_KIND_TAROT 4     /* subsel_tarot                             */
+#define SUBSEL_KIND_SDM 5       /* subsel_objective of subsel_sdm_create()  */
+#define SUBSEL_KIND_UNIPROT 6   /* subsel_objective of subsel_uniprot_*     */
+#define SUBSEL_KIND_CLIPCOV 7   /* subsel_objective of subsel_clipcov_create */
+#define SUBSEL_KIND_FB 8        /* subsel_objective of subsel_fb_create()   */
+#define SUBSEL_KIND_CSR 9       /* subsel_csr                               */
+#define SUBSEL_KIND_DENSE 10    /* subsel_dense                             */
+#define SUBSEL_KIND_SELECTION 11 /* subsel_selection                        */
+#define SUBSEL_KIND_SAE 12      /* subsel_sae                               */
+
+/* Parameters are numbered across the whole library (SUBSEL_P_*, defined
+ * with the handle they belong to): each kind owns a block of 100 numbers
+ * (context 1-99, optimizer 101-199, OT solver 201-299, TAROT 301-399, SDM
+ * 401-499, UniPROT 501-599, ClipCov 601-699), so a number names exactly one
+ * parameter of one kind, and numbers stay below 1000 (algorithms are
+ * 1000 and up). Each parameter also has a name, lower case and unique
+ * within its kind ("budget", "max_iter": the constant's name without
+ * SUBSEL_P_ and its kind's prefix), a type, bounds, a default and a one-line
+ * description, all readable at run time: a binding can list the parameters
+ * of a handle instead of copying these constants. The numbers and names
+ * are fixed; new parameters may be added. */
+
+/* Value types of parameters. */
+#define SUBSEL_TYPE_INT 1  /* int64_t, set with subsel_param_set_int()     */
+#define SUBSEL_TYPE_REAL 2 /* double, set with subsel_param_set_real()     */
+
+/* Ends of the range of a real parameter that are excluded
+ * (subsel_param_real_bounds()); integer bounds are always included. */
+#define SUBSEL_BOUND_OPEN_MIN 1 /* value > min (else value >= min)        */
+#define SUBSEL_BOUND_OPEN_MAX 2 /* value < max (else value <= max)        */
+
+/*! subsel_handle_kind() :
+ * @return the SUBSEL_KIND_* of `handle`, any handle of this library passed
+ *         as a pointer; SUBSEL_E_INVALID (with a message for the thread)
+ *         for NULL or a pointer that is not a live handle of a kind listed
+ *         above (its first four bytes are read, so it must point to at
+ *         least that much readable memory). Thread-safe, also while
+ *         another thread uses the handle. */
+SUBSEL_API int subsel_handle_kind(const void *handle);
+
+/*! subsel_kind_name() :
+ * @return a static name for a SUBSEL_KIND_* ("optimizer", "OT solver",
+ *         "SDM objective", ...), for messages; "unknown kind" for other
+ *         numbers. Never NULL. Thread-safe. */
+SUBSEL_API const char *subsel_kind_name(int kind);
+
+/*! subsel_param_count() :
+ * @return the number of parameters of all handle kinds. Thread-safe. */
+SUBSEL_API int64_t subsel_param_count(void);
+
+/*! subsel_param_at() :
+ * Writes the number of the index-th parameter (0 <= index <
+ * subsel_param_count(), in ascending order of numbers, so grouped by kind)
+ * to *param: the way to enumerate them.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (index out of range, param NULL:
+ *         message for the thread). Thread-safe. */
+SUBSEL_API int subsel_param_at(int64_t index, int *param);
+
+/*! subsel_param_find() :
+ * Writes the number of the parameter `name` of handles of `kind`
+ * (SUBSEL_KIND_*) to *param. Names are lower case, with underscores
+ * ("max_iter"), compared exactly.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL name or param, no such
+ *         parameter for that kind: message for the thread). Thread-safe. */
+SUBSEL_API int subsel_param_find(int kind, const char *name, int *param);
+
+/*! subsel_param_info() :
+ * Describes a parameter: the kind of handle it belongs to, its type
+ * (SUBSEL_TYPE_*), its name and a one-line description (static strings).
+ * Any out-pointer may be NULL.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (not a parameter number: message for
+ *         the thread). Thread-safe. */
+SUBSEL_API int subsel_param_info(int param, int *kind, int *type,
+                                 const char **name, const char **doc);
+
+/*! subsel_param_int_bounds() :
+ * Writes the bounds (both included) and the default of an integer
+ * parameter; any out-pointer may be NULL.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (not a parameter, or a real one:
+ *         message for the thread). Thread-safe. */
+SUBSEL_API int subsel_param_int_bounds(int param, int64_t *min_value,
+                                       int64_t *max_value,
+                                       int64_t *default_value);
+
+/*! subsel_param_real_bounds() :
+ * Writes the bounds and the default of a real parameter, and in *open which
+ * ends are excluded (SUBSEL_BOUND_OPEN_MIN | SUBSEL_BOUND_OPEN_MAX, 0 for
+ * a closed range). A bound may be infinite (then always excluded: values
+ * are finite). Any out-pointer may be NULL.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (not a parameter, or an integer one:
+ *         message for the thread). Thread-safe. */
+SUBSEL_API int subsel_param_real_bounds(int param, double *min_value,
+                                        double *max_value,
+                                        double *default_value, int *open);
+
+/*! subsel_param_set_int() / subsel_param_set_real() :
+ * Sets parameter `param` of `handle` (any handle: its kind is checked at
+ * run time) to `value`, which must be of the parameter's type and within
+ * its bounds. Only SUBSEL_P_* numbers are accepted here (not the numbers
+ * of 0.6's per-handle functions). Setting a parameter never retains or
+ * releases anything. One thread at a time per handle, as every call that
+ * changes it.
+ * @return SUBSEL_OK; SUBSEL_E_INVALID (NULL handle, not a parameter, a
+ *         parameter of another kind of handle, the other type, a value out
+ *         of bounds: the parameter is then unchanged), SUBSEL_E_STATE (a
+ *         parameter that can no longer change, such as TAROT's projection
+ *         once the rows are whitened). The message, on ctx (for the thread
+ *         when ctx is NULL, which also fails), names the function, the
+ *         parameter and, for a handle of another kind, both kinds. */
+SUBSEL_API int subsel_param_set_int(subsel_ctx *ctx, void *handle, int param,
+                                    int64_t value);
+SUBSEL_API int subsel_param_set_real(subsel_ctx *ctx, void *handle, int param,
+                                     double value);
+
+/*! subsel_param_get_int() / subsel_param_get_real() :
+ * Reads parameter `param` of `handle` into *value.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (as subsel_param_set_int(); *value
+ *         is then unchanged). Several threads may read one handle's
+ *         parameters at once while none sets them. */
+SUBSEL_API int subsel_param_get_int(subsel_ctx *ctx, const void *handle,
+                                    int param, int64_t *value);
+SUBSEL_API int subsel_param_get_real(subsel_ctx *ctx, const void *handle,
+                                     int param, double *value);
 
 /* ------------------------------------------------------------------------ */
 /* Matrices                                                                 */
@@ -285,13 +448,18 @@ SUBSEL_API int subsel_ctx_set_progress(subsel_ctx *ctx, subsel_progress_fn fn,
  * nothing left allocated. Paths may name pipes, FIFOs and /dev/stdin: every
  * reader reads its input in one pass. */
 
-/* Ownership flags for constructors that take caller arrays. */
-#define SUBSEL_COPY 0   /* copy the arrays; the caller may free them at once */
-#define SUBSEL_BORROW 1 /* keep pointers to the caller's arrays: they must
-                           stay valid and unchanged until the matrix is
-                           destroyed, that is until it and every handle
-                           keeping it (objectives, views, encoders,
-                           selectors made from it) are freed            */
+/* Ownership of caller arrays, for the constructors that take them. */
+#define SUBSEL_OWN_COPY 0   /* copy the arrays; the caller may free them at
+                               once                                          */
+#define SUBSEL_OWN_BORROW 1 /* keep pointers to the caller's arrays: they
+                               must stay valid and unchanged until the
+                               matrix is destroyed, that is until it and
+                               every handle keeping it (objectives, views,
+                               encoders, selectors made from it) are freed */
+#ifndef SUBSEL_NO_DEPRECATED
+#define SUBSEL_COPY SUBSEL_OWN_COPY     /* deprecated name */
+#define SUBSEL_BORROW SUBSEL_OWN_BORROW /* deprecated name */
+#endif
 
 /* A compressed sparse row matrix: int64 row pointers, int32 column indices,
  * float values. Column indices are strictly increasing within a row, values
@@ -340,7 +508,8 @@ SUBSEL_API int64_t subsel_csr_nnz(const subsel_csr *csr);
 /*! subsel_csr_row() :
  * Points *indices and *values at row `row`'s entries (owned by the matrix,
  * valid until it is freed) and writes their number to *count.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL pointer or row out of range). */
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL pointer or row out of range:
+ *         message for the thread, subsel_ctx_last_error(NULL)). */
 SUBSEL_API int subsel_csr_row(const subsel_csr *csr, int64_t row,
                               const int32_t **indices, const float **values,
                               int64_t *count);
@@ -722,8 +891,16 @@ SUBSEL_API int subsel_sdm_set_bin_weights(subsel_ctx *ctx,
                                           const double *weights,
                                           int64_t count);
 
+/* The parameter of an SDM objective (SUBSEL_KIND_SDM), set with
+ * subsel_param_set_real() or subsel_sdm_set_lambda(). */
+#define SUBSEL_P_SDM_LAMBDA 401 /* "lambda": the weight of distribution
+                                   matching, [0, 1], default 0.7. Real.    */
+
 /*! subsel_sdm_set_lambda() :
- * Sets lambda in [0, 1]. @return SUBSEL_OK, SUBSEL_E_INVALID. */
+ * Sets lambda (SUBSEL_P_SDM_LAMBDA) in [0, 1].
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL ctx, not an SDM objective,
+ *         lambda out of range: the message names the function and what was
+ *         wrong). */
 SUBSEL_API int subsel_sdm_set_lambda(subsel_ctx *ctx, subsel_objective *obj,
                                      double lambda);
 
@@ -750,43 +927,73 @@ SUBSEL_API int subsel_sdm_kl(subsel_ctx *ctx, const subsel_objective *obj,
 typedef struct subsel_optimizer subsel_optimizer;
 typedef struct subsel_selection subsel_selection;
 
-/* Algorithms. */
-#define SUBSEL_OPT_NAIVE 0      /* greedy: every remaining item each step    */
-#define SUBSEL_OPT_LAZY 1       /* Minoux's lazy greedy: same result as naive
-                                   for submodular functions, far fewer gains */
-#define SUBSEL_OPT_STOCHASTIC 2 /* stochastic greedy (Mirzasoleiman et al.):
-                                   each step, the best of a random sample of
-                                   ceil((n / k) ln(1 / epsilon)) items       */
-#define SUBSEL_OPT_LAZIER 3     /* lazier than lazy: stochastic greedy that
-                                   skips sampled items whose stale upper
-                                   bound cannot win; same result as STOCHASTIC
-                                   for submodular functions                  */
-#define SUBSEL_OPT_DOUBLE_GREEDY 4 /* double greedy over all n items, for
-                                   non-monotone functions (see
+/* Algorithms, for subsel_optimizer_create(). Numbers 1000 and up, apart
+ * from every parameter number. */
+#define SUBSEL_ALGORITHM_NAIVE 1000 /* greedy: every remaining item each
+                                   step                                      */
+#define SUBSEL_ALGORITHM_LAZY 1001  /* Minoux's lazy greedy: same result as
+                                   naive for submodular functions, far fewer
+                                   gains                                     */
+#define SUBSEL_ALGORITHM_STOCHASTIC 1002 /* stochastic greedy (Mirzasoleiman
+                                   et al.): each step, the best of a random
+                                   sample of ceil((n / k) ln(1 / epsilon))
+                                   items                                     */
+#define SUBSEL_ALGORITHM_LAZIER 1003 /* lazier than lazy: stochastic greedy
+                                   that skips sampled items whose stale
+                                   upper bound cannot win; same result as
+                                   STOCHASTIC for submodular functions       */
+#define SUBSEL_ALGORITHM_DOUBLE_GREEDY 1004 /* double greedy over all n
+                                   items, for non-monotone functions (see
                                    subsel_double_greedy()); the budget and
                                    STOP_NONPOSITIVE are ignored: it selects
                                    as many items as it finds worth it        */
-#define SUBSEL_OPT_DOUBLE_GREEDY_RANDOM 5 /* randomised double greedy; run r
-                                   draws its coins from stream r             */
+#define SUBSEL_ALGORITHM_DOUBLE_GREEDY_RANDOM 1005 /* randomised double
+                                   greedy; run r draws its coins from
+                                   stream r                                  */
 
-/* Integer options (subsel_optimizer_set_int). */
-#define SUBSEL_OPT_BUDGET 1     /* items to select, [0, INT64_MAX]; 0: the
-                                   whole ground set. Default 0. A budget above
-                                   the ground set size fails at run time.     */
-#define SUBSEL_OPT_RUNS 2       /* seeded runs to intersect, [1, 1024],
-                                   default 1 (stochastic algorithms only)    */
-#define SUBSEL_OPT_MIN_RUNS 3   /* keep items chosen by at least this many of
-                                   the runs, [0, 1024]; 0 (default): all runs */
-#define SUBSEL_OPT_STOP_NONPOSITIVE 4 /* when to end a run at a step whose
-                                   best gain is <= 0: SUBSEL_STOP_NEVER,
-                                   _ALWAYS or _AUTO, [0, 2], default AUTO.
-                                   0 and 1 keep the meaning they had before
-                                   AUTO existed (1 was the default).          */
-/* Real options (subsel_optimizer_set_double). */
-#define SUBSEL_OPT_EPSILON 5    /* stochastic sample accuracy, (0, 1),
-                                   default 1e-3                               */
+/* Parameters of an optimizer (SUBSEL_KIND_OPTIMIZER), set with
+ * subsel_param_set_int() / _real() or subsel_optimizer_set_int() /
+ * _double(). */
+#define SUBSEL_P_BUDGET 101     /* "budget": items to select, [0, INT64_MAX];
+                                   0: the whole ground set. Default 0. A
+                                   budget above the ground set size fails at
+                                   run time. Integer.                        */
+#define SUBSEL_P_RUNS 102       /* "runs": seeded runs to intersect,
+                                   [1, 1024], default 1 (stochastic
+                                   algorithms only). Integer.                */
+#define SUBSEL_P_MIN_RUNS 103   /* "min_runs": keep items chosen by at least
+                                   this many of the runs, [0, 1024]; 0
+                                   (default): all runs. Integer.             */
+#define SUBSEL_P_STOP_NONPOSITIVE 104 /* "stop_nonpositive": when to end a
+                                   run at a step whose best gain is <= 0:
+                                   SUBSEL_STOP_NEVER, _ALWAYS or _AUTO,
+                                   [0, 2], default AUTO. 0 and 1 keep the
+                                   meaning they had before AUTO existed (1
+                                   was the default). Integer.                */
+#define SUBSEL_P_EPSILON 105    /* "epsilon": stochastic sample accuracy,
+                                   (0, 1), default 1e-3. Real.               */
 
-/* Values of SUBSEL_OPT_STOP_NONPOSITIVE. Stochastic greedy as published
+#ifndef SUBSEL_NO_DEPRECATED
+/* Deprecated names. 0.6 numbered the algorithms 0 to 5 and the optimizer's
+ * parameters 1 to 5, so SUBSEL_OPT_LAZY (1) read as SUBSEL_OPT_BUDGET:
+ * subsel_optimizer_create() still accepts 0 to 5, and the per-handle
+ * functions (subsel_optimizer_set_int() ...) still accept 1 to 5, for
+ * programs built against 0.6; code compiled with this header passes the
+ * new numbers. */
+#define SUBSEL_OPT_NAIVE SUBSEL_ALGORITHM_NAIVE
+#define SUBSEL_OPT_LAZY SUBSEL_ALGORITHM_LAZY
+#define SUBSEL_OPT_STOCHASTIC SUBSEL_ALGORITHM_STOCHASTIC
+#define SUBSEL_OPT_LAZIER SUBSEL_ALGORITHM_LAZIER
+#define SUBSEL_OPT_DOUBLE_GREEDY SUBSEL_ALGORITHM_DOUBLE_GREEDY
+#define SUBSEL_OPT_DOUBLE_GREEDY_RANDOM SUBSEL_ALGORITHM_DOUBLE_GREEDY_RANDOM
+#define SUBSEL_OPT_BUDGET SUBSEL_P_BUDGET
+#define SUBSEL_OPT_RUNS SUBSEL_P_RUNS
+#define SUBSEL_OPT_MIN_RUNS SUBSEL_P_MIN_RUNS
+#define SUBSEL_OPT_STOP_NONPOSITIVE SUBSEL_P_STOP_NONPOSITIVE
+#define SUBSEL_OPT_EPSILON SUBSEL_P_EPSILON
+#endif
+
+/* Values of SUBSEL_P_STOP_NONPOSITIVE. Stochastic greedy as published
  * (Mirzasoleiman et al.; the SDM paper's Algorithm 2) adds the best sampled
  * item at every step, so |A| = budget; stopping early is a shortcut that is
  * only safe when no later gain can be positive again, and a sample whose
@@ -806,16 +1013,17 @@ typedef struct subsel_selection subsel_selection;
  * (subsel_selection_short_reason()). Fixed numbers, never renumbered. */
 #define SUBSEL_SHORT_NONE 0         /* it holds its budget                   */
 #define SUBSEL_SHORT_NONPOSITIVE 1  /* a run stopped at a best gain <= 0
-                                       (SUBSEL_OPT_STOP_NONPOSITIVE)          */
+                                       (SUBSEL_P_STOP_NONPOSITIVE)            */
 #define SUBSEL_SHORT_INTERSECTION 2 /* fewer items were chosen by enough
-                                       runs (SUBSEL_OPT_RUNS, _MIN_RUNS)      */
+                                       runs (SUBSEL_P_RUNS, _MIN_RUNS)        */
 #define SUBSEL_SHORT_EXHAUSTED 3    /* no candidate was left to add          */
 #define SUBSEL_SHORT_FILTERED 4     /* the double greedy filter dropped
                                        items whose removal raised f
                                        (subsel_clipcov_select())              */
 
 /*! subsel_optimizer_create() :
- * Creates an optimizer running `algorithm` with default options.
+ * Creates an optimizer running `algorithm` (SUBSEL_ALGORITHM_*; 0.6's
+ * numbers 0 to 5 are still accepted) with default parameters.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (unknown algorithm), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_optimizer_create(subsel_ctx *ctx, int algorithm,
                                        subsel_optimizer **out);
@@ -824,25 +1032,34 @@ SUBSEL_API int subsel_optimizer_create(subsel_ctx *ctx, int algorithm,
 SUBSEL_API void subsel_optimizer_free(subsel_optimizer *opt);
 
 /*! subsel_optimizer_set_int() / subsel_optimizer_set_double() :
- * Set an option of the right type within its bounds.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, unknown option, wrong type,
- *         value out of bounds: the option is then unchanged). */
+ * Set a parameter of the right type within its bounds, as
+ * subsel_param_set_int() / _real() do, but without a context: `param` is a
+ * SUBSEL_P_* number of an optimizer, or its 0.6 number (1 to 5). Kept for
+ * 0.6 programs; new code can use subsel_param_set_int() and get its
+ * messages on a context.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not an optimizer, not an
+ *         optimizer parameter (an algorithm number, say), wrong type, value
+ *         out of bounds: the parameter is then unchanged). The message is
+ *         the thread's: subsel_ctx_last_error(NULL). */
 SUBSEL_API int subsel_optimizer_set_int(subsel_optimizer *opt, int param,
                                         int64_t value);
 SUBSEL_API int subsel_optimizer_set_double(subsel_optimizer *opt, int param,
                                            double value);
 
 /*! subsel_optimizer_get_int() / subsel_optimizer_get_double() :
- * Read an option. @return SUBSEL_OK or SUBSEL_E_INVALID. */
+ * Read a parameter (numbers as for subsel_optimizer_set_int()).
+ * @return SUBSEL_OK or SUBSEL_E_INVALID (message for the thread). */
 SUBSEL_API int subsel_optimizer_get_int(const subsel_optimizer *opt,
                                         int param, int64_t *value);
 SUBSEL_API int subsel_optimizer_get_double(const subsel_optimizer *opt,
                                            int param, double *value);
 
 /*! subsel_optimizer_param_bounds() :
- * Writes an option's bounds and default as doubles (integer options are
- * exact up to 2^53; INT64_MAX reads as 9.2e18). Any out-pointer may be
- * NULL. @return SUBSEL_OK or SUBSEL_E_INVALID. */
+ * Writes a parameter's bounds and default as doubles (integer bounds are
+ * exact up to 2^53; INT64_MAX reads as 9.2e18; subsel_param_int_bounds()
+ * gives them exactly). Numbers as for subsel_optimizer_set_int(). Any
+ * out-pointer may be NULL.
+ * @return SUBSEL_OK or SUBSEL_E_INVALID (message for the thread). */
 SUBSEL_API int subsel_optimizer_param_bounds(int param, double *min_value,
                                              double *max_value,
                                              double *default_value);
@@ -852,8 +1069,8 @@ SUBSEL_API int subsel_optimizer_param_bounds(int param, double *min_value,
  * the lowest index. With one run, the selection lists items in the order
  * chosen with the gain of each step; with several runs (intersection), it
  * lists the kept items in ascending order, with the gains of adding them in
- * that order. The same inputs, seed (SUBSEL_CTX_SEED; run r uses stream r)
- * and options give the same selection whatever the thread count and kernel.
+ * that order. The same inputs, seed (SUBSEL_P_SEED; run r uses stream r)
+ * and parameters give the same selection whatever the thread count and kernel.
  * Runs execute in parallel on the context's threads; a single run uses
  * them to evaluate large batches of gains. Progress: stage "select" (items
  * chosen so far by run 0, budget) from 0 before any work to the budget
@@ -884,7 +1101,7 @@ SUBSEL_API int64_t subsel_selection_evaluations(const subsel_selection *sel);
 
 /*! subsel_selection_budget() :
  * @return the number of items the call that made the selection was asked
- *         for: the optimizer's SUBSEL_OPT_BUDGET (n when that is 0), the
+ *         for: the optimizer's SUBSEL_P_BUDGET (n when that is 0), the
  *         budget of subsel_tarot_select_fixed(), the greedy budget of
  *         subsel_clipcov_select(), the k of subsel_uniprot_select_batch().
  *         Calls that choose their own size (double greedy, TAROT's OTM)
@@ -991,10 +1208,10 @@ SUBSEL_API int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
  * C_ij) / reg) with the potentials f, g returned. Costs are a dense n x m
  * row-major double matrix of the caller, or are computed from two point
  * clouds block by block (stored once as one n x m double matrix when it fits
- * SUBSEL_OT_MEMORY, never more). Iterations stop when the L1 violation of
+ * SUBSEL_P_OT_MEMORY, never more). Iterations stop when the L1 violation of
  * the marginal constraints of the current plan, sum_i |(P 1)_i - target_i| +
  * sum_j |(P^T 1)_j - target_j| (targets: what the next projection would
- * make them), is at most SUBSEL_OT_TOL times the mass the plan carries
+ * make them), is at most SUBSEL_P_OT_TOL times the mass the plan carries
  * (sum a, or the partial mass), or at most the floating-point floor of the
  * problem, whichever is larger: the floor is the rounding of the marginal
  * sums, about 16 eps (mass) ((max |C| + max |f| + max |g|) / reg +
@@ -1002,7 +1219,7 @@ SUBSEL_API int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
  * reached is reported by subsel_ot_solver_violation(). A solve fails with
  * SUBSEL_E_NUMERIC, and a message naming the cause, only when the values
  * divided by reg overflow double precision (at once), when a potential or
- * the violation stops being finite (at once), or when SUBSEL_OT_MAX_ITER
+ * the violation stops being finite (at once), or when SUBSEL_P_OT_MAX_ITER
  * iterations leave the violation above that level. */
 typedef struct subsel_ot_solver subsel_ot_solver;
 
@@ -1011,26 +1228,43 @@ typedef struct subsel_ot_solver subsel_ot_solver;
 #define SUBSEL_COST_EUCLID 1   /* |x - y|                                  */
 #define SUBSEL_COST_COSINE 2   /* 1 - cos(x, y); cos is 0 for a zero row   */
 
-/* Integer options (subsel_ot_solver_set_int). */
-#define SUBSEL_OT_MAX_ITER 1    /* iterations over all annealing stages,
-                                   [1, 10^9], default 100000              */
-#define SUBSEL_OT_ANNEAL 2      /* epsilon-scaling: solve at regularisations
-                                   START, START * FACTOR, ... down to reg,
-                                   each warm-started; 0 or 1, default 1    */
-#define SUBSEL_OT_MEMORY 3      /* bytes a point-cloud cost matrix may take
-                                   to be stored (else it is recomputed in
-                                   tiles at every pass), [0, INT64_MAX],
-                                   default 512 MiB                        */
-/* Real options (subsel_ot_solver_set_double). */
-#define SUBSEL_OT_TOL 4         /* L1 marginal violation to stop at,
+/* Parameters of an OT solver (SUBSEL_KIND_OT_SOLVER), set with
+ * subsel_param_set_int() / _real() or subsel_ot_solver_set_int() /
+ * _double(). */
+#define SUBSEL_P_OT_MAX_ITER 201 /* "max_iter": iterations over all
+                                   annealing stages, [1, 10^9], default
+                                   100000. Integer.                       */
+#define SUBSEL_P_OT_ANNEAL 202  /* "anneal": epsilon-scaling: solve at
+                                   regularisations START, START * FACTOR,
+                                   ... down to reg, each warm-started; 0
+                                   or 1, default 1. Integer.              */
+#define SUBSEL_P_OT_MEMORY 203  /* "memory": bytes a point-cloud cost
+                                   matrix may take to be stored (else it is
+                                   recomputed in tiles at every pass),
+                                   [0, INT64_MAX], default 512 MiB.
+                                   Integer.                               */
+#define SUBSEL_P_OT_TOL 204     /* "tol": L1 marginal violation to stop at,
                                    relative to the mass, [1e-15, 1],
                                    default 1e-9 (a solve also ends at its
-                                   floating-point floor, see above)       */
-#define SUBSEL_OT_ANNEAL_FACTOR 5 /* ratio of successive regularisations,
-                                   [0.01, 0.99], default 0.1              */
-#define SUBSEL_OT_ANNEAL_START 6 /* first regularisation; 0 (default): the
-                                   range max C - min C (a bound of it for
-                                   point clouds). [0, 1e300]              */
+                                   floating-point floor, see above). Real. */
+#define SUBSEL_P_OT_ANNEAL_FACTOR 205 /* "anneal_factor": ratio of
+                                   successive regularisations, [0.01,
+                                   0.99], default 0.1. Real.              */
+#define SUBSEL_P_OT_ANNEAL_START 206 /* "anneal_start": first
+                                   regularisation; 0 (default): the range
+                                   max C - min C (a bound of it for point
+                                   clouds). [0, 1e300]. Real.             */
+
+#ifndef SUBSEL_NO_DEPRECATED
+/* Deprecated names; subsel_ot_solver_set_int() ... still accept 0.6's
+ * numbers 1 to 6 for them. */
+#define SUBSEL_OT_MAX_ITER SUBSEL_P_OT_MAX_ITER
+#define SUBSEL_OT_ANNEAL SUBSEL_P_OT_ANNEAL
+#define SUBSEL_OT_MEMORY SUBSEL_P_OT_MEMORY
+#define SUBSEL_OT_TOL SUBSEL_P_OT_TOL
+#define SUBSEL_OT_ANNEAL_FACTOR SUBSEL_P_OT_ANNEAL_FACTOR
+#define SUBSEL_OT_ANNEAL_START SUBSEL_P_OT_ANNEAL_START
+#endif
 
 /*! subsel_ot_solver_create() :
  * A solver handle with default options. It also records the iteration
@@ -1043,24 +1277,29 @@ SUBSEL_API int subsel_ot_solver_create(subsel_ctx *ctx,
 SUBSEL_API void subsel_ot_solver_free(subsel_ot_solver *solver);
 
 /*! subsel_ot_solver_set_int() / subsel_ot_solver_set_double() :
- * Set an option of the right type within its bounds.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, unknown option, wrong type,
- *         out of bounds: the option is then unchanged). */
+ * Set a parameter of the right type within its bounds, without a context:
+ * `param` is a SUBSEL_P_OT_* number or its 0.6 number (1 to 6). Kept for
+ * 0.6 programs (see subsel_param_set_int()).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not an OT solver, not one of
+ *         its parameters, wrong type, out of bounds: the parameter is then
+ *         unchanged; message for the thread: subsel_ctx_last_error(NULL)). */
 SUBSEL_API int subsel_ot_solver_set_int(subsel_ot_solver *solver, int param,
                                         int64_t value);
 SUBSEL_API int subsel_ot_solver_set_double(subsel_ot_solver *solver,
                                            int param, double value);
 
 /*! subsel_ot_solver_get_int() / subsel_ot_solver_get_double() :
- * Read an option. @return SUBSEL_OK or SUBSEL_E_INVALID. */
+ * Read a parameter (numbers as for subsel_ot_solver_set_int()).
+ * @return SUBSEL_OK or SUBSEL_E_INVALID (message for the thread). */
 SUBSEL_API int subsel_ot_solver_get_int(const subsel_ot_solver *solver,
                                         int param, int64_t *value);
 SUBSEL_API int subsel_ot_solver_get_double(const subsel_ot_solver *solver,
                                            int param, double *value);
 
 /*! subsel_ot_solver_param_bounds() :
- * Writes an option's bounds and default as doubles; any out-pointer may be
- * NULL. @return SUBSEL_OK or SUBSEL_E_INVALID (unknown option). */
+ * Writes a parameter's bounds and default as doubles (numbers as for
+ * subsel_ot_solver_set_int()); any out-pointer may be NULL.
+ * @return SUBSEL_OK or SUBSEL_E_INVALID (message for the thread). */
 SUBSEL_API int subsel_ot_solver_param_bounds(int param, double *min_value,
                                              double *max_value,
                                              double *default_value);
@@ -1182,7 +1421,7 @@ SUBSEL_API int subsel_ot_partial_points(subsel_ctx *ctx,
  * any optimizer, with a budget of at most k. The objective counts as
  * monotone (SUBSEL_STOP_AUTO fills the budget) when every similarity is
  * >= 0; when some are negative, gains can be negative and AUTO stops at the
- * first nonpositive one: set SUBSEL_OPT_STOP_NONPOSITIVE to
+ * first nonpositive one: set SUBSEL_P_STOP_NONPOSITIVE to
  * SUBSEL_STOP_NEVER for k prototypes whatever the gains (adding a constant
  * to S adds it to every gain and does not change the greedy order). */
 
@@ -1212,6 +1451,18 @@ SUBSEL_API int subsel_ot_partial_points(subsel_ctx *ctx,
         order of insertion; approximate gains are its exact marginal gains
         and never increase, so lazy greedy equals naive greedy. The gain
         option is ignored. */
+
+/* Parameters of a UniPROT objective (SUBSEL_KIND_UNIPROT), set with
+ * subsel_param_set_int() / _real() or the setters below. */
+#define SUBSEL_P_UNIPROT_GAIN 501 /* "gain": SUBSEL_UNIPROT_GAIN_*, [0, 1],
+        default APPROX. Integer. */
+#define SUBSEL_P_UNIPROT_UPDATE 502 /* "update": SUBSEL_UNIPROT_UPDATE_*,
+        [0, 1], default SOLVE. Integer. */
+#define SUBSEL_P_UNIPROT_TOL 503 /* "tol": see
+        subsel_uniprot_set_tolerance(). [1e-15, 1e-2], default 1e-9. Real. */
+#define SUBSEL_P_UNIPROT_MAX_ITER 504 /* "max_iter": see
+        subsel_uniprot_set_max_iterations(). [1, 10^9], default 1000.
+        Integer. */
 
 /*! subsel_uniprot_create() :
  * UniPROT over the rows of `similarity` (|S| x n), which the objective
@@ -1246,36 +1497,41 @@ SUBSEL_API int subsel_uniprot_create_from_features(subsel_ctx *ctx,
                                                    subsel_objective **out);
 
 /*! subsel_uniprot_set_gain() :
- * Chooses SUBSEL_UNIPROT_GAIN_APPROX or SUBSEL_UNIPROT_GAIN_EXACT.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (not a UniPROT objective, unknown
- *         gain). */
+ * Chooses SUBSEL_UNIPROT_GAIN_APPROX or SUBSEL_UNIPROT_GAIN_EXACT (the
+ * parameter SUBSEL_P_UNIPROT_GAIN).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL ctx, not a UniPROT objective,
+ *         unknown gain: the message names the function and what was
+ *         wrong). */
 SUBSEL_API int subsel_uniprot_set_gain(subsel_ctx *ctx, subsel_objective *obj,
                                        int gain);
 
 /*! subsel_uniprot_set_update() :
- * Chooses SUBSEL_UNIPROT_UPDATE_SOLVE or SUBSEL_UNIPROT_UPDATE_APPEND.
- * @return SUBSEL_OK, SUBSEL_E_INVALID. */
+ * Chooses SUBSEL_UNIPROT_UPDATE_SOLVE or SUBSEL_UNIPROT_UPDATE_APPEND
+ * (SUBSEL_P_UNIPROT_UPDATE).
+ * @return as subsel_uniprot_set_gain(). */
 SUBSEL_API int subsel_uniprot_set_update(subsel_ctx *ctx,
                                          subsel_objective *obj, int update);
 
 /*! subsel_uniprot_set_tolerance() :
  * L1 row violation at which each solve stops, relative to the rows' mass
- * (every prototype ships 1), [1e-15, 1e-2], default 1e-9. A solve also
+ * (every prototype ships 1), [1e-15, 1e-2], default 1e-9
+ * (SUBSEL_P_UNIPROT_TOL). A solve also
  * stops at its floating-point floor (the rounding of the row sums, about
  * 8 eps |P| ((max |S| + max |f| + max |g|) / reg + log2 n)) when that is
  * larger; columns always meet their caps up to rounding.
- * @return SUBSEL_OK, SUBSEL_E_INVALID. */
+ * @return as subsel_uniprot_set_gain(). */
 SUBSEL_API int subsel_uniprot_set_tolerance(subsel_ctx *ctx,
                                             subsel_objective *obj, double tol);
 
 /*! subsel_uniprot_set_max_iterations() :
- * Cap on the Newton steps of each solve, [1, 10^9], default 1000 (a
+ * Cap on the Newton steps of each solve, [1, 10^9], default 1000
+ * (SUBSEL_P_UNIPROT_MAX_ITER; a
  * handful is typical from a warm start, tens when targets sit on their
  * caps; a solve that has not converged after 100 steps follows the optima
  * from reg = the similarity range down, some tens of steps per decade). A
  * solve that does not converge within the cap fails with SUBSEL_E_NUMERIC
  * and a message saying so.
- * @return SUBSEL_OK, SUBSEL_E_INVALID. */
+ * @return as subsel_uniprot_set_gain(). */
 SUBSEL_API int subsel_uniprot_set_max_iterations(subsel_ctx *ctx,
                                                  subsel_objective *obj,
                                                  int64_t iterations);
@@ -1352,49 +1608,76 @@ SUBSEL_API int subsel_nn_accuracy(subsel_ctx *ctx, const subsel_dense *source,
  * reference-compatible mode differs from the default. */
 typedef struct subsel_tarot subsel_tarot;
 
-/* Random projection kinds (SUBSEL_TAROT_PROJ_KIND). */
+/* Random projection kinds (SUBSEL_P_TAROT_PROJ_KIND). */
 #define SUBSEL_PROJ_RADEMACHER 0 /* entries +1 or -1, equally likely      */
 #define SUBSEL_PROJ_GAUSSIAN 1   /* entries standard normal               */
 
-/* Whitening methods (SUBSEL_TAROT_WHITEN). */
+/* Whitening methods (SUBSEL_P_TAROT_WHITEN). */
 #define SUBSEL_WHITEN_NONE 0     /* centre (if enabled) and normalise only */
 #define SUBSEL_WHITEN_CHOLESKY 1 /* x L^-T with C = L L^T (triangular solve) */
 #define SUBSEL_WHITEN_ZCA 2      /* x C^-1/2 (symmetric eigendecomposition) */
 
-/* Integer options (subsel_tarot_set_int). The projection and whitening
- * options can only be changed before the rows are whitened. */
-#define SUBSEL_TAROT_PROJ_DIM 1   /* random projection to this many columns
-                                     first, [0, 1048576]; 0 (default): no
-                                     projection. Whitening needs about
-                                     8 dim^2 bytes: see subsel_tarot_whiten */
-#define SUBSEL_TAROT_PROJ_KIND 2  /* SUBSEL_PROJ_*, default RADEMACHER      */
-#define SUBSEL_TAROT_PROJ_BLOCK 3 /* input columns of the projection matrix
-                                     held in memory at once, [0, INT64_MAX];
-                                     0 (default): as many as fit in 64 MiB.
-                                     Does not change the result.            */
-#define SUBSEL_TAROT_WHITEN 4     /* SUBSEL_WHITEN_*, default CHOLESKY      */
-#define SUBSEL_TAROT_CENTER 5     /* subtract the mean of candidates and
-                                     targets together, 0 or 1, default 1    */
-#define SUBSEL_TAROT_REFERENCE 6  /* 1: reproduce the authors' code where it
-                                     differs from the default (fixed-size
-                                     fill keeps the largest potentials; OTM
-                                     keeps the set one step past the minimum
-                                     and counts only neighbours of positive
-                                     score). 0 or 1, default 0              */
-#define SUBSEL_TAROT_MAX_RANK 7   /* deepest neighbour rank OTM grows to,
-                                     [1, INT64_MAX], default 2000 (at most
-                                     N is used)                             */
-#define SUBSEL_TAROT_POTENTIALS 8 /* solve OT(selection, targets) after a
-                                     selection, for its value and gains; 0
-                                     or 1, default 1                        */
-/* Real options (subsel_tarot_set_double). */
-#define SUBSEL_TAROT_EPS 9      /* added to the covariance diagonal
-                                   (absolute), [0, 1e30], default 1e-5      */
-#define SUBSEL_TAROT_BLUR 10    /* OT blur: the last entropic temperature is
-                                   blur^2, [1e-6, 1e6], default 0.01        */
-#define SUBSEL_TAROT_SCALING 11 /* OT annealing factor: each temperature is
-                                   the previous times scaling^2,
-                                   [0.01, 0.99], default 0.5                */
+/* Parameters of a TAROT selector (SUBSEL_KIND_TAROT), set with
+ * subsel_param_set_int() / _real() or subsel_tarot_set_int() / _double().
+ * The projection and whitening parameters (PROJ_*, WHITEN, CENTER, EPS)
+ * can only be changed before the rows are whitened. */
+#define SUBSEL_P_TAROT_PROJ_DIM 301 /* "proj_dim": random projection to
+                                     this many columns first, [0, 1048576];
+                                     0 (default): no projection. Whitening
+                                     needs about 8 dim^2 bytes: see
+                                     subsel_tarot_whiten. Integer.          */
+#define SUBSEL_P_TAROT_PROJ_KIND 302 /* "proj_kind": SUBSEL_PROJ_*, default
+                                     RADEMACHER. Integer.                   */
+#define SUBSEL_P_TAROT_PROJ_BLOCK 303 /* "proj_block": input columns of the
+                                     projection matrix held in memory at
+                                     once, [0, INT64_MAX]; 0 (default): as
+                                     many as fit in 64 MiB. Does not change
+                                     the result. Integer.                   */
+#define SUBSEL_P_TAROT_WHITEN 304 /* "whiten": SUBSEL_WHITEN_*, default
+                                     CHOLESKY. Integer.                     */
+#define SUBSEL_P_TAROT_CENTER 305 /* "center": subtract the mean of
+                                     candidates and targets together, 0 or
+                                     1, default 1. Integer.                 */
+#define SUBSEL_P_TAROT_REFERENCE 306 /* "reference": 1: reproduce the
+                                     authors' code where it differs from
+                                     the default (fixed-size fill keeps the
+                                     largest potentials; OTM keeps the set
+                                     one step past the minimum and counts
+                                     only neighbours of positive score). 0
+                                     or 1, default 0. Integer.              */
+#define SUBSEL_P_TAROT_MAX_RANK 307 /* "max_rank": deepest neighbour rank
+                                     OTM grows to, [1, INT64_MAX], default
+                                     2000 (at most N is used). Integer.     */
+#define SUBSEL_P_TAROT_POTENTIALS 308 /* "potentials": solve OT(selection,
+                                     targets) after a selection, for its
+                                     value and gains; 0 or 1, default 1.
+                                     Integer.                               */
+#define SUBSEL_P_TAROT_EPS 309    /* "eps": added to the covariance
+                                     diagonal (absolute), [0, 1e30],
+                                     default 1e-5. Real.                    */
+#define SUBSEL_P_TAROT_BLUR 310   /* "blur": OT blur: the last entropic
+                                     temperature is blur^2, [1e-6, 1e6],
+                                     default 0.01. Real.                    */
+#define SUBSEL_P_TAROT_SCALING 311 /* "scaling": OT annealing factor: each
+                                     temperature is the previous times
+                                     scaling^2, [0.01, 0.99], default 0.5.
+                                     Real.                                  */
+
+#ifndef SUBSEL_NO_DEPRECATED
+/* Deprecated names; subsel_tarot_set_int() ... still accept 0.6's numbers
+ * 1 to 11 for them. */
+#define SUBSEL_TAROT_PROJ_DIM SUBSEL_P_TAROT_PROJ_DIM
+#define SUBSEL_TAROT_PROJ_KIND SUBSEL_P_TAROT_PROJ_KIND
+#define SUBSEL_TAROT_PROJ_BLOCK SUBSEL_P_TAROT_PROJ_BLOCK
+#define SUBSEL_TAROT_WHITEN SUBSEL_P_TAROT_WHITEN
+#define SUBSEL_TAROT_CENTER SUBSEL_P_TAROT_CENTER
+#define SUBSEL_TAROT_REFERENCE SUBSEL_P_TAROT_REFERENCE
+#define SUBSEL_TAROT_MAX_RANK SUBSEL_P_TAROT_MAX_RANK
+#define SUBSEL_TAROT_POTENTIALS SUBSEL_P_TAROT_POTENTIALS
+#define SUBSEL_TAROT_EPS SUBSEL_P_TAROT_EPS
+#define SUBSEL_TAROT_BLUR SUBSEL_P_TAROT_BLUR
+#define SUBSEL_TAROT_SCALING SUBSEL_P_TAROT_SCALING
+#endif
 
 /*! subsel_tarot_create() :
  * A TAROT selector over the rows of `candidates` (N x D) and `targets`
@@ -1418,27 +1701,31 @@ SUBSEL_API int subsel_tarot_create(subsel_ctx *ctx,
 SUBSEL_API void subsel_tarot_free(subsel_tarot *tarot);
 
 /*! subsel_tarot_set_int() / subsel_tarot_set_double() :
- * Set an option of the right type within its bounds.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, unknown option, wrong type,
- *         value out of bounds: the option is then unchanged),
- *         SUBSEL_E_STATE (a projection or whitening option after the rows
- *         were whitened). */
+ * Set a parameter of the right type within its bounds, without a context:
+ * `param` is a SUBSEL_P_TAROT_* number or its 0.6 number (1 to 11). Kept
+ * for 0.6 programs (see subsel_param_set_int()).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a TAROT selector, not one
+ *         of its parameters, wrong type, value out of bounds: the parameter
+ *         is then unchanged), SUBSEL_E_STATE (a projection or whitening
+ *         parameter after the rows were whitened). The message is the
+ *         thread's: subsel_ctx_last_error(NULL). */
 SUBSEL_API int subsel_tarot_set_int(subsel_tarot *tarot, int param,
                                     int64_t value);
 SUBSEL_API int subsel_tarot_set_double(subsel_tarot *tarot, int param,
                                        double value);
 
 /*! subsel_tarot_get_int() / subsel_tarot_get_double() :
- * Read an option. @return SUBSEL_OK or SUBSEL_E_INVALID. */
+ * Read a parameter (numbers as for subsel_tarot_set_int()).
+ * @return SUBSEL_OK or SUBSEL_E_INVALID (message for the thread). */
 SUBSEL_API int subsel_tarot_get_int(const subsel_tarot *tarot, int param,
                                     int64_t *value);
 SUBSEL_API int subsel_tarot_get_double(const subsel_tarot *tarot, int param,
                                        double *value);
 
 /*! subsel_tarot_param_bounds() :
- * Writes an option's bounds and default as doubles (INT64_MAX reads as
- * 9.2e18); any out-pointer may be NULL.
- * @return SUBSEL_OK or SUBSEL_E_INVALID for an unknown option. */
+ * Writes a parameter's bounds and default as doubles (INT64_MAX reads as
+ * 9.2e18; numbers as for subsel_tarot_set_int()); any out-pointer may be
+ * NULL. @return SUBSEL_OK or SUBSEL_E_INVALID (message for the thread). */
 SUBSEL_API int subsel_tarot_param_bounds(int param, double *min_value,
                                          double *max_value,
                                          double *default_value);
@@ -1571,10 +1858,10 @@ SUBSEL_API int subsel_tarot_ot(subsel_ctx *ctx, subsel_tarot *tarot,
  * every target, then the rank-2 ones, ... are added rank by rank while the
  * union fits the budget; on the rank that would overflow it, the remaining
  * places go to that rank's new candidates with the smallest potentials in
- * OT(those candidates, targets) (the largest with SUBSEL_TAROT_REFERENCE).
+ * OT(those candidates, targets) (the largest with SUBSEL_P_TAROT_REFERENCE).
  * Nothing is added once the budget is met exactly. The selection lists the
  * items in the order added (ascending index within a rank, then the fill
- * by preference); with SUBSEL_TAROT_POTENTIALS its gains are the items'
+ * by preference); with SUBSEL_P_TAROT_POTENTIALS its gains are the items'
  * potentials in OT(selection, targets) and its value that OT distance
  * (else NaN); its budget (subsel_selection_budget()) is `budget`, which
  * it always holds. Progress: stage "select" (places filled, budget) from 0
@@ -1608,8 +1895,8 @@ SUBSEL_API int subsel_tarot_folds(subsel_ctx *ctx, int64_t targets,
  * fold's targets add their rank-k neighbours for k = 1, 2, ... and the
  * set's OT distance to the targets of the other folds is measured after
  * each k; growth stops when the distance stops decreasing (or at rank
- * SUBSEL_TAROT_MAX_RANK), keeping the set at the minimum (one step past it
- * with SUBSEL_TAROT_REFERENCE). The selection is the union over folds, in
+ * SUBSEL_P_TAROT_MAX_RANK), keeping the set at the minimum (one step past it
+ * with SUBSEL_P_TAROT_REFERENCE). The selection is the union over folds, in
  * ascending order, with gains and value as for subsel_tarot_select_fixed().
  * `fold_of_target` (M values in [0, folds), every fold non-empty) gives the
  * split, or is NULL for subsel_tarot_folds_v2()'s. OTM chooses its own size:
@@ -1625,12 +1912,17 @@ SUBSEL_API int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *tarot,
 
 /* The largest total of subsel_tarot_weights*() and _reference*(): 2^53, up to
  * which the shares are exact in double precision. */
-#define SUBSEL_TAROT_MAX_WEIGHT_TOTAL INT64_C(9007199254740992)
+#define SUBSEL_LIMIT_TAROT_WEIGHT_TOTAL INT64_C(9007199254740992)
+#ifndef SUBSEL_NO_DEPRECATED
+/* Its name in 0.6 (a limit, not a parameter: renamed to keep SUBSEL_TAROT_
+ * free of anything but deprecated parameter names). */
+#define SUBSEL_TAROT_MAX_WEIGHT_TOTAL SUBSEL_LIMIT_TAROT_WEIGHT_TOTAL
+#endif
 
 /*! subsel_tarot_weights_v2() :
  * Integer repetition counts for `count` selected items from their OT
  * potentials (a TAROT selection's gains), summing exactly to `total`
- * (at least count, at most SUBSEL_TAROT_MAX_WEIGHT_TOTAL; the paper uses
+ * (at least count, at most SUBSEL_LIMIT_TAROT_WEIGHT_TOTAL; the paper uses
  * N + M): every item gets 1, and the
  * other total - count repetitions are shared in proportion to
  * max(potentials) - potential_i (a smaller potential is more useful; the
@@ -1639,7 +1931,7 @@ SUBSEL_API int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *tarot,
  * potentials share them equally. Writes weights[0..count), a buffer of
  * `capacity` values (weights may be NULL when count is 0).
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, total < count or above
- *         SUBSEL_TAROT_MAX_WEIGHT_TOTAL, capacity < count: nothing is
+ *         SUBSEL_LIMIT_TAROT_WEIGHT_TOTAL, capacity < count: nothing is
  *         written then), SUBSEL_E_NUMERIC (NaN/Inf potential),
  *         SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_tarot_weights_v2(subsel_ctx *ctx,
@@ -1663,7 +1955,7 @@ SUBSEL_API int subsel_tarot_weights(subsel_ctx *ctx, const double *potentials,
  * last) into a buffer of `capacity` values; all-zero values share `total`
  * equally.
  * @return as subsel_tarot_weights_v2() (0 <= total <=
- *         SUBSEL_TAROT_MAX_WEIGHT_TOTAL here; capacity < count + targets
+ *         SUBSEL_LIMIT_TAROT_WEIGHT_TOTAL here; capacity < count + targets
  *         fails). */
 SUBSEL_API int subsel_tarot_weights_reference_v2(subsel_ctx *ctx,
                                                  const double *potentials,
@@ -1704,12 +1996,33 @@ SUBSEL_API int subsel_tarot_weights_reference(subsel_ctx *ctx,
  * every two distinct pairs of one class. See docs/clipcov.md. */
 
 /* Terms of the objective, for subsel_clipcov_set_weight(). */
-#define SUBSEL_CLIPCOV_INTRA 0 /* F_intra                                  */
-#define SUBSEL_CLIPCOV_SELF 1  /* F_self                                   */
-#define SUBSEL_CLIPCOV_INTER 2 /* F_inter (subtracted)                     */
-#define SUBSEL_CLIPCOV_REG 3   /* F_intra^reg (subtracted)                 */
-#define SUBSEL_CLIPCOV_LABEL 4 /* F_label (also scaled by alpha)           */
-#define SUBSEL_CLIPCOV_TERMS 5
+#define SUBSEL_CLIPCOV_TERM_INTRA 0 /* F_intra                             */
+#define SUBSEL_CLIPCOV_TERM_SELF 1  /* F_self                              */
+#define SUBSEL_CLIPCOV_TERM_INTER 2 /* F_inter (subtracted)                */
+#define SUBSEL_CLIPCOV_TERM_REG 3   /* F_intra^reg (subtracted)            */
+#define SUBSEL_CLIPCOV_TERM_LABEL 4 /* F_label (also scaled by alpha)      */
+#define SUBSEL_CLIPCOV_TERM_COUNT 5 /* the number of terms                 */
+
+/* Parameters of a ClipCov objective (SUBSEL_KIND_CLIPCOV), set with
+ * subsel_param_set_real() or subsel_clipcov_set_weight() / _alpha(). All
+ * real, finite and >= 0 ([0, inf)); setting one costs O(n). */
+#define SUBSEL_P_CLIPCOV_WEIGHT_INTRA 601 /* "weight_intra", default 1     */
+#define SUBSEL_P_CLIPCOV_WEIGHT_SELF 602  /* "weight_self", default 1      */
+#define SUBSEL_P_CLIPCOV_WEIGHT_INTER 603 /* "weight_inter", default 1     */
+#define SUBSEL_P_CLIPCOV_WEIGHT_REG 604   /* "weight_reg", default 1       */
+#define SUBSEL_P_CLIPCOV_WEIGHT_LABEL 605 /* "weight_label", default 1     */
+#define SUBSEL_P_CLIPCOV_ALPHA 606        /* "alpha": the factor of
+                                             F_label, default 0.5          */
+
+#ifndef SUBSEL_NO_DEPRECATED
+/* Deprecated names of the terms (same numbers). */
+#define SUBSEL_CLIPCOV_INTRA SUBSEL_CLIPCOV_TERM_INTRA
+#define SUBSEL_CLIPCOV_SELF SUBSEL_CLIPCOV_TERM_SELF
+#define SUBSEL_CLIPCOV_INTER SUBSEL_CLIPCOV_TERM_INTER
+#define SUBSEL_CLIPCOV_REG SUBSEL_CLIPCOV_TERM_REG
+#define SUBSEL_CLIPCOV_LABEL SUBSEL_CLIPCOV_TERM_LABEL
+#define SUBSEL_CLIPCOV_TERMS SUBSEL_CLIPCOV_TERM_COUNT
+#endif
 
 /*! subsel_clipcov_create() :
  * The ClipCov objective over n image-caption pairs: `image` and `text` are
@@ -1743,16 +2056,19 @@ SUBSEL_API int subsel_clipcov_create(subsel_ctx *ctx,
                                      subsel_objective **out);
 
 /*! subsel_clipcov_set_weight() :
- * Sets the weight of one term (SUBSEL_CLIPCOV_INTRA ... _LABEL), finite and
- * >= 0 (0 removes the term), default 1. O(n).
- * @return SUBSEL_OK, SUBSEL_E_INVALID (not a ClipCov objective, unknown
- *         term, weight out of range: the weight is then unchanged). */
+ * Sets the weight of one term (SUBSEL_CLIPCOV_TERM_INTRA ... _LABEL: the
+ * parameter SUBSEL_P_CLIPCOV_WEIGHT_INTRA + term), finite and >= 0 (0
+ * removes the term), default 1. O(n).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL ctx, not a ClipCov objective,
+ *         unknown term, weight out of range: the weight is then unchanged,
+ *         and the message names the function and what was wrong). */
 SUBSEL_API int subsel_clipcov_set_weight(subsel_ctx *ctx,
                                          subsel_objective *obj, int term,
                                          double weight);
 
 /*! subsel_clipcov_set_alpha() :
- * Sets alpha, the factor of F_label, finite and >= 0, default 0.5. O(n).
+ * Sets alpha (SUBSEL_P_CLIPCOV_ALPHA), the factor of F_label, finite and
+ * >= 0, default 0.5. O(n).
  * @return as subsel_clipcov_set_weight(). */
 SUBSEL_API int subsel_clipcov_set_alpha(subsel_ctx *ctx,
                                         subsel_objective *obj, double alpha);
@@ -1780,7 +2096,7 @@ SUBSEL_API int subsel_clipcov_classes(subsel_ctx *ctx,
  * every within-class similarity (block by block with BLIS, stopping at the
  * first negative one): 1 submodular, 0 not. That costs about
  * 2 sum_k |V_k|^2 d multiply-adds. Once proven, optimizers accept
- * SUBSEL_OPT_LAZY and SUBSEL_OPT_LAZIER on the objective. Progress: stage
+ * SUBSEL_ALGORITHM_LAZY and _LAZIER on the objective. Progress: stage
  * "clipcov check" (block pairs, all of them) from 0 to the total, also
  * when a negative similarity ends the test early.
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
@@ -1793,7 +2109,7 @@ SUBSEL_API int subsel_clipcov_check_submodular(subsel_ctx *ctx,
  * greedy when F is submodular (proven at construction, or by the exact
  * check when it costs under 2^33 multiply-adds, about 2 sum_k |V_k|^2 d,
  * which this call then runs), else stochastic greedy (epsilon 1e-3); in both cases to the
- * budget whatever the gains (SUBSEL_OPT_STOP_NONPOSITIVE 0), as the paper's
+ * budget whatever the gains (SUBSEL_P_STOP_NONPOSITIVE 0), as the paper's
  * Algorithm 1, since the double greedy filter then removes what hurts. The
  * caller may change its options and frees it with subsel_optimizer_free().
  * @return SUBSEL_OK, SUBSEL_E_INVALID (not a ClipCov objective, budget < 0
@@ -1837,7 +2153,7 @@ SUBSEL_API int subsel_clipcov_select(subsel_ctx *ctx,
  * 0): e joins X if a >= b, else leaves Y (a 1/3-approximation for
  * nonnegative submodular f); randomised: e joins X with probability
  * a+ / (a+ + b+) (1 when both are 0), with x+ = max(x, 0) (1/2 in
- * expectation), the coins drawn from SUBSEL_CTX_SEED on a stream of their
+ * expectation), the coins drawn from SUBSEL_P_SEED on a stream of their
  * own. Works with every objective of the library that can remove items.
  * The selection lists X in ground order with the gains a of adding its
  * items; evaluations = 2 count. Double greedy chooses its own size: the

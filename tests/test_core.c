@@ -82,9 +82,10 @@ END_TEST
 
 START_TEST(ctx_defaults_follow_bounds)
 {
-    static const int params[] = {SUBSEL_CTX_THREADS, SUBSEL_CTX_SEED,
-                                 SUBSEL_CTX_MAX_ISA, SUBSEL_CTX_MEMORY_LIMIT};
+    static const int params[] = {SUBSEL_P_THREADS, SUBSEL_P_SEED, SUBSEL_P_MAX_ISA,
+                                 SUBSEL_P_MEMORY_LIMIT};
     subsel_ctx *ctx;
+    int64_t def0 = 0;
     size_t i;
     ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     for (i = 0; i < sizeof params / sizeof params[0]; i++) {
@@ -105,8 +106,23 @@ START_TEST(ctx_defaults_follow_bounds)
         ck_assert_int_eq(v, hi);
     }
     ck_assert_int_eq(subsel_ctx_param_bounds(999, NULL, NULL, NULL), SUBSEL_E_INVALID);
+    ck_assert_str_eq(subsel_ctx_last_error(NULL),
+                     "subsel_ctx_param_bounds: 999 is not a parameter of kind 'context'");
     ck_assert_status(ctx, subsel_ctx_set_int(ctx, 999, 1), SUBSEL_E_INVALID);
-    ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "unknown option"));
+    ck_assert_str_eq(subsel_ctx_last_error(ctx),
+                     "subsel_ctx_set_int: 999 is not a parameter of kind 'context'");
+    /* another handle's parameter is named, with both kinds */
+    ck_assert_status(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_BUDGET, 1), SUBSEL_E_INVALID);
+    ck_assert_str_eq(subsel_ctx_last_error(ctx),
+                     "subsel_ctx_set_int: parameter 101 (budget) belongs to kind "
+                     "'optimizer', not 'context'");
+    ck_assert_status(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_SEED, -1), SUBSEL_E_INVALID);
+    ck_assert_str_eq(subsel_ctx_last_error(ctx),
+                     "subsel_ctx_set_int: seed = -1 is outside [0, 9223372036854775807]");
+    ck_assert_int_eq(subsel_ctx_get_int(ctx, SUBSEL_P_EPSILON, &def0), SUBSEL_E_INVALID);
+    ck_assert_str_eq(subsel_ctx_last_error(ctx),
+                     "subsel_ctx_get_int: parameter 105 (epsilon) belongs to kind "
+                     "'optimizer', not 'context'");
     subsel_ctx_free(ctx);
 }
 END_TEST
@@ -114,11 +130,15 @@ END_TEST
 START_TEST(ctx_null_arguments)
 {
     int64_t v;
+    /* without a context, each failure leaves its own message for the thread */
     ck_assert_int_eq(subsel_ctx_create(NULL), SUBSEL_E_INVALID);
-    ck_assert_int_eq(subsel_ctx_set_int(NULL, SUBSEL_CTX_SEED, 1), SUBSEL_E_INVALID);
-    ck_assert_int_eq(subsel_ctx_get_int(NULL, SUBSEL_CTX_SEED, &v), SUBSEL_E_INVALID);
+    ck_assert_str_eq(subsel_ctx_last_error(NULL), "subsel_ctx_create: out is NULL");
+    ck_assert_int_eq(subsel_ctx_set_int(NULL, SUBSEL_P_SEED, 1), SUBSEL_E_INVALID);
+    ck_assert_str_eq(subsel_ctx_last_error(NULL), "subsel_ctx_set_int: ctx is NULL");
+    ck_assert_int_eq(subsel_ctx_get_int(NULL, SUBSEL_P_SEED, &v), SUBSEL_E_INVALID);
+    ck_assert_str_eq(subsel_ctx_last_error(NULL), "subsel_ctx_get_int: ctx is NULL");
     ck_assert_int_eq(subsel_ctx_set_progress(NULL, NULL, NULL), SUBSEL_E_INVALID);
-    ck_assert_ptr_nonnull(subsel_ctx_last_error(NULL));
+    ck_assert_str_eq(subsel_ctx_last_error(NULL), "subsel_ctx_set_progress: ctx is NULL");
     ck_assert_int_eq(subsel_ctx_threads(NULL), 1);
     subsel_ctx_free(NULL);
 }
@@ -130,12 +150,12 @@ START_TEST(ctx_threads_and_isa)
     int cpus = ss_cpus_available();
     ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     ck_assert_int_ge(subsel_ctx_threads(ctx), 1);
-    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 3));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 3));
     ck_assert_int_eq(subsel_ctx_threads(ctx), cpus < 3 ? cpus : 3);
     ck_assert_int_eq(ss_threads_for(ctx, 2), cpus < 2 ? cpus : 2);
     ck_assert_int_eq(ss_threads_for(ctx, 0), 1);
     ck_assert_int_eq(subsel_ctx_isa(ctx), subsel_isa_selected());
-    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_MAX_ISA, SUBSEL_ISA_SCALAR));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MAX_ISA, SUBSEL_ISA_SCALAR));
     ck_assert_int_eq(subsel_ctx_isa(ctx), SUBSEL_ISA_SCALAR);
     subsel_ctx_free(ctx);
 }
@@ -151,7 +171,7 @@ START_TEST(threads_are_capped_at_the_available_cpus)
     ck_assert_int_ge(cpus, 1);
     ck_assert_int_le(cpus, online > 0 ? online : 1);
     ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
-    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 4096));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 4096));
     ck_assert_int_eq(subsel_ctx_threads(ctx), cpus);
     ck_assert_int_eq(ss_threads_for(ctx, 1 << 30), cpus);
     subsel_ctx_free(ctx);
@@ -182,7 +202,7 @@ START_TEST(forked_child_pinned_to_one_cpu_sees_the_cap)
     subsel_ctx *ctx;
     pid_t pid;
     ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
-    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 8));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 8));
     ck_assert_int_ge(subsel_ctx_threads(ctx), 1);
     pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -292,7 +312,7 @@ static subsel_csr *features(subsel_ctx *ctx, int64_t rows)
         }
         indptr[r + 1] = (r + 1) * 8;
     }
-    ck_assert_ok(ctx, subsel_csr_create(ctx, rows, 64, indptr, indices, values, SUBSEL_COPY, &z));
+    ck_assert_ok(ctx, subsel_csr_create(ctx, rows, 64, indptr, indices, values, SUBSEL_OWN_COPY, &z));
     free(indptr);
     free(indices);
     free(values);
@@ -306,9 +326,9 @@ static int select_fb(subsel_ctx *ctx, const subsel_csr *z, int64_t budget, int64
     subsel_selection *sel = NULL;
     int rc = subsel_fb_create(ctx, z, SUBSEL_CONCAVE_LOG1P, 0, NULL, &f);
     if (rc == SUBSEL_OK)
-        rc = subsel_optimizer_create(ctx, SUBSEL_OPT_NAIVE, &opt);
+        rc = subsel_optimizer_create(ctx, SUBSEL_ALGORITHM_NAIVE, &opt);
     if (rc == SUBSEL_OK)
-        rc = subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, budget);
+        rc = subsel_optimizer_set_int(opt, SUBSEL_P_BUDGET, budget);
     if (rc == SUBSEL_OK)
         rc = subsel_optimizer_run(ctx, opt, f, &sel);
     if (rc == SUBSEL_OK && subsel_selection_count(sel) != budget)
@@ -334,7 +354,7 @@ START_TEST(forked_child_finishes_a_selection_after_a_parallel_one)
     int fds[2];
     pid_t pid;
     ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
-    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 2));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 2));
     z = features(ctx, 20000);
     ck_assert_ok(ctx, select_fb(ctx, z, BUDGET, parent));
     ck_assert_int_eq(pipe(fds), 0);
@@ -446,15 +466,15 @@ START_TEST(memory_limit_admits_exactly_the_limit)
     ck_assert_ok(ctx, ss_alloc_array(ctx, 1000, 1, &p[0]));
     block = ss_meter_bytes(&ctx->meter); /* what one such block holds */
     ck_assert_uint_ge(block, 1000);
-    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_MEMORY_LIMIT, (int64_t)(3 * block)));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MEMORY_LIMIT, (int64_t)(3 * block)));
     ck_assert_ok(ctx, ss_alloc_array(ctx, 1000, 1, &p[1]));
     ck_assert_ok(ctx, ss_alloc_array(ctx, 1000, 1, &p[2])); /* exactly at the limit */
     ck_assert_uint_eq(ss_meter_bytes(&ctx->meter), 3 * block);
     ck_assert_status(ctx, ss_alloc_array(ctx, 1, 1, &p[3]), SUBSEL_E_NOMEM);
-    ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "SUBSEL_CTX_MEMORY_LIMIT"));
+    ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "SUBSEL_P_MEMORY_LIMIT"));
     ss_free(ctx, p[2]);
     ck_assert_ok(ctx, ss_alloc_array(ctx, 1000, 1, &p[2]));
-    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_MEMORY_LIMIT, 0)); /* no limit */
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MEMORY_LIMIT, 0)); /* no limit */
     ck_assert_ok(ctx, ss_alloc_array(ctx, 1000, 1, &p[3]));
     ss_free(ctx, p[0]);
     ss_free(ctx, p[1]);
@@ -493,16 +513,16 @@ START_TEST(memory_limit_stops_a_large_load_with_a_message)
     subsel_csr *z = (subsel_csr *)&z;
     char want[64];
     ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
-    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_MEMORY_LIMIT, 4000000));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MEMORY_LIMIT, 4000000));
     ck_assert_status(ctx, subsel_csr_load_npz(ctx, path, &z), SUBSEL_E_NOMEM);
     ck_assert_ptr_null(z);
-    snprintf(want, sizeof want, "SUBSEL_CTX_MEMORY_LIMIT = %d bytes", 4000000);
+    snprintf(want, sizeof want, "SUBSEL_P_MEMORY_LIMIT = %d bytes", 4000000);
     ck_assert_msg(strstr(subsel_ctx_last_error(ctx), want) != NULL, "message: %s",
                   subsel_ctx_last_error(ctx));
     ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "cannot allocate"));
     ck_assert_uint_eq(ss_meter_bytes(&ctx->meter), 0); /* nothing kept */
     /* the same load under a limit it fits in */
-    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_MEMORY_LIMIT, 64000000));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MEMORY_LIMIT, 64000000));
     ck_assert_ok(ctx, subsel_csr_load_npz(ctx, path, &z));
     ck_assert_int_eq(subsel_csr_rows(z), 2000000);
     subsel_csr_free(z);
@@ -521,9 +541,9 @@ START_TEST(memory_limit_holds_for_handles_that_outlive_the_context)
     size_t held;
     ck_assert_int_eq(subsel_ctx_create_with_allocator(&ctx, counting_allocator_alloc,
                                                       counting_allocator_free, &c), SUBSEL_OK);
-    ck_assert_ok(ctx, subsel_dense_create(ctx, 16, 16, data, SUBSEL_COPY, &d));
+    ck_assert_ok(ctx, subsel_dense_create(ctx, 16, 16, data, SUBSEL_OWN_COPY, &d));
     held = ss_meter_bytes(&ctx->meter);
-    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_MEMORY_LIMIT, (int64_t)held + 2048));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MEMORY_LIMIT, (int64_t)held + 2048));
     copy = ctx->alloc;
     subsel_ctx_free(ctx);
     /* the meter lives on with the matrix, and still bounds its allocator */
@@ -585,7 +605,7 @@ START_TEST(memory_meter_is_exact_under_many_threads)
                                                       counting_allocator_free, &c), SUBSEL_OK);
     /* Each thread holds up to 8 blocks of up to about 4 kB: a fraction of
      * that fits. */
-    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_MEMORY_LIMIT, 20000));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MEMORY_LIMIT, 20000));
     pthread_barrier_init(&start, NULL, THREADS);
     for (i = 0; i < THREADS; i++) {
         w[i].a = &ctx->alloc;

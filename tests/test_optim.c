@@ -636,7 +636,7 @@ START_TEST(progress_runs_from_zero_to_total)
     subsel_ctx *ctx = new_ctx();
     subsel_csr *z = random_pool(ctx, 3, 600, 64, 6);
     subsel_objective *f;
-    int algorithm = _i % 6, runs = _i < 6 ? 1 : 3;
+    int algorithm = SUBSEL_ALGORITHM_NAIVE + _i % 6, runs = _i < 6 ? 1 : 3;
     const char *stage = algorithm >= SUBSEL_OPT_DOUBLE_GREEDY ? "double greedy" : "select";
     int64_t at, total, budget = 250;
     progress_log log;

@@ -53,7 +53,8 @@ static const char *without_function(const char *msg)
 int cli_fail_status(const cli_command *cmd, subsel_ctx *ctx, int status,
                     const char *what)
 {
-    const char *msg = ctx ? subsel_ctx_last_error(ctx) : "";
+    /* without a context, the message the library left for this thread */
+    const char *msg = subsel_ctx_last_error(ctx);
     return cli_fail(cmd, "%s: %s", what,
                     msg[0] ? without_function(msg) : subsel_status_string(status));
 }
@@ -63,6 +64,81 @@ int cli_option_status(const cli_command *cmd, subsel_ctx *ctx, int status,
 {
     cli_fail_status(cmd, ctx, status, option);
     return status == SUBSEL_E_INVALID ? CLI_USAGE : CLI_FAILED;
+}
+
+/* ---- options that are library parameters ------------------------------- */
+
+/* A parameter's range as a shell user reads it: "in [0, 1024]",
+ * "in (0, 1)", ">= 1" (up to the largest int64), "> 0" (a real without an
+ * upper bound). */
+static void param_range(int param, char *buf, size_t cap)
+{
+    int type = 0, open = 0;
+    subsel_param_info(param, NULL, &type, NULL, NULL);
+    if (type == SUBSEL_TYPE_INT) {
+        int64_t lo = 0, hi = 0;
+        subsel_param_int_bounds(param, &lo, &hi, NULL);
+        if (hi == INT64_MAX)
+            snprintf(buf, cap, ">= %lld", (long long)lo);
+        else
+            snprintf(buf, cap, "in [%lld, %lld]", (long long)lo, (long long)hi);
+    } else {
+        double lo = 0, hi = 0;
+        subsel_param_real_bounds(param, &lo, &hi, NULL, &open);
+        if (isinf(hi))
+            snprintf(buf, cap, "%s %g", open & SUBSEL_BOUND_OPEN_MIN ? ">" : ">=", lo);
+        else
+            snprintf(buf, cap, "in %c%g, %g%c", open & SUBSEL_BOUND_OPEN_MIN ? '(' : '[', lo, hi,
+                     open & SUBSEL_BOUND_OPEN_MAX ? ')' : ']');
+    }
+}
+
+/* Puts the library's default of every parameter option in its dest. The
+ * CLI kind must be the parameter's type: a mismatch is a bug of the
+ * program, reported as a failure. */
+static int param_defaults(const cli_command *cmd, cli_option *options)
+{
+    cli_option *o;
+    for (o = options; o->name != NULL; o++) {
+        int type = 0;
+        if (o->param == 0)
+            continue;
+        if (subsel_param_info(o->param, NULL, &type, NULL, NULL) != SUBSEL_OK ||
+            (type == SUBSEL_TYPE_INT) != (o->kind == CLI_INT) ||
+            (type == SUBSEL_TYPE_REAL) != (o->kind == CLI_DOUBLE))
+            return cli_fail(cmd, "--%s: internal error: not a library parameter of its type",
+                            o->name);
+        if (type == SUBSEL_TYPE_INT)
+            subsel_param_int_bounds(o->param, NULL, NULL, (int64_t *)o->dest);
+        else
+            subsel_param_real_bounds(o->param, NULL, NULL, (double *)o->dest, NULL);
+    }
+    return 0;
+}
+
+/* CLI_USAGE unless the value just parsed into a parameter option's dest is
+ * within the library's bounds. */
+static int param_check(const cli_command *cmd, const cli_option *o, const char *text)
+{
+    char range[96];
+    int type = 0, open = 0, inside;
+    if (o->param == 0)
+        return 0;
+    subsel_param_info(o->param, NULL, &type, NULL, NULL);
+    if (type == SUBSEL_TYPE_INT) {
+        int64_t lo = 0, hi = 0, v = *(const int64_t *)o->dest;
+        subsel_param_int_bounds(o->param, &lo, &hi, NULL);
+        inside = v >= lo && v <= hi;
+    } else {
+        double lo = 0, hi = 0, v = *(const double *)o->dest;
+        subsel_param_real_bounds(o->param, &lo, &hi, NULL, &open);
+        inside = (open & SUBSEL_BOUND_OPEN_MIN ? v > lo : v >= lo) &&
+                 (open & SUBSEL_BOUND_OPEN_MAX ? v < hi : v <= hi);
+    }
+    if (inside)
+        return 0;
+    param_range(o->param, range, sizeof range);
+    return cli_usage(cmd, "--%s %s is not %s", o->name, text, range);
 }
 
 /* The default as --help shows it: the text given, or the value in dest. */
@@ -90,12 +166,19 @@ static void print_help(const cli_command *cmd, const cli_option *options,
     const cli_option *o;
     printf("usage: subsel %s %s\n\n%s\n\noptions:\n", cmd->name, usage, cmd->summary);
     for (o = options; o->name != NULL; o++) {
-        char left[64], def[64];
+        char left[64], def[64], range[96];
+        const char *help = o->help;
         snprintf(left, sizeof left, "%s%c%s--%s%s", o->short_name ? "-" : "",
                  o->short_name ? o->short_name : ' ', o->short_name ? ", " : " ",
                  o->name, o->kind == CLI_FLAG ? "" : " X");
         default_of(o, def, sizeof def);
-        printf("  %-28s %s", left + (o->short_name ? 0 : 2), o->help);
+        if (o->param != 0 && help == NULL)
+            subsel_param_info(o->param, NULL, NULL, NULL, &help);
+        printf("  %-28s %s", left + (o->short_name ? 0 : 2), help);
+        if (o->param != 0) {
+            param_range(o->param, range, sizeof range);
+            printf(", %s", range);
+        }
         if (o->required)
             printf(" (required)");
         else if (o->kind != CLI_FLAG)
@@ -160,6 +243,8 @@ int cli_parse(const cli_command *cmd, int argc, char **argv,
 
     for (o = options; o->name != NULL; o++)
         o->given = 0;
+    if (param_defaults(cmd, options) != 0)
+        return CLI_FAILED;
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *value = NULL;
@@ -191,7 +276,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv,
                 return cli_usage(cmd, "--%s needs a value", o->name);
             value = argv[++i];
         }
-        if (parse_value(cmd, o, value) != 0)
+        if (parse_value(cmd, o, value) != 0 || param_check(cmd, o, value) != 0)
             return CLI_USAGE;
     }
     for (o = options; o->name != NULL; o++)
@@ -208,34 +293,23 @@ int cli_given(const cli_option *options, const char *name)
     return 0;
 }
 
-/* CLI_USAGE unless lo <= value <= hi for context option `param`. */
-static int check_ctx_option(const cli_command *cmd, int param, const char *option,
-                            int64_t value)
-{
-    int64_t lo = 0, hi = 0;
-    if (subsel_ctx_param_bounds(param, &lo, &hi, NULL) == SUBSEL_OK &&
-        (value < lo || value > hi))
-        return cli_usage(cmd, "--%s %lld is outside [%lld, %lld]", option,
-                         (long long)value, (long long)lo, (long long)hi);
-    return 0;
-}
-
 int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
                  subsel_ctx **out)
 {
     subsel_ctx *ctx = NULL;
     int rc;
-    if (check_ctx_option(cmd, SUBSEL_CTX_THREADS, "threads", threads) != 0 ||
-        check_ctx_option(cmd, SUBSEL_CTX_SEED, "seed", seed) != 0)
-        return CLI_USAGE;
     rc = subsel_ctx_create(&ctx);
     if (rc != SUBSEL_OK)
         return cli_fail_status(cmd, NULL, rc, "creating a context");
-    if ((rc = subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, threads)) != SUBSEL_OK ||
-        (rc = subsel_ctx_set_int(ctx, SUBSEL_CTX_SEED, seed)) != SUBSEL_OK) {
-        cli_fail_status(cmd, ctx, rc, "options");
+    if ((rc = subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, threads)) != SUBSEL_OK) {
+        rc = cli_option_status(cmd, ctx, rc, "--threads");
         subsel_ctx_free(ctx);
-        return CLI_FAILED;
+        return rc;
+    }
+    if ((rc = subsel_ctx_set_int(ctx, SUBSEL_P_SEED, seed)) != SUBSEL_OK) {
+        rc = cli_option_status(cmd, ctx, rc, "--seed");
+        subsel_ctx_free(ctx);
+        return rc;
     }
     *out = ctx;
     return 0;

@@ -30,11 +30,20 @@ typedef struct cli_option {
     char short_name;  /* one of CLI_SHORT_OPTIONS, or 0 */
     int kind;
     void *dest;       /* const char **, int64_t *, double *, int * */
-    const char *help; /* without the default: --help adds it */
+    const char *help; /* without the default: --help adds it (and the
+                         range, for a library parameter); NULL for a
+                         library parameter's own description */
     int required;
     const char *default_text; /* the default as --help shows it, when the
                                  value in dest does not say it well */
     int given;        /* set by cli_parse: the option was given */
+    int param;        /* the library parameter (SUBSEL_P_*) the option
+                         sets, or 0. Its default, bounds and description
+                         are the library's (subsel_param_*()), written
+                         once: cli_parse puts the default in dest, shows
+                         range and default in --help, and refuses a value
+                         outside the bounds. CLI_INT or CLI_DOUBLE, as
+                         the parameter's type. */
 } cli_option;
 
 typedef struct cli_command {
@@ -44,10 +53,12 @@ typedef struct cli_command {
 } cli_command;
 
 /* Parses argv[1..argc) against `options` (a table ended by a NULL name,
- * whose dest variables hold the defaults). Prints a one-line error (or the
- * help, with every default, for --help) and returns nonzero when the
- * command must stop: CLI_USAGE for a usage error, 1 for --help (the caller
- * then exits 0). An option given twice is a usage error. */
+ * whose dest variables hold the defaults; those of library parameters are
+ * set here). Prints a one-line error (or the help, with every default, for
+ * --help) and returns nonzero when the command must stop: CLI_USAGE for a
+ * usage error (also a library parameter's value out of its bounds), 1 for
+ * --help (the caller then exits 0). An option given twice is a usage
+ * error. */
 int cli_parse(const cli_command *cmd, int argc, char **argv,
               cli_option *options, const char *usage);
 
@@ -62,7 +73,8 @@ int cli_fail(const cli_command *cmd, const char *fmt, ...)
 int cli_usage(const cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Reports a failed library call: "subsel <cmd>: <what>: <last error>",
+/* Reports a failed library call: "subsel <cmd>: <what>: <last error>" (of
+ * ctx; with ctx NULL, the message the library left for this thread),
  * without the C function name the library puts in front of some messages.
  * Returns CLI_FAILED. */
 int cli_fail_status(const cli_command *cmd, subsel_ctx *ctx, int status,
@@ -73,8 +85,9 @@ int cli_fail_status(const cli_command *cmd, subsel_ctx *ctx, int status,
 int cli_option_status(const cli_command *cmd, subsel_ctx *ctx, int status,
                       const char *option);
 
-/* A context configured from the common --threads / --seed options, which
- * are checked against the library's bounds (CLI_USAGE when outside). */
+/* A context configured from the common --threads / --seed options (their
+ * values, checked against the library's bounds by cli_parse when they are
+ * options; a value out of bounds is CLI_USAGE). */
 int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
                  subsel_ctx **out);
 

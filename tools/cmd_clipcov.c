@@ -57,14 +57,14 @@ static int load(const cli_command *self, subsel_ctx *ctx, const char *option,
     return rc == SUBSEL_OK ? 0 : cli_fail_status(self, ctx, rc, option);
 }
 
-/* Term weights in the order of SUBSEL_CLIPCOV_INTRA .. _LABEL, and alpha
+/* Term weights in the order of SUBSEL_CLIPCOV_TERM_INTRA .. _LABEL, and alpha
  * (values the library refuses are usage errors). */
 static int configure(const cli_command *self, subsel_ctx *ctx,
                      subsel_objective *f, const double *w, double alpha)
 {
     int64_t t;
     int rc;
-    for (t = 0; w != NULL && t < SUBSEL_CLIPCOV_TERMS; t++)
+    for (t = 0; w != NULL && t < SUBSEL_CLIPCOV_TERM_COUNT; t++)
         if ((rc = subsel_clipcov_set_weight(ctx, f, (int)t, w[t])) != SUBSEL_OK)
             return cli_option_status(self, ctx, rc, "--term-weights");
     rc = subsel_clipcov_set_alpha(ctx, f, alpha);
@@ -90,7 +90,7 @@ static int make_greedy(const cli_command *self, subsel_ctx *ctx,
     } else {
         algorithm = select_algorithm(so->optimizer);
         subsel_clipcov_check_submodular(ctx, f, 0, &submodular);
-        if (!submodular && (algorithm == SUBSEL_OPT_LAZY || algorithm == SUBSEL_OPT_LAZIER))
+        if (!submodular && (algorithm == SUBSEL_ALGORITHM_LAZY || algorithm == SUBSEL_ALGORITHM_LAZIER))
             return cli_usage(self, "--optimizer %s needs a submodular objective, and this "
                                    "one is not known to be: use naive or stochastic, or "
                                    "--exact-check to settle it", so->optimizer);
@@ -104,7 +104,7 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
 {
     const char *image_path = NULL, *text_path = NULL, *emb_path = NULL;
     const char *labels_path = NULL, *weights_text = NULL, *filter_name = "deterministic";
-    double alpha = 0.5, t0 = 0, *term_weights = NULL;
+    double alpha = 0, t0 = 0, *term_weights = NULL; /* alpha: the library's default */
     int normalize = 0, exact = 0, filter, submodular = 0;
     int64_t *labels = NULL, nlabels = 0, nterms = 0;
     select_options so;
@@ -116,22 +116,23 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
     subsel_selection *sel = NULL, *greedy = NULL;
     int rc, status = CLI_FAILED;
     cli_option options[] = {
-        {"image", 0, CLI_STRING, &image_path, "image embeddings, n x d (.npy)", 1, NULL, 0},
-        {"text", 0, CLI_STRING, &text_path, "caption embeddings, n x d (.npy)", 1, NULL, 0},
+        {"image", 0, CLI_STRING, &image_path, "image embeddings, n x d (.npy)", 1, NULL, 0, 0},
+        {"text", 0, CLI_STRING, &text_path, "caption embeddings, n x d (.npy)", 1, NULL, 0, 0},
         {"label-embeddings", 0, CLI_STRING, &emb_path,
-         "text embeddings of the K class names, K x d (.npy)", 0, NULL, 0},
+         "text embeddings of the K class names, K x d (.npy)", 0, NULL, 0, 0},
         {"labels", 0, CLI_STRING, &labels_path,
-         "class of every pair in [0, K) (.npy)", 0, "none: zero-shot", 0},
-        {"normalize", 0, CLI_FLAG, &normalize, "divide every embedding by its norm", 0, NULL, 0},
-        {"alpha", 0, CLI_DOUBLE, &alpha, "weight of the label term, >= 0", 0, NULL, 0},
+         "class of every pair in [0, K) (.npy)", 0, "none: zero-shot", 0, 0},
+        {"normalize", 0, CLI_FLAG, &normalize, "divide every embedding by its norm", 0, NULL, 0, 0},
+        {"alpha", 0, CLI_DOUBLE, &alpha, "weight of the label term", 0, NULL, 0,
+         SUBSEL_P_CLIPCOV_ALPHA},
         {"term-weights", 0, CLI_STRING, &weights_text,
-         "intra,self,inter,reg,label weights, each >= 0", 0, "1,1,1,1,1", 0},
+         "intra,self,inter,reg,label weights, each >= 0", 0, "1,1,1,1,1", 0, 0},
         {"filter", 0, CLI_STRING, &filter_name,
-         "none | deterministic | randomized double greedy", 0, NULL, 0},
+         "none | deterministic | randomized double greedy", 0, NULL, 0, 0},
         {"exact-check", 0, CLI_FLAG, &exact,
-         "settle submodularity on all within-class pairs (allows lazy greedy)", 0, NULL, 0},
+         "settle submodularity on all within-class pairs (allows lazy greedy)", 0, NULL, 0, 0},
         SELECT_CLI_OPTIONS(so),
-        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
     };
     select_defaults(&so, "auto");
     rc = cli_parse(self, argc, argv, options,
@@ -151,11 +152,11 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
         if ((status = cli_parse_doubles(self, "term-weights", weights_text, &term_weights,
                                         &nterms)) != 0)
             return status;
-        if (nterms != SUBSEL_CLIPCOV_TERMS) {
+        if (nterms != SUBSEL_CLIPCOV_TERM_COUNT) {
             free(term_weights);
             return cli_usage(self, "--term-weights: %lld values, expected %d "
                                    "(intra,self,inter,reg,label)",
-                             (long long)nterms, SUBSEL_CLIPCOV_TERMS);
+                             (long long)nterms, SUBSEL_CLIPCOV_TERM_COUNT);
         }
     }
     if ((status = select_context(self, &so, &ctx)) != 0)

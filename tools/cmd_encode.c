@@ -61,13 +61,14 @@ int cmd_encode(const cli_command *self, int argc, char **argv)
     int uncompressed = 0;
     double t_encode;
     cli_option options[] = {
-        {"sae", 0, CLI_STRING, &dir, "folder holding W_enc.npy (features x inputs), b_enc.npy, b_dec.npy", 1, NULL, 0},
-        {"input", 0, CLI_STRING, &input, "embeddings, a rows x inputs .npy array", 1, NULL, 0},
-        {"k", 'k', CLI_INT, &k, "codes kept per row, in [1, features]", 1, NULL, 0},
-        {"out", 'o', CLI_STRING, &out, "codes, written as a SciPy CSR .npz file (- for standard output)", 1, NULL, 0},
-        {"uncompressed", 0, CLI_FLAG, &uncompressed, "store the .npz members without deflate", 0, NULL, 0},
-        {"threads", 't', CLI_INT, &threads, "threads", 0, "0: as many as OpenMP gives", 0},
-        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
+        {"sae", 0, CLI_STRING, &dir, "folder holding W_enc.npy (features x inputs), b_enc.npy, b_dec.npy", 1, NULL, 0, 0},
+        {"input", 0, CLI_STRING, &input, "embeddings, a rows x inputs .npy array", 1, NULL, 0, 0},
+        {"k", 'k', CLI_INT, &k, "codes kept per row, in [1, features]", 1, NULL, 0, 0},
+        {"out", 'o', CLI_STRING, &out, "codes, written as a SciPy CSR .npz file (- for standard output)", 1, NULL, 0, 0},
+        {"uncompressed", 0, CLI_FLAG, &uncompressed, "store the .npz members without deflate", 0, NULL, 0, 0},
+        {"threads", 't', CLI_INT, &threads, "threads", 0, "0: as many as OpenMP gives", 0,
+         SUBSEL_P_THREADS},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
     };
     const char *out_option = "--out";
     encode_progress progress;

@@ -32,12 +32,12 @@ int cmd_fb(const cli_command *self, int argc, char **argv)
     subsel_selection *sel = NULL;
     int rc, status = CLI_FAILED, kind;
     cli_option options[] = {
-        {"features", 0, CLI_STRING, &features, "CSR features (scipy save_npz)", 1, NULL, 0},
-        {"weights", 0, CLI_STRING, &weights_path, "column weights (.npy)", 0, "all 1", 0},
-        {"concave", 0, CLI_STRING, &concave, "log1p | sqrt | saturate | exp | min | pow", 0, NULL, 0},
-        {"param", 0, CLI_DOUBLE, &param, "c > 0 of exp and min, 0 < a < 1 of pow", 0, NULL, 0},
+        {"features", 0, CLI_STRING, &features, "CSR features (scipy save_npz)", 1, NULL, 0, 0},
+        {"weights", 0, CLI_STRING, &weights_path, "column weights (.npy)", 0, "all 1", 0, 0},
+        {"concave", 0, CLI_STRING, &concave, "log1p | sqrt | saturate | exp | min | pow", 0, NULL, 0, 0},
+        {"param", 0, CLI_DOUBLE, &param, "c > 0 of exp and min, 0 < a < 1 of pow", 0, NULL, 0, 0},
         SELECT_CLI_OPTIONS(so),
-        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
     };
     select_defaults(&so, "lazy");
     rc = cli_parse(self, argc, argv, options,

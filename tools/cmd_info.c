@@ -31,8 +31,9 @@ int cmd_info(const cli_command *self, int argc, char **argv)
     int64_t threads = 0;
     cli_option options[] = {
         {"threads", 't', CLI_INT, &threads, "threads to report for", 0,
-         "0: as many as OpenMP gives; calls use at most the CPUs available", 0},
-        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
+         "0: as many as OpenMP gives; calls use at most the CPUs available", 0,
+         SUBSEL_P_THREADS},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
     };
     subsel_ctx *ctx;
     int rc = cli_parse(self, argc, argv, options, "[--threads T]");

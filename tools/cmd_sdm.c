@@ -48,7 +48,7 @@ int cmd_sdm(const cli_command *self, int argc, char **argv)
 {
     const char *source = NULL, *target = NULL, *target_dist = NULL;
     const char *quality_path = NULL, *bin_weights_text = NULL, *bin_edges_text = NULL;
-    double lambda = 0.7, seconds = 0, kl = 0;
+    double lambda = 0, seconds = 0, kl = 0; /* lambda: the library's default */
     double *quality = NULL, *bin_weights = NULL, *edges = NULL, *p = NULL;
     int64_t bins = DEFAULT_BINS, nquality = 0, nweights = 0, nedges = 0, np = 0;
     select_options so;
@@ -58,16 +58,17 @@ int cmd_sdm(const cli_command *self, int argc, char **argv)
     subsel_selection *sel = NULL;
     int rc = SUBSEL_OK, status = CLI_FAILED;
     cli_option options[] = {
-        {"source", 0, CLI_STRING, &source, "CSR codes of the pool (scipy save_npz)", 1, NULL, 0},
-        {"target", 0, CLI_STRING, &target, "CSR codes of the target set", 0, NULL, 0},
-        {"target-dist", 0, CLI_STRING, &target_dist, "or: the target distribution over columns (.npy)", 0, NULL, 0},
-        {"quality", 0, CLI_STRING, &quality_path, "quality score of every source row (.npy)", 0, NULL, 0},
-        {"bins", 0, CLI_INT, &bins, "equal-size quality bins by rank", 0, NULL, 0},
-        {"bin-edges", 0, CLI_STRING, &bin_edges_text, "or: explicit increasing bin edges e1,e2,...", 0, NULL, 0},
-        {"bin-weights", 0, CLI_STRING, &bin_weights_text, "weight per bin, lowest first", 0, "0,0.01,0.99 (3 bins)", 0},
-        {"lambda", 0, CLI_DOUBLE, &lambda, "weight of distribution matching, in [0, 1]", 0, NULL, 0},
+        {"source", 0, CLI_STRING, &source, "CSR codes of the pool (scipy save_npz)", 1, NULL, 0, 0},
+        {"target", 0, CLI_STRING, &target, "CSR codes of the target set", 0, NULL, 0, 0},
+        {"target-dist", 0, CLI_STRING, &target_dist, "or: the target distribution over columns (.npy)", 0, NULL, 0, 0},
+        {"quality", 0, CLI_STRING, &quality_path, "quality score of every source row (.npy)", 0, NULL, 0, 0},
+        {"bins", 0, CLI_INT, &bins, "equal-size quality bins by rank", 0, NULL, 0, 0},
+        {"bin-edges", 0, CLI_STRING, &bin_edges_text, "or: explicit increasing bin edges e1,e2,...", 0, NULL, 0, 0},
+        {"bin-weights", 0, CLI_STRING, &bin_weights_text, "weight per bin, lowest first", 0, "0,0.01,0.99 (3 bins)", 0, 0},
+        {"lambda", 0, CLI_DOUBLE, &lambda, "weight of distribution matching", 0, NULL, 0,
+         SUBSEL_P_SDM_LAMBDA},
         SELECT_CLI_OPTIONS(so),
-        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
     };
     select_defaults(&so, "stochastic");
     rc = cli_parse(self, argc, argv, options,
@@ -76,8 +77,6 @@ int cmd_sdm(const cli_command *self, int argc, char **argv)
         return rc == 1 ? 0 : rc;
     if ((target == NULL) == (target_dist == NULL))
         return cli_usage(self, "give exactly one of --target and --target-dist");
-    if (!(lambda >= 0 && lambda <= 1))
-        return cli_usage(self, "--lambda %g is outside [0, 1]", lambda);
     if (quality_path == NULL && (bin_weights_text || bin_edges_text || cli_given(options, "bins")))
         return cli_usage(self, "--bins, --bin-edges and --bin-weights need --quality");
     if ((status = select_check(self, &so, NULL)) != 0)

@@ -51,18 +51,20 @@ static int parse_choice(const char *text, const char *const *names, int count)
     return -1;
 }
 
-/* Sets an option of the selector; a value out of its bounds is a usage
- * error naming the CLI option and the bounds. Returns 0 or an exit code. */
-static int set_option(const cli_command *self, subsel_tarot *t, int param,
-                      double value, int is_int, const char *option)
+/* Set a parameter of the selector; a value the library refuses is a usage
+ * error naming the CLI option. Return 0 or an exit code. */
+static int set_int(const cli_command *self, subsel_ctx *ctx, subsel_tarot *t, int param,
+                   int64_t value, const char *option)
 {
-    double lo = 0, hi = 0;
-    int rc = is_int ? subsel_tarot_set_int(t, param, (int64_t)value)
-                    : subsel_tarot_set_double(t, param, value);
-    if (rc == SUBSEL_OK)
-        return 0;
-    subsel_tarot_param_bounds(param, &lo, &hi, NULL);
-    return cli_usage(self, "%s %g is outside [%g, %g]", option, value, lo, hi);
+    int rc = subsel_param_set_int(ctx, t, param, value);
+    return rc == SUBSEL_OK ? 0 : cli_option_status(self, ctx, rc, option);
+}
+
+static int set_real(const cli_command *self, subsel_ctx *ctx, subsel_tarot *t, int param,
+                    double value, const char *option)
+{
+    int rc = subsel_param_set_real(ctx, t, param, value);
+    return rc == SUBSEL_OK ? 0 : cli_option_status(self, ctx, rc, option);
 }
 
 int cmd_tarot(const cli_command *self, int argc, char **argv)
@@ -72,32 +74,37 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
     const char *cand_path = NULL, *targ_path = NULL, *out = NULL;
     const char *whiten = "cholesky", *kind = "rademacher";
     const char *weights_out = NULL, *folds_path = NULL;
-    int64_t proj_dim = 0, folds = 5, weights_total = 0, max_rank = 2000;
+    /* the library's parameters get its defaults from cli_parse */
+    int64_t proj_dim = 0, folds = 5, weights_total = 0, max_rank = 0;
     int64_t threads = 0, seed = 0, budget = 0, n, m, k, nw = 0, nfolds = 0;
-    double ratio = -1.0, eps = 1e-5, blur = 0.01, scaling = 0.5;
+    double ratio = -1.0, eps = 0, blur = 0, scaling = 0;
     int otm = 0, reference = 0, no_center = 0, w_choice, k_choice;
     cli_option options[] = {
-        {"candidates", 0, CLI_STRING, &cand_path, "candidate features, an N x D .npy array", 1, NULL, 0},
-        {"targets", 0, CLI_STRING, &targ_path, "target features, an M x D .npy array", 1, NULL, 0},
-        {"out", 'o', CLI_STRING, &out, "selected candidate indices, an int64 .npy vector (- for standard output)", 1, NULL, 0},
-        {"ratio", 0, CLI_DOUBLE, &ratio, "fixed-size selection of floor(ratio * N) candidates, ratio in (0, 1]", 0, "none: give --ratio or --otm", 0},
-        {"otm", 0, CLI_FLAG, &otm, "OT-distance minimisation over target folds instead of --ratio", 0, NULL, 0},
-        {"folds", 0, CLI_INT, &folds, "target folds for --otm, in [2, M]", 0, NULL, 0},
-        {"target-folds", 0, CLI_STRING, &folds_path, "fold of every target (int .npy vector)", 0, "the seeded split", 0},
-        {"max-rank", 0, CLI_INT, &max_rank, "deepest neighbour rank --otm grows to", 0, NULL, 0},
-        {"proj-dim", 0, CLI_INT, &proj_dim, "random projection to P columns first", 0, "0: no projection", 0},
-        {"proj-kind", 0, CLI_STRING, &kind, "rademacher or gaussian", 0, NULL, 0},
-        {"whiten", 0, CLI_STRING, &whiten, "cholesky, zca or none", 0, NULL, 0},
-        {"eps", 0, CLI_DOUBLE, &eps, "added to the covariance diagonal", 0, NULL, 0},
-        {"no-center", 0, CLI_FLAG, &no_center, "do not subtract the joint mean", 0, NULL, 0},
-        {"blur", 0, CLI_DOUBLE, &blur, "OT blur", 0, NULL, 0},
-        {"scaling", 0, CLI_DOUBLE, &scaling, "OT annealing factor", 0, NULL, 0},
-        {"reference-compatible", 0, CLI_FLAG, &reference, "reproduce the authors' code (see docs/tarot.md)", 0, NULL, 0},
-        {"weights", 0, CLI_INT, &weights_total, "integer repetition weights summing to R", 0, "0: N + M, or N when reference-compatible", 0},
-        {"weights-out", 0, CLI_STRING, &weights_out, "write the weights as an int64 .npy vector (- for standard output)", 0, NULL, 0},
-        {"threads", 't', CLI_INT, &threads, "threads", 0, "0: as many as OpenMP gives", 0},
-        {"seed", 0, CLI_INT, &seed, "seed of the projection and the folds", 0, NULL, 0},
-        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
+        {"candidates", 0, CLI_STRING, &cand_path, "candidate features, an N x D .npy array", 1, NULL, 0, 0},
+        {"targets", 0, CLI_STRING, &targ_path, "target features, an M x D .npy array", 1, NULL, 0, 0},
+        {"out", 'o', CLI_STRING, &out, "selected candidate indices, an int64 .npy vector (- for standard output)", 1, NULL, 0, 0},
+        {"ratio", 0, CLI_DOUBLE, &ratio, "fixed-size selection of floor(ratio * N) candidates, ratio in (0, 1]", 0, "none: give --ratio or --otm", 0, 0},
+        {"otm", 0, CLI_FLAG, &otm, "OT-distance minimisation over target folds instead of --ratio", 0, NULL, 0, 0},
+        {"folds", 0, CLI_INT, &folds, "target folds for --otm, in [2, M]", 0, NULL, 0, 0},
+        {"target-folds", 0, CLI_STRING, &folds_path, "fold of every target (int .npy vector)", 0, "the seeded split", 0, 0},
+        {"max-rank", 0, CLI_INT, &max_rank, "deepest neighbour rank --otm grows to", 0, NULL, 0,
+         SUBSEL_P_TAROT_MAX_RANK},
+        {"proj-dim", 0, CLI_INT, &proj_dim, "random projection to P columns first", 0,
+         "0: no projection", 0, SUBSEL_P_TAROT_PROJ_DIM},
+        {"proj-kind", 0, CLI_STRING, &kind, "rademacher or gaussian", 0, NULL, 0, 0},
+        {"whiten", 0, CLI_STRING, &whiten, "cholesky, zca or none", 0, NULL, 0, 0},
+        {"eps", 0, CLI_DOUBLE, &eps, NULL, 0, NULL, 0, SUBSEL_P_TAROT_EPS},
+        {"no-center", 0, CLI_FLAG, &no_center, "do not subtract the joint mean", 0, NULL, 0, 0},
+        {"blur", 0, CLI_DOUBLE, &blur, NULL, 0, NULL, 0, SUBSEL_P_TAROT_BLUR},
+        {"scaling", 0, CLI_DOUBLE, &scaling, NULL, 0, NULL, 0, SUBSEL_P_TAROT_SCALING},
+        {"reference-compatible", 0, CLI_FLAG, &reference, "reproduce the authors' code (see docs/tarot.md)", 0, NULL, 0, 0},
+        {"weights", 0, CLI_INT, &weights_total, "integer repetition weights summing to R", 0, "0: N + M, or N when reference-compatible", 0, 0},
+        {"weights-out", 0, CLI_STRING, &weights_out, "write the weights as an int64 .npy vector (- for standard output)", 0, NULL, 0, 0},
+        {"threads", 't', CLI_INT, &threads, "threads", 0, "0: as many as OpenMP gives", 0,
+         SUBSEL_P_THREADS},
+        {"seed", 0, CLI_INT, &seed, "seed of the projection and the folds", 0, NULL, 0,
+         SUBSEL_P_SEED},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
     };
     const char *outputs[2] = {"--out", "--weights-out"};
     const char *paths[2];
@@ -127,10 +134,10 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         return cli_usage(self, "--whiten: expected cholesky, zca or none, got '%s'", whiten);
     if ((k_choice = parse_choice(kind, kinds, 2)) < 0)
         return cli_usage(self, "--proj-kind: expected rademacher or gaussian, got '%s'", kind);
-    if (weights_total < 0 || weights_total > SUBSEL_TAROT_MAX_WEIGHT_TOTAL)
+    if (weights_total < 0 || weights_total > SUBSEL_LIMIT_TAROT_WEIGHT_TOTAL)
         return cli_usage(self, "--weights %lld must be in [0, %lld] (2^53)",
                          (long long)weights_total,
-                         (long long)SUBSEL_TAROT_MAX_WEIGHT_TOTAL);
+                         (long long)SUBSEL_LIMIT_TAROT_WEIGHT_TOTAL);
     paths[0] = out;
     paths[1] = weights_out;
     if ((rc = cli_check_outputs(self, 2, outputs, paths)) != 0 ||
@@ -160,16 +167,15 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         cli_fail_status(self, ctx, (int)k, "inputs");
         goto done;
     }
-    if ((rc = set_option(self, t, SUBSEL_TAROT_PROJ_DIM, (double)proj_dim, 1, "--proj-dim")) != 0 ||
-        (rc = set_option(self, t, SUBSEL_TAROT_PROJ_KIND, k_choice, 1, "--proj-kind")) != 0 ||
-        (rc = set_option(self, t, SUBSEL_TAROT_WHITEN, w_choice, 1, "--whiten")) != 0 ||
-        (rc = set_option(self, t, SUBSEL_TAROT_EPS, eps, 0, "--eps")) != 0 ||
-        (rc = set_option(self, t, SUBSEL_TAROT_CENTER, !no_center, 1, "--no-center")) != 0 ||
-        (rc = set_option(self, t, SUBSEL_TAROT_REFERENCE, reference, 1,
-                         "--reference-compatible")) != 0 ||
-        (rc = set_option(self, t, SUBSEL_TAROT_MAX_RANK, (double)max_rank, 1, "--max-rank")) != 0 ||
-        (rc = set_option(self, t, SUBSEL_TAROT_BLUR, blur, 0, "--blur")) != 0 ||
-        (rc = set_option(self, t, SUBSEL_TAROT_SCALING, scaling, 0, "--scaling")) != 0)
+    if ((rc = set_int(self, ctx, t, SUBSEL_P_TAROT_PROJ_DIM, proj_dim, "--proj-dim")) != 0 ||
+        (rc = set_int(self, ctx, t, SUBSEL_P_TAROT_PROJ_KIND, k_choice, "--proj-kind")) != 0 ||
+        (rc = set_int(self, ctx, t, SUBSEL_P_TAROT_WHITEN, w_choice, "--whiten")) != 0 ||
+        (rc = set_real(self, ctx, t, SUBSEL_P_TAROT_EPS, eps, "--eps")) != 0 ||
+        (rc = set_int(self, ctx, t, SUBSEL_P_TAROT_CENTER, !no_center, "--no-center")) != 0 ||
+        (rc = set_int(self, ctx, t, SUBSEL_P_TAROT_REFERENCE, reference, "--reference-compatible")) != 0 ||
+        (rc = set_int(self, ctx, t, SUBSEL_P_TAROT_MAX_RANK, max_rank, "--max-rank")) != 0 ||
+        (rc = set_real(self, ctx, t, SUBSEL_P_TAROT_BLUR, blur, "--blur")) != 0 ||
+        (rc = set_real(self, ctx, t, SUBSEL_P_TAROT_SCALING, scaling, "--scaling")) != 0)
         goto done;
     rc = CLI_FAILED;
     if (otm) {

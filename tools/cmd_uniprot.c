@@ -44,8 +44,8 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
     const char *source_path = NULL, *target_path = NULL, *labels_path = NULL;
     const char *tlabels_path = NULL, *similarity = "cosine", *gain = "approx";
     const char *update = "solve";
-    double reg = 0.01, tol = 1e-9, seconds = 0, accuracy = 0;
-    int64_t *labels = NULL, *tlabels = NULL, max_iter = 1000;
+    double reg = 0.01, tol = 0, seconds = 0, accuracy = 0; /* tol, max_iter: the library's */
+    int64_t *labels = NULL, *tlabels = NULL, max_iter = 0;
     select_options so;
     subsel_ctx *ctx = NULL;
     subsel_dense *source = NULL, *target = NULL;
@@ -53,21 +53,21 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
     subsel_selection *sel = NULL;
     int rc, status = CLI_FAILED, sim, gain_kind, update_kind;
     cli_option options[] = {
-        {"source", 0, CLI_STRING, &source_path, "source features (.npy, rows are candidates)", 1, NULL, 0},
-        {"target", 0, CLI_STRING, &target_path, "target features (.npy)", 0, "the source", 0},
-        {"reg", 0, CLI_DOUBLE, &reg, "entropic regularisation", 0, NULL, 0},
-        {"similarity", 0, CLI_STRING, &similarity, "cosine | dot | neg-sqeuclid", 0, NULL, 0},
-        {"gain", 0, CLI_STRING, &gain, "approx | exact", 0, NULL, 0},
-        {"update", 0, CLI_STRING, &update, "solve | append", 0, NULL, 0},
+        {"source", 0, CLI_STRING, &source_path, "source features (.npy, rows are candidates)", 1, NULL, 0, 0},
+        {"target", 0, CLI_STRING, &target_path, "target features (.npy)", 0, "the source", 0, 0},
+        {"reg", 0, CLI_DOUBLE, &reg, "entropic regularisation", 0, NULL, 0, 0},
+        {"similarity", 0, CLI_STRING, &similarity, "cosine | dot | neg-sqeuclid", 0, NULL, 0, 0},
+        {"gain", 0, CLI_STRING, &gain, "approx | exact", 0, NULL, 0, 0},
+        {"update", 0, CLI_STRING, &update, "solve | append", 0, NULL, 0, 0},
         {"tol", 0, CLI_DOUBLE, &tol,
-         "L1 marginal violation of each solve, relative to its mass, in [1e-15, 1e-2]; "
-         "a solve also ends at its rounding floor", 0, NULL, 0},
-        {"max-iter", 0, CLI_INT, &max_iter, "Newton steps of each solve, in [1, 10^9]", 0,
-         NULL, 0},
-        {"labels", 0, CLI_STRING, &labels_path, "source labels (.npy int) for the 1-NN accuracy", 0, NULL, 0},
-        {"target-labels", 0, CLI_STRING, &tlabels_path, "target labels (.npy int)", 0, NULL, 0},
+         "L1 marginal violation of each solve, relative to its mass (a solve also ends at "
+         "its rounding floor)", 0, NULL, 0, SUBSEL_P_UNIPROT_TOL},
+        {"max-iter", 0, CLI_INT, &max_iter, "Newton steps of each solve", 0, NULL, 0,
+         SUBSEL_P_UNIPROT_MAX_ITER},
+        {"labels", 0, CLI_STRING, &labels_path, "source labels (.npy int) for the 1-NN accuracy", 0, NULL, 0, 0},
+        {"target-labels", 0, CLI_STRING, &tlabels_path, "target labels (.npy int)", 0, NULL, 0, 0},
         SELECT_CLI_OPTIONS(so),
-        {NULL, 0, 0, NULL, NULL, 0, NULL, 0},
+        {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
     };
     select_defaults(&so, "naive");
     rc = cli_parse(self, argc, argv, options,
@@ -89,8 +89,6 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
         return cli_usage(self, "--labels and --target-labels go together");
     if (!(reg > 0))
         return cli_usage(self, "--reg %g must be positive", reg);
-    if (!(tol > 0))
-        return cli_usage(self, "--tol %g must be positive", tol);
     if ((status = select_check(self, &so, NULL)) != 0 ||
         (status = select_context(self, &so, &ctx)) != 0)
         return status;

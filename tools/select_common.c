@@ -13,8 +13,6 @@ void select_defaults(select_options *o, const char *optimizer)
 {
     memset(o, 0, sizeof *o);
     o->optimizer = optimizer;
-    o->epsilon = 1e-3;
-    o->runs = 1;
 }
 
 int select_context(const cli_command *cmd, const select_options *o,
@@ -45,11 +43,19 @@ static int on_progress(void *user, const char *stage, int64_t done, int64_t tota
 
 int select_algorithm(const char *name)
 {
-    static const char *names[] = {"naive", "lazy", "stochastic", "lazier"};
-    int i;
-    for (i = 0; i < 4; i++)
-        if (strcmp(name, names[i]) == 0)
-            return i; /* SUBSEL_OPT_NAIVE .. SUBSEL_OPT_LAZIER */
+    static const struct {
+        const char *name;
+        int algorithm;
+    } names[] = {
+        {"naive", SUBSEL_ALGORITHM_NAIVE},
+        {"lazy", SUBSEL_ALGORITHM_LAZY},
+        {"stochastic", SUBSEL_ALGORITHM_STOCHASTIC},
+        {"lazier", SUBSEL_ALGORITHM_LAZIER},
+    };
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i].name) == 0)
+            return names[i].algorithm;
     return -1;
 }
 
@@ -58,13 +64,12 @@ int select_algorithm(const char *name)
 static int is_random(const char *name)
 {
     int a = select_algorithm(name);
-    return a == SUBSEL_OPT_STOCHASTIC || a == SUBSEL_OPT_LAZIER;
+    return a == SUBSEL_ALGORITHM_STOCHASTIC || a == SUBSEL_ALGORITHM_LAZIER;
 }
 
 int select_check(const cli_command *cmd, const select_options *o,
                  const char *automatic)
 {
-    double lo = 0, hi = 0;
     const char *out_option = "--out";
     int automatic_choice = automatic != NULL && strcmp(o->optimizer, automatic) == 0;
     if (o->budget <= 0)
@@ -72,13 +77,9 @@ int select_check(const cli_command *cmd, const select_options *o,
     if (select_algorithm(o->optimizer) < 0 && !automatic_choice)
         return cli_usage(cmd, "--optimizer: '%s' is not %s%snaive, lazy, stochastic or lazier",
                          o->optimizer, automatic ? automatic : "", automatic ? ", " : "");
-    subsel_optimizer_param_bounds(SUBSEL_OPT_EPSILON, &lo, &hi, NULL);
-    if (!(o->epsilon > lo && o->epsilon < hi))
-        return cli_usage(cmd, "--epsilon %g is outside (%g, %g)", o->epsilon, lo, hi);
-    subsel_optimizer_param_bounds(SUBSEL_OPT_RUNS, &lo, &hi, NULL);
-    if (o->runs < (int64_t)lo || o->runs > (int64_t)hi)
-        return cli_usage(cmd, "--runs %lld is outside [%g, %g]", (long long)o->runs, lo, hi);
-    if (o->min_runs < 0 || o->min_runs > o->runs)
+    /* cli_parse checked each value against the library's bounds; what
+     * remains are combinations */
+    if (o->min_runs > o->runs)
         return cli_usage(cmd, "--min-runs %lld is outside [0, %lld] (0 to --runs)",
                          (long long)o->min_runs, (long long)o->runs);
     /* for "auto", the command checks once it has chosen */
@@ -96,14 +97,14 @@ int select_configure(const cli_command *cmd, const select_options *o,
         return cli_usage(cmd, "--runs %lld needs --optimizer stochastic or lazier: %s is "
                               "deterministic, so every run would choose the same",
                          (long long)o->runs, o->optimizer);
-    if (subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, o->budget) != SUBSEL_OK ||
-        subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, o->runs) != SUBSEL_OK ||
-        subsel_optimizer_set_int(opt, SUBSEL_OPT_MIN_RUNS, o->min_runs) != SUBSEL_OK ||
-        subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE,
+    if (subsel_optimizer_set_int(opt, SUBSEL_P_BUDGET, o->budget) != SUBSEL_OK ||
+        subsel_optimizer_set_int(opt, SUBSEL_P_RUNS, o->runs) != SUBSEL_OK ||
+        subsel_optimizer_set_int(opt, SUBSEL_P_MIN_RUNS, o->min_runs) != SUBSEL_OK ||
+        subsel_optimizer_set_int(opt, SUBSEL_P_STOP_NONPOSITIVE,
                                  o->stop_nonpositive ? SUBSEL_STOP_ALWAYS
                                                      : SUBSEL_STOP_NEVER) != SUBSEL_OK ||
-        subsel_optimizer_set_double(opt, SUBSEL_OPT_EPSILON, o->epsilon) != SUBSEL_OK)
-        return cli_usage(cmd, "optimizer options out of range (see --help)");
+        subsel_optimizer_set_double(opt, SUBSEL_P_EPSILON, o->epsilon) != SUBSEL_OK)
+        return cli_fail_status(cmd, NULL, SUBSEL_E_INVALID, "optimizer options");
     return 0;
 }
 

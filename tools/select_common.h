@@ -21,29 +21,31 @@ typedef struct select_options {
     const char *out;
 } select_options;
 
-/* Defaults, with the given default algorithm name. */
+/* Defaults of what is not a library parameter (cli_parse sets those),
+ * with the given default algorithm name. */
 void select_defaults(select_options *o, const char *optimizer);
 
 /* The option table entries for a select_options, to put in a command's
- * cli_option array. */
+ * cli_option array. The optimizer's and context's parameters take their
+ * defaults, bounds and descriptions from the library. */
 #define SELECT_CLI_OPTIONS(o)                                                  \
-    {"budget", 'k', CLI_INT, &(o).budget, "items to select", 1, NULL, 0},      \
+    {"budget", 'k', CLI_INT, &(o).budget, "items to select", 1, NULL, 0, 0},   \
     {"optimizer", 0, CLI_STRING, &(o).optimizer,                               \
-     "naive | lazy | stochastic | lazier", 0, NULL, 0},                        \
-    {"epsilon", 0, CLI_DOUBLE, &(o).epsilon,                                   \
-     "stochastic sample accuracy, in (0, 1)", 0, NULL, 0},                     \
-    {"runs", 0, CLI_INT, &(o).runs,                                            \
-     "seeded stochastic runs to intersect, in [1, 1024]", 0, NULL, 0},         \
+     "naive | lazy | stochastic | lazier", 0, NULL, 0, 0},                     \
+    {"epsilon", 0, CLI_DOUBLE, &(o).epsilon, NULL, 0, NULL, 0,                 \
+     SUBSEL_P_EPSILON},                                                        \
+    {"runs", 0, CLI_INT, &(o).runs, NULL, 0, NULL, 0, SUBSEL_P_RUNS},          \
     {"min-runs", 0, CLI_INT, &(o).min_runs,                                    \
-     "keep items chosen by at least this many runs", 0, "0: all runs", 0},     \
+     "keep items chosen by at least this many runs", 0, "0: all runs", 0,     \
+     SUBSEL_P_MIN_RUNS},                                                       \
     {"stop-nonpositive", 0, CLI_FLAG, &(o).stop_nonpositive,                   \
      "stop a run at the first step whose best gain is <= 0, short of the "     \
-     "budget", 0, NULL, 0},                                                    \
-    {"seed", 0, CLI_INT, &(o).seed, "random seed", 0, NULL, 0},                \
+     "budget", 0, NULL, 0, 0},                                                 \
+    {"seed", 0, CLI_INT, &(o).seed, NULL, 0, NULL, 0, SUBSEL_P_SEED},          \
     {"threads", 't', CLI_INT, &(o).threads, "threads", 0,                      \
-     "0: as many as OpenMP gives", 0},                                         \
+     "0: as many as OpenMP gives", 0, SUBSEL_P_THREADS},                       \
     {"out", 'o', CLI_STRING, &(o).out,                                         \
-     "write the selected indices (.npy; - for standard output)", 1, NULL, 0}
+     "write the selected indices (.npy; - for standard output)", 1, NULL, 0, 0}
 
 /* Checks the options (values, combinations, --out) before anything is
  * read, so a bad command line fails at once. `automatic` is the name of an
@@ -56,8 +58,8 @@ int select_check(const cli_command *cmd, const select_options *o,
 int select_context(const cli_command *cmd, const select_options *o,
                    subsel_ctx **ctx);
 
-/* The SUBSEL_OPT_* number of an algorithm name (naive, lazy, stochastic,
- * lazier), or -1. */
+/* The SUBSEL_ALGORITHM_* number of an algorithm name (naive, lazy,
+ * stochastic, lazier), or -1. */
 int select_algorithm(const char *name);
 
 /* Sets the optimizer options of `o` (budget, runs, min-runs, stopping,

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "core/options.h"
 #include "objectives/objective.h"
 
 /* Whether every within-class similarity is >= 0 (so F is submodular). */
@@ -53,10 +54,14 @@ typedef struct ss_clipcov {
     double *intra_lin, *inter, *label, *half_self;
     double *modular; /* m_i under the current weights */
 
-    double weight[SUBSEL_CLIPCOV_TERMS];
+    double weight[SUBSEL_CLIPCOV_TERM_COUNT];
     double alpha;
     int sims; /* SS_SIMS_* */
 } ss_clipcov;
+
+/* ClipCov's parameters (SUBSEL_P_CLIPCOV_WEIGHT_INTRA ...: objective.c;
+ * weight[] and alpha above). */
+extern const ss_param_kind ss_clipcov_params;
 
 /* The ClipCov table (never submodular by default: the objective's own
  * flag says when it is, see ss_clipcov_refresh_submodular). */

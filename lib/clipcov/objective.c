@@ -528,7 +528,7 @@ int subsel_clipcov_create(subsel_ctx *ctx, const subsel_dense *image,
 {
     subsel_objective *obj = NULL;
     ss_clipcov *cc = NULL;
-    int64_t classes = 0, n, t;
+    int64_t classes = 0, n;
     int rc = SUBSEL_OK;
 
     SS_REQUIRE_NONNULL(ctx, ctx);
@@ -552,10 +552,8 @@ int subsel_clipcov_create(subsel_ctx *ctx, const subsel_dense *image,
     cc->d = image->cols;
     cc->classes = classes;
     cc->normalize = normalize != 0;
-    cc->alpha = 0.5;
     cc->sims = SS_SIMS_UNKNOWN;
-    for (t = 0; t < SUBSEL_CLIPCOV_TERMS; t++)
-        cc->weight[t] = 1.0;
+    ss_param_defaults(&ss_clipcov_params, obj);
     SS_TRY(ss_alloc_array(ctx, n, sizeof *cc->scale_v, &cc->scale_v));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *cc->scale_l, &cc->scale_l));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *cc->intra_lin, &cc->intra_lin));
@@ -576,51 +574,51 @@ cleanup:
     return rc;
 }
 
-/* ---- weights and queries ----------------------------------------------- */
+/* ---- parameters (set through lib/params) and queries ------------------- */
 
-static const char *const term_names[SUBSEL_CLIPCOV_TERMS] = {
-    "intra", "self", "inter", "reg", "label"};
-
-int subsel_clipcov_set_weight(subsel_ctx *ctx, subsel_objective *obj,
-                              int term, double weight)
+static int clipcov_owns(const void *handle)
 {
-    ss_clipcov *cc;
-    SS_REQUIRE_NONNULL(ctx, ctx);
-    cc = ss_clipcov_of(ctx, obj, "subsel_clipcov_set_weight");
-    if (cc == NULL)
-        return SUBSEL_E_INVALID;
-    if (term < 0 || term >= SUBSEL_CLIPCOV_TERMS)
-        return ss_fail(ctx, SUBSEL_E_INVALID,
-                       "subsel_clipcov_set_weight: unknown term %d (0 to %d)",
-                       term, SUBSEL_CLIPCOV_TERMS - 1);
-    if (!(weight >= 0) || !isfinite(weight))
-        return ss_fail(ctx, SUBSEL_E_INVALID,
-                       "subsel_clipcov_set_weight: the %s weight must be "
-                       "finite and >= 0, not %g",
-                       term_names[term], weight);
-    cc->weight[term] = weight;
-    recompute_modular(cc);
-    ss_clipcov_refresh_submodular(obj);
-    return SUBSEL_OK;
+    const subsel_objective *obj = handle;
+    return obj->ops == &ss_clipcov_ops;
 }
 
-int subsel_clipcov_set_alpha(subsel_ctx *ctx, subsel_objective *obj,
-                             double alpha)
+static void *clipcov_fields(const void *handle)
 {
-    ss_clipcov *cc;
-    SS_REQUIRE_NONNULL(ctx, ctx);
-    cc = ss_clipcov_of(ctx, obj, "subsel_clipcov_set_alpha");
-    if (cc == NULL)
-        return SUBSEL_E_INVALID;
-    if (!(alpha >= 0) || !isfinite(alpha))
-        return ss_fail(ctx, SUBSEL_E_INVALID,
-                       "subsel_clipcov_set_alpha: alpha must be finite and "
-                       ">= 0, not %g",
-                       alpha);
-    cc->alpha = alpha;
-    recompute_modular(cc);
-    return SUBSEL_OK;
+    return ((const subsel_objective *)handle)->impl;
 }
+
+/* m_i depends on every weight and alpha; submodularity on w_intra. */
+static void clipcov_changed(void *handle, const ss_param *p)
+{
+    subsel_objective *obj = handle;
+    recompute_modular(obj->impl);
+    if (p->id != SUBSEL_P_CLIPCOV_ALPHA)
+        ss_clipcov_refresh_submodular(obj);
+}
+
+#define CLIPCOV_WEIGHT(id, name, term, doc)                                    \
+    SS_PARAM_REAL(id, 0, name, ss_clipcov, weight[term], 0.0, HUGE_VAL, 1.0,   \
+                  SUBSEL_BOUND_OPEN_MAX, 0, doc)
+
+static const ss_param clipcov_params[] = {
+    CLIPCOV_WEIGHT(SUBSEL_P_CLIPCOV_WEIGHT_INTRA, "weight_intra", SUBSEL_CLIPCOV_TERM_INTRA,
+                   "weight of F_intra (0 removes it)"),
+    CLIPCOV_WEIGHT(SUBSEL_P_CLIPCOV_WEIGHT_SELF, "weight_self", SUBSEL_CLIPCOV_TERM_SELF,
+                   "weight of F_self"),
+    CLIPCOV_WEIGHT(SUBSEL_P_CLIPCOV_WEIGHT_INTER, "weight_inter", SUBSEL_CLIPCOV_TERM_INTER,
+                   "weight of F_inter (subtracted)"),
+    CLIPCOV_WEIGHT(SUBSEL_P_CLIPCOV_WEIGHT_REG, "weight_reg", SUBSEL_CLIPCOV_TERM_REG,
+                   "weight of F_intra^reg (subtracted)"),
+    CLIPCOV_WEIGHT(SUBSEL_P_CLIPCOV_WEIGHT_LABEL, "weight_label", SUBSEL_CLIPCOV_TERM_LABEL,
+                   "weight of F_label (also scaled by alpha)"),
+    SS_PARAM_REAL(SUBSEL_P_CLIPCOV_ALPHA, 0, "alpha", ss_clipcov, alpha, 0.0, HUGE_VAL, 0.5,
+                  SUBSEL_BOUND_OPEN_MAX, 0, "factor of F_label"),
+};
+
+const ss_param_kind ss_clipcov_params = {
+    SUBSEL_KIND_CLIPCOV, "ClipCov objective", SS_KIND_OBJECTIVE, clipcov_owns,
+    SS_PARAMS(clipcov_params), clipcov_fields, NULL, clipcov_changed,
+};
 
 int64_t subsel_clipcov_class_count(const subsel_objective *obj)
 {

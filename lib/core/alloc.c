@@ -173,7 +173,7 @@ int ss_alloc_with(subsel_ctx *ctx, const ss_allocator *a, int64_t count,
     if (p == NULL && over_limit)
         return ss_fail(ctx, SUBSEL_E_NOMEM,
                        "cannot allocate %zu bytes: the memory limit "
-                       "SUBSEL_CTX_MEMORY_LIMIT = %zu bytes would be passed "
+                       "SUBSEL_P_MEMORY_LIMIT = %zu bytes would be passed "
                        "(%zu bytes in use)",
                        bytes,
                        atomic_load_explicit(&a->meter->limit,

@@ -9,7 +9,7 @@
  * bytes it holds and the memory meter it was charged to, so a free credits
  * the right meter whichever copy of the allocator frees it. The meter of a
  * context bounds what the context and every handle made through it hold at
- * once (SUBSEL_CTX_MEMORY_LIMIT). It lives inside the context's own block,
+ * once (SUBSEL_P_MEMORY_LIMIT). It lives inside the context's own block,
  * which is released only when the context is freed and the last block
  * charged to the meter is gone: handles that outlive their context keep
  * charging and crediting a live meter without holding a reference of their

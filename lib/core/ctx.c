@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Context: creation, options with bounds and defaults, the thread count
- * calls use, the memory meter, progress reporting.
+ * Context: creation, its parameters (the table; lib/params has the public
+ * functions that set them), the thread count calls use, the memory meter,
+ * progress reporting.
  */
 #include <limits.h>
 #include <string.h>
@@ -16,15 +17,32 @@
 #include "core/options.h"
 #include "dispatch/dispatch.h"
 
-static const ss_option ctx_options[] = {
-    SS_OPTION_INT(SUBSEL_CTX_THREADS, "threads", subsel_ctx, threads, 0, 4096, 0, 0),
-    SS_OPTION_INT(SUBSEL_CTX_SEED, "seed", subsel_ctx, seed, 0, INT64_MAX, 0, 0),
-    SS_OPTION_INT(SUBSEL_CTX_MAX_ISA, "max_isa", subsel_ctx, max_isa,
-                  SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512, SUBSEL_ISA_AVX512, 0),
-    SS_OPTION_INT(SUBSEL_CTX_MEMORY_LIMIT, "memory_limit", subsel_ctx,
-                  memory_limit, 0, INT64_MAX, 0, 0),
+static void ctx_changed(void *handle, const ss_param *p)
+{
+    subsel_ctx *ctx = handle;
+    if (p->id == SUBSEL_P_MEMORY_LIMIT)
+        ss_meter_set_limit(&ctx->meter, (uint64_t)ctx->memory_limit > SIZE_MAX
+                                            ? SIZE_MAX
+                                            : (size_t)ctx->memory_limit);
+}
+
+static const ss_param ctx_params[] = {
+    SS_PARAM_INT(SUBSEL_P_THREADS, 0, "threads", subsel_ctx, threads, 0, 4096, 0, 0,
+                 "threads per call (0: the OpenMP default), capped at the CPUs available"),
+    SS_PARAM_INT(SUBSEL_P_SEED, 0, "seed", subsel_ctx, seed, 0, INT64_MAX, 0, 0,
+                 "seed of every random choice"),
+    SS_PARAM_INT(SUBSEL_P_MAX_ISA, 0, "max_isa", subsel_ctx, max_isa, SUBSEL_ISA_SCALAR,
+                 SUBSEL_ISA_AVX512, SUBSEL_ISA_AVX512, 0,
+                 "highest instruction set to use (0 scalar, 1 AVX2, 2 AVX-512)"),
+    SS_PARAM_INT(SUBSEL_P_MEMORY_LIMIT, 0, "memory_limit", subsel_ctx, memory_limit, 0,
+                 INT64_MAX, 0, 0,
+                 "most bytes held at once for the context and its handles (0: no limit)"),
 };
-static const ss_option_table ctx_table = SS_OPTION_TABLE(ctx_options);
+
+const ss_param_kind ss_ctx_params = {
+    SUBSEL_KIND_CONTEXT, "context", SS_KIND_CTX, NULL, SS_PARAMS(ctx_params),
+    NULL, NULL, ctx_changed,
+};
 
 int subsel_ctx_create_with_allocator(subsel_ctx **out, subsel_alloc_fn alloc,
                                      subsel_free_fn free_fn, void *opaque)
@@ -32,11 +50,10 @@ int subsel_ctx_create_with_allocator(subsel_ctx **out, subsel_alloc_fn alloc,
     ss_allocator a;
     subsel_ctx *ctx;
 
-    if (out == NULL)
-        return SUBSEL_E_INVALID;
+    SS_REQUIRE_NONNULL(NULL, out);
     *out = NULL;
-    if (alloc == NULL || free_fn == NULL)
-        return SUBSEL_E_INVALID;
+    SS_REQUIRE_NONNULL(NULL, alloc);
+    SS_REQUIRE_NONNULL(NULL, free_fn);
     a.alloc = alloc;
     a.free = free_fn;
     a.opaque = opaque;
@@ -45,18 +62,22 @@ int subsel_ctx_create_with_allocator(subsel_ctx **out, subsel_alloc_fn alloc,
      * one call of the hooks. */
     ctx = ss_alloc_raw(&a, sizeof *ctx);
     if (ctx == NULL)
-        return SUBSEL_E_NOMEM;
+        return ss_fail(NULL, SUBSEL_E_NOMEM,
+                       "subsel_ctx_create: cannot allocate the context (%zu "
+                       "bytes)",
+                       sizeof *ctx);
     memset(ctx, 0, sizeof *ctx);
     ss_meter_init(&ctx->meter, &a, ctx);
     a.meter = &ctx->meter;
     ss_handle_init(ctx, SS_KIND_CTX, &a);
-    ss_option_defaults(&ctx_table, ctx);
+    ss_param_defaults(&ss_ctx_params, ctx);
     *out = ctx;
     return SUBSEL_OK;
 }
 
 int subsel_ctx_create(subsel_ctx **out)
 {
+    SS_REQUIRE_NONNULL(NULL, out);
     return subsel_ctx_create_with_allocator(out, ss_default_allocator.alloc,
                                             ss_default_allocator.free, NULL);
 }
@@ -69,44 +90,10 @@ void subsel_ctx_free(subsel_ctx *ctx)
         ss_meter_release(&ctx->meter);
 }
 
-int subsel_ctx_param_bounds(int param, int64_t *min_value, int64_t *max_value,
-                            int64_t *default_value)
-{
-    const ss_option *o = ss_option_find(&ctx_table, param);
-    if (o == NULL)
-        return SUBSEL_E_INVALID;
-    if (min_value)
-        *min_value = o->imin;
-    if (max_value)
-        *max_value = o->imax;
-    if (default_value)
-        *default_value = o->idef;
-    return SUBSEL_OK;
-}
-
-int subsel_ctx_set_int(subsel_ctx *ctx, int param, int64_t value)
-{
-    if (ctx == NULL)
-        return SUBSEL_E_INVALID;
-    SS_CHECK(ss_option_set_int(ctx, &ctx_table, ctx, param, value));
-    if (param == SUBSEL_CTX_MEMORY_LIMIT)
-        ss_meter_set_limit(&ctx->meter, (uint64_t)ctx->memory_limit > SIZE_MAX
-                                            ? SIZE_MAX
-                                            : (size_t)ctx->memory_limit);
-    return SUBSEL_OK;
-}
-
-int subsel_ctx_get_int(const subsel_ctx *ctx, int param, int64_t *value)
-{
-    if (ctx == NULL)
-        return SUBSEL_E_INVALID;
-    return ss_option_get_int(&ctx_table, ctx, param, value);
-}
-
 int subsel_ctx_set_progress(subsel_ctx *ctx, subsel_progress_fn fn, void *user)
 {
-    if (ctx == NULL)
-        return SUBSEL_E_INVALID;
+    SS_CHECK(ss_handle_check(NULL, ctx, SS_KIND_CTX, "subsel_ctx_set_progress",
+                             "ctx"));
     ctx->progress = fn;
     ctx->progress_user = fn ? user : NULL;
     return SUBSEL_OK;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/handle.h"
+#include "core/options.h"
 #include "kernels/kernels.h"
 #include "subsel.h"
 
@@ -28,8 +29,11 @@ struct subsel_ctx {
     ss_meter meter;
 };
 
+/* The context's parameters (SUBSEL_P_THREADS ...). */
+extern const ss_param_kind ss_ctx_params;
+
 /* The kernel table calls on ctx must use: the process's level lowered by
- * SUBSEL_CTX_MAX_ISA, rounded down to a usable one (never NULL). */
+ * SUBSEL_P_MAX_ISA, rounded down to a usable one (never NULL). */
 const ss_kernels *ss_kernels_for(const subsel_ctx *ctx);
 
 /* Threads to use for a parallel region of `work` independent items: the

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Status names and the per-context error message.
+ * Status names and the error messages: one per context, and one per thread
+ * for the calls that have no context (ss_fail(NULL, ...)), so that every
+ * failing call leaves its message where the caller can read it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,32 +27,38 @@ const char *subsel_status_string(int status)
     }
 }
 
+/* The message of the calling thread's last failing call made without a
+ * context (a setter that takes none, or a call given a NULL context). */
+static _Thread_local char thread_error[SS_ERROR_CAPACITY];
+
+static char *slot(subsel_ctx *ctx)
+{
+    return ctx != NULL ? ctx->last_error : thread_error;
+}
+
 int ss_fail(subsel_ctx *ctx, int status, const char *fmt, ...)
 {
-    if (ctx != NULL) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(slot(ctx), SS_ERROR_CAPACITY, fmt, ap);
+    va_end(ap);
     return status;
 }
 
 int ss_fail_prefix(subsel_ctx *ctx, int status, const char *fmt, ...)
 {
-    if (ctx != NULL) {
-        /* "prefix: old message", truncated to the buffer. */
-        char old[SS_ERROR_CAPACITY];
-        size_t len;
-        va_list ap;
-        memcpy(old, ctx->last_error, sizeof old);
-        va_start(ap, fmt);
-        vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
-        va_end(ap);
-        len = strlen(ctx->last_error);
-        snprintf(ctx->last_error + len, sizeof ctx->last_error - len, ": %s",
-                 old[0] ? old : subsel_status_string(status));
-    }
+    /* "prefix: old message", truncated to the buffer. */
+    char old[SS_ERROR_CAPACITY];
+    char *msg = slot(ctx);
+    size_t len;
+    va_list ap;
+    memcpy(old, msg, sizeof old);
+    va_start(ap, fmt);
+    vsnprintf(msg, SS_ERROR_CAPACITY, fmt, ap);
+    va_end(ap);
+    len = strlen(msg);
+    snprintf(msg + len, SS_ERROR_CAPACITY - len, ": %s",
+             old[0] ? old : subsel_status_string(status));
     return status;
 }
 
@@ -70,7 +78,5 @@ int ss_check_capacity(subsel_ctx *ctx, const char *fn, const char *name,
 
 const char *subsel_ctx_last_error(const subsel_ctx *ctx)
 {
-    if (ctx == NULL)
-        return "no context (NULL)";
-    return ctx->last_error;
+    return ctx != NULL ? ctx->last_error : thread_error;
 }

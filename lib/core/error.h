@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The one error path of the library. A failing function records a detailed
- * message on the context with ss_fail() and returns the status code; callers
+ * message with ss_fail() and returns the status code: on the context, or,
+ * for calls without one (ctx NULL), in the calling thread's slot that
+ * subsel_ctx_last_error(NULL) reads. Callers
  * propagate with SS_CHECK (return at once) or SS_TRY (jump forward to the
  * function's single `cleanup:` label, which frees what was allocated).
  */
@@ -30,11 +32,13 @@
 #define SS_PREFETCH(p) ((void)(p))
 #endif
 
-/* Records "message" on ctx (if not NULL) and returns `status`. */
+/* Records "message" on ctx (for the calling thread when ctx is NULL) and
+ * returns `status`. */
 int ss_fail(subsel_ctx *ctx, int status, const char *fmt, ...) SS_PRINTF(3, 4);
 
-/* Prefixes the message already recorded on ctx with "prefix: " (used to add
- * a file name or a function name as an error travels up). Returns status. */
+/* Prefixes the message already recorded on ctx (the thread's when ctx is
+ * NULL) with "prefix: " (used to add a file name or a function name as an
+ * error travels up). Returns status. */
 int ss_fail_prefix(subsel_ctx *ctx, int status, const char *fmt, ...)
     SS_PRINTF(3, 4);
 

@@ -277,9 +277,15 @@ int subsel_csr_row(const subsel_csr *csr, int64_t row, const int32_t **indices,
                    const float **values, int64_t *count)
 {
     int64_t start;
-    if (csr == NULL || indices == NULL || values == NULL || count == NULL ||
-        row < 0 || row >= csr->rows)
-        return SUBSEL_E_INVALID;
+    /* no context: the messages are the calling thread's */
+    SS_REQUIRE_NONNULL(NULL, csr);
+    SS_REQUIRE_NONNULL(NULL, indices);
+    SS_REQUIRE_NONNULL(NULL, values);
+    SS_REQUIRE_NONNULL(NULL, count);
+    if (row < 0 || row >= csr->rows)
+        return ss_fail(NULL, SUBSEL_E_INVALID,
+                       "subsel_csr_row: row %lld is outside [0, %lld)",
+                       (long long)row, (long long)csr->rows);
     start = csr->indptr[row];
     *indices = csr->indices + start;
     *values = csr->values + start;

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "core/options.h"
 #include "kernels/kernels.h"
 #include "objectives/objective.h"
 
@@ -29,6 +30,9 @@ typedef struct ss_fb {
 
 extern const ss_objective_ops ss_fb_ops;
 extern const ss_objective_ops ss_sdm_ops;
+
+/* SDM's parameter (SUBSEL_P_SDM_LAMBDA: sdm.c). */
+extern const ss_param_kind ss_sdm_params;
 
 /* Creates an FB-engine objective with `ops` (ss_fb_ops or ss_sdm_ops) over
  * `z`, checking that z is nonnegative; w is filled with `w_fill`. */

@@ -16,13 +16,13 @@
 #include "core/progress.h"
 #include "objectives/fb.h"
 
-#define SDM_DEFAULT_LAMBDA 0.7
-
 static ss_fb *sdm_of(subsel_ctx *ctx, const subsel_objective *obj,
                      const char *caller)
 {
-    if (ctx == NULL)
+    if (ctx == NULL) {
+        ss_fail(NULL, SUBSEL_E_INVALID, "%s: ctx is NULL", caller);
         return NULL;
+    }
     return ss_objective_impl(ctx, obj, &ss_sdm_ops, caller);
 }
 
@@ -34,17 +34,43 @@ static void refresh_weights(ss_fb *fb)
         fb->w[c] = fb->p ? fb->lambda * fb->p[c] : 0.0;
 }
 
+/* ---- parameters (set through lib/params) -------------------------------- */
+
+static int sdm_owns(const void *handle)
+{
+    return ((const subsel_objective *)handle)->ops == &ss_sdm_ops;
+}
+
+static void *sdm_fields(const void *handle)
+{
+    return ((const subsel_objective *)handle)->impl;
+}
+
+static void sdm_changed(void *handle, const ss_param *p)
+{
+    (void)p; /* lambda, the only one */
+    refresh_weights(((subsel_objective *)handle)->impl);
+}
+
+static const ss_param sdm_params[] = {
+    SS_PARAM_REAL(SUBSEL_P_SDM_LAMBDA, 0, "lambda", ss_fb, lambda, 0.0, 1.0, 0.7, 0, 0,
+                  "weight of distribution matching against the quality term"),
+};
+
+const ss_param_kind ss_sdm_params = {
+    SUBSEL_KIND_SDM, "SDM objective", SS_KIND_OBJECTIVE, sdm_owns,
+    SS_PARAMS(sdm_params), sdm_fields, NULL, sdm_changed,
+};
+
 int subsel_sdm_create(subsel_ctx *ctx, const subsel_csr *source,
                       subsel_objective **out)
 {
     subsel_objective *obj;
-    ss_fb *fb;
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL; /* no handle on failure, whatever *out held */
     SS_CHECK(ss_fb_new(ctx, &ss_sdm_ops, source, SS_PHI_LOG1P, 0.0, 0.0, &obj));
-    fb = obj->impl;
-    fb->lambda = SDM_DEFAULT_LAMBDA;
+    ss_param_defaults(&ss_sdm_params, obj);
     *out = obj;
     return SUBSEL_OK;
 }
@@ -146,20 +172,6 @@ int subsel_sdm_set_target_distribution(subsel_ctx *ctx, subsel_objective *obj,
     SS_CHECK(ss_alloc_with(ctx, &obj->alloc, count, sizeof *mass, &mass));
     memcpy(mass, p, (size_t)count * sizeof *mass);
     return install_target(ctx, obj, fb, mass);
-}
-
-int subsel_sdm_set_lambda(subsel_ctx *ctx, subsel_objective *obj,
-                          double lambda)
-{
-    ss_fb *fb = sdm_of(ctx, obj, "subsel_sdm_set_lambda");
-    if (fb == NULL)
-        return SUBSEL_E_INVALID;
-    if (!(lambda >= 0 && lambda <= 1))
-        return ss_fail(ctx, SUBSEL_E_INVALID, "lambda = %g is outside [0, 1]",
-                       lambda);
-    fb->lambda = lambda;
-    refresh_weights(fb);
-    return SUBSEL_OK;
 }
 
 static int check_quality(subsel_ctx *ctx, const ss_fb *fb,

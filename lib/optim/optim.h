@@ -11,8 +11,12 @@
 
 #include <stdint.h>
 
+#include "core/options.h"
 #include "objectives/objective.h"
 #include "subsel.h"
+
+/* The optimizer's parameters (SUBSEL_P_BUDGET ...: optimizer.c). */
+extern const ss_param_kind ss_optimizer_params;
 
 /* The optimizer handle: options with their bounds (optimizer.c). */
 struct subsel_optimizer {

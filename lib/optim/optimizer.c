@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The public optimizer: options with bounds, one run or R seeded runs in
- * parallel (each with its own state of the shared, immutable objective),
- * the intersection of the runs, and the selection handed back.
+ * The public optimizer: its parameters (the table), one run or R seeded
+ * runs in parallel (each with its own state of the shared, immutable
+ * objective), the intersection of the runs, and the selection handed back.
  */
 #include <math.h>
 #include <stdint.h>
@@ -14,16 +14,34 @@
 #include "optim/double_greedy.h"
 #include "optim/optim.h"
 
-static const ss_option optimizer_options[] = {
-    SS_OPTION_INT(SUBSEL_OPT_BUDGET, "budget", subsel_optimizer, budget, 0, INT64_MAX, 0, 0),
-    SS_OPTION_INT(SUBSEL_OPT_RUNS, "runs", subsel_optimizer, runs, 1, 1024, 1, 0),
-    SS_OPTION_INT(SUBSEL_OPT_MIN_RUNS, "min_runs", subsel_optimizer, min_runs, 0, 1024, 0, 0),
-    SS_OPTION_INT(SUBSEL_OPT_STOP_NONPOSITIVE, "stop_nonpositive", subsel_optimizer,
-                  stop_nonpositive, SUBSEL_STOP_NEVER, SUBSEL_STOP_AUTO, SUBSEL_STOP_AUTO, 0),
-    SS_OPTION_REAL(SUBSEL_OPT_EPSILON, "epsilon", subsel_optimizer, epsilon, 0.0, 1.0, 1e-3,
-                   1 /* open: (0, 1) */, 0),
+static const ss_param optimizer_params[] = {
+    SS_PARAM_INT(SUBSEL_P_BUDGET, 1, "budget", subsel_optimizer, budget, 0, INT64_MAX, 0, 0,
+                 "items to select (0: the whole ground set)"),
+    SS_PARAM_INT(SUBSEL_P_RUNS, 2, "runs", subsel_optimizer, runs, 1, 1024, 1, 0,
+                 "seeded runs to intersect (stochastic algorithms)"),
+    SS_PARAM_INT(SUBSEL_P_MIN_RUNS, 3, "min_runs", subsel_optimizer, min_runs, 0, 1024, 0, 0,
+                 "keep items chosen by at least this many runs (0: all runs)"),
+    SS_PARAM_INT(SUBSEL_P_STOP_NONPOSITIVE, 4, "stop_nonpositive", subsel_optimizer,
+                 stop_nonpositive, SUBSEL_STOP_NEVER, SUBSEL_STOP_AUTO, SUBSEL_STOP_AUTO, 0,
+                 "end a run at a best gain <= 0: 0 never, 1 always, 2 unless monotone"),
+    SS_PARAM_REAL(SUBSEL_P_EPSILON, 5, "epsilon", subsel_optimizer, epsilon, 0.0, 1.0, 1e-3,
+                  SUBSEL_BOUND_OPEN_MIN | SUBSEL_BOUND_OPEN_MAX, 0,
+                  "stochastic sample accuracy"),
 };
-static const ss_option_table optimizer_table = SS_OPTION_TABLE(optimizer_options);
+
+const ss_param_kind ss_optimizer_params = {
+    SUBSEL_KIND_OPTIMIZER, "optimizer", SS_KIND_OPTIMIZER, NULL,
+    SS_PARAMS(optimizer_params), NULL, NULL, NULL,
+};
+
+/* 0.6 numbered the algorithms 0 .. 5: binaries built against it still
+ * pass those. */
+static int algorithm_of(int number)
+{
+    if (number >= 0 && number <= SUBSEL_ALGORITHM_DOUBLE_GREEDY_RANDOM - SUBSEL_ALGORITHM_NAIVE)
+        return SUBSEL_ALGORITHM_NAIVE + number;
+    return number;
+}
 
 static int algorithm_known(int algorithm)
 {
@@ -77,14 +95,17 @@ int subsel_optimizer_create(subsel_ctx *ctx, int algorithm,
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
+    algorithm = algorithm_of(algorithm);
     if (!algorithm_known(algorithm))
         return ss_fail(ctx, SUBSEL_E_INVALID,
-                       "subsel_optimizer_create: unknown algorithm %d",
-                       algorithm);
+                       "subsel_optimizer_create: unknown algorithm %d (the "
+                       "algorithms are %d to %d)",
+                       algorithm, SUBSEL_ALGORITHM_NAIVE,
+                       SUBSEL_ALGORITHM_DOUBLE_GREEDY_RANDOM);
     SS_CHECK(ss_calloc_array(ctx, 1, sizeof *opt, &opt));
     ss_handle_init(opt, SS_KIND_OPTIMIZER, &ctx->alloc);
     opt->algorithm = algorithm;
-    ss_option_defaults(&optimizer_table, opt);
+    ss_param_defaults(&ss_optimizer_params, opt);
     *out = opt;
     return SUBSEL_OK;
 }
@@ -96,43 +117,6 @@ void subsel_optimizer_free(subsel_optimizer *opt)
         return;
     a = opt->alloc;
     ss_free_raw(&a, opt);
-}
-
-int subsel_optimizer_param_bounds(int param, double *min_value,
-                                  double *max_value, double *default_value)
-{
-    return ss_option_bounds(&optimizer_table, param, min_value, max_value,
-                            default_value);
-}
-
-int subsel_optimizer_set_int(subsel_optimizer *opt, int param, int64_t value)
-{
-    if (opt == NULL)
-        return SUBSEL_E_INVALID;
-    return ss_option_set_int(NULL, &optimizer_table, opt, param, value);
-}
-
-int subsel_optimizer_get_int(const subsel_optimizer *opt, int param,
-                             int64_t *value)
-{
-    if (opt == NULL)
-        return SUBSEL_E_INVALID;
-    return ss_option_get_int(&optimizer_table, opt, param, value);
-}
-
-int subsel_optimizer_set_double(subsel_optimizer *opt, int param, double value)
-{
-    if (opt == NULL)
-        return SUBSEL_E_INVALID;
-    return ss_option_set_double(NULL, &optimizer_table, opt, param, value);
-}
-
-int subsel_optimizer_get_double(const subsel_optimizer *opt, int param,
-                                double *value)
-{
-    if (opt == NULL)
-        return SUBSEL_E_INVALID;
-    return ss_option_get_double(&optimizer_table, opt, param, value);
 }
 
 /* One run of the optimizer's algorithm on a fresh state; *value (if not
@@ -179,8 +163,8 @@ static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
     if (opt->runs > 1 && !algorithm_is_random(opt->algorithm))
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "%lld runs of a deterministic algorithm would all be "
-                       "the same: use SUBSEL_OPT_STOCHASTIC or "
-                       "SUBSEL_OPT_LAZIER",
+                       "the same: use SUBSEL_ALGORITHM_STOCHASTIC or "
+                       "SUBSEL_ALGORITHM_LAZIER",
                        (long long)opt->runs);
     if (opt->min_runs > opt->runs)
         return ss_fail(ctx, SUBSEL_E_INVALID,
@@ -189,7 +173,8 @@ static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
     if (algorithm_needs_submodular(opt->algorithm) && !obj->submodular)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "lazy evaluation needs a submodular objective; %s is "
-                       "not: use SUBSEL_OPT_NAIVE or SUBSEL_OPT_STOCHASTIC",
+                       "not: use SUBSEL_ALGORITHM_NAIVE or "
+                       "SUBSEL_ALGORITHM_STOCHASTIC",
                        obj->ops->name);
     return SUBSEL_OK;
 }

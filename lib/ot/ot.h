@@ -21,11 +21,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/options.h"
 #include "linalg/pairwise.h"
 #include "subsel.h"
 
 /* Default memory budget for materialising point-cloud values (bytes). */
 #define SS_OT_DEFAULT_BUDGET ((int64_t)512 << 20)
+
+/* The OT solver's parameters (SUBSEL_P_OT_MAX_ITER ...: solver.c). */
+extern const ss_param_kind ss_ot_solver_params;
 
 /* Balanced OT between uniform point clouds x (n x d) and y (m x d), row-major
  * float, cost |x_i - y_j| (Euclidean), geomloss-style annealed symmetric

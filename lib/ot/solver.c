@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The public face of the OT engine: the solver handle (options with
- * bounds, and the report of the last solve), argument checking, and the
+ * The public face of the OT engine: the solver handle (its parameter
+ * table, and the report of the last solve), argument checking, and the
  * four entry points (balanced / partial, on a cost matrix / between point
  * clouds), which all set up an ss_ot_problem for ss_ot_solve.
  */
@@ -26,24 +26,32 @@ struct subsel_ot_solver {
     double last_violation;
 };
 
-static const ss_option solver_options[] = {
-    SS_OPTION_INT(SUBSEL_OT_MAX_ITER, "SUBSEL_OT_MAX_ITER", subsel_ot_solver, max_iter,
-                  1, 1000000000, 100000, 0),
-    SS_OPTION_INT(SUBSEL_OT_ANNEAL, "SUBSEL_OT_ANNEAL", subsel_ot_solver, anneal, 0, 1, 1, 0),
-    SS_OPTION_INT(SUBSEL_OT_MEMORY, "SUBSEL_OT_MEMORY", subsel_ot_solver, memory, 0,
-                  INT64_MAX, SS_OT_DEFAULT_BUDGET, 0),
-    SS_OPTION_REAL(SUBSEL_OT_TOL, "SUBSEL_OT_TOL", subsel_ot_solver, tol, 1e-15, 1.0, 1e-9,
-                   0, 0),
-    SS_OPTION_REAL(SUBSEL_OT_ANNEAL_FACTOR, "SUBSEL_OT_ANNEAL_FACTOR", subsel_ot_solver,
-                   anneal_factor, 0.01, 0.99, 0.1, 0, 0),
-    SS_OPTION_REAL(SUBSEL_OT_ANNEAL_START, "SUBSEL_OT_ANNEAL_START", subsel_ot_solver,
-                   anneal_start, 0.0, 1e300, 0.0, 0, 0),
+static const ss_param solver_params[] = {
+    SS_PARAM_INT(SUBSEL_P_OT_MAX_ITER, 1, "max_iter", subsel_ot_solver, max_iter, 1,
+                 1000000000, 100000, 0, "iterations over all annealing stages"),
+    SS_PARAM_INT(SUBSEL_P_OT_ANNEAL, 2, "anneal", subsel_ot_solver, anneal, 0, 1, 1, 0,
+                 "epsilon-scaling from anneal_start down to reg (0 or 1)"),
+    SS_PARAM_INT(SUBSEL_P_OT_MEMORY, 3, "memory", subsel_ot_solver, memory, 0, INT64_MAX,
+                 SS_OT_DEFAULT_BUDGET, 0,
+                 "bytes a point-cloud cost matrix may take to be stored"),
+    SS_PARAM_REAL(SUBSEL_P_OT_TOL, 4, "tol", subsel_ot_solver, tol, 1e-15, 1.0, 1e-9, 0, 0,
+                  "L1 marginal violation to stop at, relative to the mass"),
+    SS_PARAM_REAL(SUBSEL_P_OT_ANNEAL_FACTOR, 5, "anneal_factor", subsel_ot_solver,
+                  anneal_factor, 0.01, 0.99, 0.1, 0, 0,
+                  "ratio of successive regularisations when annealing"),
+    SS_PARAM_REAL(SUBSEL_P_OT_ANNEAL_START, 6, "anneal_start", subsel_ot_solver,
+                  anneal_start, 0.0, 1e300, 0.0, 0, 0,
+                  "first regularisation when annealing (0: the cost range)"),
 };
-static const ss_option_table solver_table = SS_OPTION_TABLE(solver_options);
+
+const ss_param_kind ss_ot_solver_params = {
+    SUBSEL_KIND_OT_SOLVER, "OT solver", SS_KIND_OT_SOLVER, NULL,
+    SS_PARAMS(solver_params), NULL, NULL, NULL,
+};
 
 static void set_defaults(subsel_ot_solver *s)
 {
-    ss_option_defaults(&solver_table, s);
+    ss_param_defaults(&ss_ot_solver_params, s);
     s->last_iterations = 0;
     s->last_violation = NAN;
 }
@@ -68,45 +76,6 @@ void subsel_ot_solver_free(subsel_ot_solver *solver)
         return;
     a = solver->alloc;
     ss_free_raw(&a, solver);
-}
-
-int subsel_ot_solver_param_bounds(int param, double *min_value,
-                                  double *max_value, double *default_value)
-{
-    return ss_option_bounds(&solver_table, param, min_value, max_value,
-                            default_value);
-}
-
-int subsel_ot_solver_set_int(subsel_ot_solver *solver, int param,
-                             int64_t value)
-{
-    if (solver == NULL)
-        return SUBSEL_E_INVALID;
-    return ss_option_set_int(NULL, &solver_table, solver, param, value);
-}
-
-int subsel_ot_solver_set_double(subsel_ot_solver *solver, int param,
-                                double value)
-{
-    if (solver == NULL)
-        return SUBSEL_E_INVALID;
-    return ss_option_set_double(NULL, &solver_table, solver, param, value);
-}
-
-int subsel_ot_solver_get_int(const subsel_ot_solver *solver, int param,
-                             int64_t *value)
-{
-    if (solver == NULL)
-        return SUBSEL_E_INVALID;
-    return ss_option_get_int(&solver_table, solver, param, value);
-}
-
-int subsel_ot_solver_get_double(const subsel_ot_solver *solver, int param,
-                                double *value)
-{
-    if (solver == NULL)
-        return SUBSEL_E_INVALID;
-    return ss_option_get_double(&solver_table, solver, param, value);
 }
 
 int64_t subsel_ot_solver_iterations(const subsel_ot_solver *solver)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The TAROT selector handle: creation from candidate and target matrices,
- * options with bounds and defaults, and release of the computed state.
+ * its parameter table, and release of the computed state.
  */
 #include <math.h>
 #include <stdint.h>
@@ -13,33 +13,54 @@
 #include "matrix/matrix.h"
 #include "tarot/tarot.h"
 
-/* Options that shape U and V are fixed once they are computed. */
+/* Parameters that shape U and V are fixed once they are computed. */
 #define FIXED_AFTER_WHITENING 1
 
-static const ss_option tarot_options[] = {
-    SS_OPTION_INT(SUBSEL_TAROT_PROJ_DIM, "proj_dim", subsel_tarot, proj_dim, 0, 1048576, 0,
-                  FIXED_AFTER_WHITENING),
-    SS_OPTION_INT(SUBSEL_TAROT_PROJ_KIND, "proj_kind", subsel_tarot, proj_kind,
-                  SUBSEL_PROJ_RADEMACHER, SUBSEL_PROJ_GAUSSIAN, SUBSEL_PROJ_RADEMACHER,
-                  FIXED_AFTER_WHITENING),
-    SS_OPTION_INT(SUBSEL_TAROT_PROJ_BLOCK, "proj_block", subsel_tarot, proj_block, 0,
-                  INT64_MAX, 0, FIXED_AFTER_WHITENING),
-    SS_OPTION_INT(SUBSEL_TAROT_WHITEN, "whiten", subsel_tarot, whiten, SUBSEL_WHITEN_NONE,
-                  SUBSEL_WHITEN_ZCA, SUBSEL_WHITEN_CHOLESKY, FIXED_AFTER_WHITENING),
-    SS_OPTION_INT(SUBSEL_TAROT_CENTER, "center", subsel_tarot, center, 0, 1, 1,
-                  FIXED_AFTER_WHITENING),
-    SS_OPTION_INT(SUBSEL_TAROT_REFERENCE, "reference", subsel_tarot, reference, 0, 1, 0, 0),
-    SS_OPTION_INT(SUBSEL_TAROT_MAX_RANK, "max_rank", subsel_tarot, max_rank, 1, INT64_MAX,
-                  2000, 0),
-    SS_OPTION_INT(SUBSEL_TAROT_POTENTIALS, "potentials", subsel_tarot, potentials, 0, 1, 1,
-                  0),
-    SS_OPTION_REAL(SUBSEL_TAROT_EPS, "eps", subsel_tarot, eps, 0, 1e30, 1e-5, 0,
-                   FIXED_AFTER_WHITENING),
-    SS_OPTION_REAL(SUBSEL_TAROT_BLUR, "blur", subsel_tarot, blur, 1e-6, 1e6, 0.01, 0, 0),
-    SS_OPTION_REAL(SUBSEL_TAROT_SCALING, "scaling", subsel_tarot, scaling, 0.01, 0.99, 0.5,
-                   0, 0),
+static const ss_param tarot_params[] = {
+    SS_PARAM_INT(SUBSEL_P_TAROT_PROJ_DIM, 1, "proj_dim", subsel_tarot, proj_dim, 0, 1048576,
+                 0, FIXED_AFTER_WHITENING,
+                 "random projection to this many columns first (0: none)"),
+    SS_PARAM_INT(SUBSEL_P_TAROT_PROJ_KIND, 2, "proj_kind", subsel_tarot, proj_kind,
+                 SUBSEL_PROJ_RADEMACHER, SUBSEL_PROJ_GAUSSIAN, SUBSEL_PROJ_RADEMACHER,
+                 FIXED_AFTER_WHITENING, "projection entries: 0 Rademacher, 1 Gaussian"),
+    SS_PARAM_INT(SUBSEL_P_TAROT_PROJ_BLOCK, 3, "proj_block", subsel_tarot, proj_block, 0,
+                 INT64_MAX, 0, FIXED_AFTER_WHITENING,
+                 "input columns of the projection held at once (0: 64 MiB worth)"),
+    SS_PARAM_INT(SUBSEL_P_TAROT_WHITEN, 4, "whiten", subsel_tarot, whiten,
+                 SUBSEL_WHITEN_NONE, SUBSEL_WHITEN_ZCA, SUBSEL_WHITEN_CHOLESKY,
+                 FIXED_AFTER_WHITENING, "whitening: 0 none, 1 Cholesky, 2 ZCA"),
+    SS_PARAM_INT(SUBSEL_P_TAROT_CENTER, 5, "center", subsel_tarot, center, 0, 1, 1,
+                 FIXED_AFTER_WHITENING,
+                 "subtract the mean of candidates and targets together (0 or 1)"),
+    SS_PARAM_INT(SUBSEL_P_TAROT_REFERENCE, 6, "reference", subsel_tarot, reference, 0, 1, 0,
+                 0, "reproduce the authors' code where it differs (0 or 1)"),
+    SS_PARAM_INT(SUBSEL_P_TAROT_MAX_RANK, 7, "max_rank", subsel_tarot, max_rank, 1,
+                 INT64_MAX, 2000, 0, "deepest neighbour rank OTM grows to"),
+    SS_PARAM_INT(SUBSEL_P_TAROT_POTENTIALS, 8, "potentials", subsel_tarot, potentials, 0, 1,
+                 1, 0, "solve OT(selection, targets) for the value and gains (0 or 1)"),
+    SS_PARAM_REAL(SUBSEL_P_TAROT_EPS, 9, "eps", subsel_tarot, eps, 0, 1e30, 1e-5, 0,
+                  FIXED_AFTER_WHITENING, "added to the covariance diagonal"),
+    SS_PARAM_REAL(SUBSEL_P_TAROT_BLUR, 10, "blur", subsel_tarot, blur, 1e-6, 1e6, 0.01, 0, 0,
+                  "OT blur: the last entropic temperature is blur^2"),
+    SS_PARAM_REAL(SUBSEL_P_TAROT_SCALING, 11, "scaling", subsel_tarot, scaling, 0.01, 0.99,
+                  0.5, 0, 0, "OT annealing: each temperature is the last times scaling^2"),
 };
-static const ss_option_table tarot_table = SS_OPTION_TABLE(tarot_options);
+
+static int tarot_may_set(subsel_ctx *ctx, const void *handle,
+                         const ss_param *p, const char *fn)
+{
+    const subsel_tarot *t = handle;
+    if ((p->flags & FIXED_AFTER_WHITENING) && t->u != NULL)
+        return ss_fail(ctx, SUBSEL_E_STATE,
+                       "%s: %s cannot change once the rows are whitened", fn,
+                       p->name);
+    return SUBSEL_OK;
+}
+
+const ss_param_kind ss_tarot_params = {
+    SUBSEL_KIND_TAROT, "TAROT selector", SS_KIND_TAROT, NULL,
+    SS_PARAMS(tarot_params), NULL, tarot_may_set, NULL,
+};
 
 int subsel_tarot_create(subsel_ctx *ctx, const subsel_dense *candidates,
                         const subsel_dense *targets, subsel_tarot **out)
@@ -75,7 +96,7 @@ int subsel_tarot_create(subsel_ctx *ctx, const subsel_dense *candidates,
     t->n = candidates->rows;
     t->m = targets->rows;
     t->cols = candidates->cols;
-    ss_option_defaults(&tarot_table, t);
+    ss_param_defaults(&ss_tarot_params, t);
     *out = t;
     return SUBSEL_OK;
 }
@@ -96,46 +117,3 @@ void subsel_tarot_free(subsel_tarot *t)
     ss_free_raw(&a, t);
 }
 
-/* NULL, and options fixed once the rows are whitened. */
-static int check_settable(const subsel_tarot *t, int param)
-{
-    const ss_option *o = ss_option_find(&tarot_table, param);
-    if (t == NULL)
-        return SUBSEL_E_INVALID;
-    if (o != NULL && (o->flags & FIXED_AFTER_WHITENING) && t->u != NULL)
-        return SUBSEL_E_STATE;
-    return SUBSEL_OK;
-}
-
-int subsel_tarot_set_int(subsel_tarot *t, int param, int64_t value)
-{
-    SS_CHECK(check_settable(t, param));
-    return ss_option_set_int(NULL, &tarot_table, t, param, value);
-}
-
-int subsel_tarot_set_double(subsel_tarot *t, int param, double value)
-{
-    SS_CHECK(check_settable(t, param));
-    return ss_option_set_double(NULL, &tarot_table, t, param, value);
-}
-
-int subsel_tarot_get_int(const subsel_tarot *t, int param, int64_t *value)
-{
-    if (t == NULL)
-        return SUBSEL_E_INVALID;
-    return ss_option_get_int(&tarot_table, t, param, value);
-}
-
-int subsel_tarot_get_double(const subsel_tarot *t, int param, double *value)
-{
-    if (t == NULL)
-        return SUBSEL_E_INVALID;
-    return ss_option_get_double(&tarot_table, t, param, value);
-}
-
-int subsel_tarot_param_bounds(int param, double *min_value, double *max_value,
-                              double *default_value)
-{
-    return ss_option_bounds(&tarot_table, param, min_value, max_value,
-                            default_value);
-}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/handle.h"
+#include "core/options.h"
 #include "subsel.h"
 
 /* Random streams (ss_rng_seed's stream number), distinct per purpose: row j
@@ -28,6 +29,9 @@ typedef struct ss_tarot_lists {
     int64_t *idx;
     float *score;
 } ss_tarot_lists;
+
+/* The TAROT selector's parameters (SUBSEL_P_TAROT_PROJ_DIM ...: tarot.c). */
+extern const ss_param_kind ss_tarot_params;
 
 struct subsel_tarot {
     SS_HANDLE_HEAD;

@@ -424,9 +424,7 @@ int ss_uniprot_make(subsel_ctx *ctx, const float *sim, float *owned, int64_t row
     obj->monotone = 1;
     for (i = 0; i < rows * n && obj->monotone; i++)
         obj->monotone = sim[i] >= 0.0f;
-    im->up.gain = SUBSEL_UNIPROT_GAIN_APPROX;
-    im->up.tol = 1e-9;
-    im->up.max_iter = 1000;
+    ss_param_defaults(&ss_uniprot_params, obj);
     SS_TRY(ss_calloc_array(ctx, k, sizeof *im->log_one, &im->log_one));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *im->log_cap, &im->log_cap));
     for (i = 0; i < n; i++)
@@ -506,69 +504,37 @@ int subsel_uniprot_create_from_features(subsel_ctx *ctx,
     return ss_uniprot_make(ctx, sim, sim, source->rows, target->rows, k, reg, out);
 }
 
-/* The UniPROT data of obj for the setter fn, or NULL (with the error on
- * ctx) when obj is not UniPROT or the value is not `ok` (outside `range`). */
-static ss_uniprot *setter(subsel_ctx *ctx, subsel_objective *obj,
-                          const char *fn, int ok, double value,
-                          const char *range)
+/* ---- parameters (set through lib/params) -------------------------------- */
+
+static int uniprot_owns(const void *handle)
 {
-    up_impl *im = ss_objective_impl(ctx, obj, &uniprot_ops, fn);
-    if (im == NULL)
-        return NULL;
-    if (!ok) {
-        ss_fail(ctx, SUBSEL_E_INVALID, "%s: %g is not in %s", fn, value, range);
-        return NULL;
-    }
-    return &im->up;
+    return ((const subsel_objective *)handle)->ops == &uniprot_ops;
 }
 
-int subsel_uniprot_set_gain(subsel_ctx *ctx, subsel_objective *obj, int gain)
+static void *uniprot_fields(const void *handle)
 {
-    ss_uniprot *up = setter(ctx, obj, "subsel_uniprot_set_gain",
-                            gain == SUBSEL_UNIPROT_GAIN_APPROX ||
-                                gain == SUBSEL_UNIPROT_GAIN_EXACT,
-                            gain, "{0 (approx), 1 (exact)}");
-    if (up == NULL)
-        return SUBSEL_E_INVALID;
-    up->gain = gain;
-    return SUBSEL_OK;
+    return ((const subsel_objective *)handle)->impl;
 }
 
-int subsel_uniprot_set_update(subsel_ctx *ctx, subsel_objective *obj,
-                              int update)
-{
-    ss_uniprot *up = setter(ctx, obj, "subsel_uniprot_set_update",
-                            update == SUBSEL_UNIPROT_UPDATE_SOLVE ||
-                                update == SUBSEL_UNIPROT_UPDATE_APPEND,
-                            update, "{0 (solve), 1 (append)}");
-    if (up == NULL)
-        return SUBSEL_E_INVALID;
-    up->update = update;
-    return SUBSEL_OK;
-}
+static const ss_param uniprot_params[] = {
+    SS_PARAM_INT(SUBSEL_P_UNIPROT_GAIN, 0, "gain", up_impl, up.gain,
+                 SUBSEL_UNIPROT_GAIN_APPROX, SUBSEL_UNIPROT_GAIN_EXACT,
+                 SUBSEL_UNIPROT_GAIN_APPROX, 0,
+                 "marginal gains: 0 approximate (water-filling), 1 exact (a solve each)"),
+    SS_PARAM_INT(SUBSEL_P_UNIPROT_UPDATE, 0, "update", up_impl, up.update,
+                 SUBSEL_UNIPROT_UPDATE_SOLVE, SUBSEL_UNIPROT_UPDATE_APPEND,
+                 SUBSEL_UNIPROT_UPDATE_SOLVE, 0,
+                 "after adding a prototype: 0 re-solve, 1 append its water-filling row"),
+    SS_PARAM_REAL(SUBSEL_P_UNIPROT_TOL, 0, "tol", up_impl, up.tol, 1e-15, 1e-2, 1e-9, 0, 0,
+                  "L1 row violation each solve stops at, relative to the rows' mass"),
+    SS_PARAM_INT(SUBSEL_P_UNIPROT_MAX_ITER, 0, "max_iter", up_impl, up.max_iter, 1,
+                 1000000000, 1000, 0, "Newton steps of each solve"),
+};
 
-int subsel_uniprot_set_tolerance(subsel_ctx *ctx, subsel_objective *obj,
-                                 double tol)
-{
-    ss_uniprot *up = setter(ctx, obj, "subsel_uniprot_set_tolerance",
-                            tol >= 1e-15 && tol <= 1e-2, tol, "[1e-15, 1e-2]");
-    if (up == NULL)
-        return SUBSEL_E_INVALID;
-    up->tol = tol;
-    return SUBSEL_OK;
-}
-
-int subsel_uniprot_set_max_iterations(subsel_ctx *ctx, subsel_objective *obj,
-                                      int64_t iterations)
-{
-    ss_uniprot *up = setter(ctx, obj, "subsel_uniprot_set_max_iterations",
-                            iterations >= 1 && iterations <= 1000000000,
-                            (double)iterations, "[1, 10^9]");
-    if (up == NULL)
-        return SUBSEL_E_INVALID;
-    up->max_iter = iterations;
-    return SUBSEL_OK;
-}
+const ss_param_kind ss_uniprot_params = {
+    SUBSEL_KIND_UNIPROT, "UniPROT objective", SS_KIND_OBJECTIVE, uniprot_owns,
+    SS_PARAMS(uniprot_params), uniprot_fields, NULL, NULL,
+};
 
 int ss_uniprot_solve_set(subsel_ctx *ctx, const subsel_objective *obj,
                          const int64_t *set, int64_t count, double *plan,

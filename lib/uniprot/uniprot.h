@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "core/options.h"
 #include "kernels/kernels.h"
 #include "subsel.h"
 
@@ -25,11 +26,15 @@ typedef struct ss_uniprot {
     int64_t k;
     double reg;
     double cap;       /* k / n */
-    int gain;         /* SUBSEL_UNIPROT_GAIN_* */
-    int update;       /* SUBSEL_UNIPROT_UPDATE_* */
+    int64_t gain;     /* SUBSEL_UNIPROT_GAIN_* */
+    int64_t update;   /* SUBSEL_UNIPROT_UPDATE_* */
     double tol;
     int64_t max_iter;
 } ss_uniprot;
+
+/* UniPROT's parameters (SUBSEL_P_UNIPROT_GAIN ...: objective.c; gain,
+ * update, tol and max_iter above). */
+extern const ss_param_kind ss_uniprot_params;
 
 /* The approximate gain
  *   max_{a >= 0, sum a = 1, a <= r} <s, a> - reg sum a log a

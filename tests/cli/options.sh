@@ -101,6 +101,38 @@ exits 2 fb --features "$F/fb/Z.npz" --concave pow --param 2 --budget 3 $OUT
 exits 2 fb --features "$F/fb/Z.npz" --concave cube --budget 3 $OUT
 exits 2 fb --features "$F/fb/Z.npz" --budget 3 --keep-nonpositive $OUT
 exits 2 info --threads -1
+# --- library parameters: default, range and check come from the library ---
+# (subsel_param_*: written once, in the library's parameter table)
+"$SUBSEL" sdm --help >"$TMP/help"
+has "$TMP/help" 'epsilon X  *stochastic sample accuracy, in (0, 1) (default: 0.001)'
+has "$TMP/help" 'lambda X.*, in \[0, 1\] (default: 0.7)'
+has "$TMP/help" 'runs X.*, in \[1, 1024\] (default: 1)'
+has "$TMP/help" 'seed X  *seed of every random choice, >= 0 (default: 0)'
+"$SUBSEL" uniprot --help >"$TMP/help"
+has "$TMP/help" 'tol X.*, in \[1e-15, 0.01\] (default: 1e-09)'
+has "$TMP/help" 'max-iter X.*, in \[1, 1000000000\] (default: 1000)'
+"$SUBSEL" tarot --help >"$TMP/help"
+has "$TMP/help" 'scaling X.*, in \[0.01, 0.99\] (default: 0.5)'
+has "$TMP/help" 'max-rank X.*, >= 1 (default: 2000)'
+"$SUBSEL" clipcov --help >"$TMP/help"
+has "$TMP/help" 'alpha X.*, >= 0 (default: 0.5)'
+exits 2 sdm $S $TG --budget 3 --epsilon 1 $OUT
+has "$TMP/bad_err" "subsel sdm: --epsilon 1 is not in (0, 1)"
+exits 2 uniprot --source "$TMP/none.npy" -k 3 --max-iter 0 $OUT
+has "$TMP/bad_err" "subsel uniprot: --max-iter 0 is not in \[1, 1000000000\]"
+exits 2 uniprot --source "$TMP/none.npy" -k 3 --tol 0.5 $OUT
+exits 2 tarot --candidates "$TMP/none.npy" --targets "$TMP/none.npy" --ratio 0.5 \
+    --scaling 1 $OUT
+has "$TMP/bad_err" "subsel tarot: --scaling 1 is not in \[0.01, 0.99\]"
+exits 2 tarot --candidates "$TMP/none.npy" --targets "$TMP/none.npy" --ratio 0.5 \
+    --max-rank 0 $OUT
+has "$TMP/bad_err" "subsel tarot: --max-rank 0 is not >= 1"
+exits 2 clipcov --image "$TMP/none.npy" --text "$TMP/none.npy" --labels "$TMP/none.npy" \
+    -k 3 --alpha -1 $OUT
+has "$TMP/bad_err" "subsel clipcov: --alpha -1 is not >= 0"
+exits 2 info --threads 5000
+has "$TMP/bad_err" "subsel info: --threads 5000 is not in \[0, 4096\]"
+
 # --- failures exit 1 ---------------------------------------------------------
 exits 1 sdm --source "$TMP/none.npz" $TG --budget 3 $OUT
 exits 1 sdm $S $TG --budget 3 --out "$TMP/no/such/dir/x.npy"
