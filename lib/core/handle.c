@@ -23,8 +23,8 @@ const char *ss_kind_name(uint32_t kind)
 {
     switch (kind) {
     case SS_KIND_CTX: return "context";
-    case SS_KIND_CSR: return "matrix (CSR)";
-    case SS_KIND_DENSE: return "matrix (dense)";
+    case SS_KIND_CSR: return "CSR matrix";
+    case SS_KIND_DENSE: return "dense matrix";
     case SS_KIND_OBJECTIVE: return "objective";
     case SS_KIND_OPTIMIZER: return "optimizer";
     case SS_KIND_SELECTION: return "selection";

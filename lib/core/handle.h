@@ -55,7 +55,8 @@ int ss_handle_is(const void *handle, uint32_t kind);
 int ss_handle_check(subsel_ctx *ctx, const void *handle, uint32_t kind,
                     const char *fn, const char *what);
 
-/* The name of a kind ("matrix (CSR)", "optimizer", ...), for messages. */
+/* The name of a kind ("CSR matrix", "optimizer", ...), for messages; the
+ * same words as subsel_kind_name(), which also tells objectives apart. */
 const char *ss_kind_name(uint32_t kind);
 
 /* Takes one more reference (thread-safe). */
