@@ -71,15 +71,6 @@ static double bin_gain(const ss_fb *fb, int64_t count, int32_t b)
     return (1.0 - fb->lambda) * fb->bin_weights[b] * log1p(1.0 / (1.0 + (double)count));
 }
 
-static void row_of(const subsel_csr *z, int64_t r, const int32_t **idx,
-                   const float **val, int64_t *nnz)
-{
-    int64_t start = z->indptr[r];
-    *idx = z->indices + start;
-    *val = z->values + start;
-    *nnz = z->indptr[r + 1] - start;
-}
-
 /* ---- state ------------------------------------------------------------- */
 
 static void fb_state_free(const subsel_objective *obj, void *state)
@@ -140,14 +131,19 @@ const double *ss_fb_state_sums(const void *state)
 static double gain_of(const ss_kernels *k, const ss_fb *fb,
                       const fb_state *st, int64_t item)
 {
-    const int32_t *idx;
-    const float *val;
-    int64_t nnz;
+    const subsel_csr *z = fb->z;
+    int64_t start, end;
     double g;
     if (st->in_set[item])
         return 0.0;
-    row_of(fb->z, item, &idx, &val, &nnz);
-    g = k->fb_gain[fb->phi.kind](idx, val, nnz, st->col, fb->w, &fb->phi);
+    ss_csr_range(z, item, &start, &end);
+    if (z->idx64)
+        g = k->fb_gain_i64[fb->phi.kind](z->indices.i64 + start,
+                                         z->values + start, end - start,
+                                         st->col, fb->w, &fb->phi);
+    else
+        g = k->fb_gain[fb->phi.kind](z->indices.i32 + start, z->values + start,
+                                     end - start, st->col, fb->w, &fb->phi);
     if (fb->bins > 0)
         g += st->bin_gain[fb->bin_of[item]];
     return g;
@@ -164,7 +160,7 @@ static double gain_of(const ss_kernels *k, const ss_fb *fb,
 static void prefetch_bookkeeping(const ss_fb *fb, const fb_state *st,
                                  int64_t item)
 {
-    SS_PREFETCH(&fb->z->indptr[item]);
+    SS_PREFETCH(ss_csr_ptr_addr(fb->z, item));
     SS_PREFETCH(&st->in_set[item]);
     if (fb->bins > 0)
         SS_PREFETCH(&fb->bin_of[item]);
@@ -172,14 +168,21 @@ static void prefetch_bookkeeping(const ss_fb *fb, const fb_state *st,
 
 static void prefetch_row_data(const ss_fb *fb, int64_t item)
 {
-    int64_t start = fb->z->indptr[item], end = fb->z->indptr[item + 1];
-    const char *ix = (const char *)(fb->z->indices + start);
-    const char *v = (const char *)(fb->z->values + start);
-    size_t bytes = (size_t)(end - start) * sizeof(float), o;
+    const subsel_csr *z = fb->z;
+    int64_t start, end;
+    const char *ix, *v;
+    size_t bytes, o;
+    ss_csr_range(z, item, &start, &end);
+    ix = ss_csr_col_addr(z, start);
+    v = (const char *)(z->values + start);
+    bytes = (size_t)(end - start) * sizeof(float);
     for (o = 0; o < bytes; o += CACHE_LINE) {
         SS_PREFETCH(ix + o);
         SS_PREFETCH(v + o);
     }
+    /* int64 indices take twice the values' lines */
+    for (o = bytes; z->idx64 && o < 2 * bytes; o += CACHE_LINE)
+        SS_PREFETCH(ix + o);
 }
 
 static void prefetch_row(const ss_fb *fb, const fb_state *st,
@@ -247,17 +250,16 @@ static int fb_gains(subsel_ctx *ctx, const subsel_objective *obj,
 /* f(S) - f(S - {item}) for item in S, from libm (double greedy, tests). */
 static double loss_of(const ss_fb *fb, const fb_state *st, int64_t item)
 {
-    const int32_t *idx;
-    const float *val;
-    int64_t nnz, t;
+    int64_t start, end, t;
     double g = 0.0;
     if (!st->in_set[item])
         return 0.0;
-    row_of(fb->z, item, &idx, &val, &nnz);
-    for (t = 0; t < nnz; t++) {
-        double m = st->m[idx[t]], z = (double)val[t];
+    ss_csr_range(fb->z, item, &start, &end);
+    for (t = start; t < end; t++) {
+        int64_t c = ss_csr_col(fb->z, t);
+        double m = st->m[c], z = (double)fb->z->values[t];
         double base = m - z > 0 ? m - z : 0.0;
-        g += fb->w[idx[t]] * phi_diff(&fb->phi, base, z);
+        g += fb->w[c] * phi_diff(&fb->phi, base, z);
     }
     if (fb->bins > 0) {
         int32_t b = fb->bin_of[item];
@@ -282,13 +284,11 @@ static int fb_losses(subsel_ctx *ctx, const subsel_objective *obj,
 /* Adds (sign +1) or removes (sign -1) a row's contribution to the sums. */
 static void update(const ss_fb *fb, fb_state *st, int64_t item, int sign)
 {
-    const int32_t *idx;
-    const float *val;
-    int64_t nnz, t;
-    row_of(fb->z, item, &idx, &val, &nnz);
-    for (t = 0; t < nnz; t++) {
-        int32_t c = idx[t];
-        double m = st->m[c] + sign * (double)val[t];
+    int64_t start, end, t;
+    ss_csr_range(fb->z, item, &start, &end);
+    for (t = start; t < end; t++) {
+        int64_t c = ss_csr_col(fb->z, t);
+        double m = st->m[c] + sign * (double)fb->z->values[t];
         /* removal can leave a rounding residue below 0; m is a sum of
          * nonnegative values */
         st->m[c] = m > 0 ? m : 0.0;
@@ -418,15 +418,16 @@ static int check_nonnegative(subsel_ctx *ctx, const subsel_csr *z)
 {
     int64_t r;
     for (r = 0; r < z->rows; r++) {
-        int64_t k;
-        for (k = z->indptr[r]; k < z->indptr[r + 1]; k++)
+        int64_t k, start, end;
+        ss_csr_range(z, r, &start, &end);
+        for (k = start; k < end; k++)
             if (z->values[k] < 0.0f)
                 return ss_fail(ctx, SUBSEL_E_INVALID,
                                "feature matrix value %g at row %lld, column "
-                               "%d is negative: feature-based functions need "
-                               "nonnegative features",
+                               "%lld (entry %lld) is negative: feature-based "
+                               "functions need nonnegative features",
                                (double)z->values[k], (long long)r,
-                               z->indices[k]);
+                               (long long)ss_csr_col(z, k), (long long)k);
     }
     return SUBSEL_OK;
 }

@@ -59,7 +59,8 @@ int subsel_sae_create(subsel_ctx *ctx, const subsel_dense *w_enc,
     ss_handle_init(sae, SS_KIND_SAE, &ctx->alloc);
     sae->features = w_enc->rows;
     sae->inputs = w_enc->cols;
-    sae->w_enc = w_enc->data;
+    sae->w_enc = w_enc->row0;
+    sae->w_ld = w_enc->stride;
     SS_TRY(copy_bias(ctx, b_enc, sae->features, "b_enc", &sae->b_enc));
     SS_TRY(copy_bias(ctx, b_dec, sae->inputs, "b_dec", &sae->b_dec));
     *out = sae;
@@ -178,7 +179,7 @@ int subsel_sae_load(subsel_ctx *ctx, const char *dir, subsel_sae **out)
                      "one per feature, the rows of W_enc", &b_enc));
     SS_TRY(load_bias(ctx, path[2], w->cols,
                      "one per input, the columns of W_enc", &b_dec));
-    SS_TRY(subsel_sae_create(ctx, w, b_enc->data, b_dec->data, out));
+    SS_TRY(subsel_sae_create(ctx, w, b_enc->row0, b_dec->row0, out));
     (*out)->w_owned = w;
     w = NULL;
 cleanup:

@@ -19,6 +19,7 @@ struct subsel_sae {
     int64_t features;       /* d_sparse: rows of W_enc, columns of codes */
     int64_t inputs;         /* d_in: columns of W_enc */
     const float *w_enc;     /* features x inputs, row-major, finite */
+    int64_t w_ld;           /* floats between rows of w_enc (its stride) */
     subsel_dense *w_owned;  /* the loaded W_enc (subsel_sae_load), or NULL */
     float *b_enc;           /* features values */
     float *b_dec;           /* inputs values */

@@ -162,6 +162,50 @@ SS_INLINE vd vd_gather_f32_partial(const float *base, const int32_t *idx, int n)
         tmp[l] = base[idx[l]];
     return vd_load_f32(tmp);
 }
+/* The same four for int64 indices (CSR matrices with int64 indices). */
+SS_INLINE __m256d gather4_i64(const double *base, const int64_t *idx)
+{
+    __m128d a = _mm_loadh_pd(_mm_load_sd(base + idx[0]), base + idx[1]);
+    __m128d b = _mm_loadh_pd(_mm_load_sd(base + idx[2]), base + idx[3]);
+    return _mm256_insertf128_pd(_mm256_castpd128_pd256(a), b, 1);
+}
+SS_INLINE vd vd_gather_i64(const double *base, const int64_t *idx)
+{
+    vd r;
+    r.lo = gather4_i64(base, idx);
+    r.hi = gather4_i64(base, idx + 4);
+    return r;
+}
+SS_INLINE vd vd_gather_partial_i64(const double *base, const int64_t *idx, int n)
+{
+    int64_t tmp[8] = {0};
+    vmask m = vm_first(n);
+    vd r;
+    memcpy(tmp, idx, (size_t)n * sizeof *idx);
+    r.lo = _mm256_mask_i64gather_pd(_mm256_setzero_pd(), base,
+                                    _mm256_loadu_si256((const __m256i *)tmp), m.lo, 8);
+    r.hi = _mm256_mask_i64gather_pd(_mm256_setzero_pd(), base,
+                                    _mm256_loadu_si256((const __m256i *)(tmp + 4)), m.hi, 8);
+    return r;
+}
+SS_INLINE vd vd_gather_f32_i64(const float *base, const int64_t *idx)
+{
+    __m128 lo = _mm256_i64gather_ps(base, _mm256_loadu_si256((const __m256i *)idx), 4);
+    __m128 hi = _mm256_i64gather_ps(base, _mm256_loadu_si256((const __m256i *)(idx + 4)), 4);
+    vd r;
+    r.lo = _mm256_cvtps_pd(lo);
+    r.hi = _mm256_cvtps_pd(hi);
+    return r;
+}
+SS_INLINE vd vd_gather_f32_partial_i64(const float *base, const int64_t *idx,
+                                       int n)
+{
+    float tmp[8] = {0};
+    int l;
+    for (l = 0; l < n; l++)
+        tmp[l] = base[idx[l]];
+    return vd_load_f32(tmp);
+}
 
 #define VM_CMP(pred)                                                           \
     vmask m;                                                                   \

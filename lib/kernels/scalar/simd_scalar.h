@@ -70,6 +70,24 @@ SS_INLINE vd vd_gather_f32_partial(const float *base, const int32_t *idx, int n)
 {
     VD_MAP1(l < n ? (double)base[idx[l]] : 0.0);
 }
+/* The same four for int64 indices (CSR matrices with int64 indices). */
+SS_INLINE vd vd_gather_i64(const double *base, const int64_t *idx)
+{
+    VD_MAP1(base[idx[l]]);
+}
+SS_INLINE vd vd_gather_partial_i64(const double *base, const int64_t *idx, int n)
+{
+    VD_MAP1(l < n ? base[idx[l]] : 0.0);
+}
+SS_INLINE vd vd_gather_f32_i64(const float *base, const int64_t *idx)
+{
+    VD_MAP1((double)base[idx[l]]);
+}
+SS_INLINE vd vd_gather_f32_partial_i64(const float *base, const int64_t *idx,
+                                       int n)
+{
+    VD_MAP1(l < n ? (double)base[idx[l]] : 0.0);
+}
 
 #define VM_MAP(expr)                                                           \
     vmask r;                                                                   \
