@@ -20,7 +20,8 @@
     SS_SUITE(ot)                                                               \
     SS_SUITE(uniprot)                                                          \
     SS_SUITE(tarot)                                                            \
-    SS_SUITE(clipcov)
+    SS_SUITE(clipcov)                                                          \
+    SS_SUITE(inputs)
 
 #define SS_SUITE(name) Suite *name##_suite(void);
 SS_SUITES

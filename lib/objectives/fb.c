@@ -128,27 +128,6 @@ const double *ss_fb_state_sums(const void *state)
 
 /* ---- gains ------------------------------------------------------------- */
 
-static double gain_of(const ss_kernels *k, const ss_fb *fb,
-                      const fb_state *st, int64_t item)
-{
-    const subsel_csr *z = fb->z;
-    int64_t start, end;
-    double g;
-    if (st->in_set[item])
-        return 0.0;
-    ss_csr_range(z, item, &start, &end);
-    if (z->idx64)
-        g = k->fb_gain_i64[fb->phi.kind](z->indices.i64 + start,
-                                         z->values + start, end - start,
-                                         st->col, fb->w, &fb->phi);
-    else
-        g = k->fb_gain[fb->phi.kind](z->indices.i32 + start, z->values + start,
-                                     end - start, st->col, fb->w, &fb->phi);
-    if (fb->bins > 0)
-        g += st->bin_gain[fb->bin_of[item]];
-    return g;
-}
-
 /* Rows of a sample are scattered over a pool far larger than the caches.
  * Row data is fetched a few items ahead of the kernel, every cache line of
  * the row; the per-item bookkeeping (row pointer, membership, bin) further
@@ -157,65 +136,113 @@ static double gain_of(const ss_kernels *k, const ss_fb *fb,
 #define PREFETCH_ROWS 4
 #define CACHE_LINE 64
 
-static void prefetch_bookkeeping(const ss_fb *fb, const fb_state *st,
-                                 int64_t item)
-{
-    SS_PREFETCH(ss_csr_ptr_addr(fb->z, item));
-    SS_PREFETCH(&st->in_set[item]);
-    if (fb->bins > 0)
-        SS_PREFETCH(&fb->bin_of[item]);
-}
-
-static void prefetch_row_data(const ss_fb *fb, int64_t item)
-{
-    const subsel_csr *z = fb->z;
-    int64_t start, end;
-    const char *ix, *v;
-    size_t bytes, o;
-    ss_csr_range(z, item, &start, &end);
-    ix = ss_csr_col_addr(z, start);
-    v = (const char *)(z->values + start);
-    bytes = (size_t)(end - start) * sizeof(float);
-    for (o = 0; o < bytes; o += CACHE_LINE) {
-        SS_PREFETCH(ix + o);
-        SS_PREFETCH(v + o);
+/* The gain loop and its prefetches, instantiated for each pair of widths a
+ * matrix's row pointers (ptr_t, union member ptr) and column indices
+ * (idx_t, member idx, gain kernels `gains`) can have. A batch picks its
+ * instance once, so the per-item code reads the arrays as plain typed
+ * arrays: width tests per item, even well predicted, cost the int32 loop
+ * a fifth of its speed (bench_sdm's stochastic line). */
+#define FB_GAIN_LOOP(sfx, ptr_t, ptr, idx_t, idx, gains)                       \
+    static void prefetch_bookkeeping_##sfx(const ss_fb *fb,                    \
+                                           const fb_state *st, int64_t item)   \
+    {                                                                          \
+        SS_PREFETCH(fb->z->indptr.ptr + item);                                 \
+        SS_PREFETCH(&st->in_set[item]);                                        \
+        if (fb->bins > 0)                                                      \
+            SS_PREFETCH(&fb->bin_of[item]);                                    \
+    }                                                                          \
+                                                                               \
+    static void prefetch_row_data_##sfx(const ss_fb *fb, int64_t item)         \
+    {                                                                          \
+        const ptr_t *ip = fb->z->indptr.ptr;                                   \
+        int64_t start = ip[item], end = ip[item + 1];                          \
+        const char *ix = (const char *)(fb->z->indices.idx + start);           \
+        const char *v = (const char *)(fb->z->values + start);                 \
+        size_t bytes = (size_t)(end - start) * sizeof(float), o;               \
+        for (o = 0; o < bytes; o += CACHE_LINE) {                              \
+            SS_PREFETCH(ix + o);                                               \
+            SS_PREFETCH(v + o);                                                \
+        }                                                                      \
+        /* wider indices span more lines than the values */                    \
+        for (o = bytes; o < bytes / sizeof(float) * sizeof(idx_t);             \
+             o += CACHE_LINE)                                                  \
+            SS_PREFETCH(ix + o);                                               \
+    }                                                                          \
+                                                                               \
+    static double gain_of_##sfx(const ss_kernels *k, const ss_fb *fb,          \
+                                const fb_state *st, int64_t item)              \
+    {                                                                          \
+        const ptr_t *ip = fb->z->indptr.ptr;                                   \
+        int64_t start, end;                                                    \
+        double g;                                                              \
+        if (st->in_set[item])                                                  \
+            return 0.0;                                                        \
+        start = ip[item];                                                      \
+        end = ip[item + 1];                                                    \
+        g = k->gains[fb->phi.kind](fb->z->indices.idx + start,                 \
+                                   fb->z->values + start, end - start,         \
+                                   st->col, fb->w, &fb->phi);                  \
+        if (fb->bins > 0)                                                      \
+            g += st->bin_gain[fb->bin_of[item]];                               \
+        return g;                                                              \
+    }                                                                          \
+                                                                               \
+    static void gains_range_##sfx(const ss_kernels *k, const ss_fb *fb,        \
+                                  const fb_state *st, const int64_t *items,    \
+                                  int64_t begin, int64_t end, double *out)     \
+    {                                                                          \
+        int64_t j;                                                             \
+        for (j = begin; j < end; j++) {                                        \
+            if (j + PREFETCH_BOOKKEEPING < end)                                \
+                prefetch_bookkeeping_##sfx(fb, st,                             \
+                                           items[j + PREFETCH_BOOKKEEPING]);   \
+            if (j + PREFETCH_ROWS < end)                                       \
+                prefetch_row_data_##sfx(fb, items[j + PREFETCH_ROWS]);         \
+            out[j] = gain_of_##sfx(k, fb, st, items[j]);                       \
+        }                                                                      \
+    }                                                                          \
+                                                                               \
+    /* The whole sample at once: bookkeeping first, then (once the row      \
+     * pointers arrive, all in one wait) every row. */                         \
+    static void prefetch_all_##sfx(const ss_fb *fb, const fb_state *st,        \
+                                   const int64_t *items, int64_t count)        \
+    {                                                                          \
+        int64_t j;                                                             \
+        for (j = 0; j < count; j++)                                            \
+            prefetch_bookkeeping_##sfx(fb, st, items[j]);                      \
+        for (j = 0; j < count; j++)                                            \
+            prefetch_row_data_##sfx(fb, items[j]);                             \
     }
-    /* int64 indices take twice the values' lines */
-    for (o = bytes; z->idx64 && o < 2 * bytes; o += CACHE_LINE)
-        SS_PREFETCH(ix + o);
-}
 
-static void prefetch_row(const ss_fb *fb, const fb_state *st,
-                         const int64_t *items, int64_t count, int64_t j)
+FB_GAIN_LOOP(p64_i32, int64_t, i64, int32_t, i32, fb_gain)
+FB_GAIN_LOOP(p32_i32, int32_t, i32, int32_t, i32, fb_gain)
+FB_GAIN_LOOP(p64_i64, int64_t, i64, int64_t, i64, fb_gain_i64)
+FB_GAIN_LOOP(p32_i64, int32_t, i32, int64_t, i64, fb_gain_i64)
+
+typedef void (*gains_range_fn)(const ss_kernels *k, const ss_fb *fb,
+                               const fb_state *st, const int64_t *items,
+                               int64_t begin, int64_t end, double *out);
+typedef void (*prefetch_all_fn)(const ss_fb *fb, const fb_state *st,
+                                const int64_t *items, int64_t count);
+
+/* The instances for z's widths, indexed by 2 ptr64 + idx64. */
+static const gains_range_fn gains_ranges[4] = {
+    gains_range_p32_i32, gains_range_p32_i64, gains_range_p64_i32,
+    gains_range_p64_i64};
+static const prefetch_all_fn prefetch_alls[4] = {
+    prefetch_all_p32_i32, prefetch_all_p32_i64, prefetch_all_p64_i32,
+    prefetch_all_p64_i64};
+
+static int widths_of(const subsel_csr *z)
 {
-    if (j + PREFETCH_BOOKKEEPING < count)
-        prefetch_bookkeeping(fb, st, items[j + PREFETCH_BOOKKEEPING]);
-    if (j + PREFETCH_ROWS < count)
-        prefetch_row_data(fb, items[j + PREFETCH_ROWS]);
+    return 2 * z->ptr64 + z->idx64;
 }
 
-/* The whole sample at once: bookkeeping first, then (once the row pointers
- * arrive, all in one wait) every row. */
 static void fb_prefetch(const subsel_objective *obj, const void *state,
                         const int64_t *items, int64_t count)
 {
     const ss_fb *fb = obj->impl;
-    int64_t j;
-    for (j = 0; j < count; j++)
-        prefetch_bookkeeping(fb, state, items[j]);
-    for (j = 0; j < count; j++)
-        prefetch_row_data(fb, items[j]);
-}
-
-static void gains_range(const ss_kernels *k, const ss_fb *fb,
-                        const fb_state *st, const int64_t *items,
-                        int64_t begin, int64_t end, double *out)
-{
-    int64_t j;
-    for (j = begin; j < end; j++) {
-        prefetch_row(fb, st, items, end, j);
-        out[j] = gain_of(k, fb, st, items[j]);
-    }
+    prefetch_alls[widths_of(fb->z)](fb, state, items, count);
 }
 
 static int fb_gains(subsel_ctx *ctx, const subsel_objective *obj,
@@ -225,6 +252,7 @@ static int fb_gains(subsel_ctx *ctx, const subsel_objective *obj,
     const ss_fb *fb = obj->impl;
     const fb_state *st = state;
     const ss_kernels *k = ss_kernels_for(ctx);
+    const gains_range_fn gains_range = gains_ranges[widths_of(fb->z)];
     double avg_nnz = fb->z->rows ? (double)fb->z->nnz / (double)fb->z->rows : 0;
     int threads = ss_threads_for(ctx, count);
 
