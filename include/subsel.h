@@ -261,7 +261,7 @@ SUBSEL_API int subsel_ctx_set_progress(subsel_ctx *ctx, subsel_progress_fn fn,
  *               a zip: bytes read; total 0 until the stream ends
  *   "load"      reading array data: bytes (.npy: the data after the header;
  *               .npz: the uncompressed bytes of its five members)
- *   "validate"  checking a CSR matrix (subsel_csr_create, the loaders,
+ *   "validate"  checking a CSR matrix (subsel_csr_create[_v2], the loaders,
  *               the codes of subsel_sae_encode): rows checked, rows
  *   "target"    subsel_sdm_set_target(): target rows summed, target rows
  * A cancelled call returns SUBSEL_E_CANCELLED with no handle made and
