@@ -8,6 +8,7 @@
  * bit pattern, the sparse kernels of both index widths bit for bit, and
  * the refusals (dtypes, strides, misaligned arrays) with their messages.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -866,6 +867,7 @@ START_TEST(dense_v2_refusals)
     subsel_dense *m = (subsel_dense *)ctx;
     const uint16_t h[4] = {0x3c00, 0x7c00, 0x4000, 0x4200};
     const double d[4] = {1, 2, -1e39, 4};
+    const double edge[2] = {FLT_MAX, FLT_MAX * (1.0 + 0x1p-30)};
     const float f[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     union {
         float f[4];
@@ -915,6 +917,16 @@ START_TEST(dense_v2_refusals)
                      SUBSEL_E_NUMERIC);
     assert_message(ctx, "value at row 1, column 0 is beyond the float32 range (-1e+39)");
     ck_assert_ptr_null(m);
+    /* just past FLT_MAX would round down to it: refused, as the .npy
+     * reader refuses it; FLT_MAX itself is a float */
+    ck_assert_status(ctx, subsel_dense_create_v2(ctx, 1, 2, edge, SUBSEL_DTYPE_FLOAT64, 0,
+                                                 SUBSEL_COPY, &m),
+                     SUBSEL_E_NUMERIC);
+    assert_message(ctx, "value at row 0, column 1 is beyond the float32 range");
+    ck_assert_ok(ctx, subsel_dense_create_v2(ctx, 1, 1, edge, SUBSEL_DTYPE_FLOAT64, 0,
+                                             SUBSEL_COPY, &m));
+    ck_assert(subsel_dense_row(m, 0)[0] == FLT_MAX);
+    subsel_dense_free(m);
     subsel_ctx_free(ctx);
 }
 END_TEST

@@ -6,6 +6,8 @@
  * (tests/check_float16.py compares it with NumPy's); conversion happens
  * once per constructor, so it is not worth an F16C kernel.
  */
+#include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -75,9 +77,13 @@ void ss_convert_to_float(const void *in, int dtype, int64_t n, float *out)
         break;
     }
     case SUBSEL_DTYPE_FLOAT64: {
+        /* beyond FLT_MAX is infinite, as the .npy reader has it (never
+         * rounded down to FLT_MAX), and never an undefined conversion */
         const double *d = in;
         for (i = 0; i < n; i++)
-            out[i] = (float)d[i];
+            out[i] = d[i] > FLT_MAX    ? INFINITY
+                     : d[i] < -FLT_MAX ? -INFINITY
+                                       : (float)d[i];
         break;
     }
     default:

@@ -164,8 +164,8 @@ float ss_half_to_float(uint16_t h);
 
 /* out[i] = (float)in[i] for n elements of `dtype` (FLOAT16, FLOAT32 or
  * FLOAT64) read from in (aligned for its type), without any check: a
- * float64 beyond the float32 range becomes an infinity, which finiteness
- * checks then find. */
+ * float64 beyond +-FLT_MAX becomes an infinity, which finiteness checks
+ * then find (and report as beyond the float32 range). */
 void ss_convert_to_float(const void *in, int dtype, int64_t n, float *out);
 
 /* Element k of a float array of `dtype` in double (exact), for messages. */
