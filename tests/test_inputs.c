@@ -157,17 +157,26 @@ static void free_pool(pool *p)
     free(p->v16);
 }
 
+/* A selection of `budget` items by `algorithm`. */
+static subsel_selection *run_optimizer(subsel_ctx *ctx, const subsel_objective *f,
+                                       int algorithm, int64_t budget)
+{
+    subsel_optimizer *opt;
+    subsel_selection *sel;
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, algorithm, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, budget));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
+    subsel_optimizer_free(opt);
+    return sel;
+}
+
 /* Stochastic greedy (the kernels' gains) on a feature-based function. */
 static subsel_selection *select_fb(subsel_ctx *ctx, const subsel_csr *z)
 {
     subsel_objective *f;
-    subsel_optimizer *opt;
     subsel_selection *sel;
     ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_SQRT, 0, NULL, &f));
-    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_STOCHASTIC, &opt));
-    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, 40));
-    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
-    subsel_optimizer_free(opt);
+    sel = run_optimizer(ctx, f, SUBSEL_OPT_STOCHASTIC, 40);
     subsel_objective_free(f);
     return sel;
 }
@@ -486,10 +495,23 @@ END_TEST
 /* CSR: refusals                                                            */
 /* ------------------------------------------------------------------------ */
 
+/* subsel_csr_create_v2 of a 3 x 4 matrix fails with `status` and a message
+ * holding `message`, and leaves its out-handle NULL. */
+static void expect_csr_refused(subsel_ctx *ctx, const void *ip, const void *ix,
+                               int index_type, const void *v, int value_type,
+                               int flags, int status, const char *message)
+{
+    subsel_csr *m = (subsel_csr *)ctx;
+    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, ip, ix, index_type, v, value_type,
+                                               flags, &m),
+                     status);
+    ck_assert_ptr_null(m);
+    assert_message(ctx, message);
+}
+
 START_TEST(csr_v2_validation_names_row_and_entry)
 {
     subsel_ctx *ctx = new_ctx();
-    subsel_csr *m;
     /* 3 x 4: [1 0 2 0] [0 0 0 0] [0 3 0 4] */
     const int64_t ip64[4] = {0, 2, 2, 4};
     const int32_t ip32[4] = {0, 2, 2, 4};
@@ -497,44 +519,32 @@ START_TEST(csr_v2_validation_names_row_and_entry)
     const int32_t ix32[4] = {0, 2, 1, 3};
     double v64[4] = {1, 2, 3, 4};
     uint16_t v16[4] = {0x3c00, 0x4000, 0x4200, 0x4400}; /* 1 2 3 4 */
+    const int I32 = SUBSEL_DTYPE_INT32, I64 = SUBSEL_DTYPE_INT64;
+    const int F16 = SUBSEL_DTYPE_FLOAT16, F64 = SUBSEL_DTYPE_FLOAT64;
 
-    m = (subsel_csr *)ctx;
     v16[2] = 0x7e00; /* NaN */
-    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, ip32, ix32, SUBSEL_DTYPE_INT32, v16,
-                                               SUBSEL_DTYPE_FLOAT16, SUBSEL_BORROW, &m),
-                     SUBSEL_E_NUMERIC);
-    ck_assert_ptr_null(m);
-    assert_message(ctx, "value at row 2, column 1 (entry 2) is not finite (nan)");
+    expect_csr_refused(ctx, ip32, ix32, I32, v16, F16, SUBSEL_BORROW, SUBSEL_E_NUMERIC,
+                       "value at row 2, column 1 (entry 2) is not finite (nan)");
     v16[2] = 0x4200;
     v16[3] = 0xfc00; /* -inf */
-    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, ip64, ix64, SUBSEL_DTYPE_INT64, v16,
-                                               SUBSEL_DTYPE_FLOAT16, SUBSEL_COPY, &m),
-                     SUBSEL_E_NUMERIC);
-    assert_message(ctx, "value at row 2, column 3 (entry 3) is not finite (-inf)");
+    expect_csr_refused(ctx, ip64, ix64, I64, v16, F16, SUBSEL_COPY, SUBSEL_E_NUMERIC,
+                       "value at row 2, column 3 (entry 3) is not finite (-inf)");
     v64[1] = 1e300;
-    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, ip64, ix64, SUBSEL_DTYPE_INT64, v64,
-                                               SUBSEL_DTYPE_FLOAT64, SUBSEL_BORROW, &m),
-                     SUBSEL_E_NUMERIC);
-    assert_message(ctx, "value at row 0, column 2 (entry 1) is beyond the float32 range (1e+300)");
+    expect_csr_refused(ctx, ip64, ix64, I64, v64, F64, SUBSEL_BORROW, SUBSEL_E_NUMERIC,
+                       "value at row 0, column 2 (entry 1) is beyond the float32 range "
+                       "(1e+300)");
     v64[1] = 2;
     ix64[2] = 3;
     ix64[3] = 1;
-    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, ip64, ix64, SUBSEL_DTYPE_INT64, v64,
-                                               SUBSEL_DTYPE_FLOAT64, SUBSEL_BORROW, &m),
-                     SUBSEL_E_FORMAT);
-    assert_message(ctx, "column indices of row 2 are unsorted at entry 3 (1 after 3)");
+    expect_csr_refused(ctx, ip64, ix64, I64, v64, F64, SUBSEL_BORROW, SUBSEL_E_FORMAT,
+                       "column indices of row 2 are unsorted at entry 3 (1 after 3)");
     ix64[2] = 1;
     ix64[3] = 4;
-    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, ip64, ix64, SUBSEL_DTYPE_INT64, v64,
-                                               SUBSEL_DTYPE_FLOAT64, SUBSEL_BORROW, &m),
-                     SUBSEL_E_FORMAT);
-    assert_message(ctx, "column index 4 out of range [0, 4) in row 2 (entry 3)");
+    expect_csr_refused(ctx, ip64, ix64, I64, v64, F64, SUBSEL_BORROW, SUBSEL_E_FORMAT,
+                       "column index 4 out of range [0, 4) in row 2 (entry 3)");
     ix64[3] = (int64_t)1 << 40; /* an int64 index that int32 would wrap to 0 */
-    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, ip64, ix64, SUBSEL_DTYPE_INT64, v64,
-                                               SUBSEL_DTYPE_FLOAT64, SUBSEL_BORROW, &m),
-                     SUBSEL_E_FORMAT);
-    assert_message(ctx, "column index 1099511627776 out of range");
-    ck_assert_ptr_null(m);
+    expect_csr_refused(ctx, ip64, ix64, I64, v64, F64, SUBSEL_BORROW, SUBSEL_E_FORMAT,
+                       "column index 1099511627776 out of range");
     subsel_ctx_free(ctx);
 }
 END_TEST
@@ -542,53 +552,44 @@ END_TEST
 START_TEST(csr_v2_refuses_bad_dtypes_flags_and_alignment)
 {
     subsel_ctx *ctx = new_ctx();
-    subsel_csr *m;
+    subsel_csr *m = (subsel_csr *)ctx;
     const int64_t ip64[4] = {0, 2, 2, 4};
     const int32_t ix32[4] = {0, 2, 1, 3};
     const float v32[4] = {1, 2, 3, 4};
+    const int I64 = SUBSEL_DTYPE_INT64, F32 = SUBSEL_DTYPE_FLOAT32;
     /* room to place arrays at odd addresses */
     union {
         int64_t i64[8];
         unsigned char bytes[64];
     } buf;
 
-    m = (subsel_csr *)ctx;
-    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, ip64, ix32, SUBSEL_DTYPE_FLOAT32, v32,
-                                               SUBSEL_DTYPE_FLOAT32, SUBSEL_BORROW, &m),
-                     SUBSEL_E_INVALID);
-    ck_assert_ptr_null(m);
-    assert_message(ctx, "index_type 202 is not SUBSEL_DTYPE_INT32 or SUBSEL_DTYPE_INT64 (float32)");
-    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, ip64, ix32, SUBSEL_BORROW, v32,
-                                               SUBSEL_DTYPE_FLOAT32, SUBSEL_BORROW, &m),
-                     SUBSEL_E_INVALID);
-    assert_message(ctx, "index_type 1 is not");
-    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, ip64, ix32, SUBSEL_DTYPE_INT64, v32,
-                                               SUBSEL_DTYPE_INT32, SUBSEL_BORROW, &m),
-                     SUBSEL_E_INVALID);
-    assert_message(ctx, "value_type 211 is not SUBSEL_DTYPE_FLOAT32, _FLOAT64 or _FLOAT16 (int32)");
-    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, ip64, ix32, SUBSEL_DTYPE_INT64, v32,
-                                               SUBSEL_DTYPE_FLOAT32, 2, &m),
-                     SUBSEL_E_INVALID);
-    assert_message(ctx, "flags must be SUBSEL_COPY or SUBSEL_BORROW, not 2");
-    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, NULL, ix32, SUBSEL_DTYPE_INT64, v32,
-                                               SUBSEL_DTYPE_FLOAT32, SUBSEL_BORROW, &m),
-                     SUBSEL_E_INVALID);
-    assert_message(ctx, "subsel_csr_create_v2: indptr is NULL");
+    expect_csr_refused(ctx, ip64, ix32, F32, v32, F32, SUBSEL_BORROW, SUBSEL_E_INVALID,
+                       "index_type 202 is not SUBSEL_DTYPE_INT32 or SUBSEL_DTYPE_INT64 "
+                       "(float32)");
+    /* a flag in a dtype's place */
+    expect_csr_refused(ctx, ip64, ix32, SUBSEL_BORROW, v32, F32, SUBSEL_BORROW,
+                       SUBSEL_E_INVALID, "index_type 1 is not");
+    expect_csr_refused(ctx, ip64, ix32, I64, v32, SUBSEL_DTYPE_INT32, SUBSEL_BORROW,
+                       SUBSEL_E_INVALID,
+                       "value_type 211 is not SUBSEL_DTYPE_FLOAT32, _FLOAT64 or _FLOAT16 "
+                       "(int32)");
+    expect_csr_refused(ctx, ip64, ix32, I64, v32, F32, 2, SUBSEL_E_INVALID,
+                       "flags must be SUBSEL_COPY or SUBSEL_BORROW, not 2");
+    expect_csr_refused(ctx, NULL, ix32, I64, v32, F32, SUBSEL_BORROW, SUBSEL_E_INVALID,
+                       "subsel_csr_create_v2: indptr is NULL");
     /* int64 row pointers at an address 4 past an 8-byte boundary */
     memcpy(buf.bytes + 4, ip64, sizeof ip64);
-    ck_assert_status(ctx, subsel_csr_create_v2(ctx, 3, 4, buf.bytes + 4, buf.bytes + 4,
-                                               SUBSEL_DTYPE_INT64, v32, SUBSEL_DTYPE_FLOAT32,
-                                               SUBSEL_BORROW, &m),
-                     SUBSEL_E_INVALID);
-    assert_message(ctx, "indptr at");
-    assert_message(ctx, "is not aligned for int64 (a multiple of 8 bytes)");
-    /* float32 values one byte off */
+    expect_csr_refused(ctx, buf.bytes + 4, buf.bytes + 4, I64, v32, F32, SUBSEL_BORROW,
+                       SUBSEL_E_INVALID,
+                       "is not aligned for int64 (a multiple of 8 bytes)");
+    assert_message(ctx, "subsel_csr_create_v2: indptr at");
+    /* float32 values one byte off, through 0.6's constructor too */
     memcpy(buf.bytes + 1, v32, sizeof v32);
     ck_assert_status(ctx, subsel_csr_create(ctx, 3, 4, ip64, ix32,
                                             (const float *)(const void *)(buf.bytes + 1),
                                             SUBSEL_COPY, &m),
                      SUBSEL_E_INVALID);
-    assert_message(ctx, "values at");
+    assert_message(ctx, "subsel_csr_create: values at");
     ck_assert_ptr_null(m);
     subsel_ctx_free(ctx);
 }
@@ -958,18 +959,6 @@ START_TEST(strided_sae_encode)
 }
 END_TEST
 
-static subsel_selection *run_lazy(subsel_ctx *ctx, const subsel_objective *f,
-                                  int64_t budget)
-{
-    subsel_optimizer *opt;
-    subsel_selection *sel;
-    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_LAZY, &opt));
-    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, budget));
-    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
-    subsel_optimizer_free(opt);
-    return sel;
-}
-
 START_TEST(strided_uniprot)
 {
     subsel_ctx *ctx = new_ctx();
@@ -985,8 +974,8 @@ START_TEST(strided_uniprot)
                                                               similarity, 10, 0.1, &fp));
         ck_assert_ok(ctx, subsel_uniprot_create_from_features(ctx, src.strided, tgt.strided,
                                                               similarity, 10, 0.1, &fs));
-        a = run_lazy(ctx, fp, 10);
-        b = run_lazy(ctx, fs, 10);
+        a = run_optimizer(ctx, fp, SUBSEL_OPT_LAZY, 10);
+        b = run_optimizer(ctx, fs, SUBSEL_OPT_LAZY, 10);
         assert_same_selection(a, b, "UniPROT from features");
         subsel_selection_free(a);
         subsel_selection_free(b);
@@ -1013,8 +1002,8 @@ START_TEST(strided_uniprot)
     /* a similarity matrix of its own, strided */
     ck_assert_ok(ctx, subsel_uniprot_create(ctx, sim.packed, 12, 0.05, &fp));
     ck_assert_ok(ctx, subsel_uniprot_create(ctx, sim.strided, 12, 0.05, &fs));
-    a = run_lazy(ctx, fp, 12);
-    b = run_lazy(ctx, fs, 12);
+    a = run_optimizer(ctx, fp, SUBSEL_OPT_LAZY, 12);
+    b = run_optimizer(ctx, fs, SUBSEL_OPT_LAZY, 12);
     assert_same_selection(a, b, "UniPROT from a similarity matrix");
     subsel_selection_free(a);
     subsel_selection_free(b);
@@ -1084,7 +1073,7 @@ START_TEST(strided_clipcov)
     subsel_optimizer *opt;
     subsel_selection *a, *b;
     int64_t cp[150], cs[150];
-    int normalize;
+    int normalize, sub_p, sub_s;
     for (normalize = 0; normalize <= 1; normalize++) {
         ck_assert_ok(ctx, subsel_clipcov_create(ctx, img.packed, txt.packed, lab.packed, NULL,
                                                 normalize, &fp));
@@ -1093,6 +1082,9 @@ START_TEST(strided_clipcov)
         ck_assert_ok(ctx, subsel_clipcov_classes(ctx, fp, cp, 150));
         ck_assert_ok(ctx, subsel_clipcov_classes(ctx, fs, cs, 150));
         ck_assert(memcmp(cp, cs, sizeof cp) == 0);
+        ck_assert_ok(ctx, subsel_clipcov_check_submodular(ctx, fp, 1, &sub_p));
+        ck_assert_ok(ctx, subsel_clipcov_check_submodular(ctx, fs, 1, &sub_s));
+        ck_assert_int_eq(sub_p, sub_s);
         ck_assert_ok(ctx, subsel_clipcov_optimizer(ctx, fp, 25, &opt));
         ck_assert_ok(ctx, subsel_clipcov_select(ctx, fp, opt, SUBSEL_CLIPCOV_FILTER_DETERMINISTIC,
                                                 &a, NULL));
