@@ -322,10 +322,12 @@ SUBSEL_API int subsel_csr_create(subsel_ctx *ctx, int64_t rows, int64_t cols,
  * its values array at once; the index arrays are still borrowed); a
  * float64 value beyond the float32 range is refused like a non-finite
  * one. With SUBSEL_COPY every array is copied (index arrays in their own
- * width). Validation as subsel_csr_create(); the messages name the row,
- * column and entry at fault and quote the caller's value. cols must fit
- * int32 with either index width. The matrix keeps nothing alive but the
- * borrowed arrays. Progress: stage "validate".
+ * width). indices and values may be NULL when there are no entries.
+ * Validation as subsel_csr_create(); the messages name the row, column and
+ * entry at fault and quote the caller's value. cols must fit int32 with
+ * either index width. The matrix keeps nothing alive but the borrowed
+ * arrays, and may be read from many threads at once. Progress: stage
+ * "validate".
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL pointer, bad size, flags or
  *         dtype, a misaligned array), SUBSEL_E_FORMAT, SUBSEL_E_NUMERIC,
  *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
@@ -454,8 +456,10 @@ SUBSEL_API int subsel_dense_create_f64(subsel_ctx *ctx, int64_t rows,
  * are converted once, and float32 with SUBSEL_COPY copied, to a packed
  * float32 array the matrix owns (the caller may free data at once).
  * Values must be finite (float64: within the float32 range); the message
- * names the row and column and quotes the caller's value. Every function
- * taking a dense matrix reads a strided one as it is.
+ * names the row and column and quotes the caller's value. data may be NULL
+ * when rows * cols is 0. Every function taking a dense matrix reads a
+ * strided one as it is. The matrix keeps nothing alive but borrowed data,
+ * and may be read from many threads at once.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL pointer, bad size, stride,
  *         flags or dtype, misaligned data), SUBSEL_E_NUMERIC,
  *         SUBSEL_E_NOMEM. */
