@@ -441,7 +441,7 @@ SUBSEL_API int subsel_param_get_real(subsel_ctx *ctx, const void *handle,
  *               a zip: bytes read; total 0 until the stream ends
  *   "load"      reading array data: bytes (.npy: the data after the header;
  *               .npz: the uncompressed bytes of its five members)
- *   "validate"  checking a CSR matrix (subsel_csr_create, the loaders,
+ *   "validate"  checking a CSR matrix (subsel_csr_create[_v2], the loaders,
  *               the codes of subsel_sae_encode): rows checked, rows
  *   "target"    subsel_sdm_set_target(): target rows summed, target rows
  * A cancelled call returns SUBSEL_E_CANCELLED with no handle made and
@@ -461,12 +461,24 @@ SUBSEL_API int subsel_param_get_real(subsel_ctx *ctx, const void *handle,
 #define SUBSEL_BORROW SUBSEL_OWN_BORROW /* deprecated name */
 #endif
 
-/* A compressed sparse row matrix: int64 row pointers, int32 column indices,
- * float values. Column indices are strictly increasing within a row, values
- * are finite. Immutable once created. */
+/* Element types of caller arrays (subsel_csr_create_v2(),
+ * subsel_dense_create_v2()), as NumPy names them. The values are fixed and
+ * never reused; they lie in a range of their own, so that an ownership
+ * flag or another constant passed by mistake is refused. */
+#define SUBSEL_DTYPE_FLOAT16 201 /* IEEE 754 binary16 (NumPy float16) */
+#define SUBSEL_DTYPE_FLOAT32 202 /* float */
+#define SUBSEL_DTYPE_FLOAT64 203 /* double */
+#define SUBSEL_DTYPE_INT32 211   /* int32_t */
+#define SUBSEL_DTYPE_INT64 212   /* int64_t */
+
+/* A compressed sparse row matrix: row pointers and column indices of int32
+ * or int64 (as the caller or the file had them), float values. Column
+ * indices are strictly increasing within a row, values are finite.
+ * Immutable once created. */
 typedef struct subsel_csr subsel_csr;
 
-/* A dense row-major float matrix. Immutable once created. */
+/* A dense row-major float matrix whose rows may lie a stride apart
+ * (subsel_dense_stride()). Immutable once created. */
 typedef struct subsel_dense subsel_dense;
 
 /*! subsel_csr_create() :
@@ -488,6 +500,34 @@ SUBSEL_API int subsel_csr_create(subsel_ctx *ctx, int64_t rows, int64_t cols,
                                  const float *values, int flags,
                                  subsel_csr **out);
 
+/*! subsel_csr_create_v2() :
+ * As subsel_csr_create() for the arrays as SciPy holds them: `indptr`
+ * (rows + 1) and `indices` (indptr[rows]) both of `index_type`,
+ * SUBSEL_DTYPE_INT32 or SUBSEL_DTYPE_INT64, and `values` (indptr[rows]) of
+ * `value_type`, SUBSEL_DTYPE_FLOAT32, SUBSEL_DTYPE_FLOAT64 or
+ * SUBSEL_DTYPE_FLOAT16. Each array must be aligned for its type.
+ * With SUBSEL_BORROW, index arrays of either width and float32 values are
+ * used where they are, without any copy: they must stay valid and
+ * unchanged until the matrix is freed. float64 and float16 values are
+ * converted once to a float32 array the matrix owns (the caller may free
+ * its values array at once; the index arrays are still borrowed); a
+ * float64 value beyond the float32 range is refused like a non-finite
+ * one. With SUBSEL_COPY every array is copied (index arrays in their own
+ * width). indices and values may be NULL when there are no entries.
+ * Validation as subsel_csr_create(); the messages name the row, column and
+ * entry at fault and quote the caller's value. cols must fit int32 with
+ * either index width. The matrix keeps nothing alive but the borrowed
+ * arrays, and may be read from many threads at once. Progress: stage
+ * "validate".
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL pointer, bad size, flags or
+ *         dtype, a misaligned array), SUBSEL_E_FORMAT, SUBSEL_E_NUMERIC,
+ *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_csr_create_v2(subsel_ctx *ctx, int64_t rows,
+                                    int64_t cols, const void *indptr,
+                                    const void *indices, int index_type,
+                                    const void *values, int value_type,
+                                    int flags, subsel_csr **out);
+
 /*! subsel_csr_from_dense() :
  * Builds a CSR matrix holding the nonzero entries of a dense matrix.
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NOMEM. */
@@ -507,9 +547,14 @@ SUBSEL_API int64_t subsel_csr_nnz(const subsel_csr *csr);
 
 /*! subsel_csr_row() :
  * Points *indices and *values at row `row`'s entries (owned by the matrix,
- * valid until it is freed) and writes their number to *count.
- * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL pointer or row out of range:
- *         message for the thread, subsel_ctx_last_error(NULL)). */
+ * valid until it is freed) and writes their number to *count. For a matrix
+ * with int64 column indices (subsel_csr_index_type()), the first call
+ * makes an int32 copy of all its indices, kept (and freed) by the matrix;
+ * subsel_csr_row_v2() reads them in place. Thread-safe like every reader
+ * of a matrix.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL pointer or row out of range),
+ *         SUBSEL_E_NOMEM (that copy could not be made); the message is
+ *         the thread's, subsel_ctx_last_error(NULL). */
 SUBSEL_API int subsel_csr_row(const subsel_csr *csr, int64_t row,
                               const int32_t **indices, const float **values,
                               int64_t *count);
@@ -524,6 +569,20 @@ SUBSEL_API int subsel_csr_column_sums_v2(subsel_ctx *ctx,
                                          const subsel_csr *csr, double *sums,
                                          int64_t capacity);
 
+/*! subsel_csr_index_type() :
+ * @return the type of the matrix's column indices, SUBSEL_DTYPE_INT32 or
+ *         SUBSEL_DTYPE_INT64 (0 for NULL). */
+SUBSEL_API int subsel_csr_index_type(const subsel_csr *csr);
+
+/*! subsel_csr_row_v2() :
+ * As subsel_csr_row() with *indices pointing at the row's column indices
+ * where the matrix holds them, of subsel_csr_index_type(): no copy, ever.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL pointer or row out of range:
+ *         message for the thread, subsel_ctx_last_error(NULL)). */
+SUBSEL_API int subsel_csr_row_v2(const subsel_csr *csr, int64_t row,
+                                 const void **indices, const float **values,
+                                 int64_t *count);
+
 /*! subsel_csr_column_sums() :
  * Deprecated: subsel_csr_column_sums_v2() without a capacity (sums must
  * hold cols values). */
@@ -532,8 +591,9 @@ SUBSEL_API int subsel_csr_column_sums(subsel_ctx *ctx, const subsel_csr *csr,
 
 /*! subsel_csr_load_npz() :
  * Reads a CSR matrix written by scipy.sparse.save_npz (compressed or not,
- * ZIP64 or not; int32 or int64 index arrays; float32, float64, int32 or
- * int64 values, rounded to float32; the format member as bytes or str).
+ * ZIP64 or not; int32 or int64 index arrays, each kept in the width the
+ * file has; float32, float64, int32 or int64 values, rounded to float32;
+ * the format member as bytes or str).
  * The whole file is checked: zip structure, CRC-32 of every member,
  * lengths of the arrays against each other, and the matrix as by
  * subsel_csr_create(); nothing is allocated for sizes the file cannot hold.
@@ -592,6 +652,29 @@ SUBSEL_API int subsel_dense_create_f64(subsel_ctx *ctx, int64_t rows,
                                        int64_t cols, const double *data,
                                        subsel_dense **out);
 
+/*! subsel_dense_create_v2() :
+ * A rows x cols matrix from row-major `data` of `dtype`
+ * (SUBSEL_DTYPE_FLOAT32, SUBSEL_DTYPE_FLOAT64 or SUBSEL_DTYPE_FLOAT16),
+ * row r starting row_stride * r elements (not bytes) after data:
+ * row_stride >= cols, or 0 for packed rows (cols). data must be aligned
+ * for its type. float32 with SUBSEL_BORROW is used where it is, whatever
+ * the stride, without any copy: the rows (not the gaps between them) must
+ * stay valid and unchanged until the matrix is freed. float64 and float16
+ * are converted once, and float32 with SUBSEL_COPY copied, to a packed
+ * float32 array the matrix owns (the caller may free data at once).
+ * Values must be finite (float64: within the float32 range); the message
+ * names the row and column and quotes the caller's value. data may be NULL
+ * when rows * cols is 0. Every function taking a dense matrix reads a
+ * strided one as it is. The matrix keeps nothing alive but borrowed data,
+ * and may be read from many threads at once.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL pointer, bad size, stride,
+ *         flags or dtype, misaligned data), SUBSEL_E_NUMERIC,
+ *         SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_dense_create_v2(subsel_ctx *ctx, int64_t rows,
+                                      int64_t cols, const void *data,
+                                      int dtype, int64_t row_stride, int flags,
+                                      subsel_dense **out);
+
 /*! subsel_dense_free() :
  * Releases the caller's reference on a dense matrix; the matrix is
  * destroyed when no handle keeps it any more (objectives, encoders, TAROT
@@ -600,10 +683,14 @@ SUBSEL_API int subsel_dense_create_f64(subsel_ctx *ctx, int64_t rows,
 SUBSEL_API void subsel_dense_free(subsel_dense *dense);
 
 /* Accessors. A NULL matrix gives 0 / NULL. The data pointer is owned by the
- * matrix (or, when borrowed, by the caller) and is row-major, rows * cols. */
+ * matrix (or, when borrowed, by the caller) and points at row 0; row r
+ * starts subsel_dense_stride() * r floats after it. The stride is cols
+ * (rows * cols packed floats) for every matrix but a strided one borrowed
+ * by subsel_dense_create_v2(). */
 SUBSEL_API int64_t subsel_dense_rows(const subsel_dense *dense);
 SUBSEL_API int64_t subsel_dense_cols(const subsel_dense *dense);
 SUBSEL_API const float *subsel_dense_data(const subsel_dense *dense);
+SUBSEL_API int64_t subsel_dense_stride(const subsel_dense *dense);
 
 /*! subsel_dense_row() :
  * @return a pointer to row `row` (cols floats), or NULL when out of range. */

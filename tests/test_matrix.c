@@ -111,7 +111,7 @@ START_TEST(csr_validation_messages)
         {"negative col", 3, 4, {0, 2, 2, 4}, {-1, 2, 1, 3}, {1, 2, 3, 4}, SUBSEL_E_FORMAT, "column index -1"},
         {"unsorted", 3, 4, {0, 2, 2, 4}, {2, 0, 1, 3}, {1, 2, 3, 4}, SUBSEL_E_FORMAT, "unsorted"},
         {"duplicate", 3, 4, {0, 2, 2, 4}, {0, 2, 3, 3}, {1, 2, 3, 4}, SUBSEL_E_FORMAT, "duplicated"},
-        {"nan", 3, 4, {0, 2, 2, 4}, {0, 2, 1, 3}, {1, 2, NAN, 4}, SUBSEL_E_NUMERIC, "value 2"},
+        {"nan", 3, 4, {0, 2, 2, 4}, {0, 2, 1, 3}, {1, 2, NAN, 4}, SUBSEL_E_NUMERIC, "value at row 2, column 1 (entry 2) is not finite"},
         {"inf", 3, 4, {0, 2, 2, 4}, {0, 2, 1, 3}, {1, INFINITY, 3, 4}, SUBSEL_E_NUMERIC, "not finite"},
         {"negative rows", -1, 4, {0, 2, 2, 4}, {0, 2, 1, 3}, {1, 2, 3, 4}, SUBSEL_E_INVALID, "negative"},
         {"cols > int32", 3, (int64_t)INT32_MAX + 1, {0, 2, 2, 4}, {0, 2, 1, 3}, {1, 2, 3, 4}, SUBSEL_E_INVALID, "int32"},

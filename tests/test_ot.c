@@ -276,8 +276,8 @@ START_TEST(lse_passes_match_direct_computation)
                 ss_ot_cost_dense(&cost, c, n, m, m);
             else
                 ck_assert_ok(ctx, ss_ot_cost_points(
-                                      ctx, &cost, SS_METRIC_SQEUCLID, mode >= 3, x, n, y,
-                                      m, d, mode == 1 ? SS_OT_DEFAULT_BUDGET
+                                      ctx, &cost, SS_METRIC_SQEUCLID, mode >= 3, x, d, n, y,
+                                      d, m, d, mode == 1 ? SS_OT_DEFAULT_BUDGET
                                                       : mode == 4 ? head : 0));
             /* Mode 4's budget stores all of a small problem exactly. */
             stored = mode < 2 || (mode == 4 && n * m * 8 <= head);
@@ -359,16 +359,16 @@ START_TEST(fast_tiles_redo_near_pairs_in_double)
     for (j = 0; j < 40; j++) /* duplicates, then near-duplicates */
         for (i = 0; i < d; i++)
             y[j * d + i] = x[j * d + i] + (j < 20 ? 0.0f : 1e-4f * (float)(i % 3));
-    ss_row_sqnorms(ctx, x, nx, d, xs);
-    ss_row_sqnorms(ctx, y, ny, d, ys);
+    ss_row_sqnorms(ctx, x, d, nx, d, xs);
+    ss_row_sqnorms(ctx, y, d, ny, d, ys);
     ck_assert_int_le(nx, SS_TILE_ROWS);
     ck_assert_int_le(ny, ss_tile_cols(d));
     ck_assert_ok(ctx, ss_tile_scratch(ctx, 1, d, 0, &scratch));
     exact = malloc((size_t)(nx * ny) * sizeof *exact);
     fast = malloc((size_t)(nx * ny) * sizeof *fast);
     for (metric = 0; metric < SS_METRIC_COUNT; metric++) {
-        ss_pairwise_tile(ctx, metric, 0, x, nx, xs, y, ny, ys, d, scratch, exact, ny);
-        ss_pairwise_tile(ctx, metric, 1, x, nx, xs, y, ny, ys, d, scratch, fast, ny);
+        ss_pairwise_tile(ctx, metric, 0, x, d, nx, xs, y, d, ny, ys, d, scratch, exact, ny);
+        ss_pairwise_tile(ctx, metric, 1, x, d, nx, xs, y, d, ny, ys, d, scratch, fast, ny);
         for (i = 0; i < nx; i++)
             for (j = 0; j < ny; j++) {
                 double err = fabs(fast[i * ny + j] - exact[i * ny + j]);

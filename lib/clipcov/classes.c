@@ -71,7 +71,7 @@ static int zero_shot(subsel_ctx *ctx, ss_clipcov *cc)
     threads = ss_threads_for(ctx, blocks);
     SS_TRY(ss_alloc_array(ctx, K, sizeof *inv_norm, &inv_norm));
     for (k = 0; k < K; k++) {
-        const float *r = y->data + k * d;
+        const float *r = ss_dense_row(y, k);
         double norm = sqrt(kern->dot_f32(r, r, d));
         if (!(norm > 0) || !isfinite(norm)) {
             rc = ss_fail(ctx, SUBSEL_E_INVALID,
@@ -99,8 +99,8 @@ static int zero_shot(subsel_ctx *ctx, ss_clipcov *cc)
             me = omp_get_thread_num();
 #endif
             s = scores + (int64_t)me * rows * K;
-            ss_sgemm_serial(0, 1, m, K, d, 1.0f, cc->image->data + r0 * d, d,
-                            y->data, d, 0.0f, s, K);
+            ss_sgemm_serial(0, 1, m, K, d, 1.0f, ss_dense_row(cc->image, r0),
+                            cc->image->stride, y->row0, y->stride, 0.0f, s, K);
             for (r = 0; r < m; r++)
                 cc->class_of[r0 + r] = best_class(s + r * K, inv_norm, K);
         }

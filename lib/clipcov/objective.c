@@ -71,12 +71,12 @@ void ss_clipcov_refresh_submodular(subsel_objective *obj)
 
 const float *ss_clipcov_image_row(const ss_clipcov *cc, int64_t i)
 {
-    return cc->image->data + i * cc->d;
+    return ss_dense_row(cc->image, i);
 }
 
 const float *ss_clipcov_text_row(const ss_clipcov *cc, int64_t i)
 {
-    return cc->text->data + i * cc->d;
+    return ss_dense_row(cc->text, i);
 }
 
 /* m_i from the components and the current weights. */
@@ -399,7 +399,7 @@ static int row_scales(subsel_ctx *ctx, const subsel_dense *m, int normalize,
 #pragma omp parallel for num_threads(ss_threads_for(ctx, rows / 1024 + 1)) \
     schedule(static) reduction(min : bad)
     for (i = 0; i < rows; i++) {
-        const float *r = m->data + i * d;
+        const float *r = ss_dense_row(m, i);
         double norm = sqrt(k->dot_f32(r, r, d));
         int ok = norm > 0 && isfinite(norm);
         scale[i] = ok ? 1.0 / norm : 0.0;
@@ -458,7 +458,7 @@ static void components(const ss_kernels *k, ss_clipcov *cc,
     cc->label[i] = 0.0;
     if (cc->labels != NULL)
         cc->label[i] = sl * y_scale[c] *
-                       k->dot_f32(l, cc->labels->data + c * d, d) *
+                       k->dot_f32(l, ss_dense_row(cc->labels, c), d) *
                        (1.0 - cc->inv_size[c]);
 }
 

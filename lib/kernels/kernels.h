@@ -56,6 +56,13 @@ typedef struct ss_kernels {
                                     int64_t nnz, const double *col,
                                     const double *w, const ss_phi *phi);
 
+    /* The same two for int64 column indices, giving the same bits. */
+    double (*sparse_dot_f32_i64)(const int64_t *idx, const float *val,
+                                 int64_t nnz, const float *x);
+    double (*fb_gain_i64[SS_PHI_COUNT])(const int64_t *idx, const float *val,
+                                        int64_t nnz, const double *col,
+                                        const double *w, const ss_phi *phi);
+
     /* sum_k a[k] * x[k] for float a and double x (an embedding row against
      * a running double-precision sum: the ClipCov gains). */
     double (*dot_f32_f64)(const float *a, const double *x, int64_t n);

@@ -28,14 +28,14 @@ const subsel_ctx *ss_blas_ctx(const subsel_ctx *ctx, double work,
     return one;
 }
 
-void ss_row_sqnorms(const subsel_ctx *ctx, const float *x, int64_t n,
-                    int64_t d, double *sq)
+void ss_row_sqnorms(const subsel_ctx *ctx, const float *x, int64_t ldx,
+                    int64_t n, int64_t d, double *sq)
 {
     const ss_kernels *k = ss_kernels_for(ctx);
     int64_t i;
 #pragma omp parallel for num_threads(ss_threads_for(ctx, n * d / 65536 + 1)) schedule(static)
     for (i = 0; i < n; i++)
-        sq[i] = k->dot_f32(x + i * d, x + i * d, d);
+        sq[i] = k->dot_f32(x + i * ldx, x + i * ldx, d);
 }
 
 /* row[j] = metric(x, y_j) from row[j] = x.y_j and the squared norms. Loops
@@ -89,9 +89,10 @@ static int is_distance(int metric)
 /* A fast tile's distances (out, from the float products prod), with the
  * near pairs redone from exact double products. */
 static void fast_distances(const ss_kernels *k, int metric, const float *x,
-                           int64_t nx, const double *xs, const float *y,
-                           int64_t ny, const double *ys, int64_t d,
-                           const float *prod, double *out, int64_t ldo)
+                           int64_t ldx, int64_t nx, const double *xs,
+                           const float *y, int64_t ldy, int64_t ny,
+                           const double *ys, int64_t d, const float *prod,
+                           double *out, int64_t ldo)
 {
     int root = metric == SS_METRIC_EUCLID;
     int64_t i, j;
@@ -103,7 +104,7 @@ static void fast_distances(const ss_kernels *k, int metric, const float *x,
                 double sum = xs[i] + ys[j], q = sum - 2.0 * (double)p[j];
                 if (!(q < NEAR_FRACTION * sum))
                     continue;
-                q = sum - 2.0 * k->dot_f32(x + i * d, y + j * d, d);
+                q = sum - 2.0 * k->dot_f32(x + i * ldx, y + j * ldy, d);
                 q = q > 0.0 ? q : 0.0;
                 row[j] = root ? sqrt(q) : q;
             }
@@ -114,8 +115,9 @@ static void fast_distances(const ss_kernels *k, int metric, const float *x,
 }
 
 void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
-                      const float *x, int64_t nx, const double *xs,
-                      const float *y, int64_t ny, const double *ys, int64_t d,
+                      const float *x, int64_t ldx, int64_t nx,
+                      const double *xs, const float *y, int64_t ldy,
+                      int64_t ny, const double *ys, int64_t d,
                       double *scratch, double *out, int64_t ldo)
 {
     const ss_kernels *k = ss_kernels_for(ctx);
@@ -124,20 +126,24 @@ void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
         return;
     if (fast) {
         float *prod = (float *)scratch;
-        ss_sgemm_serial(0, 1, nx, ny, d, 1.0f, x, d, y, d, 0.0f, prod, ny);
+        ss_sgemm_serial(0, 1, nx, ny, d, 1.0f, x, ldx, y, ldy, 0.0f, prod, ny);
         if (is_distance(metric)) {
-            fast_distances(k, metric, x, nx, xs, y, ny, ys, d, prod, out, ldo);
+            fast_distances(k, metric, x, ldx, nx, xs, y, ldy, ny, ys, d, prod,
+                           out, ldo);
             return;
         }
         for (i = 0; i < nx; i++)
             for (j = 0; j < ny; j++)
                 out[i * ldo + j] = prod[i * ny + j];
     } else {
+        /* packed double copies of the rows */
         double *xd = scratch, *yd = scratch + nx * d;
-        for (i = 0; i < nx * d; i++)
-            xd[i] = x[i];
-        for (i = 0; i < ny * d; i++)
-            yd[i] = y[i];
+        for (i = 0; i < nx; i++)
+            for (j = 0; j < d; j++)
+                xd[i * d + j] = x[i * ldx + j];
+        for (i = 0; i < ny; i++)
+            for (j = 0; j < d; j++)
+                yd[i * d + j] = y[i * ldy + j];
         ss_dgemm_serial(0, 1, nx, ny, d, 1.0, xd, d, yd, d, 0.0, out, ldo);
     }
     for (i = 0; i < nx; i++)
@@ -148,8 +154,8 @@ void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
  * rounded once (zero rows stay zero): cosines of any finite rows, however
  * large or small their norms (sq: squared norms), then come from one
  * product without overflow or underflow. */
-static void unit_rows(const subsel_ctx *ctx, const float *x, int64_t n,
-                      int64_t d, const double *sq, float *y)
+static void unit_rows(const subsel_ctx *ctx, const float *x, int64_t ldx,
+                      int64_t n, int64_t d, const double *sq, float *y)
 {
     int64_t i;
 #pragma omp parallel for num_threads(ss_threads_for(ctx, n * d / 65536 + 1)) schedule(static)
@@ -157,13 +163,13 @@ static void unit_rows(const subsel_ctx *ctx, const float *x, int64_t n,
         double inv = sq[i] > 0.0 ? 1.0 / sqrt(sq[i]) : 0.0;
         int64_t l;
         for (l = 0; l < d; l++)
-            y[i * d + l] = (float)((double)x[i * d + l] * inv);
+            y[i * d + l] = (float)((double)x[i * ldx + l] * inv);
     }
 }
 
-int ss_pairwise_f32(subsel_ctx *ctx, int metric, const float *x, int64_t nx,
-                    const float *y, int64_t ny, int64_t d, float *out,
-                    int64_t *bad)
+int ss_pairwise_f32(subsel_ctx *ctx, int metric, const float *x, int64_t ldx,
+                    int64_t nx, const float *y, int64_t ldy, int64_t ny,
+                    int64_t d, float *out, int64_t *bad)
 {
     double *xs = NULL, *ys = NULL, *rows = NULL;
     float *xu = NULL, *yu = NULL;
@@ -175,18 +181,19 @@ int ss_pairwise_f32(subsel_ctx *ctx, int metric, const float *x, int64_t nx,
         return SUBSEL_OK;
     SS_TRY(ss_alloc_array(ctx, nx, sizeof *xs, &xs));
     SS_TRY(ss_alloc_array(ctx, ny, sizeof *ys, &ys));
-    ss_row_sqnorms(ctx, x, nx, d, xs);
-    ss_row_sqnorms(ctx, y, ny, d, ys);
+    ss_row_sqnorms(ctx, x, ldx, nx, d, xs);
+    ss_row_sqnorms(ctx, y, ldy, ny, d, ys);
     if (metric == SS_METRIC_COSINE) {
         SS_TRY(ss_alloc_array(ctx, nx * d, sizeof *xu, &xu));
         SS_TRY(ss_alloc_array(ctx, ny * d, sizeof *yu, &yu));
-        unit_rows(ctx, x, nx, d, xs, xu);
-        unit_rows(ctx, y, ny, d, ys, yu);
+        unit_rows(ctx, x, ldx, nx, d, xs, xu);
+        unit_rows(ctx, y, ldy, ny, d, ys, yu);
         xa = xu;
         ya = yu;
+        ldx = ldy = d;
     }
     ss_sgemm(ss_blas_ctx(ctx, (double)nx * (double)ny * (double)d, &one), 0, 1,
-             nx, ny, d, 1.0f, xa, d, ya, d, 0.0f, out, ny);
+             nx, ny, d, 1.0f, xa, ldx, ya, ldy, 0.0f, out, ny);
     if (metric == SS_METRIC_COSINE) {
         /* rounding can take a product of unit rows just past +-1 */
         for (i = 0; i < nx * ny; i++)

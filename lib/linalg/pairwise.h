@@ -33,30 +33,34 @@ enum ss_metric {
 const subsel_ctx *ss_blas_ctx(const subsel_ctx *ctx, double work,
                               subsel_ctx *one);
 
-/* sq[i] = |x_i|^2 in double precision, for the n rows of x (n x d). */
-void ss_row_sqnorms(const subsel_ctx *ctx, const float *x, int64_t n,
-                    int64_t d, double *sq);
+/* sq[i] = |x_i|^2 in double precision, for the n rows of x (n x d, rows
+ * ldx >= d floats apart). */
+void ss_row_sqnorms(const subsel_ctx *ctx, const float *x, int64_t ldx,
+                    int64_t n, int64_t d, double *sq);
 
-/* out[i * ldo + j] = metric(x_i, y_j) for i < nx, j < ny, from the products
- * x_i.y_j and the squared norms xs, ys, on one thread. Exact (fast == 0):
+/* out[i * ldo + j] = metric(x_i, y_j) for i < nx, j < ny (rows of x and y
+ * ldx and ldy floats apart), from the products x_i.y_j and the squared
+ * norms xs, ys, on one thread. Exact (fast == 0):
  * a dgemm on double copies of the rows. Fast: a float sgemm, twice the
  * speed, with the products of near pairs of distance metrics redone in
  * double (pairwise.c says how near); every value is then within about
  * 1e-6 |x| |y| of the exact one. `scratch` holds ss_tile_scratch_stride()
  * doubles (tiles.h). */
 void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
-                      const float *x, int64_t nx, const double *xs,
-                      const float *y, int64_t ny, const double *ys, int64_t d,
+                      const float *x, int64_t ldx, int64_t nx,
+                      const double *xs, const float *y, int64_t ldy,
+                      int64_t ny, const double *ys, int64_t d,
                       double *scratch, double *out, int64_t ldo);
 
-/* A float matrix out (nx x ny) of metric(x_i, y_j), by one sgemm on the
- * context's threads; for similarity matrices. Cosines come from rows
+/* A float matrix out (nx x ny) of metric(x_i, y_j) (rows of x and y ldx
+ * and ldy floats apart), by one sgemm on the context's threads; for
+ * similarity matrices. Cosines come from rows
  * scaled to unit length first, so they exist for any finite rows. A value
  * that does not fit float (a dot product or distance of huge rows) is
  * SUBSEL_E_NUMERIC, with its rows (the first such in row order) in bad[0]
  * (of x) and bad[1] (of y) for the caller's message. */
-int ss_pairwise_f32(subsel_ctx *ctx, int metric, const float *x, int64_t nx,
-                    const float *y, int64_t ny, int64_t d, float *out,
-                    int64_t *bad);
+int ss_pairwise_f32(subsel_ctx *ctx, int metric, const float *x, int64_t ldx,
+                    int64_t nx, const float *y, int64_t ldy, int64_t ny,
+                    int64_t d, float *out, int64_t *bad);
 
 #endif

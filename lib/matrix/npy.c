@@ -932,7 +932,9 @@ int subsel_npy_load_i64(subsel_ctx *ctx, const char *path, int64_t **values,
     return load_vector_path(ctx, path, SS_NPY_I8, values, count);
 }
 
-/* One C-order array to write as a whole .npy file. */
+/* One C-order array to write as a whole .npy file: `rows` runs of
+ * `count` / rows items, `stride` items apart in memory (a strided dense
+ * matrix is written row by row). */
 typedef struct npy_array {
     const char *descr;
     int ndim;
@@ -940,15 +942,25 @@ typedef struct npy_array {
     const void *data;
     int64_t count;
     size_t itemsize;
+    int64_t rows, stride;
 } npy_array;
 
 static int write_npy(subsel_ctx *ctx, FILE *f, void *arg)
 {
     const npy_array *a = arg;
     ss_file_writer w;
+    int64_t r, per;
     ss_file_writer_init(&w, ctx, f);
     SS_CHECK(ss_npy_write_header(&w.base, a->descr, a->ndim, a->shape));
-    return ss_write_le(&w.base, a->data, a->count, a->itemsize);
+    if (a->rows <= 1 || a->stride * a->rows == a->count)
+        return ss_write_le(&w.base, a->data, a->count, a->itemsize);
+    per = a->count / a->rows;
+    for (r = 0; r < a->rows; r++)
+        SS_CHECK(ss_write_le(&w.base,
+                             (const char *)a->data +
+                                 (size_t)(r * a->stride) * a->itemsize,
+                             per, a->itemsize));
+    return SUBSEL_OK;
 }
 
 static int save_npy(subsel_ctx *ctx, const char *path, npy_array *a)
@@ -967,9 +979,11 @@ int subsel_dense_save_npy(subsel_ctx *ctx, const subsel_dense *dense,
     a.ndim = 2;
     a.shape[0] = dense->rows;
     a.shape[1] = dense->cols;
-    a.data = dense->data;
+    a.data = dense->row0;
     a.count = dense->rows * dense->cols;
     a.itemsize = sizeof(float);
+    a.rows = dense->rows;
+    a.stride = dense->stride;
     return save_npy(ctx, path, &a);
 }
 
@@ -991,6 +1005,8 @@ static int save_vector(subsel_ctx *ctx, const char *path, const char *descr,
     a.data = values;
     a.count = count;
     a.itemsize = 8;
+    a.rows = 1;
+    a.stride = count;
     return save_npy(ctx, path, &a);
 }
 

@@ -32,6 +32,8 @@ typedef struct npz_array {
     void *data;         /* destination; NULL: allocated on the context */
     int64_t bad;        /* out: position of a refused value, else -1 */
     int64_t bad_value;  /* out: that value */
+    int keep_width;     /* an index array: type SS_NPY_I8 becomes SS_NPY_I4
+                           when the file has int32 */
 } npz_array;
 
 /* The five members save_npz writes, in the order they are read. */
@@ -91,6 +93,10 @@ static int read_array(npz_load *l, npz_array *a)
     a->bad = -1;
     SS_TRY(open_member(l, a->name, &m, &h));
     opened = 1;
+    /* index arrays stay in the file's width: no conversion, and an int32
+     * file takes half the memory */
+    if (a->keep_width && a->type == SS_NPY_I8 && h.type == SS_NPY_I4)
+        a->type = SS_NPY_I4;
     if (!ss_npy_converts_to(&h, a->type))
         SS_TRY(ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
                        "dtype '%s' is not supported here (%s are)", h.descr,
@@ -176,7 +182,7 @@ static int read_shape(npz_load *l, int64_t shape[2])
 {
     /* rows + 1 row pointers must be countable. */
     npz_array a = {"shape.npy", SS_NPY_I8, 2, "(rows, cols)", 0,
-                   INT64_MAX - 1, shape, -1, 0};
+                   INT64_MAX - 1, shape, -1, 0, 0};
     int rc = read_array(l, &a);
     if (rc == SUBSEL_E_FORMAT && a.bad >= 0)
         return ss_fail(l->zip.ctx, rc, "shape.npy: dimension %lld is out of range",
@@ -193,25 +199,11 @@ static int read_shape(npz_load *l, int64_t shape[2])
 /* The row pointers are checked as soon as they are read, so the message
  * names indptr.npy and the column checks below can name rows; ss_csr_adopt
  * checks the whole structure again. */
-static int check_indptr(subsel_ctx *ctx, const int64_t *indptr, int64_t rows)
+static int check_indptr(subsel_ctx *ctx, ss_index_array indptr, int ptr64,
+                        int64_t rows)
 {
-    int rc = ss_csr_check_indptr(ctx, indptr, rows);
+    int rc = ss_csr_check_indptr(ctx, indptr, ptr64, rows);
     return rc < 0 ? ss_fail_prefix(ctx, rc, "indptr.npy") : rc;
-}
-
-/* The row holding entry k of a checked indptr (the last row starting at or
- * before k, which skips empty rows). */
-static int64_t row_of_entry(const int64_t *indptr, int64_t rows, int64_t k)
-{
-    int64_t lo = 0, hi = rows;
-    while (hi - lo > 1) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (indptr[mid] <= k)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 /* The archive in a seekable FILE. */
@@ -220,11 +212,13 @@ static int load_seekable(subsel_ctx *ctx, FILE *f, subsel_csr **out)
     npz_load l;
     int64_t shape[2] = {0, 0}, nnz;
     npz_array ip = {"indptr.npy", SS_NPY_I8, 0, "rows + 1 (shape.npy)",
-                    INT64_MIN, INT64_MAX, NULL, -1, 0};
-    npz_array ix = {"indices.npy", SS_NPY_I4, 0, "the last row pointer",
-                    0, 0, NULL, -1, 0};
+                    INT64_MIN, INT64_MAX, NULL, -1, 0, 1};
+    npz_array ix = {"indices.npy", SS_NPY_I8, 0, "the last row pointer",
+                    0, 0, NULL, -1, 0, 1};
+    ss_index_array ipa;
+    int ptr64;
     npz_array v = {"data.npy", SS_NPY_F4, 0, "the last row pointer",
-                   INT64_MIN, INT64_MAX, NULL, -1, 0};
+                   INT64_MIN, INT64_MAX, NULL, -1, 0, 0};
     int zip_open = 0, rc = SUBSEL_OK;
 
     SS_TRY(ss_zip_open(&l.zip, ctx, f));
@@ -234,8 +228,10 @@ static int load_seekable(subsel_ctx *ctx, FILE *f, subsel_csr **out)
     SS_TRY(read_shape(&l, shape));
     ip.count = shape[0] + 1;
     SS_TRY(read_array(&l, &ip));
-    SS_TRY(check_indptr(ctx, ip.data, shape[0]));
-    nnz = ((const int64_t *)ip.data)[shape[0]];
+    ipa.any = ip.data;
+    ptr64 = ip.type == SS_NPY_I8;
+    SS_TRY(check_indptr(ctx, ipa, ptr64, shape[0]));
+    nnz = ptr64 ? ipa.i64[shape[0]] : ipa.i32[shape[0]];
     ix.count = v.count = nnz;
     ix.hi = shape[1] - 1;
     rc = read_array(&l, &ix);
@@ -244,12 +240,14 @@ static int load_seekable(subsel_ctx *ctx, FILE *f, subsel_csr **out)
                      "indices.npy: column index %lld out of range [0, %lld) "
                      "in row %lld (entry %lld)",
                      (long long)ix.bad_value, (long long)shape[1],
-                     (long long)row_of_entry(ip.data, shape[0], ix.bad),
+                     (long long)ss_csr_row_of_entry(ipa, ptr64, shape[0],
+                                                    ix.bad),
                      (long long)ix.bad);
     SS_TRY(rc);
     SS_TRY(read_array(&l, &v));
     SS_TRY(ss_stage_end(&l.progress));
-    rc = ss_csr_adopt(ctx, shape[0], shape[1], ip.data, ix.data, v.data, out);
+    rc = ss_csr_adopt(ctx, shape[0], shape[1], ip.data, ptr64, ix.data,
+                      ix.type == SS_NPY_I8, v.data, out);
     ip.data = ix.data = v.data = NULL; /* adopted, or freed by ss_csr_adopt */
     /* With lengths, row pointers and index ranges checked above, what is
      * left to fail is the order of the indices or the values' finiteness. */
@@ -334,27 +332,23 @@ static int write_member(ss_zip_writer *w, const char *name, const char *descr,
     return ss_zip_writer_end(w);
 }
 
-/* Row pointers relative to the first (a row view's start at an offset in
- * its parent's arrays), as int32 when nnz allows, as save_npz does for
- * matrices that fit, else int64; through a fixed buffer. */
-static int write_indptr(ss_zip_writer *w, const subsel_csr *m)
+/* Writes n index values, value(m, first + i) - base, as int32 when
+ * `narrow` else int64, through a fixed buffer. */
+static int write_indices(ss_zip_writer *w, const subsel_csr *m, int64_t first,
+                         int64_t n, int64_t base, int narrow,
+                         int64_t (*value)(const subsel_csr *, int64_t))
 {
     union {
         int32_t i32[SS_IO_CHUNK / sizeof(int32_t)];
         int64_t i64[SS_IO_CHUNK / sizeof(int64_t)];
     } buf;
-    const int64_t n = m->rows + 1, base = m->indptr[0];
-    const int narrow = m->nnz <= INT32_MAX;
     const int64_t per = narrow ? (int64_t)(sizeof buf.i32 / sizeof buf.i32[0])
                                : (int64_t)(sizeof buf.i64 / sizeof buf.i64[0]);
     int64_t done = 0;
-
-    SS_CHECK(ss_zip_writer_begin(w, "indptr.npy"));
-    SS_CHECK(ss_npy_write_header(&w->base, narrow ? "<i4" : "<i8", 1, &n));
     while (done < n) {
         int64_t k = n - done < per ? n - done : per, i;
         for (i = 0; i < k; i++) {
-            int64_t v = m->indptr[done + i] - base;
+            int64_t v = value(m, first + done + i) - base;
             if (narrow)
                 buf.i32[i] = (int32_t)v;
             else
@@ -363,6 +357,34 @@ static int write_indptr(ss_zip_writer *w, const subsel_csr *m)
         SS_CHECK(ss_write_le(&w->base, &buf, k, narrow ? 4 : 8));
         done += k;
     }
+    return SUBSEL_OK;
+}
+
+/* Row pointers relative to the first (a row view's start at an offset in
+ * its parent's arrays), as int32 when nnz allows, as save_npz does for
+ * matrices that fit, else int64. */
+static int write_indptr(ss_zip_writer *w, const subsel_csr *m)
+{
+    const int64_t n = m->rows + 1;
+    const int narrow = m->nnz <= INT32_MAX;
+    SS_CHECK(ss_zip_writer_begin(w, "indptr.npy"));
+    SS_CHECK(ss_npy_write_header(&w->base, narrow ? "<i4" : "<i8", 1, &n));
+    SS_CHECK(write_indices(w, m, 0, n, ss_csr_ptr(m, 0), narrow, ss_csr_ptr));
+    return ss_zip_writer_end(w);
+}
+
+/* Column indices as int32 (every column fits): those of an int64 matrix
+ * narrowed through the buffer. */
+static int write_columns(ss_zip_writer *w, const subsel_csr *m)
+{
+    const int64_t first = ss_csr_ptr(m, 0);
+    SS_CHECK(ss_zip_writer_begin(w, "indices.npy"));
+    SS_CHECK(ss_npy_write_header(&w->base, "<i4", 1, &m->nnz));
+    if (m->idx64)
+        SS_CHECK(write_indices(w, m, first, m->nnz, 0, 1, ss_csr_col));
+    else
+        SS_CHECK(ss_write_le(&w->base, m->nnz > 0 ? m->indices.i32 + first : NULL,
+                             m->nnz, sizeof(int32_t)));
     return ss_zip_writer_end(w);
 }
 
@@ -372,15 +394,14 @@ static int write_npz(subsel_ctx *ctx, FILE *f, void *arg)
     const npz_job *job = arg;
     const subsel_csr *m = job->csr;
     const int64_t shape[2] = {m->rows, m->cols}, two = 2;
-    /* A row view's entries start at indptr[0] in its parent's arrays. */
-    const int32_t *indices = m->nnz > 0 ? m->indices + m->indptr[0] : NULL;
-    const float *values = m->nnz > 0 ? m->values + m->indptr[0] : NULL;
+    /* A row view's entries start at its first row pointer in its parent's
+     * arrays. */
+    const float *values = m->nnz > 0 ? m->values + ss_csr_ptr(m, 0) : NULL;
     ss_zip_writer w;
     int rc = SUBSEL_OK;
 
     ss_zip_writer_init(&w, ctx, f, job->compressed, job->force_zip64);
-    SS_TRY(write_member(&w, "indices.npy", "<i4", 1, &m->nnz, indices,
-                        m->nnz, sizeof(int32_t)));
+    SS_TRY(write_columns(&w, m));
     SS_TRY(write_indptr(&w, m));
     SS_TRY(write_member(&w, "format.npy", "|S3", 0, NULL, "csr", 3, 1));
     SS_TRY(write_member(&w, "shape.npy", "<i8", 1, &two, shape, 2,

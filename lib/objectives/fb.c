@@ -71,15 +71,6 @@ static double bin_gain(const ss_fb *fb, int64_t count, int32_t b)
     return (1.0 - fb->lambda) * fb->bin_weights[b] * log1p(1.0 / (1.0 + (double)count));
 }
 
-static void row_of(const subsel_csr *z, int64_t r, const int32_t **idx,
-                   const float **val, int64_t *nnz)
-{
-    int64_t start = z->indptr[r];
-    *idx = z->indices + start;
-    *val = z->values + start;
-    *nnz = z->indptr[r + 1] - start;
-}
-
 /* ---- state ------------------------------------------------------------- */
 
 static void fb_state_free(const subsel_objective *obj, void *state)
@@ -137,22 +128,6 @@ const double *ss_fb_state_sums(const void *state)
 
 /* ---- gains ------------------------------------------------------------- */
 
-static double gain_of(const ss_kernels *k, const ss_fb *fb,
-                      const fb_state *st, int64_t item)
-{
-    const int32_t *idx;
-    const float *val;
-    int64_t nnz;
-    double g;
-    if (st->in_set[item])
-        return 0.0;
-    row_of(fb->z, item, &idx, &val, &nnz);
-    g = k->fb_gain[fb->phi.kind](idx, val, nnz, st->col, fb->w, &fb->phi);
-    if (fb->bins > 0)
-        g += st->bin_gain[fb->bin_of[item]];
-    return g;
-}
-
 /* Rows of a sample are scattered over a pool far larger than the caches.
  * Row data is fetched a few items ahead of the kernel, every cache line of
  * the row; the per-item bookkeeping (row pointer, membership, bin) further
@@ -161,58 +136,113 @@ static double gain_of(const ss_kernels *k, const ss_fb *fb,
 #define PREFETCH_ROWS 4
 #define CACHE_LINE 64
 
-static void prefetch_bookkeeping(const ss_fb *fb, const fb_state *st,
-                                 int64_t item)
-{
-    SS_PREFETCH(&fb->z->indptr[item]);
-    SS_PREFETCH(&st->in_set[item]);
-    if (fb->bins > 0)
-        SS_PREFETCH(&fb->bin_of[item]);
-}
-
-static void prefetch_row_data(const ss_fb *fb, int64_t item)
-{
-    int64_t start = fb->z->indptr[item], end = fb->z->indptr[item + 1];
-    const char *ix = (const char *)(fb->z->indices + start);
-    const char *v = (const char *)(fb->z->values + start);
-    size_t bytes = (size_t)(end - start) * sizeof(float), o;
-    for (o = 0; o < bytes; o += CACHE_LINE) {
-        SS_PREFETCH(ix + o);
-        SS_PREFETCH(v + o);
+/* The gain loop and its prefetches, instantiated for each pair of widths a
+ * matrix's row pointers (ptr_t, union member ptr) and column indices
+ * (idx_t, member idx, gain kernels `gains`) can have. A batch picks its
+ * instance once, so the per-item code reads the arrays as plain typed
+ * arrays: width tests per item, even well predicted, cost the int32 loop
+ * a fifth of its speed (bench_sdm's stochastic line). */
+#define FB_GAIN_LOOP(sfx, ptr_t, ptr, idx_t, idx, gains)                       \
+    static void prefetch_bookkeeping_##sfx(const ss_fb *fb,                    \
+                                           const fb_state *st, int64_t item)   \
+    {                                                                          \
+        SS_PREFETCH(fb->z->indptr.ptr + item);                                 \
+        SS_PREFETCH(&st->in_set[item]);                                        \
+        if (fb->bins > 0)                                                      \
+            SS_PREFETCH(&fb->bin_of[item]);                                    \
+    }                                                                          \
+                                                                               \
+    static void prefetch_row_data_##sfx(const ss_fb *fb, int64_t item)         \
+    {                                                                          \
+        const ptr_t *ip = fb->z->indptr.ptr;                                   \
+        int64_t start = ip[item], end = ip[item + 1];                          \
+        const char *ix = (const char *)(fb->z->indices.idx + start);           \
+        const char *v = (const char *)(fb->z->values + start);                 \
+        size_t bytes = (size_t)(end - start) * sizeof(float), o;               \
+        for (o = 0; o < bytes; o += CACHE_LINE) {                              \
+            SS_PREFETCH(ix + o);                                               \
+            SS_PREFETCH(v + o);                                                \
+        }                                                                      \
+        /* wider indices span more lines than the values */                    \
+        for (o = bytes; o < bytes / sizeof(float) * sizeof(idx_t);             \
+             o += CACHE_LINE)                                                  \
+            SS_PREFETCH(ix + o);                                               \
+    }                                                                          \
+                                                                               \
+    static double gain_of_##sfx(const ss_kernels *k, const ss_fb *fb,          \
+                                const fb_state *st, int64_t item)              \
+    {                                                                          \
+        const ptr_t *ip = fb->z->indptr.ptr;                                   \
+        int64_t start, end;                                                    \
+        double g;                                                              \
+        if (st->in_set[item])                                                  \
+            return 0.0;                                                        \
+        start = ip[item];                                                      \
+        end = ip[item + 1];                                                    \
+        g = k->gains[fb->phi.kind](fb->z->indices.idx + start,                 \
+                                   fb->z->values + start, end - start,         \
+                                   st->col, fb->w, &fb->phi);                  \
+        if (fb->bins > 0)                                                      \
+            g += st->bin_gain[fb->bin_of[item]];                               \
+        return g;                                                              \
+    }                                                                          \
+                                                                               \
+    static void gains_range_##sfx(const ss_kernels *k, const ss_fb *fb,        \
+                                  const fb_state *st, const int64_t *items,    \
+                                  int64_t begin, int64_t end, double *out)     \
+    {                                                                          \
+        int64_t j;                                                             \
+        for (j = begin; j < end; j++) {                                        \
+            if (j + PREFETCH_BOOKKEEPING < end)                                \
+                prefetch_bookkeeping_##sfx(fb, st,                             \
+                                           items[j + PREFETCH_BOOKKEEPING]);   \
+            if (j + PREFETCH_ROWS < end)                                       \
+                prefetch_row_data_##sfx(fb, items[j + PREFETCH_ROWS]);         \
+            out[j] = gain_of_##sfx(k, fb, st, items[j]);                       \
+        }                                                                      \
+    }                                                                          \
+                                                                               \
+    /* The whole sample at once: bookkeeping first, then (once the row      \
+     * pointers arrive, all in one wait) every row. */                         \
+    static void prefetch_all_##sfx(const ss_fb *fb, const fb_state *st,        \
+                                   const int64_t *items, int64_t count)        \
+    {                                                                          \
+        int64_t j;                                                             \
+        for (j = 0; j < count; j++)                                            \
+            prefetch_bookkeeping_##sfx(fb, st, items[j]);                      \
+        for (j = 0; j < count; j++)                                            \
+            prefetch_row_data_##sfx(fb, items[j]);                             \
     }
-}
 
-static void prefetch_row(const ss_fb *fb, const fb_state *st,
-                         const int64_t *items, int64_t count, int64_t j)
+FB_GAIN_LOOP(p64_i32, int64_t, i64, int32_t, i32, fb_gain)
+FB_GAIN_LOOP(p32_i32, int32_t, i32, int32_t, i32, fb_gain)
+FB_GAIN_LOOP(p64_i64, int64_t, i64, int64_t, i64, fb_gain_i64)
+FB_GAIN_LOOP(p32_i64, int32_t, i32, int64_t, i64, fb_gain_i64)
+
+typedef void (*gains_range_fn)(const ss_kernels *k, const ss_fb *fb,
+                               const fb_state *st, const int64_t *items,
+                               int64_t begin, int64_t end, double *out);
+typedef void (*prefetch_all_fn)(const ss_fb *fb, const fb_state *st,
+                                const int64_t *items, int64_t count);
+
+/* The instances for z's widths, indexed by 2 ptr64 + idx64. */
+static const gains_range_fn gains_ranges[4] = {
+    gains_range_p32_i32, gains_range_p32_i64, gains_range_p64_i32,
+    gains_range_p64_i64};
+static const prefetch_all_fn prefetch_alls[4] = {
+    prefetch_all_p32_i32, prefetch_all_p32_i64, prefetch_all_p64_i32,
+    prefetch_all_p64_i64};
+
+static int widths_of(const subsel_csr *z)
 {
-    if (j + PREFETCH_BOOKKEEPING < count)
-        prefetch_bookkeeping(fb, st, items[j + PREFETCH_BOOKKEEPING]);
-    if (j + PREFETCH_ROWS < count)
-        prefetch_row_data(fb, items[j + PREFETCH_ROWS]);
+    return 2 * z->ptr64 + z->idx64;
 }
 
-/* The whole sample at once: bookkeeping first, then (once the row pointers
- * arrive, all in one wait) every row. */
 static void fb_prefetch(const subsel_objective *obj, const void *state,
                         const int64_t *items, int64_t count)
 {
     const ss_fb *fb = obj->impl;
-    int64_t j;
-    for (j = 0; j < count; j++)
-        prefetch_bookkeeping(fb, state, items[j]);
-    for (j = 0; j < count; j++)
-        prefetch_row_data(fb, items[j]);
-}
-
-static void gains_range(const ss_kernels *k, const ss_fb *fb,
-                        const fb_state *st, const int64_t *items,
-                        int64_t begin, int64_t end, double *out)
-{
-    int64_t j;
-    for (j = begin; j < end; j++) {
-        prefetch_row(fb, st, items, end, j);
-        out[j] = gain_of(k, fb, st, items[j]);
-    }
+    prefetch_alls[widths_of(fb->z)](fb, state, items, count);
 }
 
 static int fb_gains(subsel_ctx *ctx, const subsel_objective *obj,
@@ -222,6 +252,7 @@ static int fb_gains(subsel_ctx *ctx, const subsel_objective *obj,
     const ss_fb *fb = obj->impl;
     const fb_state *st = state;
     const ss_kernels *k = ss_kernels_for(ctx);
+    const gains_range_fn gains_range = gains_ranges[widths_of(fb->z)];
     double avg_nnz = fb->z->rows ? (double)fb->z->nnz / (double)fb->z->rows : 0;
     int threads = ss_threads_for(ctx, count);
 
@@ -247,17 +278,16 @@ static int fb_gains(subsel_ctx *ctx, const subsel_objective *obj,
 /* f(S) - f(S - {item}) for item in S, from libm (double greedy, tests). */
 static double loss_of(const ss_fb *fb, const fb_state *st, int64_t item)
 {
-    const int32_t *idx;
-    const float *val;
-    int64_t nnz, t;
+    int64_t start, end, t;
     double g = 0.0;
     if (!st->in_set[item])
         return 0.0;
-    row_of(fb->z, item, &idx, &val, &nnz);
-    for (t = 0; t < nnz; t++) {
-        double m = st->m[idx[t]], z = (double)val[t];
+    ss_csr_range(fb->z, item, &start, &end);
+    for (t = start; t < end; t++) {
+        int64_t c = ss_csr_col(fb->z, t);
+        double m = st->m[c], z = (double)fb->z->values[t];
         double base = m - z > 0 ? m - z : 0.0;
-        g += fb->w[idx[t]] * phi_diff(&fb->phi, base, z);
+        g += fb->w[c] * phi_diff(&fb->phi, base, z);
     }
     if (fb->bins > 0) {
         int32_t b = fb->bin_of[item];
@@ -282,13 +312,11 @@ static int fb_losses(subsel_ctx *ctx, const subsel_objective *obj,
 /* Adds (sign +1) or removes (sign -1) a row's contribution to the sums. */
 static void update(const ss_fb *fb, fb_state *st, int64_t item, int sign)
 {
-    const int32_t *idx;
-    const float *val;
-    int64_t nnz, t;
-    row_of(fb->z, item, &idx, &val, &nnz);
-    for (t = 0; t < nnz; t++) {
-        int32_t c = idx[t];
-        double m = st->m[c] + sign * (double)val[t];
+    int64_t start, end, t;
+    ss_csr_range(fb->z, item, &start, &end);
+    for (t = start; t < end; t++) {
+        int64_t c = ss_csr_col(fb->z, t);
+        double m = st->m[c] + sign * (double)fb->z->values[t];
         /* removal can leave a rounding residue below 0; m is a sum of
          * nonnegative values */
         st->m[c] = m > 0 ? m : 0.0;
@@ -421,15 +449,16 @@ static int check_nonnegative(subsel_ctx *ctx, const subsel_csr *z)
 {
     int64_t r;
     for (r = 0; r < z->rows; r++) {
-        int64_t k;
-        for (k = z->indptr[r]; k < z->indptr[r + 1]; k++)
+        int64_t k, start, end;
+        ss_csr_range(z, r, &start, &end);
+        for (k = start; k < end; k++)
             if (z->values[k] < 0.0f)
                 return ss_fail(ctx, SUBSEL_E_INVALID,
                                "feature matrix value %g at row %lld, column "
-                               "%d is negative: feature-based functions need "
-                               "nonnegative features",
+                               "%lld (entry %lld) is negative: feature-based "
+                               "functions need nonnegative features",
                                (double)z->values[k], (long long)r,
-                               z->indices[k]);
+                               (long long)ss_csr_col(z, k), (long long)k);
     }
     return SUBSEL_OK;
 }

@@ -120,13 +120,16 @@ static int target_mass(subsel_ctx *ctx, const subsel_csr *target,
     memset(mass, 0, (size_t)target->cols * sizeof *mass);
     SS_CHECK(ss_stage_begin(&meter, ctx, "target", target->rows));
     for (r = 0; r < target->rows; r++) {
-        int64_t start = target->indptr[r], end = target->indptr[r + 1];
+        int64_t start, end;
+        ss_csr_range(target, r, &start, &end);
         for (k = start; k < end; k++) {
             if (target->values[k] < 0.0f)
                 return ss_fail(ctx, SUBSEL_E_INVALID,
-                               "target value %g (entry %lld) is negative",
-                               (double)target->values[k], (long long)k);
-            mass[target->indices[k]] += (double)target->values[k];
+                               "target value %g at row %lld, column %lld "
+                               "(entry %lld) is negative",
+                               (double)target->values[k], (long long)r,
+                               (long long)ss_csr_col(target, k), (long long)k);
+            mass[ss_csr_col(target, k)] += (double)target->values[k];
         }
         SS_CHECK(ss_stage_add(&meter, 1, 1 + end - start));
     }

@@ -122,8 +122,8 @@ int ss_ot_anneal_uniform_budget(subsel_ctx *ctx, const float *x, int64_t n,
     /* Only potentials come out of here, and they move by at most the
      * largest error of a cost, so streamed costs may come from float
      * products (ss_pairwise_tile's fast tiles: within ~1e-6 of exact). */
-    SS_TRY(ss_ot_cost_points(ctx, &cost, SS_METRIC_EUCLID, 1, x, n, y, m, d,
-                             budget));
+    SS_TRY(ss_ot_cost_points(ctx, &cost, SS_METRIC_EUCLID, 1, x, d, n, y, d, m,
+                             d, budget));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *hn, &hn));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *hm, &hm));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *ft, &ft));

@@ -75,9 +75,11 @@ static int store_rows(subsel_ctx *ctx, ss_ot_cost *cost, int64_t rows_total,
         for (j0 = 0; j0 < m; j0 += ct) {
             int64_t cols = m - j0 < ct ? m - j0 : ct;
             double *out = head ? tile : cost->owned + i0 * m + j0;
-            ss_pairwise_tile(ctx, cost->metric, cost->fast, cost->x + i0 * d,
-                             rows, cost->xs + i0, cost->y + j0 * d, cols,
-                             cost->ys + j0, d, own, out, head ? ct : m);
+            ss_pairwise_tile(ctx, cost->metric, cost->fast,
+                             cost->x + i0 * cost->ldx, cost->ldx, rows,
+                             cost->xs + i0, cost->y + j0 * cost->ldy,
+                             cost->ldy, cols, cost->ys + j0, d, own, out,
+                             head ? ct : m);
             for (r = 0; head && r < rows; r++)
                 for (q = 0; q < cols; q++)
                     cost->head[(i0 + r) * m + j0 + q] = (float)tile[r * ct + q];
@@ -88,8 +90,8 @@ static int store_rows(subsel_ctx *ctx, ss_ot_cost *cost, int64_t rows_total,
 }
 
 int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric, int fast,
-                      const float *x, int64_t n, const float *y, int64_t m,
-                      int64_t d, int64_t budget)
+                      const float *x, int64_t ldx, int64_t n, const float *y,
+                      int64_t ldy, int64_t m, int64_t d, int64_t budget)
 {
     int rc = SUBSEL_OK;
     memset(cost, 0, sizeof *cost);
@@ -98,12 +100,14 @@ int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric, int fast,
     cost->n = n;
     cost->m = m;
     cost->d = d;
+    cost->ldx = ldx;
+    cost->ldy = ldy;
     cost->metric = metric;
     cost->fast = fast;
     SS_TRY(ss_alloc_array(ctx, n, sizeof *cost->xs, &cost->xs));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *cost->ys, &cost->ys));
-    ss_row_sqnorms(ctx, x, n, d, cost->xs);
-    ss_row_sqnorms(ctx, y, m, d, cost->ys);
+    ss_row_sqnorms(ctx, x, ldx, n, d, cost->xs);
+    ss_row_sqnorms(ctx, y, ldy, m, d, cost->ys);
     if (n == 0 || m == 0)
         return SUBSEL_OK;
     if (n <= budget / 8 / m) {

@@ -95,13 +95,15 @@ static void values_tile(const subsel_ctx *ctx, const ss_ot_cost *cost,
                 tile[r * ct + q] = src[q];
         }
     } else if (!transpose) {
-        ss_pairwise_tile(ctx, cost->metric, cost->fast, cost->x + i0 * cost->d,
-                         rows, cost->xs + i0, cost->y + j0 * cost->d, cols,
-                         cost->ys + j0, cost->d, own, tile, ct);
+        ss_pairwise_tile(ctx, cost->metric, cost->fast,
+                         cost->x + i0 * cost->ldx, cost->ldx, rows,
+                         cost->xs + i0, cost->y + j0 * cost->ldy, cost->ldy,
+                         cols, cost->ys + j0, cost->d, own, tile, ct);
     } else {
-        ss_pairwise_tile(ctx, cost->metric, cost->fast, cost->y + i0 * cost->d,
-                         rows, cost->ys + i0, cost->x + j0 * cost->d, cols,
-                         cost->xs + j0, cost->d, own, tile, ct);
+        ss_pairwise_tile(ctx, cost->metric, cost->fast,
+                         cost->y + i0 * cost->ldy, cost->ldy, rows,
+                         cost->ys + i0, cost->x + j0 * cost->ldx, cost->ldx,
+                         cols, cost->xs + j0, cost->d, own, tile, ct);
     }
 }
 
@@ -284,9 +286,11 @@ int ss_ot_gibbs(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                 int64_t cols = m - j0 < ct ? m - j0 : ct;
                 /* Plans are always exact: a cost error is divided by reg
                  * in their exponent. */
-                ss_pairwise_tile(ctx, cost->metric, 0, cost->x + i0 * d, rows,
-                                 cost->xs + i0, cost->y + j0 * d, cols,
-                                 cost->ys + j0, d, own, tile, ct);
+                ss_pairwise_tile(ctx, cost->metric, 0,
+                                 cost->x + i0 * cost->ldx, cost->ldx, rows,
+                                 cost->xs + i0, cost->y + j0 * cost->ldy,
+                                 cost->ldy, cols, cost->ys + j0, d, own, tile,
+                                 ct);
                 for (r = 0; r < rows; r++) {
                     double *out = plan ? plan + (i0 + r) * m + j0 : row_out;
                     dots[i0 + r] += k->gibbs_row(out, tile + r * ct, h + j0, s,

@@ -57,9 +57,10 @@ typedef struct ss_ot_cost {
     int64_t n, m;
     const double *c; /* dense values (row i at c + i * ld), or NULL */
     int64_t ld;
-    /* Point clouds, when c is NULL (values computed tile by tile). */
+    /* Point clouds, when c is NULL (values computed tile by tile): rows of
+     * d floats, ldx and ldy floats apart. */
     const float *x, *y;
-    int64_t d;
+    int64_t d, ldx, ldy;
     int metric;
     int fast;        /* values by ss_pairwise_tile's fast tiles: for
                         potentials only (a plan's exponent would divide
@@ -78,14 +79,15 @@ typedef struct ss_ot_cost {
 void ss_ot_cost_dense(ss_ot_cost *cost, const double *c, int64_t n,
                       int64_t m, int64_t ld);
 
-/* Values metric(x_i, y_j) between the rows of x (n x d) and y (m x d), both
- * borrowed, by ss_pairwise_tile's exact tiles or (`fast`) its fast ones.
+/* Values metric(x_i, y_j) between the rows of x (n x d, rows ldx floats
+ * apart) and y (m x d, ldy apart), both borrowed, by ss_pairwise_tile's
+ * exact tiles or (`fast`) its fast ones.
  * The n x m matrix is computed once and kept if it takes at most `budget`
  * bytes, else computed tile by tile at every pass; fast values then keep
  * their first rows in float, within the budget. */
 int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric, int fast,
-                      const float *x, int64_t n, const float *y, int64_t m,
-                      int64_t d, int64_t budget);
+                      const float *x, int64_t ldx, int64_t n, const float *y,
+                      int64_t ldy, int64_t m, int64_t d, int64_t budget);
 
 /* Frees what ss_ot_cost_points allocated; safe on a zeroed struct. */
 void ss_ot_cost_release(subsel_ctx *ctx, ss_ot_cost *cost);

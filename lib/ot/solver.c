@@ -263,8 +263,8 @@ static int on_points(subsel_ctx *ctx, subsel_ot_solver *solver, call *cl,
     cl->n = x->rows;
     cl->m = y->rows;
     SS_CHECK(check_common(ctx, cl));
-    SS_CHECK(ss_ot_cost_points(ctx, &c, metrics[kind], 0, x->data, x->rows,
-                               y->data, y->rows, x->cols,
+    SS_CHECK(ss_ot_cost_points(ctx, &c, metrics[kind], 0, x->row0, x->stride,
+                               x->rows, y->row0, y->stride, y->rows, x->cols,
                                solver ? solver->memory : SS_OT_DEFAULT_BUDGET));
     rc = run(ctx, solver, cl, &c);
     ss_ot_cost_release(ctx, &c);

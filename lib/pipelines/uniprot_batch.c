@@ -45,14 +45,14 @@ int subsel_uniprot_select_batch(subsel_ctx *ctx, const subsel_dense *batch,
     k = k < 1 ? 1 : k > b ? b : k;
     SS_CHECK(ss_check_shape(ctx, b, b, sizeof *sim, 0));
     SS_CHECK(ss_alloc_array(ctx, b * b, sizeof *sim, &sim));
-    rc = ss_pairwise_f32(ctx, metric, batch->data, b, batch->data, b,
-                         batch->cols, sim, bad);
+    rc = ss_pairwise_f32(ctx, metric, batch->row0, batch->stride, b,
+                         batch->row0, batch->stride, b, batch->cols, sim, bad);
     if (rc < 0) {
         ss_free(ctx, sim);
         return ss_fail_prefix(ctx, rc, "%s: batch rows %lld and %lld", fn,
                               (long long)bad[0], (long long)bad[1]);
     }
-    SS_TRY(ss_uniprot_make(ctx, sim, sim, b, b, k, reg, &obj));
+    SS_TRY(ss_uniprot_make(ctx, sim, sim, b, b, b, k, reg, &obj));
     SS_TRY(subsel_uniprot_set_update(ctx, obj, SUBSEL_UNIPROT_UPDATE_APPEND));
     SS_TRY(subsel_optimizer_create(ctx, SUBSEL_OPT_LAZY, &opt));
     SS_TRY(subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k));
@@ -96,12 +96,13 @@ int subsel_nn_accuracy(subsel_ctx *ctx, const subsel_dense *source,
     SS_TRY(ss_alloc_array(ctx, count * d, sizeof *protos, &protos));
     SS_TRY(ss_alloc_array(ctx, NN_BLOCK * count, sizeof *sim, &sim));
     for (i = 0; i < count; i++)
-        memcpy(protos + i * d, source->data + prototypes[i] * d,
+        memcpy(protos + i * d, ss_dense_row(source, prototypes[i]),
                (size_t)d * sizeof *protos);
     for (t0 = 0; t0 < target->rows; t0 += NN_BLOCK) {
         int64_t rows = target->rows - t0 < NN_BLOCK ? target->rows - t0 : NN_BLOCK;
-        rc = ss_pairwise_f32(ctx, metric, target->data + t0 * d, rows, protos,
-                             count, d, sim, bad);
+        rc = ss_pairwise_f32(ctx, metric, ss_dense_row(target, t0),
+                             target->stride, rows, protos, d, count, d, sim,
+                             bad);
         if (rc < 0) {
             ss_fail_prefix(ctx, rc, "%s: target row %lld and prototype %lld", fn,
                            (long long)(t0 + bad[0]), (long long)prototypes[bad[1]]);

@@ -33,14 +33,15 @@ int64_t ss_sae_batch_rows(int64_t features, int64_t rows)
     return b < 1 ? 1 : b;
 }
 
-/* xc = x[rows] - b_dec, row by row. */
-static void centre_rows(const subsel_ctx *ctx, const float *x, int64_t rows,
-                        int64_t inputs, const float *b_dec, float *xc)
+/* xc = x[rows] - b_dec, row by row (rows of x `ld` floats apart). */
+static void centre_rows(const subsel_ctx *ctx, const float *x, int64_t ld,
+                        int64_t rows, int64_t inputs, const float *b_dec,
+                        float *xc)
 {
     int64_t r;
 #pragma omp parallel for num_threads(ss_threads_for(ctx, rows)) schedule(static)
     for (r = 0; r < rows; r++) {
-        const float *src = x + r * inputs;
+        const float *src = x + r * ld;
         float *dst = xc + r * inputs;
         int64_t c;
         for (c = 0; c < inputs; c++)
@@ -189,9 +190,10 @@ int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
     SS_TRY(ss_progress(ctx, "encode", 0, rows));
     for (r0 = 0; r0 < rows; r0 += batch) {
         int64_t nb = rows - r0 < batch ? rows - r0 : batch;
-        centre_rows(ctx, x->data + r0 * inputs, nb, inputs, sae->b_dec, xc);
+        centre_rows(ctx, ss_dense_row(x, r0), x->stride, nb, inputs,
+                    sae->b_dec, xc);
         ss_sgemm(ctx, 0, 1, nb, features, inputs, 1.0f, xc, inputs,
-                 sae->w_enc, inputs, 0.0f, act, features);
+                 sae->w_enc, sae->w_ld, 0.0f, act, features);
         select_rows(act, nb, features, sae->b_enc, k, &scratch,
                     indices + r0 * k, values + r0 * k, counts);
         SS_TRY(pack_batch(ctx, r0, nb, k, counts, indices, values, indptr,
@@ -199,7 +201,7 @@ int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
         SS_TRY(ss_progress(ctx, "encode", r0 + nb, rows));
     }
     shrink(ctx, nnz, capacity, &indices, &values);
-    rc = ss_csr_adopt(ctx, rows, features, indptr, indices, values, out);
+    rc = ss_csr_adopt(ctx, rows, features, indptr, 1, indices, 0, values, out);
     indptr = NULL; /* adopted, or freed by ss_csr_adopt */
     indices = NULL;
     values = NULL;

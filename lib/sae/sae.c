@@ -64,7 +64,8 @@ int subsel_sae_create(subsel_ctx *ctx, const subsel_dense *w_enc,
      * caller may free W_enc at once. */
     ss_handle_retain(w_enc);
     sae->w_matrix = w_enc;
-    sae->w_enc = w_enc->data;
+    sae->w_enc = w_enc->row0;
+    sae->w_ld = w_enc->stride;
     SS_TRY(copy_bias(ctx, b_enc, sae->features, "b_enc", &sae->b_enc));
     SS_TRY(copy_bias(ctx, b_dec, sae->inputs, "b_dec", &sae->b_dec));
     *out = sae;
@@ -189,7 +190,7 @@ int subsel_sae_load(subsel_ctx *ctx, const char *dir, subsel_sae **out)
     SS_TRY(load_bias(ctx, path[2], w->cols,
                      "one per input, the columns of W_enc", &b_dec));
     /* The encoder retains w; the cleanup drops this function's reference. */
-    SS_TRY(subsel_sae_create(ctx, w, b_enc->data, b_dec->data, out));
+    SS_TRY(subsel_sae_create(ctx, w, b_enc->row0, b_dec->row0, out));
 cleanup:
     subsel_dense_free(w);
     subsel_dense_free(b_enc);

@@ -20,6 +20,7 @@ struct subsel_sae {
     int64_t inputs;         /* d_in: columns of W_enc */
     const float *w_enc;     /* features x inputs, row-major, finite */
     const subsel_dense *w_matrix; /* the matrix w_enc reads, retained */
+    int64_t w_ld;           /* floats between rows of w_enc (its stride) */
     float *b_enc;           /* features values */
     float *b_dec;           /* inputs values */
 };

@@ -62,7 +62,7 @@ static void fill_chunk(uint64_t seed, int kind, int64_t first, int64_t cols,
 }
 
 /* One row tile through the chunks [c0, c1) of the resident block. */
-static void project_tile(const float *x, int64_t rows,
+static void project_tile(const float *x, int64_t ld, int64_t rows,
                          int64_t cols, int64_t dim, int64_t tile, int64_t c0,
                          int64_t c1, const float *pblock, float alpha,
                          float *a, float *acc, float *out)
@@ -82,7 +82,7 @@ static void project_tile(const float *x, int64_t rows,
             float *dst = a + r * PROJ_CHUNK;
             int64_t copied = r < nr ? nj : 0;
             if (copied > 0)
-                memcpy(dst, x + (r0 + r) * cols + j0,
+                memcpy(dst, x + (r0 + r) * ld + j0,
                        (size_t)copied * sizeof *dst);
             memset(dst + copied, 0,
                    (size_t)(PROJ_CHUNK - copied) * sizeof *dst);
@@ -122,9 +122,10 @@ double ss_tarot_project_scratch_bytes(int64_t cols, int64_t dim,
                             (double)threads * PROJ_TILE * (double)dim);
 }
 
-int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t rows,
-                          int64_t cols, int64_t dim, int kind, int64_t block,
-                          int64_t done0, int64_t total, float *out)
+int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t ld,
+                          int64_t rows, int64_t cols, int64_t dim, int kind,
+                          int64_t block, int64_t done0, int64_t total,
+                          float *out)
 {
     int64_t chunks = ss_tarot_project_chunks(cols);
     int64_t tiles = (rows + PROJ_TILE - 1) / PROJ_TILE;
@@ -160,7 +161,7 @@ int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t rows,
 #ifdef _OPENMP
             tid = omp_get_thread_num();
 #endif
-            project_tile(x, rows, cols, dim, tile, c0, c1, pblock, alpha,
+            project_tile(x, ld, rows, cols, dim, tile, c0, c1, pblock, alpha,
                          abuf + (int64_t)tid * PROJ_TILE * PROJ_CHUNK,
                          accbuf + (int64_t)tid * PROJ_TILE * dim, out);
         }
@@ -198,7 +199,8 @@ int subsel_tarot_project(subsel_ctx *ctx, const subsel_dense *x, int64_t dim,
     SS_CHECK(ss_alloc_array(ctx, x->rows * dim, sizeof *y, &y));
     /* stage "project": one unit per chunk of input columns */
     SS_TRY(ss_progress(ctx, "project", 0, ss_tarot_project_chunks(x->cols)));
-    SS_TRY(ss_tarot_project_rows(ctx, x->data, x->rows, x->cols, dim, kind,
+    SS_TRY(ss_tarot_project_rows(ctx, x->row0, x->stride, x->rows, x->cols,
+                                 dim, kind,
                                  block, 0, ss_tarot_project_chunks(x->cols),
                                  y));
     return ss_dense_adopt(ctx, x->rows, dim, y, out);

@@ -74,9 +74,10 @@ double ss_tarot_project_scratch_bytes(int64_t cols, int64_t dim,
  * (rows x dim). Used by subsel_tarot_project and the whitening stage.
  * Progress: stage "project" at done0 + chunks done out of `total` after
  * each block of chunks (the caller reports the stage's 0). */
-int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t rows,
-                          int64_t cols, int64_t dim, int kind, int64_t block,
-                          int64_t done0, int64_t total, float *out);
+int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t ld,
+                          int64_t rows, int64_t cols, int64_t dim, int kind,
+                          int64_t block, int64_t done0, int64_t total,
+                          float *out);
 
 /* Fills t->u, t->v (and the squared norms) if not done yet. */
 int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t);

@@ -37,15 +37,18 @@
 #define COV_PANEL 64
 #define COV_BLOCK_BYTES ((int64_t)32 << 20)
 
-/* The rows being whitened: candidates then targets, `dim` floats each. */
+/* The rows being whitened: candidates then targets, `dim` floats each,
+ * cand_ld and targ_ld floats apart (the caller's strides, or dim once
+ * projected). */
 typedef struct source {
     const float *cand, *targ;
-    int64_t n, m, dim;
+    int64_t n, m, dim, cand_ld, targ_ld;
 } source;
 
 static const float *source_row(const source *s, int64_t r)
 {
-    return r < s->n ? s->cand + r * s->dim : s->targ + (r - s->n) * s->dim;
+    return r < s->n ? s->cand + r * s->cand_ld
+                    : s->targ + (r - s->n) * s->targ_ld;
 }
 
 /* Stage "whiten" counts rows twice when a covariance is formed (once for
@@ -368,8 +371,10 @@ int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
     s.n = t->n;
     s.m = t->m;
     s.dim = dim;
-    s.cand = t->cand->data;
-    s.targ = t->targ->data;
+    s.cand = t->cand->row0;
+    s.targ = t->targ->row0;
+    s.cand_ld = t->cand->stride;
+    s.targ_ld = t->targ->stride;
     /* Sizes that cannot fit fail here, and everything held whole is
      * allocated before any work, largest first, so that an allocation
      * failure comes at once. What the selector keeps comes from its own
@@ -396,14 +401,17 @@ int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
         /* stage "project": the chunks of the candidates, then the targets' */
         int64_t chunks = ss_tarot_project_chunks(t->cols);
         SS_TRY(ss_progress(ctx, "project", 0, 2 * chunks));
-        SS_TRY(ss_tarot_project_rows(ctx, t->cand->data, t->n, t->cols, dim,
+        SS_TRY(ss_tarot_project_rows(ctx, t->cand->row0, t->cand->stride, t->n,
+                                     t->cols, dim,
                                      (int)t->proj_kind, t->proj_block, 0,
                                      2 * chunks, pc));
-        SS_TRY(ss_tarot_project_rows(ctx, t->targ->data, t->m, t->cols, dim,
+        SS_TRY(ss_tarot_project_rows(ctx, t->targ->row0, t->targ->stride, t->m,
+                                     t->cols, dim,
                                      (int)t->proj_kind, t->proj_block, chunks,
                                      2 * chunks, pt));
         s.cand = pc;
         s.targ = pt;
+        s.cand_ld = s.targ_ld = dim;
     }
     SS_TRY(ss_progress(ctx, "whiten", 0,
                        whiten_units((int)t->whiten, t->n + t->m)));

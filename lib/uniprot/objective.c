@@ -116,7 +116,7 @@ static int solve_block(subsel_ctx *ctx, const subsel_objective *obj,
 
 static void copy_row(const ss_uniprot *up, int64_t item, double *dst)
 {
-    const float *src = up->sim + item * up->n;
+    const float *src = ss_uniprot_row(up, item);
     int64_t j;
     for (j = 0; j < up->n; j++)
         dst[j] = src[j];
@@ -213,7 +213,7 @@ static int approx_gains(subsel_ctx *ctx, const ss_uniprot *up,
         double *w = scratch + stride * ss_thread_num();
         int64_t v = items[j];
         out[j] = st->in_set[v] ? 0.0
-                               : ss_waterfill_gain(k, up->sim + v * up->n, up->n,
+                               : ss_waterfill_gain(k, ss_uniprot_row(up, v), up->n,
                                                    st->r, st->rlogr, up->reg, w,
                                                    NULL, NULL);
     }
@@ -283,7 +283,7 @@ static int append(subsel_ctx *ctx, const ss_uniprot *up, up_state *st,
     double *w = NULL, log_c = NAN;
     int64_t n = up->n, j;
     SS_CHECK(ss_alloc_array(ctx, 4 * n + 1, sizeof *w, &w));
-    *gain = ss_waterfill_gain(ss_kernels_for(ctx), up->sim + item * n, n, st->r,
+    *gain = ss_waterfill_gain(ss_kernels_for(ctx), ss_uniprot_row(up, item), n, st->r,
                               st->rlogr, up->reg, w + n, w, &log_c);
     st->f[st->count] = up->reg * log_c;
     if (isfinite(*gain)) {
@@ -400,12 +400,13 @@ static int check_params(subsel_ctx *ctx, const char *fn, int64_t rows,
 
 /* Makes the objective around sim (owned when `owned` is not NULL: it is
  * then freed on failure too). */
-int ss_uniprot_make(subsel_ctx *ctx, const float *sim, float *owned, int64_t rows,
-                int64_t n, int64_t k, double reg, subsel_objective **out)
+int ss_uniprot_make(subsel_ctx *ctx, const float *sim, float *owned,
+                    int64_t rows, int64_t n, int64_t ld, int64_t k, double reg,
+                    subsel_objective **out)
 {
     subsel_objective *obj = NULL;
     up_impl *im = NULL;
-    int64_t i;
+    int64_t i, j;
     int rc = SUBSEL_OK;
     SS_TRY(check_params(ctx, "UniPROT", rows, n, k, reg));
     SS_TRY(ss_objective_new(ctx, &uniprot_ops, rows, &obj));
@@ -416,14 +417,16 @@ int ss_uniprot_make(subsel_ctx *ctx, const float *sim, float *owned, int64_t row
     owned = NULL;
     im->up.rows = rows;
     im->up.n = n;
+    im->up.ld = ld;
     im->up.k = k;
     im->up.reg = reg;
     im->up.cap = (double)k / (double)n;
     /* With S >= 0 every gain is >= 0: the new row can always be placed in
      * the residual capacity at a value <S_v, a> + reg H(a) >= 0. */
     obj->monotone = 1;
-    for (i = 0; i < rows * n && obj->monotone; i++)
-        obj->monotone = sim[i] >= 0.0f;
+    for (i = 0; i < rows && obj->monotone; i++)
+        for (j = 0; j < n && obj->monotone; j++)
+            obj->monotone = ss_uniprot_row(&im->up, i)[j] >= 0.0f;
     ss_param_defaults(&ss_uniprot_params, obj);
     SS_TRY(ss_calloc_array(ctx, k, sizeof *im->log_one, &im->log_one));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *im->log_cap, &im->log_cap));
@@ -445,8 +448,9 @@ int subsel_uniprot_create(subsel_ctx *ctx, const subsel_dense *similarity,
     *out = NULL;
     SS_CHECK(ss_handle_check(ctx, similarity, SS_KIND_DENSE,
                              "subsel_uniprot_create", "similarity"));
-    SS_CHECK(ss_uniprot_make(ctx, similarity->data, NULL, similarity->rows,
-                             similarity->cols, k, reg, out));
+    SS_CHECK(ss_uniprot_make(ctx, similarity->row0, NULL,
+                             similarity->rows, similarity->cols,
+                             similarity->stride, k, reg, out));
     /* The objective reads the matrix's data: it keeps the matrix alive
      * (up_destroy drops the reference), whenever the caller frees it. */
     ss_handle_retain(similarity);
@@ -494,14 +498,16 @@ int subsel_uniprot_create_from_features(subsel_ctx *ctx,
     SS_CHECK(check_params(ctx, fn, source->rows, target->rows, k, reg));
     SS_CHECK(ss_check_shape(ctx, source->rows, target->rows, sizeof *sim, 0));
     SS_CHECK(ss_alloc_array(ctx, source->rows * target->rows, sizeof *sim, &sim));
-    rc = ss_pairwise_f32(ctx, metric, source->data, source->rows, target->data,
+    rc = ss_pairwise_f32(ctx, metric, source->row0, source->stride,
+                         source->rows, target->row0, target->stride,
                          target->rows, source->cols, sim, bad);
     if (rc < 0) {
         ss_free(ctx, sim);
         return ss_fail_prefix(ctx, rc, "%s: source row %lld and target row %lld",
                               fn, (long long)bad[0], (long long)bad[1]);
     }
-    return ss_uniprot_make(ctx, sim, sim, source->rows, target->rows, k, reg, out);
+    return ss_uniprot_make(ctx, sim, sim, source->rows, target->rows,
+                           target->rows, k, reg, out);
 }
 
 /* ---- parameters (set through lib/params) -------------------------------- */

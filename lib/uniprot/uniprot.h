@@ -20,8 +20,8 @@
 #include "subsel.h"
 
 typedef struct ss_uniprot {
-    const float *sim; /* rows x n, row-major */
-    int64_t rows, n;
+    const float *sim; /* rows x n, row-major, rows ld floats apart */
+    int64_t rows, n, ld;
     float *owned;     /* sim, when computed from features */
     int64_t k;
     double reg;
@@ -58,11 +58,18 @@ double ss_waterfill_sorted(const float *s, int64_t n, const double *r,
                            double reg, double *work, double *alpha,
                            double *log_c);
 
-/* The objective over sim (rows x n); `owned` (sim itself or NULL) becomes
- * the objective's, and is freed on failure too. Parameters checked. */
+/* The objective over sim (rows x n, rows ld >= n floats apart); `owned`
+ * (sim itself or NULL) becomes the objective's, and is freed on failure
+ * too. Parameters checked. */
 int ss_uniprot_make(subsel_ctx *ctx, const float *sim, float *owned,
-                    int64_t rows, int64_t n, int64_t k, double reg,
+                    int64_t rows, int64_t n, int64_t ld, int64_t k, double reg,
                     subsel_objective **out);
+
+/* Row i of the similarity matrix (n floats). */
+static inline const float *ss_uniprot_row(const ss_uniprot *up, int64_t i)
+{
+    return up->sim + i * up->ld;
+}
 
 /* Checks a source / target pair of feature matrices (non-NULL, the same
  * columns) and a SUBSEL_SIM_* constant, whose ss_metric goes to *metric;

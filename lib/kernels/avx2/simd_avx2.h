@@ -100,19 +100,23 @@ SS_INLINE void vd_store_partial(double *p, vd a, int n)
 /* Gathers are built from scalar loads: on AMD Zen the gather instructions
  * are microcoded and slower than eight loads and a few inserts; on Intel the
  * two are about even. */
-SS_INLINE __m256d gather4(const double *base, const int32_t *idx)
-{
-    __m128d a = _mm_loadh_pd(_mm_load_sd(base + idx[0]), base + idx[1]);
-    __m128d b = _mm_loadh_pd(_mm_load_sd(base + idx[2]), base + idx[3]);
-    return _mm256_insertf128_pd(_mm256_castpd128_pd256(a), b, 1);
-}
-SS_INLINE vd vd_gather(const double *base, const int32_t *idx)
-{
-    vd r;
-    r.lo = gather4(base, idx);
-    r.hi = gather4(base, idx + 4);
-    return r;
-}
+#define VD_GATHER_LOADS(idx_t, sfx)                                            \
+    SS_INLINE __m256d gather4##sfx(const double *base, const idx_t *idx)       \
+    {                                                                          \
+        __m128d a = _mm_loadh_pd(_mm_load_sd(base + idx[0]), base + idx[1]);   \
+        __m128d b = _mm_loadh_pd(_mm_load_sd(base + idx[2]), base + idx[3]);   \
+        return _mm256_insertf128_pd(_mm256_castpd128_pd256(a), b, 1);          \
+    }                                                                          \
+    SS_INLINE vd vd_gather##sfx(const double *base, const idx_t *idx)          \
+    {                                                                          \
+        vd r;                                                                  \
+        r.lo = gather4##sfx(base, idx);                                        \
+        r.hi = gather4##sfx(base, idx + 4);                                    \
+        return r;                                                              \
+    }
+/* for int32 indices, and (_i64) the int64 ones of wide CSR matrices */
+VD_GATHER_LOADS(int32_t, )
+VD_GATHER_LOADS(int64_t, _i64)
 SS_INLINE vd vd_gather_f32(const float *base, const int32_t *idx)
 {
     __m128 lo = _mm_i32gather_ps(base, _mm_loadu_si128((const __m128i *)idx), 4);
@@ -154,13 +158,39 @@ SS_INLINE vd vd_gather_partial(const double *base, const int32_t *idx, int n)
                                     _mm_loadu_si128((const __m128i *)(tmp + 4)), m.hi, 8);
     return r;
 }
-SS_INLINE vd vd_gather_f32_partial(const float *base, const int32_t *idx, int n)
+#define VD_GATHER_F32_PARTIAL(idx_t, sfx)                                      \
+    SS_INLINE vd vd_gather_f32_partial##sfx(const float *base,                 \
+                                            const idx_t *idx, int n)           \
+    {                                                                          \
+        float tmp[8] = {0};                                                    \
+        int l;                                                                 \
+        for (l = 0; l < n; l++)                                                \
+            tmp[l] = base[idx[l]];                                             \
+        return vd_load_f32(tmp);                                               \
+    }
+VD_GATHER_F32_PARTIAL(int32_t, )
+VD_GATHER_F32_PARTIAL(int64_t, _i64)
+/* The other gathers for int64 indices (CSR matrices with int64 indices). */
+SS_INLINE vd vd_gather_partial_i64(const double *base, const int64_t *idx, int n)
 {
-    float tmp[8] = {0};
-    int l;
-    for (l = 0; l < n; l++)
-        tmp[l] = base[idx[l]];
-    return vd_load_f32(tmp);
+    int64_t tmp[8] = {0};
+    vmask m = vm_first(n);
+    vd r;
+    memcpy(tmp, idx, (size_t)n * sizeof *idx);
+    r.lo = _mm256_mask_i64gather_pd(_mm256_setzero_pd(), base,
+                                    _mm256_loadu_si256((const __m256i *)tmp), m.lo, 8);
+    r.hi = _mm256_mask_i64gather_pd(_mm256_setzero_pd(), base,
+                                    _mm256_loadu_si256((const __m256i *)(tmp + 4)), m.hi, 8);
+    return r;
+}
+SS_INLINE vd vd_gather_f32_i64(const float *base, const int64_t *idx)
+{
+    __m128 lo = _mm256_i64gather_ps(base, _mm256_loadu_si256((const __m256i *)idx), 4);
+    __m128 hi = _mm256_i64gather_ps(base, _mm256_loadu_si256((const __m256i *)(idx + 4)), 4);
+    vd r;
+    r.lo = _mm256_cvtps_pd(lo);
+    r.hi = _mm256_cvtps_pd(hi);
+    return r;
 }
 
 #define VM_CMP(pred)                                                           \

@@ -52,16 +52,20 @@ SS_INLINE void vd_store_partial(double *p, vd a, int n)
 /* Gathers are built from scalar loads: on AMD Zen the gather instructions
  * are microcoded and slower than eight loads and a few inserts; on Intel the
  * two are about even. */
-SS_INLINE vd vd_gather(const double *base, const int32_t *idx)
-{
-    __m128d a = _mm_loadh_pd(_mm_load_sd(base + idx[0]), base + idx[1]);
-    __m128d b = _mm_loadh_pd(_mm_load_sd(base + idx[2]), base + idx[3]);
-    __m128d c = _mm_loadh_pd(_mm_load_sd(base + idx[4]), base + idx[5]);
-    __m128d d = _mm_loadh_pd(_mm_load_sd(base + idx[6]), base + idx[7]);
-    __m256d lo = _mm256_insertf128_pd(_mm256_castpd128_pd256(a), b, 1);
-    __m256d hi = _mm256_insertf128_pd(_mm256_castpd128_pd256(c), d, 1);
-    return _mm512_insertf64x4(_mm512_castpd256_pd512(lo), hi, 1);
-}
+#define VD_GATHER_LOADS(idx_t, sfx)                                            \
+    SS_INLINE vd vd_gather##sfx(const double *base, const idx_t *idx)          \
+    {                                                                          \
+        __m128d a = _mm_loadh_pd(_mm_load_sd(base + idx[0]), base + idx[1]);   \
+        __m128d b = _mm_loadh_pd(_mm_load_sd(base + idx[2]), base + idx[3]);   \
+        __m128d c = _mm_loadh_pd(_mm_load_sd(base + idx[4]), base + idx[5]);   \
+        __m128d d = _mm_loadh_pd(_mm_load_sd(base + idx[6]), base + idx[7]);   \
+        __m256d lo = _mm256_insertf128_pd(_mm256_castpd128_pd256(a), b, 1);    \
+        __m256d hi = _mm256_insertf128_pd(_mm256_castpd128_pd256(c), d, 1);    \
+        return _mm512_insertf64x4(_mm512_castpd256_pd512(lo), hi, 1);          \
+    }
+/* for int32 indices, and (_i64) the int64 ones of wide CSR matrices */
+VD_GATHER_LOADS(int32_t, )
+VD_GATHER_LOADS(int64_t, _i64)
 SS_INLINE vd vd_gather_partial(const double *base, const int32_t *idx, int n)
 {
     vmask m = vm_first(n);
@@ -79,6 +83,25 @@ SS_INLINE vd vd_gather_f32_partial(const float *base, const int32_t *idx, int n)
     __m256i vi = _mm256_maskz_loadu_epi32(m, idx);
     return _mm512_cvtps_pd(
         _mm256_mmask_i32gather_ps(_mm256_setzero_ps(), m, vi, base, 4));
+}
+/* The masked gathers for int64 indices (CSR matrices with int64 indices). */
+SS_INLINE vd vd_gather_partial_i64(const double *base, const int64_t *idx, int n)
+{
+    vmask m = vm_first(n);
+    __m512i vi = _mm512_maskz_loadu_epi64(m, idx);
+    return _mm512_mask_i64gather_pd(_mm512_setzero_pd(), m, vi, base, 8);
+}
+SS_INLINE vd vd_gather_f32_i64(const float *base, const int64_t *idx)
+{
+    return _mm512_cvtps_pd(_mm512_i64gather_ps(_mm512_loadu_si512(idx), base, 4));
+}
+SS_INLINE vd vd_gather_f32_partial_i64(const float *base, const int64_t *idx,
+                                       int n)
+{
+    vmask m = vm_first(n);
+    __m512i vi = _mm512_maskz_loadu_epi64(m, idx);
+    return _mm512_cvtps_pd(
+        _mm512_mask_i64gather_ps(_mm256_setzero_ps(), m, vi, base, 4));
 }
 
 SS_INLINE vmask vd_lt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }

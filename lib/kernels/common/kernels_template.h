@@ -33,20 +33,29 @@ static double k_dot_f32(const float *a, const float *b, int64_t n)
     return vd_hsum(vd_add(acc0, acc1));
 }
 
-static double k_sparse_dot_f32(const int32_t *idx, const float *val,
-                               int64_t nnz, const float *x)
-{
-    vd acc = vd_zero();
-    int64_t k = 0;
-    for (; k + 8 <= nnz; k += 8)
-        acc = vd_fma(vd_load_f32(val + k), vd_gather_f32(x, idx + k), acc);
-    if (k < nnz) {
-        int rest = (int)(nnz - k);
-        acc = vd_fma(vd_load_f32_partial(val + k, rest),
-                     vd_gather_f32_partial(x, idx + k, rest), acc);
+/* The sparse kernels are instantiated for int32 and int64 column indices
+ * (the two widths a CSR matrix may hold): the same lanes and operations,
+ * only the gathers' index type differs, so both give the same bits. */
+#define SS_DEFINE_SPARSE_DOT(fname, idx_t, gather_f32, gather_f32_partial)    \
+    static double fname(const idx_t *idx, const float *val, int64_t nnz,      \
+                        const float *x)                                        \
+    {                                                                          \
+        vd acc = vd_zero();                                                    \
+        int64_t k = 0;                                                         \
+        for (; k + 8 <= nnz; k += 8)                                           \
+            acc = vd_fma(vd_load_f32(val + k), gather_f32(x, idx + k), acc);   \
+        if (k < nnz) {                                                         \
+            int rest = (int)(nnz - k);                                         \
+            acc = vd_fma(vd_load_f32_partial(val + k, rest),                   \
+                         gather_f32_partial(x, idx + k, rest), acc);           \
+        }                                                                      \
+        return vd_hsum(acc);                                                   \
     }
-    return vd_hsum(acc);
-}
+
+SS_DEFINE_SPARSE_DOT(k_sparse_dot_f32, int32_t, vd_gather_f32,
+                     vd_gather_f32_partial)
+SS_DEFINE_SPARSE_DOT(k_sparse_dot_f32_i64, int64_t, vd_gather_f32_i64,
+                     vd_gather_f32_partial_i64)
 
 /* phi(m + z) - phi(m) for each concave function, in forms that do not
  * cancel when z << m, and that give exactly 0 for z = 0 (explicitly stored
@@ -106,32 +115,36 @@ SS_INLINE vd term_pow(vd m, vd z, const ss_phi *phi)
     return vd_select(m_pos, from_m, from_0);
 }
 
-#define SS_DEFINE_FB_GAIN(fname, term)                                         \
-    static double fname(const int32_t *idx, const float *val, int64_t nnz,    \
+#define SS_DEFINE_FB_GAIN(fname, term, idx_t, gather, gather_partial)        \
+    static double fname(const idx_t *idx, const float *val, int64_t nnz,      \
                         const double *col, const double *w, const ss_phi *phi) \
     {                                                                          \
         vd acc = vd_zero();                                                    \
         int64_t k = 0;                                                         \
         for (; k + 8 <= nnz; k += 8) {                                         \
-            vd t = term(vd_gather(col, idx + k), vd_load_f32(val + k), phi);  \
-            acc = vd_fma(vd_gather(w, idx + k), t, acc);                       \
+            vd t = term(gather(col, idx + k), vd_load_f32(val + k), phi);     \
+            acc = vd_fma(gather(w, idx + k), t, acc);                          \
         }                                                                      \
         if (k < nnz) {                                                         \
             int rest = (int)(nnz - k);                                         \
-            vd t = term(vd_gather_partial(col, idx + k, rest),                 \
+            vd t = term(gather_partial(col, idx + k, rest),                    \
                         vd_load_f32_partial(val + k, rest), phi);              \
             t = vd_select(vm_first(rest), t, vd_zero());                       \
-            acc = vd_fma(vd_gather_partial(w, idx + k, rest), t, acc);         \
+            acc = vd_fma(gather_partial(w, idx + k, rest), t, acc);            \
         }                                                                      \
         return vd_hsum(acc);                                                   \
     }
+#define SS_DEFINE_FB_GAINS(fname, term)                                        \
+    SS_DEFINE_FB_GAIN(fname, term, int32_t, vd_gather, vd_gather_partial)      \
+    SS_DEFINE_FB_GAIN(fname##_i64, term, int64_t, vd_gather_i64,               \
+                      vd_gather_partial_i64)
 
-SS_DEFINE_FB_GAIN(k_fb_gain_log1p, term_log1p)
-SS_DEFINE_FB_GAIN(k_fb_gain_sqrt, term_sqrt)
-SS_DEFINE_FB_GAIN(k_fb_gain_saturate, term_saturate)
-SS_DEFINE_FB_GAIN(k_fb_gain_exp, term_exp)
-SS_DEFINE_FB_GAIN(k_fb_gain_min, term_min)
-SS_DEFINE_FB_GAIN(k_fb_gain_pow, term_pow)
+SS_DEFINE_FB_GAINS(k_fb_gain_log1p, term_log1p)
+SS_DEFINE_FB_GAINS(k_fb_gain_sqrt, term_sqrt)
+SS_DEFINE_FB_GAINS(k_fb_gain_saturate, term_saturate)
+SS_DEFINE_FB_GAINS(k_fb_gain_exp, term_exp)
+SS_DEFINE_FB_GAINS(k_fb_gain_min, term_min)
+SS_DEFINE_FB_GAINS(k_fb_gain_pow, term_pow)
 
 /* As k_dot_f32 with a double second operand: same lanes, same tree. */
 static double k_dot_f32_f64(const float *a, const double *x, int64_t n)
@@ -163,6 +176,9 @@ const ss_kernels SS_KERNEL_TABLE = {
     k_sparse_dot_f32,
     {k_fb_gain_log1p, k_fb_gain_sqrt, k_fb_gain_saturate, k_fb_gain_exp,
      k_fb_gain_min, k_fb_gain_pow},
+    k_sparse_dot_f32_i64,
+    {k_fb_gain_log1p_i64, k_fb_gain_sqrt_i64, k_fb_gain_saturate_i64,
+     k_fb_gain_exp_i64, k_fb_gain_min_i64, k_fb_gain_pow_i64},
     k_dot_f32_f64,
     k_lse_max,
     k_lse_sum,

@@ -54,22 +54,29 @@ SS_INLINE void vd_store_partial(double *p, vd a, int n)
 {
     memcpy(p, a.v, (size_t)n * sizeof *p);
 }
-SS_INLINE vd vd_gather(const double *base, const int32_t *idx)
-{
-    VD_MAP1(base[idx[l]]);
-}
-SS_INLINE vd vd_gather_partial(const double *base, const int32_t *idx, int n)
-{
-    VD_MAP1(l < n ? base[idx[l]] : 0.0);
-}
-SS_INLINE vd vd_gather_f32(const float *base, const int32_t *idx)
-{
-    VD_MAP1((double)base[idx[l]]);
-}
-SS_INLINE vd vd_gather_f32_partial(const float *base, const int32_t *idx, int n)
-{
-    VD_MAP1(l < n ? (double)base[idx[l]] : 0.0);
-}
+/* The gathers, for int32 indices and (suffix _i64) int64 ones: CSR
+ * matrices hold either width. */
+#define VD_GATHERS(idx_t, sfx)                                                 \
+    SS_INLINE vd vd_gather##sfx(const double *base, const idx_t *idx)          \
+    {                                                                          \
+        VD_MAP1(base[idx[l]]);                                                 \
+    }                                                                          \
+    SS_INLINE vd vd_gather_partial##sfx(const double *base, const idx_t *idx,  \
+                                        int n)                                 \
+    {                                                                          \
+        VD_MAP1(l < n ? base[idx[l]] : 0.0);                                   \
+    }                                                                          \
+    SS_INLINE vd vd_gather_f32##sfx(const float *base, const idx_t *idx)       \
+    {                                                                          \
+        VD_MAP1((double)base[idx[l]]);                                         \
+    }                                                                          \
+    SS_INLINE vd vd_gather_f32_partial##sfx(const float *base,                 \
+                                            const idx_t *idx, int n)           \
+    {                                                                          \
+        VD_MAP1(l < n ? (double)base[idx[l]] : 0.0);                           \
+    }
+VD_GATHERS(int32_t, )
+VD_GATHERS(int64_t, _i64)
 
 #define VM_MAP(expr)                                                           \
     vmask r;                                                                   \
