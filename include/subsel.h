@@ -463,13 +463,14 @@ SUBSEL_API int subsel_param_get_real(subsel_ctx *ctx, const void *handle,
 
 /* Element types of caller arrays (subsel_csr_create_v2(),
  * subsel_dense_create_v2()), as NumPy names them. The values are fixed and
- * never reused; they lie in a range of their own, so that an ownership
- * flag or another constant passed by mistake is refused. */
-#define SUBSEL_DTYPE_FLOAT16 201 /* IEEE 754 binary16 (NumPy float16) */
-#define SUBSEL_DTYPE_FLOAT32 202 /* float */
-#define SUBSEL_DTYPE_FLOAT64 203 /* double */
-#define SUBSEL_DTYPE_INT32 211   /* int32_t */
-#define SUBSEL_DTYPE_INT64 212   /* int64_t */
+ * never reused; they lie in a range of their own (2000 and up, apart from
+ * parameters and algorithms), so that an ownership flag or another
+ * constant passed by mistake is refused. */
+#define SUBSEL_DTYPE_FLOAT16 2001 /* IEEE 754 binary16 (NumPy float16) */
+#define SUBSEL_DTYPE_FLOAT32 2002 /* float */
+#define SUBSEL_DTYPE_FLOAT64 2003 /* double */
+#define SUBSEL_DTYPE_INT32 2011   /* int32_t */
+#define SUBSEL_DTYPE_INT64 2012   /* int64_t */
 
 /* A compressed sparse row matrix: row pointers and column indices of int32
  * or int64 (as the caller or the file had them), float values. Column

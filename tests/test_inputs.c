@@ -564,14 +564,14 @@ START_TEST(csr_v2_refuses_bad_dtypes_flags_and_alignment)
     } buf;
 
     expect_csr_refused(ctx, ip64, ix32, F32, v32, F32, SUBSEL_BORROW, SUBSEL_E_INVALID,
-                       "index_type 202 is not SUBSEL_DTYPE_INT32 or SUBSEL_DTYPE_INT64 "
+                       "index_type 2002 is not SUBSEL_DTYPE_INT32 or SUBSEL_DTYPE_INT64 "
                        "(float32)");
     /* a flag in a dtype's place */
     expect_csr_refused(ctx, ip64, ix32, SUBSEL_BORROW, v32, F32, SUBSEL_BORROW,
                        SUBSEL_E_INVALID, "index_type 1 is not");
     expect_csr_refused(ctx, ip64, ix32, I64, v32, SUBSEL_DTYPE_INT32, SUBSEL_BORROW,
                        SUBSEL_E_INVALID,
-                       "value_type 211 is not SUBSEL_DTYPE_FLOAT32, _FLOAT64 or _FLOAT16 "
+                       "value_type 2011 is not SUBSEL_DTYPE_FLOAT32, _FLOAT64 or _FLOAT16 "
                        "(int32)");
     expect_csr_refused(ctx, ip64, ix32, I64, v32, F32, 2, SUBSEL_E_INVALID,
                        "flags must be SUBSEL_COPY or SUBSEL_BORROW, not 2");
@@ -890,7 +890,7 @@ START_TEST(dense_v2_refusals)
     ck_assert_status(ctx, subsel_dense_create_v2(ctx, 2, 2, f, SUBSEL_DTYPE_INT32, 0,
                                                  SUBSEL_BORROW, &m),
                      SUBSEL_E_INVALID);
-    assert_message(ctx, "dtype 211 is not SUBSEL_DTYPE_FLOAT32, _FLOAT64 or _FLOAT16 (int32)");
+    assert_message(ctx, "dtype 2011 is not SUBSEL_DTYPE_FLOAT32, _FLOAT64 or _FLOAT16 (int32)");
     ck_assert_status(ctx, subsel_dense_create_v2(ctx, 2, 2, f, SUBSEL_BORROW, 0,
                                                  SUBSEL_BORROW, &m),
                      SUBSEL_E_INVALID);
