@@ -606,6 +606,109 @@ static int make_keeper(subsel_ctx *ctx, int kind, subsel_csr *z,
     return rc;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Handles of the wrong kind                                                */
+/* ------------------------------------------------------------------------ */
+
+/* What a binding passing raw pointers can do: hand one kind of handle to a
+ * function taking another. Every entry point refuses it with a message
+ * naming both kinds (or, without a status to return, answers 0 / NULL), and
+ * a *_free given the wrong handle leaves it alone (the messages name the
+ * kinds). */
+#define REFUSED(ctx, call)                                                     \
+    do {                                                                       \
+        ck_assert_int_eq((call), SUBSEL_E_INVALID);                            \
+        ck_assert_msg(strstr(subsel_ctx_last_error(ctx),                       \
+                             "kind") != NULL,                                  \
+                      "%s: %s", #call, subsel_ctx_last_error(ctx));            \
+    } while (0)
+
+START_TEST(handles_of_the_wrong_kind_are_refused)
+{
+    counting_allocator c;
+    subsel_ctx *ctx = counting_ctx(&c);
+    subsel_csr *z = random_csr(ctx, 6, 4, 41);
+    subsel_dense *d = random_dense(ctx, 6, 4, 42, 0.0);
+    subsel_objective *fb = NULL, *none = fb;
+    subsel_optimizer *opt = NULL;
+    subsel_selection *sel = NULL;
+    /* each pointer below is a handle of another kind than its type says */
+    void *not_obj = z, *not_csr = d, *not_dense = z, *not_opt = d;
+    void *not_sel = z, *not_solver = z, *not_sae = d, *not_tarot = z;
+    const int32_t *ix;
+    const float *v;
+    const void *ixv;
+    int64_t n, set[1] = {0};
+    double value, sums[8];
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_SQRT, 0.0, NULL, &fb));
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_ALGORITHM_NAIVE, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_P_BUDGET, 2));
+
+    /* objectives */
+    REFUSED(ctx, subsel_optimizer_run(ctx, opt, not_obj, &sel));
+    ck_assert_ptr_null(sel);
+    REFUSED(ctx, subsel_optimizer_run(ctx, not_opt, fb, &sel));
+    REFUSED(ctx, subsel_double_greedy(ctx, not_obj, NULL, 0, 0, &sel));
+    REFUSED(ctx, subsel_objective_evaluate(ctx, not_obj, set, 1, &value));
+    REFUSED(ctx, subsel_objective_gain(ctx, not_obj, set, 0, 0, &value));
+    REFUSED(ctx, subsel_sdm_set_lambda(ctx, not_obj, 0.5));
+    REFUSED(ctx, subsel_sdm_set_target_distribution(ctx, not_obj, sums, 4));
+    REFUSED(ctx, subsel_clipcov_set_alpha(ctx, not_obj, 0.5));
+    ck_assert_int_eq(subsel_objective_size(not_obj), 0);
+    ck_assert_int_eq(subsel_clipcov_class_count(not_obj), 0);
+    /* matrices */
+    REFUSED(ctx, subsel_fb_create(ctx, not_csr, SUBSEL_CONCAVE_SQRT, 0.0, NULL, &none));
+    ck_assert_ptr_null(none);
+    REFUSED(ctx, subsel_csr_column_sums_v2(ctx, not_csr, sums, 8));
+    REFUSED(ctx, subsel_dense_column_sums_v2(ctx, not_dense, sums, 8));
+    REFUSED(ctx, subsel_csr_save_npz(ctx, not_csr, "/nonexistent/x.npz", 0));
+    REFUSED(ctx, subsel_dense_save_npy(ctx, not_dense, "/nonexistent/x.npy"));
+    REFUSED(NULL, subsel_csr_row(not_csr, 0, &ix, &v, &n));
+    REFUSED(NULL, subsel_csr_row_v2(not_csr, 0, &ixv, &v, &n));
+    ck_assert_int_eq(subsel_csr_rows(not_csr), 0);
+    ck_assert_int_eq(subsel_csr_index_type(not_csr), 0);
+    ck_assert_int_eq(subsel_dense_rows(not_dense), 0);
+    ck_assert_ptr_null(subsel_dense_data(not_dense));
+    ck_assert_ptr_null(subsel_dense_row(not_dense, 0));
+    REFUSED(ctx, subsel_ot_sinkhorn_points_v2(ctx, NULL, NULL, not_dense, NULL, d,
+                                              SUBSEL_COST_SQEUCLID, 0.5, &value,
+                                              NULL, 0, NULL, 0, NULL, 0));
+    /* the other handles */
+    REFUSED(ctx, subsel_ot_sinkhorn_points_v2(ctx, not_solver, NULL, d, NULL, d,
+                                              SUBSEL_COST_SQEUCLID, 0.5, &value,
+                                              NULL, 0, NULL, 0, NULL, 0));
+    REFUSED(NULL, subsel_optimizer_set_int(not_opt, SUBSEL_P_BUDGET, 3));
+    REFUSED(NULL, subsel_tarot_set_int(not_tarot, SUBSEL_P_TAROT_PROJ_DIM, 3));
+    ck_assert_int_eq(subsel_selection_count(not_sel), 0);
+    ck_assert_ptr_null(subsel_selection_indices(not_sel));
+    ck_assert_int_eq(subsel_ot_solver_iterations(not_solver), 0);
+    ck_assert_int_eq(subsel_sae_inputs(not_sae), 0);
+
+    /* frees of the wrong kind leave the handles as they were */
+    subsel_objective_free(not_obj);
+    subsel_csr_free(not_csr);
+    subsel_dense_free(not_dense);
+    subsel_optimizer_free(not_opt);
+    subsel_selection_free(not_sel);
+    subsel_ot_solver_free(not_solver);
+    subsel_sae_free(not_sae);
+    subsel_tarot_free(not_tarot);
+    ck_assert_msg(strstr(subsel_ctx_last_error(NULL), "wrong kind of handle") != NULL,
+                  "%s", subsel_ctx_last_error(NULL));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, fb, &sel));
+    ck_assert_int_eq(subsel_selection_count(sel), 2);
+    ck_assert_int_eq(subsel_csr_rows(z), 6);
+    ck_assert_int_eq(subsel_dense_rows(d), 6);
+
+    subsel_selection_free(sel);
+    subsel_optimizer_free(opt);
+    subsel_objective_free(fb);
+    subsel_csr_free(z);
+    subsel_dense_free(d);
+    assert_all_freed(ctx, &c, "wrong kinds");
+}
+END_TEST
+
 START_TEST(failed_constructors_keep_nothing)
 {
     const int kind = _i;
@@ -1046,6 +1149,7 @@ Suite *lifetimes_suite(void)
     Suite *s = suite_create("lifetimes");
     TCase *tc = tcase_create("kept handles");
     tcase_add_test(tc, row_view_outlives_its_parent);
+    tcase_add_test(tc, handles_of_the_wrong_kind_are_refused);
     tcase_add_test(tc, fb_and_sdm_objectives_outlive_their_matrix);
     tcase_add_test(tc, uniprot_outlives_its_similarity_matrix);
     tcase_add_test(tc, clipcov_outlives_its_embeddings);

@@ -50,16 +50,7 @@ typedef struct cc_state {
 ss_clipcov *ss_clipcov_of(subsel_ctx *ctx, const subsel_objective *obj,
                           const char *caller)
 {
-    if (obj == NULL) {
-        ss_fail(ctx, SUBSEL_E_INVALID, "%s: objective is NULL", caller);
-        return NULL;
-    }
-    if (obj->ops != &ss_clipcov_ops) {
-        ss_fail(ctx, SUBSEL_E_INVALID, "%s: the objective is a %s, not ClipCov",
-                caller, obj->ops->name);
-        return NULL;
-    }
-    return obj->impl;
+    return ss_objective_impl(ctx, obj, &ss_clipcov_ops, caller);
 }
 
 void ss_clipcov_refresh_submodular(subsel_objective *obj)
@@ -622,7 +613,7 @@ const ss_param_kind ss_clipcov_params = {
 
 int64_t subsel_clipcov_class_count(const subsel_objective *obj)
 {
-    if (obj == NULL || obj->ops != &ss_clipcov_ops)
+    if (!ss_handle_is(obj, SS_KIND_OBJECTIVE) || obj->ops != &ss_clipcov_ops)
         return 0;
     return ((const ss_clipcov *)obj->impl)->classes;
 }

@@ -55,11 +55,14 @@ void ss_handle_retain(const void *handle)
                               memory_order_relaxed);
 }
 
-int ss_handle_release(const void *handle)
+int ss_handle_release(const void *handle, uint32_t kind, const char *fn)
 {
+    if (handle == NULL)
+        return 0;
+    if (ss_handle_check(NULL, handle, kind, fn, "the handle") != SUBSEL_OK)
+        return 0;
     /* acq_rel: whatever a thread did with the handle happens before the
      * thread that drops the last reference destroys it. */
-    return handle != NULL &&
-           atomic_fetch_sub_explicit(&((ss_handle *)handle)->refs, 1,
+    return atomic_fetch_sub_explicit(&((ss_handle *)handle)->refs, 1,
                                      memory_order_acq_rel) == 1;
 }

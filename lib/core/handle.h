@@ -62,8 +62,19 @@ const char *ss_kind_name(uint32_t kind);
 /* Takes one more reference (thread-safe). */
 void ss_handle_retain(const void *handle);
 
-/* Drops one reference; 1 when it was the last (the caller then destroys
- * the handle), else 0. NULL gives 0. */
-int ss_handle_release(const void *handle);
+/* Drops one reference of a handle of `kind`; 1 when it was the last (the
+ * caller then destroys the handle), else 0. NULL gives 0; so does a handle
+ * of another kind, which is left as it is, with a message for the thread
+ * naming `fn` (a *_free given the wrong handle through an FFI must not
+ * destroy it as the wrong struct). */
+int ss_handle_release(const void *handle, uint32_t kind, const char *fn);
+
+/* In a public function: returns SUBSEL_E_INVALID with a message when
+ * `handle` (a parameter, named in the message) is NULL or not of `kind`.
+ * Every function taking an input handle checks it so: C's distinct types
+ * catch a wrong handle at compile time, an FFI passing raw pointers does
+ * not. */
+#define SS_REQUIRE_KIND(ctx, handle, kind)                                     \
+    SS_CHECK(ss_handle_check((ctx), (handle), (kind), __func__, #handle))
 
 #endif

@@ -385,7 +385,7 @@ int subsel_csr_from_dense(subsel_ctx *ctx, const subsel_dense *dense,
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, dense);
+    SS_REQUIRE_KIND(ctx, dense, SS_KIND_DENSE);
     SS_CHECK(ss_check_shape(ctx, dense->rows, dense->cols, 0, 1));
     for (r = 0; r < dense->rows; r++) {
         const float *row = ss_dense_row(dense, r);
@@ -424,7 +424,7 @@ void subsel_csr_free(subsel_csr *csr)
     int i;
     ss_allocator a;
     ss_keeper keeper;
-    if (!ss_handle_release(csr))
+    if (!ss_handle_release(csr, SS_KIND_CSR, __func__))
         return;
     a = csr->alloc;
     keeper = csr->keeper;
@@ -437,13 +437,13 @@ void subsel_csr_free(subsel_csr *csr)
         keeper.release(keeper.handle);
 }
 
-int64_t subsel_csr_rows(const subsel_csr *csr) { return csr ? csr->rows : 0; }
-int64_t subsel_csr_cols(const subsel_csr *csr) { return csr ? csr->cols : 0; }
-int64_t subsel_csr_nnz(const subsel_csr *csr) { return csr ? csr->nnz : 0; }
+int64_t subsel_csr_rows(const subsel_csr *csr) { return ss_handle_is(csr, SS_KIND_CSR) ? csr->rows : 0; }
+int64_t subsel_csr_cols(const subsel_csr *csr) { return ss_handle_is(csr, SS_KIND_CSR) ? csr->cols : 0; }
+int64_t subsel_csr_nnz(const subsel_csr *csr) { return ss_handle_is(csr, SS_KIND_CSR) ? csr->nnz : 0; }
 
 int subsel_csr_index_type(const subsel_csr *csr)
 {
-    if (csr == NULL)
+    if (!ss_handle_is(csr, SS_KIND_CSR))
         return 0;
     return csr->idx64 ? SUBSEL_DTYPE_INT64 : SUBSEL_DTYPE_INT32;
 }
@@ -482,10 +482,11 @@ static int check_row_args(const subsel_csr *csr, int64_t row,
                           const void *indices, const void *values,
                           const void *count, const char *fn)
 {
-    const void *const args[4] = {csr, indices, values, count};
-    static const char *const names[4] = {"csr", "indices", "values", "count"};
+    const void *const args[3] = {indices, values, count};
+    static const char *const names[3] = {"indices", "values", "count"};
     int i;
-    for (i = 0; i < 4; i++)
+    SS_CHECK(ss_handle_check(NULL, csr, SS_KIND_CSR, fn, "csr"));
+    for (i = 0; i < 3; i++)
         if (args[i] == NULL)
             return ss_fail(NULL, SUBSEL_E_INVALID, "%s: %s is NULL", fn,
                            names[i]);
@@ -536,7 +537,7 @@ int subsel_csr_column_sums_v2(subsel_ctx *ctx, const subsel_csr *csr,
 {
     int64_t k, first, last;
     SS_REQUIRE_NONNULL(ctx, ctx);
-    SS_REQUIRE_NONNULL(ctx, csr);
+    SS_REQUIRE_KIND(ctx, csr, SS_KIND_CSR);
     SS_REQUIRE_NONNULL(ctx, sums);
     SS_CHECK(ss_check_capacity(ctx, "subsel_csr_column_sums", "sums",
                                capacity, csr->cols));
@@ -600,7 +601,7 @@ int subsel_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *csr,
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, csr);
+    SS_REQUIRE_KIND(ctx, csr, SS_KIND_CSR);
     if (count < 0 || (count > 0 && rows == NULL))
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "subsel_csr_gather_rows: %lld rows from %s",

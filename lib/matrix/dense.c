@@ -174,7 +174,7 @@ void subsel_dense_free(subsel_dense *dense)
 {
     ss_allocator a;
     ss_keeper keeper;
-    if (!ss_handle_release(dense))
+    if (!ss_handle_release(dense, SS_KIND_DENSE, __func__))
         return;
     a = dense->alloc;
     keeper = dense->keeper;
@@ -185,14 +185,14 @@ void subsel_dense_free(subsel_dense *dense)
         keeper.release(keeper.handle);
 }
 
-int64_t subsel_dense_rows(const subsel_dense *d) { return d ? d->rows : 0; }
-int64_t subsel_dense_cols(const subsel_dense *d) { return d ? d->cols : 0; }
-int64_t subsel_dense_stride(const subsel_dense *d) { return d ? d->stride : 0; }
-const float *subsel_dense_data(const subsel_dense *d) { return d ? d->row0 : NULL; }
+int64_t subsel_dense_rows(const subsel_dense *d) { return ss_handle_is(d, SS_KIND_DENSE) ? d->rows : 0; }
+int64_t subsel_dense_cols(const subsel_dense *d) { return ss_handle_is(d, SS_KIND_DENSE) ? d->cols : 0; }
+int64_t subsel_dense_stride(const subsel_dense *d) { return ss_handle_is(d, SS_KIND_DENSE) ? d->stride : 0; }
+const float *subsel_dense_data(const subsel_dense *d) { return ss_handle_is(d, SS_KIND_DENSE) ? d->row0 : NULL; }
 
 const float *subsel_dense_row(const subsel_dense *d, int64_t row)
 {
-    if (d == NULL || row < 0 || row >= d->rows)
+    if (!ss_handle_is(d, SS_KIND_DENSE) || row < 0 || row >= d->rows)
         return NULL;
     return ss_dense_row(d, row);
 }
@@ -202,7 +202,7 @@ int subsel_dense_column_sums_v2(subsel_ctx *ctx, const subsel_dense *dense,
 {
     int64_t r, c;
     SS_REQUIRE_NONNULL(ctx, ctx);
-    SS_REQUIRE_NONNULL(ctx, dense);
+    SS_REQUIRE_KIND(ctx, dense, SS_KIND_DENSE);
     SS_REQUIRE_NONNULL(ctx, sums);
     SS_CHECK(ss_check_capacity(ctx, "subsel_dense_column_sums", "sums",
                                capacity, dense->cols));

@@ -973,7 +973,7 @@ int subsel_dense_save_npy(subsel_ctx *ctx, const subsel_dense *dense,
 {
     npy_array a;
     SS_REQUIRE_NONNULL(ctx, ctx);
-    SS_REQUIRE_NONNULL(ctx, dense);
+    SS_REQUIRE_KIND(ctx, dense, SS_KIND_DENSE);
     SS_REQUIRE_NONNULL(ctx, path);
     a.descr = "<f4";
     a.ndim = 2;

@@ -419,7 +419,7 @@ int ss_npz_save_csr(subsel_ctx *ctx, const subsel_csr *csr, const char *path,
 {
     npz_job job;
     SS_REQUIRE_NONNULL(ctx, ctx);
-    SS_REQUIRE_NONNULL(ctx, csr);
+    SS_REQUIRE_KIND(ctx, csr, SS_KIND_CSR);
     SS_REQUIRE_NONNULL(ctx, path);
     job.csr = csr;
     job.compressed = compressed != 0;

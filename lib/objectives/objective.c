@@ -29,10 +29,9 @@ int ss_objective_new(subsel_ctx *ctx, const ss_objective_ops *ops, int64_t n,
 void *ss_objective_impl(subsel_ctx *ctx, const subsel_objective *obj,
                         const ss_objective_ops *ops, const char *caller)
 {
-    if (obj == NULL) {
-        ss_fail(ctx, SUBSEL_E_INVALID, "%s: objective is NULL", caller);
+    if (ss_handle_check(ctx, obj, SS_KIND_OBJECTIVE, caller, "the objective") !=
+        SUBSEL_OK)
         return NULL;
-    }
     if (obj->ops != ops) {
         ss_fail(ctx, SUBSEL_E_INVALID, "%s: the objective is %s, not %s",
                 caller, obj->ops->name, ops->name);
@@ -44,7 +43,7 @@ void *ss_objective_impl(subsel_ctx *ctx, const subsel_objective *obj,
 void subsel_objective_free(subsel_objective *obj)
 {
     ss_allocator a;
-    if (!ss_handle_release(obj))
+    if (!ss_handle_release(obj, SS_KIND_OBJECTIVE, __func__))
         return;
     a = obj->alloc;
     obj->ops->destroy(obj);
@@ -53,7 +52,7 @@ void subsel_objective_free(subsel_objective *obj)
 
 int64_t subsel_objective_size(const subsel_objective *obj)
 {
-    return obj ? obj->n : 0;
+    return ss_handle_is(obj, SS_KIND_OBJECTIVE) ? obj->n : 0;
 }
 
 int ss_check_set(subsel_ctx *ctx, const subsel_objective *obj,
@@ -112,7 +111,7 @@ int subsel_objective_evaluate(subsel_ctx *ctx, const subsel_objective *obj,
     void *st = NULL;
     int rc;
     SS_REQUIRE_NONNULL(ctx, ctx);
-    SS_REQUIRE_NONNULL(ctx, obj);
+    SS_REQUIRE_KIND(ctx, obj, SS_KIND_OBJECTIVE);
     SS_REQUIRE_NONNULL(ctx, value);
     SS_CHECK(ss_state_of_set(ctx, obj, set, count, &st));
     rc = obj->ops->value(ctx, obj, st, value);
@@ -127,7 +126,7 @@ int subsel_objective_gain(subsel_ctx *ctx, const subsel_objective *obj,
     void *st = NULL;
     int rc;
     SS_REQUIRE_NONNULL(ctx, ctx);
-    SS_REQUIRE_NONNULL(ctx, obj);
+    SS_REQUIRE_KIND(ctx, obj, SS_KIND_OBJECTIVE);
     SS_REQUIRE_NONNULL(ctx, gain);
     if (item < 0 || item >= obj->n)
         return ss_fail(ctx, SUBSEL_E_INVALID,

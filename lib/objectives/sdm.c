@@ -144,7 +144,7 @@ int subsel_sdm_set_target(subsel_ctx *ctx, subsel_objective *obj,
     int rc;
     if (fb == NULL)
         return SUBSEL_E_INVALID;
-    SS_REQUIRE_NONNULL(ctx, target);
+    SS_REQUIRE_KIND(ctx, target, SS_KIND_CSR);
     if (target->cols != fb->z->cols)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "target has %lld columns, the source %lld",

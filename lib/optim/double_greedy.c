@@ -129,7 +129,7 @@ int subsel_double_greedy(subsel_ctx *ctx, const subsel_objective *obj,
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, obj);
+    SS_REQUIRE_KIND(ctx, obj, SS_KIND_OBJECTIVE);
     if (ground != NULL && count < 0)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "subsel_double_greedy: count %lld is negative",

@@ -113,7 +113,7 @@ int subsel_optimizer_create(subsel_ctx *ctx, int algorithm,
 void subsel_optimizer_free(subsel_optimizer *opt)
 {
     ss_allocator a;
-    if (!ss_handle_release(opt))
+    if (!ss_handle_release(opt, SS_KIND_OPTIMIZER, __func__))
         return;
     a = opt->alloc;
     ss_free_raw(&a, opt);
@@ -319,8 +319,8 @@ int subsel_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, opt);
-    SS_REQUIRE_NONNULL(ctx, obj);
+    SS_REQUIRE_KIND(ctx, opt, SS_KIND_OPTIMIZER);
+    SS_REQUIRE_KIND(ctx, obj, SS_KIND_OBJECTIVE);
     SS_CHECK(check_options(ctx, opt, obj));
 
     memset(&cfg, 0, sizeof cfg);

@@ -91,7 +91,7 @@ void ss_selection_set_budget(subsel_selection *sel, int64_t budget,
 void subsel_selection_free(subsel_selection *sel)
 {
     ss_allocator a;
-    if (!ss_handle_release(sel))
+    if (!ss_handle_release(sel, SS_KIND_SELECTION, __func__))
         return;
     a = sel->alloc;
     ss_free_raw(&a, sel->indices);
@@ -101,37 +101,37 @@ void subsel_selection_free(subsel_selection *sel)
 
 int64_t subsel_selection_count(const subsel_selection *sel)
 {
-    return sel ? sel->count : 0;
+    return ss_handle_is(sel, SS_KIND_SELECTION) ? sel->count : 0;
 }
 
 const int64_t *subsel_selection_indices(const subsel_selection *sel)
 {
-    return sel ? sel->indices : NULL;
+    return ss_handle_is(sel, SS_KIND_SELECTION) ? sel->indices : NULL;
 }
 
 const double *subsel_selection_gains(const subsel_selection *sel)
 {
-    return sel ? sel->gains : NULL;
+    return ss_handle_is(sel, SS_KIND_SELECTION) ? sel->gains : NULL;
 }
 
 double subsel_selection_value(const subsel_selection *sel)
 {
-    return sel ? sel->value : NAN;
+    return ss_handle_is(sel, SS_KIND_SELECTION) ? sel->value : NAN;
 }
 
 int64_t subsel_selection_evaluations(const subsel_selection *sel)
 {
-    return sel ? sel->evaluations : 0;
+    return ss_handle_is(sel, SS_KIND_SELECTION) ? sel->evaluations : 0;
 }
 
 int64_t subsel_selection_budget(const subsel_selection *sel)
 {
-    return sel ? sel->budget : 0;
+    return ss_handle_is(sel, SS_KIND_SELECTION) ? sel->budget : 0;
 }
 
 int subsel_selection_short_reason(const subsel_selection *sel)
 {
-    return sel ? sel->short_reason : SUBSEL_SHORT_NONE;
+    return ss_handle_is(sel, SS_KIND_SELECTION) ? sel->short_reason : SUBSEL_SHORT_NONE;
 }
 
 const char *subsel_short_reason_string(int reason)

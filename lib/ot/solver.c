@@ -72,7 +72,7 @@ int subsel_ot_solver_create(subsel_ctx *ctx, subsel_ot_solver **out)
 void subsel_ot_solver_free(subsel_ot_solver *solver)
 {
     ss_allocator a;
-    if (!ss_handle_release(solver))
+    if (!ss_handle_release(solver, SS_KIND_OT_SOLVER, __func__))
         return;
     a = solver->alloc;
     ss_free_raw(&a, solver);
@@ -80,12 +80,12 @@ void subsel_ot_solver_free(subsel_ot_solver *solver)
 
 int64_t subsel_ot_solver_iterations(const subsel_ot_solver *solver)
 {
-    return solver ? solver->last_iterations : 0;
+    return ss_handle_is(solver, SS_KIND_OT_SOLVER) ? solver->last_iterations : 0;
 }
 
 double subsel_ot_solver_violation(const subsel_ot_solver *solver)
 {
-    return solver ? solver->last_violation : NAN;
+    return ss_handle_is(solver, SS_KIND_OT_SOLVER) ? solver->last_violation : NAN;
 }
 
 /* Checks marginals (NULL: uniform with total 1) and writes their logs and
@@ -231,6 +231,9 @@ static int on_matrix(subsel_ctx *ctx, subsel_ot_solver *solver, call *cl,
     ss_ot_cost c;
     int64_t i;
     SS_REQUIRE_NONNULL(ctx, ctx);
+    if (solver != NULL) /* NULL: the default settings */
+        SS_CHECK(ss_handle_check(ctx, solver, SS_KIND_OT_SOLVER, cl->fn,
+                                 "solver"));
     if (cost == NULL)
         return ss_fail(ctx, SUBSEL_E_INVALID, "%s: cost is NULL", cl->fn);
     SS_CHECK(check_common(ctx, cl));
@@ -251,9 +254,11 @@ static int on_points(subsel_ctx *ctx, subsel_ot_solver *solver, call *cl,
     ss_ot_cost c;
     int rc;
     SS_REQUIRE_NONNULL(ctx, ctx);
-    if (x == NULL || y == NULL)
-        return ss_fail(ctx, SUBSEL_E_INVALID, "%s: %s is NULL", cl->fn,
-                       x == NULL ? "x" : "y");
+    if (solver != NULL) /* NULL: the default settings */
+        SS_CHECK(ss_handle_check(ctx, solver, SS_KIND_OT_SOLVER, cl->fn,
+                                 "solver"));
+    SS_CHECK(ss_handle_check(ctx, x, SS_KIND_DENSE, cl->fn, "x"));
+    SS_CHECK(ss_handle_check(ctx, y, SS_KIND_DENSE, cl->fn, "y"));
     if (x->cols != y->cols)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "%s: x has %lld columns and y %lld", cl->fn,

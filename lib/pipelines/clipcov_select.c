@@ -98,8 +98,8 @@ int subsel_clipcov_select(subsel_ctx *ctx, const subsel_objective *obj,
     *out = NULL;
     if (greedy_out != NULL)
         *greedy_out = NULL;
-    SS_REQUIRE_NONNULL(ctx, obj);
-    SS_REQUIRE_NONNULL(ctx, greedy);
+    SS_REQUIRE_KIND(ctx, obj, SS_KIND_OBJECTIVE);
+    SS_REQUIRE_KIND(ctx, greedy, SS_KIND_OPTIMIZER);
     if (filter < SUBSEL_CLIPCOV_FILTER_NONE ||
         filter > SUBSEL_CLIPCOV_FILTER_RANDOMIZED)
         return ss_fail(ctx, SUBSEL_E_INVALID,

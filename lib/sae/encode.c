@@ -145,8 +145,8 @@ int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, sae);
-    SS_REQUIRE_NONNULL(ctx, x);
+    SS_REQUIRE_KIND(ctx, sae, SS_KIND_SAE);
+    SS_REQUIRE_KIND(ctx, x, SS_KIND_DENSE);
     rows = x->rows;
     features = sae->features;
     inputs = sae->inputs;

@@ -78,7 +78,7 @@ cleanup:
 void subsel_sae_free(subsel_sae *sae)
 {
     ss_allocator a;
-    if (!ss_handle_release(sae))
+    if (!ss_handle_release(sae, SS_KIND_SAE, __func__))
         return;
     a = sae->alloc;
     subsel_dense_free((subsel_dense *)sae->w_matrix);
@@ -89,12 +89,12 @@ void subsel_sae_free(subsel_sae *sae)
 
 int64_t subsel_sae_inputs(const subsel_sae *sae)
 {
-    return sae ? sae->inputs : 0;
+    return ss_handle_is(sae, SS_KIND_SAE) ? sae->inputs : 0;
 }
 
 int64_t subsel_sae_features(const subsel_sae *sae)
 {
-    return sae ? sae->features : 0;
+    return ss_handle_is(sae, SS_KIND_SAE) ? sae->features : 0;
 }
 
 /* The number of dimensions of the array in an .npy file: subsel's loader

@@ -182,7 +182,7 @@ int subsel_tarot_project(subsel_ctx *ctx, const subsel_dense *x, int64_t dim,
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, x);
+    SS_REQUIRE_KIND(ctx, x, SS_KIND_DENSE);
     if (dim < 1 || dim > 1048576)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "subsel_tarot_project: dim %lld outside [1, 1048576]",

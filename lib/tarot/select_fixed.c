@@ -99,7 +99,7 @@ int subsel_tarot_select_fixed(subsel_ctx *ctx, subsel_tarot *t,
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, t);
+    SS_REQUIRE_KIND(ctx, t, SS_KIND_TAROT);
     if (budget < 0 || budget > t->n)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "subsel_tarot_select_fixed: budget %lld outside [0, "

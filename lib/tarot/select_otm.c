@@ -176,7 +176,7 @@ int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *t, int64_t folds,
     SS_REQUIRE_NONNULL(ctx, ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
-    SS_REQUIRE_NONNULL(ctx, t);
+    SS_REQUIRE_KIND(ctx, t, SS_KIND_TAROT);
     if (folds < 2 || folds > t->m)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "subsel_tarot_select_otm: folds %lld outside [2, %lld] "

@@ -104,7 +104,7 @@ int subsel_tarot_create(subsel_ctx *ctx, const subsel_dense *candidates,
 void subsel_tarot_free(subsel_tarot *t)
 {
     ss_allocator a;
-    if (!ss_handle_release(t))
+    if (!ss_handle_release(t, SS_KIND_TAROT, __func__))
         return;
     a = t->alloc;
     ss_free_raw(&a, t->u);

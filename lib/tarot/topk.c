@@ -408,7 +408,7 @@ int subsel_tarot_topk_v2(subsel_ctx *ctx, subsel_tarot *t, int64_t k,
 {
     int64_t j;
     SS_REQUIRE_NONNULL(ctx, ctx);
-    SS_REQUIRE_NONNULL(ctx, t);
+    SS_REQUIRE_KIND(ctx, t, SS_KIND_TAROT);
     SS_REQUIRE_NONNULL(ctx, indices);
     if (k < 1 || k > t->n)
         return ss_fail(ctx, SUBSEL_E_INVALID,
@@ -452,7 +452,7 @@ int subsel_tarot_scores_v2(subsel_ctx *ctx, subsel_tarot *t,
     work w = {0};
     int rc = SUBSEL_OK;
     SS_REQUIRE_NONNULL(ctx, ctx);
-    SS_REQUIRE_NONNULL(ctx, t);
+    SS_REQUIRE_KIND(ctx, t, SS_KIND_TAROT);
     SS_REQUIRE_NONNULL(ctx, scores);
     if (first_candidate < 0 || candidates < 0 ||
         first_candidate > t->n - candidates || first_target < 0 ||

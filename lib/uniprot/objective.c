@@ -463,9 +463,8 @@ int ss_uniprot_check_features(subsel_ctx *ctx, const char *fn,
                               const subsel_dense *target, int similarity,
                               int *metric)
 {
-    if (source == NULL || target == NULL)
-        return ss_fail(ctx, SUBSEL_E_INVALID, "%s: %s is NULL", fn,
-                       source == NULL ? "source" : "target");
+    SS_CHECK(ss_handle_check(ctx, source, SS_KIND_DENSE, fn, "source"));
+    SS_CHECK(ss_handle_check(ctx, target, SS_KIND_DENSE, fn, "target"));
     switch (similarity) {
     case SUBSEL_SIM_COSINE: *metric = SS_METRIC_COSINE; break;
     case SUBSEL_SIM_DOT: *metric = SS_METRIC_DOT; break;
