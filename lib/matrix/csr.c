@@ -437,9 +437,18 @@ void subsel_csr_free(subsel_csr *csr)
         keeper.release(keeper.handle);
 }
 
-int64_t subsel_csr_rows(const subsel_csr *csr) { return ss_handle_is(csr, SS_KIND_CSR) ? csr->rows : 0; }
-int64_t subsel_csr_cols(const subsel_csr *csr) { return ss_handle_is(csr, SS_KIND_CSR) ? csr->cols : 0; }
-int64_t subsel_csr_nnz(const subsel_csr *csr) { return ss_handle_is(csr, SS_KIND_CSR) ? csr->nnz : 0; }
+int64_t subsel_csr_rows(const subsel_csr *csr)
+{
+    return ss_handle_is(csr, SS_KIND_CSR) ? csr->rows : 0;
+}
+int64_t subsel_csr_cols(const subsel_csr *csr)
+{
+    return ss_handle_is(csr, SS_KIND_CSR) ? csr->cols : 0;
+}
+int64_t subsel_csr_nnz(const subsel_csr *csr)
+{
+    return ss_handle_is(csr, SS_KIND_CSR) ? csr->nnz : 0;
+}
 
 int subsel_csr_index_type(const subsel_csr *csr)
 {

@@ -185,10 +185,22 @@ void subsel_dense_free(subsel_dense *dense)
         keeper.release(keeper.handle);
 }
 
-int64_t subsel_dense_rows(const subsel_dense *d) { return ss_handle_is(d, SS_KIND_DENSE) ? d->rows : 0; }
-int64_t subsel_dense_cols(const subsel_dense *d) { return ss_handle_is(d, SS_KIND_DENSE) ? d->cols : 0; }
-int64_t subsel_dense_stride(const subsel_dense *d) { return ss_handle_is(d, SS_KIND_DENSE) ? d->stride : 0; }
-const float *subsel_dense_data(const subsel_dense *d) { return ss_handle_is(d, SS_KIND_DENSE) ? d->row0 : NULL; }
+int64_t subsel_dense_rows(const subsel_dense *d)
+{
+    return ss_handle_is(d, SS_KIND_DENSE) ? d->rows : 0;
+}
+int64_t subsel_dense_cols(const subsel_dense *d)
+{
+    return ss_handle_is(d, SS_KIND_DENSE) ? d->cols : 0;
+}
+int64_t subsel_dense_stride(const subsel_dense *d)
+{
+    return ss_handle_is(d, SS_KIND_DENSE) ? d->stride : 0;
+}
+const float *subsel_dense_data(const subsel_dense *d)
+{
+    return ss_handle_is(d, SS_KIND_DENSE) ? d->row0 : NULL;
+}
 
 const float *subsel_dense_row(const subsel_dense *d, int64_t row)
 {

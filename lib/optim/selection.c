@@ -131,7 +131,8 @@ int64_t subsel_selection_budget(const subsel_selection *sel)
 
 int subsel_selection_short_reason(const subsel_selection *sel)
 {
-    return ss_handle_is(sel, SS_KIND_SELECTION) ? sel->short_reason : SUBSEL_SHORT_NONE;
+    return ss_handle_is(sel, SS_KIND_SELECTION) ? sel->short_reason
+                                                : SUBSEL_SHORT_NONE;
 }
 
 const char *subsel_short_reason_string(int reason)

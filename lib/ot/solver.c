@@ -80,12 +80,14 @@ void subsel_ot_solver_free(subsel_ot_solver *solver)
 
 int64_t subsel_ot_solver_iterations(const subsel_ot_solver *solver)
 {
-    return ss_handle_is(solver, SS_KIND_OT_SOLVER) ? solver->last_iterations : 0;
+    return ss_handle_is(solver, SS_KIND_OT_SOLVER) ? solver->last_iterations
+                                                   : 0;
 }
 
 double subsel_ot_solver_violation(const subsel_ot_solver *solver)
 {
-    return ss_handle_is(solver, SS_KIND_OT_SOLVER) ? solver->last_violation : NAN;
+    return ss_handle_is(solver, SS_KIND_OT_SOLVER) ? solver->last_violation
+                                                   : NAN;
 }
 
 /* Checks marginals (NULL: uniform with total 1) and writes their logs and
