@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: MIT
+"""Finding libsubsel and declaring the C functions the package calls.
+
+Every foreign declaration (argtypes/restype) lives here and nowhere else, so
+a change of the header has one place to follow. ctypes releases the GIL
+around every foreign call, which is why the package needs no compiled
+extension: long selections let other Python threads run.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+import subprocess
+from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_int, c_int32,
+                    c_int64, c_void_p)
+from pathlib import Path
+
+#: The version of the C header this package was written against. The
+#: library must have the same major and minor number (0.x breaks on minor).
+HEADER_VERSION = (0, 7)
+
+_SONAME = "libsubsel.so"
+
+
+def _candidates():
+    """Library paths to try, in the documented order."""
+    env = os.environ.get("SUBSEL_LIBRARY")
+    if env:
+        # An explicit choice is final: falling back would hide a typo.
+        yield "SUBSEL_LIBRARY", env
+        return
+    if shutil.which("pkg-config"):
+        try:
+            libdir = subprocess.run(
+                ["pkg-config", "--variable=libdir", "subsel"],
+                capture_output=True, text=True, check=True).stdout.strip()
+        except (subprocess.CalledProcessError, OSError):
+            libdir = ""
+        if libdir:
+            yield "pkg-config", os.path.join(libdir, _SONAME)
+    # The build tree next to the source tree (python/ sits beside build/).
+    here = Path(__file__).resolve().parent
+    for build in ("build", "build-inst"):
+        path = here.parent.parent / build / "lib" / _SONAME
+        yield "build tree", str(path)
+    found = ctypes.util.find_library("subsel")
+    if found:
+        yield "ctypes.util.find_library", found
+
+
+def _load():
+    tried = []
+    for how, path in _candidates():
+        if how != "ctypes.util.find_library" and not os.path.exists(path):
+            tried.append(f"{how}: {path} (no such file)")
+            continue
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as exc:
+            tried.append(f"{how}: {path} ({exc})")
+    raise ImportError(
+        "subsel: cannot find libsubsel. Set SUBSEL_LIBRARY to the path of "
+        "libsubsel.so, or install the library so that `pkg-config "
+        "--variable=libdir subsel` finds it (PKG_CONFIG_PATH). Tried:\n  "
+        + "\n  ".join(tried or ["nothing"]))
+
+
+lib, path = _load()
+
+_version = lib.subsel_version_number
+_version.restype = c_int
+_version.argtypes = []
+version_number = _version()
+if (version_number // 10000, version_number // 100 % 100) != HEADER_VERSION:
+    raise ImportError(
+        f"subsel: {path} is version {version_number // 10000}."
+        f"{version_number // 100 % 100}, this package needs "
+        f"{HEADER_VERSION[0]}.{HEADER_VERSION[1]}")
+
+# Opaque handles are plain void pointers: the Python classes keep their kind.
+handle = c_void_p
+handle_p = POINTER(c_void_p)
+
+PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_char_p, c_int64, c_int64)
+
+# name: (restype, argtypes). Status-returning functions have restype c_int.
+_DECLS = {
+    "subsel_version_string": (c_char_p, []),
+    "subsel_status_string": (c_char_p, [c_int]),
+    "subsel_build_info": (c_char_p, []),
+    "subsel_ctx_create": (c_int, [handle_p]),
+    "subsel_ctx_free": (None, [handle]),
+    "subsel_ctx_last_error": (c_char_p, [handle]),
+    "subsel_ctx_threads": (c_int, [handle]),
+    "subsel_ctx_set_progress": (c_int, [handle, PROGRESS_FN, c_void_p]),
+    "subsel_handle_kind": (c_int, [handle]),
+    "subsel_kind_name": (c_char_p, [c_int]),
+    "subsel_param_count": (c_int64, []),
+    "subsel_param_at": (c_int, [c_int64, POINTER(c_int)]),
+    "subsel_param_find": (c_int, [c_int, c_char_p, POINTER(c_int)]),
+    "subsel_param_info": (c_int, [c_int, POINTER(c_int), POINTER(c_int),
+                                  POINTER(c_char_p), POINTER(c_char_p)]),
+    "subsel_param_int_bounds": (c_int, [c_int, POINTER(c_int64),
+                                        POINTER(c_int64), POINTER(c_int64)]),
+    "subsel_param_real_bounds": (c_int, [c_int, POINTER(c_double),
+                                         POINTER(c_double), POINTER(c_double),
+                                         POINTER(c_int)]),
+    "subsel_param_set_int": (c_int, [handle, handle, c_int, c_int64]),
+    "subsel_param_set_real": (c_int, [handle, handle, c_int, c_double]),
+    "subsel_param_get_int": (c_int, [handle, handle, c_int, POINTER(c_int64)]),
+    "subsel_param_get_real": (c_int, [handle, handle, c_int,
+                                      POINTER(c_double)]),
+    "subsel_csr_create_v2": (c_int, [handle, c_int64, c_int64, c_void_p,
+                                     c_void_p, c_int, c_void_p, c_int, c_int,
+                                     handle_p]),
+    "subsel_csr_load_npz": (c_int, [handle, c_char_p, handle_p]),
+    "subsel_csr_free": (None, [handle]),
+    "subsel_csr_rows": (c_int64, [handle]),
+    "subsel_csr_cols": (c_int64, [handle]),
+    "subsel_csr_nnz": (c_int64, [handle]),
+    "subsel_csr_index_type": (c_int, [handle]),
+    "subsel_csr_row_v2": (c_int, [handle, c_int64, POINTER(c_void_p),
+                                  POINTER(c_void_p), POINTER(c_int64)]),
+    "subsel_dense_create_v2": (c_int, [handle, c_int64, c_int64, c_void_p,
+                                       c_int, c_int64, c_int, handle_p]),
+    "subsel_dense_load_npy": (c_int, [handle, c_char_p, handle_p]),
+    "subsel_dense_free": (None, [handle]),
+    "subsel_dense_rows": (c_int64, [handle]),
+    "subsel_dense_cols": (c_int64, [handle]),
+    "subsel_dense_data": (c_void_p, [handle]),
+    "subsel_dense_stride": (c_int64, [handle]),
+    "subsel_objective_size": (c_int64, [handle]),
+    "subsel_objective_evaluate": (c_int, [handle, handle, c_void_p, c_int64,
+                                          POINTER(c_double)]),
+    "subsel_objective_gain": (c_int, [handle, handle, c_void_p, c_int64,
+                                      c_int64, POINTER(c_double)]),
+    "subsel_objective_free": (None, [handle]),
+    "subsel_fb_create": (c_int, [handle, handle, c_int, c_double, c_void_p,
+                                 handle_p]),
+    "subsel_sdm_create": (c_int, [handle, handle, handle_p]),
+    "subsel_sdm_set_target": (c_int, [handle, handle, handle]),
+    "subsel_sdm_set_target_distribution": (c_int, [handle, handle, c_void_p,
+                                                   c_int64]),
+    "subsel_sdm_set_quality": (c_int, [handle, handle, c_void_p, c_int64,
+                                       c_int64]),
+    "subsel_sdm_set_quality_edges": (c_int, [handle, handle, c_void_p,
+                                             c_int64, c_void_p, c_int64]),
+    "subsel_sdm_set_bin_weights": (c_int, [handle, handle, c_void_p,
+                                           c_int64]),
+    "subsel_sdm_quality_bins": (c_int, [handle, handle, c_void_p, c_int64]),
+    "subsel_sdm_kl": (c_int, [handle, handle, c_void_p, c_int64,
+                              POINTER(c_double)]),
+    "subsel_optimizer_create": (c_int, [handle, c_int, handle_p]),
+    "subsel_optimizer_free": (None, [handle]),
+    "subsel_optimizer_run": (c_int, [handle, handle, handle, handle_p]),
+    "subsel_selection_count": (c_int64, [handle]),
+    "subsel_selection_indices": (c_void_p, [handle]),
+    "subsel_selection_gains": (c_void_p, [handle]),
+    "subsel_selection_value": (c_double, [handle]),
+    "subsel_selection_evaluations": (c_int64, [handle]),
+    "subsel_selection_budget": (c_int64, [handle]),
+    "subsel_selection_short_reason": (c_int, [handle]),
+    "subsel_short_reason_string": (c_char_p, [c_int]),
+    "subsel_selection_free": (None, [handle]),
+}
+
+for _name, (_restype, _argtypes) in _DECLS.items():
+    _fn = getattr(lib, _name)
+    _fn.restype = _restype
+    _fn.argtypes = _argtypes
+
+del _name, _restype, _argtypes, _fn
+
+# Constants that are not parameters (those come from the library's table).
+OWN_COPY, OWN_BORROW = 0, 1
+DTYPE_FLOAT16, DTYPE_FLOAT32, DTYPE_FLOAT64 = 2001, 2002, 2003
+DTYPE_INT32, DTYPE_INT64 = 2011, 2012
+TYPE_INT, TYPE_REAL = 1, 2
+BOUND_OPEN_MIN, BOUND_OPEN_MAX = 1, 2
+KIND_CONTEXT, KIND_OPTIMIZER, KIND_SDM, KIND_FB = 1, 2, 5, 8

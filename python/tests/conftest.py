@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: MIT
+"""Fixtures shared with the C and CLI tests (tests/fixtures)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def fixtures() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture
+def fb_data():
+    return (sp.load_npz(FIXTURES / "fb" / "Z.npz"),
+            np.load(FIXTURES / "fb" / "w.npy"))
+
+
+@pytest.fixture
+def sdm_data():
+    d = FIXTURES / "sdm"
+    return {"source": sp.load_npz(d / "source.npz"),
+            "target": sp.load_npz(d / "target.npz"),
+            "quality": np.load(d / "quality.npy")}
