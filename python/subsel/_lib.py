@@ -40,11 +40,12 @@ def _candidates():
             libdir = ""
         if libdir:
             yield "pkg-config", os.path.join(libdir, _SONAME)
-    # The build tree next to the source tree (python/ sits beside build/).
-    here = Path(__file__).resolve().parent
-    for build in ("build", "build-inst"):
-        path = here.parent.parent / build / "lib" / _SONAME
-        yield "build tree", str(path)
+    # The build tree, when this package is imported from the source tree
+    # (python/subsel beside meson.build and build/, as ./run makes it).
+    tree = Path(__file__).resolve().parent.parent.parent
+    if (tree / "meson.build").exists() and (tree / "include" / "subsel.h").exists():
+        build = os.environ.get("SUBSEL_BUILD_DIR", "build")
+        yield "build tree", str(tree / build / "lib" / _SONAME)
     found = ctypes.util.find_library("subsel")
     if found:
         yield "ctypes.util.find_library", found
