@@ -21,6 +21,8 @@ from . import _lib, _params
 from ._core import (ALGORITHMS, CONCAVE, CSR, FB, SDM, Context, Dense,
                     Objective, Optimizer, Selection, csr, default_context,
                     dense, load_npy, load_npz)
+from ._extra import (COSTS, SAE, SIMILARITIES, OTSolver, Transport,
+                     UniPROT, partial_ot, sinkhorn)
 from .errors import (Cancelled, Error, FormatError, InvalidArgument,
                      IOFailure, NumericError, OutOfMemory, StateError,
                      Unsupported)
@@ -112,7 +114,8 @@ Optimizer.__doc__ += "\n    Parameters:\n" + _params.docs(_lib.KIND_OPTIMIZER)
 del _fn
 
 __all__ = [
-    "ALGORITHMS", "CONCAVE", "CSR", "Cancelled", "Context", "Dense", "Error",
+    "ALGORITHMS", "COSTS", "OTSolver", "SAE", "SIMILARITIES", "Transport",
+    "UniPROT", "partial_ot", "sinkhorn", "CONCAVE", "CSR", "Cancelled", "Context", "Dense", "Error",
     "FB", "FormatError", "IOFailure", "InvalidArgument", "NumericError",
     "Objective", "OutOfMemory", "Optimizer", "SDM", "Selection",
     "StateError", "Unsupported", "build_info", "csr", "default_context",

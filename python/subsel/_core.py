@@ -220,6 +220,19 @@ class CSR(_Handle):
                 np.ctypeslib.as_array((ctypes.c_float * n).from_address(val))
                 .copy())
 
+    def to_scipy(self):
+        """A scipy.sparse.csr_array copy (one row read at a time)."""
+        import scipy.sparse as sp
+        rows, cols = self.shape
+        parts = [self.row(r) for r in range(rows)]
+        indptr = np.zeros(rows + 1, np.int64)
+        indptr[1:] = np.cumsum([len(p[0]) for p in parts])
+        indices = (np.concatenate([p[0] for p in parts]) if rows
+                   else np.empty(0, np.int64))
+        data = (np.concatenate([p[1] for p in parts]) if rows
+                else np.empty(0, np.float32))
+        return sp.csr_array((data, indices, indptr), shape=(rows, cols))
+
 
 def csr(matrix, *, copy: bool = False, ctx: Optional[Context] = None) -> CSR:
     """A CSR matrix from a scipy.sparse matrix or array (or a CSR).

@@ -165,6 +165,41 @@ _DECLS = {
     "subsel_selection_short_reason": (c_int, [handle]),
     "subsel_short_reason_string": (c_char_p, [c_int]),
     "subsel_selection_free": (None, [handle]),
+    "subsel_sae_create": (c_int, [handle, handle, c_void_p, c_void_p,
+                                  handle_p]),
+    "subsel_sae_load": (c_int, [handle, c_char_p, handle_p]),
+    "subsel_sae_free": (None, [handle]),
+    "subsel_sae_inputs": (c_int64, [handle]),
+    "subsel_sae_features": (c_int64, [handle]),
+    "subsel_sae_encode": (c_int, [handle, handle, handle, c_int64, handle_p]),
+    "subsel_ot_solver_create": (c_int, [handle, handle_p]),
+    "subsel_ot_solver_free": (None, [handle]),
+    "subsel_ot_solver_iterations": (c_int64, [handle]),
+    "subsel_ot_solver_violation": (c_double, [handle]),
+    # The four OT solves share one shape after their inputs: value, f, g,
+    # plan, each array with its capacity.
+    "subsel_ot_sinkhorn_v2": (c_int, [handle, handle, c_void_p, c_int64,
+                                      c_void_p, c_int64, c_void_p, c_double]
+                              + [POINTER(c_double)] + [c_void_p, c_int64] * 3),
+    "subsel_ot_partial_v2": (c_int, [handle, handle, c_void_p, c_int64,
+                                     c_void_p, c_int64, c_void_p, c_double,
+                                     c_double]
+                             + [POINTER(c_double)] + [c_void_p, c_int64] * 3),
+    "subsel_ot_sinkhorn_points_v2": (c_int, [handle, handle, c_void_p, handle,
+                                             c_void_p, handle, c_int, c_double]
+                                     + [POINTER(c_double)]
+                                     + [c_void_p, c_int64] * 3),
+    "subsel_ot_partial_points_v2": (c_int, [handle, handle, c_void_p, handle,
+                                            c_void_p, handle, c_int, c_double,
+                                            c_double] + [POINTER(c_double)]
+                                    + [c_void_p, c_int64] * 3),
+    "subsel_uniprot_create": (c_int, [handle, handle, c_int64, c_double,
+                                      handle_p]),
+    "subsel_uniprot_create_from_features": (c_int, [handle, handle, handle,
+                                                    c_int, c_int64, c_double,
+                                                    handle_p]),
+    "subsel_uniprot_plan_v2": (c_int, [handle, handle, c_void_p, c_int64,
+                                       c_void_p, c_int64, POINTER(c_double)]),
 }
 
 for _name, (_restype, _argtypes) in _DECLS.items():
@@ -180,4 +215,5 @@ DTYPE_FLOAT16, DTYPE_FLOAT32, DTYPE_FLOAT64 = 2001, 2002, 2003
 DTYPE_INT32, DTYPE_INT64 = 2011, 2012
 TYPE_INT, TYPE_REAL = 1, 2
 BOUND_OPEN_MIN, BOUND_OPEN_MAX = 1, 2
-KIND_CONTEXT, KIND_OPTIMIZER, KIND_SDM, KIND_FB = 1, 2, 5, 8
+KIND_CONTEXT, KIND_OPTIMIZER, KIND_OT_SOLVER, KIND_SDM, KIND_UNIPROT = 1, 2, 3, 5, 6
+KIND_FB = 8

@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: MIT
+"""The SAE encoder, optimal transport and UniPROT, on the handles of _core."""
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from . import _lib, _params
+from ._core import (CSR, Context, Dense, Objective, _create, _ctx, _f64,
+                    _Handle, _i64, dense)
+from .errors import check
+
+L = _lib.lib
+
+
+class SAE(_Handle):
+    """A TopK sparse autoencoder's encoder, h(x) = TopK(ReLU(W_enc (x -
+    b_dec) + b_enc)): dense embeddings to the sparse codes SDM selects on.
+
+    w_enc: features x inputs array (borrowed when float32, see dense());
+    b_enc (features) and b_dec (inputs): biases, None for zeros.
+    """
+
+    _free_fn = staticmethod(L.subsel_sae_free)
+
+    def __init__(self, w_enc, b_enc=None, b_dec=None, *,
+                 ctx: Optional[Context] = None, _ptr: int = 0):
+        if _ptr:  # from SAE.load()
+            super().__init__(_ptr)
+            return
+        c = _ctx(ctx)
+        w = dense(w_enc, ctx=c)
+        be = None if b_enc is None else np.ascontiguousarray(b_enc, np.float32)
+        bd = None if b_dec is None else np.ascontiguousarray(b_dec, np.float32)
+        ptr = _create(L.subsel_sae_create, c, w,
+                      None if be is None else be.ctypes.data,
+                      None if bd is None else bd.ctypes.data)
+        super().__init__(ptr, (w,))  # biases are copied by the library
+
+    @classmethod
+    def load(cls, directory, *, ctx: Optional[Context] = None) -> "SAE":
+        """Loads W_enc.npy, b_enc.npy and b_dec.npy from `directory`."""
+        c = _ctx(ctx)
+        out = ctypes.c_void_p()
+        c._call(L.subsel_sae_load, c, str(directory).encode(),
+                ctypes.byref(out))
+        return cls(None, _ptr=out.value)
+
+    @property
+    def inputs(self) -> int:
+        return L.subsel_sae_inputs(self)
+
+    @property
+    def features(self) -> int:
+        return L.subsel_sae_features(self)
+
+    def encode(self, x, k: int, *, ctx: Optional[Context] = None,
+               progress=None) -> CSR:
+        """Codes of the rows of `x` (rows x inputs): the k largest positive
+        activations of each row, as a CSR matrix owned by the library."""
+        c = _ctx(ctx)
+        xd = dense(x, ctx=c)
+        out = ctypes.c_void_p()
+        c._call(L.subsel_sae_encode, c, self, xd, k, ctypes.byref(out),
+                progress=progress)
+        return CSR(out.value)
+
+
+# --------------------------------------------------------------------------
+# Optimal transport
+# --------------------------------------------------------------------------
+
+COSTS = {"sqeuclidean": 0, "euclidean": 1, "cosine": 2}
+
+
+@dataclass(frozen=True)
+class Transport:
+    """An entropic OT solution: plan (n x m), potentials f and g with
+    plan = exp((f_i + g_j - C_ij) / reg), value <plan, C>, and the solver's
+    iterations and final L1 marginal violation."""
+    plan: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+    value: float
+    iterations: int
+    violation: float
+
+
+def _transport(partial: bool, a, b, cost, x, y, metric: str, reg: float,
+               mass: Optional[float], ctx, progress, params) -> Transport:
+    c = _ctx(ctx)
+    if (cost is None) == (x is None or y is None):
+        raise TypeError("give either cost= (n x m) or x= and y= (points)")
+    if cost is not None:
+        cm = np.ascontiguousarray(cost, dtype=np.float64)
+        if cm.ndim != 2:
+            raise ValueError("cost must be a 2-D array")
+        n, m = cm.shape
+    else:
+        if metric not in COSTS:
+            raise ValueError(f"unknown metric '{metric}' (known: "
+                             f"{', '.join(COSTS)})")
+        xd, yd = dense(x, ctx=c), dense(y, ctx=c)
+        n, m = xd.shape[0], yd.shape[0]
+    av = None if a is None else _f64(a, "a")
+    bv = None if b is None else _f64(b, "b")
+    plan = np.empty((n, m), np.float64)
+    f, g = np.empty(n), np.empty(m)
+    value = ctypes.c_double()
+    with OTSolver(ctx=c, **params) as solver:
+        aptr = None if av is None else av.ctypes.data
+        bptr = None if bv is None else bv.ctypes.data
+        outs = (ctypes.byref(value), f.ctypes.data, n, g.ctypes.data, m,
+                plan.ctypes.data, n * m)
+        extra = (mass,) if partial else ()
+        if cost is not None:
+            fn = L.subsel_ot_partial_v2 if partial else L.subsel_ot_sinkhorn_v2
+            c._call(fn, c, solver, aptr, n, bptr, m, cm.ctypes.data, reg,
+                    *extra, *outs, progress=progress)
+        else:
+            fn = (L.subsel_ot_partial_points_v2 if partial
+                  else L.subsel_ot_sinkhorn_points_v2)
+            c._call(fn, c, solver, aptr, xd, bptr, yd, COSTS[metric], reg,
+                    *extra, *outs, progress=progress)
+        return Transport(plan, f, g, value.value,
+                         L.subsel_ot_solver_iterations(solver),
+                         L.subsel_ot_solver_violation(solver))
+
+
+class OTSolver(_Handle):
+    """Options of OT solves (max_iter, tol, anneal, ...: from the library's
+    table); used by sinkhorn() and partial_ot()."""
+
+    _free_fn = staticmethod(L.subsel_ot_solver_free)
+    _kind = _lib.KIND_OT_SOLVER
+
+    def __init__(self, *, ctx: Optional[Context] = None, **params):
+        c = _ctx(ctx)
+        super().__init__(_create(L.subsel_ot_solver_create, c))
+        for name, value in params.items():
+            _params.set_value(c, self, self._kind, name, value)
+
+
+def sinkhorn(a=None, b=None, *, reg: float, cost=None, x=None, y=None,
+             metric: str = "sqeuclidean", ctx: Optional[Context] = None,
+             progress=None, **params) -> Transport:
+    """Balanced entropic OT (POT's ot.sinkhorn): min <P, C> + reg sum P
+    (log P - 1) with P 1 = a, P^T 1 = b (None: uniform). Costs: `cost`
+    (n x m), or `x` and `y` point clouds with `metric` (sqeuclidean,
+    euclidean, cosine). Solver parameters (max_iter, tol, anneal, ...) as
+    keywords. Stable for any reg (log domain)."""
+    return _transport(False, a, b, cost, x, y, metric, reg, None, ctx,
+                      progress, params)
+
+
+def partial_ot(a=None, b=None, *, reg: float, mass: float, cost=None, x=None,
+               y=None, metric: str = "sqeuclidean",
+               ctx: Optional[Context] = None, progress=None,
+               **params) -> Transport:
+    """Entropic partial OT (POT's entropic_partial_wasserstein): moves
+    `mass` with P 1 <= a, P^T 1 <= b. Arguments as sinkhorn()."""
+    return _transport(True, a, b, cost, x, y, metric, reg, mass, ctx,
+                      progress, params)
+
+
+# --------------------------------------------------------------------------
+# UniPROT
+# --------------------------------------------------------------------------
+
+SIMILARITIES = {"cosine": 0, "dot": 1, "neg_sqeuclidean": 2}
+
+
+class UniPROT(Objective):
+    """UniPROT: choose k prototypes among the rows of `similarity` (|S| x n,
+    candidates x targets) that cover the targets evenly by entropic
+    transport; or from features: `UniPROT(source=..., target=...,
+    similarity="cosine", k=..., reg=...)`. Parameters (gain, update, tol,
+    max_iter) from the library's table as keywords."""
+
+    _kind = _lib.KIND_UNIPROT
+
+    def __init__(self, similarity=None, *, k: int, reg: float, source=None,
+                 target=None, ctx: Optional[Context] = None, **params):
+        c = _ctx(ctx)
+        if similarity is not None and not isinstance(similarity, str):
+            s = dense(similarity, ctx=c)
+            self._targets = s.shape[1]
+            ptr = _create(L.subsel_uniprot_create, c, s, k, reg)
+            keep = (s,)
+        else:
+            sim = similarity or "cosine"
+            if sim not in SIMILARITIES:
+                raise ValueError(f"unknown similarity '{sim}' (known: "
+                                 f"{', '.join(SIMILARITIES)})")
+            sd, td = dense(source, ctx=c), dense(target, ctx=c)
+            self._targets = td.shape[0]
+            ptr = _create(L.subsel_uniprot_create_from_features, c, sd, td,
+                          SIMILARITIES[sim], k, reg)
+            keep = ()  # the objective computed S and keeps nothing else
+        super().__init__(ptr, keep)
+        for name, value in params.items():
+            _params.set_value(c, self, self._kind, name, value)
+
+    def plan(self, indices, *, ctx: Optional[Context] = None):
+        """(plan, value): the optimal transport plan of the prototypes
+        `indices` (len(indices) x targets) and f(indices)."""
+        c, s = _ctx(ctx), _i64(indices)
+        plan = np.empty((s.size, self._targets))
+        v = ctypes.c_double()
+        check(L.subsel_uniprot_plan_v2(c, self, s.ctypes.data, s.size,
+                                       plan.ctypes.data, plan.size,
+                                       ctypes.byref(v)), c._ptr)
+        return plan, v.value

@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: MIT
+"""OT, UniPROT and the SAE encoder against the fixtures of the C tests."""
+import json
+
+import numpy as np
+import pytest
+
+import subsel
+
+
+def _expected(fixtures):
+    return json.loads((fixtures / "expected.json").read_text())
+
+
+@pytest.mark.parametrize("anneal", [0, 1])
+def test_sinkhorn_reproduces_pot(fixtures, anneal):
+    d = fixtures / "ot_sinkhorn"
+    a, b, m = (np.load(d / f) for f in ("a.npy", "b.npy", "M.npy"))
+    t = subsel.sinkhorn(a, b, cost=m, reg=0.05, anneal=anneal)
+    np.testing.assert_allclose(t.plan, np.load(d / "plan.npy"), atol=1e-7)
+    assert t.value == pytest.approx(_expected(fixtures)["ot_sinkhorn"]["cost"],
+                                    abs=1e-8)
+    np.testing.assert_allclose(
+        np.exp((t.f[:, None] + t.g[None, :] - m) / 0.05), t.plan, atol=1e-12)
+    assert t.iterations > 0 and t.violation <= 1e-9
+
+
+def test_partial_reproduces_pot(fixtures):
+    d = fixtures / "ot_partial"
+    e = _expected(fixtures)["ot_partial"]
+    a, b, m = (np.load(d / f) for f in ("a.npy", "b.npy", "M.npy"))
+    t = subsel.partial_ot(a, b, cost=m, reg=e["reg"], mass=e["m"])
+    np.testing.assert_allclose(t.plan, np.load(d / "plan.npy"), atol=1e-6)
+    assert t.plan.sum() == pytest.approx(e["m"], abs=1e-8)
+
+
+def test_ot_errors(fixtures):
+    m = np.ones((3, 4))
+    with pytest.raises(subsel.InvalidArgument):
+        subsel.sinkhorn(cost=m, reg=0.0)
+    with pytest.raises(subsel.InvalidArgument, match="max_iter"):
+        subsel.sinkhorn(cost=m, reg=0.1, max_iter=0)
+    with pytest.raises(TypeError):
+        subsel.sinkhorn(reg=0.1)
+
+
+def test_sinkhorn_points_match_cost_matrix():
+    rng = np.random.default_rng(0)
+    x, y = rng.random((7, 3)), rng.random((5, 3))
+    cost = ((x[:, None, :] - y[None, :, :]) ** 2).sum(-1)
+    p = subsel.sinkhorn(x=x.astype(np.float32), y=y.astype(np.float32), reg=0.1)
+    q = subsel.sinkhorn(cost=cost, reg=0.1)
+    np.testing.assert_allclose(p.plan, q.plan, atol=1e-5)
+
+
+def test_uniprot_greedy_reproduces_fixture(fixtures):
+    d = fixtures / "uniprot"
+    s = np.load(d / "S.npy")
+    obj = subsel.UniPROT(s, k=10, reg=0.1)
+    r = subsel.Optimizer("naive", budget=10, stop_nonpositive=0).run(obj)
+    order, values = np.load(d / "order.npy"), np.load(d / "values.npy")
+    np.testing.assert_array_equal(r.indices, order)
+    assert r.value == pytest.approx(values[-1], abs=1e-6)
+    for i in range(10):
+        assert obj.evaluate(order[:i + 1]) == pytest.approx(values[i], abs=1e-6)
+
+
+def test_uniprot_plan_of_first_five(fixtures):
+    d = fixtures / "uniprot"
+    obj = subsel.UniPROT(np.load(d / "S.npy"), k=10, reg=0.1)
+    plan, value = obj.plan([0, 1, 2, 3, 4])
+    assert value == pytest.approx(_expected(fixtures)["uniprot"]["f_first5"],
+                                  abs=1e-6)
+    np.testing.assert_allclose(plan, np.load(d / "plan_first5.npy"), atol=1e-6)
+    np.testing.assert_allclose(plan.sum(1), 1.0, atol=1e-9)
+    assert obj["max_iter"] == 1000
+
+
+def test_sae_encode_matches_numpy():
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((16, 6)).astype(np.float32)
+    be = rng.standard_normal(16).astype(np.float32)
+    bd = rng.standard_normal(6).astype(np.float32)
+    x = rng.standard_normal((9, 6)).astype(np.float32)
+    sae = subsel.SAE(w, be, bd)
+    assert (sae.inputs, sae.features) == (6, 16)
+    codes = sae.encode(x, k=3).to_scipy().toarray()
+    act = np.maximum((x - bd) @ w.T + be, 0)
+    want = np.zeros_like(act)
+    for r in range(len(act)):
+        top = np.argsort(-act[r], kind="stable")[:3]
+        top = top[act[r, top] > 0]
+        want[r, top] = act[r, top]
+    np.testing.assert_allclose(codes, want, rtol=1e-5, atol=1e-5)
+    with pytest.raises(subsel.InvalidArgument):
+        sae.encode(x, k=17)
