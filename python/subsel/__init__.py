@@ -21,8 +21,8 @@ from . import _lib, _params
 from ._core import (ALGORITHMS, CONCAVE, CSR, FB, SDM, Context, Dense,
                     Objective, Optimizer, Selection, csr, default_context,
                     dense, load_npy, load_npz)
-from ._extra import (COSTS, SAE, SIMILARITIES, OTSolver, Transport,
-                     UniPROT, partial_ot, sinkhorn)
+from ._extra import (COSTS, SAE, SIMILARITIES, ClipCov, OTSolver, Tarot,
+                     Transport, UniPROT, double_greedy, partial_ot, sinkhorn)
 from .errors import (Cancelled, Error, FormatError, InvalidArgument,
                      IOFailure, NumericError, OutOfMemory, StateError,
                      Unsupported)
@@ -115,7 +115,8 @@ del _fn
 
 __all__ = [
     "ALGORITHMS", "COSTS", "OTSolver", "SAE", "SIMILARITIES", "Transport",
-    "UniPROT", "partial_ot", "sinkhorn", "CONCAVE", "CSR", "Cancelled", "Context", "Dense", "Error",
+    "UniPROT", "partial_ot", "sinkhorn", "CONCAVE", "ClipCov", "Tarot",
+    "double_greedy", "CSR", "Cancelled", "Context", "Dense", "Error",
     "FB", "FormatError", "IOFailure", "InvalidArgument", "NumericError",
     "Objective", "OutOfMemory", "Optimizer", "SDM", "Selection",
     "StateError", "Unsupported", "build_info", "csr", "default_context",

@@ -576,23 +576,41 @@ class Optimizer(_Handle):
     def __getitem__(self, name: str):
         return _params.get_value(default_context(), self, self._kind, name)
 
+    @classmethod
+    def _wrap(cls, ptr: int, algorithm: str) -> "Optimizer":
+        self = cls.__new__(cls)
+        _Handle.__init__(self, ptr)
+        self.algorithm = algorithm
+        return self
+
     def run(self, objective: Objective, *, ctx: Optional[Context] = None,
             progress=None) -> Selection:
         """Maximises `objective`. The GIL is released while it runs; Ctrl-C
         cancels it (KeyboardInterrupt). `progress(stage, done, total)` is
         called between steps; returning True cancels (subsel.Cancelled), and
         progress=True shows a tqdm bar."""
-        c = _ctx(ctx)
-        out = ctypes.c_void_p()
-        cb = _progress_bar() if progress is True else progress
-        start = time.perf_counter()
-        try:
-            c._call(L.subsel_optimizer_run, c, self, objective,
-                    ctypes.byref(out), progress=cb)
-        finally:
-            if progress is True:
-                cb.close()
-        return _selection(out.value, time.perf_counter() - start)
+        return _run_selection(L.subsel_optimizer_run, ctx, progress, self,
+                              objective)
+
+
+def _run_selection(fn, ctx, progress, *args, extra_out: bool = False):
+    """Calls fn(ctx, *args, &out[, &out2]) with progress and timing, and
+    returns the Selection (or two)."""
+    c = _ctx(ctx)
+    out, out2 = ctypes.c_void_p(), ctypes.c_void_p()
+    outs = (ctypes.byref(out), ctypes.byref(out2)) if extra_out else \
+        (ctypes.byref(out),)
+    cb = _progress_bar() if progress is True else progress
+    start = time.perf_counter()
+    try:
+        c._call(fn, c, *args, *outs, progress=cb)
+    finally:
+        if progress is True:
+            cb.close()
+    seconds = time.perf_counter() - start
+    if extra_out:
+        return _selection(out.value, seconds), _selection(out2.value, seconds)
+    return _selection(out.value, seconds)
 
 
 class _progress_bar:

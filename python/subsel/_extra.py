@@ -214,3 +214,122 @@ class UniPROT(Objective):
                                        plan.ctypes.data, plan.size,
                                        ctypes.byref(v)), c._ptr)
         return plan, v.value
+
+
+# --------------------------------------------------------------------------
+# TAROT, ClipCov, double greedy
+# --------------------------------------------------------------------------
+
+class Tarot(_Handle):
+    """TAROT: select candidates whose whitened features match the targets'
+    by optimal transport. candidates (N x d) and targets (M x d) are
+    borrowed when float32 (see dense()); parameters (proj_dim, whiten,
+    reference, max_rank, eps, blur, scaling, ...) from the library's table
+    as keywords or t["name"] = value."""
+
+    _free_fn = staticmethod(L.subsel_tarot_free)
+    _kind = _lib.KIND_TAROT
+
+    def __init__(self, candidates, targets, *, ctx: Optional[Context] = None,
+                 **params):
+        c = _ctx(ctx)
+        cd, td = dense(candidates, ctx=c), dense(targets, ctx=c)
+        self.targets = td.shape[0]
+        super().__init__(_create(L.subsel_tarot_create, c, cd, td), (cd, td))
+        for name, value in params.items():
+            self[name] = value
+
+    def __setitem__(self, name, value):
+        c = _ctx(None)
+        _params.set_value(c, self, self._kind, name, value)
+
+    def __getitem__(self, name):
+        return _params.get_value(_ctx(None), self, self._kind, name)
+
+    def select_fixed(self, budget: int, *, ctx: Optional[Context] = None,
+                     progress=None):
+        """The `budget` candidates nearest the targets, rank by rank."""
+        from ._core import _run_selection
+        return _run_selection(L.subsel_tarot_select_fixed, ctx, progress,
+                              self, budget)
+
+    def folds(self, folds: int = 5, *, ctx: Optional[Context] = None):
+        """A seeded fold number per target (the context's seed)."""
+        c = _ctx(ctx)
+        out = np.empty(self.targets, np.int64)
+        check(L.subsel_tarot_folds_v2(c, self.targets, folds, out.ctypes.data,
+                                      out.size), c._ptr)
+        return out
+
+    def select_otm(self, folds: int = 5, fold_of_target=None, *,
+                   ctx: Optional[Context] = None, progress=None):
+        """Optimal-transport-minimising size: grows the selection and keeps
+        the size whose held-out OT loss is smallest. fold_of_target: the
+        fold of each target, or None for folds(folds)."""
+        from ._core import _run_selection
+        f = self.folds(folds, ctx=ctx) if fold_of_target is None \
+            else _i64(fold_of_target)
+        return _run_selection(L.subsel_tarot_select_otm, ctx, progress, self,
+                              folds, f.ctypes.data)
+
+
+class ClipCov(Objective):
+    """ClipCov over n image-caption pairs: image and text (n x d), and
+    label_embeddings (K x d) with labels (n class numbers) or None for
+    zero-shot classes. Weights and alpha from the library's table
+    (weight_intra, ..., alpha) as keywords."""
+
+    _kind = _lib.KIND_CLIPCOV
+
+    def __init__(self, image, text, label_embeddings=None, labels=None, *,
+                 normalize: bool = True, ctx: Optional[Context] = None,
+                 progress=None, **params):
+        c = _ctx(ctx)
+        im, tx = dense(image, ctx=c), dense(text, ctx=c)
+        le = None if label_embeddings is None else dense(label_embeddings,
+                                                         ctx=c)
+        lab = None if labels is None else _i64(labels)
+        out = ctypes.c_void_p()
+        c._call(L.subsel_clipcov_create, c, im, tx, le,
+                None if lab is None else lab.ctypes.data, int(normalize),
+                ctypes.byref(out), progress=progress)
+        super().__init__(out.value, (im, tx) + (() if le is None else (le,)))
+        for name, value in params.items():
+            _params.set_value(c, self, self._kind, name, value)
+
+    def classes(self, *, ctx: Optional[Context] = None) -> np.ndarray:
+        """The class of every pair."""
+        c = _ctx(ctx)
+        out = np.empty(len(self), np.int64)
+        check(L.subsel_clipcov_classes(c, self, out.ctypes.data, out.size),
+              c._ptr)
+        return out
+
+    def optimizer(self, budget: int, *, ctx: Optional[Context] = None):
+        """The greedy optimizer ClipCov should run (lazy when F is proven
+        submodular, else stochastic), to change before select()."""
+        from ._core import Optimizer
+        c = _ctx(ctx)
+        ptr = _create(L.subsel_clipcov_optimizer, c, self, budget)
+        return Optimizer._wrap(ptr, "clipcov")
+
+    def select(self, budget: int, *, randomized: bool = False, greedy=None,
+               ctx: Optional[Context] = None, progress=None):
+        """The paper's Algorithm 1: greedy to `budget` (or the given
+        Optimizer), then the double greedy filter. Returns (selection,
+        greedy selection)."""
+        from ._core import _run_selection
+        opt = greedy if greedy is not None else self.optimizer(budget, ctx=ctx)
+        return _run_selection(L.subsel_clipcov_select, ctx, progress, self,
+                              opt, int(randomized), extra_out=True)
+
+
+def double_greedy(objective, ground=None, *, randomized: bool = False,
+                  ctx: Optional[Context] = None, progress=None):
+    """Double greedy over `ground` (indices, in visiting order; None for
+    all), for non-monotone objectives; chooses its own size."""
+    from ._core import _run_selection
+    g = None if ground is None else _i64(ground)
+    return _run_selection(L.subsel_double_greedy, ctx, progress, objective,
+                          None if g is None else g.ctypes.data,
+                          0 if g is None else g.size, int(randomized))

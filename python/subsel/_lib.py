@@ -200,6 +200,22 @@ _DECLS = {
                                                     handle_p]),
     "subsel_uniprot_plan_v2": (c_int, [handle, handle, c_void_p, c_int64,
                                        c_void_p, c_int64, POINTER(c_double)]),
+    "subsel_tarot_create": (c_int, [handle, handle, handle, handle_p]),
+    "subsel_tarot_free": (None, [handle]),
+    "subsel_tarot_select_fixed": (c_int, [handle, handle, c_int64, handle_p]),
+    "subsel_tarot_folds_v2": (c_int, [handle, c_int64, c_int64, c_void_p,
+                                      c_int64]),
+    "subsel_tarot_select_otm": (c_int, [handle, handle, c_int64, c_void_p,
+                                        handle_p]),
+    "subsel_clipcov_create": (c_int, [handle, handle, handle, handle,
+                                      c_void_p, c_int, handle_p]),
+    "subsel_clipcov_class_count": (c_int64, [handle]),
+    "subsel_clipcov_classes": (c_int, [handle, handle, c_void_p, c_int64]),
+    "subsel_clipcov_optimizer": (c_int, [handle, handle, c_int64, handle_p]),
+    "subsel_clipcov_select": (c_int, [handle, handle, handle, c_int,
+                                      handle_p, handle_p]),
+    "subsel_double_greedy": (c_int, [handle, handle, c_void_p, c_int64, c_int,
+                                     handle_p]),
 }
 
 for _name, (_restype, _argtypes) in _DECLS.items():
@@ -216,4 +232,4 @@ DTYPE_INT32, DTYPE_INT64 = 2011, 2012
 TYPE_INT, TYPE_REAL = 1, 2
 BOUND_OPEN_MIN, BOUND_OPEN_MAX = 1, 2
 KIND_CONTEXT, KIND_OPTIMIZER, KIND_OT_SOLVER, KIND_SDM, KIND_UNIPROT = 1, 2, 3, 5, 6
-KIND_FB = 8
+KIND_TAROT, KIND_CLIPCOV, KIND_FB = 4, 7, 8

@@ -37,8 +37,11 @@ class Param:
     def describe(self) -> str:
         lo = "(" if self.open_min else "["
         hi = ")" if self.open_max else "]"
-        return (f"{self.name} ({self.type.__name__}, {lo}{self.minimum:g}, "
-                f"{self.maximum:g}{hi}, default {self.default:g}): {self.doc}")
+        fmt = "{}" if self.type is int else "{:g}"
+        lo_v, hi_v, de = (fmt.format(v) for v in
+                          (self.minimum, self.maximum, self.default))
+        return (f"{self.name} ({self.type.__name__}, {lo}{lo_v}, {hi_v}{hi}, "
+                f"default {de}): {self.doc}")
 
 
 @functools.lru_cache(maxsize=None)

@@ -26,3 +26,8 @@ def sdm_data():
     return {"source": sp.load_npz(d / "source.npz"),
             "target": sp.load_npz(d / "target.npz"),
             "quality": np.load(d / "quality.npy")}
+
+
+def pytest_report_header(config):
+    import subsel
+    return f"subsel {subsel.__version__} from {subsel.__file__}, library {subsel.library_path}"

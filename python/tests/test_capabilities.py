@@ -94,3 +94,34 @@ def test_sae_encode_matches_numpy():
     np.testing.assert_allclose(codes, want, rtol=1e-5, atol=1e-5)
     with pytest.raises(subsel.InvalidArgument):
         sae.encode(x, k=17)
+
+
+def _same_set(a, b):
+    assert sorted(a.tolist()) == sorted(np.asarray(b).tolist())
+
+
+def test_tarot_pipeline_from_raw_features(fixtures):
+    d = fixtures / "tarot"
+    ctx = subsel.Context(threads=1)
+    t = subsel.Tarot(np.load(d / "candidates.npy"), np.load(d / "targets.npy"),
+                     reference=1, ctx=ctx)
+    assert t["reference"] == 1
+    _same_set(t.select_fixed(40, ctx=ctx).indices,
+              np.load(d / "fixed_size_reference.npy"))
+    r = t.select_otm(5, np.load(d / "target_folds.npy"), ctx=ctx)
+    _same_set(r.indices, np.load(d / "otm_reference.npy"))
+
+
+def test_clipcov_select_is_subset_of_greedy():
+    rng = np.random.default_rng(2)
+    image = rng.standard_normal((40, 8)).astype(np.float32)
+    text = image + 0.1 * rng.standard_normal((40, 8)).astype(np.float32)
+    labels = rng.integers(0, 3, 40)
+    obj = subsel.ClipCov(image, text, labels=labels)
+    np.testing.assert_array_equal(np.unique(obj.classes()), [0, 1, 2])
+    sel, greedy = obj.select(10)
+    assert greedy.budget == 10 and len(greedy) == 10
+    assert set(sel.indices) <= set(greedy.indices)
+    assert sel.value >= greedy.value - 1e-9
+    dg = subsel.double_greedy(obj, greedy.indices)
+    assert set(dg.indices) <= set(greedy.indices)
