@@ -82,3 +82,21 @@ def test_threads_with_their_own_contexts(fixtures, sdm_data):
     assert len(results) == 20
     for r in results:
         np.testing.assert_array_equal(r, expected)
+
+
+def _child_fb(path_and_budget):
+    import scipy.sparse as sp
+    z = sp.load_npz(path_and_budget[0])
+    return subsel.fb(z, budget=path_and_budget[1],
+                     ctx=subsel.Context(threads=2)).indices.tolist()
+
+
+def test_fork_after_parallel_call(fixtures, fb_data):
+    import multiprocessing as mp
+    # A parallel call first leaves OpenMP workers behind; a forked child must
+    # still work (serially, as docs/context.md says), not hang.
+    want = subsel.fb(fb_data[0], budget=12, ctx=subsel.Context(threads=2))
+    with mp.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(_child_fb, ((str(fixtures / "fb" / "Z.npz"),
+                                            12),)).get(timeout=120)
+    assert got == want.indices.tolist()
