@@ -8,6 +8,15 @@ import scipy.sparse as sp
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 
+# An installed package wins (CI tests what pip installed); without one the
+# source tree's is used, so `pytest python/tests` works from anywhere. The
+# report header says which.
+try:
+    import subsel  # noqa: F401
+except ModuleNotFoundError:
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
