@@ -46,7 +46,7 @@ class _Handle:
         """Releases this object's reference now (idempotent)."""
         ptr, self._ptr = self._ptr, None
         if ptr:
-            type(self)._free_fn(ptr)
+            type(self)._free_fn(ctypes.c_void_p(ptr))
         self._keep = []
 
     def __del__(self):
@@ -65,7 +65,7 @@ class _Handle:
 def _create(fn, ctx: "Context", *args) -> int:
     """Calls a constructor `fn(ctx, *args, &out)` and returns the handle."""
     out = ctypes.c_void_p()
-    check(fn(ctx, *args, ctypes.byref(out)), ctx._ptr)
+    check(fn(ctx, *args, ctypes.byref(out)), ctx)
     return out.value
 
 
@@ -88,7 +88,7 @@ class Context(_Handle):
         # One C callback for the life of the context: ctypes must keep the
         # trampoline alive as long as C may call it.
         self._callback = _lib.PROGRESS_FN(self._on_progress)
-        check(L.subsel_ctx_set_progress(self, self._callback, None), self._ptr)
+        check(L.subsel_ctx_set_progress(self, self._callback, None), self)
         for name, value in params.items():
             self[name] = value
 
@@ -142,7 +142,7 @@ class Context(_Handle):
             raise KeyboardInterrupt
         if self._callback_error is not None:
             raise self._callback_error
-        return check(status, self._ptr)
+        return check(status, self)
 
 
 _local = threading.local()
@@ -379,7 +379,7 @@ class Objective(_Handle):
         c, s = _ctx(ctx), _i64(indices)
         v = ctypes.c_double()
         check(L.subsel_objective_evaluate(c, self, s.ctypes.data, s.size,
-                                          ctypes.byref(v)), c._ptr)
+                                          ctypes.byref(v)), c)
         return v.value
 
     def gain(self, indices, item: int, *, ctx: Optional[Context] = None) -> float:
@@ -387,7 +387,7 @@ class Objective(_Handle):
         c, s = _ctx(ctx), _i64(indices)
         v = ctypes.c_double()
         check(L.subsel_objective_gain(c, self, s.ctypes.data, s.size, item,
-                                      ctypes.byref(v)), c._ptr)
+                                      ctypes.byref(v)), c)
         return v.value
 
 
@@ -453,21 +453,21 @@ class SDM(Objective):
         else:
             p = _f64(target_distribution, "target_distribution")
             check(L.subsel_sdm_set_target_distribution(
-                c, self, p.ctypes.data, p.size), c._ptr)
+                c, self, p.ctypes.data, p.size), c)
         if quality is not None:
             q = _f64(quality, "quality")
             if quality_edges is not None:
                 e = _f64(quality_edges, "quality_edges")
                 check(L.subsel_sdm_set_quality_edges(
                     c, self, q.ctypes.data, q.size, e.ctypes.data, e.size),
-                    c._ptr)
+                    c)
             else:
                 check(L.subsel_sdm_set_quality(c, self, q.ctypes.data, q.size,
-                                               bins), c._ptr)
+                                               bins), c)
             if bin_weights is not None:
                 u = _f64(bin_weights, "bin_weights")
                 check(L.subsel_sdm_set_bin_weights(c, self, u.ctypes.data,
-                                                   u.size), c._ptr)
+                                                   u.size), c)
         elif bin_weights is not None or quality_edges is not None:
             raise TypeError("bin_weights= and quality_edges= need quality=")
         for name, value in params.items():
@@ -478,14 +478,14 @@ class SDM(Objective):
         c, s = _ctx(ctx), _i64(indices)
         v = ctypes.c_double()
         check(L.subsel_sdm_kl(c, self, s.ctypes.data, s.size,
-                              ctypes.byref(v)), c._ptr)
+                              ctypes.byref(v)), c)
         return v.value
 
     def quality_bins(self, *, ctx: Optional[Context] = None) -> np.ndarray:
         c = _ctx(ctx)
         out = np.empty(len(self), np.int64)
         check(L.subsel_sdm_quality_bins(c, self, out.ctypes.data, out.size),
-              c._ptr)
+              c)
         return out
 
 
@@ -527,6 +527,7 @@ class Selection:
 
 def _selection(ptr: int, seconds: float) -> Selection:
     """Copies a C selection into a Selection and frees it."""
+    ptr = ctypes.c_void_p(ptr)
     try:
         n = L.subsel_selection_count(ptr)
         def arr(addr, ctype, dtype):

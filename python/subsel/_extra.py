@@ -212,7 +212,7 @@ class UniPROT(Objective):
         v = ctypes.c_double()
         check(L.subsel_uniprot_plan_v2(c, self, s.ctypes.data, s.size,
                                        plan.ctypes.data, plan.size,
-                                       ctypes.byref(v)), c._ptr)
+                                       ctypes.byref(v)), c)
         return plan, v.value
 
 
@@ -258,7 +258,7 @@ class Tarot(_Handle):
         c = _ctx(ctx)
         out = np.empty(self.targets, np.int64)
         check(L.subsel_tarot_folds_v2(c, self.targets, folds, out.ctypes.data,
-                                      out.size), c._ptr)
+                                      out.size), c)
         return out
 
     def select_otm(self, folds: int = 5, fold_of_target=None, *,
@@ -302,7 +302,7 @@ class ClipCov(Objective):
         c = _ctx(ctx)
         out = np.empty(len(self), np.int64)
         check(L.subsel_clipcov_classes(c, self, out.ctypes.data, out.size),
-              c._ptr)
+              c)
         return out
 
     def optimizer(self, budget: int, *, ctx: Optional[Context] = None):

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Errors: the class of each status, and the library's messages."""
+import ctypes
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -67,3 +69,16 @@ def test_params_come_from_library_table():
     assert p["runs"].default == 1 and p["epsilon"].open_max
     assert "budget" in subsel.sdm.__doc__ and "[1, 1024]" in subsel.sdm.__doc__
     assert subsel.Context.params()["threads"].maximum == 4096
+
+
+def test_wrong_objects_raise_never_crash(fb_data):
+    m = subsel.csr(fb_data[0])
+    opt = subsel.Optimizer("lazy", budget=3)
+    # ctypes wraps the TypeError of the argument check in ArgumentError;
+    # the kind is checked with subsel_handle_kind() before C sees it.
+    with pytest.raises(ctypes.ArgumentError, match="expected an objective, not int"):
+        opt.run(12345)  # an int would be read as an address by C
+    with pytest.raises(ctypes.ArgumentError, match=r"not CSR \(CSR"):
+        opt.run(m)  # a matrix where an objective belongs
+    with pytest.raises(ctypes.ArgumentError, match="an SDM objective"):
+        subsel.SDM.kl(subsel.FB(m), [0])
