@@ -82,3 +82,19 @@ def test_closed_handle_is_refused(fb_data):
     # ctypes wraps the ValueError of the conversion; never reaches C as NULL.
     with pytest.raises(ctypes.ArgumentError, match="closed"):
         m.nnz
+
+
+def test_no_leaks_under_a_memory_limit(fb_data, sdm_data):
+    # The library counts every byte it holds for a context's handles against
+    # memory_limit: if the package failed to free matrices, objectives,
+    # optimizers or selections, 300 rounds would pass 256 KiB and raise
+    # OutOfMemory (a leaking close() fails at round 50, tried by hand).
+    ctx = subsel.Context(memory_limit=256 << 10)
+    z, w = fb_data
+    for _ in range(300):
+        m = subsel.csr(z, copy=True, ctx=ctx)
+        r = subsel.fb(m, weights=w, budget=12, ctx=ctx)
+        s = subsel.sdm(sdm_data["source"], target=sdm_data["target"],
+                       budget=12, optimizer="lazy", ctx=ctx)
+        del m
+    assert len(r) == 12 and len(s) == 12
