@@ -65,7 +65,9 @@ class _Handle:
 def _create(fn, ctx: "Context", *args) -> int:
     """Calls a constructor `fn(ctx, *args, &out)` and returns the handle."""
     out = ctypes.c_void_p()
-    check(fn(ctx, *args, ctypes.byref(out)), ctx)
+    # Through _call: constructors report progress too (CSR validation), so
+    # Ctrl-C during one raises KeyboardInterrupt like any long call.
+    ctx._call(fn, ctx, *args, ctypes.byref(out))
     return out.value
 
 
@@ -84,6 +86,7 @@ class Context(_Handle):
         check(L.subsel_ctx_create(ctypes.byref(out)))
         super().__init__(out.value)
         self._interrupted = False
+        self._callback_error: Optional[BaseException] = None
         self._progress: Optional[Callable[[str, int, int], Any]] = None
         # One C callback for the life of the context: ctypes must keep the
         # trampoline alive as long as C may call it.
