@@ -15,6 +15,7 @@ build tree, then the system's library path.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 from . import _lib, _params
@@ -83,7 +84,8 @@ def sdm(pool, *, target=None, budget: int, target_distribution=None,
              quality=quality, bins=bins, bin_weights=bin_weights,
              quality_edges=quality_edges, ctx=ctx, progress=progress,
              **sdm_params) as objective:
-        return _select(objective, optimizer, budget, ctx, progress, rest)
+        r = _select(objective, optimizer, budget, ctx, progress, rest)
+        return dataclasses.replace(r, kl=objective.kl(r.indices, ctx=ctx))
 
 
 def fb(features, *, budget: int, concave: str = "log1p", param: float = 1.0,

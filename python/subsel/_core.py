@@ -509,7 +509,9 @@ class Selection:
       intersection of several runs); gains: the marginal gain of each;
     value: f(indices); evaluations: gains computed (all runs);
     budget: items asked for; short_reason: None when len(indices) ==
-    budget, else why fewer (the library's sentence); seconds: wall time.
+    budget, else why fewer (the library's sentence); seconds: wall time of
+    the selection; kl: for subsel.sdm(), KL(p || p(A)) (inf when a target
+    column is not covered), else None.
     """
     indices: np.ndarray
     gains: np.ndarray
@@ -519,6 +521,7 @@ class Selection:
     short_reason: Optional[str]
     short_code: int
     seconds: float
+    kl: Optional[float] = None  # SDM: KL(p || p(selection)), as the CLI's
 
     @property
     def stopped_early(self) -> bool:

@@ -39,6 +39,7 @@ def test_sdm_lazy_matches_fixture_order(fixtures, sdm_data):
     np.testing.assert_array_equal(r.indices, np.load(d / "order.npy"))
     np.testing.assert_allclose(np.cumsum(r.gains), np.load(d / "values.npy"),
                                rtol=1e-5)
+    assert r.kl == np.inf  # the CLI's "kl": null, expected.json's kl_after
 
 
 def test_sdm_objective_bins_and_kl(fixtures, sdm_data):
@@ -66,3 +67,4 @@ def test_sdm_runs_lazier_seeded(fixtures):
     assert np.all(np.diff(a.indices) > 0)  # intersections are ascending
     np.testing.assert_array_equal(a.indices, b.indices)
     assert (a.short_reason is None) == (len(a) == 20)
+    assert a.kl >= 0  # a KL (NaN would fail)
