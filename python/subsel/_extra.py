@@ -273,16 +273,21 @@ class Tarot(_Handle):
                               folds, f.ctypes.data)
 
 
+# SUBSEL_CLIPCOV_FILTER_*.
+FILTERS = {"none": 0, "deterministic": 1, "randomized": 2}
+
+
 class ClipCov(Objective):
     """ClipCov over n image-caption pairs: image and text (n x d), and
     label_embeddings (K x d) with labels (n class numbers) or None for
-    zero-shot classes. Weights and alpha from the library's table
-    (weight_intra, ..., alpha) as keywords."""
+    zero-shot classes. normalize=True divides every embedding by its norm
+    (off by default, as in the CLI). Weights and alpha from the library's
+    table (weight_intra, ..., alpha) as keywords."""
 
     _kind = _lib.KIND_CLIPCOV
 
     def __init__(self, image, text, label_embeddings=None, labels=None, *,
-                 normalize: bool = True, ctx: Optional[Context] = None,
+                 normalize: bool = False, ctx: Optional[Context] = None,
                  progress=None, **params):
         c = _ctx(ctx)
         im, tx = dense(image, ctx=c), dense(text, ctx=c)
@@ -313,15 +318,19 @@ class ClipCov(Objective):
         ptr = _create(L.subsel_clipcov_optimizer, c, self, budget)
         return Optimizer._wrap(ptr, "clipcov")
 
-    def select(self, budget: int, *, randomized: bool = False, greedy=None,
-               ctx: Optional[Context] = None, progress=None):
+    def select(self, budget: int, *, filter: str = "deterministic",
+               greedy=None, ctx: Optional[Context] = None, progress=None):
         """The paper's Algorithm 1: greedy to `budget` (or the given
-        Optimizer), then the double greedy filter. Returns (selection,
-        greedy selection)."""
+        Optimizer), then the double greedy filter: "deterministic"
+        (default, as the CLI), "randomized" (coins from the context's seed)
+        or "none". Returns (selection, greedy selection)."""
         from ._core import _run_selection
+        if filter not in FILTERS:
+            raise ValueError(f"unknown filter '{filter}' (known: "
+                             f"{', '.join(FILTERS)})")
         opt = greedy if greedy is not None else self.optimizer(budget, ctx=ctx)
         return _run_selection(L.subsel_clipcov_select, ctx, progress, self,
-                              opt, int(randomized), extra_out=True)
+                              opt, FILTERS[filter], extra_out=True)
 
 
 def double_greedy(objective, ground=None, *, randomized: bool = False,
