@@ -1,0 +1,344 @@
+# SPDX-License-Identifier: MIT
+"""The SAE encoder, optimal transport and UniPROT, on the handles of _core."""
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from . import _lib, _params
+from ._core import (CSR, Context, Dense, Objective, _create, _ctx, _f64,
+                    _Handle, _i64, dense)
+from .errors import check
+
+L = _lib.lib
+
+
+class SAE(_Handle):
+    """A TopK sparse autoencoder's encoder, h(x) = TopK(ReLU(W_enc (x -
+    b_dec) + b_enc)): dense embeddings to the sparse codes SDM selects on.
+
+    w_enc: features x inputs array (borrowed when float32, see dense());
+    b_enc (features) and b_dec (inputs): biases, None for zeros.
+    """
+
+    _free_fn = staticmethod(L.subsel_sae_free)
+
+    def __init__(self, w_enc, b_enc=None, b_dec=None, *,
+                 ctx: Optional[Context] = None, _ptr: int = 0):
+        if _ptr:  # from SAE.load()
+            super().__init__(_ptr)
+            return
+        c = _ctx(ctx)
+        w = dense(w_enc, ctx=c)
+        be = None if b_enc is None else np.ascontiguousarray(b_enc, np.float32)
+        bd = None if b_dec is None else np.ascontiguousarray(b_dec, np.float32)
+        ptr = _create(L.subsel_sae_create, c, w,
+                      None if be is None else be.ctypes.data,
+                      None if bd is None else bd.ctypes.data)
+        super().__init__(ptr, (w,))  # biases are copied by the library
+
+    @classmethod
+    def load(cls, directory, *, ctx: Optional[Context] = None) -> "SAE":
+        """Loads W_enc.npy, b_enc.npy and b_dec.npy from `directory`."""
+        c = _ctx(ctx)
+        out = ctypes.c_void_p()
+        c._call(L.subsel_sae_load, c, str(directory).encode(),
+                ctypes.byref(out))
+        return cls(None, _ptr=out.value)
+
+    @property
+    def inputs(self) -> int:
+        return L.subsel_sae_inputs(self)
+
+    @property
+    def features(self) -> int:
+        return L.subsel_sae_features(self)
+
+    def encode(self, x, k: int, *, ctx: Optional[Context] = None,
+               progress=None) -> CSR:
+        """Codes of the rows of `x` (rows x inputs): the k largest positive
+        activations of each row, as a CSR matrix owned by the library."""
+        c = _ctx(ctx)
+        xd = dense(x, ctx=c)
+        out = ctypes.c_void_p()
+        c._call(L.subsel_sae_encode, c, self, xd, k, ctypes.byref(out),
+                progress=progress)
+        return CSR(out.value)
+
+
+# --------------------------------------------------------------------------
+# Optimal transport
+# --------------------------------------------------------------------------
+
+COSTS = {"sqeuclidean": 0, "euclidean": 1, "cosine": 2}
+
+
+@dataclass(frozen=True)
+class Transport:
+    """An entropic OT solution: plan (n x m), potentials f and g with
+    plan = exp((f_i + g_j - C_ij) / reg), value <plan, C>, and the solver's
+    iterations and final L1 marginal violation."""
+    plan: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+    value: float
+    iterations: int
+    violation: float
+
+
+def _transport(partial: bool, a, b, cost, x, y, metric: str, reg: float,
+               mass: Optional[float], ctx, progress, params) -> Transport:
+    c = _ctx(ctx)
+    if (cost is None) == (x is None or y is None):
+        raise TypeError("give either cost= (n x m) or x= and y= (points)")
+    if cost is not None:
+        cm = np.ascontiguousarray(cost, dtype=np.float64)
+        if cm.ndim != 2:
+            raise ValueError("cost must be a 2-D array")
+        n, m = cm.shape
+    else:
+        if metric not in COSTS:
+            raise ValueError(f"unknown metric '{metric}' (known: "
+                             f"{', '.join(COSTS)})")
+        xd, yd = dense(x, ctx=c), dense(y, ctx=c)
+        n, m = xd.shape[0], yd.shape[0]
+    av = None if a is None else _f64(a, "a")
+    bv = None if b is None else _f64(b, "b")
+    plan = np.empty((n, m), np.float64)
+    f, g = np.empty(n), np.empty(m)
+    value = ctypes.c_double()
+    with OTSolver(ctx=c, **params) as solver:
+        aptr = None if av is None else av.ctypes.data
+        bptr = None if bv is None else bv.ctypes.data
+        outs = (ctypes.byref(value), f.ctypes.data, n, g.ctypes.data, m,
+                plan.ctypes.data, n * m)
+        extra = (mass,) if partial else ()
+        if cost is not None:
+            fn = L.subsel_ot_partial_v2 if partial else L.subsel_ot_sinkhorn_v2
+            c._call(fn, c, solver, aptr, n, bptr, m, cm.ctypes.data, reg,
+                    *extra, *outs, progress=progress)
+        else:
+            fn = (L.subsel_ot_partial_points_v2 if partial
+                  else L.subsel_ot_sinkhorn_points_v2)
+            c._call(fn, c, solver, aptr, xd, bptr, yd, COSTS[metric], reg,
+                    *extra, *outs, progress=progress)
+        return Transport(plan, f, g, value.value,
+                         L.subsel_ot_solver_iterations(solver),
+                         L.subsel_ot_solver_violation(solver))
+
+
+class OTSolver(_Handle):
+    """Options of OT solves (max_iter, tol, anneal, ...: from the library's
+    table); used by sinkhorn() and partial_ot()."""
+
+    _free_fn = staticmethod(L.subsel_ot_solver_free)
+    _kind = _lib.KIND_OT_SOLVER
+
+    def __init__(self, *, ctx: Optional[Context] = None, **params):
+        c = _ctx(ctx)
+        super().__init__(_create(L.subsel_ot_solver_create, c))
+        for name, value in params.items():
+            _params.set_value(c, self, self._kind, name, value)
+
+
+def sinkhorn(a=None, b=None, *, reg: float, cost=None, x=None, y=None,
+             metric: str = "sqeuclidean", ctx: Optional[Context] = None,
+             progress=None, **params) -> Transport:
+    """Balanced entropic OT (POT's ot.sinkhorn): min <P, C> + reg sum P
+    (log P - 1) with P 1 = a, P^T 1 = b (None: uniform). Costs: `cost`
+    (n x m), or `x` and `y` point clouds with `metric` (sqeuclidean,
+    euclidean, cosine). Solver parameters (max_iter, tol, anneal, ...) as
+    keywords. Stable for any reg (log domain)."""
+    return _transport(False, a, b, cost, x, y, metric, reg, None, ctx,
+                      progress, params)
+
+
+def partial_ot(a=None, b=None, *, reg: float, mass: float, cost=None, x=None,
+               y=None, metric: str = "sqeuclidean",
+               ctx: Optional[Context] = None, progress=None,
+               **params) -> Transport:
+    """Entropic partial OT (POT's entropic_partial_wasserstein): moves
+    `mass` with P 1 <= a, P^T 1 <= b. Arguments as sinkhorn()."""
+    return _transport(True, a, b, cost, x, y, metric, reg, mass, ctx,
+                      progress, params)
+
+
+# --------------------------------------------------------------------------
+# UniPROT
+# --------------------------------------------------------------------------
+
+SIMILARITIES = {"cosine": 0, "dot": 1, "neg_sqeuclidean": 2}
+
+
+class UniPROT(Objective):
+    """UniPROT: choose k prototypes among the rows of `similarity` (|S| x n,
+    candidates x targets) that cover the targets evenly by entropic
+    transport; or from features: `UniPROT(source=..., target=...,
+    similarity="cosine", k=..., reg=...)`. Parameters (gain, update, tol,
+    max_iter) from the library's table as keywords."""
+
+    _kind = _lib.KIND_UNIPROT
+
+    def __init__(self, similarity=None, *, k: int, reg: float, source=None,
+                 target=None, ctx: Optional[Context] = None, **params):
+        c = _ctx(ctx)
+        if similarity is not None and not isinstance(similarity, str):
+            s = dense(similarity, ctx=c)
+            self._targets = s.shape[1]
+            ptr = _create(L.subsel_uniprot_create, c, s, k, reg)
+            keep = (s,)
+        else:
+            sim = similarity or "cosine"
+            if sim not in SIMILARITIES:
+                raise ValueError(f"unknown similarity '{sim}' (known: "
+                                 f"{', '.join(SIMILARITIES)})")
+            sd, td = dense(source, ctx=c), dense(target, ctx=c)
+            self._targets = td.shape[0]
+            ptr = _create(L.subsel_uniprot_create_from_features, c, sd, td,
+                          SIMILARITIES[sim], k, reg)
+            keep = ()  # the objective computed S and keeps nothing else
+        super().__init__(ptr, keep)
+        for name, value in params.items():
+            _params.set_value(c, self, self._kind, name, value)
+
+    def plan(self, indices, *, ctx: Optional[Context] = None):
+        """(plan, value): the optimal transport plan of the prototypes
+        `indices` (len(indices) x targets) and f(indices)."""
+        c, s = _ctx(ctx), _i64(indices)
+        plan = np.empty((s.size, self._targets))
+        v = ctypes.c_double()
+        check(L.subsel_uniprot_plan_v2(c, self, s.ctypes.data, s.size,
+                                       plan.ctypes.data, plan.size,
+                                       ctypes.byref(v)), c)
+        return plan, v.value
+
+
+# --------------------------------------------------------------------------
+# TAROT, ClipCov, double greedy
+# --------------------------------------------------------------------------
+
+class Tarot(_Handle):
+    """TAROT: select candidates whose whitened features match the targets'
+    by optimal transport. candidates (N x d) and targets (M x d) are
+    borrowed when float32 (see dense()); parameters (proj_dim, whiten,
+    reference, max_rank, eps, blur, scaling, ...) from the library's table
+    as keywords or t["name"] = value."""
+
+    _free_fn = staticmethod(L.subsel_tarot_free)
+    _kind = _lib.KIND_TAROT
+
+    def __init__(self, candidates, targets, *, ctx: Optional[Context] = None,
+                 **params):
+        c = _ctx(ctx)
+        cd, td = dense(candidates, ctx=c), dense(targets, ctx=c)
+        self.targets = td.shape[0]
+        super().__init__(_create(L.subsel_tarot_create, c, cd, td), (cd, td))
+        for name, value in params.items():
+            self[name] = value
+
+    def __setitem__(self, name, value):
+        c = _ctx(None)
+        _params.set_value(c, self, self._kind, name, value)
+
+    def __getitem__(self, name):
+        return _params.get_value(_ctx(None), self, self._kind, name)
+
+    def select_fixed(self, budget: int, *, ctx: Optional[Context] = None,
+                     progress=None):
+        """The `budget` candidates nearest the targets, rank by rank."""
+        from ._core import _run_selection
+        return _run_selection(L.subsel_tarot_select_fixed, ctx, progress,
+                              self, budget)
+
+    def folds(self, folds: int = 5, *, ctx: Optional[Context] = None):
+        """A seeded fold number per target (the context's seed)."""
+        c = _ctx(ctx)
+        out = np.empty(self.targets, np.int64)
+        check(L.subsel_tarot_folds_v2(c, self.targets, folds, out.ctypes.data,
+                                      out.size), c)
+        return out
+
+    def select_otm(self, folds: int = 5, fold_of_target=None, *,
+                   ctx: Optional[Context] = None, progress=None):
+        """Optimal-transport-minimising size: grows the selection and keeps
+        the size whose held-out OT loss is smallest. fold_of_target: the
+        fold of each target, or None for folds(folds)."""
+        from ._core import _run_selection
+        f = self.folds(folds, ctx=ctx) if fold_of_target is None \
+            else _i64(fold_of_target)
+        return _run_selection(L.subsel_tarot_select_otm, ctx, progress, self,
+                              folds, f.ctypes.data)
+
+
+# SUBSEL_CLIPCOV_FILTER_*.
+FILTERS = {"none": 0, "deterministic": 1, "randomized": 2}
+
+
+class ClipCov(Objective):
+    """ClipCov over n image-caption pairs: image and text (n x d), and
+    label_embeddings (K x d) with labels (n class numbers) or None for
+    zero-shot classes. normalize=True divides every embedding by its norm
+    (off by default, as in the CLI). Weights and alpha from the library's
+    table (weight_intra, ..., alpha) as keywords."""
+
+    _kind = _lib.KIND_CLIPCOV
+
+    def __init__(self, image, text, label_embeddings=None, labels=None, *,
+                 normalize: bool = False, ctx: Optional[Context] = None,
+                 progress=None, **params):
+        c = _ctx(ctx)
+        im, tx = dense(image, ctx=c), dense(text, ctx=c)
+        le = None if label_embeddings is None else dense(label_embeddings,
+                                                         ctx=c)
+        lab = None if labels is None else _i64(labels)
+        out = ctypes.c_void_p()
+        c._call(L.subsel_clipcov_create, c, im, tx, le,
+                None if lab is None else lab.ctypes.data, int(normalize),
+                ctypes.byref(out), progress=progress)
+        super().__init__(out.value, (im, tx) + (() if le is None else (le,)))
+        for name, value in params.items():
+            _params.set_value(c, self, self._kind, name, value)
+
+    def classes(self, *, ctx: Optional[Context] = None) -> np.ndarray:
+        """The class of every pair."""
+        c = _ctx(ctx)
+        out = np.empty(len(self), np.int64)
+        check(L.subsel_clipcov_classes(c, self, out.ctypes.data, out.size),
+              c)
+        return out
+
+    def optimizer(self, budget: int, *, ctx: Optional[Context] = None):
+        """The greedy optimizer ClipCov should run (lazy when F is proven
+        submodular, else stochastic), to change before select()."""
+        from ._core import Optimizer
+        c = _ctx(ctx)
+        ptr = _create(L.subsel_clipcov_optimizer, c, self, budget)
+        return Optimizer._wrap(ptr, "clipcov")
+
+    def select(self, budget: int, *, filter: str = "deterministic",
+               greedy=None, ctx: Optional[Context] = None, progress=None):
+        """The paper's Algorithm 1: greedy to `budget` (or the given
+        Optimizer), then the double greedy filter: "deterministic"
+        (default, as the CLI), "randomized" (coins from the context's seed)
+        or "none". Returns (selection, greedy selection)."""
+        from ._core import _run_selection
+        if filter not in FILTERS:
+            raise ValueError(f"unknown filter '{filter}' (known: "
+                             f"{', '.join(FILTERS)})")
+        opt = greedy if greedy is not None else self.optimizer(budget, ctx=ctx)
+        return _run_selection(L.subsel_clipcov_select, ctx, progress, self,
+                              opt, FILTERS[filter], extra_out=True)
+
+
+def double_greedy(objective, ground=None, *, randomized: bool = False,
+                  ctx: Optional[Context] = None, progress=None):
+    """Double greedy over `ground` (indices, in visiting order; None for
+    all), for non-monotone objectives; chooses its own size."""
+    from ._core import _run_selection
+    g = None if ground is None else _i64(ground)
+    return _run_selection(L.subsel_double_greedy, ctx, progress, objective,
+                          None if g is None else g.ctypes.data,
+                          0 if g is None else g.size, int(randomized))

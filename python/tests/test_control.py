@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+"""Cancellation (callback and Ctrl-C), progress, and threads."""
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+import subsel
+
+
+def test_progress_reports_select_stage(fb_data):
+    seen = []
+    r = subsel.fb(fb_data[0], budget=12, optimizer="naive",
+                  progress=lambda s, d, t: seen.append((s, d, t)))
+    assert seen[0] == ("select", 0, 12) and seen[-1] == ("select", 12, 12)
+    assert len(r) == 12
+
+
+def test_callback_cancels(fb_data):
+    ctx = subsel.Context()
+    with pytest.raises(subsel.Cancelled) as e:
+        subsel.fb(fb_data[0], budget=12, ctx=ctx,
+                  progress=lambda s, d, t: d >= 3)
+    assert e.value.status == -7
+    # The context still works after a cancelled call.
+    assert len(subsel.fb(fb_data[0], budget=12, ctx=ctx)) == 12
+
+
+def test_ctrl_c_cancels_and_raises_keyboard_interrupt(fb_data):
+    calls = []
+
+    def progress(stage, done, total):
+        calls.append(done)
+        if done == 2:
+            # A real SIGINT, as Ctrl-C sends: Python's handler raises
+            # KeyboardInterrupt inside the callback, which must cancel.
+            os.kill(os.getpid(), signal.SIGINT)
+        return False
+
+    with pytest.raises(KeyboardInterrupt):
+        subsel.fb(fb_data[0], budget=12, optimizer="naive", progress=progress)
+    assert max(calls) < 12  # stopped before the end
+
+
+def test_exception_in_callback_propagates(fb_data):
+    def progress(stage, done, total):
+        raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"):
+        subsel.fb(fb_data[0], budget=12, progress=progress)
+
+
+def test_tqdm_bar(fb_data, capsys):
+    pytest.importorskip("tqdm")
+    r = subsel.fb(fb_data[0], budget=12, progress=True)
+    assert len(r) == 12
+    assert "select" in capsys.readouterr().err
+
+
+def test_threads_with_their_own_contexts(fixtures, sdm_data):
+    expected = np.load(fixtures / "sdm" / "order.npy")
+    obj = subsel.SDM(sdm_data["source"], target=sdm_data["target"],
+                     quality=sdm_data["quality"], bins=3)
+    results, errors = [], []
+
+    def work():
+        try:
+            ctx = subsel.Context(threads=1)  # one context per thread
+            for _ in range(5):
+                opt = subsel.Optimizer("lazy", budget=12, ctx=ctx)
+                results.append(opt.run(obj, ctx=ctx).indices)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(results) == 20
+    for r in results:
+        np.testing.assert_array_equal(r, expected)
+
+
+def _child_fb(path_and_budget):
+    import scipy.sparse as sp
+    z = sp.load_npz(path_and_budget[0])
+    return subsel.fb(z, budget=path_and_budget[1],
+                     ctx=subsel.Context(threads=2)).indices.tolist()
+
+
+def test_fork_after_parallel_call(fixtures, fb_data):
+    import multiprocessing as mp
+    # A parallel call first leaves OpenMP workers behind; a forked child must
+    # still work (serially, as docs/context.md says), not hang.
+    want = subsel.fb(fb_data[0], budget=12, ctx=subsel.Context(threads=2))
+    with mp.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(_child_fb, ((str(fixtures / "fb" / "Z.npz"),
+                                            12),)).get(timeout=120)
+    assert got == want.indices.tolist()
