@@ -182,17 +182,19 @@ def generate():
         "//! Raw declarations of libsubsel's C API (`include/subsel.h`): every",
         "//! function, handle type and constant, as the header has them. See the",
         "//! header for each function's contract; the `subsel` crate is the safe API.",
-        "#![no_std]",
         "#![allow(non_camel_case_types)]",
         "",
-        "use core::ffi::{c_char, c_int, c_void, CStr};",
-        "use core::marker::{PhantomData, PhantomPinned};",
+        "// std::os::raw rather than core::ffi: Debian's rustc 1.63 lacks the",
+        "// latter's C integer types.",
+        "use std::ffi::c_void;",
+        "use std::marker::{PhantomData, PhantomPinned};",
+        "use std::os::raw::{c_char, c_int};",
         "",
         "// Constants (deprecated aliases left out, as with SUBSEL_NO_DEPRECATED).",
     ]
     for (name, kind), value in zip(consts, values):
         if kind == "str":
-            out.append(f"pub const {name}: &CStr = c\"{value}\";")
+            out.append(f"pub const {name}: &str = \"{value}\";")
         else:
             out.append(f"pub const {name}: {kind} = {value};")
     out += ["", "// Opaque handles: never built or moved on the Rust side."]

@@ -5,18 +5,20 @@
 //! Raw declarations of libsubsel's C API (`include/subsel.h`): every
 //! function, handle type and constant, as the header has them. See the
 //! header for each function's contract; the `subsel` crate is the safe API.
-#![no_std]
 #![allow(non_camel_case_types)]
 
-use core::ffi::{c_char, c_int, c_void, CStr};
-use core::marker::{PhantomData, PhantomPinned};
+// std::os::raw rather than core::ffi: Debian's rustc 1.63 lacks the
+// latter's C integer types.
+use std::ffi::c_void;
+use std::marker::{PhantomData, PhantomPinned};
+use std::os::raw::{c_char, c_int};
 
 // Constants (deprecated aliases left out, as with SUBSEL_NO_DEPRECATED).
 pub const SUBSEL_VERSION_MAJOR: c_int = 0;
 pub const SUBSEL_VERSION_MINOR: c_int = 7;
 pub const SUBSEL_VERSION_PATCH: c_int = 0;
 pub const SUBSEL_VERSION_NUMBER: c_int = 700;
-pub const SUBSEL_VERSION_STRING: &CStr = c"0.7.0";
+pub const SUBSEL_VERSION_STRING: &str = "0.7.0";
 pub const SUBSEL_OK: c_int = 0;
 pub const SUBSEL_E_INVALID: c_int = -1;
 pub const SUBSEL_E_NOMEM: c_int = -2;

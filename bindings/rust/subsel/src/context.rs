@@ -5,7 +5,8 @@
 //! the progress callback come back to Rust.
 use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_void, CStr};
+use std::os::raw::{c_char, c_int};
 use std::ops::ControlFlow;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
@@ -106,7 +107,7 @@ impl Context {
             callback: RefCell::new(Box::new(callback)),
             panic: Cell::new(None),
         });
-        let user = (&*progress as *const Progress).cast_mut().cast::<c_void>();
+        let user = &*progress as *const Progress as *mut c_void;
         let status = unsafe { sys::subsel_ctx_set_progress(self.as_ptr(), Some(trampoline), user) };
         // Keep the old state until the library points at the new one.
         self.check(status)?;
@@ -130,7 +131,10 @@ unsafe extern "C" fn trampoline(user: *mut c_void, stage: *const c_char, done: i
     let stage = if stage.is_null() { "" } else { CStr::from_ptr(stage).to_str().unwrap_or("") };
     // A callback that calls the library on the same context re-enters here:
     // the RefCell refuses, and the inner call is cancelled instead.
-    let Ok(mut callback) = progress.callback.try_borrow_mut() else { return 1 };
+    let mut callback = match progress.callback.try_borrow_mut() {
+        Ok(callback) => callback,
+        Err(_) => return 1,
+    };
     match panic::catch_unwind(AssertUnwindSafe(|| callback(stage, done, total))) {
         Ok(ControlFlow::Continue(())) => 0,
         Ok(ControlFlow::Break(())) => 1,

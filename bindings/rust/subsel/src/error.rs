@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 //! The one conversion of C status codes into Rust errors: every failing call
 //! becomes an [`Error`] with the status and the library's own message.
-use std::ffi::{c_int, CStr};
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int};
 use std::fmt;
 
 use subsel_sys as sys;
@@ -55,7 +56,7 @@ impl Error {
 
     /// The status and the message at `message` (a library string, copied
     /// at once because the next failing call overwrites it).
-    pub(crate) unsafe fn from_raw(status: c_int, message: *const std::ffi::c_char) -> Self {
+    pub(crate) unsafe fn from_raw(status: c_int, message: *const c_char) -> Self {
         let text = if message.is_null() {
             String::new()
         } else {

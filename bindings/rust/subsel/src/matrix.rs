@@ -2,7 +2,8 @@
 //! Matrices: CSR (`Csr`) and dense (`Dense`), either borrowing the caller's
 //! slices without a copy (`Csr<'a>` lives no longer than the slices; so
 //! does every objective made from it) or owning a copy (`'static`).
-use std::ffi::{c_int, c_void, CString};
+use std::ffi::{c_void, CString};
+use std::os::raw::c_int;
 use std::marker::PhantomData;
 use std::path::Path;
 use std::ptr::{self, NonNull};
@@ -102,8 +103,9 @@ impl<'a> Csr<'a> {
     ) -> Result<Self> {
         // The library reads indptr[rows] entries of indices and values: the
         // slices must hold them, which only this side can know.
-        let Some(last) = indptr.last() else {
-            return Err(Error::invalid("Csr: indptr is empty (it holds rows + 1 offsets)"));
+        let last = match indptr.last() {
+            Some(last) => last,
+            None => return Err(Error::invalid("Csr: indptr is empty (it holds rows + 1 offsets)")),
         };
         let nnz = last.to_i64();
         if nnz < 0 || nnz != len_i64(indices.len()) || nnz != len_i64(values.len()) {

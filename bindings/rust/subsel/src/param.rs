@@ -2,7 +2,8 @@
 //! Parameters of every handle kind, by name, fed by the library's own table
 //! (`subsel_param_*`): names, types, bounds, defaults and descriptions come
 //! from the library loaded at run time, never from copies in this crate.
-use std::ffi::{c_int, c_void, CStr, CString};
+use std::ffi::{c_void, CStr, CString};
+use std::os::raw::{c_char, c_int};
 use std::ptr;
 
 use subsel_sys as sys;
@@ -61,7 +62,7 @@ pub struct ParamInfo {
     pub bounds: Bounds,
 }
 
-fn static_str(p: *const std::ffi::c_char) -> &'static str {
+fn static_str(p: *const c_char) -> &'static str {
     // The table's strings are static in the library.
     if p.is_null() {
         ""
