@@ -48,7 +48,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let selection = opt.run(&ctx, &sdm)?;
 
     println!("selected: {:?}", selection.indices);
-    println!("f = {:.6}, evaluations = {}", selection.value, selection.evaluations);
-    println!("KL(target || selection) = {:.6}", sdm.kl(&ctx, &selection.indices)?);
+    println!(
+        "f = {:.6}, evaluations = {}",
+        selection.value, selection.evaluations
+    );
+    println!(
+        "KL(target || selection) = {:.6}",
+        sdm.kl(&ctx, &selection.indices)?
+    );
     Ok(())
 }

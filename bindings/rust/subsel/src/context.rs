@@ -6,8 +6,8 @@
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_void, CStr};
-use std::os::raw::{c_char, c_int};
 use std::ops::ControlFlow;
+use std::os::raw::{c_char, c_int};
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
 
@@ -128,7 +128,11 @@ unsafe extern "C" fn trampoline(user: *mut c_void, stage: *const c_char, done: i
     // SAFETY: `user` is the Progress the context owns; the library calls
     // back only during a call on that context, which borrows it.
     let progress = &*(user as *const Progress);
-    let stage = if stage.is_null() { "" } else { CStr::from_ptr(stage).to_str().unwrap_or("") };
+    let stage = if stage.is_null() {
+        ""
+    } else {
+        CStr::from_ptr(stage).to_str().unwrap_or("")
+    };
     // A callback that calls the library on the same context re-enters here:
     // the RefCell refuses, and the inner call is cancelled instead.
     let mut callback = match progress.callback.try_borrow_mut() {
@@ -153,6 +157,8 @@ impl Drop for Context {
 
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Context").field("threads", &self.threads()).finish()
+        f.debug_struct("Context")
+            .field("threads", &self.threads())
+            .finish()
     }
 }

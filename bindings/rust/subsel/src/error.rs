@@ -2,8 +2,8 @@
 //! The one conversion of C status codes into Rust errors: every failing call
 //! becomes an [`Error`] with the status and the library's own message.
 use std::ffi::CStr;
-use std::os::raw::{c_char, c_int};
 use std::fmt;
+use std::os::raw::{c_char, c_int};
 
 use subsel_sys as sys;
 
@@ -47,7 +47,10 @@ impl Error {
     /// An error for a status and a message (used by the crate for checks it
     /// makes before calling the library, such as slice lengths).
     pub(crate) fn new(status: c_int, message: impl Into<String>) -> Self {
-        Error { status, message: message.into() }
+        Error {
+            status,
+            message: message.into(),
+        }
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {

@@ -60,5 +60,7 @@ pub fn param_info(id: i32) -> Result<ParamInfo> {
 
 /// The version of the library actually loaded ("0.7.0").
 pub fn version() -> &'static str {
-    unsafe { std::ffi::CStr::from_ptr(sys::subsel_version_string()) }.to_str().unwrap_or("")
+    unsafe { std::ffi::CStr::from_ptr(sys::subsel_version_string()) }
+        .to_str()
+        .unwrap_or("")
 }

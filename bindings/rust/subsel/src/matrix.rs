@@ -3,8 +3,8 @@
 //! slices without a copy (`Csr<'a>` lives no longer than the slices; so
 //! does every objective made from it) or owning a copy (`'static`).
 use std::ffi::{c_void, CString};
-use std::os::raw::c_int;
 use std::marker::PhantomData;
+use std::os::raw::c_int;
 use std::path::Path;
 use std::ptr::{self, NonNull};
 use std::slice;
@@ -132,7 +132,10 @@ impl<'a> Csr<'a> {
             )
         };
         ctx.check(status)?;
-        Ok(Csr { raw: NonNull::new(raw).expect("OK and NULL"), _borrow: PhantomData })
+        Ok(Csr {
+            raw: NonNull::new(raw).expect("OK and NULL"),
+            _borrow: PhantomData,
+        })
     }
 
     /// A `(indptr.len() - 1) x cols` matrix over the caller's arrays as they
@@ -168,12 +171,22 @@ impl<'a> Csr<'a> {
     pub fn row(&self, row: usize) -> Result<CsrRow<'_>> {
         let (mut indices, mut values, mut count) = (ptr::null(), ptr::null(), 0);
         check_thread(unsafe {
-            sys::subsel_csr_row_v2(self.raw.as_ptr(), len_i64(row), &mut indices, &mut values, &mut count)
+            sys::subsel_csr_row_v2(
+                self.raw.as_ptr(),
+                len_i64(row),
+                &mut indices,
+                &mut values,
+                &mut count,
+            )
         })?;
         let n = count as usize;
         // Empty rows may give NULL pointers, which slices may not hold.
         unsafe fn part<'m, T>(p: *const T, n: usize) -> &'m [T] {
-            if n == 0 { &[] } else { slice::from_raw_parts(p, n) }
+            if n == 0 {
+                &[]
+            } else {
+                slice::from_raw_parts(p, n)
+            }
         }
         let wide = unsafe { sys::subsel_csr_index_type(self.raw.as_ptr()) } == sys::SUBSEL_DTYPE_INT64;
         unsafe {
@@ -206,7 +219,10 @@ impl Csr<'static> {
         let path = path_cstring(path.as_ref())?;
         let mut raw = ptr::null_mut();
         ctx.check(unsafe { sys::subsel_csr_load_npz(ctx.as_ptr(), path.as_ptr(), &mut raw) })?;
-        Ok(Csr { raw: NonNull::new(raw).expect("OK and NULL"), _borrow: PhantomData })
+        Ok(Csr {
+            raw: NonNull::new(raw).expect("OK and NULL"),
+            _borrow: PhantomData,
+        })
     }
 }
 
@@ -219,7 +235,13 @@ impl Drop for Csr<'_> {
 
 impl std::fmt::Debug for Csr<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Csr({} x {}, {} entries)", self.rows(), self.cols(), self.nnz())
+        write!(
+            f,
+            "Csr({} x {}, {} entries)",
+            self.rows(),
+            self.cols(),
+            self.nnz()
+        )
     }
 }
 
@@ -247,7 +269,10 @@ impl<'a> Dense<'a> {
         let needed = if rows == 0 || cols == 0 {
             0
         } else {
-            (rows - 1).checked_mul(stride).and_then(|n| n.checked_add(cols)).unwrap_or(usize::MAX)
+            (rows - 1)
+                .checked_mul(stride)
+                .and_then(|n| n.checked_add(cols))
+                .unwrap_or(usize::MAX)
         };
         if stride < cols || data.len() < needed {
             return Err(Error::invalid(format!(
@@ -269,7 +294,10 @@ impl<'a> Dense<'a> {
             )
         };
         ctx.check(status)?;
-        Ok(Dense { raw: NonNull::new(raw).expect("OK and NULL"), _borrow: PhantomData })
+        Ok(Dense {
+            raw: NonNull::new(raw).expect("OK and NULL"),
+            _borrow: PhantomData,
+        })
     }
 
     /// A `rows x cols` matrix over `data` where it is (row r starts at
@@ -326,7 +354,10 @@ impl Dense<'static> {
         let path = path_cstring(path.as_ref())?;
         let mut raw = ptr::null_mut();
         ctx.check(unsafe { sys::subsel_dense_load_npy(ctx.as_ptr(), path.as_ptr(), &mut raw) })?;
-        Ok(Dense { raw: NonNull::new(raw).expect("OK and NULL"), _borrow: PhantomData })
+        Ok(Dense {
+            raw: NonNull::new(raw).expect("OK and NULL"),
+            _borrow: PhantomData,
+        })
     }
 }
 
@@ -338,7 +369,13 @@ impl Drop for Dense<'_> {
 
 impl std::fmt::Debug for Dense<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Dense({} x {}, stride {})", self.rows(), self.cols(), self.stride())
+        write!(
+            f,
+            "Dense({} x {}, stride {})",
+            self.rows(),
+            self.cols(),
+            self.stride()
+        )
     }
 }
 
@@ -347,7 +384,11 @@ pub fn read_npy_f64(ctx: &Context, path: impl AsRef<Path>) -> Result<Vec<f64>> {
     let path = path_cstring(path.as_ref())?;
     let (mut values, mut count) = (ptr::null_mut(), 0);
     ctx.check(unsafe { sys::subsel_npy_load_f64(ctx.as_ptr(), path.as_ptr(), &mut values, &mut count) })?;
-    let out = if count == 0 { Vec::new() } else { unsafe { slice::from_raw_parts(values, count as usize) }.to_vec() };
+    let out = if count == 0 {
+        Vec::new()
+    } else {
+        unsafe { slice::from_raw_parts(values, count as usize) }.to_vec()
+    };
     unsafe { sys::subsel_array_free(values.cast::<c_void>()) };
     Ok(out)
 }
@@ -357,7 +398,11 @@ pub fn read_npy_i64(ctx: &Context, path: impl AsRef<Path>) -> Result<Vec<i64>> {
     let path = path_cstring(path.as_ref())?;
     let (mut values, mut count) = (ptr::null_mut(), 0);
     ctx.check(unsafe { sys::subsel_npy_load_i64(ctx.as_ptr(), path.as_ptr(), &mut values, &mut count) })?;
-    let out = if count == 0 { Vec::new() } else { unsafe { slice::from_raw_parts(values, count as usize) }.to_vec() };
+    let out = if count == 0 {
+        Vec::new()
+    } else {
+        unsafe { slice::from_raw_parts(values, count as usize) }.to_vec()
+    };
     unsafe { sys::subsel_array_free(values.cast::<c_void>()) };
     Ok(out)
 }

@@ -29,7 +29,10 @@ unsafe impl Sync for Objective<'_> {}
 
 impl<'a> Objective<'a> {
     fn from_raw(raw: *mut sys::subsel_objective) -> Self {
-        Objective { raw: NonNull::new(raw).expect("OK and NULL"), _borrow: PhantomData }
+        Objective {
+            raw: NonNull::new(raw).expect("OK and NULL"),
+            _borrow: PhantomData,
+        }
     }
 
     pub fn as_ptr(&self) -> *const sys::subsel_objective {
@@ -45,7 +48,13 @@ impl<'a> Objective<'a> {
     pub fn evaluate(&self, ctx: &Context, set: &[i64]) -> Result<f64> {
         let mut value = 0.0;
         ctx.check(unsafe {
-            sys::subsel_objective_evaluate(ctx.as_ptr(), self.as_ptr(), set.as_ptr(), set.len() as i64, &mut value)
+            sys::subsel_objective_evaluate(
+                ctx.as_ptr(),
+                self.as_ptr(),
+                set.as_ptr(),
+                set.len() as i64,
+                &mut value,
+            )
         })?;
         Ok(value)
     }
@@ -54,7 +63,14 @@ impl<'a> Objective<'a> {
     pub fn gain(&self, ctx: &Context, set: &[i64], item: i64) -> Result<f64> {
         let mut gain = 0.0;
         ctx.check(unsafe {
-            sys::subsel_objective_gain(ctx.as_ptr(), self.as_ptr(), set.as_ptr(), set.len() as i64, item, &mut gain)
+            sys::subsel_objective_gain(
+                ctx.as_ptr(),
+                self.as_ptr(),
+                set.as_ptr(),
+                set.len() as i64,
+                item,
+                &mut gain,
+            )
         })?;
         Ok(gain)
     }
@@ -115,7 +131,12 @@ impl Concave {
 /// The feature-based function f(A) = sum_i w_i phi(sum_{j in A} Z[j, i])
 /// over the rows of the nonnegative `features`; `weights`: one per column
 /// (copied), or `None` for all ones. Monotone submodular.
-pub fn fb<'a>(ctx: &Context, features: &Csr<'a>, concave: Concave, weights: Option<&[f64]>) -> Result<Objective<'a>> {
+pub fn fb<'a>(
+    ctx: &Context,
+    features: &Csr<'a>,
+    concave: Concave,
+    weights: Option<&[f64]>,
+) -> Result<Objective<'a>> {
     if let Some(w) = weights {
         if w.len() != features.cols() {
             return Err(Error::invalid(format!(
@@ -166,19 +187,25 @@ impl<'a> Sdm<'a> {
     /// p from one nonnegative value per source column (normalised here).
     pub fn set_target_distribution(&mut self, ctx: &Context, p: &[f64]) -> Result<()> {
         let obj = self.raw();
-        ctx.check(unsafe { sys::subsel_sdm_set_target_distribution(ctx.as_ptr(), obj, p.as_ptr(), p.len() as i64) })
+        ctx.check(unsafe {
+            sys::subsel_sdm_set_target_distribution(ctx.as_ptr(), obj, p.as_ptr(), p.len() as i64)
+        })
     }
 
     /// One quality score per source row, in `bins` bins of equal size by rank.
     pub fn set_quality(&mut self, ctx: &Context, quality: &[f64], bins: i64) -> Result<()> {
         let obj = self.raw();
-        ctx.check(unsafe { sys::subsel_sdm_set_quality(ctx.as_ptr(), obj, quality.as_ptr(), quality.len() as i64, bins) })
+        ctx.check(unsafe {
+            sys::subsel_sdm_set_quality(ctx.as_ptr(), obj, quality.as_ptr(), quality.len() as i64, bins)
+        })
     }
 
     /// The weight of each quality bin, lowest first.
     pub fn set_bin_weights(&mut self, ctx: &Context, weights: &[f64]) -> Result<()> {
         let obj = self.raw();
-        ctx.check(unsafe { sys::subsel_sdm_set_bin_weights(ctx.as_ptr(), obj, weights.as_ptr(), weights.len() as i64) })
+        ctx.check(unsafe {
+            sys::subsel_sdm_set_bin_weights(ctx.as_ptr(), obj, weights.as_ptr(), weights.len() as i64)
+        })
     }
 
     /// lambda, the weight of distribution matching (the "lambda" parameter).
@@ -198,7 +225,15 @@ impl<'a> Sdm<'a> {
     /// KL(p || the distribution of the selected rows' features).
     pub fn kl(&self, ctx: &Context, set: &[i64]) -> Result<f64> {
         let mut kl = 0.0;
-        ctx.check(unsafe { sys::subsel_sdm_kl(ctx.as_ptr(), self.as_ptr(), set.as_ptr(), set.len() as i64, &mut kl) })?;
+        ctx.check(unsafe {
+            sys::subsel_sdm_kl(
+                ctx.as_ptr(),
+                self.as_ptr(),
+                set.as_ptr(),
+                set.len() as i64,
+                &mut kl,
+            )
+        })?;
         Ok(kl)
     }
 }

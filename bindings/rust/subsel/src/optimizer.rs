@@ -55,7 +55,9 @@ impl Optimizer {
     pub fn new(ctx: &Context, algorithm: Algorithm) -> Result<Optimizer> {
         let mut raw = ptr::null_mut();
         ctx.check(unsafe { sys::subsel_optimizer_create(ctx.as_ptr(), algorithm.raw(), &mut raw) })?;
-        Ok(Optimizer { raw: NonNull::new(raw).expect("OK and NULL") })
+        Ok(Optimizer {
+            raw: NonNull::new(raw).expect("OK and NULL"),
+        })
     }
 
     pub fn as_ptr(&self) -> *const sys::subsel_optimizer {
@@ -91,7 +93,9 @@ impl Optimizer {
     /// Maximises `objective`.
     pub fn run(&self, ctx: &Context, objective: &Objective<'_>) -> Result<Selection> {
         let mut raw = ptr::null_mut();
-        ctx.check(unsafe { sys::subsel_optimizer_run(ctx.as_ptr(), self.as_ptr(), objective.as_ptr(), &mut raw) })?;
+        ctx.check(unsafe {
+            sys::subsel_optimizer_run(ctx.as_ptr(), self.as_ptr(), objective.as_ptr(), &mut raw)
+        })?;
         // Copied into Vecs and released at once: results outlive nothing.
         let selection = unsafe { Selection::from_raw(raw) };
         unsafe { sys::subsel_selection_free(raw) };
@@ -149,9 +153,19 @@ pub struct Selection {
 impl Selection {
     unsafe fn from_raw(raw: *const sys::subsel_selection) -> Selection {
         let n = sys::subsel_selection_count(raw) as usize;
-        let copy = |p: *const _| if n == 0 { Vec::new() } else { slice::from_raw_parts(p, n).to_vec() };
+        let copy = |p: *const _| {
+            if n == 0 {
+                Vec::new()
+            } else {
+                slice::from_raw_parts(p, n).to_vec()
+            }
+        };
         let indices: Vec<i64> = copy(sys::subsel_selection_indices(raw));
-        let gains = if n == 0 { Vec::new() } else { slice::from_raw_parts(sys::subsel_selection_gains(raw), n).to_vec() };
+        let gains = if n == 0 {
+            Vec::new()
+        } else {
+            slice::from_raw_parts(sys::subsel_selection_gains(raw), n).to_vec()
+        };
         let reason = sys::subsel_selection_short_reason(raw);
         Selection {
             indices,
@@ -167,7 +181,9 @@ impl Selection {
                 sys::SUBSEL_SHORT_FILTERED => ShortReason::Filtered,
                 other => ShortReason::Other(other),
             },
-            short_reason_text: CStr::from_ptr(sys::subsel_short_reason_string(reason)).to_string_lossy().into_owned(),
+            short_reason_text: CStr::from_ptr(sys::subsel_short_reason_string(reason))
+                .to_string_lossy()
+                .into_owned(),
         }
     }
 }

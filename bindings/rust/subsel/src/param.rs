@@ -46,7 +46,13 @@ pub enum Bounds {
     /// Both ends included.
     Int { min: i64, max: i64, default: i64 },
     /// `open_min` / `open_max`: the end is excluded.
-    Real { min: f64, max: f64, default: f64, open_min: bool, open_max: bool },
+    Real {
+        min: f64,
+        max: f64,
+        default: f64,
+        open_min: bool,
+        open_max: bool,
+    },
 }
 
 /// One row of the library's parameter table.
@@ -93,7 +99,13 @@ pub fn info(id: i32) -> Result<ParamInfo> {
             open_max: open & sys::SUBSEL_BOUND_OPEN_MAX != 0,
         }
     };
-    Ok(ParamInfo { id, kind, name: static_str(name), doc: static_str(doc), bounds })
+    Ok(ParamInfo {
+        id,
+        kind,
+        name: static_str(name),
+        doc: static_str(doc),
+        bounds,
+    })
 }
 
 /// Every parameter of handles of `kind` (`SUBSEL_KIND_*`; all kinds for
@@ -117,7 +129,8 @@ pub fn list(kind: Option<i32>) -> Result<Vec<ParamInfo>> {
 fn find(handle: *const c_void, name: &str) -> Result<ParamInfo> {
     let kind = unsafe { sys::subsel_handle_kind(handle) };
     check_thread(kind)?;
-    let cname = CString::new(name).map_err(|_| Error::invalid(format!("parameter name {name:?} holds a NUL")))?;
+    let cname =
+        CString::new(name).map_err(|_| Error::invalid(format!("parameter name {name:?} holds a NUL")))?;
     let mut id: c_int = 0;
     check_thread(unsafe { sys::subsel_param_find(kind, cname.as_ptr(), &mut id) })?;
     info(id)
@@ -127,11 +140,19 @@ fn find(handle: *const c_void, name: &str) -> Result<ParamInfo> {
 pub(crate) fn set(ctx: &Context, handle: *mut c_void, name: &str, value: Value) -> Result<()> {
     let p = find(handle, name)?;
     let status = match (p.bounds, value) {
-        (Bounds::Int { .. }, Value::Int(v)) => unsafe { sys::subsel_param_set_int(ctx.as_ptr(), handle, p.id, v) },
-        (Bounds::Real { .. }, Value::Real(v)) => unsafe { sys::subsel_param_set_real(ctx.as_ptr(), handle, p.id, v) },
-        (Bounds::Real { .. }, Value::Int(v)) => unsafe { sys::subsel_param_set_real(ctx.as_ptr(), handle, p.id, v as f64) },
+        (Bounds::Int { .. }, Value::Int(v)) => unsafe {
+            sys::subsel_param_set_int(ctx.as_ptr(), handle, p.id, v)
+        },
+        (Bounds::Real { .. }, Value::Real(v)) => unsafe {
+            sys::subsel_param_set_real(ctx.as_ptr(), handle, p.id, v)
+        },
+        (Bounds::Real { .. }, Value::Int(v)) => unsafe {
+            sys::subsel_param_set_real(ctx.as_ptr(), handle, p.id, v as f64)
+        },
         (Bounds::Int { .. }, Value::Real(v)) => {
-            return Err(Error::invalid(format!("parameter \"{name}\" is an integer, not {v}")))
+            return Err(Error::invalid(format!(
+                "parameter \"{name}\" is an integer, not {v}"
+            )))
         }
     };
     ctx.check(status)

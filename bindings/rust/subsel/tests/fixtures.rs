@@ -7,10 +7,15 @@
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use subsel::{fb, Algorithm, Bounds, Concave, Context, Csr, Dense, ErrorKind, Optimizer, RowIndices, Sdm, ShortReason, Value};
+use subsel::{
+    fb, Algorithm, Bounds, Concave, Context, Csr, Dense, ErrorKind, Optimizer, RowIndices, Sdm, ShortReason,
+    Value,
+};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../tests/fixtures")
+        .join(name)
 }
 
 fn assert_close(got: &[f64], want: &[f64]) {
@@ -52,7 +57,14 @@ fn fb_gives_the_fixture_orders() {
         let order = subsel::read_npy_i64(&ctx, fixture(&format!("fb/order_{name}.npy"))).unwrap();
         assert_eq!(sel.indices, order, "fb {name}");
         let values = subsel::read_npy_f64(&ctx, fixture(&format!("fb/values_{name}.npy"))).unwrap();
-        let running: Vec<f64> = sel.gains.iter().scan(0.0, |s, g| { *s += g; Some(*s) }).collect();
+        let running: Vec<f64> = sel
+            .gains
+            .iter()
+            .scan(0.0, |s, g| {
+                *s += g;
+                Some(*s)
+            })
+            .collect();
         assert_close(&running, &values);
         assert_close(&[sel.value], &values[11..]);
         assert_eq!(sel.budget, 12);
@@ -77,11 +89,17 @@ fn sdm_gives_the_fixture_order() {
     let source = Csr::load_npz(&ctx, fixture("sdm/source.npz")).unwrap();
     let sdm = sdm_fixture(&ctx, &source);
     assert_eq!(sdm.param(&ctx, "lambda").unwrap(), Value::Real(0.7));
-    assert_eq!(sdm.quality_bins(&ctx).unwrap(), subsel::read_npy_i64(&ctx, fixture("sdm/bins.npy")).unwrap());
+    assert_eq!(
+        sdm.quality_bins(&ctx).unwrap(),
+        subsel::read_npy_i64(&ctx, fixture("sdm/bins.npy")).unwrap()
+    );
     let mut opt = Optimizer::new(&ctx, Algorithm::Lazy).unwrap();
     opt.set_budget(&ctx, 12).unwrap();
     let sel = opt.run(&ctx, &sdm).unwrap();
-    assert_eq!(sel.indices, subsel::read_npy_i64(&ctx, fixture("sdm/order.npy")).unwrap());
+    assert_eq!(
+        sel.indices,
+        subsel::read_npy_i64(&ctx, fixture("sdm/order.npy")).unwrap()
+    );
     let values = subsel::read_npy_f64(&ctx, fixture("sdm/values.npy")).unwrap();
     assert_close(&[sel.value], &values[11..]);
     assert_close(&[sdm.evaluate(&ctx, &sel.indices).unwrap()], &values[11..]);
@@ -102,7 +120,10 @@ fn sdm_intersected_runs() {
     opt.set_runs(&ctx, 3).unwrap();
     let a = opt.run(&ctx, &sdm).unwrap();
     assert!(a.indices.len() <= 20 && !a.indices.is_empty());
-    assert!(a.indices.windows(2).all(|w| w[0] < w[1]), "intersections are ascending");
+    assert!(
+        a.indices.windows(2).all(|w| w[0] < w[1]),
+        "intersections are ascending"
+    );
     assert_eq!(a, opt.run(&ctx, &sdm).unwrap(), "same seed, same selection");
 }
 
@@ -161,7 +182,10 @@ fn objective_outlives_its_matrix_handle() {
     let mut opt = Optimizer::new(&ctx, Algorithm::Lazy).unwrap();
     opt.set_budget(&ctx, 12).unwrap();
     let sel = opt.run(&ctx, &objective).unwrap();
-    assert_eq!(sel.indices, subsel::read_npy_i64(&ctx, fixture("fb/order_log1p.npy")).unwrap());
+    assert_eq!(
+        sel.indices,
+        subsel::read_npy_i64(&ctx, fixture("fb/order_log1p.npy")).unwrap()
+    );
 }
 
 #[test]
@@ -179,7 +203,8 @@ fn errors_carry_kind_and_message() {
     assert_eq!(e.kind(), ErrorKind::Invalid);
     assert!(e.message().contains("lambda"), "{e}");
 
-    sdm.set_target(&ctx, &Csr::load_npz(&ctx, fixture("sdm/target.npz")).unwrap()).unwrap();
+    sdm.set_target(&ctx, &Csr::load_npz(&ctx, fixture("sdm/target.npz")).unwrap())
+        .unwrap();
     opt.set_budget(&ctx, 1000).unwrap();
     let e = opt.run(&ctx, &sdm).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Invalid);
@@ -246,8 +271,14 @@ fn progress_reports_and_cancels() {
     assert_eq!(seen.first(), Some(&("select".to_owned(), 0, 12)));
     assert_eq!(seen.last(), Some(&("select".to_owned(), 12, 12)));
 
-    ctx.set_progress(|_, done, _| if done >= 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
-        .unwrap();
+    ctx.set_progress(|_, done, _| {
+        if done >= 3 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .unwrap();
     let e = opt.run(&ctx, &sdm).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Cancelled);
 
@@ -262,8 +293,14 @@ fn a_panic_in_the_callback_reaches_the_caller() {
     let sdm = sdm_fixture(&ctx, &source);
     let mut opt = Optimizer::new(&ctx, Algorithm::Lazy).unwrap();
     opt.set_budget(&ctx, 12).unwrap();
-    ctx.set_progress(|_, done, _| if done == 2 { panic!("stop at two") } else { ControlFlow::Continue(()) })
-        .unwrap();
+    ctx.set_progress(|_, done, _| {
+        if done == 2 {
+            panic!("stop at two")
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .unwrap();
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| opt.run(&ctx, &sdm)));
     let payload = caught.expect_err("the panic came back");
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"stop at two"));
