@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+//! Safe Rust API of libsubsel, data subset selection.
+//!
+//! ```no_run
+//! use subsel::{Algorithm, Context, Csr, Optimizer, Sdm};
+//! # fn main() -> subsel::Result<()> {
+//! let ctx = Context::new()?;
+//! let source = Csr::load_npz(&ctx, "source.npz")?;
+//! let target = Csr::load_npz(&ctx, "target.npz")?;
+//! let mut sdm = Sdm::new(&ctx, &source)?;
+//! sdm.set_target(&ctx, &target)?;
+//! let mut opt = Optimizer::new(&ctx, Algorithm::Lazy)?;
+//! opt.set_budget(&ctx, 12)?;
+//! let selection = opt.run(&ctx, &sdm)?;
+//! println!("{:?} f = {}", selection.indices, selection.value);
+//! # Ok(()) }
+//! ```
+//!
+//! Every call that can fail returns [`Result`], whose [`Error`] holds the
+//! status code and the library's message. Handles free themselves on drop;
+//! an objective keeps its matrices alive, and the lifetime `'a` of
+//! [`Csr<'a>`] ties both to slices a matrix borrows without a copy:
+//!
+//! ```compile_fail
+//! # use subsel::*;
+//! # let ctx = Context::new().unwrap();
+//! let indptr = vec![0i32, 1];
+//! let indices = vec![0i32];
+//! let values = vec![1.0f32];
+//! let csr = Csr::borrowed(&ctx, 1, &indptr, &indices, &values).unwrap();
+//! let fb = fb(&ctx, &csr, Concave::Sqrt, None).unwrap();
+//! drop(csr); // fine: the objective keeps the matrix
+//! drop(values); // refused: the matrix still reads it
+//! fb.size();
+//! ```
+mod context;
+mod error;
+mod matrix;
+mod objective;
+mod optimizer;
+mod param;
+
+pub use context::Context;
+pub use error::{Error, ErrorKind, Result};
+pub use matrix::{read_npy_f64, read_npy_i64, Csr, CsrRow, Dense, Element, Index, RowIndices};
+pub use objective::{fb, Concave, Objective, Sdm};
+pub use optimizer::{Algorithm, Optimizer, Selection, ShortReason};
+pub use param::{Bounds, ParamInfo, Value};
+pub use subsel_sys as sys;
+
+/// Every parameter of every handle kind, from the library's table.
+pub fn params() -> Result<Vec<ParamInfo>> {
+    param::list(None)
+}
+
+/// Describes parameter number `id` (`SUBSEL_P_*`).
+pub fn param_info(id: i32) -> Result<ParamInfo> {
+    param::info(id)
+}
+
+/// The version of the library actually loaded ("0.7.0").
+pub fn version() -> &'static str {
+    unsafe { std::ffi::CStr::from_ptr(sys::subsel_version_string()) }
+        .to_str()
+        .unwrap_or("")
+}
