@@ -15,7 +15,7 @@ import (
 
 // Objective is a set function an Optimizer maximises: *FB or *SDM.
 type Objective interface {
-	objective() *objective
+	base() *objective
 	Close() error
 }
 
@@ -24,7 +24,7 @@ type Objective interface {
 // own Context).
 type objective struct{ *handle }
 
-func (o *objective) objective() *objective { return o }
+func (o *objective) base() *objective { return o }
 
 func newObjective(p *C.subsel_objective, name string) objective {
 	return objective{newHandle(unsafe.Pointer(p), name, func(p unsafe.Pointer) {

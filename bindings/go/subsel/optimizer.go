@@ -97,7 +97,7 @@ func (o *Optimizer) Run(ctx *Context, obj Objective) (*Selection, error) {
 	if obj == nil {
 		return nil, errorf(ErrInvalid, "Run: no objective")
 	}
-	ob := obj.objective()
+	ob := obj.base()
 	objp, err := ob.live()
 	if err != nil {
 		return nil, err
