@@ -122,9 +122,18 @@ func LoadCsrNPZ(ctx *Context, path string) (*Csr, error) {
 }
 
 // Rows, Cols and NNZ are the matrix's sizes (0 once closed).
-func (m *Csr) Rows() int64 { defer runtime.KeepAlive(m.handle); return int64(C.subsel_csr_rows((*C.subsel_csr)(m.ptr()))) }
-func (m *Csr) Cols() int64 { defer runtime.KeepAlive(m.handle); return int64(C.subsel_csr_cols((*C.subsel_csr)(m.ptr()))) }
-func (m *Csr) NNZ() int64  { defer runtime.KeepAlive(m.handle); return int64(C.subsel_csr_nnz((*C.subsel_csr)(m.ptr()))) }
+func (m *Csr) Rows() int64 {
+	defer runtime.KeepAlive(m.handle)
+	return int64(C.subsel_csr_rows((*C.subsel_csr)(m.ptr())))
+}
+func (m *Csr) Cols() int64 {
+	defer runtime.KeepAlive(m.handle)
+	return int64(C.subsel_csr_cols((*C.subsel_csr)(m.ptr())))
+}
+func (m *Csr) NNZ() int64 {
+	defer runtime.KeepAlive(m.handle)
+	return int64(C.subsel_csr_nnz((*C.subsel_csr)(m.ptr())))
+}
 
 // NewDense builds a rows x cols matrix from row-major data whose rows are
 // stride elements apart (0: packed, cols). The library copies float32 and
@@ -157,8 +166,14 @@ func NewDense[V Value](ctx *Context, rows, cols int64, data []V, stride int64) (
 }
 
 // Rows and Cols are the matrix's sizes (0 once closed).
-func (m *Dense) Rows() int64 { defer runtime.KeepAlive(m.handle); return int64(C.subsel_dense_rows((*C.subsel_dense)(m.ptr()))) }
-func (m *Dense) Cols() int64 { defer runtime.KeepAlive(m.handle); return int64(C.subsel_dense_cols((*C.subsel_dense)(m.ptr()))) }
+func (m *Dense) Rows() int64 {
+	defer runtime.KeepAlive(m.handle)
+	return int64(C.subsel_dense_rows((*C.subsel_dense)(m.ptr())))
+}
+func (m *Dense) Cols() int64 {
+	defer runtime.KeepAlive(m.handle)
+	return int64(C.subsel_dense_cols((*C.subsel_dense)(m.ptr())))
+}
 
 // Row returns a copy of row r (nil when out of range or closed).
 func (m *Dense) Row(r int64) []float32 {
