@@ -1,0 +1,3 @@
+module subsel.dev/go
+
+go 1.19
