@@ -634,7 +634,7 @@ START_TEST(handles_of_the_wrong_kind_are_refused)
     subsel_selection *sel = NULL;
     /* each pointer below is a handle of another kind than its type says */
     void *not_obj = z, *not_csr = d, *not_dense = z, *not_opt = d;
-    void *not_sel = z, *not_solver = z, *not_sae = d, *not_tarot = z;
+    void *not_sel = z, *not_solver = z, *not_sae = d, *not_tarot = z, *not_ctx = d;
     const int32_t *ix;
     const float *v;
     const void *ixv;
@@ -683,6 +683,15 @@ START_TEST(handles_of_the_wrong_kind_are_refused)
     ck_assert_ptr_null(subsel_selection_indices(not_sel));
     ck_assert_int_eq(subsel_ot_solver_iterations(not_solver), 0);
     ck_assert_int_eq(subsel_sae_inputs(not_sae), 0);
+
+    /* a handle passed as the context: refused, the message the thread's */
+    REFUSED(NULL, subsel_optimizer_run((subsel_ctx *)not_ctx, opt, fb, &sel));
+    REFUSED(NULL, subsel_fb_create((subsel_ctx *)not_ctx, z, SUBSEL_CONCAVE_SQRT, 0.0,
+                                   NULL, &none));
+    REFUSED(NULL, subsel_ctx_set_int((subsel_ctx *)not_ctx, SUBSEL_P_THREADS, 1));
+    ck_assert_ptr_eq(subsel_ctx_last_error((subsel_ctx *)not_ctx),
+                     subsel_ctx_last_error(NULL));
+    subsel_ctx_free((subsel_ctx *)not_ctx);
 
     /* frees of the wrong kind leave the handles as they were */
     subsel_objective_free(not_obj);

@@ -522,7 +522,7 @@ int subsel_clipcov_create(subsel_ctx *ctx, const subsel_dense *image,
     int64_t classes = 0, n;
     int rc = SUBSEL_OK;
 
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_CHECK(check_inputs(ctx, image, text, label_embeddings, labels, &classes));
@@ -622,7 +622,7 @@ int subsel_clipcov_classes(subsel_ctx *ctx, const subsel_objective *obj,
                            int64_t *out, int64_t capacity)
 {
     const ss_clipcov *cc;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     cc = ss_clipcov_of(ctx, obj, "subsel_clipcov_classes");
     if (cc == NULL)
         return SUBSEL_E_INVALID;

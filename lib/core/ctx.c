@@ -86,7 +86,8 @@ void subsel_ctx_free(subsel_ctx *ctx)
 {
     /* The block goes when the last handle made through the context lets go
      * of its meter; nothing but the meter is read after this. */
-    if (ctx != NULL)
+    if (ctx != NULL && ss_handle_check(NULL, ctx, SS_KIND_CTX, "subsel_ctx_free",
+                                         "ctx") == SUBSEL_OK)
         ss_meter_release(&ctx->meter);
 }
 

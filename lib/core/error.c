@@ -10,6 +10,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/handle.h"
 
 const char *subsel_status_string(int status)
 {
@@ -31,9 +32,12 @@ const char *subsel_status_string(int status)
  * context (a setter that takes none, or a call given a NULL context). */
 static _Thread_local char thread_error[SS_ERROR_CAPACITY];
 
+/* A context's slot; the thread's for NULL and for a pointer that is no
+ * context (a wrong handle passed as one through an FFI must not be written
+ * into). */
 static char *slot(subsel_ctx *ctx)
 {
-    return ctx != NULL ? ctx->last_error : thread_error;
+    return ss_handle_is(ctx, SS_KIND_CTX) ? ctx->last_error : thread_error;
 }
 
 int ss_fail(subsel_ctx *ctx, int status, const char *fmt, ...)
@@ -78,5 +82,5 @@ int ss_check_capacity(subsel_ctx *ctx, const char *fn, const char *name,
 
 const char *subsel_ctx_last_error(const subsel_ctx *ctx)
 {
-    return ctx != NULL ? ctx->last_error : thread_error;
+    return slot((subsel_ctx *)ctx);
 }

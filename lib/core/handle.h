@@ -77,4 +77,9 @@ int ss_handle_release(const void *handle, uint32_t kind, const char *fn);
 #define SS_REQUIRE_KIND(ctx, handle, kind)                                     \
     SS_CHECK(ss_handle_check((ctx), (handle), (kind), __func__, #handle))
 
+/* The same for a function's context (the message goes to the thread's
+ * slot: there is no context to hold it). */
+#define SS_REQUIRE_CTX(ctx)                                                    \
+    SS_CHECK(ss_handle_check(NULL, (ctx), SS_KIND_CTX, __func__, "ctx"))
+
 #endif

@@ -322,7 +322,7 @@ int subsel_csr_create(subsel_ctx *ctx, int64_t rows, int64_t cols,
                       const float *values, int flags, subsel_csr **out)
 {
     csr_args a;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     a.fn = "subsel_csr_create";
@@ -344,7 +344,7 @@ int subsel_csr_create_v2(subsel_ctx *ctx, int64_t rows, int64_t cols,
                          int flags, subsel_csr **out)
 {
     csr_args a;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     a.fn = "subsel_csr_create_v2";
@@ -382,7 +382,7 @@ int subsel_csr_from_dense(subsel_ctx *ctx, const subsel_dense *dense,
     int64_t r, c, nnz = 0, k = 0;
     int rc = SUBSEL_OK;
 
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_REQUIRE_KIND(ctx, dense, SS_KIND_DENSE);
@@ -545,7 +545,7 @@ int subsel_csr_column_sums_v2(subsel_ctx *ctx, const subsel_csr *csr,
                               double *sums, int64_t capacity)
 {
     int64_t k, first, last;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_KIND(ctx, csr, SS_KIND_CSR);
     SS_REQUIRE_NONNULL(ctx, sums);
     SS_CHECK(ss_check_capacity(ctx, "subsel_csr_column_sums", "sums",
@@ -574,7 +574,7 @@ static void release_csr(void *parent) { subsel_csr_free(parent); }
 int subsel_csr_view_rows(subsel_ctx *ctx, const subsel_csr *csr, int64_t first,
                          int64_t count, subsel_csr **out)
 {
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_CHECK(ss_handle_check(ctx, csr, SS_KIND_CSR, "subsel_csr_view_rows",
@@ -607,7 +607,7 @@ int subsel_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *csr,
     int64_t i, nnz = 0;
     int rc = SUBSEL_OK;
 
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_REQUIRE_KIND(ctx, csr, SS_KIND_CSR);

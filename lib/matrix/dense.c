@@ -138,7 +138,7 @@ cleanup:
 int subsel_dense_create(subsel_ctx *ctx, int64_t rows, int64_t cols,
                         const float *data, int flags, subsel_dense **out)
 {
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     return dense_create(ctx, "subsel_dense_create", rows, cols, data,
@@ -148,7 +148,7 @@ int subsel_dense_create(subsel_ctx *ctx, int64_t rows, int64_t cols,
 int subsel_dense_create_f64(subsel_ctx *ctx, int64_t rows, int64_t cols,
                             const double *data, subsel_dense **out)
 {
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     return dense_create(ctx, "subsel_dense_create_f64", rows, cols, data,
@@ -159,7 +159,7 @@ int subsel_dense_create_v2(subsel_ctx *ctx, int64_t rows, int64_t cols,
                            const void *data, int dtype, int64_t row_stride,
                            int flags, subsel_dense **out)
 {
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     if (row_stride < 0)
@@ -213,7 +213,7 @@ int subsel_dense_column_sums_v2(subsel_ctx *ctx, const subsel_dense *dense,
                                 double *sums, int64_t capacity)
 {
     int64_t r, c;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_KIND(ctx, dense, SS_KIND_DENSE);
     SS_REQUIRE_NONNULL(ctx, sums);
     SS_CHECK(ss_check_capacity(ctx, "subsel_dense_column_sums", "sums",

@@ -861,7 +861,7 @@ static int load_dense_cb(subsel_ctx *ctx, FILE *f, void *out)
 int subsel_dense_load_npy(subsel_ctx *ctx, const char *path,
                           subsel_dense **out)
 {
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_REQUIRE_NONNULL(ctx, path);
@@ -888,7 +888,7 @@ static int read_vector_path(subsel_ctx *ctx, const char *path,
                             vector_request *q)
 {
     void *none = NULL;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     if (q->values != NULL)
         memcpy(q->values, &none, sizeof none);
     SS_REQUIRE_NONNULL(ctx, path);
@@ -972,7 +972,7 @@ int subsel_dense_save_npy(subsel_ctx *ctx, const subsel_dense *dense,
                           const char *path)
 {
     npy_array a;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_KIND(ctx, dense, SS_KIND_DENSE);
     SS_REQUIRE_NONNULL(ctx, path);
     a.descr = "<f4";
@@ -991,7 +991,7 @@ static int save_vector(subsel_ctx *ctx, const char *path, const char *descr,
                        const void *values, int64_t count)
 {
     npy_array a;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, path);
     if (count < 0)
         return ss_fail(ctx, SUBSEL_E_INVALID, "%s: negative count %lld",

@@ -305,7 +305,7 @@ static int load_cb(subsel_ctx *ctx, FILE *f, void *out)
 
 int subsel_csr_load_npz(subsel_ctx *ctx, const char *path, subsel_csr **out)
 {
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_REQUIRE_NONNULL(ctx, path);
@@ -418,7 +418,7 @@ int ss_npz_save_csr(subsel_ctx *ctx, const subsel_csr *csr, const char *path,
                     int compressed, int force_zip64)
 {
     npz_job job;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_KIND(ctx, csr, SS_KIND_CSR);
     SS_REQUIRE_NONNULL(ctx, path);
     job.csr = csr;

@@ -475,7 +475,7 @@ int ss_fb_new(subsel_ctx *ctx, const ss_objective_ops *ops,
     int64_t c;
     int rc = SUBSEL_OK;
 
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_CHECK(ss_handle_check(ctx, z, SS_KIND_CSR, fn, "the matrix"));
@@ -507,7 +507,7 @@ int subsel_fb_create(subsel_ctx *ctx, const subsel_csr *features, int concave,
     subsel_objective *obj = NULL;
     ss_fb *fb;
     int64_t c;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_CHECK(ss_fb_new(ctx, &ss_fb_ops, features, concave, param, 1.0, &obj));

@@ -110,7 +110,7 @@ int subsel_objective_evaluate(subsel_ctx *ctx, const subsel_objective *obj,
 {
     void *st = NULL;
     int rc;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_KIND(ctx, obj, SS_KIND_OBJECTIVE);
     SS_REQUIRE_NONNULL(ctx, value);
     SS_CHECK(ss_state_of_set(ctx, obj, set, count, &st));
@@ -125,7 +125,7 @@ int subsel_objective_gain(subsel_ctx *ctx, const subsel_objective *obj,
 {
     void *st = NULL;
     int rc;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_KIND(ctx, obj, SS_KIND_OBJECTIVE);
     SS_REQUIRE_NONNULL(ctx, gain);
     if (item < 0 || item >= obj->n)

@@ -66,7 +66,7 @@ int subsel_sdm_create(subsel_ctx *ctx, const subsel_csr *source,
                       subsel_objective **out)
 {
     subsel_objective *obj;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL; /* no handle on failure, whatever *out held */
     SS_CHECK(ss_fb_new(ctx, &ss_sdm_ops, source, SS_PHI_LOG1P, 0.0, 0.0, &obj));

@@ -126,7 +126,7 @@ int subsel_double_greedy(subsel_ctx *ctx, const subsel_objective *obj,
     double value = 0.0;
     int rc = SUBSEL_OK;
 
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_REQUIRE_KIND(ctx, obj, SS_KIND_OBJECTIVE);

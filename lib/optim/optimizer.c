@@ -92,7 +92,7 @@ int subsel_optimizer_create(subsel_ctx *ctx, int algorithm,
                             subsel_optimizer **out)
 {
     subsel_optimizer *opt;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     algorithm = algorithm_of(algorithm);
@@ -316,7 +316,7 @@ int subsel_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
     int reports;
     int rc = SUBSEL_OK;
 
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_REQUIRE_KIND(ctx, opt, SS_KIND_OPTIMIZER);

@@ -157,7 +157,7 @@ const char *subsel_short_reason_string(int reason)
 int subsel_selection_save_npy(subsel_ctx *ctx, const subsel_selection *sel,
                               const char *path)
 {
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, sel);
     return subsel_npy_write_i64(ctx, path, sel->indices, sel->count);
 }

@@ -88,7 +88,7 @@ int ss_ot_anneal_uniform_budget(subsel_ctx *ctx, const float *x, int64_t n,
     int64_t steps, it, i;
     int rc = SUBSEL_OK;
     memset(&cost, 0, sizeof cost);
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, x);
     SS_REQUIRE_NONNULL(ctx, y);
     SS_REQUIRE_NONNULL(ctx, f);

@@ -59,7 +59,7 @@ static void set_defaults(subsel_ot_solver *s)
 int subsel_ot_solver_create(subsel_ctx *ctx, subsel_ot_solver **out)
 {
     subsel_ot_solver *s;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_CHECK(ss_alloc_array(ctx, 1, sizeof *s, &s));
@@ -232,7 +232,7 @@ static int on_matrix(subsel_ctx *ctx, subsel_ot_solver *solver, call *cl,
 {
     ss_ot_cost c;
     int64_t i;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     if (solver != NULL) /* NULL: the default settings */
         SS_CHECK(ss_handle_check(ctx, solver, SS_KIND_OT_SOLVER, cl->fn,
                                  "solver"));
@@ -255,7 +255,7 @@ static int on_points(subsel_ctx *ctx, subsel_ot_solver *solver, call *cl,
                                   SS_METRIC_COSINE_DIST};
     ss_ot_cost c;
     int rc;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     if (solver != NULL) /* NULL: the default settings */
         SS_CHECK(ss_handle_check(ctx, solver, SS_KIND_OT_SOLVER, cl->fn,
                                  "solver"));

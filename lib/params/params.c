@@ -299,7 +299,7 @@ int subsel_param_set_int(subsel_ctx *ctx, void *handle, int param,
     const char *fn = "subsel_param_set_int";
     const ss_param_kind *k;
     const ss_param *p;
-    SS_REQUIRE_NONNULL(NULL, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_CHECK(ss_param_resolve(ctx, handle, 0, param, 0, fn, "handle", &k, &p));
     return ss_param_set_int(ctx, k, handle, p, value, fn);
 }
@@ -310,7 +310,7 @@ int subsel_param_set_real(subsel_ctx *ctx, void *handle, int param,
     const char *fn = "subsel_param_set_real";
     const ss_param_kind *k;
     const ss_param *p;
-    SS_REQUIRE_NONNULL(NULL, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_CHECK(ss_param_resolve(ctx, handle, 0, param, 0, fn, "handle", &k, &p));
     return ss_param_set_real(ctx, k, handle, p, value, fn);
 }
@@ -321,7 +321,7 @@ int subsel_param_get_int(subsel_ctx *ctx, const void *handle, int param,
     const char *fn = "subsel_param_get_int";
     const ss_param_kind *k;
     const ss_param *p;
-    SS_REQUIRE_NONNULL(NULL, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_CHECK(ss_param_resolve(ctx, handle, 0, param, 0, fn, "handle", &k, &p));
     return ss_param_get_int(ctx, k, handle, p, value, fn);
 }
@@ -332,7 +332,7 @@ int subsel_param_get_real(subsel_ctx *ctx, const void *handle, int param,
     const char *fn = "subsel_param_get_real";
     const ss_param_kind *k;
     const ss_param *p;
-    SS_REQUIRE_NONNULL(NULL, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_CHECK(ss_param_resolve(ctx, handle, 0, param, 0, fn, "handle", &k, &p));
     return ss_param_get_real(ctx, k, handle, p, value, fn);
 }

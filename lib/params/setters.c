@@ -7,6 +7,7 @@
  * (SDM's lambda, UniPROT's solver settings, ClipCov's weights and alpha).
  */
 #include "core/error.h"
+#include "core/handle.h"
 #include "params/params.h"
 
 /* ---- 0.6's calls without a context: messages for the thread ------------ */
@@ -164,7 +165,7 @@ int subsel_ctx_set_int(subsel_ctx *ctx, int param, int64_t value)
     const char *fn = "subsel_ctx_set_int";
     const ss_param_kind *k;
     const ss_param *p;
-    SS_REQUIRE_NONNULL(NULL, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_CHECK(ss_param_resolve(ctx, ctx, SUBSEL_KIND_CONTEXT, param, 0, fn,
                               "ctx", &k, &p));
     return ss_param_set_int(ctx, k, ctx, p, value, fn);
@@ -177,7 +178,7 @@ int subsel_ctx_get_int(const subsel_ctx *ctx, int param, int64_t *value)
     subsel_ctx *msg = (subsel_ctx *)ctx;
     const ss_param_kind *k;
     const ss_param *p;
-    SS_REQUIRE_NONNULL(NULL, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_CHECK(ss_param_resolve(msg, ctx, SUBSEL_KIND_CONTEXT, param, 0, fn,
                               "ctx", &k, &p));
     return ss_param_get_int(msg, k, ctx, p, value, fn);

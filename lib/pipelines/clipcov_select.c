@@ -19,7 +19,7 @@ int subsel_clipcov_check_submodular(subsel_ctx *ctx, subsel_objective *obj,
                                     int exact, int *submodular)
 {
     ss_clipcov *cc;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     cc = ss_clipcov_of(ctx, obj, "subsel_clipcov_check_submodular");
     if (cc == NULL)
         return SUBSEL_E_INVALID;
@@ -38,7 +38,7 @@ int subsel_clipcov_optimizer(subsel_ctx *ctx, subsel_objective *obj,
     ss_clipcov *cc;
     subsel_optimizer *opt = NULL;
     int submodular, rc;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     cc = ss_clipcov_of(ctx, obj, "subsel_clipcov_optimizer");
@@ -93,7 +93,7 @@ int subsel_clipcov_select(subsel_ctx *ctx, const subsel_objective *obj,
     double filtered = 0.0;
     int rc = SUBSEL_OK;
 
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     if (greedy_out != NULL)

@@ -28,7 +28,7 @@ int subsel_uniprot_select_batch(subsel_ctx *ctx, const subsel_dense *batch,
     float *sim = NULL;
     int64_t b, k, bad[2] = {0, 0};
     int metric, rc = SUBSEL_OK;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_CHECK(ss_uniprot_check_features(ctx, fn, batch, batch, similarity, &metric));
@@ -76,7 +76,7 @@ int subsel_nn_accuracy(subsel_ctx *ctx, const subsel_dense *source,
     float *protos = NULL, *sim = NULL;
     int64_t d, i, t0, correct = 0, bad[2] = {0, 0};
     int metric, rc = SUBSEL_OK;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, source_labels);
     SS_REQUIRE_NONNULL(ctx, prototypes);
     SS_REQUIRE_NONNULL(ctx, target_labels);

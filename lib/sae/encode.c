@@ -142,7 +142,7 @@ int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
     int64_t rows, features, inputs, batch, capacity, nnz = 0, r0;
     int rc = SUBSEL_OK;
 
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_REQUIRE_KIND(ctx, sae, SS_KIND_SAE);

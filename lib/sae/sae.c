@@ -41,7 +41,7 @@ int subsel_sae_create(subsel_ctx *ctx, const subsel_dense *w_enc,
     subsel_sae *sae = NULL;
     int rc = SUBSEL_OK;
 
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_CHECK(ss_handle_check(ctx, w_enc, SS_KIND_DENSE, "subsel_sae_create",
@@ -147,7 +147,7 @@ int subsel_sae_load(subsel_ctx *ctx, const char *dir, subsel_sae **out)
     size_t len;
     int rc = SUBSEL_OK, ndim = 0, i;
 
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_REQUIRE_NONNULL(ctx, dir);

@@ -179,7 +179,7 @@ int subsel_tarot_project(subsel_ctx *ctx, const subsel_dense *x, int64_t dim,
 {
     float *y = NULL;
     int rc = SUBSEL_OK;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_REQUIRE_KIND(ctx, x, SS_KIND_DENSE);

@@ -96,7 +96,7 @@ int subsel_tarot_select_fixed(subsel_ctx *ctx, subsel_tarot *t,
     int64_t count = 0, rank = 0, solves = 0;
     int done, rc = SUBSEL_OK;
 
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_REQUIRE_KIND(ctx, t, SS_KIND_TAROT);

@@ -31,7 +31,7 @@ int subsel_tarot_folds_v2(subsel_ctx *ctx, int64_t targets, int64_t folds,
     int64_t *perm = NULL, i, f, pos = 0;
     ss_rng rng;
     int rc = SUBSEL_OK;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, fold_of_target);
     if (folds < 2 || folds > targets)
         return ss_fail(ctx, SUBSEL_E_INVALID,
@@ -173,7 +173,7 @@ int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *t, int64_t folds,
     int rc = SUBSEL_OK;
 
     memset(&st, 0, sizeof st);
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_REQUIRE_KIND(ctx, t, SS_KIND_TAROT);

@@ -67,7 +67,7 @@ int subsel_tarot_create(subsel_ctx *ctx, const subsel_dense *candidates,
 {
     const char *fn = "subsel_tarot_create";
     subsel_tarot *t;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_CHECK(ss_handle_check(ctx, candidates, SS_KIND_DENSE, fn, "candidates"));

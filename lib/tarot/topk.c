@@ -407,7 +407,7 @@ int subsel_tarot_topk_v2(subsel_ctx *ctx, subsel_tarot *t, int64_t k,
                          float *scores, int64_t scores_capacity)
 {
     int64_t j;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_KIND(ctx, t, SS_KIND_TAROT);
     SS_REQUIRE_NONNULL(ctx, indices);
     if (k < 1 || k > t->n)
@@ -451,7 +451,7 @@ int subsel_tarot_scores_v2(subsel_ctx *ctx, subsel_tarot *t,
     blocks b = {0};
     work w = {0};
     int rc = SUBSEL_OK;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_KIND(ctx, t, SS_KIND_TAROT);
     SS_REQUIRE_NONNULL(ctx, scores);
     if (first_candidate < 0 || candidates < 0 ||

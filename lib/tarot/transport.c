@@ -73,7 +73,7 @@ int subsel_tarot_ot_v2(subsel_ctx *ctx, subsel_tarot *t, const int64_t *set,
     float *x = NULL;
     int64_t p;
     int rc = SUBSEL_OK;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_KIND(ctx, t, SS_KIND_TAROT);
     if (count < 1 || (set == NULL && count != t->n))
         return ss_fail(ctx, SUBSEL_E_INVALID,

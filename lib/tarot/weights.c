@@ -110,7 +110,7 @@ int subsel_tarot_weights_v2(subsel_ctx *ctx, const double *potentials,
     double *share = NULL, fmax = -INFINITY;
     int64_t p;
     int rc = SUBSEL_OK;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     if (count < 0 || total < count)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "subsel_tarot_weights: total %lld must be at least "
@@ -155,7 +155,7 @@ int subsel_tarot_weights_reference_v2(subsel_ctx *ctx,
     double *share = NULL, fmax = 0.0;
     int64_t p;
     int rc = SUBSEL_OK;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     if (count < 0 || targets < 0 || total < 0 ||
         count > INT64_MAX - targets)
         return ss_fail(ctx, SUBSEL_E_INVALID,

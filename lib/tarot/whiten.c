@@ -467,7 +467,7 @@ int subsel_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t, subsel_dense **u,
         *u = NULL;
     if (v)
         *v = NULL;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_CHECK(ss_handle_check(ctx, t, SS_KIND_TAROT, "subsel_tarot_whiten",
                              "tarot"));
     SS_CHECK(ss_tarot_whiten(ctx, t));

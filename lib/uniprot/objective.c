@@ -443,7 +443,7 @@ cleanup:
 int subsel_uniprot_create(subsel_ctx *ctx, const subsel_dense *similarity,
                           int64_t k, double reg, subsel_objective **out)
 {
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_CHECK(ss_handle_check(ctx, similarity, SS_KIND_DENSE,
@@ -490,7 +490,7 @@ int subsel_uniprot_create_from_features(subsel_ctx *ctx,
     float *sim = NULL;
     int64_t bad[2] = {0, 0};
     int metric, rc = SUBSEL_OK;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, out);
     *out = NULL;
     SS_CHECK(ss_uniprot_check_features(ctx, fn, source, target, similarity, &metric));
@@ -599,7 +599,7 @@ int subsel_uniprot_plan_v2(subsel_ctx *ctx, const subsel_objective *obj,
                            int64_t plan_capacity, double *value)
 {
     const up_impl *im;
-    SS_REQUIRE_NONNULL(ctx, ctx);
+    SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, value);
     im = ss_objective_impl(ctx, obj, &uniprot_ops, "subsel_uniprot_plan");
     if (im == NULL)
