@@ -32,6 +32,21 @@
 #define SS_PREFETCH(p) ((void)(p))
 #endif
 
+/* Prefetch every cache line that bytes [p, p + bytes) touch. Counted from
+ * the line of the first byte to the line of the last: arrays the caller
+ * allocated (NumPy's start 16 bytes into a line) put a 128-byte row on
+ * three lines, and stepping 64 bytes from p would miss the third. */
+static inline void ss_prefetch_bytes(const void *p, size_t bytes)
+{
+    const size_t line = 64;
+    uintptr_t a = (uintptr_t)p & ~(uintptr_t)(line - 1);
+    uintptr_t last = (uintptr_t)p + bytes - 1;
+    if (bytes == 0)
+        return;
+    for (; a <= last; a += line)
+        SS_PREFETCH((const char *)a);
+}
+
 /* Records "message" on ctx (for the calling thread when ctx is NULL) and
  * returns `status`. */
 int ss_fail(subsel_ctx *ctx, int status, const char *fmt, ...) SS_PRINTF(3, 4);

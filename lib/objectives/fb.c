@@ -134,7 +134,6 @@ const double *ss_fb_state_sums(const void *state)
  * ahead, since the row fetch needs the row pointer. */
 #define PREFETCH_BOOKKEEPING 8
 #define PREFETCH_ROWS 4
-#define CACHE_LINE 64
 
 /* The gain loop and its prefetches, instantiated for each pair of widths a
  * matrix's row pointers (ptr_t, union member ptr) and column indices
@@ -146,7 +145,8 @@ const double *ss_fb_state_sums(const void *state)
     static void prefetch_bookkeeping_##sfx(const ss_fb *fb,                    \
                                            const fb_state *st, int64_t item)   \
     {                                                                          \
-        SS_PREFETCH(fb->z->indptr.ptr + item);                                 \
+        /* both of the row's pointers, which may lie on two lines */           \
+        ss_prefetch_bytes(fb->z->indptr.ptr + item, 2 * sizeof(ptr_t));        \
         SS_PREFETCH(&st->in_set[item]);                                        \
         if (fb->bins > 0)                                                      \
             SS_PREFETCH(&fb->bin_of[item]);                                    \
@@ -155,18 +155,10 @@ const double *ss_fb_state_sums(const void *state)
     static void prefetch_row_data_##sfx(const ss_fb *fb, int64_t item)         \
     {                                                                          \
         const ptr_t *ip = fb->z->indptr.ptr;                                   \
-        int64_t start = ip[item], end = ip[item + 1];                          \
-        const char *ix = (const char *)(fb->z->indices.idx + start);           \
-        const char *v = (const char *)(fb->z->values + start);                 \
-        size_t bytes = (size_t)(end - start) * sizeof(float), o;               \
-        for (o = 0; o < bytes; o += CACHE_LINE) {                              \
-            SS_PREFETCH(ix + o);                                               \
-            SS_PREFETCH(v + o);                                                \
-        }                                                                      \
-        /* wider indices span more lines than the values */                    \
-        for (o = bytes; o < bytes / sizeof(float) * sizeof(idx_t);             \
-             o += CACHE_LINE)                                                  \
-            SS_PREFETCH(ix + o);                                               \
+        int64_t start = ip[item], n = ip[item + 1] - start;                    \
+        ss_prefetch_bytes(fb->z->indices.idx + start,                          \
+                          (size_t)n * sizeof(idx_t));                          \
+        ss_prefetch_bytes(fb->z->values + start, (size_t)n * sizeof(float));   \
     }                                                                          \
                                                                                \
     static double gain_of_##sfx(const ss_kernels *k, const ss_fb *fb,          \

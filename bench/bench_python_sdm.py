@@ -11,8 +11,11 @@ only), their ratio (the issue asks <= 1.05), the same selection on both
 paths, and peak memory: the Python child's growth after its imports
 against the CLI's peak plus the input arrays (no hidden copies).
 
-    SUBSEL_CLI=build/tools/subsel python3 python/bench/bench_sdm.py
-SUBSEL_BENCH_SCALE scales n (default 1: n = 200,000, d = 4,096).
+    SUBSEL_CLI=build/tools/subsel /usr/bin/python3 bench/bench_python_sdm.py
+
+(`./run bench` runs it last.) SUBSEL_BENCH_SCALE scales n (default 1:
+n = 200,000, d = 4,096). The child imports the source tree's package
+(python/) unless one is installed ahead of it.
 """
 from __future__ import annotations
 
@@ -75,9 +78,12 @@ def child(path: str, p_path: str, budget: int) -> None:
     r = subsel.sdm(pool, target_distribution=p, budget=budget,
                    optimizer="stochastic", ctx=ctx)
     growth = peak_rss_bytes() - base
-    # The same arrays copied to 64-byte boundaries (as the library aligns
-    # its own): NumPy's large arrays start 16 bytes past a page, so rows of
-    # a multiple of 64 bytes (TopK codes) straddle one more cache line each.
+    # A control: the same arrays copied to 64-byte boundaries (as the
+    # library aligns its own). NumPy's large arrays start 16 bytes past a
+    # page, so rows of a multiple of 64 bytes (TopK codes) straddle one more
+    # cache line each; until the FB prefetch counted lines from the row's
+    # first byte, that third line was never prefetched and the borrowed
+    # arrays selected 35-50% slower than these.
     aligned = sp.csr_matrix((aligned64(pool.data), aligned64(pool.indices),
                              aligned64(pool.indptr)), shape=pool.shape)
     ra = subsel.sdm(aligned, target_distribution=p, budget=budget,
@@ -104,8 +110,8 @@ def main() -> int:
     scale = float(os.environ.get("SUBSEL_BENCH_SCALE", "1"))
     n, d, per_row = int(200_000 * scale), 4096, 32
     budget = n // 5
-    cli = os.environ.get("SUBSEL_CLI", str(Path(__file__).resolve()
-                                           .parents[2] / "build/tools/subsel"))
+    top = Path(__file__).resolve().parents[1]
+    cli = os.environ.get("SUBSEL_CLI", str(top / "build/tools/subsel"))
     with tempfile.TemporaryDirectory() as tmp:
         pool, p = make_pool(n, d, per_row)
         import scipy.sparse as sp
@@ -118,7 +124,7 @@ def main() -> int:
         # installed ahead of it.
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [str(Path(__file__).resolve().parents[1]),
+            filter(None, [str(top / "python"),
                           env.get("PYTHONPATH")]))
         cli_peak = 0
         for _ in range(REPEAT):
