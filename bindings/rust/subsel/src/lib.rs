@@ -36,17 +36,22 @@
 mod context;
 mod error;
 mod matrix;
+#[macro_use]
 mod objective;
 mod optimizer;
+mod ot;
 mod param;
+mod uniprot;
 
 pub use context::Context;
 pub use error::{Error, ErrorKind, Result};
 pub use matrix::{read_npy_f64, read_npy_i64, Csr, CsrRow, Dense, Element, Index, RowIndices};
 pub use objective::{fb, Concave, Objective, Sdm};
-pub use optimizer::{Algorithm, Optimizer, Selection, ShortReason};
+pub use optimizer::{double_greedy, Algorithm, Optimizer, Selection, ShortReason};
+pub use ot::{Costs, Metric, OtSolver, Transport};
 pub use param::{Bounds, ParamInfo, Value};
 pub use subsel_sys as sys;
+pub use uniprot::{nn_accuracy, uniprot_select_batch, Similarity, UniProt};
 
 /// Every parameter of every handle kind, from the library's table.
 pub fn params() -> Result<Vec<ParamInfo>> {
