@@ -33,16 +33,20 @@
 //! drop(values); // refused: the matrix still reads it
 //! fb.size();
 //! ```
+// First: its objective_kind! macro is used by the modules after it.
+#[macro_use]
+mod objective;
+mod clipcov;
 mod context;
 mod error;
 mod matrix;
-#[macro_use]
-mod objective;
 mod optimizer;
 mod ot;
 mod param;
+mod tarot;
 mod uniprot;
 
+pub use clipcov::{ClipCov, Filter};
 pub use context::Context;
 pub use error::{Error, ErrorKind, Result};
 pub use matrix::{read_npy_f64, read_npy_i64, Csr, CsrRow, Dense, Element, Index, RowIndices};
@@ -51,6 +55,7 @@ pub use optimizer::{double_greedy, Algorithm, Optimizer, Selection, ShortReason}
 pub use ot::{Costs, Metric, OtSolver, Transport};
 pub use param::{Bounds, ParamInfo, Value};
 pub use subsel_sys as sys;
+pub use tarot::{tarot_folds, tarot_weights, tarot_weights_reference, Tarot};
 pub use uniprot::{nn_accuracy, uniprot_select_batch, Similarity, UniProt};
 
 /// Every parameter of every handle kind, from the library's table.
