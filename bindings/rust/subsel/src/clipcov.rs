@@ -103,7 +103,9 @@ impl<'a> ClipCov<'a> {
     pub fn check_submodular(&mut self, ctx: &Context, exact: bool) -> Result<bool> {
         let mut yes = 0;
         let raw = self.obj_raw();
-        ctx.check(unsafe { sys::subsel_clipcov_check_submodular(ctx.as_ptr(), raw, exact.into(), &mut yes) })?;
+        ctx.check(unsafe {
+            sys::subsel_clipcov_check_submodular(ctx.as_ptr(), raw, exact.into(), &mut yes)
+        })?;
         Ok(yes != 0)
     }
 
@@ -118,10 +120,22 @@ impl<'a> ClipCov<'a> {
 
     /// The paper's Algorithm 1: runs `greedy`, then `filter` over its
     /// result; returns (the selection, the greedy selection).
-    pub fn select(&self, ctx: &Context, greedy: &Optimizer, filter: Filter) -> Result<(Selection, Selection)> {
+    pub fn select(
+        &self,
+        ctx: &Context,
+        greedy: &Optimizer,
+        filter: Filter,
+    ) -> Result<(Selection, Selection)> {
         let mut greedy_raw = ptr::null_mut();
         let chosen = selection(ctx, |out| unsafe {
-            sys::subsel_clipcov_select(ctx.as_ptr(), self.as_ptr(), greedy.as_ptr(), filter.raw(), out, &mut greedy_raw)
+            sys::subsel_clipcov_select(
+                ctx.as_ptr(),
+                self.as_ptr(),
+                greedy.as_ptr(),
+                filter.raw(),
+                out,
+                &mut greedy_raw,
+            )
         })?;
         Ok((chosen, unsafe { Selection::take(greedy_raw) }))
     }

@@ -131,7 +131,14 @@ pub fn double_greedy(
 ) -> Result<Selection> {
     let (ptr, count) = ground.map_or((ptr::null(), 0), |g| (g.as_ptr(), g.len() as i64));
     selection(ctx, |out| unsafe {
-        sys::subsel_double_greedy(ctx.as_ptr(), objective.as_ptr(), ptr, count, randomized.into(), out)
+        sys::subsel_double_greedy(
+            ctx.as_ptr(),
+            objective.as_ptr(),
+            ptr,
+            count,
+            randomized.into(),
+            out,
+        )
     })
 }
 

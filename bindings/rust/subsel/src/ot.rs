@@ -165,7 +165,10 @@ impl OtSolver {
         let nm = n
             .checked_mul(m)
             .ok_or_else(|| Error::invalid(format!("ot: a {n} x {m} plan does not fit memory")))?;
-        let (a, b) = (a.map_or(ptr::null(), <[f64]>::as_ptr), b.map_or(ptr::null(), <[f64]>::as_ptr));
+        let (a, b) = (
+            a.map_or(ptr::null(), <[f64]>::as_ptr),
+            b.map_or(ptr::null(), <[f64]>::as_ptr),
+        );
         let mut t = Transport {
             rows: n,
             cols: m,
@@ -178,20 +181,82 @@ impl OtSolver {
         };
         let (ni, mi, nm) = (n as i64, m as i64, nm as i64);
         let (c, s) = (ctx.as_ptr(), self.raw.as_ptr());
-        let (value, f, g, plan) = (&mut t.value, t.f.as_mut_ptr(), t.g.as_mut_ptr(), t.plan.as_mut_ptr());
+        let (value, f, g, plan) = (
+            &mut t.value,
+            t.f.as_mut_ptr(),
+            t.g.as_mut_ptr(),
+            t.plan.as_mut_ptr(),
+        );
         let status = unsafe {
             match (costs, mass) {
                 (Costs::Matrix { values, .. }, None) => sys::subsel_ot_sinkhorn_v2(
-                    c, s, a, ni, b, mi, values.as_ptr(), reg, value, f, ni, g, mi, plan, nm,
+                    c,
+                    s,
+                    a,
+                    ni,
+                    b,
+                    mi,
+                    values.as_ptr(),
+                    reg,
+                    value,
+                    f,
+                    ni,
+                    g,
+                    mi,
+                    plan,
+                    nm,
                 ),
                 (Costs::Matrix { values, .. }, Some(mass)) => sys::subsel_ot_partial_v2(
-                    c, s, a, ni, b, mi, values.as_ptr(), reg, mass, value, f, ni, g, mi, plan, nm,
+                    c,
+                    s,
+                    a,
+                    ni,
+                    b,
+                    mi,
+                    values.as_ptr(),
+                    reg,
+                    mass,
+                    value,
+                    f,
+                    ni,
+                    g,
+                    mi,
+                    plan,
+                    nm,
                 ),
                 (Costs::Points { x, y, metric }, None) => sys::subsel_ot_sinkhorn_points_v2(
-                    c, s, a, x.as_ptr(), b, y.as_ptr(), metric.raw(), reg, value, f, ni, g, mi, plan, nm,
+                    c,
+                    s,
+                    a,
+                    x.as_ptr(),
+                    b,
+                    y.as_ptr(),
+                    metric.raw(),
+                    reg,
+                    value,
+                    f,
+                    ni,
+                    g,
+                    mi,
+                    plan,
+                    nm,
                 ),
                 (Costs::Points { x, y, metric }, Some(mass)) => sys::subsel_ot_partial_points_v2(
-                    c, s, a, x.as_ptr(), b, y.as_ptr(), metric.raw(), reg, mass, value, f, ni, g, mi, plan,
+                    c,
+                    s,
+                    a,
+                    x.as_ptr(),
+                    b,
+                    y.as_ptr(),
+                    metric.raw(),
+                    reg,
+                    mass,
+                    value,
+                    f,
+                    ni,
+                    g,
+                    mi,
+                    plan,
                     nm,
                 ),
             }

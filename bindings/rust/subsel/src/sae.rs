@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 //! The TopK sparse autoencoder's encoder: dense embeddings to the sparse
 //! nonnegative codes SDM selects on.
-use std::ptr::{self, NonNull};
 use std::marker::PhantomData;
 use std::path::Path;
+use std::ptr::{self, NonNull};
 
 use subsel_sys as sys;
 
@@ -26,12 +26,20 @@ impl<'a> Sae<'a> {
     /// An encoder from `w_enc` (features x inputs, kept by the encoder) and
     /// the biases `b_enc` (features values) and `b_dec` (inputs values),
     /// copied; `None` for zeros.
-    pub fn new(ctx: &Context, w_enc: &Dense<'a>, b_enc: Option<&[f32]>, b_dec: Option<&[f32]>) -> Result<Sae<'a>> {
+    pub fn new(
+        ctx: &Context,
+        w_enc: &Dense<'a>,
+        b_enc: Option<&[f32]>,
+        b_dec: Option<&[f32]>,
+    ) -> Result<Sae<'a>> {
         // The library reads that many bias values: only this side knows the lengths.
         for (name, bias, len) in [("b_enc", b_enc, w_enc.rows()), ("b_dec", b_dec, w_enc.cols())] {
             if let Some(b) = bias {
                 if b.len() != len {
-                    return Err(Error::invalid(format!("Sae: {name} holds {} values, not {len}", b.len())));
+                    return Err(Error::invalid(format!(
+                        "Sae: {name} holds {} values, not {len}",
+                        b.len()
+                    )));
                 }
             }
         }
@@ -74,7 +82,9 @@ impl<'a> Sae<'a> {
     /// matrix the library owns. Progress stage "encode"; can be cancelled.
     pub fn encode(&self, ctx: &Context, x: &Dense<'_>, k: usize) -> Result<Csr<'static>> {
         let mut raw = ptr::null_mut();
-        ctx.check(unsafe { sys::subsel_sae_encode(ctx.as_ptr(), self.as_ptr(), x.as_ptr(), k as i64, &mut raw) })?;
+        ctx.check(unsafe {
+            sys::subsel_sae_encode(ctx.as_ptr(), self.as_ptr(), x.as_ptr(), k as i64, &mut raw)
+        })?;
         Ok(Csr::from_raw(raw))
     }
 }

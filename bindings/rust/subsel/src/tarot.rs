@@ -30,7 +30,9 @@ unsafe impl Send for Tarot<'_> {}
 impl<'a> Tarot<'a> {
     pub fn new(ctx: &Context, candidates: &Dense<'a>, targets: &Dense<'a>) -> Result<Tarot<'a>> {
         let mut raw = ptr::null_mut();
-        ctx.check(unsafe { sys::subsel_tarot_create(ctx.as_ptr(), candidates.as_ptr(), targets.as_ptr(), &mut raw) })?;
+        ctx.check(unsafe {
+            sys::subsel_tarot_create(ctx.as_ptr(), candidates.as_ptr(), targets.as_ptr(), &mut raw)
+        })?;
         Ok(Tarot {
             raw: NonNull::new(raw).expect("OK and NULL"),
             targets: targets.rows(),
@@ -63,13 +65,20 @@ impl<'a> Tarot<'a> {
     /// "potentials" parameter, the default).
     pub fn select_fixed(&mut self, ctx: &Context, budget: usize) -> Result<Selection> {
         let raw = self.raw.as_ptr();
-        selection(ctx, |out| unsafe { sys::subsel_tarot_select_fixed(ctx.as_ptr(), raw, budget as i64, out) })
+        selection(ctx, |out| unsafe {
+            sys::subsel_tarot_select_fixed(ctx.as_ptr(), raw, budget as i64, out)
+        })
     }
 
     /// OT-distance minimisation over `folds` folds of the targets:
     /// `fold_of_target` (one fold in [0, folds) per target) or `None` for
     /// [`tarot_folds`]'s seeded split. Chooses its own size.
-    pub fn select_otm(&mut self, ctx: &Context, folds: usize, fold_of_target: Option<&[i64]>) -> Result<Selection> {
+    pub fn select_otm(
+        &mut self,
+        ctx: &Context,
+        folds: usize,
+        fold_of_target: Option<&[i64]>,
+    ) -> Result<Selection> {
         if let Some(f) = fold_of_target {
             // The library reads one fold per target.
             if f.len() != self.targets {
@@ -82,7 +91,9 @@ impl<'a> Tarot<'a> {
         }
         let raw = self.raw.as_ptr();
         let folds_ptr = fold_of_target.map_or(ptr::null(), <[i64]>::as_ptr);
-        selection(ctx, |out| unsafe { sys::subsel_tarot_select_otm(ctx.as_ptr(), raw, folds as i64, folds_ptr, out) })
+        selection(ctx, |out| unsafe {
+            sys::subsel_tarot_select_otm(ctx.as_ptr(), raw, folds as i64, folds_ptr, out)
+        })
     }
 }
 
@@ -103,7 +114,13 @@ impl std::fmt::Debug for Tarot<'_> {
 pub fn tarot_folds(ctx: &Context, targets: usize, folds: usize) -> Result<Vec<i64>> {
     let mut out = vec![0i64; targets];
     ctx.check(unsafe {
-        sys::subsel_tarot_folds_v2(ctx.as_ptr(), targets as i64, folds as i64, out.as_mut_ptr(), out.len() as i64)
+        sys::subsel_tarot_folds_v2(
+            ctx.as_ptr(),
+            targets as i64,
+            folds as i64,
+            out.as_mut_ptr(),
+            out.len() as i64,
+        )
     })?;
     Ok(out)
 }
@@ -128,7 +145,12 @@ pub fn tarot_weights(ctx: &Context, potentials: &[f64], total: i64) -> Result<Ve
 
 /// The authors' weights: the potentials extended by `targets` copies of
 /// their maximum, scaled to `total` (they use N); the targets' weights last.
-pub fn tarot_weights_reference(ctx: &Context, potentials: &[f64], targets: usize, total: i64) -> Result<Vec<i64>> {
+pub fn tarot_weights_reference(
+    ctx: &Context,
+    potentials: &[f64],
+    targets: usize,
+    total: i64,
+) -> Result<Vec<i64>> {
     let mut out = vec![0i64; potentials.len() + targets];
     ctx.check(unsafe {
         sys::subsel_tarot_weights_reference_v2(

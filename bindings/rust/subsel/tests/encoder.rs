@@ -34,8 +34,14 @@ fn sae_encode_gives_numpy_codes() {
     let z = sae.encode(&ctx, &x, 8).unwrap();
     assert_eq!((z.rows(), z.cols(), z.nnz()), (30, 40, 227));
     let (indptr, indices, values) = codes(&z);
-    assert_eq!(indptr, subsel::read_npy_i64(&ctx, data("sae/expected_indptr.npy")).unwrap());
-    assert_eq!(indices, subsel::read_npy_i64(&ctx, data("sae/expected_indices.npy")).unwrap());
+    assert_eq!(
+        indptr,
+        subsel::read_npy_i64(&ctx, data("sae/expected_indptr.npy")).unwrap()
+    );
+    assert_eq!(
+        indices,
+        subsel::read_npy_i64(&ctx, data("sae/expected_indices.npy")).unwrap()
+    );
     let want = subsel::read_npy_f64(&ctx, data("sae/expected_values.npy")).unwrap();
     assert_all_close(&values, &want, 1e-4);
     // One thread gives the same codes.
@@ -103,7 +109,10 @@ fn float16_values_are_converted_once() {
     assert_eq!(d.row(1).unwrap(), &[-2.0, 0.25]);
     // Strided: every other value.
     let d = Dense::borrowed(&ctx, 2, 1, halves, 2).unwrap();
-    assert_eq!((d.row(0).unwrap(), d.row(1).unwrap()), (&[1.0f32][..], &[-2.0f32][..]));
+    assert_eq!(
+        (d.row(0).unwrap(), d.row(1).unwrap()),
+        (&[1.0f32][..], &[-2.0f32][..])
+    );
     let (indptr, indices) = ([0i32, 2, 4], [0i32, 1, 0, 1]);
     let csr = Csr::borrowed(&ctx, 2, &indptr, &indices, halves).unwrap();
     assert_eq!(csr.row(1).unwrap().values, &[-2.0, 0.25]);

@@ -64,10 +64,13 @@ fn tarot_otm_as_the_cli() {
     let sel = t.select_otm(&ctx, 5, Some(&folds)).unwrap();
     let want = subsel::read_npy_i64(&ctx, fixture("tarot/otm_reference.npy")).unwrap();
     assert_eq!(sel.indices, want); // byte for byte, ascending
-    // The default keeps the minimum: 147, the fixture's argmin; weights 250.
+                                   // The default keeps the minimum: 147, the fixture's argmin; weights 250.
     let mut t = tarot(&ctx);
     let sel = t.select_otm(&ctx, 5, Some(&folds)).unwrap();
-    assert_eq!(sel.indices, subsel::read_npy_i64(&ctx, fixture("tarot/otm_argmin.npy")).unwrap());
+    assert_eq!(
+        sel.indices,
+        subsel::read_npy_i64(&ctx, fixture("tarot/otm_argmin.npy")).unwrap()
+    );
     assert_eq!(sel.budget, 147);
     let w = tarot_weights(&ctx, &sel.gains, 250).unwrap();
     assert_eq!((w.len(), w.iter().sum::<i64>()), (147, 250));
@@ -82,8 +85,10 @@ fn tarot_seeded_projection_repeats_itself() {
         ctx.set_threads(threads).unwrap();
         let mut t = tarot(&ctx);
         t.set_param(&ctx, "proj_dim", 8i64).unwrap();
-        t.set_param(&ctx, "proj_kind", subsel::sys::SUBSEL_PROJ_GAUSSIAN).unwrap();
-        t.set_param(&ctx, "whiten", subsel::sys::SUBSEL_WHITEN_ZCA).unwrap();
+        t.set_param(&ctx, "proj_kind", subsel::sys::SUBSEL_PROJ_GAUSSIAN)
+            .unwrap();
+        t.set_param(&ctx, "whiten", subsel::sys::SUBSEL_WHITEN_ZCA)
+            .unwrap();
         let folds = tarot_folds(&ctx, t.targets(), 4).unwrap();
         assert!(folds.iter().all(|&f| (0..4).contains(&f)));
         let sel = t.select_otm(&ctx, 4, None).unwrap();
@@ -132,7 +137,9 @@ struct ClipData {
 fn clip_data(ctx: &Context) -> ClipData {
     let rows = |name: &str| {
         let d = Dense::load_npy(ctx, data(&format!("clipcov/{name}.npy"))).unwrap();
-        (0..d.rows()).flat_map(|r| d.row(r).unwrap().to_vec()).collect::<Vec<f32>>()
+        (0..d.rows())
+            .flat_map(|r| d.row(r).unwrap().to_vec())
+            .collect::<Vec<f32>>()
     };
     ClipData {
         image: rows("image"),
@@ -186,8 +193,16 @@ fn clipcov_filtered_as_the_cli() {
     let (sel, all) = obj.select(&ctx, &greedy, Filter::Deterministic).unwrap();
     assert_eq!((sel.indices.len(), sel.budget), (166, 190));
     assert_eq!(sel.short_reason, ShortReason::Filtered);
-    assert!(sel.short_reason_text.contains("double greedy"), "{}", sel.short_reason_text);
-    assert!((sel.value - 165.3747379052248).abs() <= 1e-9 * 165.4, "{}", sel.value);
+    assert!(
+        sel.short_reason_text.contains("double greedy"),
+        "{}",
+        sel.short_reason_text
+    );
+    assert!(
+        (sel.value - 165.3747379052248).abs() <= 1e-9 * 165.4,
+        "{}",
+        sel.value
+    );
     let (none, again) = obj.select(&ctx, &greedy, Filter::None).unwrap();
     assert_eq!(none.indices, again.indices);
     assert_eq!(again.indices, all.indices);

@@ -18,7 +18,13 @@ fn expected(key: &str, field: &str) -> f64 {
     let object = text.split(&format!("\"{key}\": {{")).nth(1).unwrap();
     let object = object.split("\n }").next().unwrap();
     let value = object.split(&format!("\"{field}\": ")).nth(1).unwrap();
-    value.split(|c| c == ',' || c == '\n').next().unwrap().trim().parse().unwrap()
+    value
+        .split(|c| c == ',' || c == '\n')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 fn vector(path: std::path::PathBuf) -> Vec<f64> {
@@ -29,18 +35,28 @@ fn vector(path: std::path::PathBuf) -> Vec<f64> {
 fn sinkhorn_reproduces_pot() {
     let ctx = Context::new().unwrap();
     let (shape, m) = npy_f64(fixture("ot_sinkhorn/M.npy"));
-    let (a, b) = (vector(fixture("ot_sinkhorn/a.npy")), vector(fixture("ot_sinkhorn/b.npy")));
+    let (a, b) = (
+        vector(fixture("ot_sinkhorn/a.npy")),
+        vector(fixture("ot_sinkhorn/b.npy")),
+    );
     let want = vector(fixture("ot_sinkhorn/plan.npy"));
     let reg = expected("ot_sinkhorn", "reg");
     for anneal in [0i64, 1] {
         let mut solver = OtSolver::new(&ctx).unwrap();
         solver.set_param(&ctx, "anneal", anneal).unwrap();
         assert_eq!(solver.param(&ctx, "anneal").unwrap(), Value::Int(anneal));
-        let costs = Costs::Matrix { values: &m, cols: shape[1] };
+        let costs = Costs::Matrix {
+            values: &m,
+            cols: shape[1],
+        };
         let t = solver.sinkhorn(&ctx, Some(&a), Some(&b), costs, reg).unwrap();
         assert_eq!((t.rows, t.cols), (40, 30));
         assert_all_close(&t.plan, &want, 1e-7);
-        assert!((t.value - expected("ot_sinkhorn", "cost")).abs() <= 1e-8, "{}", t.value);
+        assert!(
+            (t.value - expected("ot_sinkhorn", "cost")).abs() <= 1e-8,
+            "{}",
+            t.value
+        );
         // The potentials give the plan back.
         for i in 0..t.rows {
             for j in 0..t.cols {
@@ -56,12 +72,25 @@ fn sinkhorn_reproduces_pot() {
 fn partial_reproduces_pot() {
     let ctx = Context::new().unwrap();
     let (shape, m) = npy_f64(fixture("ot_partial/M.npy"));
-    let (a, b) = (vector(fixture("ot_partial/a.npy")), vector(fixture("ot_partial/b.npy")));
+    let (a, b) = (
+        vector(fixture("ot_partial/a.npy")),
+        vector(fixture("ot_partial/b.npy")),
+    );
     let mass = expected("ot_partial", "m");
     let mut solver = OtSolver::new(&ctx).unwrap();
-    let costs = Costs::Matrix { values: &m, cols: shape[1] };
+    let costs = Costs::Matrix {
+        values: &m,
+        cols: shape[1],
+    };
     let t = solver
-        .partial(&ctx, Some(&a), Some(&b), costs, expected("ot_partial", "reg"), mass)
+        .partial(
+            &ctx,
+            Some(&a),
+            Some(&b),
+            costs,
+            expected("ot_partial", "reg"),
+            mass,
+        )
         .unwrap();
     assert_all_close(&t.plan, &vector(fixture("ot_partial/plan.npy")), 1e-6);
     assert!((t.plan.iter().sum::<f64>() - mass).abs() <= 1e-8);
@@ -80,13 +109,32 @@ fn sinkhorn_on_points_matches_the_cost_matrix() {
     let mut cost = Vec::new();
     for i in 0..7 {
         for j in 0..5 {
-            cost.push((0..3).map(|d| (x[i * 3 + d] as f64 - y[j * 3 + d] as f64).powi(2)).sum::<f64>());
+            cost.push(
+                (0..3)
+                    .map(|d| (x[i * 3 + d] as f64 - y[j * 3 + d] as f64).powi(2))
+                    .sum::<f64>(),
+            );
         }
     }
     let mut solver = OtSolver::new(&ctx).unwrap();
-    let points = Costs::Points { x: &xd, y: &yd, metric: Metric::SqEuclidean };
+    let points = Costs::Points {
+        x: &xd,
+        y: &yd,
+        metric: Metric::SqEuclidean,
+    };
     let p = solver.sinkhorn(&ctx, None, None, points, 0.1).unwrap();
-    let q = solver.sinkhorn(&ctx, None, None, Costs::Matrix { values: &cost, cols: 5 }, 0.1).unwrap();
+    let q = solver
+        .sinkhorn(
+            &ctx,
+            None,
+            None,
+            Costs::Matrix {
+                values: &cost,
+                cols: 5,
+            },
+            0.1,
+        )
+        .unwrap();
     assert_all_close(&p.plan, &q.plan, 1e-9);
     // Uniform marginals: rows sum to 1/7.
     for row in p.plan.chunks(5) {
@@ -111,9 +159,13 @@ fn ot_errors_carry_the_library_message() {
     let e = solver.set_param(&ctx, "no_such", 1i64).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Invalid);
     // Lengths only this side knows.
-    let e = solver.sinkhorn(&ctx, Some(&[0.5, 0.5]), None, costs, 0.1).unwrap_err();
+    let e = solver
+        .sinkhorn(&ctx, Some(&[0.5, 0.5]), None, costs, 0.1)
+        .unwrap_err();
     assert!(e.message().contains("a holds 2 values for 3 points"), "{e}");
-    let e = solver.sinkhorn(&ctx, None, None, Costs::Matrix { values: &m, cols: 5 }, 0.1).unwrap_err();
+    let e = solver
+        .sinkhorn(&ctx, None, None, Costs::Matrix { values: &m, cols: 5 }, 0.1)
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Invalid);
     // A mass above the total.
     let e = solver.partial(&ctx, None, None, costs, 0.1, 2.0).unwrap_err();
@@ -137,7 +189,12 @@ fn uniprot_greedy_reproduces_the_fixture() {
     assert!((sel.value - values[9]).abs() <= 1e-6);
     for i in 0..10 {
         let f = obj.evaluate(&ctx, &order[..=i]).unwrap();
-        assert!((f - values[i]).abs() <= 1e-6, "f(first {}) = {f}, not {}", i + 1, values[i]);
+        assert!(
+            (f - values[i]).abs() <= 1e-6,
+            "f(first {}) = {f}, not {}",
+            i + 1,
+            values[i]
+        );
     }
 }
 
@@ -176,12 +233,23 @@ fn uniprot_from_features_as_the_cli() {
     // The CLI's default: to the budget whatever the gains.
     opt.set_param(&ctx, "stop_nonpositive", 0i64).unwrap();
     let sel = opt.run(&ctx, &obj).unwrap();
-    assert_eq!(sel.indices, subsel::read_npy_i64(&ctx, data("uniprot/order.npy")).unwrap());
+    assert_eq!(
+        sel.indices,
+        subsel::read_npy_i64(&ctx, data("uniprot/order.npy")).unwrap()
+    );
     assert!((sel.value - 7.590794962307694).abs() < 1e-6, "{}", sel.value);
     let labels = subsel::read_npy_i64(&ctx, data("uniprot/source_labels.npy")).unwrap();
     let target_labels = subsel::read_npy_i64(&ctx, data("uniprot/target_labels.npy")).unwrap();
-    let acc = nn_accuracy(&ctx, &source, &labels, &sel.indices, &target, &target_labels, Similarity::Cosine)
-        .unwrap();
+    let acc = nn_accuracy(
+        &ctx,
+        &source,
+        &labels,
+        &sel.indices,
+        &target,
+        &target_labels,
+        Similarity::Cosine,
+    )
+    .unwrap();
     assert!((acc - 59.0 / 60.0).abs() < 1e-12, "{acc}");
     // --max-iter 1 at reg 0.001: the solve hits the cap and says so.
     let mut tight =
