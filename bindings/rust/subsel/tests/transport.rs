@@ -19,7 +19,7 @@ fn expected(key: &str, field: &str) -> f64 {
     let object = object.split("\n }").next().unwrap();
     let value = object.split(&format!("\"{field}\": ")).nth(1).unwrap();
     value
-        .split(|c| c == ',' || c == '\n')
+        .split([',', '\n'])
         .next()
         .unwrap()
         .trim()
