@@ -18,13 +18,7 @@ fn expected(key: &str, field: &str) -> f64 {
     let object = text.split(&format!("\"{key}\": {{")).nth(1).unwrap();
     let object = object.split("\n }").next().unwrap();
     let value = object.split(&format!("\"{field}\": ")).nth(1).unwrap();
-    value
-        .split([',', '\n'])
-        .next()
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
+    value.split([',', '\n']).next().unwrap().trim().parse().unwrap()
 }
 
 fn vector(path: std::path::PathBuf) -> Vec<f64> {
