@@ -33,20 +33,32 @@
 //! drop(values); // refused: the matrix still reads it
 //! fb.size();
 //! ```
+// First: its objective_kind! macro is used by the modules after it.
+#[macro_use]
+mod objective;
+mod clipcov;
 mod context;
 mod error;
 mod matrix;
-mod objective;
 mod optimizer;
+mod ot;
 mod param;
+mod sae;
+mod tarot;
+mod uniprot;
 
+pub use clipcov::{ClipCov, Filter};
 pub use context::Context;
 pub use error::{Error, ErrorKind, Result};
-pub use matrix::{read_npy_f64, read_npy_i64, Csr, CsrRow, Dense, Element, Index, RowIndices};
+pub use matrix::{read_npy_f64, read_npy_i64, Csr, CsrRow, Dense, Element, Index, RowIndices, F16};
 pub use objective::{fb, Concave, Objective, Sdm};
-pub use optimizer::{Algorithm, Optimizer, Selection, ShortReason};
+pub use optimizer::{double_greedy, Algorithm, Optimizer, Selection, ShortReason};
+pub use ot::{Costs, Metric, OtSolver, Transport};
 pub use param::{Bounds, ParamInfo, Value};
+pub use sae::Sae;
 pub use subsel_sys as sys;
+pub use tarot::{tarot_folds, tarot_weights, tarot_weights_reference, Tarot};
+pub use uniprot::{nn_accuracy, uniprot_select_batch, Similarity, UniProt};
 
 /// Every parameter of every handle kind, from the library's table.
 pub fn params() -> Result<Vec<ParamInfo>> {

@@ -20,6 +20,7 @@ mod sealed {
     impl Sealed for i64 {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
+    impl Sealed for super::F16 {}
 }
 
 /// Integer types of CSR index arrays: `i32` and `i64` (as SciPy holds them).
@@ -42,8 +43,8 @@ impl Index for i64 {
     }
 }
 
-/// Element types of values: `f32` is borrowed as it is, `f64` converted
-/// once to a float32 array the matrix owns.
+/// Element types of values: `f32` is borrowed as it is, `f64` and [`F16`]
+/// converted once to a float32 array the matrix owns.
 pub trait Element: sealed::Sealed + Copy {
     #[doc(hidden)]
     const DTYPE: c_int;
@@ -55,7 +56,28 @@ impl Element for f64 {
     const DTYPE: c_int = sys::SUBSEL_DTYPE_FLOAT64;
 }
 
-fn path_cstring(path: &Path) -> Result<CString> {
+/// An IEEE half-precision value by its bits (Rust has no stable `f16`):
+/// values of this type are converted once to float32 by the library.
+/// `#[repr(transparent)]`, so [`F16::from_bits_slice`] views a `&[u16]`
+/// (bits from a file, another crate's f16) without a copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[repr(transparent)]
+pub struct F16(pub u16);
+
+impl F16 {
+    /// Views half-precision bits as `F16` values, without a copy.
+    pub fn from_bits_slice(bits: &[u16]) -> &[F16] {
+        // SAFETY: F16 is repr(transparent) over u16: same size, alignment
+        // and validity.
+        unsafe { slice::from_raw_parts(bits.as_ptr().cast::<F16>(), bits.len()) }
+    }
+}
+
+impl Element for F16 {
+    const DTYPE: c_int = sys::SUBSEL_DTYPE_FLOAT16;
+}
+
+pub(crate) fn path_cstring(path: &Path) -> Result<CString> {
     use std::os::unix::ffi::OsStrExt;
     CString::new(path.as_os_str().as_bytes())
         .map_err(|_| Error::invalid(format!("path {} holds a NUL byte", path.display())))
@@ -219,10 +241,15 @@ impl Csr<'static> {
         let path = path_cstring(path.as_ref())?;
         let mut raw = ptr::null_mut();
         ctx.check(unsafe { sys::subsel_csr_load_npz(ctx.as_ptr(), path.as_ptr(), &mut raw) })?;
-        Ok(Csr {
+        Ok(Csr::from_raw(raw))
+    }
+
+    /// Wraps a matrix the library made and owns (loaded, encoded).
+    pub(crate) fn from_raw(raw: *mut sys::subsel_csr) -> Csr<'static> {
+        Csr {
             raw: NonNull::new(raw).expect("OK and NULL"),
             _borrow: PhantomData,
-        })
+        }
     }
 }
 

@@ -5,7 +5,6 @@
 //! slices those matrices borrowed.
 use std::ffi::c_void;
 use std::marker::PhantomData;
-use std::ops::{Deref, DerefMut};
 use std::ptr::{self, NonNull};
 
 use subsel_sys as sys;
@@ -14,6 +13,38 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::matrix::Csr;
 use crate::param::{self, Value};
+
+/// The one way an objective of a particular kind (`Sdm`, `UniProt`,
+/// `ClipCov`) is also an [`Objective`]: it derefs to its `field` and
+/// converts into it, so optimizers take any of them.
+macro_rules! objective_kind {
+    ($kind:ident, $field:tt) => {
+        impl<'a> std::ops::Deref for $kind<'a> {
+            type Target = $crate::objective::Objective<'a>;
+            fn deref(&self) -> &Self::Target {
+                &self.$field
+            }
+        }
+
+        impl<'a> std::ops::DerefMut for $kind<'a> {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.$field
+            }
+        }
+
+        impl<'a> From<$kind<'a>> for $crate::objective::Objective<'a> {
+            fn from(kind: $kind<'a>) -> Self {
+                kind.$field
+            }
+        }
+
+        impl std::fmt::Debug for $kind<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}(n = {})", stringify!($kind), self.size())
+            }
+        }
+    };
+}
 
 /// A set function f over the ground set {0, .., n-1} (`subsel_objective`).
 /// `Send`, and `Sync` because every `&self` method is one of the calls the
@@ -28,7 +59,7 @@ unsafe impl Send for Objective<'_> {}
 unsafe impl Sync for Objective<'_> {}
 
 impl<'a> Objective<'a> {
-    fn from_raw(raw: *mut sys::subsel_objective) -> Self {
+    pub(crate) fn from_raw(raw: *mut sys::subsel_objective) -> Self {
         Objective {
             raw: NonNull::new(raw).expect("OK and NULL"),
             _borrow: PhantomData,
@@ -238,21 +269,4 @@ impl<'a> Sdm<'a> {
     }
 }
 
-impl<'a> Deref for Sdm<'a> {
-    type Target = Objective<'a>;
-    fn deref(&self) -> &Objective<'a> {
-        &self.0
-    }
-}
-
-impl<'a> DerefMut for Sdm<'a> {
-    fn deref_mut(&mut self) -> &mut Objective<'a> {
-        &mut self.0
-    }
-}
-
-impl<'a> From<Sdm<'a>> for Objective<'a> {
-    fn from(sdm: Sdm<'a>) -> Objective<'a> {
-        sdm.0
-    }
-}
+objective_kind!(Sdm, 0);

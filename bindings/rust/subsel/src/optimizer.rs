@@ -92,15 +92,54 @@ impl Optimizer {
 
     /// Maximises `objective`.
     pub fn run(&self, ctx: &Context, objective: &Objective<'_>) -> Result<Selection> {
-        let mut raw = ptr::null_mut();
-        ctx.check(unsafe {
-            sys::subsel_optimizer_run(ctx.as_ptr(), self.as_ptr(), objective.as_ptr(), &mut raw)
-        })?;
-        // Copied into Vecs and released at once: results outlive nothing.
-        let selection = unsafe { Selection::from_raw(raw) };
-        unsafe { sys::subsel_selection_free(raw) };
-        Ok(selection)
+        selection(ctx, |out| unsafe {
+            sys::subsel_optimizer_run(ctx.as_ptr(), self.as_ptr(), objective.as_ptr(), out)
+        })
     }
+
+    /// Wraps an optimizer the library made (ClipCov's).
+    pub(crate) fn from_raw(raw: *mut sys::subsel_optimizer) -> Optimizer {
+        Optimizer {
+            raw: NonNull::new(raw).expect("OK and NULL"),
+        }
+    }
+}
+
+/// Makes the call `call(&mut out)` that returns a `subsel_selection`, and
+/// copies the result into a [`Selection`]: the one place where selections
+/// are taken over, copied into `Vec`s and released at once, so results
+/// outlive nothing.
+pub(crate) fn selection<F>(ctx: &Context, call: F) -> Result<Selection>
+where
+    F: FnOnce(*mut *mut sys::subsel_selection) -> std::os::raw::c_int,
+{
+    let mut raw = ptr::null_mut();
+    ctx.check(call(&mut raw))?;
+    Ok(unsafe { Selection::take(raw) })
+}
+
+/// Double greedy (Buchbinder et al.) for non-monotone objectives over
+/// `ground` (distinct items, visited in that order; `None`: all items in
+/// index order). It chooses its own size. `randomized`: coins drawn from
+/// the context's seed (1/2-approximation in expectation), else the
+/// deterministic 1/3-approximation.
+pub fn double_greedy(
+    ctx: &Context,
+    objective: &Objective<'_>,
+    ground: Option<&[i64]>,
+    randomized: bool,
+) -> Result<Selection> {
+    let (ptr, count) = ground.map_or((ptr::null(), 0), |g| (g.as_ptr(), g.len() as i64));
+    selection(ctx, |out| unsafe {
+        sys::subsel_double_greedy(
+            ctx.as_ptr(),
+            objective.as_ptr(),
+            ptr,
+            count,
+            randomized.into(),
+            out,
+        )
+    })
 }
 
 impl Drop for Optimizer {
@@ -151,6 +190,13 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// Copies `raw` and frees it.
+    pub(crate) unsafe fn take(raw: *mut sys::subsel_selection) -> Selection {
+        let selection = Selection::from_raw(raw);
+        sys::subsel_selection_free(raw);
+        selection
+    }
+
     unsafe fn from_raw(raw: *const sys::subsel_selection) -> Selection {
         let n = sys::subsel_selection_count(raw) as usize;
         let copy = |p: *const _| {
