@@ -21,9 +21,10 @@ from typing import Optional
 from . import _lib, _params
 from ._core import (ALGORITHMS, CONCAVE, CSR, FB, SDM, Context, Dense,
                     Objective, Optimizer, Selection, csr, default_context,
-                    dense, load_npy, load_npz)
-from ._extra import (COSTS, SAE, SIMILARITIES, ClipCov, OTSolver, Tarot,
-                     Transport, UniPROT, double_greedy, partial_ot, sinkhorn)
+                    dense, load_npy, load_npz, load_vector, save_vector)
+from ._extra import (COSTS, PROJECTIONS, SAE, SIMILARITIES, ClipCov,
+                     OTSolver, Tarot, TarotOT, Transport, UniPROT,
+                     double_greedy, nn_accuracy, partial_ot, sinkhorn)
 from .errors import (Cancelled, Error, FormatError, InvalidArgument,
                      IOFailure, NumericError, OutOfMemory, StateError,
                      Unsupported)
@@ -35,6 +36,24 @@ library_path = _lib.path
 def build_info() -> str:
     """The library's one-line build description (kernels, BLIS, ...)."""
     return _lib.lib.subsel_build_info().decode()
+
+
+#: Instruction sets the library knows, in SUBSEL_ISA_* order.
+ISAS = ("scalar", "avx2", "avx512")
+
+
+def isa_info() -> dict:
+    """For each instruction set: whether its kernels are compiled in and
+    whether this CPU and OS support it, and which one calls use by default
+    (the best supported, lowered by $SUBSEL_ISA), e.g.
+    {"scalar": {"compiled": True, "supported": True}, ...,
+     "selected": "avx512"}. A context can lower it further (max_isa)."""
+    lib = _lib.lib
+    info = {name: {"compiled": bool(lib.subsel_isa_compiled(i)),
+                   "supported": bool(lib.subsel_isa_supported(i))}
+            for i, name in enumerate(ISAS)}
+    info["selected"] = lib.subsel_isa_name(lib.subsel_isa_selected()).decode()
+    return info
 
 
 def _split(params: dict, kind: int) -> tuple[dict, dict]:
@@ -122,5 +141,6 @@ __all__ = [
     "FB", "FormatError", "IOFailure", "InvalidArgument", "NumericError",
     "Objective", "OutOfMemory", "Optimizer", "SDM", "Selection",
     "StateError", "Unsupported", "build_info", "csr", "default_context",
-    "dense", "fb", "load_npy", "load_npz", "sdm",
+    "dense", "fb", "load_npy", "load_npz", "sdm", "ISAS", "PROJECTIONS",
+    "TarotOT", "isa_info", "load_vector", "nn_accuracy", "save_vector",
 ]
