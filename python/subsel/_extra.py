@@ -148,10 +148,20 @@ def sinkhorn(a=None, b=None, *, reg: float, cost=None, x=None, y=None,
              metric: str = "sqeuclidean", ctx: Optional[Context] = None,
              progress=None, **params) -> Transport:
     """Balanced entropic OT (POT's ot.sinkhorn): min <P, C> + reg sum P
-    (log P - 1) with P 1 = a, P^T 1 = b (None: uniform). Costs: `cost`
-    (n x m), or `x` and `y` point clouds with `metric` (sqeuclidean,
-    euclidean, cosine). Solver parameters (max_iter, tol, anneal, ...) as
-    keywords. Stable for any reg (log domain)."""
+    (log P - 1) with P 1 = a, P^T 1 = b. Returns a Transport.
+
+    a, b: positive masses of the n sources and m targets with equal
+      totals; None for uniform (1/n, 1/m), the usual choice.
+    reg: entropic regularisation (> 0), in the units of the costs: about
+      1e-2 to 1e-1 of the typical cost gives a plan close to exact OT;
+      larger smooths it towards the uniform a b^T. Stable for any reg
+      (log domain), smaller only takes more iterations.
+    cost: an n x m cost matrix, when you have one.
+    x, y, metric: or point clouds (n x d, m x d) and the cost between
+      their rows: sqeuclidean (the usual), euclidean or cosine, computed
+      in tiles (no n x m matrix unless it fits the solver's memory).
+    ctx, progress: as subsel.sdm().
+"""
     return _transport(False, a, b, cost, x, y, metric, reg, None, ctx,
                       progress, params)
 
@@ -160,8 +170,14 @@ def partial_ot(a=None, b=None, *, reg: float, mass: float, cost=None, x=None,
                y=None, metric: str = "sqeuclidean",
                ctx: Optional[Context] = None, progress=None,
                **params) -> Transport:
-    """Entropic partial OT (POT's entropic_partial_wasserstein): moves
-    `mass` with P 1 <= a, P^T 1 <= b. Arguments as sinkhorn()."""
+    """Entropic partial OT (POT's entropic_partial_wasserstein): moves only
+    `mass` with P 1 <= a, P^T 1 <= b, so outliers on either side can stay
+    unmatched. Returns a Transport.
+
+    mass: in (0, min(sum a, sum b)]: the share of the data to match;
+      e.g. 0.9 of unit totals ignores the worst-matched 10 %.
+    a, b, reg, cost, x, y, metric, ctx, progress: as sinkhorn().
+"""
     return _transport(True, a, b, cost, x, y, metric, reg, mass, ctx,
                       progress, params)
 
@@ -227,11 +243,14 @@ class UniPROT(Objective):
         chosen; its value is that of the appended plan, a lower bound of
         f (UniPROT(...).evaluate() solves f if it is wanted).
 
+        batch: B x d float array (borrowed when float32), one row per
+          example; per-example gradients or embeddings.
         fraction: in (0, 1], the share of the batch to keep.
         reg: entropic regularisation (> 0); smaller spreads the prototypes
           more strictly over the batch, larger smooths towards uniform.
         similarity: cosine (scale-free, the usual choice), dot or
           neg_sqeuclidean.
+        ctx, progress: as subsel.sdm().
         """
         c = _ctx(ctx)
         b = dense(batch, ctx=c)
@@ -521,8 +540,19 @@ class ClipCov(Objective):
 
 def double_greedy(objective, ground=None, *, randomized: bool = False,
                   ctx: Optional[Context] = None, progress=None):
-    """Double greedy over `ground` (indices, in visiting order; None for
-    all), for non-monotone objectives; chooses its own size."""
+    """Double greedy (Buchbinder et al.) for non-monotone objectives such
+    as ClipCov: decides every item of `ground` once, keeping it if that
+    helps more than dropping it; chooses its own size. Returns a
+    Selection.
+
+    objective: any objective of the package (ClipCov, FB, SDM, ...).
+    ground: the items to decide, in visiting order (e.g. a greedy
+      selection, to filter it); None for all items in index order.
+    randomized: False (deterministic, a 1/3 guarantee) or True (coins
+      from the context's seed, 1/2 in expectation); try both when it
+      matters.
+    ctx, progress: as subsel.sdm().
+    """
     g = None if ground is None else _i64(ground)
     return _run_selection(L.subsel_double_greedy, ctx, progress, objective,
                           None if g is None else g.ctypes.data,

@@ -314,7 +314,7 @@ _DECLS = {
 
 #: Functions of the header this package does not call, and why. Together
 #: with _DECLS this accounts for every function of include/subsel.h
-#: (tests/test_api.py checks it), so a function added to the header without
+#: (python/tests/test_api.py checks it), so a function added to the header without
 #: a Python surface fails a test. Functions documented as deprecated (the
 #: forms without a capacity, 0.6's names) are left out on purpose.
 NOT_BOUND = {
