@@ -10,8 +10,10 @@ matrices an objective keeps). C reference counts keep C handles alive;
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
@@ -89,8 +91,13 @@ class Context(_Handle):
         self._callback_error: Optional[BaseException] = None
         self._progress: Optional[Callable[[str, int, int], Any]] = None
         # One C callback for the life of the context: ctypes must keep the
-        # trampoline alive as long as C may call it.
-        self._callback = _lib.PROGRESS_FN(self._on_progress)
+        # trampoline alive as long as C may call it. It reaches the context
+        # through a weak reference: a bound method would make a cycle
+        # (context -> callback -> context) that only the cycle collector
+        # frees, so contexts (a thread's default one too) would outlive
+        # their last reference, and those alive at exit are never freed.
+        self._callback = _lib.PROGRESS_FN(
+            functools.partial(_progress_trampoline, weakref.ref(self)))
         check(L.subsel_ctx_set_progress(self, self._callback, None), self)
         for name, value in params.items():
             self[name] = value
@@ -152,6 +159,11 @@ class Context(_Handle):
         if self._callback_error is not None:
             raise self._callback_error
         return check(status, self)
+
+
+def _progress_trampoline(ref, user, stage, done, total) -> int:
+    ctx = ref()
+    return 0 if ctx is None else ctx._on_progress(user, stage, done, total)
 
 
 _local = threading.local()
