@@ -90,7 +90,7 @@ def test_gil_is_released_during_a_selection(quiet_interpreter):
     held.argtypes = _lib.lib.subsel_optimizer_run.argtypes
     with subsel.Optimizer("naive", budget=40, ctx=ctx) as opt:
         seen = _counts_during(held, ctx, opt, obj, counter)
-    assert len(seen) == 41
+    assert len(seen) >= 2  # the first report is before any work
     assert seen[-1] == seen[0], "the counter moved while the GIL was held"
 
     # The package's call: the counter thread runs while C computes.
