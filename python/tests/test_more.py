@@ -41,10 +41,17 @@ def test_csr_view_rows_is_zero_copy_and_outlives_its_parent(fb_data):
     assert idx == z.indices.ctypes.data + 4 * int(z.indptr[20])
     assert val == z.data.ctypes.data + 4 * int(z.indptr[20])
     want = subsel.fb(z[20:50], budget=5, optimizer="naive")
+    sizes = [(a.size, a.dtype) for a in (z.indptr, z.indices, z.data)]
     # drop every input: the parent handle and SciPy's arrays
     del m, z, fb_data
     gc.collect()
+    # Reuse freed memory of the same sizes with other values, so that a
+    # view reading freed arrays would select differently (valgrind sees
+    # such reads in any case).
+    scribble = [np.full(n, 0 if dt.kind == "i" else 1e3, dt)
+                for _ in range(4) for n, dt in sizes]
     got = subsel.fb(view, budget=5, optimizer="naive")
+    del scribble
     np.testing.assert_array_equal(got.indices, want.indices)
     assert got.value == want.value
     with pytest.raises(subsel.InvalidArgument, match="view_rows"):
