@@ -21,9 +21,10 @@ from typing import Optional
 from . import _lib, _params
 from ._core import (ALGORITHMS, CONCAVE, CSR, FB, SDM, Context, Dense,
                     Objective, Optimizer, Selection, csr, default_context,
-                    dense, load_npy, load_npz)
-from ._extra import (COSTS, SAE, SIMILARITIES, ClipCov, OTSolver, Tarot,
-                     Transport, UniPROT, double_greedy, partial_ot, sinkhorn)
+                    dense, load_npy, load_npz, load_vector, save_vector)
+from ._extra import (COSTS, PROJECTIONS, SAE, SIMILARITIES, ClipCov,
+                     OTSolver, Tarot, TarotOT, Transport, UniPROT,
+                     double_greedy, nn_accuracy, partial_ot, sinkhorn)
 from .errors import (Cancelled, Error, FormatError, InvalidArgument,
                      IOFailure, NumericError, OutOfMemory, StateError,
                      Unsupported)
@@ -35,6 +36,24 @@ library_path = _lib.path
 def build_info() -> str:
     """The library's one-line build description (kernels, BLIS, ...)."""
     return _lib.lib.subsel_build_info().decode()
+
+
+#: Instruction sets the library knows, in SUBSEL_ISA_* order.
+ISAS = ("scalar", "avx2", "avx512")
+
+
+def isa_info() -> dict:
+    """For each instruction set: whether its kernels are compiled in and
+    whether this CPU and OS support it, and which one calls use by default
+    (the best supported, lowered by $SUBSEL_ISA), e.g.
+    {"scalar": {"compiled": True, "supported": True}, ...,
+     "selected": "avx512"}. A context can lower it further (max_isa)."""
+    lib = _lib.lib
+    info = {name: {"compiled": bool(lib.subsel_isa_compiled(i)),
+                   "supported": bool(lib.subsel_isa_supported(i))}
+            for i, name in enumerate(ISAS)}
+    info["selected"] = lib.subsel_isa_name(lib.subsel_isa_selected()).decode()
+    return info
 
 
 def _split(params: dict, kind: int) -> tuple[dict, dict]:
@@ -57,22 +76,34 @@ def sdm(pool, *, target=None, budget: int, target_distribution=None,
         optimizer: Optional[str] = None, ctx: Optional[Context] = None,
         progress=None, **params) -> Selection:
     """Selects `budget` rows of `pool` whose feature distribution matches
-    the target's (SDM), and returns a Selection.
+    the target's (SDM), and returns a Selection (with .kl).
 
-    pool: nonnegative scipy.sparse matrix (rows are candidates), e.g. SAE
-      codes; borrowed without a copy when CSR with float32 values.
-    target: sparse matrix with the pool's columns (the distribution to
-      match is its normalised column sums); or target_distribution, one
-      nonnegative value per column.
-    budget: rows to select (at most the pool's rows).
-    quality, bins, bin_weights, quality_edges: optional quality scores per
-      row and their bins (see subsel.SDM).
-    optimizer: naive, lazy, stochastic or lazier; default stochastic (as
-      the CLI), which needs no more than (n/k) ln(1/epsilon) gains a step.
-      runs > 1 intersects seeded stochastic runs for a stabler selection.
+    pool: nonnegative scipy.sparse matrix, one row per candidate, e.g. the
+      TopK SAE codes of your data (subsel.SAE(...).encode). Borrowed
+      without a copy when CSR with float32 values.
+    target: codes of a sample of the data the selection should resemble
+      (same columns, same encoder): a few thousand rows usually give a
+      stable distribution, its normalised column sums. Or
+      target_distribution: that distribution directly, one nonnegative
+      value per column, when you have it.
+    budget: rows to keep, what you can afford to train on. If the
+      result's kl is inf, some target column is not covered by any kept
+      row: raise the budget (or accept it; the order is still meaningful).
+    quality: optional, one score per pool row, higher is better (a reward
+      model, negative perplexity); None for distribution matching alone.
+    bins: 3 (the default: low, middle, high by rank, weighted 0, 0.01,
+      0.99); another count needs bin_weights.
+    bin_weights: one weight per bin, lowest first; a larger top weight
+      favours the best-scored rows more.
+    quality_edges: fixed score thresholds instead of equal-count bins,
+      when scores have an absolute meaning (numpy.digitize).
+    optimizer: stochastic (default, as the CLI) for large pools: each step
+      samples (n/budget) ln(1/epsilon) rows; lazier gives the same result
+      with fewer gains; lazy or naive for exact greedy on small pools.
     ctx: a Context (threads, seed, memory_limit); default: this thread's.
+      Fix its seed to repeat a stochastic selection.
     progress: callable(stage, done, total) returning True to cancel, or
-      True for a tqdm bar.
+      True for a tqdm bar; Ctrl-C cancels in any case.
     Parameters from the library's table (optimizer and SDM):
 {OPT}
 {SDM}
@@ -92,12 +123,20 @@ def fb(features, *, budget: int, concave: str = "log1p", param: float = 1.0,
        weights=None, optimizer: str = "lazy", ctx: Optional[Context] = None,
        progress=None, **params) -> Selection:
     """Selects `budget` rows maximising the feature-based function
-    sum_i w_i phi(sum_{j in A} features[j, i]) (see subsel.FB).
+    sum_i w_i phi(sum_{j in A} features[j, i]) (see subsel.FB): rows
+    that together cover many columns, with diminishing returns.
 
-    features: nonnegative scipy.sparse matrix; concave: log1p, sqrt,
-      saturate, exp, min, pow (param: their c or a); weights: per column.
-    optimizer: naive, lazy (default: the same result with fewer gains),
-      stochastic or lazier.
+    features: nonnegative scipy.sparse matrix, one row per candidate.
+    budget: rows to keep.
+    concave: phi; log1p (default) and sqrt reward covering new columns
+      over piling onto covered ones; saturate, exp and min (param c: the
+      mass at which a column counts as covered) cap it harder; pow (param
+      a in (0, 1): smaller is more diverse).
+    param: c or a for exp, min and pow; ignored by the others.
+    weights: one nonnegative weight per column (importance); None for 1.
+    optimizer: lazy (default): the greedy result with far fewer gains;
+      naive for the textbook loop; stochastic or lazier for large pools.
+    ctx, progress: as subsel.sdm().
     Parameters from the library's table (optimizer):
 {OPT}
     """
@@ -109,11 +148,19 @@ def fb(features, *, budget: int, concave: str = "log1p", param: float = 1.0,
 # help() shows the bounds and defaults the linked library has.
 for _fn in (sdm, fb):
     _fn.__doc__ = _fn.__doc__.replace(
-        "{OPT}", _params.docs(_lib.KIND_OPTIMIZER)).replace(
+        "{OPT}", _params.docs(_lib.KIND_OPTIMIZER, skip=("budget",))).replace(
         "{SDM}", _params.docs(_lib.KIND_SDM))
-Context.__doc__ += "\n    Parameters:\n" + _params.docs(_lib.KIND_CONTEXT)
-Optimizer.__doc__ += "\n    Parameters:\n" + _params.docs(_lib.KIND_OPTIMIZER)
-del _fn
+for _fn in (sinkhorn, partial_ot):
+    _fn.__doc__ += ("\n    Solver parameters from the library's table:\n"
+                    + _params.docs(_lib.KIND_OT_SOLVER))
+for _cls, _kind in ((Context, _lib.KIND_CONTEXT),
+                    (Optimizer, _lib.KIND_OPTIMIZER),
+                    (OTSolver, _lib.KIND_OT_SOLVER), (SDM, _lib.KIND_SDM),
+                    (UniPROT, _lib.KIND_UNIPROT), (Tarot, _lib.KIND_TAROT),
+                    (ClipCov, _lib.KIND_CLIPCOV)):
+    _cls.__doc__ += ("\n    Parameters from the library's table:\n"
+                     + _params.docs(_kind))
+del _fn, _cls, _kind
 
 __all__ = [
     "ALGORITHMS", "COSTS", "OTSolver", "SAE", "SIMILARITIES", "Transport",
@@ -122,5 +169,6 @@ __all__ = [
     "FB", "FormatError", "IOFailure", "InvalidArgument", "NumericError",
     "Objective", "OutOfMemory", "Optimizer", "SDM", "Selection",
     "StateError", "Unsupported", "build_info", "csr", "default_context",
-    "dense", "fb", "load_npy", "load_npz", "sdm",
+    "dense", "fb", "load_npy", "load_npz", "sdm", "ISAS", "PROJECTIONS",
+    "TarotOT", "isa_info", "load_vector", "nn_accuracy", "save_vector",
 ]

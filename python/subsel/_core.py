@@ -10,8 +10,10 @@ matrices an objective keeps). C reference counts keep C handles alive;
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
@@ -89,8 +91,13 @@ class Context(_Handle):
         self._callback_error: Optional[BaseException] = None
         self._progress: Optional[Callable[[str, int, int], Any]] = None
         # One C callback for the life of the context: ctypes must keep the
-        # trampoline alive as long as C may call it.
-        self._callback = _lib.PROGRESS_FN(self._on_progress)
+        # trampoline alive as long as C may call it. It reaches the context
+        # through a weak reference: a bound method would make a cycle
+        # (context -> callback -> context) that only the cycle collector
+        # frees, so contexts (a thread's default one too) would outlive
+        # their last reference, and those alive at exit are never freed.
+        self._callback = _lib.PROGRESS_FN(
+            functools.partial(_progress_trampoline, weakref.ref(self)))
         check(L.subsel_ctx_set_progress(self, self._callback, None), self)
         for name, value in params.items():
             self[name] = value
@@ -104,6 +111,12 @@ class Context(_Handle):
 
     def __getitem__(self, name: str):
         return _params.get_value(self, self, _CTX_KIND, name)
+
+    @property
+    def isa(self) -> str:
+        """The instruction set calls on this context use ("scalar",
+        "avx2", "avx512"): the selected one, lowered by max_isa."""
+        return L.subsel_isa_name(L.subsel_ctx_isa(self)).decode()
 
     @property
     def threads(self) -> int:
@@ -146,6 +159,11 @@ class Context(_Handle):
         if self._callback_error is not None:
             raise self._callback_error
         return check(status, self)
+
+
+def _progress_trampoline(ref, user, stage, done, total) -> int:
+    ctx = ref()
+    return 0 if ctx is None else ctx._on_progress(user, stage, done, total)
 
 
 _local = threading.local()
@@ -223,6 +241,40 @@ class CSR(_Handle):
                 np.ctypeslib.as_array((ctypes.c_float * n).from_address(val))
                 .copy())
 
+    def column_sums(self, *, ctx: Optional[Context] = None) -> np.ndarray:
+        """The sum of every column, in double precision (independent of the
+        thread count)."""
+        c = _ctx(ctx)
+        out = np.empty(self.shape[1], np.float64)
+        check(L.subsel_csr_column_sums_v2(c, self, out.ctypes.data,
+                                          out.size), c)
+        return out
+
+    def view_rows(self, first: int, count: int, *,
+                  ctx: Optional[Context] = None) -> "CSR":
+        """Rows [first, first + count) as a matrix sharing this one's arrays
+        (no copy), for splitting a pool into ranges. The view keeps this
+        matrix alive (and the arrays it borrows), so it may outlive it."""
+        c = _ctx(ctx)
+        ptr = _create(L.subsel_csr_view_rows, c, self, first, count)
+        # C holds a reference on the parent; the Python parent holds the
+        # borrowed NumPy arrays, which only Python can keep.
+        return CSR(ptr, self._keep)
+
+    def gather_rows(self, rows, *, ctx: Optional[Context] = None) -> "CSR":
+        """A new matrix (a copy in library memory) of the given rows, in
+        that order (repeats allowed)."""
+        c, r = _ctx(ctx), _i64(rows)
+        return CSR(_create(L.subsel_csr_gather_rows, c, self, r.ctypes.data,
+                           r.size))
+
+    def save_npz(self, path, *, compressed: bool = True,
+                 ctx: Optional[Context] = None) -> None:
+        """Writes the matrix as scipy.sparse.save_npz does (readable by
+        scipy.sparse.load_npz); atomically for regular files."""
+        c = _ctx(ctx)
+        check(L.subsel_csr_save_npz(c, self, _path(path), int(compressed)), c)
+
     def to_scipy(self):
         """A scipy.sparse.csr_array copy (one row read at a time)."""
         import scipy.sparse as sp
@@ -283,7 +335,7 @@ def load_npz(path, *, ctx: Optional[Context] = None) -> CSR:
     """Reads a scipy.sparse.save_npz file with the library's reader."""
     c = _ctx(ctx)
     out = ctypes.c_void_p()
-    c._call(L.subsel_csr_load_npz, c, str(path).encode(), ctypes.byref(out))
+    c._call(L.subsel_csr_load_npz, c, _path(path), ctypes.byref(out))
     return CSR(out.value)
 
 
@@ -305,6 +357,46 @@ class Dense(_Handle):
     def data_address(self) -> int:
         """Address of row 0 (for checking that an array was not copied)."""
         return L.subsel_dense_data(self) or 0
+
+    def row(self, row: int) -> np.ndarray:
+        """A copy of row `row` (float32)."""
+        rows, cols = self.shape
+        if not 0 <= row < rows:
+            raise IndexError(f"row {row} out of range [0, {rows})")
+        addr = L.subsel_dense_row(self, row)
+        return np.ctypeslib.as_array(
+            (ctypes.c_float * cols).from_address(addr)).copy() if cols else \
+            np.empty(0, np.float32)
+
+    def to_numpy(self) -> np.ndarray:
+        """A copy of the matrix as a rows x cols float32 array (for views
+        the library made, such as TAROT's whitened rows)."""
+        rows, cols = self.shape
+        if rows == 0 or cols == 0:
+            return np.empty((rows, cols), np.float32)
+        stride = self.row_stride
+        flat = (ctypes.c_float * ((rows - 1) * stride + cols)).from_address(
+            self.data_address)
+        return np.lib.stride_tricks.as_strided(
+            np.ctypeslib.as_array(flat), (rows, cols), (4 * stride, 4)).copy()
+
+    def column_sums(self, *, ctx: Optional[Context] = None) -> np.ndarray:
+        """The double-precision sum of every column."""
+        c = _ctx(ctx)
+        out = np.empty(self.shape[1], np.float64)
+        check(L.subsel_dense_column_sums_v2(c, self, out.ctypes.data,
+                                            out.size), c)
+        return out
+
+    def to_csr(self, *, ctx: Optional[Context] = None) -> CSR:
+        """A CSR matrix (library memory) of the nonzero entries."""
+        c = _ctx(ctx)
+        return CSR(_create(L.subsel_csr_from_dense, c, self))
+
+    def save_npy(self, path, *, ctx: Optional[Context] = None) -> None:
+        """Writes a 2-D '<f4' .npy file (atomically for regular files)."""
+        c = _ctx(ctx)
+        check(L.subsel_dense_save_npy(c, self, _path(path)), c)
 
 
 def dense(array, *, copy: bool = False, ctx: Optional[Context] = None) -> Dense:
@@ -344,8 +436,53 @@ def load_npy(path, *, ctx: Optional[Context] = None) -> Dense:
     library memory). For zero copy use dense(np.load(path, mmap_mode="r"))."""
     c = _ctx(ctx)
     out = ctypes.c_void_p()
-    c._call(L.subsel_dense_load_npy, c, str(path).encode(), ctypes.byref(out))
+    c._call(L.subsel_dense_load_npy, c, _path(path), ctypes.byref(out))
     return Dense(out.value)
+
+
+def _path(path) -> bytes:
+    """A path as the library takes it (bytes, as the file system has it)."""
+    import os
+    return os.fsencode(path)
+
+
+def load_vector(path, *, dtype=np.float64,
+                ctx: Optional[Context] = None) -> np.ndarray:
+    """Reads a vector .npy file (1-D, or 2-D with a dimension of 1; float32,
+    float64, int32 or int64) with the library's reader, as float64 or, with
+    dtype=np.int64, as int64 (integer files only). Pipes and /dev/stdin
+    work: the file is read once."""
+    c = _ctx(ctx)
+    dt = np.dtype(dtype)
+    if dt == np.float64:
+        fn, ctype = L.subsel_npy_load_f64, ctypes.c_double
+    elif dt == np.int64:
+        fn, ctype = L.subsel_npy_load_i64, ctypes.c_int64
+    else:
+        raise TypeError(f"load_vector() reads float64 or int64, not {dt}")
+    values, count = ctypes.c_void_p(), ctypes.c_int64()
+    c._call(fn, c, _path(path), ctypes.byref(values), ctypes.byref(count))
+    try:
+        if count.value == 0:
+            return np.empty(0, dt)
+        return np.ctypeslib.as_array(
+            (ctype * count.value).from_address(values.value)).copy()
+    finally:
+        L.subsel_array_free(values)  # the library's array: copied, freed
+
+
+def save_vector(path, values, *, ctx: Optional[Context] = None) -> None:
+    """Writes a 1-D .npy file: '<i8' for integer or bool values, else
+    '<f8' (atomically for regular files)."""
+    c = _ctx(ctx)
+    a = np.asarray(values)
+    if a.ndim != 1:
+        raise ValueError(f"save_vector() writes 1-D arrays, not {a.ndim}-D")
+    if a.dtype.kind in "iub":
+        a, fn = _i64(a), L.subsel_npy_write_i64
+    else:
+        a, fn = _f64(a, "values"), L.subsel_npy_write_f64
+    check(fn(c, _path(path), a.ctypes.data, a.size), c)
 
 
 # --------------------------------------------------------------------------
@@ -529,6 +666,11 @@ class Selection:
 
     def __len__(self) -> int:
         return len(self.indices)
+
+    def save(self, path, *, ctx: Optional[Context] = None) -> None:
+        """Writes the indices as a 1-D int64 .npy file, as the CLI's --out
+        (and subsel_selection_save_npy) writes them."""
+        save_vector(path, self.indices, ctx=ctx)
 
 
 def _selection(ptr: int, seconds: float) -> Selection:

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _lib, _params
 from ._core import (CSR, Context, Dense, Objective, _create, _ctx, _f64,
-                    _Handle, _i64, dense)
+                    _Handle, _i64, _path, _run_selection, dense)
 from .errors import check
 
 L = _lib.lib
@@ -45,7 +45,7 @@ class SAE(_Handle):
         """Loads W_enc.npy, b_enc.npy and b_dec.npy from `directory`."""
         c = _ctx(ctx)
         out = ctypes.c_void_p()
-        c._call(L.subsel_sae_load, c, str(directory).encode(),
+        c._call(L.subsel_sae_load, c, _path(directory),
                 ctypes.byref(out))
         return cls(None, _ptr=out.value)
 
@@ -148,10 +148,20 @@ def sinkhorn(a=None, b=None, *, reg: float, cost=None, x=None, y=None,
              metric: str = "sqeuclidean", ctx: Optional[Context] = None,
              progress=None, **params) -> Transport:
     """Balanced entropic OT (POT's ot.sinkhorn): min <P, C> + reg sum P
-    (log P - 1) with P 1 = a, P^T 1 = b (None: uniform). Costs: `cost`
-    (n x m), or `x` and `y` point clouds with `metric` (sqeuclidean,
-    euclidean, cosine). Solver parameters (max_iter, tol, anneal, ...) as
-    keywords. Stable for any reg (log domain)."""
+    (log P - 1) with P 1 = a, P^T 1 = b. Returns a Transport.
+
+    a, b: positive masses of the n sources and m targets with equal
+      totals; None for uniform (1/n, 1/m), the usual choice.
+    reg: entropic regularisation (> 0), in the units of the costs: about
+      1e-2 to 1e-1 of the typical cost gives a plan close to exact OT;
+      larger smooths it towards the uniform a b^T. Stable for any reg
+      (log domain), smaller only takes more iterations.
+    cost: an n x m cost matrix, when you have one.
+    x, y, metric: or point clouds (n x d, m x d) and the cost between
+      their rows: sqeuclidean (the usual), euclidean or cosine, computed
+      in tiles (no n x m matrix unless it fits the solver's memory).
+    ctx, progress: as subsel.sdm().
+"""
     return _transport(False, a, b, cost, x, y, metric, reg, None, ctx,
                       progress, params)
 
@@ -160,8 +170,14 @@ def partial_ot(a=None, b=None, *, reg: float, mass: float, cost=None, x=None,
                y=None, metric: str = "sqeuclidean",
                ctx: Optional[Context] = None, progress=None,
                **params) -> Transport:
-    """Entropic partial OT (POT's entropic_partial_wasserstein): moves
-    `mass` with P 1 <= a, P^T 1 <= b. Arguments as sinkhorn()."""
+    """Entropic partial OT (POT's entropic_partial_wasserstein): moves only
+    `mass` with P 1 <= a, P^T 1 <= b, so outliers on either side can stay
+    unmatched. Returns a Transport.
+
+    mass: in (0, min(sum a, sum b)]: the share of the data to match;
+      e.g. 0.9 of unit totals ignores the worst-matched 10 %.
+    a, b, reg, cost, x, y, metric, ctx, progress: as sinkhorn().
+"""
     return _transport(True, a, b, cost, x, y, metric, reg, mass, ctx,
                       progress, params)
 
@@ -216,9 +232,76 @@ class UniPROT(Objective):
         return plan, v.value
 
 
+    @staticmethod
+    def select_batch(batch, fraction: float, *, reg: float = 0.05,
+                     similarity: str = "cosine",
+                     ctx: Optional[Context] = None, progress=None):
+        """Per-batch UniPROT (UniPROT-PB): round(fraction * B) (at least 1)
+        rows of `batch` (B x d, e.g. per-example gradient features) chosen
+        as prototypes of the batch itself, without any OT solve: cheap
+        enough for every training step. Returns a Selection in the order
+        chosen; its value is that of the appended plan, a lower bound of
+        f (UniPROT(...).evaluate() solves f if it is wanted).
+
+        batch: B x d float array (borrowed when float32), one row per
+          example; per-example gradients or embeddings.
+        fraction: in (0, 1], the share of the batch to keep.
+        reg: entropic regularisation (> 0); smaller spreads the prototypes
+          more strictly over the batch, larger smooths towards uniform.
+        similarity: cosine (scale-free, the usual choice), dot or
+          neg_sqeuclidean.
+        ctx, progress: as subsel.sdm().
+        """
+        c = _ctx(ctx)
+        b = dense(batch, ctx=c)
+        return _run_selection(L.subsel_uniprot_select_batch, c, progress, b,
+                              fraction, reg, _similarity(similarity))
+
+
+def _similarity(name: str) -> int:
+    if name not in SIMILARITIES:
+        raise ValueError(f"unknown similarity '{name}' (known: "
+                         f"{', '.join(SIMILARITIES)})")
+    return SIMILARITIES[name]
+
+
+def nn_accuracy(source, source_labels, prototypes, target, target_labels, *,
+                similarity: str = "cosine",
+                ctx: Optional[Context] = None) -> float:
+    """The UniPROT paper's evaluation: each row of `target` takes the label
+    of its most similar prototype (rows `prototypes` of `source`; ties to
+    the earliest), and the result is the fraction of targets whose label
+    that is. Labels are any integers."""
+    c = _ctx(ctx)
+    sd, td = dense(source, ctx=c), dense(target, ctx=c)
+    sl, tl, p = _i64(source_labels), _i64(target_labels), _i64(prototypes)
+    if sl.size != sd.shape[0] or tl.size != td.shape[0]:
+        # The library takes the label arrays without their length.
+        raise ValueError(f"nn_accuracy: {sl.size} source labels for "
+                         f"{sd.shape[0]} rows, {tl.size} target labels for "
+                         f"{td.shape[0]} rows")
+    acc = ctypes.c_double()
+    check(L.subsel_nn_accuracy(c, sd, sl.ctypes.data, p.ctypes.data, p.size,
+                               td, tl.ctypes.data, _similarity(similarity),
+                               ctypes.byref(acc)), c)
+    return acc.value
+
+
 # --------------------------------------------------------------------------
 # TAROT, ClipCov, double greedy
 # --------------------------------------------------------------------------
+
+PROJECTIONS = {"rademacher": 0, "gaussian": 1}
+
+
+@dataclass(frozen=True)
+class TarotOT:
+    """OT between a TAROT selection and the targets: potentials f (one per
+    selected candidate: smaller is more useful) and g (one per target),
+    and the loss mean(f) + mean(g)."""
+    f: np.ndarray
+    g: np.ndarray
+    loss: float
 
 class Tarot(_Handle):
     """TAROT: select candidates whose whitened features match the targets'
@@ -234,7 +317,7 @@ class Tarot(_Handle):
                  **params):
         c = _ctx(ctx)
         cd, td = dense(candidates, ctx=c), dense(targets, ctx=c)
-        self.targets = td.shape[0]
+        self.candidates, self.targets = cd.shape[0], td.shape[0]
         super().__init__(_create(L.subsel_tarot_create, c, cd, td), (cd, td))
         for name, value in params.items():
             self[name] = value
@@ -246,10 +329,112 @@ class Tarot(_Handle):
     def __getitem__(self, name):
         return _params.get_value(_ctx(None), self, self._kind, name)
 
+    @staticmethod
+    def project(x, dim: int, *, kind: str = "rademacher", block: int = 0,
+                ctx: Optional[Context] = None, progress=None) -> Dense:
+        """The seeded random projection x P / sqrt(dim) of every row of `x`
+        (rows x D) to `dim` columns (P from the context's seed). A row's
+        projection depends only on the row, seed, dim and kind, so a pool
+        can be projected in batches. kind: rademacher (+-1, the default)
+        or gaussian. block: input columns of P held at once (0: as many as
+        fit in 64 MiB; does not change the result)."""
+        c = _ctx(ctx)
+        if kind not in PROJECTIONS:
+            raise ValueError(f"unknown projection '{kind}' (known: "
+                             f"{', '.join(PROJECTIONS)})")
+        xd = dense(x, ctx=c)
+        out = ctypes.c_void_p()
+        c._call(L.subsel_tarot_project, c, xd, dim, PROJECTIONS[kind], block,
+                ctypes.byref(out), progress=progress)
+        return Dense(out.value)
+
+    def whiten(self, *, ctx: Optional[Context] = None, progress=None):
+        """(U, V): the whitened unit rows of the candidates (N x dim) and
+        targets (M x dim) as Dense views of the selector's memory (no
+        copy; .to_numpy() copies). Computed once; the views stay valid
+        after the selector is closed."""
+        c = _ctx(ctx)
+        u, v = ctypes.c_void_p(), ctypes.c_void_p()
+        c._call(L.subsel_tarot_whiten, c, self, ctypes.byref(u),
+                ctypes.byref(v), progress=progress)
+        # C: each view holds a reference on the selector. Python: the
+        # views keep what the selector keeps (the borrowed input arrays).
+        return Dense(u.value, self._keep), Dense(v.value, self._keep)
+
+    def scores(self, candidates: slice = slice(None),
+               targets: slice = slice(None), *, distances: bool = False,
+               ctx: Optional[Context] = None):
+        """Cosine scores u . v of the whitened candidates and targets
+        (a float32 array, candidates x targets, for contiguous ranges
+        given as slices), and with distances=True also the whitened
+        feature distances |u - v|: (scores, distances)."""
+        c = _ctx(ctx)
+        (c0, nc), (t0, nt) = (_range(candidates, self.candidates, "candidates"),
+                              _range(targets, self.targets, "targets"))
+        sc = np.empty((nc, nt), np.float32)
+        di = np.empty((nc, nt), np.float32) if distances else None
+        check(L.subsel_tarot_scores_v2(
+            c, self, c0, nc, t0, nt, sc.ctypes.data, sc.size,
+            None if di is None else di.ctypes.data,
+            0 if di is None else di.size), c)
+        return (sc, di) if distances else sc
+
+    def topk(self, k: int, *, ctx: Optional[Context] = None, progress=None):
+        """(indices, scores): every target's k best candidates, best first
+        (M x k int64 and float32). Kept, so a later selection needing at
+        most k ranks reuses it."""
+        c = _ctx(ctx)
+        idx = np.empty((self.targets, k), np.int64) if k > 0 else \
+            np.empty((self.targets, 0), np.int64)
+        sc = np.empty(idx.shape, np.float32)
+        c._call(L.subsel_tarot_topk_v2, c, self, k, idx.ctypes.data, idx.size,
+                sc.ctypes.data, sc.size, progress=progress)
+        return idx, sc
+
+    def ot(self, indices=None, *, ctx: Optional[Context] = None,
+           progress=None) -> TarotOT:
+        """Balanced OT (cost |u - v|, annealed to blur^2) between the
+        whitened candidates `indices` (None: all, in order) and all the
+        targets."""
+        c = _ctx(ctx)
+        s = None if indices is None else _i64(indices)
+        n = self.candidates if s is None else s.size
+        f, g = np.empty(n), np.empty(self.targets)
+        loss = ctypes.c_double()
+        c._call(L.subsel_tarot_ot_v2, c, self,
+                None if s is None else s.ctypes.data, n, f.ctypes.data,
+                f.size, g.ctypes.data, g.size, ctypes.byref(loss),
+                progress=progress)
+        return TarotOT(f, g, loss.value)
+
+    @staticmethod
+    def weights(potentials, total: int, *,
+                ctx: Optional[Context] = None) -> np.ndarray:
+        """Integer repetition counts summing exactly to `total` (at least
+        len(potentials), at most 2^53; the paper uses N + M) from the OT
+        potentials of a selection (its gains): each item gets 1, the rest
+        is shared in proportion to max(potentials) - potential."""
+        c, p = _ctx(ctx), _f64(potentials, "potentials")
+        out = np.empty(p.size, np.int64)
+        check(L.subsel_tarot_weights_v2(c, p.ctypes.data, p.size, total,
+                                        out.ctypes.data, out.size), c)
+        return out
+
+    @staticmethod
+    def weights_reference(potentials, targets: int, total: int, *,
+                          ctx: Optional[Context] = None) -> np.ndarray:
+        """The TAROT authors' weights: len(potentials) + targets counts
+        (the targets' last) summing to `total` (the authors use N)."""
+        c, p = _ctx(ctx), _f64(potentials, "potentials")
+        out = np.empty(p.size + max(targets, 0), np.int64)
+        check(L.subsel_tarot_weights_reference_v2(
+            c, p.ctypes.data, p.size, targets, total, out.ctypes.data,
+            out.size), c)
+        return out
+
     def select_fixed(self, budget: int, *, ctx: Optional[Context] = None,
                      progress=None):
         """The `budget` candidates nearest the targets, rank by rank."""
-        from ._core import _run_selection
         return _run_selection(L.subsel_tarot_select_fixed, ctx, progress,
                               self, budget)
 
@@ -266,11 +451,18 @@ class Tarot(_Handle):
         """Optimal-transport-minimising size: grows the selection and keeps
         the size whose held-out OT loss is smallest. fold_of_target: the
         fold of each target, or None for folds(folds)."""
-        from ._core import _run_selection
         f = self.folds(folds, ctx=ctx) if fold_of_target is None \
             else _i64(fold_of_target)
         return _run_selection(L.subsel_tarot_select_otm, ctx, progress, self,
                               folds, f.ctypes.data)
+
+
+def _range(s: slice, n: int, what: str) -> tuple[int, int]:
+    """(first, count) of a contiguous slice of range(n)."""
+    if not isinstance(s, slice) or s.step not in (None, 1):
+        raise TypeError(f"{what}: a contiguous slice, such as 0:10")
+    first, stop, _ = s.indices(n)
+    return first, max(stop - first, 0)
 
 
 # SUBSEL_CLIPCOV_FILTER_*.
@@ -310,6 +502,20 @@ class ClipCov(Objective):
               c)
         return out
 
+    def check_submodular(self, *, exact: bool = False,
+                         ctx: Optional[Context] = None,
+                         progress=None) -> bool:
+        """Whether F is known to be submodular: with exact=False what
+        construction proved cheaply (False: not proven); with exact=True
+        settled by computing every within-class similarity (about
+        2 sum_k |V_k|^2 d multiply-adds). Once proven, lazy and lazier
+        optimizers accept the objective."""
+        c = _ctx(ctx)
+        out = ctypes.c_int()
+        c._call(L.subsel_clipcov_check_submodular, c, self, int(exact),
+                ctypes.byref(out), progress=progress)
+        return bool(out.value)
+
     def optimizer(self, budget: int, *, ctx: Optional[Context] = None):
         """The greedy optimizer ClipCov should run (lazy when F is proven
         submodular, else stochastic), to change before select()."""
@@ -324,7 +530,6 @@ class ClipCov(Objective):
         Optimizer), then the double greedy filter: "deterministic"
         (default, as the CLI), "randomized" (coins from the context's seed)
         or "none". Returns (selection, greedy selection)."""
-        from ._core import _run_selection
         if filter not in FILTERS:
             raise ValueError(f"unknown filter '{filter}' (known: "
                              f"{', '.join(FILTERS)})")
@@ -335,9 +540,19 @@ class ClipCov(Objective):
 
 def double_greedy(objective, ground=None, *, randomized: bool = False,
                   ctx: Optional[Context] = None, progress=None):
-    """Double greedy over `ground` (indices, in visiting order; None for
-    all), for non-monotone objectives; chooses its own size."""
-    from ._core import _run_selection
+    """Double greedy (Buchbinder et al.) for non-monotone objectives such
+    as ClipCov: decides every item of `ground` once, keeping it if that
+    helps more than dropping it; chooses its own size. Returns a
+    Selection.
+
+    objective: any objective of the package (ClipCov, FB, SDM, ...).
+    ground: the items to decide, in visiting order (e.g. a greedy
+      selection, to filter it); None for all items in index order.
+    randomized: False (deterministic, a 1/3 guarantee) or True (coins
+      from the context's seed, 1/2 in expectation); try both when it
+      matters.
+    ctx, progress: as subsel.sdm().
+    """
     g = None if ground is None else _i64(ground)
     return _run_selection(L.subsel_double_greedy, ctx, progress, objective,
                           None if g is None else g.ctypes.data,

@@ -121,7 +121,95 @@ def get_value(ctx, handle, kind: int, keyword_name: str):
     return v.value
 
 
-def docs(kind: int) -> str:
-    """A docstring section listing the parameters of a kind."""
-    return "\n".join("      " + python_name(p.name) + p.describe()[len(p.name):]
-                     for p in of_kind(kind).values())
+# How to choose each parameter: advice for users, which the library's
+# one-line descriptions (what a parameter is) do not give. Keyed by kind and
+# name; a parameter the library adds later is listed without advice until
+# one is written here (test_help.py lists the ones missing).
+ADVICE = {
+    (_lib.KIND_CONTEXT, "threads"): "0 uses every CPU this process may "
+        "use; 1 when many processes share the machine",
+    (_lib.KIND_CONTEXT, "seed"): "fix it to repeat a selection; results do "
+        "not depend on threads or kernels",
+    (_lib.KIND_CONTEXT, "max_isa"): "leave at 2; lower only to compare "
+        "kernels",
+    (_lib.KIND_CONTEXT, "memory_limit"): "a byte cap to fail fast "
+        "(OutOfMemory) instead of swapping; 0 for none",
+    (_lib.KIND_OPTIMIZER, "budget"): "how many rows you can afford to "
+        "keep (train on)",
+    (_lib.KIND_OPTIMIZER, "runs"): "1 is fastest; several (e.g. 5) keep "
+        "only rows the seeded runs agree on, a stabler but possibly "
+        "shorter selection",
+    (_lib.KIND_OPTIMIZER, "min_runs"): "0 keeps rows chosen by every run; "
+        "a majority (runs // 2 + 1) keeps more rows",
+    (_lib.KIND_OPTIMIZER, "stop_nonpositive"): "keep 2: it fills the "
+        "budget for monotone objectives and stops when adding can only hurt",
+    (_lib.KIND_OPTIMIZER, "epsilon"): "1e-3 is near greedy quality; 1e-2 "
+        "samples about a third fewer rows per step",
+    (_lib.KIND_OT_SOLVER, "max_iter"): "raise it if a solve fails with "
+        "NumericError naming the iteration cap",
+    (_lib.KIND_OT_SOLVER, "anneal"): "keep 1 (robust for small reg); 0 "
+        "only to compare with an unannealed Sinkhorn",
+    (_lib.KIND_OT_SOLVER, "memory"): "raise it when n x m x 8 bytes fits "
+        "your RAM and point-cloud solves are slow",
+    (_lib.KIND_OT_SOLVER, "tol"): "1e-9 for accurate plans; 1e-6 is "
+        "plenty to rank or select",
+    (_lib.KIND_OT_SOLVER, "anneal_factor"): "0.1 is fast; 0.5 is gentler "
+        "for hard problems",
+    (_lib.KIND_OT_SOLVER, "anneal_start"): "0 (the cost range) suits "
+        "almost every problem",
+    (_lib.KIND_TAROT, "proj_dim"): "0 below a few thousand columns; else "
+        "1024 to 8192 (whitening needs about 8 dim^2 bytes)",
+    (_lib.KIND_TAROT, "proj_kind"): "Rademacher (0) is cheaper; Gaussian "
+        "(1) for the textbook projection",
+    (_lib.KIND_TAROT, "proj_block"): "0; lower it only to cap memory",
+    (_lib.KIND_TAROT, "whiten"): "Cholesky (1) is cheaper; ZCA (2) gives "
+        "the same scores; 0 to skip whitening",
+    (_lib.KIND_TAROT, "center"): "keep 1: whitening assumes centred rows",
+    (_lib.KIND_TAROT, "reference"): "1 to reproduce the authors' code "
+        "exactly, 0 for the library's rule "
+        "(docs/tarot.md says where they differ)",
+    (_lib.KIND_TAROT, "max_rank"): "raise it when OTM stops at the cap "
+        "rather than at a minimum",
+    (_lib.KIND_TAROT, "potentials"): "0 skips the final OT solve when "
+        "you need neither value, gains nor weights",
+    (_lib.KIND_TAROT, "eps"): "raise it (1e-3) when whitening fails as "
+        "not positive definite",
+    (_lib.KIND_TAROT, "blur"): "0.01 suits the unit rows TAROT makes; "
+        "larger is faster and blurrier",
+    (_lib.KIND_TAROT, "scaling"): "0.5; closer to 1 is slower and more "
+        "accurate",
+    (_lib.KIND_SDM, "lambda"): "0.7 (the default); toward 1 to match the "
+        "target only, lower to favour the quality bins",
+    (_lib.KIND_UNIPROT, "gain"): "0 (approximate, the paper's) for real "
+        "sizes; 1 (exact) for small problems and tests",
+    (_lib.KIND_UNIPROT, "update"): "0 solves each set exactly; 1 is O(n) "
+        "per prototype, for large k or per-batch use",
+    (_lib.KIND_UNIPROT, "tol"): "keep 1e-9; 1e-6 is faster and enough "
+        "to rank",
+    (_lib.KIND_UNIPROT, "max_iter"): "raise it if a solve fails naming "
+        "the iteration cap (small reg)",
+    (_lib.KIND_CLIPCOV, "weight_intra"): "1 (the default); 0 makes F "
+        "submodular, so lazy greedy applies",
+    (_lib.KIND_CLIPCOV, "weight_self"): "1 (the default)",
+    (_lib.KIND_CLIPCOV, "weight_inter"): "1 (the default); raise it to "
+        "separate classes more",
+    (_lib.KIND_CLIPCOV, "weight_reg"): "1 (the default)",
+    (_lib.KIND_CLIPCOV, "weight_label"): "1 (the default); 0 when class "
+        "names carry no meaning",
+    (_lib.KIND_CLIPCOV, "alpha"): "0.5 (the default); larger trusts the "
+        "class names more",
+}
+
+
+def docs(kind: int, skip: tuple = ()) -> str:
+    """A docstring section listing the parameters of a kind: the library's
+    description, type, bounds and default, then how to choose it."""
+    lines = []
+    for p in of_kind(kind).values():
+        if p.name in skip:
+            continue
+        lines.append("      " + python_name(p.name) + p.describe()[len(p.name):])
+        advice = ADVICE.get((kind, p.name))
+        if advice:
+            lines.append("        Choosing: " + advice + ".")
+    return "\n".join(lines)

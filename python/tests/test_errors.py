@@ -82,3 +82,26 @@ def test_wrong_objects_raise_never_crash(fb_data):
         opt.run(m)  # a matrix where an objective belongs
     with pytest.raises(ctypes.ArgumentError, match="an SDM objective"):
         subsel.SDM.kl(subsel.FB(m), [0])
+
+
+def test_context_is_freed_by_its_last_reference():
+    # No reference cycle: a context (a thread's default one too) is freed
+    # when its last reference goes, without the cycle collector (valgrind
+    # found contexts alive, so never freed, at exit).
+    import gc
+    import threading
+    import weakref
+    gc.disable()
+    try:
+        ctx = subsel.Context()
+        ref = weakref.ref(ctx)
+        del ctx
+        assert ref() is None
+        refs = []
+        t = threading.Thread(
+            target=lambda: refs.append(weakref.ref(subsel.default_context())))
+        t.start()
+        t.join()
+        assert refs[0]() is None
+    finally:
+        gc.enable()
