@@ -229,3 +229,16 @@ func ReadNPYInt64(ctx *Context, path string) ([]int64, error) {
 	defer C.subsel_array_free(unsafe.Pointer(values))
 	return append([]int64{}, unsafe.Slice((*int64)(unsafe.Pointer(values)), int(count))...), nil
 }
+
+// LoadDenseNPY reads a 1-D or 2-D .npy array (float32, float64, int32 or
+// int64, C or Fortran order) as a float32 matrix; float64 and integers are
+// rounded as NumPy's astype does.
+func LoadDenseNPY(ctx *Context, path string) (*Dense, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var out *C.subsel_dense
+	if err := ctx.call(nil, func(c *C.subsel_ctx) C.int { return C.subsel_dense_load_npy(c, cpath, &out) }); err != nil {
+		return nil, err
+	}
+	return newDense(out), nil
+}

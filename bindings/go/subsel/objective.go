@@ -201,3 +201,21 @@ func (o *SDM) KL(ctx *Context, set []int64) (float64, error) {
 	})
 	return float64(v), err
 }
+
+// DoubleGreedy maximises a non-monotone objective without a constraint
+// (Buchbinder et al.) over ground (distinct items, visited in that order;
+// nil: all items), deterministically or with coins from the context's
+// seed. It chooses its own size: the selection's budget is its count.
+// Objectives that cannot remove items fail with ErrUnsupported.
+func (o *objective) DoubleGreedy(ctx *Context, ground []int64, randomized bool) (*Selection, error) {
+	g := cInt64s(ground)
+	if ground != nil && len(ground) == 0 {
+		// An empty ground set is not "all items" (NULL): C gets a pointer
+		// with a count of 0.
+		var none C.int64_t
+		g = &none
+	}
+	return ctx.selection([]*handle{o.handle}, func(c *C.subsel_ctx, out **C.subsel_selection) C.int {
+		return C.subsel_double_greedy(c, o.cptr(), g, C.int64_t(len(ground)), cBool(randomized), out)
+	})
+}
