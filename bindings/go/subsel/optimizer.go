@@ -42,9 +42,13 @@ func NewOptimizer(ctx *Context, algorithm Algorithm) (*Optimizer, error) {
 	if err := ctx.check(status); err != nil {
 		return nil, err
 	}
-	return &Optimizer{newHandle(unsafe.Pointer(out), "Optimizer", func(p unsafe.Pointer) {
+	return newOptimizer(out), nil
+}
+
+func newOptimizer(p *C.subsel_optimizer) *Optimizer {
+	return &Optimizer{newHandle(unsafe.Pointer(p), "Optimizer", func(p unsafe.Pointer) {
 		C.subsel_optimizer_free((*C.subsel_optimizer)(p))
-	})}, nil
+	})}
 }
 
 // Set sets a parameter by its library name; kind, type and bounds are
