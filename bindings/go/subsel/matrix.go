@@ -242,3 +242,63 @@ func LoadDenseNPY(ctx *Context, path string) (*Dense, error) {
 	}
 	return newDense(out), nil
 }
+
+// Row returns a copy of row r's column indices and values.
+func (m *Csr) Row(r int64) (indices []int64, values []float32, err error) {
+	p, err := m.live()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer runtime.KeepAlive(m.handle)
+	var idx unsafe.Pointer
+	var val *C.float
+	var count C.int64_t
+	// The message of a call without a context is the thread's.
+	err = threadCall(func() C.int {
+		return C.subsel_csr_row_v2((*C.subsel_csr)(p), C.int64_t(r), &idx, &val, &count)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	n := int(count)
+	indices = make([]int64, n)
+	if n > 0 {
+		// Read in place, in the matrix's own index type.
+		if C.subsel_csr_index_type((*C.subsel_csr)(p)) == C.SUBSEL_DTYPE_INT32 {
+			for i, v := range unsafe.Slice((*int32)(idx), n) {
+				indices[i] = int64(v)
+			}
+		} else {
+			copy(indices, unsafe.Slice((*int64)(idx), n))
+		}
+		values = append([]float32(nil), unsafe.Slice((*float32)(unsafe.Pointer(val)), n)...)
+	}
+	return indices, values, nil
+}
+
+// ViewRows is rows [first, first + count) of m without a copy (for
+// splitting a pool into ranges); the view keeps m's data alive, so m may
+// be closed first.
+func (m *Csr) ViewRows(ctx *Context, first, count int64) (*Csr, error) {
+	var out *C.subsel_csr
+	err := ctx.call([]*handle{m.handle}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_csr_view_rows(c, m.cptr(), C.int64_t(first), C.int64_t(count), &out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newCsr(out), nil
+}
+
+// GatherRows is a new matrix (a copy) of the given rows of m, in that
+// order.
+func (m *Csr) GatherRows(ctx *Context, rows []int64) (*Csr, error) {
+	var out *C.subsel_csr
+	err := ctx.call([]*handle{m.handle}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_csr_gather_rows(c, m.cptr(), cInt64s(rows), C.int64_t(len(rows)), &out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newCsr(out), nil
+}

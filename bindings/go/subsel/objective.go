@@ -219,3 +219,26 @@ func (o *objective) DoubleGreedy(ctx *Context, ground []int64, randomized bool) 
 		return C.subsel_double_greedy(c, o.cptr(), g, C.int64_t(len(ground)), cBool(randomized), out)
 	})
 }
+
+// SetQualityEdges bins one quality score per source row by explicit,
+// strictly increasing edges: len(edges) + 1 bins, a score going to the bin
+// numbered by how many edges are <= it (numpy.digitize).
+func (o *SDM) SetQualityEdges(ctx *Context, quality, edges []float64) error {
+	return ctx.call([]*handle{o.handle}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_sdm_set_quality_edges(c, o.cptr(), cDoubles(quality), C.int64_t(len(quality)),
+			cDoubles(edges), C.int64_t(len(edges)))
+	})
+}
+
+// QualityBins is the quality bin of every source row (ErrState before
+// quality scores are set).
+func (o *SDM) QualityBins(ctx *Context) ([]int64, error) {
+	out := make([]int64, o.Size())
+	err := ctx.call([]*handle{o.handle}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_sdm_quality_bins(c, o.cptr(), cInt64s(out), C.int64_t(len(out)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
