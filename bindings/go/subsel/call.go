@@ -36,9 +36,26 @@ func (c *Context) call(hs []*handle, fn func(*C.subsel_ctx) C.int) error {
 
 // The typed C pointers of the handle types (nil once closed, which the
 // library refuses with a message).
-func (m *Csr) cptr() *C.subsel_csr             { return (*C.subsel_csr)(m.ptr()) }
-func (m *Dense) cptr() *C.subsel_dense         { return (*C.subsel_dense)(m.ptr()) }
+func (m *Csr) cptr() *C.subsel_csr             { return (*C.subsel_csr)(m.h().ptr()) }
+func (m *Dense) cptr() *C.subsel_dense         { return (*C.subsel_dense)(m.h().ptr()) }
 func (o *Optimizer) cptr() *C.subsel_optimizer { return (*C.subsel_optimizer)(o.ptr()) }
+
+// h is the matrix's handle, nil for a nil matrix: a nil *Csr or *Dense
+// given where a matrix is expected is then ErrInvalid like a closed one,
+// not a nil-pointer panic.
+func (m *Csr) h() *handle {
+	if m == nil {
+		return nil
+	}
+	return m.handle
+}
+
+func (m *Dense) h() *handle {
+	if m == nil {
+		return nil
+	}
+	return m.handle
+}
 
 // Selection is the result of a run, copied out of the library's selection
 // (which is freed at once): plain Go values, nothing to close.

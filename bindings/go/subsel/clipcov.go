@@ -35,10 +35,10 @@ const (
 // The objective keeps the matrices (they may be closed at once).
 // Progress stages "clipcov zero-shot" and "clipcov".
 func NewClipCov(ctx *Context, image, text, labelEmbeddings *Dense, labels []int64, normalize bool) (*ClipCov, error) {
-	hs := []*handle{image.handle, text.handle}
+	hs := []*handle{image.h(), text.h()}
 	var le *C.subsel_dense
 	if labelEmbeddings != nil {
-		hs = append(hs, labelEmbeddings.handle)
+		hs = append(hs, labelEmbeddings.h())
 		le = labelEmbeddings.cptr()
 	}
 	// C reads one label per pair: a shorter slice is refused here.

@@ -123,16 +123,16 @@ func LoadCsrNPZ(ctx *Context, path string) (*Csr, error) {
 
 // Rows, Cols and NNZ are the matrix's sizes (0 once closed).
 func (m *Csr) Rows() int64 {
-	defer runtime.KeepAlive(m.handle)
-	return int64(C.subsel_csr_rows((*C.subsel_csr)(m.ptr())))
+	defer runtime.KeepAlive(m.h())
+	return int64(C.subsel_csr_rows(m.cptr()))
 }
 func (m *Csr) Cols() int64 {
-	defer runtime.KeepAlive(m.handle)
-	return int64(C.subsel_csr_cols((*C.subsel_csr)(m.ptr())))
+	defer runtime.KeepAlive(m.h())
+	return int64(C.subsel_csr_cols(m.cptr()))
 }
 func (m *Csr) NNZ() int64 {
-	defer runtime.KeepAlive(m.handle)
-	return int64(C.subsel_csr_nnz((*C.subsel_csr)(m.ptr())))
+	defer runtime.KeepAlive(m.h())
+	return int64(C.subsel_csr_nnz(m.cptr()))
 }
 
 // NewDense builds a rows x cols matrix from row-major data whose rows are
@@ -167,18 +167,18 @@ func NewDense[V Value](ctx *Context, rows, cols int64, data []V, stride int64) (
 
 // Rows and Cols are the matrix's sizes (0 once closed).
 func (m *Dense) Rows() int64 {
-	defer runtime.KeepAlive(m.handle)
-	return int64(C.subsel_dense_rows((*C.subsel_dense)(m.ptr())))
+	defer runtime.KeepAlive(m.h())
+	return int64(C.subsel_dense_rows(m.cptr()))
 }
 func (m *Dense) Cols() int64 {
-	defer runtime.KeepAlive(m.handle)
-	return int64(C.subsel_dense_cols((*C.subsel_dense)(m.ptr())))
+	defer runtime.KeepAlive(m.h())
+	return int64(C.subsel_dense_cols(m.cptr()))
 }
 
 // Row returns a copy of row r (nil when out of range or closed).
 func (m *Dense) Row(r int64) []float32 {
-	defer runtime.KeepAlive(m.handle)
-	p := C.subsel_dense_row((*C.subsel_dense)(m.ptr()), C.int64_t(r))
+	defer runtime.KeepAlive(m.h())
+	p := C.subsel_dense_row(m.cptr(), C.int64_t(r))
 	if p == nil {
 		return nil
 	}
@@ -188,8 +188,8 @@ func (m *Dense) Row(r int64) []float32 {
 // dataPointer is where the matrix's values are, for tests that check the
 // library does not alias Go memory.
 func (m *Dense) dataPointer() uintptr {
-	defer runtime.KeepAlive(m.handle)
-	return uintptr(unsafe.Pointer(C.subsel_dense_data((*C.subsel_dense)(m.ptr()))))
+	defer runtime.KeepAlive(m.h())
+	return uintptr(unsafe.Pointer(C.subsel_dense_data(m.cptr())))
 }
 
 // ReadNPYFloat64 reads a 1-D .npy vector (float32/64, int32/64) as float64.
@@ -245,11 +245,11 @@ func LoadDenseNPY(ctx *Context, path string) (*Dense, error) {
 
 // Row returns a copy of row r's column indices and values.
 func (m *Csr) Row(r int64) (indices []int64, values []float32, err error) {
-	p, err := m.live()
+	p, err := m.h().live()
 	if err != nil {
 		return nil, nil, err
 	}
-	defer runtime.KeepAlive(m.handle)
+	defer runtime.KeepAlive(m.h())
 	var idx unsafe.Pointer
 	var val *C.float
 	var count C.int64_t
@@ -281,7 +281,7 @@ func (m *Csr) Row(r int64) (indices []int64, values []float32, err error) {
 // be closed first.
 func (m *Csr) ViewRows(ctx *Context, first, count int64) (*Csr, error) {
 	var out *C.subsel_csr
-	err := ctx.call([]*handle{m.handle}, func(c *C.subsel_ctx) C.int {
+	err := ctx.call([]*handle{m.h()}, func(c *C.subsel_ctx) C.int {
 		return C.subsel_csr_view_rows(c, m.cptr(), C.int64_t(first), C.int64_t(count), &out)
 	})
 	if err != nil {
@@ -294,7 +294,7 @@ func (m *Csr) ViewRows(ctx *Context, first, count int64) (*Csr, error) {
 // order.
 func (m *Csr) GatherRows(ctx *Context, rows []int64) (*Csr, error) {
 	var out *C.subsel_csr
-	err := ctx.call([]*handle{m.handle}, func(c *C.subsel_ctx) C.int {
+	err := ctx.call([]*handle{m.h()}, func(c *C.subsel_ctx) C.int {
 		return C.subsel_csr_gather_rows(c, m.cptr(), cInt64s(rows), C.int64_t(len(rows)), &out)
 	})
 	if err != nil {

@@ -99,7 +99,7 @@ func NewFB(ctx *Context, features *Csr, phi Concave, param float64, weights []fl
 	if err != nil {
 		return nil, err
 	}
-	fp, err := features.live()
+	fp, err := features.h().live()
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func NewFB(ctx *Context, features *Csr, phi Concave, param float64, weights []fl
 	status := C.subsel_fb_create((*C.subsel_ctx)(cp), (*C.subsel_csr)(fp), C.int(phi), C.double(param),
 		(*C.double)(first(weights)), &out)
 	runtime.KeepAlive(weights)
-	runtime.KeepAlive(features.handle)
+	runtime.KeepAlive(features.h())
 	defer runtime.KeepAlive(ctx.handle)
 	if err := ctx.check(status); err != nil {
 		return nil, err
@@ -129,13 +129,13 @@ func NewSDM(ctx *Context, source *Csr) (*SDM, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp, err := source.live()
+	sp, err := source.h().live()
 	if err != nil {
 		return nil, err
 	}
 	var out *C.subsel_objective
 	status := C.subsel_sdm_create((*C.subsel_ctx)(cp), (*C.subsel_csr)(sp), &out)
-	runtime.KeepAlive(source.handle)
+	runtime.KeepAlive(source.h())
 	defer runtime.KeepAlive(ctx.handle)
 	if err := ctx.check(status); err != nil {
 		return nil, err
@@ -146,11 +146,11 @@ func NewSDM(ctx *Context, source *Csr) (*SDM, error) {
 // SetTarget sets the target distribution to the normalised column sums of
 // target (read here, not kept).
 func (o *SDM) SetTarget(ctx *Context, target *Csr) error {
-	tp, err := target.live()
+	tp, err := target.h().live()
 	if err != nil {
 		return err
 	}
-	defer runtime.KeepAlive(target.handle)
+	defer runtime.KeepAlive(target.h())
 	return o.setCall(ctx, nil, func(c *C.subsel_ctx, p *C.subsel_objective, _ *C.int64_t, _ C.int64_t) C.int {
 		return C.subsel_sdm_set_target(c, p, (*C.subsel_csr)(tp))
 	})

@@ -113,7 +113,7 @@ func (s *OTSolver) solve(ctx *Context, a, b []float64, costs Costs, reg, mass fl
 		if pc.X == nil || pc.Y == nil {
 			return nil, errorf(ErrInvalid, "OT: PointCosts needs X and Y")
 		}
-		hs = append(hs, pc.X.handle, pc.Y.handle)
+		hs = append(hs, pc.X.h(), pc.Y.h())
 	}
 	n, m := costs.size()
 	// C reads n and m values of a and b, and n x m costs: a shorter slice

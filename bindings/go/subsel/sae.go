@@ -38,7 +38,7 @@ func NewSAE(ctx *Context, wEnc *Dense, bEnc, bDec []float32) (*SAE, error) {
 			len(bEnc), len(bDec), wEnc.Rows(), wEnc.Cols())
 	}
 	var out *C.subsel_sae
-	err := ctx.call([]*handle{wEnc.handle}, func(c *C.subsel_ctx) C.int {
+	err := ctx.call([]*handle{wEnc.h()}, func(c *C.subsel_ctx) C.int {
 		return C.subsel_sae_create(c, wEnc.cptr(), (*C.float)(first(bEnc)), (*C.float)(first(bDec)), &out)
 	})
 	if err != nil {
@@ -74,7 +74,7 @@ func (s *SAE) Features() int64 {
 // lower feature), with sorted columns. Progress stage "encode".
 func (s *SAE) Encode(ctx *Context, x *Dense, k int64) (*Csr, error) {
 	var out *C.subsel_csr
-	err := ctx.call([]*handle{s.handle, x.handle}, func(c *C.subsel_ctx) C.int {
+	err := ctx.call([]*handle{s.handle, x.h()}, func(c *C.subsel_ctx) C.int {
 		return C.subsel_sae_encode(c, s.cptr(), x.cptr(), C.int64_t(k), &out)
 	})
 	if err != nil {

@@ -26,7 +26,7 @@ type Tarot struct {
 // targets (M x D), which it keeps (both may be closed at once).
 func NewTarot(ctx *Context, candidates, targets *Dense) (*Tarot, error) {
 	var out *C.subsel_tarot
-	err := ctx.call([]*handle{candidates.handle, targets.handle}, func(c *C.subsel_ctx) C.int {
+	err := ctx.call([]*handle{candidates.h(), targets.h()}, func(c *C.subsel_ctx) C.int {
 		return C.subsel_tarot_create(c, candidates.cptr(), targets.cptr(), &out)
 	})
 	if err != nil {

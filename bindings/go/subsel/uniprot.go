@@ -32,7 +32,7 @@ type UniPROT struct {
 // keeps (similarity may be closed at once), with 1 <= k <= |S| and reg > 0.
 func NewUniPROT(ctx *Context, similarity *Dense, k int64, reg float64) (*UniPROT, error) {
 	var out *C.subsel_objective
-	err := ctx.call([]*handle{similarity.handle}, func(c *C.subsel_ctx) C.int {
+	err := ctx.call([]*handle{similarity.h()}, func(c *C.subsel_ctx) C.int {
 		return C.subsel_uniprot_create(c, similarity.cptr(), C.int64_t(k), C.double(reg), &out)
 	})
 	if err != nil {
@@ -46,7 +46,7 @@ func NewUniPROT(ctx *Context, similarity *Dense, k int64, reg float64) (*UniPROT
 // neither matrix is kept.
 func NewUniPROTFromFeatures(ctx *Context, source, target *Dense, sim Similarity, k int64, reg float64) (*UniPROT, error) {
 	var out *C.subsel_objective
-	err := ctx.call([]*handle{source.handle, target.handle}, func(c *C.subsel_ctx) C.int {
+	err := ctx.call([]*handle{source.h(), target.h()}, func(c *C.subsel_ctx) C.int {
 		return C.subsel_uniprot_create_from_features(c, source.cptr(), target.cptr(), C.int(sim),
 			C.int64_t(k), C.double(reg), &out)
 	})
@@ -87,7 +87,7 @@ func (u *UniPROT) Plan(ctx *Context, set []int64) (plan []float64, value float64
 // approximate gains and appended plans (no OT solve), fast enough for
 // every training step. The selection's value is a lower bound of f.
 func UniPROTSelectBatch(ctx *Context, batch *Dense, fraction, reg float64, sim Similarity) (*Selection, error) {
-	return ctx.selection([]*handle{batch.handle}, func(c *C.subsel_ctx, out **C.subsel_selection) C.int {
+	return ctx.selection([]*handle{batch.h()}, func(c *C.subsel_ctx, out **C.subsel_selection) C.int {
 		return C.subsel_uniprot_select_batch(c, batch.cptr(), C.double(fraction), C.double(reg), C.int(sim), out)
 	})
 }
@@ -103,7 +103,7 @@ func NNAccuracy(ctx *Context, source *Dense, sourceLabels, prototypes []int64, t
 			len(sourceLabels), len(targetLabels), source.Rows(), target.Rows())
 	}
 	var acc C.double
-	err := ctx.call([]*handle{source.handle, target.handle}, func(c *C.subsel_ctx) C.int {
+	err := ctx.call([]*handle{source.h(), target.h()}, func(c *C.subsel_ctx) C.int {
 		return C.subsel_nn_accuracy(c, source.cptr(), cInt64s(sourceLabels), cInt64s(prototypes),
 			C.int64_t(len(prototypes)), target.cptr(), cInt64s(targetLabels), C.int(sim), &acc)
 	})
