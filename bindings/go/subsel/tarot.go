@@ -191,3 +191,26 @@ func TarotWeightsReference(ctx *Context, potentials []float64, targets, total in
 	}
 	return out, nil
 }
+
+// Projection is the kind of TAROT's random projection.
+type Projection int
+
+const (
+	Rademacher Projection = C.SUBSEL_PROJ_RADEMACHER // entries +1 or -1
+	Gaussian   Projection = C.SUBSEL_PROJ_GAUSSIAN   // entries standard normal
+)
+
+// TarotProject is the seeded random projection x P / sqrt(dim) of every
+// row of x to dim columns (P drawn from the context's seed, generated block
+// input columns at a time, 0: as many as fit in 64 MiB). A row's
+// projection depends only on the row, the seed, dim and kind, so a pool
+// can be projected in batches.
+func TarotProject(ctx *Context, x *Dense, dim int64, kind Projection, block int64) (*Dense, error) {
+	var out *C.subsel_dense
+	if err := ctx.call([]*handle{x.h()}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_tarot_project(c, x.cptr(), C.int64_t(dim), C.int(kind), C.int64_t(block), &out)
+	}); err != nil {
+		return nil, err
+	}
+	return newDense(out), nil
+}
