@@ -123,16 +123,16 @@ func LoadCsrNPZ(ctx *Context, path string) (*Csr, error) {
 
 // Rows, Cols and NNZ are the matrix's sizes (0 once closed).
 func (m *Csr) Rows() int64 {
-	defer runtime.KeepAlive(m.handle)
-	return int64(C.subsel_csr_rows((*C.subsel_csr)(m.ptr())))
+	defer runtime.KeepAlive(m.h())
+	return int64(C.subsel_csr_rows(m.cptr()))
 }
 func (m *Csr) Cols() int64 {
-	defer runtime.KeepAlive(m.handle)
-	return int64(C.subsel_csr_cols((*C.subsel_csr)(m.ptr())))
+	defer runtime.KeepAlive(m.h())
+	return int64(C.subsel_csr_cols(m.cptr()))
 }
 func (m *Csr) NNZ() int64 {
-	defer runtime.KeepAlive(m.handle)
-	return int64(C.subsel_csr_nnz((*C.subsel_csr)(m.ptr())))
+	defer runtime.KeepAlive(m.h())
+	return int64(C.subsel_csr_nnz(m.cptr()))
 }
 
 // NewDense builds a rows x cols matrix from row-major data whose rows are
@@ -167,18 +167,18 @@ func NewDense[V Value](ctx *Context, rows, cols int64, data []V, stride int64) (
 
 // Rows and Cols are the matrix's sizes (0 once closed).
 func (m *Dense) Rows() int64 {
-	defer runtime.KeepAlive(m.handle)
-	return int64(C.subsel_dense_rows((*C.subsel_dense)(m.ptr())))
+	defer runtime.KeepAlive(m.h())
+	return int64(C.subsel_dense_rows(m.cptr()))
 }
 func (m *Dense) Cols() int64 {
-	defer runtime.KeepAlive(m.handle)
-	return int64(C.subsel_dense_cols((*C.subsel_dense)(m.ptr())))
+	defer runtime.KeepAlive(m.h())
+	return int64(C.subsel_dense_cols(m.cptr()))
 }
 
 // Row returns a copy of row r (nil when out of range or closed).
 func (m *Dense) Row(r int64) []float32 {
-	defer runtime.KeepAlive(m.handle)
-	p := C.subsel_dense_row((*C.subsel_dense)(m.ptr()), C.int64_t(r))
+	defer runtime.KeepAlive(m.h())
+	p := C.subsel_dense_row(m.cptr(), C.int64_t(r))
 	if p == nil {
 		return nil
 	}
@@ -188,8 +188,8 @@ func (m *Dense) Row(r int64) []float32 {
 // dataPointer is where the matrix's values are, for tests that check the
 // library does not alias Go memory.
 func (m *Dense) dataPointer() uintptr {
-	defer runtime.KeepAlive(m.handle)
-	return uintptr(unsafe.Pointer(C.subsel_dense_data((*C.subsel_dense)(m.ptr()))))
+	defer runtime.KeepAlive(m.h())
+	return uintptr(unsafe.Pointer(C.subsel_dense_data(m.cptr())))
 }
 
 // ReadNPYFloat64 reads a 1-D .npy vector (float32/64, int32/64) as float64.
@@ -228,4 +228,77 @@ func ReadNPYInt64(ctx *Context, path string) ([]int64, error) {
 	}
 	defer C.subsel_array_free(unsafe.Pointer(values))
 	return append([]int64{}, unsafe.Slice((*int64)(unsafe.Pointer(values)), int(count))...), nil
+}
+
+// LoadDenseNPY reads a 1-D or 2-D .npy array (float32, float64, int32 or
+// int64, C or Fortran order) as a float32 matrix; float64 and integers are
+// rounded as NumPy's astype does.
+func LoadDenseNPY(ctx *Context, path string) (*Dense, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var out *C.subsel_dense
+	if err := ctx.call(nil, func(c *C.subsel_ctx) C.int { return C.subsel_dense_load_npy(c, cpath, &out) }); err != nil {
+		return nil, err
+	}
+	return newDense(out), nil
+}
+
+// Row returns a copy of row r's column indices and values.
+func (m *Csr) Row(r int64) (indices []int64, values []float32, err error) {
+	p, err := m.h().live()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer runtime.KeepAlive(m.h())
+	var idx unsafe.Pointer
+	var val *C.float
+	var count C.int64_t
+	// The message of a call without a context is the thread's.
+	err = threadCall(func() C.int {
+		return C.subsel_csr_row_v2((*C.subsel_csr)(p), C.int64_t(r), &idx, &val, &count)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	n := int(count)
+	indices = make([]int64, n)
+	if n > 0 {
+		// Read in place, in the matrix's own index type.
+		if C.subsel_csr_index_type((*C.subsel_csr)(p)) == C.SUBSEL_DTYPE_INT32 {
+			for i, v := range unsafe.Slice((*int32)(idx), n) {
+				indices[i] = int64(v)
+			}
+		} else {
+			copy(indices, unsafe.Slice((*int64)(idx), n))
+		}
+		values = append([]float32(nil), unsafe.Slice((*float32)(unsafe.Pointer(val)), n)...)
+	}
+	return indices, values, nil
+}
+
+// ViewRows is rows [first, first + count) of m without a copy (for
+// splitting a pool into ranges); the view keeps m's data alive, so m may
+// be closed first.
+func (m *Csr) ViewRows(ctx *Context, first, count int64) (*Csr, error) {
+	var out *C.subsel_csr
+	err := ctx.call([]*handle{m.h()}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_csr_view_rows(c, m.cptr(), C.int64_t(first), C.int64_t(count), &out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newCsr(out), nil
+}
+
+// GatherRows is a new matrix (a copy) of the given rows of m, in that
+// order.
+func (m *Csr) GatherRows(ctx *Context, rows []int64) (*Csr, error) {
+	var out *C.subsel_csr
+	err := ctx.call([]*handle{m.h()}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_csr_gather_rows(c, m.cptr(), cInt64s(rows), C.int64_t(len(rows)), &out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newCsr(out), nil
 }

@@ -99,7 +99,7 @@ func NewFB(ctx *Context, features *Csr, phi Concave, param float64, weights []fl
 	if err != nil {
 		return nil, err
 	}
-	fp, err := features.live()
+	fp, err := features.h().live()
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func NewFB(ctx *Context, features *Csr, phi Concave, param float64, weights []fl
 	status := C.subsel_fb_create((*C.subsel_ctx)(cp), (*C.subsel_csr)(fp), C.int(phi), C.double(param),
 		(*C.double)(first(weights)), &out)
 	runtime.KeepAlive(weights)
-	runtime.KeepAlive(features.handle)
+	runtime.KeepAlive(features.h())
 	defer runtime.KeepAlive(ctx.handle)
 	if err := ctx.check(status); err != nil {
 		return nil, err
@@ -129,13 +129,13 @@ func NewSDM(ctx *Context, source *Csr) (*SDM, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp, err := source.live()
+	sp, err := source.h().live()
 	if err != nil {
 		return nil, err
 	}
 	var out *C.subsel_objective
 	status := C.subsel_sdm_create((*C.subsel_ctx)(cp), (*C.subsel_csr)(sp), &out)
-	runtime.KeepAlive(source.handle)
+	runtime.KeepAlive(source.h())
 	defer runtime.KeepAlive(ctx.handle)
 	if err := ctx.check(status); err != nil {
 		return nil, err
@@ -146,11 +146,11 @@ func NewSDM(ctx *Context, source *Csr) (*SDM, error) {
 // SetTarget sets the target distribution to the normalised column sums of
 // target (read here, not kept).
 func (o *SDM) SetTarget(ctx *Context, target *Csr) error {
-	tp, err := target.live()
+	tp, err := target.h().live()
 	if err != nil {
 		return err
 	}
-	defer runtime.KeepAlive(target.handle)
+	defer runtime.KeepAlive(target.h())
 	return o.setCall(ctx, nil, func(c *C.subsel_ctx, p *C.subsel_objective, _ *C.int64_t, _ C.int64_t) C.int {
 		return C.subsel_sdm_set_target(c, p, (*C.subsel_csr)(tp))
 	})
@@ -200,4 +200,45 @@ func (o *SDM) KL(ctx *Context, set []int64) (float64, error) {
 		return C.subsel_sdm_kl(c, p, s, n, &v)
 	})
 	return float64(v), err
+}
+
+// DoubleGreedy maximises a non-monotone objective without a constraint
+// (Buchbinder et al.) over ground (distinct items, visited in that order;
+// nil: all items), deterministically or with coins from the context's
+// seed. It chooses its own size: the selection's budget is its count.
+// Objectives that cannot remove items fail with ErrUnsupported.
+func (o *objective) DoubleGreedy(ctx *Context, ground []int64, randomized bool) (*Selection, error) {
+	g := cInt64s(ground)
+	if ground != nil && len(ground) == 0 {
+		// An empty ground set is not "all items" (NULL): C gets a pointer
+		// with a count of 0.
+		var none C.int64_t
+		g = &none
+	}
+	return ctx.selection([]*handle{o.handle}, func(c *C.subsel_ctx, out **C.subsel_selection) C.int {
+		return C.subsel_double_greedy(c, o.cptr(), g, C.int64_t(len(ground)), cBool(randomized), out)
+	})
+}
+
+// SetQualityEdges bins one quality score per source row by explicit,
+// strictly increasing edges: len(edges) + 1 bins, a score going to the bin
+// numbered by how many edges are <= it (numpy.digitize).
+func (o *SDM) SetQualityEdges(ctx *Context, quality, edges []float64) error {
+	return ctx.call([]*handle{o.handle}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_sdm_set_quality_edges(c, o.cptr(), cDoubles(quality), C.int64_t(len(quality)),
+			cDoubles(edges), C.int64_t(len(edges)))
+	})
+}
+
+// QualityBins is the quality bin of every source row (ErrState before
+// quality scores are set).
+func (o *SDM) QualityBins(ctx *Context) ([]int64, error) {
+	out := make([]int64, o.Size())
+	err := ctx.call([]*handle{o.handle}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_sdm_quality_bins(c, o.cptr(), cInt64s(out), C.int64_t(len(out)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

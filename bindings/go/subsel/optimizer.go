@@ -42,9 +42,13 @@ func NewOptimizer(ctx *Context, algorithm Algorithm) (*Optimizer, error) {
 	if err := ctx.check(status); err != nil {
 		return nil, err
 	}
-	return &Optimizer{newHandle(unsafe.Pointer(out), "Optimizer", func(p unsafe.Pointer) {
+	return newOptimizer(out), nil
+}
+
+func newOptimizer(p *C.subsel_optimizer) *Optimizer {
+	return &Optimizer{newHandle(unsafe.Pointer(p), "Optimizer", func(p unsafe.Pointer) {
 		C.subsel_optimizer_free((*C.subsel_optimizer)(p))
-	})}, nil
+	})}
 }
 
 // Set sets a parameter by its library name; kind, type and bounds are
@@ -72,58 +76,17 @@ func (r ShortReason) String() string {
 	return C.GoString(C.subsel_short_reason_string(C.int(r)))
 }
 
-// Selection is the result of a run, copied out of the library's selection
-// (which is freed at once): plain Go values, nothing to close.
-type Selection struct {
-	Indices     []int64   // in the order chosen (several runs: ascending)
-	Gains       []float64 // the gain of each item when it was added
-	Value       float64   // f(selection)
-	Evaluations int64     // marginal gains evaluated, all runs
-	Budget      int64     // items asked for
-	Short       ShortReason
-}
-
 // Run maximises obj. The objective is only read: several goroutines, each
 // with its own Context, may run on one objective at once.
 func (o *Optimizer) Run(ctx *Context, obj Objective) (*Selection, error) {
-	cp, err := ctx.live()
-	if err != nil {
-		return nil, err
-	}
-	op, err := o.live()
-	if err != nil {
+	if _, err := o.live(); err != nil {
 		return nil, err
 	}
 	if obj == nil {
 		return nil, errorf(ErrInvalid, "Run: no objective")
 	}
 	ob := obj.base()
-	objp, err := ob.live()
-	if err != nil {
-		return nil, err
-	}
-	var sel *C.subsel_selection
-	status := C.subsel_optimizer_run((*C.subsel_ctx)(cp), (*C.subsel_optimizer)(op),
-		(*C.subsel_objective)(objp), &sel)
-	runtime.KeepAlive(o.handle)
-	runtime.KeepAlive(ob.handle)
-	defer runtime.KeepAlive(ctx.handle)
-	if err := ctx.check(status); err != nil {
-		return nil, err
-	}
-	defer C.subsel_selection_free(sel)
-	n := int(C.subsel_selection_count(sel))
-	out := &Selection{
-		Indices:     make([]int64, n),
-		Gains:       make([]float64, n),
-		Value:       float64(C.subsel_selection_value(sel)),
-		Evaluations: int64(C.subsel_selection_evaluations(sel)),
-		Budget:      int64(C.subsel_selection_budget(sel)),
-		Short:       ShortReason(C.subsel_selection_short_reason(sel)),
-	}
-	if n > 0 {
-		copy(out.Indices, unsafe.Slice((*int64)(unsafe.Pointer(C.subsel_selection_indices(sel))), n))
-		copy(out.Gains, unsafe.Slice((*float64)(unsafe.Pointer(C.subsel_selection_gains(sel))), n))
-	}
-	return out, nil
+	return ctx.selection([]*handle{o.handle, ob.handle}, func(c *C.subsel_ctx, out **C.subsel_selection) C.int {
+		return C.subsel_optimizer_run(c, o.cptr(), ob.cptr(), out)
+	})
 }

@@ -381,3 +381,36 @@ func TestGoroutinesShareAnObjective(t *testing.T) {
 		}
 	}
 }
+
+// A nil matrix where one is expected is ErrInvalid, like a closed one,
+// never a nil-pointer panic.
+func TestNilMatricesAreErrors(t *testing.T) {
+	ctx := newCtx(t)
+	d := must[*Dense](t)(NewDense(ctx, 2, 2, []float32{1, 2, 3, 4}, 0))
+	defer d.Close()
+	var nd *Dense
+	var nc *Csr
+	_, err := NewSDM(ctx, nc)
+	wantError(t, err, ErrInvalid, "never created")
+	_, err = NewFB(ctx, nc, Log1p, 0, nil)
+	wantError(t, err, ErrInvalid)
+	_, err = NewTarot(ctx, nd, d)
+	wantError(t, err, ErrInvalid)
+	_, err = NewUniPROT(ctx, nd, 1, 0.1)
+	wantError(t, err, ErrInvalid)
+	_, err = NewUniPROTFromFeatures(ctx, d, nd, Cosine, 1, 0.1)
+	wantError(t, err, ErrInvalid)
+	_, err = NewClipCov(ctx, nd, d, nil, nil, false)
+	wantError(t, err, ErrInvalid)
+	_, err = NewSAE(ctx, nd, nil, nil)
+	wantError(t, err, ErrInvalid)
+	_, err = UniPROTSelectBatch(ctx, nd, 0.5, 0.1, Cosine)
+	wantError(t, err, ErrInvalid)
+	_, _, err = nc.Row(0)
+	wantError(t, err, ErrInvalid)
+	_, err = nc.ViewRows(ctx, 0, 1)
+	wantError(t, err, ErrInvalid)
+	if nd.Rows() != 0 || nc.NNZ() != 0 {
+		t.Fatal("a nil matrix has sizes")
+	}
+}

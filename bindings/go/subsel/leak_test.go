@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+
+package subsel
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+// The library counts every byte it holds for a context's handles against
+// "memory_limit". The test finds the smallest limit one round of every
+// kind of call fits in (on fresh contexts, by bisection), then runs 200
+// rounds on one context under that limit plus 64 KiB: a Close that leaked
+// anything (a handle, a selection, an array: 330 bytes a round) would pass
+// it and fail with ErrNoMem. Valgrind cannot see such a leak, since the Go
+// heap still points at the block.
+func TestNoLeaksUnderAMemoryLimit(t *testing.T) {
+	fits := func(limit int64, rounds int) error {
+		ctx, err := NewContext()
+		if err != nil {
+			return err
+		}
+		defer ctx.Close()
+		if err := ctx.Set("threads", 1); err != nil {
+			return err
+		}
+		if err := ctx.Set("memory_limit", limit); err != nil {
+			return err
+		}
+		for r := 0; r < rounds; r++ {
+			if err := leakRound(ctx); err != nil {
+				return fmt.Errorf("round %d: %w", r, err)
+			}
+		}
+		return nil
+	}
+	lo, hi := int64(0), int64(64<<20)
+	if err := fits(hi, 1); err != nil {
+		t.Fatal(err)
+	}
+	for hi-lo > 4096 {
+		mid := (lo + hi) / 2
+		err := fits(mid, 1)
+		if err != nil && !errors.Is(err, ErrNoMem) {
+			t.Fatal(err)
+		}
+		if err == nil {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	if err := fits(hi+64<<10, 200); err != nil {
+		t.Fatalf("one round fits in %d bytes, 200 rounds do not fit in 64 KiB more: %v", hi, err)
+	}
+	t.Logf("one round of every call fits in %d bytes; 200 rounds fit in 64 KiB more", hi)
+}
+
+// leakRound makes, uses and closes one of everything.
+func leakRound(ctx *Context) (err error) {
+	var closers []interface{ Close() error }
+	defer func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}()
+	keep := func(c interface{ Close() error }) { closers = append(closers, c) }
+	z, err := LoadCsrNPZ(ctx, fx("fb", "Z.npz"))
+	if err != nil {
+		return err
+	}
+	keep(z)
+	fb, err := NewFB(ctx, z, Log1p, 0, nil)
+	if err != nil {
+		return err
+	}
+	keep(fb)
+	opt, err := NewOptimizer(ctx, Lazy)
+	if err != nil {
+		return err
+	}
+	keep(opt)
+	if err = opt.Set(ctx, "budget", 5); err != nil {
+		return err
+	}
+	if _, err = opt.Run(ctx, fb); err != nil {
+		return err
+	}
+	if _, err = fb.DoubleGreedy(ctx, []int64{1, 2, 3}, true); err != nil {
+		return err
+	}
+	view, err := z.ViewRows(ctx, 2, 5)
+	if err != nil {
+		return err
+	}
+	keep(view)
+	if _, err = ReadNPYFloat64(ctx, fx("fb", "w.npy")); err != nil {
+		return err
+	}
+	s, err := LoadDenseNPY(ctx, fx("uniprot", "S.npy"))
+	if err != nil {
+		return err
+	}
+	keep(s)
+	u, err := NewUniPROT(ctx, s, 5, 0.1)
+	if err != nil {
+		return err
+	}
+	keep(u)
+	if _, err = opt.Run(ctx, u); err != nil {
+		return err
+	}
+	if _, _, err = u.Plan(ctx, []int64{0, 1}); err != nil {
+		return err
+	}
+	solver, err := NewOTSolver(ctx)
+	if err != nil {
+		return err
+	}
+	keep(solver)
+	if _, err = solver.Sinkhorn(ctx, nil, nil, &PointCosts{X: s, Y: s, Metric: Euclidean}, 1); err != nil {
+		return err
+	}
+	cand, err := LoadDenseNPY(ctx, fx("tarot", "candidates.npy"))
+	if err != nil {
+		return err
+	}
+	keep(cand)
+	targ, err := LoadDenseNPY(ctx, fx("tarot", "targets.npy"))
+	if err != nil {
+		return err
+	}
+	keep(targ)
+	tr, err := NewTarot(ctx, cand, targ)
+	if err != nil {
+		return err
+	}
+	keep(tr)
+	sel, err := tr.SelectFixed(ctx, 10)
+	if err != nil {
+		return err
+	}
+	uv, vv, err := tr.Whiten(ctx)
+	if err != nil {
+		return err
+	}
+	keep(uv)
+	keep(vv)
+	if _, err = TarotWeights(ctx, sel.Gains, 20); err != nil {
+		return err
+	}
+	cc, err := NewClipCov(ctx, cand, cand, nil, make([]int64, cand.Rows()), false)
+	if err != nil {
+		return err
+	}
+	keep(cc) // the candidates as images and as captions: any n x d will do
+	greedy, err := cc.Optimizer(ctx, 5)
+	if err != nil {
+		return err
+	}
+	keep(greedy)
+	if _, _, err = cc.Select(ctx, greedy, FilterDeterministic); err != nil {
+		return err
+	}
+	sae, err := LoadSAE(ctx, data("sae"))
+	if err != nil {
+		return err
+	}
+	keep(sae)
+	x, err := LoadDenseNPY(ctx, data("sae", "X.npy"))
+	if err != nil {
+		return err
+	}
+	keep(x)
+	codes, err := sae.Encode(ctx, x, 8)
+	if err != nil {
+		return err
+	}
+	keep(codes)
+	return nil
+}
