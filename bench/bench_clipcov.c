@@ -8,7 +8,9 @@
  * one run so the ratio is meaningful; then zero-shot class assignment
  * (the n x K product) and the gain kernel per instruction set.
  * SUBSEL_BENCH_SCALE=0.05 shrinks n (and the classes) for a quick run;
- * SUBSEL_BENCH_THREADS=2 (a comma list, default "1,2") picks thread counts.
+ * SUBSEL_BENCH_THREADS=2 (a comma list, default "1,2") picks thread counts;
+ * above 1 thread, a second run splits the greedy stage into one random part
+ * per thread (SUBSEL_P_PARTS), with its speedup and objective.
  * One JSON object per line:
  *   {"bench":"clipcov","stage":"end_to_end","threads":2,"seconds":...,
  *    "create_s":...,"greedy_s":...,"filter_s":...,"peak_rss_gb":...,...}
@@ -163,8 +165,11 @@ static void close_session(session *s)
     subsel_ctx_free(s->ctx);
 }
 
-/* One end-to-end run; returns its seconds. */
-static double end_to_end(const problem *p, int threads, double base_seconds)
+/* One end-to-end run with the greedy stage over `parts` random parts
+ * (SUBSEL_P_PARTS); returns its seconds, and those of its greedy stage in
+ * *greedy_seconds. Speedups are against the first run's (`base_*`). */
+static double end_to_end(const problem *p, int threads, int64_t parts, double base_seconds,
+                         double base_greedy, double *greedy_seconds)
 {
     session s;
     subsel_ctx *ctx;
@@ -183,6 +188,7 @@ static double end_to_end(const problem *p, int threads, double base_seconds)
     check(ctx, subsel_clipcov_create(ctx, s.image, s.text, s.emb, p->labels, 0, &f), "create");
     t_created = bench_now();
     check(ctx, subsel_clipcov_optimizer(ctx, f, budget, &greedy), "optimizer");
+    check(ctx, subsel_param_set_int(ctx, greedy, SUBSEL_P_PARTS, parts), "parts");
     check(ctx, subsel_clipcov_select(ctx, f, greedy, SUBSEL_CLIPCOV_FILTER_DETERMINISTIC, &sel,
                                      &before),
           "select");
@@ -193,15 +199,18 @@ static double end_to_end(const problem *p, int threads, double base_seconds)
            "\"create_s\": %.3f, \"decide_s\": %.3f, \"greedy_s\": %.3f, \"filter_s\": %.3f, "
            "\"optimizer\": \"%s\", \"greedy_selected\": %lld, \"selected\": %lld, "
            "\"greedy_objective\": %.9g, \"objective\": %.9g, \"evaluations\": %lld, "
-           "\"peak_rss_gb\": %.3f, \"speedup_vs_first\": %.3f}\n",
+           "\"peak_rss_gb\": %.3f, \"speedup_vs_first\": %.3f, \"parts\": %lld, "
+           "\"greedy_speedup_vs_first\": %.3f}\n",
            (long long)p->n, (long long)p->d, (long long)p->classes, (long long)budget, threads,
            t_end - t0, t_created - t0, clock.greedy - t_created, clock.filter - clock.greedy,
            t_end - clock.filter, submodular ? "lazy" : "stochastic",
            (long long)subsel_selection_count(before), (long long)subsel_selection_count(sel),
            subsel_selection_value(before), subsel_selection_value(sel),
            (long long)subsel_selection_evaluations(sel), bench_peak_rss_bytes() / 1e9,
-           base_seconds > 0 ? base_seconds / (t_end - t0) : 1.0);
+           base_seconds > 0 ? base_seconds / (t_end - t0) : 1.0, (long long)parts,
+           base_greedy > 0 ? base_greedy / (clock.filter - clock.greedy) : 1.0);
     fflush(stdout);
+    *greedy_seconds = clock.filter - clock.greedy;
     subsel_selection_free(sel);
     subsel_selection_free(before);
     subsel_optimizer_free(greedy);
@@ -276,7 +285,7 @@ int main(void)
     const char *list = getenv("SUBSEL_BENCH_THREADS");
     char buf[64];
     char *tok, *save = NULL;
-    double scale = bench_scale(), first = 0, t0;
+    double scale = bench_scale(), first = 0, first_greedy = 0, t0;
     int64_t n = (int64_t)(1000000 * scale);
     int64_t classes = n / 100 < CLASSES ? (n / 100 > 1 ? n / 100 : 1) : CLASSES;
     int last = 1;
@@ -287,11 +296,16 @@ int main(void)
             (long long)n, DIM, (long long)classes, bench_now() - t0);
     snprintf(buf, sizeof buf, "%s", list ? list : "1,2");
     for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        double s;
+        double s, g;
         last = atoi(tok) > 0 ? atoi(tok) : 1;
-        s = end_to_end(&p, last, first);
-        if (first == 0)
+        s = end_to_end(&p, last, 1, first, first_greedy, &g);
+        if (first == 0) {
             first = s;
+            first_greedy = g;
+        }
+        /* and the greedy stage over one random part per thread */
+        if (last > 1)
+            end_to_end(&p, last, last, first, first_greedy, &g);
     }
     zero_shot(&p, last);
     kernels(&p);

@@ -132,9 +132,9 @@ static subsel_objective *make_sdm(subsel_ctx *ctx, const pool *p)
     return f;
 }
 
-static subsel_selection *timed_run(subsel_ctx *ctx, const subsel_objective *f,
-                                   int algorithm, int64_t budget, int64_t runs,
-                                   double *seconds)
+static subsel_selection *timed_run_parts(subsel_ctx *ctx, const subsel_objective *f,
+                                         int algorithm, int64_t budget, int64_t runs,
+                                         int64_t parts, int64_t merge, double *seconds)
 {
     subsel_optimizer *opt;
     subsel_selection *sel;
@@ -143,6 +143,11 @@ static subsel_selection *timed_run(subsel_ctx *ctx, const subsel_objective *f,
     subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, budget);
     subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, runs);
     subsel_optimizer_set_double(opt, SUBSEL_OPT_EPSILON, 1e-3);
+    if (subsel_param_set_int(ctx, opt, SUBSEL_P_PARTS, parts) != SUBSEL_OK ||
+        subsel_param_set_int(ctx, opt, SUBSEL_P_MERGE, merge) != SUBSEL_OK) {
+        fprintf(stderr, "bench_sdm: %s\n", subsel_ctx_last_error(ctx));
+        exit(1);
+    }
     t0 = bench_now();
     if (subsel_optimizer_run(ctx, opt, f, &sel) != SUBSEL_OK) {
         fprintf(stderr, "bench_sdm: %s\n", subsel_ctx_last_error(ctx));
@@ -151,6 +156,54 @@ static subsel_selection *timed_run(subsel_ctx *ctx, const subsel_objective *f,
     *seconds = bench_now() - t0;
     subsel_optimizer_free(opt);
     return sel;
+}
+
+static subsel_selection *timed_run(subsel_ctx *ctx, const subsel_objective *f,
+                                   int algorithm, int64_t budget, int64_t runs,
+                                   double *seconds)
+{
+    return timed_run_parts(ctx, f, algorithm, budget, runs, 1, SUBSEL_MERGE_UNION, seconds);
+}
+
+static double kl_of(subsel_ctx *ctx, const subsel_objective *f, const subsel_selection *sel)
+{
+    double kl = NAN;
+    subsel_sdm_kl(ctx, f, subsel_selection_indices(sel), subsel_selection_count(sel), &kl);
+    return kl;
+}
+
+/* One selection on 1 thread (exact stochastic greedy) against the same on
+ * 2 threads through `parts` random parts merged by `merge`, alternating
+ * `rounds` times (the machine is noisy), best of each: the speedup and
+ * what it costs in objective and KL. */
+static void compare_parts(subsel_ctx *ctx, const subsel_objective *f, const pool *p,
+                          int64_t budget, int64_t parts, int64_t merge, int rounds)
+{
+    double t1 = INFINITY, t2 = INFINITY, s, v1 = 0, v2 = 0, kl1 = 0, kl2 = 0;
+    int r;
+    for (r = 0; r < rounds; r++) {
+        subsel_selection *sel;
+        subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1);
+        sel = timed_run(ctx, f, SUBSEL_OPT_STOCHASTIC, budget, 1, &s);
+        t1 = s < t1 ? s : t1;
+        v1 = subsel_selection_value(sel);
+        kl1 = kl_of(ctx, f, sel);
+        subsel_selection_free(sel);
+        subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 2);
+        sel = timed_run_parts(ctx, f, SUBSEL_OPT_STOCHASTIC, budget, 1, parts, merge, &s);
+        t2 = s < t2 ? s : t2;
+        v2 = subsel_selection_value(sel);
+        kl2 = kl_of(ctx, f, sel);
+        subsel_selection_free(sel);
+    }
+    printf("{\"bench\": \"sdm_parts\", \"n\": %lld, \"budget\": %lld, \"parts\": %lld, "
+           "\"merge\": \"%s\", \"seconds_1_thread_exact\": %.3f, \"seconds_2_threads\": %.3f, "
+           "\"speedup\": %.2f, \"objective_exact\": %.10g, \"objective_parts\": %.10g, "
+           "\"objective_ratio\": %.6f, \"kl_exact\": %.6g, \"kl_parts\": %.6g}\n",
+           (long long)p->n, (long long)budget, (long long)parts,
+           merge == SUBSEL_MERGE_GREEDI ? "greedi" : "union", t1, t2, t1 / t2, v1, v2,
+           v2 / v1, kl1, kl2);
+    fflush(stdout);
 }
 
 static const char *algo_name(int a)
@@ -235,6 +288,11 @@ int main(void)
         sel = timed_run(ctx, f, SUBSEL_OPT_LAZIER, budget, 1, &seconds);
         report("sdm_lazier", &big, SUBSEL_OPT_LAZIER, best, 1, 1, budget, seconds, sel, 0);
         subsel_selection_free(sel);
+    }
+
+    if (bench_wanted("parts")) {
+        compare_parts(ctx, f, &big, budget, 2, SUBSEL_MERGE_UNION, 3);
+        compare_parts(ctx, f, &big, budget, 2, SUBSEL_MERGE_GREEDI, 1);
     }
 
     subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 2);

@@ -67,13 +67,13 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define SUBSEL_VERSION_MAJOR 0
-#define SUBSEL_VERSION_MINOR 7
-#define SUBSEL_VERSION_PATCH 1
+#define SUBSEL_VERSION_MINOR 8
+#define SUBSEL_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
 #define SUBSEL_VERSION_NUMBER                                                  \
     (SUBSEL_VERSION_MAJOR * 10000 + SUBSEL_VERSION_MINOR * 100 +               \
      SUBSEL_VERSION_PATCH)
-#define SUBSEL_VERSION_STRING "0.7.1"
+#define SUBSEL_VERSION_STRING "0.8.0"
 
 /*! subsel_version_number() :
  * @return the version of the library actually linked, encoded as
@@ -1060,6 +1060,23 @@ typedef struct subsel_selection subsel_selection;
                                    was the default). Integer.                */
 #define SUBSEL_P_EPSILON 105    /* "epsilon": stochastic sample accuracy,
                                    (0, 1), default 1e-3. Real.               */
+#define SUBSEL_P_PARTS 106      /* "parts": split the ground set at random
+                                   (seeded) into this many parts of equal
+                                   size, select from the parts in parallel
+                                   on the context's threads, and combine
+                                   them as SUBSEL_P_MERGE says. [0, 65536],
+                                   default 1: no split, the exact algorithm.
+                                   0: automatic, one part per thread the
+                                   call gets when the ground set holds at
+                                   least 65,536 items per part, else 1; the
+                                   selection then depends on the thread
+                                   count, which an explicit count avoids.
+                                   Greedy algorithms only (not double
+                                   greedy). Integer. (Since 0.8.)            */
+#define SUBSEL_P_MERGE 107      /* "merge": how parts combine,
+                                   SUBSEL_MERGE_UNION or
+                                   SUBSEL_MERGE_GREEDI, [0, 1], default
+                                   UNION. Integer. (Since 0.8.)              */
 
 #ifndef SUBSEL_NO_DEPRECATED
 /* Deprecated names. 0.6 numbered the algorithms 0 to 5 and the optimizer's
@@ -1096,6 +1113,24 @@ typedef struct subsel_selection subsel_selection;
                                 UniPROT with negative similarities): a
                                 non-monotone f can only lose by adding an
                                 item of negative gain. Default.               */
+
+/* Values of SUBSEL_P_MERGE (since 0.8). With a random partition, every
+ * part looks like a sample of the whole pool, so each part's greedy
+ * choices are nearly what a single greedy would choose there. */
+#define SUBSEL_MERGE_UNION 0  /* each part selects its share of the budget
+                                 (budget x part size / ground set size,
+                                 rounded so that the shares add up), and
+                                 the selection is their union: no merge
+                                 step, so p parts on p threads take about
+                                 1/p of the time. Default.                   */
+#define SUBSEL_MERGE_GREEDI 1 /* RandGreeDi (Barbosa et al. 2015): each part
+                                 selects the whole budget, the algorithm
+                                 runs again over the union of their choices,
+                                 and the selection is the better of that
+                                 merged set and the best part's own: a
+                                 constant-factor guarantee for monotone
+                                 submodular f, at the cost of parts x budget
+                                 candidates in the merge.                    */
 
 /* Why a selection holds fewer items than its budget
  * (subsel_selection_short_reason()). Fixed numbers, never renumbered. */

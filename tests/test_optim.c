@@ -5,7 +5,7 @@
  * size formula; determinism across thread counts and kernels; intersections
  * of seeded runs; filling the budget (SUBSEL_STOP_*) and saying why a
  * selection is short; options, errors, progress, cancellation and
- * allocation failures.
+ * allocation failures; selection over random parts (SUBSEL_P_PARTS).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -744,6 +744,299 @@ START_TEST(allocation_failures_are_clean)
 }
 END_TEST
 
+/* ---- random parts (SUBSEL_P_PARTS) ------------------------------------ */
+
+static subsel_selection *run_parts(subsel_ctx *ctx, const subsel_objective *f, int algorithm,
+                                   int64_t budget, int64_t runs, int64_t parts, int64_t merge)
+{
+    subsel_optimizer *opt;
+    subsel_selection *sel;
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, algorithm, &opt));
+    ck_assert_ok(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_BUDGET, budget));
+    ck_assert_ok(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_RUNS, runs));
+    ck_assert_ok(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_PARTS, parts));
+    ck_assert_ok(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_MERGE, merge));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
+    subsel_optimizer_free(opt);
+    return sel;
+}
+
+static double value_of(subsel_ctx *ctx, const subsel_objective *f, const int64_t *set,
+                       int64_t count)
+{
+    double v;
+    ck_assert_ok(ctx, subsel_objective_evaluate(ctx, f, set, count, &v));
+    return v;
+}
+
+/* Distinct items in range, and the value is f of them. */
+static void assert_valid_selection(subsel_ctx *ctx, const subsel_objective *f,
+                                   const subsel_selection *sel, int64_t n)
+{
+    int64_t i, count = subsel_selection_count(sel);
+    const int64_t *idx = subsel_selection_indices(sel);
+    unsigned char *seen = calloc((size_t)n, 1);
+    double v = value_of(ctx, f, idx, count);
+    for (i = 0; i < count; i++) {
+        ck_assert(idx[i] >= 0 && idx[i] < n);
+        ck_assert_msg(!seen[idx[i]], "item %lld twice", (long long)idx[i]);
+        seen[idx[i]] = 1;
+    }
+    free(seen);
+    ck_assert_msg(fabs(subsel_selection_value(sel) - v) <= 1e-9 * fabs(v) + 1e-12,
+                  "value %.17g, f(selection) %.17g", subsel_selection_value(sel), v);
+}
+
+/* UNION: the budget, from every algorithm; each listed gain is what the
+ * item's part saw, which for a submodular f is at least its true marginal
+ * gain after the items listed before it (the part's set is a subset of
+ * them), and the first item of every part is listed with f({item}); the
+ * same selection on 1 and 2 threads; close to the exact selection. */
+START_TEST(parts_union_fills_the_budget_deterministically)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 11, 3000, 128, 8);
+    subsel_objective *f;
+    int algorithm = SUBSEL_ALGORITHM_NAIVE + _i % 4;
+    int64_t parts = _i < 4 ? 2 : 7, budget = 300, i;
+    subsel_selection *one, *two, *exact;
+    void *state = NULL;
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_LOG1P, 0, NULL, &f));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 1));
+    one = run_parts(ctx, f, algorithm, budget, 1, parts, SUBSEL_MERGE_UNION);
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 2));
+    two = run_parts(ctx, f, algorithm, budget, 1, parts, SUBSEL_MERGE_UNION);
+    assert_same_selection(one, two);
+    ck_assert_int_eq(subsel_selection_count(one), budget);
+    ck_assert_int_eq(subsel_selection_short_reason(one), SUBSEL_SHORT_NONE);
+    assert_valid_selection(ctx, f, one, 3000);
+
+    ck_assert_int_eq(ss_objective_state_new(ctx, f, &state), SUBSEL_OK);
+    for (i = 0; i < budget; i++) {
+        int64_t item = subsel_selection_indices(one)[i];
+        double g = subsel_selection_gains(one)[i], truth;
+        ck_assert_int_eq(ss_objective_gains(ctx, f, state, &item, 1, &truth, NULL), SUBSEL_OK);
+        ck_assert_msg(g >= truth - 1e-12, "gain %lld: %.17g < %.17g", (long long)i, g, truth);
+        if (i < parts)
+            ck_assert_double_eq_tol(g, value_of(ctx, f, &item, 1), 1e-12);
+        ck_assert_int_eq(ss_objective_add(ctx, f, state, item), SUBSEL_OK);
+    }
+    ss_objective_state_free(f, state);
+
+    exact = run(ctx, f, algorithm, budget, 1, 0);
+    ck_assert_msg(subsel_selection_value(one) >= 0.98 * subsel_selection_value(exact),
+                  "%lld parts: %g against %g", (long long)parts, subsel_selection_value(one),
+                  subsel_selection_value(exact));
+    subsel_selection_free(one);
+    subsel_selection_free(two);
+    subsel_selection_free(exact);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Closed forms: with one part per item, RandGreeDi's merge is the
+ * algorithm over the whole ground set, so it equals the exact selection
+ * (the best single part, one item, cannot beat it); a budget of the whole
+ * ground set takes every item in either mode; and with parts = 0 a pool
+ * far below 65,536 items per part is not split. */
+START_TEST(parts_closed_forms)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 12, 60, 32, 5);
+    subsel_objective *f;
+    subsel_selection *a, *b;
+    int algorithm = _i == 0 ? SUBSEL_ALGORITHM_NAIVE : SUBSEL_ALGORITHM_LAZY;
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_SQRT, 0, NULL, &f));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 2));
+    a = run_parts(ctx, f, algorithm, 10, 1, 60, SUBSEL_MERGE_GREEDI);
+    b = run(ctx, f, algorithm, 10, 1, 0);
+    assert_same_selection(a, b);
+    subsel_selection_free(a);
+    a = run_parts(ctx, f, algorithm, 10, 1, 0, SUBSEL_MERGE_UNION);
+    assert_same_selection(a, b);
+    subsel_selection_free(a);
+    subsel_selection_free(b);
+    a = run_parts(ctx, f, algorithm, 60, 1, 7, SUBSEL_MERGE_UNION);
+    b = run_parts(ctx, f, algorithm, 60, 1, 7, SUBSEL_MERGE_GREEDI);
+    ck_assert_int_eq(subsel_selection_count(a), 60);
+    ck_assert_int_eq(subsel_selection_count(b), 60);
+    assert_valid_selection(ctx, f, a, 60);
+    assert_valid_selection(ctx, f, b, 60);
+    ck_assert_double_eq_tol(subsel_selection_value(a), subsel_selection_value(b), 1e-9);
+    subsel_selection_free(a);
+    subsel_selection_free(b);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* RandGreeDi on SDM and FB: a valid selection of the budget, never worse
+ * than the union's here, the same on 1 and 2 threads, runs intersected;
+ * SDM's objective within 1% of the exact stochastic greedy, as the
+ * benchmark measures at scale. */
+START_TEST(parts_greedi_and_runs)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 13, 4000, 64, 6);
+    subsel_objective *f;
+    subsel_selection *g1, *g2, *u, *exact, *r1, *r2;
+    double p[64];
+    int64_t i;
+    for (i = 0; i < 64; i++)
+        p[i] = 1.0 / (1.0 + (double)i);
+    ck_assert_ok(ctx, subsel_sdm_create(ctx, z, &f));
+    ck_assert_ok(ctx, subsel_sdm_set_target_distribution(ctx, f, p, 64));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 1));
+    g1 = run_parts(ctx, f, SUBSEL_ALGORITHM_STOCHASTIC, 400, 1, 3, SUBSEL_MERGE_GREEDI);
+    r1 = run_parts(ctx, f, SUBSEL_ALGORITHM_LAZIER, 400, 3, 2, SUBSEL_MERGE_UNION);
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 2));
+    g2 = run_parts(ctx, f, SUBSEL_ALGORITHM_STOCHASTIC, 400, 1, 3, SUBSEL_MERGE_GREEDI);
+    r2 = run_parts(ctx, f, SUBSEL_ALGORITHM_LAZIER, 400, 3, 2, SUBSEL_MERGE_UNION);
+    assert_same_selection(g1, g2);
+    assert_same_selection(r1, r2);
+    ck_assert_int_eq(subsel_selection_count(g1), 400);
+    assert_valid_selection(ctx, f, g1, 4000);
+    assert_valid_selection(ctx, f, r1, 4000);
+    ck_assert_int_gt(subsel_selection_count(r1), 0);
+    u = run_parts(ctx, f, SUBSEL_ALGORITHM_STOCHASTIC, 400, 1, 3, SUBSEL_MERGE_UNION);
+    exact = run(ctx, f, SUBSEL_ALGORITHM_STOCHASTIC, 400, 1, 0);
+    ck_assert_double_ge(subsel_selection_value(u), 0.99 * subsel_selection_value(exact));
+    ck_assert_double_ge(subsel_selection_value(g1), 0.99 * subsel_selection_value(exact));
+    subsel_selection_free(g1);
+    subsel_selection_free(g2);
+    subsel_selection_free(r1);
+    subsel_selection_free(r2);
+    subsel_selection_free(u);
+    subsel_selection_free(exact);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* An objective without a state merge (the cut function, not monotone) gets
+ * the value of the union from a state that adds every item. */
+START_TEST(parts_without_a_state_merge)
+{
+    subsel_ctx *ctx = new_ctx();
+    enum { N = 40 };
+    double *w = calloc(N * N, sizeof *w);
+    subsel_objective *f;
+    subsel_selection *sel;
+    ss_rng rng;
+    int64_t i, j;
+    ss_rng_seed(&rng, 14, 0);
+    for (i = 0; i < N; i++)
+        for (j = i + 1; j < N; j++)
+            w[i * N + j] = w[j * N + i] = ss_rng_uniform(&rng);
+    ck_assert_int_eq(ss_cut_create(ctx, N, w, &f), SUBSEL_OK);
+    sel = run_parts(ctx, f, SUBSEL_ALGORITHM_NAIVE, 30, 1, 3, SUBSEL_MERGE_UNION);
+    assert_valid_selection(ctx, f, sel, N);
+    ck_assert_int_le(subsel_selection_count(sel), 30);
+    ck_assert_int_gt(subsel_selection_count(sel), 3);
+    subsel_selection_free(sel);
+    subsel_objective_free(f);
+    free(w);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Refused: parts for double greedy, more parts than items, values out of
+ * bounds (the message names them); progress runs from 0 to the budget once
+ * in both modes, and the callback cancels a partitioned run. */
+START_TEST(parts_errors_and_progress)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 15, 500, 64, 6);
+    subsel_objective *f;
+    subsel_optimizer *opt;
+    subsel_selection *sel = NULL;
+    progress_log log;
+    int64_t merge;
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_LOG1P, 0, NULL, &f));
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_ALGORITHM_DOUBLE_GREEDY, &opt));
+    ck_assert_ok(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_PARTS, 2));
+    ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, f, &sel), SUBSEL_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "double greedy"));
+    subsel_optimizer_free(opt);
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_ALGORITHM_LAZY, &opt));
+    ck_assert_ok(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_PARTS, 501));
+    ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, f, &sel), SUBSEL_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "parts 501 is larger than the pool"));
+    ck_assert_status(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_PARTS, 65537),
+                     SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_MERGE, 2), SUBSEL_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "merge"));
+    subsel_optimizer_free(opt);
+
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 2));
+    ck_assert_ok(ctx, subsel_ctx_set_progress(ctx, progress_log_fn, &log));
+    for (merge = SUBSEL_MERGE_UNION; merge <= SUBSEL_MERGE_GREEDI; merge++) {
+        memset(&log, 0, sizeof log);
+        sel = run_parts(ctx, f, SUBSEL_ALGORITHM_STOCHASTIC, 200, 1, 3, merge);
+        progress_log_assert_clean(&log, "parts");
+        ck_assert_int_eq(log.stages, 1);
+        ck_assert_int_ge(log.reports[0], 3);
+        subsel_selection_free(sel);
+        memset(&log, 0, sizeof log);
+        log.cancel_stage = "select";
+        log.cancel_at = 2;
+        ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_ALGORITHM_STOCHASTIC, &opt));
+        ck_assert_ok(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_BUDGET, 200));
+        ck_assert_ok(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_PARTS, 3));
+        ck_assert_ok(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_MERGE, merge));
+        sel = (subsel_selection *)ctx;
+        ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, f, &sel), SUBSEL_E_CANCELLED);
+        ck_assert_ptr_null(sel);
+        subsel_optimizer_free(opt);
+    }
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+static int fb_parts_runs(subsel_ctx *ctx, void *arg, int64_t n)
+{
+    subsel_objective *f = NULL;
+    subsel_optimizer *opt = NULL;
+    subsel_selection *sel = NULL;
+    int rc;
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1 + (int)(n % 2)));
+    rc = subsel_fb_create(ctx, arg, SUBSEL_CONCAVE_LOG1P, 0, NULL, &f);
+    if (rc == SUBSEL_OK)
+        rc = subsel_optimizer_create(ctx, SUBSEL_OPT_STOCHASTIC, &opt);
+    if (rc == SUBSEL_OK)
+        rc = subsel_param_set_int(ctx, opt, SUBSEL_P_BUDGET, 20);
+    if (rc == SUBSEL_OK)
+        rc = subsel_param_set_int(ctx, opt, SUBSEL_P_PARTS, 3);
+    if (rc == SUBSEL_OK)
+        rc = subsel_param_set_int(ctx, opt, SUBSEL_P_MERGE, n % 3 == 0);
+    if (rc == SUBSEL_OK)
+        rc = subsel_optimizer_run(ctx, opt, f, &sel);
+    if (rc == SUBSEL_OK)
+        ck_assert_int_eq(subsel_selection_count(sel), 20);
+    else
+        ck_assert_ptr_null(sel);
+    subsel_selection_free(sel);
+    subsel_optimizer_free(opt);
+    subsel_objective_free(f);
+    return rc;
+}
+
+START_TEST(parts_allocation_failures_are_clean)
+{
+    subsel_ctx *plain = new_ctx();
+    subsel_csr *z = random_pool(plain, 16, 200, 32, 5);
+    ck_assert_int_gt(alloc_sweep("FB, 3 random parts", fb_parts_runs, NULL, z), 9);
+    subsel_csr_free(z);
+    subsel_ctx_free(plain);
+}
+END_TEST
+
 Suite *optim_suite(void)
 {
     Suite *s = suite_create("optim");
@@ -778,6 +1071,16 @@ Suite *optim_suite(void)
     tcase_add_loop_test(tc, progress_cancels_runs, 0, 2);
     tcase_add_loop_test(tc, progress_runs_from_zero_to_total, 0, 12);
     tcase_add_test(tc, allocation_failures_are_clean);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("parts");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, parts_union_fills_the_budget_deterministically, 0, 8);
+    tcase_add_loop_test(tc, parts_closed_forms, 0, 2);
+    tcase_add_test(tc, parts_greedi_and_runs);
+    tcase_add_test(tc, parts_without_a_state_merge);
+    tcase_add_test(tc, parts_errors_and_progress);
+    tcase_add_test(tc, parts_allocation_failures_are_clean);
     suite_add_tcase(s, tc);
     return s;
 }

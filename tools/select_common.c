@@ -13,6 +13,17 @@ void select_defaults(select_options *o, const char *optimizer)
 {
     memset(o, 0, sizeof *o);
     o->optimizer = optimizer;
+    o->merge = "union";
+}
+
+/* The SUBSEL_MERGE_* number of a --merge name, or -1. */
+static int merge_mode(const char *name)
+{
+    if (strcmp(name, "union") == 0)
+        return SUBSEL_MERGE_UNION;
+    if (strcmp(name, "greedi") == 0)
+        return SUBSEL_MERGE_GREEDI;
+    return -1;
 }
 
 int select_context(const cli_command *cmd, const select_options *o,
@@ -77,6 +88,8 @@ int select_check(const cli_command *cmd, const select_options *o,
     if (select_algorithm(o->optimizer) < 0 && !automatic_choice)
         return cli_usage(cmd, "--optimizer: '%s' is not %s%snaive, lazy, stochastic or lazier",
                          o->optimizer, automatic ? automatic : "", automatic ? ", " : "");
+    if (merge_mode(o->merge) < 0)
+        return cli_usage(cmd, "--merge: '%s' is not union or greedi", o->merge);
     /* cli_parse checked each value against the library's bounds; what
      * remains are combinations */
     if (o->min_runs > o->runs)
@@ -103,7 +116,9 @@ int select_configure(const cli_command *cmd, const select_options *o,
         subsel_optimizer_set_int(opt, SUBSEL_P_STOP_NONPOSITIVE,
                                  o->stop_nonpositive ? SUBSEL_STOP_ALWAYS
                                                      : SUBSEL_STOP_NEVER) != SUBSEL_OK ||
-        subsel_optimizer_set_double(opt, SUBSEL_P_EPSILON, o->epsilon) != SUBSEL_OK)
+        subsel_optimizer_set_double(opt, SUBSEL_P_EPSILON, o->epsilon) != SUBSEL_OK ||
+        subsel_optimizer_set_int(opt, SUBSEL_P_PARTS, o->parts) != SUBSEL_OK ||
+        subsel_optimizer_set_int(opt, SUBSEL_P_MERGE, merge_mode(o->merge)) != SUBSEL_OK)
         return cli_fail_status(cmd, NULL, SUBSEL_E_INVALID, "optimizer options");
     return 0;
 }
@@ -155,6 +170,8 @@ void select_json(const select_options *o, const subsel_selection *sel,
     json_double("seconds", seconds);
     json_string("optimizer", o->optimizer);
     json_int("runs", o->runs);
+    json_int("parts", o->parts);
+    json_string("merge", o->merge);
     json_int("evaluations", subsel_selection_evaluations(sel));
     json_string("out", o->out);
     select_json_budget(sel);

@@ -2,7 +2,7 @@
 /*
  * What every selecting subcommand shares: the optimizer options
  * (--budget, --optimizer, --epsilon, --runs, --min-runs, --stop-nonpositive,
- * --seed, --threads, --out) and their checks, running the optimizer with
+ * --parts, --merge, --seed, --threads, --out) and their checks, running the optimizer with
  * progress on stderr, writing the selection, and the common fields of the
  * JSON summary.
  */
@@ -18,6 +18,8 @@ typedef struct select_options {
     int64_t runs, min_runs;
     int64_t seed, threads;
     int stop_nonpositive;
+    int64_t parts;
+    const char *merge; /* union | greedi */
     const char *out;
 } select_options;
 
@@ -41,6 +43,12 @@ void select_defaults(select_options *o, const char *optimizer);
     {"stop-nonpositive", 0, CLI_FLAG, &(o).stop_nonpositive,                   \
      "stop a run at the first step whose best gain is <= 0, short of the "     \
      "budget", 0, NULL, 0, 0},                                                 \
+    {"parts", 0, CLI_INT, &(o).parts,                                          \
+     "split the pool into random parts selected from in parallel", 0,         \
+     "1: none (exact); 0: one per thread on large pools", 0, SUBSEL_P_PARTS}, \
+    {"merge", 0, CLI_STRING, &(o).merge,                                       \
+     "how parts combine: union (budget shares) | greedi (RandGreeDi)", 0,     \
+     NULL, 0, 0},                                                              \
     {"seed", 0, CLI_INT, &(o).seed, NULL, 0, NULL, 0, SUBSEL_P_SEED},          \
     {"threads", 't', CLI_INT, &(o).threads, "threads", 0,                      \
      "0: as many as OpenMP gives", 0, SUBSEL_P_THREADS},                       \

@@ -217,6 +217,20 @@ int ss_objective_remove(subsel_ctx *ctx, const subsel_objective *obj,
     return obj->ops->remove(ctx, obj, state, item);
 }
 
+int ss_objective_can_merge(const subsel_objective *obj)
+{
+    return obj->ops->merge != NULL;
+}
+
+int ss_objective_merge(subsel_ctx *ctx, const subsel_objective *obj, void *dst,
+                       const void *src)
+{
+    if (!ss_objective_can_merge(obj))
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "%s: states cannot be merged", obj->ops->name);
+    return obj->ops->merge(ctx, obj, dst, src);
+}
+
 int ss_objective_value(subsel_ctx *ctx, const subsel_objective *obj,
                        const void *state, double *out)
 {

@@ -159,6 +159,13 @@ int ss_objective_add(subsel_ctx *ctx, const subsel_objective *obj, void *state,
 int ss_objective_remove(subsel_ctx *ctx, const subsel_objective *obj,
                         void *state, int64_t item);
 
+/* dst becomes the state of the union of its set and src's (disjoint sets
+ * of the same objective); SUBSEL_E_UNSUPPORTED for an objective that has no
+ * merge (see ss_objective_can_merge). */
+int ss_objective_can_merge(const subsel_objective *obj);
+int ss_objective_merge(subsel_ctx *ctx, const subsel_objective *obj, void *dst,
+                       const void *src);
+
 /* f(S) of the state's set. */
 int ss_objective_value(subsel_ctx *ctx, const subsel_objective *obj,
                        const void *state, double *out);

@@ -21,14 +21,14 @@ int ss_greedy_naive(subsel_ctx *ctx, const subsel_objective *obj, void *state,
 {
     int64_t *pool = NULL;
     double *gains = NULL;
-    int64_t remaining = obj->n, i;
-    int64_t block = obj->n < GAIN_BLOCK ? obj->n : GAIN_BLOCK;
+    int64_t remaining = ss_ground_count(cfg, obj), i;
+    int64_t block = remaining < GAIN_BLOCK ? remaining : GAIN_BLOCK;
     int rc = SUBSEL_OK;
 
-    SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *pool, &pool));
+    SS_TRY(ss_alloc_array(ctx, remaining, sizeof *pool, &pool));
     SS_TRY(ss_alloc_array(ctx, block, sizeof *gains, &gains));
-    for (i = 0; i < obj->n; i++)
-        pool[i] = i;
+    for (i = 0; i < remaining; i++)
+        pool[i] = ss_ground_item(cfg, i);
     while (trace->count < cfg->budget) {
         int64_t pos = -1, first;
         double best = 0.0;
@@ -118,25 +118,25 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
     bound *heap = NULL;
     int64_t *items = NULL;
     double *gains = NULL;
-    int64_t size = obj->n, i, first;
-    int64_t block = obj->n < GAIN_BLOCK ? obj->n : GAIN_BLOCK;
+    int64_t size = ss_ground_count(cfg, obj), i, first;
+    int64_t block = size < GAIN_BLOCK ? size : GAIN_BLOCK;
     int all_fresh = 1, rc = SUBSEL_OK;
 
-    SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *heap, &heap));
+    SS_TRY(ss_alloc_array(ctx, size, sizeof *heap, &heap));
     SS_TRY(ss_alloc_array(ctx, block > LAZY_BATCH ? block : LAZY_BATCH,
                           sizeof *items, &items));
     SS_TRY(ss_alloc_array(ctx, block > LAZY_BATCH ? block : LAZY_BATCH,
                           sizeof *gains, &gains));
     /* the first step evaluates everything, in (parallel) blocks */
-    for (first = 0; first < obj->n; first += block) {
-        int64_t count = obj->n - first < block ? obj->n - first : block;
+    for (first = 0; first < size; first += block) {
+        int64_t count = size - first < block ? size - first : block;
         for (i = 0; i < count; i++)
-            items[i] = first + i;
+            items[i] = ss_ground_item(cfg, first + i);
         SS_TRY(ss_objective_gains(ctx, obj, state, items, count, gains,
                                   &trace->evaluations));
         for (i = 0; i < count; i++) {
             heap[first + i].value = gains[i];
-            heap[first + i].item = first + i;
+            heap[first + i].item = items[i];
         }
     }
     for (i = size / 2 - 1; i >= 0; i--)

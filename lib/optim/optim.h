@@ -27,6 +27,8 @@ struct subsel_optimizer {
     int64_t min_runs;
     int64_t stop_nonpositive;
     double epsilon;
+    int64_t parts; /* SUBSEL_P_PARTS: 1 none, 0 automatic */
+    int64_t merge; /* SUBSEL_MERGE_* */
 };
 
 /* What one run chose: items in order with their gains, how many gains it
@@ -57,10 +59,31 @@ typedef struct ss_run_config {
     int *cancel;           /* shared by parallel runs (atomic access): set
                               once any run is cancelled, so the others stop
                               too; or NULL */
+    const int64_t *ground; /* the items the run may choose, ascending, or
+                              NULL for all n (a part of a partition) */
+    int64_t ground_count;  /* entries of ground (n when ground is NULL) */
+    int64_t report_total;  /* progress shows report_offset + count *
+                              report_total / budget (a part reports for the
+                              whole selection); 0: count of budget */
+    int64_t report_offset;
+    int64_t report_of;     /* the total shown with report_total */
 } ss_run_config;
 
+/* The run's ground set: its size, and its i-th item. */
+static inline int64_t ss_ground_count(const ss_run_config *cfg,
+                                      const subsel_objective *obj)
+{
+    return cfg->ground != NULL ? cfg->ground_count : obj->n;
+}
+
+static inline int64_t ss_ground_item(const ss_run_config *cfg, int64_t i)
+{
+    return cfg->ground != NULL ? cfg->ground[i] : i;
+}
+
 /* One run of an algorithm on `state` (which starts as the empty set and
- * ends holding the chosen items). Each appends to `trace`. */
+ * ends holding the chosen items), over the run's ground set. Each appends
+ * to `trace`. */
 int ss_greedy_naive(subsel_ctx *ctx, const subsel_objective *obj, void *state,
                     const ss_run_config *cfg, ss_trace *trace);
 int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
@@ -68,6 +91,29 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
 int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
                          void *state, const ss_run_config *cfg, int lazier,
                          ss_trace *trace);
+
+/* One run of `algorithm` on a fresh state of obj (optimizer.c); *value (if
+ * not NULL) gets f of the chosen set. On success the final state goes to
+ * *final_state when that is not NULL (the caller frees it), else it is
+ * freed. */
+int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
+                     const subsel_objective *obj, const ss_run_config *cfg,
+                     ss_trace *trace, double *value, void **final_state);
+
+/* The gains of adding `items` in order to an empty state of obj, and the
+ * value of the whole set (optimizer.c). */
+int ss_replay(subsel_ctx *ctx, const subsel_objective *obj,
+              const int64_t *items, int64_t count, double *gains,
+              double *value);
+
+/* One run as `parts` parts (partition.c): the ground set split at random
+ * into `parts` parts, each run by opt's algorithm in parallel on the
+ * context's threads, combined as opt->merge says into `trace` and *value
+ * (f of the items in the trace). The same seed, stream and part count give
+ * the same result whatever the thread count. */
+int ss_run_parts(subsel_ctx *ctx, const subsel_optimizer *opt,
+                 const subsel_objective *obj, const ss_run_config *cfg,
+                 int64_t parts, ss_trace *trace, double *value);
 
 /* The stochastic greedy sample size ceil((n / k) ln(1 / epsilon)), at
  * least 1 and at most n. */

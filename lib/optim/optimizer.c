@@ -27,6 +27,11 @@ static const ss_param optimizer_params[] = {
     SS_PARAM_REAL(SUBSEL_P_EPSILON, 5, "epsilon", subsel_optimizer, epsilon, 0.0, 1.0, 1e-3,
                   SUBSEL_BOUND_OPEN_MIN | SUBSEL_BOUND_OPEN_MAX, 0,
                   "stochastic sample accuracy"),
+    SS_PARAM_INT(SUBSEL_P_PARTS, 0, "parts", subsel_optimizer, parts, 0, 65536, 1, 0,
+                 "random parts selected from in parallel (1: none, 0: one per thread)"),
+    SS_PARAM_INT(SUBSEL_P_MERGE, 0, "merge", subsel_optimizer, merge, SUBSEL_MERGE_UNION,
+                 SUBSEL_MERGE_GREEDI, SUBSEL_MERGE_UNION, 0,
+                 "how parts combine: 0 union of budget shares, 1 RandGreeDi"),
 };
 
 const ss_param_kind ss_optimizer_params = {
@@ -119,16 +124,14 @@ void subsel_optimizer_free(subsel_optimizer *opt)
     ss_free_raw(&a, opt);
 }
 
-/* One run of the optimizer's algorithm on a fresh state; *value (if not
- * NULL) gets f of the chosen set from the run's final state. */
-static int run_one(subsel_ctx *ctx, const subsel_optimizer *opt,
-                   const subsel_objective *obj, const ss_run_config *cfg,
-                   ss_trace *trace, double *value)
+int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
+                     const subsel_objective *obj, const ss_run_config *cfg,
+                     ss_trace *trace, double *value, void **final_state)
 {
     void *state = NULL;
     int rc;
     SS_CHECK(ss_objective_state_new(ctx, obj, &state));
-    switch (opt->algorithm) {
+    switch (algorithm) {
     case SUBSEL_OPT_NAIVE:
         rc = ss_greedy_naive(ctx, obj, state, cfg, trace);
         break;
@@ -138,18 +141,50 @@ static int run_one(subsel_ctx *ctx, const subsel_optimizer *opt,
     case SUBSEL_OPT_DOUBLE_GREEDY:
     case SUBSEL_OPT_DOUBLE_GREEDY_RANDOM:
         rc = ss_double_greedy_run(ctx, obj, state, NULL, 0,
-                                  opt->algorithm == SUBSEL_OPT_DOUBLE_GREEDY_RANDOM,
+                                  algorithm == SUBSEL_OPT_DOUBLE_GREEDY_RANDOM,
                                   cfg, trace);
         break;
     default:
         rc = ss_greedy_stochastic(ctx, obj, state, cfg,
-                                  opt->algorithm == SUBSEL_OPT_LAZIER, trace);
+                                  algorithm == SUBSEL_OPT_LAZIER, trace);
         break;
     }
     if (rc == SUBSEL_OK && value != NULL)
         rc = ss_objective_value(ctx, obj, state, value);
+    if (rc == SUBSEL_OK && final_state != NULL) {
+        *final_state = state;
+        return SUBSEL_OK;
+    }
     ss_objective_state_free(obj, state);
     return rc;
+}
+
+/* Items per part below which SUBSEL_P_PARTS = 0 does not split: a part's
+ * run must outweigh the partition and the threads' start. */
+#define PARTS_AUTO_MIN_ITEMS 65536
+
+/* The number of parts a call uses: opt->parts, or for 0 one per thread the
+ * call gets while each part keeps PARTS_AUTO_MIN_ITEMS items. */
+static int64_t parts_for(subsel_ctx *ctx, const subsel_optimizer *opt,
+                         const subsel_objective *obj)
+{
+    int64_t parts;
+    if (opt->parts != 0)
+        return opt->parts;
+    parts = ss_threads_for(ctx, obj->n / PARTS_AUTO_MIN_ITEMS);
+    return parts > 1 ? parts : 1;
+}
+
+/* One run of the optimizer: its algorithm over the whole ground set, or
+ * over random parts combined (partition.c). */
+static int run_one(subsel_ctx *ctx, const subsel_optimizer *opt,
+                   const subsel_objective *obj, const ss_run_config *cfg,
+                   ss_trace *trace, double *value)
+{
+    int64_t parts = parts_for(ctx, opt, obj);
+    if (parts > 1)
+        return ss_run_parts(ctx, opt, obj, cfg, parts, trace, value);
+    return ss_run_algorithm(ctx, opt->algorithm, obj, cfg, trace, value, NULL);
 }
 
 static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
@@ -170,6 +205,15 @@ static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "min_runs %lld is larger than runs %lld",
                        (long long)opt->min_runs, (long long)opt->runs);
+    if (opt->parts != 1 && algorithm_is_double_greedy(opt->algorithm))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "parts = %lld: double greedy runs over the whole "
+                       "ground set; parts apply to the greedy algorithms",
+                       (long long)opt->parts);
+    if (opt->parts > 1 && opt->parts > obj->n)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "parts %lld is larger than the pool of %lld items",
+                       (long long)opt->parts, (long long)obj->n);
     if (algorithm_needs_submodular(opt->algorithm) && !obj->submodular)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "lazy evaluation needs a submodular objective; %s is "
@@ -179,16 +223,24 @@ static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
     return SUBSEL_OK;
 }
 
-/* The gains of adding `items` in order to an empty set, and the value. */
-static int replay(subsel_ctx *ctx, const subsel_objective *obj,
-                  const int64_t *items, int64_t count, double *gains,
-                  double *value)
+/* Items whose rows are fetched ahead of the replay: the items come from
+ * all over the pool, and each would otherwise wait for memory twice (its
+ * gain, then its add). */
+#define REPLAY_AHEAD 8
+
+int ss_replay(subsel_ctx *ctx, const subsel_objective *obj,
+              const int64_t *items, int64_t count, double *gains,
+              double *value)
 {
     void *state = NULL;
     int64_t i;
     int rc = SUBSEL_OK;
     SS_CHECK(ss_objective_state_new(ctx, obj, &state));
+    ss_objective_prefetch(obj, state, items,
+                          count < REPLAY_AHEAD ? count : REPLAY_AHEAD);
     for (i = 0; i < count; i++) {
+        if (i + REPLAY_AHEAD < count)
+            ss_objective_prefetch(obj, state, &items[i + REPLAY_AHEAD], 1);
         SS_TRY(ss_objective_gains(ctx, obj, state, &items[i], 1, &gains[i], NULL));
         SS_TRY(ss_objective_add(ctx, obj, state, items[i]));
     }
@@ -266,7 +318,7 @@ static int run_intersection(subsel_ctx *ctx, const subsel_optimizer *opt,
         if (votes[i] >= keep)
             items[kept++] = i;
     SS_TRY(ss_alloc_array(ctx, kept, sizeof *gains, &gains));
-    SS_TRY(replay(ctx, obj, items, kept, gains, &value));
+    SS_TRY(ss_replay(ctx, obj, items, kept, gains, &value));
     SS_TRY(ss_selection_new(ctx, items, gains, kept, value, evaluations, out));
     if (!algorithm_is_double_greedy(opt->algorithm)) {
         /* a run that stopped short explains more than the intersection */

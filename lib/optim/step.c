@@ -25,7 +25,15 @@ int ss_step_begin(subsel_ctx *ctx, const ss_run_config *cfg,
                   const ss_trace *trace)
 {
     int64_t every = cfg->budget / 200 > 0 ? cfg->budget / 200 : 1;
-    return ss_run_progress(ctx, cfg, "select", trace->count, cfg->budget,
+    int64_t done = trace->count, total = cfg->budget;
+    if (cfg->report_total > 0) {
+        /* a part reports its steps as a stretch of the whole selection's */
+        done = cfg->report_offset + (int64_t)((double)trace->count *
+                                              (double)cfg->report_total /
+                                              (double)cfg->budget);
+        total = cfg->report_of;
+    }
+    return ss_run_progress(ctx, cfg, "select", done, total,
                            trace->count > 0 && trace->count % every == 0);
 }
 

@@ -118,24 +118,25 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
     int64_t *pool = NULL, *draws = NULL;
     double *gains = NULL, *upper = NULL;
     ranked_bound *order = NULL;
-    int64_t remaining = obj->n, i;
-    int64_t s = ss_stochastic_sample_size(obj->n, cfg->budget, cfg->epsilon);
+    int64_t remaining = ss_ground_count(cfg, obj), i;
+    int64_t s = ss_stochastic_sample_size(remaining, cfg->budget, cfg->epsilon);
     int64_t block = s < SAMPLE_BLOCK ? s : SAMPLE_BLOCK;
     ss_rng rng;
     int rc = SUBSEL_OK;
 
     ss_rng_seed(&rng, cfg->seed, cfg->stream);
-    SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *pool, &pool));
+    SS_TRY(ss_alloc_array(ctx, remaining, sizeof *pool, &pool));
     SS_TRY(ss_alloc_array(ctx, block, sizeof *gains, &gains));
     SS_TRY(ss_alloc_array(ctx, block, sizeof *draws, &draws));
     if (lazier) {
+        /* indexed by item: n entries also for a part of the ground set */
         SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *upper, &upper));
         SS_TRY(ss_alloc_array(ctx, s, sizeof *order, &order));
         for (i = 0; i < obj->n; i++)
             upper[i] = INFINITY;
     }
-    for (i = 0; i < obj->n; i++)
-        pool[i] = i;
+    for (i = 0; i < remaining; i++)
+        pool[i] = ss_ground_item(cfg, i);
 
     while (trace->count < cfg->budget && remaining > 0) {
         int64_t size = s < remaining ? s : remaining, pos, first, best = -1;

@@ -18,8 +18,10 @@ from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_int, c_int32,
 from pathlib import Path
 
 #: The version of the C header this package was written against. The
-#: library must have the same major and minor number (0.x breaks on minor).
-HEADER_VERSION = (0, 7)
+#: library may be that version or a later one of the same major number: the
+#: ABI only ever adds (docs/abi.md), so a later library has every function
+#: and constant this package uses; an earlier one may lack some.
+HEADER_VERSION = (0, 8)
 
 _SONAME = "libsubsel.so"
 
@@ -74,11 +76,12 @@ _version = lib.subsel_version_number
 _version.restype = c_int
 _version.argtypes = []
 version_number = _version()
-if (version_number // 10000, version_number // 100 % 100) != HEADER_VERSION:
+_found = (version_number // 10000, version_number // 100 % 100)
+if _found[0] != HEADER_VERSION[0] or _found < HEADER_VERSION:
     raise ImportError(
-        f"subsel: {path} is version {version_number // 10000}."
-        f"{version_number // 100 % 100}, this package needs "
-        f"{HEADER_VERSION[0]}.{HEADER_VERSION[1]}")
+        f"subsel: {path} is version {_found[0]}.{_found[1]}, this package "
+        f"needs {HEADER_VERSION[0]}.{HEADER_VERSION[1]} or a later "
+        f"{HEADER_VERSION[0]}.x")
 
 def _handle_type(what: str, kinds: frozenset):
     """An argument type for handle parameters of the given SUBSEL_KIND_*s

@@ -41,6 +41,21 @@ contains "$TMP/out" '"kl": null'
 ok sdm --source "$F/sdm/source_uncompressed.npz" --target-dist "$F/sdm/p_target.npy" \
     --budget 20 --optimizer lazier --runs 3 --seed 5 --threads 2 --out "$TMP/runs.npy"
 contains "$TMP/out" '"runs": 3'
+# random parts: the same selection on 1 and 2 threads; RandGreeDi with one
+# part per row merges over the whole pool, so it is the fixture's greedy order
+for threads in 1 2; do
+    ok sdm --source "$F/sdm/source.npz" --target-dist "$F/sdm/p_target.npy" \
+        --budget 20 --optimizer stochastic --parts 3 --threads $threads --out "$TMP/parts$threads.npy"
+done
+cmp -s "$TMP/parts1.npy" "$TMP/parts2.npy" || fail "--parts 3: 1 and 2 threads differ"
+contains "$TMP/out" '"parts": 3'
+contains "$TMP/out" '"merge": "union"'
+ok sdm --source "$F/sdm/source.npz" --target "$F/sdm/target.npz" \
+    --quality "$F/sdm/quality.npy" --bins 3 --bin-weights 0,0.01,0.99 --lambda 0.7 \
+    --budget 12 --optimizer lazy --parts 80 --merge greedi --out "$TMP/greedi.npy"
+[ "$(payload "$TMP/greedi.npy" 12)" = "$(payload "$F/sdm/order.npy" 12)" ] ||
+    fail "sdm --parts 80 --merge greedi: the selection is not the fixture's order"
+contains "$TMP/out" '"merge": "greedi"'
 
 "$SUBSEL" fb --features "$F/fb/Z.npz" --out "$TMP/x.npy" >/dev/null 2>&1
 [ $? -eq 2 ] || fail "a missing --budget is not a usage error (exit 2)"
@@ -53,6 +68,10 @@ bad --source "$F/sdm/source.npz" --target "$F/sdm/target.npz" \
 bad --source "$F/sdm/source.npz" --target "$F/sdm/target.npz" \
     --quality "$F/sdm/quality.npy" --bin-weights 1,2 --budget 3 --out "$TMP/x.npy"
 bad --source "$F/sdm/source.npz" --target "$F/sdm/target.npz" --lambda 2 --budget 3 --out "$TMP/x.npy"
+bad --source "$F/sdm/source.npz" --target "$F/sdm/target.npz" --budget 3 --merge best \
+    --out "$TMP/x.npy"
+bad --source "$F/sdm/source.npz" --target "$F/sdm/target.npz" --budget 3 --parts 81 \
+    --out "$TMP/x.npy"
 bad --source "$F/sdm/source.npz" --target "$F/sdm/target.npz" --budget 3 \
     --out "$TMP/no/such/dir/x.npy"
 COMMAND=fb

@@ -143,6 +143,50 @@ func TestSDMFixtureOrder(t *testing.T) {
 	}
 }
 
+// sdm.sh: --parts 3 gives the same selection on 1 and 2 threads, and
+// --parts 80 --merge greedi (a part per row) is the fixture's greedy order.
+func TestSDMRandomParts(t *testing.T) {
+	ctx := newCtx(t)
+	obj := sdmFixture(t, ctx)
+	defer obj.Close()
+	var runs [][]int64
+	for _, threads := range []int{1, 2} {
+		if err := ctx.Set("threads", threads); err != nil {
+			t.Fatal(err)
+		}
+		opt := must[*Optimizer](t)(NewOptimizer(ctx, Stochastic))
+		for name, v := range map[string]any{"budget": 20, "parts": 3} {
+			if err := opt.Set(ctx, name, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runs = append(runs, must[*Selection](t)(opt.Run(ctx, obj)).Indices)
+		opt.Close()
+	}
+	if !reflect.DeepEqual(runs[0], runs[1]) || len(runs[0]) != 20 {
+		t.Fatalf("parts 3: %v on 1 thread, %v on 2", runs[0], runs[1])
+	}
+	opt := must[*Optimizer](t)(NewOptimizer(ctx, Lazy))
+	defer opt.Close()
+	for name, v := range map[string]any{"budget": 12, "parts": 80, "merge": 1} {
+		if err := opt.Set(ctx, name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sel := must[*Selection](t)(opt.Run(ctx, obj))
+	want := must[[]int64](t)(ReadNPYInt64(ctx, fx("sdm", "order.npy")))
+	if !reflect.DeepEqual(sel.Indices, want) {
+		t.Fatalf("greedi with a part per row: %v, fixture %v", sel.Indices, want)
+	}
+	if err := opt.Set(ctx, "parts", 81); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := opt.Run(ctx, obj); !errors.Is(err, ErrInvalid) ||
+		!strings.Contains(err.Error(), "parts 81 is larger than the pool") {
+		t.Fatalf("parts 81: %v", err)
+	}
+}
+
 // sdm.sh: --target-dist p_target.npy --budget 20 --optimizer lazier
 // --runs 3 --seed 5 --threads 2: an intersection, listed ascending.
 func TestSDMIntersection(t *testing.T) {

@@ -15,10 +15,10 @@ use std::os::raw::{c_char, c_int};
 
 // Constants (deprecated aliases left out, as with SUBSEL_NO_DEPRECATED).
 pub const SUBSEL_VERSION_MAJOR: c_int = 0;
-pub const SUBSEL_VERSION_MINOR: c_int = 7;
-pub const SUBSEL_VERSION_PATCH: c_int = 1;
-pub const SUBSEL_VERSION_NUMBER: c_int = 701;
-pub const SUBSEL_VERSION_STRING: &str = "0.7.1";
+pub const SUBSEL_VERSION_MINOR: c_int = 8;
+pub const SUBSEL_VERSION_PATCH: c_int = 0;
+pub const SUBSEL_VERSION_NUMBER: c_int = 800;
+pub const SUBSEL_VERSION_STRING: &str = "0.8.0";
 pub const SUBSEL_OK: c_int = 0;
 pub const SUBSEL_E_INVALID: c_int = -1;
 pub const SUBSEL_E_NOMEM: c_int = -2;
@@ -76,9 +76,13 @@ pub const SUBSEL_P_RUNS: c_int = 102;
 pub const SUBSEL_P_MIN_RUNS: c_int = 103;
 pub const SUBSEL_P_STOP_NONPOSITIVE: c_int = 104;
 pub const SUBSEL_P_EPSILON: c_int = 105;
+pub const SUBSEL_P_PARTS: c_int = 106;
+pub const SUBSEL_P_MERGE: c_int = 107;
 pub const SUBSEL_STOP_NEVER: c_int = 0;
 pub const SUBSEL_STOP_ALWAYS: c_int = 1;
 pub const SUBSEL_STOP_AUTO: c_int = 2;
+pub const SUBSEL_MERGE_UNION: c_int = 0;
+pub const SUBSEL_MERGE_GREEDI: c_int = 1;
 pub const SUBSEL_SHORT_NONE: c_int = 0;
 pub const SUBSEL_SHORT_NONPOSITIVE: c_int = 1;
 pub const SUBSEL_SHORT_INTERSECTION: c_int = 2;

@@ -106,6 +106,36 @@ fn sdm_gives_the_fixture_order() {
 }
 
 #[test]
+fn sdm_random_parts() {
+    // As the CLI's `--parts 3` (1 and 2 threads alike) and `--parts 80
+    // --merge greedi`: RandGreeDi with a part per row is the greedy order.
+    let mut ctx = Context::new().unwrap();
+    let source = Csr::load_npz(&ctx, fixture("sdm/source.npz")).unwrap();
+    let sdm = sdm_fixture(&ctx, &source);
+    let mut selections = Vec::new();
+    for threads in [1, 2] {
+        ctx.set_threads(threads).unwrap();
+        let mut opt = Optimizer::new(&ctx, Algorithm::Stochastic).unwrap();
+        opt.set_budget(&ctx, 20).unwrap();
+        opt.set_param(&ctx, "parts", 3).unwrap();
+        selections.push(opt.run(&ctx, &sdm).unwrap().indices);
+    }
+    assert_eq!(selections[0], selections[1]);
+    assert_eq!(selections[0].len(), 20);
+    let mut opt = Optimizer::new(&ctx, Algorithm::Lazy).unwrap();
+    opt.set_budget(&ctx, 12).unwrap();
+    opt.set_param(&ctx, "parts", 80).unwrap();
+    opt.set_param(&ctx, "merge", 1).unwrap();
+    assert_eq!(
+        opt.run(&ctx, &sdm).unwrap().indices,
+        subsel::read_npy_i64(&ctx, fixture("sdm/order.npy")).unwrap()
+    );
+    opt.set_param(&ctx, "parts", 81).unwrap();
+    let err = opt.run(&ctx, &sdm).unwrap_err();
+    assert!(err.message().contains("parts 81 is larger than the pool"), "{err}");
+}
+
+#[test]
 fn sdm_intersected_runs() {
     // As the CLI's `--target-dist --optimizer lazier --runs 3 --seed 5 --threads 2`.
     let mut ctx = Context::new().unwrap();
