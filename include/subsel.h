@@ -1071,8 +1071,9 @@ typedef struct subsel_selection subsel_selection;
                                    least 65,536 items per part, else 1; the
                                    selection then depends on the thread
                                    count, which an explicit count avoids.
-                                   Greedy algorithms only (not double
-                                   greedy). Integer. (Since 0.8.)            */
+                                   Greedy algorithms only: double greedy
+                                   refuses more than one part (0 means one
+                                   for it). Integer. (Since 0.8.)            */
 #define SUBSEL_P_MERGE 107      /* "merge": how parts combine,
                                    SUBSEL_MERGE_UNION or
                                    SUBSEL_MERGE_GREEDI, [0, 1], default

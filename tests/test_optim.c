@@ -961,6 +961,11 @@ START_TEST(parts_errors_and_progress)
     ck_assert_ok(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_PARTS, 2));
     ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, f, &sel), SUBSEL_E_INVALID);
     ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "double greedy"));
+    /* automatic parts mean one part for double greedy */
+    ck_assert_ok(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_PARTS, 0));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel));
+    ck_assert_int_gt(subsel_selection_count(sel), 0);
+    subsel_selection_free(sel);
     subsel_optimizer_free(opt);
     ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_ALGORITHM_LAZY, &opt));
     ck_assert_ok(ctx, subsel_param_set_int(ctx, opt, SUBSEL_P_PARTS, 501));

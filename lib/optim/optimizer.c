@@ -169,6 +169,8 @@ static int64_t parts_for(subsel_ctx *ctx, const subsel_optimizer *opt,
                          const subsel_objective *obj)
 {
     int64_t parts;
+    if (algorithm_is_double_greedy(opt->algorithm))
+        return 1; /* it refuses more than one part (check_options) */
     if (opt->parts != 0)
         return opt->parts;
     parts = ss_threads_for(ctx, obj->n / PARTS_AUTO_MIN_ITEMS);
@@ -205,7 +207,7 @@ static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "min_runs %lld is larger than runs %lld",
                        (long long)opt->min_runs, (long long)opt->runs);
-    if (opt->parts != 1 && algorithm_is_double_greedy(opt->algorithm))
+    if (opt->parts > 1 && algorithm_is_double_greedy(opt->algorithm))
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "parts = %lld: double greedy runs over the whole "
                        "ground set; parts apply to the greedy algorithms",

@@ -30,7 +30,8 @@ int64_t ss_stochastic_sample_size(int64_t n, int64_t k, double epsilon)
 
 typedef struct ranked_bound {
     double bound;
-    int64_t item;
+    int64_t item;  /* the item, whose index ranks ties */
+    int64_t local; /* its position in the run's ground set: its bound's slot */
 } ranked_bound;
 
 /* x before y (core/rank.h) */
@@ -52,34 +53,38 @@ static void sort_by_bound(ranked_bound *order, int64_t size)
     }
 }
 
-/* Evaluates the sample in decreasing order of the items' bounds until no
- * unseen bound can win; *best_item / *best_gain get the winner. */
+/* Evaluates the sample (positions in the ground set) in decreasing order
+ * of the items' bounds until no unseen bound can win; *best_local /
+ * *best_gain get the winner's position and gain. */
 static int lazier_pick(subsel_ctx *ctx, const subsel_objective *obj,
-                       const void *state, const int64_t *sample, int64_t size,
-                       double *upper, ranked_bound *order, ss_trace *trace,
-                       int64_t *best_item, double *best_gain)
+                       const void *state, const ss_run_config *cfg,
+                       const int64_t *sample, int64_t size, double *upper,
+                       ranked_bound *order, ss_trace *trace,
+                       int64_t *best_local, double *best_gain)
 {
-    int64_t j;
+    int64_t j, best_item = -1;
     for (j = 0; j < size; j++) {
         order[j].bound = upper[sample[j]];
-        order[j].item = sample[j];
+        order[j].item = ss_ground_item(cfg, sample[j]);
+        order[j].local = sample[j];
     }
     sort_by_bound(order, size);
-    *best_item = -1;
+    *best_local = -1;
     *best_gain = -INFINITY;
     for (j = 0; j < size; j++) {
         double g;
         /* sorted in rank order: once a bound does not rank before the best
          * fresh gain (items are distinct), nothing further can win */
-        if (*best_item >= 0 && !ss_ranks_before(order[j].bound, order[j].item,
-                                                *best_gain, *best_item))
+        if (best_item >= 0 && !ss_ranks_before(order[j].bound, order[j].item,
+                                               *best_gain, best_item))
             break;
         SS_CHECK(ss_objective_gains(ctx, obj, state, &order[j].item, 1, &g,
                                     &trace->evaluations));
-        upper[order[j].item] = g;
-        if (*best_item < 0 || ss_ranks_before(g, order[j].item, *best_gain, *best_item)) {
+        upper[order[j].local] = g;
+        if (best_item < 0 || ss_ranks_before(g, order[j].item, *best_gain, best_item)) {
             *best_gain = g;
-            *best_item = order[j].item;
+            best_item = order[j].item;
+            *best_local = order[j].local;
         }
     }
     return SUBSEL_OK;
@@ -111,11 +116,22 @@ static void draw_block(ss_rng *rng, int64_t *pool, int64_t remaining,
     }
 }
 
+/* The items at ground-set positions pool[0..count), into items. */
+static void items_of(const ss_run_config *cfg, const int64_t *pool, int64_t count,
+                     int64_t *items)
+{
+    int64_t j;
+    for (j = 0; j < count; j++)
+        items[j] = ss_ground_item(cfg, pool[j]);
+}
+
+/* The pool and the bounds hold positions in the run's ground set, not
+ * items: a part of a partition then needs memory for its own items only. */
 int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
                          void *state, const ss_run_config *cfg, int lazier,
                          ss_trace *trace)
 {
-    int64_t *pool = NULL, *draws = NULL;
+    int64_t *pool = NULL, *draws = NULL, *items = NULL;
     double *gains = NULL, *upper = NULL;
     ranked_bound *order = NULL;
     int64_t remaining = ss_ground_count(cfg, obj), i;
@@ -128,52 +144,56 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
     SS_TRY(ss_alloc_array(ctx, remaining, sizeof *pool, &pool));
     SS_TRY(ss_alloc_array(ctx, block, sizeof *gains, &gains));
     SS_TRY(ss_alloc_array(ctx, block, sizeof *draws, &draws));
+    SS_TRY(ss_alloc_array(ctx, block, sizeof *items, &items));
     if (lazier) {
-        /* indexed by item: n entries also for a part of the ground set */
-        SS_TRY(ss_alloc_array(ctx, obj->n, sizeof *upper, &upper));
+        SS_TRY(ss_alloc_array(ctx, remaining, sizeof *upper, &upper));
         SS_TRY(ss_alloc_array(ctx, s, sizeof *order, &order));
-        for (i = 0; i < obj->n; i++)
+        for (i = 0; i < remaining; i++)
             upper[i] = INFINITY;
     }
     for (i = 0; i < remaining; i++)
-        pool[i] = ss_ground_item(cfg, i);
+        pool[i] = i;
 
     while (trace->count < cfg->budget && remaining > 0) {
-        int64_t size = s < remaining ? s : remaining, pos, first, best = -1;
+        int64_t size = s < remaining ? s : remaining, pos, first;
+        int64_t best = -1, best_local = -1;
         double best_gain = 0.0;
         SS_TRY(ss_step_begin(ctx, cfg, trace));
         /* the sample: a partial Fisher-Yates shuffle into pool[0..size) */
         for (first = 0; first < size; first += block) {
             int64_t count = size - first < block ? size - first : block;
             draw_block(&rng, pool, remaining, first, count, draws);
+            items_of(cfg, pool + first, count, items);
+            ss_objective_prefetch(obj, state, items, count);
             if (lazier)
                 continue;
             /* the best of the block, in the one order of core/rank.h */
-            ss_objective_prefetch(obj, state, pool + first, count);
-            SS_TRY(ss_objective_gains(ctx, obj, state, pool + first, count, gains,
+            SS_TRY(ss_objective_gains(ctx, obj, state, items, count, gains,
                                       &trace->evaluations));
-            pos = ss_argmax(pool + first, gains, count);
-            if (best < 0 || ss_ranks_before(gains[pos], pool[first + pos], best_gain, best)) {
-                best = pool[first + pos];
+            pos = ss_argmax(items, gains, count);
+            if (best < 0 || ss_ranks_before(gains[pos], items[pos], best_gain, best)) {
+                best = items[pos];
+                best_local = pool[first + pos];
                 best_gain = gains[pos];
             }
         }
         if (lazier) {
-            ss_objective_prefetch(obj, state, pool, size);
-            SS_TRY(lazier_pick(ctx, obj, state, pool, size, upper, order, trace,
-                               &best, &best_gain));
+            SS_TRY(lazier_pick(ctx, obj, state, cfg, pool, size, upper, order, trace,
+                               &best_local, &best_gain));
+            best = ss_ground_item(cfg, best_local);
         }
         if (ss_step_stops(cfg, best_gain, trace))
             break;
         SS_TRY(ss_step_commit(ctx, obj, state, best, best_gain, trace));
         /* take the chosen item out of the pool */
-        for (pos = 0; pool[pos] != best; pos++)
+        for (pos = 0; pool[pos] != best_local; pos++)
             ;
         pool[pos] = pool[--remaining];
     }
 cleanup:
     ss_free(ctx, pool);
     ss_free(ctx, draws);
+    ss_free(ctx, items);
     ss_free(ctx, gains);
     ss_free(ctx, upper);
     ss_free(ctx, order);
