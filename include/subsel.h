@@ -1119,11 +1119,16 @@ typedef struct subsel_selection subsel_selection;
  * part looks like a sample of the whole pool, so each part's greedy
  * choices are nearly what a single greedy would choose there. */
 #define SUBSEL_MERGE_UNION 0  /* each part selects its share of the budget
-                                 (budget x part size / ground set size,
-                                 rounded so that the shares add up), and
-                                 the selection is their union: no merge
-                                 step, so p parts on p threads take about
-                                 1/p of the time. Default.                   */
+                                 (budget / parts, the remainder to the
+                                 first parts), and the selection is their
+                                 union: no merge step, so p parts on p
+                                 threads take about 1/p of the time. It
+                                 lists every part's first choice, then
+                                 every part's second, ..., each with the
+                                 gain it had in its part (for a submodular
+                                 f at least its gain after the items listed
+                                 before it); the value is f of the union.
+                                 Default.                                    */
 #define SUBSEL_MERGE_GREEDI 1 /* RandGreeDi (Barbosa et al. 2015): each part
                                  selects the whole budget, the algorithm
                                  runs again over the union of their choices,
@@ -1191,7 +1196,8 @@ SUBSEL_API int subsel_optimizer_param_bounds(int param, double *min_value,
 /*! subsel_optimizer_run() :
  * Maximises `obj` and returns the selection. Ties between equal gains go to
  * the lowest index. With one run, the selection lists items in the order
- * chosen with the gain of each step; with several runs (intersection), it
+ * chosen with the gain of each step (with SUBSEL_P_PARTS, as
+ * SUBSEL_P_MERGE says); with several runs (intersection), it
  * lists the kept items in ascending order, with the gains of adding them in
  * that order. The same inputs, seed (SUBSEL_P_SEED; run r uses stream r)
  * and parameters give the same selection whatever the thread count and kernel.
