@@ -100,12 +100,6 @@ int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
                      const subsel_objective *obj, const ss_run_config *cfg,
                      ss_trace *trace, double *value, void **final_state);
 
-/* The gains of adding `items` in order to an empty state of obj, and the
- * value of the whole set (optimizer.c). */
-int ss_replay(subsel_ctx *ctx, const subsel_objective *obj,
-              const int64_t *items, int64_t count, double *gains,
-              double *value);
-
 /* One run as `parts` parts (partition.c): the ground set split at random
  * into `parts` parts, each run by opt's algorithm in parallel on the
  * context's threads, combined as opt->merge says into `trace` and *value

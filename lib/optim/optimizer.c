@@ -230,9 +230,11 @@ static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
  * gain, then its add). */
 #define REPLAY_AHEAD 8
 
-int ss_replay(subsel_ctx *ctx, const subsel_objective *obj,
-              const int64_t *items, int64_t count, double *gains,
-              double *value)
+/* The gains of adding `items` in order to an empty state of obj, and the
+ * value of the whole set. */
+static int replay(subsel_ctx *ctx, const subsel_objective *obj,
+                  const int64_t *items, int64_t count, double *gains,
+                  double *value)
 {
     void *state = NULL;
     int64_t i;
@@ -320,7 +322,7 @@ static int run_intersection(subsel_ctx *ctx, const subsel_optimizer *opt,
         if (votes[i] >= keep)
             items[kept++] = i;
     SS_TRY(ss_alloc_array(ctx, kept, sizeof *gains, &gains));
-    SS_TRY(ss_replay(ctx, obj, items, kept, gains, &value));
+    SS_TRY(replay(ctx, obj, items, kept, gains, &value));
     SS_TRY(ss_selection_new(ctx, items, gains, kept, value, evaluations, out));
     if (!algorithm_is_double_greedy(opt->algorithm)) {
         /* a run that stopped short explains more than the intersection */
