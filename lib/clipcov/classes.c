@@ -139,12 +139,6 @@ cleanup:
     return rc;
 }
 
-static int cmp_label(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Dense classes for labels without embeddings: the distinct labels
  * ascending (so labels 0..K-1 keep their numbers) into cc->class_label,
  * cc->classes their count, and each pair's class by binary search. */
@@ -156,7 +150,7 @@ static int dense_classes(subsel_ctx *ctx, ss_clipcov *cc,
     SS_TRY(ss_alloc_array(ctx, cc->n, sizeof *sorted, &sorted));
     if (cc->n > 0)
         memcpy(sorted, labels, (size_t)cc->n * sizeof *sorted);
-    qsort(sorted, (size_t)cc->n, sizeof *sorted, cmp_label);
+    qsort(sorted, (size_t)cc->n, sizeof *sorted, ss_compare_int64);
     for (i = 0; i < cc->n; i++)
         if (i == 0 || sorted[i] != sorted[distinct - 1])
             sorted[distinct++] = sorted[i];

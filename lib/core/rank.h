@@ -32,4 +32,12 @@ static inline int ss_rank_compare(double a, int64_t ia, double b, int64_t ib)
     return ss_ranks_before(a, ia, b, ib) ? -1 : ss_ranks_before(b, ib, a, ia);
 }
 
+/* Ascending int64 values (indices, labels) as a qsort() comparison: the
+ * one written for every sort of ids, sets and label lists. */
+static inline int ss_compare_int64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 #endif

@@ -29,6 +29,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/rank.h"
 #include "core/rng.h"
 #include "optim/optim.h"
 
@@ -239,12 +240,6 @@ cleanup:
     return rc;
 }
 
-static int compare_items(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* GREEDI: the algorithm again over the union of the parts' choices, then
  * the better of that and the best part (ties to the merged set, then to
  * the lower part). */
@@ -270,7 +265,7 @@ static int combine_greedi(subsel_ctx *ctx, const subsel_optimizer *opt,
         count += r->traces[j].count;
     }
     /* parts are disjoint: sorted, the union is a ground set */
-    qsort(ground, (size_t)count, sizeof *ground, compare_items);
+    qsort(ground, (size_t)count, sizeof *ground, ss_compare_int64);
     cfg.ground = ground;
     cfg.ground_count = count;
     cfg.budget = base->budget < count ? base->budget : count;

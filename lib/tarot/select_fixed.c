@@ -23,12 +23,6 @@
 
 enum { FREE = 0, CHOSEN = 1, IN_LAYER = 2 };
 
-static int cmp_index(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 typedef struct ranked {
     double f;
     int64_t i;
@@ -124,7 +118,7 @@ int subsel_tarot_select_fixed(subsel_ctx *ctx, subsel_tarot *t,
                     layer[nl++] = i;
                 }
             }
-            qsort(layer, (size_t)nl, sizeof *layer, cmp_index);
+            qsort(layer, (size_t)nl, sizeof *layer, ss_compare_int64);
             if (count + nl <= budget) {
                 for (p = 0; p < nl; p++) {
                     mark[layer[p]] = CHOSEN;

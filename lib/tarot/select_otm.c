@@ -20,6 +20,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/rank.h"
 #include "core/rng.h"
 #include "tarot/tarot.h"
 
@@ -70,12 +71,6 @@ int subsel_tarot_folds(subsel_ctx *ctx, int64_t targets, int64_t folds,
                                  INT64_MAX);
 }
 
-static int cmp_index(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Scratch shared by the folds. */
 typedef struct otm_state {
     int64_t *members, *others, *grown, *sorted;
@@ -122,7 +117,7 @@ static int run_fold(subsel_ctx *ctx, const subsel_tarot *t, otm_state *st,
             break;
         }
         memcpy(st->sorted, st->grown, (size_t)size * sizeof *st->sorted);
-        qsort(st->sorted, (size_t)size, sizeof *st->sorted, cmp_index);
+        qsort(st->sorted, (size_t)size, sizeof *st->sorted, ss_compare_int64);
         ss_tarot_gather(t->u, t->dim, st->sorted, size, st->x);
         SS_TRY(ss_tarot_ot_rows(ctx, t, st->x, size, st->y, noth, NULL, NULL,
                                 &c));
