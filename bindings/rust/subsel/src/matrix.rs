@@ -154,10 +154,16 @@ impl<'a> Csr<'a> {
             )
         };
         ctx.check(status)?;
-        Ok(Csr {
+        Ok(Self::wrap(raw))
+    }
+
+    /// The handle of a matrix the library just made (the constructor
+    /// returned OK, so `raw` is not NULL).
+    fn wrap(raw: *mut sys::subsel_csr) -> Self {
+        Csr {
             raw: NonNull::new(raw).expect("OK and NULL"),
             _borrow: PhantomData,
-        })
+        }
     }
 
     /// A `(indptr.len() - 1) x cols` matrix over the caller's arrays as they
@@ -246,10 +252,7 @@ impl Csr<'static> {
 
     /// Wraps a matrix the library made and owns (loaded, encoded).
     pub(crate) fn from_raw(raw: *mut sys::subsel_csr) -> Csr<'static> {
-        Csr {
-            raw: NonNull::new(raw).expect("OK and NULL"),
-            _borrow: PhantomData,
-        }
+        Csr::wrap(raw)
     }
 }
 
@@ -321,10 +324,16 @@ impl<'a> Dense<'a> {
             )
         };
         ctx.check(status)?;
-        Ok(Dense {
+        Ok(Self::wrap(raw))
+    }
+
+    /// The handle of a matrix the library just made (the constructor
+    /// returned OK, so `raw` is not NULL).
+    fn wrap(raw: *mut sys::subsel_dense) -> Self {
+        Dense {
             raw: NonNull::new(raw).expect("OK and NULL"),
             _borrow: PhantomData,
-        })
+        }
     }
 
     /// A `rows x cols` matrix over `data` where it is (row r starts at
@@ -381,10 +390,7 @@ impl Dense<'static> {
         let path = path_cstring(path.as_ref())?;
         let mut raw = ptr::null_mut();
         ctx.check(unsafe { sys::subsel_dense_load_npy(ctx.as_ptr(), path.as_ptr(), &mut raw) })?;
-        Ok(Dense {
-            raw: NonNull::new(raw).expect("OK and NULL"),
-            _borrow: PhantomData,
-        })
+        Ok(Dense::wrap(raw))
     }
 }
 

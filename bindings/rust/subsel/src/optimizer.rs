@@ -55,9 +55,7 @@ impl Optimizer {
     pub fn new(ctx: &Context, algorithm: Algorithm) -> Result<Optimizer> {
         let mut raw = ptr::null_mut();
         ctx.check(unsafe { sys::subsel_optimizer_create(ctx.as_ptr(), algorithm.raw(), &mut raw) })?;
-        Ok(Optimizer {
-            raw: NonNull::new(raw).expect("OK and NULL"),
-        })
+        Ok(Optimizer::from_raw(raw))
     }
 
     pub fn as_ptr(&self) -> *const sys::subsel_optimizer {
