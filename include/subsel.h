@@ -67,13 +67,13 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define SUBSEL_VERSION_MAJOR 0
-#define SUBSEL_VERSION_MINOR 8
+#define SUBSEL_VERSION_MINOR 9
 #define SUBSEL_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
 #define SUBSEL_VERSION_NUMBER                                                  \
     (SUBSEL_VERSION_MAJOR * 10000 + SUBSEL_VERSION_MINOR * 100 +               \
      SUBSEL_VERSION_PATCH)
-#define SUBSEL_VERSION_STRING "0.8.0"
+#define SUBSEL_VERSION_STRING "0.9.0"
 
 /*! subsel_version_number() :
  * @return the version of the library actually linked, encoded as
@@ -314,6 +314,7 @@ SUBSEL_API int subsel_ctx_set_progress(subsel_ctx *ctx, subsel_progress_fn fn,
 #define SUBSEL_KIND_DENSE 10    /* subsel_dense                             */
 #define SUBSEL_KIND_SELECTION 11 /* subsel_selection                        */
 #define SUBSEL_KIND_SAE 12      /* subsel_sae                               */
+#define SUBSEL_KIND_SUMMARY 13  /* subsel_summary (since 0.9)               */
 
 /* Parameters are numbered across the whole library (SUBSEL_P_*, defined
  * with the handle they belong to): each kind owns a block of 100 numbers
@@ -1078,6 +1079,17 @@ typedef struct subsel_selection subsel_selection;
                                    SUBSEL_MERGE_UNION or
                                    SUBSEL_MERGE_GREEDI, [0, 1], default
                                    UNION. Integer. (Since 0.8.)              */
+#define SUBSEL_P_FANIN 108      /* "fanin": summaries per merge when
+                                   selection spans processes
+                                   (subsel_mpi_select() with
+                                   SUBSEL_DISTRIBUTED_GREEDI, and the
+                                   bindings' engines): f >= 2 merges
+                                   groups of f, then groups of the results,
+                                   ... (multi-round GreeDi), so no merge
+                                   holds more than f x budget rows; 0 (and
+                                   1) merge every part's summary at once.
+                                   [0, 65536], default 0. Integer.
+                                   (Since 0.9.)                              */
 
 #ifndef SUBSEL_NO_DEPRECATED
 /* Deprecated names. 0.6 numbered the algorithms 0 to 5 and the optimizer's
@@ -2297,6 +2309,168 @@ SUBSEL_API int subsel_double_greedy(subsel_ctx *ctx,
                                     const subsel_objective *obj,
                                     const int64_t *ground, int64_t count,
                                     int randomized, subsel_selection **out);
+
+/* ------------------------------------------------------------------------ */
+/* Selection across processes and machines (since 0.9)                      */
+/* ------------------------------------------------------------------------ */
+
+/* A pool too large for one process is split into parts: row ranges of one
+ * matrix, or shard files. Each part's objective is built over its own rows
+ * only, and its items are numbered globally: part rows 0 .. n-1 are the
+ * pool's rows offset .. offset + n - 1. Two pure functions then do the
+ * work, callable from any engine (threads, MPI, Dask, Ray, Spark, a Slurm
+ * job array: docs/distributed.md):
+ *   subsel_summary_select()  selects from one part into a small summary:
+ *                            global row ids, gains, f of the set, and the
+ *                            chosen rows themselves;
+ *   subsel_summary_merge()   merges summaries by running the optimizer
+ *                            over the union of their rows (GreeDi), into a
+ *                            summary that can be merged again.
+ * Summaries travel as bytes or files. Objectives over the rows of a CSR
+ * matrix (FB, SDM) can be split; the others give SUBSEL_E_UNSUPPORTED.
+ * SDM with quality bins: bins made from quality scores rank the rows of
+ * each part separately; for bins that mean the same on every part, use
+ * subsel_sdm_set_quality_edges(). A summary is immutable: any thread may
+ * read it. */
+typedef struct subsel_summary subsel_summary;
+
+/*! subsel_summary_select() :
+ * Selects from one part of a pool: runs `opt` on `obj` (SUBSEL_P_BUDGET
+ * capped at the part's n items; runs, parts and threads as
+ * subsel_optimizer_run()) and returns the summary of its selection, its
+ * items numbered offset + item. `total` is the pool's size (offset + n <=
+ * total), recorded so that merges can check their parts belong together.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, offset < 0, offset + n >
+ *         total), SUBSEL_E_UNSUPPORTED (an objective that cannot be
+ *         split), or an error of subsel_optimizer_run(). */
+SUBSEL_API int subsel_summary_select(subsel_ctx *ctx,
+                                     const subsel_optimizer *opt,
+                                     const subsel_objective *obj,
+                                     int64_t offset, int64_t total,
+                                     subsel_summary **out);
+
+/*! subsel_summary_merge() :
+ * GreeDi's merge: runs `opt` (budget capped at the union's size) over the
+ * union of the summaries' rows, on an objective of `like`'s kind and
+ * parameters (its own rows are not used: any part's objective will do),
+ * and returns the summary of the better of that selection and the best
+ * input summary (by f, re-evaluated on the union; ties to the merged
+ * set), as RandGreeDi's analysis requires. The union is taken in
+ * ascending global id, so the result does not depend on the order of the
+ * summaries. Merging the result with others again is multi-round GreeDi.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (count < 1, summaries of different
+ *         pools, overlapping ids, rows whose columns do not match `like`),
+ *         SUBSEL_E_UNSUPPORTED, or an error of subsel_optimizer_run(). */
+SUBSEL_API int subsel_summary_merge(subsel_ctx *ctx,
+                                    const subsel_optimizer *opt,
+                                    const subsel_objective *like,
+                                    const subsel_summary *const *summaries,
+                                    int64_t count, subsel_summary **out);
+
+/*! subsel_summary_selection() :
+ * The summary as a selection: global row ids in the order chosen, their
+ * gains, f of the set, evaluations (all parts and merges). Its budget is
+ * the count.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_summary_selection(subsel_ctx *ctx,
+                                        const subsel_summary *summary,
+                                        subsel_selection **out);
+
+/*! subsel_summary_rows() :
+ * The chosen rows as a CSR matrix (row i is the row of the i-th id), for
+ * example to build the `like` objective of a merge job that holds no part.
+ * The caller frees it.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID. */
+SUBSEL_API int subsel_summary_rows(subsel_ctx *ctx,
+                                   const subsel_summary *summary,
+                                   subsel_csr **out);
+
+/* Items in the summary, and the size of the pool it belongs to; 0 for
+ * NULL. */
+SUBSEL_API int64_t subsel_summary_count(const subsel_summary *summary);
+SUBSEL_API int64_t subsel_summary_total(const subsel_summary *summary);
+
+/*! subsel_summary_to_bytes() / subsel_summary_from_bytes() :
+ * A summary as a byte string (docs/distributed.md gives the layout:
+ * little-endian, with a CRC-32), for sending between processes. With
+ * buf NULL (capacity 0), to_bytes writes the size it needs to *size;
+ * else it needs capacity >= that size. from_bytes checks everything:
+ * sizes, ids (in range, distinct), the rows as subsel_csr_create() does,
+ * the checksum.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (capacity too small, NULL),
+ *         SUBSEL_E_FORMAT (from_bytes: truncated or corrupt data, with
+ *         what was wrong), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_summary_to_bytes(subsel_ctx *ctx,
+                                       const subsel_summary *summary,
+                                       void *buf, int64_t capacity,
+                                       int64_t *size);
+SUBSEL_API int subsel_summary_from_bytes(subsel_ctx *ctx, const void *buf,
+                                         int64_t size, subsel_summary **out);
+
+/*! subsel_summary_save() / subsel_summary_load() :
+ * The bytes of subsel_summary_to_bytes() in a file (written as
+ * subsel_csr_save_npz() writes: atomically for regular files).
+ * @return as to_bytes / from_bytes, and SUBSEL_E_IO. */
+SUBSEL_API int subsel_summary_save(subsel_ctx *ctx,
+                                   const subsel_summary *summary,
+                                   const char *path);
+SUBSEL_API int subsel_summary_load(subsel_ctx *ctx, const char *path,
+                                   subsel_summary **out);
+
+/*! subsel_summary_free() : releases a summary. NULL is a no-op. */
+SUBSEL_API void subsel_summary_free(subsel_summary *summary);
+
+/* Algorithms of subsel_mpi_select(). */
+#define SUBSEL_DISTRIBUTED_GREEDI 0 /* every rank selects from its part
+                                       (subsel_summary_select), the
+                                       summaries are merged (in rounds of
+                                       SUBSEL_P_FANIN) on the lower ranks,
+                                       the result is broadcast. One
+                                       exchange of budget rows per rank.    */
+#define SUBSEL_DISTRIBUTED_EXACT 1  /* stochastic greedy over the whole
+                                       pool: every step, every rank draws
+                                       the same sample, evaluates the items
+                                       it holds, the best is agreed on and
+                                       its row broadcast. The selection is
+                                       byte for byte that of
+                                       subsel_optimizer_run() with the
+                                       same seed on one process holding
+                                       the pool, whatever the rank count.
+                                       SUBSEL_ALGORITHM_STOCHASTIC, one
+                                       run, one part. Two small
+                                       collectives per step.                */
+
+/*! subsel_mpi_available() :
+ * @return 1 when this library was built with its MPI component, else 0
+ *         (subsel_mpi_select() then gives SUBSEL_E_UNSUPPORTED). */
+SUBSEL_API int subsel_mpi_available(void);
+
+/*! subsel_mpi_select() :
+ * Selection across the ranks of an MPI communicator, passed as its Fortran
+ * handle (MPI_Comm_c2f(comm)), so this header needs no mpi.h. Collective:
+ * every rank calls it with its own part's objective; rank r's items are
+ * the pool's rows after those of ranks 0 .. r-1 (a rank may hold none), so
+ * the pool is the ranks' parts in rank order. `method` is a
+ * SUBSEL_DISTRIBUTED_*. Every rank gets the same selection, in global row
+ * ids. MPI must be initialised (MPI_THREAD_FUNNELED at least: only the
+ * calling thread calls MPI). On any rank's error, every rank returns an
+ * error (that rank's status and message on that rank, SUBSEL_E_STATE
+ * naming the failing rank on the others).
+ * @return SUBSEL_OK, SUBSEL_E_UNSUPPORTED (no MPI component, an objective
+ *         that cannot be split, EXACT with another algorithm or several
+ *         runs), SUBSEL_E_INVALID, SUBSEL_E_STATE, or an error of the
+ *         selection. */
+SUBSEL_API int subsel_mpi_select(subsel_ctx *ctx, const subsel_optimizer *opt,
+                                 const subsel_objective *obj, int method,
+                                 int64_t comm, subsel_selection **out);
+
+/*! subsel_csr_npz_shape() :
+ * Reads only the shape of a SciPy .npz CSR file (its shape.npy member),
+ * without its arrays: a part of a sharded pool learns the global ids of
+ * its rows from the row counts of the shards before it.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO, SUBSEL_E_FORMAT. */
+SUBSEL_API int subsel_csr_npz_shape(subsel_ctx *ctx, const char *path,
+                                    int64_t *rows, int64_t *cols);
 
 #ifdef __cplusplus
 }

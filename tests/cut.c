@@ -168,6 +168,9 @@ const ss_objective_ops ss_cut_ops = {
     NULL,
     cut_destroy,
     NULL, /* prefetch */
+    NULL, /* rows */
+    NULL, /* like */
+    NULL, /* add_row */
 };
 
 int ss_cut_create(subsel_ctx *ctx, int64_t n, const double *weights,

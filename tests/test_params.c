@@ -43,6 +43,7 @@ static const expected_param expected[] = {
     {SUBSEL_P_EPSILON, SUBSEL_KIND_OPTIMIZER, R, "epsilon", 5},
     {SUBSEL_P_PARTS, SUBSEL_KIND_OPTIMIZER, I, "parts", 0},
     {SUBSEL_P_MERGE, SUBSEL_KIND_OPTIMIZER, I, "merge", 0},
+    {SUBSEL_P_FANIN, SUBSEL_KIND_OPTIMIZER, I, "fanin", 0},
     {SUBSEL_P_OT_MAX_ITER, SUBSEL_KIND_OT_SOLVER, I, "max_iter", 1},
     {SUBSEL_P_OT_ANNEAL, SUBSEL_KIND_OT_SOLVER, I, "anneal", 2},
     {SUBSEL_P_OT_MEMORY, SUBSEL_KIND_OT_SOLVER, I, "memory", 3},
@@ -75,7 +76,7 @@ static const expected_param expected[] = {
 #undef I
 #undef R
 #define EXPECTED_COUNT ((int64_t)(sizeof expected / sizeof expected[0]))
-#define KIND_COUNT 12
+#define KIND_COUNT 13
 
 /* The old names are aliases of the new numbers: 0.6 code compiles as it
  * was, and means the same. */
@@ -117,6 +118,7 @@ typedef struct handles {
     subsel_tarot *tarot;
     subsel_sae *sae;
     subsel_selection *sel;
+    subsel_summary *summary;
 } handles;
 
 static void handles_make(handles *h)
@@ -141,10 +143,12 @@ static void handles_make(handles *h)
     ck_assert_ok(h->ctx, subsel_tarot_create(h->ctx, h->dense, h->dense, &h->tarot));
     ck_assert_ok(h->ctx, subsel_sae_create(h->ctx, h->dense, NULL, NULL, &h->sae));
     ck_assert_ok(h->ctx, subsel_optimizer_run(h->ctx, h->opt, h->fb, &h->sel));
+    ck_assert_ok(h->ctx, subsel_summary_select(h->ctx, h->opt, h->fb, 0, 6, &h->summary));
 }
 
 static void handles_free(handles *h)
 {
+    subsel_summary_free(h->summary);
     subsel_selection_free(h->sel);
     subsel_sae_free(h->sae);
     subsel_tarot_free(h->tarot);
@@ -174,6 +178,7 @@ static void *handle_of(handles *h, int kind)
     case SUBSEL_KIND_DENSE: return h->dense;
     case SUBSEL_KIND_SELECTION: return h->sel;
     case SUBSEL_KIND_SAE: return h->sae;
+    case SUBSEL_KIND_SUMMARY: return h->summary;
     default: return NULL;
     }
 }
@@ -295,7 +300,7 @@ START_TEST(lookups_fail_with_messages)
     double dlo;
     handles_make(&h);
     EXPECT_FAIL(&h, NULL, subsel_param_at(-1, &id), SUBSEL_E_INVALID, "subsel_param_at",
-                "index -1 is outside [0, 39)");
+                "index -1 is outside [0, 40)");
     EXPECT_FAIL(&h, NULL, subsel_param_at(EXPECTED_COUNT, &id), SUBSEL_E_INVALID,
                 "subsel_param_at", "outside");
     EXPECT_FAIL(&h, NULL, subsel_param_at(0, NULL), SUBSEL_E_INVALID, "subsel_param_at",
@@ -516,8 +521,8 @@ START_TEST(other_kinds_and_types_are_refused_with_a_message)
     }
     EXPECT_FAIL(&h, h.ctx, subsel_param_set_int(h.ctx, h.opt, 0, 1), SUBSEL_E_INVALID,
                 "subsel_param_set_int", "0 is not a parameter of kind 'optimizer'");
-    EXPECT_FAIL(&h, h.ctx, subsel_param_set_int(h.ctx, h.opt, 108, 1), SUBSEL_E_INVALID,
-                "subsel_param_set_int", "108 is not a parameter of kind 'optimizer'");
+    EXPECT_FAIL(&h, h.ctx, subsel_param_set_int(h.ctx, h.opt, 109, 1), SUBSEL_E_INVALID,
+                "subsel_param_set_int", "109 is not a parameter of kind 'optimizer'");
     EXPECT_FAIL(&h, h.ctx, subsel_param_set_int(h.ctx, h.opt, SUBSEL_ALGORITHM_LAZY, 7),
                 SUBSEL_E_INVALID, "subsel_param_set_int",
                 "1001 is an algorithm number (SUBSEL_ALGORITHM_*), not a parameter");

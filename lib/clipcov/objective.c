@@ -333,6 +333,7 @@ const ss_objective_ops ss_clipcov_ops = {
     0, /* never monotone */
     NULL, cc_state_new, cc_state_free, cc_gains, cc_add, cc_value, cc_remove,
     cc_losses, cc_merge, cc_destroy, NULL /* prefetch */,
+    NULL, NULL, NULL, /* rows, like, add_row: not over CSR rows */
 };
 
 static int check_inputs(subsel_ctx *ctx, const subsel_dense *image,

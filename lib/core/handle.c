@@ -31,6 +31,7 @@ const char *ss_kind_name(uint32_t kind)
     case SS_KIND_SAE: return "sparse autoencoder";
     case SS_KIND_OT_SOLVER: return "OT solver";
     case SS_KIND_TAROT: return "TAROT selector";
+    case SS_KIND_SUMMARY: return "summary";
     default: return "unknown handle";
     }
 }

@@ -27,7 +27,8 @@ enum ss_kind {
     SS_KIND_SELECTION,
     SS_KIND_SAE,
     SS_KIND_OT_SOLVER,
-    SS_KIND_TAROT
+    SS_KIND_TAROT,
+    SS_KIND_SUMMARY
 };
 
 /* The head of a handle, its first member: a C11 anonymous struct, so that

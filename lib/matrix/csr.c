@@ -232,6 +232,46 @@ cleanup:
     return rc;
 }
 
+int ss_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *m,
+                       const int64_t *items, int64_t count, subsel_csr **out)
+{
+    int64_t *indptr = NULL, i, nnz = 0;
+    int idx64 = m->cols > INT32_MAX; /* int32 indices wherever they fit */
+    void *indices = NULL;
+    float *values = NULL;
+
+    *out = NULL;
+    if (ss_alloc_array(ctx, count + 1, sizeof *indptr, &indptr) != SUBSEL_OK)
+        return SUBSEL_E_NOMEM;
+    indptr[0] = 0;
+    for (i = 0; i < count; i++) {
+        int64_t start, end;
+        ss_csr_range(m, items[i], &start, &end);
+        nnz += end - start;
+        indptr[i + 1] = nnz;
+    }
+    if (ss_alloc_array(ctx, nnz, idx64 ? sizeof(int64_t) : sizeof(int32_t),
+                       &indices) != SUBSEL_OK ||
+        ss_alloc_array(ctx, nnz, sizeof *values, &values) != SUBSEL_OK) {
+        ss_free(ctx, indptr);
+        ss_free(ctx, indices);
+        return SUBSEL_E_NOMEM;
+    }
+    for (i = 0; i < count; i++) {
+        int64_t start, end, t, at = indptr[i];
+        ss_csr_range(m, items[i], &start, &end);
+        for (t = start; t < end; t++, at++) {
+            if (idx64)
+                ((int64_t *)indices)[at] = ss_csr_col(m, t);
+            else
+                ((int32_t *)indices)[at] = (int32_t)ss_csr_col(m, t);
+            values[at] = m->values[t];
+        }
+    }
+    return ss_csr_adopt(ctx, count, m->cols, indptr, 1, indices, idx64, values,
+                        out);
+}
+
 /* A copy of n elements of `size` bytes on ctx (n may be 0). */
 static int copy_array(subsel_ctx *ctx, const void *src, int64_t n, size_t size,
                       void **out)

@@ -312,6 +312,39 @@ int subsel_csr_load_npz(subsel_ctx *ctx, const char *path, subsel_csr **out)
     return ss_read_file(ctx, path, load_cb, out);
 }
 
+/* Only format.npy and shape.npy of a seekable archive: a shard's row
+ * count without its arrays. */
+static int shape_cb(subsel_ctx *ctx, FILE *f, void *arg)
+{
+    npz_load l;
+    int rc;
+    if (ss_file_size(f) < 0)
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "reading only the shape of an .npz needs a seekable file");
+    SS_CHECK(ss_zip_open(&l.zip, ctx, f));
+    rc = begin_progress(&l);
+    if (rc == SUBSEL_OK)
+        rc = read_format(&l);
+    if (rc == SUBSEL_OK)
+        rc = read_shape(&l, arg);
+    ss_zip_close(&l.zip);
+    return rc;
+}
+
+int subsel_csr_npz_shape(subsel_ctx *ctx, const char *path, int64_t *rows,
+                         int64_t *cols)
+{
+    int64_t shape[2] = {0, 0};
+    SS_REQUIRE_CTX(ctx);
+    SS_REQUIRE_NONNULL(ctx, path);
+    SS_REQUIRE_NONNULL(ctx, rows);
+    SS_REQUIRE_NONNULL(ctx, cols);
+    SS_CHECK(ss_read_file(ctx, path, shape_cb, shape));
+    *rows = shape[0];
+    *cols = shape[1];
+    return SUBSEL_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Writing                                                                  */
 /* ------------------------------------------------------------------------ */

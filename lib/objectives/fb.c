@@ -301,14 +301,16 @@ static int fb_losses(subsel_ctx *ctx, const subsel_objective *obj,
 
 /* ---- updates ----------------------------------------------------------- */
 
-/* Adds (sign +1) or removes (sign -1) a row's contribution to the sums. */
-static void update(const ss_fb *fb, fb_state *st, int64_t item, int sign)
+/* Adds (sign +1) or removes (sign -1) the contribution of row `row` of z,
+ * in bin `bin` (ignored without bins), to the sums. */
+static void update_sums(const ss_fb *fb, fb_state *st, const subsel_csr *z,
+                        int64_t row, int32_t bin, int sign)
 {
     int64_t start, end, t;
-    ss_csr_range(fb->z, item, &start, &end);
+    ss_csr_range(z, row, &start, &end);
     for (t = start; t < end; t++) {
-        int64_t c = ss_csr_col(fb->z, t);
-        double m = st->m[c] + sign * (double)fb->z->values[t];
+        int64_t c = ss_csr_col(z, t);
+        double m = st->m[c] + sign * (double)z->values[t];
         /* removal can leave a rounding residue below 0; m is a sum of
          * nonnegative values */
         st->m[c] = m > 0 ? m : 0.0;
@@ -316,12 +318,17 @@ static void update(const ss_fb *fb, fb_state *st, int64_t item, int sign)
             st->col[c] = 1.0 / (1.0 + st->m[c]);
     }
     if (fb->bins > 0) {
-        int32_t b = fb->bin_of[item];
-        st->bin_count[b] += sign;
-        st->bin_gain[b] = bin_gain(fb, st->bin_count[b], b);
+        st->bin_count[bin] += sign;
+        st->bin_gain[bin] = bin_gain(fb, st->bin_count[bin], bin);
     }
-    st->in_set[item] = sign > 0;
     st->size += sign;
+}
+
+/* Adds (sign +1) or removes (sign -1) one of the objective's own items. */
+static void update(const ss_fb *fb, fb_state *st, int64_t item, int sign)
+{
+    update_sums(fb, st, fb->z, item, fb->bins > 0 ? fb->bin_of[item] : 0, sign);
+    st->in_set[item] = sign > 0;
 }
 
 static int fb_add(subsel_ctx *ctx, const subsel_objective *obj, void *state,
@@ -387,6 +394,109 @@ static int fb_value(subsel_ctx *ctx, const subsel_objective *obj,
     for (c = 0; c < fb->bins; c++)
         v += (1.0 - fb->lambda) * fb->bin_weights[c] * log1p((double)st->bin_count[c]);
     *out = v;
+    return SUBSEL_OK;
+}
+
+/* ---- across processes (lib/distributed) --------------------------------- */
+
+static int fb_rows(subsel_ctx *ctx, const subsel_objective *obj,
+                   const int64_t *items, int64_t count, subsel_csr **rows,
+                   int32_t **labels)
+{
+    const ss_fb *fb = obj->impl;
+    int64_t i;
+    SS_CHECK(ss_csr_gather_rows(ctx, fb->z, items, count, rows));
+    if (fb->bins == 0)
+        return SUBSEL_OK;
+    if (ss_alloc_array(ctx, count, sizeof **labels, labels) != SUBSEL_OK) {
+        subsel_csr_free(*rows);
+        *rows = NULL;
+        return SUBSEL_E_NOMEM;
+    }
+    for (i = 0; i < count; i++)
+        (*labels)[i] = fb->bin_of[items[i]];
+    return SUBSEL_OK;
+}
+
+/* A copy of n doubles on the objective's allocator (NULL stays NULL). */
+static int copy_doubles(subsel_ctx *ctx, subsel_objective *obj,
+                        const double *src, int64_t n, double **out)
+{
+    *out = NULL;
+    if (src == NULL)
+        return SUBSEL_OK;
+    SS_CHECK(ss_alloc_with(ctx, &obj->alloc, n, sizeof **out, out));
+    if (n > 0)
+        memcpy(*out, src, (size_t)n * sizeof **out);
+    return SUBSEL_OK;
+}
+
+static int fb_like(subsel_ctx *ctx, const subsel_objective *obj,
+                   const subsel_csr *rows, const int32_t *labels,
+                   subsel_objective **out)
+{
+    const ss_fb *fb = obj->impl;
+    subsel_objective *like = NULL;
+    ss_fb *to;
+    int64_t r;
+    int rc = SUBSEL_OK;
+
+    if (rows->cols != fb->z->cols)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "rows of %lld columns for a %s over %lld columns",
+                       (long long)rows->cols, obj->ops->name,
+                       (long long)fb->z->cols);
+    if ((fb->bins > 0) != (labels != NULL))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       fb->bins > 0 ? "the %s has quality bins, but the rows "
+                                      "come without them"
+                                    : "the rows come with quality bins, but "
+                                      "the %s has none",
+                       obj->ops->name);
+    SS_CHECK(ss_fb_new(ctx, obj->ops, rows, fb->phi.kind, fb->phi.param, 0.0, &like));
+    to = like->impl;
+    like->submodular = obj->submodular;
+    like->monotone = obj->monotone;
+    memcpy(to->w, fb->w, (size_t)fb->z->cols * sizeof *to->w);
+    to->lambda = fb->lambda;
+    SS_TRY(copy_doubles(ctx, like, fb->p, fb->z->cols, &to->p));
+    if (fb->bins > 0) {
+        SS_TRY(copy_doubles(ctx, like, fb->bin_weights, fb->bins, &to->bin_weights));
+        SS_TRY(ss_alloc_with(ctx, &like->alloc, rows->rows, sizeof *to->bin_of,
+                             &to->bin_of));
+        for (r = 0; r < rows->rows; r++) {
+            if (labels[r] < 0 || labels[r] >= fb->bins) {
+                rc = ss_fail(ctx, SUBSEL_E_INVALID,
+                             "row %lld is in quality bin %ld of %lld",
+                             (long long)r, (long)labels[r], (long long)fb->bins);
+                goto cleanup;
+            }
+            to->bin_of[r] = labels[r];
+        }
+        to->bins = fb->bins;
+        to->bin_weights_set = fb->bin_weights_set;
+    }
+    *out = like;
+    return SUBSEL_OK;
+cleanup:
+    subsel_objective_free(like);
+    return rc;
+}
+
+static int fb_add_row(subsel_ctx *ctx, const subsel_objective *obj,
+                      void *state, const subsel_csr *rows, int64_t row,
+                      int32_t label)
+{
+    const ss_fb *fb = obj->impl;
+    if (rows->cols != fb->z->cols || row < 0 || row >= rows->rows ||
+        (fb->bins > 0 && (label < 0 || label >= fb->bins)))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "row %lld (bin %ld) of a %lld x %lld matrix cannot join "
+                       "a %s over %lld columns and %lld bins",
+                       (long long)row, (long)label, (long long)rows->rows,
+                       (long long)rows->cols, obj->ops->name,
+                       (long long)fb->z->cols, (long long)fb->bins);
+    update_sums(fb, state, rows, row, label, +1);
     return SUBSEL_OK;
 }
 
@@ -536,6 +646,9 @@ const ss_objective_ops ss_fb_ops = {
     fb_merge,
     fb_destroy,
     fb_prefetch,
+    fb_rows,
+    fb_like,
+    fb_add_row,
 };
 
 static int sdm_check_ready(subsel_ctx *ctx, const subsel_objective *obj)
@@ -569,4 +682,7 @@ const ss_objective_ops ss_sdm_ops = {
     fb_merge,
     fb_destroy,
     fb_prefetch,
+    fb_rows,
+    fb_like,
+    fb_add_row,
 };

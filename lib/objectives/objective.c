@@ -243,3 +243,48 @@ void ss_objective_prefetch(const subsel_objective *obj, const void *state,
     if (obj->ops->prefetch != NULL)
         obj->ops->prefetch(obj, state, items, count);
 }
+
+int ss_objective_can_distribute(const subsel_objective *obj)
+{
+    return obj->ops->rows != NULL && obj->ops->like != NULL &&
+           obj->ops->add_row != NULL;
+}
+
+int ss_objective_require_distribute(subsel_ctx *ctx,
+                                    const subsel_objective *obj,
+                                    const char *caller)
+{
+    if (ss_objective_can_distribute(obj))
+        return SUBSEL_OK;
+    return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                   "%s: the %s cannot be split across processes (that needs "
+                   "an objective over the rows of a CSR matrix: FB or SDM)",
+                   caller, obj->ops->name);
+}
+
+int ss_objective_rows(subsel_ctx *ctx, const subsel_objective *obj,
+                      const int64_t *items, int64_t count, subsel_csr **rows,
+                      int32_t **labels)
+{
+    *rows = NULL;
+    *labels = NULL;
+    SS_CHECK(ss_objective_require_distribute(ctx, obj, __func__));
+    return obj->ops->rows(ctx, obj, items, count, rows, labels);
+}
+
+int ss_objective_like(subsel_ctx *ctx, const subsel_objective *obj,
+                      const subsel_csr *rows, const int32_t *labels,
+                      subsel_objective **out)
+{
+    *out = NULL;
+    SS_CHECK(ss_objective_require_distribute(ctx, obj, __func__));
+    return obj->ops->like(ctx, obj, rows, labels, out);
+}
+
+int ss_objective_add_row(subsel_ctx *ctx, const subsel_objective *obj,
+                         void *state, const subsel_csr *rows, int64_t row,
+                         int32_t label)
+{
+    SS_CHECK(ss_objective_require_distribute(ctx, obj, __func__));
+    return obj->ops->add_row(ctx, obj, state, rows, row, label);
+}

@@ -79,6 +79,27 @@ typedef struct ss_objective_ops {
      * cache item after item. No effect on any result. */
     void (*prefetch)(const subsel_objective *obj, const void *state,
                      const int64_t *items, int64_t count);
+
+    /* Optional, for selection across processes (lib/distributed): what an
+     * objective over the rows of a CSR matrix needs so that another
+     * process can rebuild it over other rows, and add a row it does not
+     * hold. NULL when the objective is not over CSR rows.
+     * rows: `count` of its items as a new matrix (in that order) and, when
+     * the objective labels its rows (SDM's quality bins), their labels in
+     * *labels (allocated on ctx; else NULL).
+     * like: a new objective of the same kind and parameters over `rows`
+     * (same columns), whose row r carries labels[r] (NULL when unlabelled).
+     * add_row: adds to the state's set a row of another matrix with the
+     * same columns, labelled `label` (an item of another process's part),
+     * exactly as `add` adds one of its own. */
+    int (*rows)(subsel_ctx *ctx, const subsel_objective *obj,
+                const int64_t *items, int64_t count, subsel_csr **rows,
+                int32_t **labels);
+    int (*like)(subsel_ctx *ctx, const subsel_objective *obj,
+                const subsel_csr *rows, const int32_t *labels,
+                subsel_objective **out);
+    int (*add_row)(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+                   const subsel_csr *rows, int64_t row, int32_t label);
 } ss_objective_ops;
 
 struct subsel_objective {
@@ -169,6 +190,23 @@ int ss_objective_merge(subsel_ctx *ctx, const subsel_objective *obj, void *dst,
 /* f(S) of the state's set. */
 int ss_objective_value(subsel_ctx *ctx, const subsel_objective *obj,
                        const void *state, double *out);
+
+/* Nonzero when the objective has rows, like and add_row (what selection
+ * across processes needs); the three wrappers below fail with
+ * SUBSEL_E_UNSUPPORTED, naming `caller`, when it has not. */
+int ss_objective_can_distribute(const subsel_objective *obj);
+int ss_objective_require_distribute(subsel_ctx *ctx,
+                                    const subsel_objective *obj,
+                                    const char *caller);
+int ss_objective_rows(subsel_ctx *ctx, const subsel_objective *obj,
+                      const int64_t *items, int64_t count, subsel_csr **rows,
+                      int32_t **labels);
+int ss_objective_like(subsel_ctx *ctx, const subsel_objective *obj,
+                      const subsel_csr *rows, const int32_t *labels,
+                      subsel_objective **out);
+int ss_objective_add_row(subsel_ctx *ctx, const subsel_objective *obj,
+                         void *state, const subsel_csr *rows, int64_t row,
+                         int32_t label);
 
 /* The optional prefetch hint (nothing when the objective has none). */
 void ss_objective_prefetch(const subsel_objective *obj, const void *state,

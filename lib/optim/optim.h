@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/options.h"
+#include "core/rng.h"
 #include "objectives/objective.h"
 #include "subsel.h"
 
@@ -29,6 +30,7 @@ struct subsel_optimizer {
     double epsilon;
     int64_t parts; /* SUBSEL_P_PARTS: 1 none, 0 automatic */
     int64_t merge; /* SUBSEL_MERGE_* */
+    int64_t fanin; /* SUBSEL_P_FANIN: read by lib/distributed */
 };
 
 /* What one run chose: items in order with their gains, how many gains it
@@ -100,6 +102,18 @@ int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
                      const subsel_objective *obj, const ss_run_config *cfg,
                      ss_trace *trace, double *value, void **final_state);
 
+/* SUBSEL_P_STOP_NONPOSITIVE resolved for obj (AUTO: stop unless obj is
+ * known to be monotone). */
+int ss_stops_on_nonpositive(const subsel_optimizer *opt,
+                            const subsel_objective *obj);
+
+/* subsel_optimizer_run() with the budget capped at budget_cap (when >= 0;
+ * a budget above the pool is then no error): a part of a pool selects
+ * what it can (lib/distributed). */
+int ss_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
+                     const subsel_objective *obj, int64_t budget_cap,
+                     subsel_selection **out);
+
 /* One run as `parts` parts (partition.c): the ground set split at random
  * into `parts` parts, each run by opt's algorithm in parallel on the
  * context's threads, combined as opt->merge says into `trace` and *value
@@ -108,6 +122,13 @@ int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
 int ss_run_parts(subsel_ctx *ctx, const subsel_optimizer *opt,
                  const subsel_objective *obj, const ss_run_config *cfg,
                  int64_t parts, ss_trace *trace, double *value);
+
+/* Draws sample positions [first, first + count) of a partial Fisher-Yates
+ * shuffle of pool[0..remaining) and swaps them in (stochastic.c): every
+ * process that draws from the same stream in the same order draws the
+ * same samples (lib/distributed's exact mode). */
+void ss_sample_draw(ss_rng *rng, int64_t *pool, int64_t remaining,
+                    int64_t first, int64_t count, int64_t *draws);
 
 /* The stochastic greedy sample size ceil((n / k) ln(1 / epsilon)), at
  * least 1 and at most n. */

@@ -32,6 +32,8 @@ static const ss_param optimizer_params[] = {
     SS_PARAM_INT(SUBSEL_P_MERGE, 0, "merge", subsel_optimizer, merge, SUBSEL_MERGE_UNION,
                  SUBSEL_MERGE_GREEDI, SUBSEL_MERGE_UNION, 0,
                  "how parts combine: 0 union of budget shares, 1 RandGreeDi"),
+    SS_PARAM_INT(SUBSEL_P_FANIN, 0, "fanin", subsel_optimizer, fanin, 0, 65536, 0, 0,
+                 "summaries per merge across processes (0: all at once)"),
 };
 
 const ss_param_kind ss_optimizer_params = {
@@ -85,8 +87,8 @@ static int algorithm_is_double_greedy(int algorithm)
 /* SUBSEL_STOP_* resolved for one objective: AUTO stops only where an item
  * of gain <= 0 cannot be followed by a positive gain worth waiting for,
  * i.e. for objectives not known to be monotone. */
-static int stops_on_nonpositive(const subsel_optimizer *opt,
-                                const subsel_objective *obj)
+int ss_stops_on_nonpositive(const subsel_optimizer *opt,
+                            const subsel_objective *obj)
 {
     if (opt->stop_nonpositive == SUBSEL_STOP_AUTO)
         return !obj->monotone;
@@ -190,10 +192,10 @@ static int run_one(subsel_ctx *ctx, const subsel_optimizer *opt,
 }
 
 static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
-                         const subsel_objective *obj)
+                         const subsel_objective *obj, int64_t budget_cap)
 {
     SS_CHECK(ss_objective_ready(ctx, obj));
-    if (opt->budget > obj->n)
+    if (opt->budget > obj->n && budget_cap < 0)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "budget %lld is larger than the pool of %lld items",
                        (long long)opt->budget, (long long)obj->n);
@@ -365,8 +367,9 @@ cleanup:
     return rc;
 }
 
-int subsel_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
-                         const subsel_objective *obj, subsel_selection **out)
+int ss_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
+                     const subsel_objective *obj, int64_t budget_cap,
+                     subsel_selection **out)
 {
     ss_run_config cfg;
     int reports;
@@ -377,14 +380,16 @@ int subsel_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
     *out = NULL;
     SS_REQUIRE_KIND(ctx, opt, SS_KIND_OPTIMIZER);
     SS_REQUIRE_KIND(ctx, obj, SS_KIND_OBJECTIVE);
-    SS_CHECK(check_options(ctx, opt, obj));
+    SS_CHECK(check_options(ctx, opt, obj, budget_cap));
 
     memset(&cfg, 0, sizeof cfg);
     /* double greedy has no budget; its trace needs room for all n */
     cfg.budget = opt->budget > 0 && !algorithm_is_double_greedy(opt->algorithm)
                      ? opt->budget
                      : obj->n;
-    cfg.stop_nonpositive = stops_on_nonpositive(opt, obj);
+    if (budget_cap >= 0 && cfg.budget > budget_cap)
+        cfg.budget = budget_cap;
+    cfg.stop_nonpositive = ss_stops_on_nonpositive(opt, obj);
     cfg.epsilon = opt->epsilon;
     cfg.seed = (uint64_t)ctx->seed;
     cfg.stream = 0;
@@ -406,4 +411,10 @@ cleanup:
     subsel_selection_free(*out);
     *out = NULL;
     return rc;
+}
+
+int subsel_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
+                         const subsel_objective *obj, subsel_selection **out)
+{
+    return ss_optimizer_run(ctx, opt, obj, -1, out);
 }

@@ -96,12 +96,10 @@ static int lazier_pick(subsel_ctx *ctx, const subsel_objective *obj,
  * change no result). */
 #define SAMPLE_BLOCK 65536
 
-/* Draws sample positions [first, first + count) of a partial Fisher-Yates
- * shuffle of pool[0..remaining) and swaps them in. The positions are drawn
- * first and fetched together: the pool is large and each swap would
- * otherwise wait for its own miss. */
-static void draw_block(ss_rng *rng, int64_t *pool, int64_t remaining,
-                       int64_t first, int64_t count, int64_t *draws)
+/* The positions are drawn first and fetched together: the pool is large
+ * and each swap would otherwise wait for its own miss. */
+void ss_sample_draw(ss_rng *rng, int64_t *pool, int64_t remaining,
+                    int64_t first, int64_t count, int64_t *draws)
 {
     int64_t j;
     for (j = 0; j < count; j++) {
@@ -162,7 +160,7 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
         /* the sample: a partial Fisher-Yates shuffle into pool[0..size) */
         for (first = 0; first < size; first += block) {
             int64_t count = size - first < block ? size - first : block;
-            draw_block(&rng, pool, remaining, first, count, draws);
+            ss_sample_draw(&rng, pool, remaining, first, count, draws);
             items_of(cfg, pool + first, count, items);
             ss_objective_prefetch(obj, state, items, count);
             if (lazier)

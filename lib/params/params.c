@@ -44,6 +44,10 @@ static const ss_param_kind sae_kind = {
     SUBSEL_KIND_SAE, "sparse autoencoder", SS_KIND_SAE, NULL, NULL, 0, NULL,
     NULL, NULL,
 };
+static const ss_param_kind summary_kind = {
+    SUBSEL_KIND_SUMMARY, "summary", SS_KIND_SUMMARY, NULL, NULL, 0, NULL,
+    NULL, NULL,
+};
 
 /* In SUBSEL_KIND_* order (kinds[k - 1] is kind k), so parameters come in
  * ascending numbers. A new kind of handle is added here and in subsel.h. */
@@ -52,6 +56,7 @@ static const ss_param_kind *const kinds[] = {
     &ss_tarot_params,   &ss_sdm_params,       &ss_uniprot_params,
     &ss_clipcov_params, &fb_kind,             &csr_kind,
     &dense_kind,        &selection_kind,      &sae_kind,
+    &summary_kind,
 };
 #define KIND_COUNT ((int)(sizeof kinds / sizeof kinds[0]))
 

@@ -377,6 +377,9 @@ static const ss_objective_ops uniprot_ops = {
     NULL,
     up_destroy,
     NULL, /* prefetch */
+    NULL, /* rows: not over CSR rows */
+    NULL, /* like */
+    NULL, /* add_row */
 };
 
 /* ---- construction ------------------------------------------------------ */

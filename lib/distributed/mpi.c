@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The MPI component: selection across the ranks of a communicator, which
+ * arrives as its Fortran handle (MPI_Comm_c2f) so that subsel.h needs no
+ * mpi.h. Built when meson finds MPI (SUBSEL_HAVE_MPI); otherwise the same
+ * symbols exist and say so, so the ABI does not depend on the build.
+ *
+ * Every collective below is reached by every rank whatever happened
+ * locally: a rank that fails takes part with a failure flag instead of
+ * its data, so no rank ever waits for one that has given up.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "core/ctx.h"
+#include "core/error.h"
+#include "distributed/distributed.h"
+#include "matrix/matrix.h"
+#include "objectives/objective.h"
+#include "optim/optim.h"
+
+#ifndef SUBSEL_HAVE_MPI
+
+int subsel_mpi_available(void)
+{
+    return 0;
+}
+
+int subsel_mpi_select(subsel_ctx *ctx, const subsel_optimizer *opt,
+                      const subsel_objective *obj, int method, int64_t comm,
+                      subsel_selection **out)
+{
+    (void)opt;
+    (void)obj;
+    (void)method;
+    (void)comm;
+    SS_REQUIRE_CTX(ctx);
+    if (out != NULL)
+        *out = NULL;
+    return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                   "subsel_mpi_select: this libsubsel was built without MPI "
+                   "(install libopenmpi-dev and rebuild; meson option "
+                   "-Dmpi=enabled makes it required)");
+}
+
+#else
+
+#include <mpi.h>
+
+int subsel_mpi_available(void)
+{
+    return 1;
+}
+
+/* ---- the exchange of the exact mode ------------------------------------- */
+
+static int mpi_failed(subsel_ctx *ctx, int code, const char *what)
+{
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(code, text, &len) != MPI_SUCCESS)
+        strcpy(text, "unknown MPI error");
+    return ss_fail(ctx, SUBSEL_E_STATE, "%s: %s", what, text);
+}
+
+#define MPI_TRY(call, what)                                                     \
+    do {                                                                        \
+        int mpi_code_ = (call);                                                 \
+        if (mpi_code_ != MPI_SUCCESS) {                                         \
+            rc = mpi_failed(ctx, mpi_code_, what);                              \
+            goto cleanup;                                                       \
+        }                                                                       \
+    } while (0)
+
+static int gather_candidates(subsel_ctx *ctx, void *impl,
+                             const ss_candidate *mine, ss_candidate *all)
+{
+    MPI_Comm comm = *(MPI_Comm *)impl;
+    int rc = SUBSEL_OK;
+    MPI_TRY(MPI_Allgather(mine, (int)sizeof *mine, MPI_BYTE, all, (int)sizeof *mine,
+                          MPI_BYTE, comm),
+            "MPI_Allgather");
+cleanup:
+    return rc;
+}
+
+/* The owner sends {nnz (-1: it failed), label, cols}, then the row's
+ * indices and values. */
+static int broadcast_row(subsel_ctx *ctx, void *impl, int owner,
+                         const subsel_csr *rows, int64_t row, int32_t label,
+                         subsel_csr **got, int32_t *got_label)
+{
+    MPI_Comm comm = *(MPI_Comm *)impl;
+    int64_t head[3] = {-1, 0, 0}, *indptr = NULL, start = 0, end = 0, t;
+    int32_t *indices = NULL;
+    float *values = NULL;
+    int rc = SUBSEL_OK;
+
+    if (got == NULL) { /* the owner */
+        if (rows != NULL) {
+            ss_csr_range(rows, row, &start, &end);
+            if (ss_alloc_array(ctx, end - start, sizeof *indices, &indices) == SUBSEL_OK) {
+                for (t = start; t < end; t++)
+                    indices[t - start] = (int32_t)ss_csr_col(rows, t);
+                head[0] = end - start;
+                head[1] = label;
+                head[2] = rows->cols;
+            }
+        }
+        MPI_TRY(MPI_Bcast(head, 3, MPI_INT64_T, owner, comm), "MPI_Bcast");
+        if (head[0] < 0)
+            return rows != NULL ? SUBSEL_E_NOMEM : SUBSEL_OK;
+        MPI_TRY(MPI_Bcast(indices, (int)head[0], MPI_INT32_T, owner, comm), "MPI_Bcast");
+        MPI_TRY(MPI_Bcast((void *)(rows->values + start), (int)head[0], MPI_FLOAT,
+                          owner, comm),
+                "MPI_Bcast");
+        goto cleanup;
+    }
+    MPI_TRY(MPI_Bcast(head, 3, MPI_INT64_T, owner, comm), "MPI_Bcast");
+    if (head[0] < 0)
+        return ss_fail(ctx, SUBSEL_E_STATE,
+                       "rank %d failed (its message is on that rank)", owner);
+    SS_TRY(ss_alloc_array(ctx, 2, sizeof *indptr, &indptr));
+    SS_TRY(ss_alloc_array(ctx, head[0], sizeof *indices, &indices));
+    SS_TRY(ss_alloc_array(ctx, head[0], sizeof *values, &values));
+    MPI_TRY(MPI_Bcast(indices, (int)head[0], MPI_INT32_T, owner, comm), "MPI_Bcast");
+    MPI_TRY(MPI_Bcast(values, (int)head[0], MPI_FLOAT, owner, comm), "MPI_Bcast");
+    indptr[0] = 0;
+    indptr[1] = head[0];
+    *got_label = (int32_t)head[1];
+    rc = ss_csr_adopt(ctx, 1, head[2], indptr, 1, indices, 0, values, got);
+    return rc;
+cleanup:
+    ss_free(ctx, indptr);
+    ss_free(ctx, indices);
+    ss_free(ctx, values);
+    return rc;
+}
+
+/* ---- agreeing on success ----------------------------------------------- */
+
+/* Every rank's status of a local stage; SUBSEL_OK when all succeeded, else
+ * this rank's own error, or on the others SUBSEL_E_STATE naming the lowest
+ * failing rank. */
+static int agree(subsel_ctx *ctx, MPI_Comm comm, int mine, const char *stage)
+{
+    int size, rank, i, rc = SUBSEL_OK, *all = NULL;
+    MPI_Comm_size(comm, &size);
+    MPI_Comm_rank(comm, &rank);
+    SS_TRY(ss_alloc_array(ctx, size, sizeof *all, &all));
+    MPI_TRY(MPI_Allgather(&mine, 1, MPI_INT, all, 1, MPI_INT, comm), "MPI_Allgather");
+    if (mine != SUBSEL_OK) {
+        rc = mine;
+        goto cleanup;
+    }
+    for (i = 0; i < size; i++)
+        if (all[i] != SUBSEL_OK) {
+            rc = ss_fail(ctx, SUBSEL_E_STATE,
+                         "subsel_mpi_select: rank %d failed in %s (%s; its "
+                         "message is on that rank)",
+                         i, stage, subsel_status_string(all[i]));
+            break;
+        }
+cleanup:
+    ss_free(ctx, all);
+    return rc;
+}
+
+/* ---- GreeDi over ranks ------------------------------------------------- */
+
+/* Sends a summary's bytes (or, for NULL, a failure) to `to`. */
+static int send_summary(subsel_ctx *ctx, MPI_Comm comm, int to,
+                        const subsel_summary *s)
+{
+    int64_t size = -1;
+    unsigned char *buf = NULL;
+    int rc = SUBSEL_OK;
+    if (s != NULL && subsel_summary_to_bytes(ctx, s, NULL, 0, &size) == SUBSEL_OK &&
+        ss_alloc_array(ctx, size, 1, &buf) == SUBSEL_OK)
+        rc = subsel_summary_to_bytes(ctx, s, buf, size, &size);
+    else
+        rc = s != NULL ? SUBSEL_E_NOMEM : SUBSEL_OK;
+    if (buf == NULL)
+        size = -1;
+    MPI_TRY(MPI_Send(&size, 1, MPI_INT64_T, to, 0, comm), "MPI_Send");
+    if (size >= 0)
+        MPI_TRY(MPI_Send(buf, (int)size, MPI_BYTE, to, 1, comm), "MPI_Send");
+cleanup:
+    ss_free(ctx, buf);
+    return rc;
+}
+
+/* Receives a summary from `from` (*out NULL when that rank failed). */
+static int receive_summary(subsel_ctx *ctx, MPI_Comm comm, int from,
+                           subsel_summary **out)
+{
+    int64_t size = -1;
+    unsigned char *buf = NULL;
+    int rc = SUBSEL_OK;
+    *out = NULL;
+    MPI_TRY(MPI_Recv(&size, 1, MPI_INT64_T, from, 0, comm, MPI_STATUS_IGNORE),
+            "MPI_Recv");
+    if (size < 0)
+        return ss_fail(ctx, SUBSEL_E_STATE,
+                       "rank %d failed (its message is on that rank)", from);
+    if (size > INT32_MAX)
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "a summary of %lld bytes is more than one MPI message "
+                       "carries: lower SUBSEL_P_FANIN",
+                       (long long)size);
+    SS_TRY(ss_alloc_array(ctx, size, 1, &buf));
+    MPI_TRY(MPI_Recv(buf, (int)size, MPI_BYTE, from, 1, comm, MPI_STATUS_IGNORE),
+            "MPI_Recv");
+    rc = subsel_summary_from_bytes(ctx, buf, size, out);
+cleanup:
+    ss_free(ctx, buf);
+    return rc;
+}
+
+/* Merges the ranks' summaries in rounds: in the round of width w, rank r
+ * (a multiple of w * f) collects the summaries of ranks r + w, r + 2w, ...
+ * (up to f - 1 of them) and merges them with its own, and the other ranks
+ * of the round send theirs and are done; rank 0 ends with the whole
+ * pool's. A failure travels as a missing summary. */
+static int merge_tree(subsel_ctx *ctx, MPI_Comm comm, const subsel_optimizer *opt,
+                      const subsel_objective *obj, subsel_summary **mine)
+{
+    int size, rank, f, k, rc = SUBSEL_OK;
+    int64_t width;
+    subsel_summary **group = NULL;
+    MPI_Comm_size(comm, &size);
+    MPI_Comm_rank(comm, &rank);
+    f = opt->fanin >= 2 && opt->fanin < size ? (int)opt->fanin : size;
+    if (size < 2)
+        return SUBSEL_OK;
+    SS_CHECK(ss_calloc_array(ctx, f, sizeof *group, &group));
+    for (width = 1; width < size; width *= f) {
+        int64_t span = width * f, members = 1;
+        int status = *mine != NULL ? SUBSEL_OK : SUBSEL_E_STATE;
+        subsel_summary *merged = NULL;
+        if (rank % span != 0) {
+            rc = send_summary(ctx, comm, (int)(rank - rank % span), *mine);
+            break;
+        }
+        group[0] = *mine;
+        *mine = NULL;
+        /* every member is received, also after a failure, so that no
+         * sender waits */
+        for (k = 1; k < f && rank + k * width < size; k++) {
+            int got = receive_summary(ctx, comm, (int)(rank + k * width),
+                                      &group[members]);
+            if (got != SUBSEL_OK)
+                status = got;
+            else
+                members++;
+        }
+        if (status == SUBSEL_OK && members == 1) {
+            *mine = group[0]; /* nothing to merge with this round */
+            group[0] = NULL;
+        } else if (status == SUBSEL_OK) {
+            status = subsel_summary_merge(ctx, opt, obj,
+                                          (const subsel_summary *const *)group,
+                                          members, &merged);
+            *mine = merged;
+        }
+        for (k = 0; k < members; k++)
+            subsel_summary_free(group[k]);
+        memset(group, 0, (size_t)f * sizeof *group);
+        if (status != SUBSEL_OK)
+            rc = status;
+    }
+    ss_free(ctx, group);
+    return rc;
+}
+
+/* Rank 0's selection to every rank: {count (-1: failed), evaluations,
+ * value bits}, then ids and gains. */
+static int share_selection(subsel_ctx *ctx, MPI_Comm comm,
+                           const subsel_summary *s, subsel_selection **out)
+{
+    int rank, rc = SUBSEL_OK;
+    int64_t head[3] = {-1, 0, 0}, *ids = NULL;
+    double *gains = NULL, value;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0 && s != NULL) {
+        head[0] = s->count;
+        head[1] = s->evaluations;
+        memcpy(&head[2], &s->value, 8);
+    }
+    MPI_TRY(MPI_Bcast(head, 3, MPI_INT64_T, 0, comm), "MPI_Bcast");
+    if (head[0] < 0)
+        return rank == 0 ? SUBSEL_E_STATE
+                         : ss_fail(ctx, SUBSEL_E_STATE,
+                                   "subsel_mpi_select: the merge failed (its "
+                                   "message is on rank 0)");
+    if (head[0] > INT32_MAX)
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED, "a selection of %lld items "
+                       "is more than one MPI message carries", (long long)head[0]);
+    SS_TRY(ss_alloc_array(ctx, head[0], sizeof *ids, &ids));
+    SS_TRY(ss_alloc_array(ctx, head[0], sizeof *gains, &gains));
+    if (rank == 0 && head[0] > 0) {
+        memcpy(ids, s->ids, (size_t)head[0] * sizeof *ids);
+        memcpy(gains, s->gains, (size_t)head[0] * sizeof *gains);
+    }
+    MPI_TRY(MPI_Bcast(ids, (int)head[0], MPI_INT64_T, 0, comm), "MPI_Bcast");
+    MPI_TRY(MPI_Bcast(gains, (int)head[0], MPI_DOUBLE, 0, comm), "MPI_Bcast");
+    memcpy(&value, &head[2], 8);
+    rc = ss_selection_new(ctx, ids, gains, head[0], value, head[1], out);
+cleanup:
+    ss_free(ctx, ids);
+    ss_free(ctx, gains);
+    return rc;
+}
+
+static int select_greedi(subsel_ctx *ctx, MPI_Comm comm,
+                         const subsel_optimizer *opt, const subsel_objective *obj,
+                         int64_t offset, int64_t total, subsel_selection **out)
+{
+    subsel_summary *mine = NULL;
+    int rank, rc, merged, shared;
+    MPI_Comm_rank(comm, &rank);
+    rc = subsel_summary_select(ctx, opt, obj, offset, total, &mine);
+    merged = merge_tree(ctx, comm, opt, obj, &mine);
+    if (rc == SUBSEL_OK)
+        rc = merged;
+    /* rank 0 shares nothing after a failure of its own or one reported to
+     * it; the other ranks then fail too */
+    shared = share_selection(ctx, comm, rank == 0 && rc == SUBSEL_OK ? mine : NULL, out);
+    if (rc == SUBSEL_OK)
+        rc = shared;
+    subsel_summary_free(mine);
+    return rc;
+}
+
+/* ---- the call --------------------------------------------------------- */
+
+static int check_exact(subsel_ctx *ctx, const subsel_optimizer *opt,
+                       int64_t total)
+{
+    if (opt->algorithm != SUBSEL_ALGORITHM_STOCHASTIC)
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "the exact distributed mode runs stochastic greedy: use "
+                       "SUBSEL_ALGORITHM_STOCHASTIC");
+    if (opt->runs != 1 || opt->parts > 1)
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "the exact distributed mode makes one run over one "
+                       "part (runs %lld, parts %lld)",
+                       (long long)opt->runs, (long long)opt->parts);
+    if (opt->budget > total)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "budget %lld is larger than the pool of %lld items",
+                       (long long)opt->budget, (long long)total);
+    return SUBSEL_OK;
+}
+
+int subsel_mpi_select(subsel_ctx *ctx, const subsel_optimizer *opt,
+                      const subsel_objective *obj, int method, int64_t comm_f,
+                      subsel_selection **out)
+{
+    MPI_Comm comm;
+    int initialized = 0, size = 0, rank = 0, i, local;
+    int64_t *offsets = NULL, *counts = NULL, n;
+    ss_exchange ex;
+    int rc = SUBSEL_OK;
+
+    SS_REQUIRE_CTX(ctx);
+    SS_REQUIRE_NONNULL(ctx, out);
+    *out = NULL;
+    if (MPI_Initialized(&initialized) != MPI_SUCCESS || !initialized)
+        return ss_fail(ctx, SUBSEL_E_STATE,
+                       "subsel_mpi_select: MPI is not initialised (call MPI_Init first)");
+    if (comm_f < INT32_MIN || comm_f > INT32_MAX)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_mpi_select: %lld is not a Fortran communicator handle",
+                       (long long)comm_f);
+    comm = MPI_Comm_f2c((MPI_Fint)comm_f);
+    if (comm == MPI_COMM_NULL || MPI_Comm_size(comm, &size) != MPI_SUCCESS ||
+        MPI_Comm_rank(comm, &rank) != MPI_SUCCESS)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_mpi_select: %lld is not a valid communicator",
+                       (long long)comm_f);
+
+    /* the local checks, then the ranks' sizes: every rank takes part in the
+     * same collectives whatever its checks found */
+    local = SUBSEL_OK;
+    if (!ss_handle_is(opt, SS_KIND_OPTIMIZER) || !ss_handle_is(obj, SS_KIND_OBJECTIVE))
+        local = ss_fail(ctx, SUBSEL_E_INVALID,
+                        "subsel_mpi_select: opt and obj must be an optimizer "
+                        "and an objective");
+    else if (method != SUBSEL_DISTRIBUTED_GREEDI && method != SUBSEL_DISTRIBUTED_EXACT)
+        local = ss_fail(ctx, SUBSEL_E_INVALID,
+                        "subsel_mpi_select: unknown method %d", method);
+    else if ((local = ss_objective_require_distribute(ctx, obj, "subsel_mpi_select")) ==
+             SUBSEL_OK)
+        local = ss_objective_ready(ctx, obj);
+    n = local == SUBSEL_OK ? obj->n : 0;
+    SS_TRY(ss_alloc_array(ctx, size + 1, sizeof *offsets, &offsets));
+    SS_TRY(ss_alloc_array(ctx, size, sizeof *counts, &counts));
+    MPI_TRY(MPI_Allgather(&n, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, comm),
+            "MPI_Allgather");
+    offsets[0] = 0;
+    for (i = 0; i < size; i++)
+        offsets[i + 1] = offsets[i] + counts[i];
+    if (local == SUBSEL_OK && method == SUBSEL_DISTRIBUTED_EXACT)
+        local = check_exact(ctx, opt, offsets[size]);
+    SS_TRY(agree(ctx, comm, local, "its checks"));
+
+    if (method == SUBSEL_DISTRIBUTED_GREEDI) {
+        rc = select_greedi(ctx, comm, opt, obj, offsets[rank], offsets[size], out);
+    } else {
+        ex.impl = &comm;
+        ex.size = size;
+        ex.rank = rank;
+        ex.gather = gather_candidates;
+        ex.broadcast_row = broadcast_row;
+        rc = ss_exact_select(ctx, opt, obj, offsets, &ex, out);
+    }
+cleanup:
+    ss_free(ctx, offsets);
+    ss_free(ctx, counts);
+    return rc;
+}
+
+#endif
