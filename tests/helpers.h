@@ -31,6 +31,11 @@ int64_t *read_i64(const char *path, int64_t *count);
  * bit for bit. */
 void assert_csr_equal(const subsel_csr *a, const subsel_csr *b);
 
+/* A random nonnegative n x d CSR of up to per_row entries a row, with a
+ * few popular columns (Zipf-like), from `seed`. */
+subsel_csr *random_pool(subsel_ctx *ctx, uint64_t seed, int64_t n, int64_t d,
+                        int64_t per_row);
+
 #define ck_assert_ok(ctx, expr)                                                \
     do {                                                                       \
         int ck_rc_ = (expr);                                                   \

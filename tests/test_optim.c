@@ -24,52 +24,6 @@ static subsel_ctx *new_ctx(void)
     return ctx;
 }
 
-/* A random nonnegative CSR with a few popular columns (Zipf-like). */
-static subsel_csr *random_pool(subsel_ctx *ctx, uint64_t seed, int64_t n,
-                               int64_t d, int64_t per_row)
-{
-    ss_rng rng;
-    int64_t *ip = malloc(sizeof *ip * (size_t)(n + 1));
-    int32_t *ix = malloc(sizeof *ix * (size_t)(n * per_row));
-    float *v = malloc(sizeof *v * (size_t)(n * per_row));
-    unsigned char *used = calloc((size_t)d, 1);
-    int64_t r, k = 0, j;
-    subsel_csr *m;
-    ss_rng_seed(&rng, seed, 77);
-    ip[0] = 0;
-    for (r = 0; r < n; r++) {
-        int64_t start = k, a, b;
-        memset(used, 0, (size_t)d);
-        for (j = 0; j < per_row; j++) {
-            /* u^3 concentrates on low columns */
-            double u = ss_rng_uniform(&rng);
-            int64_t c = (int64_t)(u * u * u * (double)d);
-            if (used[c])
-                continue;
-            used[c] = 1;
-            ix[k] = (int32_t)c;
-            v[k++] = (float)(0.1 + ss_rng_uniform(&rng));
-        }
-        /* insertion sort of the row's columns (values move along) */
-        for (a = start + 1; a < k; a++)
-            for (b = a; b > start && ix[b - 1] > ix[b]; b--) {
-                int32_t ti = ix[b];
-                float tv = v[b];
-                ix[b] = ix[b - 1];
-                v[b] = v[b - 1];
-                ix[b - 1] = ti;
-                v[b - 1] = tv;
-            }
-        ip[r + 1] = k;
-    }
-    ck_assert_ok(ctx, subsel_csr_create(ctx, n, d, ip, ix, v, SUBSEL_COPY, &m));
-    free(ip);
-    free(ix);
-    free(v);
-    free(used);
-    return m;
-}
-
 /* One selection with the given options (parts 1: the exact algorithm). */
 static subsel_selection *run_with(subsel_ctx *ctx, const subsel_objective *f, int algorithm,
                                   int64_t budget, int64_t runs, int64_t min_runs,
