@@ -123,33 +123,50 @@ int select_configure(const cli_command *cmd, const select_options *o,
     return 0;
 }
 
+int select_optimizer(const cli_command *cmd, subsel_ctx *ctx,
+                     const select_options *o, subsel_optimizer **opt)
+{
+    int algorithm = select_algorithm(o->optimizer), rc;
+    *opt = NULL;
+    if (algorithm < 0)
+        return cli_usage(cmd, "--optimizer: '%s' is not naive, lazy, stochastic or lazier",
+                         o->optimizer);
+    if ((rc = subsel_optimizer_create(ctx, algorithm, opt)) != SUBSEL_OK)
+        return cli_fail_status(cmd, ctx, rc, "optimizer");
+    if ((rc = select_configure(cmd, o, *opt)) != 0) {
+        subsel_optimizer_free(*opt);
+        *opt = NULL;
+    }
+    return rc;
+}
+
+void select_progress(const cli_command *cmd, subsel_ctx *ctx, int on)
+{
+    static progress_state progress;
+    progress.command = cmd->name;
+    progress.last_decile = 0;
+    progress.start = cli_now();
+    subsel_ctx_set_progress(ctx, on ? on_progress : NULL, on ? &progress : NULL);
+}
+
 int select_run(const cli_command *cmd, subsel_ctx *ctx,
                const select_options *o, const subsel_objective *obj,
                subsel_selection **sel, double *seconds)
 {
     subsel_optimizer *opt = NULL;
-    progress_state progress = {cmd->name, 0, 0.0};
-    int algorithm = select_algorithm(o->optimizer);
     double t0;
     int rc;
 
-    if (algorithm < 0)
-        return cli_usage(cmd, "--optimizer: '%s' is not naive, lazy, stochastic or lazier",
-                         o->optimizer);
     if (o->budget > subsel_objective_size(obj))
         return cli_usage(cmd, "--budget %lld is larger than the %lld items to choose from",
                          (long long)o->budget, (long long)subsel_objective_size(obj));
-    if ((rc = subsel_optimizer_create(ctx, algorithm, &opt)) != SUBSEL_OK)
-        return cli_fail_status(cmd, ctx, rc, "optimizer");
-    if ((rc = select_configure(cmd, o, opt)) != 0) {
-        subsel_optimizer_free(opt);
+    if ((rc = select_optimizer(cmd, ctx, o, &opt)) != 0)
         return rc;
-    }
-    subsel_ctx_set_progress(ctx, on_progress, &progress);
-    t0 = progress.start = cli_now();
+    select_progress(cmd, ctx, 1);
+    t0 = cli_now();
     rc = subsel_optimizer_run(ctx, opt, obj, sel);
     *seconds = cli_now() - t0;
-    subsel_ctx_set_progress(ctx, NULL, NULL);
+    select_progress(cmd, ctx, 0);
     subsel_optimizer_free(opt);
     if (rc != SUBSEL_OK)
         return cli_fail_status(cmd, ctx, rc, "selection");

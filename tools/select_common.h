@@ -76,6 +76,13 @@ int select_algorithm(const char *name);
 int select_configure(const cli_command *cmd, const select_options *o,
                      subsel_optimizer *opt);
 
+/* The optimizer the options describe. Returns 0 or an exit code. */
+int select_optimizer(const cli_command *cmd, subsel_ctx *ctx,
+                     const select_options *o, subsel_optimizer **opt);
+
+/* Progress lines on stderr for the calls that follow (on), or none. */
+void select_progress(const cli_command *cmd, subsel_ctx *ctx, int on);
+
 /* Runs the optimizer on `obj` with progress on stderr, writes the indices to
  * o->out, and measures the seconds. Returns 0 or an exit code. */
 int select_run(const cli_command *cmd, subsel_ctx *ctx,
