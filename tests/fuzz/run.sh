@@ -60,4 +60,5 @@ run_one() {
 
 run_one fuzz_npy npy 65536
 run_one fuzz_npz npz 65536
+run_one fuzz_summary sss 65536
 exit "$status"

@@ -21,7 +21,7 @@ typedef struct fuzz_stream {
     size_t size, pos;
 } fuzz_stream;
 
-static ssize_t fuzz_stream_read(void *cookie, char *buf, size_t n)
+static inline ssize_t fuzz_stream_read(void *cookie, char *buf, size_t n)
 {
     fuzz_stream *s = cookie;
     size_t k = s->size - s->pos < n ? s->size - s->pos : n;
@@ -32,7 +32,7 @@ static ssize_t fuzz_stream_read(void *cookie, char *buf, size_t n)
 
 /* A read-only FILE over data with no seek function: ftello fails, so the
  * readers take it for a pipe of unknown length. */
-static FILE *fuzz_stream_open(fuzz_stream *s, const uint8_t *data, size_t size)
+static inline FILE *fuzz_stream_open(fuzz_stream *s, const uint8_t *data, size_t size)
 {
     cookie_io_functions_t io = {fuzz_stream_read, NULL, NULL, NULL};
     s->data = data;
@@ -45,7 +45,7 @@ typedef struct fuzz_cancel {
     int calls, at;
 } fuzz_cancel;
 
-static int fuzz_cancel_progress(void *user, const char *stage, int64_t done,
+static inline int fuzz_cancel_progress(void *user, const char *stage, int64_t done,
                                 int64_t total)
 {
     fuzz_cancel *c = user;
@@ -58,7 +58,7 @@ static int fuzz_cancel_progress(void *user, const char *stage, int64_t done,
 }
 
 /* Cancels on call data[0] % 8 (0: never) of the next loads on ctx. */
-static void fuzz_cancel_install(subsel_ctx *ctx, fuzz_cancel *c,
+static inline void fuzz_cancel_install(subsel_ctx *ctx, fuzz_cancel *c,
                                 const uint8_t *data, size_t size)
 {
     c->calls = 0;
@@ -68,7 +68,7 @@ static void fuzz_cancel_install(subsel_ctx *ctx, fuzz_cancel *c,
 
 /* A status the readers may return: 0, or an error other than
  * SUBSEL_E_INVALID (the fuzzers pass valid arguments), with a message. */
-static int fuzz_status_ok(subsel_ctx *ctx, int rc)
+static inline int fuzz_status_ok(subsel_ctx *ctx, int rc)
 {
     if (rc > 0 || rc < SUBSEL_E_CANCELLED || rc == SUBSEL_E_INVALID)
         return 0;
