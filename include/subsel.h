@@ -2399,7 +2399,8 @@ SUBSEL_API int64_t subsel_summary_total(const subsel_summary *summary);
  * the checksum.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (capacity too small, NULL),
  *         SUBSEL_E_FORMAT (from_bytes: truncated or corrupt data, with
- *         what was wrong), SUBSEL_E_NOMEM. */
+ *         what was wrong), SUBSEL_E_UNSUPPORTED (from_bytes: an intact
+ *         summary of a later format version), SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_summary_to_bytes(subsel_ctx *ctx,
                                        const subsel_summary *summary,
                                        void *buf, int64_t capacity,
@@ -2439,6 +2440,18 @@ SUBSEL_API void subsel_summary_free(subsel_summary *summary);
                                        SUBSEL_ALGORITHM_STOCHASTIC, one
                                        run, one part. Two small
                                        collectives per step.                */
+#define SUBSEL_DISTRIBUTED_UNION 2  /* every rank selects its share of the
+                                       budget (in proportion to its rows)
+                                       from its rows, and the selection is
+                                       the union, listed round-robin by
+                                       step (as SUBSEL_MERGE_UNION); f of
+                                       the union from the ranks' states
+                                       added up. Only ids and one state
+                                       travel: the choice when the budget
+                                       is a large fraction of the pool
+                                       (GreeDi's union would then be the
+                                       pool). Needs ranks whose rows are a
+                                       random split of the pool.            */
 
 /*! subsel_mpi_available() :
  * @return 1 when this library was built with its MPI component, else 0

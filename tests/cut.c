@@ -171,6 +171,9 @@ const ss_objective_ops ss_cut_ops = {
     NULL, /* rows */
     NULL, /* like */
     NULL, /* add_row */
+    NULL, /* sums_count */
+    NULL, /* state_sums */
+    NULL, /* add_sums */
 };
 
 int ss_cut_create(subsel_ctx *ctx, int64_t n, const double *weights,

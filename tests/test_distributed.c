@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "distributed/distributed.h"
+#include "objectives/objective.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
@@ -357,6 +358,55 @@ START_TEST(exact_on_one_process_is_stochastic_greedy)
 }
 END_TEST
 
+/* The state sums add up: the states of two disjoint sets, exported and
+ * added into an empty state, give the value of their union (what the MPI
+ * union adds up with one MPI_Allreduce). */
+START_TEST(state_sums_add_up)
+{
+    subsel_ctx *ctx;
+    subsel_csr *pool;
+    subsel_objective *obj;
+    void *a, *b, *sum;
+    int64_t left[3] = {1, 7, 30}, right[2] = {12, 44}, both[5] = {1, 7, 30, 12, 44};
+    int64_t n;
+    double *sums, *more, want, got;
+    double quality[60], edges[1] = {0.5};
+    int i;
+    ck_assert_ok(NULL, subsel_ctx_create(&ctx));
+    pool = random_pool(ctx, 6, 60, 20, 4);
+    obj = sdm_part(ctx, pool, 0, 60);
+    for (i = 0; i < 60; i++)
+        quality[i] = (i % 10) / 10.0;
+    ck_assert_ok(ctx, subsel_sdm_set_quality_edges(ctx, obj, quality, 60, edges, 1));
+    ck_assert_ok(ctx, subsel_sdm_set_bin_weights(ctx, obj, (const double[]){0.2, 0.8}, 2));
+    n = ss_objective_sums_count(obj);
+    ck_assert_int_eq(n, 20 + 2);
+    sums = calloc((size_t)n, sizeof *sums);
+    more = calloc((size_t)n, sizeof *more);
+    ck_assert_ok(ctx, ss_state_of_set(ctx, obj, left, 3, &a));
+    ck_assert_ok(ctx, ss_state_of_set(ctx, obj, right, 2, &b));
+    ss_objective_state_sums(obj, a, sums);
+    ss_objective_state_sums(obj, b, more);
+    for (i = 0; i < n; i++)
+        sums[i] += more[i];
+    ck_assert_ok(ctx, ss_objective_state_new(ctx, obj, &sum));
+    ck_assert_ok(ctx, ss_objective_add_sums(ctx, obj, sum, sums));
+    ck_assert_ok(ctx, ss_objective_value(ctx, obj, sum, &got));
+    ck_assert_ok(ctx, subsel_objective_evaluate(ctx, obj, both, 5, &want));
+    ck_assert_double_eq_tol(got, want, 1e-12 * fabs(want));
+    sums[20] = 0.5; /* a bin count must be whole */
+    ck_assert_status(ctx, ss_objective_add_sums(ctx, obj, sum, sums), SUBSEL_E_INVALID);
+    ss_objective_state_free(obj, a);
+    ss_objective_state_free(obj, b);
+    ss_objective_state_free(obj, sum);
+    free(sums);
+    free(more);
+    subsel_objective_free(obj);
+    subsel_csr_free(pool);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(errors_are_clear)
 {
     subsel_ctx *ctx;
@@ -497,6 +547,7 @@ Suite *distributed_suite(void)
     tcase_add_test(tc, bins_travel_with_rows);
     tcase_add_test(tc, bytes_round_trip_and_refuse_damage);
     tcase_add_test(tc, exact_on_one_process_is_stochastic_greedy);
+    tcase_add_test(tc, state_sums_add_up);
     tcase_add_test(tc, errors_are_clear);
     tcase_add_test(tc, allocation_failures_are_clean);
     suite_add_tcase(s, tc);

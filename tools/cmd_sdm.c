@@ -408,6 +408,18 @@ done:
     return status;
 }
 
+/* The SUBSEL_DISTRIBUTED_* of a --distributed name, or -1. */
+static int distributed_method(const char *name)
+{
+    if (strcmp(name, "greedi") == 0)
+        return SUBSEL_DISTRIBUTED_GREEDI;
+    if (strcmp(name, "exact") == 0)
+        return SUBSEL_DISTRIBUTED_EXACT;
+    if (strcmp(name, "union") == 0)
+        return SUBSEL_DISTRIBUTED_UNION;
+    return -1;
+}
+
 /* --distributed: under mpirun, rank r reads the r-th contiguous block of
  * shards (one shard: its r-th block of rows), every rank selects with the
  * library's MPI component, rank 0 writes --out and the JSON. Every rank
@@ -419,8 +431,7 @@ static int run_mpi(const cli_command *self, subsel_ctx *ctx, const select_option
 {
     int rank = 0, size = 1, rc, status;
     int64_t comm = 0, first_row = 0, offset = 0;
-    int method = strcmp(method_name, "exact") == 0 ? SUBSEL_DISTRIBUTED_EXACT
-                                                   : SUBSEL_DISTRIBUTED_GREEDI;
+    int method = distributed_method(method_name);
     subsel_csr *z = NULL, *whole = NULL;
     subsel_objective *f = NULL;
     subsel_optimizer *opt = NULL;
@@ -503,8 +514,8 @@ int cmd_sdm(const cli_command *self, int argc, char **argv)
          "--merge-summaries", 0, NULL, 0, 0},
         {"merge-summaries", 0, CLI_STRING, &merge_summaries, "merge these summaries (a glob "
          "pattern) instead of reading --source", 0, NULL, 0, 0},
-        {"distributed", 0, CLI_STRING, &distributed, "under mpirun: greedi | exact", 0, NULL,
-         0, 0},
+        {"distributed", 0, CLI_STRING, &distributed, "under mpirun: greedi | exact | union",
+         0, NULL, 0, 0},
         {"fanin", 0, CLI_INT, &fanin, NULL, 0, NULL, 0, SUBSEL_P_FANIN},
         SELECT_CLI_OPTIONS(so),
         {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
@@ -526,9 +537,9 @@ int cmd_sdm(const cli_command *self, int argc, char **argv)
     if (in.quality_path == NULL &&
         (in.bin_weights_text || in.bin_edges_text || cli_given(options, "bins")))
         return cli_usage(self, "--bins, --bin-edges and --bin-weights need --quality");
-    if (distributed != NULL && strcmp(distributed, "greedi") != 0 &&
-        strcmp(distributed, "exact") != 0)
-        return cli_usage(self, "--distributed: '%s' is not greedi or exact", distributed);
+    if (distributed != NULL && distributed_method(distributed) < 0)
+        return cli_usage(self, "--distributed: '%s' is not greedi, exact or union",
+                         distributed);
     if ((summary || cli_given(options, "shard")) && (distributed || merge_summaries))
         return cli_usage(self, "--summary and --shard select one part: not with "
                                "--distributed or --merge-summaries");

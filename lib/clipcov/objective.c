@@ -334,6 +334,7 @@ const ss_objective_ops ss_clipcov_ops = {
     NULL, cc_state_new, cc_state_free, cc_gains, cc_add, cc_value, cc_remove,
     cc_losses, cc_merge, cc_destroy, NULL /* prefetch */,
     NULL, NULL, NULL, /* rows, like, add_row: not over CSR rows */
+    NULL, NULL, NULL, /* sums_count, state_sums, add_sums */
 };
 
 static int check_inputs(subsel_ctx *ctx, const subsel_dense *image,

@@ -131,12 +131,14 @@ int subsel_summary_from_bytes(subsel_ctx *ctx, const void *buf, int64_t size,
         return corrupt(ctx, size < HEADER_BYTES + 4
                                 ? "shorter than its header"
                                 : "it does not begin with SUBSELSM");
+    /* the checksum first: a damaged version field is damage, not a newer
+     * format */
+    if (crc_of(p, size - 4) != ss_load_le32(p + size - 4))
+        return corrupt(ctx, "its CRC-32 does not match (truncated or damaged)");
     if (ss_load_le32(p + 8) != FORMAT_VERSION)
         return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
                        "summary format version %lu (this library reads %d)",
                        (unsigned long)ss_load_le32(p + 8), FORMAT_VERSION);
-    if (crc_of(p, size - 4) != ss_load_le32(p + size - 4))
-        return corrupt(ctx, "its CRC-32 does not match (truncated or damaged)");
     flags = ss_load_le32(p + 12);
     total = (int64_t)ss_load_le64(p + 16);
     count = (int64_t)ss_load_le64(p + 24);

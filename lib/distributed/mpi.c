@@ -274,18 +274,20 @@ static int merge_tree(subsel_ctx *ctx, MPI_Comm comm, const subsel_optimizer *op
 }
 
 /* Rank 0's selection to every rank: {count (-1: failed), evaluations,
- * value bits}, then ids and gains. */
-static int share_selection(subsel_ctx *ctx, MPI_Comm comm,
-                           const subsel_summary *s, subsel_selection **out)
+ * value bits}, then ids and gains. Rank 0 passes ids NULL after a
+ * failure (its own, or one reported to it). */
+static int share_selection(subsel_ctx *ctx, MPI_Comm comm, int64_t count,
+                           const int64_t *ids, const double *gains, double value,
+                           int64_t evaluations, subsel_selection **out)
 {
     int rank, rc = SUBSEL_OK;
-    int64_t head[3] = {-1, 0, 0}, *ids = NULL;
-    double *gains = NULL, value;
+    int64_t head[3] = {-1, 0, 0}, *all_ids = NULL;
+    double *all_gains = NULL;
     MPI_Comm_rank(comm, &rank);
-    if (rank == 0 && s != NULL) {
-        head[0] = s->count;
-        head[1] = s->evaluations;
-        memcpy(&head[2], &s->value, 8);
+    if (rank == 0 && ids != NULL) {
+        head[0] = count;
+        head[1] = evaluations;
+        memcpy(&head[2], &value, 8);
     }
     MPI_TRY(MPI_Bcast(head, 3, MPI_INT64_T, 0, comm), "MPI_Bcast");
     if (head[0] < 0)
@@ -296,19 +298,19 @@ static int share_selection(subsel_ctx *ctx, MPI_Comm comm,
     if (head[0] > INT32_MAX)
         return ss_fail(ctx, SUBSEL_E_UNSUPPORTED, "a selection of %lld items "
                        "is more than one MPI message carries", (long long)head[0]);
-    SS_TRY(ss_alloc_array(ctx, head[0], sizeof *ids, &ids));
-    SS_TRY(ss_alloc_array(ctx, head[0], sizeof *gains, &gains));
+    SS_TRY(ss_alloc_array(ctx, head[0], sizeof *all_ids, &all_ids));
+    SS_TRY(ss_alloc_array(ctx, head[0], sizeof *all_gains, &all_gains));
     if (rank == 0 && head[0] > 0) {
-        memcpy(ids, s->ids, (size_t)head[0] * sizeof *ids);
-        memcpy(gains, s->gains, (size_t)head[0] * sizeof *gains);
+        memcpy(all_ids, ids, (size_t)head[0] * sizeof *all_ids);
+        memcpy(all_gains, gains, (size_t)head[0] * sizeof *all_gains);
     }
-    MPI_TRY(MPI_Bcast(ids, (int)head[0], MPI_INT64_T, 0, comm), "MPI_Bcast");
-    MPI_TRY(MPI_Bcast(gains, (int)head[0], MPI_DOUBLE, 0, comm), "MPI_Bcast");
+    MPI_TRY(MPI_Bcast(all_ids, (int)head[0], MPI_INT64_T, 0, comm), "MPI_Bcast");
+    MPI_TRY(MPI_Bcast(all_gains, (int)head[0], MPI_DOUBLE, 0, comm), "MPI_Bcast");
     memcpy(&value, &head[2], 8);
-    rc = ss_selection_new(ctx, ids, gains, head[0], value, head[1], out);
+    rc = ss_selection_new(ctx, all_ids, all_gains, head[0], value, head[1], out);
 cleanup:
-    ss_free(ctx, ids);
-    ss_free(ctx, gains);
+    ss_free(ctx, all_ids);
+    ss_free(ctx, all_gains);
     return rc;
 }
 
@@ -325,10 +327,123 @@ static int select_greedi(subsel_ctx *ctx, MPI_Comm comm,
         rc = merged;
     /* rank 0 shares nothing after a failure of its own or one reported to
      * it; the other ranks then fail too */
-    shared = share_selection(ctx, comm, rank == 0 && rc == SUBSEL_OK ? mine : NULL, out);
+    shared = share_selection(ctx, comm, mine != NULL ? mine->count : 0,
+                             rank == 0 && rc == SUBSEL_OK ? mine->ids : NULL,
+                             mine != NULL ? mine->gains : NULL,
+                             mine != NULL ? mine->value : 0.0,
+                             mine != NULL ? mine->evaluations : 0, out);
     if (rc == SUBSEL_OK)
         rc = shared;
     subsel_summary_free(mine);
+    return rc;
+}
+
+/* ---- the union of the ranks' shares ------------------------------------ */
+
+/* Rank r's share of the budget k: proportional to its rows, the shares
+ * adding up to k (each at most the rank's rows, as k <= n). */
+static int64_t share_of(int64_t k, const int64_t *offsets, int size, int rank)
+{
+    int64_t n = offsets[size];
+    if (n == 0)
+        return 0;
+    return (int64_t)(((unsigned __int128)k * (uint64_t)offsets[rank + 1]) / (uint64_t)n) -
+           (int64_t)(((unsigned __int128)k * (uint64_t)offsets[rank]) / (uint64_t)n);
+}
+
+/* Every rank selects its share from its rows; rank 0 lists the choices
+ * round-robin by step (every rank's first, then every rank's second, ...,
+ * as SUBSEL_MERGE_UNION does); f of the union comes from the ranks' states
+ * added up (one MPI_Allreduce of the state sums). */
+static int select_union(subsel_ctx *ctx, MPI_Comm comm, const subsel_optimizer *opt,
+                        const subsel_objective *obj, const int64_t *offsets,
+                        subsel_selection **out)
+{
+    int size, rank, i, *counts = NULL, *displs = NULL, status;
+    int64_t share, total_count = 0, sums_n = ss_objective_sums_count(obj);
+    int64_t *ids = NULL, *listed_ids = NULL, step, evaluations = 0, all_evaluations = 0;
+    double *gains = NULL, *listed_gains = NULL, *sums = NULL, value = 0.0;
+    subsel_selection *local = NULL;
+    void *state = NULL, *union_state = NULL;
+    int rc = SUBSEL_OK;
+
+    MPI_Comm_size(comm, &size);
+    MPI_Comm_rank(comm, &rank);
+    share = share_of(opt->budget > 0 ? opt->budget : offsets[size], offsets, size, rank);
+    /* a local failure still takes part in every collective below, with
+     * nothing to give, and is agreed on at the end */
+    status = ss_optimizer_run(ctx, opt, obj, share, &local);
+    if (status == SUBSEL_OK)
+        status = ss_state_of_set(ctx, obj, subsel_selection_indices(local),
+                                 subsel_selection_count(local), &state);
+    if (sums_n > INT32_MAX)
+        status = ss_fail(ctx, SUBSEL_E_UNSUPPORTED, "%lld state sums are more than one "
+                         "MPI message carries", (long long)sums_n);
+    SS_TRY(ss_calloc_array(ctx, sums_n, sizeof *sums, &sums));
+    SS_TRY(ss_calloc_array(ctx, size, sizeof *counts, &counts));
+    SS_TRY(ss_calloc_array(ctx, size, sizeof *displs, &displs));
+    if (status == SUBSEL_OK)
+        ss_objective_state_sums(obj, state, sums);
+    SS_TRY(agree(ctx, comm, status, "its part"));
+    MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, sums, (int)sums_n, MPI_DOUBLE, MPI_SUM, comm),
+            "MPI_Allreduce");
+    SS_TRY(ss_objective_state_new(ctx, obj, &union_state));
+    SS_TRY(ss_objective_add_sums(ctx, obj, union_state, sums));
+    SS_TRY(ss_objective_value(ctx, obj, union_state, &value));
+
+    /* the ranks' choices to rank 0, as global ids */
+    {
+        int mine = (int)subsel_selection_count(local);
+        const int64_t *local_ids = subsel_selection_indices(local);
+        evaluations = subsel_selection_evaluations(local);
+        SS_TRY(ss_alloc_array(ctx, mine, sizeof *ids, &ids));
+        for (i = 0; i < mine; i++)
+            ids[i] = offsets[rank] + local_ids[i];
+        MPI_TRY(MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, comm), "MPI_Gather");
+        MPI_TRY(MPI_Reduce(&evaluations, &all_evaluations, 1, MPI_INT64_T, MPI_SUM, 0, comm),
+                "MPI_Reduce");
+        for (i = 0; i < size; i++) {
+            displs[i] = (int)total_count;
+            total_count += counts[i];
+        }
+        if (total_count > INT32_MAX)
+            total_count = 0; /* rank 0 fails below, after the gathers */
+        SS_TRY(ss_alloc_array(ctx, total_count, sizeof *listed_ids, &listed_ids));
+        SS_TRY(ss_alloc_array(ctx, total_count, sizeof *listed_gains, &listed_gains));
+        MPI_TRY(MPI_Gatherv(ids, mine, MPI_INT64_T, listed_ids, counts, displs, MPI_INT64_T,
+                            0, comm),
+                "MPI_Gatherv");
+        MPI_TRY(MPI_Gatherv(subsel_selection_gains(local), mine, MPI_DOUBLE, listed_gains,
+                            counts, displs, MPI_DOUBLE, 0, comm),
+                "MPI_Gatherv");
+    }
+    if (rank == 0) {
+        /* round-robin by step into ids / gains */
+        int64_t at = 0;
+        ss_free(ctx, ids);
+        ids = NULL;
+        SS_TRY(ss_alloc_array(ctx, total_count, sizeof *ids, &ids));
+        SS_TRY(ss_alloc_array(ctx, total_count, sizeof *gains, &gains));
+        for (step = 0; at < total_count; step++)
+            for (i = 0; i < size; i++)
+                if (step < counts[i]) {
+                    ids[at] = listed_ids[displs[i] + step];
+                    gains[at++] = listed_gains[displs[i] + step];
+                }
+    }
+    rc = share_selection(ctx, comm, total_count, rank == 0 ? ids : NULL, gains, value,
+                         all_evaluations, out);
+cleanup:
+    ss_objective_state_free(obj, state);
+    ss_objective_state_free(obj, union_state);
+    subsel_selection_free(local);
+    ss_free(ctx, ids);
+    ss_free(ctx, gains);
+    ss_free(ctx, listed_ids);
+    ss_free(ctx, listed_gains);
+    ss_free(ctx, sums);
+    ss_free(ctx, counts);
+    ss_free(ctx, displs);
     return rc;
 }
 
@@ -387,7 +502,8 @@ int subsel_mpi_select(subsel_ctx *ctx, const subsel_optimizer *opt,
         local = ss_fail(ctx, SUBSEL_E_INVALID,
                         "subsel_mpi_select: opt and obj must be an optimizer "
                         "and an objective");
-    else if (method != SUBSEL_DISTRIBUTED_GREEDI && method != SUBSEL_DISTRIBUTED_EXACT)
+    else if (method != SUBSEL_DISTRIBUTED_GREEDI && method != SUBSEL_DISTRIBUTED_EXACT &&
+             method != SUBSEL_DISTRIBUTED_UNION)
         local = ss_fail(ctx, SUBSEL_E_INVALID,
                         "subsel_mpi_select: unknown method %d", method);
     else if ((local = ss_objective_require_distribute(ctx, obj, "subsel_mpi_select")) ==
@@ -403,10 +519,16 @@ int subsel_mpi_select(subsel_ctx *ctx, const subsel_optimizer *opt,
         offsets[i + 1] = offsets[i] + counts[i];
     if (local == SUBSEL_OK && method == SUBSEL_DISTRIBUTED_EXACT)
         local = check_exact(ctx, opt, offsets[size]);
+    if (local == SUBSEL_OK && opt->budget > offsets[size])
+        local = ss_fail(ctx, SUBSEL_E_INVALID,
+                        "budget %lld is larger than the pool of %lld items",
+                        (long long)opt->budget, (long long)offsets[size]);
     SS_TRY(agree(ctx, comm, local, "its checks"));
 
     if (method == SUBSEL_DISTRIBUTED_GREEDI) {
         rc = select_greedi(ctx, comm, opt, obj, offsets[rank], offsets[size], out);
+    } else if (method == SUBSEL_DISTRIBUTED_UNION) {
+        rc = select_union(ctx, comm, opt, obj, offsets, out);
     } else {
         ex.impl = &comm;
         ex.size = size;

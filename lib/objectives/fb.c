@@ -500,6 +500,49 @@ static int fb_add_row(subsel_ctx *ctx, const subsel_objective *obj,
     return SUBSEL_OK;
 }
 
+static int64_t fb_sums_count(const subsel_objective *obj)
+{
+    const ss_fb *fb = obj->impl;
+    return fb->z->cols + fb->bins;
+}
+
+static void fb_state_sums(const subsel_objective *obj, const void *state,
+                          double *out)
+{
+    const ss_fb *fb = obj->impl;
+    const fb_state *st = state;
+    int64_t c, d = fb->z->cols;
+    memcpy(out, st->m, (size_t)d * sizeof *out);
+    for (c = 0; c < fb->bins; c++)
+        out[d + c] = (double)st->bin_count[c];
+}
+
+static int fb_add_sums(subsel_ctx *ctx, const subsel_objective *obj,
+                       void *state, const double *sums)
+{
+    const ss_fb *fb = obj->impl;
+    fb_state *st = state;
+    int64_t c, d = fb->z->cols;
+    for (c = 0; c < d + fb->bins; c++)
+        if (!(sums[c] >= 0) || !isfinite(sums[c]) ||
+            (c >= d && sums[c] != floor(sums[c])))
+            return ss_fail(ctx, SUBSEL_E_INVALID,
+                           "state sum %lld is %g: column sums and bin counts "
+                           "are finite, nonnegative (bin counts whole)",
+                           (long long)c, sums[c]);
+    for (c = 0; c < d; c++) {
+        st->m[c] += sums[c];
+        if (st->col != st->m)
+            st->col[c] = 1.0 / (1.0 + st->m[c]);
+    }
+    for (c = 0; c < fb->bins; c++) {
+        st->bin_count[c] += (int64_t)sums[d + c];
+        st->size += (int64_t)sums[d + c];
+        st->bin_gain[c] = bin_gain(fb, st->bin_count[c], (int32_t)c);
+    }
+    return SUBSEL_OK;
+}
+
 /* ---- construction ------------------------------------------------------ */
 
 static void fb_destroy(subsel_objective *obj)
@@ -649,6 +692,9 @@ const ss_objective_ops ss_fb_ops = {
     fb_rows,
     fb_like,
     fb_add_row,
+    fb_sums_count,
+    fb_state_sums,
+    fb_add_sums,
 };
 
 static int sdm_check_ready(subsel_ctx *ctx, const subsel_objective *obj)
@@ -685,4 +731,7 @@ const ss_objective_ops ss_sdm_ops = {
     fb_rows,
     fb_like,
     fb_add_row,
+    fb_sums_count,
+    fb_state_sums,
+    fb_add_sums,
 };

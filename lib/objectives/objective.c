@@ -247,7 +247,8 @@ void ss_objective_prefetch(const subsel_objective *obj, const void *state,
 int ss_objective_can_distribute(const subsel_objective *obj)
 {
     return obj->ops->rows != NULL && obj->ops->like != NULL &&
-           obj->ops->add_row != NULL;
+           obj->ops->add_row != NULL && obj->ops->sums_count != NULL &&
+           obj->ops->state_sums != NULL && obj->ops->add_sums != NULL;
 }
 
 int ss_objective_require_distribute(subsel_ctx *ctx,
@@ -287,4 +288,23 @@ int ss_objective_add_row(subsel_ctx *ctx, const subsel_objective *obj,
 {
     SS_CHECK(ss_objective_require_distribute(ctx, obj, __func__));
     return obj->ops->add_row(ctx, obj, state, rows, row, label);
+}
+
+/* The three below are called only on objectives that passed
+ * ss_objective_require_distribute. */
+int64_t ss_objective_sums_count(const subsel_objective *obj)
+{
+    return obj->ops->sums_count(obj);
+}
+
+void ss_objective_state_sums(const subsel_objective *obj, const void *state,
+                             double *out)
+{
+    obj->ops->state_sums(obj, state, out);
+}
+
+int ss_objective_add_sums(subsel_ctx *ctx, const subsel_objective *obj,
+                          void *state, const double *sums)
+{
+    return obj->ops->add_sums(ctx, obj, state, sums);
 }

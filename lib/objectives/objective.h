@@ -100,6 +100,16 @@ typedef struct ss_objective_ops {
                 subsel_objective **out);
     int (*add_row)(subsel_ctx *ctx, const subsel_objective *obj, void *state,
                    const subsel_csr *rows, int64_t row, int32_t label);
+    /* The state as sums_count(obj) numbers that add up over disjoint sets
+     * (FB: the column sums, then the bin counts), so that processes can
+     * add their parts' states with one MPI_Allreduce: state_sums writes
+     * them, add_sums adds such numbers into a state (whose set is then
+     * the union in all but its list of items). */
+    int64_t (*sums_count)(const subsel_objective *obj);
+    void (*state_sums)(const subsel_objective *obj, const void *state,
+                       double *out);
+    int (*add_sums)(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+                    const double *sums);
 } ss_objective_ops;
 
 struct subsel_objective {
@@ -191,8 +201,8 @@ int ss_objective_merge(subsel_ctx *ctx, const subsel_objective *obj, void *dst,
 int ss_objective_value(subsel_ctx *ctx, const subsel_objective *obj,
                        const void *state, double *out);
 
-/* Nonzero when the objective has rows, like and add_row (what selection
- * across processes needs); the three wrappers below fail with
+/* Nonzero when the objective has rows, like, add_row and the sums (what
+ * selection across processes needs); the wrappers below fail with
  * SUBSEL_E_UNSUPPORTED, naming `caller`, when it has not. */
 int ss_objective_can_distribute(const subsel_objective *obj);
 int ss_objective_require_distribute(subsel_ctx *ctx,
@@ -207,6 +217,11 @@ int ss_objective_like(subsel_ctx *ctx, const subsel_objective *obj,
 int ss_objective_add_row(subsel_ctx *ctx, const subsel_objective *obj,
                          void *state, const subsel_csr *rows, int64_t row,
                          int32_t label);
+int64_t ss_objective_sums_count(const subsel_objective *obj);
+void ss_objective_state_sums(const subsel_objective *obj, const void *state,
+                             double *out);
+int ss_objective_add_sums(subsel_ctx *ctx, const subsel_objective *obj,
+                          void *state, const double *sums);
 
 /* The optional prefetch hint (nothing when the objective has none). */
 void ss_objective_prefetch(const subsel_objective *obj, const void *state,

@@ -380,6 +380,9 @@ static const ss_objective_ops uniprot_ops = {
     NULL, /* rows: not over CSR rows */
     NULL, /* like */
     NULL, /* add_row */
+    NULL, /* sums_count */
+    NULL, /* state_sums */
+    NULL, /* add_sums */
 };
 
 /* ---- construction ------------------------------------------------------ */

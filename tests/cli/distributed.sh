@@ -7,7 +7,8 @@
 #  - with SUBSEL_TEST_MPI=1, under mpirun on 1, 2, 3 and 4 ranks: the exact
 #    mode byte for byte the single-process stochastic greedy (also with the
 #    rows of one file split between the ranks), GreeDi within 1% of one lazy
-#    greedy (one round and --fanin 2), a rank's failure failing every rank;
+#    greedy (one round and --fanin 2), the union of shares, a rank's failure
+#    failing every rank;
 #  - errors a user sees.
 #   distributed.sh SUBSEL PYTHON
 set -u
@@ -85,6 +86,17 @@ for np in 1 2 3 4; do
     ok timeout 120 $MPIRUN -np $np "$SUBSEL" sdm --source "$D/pool-*.npz" $T --optimizer lazy \
         --distributed greedi --out "$TMP/greedi.npy"
     within_1pct "$(json_number objective "$TMP/out")" "$LAZY" "greedi on $np ranks"
+done
+# the union of the ranks' shares: 100 distinct ids; its loss against one
+# greedy grows as the shares shrink (25 items a rank here; docs)
+for np in 2 4; do
+    ok timeout 120 $MPIRUN -np $np "$SUBSEL" sdm --source "$D/pool-*.npz" $T --optimizer lazy \
+        --distributed union --out "$TMP/union.npy"
+    awk -v a="$(json_number objective "$TMP/out")" -v b="$LAZY" \
+        'BEGIN { exit !(a >= 0.97 * b) }' || fail "union on $np ranks: objective too low"
+    "$PYTHON" -c "import sys, numpy as np; ids = np.load(sys.argv[1]); \
+assert len(set(ids.tolist())) == 100 and ids.min() >= 0 and ids.max() < 4000" \
+        "$TMP/union.npy" || fail "union on $np ranks: not 100 distinct pool ids"
 done
 ok timeout 120 $MPIRUN -np 4 "$SUBSEL" sdm --source "$D/pool.npz" $T --seed 5 \
     --distributed exact --out "$TMP/exact.npy"
