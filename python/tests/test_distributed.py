@@ -7,8 +7,11 @@ pickle, shard files, errors; then the Dask engine on a two-process
 LocalCluster against the same pieces computed here, and the MPI entry point
 on MPI_COMM_SELF in a child process."""
 import functools
+import contextlib
+import io
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -352,3 +355,34 @@ def test_mpi_select_on_comm_self():
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.strip().endswith("ok")
     assert "unsupported:" in r.stdout
+
+
+def test_docs_examples_run_as_printed(pool, tmp_path, monkeypatch):
+    """docs/python.md's Dask example and its engine-agnostic one, on three
+    shards of the pool: the Dask result is the in-process pieces' one."""
+    text = (Path(__file__).resolve().parents[2] / "docs" /
+            "python.md").read_text()
+    section = text.split("## Distributed selection", 1)[1].split("\n## ")[0]
+    dask_example, pieces, _mpi = re.findall(r"```python\n(.*?)```", section,
+                                            re.S)
+    n = pool.shape[0]
+    for j, (a, b) in enumerate(blocks(n, 3)):
+        sp.save_npz(tmp_path / f"codes-{j}.npz", pool[a:b])
+    np.save(tmp_path / "target_distribution.npy", target_of(pool))
+    monkeypatch.chdir(tmp_path)
+    names: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(dask_example, "python.md", "exec"), names)
+        exec(compile(pieces, "python.md", "exec"), names)
+    make_objective = names["make_objective"]
+    opts = dict(budget=100, optimizer="lazier", ctx={"seed": 7})
+    here = [dist.select_part(pool[a:b], make_objective, a, n, **opts)
+            for a, b in blocks(n, 3)]
+    whole = make_objective(pool)
+    want = dist.merge(here, whole, fanin=2, **opts).selection()
+    np.testing.assert_array_equal(names["r"].indices, want.indices)
+    final = names["final"].selection()
+    lazy = subsel.Optimizer("lazy", budget=100).run(whole)
+    assert final.value == pytest.approx(whole.evaluate(final.indices),
+                                        rel=1e-9)
+    assert final.value >= 0.99 * lazy.value
