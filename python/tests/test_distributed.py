@@ -12,6 +12,7 @@ import io
 import os
 import pickle
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -338,23 +339,76 @@ print("ok")
 """
 
 
-def test_mpi_select_on_comm_self():
-    pytest.importorskip("mpi4py")
-    if not subsel.mpi_available():
-        pytest.skip("libsubsel was built without its MPI component")
-    # In a child: MPI is initialised once per process, and not in the one
-    # that starts the Dask cluster.
+def _child_env() -> dict:
+    """The environment of a child Python running this module's helpers
+    with this package and library."""
     env = dict(os.environ)
     here = str(Path(__file__).resolve().parent)
     env["PYTHONPATH"] = os.pathsep.join(
         [here, str(Path(subsel.__file__).resolve().parents[1])]
         + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env["SUBSEL_LIBRARY"] = subsel.library_path
+    return env
+
+
+def test_mpi_select_on_comm_self():
+    pytest.importorskip("mpi4py")
+    if not subsel.mpi_available():
+        pytest.skip("libsubsel was built without its MPI component")
+    # In a child: MPI is initialised once per process, and not in the one
+    # that starts the Dask cluster.
+    env = _child_env()
     r = subprocess.run([sys.executable, "-c", _MPI_CHILD], env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.strip().endswith("ok")
     assert "unsupported:" in r.stdout
+
+
+_MPI_RANKS = r"""
+import functools
+import numpy as np
+from mpi4py import MPI
+import subsel
+from subsel import distributed as dist
+from test_distributed import blocks, random_pool, target_of
+pool = random_pool(9, 900, 32, 6)
+make = functools.partial(subsel.SDM, target_distribution=target_of(pool))
+comm = MPI.COMM_WORLD
+a, b = blocks(900, comm.Get_size())[comm.Get_rank()]
+one = {"threads": 1}
+for fanin in (0, 2):
+    got = dist.mpi_select(comm, make(pool[a:b]), budget=30, fanin=fanin,
+                          ctx=one)
+    here = [dist.select_part(pool[x:y], make, x, 900, budget=30, ctx=one)
+            for x, y in blocks(900, comm.Get_size())]
+    want = dist.merge(here, make(pool), budget=30, fanin=fanin).selection()
+    assert np.array_equal(got.indices, want.indices), (fanin, got, want)
+got = dist.mpi_select(comm, make(pool[a:b]), budget=30, method="exact",
+                      ctx={"seed": 4, "threads": 1})
+want = subsel.Optimizer("stochastic", budget=30).run(
+    make(pool), ctx=subsel.Context(seed=4, threads=1))
+assert np.array_equal(got.indices, want.indices), (got, want)
+print("rank ok")
+"""
+
+
+def test_mpi_ranks_merge_as_the_python_tree():
+    """Three ranks under mpirun: the C component's GreeDi tree is
+    merge() of the same parts with the same fanin, and exact is the
+    one-process stochastic selection."""
+    pytest.importorskip("mpi4py")
+    if not subsel.mpi_available() or shutil.which("mpirun") is None:
+        pytest.skip("no MPI component or no mpirun")
+    env = _child_env()
+    if os.geteuid() == 0:  # containers; Open MPI refuses root otherwise
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1",
+                   OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    r = subprocess.run(["mpirun", "--oversubscribe", "-np", "3",
+                        sys.executable, "-c", _MPI_RANKS], env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("rank ok") == 3
 
 
 def test_docs_examples_run_as_printed(pool, tmp_path, monkeypatch):
