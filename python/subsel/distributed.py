@@ -127,6 +127,8 @@ def merge(summaries: Sequence[Summary], like: Objective, *, budget: int,
     summaries when fanin >= 2 (merge_tree), so that no merge holds more
     than fanin x budget rows.
 
+    summaries: Summary objects of disjoint parts of one pool, in pool
+      order (the tree groups neighbours; one merge does not care).
     like: an objective of the parts' kind and parameters (any part's).
     budget, optimizer, ctx: as select_part().
     fanin: 0 (one merge of all), or the summaries per merge.
@@ -140,8 +142,13 @@ def merge(summaries: Sequence[Summary], like: Objective, *, budget: int,
 def merge_like(*summaries: Summary, make_objective: Callable, budget: int,
                fanin: int = 0, optimizer: str = "lazy",
                ctx: ContextLike = None, **params) -> Summary:
-    """One merge where no part is at hand (an engine's merge task): the
-    `like` objective is make_objective over the first summary's rows."""
+    """One merge where no part is at hand (an engine's merge task).
+
+    summaries: the Summary objects to merge.
+    make_objective: as select_part(); `like` is make_objective over the
+      first summary's rows.
+    budget, fanin, optimizer, ctx: as merge().
+    """
     like = make_objective(summaries[0].rows())
     try:
         return summary_merge(summaries, like=like, budget=budget,
@@ -154,8 +161,9 @@ def merge_like(*summaries: Summary, make_objective: Callable, budget: int,
 def dask_select(client, parts: Sequence, make_objective: Callable, *,
                 budget: int, fanin: int = 0, optimizer: str = "lazy",
                 ctx: Optional[dict] = None, **params) -> Selection:
-    """Selection over row blocks on a Dask cluster (distributed.Client).
+    """Selection over row blocks on a Dask cluster.
 
+    client: a distributed.Client whose workers can import subsel.
     parts: row blocks in pool order, SciPy CSR matrices (scattered to the
       workers) or save_npz paths every worker can read (each worker reads
       its own; offsets come from the files' shapes alone).
