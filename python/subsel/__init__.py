@@ -25,6 +25,8 @@ from ._core import (ALGORITHMS, CONCAVE, CSR, FB, SDM, Context, Dense,
 from ._extra import (COSTS, PROJECTIONS, SAE, SIMILARITIES, ClipCov,
                      OTSolver, Tarot, TarotOT, Transport, UniPROT,
                      double_greedy, nn_accuracy, partial_ot, sinkhorn)
+from ._summary import (Summary, csr_npz_shape, mpi_available,
+                       summary_merge, summary_select)
 from .errors import (Cancelled, Error, FormatError, InvalidArgument,
                      IOFailure, NumericError, OutOfMemory, StateError,
                      Unsupported)
@@ -146,7 +148,7 @@ def fb(features, *, budget: int, concave: str = "log1p", param: float = 1.0,
 
 
 # help() shows the bounds and defaults the linked library has.
-for _fn in (sdm, fb):
+for _fn in (sdm, fb, summary_select):
     _fn.__doc__ = _fn.__doc__.replace(
         "{OPT}", _params.docs(_lib.KIND_OPTIMIZER, skip=("budget",))).replace(
         "{SDM}", _params.docs(_lib.KIND_SDM))
@@ -171,4 +173,6 @@ __all__ = [
     "StateError", "Unsupported", "build_info", "csr", "default_context",
     "dense", "fb", "load_npy", "load_npz", "sdm", "ISAS", "PROJECTIONS",
     "TarotOT", "isa_info", "load_vector", "nn_accuracy", "save_vector",
+    "Summary", "csr_npz_shape", "mpi_available", "summary_merge",
+    "summary_select",
 ]

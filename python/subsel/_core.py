@@ -289,6 +289,14 @@ class CSR(_Handle):
         return sp.csr_array((data, indices, indptr), shape=(rows, cols))
 
 
+def _aligned(a: np.ndarray) -> np.ndarray:
+    """A contiguous array the library can read in place: arrays
+    deserialised from a packed buffer (Dask's scipy.sparse frames) may
+    start at any byte, which the library refuses, so those are copied."""
+    a = np.ascontiguousarray(a)
+    return a if a.flags.aligned else a.copy()
+
+
 def csr(matrix, *, copy: bool = False, ctx: Optional[Context] = None) -> CSR:
     """A CSR matrix from a scipy.sparse matrix or array (or a CSR).
 
@@ -317,11 +325,11 @@ def csr(matrix, *, copy: bool = False, ctx: Optional[Context] = None) -> CSR:
     if indptr.dtype != indices.dtype or indptr.dtype.newbyteorder("<") \
             not in _INDEX_DTYPES:
         indptr, indices = indptr.astype(np.int64), indices.astype(np.int64)
-    indptr = np.ascontiguousarray(indptr.astype(
-        indptr.dtype.newbyteorder("<"), copy=False))
-    indices = np.ascontiguousarray(indices.astype(
-        indices.dtype.newbyteorder("<"), copy=False))
-    data = np.ascontiguousarray(_values_array(matrix.data))
+    indptr = _aligned(indptr.astype(indptr.dtype.newbyteorder("<"),
+                                    copy=False))
+    indices = _aligned(indices.astype(indices.dtype.newbyteorder("<"),
+                                      copy=False))
+    data = _aligned(_values_array(matrix.data))
     rows, cols = matrix.shape
     flags = _lib.OWN_COPY if copy else _lib.OWN_BORROW
     ptr = _create(L.subsel_csr_create_v2, c, rows, cols,

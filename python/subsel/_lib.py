@@ -21,7 +21,7 @@ from pathlib import Path
 #: library may be that version or a later one of the same major number: the
 #: ABI only ever adds (docs/abi.md), so a later library has every function
 #: and constant this package uses; an earlier one may lack some.
-HEADER_VERSION = (0, 8)
+HEADER_VERSION = (0, 9)
 
 _SONAME = "libsubsel.so"
 
@@ -131,6 +131,7 @@ CSR_H = _handle_type("a CSR matrix", frozenset({9}))
 DENSE_H = _handle_type("a Dense matrix", frozenset({10}))
 SEL = _handle_type("a selection", frozenset({11}))
 SAE_H = _handle_type("an SAE", frozenset({12}))
+SUMMARY = _handle_type("a Summary", frozenset({13}))
 handle_p = POINTER(c_void_p)
 
 PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_char_p, c_int64, c_int64)
@@ -313,6 +314,29 @@ _DECLS = {
                                       handle_p, handle_p]),
     "subsel_double_greedy": (c_int, [CTX, OBJ, c_void_p, c_int64, c_int,
                                      handle_p]),
+    # Selection across processes (since 0.9). The merge's summaries travel
+    # as an array of pointers the package builds from Summary objects,
+    # checking each one's kind first (_summary.py), as the handle types do.
+    "subsel_summary_select": (c_int, [CTX, OPT, OBJ, c_int64, c_int64,
+                                      handle_p]),
+    "subsel_summary_merge": (c_int, [CTX, OPT, OBJ, POINTER(c_void_p),
+                                     c_int64, handle_p]),
+    "subsel_summary_selection": (c_int, [CTX, SUMMARY, handle_p]),
+    "subsel_summary_rows": (c_int, [CTX, SUMMARY, handle_p]),
+    "subsel_summary_count": (c_int64, [SUMMARY]),
+    "subsel_summary_total": (c_int64, [SUMMARY]),
+    "subsel_summary_to_bytes": (c_int, [CTX, SUMMARY, c_void_p, c_int64,
+                                        POINTER(c_int64)]),
+    "subsel_summary_from_bytes": (c_int, [CTX, c_void_p, c_int64, handle_p]),
+    "subsel_summary_save": (c_int, [CTX, SUMMARY, c_char_p]),
+    "subsel_summary_load": (c_int, [CTX, c_char_p, handle_p]),
+    "subsel_summary_free": (None, [SUMMARY]),
+    "subsel_csr_npz_shape": (c_int, [CTX, c_char_p, POINTER(c_int64),
+                                     POINTER(c_int64)]),
+    "subsel_mpi_available": (c_int, []),
+    # The communicator is its Fortran handle (mpi4py: comm.py2f()), so
+    # declaring this needs neither mpi.h nor mpi4py; only calling it does.
+    "subsel_mpi_select": (c_int, [CTX, OPT, OBJ, c_int, c_int64, handle_p]),
 }
 
 #: Functions of the header this package does not call, and why. Together
@@ -375,3 +399,5 @@ BOUND_OPEN_MIN, BOUND_OPEN_MAX = 1, 2
 KIND_CONTEXT, KIND_OPTIMIZER, KIND_OT_SOLVER, KIND_SDM, KIND_UNIPROT = 1, 2, 3, 5, 6
 KIND_TAROT, KIND_CLIPCOV, KIND_FB = 4, 7, 8
 KIND_CSR, KIND_DENSE = 9, 10
+KIND_SUMMARY = 13
+DISTRIBUTED_GREEDI, DISTRIBUTED_EXACT = 0, 1

@@ -152,6 +152,10 @@ ADVICE = {
     (_lib.KIND_OPTIMIZER, "merge"): "0 (union of budget shares) for speed; "
         "1 (RandGreeDi) for its worst-case guarantee, at the cost of a merge "
         "over parts x budget candidates",
+    (_lib.KIND_OPTIMIZER, "fanin"): "0 merges every part's summary at "
+        "once (one merge of parts x budget rows); 2 to 16 when that union "
+        "is too large for one process, at a small cost in quality per "
+        "round (docs/distributed.md)",
     (_lib.KIND_OT_SOLVER, "max_iter"): "raise it if a solve fails with "
         "NumericError naming the iteration cap",
     (_lib.KIND_OT_SOLVER, "anneal"): "keep 1 (robust for small reg); 0 "

@@ -6,10 +6,13 @@ import re
 import pytest
 
 import subsel
-from subsel import _lib, _params
+from subsel import _lib, _params, distributed
 
 SHORT = [subsel.sdm, subsel.fb, subsel.sinkhorn, subsel.partial_ot,
-         subsel.double_greedy, subsel.UniPROT.select_batch]
+         subsel.double_greedy, subsel.UniPROT.select_batch,
+         subsel.summary_select, subsel.summary_merge,
+         distributed.select_part, distributed.merge, distributed.merge_like,
+         distributed.dask_select, distributed.mpi_select]
 
 
 def test_every_library_parameter_has_advice():
@@ -35,6 +38,7 @@ def test_short_functions_describe_each_parameter(fn):
 @pytest.mark.parametrize("fn,kinds", [
     (subsel.sdm, (_lib.KIND_OPTIMIZER, _lib.KIND_SDM)),
     (subsel.fb, (_lib.KIND_OPTIMIZER,)),
+    (subsel.summary_select, (_lib.KIND_OPTIMIZER,)),
     (subsel.sinkhorn, (_lib.KIND_OT_SOLVER,)),
     (subsel.Context, (_lib.KIND_CONTEXT,)),
     (subsel.Tarot, (_lib.KIND_TAROT,)),
@@ -45,7 +49,8 @@ def test_help_lists_the_table_with_advice(fn, kinds):
     doc = inspect.getdoc(fn)
     for kind in kinds:
         for name, p in _params.of_kind(kind).items():
-            if fn in (subsel.sdm, subsel.fb) and name == "budget":
+            if fn in (subsel.sdm, subsel.fb, subsel.summary_select) \
+                    and name == "budget":
                 continue  # a named argument there, described above
             line = re.search(rf"^\s*{_params.python_name(name)} \((int|float), "
                              rf".*\n\s*Choosing: .+", doc, re.M)

@@ -36,6 +36,28 @@ def test_csr_float64_values_converted_indices_borrowed(fb_data):
     np.testing.assert_array_equal(m.row(0)[1], z[[0]].data.astype(np.float32))
 
 
+def _unaligned(a):
+    """A copy of `a` that starts one byte into a buffer, as arrays
+    deserialised from packed frames (Dask's) can."""
+    raw = np.empty(a.nbytes + 1, np.uint8)
+    out = raw[1:].view(a.dtype)
+    out[:] = a
+    assert not out.flags.aligned
+    return out
+
+
+def test_csr_copies_unaligned_arrays(fb_data):
+    z = fb_data[0].astype(np.float32)
+    u = z.copy()  # set after construction, which would copy them
+    u.data, u.indices, u.indptr = (_unaligned(z.data), _unaligned(z.indices),
+                                   _unaligned(z.indptr))
+    assert not u.indptr.flags.aligned
+    m = subsel.csr(u)  # the library refuses unaligned arrays: copied here
+    np.testing.assert_array_equal(m.to_scipy().toarray(), z.toarray())
+    idx, val, _ = m._row_pointers(0)
+    assert idx != u.indices.ctypes.data and val != u.data.ctypes.data
+
+
 def test_csr_copy_flag_copies(fb_data):
     z = fb_data[0]
     m = subsel.csr(z, copy=True)
