@@ -20,6 +20,49 @@ use crate::optimizer::{selection, Optimizer, Selection};
 /// f of the set, and copies of the chosen rows, so it borrows nothing
 /// (`'static`). Immutable once made: `Send` and `Sync`, as the header says
 /// any thread may read a summary.
+///
+/// Each task of a Slurm job array writes its part's summary, a final job
+/// loads and merges them (docs/rust.md, "Distributed selection"):
+///
+/// ```no_run
+/// use subsel::{csr_npz_shape, Algorithm, Context, Csr, Optimizer, Sdm, Summary};
+///
+/// // Task `task` of `shards.len()` (SLURM_ARRAY_TASK_ID): its offset is the
+/// // row count of the shards before it, read without loading them.
+/// fn part_job(ctx: &Context, shards: &[&str], task: usize, target: &Csr<'_>) -> subsel::Result<()> {
+///     let mut offset = 0;
+///     let mut total = 0;
+///     for (i, shard) in shards.iter().enumerate() {
+///         let (rows, _) = csr_npz_shape(ctx, shard)?;
+///         if i < task { offset += rows; }
+///         total += rows;
+///     }
+///     let rows = Csr::load_npz(ctx, shards[task])?;
+///     let mut part = Sdm::new(ctx, &rows)?;
+///     part.set_target(ctx, target)?;           // the same target on every part
+///     let mut opt = Optimizer::new(ctx, Algorithm::Lazy)?;
+///     opt.set_budget(ctx, 1000)?;
+///     let summary = Summary::select(ctx, &opt, &part, offset as i64, total as i64)?;
+///     summary.save(ctx, format!("part{task}.sss"))
+/// }
+///
+/// // The final job (afterok on the array): load, merge, keep the global ids.
+/// fn merge_job(ctx: &Context, tasks: usize, target: &Csr<'_>) -> subsel::Result<Vec<i64>> {
+///     let parts = (0..tasks)
+///         .map(|t| Summary::load(ctx, format!("part{t}.sss")))
+///         .collect::<subsel::Result<Vec<_>>>()?;
+///     // `like` gives the merge the objective's kind and parameters; its own
+///     // rows are not used, so a summary's rows will do.
+///     let rows = parts[0].rows(ctx)?;
+///     let mut like = Sdm::new(ctx, &rows)?;
+///     like.set_target(ctx, target)?;
+///     let mut opt = Optimizer::new(ctx, Algorithm::Lazy)?;
+///     opt.set_budget(ctx, 1000)?;
+///     let refs: Vec<&Summary> = parts.iter().collect();
+///     Ok(Summary::merge(ctx, &opt, &like, &refs)?.selection(ctx)?.indices)
+/// }
+/// # fn main() {}
+/// ```
 pub struct Summary {
     raw: NonNull<sys::subsel_summary>,
 }
