@@ -8,7 +8,8 @@ package subsel
 // range, values against the whole pool's objective, GreeDi's merge (at
 // least the best part, order-independent, within 1% of one lazy greedy
 // over the whole pool), the byte form (round trip, every flipped byte
-// refused), files, and errors with the library's message.
+// refused), files, SDM's quality bins carried with the rows, and errors
+// with the library's message.
 
 import (
 	"bytes"
@@ -257,6 +258,44 @@ func TestSummaryIsReadByGoroutines(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+}
+
+// SDM's quality bins by edges (the same on every part) travel with the
+// summaries' rows: the merge's value is f on the whole pool with bins; an
+// objective without bins cannot merge rows that have them.
+func TestSummaryBinsTravelWithRows(t *testing.T) {
+	ctx := newCtx(t)
+	pool := randomPool(t, ctx, 21, 600, 32, 5)
+	defer pool.Close()
+	quality := make([]float64, 600)
+	for j := range quality {
+		quality[j] = float64((j*37)%100) / 100
+	}
+	edges := []float64{0.3, 0.7}
+	whole := sdmPart(t, ctx, pool, 0, 600)
+	if err := whole.SetQualityEdges(ctx, quality, edges); err != nil {
+		t.Fatal(err)
+	}
+	opt := budgetOptimizer(t, ctx, Lazy, 25)
+	var parts []*SDM
+	var summaries []*Summary
+	for j := int64(0); j < 2; j++ {
+		part := sdmPart(t, ctx, pool, 300*j, 300)
+		if err := part.SetQualityEdges(ctx, quality[300*j:300*(j+1)], edges); err != nil {
+			t.Fatal(err)
+		}
+		s := must[*Summary](t)(SummarySelect(ctx, opt, part, 300*j, 600))
+		defer s.Close()
+		assertConsistent(t, ctx, s, whole)
+		parts = append(parts, part)
+		summaries = append(summaries, s)
+	}
+	merged := must[*Summary](t)(SummaryMerge(ctx, opt, parts[1], summaries...))
+	defer merged.Close()
+	assertConsistent(t, ctx, merged, whole)
+	plain := sdmPart(t, ctx, pool, 0, 10)
+	_, err := SummaryMerge(ctx, opt, plain, summaries...)
+	wantError(t, err, ErrInvalid, "quality bins")
 }
 
 func TestSummaryBytesRoundTripAndRefuseDamage(t *testing.T) {

@@ -4,8 +4,8 @@
 // pool as target), global ids in range, values against the whole pool's
 // objective, GreeDi's merge (at least the best part, order-independent,
 // within 1% of one lazy greedy over the whole pool), the byte form (round
-// trip, every flipped byte refused), files, and errors with the library's
-// message.
+// trip, every flipped byte refused), files, SDM's quality bins carried
+// with the rows, and errors with the library's message.
 mod common;
 
 use common::fixture;
@@ -197,6 +197,38 @@ fn summaries_are_read_from_threads() {
             });
         }
     });
+}
+
+#[test]
+fn bins_travel_with_rows() {
+    // SDM's quality bins by edges (the same on every part) travel with the
+    // summaries' rows: the merge's value is f on the whole pool with bins;
+    // an objective without bins cannot merge rows that have them.
+    let ctx = Context::new().unwrap();
+    let pool = random_pool(&ctx, 21, 600, 32, 5);
+    let quality: Vec<f64> = (0..600).map(|j| ((j * 37) % 100) as f64 / 100.0).collect();
+    let edges = [0.3, 0.7];
+    let mut whole = sdm_part(&ctx, &pool, 0, 600);
+    whole.set_quality_edges(&ctx, &quality, &edges).unwrap();
+    let opt = optimizer(&ctx, Algorithm::Lazy, 25);
+    let mut parts = Vec::new();
+    let mut summaries = Vec::new();
+    for j in 0..2 {
+        let mut part = sdm_part(&ctx, &pool, 300 * j, 300);
+        part.set_quality_edges(&ctx, &quality[300 * j..300 * (j + 1)], &edges)
+            .unwrap();
+        let s = Summary::select(&ctx, &opt, &part, 300 * j as i64, 600).unwrap();
+        assert_consistent(&ctx, &s, &whole);
+        parts.push(part);
+        summaries.push(s);
+    }
+    let refs: Vec<&Summary> = summaries.iter().collect();
+    let merged = Summary::merge(&ctx, &opt, &parts[1], &refs).unwrap();
+    assert_consistent(&ctx, &merged, &whole);
+    let plain = sdm_part(&ctx, &pool, 0, 10);
+    let e = Summary::merge(&ctx, &opt, &plain, &refs).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert!(e.message().contains("quality bins"), "{e}");
 }
 
 #[test]
