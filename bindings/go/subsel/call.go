@@ -38,7 +38,7 @@ func (c *Context) call(hs []*handle, fn func(*C.subsel_ctx) C.int) error {
 // library refuses with a message).
 func (m *Csr) cptr() *C.subsel_csr             { return (*C.subsel_csr)(m.h().ptr()) }
 func (m *Dense) cptr() *C.subsel_dense         { return (*C.subsel_dense)(m.h().ptr()) }
-func (o *Optimizer) cptr() *C.subsel_optimizer { return (*C.subsel_optimizer)(o.ptr()) }
+func (o *Optimizer) cptr() *C.subsel_optimizer { return (*C.subsel_optimizer)(o.h().ptr()) }
 
 // h is the matrix's handle, nil for a nil matrix: a nil *Csr or *Dense
 // given where a matrix is expected is then ErrInvalid like a closed one,
@@ -55,6 +55,14 @@ func (m *Dense) h() *handle {
 		return nil
 	}
 	return m.handle
+}
+
+// The optimizer's handle, nil for a nil optimizer (likewise ErrInvalid).
+func (o *Optimizer) h() *handle {
+	if o == nil {
+		return nil
+	}
+	return o.handle
 }
 
 // Selection is the result of a run, copied out of the library's selection

@@ -5,6 +5,8 @@ package subsel_test
 import (
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
 
 	"subsel.dev/go/subsel"
 )
@@ -72,4 +74,90 @@ func ExampleNewUniPROT() {
 	}
 	fmt.Println(sel.Indices)
 	// Output: [0 2]
+}
+
+// Distributed selection in the shape of a Slurm job array: each task
+// selects from its own row range of the pool and writes the summary to a
+// file; a final job loads the summaries and merges them. Here the tasks
+// run one after the other in one process.
+func ExampleSummaryMerge() {
+	ctx, err := subsel.NewContext()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ctx.Close()
+	// Six rows, each one feature: FB with sqrt rewards large values in
+	// distinct columns. The best pair is rows 4 (sqrt 16) and 2 (sqrt 9).
+	pool, err := subsel.NewCsr(ctx, 6, 4,
+		[]int64{0, 1, 2, 3, 4, 5, 6},
+		[]int64{0, 1, 0, 2, 3, 1},
+		[]float32{1, 4, 9, 1, 16, 2})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	dir, err := os.MkdirTemp("", "subsel-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	opt, err := subsel.NewOptimizer(ctx, subsel.Lazy)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer opt.Close()
+	if err := opt.Set(ctx, "budget", 2); err != nil {
+		log.Fatal(err)
+	}
+
+	// Task t of 2 (SLURM_ARRAY_TASK_ID): rows [3t, 3t + 3).
+	var like subsel.Objective
+	for task := int64(0); task < 2; task++ {
+		part, err := pool.ViewRows(ctx, 3*task, 3)
+		if err != nil {
+			log.Fatal(err)
+		}
+		obj, err := subsel.NewFB(ctx, part, subsel.Sqrt, 0, nil)
+		part.Close() // the objective keeps its rows
+		if err != nil {
+			log.Fatal(err)
+		}
+		s, err := subsel.SummarySelect(ctx, opt, obj, 3*task, pool.Rows())
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := s.Save(ctx, filepath.Join(dir, fmt.Sprintf("part%d.sss", task))); err != nil {
+			log.Fatal(err)
+		}
+		s.Close()
+		if like == nil {
+			like = obj // any part's objective tells the merge the kind
+		} else {
+			obj.Close()
+		}
+	}
+	defer like.Close()
+
+	// The final job: load every part's summary and merge.
+	var parts []*subsel.Summary
+	for task := 0; task < 2; task++ {
+		s, err := subsel.LoadSummary(ctx, filepath.Join(dir, fmt.Sprintf("part%d.sss", task)))
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer s.Close()
+		parts = append(parts, s)
+	}
+	merged, err := subsel.SummaryMerge(ctx, opt, like, parts...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer merged.Close()
+	sel, err := merged.Selection(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("rows %v of %d, f = %.1f\n", sel.Indices, merged.Total(), sel.Value)
+	// Output:
+	// rows [4 2] of 6, f = 7.0
 }

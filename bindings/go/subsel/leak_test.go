@@ -178,5 +178,48 @@ func leakRound(ctx *Context) (err error) {
 		return err
 	}
 	keep(codes)
+	// Summaries: two parts of Z (views), their merge, the byte form and
+	// its parse, the rows.
+	var parts []*Summary
+	for _, r := range [][2]int64{{0, 5}, {5, 5}} {
+		v, err := z.ViewRows(ctx, r[0], r[1])
+		if err != nil {
+			return err
+		}
+		keep(v)
+		f, err := NewFB(ctx, v, Log1p, 0, nil)
+		if err != nil {
+			return err
+		}
+		keep(f)
+		s, err := SummarySelect(ctx, opt, f, r[0], z.Rows())
+		if err != nil {
+			return err
+		}
+		keep(s)
+		parts = append(parts, s)
+	}
+	merged, err := SummaryMerge(ctx, opt, fb, parts...)
+	if err != nil {
+		return err
+	}
+	keep(merged)
+	b, err := merged.Bytes(ctx)
+	if err != nil {
+		return err
+	}
+	back, err := SummaryFromBytes(ctx, b)
+	if err != nil {
+		return err
+	}
+	keep(back)
+	summaryRows, err := back.Rows(ctx)
+	if err != nil {
+		return err
+	}
+	keep(summaryRows)
+	if _, err = back.Selection(ctx); err != nil {
+		return err
+	}
 	return nil
 }

@@ -29,6 +29,7 @@ const (
 	KindFB        Kind = C.SUBSEL_KIND_FB
 	KindCsr       Kind = C.SUBSEL_KIND_CSR
 	KindDense     Kind = C.SUBSEL_KIND_DENSE
+	KindSummary   Kind = C.SUBSEL_KIND_SUMMARY
 )
 
 func (k Kind) String() string { return C.GoString(C.subsel_kind_name(C.int(k))) }

@@ -15,10 +15,10 @@ use std::os::raw::{c_char, c_int};
 
 // Constants (deprecated aliases left out, as with SUBSEL_NO_DEPRECATED).
 pub const SUBSEL_VERSION_MAJOR: c_int = 0;
-pub const SUBSEL_VERSION_MINOR: c_int = 8;
+pub const SUBSEL_VERSION_MINOR: c_int = 9;
 pub const SUBSEL_VERSION_PATCH: c_int = 0;
-pub const SUBSEL_VERSION_NUMBER: c_int = 800;
-pub const SUBSEL_VERSION_STRING: &str = "0.8.0";
+pub const SUBSEL_VERSION_NUMBER: c_int = 900;
+pub const SUBSEL_VERSION_STRING: &str = "0.9.0";
 pub const SUBSEL_OK: c_int = 0;
 pub const SUBSEL_E_INVALID: c_int = -1;
 pub const SUBSEL_E_NOMEM: c_int = -2;
@@ -47,6 +47,7 @@ pub const SUBSEL_KIND_CSR: c_int = 9;
 pub const SUBSEL_KIND_DENSE: c_int = 10;
 pub const SUBSEL_KIND_SELECTION: c_int = 11;
 pub const SUBSEL_KIND_SAE: c_int = 12;
+pub const SUBSEL_KIND_SUMMARY: c_int = 13;
 pub const SUBSEL_TYPE_INT: c_int = 1;
 pub const SUBSEL_TYPE_REAL: c_int = 2;
 pub const SUBSEL_BOUND_OPEN_MIN: c_int = 1;
@@ -78,6 +79,7 @@ pub const SUBSEL_P_STOP_NONPOSITIVE: c_int = 104;
 pub const SUBSEL_P_EPSILON: c_int = 105;
 pub const SUBSEL_P_PARTS: c_int = 106;
 pub const SUBSEL_P_MERGE: c_int = 107;
+pub const SUBSEL_P_FANIN: c_int = 108;
 pub const SUBSEL_STOP_NEVER: c_int = 0;
 pub const SUBSEL_STOP_ALWAYS: c_int = 1;
 pub const SUBSEL_STOP_AUTO: c_int = 2;
@@ -140,6 +142,8 @@ pub const SUBSEL_P_CLIPCOV_ALPHA: c_int = 606;
 pub const SUBSEL_CLIPCOV_FILTER_NONE: c_int = 0;
 pub const SUBSEL_CLIPCOV_FILTER_DETERMINISTIC: c_int = 1;
 pub const SUBSEL_CLIPCOV_FILTER_RANDOMIZED: c_int = 2;
+pub const SUBSEL_DISTRIBUTED_GREEDI: c_int = 0;
+pub const SUBSEL_DISTRIBUTED_EXACT: c_int = 1;
 pub const SUBSEL_NO_DEPRECATED: c_int = 1;
 
 // Opaque handles: never built or moved on the Rust side.
@@ -185,6 +189,11 @@ pub struct subsel_ot_solver {
 }
 #[repr(C)]
 pub struct subsel_tarot {
+    _data: [u8; 0],
+    _marker: PhantomData<(*mut u8, PhantomPinned)>,
+}
+#[repr(C)]
+pub struct subsel_summary {
     _data: [u8; 0],
     _marker: PhantomData<(*mut u8, PhantomPinned)>,
 }
@@ -371,4 +380,18 @@ extern "C" {
     pub fn subsel_clipcov_optimizer(ctx: *mut subsel_ctx, obj: *mut subsel_objective, budget: i64, out: *mut *mut subsel_optimizer) -> c_int;
     pub fn subsel_clipcov_select(ctx: *mut subsel_ctx, obj: *const subsel_objective, greedy: *const subsel_optimizer, filter: c_int, out: *mut *mut subsel_selection, greedy_out: *mut *mut subsel_selection) -> c_int;
     pub fn subsel_double_greedy(ctx: *mut subsel_ctx, obj: *const subsel_objective, ground: *const i64, count: i64, randomized: c_int, out: *mut *mut subsel_selection) -> c_int;
+    pub fn subsel_summary_select(ctx: *mut subsel_ctx, opt: *const subsel_optimizer, obj: *const subsel_objective, offset: i64, total: i64, out: *mut *mut subsel_summary) -> c_int;
+    pub fn subsel_summary_merge(ctx: *mut subsel_ctx, opt: *const subsel_optimizer, like: *const subsel_objective, summaries: *mut *const subsel_summary, count: i64, out: *mut *mut subsel_summary) -> c_int;
+    pub fn subsel_summary_selection(ctx: *mut subsel_ctx, summary: *const subsel_summary, out: *mut *mut subsel_selection) -> c_int;
+    pub fn subsel_summary_rows(ctx: *mut subsel_ctx, summary: *const subsel_summary, out: *mut *mut subsel_csr) -> c_int;
+    pub fn subsel_summary_count(summary: *const subsel_summary) -> i64;
+    pub fn subsel_summary_total(summary: *const subsel_summary) -> i64;
+    pub fn subsel_summary_to_bytes(ctx: *mut subsel_ctx, summary: *const subsel_summary, buf: *mut c_void, capacity: i64, size: *mut i64) -> c_int;
+    pub fn subsel_summary_from_bytes(ctx: *mut subsel_ctx, buf: *const c_void, size: i64, out: *mut *mut subsel_summary) -> c_int;
+    pub fn subsel_summary_save(ctx: *mut subsel_ctx, summary: *const subsel_summary, path: *const c_char) -> c_int;
+    pub fn subsel_summary_load(ctx: *mut subsel_ctx, path: *const c_char, out: *mut *mut subsel_summary) -> c_int;
+    pub fn subsel_summary_free(summary: *mut subsel_summary);
+    pub fn subsel_mpi_available() -> c_int;
+    pub fn subsel_mpi_select(ctx: *mut subsel_ctx, opt: *const subsel_optimizer, obj: *const subsel_objective, method: c_int, comm: i64, out: *mut *mut subsel_selection) -> c_int;
+    pub fn subsel_csr_npz_shape(ctx: *mut subsel_ctx, path: *const c_char, rows: *mut i64, cols: *mut i64) -> c_int;
 }

@@ -44,6 +44,7 @@ mod optimizer;
 mod ot;
 mod param;
 mod sae;
+mod summary;
 mod tarot;
 mod uniprot;
 
@@ -57,6 +58,7 @@ pub use ot::{Costs, Metric, OtSolver, Transport};
 pub use param::{Bounds, ParamInfo, Value};
 pub use sae::Sae;
 pub use subsel_sys as sys;
+pub use summary::{csr_npz_shape, mpi_available, mpi_select, Distributed, Summary};
 pub use tarot::{tarot_folds, tarot_weights, tarot_weights_reference, Tarot};
 pub use uniprot::{nn_accuracy, uniprot_select_batch, Similarity, UniProt};
 
@@ -70,7 +72,7 @@ pub fn param_info(id: i32) -> Result<ParamInfo> {
     param::info(id)
 }
 
-/// The version of the library actually loaded ("0.8.0").
+/// The version of the library actually loaded ("0.9.0").
 pub fn version() -> &'static str {
     unsafe { std::ffi::CStr::from_ptr(sys::subsel_version_string()) }
         .to_str()

@@ -195,6 +195,24 @@ impl<'a> Csr<'a> {
         unsafe { sys::subsel_csr_nnz(self.raw.as_ptr()) as usize }
     }
 
+    /// Rows `first .. first + count` as a matrix of their own, without a
+    /// copy (`subsel_csr_view_rows`): the view keeps this matrix alive in
+    /// the library, and `'a` still ties it to the slices it borrows. Made
+    /// for the parts of a pool split by rows (see [`crate::Summary`]).
+    pub fn view_rows(&self, ctx: &Context, first: usize, count: usize) -> Result<Csr<'a>> {
+        let mut raw = ptr::null_mut();
+        ctx.check(unsafe {
+            sys::subsel_csr_view_rows(
+                ctx.as_ptr(),
+                self.as_ptr(),
+                len_i64(first),
+                len_i64(count),
+                &mut raw,
+            )
+        })?;
+        Ok(Self::wrap(raw))
+    }
+
     /// Row `row`'s entries, in place (no copy).
     pub fn row(&self, row: usize) -> Result<CsrRow<'_>> {
         let (mut indices, mut values, mut count) = (ptr::null(), ptr::null(), 0);

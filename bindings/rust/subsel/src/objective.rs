@@ -231,6 +231,25 @@ impl<'a> Sdm<'a> {
         })
     }
 
+    /// Quality scores binned by explicit strictly increasing `edges`
+    /// (`edges.len() + 1` bins; a score goes to the bin numbered by how many
+    /// edges are <= it, as numpy.digitize). Unlike [`Sdm::set_quality`],
+    /// whose bins rank the rows of this objective only, edges mean the same
+    /// on every part of a split pool (see [`crate::Summary`]).
+    pub fn set_quality_edges(&mut self, ctx: &Context, quality: &[f64], edges: &[f64]) -> Result<()> {
+        let obj = self.raw();
+        ctx.check(unsafe {
+            sys::subsel_sdm_set_quality_edges(
+                ctx.as_ptr(),
+                obj,
+                quality.as_ptr(),
+                quality.len() as i64,
+                edges.as_ptr(),
+                edges.len() as i64,
+            )
+        })
+    }
+
     /// The weight of each quality bin, lowest first.
     pub fn set_bin_weights(&mut self, ctx: &Context, weights: &[f64]) -> Result<()> {
         let obj = self.raw();
