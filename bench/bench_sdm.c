@@ -19,94 +19,12 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "bench_pool.h"
 #include "bench_util.h"
 #include "core/rng.h"
 #include "subsel.h"
 
 static int64_t p_big_rows; /* rows of the big pool */
-
-typedef struct pool {
-    subsel_csr *z;
-    int64_t n, d, nnz_per_row;
-    double csr_bytes;
-} pool;
-
-/* Inverse-CDF sampling of Zipf ranks: cdf[r] = P(rank <= r). */
-static int64_t draw_rank(const double *cdf, int64_t d, ss_rng *rng)
-{
-    double u = ss_rng_uniform(rng);
-    int64_t lo = 0, hi = d - 1;
-    while (lo < hi) {
-        int64_t mid = (lo + hi) / 2;
-        if (cdf[mid] < u)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static int cmp_i32(const void *a, const void *b)
-{
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
-}
-
-static void make_pool(subsel_ctx *ctx, pool *p, int64_t n, int64_t d,
-                      int64_t per_row, uint64_t seed)
-{
-    int64_t *ip = malloc(sizeof *ip * (size_t)(n + 1));
-    int32_t *ix = malloc(sizeof *ix * (size_t)(n * per_row));
-    float *v = malloc(sizeof *v * (size_t)(n * per_row));
-    double *cdf = malloc(sizeof *cdf * (size_t)d), total = 0;
-    int32_t *perm = malloc(sizeof *perm * (size_t)d);
-    int64_t r, c;
-    ss_rng rng;
-    ss_rng_seed(&rng, seed, 0);
-    for (c = 0; c < d; c++) {
-        total += 1.0 / (double)(c + 1);
-        cdf[c] = total;
-        perm[c] = (int32_t)c;
-    }
-    for (c = 0; c < d; c++)
-        cdf[c] /= total;
-    for (c = d - 1; c > 0; c--) {
-        int64_t k = (int64_t)ss_rng_below(&rng, (uint64_t)c + 1);
-        int32_t t = perm[c];
-        perm[c] = perm[k];
-        perm[k] = t;
-    }
-    for (r = 0; r <= n; r++)
-        ip[r] = r * per_row;
-#pragma omp parallel for schedule(dynamic, 4096)
-    for (r = 0; r < n; r++) {
-        ss_rng row_rng;
-        int32_t *cols = ix + r * per_row;
-        int64_t k = 0, j;
-        ss_rng_seed(&row_rng, seed, (uint64_t)r + 1);
-        while (k < per_row) {
-            int32_t col = perm[draw_rank(cdf, d, &row_rng)];
-            for (j = 0; j < k && cols[j] != col; j++)
-                ;
-            if (j == k)
-                cols[k++] = col;
-        }
-        qsort(cols, (size_t)per_row, sizeof *cols, cmp_i32);
-        for (j = 0; j < per_row; j++) /* exponential activations */
-            v[r * per_row + j] = (float)(-log(1.0 - ss_rng_uniform(&row_rng)));
-    }
-    if (subsel_csr_create(ctx, n, d, ip, ix, v, SUBSEL_BORROW, &p->z) != SUBSEL_OK) {
-        fprintf(stderr, "bench_sdm: %s\n", subsel_ctx_last_error(ctx));
-        exit(1);
-    }
-    p->n = n;
-    p->d = d;
-    p->nnz_per_row = per_row;
-    p->csr_bytes = (double)(n + 1) * 8 + (double)(n * per_row) * 8;
-    free(cdf);
-    free(perm);
-    /* ip, ix, v stay alive: the matrix borrows them for the whole run */
-}
 
 /* SDM over the pool: random quality in 3 bins, a skewed target. */
 static subsel_objective *make_sdm(subsel_ctx *ctx, const pool *p)

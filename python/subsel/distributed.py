@@ -30,7 +30,8 @@ from ._core import (Context, Objective, Optimizer, Selection, _run_selection)
 from ._summary import Summary, csr_npz_shape, summary_merge, summary_select
 
 #: subsel_mpi_select()'s methods, SUBSEL_DISTRIBUTED_*.
-METHODS = {"greedi": _lib.DISTRIBUTED_GREEDI, "exact": _lib.DISTRIBUTED_EXACT}
+METHODS = {"greedi": _lib.DISTRIBUTED_GREEDI, "exact": _lib.DISTRIBUTED_EXACT,
+           "union": _lib.DISTRIBUTED_UNION}
 
 ContextLike = Union[Context, dict, None]
 
@@ -226,7 +227,9 @@ def mpi_select(comm, objective: Objective, *, budget: int,
     method: "greedi" (every rank selects, summaries merge in rounds of
       fanin) or "exact" (stochastic greedy over the whole pool, the
       selection subsel.Optimizer("stochastic").run gives on one process
-      with the same seed).
+      with the same seed) or "union" (every rank selects its share of the
+      budget; the union, for budgets that are a large fraction of the
+      pool).
     optimizer: default lazy for greedi; exact needs stochastic (default).
     fanin: as merge().
     ctx, progress: as subsel.sdm().

@@ -196,6 +196,10 @@ const (
 	// DistributedExact: stochastic greedy over the whole pool, the
 	// selection of Run on one process with the same seed.
 	DistributedExact DistributedMethod = C.SUBSEL_DISTRIBUTED_EXACT
+	// DistributedUnion: every rank selects its share of the budget from
+	// its rows; the selection is their union (for budgets that are a
+	// large fraction of the pool).
+	DistributedUnion DistributedMethod = C.SUBSEL_DISTRIBUTED_UNION
 )
 
 // MPIAvailable reports whether the library was built with its MPI

@@ -144,6 +144,7 @@ pub const SUBSEL_CLIPCOV_FILTER_DETERMINISTIC: c_int = 1;
 pub const SUBSEL_CLIPCOV_FILTER_RANDOMIZED: c_int = 2;
 pub const SUBSEL_DISTRIBUTED_GREEDI: c_int = 0;
 pub const SUBSEL_DISTRIBUTED_EXACT: c_int = 1;
+pub const SUBSEL_DISTRIBUTED_UNION: c_int = 2;
 pub const SUBSEL_NO_DEPRECATED: c_int = 1;
 
 // Opaque handles: never built or moved on the Rust side.

@@ -81,6 +81,10 @@ pub enum Distributed {
     /// Stochastic greedy over the whole pool, byte for byte
     /// `Optimizer::run` on one process with the same seed.
     Exact,
+    /// Every rank selects its share of the budget from its rows; the
+    /// selection is their union (for budgets that are a large fraction
+    /// of the pool).
+    Union,
 }
 
 impl Distributed {
@@ -88,6 +92,7 @@ impl Distributed {
         match self {
             Distributed::GreeDi => sys::SUBSEL_DISTRIBUTED_GREEDI,
             Distributed::Exact => sys::SUBSEL_DISTRIBUTED_EXACT,
+            Distributed::Union => sys::SUBSEL_DISTRIBUTED_UNION,
         }
     }
 }
