@@ -232,6 +232,24 @@ SUBSEL_API const char *subsel_ctx_last_error(const subsel_ctx *ctx);
                               message naming the limit and the request.
                               Memory inside BLIS, LAPACK and OpenMP is not
                               counted. [0, INT64_MAX], default 0: no limit  */
+#define SUBSEL_P_PARALLEL_GAINS 5 /* "parallel_gains": when a batch of
+                              gains (naive greedy's pool, lazy greedy's
+                              first step and its re-evaluations, a
+                              stochastic sample) is shared out among the
+                              context's threads: SUBSEL_PARALLEL_AUTO,
+                              _NEVER or _ALWAYS, [0, 2], default AUTO.
+                              Results never depend on it. (Since 0.9.)      */
+
+/* Values of SUBSEL_P_PARALLEL_GAINS. */
+#define SUBSEL_PARALLEL_AUTO 0   /* when the batch's work pays for a parallel
+                                    region (FB / SDM: 65,536 nonzeros; each
+                                    objective has its own break-even), one
+                                    item per thread at least               */
+#define SUBSEL_PARALLEL_NEVER 1  /* always on the calling thread           */
+#define SUBSEL_PARALLEL_ALWAYS 2 /* every batch of two items or more; lazy
+                                    greedy then re-evaluates as many stale
+                                    bounds a round as it has threads times
+                                    its usual 8                            */
 
 #ifndef SUBSEL_NO_DEPRECATED
 /* Deprecated names of the context parameters (same numbers). */

@@ -997,6 +997,47 @@ START_TEST(parts_allocation_failures_are_clean)
 }
 END_TEST
 
+/* SUBSEL_P_PARALLEL_GAINS: never, automatic and always give the same
+ * selection and gains on 2 threads, for naive, lazy and stochastic greedy
+ * (loop i), on FB and on SDM; forcing it makes lazy greedy refresh more
+ * bounds a round, so it evaluates at least as many gains. */
+START_TEST(parallel_gains_change_no_result)
+{
+    static const int algorithms[3] = {SUBSEL_ALGORITHM_NAIVE, SUBSEL_ALGORITHM_LAZY,
+                                      SUBSEL_ALGORITHM_STOCHASTIC};
+    subsel_ctx *ctx = new_ctx();
+    subsel_csr *z = random_pool(ctx, 31, 3000, 48, 7);
+    subsel_objective *f;
+    subsel_selection *sel[3];
+    int64_t mode;
+    ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_SQRT, 0, NULL, &f));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 2));
+    for (mode = SUBSEL_PARALLEL_AUTO; mode <= SUBSEL_PARALLEL_ALWAYS; mode++) {
+        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_PARALLEL_GAINS, mode));
+        sel[mode] = run_with(ctx, f, algorithms[_i], 40, 1, 0, 1, SUBSEL_MERGE_UNION);
+    }
+    for (mode = 1; mode < 3; mode++) {
+        ck_assert_int_eq(subsel_selection_count(sel[mode]), 40);
+        ck_assert_mem_eq(subsel_selection_indices(sel[mode]), subsel_selection_indices(sel[0]),
+                         40 * sizeof(int64_t));
+        ck_assert_mem_eq(subsel_selection_gains(sel[mode]), subsel_selection_gains(sel[0]),
+                         40 * sizeof(double));
+    }
+    if (algorithms[_i] == SUBSEL_ALGORITHM_LAZY)
+        ck_assert_int_ge(subsel_selection_evaluations(sel[SUBSEL_PARALLEL_ALWAYS]),
+                         subsel_selection_evaluations(sel[SUBSEL_PARALLEL_NEVER]));
+    else
+        ck_assert_int_eq(subsel_selection_evaluations(sel[SUBSEL_PARALLEL_ALWAYS]),
+                         subsel_selection_evaluations(sel[SUBSEL_PARALLEL_NEVER]));
+    ck_assert_status(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_PARALLEL_GAINS, 3), SUBSEL_E_INVALID);
+    for (mode = 0; mode < 3; mode++)
+        subsel_selection_free(sel[mode]);
+    subsel_objective_free(f);
+    subsel_csr_free(z);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 Suite *optim_suite(void)
 {
     Suite *s = suite_create("optim");
@@ -1031,6 +1072,11 @@ Suite *optim_suite(void)
     tcase_add_loop_test(tc, progress_cancels_runs, 0, 2);
     tcase_add_loop_test(tc, progress_runs_from_zero_to_total, 0, 12);
     tcase_add_test(tc, allocation_failures_are_clean);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("parallel gains");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, parallel_gains_change_no_result, 0, 3);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("parts");

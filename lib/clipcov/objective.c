@@ -156,11 +156,11 @@ static int batch(subsel_ctx *ctx, const subsel_objective *obj,
 {
     const ss_clipcov *cc = obj->impl;
     const ss_kernels *k = ss_kernels_for(ctx);
-    int threads = ss_threads_for(ctx, count);
+    int threads = ss_threads_for_gains(ctx, count, (double)count * (double)cc->d,
+                                       PARALLEL_MIN_WORK);
     int64_t j;
 #ifdef _OPENMP
-    if (threads > 1 && (double)count * (double)cc->d >= PARALLEL_MIN_WORK &&
-        !omp_in_parallel()) {
+    if (threads > 1) {
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (j = 0; j < count; j++)
             out[j] = st->in_set[items[j]] == want_in_set

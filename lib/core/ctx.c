@@ -37,6 +37,9 @@ static const ss_param ctx_params[] = {
     SS_PARAM_INT(SUBSEL_P_MEMORY_LIMIT, 0, "memory_limit", subsel_ctx, memory_limit, 0,
                  INT64_MAX, 0, 0,
                  "most bytes held at once for the context and its handles (0: no limit)"),
+    SS_PARAM_INT(SUBSEL_P_PARALLEL_GAINS, 0, "parallel_gains", subsel_ctx, parallel_gains,
+                 SUBSEL_PARALLEL_AUTO, SUBSEL_PARALLEL_ALWAYS, SUBSEL_PARALLEL_AUTO, 0,
+                 "share batches of gains among threads: 0 when worth it, 1 never, 2 always"),
 };
 
 const ss_param_kind ss_ctx_params = {
@@ -120,6 +123,27 @@ int ss_threads_for(const subsel_ctx *ctx, int64_t work)
     if (work < t)
         t = work < 1 ? 1 : (int)work;
     return t;
+}
+
+/* Nonzero inside an OpenMP parallel region (where a nested region would
+ * run on one thread anyway). */
+static int ss_in_parallel(void)
+{
+#ifdef _OPENMP
+    return omp_in_parallel();
+#else
+    return 0;
+#endif
+}
+
+int ss_threads_for_gains(const subsel_ctx *ctx, int64_t count, double work,
+                         double min_work)
+{
+    if (ctx->parallel_gains == SUBSEL_PARALLEL_NEVER ||
+        (ctx->parallel_gains == SUBSEL_PARALLEL_AUTO && work < min_work) ||
+        ss_in_parallel())
+        return 1;
+    return ss_threads_for(ctx, count);
 }
 
 const ss_kernels *ss_kernels_for(const subsel_ctx *ctx)

@@ -21,6 +21,7 @@ struct subsel_ctx {
     int64_t seed;
     int64_t max_isa;
     int64_t memory_limit; /* mirrored into meter.limit when set */
+    int64_t parallel_gains; /* SUBSEL_PARALLEL_* */
     subsel_progress_fn progress;
     void *progress_user;
     char last_error[SS_ERROR_CAPACITY];
@@ -40,6 +41,13 @@ const ss_kernels *ss_kernels_for(const subsel_ctx *ctx);
  * context's count (subsel_ctx_threads(), capped at the CPUs available),
  * never more threads than items, at least 1. */
 int ss_threads_for(const subsel_ctx *ctx, int64_t work);
+
+/* Threads for a batch of `count` gains that touch `work` entries in all,
+ * for an objective whose parallel region pays from `min_work` entries: as
+ * SUBSEL_P_PARALLEL_GAINS says (AUTO: from min_work; NEVER: 1; ALWAYS:
+ * one per item up to the context's), and 1 inside a parallel region. */
+int ss_threads_for_gains(const subsel_ctx *ctx, int64_t count, double work,
+                         double min_work);
 
 /* Reports progress; SUBSEL_E_CANCELLED (with a message) when the callback
  * asks to stop, SUBSEL_OK otherwise (also without a callback). Call from the

@@ -246,22 +246,23 @@ static int fb_gains(subsel_ctx *ctx, const subsel_objective *obj,
     const fb_state *st = state;
     const ss_kernels *k = ss_kernels_for(ctx);
     double avg_nnz = fb->z->rows ? (double)fb->z->nnz / (double)fb->z->rows : 0;
-    int threads = ss_threads_for(ctx, count);
+    int threads = ss_threads_for_gains(ctx, count, (double)count * avg_nnz,
+                                       PARALLEL_MIN_NNZ);
 
 #ifdef _OPENMP
-    if (threads > 1 && (double)count * avg_nnz >= PARALLEL_MIN_NNZ &&
-        !omp_in_parallel()) {
-        /* blocks of consecutive items, so each thread prefetches its own */
-        int64_t blocks = (count + 255) / 256, b;
+    if (threads > 1) {
+        /* blocks of consecutive items, so each thread prefetches its own:
+         * 256, or fewer so that a small batch still reaches every thread */
+        int64_t per = (count + threads - 1) / threads;
+        int64_t size = per < 256 ? per : 256, blocks = (count + size - 1) / size, b;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
         for (b = 0; b < blocks; b++)
-            gains_range(k, fb, st, items, b * 256,
-                        (b + 1) * 256 < count ? (b + 1) * 256 : count, out);
+            gains_range(k, fb, st, items, b * size,
+                        (b + 1) * size < count ? (b + 1) * size : count, out);
         return SUBSEL_OK;
     }
 #else
     (void)threads;
-    (void)avg_nnz;
 #endif
     gains_range(k, fb, st, items, 0, count, out);
     return SUBSEL_OK;

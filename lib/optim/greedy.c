@@ -120,12 +120,16 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
     double *gains = NULL;
     int64_t size = ss_ground_count(cfg, obj), i, first;
     int64_t block = size < GAIN_BLOCK ? size : GAIN_BLOCK;
+    /* forced parallel gains (SUBSEL_PARALLEL_ALWAYS): a batch per thread */
+    int64_t lazy_batch = ctx->parallel_gains == SUBSEL_PARALLEL_ALWAYS
+                             ? LAZY_BATCH * ss_threads_for(ctx, size)
+                             : LAZY_BATCH;
     int all_fresh = 1, rc = SUBSEL_OK;
 
     SS_TRY(ss_alloc_array(ctx, size, sizeof *heap, &heap));
-    SS_TRY(ss_alloc_array(ctx, block > LAZY_BATCH ? block : LAZY_BATCH,
+    SS_TRY(ss_alloc_array(ctx, block > lazy_batch ? block : lazy_batch,
                           sizeof *items, &items));
-    SS_TRY(ss_alloc_array(ctx, block > LAZY_BATCH ? block : LAZY_BATCH,
+    SS_TRY(ss_alloc_array(ctx, block > lazy_batch ? block : lazy_batch,
                           sizeof *gains, &gains));
     /* the first step evaluates everything, in (parallel) blocks */
     for (first = 0; first < size; first += block) {
@@ -157,8 +161,8 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
         }
         while (size > 0 && (best.item < 0 || above(&heap[0], &best))) {
             int64_t batch = 0;
-            /* take up to LAZY_BATCH stale bounds off the top */
-            while (batch < LAZY_BATCH && size > 0 &&
+            /* take up to lazy_batch stale bounds off the top */
+            while (batch < lazy_batch && size > 0 &&
                    (best.item < 0 || above(&heap[0], &best))) {
                 items[batch++] = heap[0].item;
                 heap[0] = heap[--size];

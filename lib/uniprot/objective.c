@@ -201,12 +201,9 @@ static int approx_gains(subsel_ctx *ctx, const ss_uniprot *up,
 {
     const ss_kernels *k = ss_kernels_for(ctx);
     int64_t stride = 3 * up->n + 1, j;
-    int threads = 1;
+    int threads = ss_threads_for_gains(ctx, count, (double)count * (double)up->n,
+                                       PARALLEL_MIN_ENTRIES);
     double *scratch = NULL;
-#ifdef _OPENMP
-    if (!omp_in_parallel() && count * up->n >= PARALLEL_MIN_ENTRIES)
-        threads = ss_threads_for(ctx, count);
-#endif
     SS_CHECK(ss_alloc_array(ctx, stride * threads, sizeof *scratch, &scratch));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
     for (j = 0; j < count; j++) {

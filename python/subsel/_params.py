@@ -134,6 +134,9 @@ ADVICE = {
         "kernels",
     (_lib.KIND_CONTEXT, "memory_limit"): "a byte cap to fail fast "
         "(OutOfMemory) instead of swapping; 0 for none",
+    (_lib.KIND_CONTEXT, "parallel_gains"): "leave at 0 (automatic); 2 can "
+        "help lazy greedy on expensive objectives with many threads, 1 "
+        "when the caller runs many selections in parallel itself",
     (_lib.KIND_OPTIMIZER, "budget"): "how many rows you can afford to "
         "keep (train on)",
     (_lib.KIND_OPTIMIZER, "runs"): "1 is fastest; several (e.g. 5) keep "
