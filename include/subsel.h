@@ -243,13 +243,15 @@ SUBSEL_API const char *subsel_ctx_last_error(const subsel_ctx *ctx);
 /* Values of SUBSEL_P_PARALLEL_GAINS. */
 #define SUBSEL_PARALLEL_AUTO 0   /* when the batch's work pays for a parallel
                                     region (FB / SDM: 65,536 nonzeros; each
-                                    objective has its own break-even), one
-                                    item per thread at least               */
-#define SUBSEL_PARALLEL_NEVER 1  /* always on the calling thread           */
-#define SUBSEL_PARALLEL_ALWAYS 2 /* every batch of two items or more; lazy
-                                    greedy then re-evaluates as many stale
-                                    bounds a round as it has threads times
-                                    its usual 8                            */
+                                    objective has its own break-even). With
+                                    threads, a lazy greedy step that keeps
+                                    meeting stale bounds doubles its batch
+                                    of re-evaluations (8, 16, ... up to 128
+                                    a thread) so that batches grow worth
+                                    sharing                                */
+#define SUBSEL_PARALLEL_NEVER 1  /* always on the calling thread; lazy
+                                    greedy re-evaluates 8 at a time        */
+#define SUBSEL_PARALLEL_ALWAYS 2 /* every batch of two items or more       */
 
 #ifndef SUBSEL_NO_DEPRECATED
 /* Deprecated names of the context parameters (same numbers). */

@@ -104,6 +104,7 @@ static void sift_up(bound *heap, int64_t i)
  * would not have been reached costs a gain but changes nothing: a fresh
  * value is still an upper bound for later steps. */
 #define LAZY_BATCH 8
+#define LAZY_BATCH_MAX 128
 
 /* The bounds of one step: the heap heap[0..size) holds the stale bounds,
  * and the gains refreshed during the step wait in the slots the heap gave
@@ -120,10 +121,13 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
     double *gains = NULL;
     int64_t size = ss_ground_count(cfg, obj), i, first;
     int64_t block = size < GAIN_BLOCK ? size : GAIN_BLOCK;
-    /* forced parallel gains (SUBSEL_PARALLEL_ALWAYS): a batch per thread */
-    int64_t lazy_batch = ctx->parallel_gains == SUBSEL_PARALLEL_ALWAYS
-                             ? LAZY_BATCH * ss_threads_for(ctx, size)
-                             : LAZY_BATCH;
+    /* with threads to share gains out, a step that keeps finding stale
+     * bounds doubles its batch (up to LAZY_BATCH_MAX a thread), so that the
+     * objective gets batches worth a parallel region (SUBSEL_PARALLEL_AUTO
+     * decides from their work, ALWAYS shares every one) */
+    int threads = ctx->parallel_gains == SUBSEL_PARALLEL_NEVER ? 1
+                                                               : ss_threads_for(ctx, size);
+    int64_t lazy_batch = threads > 1 ? LAZY_BATCH_MAX * threads : LAZY_BATCH;
     int all_fresh = 1, rc = SUBSEL_OK;
 
     SS_TRY(ss_alloc_array(ctx, size, sizeof *heap, &heap));
@@ -147,7 +151,7 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
         sift_down(heap, size, i);
 
     while (trace->count < cfg->budget && size > 0) {
-        int64_t fresh = 0, b;
+        int64_t fresh = 0, b, round;
         bound best = {0.0, -1};
         SS_TRY(ss_step_begin(ctx, cfg, trace));
         if (all_fresh) {
@@ -159,10 +163,11 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
             fresh = 1;
             all_fresh = 0;
         }
-        while (size > 0 && (best.item < 0 || above(&heap[0], &best))) {
+        for (round = LAZY_BATCH; size > 0 && (best.item < 0 || above(&heap[0], &best));
+             round = round < lazy_batch / 2 ? 2 * round : lazy_batch) {
             int64_t batch = 0;
-            /* take up to lazy_batch stale bounds off the top */
-            while (batch < lazy_batch && size > 0 &&
+            /* take up to `round` stale bounds off the top */
+            while (batch < round && size > 0 &&
                    (best.item < 0 || above(&heap[0], &best))) {
                 items[batch++] = heap[0].item;
                 heap[0] = heap[--size];
