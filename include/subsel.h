@@ -2485,7 +2485,8 @@ SUBSEL_API int subsel_mpi_available(void);
  * the pool's rows after those of ranks 0 .. r-1 (a rank may hold none), so
  * the pool is the ranks' parts in rank order. `method` is a
  * SUBSEL_DISTRIBUTED_*. Every rank gets the same selection, in global row
- * ids. MPI must be initialised (MPI_THREAD_FUNNELED at least: only the
+ * ids (its evaluations: every rank's for GREEDI and UNION, this rank's for
+ * EXACT). MPI must be initialised (MPI_THREAD_FUNNELED at least: only the
  * calling thread calls MPI). On any rank's error, every rank returns an
  * error (that rank's status and message on that rank, SUBSEL_E_STATE
  * naming the failing rank on the others).

@@ -308,6 +308,13 @@ END_TEST
 
 /* ss_exact_select over one process is subsel_optimizer_run's stochastic
  * greedy, byte for byte (several processes: tests/mpi). */
+static int agree_one(subsel_ctx *ctx, void *impl, int status)
+{
+    (void)ctx;
+    (void)impl;
+    return status;
+}
+
 static int gather_one(subsel_ctx *ctx, void *impl, const ss_candidate *mine,
                       ss_candidate *all)
 {
@@ -335,7 +342,7 @@ START_TEST(exact_on_one_process_is_stochastic_greedy)
     subsel_optimizer *opt;
     subsel_selection *want, *got;
     int64_t offsets[2] = {0, 1500};
-    ss_exchange ex = {NULL, 1, 0, gather_one, broadcast_none};
+    ss_exchange ex = {NULL, 1, 0, agree_one, gather_one, broadcast_none};
     ck_assert_ok(NULL, subsel_ctx_create(&ctx));
     ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_SEED, 77));
     pool = random_pool(ctx, 8, 1500, 40, 6);

@@ -46,15 +46,21 @@ typedef struct ss_candidate {
 } ss_candidate;
 
 /* What the exact algorithm needs from the engine that connects the
- * processes; every process calls these in the same order.
+ * processes; every process calls these in the same order, and each call
+ * completes on every process whatever failed locally (a failure that
+ * leaves a process out of a call would leave the others waiting).
+ * agree: every process's status; SUBSEL_OK when all are, else this
+ *   process's own error or one naming a failed process.
  * gather: all processes' candidates of a step, into all[0 .. size).
- * broadcast_row: the process holding global row `item` (`owner`) sends
- *   it (its rows matrix `rows`, row `row`, label); every other process
+ * broadcast_row: the process holding the step's winner (`owner`) sends its
+ *   row (row `row` of `rows`, with its label; rows NULL when the owner
+ *   could not get it: every process then fails); every other process
  *   receives it into a one-row matrix *got (freed by the caller) and its
  *   label. */
 typedef struct ss_exchange {
     void *impl;
     int size, rank;
+    int (*agree)(subsel_ctx *ctx, void *impl, int status);
     int (*gather)(subsel_ctx *ctx, void *impl, const ss_candidate *mine,
                   ss_candidate *all);
     int (*broadcast_row)(subsel_ctx *ctx, void *impl, int owner,

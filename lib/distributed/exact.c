@@ -113,7 +113,7 @@ int ss_exact_select(subsel_ctx *ctx, const subsel_optimizer *opt,
     void *state = NULL;
     ss_rng rng;
     int64_t remaining = total, s, block, i;
-    int rc = SUBSEL_OK;
+    int rc = SUBSEL_OK, failed = SUBSEL_OK;
 
     memset(&trace, 0, sizeof trace);
     memset(&cfg, 0, sizeof cfg);
@@ -126,16 +126,26 @@ int ss_exact_select(subsel_ctx *ctx, const subsel_optimizer *opt,
     cfg.report = ex->rank == 0;
     s = ss_stochastic_sample_size(total, cfg.budget, cfg.epsilon);
     block = s < SAMPLE_BLOCK ? s : SAMPLE_BLOCK;
-
     ss_rng_seed(&rng, cfg.seed, cfg.stream);
-    SS_TRY(ss_trace_init(ctx, &trace, cfg.budget));
-    SS_TRY(ss_alloc_array(ctx, total, sizeof *pool, &pool));
-    SS_TRY(ss_alloc_array(ctx, block, sizeof *draws, &draws));
-    SS_TRY(ss_alloc_array(ctx, block, sizeof *local, &local));
-    SS_TRY(ss_alloc_array(ctx, block, sizeof *global, &global));
-    SS_TRY(ss_alloc_array(ctx, block, sizeof *gains, &gains));
-    SS_TRY(ss_alloc_array(ctx, ex->size, sizeof *all, &all));
-    SS_TRY(ss_objective_state_new(ctx, obj, &state));
+
+    /* every process's memory first (the pool permutation is the big one),
+     * agreed on before the first step */
+    failed = ss_trace_init(ctx, &trace, cfg.budget);
+    if (failed == SUBSEL_OK)
+        failed = ss_alloc_array(ctx, total, sizeof *pool, &pool);
+    if (failed == SUBSEL_OK)
+        failed = ss_alloc_array(ctx, block, sizeof *draws, &draws);
+    if (failed == SUBSEL_OK)
+        failed = ss_alloc_array(ctx, block, sizeof *local, &local);
+    if (failed == SUBSEL_OK)
+        failed = ss_alloc_array(ctx, block, sizeof *global, &global);
+    if (failed == SUBSEL_OK)
+        failed = ss_alloc_array(ctx, block, sizeof *gains, &gains);
+    if (failed == SUBSEL_OK)
+        failed = ss_alloc_array(ctx, ex->size, sizeof *all, &all);
+    if (failed == SUBSEL_OK)
+        failed = ss_objective_state_new(ctx, obj, &state);
+    SS_TRY(ex->agree(ctx, ex->impl, failed));
     for (i = 0; i < total; i++)
         pool[i] = i;
     if (cfg.report)
@@ -144,7 +154,8 @@ int ss_exact_select(subsel_ctx *ctx, const subsel_optimizer *opt,
     while (trace.count < cfg.budget && remaining > 0) {
         int64_t size = s < remaining ? s : remaining, first, pos;
         ss_candidate mine = {0.0, -1, 0}, best = {0.0, -1, 0};
-        int step_rc = ss_step_begin(ctx, &cfg, &trace);
+        /* a failure of the last step's add waits for this exchange */
+        int step_rc = failed != SUBSEL_OK ? failed : ss_step_begin(ctx, &cfg, &trace);
         for (first = 0; first < size && step_rc == SUBSEL_OK; first += block) {
             int64_t count = size - first < block ? size - first : block;
             ss_sample_draw(&rng, pool, remaining, first, count, draws);
@@ -171,7 +182,10 @@ int ss_exact_select(subsel_ctx *ctx, const subsel_optimizer *opt,
         }
         if (ss_step_stops(&cfg, best.gain, &trace))
             break;
-        SS_TRY(add_winner(ctx, obj, state, ex, offsets, best.item));
+        /* a failure here is said at the next exchange, or at the final
+         * agreement; the bookkeeping below goes on, so that every process
+         * takes the same steps */
+        failed = add_winner(ctx, obj, state, ex, offsets, best.item);
         trace.items[trace.count] = best.item;
         trace.gains[trace.count++] = best.gain;
         /* take the chosen item out of the pool */
@@ -179,9 +193,17 @@ int ss_exact_select(subsel_ctx *ctx, const subsel_optimizer *opt,
             ;
         pool[pos] = pool[--remaining];
     }
-    SS_TRY(ss_objective_value(ctx, obj, state, &value));
-    SS_TRY(ss_selection_new(ctx, trace.items, trace.gains, trace.count, value,
-                            trace.evaluations, out));
+    if (failed == SUBSEL_OK)
+        failed = ss_objective_value(ctx, obj, state, &value);
+    if (failed == SUBSEL_OK)
+        failed = ss_selection_new(ctx, trace.items, trace.gains, trace.count, value,
+                                  trace.evaluations, out);
+    rc = ex->agree(ctx, ex->impl, failed);
+    if (rc != SUBSEL_OK) {
+        subsel_selection_free(*out);
+        *out = NULL;
+        goto cleanup;
+    }
     ss_selection_set_budget(*out, cfg.budget, ss_trace_short_reason(&trace, cfg.budget));
     if (cfg.report) /* the selection is made: a cancel now changes nothing */
         (void)ss_progress(ctx, "select", cfg.budget, cfg.budget);

@@ -84,50 +84,58 @@ cleanup:
     return rc;
 }
 
+/* Entries of a row broadcast at once: a receiver that cannot allocate
+ * the row still takes part, through buffers on its stack. */
+#define ROW_CHUNK 8192
+
 /* The owner sends {nnz (-1: it failed), label, cols}, then the row's
- * indices and values. */
+ * indices and values in chunks; every receiver receives every chunk. */
 static int broadcast_row(subsel_ctx *ctx, void *impl, int owner,
                          const subsel_csr *rows, int64_t row, int32_t label,
                          subsel_csr **got, int32_t *got_label)
 {
     MPI_Comm comm = *(MPI_Comm *)impl;
-    int64_t head[3] = {-1, 0, 0}, *indptr = NULL, start = 0, end = 0, t;
-    int32_t *indices = NULL;
-    float *values = NULL;
-    int rc = SUBSEL_OK;
+    int64_t head[3] = {-1, 0, 0}, *indptr = NULL, start = 0, end = 0, t, at;
+    int32_t *indices = NULL, drain_ix[ROW_CHUNK];
+    float *values = NULL, drain_v[ROW_CHUNK];
+    int rc = SUBSEL_OK, mine = got == NULL;
 
-    if (got == NULL) { /* the owner */
-        if (rows != NULL) {
-            ss_csr_range(rows, row, &start, &end);
-            if (ss_alloc_array(ctx, end - start, sizeof *indices, &indices) == SUBSEL_OK) {
-                for (t = start; t < end; t++)
-                    indices[t - start] = (int32_t)ss_csr_col(rows, t);
-                head[0] = end - start;
-                head[1] = label;
-                head[2] = rows->cols;
-            }
-        }
-        MPI_TRY(MPI_Bcast(head, 3, MPI_INT64_T, owner, comm), "MPI_Bcast");
-        if (head[0] < 0)
-            return rows != NULL ? SUBSEL_E_NOMEM : SUBSEL_OK;
-        MPI_TRY(MPI_Bcast(indices, (int)head[0], MPI_INT32_T, owner, comm), "MPI_Bcast");
-        MPI_TRY(MPI_Bcast((void *)(rows->values + start), (int)head[0], MPI_FLOAT,
-                          owner, comm),
-                "MPI_Bcast");
-        goto cleanup;
+    if (mine && rows != NULL) {
+        ss_csr_range(rows, row, &start, &end);
+        head[0] = end - start;
+        head[1] = label;
+        head[2] = rows->cols;
     }
     MPI_TRY(MPI_Bcast(head, 3, MPI_INT64_T, owner, comm), "MPI_Bcast");
     if (head[0] < 0)
-        return ss_fail(ctx, SUBSEL_E_STATE,
-                       "rank %d failed (its message is on that rank)", owner);
-    SS_TRY(ss_alloc_array(ctx, 2, sizeof *indptr, &indptr));
-    SS_TRY(ss_alloc_array(ctx, head[0], sizeof *indices, &indices));
-    SS_TRY(ss_alloc_array(ctx, head[0], sizeof *values, &values));
-    MPI_TRY(MPI_Bcast(indices, (int)head[0], MPI_INT32_T, owner, comm), "MPI_Bcast");
-    MPI_TRY(MPI_Bcast(values, (int)head[0], MPI_FLOAT, owner, comm), "MPI_Bcast");
+        return mine ? SUBSEL_OK
+                    : ss_fail(ctx, SUBSEL_E_STATE,
+                              "rank %d failed (its message is on that rank)", owner);
+    if (!mine && (ss_alloc_array(ctx, 2, sizeof *indptr, &indptr) != SUBSEL_OK ||
+                  ss_alloc_array(ctx, head[0], sizeof *indices, &indices) != SUBSEL_OK ||
+                  ss_alloc_array(ctx, head[0], sizeof *values, &values) != SUBSEL_OK))
+        rc = SUBSEL_E_NOMEM; /* drained below all the same */
+    for (at = 0; at < head[0]; at += ROW_CHUNK) {
+        int n = (int)(head[0] - at < ROW_CHUNK ? head[0] - at : ROW_CHUNK);
+        int32_t *ix = indices != NULL ? indices + at : drain_ix;
+        float *v = values != NULL ? values + at : drain_v;
+        if (mine) {
+            for (t = 0; t < n; t++) {
+                drain_ix[t] = (int32_t)ss_csr_col(rows, start + at + t);
+                drain_v[t] = rows->values[start + at + t];
+            }
+            ix = drain_ix;
+            v = drain_v;
+        }
+        MPI_TRY(MPI_Bcast(ix, n, MPI_INT32_T, owner, comm), "MPI_Bcast");
+        MPI_TRY(MPI_Bcast(v, n, MPI_FLOAT, owner, comm), "MPI_Bcast");
+    }
+    if (mine || rc != SUBSEL_OK)
+        goto cleanup;
     indptr[0] = 0;
     indptr[1] = head[0];
     *got_label = (int32_t)head[1];
+    /* adopt owns the arrays from here, success or not */
     rc = ss_csr_adopt(ctx, 1, head[2], indptr, 1, indices, 0, values, got);
     return rc;
 cleanup:
@@ -141,61 +149,75 @@ cleanup:
 
 /* Every rank's status of a local stage; SUBSEL_OK when all succeeded, else
  * this rank's own error, or on the others SUBSEL_E_STATE naming the lowest
- * failing rank. */
+ * failing rank. Allocates nothing, so that no rank can fail to take part. */
 static int agree(subsel_ctx *ctx, MPI_Comm comm, int mine, const char *stage)
 {
-    int size, rank, i, rc = SUBSEL_OK, *all = NULL;
-    MPI_Comm_size(comm, &size);
-    MPI_Comm_rank(comm, &rank);
-    SS_TRY(ss_alloc_array(ctx, size, sizeof *all, &all));
-    MPI_TRY(MPI_Allgather(&mine, 1, MPI_INT, all, 1, MPI_INT, comm), "MPI_Allgather");
-    if (mine != SUBSEL_OK) {
-        rc = mine;
-        goto cleanup;
-    }
-    for (i = 0; i < size; i++)
-        if (all[i] != SUBSEL_OK) {
-            rc = ss_fail(ctx, SUBSEL_E_STATE,
-                         "subsel_mpi_select: rank %d failed in %s (%s; its "
-                         "message is on that rank)",
-                         i, stage, subsel_status_string(all[i]));
-            break;
-        }
+    struct {
+        int status, rank;
+    } in, out;
+    int rc = SUBSEL_OK;
+    MPI_Comm_rank(comm, &in.rank);
+    in.status = mine; /* statuses are <= 0: the minimum is a failure if any */
+    MPI_TRY(MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, comm), "MPI_Allreduce");
+    if (mine != SUBSEL_OK)
+        return mine;
+    if (out.status != SUBSEL_OK)
+        rc = ss_fail(ctx, SUBSEL_E_STATE,
+                     "subsel_mpi_select: rank %d failed in %s (%s; its message is "
+                     "on that rank)",
+                     out.rank, stage, subsel_status_string(out.status));
 cleanup:
-    ss_free(ctx, all);
     return rc;
+}
+
+/* agree() as the exact mode's exchange calls it. */
+static int agree_status(subsel_ctx *ctx, void *impl, int status)
+{
+    return agree(ctx, *(MPI_Comm *)impl, status, "the exact mode");
 }
 
 /* ---- GreeDi over ranks ------------------------------------------------- */
 
-/* Sends a summary's bytes (or, for NULL, a failure) to `to`. */
+/* Summaries travel in chunks of this many bytes: a receiver that cannot
+ * allocate room for one still drains it through a buffer on its stack, so
+ * the sender never waits for a receive that does not come, and no message
+ * comes near MPI's int count. */
+#define CHUNK_BYTES 65536
+
+/* Sends a summary's bytes to `to`: their count (-1 for a failure: s NULL,
+ * or its bytes could not be made), then the chunks. */
 static int send_summary(subsel_ctx *ctx, MPI_Comm comm, int to,
                         const subsel_summary *s)
 {
-    int64_t size = -1;
+    int64_t size = -1, at;
     unsigned char *buf = NULL;
     int rc = SUBSEL_OK;
-    if (s != NULL && subsel_summary_to_bytes(ctx, s, NULL, 0, &size) == SUBSEL_OK &&
-        ss_alloc_array(ctx, size, 1, &buf) == SUBSEL_OK)
-        rc = subsel_summary_to_bytes(ctx, s, buf, size, &size);
-    else
-        rc = s != NULL ? SUBSEL_E_NOMEM : SUBSEL_OK;
-    if (buf == NULL)
-        size = -1;
+    if (s != NULL) {
+        rc = subsel_summary_to_bytes(ctx, s, NULL, 0, &size);
+        if (rc == SUBSEL_OK)
+            rc = ss_alloc_array(ctx, size, 1, &buf);
+        if (rc == SUBSEL_OK)
+            rc = subsel_summary_to_bytes(ctx, s, buf, size, &size);
+        if (rc != SUBSEL_OK)
+            size = -1;
+    }
     MPI_TRY(MPI_Send(&size, 1, MPI_INT64_T, to, 0, comm), "MPI_Send");
-    if (size >= 0)
-        MPI_TRY(MPI_Send(buf, (int)size, MPI_BYTE, to, 1, comm), "MPI_Send");
+    for (at = 0; at < size; at += CHUNK_BYTES)
+        MPI_TRY(MPI_Send(buf + at, (int)(size - at < CHUNK_BYTES ? size - at : CHUNK_BYTES),
+                         MPI_BYTE, to, 1, comm),
+                "MPI_Send");
 cleanup:
     ss_free(ctx, buf);
     return rc;
 }
 
-/* Receives a summary from `from` (*out NULL when that rank failed). */
+/* Receives a summary from `from` (*out NULL when that rank failed, or this
+ * one could not take it: every chunk is received all the same). */
 static int receive_summary(subsel_ctx *ctx, MPI_Comm comm, int from,
                            subsel_summary **out)
 {
-    int64_t size = -1;
-    unsigned char *buf = NULL;
+    int64_t size = -1, at;
+    unsigned char *buf = NULL, drain[CHUNK_BYTES];
     int rc = SUBSEL_OK;
     *out = NULL;
     MPI_TRY(MPI_Recv(&size, 1, MPI_INT64_T, from, 0, comm, MPI_STATUS_IGNORE),
@@ -203,15 +225,14 @@ static int receive_summary(subsel_ctx *ctx, MPI_Comm comm, int from,
     if (size < 0)
         return ss_fail(ctx, SUBSEL_E_STATE,
                        "rank %d failed (its message is on that rank)", from);
-    if (size > INT32_MAX)
-        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
-                       "a summary of %lld bytes is more than one MPI message "
-                       "carries: lower SUBSEL_P_FANIN",
-                       (long long)size);
-    SS_TRY(ss_alloc_array(ctx, size, 1, &buf));
-    MPI_TRY(MPI_Recv(buf, (int)size, MPI_BYTE, from, 1, comm, MPI_STATUS_IGNORE),
-            "MPI_Recv");
-    rc = subsel_summary_from_bytes(ctx, buf, size, out);
+    rc = ss_alloc_array(ctx, size, 1, &buf);
+    for (at = 0; at < size; at += CHUNK_BYTES)
+        MPI_TRY(MPI_Recv(buf != NULL ? buf + at : drain,
+                         (int)(size - at < CHUNK_BYTES ? size - at : CHUNK_BYTES), MPI_BYTE,
+                         from, 1, comm, MPI_STATUS_IGNORE),
+                "MPI_Recv");
+    if (rc == SUBSEL_OK)
+        rc = subsel_summary_from_bytes(ctx, buf, size, out);
 cleanup:
     ss_free(ctx, buf);
     return rc;
@@ -227,13 +248,19 @@ static int merge_tree(subsel_ctx *ctx, MPI_Comm comm, const subsel_optimizer *op
 {
     int size, rank, f, k, rc = SUBSEL_OK;
     int64_t width;
-    subsel_summary **group = NULL;
+    subsel_summary **group = NULL, *drained = NULL;
     MPI_Comm_size(comm, &size);
     MPI_Comm_rank(comm, &rank);
     f = opt->fanin >= 2 && opt->fanin < size ? (int)opt->fanin : size;
     if (size < 2)
         return SUBSEL_OK;
-    SS_CHECK(ss_calloc_array(ctx, f, sizeof *group, &group));
+    if (ss_calloc_array(ctx, f, sizeof *group, &group) != SUBSEL_OK) {
+        /* this rank still receives (and drops) its members' summaries and
+         * sends on a failure, so that no rank waits for it */
+        rc = SUBSEL_E_NOMEM;
+        subsel_summary_free(*mine);
+        *mine = NULL;
+    }
     for (width = 1; width < size; width *= f) {
         int64_t span = width * f, members = 1;
         int status = *mine != NULL ? SUBSEL_OK : SUBSEL_E_STATE;
@@ -241,6 +268,13 @@ static int merge_tree(subsel_ctx *ctx, MPI_Comm comm, const subsel_optimizer *op
         if (rank % span != 0) {
             rc = send_summary(ctx, comm, (int)(rank - rank % span), *mine);
             break;
+        }
+        if (group == NULL) {
+            for (k = 1; k < f && rank + k * width < size; k++) {
+                (void)receive_summary(ctx, comm, (int)(rank + k * width), &drained);
+                subsel_summary_free(drained);
+            }
+            continue;
         }
         group[0] = *mine;
         *mine = NULL;
@@ -273,18 +307,36 @@ static int merge_tree(subsel_ctx *ctx, MPI_Comm comm, const subsel_optimizer *op
     return rc;
 }
 
-/* Rank 0's selection to every rank: {count (-1: failed), evaluations,
- * value bits}, then ids and gains. Rank 0 passes ids NULL after a
- * failure (its own, or one reported to it). */
-static int share_selection(subsel_ctx *ctx, MPI_Comm comm, int64_t count,
+/* count elements of `elsize` bytes from root to every rank, in chunks of
+ * CHUNK_BYTES; a rank whose buf is NULL (it could not allocate it) takes
+ * part all the same, through a buffer on its stack. */
+static int bcast_chunked(subsel_ctx *ctx, MPI_Comm comm, void *buf, int64_t count,
+                         MPI_Datatype type, size_t elsize, int root)
+{
+    unsigned char drain[CHUNK_BYTES];
+    int64_t per = (int64_t)(CHUNK_BYTES / elsize), at;
+    int rc = SUBSEL_OK;
+    for (at = 0; at < count; at += per) {
+        int n = (int)(count - at < per ? count - at : per);
+        MPI_TRY(MPI_Bcast(buf != NULL ? (unsigned char *)buf + (size_t)at * elsize : drain, n,
+                          type, root, comm),
+                "MPI_Bcast");
+    }
+cleanup:
+    return rc;
+}
+
+/* Rank 0's selection to every rank: {count (-1: rank 0 failed, or one
+ * reported to it), evaluations, value bits}, then ids and gains. */
+static int share_selection(subsel_ctx *ctx, MPI_Comm comm, int ok, int64_t count,
                            const int64_t *ids, const double *gains, double value,
                            int64_t evaluations, subsel_selection **out)
 {
-    int rank, rc = SUBSEL_OK;
+    int rank, rc = SUBSEL_OK, got;
     int64_t head[3] = {-1, 0, 0}, *all_ids = NULL;
     double *all_gains = NULL;
     MPI_Comm_rank(comm, &rank);
-    if (rank == 0 && ids != NULL) {
+    if (rank == 0 && ok) {
         head[0] = count;
         head[1] = evaluations;
         memcpy(&head[2], &value, 8);
@@ -295,17 +347,20 @@ static int share_selection(subsel_ctx *ctx, MPI_Comm comm, int64_t count,
                          : ss_fail(ctx, SUBSEL_E_STATE,
                                    "subsel_mpi_select: the merge failed (its "
                                    "message is on rank 0)");
-    if (head[0] > INT32_MAX)
-        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED, "a selection of %lld items "
-                       "is more than one MPI message carries", (long long)head[0]);
-    SS_TRY(ss_alloc_array(ctx, head[0], sizeof *all_ids, &all_ids));
-    SS_TRY(ss_alloc_array(ctx, head[0], sizeof *all_gains, &all_gains));
-    if (rank == 0 && head[0] > 0) {
+    got = ss_alloc_array(ctx, head[0], sizeof *all_ids, &all_ids);
+    if (got == SUBSEL_OK)
+        got = ss_alloc_array(ctx, head[0], sizeof *all_gains, &all_gains);
+    if (got == SUBSEL_OK && rank == 0 && head[0] > 0) {
         memcpy(all_ids, ids, (size_t)head[0] * sizeof *all_ids);
         memcpy(all_gains, gains, (size_t)head[0] * sizeof *all_gains);
     }
-    MPI_TRY(MPI_Bcast(all_ids, (int)head[0], MPI_INT64_T, 0, comm), "MPI_Bcast");
-    MPI_TRY(MPI_Bcast(all_gains, (int)head[0], MPI_DOUBLE, 0, comm), "MPI_Bcast");
+    /* rank 0 sends from the caller's arrays: it has them whatever it could
+     * allocate */
+    SS_TRY(bcast_chunked(ctx, comm, rank == 0 ? (void *)ids : all_ids, head[0], MPI_INT64_T,
+                         sizeof *all_ids, 0));
+    SS_TRY(bcast_chunked(ctx, comm, rank == 0 ? (void *)gains : all_gains, head[0],
+                         MPI_DOUBLE, sizeof *all_gains, 0));
+    SS_TRY(got);
     memcpy(&value, &head[2], 8);
     rc = ss_selection_new(ctx, all_ids, all_gains, head[0], value, head[1], out);
 cleanup:
@@ -327,8 +382,9 @@ static int select_greedi(subsel_ctx *ctx, MPI_Comm comm,
         rc = merged;
     /* rank 0 shares nothing after a failure of its own or one reported to
      * it; the other ranks then fail too */
-    shared = share_selection(ctx, comm, mine != NULL ? mine->count : 0,
-                             rank == 0 && rc == SUBSEL_OK ? mine->ids : NULL,
+    shared = share_selection(ctx, comm, rank == 0 && rc == SUBSEL_OK,
+                             mine != NULL ? mine->count : 0,
+                             mine != NULL ? mine->ids : NULL,
                              mine != NULL ? mine->gains : NULL,
                              mine != NULL ? mine->value : 0.0,
                              mine != NULL ? mine->evaluations : 0, out);
@@ -354,15 +410,18 @@ static int64_t share_of(int64_t k, const int64_t *offsets, int size, int rank)
 /* Every rank selects its share from its rows; rank 0 lists the choices
  * round-robin by step (every rank's first, then every rank's second, ...,
  * as SUBSEL_MERGE_UNION does); f of the union comes from the ranks' states
- * added up (one MPI_Allreduce of the state sums). */
+ * added up (one MPI_Allreduce of the state sums). Memory is agreed on
+ * before data moves: every rank's, then rank 0's for the lists. */
 static int select_union(subsel_ctx *ctx, MPI_Comm comm, const subsel_optimizer *opt,
                         const subsel_objective *obj, const int64_t *offsets,
                         subsel_selection **out)
 {
-    int size, rank, i, *counts = NULL, *displs = NULL, status;
+    int size, rank, i, mine = 0, *counts = NULL, *displs = NULL, status;
     int64_t share, total_count = 0, sums_n = ss_objective_sums_count(obj);
-    int64_t *ids = NULL, *listed_ids = NULL, step, evaluations = 0, all_evaluations = 0;
-    double *gains = NULL, *listed_gains = NULL, *sums = NULL, value = 0.0;
+    int64_t *ids = NULL, *listed_ids = NULL, *out_ids = NULL, step, at;
+    int64_t evaluations = 0, all_evaluations = 0;
+    double *listed_gains = NULL, *out_gains = NULL, *sums = NULL, value = 0.0;
+    const double *gains = NULL;
     subsel_selection *local = NULL;
     void *state = NULL, *union_state = NULL;
     int rc = SUBSEL_OK;
@@ -370,75 +429,85 @@ static int select_union(subsel_ctx *ctx, MPI_Comm comm, const subsel_optimizer *
     MPI_Comm_size(comm, &size);
     MPI_Comm_rank(comm, &rank);
     share = share_of(opt->budget > 0 ? opt->budget : offsets[size], offsets, size, rank);
-    /* a local failure still takes part in every collective below, with
-     * nothing to give, and is agreed on at the end */
     status = ss_optimizer_run(ctx, opt, obj, share, &local);
+    if (status == SUBSEL_OK && (sums_n > INT32_MAX || subsel_selection_count(local) > INT32_MAX))
+        status = ss_fail(ctx, SUBSEL_E_UNSUPPORTED, "%lld state sums or %lld items are "
+                         "more than one MPI message carries",
+                         (long long)sums_n, (long long)subsel_selection_count(local));
     if (status == SUBSEL_OK)
         status = ss_state_of_set(ctx, obj, subsel_selection_indices(local),
                                  subsel_selection_count(local), &state);
-    if (sums_n > INT32_MAX)
-        status = ss_fail(ctx, SUBSEL_E_UNSUPPORTED, "%lld state sums are more than one "
-                         "MPI message carries", (long long)sums_n);
-    SS_TRY(ss_calloc_array(ctx, sums_n, sizeof *sums, &sums));
-    SS_TRY(ss_calloc_array(ctx, size, sizeof *counts, &counts));
-    SS_TRY(ss_calloc_array(ctx, size, sizeof *displs, &displs));
     if (status == SUBSEL_OK)
+        status = ss_calloc_array(ctx, sums_n, sizeof *sums, &sums);
+    if (status == SUBSEL_OK)
+        status = ss_calloc_array(ctx, size, sizeof *counts, &counts);
+    if (status == SUBSEL_OK)
+        status = ss_calloc_array(ctx, size, sizeof *displs, &displs);
+    if (status == SUBSEL_OK)
+        status = ss_objective_state_new(ctx, obj, &union_state);
+    if (status == SUBSEL_OK) {
+        mine = (int)subsel_selection_count(local);
+        status = ss_alloc_array(ctx, mine, sizeof *ids, &ids);
+    }
+    if (status == SUBSEL_OK) {
+        for (i = 0; i < mine; i++)
+            ids[i] = offsets[rank] + subsel_selection_indices(local)[i];
+        gains = subsel_selection_gains(local);
+        evaluations = subsel_selection_evaluations(local);
         ss_objective_state_sums(obj, state, sums);
+    }
     SS_TRY(agree(ctx, comm, status, "its part"));
+
     MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, sums, (int)sums_n, MPI_DOUBLE, MPI_SUM, comm),
             "MPI_Allreduce");
-    SS_TRY(ss_objective_state_new(ctx, obj, &union_state));
-    SS_TRY(ss_objective_add_sums(ctx, obj, union_state, sums));
-    SS_TRY(ss_objective_value(ctx, obj, union_state, &value));
-
-    /* the ranks' choices to rank 0, as global ids */
-    {
-        int mine = (int)subsel_selection_count(local);
-        const int64_t *local_ids = subsel_selection_indices(local);
-        evaluations = subsel_selection_evaluations(local);
-        SS_TRY(ss_alloc_array(ctx, mine, sizeof *ids, &ids));
-        for (i = 0; i < mine; i++)
-            ids[i] = offsets[rank] + local_ids[i];
-        MPI_TRY(MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, comm), "MPI_Gather");
-        MPI_TRY(MPI_Reduce(&evaluations, &all_evaluations, 1, MPI_INT64_T, MPI_SUM, 0, comm),
-                "MPI_Reduce");
+    MPI_TRY(MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, comm), "MPI_Gather");
+    MPI_TRY(MPI_Reduce(&evaluations, &all_evaluations, 1, MPI_INT64_T, MPI_SUM, 0, comm),
+            "MPI_Reduce");
+    status = SUBSEL_OK;
+    if (rank == 0) {
         for (i = 0; i < size; i++) {
             displs[i] = (int)total_count;
             total_count += counts[i];
         }
         if (total_count > INT32_MAX)
-            total_count = 0; /* rank 0 fails below, after the gathers */
-        SS_TRY(ss_alloc_array(ctx, total_count, sizeof *listed_ids, &listed_ids));
-        SS_TRY(ss_alloc_array(ctx, total_count, sizeof *listed_gains, &listed_gains));
-        MPI_TRY(MPI_Gatherv(ids, mine, MPI_INT64_T, listed_ids, counts, displs, MPI_INT64_T,
-                            0, comm),
-                "MPI_Gatherv");
-        MPI_TRY(MPI_Gatherv(subsel_selection_gains(local), mine, MPI_DOUBLE, listed_gains,
-                            counts, displs, MPI_DOUBLE, 0, comm),
-                "MPI_Gatherv");
+            status = ss_fail(ctx, SUBSEL_E_UNSUPPORTED, "a selection of %lld items is more "
+                             "than one MPI gather carries", (long long)total_count);
+        if (status == SUBSEL_OK)
+            status = ss_alloc_array(ctx, total_count, sizeof *listed_ids, &listed_ids);
+        if (status == SUBSEL_OK)
+            status = ss_alloc_array(ctx, total_count, sizeof *listed_gains, &listed_gains);
+        if (status == SUBSEL_OK)
+            status = ss_alloc_array(ctx, total_count, sizeof *out_ids, &out_ids);
+        if (status == SUBSEL_OK)
+            status = ss_alloc_array(ctx, total_count, sizeof *out_gains, &out_gains);
+        if (status == SUBSEL_OK)
+            status = ss_objective_add_sums(ctx, obj, union_state, sums);
+        if (status == SUBSEL_OK)
+            status = ss_objective_value(ctx, obj, union_state, &value);
     }
-    if (rank == 0) {
-        /* round-robin by step into ids / gains */
-        int64_t at = 0;
-        ss_free(ctx, ids);
-        ids = NULL;
-        SS_TRY(ss_alloc_array(ctx, total_count, sizeof *ids, &ids));
-        SS_TRY(ss_alloc_array(ctx, total_count, sizeof *gains, &gains));
-        for (step = 0; at < total_count; step++)
+    SS_TRY(agree(ctx, comm, status, "the union"));
+    MPI_TRY(MPI_Gatherv(ids, mine, MPI_INT64_T, listed_ids, counts, displs, MPI_INT64_T, 0,
+                        comm),
+            "MPI_Gatherv");
+    MPI_TRY(MPI_Gatherv((void *)gains, mine, MPI_DOUBLE, listed_gains, counts, displs,
+                        MPI_DOUBLE, 0, comm),
+            "MPI_Gatherv");
+    if (rank == 0) /* round-robin by step */
+        for (step = 0, at = 0; at < total_count; step++)
             for (i = 0; i < size; i++)
                 if (step < counts[i]) {
-                    ids[at] = listed_ids[displs[i] + step];
-                    gains[at++] = listed_gains[displs[i] + step];
+                    out_ids[at] = listed_ids[displs[i] + step];
+                    out_gains[at++] = listed_gains[displs[i] + step];
                 }
-    }
-    rc = share_selection(ctx, comm, total_count, rank == 0 ? ids : NULL, gains, value,
+    rc = share_selection(ctx, comm, 1, total_count, out_ids, out_gains, value,
                          all_evaluations, out);
 cleanup:
     ss_objective_state_free(obj, state);
     ss_objective_state_free(obj, union_state);
     subsel_selection_free(local);
     ss_free(ctx, ids);
-    ss_free(ctx, gains);
+    ss_free(ctx, out_ids);
+    ss_free(ctx, out_gains);
     ss_free(ctx, listed_ids);
     ss_free(ctx, listed_gains);
     ss_free(ctx, sums);
@@ -509,9 +578,12 @@ int subsel_mpi_select(subsel_ctx *ctx, const subsel_optimizer *opt,
     else if ((local = ss_objective_require_distribute(ctx, obj, "subsel_mpi_select")) ==
              SUBSEL_OK)
         local = ss_objective_ready(ctx, obj);
-    n = local == SUBSEL_OK ? obj->n : 0;
-    SS_TRY(ss_alloc_array(ctx, size + 1, sizeof *offsets, &offsets));
-    SS_TRY(ss_alloc_array(ctx, size, sizeof *counts, &counts));
+    if (local == SUBSEL_OK)
+        local = ss_alloc_array(ctx, size + 1, sizeof *offsets, &offsets);
+    if (local == SUBSEL_OK)
+        local = ss_alloc_array(ctx, size, sizeof *counts, &counts);
+    SS_TRY(agree(ctx, comm, local, "its checks"));
+    n = obj->n;
     MPI_TRY(MPI_Allgather(&n, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, comm),
             "MPI_Allgather");
     offsets[0] = 0;
@@ -523,7 +595,7 @@ int subsel_mpi_select(subsel_ctx *ctx, const subsel_optimizer *opt,
         local = ss_fail(ctx, SUBSEL_E_INVALID,
                         "budget %lld is larger than the pool of %lld items",
                         (long long)opt->budget, (long long)offsets[size]);
-    SS_TRY(agree(ctx, comm, local, "its checks"));
+    SS_TRY(agree(ctx, comm, local, "its checks of the pool"));
 
     if (method == SUBSEL_DISTRIBUTED_GREEDI) {
         rc = select_greedi(ctx, comm, opt, obj, offsets[rank], offsets[size], out);
@@ -533,6 +605,7 @@ int subsel_mpi_select(subsel_ctx *ctx, const subsel_optimizer *opt,
         ex.impl = &comm;
         ex.size = size;
         ex.rank = rank;
+        ex.agree = agree_status;
         ex.gather = gather_candidates;
         ex.broadcast_row = broadcast_row;
         rc = ss_exact_select(ctx, opt, obj, offsets, &ex, out);
