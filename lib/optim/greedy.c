@@ -104,7 +104,7 @@ static void sift_up(bound *heap, int64_t i)
  * would not have been reached costs a gain but changes nothing: a fresh
  * value is still an upper bound for later steps. */
 #define LAZY_BATCH 8
-#define LAZY_BATCH_MAX 128
+#define LAZY_BATCH_MAX 256
 
 /* The bounds of one step: the heap heap[0..size) holds the stale bounds,
  * and the gains refreshed during the step wait in the slots the heap gave
@@ -121,13 +121,13 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
     double *gains = NULL;
     int64_t size = ss_ground_count(cfg, obj), i, first;
     int64_t block = size < GAIN_BLOCK ? size : GAIN_BLOCK;
-    /* with threads to share gains out, a step that keeps finding stale
-     * bounds doubles its batch (up to LAZY_BATCH_MAX a thread), so that the
-     * objective gets batches worth a parallel region (SUBSEL_PARALLEL_AUTO
-     * decides from their work, ALWAYS shares every one) */
-    int threads = ctx->parallel_gains == SUBSEL_PARALLEL_NEVER ? 1
-                                                               : ss_threads_for(ctx, size);
-    int64_t lazy_batch = threads > 1 ? LAZY_BATCH_MAX * threads : LAZY_BATCH;
+    /* a step that keeps finding stale bounds doubles its batch (up to
+     * LAZY_BATCH_MAX), so that the objective gets batches worth sharing
+     * among threads (SUBSEL_PARALLEL_AUTO decides from their work, ALWAYS
+     * shares every one); the batches, and so the evaluation count, do not
+     * depend on the thread count */
+    int64_t lazy_batch = ctx->parallel_gains == SUBSEL_PARALLEL_NEVER ? LAZY_BATCH
+                                                                      : LAZY_BATCH_MAX;
     int all_fresh = 1, rc = SUBSEL_OK;
 
     SS_TRY(ss_alloc_array(ctx, size, sizeof *heap, &heap));

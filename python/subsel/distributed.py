@@ -196,8 +196,11 @@ def dask_select(client, parts: Sequence, make_objective: Callable, *,
     summaries = []
     for part, first in zip(parts, firsts):
         if not _is_path(part):
-            # scattered, not embedded in the task graph
-            part = client.scatter(part)
+            # scattered, not embedded in the task graph; under a key of its
+            # own (hash=False): a second call with the same data would
+            # otherwise reuse the key of futures the first call is
+            # releasing, and Dask cancels them (CancelledError)
+            part = client.scatter(part, hash=False)
         summaries.append(client.submit(select, part, offset=first,
                                        total=total, pure=False))
     merge_task = functools.partial(merge_like, make_objective=make_objective,
