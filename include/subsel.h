@@ -243,12 +243,12 @@ SUBSEL_API const char *subsel_ctx_last_error(const subsel_ctx *ctx);
 /* Values of SUBSEL_P_PARALLEL_GAINS. */
 #define SUBSEL_PARALLEL_AUTO 0   /* when the batch's work pays for a parallel
                                     region (FB / SDM: 65,536 nonzeros; each
-                                    objective has its own break-even). With
-                                    threads, a lazy greedy step that keeps
-                                    meeting stale bounds doubles its batch
-                                    of re-evaluations (8, 16, ... up to 128
-                                    a thread) so that batches grow worth
-                                    sharing                                */
+                                    objective has its own break-even). A
+                                    lazy greedy step that keeps meeting
+                                    stale bounds doubles its batch of
+                                    re-evaluations (8, 16, ... up to 256)
+                                    so that batches grow worth sharing; the
+                                    batches do not depend on the threads   */
 #define SUBSEL_PARALLEL_NEVER 1  /* always on the calling thread; lazy
                                     greedy re-evaluates 8 at a time        */
 #define SUBSEL_PARALLEL_ALWAYS 2 /* every batch of two items or more       */
