@@ -31,32 +31,21 @@ static const double edges[2] = {1.0 / 3.0, 2.0 / 3.0};
 
 static void check(int rc, const char *what)
 {
-    if (rc != SUBSEL_OK) {
-        fprintf(stderr, "bench_distributed: %s: %s\n", what, subsel_ctx_last_error(ctx));
-        exit(1);
-    }
+    bench_check(ctx, rc, what);
 }
 
 /* SDM over rows [first, first + count) of the pool: the same target and
  * quality bins (by edges) on every part. */
 static subsel_objective *sdm_over(const pool *p, int64_t first, int64_t count)
 {
-    subsel_csr *view;
-    subsel_objective *f;
-    check(subsel_csr_view_rows(ctx, p->z, first, count, &view), "view");
-    check(subsel_sdm_create(ctx, view, &f), "sdm");
-    check(subsel_sdm_set_target_distribution(ctx, f, target, p->d), "target");
+    subsel_objective *f = bench_sdm_over(ctx, p, target, first, count);
     check(subsel_sdm_set_quality_edges(ctx, f, quality + first, count, edges, 2), "quality");
-    subsel_csr_free(view);
     return f;
 }
 
 static subsel_optimizer *optimizer(int algorithm, int64_t budget)
 {
-    subsel_optimizer *o;
-    check(subsel_optimizer_create(ctx, algorithm, &o), "optimizer");
-    check(subsel_optimizer_set_int(o, SUBSEL_P_BUDGET, budget), "budget");
-    return o;
+    return bench_optimizer(ctx, algorithm, budget);
 }
 
 int main(void)

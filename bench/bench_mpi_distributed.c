@@ -32,32 +32,12 @@ static void check(int rc, const char *what)
     }
 }
 
-static subsel_objective *sdm_over(const pool *p, const double *target, int64_t first,
-                                  int64_t count)
-{
-    subsel_csr *view;
-    subsel_objective *f;
-    check(subsel_csr_view_rows(ctx, p->z, first, count, &view), "view");
-    check(subsel_sdm_create(ctx, view, &f), "sdm");
-    check(subsel_sdm_set_target_distribution(ctx, f, target, p->d), "target");
-    subsel_csr_free(view);
-    return f;
-}
-
-static subsel_optimizer *optimizer(int algorithm, int64_t budget)
-{
-    subsel_optimizer *o;
-    check(subsel_optimizer_create(ctx, algorithm, &o), "optimizer");
-    check(subsel_optimizer_set_int(o, SUBSEL_P_BUDGET, budget), "budget");
-    return o;
-}
-
 /* One method on every rank against one process (rank 0) with the same
  * optimizer: seconds and objectives. */
 static void compare(const char *method_name, int method, int algorithm, int64_t budget,
                     const subsel_objective *whole, const subsel_objective *mine)
 {
-    subsel_optimizer *o = optimizer(algorithm, budget);
+    subsel_optimizer *o = bench_optimizer(ctx, algorithm, budget);
     subsel_selection *one = NULL, *sel = NULL;
     double t_single = 0, t;
     int64_t comm = (int64_t)MPI_Comm_c2f(MPI_COMM_WORLD);
@@ -110,8 +90,8 @@ int main(int argc, char **argv)
         target[i] = pow(1.0 + (double)ss_rng_below(&rng, (uint64_t)d), -1.2);
     first = n * rank / size;
     count = n * (rank + 1) / size - first;
-    whole = sdm_over(&p, target, 0, n);
-    mine = sdm_over(&p, target, first, count);
+    whole = bench_sdm_over(ctx, &p, target, 0, n);
+    mine = bench_sdm_over(ctx, &p, target, first, count);
     compare("exact", SUBSEL_DISTRIBUTED_EXACT, SUBSEL_ALGORITHM_STOCHASTIC, n / 5, whole, mine);
     compare("exact", SUBSEL_DISTRIBUTED_EXACT, SUBSEL_ALGORITHM_STOCHASTIC, n / 1000, whole,
             mine);

@@ -99,4 +99,38 @@ static inline void make_pool(subsel_ctx *ctx, pool *p, int64_t n, int64_t d,
     /* ip, ix, v stay alive: the matrix borrows them for the whole run */
 }
 
+/* The benchmarks' one failure path: the message and exit 1. */
+static inline void bench_check(subsel_ctx *ctx, int rc, const char *what)
+{
+    if (rc != SUBSEL_OK) {
+        fprintf(stderr, "%s: %s\n", what, subsel_ctx_last_error(ctx));
+        exit(1);
+    }
+}
+
+/* SDM over rows [first, first + count) of the pool, matching the target
+ * distribution (d values): the same objective on every part. */
+static inline subsel_objective *bench_sdm_over(subsel_ctx *ctx, const pool *p,
+                                               const double *target, int64_t first,
+                                               int64_t count)
+{
+    subsel_csr *view;
+    subsel_objective *f;
+    bench_check(ctx, subsel_csr_view_rows(ctx, p->z, first, count, &view), "view");
+    bench_check(ctx, subsel_sdm_create(ctx, view, &f), "sdm");
+    bench_check(ctx, subsel_sdm_set_target_distribution(ctx, f, target, p->d), "target");
+    subsel_csr_free(view);
+    return f;
+}
+
+/* An optimizer with its budget. */
+static inline subsel_optimizer *bench_optimizer(subsel_ctx *ctx, int algorithm,
+                                                int64_t budget)
+{
+    subsel_optimizer *o;
+    bench_check(ctx, subsel_optimizer_create(ctx, algorithm, &o), "optimizer");
+    bench_check(ctx, subsel_optimizer_set_int(o, SUBSEL_P_BUDGET, budget), "budget");
+    return o;
+}
+
 #endif

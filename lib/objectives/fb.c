@@ -675,27 +675,18 @@ int subsel_fb_create(subsel_ctx *ctx, const subsel_csr *features, int concave,
     return SUBSEL_OK;
 }
 
+/* The ops after check_ready: FB and SDM are one engine. */
+#define FB_ENGINE_OPS                                                          \
+    fb_state_new, fb_state_free, fb_gains, fb_add, fb_value, fb_remove,        \
+        fb_losses, fb_merge, fb_destroy, fb_prefetch, fb_rows, fb_like,        \
+        fb_add_row, fb_sums_count, fb_state_sums, fb_add_sums
+
 const ss_objective_ops ss_fb_ops = {
     "feature-based function",
     1, /* submodular */
     1, /* monotone */
     NULL,
-    fb_state_new,
-    fb_state_free,
-    fb_gains,
-    fb_add,
-    fb_value,
-    fb_remove,
-    fb_losses,
-    fb_merge,
-    fb_destroy,
-    fb_prefetch,
-    fb_rows,
-    fb_like,
-    fb_add_row,
-    fb_sums_count,
-    fb_state_sums,
-    fb_add_sums,
+    FB_ENGINE_OPS,
 };
 
 static int sdm_check_ready(subsel_ctx *ctx, const subsel_objective *obj)
@@ -719,20 +710,5 @@ const ss_objective_ops ss_sdm_ops = {
     1,
     1,
     sdm_check_ready,
-    fb_state_new,
-    fb_state_free,
-    fb_gains,
-    fb_add,
-    fb_value,
-    fb_remove,
-    fb_losses,
-    fb_merge,
-    fb_destroy,
-    fb_prefetch,
-    fb_rows,
-    fb_like,
-    fb_add_row,
-    fb_sums_count,
-    fb_state_sums,
-    fb_add_sums,
+    FB_ENGINE_OPS,
 };
