@@ -225,6 +225,7 @@ START_TEST(bins_travel_with_rows)
     ck_assert_ok(ctx, subsel_summary_merge(ctx, opt, parts[1],
                                            (const subsel_summary *const *)s, 2, &m));
     assert_summary_consistent(ctx, m, whole);
+    subsel_summary_free(m);
     /* an objective without bins cannot merge rows that have them */
     plain = sdm_part(ctx, pool, 0, 10);
     ck_assert_status(ctx, subsel_summary_merge(ctx, opt, plain,
