@@ -350,18 +350,14 @@ done:
  * one row (the sums rounded to float). */
 static int distributed_kl(const cli_command *self, subsel_ctx *ctx, const sdm_inputs *in,
                           const subsel_csr *z, int64_t offset, const subsel_selection *sel,
-                          int rank, double *kl)
+                          int rank, double *sums, double *kl)
 {
     int64_t cols = subsel_csr_cols(z), i, k, nnz = 0;
-    double *sums = calloc((size_t)(cols > 0 ? cols : 1), sizeof *sums);
-    int64_t indptr[2] = {0, 0}, *ix64 = NULL;
+    int64_t indptr[2] = {0, 0};
     int32_t *indices = NULL;
     float *values = NULL;
     subsel_csr *row = NULL;
     int rc, status = CLI_FAILED;
-    (void)ix64;
-    if (sums == NULL)
-        return cli_fail(self, "out of memory");
     for (i = 0; i < subsel_selection_count(sel); i++) {
         int64_t local = subsel_selection_indices(sel)[i] - offset, count;
         const void *ix;
@@ -374,14 +370,10 @@ static int distributed_kl(const cli_command *self, subsel_ctx *ctx, const sdm_in
                      ? ((const int32_t *)ix)[k]
                      : ((const int64_t *)ix)[k]] += v[k];
     }
-    if (cli_mpi_sum_to_root(sums, cols) != 0) {
-        free(sums);
+    if (cli_mpi_sum_to_root(sums, cols) != 0)
         return cli_fail(self, "KL: the sum over ranks failed");
-    }
-    if (rank != 0) {
-        free(sums);
+    if (rank != 0)
         return 0;
-    }
     indices = malloc(sizeof *indices * (size_t)(cols > 0 ? cols : 1));
     values = malloc(sizeof *values * (size_t)(cols > 0 ? cols : 1));
     if (indices == NULL || values == NULL) {
@@ -402,7 +394,6 @@ static int distributed_kl(const cli_command *self, subsel_ctx *ctx, const sdm_in
     status = kl_of_rows(self, ctx, in, row, kl);
 done:
     subsel_csr_free(row);
-    free(sums);
     free(indices);
     free(values);
     return status;
@@ -436,7 +427,7 @@ static int run_mpi(const cli_command *self, subsel_ctx *ctx, const select_option
     subsel_objective *f = NULL;
     subsel_optimizer *opt = NULL;
     subsel_selection *sel = NULL;
-    double t0, kl = 0;
+    double t0, kl = 0, *sums = NULL;
 
     if ((status = cli_mpi_begin(self, &rank, &size, &comm)) != 0)
         return status;
@@ -468,6 +459,11 @@ static int run_mpi(const cli_command *self, subsel_ctx *ctx, const select_option
         status = select_optimizer(self, ctx, so, &opt);
     if (opt != NULL && subsel_optimizer_set_int(opt, SUBSEL_P_FANIN, fanin) != SUBSEL_OK)
         status = cli_fail(self, "--fanin %lld is out of range", (long long)fanin);
+    /* KL's column sums, allocated before the ranks agree, so that a rank
+     * that cannot is one more failure they all learn of */
+    if (status == 0 &&
+        (sums = calloc((size_t)(shards->cols > 0 ? shards->cols : 1), sizeof *sums)) == NULL)
+        status = cli_fail(self, "out of memory");
     if (rank == 0)
         select_progress(self, ctx, 1);
     /* with f NULL after a failure here, the call fails on every rank */
@@ -475,7 +471,8 @@ static int run_mpi(const cli_command *self, subsel_ctx *ctx, const select_option
     select_progress(self, ctx, 0);
     if (status == 0 && rc != SUBSEL_OK)
         status = cli_fail_status(self, ctx, rc, "selection");
-    if (status == 0 && (status = distributed_kl(self, ctx, in, z, offset, sel, rank, &kl)) == 0 &&
+    if (status == 0 &&
+        (status = distributed_kl(self, ctx, in, z, offset, sel, rank, sums, &kl)) == 0 &&
         rank == 0)
         status = report(self, ctx, so, in, sel, cli_now() - t0, kl, method_name, size);
     subsel_selection_free(sel);
@@ -483,6 +480,7 @@ static int run_mpi(const cli_command *self, subsel_ctx *ctx, const select_option
     subsel_objective_free(f);
     subsel_csr_free(z);
     subsel_csr_free(whole);
+    free(sums);
     cli_mpi_end();
     return status;
 }
