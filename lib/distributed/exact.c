@@ -23,10 +23,6 @@
 #include "optim/optim.h"
 #include "optim/step.h"
 
-/* Sampled items drawn, then evaluated, per block (as stochastic.c does;
- * blocks change no result). */
-#define SAMPLE_BLOCK 65536
-
 /* The best of this process's items among pool[first .. first + count)
  * into *best (kept when nothing of the block beats it). */
 static int evaluate_block(subsel_ctx *ctx, const subsel_objective *obj,
@@ -116,16 +112,12 @@ int ss_exact_select(subsel_ctx *ctx, const subsel_optimizer *opt,
     int rc = SUBSEL_OK, failed = SUBSEL_OK;
 
     memset(&trace, 0, sizeof trace);
-    memset(&cfg, 0, sizeof cfg);
-    /* subsel_optimizer_run's single run (optimizer.c): run 0's stream */
-    cfg.budget = opt->budget > 0 ? opt->budget : total;
-    cfg.stop_nonpositive = ss_stops_on_nonpositive(opt, obj);
-    cfg.epsilon = opt->epsilon;
-    cfg.seed = (uint64_t)ctx->seed;
-    cfg.stream = 0;
+    /* subsel_optimizer_run's single run over the whole pool; progress from
+     * rank 0 alone */
+    ss_run_config_of(ctx, opt, obj, total, &cfg);
     cfg.report = ex->rank == 0;
     s = ss_stochastic_sample_size(total, cfg.budget, cfg.epsilon);
-    block = s < SAMPLE_BLOCK ? s : SAMPLE_BLOCK;
+    block = s < SS_SAMPLE_BLOCK ? s : SS_SAMPLE_BLOCK;
     ss_rng_seed(&rng, cfg.seed, cfg.stream);
 
     /* every process's memory first (the pool permutation is the big one),

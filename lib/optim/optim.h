@@ -102,10 +102,11 @@ int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
                      const subsel_objective *obj, const ss_run_config *cfg,
                      ss_trace *trace, double *value, void **final_state);
 
-/* SUBSEL_P_STOP_NONPOSITIVE resolved for obj (AUTO: stop unless obj is
- * known to be monotone). */
-int ss_stops_on_nonpositive(const subsel_optimizer *opt,
-                            const subsel_objective *obj);
+/* The settings of subsel_optimizer_run()'s single run (run 0's stream,
+ * progress reported) over a ground set of n items: the exact distributed
+ * mode (lib/distributed) starts from these, so that it makes that run. */
+void ss_run_config_of(const subsel_ctx *ctx, const subsel_optimizer *opt,
+                      const subsel_objective *obj, int64_t n, ss_run_config *cfg);
 
 /* subsel_optimizer_run() with the budget capped at budget_cap (when >= 0;
  * a budget above the pool is then no error): a part of a pool selects
@@ -122,6 +123,12 @@ int ss_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
 int ss_run_parts(subsel_ctx *ctx, const subsel_optimizer *opt,
                  const subsel_objective *obj, const ss_run_config *cfg,
                  int64_t parts, ss_trace *trace, double *value);
+
+/* Sampled items drawn, then evaluated, per block: with a small budget the
+ * sample is most of the pool, and its buffers must not grow with it (draws
+ * do not depend on the pool's contents and gains are per item, so blocks
+ * change no result). */
+#define SS_SAMPLE_BLOCK 65536
 
 /* Draws sample positions [first, first + count) of a partial Fisher-Yates
  * shuffle of pool[0..remaining) and swaps them in (stochastic.c): every

@@ -87,8 +87,8 @@ static int algorithm_is_double_greedy(int algorithm)
 /* SUBSEL_STOP_* resolved for one objective: AUTO stops only where an item
  * of gain <= 0 cannot be followed by a positive gain worth waiting for,
  * i.e. for objectives not known to be monotone. */
-int ss_stops_on_nonpositive(const subsel_optimizer *opt,
-                            const subsel_objective *obj)
+static int stops_on_nonpositive(const subsel_optimizer *opt,
+                                const subsel_objective *obj)
 {
     if (opt->stop_nonpositive == SUBSEL_STOP_AUTO)
         return !obj->monotone;
@@ -367,6 +367,21 @@ cleanup:
     return rc;
 }
 
+void ss_run_config_of(const subsel_ctx *ctx, const subsel_optimizer *opt,
+                      const subsel_objective *obj, int64_t n, ss_run_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    /* double greedy has no budget; its trace needs room for all n */
+    cfg->budget = opt->budget > 0 && !algorithm_is_double_greedy(opt->algorithm)
+                      ? opt->budget
+                      : n;
+    cfg->stop_nonpositive = stops_on_nonpositive(opt, obj);
+    cfg->epsilon = opt->epsilon;
+    cfg->seed = (uint64_t)ctx->seed;
+    cfg->stream = 0;
+    cfg->report = 1;
+}
+
 int ss_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
                      const subsel_objective *obj, int64_t budget_cap,
                      subsel_selection **out)
@@ -382,18 +397,9 @@ int ss_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
     SS_REQUIRE_KIND(ctx, obj, SS_KIND_OBJECTIVE);
     SS_CHECK(check_options(ctx, opt, obj, budget_cap));
 
-    memset(&cfg, 0, sizeof cfg);
-    /* double greedy has no budget; its trace needs room for all n */
-    cfg.budget = opt->budget > 0 && !algorithm_is_double_greedy(opt->algorithm)
-                     ? opt->budget
-                     : obj->n;
+    ss_run_config_of(ctx, opt, obj, obj->n, &cfg);
     if (budget_cap >= 0 && cfg.budget > budget_cap)
         cfg.budget = budget_cap;
-    cfg.stop_nonpositive = ss_stops_on_nonpositive(opt, obj);
-    cfg.epsilon = opt->epsilon;
-    cfg.seed = (uint64_t)ctx->seed;
-    cfg.stream = 0;
-    cfg.report = 1;
     /* Stage "select" runs from 0 to the budget, each end once, around all
      * the runs (the runs report the steps between); double greedy reports
      * a stage of its own. */

@@ -90,12 +90,6 @@ static int lazier_pick(subsel_ctx *ctx, const subsel_objective *obj,
     return SUBSEL_OK;
 }
 
-/* Sampled items drawn, then evaluated, per block: with a small budget the
- * sample is most of the pool, and its buffers must not grow with it (draws
- * do not depend on the pool's contents and gains are per item, so blocks
- * change no result). */
-#define SAMPLE_BLOCK 65536
-
 /* The positions are drawn first and fetched together: the pool is large
  * and each swap would otherwise wait for its own miss. */
 void ss_sample_draw(ss_rng *rng, int64_t *pool, int64_t remaining,
@@ -134,7 +128,7 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
     ranked_bound *order = NULL;
     int64_t remaining = ss_ground_count(cfg, obj), i;
     int64_t s = ss_stochastic_sample_size(remaining, cfg->budget, cfg->epsilon);
-    int64_t block = s < SAMPLE_BLOCK ? s : SAMPLE_BLOCK;
+    int64_t block = s < SS_SAMPLE_BLOCK ? s : SS_SAMPLE_BLOCK;
     ss_rng rng;
     int rc = SUBSEL_OK;
 
