@@ -72,6 +72,31 @@ static int mpi_failed(subsel_ctx *ctx, int code, const char *what)
         }                                                                       \
     } while (0)
 
+/* Data of unknown size travels in chunks of this many bytes: a receiver
+ * that cannot allocate room for it still drains it through a buffer on its
+ * stack, so the sender never waits for a receive that does not come, and
+ * no message comes near MPI's int count. */
+#define CHUNK_BYTES 65536
+
+/* count elements of `elsize` bytes from root to every rank, in chunks of
+ * CHUNK_BYTES; a rank whose buf is NULL (it could not allocate it) takes
+ * part all the same, through a buffer on its stack. */
+static int bcast_chunked(subsel_ctx *ctx, MPI_Comm comm, void *buf, int64_t count,
+                         MPI_Datatype type, size_t elsize, int root)
+{
+    unsigned char drain[CHUNK_BYTES];
+    int64_t per = (int64_t)(CHUNK_BYTES / elsize), at;
+    int rc = SUBSEL_OK;
+    for (at = 0; at < count; at += per) {
+        int n = (int)(count - at < per ? count - at : per);
+        MPI_TRY(MPI_Bcast(buf != NULL ? (unsigned char *)buf + (size_t)at * elsize : drain, n,
+                          type, root, comm),
+                "MPI_Bcast");
+    }
+cleanup:
+    return rc;
+}
+
 static int gather_candidates(subsel_ctx *ctx, void *impl,
                              const ss_candidate *mine, ss_candidate *all)
 {
@@ -84,25 +109,23 @@ cleanup:
     return rc;
 }
 
-/* Entries of a row broadcast at once: a receiver that cannot allocate
- * the row still takes part, through buffers on its stack. */
-#define ROW_CHUNK 8192
-
 /* The owner sends {nnz (-1: it failed), label, cols}, then the row's
- * indices and values in chunks; every receiver receives every chunk. */
+ * indices and values (bcast_chunked, so that a receiver that cannot
+ * allocate them still takes part). The owner's rows come from
+ * ss_objective_rows: one matrix of int32 column indices. */
 static int broadcast_row(subsel_ctx *ctx, void *impl, int owner,
                          const subsel_csr *rows, int64_t row, int32_t label,
                          subsel_csr **got, int32_t *got_label)
 {
     MPI_Comm comm = *(MPI_Comm *)impl;
-    int64_t head[3] = {-1, 0, 0}, *indptr = NULL, start = 0, end = 0, t, at;
-    int32_t *indices = NULL, drain_ix[ROW_CHUNK];
-    float *values = NULL, drain_v[ROW_CHUNK];
+    int64_t head[3] = {-1, 0, 0}, *indptr = NULL, start = 0;
+    int32_t *indices = NULL;
+    float *values = NULL;
     int rc = SUBSEL_OK, mine = got == NULL;
 
-    if (mine && rows != NULL) {
-        ss_csr_range(rows, row, &start, &end);
-        head[0] = end - start;
+    if (mine && rows != NULL && !rows->idx64) {
+        start = ss_csr_ptr(rows, row);
+        head[0] = ss_csr_ptr(rows, row + 1) - start;
         head[1] = label;
         head[2] = rows->cols;
     }
@@ -114,30 +137,18 @@ static int broadcast_row(subsel_ctx *ctx, void *impl, int owner,
     if (!mine && (ss_alloc_array(ctx, 2, sizeof *indptr, &indptr) != SUBSEL_OK ||
                   ss_alloc_array(ctx, head[0], sizeof *indices, &indices) != SUBSEL_OK ||
                   ss_alloc_array(ctx, head[0], sizeof *values, &values) != SUBSEL_OK))
-        rc = SUBSEL_E_NOMEM; /* drained below all the same */
-    for (at = 0; at < head[0]; at += ROW_CHUNK) {
-        int n = (int)(head[0] - at < ROW_CHUNK ? head[0] - at : ROW_CHUNK);
-        int32_t *ix = indices != NULL ? indices + at : drain_ix;
-        float *v = values != NULL ? values + at : drain_v;
-        if (mine) {
-            for (t = 0; t < n; t++) {
-                drain_ix[t] = (int32_t)ss_csr_col(rows, start + at + t);
-                drain_v[t] = rows->values[start + at + t];
-            }
-            ix = drain_ix;
-            v = drain_v;
-        }
-        MPI_TRY(MPI_Bcast(ix, n, MPI_INT32_T, owner, comm), "MPI_Bcast");
-        MPI_TRY(MPI_Bcast(v, n, MPI_FLOAT, owner, comm), "MPI_Bcast");
-    }
+        rc = SUBSEL_E_NOMEM; /* drained all the same */
+    SS_TRY(bcast_chunked(ctx, comm, mine ? (void *)(rows->indices.i32 + start) : indices,
+                         head[0], MPI_INT32_T, sizeof *indices, owner));
+    SS_TRY(bcast_chunked(ctx, comm, mine ? (void *)(rows->values + start) : values, head[0],
+                         MPI_FLOAT, sizeof *values, owner));
     if (mine || rc != SUBSEL_OK)
         goto cleanup;
     indptr[0] = 0;
     indptr[1] = head[0];
     *got_label = (int32_t)head[1];
     /* adopt owns the arrays from here, success or not */
-    rc = ss_csr_adopt(ctx, 1, head[2], indptr, 1, indices, 0, values, got);
-    return rc;
+    return ss_csr_adopt(ctx, 1, head[2], indptr, 1, indices, 0, values, got);
 cleanup:
     ss_free(ctx, indptr);
     ss_free(ctx, indices);
@@ -177,12 +188,6 @@ static int agree_status(subsel_ctx *ctx, void *impl, int status)
 }
 
 /* ---- GreeDi over ranks ------------------------------------------------- */
-
-/* Summaries travel in chunks of this many bytes: a receiver that cannot
- * allocate room for one still drains it through a buffer on its stack, so
- * the sender never waits for a receive that does not come, and no message
- * comes near MPI's int count. */
-#define CHUNK_BYTES 65536
 
 /* Sends a summary's bytes to `to`: their count (-1 for a failure: s NULL,
  * or its bytes could not be made), then the chunks. */
@@ -304,25 +309,6 @@ static int merge_tree(subsel_ctx *ctx, MPI_Comm comm, const subsel_optimizer *op
             rc = status;
     }
     ss_free(ctx, group);
-    return rc;
-}
-
-/* count elements of `elsize` bytes from root to every rank, in chunks of
- * CHUNK_BYTES; a rank whose buf is NULL (it could not allocate it) takes
- * part all the same, through a buffer on its stack. */
-static int bcast_chunked(subsel_ctx *ctx, MPI_Comm comm, void *buf, int64_t count,
-                         MPI_Datatype type, size_t elsize, int root)
-{
-    unsigned char drain[CHUNK_BYTES];
-    int64_t per = (int64_t)(CHUNK_BYTES / elsize), at;
-    int rc = SUBSEL_OK;
-    for (at = 0; at < count; at += per) {
-        int n = (int)(count - at < per ? count - at : per);
-        MPI_TRY(MPI_Bcast(buf != NULL ? (unsigned char *)buf + (size_t)at * elsize : drain, n,
-                          type, root, comm),
-                "MPI_Bcast");
-    }
-cleanup:
     return rc;
 }
 
