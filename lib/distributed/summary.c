@@ -209,58 +209,45 @@ static int list_union(subsel_ctx *ctx, const subsel_summary *const *s,
 
 /* The union's rows as one matrix (in id order) with their labels. */
 static int union_matrix(subsel_ctx *ctx, const subsel_summary *const *s,
-                        const union_row *u, int64_t n, subsel_csr **rows,
-                        int32_t **labels)
+                        int64_t count, const union_row *u, int64_t n,
+                        subsel_csr **rows, int32_t **labels)
 {
-    int64_t *indptr = NULL, i, nnz = 0, cols = s[0]->rows->cols;
-    int32_t *indices = NULL;
-    float *values = NULL;
-    int rc;
+    const subsel_csr **from = NULL;
+    int64_t *which = NULL, *row = NULL, i;
+    int rc = SUBSEL_OK;
 
     *rows = NULL;
     *labels = NULL;
-    SS_CHECK(ss_alloc_array(ctx, n + 1, sizeof *indptr, &indptr));
-    indptr[0] = 0;
-    for (i = 0; i < n; i++) {
-        const subsel_csr *m = s[u[i].summary]->rows;
-        int64_t start, end;
-        if (m->cols != cols) {
-            int64_t j = u[i].summary, c = m->cols;
-            ss_free(ctx, indptr);
+    for (i = 1; i < count; i++)
+        if (s[i]->rows->cols != s[0]->rows->cols)
             return ss_fail(ctx, SUBSEL_E_INVALID,
                            "summary %lld has rows of %lld columns, summary 0 "
                            "of %lld",
-                           (long long)j, (long long)c, (long long)cols);
-        }
-        ss_csr_range(m, u[i].row, &start, &end);
-        nnz += end - start;
-        indptr[i + 1] = nnz;
-    }
-    if (ss_alloc_array(ctx, nnz, sizeof *indices, &indices) != SUBSEL_OK ||
-        ss_alloc_array(ctx, nnz, sizeof *values, &values) != SUBSEL_OK ||
-        (s[0]->labels != NULL &&
-         ss_alloc_array(ctx, n, sizeof **labels, labels) != SUBSEL_OK)) {
-        ss_free(ctx, indptr);
-        ss_free(ctx, indices);
-        ss_free(ctx, values);
-        return SUBSEL_E_NOMEM;
-    }
+                           (long long)i, (long long)s[i]->rows->cols,
+                           (long long)s[0]->rows->cols);
+    SS_TRY(ss_alloc_array(ctx, count, sizeof *from, &from));
+    SS_TRY(ss_alloc_array(ctx, n, sizeof *which, &which));
+    SS_TRY(ss_alloc_array(ctx, n, sizeof *row, &row));
+    for (i = 0; i < count; i++)
+        from[i] = s[i]->rows;
     for (i = 0; i < n; i++) {
-        const subsel_summary *from = s[u[i].summary];
-        int64_t start, end, t, at = indptr[i];
-        ss_csr_range(from->rows, u[i].row, &start, &end);
-        for (t = start; t < end; t++, at++) {
-            indices[at] = (int32_t)ss_csr_col(from->rows, t);
-            values[at] = from->rows->values[t];
-        }
-        if (*labels != NULL)
-            (*labels)[i] = from->labels[u[i].row];
+        which[i] = u[i].summary;
+        row[i] = u[i].row;
     }
-    rc = ss_csr_adopt(ctx, n, cols, indptr, 1, indices, 0, values, rows);
+    if (s[0]->labels != NULL) {
+        SS_TRY(ss_alloc_array(ctx, n, sizeof **labels, labels));
+        for (i = 0; i < n; i++)
+            (*labels)[i] = s[u[i].summary]->labels[u[i].row];
+    }
+    rc = ss_csr_gather_rows(ctx, from, which, row, n, rows);
+cleanup:
     if (rc != SUBSEL_OK) {
         ss_free(ctx, *labels);
         *labels = NULL;
     }
+    ss_free(ctx, from);
+    ss_free(ctx, which);
+    ss_free(ctx, row);
     return rc;
 }
 
@@ -307,7 +294,7 @@ int subsel_summary_merge(subsel_ctx *ctx, const subsel_optimizer *opt,
                        "least one", (long long)count);
     SS_CHECK(ss_objective_require_distribute(ctx, like, __func__));
     SS_CHECK(list_union(ctx, summaries, count, &u, &n));
-    SS_TRY(union_matrix(ctx, summaries, u, n, &rows, &labels));
+    SS_TRY(union_matrix(ctx, summaries, count, u, n, &rows, &labels));
     SS_TRY(ss_objective_like(ctx, like, rows, labels, &merged_obj));
     SS_TRY(ss_optimizer_run(ctx, opt, merged_obj, n, &merged));
     for (j = 0; j < count; j++)

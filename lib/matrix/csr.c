@@ -232,11 +232,12 @@ cleanup:
     return rc;
 }
 
-int ss_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *m,
-                       const int64_t *items, int64_t count, subsel_csr **out)
+int ss_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *const *from,
+                       const int64_t *which, const int64_t *rows, int64_t count,
+                       subsel_csr **out)
 {
-    int64_t *indptr = NULL, i, nnz = 0;
-    int idx64 = m->cols > INT32_MAX; /* int32 indices wherever they fit */
+    int64_t *indptr = NULL, i, nnz = 0, cols = from[0]->cols;
+    int idx64 = cols > INT32_MAX; /* int32 indices wherever they fit */
     void *indices = NULL;
     float *values = NULL;
 
@@ -246,7 +247,7 @@ int ss_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *m,
     indptr[0] = 0;
     for (i = 0; i < count; i++) {
         int64_t start, end;
-        ss_csr_range(m, items[i], &start, &end);
+        ss_csr_range(from[which != NULL ? which[i] : 0], rows[i], &start, &end);
         nnz += end - start;
         indptr[i + 1] = nnz;
     }
@@ -258,8 +259,9 @@ int ss_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *m,
         return SUBSEL_E_NOMEM;
     }
     for (i = 0; i < count; i++) {
+        const subsel_csr *m = from[which != NULL ? which[i] : 0];
         int64_t start, end, t, at = indptr[i];
-        ss_csr_range(m, items[i], &start, &end);
+        ss_csr_range(m, rows[i], &start, &end);
         for (t = start; t < end; t++, at++) {
             if (idx64)
                 ((int64_t *)indices)[at] = ss_csr_col(m, t);
@@ -268,8 +270,7 @@ int ss_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *m,
             values[at] = m->values[t];
         }
     }
-    return ss_csr_adopt(ctx, count, m->cols, indptr, 1, indices, idx64, values,
-                        out);
+    return ss_csr_adopt(ctx, count, cols, indptr, 1, indices, idx64, values, out);
 }
 
 /* A copy of n elements of `size` bytes on ctx (n may be 0). */

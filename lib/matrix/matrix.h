@@ -154,11 +154,13 @@ int ss_check_shape(subsel_ctx *ctx, int64_t rows, int64_t cols, size_t elsize,
 int ss_csr_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, void *indptr,
                  int ptr64, void *indices, int idx64, float *values,
                  subsel_csr **out);
-/* A new matrix of `count` rows of m, row i being m's row items[i] (each in
- * range; repeats allowed), with int64 row pointers and int32 indices
- * (int64 beyond 2^31 columns). */
-int ss_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *m,
-                       const int64_t *items, int64_t count, subsel_csr **out);
+/* A new matrix of `count` rows gathered from the matrices `from` (all
+ * with from[0]'s columns): row i is row rows[i] (in range; repeats
+ * allowed) of from[which[i]], or of from[0] when which is NULL. int64 row
+ * pointers, int32 column indices (int64 beyond 2^31 columns). */
+int ss_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *const *from,
+                       const int64_t *which, const int64_t *rows, int64_t count,
+                       subsel_csr **out);
 
 /* As ss_csr_adopt for rows x cols packed floats. */
 int ss_dense_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, float *data,

@@ -406,7 +406,7 @@ static int fb_rows(subsel_ctx *ctx, const subsel_objective *obj,
 {
     const ss_fb *fb = obj->impl;
     int64_t i;
-    SS_CHECK(ss_csr_gather_rows(ctx, fb->z, items, count, rows));
+    SS_CHECK(ss_csr_gather_rows(ctx, &fb->z, NULL, items, count, rows));
     if (fb->bins == 0)
         return SUBSEL_OK;
     if (ss_alloc_array(ctx, count, sizeof **labels, labels) != SUBSEL_OK) {
