@@ -504,8 +504,7 @@ cleanup:
 
 /* ---- the call --------------------------------------------------------- */
 
-static int check_exact(subsel_ctx *ctx, const subsel_optimizer *opt,
-                       int64_t total)
+static int check_exact(subsel_ctx *ctx, const subsel_optimizer *opt)
 {
     if (opt->algorithm != SUBSEL_ALGORITHM_STOCHASTIC)
         return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
@@ -516,10 +515,6 @@ static int check_exact(subsel_ctx *ctx, const subsel_optimizer *opt,
                        "the exact distributed mode makes one run over one "
                        "part (runs %lld, parts %lld)",
                        (long long)opt->runs, (long long)opt->parts);
-    if (opt->budget > total)
-        return ss_fail(ctx, SUBSEL_E_INVALID,
-                       "budget %lld is larger than the pool of %lld items",
-                       (long long)opt->budget, (long long)total);
     return SUBSEL_OK;
 }
 
@@ -564,6 +559,8 @@ int subsel_mpi_select(subsel_ctx *ctx, const subsel_optimizer *opt,
     else if ((local = ss_objective_require_distribute(ctx, obj, "subsel_mpi_select")) ==
              SUBSEL_OK)
         local = ss_objective_ready(ctx, obj);
+    if (local == SUBSEL_OK && method == SUBSEL_DISTRIBUTED_EXACT)
+        local = check_exact(ctx, opt);
     if (local == SUBSEL_OK)
         local = ss_alloc_array(ctx, size + 1, sizeof *offsets, &offsets);
     if (local == SUBSEL_OK)
@@ -575,13 +572,8 @@ int subsel_mpi_select(subsel_ctx *ctx, const subsel_optimizer *opt,
     offsets[0] = 0;
     for (i = 0; i < size; i++)
         offsets[i + 1] = offsets[i] + counts[i];
-    if (local == SUBSEL_OK && method == SUBSEL_DISTRIBUTED_EXACT)
-        local = check_exact(ctx, opt, offsets[size]);
-    if (local == SUBSEL_OK && opt->budget > offsets[size])
-        local = ss_fail(ctx, SUBSEL_E_INVALID,
-                        "budget %lld is larger than the pool of %lld items",
-                        (long long)opt->budget, (long long)offsets[size]);
-    SS_TRY(agree(ctx, comm, local, "its checks of the pool"));
+    /* the same on every rank: no agreement needed */
+    SS_TRY(ss_check_budget(ctx, opt, offsets[size]));
 
     if (method == SUBSEL_DISTRIBUTED_GREEDI) {
         rc = select_greedi(ctx, comm, opt, obj, offsets[rank], offsets[size], out);

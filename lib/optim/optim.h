@@ -102,6 +102,10 @@ int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
                      const subsel_objective *obj, const ss_run_config *cfg,
                      ss_trace *trace, double *value, void **final_state);
 
+/* SUBSEL_E_INVALID with the one message for a budget above a pool of n
+ * items, else SUBSEL_OK. */
+int ss_check_budget(subsel_ctx *ctx, const subsel_optimizer *opt, int64_t n);
+
 /* The settings of subsel_optimizer_run()'s single run (run 0's stream,
  * progress reported) over a ground set of n items: the exact distributed
  * mode (lib/distributed) starts from these, so that it makes that run. */

@@ -191,14 +191,21 @@ static int run_one(subsel_ctx *ctx, const subsel_optimizer *opt,
     return ss_run_algorithm(ctx, opt->algorithm, obj, cfg, trace, value, NULL);
 }
 
+int ss_check_budget(subsel_ctx *ctx, const subsel_optimizer *opt, int64_t n)
+{
+    if (opt->budget > n)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "budget %lld is larger than the pool of %lld items",
+                       (long long)opt->budget, (long long)n);
+    return SUBSEL_OK;
+}
+
 static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
                          const subsel_objective *obj, int64_t budget_cap)
 {
     SS_CHECK(ss_objective_ready(ctx, obj));
-    if (opt->budget > obj->n && budget_cap < 0)
-        return ss_fail(ctx, SUBSEL_E_INVALID,
-                       "budget %lld is larger than the pool of %lld items",
-                       (long long)opt->budget, (long long)obj->n);
+    if (budget_cap < 0)
+        SS_CHECK(ss_check_budget(ctx, opt, obj->n));
     if (opt->runs > 1 && !algorithm_is_random(opt->algorithm))
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "%lld runs of a deterministic algorithm would all be "
