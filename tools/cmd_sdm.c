@@ -524,8 +524,8 @@ int cmd_sdm(const cli_command *self, int argc, char **argv)
     in.bins = DEFAULT_BINS;
     select_defaults(&so, "stochastic");
     status = cli_parse(self, argc, argv, options,
-                       "--source Z.npz (--target Zt.npz | --target-dist p.npy) --budget K "
-                       "--out sel.npy [options]");
+                       "(--source Z.npz | --merge-summaries 'part-*.sss') (--target Zt.npz | "
+                       "--target-dist p.npy) --budget K --out sel.npy [options]");
     if (status != 0)
         return status == 1 ? 0 : status;
     if ((source == NULL) == (merge_summaries == NULL))
