@@ -303,6 +303,13 @@ static int run_merge(const cli_command *self, subsel_ctx *ctx, const select_opti
         for (g = 0; g < groups; g++) {
             int64_t first = g * f, n = count - first < f ? count - first : f, k;
             subsel_summary *merged = NULL;
+            if (n == 1) { /* alone in its group: kept as it is (merging it alone
+                           * would run the optimizer to choose the same) */
+                s[g] = s[first];
+                if (first != g)
+                    s[first] = NULL;
+                continue;
+            }
             rc = subsel_summary_merge(ctx, opt, like, (const subsel_summary *const *)s + first,
                                       n, &merged);
             if (rc != SUBSEL_OK) {

@@ -98,6 +98,20 @@ for np in 2 4; do
 assert len(set(ids.tolist())) == 100 and ids.min() >= 0 and ids.max() < 4000" \
         "$TMP/union.npy" || fail "union on $np ranks: not 100 distinct pool ids"
 done
+# the job array's merge and mpirun group the same parts the same way: 5
+# shards, fan-in 2 (groups of 2, 2 and 1, then 2 and 1, then 2)
+i=0
+while [ $i -lt 5 ]; do
+    ok "$SUBSEL" sdm --source "$D/pool-[0-4].npz" $T --optimizer lazy --shard $i --summary \
+        --out "$TMP/five-$i.sss"
+    i=$((i + 1))
+done
+ok "$SUBSEL" sdm --merge-summaries "$TMP/five-*.sss" $T --optimizer lazy --fanin 2 \
+    --out "$TMP/five-array.npy"
+ok timeout 120 $MPIRUN -np 5 "$SUBSEL" sdm --source "$D/pool-[0-4].npz" $T --optimizer lazy \
+    --distributed greedi --fanin 2 --out "$TMP/five-mpi.npy"
+cmp -s "$TMP/five-array.npy" "$TMP/five-mpi.npy" ||
+    fail "the job array's merge and mpirun's differ for the same parts and fan-in"
 ok timeout 120 $MPIRUN -np 4 "$SUBSEL" sdm --source "$D/pool.npz" $T --seed 5 \
     --distributed exact --out "$TMP/exact.npy"
 cmp -s "$TMP/single.npy" "$TMP/exact.npy" || fail "exact over one file's rows on 4 ranks"
