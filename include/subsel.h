@@ -335,13 +335,14 @@ SUBSEL_API int subsel_ctx_set_progress(subsel_ctx *ctx, subsel_progress_fn fn,
 #define SUBSEL_KIND_SELECTION 11 /* subsel_selection                        */
 #define SUBSEL_KIND_SAE 12      /* subsel_sae                               */
 #define SUBSEL_KIND_SUMMARY 13  /* subsel_summary (since 0.9)               */
+#define SUBSEL_KIND_SAE_TRAINER 14 /* subsel_sae_trainer (since 0.10)      */
 
 /* Parameters are numbered across the whole library (SUBSEL_P_*, defined
  * with the handle they belong to): each kind owns a block of 100 numbers
  * (context 1-99, optimizer 101-199, OT solver 201-299, TAROT 301-399, SDM
- * 401-499, UniPROT 501-599, ClipCov 601-699), so a number names exactly one
- * parameter of one kind, and numbers stay below 1000 (algorithms are
- * 1000 and up). Each parameter also has a name, lower case and unique
+ * 401-499, UniPROT 501-599, ClipCov 601-699, SAE trainer 701-799), so a
+ * number names exactly one parameter of one kind, and numbers stay below
+ * 1000 (algorithms are 1000 and up). Each parameter also has a name, lower case and unique
  * within its kind ("budget", "max_iter": the constant's name without
  * SUBSEL_P_ and its kind's prefix), a type, bounds, a default and a one-line
  * description, all readable at run time: a binding can list the parameters
@@ -757,6 +758,16 @@ SUBSEL_API int subsel_dense_column_sums(subsel_ctx *ctx,
  *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_dense_load_npy(subsel_ctx *ctx, const char *path,
                                      subsel_dense **out);
+
+/*! subsel_dense_npy_shape() :
+ * The shape of the matrix subsel_dense_load_npy() would read from `path`
+ * (rows x cols; a vector is one column), from its header alone: the data
+ * is not read, but the file must be long enough to hold it. Since 0.10.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL argument), SUBSEL_E_IO,
+ *         SUBSEL_E_FORMAT, SUBSEL_E_UNSUPPORTED (more than 2 dimensions, or
+ *         a dtype that is not a number). */
+SUBSEL_API int subsel_dense_npy_shape(subsel_ctx *ctx, const char *path,
+                                      int64_t *rows, int64_t *cols);
 
 /*! subsel_dense_save_npy() :
  * Writes a dense matrix as a 2-D '<f4' C-order .npy file, format 1.0, its
@@ -1358,6 +1369,190 @@ SUBSEL_API int64_t subsel_sae_features(const subsel_sae *sae);
 SUBSEL_API int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
                                  const subsel_dense *x, int64_t k,
                                  subsel_csr **out);
+
+/* ------------------------------------------------------------------------ */
+/* Training sparse autoencoders (since 0.10)                                */
+/* ------------------------------------------------------------------------ */
+
+/* A trainer of a monotone TopK sparse autoencoder: SDM's first step
+ * (Algorithm 1 of the SDM paper). It minimises
+ *   L = l_recons L_recons + l_mono L_mono + l_act L_act (+ aux_coef L_aux)
+ * with L_recons = mean over the batch of ||x - x~||^2, L_act = mean of
+ * ||h(x)||^2, L_mono the monotonicity loss of eq. 3 (sets E and M: a
+ * random subset of the batch, and one of its rows with its nearest
+ * neighbours in a reservoir sample of past inputs), and the optional AuxK
+ * loss over dead latents, by Adam, keeping the decoder's columns at unit
+ * norm. docs/sae.md states every choice the paper leaves open. One thread
+ * at a time per trainer (each call may use the context's threads). The
+ * parameters (SUBSEL_P_SAE_*) are set with subsel_param_set_int/_real(). */
+typedef struct subsel_sae_trainer subsel_sae_trainer;
+
+/* Parameters of a trainer (block 701-799). Those marked "fixed" cannot
+ * change once a step has run (SUBSEL_E_STATE). */
+#define SUBSEL_P_SAE_K 701        /* "k": latents kept per row, [1, 2^31-1]
+                                     and at most the latents; default 128
+                                     (the paper's); fixed */
+#define SUBSEL_P_SAE_LR 702       /* "lr": Adam's learning rate, (0, inf),
+                                     default 2e-4 */
+#define SUBSEL_P_SAE_BETA1 703    /* "beta1": [0, 1), default 0.9 */
+#define SUBSEL_P_SAE_BETA2 704    /* "beta2": [0, 1), default 0.999 */
+#define SUBSEL_P_SAE_EPS 705      /* "eps": Adam's epsilon, (0, 1], 1e-8 */
+#define SUBSEL_P_SAE_L_RECONS 706 /* "l_recons": lambda_1, [0, inf), 1 */
+#define SUBSEL_P_SAE_L_MONO 707   /* "l_mono": lambda_2, [0, inf), 0.002;
+                                     0 trains without L_mono (and without
+                                     the reservoir) */
+#define SUBSEL_P_SAE_L_ACT 708    /* "l_act": lambda_3, [0, inf), 1e-10 */
+#define SUBSEL_P_SAE_SET_SIZE 709 /* "set_size": |E| = |M|, [2, 2^20],
+                                     default 128; fixed */
+#define SUBSEL_P_SAE_RESERVOIR 710 /* "reservoir": past inputs kept for M's
+                                     neighbours, [2, 2^32], default 50,000;
+                                     fixed */
+#define SUBSEL_P_SAE_AUXK 711     /* "auxk": dead latents the AuxK loss
+                                     decodes per row, [0, 2^31-1] and at most
+                                     the latents; 0 (default): no AuxK;
+                                     fixed */
+#define SUBSEL_P_SAE_AUX_COEF 712 /* "aux_coef": [0, inf), default 1/32 */
+#define SUBSEL_P_SAE_DEAD_ROWS 713 /* "dead_rows": a latent that has not
+                                     fired for this many rows is dead,
+                                     [1, 2^63-1], default 10,000,000 */
+#define SUBSEL_P_SAE_BATCH 714    /* "batch": rows per step of
+                                     subsel_sae_trainer_fit(), [1, 2^24],
+                                     default 4096; fixed within an epoch */
+#define SUBSEL_P_SAE_B_DEC_INIT 715 /* "b_dec_init": SUBSEL_SAE_INIT_*,
+                                     default GEOMETRIC_MEDIAN */
+#define SUBSEL_P_SAE_CHECKPOINT_STEPS 716 /* "checkpoint_steps": fit saves a
+                                     checkpoint every so many steps as well
+                                     as after each epoch; 0 (default):
+                                     after each epoch only */
+
+/* Values of SUBSEL_P_SAE_B_DEC_INIT: b_dec from the first batch. */
+#define SUBSEL_SAE_INIT_MEAN 0             /* its mean */
+#define SUBSEL_SAE_INIT_GEOMETRIC_MEDIAN 1 /* its geometric median
+                                              (Weiszfeld's iterations) */
+
+/* The losses of the last step (subsel_sae_trainer_losses()), unweighted
+ * except the total. */
+#define SUBSEL_SAE_LOSS_TOTAL 0  /* the weighted sum L                     */
+#define SUBSEL_SAE_LOSS_RECONS 1 /* L_recons                               */
+#define SUBSEL_SAE_LOSS_MONO 2   /* L_mono (0 when the step had no sets)   */
+#define SUBSEL_SAE_LOSS_ACT 3    /* L_act                                  */
+#define SUBSEL_SAE_LOSS_AUX 4    /* L_aux (0 without AuxK or dead latents) */
+#define SUBSEL_SAE_LOSSES 5      /* how many                               */
+
+/*! subsel_sae_trainer_create() :
+ * A trainer of an autoencoder from `inputs` dimensions to `features`
+ * latents (features <= INT32_MAX), with the default parameters and
+ * initial weights drawn from the context's seed (SUBSEL_P_SEED, read now):
+ * W_enc's rows random unit vectors, W_dec = W_enc transposed, b_enc 0;
+ * b_dec is set from the first batch (SUBSEL_P_SAE_B_DEC_INIT).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL ctx or out, sizes < 1 or too
+ *         large), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sae_trainer_create(subsel_ctx *ctx, int64_t inputs,
+                                         int64_t features,
+                                         subsel_sae_trainer **out);
+
+/*! subsel_sae_trainer_free() : releases a trainer. NULL is a no-op. */
+SUBSEL_API void subsel_sae_trainer_free(subsel_sae_trainer *t);
+
+/*! subsel_sae_trainer_step() :
+ * One Adam step on the rows of `batch` (rows x inputs, at least one row;
+ * any row count, a different one each step if wished): the rows join the
+ * reservoir, then the losses, their gradients and the update. With l_mono
+ * > 0 a step has an L_mono term only when the batch has at least set_size
+ * rows and the reservoir holds set_size - 1 rows other than the chosen
+ * row's copies.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL or wrong handles, columns
+ *         differ from inputs, no rows, k or auxk above the latents),
+ *         SUBSEL_E_NUMERIC (an input that is not finite, or activations
+ *         that overflow float: the weights are then unchanged),
+ *         SUBSEL_E_NOMEM (nothing changed). */
+SUBSEL_API int subsel_sae_trainer_step(subsel_ctx *ctx, subsel_sae_trainer *t,
+                                       const subsel_dense *batch);
+
+/*! subsel_sae_trainer_fit() :
+ * Trains over the rows of `count` .npy files (2-D, float16, float32 or
+ * float64, C order, the same columns: one data set of their rows, in
+ * order), streamed in batches of SUBSEL_P_SAE_BATCH rows and never loaded
+ * whole, until `epochs` epochs have been done in all. Each epoch visits
+ * every row once in a seeded random order. The trainer remembers its epoch
+ * and batch, so a call after a cancellation or on a trainer from
+ * subsel_sae_trainer_load() continues where training stopped (give it the
+ * same files). With checkpoint_dir (NULL: none) it saves a checkpoint
+ * there after each epoch and every SUBSEL_P_SAE_CHECKPOINT_STEPS steps;
+ * with log_path (NULL: none) it appends one JSON line per step (step,
+ * epoch, rows, the losses, dead latents) and one per epoch (the means).
+ * Progress: stage "train" (rows done, epochs x rows), before each batch;
+ * cancelling stops between steps, the trainer consistent and resumable.
+ * The same data, seed, parameters and thread count give the same weights;
+ * another thread count may round BLIS's products differently
+ * (docs/sae.md).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL arguments, count < 1, epochs
+ *         < 0, columns differ from inputs, a mid-epoch trainer given data
+ *         of another length), SUBSEL_E_IO, SUBSEL_E_FORMAT (a file is not
+ *         a valid .npy or is truncated), SUBSEL_E_UNSUPPORTED (dtype,
+ *         Fortran order, a pipe), SUBSEL_E_NUMERIC (a value not finite in
+ *         float32: the message names file, row and column),
+ *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sae_trainer_fit(subsel_ctx *ctx, subsel_sae_trainer *t,
+                                      const char *const *paths, int64_t count,
+                                      int64_t epochs,
+                                      const char *checkpoint_dir,
+                                      const char *log_path);
+
+/*! subsel_sae_trainer_losses() :
+ * Writes the SUBSEL_SAE_LOSSES losses of the last step (SUBSEL_SAE_LOSS_*
+ * order) to out[0..capacity); all NaN before the first step.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, capacity too small). */
+SUBSEL_API int subsel_sae_trainer_losses(subsel_ctx *ctx,
+                                         const subsel_sae_trainer *t,
+                                         double *out, int64_t capacity);
+
+/* Steps taken, epochs completed by subsel_sae_trainer_fit(), and latents
+ * dead at the last step (SUBSEL_P_SAE_DEAD_ROWS); -1 for NULL or a handle
+ * of another kind. */
+SUBSEL_API int64_t subsel_sae_trainer_steps(const subsel_sae_trainer *t);
+SUBSEL_API int64_t subsel_sae_trainer_epochs(const subsel_sae_trainer *t);
+SUBSEL_API int64_t subsel_sae_trainer_dead(const subsel_sae_trainer *t);
+
+/*! subsel_sae_trainer_encoder() :
+ * A new encoder (as subsel_sae_create()) with a copy of the current
+ * weights, independent of the trainer.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sae_trainer_encoder(subsel_ctx *ctx,
+                                          const subsel_sae_trainer *t,
+                                          subsel_sae **out);
+
+/*! subsel_sae_trainer_decoder() :
+ * A new dense matrix with a copy of W_dec, inputs x features (columns of
+ * unit norm): x~ = W_dec h + b_dec.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sae_trainer_decoder(subsel_ctx *ctx,
+                                          const subsel_sae_trainer *t,
+                                          subsel_dense **out);
+
+/*! subsel_sae_trainer_save() :
+ * Writes a checkpoint to the folder `dir` (created if missing): W_enc.npy,
+ * b_enc.npy and b_dec.npy, which subsel_sae_load() and `subsel encode`
+ * read; W_dec.npy (inputs x features); and trainer*.npy, the rest of the
+ * trainer (Adam's moments, the reservoir, parameters, position, random
+ * state). Each file is replaced atomically; trainer.npy goes last, so a
+ * folder without it is an unfinished save.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sae_trainer_save(subsel_ctx *ctx,
+                                       const subsel_sae_trainer *t,
+                                       const char *dir);
+
+/*! subsel_sae_trainer_load() :
+ * A trainer from a checkpoint of subsel_sae_trainer_save(): training
+ * continued from it (same thread count) gives the weights an
+ * uninterrupted run gives, bit for bit.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL arguments), SUBSEL_E_IO (no
+ *         such folder or file; a folder without trainer.npy is an
+ *         unfinished save), SUBSEL_E_FORMAT (inconsistent or damaged
+ *         files: the message names the file), SUBSEL_E_UNSUPPORTED (a
+ *         later checkpoint format), SUBSEL_E_NUMERIC, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sae_trainer_load(subsel_ctx *ctx, const char *dir,
+                                       subsel_sae_trainer **out);
 
 /* ------------------------------------------------------------------------ */
 /* Optimal transport                                                        */

@@ -315,6 +315,29 @@ int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
     return 0;
 }
 
+int cli_set_params(const cli_command *cmd, subsel_ctx *ctx, void *handle,
+                   const cli_option *options, int given_only)
+{
+    const cli_option *o;
+    int kind = subsel_handle_kind(handle);
+    for (o = options; o->name != NULL; o++) {
+        int pkind = 0, rc;
+        char option[64];
+        if (o->param == 0 || (given_only && !o->given) ||
+            subsel_param_info(o->param, &pkind, NULL, NULL, NULL) != SUBSEL_OK ||
+            pkind != kind)
+            continue;
+        rc = o->kind == CLI_INT
+                 ? subsel_param_set_int(ctx, handle, o->param, *(const int64_t *)o->dest)
+                 : subsel_param_set_real(ctx, handle, o->param, *(const double *)o->dest);
+        if (rc != SUBSEL_OK) {
+            snprintf(option, sizeof option, "--%s", o->name);
+            return cli_option_status(cmd, ctx, rc, option);
+        }
+    }
+    return 0;
+}
+
 /* ---- outputs ----------------------------------------------------------- */
 
 static int json_on_stderr;

@@ -91,6 +91,13 @@ int cli_option_status(const cli_command *cmd, subsel_ctx *ctx, int status,
 int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
                  subsel_ctx **out);
 
+/* Sets on `handle` every option of `options` that is a library parameter
+ * of the handle's kind (all of them, or with given_only only those given
+ * on the command line). A value the library refuses is reported naming the
+ * option (cli_option_status). Returns 0 or an exit code. */
+int cli_set_params(const cli_command *cmd, subsel_ctx *ctx, void *handle,
+                   const cli_option *options, int given_only);
+
 /* Checks the output files of a command: `count` pairs of an option name
  * ("--out") and its value (NULL when not given). "-" is standard output;
  * an output that is standard output (also as /dev/stdout or its file)

@@ -32,6 +32,7 @@ const char *ss_kind_name(uint32_t kind)
     case SS_KIND_OT_SOLVER: return "OT solver";
     case SS_KIND_TAROT: return "TAROT selector";
     case SS_KIND_SUMMARY: return "summary";
+    case SS_KIND_SAE_TRAINER: return "SAE trainer";
     default: return "unknown handle";
     }
 }

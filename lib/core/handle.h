@@ -28,7 +28,8 @@ enum ss_kind {
     SS_KIND_SAE,
     SS_KIND_OT_SOLVER,
     SS_KIND_TAROT,
-    SS_KIND_SUMMARY
+    SS_KIND_SUMMARY,
+    SS_KIND_SAE_TRAINER
 };
 
 /* The head of a handle, its first member: a C11 anonymous struct, so that

@@ -75,3 +75,48 @@ double ss_rng_normal(ss_rng *rng)
     double u2 = ss_rng_uniform(rng);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
 }
+
+/* ---- permutations in O(1) memory --------------------------------------- */
+
+/* The round function: splitmix64's finaliser of the half keyed. */
+static uint64_t feistel_round(uint64_t half, uint64_t key, uint64_t mask)
+{
+    uint64_t z = half ^ key;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (z ^ (z >> 31)) & mask;
+}
+
+void ss_perm_init(ss_perm *p, uint64_t n, uint64_t seed, uint64_t stream)
+{
+    ss_rng rng;
+    int i;
+    p->n = n;
+    p->half_bits = 1;
+    /* the smallest even number of bits whose range holds n: under 4n */
+    while (p->half_bits < 32 && ((uint64_t)1 << (2 * p->half_bits)) < n)
+        p->half_bits++;
+    p->mask = ((uint64_t)1 << p->half_bits) - 1;
+    ss_rng_seed(&rng, seed, stream);
+    for (i = 0; i < SS_PERM_ROUNDS; i++)
+        p->keys[i] = ss_rng_next(&rng);
+}
+
+uint64_t ss_perm_at(const ss_perm *p, uint64_t i)
+{
+    uint64_t x = i;
+    /* Cycle-walking: the Feistel network permutes [0, 4^half_bits); its
+     * walk from an index below n returns below n within a few steps, and
+     * restricted that way it is a permutation of [0, n). */
+    do {
+        uint64_t left = x >> p->half_bits, right = x & p->mask;
+        int r;
+        for (r = 0; r < SS_PERM_ROUNDS; r++) {
+            uint64_t t = left ^ feistel_round(right, p->keys[r], p->mask);
+            left = right;
+            right = t;
+        }
+        x = (left << p->half_bits) | right;
+    } while (x >= p->n);
+    return x;
+}

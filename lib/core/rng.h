@@ -24,4 +24,18 @@ double ss_rng_uniform(ss_rng *rng);
  * needed: one per call keeps streams simple to reason about). */
 double ss_rng_normal(ss_rng *rng);
 
+/* A seeded pseudo-random permutation of [0, n), n >= 1 (at most 2^64 - 1),
+ * evaluated one index at a time in O(1) memory: a Feistel network over
+ * the smallest power of 4 that holds n, cycle-walked down to n. For
+ * shuffling data sets too large to hold a permutation array of. The same
+ * (n, seed, stream) gives the same permutation on every machine. */
+#define SS_PERM_ROUNDS 4
+typedef struct ss_perm {
+    uint64_t n, half_bits, mask;
+    uint64_t keys[SS_PERM_ROUNDS];
+} ss_perm;
+void ss_perm_init(ss_perm *p, uint64_t n, uint64_t seed, uint64_t stream);
+/* The image of i < n. */
+uint64_t ss_perm_at(const ss_perm *p, uint64_t i);
+
 #endif

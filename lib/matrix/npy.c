@@ -163,8 +163,8 @@ static int parse_shape(cursor *c, ss_npy_header *h)
 static int unsupported_dtype(subsel_ctx *ctx, const char *d)
 {
     return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
-                   "dtype '%s' is not supported (float32, float64, int32 and "
-                   "int64 are)",
+                   "dtype '%s' is not supported (float16, float32, float64, "
+                   "int32 and int64 are)",
                    d);
 }
 
@@ -193,6 +193,8 @@ static int parse_descr(subsel_ctx *ctx, const char *d, ss_npy_header *h)
     if (order == '<' && (kind == 'f' || kind == 'i') && (n == 4 || n == 8)) {
         h->type = kind == 'f' ? (n == 4 ? SS_NPY_F4 : SS_NPY_F8)
                               : (n == 4 ? SS_NPY_I4 : SS_NPY_I8);
+    } else if (order == '<' && kind == 'f' && n == 2) {
+        h->type = SS_NPY_F2;
     } else if (kind == 'S' && n > 0) {
         h->type = SS_NPY_BYTES;
     } else if (kind == 'U' && order == '<' && n > 0 && n <= (1ul << 26)) {
@@ -381,11 +383,16 @@ cleanup:
 /* Data                                                                     */
 /* ------------------------------------------------------------------------ */
 
-static int is_number(int type) { return type >= SS_NPY_F4 && type <= SS_NPY_I8; }
+static int is_number(int type)
+{
+    return (type >= SS_NPY_F4 && type <= SS_NPY_I8) || type == SS_NPY_F2;
+}
 static int is_integer(int type) { return type == SS_NPY_I4 || type == SS_NPY_I8; }
 
 size_t ss_npy_type_size(int type)
 {
+    if (type == SS_NPY_F2)
+        return 2;
     return type == SS_NPY_F4 || type == SS_NPY_I4 ? 4 : 8;
 }
 
@@ -393,6 +400,8 @@ static const char *type_name(int type)
 {
     static const char *const names[] = {"", "float32", "float64", "int32",
                                         "int64"};
+    if (type == SS_NPY_F2)
+        return "float16";
     return is_number(type) ? names[type] : "string";
 }
 
@@ -469,6 +478,7 @@ static double number_at(const void *src, int type, size_t i)
     switch (type) {
     case SS_NPY_F4: return (double)((const float *)src)[i];
     case SS_NPY_F8: return ((const double *)src)[i];
+    case SS_NPY_F2: return (double)ss_half_to_float(((const uint16_t *)src)[i]);
     default: return (double)int_at(src, type, i);
     }
 }
@@ -968,6 +978,55 @@ static int save_npy(subsel_ctx *ctx, const char *path, npy_array *a)
     return ss_write_atomic(ctx, path, write_npy, a);
 }
 
+static int read_shape(subsel_ctx *ctx, FILE *f, void *arg)
+{
+    ss_file_reader r;
+    ss_npy_header *h = arg;
+    ss_file_reader_init(&r, ctx, f);
+    return ss_npy_read_header(&r.base, h);
+}
+
+int subsel_dense_npy_shape(subsel_ctx *ctx, const char *path, int64_t *rows,
+                           int64_t *cols)
+{
+    ss_npy_header h;
+    SS_REQUIRE_CTX(ctx);
+    SS_REQUIRE_NONNULL(ctx, path);
+    SS_REQUIRE_NONNULL(ctx, rows);
+    SS_REQUIRE_NONNULL(ctx, cols);
+    SS_CHECK(ss_read_file(ctx, path, read_shape, &h));
+    if (h.ndim > 2 || !ss_npy_converts_to(&h, SS_NPY_F4))
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "%s: a %d-D array of dtype '%s' is not a dense matrix",
+                       path, h.ndim, h.descr);
+    /* as subsel_dense_load_npy reads them: a vector is one column, a
+     * 0-d array one value */
+    *rows = h.ndim >= 1 ? h.shape[0] : 1;
+    *cols = h.ndim == 2 ? h.shape[1] : 1;
+    return SUBSEL_OK;
+}
+
+int ss_npy_save_array(subsel_ctx *ctx, const char *path, const char *descr,
+                      size_t itemsize, int ndim, const int64_t *shape,
+                      const void *data)
+{
+    npy_array a;
+    int i;
+    a.descr = descr;
+    a.ndim = ndim;
+    a.count = 1;
+    for (i = 0; i < 2; i++) {
+        a.shape[i] = i < ndim ? shape[i] : 0;
+        if (i < ndim)
+            a.count *= shape[i];
+    }
+    a.data = data;
+    a.itemsize = itemsize;
+    a.rows = 1;
+    a.stride = a.count;
+    return save_npy(ctx, path, &a);
+}
+
 int subsel_dense_save_npy(subsel_ctx *ctx, const subsel_dense *dense,
                           const char *path)
 {
@@ -990,7 +1049,6 @@ int subsel_dense_save_npy(subsel_ctx *ctx, const subsel_dense *dense,
 static int save_vector(subsel_ctx *ctx, const char *path, const char *descr,
                        const void *values, int64_t count)
 {
-    npy_array a;
     SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_NONNULL(ctx, path);
     if (count < 0)
@@ -998,16 +1056,7 @@ static int save_vector(subsel_ctx *ctx, const char *path, const char *descr,
                        path, (long long)count);
     if (count > 0)
         SS_REQUIRE_NONNULL(ctx, values);
-    a.descr = descr;
-    a.ndim = 1;
-    a.shape[0] = count;
-    a.shape[1] = 0;
-    a.data = values;
-    a.count = count;
-    a.itemsize = 8;
-    a.rows = 1;
-    a.stride = count;
-    return save_npy(ctx, path, &a);
+    return ss_npy_save_array(ctx, path, descr, 8, 1, &count, values);
 }
 
 int subsel_npy_write_f64(subsel_ctx *ctx, const char *path,

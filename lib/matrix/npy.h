@@ -31,7 +31,9 @@ enum {
     SS_NPY_I4,     /* '<i4' */
     SS_NPY_I8,     /* '<i8' */
     SS_NPY_BYTES,  /* '|S<n>': n bytes, NUL-padded */
-    SS_NPY_UNICODE /* '<U<n>': n UTF-32LE code units, NUL-padded */
+    SS_NPY_UNICODE, /* '<U<n>': n UTF-32LE code units, NUL-padded */
+    SS_NPY_F2      /* '<f2' (since 0.10): read only, converted to float32
+                      or float64 exactly */
 };
 
 typedef struct ss_npy_header {
@@ -113,8 +115,30 @@ int ss_npy_converts_to(const ss_npy_header *h, int type);
 int ss_npy_write_header(ss_writer *w, const char *descr, int ndim,
                         const int64_t *shape);
 
+/* Writes a contiguous C-order array of 1 or 2 dimensions to path (as
+ * ss_write_atomic): descr "<f4", "<f8" or "<i8" and its itemsize. */
+int ss_npy_save_array(subsel_ctx *ctx, const char *path, const char *descr,
+                      size_t itemsize, int ndim, const int64_t *shape,
+                      const void *data);
+
 /* Formats the shape as "(3, 4)" for messages. */
 const char *ss_npy_shape_text(const ss_npy_header *h, char *buf, size_t cap);
+
+/* A list of 2-D float .npy files (float16, 32 or 64; C order; the same
+ * columns) read as one matrix of rows, any rows at a time, without loading
+ * the files (npyrows.c). Headers and lengths are checked at opening; a
+ * message names the file at fault. */
+typedef struct ss_npy_rows ss_npy_rows;
+int ss_npy_rows_open(subsel_ctx *ctx, const char *const *paths, int64_t count,
+                     ss_npy_rows **out);
+int64_t ss_npy_rows_count(const ss_npy_rows *r);
+int64_t ss_npy_rows_cols(const ss_npy_rows *r);
+/* Reads the rows ids[0..n) (global indices; ascending runs are read in one
+ * call each) as float32 into out (n x cols). SUBSEL_E_NUMERIC for a value
+ * that is not finite in float32, naming file, row and column. */
+int ss_npy_rows_read(subsel_ctx *ctx, ss_npy_rows *r, const int64_t *ids,
+                     int64_t n, float *out);
+void ss_npy_rows_close(subsel_ctx *ctx, ss_npy_rows *r);
 
 /* The readers behind the public functions, on an open FILE (from its
  * current position): the fuzzers call them on memory streams. */

@@ -15,6 +15,7 @@
 #include "optim/optim.h"
 #include "ot/ot.h"
 #include "params/params.h"
+#include "sae_train/trainer.h"
 #include "tarot/tarot.h"
 #include "uniprot/uniprot.h"
 
@@ -56,7 +57,7 @@ static const ss_param_kind *const kinds[] = {
     &ss_tarot_params,   &ss_sdm_params,       &ss_uniprot_params,
     &ss_clipcov_params, &fb_kind,             &csr_kind,
     &dense_kind,        &selection_kind,      &sae_kind,
-    &summary_kind,
+    &summary_kind,      &ss_sae_trainer_params,
 };
 #define KIND_COUNT ((int)(sizeof kinds / sizeof kinds[0]))
 

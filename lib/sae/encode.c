@@ -49,14 +49,26 @@ static void centre_rows(const subsel_ctx *ctx, const float *x, int64_t ld,
     }
 }
 
-/* Scratch of the selection: part p of the rows uses heap + p * k and
- * work + p * work_len. */
-typedef struct select_scratch {
-    ss_topk_entry *heap;
-    float *work;
-    int64_t work_len;
-    int parts;
-} select_scratch;
+int ss_sae_scratch_alloc(subsel_ctx *ctx, const ss_allocator *a,
+                         int64_t features, int64_t k, int parts,
+                         ss_sae_scratch *s)
+{
+    s->parts = parts;
+    s->work_len = ss_sae_topk_work(features, k);
+    s->heap = NULL;
+    s->work = NULL;
+    SS_CHECK(ss_alloc_with(ctx, a, parts * k, sizeof *s->heap, &s->heap));
+    return ss_alloc_with(ctx, a, parts * s->work_len, sizeof *s->work,
+                         &s->work);
+}
+
+void ss_sae_scratch_free(const ss_allocator *a, ss_sae_scratch *s)
+{
+    ss_free_raw(a, s->heap);
+    ss_free_raw(a, s->work);
+    s->heap = NULL;
+    s->work = NULL;
+}
 
 /* Selects the code of every row of the batch into the row's k slots of
  * indices / values (row i at offset i * k); counts[i] is the number kept,
@@ -64,7 +76,7 @@ typedef struct select_scratch {
  * `parts` interleaved parts, one per thread, each with its own scratch. */
 static void select_rows(float *act, int64_t rows, int64_t features,
                         const float *b_enc, int64_t k,
-                        const select_scratch *s, int32_t *indices,
+                        const ss_sae_scratch *s, int32_t *indices,
                         float *values, int64_t *counts)
 {
     int64_t p;
@@ -77,6 +89,18 @@ static void select_rows(float *act, int64_t rows, int64_t features,
                                         s->work + p * s->work_len,
                                         indices + r * k, values + r * k);
     }
+}
+
+void ss_sae_code_rows(const subsel_ctx *ctx, const ss_sae_weights *w,
+                      const float *x, int64_t ld, int64_t rows, int64_t k,
+                      const ss_sae_scratch *s, float *xc, float *act,
+                      int32_t *indices, float *values, int64_t *counts)
+{
+    centre_rows(ctx, x, ld, rows, w->inputs, w->b_dec, xc);
+    ss_sgemm(ctx, 0, 1, rows, w->features, w->inputs, 1.0f, xc, w->inputs,
+             w->w_enc, w->w_ld, 0.0f, act, w->features);
+    select_rows(act, rows, w->features, w->b_enc, k, s, indices, values,
+                counts);
 }
 
 /* Packs the codes of rows r0 .. r0 + nb - 1, each in its k slots, after
@@ -138,7 +162,8 @@ int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
     int64_t *indptr = NULL, *counts = NULL;
     int32_t *indices = NULL;
     float *values = NULL, *xc = NULL, *act = NULL;
-    select_scratch scratch = {NULL, NULL, 0, 1};
+    ss_sae_scratch scratch = {NULL, NULL, 0, 1};
+    ss_sae_weights w;
     int64_t rows, features, inputs, batch, capacity, nnz = 0, r0;
     int rc = SUBSEL_OK;
 
@@ -171,8 +196,12 @@ int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
                        "subsel_sae_encode: %lld inputs per row overflow the "
                        "batch buffer",
                        (long long)inputs);
-    scratch.parts = ss_threads_for(ctx, batch);
-    scratch.work_len = ss_sae_topk_work(features, k);
+    w.features = features;
+    w.inputs = inputs;
+    w.w_enc = sae->w_enc;
+    w.w_ld = sae->w_ld;
+    w.b_enc = sae->b_enc;
+    w.b_dec = sae->b_dec;
 
     SS_TRY(ss_alloc_array(ctx, rows + 1, sizeof *indptr, &indptr));
     SS_TRY(ss_alloc_array(ctx, capacity, sizeof *indices, &indices));
@@ -180,22 +209,17 @@ int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
     SS_TRY(ss_calloc_array(ctx, batch * inputs, sizeof *xc, &xc));
     SS_TRY(ss_alloc_array(ctx, batch * features, sizeof *act, &act));
     SS_TRY(ss_alloc_array(ctx, batch, sizeof *counts, &counts));
-    SS_TRY(ss_alloc_array(ctx, scratch.parts * k, sizeof *scratch.heap,
-                          &scratch.heap));
-    SS_TRY(ss_alloc_array(ctx, scratch.parts * scratch.work_len,
-                          sizeof *scratch.work, &scratch.work));
+    SS_TRY(ss_sae_scratch_alloc(ctx, &ctx->alloc, features, k,
+                                ss_threads_for(ctx, batch), &scratch));
 
     indptr[0] = 0;
     /* stage "encode": 0 before the first batch, rows after the last */
     SS_TRY(ss_progress(ctx, "encode", 0, rows));
     for (r0 = 0; r0 < rows; r0 += batch) {
         int64_t nb = rows - r0 < batch ? rows - r0 : batch;
-        centre_rows(ctx, ss_dense_row(x, r0), x->stride, nb, inputs,
-                    sae->b_dec, xc);
-        ss_sgemm(ctx, 0, 1, nb, features, inputs, 1.0f, xc, inputs,
-                 sae->w_enc, sae->w_ld, 0.0f, act, features);
-        select_rows(act, nb, features, sae->b_enc, k, &scratch,
-                    indices + r0 * k, values + r0 * k, counts);
+        ss_sae_code_rows(ctx, &w, ss_dense_row(x, r0), x->stride, nb, k,
+                         &scratch, xc, act, indices + r0 * k, values + r0 * k,
+                         counts);
         SS_TRY(pack_batch(ctx, r0, nb, k, counts, indices, values, indptr,
                           &nnz));
         SS_TRY(ss_progress(ctx, "encode", r0 + nb, rows));
@@ -212,7 +236,6 @@ cleanup:
     ss_free(ctx, xc);
     ss_free(ctx, act);
     ss_free(ctx, counts);
-    ss_free(ctx, scratch.heap);
-    ss_free(ctx, scratch.work);
+    ss_sae_scratch_free(&ctx->alloc, &scratch);
     return rc;
 }

@@ -49,6 +49,40 @@ int64_t ss_sae_topk_row(float *act, const float *bias, int64_t n, int64_t k,
  * when the row is too short for one. */
 int64_t ss_sae_topk_work(int64_t n, int64_t k);
 
+/* The weights the encoder reads: W_enc (features x inputs, rows w_ld
+ * floats apart), b_enc (features) and b_dec (inputs). The encoder handle
+ * and the trainer (lib/sae_train) both encode through it. */
+typedef struct ss_sae_weights {
+    int64_t features, inputs;
+    const float *w_enc;
+    int64_t w_ld;
+    const float *b_enc, *b_dec;
+} ss_sae_weights;
+
+/* Scratch of the per-row selection for `parts` threads. */
+typedef struct ss_sae_scratch {
+    ss_topk_entry *heap;
+    float *work;
+    int64_t work_len;
+    int parts;
+} ss_sae_scratch;
+
+/* Through allocator a (the context's, or a handle's own), failures on ctx. */
+int ss_sae_scratch_alloc(subsel_ctx *ctx, const ss_allocator *a,
+                         int64_t features, int64_t k, int parts,
+                         ss_sae_scratch *s);
+void ss_sae_scratch_free(const ss_allocator *a, ss_sae_scratch *s);
+
+/* The codes of `rows` rows of x (rows `ld` floats apart): xc gets the
+ * rows centred on b_dec (rows x inputs), act the pre-activations with
+ * b_enc added (rows x features; one sgemm), and row i its code in the k
+ * slots at indices / values + i * k, with counts[i] the number kept (-1:
+ * an activation is not finite). s has a part per thread. */
+void ss_sae_code_rows(const subsel_ctx *ctx, const ss_sae_weights *w,
+                      const float *x, int64_t ld, int64_t rows, int64_t k,
+                      const ss_sae_scratch *s, float *xc, float *act,
+                      int32_t *indices, float *values, int64_t *counts);
+
 /* Rows per batch of subsel_sae_encode(): about 64 MiB of pre-activations,
  * between 16 and 2048 rows, never more than `rows` (at least 1). It does not
  * depend on the thread count, so neither do the products' rounding. */
