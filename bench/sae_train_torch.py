@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """PyTorch reference speed of TopK-SAE training with the monotonicity loss (issue 13).
 
-The model and step are those of tests/fixtures/sae_train/make.py (SDM paper, eq. 2-3 and
+The model and step are those of tests/data/sae_train/make.py (SDM paper, eq. 2-3 and
 Algorithm 1): encoder TopK(ReLU((x - b_dec) W_enc^T + b_enc)), decoder h W_dec^T + b_dec,
 loss l1 L_recons + l2 L_mono + l3 L_act, decoder-gradient projection, torch.optim.Adam,
 column renormalisation of W_dec. Written as a CPU user would write it efficiently:
