@@ -1370,6 +1370,50 @@ SUBSEL_API int subsel_sae_encode(subsel_ctx *ctx, const subsel_sae *sae,
                                  const subsel_dense *x, int64_t k,
                                  subsel_csr **out);
 
+/*! subsel_sae_scores() :  (since 0.10)
+ * The Monosemanticity (MS) and Monotonicity (MT) scores of sparse codes
+ * (SDM paper, section 3.4 and appendix I), which say how interpretable an
+ * encoder's latents are on a sample of inputs. `x` holds the inputs (rows
+ * x d, as encoded) and `codes` their codes (rows x features, e.g. from
+ * subsel_sae_encode()); an entry > 0 means that the row activates that
+ * latent (other entries are ignored). Of latent i, over its activating
+ * rows:
+ *   MS: the mean pairwise cosine similarity of the rows of nonzero norm
+ *       among them (a zero row has no direction), n_i of them, computed
+ *       without pairs: with u = x / |x| summed over those rows,
+ *       (|sum u|^2 - n_i) / (n_i (n_i - 1)); in [-1, 1].
+ *   MT: the rows sorted by activation, largest first (ties: lower row
+ *       first), the mean of the raw inner products <x_a, x_b> over the
+ *       m_i - 1 neighbouring pairs of that order (m_i: all its activating
+ *       rows), as the paper. Deviation from the paper, which sorts all
+ *       rows including the ones that do not activate i (whose order among
+ *       themselves is arbitrary, and which would swamp the score of a
+ *       sparse latent): only the activating rows are scored.
+ * A latent with fewer than 2 such rows has no score of that kind: NaN in
+ * the per-latent arrays, left out of the means and the counts.
+ * *ms, *mt: the means over the scored latents (NaN when none is).
+ * *ms_latents, *mt_latents: how many latents have an MS and an MT score
+ * (they can differ: zero rows count for MT only), for reporting "over N
+ * latents". ms_per_latent / mt_per_latent: NULL, or room for
+ * `ms_capacity` / `mt_capacity` doubles, at least features. Every output
+ * pointer may be NULL; nothing is written unless the call succeeds.
+ * Work O(nnz x d) in all, sums in double; parallel over latents on the
+ * context's threads, the result independent of the thread count and the
+ * ISA. Memory: about 16 bytes per activating entry, plus O(rows +
+ * features + threads x d). Progress stage "scores" (latents scored,
+ * features); the callback can cancel between blocks of latents.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL ctx, x or codes, or not a
+ *         dense / CSR matrix; codes and x with different row counts; an
+ *         output array smaller than features), SUBSEL_E_NUMERIC (a NaN/Inf
+ *         value in x: the message names its row), SUBSEL_E_CANCELLED,
+ *         SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sae_scores(subsel_ctx *ctx, const subsel_dense *x,
+                                 const subsel_csr *codes, double *ms,
+                                 double *mt, int64_t *ms_latents,
+                                 int64_t *mt_latents, double *ms_per_latent,
+                                 int64_t ms_capacity, double *mt_per_latent,
+                                 int64_t mt_capacity);
+
 /* ------------------------------------------------------------------------ */
 /* Training sparse autoencoders (since 0.10)                                */
 /* ------------------------------------------------------------------------ */

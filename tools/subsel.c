@@ -17,6 +17,7 @@ static const cli_command commands[] = {
     {"sdm", "Select rows whose concept distribution matches a target (Submodular Distribution Matching).", cmd_sdm},
     {"encode", "Encode dense embeddings into sparse codes with a TopK sparse autoencoder.", cmd_encode},
     {"sae-train", "Train a monotone TopK sparse autoencoder on dense embeddings.", cmd_sae_train},
+    {"sae-score", "Score a sparse autoencoder's latents: monosemanticity (MS) and monotonicity (MT).", cmd_sae_score},
     {"uniprot", "Select prototypes covering a target by partial optimal transport (UniPROT).", cmd_uniprot},
     {"tarot", "Select candidates matching a target in whitened feature space by optimal transport (TAROT).", cmd_tarot},
     {"clipcov", "Select image-caption pairs preserving the cross-covariance (ClipCov).", cmd_clipcov},

@@ -23,8 +23,9 @@ from ._core import (ALGORITHMS, CONCAVE, CSR, FB, SDM, Context, Dense,
                     Objective, Optimizer, Selection, csr, default_context,
                     dense, load_npy, load_npz, load_vector, save_vector)
 from ._extra import (COSTS, PROJECTIONS, SAE, SIMILARITIES, ClipCov,
-                     OTSolver, Tarot, TarotOT, Transport, UniPROT,
-                     double_greedy, nn_accuracy, partial_ot, sinkhorn)
+                     OTSolver, SAEScores, Tarot, TarotOT, Transport, UniPROT,
+                     double_greedy, nn_accuracy, partial_ot, sae_scores,
+                     sinkhorn)
 from ._summary import (Summary, csr_npz_shape, mpi_available,
                        summary_merge, summary_select)
 from .errors import (Cancelled, Error, FormatError, InvalidArgument,
@@ -165,7 +166,8 @@ for _cls, _kind in ((Context, _lib.KIND_CONTEXT),
 del _fn, _cls, _kind
 
 __all__ = [
-    "ALGORITHMS", "COSTS", "OTSolver", "SAE", "SIMILARITIES", "Transport",
+    "ALGORITHMS", "COSTS", "OTSolver", "SAE", "SAEScores", "SIMILARITIES",
+    "Transport", "sae_scores",
     "UniPROT", "partial_ot", "sinkhorn", "CONCAVE", "ClipCov", "Tarot",
     "double_greedy", "CSR", "Cancelled", "Context", "Dense", "Error",
     "FB", "FormatError", "IOFailure", "InvalidArgument", "NumericError",

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _lib, _params
 from ._core import (CSR, Context, Dense, Objective, _create, _ctx, _f64,
-                    _Handle, _i64, _path, _run_selection, dense)
+                    _Handle, _i64, _path, _run_selection, csr, dense)
 from .errors import check
 
 L = _lib.lib
@@ -67,6 +67,50 @@ class SAE(_Handle):
         c._call(L.subsel_sae_encode, c, self, xd, k, ctypes.byref(out),
                 progress=progress)
         return CSR(out.value)
+
+
+@dataclass(frozen=True)
+class SAEScores:
+    """The MS and MT scores of sparse codes (subsel.sae_scores()): the means
+    ms and mt over the latents that have a score, how many do (ms_latents,
+    mt_latents), and the score of every latent (NaN: fewer than 2 rows)."""
+    ms: float
+    mt: float
+    ms_latents: int
+    mt_latents: int
+    ms_per_latent: np.ndarray
+    mt_per_latent: np.ndarray
+
+
+def sae_scores(x, codes, *, ctx: Optional[Context] = None,
+               progress=None) -> SAEScores:
+    """Monosemanticity (MS) and Monotonicity (MT) of the latents of sparse
+    codes (SDM paper, section 3.4): how interpretable an encoder is on a
+    sample of inputs. Returns an SAEScores.
+
+    x: the inputs, rows x d (as encoded; borrowed when float32).
+    codes: their codes, rows x features (a scipy.sparse matrix or a CSR,
+      e.g. SAE.encode(x, k)); an entry > 0 means the row activates the
+      latent.
+    Of each latent, over its activating rows: MS, the mean pairwise cosine
+    similarity (rows of zero norm left out); MT, the mean inner product
+    <x_a, x_b> of neighbours when sorted by activation, largest first (ties:
+    lower row first). Unlike the paper, MT sorts only the activating rows,
+    not every row. A latent with fewer than 2 rows has no score (NaN) and
+    is left out of the means.
+    ctx, progress: as subsel.sdm() (stage "scores").
+    """
+    c = _ctx(ctx)
+    xd = dense(x, ctx=c)
+    z = csr(codes, ctx=c)
+    features = z.shape[1]
+    ms_l, mt_l = np.empty(features), np.empty(features)
+    ms, mt = ctypes.c_double(), ctypes.c_double()
+    ms_n, mt_n = ctypes.c_int64(), ctypes.c_int64()
+    c._call(L.subsel_sae_scores, c, xd, z, ctypes.byref(ms), ctypes.byref(mt),
+            ctypes.byref(ms_n), ctypes.byref(mt_n), ms_l.ctypes.data,
+            features, mt_l.ctypes.data, features, progress=progress)
+    return SAEScores(ms.value, mt.value, ms_n.value, mt_n.value, ms_l, mt_l)
 
 
 # --------------------------------------------------------------------------

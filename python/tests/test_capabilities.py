@@ -163,3 +163,57 @@ def test_clipcov_as_the_cli_filtered(fixtures):
     assert sel.value == pytest.approx(165.3747379052248, rel=1e-9)
     none, greedy = obj.select(190, filter="none", ctx=ctx)
     np.testing.assert_array_equal(none.indices, greedy.indices)
+
+
+def _scores_by_pairs(x, codes):
+    """MS and MT per latent from their definitions, every pair in float64."""
+    x = x.astype(np.float64)
+    ms = np.full(codes.shape[1], np.nan)
+    mt = np.full(codes.shape[1], np.nan)
+    for i in range(codes.shape[1]):
+        rows = np.flatnonzero(codes[:, i] > 0)
+        order = rows[np.argsort(-codes[rows, i], kind="stable")]
+        if len(order) > 1:
+            mt[i] = np.mean(np.sum(x[order[:-1]] * x[order[1:]], axis=1))
+        u = x[rows]
+        u = u[np.linalg.norm(u, axis=1) > 0]
+        u /= np.linalg.norm(u, axis=1)[:, None]
+        if len(u) > 1:
+            ms[i] = (u @ u.T)[np.triu_indices(len(u), 1)].mean()
+    return ms, mt
+
+
+def test_sae_scores_match_pairs():
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((24, 8)).astype(np.float32)
+    x = (0.5 + rng.standard_normal((80, 8))).astype(np.float32)
+    x[3] = 0  # no direction: left out of MS only
+    codes = subsel.SAE(w).encode(x, k=4)
+    r = subsel.sae_scores(x, codes.to_scipy())
+    ms, mt = _scores_by_pairs(x, codes.to_scipy().toarray())
+    np.testing.assert_allclose(r.ms_per_latent, ms, rtol=1e-9)
+    np.testing.assert_allclose(r.mt_per_latent, mt, rtol=1e-9)
+    assert r.ms_latents == np.count_nonzero(~np.isnan(ms))
+    assert r.mt_latents == np.count_nonzero(~np.isnan(mt))
+    assert r.ms == pytest.approx(np.nanmean(ms), rel=1e-9)
+    assert r.mt == pytest.approx(np.nanmean(mt), rel=1e-9)
+    # the library's CSR as it is, and one thread: the same bits
+    again = subsel.sae_scores(x, codes, ctx=subsel.Context(threads=1))
+    np.testing.assert_array_equal(again.ms_per_latent, r.ms_per_latent)
+    assert (again.ms, again.mt) == (r.ms, r.mt)
+
+
+def test_sae_scores_without_scored_latents_and_errors():
+    import scipy.sparse as sp
+    x = np.ones((3, 2), np.float32)
+    codes = sp.csr_matrix(np.array([[1, 0], [0, 0], [0, -1]], np.float32))
+    r = subsel.sae_scores(x, codes)
+    assert np.isnan(r.ms) and np.isnan(r.mt)
+    assert (r.ms_latents, r.mt_latents) == (0, 0)
+    assert np.isnan(r.ms_per_latent).all() and r.mt_per_latent.shape == (2,)
+    with pytest.raises(subsel.InvalidArgument, match="codes has 3 rows but x has 2"):
+        subsel.sae_scores(x[:2], codes)
+    stages = []
+    with pytest.raises(subsel.Cancelled):
+        subsel.sae_scores(x, codes, progress=lambda s, d, t: stages.append(s) or True)
+    assert stages == ["scores"]

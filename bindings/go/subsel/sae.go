@@ -82,3 +82,36 @@ func (s *SAE) Encode(ctx *Context, x *Dense, k int64) (*Csr, error) {
 	}
 	return newCsr(out), nil
 }
+
+// SAEScores are the Monosemanticity (MS) and Monotonicity (MT) scores of
+// sparse codes (SDM paper, section 3.4): the means over the latents that
+// have a score, how many do, and every latent's score (NaN: fewer than 2
+// rows).
+type SAEScores struct {
+	MS, MT                   float64
+	MSLatents, MTLatents     int64
+	MSPerLatent, MTPerLatent []float64
+}
+
+// SaeScores scores the latents of codes (rows x features; an entry > 0
+// means the row activates the latent) on their inputs x (rows x d, as
+// encoded). Of each latent, over its activating rows: MS, the mean pairwise
+// cosine similarity (rows of zero norm left out); MT, the mean inner
+// product of neighbours sorted by activation, largest first (ties: lower
+// row first). Progress stage "scores".
+func SaeScores(ctx *Context, x *Dense, codes *Csr) (*SAEScores, error) {
+	features := codes.Cols()
+	s := &SAEScores{MSPerLatent: make([]float64, features), MTPerLatent: make([]float64, features)}
+	var ms, mt C.double
+	var msN, mtN C.int64_t
+	msL, mtL := cDoubles(s.MSPerLatent), cDoubles(s.MTPerLatent)
+	err := ctx.call([]*handle{x.h(), codes.h()}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_sae_scores(c, x.cptr(), codes.cptr(), &ms, &mt, &msN, &mtN,
+			msL, C.int64_t(features), mtL, C.int64_t(features))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.MS, s.MT, s.MSLatents, s.MTLatents = float64(ms), float64(mt), int64(msN), int64(mtN)
+	return s, nil
+}

@@ -182,3 +182,51 @@ func TestSDMQualityBins(t *testing.T) {
 	wantError(t, obj.SetQualityEdges(ctx, q[:3], edges), ErrInvalid)
 	must[any](t)(nil, obj.SetBinWeights(ctx, []float64{0, 0.1, 0.2, 0.7}))
 }
+
+// Three rows along (1, 2), active in latent 0 (by activation: rows 2, 0,
+// 1), none in latent 1: MS 1, MT the mean of <x2, x0> and <x0, x1>; codes
+// with a row more than x are refused.
+func TestSaeScoresOfRowsPointingOneWay(t *testing.T) {
+	ctx := newCtx(t)
+	x := must[*Dense](t)(NewDense(ctx, 3, 2, []float32{1, 2, 2, 4, 3, 6}, 0))
+	defer x.Close()
+	z := must[*Csr](t)(NewCsr(ctx, 3, 2, []int64{0, 1, 2, 3}, []int64{0, 0, 0}, []float32{2, 1, 3}))
+	defer z.Close()
+	s := must[*SAEScores](t)(SaeScores(ctx, x, z))
+	if math.Abs(s.MS-1) > 1e-15 || s.MT != 12.5 || s.MSLatents != 1 || s.MTLatents != 1 {
+		t.Fatalf("%+v", s)
+	}
+	if !math.IsNaN(s.MSPerLatent[1]) || !math.IsNaN(s.MTPerLatent[1]) {
+		t.Fatalf("latent 1 scored: %+v", s)
+	}
+	x2 := must[*Dense](t)(NewDense(ctx, 2, 2, []float32{1, 2, 2, 4}, 0))
+	defer x2.Close()
+	_, err := SaeScores(ctx, x2, z)
+	wantError(t, err, ErrInvalid, "codes has 3 rows but x has 2")
+}
+
+// tests/cli/sae_score.sh's data: 37 of the 40 latents scored, the same bits
+// on one thread.
+func TestSaeScoresOfTheEncoder(t *testing.T) {
+	ctx := newCtx(t)
+	sae := must[*SAE](t)(LoadSAE(ctx, data("sae")))
+	defer sae.Close()
+	x := must[*Dense](t)(LoadDenseNPY(ctx, data("sae", "X.npy")))
+	defer x.Close()
+	z := must[*Csr](t)(sae.Encode(ctx, x, 8))
+	defer z.Close()
+	s := must[*SAEScores](t)(SaeScores(ctx, x, z))
+	if s.MSLatents != 37 || s.MTLatents != 37 || s.MS <= 0 || s.MS > 1 {
+		t.Fatalf("%+v", s)
+	}
+	if err := ctx.Set("threads", 1); err != nil {
+		t.Fatal(err)
+	}
+	one := must[*SAEScores](t)(SaeScores(ctx, x, z))
+	for i := range s.MSPerLatent {
+		if math.Float64bits(one.MSPerLatent[i]) != math.Float64bits(s.MSPerLatent[i]) ||
+			math.Float64bits(one.MTPerLatent[i]) != math.Float64bits(s.MTPerLatent[i]) {
+			t.Fatalf("latent %d differs with one thread", i)
+		}
+	}
+}

@@ -315,6 +315,7 @@ extern "C" {
     pub fn subsel_sae_inputs(sae: *const subsel_sae) -> i64;
     pub fn subsel_sae_features(sae: *const subsel_sae) -> i64;
     pub fn subsel_sae_encode(ctx: *mut subsel_ctx, sae: *const subsel_sae, x: *const subsel_dense, k: i64, out: *mut *mut subsel_csr) -> c_int;
+    pub fn subsel_sae_scores(ctx: *mut subsel_ctx, x: *const subsel_dense, codes: *const subsel_csr, ms: *mut f64, mt: *mut f64, ms_latents: *mut i64, mt_latents: *mut i64, ms_per_latent: *mut f64, ms_capacity: i64, mt_per_latent: *mut f64, mt_capacity: i64) -> c_int;
     pub fn subsel_ot_solver_create(ctx: *mut subsel_ctx, out: *mut *mut subsel_ot_solver) -> c_int;
     pub fn subsel_ot_solver_free(solver: *mut subsel_ot_solver);
     pub fn subsel_ot_solver_set_int(solver: *mut subsel_ot_solver, param: c_int, value: i64) -> c_int;

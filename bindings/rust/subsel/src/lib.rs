@@ -56,7 +56,7 @@ pub use objective::{fb, Concave, Objective, Sdm};
 pub use optimizer::{double_greedy, Algorithm, Optimizer, Selection, ShortReason};
 pub use ot::{Costs, Metric, OtSolver, Transport};
 pub use param::{Bounds, ParamInfo, Value};
-pub use sae::Sae;
+pub use sae::{sae_scores, Sae, SaeScores};
 pub use subsel_sys as sys;
 pub use summary::{csr_npz_shape, mpi_available, mpi_select, Distributed, Summary};
 pub use tarot::{tarot_folds, tarot_weights, tarot_weights_reference, Tarot};

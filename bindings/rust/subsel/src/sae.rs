@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //! The TopK sparse autoencoder's encoder: dense embeddings to the sparse
-//! nonnegative codes SDM selects on.
+//! nonnegative codes SDM selects on; and the MS / MT scores of such codes.
 use std::marker::PhantomData;
 use std::path::Path;
 use std::ptr::{self, NonNull};
@@ -97,6 +97,57 @@ impl Sae<'static> {
         ctx.check(unsafe { sys::subsel_sae_load(ctx.as_ptr(), dir.as_ptr(), &mut raw) })?;
         Ok(Sae::from_raw(raw))
     }
+}
+
+/// The Monosemanticity (MS) and Monotonicity (MT) scores of sparse codes
+/// ([`sae_scores`]): the means over the latents that have a score, how
+/// many do, and every latent's score (NaN: fewer than 2 rows).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SaeScores {
+    pub ms: f64,
+    pub mt: f64,
+    pub ms_latents: usize,
+    pub mt_latents: usize,
+    pub ms_per_latent: Vec<f64>,
+    pub mt_per_latent: Vec<f64>,
+}
+
+/// MS and MT of the latents of `codes` (rows x features; an entry > 0
+/// means the row activates the latent) on their inputs `x` (rows x d, as
+/// encoded), `subsel_sae_scores`. Of each latent, over its activating rows:
+/// MS, the mean pairwise cosine similarity (rows of zero norm left out);
+/// MT, the mean inner product of neighbours sorted by activation, largest
+/// first (ties: lower row first). Progress stage "scores"; can be
+/// cancelled.
+pub fn sae_scores(ctx: &Context, x: &Dense<'_>, codes: &Csr<'_>) -> Result<SaeScores> {
+    let features = codes.cols();
+    let mut r = SaeScores {
+        ms: 0.0,
+        mt: 0.0,
+        ms_latents: 0,
+        mt_latents: 0,
+        ms_per_latent: vec![0.0; features],
+        mt_per_latent: vec![0.0; features],
+    };
+    let (mut ms_n, mut mt_n) = (0i64, 0i64);
+    ctx.check(unsafe {
+        sys::subsel_sae_scores(
+            ctx.as_ptr(),
+            x.as_ptr(),
+            codes.as_ptr(),
+            &mut r.ms,
+            &mut r.mt,
+            &mut ms_n,
+            &mut mt_n,
+            r.ms_per_latent.as_mut_ptr(),
+            features as i64,
+            r.mt_per_latent.as_mut_ptr(),
+            features as i64,
+        )
+    })?;
+    r.ms_latents = ms_n as usize;
+    r.mt_latents = mt_n as usize;
+    Ok(r)
 }
 
 impl Drop for Sae<'_> {

@@ -121,3 +121,45 @@ fn float16_values_are_converted_once() {
     let e = Dense::borrowed(&ctx, 1, 1, F16::from_bits_slice(&inf), 0).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Numeric, "{e}");
 }
+
+#[test]
+fn sae_scores_of_rows_pointing_one_way() {
+    // Three rows along (1, 2), all active in latent 0 (by activation: rows
+    // 2, 0, 1), none in latent 1: MS 1, MT the mean of <x2, x0> and <x0, x1>.
+    let ctx = Context::new().unwrap();
+    let xv = [1.0f32, 2.0, 2.0, 4.0, 3.0, 6.0];
+    let x = Dense::borrowed(&ctx, 3, 2, &xv, 0).unwrap();
+    let (indptr, indices, values) = ([0i64, 1, 2, 3], [0i64, 0, 0], [2.0f32, 1.0, 3.0]);
+    let z = Csr::borrowed(&ctx, 2, &indptr, &indices, &values).unwrap();
+    let r = subsel::sae_scores(&ctx, &x, &z).unwrap();
+    assert!((r.ms - 1.0).abs() < 1e-15, "{r:?}");
+    assert_eq!(r.mt, (15.0 + 10.0) / 2.0);
+    assert_eq!((r.ms_latents, r.mt_latents), (1, 1));
+    assert!(r.ms_per_latent[1].is_nan() && r.mt_per_latent[1].is_nan());
+    // one row fewer than codes: refused with the library's message
+    let x2 = Dense::borrowed(&ctx, 2, 2, &xv[..4], 0).unwrap();
+    let err = subsel::sae_scores(&ctx, &x2, &z).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+    assert!(err.message().contains("codes has 3 rows but x has 2"), "{err}");
+}
+
+#[test]
+fn sae_scores_of_the_encoder_do_not_depend_on_threads() {
+    // tests/cli/sae_score.sh's data: 37 of the 40 latents scored, k = 8.
+    let mut ctx = Context::new().unwrap();
+    let sae = Sae::load(&ctx, data("sae")).unwrap();
+    let x = Dense::load_npy(&ctx, data("sae/X.npy")).unwrap();
+    let z = sae.encode(&ctx, &x, 8).unwrap();
+    let r = subsel::sae_scores(&ctx, &x, &z).unwrap();
+    assert_eq!((r.ms_latents, r.mt_latents), (37, 37));
+    assert!(r.ms > 0.0 && r.ms <= 1.0, "{r:?}");
+    ctx.set_threads(1).unwrap();
+    let one = subsel::sae_scores(&ctx, &x, &z).unwrap();
+    let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(
+        (one.ms.to_bits(), one.mt.to_bits()),
+        (r.ms.to_bits(), r.mt.to_bits())
+    );
+    assert_eq!(bits(&one.ms_per_latent), bits(&r.ms_per_latent));
+    assert_eq!(bits(&one.mt_per_latent), bits(&r.mt_per_latent));
+}
