@@ -738,10 +738,10 @@ SUBSEL_API int subsel_dense_column_sums(subsel_ctx *ctx,
 
 /*! subsel_dense_load_npy() :
  * Reads a NumPy .npy file (format versions 1 to 3) holding a 1-D or 2-D
- * little-endian float32, float64, int32 or int64 array, in C or Fortran
- * order, as a row-major float matrix (a 1-D array of n values becomes
- * n x 1; float64 and integers are rounded to float32 as NumPy's astype
- * does). Values must be finite. The header is checked before anything is
+ * little-endian float16 (since 0.10), float32, float64, int32 or int64
+ * array, in C or Fortran order, as a row-major float matrix (a 1-D array
+ * of n values becomes n x 1; float16 converts exactly, float64 and
+ * integers are rounded to float32 as NumPy's astype does). Values must be finite. The header is checked before anything is
  * allocated (shape against the file's size), and the file must end with
  * the array's data. float64 data is converted in small chunks, never
  * copied whole. A stream (a pipe, /dev/stdin), whose size cannot be known

@@ -640,6 +640,19 @@ START_TEST(test_fit_reads_float16_shards)
         }
         fclose(f);
     }
+    /* the .npy reader converts float16 exactly */
+    {
+        subsel_dense *m = NULL;
+        int64_t rows = 0, cols = 0, i;
+        ck_assert_int_eq(subsel_dense_load_npy(ctx, paths[0], &m), SUBSEL_OK);
+        ck_assert_int_eq(subsel_dense_npy_shape(ctx, paths[0], &rows, &cols),
+                         SUBSEL_OK);
+        ck_assert_int_eq(rows, 3);
+        ck_assert_int_eq(cols, 2);
+        for (i = 0; i < 6; i++)
+            ck_assert(subsel_dense_row(m, i / 2)[i % 2] == 1.0f + i / 16.0f);
+        subsel_dense_free(m);
+    }
     t = small_trainer(ctx, 2, 4, 1, 2);
     set_real(ctx, t, SUBSEL_P_SAE_L_MONO, 0.0);
     ck_assert_int_eq(subsel_sae_trainer_fit(ctx, t, paths, 2, 2, NULL, NULL),

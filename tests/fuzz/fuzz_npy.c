@@ -7,12 +7,17 @@
  * one-call vector reader), with a progress callback that cancels on a call
  * the input chooses. Besides the sanitizers, it checks the contract: a
  * status from the documented set, a message on failure, a handle or array
- * exactly on success, finite values.
+ * exactly on success, finite values. Last, the row reader of SAE training
+ * (ss_npy_rows, pread on a real descriptor: a memfd) reads every row,
+ * forwards and backwards.
  */
 #include "stream.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "matrix/matrix.h"
 #include "matrix/npy.h"
@@ -77,6 +82,49 @@ static void load_vector(subsel_ctx *ctx, const uint8_t *data, size_t size,
     fclose(f);
 }
 
+/* The rows reader on the input as a file: a status from the set; on
+ * success every row readable in any order, with finite values. */
+static void read_rows(subsel_ctx *ctx, const uint8_t *data, size_t size)
+{
+    char path[64];
+    const char *paths[1] = {path};
+    ss_npy_rows *r = NULL;
+    int fd = memfd_create("fuzz_npy", 0);
+    int rc;
+    if (fd < 0)
+        return;
+    if (write(fd, data, size) != (ssize_t)size) {
+        close(fd);
+        return;
+    }
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    rc = ss_npy_rows_open(ctx, paths, 1, &r);
+    check_status(ctx, rc);
+    if ((rc == SUBSEL_OK) != (r != NULL))
+        abort();
+    if (r != NULL && ss_npy_rows_cols(r) <= 4096 && ss_npy_rows_count(r) <= 4096) {
+        int64_t n = ss_npy_rows_count(r), d = ss_npy_rows_cols(r), i;
+        int64_t *ids = malloc(sizeof *ids * (size_t)n);
+        float *out = malloc(sizeof *out * (size_t)(n * d));
+        if (ids != NULL && out != NULL) {
+            for (i = 0; i < n; i++)
+                ids[i] = i;
+            rc = ss_npy_rows_read(ctx, r, ids, n, out);
+            check_status(ctx, rc);
+            for (i = 0; rc == SUBSEL_OK && i < n * d; i++)
+                if (!isfinite(out[i]))
+                    abort();
+            for (i = 0; i < n; i++)
+                ids[i] = n - 1 - i;
+            check_status(ctx, ss_npy_rows_read(ctx, r, ids, n, out));
+        }
+        free(ids);
+        free(out);
+    }
+    ss_npy_rows_close(ctx, r);
+    close(fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     subsel_ctx *ctx;
@@ -100,6 +148,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     load_vector(ctx, data, size, SS_NPY_F8);
     load_vector(ctx, data, size, SS_NPY_I8);
+    subsel_ctx_set_progress(ctx, NULL, NULL);
+    read_rows(ctx, data, size);
     subsel_ctx_free(ctx);
     return 0;
 }
