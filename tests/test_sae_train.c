@@ -772,6 +772,34 @@ START_TEST(test_nonfinite_input_changes_nothing)
 }
 END_TEST
 
+/* l_mono may change between steps: switched on after steps without it,
+ * the reservoir and L_mono's buffers appear then. */
+START_TEST(test_mono_switched_on_later)
+{
+    subsel_ctx *ctx = NULL;
+    subsel_sae_trainer *t;
+    subsel_dense *batch = NULL;
+    float *x = mixture_rows(71, 32, 6, 4);
+    int i;
+    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
+    t = small_trainer(ctx, 6, 12, 2, 4);
+    set_real(ctx, t, SUBSEL_P_SAE_L_MONO, 0.0);
+    ck_assert_int_eq(subsel_dense_create(ctx, 32, 6, x, SUBSEL_OWN_BORROW, &batch),
+                     SUBSEL_OK);
+    ck_assert_int_eq(subsel_sae_trainer_step(ctx, t, batch), SUBSEL_OK);
+    ck_assert(t->mono_skipped && t->res.rows == NULL);
+    set_real(ctx, t, SUBSEL_P_SAE_L_MONO, 0.5);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(subsel_sae_trainer_step(ctx, t, batch), SUBSEL_OK);
+    ck_assert(!t->mono_skipped && t->losses[SS_LOSS_MONO] > 0.0);
+    ck_assert_int_eq(t->res.count, 64);
+    subsel_dense_free(batch);
+    free(x);
+    subsel_sae_trainer_free(t);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 /* Every allocation of a whole cycle (create, steps with L_mono and AuxK,
  * save, load, fit one epoch from the file) failed in turn: SUBSEL_E_NOMEM
  * with a message, nothing leaked (alloc_sweep, tests/helpers.h). */
@@ -851,6 +879,7 @@ Suite *sae_train_suite(void)
     tcase_add_test(train, test_resume_is_exact);
     tcase_add_test(train, test_threads_agree_exactly);
     tcase_add_test(train, test_fit_reads_float16_shards);
+    tcase_add_test(train, test_mono_switched_on_later);
     tcase_set_timeout(train, 120);
     tcase_add_test(err, test_errors);
     tcase_add_test(err, test_nonfinite_input_changes_nothing);

@@ -18,6 +18,13 @@
 #include "matrix/matrix.h"
 #include "sae_train/trainer.h"
 
+/* The public loss numbers are the internal ones. */
+typedef char losses_match[(SUBSEL_SAE_LOSSES == SS_LOSS_COUNT &&
+                           SUBSEL_SAE_LOSS_MONO == SS_LOSS_MONO &&
+                           SUBSEL_SAE_LOSS_AUX == SS_LOSS_AUX)
+                              ? 1
+                              : -1];
+
 /* ---- parameters -------------------------------------------------------- */
 
 #define TR subsel_sae_trainer
@@ -134,7 +141,9 @@ int ss_sae_buffers_reserve(subsel_ctx *ctx, subsel_sae_trainer *t,
     int64_t slots;
     int threads = ss_threads_for(ctx, L);
     int rc = SUBSEL_OK;
-    if (b->rows >= rows && b->threads >= threads)
+    /* kept while large enough, for the same threads, with the L_mono
+     * buffers if l_mono (which may change between steps) needs them */
+    if (b->rows >= rows && b->threads == threads && (!mono || b->m_x != NULL))
         return SUBSEL_OK;
     ss_sae_buffers_free(&t->alloc, b);
     if (rows > INT64_MAX / (L > d ? L : d) / 4)
@@ -345,12 +354,13 @@ int subsel_sae_trainer_losses(subsel_ctx *ctx, const subsel_sae_trainer *t,
     SS_REQUIRE_NONNULL(ctx, out);
     SS_CHECK(ss_check_capacity(ctx, __func__, "out", capacity,
                                SUBSEL_SAE_LOSSES));
-    memcpy(out, t->losses, sizeof t->losses);
-    if (t->step == 0 || t->mono_skipped)
-        out[SUBSEL_SAE_LOSS_MONO] = t->step == 0 ? NAN : out[SS_LOSS_MONO];
-    if (t->step == 0)
-        for (int i = 0; i < SUBSEL_SAE_LOSSES; i++)
+    if (t->step == 0) {
+        int i;
+        for (i = 0; i < SUBSEL_SAE_LOSSES; i++)
             out[i] = NAN;
+    } else {
+        memcpy(out, t->losses, sizeof t->losses);
+    }
     return SUBSEL_OK;
 }
 
