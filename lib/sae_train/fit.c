@@ -108,10 +108,17 @@ int subsel_sae_trainer_fit(subsel_ctx *ctx, subsel_sae_trainer *t,
                        "subsel_sae_trainer_fit: %lld epochs of %lld rows "
                        "overflow",
                        (long long)epochs, (long long)n));
+    if (t->epoch_batch > per_epoch)
+        SS_TRY(ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_sae_trainer_fit: the trainer is at batch %lld "
+                       "of an epoch of %lld batches (another batch size or "
+                       "data set)",
+                       (long long)t->epoch_batch, (long long)per_epoch));
     /* progress counts the rows of this call, from where the trainer is */
-    start = t->epoch * n + t->epoch_batch * (t->batch < n ? t->batch : n);
-    if (start > epochs * n)
-        start = epochs * n;
+    start = t->epoch >= epochs
+                ? epochs * n
+                : t->epoch * n +
+                      (t->epoch_batch * batch < n ? t->epoch_batch * batch : n);
     total = epochs * n - start;
     if (log_path != NULL) {
         log = fopen(log_path, "a");
