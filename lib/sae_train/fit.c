@@ -147,8 +147,6 @@ int subsel_sae_trainer_fit(subsel_ctx *ctx, subsel_sae_trainer *t,
             SS_TRY(ss_sae_train_step(ctx, t, x, d, nb, ids, NULL));
             t->epoch_batch++;
             steps++;
-            SS_TRY(ss_progress(ctx, "train", t->epoch * n + r0 + nb - start,
-                               total));
             for (i = 0; i < SS_LOSS_COUNT; i++)
                 sums[i] += t->losses[i];
             if (log != NULL)
@@ -157,6 +155,9 @@ int subsel_sae_trainer_fit(subsel_ctx *ctx, subsel_sae_trainer *t,
                 t->step % t->checkpoint_steps == 0 &&
                 t->epoch_batch < per_epoch)
                 SS_TRY(subsel_sae_trainer_save(ctx, t, checkpoint_dir));
+            /* last: a cancellation here leaves the step logged and saved */
+            SS_TRY(ss_progress(ctx, "train", t->epoch * n + r0 + nb - start,
+                               total));
         }
         t->epoch++;
         t->epoch_batch = 0;
