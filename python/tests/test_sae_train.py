@@ -56,6 +56,20 @@ def saved(t: subsel.SAETrainer, folder) -> dict:
     return weights(folder)
 
 
+def uninterrupted(pattern: str, epochs: int, folder) -> dict:
+    """The weights of one fit() call over every epoch."""
+    t = trainer()
+    t.fit(pattern, epochs)
+    return saved(t, folder)
+
+
+def resumed(checkpoint, pattern: str, epochs: int, folder) -> dict:
+    """The weights of training from a checkpoint until `epochs`."""
+    t = subsel.SAETrainer.load(checkpoint, threads=2)
+    t.fit(pattern, epochs)
+    return saved(t, folder)
+
+
 def test_steps_reduce_the_loss():
     x = structured()
     t = trainer()
@@ -133,28 +147,21 @@ def test_fit_errors_carry_the_library_message(tmp_path):
 
 def test_save_load_resume_equals_an_uninterrupted_run(shards, tmp_path):
     _, pattern = shards
-    straight = trainer()
-    straight.fit(pattern, 4)
-    want = saved(straight, tmp_path / "straight")
-
+    want = uninterrupted(pattern, 4, tmp_path / "straight")
     first = trainer()
     first.fit(pattern, 2)
     first.save(tmp_path / "half")
     first.close()
-    resumed = subsel.SAETrainer.load(tmp_path / "half", threads=2)
-    assert (resumed.inputs, resumed.latents) == (INPUTS, LATENTS)
-    assert resumed.epochs == 2 and resumed["k"] == 4 and resumed["lr"] == 3e-3
-    resumed.fit(pattern, 4)
-    assert resumed.steps == straight.steps
-    assert saved(resumed, tmp_path / "resumed") == want
+    loaded = subsel.SAETrainer.load(tmp_path / "half", threads=2)
+    assert (loaded.inputs, loaded.latents) == (INPUTS, LATENTS)
+    assert loaded.epochs == 2 and loaded.steps == 2 * STEPS_PER_EPOCH
+    assert (loaded["k"], loaded["lr"], loaded["batch"]) == (4, 3e-3, 128)
+    assert resumed(tmp_path / "half", pattern, 4, tmp_path / "resumed") == want
 
 
 def test_cancelled_fit_resumes_bit_for_bit(shards, tmp_path):
     _, pattern = shards
-    straight = trainer()
-    straight.fit(pattern, 4)
-    want = saved(straight, tmp_path / "straight")
-
+    want = uninterrupted(pattern, 4, tmp_path / "straight")
     t = trainer()
     seen = []
 
@@ -169,17 +176,12 @@ def test_cancelled_fit_resumes_bit_for_bit(shards, tmp_path):
     with pytest.raises(subsel.StateError, match="middle of an epoch"):
         t["batch"] = 64
     t.save(tmp_path / "mid")
-    resumed = subsel.SAETrainer.load(tmp_path / "mid", threads=2)
-    resumed.fit(pattern, 4)
-    assert saved(resumed, tmp_path / "resumed") == want
+    assert resumed(tmp_path / "mid", pattern, 4, tmp_path / "resumed") == want
 
 
 def test_ctrl_c_cancels_fit_cleanly(shards, tmp_path):
     _, pattern = shards
-    straight = trainer()
-    straight.fit(pattern, 3)
-    want = saved(straight, tmp_path / "straight")
-
+    want = uninterrupted(pattern, 3, tmp_path / "straight")
     def ctrl_c(stage, done, total):
         if done >= ROWS + 256:
             # a real SIGINT to this thread, as test_control.py sends it
