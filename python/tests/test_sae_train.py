@@ -131,6 +131,14 @@ def test_fit_over_float16_shards(shards, tmp_path):
     assert t.steps == 2 * STEPS_PER_EPOCH
 
 
+def test_fit_progress_bar(shards, capsys):
+    # tqdm is one of ./run's TEST_PACKAGES (python3-tqdm)
+    t = trainer()
+    t.fit(shards[1], 1, progress=True)
+    assert t.epochs == 1
+    assert f"{ROWS}/{ROWS}" in capsys.readouterr().err
+
+
 def test_fit_errors_carry_the_library_message(tmp_path):
     t = trainer()
     with pytest.raises(subsel.IOFailure) as e:
