@@ -1525,11 +1525,11 @@ SUBSEL_API int subsel_sae_trainer_step(subsel_ctx *ctx, subsel_sae_trainer *t,
  * there after each epoch and every SUBSEL_P_SAE_CHECKPOINT_STEPS steps;
  * with log_path (NULL: none) it appends one JSON line per step (step,
  * epoch, rows, the losses, dead latents) and one per epoch (the means).
- * Progress: stage "train" (rows done, epochs x rows), before each batch;
- * cancelling stops between steps, the trainer consistent and resumable.
- * The same data, seed, parameters and thread count give the same weights;
- * another thread count may round BLIS's products differently
- * (docs/sae.md).
+ * Progress: stage "train" (rows done by this call, rows it has to do): 0
+ * first, then after each step; cancelling stops between steps, the trainer
+ * consistent and resumable. The same data, seed and parameters give the
+ * same weights, bit for bit, on any thread count; another machine (another
+ * BLIS kernel set) may round the products differently (docs/sae.md).
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL arguments, count < 1, epochs
  *         < 0, columns differ from inputs, a mid-epoch trainer given data
  *         of another length), SUBSEL_E_IO, SUBSEL_E_FORMAT (a file is not
@@ -1588,8 +1588,8 @@ SUBSEL_API int subsel_sae_trainer_save(subsel_ctx *ctx,
 
 /*! subsel_sae_trainer_load() :
  * A trainer from a checkpoint of subsel_sae_trainer_save(): training
- * continued from it (same thread count) gives the weights an
- * uninterrupted run gives, bit for bit.
+ * continued from it gives the weights an uninterrupted run gives, bit for
+ * bit (on the same machine).
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL arguments), SUBSEL_E_IO (no
  *         such folder or file; a folder without trainer.npy is an
  *         unfinished save), SUBSEL_E_FORMAT (inconsistent or damaged

@@ -2,7 +2,7 @@
 /*
  * Checkpoints: a folder of .npy files holding everything a trainer is, so
  * that training resumed from it continues exactly as if it had never
- * stopped (same thread count, same machine: bit for bit).
+ * stopped (on the same machine: bit for bit).
  *
  *   W_enc.npy  b_enc.npy  b_dec.npy   the encoder, as subsel_sae_load and
  *                                     `subsel encode` read it

@@ -36,11 +36,13 @@
  *
  * Determinism. Every sum runs in a fixed order (rows in order, each
  * latent's slots sorted by set, row and slot by a counting sort), whatever
- * the thread count; only BLIS's sgemm may round differently with another
- * thread count or kernel (docs/sae.md).
+ * the thread count, and BLIS's sgemm splits its outputs among threads,
+ * never its sums: a step gives the same bits on any thread count. Another
+ * BLIS kernel set rounds the products differently (docs/sae.md).
  */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/ctx.h"
 #include "core/error.h"
@@ -357,6 +359,21 @@ static void update(subsel_sae_trainer *t, const subsel_ctx *ctx,
 
 /* ---- the step ---------------------------------------------------------- */
 
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Adds the time since *mark to phase p and moves the mark. */
+static void lap(subsel_sae_trainer *t, int p, double *mark)
+{
+    double n = now();
+    t->seconds[p] += n - *mark;
+    *mark = n;
+}
+
 static int check_codes(subsel_ctx *ctx, const int64_t *cnt, int64_t rows,
                        const char *what)
 {
@@ -387,6 +404,7 @@ int ss_sae_train_step(subsel_ctx *ctx, subsel_sae_trainer *t, const float *x,
     ss_sae_weights w;
     code_set cs[3];
     int n = 1, aux, mono = 0, had_b_dec = t->b_dec_ready;
+    double mark;
     double sum[3] = {0.0, 0.0, 0.0}, l_mono = 0.0;
     const int64_t d = t->inputs;
     int64_t r, j;
@@ -415,8 +433,10 @@ int ss_sae_train_step(subsel_ctx *ctx, subsel_sae_trainer *t, const float *x,
         init_b_dec(t, x, ld, rows, b->gb_dec, b->sum_x);
     t->b_dec_ready = 1;
     w = ss_sae_trainer_weights(t);
+    mark = now();
     ss_sae_code_rows(ctx, &w, x, ld, rows, t->k, &b->scratch, b->xc, b->act,
                      b->idx, b->val, b->cnt);
+    lap(t, SS_PHASE_ENCODE, &mark);
     rc = check_codes(ctx, b->cnt, rows, "input");
     if (rc < 0) {
         t->b_dec_ready = had_b_dec;
@@ -425,6 +445,7 @@ int ss_sae_train_step(subsel_ctx *ctx, subsel_sae_trainer *t, const float *x,
     t->dead = count_dead(t);
     aux = t->auxk > 0 && t->dead > 0;
     decode_rows(t, ctx, x, ld, rows, aux);
+    lap(t, SS_PHASE_DECODE, &mark);
 
     /* L_mono: the batch joins the reservoir first (Algorithm 1, line 5) */
     t->mono_skipped = 1;
@@ -461,6 +482,7 @@ int ss_sae_train_step(subsel_ctx *ctx, subsel_sae_trainer *t, const float *x,
         }
     }
 
+    lap(t, SS_PHASE_MONO, &mark);
     for (r = 0; r < rows; r++)
         for (j = 0; j < 3; j++)
             sum[j] += b->row_loss[3 * r + j];
@@ -498,6 +520,7 @@ int ss_sae_train_step(subsel_ctx *ctx, subsel_sae_trainer *t, const float *x,
     sort_slots(t, cs, n);
     bias_grads(t, ctx, cs, n, rows);
     update(t, ctx, cs, n);
+    lap(t, SS_PHASE_UPDATE, &mark);
     if (t->grad_out != NULL)
         return SUBSEL_OK;
 

@@ -187,8 +187,18 @@ int ss_sae_buffers_reserve(subsel_ctx *ctx, subsel_sae_trainer *t,
     SS_TRY(ss_sae_scratch_alloc(ctx, &t->alloc, L, k,
                                 ss_threads_for(ctx, rows), &b->scratch));
     if (mono && t->res.rows == NULL) {
-        ALLOC(t->res.rows, t->reservoir_size * d);
-        ALLOC(t->res.ids, t->reservoir_size);
+        /* both or neither: a failure leaves the reservoir unallocated */
+        float *rows_ = NULL;
+        int64_t *ids_ = NULL;
+        ALLOC(rows_, t->reservoir_size * d);
+        rc = ss_alloc_with(ctx, &t->alloc, t->reservoir_size, sizeof *ids_,
+                           &ids_);
+        if (rc < 0) {
+            ss_free_raw(&t->alloc, rows_);
+            goto cleanup;
+        }
+        t->res.rows = rows_;
+        t->res.ids = ids_;
         t->res.capacity = t->reservoir_size;
     }
     b->rows = rows;

@@ -43,6 +43,13 @@
 enum { SS_LOSS_TOTAL, SS_LOSS_RECONS, SS_LOSS_MONO, SS_LOSS_ACT, SS_LOSS_AUX,
        SS_LOSS_COUNT };
 
+/* Phases of a step, timed for the benchmarks (seconds summed over steps). */
+enum { SS_PHASE_ENCODE,   /* the batch's product and TopK */
+       SS_PHASE_DECODE,   /* reconstruction, losses, dL/dh (and AuxK) */
+       SS_PHASE_MONO,     /* reservoir, sets, M's codes, L_mono */
+       SS_PHASE_UPDATE,   /* slots per latent, gradients, Adam */
+       SS_PHASE_COUNT };
+
 /* The reservoir of past inputs (Algorithm 1, line 5): a uniform sample of
  * every row offered so far (Vitter's algorithm R), with each row's id so
  * that an input's own copy is never its neighbour. */
@@ -106,6 +113,7 @@ struct subsel_sae_trainer {
     int64_t dead;        /* dead latents at the last step */
     int mono_skipped;    /* the last step had no L_mono term */
     ss_sae_buffers buf;
+    double seconds[SS_PHASE_COUNT];
     /* tests: when set, a step writes the gradient (theta's layout, the
      * decoder's before its projection) here instead of updating */
     float *grad_out;
