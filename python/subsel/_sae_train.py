@@ -63,8 +63,9 @@ class SAETrainer(_Handle):
     inputs, latents: the embedding width and the latents (d_sparse).
     seed: of the initial weights, the epochs' orders and the sets of
       L_mono (the library's default when None); the trainer keeps it.
-    threads: threads of every call (None: every CPU). The same data, seed,
-      parameters and thread count give the same weights bit for bit.
+    threads: threads of every call (None: every CPU). The same data, seed
+      and parameters give the same weights bit for bit on any thread
+      count (another machine's BLIS may round differently).
     ctx: a Context to use for every call instead of one made from seed
       and threads (not with them).
     Other keywords are parameters of the library's table, also read and
@@ -112,9 +113,9 @@ class SAETrainer(_Handle):
     def load(cls, directory, *, threads: Optional[int] = None,
              ctx: Optional[Context] = None) -> "SAETrainer":
         """A trainer from a checkpoint of save() or fit(checkpoint_dir=):
-        training continued from it on the same thread count gives the
-        weights of an uninterrupted run, bit for bit. The seed and the
-        parameters are the checkpoint's."""
+        training continued from it gives the weights of an uninterrupted
+        run, bit for bit (on the same machine). The seed and the parameters
+        are the checkpoint's; threads and ctx as for SAETrainer()."""
         c = cls._context(ctx, threads=threads)
         out = ctypes.c_void_p()
         c._call(L.subsel_sae_trainer_load, c, _path(directory),
@@ -209,8 +210,9 @@ class SAETrainer(_Handle):
           SAE.load() and `subsel encode --sae` read its encoder); None: no
           checkpoints.
         log: a file to append a JSON line per step and per epoch to.
-        progress: callable(stage, done, total) (stage "train", rows done of
-          epochs x rows) returning True to cancel (subsel.Cancelled), or
+        progress: callable(stage, done, total) (stage "train": rows done by
+          this call, of the rows it has to do; 0 first, then after each
+          step) returning True to cancel (subsel.Cancelled), or
           True for a tqdm bar. Ctrl-C cancels between steps and raises
           KeyboardInterrupt; either way the trainer stays consistent, and
           fit() again with the same files continues where it stopped.

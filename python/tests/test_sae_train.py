@@ -42,8 +42,8 @@ def shards(tmp_path):
     return x, str(tmp_path / "shard-*.npy")
 
 
-def trainer(**extra) -> subsel.SAETrainer:
-    return subsel.SAETrainer(INPUTS, LATENTS, seed=5, threads=2,
+def trainer(threads: int = 2, **extra) -> subsel.SAETrainer:
+    return subsel.SAETrainer(INPUTS, LATENTS, seed=5, threads=threads,
                              **{**SMALL, **extra})
 
 
@@ -63,10 +63,11 @@ def uninterrupted(pattern: str, epochs: int, folder) -> dict:
     return saved(t, folder)
 
 
-def resumed(checkpoint, pattern: str, epochs: int, folder) -> dict:
+def resumed(checkpoint, pattern: str, epochs: int, folder, threads: int = 2,
+            progress=None) -> dict:
     """The weights of training from a checkpoint until `epochs`."""
-    t = subsel.SAETrainer.load(checkpoint, threads=2)
-    t.fit(pattern, epochs)
+    t = subsel.SAETrainer.load(checkpoint, threads=threads)
+    t.fit(pattern, epochs, progress=progress)
     return saved(t, folder)
 
 
@@ -165,6 +166,18 @@ def test_save_load_resume_equals_an_uninterrupted_run(shards, tmp_path):
     assert loaded.epochs == 2 and loaded.steps == 2 * STEPS_PER_EPOCH
     assert (loaded["k"], loaded["lr"], loaded["batch"]) == (4, 3e-3, 128)
     assert resumed(tmp_path / "half", pattern, 4, tmp_path / "resumed") == want
+    # on another thread count too (0.10 promises any thread count)
+    assert resumed(tmp_path / "half", pattern, 4, tmp_path / "one",
+                   threads=1) == want
+
+
+def test_weights_do_not_depend_on_the_thread_count(shards, tmp_path):
+    _, pattern = shards
+    one = trainer(threads=1)
+    one.fit(pattern, 2)
+    assert one.context.threads == 1
+    assert saved(one, tmp_path / "one") == uninterrupted(pattern, 2,
+                                                         tmp_path / "two")
 
 
 def test_cancelled_fit_resumes_bit_for_bit(shards, tmp_path):
@@ -183,8 +196,15 @@ def test_cancelled_fit_resumes_bit_for_bit(shards, tmp_path):
     # batch sizes the position within an epoch: fixed until it ends
     with pytest.raises(subsel.StateError, match="middle of an epoch"):
         t["batch"] = 64
+    # progress counts this call's rows: 0 first, then after each step
+    dones = [d for _, d, _ in seen]
+    assert dones[:3] == [0, 128, 256] and dones[-1] >= 2 * ROWS + 300
     t.save(tmp_path / "mid")
-    assert resumed(tmp_path / "mid", pattern, 4, tmp_path / "resumed") == want
+    again = []
+    assert resumed(tmp_path / "mid", pattern, 4, tmp_path / "resumed",
+                   progress=lambda *a: again.append(a)) == want
+    assert again[0] == ("train", 0, 4 * ROWS - dones[-1])
+    assert again[-1] == ("train", 4 * ROWS - dones[-1], 4 * ROWS - dones[-1])
 
 
 def test_ctrl_c_cancels_fit_cleanly(shards, tmp_path):
