@@ -21,11 +21,13 @@ from typing import Optional
 from . import _lib, _params
 from ._core import (ALGORITHMS, CONCAVE, CSR, FB, SDM, Context, Dense,
                     Objective, Optimizer, Selection, csr, default_context,
-                    dense, load_npy, load_npz, load_vector, save_vector)
+                    dense, dense_npy_shape, load_npy, load_npz, load_vector,
+                    save_vector)
 from ._extra import (COSTS, PROJECTIONS, SAE, SIMILARITIES, ClipCov,
                      OTSolver, SAEScores, Tarot, TarotOT, Transport, UniPROT,
                      double_greedy, nn_accuracy, partial_ot, sae_scores,
                      sinkhorn)
+from ._sae_train import SAELosses, SAETrainer
 from ._summary import (Summary, csr_npz_shape, mpi_available,
                        summary_merge, summary_select)
 from .errors import (Cancelled, Error, FormatError, InvalidArgument,
@@ -160,7 +162,8 @@ for _cls, _kind in ((Context, _lib.KIND_CONTEXT),
                     (Optimizer, _lib.KIND_OPTIMIZER),
                     (OTSolver, _lib.KIND_OT_SOLVER), (SDM, _lib.KIND_SDM),
                     (UniPROT, _lib.KIND_UNIPROT), (Tarot, _lib.KIND_TAROT),
-                    (ClipCov, _lib.KIND_CLIPCOV)):
+                    (ClipCov, _lib.KIND_CLIPCOV),
+                    (SAETrainer, _lib.KIND_SAE_TRAINER)):
     _cls.__doc__ += ("\n    Parameters from the library's table:\n"
                      + _params.docs(_kind))
 del _fn, _cls, _kind
@@ -176,5 +179,5 @@ __all__ = [
     "dense", "fb", "load_npy", "load_npz", "sdm", "ISAS", "PROJECTIONS",
     "TarotOT", "isa_info", "load_vector", "nn_accuracy", "save_vector",
     "Summary", "csr_npz_shape", "mpi_available", "summary_merge",
-    "summary_select",
+    "summary_select", "SAELosses", "SAETrainer", "dense_npy_shape",
 ]

@@ -448,6 +448,16 @@ def load_npy(path, *, ctx: Optional[Context] = None) -> Dense:
     return Dense(out.value)
 
 
+def dense_npy_shape(path, *, ctx: Optional[Context] = None) -> tuple[int, int]:
+    """(rows, cols) of the matrix load_npy(path) would read (a vector is one
+    column), from the file's header alone: the data is not read."""
+    c = _ctx(ctx)
+    rows, cols = ctypes.c_int64(), ctypes.c_int64()
+    check(L.subsel_dense_npy_shape(c, _path(path), ctypes.byref(rows),
+                                   ctypes.byref(cols)), c)
+    return rows.value, cols.value
+
+
 def _path(path) -> bytes:
     """A path as the library takes it (bytes, as the file system has it)."""
     import os
@@ -757,17 +767,23 @@ def _run_selection(fn, ctx, progress, *args, extra_out: bool = False):
     out, out2 = ctypes.c_void_p(), ctypes.c_void_p()
     outs = (ctypes.byref(out), ctypes.byref(out2)) if extra_out else \
         (ctypes.byref(out),)
-    cb = _progress_bar() if progress is True else progress
     start = time.perf_counter()
-    try:
-        c._call(fn, c, *args, *outs, progress=cb)
-    finally:
-        if progress is True:
-            cb.close()
+    _call_with_progress(c, fn, c, *args, *outs, progress=progress)
     seconds = time.perf_counter() - start
     if extra_out:
         return _selection(out.value, seconds), _selection(out2.value, seconds)
     return _selection(out.value, seconds)
+
+
+def _call_with_progress(ctx: Context, fn, *args, progress=None) -> int:
+    """ctx._call(fn, *args) with `progress` a callable, None, or True for
+    a tqdm bar (closed when the call ends, however it ends)."""
+    cb = _progress_bar() if progress is True else progress
+    try:
+        return ctx._call(fn, *args, progress=cb)
+    finally:
+        if progress is True:
+            cb.close()
 
 
 class _progress_bar:

@@ -21,7 +21,7 @@ from pathlib import Path
 #: library may be that version or a later one of the same major number: the
 #: ABI only ever adds (docs/abi.md), so a later library has every function
 #: and constant this package uses; an earlier one may lack some.
-HEADER_VERSION = (0, 9)
+HEADER_VERSION = (0, 10)
 
 _SONAME = "libsubsel.so"
 
@@ -132,6 +132,7 @@ DENSE_H = _handle_type("a Dense matrix", frozenset({10}))
 SEL = _handle_type("a selection", frozenset({11}))
 SAE_H = _handle_type("an SAE", frozenset({12}))
 SUMMARY = _handle_type("a Summary", frozenset({13}))
+SAE_TRAINER_H = _handle_type("an SAETrainer", frozenset({14}))
 handle_p = POINTER(c_void_p)
 
 PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_char_p, c_int64, c_int64)
@@ -198,6 +199,8 @@ _DECLS = {
     "subsel_dense_column_sums_v2": (c_int, [CTX, DENSE_H, c_void_p,
                                             c_int64]),
     "subsel_dense_save_npy": (c_int, [CTX, DENSE_H, c_char_p]),
+    "subsel_dense_npy_shape": (c_int, [CTX, c_char_p, POINTER(c_int64),
+                                       POINTER(c_int64)]),
     # Vectors in .npy files: the load_* forms read pipes too (one pass) and
     # return library memory, released with subsel_array_free().
     "subsel_npy_load_f64": (c_int, [CTX, c_char_p, POINTER(c_void_p),
@@ -251,6 +254,23 @@ _DECLS = {
                                   POINTER(c_double), POINTER(c_int64),
                                   POINTER(c_int64), c_void_p, c_int64,
                                   c_void_p, c_int64]),
+    # Training an SAE (since 0.10). fit's files travel as an array of
+    # char pointers the package builds (_sae_train.py).
+    "subsel_sae_trainer_create": (c_int, [CTX, c_int64, c_int64, handle_p]),
+    "subsel_sae_trainer_free": (None, [SAE_TRAINER_H]),
+    "subsel_sae_trainer_step": (c_int, [CTX, SAE_TRAINER_H, DENSE_H]),
+    "subsel_sae_trainer_fit": (c_int, [CTX, SAE_TRAINER_H, POINTER(c_char_p),
+                                       c_int64, c_int64, c_char_p,
+                                       c_char_p]),
+    "subsel_sae_trainer_losses": (c_int, [CTX, SAE_TRAINER_H, c_void_p,
+                                          c_int64]),
+    "subsel_sae_trainer_steps": (c_int64, [SAE_TRAINER_H]),
+    "subsel_sae_trainer_epochs": (c_int64, [SAE_TRAINER_H]),
+    "subsel_sae_trainer_dead": (c_int64, [SAE_TRAINER_H]),
+    "subsel_sae_trainer_encoder": (c_int, [CTX, SAE_TRAINER_H, handle_p]),
+    "subsel_sae_trainer_decoder": (c_int, [CTX, SAE_TRAINER_H, handle_p]),
+    "subsel_sae_trainer_save": (c_int, [CTX, SAE_TRAINER_H, c_char_p]),
+    "subsel_sae_trainer_load": (c_int, [CTX, c_char_p, handle_p]),
     "subsel_ot_solver_create": (c_int, [CTX, handle_p]),
     "subsel_ot_solver_free": (None, [OTS]),
     "subsel_ot_solver_iterations": (c_int64, [OTS]),
@@ -404,4 +424,6 @@ KIND_CONTEXT, KIND_OPTIMIZER, KIND_OT_SOLVER, KIND_SDM, KIND_UNIPROT = 1, 2, 3, 
 KIND_TAROT, KIND_CLIPCOV, KIND_FB = 4, 7, 8
 KIND_CSR, KIND_DENSE = 9, 10
 KIND_SUMMARY = 13
+KIND_SAE_TRAINER = 14
+SAE_LOSSES = 5  # SUBSEL_SAE_LOSSES: total, recons, mono, act, aux
 DISTRIBUTED_GREEDI, DISTRIBUTED_EXACT, DISTRIBUTED_UNION = 0, 1, 2

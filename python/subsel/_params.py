@@ -212,6 +212,38 @@ ADVICE = {
         "names carry no meaning",
     (_lib.KIND_CLIPCOV, "alpha"): "0.5 (the default); larger trusts the "
         "class names more",
+    (_lib.KIND_SAE_TRAINER, "k"): "128 (the paper's) for thousands of "
+        "latents; about latents / 16 to latents / 4 for small encoders; "
+        "encode with the same k",
+    (_lib.KIND_SAE_TRAINER, "lr"): "2e-4 (the paper's) for large batches; "
+        "raise it (1e-3 to 3e-3) for small data or few steps, lower it if "
+        "the loss jumps",
+    (_lib.KIND_SAE_TRAINER, "beta1"): "keep 0.9",
+    (_lib.KIND_SAE_TRAINER, "beta2"): "keep 0.999",
+    (_lib.KIND_SAE_TRAINER, "eps"): "keep 1e-8",
+    (_lib.KIND_SAE_TRAINER, "l_recons"): "keep 1: the other weights are "
+        "relative to it",
+    (_lib.KIND_SAE_TRAINER, "l_mono"): "0.002 (the paper's); 0 trains a "
+        "plain TopK SAE (faster, no reservoir); larger orders codes more "
+        "by similarity at some cost in reconstruction",
+    (_lib.KIND_SAE_TRAINER, "l_act"): "keep 1e-10 (a tiny L2 pull on "
+        "activations)",
+    (_lib.KIND_SAE_TRAINER, "set_size"): "128 (the paper's); at most the "
+        "batch, or steps have no L_mono term",
+    (_lib.KIND_SAE_TRAINER, "reservoir"): "50,000 (the default) is plenty; "
+        "it costs reservoir x inputs x 4 bytes",
+    (_lib.KIND_SAE_TRAINER, "auxk"): "0 (off); about inputs / 2 (OpenAI's "
+        "choice) when many latents die",
+    (_lib.KIND_SAE_TRAINER, "aux_coef"): "1/32 (the default) when auxk is "
+        "on",
+    (_lib.KIND_SAE_TRAINER, "dead_rows"): "10 million (the default) for "
+        "large data; about one epoch's rows for small data",
+    (_lib.KIND_SAE_TRAINER, "batch"): "4096 (the default); smaller for "
+        "small data sets (at least set_size)",
+    (_lib.KIND_SAE_TRAINER, "b_dec_init"): "1 (geometric median, the "
+        "default) is robust to outliers; 0 (mean) is cheaper",
+    (_lib.KIND_SAE_TRAINER, "checkpoint_steps"): "0 (after each epoch); a "
+        "few thousand when an epoch takes hours",
 }
 
 

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Fixtures shared with the C and CLI tests (tests/fixtures)."""
+"""Fixtures shared with the C and CLI tests (tests/fixtures), and the
+`subsel` program the tests compare with."""
+import os
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,18 @@ except ModuleNotFoundError:
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def subsel_cli() -> str:
+    """The `subsel` program: CI names the installed one ($SUBSEL_CLI);
+    from the source tree, the build's."""
+    top = Path(__file__).resolve().parents[2]
+    cli = os.environ.get("SUBSEL_CLI") or str(
+        top / os.environ.get("SUBSEL_BUILD_DIR", "build") / "tools" / "subsel")
+    assert os.access(cli, os.X_OK), (
+        f"no subsel program at {cli}: build the tree or set SUBSEL_CLI")
+    return cli
 
 
 @pytest.fixture

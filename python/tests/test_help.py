@@ -44,6 +44,7 @@ def test_short_functions_describe_each_parameter(fn):
     (subsel.Tarot, (_lib.KIND_TAROT,)),
     (subsel.UniPROT, (_lib.KIND_UNIPROT,)),
     (subsel.ClipCov, (_lib.KIND_CLIPCOV,)),
+    (subsel.SAETrainer, (_lib.KIND_SAE_TRAINER,)),
 ], ids=lambda x: getattr(x, "__qualname__", ""))
 def test_help_lists_the_table_with_advice(fn, kinds):
     doc = inspect.getdoc(fn)

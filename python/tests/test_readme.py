@@ -3,7 +3,6 @@
 README's shell command (the `subsel` program) selects on the same files."""
 import contextlib
 import io
-import os
 import re
 import shlex
 import subprocess
@@ -23,15 +22,6 @@ def readme_parts():
     return python, " ".join(shell.split())
 
 
-def subsel_program() -> str:
-    # CI names the installed program; from the source tree, the build's.
-    cli = os.environ.get("SUBSEL_CLI") or str(
-        TOP / os.environ.get("SUBSEL_BUILD_DIR", "build") / "tools" / "subsel")
-    assert os.access(cli, os.X_OK), (
-        f"no subsel program at {cli}: build the tree or set SUBSEL_CLI")
-    return cli
-
-
 def write_inputs(folder: Path) -> None:
     """A pool of sparse codes larger than the README's budget of 1,000 and a
     target drawn from a skewed part of the same columns."""
@@ -48,7 +38,8 @@ def write_inputs(folder: Path) -> None:
     sp.save_npz(folder / "target.npz", target)
 
 
-def test_readme_python_example_matches_the_cli(tmp_path, monkeypatch):
+def test_readme_python_example_matches_the_cli(tmp_path, monkeypatch,
+                                               subsel_cli):
     python, shell = readme_parts()
     write_inputs(tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -61,7 +52,7 @@ def test_readme_python_example_matches_the_cli(tmp_path, monkeypatch):
     assert out.getvalue().startswith("1000 rows, f = ")
 
     argv = shlex.split(shell)
-    argv[0] = subsel_program()
+    argv[0] = subsel_cli
     subprocess.run(argv, check=True, capture_output=True, cwd=tmp_path)
     cli = np.load(tmp_path / "selected.npy")
     np.testing.assert_array_equal(r.indices, cli)
