@@ -111,8 +111,9 @@ impl SaeTrainer {
     /// a checkpoint there after each epoch and every "checkpoint_steps"
     /// steps; with `log` it appends one JSON line per step and per epoch.
     ///
-    /// Progress: the context's callback, stage "train" (rows done, epochs
-    /// x rows), before each batch. `Break(())` stops between steps with
+    /// Progress: the context's callback, stage "train" (rows done by this
+    /// call, of the rows it has to do), once at the start and after each
+    /// step. `Break(())` stops between steps with
     /// `ErrorKind::Cancelled`, the trainer consistent: a later `fit` on the
     /// same files (in memory, or after `save` and `load`) continues where
     /// it stopped.
