@@ -66,8 +66,9 @@ impl SaeTrainer {
     }
 
     /// A trainer from a checkpoint of [`SaeTrainer::save`] (or of `fit`'s
-    /// checkpoint folder): training continued from it with the same thread
-    /// count gives the weights an uninterrupted run gives, bit for bit.
+    /// checkpoint folder): training continued from it gives the weights an
+    /// uninterrupted run gives, bit for bit, on the same machine (any
+    /// thread count).
     pub fn load(ctx: &Context, dir: impl AsRef<Path>) -> Result<SaeTrainer> {
         let dir = path_cstring(dir.as_ref())?;
         let mut raw = ptr::null_mut();
