@@ -161,3 +161,72 @@ func ExampleSummaryMerge() {
 	// Output:
 	// rows [4 2] of 6, f = 7.0
 }
+
+// Trains a small sparse autoencoder on the rows of a .npy file (30
+// embeddings of 12 dimensions), saves it, and encodes with the saved
+// folder: a checkpoint is an encoder folder (LoadSAE, `subsel encode`).
+// Given a folder, Fit also saves a checkpoint after each epoch; a long run
+// cancelled from the progress callback continues from
+// LoadSAETrainer(ctx, dir) with the same Fit call.
+func ExampleSAETrainer() {
+	ctx, err := subsel.NewContext()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ctx.Close()
+	x := filepath.Join("..", "..", "..", "tests", "data", "sae", "X.npy")
+	_, inputs, err := subsel.DenseNPYShape(ctx, x)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tr, err := subsel.NewSAETrainer(ctx, inputs, 16)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tr.Close()
+	// Parameters by the library's names: 4 latents a row, 10 rows a step,
+	// sets of 4 rows for the monotonicity loss.
+	for name, value := range map[string]any{"k": 4, "batch": 10, "lr": 1e-2, "set_size": 4, "reservoir": 16} {
+		if err := tr.Set(ctx, name, value); err != nil {
+			log.Fatal(err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "subsel-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := tr.Fit(ctx, []string{x}, 1, "", ""); err != nil {
+		log.Fatal(err)
+	}
+	first, _ := tr.Losses(ctx)
+	if err := tr.Fit(ctx, []string{x}, 50, "", ""); err != nil { // 50 epochs in all
+		log.Fatal(err)
+	}
+	last, _ := tr.Losses(ctx)
+	if err := tr.Save(ctx, dir); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d epochs, %d steps, reconstruction error down %v\n",
+		tr.Epochs(), tr.Steps(), last.Recons < first.Recons/2)
+
+	sae, err := subsel.LoadSAE(ctx, dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sae.Close()
+	rows, err := subsel.LoadDenseNPY(ctx, x)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rows.Close()
+	codes, err := sae.Encode(ctx, rows, 4)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer codes.Close()
+	fmt.Printf("codes %d x %d\n", codes.Rows(), codes.Cols())
+	// Output:
+	// 50 epochs, 150 steps, reconstruction error down true
+	// codes 30 x 16
+}

@@ -5,6 +5,7 @@ package subsel
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"testing"
 )
 
@@ -12,10 +13,12 @@ import (
 // "memory_limit". The test finds the smallest limit one round of every
 // kind of call fits in (on fresh contexts, by bisection), then runs 200
 // rounds on one context under that limit plus 64 KiB: a Close that leaked
-// anything (a handle, a selection, an array: 330 bytes a round) would pass
-// it and fail with ErrNoMem. Valgrind cannot see such a leak, since the Go
-// heap still points at the block.
+// anything (a handle, a selection, an array: 330 bytes a round; the
+// trainer's smallest, its 12 x 16 decoder, 768) would pass it and fail
+// with ErrNoMem. Valgrind cannot see such a leak, since the Go heap still
+// points at the block.
 func TestNoLeaksUnderAMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
 	fits := func(limit int64, rounds int) error {
 		ctx, err := NewContext()
 		if err != nil {
@@ -29,7 +32,7 @@ func TestNoLeaksUnderAMemoryLimit(t *testing.T) {
 			return err
 		}
 		for r := 0; r < rounds; r++ {
-			if err := leakRound(ctx); err != nil {
+			if err := leakRound(ctx, dir); err != nil {
 				return fmt.Errorf("round %d: %w", r, err)
 			}
 		}
@@ -57,8 +60,9 @@ func TestNoLeaksUnderAMemoryLimit(t *testing.T) {
 	t.Logf("one round of every call fits in %d bytes; 200 rounds fit in 64 KiB more", hi)
 }
 
-// leakRound makes, uses and closes one of everything.
-func leakRound(ctx *Context) (err error) {
+// leakRound makes, uses and closes one of everything; dir is a folder for
+// the trainer's checkpoint.
+func leakRound(ctx *Context, dir string) (err error) {
 	var closers []interface{ Close() error }
 	defer func() {
 		for _, c := range closers {
@@ -220,6 +224,57 @@ func leakRound(ctx *Context) (err error) {
 	keep(summaryRows)
 	if _, err = back.Selection(ctx); err != nil {
 		return err
+	}
+	// The SAE trainer on the encoder's inputs (30 x 12): steps, an epoch,
+	// the encoder and decoder it exports, a checkpoint and its load, and
+	// a load that fails.
+	trainer, err := NewSAETrainer(ctx, 12, 16)
+	if err != nil {
+		return err
+	}
+	keep(trainer)
+	for _, p := range []struct {
+		name  string
+		value any
+	}{{"k", 2}, {"set_size", 4}, {"reservoir", 16}, {"batch", 16}, {"auxk", 2}} {
+		if err = trainer.Set(ctx, p.name, p.value); err != nil {
+			return err
+		}
+	}
+	if _, err = trainer.Step(ctx, x); err != nil {
+		return err
+	}
+	if err = trainer.Fit(ctx, []string{data("sae", "X.npy")}, 1, "", ""); err != nil {
+		return err
+	}
+	enc, err := trainer.Encoder(ctx)
+	if err != nil {
+		return err
+	}
+	keep(enc)
+	trained, err := enc.Encode(ctx, x, 2)
+	if err != nil {
+		return err
+	}
+	keep(trained)
+	wDec, err := trainer.Decoder(ctx)
+	if err != nil {
+		return err
+	}
+	keep(wDec)
+	if err = trainer.Save(ctx, dir); err != nil {
+		return err
+	}
+	back2, err := LoadSAETrainer(ctx, dir)
+	if err != nil {
+		return err
+	}
+	keep(back2)
+	if _, err = back2.Step(ctx, x); err != nil {
+		return err
+	}
+	if _, err := LoadSAETrainer(ctx, filepath.Join(dir, "absent")); !errors.Is(err, ErrIO) {
+		return fmt.Errorf("loading a missing checkpoint: %v", err)
 	}
 	return nil
 }

@@ -19,17 +19,18 @@ type Kind int
 
 // Handle kinds that have parameters (and those this package wraps).
 const (
-	KindContext   Kind = C.SUBSEL_KIND_CONTEXT
-	KindOptimizer Kind = C.SUBSEL_KIND_OPTIMIZER
-	KindOTSolver  Kind = C.SUBSEL_KIND_OT_SOLVER
-	KindTAROT     Kind = C.SUBSEL_KIND_TAROT
-	KindSDM       Kind = C.SUBSEL_KIND_SDM
-	KindUniPROT   Kind = C.SUBSEL_KIND_UNIPROT
-	KindClipCov   Kind = C.SUBSEL_KIND_CLIPCOV
-	KindFB        Kind = C.SUBSEL_KIND_FB
-	KindCsr       Kind = C.SUBSEL_KIND_CSR
-	KindDense     Kind = C.SUBSEL_KIND_DENSE
-	KindSummary   Kind = C.SUBSEL_KIND_SUMMARY
+	KindContext    Kind = C.SUBSEL_KIND_CONTEXT
+	KindOptimizer  Kind = C.SUBSEL_KIND_OPTIMIZER
+	KindOTSolver   Kind = C.SUBSEL_KIND_OT_SOLVER
+	KindTAROT      Kind = C.SUBSEL_KIND_TAROT
+	KindSDM        Kind = C.SUBSEL_KIND_SDM
+	KindUniPROT    Kind = C.SUBSEL_KIND_UNIPROT
+	KindClipCov    Kind = C.SUBSEL_KIND_CLIPCOV
+	KindFB         Kind = C.SUBSEL_KIND_FB
+	KindCsr        Kind = C.SUBSEL_KIND_CSR
+	KindDense      Kind = C.SUBSEL_KIND_DENSE
+	KindSummary    Kind = C.SUBSEL_KIND_SUMMARY
+	KindSAETrainer Kind = C.SUBSEL_KIND_SAE_TRAINER
 )
 
 func (k Kind) String() string { return C.GoString(C.subsel_kind_name(C.int(k))) }

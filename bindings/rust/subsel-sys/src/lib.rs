@@ -52,6 +52,7 @@ pub const SUBSEL_KIND_DENSE: c_int = 10;
 pub const SUBSEL_KIND_SELECTION: c_int = 11;
 pub const SUBSEL_KIND_SAE: c_int = 12;
 pub const SUBSEL_KIND_SUMMARY: c_int = 13;
+pub const SUBSEL_KIND_SAE_TRAINER: c_int = 14;
 pub const SUBSEL_TYPE_INT: c_int = 1;
 pub const SUBSEL_TYPE_REAL: c_int = 2;
 pub const SUBSEL_BOUND_OPEN_MIN: c_int = 1;
@@ -94,6 +95,30 @@ pub const SUBSEL_SHORT_NONPOSITIVE: c_int = 1;
 pub const SUBSEL_SHORT_INTERSECTION: c_int = 2;
 pub const SUBSEL_SHORT_EXHAUSTED: c_int = 3;
 pub const SUBSEL_SHORT_FILTERED: c_int = 4;
+pub const SUBSEL_P_SAE_K: c_int = 701;
+pub const SUBSEL_P_SAE_LR: c_int = 702;
+pub const SUBSEL_P_SAE_BETA1: c_int = 703;
+pub const SUBSEL_P_SAE_BETA2: c_int = 704;
+pub const SUBSEL_P_SAE_EPS: c_int = 705;
+pub const SUBSEL_P_SAE_L_RECONS: c_int = 706;
+pub const SUBSEL_P_SAE_L_MONO: c_int = 707;
+pub const SUBSEL_P_SAE_L_ACT: c_int = 708;
+pub const SUBSEL_P_SAE_SET_SIZE: c_int = 709;
+pub const SUBSEL_P_SAE_RESERVOIR: c_int = 710;
+pub const SUBSEL_P_SAE_AUXK: c_int = 711;
+pub const SUBSEL_P_SAE_AUX_COEF: c_int = 712;
+pub const SUBSEL_P_SAE_DEAD_ROWS: c_int = 713;
+pub const SUBSEL_P_SAE_BATCH: c_int = 714;
+pub const SUBSEL_P_SAE_B_DEC_INIT: c_int = 715;
+pub const SUBSEL_P_SAE_CHECKPOINT_STEPS: c_int = 716;
+pub const SUBSEL_SAE_INIT_MEAN: c_int = 0;
+pub const SUBSEL_SAE_INIT_GEOMETRIC_MEDIAN: c_int = 1;
+pub const SUBSEL_SAE_LOSS_TOTAL: c_int = 0;
+pub const SUBSEL_SAE_LOSS_RECONS: c_int = 1;
+pub const SUBSEL_SAE_LOSS_MONO: c_int = 2;
+pub const SUBSEL_SAE_LOSS_ACT: c_int = 3;
+pub const SUBSEL_SAE_LOSS_AUX: c_int = 4;
+pub const SUBSEL_SAE_LOSSES: c_int = 5;
 pub const SUBSEL_COST_SQEUCLID: c_int = 0;
 pub const SUBSEL_COST_EUCLID: c_int = 1;
 pub const SUBSEL_COST_COSINE: c_int = 2;
@@ -188,6 +213,11 @@ pub struct subsel_sae {
     _marker: PhantomData<(*mut u8, PhantomPinned)>,
 }
 #[repr(C)]
+pub struct subsel_sae_trainer {
+    _data: [u8; 0],
+    _marker: PhantomData<(*mut u8, PhantomPinned)>,
+}
+#[repr(C)]
 pub struct subsel_ot_solver {
     _data: [u8; 0],
     _marker: PhantomData<(*mut u8, PhantomPinned)>,
@@ -267,6 +297,7 @@ extern "C" {
     #[deprecated(note = "see include/subsel.h: use the _v2 form")]
     pub fn subsel_dense_column_sums(ctx: *mut subsel_ctx, dense: *const subsel_dense, sums: *mut f64) -> c_int;
     pub fn subsel_dense_load_npy(ctx: *mut subsel_ctx, path: *const c_char, out: *mut *mut subsel_dense) -> c_int;
+    pub fn subsel_dense_npy_shape(ctx: *mut subsel_ctx, path: *const c_char, rows: *mut i64, cols: *mut i64) -> c_int;
     pub fn subsel_dense_save_npy(ctx: *mut subsel_ctx, dense: *const subsel_dense, path: *const c_char) -> c_int;
     pub fn subsel_npy_read_f64(ctx: *mut subsel_ctx, path: *const c_char, out: *mut f64, capacity: i64, count: *mut i64) -> c_int;
     pub fn subsel_npy_read_i64(ctx: *mut subsel_ctx, path: *const c_char, out: *mut i64, capacity: i64, count: *mut i64) -> c_int;
@@ -316,6 +347,18 @@ extern "C" {
     pub fn subsel_sae_features(sae: *const subsel_sae) -> i64;
     pub fn subsel_sae_encode(ctx: *mut subsel_ctx, sae: *const subsel_sae, x: *const subsel_dense, k: i64, out: *mut *mut subsel_csr) -> c_int;
     pub fn subsel_sae_scores(ctx: *mut subsel_ctx, x: *const subsel_dense, codes: *const subsel_csr, ms: *mut f64, mt: *mut f64, ms_latents: *mut i64, mt_latents: *mut i64, ms_per_latent: *mut f64, ms_capacity: i64, mt_per_latent: *mut f64, mt_capacity: i64) -> c_int;
+    pub fn subsel_sae_trainer_create(ctx: *mut subsel_ctx, inputs: i64, features: i64, out: *mut *mut subsel_sae_trainer) -> c_int;
+    pub fn subsel_sae_trainer_free(t: *mut subsel_sae_trainer);
+    pub fn subsel_sae_trainer_step(ctx: *mut subsel_ctx, t: *mut subsel_sae_trainer, batch: *const subsel_dense) -> c_int;
+    pub fn subsel_sae_trainer_fit(ctx: *mut subsel_ctx, t: *mut subsel_sae_trainer, paths: *mut *const c_char, count: i64, epochs: i64, checkpoint_dir: *const c_char, log_path: *const c_char) -> c_int;
+    pub fn subsel_sae_trainer_losses(ctx: *mut subsel_ctx, t: *const subsel_sae_trainer, out: *mut f64, capacity: i64) -> c_int;
+    pub fn subsel_sae_trainer_steps(t: *const subsel_sae_trainer) -> i64;
+    pub fn subsel_sae_trainer_epochs(t: *const subsel_sae_trainer) -> i64;
+    pub fn subsel_sae_trainer_dead(t: *const subsel_sae_trainer) -> i64;
+    pub fn subsel_sae_trainer_encoder(ctx: *mut subsel_ctx, t: *const subsel_sae_trainer, out: *mut *mut subsel_sae) -> c_int;
+    pub fn subsel_sae_trainer_decoder(ctx: *mut subsel_ctx, t: *const subsel_sae_trainer, out: *mut *mut subsel_dense) -> c_int;
+    pub fn subsel_sae_trainer_save(ctx: *mut subsel_ctx, t: *const subsel_sae_trainer, dir: *const c_char) -> c_int;
+    pub fn subsel_sae_trainer_load(ctx: *mut subsel_ctx, dir: *const c_char, out: *mut *mut subsel_sae_trainer) -> c_int;
     pub fn subsel_ot_solver_create(ctx: *mut subsel_ctx, out: *mut *mut subsel_ot_solver) -> c_int;
     pub fn subsel_ot_solver_free(solver: *mut subsel_ot_solver);
     pub fn subsel_ot_solver_set_int(solver: *mut subsel_ot_solver, param: c_int, value: i64) -> c_int;

@@ -44,6 +44,7 @@ mod optimizer;
 mod ot;
 mod param;
 mod sae;
+mod sae_train;
 mod summary;
 mod tarot;
 mod uniprot;
@@ -51,12 +52,15 @@ mod uniprot;
 pub use clipcov::{ClipCov, Filter};
 pub use context::Context;
 pub use error::{Error, ErrorKind, Result};
-pub use matrix::{read_npy_f64, read_npy_i64, Csr, CsrRow, Dense, Element, Index, RowIndices, F16};
+pub use matrix::{
+    dense_npy_shape, read_npy_f64, read_npy_i64, Csr, CsrRow, Dense, Element, Index, RowIndices, F16,
+};
 pub use objective::{fb, Concave, Objective, Sdm};
 pub use optimizer::{double_greedy, Algorithm, Optimizer, Selection, ShortReason};
 pub use ot::{Costs, Metric, OtSolver, Transport};
 pub use param::{Bounds, ParamInfo, Value};
 pub use sae::{sae_scores, Sae, SaeScores};
+pub use sae_train::{SaeLosses, SaeTrainer};
 pub use subsel_sys as sys;
 pub use summary::{csr_npz_shape, mpi_available, mpi_select, Distributed, Summary};
 pub use tarot::{tarot_folds, tarot_weights, tarot_weights_reference, Tarot};

@@ -410,6 +410,30 @@ impl Dense<'static> {
         ctx.check(unsafe { sys::subsel_dense_load_npy(ctx.as_ptr(), path.as_ptr(), &mut raw) })?;
         Ok(Dense::wrap(raw))
     }
+
+    /// Wraps a matrix the library made and owns (a trainer's decoder).
+    pub(crate) fn from_raw(raw: *mut sys::subsel_dense) -> Dense<'static> {
+        Dense::wrap(raw)
+    }
+}
+
+impl Dense<'_> {
+    /// Writes the matrix as a 2-D float32 `.npy` file (what
+    /// [`crate::SaeTrainer::fit`] reads).
+    pub fn save_npy(&self, ctx: &Context, path: impl AsRef<Path>) -> Result<()> {
+        let path = path_cstring(path.as_ref())?;
+        ctx.check(unsafe { sys::subsel_dense_save_npy(ctx.as_ptr(), self.as_ptr(), path.as_ptr()) })
+    }
+}
+
+/// The (rows, columns) of a 2-D `.npy` file, read from its header without
+/// loading it (`subsel_dense_npy_shape`): a trainer's inputs, or the rows
+/// of a shard.
+pub fn dense_npy_shape(ctx: &Context, path: impl AsRef<Path>) -> Result<(usize, usize)> {
+    let path = path_cstring(path.as_ref())?;
+    let (mut rows, mut cols) = (0i64, 0i64);
+    ctx.check(unsafe { sys::subsel_dense_npy_shape(ctx.as_ptr(), path.as_ptr(), &mut rows, &mut cols) })?;
+    Ok((rows as usize, cols as usize))
 }
 
 impl Drop for Dense<'_> {

@@ -56,7 +56,7 @@ impl<'a> Sae<'a> {
         Ok(Sae::from_raw(raw))
     }
 
-    fn from_raw(raw: *mut sys::subsel_sae) -> Sae<'a> {
+    pub(crate) fn from_raw(raw: *mut sys::subsel_sae) -> Sae<'a> {
         Sae {
             raw: NonNull::new(raw).expect("OK and NULL"),
             _borrow: PhantomData,
