@@ -67,13 +67,13 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define SUBSEL_VERSION_MAJOR 0
-#define SUBSEL_VERSION_MINOR 9
+#define SUBSEL_VERSION_MINOR 10
 #define SUBSEL_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
 #define SUBSEL_VERSION_NUMBER                                                  \
     (SUBSEL_VERSION_MAJOR * 10000 + SUBSEL_VERSION_MINOR * 100 +               \
      SUBSEL_VERSION_PATCH)
-#define SUBSEL_VERSION_STRING "0.9.0"
+#define SUBSEL_VERSION_STRING "0.10.0"
 
 /*! subsel_version_number() :
  * @return the version of the library actually linked, encoded as
@@ -1531,10 +1531,10 @@ SUBSEL_API int subsel_sae_trainer_step(subsel_ctx *ctx, subsel_sae_trainer *t,
  * same weights, bit for bit, on any thread count; another machine (another
  * BLIS kernel set) may round the products differently (docs/sae.md).
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL arguments, count < 1, epochs
- *         < 0, columns differ from inputs, a mid-epoch trainer given data
- *         of another length), SUBSEL_E_IO, SUBSEL_E_FORMAT (a file is not
- *         a valid .npy or is truncated), SUBSEL_E_UNSUPPORTED (dtype,
- *         Fortran order, a pipe), SUBSEL_E_NUMERIC (a value not finite in
+ *         < 0, no rows, columns differ from inputs or between files, a
+ *         mid-epoch trainer given data of another length), SUBSEL_E_IO, SUBSEL_E_FORMAT (a file is not
+ *         a valid .npy or is truncated), SUBSEL_E_UNSUPPORTED (not 2-D,
+ *         dtype, Fortran order, a pipe), SUBSEL_E_NUMERIC (a value not finite in
  *         float32: the message names file, row and column),
  *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_sae_trainer_fit(subsel_ctx *ctx, subsel_sae_trainer *t,

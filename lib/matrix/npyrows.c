@@ -53,7 +53,7 @@ static int open_one(subsel_ctx *ctx, const char *path, int64_t cols_wanted,
                        "a stream (pipe) cannot be read in a shuffled order: "
                        "save it to a file");
     if (h.ndim != 2)
-        return ss_fail(ctx, SUBSEL_E_INVALID,
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
                        "the array has shape %s: rows of embeddings need 2 "
                        "dimensions",
                        ss_npy_shape_text(&h, shape, sizeof shape));
