@@ -26,7 +26,7 @@
  *
  * NAME is seed, train (training images), test (held-out images), features,
  * k, batch, epochs, lr, l_mono (of the first SAE), set_size, reservoir,
- * threads or dir (a scratch folder for the checkpoint whose b_dec.npy gives
+ * auxk, dead_rows, threads or dir (a scratch folder for the checkpoint whose b_dec.npy gives
  * b_dec; default a new folder under $TMPDIR or /tmp, removed at the end).
  * docs/sae_acceptance.md gives the defaults' reasons and measured results.
  * Exit code 77 when the data is missing (a skipped test).
@@ -46,7 +46,8 @@
 #define PIXELS FASHION_MNIST_PIXELS
 
 typedef struct settings {
-    int64_t seed, train, test, features, k, batch, epochs, set_size, reservoir, threads;
+    int64_t seed, train, test, features, k, batch, epochs, set_size, reservoir, threads, auxk,
+        dead_rows;
     double lr, l_mono;
     const char *dir;
 } settings;
@@ -151,6 +152,8 @@ static int train_and_score(const settings *s, double l_mono, const float *train,
         failed(ctx, subsel_param_set_int(ctx, t, SUBSEL_P_SAE_K, s->k), "k") ||
         failed(ctx, subsel_param_set_int(ctx, t, SUBSEL_P_SAE_SET_SIZE, s->set_size), "set_size") ||
         failed(ctx, subsel_param_set_int(ctx, t, SUBSEL_P_SAE_RESERVOIR, s->reservoir), "reservoir") ||
+        failed(ctx, subsel_param_set_int(ctx, t, SUBSEL_P_SAE_AUXK, s->auxk), "auxk") ||
+        failed(ctx, subsel_param_set_int(ctx, t, SUBSEL_P_SAE_DEAD_ROWS, s->dead_rows), "dead_rows") ||
         failed(ctx, subsel_param_set_real(ctx, t, SUBSEL_P_SAE_LR, s->lr), "lr") ||
         failed(ctx, subsel_param_set_real(ctx, t, SUBSEL_P_SAE_L_MONO, l_mono), "l_mono"))
         goto done;
@@ -245,7 +248,8 @@ int main(int argc, char **argv)
 {
     const char *data = argc > 1 ? argv[1] : FASHION_MNIST_DIR;
     settings s = {.seed = 1, .train = 20000, .test = 5000, .features = 512, .k = 16,
-                  .batch = 256, .epochs = 2, .set_size = 64, .reservoir = 8192, .threads = 0,
+                  .batch = 256, .epochs = 2, .set_size = 64, .reservoir = 8192, .threads = 0, .auxk = 0,
+                  .dead_rows = 10000000,
                   .lr = 1e-3, .l_mono = 0.002, .dir = NULL};
     unsigned char *train_px, *test_px;
     int64_t n_train, n_test;
@@ -270,6 +274,8 @@ int main(int argc, char **argv)
         else if (NAME("set_size")) s.set_size = atoll(v);
         else if (NAME("reservoir")) s.reservoir = atoll(v);
         else if (NAME("threads")) s.threads = atoll(v);
+        else if (NAME("auxk")) s.auxk = atoll(v);
+        else if (NAME("dead_rows")) s.dead_rows = atoll(v);
         else if (NAME("lr")) s.lr = atof(v);
         else if (NAME("l_mono")) s.l_mono = atof(v);
         else if (NAME("dir")) s.dir = v;
