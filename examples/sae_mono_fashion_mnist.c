@@ -26,8 +26,9 @@
  *
  * NAME is seed, train (training images), test (held-out images), features,
  * k, batch, epochs, lr, l_mono (of the first SAE), set_size, reservoir,
- * auxk, dead_rows, threads or dir (a scratch folder for the checkpoint whose b_dec.npy gives
- * b_dec; default a new folder under $TMPDIR or /tmp, removed at the end).
+ * auxk, dead_rows, threads or dir (a scratch folder for the checkpoints,
+ * whose b_dec.npy gives b_dec, not readable through the API; default a
+ * new folder under $TMPDIR or /tmp, removed at the end).
  * docs/sae_acceptance.md gives the defaults' reasons and measured results.
  * Exit code 77 when the data is missing (a skipped test).
  */
@@ -250,7 +251,7 @@ int main(int argc, char **argv)
     settings s = {.seed = 1, .train = 20000, .test = 5000, .features = 512, .k = 16,
                   .batch = 256, .epochs = 2, .set_size = 64, .reservoir = 8192, .threads = 0, .auxk = 0,
                   .dead_rows = 10000000,
-                  .lr = 1e-3, .l_mono = 0.002, .dir = NULL};
+                  .lr = 1e-3, .l_mono = 0.0007, .dir = NULL};
     unsigned char *train_px, *test_px;
     int64_t n_train, n_test;
     float *train, *test;
