@@ -78,15 +78,8 @@ static uint64_t splitmix(uint64_t *s)
 static float *unit_images(const unsigned char *px, int64_t count)
 {
     float *x = fashion_mnist_floats(px, count);
-    int64_t i, c;
-    for (i = 0; x != NULL && i < count; i++) {
-        double s = 0;
-        for (c = 0; c < PIXELS; c++)
-            s += (double)x[i * PIXELS + c] * x[i * PIXELS + c];
-        if (s > 0)
-            for (c = 0; c < PIXELS; c++)
-                x[i * PIXELS + c] = (float)(x[i * PIXELS + c] / sqrt(s));
-    }
+    if (x != NULL)
+        fashion_mnist_unit_rows(x, count);
     return x;
 }
 

@@ -96,22 +96,16 @@ static int64_t uncovered(subsel_ctx *ctx, const subsel_csr *codes, const subsel_
     return n;
 }
 
-/* Rows as they are, each scaled to unit norm, in a new array. */
+/* A copy of the rows, each scaled to unit norm. */
 static float *unit_rows(const float *x, int64_t rows)
 {
     float *u = malloc(sizeof *u * (size_t)(rows * PIXELS));
-    int64_t i, c;
     if (u == NULL) {
         fprintf(stderr, "out of memory\n");
         exit(1);
     }
-    for (i = 0; i < rows; i++) {
-        double s = 0;
-        for (c = 0; c < PIXELS; c++)
-            s += (double)x[i * PIXELS + c] * x[i * PIXELS + c];
-        for (c = 0; c < PIXELS; c++)
-            u[i * PIXELS + c] = s > 0 ? (float)(x[i * PIXELS + c] / sqrt(s)) : 0.0f;
-    }
+    memcpy(u, x, sizeof *u * (size_t)(rows * PIXELS));
+    fashion_mnist_unit_rows(u, rows);
     return u;
 }
 
