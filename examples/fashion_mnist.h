@@ -62,6 +62,22 @@ static inline float *fashion_mnist_floats(const unsigned char *pixels, int64_t c
     return x;
 }
 
+/* Scales each of the `count` rows of x (count x 784) to unit norm, in
+ * place; zero rows stay zero. The SAE examples train on such rows: their
+ * inner products are cosines (examples/sae_mono_fashion_mnist.c says why). */
+static inline void fashion_mnist_unit_rows(float *x, int64_t count)
+{
+    int64_t i, c;
+    for (i = 0; i < count; i++) {
+        double s = 0;
+        for (c = 0; c < FASHION_MNIST_PIXELS; c++)
+            s += (double)x[i * FASHION_MNIST_PIXELS + c] * x[i * FASHION_MNIST_PIXELS + c];
+        if (s > 0)
+            for (c = 0; c < FASHION_MNIST_PIXELS; c++)
+                x[i * FASHION_MNIST_PIXELS + c] = (float)(x[i * FASHION_MNIST_PIXELS + c] / sqrt(s));
+    }
+}
+
 /* The share of each class among labels[items[i]] (items NULL: all). */
 static inline void fashion_mnist_class_mix(const unsigned char *labels, const int64_t *items,
                                     int64_t count, double *mix)

@@ -2,11 +2,13 @@
 /*
  * Example and demo: SDM on real images. Fashion-MNIST (Debian's
  * dataset-fashion-mnist) training images are the pool; a class-skewed sample
- * of the test images is the target. Images are encoded into sparse
- * nonnegative codes by a TopK encoder whose dictionary is a random sample of
- * centred, normalised training images (each code says which exemplars an
- * image resembles), SDM selects a subset of the pool whose code distribution
- * matches the target's (image contrast as quality), and the program prints
+ * of the test images is the target. As in the paper, a TopK sparse
+ * autoencoder with the monotonicity loss is trained on the pool
+ * (subsel_sae_trainer; images as pixels / 255 scaled to unit norm, as
+ * examples/sae_mono_fashion_mnist.c explains) and encodes pool and target
+ * into sparse nonnegative codes (subsel_sae_encode); SDM selects a subset
+ * of the pool whose code distribution matches the target's (image contrast
+ * as quality), and the program prints
  * KL and the class mix of the selection against a random selection of the
  * same size. KL is +inf when a target concept is left uncovered (SDM trades
  * the rarest concepts for quality and for the mass of common ones), so the
@@ -30,8 +32,14 @@
 
 #define PIXELS FASHION_MNIST_PIXELS
 #define CLASSES FASHION_MNIST_CLASSES
-#define DICTIONARY 256
+/* The SAE: latents, codes per image, and its training (a fixed number of
+ * steps, so the time does not grow with the pool; about 3 epochs of the
+ * test's 12,000-image pool, one of the full 60,000). */
+#define FEATURES 512
 #define CODE_K 16
+#define TRAIN_BATCH 256
+#define TRAIN_STEPS 240
+#define L_MONO 0.002
 
 /* The target leans heavily on footwear and bags. */
 static const double target_mix[CLASSES] = {0.02, 0.02, 0.02, 0.02, 0.02, 0.25, 0.02, 0.25, 0.13, 0.25};
@@ -88,6 +96,71 @@ static int64_t uncovered(subsel_ctx *ctx, const subsel_csr *codes, const subsel_
     return n;
 }
 
+/* A copy of the rows, each scaled to unit norm. */
+static float *unit_rows(const float *x, int64_t rows)
+{
+    float *u = malloc(sizeof *u * (size_t)(rows * PIXELS));
+    if (u == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    memcpy(u, x, sizeof *u * (size_t)(rows * PIXELS));
+    fashion_mnist_unit_rows(u, rows);
+    return u;
+}
+
+/* Trains the SAE on the rows of x: TRAIN_STEPS batches of TRAIN_BATCH rows
+ * taken in a seeded random order, reshuffled at each pass over the pool. */
+static subsel_sae *train_sae(subsel_ctx *ctx, const float *x, int64_t rows)
+{
+    subsel_sae_trainer *t;
+    subsel_dense *batch;
+    subsel_sae *sae;
+    int64_t *order = malloc(sizeof *order * (size_t)rows), batch_rows = rows < TRAIN_BATCH ? rows : TRAIN_BATCH;
+    float *buf = malloc(sizeof *buf * (size_t)(batch_rows * PIXELS));
+    double losses[SUBSEL_SAE_LOSSES];
+    int64_t step, i, next = rows;
+    if (order == NULL || buf == NULL) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    for (i = 0; i < rows; i++)
+        order[i] = i;
+    check(ctx, subsel_sae_trainer_create(ctx, PIXELS, FEATURES, &t), "SAE trainer");
+    check(ctx, subsel_param_set_int(ctx, t, SUBSEL_P_SAE_K, CODE_K), "k");
+    check(ctx, subsel_param_set_int(ctx, t, SUBSEL_P_SAE_SET_SIZE, 64), "set_size");
+    check(ctx, subsel_param_set_int(ctx, t, SUBSEL_P_SAE_RESERVOIR, 8192), "reservoir");
+    check(ctx, subsel_param_set_real(ctx, t, SUBSEL_P_SAE_LR, 1e-3), "lr");
+    check(ctx, subsel_param_set_real(ctx, t, SUBSEL_P_SAE_L_MONO, L_MONO), "l_mono");
+    for (step = 0; step < TRAIN_STEPS; step++) {
+        for (i = 0; i < batch_rows; i++) {
+            if (next == rows) { /* a new pass: reshuffle (Fisher-Yates) */
+                int64_t j, r, tmp;
+                for (j = rows - 1; j > 0; j--) {
+                    r = (int64_t)(next_random() % (uint64_t)(j + 1));
+                    tmp = order[j];
+                    order[j] = order[r];
+                    order[r] = tmp;
+                }
+                next = 0;
+            }
+            memcpy(buf + i * PIXELS, x + order[next++] * PIXELS, sizeof(float) * PIXELS);
+        }
+        check(ctx, subsel_dense_create(ctx, batch_rows, PIXELS, buf, SUBSEL_OWN_BORROW, &batch), "batch");
+        check(ctx, subsel_sae_trainer_step(ctx, t, batch), "SAE step");
+        subsel_dense_free(batch);
+    }
+    check(ctx, subsel_sae_trainer_losses(ctx, t, losses, SUBSEL_SAE_LOSSES), "losses");
+    printf("  SAE: %d steps of %lld images, %d latents, k %d, l_mono %g: last step L_recons %.4f, "
+           "L_mono %.1f\n", TRAIN_STEPS, (long long)batch_rows, FEATURES, CODE_K, L_MONO,
+           losses[SUBSEL_SAE_LOSS_RECONS], losses[SUBSEL_SAE_LOSS_MONO]);
+    check(ctx, subsel_sae_trainer_encoder(ctx, t, &sae), "SAE encoder");
+    subsel_sae_trainer_free(t);
+    free(order);
+    free(buf);
+    return sae;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : FASHION_MNIST_DIR;
@@ -95,11 +168,11 @@ int main(int argc, char **argv)
     int64_t budget = argc > 3 ? atoll(argv[3]) : 3000;
     int64_t n_train, n_test, n_train_labels, n_test_labels, i, c, n_target = 0;
     unsigned char *train_px, *test_px, *train_y, *test_y;
-    float *train, *test, *dict, *b_dec, *b_enc, *target_x;
+    float *train, *test, *target_x, *unit_pool, *unit_target;
     int64_t *target_rows, *random_rows, *all_rows;
     double *quality, kl_sdm, kl_random, mix_target[CLASSES], mix_sdm[CLASSES], mix_random[CLASSES];
     subsel_ctx *ctx;
-    subsel_dense *w_enc, *x_pool, *x_target;
+    subsel_dense *x_pool, *x_target;
     subsel_sae *sae;
     subsel_csr *codes, *target_codes;
     subsel_objective *sdm;
@@ -130,31 +203,13 @@ int main(int argc, char **argv)
     for (i = 0; i < n_target; i++)
         memcpy(target_x + i * PIXELS, test + target_rows[i] * PIXELS, sizeof(float) * PIXELS);
 
-    /* Encoder: b_dec = mean image; dictionary rows = unit-norm centred
-     * random training images; b_enc = 0. */
-    b_dec = calloc(PIXELS, sizeof *b_dec);
-    b_enc = calloc(DICTIONARY, sizeof *b_enc);
-    dict = malloc(sizeof *dict * DICTIONARY * PIXELS);
-    for (i = 0; i < pool; i++)
-        for (c = 0; c < PIXELS; c++)
-            b_dec[c] += train[i * PIXELS + c] / (float)pool;
-    for (i = 0; i < DICTIONARY; i++) {
-        int64_t r = (int64_t)(next_random() % (uint64_t)pool);
-        double norm = 0;
-        for (c = 0; c < PIXELS; c++) {
-            dict[i * PIXELS + c] = train[r * PIXELS + c] - b_dec[c];
-            norm += dict[i * PIXELS + c] * dict[i * PIXELS + c];
-        }
-        for (c = 0; c < PIXELS; c++)
-            dict[i * PIXELS + c] /= (float)sqrt(norm + 1e-12);
-    }
-
     check(NULL, subsel_ctx_create(&ctx), "context");
     check(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_SEED, 1), "seed");
-    check(ctx, subsel_dense_create(ctx, DICTIONARY, PIXELS, dict, SUBSEL_OWN_BORROW, &w_enc), "W_enc");
-    check(ctx, subsel_sae_create(ctx, w_enc, b_enc, b_dec, &sae), "encoder");
-    check(ctx, subsel_dense_create(ctx, pool, PIXELS, train, SUBSEL_OWN_BORROW, &x_pool), "pool");
-    check(ctx, subsel_dense_create(ctx, n_target, PIXELS, target_x, SUBSEL_OWN_BORROW, &x_target), "target");
+    unit_pool = unit_rows(train, pool);
+    unit_target = unit_rows(target_x, n_target);
+    sae = train_sae(ctx, unit_pool, pool);
+    check(ctx, subsel_dense_create(ctx, pool, PIXELS, unit_pool, SUBSEL_OWN_BORROW, &x_pool), "pool");
+    check(ctx, subsel_dense_create(ctx, n_target, PIXELS, unit_target, SUBSEL_OWN_BORROW, &x_target), "target");
     check(ctx, subsel_sae_encode(ctx, sae, x_pool, CODE_K, &codes), "encode pool");
     check(ctx, subsel_sae_encode(ctx, sae, x_target, CODE_K, &target_codes), "encode target");
 
@@ -190,8 +245,8 @@ int main(int argc, char **argv)
     check(ctx, subsel_sdm_kl(ctx, sdm, random_rows, budget, &kl_random), "KL");
 
     printf("SDM on Fashion-MNIST: pool %lld training images, target %lld test images, "
-           "codes %d of %d, budget %lld\n", (long long)pool, (long long)n_target, CODE_K,
-           DICTIONARY, (long long)budget);
+           "codes %d of %d SAE latents, budget %lld\n", (long long)pool, (long long)n_target,
+           CODE_K, FEATURES, (long long)budget);
     printf("  %s\n", subsel_build_info());
     printf("  KL(target || selection): SDM %.4f, random %.4f\n", kl_sdm, kl_random);
     printf("  target concepts left uncovered: SDM %lld, random %lld\n",
@@ -216,10 +271,9 @@ int main(int argc, char **argv)
     subsel_dense_free(x_pool);
     subsel_dense_free(x_target);
     subsel_sae_free(sae);
-    subsel_dense_free(w_enc);
     subsel_ctx_free(ctx);
     free(train_px); free(test_px); free(train_y); free(test_y); free(train); free(test);
-    free(dict); free(b_dec); free(b_enc); free(target_x); free(target_rows); free(random_rows);
+    free(unit_pool); free(unit_target); free(target_x); free(target_rows); free(random_rows);
     free(all_rows); free(quality);
     return fashion_mnist_total_variation(mix_sdm, mix_target) < fashion_mnist_total_variation(mix_random, mix_target) ? 0 : 1;
 }
