@@ -26,19 +26,16 @@
  *
  * NAME is seed, train (training images), test (held-out images), features,
  * k, batch, epochs, lr, l_mono (of the first SAE), set_size, reservoir,
- * auxk, dead_rows, threads or dir (a scratch folder for the checkpoints,
- * whose b_dec.npy gives b_dec, not readable through the API; default a
- * new folder under $TMPDIR or /tmp, removed at the end).
+ * auxk, dead_rows or threads. The held-out reconstruction error comes from
+ * subsel_sae_trainer_evaluate.
  * docs/sae_acceptance.md gives the defaults' reasons and measured results.
  * Exit code 77 when the data is missing (a skipped test).
  */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <subsel.h>
 
@@ -50,7 +47,6 @@ typedef struct settings {
     int64_t seed, train, test, features, k, batch, epochs, set_size, reservoir, threads, auxk,
         dead_rows;
     double lr, l_mono;
-    const char *dir;
 } settings;
 
 typedef struct result {
@@ -83,41 +79,6 @@ static float *unit_images(const unsigned char *px, int64_t count)
     return x;
 }
 
-/* Mean ||x - (W_dec h + b_dec)||^2 over the rows of x. */
-static double recons_error(const float *x, int64_t rows, const subsel_csr *codes,
-                           const subsel_dense *w_dec, const double *b_dec)
-{
-    int64_t features = subsel_dense_cols(w_dec), i, j, c;
-    const float *wd = subsel_dense_data(w_dec); /* inputs x features */
-    float *wt = malloc(sizeof *wt * (size_t)(features * PIXELS));
-    double *y = malloc(sizeof *y * PIXELS), total = 0;
-    if (wt == NULL || y == NULL) {
-        free(wt);
-        free(y);
-        return NAN;
-    }
-    for (c = 0; c < PIXELS; c++) /* rows of wt: decoder columns */
-        for (j = 0; j < features; j++)
-            wt[j * PIXELS + c] = wd[c * subsel_dense_stride(w_dec) + j];
-    for (i = 0; i < rows; i++) {
-        const int32_t *cols;
-        const float *vals;
-        int64_t nnz, e;
-        double err = 0;
-        subsel_csr_row(codes, i, &cols, &vals, &nnz);
-        memcpy(y, b_dec, sizeof *y * PIXELS);
-        for (e = 0; e < nnz; e++)
-            for (c = 0; c < PIXELS; c++)
-                y[c] += (double)vals[e] * wt[(int64_t)cols[e] * PIXELS + c];
-        for (c = 0; c < PIXELS; c++)
-            err += (x[i * PIXELS + c] - y[c]) * (x[i * PIXELS + c] - y[c]);
-        total += err;
-    }
-    free(wt);
-    free(y);
-    return total / (double)rows;
-}
-
 /* Trains one SAE with `l_mono` on the training rows (the same batches for
  * every call: the order comes from s->seed alone) and scores it on the
  * held-out rows. */
@@ -126,14 +87,13 @@ static int train_and_score(const settings *s, double l_mono, const float *train,
 {
     subsel_ctx *ctx = NULL;
     subsel_sae_trainer *t = NULL;
-    subsel_dense *batch = NULL, *x_test = NULL, *w_dec = NULL;
+    subsel_dense *batch = NULL, *x_test = NULL;
     subsel_sae *sae = NULL;
     subsel_csr *codes = NULL;
     int64_t *order = malloc(sizeof *order * (size_t)s->train), e, i, n;
     float *rows = malloc(sizeof *rows * (size_t)(s->batch * PIXELS));
-    double losses[SUBSEL_SAE_LOSSES], b_dec[PIXELS];
+    double losses[SUBSEL_SAE_LOSSES];
     uint64_t shuffle = (uint64_t)s->seed * 0x2545F4914F6CDD1DULL + 7;
-    char path[1100];
     struct timespec t0, t1;
     int rc = 1;
 
@@ -176,26 +136,18 @@ static int train_and_score(const settings *s, double l_mono, const float *train,
     r->train_recons = losses[SUBSEL_SAE_LOSS_RECONS];
     r->train_mono = losses[SUBSEL_SAE_LOSS_MONO];
 
-    /* b_dec is not readable through the API: a checkpoint's b_dec.npy. */
-    snprintf(path, sizeof path, "%s/lmono_%g", s->dir, l_mono);
-    if (failed(ctx, subsel_sae_trainer_save(ctx, t, path), "save"))
-        goto done;
-    snprintf(path, sizeof path, "%s/lmono_%g/b_dec.npy", s->dir, l_mono);
-    if (failed(ctx, subsel_npy_read_f64(ctx, path, b_dec, PIXELS, &n), "b_dec.npy") ||
-        failed(ctx, subsel_dense_create(ctx, s->test, PIXELS, test, SUBSEL_OWN_BORROW, &x_test), "test") ||
+    if (failed(ctx, subsel_dense_create(ctx, s->test, PIXELS, test, SUBSEL_OWN_BORROW, &x_test), "test") ||
+        failed(ctx, subsel_sae_trainer_evaluate(ctx, t, x_test, &r->recons, NULL), "evaluate") ||
         failed(ctx, subsel_sae_trainer_encoder(ctx, t, &sae), "encoder") ||
-        failed(ctx, subsel_sae_trainer_decoder(ctx, t, &w_dec), "decoder") ||
         failed(ctx, subsel_sae_encode(ctx, sae, x_test, s->k, &codes), "encode") ||
         failed(ctx, subsel_sae_scores(ctx, x_test, codes, &r->ms, &r->mt, &r->ms_n, &r->mt_n, NULL, 0, NULL, 0),
                "scores"))
         goto done;
-    r->recons = recons_error(test, s->test, codes, w_dec, b_dec);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     r->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     rc = isnan(r->recons);
 done:
     subsel_csr_free(codes);
-    subsel_dense_free(w_dec);
     subsel_sae_free(sae);
     subsel_dense_free(x_test);
     subsel_dense_free(batch);
@@ -216,41 +168,18 @@ static void print_result(const settings *s, double l_mono, const result *r)
            r->train_mono, r->seconds);
 }
 
-/* Removes the checkpoints (every file in them) and the folder main() made. */
-static void remove_scratch(const char *dir, const double *l_mono)
-{
-    char path[1200], file[1500];
-    int m;
-    for (m = 0; m < 2; m++) {
-        DIR *d;
-        struct dirent *entry;
-        snprintf(path, sizeof path, "%s/lmono_%g", dir, l_mono[m]);
-        if ((d = opendir(path)) == NULL)
-            continue;
-        while ((entry = readdir(d)) != NULL)
-            if (entry->d_name[0] != '.') {
-                snprintf(file, sizeof file, "%s/%s", path, entry->d_name);
-                unlink(file);
-            }
-        closedir(d);
-        rmdir(path);
-    }
-    rmdir(dir);
-}
-
 int main(int argc, char **argv)
 {
     const char *data = argc > 1 ? argv[1] : FASHION_MNIST_DIR;
     settings s = {.seed = 1, .train = 20000, .test = 5000, .features = 512, .k = 16,
                   .batch = 256, .epochs = 2, .set_size = 64, .reservoir = 8192, .threads = 0, .auxk = 0,
                   .dead_rows = 10000000,
-                  .lr = 1e-3, .l_mono = 0.0007, .dir = NULL};
+                  .lr = 1e-3, .l_mono = 0.0007};
     unsigned char *train_px, *test_px;
     int64_t n_train, n_test;
     float *train, *test;
     result with, without;
     double l_mono[2];
-    char scratch[1024];
     int i, ok;
 
     for (i = 2; i < argc; i++) {
@@ -272,7 +201,6 @@ int main(int argc, char **argv)
         else if (NAME("dead_rows")) s.dead_rows = atoll(v);
         else if (NAME("lr")) s.lr = atof(v);
         else if (NAME("l_mono")) s.l_mono = atof(v);
-        else if (NAME("dir")) s.dir = v;
         else {
             fprintf(stderr, "sae_mono_fashion_mnist: unknown argument %s\n", argv[i]);
             return 2;
@@ -296,23 +224,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "sae_mono_fashion_mnist: need batch <= train, l_mono > 0, test >= 2\n");
         return 2;
     }
-    if (s.dir == NULL) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(scratch, sizeof scratch, "%s/sae_mono_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (mkdtemp(scratch) == NULL) {
-            perror("sae_mono_fashion_mnist: scratch folder");
-            return 1;
-        }
-        s.dir = scratch;
-    }
     train = unit_images(train_px, s.train);
     test = unit_images(test_px, s.test);
     l_mono[0] = s.l_mono;
     l_mono[1] = 0;
     ok = train != NULL && test != NULL && train_and_score(&s, l_mono[0], train, test, &with) == 0 &&
          train_and_score(&s, l_mono[1], train, test, &without) == 0;
-    if (s.dir == scratch)
-        remove_scratch(scratch, l_mono);
     if (ok) {
         print_result(&s, l_mono[0], &with);
         print_result(&s, l_mono[1], &without);

@@ -16,7 +16,7 @@
  * the total-variation distance between class mixes, and exits nonzero
  * unless SDM's class mix is closer to the target's than random's.
  *
- *   sdm_fashion_mnist [DATA_DIR] [POOL_SIZE] [BUDGET]
+ *   sdm_fashion_mnist [DATA_DIR] [POOL_SIZE] [BUDGET] [SAE_STEPS]
  *
  * DATA_DIR defaults to /usr/share/datasets/fashion-mnist. Exit code 77 when
  * the data is missing (a skipped test).
@@ -111,7 +111,7 @@ static float *unit_rows(const float *x, int64_t rows)
 
 /* Trains the SAE on the rows of x: TRAIN_STEPS batches of TRAIN_BATCH rows
  * taken in a seeded random order, reshuffled at each pass over the pool. */
-static subsel_sae *train_sae(subsel_ctx *ctx, const float *x, int64_t rows)
+static subsel_sae *train_sae(subsel_ctx *ctx, const float *x, int64_t rows, int64_t steps)
 {
     subsel_sae_trainer *t;
     subsel_dense *batch;
@@ -132,7 +132,7 @@ static subsel_sae *train_sae(subsel_ctx *ctx, const float *x, int64_t rows)
     check(ctx, subsel_param_set_int(ctx, t, SUBSEL_P_SAE_RESERVOIR, 8192), "reservoir");
     check(ctx, subsel_param_set_real(ctx, t, SUBSEL_P_SAE_LR, 1e-3), "lr");
     check(ctx, subsel_param_set_real(ctx, t, SUBSEL_P_SAE_L_MONO, L_MONO), "l_mono");
-    for (step = 0; step < TRAIN_STEPS; step++) {
+    for (step = 0; step < steps; step++) {
         for (i = 0; i < batch_rows; i++) {
             if (next == rows) { /* a new pass: reshuffle (Fisher-Yates) */
                 int64_t j, r, tmp;
@@ -152,7 +152,7 @@ static subsel_sae *train_sae(subsel_ctx *ctx, const float *x, int64_t rows)
     }
     check(ctx, subsel_sae_trainer_losses(ctx, t, losses, SUBSEL_SAE_LOSSES), "losses");
     printf("  SAE: %d steps of %lld images, %d latents, k %d, l_mono %g: last step L_recons %.4f, "
-           "L_mono %.1f\n", TRAIN_STEPS, (long long)batch_rows, FEATURES, CODE_K, L_MONO,
+           "L_mono %.1f\n", (int)steps, (long long)batch_rows, FEATURES, CODE_K, L_MONO,
            losses[SUBSEL_SAE_LOSS_RECONS], losses[SUBSEL_SAE_LOSS_MONO]);
     check(ctx, subsel_sae_trainer_encoder(ctx, t, &sae), "SAE encoder");
     subsel_sae_trainer_free(t);
@@ -166,6 +166,7 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : FASHION_MNIST_DIR;
     int64_t pool = argc > 2 ? atoll(argv[2]) : 60000;
     int64_t budget = argc > 3 ? atoll(argv[3]) : 3000;
+    int64_t sae_steps = argc > 4 ? atoll(argv[4]) : TRAIN_STEPS;
     int64_t n_train, n_test, n_train_labels, n_test_labels, i, c, n_target = 0;
     unsigned char *train_px, *test_px, *train_y, *test_y;
     float *train, *test, *target_x, *unit_pool, *unit_target;
@@ -207,7 +208,7 @@ int main(int argc, char **argv)
     check(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_SEED, 1), "seed");
     unit_pool = unit_rows(train, pool);
     unit_target = unit_rows(target_x, n_target);
-    sae = train_sae(ctx, unit_pool, pool);
+    sae = train_sae(ctx, unit_pool, pool, sae_steps < 1 ? 1 : sae_steps);
     check(ctx, subsel_dense_create(ctx, pool, PIXELS, unit_pool, SUBSEL_OWN_BORROW, &x_pool), "pool");
     check(ctx, subsel_dense_create(ctx, n_target, PIXELS, unit_target, SUBSEL_OWN_BORROW, &x_target), "target");
     check(ctx, subsel_sae_encode(ctx, sae, x_pool, CODE_K, &codes), "encode pool");

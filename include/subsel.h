@@ -1558,6 +1558,20 @@ SUBSEL_API int64_t subsel_sae_trainer_steps(const subsel_sae_trainer *t);
 SUBSEL_API int64_t subsel_sae_trainer_epochs(const subsel_sae_trainer *t);
 SUBSEL_API int64_t subsel_sae_trainer_dead(const subsel_sae_trainer *t);
 
+/*! subsel_sae_trainer_evaluate() :
+ * Held-out evaluation with the current weights, nothing updated: the mean
+ * over the rows of x (rows x inputs) of ||x - x~||^2 into *recons and of
+ * ||h(x)||^2 into *act (either may be NULL), as L_recons and L_act of a
+ * step. Rows go through in batches of about 64 MiB of activations; the
+ * result does not depend on the thread count.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL or wrong handles, columns
+ *         differ from inputs, no rows, k above the latents),
+ *         SUBSEL_E_NUMERIC (activations overflow float), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_sae_trainer_evaluate(subsel_ctx *ctx,
+                                           const subsel_sae_trainer *t,
+                                           const subsel_dense *x,
+                                           double *recons, double *act);
+
 /*! subsel_sae_trainer_encoder() :
  * A new encoder (as subsel_sae_create()) with a copy of the current
  * weights, independent of the trainer.

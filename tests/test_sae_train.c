@@ -21,6 +21,18 @@
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* A context of one thread: the tests run under valgrind, whose serialised
+ * threads make every OpenMP region of two threads slow (only the
+ * thread-count test uses two). */
+static subsel_ctx *one_thread_ctx(void)
+{
+    subsel_ctx *ctx = NULL;
+    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
+    ck_assert_int_eq(subsel_param_set_int(ctx, ctx, SUBSEL_P_THREADS, 1),
+                     SUBSEL_OK);
+    return ctx;
+}
+
 static void set_int(subsel_ctx *ctx, subsel_sae_trainer *t, int p, int64_t v)
 {
     ck_assert_int_eq(subsel_param_set_int(ctx, t, p, v), SUBSEL_OK);
@@ -111,7 +123,7 @@ static uint64_t codes_hash(const subsel_sae_trainer *t, int64_t rows,
  * test asserts that most were checked. */
 static void check_gradient(int with_mono, int with_aux)
 {
-    subsel_ctx *ctx = NULL;
+    subsel_ctx *ctx = one_thread_ctx();
     subsel_sae_trainer *t;
     const int64_t d = 6, L = 12, k = 3, rows = 10, s = 4;
     float *x = mixture_rows(11, rows, d, 4), *m_rows, *grad, *unused;
@@ -119,7 +131,6 @@ static void check_gradient(int with_mono, int with_aux)
     ss_mono_sets sets;
     ss_rng rng;
     double worst = 0.0;
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     t = small_trainer(ctx, d, L, k, s);
     set_real(ctx, t, SUBSEL_P_SAE_L_MONO, with_mono ? 0.3 : 0.0);
     set_real(ctx, t, SUBSEL_P_SAE_L_ACT, 0.05);
@@ -227,11 +238,10 @@ END_TEST
 
 static float *read_f32_matrix(const char *name, int64_t rows, int64_t cols)
 {
-    subsel_ctx *ctx = NULL;
+    subsel_ctx *ctx = one_thread_ctx();
     subsel_dense *m = NULL;
     float *out;
     int64_t r;
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     ck_assert_int_eq(subsel_dense_load_npy(ctx, data_path(name), &m),
                      SUBSEL_OK);
     ck_assert_int_eq(subsel_dense_rows(m) * subsel_dense_cols(m),
@@ -263,7 +273,7 @@ static double assert_close(const char *what, const float *a, const float *b,
 
 START_TEST(test_pytorch_reference)
 {
-    subsel_ctx *ctx = NULL;
+    subsel_ctx *ctx = one_thread_ctx();
     subsel_sae_trainer *t;
     int64_t n_cfg = 0, n_e = 0, n_loss = 0, d, L, k, B, s, steps, step, j;
     double *cfg = read_f64(data_path("sae_train/config.npy"), &n_cfg);
@@ -284,7 +294,6 @@ START_TEST(test_pytorch_reference)
     x = read_f32_matrix("sae_train/X.npy", steps * B, d);
     m = read_f32_matrix("sae_train/M.npy", steps * s, d);
 
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     t = small_trainer(ctx, d, L, k, s);
     set_real(ctx, t, SUBSEL_P_SAE_L_RECONS, cfg[6]);
     set_real(ctx, t, SUBSEL_P_SAE_L_MONO, cfg[7]);
@@ -371,12 +380,11 @@ END_TEST
 
 START_TEST(test_mono_sets_brute_force)
 {
-    subsel_ctx *ctx = NULL;
+    subsel_ctx *ctx = one_thread_ctx();
     subsel_sae_trainer *t;
     const int64_t d = 5, rows = 40, s = 6;
     float *x = mixture_rows(21, rows, d, 5);
     int64_t round;
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     t = small_trainer(ctx, d, 8, 2, s);
     set_int(ctx, t, SUBSEL_P_SAE_RESERVOIR, 25);
     ck_assert_int_eq(ss_sae_buffers_reserve(ctx, t, rows), SUBSEL_OK);
@@ -438,11 +446,10 @@ END_TEST
 static char *save_rows(const char *name, const float *x, int64_t rows,
                              int64_t d)
 {
-    subsel_ctx *ctx = NULL;
+    subsel_ctx *ctx = one_thread_ctx();
     subsel_dense *m = NULL;
     char *path = strdup(temp_path(name));
     ck_assert_ptr_nonnull(path);
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     ck_assert_int_eq(subsel_dense_create(ctx, rows, d, x, SUBSEL_OWN_COPY, &m),
                      SUBSEL_OK);
     ck_assert_int_eq(subsel_dense_save_npy(ctx, m, path), SUBSEL_OK);
@@ -462,13 +469,12 @@ static subsel_sae_trainer *fit_trainer(subsel_ctx *ctx, int64_t d)
 
 START_TEST(test_learns_sparse_structure)
 {
-    subsel_ctx *ctx = NULL;
+    subsel_ctx *ctx = one_thread_ctx();
     subsel_sae_trainer *t;
     const int64_t d = 16, rows = 1024;
     float *x = mixture_rows(31, rows, d, 12);
     char *path = save_rows("mix.npy", x, rows, d);
     double first, last, out[SUBSEL_SAE_LOSSES];
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     t = fit_trainer(ctx, d);
     ck_assert_int_eq(subsel_sae_trainer_losses(ctx, t, out, SUBSEL_SAE_LOSSES),
                      SUBSEL_OK);
@@ -515,14 +521,13 @@ static void assert_same_trainer(const subsel_sae_trainer *a,
 
 START_TEST(test_resume_is_exact)
 {
-    subsel_ctx *ctx = NULL;
+    subsel_ctx *ctx = one_thread_ctx();
     subsel_sae_trainer *straight, *first, *resumed = NULL;
     const int64_t d = 8, rows = 300;
     float *x = mixture_rows(41, rows, d, 6);
     char *path = save_rows("resume.npy", x, rows, d);
     const char *dir = temp_folder("ckpt");
     progress_log log;
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     straight = fit_trainer(ctx, d);
     ck_assert_ok(ctx, subsel_sae_trainer_fit(ctx, straight, (const char *const *)&path, 1, 3, NULL,
                                              NULL));
@@ -610,13 +615,12 @@ END_TEST
 
 START_TEST(test_fit_reads_float16_shards)
 {
-    subsel_ctx *ctx = NULL;
+    subsel_ctx *ctx = one_thread_ctx();
     subsel_sae_trainer *t;
     /* two float16 shards written by hand: 3 + 2 rows of 2 values; a
      * version 1.0 header padded to 128 bytes, as NumPy writes it */
     const char *paths[2];
     int shard;
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     for (shard = 0; shard < 2; shard++) {
         char text[118];
         unsigned char preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
@@ -668,12 +672,11 @@ END_TEST
 
 START_TEST(test_errors)
 {
-    subsel_ctx *ctx = NULL;
+    subsel_ctx *ctx = one_thread_ctx();
     subsel_sae_trainer *t = NULL;
     subsel_dense *batch = NULL;
     float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     const char *missing = "/nonexistent/subsel.npy";
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     ck_assert_int_eq(subsel_sae_trainer_create(ctx, 0, 4, &t),
                      SUBSEL_E_INVALID);
     ck_assert_ptr_null(t);
@@ -747,11 +750,10 @@ END_TEST
 
 START_TEST(test_nonfinite_input_changes_nothing)
 {
-    subsel_ctx *ctx = NULL;
+    subsel_ctx *ctx = one_thread_ctx();
     subsel_sae_trainer *t;
     subsel_dense *batch = NULL;
     float x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, *before;
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     t = small_trainer(ctx, 4, 4, 2, 2);
     before = malloc(sizeof *before * (size_t)t->size);
     ck_assert_ptr_nonnull(before);
@@ -772,16 +774,49 @@ START_TEST(test_nonfinite_input_changes_nothing)
 }
 END_TEST
 
+/* Held-out evaluation gives the losses the next step reports for the same
+ * rows, and updates nothing. */
+START_TEST(test_evaluate_matches_the_step)
+{
+    subsel_ctx *ctx = one_thread_ctx();
+    subsel_sae_trainer *t;
+    subsel_dense *batch = NULL;
+    float *x = mixture_rows(81, 40, 6, 4), *before;
+    double recons = -1.0, act = -1.0;
+    ck_assert_int_eq(subsel_dense_create(ctx, 40, 6, x, SUBSEL_OWN_BORROW, &batch),
+                     SUBSEL_OK);
+    t = small_trainer(ctx, 6, 12, 3, 4);
+    ck_assert_int_eq(subsel_sae_trainer_step(ctx, t, batch), SUBSEL_OK);
+    before = malloc(sizeof *before * (size_t)t->size);
+    ck_assert_ptr_nonnull(before);
+    memcpy(before, t->theta, sizeof *before * (size_t)t->size);
+    ck_assert_int_eq(subsel_sae_trainer_evaluate(ctx, t, batch, &recons, &act),
+                     SUBSEL_OK);
+    ck_assert(memcmp(before, t->theta, sizeof *before * (size_t)t->size) == 0);
+    ck_assert_int_eq(subsel_sae_trainer_step(ctx, t, batch), SUBSEL_OK);
+    ck_assert_msg(fabs(recons - t->losses[SS_LOSS_RECONS]) <=
+                      1e-6 * t->losses[SS_LOSS_RECONS],
+                  "evaluate %.9g, step %.9g", recons, t->losses[SS_LOSS_RECONS]);
+    ck_assert(act == t->losses[SS_LOSS_ACT]);
+    ck_assert_int_eq(subsel_sae_trainer_evaluate(ctx, t, NULL, &recons, &act),
+                     SUBSEL_E_INVALID);
+    free(before);
+    free(x);
+    subsel_dense_free(batch);
+    subsel_sae_trainer_free(t);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 /* l_mono may change between steps: switched on after steps without it,
  * the reservoir and L_mono's buffers appear then. */
 START_TEST(test_mono_switched_on_later)
 {
-    subsel_ctx *ctx = NULL;
+    subsel_ctx *ctx = one_thread_ctx();
     subsel_sae_trainer *t;
     subsel_dense *batch = NULL;
     float *x = mixture_rows(71, 32, 6, 4);
     int i;
-    ck_assert_int_eq(subsel_ctx_create(&ctx), SUBSEL_OK);
     t = small_trainer(ctx, 6, 12, 2, 4);
     set_real(ctx, t, SUBSEL_P_SAE_L_MONO, 0.0);
     ck_assert_int_eq(subsel_dense_create(ctx, 32, 6, x, SUBSEL_OWN_BORROW, &batch),
@@ -880,6 +915,7 @@ Suite *sae_train_suite(void)
     tcase_add_test(train, test_threads_agree_exactly);
     tcase_add_test(train, test_fit_reads_float16_shards);
     tcase_add_test(train, test_mono_switched_on_later);
+    tcase_add_test(train, test_evaluate_matches_the_step);
     tcase_set_timeout(train, 120);
     tcase_add_test(err, test_errors);
     tcase_add_test(err, test_nonfinite_input_changes_nothing);

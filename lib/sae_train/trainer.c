@@ -15,6 +15,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "linalg/tiles.h"
 #include "matrix/matrix.h"
 #include "sae_train/trainer.h"
 
@@ -419,4 +420,100 @@ int subsel_sae_trainer_decoder(subsel_ctx *ctx, const subsel_sae_trainer *t,
     REQUIRE_TRAINER(ctx, t);
     SS_CHECK(ss_sae_trainer_decoder_t(ctx, t, &wt));
     return ss_dense_adopt(ctx, t->inputs, t->features, wt, out);
+}
+
+/* Held-out evaluation: the rows go through the encoder in batches as in
+ * subsel_sae_encode, each row is decoded from its k slots, and the squared
+ * errors and activations are summed per row, then over rows in order (the
+ * result does not depend on the thread count). */
+int subsel_sae_trainer_evaluate(subsel_ctx *ctx, const subsel_sae_trainer *t,
+                                const subsel_dense *x, double *recons,
+                                double *act)
+{
+    const int64_t d = t ? t->inputs : 0, L = t ? t->features : 0;
+    const int64_t k = t ? t->k : 0;
+    ss_sae_scratch scratch = {NULL, NULL, 0, 1};
+    ss_sae_weights w;
+    float *xc = NULL, *pre = NULL, *val = NULL, *rec = NULL;
+    int32_t *idx = NULL;
+    int64_t *cnt = NULL, batch, r0, threads;
+    double *row_sums = NULL, sum_rec = 0.0, sum_act = 0.0;
+    int rc = SUBSEL_OK;
+
+    SS_REQUIRE_CTX(ctx);
+    REQUIRE_TRAINER(ctx, t);
+    SS_REQUIRE_KIND(ctx, x, SS_KIND_DENSE);
+    if (x->cols != d)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_sae_trainer_evaluate: x has %lld columns but "
+                       "the autoencoder takes %lld inputs",
+                       (long long)x->cols, (long long)d);
+    if (x->rows < 1)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_sae_trainer_evaluate: x has no rows");
+    if (k > L)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_sae_trainer_evaluate: k = %lld exceeds the "
+                       "%lld latents",
+                       (long long)k, (long long)L);
+    batch = ss_sae_batch_rows(L, x->rows);
+    threads = ss_threads_for(ctx, batch);
+    w = ss_sae_trainer_weights(t);
+    SS_TRY(ss_alloc_array(ctx, batch * d, sizeof *xc, &xc));
+    SS_TRY(ss_alloc_array(ctx, batch * L, sizeof *pre, &pre));
+    SS_TRY(ss_alloc_array(ctx, batch * k, sizeof *val, &val));
+    SS_TRY(ss_alloc_array(ctx, batch * k, sizeof *idx, &idx));
+    SS_TRY(ss_alloc_array(ctx, batch, sizeof *cnt, &cnt));
+    SS_TRY(ss_alloc_array(ctx, 2 * batch, sizeof *row_sums, &row_sums));
+    SS_TRY(ss_alloc_array(ctx, threads * d, sizeof *rec, &rec));
+    SS_TRY(ss_sae_scratch_alloc(ctx, &ctx->alloc, L, k, (int)threads,
+                                &scratch));
+    for (r0 = 0; r0 < x->rows; r0 += batch) {
+        int64_t nb = x->rows - r0 < batch ? x->rows - r0 : batch, r;
+        ss_sae_code_rows(ctx, &w, ss_dense_row(x, r0), x->stride, nb, k,
+                         &scratch, xc, pre, idx, val, cnt);
+        for (r = 0; r < nb; r++)
+            if (cnt[r] < 0)
+                SS_TRY(ss_fail(ctx, SUBSEL_E_NUMERIC,
+                               "subsel_sae_trainer_evaluate: row %lld has an "
+                               "activation that is not finite",
+                               (long long)(r0 + r)));
+#pragma omp parallel for num_threads((int)threads) schedule(static)
+        for (r = 0; r < nb; r++) {
+            float *y = rec + (int64_t)ss_thread_num() * d;
+            const float *xr = ss_dense_row(x, r0 + r);
+            double e = 0.0, a = 0.0;
+            int64_t s, c;
+            memcpy(y, t->b_dec, (size_t)d * sizeof *y);
+            for (s = 0; s < cnt[r]; s++) {
+                const float *col = t->w_dec + (int64_t)idx[r * k + s] * d;
+                float v = val[r * k + s];
+                a += (double)v * v;
+                for (c = 0; c < d; c++)
+                    y[c] += v * col[c];
+            }
+            for (c = 0; c < d; c++)
+                e += ((double)y[c] - xr[c]) * ((double)y[c] - xr[c]);
+            row_sums[2 * r] = e;
+            row_sums[2 * r + 1] = a;
+        }
+        for (r = 0; r < nb; r++) {
+            sum_rec += row_sums[2 * r];
+            sum_act += row_sums[2 * r + 1];
+        }
+    }
+    if (recons != NULL)
+        *recons = sum_rec / (double)x->rows;
+    if (act != NULL)
+        *act = sum_act / (double)x->rows;
+cleanup:
+    ss_sae_scratch_free(&ctx->alloc, &scratch);
+    ss_free(ctx, xc);
+    ss_free(ctx, pre);
+    ss_free(ctx, val);
+    ss_free(ctx, idx);
+    ss_free(ctx, cnt);
+    ss_free(ctx, row_sums);
+    ss_free(ctx, rec);
+    return rc;
 }
