@@ -355,6 +355,7 @@ extern "C" {
     pub fn subsel_sae_trainer_steps(t: *const subsel_sae_trainer) -> i64;
     pub fn subsel_sae_trainer_epochs(t: *const subsel_sae_trainer) -> i64;
     pub fn subsel_sae_trainer_dead(t: *const subsel_sae_trainer) -> i64;
+    pub fn subsel_sae_trainer_evaluate(ctx: *mut subsel_ctx, t: *const subsel_sae_trainer, x: *const subsel_dense, recons: *mut f64, act: *mut f64) -> c_int;
     pub fn subsel_sae_trainer_encoder(ctx: *mut subsel_ctx, t: *const subsel_sae_trainer, out: *mut *mut subsel_sae) -> c_int;
     pub fn subsel_sae_trainer_decoder(ctx: *mut subsel_ctx, t: *const subsel_sae_trainer, out: *mut *mut subsel_dense) -> c_int;
     pub fn subsel_sae_trainer_save(ctx: *mut subsel_ctx, t: *const subsel_sae_trainer, dir: *const c_char) -> c_int;
