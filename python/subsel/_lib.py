@@ -269,6 +269,8 @@ _DECLS = {
     "subsel_sae_trainer_dead": (c_int64, [SAE_TRAINER_H]),
     "subsel_sae_trainer_encoder": (c_int, [CTX, SAE_TRAINER_H, handle_p]),
     "subsel_sae_trainer_decoder": (c_int, [CTX, SAE_TRAINER_H, handle_p]),
+    "subsel_sae_trainer_evaluate": (c_int, [CTX, SAE_TRAINER_H, c_void_p,
+                                            POINTER(c_double), POINTER(c_double)]),
     "subsel_sae_trainer_save": (c_int, [CTX, SAE_TRAINER_H, c_char_p]),
     "subsel_sae_trainer_load": (c_int, [CTX, c_char_p, handle_p]),
     "subsel_ot_solver_create": (c_int, [CTX, handle_p]),

@@ -193,6 +193,21 @@ class SAETrainer(_Handle):
         self._ctx._call(L.subsel_sae_trainer_step, self._ctx, self, xd)
         return self.losses
 
+    def evaluate(self, x) -> tuple:
+        """Held-out evaluation with the current weights, nothing updated:
+        (recons, act), the means over the rows of `x` (2-D, rows x inputs)
+        of ||x - x~||^2 and ||h(x)||^2, as the L_recons and L_act a step on
+        those rows would report."""
+        a = np.asarray(x)
+        if a.ndim != 2:
+            raise ValueError(f"evaluate() needs a 2-D array (rows x inputs), "
+                             f"not {a.ndim}-D")
+        xd = dense(a, ctx=self._ctx)
+        recons, act = ctypes.c_double(), ctypes.c_double()
+        self._ctx._call(L.subsel_sae_trainer_evaluate, self._ctx, self, xd,
+                        ctypes.byref(recons), ctypes.byref(act))
+        return recons.value, act.value
+
     def fit(self, paths_or_glob, epochs: int, *, checkpoint_dir=None,
             log=None, progress=None) -> SAELosses:
         """Trains over the rows of .npy files until `epochs` epochs are done

@@ -90,6 +90,23 @@ def test_steps_reduce_the_loss():
                                     + 1e-10 * l.act, rel=1e-9)
 
 
+def test_evaluate_is_the_next_steps_loss_and_updates_nothing():
+    x = structured()[:200]
+    t = trainer()
+    t.step(x)
+    before = t.decoder()
+    recons, act = t.evaluate(x)
+    assert t.evaluate(x) == (recons, act)
+    assert t.steps == 1 and np.array_equal(before, t.decoder())
+    l = t.step(x)
+    assert recons == pytest.approx(l.recons, rel=1e-6)
+    assert act == l.act
+    with pytest.raises(subsel.InvalidArgument, match="columns"):
+        t.evaluate(np.ones((3, x.shape[1] + 1), np.float32))
+    with pytest.raises(ValueError):
+        t.evaluate(np.ones(5, np.float32))
+
+
 def test_step_converts_float16_and_float64_as_float32():
     x = structured()[:128]
     f16 = x.astype(np.float16)
