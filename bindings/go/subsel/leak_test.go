@@ -225,9 +225,9 @@ func leakRound(ctx *Context, dir string) (err error) {
 	if _, err = back.Selection(ctx); err != nil {
 		return err
 	}
-	// The SAE trainer on the encoder's inputs (30 x 12): steps, an epoch,
-	// the encoder and decoder it exports, a checkpoint and its load, and
-	// a load that fails.
+	// The SAE trainer on the encoder's inputs (30 x 12): steps, an
+	// evaluation, an epoch, the encoder and decoder it exports, a
+	// checkpoint and its load, and a load that fails.
 	trainer, err := NewSAETrainer(ctx, 12, 16)
 	if err != nil {
 		return err
@@ -242,6 +242,9 @@ func leakRound(ctx *Context, dir string) (err error) {
 		}
 	}
 	if _, err = trainer.Step(ctx, x); err != nil {
+		return err
+	}
+	if _, _, err = trainer.Evaluate(ctx, x); err != nil {
 		return err
 	}
 	if err = trainer.Fit(ctx, []string{data("sae", "X.npy")}, 1, "", ""); err != nil {

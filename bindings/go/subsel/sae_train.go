@@ -89,6 +89,21 @@ func (t *SAETrainer) Step(ctx *Context, batch *Dense) (SAELosses, error) {
 	return t.Losses(ctx)
 }
 
+// Evaluate is a held-out evaluation with the current weights, nothing
+// updated: the mean over the rows of x (rows x inputs) of ||x - x~||^2
+// (recons) and of ||h(x)||^2 (act), as Recons and Act of a step on the
+// same rows. The result does not depend on the thread count.
+func (t *SAETrainer) Evaluate(ctx *Context, x *Dense) (recons, act float64, err error) {
+	var r, a C.double
+	err = ctx.call([]*handle{t.handle, x.h()}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_sae_trainer_evaluate(c, t.cptr(), x.cptr(), &r, &a)
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return float64(r), float64(a), nil
+}
+
 // Fit trains over the rows of the 2-D .npy files paths (float16, 32 or 64,
 // the same columns; one data set of their rows, in order), streamed in
 // batches of "batch" rows, until epochs epochs have been done in all (not

@@ -205,6 +205,77 @@ func TestSAETrainerSteps(t *testing.T) {
 	}
 }
 
+// Evaluate gives the losses the next step reports for the same rows and
+// updates nothing (tests/test_sae_train.c's test_evaluate_matches_the_step,
+// on one thread). A first step sets b_dec from its batch; from then on a
+// step reports the losses of the weights before its update.
+func TestSAETrainerEvaluate(t *testing.T) {
+	ctx := newCtx(t)
+	if err := ctx.Set("threads", 1); err != nil {
+		t.Fatal(err)
+	}
+	const d = 8
+	x := mixtureRows(81, 64, d, 4)
+	tr := smallTrainer(t, ctx, d)
+	batch := must[*Dense](t)(NewDense(ctx, 64, d, x, 0))
+	defer batch.Close()
+	must[SAELosses](t)(tr.Step(ctx, batch))
+	losses := must[SAELosses](t)(tr.Losses(ctx))
+	wDec := must[*Dense](t)(tr.Decoder(ctx))
+	defer wDec.Close()
+	recons, act, err := tr.Evaluate(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(recons > 0 && act > 0) {
+		t.Fatalf("recons %g, act %g", recons, act)
+	}
+	// Nothing updated: the same result again, the steps, the losses of
+	// the last step and the weights as they were.
+	r2, a2, err := tr.Evaluate(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Float64bits(r2) != math.Float64bits(recons) || math.Float64bits(a2) != math.Float64bits(act) {
+		t.Fatalf("again: %g %g, first %g %g", r2, a2, recons, act)
+	}
+	if tr.Steps() != 1 {
+		t.Fatalf("%d steps", tr.Steps())
+	}
+	if l := must[SAELosses](t)(tr.Losses(ctx)); !reflect.DeepEqual(l, losses) {
+		t.Fatalf("losses %+v, before %+v", l, losses)
+	}
+	after := must[*Dense](t)(tr.Decoder(ctx))
+	defer after.Close()
+	for r := int64(0); r < d; r++ {
+		if !reflect.DeepEqual(after.Row(r), wDec.Row(r)) {
+			t.Fatalf("W_dec row %d changed", r)
+		}
+	}
+	// The next step on the same rows reports them.
+	stepped := must[SAELosses](t)(tr.Step(ctx, batch))
+	if math.Abs(recons-stepped.Recons) > 1e-6*stepped.Recons {
+		t.Fatalf("evaluate %.9g, step %.9g", recons, stepped.Recons)
+	}
+	if act != stepped.Act {
+		t.Fatalf("act: evaluate %.17g, step %.17g", act, stepped.Act)
+	}
+	if tr.Steps() != 2 {
+		t.Fatalf("%d steps", tr.Steps())
+	}
+	// Rows of another width: the library's message, nothing changed; a
+	// closed or nil matrix is refused.
+	narrow := must[*Dense](t)(NewDense(ctx, 128, 4, x[:512], 0))
+	defer narrow.Close()
+	_, _, err = tr.Evaluate(ctx, narrow)
+	wantError(t, err, ErrInvalid, "subsel_sae_trainer_evaluate", "4 columns")
+	_, _, err = tr.Evaluate(ctx, nil)
+	wantError(t, err, ErrInvalid)
+	if tr.Steps() != 2 {
+		t.Fatalf("%d steps", tr.Steps())
+	}
+}
+
 // folderBytes is every file of a folder, by name.
 func folderBytes(t *testing.T, dir string) map[string][]byte {
 	t.Helper()

@@ -105,6 +105,18 @@ impl SaeTrainer {
         self.losses(ctx)
     }
 
+    /// Held-out evaluation with the current weights, nothing updated: the
+    /// mean over the rows of `x` (rows x inputs) of ||x - x~||^2 and of
+    /// ||h(x)||^2, `(recons, act)`, as `recons` and `act` of a step on the
+    /// same rows. The result does not depend on the thread count.
+    pub fn evaluate(&self, ctx: &Context, x: &Dense<'_>) -> Result<(f64, f64)> {
+        let (mut recons, mut act) = (0.0f64, 0.0f64);
+        ctx.check(unsafe {
+            sys::subsel_sae_trainer_evaluate(ctx.as_ptr(), self.as_ptr(), x.as_ptr(), &mut recons, &mut act)
+        })?;
+        Ok((recons, act))
+    }
+
     /// Trains over the rows of the 2-D `.npy` files `paths` (float16, 32
     /// or 64, the same columns; one data set of their rows, in order),
     /// streamed in batches of "batch" rows, until `epochs` epochs have

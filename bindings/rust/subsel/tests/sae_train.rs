@@ -211,6 +211,50 @@ fn steps_on_batches_reduce_the_loss() {
 }
 
 #[test]
+fn evaluate_gives_the_next_steps_losses_and_updates_nothing() {
+    // tests/test_sae_train.c's test_evaluate_matches_the_step, on one
+    // thread. A first step sets b_dec from its batch; from then on a step
+    // reports the losses of the weights before its update, which evaluate
+    // gives for the same rows.
+    let mut ctx = Context::new().unwrap();
+    ctx.set_threads(1).unwrap();
+    let d = 8;
+    let x = mixture_rows(81, 64, d, 4);
+    let mut t = small_trainer(&ctx, d);
+    let batch = Dense::borrowed(&ctx, 64, d, &x, 0).unwrap();
+    t.step(&ctx, &batch).unwrap();
+    let losses = t.losses(&ctx).unwrap();
+    let w_dec = t.decoder(&ctx).unwrap();
+    let (recons, act) = t.evaluate(&ctx, &batch).unwrap();
+    assert!(recons > 0.0 && act > 0.0, "{recons} {act}");
+    // Nothing updated: the same result again, the steps, the losses of the
+    // last step and the weights as they were.
+    let again = t.evaluate(&ctx, &batch).unwrap();
+    assert_eq!(again.0.to_bits(), recons.to_bits());
+    assert_eq!(again.1.to_bits(), act.to_bits());
+    assert_eq!(t.steps(), 1);
+    assert_eq!(t.losses(&ctx).unwrap(), losses);
+    let rows = |m: &Dense<'_>| (0..d).map(|r| m.row(r).unwrap().to_vec()).collect::<Vec<_>>();
+    assert_eq!(rows(&t.decoder(&ctx).unwrap()), rows(&w_dec));
+    // The next step on the same rows reports them.
+    let stepped = t.step(&ctx, &batch).unwrap();
+    assert!(
+        (recons - stepped.recons).abs() <= 1e-6 * stepped.recons,
+        "evaluate {recons}, step {}",
+        stepped.recons
+    );
+    assert_eq!(act, stepped.act);
+    assert_eq!(t.steps(), 2);
+    // Rows of another width: the library's message, nothing changed.
+    let narrow = Dense::borrowed(&ctx, 128, 4, &x[..512], 0).unwrap();
+    let e = t.evaluate(&ctx, &narrow).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert!(e.message().contains("subsel_sae_trainer_evaluate"), "{e}");
+    assert!(e.message().contains("4 columns"), "{e}");
+    assert_eq!(t.steps(), 2);
+}
+
+#[test]
 fn save_load_and_continue_equals_an_uninterrupted_run() {
     let mut ctx = Context::new().unwrap();
     let tmp = TempDir::new("resume");
@@ -443,6 +487,7 @@ fn round(ctx: &Context, path: &Path, dir: &Path, x: &[f32]) -> subsel::Result<()
     t.set_param(ctx, "auxk", 2)?;
     let batch = Dense::borrowed(ctx, 32, 8, &x[..32 * 8], 0)?;
     t.step(ctx, &batch)?;
+    t.evaluate(ctx, &batch)?;
     t.fit(ctx, &[path], 1, None, None)?;
     let sae = t.encoder(ctx)?;
     let _codes = sae.encode(ctx, &batch, 2)?;
