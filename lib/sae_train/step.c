@@ -60,6 +60,24 @@ typedef struct code_set {
     const float *g;         /* rows x inputs: dL/d(its decoding), or NULL */
 } code_set;
 
+static code_set code_set_of(int64_t rows, int64_t k, const float *xc,
+                            const int32_t *idx, const float *val,
+                            const float *dh, const int64_t *cnt,
+                            const float *g)
+{
+    code_set c;
+    c.rows = rows;
+    c.k = k;
+    c.base = 0; /* set once every set is known */
+    c.xc = xc;
+    c.idx = idx;
+    c.val = val;
+    c.dh = dh;
+    c.cnt = cnt;
+    c.g = g;
+    return c;
+}
+
 typedef struct adam_coef {
     float beta1, beta2, step_size, bc2_sqrt, eps;
 } adam_coef;
@@ -470,15 +488,8 @@ int ss_sae_train_step(subsel_ctx *ctx, subsel_sae_trainer *t, const float *x,
                              b->m_act, b->m_idx, b->m_val, b->m_cnt);
             SS_CHECK(check_codes(ctx, b->m_cnt, size, "M"));
             l_mono = ss_mono_loss(t, x, ld, e_rows, m_x, size);
-            cs[n].rows = size;
-            cs[n].k = t->k;
-            cs[n].xc = b->m_xc;
-            cs[n].idx = b->m_idx;
-            cs[n].val = b->m_val;
-            cs[n].dh = b->m_dh;
-            cs[n].cnt = b->m_cnt;
-            cs[n].g = NULL;
-            n++;
+            cs[n++] = code_set_of(size, t->k, b->m_xc, b->m_idx, b->m_val,
+                                  b->m_dh, b->m_cnt, NULL);
         }
     }
 
@@ -495,25 +506,11 @@ int ss_sae_train_step(subsel_ctx *ctx, subsel_sae_trainer *t, const float *x,
                                t->l_act * t->losses[SS_LOSS_ACT] +
                                t->aux_coef * t->losses[SS_LOSS_AUX];
 
-    cs[0].rows = rows;
-    cs[0].k = t->k;
-    cs[0].xc = b->xc;
-    cs[0].idx = b->idx;
-    cs[0].val = b->val;
-    cs[0].dh = b->dh;
-    cs[0].cnt = b->cnt;
-    cs[0].g = b->g;
-    if (aux) {
-        cs[n].rows = rows;
-        cs[n].k = t->auxk;
-        cs[n].xc = b->xc;
-        cs[n].idx = b->idx_aux;
-        cs[n].val = b->val_aux;
-        cs[n].dh = b->dh_aux;
-        cs[n].cnt = b->cnt_aux;
-        cs[n].g = b->g_aux;
-        n++;
-    }
+    cs[0] = code_set_of(rows, t->k, b->xc, b->idx, b->val, b->dh, b->cnt,
+                        b->g);
+    if (aux)
+        cs[n++] = code_set_of(rows, t->auxk, b->xc, b->idx_aux, b->val_aux,
+                              b->dh_aux, b->cnt_aux, b->g_aux);
     cs[0].base = 0;
     for (j = 1; j < n; j++)
         cs[j].base = cs[j - 1].base + cs[j - 1].rows * cs[j - 1].k;
