@@ -741,6 +741,14 @@ START_TEST(test_errors)
                                      "not a complete checkpoint"));
         ck_assert_ptr_null(u);
     }
+    /* a handle of another kind is refused before it is read */
+    ck_assert_int_eq(subsel_sae_trainer_save(ctx, (subsel_sae_trainer *)ctx,
+                                             temp_folder("wrong_kind")),
+                     SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_sae_trainer_evaluate(
+                         ctx, (const subsel_sae_trainer *)ctx, NULL, NULL, NULL),
+                     SUBSEL_E_INVALID);
+    ck_assert_int_eq(subsel_sae_trainer_steps((subsel_sae_trainer *)ctx), -1);
     ck_assert_int_eq(subsel_sae_trainer_steps(NULL), -1);
     subsel_sae_trainer_free(NULL);
     subsel_sae_trainer_free(t);

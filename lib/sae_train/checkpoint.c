@@ -87,8 +87,7 @@ static int save_i64(subsel_ctx *ctx, const char *dir, const char *name,
 int subsel_sae_trainer_save(subsel_ctx *ctx, const subsel_sae_trainer *t,
                             const char *dir)
 {
-    const int64_t d = t ? t->inputs : 0, L = t ? t->features : 0;
-    int64_t state[S_COUNT];
+    int64_t state[S_COUNT], d, L;
     double reals[N_REAL];
     float *wt = NULL;
     char path[4096];
@@ -97,6 +96,8 @@ int subsel_sae_trainer_save(subsel_ctx *ctx, const subsel_sae_trainer *t,
     SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_KIND(ctx, t, SS_KIND_SAE_TRAINER);
     SS_REQUIRE_NONNULL(ctx, dir);
+    d = t->inputs;
+    L = t->features;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return ss_fail(ctx, SUBSEL_E_IO, "%s: %s", dir, strerror(errno));
     PATH("trainer.npy");

@@ -430,9 +430,8 @@ int subsel_sae_trainer_evaluate(subsel_ctx *ctx, const subsel_sae_trainer *t,
                                 const subsel_dense *x, double *recons,
                                 double *act)
 {
-    const int64_t d = t ? t->inputs : 0, L = t ? t->features : 0;
-    const int64_t k = t ? t->k : 0;
     ss_sae_scratch scratch = {NULL, NULL, 0, 1};
+    int64_t d, L, k;
     ss_sae_weights w;
     float *xc = NULL, *pre = NULL, *val = NULL, *rec = NULL;
     int32_t *idx = NULL;
@@ -443,6 +442,9 @@ int subsel_sae_trainer_evaluate(subsel_ctx *ctx, const subsel_sae_trainer *t,
     SS_REQUIRE_CTX(ctx);
     REQUIRE_TRAINER(ctx, t);
     SS_REQUIRE_KIND(ctx, x, SS_KIND_DENSE);
+    d = t->inputs;
+    L = t->features;
+    k = t->k;
     if (x->cols != d)
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "subsel_sae_trainer_evaluate: x has %lld columns but "
