@@ -1507,8 +1507,9 @@ SUBSEL_API void subsel_sae_trainer_free(subsel_sae_trainer *t);
  * row's copies.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL or wrong handles, columns
  *         differ from inputs, no rows, k or auxk above the latents),
- *         SUBSEL_E_NUMERIC (an input that is not finite, or activations
- *         that overflow float: the weights are then unchanged),
+ *         SUBSEL_E_NUMERIC (an input that is not finite, activations
+ *         that overflow float, or a loss that is not finite, as when
+ *         training diverges: the weights are then unchanged),
  *         SUBSEL_E_NOMEM (nothing changed). */
 SUBSEL_API int subsel_sae_trainer_step(subsel_ctx *ctx, subsel_sae_trainer *t,
                                        const subsel_dense *batch);

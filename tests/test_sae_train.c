@@ -782,6 +782,34 @@ START_TEST(test_nonfinite_input_changes_nothing)
 }
 END_TEST
 
+/* A diverging run (an absurd learning rate) stops with SUBSEL_E_NUMERIC
+ * and never writes a value that is not finite into the weights. */
+START_TEST(test_divergence_is_refused)
+{
+    subsel_ctx *ctx = one_thread_ctx();
+    subsel_sae_trainer *t;
+    subsel_dense *batch = NULL;
+    float *x = mixture_rows(91, 32, 6, 4);
+    int i, rc = SUBSEL_OK;
+    int64_t j;
+    ck_assert_int_eq(subsel_dense_create(ctx, 32, 6, x, SUBSEL_OWN_BORROW, &batch),
+                     SUBSEL_OK);
+    t = small_trainer(ctx, 6, 12, 3, 4);
+    set_real(ctx, t, SUBSEL_P_SAE_LR, 1e36);
+    for (i = 0; i < 20 && rc == SUBSEL_OK; i++)
+        rc = subsel_sae_trainer_step(ctx, t, batch);
+    ck_assert_int_eq(rc, SUBSEL_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "not finite"));
+    for (j = 0; j < t->size; j++)
+        ck_assert_msg(isfinite(t->theta[j]), "weight %lld is %g", (long long)j,
+                      (double)t->theta[j]);
+    free(x);
+    subsel_dense_free(batch);
+    subsel_sae_trainer_free(t);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 /* Held-out evaluation gives the losses the next step reports for the same
  * rows, and updates nothing. */
 START_TEST(test_evaluate_matches_the_step)
@@ -924,6 +952,7 @@ Suite *sae_train_suite(void)
     tcase_add_test(train, test_fit_reads_float16_shards);
     tcase_add_test(train, test_mono_switched_on_later);
     tcase_add_test(train, test_evaluate_matches_the_step);
+    tcase_add_test(train, test_divergence_is_refused);
     tcase_set_timeout(train, 120);
     tcase_add_test(err, test_errors);
     tcase_add_test(err, test_nonfinite_input_changes_nothing);

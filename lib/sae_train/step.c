@@ -506,6 +506,18 @@ int ss_sae_train_step(subsel_ctx *ctx, subsel_sae_trainer *t, const float *x,
                                t->l_act * t->losses[SS_LOSS_ACT] +
                                t->aux_coef * t->losses[SS_LOSS_AUX];
 
+    /* a diverged step is refused before it can write NaN into the weights */
+    if (!isfinite(adam_coef_for(t).step_size))
+        return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                       "subsel_sae_trainer_step: lr = %g overflows float",
+                       t->lr);
+    if (!isfinite(t->losses[SS_LOSS_TOTAL]))
+        return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                       "subsel_sae_trainer_step: the loss is not finite "
+                       "(recons %g, mono %g, act %g, aux %g): training "
+                       "diverged; lower lr or the loss weights",
+                       t->losses[SS_LOSS_RECONS], t->losses[SS_LOSS_MONO],
+                       t->losses[SS_LOSS_ACT], t->losses[SS_LOSS_AUX]);
     cs[0] = code_set_of(rows, t->k, b->xc, b->idx, b->val, b->dh, b->cnt,
                         b->g);
     if (aux)
