@@ -122,6 +122,20 @@ static void axpyf(float a, const float *x, float *y, int64_t n)
         y[i] += a * x[i];
 }
 
+double ss_sae_reconstruct(const subsel_sae_trainer *t, const int32_t *idx,
+                          const float *val, int64_t cnt, float *out)
+{
+    const int64_t d = t->inputs;
+    double act = 0.0;
+    int64_t s;
+    memcpy(out, t->b_dec, (size_t)d * sizeof *out);
+    for (s = 0; s < cnt; s++) {
+        axpyf(val[s], t->w_dec + (int64_t)idx[s] * d, out, d);
+        act += (double)val[s] * val[s];
+    }
+    return act;
+}
+
 /* ---- b_dec from the first batch ---------------------------------------- */
 
 /* The mean of the rows, then (geometric median) Weiszfeld's iterations
@@ -195,11 +209,7 @@ static void decode_rows(subsel_sae_trainer *t, const subsel_ctx *ctx,
         float *g = b->g + r * d, *dh = b->dh + r * k;
         double l_rec = 0.0, l_act = 0.0, l_aux = 0.0;
         int64_t s, c;
-        memcpy(rec, t->b_dec, (size_t)d * sizeof *rec);
-        for (s = 0; s < b->cnt[r]; s++) {
-            axpyf(val[s], t->w_dec + (int64_t)idx[s] * d, rec, d);
-            l_act += (double)val[s] * val[s];
-        }
+        l_act = ss_sae_reconstruct(t, idx, val, b->cnt[r], rec);
         for (c = 0; c < d; c++) {
             res[c] = rec[c] - x[r * ld + c];
             l_rec += (double)res[c] * res[c];

@@ -484,16 +484,9 @@ int subsel_sae_trainer_evaluate(subsel_ctx *ctx, const subsel_sae_trainer *t,
         for (r = 0; r < nb; r++) {
             float *y = rec + (int64_t)ss_thread_num() * d;
             const float *xr = ss_dense_row(x, r0 + r);
-            double e = 0.0, a = 0.0;
-            int64_t s, c;
-            memcpy(y, t->b_dec, (size_t)d * sizeof *y);
-            for (s = 0; s < cnt[r]; s++) {
-                const float *col = t->w_dec + (int64_t)idx[r * k + s] * d;
-                float v = val[r * k + s];
-                a += (double)v * v;
-                for (c = 0; c < d; c++)
-                    y[c] += v * col[c];
-            }
+            double e = 0.0;
+            double a = ss_sae_reconstruct(t, idx + r * k, val + r * k, cnt[r], y);
+            int64_t c;
             for (c = 0; c < d; c++)
                 e += ((double)y[c] - xr[c]) * ((double)y[c] - xr[c]);
             row_sums[2 * r] = e;

@@ -146,6 +146,12 @@ int ss_sae_trainer_alloc(subsel_ctx *ctx, int64_t inputs, int64_t features,
 int ss_sae_trainer_decoder_t(subsel_ctx *ctx, const subsel_sae_trainer *t,
                              float **out);
 
+/* x~ = W_dec h + b_dec into out (inputs floats) from a row's code (cnt
+ * slots of idx / val); returns ||h||^2. The step and the held-out
+ * evaluation decode through it (step.c). */
+double ss_sae_reconstruct(const subsel_sae_trainer *t, const int32_t *idx,
+                          const float *val, int64_t cnt, float *out);
+
 /* The weights as the encoder reads them. */
 ss_sae_weights ss_sae_trainer_weights(const subsel_sae_trainer *t);
 
