@@ -116,6 +116,41 @@ void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
                   c, ldc);
 }
 
+/* Rows (or columns) of C per block of ss_dgemm_det: large enough for a
+ * serial product to run near BLIS's peak, small enough that a batch of a
+ * few hundred rows still gives every thread blocks. */
+#define DET_BLOCK 64
+
+void ss_dgemm_det(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
+                  int64_t n, int64_t k, double alpha, const double *a,
+                  int64_t lda, const double *b, int64_t ldb, double beta,
+                  double *c, int64_t ldc)
+{
+    int by_rows = m >= 2 * DET_BLOCK || m >= n;
+    int64_t extent = by_rows ? m : n;
+    int64_t blocks = (extent + DET_BLOCK - 1) / DET_BLOCK, i;
+    int threads = ss_blas_threads(ctx);
+    if (blocks < 2 || threads < 2 || m * n * k < 32768) {
+        /* the same blocks on one thread: the same bits */
+        threads = 1;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+#endif
+    for (i = 0; i < blocks; i++) {
+        int64_t lo = i * DET_BLOCK;
+        int64_t len = extent - lo < DET_BLOCK ? extent - lo : DET_BLOCK;
+        if (by_rows)
+            ss_dgemm_serial(trans_a, trans_b, len, n, k, alpha,
+                            trans_a ? a + lo : a + lo * lda, lda, b, ldb,
+                            beta, c + lo * ldc, ldc);
+        else
+            ss_dgemm_serial(trans_a, trans_b, m, len, k, alpha, a, lda,
+                            trans_b ? b + lo * ldb : b + lo, ldb, beta,
+                            c + lo, ldc);
+    }
+}
+
 void ss_dtrsm_right_lower_trans_serial(int64_t m, int64_t n, const double *l,
                                        int64_t ldl, double *b, int64_t ldb)
 {

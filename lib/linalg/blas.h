@@ -47,6 +47,16 @@ void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
                      const double *b, int64_t ldb, double beta, double *c,
                      int64_t ldc);
 
+/* As ss_dgemm, with the same bits whatever ctx's thread count: C is cut
+ * into blocks whose shapes depend on m, n and k only (row blocks when C
+ * is tall enough, else column blocks), and each block is one serial
+ * product; the blocks run on ctx's threads. For the small products of
+ * training (LoRS), where BLIS's own threading may change the rounding. */
+void ss_dgemm_det(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
+                  int64_t n, int64_t k, double alpha, const double *a,
+                  int64_t lda, const double *b, int64_t ldb, double beta,
+                  double *c, int64_t ldc);
+
 /* B (m x n, row-major) := B L^-T in place on one thread, with L (n x n)
  * lower triangular with a nonzero diagonal: the triangular solve
  * X L^T = B, row by row of B. For TAROT's Cholesky whitening. */
