@@ -336,11 +336,12 @@ SUBSEL_API int subsel_ctx_set_progress(subsel_ctx *ctx, subsel_progress_fn fn,
 #define SUBSEL_KIND_SAE 12      /* subsel_sae                               */
 #define SUBSEL_KIND_SUMMARY 13  /* subsel_summary (since 0.9)               */
 #define SUBSEL_KIND_SAE_TRAINER 14 /* subsel_sae_trainer (since 0.10)      */
+#define SUBSEL_KIND_LORS 15     /* subsel_lors (since 0.11)                 */
 
 /* Parameters are numbered across the whole library (SUBSEL_P_*, defined
  * with the handle they belong to): each kind owns a block of 100 numbers
  * (context 1-99, optimizer 101-199, OT solver 201-299, TAROT 301-399, SDM
- * 401-499, UniPROT 501-599, ClipCov 601-699, SAE trainer 701-799), so a
+ * 401-499, UniPROT 501-599, ClipCov 601-699, SAE trainer 701-799, LoRS 801-899), so a
  * number names exactly one parameter of one kind, and numbers stay below
  * 1000 (algorithms are 1000 and up). Each parameter also has a name, lower case and unique
  * within its kind ("budget", "max_iter": the constant's name without
@@ -1612,6 +1613,260 @@ SUBSEL_API int subsel_sae_trainer_save(subsel_ctx *ctx,
  *         later checkpoint format), SUBSEL_E_NUMERIC, SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_sae_trainer_load(subsel_ctx *ctx, const char *dir,
                                        subsel_sae_trainer **out);
+
+/* ------------------------------------------------------------------------ */
+/* LoRS: multimodal dataset distillation (since 0.11)                       */
+/* ------------------------------------------------------------------------ */
+
+/* LoRS (Xu et al., ICML 2024) distils a set of image-text pairs into a few
+ * synthetic pairs plus a learned soft similarity S~ = diag(w) + (alpha/r)
+ * L R^T between them, so that a contrastive model trained on the synthetic
+ * set approaches one trained on all the pairs. subsel distils in embedding
+ * space: the pairs are rows of image embeddings and text embeddings from
+ * frozen encoders, and the model trained on them is two small towers (a
+ * linear map or the LoRS projection head) into a joint space, compared by
+ * cosine similarity over a temperature (docs/lors.md).
+ *
+ * The work has three parts, all on one handle, whose parameters
+ * (SUBSEL_P_LORS_*) are set with subsel_param_set_int/_real():
+ *   subsel_lors_buffer()    expert trajectories: towers trained on the real
+ *                           pairs, saved after every epoch;
+ *   subsel_lors_distill()   trajectory matching (the paper's Algorithm 1);
+ *   subsel_lors_evaluate()  fresh towers trained on a set (Algorithm 2)
+ *                           and their retrieval recall on held-out pairs.
+ * Every random choice comes from the context's seed (SUBSEL_P_SEED) as it
+ * was when the handle was created; results are the same bits on any thread
+ * count. One thread at a time per handle. */
+typedef struct subsel_lors subsel_lors;
+
+#define SUBSEL_P_LORS_TOWER 801      /* "tower": SUBSEL_LORS_TOWER_*, default
+                                        HEAD */
+#define SUBSEL_P_LORS_EMBED_DIM 802  /* "embed_dim": e, [1, 65536], 256 */
+#define SUBSEL_P_LORS_TEMPERATURE 803 /* "temperature": tau, (0, inf), 0.07 */
+#define SUBSEL_P_LORS_LEARN_TEMPERATURE 804 /* "learn_temperature": 0/1, 0 */
+#define SUBSEL_P_LORS_LOSS 805       /* "loss": SUBSEL_LORS_LOSS_*, WBCE */
+#define SUBSEL_P_LORS_BETA 806       /* "beta": wBCE's threshold, 0.5 */
+#define SUBSEL_P_LORS_SIMILARITY 807 /* "similarity": SUBSEL_LORS_SIM_*,
+                                        LOWRANK */
+#define SUBSEL_P_LORS_RANK 808       /* "rank": r, [1, 2^20], 10 */
+#define SUBSEL_P_LORS_ALPHA 809      /* "alpha": [0, inf), 1 */
+#define SUBSEL_P_LORS_PAIRS 810      /* "pairs": synthetic pairs, 100 */
+#define SUBSEL_P_LORS_SYN_STEPS 811  /* "syn_steps": T, student steps, 8 */
+#define SUBSEL_P_LORS_EXPERT_EPOCHS 812 /* "expert_epochs": M, epochs of the
+                                           expert ahead of the start, 1 */
+#define SUBSEL_P_LORS_MAX_START_EPOCH 813 /* "max_start_epoch": starts are
+                                             drawn from [0, this), 2 */
+#define SUBSEL_P_LORS_BATCH 814      /* "batch": synthetic pairs per student
+                                        step, 20 */
+#define SUBSEL_P_LORS_LR_IMAGE 815   /* "lr_image": for the synthetic image
+                                        embeddings, 100 */
+#define SUBSEL_P_LORS_LR_TEXT 816    /* "lr_text": for the text ones, 100 */
+#define SUBSEL_P_LORS_LR_SIM 817     /* "lr_sim": for w, L, R, 10 */
+#define SUBSEL_P_LORS_LR_LR 818      /* "lr_lr": for the step sizes, 0.01 */
+#define SUBSEL_P_LORS_MOMENTUM 819   /* "momentum": of every SGD update of
+                                        the synthetic set, 0.5 */
+#define SUBSEL_P_LORS_INIT 820       /* "init": SUBSEL_LORS_INIT_*, REAL */
+#define SUBSEL_P_LORS_EXPERT_LR 821  /* "expert_lr": SGD's step for the
+                                        experts and the initial eta, 0.1 */
+#define SUBSEL_P_LORS_EXPERT_BATCH 822 /* "expert_batch": 128 */
+#define SUBSEL_P_LORS_BUFFER_EPOCHS 823 /* "buffer_epochs": E, epochs each
+                                           expert trains, 10 */
+#define SUBSEL_P_LORS_EXPERTS 824    /* "experts": trajectories, 20 */
+#define SUBSEL_P_LORS_EVAL_EPOCHS 825 /* "eval_epochs": 100 */
+#define SUBSEL_P_LORS_EVAL_BATCH 826 /* "eval_batch": 128 */
+#define SUBSEL_P_LORS_EVAL_MOMENTUM 827 /* "eval_momentum": 0.9 */
+#define SUBSEL_P_LORS_EVAL_WEIGHT_DECAY 828 /* "eval_weight_decay": 5e-4 */
+
+/* Values of SUBSEL_P_LORS_TOWER. */
+#define SUBSEL_LORS_TOWER_LINEAR 0 /* u = W x + b */
+#define SUBSEL_LORS_TOWER_HEAD 1   /* p = W1 x + b1; LayerNorm(W2 GELU(p) +
+                                      b2 + p), the LoRS projection head */
+/* Values of SUBSEL_P_LORS_LOSS (the paper's section 3). */
+#define SUBSEL_LORS_LOSS_INFONCE 0 /* eq. 1 (the similarity is ignored) */
+#define SUBSEL_LORS_LOSS_ENCE 1    /* extended InfoNCE, eq. 3 */
+#define SUBSEL_LORS_LOSS_BCE 2     /* binary cross-entropy, eq. 4 */
+#define SUBSEL_LORS_LOSS_WBCE 3    /* weighted BCE, eq. 5 */
+/* Values of SUBSEL_P_LORS_SIMILARITY. */
+#define SUBSEL_LORS_SIM_IDENTITY 0 /* S = I, not learned (no similarity
+                                      mining: the ablation) */
+#define SUBSEL_LORS_SIM_LOWRANK 1  /* diag(w) + (alpha/r) L R^T, eq. 11 */
+#define SUBSEL_LORS_SIM_FULL 2     /* a full learned matrix */
+/* Values of SUBSEL_P_LORS_INIT: the synthetic pairs start as */
+#define SUBSEL_LORS_INIT_REAL 0  /* random real pairs */
+#define SUBSEL_LORS_INIT_NOISE 1 /* Gaussian noise with each column's mean
+                                    and deviation over the real pairs */
+/* Baseline selections (subsel_lors_baseline()). */
+#define SUBSEL_LORS_BASELINE_RANDOM 0
+#define SUBSEL_LORS_BASELINE_KCENTER 1
+#define SUBSEL_LORS_BASELINE_HERDING 2
+/* The recalls subsel_lors_evaluate() writes, in this order. */
+#define SUBSEL_LORS_IR1 0  /* text to image, recall at 1 */
+#define SUBSEL_LORS_IR5 1
+#define SUBSEL_LORS_IR10 2
+#define SUBSEL_LORS_TR1 3  /* image to text */
+#define SUBSEL_LORS_TR5 4
+#define SUBSEL_LORS_TR10 5
+#define SUBSEL_LORS_RECALLS 6
+
+/*! subsel_lors_create() :
+ * A LoRS handle for image embeddings of `image_dim` columns and text
+ * embeddings of `text_dim`, with the default parameters and the context's
+ * seed (read now).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL ctx or out, a dimension < 1 or
+ *         above 2^24), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_lors_create(subsel_ctx *ctx, int64_t image_dim,
+                                  int64_t text_dim, subsel_lors **out);
+
+/*! subsel_lors_free() : releases a handle. NULL is a no-op. */
+SUBSEL_API void subsel_lors_free(subsel_lors *l);
+
+/*! subsel_lors_buffer() :
+ * Trains SUBSEL_P_LORS_EXPERTS experts (fresh towers, seeded, each its own
+ * random stream) on the real pairs (row i of images with row i of texts)
+ * with SGD (SUBSEL_P_LORS_EXPERT_LR, batches of SUBSEL_P_LORS_EXPERT_BATCH,
+ * the InfoNCE loss, the temperature parameters) for
+ * SUBSEL_P_LORS_BUFFER_EPOCHS epochs, and writes their trajectories to the
+ * folder `dir` (created if missing; files there of the same names are
+ * replaced): expert_0000.npy ... (float32, (epochs + 1) x parameters: the
+ * initial parameters, then those after each epoch) and meta.npy (what
+ * subsel_lors_distill() checks the trajectories against). With log_path
+ * (NULL: none) appends one JSON line per expert epoch (expert, epoch, mean
+ * loss). Progress: stage "buffer" (epochs done, epochs in all); cancelling
+ * stops between epochs, leaving the experts finished so far.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL arguments, columns differ from
+ *         the handle's, row counts differ, fewer than 2 pairs),
+ *         SUBSEL_E_NUMERIC (a loss that is not finite: the expert
+ *         diverged; lower expert_lr), SUBSEL_E_IO, SUBSEL_E_CANCELLED,
+ *         SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_lors_buffer(subsel_ctx *ctx, subsel_lors *l,
+                                  const subsel_dense *images,
+                                  const subsel_dense *texts, const char *dir,
+                                  const char *log_path);
+
+/*! subsel_lors_distill() :
+ * Runs `iterations` iterations of trajectory matching (Algorithm 1) with
+ * the trajectories in `buffer_dir` (from subsel_lors_buffer() with the
+ * same tower parameters). The first call initialises the synthetic set
+ * from the real pairs (SUBSEL_P_LORS_INIT; at least SUBSEL_P_LORS_PAIRS of
+ * them); later calls, and calls on a handle from subsel_lors_load(),
+ * continue (the real pairs are then not used: pass them or NULL). Each
+ * iteration draws an expert and a start epoch s, trains the student from
+ * the expert's parameters at s for T steps on minibatches of the synthetic
+ * set (its block of S~, step sizes eta), and moves the synthetic
+ * embeddings, w, L, R and eta by SGD with momentum along the exact
+ * gradient of ||theta_T - theta_{s+M}||^2 / ||theta_s - theta_{s+M}||^2
+ * through the T steps. With log_path (NULL: none) appends one JSON line
+ * per iteration. Progress: stage "distill" (iterations done by this call,
+ * iterations); cancelling stops between iterations.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL arguments, real pairs needed
+ *         and missing or too few, columns differ), SUBSEL_E_FORMAT (the
+ *         buffer does not match the handle's towers or dimensions, or is
+ *         too short for expert_epochs and max_start_epoch), SUBSEL_E_IO,
+ *         SUBSEL_E_NUMERIC (a loss or gradient that is not finite: the
+ *         synthetic set is left as before that iteration), SUBSEL_E_CANCELLED,
+ *         SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_lors_distill(subsel_ctx *ctx, subsel_lors *l,
+                                   const subsel_dense *images,
+                                   const subsel_dense *texts,
+                                   const char *buffer_dir, int64_t iterations,
+                                   const char *log_path);
+
+/* Iterations done by subsel_lors_distill() (0 before the first); -1 for
+ * NULL or another kind of handle. */
+SUBSEL_API int64_t subsel_lors_iterations(const subsel_lors *l);
+
+/*! subsel_lors_last_loss() :
+ * The matching loss of the last iteration (NaN before the first).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID. */
+SUBSEL_API int subsel_lors_last_loss(subsel_ctx *ctx, const subsel_lors *l,
+                                     double *loss);
+
+/*! subsel_lors_synthetic() :
+ * Copies the synthetic set out: images (pairs x image_dim floats) and
+ * texts (pairs x text_dim), either may be NULL.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_STATE (not distilled or
+ *         loaded yet). */
+SUBSEL_API int subsel_lors_synthetic(subsel_ctx *ctx, const subsel_lors *l,
+                                     float *images, float *texts);
+
+/*! subsel_lors_similarity() :
+ * Writes the learned similarity S~ (pairs x pairs floats, row-major; the
+ * identity for SUBSEL_LORS_SIM_IDENTITY).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_STATE. */
+SUBSEL_API int subsel_lors_similarity(subsel_ctx *ctx, const subsel_lors *l,
+                                      float *similarity);
+
+/*! subsel_lors_eta() :
+ * The learned step sizes of the image and the text tower.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_STATE. */
+SUBSEL_API int subsel_lors_eta(subsel_ctx *ctx, const subsel_lors *l,
+                               double *eta_image, double *eta_text);
+
+/*! subsel_lors_save() :
+ * Writes the distilled set and everything needed to continue to the folder
+ * `dir` (created if missing): images.npy, texts.npy (float32),
+ * similarity.npy (float32, pairs x pairs), eta.npy, the learned
+ * similarity's parameters, the optimiser's state and the parameters.
+ * state.npy is written last, so a folder whose save was interrupted is
+ * refused by subsel_lors_load().
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_STATE, SUBSEL_E_IO,
+ *         SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_lors_save(subsel_ctx *ctx, const subsel_lors *l,
+                                const char *dir);
+
+/*! subsel_lors_load() :
+ * A handle from a folder of subsel_lors_save(): the same parameters, the
+ * distilled set, and distillation continues bit for bit where it stopped.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_IO, SUBSEL_E_FORMAT (not
+ *         such a folder, or one from an unfinished save), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_lors_load(subsel_ctx *ctx, const char *dir,
+                                subsel_lors **out);
+
+/*! subsel_lors_evaluate() :
+ * Trains fresh towers (seeded) on a training set as the paper's Algorithm
+ * 2 does (SGD with momentum SUBSEL_P_LORS_EVAL_MOMENTUM and weight decay
+ * SUBSEL_P_LORS_EVAL_WEIGHT_DECAY, SUBSEL_P_LORS_EVAL_EPOCHS epochs of
+ * batches of SUBSEL_P_LORS_EVAL_BATCH, the step divided by 10 after half
+ * of them, the handle's loss on each batch's block of the similarity),
+ * then writes to recalls the SUBSEL_LORS_RECALLS retrieval recalls
+ * (fractions, SUBSEL_LORS_IR1 ...) on held-out pairs: an image's text
+ * query is a hit at K when its image ranks among the first K images; an
+ * image is a hit at K when any of its texts ranks among the first K texts.
+ * The training set is the handle's distilled set with its S~ and eta when
+ * train_images is NULL; else the pairs of train_images and train_texts,
+ * with train_similarity (rows x rows floats; NULL: the identity) and step
+ * sizes eta_image, eta_text (<= 0: SUBSEL_P_LORS_EXPERT_LR). The test set
+ * is test_images and test_texts, where text t belongs to image
+ * text_image[t] (NULL: text t to image t, the same row counts).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL arguments, columns differ, an
+ *         image index out of range, an image without a text), SUBSEL_E_STATE
+ *         (no distilled set), SUBSEL_E_NUMERIC (training diverged),
+ *         SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_lors_evaluate(subsel_ctx *ctx, const subsel_lors *l,
+                                    const subsel_dense *train_images,
+                                    const subsel_dense *train_texts,
+                                    const float *train_similarity,
+                                    double eta_image, double eta_text,
+                                    const subsel_dense *test_images,
+                                    const subsel_dense *test_texts,
+                                    const int64_t *text_image,
+                                    double *recalls);
+
+/*! subsel_lors_baseline() :
+ * The coreset baselines of the paper's tables: `count` pairs chosen from
+ * the real pairs, written to indices (count int64s, in the order chosen).
+ * Each pair is described by its image and text embeddings, each scaled to
+ * unit length, side by side. RANDOM: a seeded uniform sample; KCENTER:
+ * greedy farthest-first from a seeded random first pair; HERDING: Welling's
+ * herding, each step the pair that brings the chosen pairs' mean closest
+ * to the mean of all pairs. Ties go to the lowest index.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL arguments, columns differ from
+ *         the handle's, row counts differ, count < 1 or above the pairs, an
+ *         unknown method), SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_lors_baseline(subsel_ctx *ctx, const subsel_lors *l,
+                                    int method, const subsel_dense *images,
+                                    const subsel_dense *texts, int64_t count,
+                                    int64_t *indices);
 
 /* ------------------------------------------------------------------------ */
 /* Optimal transport                                                        */

@@ -29,7 +29,8 @@ enum ss_kind {
     SS_KIND_OT_SOLVER,
     SS_KIND_TAROT,
     SS_KIND_SUMMARY,
-    SS_KIND_SAE_TRAINER
+    SS_KIND_SAE_TRAINER,
+    SS_KIND_LORS
 };
 
 /* The head of a handle, its first member: a C11 anonymous struct, so that

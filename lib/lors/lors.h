@@ -33,8 +33,12 @@
 #ifndef SS_LORS_LORS_H
 #define SS_LORS_LORS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "core/handle.h"
+#include "core/options.h"
 #include "core/rng.h"
 #include "subsel.h"
 
@@ -154,10 +158,212 @@ void ss_sim_init(const ss_sim *s, ss_rng *rng, double *params);
 void ss_sim_block(const ss_sim *s, const double *params, int64_t m,
                   const int64_t *idx, double *block);
 
+/* Row i of the whole S~ (n values). */
+void ss_sim_row(const ss_sim *s, const double *params, int64_t i,
+                double *row);
+
 /* Adds to grad (ss_sim_params doubles) the gradient that gblock = dl/d
  * S~[idx, idx] sends back to the parameters. */
 void ss_sim_block_backward(const ss_sim *s, const double *params, int64_t m,
                            const int64_t *idx, const double *gblock,
                            double *grad);
+
+/* ---- the joint model ----------------------------------------------------- */
+
+/* Two towers, unit normalisation, logits z_ij = exp(s) u_i . v_j and a
+ * contrastive loss. Parameters theta, one flat block of `params` doubles:
+ * the image tower's, then the text tower's, then s when the temperature is
+ * learned (s = log(1 / tau); else s is the constant `scale`). For SGD the
+ * parameters fall in two groups, each with its own step size: the image
+ * tower and s (group 0), the text tower (group 1). */
+typedef struct ss_model {
+    ss_tower image, text;
+    int loss;
+    double beta;
+    int learn_scale;
+    double scale;                  /* s when not learned */
+    int64_t image_params, text_params, params;
+} ss_model;
+
+/* Fills the sizes of m (towers, loss, beta, learn_scale and scale set). */
+void ss_model_sizes(ss_model *m);
+
+/* Scratch of ss_model_loss for minibatches of up to `rows` pairs. */
+typedef struct ss_model_work {
+    int64_t rows;
+    double *u, *v, *u_dot, *v_dot;     /* tower outputs, normalised in place */
+    double *ru, *rv, *ru_dot, *rv_dot; /* 1 / |u_i|, 1 / |v_j|, tangents */
+    double *z, *z_dot, *g, *g_dot;     /* rows x rows */
+    double *du, *dv, *du_dot, *dv_dot; /* rows x e */
+    double *image_work, *text_work, *contrast_work;
+} ss_model_work;
+
+/* Doubles of one ss_model_work for `rows` pairs (one block: see
+ * ss_model_work_carve). */
+int64_t ss_model_work_size(const ss_model *m, int64_t rows);
+
+/* Points w's arrays into `block` (ss_model_work_size doubles). */
+void ss_model_work_carve(const ss_model *m, int64_t rows, double *block,
+                         ss_model_work *w);
+
+/* The loss of the model theta on `rows` pairs (x: rows x image.in, y: rows
+ * x text.in) with target similarity s (rows x rows; NULL: identity),
+ * returned. Writes grad = dl/dtheta, and when non-NULL: gx = dl/dx, gy =
+ * dl/dy, gs = dl/ds. With theta_dot non-NULL also the derivatives of those
+ * along theta_dot (data fixed) into grad_dot, gx_dot, gy_dot, gs_dot (each
+ * when non-NULL): grad_dot is the Hessian times theta_dot, and gx_dot is
+ * d/dx <grad, theta_dot> (likewise gy_dot, gs_dot). */
+double ss_model_loss(const subsel_ctx *ctx, const ss_model *m,
+                     const double *theta, const double *theta_dot,
+                     int64_t rows, const double *x, const double *y,
+                     const double *s, double *grad, double *grad_dot,
+                     double *gx, double *gx_dot, double *gy, double *gy_dot,
+                     double *gs, double *gs_dot, ss_model_work *w);
+
+/* Embeddings of `rows` rows through one tower, normalised to unit length
+ * (for retrieval): out (rows x e). work: ss_tower_work(t, rows) doubles. */
+void ss_model_embed(const subsel_ctx *ctx, const ss_tower *t,
+                    const double *theta, int64_t rows, const double *x,
+                    double *out, double *work);
+
+/* ---- training through unrolled steps ------------------------------------ */
+
+/* The group (0: image tower and s; 1: text tower) of parameter i. */
+static inline int ss_model_group(const ss_model *m, int64_t i)
+{
+    return i >= m->image_params && i < m->image_params + m->text_params;
+}
+
+/* One matching problem of Algorithm 1: a student starts at theta0 and takes
+ * `steps` SGD steps theta -= eta[group] * grad on minibatches of the
+ * synthetic set (step k uses the `batch` pairs batches[k * batch ...], and
+ * their block of the similarity); the loss is ||theta_T - theta_star||^2 /
+ * ||theta0 - theta_star||^2. */
+typedef struct ss_unroll {
+    const ss_model *model;
+    const ss_sim *sim;
+    int64_t steps, batch;
+    const int64_t *batches;
+    const double *x, *y;       /* the synthetic set: n x image.in, n x text.in */
+    const double *sim_params;  /* ss_sim_params(sim) doubles */
+    const double *theta0, *theta_star;
+    double eta[2];
+} ss_unroll;
+
+/* Doubles of work ss_unroll_grad needs. */
+int64_t ss_unroll_work_size(const ss_unroll *u);
+
+/* The matching loss, returned, and its exact gradient through the steps
+ * (reverse mode over the stored states, with a Hessian-vector product per
+ * step): writes gx (n x image.in), gy, gsim (ss_sim_params doubles), geta
+ * (2), all overwritten; gx and gy only on the rows some batch used, which
+ * the caller zeroes first (the synthetic set may be large). With step_loss
+ * (NULL: not wanted) the contrastive loss of each step; with theta_end the
+ * student's final parameters. A loss that is not finite is returned as is,
+ * the gradients then unspecified. */
+double ss_unroll_grad(const subsel_ctx *ctx, const ss_unroll *u, double *gx,
+                      double *gy, double *gsim, double *geta,
+                      double *step_loss, double *theta_end, double *work);
+
+/* ---- the handle ------------------------------------------------------------ */
+
+/* Random streams of the handle's seed. */
+#define SS_LORS_STREAM_EXPERT 0x10250000u /* + expert: its towers and batches */
+#define SS_LORS_STREAM_DISTILL 0x1025D000u /* initial set, L, iterations */
+#define SS_LORS_STREAM_EVAL 0x1025E000u   /* evaluation's towers, batches */
+#define SS_LORS_STREAM_BASELINE 0x1025B000u
+
+struct subsel_lors {
+    SS_HANDLE_HEAD;
+    int64_t image_dim, text_dim;
+    int64_t seed;
+    /* parameters (SUBSEL_P_LORS_*) */
+    int64_t tower, embed_dim, learn_temperature, loss, similarity, rank;
+    int64_t pairs, syn_steps, expert_epochs, max_start_epoch, batch, init;
+    int64_t expert_batch, buffer_epochs, experts, eval_epochs, eval_batch;
+    double temperature, beta, alpha, lr_image, lr_text, lr_sim, lr_lr;
+    double momentum, expert_lr, eval_momentum, eval_weight_decay;
+    /* the distilled set, once distillation has started (fixed then: the
+     * model and the similarity's shape) */
+    int started;
+    ss_model model;
+    ss_sim sim;
+    double *x, *y, *sim_params; /* pairs x image_dim, pairs x text_dim */
+    double eta[2];
+    double *mom_x, *mom_y, *mom_sim, mom_eta[2]; /* SGD momentum buffers */
+    int64_t iterations;
+    double last_loss;
+    ss_rng rng; /* the distillation stream, where it stands */
+};
+
+extern const ss_param_kind ss_lors_params;
+
+/* The model the handle's parameters describe now. */
+void ss_lors_model_of(const subsel_lors *l, ss_model *m);
+
+/* The similarity the handle's parameters describe for n pairs. */
+void ss_lors_sim_of(const subsel_lors *l, int64_t n, ss_sim *s);
+
+/* Allocates the distilled set's arrays for the model and similarity set in
+ * l->model / l->sim (zeroed); on failure frees what it allocated. */
+int ss_lors_alloc_set(subsel_ctx *ctx, subsel_lors *l);
+
+/* A new handle with default parameters (ss_lors_create's checks). */
+int ss_lors_alloc(subsel_ctx *ctx, int64_t image_dim, int64_t text_dim,
+                  const char *fn, subsel_lors **out);
+
+/* Rows of a dense matrix as doubles (rows x cols, allocated on ctx). */
+int ss_lors_rows_double(subsel_ctx *ctx, const subsel_dense *m,
+                        double **out);
+
+/* Checks that images and texts are dense matrices of the handle's columns
+ * with the same rows, at least `min_rows`, for function fn. */
+int ss_lors_check_pairs(subsel_ctx *ctx, const subsel_lors *l,
+                        const subsel_dense *images, const subsel_dense *texts,
+                        int64_t min_rows, const char *fn);
+
+/* SGD with momentum as PyTorch runs it (dampening 0): buf = mu buf + g,
+ * p -= lr buf, over n values. */
+void ss_sgd_momentum(int64_t n, double lr, double mu, const double *g,
+                     double *buf, double *p);
+
+/* Trains towers theta (the model's layout) for `epochs` epochs on the
+ * pairs x (n x image.in), y, similarity `sim` with params sim_params (the
+ * identity for SS_SIM_IDENTITY), with SGD: step sizes lr[2] per group,
+ * momentum mu, weight decay wd, batches of `batch` pairs in a seeded order
+ * (rng), the step divided by 10 from epoch `decay_epoch` on (-1: never).
+ * When trajectory is non-NULL, copies theta there before the first epoch
+ * and after each (epochs + 1 rows of m->params floats). With log (NULL:
+ * none) one JSON line per epoch, its first fields `tag` (JSON text ending
+ * in a comma, or ""). Progress: one report of stage after each epoch
+ * (done0 + epoch, total). SUBSEL_E_NUMERIC, naming stage, on a loss that
+ * is not finite. */
+int ss_lors_train(subsel_ctx *ctx, const ss_model *m, double *theta,
+                  int64_t n, const double *x, const double *y,
+                  const ss_sim *sim, const double *sim_params,
+                  int64_t epochs, int64_t batch, const double lr[2], double mu,
+                  double wd, int64_t decay_epoch, ss_rng *rng,
+                  float *trajectory, FILE *log, const char *tag,
+                  const char *stage, int64_t done0, int64_t total);
+
+/* A seeded random permutation of [0, n) into perm (Fisher-Yates). */
+void ss_lors_shuffle(ss_rng *rng, int64_t n, int64_t *perm);
+
+/* ---- expert trajectories -------------------------------------------------- */
+
+/* meta.npy of a buffer folder (float64), in this order. */
+enum { SS_BUF_FORMAT, SS_BUF_TOWER, SS_BUF_IMAGE_DIM, SS_BUF_TEXT_DIM,
+       SS_BUF_EMBED_DIM, SS_BUF_LEARN_TEMPERATURE, SS_BUF_TEMPERATURE,
+       SS_BUF_PARAMS, SS_BUF_EPOCHS, SS_BUF_EXPERTS, SS_BUF_COUNT };
+#define SS_BUF_FORMAT_VERSION 1
+
+/* Fills meta (SS_BUF_COUNT values) for trajectories of l's towers (model
+ * m) and `experts` experts; returns SS_BUF_COUNT. */
+int ss_lors_buffer_meta(const subsel_lors *l, const ss_model *m,
+                        int64_t experts, double *meta);
+
+/* The path of expert `expert`'s trajectory in dir. */
+int ss_lors_expert_path(subsel_ctx *ctx, const char *dir, int64_t expert,
+                        char *buf, size_t cap);
 
 #endif

@@ -39,33 +39,39 @@ void ss_sim_init(const ss_sim *s, ss_rng *rng, double *params)
     }
 }
 
+/* S~_ij. */
+static double entry(const ss_sim *s, const double *params, int64_t i,
+                    int64_t j)
+{
+    if (s->kind == SS_SIM_LOWRANK) {
+        const double *l = params + s->n, *r = l + s->n * s->rank;
+        const double *li = l + i * s->rank, *rj = r + j * s->rank;
+        double dot = 0.0;
+        int64_t c;
+        for (c = 0; c < s->rank; c++)
+            dot += li[c] * rj[c];
+        return s->alpha / (double)s->rank * dot + (i == j ? params[i] : 0.0);
+    }
+    if (s->kind == SS_SIM_FULL)
+        return params[i * s->n + j];
+    return i == j ? 1.0 : 0.0;
+}
+
 void ss_sim_block(const ss_sim *s, const double *params, int64_t m,
                   const int64_t *idx, double *block)
 {
-    int64_t i, j, c;
-    if (s->kind == SS_SIM_LOWRANK) {
-        const double *w = params, *l = params + s->n;
-        const double *r = l + s->n * s->rank;
-        double scale = s->alpha / (double)s->rank;
-        for (i = 0; i < m; i++) {
-            const double *li = l + idx[i] * s->rank;
-            for (j = 0; j < m; j++) {
-                const double *rj = r + idx[j] * s->rank;
-                double dot = 0.0;
-                for (c = 0; c < s->rank; c++)
-                    dot += li[c] * rj[c];
-                block[i * m + j] = scale * dot + (i == j ? w[idx[i]] : 0.0);
-            }
-        }
-    } else if (s->kind == SS_SIM_FULL) {
-        for (i = 0; i < m; i++)
-            for (j = 0; j < m; j++)
-                block[i * m + j] = params[idx[i] * s->n + idx[j]];
-    } else {
-        for (i = 0; i < m; i++)
-            for (j = 0; j < m; j++)
-                block[i * m + j] = i == j ? 1.0 : 0.0;
-    }
+    int64_t i, j;
+    for (i = 0; i < m; i++)
+        for (j = 0; j < m; j++)
+            block[i * m + j] = entry(s, params, idx[i], idx[j]);
+}
+
+void ss_sim_row(const ss_sim *s, const double *params, int64_t i,
+                double *row)
+{
+    int64_t j;
+    for (j = 0; j < s->n; j++)
+        row[j] = entry(s, params, i, j);
 }
 
 void ss_sim_block_backward(const ss_sim *s, const double *params, int64_t m,

@@ -674,3 +674,22 @@ cleanup:
     ss_free(ctx, real);
     return rc < 0 ? ss_fail_prefix(ctx, rc, "%s", path) : rc;
 }
+
+int ss_path_join(subsel_ctx *ctx, const char *dir, const char *name,
+                 char *buf, size_t cap)
+{
+    size_t len = strlen(dir);
+    int n = snprintf(buf, cap, "%s%s%s", dir,
+                     len > 0 && dir[len - 1] == '/' ? "" : "/", name);
+    if (n < 0 || (size_t)n >= cap)
+        return ss_fail(ctx, SUBSEL_E_INVALID, "the path %s/%s is too long",
+                       dir, name);
+    return SUBSEL_OK;
+}
+
+int ss_make_dir(subsel_ctx *ctx, const char *dir)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return ss_fail(ctx, SUBSEL_E_IO, "%s: %s", dir, strerror(errno));
+    return SUBSEL_OK;
+}

@@ -144,4 +144,14 @@ typedef int (*ss_write_fn)(subsel_ctx *ctx, FILE *f, void *arg);
 int ss_write_atomic(subsel_ctx *ctx, const char *path, ss_write_fn write,
                     void *arg);
 
+/* "dir/name" into buf (cap bytes), with no doubled slash; SUBSEL_E_INVALID
+ * with a message when it does not fit. For the folders of .npy files that
+ * checkpoints and distilled sets are. */
+int ss_path_join(subsel_ctx *ctx, const char *dir, const char *name,
+                 char *buf, size_t cap);
+
+/* Creates the folder `dir` unless it exists (its parent must);
+ * SUBSEL_E_IO with the system's reason otherwise. */
+int ss_make_dir(subsel_ctx *ctx, const char *dir);
+
 #endif

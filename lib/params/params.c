@@ -11,6 +11,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/handle.h"
+#include "lors/lors.h"
 #include "objectives/fb.h"
 #include "optim/optim.h"
 #include "ot/ot.h"
@@ -57,7 +58,7 @@ static const ss_param_kind *const kinds[] = {
     &ss_tarot_params,   &ss_sdm_params,       &ss_uniprot_params,
     &ss_clipcov_params, &fb_kind,             &csr_kind,
     &dense_kind,        &selection_kind,      &sae_kind,
-    &summary_kind,      &ss_sae_trainer_params,
+    &summary_kind,      &ss_sae_trainer_params, &ss_lors_params,
 };
 #define KIND_COUNT ((int)(sizeof kinds / sizeof kinds[0]))
 

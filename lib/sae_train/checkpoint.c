@@ -27,6 +27,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "matrix/fileio.h"
 #include "matrix/matrix.h"
 #include "matrix/npy.h"
 #include "sae_train/trainer.h"
@@ -52,20 +53,7 @@ static const int real_params[] = {
 #define N_INT (int)(sizeof int_params / sizeof int_params[0])
 #define N_REAL (int)(sizeof real_params / sizeof real_params[0])
 
-/* "dir/name" in buf (cap bytes), or SUBSEL_E_INVALID when it does not fit. */
-static int join(subsel_ctx *ctx, const char *dir, const char *name, char *buf,
-                size_t cap)
-{
-    size_t len = strlen(dir);
-    int n = snprintf(buf, cap, "%s%s%s", dir,
-                     len > 0 && dir[len - 1] == '/' ? "" : "/", name);
-    if (n < 0 || (size_t)n >= cap)
-        return ss_fail(ctx, SUBSEL_E_INVALID, "the path %s/%s is too long",
-                       dir, name);
-    return SUBSEL_OK;
-}
-
-#define PATH(name) SS_CHECK(join(ctx, dir, (name), path, sizeof path))
+#define PATH(name) SS_CHECK(ss_path_join(ctx, dir, (name), path, sizeof path))
 
 static int save_f32(subsel_ctx *ctx, const char *dir, const char *name,
                     int ndim, int64_t rows, int64_t cols, const float *data)
@@ -98,8 +86,7 @@ int subsel_sae_trainer_save(subsel_ctx *ctx, const subsel_sae_trainer *t,
     SS_REQUIRE_NONNULL(ctx, dir);
     d = t->inputs;
     L = t->features;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return ss_fail(ctx, SUBSEL_E_IO, "%s: %s", dir, strerror(errno));
+    SS_CHECK(ss_make_dir(ctx, dir));
     PATH("trainer.npy");
     if (unlink(path) != 0 && errno != ENOENT)
         return ss_fail(ctx, SUBSEL_E_IO, "%s: %s", path, strerror(errno));
@@ -113,9 +100,9 @@ int subsel_sae_trainer_save(subsel_ctx *ctx, const subsel_sae_trainer *t,
     {
         int64_t shape[2] = {1, t->size};
         char p2[4096];
-        SS_TRY(join(ctx, dir, "trainer_adam_m.npy", p2, sizeof p2));
+        SS_TRY(ss_path_join(ctx, dir, "trainer_adam_m.npy", p2, sizeof p2));
         SS_TRY(ss_npy_save_array(ctx, p2, "<f4", 4, 2, shape, t->adam_m));
-        SS_TRY(join(ctx, dir, "trainer_adam_v.npy", p2, sizeof p2));
+        SS_TRY(ss_path_join(ctx, dir, "trainer_adam_v.npy", p2, sizeof p2));
         SS_TRY(ss_npy_save_array(ctx, p2, "<f4", 4, 2, shape, t->adam_v));
     }
     SS_TRY(save_i64(ctx, dir, "trainer_fired.npy", L, t->last_fired));
@@ -128,7 +115,7 @@ int subsel_sae_trainer_save(subsel_ctx *ctx, const subsel_sae_trainer *t,
         reals[i] = ss_param_real(&ss_sae_trainer_params, t,
                                  ss_param_of(&ss_sae_trainer_params,
                                              real_params[i]));
-    SS_TRY(join(ctx, dir, "trainer_real.npy", path, sizeof path));
+    SS_TRY(ss_path_join(ctx, dir, "trainer_real.npy", path, sizeof path));
     SS_TRY(subsel_npy_write_f64(ctx, path, reals, N_REAL));
 
     state[S_MAGIC] = MAGIC;
@@ -150,7 +137,7 @@ int subsel_sae_trainer_save(subsel_ctx *ctx, const subsel_sae_trainer *t,
         state[S_K + i] = ss_param_int(&ss_sae_trainer_params, t,
                                       ss_param_of(&ss_sae_trainer_params,
                                                   int_params[i]));
-    SS_TRY(join(ctx, dir, "trainer.npy", path, sizeof path));
+    SS_TRY(ss_path_join(ctx, dir, "trainer.npy", path, sizeof path));
     SS_TRY(subsel_npy_write_i64(ctx, path, state, S_COUNT));
 cleanup:
     ss_free(ctx, wt);
@@ -262,7 +249,7 @@ int subsel_sae_trainer_load(subsel_ctx *ctx, const char *dir,
         return ss_fail(ctx, SUBSEL_E_FORMAT, "%s: %lld values, expected %d",
                        path, (long long)got, S_COUNT);
     SS_CHECK(check_state(ctx, path, state));
-    SS_CHECK(join(ctx, dir, "trainer_real.npy", path, sizeof path));
+    SS_CHECK(ss_path_join(ctx, dir, "trainer_real.npy", path, sizeof path));
     SS_CHECK(subsel_npy_read_f64(ctx, path, reals, N_REAL, &got));
     if (got != N_REAL)
         return ss_fail(ctx, SUBSEL_E_FORMAT, "%s: %lld values, expected %d",
