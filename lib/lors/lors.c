@@ -150,7 +150,7 @@ void ss_lors_sim_of(const subsel_lors *l, int64_t n, ss_sim *s)
     { &(l)->x, &(l)->y, &(l)->sim_params, &(l)->mom_x, &(l)->mom_y,            \
       &(l)->mom_sim }
 
-static void free_set(subsel_lors *l)
+void ss_lors_free_set(subsel_lors *l)
 {
     double **arrays[] = SET_ARRAYS(l);
     size_t i;
@@ -175,7 +175,7 @@ int ss_lors_alloc_set(subsel_ctx *ctx, subsel_lors *l)
         memset(*arrays[i], 0, sizeof(double) * (size_t)counts[i]);
     return SUBSEL_OK;
 cleanup:
-    free_set(l);
+    ss_lors_free_set(l);
     return rc;
 }
 
@@ -216,7 +216,7 @@ void subsel_lors_free(subsel_lors *l)
     if (!ss_handle_release(l, SS_KIND_LORS, __func__))
         return;
     a = l->alloc;
-    free_set(l);
+    ss_lors_free_set(l);
     ss_free_raw(&a, l);
 }
 

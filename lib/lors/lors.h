@@ -308,6 +308,9 @@ void ss_lors_sim_of(const subsel_lors *l, int64_t n, ss_sim *s);
  * l->model / l->sim (zeroed); on failure frees what it allocated. */
 int ss_lors_alloc_set(subsel_ctx *ctx, subsel_lors *l);
 
+/* Frees the distilled set's arrays (NULL ones too). */
+void ss_lors_free_set(subsel_lors *l);
+
 /* A new handle with default parameters (ss_lors_create's checks). */
 int ss_lors_alloc(subsel_ctx *ctx, int64_t image_dim, int64_t text_dim,
                   const char *fn, subsel_lors **out);
