@@ -136,13 +136,16 @@ def tower_module(kind, d, e):
                           "ln": nn.LayerNorm(e, eps=LN_EPS)})
 
 
-def module_flat(kind, mod):
+def module_params(kind, mod):
+    """The module's parameters in lors.h's order."""
     if kind == TOWER_LINEAR:
-        ps = [mod.weight, mod.bias]
-    else:
-        ps = [mod["fc1"].weight, mod["fc1"].bias, mod["fc2"].weight, mod["fc2"].bias,
-              mod["ln"].weight, mod["ln"].bias]
-    return torch.cat([p.detach().reshape(-1) for p in ps])
+        return [mod.weight, mod.bias]
+    return [mod["fc1"].weight, mod["fc1"].bias, mod["fc2"].weight, mod["fc2"].bias,
+            mod["ln"].weight, mod["ln"].bias]
+
+
+def module_flat(kind, mod):
+    return torch.cat([p.detach().reshape(-1) for p in module_params(kind, mod)])
 
 
 def module_forward(kind, mod, x):
@@ -245,9 +248,7 @@ class Case:
             flat = self.theta0[:pI] if k == 0 else self.theta0[pI:pI + self.p_text]
             with torch.no_grad():
                 at = 0
-                for p in (mod.parameters() if self.tkind == TOWER_LINEAR else
-                          [mod["fc1"].weight, mod["fc1"].bias, mod["fc2"].weight,
-                           mod["fc2"].bias, mod["ln"].weight, mod["ln"].bias]):
+                for p in module_params(self.tkind, mod):
                     p.copy_(flat[at:at + p.numel()].view(p.shape))
                     at += p.numel()
                 assert at == flat.numel()
