@@ -141,13 +141,15 @@ cleanup:
 typedef struct scratch {
     int64_t *batches, *perm;
     double *theta0, *theta_star, *gx, *gy, *gsim, *step_loss, *work;
+    double *staged; /* the update's new values, before they are kept */
     float *pair;
 } scratch;
 
 static void scratch_free(subsel_ctx *ctx, scratch *s)
 {
     void *blocks[] = {s->batches, s->perm, s->theta0, s->theta_star, s->gx,
-                      s->gy, s->gsim, s->step_loss, s->work, s->pair};
+                      s->gy, s->gsim, s->step_loss, s->work, s->staged,
+                      s->pair};
     size_t i;
     for (i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
         ss_free(ctx, blocks[i]);
@@ -159,6 +161,42 @@ static int all_finite(int64_t n, const double *v)
     for (i = 0; i < n; i++)
         if (!isfinite(v[i]))
             return 0;
+    return 1;
+}
+
+/* One group of the synthetic set's SGD with momentum, as PyTorch runs it
+ * (dampening 0): buf' = mu buf + g, p' = p - lr buf'. */
+typedef struct sgd_group {
+    int64_t n;
+    double lr;
+    const double *g;
+    double *buf, *p;
+} sgd_group;
+
+/* Computes every group's new buffers and values into `staged` and keeps
+ * them only when all are finite: a step that overflows leaves the set as
+ * it was. 1 when kept. */
+static int sgd_update(const sgd_group *groups, int count, double mu,
+                      double *staged)
+{
+    double *at = staged;
+    int k;
+    for (k = 0; k < count; k++) {
+        const sgd_group *q = &groups[k];
+        int64_t i;
+        for (i = 0; i < q->n; i++) {
+            at[i] = mu * q->buf[i] + q->g[i];
+            at[q->n + i] = q->p[i] - q->lr * at[i];
+        }
+        if (!all_finite(2 * q->n, at))
+            return 0;
+        at += 2 * q->n;
+    }
+    for (k = 0, at = staged; k < count; at += 2 * groups[k].n, k++) {
+        memcpy(groups[k].buf, at, sizeof(double) * (size_t)groups[k].n);
+        memcpy(groups[k].p, at + groups[k].n,
+               sizeof(double) * (size_t)groups[k].n);
+    }
     return 1;
 }
 
@@ -218,11 +256,19 @@ static int iterate(subsel_ctx *ctx, subsel_lors *l, buffer *b, ss_unroll *u,
                        "help. The synthetic set is as before the iteration",
                        (long long)l->iterations + 1, loss, (long long)expert,
                        (long long)start);
-    ss_sgd_momentum(sx, l->lr_image, l->momentum, s->gx, l->mom_x, l->x);
-    ss_sgd_momentum(sy, l->lr_text, l->momentum, s->gy, l->mom_y, l->y);
-    ss_sgd_momentum(ssim, l->lr_sim, l->momentum, s->gsim, l->mom_sim,
-                    l->sim_params);
-    ss_sgd_momentum(2, l->lr_lr, l->momentum, geta, l->mom_eta, l->eta);
+    {
+        sgd_group groups[4] = {
+            {sx, l->lr_image, s->gx, l->mom_x, l->x},
+            {sy, l->lr_text, s->gy, l->mom_y, l->y},
+            {ssim, l->lr_sim, s->gsim, l->mom_sim, l->sim_params},
+            {2, l->lr_lr, geta, l->mom_eta, l->eta}};
+        if (!sgd_update(groups, 4, l->momentum, s->staged))
+            return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                           "subsel_lors_distill: iteration %lld: the update "
+                           "overflows (learning rates too large?). The "
+                           "synthetic set is as before the iteration",
+                           (long long)l->iterations + 1);
+    }
     l->iterations++;
     l->last_loss = loss;
     if (log)
@@ -301,6 +347,10 @@ int subsel_lors_distill(subsel_ctx *ctx, subsel_lors *l,
     SS_TRY(ss_alloc_array(ctx, ss_sim_params(&l->sim), sizeof(double),
                           &s.gsim));
     SS_TRY(ss_alloc_array(ctx, u.steps, sizeof(double), &s.step_loss));
+    SS_TRY(ss_alloc_array(ctx,
+                          2 * (N * (l->image_dim + l->text_dim) +
+                               ss_sim_params(&l->sim) + 2),
+                          sizeof(double), &s.staged));
     SS_TRY(ss_alloc_array(ctx, ss_unroll_work_size(&u), sizeof(double),
                           &s.work));
     if (log_path) {

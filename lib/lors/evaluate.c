@@ -21,12 +21,7 @@
 
 static const int64_t ks[3] = {1, 5, 10};
 
-/* Recalls of one direction: queries q (nq x e, unit rows) against items
- * (ni x e). For query a, its items are those with owner[item] == a
- * (owner NULL: item a only) when by_owner, else the one item
- * target[a]. A query is a hit at K when one of its items has fewer than K
- * items scoring strictly higher. */
-static int recall(subsel_ctx *ctx, int64_t e, const double *q, int64_t nq,
+int ss_lors_recall(subsel_ctx *ctx, int64_t e, const double *q, int64_t nq,
                   const double *items, int64_t ni, const int64_t *owner,
                   const int64_t *target, double out[3])
 {
@@ -82,9 +77,9 @@ static int retrieval(subsel_ctx *ctx, const ss_model *m, const double *theta,
     ss_model_embed(ctx, &m->image, theta, ni, xi, ui, work);
     ss_model_embed(ctx, &m->text, theta + m->image_params, nt, xt, vt, work);
     /* text to image: each text's one image; image to text: any of its */
-    SS_TRY(recall(ctx, e, vt, nt, ui, ni, NULL, text_image,
+    SS_TRY(ss_lors_recall(ctx, e, vt, nt, ui, ni, NULL, text_image,
                   recalls + SUBSEL_LORS_IR1));
-    SS_TRY(recall(ctx, e, ui, ni, vt, nt, text_image, NULL,
+    SS_TRY(ss_lors_recall(ctx, e, ui, ni, vt, nt, text_image, NULL,
                   recalls + SUBSEL_LORS_TR1));
 cleanup:
     ss_free(ctx, xi);

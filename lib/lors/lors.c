@@ -2,8 +2,8 @@
 /*
  * The LoRS handle: its parameters (one table, read by the library-wide
  * parameter functions), creation and release, what the distilled set
- * exposes, and the small pieces the other files share (input checks, SGD
- * with momentum, shuffling).
+ * exposes, and the small pieces the other files share (input checks,
+ * shuffling).
  */
 #include <math.h>
 #include <string.h>
@@ -338,16 +338,6 @@ int ss_lors_rows_double(subsel_ctx *ctx, const subsel_dense *m, double **out)
     }
     *out = d;
     return SUBSEL_OK;
-}
-
-void ss_sgd_momentum(int64_t n, double lr, double mu, const double *g,
-                     double *buf, double *p)
-{
-    int64_t i;
-    for (i = 0; i < n; i++) {
-        buf[i] = mu * buf[i] + g[i];
-        p[i] -= lr * buf[i];
-    }
 }
 
 void ss_lors_shuffle(ss_rng *rng, int64_t n, int64_t *perm)

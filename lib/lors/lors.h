@@ -325,11 +325,6 @@ int ss_lors_check_pairs(subsel_ctx *ctx, const subsel_lors *l,
                         const subsel_dense *images, const subsel_dense *texts,
                         int64_t min_rows, const char *fn);
 
-/* SGD with momentum as PyTorch runs it (dampening 0): buf = mu buf + g,
- * p -= lr buf, over n values. */
-void ss_sgd_momentum(int64_t n, double lr, double mu, const double *g,
-                     double *buf, double *p);
-
 /* Trains towers theta (the model's layout) for `epochs` epochs on the
  * pairs x (n x image.in), y, similarity `sim` with params sim_params (the
  * identity for SS_SIM_IDENTITY), with SGD: step sizes lr[2] per group,
@@ -368,5 +363,17 @@ int ss_lors_buffer_meta(const subsel_lors *l, const ss_model *m,
 /* The path of expert `expert`'s trajectory in dir. */
 int ss_lors_expert_path(subsel_ctx *ctx, const char *dir, int64_t expert,
                         char *buf, size_t cap);
+
+/* ---- evaluation ------------------------------------------------------------ */
+
+/* Recall at 1, 5, 10 (out[3], fractions) of one retrieval direction:
+ * queries q (nq x e) against items (ni x e) by inner product. Query a's
+ * correct items are those t with owner[t] == a when owner is non-NULL;
+ * else the one item target[a] (target non-NULL) or a. A query is a hit at
+ * K when one of its items has fewer than K items scoring strictly higher
+ * (ties count for the query). */
+int ss_lors_recall(subsel_ctx *ctx, int64_t e, const double *q, int64_t nq,
+                   const double *items, int64_t ni, const int64_t *owner,
+                   const int64_t *target, double out[3]);
 
 #endif

@@ -21,7 +21,7 @@ from pathlib import Path
 #: library may be that version or a later one of the same major number: the
 #: ABI only ever adds (docs/abi.md), so a later library has every function
 #: and constant this package uses; an earlier one may lack some.
-HEADER_VERSION = (0, 10)
+HEADER_VERSION = (0, 11)
 
 _SONAME = "libsubsel.so"
 

@@ -15,10 +15,10 @@ use std::os::raw::{c_char, c_int};
 
 // Constants (deprecated aliases left out, as with SUBSEL_NO_DEPRECATED).
 pub const SUBSEL_VERSION_MAJOR: c_int = 0;
-pub const SUBSEL_VERSION_MINOR: c_int = 10;
+pub const SUBSEL_VERSION_MINOR: c_int = 11;
 pub const SUBSEL_VERSION_PATCH: c_int = 0;
-pub const SUBSEL_VERSION_NUMBER: c_int = 1000;
-pub const SUBSEL_VERSION_STRING: &str = "0.10.0";
+pub const SUBSEL_VERSION_NUMBER: c_int = 1100;
+pub const SUBSEL_VERSION_STRING: &str = "0.11.0";
 pub const SUBSEL_OK: c_int = 0;
 pub const SUBSEL_E_INVALID: c_int = -1;
 pub const SUBSEL_E_NOMEM: c_int = -2;
@@ -53,6 +53,7 @@ pub const SUBSEL_KIND_SELECTION: c_int = 11;
 pub const SUBSEL_KIND_SAE: c_int = 12;
 pub const SUBSEL_KIND_SUMMARY: c_int = 13;
 pub const SUBSEL_KIND_SAE_TRAINER: c_int = 14;
+pub const SUBSEL_KIND_LORS: c_int = 15;
 pub const SUBSEL_TYPE_INT: c_int = 1;
 pub const SUBSEL_TYPE_REAL: c_int = 2;
 pub const SUBSEL_BOUND_OPEN_MIN: c_int = 1;
@@ -119,6 +120,55 @@ pub const SUBSEL_SAE_LOSS_MONO: c_int = 2;
 pub const SUBSEL_SAE_LOSS_ACT: c_int = 3;
 pub const SUBSEL_SAE_LOSS_AUX: c_int = 4;
 pub const SUBSEL_SAE_LOSSES: c_int = 5;
+pub const SUBSEL_P_LORS_TOWER: c_int = 801;
+pub const SUBSEL_P_LORS_EMBED_DIM: c_int = 802;
+pub const SUBSEL_P_LORS_TEMPERATURE: c_int = 803;
+pub const SUBSEL_P_LORS_LEARN_TEMPERATURE: c_int = 804;
+pub const SUBSEL_P_LORS_LOSS: c_int = 805;
+pub const SUBSEL_P_LORS_BETA: c_int = 806;
+pub const SUBSEL_P_LORS_SIMILARITY: c_int = 807;
+pub const SUBSEL_P_LORS_RANK: c_int = 808;
+pub const SUBSEL_P_LORS_ALPHA: c_int = 809;
+pub const SUBSEL_P_LORS_PAIRS: c_int = 810;
+pub const SUBSEL_P_LORS_SYN_STEPS: c_int = 811;
+pub const SUBSEL_P_LORS_EXPERT_EPOCHS: c_int = 812;
+pub const SUBSEL_P_LORS_MAX_START_EPOCH: c_int = 813;
+pub const SUBSEL_P_LORS_BATCH: c_int = 814;
+pub const SUBSEL_P_LORS_LR_IMAGE: c_int = 815;
+pub const SUBSEL_P_LORS_LR_TEXT: c_int = 816;
+pub const SUBSEL_P_LORS_LR_SIM: c_int = 817;
+pub const SUBSEL_P_LORS_LR_LR: c_int = 818;
+pub const SUBSEL_P_LORS_MOMENTUM: c_int = 819;
+pub const SUBSEL_P_LORS_INIT: c_int = 820;
+pub const SUBSEL_P_LORS_EXPERT_LR: c_int = 821;
+pub const SUBSEL_P_LORS_EXPERT_BATCH: c_int = 822;
+pub const SUBSEL_P_LORS_BUFFER_EPOCHS: c_int = 823;
+pub const SUBSEL_P_LORS_EXPERTS: c_int = 824;
+pub const SUBSEL_P_LORS_EVAL_EPOCHS: c_int = 825;
+pub const SUBSEL_P_LORS_EVAL_BATCH: c_int = 826;
+pub const SUBSEL_P_LORS_EVAL_MOMENTUM: c_int = 827;
+pub const SUBSEL_P_LORS_EVAL_WEIGHT_DECAY: c_int = 828;
+pub const SUBSEL_LORS_TOWER_LINEAR: c_int = 0;
+pub const SUBSEL_LORS_TOWER_HEAD: c_int = 1;
+pub const SUBSEL_LORS_LOSS_INFONCE: c_int = 0;
+pub const SUBSEL_LORS_LOSS_ENCE: c_int = 1;
+pub const SUBSEL_LORS_LOSS_BCE: c_int = 2;
+pub const SUBSEL_LORS_LOSS_WBCE: c_int = 3;
+pub const SUBSEL_LORS_SIM_IDENTITY: c_int = 0;
+pub const SUBSEL_LORS_SIM_LOWRANK: c_int = 1;
+pub const SUBSEL_LORS_SIM_FULL: c_int = 2;
+pub const SUBSEL_LORS_INIT_REAL: c_int = 0;
+pub const SUBSEL_LORS_INIT_NOISE: c_int = 1;
+pub const SUBSEL_LORS_BASELINE_RANDOM: c_int = 0;
+pub const SUBSEL_LORS_BASELINE_KCENTER: c_int = 1;
+pub const SUBSEL_LORS_BASELINE_HERDING: c_int = 2;
+pub const SUBSEL_LORS_IR1: c_int = 0;
+pub const SUBSEL_LORS_IR5: c_int = 1;
+pub const SUBSEL_LORS_IR10: c_int = 2;
+pub const SUBSEL_LORS_TR1: c_int = 3;
+pub const SUBSEL_LORS_TR5: c_int = 4;
+pub const SUBSEL_LORS_TR10: c_int = 5;
+pub const SUBSEL_LORS_RECALLS: c_int = 6;
 pub const SUBSEL_COST_SQEUCLID: c_int = 0;
 pub const SUBSEL_COST_EUCLID: c_int = 1;
 pub const SUBSEL_COST_COSINE: c_int = 2;
@@ -214,6 +264,11 @@ pub struct subsel_sae {
 }
 #[repr(C)]
 pub struct subsel_sae_trainer {
+    _data: [u8; 0],
+    _marker: PhantomData<(*mut u8, PhantomPinned)>,
+}
+#[repr(C)]
+pub struct subsel_lors {
     _data: [u8; 0],
     _marker: PhantomData<(*mut u8, PhantomPinned)>,
 }
@@ -360,6 +415,19 @@ extern "C" {
     pub fn subsel_sae_trainer_decoder(ctx: *mut subsel_ctx, t: *const subsel_sae_trainer, out: *mut *mut subsel_dense) -> c_int;
     pub fn subsel_sae_trainer_save(ctx: *mut subsel_ctx, t: *const subsel_sae_trainer, dir: *const c_char) -> c_int;
     pub fn subsel_sae_trainer_load(ctx: *mut subsel_ctx, dir: *const c_char, out: *mut *mut subsel_sae_trainer) -> c_int;
+    pub fn subsel_lors_create(ctx: *mut subsel_ctx, image_dim: i64, text_dim: i64, out: *mut *mut subsel_lors) -> c_int;
+    pub fn subsel_lors_free(l: *mut subsel_lors);
+    pub fn subsel_lors_buffer(ctx: *mut subsel_ctx, l: *mut subsel_lors, images: *const subsel_dense, texts: *const subsel_dense, dir: *const c_char, log_path: *const c_char) -> c_int;
+    pub fn subsel_lors_distill(ctx: *mut subsel_ctx, l: *mut subsel_lors, images: *const subsel_dense, texts: *const subsel_dense, buffer_dir: *const c_char, iterations: i64, log_path: *const c_char) -> c_int;
+    pub fn subsel_lors_iterations(l: *const subsel_lors) -> i64;
+    pub fn subsel_lors_last_loss(ctx: *mut subsel_ctx, l: *const subsel_lors, loss: *mut f64) -> c_int;
+    pub fn subsel_lors_synthetic(ctx: *mut subsel_ctx, l: *const subsel_lors, images: *mut f32, texts: *mut f32) -> c_int;
+    pub fn subsel_lors_similarity(ctx: *mut subsel_ctx, l: *const subsel_lors, similarity: *mut f32) -> c_int;
+    pub fn subsel_lors_eta(ctx: *mut subsel_ctx, l: *const subsel_lors, eta_image: *mut f64, eta_text: *mut f64) -> c_int;
+    pub fn subsel_lors_save(ctx: *mut subsel_ctx, l: *const subsel_lors, dir: *const c_char) -> c_int;
+    pub fn subsel_lors_load(ctx: *mut subsel_ctx, dir: *const c_char, out: *mut *mut subsel_lors) -> c_int;
+    pub fn subsel_lors_evaluate(ctx: *mut subsel_ctx, l: *const subsel_lors, train_images: *const subsel_dense, train_texts: *const subsel_dense, train_similarity: *const f32, eta_image: f64, eta_text: f64, test_images: *const subsel_dense, test_texts: *const subsel_dense, text_image: *const i64, recalls: *mut f64) -> c_int;
+    pub fn subsel_lors_baseline(ctx: *mut subsel_ctx, l: *const subsel_lors, method: c_int, images: *const subsel_dense, texts: *const subsel_dense, count: i64, indices: *mut i64) -> c_int;
     pub fn subsel_ot_solver_create(ctx: *mut subsel_ctx, out: *mut *mut subsel_ot_solver) -> c_int;
     pub fn subsel_ot_solver_free(solver: *mut subsel_ot_solver);
     pub fn subsel_ot_solver_set_int(solver: *mut subsel_ot_solver, param: c_int, value: i64) -> c_int;
