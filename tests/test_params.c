@@ -89,17 +89,47 @@ static const expected_param expected[] = {
     {SUBSEL_P_SAE_BATCH, SUBSEL_KIND_SAE_TRAINER, I, "batch", 0},
     {SUBSEL_P_SAE_B_DEC_INIT, SUBSEL_KIND_SAE_TRAINER, I, "b_dec_init", 0},
     {SUBSEL_P_SAE_CHECKPOINT_STEPS, SUBSEL_KIND_SAE_TRAINER, I, "checkpoint_steps", 0},
+    {SUBSEL_P_LORS_TOWER, SUBSEL_KIND_LORS, I, "tower", 0},
+    {SUBSEL_P_LORS_EMBED_DIM, SUBSEL_KIND_LORS, I, "embed_dim", 0},
+    {SUBSEL_P_LORS_TEMPERATURE, SUBSEL_KIND_LORS, R, "temperature", 0},
+    {SUBSEL_P_LORS_LEARN_TEMPERATURE, SUBSEL_KIND_LORS, I, "learn_temperature", 0},
+    {SUBSEL_P_LORS_LOSS, SUBSEL_KIND_LORS, I, "loss", 0},
+    {SUBSEL_P_LORS_BETA, SUBSEL_KIND_LORS, R, "beta", 0},
+    {SUBSEL_P_LORS_SIMILARITY, SUBSEL_KIND_LORS, I, "similarity", 0},
+    {SUBSEL_P_LORS_RANK, SUBSEL_KIND_LORS, I, "rank", 0},
+    {SUBSEL_P_LORS_ALPHA, SUBSEL_KIND_LORS, R, "alpha", 0},
+    {SUBSEL_P_LORS_PAIRS, SUBSEL_KIND_LORS, I, "pairs", 0},
+    {SUBSEL_P_LORS_SYN_STEPS, SUBSEL_KIND_LORS, I, "syn_steps", 0},
+    {SUBSEL_P_LORS_EXPERT_EPOCHS, SUBSEL_KIND_LORS, I, "expert_epochs", 0},
+    {SUBSEL_P_LORS_MAX_START_EPOCH, SUBSEL_KIND_LORS, I, "max_start_epoch", 0},
+    {SUBSEL_P_LORS_BATCH, SUBSEL_KIND_LORS, I, "batch", 0},
+    {SUBSEL_P_LORS_LR_IMAGE, SUBSEL_KIND_LORS, R, "lr_image", 0},
+    {SUBSEL_P_LORS_LR_TEXT, SUBSEL_KIND_LORS, R, "lr_text", 0},
+    {SUBSEL_P_LORS_LR_SIM, SUBSEL_KIND_LORS, R, "lr_sim", 0},
+    {SUBSEL_P_LORS_LR_LR, SUBSEL_KIND_LORS, R, "lr_lr", 0},
+    {SUBSEL_P_LORS_MOMENTUM, SUBSEL_KIND_LORS, R, "momentum", 0},
+    {SUBSEL_P_LORS_INIT, SUBSEL_KIND_LORS, I, "init", 0},
+    {SUBSEL_P_LORS_EXPERT_LR, SUBSEL_KIND_LORS, R, "expert_lr", 0},
+    {SUBSEL_P_LORS_EXPERT_BATCH, SUBSEL_KIND_LORS, I, "expert_batch", 0},
+    {SUBSEL_P_LORS_BUFFER_EPOCHS, SUBSEL_KIND_LORS, I, "buffer_epochs", 0},
+    {SUBSEL_P_LORS_EXPERTS, SUBSEL_KIND_LORS, I, "experts", 0},
+    {SUBSEL_P_LORS_EVAL_EPOCHS, SUBSEL_KIND_LORS, I, "eval_epochs", 0},
+    {SUBSEL_P_LORS_EVAL_BATCH, SUBSEL_KIND_LORS, I, "eval_batch", 0},
+    {SUBSEL_P_LORS_EVAL_MOMENTUM, SUBSEL_KIND_LORS, R, "eval_momentum", 0},
+    {SUBSEL_P_LORS_EVAL_WEIGHT_DECAY, SUBSEL_KIND_LORS, R, "eval_weight_decay", 0},
 };
 #undef I
 #undef R
 #define EXPECTED_COUNT ((int64_t)(sizeof expected / sizeof expected[0]))
-#define KIND_COUNT 14
+#define KIND_COUNT 15
 
 /* The block of 100 parameter numbers of a kind: the first kinds in kind
- * order, the SAE trainer (a later kind) after ClipCov's. */
+ * order, the SAE trainer and LoRS (later kinds) after ClipCov's. */
 static int block_of(int kind)
 {
-    return kind == SUBSEL_KIND_SAE_TRAINER ? 7 : kind - 1;
+    return kind == SUBSEL_KIND_SAE_TRAINER ? 7
+           : kind == SUBSEL_KIND_LORS      ? 8
+                                           : kind - 1;
 }
 
 /* The old names are aliases of the new numbers: 0.6 code compiles as it
@@ -144,6 +174,7 @@ typedef struct handles {
     subsel_selection *sel;
     subsel_summary *summary;
     subsel_sae_trainer *trainer;
+    subsel_lors *lors;
 } handles;
 
 static void handles_make(handles *h)
@@ -170,10 +201,12 @@ static void handles_make(handles *h)
     ck_assert_ok(h->ctx, subsel_optimizer_run(h->ctx, h->opt, h->fb, &h->sel));
     ck_assert_ok(h->ctx, subsel_summary_select(h->ctx, h->opt, h->fb, 0, 6, &h->summary));
     ck_assert_ok(h->ctx, subsel_sae_trainer_create(h->ctx, 4, 8, &h->trainer));
+    ck_assert_ok(h->ctx, subsel_lors_create(h->ctx, 4, 3, &h->lors));
 }
 
 static void handles_free(handles *h)
 {
+    subsel_lors_free(h->lors);
     subsel_sae_trainer_free(h->trainer);
     subsel_summary_free(h->summary);
     subsel_selection_free(h->sel);
@@ -207,6 +240,7 @@ static void *handle_of(handles *h, int kind)
     case SUBSEL_KIND_SAE: return h->sae;
     case SUBSEL_KIND_SUMMARY: return h->summary;
     case SUBSEL_KIND_SAE_TRAINER: return h->trainer;
+    case SUBSEL_KIND_LORS: return h->lors;
     default: return NULL;
     }
 }
@@ -328,7 +362,7 @@ START_TEST(lookups_fail_with_messages)
     double dlo;
     handles_make(&h);
     EXPECT_FAIL(&h, NULL, subsel_param_at(-1, &id), SUBSEL_E_INVALID, "subsel_param_at",
-                "index -1 is outside [0, 57)");
+                "index -1 is outside [0, 85)");
     EXPECT_FAIL(&h, NULL, subsel_param_at(EXPECTED_COUNT, &id), SUBSEL_E_INVALID,
                 "subsel_param_at", "outside");
     EXPECT_FAIL(&h, NULL, subsel_param_at(0, NULL), SUBSEL_E_INVALID, "subsel_param_at",
