@@ -120,6 +120,9 @@ void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
  * serial product to run near BLIS's peak, small enough that a batch of a
  * few hundred rows still gives every thread blocks. */
 #define DET_BLOCK 64
+/* Products smaller than this (multiply-adds) run whole on one thread: a
+ * split small product costs more in packing than it saves. */
+#define DET_MIN_SPLIT ((int64_t)1 << 22)
 
 void ss_dgemm_det(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
                   int64_t n, int64_t k, double alpha, const double *a,
@@ -130,7 +133,7 @@ void ss_dgemm_det(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
     int64_t extent = by_rows ? m : n;
     int64_t blocks = (extent + DET_BLOCK - 1) / DET_BLOCK, i;
     int threads = ss_blas_threads(ctx);
-    if (blocks < 2 || threads < 2 || m * n * k < 32768) {
+    if (blocks < 2 || threads < 2 || m * n * k < DET_MIN_SPLIT) {
         /* the same blocks on one thread: the same bits */
         threads = 1;
     }

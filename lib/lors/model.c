@@ -115,6 +115,13 @@ static void normalise_backward(int64_t rows, int64_t e, const double *u,
     }
 }
 
+/* Threads for the towers' sections: two when the context has two or more
+ * and the caller is not already in a parallel region. */
+static int tower_threads(const subsel_ctx *ctx)
+{
+    return ss_blas_threads(ctx) > 1 ? 2 : 1;
+}
+
 double ss_model_loss(const subsel_ctx *ctx, const ss_model *m,
                      const double *theta, const double *theta_dot,
                      int64_t rows, const double *x, const double *y,
@@ -131,12 +138,24 @@ double ss_model_loss(const subsel_ctx *ctx, const ss_model *m,
     double es = exp(sc), loss;
     int64_t i;
 
-    ss_tower_forward(ctx, &m->image, theta, theta_dot, n, x, w->u,
-                     tan ? w->u_dot : NULL, w->image_work);
-    ss_tower_forward(ctx, &m->text, th_text, td_text, n, y, w->v,
-                     tan ? w->v_dot : NULL, w->text_work);
-    normalise(n, e, w->u, tan ? w->u_dot : NULL, w->ru, w->ru_dot);
-    normalise(n, e, w->v, tan ? w->v_dot : NULL, w->rv, w->rv_dot);
+    /* the two towers are independent up to the logits and again after
+     * them: on two threads each runs whole on one (its products serial:
+     * small products gain nothing from splitting) */
+#pragma omp parallel sections num_threads(2) if (tower_threads(ctx) > 1)
+    {
+#pragma omp section
+        {
+            ss_tower_forward(ctx, &m->image, theta, theta_dot, n, x, w->u,
+                             tan ? w->u_dot : NULL, w->image_work);
+            normalise(n, e, w->u, tan ? w->u_dot : NULL, w->ru, w->ru_dot);
+        }
+#pragma omp section
+        {
+            ss_tower_forward(ctx, &m->text, th_text, td_text, n, y, w->v,
+                             tan ? w->v_dot : NULL, w->text_work);
+            normalise(n, e, w->v, tan ? w->v_dot : NULL, w->rv, w->rv_dot);
+        }
+    }
 
     /* z = e^s U V^T, and its tangent s_dot z + e^s (U_dot V^T + U V_dot^T) */
     ss_dgemm_det(ctx, 0, 1, n, n, e, es, w->u, e, w->v, e, 0.0, w->z, n);
@@ -183,19 +202,28 @@ double ss_model_loss(const subsel_ctx *ctx, const ss_model *m,
             w->dv_dot[i] += sc_dot * w->dv[i];
         }
     }
-    normalise_backward(n, e, w->u, tan ? w->u_dot : NULL, w->ru, w->ru_dot,
-                       w->du, tan ? w->du_dot : NULL);
-    normalise_backward(n, e, w->v, tan ? w->v_dot : NULL, w->rv, w->rv_dot,
-                       w->dv, tan ? w->dv_dot : NULL);
-
-    ss_tower_backward(ctx, &m->image, theta, theta_dot, n, x, w->du,
-                      tan ? w->du_dot : NULL, w->image_work, grad,
-                      tan ? grad_dot : NULL, gx, tan ? gx_dot : NULL);
-    ss_tower_backward(ctx, &m->text, th_text, td_text, n, y, w->dv,
-                      tan ? w->dv_dot : NULL, w->text_work,
-                      grad + m->image_params,
-                      tan && grad_dot ? grad_dot + m->image_params : NULL, gy,
-                      tan ? gy_dot : NULL);
+#pragma omp parallel sections num_threads(2) if (tower_threads(ctx) > 1)
+    {
+#pragma omp section
+        {
+            normalise_backward(n, e, w->u, tan ? w->u_dot : NULL, w->ru,
+                               w->ru_dot, w->du, tan ? w->du_dot : NULL);
+            ss_tower_backward(ctx, &m->image, theta, theta_dot, n, x, w->du,
+                              tan ? w->du_dot : NULL, w->image_work, grad,
+                              tan ? grad_dot : NULL, gx, tan ? gx_dot : NULL);
+        }
+#pragma omp section
+        {
+            normalise_backward(n, e, w->v, tan ? w->v_dot : NULL, w->rv,
+                               w->rv_dot, w->dv, tan ? w->dv_dot : NULL);
+            ss_tower_backward(ctx, &m->text, th_text, td_text, n, y, w->dv,
+                              tan ? w->dv_dot : NULL, w->text_work,
+                              grad + m->image_params,
+                              tan && grad_dot ? grad_dot + m->image_params
+                                              : NULL,
+                              gy, tan ? gy_dot : NULL);
+        }
+    }
     return loss;
 }
 

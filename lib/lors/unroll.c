@@ -58,6 +58,21 @@ int64_t ss_unroll_work_size(const ss_unroll *u)
     return carve(u, NULL, &p);
 }
 
+/* The parameters in runs of one SGD group each: the image tower (0), the
+ * text tower (1), then s (0), so that the per-parameter loops vectorise. */
+typedef struct group_run {
+    int64_t lo, hi;
+    int group;
+} group_run;
+
+static void group_runs(const ss_model *m, group_run runs[3])
+{
+    int64_t a = m->image_params, b = a + m->text_params;
+    runs[0] = (group_run){0, a, 0};
+    runs[1] = (group_run){a, b, 1};
+    runs[2] = (group_run){b, m->params, 0};
+}
+
 /* Step k's minibatch: its rows of x and y, and its block of S~. */
 static void gather(const ss_unroll *u, int64_t k, unroll_parts *p)
 {
@@ -79,10 +94,13 @@ double ss_unroll_grad(const subsel_ctx *ctx, const ss_unroll *u, double *gx,
     const int64_t di = m->image.in, dt = m->text.in;
     unroll_parts p;
     ss_model_work mw;
+    group_run runs[3];
     double dist0 = 0.0, dist = 0.0, loss;
     int64_t k, i, c;
+    int r;
 
     carve(u, work, &p);
+    group_runs(m, runs);
     ss_model_work_carve(m, b, p.model, &mw);
 
     /* forward: the student's trajectory */
@@ -96,8 +114,11 @@ double ss_unroll_grad(const subsel_ctx *ctx, const ss_unroll *u, double *gx,
                           NULL, NULL, NULL, NULL, NULL, NULL, NULL, &mw);
         if (step_loss)
             step_loss[k] = l;
-        for (i = 0; i < P; i++)
-            next[i] = th[i] - u->eta[ss_model_group(m, i)] * p.grad[i];
+        for (r = 0; r < 3; r++) {
+            double eta = u->eta[runs[r].group];
+            for (i = runs[r].lo; i < runs[r].hi; i++)
+                next[i] = th[i] - eta * p.grad[i];
+        }
     }
     for (i = 0; i < P; i++) {
         double a = u->theta0[i] - u->theta_star[i];
@@ -117,15 +138,22 @@ double ss_unroll_grad(const subsel_ctx *ctx, const ss_unroll *u, double *gx,
             2.0 * (p.states[T * P + i] - u->theta_star[i]) / dist0;
     for (k = T - 1; k >= 0; k--) {
         const int64_t *idx = u->batches + k * b;
-        for (i = 0; i < P; i++)
-            p.v[i] = u->eta[ss_model_group(m, i)] * p.lambda[i];
+        for (r = 0; r < 3; r++) {
+            double eta = u->eta[runs[r].group];
+            for (i = runs[r].lo; i < runs[r].hi; i++)
+                p.v[i] = eta * p.lambda[i];
+        }
         gather(u, k, &p);
         ss_model_loss(ctx, m, p.states + k * P, p.v, b, p.bx, p.by, p.block,
                       p.grad, p.grad_dot, NULL, p.gbx, NULL, p.gby, NULL,
                       u->sim->kind == SS_SIM_IDENTITY ? NULL : p.gblock, &mw);
-        for (i = 0; i < P; i++) {
-            geta[ss_model_group(m, i)] -= p.grad[i] * p.lambda[i];
-            p.lambda[i] -= p.grad_dot[i];
+        for (r = 0; r < 3; r++) {
+            double dot = 0.0;
+            for (i = runs[r].lo; i < runs[r].hi; i++) {
+                dot += p.grad[i] * p.lambda[i];
+                p.lambda[i] -= p.grad_dot[i];
+            }
+            geta[runs[r].group] -= dot;
         }
         for (i = 0; i < b; i++) {
             for (c = 0; c < di; c++)
