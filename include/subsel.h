@@ -1634,9 +1634,11 @@ SUBSEL_API int subsel_sae_trainer_load(subsel_ctx *ctx, const char *dir,
  *   subsel_lors_distill()   trajectory matching (the paper's Algorithm 1);
  *   subsel_lors_evaluate()  fresh towers trained on a set (Algorithm 2)
  *                           and their retrieval recall on held-out pairs.
- * Every random choice comes from the context's seed (SUBSEL_P_SEED) as it
- * was when the handle was created; results are the same bits on any thread
- * count. One thread at a time per handle. */
+ * The experts and the distillation draw from the context's seed
+ * (SUBSEL_P_SEED) as it was when the handle was created; an evaluation and
+ * a baseline from the seed of the context passed to that call, so that one
+ * distilled set can be evaluated over several seeds. Results are the same
+ * bits on any thread count. One thread at a time per handle. */
 typedef struct subsel_lors subsel_lors;
 
 #define SUBSEL_P_LORS_TOWER 801      /* "tower": SUBSEL_LORS_TOWER_*, default
@@ -1823,8 +1825,8 @@ SUBSEL_API int subsel_lors_load(subsel_ctx *ctx, const char *dir,
                                 subsel_lors **out);
 
 /*! subsel_lors_evaluate() :
- * Trains fresh towers (seeded) on a training set as the paper's Algorithm
- * 2 does (SGD with momentum SUBSEL_P_LORS_EVAL_MOMENTUM and weight decay
+ * Trains fresh towers (from ctx's seed, read now) on a training set as the
+ * paper's Algorithm 2 does (SGD with momentum SUBSEL_P_LORS_EVAL_MOMENTUM and weight decay
  * SUBSEL_P_LORS_EVAL_WEIGHT_DECAY, SUBSEL_P_LORS_EVAL_EPOCHS epochs of
  * batches of SUBSEL_P_LORS_EVAL_BATCH, the step divided by 10 after half
  * of them, the handle's loss on each batch's block of the similarity),
@@ -1856,8 +1858,9 @@ SUBSEL_API int subsel_lors_evaluate(subsel_ctx *ctx, const subsel_lors *l,
  * The coreset baselines of the paper's tables: `count` pairs chosen from
  * the real pairs, written to indices (count int64s, in the order chosen).
  * Each pair is described by its image and text embeddings, each scaled to
- * unit length, side by side. RANDOM: a seeded uniform sample; KCENTER:
- * greedy farthest-first from a seeded random first pair; HERDING: Welling's
+ * unit length, side by side. RANDOM: a uniform sample; KCENTER: greedy
+ * farthest-first from a random first pair (both from ctx's seed, read
+ * now); HERDING: Welling's
  * herding, each step the pair that brings the chosen pairs' mean closest
  * to the mean of all pairs. Ties go to the lowest index.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL arguments, columns differ from

@@ -141,7 +141,7 @@ int subsel_lors_baseline(subsel_ctx *ctx, const subsel_lors *l, int method,
         return ss_fail(ctx, SUBSEL_E_INVALID,
                        "%s: method %d is not a SUBSEL_LORS_BASELINE_*",
                        __func__, method);
-    ss_rng_seed(&rng, (uint64_t)l->seed,
+    ss_rng_seed(&rng, (uint64_t)ctx->seed,
                 SS_LORS_STREAM_BASELINE + (uint64_t)method);
     if (method == SUBSEL_LORS_BASELINE_RANDOM) {
         SS_TRY(ss_alloc_array(ctx, n, sizeof *perm, &perm));

@@ -57,36 +57,55 @@ int ss_lors_recall(subsel_ctx *ctx, int64_t e, const double *q, int64_t nq,
     return rc;
 }
 
+/* Rows of the test set embedded per call: bounds the towers' work. */
+#define EMBED_BLOCK 1024
+
+/* The rows of m through tower t (parameters theta), unit length, into out
+ * (rows x e), a block of rows at a time. */
+static int embed(subsel_ctx *ctx, const ss_tower *t, const double *theta,
+                 const subsel_dense *m, double *out)
+{
+    int64_t block = m->rows < EMBED_BLOCK ? m->rows : EMBED_BLOCK, start;
+    int64_t w = ss_tower_work(t, block);
+    double *x = NULL, *work = NULL;
+    int rc = SUBSEL_OK;
+    SS_TRY(ss_alloc_array(ctx, block * m->cols, sizeof *x, &x));
+    SS_TRY(ss_alloc_array(ctx, w > block ? w : block, sizeof *work, &work));
+    for (start = 0; start < m->rows; start += block) {
+        int64_t len = m->rows - start < block ? m->rows - start : block, r, c;
+        for (r = 0; r < len; r++) {
+            const float *row = ss_dense_row(m, start + r);
+            for (c = 0; c < m->cols; c++)
+                x[r * m->cols + c] = row[c];
+        }
+        ss_model_embed(ctx, t, theta, len, x, out + start * t->out, work);
+    }
+cleanup:
+    ss_free(ctx, x);
+    ss_free(ctx, work);
+    return rc;
+}
+
 /* The test set through trained towers, and its recalls. */
 static int retrieval(subsel_ctx *ctx, const ss_model *m, const double *theta,
                      const subsel_dense *ti, const subsel_dense *tt,
                      const int64_t *text_image, double *recalls)
 {
-    int64_t e = m->image.out, ni = ti->rows, nt = tt->rows, w;
-    double *xi = NULL, *xt = NULL, *ui = NULL, *vt = NULL, *work = NULL;
+    int64_t e = m->image.out;
+    double *ui = NULL, *vt = NULL;
     int rc = SUBSEL_OK;
-    w = ss_tower_work(&m->image, ni) > ss_tower_work(&m->text, nt)
-            ? ss_tower_work(&m->image, ni)
-            : ss_tower_work(&m->text, nt);
-    w = w > ni + nt ? w : ni + nt;
-    SS_TRY(ss_lors_rows_double(ctx, ti, &xi));
-    SS_TRY(ss_lors_rows_double(ctx, tt, &xt));
-    SS_TRY(ss_alloc_array(ctx, ni * e, sizeof *ui, &ui));
-    SS_TRY(ss_alloc_array(ctx, nt * e, sizeof *vt, &vt));
-    SS_TRY(ss_alloc_array(ctx, w, sizeof *work, &work));
-    ss_model_embed(ctx, &m->image, theta, ni, xi, ui, work);
-    ss_model_embed(ctx, &m->text, theta + m->image_params, nt, xt, vt, work);
+    SS_TRY(ss_alloc_array(ctx, ti->rows * e, sizeof *ui, &ui));
+    SS_TRY(ss_alloc_array(ctx, tt->rows * e, sizeof *vt, &vt));
+    SS_TRY(embed(ctx, &m->image, theta, ti, ui));
+    SS_TRY(embed(ctx, &m->text, theta + m->image_params, tt, vt));
     /* text to image: each text's one image; image to text: any of its */
-    SS_TRY(ss_lors_recall(ctx, e, vt, nt, ui, ni, NULL, text_image,
-                  recalls + SUBSEL_LORS_IR1));
-    SS_TRY(ss_lors_recall(ctx, e, ui, ni, vt, nt, text_image, NULL,
-                  recalls + SUBSEL_LORS_TR1));
+    SS_TRY(ss_lors_recall(ctx, e, vt, tt->rows, ui, ti->rows, NULL,
+                          text_image, recalls + SUBSEL_LORS_IR1));
+    SS_TRY(ss_lors_recall(ctx, e, ui, ti->rows, vt, tt->rows, text_image,
+                          NULL, recalls + SUBSEL_LORS_TR1));
 cleanup:
-    ss_free(ctx, xi);
-    ss_free(ctx, xt);
     ss_free(ctx, ui);
     ss_free(ctx, vt);
-    ss_free(ctx, work);
     return rc;
 }
 
@@ -205,7 +224,7 @@ int subsel_lors_evaluate(subsel_ctx *ctx, const subsel_lors *l,
     m.loss = (int)l->loss;
     m.beta = l->beta;
     SS_TRY(ss_alloc_array(ctx, m.params, sizeof *theta, &theta));
-    ss_rng_seed(&rng, (uint64_t)l->seed, SS_LORS_STREAM_EVAL);
+    ss_rng_seed(&rng, (uint64_t)ctx->seed, SS_LORS_STREAM_EVAL);
     ss_tower_init(&m.image, &rng, theta);
     ss_tower_init(&m.text, &rng, theta + m.image_params);
     if (m.learn_scale)

@@ -221,7 +221,8 @@ double ss_model_loss(const subsel_ctx *ctx, const ss_model *m,
                      double *gs, double *gs_dot, ss_model_work *w);
 
 /* Embeddings of `rows` rows through one tower, normalised to unit length
- * (for retrieval): out (rows x e). work: ss_tower_work(t, rows) doubles. */
+ * (for retrieval): out (rows x e). work: ss_tower_work(t, rows) doubles,
+ * and at least `rows`. */
 void ss_model_embed(const subsel_ctx *ctx, const ss_tower *t,
                     const double *theta, int64_t rows, const double *x,
                     double *out, double *work);
