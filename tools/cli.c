@@ -455,9 +455,9 @@ void json_int(const char *key, int64_t value)
     fprintf(json_stream(), "%lld", (long long)value);
 }
 
-void json_double(const char *key, double value)
+/* A number as json_double writes it, without its key. */
+static void json_number(double value)
 {
-    json_key(key);
     if (!isfinite(value)) {
         fputs("null", json_stream());
     } else {
@@ -468,6 +468,12 @@ void json_double(const char *key, double value)
             snprintf(text, sizeof text, "%.17g", value);
         fputs(text, json_stream());
     }
+}
+
+void json_double(const char *key, double value)
+{
+    json_key(key);
+    json_number(value);
 }
 
 void json_string(const char *key, const char *value)
@@ -496,6 +502,19 @@ void json_int_array(const char *key, const int64_t *values, int64_t count)
     for (i = 0; i < count; i++)
         fprintf(f, "%s%lld", i ? ", " : "", (long long)values[i]);
     fputc(']', f);
+}
+
+void json_double_array(const char *key, const double *values, int64_t count)
+{
+    int64_t i;
+    json_key(key);
+    fputc('[', json_stream());
+    for (i = 0; i < count; i++) {
+        if (i)
+            fputs(", ", json_stream());
+        json_number(values[i]);
+    }
+    fputc(']', json_stream());
 }
 
 void json_end(void)

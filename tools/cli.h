@@ -126,6 +126,7 @@ void json_int(const char *key, int64_t value);
 void json_double(const char *key, double value);
 void json_string(const char *key, const char *value);
 void json_int_array(const char *key, const int64_t *values, int64_t count);
+void json_double_array(const char *key, const double *values, int64_t count);
 void json_end(void);
 
 /* Monotonic wall-clock seconds, for the "seconds" field. */

@@ -16,5 +16,6 @@ int cmd_sae_score(const cli_command *self, int argc, char **argv);
 int cmd_uniprot(const cli_command *self, int argc, char **argv);
 int cmd_tarot(const cli_command *self, int argc, char **argv);
 int cmd_clipcov(const cli_command *self, int argc, char **argv);
+int cmd_lors(const cli_command *self, int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const cli_command commands[] = {
     {"uniprot", "Select prototypes covering a target by partial optimal transport (UniPROT).", cmd_uniprot},
     {"tarot", "Select candidates matching a target in whitened feature space by optimal transport (TAROT).", cmd_tarot},
     {"clipcov", "Select image-caption pairs preserving the cross-covariance (ClipCov).", cmd_clipcov},
+    {"lors", "Distil image-text pairs into a few synthetic pairs (LoRS): buffer, distill, eval.", cmd_lors},
 };
 
 static void usage(FILE *out)
