@@ -27,6 +27,7 @@ from ._extra import (COSTS, PROJECTIONS, SAE, SIMILARITIES, ClipCov,
                      OTSolver, SAEScores, Tarot, TarotOT, Transport, UniPROT,
                      double_greedy, nn_accuracy, partial_ot, sae_scores,
                      sinkhorn)
+from ._lors import LoRS
 from ._sae_train import SAELosses, SAETrainer
 from ._summary import (Summary, csr_npz_shape, mpi_available,
                        summary_merge, summary_select)
@@ -163,7 +164,8 @@ for _cls, _kind in ((Context, _lib.KIND_CONTEXT),
                     (OTSolver, _lib.KIND_OT_SOLVER), (SDM, _lib.KIND_SDM),
                     (UniPROT, _lib.KIND_UNIPROT), (Tarot, _lib.KIND_TAROT),
                     (ClipCov, _lib.KIND_CLIPCOV),
-                    (SAETrainer, _lib.KIND_SAE_TRAINER)):
+                    (SAETrainer, _lib.KIND_SAE_TRAINER),
+                    (LoRS, _lib.KIND_LORS)):
     _cls.__doc__ += ("\n    Parameters from the library's table:\n"
                      + _params.docs(_kind))
 del _fn, _cls, _kind
@@ -180,4 +182,5 @@ __all__ = [
     "TarotOT", "isa_info", "load_vector", "nn_accuracy", "save_vector",
     "Summary", "csr_npz_shape", "mpi_available", "summary_merge",
     "summary_select", "SAELosses", "SAETrainer", "dense_npy_shape",
+    "LoRS",
 ]

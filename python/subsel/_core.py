@@ -181,6 +181,20 @@ def _ctx(ctx: Optional[Context]) -> Context:
     return default_context() if ctx is None else ctx
 
 
+def _own_context(who: str, ctx: Optional[Context],
+                 **context_params) -> Context:
+    """The context a stateful handle (SAETrainer, LoRS) keeps for all its
+    calls: `ctx` as given, or a new one with the given parameters (seed,
+    threads; None ones left at their defaults), not both."""
+    given = {k: v for k, v in context_params.items() if v is not None}
+    if ctx is None:
+        return Context(**given)
+    if given:
+        raise TypeError(f"{who}: give {' and '.join(given)} or ctx=, not "
+                        f"both")
+    return ctx
+
+
 # --------------------------------------------------------------------------
 # Matrices
 # --------------------------------------------------------------------------

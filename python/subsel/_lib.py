@@ -133,6 +133,7 @@ SEL = _handle_type("a selection", frozenset({11}))
 SAE_H = _handle_type("an SAE", frozenset({12}))
 SUMMARY = _handle_type("a Summary", frozenset({13}))
 SAE_TRAINER_H = _handle_type("an SAETrainer", frozenset({14}))
+LORS_H = _handle_type("a LoRS", frozenset({15}))
 handle_p = POINTER(c_void_p)
 
 PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_char_p, c_int64, c_int64)
@@ -273,6 +274,28 @@ _DECLS = {
                                             POINTER(c_double), POINTER(c_double)]),
     "subsel_sae_trainer_save": (c_int, [CTX, SAE_TRAINER_H, c_char_p]),
     "subsel_sae_trainer_load": (c_int, [CTX, c_char_p, handle_p]),
+    # LoRS distillation (since 0.11). Arrays the library reads or writes
+    # without a length (the synthetic set, S~, evaluate's similarity and
+    # text_image, the baseline's indices) are sized by _lors.py.
+    "subsel_lors_create": (c_int, [CTX, c_int64, c_int64, handle_p]),
+    "subsel_lors_free": (None, [LORS_H]),
+    "subsel_lors_buffer": (c_int, [CTX, LORS_H, DENSE_H, DENSE_H, c_char_p,
+                                   c_char_p]),
+    "subsel_lors_distill": (c_int, [CTX, LORS_H, DENSE_H, DENSE_H, c_char_p,
+                                    c_int64, c_char_p]),
+    "subsel_lors_iterations": (c_int64, [LORS_H]),
+    "subsel_lors_last_loss": (c_int, [CTX, LORS_H, POINTER(c_double)]),
+    "subsel_lors_synthetic": (c_int, [CTX, LORS_H, c_void_p, c_void_p]),
+    "subsel_lors_similarity": (c_int, [CTX, LORS_H, c_void_p]),
+    "subsel_lors_eta": (c_int, [CTX, LORS_H, POINTER(c_double),
+                                POINTER(c_double)]),
+    "subsel_lors_save": (c_int, [CTX, LORS_H, c_char_p]),
+    "subsel_lors_load": (c_int, [CTX, c_char_p, handle_p]),
+    "subsel_lors_evaluate": (c_int, [CTX, LORS_H, DENSE_H, DENSE_H, c_void_p,
+                                     c_double, c_double, DENSE_H, DENSE_H,
+                                     c_void_p, c_void_p]),
+    "subsel_lors_baseline": (c_int, [CTX, LORS_H, c_int, DENSE_H, DENSE_H,
+                                     c_int64, c_void_p]),
     "subsel_ot_solver_create": (c_int, [CTX, handle_p]),
     "subsel_ot_solver_free": (None, [OTS]),
     "subsel_ot_solver_iterations": (c_int64, [OTS]),
@@ -427,5 +450,7 @@ KIND_TAROT, KIND_CLIPCOV, KIND_FB = 4, 7, 8
 KIND_CSR, KIND_DENSE = 9, 10
 KIND_SUMMARY = 13
 KIND_SAE_TRAINER = 14
+KIND_LORS = 15
+LORS_RECALLS = 6  # SUBSEL_LORS_RECALLS: IR@1, IR@5, IR@10, TR@1, TR@5, TR@10
 SAE_LOSSES = 5  # SUBSEL_SAE_LOSSES: total, recons, mono, act, aux
 DISTRIBUTED_GREEDI, DISTRIBUTED_EXACT, DISTRIBUTED_UNION = 0, 1, 2

@@ -244,6 +244,52 @@ ADVICE = {
         "default) is robust to outliers; 0 (mean) is cheaper",
     (_lib.KIND_SAE_TRAINER, "checkpoint_steps"): "0 (after each epoch); a "
         "few thousand when an epoch takes hours",
+    (_lib.KIND_LORS, "tower"): "1 (the projection head, the paper's); 0 "
+        "(linear) is cheaper and enough for well-aligned embeddings",
+    (_lib.KIND_LORS, "embed_dim"): "256; smaller (32 to 128) for small "
+        "embeddings or quick trials",
+    (_lib.KIND_LORS, "temperature"): "keep 0.07 (CLIP's)",
+    (_lib.KIND_LORS, "learn_temperature"): "0; 1 lets the towers tune it, "
+        "at the cost of a less stable matching",
+    (_lib.KIND_LORS, "loss"): "3 (weighted BCE) or 1 (eNCE), which the "
+        "paper finds best; 0 (InfoNCE) ignores the learned similarity",
+    (_lib.KIND_LORS, "beta"): "keep 0.5",
+    (_lib.KIND_LORS, "similarity"): "1 (low rank, the paper's); 2 (full) "
+        "for a few hundred pairs at most; 0 for the ablation without "
+        "similarity mining",
+    (_lib.KIND_LORS, "rank"): "5 to 20 (the paper's); r = 20 is enough "
+        "in its ablation",
+    (_lib.KIND_LORS, "alpha"): "1; the paper uses 0.01 to 3 depending on "
+        "the pairs",
+    (_lib.KIND_LORS, "pairs"): "the storage budget: 100 to 500 in the "
+        "paper",
+    (_lib.KIND_LORS, "syn_steps"): "8 (the paper's); more is slower and "
+        "matches longer stretches of the experts",
+    (_lib.KIND_LORS, "expert_epochs"): "keep 1 (the paper's)",
+    (_lib.KIND_LORS, "max_start_epoch"): "2 or 3 (the paper's); starts "
+        "beyond buffer_epochs - expert_epochs are never drawn",
+    (_lib.KIND_LORS, "batch"): "20 (the paper's), at most pairs",
+    (_lib.KIND_LORS, "lr_image"): "100 to 5000 in the paper (pixel "
+        "images); for embeddings start near 1 and lower it if the loss "
+        "jumps",
+    (_lib.KIND_LORS, "lr_text"): "as lr_image",
+    (_lib.KIND_LORS, "lr_sim"): "5 to 500 in the paper, growing with the "
+        "pairs; 0 freezes the similarity",
+    (_lib.KIND_LORS, "lr_lr"): "keep 0.01",
+    (_lib.KIND_LORS, "momentum"): "keep 0.5 (the paper's)",
+    (_lib.KIND_LORS, "init"): "0 (real pairs, the paper's); 1 (noise) "
+        "when no real pair may appear in the result",
+    (_lib.KIND_LORS, "expert_lr"): "0.1 (the paper's initial eta); lower "
+        "it if buffer() fails as diverged",
+    (_lib.KIND_LORS, "expert_batch"): "128; smaller for small data sets",
+    (_lib.KIND_LORS, "buffer_epochs"): "10 (the paper's); at least "
+        "max_start_epoch + expert_epochs",
+    (_lib.KIND_LORS, "experts"): "20 (the paper's); a few for trials",
+    (_lib.KIND_LORS, "eval_epochs"): "100; fewer for quick comparisons, "
+        "the same for every set compared",
+    (_lib.KIND_LORS, "eval_batch"): "128, at most the training pairs",
+    (_lib.KIND_LORS, "eval_momentum"): "keep 0.9",
+    (_lib.KIND_LORS, "eval_weight_decay"): "keep 5e-4",
 }
 
 

@@ -15,8 +15,8 @@ from typing import Optional
 import numpy as np
 
 from . import _lib, _params
-from ._core import (Context, Dense, _call_with_progress, _Handle, _path,
-                    dense, dense_npy_shape)
+from ._core import (Context, Dense, _call_with_progress, _Handle,
+                    _own_context, _path, dense, dense_npy_shape)
 from ._extra import SAE
 from .errors import check
 
@@ -94,13 +94,7 @@ class SAETrainer(_Handle):
 
     @staticmethod
     def _context(ctx: Optional[Context], **context_params) -> Context:
-        given = {k: v for k, v in context_params.items() if v is not None}
-        if ctx is None:
-            return Context(**given)
-        if given:
-            raise TypeError(f"SAETrainer: give {' and '.join(given)} or "
-                            f"ctx=, not both")
-        return ctx
+        return _own_context("SAETrainer", ctx, **context_params)
 
     def _setup(self, ptr: int, ctx: Context, inputs: int,
                latents: int) -> None:

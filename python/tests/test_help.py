@@ -45,6 +45,7 @@ def test_short_functions_describe_each_parameter(fn):
     (subsel.UniPROT, (_lib.KIND_UNIPROT,)),
     (subsel.ClipCov, (_lib.KIND_CLIPCOV,)),
     (subsel.SAETrainer, (_lib.KIND_SAE_TRAINER,)),
+    (subsel.LoRS, (_lib.KIND_LORS,)),
 ], ids=lambda x: getattr(x, "__qualname__", ""))
 def test_help_lists_the_table_with_advice(fn, kinds):
     doc = inspect.getdoc(fn)
