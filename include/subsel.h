@@ -1762,8 +1762,9 @@ SUBSEL_API int subsel_lors_buffer(subsel_ctx *ctx, subsel_lors *l,
  * iterations); cancelling stops between iterations.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL arguments, real pairs needed
  *         and missing or too few, columns differ), SUBSEL_E_FORMAT (the
- *         buffer does not match the handle's towers or dimensions, or is
- *         too short for expert_epochs and max_start_epoch), SUBSEL_E_IO,
+ *         buffer does not match the handle's towers or dimensions, or its
+ *         trajectories are shorter than expert_epochs; start epochs are
+ *         drawn from what they hold), SUBSEL_E_IO,
  *         SUBSEL_E_NUMERIC (a loss or gradient that is not finite: the
  *         synthetic set is left as before that iteration), SUBSEL_E_CANCELLED,
  *         SUBSEL_E_NOMEM. */
@@ -1809,8 +1810,8 @@ SUBSEL_API int subsel_lors_eta(subsel_ctx *ctx, const subsel_lors *l,
  * `dir` (created if missing): images.npy, texts.npy (float32),
  * similarity.npy (float32, pairs x pairs), eta.npy, the learned
  * similarity's parameters, the optimiser's state and the parameters.
- * state.npy is written last, so a folder whose save was interrupted is
- * refused by subsel_lors_load().
+ * lors_state.npy is written last, so a folder whose save was interrupted
+ * is refused by subsel_lors_load().
  * @return SUBSEL_OK, SUBSEL_E_INVALID, SUBSEL_E_STATE, SUBSEL_E_IO,
  *         SUBSEL_E_NOMEM. */
 SUBSEL_API int subsel_lors_save(subsel_ctx *ctx, const subsel_lors *l,

@@ -103,33 +103,6 @@ static void add_param_options(cli_option *options, int *count, unsigned use,
     memset(&options[*count], 0, sizeof options[*count]);
 }
 
-/* Copies every LoRS parameter of `from` to `to`. */
-static int copy_params(const cli_command *cmd, subsel_ctx *ctx, const subsel_lors *from,
-                       subsel_lors *to)
-{
-    int64_t i, n = subsel_param_count();
-    for (i = 0; i < n; i++) {
-        int param = 0, kind = 0, type = 0, rc;
-        int64_t iv = 0;
-        double rv = 0;
-        subsel_param_at(i, &param);
-        subsel_param_info(param, &kind, &type, NULL, NULL);
-        if (kind != SUBSEL_KIND_LORS)
-            continue;
-        if (type == SUBSEL_TYPE_INT)
-            rc = subsel_param_get_int(ctx, from, param, &iv) == SUBSEL_OK
-                     ? subsel_param_set_int(ctx, to, param, iv)
-                     : SUBSEL_E_INVALID;
-        else
-            rc = subsel_param_get_real(ctx, from, param, &rv) == SUBSEL_OK
-                     ? subsel_param_set_real(ctx, to, param, rv)
-                     : SUBSEL_E_INVALID;
-        if (rc != SUBSEL_OK)
-            return cli_fail_status(cmd, ctx, rc, "--set");
-    }
-    return 0;
-}
-
 /* ---- progress and interruption ----------------------------------------- */
 
 static volatile sig_atomic_t interrupted;
@@ -581,13 +554,15 @@ typedef struct eval_train {
     subsel_dense *images, *texts; /* given pairs, the set's, or the pool */
     subsel_dense *similarity;     /* n x n, or NULL: the identity */
     double eta_image, eta_text;   /* <= 0: expert_lr */
-    const subsel_lors *set;       /* the loaded set: its parameters */
+    subsel_lors *set;             /* a loaded distilled set, or NULL */
     int baseline;                 /* SUBSEL_LORS_BASELINE_*, or -1 */
     int64_t count;                /* the baseline's pairs */
 } eval_train;
 
-/* The recalls of one seed: a fresh handle of that seed (the evaluation's
- * towers and batches, and the baseline's choice, come from it). */
+/* The recalls of one seed, ctx's (the evaluation's towers and batches,
+ * and the baseline's choice, come from it): a distilled set evaluates
+ * itself (with its S~ and learned eta, in double), other pairs train a
+ * fresh handle. */
 static int evaluate_seed(const cli_command *cmd, subsel_ctx *ctx, const eval_train *tr,
                          const cli_option *options, const subsel_dense *test_images,
                          const subsel_dense *test_texts, const int64_t *text_image,
@@ -596,13 +571,20 @@ static int evaluate_seed(const cli_command *cmd, subsel_ctx *ctx, const eval_tra
     subsel_lors *l = NULL;
     subsel_dense *images = tr->images, *texts = tr->texts;
     int64_t *idx = NULL;
-    int rc = subsel_lors_create(ctx, subsel_dense_cols(tr->images),
-                                subsel_dense_cols(tr->texts), &l);
+    int rc;
+    if (tr->set != NULL) {
+        /* the set's own parameters, changed only by those given */
+        if ((rc = cli_set_params(cmd, ctx, tr->set, options, 1)) != 0)
+            return rc;
+        rc = subsel_lors_evaluate(ctx, tr->set, NULL, NULL, NULL, 0, 0, test_images,
+                                  test_texts, text_image, recalls);
+        goto status;
+    }
+    rc = subsel_lors_create(ctx, subsel_dense_cols(tr->images), subsel_dense_cols(tr->texts),
+                            &l);
     if (rc != SUBSEL_OK)
         return cli_fail_status(cmd, ctx, rc, "creating the LoRS handle");
-    /* a set's own parameters, changed only by those given */
-    if ((tr->set != NULL && (rc = copy_params(cmd, ctx, tr->set, l)) != 0) ||
-        (rc = cli_set_params(cmd, ctx, l, options, tr->set != NULL)) != 0)
+    if ((rc = cli_set_params(cmd, ctx, l, options, 0)) != 0)
         goto done;
     if (tr->baseline >= 0) {
         images = texts = NULL;
@@ -623,6 +605,7 @@ static int evaluate_seed(const cli_command *cmd, subsel_ctx *ctx, const eval_tra
                               tr->similarity ? subsel_dense_data(tr->similarity) : NULL,
                               tr->eta_image, tr->eta_text, test_images, test_texts,
                               text_image, recalls);
+status:
     if (rc == SUBSEL_E_CANCELLED) {
         cli_fail(cmd, "interrupted");
         rc = LORS_INTERRUPTED;
@@ -701,53 +684,15 @@ static void print_recalls(const int64_t *seeds, int64_t n, double *per_seed)
     }
 }
 
-/* The distilled set of dir as training pairs: its images, texts, S~ and
- * learned step sizes, and its parameters (tr->set, loaded into *set). */
+/* The distilled set of dir (tr->set, owned by *set). */
 static int load_set(const cli_command *cmd, subsel_ctx *ctx, const char *dir, subsel_lors **set,
                     eval_train *tr)
 {
-    int64_t pairs = 0, rows = 0, image_dim = 0, text_dim = 0;
-    char path[4096];
-    float *images = NULL, *texts = NULL, *sim = NULL;
-    int rc;
-    if ((rc = subsel_lors_load(ctx, dir, set)) != SUBSEL_OK)
+    int rc = subsel_lors_load(ctx, dir, set);
+    if (rc != SUBSEL_OK)
         return cli_fail_status(cmd, ctx, rc, "--set");
     tr->set = *set;
-    /* the dimensions are those of the set's files, which the library
-     * wrote */
-    subsel_param_get_int(ctx, *set, SUBSEL_P_LORS_PAIRS, &pairs);
-    snprintf(path, sizeof path, "%s/images.npy", dir);
-    if ((rc = subsel_dense_npy_shape(ctx, path, &rows, &image_dim)) != SUBSEL_OK)
-        return cli_fail_status(cmd, ctx, rc, "--set");
-    snprintf(path, sizeof path, "%s/texts.npy", dir);
-    if ((rc = subsel_dense_npy_shape(ctx, path, &rows, &text_dim)) != SUBSEL_OK)
-        return cli_fail_status(cmd, ctx, rc, "--set");
-    images = malloc(sizeof *images * (size_t)(pairs * image_dim));
-    texts = malloc(sizeof *texts * (size_t)(pairs * text_dim));
-    sim = malloc(sizeof *sim * (size_t)(pairs * pairs));
-    rc = CLI_FAILED;
-    if (images == NULL || texts == NULL || sim == NULL) {
-        cli_fail(cmd, "out of memory");
-        goto done;
-    }
-    if ((rc = subsel_lors_synthetic(ctx, *set, images, texts)) != SUBSEL_OK ||
-        (rc = subsel_lors_similarity(ctx, *set, sim)) != SUBSEL_OK ||
-        (rc = subsel_lors_eta(ctx, *set, &tr->eta_image, &tr->eta_text)) != SUBSEL_OK ||
-        (rc = subsel_dense_create(ctx, pairs, image_dim, images, SUBSEL_OWN_COPY,
-                                  &tr->images)) != SUBSEL_OK ||
-        (rc = subsel_dense_create(ctx, pairs, text_dim, texts, SUBSEL_OWN_COPY, &tr->texts)) !=
-            SUBSEL_OK ||
-        (rc = subsel_dense_create(ctx, pairs, pairs, sim, SUBSEL_OWN_COPY, &tr->similarity)) !=
-            SUBSEL_OK) {
-        rc = cli_fail_status(cmd, ctx, rc, "--set");
-        goto done;
-    }
-    rc = 0;
-done:
-    free(images);
-    free(texts);
-    free(sim);
-    return rc;
+    return 0;
 }
 
 static int lors_eval(const cli_command *self, int argc, char **argv)
@@ -915,7 +860,14 @@ static int lors_eval(const cli_command *self, int argc, char **argv)
         json_string("baseline", baseline_name);
         json_int("count", count);
     }
-    json_int("train_pairs", tr.baseline >= 0 ? count : subsel_dense_rows(tr.images));
+    {
+        int64_t pairs = 0;
+        if (set != NULL)
+            subsel_param_get_int(ctx, set, SUBSEL_P_LORS_PAIRS, &pairs);
+        json_int("train_pairs", set != NULL          ? pairs
+                                : tr.baseline >= 0 ? count
+                                                   : subsel_dense_rows(tr.images));
+    }
     json_int("test_images", subsel_dense_rows(test_images));
     json_int("test_texts", subsel_dense_rows(test_texts));
     print_recalls(seeds, nseeds, per_seed);

