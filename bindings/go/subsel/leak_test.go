@@ -14,9 +14,9 @@ import (
 // kind of call fits in (on fresh contexts, by bisection), then runs 200
 // rounds on one context under that limit plus 64 KiB: a Close that leaked
 // anything (a handle, a selection, an array: 330 bytes a round; the
-// trainer's smallest, its 12 x 16 decoder, 768) would pass it and fail
-// with ErrNoMem. Valgrind cannot see such a leak, since the Go heap still
-// points at the block.
+// trainer's smallest, its 12 x 16 decoder, 768; a LoRS handle's set, 704)
+// would pass it and fail with ErrNoMem. Valgrind cannot see such a leak,
+// since the Go heap still points at the block.
 func TestNoLeaksUnderAMemoryLimit(t *testing.T) {
 	dir := t.TempDir()
 	fits := func(limit int64, rounds int) error {
@@ -61,7 +61,7 @@ func TestNoLeaksUnderAMemoryLimit(t *testing.T) {
 }
 
 // leakRound makes, uses and closes one of everything; dir is a folder for
-// the trainer's checkpoint.
+// the trainer's checkpoint and LoRS's files.
 func leakRound(ctx *Context, dir string) (err error) {
 	var closers []interface{ Close() error }
 	defer func() {
@@ -278,6 +278,82 @@ func leakRound(ctx *Context, dir string) (err error) {
 	}
 	if _, err := LoadSAETrainer(ctx, filepath.Join(dir, "absent")); !errors.Is(err, ErrIO) {
 		return fmt.Errorf("loading a missing checkpoint: %v", err)
+	}
+	return lorsRound(ctx, dir, keep)
+}
+
+// lorsRound is leakRound's part for LoRS on 16 pairs: trajectories,
+// distillation, what the set exposes, both evaluations, the baselines, a
+// save and its load continued, and a load that fails.
+func lorsRound(ctx *Context, dir string, keep func(interface{ Close() error })) error {
+	x, y := pairedRows(9, 16)
+	images, err := NewDense(ctx, 16, lorsImageDim, x, 0)
+	if err != nil {
+		return err
+	}
+	keep(images)
+	texts, err := NewDense(ctx, 16, lorsTextDim, y, 0)
+	if err != nil {
+		return err
+	}
+	keep(texts)
+	l, err := NewLoRS(ctx, lorsImageDim, lorsTextDim)
+	if err != nil {
+		return err
+	}
+	keep(l)
+	for _, p := range []struct {
+		name  string
+		value int
+	}{{"embed_dim", 4}, {"pairs", 4}, {"syn_steps", 2}, {"batch", 2}, {"rank", 2},
+		{"experts", 1}, {"buffer_epochs", 2}, {"expert_batch", 8}, {"eval_epochs", 1}} {
+		if err = l.Set(ctx, p.name, p.value); err != nil {
+			return err
+		}
+	}
+	buffer, saved := filepath.Join(dir, "lors-buffer"), filepath.Join(dir, "lors-saved")
+	if err = l.Buffer(ctx, images, texts, buffer, ""); err != nil {
+		return err
+	}
+	if err = l.Distill(ctx, images, texts, buffer, 1, ""); err != nil {
+		return err
+	}
+	if _, err = l.LastLoss(ctx); err != nil {
+		return err
+	}
+	if _, err = l.Synthetic(ctx); err != nil {
+		return err
+	}
+	if _, err = l.Similarity(ctx); err != nil {
+		return err
+	}
+	if _, _, err = l.Eta(ctx); err != nil {
+		return err
+	}
+	if _, err = l.Evaluate(ctx, nil, images, texts, nil); err != nil {
+		return err
+	}
+	if _, err = l.Evaluate(ctx, &LoRSTraining{Images: images, Texts: texts}, images, texts, nil); err != nil {
+		return err
+	}
+	for _, method := range []LoRSBaseline{LoRSKCenter, LoRSHerding} {
+		if _, err = l.Baseline(ctx, method, images, texts, 3); err != nil {
+			return err
+		}
+	}
+	if err = l.Save(ctx, saved); err != nil {
+		return err
+	}
+	back, err := LoadLoRS(ctx, saved)
+	if err != nil {
+		return err
+	}
+	keep(back)
+	if err = back.Distill(ctx, nil, nil, buffer, 1, ""); err != nil {
+		return err
+	}
+	if _, err := LoadLoRS(ctx, buffer); !errors.Is(err, ErrFormat) {
+		return fmt.Errorf("loading a folder that is no saved set: %v", err)
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ const (
 	KindDense      Kind = C.SUBSEL_KIND_DENSE
 	KindSummary    Kind = C.SUBSEL_KIND_SUMMARY
 	KindSAETrainer Kind = C.SUBSEL_KIND_SAE_TRAINER
+	KindLoRS       Kind = C.SUBSEL_KIND_LORS
 )
 
 func (k Kind) String() string { return C.GoString(C.subsel_kind_name(C.int(k))) }

@@ -128,13 +128,7 @@ func (t *SAETrainer) Fit(ctx *Context, paths []string, epochs int64, checkpointD
 			C.free(unsafe.Pointer(p))
 		}
 	}()
-	optional := func(s string) *C.char {
-		if s == "" {
-			return nil
-		}
-		return C.CString(s)
-	}
-	cdir, clog := optional(checkpointDir), optional(logPath)
+	cdir, clog := optionalPath(checkpointDir), optionalPath(logPath)
 	defer C.free(unsafe.Pointer(cdir))
 	defer C.free(unsafe.Pointer(clog))
 	var first **C.char

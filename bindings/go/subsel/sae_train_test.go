@@ -20,34 +20,51 @@ import (
 // library's table; errors by status and message. leak_test.go runs every
 // trainer call in its rounds.
 
+// xorshift is a fixed xorshift64* stream, so that generated data are the
+// same on every run.
+type xorshift uint64
+
+func newXorshift(seed uint64) *xorshift {
+	s := xorshift(seed*0x9E3779B97F4A7C15 | 1)
+	return &s
+}
+
+func (s *xorshift) next() uint64 {
+	*s ^= *s >> 12
+	*s ^= *s << 25
+	*s ^= *s >> 27
+	return uint64(*s) * 0x2545F4914F6CDD1D
+}
+
+// uniform is in [0, 1).
+func (s *xorshift) uniform() float64 { return float64(s.next()>>11) / (1 << 53) }
+
+// normal is a standard normal (Box-Muller).
+func (s *xorshift) normal() float64 {
+	u := 1 - s.uniform() // in (0, 1]
+	return math.Sqrt(-2*math.Log(u)) * math.Cos(2*math.Pi*s.uniform())
+}
+
 // mixtureRows are rows made of 1 to 3 of `atoms` nonnegative directions
 // with weights in [0.5, 1.5), plus a little noise: what a sparse
-// autoencoder can learn (tests/test_sae_train.c's mixture_rows), from a
-// fixed xorshift64* stream.
+// autoencoder can learn (tests/test_sae_train.c's mixture_rows).
 func mixtureRows(seed uint64, rows, d, atoms int) []float32 {
-	state := seed*0x9E3779B97F4A7C15 | 1
-	next := func() uint64 {
-		state ^= state >> 12
-		state ^= state << 25
-		state ^= state >> 27
-		return state * 0x2545F4914F6CDD1D
-	}
-	uniform := func() float64 { return float64(next()>>11) / (1 << 53) }
+	rng := newXorshift(seed)
 	dict := make([]float64, atoms*d)
 	for i := range dict {
-		dict[i] = 2 * uniform()
+		dict[i] = 2 * rng.uniform()
 	}
 	x := make([]float32, rows*d)
 	for r := 0; r < rows; r++ {
-		for m := 1 + next()%3; m > 0; m-- {
-			j := int(next() % uint64(atoms))
-			w := 0.5 + uniform()
+		for m := 1 + rng.next()%3; m > 0; m-- {
+			j := int(rng.next() % uint64(atoms))
+			w := 0.5 + rng.uniform()
 			for c := 0; c < d; c++ {
 				x[r*d+c] += float32(w * dict[j*d+c])
 			}
 		}
 		for c := 0; c < d; c++ {
-			x[r*d+c] += float32(0.01 * (uniform() - 0.5))
+			x[r*d+c] += float32(0.01 * (rng.uniform() - 0.5))
 		}
 	}
 	return x

@@ -39,6 +39,7 @@ mod objective;
 mod clipcov;
 mod context;
 mod error;
+mod lors;
 mod matrix;
 mod optimizer;
 mod ot;
@@ -52,6 +53,7 @@ mod uniprot;
 pub use clipcov::{ClipCov, Filter};
 pub use context::Context;
 pub use error::{Error, ErrorKind, Result};
+pub use lors::{Lors, LorsBaseline, LorsRecalls, LorsSynthetic, LorsTraining};
 pub use matrix::{
     dense_npy_shape, read_npy_f64, read_npy_i64, Csr, CsrRow, Dense, Element, Index, RowIndices, F16,
 };

@@ -6,55 +6,18 @@
 // the library's table; errors by kind and message; nothing kept by the
 // library after a round of every call (under a memory limit).
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+mod common;
+
+use common::{assert_rounds_keep_nothing, Rng, TempDir};
 use subsel::{Bounds, Context, Dense, ErrorKind, SaeTrainer, Value};
-
-/// A folder of its own under the system's temporary folder, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("subsel-rust-sae-train-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// xorshift64*: a fixed stream, so the data are the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// Uniform in [0, 1).
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Rows that are sums of 1 to 3 of `atoms` nonnegative directions with
 /// weights in [0.5, 1.5), plus a little noise: what a sparse autoencoder
 /// can learn (tests/test_sae_train.c's mixture_rows).
 fn mixture_rows(seed: u64, rows: usize, d: usize, atoms: usize) -> Vec<f32> {
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::seeded(seed);
     let dict: Vec<f64> = (0..atoms * d).map(|_| rng.uniform() * 2.0).collect();
     let mut x = vec![0f32; rows * d];
     for r in 0..rows {
@@ -129,7 +92,7 @@ fn assert_same_checkpoint(ctx: &Context, a: &SaeTrainer, b: &SaeTrainer, tmp: &T
 #[test]
 fn training_reduces_the_loss_on_structured_data() {
     let ctx = Context::new().unwrap();
-    let tmp = TempDir::new("learn");
+    let tmp = TempDir::new("sae-train-learn");
     let (d, rows) = (16, 1024);
     let x = mixture_rows(31, rows, d, 12);
     let path = tmp.join("mix.npy");
@@ -257,7 +220,7 @@ fn evaluate_gives_the_next_steps_losses_and_updates_nothing() {
 #[test]
 fn save_load_and_continue_equals_an_uninterrupted_run() {
     let mut ctx = Context::new().unwrap();
-    let tmp = TempDir::new("resume");
+    let tmp = TempDir::new("sae-train-resume");
     let (d, rows) = (8, 300);
     let x = mixture_rows(41, rows, d, 6);
     // Two files, one data set: 300 rows in batches of 64 are 5 steps an epoch.
@@ -429,7 +392,7 @@ fn errors_carry_the_library_messages() {
     let none: [&Path; 0] = [];
     let e = t.fit(&ctx, &none, 1, None, None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Invalid, "{e}");
-    let tmp = TempDir::new("errors");
+    let tmp = TempDir::new("sae-train-errors");
     let three = tmp.join("three.npy");
     save_rows(&ctx, &three, &x[..6], 3);
     let e = t.fit(&ctx, &[&three], 1, None, None).unwrap_err();
@@ -453,7 +416,7 @@ fn errors_carry_the_library_messages() {
 #[test]
 fn a_progress_panic_is_resumed_after_fit() {
     let mut ctx = Context::new().unwrap();
-    let tmp = TempDir::new("panic");
+    let tmp = TempDir::new("sae-train-panic");
     let x = mixture_rows(3, 128, 8, 4);
     let path = tmp.join("x.npy");
     save_rows(&ctx, &path, &x, 8);
@@ -507,37 +470,16 @@ fn nothing_is_kept_after_a_round_under_a_memory_limit() {
     // 8 KiB. A handle the crate forgot to free would pass it and fail with
     // NoMemory: the smallest, the 8 x 16 decoder, holds 512 bytes of data,
     // 15 KiB over 30 rounds.
-    let tmp = TempDir::new("leak");
+    let tmp = TempDir::new("sae-train-leak");
     let x = mixture_rows(9, 64, 8, 4);
     let path = tmp.join("x.npy");
     let dir = tmp.join("ckpt");
     save_rows(&Context::new().unwrap(), &path, &x, 8);
-    let fits = |limit: i64, rounds: usize| -> subsel::Result<()> {
-        let mut ctx = Context::new()?;
-        ctx.set_threads(1)?;
-        ctx.set_param("memory_limit", limit)?;
-        for _ in 0..rounds {
-            round(&ctx, &path, &dir, &x)?;
-        }
-        Ok(())
-    };
-    let (mut lo, mut hi) = (0i64, 64 << 20);
-    fits(hi, 1).unwrap();
-    while hi - lo > 4096 {
-        let mid = (lo + hi) / 2;
-        match fits(mid, 1) {
-            Ok(()) => hi = mid,
-            Err(e) if e.kind() == ErrorKind::NoMemory => lo = mid,
-            Err(e) => panic!("{e}"),
-        }
-    }
+    let fits = assert_rounds_keep_nothing(|ctx| round(ctx, &path, &dir, &x), 4096, 8 << 10, 30);
     assert!(
-        hi > 16 << 10,
-        "one round fits in {hi} bytes: is the trainer counted?"
+        fits > 16 << 10,
+        "one round fits in {fits} bytes: is the trainer counted?"
     );
-    if let Err(e) = fits(hi + (8 << 10), 30) {
-        panic!("one round fits in {hi} bytes, 30 rounds do not fit in 8 KiB more: {e}");
-    }
 }
 
 #[test]
