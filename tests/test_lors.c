@@ -988,6 +988,71 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* Every allocation of a whole cycle failing in turn: each failure is
+ * SUBSEL_E_NOMEM with nothing leaked and nothing half-built. */
+typedef struct sweep_data {
+    subsel_dense *im, *tx;
+    const char *buf, *saved;
+} sweep_data;
+
+static int sweep_cycle(subsel_ctx *ctx, void *arg, int64_t n)
+{
+    sweep_data *d = arg;
+    subsel_lors *l = NULL, *r = NULL;
+    double rec[SUBSEL_LORS_RECALLS];
+    float sim[12 * 12];
+    int64_t idx[5];
+    int rc;
+    (void)n;
+    rc = subsel_lors_create(ctx, 6, 5, &l);
+    if (rc != SUBSEL_OK)
+        return rc;
+    subsel_param_set_int(ctx, l, SUBSEL_P_LORS_EMBED_DIM, 4);
+    subsel_param_set_int(ctx, l, SUBSEL_P_LORS_PAIRS, 12);
+    subsel_param_set_int(ctx, l, SUBSEL_P_LORS_SYN_STEPS, 2);
+    subsel_param_set_int(ctx, l, SUBSEL_P_LORS_BATCH, 4);
+    subsel_param_set_int(ctx, l, SUBSEL_P_LORS_EXPERTS, 1);
+    subsel_param_set_int(ctx, l, SUBSEL_P_LORS_BUFFER_EPOCHS, 2);
+    subsel_param_set_int(ctx, l, SUBSEL_P_LORS_EVAL_EPOCHS, 2);
+    subsel_param_set_real(ctx, l, SUBSEL_P_LORS_LR_IMAGE, 0.01);
+    subsel_param_set_real(ctx, l, SUBSEL_P_LORS_LR_TEXT, 0.01);
+    if ((rc = subsel_lors_buffer(ctx, l, d->im, d->tx, d->buf, NULL)) ||
+        (rc = subsel_lors_distill(ctx, l, d->im, d->tx, d->buf, 2, NULL)) ||
+        (rc = subsel_lors_similarity(ctx, l, sim)) ||
+        (rc = subsel_lors_save(ctx, l, d->saved)) ||
+        (rc = subsel_lors_load(ctx, d->saved, &r)) ||
+        (rc = subsel_lors_distill(ctx, r, NULL, NULL, d->buf, 1, NULL)) ||
+        (rc = subsel_lors_evaluate(ctx, r, NULL, NULL, NULL, 0, 0, d->im,
+                                   d->tx, NULL, rec)) ||
+        (rc = subsel_lors_evaluate(ctx, r, d->im, d->tx, NULL, 0, 0, d->im,
+                                   d->tx, NULL, rec)) ||
+        (rc = subsel_lors_baseline(ctx, r, SUBSEL_LORS_BASELINE_KCENTER,
+                                   d->im, d->tx, 5, idx)) ||
+        (rc = subsel_lors_baseline(ctx, r, SUBSEL_LORS_BASELINE_HERDING,
+                                   d->im, d->tx, 5, idx)) ||
+        (rc = subsel_lors_baseline(ctx, r, SUBSEL_LORS_BASELINE_RANDOM, d->im,
+                                   d->tx, 5, idx))) {
+        /* the first failure ends the cycle */
+    }
+    subsel_lors_free(l);
+    subsel_lors_free(r);
+    return rc;
+}
+
+START_TEST(test_allocation_failures)
+{
+    subsel_ctx *ctx = ctx_threads(1);
+    sweep_data d;
+    paired_rows(4, 30, 6, 5, ctx, &d.im, &d.tx);
+    d.buf = temp_folder("lors_sweep_buffer");
+    d.saved = temp_folder("lors_sweep_saved");
+    ck_assert_int_gt(alloc_sweep("LoRS cycle", sweep_cycle, NULL, &d), 20);
+    subsel_dense_free(d.im);
+    subsel_dense_free(d.tx);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 Suite *lors_suite(void)
 {
     Suite *s = suite_create("lors");
@@ -1007,6 +1072,7 @@ Suite *lors_suite(void)
     tcase_add_test(tc, test_baselines);
     tcase_add_test(tc, test_evaluate);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_allocation_failures);
     suite_add_tcase(s, tc);
     return s;
 }
