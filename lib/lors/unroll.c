@@ -26,36 +26,54 @@ typedef struct unroll_parts {
     double *model;               /* ss_model_work_size */
 } unroll_parts;
 
-static int64_t carve(const ss_unroll *u, double *w, unroll_parts *p)
+/* Doubles of each part, in carving order. */
+enum { PART_STATES, PART_VECTORS, PART_X, PART_Y, PART_BLOCK, PART_MODEL,
+       PARTS };
+
+static void part_sizes(const ss_unroll *u, int64_t sizes[PARTS])
 {
     const ss_model *m = u->model;
-    int64_t P = m->params, b = u->batch, di = m->image.in, dt = m->text.in;
-    double *start = w;
+    int64_t P = m->params, b = u->batch;
+    sizes[PART_STATES] = (u->steps + 1) * P;
+    sizes[PART_VECTORS] = 4 * P; /* lambda, v, grad, grad_dot */
+    sizes[PART_X] = 2 * b * m->image.in;
+    sizes[PART_Y] = 2 * b * m->text.in;
+    sizes[PART_BLOCK] = 2 * b * b;
+    sizes[PART_MODEL] = ss_model_work_size(m, b);
+}
+
+static void carve(const ss_unroll *u, double *w, unroll_parts *p)
+{
+    const ss_model *m = u->model;
+    int64_t sizes[PARTS], P = m->params, b = u->batch;
+    part_sizes(u, sizes);
     p->states = w;
-    w += (u->steps + 1) * P;
+    w += sizes[PART_STATES];
     p->lambda = w;
     p->v = w + P;
     p->grad = w + 2 * P;
     p->grad_dot = w + 3 * P;
-    w += 4 * P;
+    w += sizes[PART_VECTORS];
     p->bx = w;
-    p->gbx = w + b * di;
-    w += 2 * b * di;
+    p->gbx = w + b * m->image.in;
+    w += sizes[PART_X];
     p->by = w;
-    p->gby = w + b * dt;
-    w += 2 * b * dt;
+    p->gby = w + b * m->text.in;
+    w += sizes[PART_Y];
     p->block = w;
     p->gblock = w + b * b;
-    w += 2 * b * b;
+    w += sizes[PART_BLOCK];
     p->model = w;
-    w += ss_model_work_size(m, b);
-    return w - start;
 }
 
 int64_t ss_unroll_work_size(const ss_unroll *u)
 {
-    unroll_parts p;
-    return carve(u, NULL, &p);
+    int64_t sizes[PARTS], total = 0;
+    int i;
+    part_sizes(u, sizes);
+    for (i = 0; i < PARTS; i++)
+        total += sizes[i];
+    return total;
 }
 
 /* The parameters in runs of one SGD group each: the image tower (0), the
