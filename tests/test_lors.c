@@ -961,7 +961,11 @@ START_TEST(test_errors)
     ck_assert_int_eq(subsel_param_set_real(ctx, l, SUBSEL_P_LORS_LR_SIM, 2.0),
                      SUBSEL_OK);
     /* a folder that is no saved set */
-    ck_assert_int_eq(subsel_lors_load(ctx, buf, &m), SUBSEL_E_FORMAT);
+    {
+        subsel_lors *none = l;
+        ck_assert_int_eq(subsel_lors_load(ctx, buf, &none), SUBSEL_E_FORMAT);
+        ck_assert_ptr_null(none);
+    }
     /* a diverging distillation stops; when at its first iteration, with
      * the set exactly as it was */
     {
