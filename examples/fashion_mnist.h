@@ -2,7 +2,8 @@
 /*
  * Fashion-MNIST for the examples and benchmarks that run on real images
  * (Debian's dataset-fashion-mnist, gzip'ed IDX files): the reader, the class
- * names, and the class-mix comparison they print. A header of static
+ * names, the class-mix comparison they print, a seeded random stream, and
+ * the two-view embeddings the LoRS example pairs up. A header of static
  * functions so each program stays one file linking only the public API.
  */
 #ifndef SUBSEL_EXAMPLES_FASHION_MNIST_H
@@ -96,6 +97,84 @@ static inline double fashion_mnist_total_variation(const double *a, const double
     for (c = 0; c < FASHION_MNIST_CLASSES; c++)
         tv += fabs(a[c] - b[c]) / 2;
     return tv;
+}
+
+/* splitmix64: a seeded stream for the examples' own random choices
+ * (shuffles, projections), the same on every platform. */
+static inline uint64_t fashion_mnist_splitmix(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* A standard normal draw (Box-Muller on two uniforms in (0, 1)). */
+static inline double fashion_mnist_normal(uint64_t *state)
+{
+    double u1 = ((double)(fashion_mnist_splitmix(state) >> 11) + 0.5) / 9007199254740992.0;
+    double u2 = ((double)(fashion_mnist_splitmix(state) >> 11) + 0.5) / 9007199254740992.0;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+#define FASHION_MNIST_HALF (FASHION_MNIST_PIXELS / 2) /* 14 rows of 28 */
+
+/* Two views of each image standing in for an image and its caption (the
+ * LoRS examples): view 0 is the top half (rows 0-13), view 1 the bottom
+ * half (rows 14-27). Each half is scaled to [0, 1], centred with its mean
+ * over the `n_train` training images, and multiplied by its own fixed
+ * Gaussian matrix (dim x 392, entries N(0, 1/392) drawn from `seed`), so
+ * each output coordinate has the spread of a centred pixel. Writes
+ * train_views[v] (n_train x dim) and test_views[v] (n_test x dim, centred
+ * with the training mean too). Returns 0, or -1 when out of memory. */
+static inline int fashion_mnist_two_views(const unsigned char *train, int64_t n_train,
+                                          const unsigned char *test, int64_t n_test, int64_t dim,
+                                          uint64_t seed, float *train_views[2],
+                                          float *test_views[2])
+{
+    double *proj = malloc(sizeof *proj * (size_t)(dim * FASHION_MNIST_HALF));
+    double *mean = malloc(sizeof *mean * FASHION_MNIST_HALF);
+    double *x = malloc(sizeof *x * FASHION_MNIST_HALF);
+    int64_t i, j, c, p;
+    int v, set;
+    if (proj == NULL || mean == NULL || x == NULL) {
+        free(proj);
+        free(mean);
+        free(x);
+        return -1;
+    }
+    for (v = 0; v < 2; v++) {
+        uint64_t state = seed * 0x2545F4914F6CDD1DULL + 0x51ED270B27u + (uint64_t)v;
+        const int64_t offset = v * FASHION_MNIST_HALF;
+        for (i = 0; i < dim * FASHION_MNIST_HALF; i++)
+            proj[i] = fashion_mnist_normal(&state) / sqrt((double)FASHION_MNIST_HALF);
+        for (p = 0; p < FASHION_MNIST_HALF; p++)
+            mean[p] = 0;
+        for (i = 0; i < n_train; i++)
+            for (p = 0; p < FASHION_MNIST_HALF; p++)
+                mean[p] += train[i * FASHION_MNIST_PIXELS + offset + p] / 255.0;
+        for (p = 0; p < FASHION_MNIST_HALF; p++)
+            mean[p] /= (double)n_train;
+        for (set = 0; set < 2; set++) {
+            const unsigned char *px = set ? test : train;
+            int64_t n = set ? n_test : n_train;
+            float *out = set ? test_views[v] : train_views[v];
+            for (i = 0; i < n; i++) {
+                for (p = 0; p < FASHION_MNIST_HALF; p++)
+                    x[p] = px[i * FASHION_MNIST_PIXELS + offset + p] / 255.0 - mean[p];
+                for (j = 0; j < dim; j++) {
+                    double s = 0;
+                    for (c = 0; c < FASHION_MNIST_HALF; c++)
+                        s += proj[j * FASHION_MNIST_HALF + c] * x[c];
+                    out[i * dim + j] = (float)s;
+                }
+            }
+        }
+    }
+    free(proj);
+    free(mean);
+    free(x);
+    return 0;
 }
 
 #endif

@@ -62,14 +62,6 @@ static int failed(subsel_ctx *ctx, int rc, const char *what)
     return rc != SUBSEL_OK;
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 /* Rows as floats / 255, each scaled to unit norm (see the top comment). */
 static float *unit_images(const unsigned char *px, int64_t count)
 {
@@ -115,7 +107,7 @@ static int train_and_score(const settings *s, double l_mono, const float *train,
         order[i] = i;
     for (e = 0; e < s->epochs; e++) {
         for (i = s->train - 1; i > 0; i--) { /* Fisher-Yates, seeded */
-            int64_t j = (int64_t)(splitmix(&shuffle) % (uint64_t)(i + 1)), tmp = order[i];
+            int64_t j = (int64_t)(fashion_mnist_splitmix(&shuffle) % (uint64_t)(i + 1)), tmp = order[i];
             order[i] = order[j];
             order[j] = tmp;
         }
