@@ -49,8 +49,8 @@
  * embeddings), and an evaluation that trains the way the distillation's
  * student does (plain SGD, batches of `batch`, about as many steps as the
  * matched stretch of the experts' training). One thread: the towers are
- * 64 wide, and on a busy machine two OpenMP threads made the experts' training
- * 10 to 30 times slower. */
+ * 64 wide, so a second gains nothing, and on a busy machine two threads
+ * once made the experts' training 20 times slower. */
 typedef struct knob {
     const char *name;
     int param; /* SUBSEL_P_LORS_*, 0 for the program's own */
