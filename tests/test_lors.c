@@ -664,6 +664,49 @@ START_TEST(test_distill_resume_threads)
 }
 END_TEST
 
+/* Experts train with InfoNCE whatever the handle's loss (subsel.h): the
+ * trajectories of a wBCE handle and of an InfoNCE one are the same bits. */
+START_TEST(test_buffer_infonce)
+{
+    const int64_t di = 6, dt = 5;
+    subsel_ctx *ctx = ctx_threads(1);
+    subsel_dense *im, *tx, *ta = NULL, *tb = NULL;
+    subsel_lors *a = small_lors(ctx, di, dt), *b = small_lors(ctx, di, dt);
+    char dir_a[512], dir_b[512], path[4096]; /* temp_folder's is static */
+    int64_t count;
+    snprintf(dir_a, sizeof dir_a, "%s", temp_folder("lors_buffer_wbce"));
+    snprintf(dir_b, sizeof dir_b, "%s", temp_folder("lors_buffer_infonce"));
+    paired_rows(5, 40, di, dt, ctx, &im, &tx);
+    ck_assert_int_eq(subsel_param_set_int(ctx, a, SUBSEL_P_LORS_LOSS,
+                                          SUBSEL_LORS_LOSS_WBCE), SUBSEL_OK);
+    ck_assert_int_eq(subsel_param_set_int(ctx, b, SUBSEL_P_LORS_LOSS,
+                                          SUBSEL_LORS_LOSS_INFONCE), SUBSEL_OK);
+    ck_assert_int_eq(subsel_lors_buffer(ctx, a, im, tx, dir_a, NULL), SUBSEL_OK);
+    ck_assert_int_eq(subsel_lors_buffer(ctx, b, im, tx, dir_b, NULL), SUBSEL_OK);
+    snprintf(path, sizeof path, "%s/expert_0001.npy", dir_a);
+    ck_assert_int_eq(subsel_dense_load_npy(ctx, path, &ta), SUBSEL_OK);
+    snprintf(path, sizeof path, "%s/expert_0001.npy", dir_b);
+    ck_assert_int_eq(subsel_dense_load_npy(ctx, path, &tb), SUBSEL_OK);
+    count = subsel_dense_rows(ta) * subsel_dense_cols(ta);
+    ck_assert_int_eq(subsel_dense_rows(ta), 4); /* 3 epochs and the start */
+    ck_assert_int_eq(count, subsel_dense_rows(tb) * subsel_dense_cols(tb));
+    ck_assert_msg(memcmp(subsel_dense_data(ta), subsel_dense_data(tb),
+                         sizeof(float) * (size_t)count) == 0,
+                  "the experts' trajectories depend on the handle's loss");
+    ck_assert_msg(memcmp(subsel_dense_data(ta),
+                         subsel_dense_data(ta) + subsel_dense_cols(ta),
+                         sizeof(float) * (size_t)subsel_dense_cols(ta)) != 0,
+                  "the expert did not move");
+    subsel_dense_free(ta);
+    subsel_dense_free(tb);
+    subsel_lors_free(a);
+    subsel_lors_free(b);
+    subsel_dense_free(im);
+    subsel_dense_free(tx);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 /* Recall against brute force, with several texts per image. */
 START_TEST(test_recall_brute_force)
 {
@@ -1072,6 +1115,7 @@ Suite *lors_suite(void)
     tc = tcase_create("api");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_distill_resume_threads);
+    tcase_add_test(tc, test_buffer_infonce);
     tcase_add_test(tc, test_recall_brute_force);
     tcase_add_test(tc, test_baselines);
     tcase_add_test(tc, test_evaluate);

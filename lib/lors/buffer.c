@@ -64,6 +64,9 @@ int subsel_lors_buffer(subsel_ctx *ctx, subsel_lors *l,
     SS_REQUIRE_NONNULL(ctx, dir);
     SS_CHECK(ss_lors_check_pairs(ctx, l, images, texts, 2, __func__));
     ss_lors_model_of(l, &m);
+    /* experts train as CLIP does, whatever loss the distillation will use
+     * (the trajectories do not record one, so any handle may match them) */
+    m.loss = SS_LOSS_INFONCE;
     n = images->rows;
     E = l->buffer_epochs;
     identity.n = n;
