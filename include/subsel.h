@@ -1661,10 +1661,10 @@ typedef struct subsel_lors subsel_lors;
 #define SUBSEL_P_LORS_BATCH 814      /* "batch": synthetic pairs per student
                                         step, 20 */
 #define SUBSEL_P_LORS_LR_IMAGE 815   /* "lr_image": for the synthetic image
-                                        embeddings, 100 */
-#define SUBSEL_P_LORS_LR_TEXT 816    /* "lr_text": for the text ones, 100 */
-#define SUBSEL_P_LORS_LR_SIM 817     /* "lr_sim": for w, L, R, 10 */
-#define SUBSEL_P_LORS_LR_LR 818      /* "lr_lr": for the step sizes, 0.01 */
+                                        embeddings, 1 */
+#define SUBSEL_P_LORS_LR_TEXT 816    /* "lr_text": for the text ones, 1 */
+#define SUBSEL_P_LORS_LR_SIM 817     /* "lr_sim": for w, L, R, 1 */
+#define SUBSEL_P_LORS_LR_LR 818      /* "lr_lr": for the step sizes, 1e-5 */
 #define SUBSEL_P_LORS_MOMENTUM 819   /* "momentum": of every SGD update of
                                         the synthetic set, 0.5 */
 #define SUBSEL_P_LORS_INIT 820       /* "init": SUBSEL_LORS_INIT_*, REAL */
@@ -1674,10 +1674,12 @@ typedef struct subsel_lors subsel_lors;
 #define SUBSEL_P_LORS_BUFFER_EPOCHS 823 /* "buffer_epochs": E, epochs each
                                            expert trains, 10 */
 #define SUBSEL_P_LORS_EXPERTS 824    /* "experts": trajectories, 20 */
-#define SUBSEL_P_LORS_EVAL_EPOCHS 825 /* "eval_epochs": 100 */
-#define SUBSEL_P_LORS_EVAL_BATCH 826 /* "eval_batch": 128 */
-#define SUBSEL_P_LORS_EVAL_MOMENTUM 827 /* "eval_momentum": 0.9 */
-#define SUBSEL_P_LORS_EVAL_WEIGHT_DECAY 828 /* "eval_weight_decay": 5e-4 */
+#define SUBSEL_P_LORS_EVAL_EPOCHS 825 /* "eval_epochs": 10 */
+#define SUBSEL_P_LORS_EVAL_BATCH 826 /* "eval_batch": 20 (as "batch": a
+                                        distilled set trains best as it was
+                                        distilled) */
+#define SUBSEL_P_LORS_EVAL_MOMENTUM 827 /* "eval_momentum": 0 */
+#define SUBSEL_P_LORS_EVAL_WEIGHT_DECAY 828 /* "eval_weight_decay": 0 */
 
 /* Values of SUBSEL_P_LORS_TOWER. */
 #define SUBSEL_LORS_TOWER_LINEAR 0 /* u = W x + b */

@@ -619,11 +619,13 @@ START_TEST(test_distill_resume_threads)
     subsel_dense *im, *tx;
     subsel_lors *a = small_lors(c1, di, dt), *b = small_lors(c2, di, dt);
     subsel_lors *r = NULL;
-    const char *buf = temp_folder("lors_buffer");
-    const char *saved = temp_folder("lors_saved");
+    char buf[4096], saved[4096];
     float *sa, *sb, *sr;
     int64_t len, i;
     double loss, off = 0.0;
+    /* temp_folder() reuses one buffer: keep each path */
+    snprintf(buf, sizeof buf, "%s", temp_folder("lors_buffer"));
+    snprintf(saved, sizeof saved, "%s", temp_folder("lors_saved"));
     paired_rows(3, 64, di, dt, c1, &im, &tx);
     ck_assert_int_eq(subsel_lors_buffer(c1, a, im, tx, buf, NULL), SUBSEL_OK);
     ck_assert_int_eq(subsel_lors_iterations(a), 0);
@@ -940,13 +942,14 @@ START_TEST(test_errors)
     subsel_ctx *ctx = ctx_threads(1);
     subsel_dense *im, *tx, *other;
     subsel_lors *l = NULL, *m = NULL;
-    const char *buf = temp_folder("lors_err_buffer");
+    char buf[4096];
     float f[12];
     ck_assert_int_eq(subsel_lors_create(ctx, 0, 5, &l), SUBSEL_E_INVALID);
     ck_assert_ptr_null(l);
     ck_assert_int_eq(subsel_lors_create(NULL, 6, 5, &l), SUBSEL_E_INVALID);
     ck_assert_int_eq(subsel_lors_create(ctx, 6, 5, NULL), SUBSEL_E_INVALID);
     subsel_lors_free(NULL);
+    snprintf(buf, sizeof buf, "%s", temp_folder("lors_err_buffer"));
     l = small_lors(ctx, di, dt);
     paired_rows(1, 30, di, dt, ctx, &im, &tx);
     memset(f, 0, sizeof f);
@@ -1039,7 +1042,7 @@ END_TEST
  * SUBSEL_E_NOMEM with nothing leaked and nothing half-built. */
 typedef struct sweep_data {
     subsel_dense *im, *tx;
-    const char *buf, *saved;
+    char buf[4096], saved[4096];
 } sweep_data;
 
 static int sweep_cycle(subsel_ctx *ctx, void *arg, int64_t n)
@@ -1091,8 +1094,8 @@ START_TEST(test_allocation_failures)
     subsel_ctx *ctx = ctx_threads(1);
     sweep_data d;
     paired_rows(4, 30, 6, 5, ctx, &d.im, &d.tx);
-    d.buf = temp_folder("lors_sweep_buffer");
-    d.saved = temp_folder("lors_sweep_saved");
+    snprintf(d.buf, sizeof d.buf, "%s", temp_folder("lors_sweep_buffer"));
+    snprintf(d.saved, sizeof d.saved, "%s", temp_folder("lors_sweep_saved"));
     ck_assert_int_gt(alloc_sweep("LoRS cycle", sweep_cycle, NULL, &d), 20);
     subsel_dense_free(d.im);
     subsel_dense_free(d.tx);

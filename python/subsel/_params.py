@@ -252,7 +252,9 @@ ADVICE = {
     (_lib.KIND_LORS, "learn_temperature"): "0; 1 lets the towers tune it, "
         "at the cost of a less stable matching",
     (_lib.KIND_LORS, "loss"): "3 (weighted BCE) or 1 (eNCE), which the "
-        "paper finds best; 0 (InfoNCE) ignores the learned similarity",
+        "paper finds best; eNCE recalls more on the acceptance data but "
+        "can diverge once S~ has negative entries; 0 (InfoNCE) ignores "
+        "the learned similarity",
     (_lib.KIND_LORS, "beta"): "keep 0.5",
     (_lib.KIND_LORS, "similarity"): "1 (low rank, the paper's); 2 (full) "
         "for a few hundred pairs at most; 0 for the ablation without "
@@ -269,13 +271,14 @@ ADVICE = {
     (_lib.KIND_LORS, "max_start_epoch"): "2 or 3 (the paper's); starts "
         "beyond buffer_epochs - expert_epochs are never drawn",
     (_lib.KIND_LORS, "batch"): "20 (the paper's), at most pairs",
-    (_lib.KIND_LORS, "lr_image"): "100 to 5000 in the paper (pixel "
-        "images); for embeddings start near 1 and lower it if the loss "
-        "jumps",
+    (_lib.KIND_LORS, "lr_image"): "1 for embeddings of unit-scale "
+        "coordinates (the paper's 100 to 5000 are for pixels and diverge "
+        "here); lower it if the loss jumps",
     (_lib.KIND_LORS, "lr_text"): "as lr_image",
-    (_lib.KIND_LORS, "lr_sim"): "5 to 500 in the paper, growing with the "
-        "pairs; 0 freezes the similarity",
-    (_lib.KIND_LORS, "lr_lr"): "keep 0.01",
+    (_lib.KIND_LORS, "lr_sim"): "1; 3 or more sends S~'s diagonal "
+        "negative on embeddings; 0 freezes the similarity",
+    (_lib.KIND_LORS, "lr_lr"): "1e-5; the paper's 0.01 drives eta "
+        "negative on embeddings",
     (_lib.KIND_LORS, "momentum"): "keep 0.5 (the paper's)",
     (_lib.KIND_LORS, "init"): "0 (real pairs, the paper's); 1 (noise) "
         "when no real pair may appear in the result",
@@ -285,11 +288,14 @@ ADVICE = {
     (_lib.KIND_LORS, "buffer_epochs"): "10 (the paper's); at least "
         "max_start_epoch + expert_epochs",
     (_lib.KIND_LORS, "experts"): "20 (the paper's); a few for trials",
-    (_lib.KIND_LORS, "eval_epochs"): "100; fewer for quick comparisons, "
-        "the same for every set compared",
-    (_lib.KIND_LORS, "eval_batch"): "128, at most the training pairs",
-    (_lib.KIND_LORS, "eval_momentum"): "keep 0.9",
-    (_lib.KIND_LORS, "eval_weight_decay"): "keep 5e-4",
+    (_lib.KIND_LORS, "eval_epochs"): "10: a distilled set encodes the "
+        "first epochs of training (longer training erodes its lead: "
+        "docs/lors_acceptance.md); the same for every set compared",
+    (_lib.KIND_LORS, "eval_batch"): "the distillation's batch (20)",
+    (_lib.KIND_LORS, "eval_momentum"): "0 as the student trains; the "
+        "authors' code uses 0.9",
+    (_lib.KIND_LORS, "eval_weight_decay"): "0; the authors' code uses "
+        "5e-4",
 }
 
 
