@@ -24,16 +24,11 @@ ARCH forces one, --blis-arch none never.
 import argparse
 import json
 import os
-import subprocess
 import sys
 
+from bench_sae_train_torch import run_json  # a command's JSON lines
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def run_json(cmd, env=None):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                         env=dict(os.environ, **(env or {}))).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def cpu_arch():
