@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench_util.h"
 #include "core/rng.h"
@@ -95,13 +96,20 @@ int main(int argc, char **argv)
     int64_t batch = argc > 2 ? atoll(argv[2]) : 20;
     subsel_ctx *ctx = NULL;
     subsel_dense *im, *tx;
-    const char *dir = "bench_lors_buffer";
+    char dir[4096], path[4200];
+    const char *tmp = getenv("TMPDIR");
     int64_t threads[2], t, i;
     double *secs;
     stamps st;
     char arch[64];
     blis_arch(arch, sizeof arch);
     CHECK(subsel_ctx_create(&ctx));
+    /* the experts go to a folder of our own, removed at the end */
+    snprintf(dir, sizeof dir, "%s/bench_lors.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(dir) == NULL) {
+        perror("bench_lors: mkdtemp");
+        return 1;
+    }
     threads[0] = 1;
     threads[1] = argc > 3 ? atoll(argv[3]) : subsel_ctx_threads(ctx);
     im = random_rows(ctx, 1, REAL, DIM);
@@ -151,6 +159,11 @@ int main(int argc, char **argv)
     }
     free(secs);
     free(st.at);
+    snprintf(path, sizeof path, "%s/expert_0000.npy", dir);
+    remove(path);
+    snprintf(path, sizeof path, "%s/meta.npy", dir);
+    remove(path);
+    rmdir(dir);
     subsel_dense_free(im);
     subsel_dense_free(tx);
     subsel_ctx_free(ctx);
