@@ -266,7 +266,9 @@ class LoRS(_Handle):
                  images=None, texts=None, similarity=None,
                  eta_image: float = 0.0, eta_text: float = 0.0,
                  progress=None) -> dict:
-        """Trains fresh towers (seeded; eval_epochs epochs of SGD with
+        """Trains fresh towers (drawn from the context's seed as it is now:
+        set l.context["seed"] to evaluate over several seeds; eval_epochs
+        epochs of SGD with
         eval_momentum and eval_weight_decay, the handle's loss) on a
         training set, then measures retrieval on held-out pairs. Returns
         the recalls, fractions in [0, 1]: {"IR@1": ..., "IR@5", "IR@10",
