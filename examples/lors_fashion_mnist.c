@@ -22,7 +22,7 @@
  *
  *   lors_fashion_mnist [DATA_DIR] [--write-views DIR] [NAME=VALUE ...]
  *
- * --write-views DIR also writes the views the program uses as
+ * --write-views DIR (created if missing) also writes the views the program uses as
  * train_images.npy, train_texts.npy, test_images.npy, test_texts.npy
  * (float32; with seeds=0 it stops there). NAME is one of the settings in
  * the table `knobs` below: the run's (seed: the first seed, seeds, train,
@@ -32,10 +32,12 @@
  * loss, ...). docs/lors_acceptance.md gives the defaults' reasons and the
  * measured results. Exit code 77 when the data is missing (a skipped test).
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -342,6 +344,10 @@ static int write_views(const views *v, const char *dir)
     subsel_dense *d = NULL;
     char path[4200];
     int set, s, rc = 1;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "lors_fashion_mnist: %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
     if (failed(NULL, subsel_ctx_create(&ctx), "context"))
         return 1;
     for (set = 0; set < 2; set++)
