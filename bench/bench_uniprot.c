@@ -30,8 +30,8 @@
 static int64_t load_train(const char *dir, float **pix, int64_t **labels)
 {
     int64_t n = 0, n_labels = 0, i;
-    unsigned char *px = fashion_mnist_read(dir, "train-images-idx3-ubyte.gz", 3, DIM, &n);
-    unsigned char *lab = fashion_mnist_read(dir, "train-labels-idx1-ubyte.gz", 1, 1, &n_labels);
+    unsigned char *px = fashion_mnist_read(dir, "train-images-idx3-ubyte.gz", 3, DIM, 0, &n);
+    unsigned char *lab = fashion_mnist_read(dir, "train-labels-idx1-ubyte.gz", 1, 1, 0, &n_labels);
     if (px == NULL || lab == NULL || n != n_labels) {
         free(px);
         free(lab);

@@ -409,8 +409,8 @@ int main(int argc, char **argv)
         knobs[k].value = atof(eq + 1);
     }
 
-    train_px = fashion_mnist_read(data, "train-images-idx3-ubyte.gz", 3, FASHION_MNIST_PIXELS, &n_train);
-    test_px = fashion_mnist_read(data, "t10k-images-idx3-ubyte.gz", 3, FASHION_MNIST_PIXELS, &n_test);
+    train_px = fashion_mnist_read(data, "train-images-idx3-ubyte.gz", 3, FASHION_MNIST_PIXELS, 0, &n_train);
+    test_px = fashion_mnist_read(data, "t10k-images-idx3-ubyte.gz", 3, FASHION_MNIST_PIXELS, 0, &n_test);
     if (train_px == NULL || test_px == NULL) {
         fprintf(stderr, "Fashion-MNIST not found in %s (apt-get install dataset-fashion-mnist)\n", data);
         status = 77;

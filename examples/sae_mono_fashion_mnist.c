@@ -200,8 +200,8 @@ int main(int argc, char **argv)
 #undef NAME
     }
 
-    train_px = fashion_mnist_read(data, "train-images-idx3-ubyte.gz", 3, PIXELS, &n_train);
-    test_px = fashion_mnist_read(data, "t10k-images-idx3-ubyte.gz", 3, PIXELS, &n_test);
+    train_px = fashion_mnist_read(data, "train-images-idx3-ubyte.gz", 3, PIXELS, 0, &n_train);
+    test_px = fashion_mnist_read(data, "t10k-images-idx3-ubyte.gz", 3, PIXELS, 0, &n_test);
     if (!train_px || !test_px) {
         fprintf(stderr, "Fashion-MNIST not found in %s (apt-get install dataset-fashion-mnist)\n", data);
         free(train_px);

@@ -180,10 +180,10 @@ int main(int argc, char **argv)
     subsel_optimizer *opt;
     subsel_selection *sel;
 
-    train_px = fashion_mnist_read(dir, "train-images-idx3-ubyte.gz", 3, PIXELS, &n_train);
-    test_px = fashion_mnist_read(dir, "t10k-images-idx3-ubyte.gz", 3, PIXELS, &n_test);
-    train_y = fashion_mnist_read(dir, "train-labels-idx1-ubyte.gz", 1, 1, &n_train_labels);
-    test_y = fashion_mnist_read(dir, "t10k-labels-idx1-ubyte.gz", 1, 1, &n_test_labels);
+    train_px = fashion_mnist_read(dir, "train-images-idx3-ubyte.gz", 3, PIXELS, pool, &n_train);
+    test_px = fashion_mnist_read(dir, "t10k-images-idx3-ubyte.gz", 3, PIXELS, 0, &n_test);
+    train_y = fashion_mnist_read(dir, "train-labels-idx1-ubyte.gz", 1, 1, pool, &n_train_labels);
+    test_y = fashion_mnist_read(dir, "t10k-labels-idx1-ubyte.gz", 1, 1, 0, &n_test_labels);
     if (!train_px || !test_px || !train_y || !test_y) {
         fprintf(stderr, "Fashion-MNIST not found in %s (apt-get install dataset-fashion-mnist)\n", dir);
         return 77;

@@ -60,10 +60,10 @@ int main(int argc, char **argv)
     int64_t pool = argc > 2 ? atoll(argv[2]) : 20000;
     int64_t want = argc > 3 ? atoll(argv[3]) : 1000;
     int64_t ntrain, ntrain_labels, ntest, ntest_labels, m = 0, i, budget;
-    unsigned char *train = fashion_mnist_read(dir, "train-images-idx3-ubyte.gz", 3, PIXELS, &ntrain);
-    unsigned char *train_y = fashion_mnist_read(dir, "train-labels-idx1-ubyte.gz", 1, 1, &ntrain_labels);
-    unsigned char *test = fashion_mnist_read(dir, "t10k-images-idx3-ubyte.gz", 3, PIXELS, &ntest);
-    unsigned char *test_y = fashion_mnist_read(dir, "t10k-labels-idx1-ubyte.gz", 1, 1, &ntest_labels);
+    unsigned char *train = fashion_mnist_read(dir, "train-images-idx3-ubyte.gz", 3, PIXELS, pool, &ntrain);
+    unsigned char *train_y = fashion_mnist_read(dir, "train-labels-idx1-ubyte.gz", 1, 1, pool, &ntrain_labels);
+    unsigned char *test = fashion_mnist_read(dir, "t10k-images-idx3-ubyte.gz", 3, PIXELS, 0, &ntest);
+    unsigned char *test_y = fashion_mnist_read(dir, "t10k-labels-idx1-ubyte.gz", 1, 1, 0, &ntest_labels);
     float *xc = NULL, *xt = NULL;
     unsigned char *target_y = NULL;
     int64_t *random_items = NULL, *perm = NULL;
