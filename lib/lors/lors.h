@@ -229,10 +229,22 @@ void ss_model_embed(const subsel_ctx *ctx, const ss_tower *t,
 
 /* ---- training through unrolled steps ------------------------------------ */
 
-/* The group (0: image tower and s; 1: text tower) of parameter i. */
-static inline int ss_model_group(const ss_model *m, int64_t i)
+/* The parameters in runs of one SGD group each (0: the image tower and s;
+ * 1: the text tower): the image tower, the text tower, then s, so that
+ * per-parameter loops run over contiguous ranges and vectorise. */
+typedef struct ss_group_run {
+    int64_t lo, hi;
+    int group;
+} ss_group_run;
+#define SS_GROUP_RUNS 3
+
+static inline void ss_model_group_runs(const ss_model *m,
+                                       ss_group_run runs[SS_GROUP_RUNS])
 {
-    return i >= m->image_params && i < m->image_params + m->text_params;
+    int64_t a = m->image_params, b = a + m->text_params;
+    runs[0] = (ss_group_run){0, a, 0};
+    runs[1] = (ss_group_run){a, b, 1};
+    runs[2] = (ss_group_run){b, m->params, 0};
 }
 
 /* One matching problem of Algorithm 1: a student starts at theta0 and takes

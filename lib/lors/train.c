@@ -26,7 +26,8 @@ int ss_lors_train(subsel_ctx *ctx, const ss_model *m, double *theta,
     double *bx = NULL, *by = NULL, *block = NULL, *grad = NULL, *buf = NULL;
     double *work = NULL;
     ss_model_work mw;
-    int rc = SUBSEL_OK;
+    ss_group_run runs[SS_GROUP_RUNS];
+    int g, rc = SUBSEL_OK;
 
     SS_TRY(ss_alloc_array(ctx, n, sizeof *perm, &perm));
     SS_TRY(ss_alloc_array(ctx, b * di, sizeof *bx, &bx));
@@ -37,6 +38,7 @@ int ss_lors_train(subsel_ctx *ctx, const ss_model *m, double *theta,
     SS_TRY(ss_alloc_array(ctx, ss_model_work_size(m, b), sizeof *work,
                           &work));
     ss_model_work_carve(m, b, work, &mw);
+    ss_model_group_runs(m, runs);
     if (trajectory)
         for (i = 0; i < P; i++)
             trajectory[i] = (float)theta[i];
@@ -63,10 +65,13 @@ int ss_lors_train(subsel_ctx *ctx, const ss_model *m, double *theta,
                                "%lld (%g): training diverged; a smaller step "
                                "size may help",
                                stage, (long long)ep + 1, l));
-            for (i = 0; i < P; i++) {
-                double g = grad[i] + wd * theta[i];
-                buf[i] = mu * buf[i] + g;
-                theta[i] -= lr[ss_model_group(m, i)] * scale * buf[i];
+            for (g = 0; g < SS_GROUP_RUNS; g++) {
+                double step = lr[runs[g].group] * scale;
+                for (i = runs[g].lo; i < runs[g].hi; i++) {
+                    double gi = grad[i] + wd * theta[i];
+                    buf[i] = mu * buf[i] + gi;
+                    theta[i] -= step * buf[i];
+                }
             }
             sum += l;
             batches++;

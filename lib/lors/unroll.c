@@ -76,21 +76,6 @@ int64_t ss_unroll_work_size(const ss_unroll *u)
     return total;
 }
 
-/* The parameters in runs of one SGD group each: the image tower (0), the
- * text tower (1), then s (0), so that the per-parameter loops vectorise. */
-typedef struct group_run {
-    int64_t lo, hi;
-    int group;
-} group_run;
-
-static void group_runs(const ss_model *m, group_run runs[3])
-{
-    int64_t a = m->image_params, b = a + m->text_params;
-    runs[0] = (group_run){0, a, 0};
-    runs[1] = (group_run){a, b, 1};
-    runs[2] = (group_run){b, m->params, 0};
-}
-
 /* Step k's minibatch: its rows of x and y, and its block of S~. */
 static void gather(const ss_unroll *u, int64_t k, unroll_parts *p)
 {
@@ -112,13 +97,13 @@ double ss_unroll_grad(const subsel_ctx *ctx, const ss_unroll *u, double *gx,
     const int64_t di = m->image.in, dt = m->text.in;
     unroll_parts p;
     ss_model_work mw;
-    group_run runs[3];
+    ss_group_run runs[SS_GROUP_RUNS];
     double dist0 = 0.0, dist = 0.0, loss;
     int64_t k, i, c;
     int r;
 
     carve(u, work, &p);
-    group_runs(m, runs);
+    ss_model_group_runs(m, runs);
     ss_model_work_carve(m, b, p.model, &mw);
 
     /* forward: the student's trajectory */
@@ -132,7 +117,7 @@ double ss_unroll_grad(const subsel_ctx *ctx, const ss_unroll *u, double *gx,
                           NULL, NULL, NULL, NULL, NULL, NULL, NULL, &mw);
         if (step_loss)
             step_loss[k] = l;
-        for (r = 0; r < 3; r++) {
+        for (r = 0; r < SS_GROUP_RUNS; r++) {
             double eta = u->eta[runs[r].group];
             for (i = runs[r].lo; i < runs[r].hi; i++)
                 next[i] = th[i] - eta * p.grad[i];
@@ -156,7 +141,7 @@ double ss_unroll_grad(const subsel_ctx *ctx, const ss_unroll *u, double *gx,
             2.0 * (p.states[T * P + i] - u->theta_star[i]) / dist0;
     for (k = T - 1; k >= 0; k--) {
         const int64_t *idx = u->batches + k * b;
-        for (r = 0; r < 3; r++) {
+        for (r = 0; r < SS_GROUP_RUNS; r++) {
             double eta = u->eta[runs[r].group];
             for (i = runs[r].lo; i < runs[r].hi; i++)
                 p.v[i] = eta * p.lambda[i];
@@ -165,7 +150,7 @@ double ss_unroll_grad(const subsel_ctx *ctx, const ss_unroll *u, double *gx,
         ss_model_loss(ctx, m, p.states + k * P, p.v, b, p.bx, p.by, p.block,
                       p.grad, p.grad_dot, NULL, p.gbx, NULL, p.gby, NULL,
                       u->sim->kind == SS_SIM_IDENTITY ? NULL : p.gblock, &mw);
-        for (r = 0; r < 3; r++) {
+        for (r = 0; r < SS_GROUP_RUNS; r++) {
             double dot = 0.0;
             for (i = runs[r].lo; i < runs[r].hi; i++) {
                 dot += p.grad[i] * p.lambda[i];
