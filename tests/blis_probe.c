@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * For CI (.ci/run): can the BLIS sub-configuration chosen now (by BLIS for
- * this CPU, or forced with BLIS_ARCH_TYPE) run the library's products, and
+ * For CI (.ci/run): can the BLIS sub-configuration chosen now (by BLIS or
+ * subsel for this CPU, or forced with BLIS_ARCH_TYPE) run the library's products, and
  * how do they round? Runs sgemm and dgemm through the library's own
  * wrappers on the packed and the small-matrix paths, checks them against a
  * plain triple loop, and prints one line:
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blis_arch.h"
 #include "core/rng.h"
 #include "linalg/blas.h"
 
@@ -81,8 +82,8 @@ int main(int argc, char **argv)
         printf("%d\n", (int)BLIS_NUM_ARCHS);
         return 0;
     }
-    bli_init(); /* before the id: see make_build_info() in lib/core/version.c */
-    id = bli_arch_query_id();
+    /* the kernels the library's products run with (lib/core/blis_arch.c) */
+    id = (arch_t)ss_blis_arch_id();
     /* the packed path (every dimension >= 64) and the small-matrix one */
     if (!product_is_right(96, 80, 200, &h) || !product_is_right(20, 70, 72, &h)) {
         fprintf(stderr, "blis_probe: %s computes wrong products\n", bli_arch_string(id));

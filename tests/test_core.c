@@ -20,10 +20,13 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/blis_arch.h"
 #include "core/cpus.h"
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "dispatch/dispatch.h"
+#include "subsel_config.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
@@ -68,15 +71,37 @@ END_TEST
 
 START_TEST(build_info_names_the_blis_configuration)
 {
-    /* The sub-configuration BLIS chose decides how every product rounds:
-     * bug reports need it (and BLIS_ARCH_TYPE changes it). */
+    /* The sub-configuration whose kernels run the products decides how
+     * they round: bug reports need it (and BLIS_ARCH_TYPE changes it). */
     char want[64];
-    /* first: it initialises BLIS, without which BLIS 0.9 aborts in
-     * bli_arch_query_id() when BLIS_ARCH_TYPE is set */
     const char *info = subsel_build_info();
-    snprintf(want, sizeof want, " blis_arch=%s ", bli_arch_string(bli_arch_query_id()));
+    snprintf(want, sizeof want, " blis_arch=%s ", ss_blis_arch_name());
+    ck_assert_msg(strstr(info, want) != NULL, "'%s' lacks '%s'", info, want);
+    /* BLIS initialised by now: asking for its id no longer aborts */
+    snprintf(want, sizeof want, " blis_detected=%s ", bli_arch_string(bli_arch_query_id()));
     ck_assert_msg(strstr(info, want) != NULL, "'%s' lacks '%s'", info, want);
     ck_assert_ptr_nonnull(strstr(subsel_build_info(), " blis_threads="));
+}
+END_TEST
+
+START_TEST(blis_kernels_fit_this_cpu)
+{
+    /* BLIS's own choice stands unless it is generic on a CPU with AVX2 or
+     * AVX-512 and BLIS_ARCH_TYPE is unset; then the kernels follow the CPU
+     * test of subsel's own dispatch (lib/core/blis_arch.c). */
+    int detected = (int)bli_arch_query_id(), chosen = ss_blis_arch_id();
+    const char *forced = getenv("BLIS_ARCH_TYPE");
+    int best = ss_cpu_best_isa();
+    if (detected != BLIS_ARCH_GENERIC || (forced && *forced) || best == SUBSEL_ISA_SCALAR) {
+        ck_assert_int_eq(chosen, detected);
+        ck_assert_ptr_null(ss_blis_cntx());
+    } else if (SUBSEL_BLIS_STATIC) {
+        ck_assert_ptr_nonnull(ss_blis_cntx());
+        ck_assert_int_eq(chosen, best == SUBSEL_ISA_AVX512 ? BLIS_ARCH_SKX : BLIS_ARCH_HASWELL);
+    } else {
+        /* linked against a shared BLIS, which hides its context table */
+        ck_assert_int_eq(chosen, detected);
+    }
 }
 END_TEST
 
@@ -702,6 +727,7 @@ Suite *core_suite(void)
     tcase_add_test(tc, status_numbers_are_fixed);
     tcase_add_test(tc, version_matches_header);
     tcase_add_test(tc, build_info_names_the_blis_configuration);
+    tcase_add_test(tc, blis_kernels_fit_this_cpu);
     tcase_add_test(tc, error_message_prefix);
     suite_add_tcase(s, tc);
 

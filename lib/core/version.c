@@ -8,6 +8,7 @@
 #include <blis.h>
 #include <zlib.h>
 
+#include "core/blis_arch.h"
 #include "subsel.h"
 #include "subsel_config.h"
 
@@ -44,17 +45,15 @@ static void make_build_info(void)
         if (subsel_isa_compiled(isa))
             len += (size_t)snprintf(kernels + len, sizeof kernels - len, "%s%s",
                                     len ? "," : "", subsel_isa_name(isa));
-    /* blis_arch is the sub-configuration BLIS chose for this CPU (or that
-     * BLIS_ARCH_TYPE forced): its kernels round every product. BLIS must be
-     * initialised first: with BLIS_ARCH_TYPE set, asking for the id before
-     * its context table exists aborts inside BLIS 0.9. */
-    bli_init();
+    /* blis_arch is the sub-configuration whose kernels round every product
+     * (lib/core/blis_arch.c); blis_detected the one BLIS chose for this CPU
+     * by itself (or that BLIS_ARCH_TYPE forced). */
     snprintf(build_info, sizeof build_info,
              "subsel %s kernels=%s selected=%s blis=%s blis_arch=%s "
-             "blis_threads=%s lapacke=yes openmp=%s zlib=%s",
+             "blis_detected=%s blis_threads=%s lapacke=yes openmp=%s zlib=%s",
              SUBSEL_VERSION_STRING, kernels,
              subsel_isa_name(subsel_isa_selected()), bli_info_get_version_str(),
-             bli_arch_string(bli_arch_query_id()), blis_threading(),
+             ss_blis_arch_name(), ss_blis_arch_detected(), blis_threading(),
 #ifdef _OPENMP
              "yes",
 #else

@@ -7,6 +7,7 @@
 #include <omp.h>
 #endif
 
+#include "core/blis_arch.h"
 #include "core/ctx.h"
 #include "linalg/blas.h"
 
@@ -52,7 +53,7 @@ static void sgemm_threads(int threads, int trans_a, int trans_b, int64_t m,
     runtime_with(threads, m, n, k, &rntm);
     bli_sgemm_ex(trans_of(trans_a), trans_of(trans_b), m, n, k, &alpha,
                  (float *)a, lda, 1, (float *)b, ldb, 1, &beta, c, ldc, 1,
-                 NULL, &rntm);
+                 ss_blis_cntx(), &rntm);
 }
 
 static void dgemm_threads(int threads, int trans_a, int trans_b, int64_t m,
@@ -64,7 +65,7 @@ static void dgemm_threads(int threads, int trans_a, int trans_b, int64_t m,
     runtime_with(threads, m, n, k, &rntm);
     bli_dgemm_ex(trans_of(trans_a), trans_of(trans_b), m, n, k, &alpha,
                  (double *)a, lda, 1, (double *)b, ldb, 1, &beta, c, ldc, 1,
-                 NULL, &rntm);
+                 ss_blis_cntx(), &rntm);
 }
 
 void ss_sgemm(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
@@ -91,7 +92,7 @@ void ss_dgemv(const subsel_ctx *ctx, int trans, int64_t m, int64_t n,
     rntm_t rntm;
     runtime_with(ss_blas_threads(ctx), m, n, 0, &rntm);
     bli_dgemv_ex(trans_of(trans), BLIS_NO_CONJUGATE, m, n, &alpha, (double *)a,
-                 lda, 1, (double *)x, 1, &beta, y, 1, NULL, &rntm);
+                 lda, 1, (double *)x, 1, &beta, y, 1, ss_blis_cntx(), &rntm);
 }
 
 /* One thread, whatever the context says: BLIS may take another code path
@@ -161,5 +162,5 @@ void ss_dtrsm_right_lower_trans_serial(int64_t m, int64_t n, const double *l,
     double one = 1.0;
     runtime_with(1, m, n, 0, &rntm);
     bli_dtrsm_ex(BLIS_RIGHT, BLIS_LOWER, BLIS_TRANSPOSE, BLIS_NONUNIT_DIAG, m,
-                 n, &one, (double *)l, ldl, 1, b, ldb, 1, NULL, &rntm);
+                 n, &one, (double *)l, ldl, 1, b, ldb, 1, ss_blis_cntx(), &rntm);
 }

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dense products against the chip: how close subsel's sgemm and dgemm come
+ * to the fp32 / fp64 FMA peak of this machine's cores, and how much faster
+ * they are than BLIS's own kernel choice (which is "generic", portable C,
+ * on CPUs the installed BLIS does not know; lib/core/blis_arch.c).
+ *
+ * The peak is measured, not looked up: a probe keeps 16 independent chains
+ * of fused multiply-adds in flight on the widest vectors the CPU has
+ * (AVX-512, else AVX2), on every thread at once, which is as many FMAs per
+ * cycle as the cores retire at the clock they run under load.
+ *
+ * One JSON line per thread count (1 and 2 unless SUBSEL_BENCH_THREADS says):
+ *   {"bench":"blas","threads":T,"blis_arch":...,"blis_detected":...,
+ *    "n":N,"fma_peak_sp_gflops":..,"sgemm_gflops":..,"sgemm_blis_own_gflops":..,
+ *    "sgemm_of_peak":..,"sgemm_speedup":.., and the same for dp / dgemm}
+ * Both products are timed in the same run, alternating, best of 3.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <blis.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "bench_util.h"
+#include "core/blis_arch.h"
+#include "dispatch/dispatch.h"
+#include "linalg/blas.h"
+#include "subsel.h"
+#include "subsel_config.h"
+
+#if SUBSEL_HAVE_X86
+#include <immintrin.h>
+
+#define CHAINS 16
+
+/* FLOPs per second of one thread's FMA chains, `iters` rounds of CHAINS
+ * vector FMAs. The chains never meet, so the core can overlap them all. */
+#define FMA_PROBE(name, flags, vec, set1, fmadd, add, store, lanes, elem)        \
+    __attribute__((target(flags))) static double name(int64_t iters)             \
+    {                                                                              \
+        vec acc[CHAINS], x = set1((elem)0.999999), y = set1((elem)1e-7);           \
+        elem out[lanes];                                                           \
+        double t;                                                                  \
+        int64_t it;                                                                \
+        int i;                                                                     \
+        for (i = 0; i < CHAINS; i++)                                               \
+            acc[i] = set1((elem)i);                                                \
+        t = bench_now();                                                           \
+        for (it = 0; it < iters; it++) {                                           \
+            _Pragma("GCC unroll 16") for (i = 0; i < CHAINS; i++) acc[i] =         \
+                fmadd(acc[i], x, y);                                               \
+        }                                                                          \
+        t = bench_now() - t;                                                       \
+        for (i = 1; i < CHAINS; i++)                                               \
+            acc[0] = add(acc[0], acc[i]);                                          \
+        store(out, acc[0]);                                                        \
+        if (out[0] == (elem)-1) /* keeps the chains alive */                       \
+            puts("");                                                              \
+        return 2.0 * CHAINS * (lanes) * (double)iters / t;                         \
+    }
+
+FMA_PROBE(fma_avx512_sp, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps,
+          _mm512_storeu_ps, 16, float)
+FMA_PROBE(fma_avx512_dp, "avx512f", __m512d, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_add_pd,
+          _mm512_storeu_pd, 8, double)
+FMA_PROBE(fma_avx2_sp, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps,
+          _mm256_storeu_ps, 8, float)
+FMA_PROBE(fma_avx2_dp, "avx2,fma", __m256d, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_add_pd,
+          _mm256_storeu_pd, 4, double)
+
+/* The machine's FMA peak on `threads` threads (GFLOP/s, summed), single
+ * or double precision; 0 on a CPU without AVX2. Best of 3. */
+static double fma_peak(int threads, int dp)
+{
+    int isa = ss_cpu_best_isa(), rep;
+    double best = 0;
+    for (rep = 0; rep < 3; rep++) {
+        double total = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+#endif
+        {
+            const int64_t iters = 50000000;
+            if (isa == SUBSEL_ISA_AVX512)
+                total += dp ? fma_avx512_dp(iters) : fma_avx512_sp(iters);
+            else if (isa == SUBSEL_ISA_AVX2)
+                total += dp ? fma_avx2_dp(iters) : fma_avx2_sp(iters);
+        }
+        if (total > best)
+            best = total;
+    }
+    return best / 1e9;
+}
+#else
+static double fma_peak(int threads, int dp)
+{
+    (void)threads;
+    (void)dp;
+    return 0;
+}
+#endif
+
+/* Seconds of one n x n x n product: with subsel's kernels (ss_*gemm) or,
+ * own != 0, with BLIS's own choice (no context). */
+static double time_gemm(int64_t n, int threads, int dp, int own, const void *a, const void *b,
+                        void *c, subsel_ctx *ctx)
+{
+    double t = bench_now();
+    rntm_t rntm;
+    bli_rntm_init(&rntm);
+    bli_rntm_set_num_threads(threads, &rntm);
+    if (dp) {
+        double one = 1, zero = 0;
+        if (own)
+            bli_dgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, n, n, n, &one, (double *)a, n, 1,
+                         (double *)b, n, 1, &zero, c, n, 1, NULL, &rntm);
+        else
+            ss_dgemm(ctx, 0, 0, n, n, n, 1.0, a, n, b, n, 0.0, c, n);
+    } else {
+        float one = 1, zero = 0;
+        if (own)
+            bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, n, n, n, &one, (float *)a, n, 1,
+                         (float *)b, n, 1, &zero, c, n, 1, NULL, &rntm);
+        else
+            ss_sgemm(ctx, 0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+    }
+    return bench_now() - t;
+}
+
+/* Best GFLOP/s of 3 alternating runs each: [0] subsel's kernels, [1]
+ * BLIS's own choice. */
+static void gemm_gflops(int64_t n, int threads, int dp, subsel_ctx *ctx, double out[2])
+{
+    size_t elem = dp ? sizeof(double) : sizeof(float), i;
+    size_t count = (size_t)(n * n);
+    char *a = malloc(count * elem), *b = malloc(count * elem), *c = calloc(count, elem);
+    double best[2] = {INFINITY, INFINITY};
+    int rep, own;
+    if (!a || !b || !c) {
+        fprintf(stderr, "bench_blas: out of memory\n");
+        exit(1);
+    }
+    for (i = 0; i < count; i++) {
+        double va = (double)(i % 13) / 13.0 - 0.5, vb = (double)(i % 7) / 7.0 - 0.5;
+        if (dp) {
+            ((double *)a)[i] = va;
+            ((double *)b)[i] = vb;
+        } else {
+            ((float *)a)[i] = (float)va;
+            ((float *)b)[i] = (float)vb;
+        }
+    }
+    time_gemm(256, threads, dp, 0, a, b, c, ctx); /* warm-up */
+    for (rep = 0; rep < 3; rep++)
+        for (own = 0; own < 2; own++) {
+            double t = time_gemm(n, threads, dp, own, a, b, c, ctx);
+            if (t < best[own])
+                best[own] = t;
+        }
+    for (own = 0; own < 2; own++)
+        out[own] = 2.0 * (double)n * (double)n * (double)n / best[own] / 1e9;
+    free(a);
+    free(b);
+    free(c);
+}
+
+int main(void)
+{
+    int64_t n = (int64_t)(3000 * sqrt(bench_scale()));
+    const char *env = getenv("SUBSEL_BENCH_THREADS");
+    int counts[2] = {1, 2}, nc = 2, k;
+    if (env && atoi(env) > 0) {
+        counts[0] = atoi(env);
+        nc = 1;
+    }
+    n = n < 256 ? 256 : n;
+    for (k = 0; k < nc; k++) {
+        int threads = counts[k];
+        subsel_ctx *ctx;
+        double s[2], d[2], peak_sp, peak_dp;
+        if (subsel_ctx_create(&ctx) != SUBSEL_OK ||
+            subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, threads) != SUBSEL_OK) {
+            fprintf(stderr, "bench_blas: no context\n");
+            return 1;
+        }
+        threads = subsel_ctx_threads(ctx); /* capped at the CPUs available */
+        peak_sp = fma_peak(threads, 0);
+        gemm_gflops(n, threads, 0, ctx, s);
+        peak_dp = fma_peak(threads, 1);
+        gemm_gflops(n, threads, 1, ctx, d);
+        printf("{\"bench\": \"blas\", \"threads\": %d, \"blis_arch\": \"%s\", "
+               "\"blis_detected\": \"%s\", \"n\": %lld, "
+               "\"fma_peak_sp_gflops\": %.1f, \"sgemm_gflops\": %.1f, "
+               "\"sgemm_blis_own_gflops\": %.1f, \"sgemm_of_peak\": %.3f, "
+               "\"sgemm_speedup\": %.2f, "
+               "\"fma_peak_dp_gflops\": %.1f, \"dgemm_gflops\": %.1f, "
+               "\"dgemm_blis_own_gflops\": %.1f, \"dgemm_of_peak\": %.3f, "
+               "\"dgemm_speedup\": %.2f}\n",
+               threads, ss_blis_arch_name(), ss_blis_arch_detected(), (long long)n, peak_sp,
+               s[0], s[1], peak_sp > 0 ? s[0] / peak_sp : 0.0, s[0] / s[1], peak_dp, d[0], d[1],
+               peak_dp > 0 ? d[0] / peak_dp : 0.0, d[0] / d[1]);
+        fflush(stdout);
+        subsel_ctx_free(ctx);
+    }
+    return 0;
+}
