@@ -10,11 +10,15 @@
  * (AVX-512, else AVX2), on every thread at once, which is as many FMAs per
  * cycle as the cores retire at the clock they run under load.
  *
- * One JSON line per thread count (1 and 2 unless SUBSEL_BENCH_THREADS says):
+ * First, one line per short-side product of LoRS's towers ("blas_short":
+ * the kernel table's gemm_rows / gemm_dots against BLIS, one thread; see
+ * short_products). Then one JSON line per thread count (1 and 2 unless
+ * SUBSEL_BENCH_THREADS says):
  *   {"bench":"blas","threads":T,"blis_arch":...,"blis_detected":...,
  *    "n":N,"fma_peak_sp_gflops":..,"sgemm_gflops":..,"sgemm_blis_own_gflops":..,
  *    "sgemm_of_peak":..,"sgemm_speedup":.., and the same for dp / dgemm}
  * Both products are timed in the same run, alternating, best of 3.
+ * SUBSEL_BENCH_PARTS=short or =peak runs one part.
  */
 #include <math.h>
 #include <stdint.h>
@@ -169,6 +173,72 @@ static void gemm_gflops(int64_t n, int threads, int dp, subsel_ctx *ctx, double 
     free(c);
 }
 
+/* The short-side products of LoRS's towers (a 20-row minibatch against
+ * 512 x 256 weights, and the weights' gradient, a sum over the 20 rows) on
+ * one thread: through ss_dgemm_det, which runs them on the kernel table's
+ * gemm_rows / gemm_dots, against BLIS's serial dgemm with subsel's
+ * kernels. Best of 5 rounds of 200 products each, alternating. */
+static void short_products(void)
+{
+    static const struct {
+        int trans_a, trans_b;
+        int64_t m, n, k;
+        const char *name;
+    } shapes[] = {
+        {0, 1, 20, 256, 512, "x_wT"},   /* forward: X W^T (W out x in) */
+        {0, 0, 20, 512, 256, "dy_w"},   /* backward to the input: dY W */
+        {1, 0, 256, 512, 20, "dyT_x"},  /* the weights' gradient: dY^T X */
+    };
+    subsel_ctx *ctx;
+    double *a = malloc(sizeof(double) * 512 * 512), *b = malloc(sizeof(double) * 512 * 512);
+    double *c = malloc(sizeof(double) * 512 * 512);
+    size_t sh;
+    int64_t i;
+    if (!a || !b || !c || subsel_ctx_create(&ctx) != SUBSEL_OK ||
+        subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 1) != SUBSEL_OK) {
+        fprintf(stderr, "bench_blas: out of memory\n");
+        exit(1);
+    }
+    for (i = 0; i < 512 * 512; i++) {
+        a[i] = (double)(i % 11) / 11.0 - 0.5;
+        b[i] = (double)(i % 5) / 5.0 - 0.5;
+    }
+    for (sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
+        const int ta = shapes[sh].trans_a, tb = shapes[sh].trans_b;
+        const int64_t m = shapes[sh].m, n = shapes[sh].n, k = shapes[sh].k;
+        const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+        double best[2] = {INFINITY, INFINITY}, gf[2];
+        int rep, way, r;
+        for (rep = 0; rep < 5; rep++)
+            for (way = 0; way < 2; way++) {
+                double t = bench_now();
+                for (r = 0; r < 200; r++) {
+                    if (way == 0)
+                        ss_dgemm_det(ctx, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
+                    else
+                        ss_dgemm_serial(ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
+                }
+                t = (bench_now() - t) / 200;
+                if (t < best[way])
+                    best[way] = t;
+            }
+        for (way = 0; way < 2; way++)
+            gf[way] = 2.0 * (double)(m * n * k) / best[way] / 1e9;
+        printf("{\"bench\": \"blas_short\", \"product\": \"%s\", \"m\": %lld, "
+               "\"n\": %lld, \"k\": %lld, \"threads\": 1, \"isa\": \"%s\", "
+               "\"blis_arch\": \"%s\", \"kernel_gflops\": %.1f, "
+               "\"blis_gflops\": %.1f, \"speedup\": %.2f}\n",
+               shapes[sh].name, (long long)m, (long long)n, (long long)k,
+               subsel_isa_name(subsel_ctx_isa(ctx)), ss_blis_arch_name(), gf[0], gf[1],
+               gf[0] / gf[1]);
+        fflush(stdout);
+    }
+    subsel_ctx_free(ctx);
+    free(a);
+    free(b);
+    free(c);
+}
+
 int main(void)
 {
     int64_t n = (int64_t)(3000 * sqrt(bench_scale()));
@@ -179,7 +249,9 @@ int main(void)
         nc = 1;
     }
     n = n < 256 ? 256 : n;
-    for (k = 0; k < nc; k++) {
+    if (bench_wanted("short"))
+        short_products();
+    for (k = 0; k < nc && bench_wanted("peak"); k++) {
         int threads = counts[k];
         subsel_ctx *ctx;
         double s[2], d[2], peak_sp, peak_dp;

@@ -13,6 +13,8 @@ their JSON lines, then one line per thread count:
    "subsel_peak_rss_mb":..,"torch_peak_rss_mb":..,"target":3.0}
 
 subsel's products run on BLIS: "blis_arch" names the kernels (lib/core/blis_arch.c).
+PyTorch's BLAS is the system's BLIS too (its linear layers may also use oneDNN): it runs
+with BLIS_ARCH_TYPE set to the same kernels, unless the environment sets it already.
 
     SUBSEL_BENCH_BIN=build/bench/bench_lors /usr/bin/python3 bench/bench_lors_torch.py
 """
@@ -43,13 +45,19 @@ def main():
         if key not in best or line["seconds_per_iteration"] < best[key]["seconds_per_iteration"]:
             best[key] = line
 
+    torch_env = {}
     for _ in range(a.rounds):
         for line in run_json([binary, str(a.iterations), str(a.batch), str(a.threads)]):
             print(json.dumps(line), flush=True)
             keep(("subsel", line["threads"]), line)
+            # PyTorch's BLAS is the system's BLIS: it gets the kernels subsel
+            # runs with, so that neither side is slowed by BLIS's choice
+            if "BLIS_ARCH_TYPE" not in os.environ and line.get("blis_arch"):
+                torch_env = {"BLIS_ARCH_TYPE": line["blis_arch"]}
         for t in counts:
             for line in run_json([sys.executable, torch_script, "--threads", str(t),
-                                  "--batch", str(a.batch), "--iterations", str(a.iterations)]):
+                                  "--batch", str(a.batch), "--iterations", str(a.iterations)],
+                                 torch_env):
                 print(json.dumps(line), flush=True)
                 keep(("torch", t), line)
     for t in counts:

@@ -89,7 +89,9 @@ START_TEST(blis_kernels_fit_this_cpu)
     /* BLIS's own choice stands unless it is generic on a CPU with AVX2 or
      * AVX-512 and BLIS_ARCH_TYPE is unset; then the kernels follow the CPU
      * test of subsel's own dispatch (lib/core/blis_arch.c). */
-    int detected = (int)bli_arch_query_id(), chosen = ss_blis_arch_id();
+    /* ss_blis_arch_id() first: it initialises BLIS, before which BLIS 0.9
+     * aborts in bli_arch_query_id() when BLIS_ARCH_TYPE is set */
+    int chosen = ss_blis_arch_id(), detected = (int)bli_arch_query_id();
     const char *forced = getenv("BLIS_ARCH_TYPE");
     int best = ss_cpu_best_isa();
     if (detected != BLIS_ARCH_GENERIC || (forced && *forced) || best == SUBSEL_ISA_SCALAR) {

@@ -249,6 +249,106 @@ START_TEST(elementary_functions_over_wide_ranges)
 }
 END_TEST
 
+/* The short-side products against the order their contract states, written
+ * out in plain C: gemm_rows, one fma chain per entry over l from beta C;
+ * gemm_dots, 8 lane chains (lane t takes l = t mod 8) reduced as
+ * ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)), added to beta C. The
+ * same bits on every level, on shapes that leave every kind of remainder
+ * (rows past a tile of 4, columns past whole vectors, k past 8), with both
+ * A and A^T, beta 0 (C's old values never read: NaN there) and 1, and
+ * leading dimensions wider than the rows. */
+static double ref_rows_entry(int64_t k, const double *a, int64_t a_row,
+                             int64_t a_col, const double *b, int64_t ldb,
+                             int64_t i, int64_t j, double start)
+{
+    double acc = start;
+    int64_t l;
+    for (l = 0; l < k; l++)
+        acc = fma(a[i * a_row + l * a_col], b[l * ldb + j], acc);
+    return acc;
+}
+
+static double ref_dots_entry(int64_t k, const double *a, const double *b)
+{
+    double lane[8] = {0};
+    int64_t l;
+    for (l = 0; l < k; l++)
+        lane[l % 8] = fma(a[l], b[l], lane[l % 8]);
+    return ((lane[0] + lane[4]) + (lane[2] + lane[6])) +
+           ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+}
+
+START_TEST(gemm_kernels_follow_their_order)
+{
+    static const int64_t ms[] = {1, 3, 4, 5, 9, 20};
+    static const int64_t ns[] = {1, 7, 8, 9, 16, 17, 33};
+    static const int64_t ks[] = {1, 7, 8, 9, 20, 37};
+    const ss_kernels *kern = ss_kernels_level(_i);
+    ss_rng rng;
+    size_t a_i, n_i, k_i;
+    if (kern == NULL)
+        return;
+    ss_rng_seed(&rng, 99, (uint64_t)_i);
+    for (a_i = 0; a_i < sizeof ms / sizeof ms[0]; a_i++)
+        for (n_i = 0; n_i < sizeof ns / sizeof ns[0]; n_i++)
+            for (k_i = 0; k_i < sizeof ks / sizeof ks[0]; k_i++) {
+                const int64_t m = ms[a_i], n = ns[n_i], k = ks[k_i];
+                const int64_t lda = (m > k ? m : k) + 3, ldb = (n > k ? n : k) + 2;
+                const int64_t ldc = n + 5;
+                double *a = malloc(sizeof(double) * (size_t)(lda * lda));
+                double *b = malloc(sizeof(double) * (size_t)(ldb * ldb));
+                double *c0 = malloc(sizeof(double) * (size_t)(m * ldc));
+                double *c = malloc(sizeof(double) * (size_t)(m * ldc));
+                int64_t i, j, t;
+                int beta;
+                ck_assert(a && b && c0 && c);
+                for (i = 0; i < lda * lda; i++)
+                    a[i] = ss_rng_normal(&rng);
+                for (i = 0; i < ldb * ldb; i++)
+                    b[i] = ss_rng_normal(&rng);
+                for (i = 0; i < m * ldc; i++)
+                    c0[i] = ss_rng_normal(&rng);
+                for (beta = 0; beta <= 1; beta++)
+                    for (t = 0; t < 3; t++) {
+                        /* t 0: A (m x k), 1: A^T (a is k x m), 2: dots */
+                        int64_t a_row = t == 1 ? 1 : lda, a_col = t == 1 ? lda : 1;
+                        for (i = 0; i < m * ldc; i++)
+                            c[i] = beta ? c0[i] : NAN;
+                        if (t < 2)
+                            kern->gemm_rows(m, n, k, a, a_row, a_col, b, ldb, c, ldc, beta);
+                        else
+                            kern->gemm_dots(m, n, k, a, lda, b, ldb, c, ldc, beta);
+                        for (i = 0; i < m; i++)
+                            for (j = 0; j < ldc; j++) {
+                                double want, got = c[i * ldc + j];
+                                if (j >= n) { /* past the columns: untouched */
+                                    ck_assert(beta ? got == c0[i * ldc + j] : isnan(got));
+                                    continue;
+                                }
+                                if (t < 2)
+                                    want = ref_rows_entry(k, a, a_row, a_col, b, ldb, i, j,
+                                                          beta ? c0[i * ldc + j] : 0.0);
+                                else {
+                                    want = ref_dots_entry(k, a + i * lda, b + j * ldb);
+                                    if (beta)
+                                        want = c0[i * ldc + j] + want;
+                                }
+                                ck_assert_msg(memcmp(&want, &got, sizeof want) == 0,
+                                              "%s m=%lld n=%lld k=%lld beta=%d (%lld,%lld): "
+                                              "%.17g, want %.17g",
+                                              t == 2 ? "gemm_dots" : t ? "gemm_rows A^T" : "gemm_rows",
+                                              (long long)m, (long long)n, (long long)k, beta,
+                                              (long long)i, (long long)j, got, want);
+                            }
+                    }
+                free(a);
+                free(b);
+                free(c0);
+                free(c);
+            }
+}
+END_TEST
+
 Suite *dispatch_suite(void)
 {
     Suite *s = suite_create("dispatch");
@@ -263,6 +363,7 @@ Suite *dispatch_suite(void)
     tcase_add_loop_test(tc, kernels_match_scalar_bit_for_bit, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
     tcase_add_loop_test(tc, kernels_are_accurate, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
     tcase_add_loop_test(tc, elementary_functions_over_wide_ranges, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
+    tcase_add_loop_test(tc, gemm_kernels_follow_their_order, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
     suite_add_tcase(s, tc);
     return s;
 }

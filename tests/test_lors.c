@@ -230,8 +230,47 @@ START_TEST(test_model_gradients)
 }
 END_TEST
 
+/* A plain call, then a tangent call on the same work marked forward_kept
+ * (as the reverse sweep of unrolled training makes them): every output
+ * has the bits of `want`, the tangent call of a fresh work. */
+static void assert_tangents_from_kept_forward(subsel_ctx *ctx, const ss_model *m,
+                                              const double *th, const double *v,
+                                              int64_t rows, const double *x,
+                                              const double *y, const double *s,
+                                              const model_out *want)
+{
+    double *work = doubles(ss_model_work_size(m, rows));
+    ss_model_work w;
+    model_out o;
+    model_out_alloc(m, rows, &o);
+    ss_model_work_carve(m, rows, work, &w);
+    ss_model_loss(ctx, m, th, NULL, rows, x, y, s, o.grad, NULL, NULL, NULL,
+                  NULL, NULL, NULL, NULL, &w);
+    w.forward_kept = 1;
+    o.loss = ss_model_loss(ctx, m, th, v, rows, x, y, s, o.grad, o.grad_dot,
+                           o.gx, o.gx_dot, o.gy, o.gy_dot, o.gs, o.gs_dot, &w);
+    ck_assert(o.loss == want->loss);
+#define SAME(field, n)                                                         \
+    ck_assert_msg(memcmp(o.field, want->field, sizeof(double) * (size_t)(n)) == 0, \
+                  #field " differs with the forward pass kept")
+    SAME(grad, m->params);
+    SAME(grad_dot, m->params);
+    SAME(gx, rows * m->image.in);
+    SAME(gx_dot, rows * m->image.in);
+    SAME(gy, rows * m->text.in);
+    SAME(gy_dot, rows * m->text.in);
+    if (m->loss != SS_LOSS_INFONCE) {
+        SAME(gs, rows * rows);
+        SAME(gs_dot, rows * rows);
+    }
+#undef SAME
+    model_out_free(&o);
+    free(work);
+}
+
 /* The tangent outputs against central differences of the plain outputs
- * along theta_dot; the plain outputs unchanged by the tangent mode. */
+ * along theta_dot; the plain outputs unchanged by the tangent mode, and
+ * by a forward pass kept from an earlier call. */
 START_TEST(test_model_tangents)
 {
     const model_case *c = &model_cases[_i];
@@ -258,6 +297,7 @@ START_TEST(test_model_tangents)
     ck_assert(o.loss == plain.loss);
     ck_assert(memcmp(o.grad, plain.grad, sizeof(double) * (size_t)m.params) ==
               0);
+    assert_tangents_from_kept_forward(ctx, &m, th, v, rows, x, y, s, &o);
     tp = doubles(m.params);
     for (i = 0; i < m.params; i++)
         tp[i] = th[i] + h * v[i];
@@ -432,6 +472,48 @@ START_TEST(test_unroll_matches_pytorch)
     assert_close("dL/deta", 2, o.geta, want, 1e-8);
     free(want);
     unroll_out_free(&o);
+    problem_free(&p);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Tiny step sizes, where the reverse sweep cannot read a step's gradient
+ * off the stored states: at 0 it forms the gradient from the start; at
+ * 1e-16 the step is lost in theta's rounding, which the sweep notices and
+ * forms the gradient too. dL/deta against a central difference of the loss
+ * in eta, for each group in turn. */
+START_TEST(test_unroll_tiny_step_sizes)
+{
+    subsel_ctx *ctx = ctx_threads(1);
+    const double h = 1e-7;
+    problem p;
+    unroll_out at0, tiny, up, down;
+    double keep, fd;
+    int g;
+    problem_from_fixture(fixture_cases[1], &p);
+    for (g = 0; g < 2; g++) {
+        keep = p.u.eta[g];
+        p.u.eta[g] = 0.0;
+        run_unroll(ctx, &p, &at0);
+        p.u.eta[g] = 1e-16;
+        run_unroll(ctx, &p, &tiny);
+        p.u.eta[g] = h;
+        run_unroll(ctx, &p, &up);
+        p.u.eta[g] = -h;
+        run_unroll(ctx, &p, &down);
+        fd = (up.loss - down.loss) / (2 * h);
+        ck_assert_msg(fabs(at0.geta[g] - fd) <= 1e-6 * fabs(fd),
+                      "dL/deta[%d] at 0: %.12g, central difference %.12g", g,
+                      at0.geta[g], fd);
+        ck_assert_msg(fabs(tiny.geta[g] - at0.geta[g]) <= 1e-6 * fabs(at0.geta[g]),
+                      "dL/deta[%d] at 1e-16: %.12g, at 0: %.12g", g, tiny.geta[g],
+                      at0.geta[g]);
+        p.u.eta[g] = keep;
+        unroll_out_free(&at0);
+        unroll_out_free(&tiny);
+        unroll_out_free(&up);
+        unroll_out_free(&down);
+    }
     problem_free(&p);
     subsel_ctx_free(ctx);
 }
@@ -1114,6 +1196,7 @@ Suite *lors_suite(void)
     tcase_add_loop_test(tc, test_unroll_matches_pytorch, 0,
                         (int)(sizeof fixture_cases / sizeof fixture_cases[0]));
     tcase_add_test(tc, test_unroll_directional_fd);
+    tcase_add_test(tc, test_unroll_tiny_step_sizes);
     suite_add_tcase(s, tc);
     tc = tcase_create("api");
     tcase_set_timeout(tc, 120);

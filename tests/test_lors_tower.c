@@ -317,8 +317,9 @@ END_TEST
 /* Modes, threads, work                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* The tangents ride along without changing a bit of u, grad or dx; and dx
- * may be left out. */
+/* The tangents ride along without changing a bit of u, grad or dx; dx may
+ * be left out; and the tangent computed after the plain forward pass, from
+ * its kept work, has the same bits. */
 START_TEST(test_plain_mode_equals_tangent_mode)
 {
     subsel_ctx *ctx = ctx_of_threads(1);
@@ -342,6 +343,21 @@ START_TEST(test_plain_mode_equals_tangent_mode)
     ck_assert(memcmp(plain.grad, tangent.grad, d * (size_t)tc.params) == 0);
     ck_assert(memcmp(plain.grad_dot, tangent.grad_dot,
                      d * (size_t)tc.params) == 0);
+
+    /* the tangent alone after a plain forward (its work kept): the same
+     * u_dot, and the backward then gives the same bits */
+    run_pass(ctx, &tc, tc.theta, tc.x, 0, &plain);
+    ss_tower_forward_tangent(ctx, &tc.t, tc.theta, tc.v, tc.rows, tc.x,
+                             plain.u_dot, plain.work);
+    ck_assert(memcmp(plain.u_dot, tangent.u_dot, d * (size_t)ro) == 0);
+    ss_tower_backward(ctx, &tc.t, tc.theta, tc.v, tc.rows, tc.x, tangent.du,
+                      tangent.du_dot, plain.work, plain.grad, plain.grad_dot,
+                      plain.dx, plain.dx_dot);
+    run_pass(ctx, &tc, tc.theta, tc.x, 1, &tangent);
+    ck_assert(memcmp(plain.grad, tangent.grad, d * (size_t)tc.params) == 0);
+    ck_assert(memcmp(plain.grad_dot, tangent.grad_dot,
+                     d * (size_t)tc.params) == 0);
+    ck_assert(memcmp(plain.dx_dot, tangent.dx_dot, d * (size_t)ri) == 0);
 
     tower_pass_free(&plain);
     tower_pass_free(&tangent);

@@ -105,6 +105,17 @@ typedef struct ss_kernels {
     void (*waterfill_sums)(const double *w, const double *r,
                            const double *rlogr, const float *x, double mu,
                            int64_t n, double *out);
+    /* Products with a short side (common/gemm_template.h, which fixes each
+     * entry's order of fused multiply-adds), beta 0 or 1:
+     * gemm_rows: C (m x n) = beta C + A B with a(i, l) = a[i * a_row +
+     * l * a_col] (so A or A^T) and B row-major k x n;
+     * gemm_dots: C (m x n) = beta C + A B^T, A m x k, B n x k, row-major. */
+    void (*gemm_rows)(int64_t m, int64_t n, int64_t k, const double *a,
+                      int64_t a_row, int64_t a_col, const double *b,
+                      int64_t ldb, double *c, int64_t ldc, int beta);
+    void (*gemm_dots)(int64_t m, int64_t n, int64_t k, const double *a,
+                      int64_t lda, const double *b, int64_t ldb, double *c,
+                      int64_t ldc, int beta);
 } ss_kernels;
 
 extern const ss_kernels ss_kernels_scalar;

@@ -125,6 +125,38 @@ void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
  * split small product costs more in packing than it saves. */
 #define DET_MIN_SPLIT ((int64_t)1 << 22)
 
+/* A product's shortest side up to which the kernel table's gemm_rows and
+ * gemm_dots run it instead of BLIS. BLIS packs the long operands first:
+ * for a 20-row minibatch against a 512 x 256 weight matrix the packing
+ * costs about as much as the multiplying (bench/bench_blas.c, "short").
+ * For a weight gradient, a sum over the 20 rows, BLIS alone is faster on
+ * one call, but in LoRS's training, cut into ss_dgemm_det's blocks, the
+ * kernel is (a distillation iteration 0.048 s against 0.055 s). */
+#define SHORT_SIDE 32
+
+/* One serial block of ss_dgemm_det: the kernel table's short-side
+ * products when they apply (alpha 1, beta 0 or 1, not both transposed),
+ * else BLIS. */
+static void det_block(const ss_kernels *kern, int trans_a, int trans_b,
+                      int64_t m, int64_t n, int64_t k, double alpha,
+                      const double *a, int64_t lda, const double *b,
+                      int64_t ldb, double beta, double *c, int64_t ldc)
+{
+    if (kern && alpha == 1.0 && (beta == 0.0 || beta == 1.0)) {
+        if (!trans_b) {
+            kern->gemm_rows(m, n, k, a, trans_a ? 1 : lda, trans_a ? lda : 1,
+                            b, ldb, c, ldc, beta == 1.0);
+            return;
+        }
+        if (!trans_a) {
+            kern->gemm_dots(m, n, k, a, lda, b, ldb, c, ldc, beta == 1.0);
+            return;
+        }
+    }
+    ss_dgemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                    ldc);
+}
+
 void ss_dgemm_det(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
                   int64_t n, int64_t k, double alpha, const double *a,
                   int64_t lda, const double *b, int64_t ldb, double beta,
@@ -133,6 +165,9 @@ void ss_dgemm_det(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
     int by_rows = m >= 2 * DET_BLOCK || m >= n;
     int64_t extent = by_rows ? m : n;
     int64_t blocks = (extent + DET_BLOCK - 1) / DET_BLOCK, i;
+    int64_t shortest = m < n ? (m < k ? m : k) : (n < k ? n : k);
+    /* the choice depends on the shape only, never on the threads */
+    const ss_kernels *kern = shortest <= SHORT_SIDE ? ss_kernels_for(ctx) : NULL;
     int threads = ss_blas_threads(ctx);
     if (blocks < 2 || threads < 2 || m * n * k < DET_MIN_SPLIT) {
         /* the same blocks on one thread: the same bits */
@@ -145,13 +180,13 @@ void ss_dgemm_det(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
         int64_t lo = i * DET_BLOCK;
         int64_t len = extent - lo < DET_BLOCK ? extent - lo : DET_BLOCK;
         if (by_rows)
-            ss_dgemm_serial(trans_a, trans_b, len, n, k, alpha,
-                            trans_a ? a + lo : a + lo * lda, lda, b, ldb,
-                            beta, c + lo * ldc, ldc);
+            det_block(kern, trans_a, trans_b, len, n, k, alpha,
+                      trans_a ? a + lo : a + lo * lda, lda, b, ldb, beta,
+                      c + lo * ldc, ldc);
         else
-            ss_dgemm_serial(trans_a, trans_b, m, len, k, alpha, a, lda,
-                            trans_b ? b + lo * ldb : b + lo, ldb, beta,
-                            c + lo, ldc);
+            det_block(kern, trans_a, trans_b, m, len, k, alpha, a, lda,
+                      trans_b ? b + lo * ldb : b + lo, ldb, beta, c + lo,
+                      ldc);
     }
 }
 

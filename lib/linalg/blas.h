@@ -51,7 +51,11 @@ void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
  * into blocks whose shapes depend on m, n and k only (row blocks when C
  * is tall enough, else column blocks), and each block is one serial
  * product; the blocks run on ctx's threads. For the small products of
- * training (LoRS), where BLIS's own threading may change the rounding. */
+ * training (LoRS), where BLIS's own threading may change the rounding.
+ * Products with a side of at most 32 (a minibatch, or a sum over one) and
+ * alpha 1, beta 0 or 1, run on the kernel table's gemm_rows / gemm_dots instead
+ * of BLIS: faster there, and their bits do not depend on the BLIS kernels
+ * or the instruction set either. */
 void ss_dgemm_det(const subsel_ctx *ctx, int trans_a, int trans_b, int64_t m,
                   int64_t n, int64_t k, double alpha, const double *a,
                   int64_t lda, const double *b, int64_t ldb, double beta,

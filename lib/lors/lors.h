@@ -88,9 +88,19 @@ void ss_tower_forward(const subsel_ctx *ctx, const ss_tower *t,
                       int64_t rows, const double *x, double *u, double *u_dot,
                       double *work);
 
+/* After ss_tower_forward(theta, NULL) on the same rows, with `work` as it
+ * left it: the tangent u_dot along theta_dot, as ss_tower_forward(theta,
+ * theta_dot) would compute it (the same bits), without the forward pass
+ * again; `work` then holds what ss_tower_backward needs. */
+void ss_tower_forward_tangent(const subsel_ctx *ctx, const ss_tower *t,
+                              const double *theta, const double *theta_dot,
+                              int64_t rows, const double *x, double *u_dot,
+                              double *work);
+
 /* After ss_tower_forward on the same arguments: given du = dl/du (rows x
- * out), writes grad = dl/dtheta (overwritten, ss_tower_params doubles) and,
- * when dx is non-NULL, dx = dl/dx (rows x in). With theta_dot non-NULL
+ * out), writes grad = dl/dtheta (overwritten, ss_tower_params doubles; NULL:
+ * not wanted, allowed with theta_dot only) and, when dx is non-NULL, dx =
+ * dl/dx (rows x in). With theta_dot non-NULL
  * (the same as in the forward) and du_dot, the derivative of du along
  * theta_dot, it also writes grad_dot and (when dx_dot is non-NULL) dx_dot:
  * the derivatives of grad and dx along theta_dot. */
@@ -191,6 +201,11 @@ void ss_model_sizes(ss_model *m);
 /* Scratch of ss_model_loss for minibatches of up to `rows` pairs. */
 typedef struct ss_model_work {
     int64_t rows;
+    /* Set by the caller (ss_model_work_carve clears it) when the work holds
+     * the forward pass of an earlier ss_model_loss on the same theta and
+     * data: a call with theta_dot then computes only the forward pass's
+     * tangents, with the same results. */
+    int forward_kept;
     double *u, *v, *u_dot, *v_dot;     /* tower outputs, normalised in place */
     double *ru, *rv, *ru_dot, *rv_dot; /* 1 / |u_i|, 1 / |v_j|, tangents */
     double *z, *z_dot, *g, *g_dot;     /* rows x rows */
@@ -208,8 +223,8 @@ void ss_model_work_carve(const ss_model *m, int64_t rows, double *block,
 
 /* The loss of the model theta on `rows` pairs (x: rows x image.in, y: rows
  * x text.in) with target similarity s (rows x rows; NULL: identity),
- * returned. Writes grad = dl/dtheta, and when non-NULL: gx = dl/dx, gy =
- * dl/dy, gs = dl/ds. With theta_dot non-NULL also the derivatives of those
+ * returned. Writes grad = dl/dtheta (NULL: not wanted, allowed with
+ * theta_dot only), and when non-NULL: gx = dl/dx, gy = dl/dy, gs = dl/ds. With theta_dot non-NULL also the derivatives of those
  * along theta_dot (data fixed) into grad_dot, gx_dot, gy_dot, gs_dot (each
  * when non-NULL): grad_dot is the Hessian times theta_dot, and gx_dot is
  * d/dx <grad, theta_dot> (likewise gy_dot, gs_dot). */

@@ -48,6 +48,7 @@ void ss_model_work_carve(const ss_model *m, int64_t rows, double *block,
     size_t i;
     tower_works(m, rows, &twi, &twt);
     w->rows = rows;
+    w->forward_kept = 0;
     for (i = 0; i < sizeof me / sizeof me[0]; i++, block += rows * e)
         *me[i] = block;
     for (i = 0; i < sizeof per_row / sizeof per_row[0]; i++, block += rows)
@@ -64,17 +65,19 @@ void ss_model_work_carve(const ss_model *m, int64_t rows, double *block,
  * unit rows, r (u_dot - u^ (u^ . u_dot)), and writes r_dot, the tangent of
  * r: -r^2 (u^ . u_dot). A zero row gives infinities, which the loss
  * reports as not finite. */
-static void normalise(int64_t rows, int64_t e, double *u, double *u_dot,
-                      double *r, double *r_dot)
+static void normalise(int64_t rows, int64_t e, int primal, double *u,
+                      double *u_dot, double *r, double *r_dot)
 {
     int64_t i, c;
     for (i = 0; i < rows; i++) {
         double *ui = u + i * e, nn = 0.0;
-        for (c = 0; c < e; c++)
-            nn += ui[c] * ui[c];
-        r[i] = 1.0 / sqrt(nn);
-        for (c = 0; c < e; c++)
-            ui[c] *= r[i];
+        if (primal) { /* else u is unit already, and r kept */
+            for (c = 0; c < e; c++)
+                nn += ui[c] * ui[c];
+            r[i] = 1.0 / sqrt(nn);
+            for (c = 0; c < e; c++)
+                ui[c] *= r[i];
+        }
         if (u_dot) {
             double *di = u_dot + i * e, dot = 0.0;
             for (c = 0; c < e; c++)
@@ -136,6 +139,8 @@ double ss_model_loss(const subsel_ctx *ctx, const ss_model *m,
     double sc = m->learn_scale ? theta[m->params - 1] : m->scale;
     double sc_dot = tan && m->learn_scale ? theta_dot[m->params - 1] : 0.0;
     double es = exp(sc), loss;
+    /* the forward pass of an earlier call on the same data and theta */
+    const int kept = tan && w->forward_kept;
     int64_t i;
 
     /* the two towers are independent up to the logits and again after
@@ -145,20 +150,31 @@ double ss_model_loss(const subsel_ctx *ctx, const ss_model *m,
     {
 #pragma omp section
         {
-            ss_tower_forward(ctx, &m->image, theta, theta_dot, n, x, w->u,
-                             tan ? w->u_dot : NULL, w->image_work);
-            normalise(n, e, w->u, tan ? w->u_dot : NULL, w->ru, w->ru_dot);
+            if (kept)
+                ss_tower_forward_tangent(ctx, &m->image, theta, theta_dot, n,
+                                         x, w->u_dot, w->image_work);
+            else
+                ss_tower_forward(ctx, &m->image, theta, theta_dot, n, x, w->u,
+                                 tan ? w->u_dot : NULL, w->image_work);
+            normalise(n, e, !kept, w->u, tan ? w->u_dot : NULL, w->ru,
+                      w->ru_dot);
         }
 #pragma omp section
         {
-            ss_tower_forward(ctx, &m->text, th_text, td_text, n, y, w->v,
-                             tan ? w->v_dot : NULL, w->text_work);
-            normalise(n, e, w->v, tan ? w->v_dot : NULL, w->rv, w->rv_dot);
+            if (kept)
+                ss_tower_forward_tangent(ctx, &m->text, th_text, td_text, n,
+                                         y, w->v_dot, w->text_work);
+            else
+                ss_tower_forward(ctx, &m->text, th_text, td_text, n, y, w->v,
+                                 tan ? w->v_dot : NULL, w->text_work);
+            normalise(n, e, !kept, w->v, tan ? w->v_dot : NULL, w->rv,
+                      w->rv_dot);
         }
     }
 
     /* z = e^s U V^T, and its tangent s_dot z + e^s (U_dot V^T + U V_dot^T) */
-    ss_dgemm_det(ctx, 0, 1, n, n, e, es, w->u, e, w->v, e, 0.0, w->z, n);
+    if (!kept)
+        ss_dgemm_det(ctx, 0, 1, n, n, e, es, w->u, e, w->v, e, 0.0, w->z, n);
     if (tan) {
         ss_dgemm_det(ctx, 0, 1, n, n, e, es, w->u_dot, e, w->v, e, 0.0,
                      w->z_dot, n);
@@ -179,7 +195,8 @@ double ss_model_loss(const subsel_ctx *ctx, const ss_model *m,
             if (tan)
                 ds_dot += w->g_dot[i] * w->z[i] + w->g[i] * w->z_dot[i];
         }
-        grad[m->params - 1] = ds;
+        if (grad)
+            grad[m->params - 1] = ds;
         if (tan && grad_dot)
             grad_dot[m->params - 1] = ds_dot;
     }
@@ -218,7 +235,7 @@ double ss_model_loss(const subsel_ctx *ctx, const ss_model *m,
                                w->rv_dot, w->dv, tan ? w->dv_dot : NULL);
             ss_tower_backward(ctx, &m->text, th_text, td_text, n, y, w->dv,
                               tan ? w->dv_dot : NULL, w->text_work,
-                              grad + m->image_params,
+                              grad ? grad + m->image_params : NULL,
                               tan && grad_dot ? grad_dot + m->image_params
                                               : NULL,
                               gy, tan ? gy_dot : NULL);
@@ -232,5 +249,5 @@ void ss_model_embed(const subsel_ctx *ctx, const ss_tower *t,
                     double *out, double *work)
 {
     ss_tower_forward(ctx, t, theta, NULL, rows, x, out, NULL, work);
-    normalise(rows, t->out, out, NULL, work, NULL);
+    normalise(rows, t->out, 1, out, NULL, work, NULL);
 }

@@ -38,30 +38,29 @@
 #define ROWS_PARALLEL_MIN 16384
 
 /* The head's forward state in `work`, rows x out each unless said: what
- * backward needs (P, A = GELU(P), LayerNorm's n and r), their tangents
- * (r_rel = r_dot / r, per row), then backward's scratch (dq for D_Q, da
- * for D_A and then D_P, and their tangents). */
+ * backward needs (P, A = GELU(P), Phi(P) and phi(P) for GELU's
+ * derivatives, LayerNorm's n and r), their tangents (r_rel = r_dot / r,
+ * per row), then backward's scratch (dq for D_Q, da for D_A and then D_P,
+ * and their tangents). */
 typedef struct head_work {
-    double *p, *a, *n, *r;
+    double *p, *a, *cdf, *pdf, *n, *r;
     double *p_dot, *a_dot, *n_dot, *r_rel;
     double *dq, *da, *dq_dot, *da_dot;
 } head_work;
+
+#define HEAD_WORK_ARRAYS 12 /* of rows x out, then two of rows */
 
 static head_work head_work_of(int64_t rows, int64_t out, double *work)
 {
     head_work w;
     const int64_t m = rows * out;
-    w.p = work;
-    w.a = w.p + m;
-    w.n = w.a + m;
-    w.p_dot = w.n + m;
-    w.a_dot = w.p_dot + m;
-    w.n_dot = w.a_dot + m;
-    w.dq = w.n_dot + m;
-    w.da = w.dq + m;
-    w.dq_dot = w.da + m;
-    w.da_dot = w.dq_dot + m;
-    w.r = w.da_dot + m;
+    double **arrays[HEAD_WORK_ARRAYS] = {&w.p, &w.a, &w.cdf, &w.pdf, &w.n,
+                                         &w.p_dot, &w.a_dot, &w.n_dot, &w.dq,
+                                         &w.da, &w.dq_dot, &w.da_dot};
+    int i;
+    for (i = 0; i < HEAD_WORK_ARRAYS; i++, work += m)
+        *arrays[i] = work;
+    w.r = work;
     w.r_rel = w.r + rows;
     return w;
 }
@@ -76,7 +75,7 @@ int64_t ss_tower_params(const ss_tower *t)
 int64_t ss_tower_work(const ss_tower *t, int64_t rows)
 {
     if (t->kind == SS_TOWER_HEAD)
-        return 10 * rows * t->out + 2 * rows;
+        return HEAD_WORK_ARRAYS * rows * t->out + 2 * rows;
     return 0;
 }
 
@@ -122,19 +121,23 @@ static void column_sums(int64_t rows, int64_t cols, const double *m,
 
 /* ---- one Linear, y = x W^T + b, W (out x in) then b (out) ---------------- */
 
-/* y = x W^T + b, and with lin_dot non-NULL y_dot = x W_dot^T + b_dot
- * (+ x_dot W^T when the input moves too, x_dot non-NULL). */
-static void linear_forward(const subsel_ctx *ctx, int64_t rows, int64_t in,
-                           int64_t out, const double *lin,
+/* y = x W^T + b (unless `primal` is 0: y is then not used), and with
+ * lin_dot non-NULL y_dot = x W_dot^T + b_dot (+ x_dot W^T when the input
+ * moves too, x_dot non-NULL). */
+static void linear_forward(const subsel_ctx *ctx, int primal, int64_t rows,
+                           int64_t in, int64_t out, const double *lin,
                            const double *lin_dot, const double *x,
                            const double *x_dot, double *y, double *y_dot)
 {
     const double *b = lin + out * in;
     int64_t i;
     /* the bias first and the product added to it, as PyTorch's addmm */
-    for (i = 0; i < rows; i++)
-        memcpy(y + i * out, b, sizeof *y * (size_t)out);
-    ss_dgemm_det(ctx, 0, 1, rows, out, in, 1.0, x, in, lin, in, 1.0, y, out);
+    if (primal) {
+        for (i = 0; i < rows; i++)
+            memcpy(y + i * out, b, sizeof *y * (size_t)out);
+        ss_dgemm_det(ctx, 0, 1, rows, out, in, 1.0, x, in, lin, in, 1.0, y,
+                     out);
+    }
     if (!lin_dot)
         return;
     for (i = 0; i < rows; i++)
@@ -146,8 +149,8 @@ static void linear_forward(const subsel_ctx *ctx, int64_t rows, int64_t in,
                      y_dot, out);
 }
 
-/* Given dy (rows x out): the Linear's gradient g_lin (W then b) and, when
- * dx is non-NULL, dx = dy W. With dy_dot non-NULL their tangents
+/* Given dy (rows x out): the Linear's gradient g_lin (W then b; when
+ * non-NULL) and, when dx is non-NULL, dx = dy W. With dy_dot non-NULL their tangents
  * g_lin_dot and dx_dot (when non-NULL), where W moves along lin_dot and x
  * along x_dot (NULL: x fixed). */
 static void linear_backward(const subsel_ctx *ctx, int64_t rows, int64_t in,
@@ -157,9 +160,11 @@ static void linear_backward(const subsel_ctx *ctx, int64_t rows, int64_t in,
                             const double *dy_dot, double *g_lin,
                             double *g_lin_dot, double *dx, double *dx_dot)
 {
-    ss_dgemm_det(ctx, 1, 0, out, in, rows, 1.0, dy, out, x, in, 0.0, g_lin,
-                 in);
-    column_sums(rows, out, dy, g_lin + out * in);
+    if (g_lin) {
+        ss_dgemm_det(ctx, 1, 0, out, in, rows, 1.0, dy, out, x, in, 0.0, g_lin,
+                     in);
+        column_sums(rows, out, dy, g_lin + out * in);
+    }
     if (dx)
         ss_dgemm_det(ctx, 0, 0, rows, in, out, 1.0, dy, out, lin, in, 0.0, dx,
                      in);
@@ -192,14 +197,16 @@ static double normal_cdf(double v)
     return 0.5 * erfc(-v * M_SQRT1_2);
 }
 
-static double gelu_d1(double v)
+/* GELU's first and second derivatives at v from Phi(v) and phi(v), which
+ * the forward pass keeps */
+static double gelu_d1(double v, double cdf, double pdf)
 {
-    return normal_cdf(v) + v * normal_pdf(v);
+    return cdf + v * pdf;
 }
 
-static double gelu_d2(double v)
+static double gelu_d2(double v, double pdf)
 {
-    return normal_pdf(v) * (2.0 - v * v);
+    return pdf * (2.0 - v * v);
 }
 
 /* ---- the head --------------------------------------------------------------- */
@@ -220,28 +227,31 @@ static head_params head_params_of(const ss_tower *t, const double *theta)
 }
 
 /* One row of LayerNorm: q (out) holds h + p on entry and u on return; n
- * and r kept. With q_dot non-NULL likewise q_dot -> u_dot, n_dot and
+ * and r kept (with `primal` 0, n and r are kept from an earlier call and
+ * q is not used). With q_dot non-NULL likewise q_dot -> u_dot, n_dot and
  * r_rel = r_dot / r. */
-static void layer_norm_row(int64_t out, const head_params *hp,
+static void layer_norm_row(int64_t out, int primal, const head_params *hp,
                            const head_params *hp_dot, double *q, double *n,
                            double *r, double *q_dot, double *n_dot,
                            double *r_rel)
 {
     double mean = 0.0, var = 0.0, inv, dot_mean = 0.0, nc = 0.0;
     int64_t j;
-    for (j = 0; j < out; j++)
-        mean += q[j];
-    mean /= (double)out;
-    for (j = 0; j < out; j++) {
-        double c = q[j] - mean;
-        var += c * c;
+    if (primal) {
+        for (j = 0; j < out; j++)
+            mean += q[j];
+        mean /= (double)out;
+        for (j = 0; j < out; j++) {
+            double c = q[j] - mean;
+            var += c * c;
+        }
+        *r = 1.0 / sqrt(var / (double)out + SS_TOWER_LN_EPS);
+        for (j = 0; j < out; j++) {
+            n[j] = (q[j] - mean) * *r;
+            q[j] = hp->gamma[j] * n[j] + hp->beta[j];
+        }
     }
-    inv = 1.0 / sqrt(var / (double)out + SS_TOWER_LN_EPS);
-    *r = inv;
-    for (j = 0; j < out; j++) {
-        n[j] = (q[j] - mean) * inv;
-        q[j] = hp->gamma[j] * n[j] + hp->beta[j];
-    }
+    inv = *r;
     if (!q_dot)
         return;
     for (j = 0; j < out; j++)
@@ -258,7 +268,7 @@ static void layer_norm_row(int64_t out, const head_params *hp,
     }
 }
 
-static void head_forward(const subsel_ctx *ctx, const ss_tower *t,
+static void head_forward(const subsel_ctx *ctx, int primal, const ss_tower *t,
                          const double *theta, const double *theta_dot,
                          int64_t rows, const double *x, double *u,
                          double *u_dot, double *work)
@@ -271,25 +281,31 @@ static void head_forward(const subsel_ctx *ctx, const ss_tower *t,
     int64_t i;
     if (tangent)
         hp_dot = head_params_of(t, theta_dot);
-    linear_forward(ctx, rows, t->in, out, hp.lin1, tangent ? hp_dot.lin1 : NULL,
-                   x, NULL, w.p, w.p_dot);
+    linear_forward(ctx, primal, rows, t->in, out, hp.lin1,
+                   tangent ? hp_dot.lin1 : NULL, x, NULL, w.p, w.p_dot);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (i = 0; i < m; i++) {
-        w.a[i] = w.p[i] * normal_cdf(w.p[i]);
+        if (primal) {
+            w.cdf[i] = normal_cdf(w.p[i]);
+            w.pdf[i] = normal_pdf(w.p[i]);
+            w.a[i] = w.p[i] * w.cdf[i];
+        }
         if (tangent)
-            w.a_dot[i] = gelu_d1(w.p[i]) * w.p_dot[i];
+            w.a_dot[i] = gelu_d1(w.p[i], w.cdf[i], w.pdf[i]) * w.p_dot[i];
     }
-    linear_forward(ctx, rows, out, out, hp.lin2, tangent ? hp_dot.lin2 : NULL,
-                   w.a, w.a_dot, u, u_dot);
+    linear_forward(ctx, primal, rows, out, out, hp.lin2,
+                   tangent ? hp_dot.lin2 : NULL, w.a, w.a_dot, u, u_dot);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (i = 0; i < rows; i++) {
         int64_t j, o = i * out;
-        for (j = 0; j < out; j++)
-            u[o + j] += w.p[o + j];
+        if (primal)
+            for (j = 0; j < out; j++)
+                u[o + j] += w.p[o + j];
         if (tangent)
             for (j = 0; j < out; j++)
                 u_dot[o + j] += w.p_dot[o + j];
-        layer_norm_row(out, &hp, &hp_dot, u + o, w.n + o, w.r + i,
+        layer_norm_row(out, primal, &hp, &hp_dot, primal ? u + o : NULL,
+                       w.n + o, w.r + i,
                        tangent ? u_dot + o : NULL, w.n_dot + o, w.r_rel + i);
     }
 }
@@ -340,8 +356,10 @@ static void head_backward(const subsel_ctx *ctx, const ss_tower *t,
     const int64_t in = t->in, out = t->out, m = rows * out;
     head_work w = head_work_of(rows, out, work);
     head_params hp = head_params_of(t, theta), hp_dot = {0};
-    double *g_lin2 = grad + (hp.lin2 - theta);
-    double *g_gamma = grad + (hp.gamma - theta), *g_beta = g_gamma + out;
+    /* grad may be NULL (only its tangent wanted) */
+    double *g_lin2 = grad ? grad + (hp.lin2 - theta) : NULL;
+    double *g_gamma = grad ? grad + (hp.gamma - theta) : NULL;
+    double *g_beta = grad ? g_gamma + out : NULL;
     double *gd_lin2 = NULL, *gd_gamma = NULL, *gd_beta = NULL;
     int tangent = theta_dot != NULL;
     int threads = row_threads(ctx, rows, out);
@@ -354,14 +372,17 @@ static void head_backward(const subsel_ctx *ctx, const ss_tower *t,
     }
 
     /* gamma and beta, serially in row order */
-    memset(g_gamma, 0, sizeof *grad * (size_t)(2 * out));
+    if (grad)
+        memset(g_gamma, 0, sizeof *grad * (size_t)(2 * out));
     if (tangent)
-        memset(gd_gamma, 0, sizeof *grad * (size_t)(2 * out));
+        memset(gd_gamma, 0, sizeof *grad_dot * (size_t)(2 * out));
     for (i = 0; i < rows; i++)
         for (j = 0; j < out; j++) {
             int64_t e = i * out + j;
-            g_gamma[j] += du[e] * w.n[e];
-            g_beta[j] += du[e];
+            if (grad) {
+                g_gamma[j] += du[e] * w.n[e];
+                g_beta[j] += du[e];
+            }
             if (tangent) {
                 gd_gamma[j] += du_dot[e] * w.n[e] + du[e] * w.n_dot[e];
                 gd_beta[j] += du_dot[e];
@@ -384,10 +405,10 @@ static void head_backward(const subsel_ctx *ctx, const ss_tower *t,
      * reads D_A */
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (i = 0; i < m; i++) {
-        double d1 = gelu_d1(w.p[i]);
+        double d1 = gelu_d1(w.p[i], w.cdf[i], w.pdf[i]);
         if (tangent)
             w.da_dot[i] = w.da_dot[i] * d1 +
-                          w.da[i] * gelu_d2(w.p[i]) * w.p_dot[i] +
+                          w.da[i] * gelu_d2(w.p[i], w.pdf[i]) * w.p_dot[i] +
                           w.dq_dot[i];
         w.da[i] = w.da[i] * d1 + w.dq[i];
     }
@@ -399,16 +420,34 @@ static void head_backward(const subsel_ctx *ctx, const ss_tower *t,
 
 /* ---- the calls ---------------------------------------------------------------- */
 
+/* The forward pass, its primal part only when `primal` is nonzero. */
+static void tower_forward(const subsel_ctx *ctx, int primal, const ss_tower *t,
+                          const double *theta, const double *theta_dot,
+                          int64_t rows, const double *x, double *u,
+                          double *u_dot, double *work)
+{
+    if (t->kind == SS_TOWER_HEAD)
+        head_forward(ctx, primal, t, theta, theta_dot, rows, x, u, u_dot,
+                     work);
+    else
+        linear_forward(ctx, primal, rows, t->in, t->out, theta, theta_dot, x,
+                       NULL, u, u_dot);
+}
+
 void ss_tower_forward(const subsel_ctx *ctx, const ss_tower *t,
                       const double *theta, const double *theta_dot,
                       int64_t rows, const double *x, double *u, double *u_dot,
                       double *work)
 {
-    if (t->kind == SS_TOWER_HEAD)
-        head_forward(ctx, t, theta, theta_dot, rows, x, u, u_dot, work);
-    else
-        linear_forward(ctx, rows, t->in, t->out, theta, theta_dot, x, NULL, u,
-                       u_dot);
+    tower_forward(ctx, 1, t, theta, theta_dot, rows, x, u, u_dot, work);
+}
+
+void ss_tower_forward_tangent(const subsel_ctx *ctx, const ss_tower *t,
+                              const double *theta, const double *theta_dot,
+                              int64_t rows, const double *x, double *u_dot,
+                              double *work)
+{
+    tower_forward(ctx, 0, t, theta, theta_dot, rows, x, NULL, u_dot, work);
 }
 
 void ss_tower_backward(const subsel_ctx *ctx, const ss_tower *t,

@@ -12,6 +12,11 @@
 
 #define SS_INLINE static inline __attribute__((always_inline))
 
+/* gemm_template.h's tiles, for 16 registers (a vector is two of them):
+ * 4 x 1 vectors accumulate in 8 */
+#define SS_GEMM_VECS 1
+#define SS_GEMM_DOT_COLS 2
+
 typedef struct {
     __m256d lo, hi;
 } vd;

@@ -11,6 +11,11 @@
 
 #define SS_INLINE static inline __attribute__((always_inline))
 
+/* gemm_template.h's tiles: 4 x 3 vectors (12 of the 32 registers
+ * accumulate: enough chains to hide the FMA latency on two pipes) */
+#define SS_GEMM_VECS 3
+#define SS_GEMM_DOT_COLS 4
+
 typedef __m512d vd;
 typedef __mmask8 vmask;
 

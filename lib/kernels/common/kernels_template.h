@@ -168,6 +168,7 @@ static double k_dot_f32_f64(const float *a, const double *x, int64_t n)
 }
 
 #include "kernels/common/ot_template.h"
+#include "kernels/common/gemm_template.h"
 
 const ss_kernels SS_KERNEL_TABLE = {
     SS_KERNEL_ISA,
@@ -190,4 +191,6 @@ const ss_kernels SS_KERNEL_TABLE = {
     k_max_f32,
     k_exp_affine_f32,
     k_waterfill_sums,
+    k_gemm_rows,
+    k_gemm_dots,
 };
