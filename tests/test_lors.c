@@ -398,6 +398,7 @@ static void problem_from_fixture(const char *name, problem *p)
     p->u.theta_star = p->star;
     p->u.eta[0] = cfg[14];
     p->u.eta[1] = cfg[15];
+    p->u.span = SS_SPAN_AUTO;
     free(cfg);
 }
 
@@ -519,9 +520,77 @@ START_TEST(test_unroll_tiny_step_sizes)
 }
 END_TEST
 
+/* A fixture's problem with wider data (the set's n rows then fewer than
+ * each tower's inputs: the student runs its first Linears in span
+ * coordinates, span.c) and random theta0 and theta_star for it. */
+static void widen(problem *p, uint64_t seed)
+{
+    ss_rng rng;
+    int64_t i, di = p->n + 3, dt = p->n + 2;
+    ss_rng_seed(&rng, seed, 3);
+    p->model = model_of(p->model.image.kind, di, dt, p->model.image.out, p->model.loss,
+                        p->model.learn_scale);
+    free(p->x);
+    free(p->y);
+    free(p->theta0);
+    free(p->star);
+    p->x = normals(&rng, 1.0, p->n * di);
+    p->y = normals(&rng, 1.0, p->n * dt);
+    p->theta0 = random_theta(&p->model, &rng);
+    p->star = doubles(p->model.params);
+    for (i = 0; i < p->model.params; i++)
+        p->star[i] = p->theta0[i] + 0.05 * ss_rng_normal(&rng);
+    p->u.x = p->x;
+    p->u.y = p->y;
+    p->u.theta0 = p->theta0;
+    p->u.theta_star = p->star;
+}
+
+static void assert_same_outputs(const problem *p, const unroll_out *a,
+                                const unroll_out *b, double tol)
+{
+    assert_close("loss", 1, &a->loss, &b->loss, tol);
+    assert_close("step losses", p->u.steps, a->step_loss, b->step_loss, tol);
+    assert_close("theta_T", p->model.params, a->theta_end, b->theta_end, tol);
+    assert_close("dL/dx", p->n * p->model.image.in, a->gx, b->gx, tol);
+    assert_close("dL/dy", p->n * p->model.text.in, a->gy, b->gy, tol);
+    if (ss_sim_params(&p->sim) > 0)
+        assert_close("dL/dsim", ss_sim_params(&p->sim), a->gsim, b->gsim, tol);
+    assert_close("dL/deta", 2, a->geta, b->geta, tol);
+}
+
+/* The first Linears in span coordinates give the dense student's numbers,
+ * for every fixture case's model, loss and similarity, at ordinary step
+ * sizes and at one so small that the reverse sweep forms the gradient. */
+START_TEST(test_unroll_span_matches_dense)
+{
+    subsel_ctx *ctx = ctx_threads(1);
+    problem p;
+    unroll_out span, dense;
+    int tiny;
+    problem_from_fixture(fixture_cases[_i], &p);
+    widen(&p, 11 + (uint64_t)_i);
+    for (tiny = 0; tiny < 2; tiny++) {
+        if (tiny)
+            p.u.eta[0] = 1e-16;
+        p.u.span = SS_SPAN_AUTO;
+        run_unroll(ctx, &p, &span);
+        p.u.span = SS_SPAN_OFF;
+        run_unroll(ctx, &p, &dense);
+        assert_same_outputs(&p, &span, &dense, 1e-10);
+        unroll_out_free(&span);
+        unroll_out_free(&dense);
+    }
+    problem_free(&p);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 /* A combination the fixture lacks (projection head, eNCE, low rank,
  * learned temperature): the directional derivative of the loss along a
- * random direction in (x, y, sim, eta) against a central difference. */
+ * random direction in (x, y, sim, eta) against a central difference; with
+ * the fixture's data, and (_i 1) with wider data, where the student runs
+ * its first Linears in span coordinates. */
 START_TEST(test_unroll_directional_fd)
 {
     subsel_ctx *ctx = ctx_threads(1);
@@ -534,6 +603,8 @@ START_TEST(test_unroll_directional_fd)
     int64_t nx, ny, ns, i, k;
     int sgn;
     problem_from_fixture("head_wbce_lowrank", &p);
+    if (_i == 1)
+        widen(&p, 23); /* the first Linears in span coordinates */
     p.model = model_of(SS_TOWER_HEAD, p.model.image.in, p.model.text.in,
                        p.model.image.out, SS_LOSS_ENCE, 1);
     ss_rng_seed(&rng, 5, 1);
@@ -1195,7 +1266,9 @@ Suite *lors_suite(void)
     tc = tcase_create("unroll");
     tcase_add_loop_test(tc, test_unroll_matches_pytorch, 0,
                         (int)(sizeof fixture_cases / sizeof fixture_cases[0]));
-    tcase_add_test(tc, test_unroll_directional_fd);
+    tcase_add_loop_test(tc, test_unroll_directional_fd, 0, 2);
+    tcase_add_loop_test(tc, test_unroll_span_matches_dense, 0,
+                        (int)(sizeof fixture_cases / sizeof fixture_cases[0]));
     tcase_add_test(tc, test_unroll_tiny_step_sizes);
     suite_add_tcase(s, tc);
     tc = tcase_create("api");

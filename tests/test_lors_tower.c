@@ -347,8 +347,8 @@ START_TEST(test_plain_mode_equals_tangent_mode)
     /* the tangent alone after a plain forward (its work kept): the same
      * u_dot, and the backward then gives the same bits */
     run_pass(ctx, &tc, tc.theta, tc.x, 0, &plain);
-    ss_tower_forward_tangent(ctx, &tc.t, tc.theta, tc.v, tc.rows, tc.x,
-                             plain.u_dot, plain.work);
+    ss_tower_forward_ex(ctx, &tc.t, 0, tc.theta, tc.v, tc.rows, tc.x, NULL,
+                        NULL, plain.u_dot, plain.work);
     ck_assert(memcmp(plain.u_dot, tangent.u_dot, d * (size_t)ro) == 0);
     ss_tower_backward(ctx, &tc.t, tc.theta, tc.v, tc.rows, tc.x, tangent.du,
                       tangent.du_dot, plain.work, plain.grad, plain.grad_dot,

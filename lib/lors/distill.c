@@ -336,6 +336,7 @@ int subsel_lors_distill(subsel_ctx *ctx, subsel_lors *l,
     u.x = l->x;
     u.y = l->y;
     u.sim_params = l->sim_params;
+    u.span = SS_SPAN_AUTO;
     SS_TRY(ss_alloc_array(ctx, u.steps * batch, sizeof(int64_t), &s.batches));
     u.batches = s.batches;
     SS_TRY(ss_alloc_array(ctx, N, sizeof(int64_t), &s.perm));

@@ -16,6 +16,9 @@
  *   model.c       the joint model: towers, unit normalisation, scaled
  *                 cosine logits, loss; gradient in the parameters and the
  *                 data, and its tangent (a Hessian-vector product)
+ *   span.c        a tower's first Linear in span coordinates, for the
+ *                 unrolled student when the set has fewer rows than
+ *                 the tower's inputs
  *   ...           (unrolling, distillation, experts, evaluation)
  *
  * Everything is computed in double: the sets are small (a few hundred
@@ -88,14 +91,37 @@ void ss_tower_forward(const subsel_ctx *ctx, const ss_tower *t,
                       int64_t rows, const double *x, double *u, double *u_dot,
                       double *work);
 
-/* After ss_tower_forward(theta, NULL) on the same rows, with `work` as it
- * left it: the tangent u_dot along theta_dot, as ss_tower_forward(theta,
- * theta_dot) would compute it (the same bits), without the forward pass
- * again; `work` then holds what ss_tower_backward needs. */
-void ss_tower_forward_tangent(const subsel_ctx *ctx, const ss_tower *t,
-                              const double *theta, const double *theta_dot,
-                              int64_t rows, const double *x, double *u_dot,
-                              double *work);
+/* A tower's first Linear in span mode (ss_unroll_grad): the caller forms
+ * its product x W^T, which it can do more cheaply when every x is one of a
+ * few fixed rows (unroll.c), and takes its output's gradient back. */
+typedef struct ss_span_layer {
+    const double *xw;     /* rows x out: x W^T (forward, primal part) */
+    const double *xw_dot; /* rows x out: x W_dot^T (forward, tangent part) */
+    double *dp, *dp_dot;  /* rows x out: dl/dP and its tangent (backward) */
+} ss_span_layer;
+
+/* ss_tower_forward, with two options: `primal` 0 computes only the tangent
+ * u_dot, after an ss_tower_forward(theta, NULL) on the same rows that left
+ * `work` as it is (the same bits as a tangent pass from scratch; u is not
+ * used); `span` non-NULL takes the first Linear's product from span (x is
+ * not used). */
+void ss_tower_forward_ex(const subsel_ctx *ctx, const ss_tower *t, int primal,
+                         const double *theta, const double *theta_dot,
+                         int64_t rows, const double *x,
+                         const ss_span_layer *span, double *u, double *u_dot,
+                         double *work);
+
+/* ss_tower_backward after an ss_tower_forward_ex with the same span: with
+ * span non-NULL, W's block of grad and grad_dot (the first out x in
+ * doubles) is left alone and dx, dx_dot are not formed; span->dp and
+ * span->dp_dot receive dl/dP and its tangent instead (P the first Linear's
+ * output, so that W's gradient is dp^T x). */
+void ss_tower_backward_ex(const subsel_ctx *ctx, const ss_tower *t,
+                          const double *theta, const double *theta_dot,
+                          int64_t rows, const double *x,
+                          const ss_span_layer *span, const double *du,
+                          const double *du_dot, double *work, double *grad,
+                          double *grad_dot, double *dx, double *dx_dot);
 
 /* After ss_tower_forward on the same arguments: given du = dl/du (rows x
  * out), writes grad = dl/dtheta (overwritten, ss_tower_params doubles; NULL:
@@ -206,6 +232,12 @@ typedef struct ss_model_work {
      * data: a call with theta_dot then computes only the forward pass's
      * tangents, with the same results. */
     int forward_kept;
+    /* Span mode of each tower (0 image, 1 text; NULL: off, as
+     * ss_model_work_carve leaves them), for ss_tower_forward_ex and
+     * ss_tower_backward_ex: the caller forms that tower's first product, x
+     * (or y) is not used, and neither the first Linear's weight gradient
+     * nor gx (gy) and their tangents are formed. */
+    const ss_span_layer *span[2];
     double *u, *v, *u_dot, *v_dot;     /* tower outputs, normalised in place */
     double *ru, *rv, *ru_dot, *rv_dot; /* 1 / |u_i|, 1 / |v_j|, tangents */
     double *z, *z_dot, *g, *g_dot;     /* rows x rows */
@@ -262,6 +294,61 @@ static inline void ss_model_group_runs(const ss_model *m,
     runs[2] = (ss_group_run){b, m->params, 0};
 }
 
+/* ---- the first Linear in span coordinates (span.c) ------------------------ */
+
+/* One tower's span state for a matching problem: the synthetic rows xs
+ * (n x d) and what is formed from them once (xw0 = xs W_0^T, g = xs xs^T,
+ * xl = xs Lambda^T), the sums over the steps that give the data's
+ * gradient at the end (a0, al: n x e; m: n x n), a dense e x d block
+ * (W_T, then Lambda) and one step's scratch (b rows). See span.c. */
+typedef struct ss_span {
+    int64_t e, d, n, b;
+    const double *xs;
+    double *xw0, *xl, *a0, *al, *g, *m, *dense, *tmp;
+    double *gb, *r, *xw, *xw_dot, *dp, *dp_dot, *q, *scaled;
+} ss_span;
+
+/* Doubles of one ss_span, and carving it from `work`. */
+int64_t ss_span_work_size(int64_t e, int64_t d, int64_t n, int64_t b);
+void ss_span_carve(ss_span *s, int64_t e, int64_t d, int64_t n, int64_t b,
+                   const double *xs, double *work);
+
+/* Start of the forward sweep, from W_0 (e x d): xw0, g; sums cleared. */
+void ss_span_begin(const subsel_ctx *ctx, ss_span *s, const double *w0);
+
+/* xw = X_b W_k^T for the minibatch idx, W_k = W_0 + c xs (c: e x n). */
+void ss_span_forward(const subsel_ctx *ctx, ss_span *s, const int64_t *idx,
+                     const double *c);
+
+/* coef (e x n) = the coefficients of dp^T X_b (dp: b x e): dp's rows in
+ * the minibatch's columns, zeros elsewhere. */
+void ss_span_scatter(const ss_span *s, const int64_t *idx, const double *dp,
+                     double *coef);
+
+/* w (e x d) = w0 + c xs. */
+void ss_span_dense(const subsel_ctx *ctx, const ss_span *s, const double *w0,
+                   const double *c, double *w);
+
+/* Start of the reverse sweep, with Lambda in s->dense: xl. */
+void ss_span_reverse_begin(const subsel_ctx *ctx, ss_span *s);
+
+/* q = X_b lambda_W^T and xw_dot = eta q = X_b V^T, for lambda_W =
+ * Lambda + dcoef xs. */
+void ss_span_tangent(const subsel_ctx *ctx, ss_span *s, const int64_t *idx,
+                     const double *dcoef, double eta);
+
+/* After the tangent pass left dp and dp_dot: adds the step's terms of the
+ * data's gradient to the sums (c: the step's C_k, dcoef: D_{k+1}), and
+ * returns <g_W, lambda_W> = <dp, q>. */
+double ss_span_accumulate(const subsel_ctx *ctx, ss_span *s,
+                          const int64_t *idx, const double *c,
+                          const double *dcoef, double eta);
+
+/* End of the reverse sweep (Lambda still in s->dense): gx -= the data's
+ * gradient through the first Linear over all steps (n x d). */
+void ss_span_finish(const subsel_ctx *ctx, ss_span *s, const double *w0,
+                    double *gx);
+
 /* One matching problem of Algorithm 1: a student starts at theta0 and takes
  * `steps` SGD steps theta -= eta[group] * grad on minibatches of the
  * synthetic set (step k uses the `batch` pairs batches[k * batch ...], and
@@ -276,7 +363,12 @@ typedef struct ss_unroll {
     const double *sim_params;  /* ss_sim_params(sim) doubles */
     const double *theta0, *theta_star;
     double eta[2];
+    /* SS_SPAN_AUTO: a tower's first Linear in span coordinates (span.c)
+     * when the set has fewer rows than the tower's inputs; SS_SPAN_OFF:
+     * never (tests compare the two) */
+    int span;
 } ss_unroll;
+enum { SS_SPAN_AUTO = 0, SS_SPAN_OFF = 1 };
 
 /* Doubles of work ss_unroll_grad needs. */
 int64_t ss_unroll_work_size(const ss_unroll *u);

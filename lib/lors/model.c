@@ -49,6 +49,7 @@ void ss_model_work_carve(const ss_model *m, int64_t rows, double *block,
     tower_works(m, rows, &twi, &twt);
     w->rows = rows;
     w->forward_kept = 0;
+    w->span[0] = w->span[1] = NULL;
     for (i = 0; i < sizeof me / sizeof me[0]; i++, block += rows * e)
         *me[i] = block;
     for (i = 0; i < sizeof per_row / sizeof per_row[0]; i++, block += rows)
@@ -150,23 +151,17 @@ double ss_model_loss(const subsel_ctx *ctx, const ss_model *m,
     {
 #pragma omp section
         {
-            if (kept)
-                ss_tower_forward_tangent(ctx, &m->image, theta, theta_dot, n,
-                                         x, w->u_dot, w->image_work);
-            else
-                ss_tower_forward(ctx, &m->image, theta, theta_dot, n, x, w->u,
-                                 tan ? w->u_dot : NULL, w->image_work);
+            ss_tower_forward_ex(ctx, &m->image, !kept, theta, theta_dot, n, x,
+                                w->span[0], w->u, tan ? w->u_dot : NULL,
+                                w->image_work);
             normalise(n, e, !kept, w->u, tan ? w->u_dot : NULL, w->ru,
                       w->ru_dot);
         }
 #pragma omp section
         {
-            if (kept)
-                ss_tower_forward_tangent(ctx, &m->text, th_text, td_text, n,
-                                         y, w->v_dot, w->text_work);
-            else
-                ss_tower_forward(ctx, &m->text, th_text, td_text, n, y, w->v,
-                                 tan ? w->v_dot : NULL, w->text_work);
+            ss_tower_forward_ex(ctx, &m->text, !kept, th_text, td_text, n, y,
+                                w->span[1], w->v, tan ? w->v_dot : NULL,
+                                w->text_work);
             normalise(n, e, !kept, w->v, tan ? w->v_dot : NULL, w->rv,
                       w->rv_dot);
         }
@@ -225,20 +220,22 @@ double ss_model_loss(const subsel_ctx *ctx, const ss_model *m,
         {
             normalise_backward(n, e, w->u, tan ? w->u_dot : NULL, w->ru,
                                w->ru_dot, w->du, tan ? w->du_dot : NULL);
-            ss_tower_backward(ctx, &m->image, theta, theta_dot, n, x, w->du,
-                              tan ? w->du_dot : NULL, w->image_work, grad,
-                              tan ? grad_dot : NULL, gx, tan ? gx_dot : NULL);
+            ss_tower_backward_ex(ctx, &m->image, theta, theta_dot, n, x,
+                                 w->span[0], w->du, tan ? w->du_dot : NULL,
+                                 w->image_work, grad, tan ? grad_dot : NULL,
+                                 gx, tan ? gx_dot : NULL);
         }
 #pragma omp section
         {
             normalise_backward(n, e, w->v, tan ? w->v_dot : NULL, w->rv,
                                w->rv_dot, w->dv, tan ? w->dv_dot : NULL);
-            ss_tower_backward(ctx, &m->text, th_text, td_text, n, y, w->dv,
-                              tan ? w->dv_dot : NULL, w->text_work,
-                              grad ? grad + m->image_params : NULL,
-                              tan && grad_dot ? grad_dot + m->image_params
-                                              : NULL,
-                              gy, tan ? gy_dot : NULL);
+            ss_tower_backward_ex(ctx, &m->text, th_text, td_text, n, y,
+                                 w->span[1], w->dv, tan ? w->dv_dot : NULL,
+                                 w->text_work,
+                                 grad ? grad + m->image_params : NULL,
+                                 tan && grad_dot ? grad_dot + m->image_params
+                                                 : NULL,
+                                 gy, tan ? gy_dot : NULL);
         }
     }
     return loss;

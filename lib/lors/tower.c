@@ -184,6 +184,56 @@ static void linear_backward(const subsel_ctx *ctx, int64_t rows, int64_t in,
     }
 }
 
+/* ---- a tower's first Linear, which span mode hands to the caller -------- */
+
+/* The first Linear's forward: linear_forward, or in span mode y = xw + b
+ * and y_dot = xw_dot + b_dot from the caller's products. */
+static void first_forward(const subsel_ctx *ctx, int primal, int64_t rows,
+                          int64_t in, int64_t out, const double *lin,
+                          const double *lin_dot, const double *x,
+                          const ss_span_layer *span, double *y, double *y_dot)
+{
+    int64_t i, j;
+    if (!span) {
+        linear_forward(ctx, primal, rows, in, out, lin, lin_dot, x, NULL, y,
+                       y_dot);
+        return;
+    }
+    for (i = 0; i < rows; i++)
+        for (j = 0; j < out; j++) {
+            if (primal)
+                y[i * out + j] = span->xw[i * out + j] + lin[out * in + j];
+            if (lin_dot)
+                y_dot[i * out + j] =
+                    span->xw_dot[i * out + j] + lin_dot[out * in + j];
+        }
+}
+
+/* The first Linear's backward: linear_backward, or in span mode only the
+ * bias's gradient (and tangent), with dy and dy_dot handed to the caller
+ * (span->dp, span->dp_dot); W's part of g_lin and g_lin_dot is left
+ * alone, and dx is not formed. */
+static void first_backward(const subsel_ctx *ctx, int64_t rows, int64_t in,
+                           int64_t out, const double *lin,
+                           const double *lin_dot, const double *x,
+                           const ss_span_layer *span, const double *dy,
+                           const double *dy_dot, double *g_lin,
+                           double *g_lin_dot, double *dx, double *dx_dot)
+{
+    if (!span) {
+        linear_backward(ctx, rows, in, out, lin, lin_dot, x, NULL, dy, dy_dot,
+                        g_lin, g_lin_dot, dx, dx_dot);
+        return;
+    }
+    if (g_lin)
+        column_sums(rows, out, dy, g_lin + out * in);
+    memcpy(span->dp, dy, sizeof *dy * (size_t)(rows * out));
+    if (dy_dot) {
+        column_sums(rows, out, dy_dot, g_lin_dot + out * in);
+        memcpy(span->dp_dot, dy_dot, sizeof *dy * (size_t)(rows * out));
+    }
+}
+
 /* ---- GELU (exact) ---------------------------------------------------------- */
 
 static double normal_pdf(double v)
@@ -270,8 +320,9 @@ static void layer_norm_row(int64_t out, int primal, const head_params *hp,
 
 static void head_forward(const subsel_ctx *ctx, int primal, const ss_tower *t,
                          const double *theta, const double *theta_dot,
-                         int64_t rows, const double *x, double *u,
-                         double *u_dot, double *work)
+                         int64_t rows, const double *x,
+                         const ss_span_layer *span, double *u, double *u_dot,
+                         double *work)
 {
     const int64_t out = t->out, m = rows * out;
     head_work w = head_work_of(rows, out, work);
@@ -281,8 +332,8 @@ static void head_forward(const subsel_ctx *ctx, int primal, const ss_tower *t,
     int64_t i;
     if (tangent)
         hp_dot = head_params_of(t, theta_dot);
-    linear_forward(ctx, primal, rows, t->in, out, hp.lin1,
-                   tangent ? hp_dot.lin1 : NULL, x, NULL, w.p, w.p_dot);
+    first_forward(ctx, primal, rows, t->in, out, hp.lin1,
+                  tangent ? hp_dot.lin1 : NULL, x, span, w.p, w.p_dot);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (i = 0; i < m; i++) {
         if (primal) {
@@ -349,7 +400,8 @@ static void layer_norm_row_backward(int64_t out, const head_params *hp,
 
 static void head_backward(const subsel_ctx *ctx, const ss_tower *t,
                           const double *theta, const double *theta_dot,
-                          int64_t rows, const double *x, const double *du,
+                          int64_t rows, const double *x,
+                          const ss_span_layer *span, const double *du,
                           const double *du_dot, double *work, double *grad,
                           double *grad_dot, double *dx, double *dx_dot)
 {
@@ -413,25 +465,25 @@ static void head_backward(const subsel_ctx *ctx, const ss_tower *t,
         w.da[i] = w.da[i] * d1 + w.dq[i];
     }
 
-    linear_backward(ctx, rows, in, out, hp.lin1, tangent ? hp_dot.lin1 : NULL,
-                    x, NULL, w.da, tangent ? w.da_dot : NULL, grad, grad_dot,
-                    dx, dx_dot);
+    first_backward(ctx, rows, in, out, hp.lin1, tangent ? hp_dot.lin1 : NULL,
+                   x, span, w.da, tangent ? w.da_dot : NULL, grad, grad_dot,
+                   dx, dx_dot);
 }
 
 /* ---- the calls ---------------------------------------------------------------- */
 
-/* The forward pass, its primal part only when `primal` is nonzero. */
-static void tower_forward(const subsel_ctx *ctx, int primal, const ss_tower *t,
-                          const double *theta, const double *theta_dot,
-                          int64_t rows, const double *x, double *u,
-                          double *u_dot, double *work)
+void ss_tower_forward_ex(const subsel_ctx *ctx, const ss_tower *t, int primal,
+                         const double *theta, const double *theta_dot,
+                         int64_t rows, const double *x,
+                         const ss_span_layer *span, double *u, double *u_dot,
+                         double *work)
 {
     if (t->kind == SS_TOWER_HEAD)
-        head_forward(ctx, primal, t, theta, theta_dot, rows, x, u, u_dot,
+        head_forward(ctx, primal, t, theta, theta_dot, rows, x, span, u, u_dot,
                      work);
     else
-        linear_forward(ctx, primal, rows, t->in, t->out, theta, theta_dot, x,
-                       NULL, u, u_dot);
+        first_forward(ctx, primal, rows, t->in, t->out, theta, theta_dot, x,
+                      span, u, u_dot);
 }
 
 void ss_tower_forward(const subsel_ctx *ctx, const ss_tower *t,
@@ -439,15 +491,23 @@ void ss_tower_forward(const subsel_ctx *ctx, const ss_tower *t,
                       int64_t rows, const double *x, double *u, double *u_dot,
                       double *work)
 {
-    tower_forward(ctx, 1, t, theta, theta_dot, rows, x, u, u_dot, work);
+    ss_tower_forward_ex(ctx, t, 1, theta, theta_dot, rows, x, NULL, u, u_dot,
+                        work);
 }
 
-void ss_tower_forward_tangent(const subsel_ctx *ctx, const ss_tower *t,
-                              const double *theta, const double *theta_dot,
-                              int64_t rows, const double *x, double *u_dot,
-                              double *work)
+void ss_tower_backward_ex(const subsel_ctx *ctx, const ss_tower *t,
+                          const double *theta, const double *theta_dot,
+                          int64_t rows, const double *x,
+                          const ss_span_layer *span, const double *du,
+                          const double *du_dot, double *work, double *grad,
+                          double *grad_dot, double *dx, double *dx_dot)
 {
-    tower_forward(ctx, 0, t, theta, theta_dot, rows, x, NULL, u_dot, work);
+    if (t->kind == SS_TOWER_HEAD)
+        head_backward(ctx, t, theta, theta_dot, rows, x, span, du, du_dot,
+                      work, grad, grad_dot, dx, dx_dot);
+    else
+        first_backward(ctx, rows, t->in, t->out, theta, theta_dot, x, span, du,
+                       theta_dot ? du_dot : NULL, grad, grad_dot, dx, dx_dot);
 }
 
 void ss_tower_backward(const subsel_ctx *ctx, const ss_tower *t,
@@ -456,11 +516,6 @@ void ss_tower_backward(const subsel_ctx *ctx, const ss_tower *t,
                        const double *du_dot, double *work, double *grad,
                        double *grad_dot, double *dx, double *dx_dot)
 {
-    if (t->kind == SS_TOWER_HEAD)
-        head_backward(ctx, t, theta, theta_dot, rows, x, du, du_dot, work,
-                      grad, grad_dot, dx, dx_dot);
-    else
-        linear_backward(ctx, rows, t->in, t->out, theta, theta_dot, x, NULL,
-                        du, theta_dot ? du_dot : NULL, grad, grad_dot, dx,
-                        dx_dot);
+    ss_tower_backward_ex(ctx, t, theta, theta_dot, rows, x, NULL, du, du_dot,
+                         work, grad, grad_dot, dx, dx_dot);
 }
