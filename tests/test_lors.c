@@ -561,12 +561,13 @@ static void assert_same_outputs(const problem *p, const unroll_out *a,
 
 /* The first Linears in span coordinates give the dense student's numbers,
  * for every fixture case's model, loss and similarity, at ordinary step
- * sizes and at one so small that the reverse sweep forms the gradient. */
+ * sizes and at one so small that the reverse sweep forms the gradient; and
+ * the same bits on two threads as on one. */
 START_TEST(test_unroll_span_matches_dense)
 {
-    subsel_ctx *ctx = ctx_threads(1);
+    subsel_ctx *ctx = ctx_threads(1), *ctx2 = ctx_threads(2);
     problem p;
-    unroll_out span, dense;
+    unroll_out span, dense, span2;
     int tiny;
     problem_from_fixture(fixture_cases[_i], &p);
     widen(&p, 11 + (uint64_t)_i);
@@ -575,14 +576,18 @@ START_TEST(test_unroll_span_matches_dense)
             p.u.eta[0] = 1e-16;
         p.u.span = SS_SPAN_AUTO;
         run_unroll(ctx, &p, &span);
+        run_unroll(ctx2, &p, &span2);
         p.u.span = SS_SPAN_OFF;
         run_unroll(ctx, &p, &dense);
         assert_same_outputs(&p, &span, &dense, 1e-10);
+        assert_same_outputs(&p, &span2, &span, 0.0);
         unroll_out_free(&span);
+        unroll_out_free(&span2);
         unroll_out_free(&dense);
     }
     problem_free(&p);
     subsel_ctx_free(ctx);
+    subsel_ctx_free(ctx2);
 }
 END_TEST
 

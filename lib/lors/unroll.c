@@ -300,7 +300,7 @@ static void reverse_start(int threads, const run *runs, int nruns,
     }
 }
 
-/* Where tower t's block starts in theta, and its group. */
+/* Where tower t's block (0 image, 1 text) starts in theta. */
 static int64_t tower_start(const ss_model *m, int t)
 {
     return t ? m->image_params : 0;
