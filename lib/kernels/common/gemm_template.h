@@ -23,11 +23,7 @@
  * SS_GEMM_VECS (vectors of columns per tile of gemm_rows; default 2) and
  * SS_GEMM_DOT_COLS (rows of B per tile of gemm_dots; default 4) for its
  * register file: the tiling never changes a result. */
-#ifdef SS_GEMM_ROWS
-#define ROWS_TILE SS_GEMM_ROWS
-#else
 #define ROWS_TILE 4
-#endif
 #ifdef SS_GEMM_VECS
 #define VECS_TILE SS_GEMM_VECS
 #else
