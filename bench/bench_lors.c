@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "core/blis_arch.h"
 #include "core/rng.h"
 #include "subsel.h"
 
@@ -63,18 +64,6 @@ static int stamp(void *user, const char *stage, int64_t done, int64_t total)
     return 0;
 }
 
-/* The BLIS sub-configuration in use, from the build information (its
- * kernels set the speed of every product). */
-static void blis_arch(char *out, size_t cap)
-{
-    const char *info = strstr(subsel_build_info(), "blis_arch=");
-    size_t n = 0;
-    if (info)
-        for (info += 10; info[n] && info[n] != ' ' && n + 1 < cap; n++)
-            out[n] = info[n];
-    out[n] = '\0';
-}
-
 static subsel_dense *random_rows(subsel_ctx *ctx, uint64_t seed, int64_t n,
                                  int64_t d)
 {
@@ -101,8 +90,8 @@ int main(int argc, char **argv)
     int64_t threads[2], t, i;
     double *secs;
     stamps st;
-    char arch[64];
-    blis_arch(arch, sizeof arch);
+    /* the BLIS kernels in use set the speed of every product */
+    const char *arch = ss_blis_arch_name();
     CHECK(subsel_ctx_create(&ctx));
     /* the experts go to a folder of our own, removed at the end */
     snprintf(dir, sizeof dir, "%s/bench_lors.XXXXXX", tmp && *tmp ? tmp : "/tmp");

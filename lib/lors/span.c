@@ -63,7 +63,8 @@ void ss_span_begin(const subsel_ctx *ctx, ss_span *s, const double *w0)
     const int64_t e = s->e, d = s->d, n = s->n;
     ss_dgemm_det(ctx, 0, 1, n, e, d, 1.0, s->xs, d, w0, d, 0.0, s->xw0, e);
     ss_dgemm_det(ctx, 0, 1, n, n, d, 1.0, s->xs, d, s->xs, d, 0.0, s->g, n);
-    memset(s->a0, 0, sizeof(double) * (size_t)(2 * n * e));
+    memset(s->a0, 0, sizeof(double) * (size_t)(n * e));
+    memset(s->al, 0, sizeof(double) * (size_t)(n * e));
     memset(s->m, 0, sizeof(double) * (size_t)(n * n));
 }
 

@@ -122,14 +122,19 @@ int64_t ss_unroll_work_size(const ss_unroll *u)
     return total;
 }
 
-/* Step k's minibatch: its rows of x and y, and its block of S~. */
-static void gather(const ss_unroll *u, int64_t k, unroll_parts *p)
+/* Step k's minibatch: its rows of x and y (not for a tower in span mode,
+ * span[t] non-zero, which reads its rows through span.c), and its block of
+ * S~. */
+static void gather(const ss_unroll *u, int64_t k, const int span[2],
+                   unroll_parts *p)
 {
     const int64_t *idx = u->batches + k * u->batch;
     int64_t di = u->model->image.in, dt = u->model->text.in, i;
     for (i = 0; i < u->batch; i++) {
-        memcpy(p->bx + i * di, u->x + idx[i] * di, sizeof(double) * (size_t)di);
-        memcpy(p->by + i * dt, u->y + idx[i] * dt, sizeof(double) * (size_t)dt);
+        if (!span[0])
+            memcpy(p->bx + i * di, u->x + idx[i] * di, sizeof(double) * (size_t)di);
+        if (!span[1])
+            memcpy(p->by + i * dt, u->y + idx[i] * dt, sizeof(double) * (size_t)dt);
     }
     ss_sim_block(u->sim, u->sim_params, u->batch, idx, p->block);
 }
@@ -357,7 +362,7 @@ double ss_unroll_grad(const subsel_ctx *ctx, const ss_unroll *u, double *gx,
         ss_model_work mw;
         double l;
         ss_model_work_carve(m, b, p.model + k * mws, &mw);
-        gather(u, k, &p);
+        gather(u, k, on, &p);
 #pragma omp parallel for num_threads(span_threads) schedule(static)
         for (t = 0; t < 2; t++) {
             if (!on[t])
@@ -396,7 +401,12 @@ double ss_unroll_grad(const subsel_ctx *ctx, const ss_unroll *u, double *gx,
         }
     loss = dist / dist0;
     if (theta_end) {
-        memcpy(theta_end, p.states + T * P, sizeof(double) * (size_t)P);
+        /* the runs and a span tower's dense W cover every parameter; the
+         * rest of a span tower's W block in the states was never written */
+        for (c = 0; c < nruns; c++)
+            if (!runs[c].coef)
+                memcpy(theta_end + runs[c].lo, p.states + T * P + runs[c].lo,
+                       sizeof(double) * (size_t)(runs[c].hi - runs[c].lo));
         for (t = 0; t < 2; t++)
             if (on[t])
                 memcpy(theta_end + tower_start(m, t), sp[t].dense,
@@ -425,7 +435,7 @@ double ss_unroll_grad(const subsel_ctx *ctx, const ss_unroll *u, double *gx,
         ss_model_work mw;
         ss_model_work_carve(m, b, p.model + k * mws, &mw);
         mw.forward_kept = 1;
-        gather(u, k, &p);
+        gather(u, k, on, &p);
 #pragma omp parallel for num_threads(span_threads) schedule(static)
         for (t = 0; t < 2; t++) {
             if (!on[t])
