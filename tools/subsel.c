@@ -12,7 +12,7 @@
 #include "commands.h"
 
 static const cli_command commands[] = {
-    {"info", "Print the version, the kernels compiled in and selected, and the thread count.", cmd_info},
+    {"info", "Print the version, the kernels compiled in and selected, the BLIS kernels in use, and the thread count.", cmd_info},
     {"fb", "Select rows maximising a feature-based submodular function of sparse features.", cmd_fb},
     {"sdm", "Select rows whose concept distribution matches a target (Submodular Distribution Matching).", cmd_sdm},
     {"encode", "Encode dense embeddings into sparse codes with a TopK sparse autoencoder.", cmd_encode},
