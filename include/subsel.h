@@ -67,13 +67,13 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define SUBSEL_VERSION_MAJOR 0
-#define SUBSEL_VERSION_MINOR 12
+#define SUBSEL_VERSION_MINOR 13
 #define SUBSEL_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
 #define SUBSEL_VERSION_NUMBER                                                  \
     (SUBSEL_VERSION_MAJOR * 10000 + SUBSEL_VERSION_MINOR * 100 +               \
      SUBSEL_VERSION_PATCH)
-#define SUBSEL_VERSION_STRING "0.12.0"
+#define SUBSEL_VERSION_STRING "0.13.0"
 
 /*! subsel_version_number() :
  * @return the version of the library actually linked, encoded as
@@ -239,6 +239,22 @@ SUBSEL_API const char *subsel_ctx_last_error(const subsel_ctx *ctx);
                               context's threads: SUBSEL_PARALLEL_AUTO,
                               _NEVER or _ALWAYS, [0, 2], default AUTO.
                               Results never depend on it. (Since 0.9.)      */
+#define SUBSEL_P_MAP_FILES 6 /* "map_files": 1 (default): the loaders
+                              (subsel_csr_load_npz, subsel_dense_load_npy)
+                              memory-map a regular file read-only and use
+                              an uncompressed .npy's float32 data, or a
+                              stored .npz member of the matrix's own type
+                              (float32 values, int32 / int64 indices), in
+                              place instead of copying it; the matrix keeps
+                              the mapping until it is freed, and its pages
+                              are the file's (not counted by memory_limit).
+                              Validation and the members' CRC-32 checks run
+                              as for a copy. Replacing the file by rename
+                              (as subsel's writers do) is safe; truncating
+                              or rewriting it in place while such a matrix
+                              lives is not (the system may stop the process
+                              with SIGBUS, as with any memory map): set 0
+                              to copy. [0, 1]. (Since 0.13.)                */
 
 /* Values of SUBSEL_P_PARALLEL_GAINS. */
 #define SUBSEL_PARALLEL_AUTO 0   /* when the batch's work pays for a parallel

@@ -32,6 +32,7 @@
 #include "matrix/matrix.h"
 #include "matrix/npy.h"
 #include "matrix/npz.h"
+#include "matrix/zip.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
@@ -311,6 +312,177 @@ START_TEST(compressed_and_stored_fixtures_agree)
         assert_csr_equal(a, b);
         subsel_csr_free(a);
         subsel_csr_free(b);
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Files used in place (SUBSEL_P_MAP_FILES)                                 */
+/* ------------------------------------------------------------------------ */
+
+static unsigned char *slurp(const char *path, size_t *size);
+static void write_big_files(subsel_ctx *ctx, const char *npy, const char *npz,
+                            const char *vec);
+
+/* 1 when the matrix's arrays lie in a mapped file it keeps. */
+static int csr_in_place(const subsel_csr *m)
+{
+    return ss_handle_is(m->keeper.handle, SS_KIND_MAPPING);
+}
+
+static int dense_in_place(const subsel_dense *m)
+{
+    return ss_handle_is(m->keeper.handle, SS_KIND_MAPPING);
+}
+
+/* The same matrices mapped and copied: in place for the archives subsel
+ * writes (aligned members) and NumPy's .npy files, copied through the CRC
+ * check for SciPy's stored members (odd offsets), streamed for deflated
+ * ones; the mapping outlives the file's name. */
+START_TEST(mapped_loads_match_copies)
+{
+    static const char *const scipy_files[] = {"fb/Z_uncompressed.npz", "fb/Z.npz",
+                                              "sdm/source_uncompressed.npz"};
+    subsel_ctx *ctx = new_ctx();
+    char npy[512], npz[512];
+    subsel_csr *a, *b;
+    subsel_dense *d, *e;
+    size_t i;
+
+    snprintf(npy, sizeof npy, "%s", temp_path("mapped.npy"));
+    snprintf(npz, sizeof npz, "%s", temp_path("mapped.npz"));
+    write_big_files(ctx, npy, npz, NULL);
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MAP_FILES, 0));
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, npz, &a));
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, npy, &d));
+    ck_assert(!csr_in_place(a) && !dense_in_place(d));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MAP_FILES, 1));
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, npz, &b));
+    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, npy, &e));
+    ck_assert(csr_in_place(b) && dense_in_place(e));
+    ck_assert_int_eq(unlink(npz), 0);
+    ck_assert_int_eq(unlink(npy), 0);
+    assert_csr_equal(a, b);
+    ck_assert_int_eq(subsel_dense_rows(d), subsel_dense_rows(e));
+    ck_assert_int_eq(memcmp(subsel_dense_data(d), subsel_dense_data(e),
+                            sizeof(float) * (size_t)(subsel_dense_rows(d) * subsel_dense_cols(d))),
+                     0);
+    subsel_csr_free(a);
+    subsel_csr_free(b);
+    subsel_dense_free(d);
+    subsel_dense_free(e);
+
+    for (i = 0; i < sizeof scipy_files / sizeof scipy_files[0]; i++) {
+        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MAP_FILES, 0));
+        ck_assert_ok(ctx, subsel_csr_load_npz(ctx, fixture_path(scipy_files[i]), &a));
+        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MAP_FILES, 1));
+        ck_assert_ok(ctx, subsel_csr_load_npz(ctx, fixture_path(scipy_files[i]), &b));
+        ck_assert(!csr_in_place(b)); /* SciPy's members are not aligned */
+        assert_csr_equal(a, b);
+        subsel_csr_free(a);
+        subsel_csr_free(b);
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Rewrites the CRC-32 of member `name` in the archive bytes (local header
+ * and central directory) after the test changed the member's data. */
+static void fix_member_crc(subsel_ctx *ctx, const char *path, unsigned char *bytes,
+                           size_t size, const char *name)
+{
+    FILE *f = fopen(path, "rb");
+    ss_zip z;
+    ss_zip_entry e;
+    ss_zip_member m;
+    unsigned char old[4];
+    uint32_t crc;
+    size_t k;
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ok(ctx, ss_zip_open(&z, ctx, f));
+    ck_assert_ok(ctx, ss_zip_find(&z, name, &e));
+    ck_assert_ok(ctx, ss_zip_member_open(&z, &e, &m));
+    crc = (uint32_t)crc32(0, bytes + m.data_offset, (uInt)e.usize);
+    ss_zip_member_close(&m);
+    ss_zip_close(&z);
+    fclose(f);
+    ss_store_le32(old, e.crc);
+    for (k = 0; k + 4 <= size; k++)
+        if (memcmp(bytes + k, old, 4) == 0)
+            ss_store_le32(bytes + k, crc);
+}
+
+static void write_bytes(const char *path, const unsigned char *bytes, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(bytes, 1, size, f), size);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A damaged archive used in place fails as a copied one does: a changed
+ * byte is a CRC mismatch, a bad column index or value (with a matching
+ * CRC) the validation's message, for aligned (in place) and SciPy's
+ * (copied) members alike. */
+START_TEST(mapped_loads_check_crc_and_values)
+{
+    subsel_ctx *ctx = new_ctx();
+    char npz[512], bad[512], first[512];
+    const char *sources[2];
+    unsigned char *bytes;
+    size_t size, at;
+    int s, map, damage;
+    subsel_csr *m;
+
+    snprintf(npz, sizeof npz, "%s", temp_path("damaged_source.npz"));
+    snprintf(bad, sizeof bad, "%s", temp_path("damaged.npz"));
+    write_big_files(ctx, temp_path("damaged_unused.npy"), npz, NULL);
+    sources[0] = npz;
+    sources[1] = fixture_path("fb/Z_uncompressed.npz");
+    for (s = 0; s < 2; s++) {
+        for (damage = 0; damage < 3; damage++) {
+            FILE *f;
+            ss_zip z;
+            ss_zip_entry e;
+            ss_zip_member mem;
+            const char *member = damage == 2 ? "data.npy" : "indices.npy";
+            bytes = slurp(sources[s], &size);
+            /* the last element of the member: past any .npy header */
+            f = fopen(sources[s], "rb");
+            ck_assert_ok(ctx, ss_zip_open(&z, ctx, f));
+            ck_assert_ok(ctx, ss_zip_find(&z, member, &e));
+            ck_assert_ok(ctx, ss_zip_member_open(&z, &e, &mem));
+            at = (size_t)(mem.data_offset + e.usize - 4);
+            ss_zip_member_close(&mem);
+            ss_zip_close(&z);
+            fclose(f);
+            if (damage == 0) {
+                bytes[at] ^= 1; /* the CRC no longer matches */
+            } else if (damage == 1) {
+                ss_store_le32(bytes + at, 0x7fffffffu); /* column past the end */
+                fix_member_crc(ctx, sources[s], bytes, size, member);
+            } else {
+                ss_store_le32(bytes + at, 0x7fc00000u); /* NaN */
+                fix_member_crc(ctx, sources[s], bytes, size, member);
+            }
+            write_bytes(bad, bytes, size);
+            free(bytes);
+            for (map = 0; map < 2; map++) {
+                ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MAP_FILES, map));
+                m = (subsel_csr *)ctx;
+                ck_assert_int_eq(subsel_csr_load_npz(ctx, bad, &m),
+                                 damage == 2 ? SUBSEL_E_NUMERIC : SUBSEL_E_FORMAT);
+                ck_assert_ptr_null(m);
+                assert_message_has(ctx, damage == 0   ? "CRC-32 mismatch"
+                                        : damage == 1 ? "out of range"
+                                                      : "is not finite");
+                if (map == 0)
+                    snprintf(first, sizeof first, "%s", subsel_ctx_last_error(ctx));
+                else /* the same words, whichever way the bytes came */
+                    ck_assert_str_eq(subsel_ctx_last_error(ctx), first);
+            }
+        }
     }
     subsel_ctx_free(ctx);
 }
@@ -1552,6 +1724,7 @@ START_TEST(loads_report_progress_to_the_end)
     subsel_ctx *ctx = new_ctx();
     char npy[512], npz[512];
     progress_log p;
+    int map;
     subsel_dense *d;
     subsel_csr *m;
     unsigned char *bytes;
@@ -1562,14 +1735,19 @@ START_TEST(loads_report_progress_to_the_end)
     snprintf(npy, sizeof npy, "%s", temp_path("big.npy"));
     snprintf(npz, sizeof npz, "%s", temp_path("big.npz"));
     write_big_files(ctx, npy, npz, NULL);
-    start_log(ctx, &p, 0);
-    ck_assert_ok(ctx, subsel_dense_load_npy(ctx, npy, &d));
-    subsel_dense_free(d);
-    progress_log_assert_clean(&p, "npy");
-    ck_assert_str_eq(stage_names(&p), "load");
-    ck_assert_int_ge(p.calls, 4); /* 0, two blocks in between, the end */
-    ck_assert_int_eq(p.total[0], (int64_t)4096 * 192 * 4);
-    ck_assert_int_eq(p.ended[0], 1);
+    /* streamed: 0, two blocks in between, the end; in place (mapped): the
+     * rounds of the finiteness check in between */
+    for (map = 0; map < 2; map++) {
+        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MAP_FILES, map));
+        start_log(ctx, &p, 0);
+        ck_assert_ok(ctx, subsel_dense_load_npy(ctx, npy, &d));
+        subsel_dense_free(d);
+        progress_log_assert_clean(&p, "npy");
+        ck_assert_str_eq(stage_names(&p), "load");
+        ck_assert_int_ge(p.calls, map ? 2 : 4);
+        ck_assert_int_eq(p.total[0], (int64_t)4096 * 192 * 4);
+        ck_assert_int_eq(p.ended[0], 1);
+    }
 
     start_log(ctx, &p, 0);
     ck_assert_ok(ctx, subsel_csr_load_npz(ctx, npz, &m));
@@ -1613,33 +1791,36 @@ START_TEST(loads_cancel_cleanly_between_blocks)
     ck_assert_int_eq(subsel_ctx_create_with_allocator(&counted, counting_allocator_alloc,
                                                       counting_allocator_free, &counts),
                      SUBSEL_OK);
-    for (kind = 0; kind < 3; kind++) {
+    /* kinds 0-2 streamed, 3 and 4 (the .npy and .npz again) in place */
+    for (kind = 0; kind < 5; kind++) {
+        ck_assert_ok(counted, subsel_ctx_set_int(counted, SUBSEL_P_MAP_FILES, kind >= 3));
         for (n = 1;; n++) {
             subsel_dense *d = (subsel_dense *)counted;
             subsel_csr *m = (subsel_csr *)counted;
             double *v = (double *)counted;
             int64_t live = counts.live, count;
             int rc;
+            const int which = kind % 3;
             start_log(counted, &p, n);
-            if (kind == 0)
+            if (which == 0)
                 rc = subsel_dense_load_npy(counted, npy, &d);
-            else if (kind == 1)
+            else if (which == 1)
                 rc = subsel_csr_load_npz(counted, npz, &m);
             else
                 rc = subsel_npy_load_f64(counted, vec, &v, &count);
             if (p.calls < n) { /* finished before the n-th report */
                 ck_assert_int_eq(rc, SUBSEL_OK);
-                subsel_dense_free(kind == 0 ? d : NULL);
-                subsel_csr_free(kind == 1 ? m : NULL);
-                subsel_array_free(kind == 2 ? v : NULL);
+                subsel_dense_free(which == 0 ? d : NULL);
+                subsel_csr_free(which == 1 ? m : NULL);
+                subsel_array_free(which == 2 ? v : NULL);
                 break;
             }
             ck_assert_msg(rc == SUBSEL_E_CANCELLED, "kind %d, report %d: %d (%s)", kind, n,
                           rc, subsel_ctx_last_error(counted));
-            ck_assert_ptr_null(kind == 0 ? (void *)d : kind == 1 ? (void *)m : (void *)v);
+            ck_assert_ptr_null(which == 0 ? (void *)d : which == 1 ? (void *)m : (void *)v);
             ck_assert_int_eq(counts.live, live);
         }
-        ck_assert_int_ge(n, 4);
+        ck_assert_int_ge(n, kind == 3 ? 3 : 4);
     }
     subsel_ctx_free(counted);
     ck_assert_int_eq(counts.live, 0);
@@ -1964,6 +2145,8 @@ Suite *io_suite(void)
     TCase *tc = tcase_create("reference");
     tcase_add_test(tc, fixtures_match_reference);
     tcase_add_test(tc, compressed_and_stored_fixtures_agree);
+    tcase_add_test(tc, mapped_loads_match_copies);
+    tcase_add_test(tc, mapped_loads_check_crc_and_values);
     suite_add_tcase(s, tc);
     tc = tcase_create("variants");
     tcase_add_test(tc, variant_dense_files);

@@ -37,6 +37,7 @@ static const expected_param expected[] = {
     {SUBSEL_P_MAX_ISA, SUBSEL_KIND_CONTEXT, I, "max_isa", 0},
     {SUBSEL_P_MEMORY_LIMIT, SUBSEL_KIND_CONTEXT, I, "memory_limit", 0},
     {SUBSEL_P_PARALLEL_GAINS, SUBSEL_KIND_CONTEXT, I, "parallel_gains", 0},
+    {SUBSEL_P_MAP_FILES, SUBSEL_KIND_CONTEXT, I, "map_files", 0},
     {SUBSEL_P_BUDGET, SUBSEL_KIND_OPTIMIZER, I, "budget", 1},
     {SUBSEL_P_RUNS, SUBSEL_KIND_OPTIMIZER, I, "runs", 2},
     {SUBSEL_P_MIN_RUNS, SUBSEL_KIND_OPTIMIZER, I, "min_runs", 3},
@@ -362,7 +363,7 @@ START_TEST(lookups_fail_with_messages)
     double dlo;
     handles_make(&h);
     EXPECT_FAIL(&h, NULL, subsel_param_at(-1, &id), SUBSEL_E_INVALID, "subsel_param_at",
-                "index -1 is outside [0, 85)");
+                "index -1 is outside [0, 86)");
     EXPECT_FAIL(&h, NULL, subsel_param_at(EXPECTED_COUNT, &id), SUBSEL_E_INVALID,
                 "subsel_param_at", "outside");
     EXPECT_FAIL(&h, NULL, subsel_param_at(0, NULL), SUBSEL_E_INVALID, "subsel_param_at",
@@ -810,8 +811,8 @@ START_TEST(per_handle_setter_failures_leave_messages)
                 "subsel_ctx_set_int", "ctx is NULL");
     EXPECT_FAIL(&h, h.ctx, subsel_ctx_set_int(h.ctx, SUBSEL_P_MAX_ISA, 3), SUBSEL_E_INVALID,
                 "subsel_ctx_set_int", "max_isa = 3 is outside [0, 2]");
-    EXPECT_FAIL(&h, h.ctx, subsel_ctx_get_int(h.ctx, 6, &v), SUBSEL_E_INVALID,
-                "subsel_ctx_get_int", "6 is not a parameter of kind 'context'");
+    EXPECT_FAIL(&h, h.ctx, subsel_ctx_get_int(h.ctx, 7, &v), SUBSEL_E_INVALID,
+                "subsel_ctx_get_int", "7 is not a parameter of kind 'context'");
     EXPECT_FAIL(&h, NULL, subsel_ctx_param_bounds(SUBSEL_P_BUDGET, &v, NULL, NULL),
                 SUBSEL_E_INVALID, "subsel_ctx_param_bounds",
                 "(budget) belongs to kind 'optimizer', not 'context'");

@@ -40,6 +40,8 @@ static const ss_param ctx_params[] = {
     SS_PARAM_INT(SUBSEL_P_PARALLEL_GAINS, 0, "parallel_gains", subsel_ctx, parallel_gains,
                  SUBSEL_PARALLEL_AUTO, SUBSEL_PARALLEL_ALWAYS, SUBSEL_PARALLEL_AUTO, 0,
                  "share batches of gains among threads: 0 when worth it, 1 never, 2 always"),
+    SS_PARAM_INT(SUBSEL_P_MAP_FILES, 0, "map_files", subsel_ctx, map_files, 0, 1, 1, 0,
+                 "use uncompressed .npy files and stored .npz members in place, memory-mapped (0: copy)"),
 };
 
 const ss_param_kind ss_ctx_params = {

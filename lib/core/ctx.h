@@ -22,6 +22,7 @@ struct subsel_ctx {
     int64_t max_isa;
     int64_t memory_limit; /* mirrored into meter.limit when set */
     int64_t parallel_gains; /* SUBSEL_PARALLEL_* */
+    int64_t map_files;      /* 1: use files in place (lib/matrix/mapping.h) */
     subsel_progress_fn progress;
     void *progress_user;
     char last_error[SS_ERROR_CAPACITY];

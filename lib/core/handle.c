@@ -34,6 +34,7 @@ const char *ss_kind_name(uint32_t kind)
     case SS_KIND_SUMMARY: return "summary";
     case SS_KIND_SAE_TRAINER: return "SAE trainer";
     case SS_KIND_LORS: return "LoRS distiller";
+    case SS_KIND_MAPPING: return "file mapping";
     default: return "unknown handle";
     }
 }

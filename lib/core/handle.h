@@ -30,7 +30,8 @@ enum ss_kind {
     SS_KIND_TAROT,
     SS_KIND_SUMMARY,
     SS_KIND_SAE_TRAINER,
-    SS_KIND_LORS
+    SS_KIND_LORS,
+    SS_KIND_MAPPING /* internal: a mapped file (lib/matrix/mapping.h) */
 };
 
 /* The head of a handle, its first member: a C11 anonymous struct, so that

@@ -9,6 +9,7 @@
 
 #include "core/ctx.h"
 #include "core/error.h"
+#include "core/sweep.h"
 #include "matrix/matrix.h"
 
 static int dense_wrap(subsel_ctx *ctx, int64_t rows, int64_t cols,
@@ -29,20 +30,41 @@ static int dense_wrap(subsel_ctx *ctx, int64_t rows, int64_t cols,
     return SUBSEL_OK;
 }
 
-/* Checks the rows x cols values at data (row stride `stride`); `orig`,
- * when not NULL, is the caller's array of `orig_type` (row stride
- * orig_stride) before conversion, whose value is quoted. */
-static int check_finite(subsel_ctx *ctx, const float *data, int64_t rows,
-                        int64_t cols, int64_t stride, const void *orig,
-                        int orig_type, int64_t orig_stride)
+typedef struct finite_job {
+    const float *data;
+    int64_t cols, stride;
+} finite_job;
+
+/* The first row in [begin, end) holding a value that is not finite. */
+static int64_t first_nonfinite_row(void *arg, int64_t begin, int64_t end)
 {
-    int64_t r, bad = -1;
+    const finite_job *j = arg;
+    int64_t r;
+    for (r = begin; r < end; r++)
+        if (ss_find_nonfinite(j->data + r * j->stride, j->cols) >= 0)
+            return r;
+    return -1;
+}
+
+/* Checks the rows x cols values at data (row stride `stride`) in one
+ * parallel sweep (progress in bytes on `meter`, or NULL); `orig`, when
+ * not NULL, is the caller's array of
+ * `orig_type` (row stride orig_stride) before conversion, whose value is
+ * quoted. */
+static int check_finite(subsel_ctx *ctx, ss_stage *meter, const float *data,
+                        int64_t rows, int64_t cols, int64_t stride,
+                        const void *orig, int orig_type, int64_t orig_stride)
+{
+    /* about 256 KB of values per block */
+    const int64_t block = cols < 65536 ? 65536 / (cols > 0 ? cols : 1) : 1;
+    finite_job job = {data, cols, stride};
+    int64_t r, bad;
     double v;
-    for (r = 0; r < rows && bad < 0; r++)
-        bad = ss_find_nonfinite(data + r * stride, cols);
-    if (bad < 0)
+    SS_CHECK(ss_sweep(ctx, meter, rows, block, cols * (int64_t)sizeof(float),
+                      cols, first_nonfinite_row, &job, &r));
+    if (r < 0)
         return SUBSEL_OK;
-    r--;
+    bad = ss_find_nonfinite(data + r * stride, cols);
     v = orig != NULL ? ss_dtype_value(orig, orig_type, r * orig_stride + bad)
                      : (double)data[r * stride + bad];
     return ss_fail(ctx, SUBSEL_E_NUMERIC,
@@ -57,12 +79,20 @@ int ss_dense_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, float *data,
                    subsel_dense **out)
 {
     int rc = SUBSEL_OK;
-    SS_TRY(check_finite(ctx, data, rows, cols, cols, NULL, 0, 0));
+    SS_TRY(check_finite(ctx, NULL, data, rows, cols, cols, NULL, 0, 0));
     SS_TRY(dense_wrap(ctx, rows, cols, cols, data, 1, out));
     return SUBSEL_OK;
 cleanup:
     ss_free(ctx, data);
     return rc;
+}
+
+int ss_dense_adopt_kept(subsel_ctx *ctx, ss_stage *meter, int64_t rows,
+                        int64_t cols, const float *data, void *keeper,
+                        void (*release)(void *keeper), subsel_dense **out)
+{
+    SS_CHECK(check_finite(ctx, meter, data, rows, cols, cols, NULL, 0, 0));
+    return ss_dense_view(ctx, rows, cols, data, keeper, release, out);
 }
 
 int ss_dense_view(subsel_ctx *ctx, int64_t rows, int64_t cols,
@@ -117,7 +147,7 @@ static int dense_create(subsel_ctx *ctx, const char *fn, int64_t rows,
         return ss_fail(ctx, SUBSEL_E_INVALID, "%s: data is NULL", fn);
     SS_CHECK(ss_check_aligned(ctx, data, dtype, fn, "data"));
     if (dtype == SUBSEL_DTYPE_FLOAT32) {
-        SS_CHECK(check_finite(ctx, data, rows, cols, stride, NULL, 0, 0));
+        SS_CHECK(check_finite(ctx, NULL, data, rows, cols, stride, NULL, 0, 0));
         if (flags == SUBSEL_BORROW)
             return dense_wrap(ctx, rows, cols, stride, data, 0, out);
     }
@@ -127,7 +157,7 @@ static int dense_create(subsel_ctx *ctx, const char *fn, int64_t rows,
         ss_convert_to_float((const char *)data + (size_t)(r * stride) * size,
                             dtype, cols, copy + r * cols);
     if (dtype != SUBSEL_DTYPE_FLOAT32)
-        SS_TRY(check_finite(ctx, copy, rows, cols, cols, data, dtype, stride));
+        SS_TRY(check_finite(ctx, NULL, copy, rows, cols, cols, data, dtype, stride));
     SS_TRY(dense_wrap(ctx, rows, cols, cols, copy, 1, out));
     return SUBSEL_OK;
 cleanup:

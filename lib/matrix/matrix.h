@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/handle.h"
+#include "core/progress.h"
 #include "subsel.h"
 
 /* The reference a matrix holds on the handle its arrays belong to, when
@@ -154,6 +155,16 @@ int ss_check_shape(subsel_ctx *ctx, int64_t rows, int64_t cols, size_t elsize,
 int ss_csr_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, void *indptr,
                  int ptr64, void *indices, int idx64, float *values,
                  subsel_csr **out);
+/* As ss_csr_adopt, for arrays of which only those listed in owned[]
+ * (indptr, indices, values, or NULL) were allocated on ctx; the others
+ * belong to the handle `keeper`, which the matrix retains and drops with
+ * `release` (a mapped file's arrays used in place). On failure the owned
+ * arrays are freed and keeper is not retained. */
+int ss_csr_adopt_kept(subsel_ctx *ctx, int64_t rows, int64_t cols,
+                      const void *indptr, int ptr64, const void *indices,
+                      int idx64, const float *values, void *const owned[3],
+                      void *keeper, void (*release)(void *keeper),
+                      subsel_csr **out);
 /* A new matrix of `count` rows gathered from the matrices `from` (all
  * with from[0]'s columns): row i is row rows[i] (in range; repeats
  * allowed) of from[which[i]], or of from[0] when which is NULL. int64 row
@@ -166,6 +177,12 @@ int ss_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *const *from,
 int ss_dense_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, float *data,
                    subsel_dense **out);
 
+/* As ss_dense_view for data that is not checked yet (a mapped file's):
+ * checks that every value is finite first, reporting the bytes checked on
+ * `meter` (begun by the caller, or NULL). */
+int ss_dense_adopt_kept(subsel_ctx *ctx, ss_stage *meter, int64_t rows,
+                        int64_t cols, const float *data, void *keeper,
+                        void (*release)(void *keeper), subsel_dense **out);
 /* A dense matrix over `data`, which belongs to the handle `keeper`: the
  * matrix retains keeper (ss_handle_retain) and releases it with `release`
  * when it is destroyed. The data is the keeper's, already checked, and is

@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/ctx.h"
 #include "core/error.h"
+#include "matrix/mapping.h"
 #include "matrix/matrix.h"
 #include "matrix/npy.h"
 
@@ -756,6 +757,40 @@ cleanup:
     return rc;
 }
 
+/* A float32 matrix in C order that the file ends with, used in place in
+ * the mapped file when it is aligned (as NumPy writes it: the header pads
+ * the data to a multiple of 64): *out stays NULL otherwise, and the caller
+ * streams the data. Progress stage "load" as streaming reports it. */
+static int load_in_place(subsel_ctx *ctx, FILE *f, const ss_npy_header *h,
+                         int64_t rows, int64_t cols, subsel_dense **out)
+{
+    ss_mapping *map = NULL;
+    ss_stage p;
+    int64_t at = 0;
+    int rc = SUBSEL_OK;
+
+    if (h->type != SS_NPY_F4 || SS_BIG_ENDIAN ||
+        (h->fortran_order && rows > 1 && cols > 1))
+        return SUBSEL_OK;
+    SS_CHECK(ss_tell(ctx, f, &at));
+    SS_CHECK(ss_mapping_open(ctx, f, &map));
+    if (map == NULL || map->size - at != h->data_bytes ||
+        !ss_mapping_fits(map, at, h->data_bytes, sizeof(float)))
+        goto cleanup; /* streamed, which reports what is wrong */
+    SS_TRY(ss_stage_begin(&p, ctx, "load", h->data_bytes));
+    SS_TRY(ss_dense_adopt_kept(ctx, &p, rows, cols,
+                               (const float *)(const void *)(map->data + at),
+                               map, ss_mapping_release, out));
+    SS_TRY(ss_stage_end(&p));
+cleanup:
+    if (rc < 0 && *out != NULL) {
+        subsel_dense_free(*out);
+        *out = NULL;
+    }
+    ss_mapping_release(map); /* the matrix holds its own reference */
+    return rc;
+}
+
 int ss_npy_load_dense(subsel_ctx *ctx, FILE *f, subsel_dense **out)
 {
     ss_file_reader r;
@@ -777,6 +812,9 @@ int ss_npy_load_dense(subsel_ctx *ctx, FILE *f, subsel_dense **out)
     rows = h.shape[0];
     cols = h.ndim == 2 ? h.shape[1] : 1;
     SS_CHECK(ss_check_shape(ctx, rows, cols, sizeof(float), 0));
+    SS_CHECK(load_in_place(ctx, f, &h, rows, cols, out));
+    if (*out != NULL)
+        return SUBSEL_OK;
     ss_npy_target_init(&t, SS_NPY_F4, NULL);
     SS_CHECK(load_data(&r, &h, &t));
     /* adopted, or freed by ss_dense_adopt */

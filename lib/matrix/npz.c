@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/ctx.h"
 #include "core/error.h"
+#include "matrix/mapping.h"
 #include "matrix/matrix.h"
 #include "matrix/npy.h"
 #include "matrix/npz.h"
@@ -34,6 +35,7 @@ typedef struct npz_array {
     int64_t bad_value;  /* out: that value */
     int keep_width;     /* an index array: type SS_NPY_I8 becomes SS_NPY_I4
                            when the file has int32 */
+    int in_place;       /* out: data points into the mapped file */
 } npz_array;
 
 /* The five members save_npz writes, in the order they are read. */
@@ -46,6 +48,7 @@ static const char *const member_names[5] = {"format.npy", "shape.npy",
 typedef struct npz_load {
     ss_zip zip;
     ss_stage progress;
+    ss_mapping *map; /* the file, when mapped */
 } npz_load;
 
 /* Opens member `name` and parses its .npy header; on success the caller
@@ -79,6 +82,40 @@ static int begin_progress(npz_load *l)
     return ss_stage_begin(&l->progress, l->zip.ctx, "load", total);
 }
 
+/* Reads a stored member's array from the mapped file, when the file is
+ * mapped and the array is already what the matrix holds (its type, host
+ * order, the member's last bytes): in place when it is aligned (*in_place
+ * 1; archives subsel writes), else copied to a new buffer on the way
+ * through the CRC check (SciPy's members start at odd offsets); *read is
+ * then 1 and the member's CRC has been checked. Anything else is streamed
+ * by the caller. The range checks that streaming does on the fly are the
+ * validation's for an array read here. */
+static int read_mapped(npz_load *l, ss_zip_member *m, const ss_npy_header *h,
+                       npz_array *a, int *read)
+{
+    subsel_ctx *ctx = l->zip.ctx;
+    const int64_t at = ss_zip_member_offset(m);
+    void *copy = NULL;
+    int rc;
+    *read = 0;
+    if (l->map == NULL || a->data != NULL || SS_BIG_ENDIAN || at < 0 ||
+        h->type != a->type || m->entry.usize - m->produced != h->data_bytes ||
+        !ss_mapping_fits(l->map, at, h->data_bytes, 1))
+        return SUBSEL_OK;
+    a->in_place = ss_mapping_fits(l->map, at, h->data_bytes, h->itemsize);
+    if (!a->in_place)
+        SS_CHECK(ss_alloc_array(ctx, h->count, h->itemsize, &copy));
+    rc = ss_zip_member_finish_in_place(m, l->map->data + at, copy);
+    if (rc < 0) {
+        ss_free(ctx, copy);
+        a->in_place = 0;
+        return rc;
+    }
+    a->data = a->in_place ? (void *)(l->map->data + at) : copy;
+    *read = 1;
+    return SUBSEL_OK;
+}
+
 static int read_array(npz_load *l, npz_array *a)
 {
     ss_zip *z = &l->zip;
@@ -88,7 +125,7 @@ static int read_array(npz_load *l, npz_array *a)
     ss_npy_target t;
     char shape[64];
     void *buf = a->data;
-    int opened = 0, rc = SUBSEL_OK;
+    int opened = 0, mapped = 0, rc = SUBSEL_OK;
 
     a->bad = -1;
     SS_TRY(open_member(l, a->name, &m, &h));
@@ -108,6 +145,9 @@ static int read_array(npz_load *l, npz_array *a)
                        "shape %s, expected (%lld,) from %s",
                        ss_npy_shape_text(&h, shape, sizeof shape),
                        (long long)a->count, a->why));
+    SS_TRY(read_mapped(l, &m, &h, a, &mapped));
+    if (mapped)
+        goto cleanup;
     if (buf == NULL)
         SS_TRY(ss_alloc_array(ctx, a->count, ss_npy_type_size(a->type), &buf));
     ss_npy_target_init(&t, a->type, buf);
@@ -182,7 +222,7 @@ static int read_shape(npz_load *l, int64_t shape[2])
 {
     /* rows + 1 row pointers must be countable. */
     npz_array a = {"shape.npy", SS_NPY_I8, 2, "(rows, cols)", 0,
-                   INT64_MAX - 1, shape, -1, 0, 0};
+                   INT64_MAX - 1, shape, -1, 0, 0, 0};
     int rc = read_array(l, &a);
     if (rc == SUBSEL_E_FORMAT && a.bad >= 0)
         return ss_fail(l->zip.ctx, rc, "shape.npy: dimension %lld is out of range",
@@ -212,15 +252,16 @@ static int load_seekable(subsel_ctx *ctx, FILE *f, subsel_csr **out)
     npz_load l;
     int64_t shape[2] = {0, 0}, nnz;
     npz_array ip = {"indptr.npy", SS_NPY_I8, 0, "rows + 1 (shape.npy)",
-                    INT64_MIN, INT64_MAX, NULL, -1, 0, 1};
+                    INT64_MIN, INT64_MAX, NULL, -1, 0, 1, 0};
     npz_array ix = {"indices.npy", SS_NPY_I8, 0, "the last row pointer",
-                    0, 0, NULL, -1, 0, 1};
+                    0, 0, NULL, -1, 0, 1, 0};
     ss_index_array ipa;
     int ptr64;
     npz_array v = {"data.npy", SS_NPY_F4, 0, "the last row pointer",
-                   INT64_MIN, INT64_MAX, NULL, -1, 0, 0};
+                   INT64_MIN, INT64_MAX, NULL, -1, 0, 0, 0};
     int zip_open = 0, rc = SUBSEL_OK;
 
+    SS_TRY(ss_mapping_open(ctx, f, &l.map));
     SS_TRY(ss_zip_open(&l.zip, ctx, f));
     zip_open = 1;
     SS_TRY(begin_progress(&l));
@@ -246,8 +287,15 @@ static int load_seekable(subsel_ctx *ctx, FILE *f, subsel_csr **out)
     SS_TRY(rc);
     SS_TRY(read_array(&l, &v));
     SS_TRY(ss_stage_end(&l.progress));
-    rc = ss_csr_adopt(ctx, shape[0], shape[1], ip.data, ptr64, ix.data,
-                      ix.type == SS_NPY_I8, v.data, out);
+    {
+        /* the arrays in the file are the mapping's, the others ours */
+        void *const owned[3] = {ip.in_place ? NULL : ip.data,
+                                ix.in_place ? NULL : ix.data,
+                                v.in_place ? NULL : v.data};
+        rc = ss_csr_adopt_kept(ctx, shape[0], shape[1], ip.data, ptr64,
+                               ix.data, ix.type == SS_NPY_I8, v.data, owned,
+                               l.map, ss_mapping_release, out);
+    }
     ip.data = ix.data = v.data = NULL; /* adopted, or freed by ss_csr_adopt */
     /* With lengths, row pointers and index ranges checked above, what is
      * left to fail is the order of the indices or the values' finiteness. */
@@ -258,9 +306,13 @@ static int load_seekable(subsel_ctx *ctx, FILE *f, subsel_csr **out)
 cleanup:
     if (zip_open)
         ss_zip_close(&l.zip);
-    ss_free(ctx, ip.data);
-    ss_free(ctx, ix.data);
-    ss_free(ctx, v.data);
+    if (!ip.in_place)
+        ss_free(ctx, ip.data);
+    if (!ix.in_place)
+        ss_free(ctx, ix.data);
+    if (!v.in_place)
+        ss_free(ctx, v.data);
+    ss_mapping_release(l.map); /* the matrix holds its own reference */
     return rc;
 }
 
@@ -318,6 +370,7 @@ static int shape_cb(subsel_ctx *ctx, FILE *f, void *arg)
 {
     npz_load l;
     int rc;
+    l.map = NULL; /* only the directory and two small members are read */
     if (ss_file_size(f) < 0)
         return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
                        "reading only the shape of an .npz needs a seekable file");

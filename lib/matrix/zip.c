@@ -12,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/sweep.h"
 #include "matrix/zip.h"
 
 #define SIG_LOCAL 0x04034b50u
@@ -429,6 +430,66 @@ static int member_finish(ss_reader *base)
     return SUBSEL_OK;
 }
 
+/* Bytes per block of the parallel CRC: large enough that combining the
+ * blocks' CRCs costs nothing next to computing them. */
+#define CRC_BLOCK ((int64_t)1 << 20)
+
+typedef struct crc_job {
+    const unsigned char *data;
+    unsigned char *copy; /* or NULL */
+    uint32_t *block_crc;
+} crc_job;
+
+/* The CRC of one block, of the copy when there is one (just written, so
+ * in cache: the file's bytes are read from memory once). */
+static int64_t crc_block(void *arg, int64_t begin, int64_t end)
+{
+    const crc_job *j = arg;
+    const unsigned char *p = j->data + begin;
+    if (j->copy != NULL) {
+        memcpy(j->copy + begin, p, (size_t)(end - begin));
+        p = j->copy + begin;
+    }
+    j->block_crc[begin / CRC_BLOCK] =
+        crc_update((uint32_t)crc32(0, Z_NULL, 0), p, (size_t)(end - begin));
+    return -1;
+}
+
+int64_t ss_zip_member_offset(const ss_zip_member *m)
+{
+    return m->inflating ? -1 : m->data_offset + m->produced;
+}
+
+int ss_zip_member_finish_in_place(ss_zip_member *m, const unsigned char *rest,
+                                  void *copy)
+{
+    subsel_ctx *ctx = m->base.ctx;
+    const int64_t n = m->entry.usize - m->produced;
+    const int64_t blocks = n > 0 ? (n - 1) / CRC_BLOCK + 1 : 0;
+    crc_job job;
+    int64_t b, bad;
+    int rc = SUBSEL_OK;
+
+    job.data = rest;
+    job.copy = copy;
+    SS_CHECK(ss_alloc_array(ctx, blocks > 0 ? blocks : 1, sizeof(uint32_t),
+                            &job.block_crc));
+    SS_TRY(ss_sweep(ctx, m->base.progress, n, CRC_BLOCK, 1, 1, crc_block, &job,
+                    &bad));
+    for (b = 0; b < blocks; b++) {
+        const int64_t len = b + 1 < blocks ? CRC_BLOCK : n - b * CRC_BLOCK;
+        m->crc = (uint32_t)crc32_combine(m->crc, job.block_crc[b], (z_off_t)len);
+    }
+    /* what a read to the end would have left */
+    m->produced = m->entry.usize;
+    m->cleft = 0;
+    m->base.available = 0;
+    SS_TRY(member_finish(&m->base));
+cleanup:
+    ss_free(ctx, job.block_crc);
+    return rc;
+}
+
 static const char *method_name(unsigned method)
 {
     switch (method) {
@@ -515,6 +576,7 @@ int ss_zip_member_open(ss_zip *z, const ss_zip_entry *e, ss_zip_member *m)
     m->zip = z;
     m->entry = *e;
     m->cleft = e->csize;
+    m->data_offset = data;
     m->crc = (uint32_t)crc32(0, Z_NULL, 0);
     if (e->method == 8) {
         zlib_hooks(&m->zs, z->ctx);
@@ -542,12 +604,28 @@ static uint32_t field32(uint64_t v, int force)
     return force || v >= U32_MAX ? U32_MAX : (uint32_t)v;
 }
 
+/* Member data starts at a multiple of this in the files we write, so that
+ * a reader can use an array in place (the .npy header inside pads the
+ * array itself to a multiple of 64 from the member's start). */
+#define DATA_ALIGN 64
+/* The padding extra field: Android zipalign's (id, size, alignment, then
+ * zeros), which zip readers skip. */
+#define ALIGN_ID 0xD935u
+#define ALIGN_FIXED 6
+/* Longest local header we write: name, ZIP64 field, padding field. */
+#define LOCAL_MAX (LOCAL_SIZE + SS_ZIP_NAME_MAX + 20 + ALIGN_FIXED + DATA_ALIGN)
+
 /* The local header with the member's current sizes and CRC; always with a
- * ZIP64 extra field, so patching it never changes its length. */
+ * ZIP64 extra field, so patching it never changes its length, and with
+ * padding that puts the data at a multiple of DATA_ALIGN. */
 static size_t local_header(unsigned char *h, const ss_zip_written *mw,
                            int force)
 {
     size_t n = strlen(mw->name);
+    size_t fixed = LOCAL_SIZE + n + 20 + ALIGN_FIXED;
+    size_t pad = (DATA_ALIGN - ((uint64_t)mw->offset + fixed) % DATA_ALIGN) %
+                 DATA_ALIGN;
+    unsigned char *x = h + LOCAL_SIZE + n;
     ss_store_le32(h, SIG_LOCAL);
     ss_store_le16(h + 4, ZIP_VERSION);
     ss_store_le16(h + 6, 0);
@@ -558,13 +636,17 @@ static size_t local_header(unsigned char *h, const ss_zip_written *mw,
     ss_store_le32(h + 18, field32((uint64_t)mw->csize, force));
     ss_store_le32(h + 22, field32((uint64_t)mw->usize, force));
     ss_store_le16(h + 26, (uint16_t)n);
-    ss_store_le16(h + 28, 20);
+    ss_store_le16(h + 28, (uint16_t)(20 + ALIGN_FIXED + pad));
     memcpy(h + LOCAL_SIZE, mw->name, n);
-    ss_store_le16(h + LOCAL_SIZE + n, 1);
-    ss_store_le16(h + LOCAL_SIZE + n + 2, 16);
-    ss_store_le64(h + LOCAL_SIZE + n + 4, (uint64_t)mw->usize);
-    ss_store_le64(h + LOCAL_SIZE + n + 12, (uint64_t)mw->csize);
-    return LOCAL_SIZE + n + 20;
+    ss_store_le16(x, 1);
+    ss_store_le16(x + 2, 16);
+    ss_store_le64(x + 4, (uint64_t)mw->usize);
+    ss_store_le64(x + 12, (uint64_t)mw->csize);
+    ss_store_le16(x + 20, ALIGN_ID);
+    ss_store_le16(x + 22, (uint16_t)(2 + pad));
+    ss_store_le16(x + 24, DATA_ALIGN);
+    memset(x + 26, 0, pad);
+    return fixed + pad;
 }
 
 /* Runs deflate over the pending input and writes what it produces. */
@@ -621,7 +703,7 @@ void ss_zip_writer_init(ss_zip_writer *w, subsel_ctx *ctx, FILE *f,
 
 int ss_zip_writer_begin(ss_zip_writer *w, const char *name)
 {
-    unsigned char h[LOCAL_SIZE + SS_ZIP_NAME_MAX + 20];
+    unsigned char h[LOCAL_MAX];
     subsel_ctx *ctx = w->base.ctx;
     ss_zip_written *mw;
     int64_t pos = 0;
@@ -655,7 +737,7 @@ int ss_zip_writer_begin(ss_zip_writer *w, const char *name)
 
 int ss_zip_writer_end(ss_zip_writer *w)
 {
-    unsigned char h[LOCAL_SIZE + SS_ZIP_NAME_MAX + 20];
+    unsigned char h[LOCAL_MAX];
     ss_zip_written *mw = &w->members[w->count - 1];
     int64_t end = 0;
 

@@ -5,7 +5,7 @@
  * in the central directory and streams one member at a time, stored or
  * deflated, with its CRC-32 checked; the writer produces what NumPy's savez
  * does (a ZIP64 extra field in every local header, ZIP64 end records when
- * sizes or offsets need them). zlib allocates through the context's hooks.
+ * sizes or offsets need them), with each member's data 64-byte aligned. zlib allocates through the context's hooks.
  */
 #ifndef SS_MATRIX_ZIP_H
 #define SS_MATRIX_ZIP_H
@@ -49,6 +49,7 @@ typedef struct ss_zip_member {
     ss_zip *zip;
     ss_zip_entry entry;
     int64_t cleft;    /* compressed bytes not yet read from the file */
+    int64_t data_offset; /* of the member's first byte in the file */
     int64_t produced; /* uncompressed bytes delivered so far */
     uint32_t crc;
     int inflating, stream_end;
@@ -74,6 +75,18 @@ int ss_zip_find(ss_zip *z, const char *name, ss_zip_entry *e);
  * (they share the FILE position). */
 int ss_zip_member_open(ss_zip *z, const ss_zip_entry *e, ss_zip_member *m);
 void ss_zip_member_close(ss_zip_member *m);
+
+/* Where in the file the member's next byte is, for a stored member; -1
+ * for a deflated one (its bytes are not in the file as they are). */
+int64_t ss_zip_member_offset(const ss_zip_member *m);
+
+/* Ends a stored member whose remaining bytes the caller reads in place
+ * (`rest`: the file's bytes from ss_zip_member_offset() to the member's
+ * end, memory-mapped), copied to `copy` unless it is NULL: checks them
+ * against the CRC-32 as base.finish does, in one parallel pass, with
+ * progress on base.progress. */
+int ss_zip_member_finish_in_place(ss_zip_member *m, const unsigned char *rest,
+                                  void *copy);
 
 /* A member written so far, for the central directory. */
 typedef struct ss_zip_written {

@@ -120,3 +120,37 @@ def test_no_leaks_under_a_memory_limit(fb_data, sdm_data):
                        budget=12, optimizer="lazy", ctx=ctx)
         del m
     assert len(r) == 12 and len(s) == 12
+
+
+def test_mapped_loads_match_copies(tmp_path):
+    """map_files 1 (mapped, in place where aligned) and 0 (copied) load the
+    same matrices, from SciPy's files and subsel's; the mapped matrix
+    outlives the file's name, and a damaged byte fails both ways alike."""
+    rng = np.random.default_rng(5)
+    m = sp.random(300, 50, density=0.2, format="csr", dtype=np.float32,
+                  random_state=rng)
+    scipy_path, ours_path = tmp_path / "scipy.npz", tmp_path / "ours.npz"
+    sp.save_npz(scipy_path, m, compressed=False)
+    subsel.load_npz(scipy_path).save_npz(ours_path, compressed=False)
+    values = rng.random((40, 7), dtype=np.float32)
+    dense_path = tmp_path / "d.npy"
+    np.save(dense_path, values)
+    mapped, copied = subsel.Context(map_files=1), subsel.Context(map_files=0)
+    assert mapped["map_files"] == 1 and copied["map_files"] == 0
+    for path in (scipy_path, ours_path):
+        for ctx in (mapped, copied):
+            got = subsel.load_npz(path, ctx=ctx).to_scipy()
+            assert got.shape == m.shape and (got != m).nnz == 0
+    d = subsel.load_npy(dense_path, ctx=mapped)
+    dense_path.unlink()  # the mapping keeps the data
+    assert np.array_equal(d.to_numpy(), values)
+    raw = bytearray(ours_path.read_bytes())
+    raw[len(raw) // 2] ^= 1  # inside indices.npy or data.npy
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(bytes(raw))
+    messages = []
+    for ctx in (mapped, copied):
+        with pytest.raises(subsel.Error) as e:
+            subsel.load_npz(bad, ctx=ctx)
+        messages.append(str(e.value))
+    assert messages[0] == messages[1] and "CRC-32 mismatch" in messages[0]

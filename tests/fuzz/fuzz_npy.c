@@ -145,6 +145,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         read_vector(ctx, f, SS_NPY_I8);
         fclose(f);
     }
+    f = fuzz_file_open(data, size); /* mapped, used in place */
+    if (f != NULL) {
+        load_dense(ctx, f);
+        fclose(f);
+    }
     fuzz_cancel_install(ctx, &cancel, data, size);
     f = fuzz_stream_open(&s, data, size);
     if (f != NULL) {

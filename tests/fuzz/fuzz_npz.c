@@ -2,7 +2,8 @@
 /*
  * libFuzzer target for the .npz reader (zip, inflate, the five .npy members
  * and the CSR checks): the input is read from memory (fmemopen) by the same
- * internal function subsel_csr_load_npz() uses, then again as a stream that
+ * internal function subsel_csr_load_npz() uses, then from a regular file
+ * (memory-mapped, arrays used in place), then again as a stream that
  * cannot seek (a pipe: read into memory first), with a progress callback
  * that cancels on a call the input chooses. Besides the sanitizers, it
  * checks the contract: a status from the documented set, a message on
@@ -41,6 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0 || subsel_ctx_create(&ctx) != SUBSEL_OK)
         return 0;
     f = fmemopen((void *)data, size, "rb");
+    if (f != NULL) {
+        load(ctx, f);
+        fclose(f);
+    }
+    f = fuzz_file_open(data, size);
     if (f != NULL) {
         load(ctx, f);
         fclose(f);

@@ -3,7 +3,8 @@
  * What the fuzzers share to reach the stream paths of the readers: a FILE
  * over the input that cannot seek (as a pipe), and a progress callback that
  * cancels on a call chosen by the input, so that cancellation at every
- * point of a load is tried too.
+ * point of a load is tried too; and the input as a regular file (a memfd),
+ * which the loaders memory-map and use in place.
  */
 #ifndef SS_FUZZ_STREAM_H
 #define SS_FUZZ_STREAM_H
@@ -12,7 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "subsel.h"
 
@@ -68,6 +71,20 @@ static inline void fuzz_cancel_install(subsel_ctx *ctx, fuzz_cancel *c,
 
 /* A status the readers may return: 0, or an error other than
  * SUBSEL_E_INVALID (the fuzzers pass valid arguments), with a message. */
+/* The input as a regular file read from its start, or NULL. */
+static inline FILE *fuzz_file_open(const uint8_t *data, size_t size)
+{
+    int fd = memfd_create("fuzz", 0);
+    FILE *f = NULL;
+    if (fd < 0)
+        return NULL;
+    if (write(fd, data, size) == (ssize_t)size && lseek(fd, 0, SEEK_SET) == 0)
+        f = fdopen(fd, "rb");
+    if (f == NULL)
+        close(fd);
+    return f;
+}
+
 static inline int fuzz_status_ok(subsel_ctx *ctx, int rc)
 {
     if (rc > 0 || rc < SUBSEL_E_CANCELLED || rc == SUBSEL_E_INVALID)

@@ -15,10 +15,10 @@ use std::os::raw::{c_char, c_int};
 
 // Constants (deprecated aliases left out, as with SUBSEL_NO_DEPRECATED).
 pub const SUBSEL_VERSION_MAJOR: c_int = 0;
-pub const SUBSEL_VERSION_MINOR: c_int = 12;
+pub const SUBSEL_VERSION_MINOR: c_int = 13;
 pub const SUBSEL_VERSION_PATCH: c_int = 0;
-pub const SUBSEL_VERSION_NUMBER: c_int = 1200;
-pub const SUBSEL_VERSION_STRING: &str = "0.12.0";
+pub const SUBSEL_VERSION_NUMBER: c_int = 1300;
+pub const SUBSEL_VERSION_STRING: &str = "0.13.0";
 pub const SUBSEL_OK: c_int = 0;
 pub const SUBSEL_E_INVALID: c_int = -1;
 pub const SUBSEL_E_NOMEM: c_int = -2;
@@ -36,6 +36,7 @@ pub const SUBSEL_P_SEED: c_int = 2;
 pub const SUBSEL_P_MAX_ISA: c_int = 3;
 pub const SUBSEL_P_MEMORY_LIMIT: c_int = 4;
 pub const SUBSEL_P_PARALLEL_GAINS: c_int = 5;
+pub const SUBSEL_P_MAP_FILES: c_int = 6;
 pub const SUBSEL_PARALLEL_AUTO: c_int = 0;
 pub const SUBSEL_PARALLEL_NEVER: c_int = 1;
 pub const SUBSEL_PARALLEL_ALWAYS: c_int = 2;

@@ -78,7 +78,7 @@ pub fn param_info(id: i32) -> Result<ParamInfo> {
     param::info(id)
 }
 
-/// The version of the library actually loaded ("0.12.0").
+/// The version of the library actually loaded ("0.13.0").
 pub fn version() -> &'static str {
     unsafe { std::ffi::CStr::from_ptr(sys::subsel_version_string()) }
         .to_str()
