@@ -5,10 +5,15 @@
  * rows (the SDM hot loop: gather m and w, phi difference, weighted sum), the
  * sparse gather-dot and the dense dot product. One JSON line per kernel and
  * level: {"bench":"kernels","kernel":...,"isa":...,"elements_per_s":...,
- * "speedup_vs_scalar":...}.
+ * "speedup_vs_scalar":...}. Then the CRC-32 of the x86 tables against
+ * zlib's crc32 (the scalar table's), on 1 MiB in cache, the block the .npz
+ * readers check at once: {"bench":"kernels","kernel":"crc32","isa":...,
+ * "bytes_per_s":...,"speedup_vs_zlib":...}.
  */
 #include <math.h>
 #include <stdint.h>
+
+#include <zlib.h>
 
 #include "bench_util.h"
 #include "core/rng.h"
@@ -71,6 +76,35 @@ static const char *phi_names[SS_PHI_COUNT] = {"log1p", "sqrt", "saturate", "exp"
 
 static volatile double sink;
 
+static void bench_crc32(double secs)
+{
+    enum { BYTES = 1 << 20 };
+    unsigned char *buf = malloc(BYTES);
+    double zlib_rate = 0;
+    int isa, i;
+    if (buf == NULL)
+        return;
+    for (i = 0; i < BYTES; i++)
+        buf[i] = (unsigned char)(i * 131 + 7);
+    for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {
+        const ss_kernels *k = ss_kernels_level(isa);
+        double rate;
+        if (k == NULL)
+            continue;
+        if (k->crc32 == NULL) /* the scalar table: zlib */
+            MEASURE(secs, (double)BYTES, { sink = (double)crc32(0, buf, BYTES); }, rate);
+        else
+            MEASURE(secs, (double)BYTES, { sink = (double)k->crc32(0, buf, BYTES); }, rate);
+        if (isa == SUBSEL_ISA_SCALAR)
+            zlib_rate = rate;
+        printf("{\"bench\": \"kernels\", \"kernel\": \"crc32\", \"isa\": \"%s\", "
+               "\"bytes_per_s\": %.4g, \"speedup_vs_zlib\": %.2f}\n",
+               k->crc32 == NULL ? "zlib" : subsel_isa_name(isa), rate, rate / zlib_rate);
+        fflush(stdout);
+    }
+    free(buf);
+}
+
 int main(void)
 {
     bench_data bd;
@@ -124,6 +158,7 @@ int main(void)
             fflush(stdout);
         }
     }
+    bench_crc32(secs);
     free(bd.idx); free(bd.val); free(bd.m); free(bd.w); free(bd.x); free(bd.a); free(bd.b);
     return 0;
 }

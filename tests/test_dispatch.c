@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "core/ctx.h"
 #include "core/rng.h"
 #include "dispatch/dispatch.h"
@@ -349,6 +351,44 @@ START_TEST(gemm_kernels_follow_their_order)
 }
 END_TEST
 
+/* The carry-less CRC-32 of the x86 tables is zlib's, on every length up
+ * to a few 64-byte blocks, at every alignment, from any starting CRC, and
+ * on a long buffer; the scalar table has none (callers use zlib). */
+START_TEST(crc32_matches_zlib)
+{
+    enum { LEN = 700, BIG = 1 << 20 };
+    const ss_kernels *k = ss_kernels_level(_i);
+    unsigned char *buf;
+    ss_rng rng;
+    int n, off;
+    if (k == NULL)
+        return;
+    if (_i == SUBSEL_ISA_SCALAR) {
+        ck_assert_ptr_null(k->crc32);
+        return;
+    }
+    ck_assert_ptr_nonnull(k->crc32);
+    buf = malloc(BIG);
+    ck_assert_ptr_nonnull(buf);
+    ss_rng_seed(&rng, 77, (uint64_t)_i);
+    for (n = 0; n < BIG; n++)
+        buf[n] = (unsigned char)ss_rng_next(&rng);
+    for (off = 0; off < 16; off++)
+        for (n = 0; n <= LEN; n++) {
+            uint32_t start = off == 0 ? 0 : (uint32_t)ss_rng_next(&rng);
+            uint32_t want = (uint32_t)crc32(start, buf + off, (uInt)n);
+            uint32_t got = k->crc32(start, buf + off, n);
+            ck_assert_msg(got == want, "crc32 offset %d n=%d: %08x vs zlib %08x", off, n,
+                          (unsigned)got, (unsigned)want);
+        }
+    ck_assert_uint_eq(k->crc32(0, buf + 3, BIG - 3), (uint32_t)crc32(0, buf + 3, BIG - 3));
+    /* in pieces, as readers call it */
+    ck_assert_uint_eq(k->crc32(k->crc32(0, buf, 1000), buf + 1000, BIG - 1000),
+                      (uint32_t)crc32(0, buf, BIG));
+    free(buf);
+}
+END_TEST
+
 Suite *dispatch_suite(void)
 {
     Suite *s = suite_create("dispatch");
@@ -364,6 +404,7 @@ Suite *dispatch_suite(void)
     tcase_add_loop_test(tc, kernels_are_accurate, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
     tcase_add_loop_test(tc, elementary_functions_over_wide_ranges, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
     tcase_add_loop_test(tc, gemm_kernels_follow_their_order, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
+    tcase_add_loop_test(tc, crc32_matches_zlib, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
     suite_add_tcase(s, tc);
     return s;
 }

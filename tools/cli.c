@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "stages.h"
 
 static void vreport(const cli_command *cmd, const char *fmt, va_list ap)
 {
@@ -297,6 +298,7 @@ int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
                  subsel_ctx **out)
 {
     subsel_ctx *ctx = NULL;
+    const char *map;
     int rc;
     rc = subsel_ctx_create(&ctx);
     if (rc != SUBSEL_OK)
@@ -311,6 +313,19 @@ int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
         subsel_ctx_free(ctx);
         return rc;
     }
+    /* SUBSEL_MAP_FILES=0: copy input files instead of mapping them (for
+     * inputs that another process may rewrite in place meanwhile) */
+    map = getenv("SUBSEL_MAP_FILES");
+    if (map != NULL && map[0] != '\0') {
+        if (strcmp(map, "0") != 0 && strcmp(map, "1") != 0) {
+            subsel_ctx_free(ctx);
+            return cli_usage(cmd, "SUBSEL_MAP_FILES must be 0 or 1, not '%s'", map);
+        }
+        subsel_ctx_set_int(ctx, SUBSEL_P_MAP_FILES, map[0] == '1');
+    }
+    /* what a command does first with its context is read its inputs */
+    stages_set_progress(ctx, NULL, NULL);
+    stages_begin("load");
     *out = ctx;
     return 0;
 }
@@ -515,6 +530,23 @@ void json_double_array(const char *key, const double *values, int64_t count)
         json_number(values[i]);
     }
     fputc(']', json_stream());
+}
+
+/* json_fields of the enclosing object while a nested one is written */
+static int json_outer_fields;
+
+void json_object_begin(const char *key)
+{
+    json_key(key);
+    fputc('{', json_stream());
+    json_outer_fields = json_fields;
+    json_fields = 0;
+}
+
+void json_object_end(void)
+{
+    fputc('}', json_stream());
+    json_fields = json_outer_fields;
 }
 
 void json_end(void)

@@ -87,7 +87,9 @@ int cli_option_status(const cli_command *cmd, subsel_ctx *ctx, int status,
 
 /* A context configured from the common --threads / --seed options (their
  * values, checked against the library's bounds by cli_parse when they are
- * options; a value out of bounds is CLI_USAGE). */
+ * options; a value out of bounds is CLI_USAGE) and SUBSEL_MAP_FILES, with
+ * the stage clock (stages.h) started at "load": what a command does first
+ * with its context is read its inputs. */
 int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
                  subsel_ctx **out);
 
@@ -127,6 +129,9 @@ void json_double(const char *key, double value);
 void json_string(const char *key, const char *value);
 void json_int_array(const char *key, const int64_t *values, int64_t count);
 void json_double_array(const char *key, const double *values, int64_t count);
+/* A nested object "key": {...} (one level), its fields written between. */
+void json_object_begin(const char *key);
+void json_object_end(void);
 void json_end(void);
 
 /* Monotonic wall-clock seconds, for the "seconds" field. */

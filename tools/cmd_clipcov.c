@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stages.h"
 #include "commands.h"
 #include "select_common.h"
 
@@ -165,7 +166,7 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
     memset(&progress, 0, sizeof progress);
     progress.command = self->name;
     progress.start = t0 = cli_now();
-    subsel_ctx_set_progress(ctx, on_progress, &progress);
+    stages_set_progress(ctx, on_progress, &progress);
 
     if (load(self, ctx, "--image", image_path, &image) != 0 ||
         load(self, ctx, "--text", text_path, &text) != 0 ||
@@ -180,6 +181,7 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
             goto done;
         }
     }
+    stages_begin("build");
     if ((rc = subsel_clipcov_create(ctx, image, text, emb, labels, normalize, &f)) != SUBSEL_OK) {
         cli_fail_status(self, ctx, rc, "objective");
         goto done;
@@ -194,10 +196,12 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
     if ((status = make_greedy(self, ctx, &so, f, &opt)) != 0)
         goto done;
     status = CLI_FAILED;
+    stages_begin("select");
     if ((rc = subsel_clipcov_select(ctx, f, opt, filter, &sel, &greedy)) != SUBSEL_OK) {
         cli_fail_status(self, ctx, rc, "selection");
         goto done;
     }
+    stages_begin("write");
     if ((rc = subsel_selection_save_npy(ctx, sel, cli_output_path(so.out))) != SUBSEL_OK) {
         cli_fail_status(self, ctx, rc, "--out");
         goto done;

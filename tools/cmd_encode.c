@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "stages.h"
 #include "commands.h"
 
 /* 1 if the folder `path` would be written into can be written, so that a
@@ -89,7 +90,7 @@ int cmd_encode(const cli_command *self, int argc, char **argv)
     if ((rc = cli_make_ctx(self, threads, 0, &ctx)) != 0)
         return rc;
     progress.start = progress.last = cli_now();
-    subsel_ctx_set_progress(ctx, print_progress, &progress);
+    stages_set_progress(ctx, print_progress, &progress);
 
     if ((rc = subsel_sae_load(ctx, dir, &sae)) != SUBSEL_OK) {
         rc = cli_fail_status(self, ctx, rc, "--sae");
@@ -104,12 +105,14 @@ int cmd_encode(const cli_command *self, int argc, char **argv)
                        (long long)k, (long long)subsel_sae_features(sae));
         goto done;
     }
+    stages_begin("encode");
     t_encode = cli_now();
     if ((rc = subsel_sae_encode(ctx, sae, x, k, &z)) != SUBSEL_OK) {
         rc = cli_fail_status(self, ctx, rc, "encoding");
         goto done;
     }
     t_encode = cli_now() - t_encode;
+    stages_begin("write");
     if ((rc = subsel_csr_save_npz(ctx, z, cli_output_path(out), !uncompressed)) != SUBSEL_OK) {
         rc = cli_fail_status(self, ctx, rc, "--out");
         goto done;
@@ -132,6 +135,7 @@ int cmd_encode(const cli_command *self, int argc, char **argv)
     json_double("seconds", cli_now() - progress.start);
     json_double("encode_seconds", t_encode);
     json_string("out", out);
+    json_stages();
     json_end();
     rc = 0;
 done:

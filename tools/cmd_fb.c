@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stages.h"
 #include "commands.h"
 #include "select_common.h"
 
@@ -69,6 +70,7 @@ int cmd_fb(const cli_command *self, int argc, char **argv)
             goto done;
         }
     }
+    stages_begin("build");
     if ((rc = subsel_fb_create(ctx, z, kind, param, weights, &f)) != SUBSEL_OK) {
         cli_fail_status(self, ctx, rc, "objective");
         goto done;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stages.h"
 #include "commands.h"
 #include "select_common.h"
 
@@ -162,7 +163,7 @@ static void start_progress(subsel_ctx *ctx, run_progress *p, const cli_command *
     p->unit = unit;
     p->all = all;
     p->start = p->last = cli_now();
-    subsel_ctx_set_progress(ctx, print_progress, p);
+    stages_set_progress(ctx, print_progress, p);
 }
 
 /* ---- inputs ------------------------------------------------------------- */
@@ -229,6 +230,7 @@ static int job_open(const cli_command *cmd, int64_t threads, int64_t seed,
     if ((rc = load_pairs(cmd, job->ctx, "--images", image_path, "--texts", text_path,
                          &job->images, &job->texts)) != 0)
         return rc;
+    stages_begin("build");
     return make_handle(cmd, job->ctx, subsel_dense_cols(job->images),
                        subsel_dense_cols(job->texts), options, 0, &job->l);
 }
@@ -276,6 +278,7 @@ static int lors_buffer(const cli_command *self, int argc, char **argv)
     subsel_param_get_int(job.ctx, job.l, SUBSEL_P_LORS_EXPERTS, &experts);
     subsel_param_get_int(job.ctx, job.l, SUBSEL_P_LORS_BUFFER_EPOCHS, &epochs);
     start_progress(job.ctx, &progress, self, "buffer", "expert epochs", experts * epochs);
+    stages_begin("buffer"); /* the trajectories' files written as they come */
     rc = subsel_lors_buffer(job.ctx, job.l, job.images, job.texts, out, log_path);
     if (rc == SUBSEL_E_CANCELLED) {
         cli_fail(self, "interrupted: the experts finished so far are in %s", out);
@@ -296,6 +299,7 @@ static int lors_buffer(const cli_command *self, int argc, char **argv)
     json_int("threads", subsel_ctx_threads(job.ctx));
     json_double("seconds", cli_now() - progress.start);
     json_string("out", out);
+    json_stages();
     json_end();
     rc = 0;
 done:
@@ -311,7 +315,7 @@ static int save_set(const cli_command *cmd, subsel_ctx *ctx, const subsel_lors *
                     const char *dir)
 {
     int rc;
-    subsel_ctx_set_progress(ctx, NULL, NULL);
+    stages_set_progress(ctx, NULL, NULL);
     rc = subsel_lors_save(ctx, l, dir);
     return rc == SUBSEL_OK ? 0 : cli_fail_status(cmd, ctx, rc, "--out");
 }
@@ -385,6 +389,7 @@ static int lors_distill(const cli_command *self, int argc, char **argv)
         goto done;
     }
     start_progress(job.ctx, &progress, self, "distill", "iterations", iterations);
+    stages_begin("distill"); /* checkpoints included */
     /* in chunks of --checkpoint-every, each saved; one call does no
      * iteration but starts the set when --iterations is what is done */
     do {
@@ -410,7 +415,7 @@ static int lors_distill(const cli_command *self, int argc, char **argv)
         if (every > 0 && subsel_lors_iterations(job.l) < iterations &&
             (rc = save_set(self, job.ctx, job.l, out)) != 0)
             goto done;
-        subsel_ctx_set_progress(job.ctx, print_progress, &progress);
+        stages_set_progress(job.ctx, print_progress, &progress);
     } while (subsel_lors_iterations(job.l) < iterations);
     if (subsel_lors_iterations(job.l) == 0 && stopped) {
         /* stopped before the set was made: nothing to save */
@@ -418,6 +423,7 @@ static int lors_distill(const cli_command *self, int argc, char **argv)
         rc = LORS_INTERRUPTED;
         goto done;
     }
+    stages_begin("write");
     if ((rc = save_set(self, job.ctx, job.l, out)) != 0)
         goto done;
     subsel_lors_last_loss(job.ctx, job.l, &loss);
@@ -438,6 +444,7 @@ static int lors_distill(const cli_command *self, int argc, char **argv)
     json_int("threads", subsel_ctx_threads(job.ctx));
     json_double("seconds", cli_now() - progress.start);
     json_string("out", out);
+    json_stages();
     json_end();
     rc = stopped ? LORS_INTERRUPTED : 0;
 done:
@@ -519,11 +526,13 @@ static int lors_baseline(const cli_command *self, int argc, char **argv)
         rc = cli_fail(self, "out of memory");
         goto done;
     }
+    stages_begin("select");
     if ((rc = subsel_lors_baseline(job.ctx, job.l, method, job.images, job.texts, count,
                                    idx)) != SUBSEL_OK) {
         rc = cli_fail_status(self, job.ctx, rc, "--method");
         goto done;
     }
+    stages_begin("write");
     if ((rc = subsel_npy_write_i64(job.ctx, cli_output_path(out), idx, count)) != SUBSEL_OK) {
         rc = cli_fail_status(self, job.ctx, rc, "--out");
         goto done;
@@ -535,6 +544,7 @@ static int lors_baseline(const cli_command *self, int argc, char **argv)
     json_int("seed", seed);
     json_double("seconds", cli_now() - t0);
     json_string("out", out);
+    json_stages();
     json_end();
     rc = 0;
 done:
@@ -839,6 +849,7 @@ static int lors_eval(const cli_command *self, int argc, char **argv)
         goto done;
     }
     start_progress(ctx, &progress, self, "evaluate", "epochs", 0);
+    stages_begin("evaluate");
     for (s = 0; s < nseeds; s++) {
         double recalls[SUBSEL_LORS_RECALLS], mean = 0;
         if ((rc = subsel_ctx_set_int(ctx, SUBSEL_P_SEED, seeds[s])) != SUBSEL_OK) {
@@ -873,6 +884,7 @@ static int lors_eval(const cli_command *self, int argc, char **argv)
     print_recalls(seeds, nseeds, per_seed);
     json_int("threads", subsel_ctx_threads(ctx));
     json_double("seconds", cli_now() - progress.start);
+    json_stages();
     json_end();
     rc = 0;
 done:

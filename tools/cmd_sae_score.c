@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stages.h"
 #include "commands.h"
 #include "select_common.h"
 
@@ -138,6 +139,8 @@ int cmd_sae_score(const cli_command *self, int argc, char **argv)
         rc = cli_fail_status(self, ctx, rc, "--input");
         goto done;
     }
+    if (dir != NULL)
+        stages_begin("encode"); /* else the codes are read: still "load" */
     if ((rc = get_codes(self, ctx, codes_path, dir, k, x, &z)) != 0)
         goto done;
     features = subsel_csr_cols(z);
@@ -148,6 +151,7 @@ int cmd_sae_score(const cli_command *self, int argc, char **argv)
         rc = cli_fail(self, "out of memory for %lld latents", (long long)features);
         goto done;
     }
+    stages_begin("score");
     t_score = cli_now();
     if ((rc = subsel_sae_scores(ctx, x, z, &ms, &mt, &ms_n, &mt_n, ms_l,
                                 features, mt_l, features)) != SUBSEL_OK) {
@@ -155,6 +159,7 @@ int cmd_sae_score(const cli_command *self, int argc, char **argv)
         goto done;
     }
     t_score = cli_now() - t_score;
+    stages_begin("write");
     if (ms_out != NULL &&
         (rc = subsel_npy_write_f64(ctx, cli_output_path(ms_out), ms_l, features)) != SUBSEL_OK) {
         rc = cli_fail_status(self, ctx, rc, "--ms-out");
@@ -190,6 +195,7 @@ int cmd_sae_score(const cli_command *self, int argc, char **argv)
     json_int("threads", subsel_ctx_threads(ctx));
     json_double("seconds", cli_now() - t0);
     json_double("score_seconds", t_score);
+    json_stages();
     json_end();
     rc = 0;
 done:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stages.h"
 #include "commands.h"
 #include "shards.h"
 
@@ -120,6 +121,7 @@ int cmd_sae_train(const cli_command *self, int argc, char **argv)
             rc = cli_fail_status(self, ctx, rc, "--input");
             goto done;
         }
+        stages_begin("build");
         if ((rc = subsel_sae_trainer_create(ctx, cols, latents, &t)) != SUBSEL_OK) {
             rc = cli_fail_status(self, ctx, rc, "--latents");
             goto done;
@@ -130,8 +132,9 @@ int cmd_sae_train(const cli_command *self, int argc, char **argv)
     progress.start = progress.last = cli_now();
     progress.t = t;
     progress.ctx = ctx;
-    subsel_ctx_set_progress(ctx, print_progress, &progress);
+    stages_set_progress(ctx, print_progress, &progress);
     steps0 = subsel_sae_trainer_steps(t);
+    stages_begin("train"); /* reading rows and writing checkpoints included */
     t0 = cli_now();
     rc = subsel_sae_trainer_fit(ctx, t, (const char *const *)files.paths, files.count,
                                 epochs, out, log_path);
@@ -160,6 +163,7 @@ int cmd_sae_train(const cli_command *self, int argc, char **argv)
     json_double("seconds", cli_now() - progress.start);
     json_double("train_seconds", t0);
     json_string("out", out);
+    json_stages();
     json_end();
     rc = 0;
 done:

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stages.h"
 #include "commands.h"
 #include "mpi_glue.h"
 #include "select_common.h"
@@ -98,6 +99,7 @@ static int make_sdm(const cli_command *self, subsel_ctx *ctx, const sdm_inputs *
     int64_t rows = subsel_csr_rows(z);
     double *zeros = NULL;
     int rc;
+    stages_begin("build");
     if ((rc = subsel_sdm_create(ctx, z, f)) != SUBSEL_OK)
         return cli_fail_status(self, ctx, rc, "objective");
     rc = in->zt != NULL ? subsel_sdm_set_target(ctx, *f, in->zt)
@@ -212,6 +214,7 @@ static int run_part(const cli_command *self, subsel_ctx *ctx, const select_optio
         (status = select_optimizer(self, ctx, so, &opt)) != 0)
         goto done;
     select_progress(self, ctx, 1);
+    stages_begin("select");
     rc = subsel_summary_select(ctx, opt, f, shards->offsets[shard],
                                shards->offsets[shards->count], &s);
     select_progress(self, ctx, 0);
@@ -219,6 +222,7 @@ static int run_part(const cli_command *self, subsel_ctx *ctx, const select_optio
         status = cli_fail_status(self, ctx, rc, "selection");
         goto done;
     }
+    stages_begin("write");
     if ((rc = subsel_summary_save(ctx, s, cli_output_path(so->out))) != SUBSEL_OK) {
         status = cli_fail_status(self, ctx, rc, "--out");
         goto done;
@@ -231,6 +235,7 @@ static int run_part(const cli_command *self, subsel_ctx *ctx, const select_optio
     json_int("total", shards->offsets[shards->count]);
     json_double("seconds", cli_now() - t0);
     json_string("out", so->out);
+    json_stages();
     json_end();
 done:
     subsel_summary_free(s);
@@ -245,7 +250,9 @@ static int report(const cli_command *self, subsel_ctx *ctx, const select_options
                   const sdm_inputs *in, const subsel_selection *sel, double seconds,
                   double kl, const char *method, int64_t processes)
 {
-    int rc = subsel_selection_save_npy(ctx, sel, cli_output_path(so->out));
+    int rc;
+    stages_begin("write");
+    rc = subsel_selection_save_npy(ctx, sel, cli_output_path(so->out));
     if (rc != SUBSEL_OK)
         return cli_fail_status(self, ctx, rc, "--out");
     json_begin();

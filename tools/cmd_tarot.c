@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stages.h"
 #include "commands.h"
 #include "select_common.h"
 
@@ -145,7 +146,7 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         return rc;
     progress.start = progress.last = cli_now();
     progress.stage[0] = '\0';
-    subsel_ctx_set_progress(ctx, print_progress, &progress);
+    stages_set_progress(ctx, print_progress, &progress);
     rc = CLI_FAILED;
 
     if ((k = subsel_dense_load_npy(ctx, cand_path, &cand)) != SUBSEL_OK) {
@@ -163,6 +164,7 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
                        (long long)m);
         goto done;
     }
+    stages_begin("build");
     if ((k = subsel_tarot_create(ctx, cand, targ, &t)) != SUBSEL_OK) {
         cli_fail_status(self, ctx, (int)k, "inputs");
         goto done;
@@ -188,16 +190,26 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
                 goto done;
             }
         }
-        k = subsel_tarot_select_otm(ctx, t, folds, fold_of, &sel);
+        /* whitening apart, so that the stages say where the time goes */
+        stages_begin("whiten");
+        k = subsel_tarot_whiten(ctx, t, NULL, NULL);
+        stages_begin("select");
+        if (k == SUBSEL_OK)
+            k = subsel_tarot_select_otm(ctx, t, folds, fold_of, &sel);
     } else {
         /* floor(ratio * N), as the authors' int(ratio * N) */
         budget = (int64_t)floor(ratio * (double)n);
-        k = subsel_tarot_select_fixed(ctx, t, budget, &sel);
+        stages_begin("whiten");
+        k = subsel_tarot_whiten(ctx, t, NULL, NULL);
+        stages_begin("select");
+        if (k == SUBSEL_OK)
+            k = subsel_tarot_select_fixed(ctx, t, budget, &sel);
     }
     if (k != SUBSEL_OK) {
         cli_fail_status(self, ctx, (int)k, "selection");
         goto done;
     }
+    stages_begin("write");
     if ((k = subsel_selection_save_npy(ctx, sel, cli_output_path(out))) != SUBSEL_OK) {
         cli_fail_status(self, ctx, (int)k, "--out");
         goto done;
@@ -244,6 +256,7 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
     json_int("threads", subsel_ctx_threads(ctx));
     json_double("seconds", cli_now() - progress.start);
     json_string("out", out);
+    json_stages();
     json_end();
     rc = 0;
 done:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stages.h"
 #include "commands.h"
 #include "select_common.h"
 
@@ -107,6 +108,7 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
          read_labels(self, ctx, "--target-labels", tlabels_path,
                      subsel_dense_rows(target ? target : source), &tlabels) != 0))
         goto done;
+    stages_begin("build");
     rc = subsel_uniprot_create_from_features(ctx, source, target ? target : source, sim,
                                              so.budget, reg, &obj);
     if (rc == SUBSEL_OK)
@@ -128,6 +130,7 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
     if ((status = select_run(self, ctx, &so, obj, &sel, &seconds)) != 0)
         goto done;
     status = CLI_FAILED;
+    stages_begin("score");
     if (labels != NULL &&
         (rc = subsel_nn_accuracy(ctx, source, labels, subsel_selection_indices(sel),
                                  subsel_selection_count(sel), target ? target : source,

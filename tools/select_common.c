@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "select_common.h"
+#include "stages.h"
 
 void select_defaults(select_options *o, const char *optimizer)
 {
@@ -146,7 +147,7 @@ void select_progress(const cli_command *cmd, subsel_ctx *ctx, int on)
     progress.command = cmd->name;
     progress.last_decile = 0;
     progress.start = cli_now();
-    subsel_ctx_set_progress(ctx, on ? on_progress : NULL, on ? &progress : NULL);
+    stages_set_progress(ctx, on ? on_progress : NULL, on ? &progress : NULL);
 }
 
 int select_run(const cli_command *cmd, subsel_ctx *ctx,
@@ -163,6 +164,7 @@ int select_run(const cli_command *cmd, subsel_ctx *ctx,
     if ((rc = select_optimizer(cmd, ctx, o, &opt)) != 0)
         return rc;
     select_progress(cmd, ctx, 1);
+    stages_begin("select");
     t0 = cli_now();
     rc = subsel_optimizer_run(ctx, opt, obj, sel);
     *seconds = cli_now() - t0;
@@ -170,6 +172,7 @@ int select_run(const cli_command *cmd, subsel_ctx *ctx,
     subsel_optimizer_free(opt);
     if (rc != SUBSEL_OK)
         return cli_fail_status(cmd, ctx, rc, "selection");
+    stages_begin("write");
     if ((rc = subsel_selection_save_npy(ctx, *sel, cli_output_path(o->out))) != SUBSEL_OK) {
         subsel_selection_free(*sel);
         *sel = NULL;
@@ -192,6 +195,7 @@ void select_json(const select_options *o, const subsel_selection *sel,
     json_int("evaluations", subsel_selection_evaluations(sel));
     json_string("out", o->out);
     select_json_budget(sel);
+    json_stages();
 }
 
 void select_json_budget(const subsel_selection *sel)

@@ -31,7 +31,8 @@ static void usage(FILE *out)
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nenvironment: SUBSEL_ISA=scalar|avx2|avx512 lowers the kernel level; "
-                 "SUBSEL_ISA_DEBUG=1 logs the choice.\n");
+                 "SUBSEL_ISA_DEBUG=1 logs the choice;\nSUBSEL_MAP_FILES=0 copies input "
+                 "files instead of memory-mapping them (see docs/matrices.md).\n");
 }
 
 int main(int argc, char **argv)

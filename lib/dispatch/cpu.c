@@ -26,8 +26,10 @@ int ss_cpu_best_isa(void)
 
     if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
         return SUBSEL_ISA_SCALAR;
-    /* OSXSAVE (ecx bit 27), AVX (bit 28) and FMA (bit 12) */
-    if (!(ecx & (1u << 27)) || !(ecx & (1u << 28)) || !(ecx & (1u << 12)))
+    /* OSXSAVE (ecx bit 27), AVX (bit 28), FMA (bit 12) and PCLMULQDQ (bit
+     * 1, which the x86 tables' CRC-32 uses; every AVX2 CPU has it) */
+    if (!(ecx & (1u << 27)) || !(ecx & (1u << 28)) || !(ecx & (1u << 12)) ||
+        !(ecx & (1u << 1)))
         return SUBSEL_ISA_SCALAR;
     xcr0 = read_xcr0();
     if ((xcr0 & 0x6) != 0x6) /* XMM and YMM state */

@@ -116,6 +116,9 @@ typedef struct ss_kernels {
     void (*gemm_dots)(int64_t m, int64_t n, int64_t k, const double *a,
                       int64_t lda, const double *b, int64_t ldb, double *c,
                       int64_t ldc, int beta);
+    /* zlib's crc32(crc, p, n), exactly (common/crc32_template.h: carry-less
+     * multiplies); NULL in the scalar table, whose callers use zlib. */
+    uint32_t (*crc32)(uint32_t crc, const unsigned char *p, int64_t n);
 } ss_kernels;
 
 extern const ss_kernels ss_kernels_scalar;

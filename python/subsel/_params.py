@@ -137,6 +137,9 @@ ADVICE = {
     (_lib.KIND_CONTEXT, "parallel_gains"): "leave at 0 (automatic); 2 can "
         "help lazy greedy on expensive objectives with many threads, 1 "
         "when the caller runs many selections in parallel itself",
+    (_lib.KIND_CONTEXT, "map_files"): "leave at 1 (inputs read in place, "
+        "fastest); 0 when another process may rewrite an input file in "
+        "place while its matrix is in use",
     (_lib.KIND_OPTIMIZER, "budget"): "how many rows you can afford to "
         "keep (train on)",
     (_lib.KIND_OPTIMIZER, "runs"): "1 is fastest; several (e.g. 5) keep "

@@ -26,6 +26,7 @@ run() { # name, then arguments after `clipcov`
 run given --labels "$DATA/labels.npy" --budget 150 --threads 1
 j="$TMP/given.json"
 [ "$(json_number pairs "$j")" = 200 ] || fail "pairs: $(cat "$j")"
+stages "$j" load build select write
 [ "$(json_number dim "$j")" = 16 ] || fail "dim: $(cat "$j")"
 [ "$(json_number classes "$j")" = 5 ] || fail "classes: $(cat "$j")"
 [ "$(json_number zero_shot "$j")" = 0 ] || fail "zero_shot: $(cat "$j")"

@@ -18,6 +18,7 @@ DATA=$2
     >"$TMP/out" 2>"$TMP/err" || fail "encode exited $?: $(cat "$TMP/err")"
 [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "stdout is not one line: $(cat "$TMP/out")"
 grep -q '^{.*}$' "$TMP/out" || fail "stdout is not a JSON object: $(cat "$TMP/out")"
+stages "$TMP/out" load encode validate write
 for key in rows features k nnz; do
     got=$(json_number "$key" "$TMP/out")
     want=$(json_number "$key" "$DATA/expected.json")

@@ -121,4 +121,26 @@ two --out "$TMP/same.npy" --weights-out "$TMP/./same.npy"
 two --out - --weights-out -
 two --out - --weights-out /dev/stdout
 [ ! -e "$TMP/same.npy" ] || fail "a refused command wrote same.npy"
+
+# SUBSEL_MAP_FILES: 1 (the default: inputs memory-mapped) and 0 (copied)
+# give the same selections, from SciPy's .npz, subsel's (aligned: used in
+# place) and a .npy; anything else is a usage error.
+"$SUBSEL" tarot "${C[@]}" --out "$TMP/tarot_default.npy" >/dev/null 2>"$TMP/err" ||
+    fail "tarot: $(cat "$TMP/err")"
+cp "$F/fb/Z_uncompressed.npz" "$TMP/scipy_stored.npz"
+for map in 0 1; do
+    SUBSEL_MAP_FILES=$map ok "${FB[@]}" --out "$TMP/fb_map$map.npy"
+    same "$TMP/fb.npy" "$TMP/fb_map$map.npy" "fb, SUBSEL_MAP_FILES=$map"
+    SUBSEL_MAP_FILES=$map ok fb --features "$TMP/scipy_stored.npz" --weights "$F/fb/w.npy" \
+        --budget 12 --optimizer naive --out "$TMP/fb_stored_map$map.npy"
+    same "$TMP/fb.npy" "$TMP/fb_stored_map$map.npy" "stored .npz, SUBSEL_MAP_FILES=$map"
+    SUBSEL_MAP_FILES=$map ok tarot "${C[@]}" --out "$TMP/tarot_map$map.npy"
+    same "$TMP/tarot_default.npy" "$TMP/tarot_map$map.npy" "tarot, SUBSEL_MAP_FILES=$map"
+done
+SUBSEL_MAP_FILES=yes "$SUBSEL" "${FB[@]}" --out "$TMP/fb_bad.npy" >"$TMP/out" 2>"$TMP/err"
+status=$?
+[ "$status" -eq 2 ] || fail "SUBSEL_MAP_FILES=yes: exit $status, not 2"
+grep -q "SUBSEL_MAP_FILES must be 0 or 1, not 'yes'" "$TMP/err" ||
+    fail "SUBSEL_MAP_FILES=yes: $(cat "$TMP/err")"
+[ ! -e "$TMP/fb_bad.npy" ] || fail "a refused command wrote its output"
 exit 0

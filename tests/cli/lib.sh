@@ -12,6 +12,19 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 json_number() { sed -n 's/.*"'"$1"'": \([0-9.eE+-]*\).*/\1/p' "$2"; }
 json_string() { sed -n 's/.*"'"$1"'": "\([^"]*\)".*/\1/p' "$2"; }
 
+# stages FILE NAME...: the JSON object in FILE has "stages": {...} with
+# exactly these stages, in this order, each a number of seconds (>= 0: no
+# sign is accepted).
+stages() {
+    local file=$1 inner names
+    shift
+    inner=$(sed -n 's/.*"stages": {\([^}]*\)}.*/\1/p' "$file")
+    [ -n "$inner" ] || fail "no stages: $(cat "$file")"
+    names=$(printf '%s\n' "$inner" | tr ',' '\n' | sed -n 's/^ *"\([a-z]*\)": [0-9][0-9.eE+-]*$/\1/p' |
+        tr '\n' ' ')
+    [ "$names" = "$* " ] || fail "stages are '$names', not '$* ': {$inner}"
+}
+
 # The payload of a 1-D int64 .npy vector of $2 values: its last 8 * $2 bytes.
 payload() { tail -c "$(($2 * 8))" "$1" | od -An -tx1 -v; }
 

@@ -17,6 +17,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from summary import summary  # noqa: E402
+
 try:
     import numpy as np
 except ImportError:
@@ -30,7 +33,9 @@ SET_FILES = ["images.npy", "texts.npy", "similarity.npy", "eta.npy"]
 def run(*args, expect=0):
     p = subprocess.run([SUBSEL, "lors", *args], capture_output=True, text=True)
     assert p.returncode == expect, (args, p.returncode, p.stdout, p.stderr)
-    return json.loads(p.stdout) if expect == 0 else p
+    if expect != 0:
+        return p
+    return summary(p.stdout)
 
 
 def pairs(rng, n):
@@ -70,6 +75,7 @@ def main():
                 "3", "--expert-batch", "16", "--log", path("buffer.jsonl"), "--threads", "2")
         assert j["experts"] == 2 and j["buffer_epochs"] == 3 and j["pairs"] == 60, j
         assert j["image_dim"] == 10 and j["text_dim"] == 6, j
+        assert list(j["stages"]) == ["load", "build", "buffer"], j
         params = 10 * 8 + 8 + 6 * 8 + 8  # two linear towers
         for e in range(2):
             traj = np.load(os.path.join(buf, "expert_%04d.npy" % e))
@@ -102,6 +108,7 @@ def main():
         run(*distill, "--iterations", "3", "--out", resumed)
         j = run("distill", "--buffer", buf, "--resume", "--iterations", "7", "--out", resumed)
         assert j["iterations"] == 7 and j["iterations_this_run"] == 4, j
+        assert list(j["stages"]) == ["load", "distill", "write"], j  # resumed: no build
         same_set(straight, resumed)
         chunked = path("chunked")
         run(*distill, "--iterations", "7", "--checkpoint-every", "3", "--out", chunked)

@@ -18,6 +18,7 @@ DATA=$2
     >"$TMP/out" 2>"$TMP/err" || fail "sae-score exited $?: $(cat "$TMP/err")"
 [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "stdout is not one line: $(cat "$TMP/out")"
 grep -q '^{.*}$' "$TMP/out" || fail "stdout is not a JSON object: $(cat "$TMP/out")"
+stages "$TMP/out" load encode validate score write
 for key in rows features k nnz ms mt ms_latents mt_latents mt_min mt_max; do
     [ -n "$(json_number "$key" "$TMP/out")" ] || fail "no $key: $(cat "$TMP/out")"
 done

@@ -13,6 +13,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from summary import summary  # noqa: E402
+
 try:
     import numpy as np
 except ImportError:
@@ -29,7 +32,9 @@ def run(*args, expect=0):
 
 def train(*args, expect=0):
     p = run("sae-train", *args, expect=expect)
-    return json.loads(p.stdout) if expect == 0 else p
+    if expect != 0:
+        return p
+    return summary(p.stdout)
 
 
 def main():

@@ -31,6 +31,7 @@ for concave in log1p sqrt; do
     [ "$(payload "$TMP/fb.npy" 12)" = "$(payload "$F/fb/order_$concave.npy" 12)" ] ||
         fail "fb $concave: the selection is not the fixture's order"
     contains "$TMP/out" '"selected": 12'
+    stages "$TMP/out" load validate build select write
 done
 ok sdm --source "$F/sdm/source.npz" --target "$F/sdm/target.npz" \
     --quality "$F/sdm/quality.npy" --bins 3 --bin-weights 0,0.01,0.99 --lambda 0.7 \

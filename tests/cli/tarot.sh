@@ -21,6 +21,7 @@ run() {
     [ -n "$(json_number seconds "$TMP/out")" ] || fail "no seconds: $(cat "$TMP/out")"
     [ -n "$(json_number ot_distance "$TMP/out")" ] || fail "no ot_distance: $(cat "$TMP/out")"
     [ -s "$TMP/err" ] || fail "no progress on stderr"
+    stages "$TMP/out" load build whiten select write
 }
 expect() { # key value
     [ "$(json_number "$1" "$TMP/out")" = "$2" ] || fail "$1: expected $2: $(cat "$TMP/out")"

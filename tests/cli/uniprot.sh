@@ -20,6 +20,7 @@ run() {
     [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "stdout is not one line: $(cat "$TMP/out")"
     grep -q '^{.*}$' "$TMP/out" || fail "stdout is not a JSON object: $(cat "$TMP/out")"
     [ -n "$(json_number seconds "$TMP/out")" ] || fail "no seconds: $(cat "$TMP/out")"
+    stages "$TMP/out" load build select write score
 }
 
 # Naive greedy, approximate gains: NumPy's order, f and accuracy.

@@ -54,7 +54,8 @@ func NewContext() (*Context, error) {
 func (c *Context) cptr() *C.subsel_ctx { return (*C.subsel_ctx)(c.ptr()) }
 
 // Set sets a context parameter by the name the library gives it
-// ("threads", "seed", "max_isa", "memory_limit", "parallel_gains"; see
+// ("threads", "seed", "max_isa", "memory_limit", "parallel_gains",
+// "map_files"; see
 // Params(KindContext)).
 func (c *Context) Set(name string, value any) error {
 	return c.handle.setParam(c, name, value)

@@ -87,3 +87,30 @@ func TestTarotProject(t *testing.T) {
 	_, err = TarotProject(ctx, x, 8, Projection(5), 0)
 	wantError(t, err, ErrInvalid)
 }
+
+// map_files 1 (memory-mapped; SciPy's stored members copied from the
+// mapping) and 0 (streamed) read the same matrices, stored or deflated.
+func TestMappedAndCopiedLoadsAgree(t *testing.T) {
+	mapped, copied := newCtx(t), newCtx(t)
+	must[any](t)(nil, mapped.Set("map_files", 1))
+	must[any](t)(nil, copied.Set("map_files", 0))
+	if v := must[int64](t)(copied.GetInt("map_files")); v != 0 {
+		t.Fatalf("map_files reads %d", v)
+	}
+	for _, name := range []string{"Z_uncompressed.npz", "Z.npz"} {
+		a := must[*Csr](t)(LoadCsrNPZ(mapped, fx("fb", name)))
+		b := must[*Csr](t)(LoadCsrNPZ(copied, fx("fb", name)))
+		if a.Rows() != b.Rows() || a.Cols() != b.Cols() || a.NNZ() != b.NNZ() {
+			t.Fatalf("%s: shapes differ", name)
+		}
+		for r := int64(0); r < a.Rows(); r++ {
+			ia, va, errA := a.Row(r)
+			ib, vb, errB := b.Row(r)
+			if errA != nil || errB != nil || !reflect.DeepEqual(ia, ib) || !reflect.DeepEqual(va, vb) {
+				t.Fatalf("%s row %d differs", name, r)
+			}
+		}
+		a.Close()
+		b.Close()
+	}
+}

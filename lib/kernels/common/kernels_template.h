@@ -169,6 +169,7 @@ static double k_dot_f32_f64(const float *a, const double *x, int64_t n)
 
 #include "kernels/common/ot_template.h"
 #include "kernels/common/gemm_template.h"
+#include "kernels/common/crc32_template.h"
 
 const ss_kernels SS_KERNEL_TABLE = {
     SS_KERNEL_ISA,
@@ -193,4 +194,5 @@ const ss_kernels SS_KERNEL_TABLE = {
     k_waterfill_sums,
     k_gemm_rows,
     k_gemm_dots,
+    SS_KERNEL_CRC32,
 };

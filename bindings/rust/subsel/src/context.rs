@@ -69,7 +69,8 @@ impl Context {
     }
 
     /// Sets a context parameter by its name in the library's table
-    /// ("threads", "seed", "max_isa", "memory_limit", "parallel_gains").
+    /// ("threads", "seed", "max_isa", "memory_limit", "parallel_gains",
+    /// "map_files").
     pub fn set_param(&mut self, name: &str, value: impl Into<Value>) -> Result<()> {
         let handle = self.as_ptr().cast::<c_void>();
         param::set(self, handle, name, value.into())

@@ -362,3 +362,28 @@ fn one_objective_many_threads() {
         }
     });
 }
+
+/// map_files 1 (memory-mapped; SciPy's stored members copied from the
+/// mapping) and 0 (streamed) read the same matrices, stored or deflated.
+#[test]
+fn mapped_and_copied_loads_agree() {
+    let mut mapped = Context::new().unwrap();
+    let mut copied = Context::new().unwrap();
+    mapped.set_param("map_files", 1i64).unwrap();
+    copied.set_param("map_files", 0i64).unwrap();
+    assert_eq!(copied.param("map_files").unwrap(), Value::Int(0));
+    for name in ["fb/Z_uncompressed.npz", "fb/Z.npz", "sdm/source_uncompressed.npz"] {
+        let a = Csr::load_npz(&mapped, fixture(name)).unwrap();
+        let b = Csr::load_npz(&copied, fixture(name)).unwrap();
+        assert_eq!((a.rows(), a.cols(), a.nnz()), (b.rows(), b.cols(), b.nnz()), "{name}");
+        for r in 0..a.rows() {
+            let (x, y) = (a.row(r).unwrap(), b.row(r).unwrap());
+            assert_eq!(x.values, y.values, "{name} row {r}");
+            match (x.indices, y.indices) {
+                (RowIndices::I32(p), RowIndices::I32(q)) => assert_eq!(p, q, "{name} row {r}"),
+                (RowIndices::I64(p), RowIndices::I64(q)) => assert_eq!(p, q, "{name} row {r}"),
+                _ => panic!("{name} row {r}: index widths differ"),
+            }
+        }
+    }
+}

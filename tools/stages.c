@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stage clock of stages.h.
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "stages.h"
+
+/* More than any command has. */
+#define MAX_STAGES 12
+/* Contexts with a progress callback at once (a command has one or two). */
+#define MAX_CONTEXTS 4
+
+static struct {
+    const char *name[MAX_STAGES];
+    double seconds[MAX_STAGES];
+    int count;
+    int running; /* index, or -1 */
+    double since;
+    int resume;  /* the stage a validation interrupted, or -1 */
+} clock_ = {{NULL}, {0}, 0, -1, 0, -1};
+
+static struct {
+    subsel_ctx *ctx;
+    subsel_progress_fn fn;
+    void *user;
+} hooks[MAX_CONTEXTS];
+
+static int stage_index(const char *name)
+{
+    int i;
+    for (i = 0; i < clock_.count; i++)
+        if (strcmp(clock_.name[i], name) == 0)
+            return i;
+    if (clock_.count == MAX_STAGES)
+        return -1;
+    clock_.name[clock_.count] = name;
+    clock_.seconds[clock_.count] = 0;
+    return clock_.count++;
+}
+
+static void switch_to(int index)
+{
+    double now = cli_now();
+    if (clock_.running >= 0)
+        clock_.seconds[clock_.running] += now - clock_.since;
+    clock_.running = index;
+    clock_.since = now;
+}
+
+void stages_begin(const char *name)
+{
+    clock_.resume = -1;
+    switch_to(name != NULL ? stage_index(name) : -1);
+}
+
+/* The library reports (validate, 0, n) when it starts checking what it
+ * read and (validate, n, n) when it is done: the time between is
+ * "validate", and the stage it interrupted goes on afterwards. */
+static int on_progress(void *user, const char *stage, int64_t done,
+                       int64_t total)
+{
+    subsel_ctx *ctx = user;
+    int i;
+    if (strcmp(stage, "validate") == 0) {
+        if (done == 0 && clock_.resume < 0) {
+            clock_.resume = clock_.running;
+            switch_to(stage_index("validate"));
+        } else if (done >= total && clock_.resume >= 0) {
+            switch_to(clock_.resume);
+            clock_.resume = -1;
+        }
+    }
+    for (i = 0; i < MAX_CONTEXTS; i++)
+        if (hooks[i].ctx == ctx && hooks[i].fn != NULL)
+            return hooks[i].fn(hooks[i].user, stage, done, total);
+    return 0;
+}
+
+void stages_set_progress(subsel_ctx *ctx, subsel_progress_fn fn, void *user)
+{
+    int i, slot = -1;
+    for (i = 0; i < MAX_CONTEXTS && slot < 0; i++)
+        if (hooks[i].ctx == ctx)
+            slot = i;
+    for (i = 0; i < MAX_CONTEXTS && slot < 0; i++)
+        if (hooks[i].ctx == NULL)
+            slot = i;
+    if (slot < 0) { /* more contexts than expected: no stage split for it */
+        subsel_ctx_set_progress(ctx, fn, user);
+        return;
+    }
+    hooks[slot].ctx = ctx;
+    hooks[slot].fn = fn;
+    hooks[slot].user = user;
+    subsel_ctx_set_progress(ctx, on_progress, ctx);
+}
+
+void json_stages(void)
+{
+    int i;
+    stages_begin(NULL);
+    json_object_begin("stages");
+    for (i = 0; i < clock_.count; i++)
+        json_double(clock_.name[i], clock_.seconds[i]);
+    json_object_end();
+}
