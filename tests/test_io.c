@@ -422,9 +422,10 @@ static void write_bytes(const char *path, const unsigned char *bytes, size_t siz
 }
 
 /* A damaged archive used in place fails as a copied one does: a changed
- * byte is a CRC mismatch, a bad column index or value (with a matching
- * CRC) the validation's message, for aligned (in place) and SciPy's
- * (copied) members alike. */
+ * byte is a CRC mismatch (also in a value that stays valid, which only
+ * the CRC can catch: in place, it is computed in the validation's pass),
+ * a bad column index or value (with a matching CRC) the validation's
+ * message, for aligned (in place) and SciPy's (copied) members alike. */
 START_TEST(mapped_loads_check_crc_and_values)
 {
     subsel_ctx *ctx = new_ctx();
@@ -441,12 +442,12 @@ START_TEST(mapped_loads_check_crc_and_values)
     sources[0] = npz;
     sources[1] = fixture_path("fb/Z_uncompressed.npz");
     for (s = 0; s < 2; s++) {
-        for (damage = 0; damage < 3; damage++) {
+        for (damage = 0; damage < 4; damage++) {
             FILE *f;
             ss_zip z;
             ss_zip_entry e;
             ss_zip_member mem;
-            const char *member = damage == 2 ? "data.npy" : "indices.npy";
+            const char *member = damage >= 2 ? "data.npy" : "indices.npy";
             bytes = slurp(sources[s], &size);
             /* the last element of the member: past any .npy header */
             f = fopen(sources[s], "rb");
@@ -457,8 +458,9 @@ START_TEST(mapped_loads_check_crc_and_values)
             ss_zip_member_close(&mem);
             ss_zip_close(&z);
             fclose(f);
-            if (damage == 0) {
-                bytes[at] ^= 1; /* the CRC no longer matches */
+            if (damage == 0 || damage == 3) {
+                bytes[at] ^= 1; /* the CRC no longer matches (3: a value's
+                                   last mantissa bit) */
             } else if (damage == 1) {
                 ss_store_le32(bytes + at, 0x7fffffffu); /* column past the end */
                 fix_member_crc(ctx, sources[s], bytes, size, member);
@@ -474,9 +476,9 @@ START_TEST(mapped_loads_check_crc_and_values)
                 ck_assert_int_eq(subsel_csr_load_npz(ctx, bad, &m),
                                  damage == 2 ? SUBSEL_E_NUMERIC : SUBSEL_E_FORMAT);
                 ck_assert_ptr_null(m);
-                assert_message_has(ctx, damage == 0   ? "CRC-32 mismatch"
-                                        : damage == 1 ? "out of range"
-                                                      : "is not finite");
+                assert_message_has(ctx, damage == 1   ? "out of range"
+                                        : damage == 2 ? "is not finite"
+                                                      : "CRC-32 mismatch");
                 if (map == 0)
                     snprintf(first, sizeof first, "%s", subsel_ctx_last_error(ctx));
                 else /* the same words, whichever way the bytes came */

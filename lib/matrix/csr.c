@@ -141,9 +141,6 @@ static int value_error(subsel_ctx *ctx, const subsel_csr *m, int64_t r,
                    v);
 }
 
-/* Rows per block of the validation sweep: a few hundred KB of entries at
- * the usual tens of nonzeros per row. */
-#define VALIDATE_BLOCK_ROWS 4096
 
 /* A block's faults are found branch-free (the loops vectorise and read at
  * memory speed) and reported by report_row(), which names the first.
@@ -191,7 +188,19 @@ static int values_faulty(const float *values, int64_t start, int64_t end)
 typedef struct validate_job {
     const subsel_csr *m;
     int64_t nnz;
+    ss_csr_block_fn after; /* or NULL */
+    void *arg;
 } validate_job;
+
+/* A sound block: handed to the caller's hook while its entries are in
+ * cache. */
+static int64_t block_done(const validate_job *j, int64_t begin, int64_t first,
+                          int64_t last)
+{
+    if (j->after != NULL)
+        j->after(j->arg, begin / SS_VALIDATE_BLOCK_ROWS, first, last);
+    return -1;
+}
 
 /* The structure row by row, then the block's values in one run (their
  * entries are contiguous once the rows are sound); a block with a bad
@@ -208,7 +217,7 @@ typedef struct validate_job {
         first = ptr64 ? m->indptr.i64[begin] : m->indptr.i32[begin];           \
         last = ptr64 ? m->indptr.i64[end] : m->indptr.i32[end];                \
         if (!values_faulty(m->values, first, last))                            \
-            return -1;                                                         \
+            return block_done(j, begin, first, last);                          \
         for (r = begin; r < end; r++) {                                        \
             int64_t s, e;                                                      \
             ss_csr_range(m, r, &s, &e);                                        \
@@ -264,6 +273,13 @@ static int report_row(subsel_ctx *ctx, const subsel_csr *m, int64_t r,
 int ss_csr_validate(subsel_ctx *ctx, const subsel_csr *m, const void *orig,
                     int orig_type)
 {
+    return ss_csr_validate_blocks(ctx, m, orig, orig_type, NULL, NULL);
+}
+
+int ss_csr_validate_blocks(subsel_ctx *ctx, const subsel_csr *m,
+                           const void *orig, int orig_type,
+                           ss_csr_block_fn after, void *arg)
+{
     static const ss_sweep_fn by_width[2][2] = {
         {faulty_rows_32_32, faulty_rows_32_64},
         {faulty_rows_64_32, faulty_rows_64_64}};
@@ -275,8 +291,10 @@ int ss_csr_validate(subsel_ctx *ctx, const subsel_csr *m, const void *orig,
         return ss_csr_check_indptr(ctx, m->indptr, m->ptr64, rows);
     job.m = m;
     job.nnz = index_at(m->indptr, m->ptr64, rows);
+    job.after = after;
+    job.arg = arg;
     SS_CHECK(ss_stage_begin(&meter, ctx, "validate", rows));
-    SS_CHECK(ss_sweep(ctx, &meter, rows, VALIDATE_BLOCK_ROWS, 1,
+    SS_CHECK(ss_sweep(ctx, &meter, rows, SS_VALIDATE_BLOCK_ROWS, 1,
                       1 + (rows > 0 ? job.nnz / rows : 0),
                       by_width[m->ptr64][m->idx64], &job, &bad));
     if (bad >= 0)
@@ -322,7 +340,7 @@ int ss_csr_adopt_kept(subsel_ctx *ctx, int64_t rows, int64_t cols,
                       const void *indptr, int ptr64, const void *indices,
                       int idx64, const float *values, void *const owned[3],
                       void *keeper, void (*release)(void *keeper),
-                      subsel_csr **out)
+                      ss_csr_block_fn after, void *arg, subsel_csr **out)
 {
     subsel_csr tmp;
     ss_index_array ip, ix;
@@ -330,7 +348,7 @@ int ss_csr_adopt_kept(subsel_ctx *ctx, int64_t rows, int64_t cols,
     ip.any = indptr;
     ix.any = indices;
     csr_fill(&tmp, rows, cols, ip, ptr64, ix, idx64, values);
-    SS_TRY(ss_csr_validate(ctx, &tmp, NULL, 0));
+    SS_TRY(ss_csr_validate_blocks(ctx, &tmp, NULL, 0, after, arg));
     SS_TRY(csr_wrap(ctx, rows, cols, ip, ptr64, ix, idx64, values, owned, out));
     if (keeper != NULL && (owned[0] != indptr || owned[1] != indices ||
                            owned[2] != (const void *)values)) {
@@ -352,7 +370,7 @@ int ss_csr_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, void *indptr,
 {
     void *const owned[3] = {indptr, indices, values};
     return ss_csr_adopt_kept(ctx, rows, cols, indptr, ptr64, indices, idx64,
-                             values, owned, NULL, NULL, out);
+                             values, owned, NULL, NULL, NULL, NULL, out);
 }
 
 int ss_csr_gather_rows(subsel_ctx *ctx, const subsel_csr *const *from,

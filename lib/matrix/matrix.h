@@ -134,6 +134,25 @@ static inline const float *ss_dense_row(const subsel_dense *m, int64_t r)
 int ss_csr_validate(subsel_ctx *ctx, const subsel_csr *m, const void *orig,
                     int orig_type);
 
+/* Rows per block of the validation sweep: a few hundred KB of entries at
+ * the usual tens of nonzeros per row, so that a hook reads them from
+ * cache. */
+#define SS_VALIDATE_BLOCK_ROWS 1024
+
+/* Called for each block of rows that passed validation (rows [block *
+ * SS_VALIDATE_BLOCK_ROWS, ...), entries [first, last)), on the thread that
+ * checked it, right after: a loader checks its own bytes of the block
+ * (CRCs) while they are in cache. Blocks come in any order and only write
+ * their own slots. */
+typedef void (*ss_csr_block_fn)(void *arg, int64_t block, int64_t first,
+                                int64_t last);
+
+/* As ss_csr_validate, calling `after` (unless NULL) for every sound block.
+ * When validation fails, blocks after the failing one may not be seen. */
+int ss_csr_validate_blocks(subsel_ctx *ctx, const subsel_csr *m,
+                           const void *orig, int orig_type,
+                           ss_csr_block_fn after, void *arg);
+
 /* Checks that rows + 1 row pointers (of the given width) start at 0 and
  * never decrease. */
 int ss_csr_check_indptr(subsel_ctx *ctx, ss_index_array indptr, int ptr64,
@@ -158,13 +177,15 @@ int ss_csr_adopt(subsel_ctx *ctx, int64_t rows, int64_t cols, void *indptr,
 /* As ss_csr_adopt, for arrays of which only those listed in owned[]
  * (indptr, indices, values, or NULL) were allocated on ctx; the others
  * belong to the handle `keeper`, which the matrix retains and drops with
- * `release` (a mapped file's arrays used in place). On failure the owned
- * arrays are freed and keeper is not retained. */
+ * `release` (a mapped file's arrays used in place). Validation calls
+ * `after` (with `arg`) for every sound block (ss_csr_validate_blocks), or
+ * nothing when it is NULL. On failure the owned arrays are freed and
+ * keeper is not retained. */
 int ss_csr_adopt_kept(subsel_ctx *ctx, int64_t rows, int64_t cols,
                       const void *indptr, int ptr64, const void *indices,
                       int idx64, const float *values, void *const owned[3],
                       void *keeper, void (*release)(void *keeper),
-                      subsel_csr **out);
+                      ss_csr_block_fn after, void *arg, subsel_csr **out);
 /* A new matrix of `count` rows gathered from the matrices `from` (all
  * with from[0]'s columns): row i is row rows[i] (in range; repeats
  * allowed) of from[which[i]], or of from[0] when which is NULL. int64 row

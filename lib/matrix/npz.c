@@ -36,6 +36,11 @@ typedef struct npz_array {
     int keep_width;     /* an index array: type SS_NPY_I8 becomes SS_NPY_I4
                            when the file has int32 */
     int in_place;       /* out: data points into the mapped file */
+    int defer_crc;      /* in place, the CRC may wait for the validation */
+    uint32_t head_crc;  /* out, deferred: the CRC of the member's bytes
+                           before the array (its .npy header) */
+    uint32_t want_crc;  /* out, deferred: the directory's CRC */
+    uint32_t *block_crc; /* deferred: the array's CRC per validation block */
 } npz_array;
 
 /* The five members save_npz writes, in the order they are read. */
@@ -49,6 +54,7 @@ typedef struct npz_load {
     ss_zip zip;
     ss_stage progress;
     ss_mapping *map; /* the file, when mapped */
+    int mapped;      /* an array was read from the mapping */
 } npz_load;
 
 /* Opens member `name` and parses its .npy header; on success the caller
@@ -103,6 +109,16 @@ static int read_mapped(npz_load *l, ss_zip_member *m, const ss_npy_header *h,
         !ss_mapping_fits(l->map, at, h->data_bytes, 1))
         return SUBSEL_OK;
     a->in_place = ss_mapping_fits(l->map, at, h->data_bytes, h->itemsize);
+    l->mapped = 1;
+    if (a->in_place && a->defer_crc) {
+        /* checked block by block in the validation's pass (check_crc) */
+        a->head_crc = m->crc;
+        a->want_crc = m->entry.crc;
+        a->data = (void *)(l->map->data + at);
+        *read = 1;
+        return SUBSEL_OK;
+    }
+    a->defer_crc = 0;
     if (!a->in_place)
         SS_CHECK(ss_alloc_array(ctx, h->count, h->itemsize, &copy));
     rc = ss_zip_member_finish_in_place(m, l->map->data + at, copy);
@@ -222,7 +238,7 @@ static int read_shape(npz_load *l, int64_t shape[2])
 {
     /* rows + 1 row pointers must be countable. */
     npz_array a = {"shape.npy", SS_NPY_I8, 2, "(rows, cols)", 0,
-                   INT64_MAX - 1, shape, -1, 0, 0, 0};
+                   INT64_MAX - 1, shape, -1, 0, 0, 0, 0, 0, 0, NULL};
     int rc = read_array(l, &a);
     if (rc == SUBSEL_E_FORMAT && a.bad >= 0)
         return ss_fail(l->zip.ctx, rc, "shape.npy: dimension %lld is out of range",
@@ -246,22 +262,77 @@ static int check_indptr(subsel_ctx *ctx, ss_index_array indptr, int ptr64,
     return rc < 0 ? ss_fail_prefix(ctx, rc, "indptr.npy") : rc;
 }
 
-/* The archive in a seekable FILE. */
-static int load_seekable(subsel_ctx *ctx, FILE *f, subsel_csr **out)
+/* The arrays in place whose CRC the validation's pass computes, block by
+ * block while the block is in cache: the file's bytes are read from memory
+ * once. */
+typedef struct crc_hook {
+    const subsel_ctx *ctx;
+    npz_array *array[2];
+    int count;
+} crc_hook;
+
+static void crc_block(void *arg, int64_t block, int64_t first, int64_t last)
+{
+    const crc_hook *k = arg;
+    int i;
+    for (i = 0; i < k->count; i++) {
+        const npz_array *a = k->array[i];
+        const size_t size = ss_npy_type_size(a->type);
+        a->block_crc[block] = ss_zip_crc32(
+            k->ctx, (uint32_t)crc32(0, Z_NULL, 0),
+            (const unsigned char *)a->data + (size_t)first * size,
+            (size_t)(last - first) * size);
+    }
+}
+
+/* The member's CRC from its header's and its blocks' (after a validation
+ * that saw every block); SUBSEL_E_FORMAT when it is not the directory's
+ * (load_seekable then reads the archive again as a stream, whose message
+ * names the member). */
+static int check_crc(subsel_ctx *ctx, const npz_array *a, ss_index_array ip,
+                     int ptr64, int64_t rows)
+{
+    const size_t size = ss_npy_type_size(a->type);
+    uint32_t crc = a->head_crc;
+    int64_t b, begin;
+    for (b = 0, begin = 0; begin < rows; b++, begin += SS_VALIDATE_BLOCK_ROWS) {
+        int64_t end = rows - begin < SS_VALIDATE_BLOCK_ROWS
+                          ? rows
+                          : begin + SS_VALIDATE_BLOCK_ROWS;
+        int64_t n = ptr64 ? ip.i64[end] - ip.i64[begin]
+                          : (int64_t)ip.i32[end] - ip.i32[begin];
+        crc = (uint32_t)crc32_combine(crc, a->block_crc[b],
+                                      (z_off_t)(n * (int64_t)size));
+    }
+    if (crc != a->want_crc)
+        return ss_fail(ctx, SUBSEL_E_FORMAT, "%s: CRC-32 mismatch", a->name);
+    return SUBSEL_OK;
+}
+
+/* The archive in a seekable FILE, mapped when `map` and the context allow;
+ * *mapped says whether an array was read from the mapping. */
+static int load_archive(subsel_ctx *ctx, FILE *f, int map, int *mapped,
+                        subsel_csr **out)
 {
     npz_load l;
+    crc_hook hook;
     int64_t shape[2] = {0, 0}, nnz;
     npz_array ip = {"indptr.npy", SS_NPY_I8, 0, "rows + 1 (shape.npy)",
-                    INT64_MIN, INT64_MAX, NULL, -1, 0, 1, 0};
+                    INT64_MIN, INT64_MAX, NULL, -1, 0, 1, 0, 0, 0, 0, NULL};
     npz_array ix = {"indices.npy", SS_NPY_I8, 0, "the last row pointer",
-                    0, 0, NULL, -1, 0, 1, 0};
+                    0, 0, NULL, -1, 0, 1, 0, 1, 0, 0, NULL};
     ss_index_array ipa;
     int ptr64;
     npz_array v = {"data.npy", SS_NPY_F4, 0, "the last row pointer",
-                   INT64_MIN, INT64_MAX, NULL, -1, 0, 0, 0};
-    int zip_open = 0, rc = SUBSEL_OK;
+                   INT64_MIN, INT64_MAX, NULL, -1, 0, 0, 0, 1, 0, 0, NULL};
+    int zip_open = 0, i, rc = SUBSEL_OK;
 
-    SS_TRY(ss_mapping_open(ctx, f, &l.map));
+    l.map = NULL;
+    l.mapped = 0;
+    hook.ctx = ctx;
+    hook.count = 0;
+    if (map)
+        SS_TRY(ss_mapping_open(ctx, f, &l.map));
     SS_TRY(ss_zip_open(&l.zip, ctx, f));
     zip_open = 1;
     SS_TRY(begin_progress(&l));
@@ -287,6 +358,13 @@ static int load_seekable(subsel_ctx *ctx, FILE *f, subsel_csr **out)
     SS_TRY(rc);
     SS_TRY(read_array(&l, &v));
     SS_TRY(ss_stage_end(&l.progress));
+    if (ix.in_place && ix.defer_crc)
+        hook.array[hook.count++] = &ix;
+    if (v.in_place && v.defer_crc)
+        hook.array[hook.count++] = &v;
+    for (i = 0; i < hook.count; i++)
+        SS_TRY(ss_alloc_array(ctx, shape[0] / SS_VALIDATE_BLOCK_ROWS + 1,
+                              sizeof(uint32_t), &hook.array[i]->block_crc));
     {
         /* the arrays in the file are the mapping's, the others ours */
         void *const owned[3] = {ip.in_place ? NULL : ip.data,
@@ -294,9 +372,16 @@ static int load_seekable(subsel_ctx *ctx, FILE *f, subsel_csr **out)
                                 v.in_place ? NULL : v.data};
         rc = ss_csr_adopt_kept(ctx, shape[0], shape[1], ip.data, ptr64,
                                ix.data, ix.type == SS_NPY_I8, v.data, owned,
-                               l.map, ss_mapping_release, out);
+                               l.map, ss_mapping_release,
+                               hook.count > 0 ? crc_block : NULL, &hook, out);
     }
     ip.data = ix.data = v.data = NULL; /* adopted, or freed by ss_csr_adopt */
+    for (i = 0; i < hook.count && rc == SUBSEL_OK; i++)
+        rc = check_crc(ctx, hook.array[i], ipa, ptr64, shape[0]);
+    if (rc < 0 && *out != NULL) {
+        subsel_csr_free(*out);
+        *out = NULL;
+    }
     /* With lengths, row pointers and index ranges checked above, what is
      * left to fail is the order of the indices or the values' finiteness. */
     if (rc == SUBSEL_E_FORMAT)
@@ -312,7 +397,23 @@ cleanup:
         ss_free(ctx, ix.data);
     if (!v.in_place)
         ss_free(ctx, v.data);
+    ss_free(ctx, ix.block_crc);
+    ss_free(ctx, v.block_crc);
     ss_mapping_release(l.map); /* the matrix holds its own reference */
+    *mapped = l.mapped;
+    return rc;
+}
+
+/* A damaged archive read from its mapping is read again as a stream, so
+ * that the fault reported is the one streaming meets first (a column out
+ * of range, a CRC, the order of the indices), with the same message,
+ * whichever way the bytes came. */
+static int load_seekable(subsel_ctx *ctx, FILE *f, subsel_csr **out)
+{
+    int mapped = 0;
+    int rc = load_archive(ctx, f, 1, &mapped, out);
+    if (mapped && (rc == SUBSEL_E_FORMAT || rc == SUBSEL_E_NUMERIC))
+        rc = load_archive(ctx, f, 0, &mapped, out);
     return rc;
 }
 

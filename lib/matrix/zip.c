@@ -60,10 +60,8 @@ static void zlib_hooks(z_stream *zs, subsel_ctx *ctx)
     zs->opaque = ctx;
 }
 
-/* zlib's crc32 over n bytes: the kernel table's (carry-less multiplies,
- * several times faster) where it has one, else zlib's. */
-static uint32_t crc_update(const subsel_ctx *ctx, uint32_t crc,
-                           const unsigned char *p, size_t n)
+uint32_t ss_zip_crc32(const subsel_ctx *ctx, uint32_t crc,
+                      const unsigned char *p, size_t n)
 {
     const ss_kernels *kern = ss_kernels_for(ctx);
     if (kern->crc32 != NULL)
@@ -386,7 +384,7 @@ static int member_read(ss_reader *base, void *buf, size_t n, size_t *got)
         m->cleft -= (int64_t)n;
         done = n;
     }
-    m->crc = crc_update(base->ctx, m->crc, buf, done);
+    m->crc = ss_zip_crc32(base->ctx, m->crc, buf, done);
     m->produced += (int64_t)done;
     base->available = m->entry.usize - m->produced;
     if (done < n)
@@ -459,7 +457,7 @@ static int64_t crc_block(void *arg, int64_t begin, int64_t end)
         p = j->copy + begin;
     }
     j->block_crc[begin / CRC_BLOCK] =
-        crc_update(j->ctx, (uint32_t)crc32(0, Z_NULL, 0), p,
+        ss_zip_crc32(j->ctx, (uint32_t)crc32(0, Z_NULL, 0), p,
                    (size_t)(end - begin));
     return -1;
 }
@@ -683,7 +681,7 @@ static int member_write(ss_writer *base, const void *buf, size_t n)
     ss_zip_writer *w = (ss_zip_writer *)base;
     ss_zip_written *mw = &w->members[w->count - 1];
     const unsigned char *p = buf;
-    mw->crc = crc_update(base->ctx, mw->crc, p, n);
+    mw->crc = ss_zip_crc32(base->ctx, mw->crc, p, n);
     mw->usize += (int64_t)n;
     if (!w->deflating) {
         mw->csize += (int64_t)n;

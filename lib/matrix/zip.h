@@ -57,6 +57,11 @@ typedef struct ss_zip_member {
     unsigned char in[SS_IO_CHUNK];
 } ss_zip_member;
 
+/* zlib's crc32(crc, p, n): the kernel table's for ctx (carry-less
+ * multiplies) where it has one, else zlib's. */
+uint32_t ss_zip_crc32(const subsel_ctx *ctx, uint32_t crc,
+                      const unsigned char *p, size_t n);
+
 /* Opens the archive in f (seekable, read from any position): locates and
  * checks the end records and loads the central directory. On success the
  * caller ends with ss_zip_close(); on failure nothing is left to free. */
