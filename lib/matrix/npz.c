@@ -271,7 +271,8 @@ typedef struct crc_hook {
     int count;
 } crc_hook;
 
-static void crc_block(void *arg, int64_t block, int64_t first, int64_t last)
+static void crc_of_block(void *arg, int64_t block, int64_t first,
+                         int64_t last)
 {
     const crc_hook *k = arg;
     int i;
@@ -309,6 +310,15 @@ static int check_crc(subsel_ctx *ctx, const npz_array *a, ss_index_array ip,
     return SUBSEL_OK;
 }
 
+/* 1 when the big members (indices, data) are stored, not deflated: then
+ * mapping the file pays (a deflated member is inflated as before). */
+static int has_stored_arrays(ss_zip *z)
+{
+    ss_zip_entry e;
+    return (ss_zip_find(z, "indices.npy", &e) == SUBSEL_OK && e.method == 0) ||
+           (ss_zip_find(z, "data.npy", &e) == SUBSEL_OK && e.method == 0);
+}
+
 /* The archive in a seekable FILE, mapped when `map` and the context allow;
  * *mapped says whether an array was read from the mapping. */
 static int load_archive(subsel_ctx *ctx, FILE *f, int map, int *mapped,
@@ -331,10 +341,10 @@ static int load_archive(subsel_ctx *ctx, FILE *f, int map, int *mapped,
     l.mapped = 0;
     hook.ctx = ctx;
     hook.count = 0;
-    if (map)
-        SS_TRY(ss_mapping_open(ctx, f, &l.map));
     SS_TRY(ss_zip_open(&l.zip, ctx, f));
     zip_open = 1;
+    if (map && has_stored_arrays(&l.zip))
+        SS_TRY(ss_mapping_open(ctx, f, &l.map));
     SS_TRY(begin_progress(&l));
     SS_TRY(read_format(&l));
     SS_TRY(read_shape(&l, shape));
@@ -373,7 +383,7 @@ static int load_archive(subsel_ctx *ctx, FILE *f, int map, int *mapped,
         rc = ss_csr_adopt_kept(ctx, shape[0], shape[1], ip.data, ptr64,
                                ix.data, ix.type == SS_NPY_I8, v.data, owned,
                                l.map, ss_mapping_release,
-                               hook.count > 0 ? crc_block : NULL, &hook, out);
+                               hook.count > 0 ? crc_of_block : NULL, &hook, out);
     }
     ip.data = ix.data = v.data = NULL; /* adopted, or freed by ss_csr_adopt */
     for (i = 0; i < hook.count && rc == SUBSEL_OK; i++)

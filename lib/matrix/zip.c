@@ -458,7 +458,7 @@ static int64_t crc_block(void *arg, int64_t begin, int64_t end)
     }
     j->block_crc[begin / CRC_BLOCK] =
         ss_zip_crc32(j->ctx, (uint32_t)crc32(0, Z_NULL, 0), p,
-                   (size_t)(end - begin));
+                     (size_t)(end - begin));
     return -1;
 }
 
