@@ -18,8 +18,9 @@ static struct {
     int count;
     int running; /* index, or -1 */
     double since;
-    int resume;  /* the stage a validation interrupted, or -1 */
-} clock_ = {{NULL}, {0}, 0, -1, 0, -1};
+    int validating; /* within the library's "validate" reports */
+    int resume;     /* the stage the validation interrupted, or -1 */
+} clock_ = {{NULL}, {0}, 0, -1, 0, 0, -1};
 
 static struct {
     subsel_ctx *ctx;
@@ -51,7 +52,7 @@ static void switch_to(int index)
 
 void stages_begin(const char *name)
 {
-    clock_.resume = -1;
+    clock_.validating = 0;
     switch_to(name != NULL ? stage_index(name) : -1);
 }
 
@@ -64,12 +65,13 @@ static int on_progress(void *user, const char *stage, int64_t done,
     subsel_ctx *ctx = user;
     int i;
     if (strcmp(stage, "validate") == 0) {
-        if (done == 0 && clock_.resume < 0) {
+        if (done == 0 && !clock_.validating) {
+            clock_.validating = 1;
             clock_.resume = clock_.running;
             switch_to(stage_index("validate"));
-        } else if (done >= total && clock_.resume >= 0) {
+        } else if (done >= total && clock_.validating) {
+            clock_.validating = 0;
             switch_to(clock_.resume);
-            clock_.resume = -1;
         }
     }
     for (i = 0; i < MAX_CONTEXTS; i++)

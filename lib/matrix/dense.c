@@ -47,10 +47,9 @@ static int64_t first_nonfinite_row(void *arg, int64_t begin, int64_t end)
 }
 
 /* Checks the rows x cols values at data (row stride `stride`) in one
- * parallel sweep (progress in bytes on `meter`, or NULL); `orig`, when
- * not NULL, is the caller's array of
- * `orig_type` (row stride orig_stride) before conversion, whose value is
- * quoted. */
+ * parallel sweep (progress in bytes on `meter`, or NULL); `orig`, when not
+ * NULL, is the caller's array of `orig_type` (row stride orig_stride)
+ * before conversion, whose value is quoted. */
 static int check_finite(subsel_ctx *ctx, ss_stage *meter, const float *data,
                         int64_t rows, int64_t cols, int64_t stride,
                         const void *orig, int orig_type, int64_t orig_stride)
