@@ -3,13 +3,14 @@
 """Loading speed: subsel's loaders against SciPy and NumPy, in one run (issue 15, item 1).
 
 Writes a CSR matrix of --rows x --cols with --nnz nonzeros per row (float32 values,
-int32 indices: 516 MB at the default 1M x 16,384 x 64) twice, as scipy.sparse.save_npz
-writes it (stored members at odd offsets) and as subsel writes it (stored members
-64-byte aligned), and a float32 .npy of --dense-rows x 512. Then, alternating, best of
---rounds, with the files in the page cache:
+int32 indices: 516 MB at the default 1M x 16,384 x 64) three times, as
+scipy.sparse.save_npz writes it (stored members at odd offsets; and deflated) and as
+subsel writes it (stored members 64-byte aligned), and a float32 .npy of --dense-rows
+x 512. Then, alternating, best of --rounds, with the files in the page cache:
   scipy.sparse.load_npz / numpy.load
   subsel.load_npz / subsel.load_npy with map_files 1 (the default: mapped, used in
-    place where aligned, else copied on the way through the CRC check)
+    place where aligned, else copied on the way through the CRC check; deflated
+    indices and values inflated at once on two threads)
   the same with map_files 0 (streamed into new buffers, as before 0.13)
 Every subsel load checks the members' CRC-32 and validates the whole matrix (structure,
 finiteness); SciPy and NumPy check neither. One JSON line per file and loader:
@@ -68,10 +69,12 @@ def main():
     copied = subsel.Context(threads=a.threads, map_files=0)
     with tempfile.TemporaryDirectory(prefix="subsel-bench-load-") as tmp:
         scipy_npz = os.path.join(tmp, "scipy.npz")
+        deflated_npz = os.path.join(tmp, "scipy_deflated.npz")
         subsel_npz = os.path.join(tmp, "subsel.npz")
         dense_npy = os.path.join(tmp, "dense.npy")
         m = make_csr(a.rows, a.cols, a.nnz)
         sp.save_npz(scipy_npz, m, compressed=False)
+        sp.save_npz(deflated_npz, m, compressed=True)
         del m
         subsel.load_npz(scipy_npz, ctx=copied).save_npz(subsel_npz, compressed=False,
                                                         ctx=copied)
@@ -81,6 +84,8 @@ def main():
             (scipy_npz, "scipy.sparse.load_npz", lambda p: sp.load_npz(p),
              lambda p, c: subsel.load_npz(p, ctx=c)),
             (subsel_npz, "scipy.sparse.load_npz", lambda p: sp.load_npz(p),
+             lambda p, c: subsel.load_npz(p, ctx=c)),
+            (deflated_npz, "scipy.sparse.load_npz", lambda p: sp.load_npz(p),
              lambda p, c: subsel.load_npz(p, ctx=c)),
             (dense_npy, "numpy.load", lambda p: np.load(p),
              lambda p, c: subsel.load_npy(p, ctx=c)),

@@ -245,7 +245,9 @@ SUBSEL_API const char *subsel_ctx_last_error(const subsel_ctx *ctx);
                               an uncompressed .npy's float32 data, or a
                               stored .npz member of the matrix's own type
                               (float32 values, int32 / int64 indices), in
-                              place instead of copying it; the matrix keeps
+                              place instead of copying it (and inflates a
+                              deflated .npz's indices and values at once on
+                              two threads, from the mapping); the matrix keeps
                               the mapping until it is freed, and its pages
                               are the file's (not counted by memory_limit).
                               Validation and the members' CRC-32 checks run

@@ -322,6 +322,7 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 
 static unsigned char *slurp(const char *path, size_t *size);
+static void write_bytes(const char *path, const unsigned char *bytes, size_t size);
 static void write_big_files(subsel_ctx *ctx, const char *npy, const char *npz,
                             const char *vec);
 
@@ -383,6 +384,64 @@ START_TEST(mapped_loads_match_copies)
         subsel_csr_free(a);
         subsel_csr_free(b);
     }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* A deflated archive mapped has its two arrays inflated at once (two
+ * threads): the same matrix as streamed, and a damaged deflate stream or
+ * CRC in either member the same status and message. */
+START_TEST(mapped_deflated_pairs_match_streams)
+{
+    subsel_ctx *ctx = new_ctx();
+    char stored[512], deflated[512], bad[512], first[512];
+    subsel_csr *a, *b, *m;
+    unsigned char *bytes;
+    size_t size;
+    int member, where, map;
+
+    snprintf(stored, sizeof stored, "%s", temp_path("pair_stored.npz"));
+    snprintf(deflated, sizeof deflated, "%s", temp_path("pair_deflated.npz"));
+    snprintf(bad, sizeof bad, "%s", temp_path("pair_bad.npz"));
+    write_big_files(ctx, temp_path("pair_unused.npy"), stored, NULL);
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 2));
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, stored, &a));
+    ck_assert_ok(ctx, subsel_csr_save_npz(ctx, a, deflated, 1));
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, deflated, &b));
+    assert_csr_equal(a, b);
+    subsel_csr_free(a);
+    subsel_csr_free(b);
+    for (member = 0; member < 2; member++)
+        for (where = 0; where < 2; where++) {
+            FILE *f = fopen(deflated, "rb");
+            ss_zip z;
+            ss_zip_entry e;
+            ss_zip_member mem;
+            size_t at;
+            ck_assert_ok(ctx, ss_zip_open(&z, ctx, f));
+            ck_assert_ok(ctx, ss_zip_find(&z, member ? "data.npy" : "indices.npy", &e));
+            ck_assert_ok(ctx, ss_zip_member_open(&z, &e, &mem));
+            /* the middle of the compressed data, or its last byte (the
+             * stream's end) */
+            at = (size_t)(mem.data_offset + (where ? e.csize - 1 : e.csize / 2));
+            ss_zip_member_close(&mem);
+            ss_zip_close(&z);
+            fclose(f);
+            bytes = slurp(deflated, &size);
+            bytes[at] ^= 0x5a;
+            write_bytes(bad, bytes, size);
+            free(bytes);
+            for (map = 0; map < 2; map++) {
+                ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MAP_FILES, map));
+                m = (subsel_csr *)ctx;
+                ck_assert_int_eq(subsel_csr_load_npz(ctx, bad, &m), SUBSEL_E_FORMAT);
+                ck_assert_ptr_null(m);
+                if (map == 0)
+                    snprintf(first, sizeof first, "%s", subsel_ctx_last_error(ctx));
+                else
+                    ck_assert_str_eq(subsel_ctx_last_error(ctx), first);
+            }
+        }
     subsel_ctx_free(ctx);
 }
 END_TEST
@@ -1781,20 +1840,28 @@ START_TEST(loads_cancel_cleanly_between_blocks)
 {
     counting_allocator counts = {0, 0, 0};
     subsel_ctx *ctx = new_ctx(), *counted;
-    char npy[512], npz[512], vec[512];
+    char npy[512], npz[512], vec[512], npz_deflated[512];
     progress_log p;
+    subsel_csr *big;
     int n, kind;
 
     snprintf(npy, sizeof npy, "%s", temp_path("cancel.npy"));
     snprintf(npz, sizeof npz, "%s", temp_path("cancel.npz"));
     snprintf(vec, sizeof vec, "%s", temp_path("cancel_vector.npy"));
+    snprintf(npz_deflated, sizeof npz_deflated, "%s", temp_path("cancel_deflated.npz"));
     write_big_files(ctx, npy, npz, vec);
+    ck_assert_ok(ctx, subsel_csr_load_npz(ctx, npz, &big));
+    ck_assert_ok(ctx, subsel_csr_save_npz(ctx, big, npz_deflated, 1));
+    subsel_csr_free(big);
     subsel_ctx_free(ctx);
     ck_assert_int_eq(subsel_ctx_create_with_allocator(&counted, counting_allocator_alloc,
                                                       counting_allocator_free, &counts),
                      SUBSEL_OK);
-    /* kinds 0-2 streamed, 3 and 4 (the .npy and .npz again) in place */
-    for (kind = 0; kind < 5; kind++) {
+    /* kinds 0-2 streamed, 3 and 4 (the .npy and .npz again) in place, 5 a
+     * deflated .npz mapped (its two arrays inflated at once on two threads,
+     * the caller's reporting) */
+    ck_assert_ok(counted, subsel_ctx_set_int(counted, SUBSEL_P_THREADS, 2));
+    for (kind = 0; kind < 6; kind++) {
         ck_assert_ok(counted, subsel_ctx_set_int(counted, SUBSEL_P_MAP_FILES, kind >= 3));
         for (n = 1;; n++) {
             subsel_dense *d = (subsel_dense *)counted;
@@ -1802,12 +1869,12 @@ START_TEST(loads_cancel_cleanly_between_blocks)
             double *v = (double *)counted;
             int64_t live = counts.live, count;
             int rc;
-            const int which = kind % 3;
+            const int which = kind == 5 ? 1 : kind % 3;
             start_log(counted, &p, n);
             if (which == 0)
                 rc = subsel_dense_load_npy(counted, npy, &d);
             else if (which == 1)
-                rc = subsel_csr_load_npz(counted, npz, &m);
+                rc = subsel_csr_load_npz(counted, kind == 5 ? npz_deflated : npz, &m);
             else
                 rc = subsel_npy_load_f64(counted, vec, &v, &count);
             if (p.calls < n) { /* finished before the n-th report */
@@ -2149,6 +2216,7 @@ Suite *io_suite(void)
     tcase_add_test(tc, compressed_and_stored_fixtures_agree);
     tcase_add_test(tc, mapped_loads_match_copies);
     tcase_add_test(tc, mapped_loads_check_crc_and_values);
+    tcase_add_test(tc, mapped_deflated_pairs_match_streams);
     suite_add_tcase(s, tc);
     tc = tcase_create("variants");
     tcase_add_test(tc, variant_dense_files);

@@ -8,7 +8,12 @@
  * the CSR arrays plus fixed buffers and every message names the member at
  * fault. The writer produces what save_npz does.
  */
+#include <stdatomic.h>
 #include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "core/alloc.h"
 #include "core/ctx.h"
@@ -57,20 +62,26 @@ typedef struct npz_load {
     int mapped;      /* an array was read from the mapping */
 } npz_load;
 
-/* Opens member `name` and parses its .npy header; on success the caller
- * closes the member. */
-static int open_member(npz_load *l, const char *name, ss_zip_member *m,
-                       ss_npy_header *h)
+/* Opens member `name` and parses its .npy header, its bytes counted on
+ * `progress` (or not: NULL); on success the caller closes the member. */
+static int open_member_with(npz_load *l, const char *name, ss_zip_member *m,
+                            ss_npy_header *h, ss_stage *progress)
 {
     ss_zip_entry e;
     int rc;
     SS_CHECK(ss_zip_find(&l->zip, name, &e));
     SS_CHECK(ss_zip_member_open(&l->zip, &e, m));
-    m->base.progress = &l->progress;
+    m->base.progress = progress;
     rc = ss_npy_read_header(&m->base, h);
     if (rc < 0)
         ss_zip_member_close(m);
     return rc;
+}
+
+static int open_member(npz_load *l, const char *name, ss_zip_member *m,
+                       ss_npy_header *h)
+{
+    return open_member_with(l, name, m, h, &l->progress);
 }
 
 /* Starts progress with the sum of the members' sizes (saturated: a lying
@@ -252,6 +263,81 @@ static int read_shape(npz_load *l, int64_t shape[2])
     return SUBSEL_OK;
 }
 
+/* The column indices and the values, both deflated and of the matrix's
+ * own types, inflated at once on two threads straight into their arrays,
+ * from the mapped file (the caller's thread reports progress and can
+ * cancel). *done is 0 when the pair does not qualify (nothing reported:
+ * the caller reads the members one by one, which reports any fault of
+ * their headers). A member that does not end as the directory says is
+ * SUBSEL_E_FORMAT without its own words: the archive is then read again as
+ * a stream (load_seekable), which says what is wrong. The range checks
+ * that streaming does on the fly are the validation's here. */
+static int inflate_pair(npz_load *l, npz_array *ix, npz_array *v, int *done)
+{
+    subsel_ctx *ctx = l->zip.ctx;
+    npz_array *a[2];
+    ss_zip_member m[2];
+    ss_npy_header h[2];
+    void *buf[2] = {NULL, NULL};
+    int opened[2] = {0, 0}, ok[2] = {0, 0}, i, rc = SUBSEL_OK;
+    atomic_int stop;
+
+    *done = 0;
+    a[0] = ix;
+    a[1] = v;
+    if (l->map == NULL || SS_BIG_ENDIAN || ss_threads_for(ctx, 2) < 2)
+        return SUBSEL_OK;
+    for (i = 0; i < 2; i++) {
+        ss_zip_entry e;
+        if (ss_zip_find(&l->zip, a[i]->name, &e) != SUBSEL_OK || e.method != 8)
+            return SUBSEL_OK;
+    }
+    for (i = 0; i < 2; i++) {
+        if (open_member_with(l, a[i]->name, &m[i], &h[i], NULL) != SUBSEL_OK)
+            goto cleanup;
+        opened[i] = 1;
+        if (a[i]->keep_width && a[i]->type == SS_NPY_I8 && h[i].type == SS_NPY_I4)
+            a[i]->type = SS_NPY_I4;
+        if (h[i].type != a[i]->type || h[i].fortran_order || h[i].ndim != 1 ||
+            h[i].count != a[i]->count ||
+            m[i].entry.usize - m[i].produced != h[i].data_bytes)
+            goto cleanup;
+    }
+    *done = 1;
+    l->mapped = 1;
+    for (i = 0; i < 2; i++) {
+        SS_TRY(ss_stage_add(&l->progress, m[i].produced, m[i].produced));
+        SS_TRY(ss_alloc_array(ctx, h[i].count, h[i].itemsize, &buf[i]));
+    }
+    atomic_init(&stop, 0);
+#pragma omp parallel for num_threads(2) schedule(static, 1)
+    for (i = 0; i < 2; i++) {
+        /* thread 0 is the caller's: the one that may call back */
+        int caller = 1;
+#ifdef _OPENMP
+        caller = omp_get_thread_num() == 0;
+#endif
+        ok[i] = ss_zip_member_inflate_rest(&m[i], l->map->data, buf[i],
+                                           caller ? &l->progress : NULL,
+                                           &stop);
+    }
+    if (atomic_load(&stop)) /* the progress callback's answer, on ctx */
+        SS_TRY(SUBSEL_E_CANCELLED);
+    if (!ok[0] || !ok[1])
+        SS_TRY(ss_fail(ctx, SUBSEL_E_FORMAT, "a deflated member is damaged"));
+    for (i = 0; i < 2; i++) {
+        a[i]->data = buf[i];
+        buf[i] = NULL;
+    }
+cleanup:
+    for (i = 0; i < 2; i++) {
+        if (opened[i])
+            ss_zip_member_close(&m[i]);
+        ss_free(ctx, buf[i]);
+    }
+    return rc;
+}
+
 /* The row pointers are checked as soon as they are read, so the message
  * names indptr.npy and the column checks below can name rows; ss_csr_adopt
  * checks the whole structure again. */
@@ -310,15 +396,6 @@ static int check_crc(subsel_ctx *ctx, const npz_array *a, ss_index_array ip,
     return SUBSEL_OK;
 }
 
-/* 1 when the big members (indices, data) are stored, not deflated: then
- * mapping the file pays (a deflated member is inflated as before). */
-static int has_stored_arrays(ss_zip *z)
-{
-    ss_zip_entry e;
-    return (ss_zip_find(z, "indices.npy", &e) == SUBSEL_OK && e.method == 0) ||
-           (ss_zip_find(z, "data.npy", &e) == SUBSEL_OK && e.method == 0);
-}
-
 /* The archive in a seekable FILE, mapped when `map` and the context allow;
  * *mapped says whether an array was read from the mapping. */
 static int load_archive(subsel_ctx *ctx, FILE *f, int map, int *mapped,
@@ -335,7 +412,7 @@ static int load_archive(subsel_ctx *ctx, FILE *f, int map, int *mapped,
     int ptr64;
     npz_array v = {"data.npy", SS_NPY_F4, 0, "the last row pointer",
                    INT64_MIN, INT64_MAX, NULL, -1, 0, 0, 0, 1, 0, 0, NULL};
-    int zip_open = 0, i, rc = SUBSEL_OK;
+    int zip_open = 0, pair = 0, i, rc = SUBSEL_OK;
 
     l.map = NULL;
     l.mapped = 0;
@@ -343,7 +420,7 @@ static int load_archive(subsel_ctx *ctx, FILE *f, int map, int *mapped,
     hook.count = 0;
     SS_TRY(ss_zip_open(&l.zip, ctx, f));
     zip_open = 1;
-    if (map && has_stored_arrays(&l.zip))
+    if (map)
         SS_TRY(ss_mapping_open(ctx, f, &l.map));
     SS_TRY(begin_progress(&l));
     SS_TRY(read_format(&l));
@@ -356,7 +433,9 @@ static int load_archive(subsel_ctx *ctx, FILE *f, int map, int *mapped,
     nnz = ptr64 ? ipa.i64[shape[0]] : ipa.i32[shape[0]];
     ix.count = v.count = nnz;
     ix.hi = shape[1] - 1;
-    rc = read_array(&l, &ix);
+    SS_TRY(inflate_pair(&l, &ix, &v, &pair));
+    if (!pair)
+        rc = read_array(&l, &ix);
     if (rc == SUBSEL_E_FORMAT && ix.bad >= 0)
         rc = ss_fail(ctx, rc,
                      "indices.npy: column index %lld out of range [0, %lld) "
@@ -366,7 +445,8 @@ static int load_archive(subsel_ctx *ctx, FILE *f, int map, int *mapped,
                                                     ix.bad),
                      (long long)ix.bad);
     SS_TRY(rc);
-    SS_TRY(read_array(&l, &v));
+    if (!pair)
+        SS_TRY(read_array(&l, &v));
     SS_TRY(ss_stage_end(&l.progress));
     if (ix.in_place && ix.defer_crc)
         hook.array[hook.count++] = &ix;

@@ -498,6 +498,66 @@ cleanup:
     return rc;
 }
 
+/* Output per inflate call of ss_zip_member_inflate_rest: between pieces
+ * the stop flag is read and progress reported. */
+#define INFLATE_PIECE ((size_t)1 << 20)
+
+int ss_zip_member_inflate_rest(ss_zip_member *m, const unsigned char *file,
+                               unsigned char *out, ss_stage *progress,
+                               atomic_int *stop)
+{
+    const subsel_ctx *ctx = m->base.ctx;
+    const int64_t want = m->entry.usize - m->produced;
+    unsigned char extra[64]; /* past the declared size: must stay empty */
+    int64_t done = 0;
+    int ret = Z_OK;
+
+    if (!m->inflating)
+        return 0;
+    /* until the stream's end, which may come only after the last byte
+     * (zlib reads the end code when asked for more) */
+    while (!m->stream_end) {
+        size_t piece = (uint64_t)(want - done) < INFLATE_PIECE
+                           ? (size_t)(want - done)
+                           : INFLATE_PIECE;
+        unsigned char *to = done < want ? out + done : extra;
+        size_t made;
+        if (done == want)
+            piece = sizeof extra;
+        if (atomic_load(stop))
+            return 0;
+        if (m->zs.avail_in == 0 && m->cleft > 0) {
+            /* the member's next compressed bytes, where they lie */
+            uInt k = m->cleft > (int64_t)ZLIB_PIECE ? ZLIB_PIECE : (uInt)m->cleft;
+            m->zs.next_in = file + m->data_offset + (m->entry.csize - m->cleft);
+            m->zs.avail_in = k;
+            m->cleft -= k;
+        }
+        m->zs.next_out = to;
+        m->zs.avail_out = (uInt)piece;
+        ret = inflate(&m->zs, Z_NO_FLUSH);
+        made = piece - m->zs.avail_out;
+        if (to == extra && made > 0)
+            return 0; /* more than the directory declares */
+        m->crc = ss_zip_crc32(ctx, m->crc, to, made);
+        done += (int64_t)made;
+        if (ret == Z_STREAM_END)
+            m->stream_end = 1;
+        else if (ret != Z_OK && !(ret == Z_BUF_ERROR && made > 0))
+            return 0; /* corrupt or truncated: the stream reader says which */
+        if (progress != NULL &&
+            ss_stage_add(progress, (int64_t)made, (int64_t)made) != SUBSEL_OK) {
+            atomic_store(stop, 1);
+            return 0;
+        }
+    }
+    m->produced += done;
+    m->base.available = m->entry.usize - m->produced;
+    /* the member's end exactly: its size, its CRC, no bytes after it */
+    return done == want && m->stream_end && m->cleft == 0 && m->zs.avail_in == 0 &&
+           m->crc == m->entry.crc;
+}
+
 static const char *method_name(unsigned method)
 {
     switch (method) {

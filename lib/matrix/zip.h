@@ -10,6 +10,7 @@
 #ifndef SS_MATRIX_ZIP_H
 #define SS_MATRIX_ZIP_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 /* next_in is const with ZLIB_CONST, so written data needs no cast. */
@@ -92,6 +93,19 @@ int64_t ss_zip_member_offset(const ss_zip_member *m);
  * progress on base.progress. */
 int ss_zip_member_finish_in_place(ss_zip_member *m, const unsigned char *rest,
                                   void *copy);
+
+/* Inflates the rest of a deflated member (its usize - produced bytes) into
+ * `out`, taking the compressed bytes it has not read yet from `file` (the
+ * whole file, memory-mapped), and checks that the member ends there with
+ * its CRC. It touches only m, out and zlib's state (allocated when the
+ * header was read), so members can be inflated on several threads at
+ * once; `progress` (NULL on all threads but the caller's) gets the bytes,
+ * and `stop` is read between pieces, and set when progress cancels. 1 when
+ * the member is whole and intact; 0 otherwise, with no message: the caller
+ * reads the archive as a stream, which says what is wrong. */
+int ss_zip_member_inflate_rest(ss_zip_member *m, const unsigned char *file,
+                               unsigned char *out, ss_stage *progress,
+                               atomic_int *stop);
 
 /* A member written so far, for the central directory. */
 typedef struct ss_zip_written {
