@@ -247,9 +247,10 @@ SUBSEL_API const char *subsel_ctx_last_error(const subsel_ctx *ctx);
                               (float32 values, int32 / int64 indices), in
                               place instead of copying it (and inflates a
                               deflated .npz's indices and values at once on
-                              two threads, from the mapping); the matrix keeps
-                              the mapping until it is freed, and its pages
-                              are the file's (not counted by memory_limit).
+                              two threads, from the mapping); a matrix
+                              whose arrays lie in the file keeps the mapping
+                              until it is freed, and those pages are the
+                              file's (not counted by memory_limit).
                               Validation and the members' CRC-32 checks run
                               as for a copy. Replacing the file by rename
                               (as subsel's writers do) is safe; truncating
