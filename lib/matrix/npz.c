@@ -60,6 +60,7 @@ typedef struct npz_load {
     ss_stage progress;
     ss_mapping *map; /* the file, when mapped */
     int mapped;      /* an array was read from the mapping */
+    int methods[2];  /* of indices.npy and data.npy (big_member_methods) */
 } npz_load;
 
 /* Opens member `name` and parses its .npy header, its bytes counted on
@@ -263,6 +264,26 @@ static int read_shape(npz_load *l, int64_t shape[2])
     return SUBSEL_OK;
 }
 
+/* The methods (0 stored, 8 deflated, -1 missing) of the two big members,
+ * indices and values. */
+static void big_member_methods(ss_zip *z, int method[2])
+{
+    static const char *const names[2] = {"indices.npy", "data.npy"};
+    int i;
+    for (i = 0; i < 2; i++) {
+        ss_zip_entry e;
+        method[i] = ss_zip_find(z, names[i], &e) == SUBSEL_OK ? (int)e.method : -1;
+    }
+}
+
+/* 1 when both big members are deflated and two threads can inflate them
+ * at once (inflate_pair). */
+static int pair_can_inflate(subsel_ctx *ctx, const int method[2])
+{
+    return method[0] == 8 && method[1] == 8 && !SS_BIG_ENDIAN &&
+           ss_threads_for(ctx, 2) >= 2;
+}
+
 /* The column indices and the values, both deflated and of the matrix's
  * own types, inflated at once on two threads straight into their arrays,
  * from the mapped file (the caller's thread reports progress and can
@@ -285,13 +306,8 @@ static int inflate_pair(npz_load *l, npz_array *ix, npz_array *v, int *done)
     *done = 0;
     a[0] = ix;
     a[1] = v;
-    if (l->map == NULL || SS_BIG_ENDIAN || ss_threads_for(ctx, 2) < 2)
+    if (l->map == NULL || !pair_can_inflate(ctx, l->methods))
         return SUBSEL_OK;
-    for (i = 0; i < 2; i++) {
-        ss_zip_entry e;
-        if (ss_zip_find(&l->zip, a[i]->name, &e) != SUBSEL_OK || e.method != 8)
-            return SUBSEL_OK;
-    }
     for (i = 0; i < 2; i++) {
         if (open_member_with(l, a[i]->name, &m[i], &h[i], NULL) != SUBSEL_OK)
             goto cleanup;
@@ -420,7 +436,11 @@ static int load_archive(subsel_ctx *ctx, FILE *f, int map, int *mapped,
     hook.count = 0;
     SS_TRY(ss_zip_open(&l.zip, ctx, f));
     zip_open = 1;
-    if (map)
+    /* mapped only where it pays: a stored big member (used in place or
+     * copied in its CRC pass), or a deflated pair inflated at once */
+    big_member_methods(&l.zip, l.methods);
+    if (map && (l.methods[0] == 0 || l.methods[1] == 0 ||
+                pair_can_inflate(ctx, l.methods)))
         SS_TRY(ss_mapping_open(ctx, f, &l.map));
     SS_TRY(begin_progress(&l));
     SS_TRY(read_format(&l));
