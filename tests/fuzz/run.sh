@@ -32,6 +32,7 @@ seed() {
     done < <(find "$root/tests/fixtures" "$root/tests/data" -name "*.$ext" -print0)
 }
 
+# Runs one fuzzer; prints its PASS/FAIL line and returns 1 when it failed.
 run_one() {
     local name=$1 ext=$2 max_len=$3
     local exe="$builddir/tests/fuzz/$name"
@@ -39,8 +40,7 @@ run_one() {
     local artifacts="$builddir/fuzz-artifacts/$name/" rc runs
     if [ ! -x "$exe" ]; then
         echo "FAIL $name: $exe is not built"
-        status=1
-        return
+        return 1
     fi
     mkdir -p "$corpus" "$artifacts"
     seed "$ext" "$corpus"
@@ -54,11 +54,26 @@ run_one() {
     else
         echo "FAIL $name: exit $rc after ${runs:-?} runs; see $log and $artifacts"
         tail -n 40 "$log" >&2
-        status=1
+        return 1
     fi
 }
 
-run_one fuzz_npy npy 65536
-run_one fuzz_npz npz 65536
-run_one fuzz_summary sss 65536
+# The fuzzers run side by side, one per core (each has its own corpus), so
+# every one still gets SECONDS of a core; their lines print in this order.
+fuzzers=("fuzz_npy npy 65536" "fuzz_npz npz 65536" "fuzz_summary sss 65536")
+cores=$(nproc)
+pids=()
+for spec in "${fuzzers[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$cores" ]; do
+        wait -n
+    done
+    set -- $spec
+    run_one "$@" >"$builddir/fuzz-$1.result" &
+    pids+=($!)
+done
+for i in "${!fuzzers[@]}"; do
+    set -- ${fuzzers[$i]}
+    wait "${pids[$i]}" || status=1
+    cat "$builddir/fuzz-$1.result"
+done
 exit "$status"
