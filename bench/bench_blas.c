@@ -199,6 +199,7 @@ static void short_products(void)
         fprintf(stderr, "bench_blas: out of memory\n");
         exit(1);
     }
+    stages_begin("build");
     for (i = 0; i < 512 * 512; i++) {
         a[i] = (double)(i % 11) / 11.0 - 0.5;
         b[i] = (double)(i % 5) / 5.0 - 0.5;
@@ -209,6 +210,7 @@ static void short_products(void)
         const int64_t lda = ta ? m : k, ldb = tb ? k : n;
         double best[2] = {INFINITY, INFINITY}, gf[2];
         int rep, way, r;
+        stages_begin("gemm");
         for (rep = 0; rep < 5; rep++)
             for (way = 0; way < 2; way++) {
                 double t = bench_now();
@@ -227,11 +229,11 @@ static void short_products(void)
         printf("{\"bench\": \"blas_short\", \"product\": \"%s\", \"m\": %lld, "
                "\"n\": %lld, \"k\": %lld, \"threads\": 1, \"isa\": \"%s\", "
                "\"blis_arch\": \"%s\", \"kernel_gflops\": %.1f, "
-               "\"blis_gflops\": %.1f, \"speedup\": %.2f}\n",
+               "\"blis_gflops\": %.1f, \"speedup\": %.2f",
                shapes[sh].name, (long long)m, (long long)n, (long long)k,
                subsel_isa_name(subsel_ctx_isa(ctx)), ss_blis_arch_name(), gf[0], gf[1],
                gf[0] / gf[1]);
-        fflush(stdout);
+        bench_end_line();
     }
     subsel_ctx_free(ctx);
     free(a);
@@ -261,9 +263,13 @@ int main(void)
             return 1;
         }
         threads = subsel_ctx_threads(ctx); /* capped at the CPUs available */
+        stages_begin("fma_peak");
         peak_sp = fma_peak(threads, 0);
+        stages_begin("sgemm");
         gemm_gflops(n, threads, 0, ctx, s);
+        stages_begin("fma_peak");
         peak_dp = fma_peak(threads, 1);
+        stages_begin("dgemm");
         gemm_gflops(n, threads, 1, ctx, d);
         printf("{\"bench\": \"blas\", \"threads\": %d, \"blis_arch\": \"%s\", "
                "\"blis_detected\": \"%s\", \"n\": %lld, "
@@ -272,11 +278,11 @@ int main(void)
                "\"sgemm_speedup\": %.2f, "
                "\"fma_peak_dp_gflops\": %.1f, \"dgemm_gflops\": %.1f, "
                "\"dgemm_blis_own_gflops\": %.1f, \"dgemm_of_peak\": %.3f, "
-               "\"dgemm_speedup\": %.2f}\n",
+               "\"dgemm_speedup\": %.2f",
                threads, ss_blis_arch_name(), ss_blis_arch_detected(), (long long)n, peak_sp,
                s[0], s[1], peak_sp > 0 ? s[0] / peak_sp : 0.0, s[0] / s[1], peak_dp, d[0], d[1],
                peak_dp > 0 ? d[0] / peak_dp : 0.0, d[0] / d[1]);
-        fflush(stdout);
+        bench_end_line();
         subsel_ctx_free(ctx);
     }
     return 0;

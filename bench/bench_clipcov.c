@@ -113,7 +113,8 @@ static void make_problem(problem *p, int64_t n, int64_t classes)
     free(cdf);
 }
 
-/* Stage boundaries from the progress callback. */
+/* Stage boundaries from the progress callback (also the stage clock's:
+ * "select" for the greedy, "filter" for the double-greedy filter). */
 typedef struct stage_clock {
     double start, greedy, filter;
 } stage_clock;
@@ -123,10 +124,14 @@ static int on_progress(void *user, const char *stage, int64_t done, int64_t tota
     stage_clock *c = user;
     (void)done;
     (void)total;
-    if (c->greedy == 0 && strcmp(stage, "select") == 0)
+    if (c->greedy == 0 && strcmp(stage, "select") == 0) {
         c->greedy = bench_now();
-    if (c->filter == 0 && strcmp(stage, "double greedy") == 0)
+        stages_begin("select");
+    }
+    if (c->filter == 0 && strcmp(stage, "double greedy") == 0) {
         c->filter = bench_now();
+        stages_begin("filter");
+    }
     return 0;
 }
 
@@ -184,15 +189,18 @@ static double end_to_end(const problem *p, int threads, int64_t parts, double ba
     open_session(p, threads, &s);
     ctx = s.ctx;
     subsel_ctx_set_progress(ctx, on_progress, &clock);
+    stages_begin("build");
     t0 = bench_now();
     check(ctx, subsel_clipcov_create(ctx, s.image, s.text, s.emb, p->labels, 0, &f), "create");
     t_created = bench_now();
+    stages_begin("decide"); /* the optimizer's choice, until the greedy starts */
     check(ctx, subsel_clipcov_optimizer(ctx, f, budget, &greedy), "optimizer");
     check(ctx, subsel_param_set_int(ctx, greedy, SUBSEL_P_PARTS, parts), "parts");
     check(ctx, subsel_clipcov_select(ctx, f, greedy, SUBSEL_CLIPCOV_FILTER_DETERMINISTIC, &sel,
                                      &before),
           "select");
     t_end = bench_now();
+    stages_begin("evaluate");
     subsel_clipcov_check_submodular(ctx, f, 0, &submodular);
     printf("{\"bench\": \"clipcov\", \"stage\": \"end_to_end\", \"n\": %lld, \"d\": %lld, "
            "\"classes\": %lld, \"budget\": %lld, \"threads\": %d, \"seconds\": %.3f, "
@@ -200,7 +208,7 @@ static double end_to_end(const problem *p, int threads, int64_t parts, double ba
            "\"optimizer\": \"%s\", \"greedy_selected\": %lld, \"selected\": %lld, "
            "\"greedy_objective\": %.9g, \"objective\": %.9g, \"evaluations\": %lld, "
            "\"peak_rss_gb\": %.3f, \"speedup_vs_first\": %.3f, \"parts\": %lld, "
-           "\"greedy_speedup_vs_first\": %.3f}\n",
+           "\"greedy_speedup_vs_first\": %.3f",
            (long long)p->n, (long long)p->d, (long long)p->classes, (long long)budget, threads,
            t_end - t0, t_created - t0, clock.greedy - t_created, clock.filter - clock.greedy,
            t_end - clock.filter, submodular ? "lazy" : "stochastic",
@@ -209,7 +217,7 @@ static double end_to_end(const problem *p, int threads, int64_t parts, double ba
            (long long)subsel_selection_evaluations(sel), bench_peak_rss_bytes() / 1e9,
            base_seconds > 0 ? base_seconds / (t_end - t0) : 1.0, (long long)parts,
            base_greedy > 0 ? base_greedy / (clock.filter - clock.greedy) : 1.0);
-    fflush(stdout);
+    bench_end_line();
     *greedy_seconds = clock.filter - clock.greedy;
     subsel_selection_free(sel);
     subsel_selection_free(before);
@@ -227,19 +235,21 @@ static void zero_shot(const problem *p, int threads)
     int64_t *classes = malloc(sizeof(int64_t) * (size_t)p->n), i, agree = 0;
     double t0, t1;
     open_session(p, threads, &s);
+    stages_begin("build");
     t0 = bench_now();
     check(s.ctx, subsel_clipcov_create(s.ctx, s.image, s.text, s.emb, NULL, 0, &f),
           "create zero-shot");
     t1 = bench_now();
+    stages_begin("evaluate");
     check(s.ctx, subsel_clipcov_classes(s.ctx, f, classes, p->n), "classes");
     for (i = 0; i < p->n; i++)
         agree += classes[i] == p->labels[i];
     printf("{\"bench\": \"clipcov\", \"stage\": \"create_zero_shot\", \"n\": %lld, "
            "\"classes\": %lld, \"threads\": %d, \"seconds\": %.3f, "
-           "\"agreement_with_true_classes\": %.4f}\n",
+           "\"agreement_with_true_classes\": %.4f",
            (long long)p->n, (long long)p->classes, threads, t1 - t0,
            (double)agree / (double)p->n);
-    fflush(stdout);
+    bench_end_line();
     free(classes);
     subsel_objective_free(f);
     close_session(&s);
@@ -260,6 +270,7 @@ static void kernels(const problem *p)
         int64_t reps = 0, rows = p->n < 4096 ? p->n : 4096;
         if (k == NULL)
             continue;
+        stages_begin("kernel");
         t0 = bench_now();
         do {
             int64_t r;
@@ -272,8 +283,9 @@ static void kernels(const problem *p)
         if (isa == SUBSEL_ISA_SCALAR)
             base = rate;
         printf("{\"bench\": \"clipcov\", \"stage\": \"kernel\", \"kernel\": \"dot_f32_f64\", "
-               "\"d\": %d, \"isa\": \"%s\", \"dots_per_s\": %.4g, \"speedup_vs_scalar\": %.2f}\n",
+               "\"d\": %d, \"isa\": \"%s\", \"dots_per_s\": %.4g, \"speedup_vs_scalar\": %.2f",
                DIM, k->name, rate, rate / base);
+        bench_end_line();
         (void)sink;
     }
     free(acc);

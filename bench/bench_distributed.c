@@ -61,6 +61,7 @@ int main(void)
     double t, single_s, slowest = 0, union_value, merge_s, parts_s = 0, v_small;
     ss_rng rng;
 
+    stages_begin("build");
     check(subsel_ctx_create(&ctx), "context");
     check(subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1), "threads");
     make_pool(ctx, &p, n, d, 128, 7);
@@ -76,23 +77,27 @@ int main(void)
 
     /* one stochastic greedy over the pool */
     opt = optimizer(SUBSEL_ALGORITHM_STOCHASTIC, k);
+    stages_begin("select");
     t = bench_now();
     check(subsel_optimizer_run(ctx, opt, whole, &single), "single");
     single_s = bench_now() - t;
     printf("{\"bench\": \"distributed_single\", \"n\": %lld, \"d\": %lld, \"nnz_per_row\": 128, "
            "\"budget\": %lld, \"seconds\": %.4f, \"evaluations\": %lld, "
-           "\"seconds_per_evaluation\": %.3e, \"objective\": %.9g}\n",
+           "\"seconds_per_evaluation\": %.3e, \"objective\": %.9g",
            (long long)n, (long long)d, (long long)k, single_s,
            (long long)subsel_selection_evaluations(single),
            single_s / (double)subsel_selection_evaluations(single),
            subsel_selection_value(single));
+    bench_end_line();
 
     /* the union of 8 parts' shares */
     for (j = 0; j < PARTS; j++) {
         int64_t first = n * j / PARTS, last = n * (j + 1) / PARTS;
         int64_t share = k * last / n - k * first / n;
+        stages_begin("build");
         part[j] = sdm_over(&p, first, last - first);
         share_opt = optimizer(SUBSEL_ALGORITHM_STOCHASTIC, share);
+        stages_begin("select");
         t = bench_now();
         check(subsel_optimizer_run(ctx, share_opt, part[j], &sel), "share");
         t = bench_now() - t;
@@ -103,26 +108,31 @@ int main(void)
         subsel_selection_free(sel);
         subsel_optimizer_free(share_opt);
     }
+    stages_begin("evaluate");
     check(subsel_objective_evaluate(ctx, whole, union_ids, union_count, &union_value), "value");
     printf("{\"bench\": \"distributed_union\", \"parts\": %d, \"budget\": %lld, "
            "\"slowest_part_seconds\": %.4f, \"speedup_over_single\": %.2f, "
-           "\"objective_ratio\": %.6f}\n",
+           "\"objective_ratio\": %.6f",
            PARTS, (long long)k, slowest, single_s / slowest,
            union_value / subsel_selection_value(single));
+    bench_end_line();
 
     /* GreeDi where it fits: a small budget */
     small_opt = optimizer(SUBSEL_ALGORITHM_STOCHASTIC, k_small);
     for (j = 0; j < PARTS; j++) {
         int64_t first = n * j / PARTS;
+        stages_begin("select");
         t = bench_now();
         check(subsel_summary_select(ctx, small_opt, part[j], first, n, &s[j]), "part");
         parts_s += bench_now() - t;
     }
+    stages_begin("merge");
     t = bench_now();
     check(subsel_summary_merge(ctx, small_opt, whole, (const subsel_summary *const *)s, PARTS,
                                &merged),
           "merge");
     merge_s = bench_now() - t;
+    stages_begin("evaluate"); /* and the single run it is measured against */
     check(subsel_summary_to_bytes(ctx, merged, NULL, 0, &bytes), "bytes");
     check(subsel_summary_selection(ctx, merged, &sel), "selection");
     v_small = subsel_selection_value(sel);
@@ -131,12 +141,13 @@ int main(void)
     printf("{\"bench\": \"distributed_greedi\", \"parts\": %d, \"budget\": %lld, "
            "\"part_seconds_mean\": %.4f, \"merge_seconds\": %.4f, "
            "\"merge_seconds_per_union_row\": %.3e, \"summary_bytes_per_row\": %.1f, "
-           "\"objective_ratio\": %.6f, \"greedi_union_rows_at_n_over_5\": %lld}\n",
+           "\"objective_ratio\": %.6f, \"greedi_union_rows_at_n_over_5\": %lld",
            PARTS, (long long)k_small, parts_s / PARTS, merge_s,
            merge_s / (double)(PARTS * k_small),
            (double)bytes / (double)subsel_summary_count(merged),
            v_small / subsel_selection_value(sel),
            (long long)(PARTS * (k < n / PARTS ? k : n / PARTS)));
+    bench_end_line();
     subsel_selection_free(sel);
     subsel_summary_free(merged);
     for (j = 0; j < PARTS; j++) {

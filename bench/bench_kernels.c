@@ -61,16 +61,20 @@ static const ss_phi phis[SS_PHI_COUNT] = {
 };
 static const char *phi_names[SS_PHI_COUNT] = {"log1p", "sqrt", "saturate", "exp", "min", "pow"};
 
-/* Runs `body` until at least min_seconds pass; returns elements per second. */
+/* Runs `body` until at least min_seconds pass; returns elements per second
+ * (the "kernel" stage). */
 #define MEASURE(min_seconds, elements_per_rep, body, out)                      \
     do {                                                                       \
-        double t0 = bench_now(), t;                                            \
+        double t0, t;                                                          \
         int64_t reps = 0;                                                      \
+        stages_begin("kernel");                                                \
+        t0 = bench_now();                                                      \
         do {                                                                   \
             body;                                                              \
             reps++;                                                            \
             t = bench_now() - t0;                                              \
         } while (t < (min_seconds));                                           \
+        stages_begin(NULL);                                                    \
         (out) = (double)reps * (elements_per_rep) / t;                         \
     } while (0)
 
@@ -84,6 +88,7 @@ static void bench_crc32(double secs)
     int isa, i;
     if (buf == NULL)
         return;
+    stages_begin("build");
     for (i = 0; i < BYTES; i++)
         buf[i] = (unsigned char)(i * 131 + 7);
     for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {
@@ -98,9 +103,9 @@ static void bench_crc32(double secs)
         if (isa == SUBSEL_ISA_SCALAR)
             zlib_rate = rate;
         printf("{\"bench\": \"kernels\", \"kernel\": \"crc32\", \"isa\": \"%s\", "
-               "\"bytes_per_s\": %.4g, \"speedup_vs_zlib\": %.2f}\n",
+               "\"bytes_per_s\": %.4g, \"speedup_vs_zlib\": %.2f",
                k->crc32 == NULL ? "zlib" : subsel_isa_name(isa), rate, rate / zlib_rate);
-        fflush(stdout);
+        bench_end_line();
     }
     free(buf);
 }
@@ -112,6 +117,7 @@ int main(void)
     double base[SS_PHI_COUNT + 2] = {0};
     double secs = 0.3 * bench_scale();
     int isa, p;
+    stages_begin("build");
     ss_rng_seed(&rng, 1, 0);
     make(&bd, &rng);
     for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {
@@ -152,10 +158,10 @@ int main(void)
             if (isa == SUBSEL_ISA_SCALAR)
                 base[p] = rate;
             printf("{\"bench\": \"kernels\", \"kernel\": \"%s%s\", \"isa\": \"%s\", "
-                   "\"elements_per_s\": %.4g, \"speedup_vs_scalar\": %.2f}\n",
+                   "\"elements_per_s\": %.4g, \"speedup_vs_scalar\": %.2f",
                    p < SS_PHI_COUNT ? "fb_gain_" : "", name, subsel_isa_name(isa), rate,
                    rate / base[p]);
-            fflush(stdout);
+            bench_end_line();
         }
     }
     bench_crc32(secs);

@@ -31,17 +31,20 @@ import numpy as np
 import scipy.sparse as sp
 
 import subsel
+from stages import Stages
 
 
-def best(fn, rounds):
-    times = []
-    for _ in range(rounds):
-        gc.collect()
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-        del out
-    return min(times)
+def timed(fn, clock):
+    """Seconds of one call of fn, and its stages: "load", with "validate"
+    split out by the library's progress reports (clock.progress)."""
+    gc.collect()
+    clock.begin("load")
+    t = time.perf_counter()
+    out = fn()
+    seconds = time.perf_counter() - t
+    stages = clock.take()
+    del out
+    return seconds, stages
 
 
 def make_csr(rows, cols, nnz, seed=0):
@@ -80,32 +83,37 @@ def main():
                                                         ctx=copied)
         rng = np.random.default_rng(1)
         np.save(dense_npy, rng.random((a.dense_rows, 512), dtype=np.float32))
+        clock = Stages()
         cases = [
             (scipy_npz, "scipy.sparse.load_npz", lambda p: sp.load_npz(p),
-             lambda p, c: subsel.load_npz(p, ctx=c)),
+             lambda p, c: subsel.load_npz(p, ctx=c, progress=clock.progress)),
             (subsel_npz, "scipy.sparse.load_npz", lambda p: sp.load_npz(p),
-             lambda p, c: subsel.load_npz(p, ctx=c)),
+             lambda p, c: subsel.load_npz(p, ctx=c, progress=clock.progress)),
             (deflated_npz, "scipy.sparse.load_npz", lambda p: sp.load_npz(p),
-             lambda p, c: subsel.load_npz(p, ctx=c)),
+             lambda p, c: subsel.load_npz(p, ctx=c, progress=clock.progress)),
             (dense_npy, "numpy.load", lambda p: np.load(p),
-             lambda p, c: subsel.load_npy(p, ctx=c)),
+             lambda p, c: subsel.load_npy(p, ctx=c, progress=clock.progress)),
         ]
         for path, ref_name, ref, ours in cases:
             size = os.path.getsize(path)
             ref(path)  # into the page cache
-            t = {ref_name: [], "subsel map_files=1": [], "subsel map_files=0": []}
+            loaders = {ref_name: lambda: ref(path),
+                       "subsel map_files=1": lambda: ours(path, mapped),
+                       "subsel map_files=0": lambda: ours(path, copied)}
+            # per loader: (seconds, stages) of each round
+            t = {name: [] for name in loaders}
             for _ in range(a.rounds):  # alternating, so drift hits all alike
-                t[ref_name].append(best(lambda: ref(path), 1))
-                t["subsel map_files=1"].append(best(lambda: ours(path, mapped), 1))
-                t["subsel map_files=0"].append(best(lambda: ours(path, copied), 1))
-            ref_s = min(t[ref_name])
-            for loader, times in t.items():
-                s = min(times)
+                for name, load in loaders.items():
+                    t[name].append(timed(load, clock))
+            ref_s = min(t[ref_name])[0]
+            for loader, runs in t.items():
+                s, stages = min(runs, key=lambda run: run[0])
                 print(json.dumps({
                     "bench": "load", "file": os.path.basename(path), "bytes": size,
                     "loader": loader, "seconds": round(s, 4),
                     "gb_per_s": round(size / s / 1e9, 2),
-                    "ratio_vs_scipy": round(ref_s / s, 2), "threads": a.threads}),
+                    "ratio_vs_scipy": round(ref_s / s, 2), "threads": a.threads,
+                    "stages": stages}),
                     flush=True)
 
 

@@ -92,6 +92,7 @@ int main(int argc, char **argv)
     stamps st;
     /* the BLIS kernels in use set the speed of every product */
     const char *arch = ss_blis_arch_name();
+    stages_begin("build");
     CHECK(subsel_ctx_create(&ctx));
     /* the experts go to a folder of our own, removed at the end */
     snprintf(dir, sizeof dir, "%s/bench_lors.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -124,14 +125,18 @@ int main(int argc, char **argv)
         CHECK(subsel_param_set_real(ctx, l, SUBSEL_P_LORS_LR_TEXT, 0.01));
         CHECK(subsel_param_set_real(ctx, l, SUBSEL_P_LORS_LR_SIM, 0.01));
         CHECK(subsel_param_set_real(ctx, l, SUBSEL_P_LORS_LR_LR, 1e-5));
+        stages_begin("buffer");
         if (t == 0)
             CHECK(subsel_lors_buffer(ctx, l, im, tx, dir, NULL));
+        stages_begin("warm-up");
         CHECK(subsel_lors_distill(ctx, l, im, tx, dir, 1, NULL)); /* warm */
+        stages_begin("distill");
         rss0 = bench_peak_rss_bytes();
         st.count = iterations;
         CHECK(subsel_ctx_set_progress(ctx, stamp, &st));
         CHECK(subsel_lors_distill(ctx, l, NULL, NULL, dir, iterations, NULL));
         CHECK(subsel_ctx_set_progress(ctx, NULL, NULL));
+        stages_begin(NULL);
         for (i = 0; i < iterations; i++)
             secs[i] = st.at[i + 1] - st.at[i];
         qsort(secs, (size_t)iterations, sizeof *secs, cmp_double);
@@ -139,11 +144,11 @@ int main(int argc, char **argv)
         printf("{\"bench\":\"lors_distill\",\"threads\":%lld,\"batch\":%lld,"
                "\"steps\":%d,\"embed\":%d,\"blis_arch\":\"%s\","
                "\"seconds_per_iteration\":%.6f,"
-               "\"peak_rss_mb\":%.1f,\"peak_rss_delta_mb\":%.1f}\n",
+               "\"peak_rss_mb\":%.1f,\"peak_rss_delta_mb\":%.1f",
                (long long)threads[t], (long long)batch, STEPS, EMBED, arch, med,
                bench_peak_rss_bytes() / 1048576.0,
                (bench_peak_rss_bytes() - rss0) / 1048576.0);
-        fflush(stdout);
+        bench_end_line();
         subsel_lors_free(l);
     }
     free(secs);

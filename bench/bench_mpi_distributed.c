@@ -42,14 +42,17 @@ static void compare(const char *method_name, int method, int algorithm, int64_t 
     double t_single = 0, t;
     int64_t comm = (int64_t)MPI_Comm_c2f(MPI_COMM_WORLD);
     if (rank == 0) {
+        stages_begin("single");
         t = bench_now();
         check(subsel_optimizer_run(ctx, o, whole, &one), "single");
         t_single = bench_now() - t;
     }
     MPI_Barrier(MPI_COMM_WORLD);
+    stages_begin("select");
     t = bench_now();
     check(subsel_mpi_select(ctx, o, mine, method, comm, &sel), method_name);
     t = bench_now() - t;
+    stages_begin(NULL);
     if (rank == 0) {
         int same = subsel_selection_count(one) == subsel_selection_count(sel) &&
                    memcmp(subsel_selection_indices(one), subsel_selection_indices(sel),
@@ -57,11 +60,11 @@ static void compare(const char *method_name, int method, int algorithm, int64_t 
         printf("{\"bench\": \"mpi_%s\", \"ranks\": %d, \"n\": %lld, \"budget\": %lld, "
                "\"single_seconds\": %.4f, \"seconds\": %.4f, \"speedup\": %.2f, "
                "\"step_cost_seconds\": %.3e, \"objective_ratio\": %.6f, "
-               "\"same_selection\": %d}\n",
+               "\"same_selection\": %d",
                method_name, size, (long long)subsel_objective_size(whole), (long long)budget,
                t_single, t, t_single / t, (t - t_single / size) / (double)budget,
                subsel_selection_value(sel) / subsel_selection_value(one), same);
-        fflush(stdout);
+        bench_end_line();
     }
     subsel_selection_free(one);
     subsel_selection_free(sel);

@@ -93,11 +93,13 @@ int main(int argc, char **argv)
     int64_t threads_list[2] = {1, 2};
     /* The POT timing helper: argv[1], or the one in the source tree. */
     const char *helper = argc > 1 ? argv[1] : SUBSEL_POT_HELPER;
-    double *c = make_costs(n, n, 1), *f = malloc((size_t)n * sizeof *f);
+    double *c, *f = malloc((size_t)n * sizeof *f);
     double *g = malloc((size_t)n * sizeof *g);
     subsel_ctx *ctx;
     subsel_ot_solver *solver;
     int r, isa, t;
+    stages_begin("build");
+    c = make_costs(n, n, 1);
     if (subsel_ctx_create(&ctx) != SUBSEL_OK || subsel_ot_solver_create(ctx, &solver) != SUBSEL_OK)
         return 1;
     subsel_ot_solver_set_double(solver, SUBSEL_OT_TOL, 1e-6);
@@ -112,20 +114,22 @@ int main(int argc, char **argv)
                 int rc;
                 subsel_ctx_set_int(ctx, SUBSEL_CTX_MAX_ISA, isa);
                 subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, threads_list[t]);
+                stages_begin("solve");
                 t0 = bench_now();
                 rc = subsel_ot_partial(ctx, solver, NULL, n, NULL, n, c, regs[r],
                                        mass, &value, f, g, NULL);
                 secs = bench_now() - t0;
+                stages_begin("iterations"); /* the per-iteration timing */
                 it_s = seconds_per_iteration(ctx, c, n, regs[r], f, g);
                 printf("{\"bench\":\"ot_partial\",\"n\":%lld,\"m\":%lld,\"reg\":%g,"
                        "\"mass\":%g,\"tol\":1e-6,\"isa\":\"%s\",\"threads\":%lld,"
                        "\"status\":%d,\"seconds\":%.4f,\"iterations\":%lld,"
-                       "\"seconds_per_iteration\":%.6f,\"violation\":%.3g,\"cost\":%.10g}\n",
+                       "\"seconds_per_iteration\":%.6f,\"violation\":%.3g,\"cost\":%.10g",
                        (long long)n, (long long)n, regs[r], mass, subsel_isa_name(isa),
                        (long long)threads_list[t], rc, secs,
                        (long long)subsel_ot_solver_iterations(solver), it_s,
                        subsel_ot_solver_violation(solver), value);
-                fflush(stdout);
+                bench_end_line();
                 if (isa == subsel_isa_selected())
                     per_iter[t] = it_s;
             }
@@ -133,6 +137,7 @@ int main(int argc, char **argv)
         if (helper != NULL) {
             const char *path = "/tmp/subsel_bench_ot_costs.npy";
             subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 0);
+            stages_begin("pot");
             if (subsel_npy_write_f64(ctx, path, c, n * n) == SUBSEL_OK) {
                 pot = pot_seconds_per_iteration(helper, path, n, regs[r], mass);
                 remove(path);
@@ -143,12 +148,12 @@ int main(int argc, char **argv)
                    "\"pot_seconds_per_iteration\":%.4f,"
                    "\"subsel_seconds_per_iteration_1t\":%.6f,"
                    "\"subsel_seconds_per_iteration_2t\":%.6f,"
-                   "\"speedup_per_iteration_1t\":%.1f,\"speedup_per_iteration_2t\":%.1f}\n",
+                   "\"speedup_per_iteration_1t\":%.1f,\"speedup_per_iteration_2t\":%.1f",
                    (long long)n, regs[r], pot, per_iter[0], per_iter[1],
                    pot / per_iter[0], pot / per_iter[1]);
         else
-            printf("{\"bench\":\"ot_partial_vs_pot\",\"skipped\":\"no python3-pot\"}\n");
-        fflush(stdout);
+            printf("{\"bench\":\"ot_partial_vs_pot\",\"skipped\":\"no python3-pot\"");
+        bench_end_line();
     }
 
     /* Balanced Sinkhorn on the same costs. */
@@ -157,15 +162,16 @@ int main(int argc, char **argv)
         double t0, secs, value;
         int rc;
         subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, threads_list[t]);
+        stages_begin("solve");
         t0 = bench_now();
         rc = subsel_ot_sinkhorn(ctx, solver, NULL, n, NULL, n, c, 0.01, &value, f,
                                 g, NULL);
         secs = bench_now() - t0;
         printf("{\"bench\":\"ot_sinkhorn\",\"n\":%lld,\"reg\":0.01,\"tol\":1e-6,"
-               "\"threads\":%lld,\"status\":%d,\"seconds\":%.4f,\"iterations\":%lld}\n",
+               "\"threads\":%lld,\"status\":%d,\"seconds\":%.4f,\"iterations\":%lld",
                (long long)n, (long long)threads_list[t], rc, secs,
                (long long)subsel_ot_solver_iterations(solver));
-        fflush(stdout);
+        bench_end_line();
     }
 
     /* GeomLoss-style annealing between point clouds (TAROT's OT). */
@@ -174,6 +180,7 @@ int main(int argc, char **argv)
         float *x = malloc((size_t)(np * d) * sizeof *x), *y = malloc((size_t)(np * d) * sizeof *y);
         double *fp = malloc((size_t)np * sizeof *fp), *gp = malloc((size_t)np * sizeof *gp);
         ss_rng rng;
+        stages_begin("build");
         ss_rng_seed(&rng, 5, 0);
         for (i = 0; i < np * d; i++) {
             x[i] = (float)ss_rng_normal(&rng) / 22.6f;
@@ -183,14 +190,15 @@ int main(int argc, char **argv)
             double t0, secs, loss;
             int rc;
             subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, threads_list[t]);
+            stages_begin("solve");
             t0 = bench_now();
             rc = ss_ot_anneal_uniform(ctx, x, np, y, np, d, 0.01, 0.5, fp, gp, &loss);
             secs = bench_now() - t0;
             printf("{\"bench\":\"ot_anneal_uniform\",\"n\":%lld,\"m\":%lld,\"d\":%lld,"
-                   "\"threads\":%lld,\"status\":%d,\"seconds\":%.4f,\"loss\":%.8f}\n",
+                   "\"threads\":%lld,\"status\":%d,\"seconds\":%.4f,\"loss\":%.8f",
                    (long long)np, (long long)np, (long long)d,
                    (long long)threads_list[t], rc, secs, loss);
-            fflush(stdout);
+            bench_end_line();
         }
         free(x), free(y), free(fp), free(gp);
     }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bench_util.h"
 #include "core/rng.h"
 #include "subsel.h"
 
@@ -46,6 +47,7 @@ static inline int cmp_i32(const void *a, const void *b)
 static inline void make_pool(subsel_ctx *ctx, pool *p, int64_t n, int64_t d,
                       int64_t per_row, uint64_t seed)
 {
+    stages_begin("build");
     int64_t *ip = malloc(sizeof *ip * (size_t)(n + 1));
     int32_t *ix = malloc(sizeof *ix * (size_t)(n * per_row));
     float *v = malloc(sizeof *v * (size_t)(n * per_row));

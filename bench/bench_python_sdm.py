@@ -67,16 +67,21 @@ def child(path: str, p_path: str, budget: int) -> None:
     """The Python path, in its own process so its peak memory is its own."""
     import scipy.sparse as sp
     import subsel
+    from stages import Stages
+    clock = Stages()
     ctx = subsel.Context(threads=1, seed=0)
     # Resident now, after the imports: growth past it is what the selection
     # path costs (an overestimate if the imports peaked higher earlier).
     base = current_rss_bytes()
+    clock.begin("load")
     pool = sp.load_npz(path)
     p = np.load(p_path)
+    clock.begin("select")  # subsel.sdm(): the objective, then the optimizer
     inputs = pool.data.nbytes + pool.indices.nbytes + pool.indptr.nbytes \
         + p.nbytes
     r = subsel.sdm(pool, target_distribution=p, budget=budget,
                    optimizer="stochastic", ctx=ctx)
+    stages = clock.take()
     growth = peak_rss_bytes() - base
     # A control: the same arrays copied to 64-byte boundaries (as the
     # library aligns its own). NumPy's large arrays start 16 bytes past a
@@ -84,18 +89,27 @@ def child(path: str, p_path: str, budget: int) -> None:
     # cache line each; until the FB prefetch counted lines from the row's
     # first byte, that third line was never prefetched and the borrowed
     # arrays selected 35-50% slower than these.
+    clock.begin("build")
     aligned = sp.csr_matrix((aligned64(pool.data), aligned64(pool.indices),
                              aligned64(pool.indptr)), shape=pool.shape)
+    clock.begin("select")
     ra = subsel.sdm(aligned, target_distribution=p, budget=budget,
                     optimizer="stochastic", ctx=ctx)
+    aligned_stages = clock.take()
     # The library's own reader (its memory, as the CLI has it).
-    rl = subsel.sdm(subsel.load_npz(path, ctx=ctx), target_distribution=p,
+    clock.begin("load")
+    own = subsel.load_npz(path, ctx=ctx, progress=clock.progress)
+    clock.begin("select")
+    rl = subsel.sdm(own, target_distribution=p,
                     budget=budget, optimizer="stochastic", ctx=ctx)
+    reader_stages = clock.take()
     print(json.dumps({"seconds": r.seconds, "indices": r.indices.tolist(),
                       "aligned_seconds": ra.seconds,
                       "reader_seconds": rl.seconds,
                       "data_offset": pool.data.ctypes.data % 64,
-                      "peak_growth": growth, "inputs": inputs}))
+                      "peak_growth": growth, "inputs": inputs,
+                      "stages": stages, "aligned_stages": aligned_stages,
+                      "reader_stages": reader_stages}))
 
 
 def aligned64(a: np.ndarray) -> np.ndarray:
@@ -144,21 +158,29 @@ def main() -> int:
                 env=env)
             py_runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         cli_indices = np.load(os.path.join(tmp, "cli.npy")).tolist()
-    cli_s = min(r["seconds"] for r in cli_runs)
-    py_s = min(r["seconds"] for r in py_runs)
+    cli_best = min(cli_runs, key=lambda r: r["seconds"])
+    py_best = min(py_runs, key=lambda r: r["seconds"])
+    cli_s, py_s = cli_best["seconds"], py_best["seconds"]
     growth = max(r["peak_growth"] for r in py_runs)
     inputs = py_runs[0]["inputs"]
     common = {"bench": "python_sdm", "n": n, "d": d, "nnz": n * per_row,
               "budget": budget}
-    print(json.dumps({**common, "path": "cli", "seconds": cli_s}))
+    # stages: the CLI's own, and the Python child's (of the fastest runs)
+    print(json.dumps({**common, "path": "cli", "seconds": cli_s,
+                      "stages": cli_best.get("stages", {})}))
     print(json.dumps({**common, "path": "python", "seconds": py_s,
                       "peak_growth_bytes": growth,
-                      "data_offset_mod_64": py_runs[0]["data_offset"]}))
-    py_a = min(r["aligned_seconds"] for r in py_runs)
-    print(json.dumps({**common, "path": "python_aligned64", "seconds": py_a}))
-    py_l = min(r["reader_seconds"] for r in py_runs)
+                      "data_offset_mod_64": py_runs[0]["data_offset"],
+                      "stages": py_best["stages"]}))
+    py_a = min(py_runs, key=lambda r: r["aligned_seconds"])
+    print(json.dumps({**common, "path": "python_aligned64",
+                      "seconds": py_a["aligned_seconds"],
+                      "stages": py_a["aligned_stages"]}))
+    py_l = min(py_runs, key=lambda r: r["reader_seconds"])
     print(json.dumps({**common, "path": "python_library_reader",
-                      "seconds": py_l}))
+                      "seconds": py_l["reader_seconds"],
+                      "stages": py_l["reader_stages"]}))
+    py_a = py_a["aligned_seconds"]
     print(json.dumps({**common, "path": "summary",
                       "time_ratio": py_s / cli_s,
                       "aligned_time_ratio": py_a / cli_s,

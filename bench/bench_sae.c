@@ -52,11 +52,16 @@ static subsel_ctx *ctx_with_threads(int threads)
 /* Best GFLOP/s of three n x n x n sgemm calls with `threads`. */
 static double sgemm_peak(int64_t n, int threads)
 {
-    subsel_ctx *ctx = ctx_with_threads(threads);
-    float *a = random_floats(n * n, 0, 1, 1), *b = random_floats(n * n, 0, 1, 2);
-    float *c = calloc((size_t)(n * n), sizeof(float));
+    subsel_ctx *ctx;
+    float *a, *b, *c;
     double best = INFINITY, gflops;
     int rep;
+    stages_begin("build");
+    ctx = ctx_with_threads(threads);
+    a = random_floats(n * n, 0, 1, 1);
+    b = random_floats(n * n, 0, 1, 2);
+    c = calloc((size_t)(n * n), sizeof(float));
+    stages_begin("sgemm");
     ss_sgemm(ctx, 0, 0, 256, 256, 256, 1.0f, a, n, b, n, 0.0f, c, n); /* warm-up */
     for (rep = 0; rep < 3; rep++) {
         double t0 = bench_now(), t;
@@ -67,9 +72,9 @@ static double sgemm_peak(int64_t n, int threads)
     }
     gflops = 2.0 * (double)n * (double)n * (double)n / best / 1e9;
     printf("{\"bench\": \"sae\", \"measure\": \"sgemm_peak\", \"n\": %lld, "
-           "\"threads\": %d, \"seconds\": %.4f, \"gflops\": %.2f}\n",
+           "\"threads\": %d, \"seconds\": %.4f, \"gflops\": %.2f",
            (long long)n, threads, best, gflops);
-    fflush(stdout);
+    bench_end_line();
     free(a);
     free(b);
     free(c);
@@ -82,8 +87,11 @@ static void bench_encode(const subsel_sae *sae, const subsel_dense *x,
 {
     subsel_ctx *ctx = ctx_with_threads(threads);
     subsel_csr *z = NULL;
-    double t0 = bench_now(), t, gflops;
-    int rc = subsel_sae_encode(ctx, sae, x, K, &z);
+    double t0, t, gflops;
+    int rc;
+    stages_begin("encode");
+    t0 = bench_now();
+    rc = subsel_sae_encode(ctx, sae, x, K, &z);
     t = bench_now() - t0;
     if (rc != SUBSEL_OK) {
         fprintf(stderr, "bench_sae: %s\n", subsel_ctx_last_error(ctx));
@@ -95,12 +103,12 @@ static void bench_encode(const subsel_sae *sae, const subsel_dense *x,
            "\"batch_rows\": %lld, "
            "\"nnz\": %lld, \"seconds\": %.4f, \"rows_per_s\": %.1f, "
            "\"gflops\": %.2f, \"peak_gflops\": %.2f, \"ratio_to_peak\": %.3f, "
-           "\"peak_rss_mb\": %.1f}\n",
+           "\"peak_rss_mb\": %.1f",
            (long long)subsel_dense_rows(x), INPUTS, FEATURES, K, threads,
            (long long)ss_sae_batch_rows(FEATURES, subsel_dense_rows(x)),
            (long long)subsel_csr_nnz(z), t, (double)subsel_dense_rows(x) / t,
            gflops, peak, gflops / peak, bench_peak_rss_bytes() / 1048576.0);
-    fflush(stdout);
+    bench_end_line();
     subsel_csr_free(z);
     subsel_ctx_free(ctx);
 }
@@ -117,12 +125,15 @@ static void bench_stages(const subsel_sae *sae, const float *x, int64_t rows)
     ss_topk_entry *heap = malloc(sizeof *heap * K);
     float *work = malloc(sizeof(float) * (size_t)(ss_sae_topk_work(FEATURES, K) + 1));
     double t0, t_gemm, t_select;
+    stages_begin("build");
     for (r = 0; r < batch * INPUTS; r++)
         xc[r] = x[r] - sae->b_dec[r % INPUTS];
+    stages_begin("sgemm");
     t0 = bench_now();
     ss_sgemm(ctx, 0, 1, batch, FEATURES, INPUTS, 1.0f, xc, INPUTS, sae->w_enc,
              INPUTS, 0.0f, act, FEATURES);
     t_gemm = bench_now() - t0;
+    stages_begin("topk");
     t0 = bench_now();
     for (r = 0; r < batch; r++)
         nnz += ss_sae_topk_row(act + r * FEATURES, sae->b_enc, FEATURES, K,
@@ -131,11 +142,11 @@ static void bench_stages(const subsel_sae *sae, const float *x, int64_t rows)
     printf("{\"bench\": \"sae\", \"measure\": \"stages\", \"batch_rows\": %lld, "
            "\"threads\": 1, \"gemm_seconds\": %.4f, \"select_seconds\": %.4f, "
            "\"select_ns_per_activation\": %.3f, \"select_fraction\": %.3f, "
-           "\"nnz\": %lld}\n",
+           "\"nnz\": %lld",
            (long long)batch, t_gemm, t_select,
            1e9 * t_select / ((double)batch * FEATURES),
            t_select / (t_gemm + t_select), (long long)nnz);
-    fflush(stdout);
+    bench_end_line();
     free(act);
     free(xc);
     free(values);
@@ -164,6 +175,7 @@ int main(void)
     if (n_peak < 1024)
         n_peak = 1024;
 
+    stages_begin("build");
     w = random_floats((int64_t)FEATURES * INPUTS, 0, 1 / sqrt(INPUTS), 3);
     b_enc = random_floats(FEATURES, -0.1, 0.05, 4);
     b_dec = random_floats(INPUTS, 0.5, 1, 5);

@@ -85,6 +85,7 @@ static double train(subsel_ctx *ctx, int64_t latents, const float *x,
     subsel_dense *b = NULL;
     double best = 0.0;
     int s, p;
+    stages_begin("build");
     if (subsel_sae_trainer_create(ctx, INPUTS, latents, &t) != SUBSEL_OK ||
         subsel_param_set_int(ctx, t, SUBSEL_P_SAE_K, K) != SUBSEL_OK)
         die(ctx, "trainer");
@@ -97,14 +98,17 @@ static double train(subsel_ctx *ctx, int64_t latents, const float *x,
         if (subsel_dense_create(ctx, batch, INPUTS, x + first * INPUTS,
                                 SUBSEL_OWN_BORROW, &b) != SUBSEL_OK)
             die(ctx, "batch");
+        stages_begin("train");
         t0 = bench_now();
         if (subsel_sae_trainer_step(ctx, t, b) != SUBSEL_OK)
             die(ctx, "step");
         t0 = bench_now() - t0;
+        stages_begin("build");
         subsel_dense_free(b);
         if (s > 0 && (double)batch / t0 > best)
             best = (double)batch / t0;
     }
+    stages_begin(NULL);
     for (p = 0; p < SS_PHASE_COUNT; p++)
         phase[p] = t->seconds[p] / steps;
     subsel_sae_trainer_free(t);
@@ -127,8 +131,10 @@ static void product(subsel_ctx *ctx, int threads, int64_t batch,
     int64_t i;
     if (w == NULL || wt == NULL || c == NULL)
         die(NULL, "out of memory");
+    stages_begin("build");
     for (i = 0; i < L * d; i++)
         w[i] = wt[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+    stages_begin("sgemm");
     for (rep = 0; rep < 4; rep++) {
         double t0 = bench_now();
         ss_sgemm(ctx, 0, 1, batch, L, d, 1.0f, x, d, w, d, 0.0f, c, L);
@@ -144,11 +150,11 @@ static void product(subsel_ctx *ctx, int threads, int64_t batch,
     printf("{\"bench\":\"sae_train\",\"measure\":\"product\",\"threads\":%d,"
            "\"rows\":%lld,\"latents\":%lld,\"inputs\":%lld,"
            "\"encoder_gflops\":%.1f,\"sgemm_gflops\":%.1f,\"ratio\":%.3f,"
-           "\"target\":0.8}\n",
+           "\"target\":0.8",
            threads, (long long)batch, (long long)L, (long long)d,
            flops / best_enc * 1e-9, flops / best_ref * 1e-9,
            best_ref / best_enc);
-    fflush(stdout);
+    bench_end_line();
     free(w);
     free(wt);
     free(c);
@@ -183,8 +189,8 @@ int main(int argc, char **argv)
                    threads, INPUTS, LATENTS, K, (long long)batch, steps, rate);
             for (p = 0; p < SS_PHASE_COUNT; p++)
                 printf(",\"%s_s\":%.4f", names[p], phase[p]);
-            printf(",\"peak_rss_mb\":%.0f}\n", bench_peak_rss_bytes() / 1e6);
-            fflush(stdout);
+            printf(",\"peak_rss_mb\":%.0f", bench_peak_rss_bytes() / 1e6);
+            bench_end_line();
         }
         if (bench_wanted("product"))
             product(ctx, threads, batch, x);
@@ -200,8 +206,8 @@ int main(int argc, char **argv)
             for (p = 0; p < SS_PHASE_COUNT; p++)
                 printf(",\"%s_s\":[%.4f,%.4f],\"%s_growth\":%.2f", names[p],
                        small[p], phase[p], names[p], phase[p] / small[p]);
-            printf(",\"other_growth\":%.2f}\n", rest_large / rest_small);
-            fflush(stdout);
+            printf(",\"other_growth\":%.2f", rest_large / rest_small);
+            bench_end_line();
         }
         subsel_ctx_free(ctx);
     }

@@ -35,6 +35,7 @@ static subsel_objective *make_sdm(subsel_ctx *ctx, const pool *p)
     double *target = malloc(sizeof *target * (size_t)p->d);
     ss_rng rng;
     int64_t i;
+    stages_begin("build");
     ss_rng_seed(&rng, 4242, 0);
     for (i = 0; i < p->n; i++)
         q[i] = ss_rng_uniform(&rng);
@@ -58,6 +59,7 @@ static subsel_selection *timed_run_parts(subsel_ctx *ctx, const subsel_objective
     subsel_optimizer *opt;
     subsel_selection *sel;
     double t0;
+    stages_begin("build");
     subsel_optimizer_create(ctx, algorithm, &opt);
     subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, budget);
     subsel_optimizer_set_int(opt, SUBSEL_OPT_RUNS, runs);
@@ -67,12 +69,14 @@ static subsel_selection *timed_run_parts(subsel_ctx *ctx, const subsel_objective
         fprintf(stderr, "bench_sdm: %s\n", subsel_ctx_last_error(ctx));
         exit(1);
     }
+    stages_begin("select");
     t0 = bench_now();
     if (subsel_optimizer_run(ctx, opt, f, &sel) != SUBSEL_OK) {
         fprintf(stderr, "bench_sdm: %s\n", subsel_ctx_last_error(ctx));
         exit(1);
     }
     *seconds = bench_now() - t0;
+    stages_begin(NULL);
     subsel_optimizer_free(opt);
     return sel;
 }
@@ -87,7 +91,9 @@ static subsel_selection *timed_run(subsel_ctx *ctx, const subsel_objective *f,
 static double kl_of(subsel_ctx *ctx, const subsel_objective *f, const subsel_selection *sel)
 {
     double kl = NAN;
+    stages_begin("evaluate");
     subsel_sdm_kl(ctx, f, subsel_selection_indices(sel), subsel_selection_count(sel), &kl);
+    stages_begin(NULL);
     return kl;
 }
 
@@ -99,6 +105,7 @@ static void compare_parts(subsel_ctx *ctx, const subsel_objective *f, const pool
                           int64_t budget, int64_t parts, int64_t merge, int rounds)
 {
     double t1 = INFINITY, t2 = INFINITY, s, v1 = 0, v2 = 0, kl1 = 0, kl2 = 0;
+    char kl1_text[32], kl2_text[32];
     int r;
     for (r = 0; r < rounds; r++) {
         subsel_selection *sel;
@@ -118,11 +125,11 @@ static void compare_parts(subsel_ctx *ctx, const subsel_objective *f, const pool
     printf("{\"bench\": \"sdm_parts\", \"n\": %lld, \"budget\": %lld, \"parts\": %lld, "
            "\"merge\": \"%s\", \"seconds_1_thread_exact\": %.3f, \"seconds_2_threads\": %.3f, "
            "\"speedup\": %.2f, \"objective_exact\": %.10g, \"objective_parts\": %.10g, "
-           "\"objective_ratio\": %.6f, \"kl_exact\": %.6g, \"kl_parts\": %.6g}\n",
+           "\"objective_ratio\": %.6f, \"kl_exact\": %s, \"kl_parts\": %s",
            (long long)p->n, (long long)budget, (long long)parts,
            merge == SUBSEL_MERGE_GREEDI ? "greedi" : "union", t1, t2, t1 / t2, v1, v2,
-           v2 / v1, kl1, kl2);
-    fflush(stdout);
+           v2 / v1, bench_json_number(kl1_text, kl1), bench_json_number(kl2_text, kl2));
+    bench_end_line();
 }
 
 static const char *algo_name(int a)
@@ -150,8 +157,7 @@ static void report(const char *bench, const pool *p, int algorithm, int isa,
         printf(", \"speedup_vs_scalar\": %.2f", scalar_seconds / seconds);
     if (p->n == p_big_rows)
         printf(", \"peak_rss_over_csr\": %.3f", bench_peak_rss_bytes() / p->csr_bytes);
-    printf("}\n");
-    fflush(stdout);
+    bench_end_line();
 }
 
 int main(void)
@@ -169,8 +175,9 @@ int main(void)
     make_pool(ctx, &big, n, 16384, 64, 1);
     p_big_rows = n;
     f = make_sdm(ctx, &big);
-    printf("{\"bench\": \"sdm_setup\", \"n\": %lld, \"csr_bytes\": %.0f, \"peak_rss_over_csr\": %.3f}\n",
+    printf("{\"bench\": \"sdm_setup\", \"n\": %lld, \"csr_bytes\": %.0f, \"peak_rss_over_csr\": %.3f",
            (long long)n, big.csr_bytes, bench_peak_rss_bytes() / big.csr_bytes);
+    bench_end_line();
 
     /* one run per kernel level, one thread: the same selection each time */
     subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 1);
@@ -189,8 +196,9 @@ int main(void)
             int same = subsel_selection_count(ref) == subsel_selection_count(sel) &&
                        memcmp(subsel_selection_indices(ref), subsel_selection_indices(sel),
                               sizeof(int64_t) * (size_t)subsel_selection_count(sel)) == 0;
-            printf("{\"bench\": \"sdm_identical_across_isa\", \"isa\": \"%s\", \"identical\": %s}\n",
+            printf("{\"bench\": \"sdm_identical_across_isa\", \"isa\": \"%s\", \"identical\": %s",
                    subsel_isa_name(isa), same ? "true" : "false");
+            bench_end_line();
             subsel_selection_free(sel);
         }
     }
@@ -255,12 +263,14 @@ int main(void)
                 evals[mode] = subsel_selection_evaluations(sel);
                 subsel_selection_free(sel);
             }
-        for (mode = 0; mode < 3; mode++)
+        for (mode = 0; mode < 3; mode++) { /* the first line has every run's stages */
             printf("{\"bench\": \"sdm_lazy_parallel_gains\", \"mode\": \"%s\", "
                    "\"threads\": 2, \"n\": %lld, \"budget\": 1000, \"seconds\": %.4f, "
-                   "\"evaluations\": %lld, \"speedup_over_never\": %.3f}\n",
+                   "\"evaluations\": %lld, \"speedup_over_never\": %.3f",
                    names[mode], (long long)small.n, best_s[mode], (long long)evals[mode],
                    best_s[1] / best_s[mode]);
+            bench_end_line();
+        }
         subsel_ctx_set_int(ctx, SUBSEL_P_PARALLEL_GAINS, SUBSEL_PARALLEL_AUTO);
     }
     subsel_objective_free(f);

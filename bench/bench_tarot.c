@@ -30,10 +30,12 @@
 static float *make_features(int64_t rows, int64_t d, int stride,
                             uint64_t stream)
 {
-    float *x = malloc((size_t)(rows * d) * sizeof *x);
-    float *centres = malloc((size_t)(CLUSTERS * d) * sizeof *centres);
+    float *x, *centres;
     int64_t i;
     ss_rng rng;
+    stages_begin("build");
+    x = malloc((size_t)(rows * d) * sizeof *x);
+    centres = malloc((size_t)(CLUSTERS * d) * sizeof *centres);
     ss_rng_seed(&rng, 7, 0);
     for (i = 0; i < CLUSTERS * d; i++)
         centres[i] = (float)(2.0 * ss_rng_normal(&rng));
@@ -78,6 +80,7 @@ typedef struct setup {
 static void open_setup(setup *s, const float *xc, int64_t n, const float *xt, int64_t m,
                        int64_t d, int threads)
 {
+    stages_begin("build");
     subsel_ctx_create(&s->ctx);
     subsel_ctx_set_int(s->ctx, SUBSEL_CTX_THREADS, threads);
     check(subsel_dense_create(s->ctx, n, d, xc, SUBSEL_BORROW, &s->c), s->ctx, "candidates");
@@ -107,12 +110,15 @@ static void pipeline(int64_t n, int64_t m, int64_t d, int threads)
     ctx = su.ctx;
     tr = su.tr;
     subsel_tarot_set_int(tr, SUBSEL_TAROT_POTENTIALS, 0);
+    stages_begin("whiten");
     t0 = bench_now();
     check(subsel_tarot_whiten(ctx, tr, NULL, NULL), ctx, "whiten");
     t_whiten = bench_now() - t0;
+    stages_begin("topk");
     t0 = bench_now();
     check(subsel_tarot_topk(ctx, tr, k, idx, NULL), ctx, "topk");
     t_topk = bench_now() - t0;
+    stages_begin(NULL);
     /* The rank-by-rank layers of the fixed-size rule, from the top-k lists:
      * the overflowing layer is the fill's OT problem (layer x M). */
     {
@@ -129,9 +135,11 @@ static void pipeline(int64_t n, int64_t m, int64_t d, int threads)
         }
         free(seen);
     }
+    stages_begin("select");
     t0 = bench_now();
     check(subsel_tarot_select_fixed(ctx, tr, budget, &sel), ctx, "fixed");
     t_fixed = bench_now() - t0;
+    stages_begin("evaluate");
     t0 = bench_now();
     check(subsel_tarot_ot(ctx, tr, subsel_selection_indices(sel), subsel_selection_count(sel),
                           NULL, NULL, &loss),
@@ -141,13 +149,13 @@ static void pipeline(int64_t n, int64_t m, int64_t d, int threads)
            "\"budget\":%lld,\"threads\":%d,\"whiten_s\":%.3f,\"topk_s\":%.3f,"
            "\"fixed_select_s\":%.3f,\"fill_layer\":%lld,\"total_s\":%.3f,"
            "\"final_ot_s\":%.3f,\"ot_distance\":%.6f,\"peak_rss_mb\":%.0f,"
-           "\"input_mb\":%.0f}\n",
+           "\"input_mb\":%.0f",
            (long long)n, (long long)m, (long long)d, (long long)k, (long long)budget,
            subsel_ctx_threads(ctx), t_whiten, t_topk, t_fixed, (long long)layer,
            t_whiten + t_topk + t_fixed, t_ot,
            loss, bench_peak_rss_bytes() / 1048576.0,
            (double)((n + m) * d) * 4.0 / 1048576.0);
-    fflush(stdout);
+    bench_end_line();
     subsel_selection_free(sel);
     close_setup(&su);
     free(xc);
@@ -166,19 +174,21 @@ static void otm(int64_t n, int64_t m, int64_t d)
     open_setup(&su, xc, n, xt, m, d, 0);
     ctx = su.ctx;
     tr = su.tr;
+    stages_begin("whiten");
     t0 = bench_now();
     check(subsel_tarot_whiten(ctx, tr, NULL, NULL), ctx, "whiten");
     t_whiten = bench_now() - t0;
+    stages_begin("select");
     t0 = bench_now();
     check(subsel_tarot_select_otm(ctx, tr, 10, NULL, &sel), ctx, "otm");
     t_otm = bench_now() - t0;
     printf("{\"bench\":\"tarot_otm\",\"n\":%lld,\"m\":%lld,\"d\":%lld,\"folds\":10,"
            "\"threads\":%d,\"whiten_s\":%.3f,\"otm_s\":%.3f,\"ot_solves\":%lld,"
-           "\"selected\":%lld,\"ot_distance\":%.6f}\n",
+           "\"selected\":%lld,\"ot_distance\":%.6f",
            (long long)n, (long long)m, (long long)d, subsel_ctx_threads(ctx), t_whiten, t_otm,
            (long long)subsel_selection_evaluations(sel), (long long)subsel_selection_count(sel),
            subsel_selection_value(sel));
-    fflush(stdout);
+    bench_end_line();
     subsel_selection_free(sel);
     close_setup(&su);
     free(xc);
@@ -197,9 +207,11 @@ static void scaling(int64_t n, int64_t m, int64_t d)
         double t0;
         open_setup(&su, xc, n, xt, m, d, pass == 0 ? 1 : 0);
         all = subsel_ctx_threads(su.ctx);
+        stages_begin("whiten");
         t0 = bench_now();
         check(subsel_tarot_whiten(su.ctx, su.tr, NULL, NULL), su.ctx, "whiten");
         secs[pass][0] = bench_now() - t0;
+        stages_begin("topk");
         t0 = bench_now();
         check(subsel_tarot_topk(su.ctx, su.tr, k, idx, NULL), su.ctx, "topk");
         secs[pass][1] = bench_now() - t0;
@@ -208,11 +220,11 @@ static void scaling(int64_t n, int64_t m, int64_t d)
     printf("{\"bench\":\"tarot_threads\",\"n\":%lld,\"m\":%lld,\"d\":%lld,\"threads\":%d,"
            "\"whiten_1t_s\":%.3f,\"whiten_s\":%.3f,\"whiten_speedup\":%.2f,"
            "\"topk_1t_s\":%.3f,\"topk_s\":%.3f,\"topk_speedup\":%.2f,"
-           "\"topk_gflops\":%.1f}\n",
+           "\"topk_gflops\":%.1f",
            (long long)n, (long long)m, (long long)d, all, secs[0][0], secs[1][0],
            secs[0][0] / secs[1][0], secs[0][1], secs[1][1], secs[0][1] / secs[1][1],
            2.0 * (double)n * (double)m * (double)d / secs[1][1] * 1e-9);
-    fflush(stdout);
+    bench_end_line();
     free(xc);
     free(xt);
     free(idx);

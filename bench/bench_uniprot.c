@@ -100,9 +100,12 @@ static void fashion(const char *dir)
     subsel_ctx *ctx;
     subsel_dense *src, *tgt;
     double norm = 0.0, t0;
+    stages_begin("load");
     total = load_train(dir, &pix, &lab);
+    stages_begin("build");
     if (total == 0) {
-        printf("{\"bench\":\"uniprot_fashion_mnist\",\"skipped\":\"no dataset in %s\"}\n", dir);
+        printf("{\"bench\":\"uniprot_fashion_mnist\",\"skipped\":\"no dataset in %s\"", dir);
+        bench_end_line();
         free(pix);
         free(lab);
         free(protos);
@@ -139,30 +142,33 @@ static void fashion(const char *dir)
                 double t_sim, secs, acc = NAN;
                 int rc;
                 subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, t);
+                stages_begin("build");
                 t0 = bench_now();
                 rc = subsel_uniprot_create_from_features(ctx, src, tgt, SUBSEL_SIM_COSINE,
                                                          k, 0.01, &obj);
                 t_sim = bench_now() - t0;
                 if (rc == SUBSEL_OK) {
+                    stages_begin("select");
                     subsel_optimizer_create(ctx, algos[a], &opt);
                     subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k);
                     subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0);
                     rc = subsel_optimizer_run(ctx, opt, obj, &sel);
                 }
                 secs = bench_now() - t0;
+                stages_begin("evaluate");
                 if (rc == SUBSEL_OK)
                     acc = accuracy(ctx, src, slab, subsel_selection_indices(sel), k, tgt, tlab);
                 printf("{\"bench\":\"uniprot_fashion_mnist\",\"source\":%lld,\"target\":%lld,"
                        "\"k\":%lld,\"reg\":0.01,\"gain\":\"approx\",\"optimizer\":\"%s\","
                        "\"threads\":%d,\"status\":%d,\"seconds\":%.3f,"
                        "\"similarity_seconds\":%.3f,\"objective\":%.6f,"
-                       "\"gains_evaluated\":%lld,\"nn_accuracy\":%.4f}\n",
+                       "\"gains_evaluated\":%lld,\"nn_accuracy\":%.4f",
                        (long long)ns, (long long)nt, (long long)k, names[a], t, rc,
                        secs, t_sim, subsel_selection_value(sel),
                        (long long)subsel_selection_evaluations(sel), acc);
+                bench_end_line();
                 if (rc != SUBSEL_OK)
                     fprintf(stderr, "uniprot: %s\n", subsel_ctx_last_error(ctx));
-                fflush(stdout);
                 subsel_selection_free(sel);
                 subsel_optimizer_free(opt);
                 subsel_objective_free(obj);
@@ -173,6 +179,8 @@ static void fashion(const char *dir)
         /* Baselines of the same size. */
         ss_rng rng;
         int64_t *perm = malloc((size_t)ns * sizeof *perm);
+        double secs, acc;
+        stages_begin("select");
         ss_rng_seed(&rng, 1, 0);
         for (i = 0; i < ns; i++)
             perm[i] = i;
@@ -181,14 +189,20 @@ static void fashion(const char *dir)
             perm[i] = perm[j];
             perm[j] = tmp;
         }
+        stages_begin("evaluate");
+        acc = accuracy(ctx, src, slab, perm, k, tgt, tlab);
         printf("{\"bench\":\"uniprot_fashion_mnist_baseline\",\"method\":\"random\",\"k\":%lld,"
-               "\"nn_accuracy\":%.4f}\n", (long long)k,
-               accuracy(ctx, src, slab, perm, k, tgt, tlab));
+               "\"nn_accuracy\":%.4f", (long long)k, acc);
+        bench_end_line();
+        stages_begin("select");
         t0 = bench_now();
         k_centre(pix, ns, k, protos);
+        secs = bench_now() - t0;
+        stages_begin("evaluate");
+        acc = accuracy(ctx, src, slab, protos, k, tgt, tlab);
         printf("{\"bench\":\"uniprot_fashion_mnist_baseline\",\"method\":\"k-centre\",\"k\":%lld,"
-               "\"seconds\":%.3f,\"nn_accuracy\":%.4f}\n", (long long)k, bench_now() - t0,
-               accuracy(ctx, src, slab, protos, k, tgt, tlab));
+               "\"seconds\":%.3f,\"nn_accuracy\":%.4f", (long long)k, secs, acc);
+        bench_end_line();
         free(perm);
     }
     subsel_dense_free(src);
@@ -216,9 +230,11 @@ static void per_batch(void)
             subsel_selection *sel = NULL;
             double t0, s;
             /* Gradient-like rows: a few shared directions plus noise. */
+            stages_begin("build");
             for (i = 0; i < b * d; i++)
                 x[i] = (float)(ss_rng_normal(&rng) * 0.5 + ((i / d) % 8 == (i % d) % 8 ? 1.0 : 0.0));
             subsel_dense_create(ctx, b, d, x, SUBSEL_BORROW, &batch);
+            stages_begin("select");
             t0 = bench_now();
             rc = subsel_uniprot_select_batch(ctx, batch, 0.25, 0.01, SUBSEL_SIM_COSINE, &sel);
             s = bench_now() - t0;
@@ -229,9 +245,9 @@ static void per_batch(void)
         }
         printf("{\"bench\":\"uniprot_batch\",\"batch\":%lld,\"dim\":%lld,\"fraction\":0.25,"
                "\"reg\":0.01,\"threads\":%d,\"status\":%d,\"ms_per_batch\":%.2f,"
-               "\"best_ms\":%.2f}\n",
+               "\"best_ms\":%.2f",
                (long long)b, (long long)d, t, rc, 1e3 * total / reps, 1e3 * best);
-        fflush(stdout);
+        bench_end_line();
     }
     subsel_ctx_free(ctx);
     free(x);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Shared helpers of the benchmarks: a monotonic clock, JSON-lines output,
- * and peak resident memory. Every benchmark prints one JSON object per
- * measurement on stdout, so results can be collected with `./run bench`.
+ * stage timing, and peak resident memory. Every benchmark prints one JSON
+ * object per measurement on stdout, so results can be collected with
+ * `./run bench`, and ends it with the measurement's stages ("build" for
+ * making the inputs and objects, "select", ...: the CLI's stage clock,
+ * tools/stages.h), so the figures show where the time went.
  */
 #ifndef SUBSEL_BENCH_UTIL_H
 #define SUBSEL_BENCH_UTIL_H
@@ -13,11 +16,36 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "stages.h"
+
 static inline double bench_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    return stages_now();
+}
+
+/* A number as JSON writes it: "null" when it is not finite (JSON has no
+ * inf or nan). `buf` holds at least 32 characters. */
+static inline const char *bench_json_number(char *buf, double v)
+{
+    if (v - v != 0.0)
+        return "null";
+    snprintf(buf, 32, "%.6g", v);
+    return buf;
+}
+
+/* Ends a measurement's JSON line (printed so far without its closing
+ * brace) with the stages timed since the previous line,
+ *   , "stages": {"build": s, "select": s}}
+ * and a newline, and starts the next line's stages afresh. */
+static inline void bench_end_line(void)
+{
+    int i, count = stages_count();
+    printf(", \"stages\": {");
+    for (i = 0; i < count; i++)
+        printf("%s\"%s\": %.4f", i ? ", " : "", stages_name(i), stages_seconds(i));
+    printf("}}\n");
+    fflush(stdout);
+    stages_reset();
 }
 
 /* Peak resident set size of this process so far, in bytes. */

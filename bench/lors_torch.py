@@ -48,6 +48,7 @@ import torch
 import torch.nn.functional as F
 
 from sae_train_torch import _setup_env
+from stages import Stages
 
 BETA, TEMPERATURE, LN_EPS = 0.5, 0.07, 1e-5
 LR_SYN, LR_ETA, LR_SIM, MOMENTUM = 100.0, 1e-2, 10.0, 0.5
@@ -161,12 +162,16 @@ def main():
     ap.add_argument("--allocator", choices=("auto", "glibc"), default="auto")
     a = ap.parse_args()
     alloc = _setup_env(a.allocator, a.threads)
+    clock = Stages()
+    clock.begin("build")
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     dist = Distiller(a.pairs, a.d_image, a.d_text, a.embed, a.steps, a.batch, a.rank,
                      a.alpha)
     before = rss_mb()
+    clock.begin("warm-up")
     losses = [dist.iteration()]  # warm-up
+    clock.begin("distill")
     times = []
     for _ in range(a.iterations):
         t0 = time.perf_counter()
@@ -178,7 +183,7 @@ def main():
         "bench": "lors_torch", "threads": a.threads, "batch": a.batch, "steps": a.steps,
         "embed": a.embed, "seconds_per_iteration": round(statistics.median(times), 4),
         "peak_rss_mb": round(peak, 1), "peak_rss_delta_mb": round(peak - before, 1),
-        "allocator": alloc, "torch": torch.__version__}))
+        "allocator": alloc, "torch": torch.__version__, "stages": clock.take()}))
 
 
 if __name__ == "__main__":

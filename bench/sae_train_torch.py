@@ -55,6 +55,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stages import Stages
+
 
 class TopKSAE(nn.Module):
     def __init__(self, d_in: int, latents: int, k: int, mode: str = "sparse", seed: int = 0):
@@ -145,9 +147,11 @@ class Trainer:
         return float(loss)
 
 
-def torch_rows_per_second(d_in=768, latents=16384, k=64, batch=4096, threads=1, steps=2,
-                          with_mono=True, set_size=128, mode="sparse"):
-    """rows/second of `steps` timed training steps after one warm-up step."""
+def torch_rows_per_second(clock, d_in=768, latents=16384, k=64, batch=4096, threads=1,
+                          steps=2, with_mono=True, set_size=128, mode="sparse"):
+    """rows/second of `steps` timed training steps after one warm-up step,
+    and the stages (build, warm-up, train) on `clock`."""
+    clock.begin("build")
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     tr = Trainer(d_in, latents, k, set_size, mode=mode)
@@ -155,7 +159,9 @@ def torch_rows_per_second(d_in=768, latents=16384, k=64, batch=4096, threads=1, 
     data = [torch.randn(batch, d_in, generator=g).abs() for _ in range(steps + 1)]
     with torch.no_grad():
         tr.sae.b_dec.copy_(data[0].mean(0))
+    clock.begin("warm-up")
     tr.step(data[0], with_mono)
+    clock.begin("train")
     t0 = time.perf_counter()
     for xb in data[1:]:
         tr.step(xb, with_mono)
@@ -198,10 +204,11 @@ def main():
     ap.add_argument("--allocator", choices=("auto", "glibc"), default="auto")
     a = ap.parse_args()
     alloc = _setup_env(a.allocator, a.threads)
-    r = torch_rows_per_second(a.d_in, a.latents, a.k, a.batch, a.threads, a.steps,
+    clock = Stages()
+    r = torch_rows_per_second(clock, a.d_in, a.latents, a.k, a.batch, a.threads, a.steps,
                               not a.no_mono, a.set_size, a.mode)
     out = {"bench": "sae_train_torch", "threads": a.threads, "rows_per_s": round(r, 1),
-           "allocator": alloc, "torch": torch.__version__}
+           "allocator": alloc, "torch": torch.__version__, "stages": clock.take()}
     if a.mode != "sparse" or a.no_mono:
         out.update(mode=a.mode, with_mono=not a.no_mono)
     print(json.dumps(out))

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -557,7 +556,14 @@ void json_end(void)
 
 double cli_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    return stages_now();
+}
+
+void json_stages(void)
+{
+    int i, count = stages_count();
+    json_object_begin("stages");
+    for (i = 0; i < count; i++)
+        json_double(stages_name(i), stages_seconds(i));
+    json_object_end();
 }

@@ -132,6 +132,8 @@ void json_double_array(const char *key, const double *values, int64_t count);
 /* A nested object "key": {...} (one level), its fields written between. */
 void json_object_begin(const char *key);
 void json_object_end(void);
+/* Ends the running stage (stages.h) and writes "stages": {...}. */
+void json_stages(void);
 void json_end(void);
 
 /* Monotonic wall-clock seconds, for the "seconds" field. */

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Where a command's time goes, for the "stages" object of its JSON
- * ({"load": s, "validate": s, "build": s, "select": s, "write": s}): the
- * command marks where its stages begin, and the library's progress
+ * Where a command's or a benchmark's time goes, for the "stages" object of
+ * its JSON ({"load": s, "validate": s, "build": s, "select": s, "write": s}):
+ * the program marks where its stages begin, and the library's progress
  * reports split validation out of loading (a file is checked as it is
  * read, inside one library call). Stages that run more than once add up;
- * they are written in the order they first ran.
+ * they are listed in the order they first ran. One clock per process (the
+ * CLI runs one command; a benchmark resets it between measurements).
  */
 #ifndef SUBSEL_STAGES_H
 #define SUBSEL_STAGES_H
@@ -23,8 +24,17 @@ void stages_begin(const char *name);
  * stage clock. Every command installs its callbacks through this. */
 void stages_set_progress(subsel_ctx *ctx, subsel_progress_fn fn, void *user);
 
-/* Ends the running stage and writes "stages": {...} into the JSON object
- * being written. */
-void json_stages(void);
+/* Ends the running stage and returns how many stages have run. */
+int stages_count(void);
+
+/* The name and the seconds of stage i in [0, stages_count()). */
+const char *stages_name(int i);
+double stages_seconds(int i);
+
+/* Forgets every stage (none running). Progress hooks stay installed. */
+void stages_reset(void);
+
+/* Seconds on the monotonic clock the stages are timed with. */
+double stages_now(void);
 
 #endif

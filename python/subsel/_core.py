@@ -353,11 +353,16 @@ def csr(matrix, *, copy: bool = False, ctx: Optional[Context] = None) -> CSR:
     return CSR(ptr, () if copy else (indptr, indices, data))
 
 
-def load_npz(path, *, ctx: Optional[Context] = None) -> CSR:
-    """Reads a scipy.sparse.save_npz file with the library's reader."""
+def load_npz(path, *, ctx: Optional[Context] = None, progress=None) -> CSR:
+    """Reads a scipy.sparse.save_npz file with the library's reader.
+    `progress(stage, done, total)` hears the reading ("load", bytes of the
+    arrays) and the checks ("validate", rows), as docs/matrices.md lists;
+    returning True cancels (subsel.Cancelled), and progress=True shows a
+    tqdm bar."""
     c = _ctx(ctx)
     out = ctypes.c_void_p()
-    c._call(L.subsel_csr_load_npz, c, _path(path), ctypes.byref(out))
+    _call_with_progress(c, L.subsel_csr_load_npz, c, _path(path),
+                        ctypes.byref(out), progress=progress)
     return CSR(out.value)
 
 
@@ -453,12 +458,16 @@ def dense(array, *, copy: bool = False, ctx: Optional[Context] = None) -> Dense:
     return Dense(ptr, () if copy else (a,))
 
 
-def load_npy(path, *, ctx: Optional[Context] = None) -> Dense:
-    """Reads a 1-D or 2-D `.npy` file with the library's reader (a copy in
-    library memory). For zero copy use dense(np.load(path, mmap_mode="r"))."""
+def load_npy(path, *, ctx: Optional[Context] = None, progress=None) -> Dense:
+    """Reads a 1-D or 2-D `.npy` file with the library's reader (used in
+    place from the mapped file when the context's map_files allows, else a
+    copy in library memory). For zero copy of an array NumPy holds use
+    dense(np.load(path, mmap_mode="r")). `progress` as for load_npz()
+    (stage "load", the data read and checked for NaN/Inf)."""
     c = _ctx(ctx)
     out = ctypes.c_void_p()
-    c._call(L.subsel_dense_load_npy, c, _path(path), ctypes.byref(out))
+    _call_with_progress(c, L.subsel_dense_load_npy, c, _path(path),
+                        ctypes.byref(out), progress=progress)
     return Dense(out.value)
 
 

@@ -154,3 +154,28 @@ def test_mapped_loads_match_copies(tmp_path):
             subsel.load_npz(bad, ctx=ctx)
         messages.append(str(e.value))
     assert messages[0] == messages[1] and "CRC-32 mismatch" in messages[0]
+
+
+def test_loaders_report_their_stages_and_can_be_cancelled(tmp_path):
+    m = sp.random(3000, 40, density=0.1, format="csr", dtype=np.float32,
+                  random_state=0)
+    sp.save_npz(tmp_path / "m.npz", m, compressed=False)
+    seen = []
+    z = subsel.load_npz(tmp_path / "m.npz",
+                        progress=lambda *call: seen.append(call))
+    assert z.shape == (3000, 40)
+    assert ("validate", 3000, 3000) in seen
+    loads = [call for call in seen if call[0] == "load"]
+    assert loads and loads[-1][1] == loads[-1][2] > 0
+    with pytest.raises(subsel.Cancelled):
+        subsel.load_npz(tmp_path / "m.npz",
+                        progress=lambda stage, done, total: stage == "validate")
+
+    np.save(tmp_path / "x.npy", np.ones((100, 8), np.float32))
+    seen = []
+    x = subsel.load_npy(tmp_path / "x.npy",
+                        progress=lambda *call: seen.append(call))
+    assert x.shape == (100, 8)
+    assert seen[0] == ("load", 0, 3200) and seen[-1] == ("load", 3200, 3200)
+    with pytest.raises(subsel.Cancelled):
+        subsel.load_npy(tmp_path / "x.npy", progress=lambda *call: True)
