@@ -47,7 +47,6 @@ static inline int cmp_i32(const void *a, const void *b)
 static inline void make_pool(subsel_ctx *ctx, pool *p, int64_t n, int64_t d,
                       int64_t per_row, uint64_t seed)
 {
-    stages_begin("build");
     int64_t *ip = malloc(sizeof *ip * (size_t)(n + 1));
     int32_t *ix = malloc(sizeof *ix * (size_t)(n * per_row));
     float *v = malloc(sizeof *v * (size_t)(n * per_row));
@@ -55,6 +54,7 @@ static inline void make_pool(subsel_ctx *ctx, pool *p, int64_t n, int64_t d,
     int32_t *perm = malloc(sizeof *perm * (size_t)d);
     int64_t r, c;
     ss_rng rng;
+    stages_begin("build");
     ss_rng_seed(&rng, seed, 0);
     for (c = 0; c < d; c++) {
         total += 1.0 / (double)(c + 1);

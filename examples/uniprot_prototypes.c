@@ -2,9 +2,11 @@
 /*
  * Example: UniPROT prototypes. Picks k rows of a source feature matrix
  * that, each carrying the same mass, cover a target set under partial
- * optimal transport; prints the prototypes, f, the 1-nearest-prototype
+ * optimal transport; prints the prototypes, the paper's objective <S, G>
+ * beside the entropic value f the greedy maximises, the 1-nearest-prototype
  * accuracy of the labelled targets and the same for the first k rows; then
- * the per-batch mode on the source itself.
+ * the per-batch modes on the source itself: UniPROT-PB, and UniPROT-PS with
+ * the source labels as the rows' data sources.
  *
  *   cc uniprot_prototypes.c $(pkg-config --cflags --libs subsel) -o uniprot_prototypes
  *   ./uniprot_prototypes DIR K   (DIR holds source.npy, target.npy,
@@ -37,9 +39,9 @@ int main(int argc, char **argv)
     subsel_dense *src = NULL, *tgt = NULL;
     subsel_objective *obj = NULL;
     subsel_optimizer *opt = NULL;
-    subsel_selection *sel = NULL, *batch = NULL;
+    subsel_selection *sel = NULL, *batch = NULL, *per_source = NULL;
     int64_t k, i, *ls = NULL, *lt = NULL, *first = NULL;
-    double acc, acc_first;
+    double acc, acc_first, transport;
     int rc, status = 1;
 
     if (argc != 3 || (k = atoll(argv[2])) < 1) {
@@ -76,7 +78,14 @@ int main(int argc, char **argv)
     printf("prototypes:");
     for (i = 0; i < subsel_selection_count(sel); i++)
         printf(" %lld", (long long)subsel_selection_indices(sel)[i]);
-    printf("\nf = %.6f\n", subsel_selection_value(sel));
+    if (subsel_uniprot_transport_similarity(ctx, obj, subsel_selection_indices(sel),
+                                            subsel_selection_count(sel), &transport,
+                                            NULL) != SUBSEL_OK) {
+        fprintf(stderr, "transport similarity: %s\n", subsel_ctx_last_error(ctx));
+        goto done;
+    }
+    printf("\n<S, G> = %.6f (the paper's f), entropic f = %.6f\n", transport,
+           subsel_selection_value(sel));
 
     first = malloc(sizeof *first * (size_t)k);
     for (i = 0; first && i < k; i++)
@@ -100,10 +109,20 @@ int main(int argc, char **argv)
     printf("per-batch: %lld of %lld rows, appended-plan value %.6f\n",
            (long long)subsel_selection_count(batch), (long long)subsel_dense_rows(src),
            subsel_selection_value(batch));
+    /* Per source (the labels stand for data sources), solved as the paper. */
+    if (subsel_uniprot_select_batch_v2(ctx, src, ls, 0.25, 0.05, SUBSEL_SIM_COSINE,
+                                       SUBSEL_UNIPROT_UPDATE_SOLVE, &per_source) != SUBSEL_OK) {
+        fprintf(stderr, "per source: %s\n", subsel_ctx_last_error(ctx));
+        goto done;
+    }
+    printf("per-source: %lld of %lld rows, f summed over the sources %.6f\n",
+           (long long)subsel_selection_count(per_source), (long long)subsel_dense_rows(src),
+           subsel_selection_value(per_source));
     status = 0;
 done:
     subsel_selection_free(sel);
     subsel_selection_free(batch);
+    subsel_selection_free(per_source);
     subsel_optimizer_free(opt);
     subsel_objective_free(obj);
     subsel_dense_free(src);

@@ -67,13 +67,13 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define SUBSEL_VERSION_MAJOR 0
-#define SUBSEL_VERSION_MINOR 13
+#define SUBSEL_VERSION_MINOR 14
 #define SUBSEL_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
 #define SUBSEL_VERSION_NUMBER                                                  \
     (SUBSEL_VERSION_MAJOR * 10000 + SUBSEL_VERSION_MINOR * 100 +               \
      SUBSEL_VERSION_PATCH)
-#define SUBSEL_VERSION_STRING "0.13.0"
+#define SUBSEL_VERSION_STRING "0.14.0"
 
 /*! subsel_version_number() :
  * @return the version of the library actually linked, encoded as
@@ -2125,6 +2125,7 @@ SUBSEL_API int subsel_ot_partial_points(subsel_ctx *ctx,
 #define SUBSEL_SIM_COSINE 0       /* cos(x, y); 0 for a zero row          */
 #define SUBSEL_SIM_DOT 1          /* x . y                                */
 #define SUBSEL_SIM_NEG_SQEUCLID 2 /* -|x - y|^2                           */
+#define SUBSEL_SIM_NEG_EUCLID 3   /* -|x - y|: the plain Euclidean cost   */
 
 /* Marginal gains the optimizers see. */
 #define SUBSEL_UNIPROT_GAIN_APPROX 0 /* the paper's: the best entropic
@@ -2246,6 +2247,23 @@ SUBSEL_API int subsel_uniprot_plan_v2(subsel_ctx *ctx,
                                       double *plan, int64_t plan_capacity,
                                       double *value);
 
+/*! subsel_uniprot_transport_similarity() :
+ * The UniPROT paper's objective of a set, f = <S_P, G>: the similarity the
+ * optimal entropic plan G of f(set) carries (count distinct rows, count <=
+ * k; solved from scratch as subsel_uniprot_plan_v2() does, without storing
+ * G), without the entropy term. *value, when value is not NULL, receives
+ * the entropic value f(set) = <S_P, G> + reg H(G) itself, which the gains
+ * and the optimizers work with. An empty set gives 0 and 0.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL similarity, not a UniPROT
+ *         objective, bad set), SUBSEL_E_NUMERIC (no convergence),
+ *         SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_uniprot_transport_similarity(subsel_ctx *ctx,
+                                                   const subsel_objective *obj,
+                                                   const int64_t *set,
+                                                   int64_t count,
+                                                   double *similarity,
+                                                   double *value);
+
 /*! subsel_uniprot_plan() :
  * Deprecated: subsel_uniprot_plan_v2() without a capacity (plan, when not
  * NULL, must hold count x n values). */
@@ -2271,6 +2289,35 @@ SUBSEL_API int subsel_uniprot_select_batch(subsel_ctx *ctx,
                                            double fraction, double reg,
                                            int similarity,
                                            subsel_selection **out);
+
+/*! subsel_uniprot_select_batch_v2() :
+ * The per-batch modes of the UniPROT paper's supplement. With sources NULL,
+ * UniPROT-PB: k = round(fraction * B) (at least 1) rows of the batch (B x d)
+ * as prototypes of the whole batch. With sources (B int64 labels, for
+ * example the dataset each example comes from), UniPROT-PS: for each
+ * source q, round(fraction * B_q) (at least 1) of its B_q rows as
+ * prototypes of that source's rows. update SUBSEL_UNIPROT_UPDATE_SOLVE
+ * re-solves the partial OT problem after every prototype, as the paper
+ * does (naive greedy: bounds could lie after a solve);
+ * SUBSEL_UNIPROT_UPDATE_APPEND appends water-filling rows without any
+ * solve (lazy greedy, which equals naive greedy there), as
+ * subsel_uniprot_select_batch() does: tens of times faster. Approximate
+ * gains. The selection lists batch rows, source by source in increasing
+ * label order, each source's in the order chosen, with their gains; its
+ * value is the sum over the sources of their final values (f of each
+ * source's prototypes with SOLVE, the appended plans' values with APPEND).
+ * fraction in (0, 1], reg > 0, similarity one of SUBSEL_SIM_*. Threads:
+ * the context's.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, empty batch, bad fraction,
+ *         reg, similarity or update), SUBSEL_E_NUMERIC (a similarity beyond
+ *         float, naming its rows; a solve that does not converge),
+ *         SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_uniprot_select_batch_v2(subsel_ctx *ctx,
+                                              const subsel_dense *batch,
+                                              const int64_t *sources,
+                                              double fraction, double reg,
+                                              int similarity, int update,
+                                              subsel_selection **out);
 
 /*! subsel_nn_accuracy() :
  * The evaluation of the UniPROT paper: each target row takes the label of

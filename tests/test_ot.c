@@ -377,7 +377,7 @@ START_TEST(fast_tiles_redo_near_pairs_in_double)
                     metric != SS_METRIC_COSINE_DIST && j < 40 && i == j) {
                     /* A near pair, redone in double: squared distances
                      * agree to double rounding (which sqrt amplifies). */
-                    if (metric == SS_METRIC_EUCLID)
+                    if (metric == SS_METRIC_EUCLID || metric == SS_METRIC_NEG_EUCLID)
                         err = fabs(fast[i * ny + j] * fast[i * ny + j] -
                                    exact[i * ny + j] * exact[i * ny + j]);
                     bound = 1e-12;

@@ -590,7 +590,7 @@ START_TEST(similarities_from_features)
     subsel_dense *tgt = random_dense(ctx, 4, 6, -1.0, 1.0, 10);
     const float *x = subsel_dense_data(src), *y = subsel_dense_data(tgt);
     int sim;
-    for (sim = SUBSEL_SIM_COSINE; sim <= SUBSEL_SIM_NEG_SQEUCLID; sim++) {
+    for (sim = SUBSEL_SIM_COSINE; sim <= SUBSEL_SIM_NEG_EUCLID; sim++) {
         subsel_objective *obj;
         const ss_uniprot *up;
         int64_t i, j, c;
@@ -605,12 +605,23 @@ START_TEST(similarities_from_features)
                     nx += (double)x[i * 6 + c] * x[i * 6 + c];
                     ny += (double)y[j * 6 + c] * y[j * 6 + c];
                 }
-                want = sim == SUBSEL_SIM_COSINE ? dot / sqrt(nx * ny)
-                       : sim == SUBSEL_SIM_DOT  ? dot
-                                                : -(nx + ny - 2 * dot);
+                want = sim == SUBSEL_SIM_COSINE        ? dot / sqrt(nx * ny)
+                       : sim == SUBSEL_SIM_DOT         ? dot
+                       : sim == SUBSEL_SIM_NEG_SQEUCLID ? -(nx + ny - 2 * dot)
+                                                       : -sqrt(nx + ny - 2 * dot);
                 ck_assert_double_eq_tol(up->sim[i * 4 + j], want, 1e-5);
             }
         subsel_objective_free(obj);
+        /* a row's distance to itself is 0, not the float products' error
+         * (which the square root would blow up to ~1e-4) */
+        if (sim == SUBSEL_SIM_NEG_SQEUCLID || sim == SUBSEL_SIM_NEG_EUCLID) {
+            ck_assert_ok(ctx, subsel_uniprot_create_from_features(ctx, src, src, sim,
+                                                                  2, 0.1, &obj));
+            up = obj->impl;
+            for (i = 0; i < 5; i++)
+                ck_assert(up->sim[i * 5 + i] == 0.0f);
+            subsel_objective_free(obj);
+        }
     }
     subsel_dense_free(src);
     subsel_dense_free(tgt);
@@ -671,6 +682,190 @@ START_TEST(batch_mode_is_greedy_on_the_batch)
 }
 END_TEST
 
+/* The paper's f = <S_P, G> next to the entropic value: from the plan by
+ * hand, and value - f = reg H(G). */
+START_TEST(transport_similarity_is_the_plans_similarity)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *src = random_dense(ctx, 30, 8, -1.0, 1.0, 21);
+    subsel_dense *tgt = random_dense(ctx, 40, 8, -1.0, 1.0, 22);
+    const int64_t set[] = {3, 17, 5, 29, 11};
+    double plan[5 * 40], value, f, v2, dot = 0.0, ent = 0.0;
+    subsel_objective *obj, *fb;
+    const ss_uniprot *up;
+    int64_t i, j;
+    ck_assert_ok(ctx, subsel_uniprot_create_from_features(ctx, src, tgt, SUBSEL_SIM_NEG_EUCLID,
+                                                          8, 0.1, &obj));
+    up = obj->impl;
+    ck_assert_ok(ctx, subsel_uniprot_plan_v2(ctx, obj, set, 5, plan, 5 * 40, &value));
+    ck_assert_ok(ctx, subsel_uniprot_transport_similarity(ctx, obj, set, 5, &f, &v2));
+    for (i = 0; i < 5; i++)
+        for (j = 0; j < 40; j++) {
+            double g = plan[i * 40 + j];
+            dot += g * ss_uniprot_row(up, set[i])[j];
+            ent -= g > 0.0 ? g * log(g) : 0.0;
+        }
+    ck_assert_double_eq_tol(f, dot, 1e-12 * (1.0 + fabs(dot)));
+    ck_assert_double_eq_tol(v2, value, 1e-12 * (1.0 + fabs(value)));
+    ck_assert_double_eq_tol(value - f, 0.1 * ent, 1e-9);
+    ck_assert_double_gt(value, f); /* the entropy term is positive */
+    ck_assert_ok(ctx, subsel_uniprot_transport_similarity(ctx, obj, set, 5, &f, NULL));
+    ck_assert_ok(ctx, subsel_uniprot_transport_similarity(ctx, obj, set, 0, &f, &v2));
+    ck_assert(f == 0.0 && v2 == 0.0);
+    /* bad arguments: NULL output, too many rows, a repeated row, not UniPROT */
+    ck_assert_status(ctx, subsel_uniprot_transport_similarity(ctx, obj, set, 5, NULL, &v2),
+                     SUBSEL_E_INVALID);
+    {
+        const int64_t many[] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, twice[] = {1, 1};
+        ck_assert_status(ctx, subsel_uniprot_transport_similarity(ctx, obj, many, 9, &f, NULL),
+                         SUBSEL_E_INVALID);
+        ck_assert_status(ctx, subsel_uniprot_transport_similarity(ctx, obj, twice, 2, &f, NULL),
+                         SUBSEL_E_INVALID);
+    }
+    {
+        const double w[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+        subsel_csr *z;
+        const int64_t ip[] = {0, 1};
+        const int32_t ix[] = {0};
+        const float v[] = {1};
+        ck_assert_ok(ctx, subsel_csr_create(ctx, 1, 8, ip, ix, v, SUBSEL_COPY, &z));
+        ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_SQRT, 0.0, w, &fb));
+        ck_assert_status(ctx, subsel_uniprot_transport_similarity(ctx, fb, set, 1, &f, NULL),
+                         SUBSEL_E_INVALID);
+        subsel_objective_free(fb);
+        subsel_csr_free(z);
+    }
+    subsel_objective_free(obj);
+    subsel_dense_free(src);
+    subsel_dense_free(tgt);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* UniPROT-PB with re-solves is naive greedy with re-solves on the batch
+ * against itself; with appended plans it is subsel_uniprot_select_batch. */
+START_TEST(batch_v2_solves_as_the_paper_does)
+{
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *batch = random_dense(ctx, 40, 10, -1.0, 1.0, 23);
+    subsel_selection *sel, *ref;
+    subsel_objective *obj;
+    subsel_optimizer *opt;
+    int64_t k = 10;
+    ck_assert_ok(ctx, subsel_uniprot_select_batch_v2(ctx, batch, NULL, 0.25, 0.05,
+                                                     SUBSEL_SIM_COSINE,
+                                                     SUBSEL_UNIPROT_UPDATE_APPEND, &sel));
+    ck_assert_ok(ctx, subsel_uniprot_select_batch(ctx, batch, 0.25, 0.05, SUBSEL_SIM_COSINE,
+                                                  &ref));
+    ck_assert_int_eq(subsel_selection_count(sel), k);
+    ck_assert(memcmp(subsel_selection_indices(sel), subsel_selection_indices(ref),
+                     (size_t)k * sizeof(int64_t)) == 0);
+    ck_assert(subsel_selection_value(sel) == subsel_selection_value(ref));
+    subsel_selection_free(sel);
+    subsel_selection_free(ref);
+
+    ck_assert_ok(ctx, subsel_uniprot_select_batch_v2(ctx, batch, NULL, 0.25, 0.05,
+                                                     SUBSEL_SIM_COSINE,
+                                                     SUBSEL_UNIPROT_UPDATE_SOLVE, &sel));
+    ck_assert_ok(ctx, subsel_uniprot_create_from_features(ctx, batch, batch, SUBSEL_SIM_COSINE,
+                                                          k, 0.05, &obj));
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_NAIVE, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, obj, &ref));
+    ck_assert_int_eq(subsel_selection_count(sel), k);
+    ck_assert(memcmp(subsel_selection_indices(sel), subsel_selection_indices(ref),
+                     (size_t)k * sizeof(int64_t)) == 0);
+    /* its value is f of the selection */
+    ck_assert_double_eq_tol(subsel_selection_value(sel),
+                            eval(ctx, obj, subsel_selection_indices(sel), k), 1e-7);
+    ck_assert_status(ctx, subsel_uniprot_select_batch_v2(ctx, batch, NULL, 0.25, 0.05,
+                                                         SUBSEL_SIM_COSINE, 2, &ref),
+                     SUBSEL_E_INVALID);
+    subsel_selection_free(sel);
+    subsel_selection_free(ref);
+    subsel_optimizer_free(opt);
+    subsel_objective_free(obj);
+    subsel_dense_free(batch);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* UniPROT-PS: each source's prototypes are those of the source's rows on
+ * their own, round(fraction B_q) of them, sources in label order. */
+START_TEST(batch_v2_per_source_selects_within_each_source)
+{
+    subsel_ctx *ctx = new_ctx();
+    const int64_t b = 45, d = 7;
+    subsel_dense *batch = random_dense(ctx, b, d, -1.0, 1.0, 24);
+    const float *x = subsel_dense_data(batch);
+    int64_t sources[45], want_count = 0, at = 0, i, q;
+    const int64_t labels[3] = {-5, 2, 9}; /* 20, 16 and 9 rows, interleaved */
+    subsel_selection *sel;
+    double value = 0.0;
+    for (i = 0; i < b; i++)
+        sources[i] = labels[i % 5 < 2 ? 0 : i % 5 < 4 ? 1 : 2] ;
+    ck_assert_ok(ctx, subsel_uniprot_select_batch_v2(ctx, batch, sources, 0.3, 0.05,
+                                                     SUBSEL_SIM_NEG_EUCLID,
+                                                     SUBSEL_UNIPROT_UPDATE_SOLVE, &sel));
+    for (q = 0; q < 3; q++) {
+        int64_t rows[45], count = 0, k;
+        float *part = malloc((size_t)(b * d) * sizeof *part);
+        subsel_dense *pd;
+        subsel_selection *ref;
+        for (i = 0; i < b; i++)
+            if (sources[i] == labels[q]) {
+                memcpy(part + count * d, x + i * d, (size_t)d * sizeof *part);
+                rows[count++] = i;
+            }
+        k = (int64_t)floor(0.3 * (double)count + 0.5);
+        ck_assert_ok(ctx, subsel_dense_create(ctx, count, d, part, SUBSEL_COPY, &pd));
+        ck_assert_ok(ctx, subsel_uniprot_select_batch_v2(ctx, pd, NULL, 0.3, 0.05,
+                                                         SUBSEL_SIM_NEG_EUCLID,
+                                                         SUBSEL_UNIPROT_UPDATE_SOLVE, &ref));
+        ck_assert_int_eq(subsel_selection_count(ref), k);
+        for (i = 0; i < k; i++) {
+            ck_assert_int_eq(subsel_selection_indices(sel)[at + i],
+                             rows[subsel_selection_indices(ref)[i]]);
+            ck_assert(subsel_selection_gains(sel)[at + i] == subsel_selection_gains(ref)[i]);
+        }
+        at += k;
+        want_count += k;
+        value += subsel_selection_value(ref);
+        subsel_selection_free(ref);
+        subsel_dense_free(pd);
+        free(part);
+    }
+    ck_assert_int_eq(subsel_selection_count(sel), want_count);
+    ck_assert_double_eq_tol(subsel_selection_value(sel), value, 1e-12 * fabs(value));
+    subsel_selection_free(sel);
+    subsel_dense_free(batch);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* A similarity beyond float names the rows of the batch, not of the
+ * source's own matrix. */
+START_TEST(batch_v2_errors_name_batch_rows)
+{
+    subsel_ctx *ctx = new_ctx();
+    float x[6 * 2] = {1, 0, 0, 1, 1, 1, 1e20f, 1e20f, 2, 0, 0, 2};
+    const int64_t sources[6] = {1, 0, 1, 0, 1, 0};
+    subsel_dense *batch;
+    subsel_selection *sel = NULL;
+    ck_assert_ok(ctx, subsel_dense_create(ctx, 6, 2, x, SUBSEL_BORROW, &batch));
+    ck_assert_status(ctx, subsel_uniprot_select_batch_v2(ctx, batch, sources, 0.5, 0.1,
+                                                         SUBSEL_SIM_DOT,
+                                                         SUBSEL_UNIPROT_UPDATE_APPEND, &sel),
+                     SUBSEL_E_NUMERIC);
+    ck_assert_ptr_null(sel);
+    /* source 0 holds rows 1, 3, 5: its first pair beyond float is (3, 3) */
+    ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "batch rows 3 and 3"));
+    subsel_dense_free(batch);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(nn_accuracy_counts_nearest_prototype_labels)
 {
     /* Prototypes on the axes; targets near them. */
@@ -721,7 +916,9 @@ START_TEST(arguments_are_checked)
     ck_assert_status(ctx, subsel_uniprot_create(ctx, s, 2, NAN, &obj), SUBSEL_E_INVALID);
     ck_assert_status(ctx, subsel_uniprot_create_from_features(ctx, s, t, 0, 2, 0.1, &obj),
                      SUBSEL_E_INVALID);
-    ck_assert_status(ctx, subsel_uniprot_create_from_features(ctx, s, s, 3, 2, 0.1, &obj),
+    ck_assert_status(ctx, subsel_uniprot_create_from_features(ctx, s, s, 4, 2, 0.1, &obj),
+                     SUBSEL_E_INVALID);
+    ck_assert_status(ctx, subsel_uniprot_create_from_features(ctx, s, s, -1, 2, 0.1, &obj),
                      SUBSEL_E_INVALID);
     ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, 2, 0.1, &obj));
     ck_assert_status(ctx, subsel_uniprot_set_gain(ctx, obj, 2), SUBSEL_E_INVALID);
@@ -781,6 +978,10 @@ Suite *uniprot_suite(void)
     tc = tcase_create("api");
     tcase_add_test(tc, similarities_from_features);
     tcase_add_test(tc, batch_mode_is_greedy_on_the_batch);
+    tcase_add_test(tc, transport_similarity_is_the_plans_similarity);
+    tcase_add_test(tc, batch_v2_solves_as_the_paper_does);
+    tcase_add_test(tc, batch_v2_per_source_selects_within_each_source);
+    tcase_add_test(tc, batch_v2_errors_name_batch_rows);
     tcase_add_test(tc, nn_accuracy_counts_nearest_prototype_labels);
     tcase_add_test(tc, arguments_are_checked);
     suite_add_tcase(s, tc);

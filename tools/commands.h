@@ -14,6 +14,7 @@ int cmd_encode(const cli_command *self, int argc, char **argv);
 int cmd_sae_train(const cli_command *self, int argc, char **argv);
 int cmd_sae_score(const cli_command *self, int argc, char **argv);
 int cmd_uniprot(const cli_command *self, int argc, char **argv);
+int cmd_uniprot_batch(const cli_command *self, int argc, char **argv);
 int cmd_tarot(const cli_command *self, int argc, char **argv);
 int cmd_clipcov(const cli_command *self, int argc, char **argv);
 int cmd_lors(const cli_command *self, int argc, char **argv);

@@ -19,6 +19,7 @@ static const cli_command commands[] = {
     {"sae-train", "Train a monotone TopK sparse autoencoder on dense embeddings.", cmd_sae_train},
     {"sae-score", "Score a sparse autoencoder's latents: monosemanticity (MS) and monotonicity (MT).", cmd_sae_score},
     {"uniprot", "Select prototypes covering a target by partial optimal transport (UniPROT).", cmd_uniprot},
+    {"uniprot-batch", "Prototypes of a batch, or of each source in it (UniPROT-PB / -PS).", cmd_uniprot_batch},
     {"tarot", "Select candidates matching a target in whitened feature space by optimal transport (TAROT).", cmd_tarot},
     {"clipcov", "Select image-caption pairs preserving the cross-covariance (ClipCov).", cmd_clipcov},
     {"lors", "Distil image-text pairs into a few synthetic pairs (LoRS): buffer, distill, eval.", cmd_lors},

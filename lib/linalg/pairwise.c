@@ -38,6 +38,18 @@ void ss_row_sqnorms(const subsel_ctx *ctx, const float *x, int64_t ldx,
         sq[i] = k->dot_f32(x + i * ldx, x + i * ldx, d);
 }
 
+/* Distances taken as |x - y| rather than its square; distances negated
+ * (similarities). */
+static int is_root(int metric)
+{
+    return metric == SS_METRIC_EUCLID || metric == SS_METRIC_NEG_EUCLID;
+}
+
+static int is_negated(int metric)
+{
+    return metric == SS_METRIC_NEG_SQEUCLID || metric == SS_METRIC_NEG_EUCLID;
+}
+
 /* row[j] = metric(x, y_j) from row[j] = x.y_j and the squared norms. Loops
  * per metric, so that they vectorise (sqrt too: -fno-math-errno). */
 static void finish_row(int metric, double *row, double xs, const double *ys,
@@ -48,14 +60,15 @@ static void finish_row(int metric, double *row, double xs, const double *ys,
     case SS_METRIC_SQEUCLID:
     case SS_METRIC_EUCLID:
     case SS_METRIC_NEG_SQEUCLID:
+    case SS_METRIC_NEG_EUCLID:
         for (j = 0; j < ny; j++) {
             double sq = xs + ys[j] - 2.0 * row[j];
             row[j] = sq > 0.0 ? sq : 0.0;
         }
-        if (metric == SS_METRIC_EUCLID)
+        if (is_root(metric))
             for (j = 0; j < ny; j++)
                 row[j] = sqrt(row[j]);
-        else if (metric == SS_METRIC_NEG_SQEUCLID)
+        if (is_negated(metric))
             for (j = 0; j < ny; j++)
                 row[j] = -row[j];
         break;
@@ -83,7 +96,7 @@ static void finish_row(int metric, double *row, double xs, const double *ys,
 static int is_distance(int metric)
 {
     return metric == SS_METRIC_SQEUCLID || metric == SS_METRIC_EUCLID ||
-           metric == SS_METRIC_NEG_SQEUCLID;
+           metric == SS_METRIC_NEG_SQEUCLID || metric == SS_METRIC_NEG_EUCLID;
 }
 
 /* A fast tile's distances (out, from the float products prod), with the
@@ -94,7 +107,7 @@ static void fast_distances(const ss_kernels *k, int metric, const float *x,
                            const double *ys, int64_t d, const float *prod,
                            double *out, int64_t ldo)
 {
-    int root = metric == SS_METRIC_EUCLID;
+    int root = is_root(metric);
     int64_t i, j;
     for (i = 0; i < nx; i++) {
         double *row = out + i * ldo;
@@ -108,7 +121,7 @@ static void fast_distances(const ss_kernels *k, int metric, const float *x,
                 q = q > 0.0 ? q : 0.0;
                 row[j] = root ? sqrt(q) : q;
             }
-        if (metric == SS_METRIC_NEG_SQEUCLID)
+        if (is_negated(metric))
             for (j = 0; j < ny; j++)
                 row[j] = -row[j];
     }
@@ -198,16 +211,20 @@ int ss_pairwise_f32(subsel_ctx *ctx, int metric, const float *x, int64_t ldx,
         /* rounding can take a product of unit rows just past +-1 */
         for (i = 0; i < nx * ny; i++)
             out[i] = out[i] > 1.0f ? 1.0f : out[i] < -1.0f ? -1.0f : out[i];
-    } else if (metric != SS_METRIC_DOT) {
+    } else if (is_distance(metric)) {
+        /* Distances as the fast tiles take them: from the float products,
+         * near pairs redone from exact products (with the kernel table's
+         * dot, so no BLIS kernel's rounding decides them). Without that a
+         * row's distance to itself came out as sqrt(2^-24) |x| or so. */
+        const ss_kernels *k = ss_kernels_for(ctx);
         threads = ss_threads_for(ctx, nx * ny / 65536 + 1);
         SS_TRY(ss_alloc_array(ctx, (int64_t)threads * ny, sizeof *rows, &rows));
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (i = 0; i < nx; i++) {
             double *row = rows + (int64_t)ss_thread_num() * ny;
             int64_t j;
-            for (j = 0; j < ny; j++)
-                row[j] = out[i * ny + j];
-            finish_row(metric, row, xs[i], ys, ny);
+            fast_distances(k, metric, x + i * ldx, ldx, 1, xs + i, y, ldy, ny, ys, d,
+                           out + i * ny, row, ny);
             for (j = 0; j < ny; j++)
                 out[i * ny + j] = (float)row[j];
         }

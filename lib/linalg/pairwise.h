@@ -20,7 +20,8 @@ enum ss_metric {
     SS_METRIC_COSINE = 3,       /* cos(x, y); 0 when either row is zero     */
     SS_METRIC_DOT = 4,          /* x . y                                    */
     SS_METRIC_NEG_SQEUCLID = 5, /* -|x - y|^2                               */
-    SS_METRIC_COUNT = 6
+    SS_METRIC_NEG_EUCLID = 6,   /* -|x - y|                                 */
+    SS_METRIC_COUNT = 7
 };
 
 /* Below this many multiply-adds a BLIS product runs on one thread: its
@@ -53,9 +54,10 @@ void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
                       double *scratch, double *out, int64_t ldo);
 
 /* A float matrix out (nx x ny) of metric(x_i, y_j) (rows of x and y ldx
- * and ldy floats apart), by one sgemm on the context's threads; for
- * similarity matrices. Cosines come from rows
- * scaled to unit length first, so they exist for any finite rows. A value
+ * and ldy floats apart; cosine, dot or a distance), by one sgemm on the
+ * context's threads; for similarity matrices. Cosines come from rows
+ * scaled to unit length first, so they exist for any finite rows;
+ * distances of near pairs are redone from exact products. A value
  * that does not fit float (a dot product or distance of huge rows) is
  * SUBSEL_E_NUMERIC, with its rows (the first such in row order) in bad[0]
  * (of x) and bad[1] (of y) for the caller's message. */

@@ -174,6 +174,7 @@ void ss_ot_cost_range(const subsel_ctx *ctx, const ss_ot_cost *cost,
         case SS_METRIC_SQEUCLID: mn = 0.0; mx = r * r; break;
         case SS_METRIC_EUCLID: mn = 0.0; mx = r; break;
         case SS_METRIC_NEG_SQEUCLID: mn = -r * r; mx = 0.0; break;
+        case SS_METRIC_NEG_EUCLID: mn = -r; mx = 0.0; break;
         case SS_METRIC_COSINE_DIST: mn = 0.0; mx = 2.0; break;
         case SS_METRIC_COSINE: mn = -1.0; mx = 1.0; break;
         default: mn = -xm * ym; mx = xm * ym; break;

@@ -472,6 +472,7 @@ int ss_uniprot_check_features(subsel_ctx *ctx, const char *fn,
     case SUBSEL_SIM_COSINE: *metric = SS_METRIC_COSINE; break;
     case SUBSEL_SIM_DOT: *metric = SS_METRIC_DOT; break;
     case SUBSEL_SIM_NEG_SQEUCLID: *metric = SS_METRIC_NEG_SQEUCLID; break;
+    case SUBSEL_SIM_NEG_EUCLID: *metric = SS_METRIC_NEG_EUCLID; break;
     default:
         return ss_fail(ctx, SUBSEL_E_INVALID, "%s: unknown similarity %d", fn,
                        similarity);
@@ -546,7 +547,7 @@ const ss_param_kind ss_uniprot_params = {
 
 int ss_uniprot_solve_set(subsel_ctx *ctx, const subsel_objective *obj,
                          const int64_t *set, int64_t count, double *plan,
-                         double *value)
+                         double *value, double *transport)
 {
     const ss_uniprot *up = impl_of(obj);
     int64_t n = up->n, i, fresh = count;
@@ -561,6 +562,8 @@ int ss_uniprot_solve_set(subsel_ctx *ctx, const subsel_objective *obj,
     SS_CHECK(ss_check_set(ctx, obj, set, count));
     if (count == 0) {
         *value = 0.0;
+        if (transport != NULL)
+            *transport = 0.0;
         return SUBSEL_OK;
     }
     /* The appended plan of the set (O(count n)) gives each row a starting
@@ -581,7 +584,7 @@ int ss_uniprot_solve_set(subsel_ctx *ctx, const subsel_objective *obj,
     SS_TRY(ss_alloc_array(ctx, count, sizeof *rs, &rs));
     SS_TRY(solve_block(ctx, obj, st->block, count, fresh, st->f, st->g, rs,
                        st->colsum, value));
-    if (plan != NULL) {
+    if (plan != NULL || transport != NULL) {
         ss_ot_cost cost;
         double *h = st->colsum; /* reuse: g / reg */
         ss_ot_cost_dense(&cost, st->block, count, n, n);
@@ -590,6 +593,8 @@ int ss_uniprot_solve_set(subsel_ctx *ctx, const subsel_objective *obj,
         for (i = 0; i < n; i++)
             h[i] = st->g[i] / up->reg;
         SS_TRY(ss_ot_gibbs(ctx, &cost, 1.0 / up->reg, rs, h, plan, &dot));
+        if (transport != NULL)
+            *transport = dot;
     }
 cleanup:
     ss_free(ctx, rs);
@@ -612,7 +617,24 @@ int subsel_uniprot_plan_v2(subsel_ctx *ctx, const subsel_objective *obj,
     if (plan != NULL && count >= 0 && count <= im->up.k)
         SS_CHECK(ss_check_capacity(ctx, "subsel_uniprot_plan", "plan",
                                    plan_capacity, count * im->up.n));
-    return ss_uniprot_solve_set(ctx, obj, set, count, plan, value);
+    return ss_uniprot_solve_set(ctx, obj, set, count, plan, value, NULL);
+}
+
+int subsel_uniprot_transport_similarity(subsel_ctx *ctx,
+                                        const subsel_objective *obj,
+                                        const int64_t *set, int64_t count,
+                                        double *similarity, double *value)
+{
+    double v;
+    SS_REQUIRE_CTX(ctx);
+    SS_REQUIRE_NONNULL(ctx, similarity);
+    if (ss_objective_impl(ctx, obj, &uniprot_ops,
+                          "subsel_uniprot_transport_similarity") == NULL)
+        return SUBSEL_E_INVALID;
+    SS_CHECK(ss_uniprot_solve_set(ctx, obj, set, count, NULL, &v, similarity));
+    if (value != NULL)
+        *value = v;
+    return SUBSEL_OK;
 }
 
 /* Deprecated: the plan was assumed to hold count x n values. */

@@ -79,11 +79,13 @@ int ss_uniprot_check_features(subsel_ctx *ctx, const char *fn,
                               const subsel_dense *target, int similarity,
                               int *metric);
 
-/* Solves f(set) from scratch: writes the plan (count x n, or NULL) and the
- * value. The solve starts from the potentials the appended plan of the set
- * (in its order) gives: each row's log c (reg log c is its potential). */
+/* Solves f(set) from scratch: writes the value, the plan G (count x n,
+ * unless plan is NULL) and the transport similarity <S_set, G> (unless
+ * transport is NULL; streamed, G need not be stored). The solve starts
+ * from the potentials the appended plan of the set (in its order) gives:
+ * each row's log c (reg log c is its potential). */
 int ss_uniprot_solve_set(subsel_ctx *ctx, const subsel_objective *obj,
                          const int64_t *set, int64_t count, double *plan,
-                         double *value);
+                         double *value, double *transport);
 
 #endif

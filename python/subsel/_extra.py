@@ -230,7 +230,8 @@ def partial_ot(a=None, b=None, *, reg: float, mass: float, cost=None, x=None,
 # UniPROT
 # --------------------------------------------------------------------------
 
-SIMILARITIES = {"cosine": 0, "dot": 1, "neg_sqeuclidean": 2}
+SIMILARITIES = {"cosine": 0, "dot": 1, "neg_sqeuclidean": 2, "neg_euclidean": 3}
+UPDATES = {"solve": 0, "append": 1}
 
 
 class UniPROT(Objective):
@@ -275,31 +276,64 @@ class UniPROT(Objective):
                                        ctypes.byref(v)), c)
         return plan, v.value
 
+    def transport_similarity(self, indices, *,
+                             ctx: Optional[Context] = None):
+        """(similarity, value) of the prototypes `indices`: the paper's
+        objective f = <S_P, G>, the similarity the optimal entropic plan G
+        carries (without the entropy term), and the entropic value
+        f(indices) = <S_P, G> + reg H(G) the optimizers maximise."""
+        c, s = _ctx(ctx), _i64(indices)
+        f, v = ctypes.c_double(), ctypes.c_double()
+        check(L.subsel_uniprot_transport_similarity(
+            c, self, s.ctypes.data, s.size, ctypes.byref(f),
+            ctypes.byref(v)), c)
+        return f.value, v.value
 
     @staticmethod
     def select_batch(batch, fraction: float, *, reg: float = 0.05,
-                     similarity: str = "cosine",
+                     similarity: str = "cosine", sources=None,
+                     update: str = "append",
                      ctx: Optional[Context] = None, progress=None):
-        """Per-batch UniPROT (UniPROT-PB): round(fraction * B) (at least 1)
-        rows of `batch` (B x d, e.g. per-example gradient features) chosen
-        as prototypes of the batch itself, without any OT solve: cheap
-        enough for every training step. Returns a Selection in the order
-        chosen; its value is that of the appended plan, a lower bound of
-        f (UniPROT(...).evaluate() solves f if it is wanted).
+        """Per-batch UniPROT, the modes of the paper's supplement: with
+        sources None, UniPROT-PB, round(fraction * B) (at least 1) rows of
+        `batch` (B x d, e.g. per-example gradient features) chosen as
+        prototypes of the batch itself; with `sources`, UniPROT-PS,
+        round(fraction * B_q) rows of each source q as prototypes of its
+        own rows. Returns a Selection: batch rows, source by source in
+        increasing label order, each in the order chosen; its value is the
+        sum of the sources' final values (f with update="solve", the
+        appended plans' lower bounds of f with "append").
 
         batch: B x d float array (borrowed when float32), one row per
           example; per-example gradients or embeddings.
-        fraction: in (0, 1], the share of the batch to keep.
+        fraction: in (0, 1], the share of the batch (or of each source) to
+          keep.
         reg: entropic regularisation (> 0); smaller spreads the prototypes
           more strictly over the batch, larger smooths towards uniform.
-        similarity: cosine (scale-free, the usual choice), dot or
-          neg_sqeuclidean.
+        similarity: cosine (scale-free, the usual choice), dot,
+          neg_sqeuclidean or neg_euclidean.
+        sources: None, or B integer labels (the dataset each example
+          comes from).
+        update: "append" (default: no OT solve at all, cheap enough for
+          every training step) or "solve" (re-solve the partial OT problem
+          after every prototype, as the paper does; tens of times slower).
         ctx, progress: as subsel.sdm().
         """
         c = _ctx(ctx)
         b = dense(batch, ctx=c)
-        return _run_selection(L.subsel_uniprot_select_batch, c, progress, b,
-                              fraction, reg, _similarity(similarity))
+        if update not in UPDATES:
+            raise ValueError(f"unknown update '{update}' (known: "
+                             f"{', '.join(UPDATES)})")
+        src = None
+        if sources is not None:
+            src = _i64(sources)
+            if src.ndim != 1 or src.size != b.shape[0]:
+                raise ValueError(f"select_batch: {src.size} sources for "
+                                 f"{b.shape[0]} rows")
+        return _run_selection(L.subsel_uniprot_select_batch_v2, c, progress,
+                              b, None if src is None else src.ctypes.data,
+                              fraction, reg, _similarity(similarity),
+                              UPDATES[update])
 
 
 def _similarity(name: str) -> int:

@@ -320,3 +320,53 @@ def test_isa_info_and_context_isa():
     assert info[info["selected"]]["supported"]
     assert subsel.Context(max_isa=0).isa == "scalar"
     assert subsel.Context().isa == info["selected"]
+
+
+def test_uniprot_transport_similarity_is_the_plans(data):
+    u = _uniprot(data)
+    for sim in ("neg_euclidean", "cosine"):
+        obj = subsel.UniPROT(source=u["source"], target=u["target"], k=8,
+                             reg=0.05, similarity=sim)
+        r = subsel.Optimizer("naive", budget=8, stop_nonpositive=0).run(obj)
+        f, value = obj.transport_similarity(r.indices)
+        plan, v = obj.plan(r.indices)
+        # S from the features, independently, in NumPy
+        x = u["source"][r.indices].astype(np.float64)
+        y = u["target"].astype(np.float64)
+        if sim == "cosine":
+            s = (x / np.linalg.norm(x, axis=1, keepdims=True)) @ \
+                (y / np.linalg.norm(y, axis=1, keepdims=True)).T
+        else:
+            s = -np.sqrt(((x[:, None, :] - y[None, :, :]) ** 2).sum(-1))
+        assert f == pytest.approx((plan * s).sum(), rel=1e-6, abs=1e-6)
+        assert value == pytest.approx(v, rel=1e-12)
+        entropy = -(plan[plan > 0] * np.log(plan[plan > 0])).sum()
+        assert value - f == pytest.approx(0.05 * entropy, rel=1e-6)
+        assert value == pytest.approx(r.value, rel=1e-9)
+
+
+def test_uniprot_select_batch_per_source_and_solved(data):
+    u = _uniprot(data)
+    batch, labels = u["source"], u["source_labels"]
+    r = subsel.UniPROT.select_batch(batch, 0.25, reg=0.05, sources=labels,
+                                    update="solve",
+                                    similarity="neg_euclidean")
+    at = 0
+    for q in np.unique(labels):  # label order, each source on its own
+        rows = np.flatnonzero(labels == q)
+        ref = subsel.UniPROT.select_batch(batch[rows], 0.25, reg=0.05,
+                                          update="solve",
+                                          similarity="neg_euclidean")
+        np.testing.assert_array_equal(r.indices[at:at + len(ref)],
+                                      rows[ref.indices])
+        at += len(ref)
+    assert at == len(r)
+    # update="solve" on the whole batch is naive greedy with re-solves
+    pb = subsel.UniPROT.select_batch(batch, 0.25, reg=0.05, update="solve")
+    obj = subsel.UniPROT(source=batch, target=batch, k=10, reg=0.05)
+    ref = subsel.Optimizer("naive", budget=10, stop_nonpositive=0).run(obj)
+    np.testing.assert_array_equal(pb.indices, ref.indices)
+    with pytest.raises(ValueError, match="update"):
+        subsel.UniPROT.select_batch(batch, 0.5, update="best")
+    with pytest.raises(ValueError, match="sources"):
+        subsel.UniPROT.select_batch(batch, 0.5, sources=labels[:3])

@@ -30,7 +30,7 @@ exits() {
 has() { grep -q -- "$2" "$1" || fail "'$2' not in: $(cat "$1")"; }
 
 # --- --help: every default, only the common short options ----------------
-for cmd in info fb sdm encode sae-score uniprot tarot clipcov; do
+for cmd in info fb sdm encode sae-score uniprot uniprot-batch tarot clipcov; do
     "$SUBSEL" "$cmd" --help >"$TMP/help" 2>&1 || fail "$cmd --help exited $?"
     # every option line: required, a flag, or its default
     sed -n 's/^  \(-.*\)$/\1/p' "$TMP/help" | while IFS= read -r line; do

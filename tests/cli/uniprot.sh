@@ -20,7 +20,7 @@ run() {
     [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "stdout is not one line: $(cat "$TMP/out")"
     grep -q '^{.*}$' "$TMP/out" || fail "stdout is not a JSON object: $(cat "$TMP/out")"
     [ -n "$(json_number seconds "$TMP/out")" ] || fail "no seconds: $(cat "$TMP/out")"
-    stages "$TMP/out" load build select write score
+    stages "$TMP/out" load build select write evaluate score
 }
 
 # Naive greedy, approximate gains: NumPy's order, f and accuracy.
@@ -32,6 +32,14 @@ awk -v got="$(json_number objective "$TMP/out")" 'BEGIN { d = got - 7.5907949623
     fail "objective $(json_number objective "$TMP/out") is not NumPy's 7.590794962307694"
 awk -v got="$(json_number nn_accuracy "$TMP/out")" 'BEGIN { d = got - 59 / 60; exit !(d < 1e-12 && d > -1e-12) }' ||
     fail "nn_accuracy $(json_number nn_accuracy "$TMP/out") is not 59/60"
+# The paper's objective <S, G> beside the entropic one: with re-solves the
+# entropic value is the selection's objective, and <S, G> lies below it by
+# reg H(G) > 0 (the Python tests check <S, G> against the plan itself).
+awk -v f="$(json_number transport_similarity "$TMP/out")" \
+    -v e="$(json_number entropic_objective "$TMP/out")" \
+    -v o="$(json_number objective "$TMP/out")" \
+    'BEGIN { d = e - o; exit !(f != "" && d < 1e-9 && d > -1e-9 && f < e) }' ||
+    fail "transport_similarity / entropic_objective: $(cat "$TMP/out")"
 
 # Threads do not change the result; greedy is an alias of naive.
 run -k 8 --reg 0.05 --out "$TMP/b.npy" --threads 2 --optimizer greedy
@@ -43,6 +51,8 @@ run -k 6 --optimizer stochastic --epsilon 0.05 --seed 5 --out "$TMP/d.npy" --sim
 cmp -s "$TMP/c.npy" "$TMP/d.npy" || fail "seeded stochastic runs differ"
 run -k 4 --gain exact --out "$TMP/e.npy" --similarity neg-sqeuclid
 [ "$(json_number selected "$TMP/out")" = 4 ] || fail "exact: $(cat "$TMP/out")"
+run -k 4 --out "$TMP/e2.npy" --similarity neg-euclid
+[ "$(json_string similarity "$TMP/out")" = neg-euclid ] || fail "neg-euclid: $(cat "$TMP/out")"
 run -k 5 --update append --optimizer lazy --out "$TMP/f.npy"
 [ "$(json_number selected "$TMP/out")" = 5 ] || fail "append: $(cat "$TMP/out")"
 
@@ -77,4 +87,46 @@ bad --source "$D/source.npy" --target "$D/target.npy" -k 3 --out "$TMP/x.npy" \
     --labels "$D/source_labels.npy" --target-labels "$D/source_labels.npy"
 bad --source "$D/source.npy" --target "$D/order.npy" -k 3 --out "$TMP/x.npy"
 bad --source "$D/source.npy" -k 3 --out "$TMP/x.npy" --optimizer best
+
+# `subsel uniprot-batch`: UniPROT-PB on the 40 source rows (round(0.25 x
+# 40) = 10 prototypes), and UniPROT-PS with the labels as sources: each
+# source keeps round(0.25 x its rows), and every chosen row is a row of it.
+COMMAND=uniprot-batch
+batch() {
+    "$SUBSEL" uniprot-batch --batch "$D/source.npy" "$@" >"$TMP/out" 2>"$TMP/err" ||
+        fail "uniprot-batch $* exited $?: $(cat "$TMP/err")"
+    grep -q '^{.*}$' "$TMP/out" || fail "stdout is not a JSON object: $(cat "$TMP/out")"
+    stages "$TMP/out" load select write
+}
+batch --fraction 0.25 --out "$TMP/pb.npy"
+[ "$(json_number selected "$TMP/out")" = 10 ] && [ "$(json_string mode "$TMP/out")" = per-batch ] ||
+    fail "per-batch: $(cat "$TMP/out")"
+batch --fraction 0.25 --out "$TMP/pb1.npy" --threads 1
+cmp -s "$TMP/pb.npy" "$TMP/pb1.npy" || fail "per-batch: 1 thread selects differently"
+batch --fraction 0.25 --sources "$D/source_labels.npy" --update solve --similarity neg-euclid \
+    --out "$TMP/ps.npy"
+[ "$(json_string mode "$TMP/out")" = per-source ] || fail "per-source: $(cat "$TMP/out")"
+if command -v /usr/bin/python3 >/dev/null && /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    /usr/bin/python3 - "$D/source_labels.npy" "$TMP/ps.npy" "$(json_number selected "$TMP/out")" \
+        "$(json_number sources "$TMP/out")" <<'PY' || fail "per-source selection: $(cat "$TMP/out")"
+import sys
+import numpy as np
+labels, sel = np.load(sys.argv[1]), np.load(sys.argv[2])
+groups = sorted(set(labels.tolist()))
+want = [int(np.floor(0.25 * np.sum(labels == q) + 0.5)) or 1 for q in groups]
+assert len(sel) == sum(want) == int(sys.argv[3]), (len(sel), want)
+assert int(sys.argv[4]) == len(groups)
+at = 0
+for q, k in zip(groups, want):  # source by source, in label order
+    assert all(labels[sel[at:at + k]] == q), (q, sel[at:at + k])
+    at += k
+assert len(set(sel.tolist())) == len(sel)
+PY
+fi
+bad --batch "$D/source.npy" --out "$TMP/x.npy"
+bad --batch "$D/source.npy" --fraction 0 --out "$TMP/x.npy"
+bad --batch "$D/source.npy" --fraction 0.5 --out "$TMP/x.npy" --update best
+bad --batch "$D/source.npy" --fraction 0.5 --out "$TMP/x.npy" --similarity euclid
+bad --batch "$D/source.npy" --fraction 0.5 --out "$TMP/x.npy" --sources "$D/target_labels.npy"
+bad --batch "$D/missing.npy" --fraction 0.5 --out "$TMP/x.npy"
 exit 0

@@ -15,6 +15,20 @@ const (
 	Cosine         Similarity = C.SUBSEL_SIM_COSINE       // cos(x, y); 0 for a zero row
 	Dot            Similarity = C.SUBSEL_SIM_DOT          // x . y
 	NegSqEuclidean Similarity = C.SUBSEL_SIM_NEG_SQEUCLID // -|x - y|^2
+	NegEuclidean   Similarity = C.SUBSEL_SIM_NEG_EUCLID   // -|x - y|: the plain Euclidean cost
+)
+
+// UniPROTUpdate is how UniPROT's state follows an added prototype (the
+// "update" parameter takes int(UniPROTSolve) or int(UniPROTAppend)).
+type UniPROTUpdate int
+
+const (
+	// UniPROTSolve re-solves f(P + v), warm-started: the state holds the
+	// optimal plan of its set (the paper's; the objective's default).
+	UniPROTSolve UniPROTUpdate = C.SUBSEL_UNIPROT_UPDATE_SOLVE
+	// UniPROTAppend appends v's water-filling row to the plan, with no
+	// solve: O(n) a prototype, a value that is a lower bound of f.
+	UniPROTAppend UniPROTUpdate = C.SUBSEL_UNIPROT_UPDATE_APPEND
 )
 
 // UniPROT chooses k prototypes among the rows of a similarity matrix
@@ -82,6 +96,22 @@ func (u *UniPROT) Plan(ctx *Context, set []int64) (plan []float64, value float64
 	return plan, float64(v), nil
 }
 
+// TransportSimilarity solves f(set) from scratch for distinct prototypes
+// (at most k) and returns the UniPROT paper's objective <S_P, G>, the
+// similarity the optimal plan G carries (without the entropy term), and
+// the entropic value f(set) = <S_P, G> + reg H(G) the optimizers maximise.
+// An empty set gives 0 and 0.
+func (u *UniPROT) TransportSimilarity(ctx *Context, set []int64) (similarity, value float64, err error) {
+	var s, v C.double
+	err = ctx.call([]*handle{u.handle}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_uniprot_transport_similarity(c, u.cptr(), cInt64s(set), C.int64_t(len(set)), &s, &v)
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return float64(s), float64(v), nil
+}
+
 // UniPROTSelectBatch is per-batch UniPROT (UniPROT-PB): round(fraction *
 // rows) prototypes of the batch's rows among themselves, by greedy with
 // approximate gains and appended plans (no OT solve), fast enough for
@@ -89,6 +119,30 @@ func (u *UniPROT) Plan(ctx *Context, set []int64) (plan []float64, value float64
 func UniPROTSelectBatch(ctx *Context, batch *Dense, fraction, reg float64, sim Similarity) (*Selection, error) {
 	return ctx.selection([]*handle{batch.h()}, func(c *C.subsel_ctx, out **C.subsel_selection) C.int {
 		return C.subsel_uniprot_select_batch(c, batch.cptr(), C.double(fraction), C.double(reg), C.int(sim), out)
+	})
+}
+
+// UniPROTSelectBatchSources is per-batch UniPROT in the modes of the
+// paper's supplement. With sources nil, UniPROT-PB: round(fraction * rows)
+// (at least 1) prototypes of the batch's rows among themselves. With
+// sources (one label a row, for example the dataset each example comes
+// from), UniPROT-PS: round(fraction * B_q) (at least 1) prototypes of each
+// source q's B_q rows among themselves. UniPROTSolve re-solves after every
+// prototype, as the paper does; UniPROTAppend solves nothing, as
+// UniPROTSelectBatch does (tens of times faster). The selection lists
+// batch rows, source by source in increasing label order, each source's
+// in the order chosen; its value is the sum of the sources' final values
+// (f with UniPROTSolve, lower bounds of f with UniPROTAppend).
+func UniPROTSelectBatchSources(ctx *Context, batch *Dense, sources []int64, fraction, reg float64,
+	sim Similarity, update UniPROTUpdate) (*Selection, error) {
+	// C reads one label per row: other lengths are refused here.
+	if sources != nil && int64(len(sources)) != batch.Rows() {
+		return nil, errorf(ErrInvalid, "UniPROTSelectBatchSources: %d sources for %d rows",
+			len(sources), batch.Rows())
+	}
+	return ctx.selection([]*handle{batch.h()}, func(c *C.subsel_ctx, out **C.subsel_selection) C.int {
+		return C.subsel_uniprot_select_batch_v2(c, batch.cptr(), cInt64s(sources), C.double(fraction),
+			C.double(reg), C.int(sim), C.int(update), out)
 	})
 }
 

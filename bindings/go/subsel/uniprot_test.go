@@ -138,6 +138,241 @@ func TestUniPROTErrors(t *testing.T) {
 	wantError(t, err, ErrInvalid, "labels")
 }
 
+// testSimilarity is a candidates x targets matrix of float32 values (the
+// library's element type), so that S is known exactly.
+func testSimilarity(rows, cols int64) []float64 {
+	s := make([]float64, rows*cols)
+	for i := range s {
+		s[i] = float64(float32(math.Sin(0.7*float64(i)+0.3) + 0.25*math.Cos(1.9*float64(i*i%17))))
+	}
+	return s
+}
+
+// transported is sum_ij plan_ij S_{set_i, j}, computed here.
+func transported(plan, s []float64, set []int64, targets int64) float64 {
+	sum := 0.0
+	for i, p := range set {
+		for j := int64(0); j < targets; j++ {
+			sum += plan[int64(i)*targets+j] * s[p*targets+j]
+		}
+	}
+	return sum
+}
+
+// The paper's objective <S_P, G> is what the plan that Plan returns
+// carries, and the entropic value exceeds it by reg H(G) > 0.
+func TestUniPROTTransportSimilarity(t *testing.T) {
+	ctx := newCtx(t)
+	const rows, cols = 12, 9
+	s := testSimilarity(rows, cols)
+	sm := must[*Dense](t)(NewDense(ctx, rows, cols, s, 0))
+	obj := must[*UniPROT](t)(NewUniPROT(ctx, sm, 5, 0.1))
+	defer obj.Close()
+	sm.Close()
+	for _, set := range [][]int64{{4}, {0, 3, 5, 7}, {11, 2, 8, 1, 6}} {
+		plan, f, err := obj.Plan(ctx, set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim, value, err := obj.TransportSimilarity(ctx, set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := transported(plan, s, set, cols)
+		if math.Abs(sim-want) > 1e-9*math.Abs(want) {
+			t.Errorf("%v: <S_P, G> = %.15g, by hand %.15g", set, sim, want)
+		}
+		if math.Abs(value-f) > 1e-9*math.Abs(f) {
+			t.Errorf("%v: value %.15g, Plan's f %.15g", set, value, f)
+		}
+		if !(value-sim > 0) {
+			t.Errorf("%v: value %.15g - similarity %.15g is not > 0", set, value, sim)
+		}
+	}
+	sim, value, err := obj.TransportSimilarity(ctx, nil)
+	if err != nil || sim != 0 || value != 0 {
+		t.Errorf("empty set: %g, %g, %v", sim, value, err)
+	}
+	_, _, err = obj.TransportSimilarity(ctx, []int64{1, 1})
+	wantError(t, err, ErrInvalid)
+	_, _, err = obj.TransportSimilarity(ctx, []int64{0, 1, 2, 3, 4, 5})
+	wantError(t, err, ErrInvalid)
+}
+
+// Without sources and with appended plans, the per-batch function is
+// UniPROTSelectBatch.
+func TestUniPROTSelectBatchSourcesNilIsPB(t *testing.T) {
+	ctx := newCtx(t)
+	tgt := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "target.npy")))
+	defer tgt.Close()
+	for _, sim := range []Similarity{Cosine, NegSqEuclidean, NegEuclidean} {
+		old := must[*Selection](t)(UniPROTSelectBatch(ctx, tgt, 0.25, 0.05, sim))
+		pb := must[*Selection](t)(UniPROTSelectBatchSources(ctx, tgt, nil, 0.25, 0.05, sim, UniPROTAppend))
+		if !reflect.DeepEqual(pb.Indices, old.Indices) {
+			t.Errorf("similarity %d: rows %v, UniPROTSelectBatch's %v", sim, pb.Indices, old.Indices)
+		}
+		if math.Abs(pb.Value-old.Value) > 1e-9*math.Abs(old.Value) {
+			t.Errorf("similarity %d: value %.15g, UniPROTSelectBatch's %.15g", sim, pb.Value, old.Value)
+		}
+		// Re-solved after every prototype: as many rows.
+		solved := must[*Selection](t)(UniPROTSelectBatchSources(ctx, tgt, nil, 0.25, 0.05, sim, UniPROTSolve))
+		if solved.Len() != 15 {
+			t.Errorf("similarity %d: solved selection of %d rows, want 15", sim, solved.Len())
+		}
+	}
+}
+
+// UniPROT-PS: each source's rows are chosen among its own, sources in
+// increasing label order, round(fraction * B_q) (at least 1) rows each.
+func TestUniPROTSelectBatchSourcesPS(t *testing.T) {
+	ctx := newCtx(t)
+	tgt := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "target.npy")))
+	defer tgt.Close()
+	rows := tgt.Rows()
+	sources := make([]int64, rows)
+	count := map[int64]int64{}
+	for i := range sources {
+		switch {
+		case i == int(rows)-1:
+			sources[i] = 100 // a source of one row: round(0.3) = 0, so 1
+		case i%5 == 0:
+			sources[i] = 7
+		case i%5 < 3:
+			sources[i] = -2
+		default:
+			sources[i] = 3
+		}
+		count[sources[i]]++
+	}
+	labels := []int64{-2, 3, 7, 100}
+	const fraction = 0.3
+	for _, update := range []UniPROTUpdate{UniPROTAppend, UniPROTSolve} {
+		sel := must[*Selection](t)(UniPROTSelectBatchSources(ctx, tgt, sources, fraction, 0.05, Cosine, update))
+		seen := map[int64]bool{}
+		var order []int64
+		got := map[int64]int64{}
+		for _, r := range sel.Indices {
+			if r < 0 || r >= rows || seen[r] {
+				t.Fatalf("update %d: row %d out of range or repeated in %v", update, r, sel.Indices)
+			}
+			seen[r] = true
+			q := sources[r]
+			if len(order) == 0 || order[len(order)-1] != q {
+				order = append(order, q)
+			}
+			got[q]++
+		}
+		if !reflect.DeepEqual(order, labels) {
+			t.Errorf("update %d: sources in the order %v, want %v (one run each)", update, order, labels)
+		}
+		for _, q := range labels {
+			want := int64(math.Round(fraction * float64(count[q])))
+			if want < 1 {
+				want = 1
+			}
+			if got[q] != want {
+				t.Errorf("update %d: source %d (%d rows) gives %d rows, want %d", update, q, count[q], got[q], want)
+			}
+		}
+		if len(sel.Gains) != sel.Len() {
+			t.Errorf("update %d: %d gains for %d rows", update, len(sel.Gains), sel.Len())
+		}
+	}
+}
+
+// NegEuclidean from features is UniPROT over S_ij = -|x_i - y_j|: the same
+// values as over that matrix computed here, and the same nearest
+// prototypes as NegSqEuclidean.
+func TestUniPROTNegEuclidean(t *testing.T) {
+	ctx := newCtx(t)
+	src := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "source.npy")))
+	defer src.Close()
+	tgt := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "target.npy")))
+	defer tgt.Close()
+	obj := must[*UniPROT](t)(NewUniPROTFromFeatures(ctx, src, tgt, NegEuclidean, 8, 0.05))
+	defer obj.Close()
+	rows, cols := src.Rows(), tgt.Rows()
+	s := make([]float64, rows*cols)
+	for i := int64(0); i < rows; i++ {
+		x := src.Row(i)
+		for j := int64(0); j < cols; j++ {
+			d := 0.0
+			for c, y := range tgt.Row(j) {
+				d += (float64(x[c]) - float64(y)) * (float64(x[c]) - float64(y))
+			}
+			s[i*cols+j] = float64(float32(-math.Sqrt(d)))
+		}
+	}
+	sm := must[*Dense](t)(NewDense(ctx, rows, cols, s, 0))
+	byHand := must[*UniPROT](t)(NewUniPROT(ctx, sm, 8, 0.05))
+	defer byHand.Close()
+	sm.Close()
+	// Negative similarities: greedy must not stop at the first negative gain.
+	opt := must[*Optimizer](t)(NewOptimizer(ctx, Naive))
+	defer opt.Close()
+	must[any](t)(nil, opt.Set(ctx, "budget", 8))
+	must[any](t)(nil, opt.Set(ctx, "stop_nonpositive", 0))
+	sel := must[*Selection](t)(opt.Run(ctx, obj))
+	if sel.Len() != 8 {
+		t.Fatalf("%d prototypes, want 8", sel.Len())
+	}
+	plan, _ := must2f(t)(byHand.Plan(ctx, sel.Indices))
+	want := transported(plan, s, sel.Indices, cols)
+	sim, value, err := obj.TransportSimilarity(ctx, sel.Indices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(sim-want) > 1e-5*math.Abs(want) {
+		t.Errorf("<S_P, G> = %.15g, over the matrix computed here %.15g", sim, want)
+	}
+	if sim >= 0 || !(value-sim > 0) {
+		t.Errorf("similarity %.15g (want < 0), value %.15g (want above it)", sim, value)
+	}
+	if f := must[float64](t)(byHand.Evaluate(ctx, sel.Indices)); math.Abs(value-f) > 1e-5*math.Abs(f) {
+		t.Errorf("f = %.15g, over the matrix computed here %.15g", value, f)
+	}
+	sl := must[[]int64](t)(ReadNPYInt64(ctx, data("uniprot", "source_labels.npy")))
+	tl := must[[]int64](t)(ReadNPYInt64(ctx, data("uniprot", "target_labels.npy")))
+	acc := must[float64](t)(NNAccuracy(ctx, src, sl, sel.Indices, tgt, tl, NegEuclidean))
+	sq := must[float64](t)(NNAccuracy(ctx, src, sl, sel.Indices, tgt, tl, NegSqEuclidean))
+	if acc != sq {
+		t.Errorf("1-NN accuracy %g with NegEuclidean, %g with NegSqEuclidean", acc, sq)
+	}
+	b := must[*Selection](t)(UniPROTSelectBatchSources(ctx, tgt, tl, 0.25, 0.05, NegEuclidean, UniPROTSolve))
+	if b.Len() == 0 {
+		t.Errorf("empty per-source selection")
+	}
+}
+
+func must2f(t *testing.T) func(a []float64, b float64, err error) ([]float64, float64) {
+	return func(a []float64, b float64, err error) ([]float64, float64) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, b
+	}
+}
+
+func TestUniPROTSelectBatchSourcesErrors(t *testing.T) {
+	ctx := newCtx(t)
+	tgt := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "target.npy")))
+	defer tgt.Close()
+	for _, n := range []int64{0, tgt.Rows() - 1, tgt.Rows() + 1} {
+		_, err := UniPROTSelectBatchSources(ctx, tgt, make([]int64, n), 0.25, 0.05, Cosine, UniPROTAppend)
+		wantError(t, err, ErrInvalid, "sources")
+	}
+	_, err := UniPROTSelectBatchSources(ctx, tgt, nil, 0.25, 0.05, Cosine, UniPROTUpdate(7))
+	wantError(t, err, ErrInvalid, "update")
+	_, err = UniPROTSelectBatchSources(ctx, tgt, nil, 0, 0.05, Cosine, UniPROTAppend)
+	wantError(t, err, ErrInvalid)
+	_, err = UniPROTSelectBatchSources(ctx, tgt, nil, 0.25, 0.05, Similarity(9), UniPROTSolve)
+	wantError(t, err, ErrInvalid, "similarity")
+	tgt.Close()
+	_, err = UniPROTSelectBatchSources(ctx, tgt, nil, 0.25, 0.05, Cosine, UniPROTAppend)
+	wantError(t, err, ErrInvalid)
+}
+
 // Double greedy on the FB fixture over a ground set: a subset of it, in
 // its order; the empty ground set selects nothing (it is not "all items");
 // UniPROT cannot remove items and says so.

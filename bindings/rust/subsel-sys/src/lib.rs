@@ -15,10 +15,10 @@ use std::os::raw::{c_char, c_int};
 
 // Constants (deprecated aliases left out, as with SUBSEL_NO_DEPRECATED).
 pub const SUBSEL_VERSION_MAJOR: c_int = 0;
-pub const SUBSEL_VERSION_MINOR: c_int = 13;
+pub const SUBSEL_VERSION_MINOR: c_int = 14;
 pub const SUBSEL_VERSION_PATCH: c_int = 0;
-pub const SUBSEL_VERSION_NUMBER: c_int = 1300;
-pub const SUBSEL_VERSION_STRING: &str = "0.13.0";
+pub const SUBSEL_VERSION_NUMBER: c_int = 1400;
+pub const SUBSEL_VERSION_STRING: &str = "0.14.0";
 pub const SUBSEL_OK: c_int = 0;
 pub const SUBSEL_E_INVALID: c_int = -1;
 pub const SUBSEL_E_NOMEM: c_int = -2;
@@ -182,6 +182,7 @@ pub const SUBSEL_P_OT_ANNEAL_START: c_int = 206;
 pub const SUBSEL_SIM_COSINE: c_int = 0;
 pub const SUBSEL_SIM_DOT: c_int = 1;
 pub const SUBSEL_SIM_NEG_SQEUCLID: c_int = 2;
+pub const SUBSEL_SIM_NEG_EUCLID: c_int = 3;
 pub const SUBSEL_UNIPROT_GAIN_APPROX: c_int = 0;
 pub const SUBSEL_UNIPROT_GAIN_EXACT: c_int = 1;
 pub const SUBSEL_UNIPROT_UPDATE_SOLVE: c_int = 0;
@@ -457,9 +458,11 @@ extern "C" {
     pub fn subsel_uniprot_set_tolerance(ctx: *mut subsel_ctx, obj: *mut subsel_objective, tol: f64) -> c_int;
     pub fn subsel_uniprot_set_max_iterations(ctx: *mut subsel_ctx, obj: *mut subsel_objective, iterations: i64) -> c_int;
     pub fn subsel_uniprot_plan_v2(ctx: *mut subsel_ctx, obj: *const subsel_objective, set: *const i64, count: i64, plan: *mut f64, plan_capacity: i64, value: *mut f64) -> c_int;
+    pub fn subsel_uniprot_transport_similarity(ctx: *mut subsel_ctx, obj: *const subsel_objective, set: *const i64, count: i64, similarity: *mut f64, value: *mut f64) -> c_int;
     #[deprecated(note = "see include/subsel.h: use the _v2 form")]
     pub fn subsel_uniprot_plan(ctx: *mut subsel_ctx, obj: *const subsel_objective, set: *const i64, count: i64, plan: *mut f64, value: *mut f64) -> c_int;
     pub fn subsel_uniprot_select_batch(ctx: *mut subsel_ctx, batch: *const subsel_dense, fraction: f64, reg: f64, similarity: c_int, out: *mut *mut subsel_selection) -> c_int;
+    pub fn subsel_uniprot_select_batch_v2(ctx: *mut subsel_ctx, batch: *const subsel_dense, sources: *const i64, fraction: f64, reg: f64, similarity: c_int, update: c_int, out: *mut *mut subsel_selection) -> c_int;
     pub fn subsel_nn_accuracy(ctx: *mut subsel_ctx, source: *const subsel_dense, source_labels: *const i64, prototypes: *const i64, count: i64, target: *const subsel_dense, target_labels: *const i64, similarity: c_int, accuracy: *mut f64) -> c_int;
     pub fn subsel_tarot_create(ctx: *mut subsel_ctx, candidates: *const subsel_dense, targets: *const subsel_dense, out: *mut *mut subsel_tarot) -> c_int;
     pub fn subsel_tarot_free(tarot: *mut subsel_tarot);

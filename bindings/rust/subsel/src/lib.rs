@@ -66,7 +66,7 @@ pub use sae_train::{SaeLosses, SaeTrainer};
 pub use subsel_sys as sys;
 pub use summary::{csr_npz_shape, mpi_available, mpi_select, Distributed, Summary};
 pub use tarot::{tarot_folds, tarot_weights, tarot_weights_reference, Tarot};
-pub use uniprot::{nn_accuracy, uniprot_select_batch, Similarity, UniProt};
+pub use uniprot::{nn_accuracy, uniprot_select_batch, uniprot_select_batch_v2, Similarity, UniProt, Update};
 
 /// Every parameter of every handle kind, from the library's table.
 pub fn params() -> Result<Vec<ParamInfo>> {

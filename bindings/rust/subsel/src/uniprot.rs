@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //! UniPROT: k prototypes among the candidate rows that cover the targets
 //! evenly by entropic optimal transport, an [`Objective`] for the greedy
-//! optimizers; plus the per-batch variant and the paper's 1-NN accuracy.
+//! optimizers; plus the per-batch variants and the paper's 1-NN accuracy.
 use std::ptr;
 
 use subsel_sys as sys;
@@ -21,6 +21,8 @@ pub enum Similarity {
     Dot,
     /// -|x - y|^2
     NegSqEuclidean,
+    /// -|x - y|: the plain Euclidean cost.
+    NegEuclidean,
 }
 
 impl Similarity {
@@ -29,6 +31,29 @@ impl Similarity {
             Similarity::Cosine => sys::SUBSEL_SIM_COSINE,
             Similarity::Dot => sys::SUBSEL_SIM_DOT,
             Similarity::NegSqEuclidean => sys::SUBSEL_SIM_NEG_SQEUCLID,
+            Similarity::NegEuclidean => sys::SUBSEL_SIM_NEG_EUCLID,
+        }
+    }
+}
+
+/// How UniPROT's state follows an added prototype
+/// (`SUBSEL_UNIPROT_UPDATE_*`; the objective's "update" parameter takes
+/// the same values as integers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Update {
+    /// Re-solve the OT problem with the new prototype, as the paper does:
+    /// the state holds the optimal plan of its set.
+    Solve,
+    /// Append the new prototype's water-filling row to the current plan,
+    /// with no solve: O(n) per prototype, a lower bound of f.
+    Append,
+}
+
+impl Update {
+    fn raw(self) -> i32 {
+        match self {
+            Update::Solve => sys::SUBSEL_UNIPROT_UPDATE_SOLVE,
+            Update::Append => sys::SUBSEL_UNIPROT_UPDATE_APPEND,
         }
     }
 }
@@ -109,6 +134,26 @@ impl<'a> UniProt<'a> {
         })?;
         Ok((plan, value))
     }
+
+    /// The paper's objective of `set`, <S_P, G>: the similarity the optimal
+    /// plan G of f(set) carries (solved from scratch as [`plan`](Self::plan)
+    /// does), and the entropic value f(set) = <S_P, G> + reg H(G) the
+    /// optimizers work with. An empty set gives (0, 0).
+    pub fn transport_similarity(&self, ctx: &Context, set: &[i64]) -> Result<(f64, f64)> {
+        let mut similarity = 0.0;
+        let mut value = 0.0;
+        ctx.check(unsafe {
+            sys::subsel_uniprot_transport_similarity(
+                ctx.as_ptr(),
+                self.as_ptr(),
+                set.as_ptr(),
+                set.len() as i64,
+                &mut similarity,
+                &mut value,
+            )
+        })?;
+        Ok((similarity, value))
+    }
 }
 
 /// Per-batch UniPROT (UniPROT-PB): round(fraction x rows) rows of `batch`
@@ -123,6 +168,51 @@ pub fn uniprot_select_batch(
 ) -> Result<Selection> {
     selection(ctx, |out| unsafe {
         sys::subsel_uniprot_select_batch(ctx.as_ptr(), batch.as_ptr(), fraction, reg, similarity.raw(), out)
+    })
+}
+
+/// The per-batch modes of the paper's supplement. `sources` `None`:
+/// UniPROT-PB, round(fraction x rows) (at least 1) rows of `batch` as
+/// prototypes of the whole batch. `Some(labels)`, one per row (the dataset
+/// each example comes from, say): UniPROT-PS, round(fraction x B_q) (at
+/// least 1) of the B_q rows of each source q as prototypes of that
+/// source's rows. The selection lists batch rows source by source in
+/// increasing label order; its value is the sum of the sources' values.
+/// [`Update::Solve`] re-solves after every prototype (naive greedy, as the
+/// paper); [`Update::Append`] solves nothing (lazy greedy, tens of times
+/// faster: [`uniprot_select_batch`] with `sources` `None`).
+pub fn uniprot_select_batch_v2(
+    ctx: &Context,
+    batch: &Dense<'_>,
+    sources: Option<&[i64]>,
+    fraction: f64,
+    reg: f64,
+    similarity: Similarity,
+    update: Update,
+) -> Result<Selection> {
+    // The library reads one label per row: only this side knows the length.
+    let sources = match sources {
+        Some(s) if s.len() != batch.rows() => {
+            return Err(Error::invalid(format!(
+                "uniprot_select_batch_v2: {} sources for {} rows",
+                s.len(),
+                batch.rows()
+            )))
+        }
+        Some(s) => s.as_ptr(),
+        None => ptr::null(),
+    };
+    selection(ctx, |out| unsafe {
+        sys::subsel_uniprot_select_batch_v2(
+            ctx.as_ptr(),
+            batch.as_ptr(),
+            sources,
+            fraction,
+            reg,
+            similarity.raw(),
+            update.raw(),
+            out,
+        )
     })
 }
 

@@ -5,10 +5,10 @@
 // message; the objective outliving its matrix.
 mod common;
 
-use common::{assert_all_close, data, fixture, npy_f64};
+use common::{assert_all_close, data, fixture, npy_f64, Rng};
 use subsel::{
-    double_greedy, nn_accuracy, uniprot_select_batch, Algorithm, Context, Costs, Dense, ErrorKind, Metric,
-    Optimizer, OtSolver, Similarity, UniProt, Value,
+    double_greedy, nn_accuracy, uniprot_select_batch, uniprot_select_batch_v2, Algorithm, Context, Costs,
+    Dense, ErrorKind, Metric, Optimizer, OtSolver, Similarity, UniProt, Update, Value,
 };
 
 fn expected(key: &str, field: &str) -> f64 {
@@ -23,6 +23,14 @@ fn expected(key: &str, field: &str) -> f64 {
 
 fn vector(path: std::path::PathBuf) -> Vec<f64> {
     npy_f64(path).1
+}
+
+/// `rows` x `cols` floats uniform in [-1, 1) from the fixed stream `seed`.
+fn uniform_rows(seed: u64, rows: usize, cols: usize) -> Vec<f32> {
+    let mut rng = Rng::seeded(seed);
+    (0..rows * cols)
+        .map(|_| (2.0 * rng.uniform() - 1.0) as f32)
+        .collect()
 }
 
 #[test]
@@ -271,4 +279,228 @@ fn double_greedy_refuses_uniprot_with_the_library_message() {
     let e = double_greedy(&ctx, &obj, Some(&[3, 1, 4]), false).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
     assert!(e.message().contains("remove items"), "{e}");
+}
+
+#[test]
+fn uniprot_transport_similarity_is_the_plans_similarity() {
+    // S given as floats, which the objective keeps as they are: <S_P, G>
+    // computed here from the plan is the library's to rounding.
+    let ctx = Context::new().unwrap();
+    let (m, n) = (30, 40);
+    let s = uniform_rows(31, m, n);
+    let sd = Dense::borrowed(&ctx, m, n, &s, 0).unwrap();
+    let obj = UniProt::new(&ctx, &sd, 8, 0.1).unwrap();
+    let set = [3i64, 17, 5, 29, 11];
+    let (plan, value) = obj.plan(&ctx, &set).unwrap();
+    let mut dot = 0.0;
+    for (row, &i) in plan.chunks(n).zip(&set) {
+        for (g, &sij) in row.iter().zip(&s[i as usize * n..(i as usize + 1) * n]) {
+            dot += g * f64::from(sij);
+        }
+    }
+    let (similarity, f) = obj.transport_similarity(&ctx, &set).unwrap();
+    assert!(
+        (similarity - dot).abs() <= 1e-9 * dot.abs(),
+        "{similarity} != {dot}"
+    );
+    assert!((f - value).abs() <= 1e-9 * value.abs(), "{f} != {value}");
+    // The entropy term reg H(G) is positive.
+    assert!(f - similarity > 0.0, "{f} - {similarity}");
+    assert_eq!(obj.transport_similarity(&ctx, &[]).unwrap(), (0.0, 0.0));
+    // More rows than k, a repeated row.
+    let e = obj
+        .transport_similarity(&ctx, &[0, 1, 2, 3, 4, 5, 6, 7, 8])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid);
+    let e = obj.transport_similarity(&ctx, &[1, 1]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert!(e.message().contains("repeats index 1"), "{e}");
+}
+
+#[test]
+fn uniprot_batch_v2_without_sources_is_the_batch_mode() {
+    let ctx = Context::new().unwrap();
+    let x = uniform_rows(32, 40, 10);
+    let batch = Dense::borrowed(&ctx, 40, 10, &x, 0).unwrap();
+    let want = uniprot_select_batch(&ctx, &batch, 0.25, 0.05, Similarity::Cosine).unwrap();
+    let got =
+        uniprot_select_batch_v2(&ctx, &batch, None, 0.25, 0.05, Similarity::Cosine, Update::Append).unwrap();
+    assert_eq!(got.indices.len(), 10);
+    assert_eq!(got.indices, want.indices);
+    assert_eq!(got.value, want.value);
+    // Re-solved: naive greedy with re-solves on the batch against itself.
+    let solved =
+        uniprot_select_batch_v2(&ctx, &batch, None, 0.25, 0.05, Similarity::Cosine, Update::Solve).unwrap();
+    let mut obj = UniProt::from_features(&ctx, &batch, &batch, Similarity::Cosine, 10, 0.05).unwrap();
+    obj.set_param(
+        &ctx,
+        "update",
+        i64::from(subsel::sys::SUBSEL_UNIPROT_UPDATE_SOLVE),
+    )
+    .unwrap();
+    let mut opt = Optimizer::new(&ctx, Algorithm::Naive).unwrap();
+    opt.set_budget(&ctx, 10).unwrap();
+    opt.set_param(&ctx, "stop_nonpositive", 0i64).unwrap();
+    assert_eq!(solved.indices, opt.run(&ctx, &obj).unwrap().indices);
+    let f = obj.evaluate(&ctx, &solved.indices).unwrap();
+    assert!((solved.value - f).abs() <= 1e-7, "{} != {f}", solved.value);
+}
+
+#[test]
+fn uniprot_batch_v2_selects_within_each_source() {
+    let ctx = Context::new().unwrap();
+    let (b, d) = (45, 7);
+    let x = uniform_rows(33, b, d);
+    let batch = Dense::borrowed(&ctx, b, d, &x, 0).unwrap();
+    // 18, 18, 8 and 1 rows, interleaved; labels neither sorted nor dense.
+    let sources: Vec<i64> = (0..b)
+        .map(|i| match i % 5 {
+            _ if i == 44 => 100,
+            0 | 1 => 9,
+            2 | 3 => -5,
+            _ => 2,
+        })
+        .collect();
+    let mut labels = sources.clone();
+    labels.sort_unstable();
+    labels.dedup();
+    assert_eq!(labels, [-5, 2, 9, 100]);
+    let fraction = 0.3;
+    for update in [Update::Solve, Update::Append] {
+        for similarity in [Similarity::Cosine, Similarity::NegEuclidean] {
+            let sel =
+                uniprot_select_batch_v2(&ctx, &batch, Some(&sources), fraction, 0.05, similarity, update)
+                    .unwrap();
+            let mut at = 0;
+            let mut value = 0.0;
+            for &q in &labels {
+                let rows: Vec<usize> = (0..b).filter(|&i| sources[i] == q).collect();
+                let k = ((fraction * rows.len() as f64).round() as usize).max(1);
+                let part = &sel.indices[at..at + k];
+                // Every row of the source's run belongs to it.
+                assert!(
+                    part.iter().all(|&i| sources[i as usize] == q),
+                    "{update:?} {similarity:?} source {q}: {part:?}"
+                );
+                // The source's own batch mode, in batch rows.
+                let own: Vec<f32> = rows
+                    .iter()
+                    .flat_map(|&i| x[i * d..(i + 1) * d].to_vec())
+                    .collect();
+                let own = Dense::borrowed(&ctx, rows.len(), d, &own, 0).unwrap();
+                let want =
+                    uniprot_select_batch_v2(&ctx, &own, None, fraction, 0.05, similarity, update).unwrap();
+                let want: Vec<i64> = want.indices.iter().map(|&i| rows[i as usize] as i64).collect();
+                assert_eq!(part, &want[..], "{update:?} {similarity:?} source {q}");
+                value += uniprot_select_batch_v2(&ctx, &own, None, fraction, 0.05, similarity, update)
+                    .unwrap()
+                    .value;
+                at += k;
+            }
+            // 5 + 5 + 2 + 1 rows, nothing else.
+            assert_eq!(at, 13);
+            assert_eq!(sel.indices.len(), at);
+            assert!(
+                (sel.value - value).abs() <= 1e-12 * value.abs(),
+                "{} != {value}",
+                sel.value
+            );
+        }
+    }
+    // One source is the whole batch.
+    let one = vec![7i64; b];
+    let a = uniprot_select_batch_v2(
+        &ctx,
+        &batch,
+        Some(&one),
+        0.2,
+        0.05,
+        Similarity::Dot,
+        Update::Append,
+    )
+    .unwrap();
+    let p = uniprot_select_batch_v2(&ctx, &batch, None, 0.2, 0.05, Similarity::Dot, Update::Append).unwrap();
+    assert_eq!(a.indices, p.indices);
+    assert_eq!(a.gains, p.gains);
+}
+
+#[test]
+fn uniprot_neg_euclidean_from_features() {
+    // -|x - y| computed here: the objective from features is the one over
+    // that matrix (to float rounding), and the per-batch mode takes it.
+    let ctx = Context::new().unwrap();
+    let (m, n, d) = (12, 9, 5);
+    let (x, y) = (uniform_rows(34, m, d), uniform_rows(35, n, d));
+    let (xd, yd) = (
+        Dense::borrowed(&ctx, m, d, &x, 0).unwrap(),
+        Dense::borrowed(&ctx, n, d, &y, 0).unwrap(),
+    );
+    let mut s = Vec::new();
+    for i in 0..m {
+        for j in 0..n {
+            let sq: f64 = (0..d)
+                .map(|c| (f64::from(x[i * d + c]) - f64::from(y[j * d + c])).powi(2))
+                .sum();
+            s.push(-sq.sqrt());
+        }
+    }
+    let sd = Dense::borrowed(&ctx, m, n, &s, 0).unwrap();
+    let by_hand = UniProt::new(&ctx, &sd, 4, 0.1).unwrap();
+    let obj = UniProt::from_features(&ctx, &xd, &yd, Similarity::NegEuclidean, 4, 0.1).unwrap();
+    let set = [2i64, 7, 0, 11];
+    let (plan, value) = obj.plan(&ctx, &set).unwrap();
+    let (want_plan, want_value) = by_hand.plan(&ctx, &set).unwrap();
+    assert_all_close(&plan, &want_plan, 1e-5);
+    assert!((value - want_value).abs() <= 1e-5, "{value} != {want_value}");
+    let (similarity, f) = obj.transport_similarity(&ctx, &set).unwrap();
+    assert!(similarity < 0.0 && f > similarity, "{similarity} {f}");
+    // Its own rows at distance 0: every row its own prototype at fraction 1.
+    let sel = uniprot_select_batch_v2(
+        &ctx,
+        &xd,
+        None,
+        1.0,
+        0.05,
+        Similarity::NegEuclidean,
+        Update::Solve,
+    )
+    .unwrap();
+    let mut all = sel.indices.clone();
+    all.sort_unstable();
+    assert_eq!(all, (0..m as i64).collect::<Vec<_>>());
+}
+
+#[test]
+fn uniprot_batch_v2_errors() {
+    let ctx = Context::new().unwrap();
+    let x = uniform_rows(36, 10, 3);
+    let batch = Dense::borrowed(&ctx, 10, 3, &x, 0).unwrap();
+    // A label per row, checked here.
+    for sources in [&[0i64; 9][..], &[0i64; 11][..], &[][..]] {
+        let e = uniprot_select_batch_v2(
+            &ctx,
+            &batch,
+            Some(sources),
+            0.5,
+            0.05,
+            Similarity::Cosine,
+            Update::Solve,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Invalid);
+        assert!(
+            e.message()
+                .contains(&format!("{} sources for 10 rows", sources.len())),
+            "{e}"
+        );
+    }
+    // The library's checks, by name.
+    let e = uniprot_select_batch_v2(&ctx, &batch, None, 0.0, 0.05, Similarity::Cosine, Update::Solve)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert!(e.message().contains("subsel_uniprot_select_batch_v2"), "{e}");
+    assert!(e.message().contains("fraction"), "{e}");
+    let e = uniprot_select_batch_v2(&ctx, &batch, None, 0.5, -1.0, Similarity::Cosine, Update::Append)
+        .unwrap_err();
+    assert!(e.message().contains("reg"), "{e}");
 }
