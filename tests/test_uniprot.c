@@ -402,7 +402,32 @@ START_TEST(waterfill_matches_sorted_and_bisection)
             ck_assert(ss_waterfill_sorted(s, n, r, reg, w, NULL, NULL) == -INFINITY);
             continue;
         }
-        fast = ss_waterfill_gain(k, s, n, r, rl, reg, w, a_fast, &lc_fast);
+        fast = ss_waterfill_gain(k, s, k->max_f32(s, n), n, r, rl, reg, w, a_fast, &lc_fast,
+                                 NULL);
+        {
+            /* Warm starts give the same bits: from the root of larger
+             * capacities (right of this root: the greedy case), from one of
+             * smaller ones (left: the cold start follows), and from the
+             * root itself. */
+            double r2[N], rl2[N], hint, again, lc_again;
+            const double scales[3] = {1.5, 0.5, 1.0};
+            int v;
+            for (v = 0; v < 3; v++) {
+                for (j = 0; j < n; j++) {
+                    r2[j] = r[j] * scales[v];
+                    rl2[j] = r2[j] > 0 ? r2[j] * log(r2[j]) : 0.0;
+                }
+                hint = 0.0;
+                ss_waterfill_gain(k, s, k->max_f32(s, n), n, v < 2 ? r2 : r, v < 2 ? rl2 : rl,
+                                  reg, w, NULL, NULL, &hint);
+                again = ss_waterfill_gain(k, s, k->max_f32(s, n), n, r, rl, reg, w, NULL,
+                                          &lc_again, &hint);
+                ck_assert_msg(again == fast || (isnan(again) && isnan(fast)),
+                              "trial %d scale %g: warm %.17g cold %.17g", trial, scales[v],
+                              again, fast);
+                ck_assert(lc_again == lc_fast || (isnan(lc_again) && isnan(lc_fast)));
+            }
+        }
         sorted = ss_waterfill_sorted(s, n, r, reg, w, a_sorted, &lc_sorted);
         ref = bisection_gain(s, n, r, reg);
         {

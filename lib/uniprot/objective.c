@@ -50,6 +50,8 @@ typedef struct up_state {
     double *f, *rowsum;     /* k */
     double *g, *colsum;     /* n */
     double *r, *rlogr;      /* n: residual capacity and r log r */
+    double *mu_hint;        /* rows: each row's last water-filling root, a
+                               warm start of its next approximate gain */
     double value;
 } up_state;
 
@@ -141,6 +143,7 @@ static void up_state_free(const subsel_objective *obj, void *state)
     ss_free_raw(&a, st->colsum);
     ss_free_raw(&a, st->r);
     ss_free_raw(&a, st->rlogr);
+    ss_free_raw(&a, st->mu_hint);
     ss_free_raw(&a, st);
 }
 
@@ -175,6 +178,7 @@ static int up_state_new(subsel_ctx *ctx, const subsel_objective *obj,
     SS_TRY(ss_calloc_array(ctx, up->n, sizeof *st->colsum, &st->colsum));
     SS_TRY(ss_alloc_array(ctx, up->n, sizeof *st->r, &st->r));
     SS_TRY(ss_alloc_array(ctx, up->n, sizeof *st->rlogr, &st->rlogr));
+    SS_TRY(ss_calloc_array(ctx, up->rows, sizeof *st->mu_hint, &st->mu_hint));
     set_residual(up, st);
     *out = st;
     return SUBSEL_OK;
@@ -210,9 +214,10 @@ static int approx_gains(subsel_ctx *ctx, const ss_uniprot *up,
         double *w = scratch + stride * ss_thread_num();
         int64_t v = items[j];
         out[j] = st->in_set[v] ? 0.0
-                               : ss_waterfill_gain(k, ss_uniprot_row(up, v), up->n,
-                                                   st->r, st->rlogr, up->reg, w,
-                                                   NULL, NULL);
+                               : ss_waterfill_gain(k, ss_uniprot_row(up, v),
+                                                   up->row_max[v], up->n, st->r,
+                                                   st->rlogr, up->reg, w, NULL,
+                                                   NULL, &st->mu_hint[v]);
     }
     ss_free(ctx, scratch);
     return SUBSEL_OK;
@@ -280,8 +285,9 @@ static int append(subsel_ctx *ctx, const ss_uniprot *up, up_state *st,
     double *w = NULL, log_c = NAN;
     int64_t n = up->n, j;
     SS_CHECK(ss_alloc_array(ctx, 4 * n + 1, sizeof *w, &w));
-    *gain = ss_waterfill_gain(ss_kernels_for(ctx), ss_uniprot_row(up, item), n, st->r,
-                              st->rlogr, up->reg, w + n, w, &log_c);
+    *gain = ss_waterfill_gain(ss_kernels_for(ctx), ss_uniprot_row(up, item),
+                              up->row_max[item], n, st->r, st->rlogr, up->reg, w + n, w,
+                              &log_c, &st->mu_hint[item]);
     st->f[st->count] = up->reg * log_c;
     if (isfinite(*gain)) {
         for (j = 0; j < n; j++)
@@ -352,6 +358,7 @@ static void up_destroy(subsel_objective *obj)
     if (im == NULL)
         return;
     ss_free_raw(&a, im->up.owned);
+    ss_free_raw(&a, im->up.row_max);
     ss_free_raw(&a, im->log_one);
     ss_free_raw(&a, im->log_cap);
     subsel_dense_free((subsel_dense *)im->kept);
@@ -431,6 +438,12 @@ int ss_uniprot_make(subsel_ctx *ctx, const float *sim, float *owned,
         for (j = 0; j < n && obj->monotone; j++)
             obj->monotone = ss_uniprot_row(&im->up, i)[j] >= 0.0f;
     ss_param_defaults(&ss_uniprot_params, obj);
+    SS_TRY(ss_alloc_array(ctx, rows, sizeof *im->up.row_max, &im->up.row_max));
+    {
+        const ss_kernels *kt = ss_kernels_for(ctx);
+        for (i = 0; i < rows; i++)
+            im->up.row_max[i] = kt->max_f32(ss_uniprot_row(&im->up, i), n);
+    }
     SS_TRY(ss_calloc_array(ctx, k, sizeof *im->log_one, &im->log_one));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *im->log_cap, &im->log_cap));
     for (i = 0; i < n; i++)

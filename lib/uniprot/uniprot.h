@@ -23,6 +23,8 @@ typedef struct ss_uniprot {
     const float *sim; /* rows x n, row-major, rows ld floats apart */
     int64_t rows, n, ld;
     float *owned;     /* sim, when computed from features */
+    float *row_max;   /* rows: each row's largest similarity (the shift of
+                         its water-filling exponents), computed once */
     int64_t k;
     double reg;
     double cap;       /* k / n */
@@ -46,10 +48,15 @@ extern const ss_param_kind ss_uniprot_params;
  * method on the concave piecewise-linear equation in mu = 1/c (a few
  * vectorised passes after one exp per entry); falls back to
  * ss_waterfill_sorted when the free mass underflows. Needs sum r >= 1 up to
- * the solver tolerance (a smaller deficit is ignored). */
-double ss_waterfill_gain(const ss_kernels *k, const float *s, int64_t n,
-                         const double *r, const double *rlogr, double reg,
-                         double *w, double *alpha, double *log_c);
+ * the solver tolerance (a smaller deficit is ignored). s_max is the largest
+ * of s (k->max_f32(s, n)), which callers keep per row. mu_hint (or NULL)
+ * is the caller's cache for this row: the root mu of the last call, 0 for
+ * none; a warm start when the capacities have only shrunk since, the same
+ * result either way. */
+double ss_waterfill_gain(const ss_kernels *k, const float *s, float s_max,
+                         int64_t n, const double *r, const double *rlogr,
+                         double reg, double *w, double *alpha, double *log_c,
+                         double *mu_hint);
 
 /* The same value (and maximiser) by sorting t_j = log r_j - s_j / reg (O(n log n), fully in
  * the log domain): the reference the fast path is tested against. `work` is

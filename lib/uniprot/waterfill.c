@@ -19,6 +19,15 @@
  * The saturated set only grows, so it stops when the set repeats (a few
  * vectorised passes). Reference / fallback: sort t_j = log r_j - s_j / reg
  * and scan the prefixes in the log domain.
+ *
+ * Warm start: greedy asks for a candidate's gain again and again while the
+ * capacities only shrink (mostly), which moves the root mu down. The root
+ * of the candidate's previous call (a hint the caller keeps) is then still
+ * right of the new root, and Newton's method goes on from there: one or
+ * two passes instead of about five. Whatever the start, the passes end on
+ * the root's saturated set and take mu and the sums from that set alone,
+ * so the result is the same to the bit; a hint left of the root (a
+ * capacity grew) costs one pass and the cold start follows.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -30,19 +39,33 @@
  * per step) the sorted method takes over. */
 #define MAX_NEWTON 64
 
-double ss_waterfill_gain(const ss_kernels *k, const float *s, int64_t n,
-                         const double *r, const double *rlogr, double reg,
-                         double *w, double *alpha, double *log_c)
+double ss_waterfill_gain(const ss_kernels *k, const float *s, float s_max,
+                         int64_t n, const double *r, const double *rlogr,
+                         double reg, double *w, double *alpha, double *log_c,
+                         double *mu_hint)
 {
-    double inv = 1.0 / reg, smax, shift, mu, sums[5], prev = -1.0, free_mass;
-    int it;
+    double inv = 1.0 / reg, shift, mu, sums[5], prev = -1.0, free_mass;
+    double hint = 0.0;
+    int it, have_sums = 0;
     if (n == 0)
         return -INFINITY;
-    smax = k->max_f32(s, n);
-    shift = inv * smax;
+    shift = inv * s_max;
     mu = k->exp_affine_f32(w, s, inv, shift, n);
+    /* relaxed atomics: a caller may ask for one item's gain on two threads */
+    if (mu_hint != NULL)
+        __atomic_load(mu_hint, &hint, __ATOMIC_RELAXED);
+    if (hint > 0.0 && hint < mu) {
+        k->waterfill_sums(w, r, rlogr, s, hint, n, sums);
+        /* right of the root: its Newton step does not move up */
+        if (sums[1] < 1.0 && sums[0] > 0.0 && sums[0] / (1.0 - sums[1]) <= hint) {
+            mu = hint;
+            have_sums = 1;
+        }
+    }
     for (it = 0; it < MAX_NEWTON; it++) {
-        k->waterfill_sums(w, r, rlogr, s, mu, n, sums);
+        if (!have_sums)
+            k->waterfill_sums(w, r, rlogr, s, mu, n, sums);
+        have_sums = 0;
         if (sums[4] == prev)
             break;
         prev = sums[4];
@@ -51,6 +74,9 @@ double ss_waterfill_gain(const ss_kernels *k, const float *s, int64_t n,
         mu = sums[0] / (1.0 - sums[1]);
     }
     free_mass = 1.0 - sums[1];
+    hint = it < MAX_NEWTON && free_mass > 0.0 && sums[0] > 0.0 ? mu : 0.0;
+    if (mu_hint != NULL)
+        __atomic_store(mu_hint, &hint, __ATOMIC_RELAXED);
     if (it == MAX_NEWTON || (free_mass > 1e-9 && sums[0] < 1e-200))
         return ss_waterfill_sorted(s, n, r, reg, w, alpha, log_c);
     if (free_mass <= 0.0 || sums[0] <= 0.0)
