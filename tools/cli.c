@@ -59,6 +59,14 @@ int cli_fail_status(const cli_command *cmd, subsel_ctx *ctx, int status,
                     msg[0] ? without_function(msg) : subsel_status_string(status));
 }
 
+void cli_warn_status(const cli_command *cmd, subsel_ctx *ctx, int status,
+                     const char *what)
+{
+    const char *msg = subsel_ctx_last_error(ctx);
+    fprintf(stderr, "subsel %s: warning: %s: %s\n", cmd->name, what,
+            msg[0] ? without_function(msg) : subsel_status_string(status));
+}
+
 int cli_option_status(const cli_command *cmd, subsel_ctx *ctx, int status,
                       const char *option)
 {

@@ -80,6 +80,12 @@ int cli_usage(const cli_command *cmd, const char *fmt, ...)
 int cli_fail_status(const cli_command *cmd, subsel_ctx *ctx, int status,
                     const char *what);
 
+/* As cli_fail_status, for a failure the command survives: one warning line
+ * on stderr ("subsel CMD: warning: WHAT: reason"); the exit status is the
+ * caller's. */
+void cli_warn_status(const cli_command *cmd, subsel_ctx *ctx, int status,
+                     const char *what);
+
 /* As cli_fail_status, for a library call that set an option's value: an
  * out-of-range value (SUBSEL_E_INVALID) is a usage error (CLI_USAGE). */
 int cli_option_status(const cli_command *cmd, subsel_ctx *ctx, int status,

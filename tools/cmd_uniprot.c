@@ -6,6 +6,7 @@
  * of the labelled targets. `subsel uniprot-batch`: the per-batch modes
  * (UniPROT-PB, and UniPROT-PS with the source of each row).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,13 +137,15 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
         goto done;
     status = CLI_FAILED;
     /* the paper's objective <S, G> of the selection's optimal plan, and
-     * its entropic value, from one solve */
+     * its entropic value, from one solve; the selection is written and
+     * valid whatever happens here, so a solve that fails is a warning and
+     * the two values are null */
     stages_begin("evaluate");
     if ((rc = subsel_uniprot_transport_similarity(ctx, obj, subsel_selection_indices(sel),
                                                   subsel_selection_count(sel), &transport,
                                                   &entropic)) != SUBSEL_OK) {
-        cli_fail_status(self, ctx, rc, "transport similarity");
-        goto done;
+        cli_warn_status(self, ctx, rc, "no transport similarity");
+        transport = entropic = NAN;
     }
     stages_begin("score");
     if (labels != NULL &&

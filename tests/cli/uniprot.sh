@@ -69,6 +69,14 @@ bad --source "$D/source.npy" --target "$D/target.npy" -k 6 --reg 0.001 \
     --similarity neg-sqeuclid --max-iter 1 --out "$TMP/x.npy"
 [ "$bad_status" -eq 1 ] && grep -q "iteration cap" "$TMP/bad_err" ||
     fail "--max-iter 1: exit $bad_status: $(cat "$TMP/bad_err")"
+# With appended plans the selection needs no solve; the one after it (for
+# <S, G>) failing is a warning: exit 0, the selection written, nulls.
+"$SUBSEL" uniprot --source "$D/source.npy" --target "$D/target.npy" -k 6 --reg 0.001 \
+    --similarity neg-sqeuclid --update append --optimizer lazy --max-iter 1 \
+    --out "$TMP/w.npy" >"$TMP/out" 2>"$TMP/err" || fail "append, --max-iter 1: exit $?: $(cat "$TMP/err")"
+grep -q '"transport_similarity": null, "entropic_objective": null' "$TMP/out" &&
+    grep -q "^subsel uniprot: warning: no transport similarity: .*iteration cap" "$TMP/err" &&
+    [ -s "$TMP/w.npy" ] || fail "append, --max-iter 1: $(cat "$TMP/out" "$TMP/err")"
 for option in "--max-iter 0" "--tol 1" "--tol 0"; do
     bad --source "$D/source.npy" -k 3 --out "$TMP/x.npy" $option
     [ "$bad_status" -eq 2 ] || fail "$option: exit $bad_status, not 2"
