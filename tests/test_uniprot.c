@@ -804,11 +804,12 @@ START_TEST(batch_v2_solves_as_the_paper_does)
     /* its value is f of the selection */
     ck_assert_double_eq_tol(subsel_selection_value(sel),
                             eval(ctx, obj, subsel_selection_indices(sel), k), 1e-7);
-    ck_assert_status(ctx, subsel_uniprot_select_batch_v2(ctx, batch, NULL, 0.25, 0.05,
-                                                         SUBSEL_SIM_COSINE, 2, &ref),
-                     SUBSEL_E_INVALID);
     subsel_selection_free(sel);
     subsel_selection_free(ref);
+    ck_assert_status(ctx, subsel_uniprot_select_batch_v2(ctx, batch, NULL, 0.25, 0.05,
+                                                         SUBSEL_SIM_COSINE, 2, &sel),
+                     SUBSEL_E_INVALID);
+    ck_assert_ptr_null(sel);
     subsel_optimizer_free(opt);
     subsel_objective_free(obj);
     subsel_dense_free(batch);
