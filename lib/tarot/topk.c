@@ -225,13 +225,21 @@ static void search_piece(const subsel_tarot *t, const blocks *b,
         h[p].cap = k;
         floor[p] = -INFINITY;
     }
+    for (; p < TOPK_TILE; p++) /* the zero-padded targets take nothing */
+        floor[p] = INFINITY;
     gather_tile(t, list, first, rows, vt);
     for (cb = cb0; cb < cb1; cb++) {
         int64_t valid = score_block(b, vt, cb, s), c;
         /* Candidate by candidate, every target of the tile: almost every
-         * score fails its target's floor. */
+         * score fails its target's floor, so a branch-free count (which
+         * vectorises) skips most candidates before any per-target test. */
         for (c = 0; c < valid; c++) {
             const float *row = s + c * TOPK_TILE;
+            int64_t above = 0;
+            for (p = 0; p < TOPK_TILE; p++)
+                above += row[p] > floor[p];
+            if (above == 0)
+                continue;
             for (p = 0; p < rows; p++)
                 if (row[p] > floor[p])
                     heap_offer(&h[p], row[p], cb * TOPK_BLOCK + c, &floor[p]);
