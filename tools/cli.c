@@ -50,21 +50,26 @@ static const char *without_function(const char *msg)
     return msg;
 }
 
+/* Why a library call failed, for a user: its message without the C
+ * function's name (without a context, the message the library left for
+ * this thread), or the status's name when it left none. */
+static const char *library_reason(subsel_ctx *ctx, int status)
+{
+    const char *msg = subsel_ctx_last_error(ctx);
+    return msg[0] ? without_function(msg) : subsel_status_string(status);
+}
+
 int cli_fail_status(const cli_command *cmd, subsel_ctx *ctx, int status,
                     const char *what)
 {
-    /* without a context, the message the library left for this thread */
-    const char *msg = subsel_ctx_last_error(ctx);
-    return cli_fail(cmd, "%s: %s", what,
-                    msg[0] ? without_function(msg) : subsel_status_string(status));
+    return cli_fail(cmd, "%s: %s", what, library_reason(ctx, status));
 }
 
 void cli_warn_status(const cli_command *cmd, subsel_ctx *ctx, int status,
                      const char *what)
 {
-    const char *msg = subsel_ctx_last_error(ctx);
     fprintf(stderr, "subsel %s: warning: %s: %s\n", cmd->name, what,
-            msg[0] ? without_function(msg) : subsel_status_string(status));
+            library_reason(ctx, status));
 }
 
 int cli_option_status(const cli_command *cmd, subsel_ctx *ctx, int status,

@@ -19,6 +19,7 @@
 static const char *const similarities[] = {"cosine", "dot", "neg-sqeuclid", "neg-euclid"};
 #define SIMILARITY_HELP "cosine | dot | neg-sqeuclid | neg-euclid"
 static const char *const updates[] = {"solve", "append"};
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static int pick(const char *name, const char *const *names, int count)
 {
@@ -83,9 +84,9 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
         return rc == 1 ? 0 : rc;
     if (strcmp(so.optimizer, "greedy") == 0)
         so.optimizer = "naive";
-    sim = pick(similarity, similarities, 4);
-    gain_kind = pick(gain, gains, 2);
-    update_kind = pick(update, updates, 2);
+    sim = pick(similarity, similarities, COUNT(similarities));
+    gain_kind = pick(gain, gains, COUNT(gains));
+    update_kind = pick(update, updates, COUNT(updates));
     if (sim < 0)
         return cli_usage(self, "--similarity: '%s' is not %s", similarity, SIMILARITY_HELP);
     if (gain_kind < 0)
@@ -231,8 +232,8 @@ int cmd_uniprot_batch(const cli_command *self, int argc, char **argv)
                    "--batch X.npy --fraction F [--sources S.npy] --out sel.npy [options]");
     if (rc != 0)
         return rc == 1 ? 0 : rc;
-    sim = pick(similarity, similarities, 4);
-    update_kind = pick(update, updates, 2);
+    sim = pick(similarity, similarities, COUNT(similarities));
+    update_kind = pick(update, updates, COUNT(updates));
     if (sim < 0)
         return cli_usage(self, "--similarity: '%s' is not %s", similarity, SIMILARITY_HELP);
     if (update_kind < 0)

@@ -414,6 +414,7 @@ int ss_uniprot_make(subsel_ctx *ctx, const float *sim, float *owned,
                     int64_t rows, int64_t n, int64_t ld, int64_t k, double reg,
                     subsel_objective **out)
 {
+    const ss_kernels *kt = ss_kernels_for(ctx);
     subsel_objective *obj = NULL;
     up_impl *im = NULL;
     int64_t i, j;
@@ -431,18 +432,18 @@ int ss_uniprot_make(subsel_ctx *ctx, const float *sim, float *owned,
     im->up.k = k;
     im->up.reg = reg;
     im->up.cap = (double)k / (double)n;
-    /* With S >= 0 every gain is >= 0: the new row can always be placed in
-     * the residual capacity at a value <S_v, a> + reg H(a) >= 0. */
-    obj->monotone = 1;
-    for (i = 0; i < rows && obj->monotone; i++)
-        for (j = 0; j < n && obj->monotone; j++)
-            obj->monotone = ss_uniprot_row(&im->up, i)[j] >= 0.0f;
     ss_param_defaults(&ss_uniprot_params, obj);
+    /* One pass over the rows: each row's largest similarity (the shift of
+     * its water-filling exponents), and whether S >= 0, when every gain is
+     * >= 0 (the new row can always be placed in the residual capacity at
+     * a value <S_v, a> + reg H(a) >= 0). */
     SS_TRY(ss_alloc_array(ctx, rows, sizeof *im->up.row_max, &im->up.row_max));
-    {
-        const ss_kernels *kt = ss_kernels_for(ctx);
-        for (i = 0; i < rows; i++)
-            im->up.row_max[i] = kt->max_f32(ss_uniprot_row(&im->up, i), n);
+    obj->monotone = 1;
+    for (i = 0; i < rows; i++) {
+        const float *row = ss_uniprot_row(&im->up, i);
+        im->up.row_max[i] = kt->max_f32(row, n);
+        for (j = 0; j < n && obj->monotone; j++)
+            obj->monotone = row[j] >= 0.0f;
     }
     SS_TRY(ss_calloc_array(ctx, k, sizeof *im->log_one, &im->log_one));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *im->log_cap, &im->log_cap));

@@ -534,6 +534,15 @@ def _f64(a, name: str) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(a, dtype=np.float64).ravel())
 
 
+def _named(table: dict, what: str, name: str) -> int:
+    """The library's constant for `name` in `table`, or a ValueError that
+    lists the known names."""
+    if name not in table:
+        raise ValueError(f"unknown {what} '{name}' (known: "
+                         f"{', '.join(table)})")
+    return table[name]
+
+
 def _i64(a) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(a, dtype=np.int64).ravel())
 
@@ -591,11 +600,9 @@ class FB(Objective):
                  ctx: Optional[Context] = None):
         c = _ctx(ctx)
         m = csr(features, ctx=c)
-        if concave not in CONCAVE:
-            raise ValueError(f"unknown concave function '{concave}' "
-                             f"(known: {', '.join(CONCAVE)})")
+        kind = _named(CONCAVE, "concave function", concave)
         w = None if weights is None else _f64(weights, "weights")
-        ptr = _create(L.subsel_fb_create, c, m, CONCAVE[concave], param,
+        ptr = _create(L.subsel_fb_create, c, m, kind, param,
                       None if w is None else w.ctypes.data)
         # The C objective holds a reference on the matrix; keep the Python
         # object too, whose arrays that matrix may borrow.
@@ -746,12 +753,9 @@ class Optimizer(_Handle):
 
     def __init__(self, algorithm: str = "lazy", *,
                  ctx: Optional[Context] = None, **params):
-        if algorithm not in ALGORITHMS:
-            raise ValueError(f"unknown algorithm '{algorithm}' "
-                             f"(known: {', '.join(ALGORITHMS)})")
+        kind = _named(ALGORITHMS, "algorithm", algorithm)
         c = _ctx(ctx)
-        super().__init__(_create(L.subsel_optimizer_create, c,
-                                 ALGORITHMS[algorithm]))
+        super().__init__(_create(L.subsel_optimizer_create, c, kind))
         self.algorithm = algorithm
         for name, value in params.items():
             self[name] = value

@@ -10,7 +10,8 @@ import numpy as np
 
 from . import _lib, _params
 from ._core import (CSR, Context, Dense, Objective, _create, _ctx, _f64,
-                    _Handle, _i64, _path, _run_selection, csr, dense)
+                    _Handle, _i64, _named, _path, _run_selection, csr,
+                    dense)
 from .errors import check
 
 L = _lib.lib
@@ -144,9 +145,7 @@ def _transport(partial: bool, a, b, cost, x, y, metric: str, reg: float,
             raise ValueError("cost must be a 2-D array")
         n, m = cm.shape
     else:
-        if metric not in COSTS:
-            raise ValueError(f"unknown metric '{metric}' (known: "
-                             f"{', '.join(COSTS)})")
+        metric_kind = _named(COSTS, "metric", metric)
         xd, yd = dense(x, ctx=c), dense(y, ctx=c)
         n, m = xd.shape[0], yd.shape[0]
     av = None if a is None else _f64(a, "a")
@@ -167,7 +166,7 @@ def _transport(partial: bool, a, b, cost, x, y, metric: str, reg: float,
         else:
             fn = (L.subsel_ot_partial_points_v2 if partial
                   else L.subsel_ot_sinkhorn_points_v2)
-            c._call(fn, c, solver, aptr, xd, bptr, yd, COSTS[metric], reg,
+            c._call(fn, c, solver, aptr, xd, bptr, yd, metric_kind, reg,
                     *extra, *outs, progress=progress)
         return Transport(plan, f, g, value.value,
                          L.subsel_ot_solver_iterations(solver),
@@ -252,14 +251,11 @@ class UniPROT(Objective):
             ptr = _create(L.subsel_uniprot_create, c, s, k, reg)
             keep = (s,)
         else:
-            sim = similarity or "cosine"
-            if sim not in SIMILARITIES:
-                raise ValueError(f"unknown similarity '{sim}' (known: "
-                                 f"{', '.join(SIMILARITIES)})")
+            sim = _similarity(similarity or "cosine")
             sd, td = dense(source, ctx=c), dense(target, ctx=c)
             self._targets = td.shape[0]
             ptr = _create(L.subsel_uniprot_create_from_features, c, sd, td,
-                          SIMILARITIES[sim], k, reg)
+                          sim, k, reg)
             keep = ()  # the objective computed S and keeps nothing else
         super().__init__(ptr, keep)
         for name, value in params.items():
@@ -321,26 +317,20 @@ class UniPROT(Objective):
         """
         c = _ctx(ctx)
         b = dense(batch, ctx=c)
-        if update not in UPDATES:
-            raise ValueError(f"unknown update '{update}' (known: "
-                             f"{', '.join(UPDATES)})")
         src = None
         if sources is not None:
             src = _i64(sources)
-            if src.ndim != 1 or src.size != b.shape[0]:
+            if src.size != b.shape[0]:
                 raise ValueError(f"select_batch: {src.size} sources for "
                                  f"{b.shape[0]} rows")
         return _run_selection(L.subsel_uniprot_select_batch_v2, c, progress,
                               b, None if src is None else src.ctypes.data,
                               fraction, reg, _similarity(similarity),
-                              UPDATES[update])
+                              _named(UPDATES, "update", update))
 
 
 def _similarity(name: str) -> int:
-    if name not in SIMILARITIES:
-        raise ValueError(f"unknown similarity '{name}' (known: "
-                         f"{', '.join(SIMILARITIES)})")
-    return SIMILARITIES[name]
+    return _named(SIMILARITIES, "similarity", name)
 
 
 def nn_accuracy(source, source_labels, prototypes, target, target_labels, *,
@@ -417,12 +407,10 @@ class Tarot(_Handle):
         or gaussian. block: input columns of P held at once (0: as many as
         fit in 64 MiB; does not change the result)."""
         c = _ctx(ctx)
-        if kind not in PROJECTIONS:
-            raise ValueError(f"unknown projection '{kind}' (known: "
-                             f"{', '.join(PROJECTIONS)})")
+        projection = _named(PROJECTIONS, "projection", kind)
         xd = dense(x, ctx=c)
         out = ctypes.c_void_p()
-        c._call(L.subsel_tarot_project, c, xd, dim, PROJECTIONS[kind], block,
+        c._call(L.subsel_tarot_project, c, xd, dim, projection, block,
                 ctypes.byref(out), progress=progress)
         return Dense(out.value)
 
@@ -608,12 +596,10 @@ class ClipCov(Objective):
         Optimizer), then the double greedy filter: "deterministic"
         (default, as the CLI), "randomized" (coins from the context's seed)
         or "none". Returns (selection, greedy selection)."""
-        if filter not in FILTERS:
-            raise ValueError(f"unknown filter '{filter}' (known: "
-                             f"{', '.join(FILTERS)})")
+        kind = _named(FILTERS, "filter", filter)
         opt = greedy if greedy is not None else self.optimizer(budget, ctx=ctx)
         return _run_selection(L.subsel_clipcov_select, ctx, progress, self,
-                              opt, FILTERS[filter], extra_out=True)
+                              opt, kind, extra_out=True)
 
 
 def double_greedy(objective, ground=None, *, randomized: bool = False,

@@ -15,8 +15,8 @@ from typing import Optional
 import numpy as np
 
 from . import _lib, _params
-from ._core import (Context, _call_with_progress, _Handle, _own_context,
-                    _path, dense, dense_npy_shape)
+from ._core import (Context, _call_with_progress, _Handle, _named,
+                    _own_context, _path, dense, dense_npy_shape)
 from .errors import check
 
 L = _lib.lib
@@ -43,10 +43,7 @@ def _choice(table: dict, what: str, value):
     """`value` itself, or the number a name in `table` stands for."""
     if not isinstance(value, str):
         return value
-    if value not in table:
-        raise ValueError(f"unknown {what} '{value}' (known: "
-                         f"{', '.join(table)})")
-    return table[value]
+    return _named(table, what, value)
 
 
 def _matrix2d(a, name: str) -> np.ndarray:

@@ -26,7 +26,8 @@ import time
 from typing import Callable, Optional, Sequence, Union
 
 from . import _lib
-from ._core import (Context, Objective, Optimizer, Selection, _run_selection)
+from ._core import (Context, Objective, Optimizer, Selection, _named,
+                    _run_selection)
 from ._summary import Summary, csr_npz_shape, summary_merge, summary_select
 
 #: subsel_mpi_select()'s methods, SUBSEL_DISTRIBUTED_*.
@@ -239,9 +240,7 @@ def mpi_select(comm, objective: Objective, *, budget: int,
     Raises Unsupported when the library has no MPI component
     (subsel.mpi_available()).
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method '{method}' (known: "
-                         f"{', '.join(METHODS)})")
+    kind = _named(METHODS, "method", method)
     if optimizer is None:
         optimizer = "stochastic" if method == "exact" else "lazy"
     handle = comm.py2f() if hasattr(comm, "py2f") else int(comm)
@@ -249,7 +248,7 @@ def mpi_select(comm, objective: Objective, *, budget: int,
     with Optimizer(optimizer, ctx=c, budget=budget, fanin=fanin,
                    **params) as opt:
         return _run_selection(_lib.lib.subsel_mpi_select, c, progress, opt,
-                              objective, METHODS[method], handle)
+                              objective, kind, handle)
 
 
 __all__ = ["METHODS", "dask_select", "merge", "merge_like", "merge_tree",
