@@ -772,9 +772,12 @@ static int load_in_place(subsel_ctx *ctx, FILE *f, const ss_npy_header *h,
     if (h->type != SS_NPY_F4 || SS_BIG_ENDIAN ||
         (h->fortran_order && rows > 1 && cols > 1))
         return SUBSEL_OK;
-    SS_CHECK(ss_tell(ctx, f, &at));
+    /* mapped first: a pipe is not, and has no position to tell */
     SS_CHECK(ss_mapping_open(ctx, f, &map));
-    if (map == NULL || map->size - at != h->data_bytes ||
+    if (map == NULL)
+        return SUBSEL_OK;
+    SS_TRY(ss_tell(ctx, f, &at));
+    if (map->size - at != h->data_bytes ||
         !ss_mapping_fits(map, at, h->data_bytes, sizeof(float)))
         goto cleanup; /* streamed, which reports what is wrong */
     SS_TRY(ss_stage_begin(&p, ctx, "load", h->data_bytes));

@@ -52,6 +52,12 @@ T=(tarot --targets "$F/tarot/targets.npy" --ratio 0.2)
 ok "${T[@]}" --candidates "$F/tarot/candidates.npy" --out "$TMP/tarot.npy"
 cat "$F/tarot/candidates.npy" | ok "${T[@]}" --candidates /dev/stdin --out "$TMP/tarot_pipe.npy"
 same "$TMP/tarot.npy" "$TMP/tarot_pipe.npy" "--candidates /dev/stdin"
+# a float32 matrix on /dev/stdin (files of it are used in place; a pipe is
+# streamed: this failed "cannot tell the file position")
+U=(uniprot -k 4 --reg 0.05)
+ok "${U[@]}" --source "$F/../data/uniprot/source.npy" --out "$TMP/uniprot.npy"
+cat "$F/../data/uniprot/source.npy" | ok "${U[@]}" --source /dev/stdin --out "$TMP/uniprot_pipe.npy"
+same "$TMP/uniprot.npy" "$TMP/uniprot_pipe.npy" "--source /dev/stdin (float32)"
 
 # A stream whose header claims 800 GB but holds 16 bytes: a clean format
 # error naming the bytes, never an 800 GB allocation or a crash.
