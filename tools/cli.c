@@ -173,32 +173,120 @@ static void default_of(const cli_option *o, char *buf, size_t cap)
     }
 }
 
+/* ---- help and the man page --------------------------------------------- */
+
+static int help_as_man;
+
+void cli_set_man(int on)
+{
+    help_as_man = on;
+}
+
+int cli_man(void)
+{
+    return help_as_man;
+}
+
+int cli_run_help(const cli_command *cmd)
+{
+    char name[64], help[] = "--help";
+    char *argv[] = {name, help, NULL};
+    snprintf(name, sizeof name, "%s", cmd->name);
+    return cmd->run(cmd, 2, argv);
+}
+
+void cli_man_text(const char *text)
+{
+    const char *p;
+    for (p = text; *p; p++) {
+        if ((p == text || p[-1] == '\n') && (*p == '.' || *p == '\''))
+            fputs("\\&", stdout);
+        if (*p == '\\')
+            fputs("\\e", stdout);
+        else if (*p == '-')
+            fputs("\\-", stdout);
+        else
+            putchar(*p);
+    }
+}
+
+/* What --help says of an option after its name: its help (a library
+ * parameter's own description when it has none), its range, and
+ * "(required)" or its default. */
+static void option_text(const cli_option *o, char *buf, size_t cap)
+{
+    char def[256], range[96];
+    const char *help = o->help;
+    size_t n;
+    if (o->param != 0 && help == NULL)
+        subsel_param_info(o->param, NULL, NULL, NULL, &help);
+    n = (size_t)snprintf(buf, cap, "%s", help);
+    if (o->param != 0 && n < cap) {
+        param_range(o->param, range, sizeof range);
+        n += (size_t)snprintf(buf + n, cap - n, ", %s", range);
+    }
+    default_of(o, def, sizeof def);
+    if (o->required && n < cap)
+        snprintf(buf + n, cap - n, " (required)");
+    else if (o->kind != CLI_FLAG && n < cap)
+        snprintf(buf + n, cap - n, " (default: %s)", def);
+}
+
+/* What the help of --help says. */
+static const char help_help[] = "print the options with their defaults, and exit";
+
+/* The command's section of the man page: the synopsis, summary and option
+ * texts of its --help, set in roff. */
+static void print_man_section(const cli_command *cmd, const cli_option *options,
+                              const char *usage)
+{
+    const cli_option *o;
+    char text[1024];
+    fputs(".SS \"subsel ", stdout);
+    cli_man_text(cmd->name);
+    fputs("\"\n\\fBsubsel ", stdout);
+    cli_man_text(cmd->name);
+    fputs("\\fR ", stdout);
+    cli_man_text(usage);
+    fputs("\n.PP\n", stdout);
+    cli_man_text(cmd->summary);
+    putchar('\n');
+    for (o = options; o->name != NULL; o++) {
+        fputs(".TP\n", stdout);
+        if (o->short_name)
+            printf("\\fB\\-%c\\fR, ", o->short_name);
+        fputs("\\fB\\-\\-", stdout);
+        cli_man_text(o->name);
+        printf("\\fR%s\n", o->kind == CLI_FLAG ? "" : " \\fIX\\fR");
+        option_text(o, text, sizeof text);
+        cli_man_text(text);
+        putchar('\n');
+    }
+    printf(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\n");
+    cli_man_text(help_help);
+    putchar('\n');
+}
+
 static void print_help(const cli_command *cmd, const cli_option *options,
                        const char *usage)
 {
     const cli_option *o;
+    if (help_as_man) {
+        print_man_section(cmd, options, usage);
+        return;
+    }
     printf("usage: subsel %s %s\n\n%s\n\noptions:\n", cmd->name, usage, cmd->summary);
     for (o = options; o->name != NULL; o++) {
-        char left[64], def[64], range[96];
-        const char *help = o->help;
-        snprintf(left, sizeof left, "%s%c%s--%s%s", o->short_name ? "-" : "",
-                 o->short_name ? o->short_name : ' ', o->short_name ? ", " : " ",
-                 o->name, o->kind == CLI_FLAG ? "" : " X");
-        default_of(o, def, sizeof def);
-        if (o->param != 0 && help == NULL)
-            subsel_param_info(o->param, NULL, NULL, NULL, &help);
-        printf("  %-28s %s", left + (o->short_name ? 0 : 2), help);
-        if (o->param != 0) {
-            param_range(o->param, range, sizeof range);
-            printf(", %s", range);
-        }
-        if (o->required)
-            printf(" (required)");
-        else if (o->kind != CLI_FLAG)
-            printf(" (default: %s)", def);
-        putchar('\n');
+        char tag[64], text[1024];
+        const char *value = o->kind == CLI_FLAG ? "" : " X";
+        if (o->short_name)
+            snprintf(tag, sizeof tag, "-%c, --%s%s", o->short_name, o->name, value);
+        else
+            snprintf(tag, sizeof tag, "--%s%s", o->name, value);
+        option_text(o, text, sizeof text);
+        printf("  %-28s %s\n", tag, text);
     }
-    printf("  %-28s %s\n", "-h, --help", "this help");
+    printf("  %-28s %s\n", "-h, --help", help_help);
     printf("\nFlags are off unless given; an option may be given once. Exit status:\n"
            "0 done, 1 failed (files, data, computation), 2 usage error.\n");
 }

@@ -62,6 +62,22 @@ typedef struct cli_command {
 int cli_parse(const cli_command *cmd, int argc, char **argv,
               cli_option *options, const char *usage);
 
+/* The man page (`subsel --man`, which the build installs as subsel.1) is
+ * made from the same tables as --help: while cli_set_man(1) is in force,
+ * --help of a command prints the command's section of the page in roff
+ * instead (cli_parse does; a command with subcommands prints theirs). */
+void cli_set_man(int on);
+int cli_man(void);
+
+/* Runs a command as `subsel <name> --help`: its help, or its section of
+ * the man page. Returns the command's exit code. */
+int cli_run_help(const cli_command *cmd);
+
+/* Prints text on standard output as roff text: backslashes and minus signs
+ * escaped, and a line that would start with a control character (. or ')
+ * made plain. */
+void cli_man_text(const char *text);
+
 /* 1 if the option `name` of a parsed table was given. */
 int cli_given(const cli_option *options, const char *name);
 

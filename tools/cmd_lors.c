@@ -926,12 +926,20 @@ static void usage(FILE *out)
 int cmd_lors(const cli_command *self, int argc, char **argv)
 {
     size_t i;
+    int rc;
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(stdout);
+        if (!cli_man()) {
+            usage(stdout);
+            return 0;
+        }
+        /* the man page has a section per subcommand */
+        for (i = 0; i < SUBCOMMANDS; i++)
+            if ((rc = cli_run_help(&subcommands[i])) != 0)
+                return rc;
         return 0;
     }
     for (i = 0; i < SUBCOMMANDS; i++)
