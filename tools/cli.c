@@ -179,7 +179,8 @@ static void print_help(const cli_command *cmd, const cli_option *options,
     const cli_option *o;
     printf("usage: subsel %s %s\n\n%s\n\noptions:\n", cmd->name, usage, cmd->summary);
     for (o = options; o->name != NULL; o++) {
-        char left[64], def[64], range[96];
+        /* def holds the longest default_text whole (info's was cut at 63) */
+        char left[64], def[256], range[96];
         const char *help = o->help;
         snprintf(left, sizeof left, "%s%c%s--%s%s", o->short_name ? "-" : "",
                  o->short_name ? o->short_name : ' ', o->short_name ? ", " : " ",

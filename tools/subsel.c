@@ -22,7 +22,7 @@ static const cli_command commands[] = {
     {"uniprot-batch", "Prototypes of a batch, or of each source in it (UniPROT-PB / -PS).", cmd_uniprot_batch},
     {"tarot", "Select candidates matching a target in whitened feature space by optimal transport (TAROT).", cmd_tarot},
     {"clipcov", "Select image-caption pairs preserving the cross-covariance (ClipCov).", cmd_clipcov},
-    {"lors", "Distil image-text pairs into a few synthetic pairs (LoRS): buffer, distill, eval.", cmd_lors},
+    {"lors", "Distil image-text pairs into a few synthetic pairs (LoRS): buffer, distill, eval, baseline.", cmd_lors},
 };
 
 static void usage(FILE *out)
@@ -30,7 +30,7 @@ static void usage(FILE *out)
     size_t i;
     fprintf(out, "usage: subsel <command> [options]\n       subsel <command> --help\n\ncommands:\n");
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nenvironment: SUBSEL_ISA=scalar|avx2|avx512 lowers the kernel level; "
                  "SUBSEL_ISA_DEBUG=1 logs the choice;\nSUBSEL_MAP_FILES=0 copies input "
                  "files instead of memory-mapping them (see docs/matrices.md).\n");
