@@ -23,7 +23,7 @@ static const cli_command commands[] = {
     {"uniprot-batch", "Prototypes of a batch, or of each source in it (UniPROT-PB / -PS).", cmd_uniprot_batch},
     {"tarot", "Select candidates matching a target in whitened feature space by optimal transport (TAROT).", cmd_tarot},
     {"clipcov", "Select image-caption pairs preserving the cross-covariance (ClipCov).", cmd_clipcov},
-    {"lors", "Distil image-text pairs into a few synthetic pairs (LoRS): buffer, distill, eval.", cmd_lors},
+    {"lors", "Distil image-text pairs into a few synthetic pairs (LoRS): buffer, distill, eval, baseline.", cmd_lors},
 };
 #define COMMANDS (sizeof commands / sizeof commands[0])
 
