@@ -59,7 +59,9 @@ def _bars(ax, groups, class_names, metric: Optional[str]):
     for i, (name, labels, value) in enumerate(groups):
         label = name
         if metric is not None and value is not None:
-            label = f"{name} ({metric} {value:.3g})"
+            names = (metric,) if isinstance(metric, str) else metric
+            values = value if isinstance(value, (tuple, list)) else (value,)
+            label = f"{name} ({', '.join(f'{m} {v:.3g}' for m, v in zip(names, values))})"
         ax.bar(x + (i - (len(groups) - 1) / 2) * width,
                100 * _mix(labels, len(class_names)), width, label=label)
     ax.set_xticks(x)
@@ -93,7 +95,8 @@ def class_mix(path, groups: Sequence, class_names: Sequence[str], *,
       None for the target itself), images an n x height x width array of
       its items (the first `samples` are shown), or None for no row.
     class_names: one name per class number.
-    metric: what value is (KL, TV, OT); None shows no values.
+    metric: what value is (KL, TV, OT), or a tuple of names when each
+      value is a tuple of as many numbers; None shows no values.
     size, dpi: the figure in inches and its dots per inch; the PNG is
       size[0] * dpi x size[1] * dpi pixels.
     """

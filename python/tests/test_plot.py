@@ -32,6 +32,11 @@ def test_class_mix_is_a_png_of_the_figure_size(tmp_path):
         CLASSES, title="tiny")
     assert out == str(tmp_path / "mix.png")
     assert png_size(out) == (1200, 800)
+    # two metrics per selection: the same size
+    out = plot.class_mix(tmp_path / "two.png", [
+        ("chosen", [0, 1], (0.5, 0.25), images(2))], CLASSES,
+        metric=("KL", "TV"))
+    assert png_size(out) == (1200, 800)
 
 
 def test_size_and_dpi_set_the_pixels(tmp_path):
