@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: MIT
 """Fashion-MNIST for the Python examples (Debian's dataset-fashion-mnist,
 gzip'ed IDX files), as examples/fashion_mnist.h is for the C ones: the
-reader and the class names."""
+reader, the class names, and the options and loading the examples share."""
+import argparse
 import gzip
 import os
+import sys
 
 import numpy as np
 
@@ -36,3 +38,28 @@ def load(split: str, limit: int = 0, directory: str = DIR):
     images, labels = _FILES[split]
     return (_idx(os.path.join(directory, images), 3, limit),
             _idx(os.path.join(directory, labels), 1, limit))
+
+
+def parser(doc: str, pool: int, targets: int) -> argparse.ArgumentParser:
+    """The options every Fashion-MNIST Python example takes: --png, --pool,
+    --targets and --data, with these defaults."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--png", help="write the picture to this PNG file")
+    p.add_argument("--pool", type=int, default=pool,
+                   help="training images to choose from (the first ones)")
+    p.add_argument("--targets", type=int, default=targets,
+                   help="test images in the target, at most")
+    p.add_argument("--data", default=DIR, help="the data set's folder")
+    return p
+
+
+def load_pool_and_test(pool: int, directory: str, program: str):
+    """((images, labels) of the first `pool` training images, the same of
+    every test image); without the data, says so and exits with status 77
+    (a skipped test)."""
+    try:
+        return load("train", pool, directory), load("test", 0, directory)
+    except FileNotFoundError as e:
+        print(f"{program}: {e} (apt-get install dataset-fashion-mnist)",
+              file=sys.stderr)
+        sys.exit(77)

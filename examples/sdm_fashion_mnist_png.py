@@ -45,7 +45,8 @@ def main(argv):
             "train", int(max(chosen.max(), random.max())) + 1, data)
         test_x, test_y = fashion_mnist.load("test", 0, data)
     except FileNotFoundError as e:
-        print(f"sdm_fashion_mnist_png: {e}", file=sys.stderr)
+        print(f"sdm_fashion_mnist_png: {e} (apt-get install "
+              "dataset-fashion-mnist)", file=sys.stderr)
         return 77
     def tv(labels):  # total variation between class mixes, as the table's
         mix = [np.bincount(y, minlength=len(fashion_mnist.CLASSES)) / len(y)

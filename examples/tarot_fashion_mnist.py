@@ -14,7 +14,6 @@ bars with each selection's OT distance, and sample images of each.
 Exit code 77 without the data; 1 unless TAROT's class mix is closer to the
 target's than random's.
 """
-import argparse
 import os
 import sys
 
@@ -35,18 +34,9 @@ def total_variation(labels, target_labels) -> float:
 
 
 def main(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--png", help="write the picture to this PNG file")
-    p.add_argument("--pool", type=int, default=20000)
-    p.add_argument("--targets", type=int, default=1000)
-    p.add_argument("--data", default=fashion_mnist.DIR)
-    a = p.parse_args(argv)
-    try:
-        train_x, train_y = fashion_mnist.load("train", a.pool, a.data)
-        test_x, test_y = fashion_mnist.load("test", 0, a.data)
-    except FileNotFoundError as e:
-        print(f"tarot_fashion_mnist: {e}", file=sys.stderr)
-        return 77
+    a = fashion_mnist.parser(__doc__, 20000, 1000).parse_args(argv)
+    (train_x, train_y), (test_x, test_y) = fashion_mnist.load_pool_and_test(
+        a.pool, a.data, "tarot_fashion_mnist")
     rows = np.flatnonzero(np.isin(test_y, TARGET_CLASSES))[:a.targets]
     target_x, target_y = test_x[rows], test_y[rows]
     budget = len(train_x) // 10

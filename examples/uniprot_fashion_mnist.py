@@ -12,7 +12,6 @@ as captioned image grids (subsel.plot.prototypes, 1200 x 400 pixels).
 
 Exit code 77 without the data.
 """
-import argparse
 import os
 import sys
 
@@ -28,19 +27,11 @@ TARGET_KEEP = (0.1, 0.1, 0.1, 0.1, 0.1, 1.0, 0.1, 1.0, 0.5, 1.0)
 
 
 def main(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--png", help="write the picture to this PNG file")
-    p.add_argument("--pool", type=int, default=2000)
+    p = fashion_mnist.parser(__doc__, 2000, 1000)
     p.add_argument("-k", type=int, default=12, help="prototypes")
-    p.add_argument("--targets", type=int, default=1000)
-    p.add_argument("--data", default=fashion_mnist.DIR)
     a = p.parse_args(argv)
-    try:
-        src_x, src_y = fashion_mnist.load("train", a.pool, a.data)
-        test_x, test_y = fashion_mnist.load("test", 0, a.data)
-    except FileNotFoundError as e:
-        print(f"uniprot_fashion_mnist: {e}", file=sys.stderr)
-        return 77
+    (src_x, src_y), (test_x, test_y) = fashion_mnist.load_pool_and_test(
+        a.pool, a.data, "uniprot_fashion_mnist")
     rng = np.random.default_rng(1)
     keep = rng.random(len(test_y)) < np.asarray(TARGET_KEEP)[test_y]
     rows = np.flatnonzero(keep)[:a.targets]

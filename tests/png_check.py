@@ -15,6 +15,7 @@ makes OUT.png's folder, removes OUT.png, runs each command in turn (a
 command that fails fails the test; one exiting 77 skips it, as does a
 python3 without matplotlib), then checks OUT.png.
 """
+import importlib.util
 import os
 import struct
 import subprocess
@@ -78,9 +79,7 @@ def main(argv):
             current = []
         else:
             current.append(arg)
-    try:
-        import matplotlib  # noqa: F401  (what the pictures are drawn with)
-    except ImportError:
+    if importlib.util.find_spec("matplotlib") is None:
         print("png_check: this python3 lacks matplotlib "
               "(apt-get install python3-matplotlib)", file=sys.stderr)
         return 77
