@@ -16,9 +16,13 @@
  * the total-variation distance between class mixes, and exits nonzero
  * unless SDM's class mix is closer to the target's than random's.
  *
- *   sdm_fashion_mnist [DATA_DIR] [POOL_SIZE] [BUDGET] [SAE_STEPS]
+ *   sdm_fashion_mnist [DATA_DIR] [POOL_SIZE] [BUDGET] [SAE_STEPS] [--save DIR]
  *
- * DATA_DIR defaults to /usr/share/datasets/fashion-mnist. Exit code 77 when
+ * DATA_DIR defaults to /usr/share/datasets/fashion-mnist. With --save, the
+ * rows behind the table go to DIR as .npy files for a picture
+ * (examples/sdm_fashion_mnist_png.py draws the one of `./run demo`):
+ * target_rows.npy (test images), sdm_rows.npy and random_rows.npy
+ * (training images), kl.npy (SDM's KL, then random's). Exit code 77 when
  * the data is missing (a skipped test).
  */
 #include <math.h>
@@ -161,8 +165,35 @@ static subsel_sae *train_sae(subsel_ctx *ctx, const float *x, int64_t rows, int6
     return sae;
 }
 
+/* Writes what --save promises to dir (which must exist). */
+static void save_rows(subsel_ctx *ctx, const char *dir, const int64_t *target_rows, int64_t n_target,
+                      const subsel_selection *sel, const int64_t *random_rows, int64_t n_random,
+                      double kl_sdm, double kl_random)
+{
+    char path[4096];
+    const double kl[2] = {kl_sdm, kl_random};
+    snprintf(path, sizeof path, "%s/target_rows.npy", dir);
+    check(ctx, subsel_npy_write_i64(ctx, path, target_rows, n_target), "--save");
+    snprintf(path, sizeof path, "%s/sdm_rows.npy", dir);
+    check(ctx, subsel_selection_save_npy(ctx, sel, path), "--save");
+    snprintf(path, sizeof path, "%s/random_rows.npy", dir);
+    check(ctx, subsel_npy_write_i64(ctx, path, random_rows, n_random), "--save");
+    snprintf(path, sizeof path, "%s/kl.npy", dir);
+    check(ctx, subsel_npy_write_f64(ctx, path, kl, 2), "--save");
+}
+
 int main(int argc, char **argv)
 {
+    const char *save_dir = NULL;
+    int arg, kept = 1;
+    /* --save DIR may come anywhere; the rest are positional */
+    for (arg = 1; arg < argc; arg++) {
+        if (strcmp(argv[arg], "--save") == 0 && arg + 1 < argc)
+            save_dir = argv[++arg];
+        else
+            argv[kept++] = argv[arg];
+    }
+    argc = kept;
     const char *dir = argc > 1 ? argv[1] : FASHION_MNIST_DIR;
     int64_t pool = argc > 2 ? atoll(argv[2]) : 60000;
     int64_t budget = argc > 3 ? atoll(argv[3]) : 3000;
@@ -263,6 +294,9 @@ int main(int argc, char **argv)
     print_mix("random", train_y, random_rows, budget, mix_random);
     printf("  class-mix distance to the target (total variation): SDM %.3f, random %.3f\n",
            fashion_mnist_total_variation(mix_sdm, mix_target), fashion_mnist_total_variation(mix_random, mix_target));
+
+    if (save_dir != NULL)
+        save_rows(ctx, save_dir, target_rows, n_target, sel, random_rows, budget, kl_sdm, kl_random);
 
     subsel_selection_free(sel);
     subsel_optimizer_free(opt);
