@@ -8,7 +8,11 @@
  * "speedup_vs_scalar":...}. Then the CRC-32 of the x86 tables against
  * zlib's crc32 (the scalar table's), on 1 MiB in cache, the block the .npz
  * readers check at once: {"bench":"kernels","kernel":"crc32","isa":...,
- * "bytes_per_s":...,"speedup_vs_zlib":...}.
+ * "bytes_per_s":...,"speedup_vs_zlib":...}. Then the exp-bound passes of
+ * UniPROT and the OT engine on rows of 5,000 (one UniPROT target set) in
+ * cache: the gain's exp pass and water-filling sums, and a log-sum-exp
+ * row pass: {"bench":"kernels","kernel":"exp_affine_f32",...,
+ * "ns_per_entry":...,"speedup_vs_scalar":...}.
  */
 #include <math.h>
 #include <stdint.h>
@@ -110,6 +114,56 @@ static void bench_crc32(double secs)
     free(buf);
 }
 
+/* The exp-bound kernels of UniPROT and lib/ot, per entry of a row of
+ * EXP_N values (cosine similarities over reg 0.1, as in UniPROT). */
+#define EXP_N 5000
+static void bench_exp(double secs)
+{
+    static const char *const names[3] = {"exp_affine_f32", "waterfill_sums", "lse_sum"};
+    float *x = malloc(sizeof(float) * EXP_N);
+    double *w = malloc(sizeof(double) * EXP_N), *c = malloc(sizeof(double) * EXP_N);
+    double *r = malloc(sizeof(double) * EXP_N), *rl = malloc(sizeof(double) * EXP_N);
+    double *h = calloc(EXP_N, sizeof(double)), base[3] = {0}, sums[5];
+    ss_rng rng;
+    int isa, q;
+    int64_t j;
+    if (!x || !w || !c || !r || !rl || !h)
+        goto done;
+    stages_begin("build");
+    ss_rng_seed(&rng, 2, 0);
+    for (j = 0; j < EXP_N; j++) {
+        x[j] = (float)(2.0 * ss_rng_uniform(&rng) - 1.0);
+        c[j] = x[j];
+        r[j] = (j % 3) * 2e-4; /* a third of the targets full */
+        rl[j] = r[j] > 0.0 ? r[j] * log(r[j]) : 0.0;
+    }
+    for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {
+        const ss_kernels *k = ss_kernels_level(isa);
+        if (k == NULL)
+            continue;
+        for (q = 0; q < 3; q++) {
+            double rate;
+            if (q == 0)
+                MEASURE(secs, (double)EXP_N, { sink = k->exp_affine_f32(w, x, 10.0, 10.0, EXP_N); }, rate);
+            else if (q == 1)
+                MEASURE(secs, (double)EXP_N, {
+                    k->waterfill_sums(w, r, rl, x, 1e2, EXP_N, sums);
+                    sink = sums[0];
+                }, rate);
+            else
+                MEASURE(secs, (double)EXP_N, { sink = k->lse_sum(c, h, 10.0, 10.0, EXP_N); }, rate);
+            if (isa == SUBSEL_ISA_SCALAR)
+                base[q] = rate;
+            printf("{\"bench\": \"kernels\", \"kernel\": \"%s\", \"isa\": \"%s\", "
+                   "\"elements_per_s\": %.4g, \"ns_per_entry\": %.3f, \"speedup_vs_scalar\": %.2f",
+                   names[q], subsel_isa_name(isa), rate, 1e9 / rate, rate / base[q]);
+            bench_end_line();
+        }
+    }
+done:
+    free(x); free(w); free(c); free(r); free(rl); free(h);
+}
+
 int main(void)
 {
     bench_data bd;
@@ -165,6 +219,7 @@ int main(void)
         }
     }
     bench_crc32(secs);
+    bench_exp(secs);
     free(bd.idx); free(bd.val); free(bd.m); free(bd.w); free(bd.x); free(bd.a); free(bd.b);
     return 0;
 }

@@ -73,7 +73,7 @@ START_TEST(kernels_match_scalar_bit_for_bit)
         for (n = 0; n <= MAX_LEN; n++) {
             double s = -3.7, hi = 0.3, a, b, out_a[5], out_b[5];
             double ma[MAX_LEN], mb[MAX_LEN], aa[MAX_LEN], ab[MAX_LEN];
-            double m2[MAX_LEN], a2[MAX_LEN];
+            double m2[MAX_LEN], a2[MAX_LEN], ea[MAX_LEN], eb[MAX_LEN];
             int64_t j;
             fill_uniform(&rng, c, n, -2.0, 2.0);
             fill_uniform(&rng, h, n, -5.0, 5.0);
@@ -99,8 +99,15 @@ START_TEST(kernels_match_scalar_bit_for_bit)
             ck_assert(memcmp(ma, mb, (size_t)n * sizeof *ma) == 0);
             fill_uniform(&rng, aa, n, 0.0, 3.0);
             memcpy(ab, aa, sizeof aa);
-            ref->lse_col_sum(aa, ma, c, s, hi, n);
-            k->lse_col_sum(ab, ma, c, s, hi, n);
+            ref->lse_col_sum(aa, ea, ma, c, s, hi, n);
+            k->lse_col_sum(ab, eb, ma, c, s, hi, n);
+            ck_assert(memcmp(aa, ab, (size_t)n * sizeof *aa) == 0);
+            ck_assert(memcmp(ea, eb, (size_t)n * sizeof *ea) == 0);
+            for (j = 0; j < n; j++) /* the kept exps are the terms added */
+                ck_assert(fabs(ea[j] - exp(fma(s, c[j], hi) - ma[j])) <= 4e-16 * ea[j]);
+            memcpy(ab, aa, sizeof aa);
+            k->lse_col_sum(ab, NULL, ma, c, s, hi, n); /* without them */
+            ref->lse_col_sum(aa, ea, ma, c, s, hi, n);
             ck_assert(memcmp(aa, ab, (size_t)n * sizeof *aa) == 0);
             fill_uniform(&rng, m2, n, -4.0, 4.0);
             fill_uniform(&rng, a2, n, 0.5, 3.0);

@@ -72,7 +72,7 @@ typedef struct ss_kernels {
      * kernels); inputs finite, n >= 0.
      * lse_max: max_j x_j (-inf for n = 0). lse_sum: sum_j exp(x_j - shift).
      * lse_col_max: mx[j] = max(mx[j], x_j). lse_col_sum: acc[j] +=
-     * exp(x_j - mx[j]). lse_merge: (mx, acc) becomes the log-sum-exp pair of
+     * exp(x_j - mx[j]), and e[j] = that exp unless e is NULL. lse_merge: (mx, acc) becomes the log-sum-exp pair of
      * the union with (mx2, acc2) (all finite). gibbs_row: out[j] =
      * exp(x_j + hi) (h = h[j]); returns sum_j out[j] c[j]. */
     double (*lse_max)(const double *c, const double *h, double s, int64_t n);
@@ -80,8 +80,8 @@ typedef struct ss_kernels {
                       double shift, int64_t n);
     void (*lse_col_max)(double *mx, const double *c, double s, double hi,
                         int64_t n);
-    void (*lse_col_sum)(double *acc, const double *mx, const double *c,
-                        double s, double hi, int64_t n);
+    void (*lse_col_sum)(double *acc, double *e, const double *mx,
+                        const double *c, double s, double hi, int64_t n);
     void (*lse_merge)(double *mx, double *acc, const double *mx2,
                       const double *acc2, int64_t n);
     double (*gibbs_row)(double *out, const double *c, const double *h,

@@ -69,7 +69,7 @@ static int dense_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
             for (i = i0; i < i1; i++)
                 k->lse_col_max(mx, cost->c + i * ld + j0, s, h[i], w);
             for (i = i0; i < i1; i++)
-                k->lse_col_sum(acc, mx, cost->c + i * ld + j0, s, h[i], w);
+                k->lse_col_sum(acc, NULL, mx, cost->c + i * ld + j0, s, h[i], w);
             if (!first)
                 k->lse_merge(big_m, big_a, cm, ca, w);
         }
@@ -78,6 +78,46 @@ static int dense_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
     }
     ss_free(ctx, scratch);
     return SUBSEL_OK;
+}
+
+/* Columns of a stripe of ss_ot_col_exp: all n rows of a stripe in about
+ * 256 KB, so that the exp pass finds them in L2 after the max pass. */
+static int64_t exp_stripe_cols(int64_t n)
+{
+    int64_t cols = 32768 / (n > 0 ? n : 1);
+    cols = cols < 8 ? 8 : cols > STRIPE_COLS ? STRIPE_COLS : cols;
+    return cols - cols % 8;
+}
+
+void ss_ot_col_exp(const subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                   const double *h, double *e, double *mx, double *sum)
+{
+    const ss_kernels *k = ss_kernels_for(ctx);
+    int64_t n = cost->n, m = cost->m, ld = cost->ld, width = exp_stripe_cols(n);
+    int64_t stripes = (m + width - 1) / width, st;
+#pragma omp parallel for num_threads(threads_for(ctx, stripes, n * m)) schedule(dynamic)
+    for (st = 0; st < stripes; st++) {
+        int64_t j0 = st * width, cols = m - j0 < width ? m - j0 : width, i, j;
+        for (j = j0; j < j0 + cols; j++) {
+            mx[j] = -INFINITY;
+            sum[j] = 0.0;
+        }
+        for (i = 0; i < n; i++)
+            k->lse_col_max(mx + j0, cost->c + i * ld + j0, s, h[i], cols);
+        for (i = 0; i < n; i++)
+            k->lse_col_sum(sum + j0, e + i * m + j0, mx + j0, cost->c + i * ld + j0,
+                           s, h[i], cols);
+    }
+}
+
+void ss_ot_row_dot(const subsel_ctx *ctx, const double *e, int64_t n, int64_t m,
+                   const double *v, double *out)
+{
+    const ss_kernels *k = ss_kernels_for(ctx);
+    int64_t i;
+#pragma omp parallel for num_threads(threads_for(ctx, n, n * m)) schedule(static)
+    for (i = 0; i < n; i++)
+        k->gemm_dots(1, 1, m, e + i * m, m, v, m, out + i, 1, 0);
 }
 
 /* Tile (i0.., j0..) of the values, or of their transpose, into `tile`
@@ -216,7 +256,7 @@ static int stream_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                 for (r = 0; r < rows; r++)
                     k->lse_col_max(sm + j0, tile + r * ct, s, hrow[i0 + r], cols);
                 for (r = 0; r < rows; r++)
-                    k->lse_col_sum(sa + j0, sm + j0, tile + r * ct, s,
+                    k->lse_col_sum(sa + j0, NULL, sm + j0, tile + r * ct, s,
                                    hrow[i0 + r], cols);
             }
             for (r = 0; r < rows; r++)

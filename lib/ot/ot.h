@@ -116,6 +116,21 @@ int ss_ot_both_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                    const double *hcol, double *row_out, const double *hrow,
                    double *col_out);
 
+/* The column pass that keeps its exponentials, for dense values (c set):
+ * with x_ij = s C_ij + h[i] and mx[j] = max_i x_ij, e_ij = exp(x_ij - mx[j])
+ * (n x m, row-major) and sum[j] = sum_i e_ij (the column's log-sum-exp is
+ * mx[j] + log sum[j]). Then any plan exp(x_ij + g_j) is e_ij exp(mx[j] +
+ * g_j): one exp per entry serves the column sums, the row sums and the
+ * plan. Each column is summed down the rows in order, so the bits do not
+ * depend on the thread count. */
+void ss_ot_col_exp(const subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                   const double *h, double *e, double *mx, double *sum);
+
+/* out[i] = sum_j e_ij v[j] for the rows of the n x m matrix e, each in the
+ * fixed order of the kernels' products. */
+void ss_ot_row_dot(const subsel_ctx *ctx, const double *e, int64_t n, int64_t m,
+                   const double *v, double *out);
+
 /* Row i of the plan exp(s C_ij + h[j] + hrow[i]) into plan (n x m, or NULL
  * to skip storing it), and *dot = sum_ij plan_ij C_ij. */
 int ss_ot_gibbs(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
@@ -169,7 +184,8 @@ int ss_ot_solve(subsel_ctx *ctx, const ss_ot_problem *p,
 /* The same problem when rows are equalities (row_ineq 0), columns are caps
  * (col_ineq 1) or equalities, there is no mass constraint and the rows are
  * few: Newton's method on the row potentials (semidual.c), from the f in d
- * (always warm; g is an output). Columns of the result meet their caps
+ * (always warm; g is an output). Dense values only (cost->c set); it keeps
+ * two n x m buffers of exponentials. Columns of the result meet their caps
  * exactly; tol bounds the L1 row violation; max_iter counts Newton steps. */
 int ss_ot_solve_rows(subsel_ctx *ctx, const ss_ot_problem *p,
                      const ss_ot_params *par, ss_ot_duals *d);

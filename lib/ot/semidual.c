@@ -71,9 +71,13 @@ typedef struct newton {
     int64_t n, m;
     double mass, smax, range, logmax; /* scales of the problem */
     double *work;
-    double *h, *lse, *plan, *hess, *grad, *step, *trial, *lse_trial;
+    double *h, *lse, *hess, *grad, *step, *trial, *lse_trial;
     double *grad_trial, *rowsum_trial;
     double *plan_rows; /* row sums of plan, the Hessian's diagonal term */
+    /* The current point's and the trial point's exponentials e (n x m) and
+     * column factors v (m): the plan is e_ij v_j (evaluate()). The current
+     * e becomes the plan, then the Hessian's scaled plan, in place. */
+    double *e, *e_trial, *v, *v_trial, *colmax;
 } newton;
 
 /* The column potentials of the plan at f: g_j = -reg max(0, L_j - log b_j)
@@ -89,28 +93,36 @@ static void column_potentials(const ss_ot_problem *p, double reg,
     }
 }
 
-/* At row potentials f: the column log-sum-exps L (lse), the row sums of the
- * plan with the best column potentials, the gradient G 1 - a of Phi and
- * its L1 norm (the row violation). `h` is scratch of max(n, m). */
+/* At row potentials f: the column log-sum-exps L (lse), the plan with the
+ * best column potentials as e_ij v_j (ss_ot_col_exp's exponentials e and
+ * column factors v_j = exp(M_j + g_j / reg), M_j the column maximum), its
+ * row sums, the gradient G 1 - a of Phi and its L1 norm (the row
+ * violation). One exp per entry: the row sums and the plan reuse the
+ * column pass's. A capped column's factor is b_j / sum_i e_ij, formed
+ * without M_j, whose size (up to the values over reg) would cost its
+ * rounding; a free column's is exp(M_j) <= b_j. `h` is scratch of n. */
 static int evaluate(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
-                    const double *f, double *h, double *lse, double *rowsum,
-                    double *grad, double *viol)
+                    const double *f, newton *w, double *e, double *v,
+                    double *lse, double *rowsum, double *grad, double *viol)
 {
     int64_t n = p->cost->n, m = p->cost->m, i, j;
-    double v = 0.0;
+    double val = 0.0;
     for (i = 0; i < n; i++)
-        h[i] = f[i] / reg;
-    SS_CHECK(ss_ot_col_lse(ctx, p->cost, p->sign / reg, h, lse));
-    column_potentials(p, reg, lse, h);
-    for (j = 0; j < m; j++)
-        h[j] /= reg;
-    SS_CHECK(ss_ot_row_lse(ctx, p->cost, p->sign / reg, h, rowsum));
-    for (i = 0; i < n; i++) {
-        rowsum[i] = exp(f[i] / reg + rowsum[i]);
-        grad[i] = rowsum[i] - exp(p->log_a[i]);
-        v += fabs(grad[i]);
+        w->h[i] = f[i] / reg;
+    ss_ot_col_exp(ctx, p->cost, p->sign / reg, w->h, e, w->colmax, v);
+    for (j = 0; j < m; j++) {
+        double log_sum = log(v[j]);
+        lse[j] = w->colmax[j] + log_sum;
+        /* capped: g_j = -reg (L_j - log b_j) (column_potentials) */
+        v[j] = lse[j] > p->log_b[j] || !p->col_ineq ? exp(p->log_b[j] - log_sum)
+                                                     : exp(w->colmax[j]);
     }
-    *viol = v;
+    ss_ot_row_dot(ctx, e, n, m, v, rowsum);
+    for (i = 0; i < n; i++) {
+        grad[i] = rowsum[i] - exp(p->log_a[i]);
+        val += fabs(grad[i]);
+    }
+    *viol = val;
     return SUBSEL_OK;
 }
 
@@ -124,13 +136,13 @@ static double dot(const double *x, const double *y, int64_t n)
 }
 
 /* The Hessian (diag(G 1) - G_s diag(1/b) G_s^T) / reg into w->hess (its
- * lower triangle; the plan in w->plan is overwritten). At small reg a plan
+ * lower triangle; the plan is overwritten). At small reg a plan
  * is nearly sparse: each capped column holds mass from a few rows, so the
  * products are summed over the entries above 1e-15 b_j of the capped
  * columns (dropping the others changes each row of H by less than 1e-15
  * of its diagonal), unless a dense product is cheaper. */
 static int hessian(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
-                   newton *w, const double *rowsum)
+                   newton *w, double *plan, const double *rowsum)
 {
     int64_t n = p->cost->n, m = p->cost->m, i, j, a, c, nnz = 0;
     double pairs = 0.0, *scale = w->h, *val = NULL;
@@ -148,7 +160,7 @@ static int hessian(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
     for (i = 0; i < n; i++)
         for (q = 0; q < ns; q++) {
             j = sat[q];
-            start[j + 1] += w->plan[i * m + j] * scale[j] * scale[j] >= 1e-15;
+            start[j + 1] += plan[i * m + j] * scale[j] * scale[j] >= 1e-15;
         }
     for (j = 0; j < m; j++) {
         pairs += 0.5 * (double)start[j + 1] * (double)(start[j + 1] + 1);
@@ -160,10 +172,10 @@ static int hessian(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
     if (pairs * 16.0 >= (double)n * (double)n * (double)m) {
         for (i = 0; i < n; i++)
             for (j = 0; j < m; j++)
-                w->plan[i * m + j] *= scale[j];
+                plan[i * m + j] *= scale[j];
         subsel_ctx one;
         ss_dgemm(ss_blas_ctx(ctx, (double)n * (double)n * (double)m, &one), 0, 1,
-                 n, n, m, -1.0 / reg, w->plan, m, w->plan, m, 0.0, w->hess, n);
+                 n, n, m, -1.0 / reg, plan, m, plan, m, 0.0, w->hess, n);
     } else {
         SS_TRY(ss_alloc_array(ctx, nnz, sizeof *row, &row));
         SS_TRY(ss_alloc_array(ctx, nnz, sizeof *val, &val));
@@ -171,7 +183,7 @@ static int hessian(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
             for (q = 0; q < ns; q++) {
                 double v;
                 j = sat[q];
-                v = w->plan[i * m + j] * scale[j];
+                v = plan[i * m + j] * scale[j];
                 if (v * scale[j] >= 1e-15) {
                     row[start[j]] = i;
                     val[start[j]++] = v;
@@ -274,8 +286,8 @@ static int slope_at(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
     int64_t i;
     for (i = 0; i < w->n; i++)
         w->trial[i] = f[i] + t * w->step[i];
-    SS_CHECK(evaluate(ctx, p, reg, w->trial, w->h, w->lse_trial, w->rowsum_trial,
-                      w->grad_trial, viol));
+    SS_CHECK(evaluate(ctx, p, reg, w->trial, w, w->e_trial, w->v_trial,
+                      w->lse_trial, w->rowsum_trial, w->grad_trial, viol));
     if (!isfinite(*viol))
         return ss_fail(ctx, SUBSEL_E_NUMERIC,
                        "OT semi-dual: the plan is not finite at reg %g (the "
@@ -362,16 +374,16 @@ static int newton_run(subsel_ctx *ctx, const ss_ot_problem *p,
                       const ss_ot_params *par, newton *w, ss_ot_duals *d,
                       double reg, double tol, int64_t *budget, run_result *r)
 {
-    const ss_ot_cost *c = p->cost;
     int64_t n = w->n, m = w->m, i, j;
     double move_cap = w->range + reg * (64.0 + w->logmax + log((double)m));
-    double viol, plan_dot;
+    double viol;
     memset(r, 0, sizeof *r);
     if (!isfinite(w->smax / reg) || !isfinite(move_cap))
         return ss_fail(ctx, SUBSEL_E_NUMERIC,
                        "OT semi-dual: values up to %g divided by reg %g "
                        "overflow", w->smax, reg);
-    SS_CHECK(evaluate(ctx, p, reg, d->f, w->h, w->lse, d->rowsum, w->grad, &viol));
+    SS_CHECK(evaluate(ctx, p, reg, d->f, w, w->e, w->v, w->lse, d->rowsum,
+                      w->grad, &viol));
     for (;;) {
         double psi0, t, big;
         int evaluated;
@@ -393,22 +405,18 @@ static int newton_run(subsel_ctx *ctx, const ss_ot_problem *p,
         d->iterations++;
         --*budget;
 
-        /* The plan at f (for the Hessian): columns at or below their caps. */
-        for (j = 0; j < m; j++)
-            w->h[j] = d->g[j] / reg;
-        for (i = 0; i < n; i++)
-            w->trial[i] = d->f[i] / reg;
-        SS_CHECK(ss_ot_gibbs(ctx, c, p->sign / reg, w->trial, w->h, w->plan,
-                             &plan_dot));
-        /* The diagonal term from the same plan as the off-diagonal one, so
-         * that rounding cannot make H indefinite. */
+        /* The plan at f (for the Hessian), e_ij v_j in place of e, and its
+         * row sums: the diagonal term from the same plan as the
+         * off-diagonal one, so that rounding cannot make H indefinite. */
         for (i = 0; i < n; i++) {
-            double sum = 0.0;
-            for (j = 0; j < m; j++)
-                sum += w->plan[i * m + j];
+            double sum = 0.0, *row = w->e + i * m;
+            for (j = 0; j < m; j++) {
+                row[j] *= w->v[j];
+                sum += row[j];
+            }
             w->plan_rows[i] = sum;
         }
-        SS_CHECK(hessian(ctx, p, reg, w, w->plan_rows));
+        SS_CHECK(hessian(ctx, p, reg, w, w->e, w->plan_rows));
         for (i = 0; i < n; i++)
             w->trial[i] = -w->grad[i];
         SS_CHECK(newton_step(ctx, n, w->hess, w->work,
@@ -439,6 +447,12 @@ static int newton_run(subsel_ctx *ctx, const ss_ot_problem *p,
         if (evaluated) {
             /* slope_at left the evaluation at f + t step in the trial
              * buffers */
+            double *swap = w->e;
+            w->e = w->e_trial;
+            w->e_trial = swap;
+            swap = w->v;
+            w->v = w->v_trial;
+            w->v_trial = swap;
             memcpy(w->lse, w->lse_trial, (size_t)m * sizeof *w->lse);
             memcpy(d->rowsum, w->rowsum_trial, (size_t)n * sizeof *d->rowsum);
             memcpy(w->grad, w->grad_trial, (size_t)n * sizeof *w->grad);
@@ -446,8 +460,8 @@ static int newton_run(subsel_ctx *ctx, const ss_ot_problem *p,
             for (i = 0; i < n; i++)
                 viol += fabs(w->grad[i]);
         } else {
-            SS_CHECK(evaluate(ctx, p, reg, d->f, w->h, w->lse, d->rowsum,
-                              w->grad, &viol));
+            SS_CHECK(evaluate(ctx, p, reg, d->f, w, w->e, w->v, w->lse,
+                              d->rowsum, w->grad, &viol));
         }
     }
 }
@@ -463,6 +477,8 @@ int ss_ot_solve_rows(subsel_ctx *ctx, const ss_ot_problem *p,
     int rc = SUBSEL_OK;
     memset(&w, 0, sizeof w);
     memset(&r, 0, sizeof r);
+    if (c->c == NULL)
+        return ss_fail(ctx, SUBSEL_E_INVALID, "OT semi-dual: dense values only");
     w.n = n;
     w.m = m;
     d->iterations = 0;
@@ -470,7 +486,11 @@ int ss_ot_solve_rows(subsel_ctx *ctx, const ss_ot_problem *p,
     SS_TRY(ss_alloc_array(ctx, n > m ? n : m, sizeof *w.h, &w.h));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *w.lse, &w.lse));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *w.lse_trial, &w.lse_trial));
-    SS_TRY(ss_alloc_array(ctx, n * m, sizeof *w.plan, &w.plan));
+    SS_TRY(ss_alloc_array(ctx, n * m, sizeof *w.e, &w.e));
+    SS_TRY(ss_alloc_array(ctx, n * m, sizeof *w.e_trial, &w.e_trial));
+    SS_TRY(ss_alloc_array(ctx, m, sizeof *w.v, &w.v));
+    SS_TRY(ss_alloc_array(ctx, m, sizeof *w.v_trial, &w.v_trial));
+    SS_TRY(ss_alloc_array(ctx, m, sizeof *w.colmax, &w.colmax));
     SS_TRY(ss_alloc_array(ctx, n * n, sizeof *w.hess, &w.hess));
     SS_TRY(ss_alloc_array(ctx, n * n, sizeof *w.work, &w.work));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *w.grad, &w.grad));
@@ -535,7 +555,11 @@ cleanup:
     ss_free(ctx, w.h);
     ss_free(ctx, w.lse);
     ss_free(ctx, w.lse_trial);
-    ss_free(ctx, w.plan);
+    ss_free(ctx, w.e);
+    ss_free(ctx, w.e_trial);
+    ss_free(ctx, w.v);
+    ss_free(ctx, w.v_trial);
+    ss_free(ctx, w.colmax);
     ss_free(ctx, w.hess);
     ss_free(ctx, w.work);
     ss_free(ctx, w.grad);

@@ -88,29 +88,49 @@ static void k_lse_col_max(double *mx, const double *c, double s, double hi,
     }
 }
 
-static void k_lse_col_sum(double *acc, const double *mx, const double *c,
-                          double s, double hi, int64_t n)
+/* e may be NULL; else e[j] gets the exponential added to acc[j] (the
+ * semi-dual solver keeps them as its plan). The test is outside the loops
+ * so that both variants stay plain vector loops. */
+SS_INLINE vd lse_col_term(vd s, vd c, vd hi, vd mx)
+{
+    return vd_exp(vd_sub(lse_arg(s, c, hi), mx));
+}
+
+static void k_lse_col_sum(double *acc, double *e, const double *mx,
+                          const double *c, double s, double hi, int64_t n)
 {
     vd vs = vd_set1(s), vh = vd_set1(hi);
     int64_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        vd x0 = lse_arg(vs, vd_load(c + j), vh);
-        vd x1 = lse_arg(vs, vd_load(c + j + 8), vh);
-        vd e0 = vd_exp(vd_sub(x0, vd_load(mx + j)));
-        vd e1 = vd_exp(vd_sub(x1, vd_load(mx + j + 8)));
-        vd_store(acc + j, vd_add(vd_load(acc + j), e0));
-        vd_store(acc + j + 8, vd_add(vd_load(acc + j + 8), e1));
+    if (e == NULL) {
+        for (; j + 16 <= n; j += 16) {
+            vd e0 = lse_col_term(vs, vd_load(c + j), vh, vd_load(mx + j));
+            vd e1 = lse_col_term(vs, vd_load(c + j + 8), vh, vd_load(mx + j + 8));
+            vd_store(acc + j, vd_add(vd_load(acc + j), e0));
+            vd_store(acc + j + 8, vd_add(vd_load(acc + j + 8), e1));
+        }
+    } else {
+        for (; j + 16 <= n; j += 16) {
+            vd e0 = lse_col_term(vs, vd_load(c + j), vh, vd_load(mx + j));
+            vd e1 = lse_col_term(vs, vd_load(c + j + 8), vh, vd_load(mx + j + 8));
+            vd_store(e + j, e0);
+            vd_store(e + j + 8, e1);
+            vd_store(acc + j, vd_add(vd_load(acc + j), e0));
+            vd_store(acc + j + 8, vd_add(vd_load(acc + j + 8), e1));
+        }
     }
     for (; j + 8 <= n; j += 8) {
-        vd x = lse_arg(vs, vd_load(c + j), vh);
-        vd e = vd_exp(vd_sub(x, vd_load(mx + j)));
-        vd_store(acc + j, vd_add(vd_load(acc + j), e));
+        vd x = lse_col_term(vs, vd_load(c + j), vh, vd_load(mx + j));
+        if (e != NULL)
+            vd_store(e + j, x);
+        vd_store(acc + j, vd_add(vd_load(acc + j), x));
     }
     if (j < n) {
         int rest = (int)(n - j);
-        vd x = lse_arg(vs, vd_load_partial(c + j, rest), vh);
-        vd e = vd_exp(vd_sub(x, vd_load_partial(mx + j, rest)));
-        vd_store_partial(acc + j, vd_add(vd_load_partial(acc + j, rest), e),
+        vd x = lse_col_term(vs, vd_load_partial(c + j, rest), vh,
+                            vd_load_partial(mx + j, rest));
+        if (e != NULL)
+            vd_store_partial(e + j, x, rest);
+        vd_store_partial(acc + j, vd_add(vd_load_partial(acc + j, rest), x),
                          rest);
     }
 }
