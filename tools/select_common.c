@@ -4,7 +4,6 @@
  * selecting commands.
  */
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,26 +46,6 @@ typedef struct progress_state {
 } progress_state;
 
 static progress_state progress;
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
-/* With a checkpoint, Ctrl-C and SIGTERM stop the selection at its next
- * step, which saves it, instead of killing the program. */
-static void catch_interrupts(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 /* One line per tenth of the way, and only for runs that last more than a
  * second, so logs stay short; cancels once stopped. */
 static int on_progress(void *user, const char *stage, int64_t done, int64_t total)
@@ -76,7 +55,7 @@ static int on_progress(void *user, const char *stage, int64_t done, int64_t tota
     int selecting = strcmp(stage, "select") == 0;
     if (selecting)
         p->selected = done;
-    if (interrupted || (selecting && p->stop_after > 0 && done >= p->stop_after))
+    if (cli_interrupted() || (selecting && p->stop_after > 0 && done >= p->stop_after))
         return 1;
     if (decile > p->last_decile && cli_now() - p->start > 1.0) {
         p->last_decile = decile;
@@ -191,7 +170,7 @@ int select_start(const cli_command *cmd, subsel_ctx *ctx, const select_options *
             (rc = subsel_param_set_int(ctx, opt, SUBSEL_P_CHECKPOINT_EVERY,
                                        o->checkpoint_every)) != SUBSEL_OK)
             return cli_fail_status(cmd, ctx, rc, "--checkpoint");
-        catch_interrupts();
+        cli_catch_interrupts();
     }
     progress.stop_after = o->stop_after;
     return 0;

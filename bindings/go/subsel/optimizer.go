@@ -62,34 +62,17 @@ func (o *Optimizer) Set(ctx *Context, name string, value any) error {
 func (o *Optimizer) GetInt(ctx *Context, name string) (int64, error)    { return o.getInt(ctx, name) }
 func (o *Optimizer) GetReal(ctx *Context, name string) (float64, error) { return o.getReal(ctx, name) }
 
-// optimizerCall runs fn on the live optimizer and context and turns its
-// status into an error.
-func (o *Optimizer) optimizerCall(ctx *Context, fn func(*C.subsel_ctx, *C.subsel_optimizer) C.int) error {
-	cp, err := ctx.live()
-	if err != nil {
-		return err
-	}
-	p, err := o.live()
-	if err != nil {
-		return err
-	}
-	defer runtime.KeepAlive(ctx.handle)
-	defer runtime.KeepAlive(o.handle)
-	return ctx.check(fn((*C.subsel_ctx)(cp), (*C.subsel_optimizer)(p)))
-}
-
 // SetInitial makes every run start from items, in order (a warm start):
 // the selection lists them first, then what the algorithm adds up to the
 // budget, which counts them. Copied; nil or empty clears them. Negative or
 // repeated items fail here, items outside the pool or more than the
 // budget at Run.
 func (o *Optimizer) SetInitial(ctx *Context, items []int64) error {
-	return o.optimizerCall(ctx, func(c *C.subsel_ctx, p *C.subsel_optimizer) C.int {
-		var first *C.int64_t
-		if len(items) > 0 {
-			first = (*C.int64_t)(unsafe.Pointer(&items[0]))
-		}
-		return C.subsel_optimizer_set_initial(c, p, first, C.int64_t(len(items)))
+	return ctx.call([]*handle{o.handle}, func(c *C.subsel_ctx) C.int {
+		status := C.subsel_optimizer_set_initial(c, o.cptr(), (*C.int64_t)(first(items)),
+			C.int64_t(len(items)))
+		runtime.KeepAlive(items)
+		return status
 	})
 }
 
@@ -97,13 +80,13 @@ func (o *Optimizer) SetInitial(ctx *Context, items []int64) error {
 // every "checkpoint_every" items and when the progress callback cancels
 // them; "" removes the checkpoint.
 func (o *Optimizer) SetCheckpoint(ctx *Context, path string) error {
-	return o.optimizerCall(ctx, func(c *C.subsel_ctx, p *C.subsel_optimizer) C.int {
+	return ctx.call([]*handle{o.handle}, func(c *C.subsel_ctx) C.int {
 		if path == "" {
-			return C.subsel_optimizer_set_checkpoint(c, p, nil)
+			return C.subsel_optimizer_set_checkpoint(c, o.cptr(), nil)
 		}
 		cpath := C.CString(path)
 		defer C.free(unsafe.Pointer(cpath))
-		return C.subsel_optimizer_set_checkpoint(c, p, cpath)
+		return C.subsel_optimizer_set_checkpoint(c, o.cptr(), cpath)
 	})
 }
 
@@ -111,10 +94,10 @@ func (o *Optimizer) SetCheckpoint(ctx *Context, path string) error {
 // returns the selection of the uninterrupted run that wrote it (a run with
 // other options, seed or pool fails, naming the difference).
 func (o *Optimizer) Resume(ctx *Context, path string) error {
-	return o.optimizerCall(ctx, func(c *C.subsel_ctx, p *C.subsel_optimizer) C.int {
+	return ctx.call([]*handle{o.handle}, func(c *C.subsel_ctx) C.int {
 		cpath := C.CString(path)
 		defer C.free(unsafe.Pointer(cpath))
-		return C.subsel_optimizer_resume(c, p, cpath)
+		return C.subsel_optimizer_resume(c, o.cptr(), cpath)
 	})
 }
 
