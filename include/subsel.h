@@ -1141,6 +1141,13 @@ typedef struct subsel_selection subsel_selection;
                                    1) merge every part's summary at once.
                                    [0, 65536], default 0. Integer.
                                    (Since 0.9.)                              */
+#define SUBSEL_P_CHECKPOINT_EVERY 109 /* "checkpoint_every": with a
+                                   checkpoint file
+                                   (subsel_optimizer_set_checkpoint()), write
+                                   it each time the selection reaches a
+                                   multiple of this many items;
+                                   [0, INT64_MAX], default 0: only when the
+                                   run is cancelled. Integer. (Since 0.15.)  */
 
 #ifndef SUBSEL_NO_DEPRECATED
 /* Deprecated names. 0.6 numbered the algorithms 0 to 5 and the optimizer's
@@ -1281,6 +1288,68 @@ SUBSEL_API int subsel_optimizer_run(subsel_ctx *ctx,
                                     const subsel_optimizer *opt,
                                     const subsel_objective *obj,
                                     subsel_selection **out);
+
+/*! subsel_optimizer_set_initial() :
+ * Makes every run of `opt` start from `items` (a warm start): they are
+ * added in the given order, then the algorithm chooses the rest. The
+ * selection lists them first, each with its gain when added, then the
+ * items chosen; SUBSEL_P_BUDGET is the size of the whole selection, the
+ * initial items included (so a budget of 0 still means the whole ground
+ * set). The stochastic algorithms draw their samples from the items not
+ * given, of the size the whole run would draw (ceil((n / k) ln(1 /
+ * epsilon)) for a ground set of n and a budget of k), from the seed's
+ * stream as a run without them. STOP_NONPOSITIVE applies to the steps
+ * after them. With RUNS > 1 every run starts from them (so every
+ * intersection holds them). The items are copied; count 0 (items may then
+ * be NULL) clears them. Replaces a checkpoint given to
+ * subsel_optimizer_resume(). Checked here: no negative or repeated index;
+ * at run time: indices below the ground set size, count at most the
+ * budget. Double greedy, SUBSEL_P_PARTS > 1 and selection across processes
+ * (subsel_summary_select(), subsel_mpi_select()) take no initial set
+ * (SUBSEL_E_UNSUPPORTED at run time); SUBSEL_P_PARTS = 0 then means one
+ * part.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL ctx or optimizer, count < 0,
+ *         items NULL with count > 0, a negative or repeated index),
+ *         SUBSEL_E_NOMEM. (Since 0.15.) */
+SUBSEL_API int subsel_optimizer_set_initial(subsel_ctx *ctx,
+                                            subsel_optimizer *opt,
+                                            const int64_t *items,
+                                            int64_t count);
+
+/*! subsel_optimizer_set_checkpoint() :
+ * Makes each run of `opt` save its selection so far to the file `path`
+ * (copied; NULL: no checkpoint): every SUBSEL_P_CHECKPOINT_EVERY items
+ * (0: never on schedule), and when the progress callback cancels the run,
+ * so a cancelled run loses no step. The file is replaced atomically (a
+ * temporary file in its folder, renamed over it) and is an .npz archive
+ * that NumPy reads (docs/optimizers.md#checkpoints). A failed write fails
+ * the run with its SUBSEL_E_IO. The greedy algorithms with RUNS = 1 and
+ * PARTS <= 1 only (SUBSEL_E_UNSUPPORTED at run time otherwise).
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL ctx or optimizer, an empty
+ *         path), SUBSEL_E_NOMEM. (Since 0.15.) */
+SUBSEL_API int subsel_optimizer_set_checkpoint(subsel_ctx *ctx,
+                                               subsel_optimizer *opt,
+                                               const char *path);
+
+/*! subsel_optimizer_resume() :
+ * Reads the checkpoint at `path` (written by subsel_optimizer_set_checkpoint())
+ * so that the next runs of `opt` go on from it: subsel_optimizer_run()
+ * then returns the selection, gains and value that the run which wrote it
+ * would have returned uninterrupted (the evaluation count differs). The
+ * run must be that run's: same algorithm, ground set size, budget, seed,
+ * epsilon (stochastic algorithms) and resolved STOP_NONPOSITIVE, and f of
+ * the checkpoint's items must be the recorded value (a fingerprint of the
+ * objective's data); otherwise the run fails with SUBSEL_E_INVALID naming
+ * the difference. The checkpoint replaces an initial set; the run may
+ * write a checkpoint (the same file, too). Lazy and lazier greedy rebuild
+ * their bounds, which for a submodular objective changes only the
+ * evaluation count.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL argument), SUBSEL_E_IO,
+ *         SUBSEL_E_FORMAT (not a checkpoint, damaged),
+ *         SUBSEL_E_UNSUPPORTED (a later format), SUBSEL_E_NOMEM; on
+ *         failure the optimizer is unchanged. (Since 0.15.) */
+SUBSEL_API int subsel_optimizer_resume(subsel_ctx *ctx, subsel_optimizer *opt,
+                                       const char *path);
 
 /* Accessors of a selection. NULL gives 0 / NULL / NaN. Arrays are owned by
  * the selection and have subsel_selection_count() entries. */

@@ -46,6 +46,7 @@ static const expected_param expected[] = {
     {SUBSEL_P_PARTS, SUBSEL_KIND_OPTIMIZER, I, "parts", 0},
     {SUBSEL_P_MERGE, SUBSEL_KIND_OPTIMIZER, I, "merge", 0},
     {SUBSEL_P_FANIN, SUBSEL_KIND_OPTIMIZER, I, "fanin", 0},
+    {SUBSEL_P_CHECKPOINT_EVERY, SUBSEL_KIND_OPTIMIZER, I, "checkpoint_every", 0},
     {SUBSEL_P_OT_MAX_ITER, SUBSEL_KIND_OT_SOLVER, I, "max_iter", 1},
     {SUBSEL_P_OT_ANNEAL, SUBSEL_KIND_OT_SOLVER, I, "anneal", 2},
     {SUBSEL_P_OT_MEMORY, SUBSEL_KIND_OT_SOLVER, I, "memory", 3},
@@ -363,7 +364,7 @@ START_TEST(lookups_fail_with_messages)
     double dlo;
     handles_make(&h);
     EXPECT_FAIL(&h, NULL, subsel_param_at(-1, &id), SUBSEL_E_INVALID, "subsel_param_at",
-                "index -1 is outside [0, 86)");
+                "index -1 is outside [0, 87)");
     EXPECT_FAIL(&h, NULL, subsel_param_at(EXPECTED_COUNT, &id), SUBSEL_E_INVALID,
                 "subsel_param_at", "outside");
     EXPECT_FAIL(&h, NULL, subsel_param_at(0, NULL), SUBSEL_E_INVALID, "subsel_param_at",
@@ -584,8 +585,8 @@ START_TEST(other_kinds_and_types_are_refused_with_a_message)
     }
     EXPECT_FAIL(&h, h.ctx, subsel_param_set_int(h.ctx, h.opt, 0, 1), SUBSEL_E_INVALID,
                 "subsel_param_set_int", "0 is not a parameter of kind 'optimizer'");
-    EXPECT_FAIL(&h, h.ctx, subsel_param_set_int(h.ctx, h.opt, 109, 1), SUBSEL_E_INVALID,
-                "subsel_param_set_int", "109 is not a parameter of kind 'optimizer'");
+    EXPECT_FAIL(&h, h.ctx, subsel_param_set_int(h.ctx, h.opt, 199, 1), SUBSEL_E_INVALID,
+                "subsel_param_set_int", "199 is not a parameter of kind 'optimizer'");
     EXPECT_FAIL(&h, h.ctx, subsel_param_set_int(h.ctx, h.opt, SUBSEL_ALGORITHM_LAZY, 7),
                 SUBSEL_E_INVALID, "subsel_param_set_int",
                 "1001 is an algorithm number (SUBSEL_ALGORITHM_*), not a parameter");

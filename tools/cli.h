@@ -134,6 +134,13 @@ int cli_check_outputs(const cli_command *cmd, int count,
 /* The path to hand the library for an output: "/dev/stdout" for "-". */
 const char *cli_output_path(const char *value);
 
+/* Ctrl-C and SIGTERM set a flag instead of ending the program, so that a
+ * long library call stops at its next progress report (the command's
+ * callback returns nonzero once cli_interrupted()) and what was done can
+ * be saved. */
+void cli_catch_interrupts(void);
+int cli_interrupted(void);
+
 /* Reads a whole vector .npy (one call: pipes and /dev/stdin work) into an
  * array to release with subsel_array_free(). Returns 0 or an exit code;
  * on failure *values is NULL. */

@@ -98,7 +98,9 @@ static int make_greedy(const cli_command *self, subsel_ctx *ctx,
         if ((rc = subsel_optimizer_create(ctx, algorithm, opt)) != SUBSEL_OK)
             return cli_fail_status(self, ctx, rc, "--optimizer");
     }
-    return select_configure(self, so, *opt);
+    if ((rc = select_configure(self, so, *opt)) == 0)
+        rc = select_start(self, ctx, so, *opt);
+    return rc;
 }
 
 int cmd_clipcov(const cli_command *self, int argc, char **argv)
@@ -197,8 +199,11 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
         goto done;
     status = CLI_FAILED;
     stages_begin("select");
-    if ((rc = subsel_clipcov_select(ctx, f, opt, filter, &sel, &greedy)) != SUBSEL_OK) {
-        cli_fail_status(self, ctx, rc, "selection");
+    select_progress(self, ctx, 1);
+    rc = subsel_clipcov_select(ctx, f, opt, filter, &sel, &greedy);
+    select_progress(self, ctx, 0);
+    if (rc != SUBSEL_OK) {
+        status = select_failed(self, ctx, &so, rc);
         goto done;
     }
     stages_begin("write");

@@ -12,7 +12,6 @@
  * progress on standard error.
  */
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,27 +105,6 @@ static void add_param_options(cli_option *options, int *count, unsigned use,
 
 /* ---- progress and interruption ----------------------------------------- */
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
-/* Ctrl-C and SIGTERM stop the library's call at its next progress report
- * (between iterations, epochs or experts) instead of killing the program,
- * so what was done can be saved. */
-static void catch_interrupts(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 typedef struct run_progress {
     const cli_command *cmd;
     const char *stage;   /* the stage printed; others (loading) are not */
@@ -143,7 +121,7 @@ static int print_progress(void *user, const char *stage, int64_t done, int64_t t
     double now = cli_now();
     int64_t all = p->all > 0 ? p->all : total;
     (void)total;
-    if (interrupted)
+    if (cli_interrupted())
         return 1;
     if (strcmp(stage, p->stage) != 0 || (now - p->last < 1.0 && p->offset + done != all))
         return 0;
@@ -272,7 +250,7 @@ static int lors_buffer(const cli_command *self, int argc, char **argv)
                    "[--tower 0|1] [--embed-dim e] [--log LOG.jsonl]");
     if (rc != 0)
         return rc == 1 ? 0 : rc;
-    catch_interrupts();
+    cli_catch_interrupts();
     if ((rc = job_open(self, threads, seed, image_path, text_path, options, &job)) != 0)
         goto done;
     subsel_param_get_int(job.ctx, job.l, SUBSEL_P_LORS_EXPERTS, &experts);
@@ -368,7 +346,7 @@ static int lors_distill(const cli_command *self, int argc, char **argv)
         return cli_usage(self, "--iterations %lld must be >= 0", (long long)iterations);
     if (every < 0)
         return cli_usage(self, "--checkpoint-every %lld must be >= 0", (long long)every);
-    catch_interrupts();
+    cli_catch_interrupts();
     /* with --resume the real pairs are not used again: the set holds what
      * it needs */
     if ((rc = job_open(self, threads, seed, resume ? NULL : image_path, text_path, options,
@@ -792,7 +770,7 @@ static int lors_eval(const cli_command *self, int argc, char **argv)
         goto done;
     if ((rc = cli_make_ctx(self, threads, seed, &ctx)) != 0)
         goto done;
-    catch_interrupts();
+    cli_catch_interrupts();
     if ((rc = load_dense(self, ctx, "--test-images", test_image_path, &test_images)) != 0 ||
         (rc = load_dense(self, ctx, "--test-texts", test_text_path, &test_texts)) != 0)
         goto done;

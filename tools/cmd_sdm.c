@@ -557,6 +557,11 @@ int cmd_sdm(const cli_command *self, int argc, char **argv)
                                "--distributed or --merge-summaries");
     if (cli_given(options, "shard") && !summary)
         return cli_usage(self, "--shard needs --summary (a part's selection is a summary)");
+    if ((summary || distributed || merge_summaries) &&
+        (so.initial || so.checkpoint || so.resume))
+        return cli_usage(self, "--initial, --checkpoint and --resume apply to one process's "
+                               "selection: not with --summary, --distributed or "
+                               "--merge-summaries");
     if ((summary || distributed || merge_summaries) && cli_given(options, "bins"))
         return cli_usage(self, "--bins ranks the rows of each part on its own: for a "
                                "pool in parts give --bin-edges");

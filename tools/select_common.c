@@ -10,6 +10,10 @@
 #include "select_common.h"
 #include "stages.h"
 
+/* Exit status of a selection stopped with a checkpoint (Ctrl-C,
+ * --stop-after): what a shell reports for SIGINT, as `subsel lors`. */
+#define SELECT_STOPPED 130
+
 void select_defaults(select_options *o, const char *optimizer)
 {
     memset(o, 0, sizeof *o);
@@ -37,14 +41,22 @@ typedef struct progress_state {
     const char *command;
     int64_t last_decile;
     double start;
+    int64_t stop_after; /* cancel stage "select" at this many items (0: never) */
+    int64_t selected;   /* items of stage "select" at its last report */
 } progress_state;
 
+static progress_state progress;
 /* One line per tenth of the way, and only for runs that last more than a
- * second, so logs stay short. */
+ * second, so logs stay short; cancels once stopped. */
 static int on_progress(void *user, const char *stage, int64_t done, int64_t total)
 {
     progress_state *p = user;
     int64_t decile = total > 0 ? done * 10 / total : 0;
+    int selecting = strcmp(stage, "select") == 0;
+    if (selecting)
+        p->selected = done;
+    if (cli_interrupted() || (selecting && p->stop_after > 0 && done >= p->stop_after))
+        return 1;
     if (decile > p->last_decile && cli_now() - p->start > 1.0) {
         p->last_decile = decile;
         fprintf(stderr, "subsel %s: %s %lld/%lld\n", p->command, stage,
@@ -101,6 +113,20 @@ int select_check(const cli_command *cmd, const select_options *o,
         return cli_usage(cmd, "--runs %lld needs --optimizer stochastic or lazier: %s is "
                               "deterministic, so every run would choose the same",
                          (long long)o->runs, o->optimizer);
+    if ((o->checkpoint_every > 0 || o->stop_after > 0) && o->checkpoint == NULL)
+        return cli_usage(cmd, "--checkpoint-every and --stop-after need --checkpoint");
+    if (o->initial != NULL && o->resume != NULL)
+        return cli_usage(cmd, "--resume goes on from the checkpoint's items: not with "
+                              "--initial (which starts a new run)");
+    if ((o->checkpoint != NULL || o->resume != NULL) && o->runs > 1)
+        return cli_usage(cmd, "--checkpoint and --resume follow one run: not with --runs %lld",
+                         (long long)o->runs);
+    if ((o->checkpoint != NULL || o->resume != NULL || o->initial != NULL) && o->parts != 1)
+        return cli_usage(cmd, "--initial, --checkpoint and --resume apply to one run over "
+                              "the whole pool: give --parts 1");
+    if (o->stop_after < 0)
+        return cli_usage(cmd, "--stop-after: must be 0 or more, not %lld",
+                         (long long)o->stop_after);
     return cli_check_outputs(cmd, 1, &out_option, &o->out);
 }
 
@@ -124,6 +150,44 @@ int select_configure(const cli_command *cmd, const select_options *o,
     return 0;
 }
 
+int select_start(const cli_command *cmd, subsel_ctx *ctx, const select_options *o,
+                 subsel_optimizer *opt)
+{
+    int64_t *items = NULL, count = 0;
+    int rc;
+    if (o->initial != NULL) {
+        if ((rc = cli_read_i64(cmd, ctx, "--initial", o->initial, &items, &count)) != 0)
+            return rc;
+        rc = subsel_optimizer_set_initial(ctx, opt, items, count);
+        subsel_array_free(items);
+        if (rc != SUBSEL_OK)
+            return cli_fail_status(cmd, ctx, rc, "--initial");
+    }
+    if (o->resume != NULL && (rc = subsel_optimizer_resume(ctx, opt, o->resume)) != SUBSEL_OK)
+        return cli_fail_status(cmd, ctx, rc, "--resume");
+    if (o->checkpoint != NULL) {
+        if ((rc = subsel_optimizer_set_checkpoint(ctx, opt, o->checkpoint)) != SUBSEL_OK ||
+            (rc = subsel_param_set_int(ctx, opt, SUBSEL_P_CHECKPOINT_EVERY,
+                                       o->checkpoint_every)) != SUBSEL_OK)
+            return cli_fail_status(cmd, ctx, rc, "--checkpoint");
+        cli_catch_interrupts();
+    }
+    progress.stop_after = o->stop_after;
+    return 0;
+}
+
+int select_failed(const cli_command *cmd, subsel_ctx *ctx, const select_options *o,
+                  int status)
+{
+    if (status != SUBSEL_E_CANCELLED || o->checkpoint == NULL)
+        return cli_fail_status(cmd, ctx, status, "selection");
+    cli_fail(cmd, "stopped at %lld of %lld items; the checkpoint %s holds them (go on "
+                  "with --resume %s)",
+             (long long)progress.selected, (long long)o->budget, o->checkpoint,
+             o->checkpoint);
+    return SELECT_STOPPED;
+}
+
 int select_optimizer(const cli_command *cmd, subsel_ctx *ctx,
                      const select_options *o, subsel_optimizer **opt)
 {
@@ -134,7 +198,8 @@ int select_optimizer(const cli_command *cmd, subsel_ctx *ctx,
                          o->optimizer);
     if ((rc = subsel_optimizer_create(ctx, algorithm, opt)) != SUBSEL_OK)
         return cli_fail_status(cmd, ctx, rc, "optimizer");
-    if ((rc = select_configure(cmd, o, *opt)) != 0) {
+    if ((rc = select_configure(cmd, o, *opt)) != 0 ||
+        (rc = select_start(cmd, ctx, o, *opt)) != 0) {
         subsel_optimizer_free(*opt);
         *opt = NULL;
     }
@@ -143,7 +208,6 @@ int select_optimizer(const cli_command *cmd, subsel_ctx *ctx,
 
 void select_progress(const cli_command *cmd, subsel_ctx *ctx, int on)
 {
-    static progress_state progress;
     progress.command = cmd->name;
     progress.last_decile = 0;
     progress.start = cli_now();
@@ -171,7 +235,7 @@ int select_run(const cli_command *cmd, subsel_ctx *ctx,
     select_progress(cmd, ctx, 0);
     subsel_optimizer_free(opt);
     if (rc != SUBSEL_OK)
-        return cli_fail_status(cmd, ctx, rc, "selection");
+        return select_failed(cmd, ctx, o, rc);
     stages_begin("write");
     if ((rc = subsel_selection_save_npy(ctx, *sel, cli_output_path(o->out))) != SUBSEL_OK) {
         subsel_selection_free(*sel);

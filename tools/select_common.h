@@ -2,7 +2,9 @@
 /*
  * What every selecting subcommand shares: the optimizer options
  * (--budget, --optimizer, --epsilon, --runs, --min-runs, --stop-nonpositive,
- * --parts, --merge, --seed, --threads, --out) and their checks, running the optimizer with
+ * --parts, --merge, --seed, --threads, --out), the start and checkpoints
+ * (--initial, --checkpoint, --checkpoint-every, --resume, --stop-after)
+ * and their checks, running the optimizer with
  * progress on stderr, writing the selection, and the common fields of the
  * JSON summary.
  */
@@ -21,6 +23,11 @@ typedef struct select_options {
     int64_t parts;
     const char *merge; /* union | greedi */
     const char *out;
+    const char *initial;    /* --initial: items to start from (.npy) */
+    const char *checkpoint; /* --checkpoint: file written as the run goes */
+    int64_t checkpoint_every;
+    const char *resume;     /* --resume: a checkpoint to go on from */
+    int64_t stop_after;     /* --stop-after: items, then stop (0: never) */
 } select_options;
 
 /* Defaults of what is not a library parameter (cli_parse sets those),
@@ -53,7 +60,21 @@ void select_defaults(select_options *o, const char *optimizer);
     {"threads", 't', CLI_INT, &(o).threads, "threads", 0,                      \
      "0: as many as OpenMP gives", 0, SUBSEL_P_THREADS},                       \
     {"out", 'o', CLI_STRING, &(o).out,                                         \
-     "write the selected indices (.npy; - for standard output)", 1, NULL, 0, 0}
+     "write the selected indices (.npy; - for standard output)", 1, NULL, 0, 0}, \
+    {"initial", 0, CLI_STRING, &(o).initial,                                   \
+     "start from these items (int .npy), in order; --budget counts them", 0,  \
+     NULL, 0, 0},                                                              \
+    {"checkpoint", 0, CLI_STRING, &(o).checkpoint,                             \
+     "save the selection so far to this file (.npz) every --checkpoint-every " \
+     "items and when stopped (Ctrl-C, --stop-after)", 0, NULL, 0, 0},          \
+    {"checkpoint-every", 0, CLI_INT, &(o).checkpoint_every, NULL, 0, NULL, 0,  \
+     SUBSEL_P_CHECKPOINT_EVERY},                                               \
+    {"resume", 0, CLI_STRING, &(o).resume,                                     \
+     "go on from this checkpoint (same inputs and options) to the selection " \
+     "of an uninterrupted run", 0, NULL, 0, 0},                                \
+    {"stop-after", 0, CLI_INT, &(o).stop_after,                                \
+     "stop once this many items are chosen, saving --checkpoint (exit 130)",   \
+     0, "0: never", 0, 0}
 
 /* Checks the options (values, combinations, --out) before anything is
  * read, so a bad command line fails at once. `automatic` is the name of an
@@ -75,6 +96,19 @@ int select_algorithm(const char *name);
  * (after a one-line error). */
 int select_configure(const cli_command *cmd, const select_options *o,
                      subsel_optimizer *opt);
+
+/* Gives `opt` the start and checkpoints of the options (--initial,
+ * --resume, --checkpoint, --checkpoint-every) and arms --stop-after and
+ * Ctrl-C (with --checkpoint) for the next select_progress(). Returns 0 or
+ * an exit code. */
+int select_start(const cli_command *cmd, subsel_ctx *ctx, const select_options *o,
+                 subsel_optimizer *opt);
+
+/* The exit code and message for a failed selection: 130, naming the
+ * checkpoint, when it was stopped (Ctrl-C, --stop-after) with one;
+ * otherwise as cli_fail_status(). */
+int select_failed(const cli_command *cmd, subsel_ctx *ctx, const select_options *o,
+                  int status);
 
 /* The optimizer the options describe. Returns 0 or an exit code. */
 int select_optimizer(const cli_command *cmd, subsel_ctx *ctx,

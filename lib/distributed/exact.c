@@ -147,7 +147,9 @@ int ss_exact_select(subsel_ctx *ctx, const subsel_optimizer *opt,
         int64_t size = s < remaining ? s : remaining, first, pos;
         ss_candidate mine = {0.0, -1, 0}, best = {0.0, -1, 0};
         /* a failure of the last step's add waits for this exchange */
-        int step_rc = failed != SUBSEL_OK ? failed : ss_step_begin(ctx, &cfg, &trace);
+        int step_rc = failed != SUBSEL_OK
+                          ? failed
+                          : ss_step_begin(ctx, obj, state, &cfg, &trace);
         for (first = 0; first < size && step_rc == SUBSEL_OK; first += block) {
             int64_t count = size - first < block ? size - first : block;
             ss_sample_draw(&rng, pool, remaining, first, count, draws);

@@ -506,6 +506,7 @@ cleanup:
 
 static int check_exact(subsel_ctx *ctx, const subsel_optimizer *opt)
 {
+    SS_CHECK(ss_optimizer_require_plain(ctx, opt, "the exact distributed mode"));
     if (opt->algorithm != SUBSEL_ALGORITHM_STOCHASTIC)
         return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
                        "the exact distributed mode runs stochastic greedy: use "

@@ -618,8 +618,7 @@ typedef struct npz_job {
     int compressed, force_zip64;
 } npz_job;
 
-/* A whole member: its .npy header, then count items as they are. */
-static int write_member(ss_zip_writer *w, const char *name, const char *descr,
+int ss_npz_write_member(ss_zip_writer *w, const char *name, const char *descr,
                         int ndim, const int64_t *shape, const void *data,
                         int64_t count, size_t itemsize)
 {
@@ -700,11 +699,11 @@ static int write_npz(subsel_ctx *ctx, FILE *f, void *arg)
     ss_zip_writer_init(&w, ctx, f, job->compressed, job->force_zip64);
     SS_TRY(write_columns(&w, m));
     SS_TRY(write_indptr(&w, m));
-    SS_TRY(write_member(&w, "format.npy", "|S3", 0, NULL, "csr", 3, 1));
-    SS_TRY(write_member(&w, "shape.npy", "<i8", 1, &two, shape, 2,
-                        sizeof(int64_t)));
-    SS_TRY(write_member(&w, "data.npy", "<f4", 1, &m->nnz, values, m->nnz,
-                        sizeof(float)));
+    SS_TRY(ss_npz_write_member(&w, "format.npy", "|S3", 0, NULL, "csr", 3, 1));
+    SS_TRY(ss_npz_write_member(&w, "shape.npy", "<i8", 1, &two, shape, 2,
+                               sizeof(int64_t)));
+    SS_TRY(ss_npz_write_member(&w, "data.npy", "<f4", 1, &m->nnz, values, m->nnz,
+                               sizeof(float)));
     SS_TRY(ss_zip_writer_finish(&w));
 cleanup:
     ss_zip_writer_release(&w);

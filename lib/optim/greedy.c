@@ -21,18 +21,19 @@ int ss_greedy_naive(subsel_ctx *ctx, const subsel_objective *obj, void *state,
 {
     int64_t *pool = NULL;
     double *gains = NULL;
-    int64_t remaining = ss_ground_count(cfg, obj), i;
-    int64_t block = remaining < GAIN_BLOCK ? remaining : GAIN_BLOCK;
+    int64_t ground = ss_ground_count(cfg, obj), remaining = 0, i;
+    int64_t block = ground < GAIN_BLOCK ? ground : GAIN_BLOCK;
     int rc = SUBSEL_OK;
 
-    SS_TRY(ss_alloc_array(ctx, remaining, sizeof *pool, &pool));
+    SS_TRY(ss_alloc_array(ctx, ground, sizeof *pool, &pool));
     SS_TRY(ss_alloc_array(ctx, block, sizeof *gains, &gains));
-    for (i = 0; i < remaining; i++)
-        pool[i] = ss_ground_item(cfg, i);
-    while (trace->count < cfg->budget) {
+    for (i = 0; i < ground; i++)
+        if (!ss_run_taken(cfg, ss_ground_item(cfg, i)))
+            pool[remaining++] = ss_ground_item(cfg, i);
+    while (trace->count < cfg->budget && remaining > 0) {
         int64_t pos = -1, first;
         double best = 0.0;
-        SS_TRY(ss_step_begin(ctx, cfg, trace));
+        SS_TRY(ss_step_begin(ctx, obj, state, cfg, trace));
         /* the argmax over blocks, in the one order of core/rank.h */
         for (first = 0; first < remaining; first += block) {
             int64_t count = remaining - first < block ? remaining - first : block, p;
@@ -119,8 +120,8 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
     bound *heap = NULL;
     int64_t *items = NULL;
     double *gains = NULL;
-    int64_t size = ss_ground_count(cfg, obj), i, first;
-    int64_t block = size < GAIN_BLOCK ? size : GAIN_BLOCK;
+    int64_t ground = ss_ground_count(cfg, obj), size = 0, i, next = 0;
+    int64_t block = ground < GAIN_BLOCK ? ground : GAIN_BLOCK;
     /* a step that keeps finding stale bounds doubles its batch (up to
      * LAZY_BATCH_MAX), so that the objective gets batches worth sharing
      * among threads (SUBSEL_PARALLEL_AUTO decides from their work, ALWAYS
@@ -130,21 +131,25 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
                                                                       : LAZY_BATCH_MAX;
     int all_fresh = 1, rc = SUBSEL_OK;
 
-    SS_TRY(ss_alloc_array(ctx, size, sizeof *heap, &heap));
+    SS_TRY(ss_alloc_array(ctx, ground, sizeof *heap, &heap));
     SS_TRY(ss_alloc_array(ctx, block > lazy_batch ? block : lazy_batch,
                           sizeof *items, &items));
     SS_TRY(ss_alloc_array(ctx, block > lazy_batch ? block : lazy_batch,
                           sizeof *gains, &gains));
-    /* the first step evaluates everything, in (parallel) blocks */
-    for (first = 0; first < size; first += block) {
-        int64_t count = size - first < block ? size - first : block;
-        for (i = 0; i < count; i++)
-            items[i] = ss_ground_item(cfg, first + i);
+    /* the first step evaluates everything but the initial items, in
+     * (parallel) blocks */
+    while (next < ground) {
+        int64_t count = 0;
+        for (; next < ground && count < block; next++)
+            if (!ss_run_taken(cfg, ss_ground_item(cfg, next)))
+                items[count++] = ss_ground_item(cfg, next);
+        if (count == 0)
+            break;
         SS_TRY(ss_objective_gains(ctx, obj, state, items, count, gains,
                                   &trace->evaluations));
         for (i = 0; i < count; i++) {
-            heap[first + i].value = gains[i];
-            heap[first + i].item = items[i];
+            heap[size].value = gains[i];
+            heap[size++].item = items[i];
         }
     }
     for (i = size / 2 - 1; i >= 0; i--)
@@ -153,7 +158,7 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
     while (trace->count < cfg->budget && size > 0) {
         int64_t fresh = 0, b, round;
         bound best = {0.0, -1};
-        SS_TRY(ss_step_begin(ctx, cfg, trace));
+        SS_TRY(ss_step_begin(ctx, obj, state, cfg, trace));
         if (all_fresh) {
             /* the first step's bounds are its gains: the top wins */
             best = heap[0];

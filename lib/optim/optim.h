@@ -31,7 +31,39 @@ struct subsel_optimizer {
     int64_t parts; /* SUBSEL_P_PARTS: 1 none, 0 automatic */
     int64_t merge; /* SUBSEL_MERGE_* */
     int64_t fanin; /* SUBSEL_P_FANIN: read by lib/distributed */
+    int64_t checkpoint_every; /* SUBSEL_P_CHECKPOINT_EVERY */
+    /* Where a run starts (subsel_optimizer_set_initial(), or
+     * subsel_optimizer_resume() with `resume` set): a copy of the items,
+     * on the optimizer's allocator, or NULL. */
+    int64_t *initial;
+    int64_t initial_count;
+    char *checkpoint_path; /* subsel_optimizer_set_checkpoint(), or NULL */
+    char *resume_path;     /* the checkpoint `initial` came from, or NULL */
+    struct ss_checkpoint_meta *resume; /* its record, or NULL */
 };
+
+/* What a checkpoint records besides its items (checkpoint.c): the run it
+ * belongs to, checked on resume, and f of its items, which fingerprints
+ * the objective's data. */
+typedef struct ss_checkpoint_meta {
+    int64_t algorithm;        /* SUBSEL_ALGORITHM_* */
+    int64_t n;                /* ground set size */
+    int64_t budget;           /* resolved (n for a budget of 0) */
+    int64_t seed;             /* the context's SUBSEL_P_SEED */
+    int64_t stop_nonpositive; /* resolved for the objective: 0 or 1 */
+    int64_t warm;             /* the leading items that were the run's own
+                                 initial set (the rest it chose) */
+    double epsilon;
+    double value;             /* f of the items */
+} ss_checkpoint_meta;
+
+/* A run's checkpoint: its file, how often, and the record written with
+ * the items (value filled at each write). */
+typedef struct ss_checkpoint {
+    const char *path;
+    int64_t every; /* steps; 0: only when the run is cancelled */
+    ss_checkpoint_meta meta;
+} ss_checkpoint;
 
 /* What one run chose: items in order with their gains, how many gains it
  * evaluated, and why it ended before its budget (SUBSEL_SHORT_*, NONE when
@@ -43,6 +75,7 @@ typedef struct ss_trace {
     int64_t capacity;
     int64_t evaluations;
     int short_reason;
+    int64_t checkpointed; /* count when the last checkpoint was written */
 } ss_trace;
 
 int ss_trace_init(subsel_ctx *ctx, ss_trace *trace, int64_t capacity);
@@ -69,7 +102,30 @@ typedef struct ss_run_config {
                               whole selection); 0: count of budget */
     int64_t report_offset;
     int64_t report_of;     /* the total shown with report_total */
+    /* The items the run starts from, added in order before its first
+     * step (ss_run_algorithm), or NULL. The first `warm` of them were
+     * given (an initial set); the others are a checkpoint's steps of this
+     * very run, whose samples the stochastic algorithms draw again to
+     * reach the random stream's and the pool's position. `taken` marks
+     * them, SS_TAKEN_WARM or SS_TAKEN_REPLAYED (n bytes, set by
+     * ss_run_algorithm for the algorithms). */
+    const int64_t *initial;
+    int64_t initial_count, warm;
+    const unsigned char *taken;
+    /* Set when the initial items come from a checkpoint: f of them must
+     * be resume->value. */
+    const ss_checkpoint_meta *resume;
+    const ss_checkpoint *checkpoint; /* written as the run goes, or NULL */
 } ss_run_config;
+
+#define SS_TAKEN_WARM 1
+#define SS_TAKEN_REPLAYED 2
+
+/* Nonzero when `item` is one of the run's initial items. */
+static inline int ss_run_taken(const ss_run_config *cfg, int64_t item)
+{
+    return cfg->taken != NULL && cfg->taken[item];
+}
 
 /* The run's ground set: its size, and its i-th item. */
 static inline int64_t ss_ground_count(const ss_run_config *cfg,
@@ -83,9 +139,10 @@ static inline int64_t ss_ground_item(const ss_run_config *cfg, int64_t i)
     return cfg->ground != NULL ? cfg->ground[i] : i;
 }
 
-/* One run of an algorithm on `state` (which starts as the empty set and
- * ends holding the chosen items), over the run's ground set. Each appends
- * to `trace`. */
+/* One run of an algorithm on `state` (which starts holding the run's
+ * initial items, already in `trace`, and ends holding the chosen items),
+ * over the run's ground set less the initial items. Each appends to
+ * `trace`. */
 int ss_greedy_naive(subsel_ctx *ctx, const subsel_objective *obj, void *state,
                     const ss_run_config *cfg, ss_trace *trace);
 int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
@@ -94,13 +151,32 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
                          void *state, const ss_run_config *cfg, int lazier,
                          ss_trace *trace);
 
-/* One run of `algorithm` on a fresh state of obj (optimizer.c); *value (if
+/* One run of `algorithm` on a fresh state of obj, which first adds the
+ * run's initial items (optimizer.c); *value (if
  * not NULL) gets f of the chosen set. On success the final state goes to
  * *final_state when that is not NULL (the caller frees it), else it is
  * freed. */
 int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
                      const subsel_objective *obj, const ss_run_config *cfg,
                      ss_trace *trace, double *value, void **final_state);
+
+/* SUBSEL_E_UNSUPPORTED, naming `caller`, when opt has an initial set, a
+ * checkpoint to write or one to resume from: selection across processes
+ * (lib/distributed) takes none of them. */
+int ss_optimizer_require_plain(subsel_ctx *ctx, const subsel_optimizer *opt,
+                               const char *caller);
+
+/* Writes the checkpoint of a run: the items of `trace`, cp->meta with f of
+ * `state` (which holds them), as ss_write_atomic does (checkpoint.c). */
+int ss_checkpoint_write(subsel_ctx *ctx, const subsel_objective *obj,
+                        const void *state, const ss_checkpoint *cp,
+                        const ss_trace *trace);
+
+/* Reads a checkpoint: its items (allocated on ctx) and its record.
+ * SUBSEL_E_FORMAT for a file that is not one, SUBSEL_E_UNSUPPORTED for a
+ * later format; messages prefixed with the path. */
+int ss_checkpoint_read(subsel_ctx *ctx, const char *path, int64_t **items,
+                       int64_t *count, ss_checkpoint_meta *meta);
 
 /* SUBSEL_E_INVALID with the one message for a budget above a pool of n
  * items, else SUBSEL_OK. */

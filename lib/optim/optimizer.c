@@ -6,13 +6,16 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/options.h"
+#include "core/rank.h"
 #include "optim/double_greedy.h"
 #include "optim/optim.h"
+#include "optim/step.h"
 
 static const ss_param optimizer_params[] = {
     SS_PARAM_INT(SUBSEL_P_BUDGET, 1, "budget", subsel_optimizer, budget, 0, INT64_MAX, 0, 0,
@@ -34,6 +37,9 @@ static const ss_param optimizer_params[] = {
                  "how parts combine: 0 union of budget shares, 1 RandGreeDi"),
     SS_PARAM_INT(SUBSEL_P_FANIN, 0, "fanin", subsel_optimizer, fanin, 0, 65536, 0, 0,
                  "summaries per merge across processes (0: all at once)"),
+    SS_PARAM_INT(SUBSEL_P_CHECKPOINT_EVERY, 0, "checkpoint_every", subsel_optimizer,
+                 checkpoint_every, 0, INT64_MAX, 0, 0,
+                 "write the checkpoint every so many items (0: only when cancelled)"),
 };
 
 const ss_param_kind ss_optimizer_params = {
@@ -117,13 +123,187 @@ int subsel_optimizer_create(subsel_ctx *ctx, int algorithm,
     return SUBSEL_OK;
 }
 
+/* Forgets the optimizer's start (initial set or checkpoint to resume). */
+static void clear_start(subsel_optimizer *opt)
+{
+    ss_free_raw(&opt->alloc, opt->initial);
+    ss_free_raw(&opt->alloc, opt->resume_path);
+    ss_free_raw(&opt->alloc, opt->resume);
+    opt->initial = NULL;
+    opt->initial_count = 0;
+    opt->resume_path = NULL;
+    opt->resume = NULL;
+}
+
 void subsel_optimizer_free(subsel_optimizer *opt)
 {
     ss_allocator a;
     if (!ss_handle_release(opt, SS_KIND_OPTIMIZER, __func__))
         return;
     a = opt->alloc;
+    clear_start(opt);
+    ss_free_raw(&a, opt->checkpoint_path);
     ss_free_raw(&a, opt);
+}
+
+/* Checks what can be checked of an initial set without the objective:
+ * items not NULL, none negative, none repeated (on a sorted copy). */
+static int check_initial(subsel_ctx *ctx, const int64_t *items, int64_t count)
+{
+    int64_t *sorted = NULL, i;
+    int rc = SUBSEL_OK;
+    if (count < 0)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_optimizer_set_initial: count %lld is negative",
+                       (long long)count);
+    if (count > 0 && items == NULL)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_optimizer_set_initial: items is NULL with count %lld",
+                       (long long)count);
+    for (i = 0; i < count; i++)
+        if (items[i] < 0)
+            return ss_fail(ctx, SUBSEL_E_INVALID,
+                           "subsel_optimizer_set_initial: item %lld is %lld, "
+                           "a negative index",
+                           (long long)i, (long long)items[i]);
+    SS_CHECK(ss_alloc_array(ctx, count, sizeof *sorted, &sorted));
+    if (count > 0)
+        memcpy(sorted, items, (size_t)count * sizeof *items);
+    qsort(sorted, (size_t)count, sizeof *sorted, ss_compare_int64);
+    for (i = 1; i < count; i++)
+        if (sorted[i] == sorted[i - 1]) {
+            rc = ss_fail(ctx, SUBSEL_E_INVALID,
+                         "subsel_optimizer_set_initial: index %lld appears "
+                         "more than once",
+                         (long long)sorted[i]);
+            break;
+        }
+    ss_free(ctx, sorted);
+    return rc;
+}
+
+/* A copy of items on the optimizer's allocator (NULL for none). */
+static int copy_items(subsel_ctx *ctx, const subsel_optimizer *opt,
+                      const int64_t *items, int64_t count, int64_t **out)
+{
+    *out = NULL;
+    if (count == 0)
+        return SUBSEL_OK;
+    SS_CHECK(ss_alloc_with(ctx, &opt->alloc, count, sizeof **out, out));
+    memcpy(*out, items, (size_t)count * sizeof *items);
+    return SUBSEL_OK;
+}
+
+/* A copy of a string on the optimizer's allocator. */
+static int copy_string(subsel_ctx *ctx, const subsel_optimizer *opt,
+                       const char *text, char **out)
+{
+    size_t len = strlen(text) + 1;
+    SS_CHECK(ss_alloc_with(ctx, &opt->alloc, (int64_t)len, 1, out));
+    memcpy(*out, text, len);
+    return SUBSEL_OK;
+}
+
+int subsel_optimizer_set_initial(subsel_ctx *ctx, subsel_optimizer *opt,
+                                 const int64_t *items, int64_t count)
+{
+    int64_t *copy = NULL;
+    SS_REQUIRE_CTX(ctx);
+    SS_REQUIRE_KIND(ctx, opt, SS_KIND_OPTIMIZER);
+    SS_CHECK(check_initial(ctx, items, count));
+    SS_CHECK(copy_items(ctx, opt, items, count, &copy));
+    clear_start(opt);
+    opt->initial = copy;
+    opt->initial_count = count;
+    return SUBSEL_OK;
+}
+
+int subsel_optimizer_set_checkpoint(subsel_ctx *ctx, subsel_optimizer *opt,
+                                    const char *path)
+{
+    char *copy = NULL;
+    SS_REQUIRE_CTX(ctx);
+    SS_REQUIRE_KIND(ctx, opt, SS_KIND_OPTIMIZER);
+    if (path != NULL && path[0] == '\0')
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "subsel_optimizer_set_checkpoint: the path is empty");
+    if (path != NULL)
+        SS_CHECK(copy_string(ctx, opt, path, &copy));
+    ss_free_raw(&opt->alloc, opt->checkpoint_path);
+    opt->checkpoint_path = copy;
+    return SUBSEL_OK;
+}
+
+int subsel_optimizer_resume(subsel_ctx *ctx, subsel_optimizer *opt,
+                            const char *path)
+{
+    ss_checkpoint_meta read, *meta = NULL;
+    int64_t *items = NULL, *copy = NULL, count = 0;
+    char *path_copy = NULL;
+    int rc = SUBSEL_OK;
+    SS_REQUIRE_CTX(ctx);
+    SS_REQUIRE_KIND(ctx, opt, SS_KIND_OPTIMIZER);
+    SS_REQUIRE_NONNULL(ctx, path);
+    SS_CHECK(ss_checkpoint_read(ctx, path, &items, &count, &read));
+    SS_TRY(copy_items(ctx, opt, items, count, &copy));
+    SS_TRY(copy_string(ctx, opt, path, &path_copy));
+    SS_TRY(ss_alloc_with(ctx, &opt->alloc, 1, sizeof *meta, &meta));
+    *meta = read;
+    clear_start(opt);
+    opt->initial = copy;
+    opt->initial_count = count;
+    opt->resume = meta;
+    opt->resume_path = path_copy;
+    copy = NULL;
+    path_copy = NULL;
+cleanup:
+    ss_free(ctx, items);
+    ss_free_raw(&opt->alloc, copy);
+    ss_free_raw(&opt->alloc, path_copy);
+    return rc;
+}
+
+int ss_optimizer_require_plain(subsel_ctx *ctx, const subsel_optimizer *opt,
+                               const char *caller)
+{
+    if (opt->initial_count > 0 || opt->resume != NULL || opt->checkpoint_path != NULL)
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "%s does not take an initial set or checkpoints: "
+                       "clear them (subsel_optimizer_set_initial() with no "
+                       "items, subsel_optimizer_set_checkpoint() with NULL)",
+                       caller);
+    return SUBSEL_OK;
+}
+
+/* Adds the run's initial items to `state` in order, each with its gain,
+ * to the trace, and marks them in *taken (n bytes, allocated on ctx). */
+static int start_run(subsel_ctx *ctx, const subsel_objective *obj, void *state,
+                     const ss_run_config *cfg, ss_trace *trace,
+                     unsigned char **taken)
+{
+    int64_t i;
+    double gain, value;
+    SS_CHECK(ss_calloc_array(ctx, obj->n, 1, taken));
+    for (i = 0; i < cfg->initial_count; i++) {
+        int64_t item = cfg->initial[i];
+        SS_CHECK(ss_objective_gains(ctx, obj, state, &item, 1, &gain, NULL));
+        SS_CHECK(ss_step_commit(ctx, obj, state, item, gain, trace));
+        (*taken)[item] = i < cfg->warm ? SS_TAKEN_WARM : SS_TAKEN_REPLAYED;
+    }
+    trace->checkpointed = trace->count;
+    if (cfg->resume == NULL)
+        return SUBSEL_OK;
+    /* f of the checkpoint's items fingerprints the objective's data; the
+     * kernels make it the same on any machine, the slack is for sums in
+     * another order */
+    SS_CHECK(ss_objective_value(ctx, obj, state, &value));
+    if (!(fabs(value - cfg->resume->value) <=
+          1e-9 * fmax(1.0, fabs(cfg->resume->value))))
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "the checkpoint does not belong to this objective: f "
+                       "of its %lld items was %.17g, here it is %.17g",
+                       (long long)cfg->initial_count, cfg->resume->value, value);
+    return SUBSEL_OK;
 }
 
 int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
@@ -131,8 +311,17 @@ int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
                      ss_trace *trace, double *value, void **final_state)
 {
     void *state = NULL;
+    unsigned char *taken = NULL;
+    ss_run_config run = *cfg;
     int rc;
     SS_CHECK(ss_objective_state_new(ctx, obj, &state));
+    if (cfg->initial_count > 0) {
+        rc = start_run(ctx, obj, state, cfg, trace, &taken);
+        run.taken = taken;
+        cfg = &run;
+        if (rc != SUBSEL_OK)
+            goto done;
+    }
     switch (algorithm) {
     case SUBSEL_OPT_NAIVE:
         rc = ss_greedy_naive(ctx, obj, state, cfg, trace);
@@ -153,12 +342,20 @@ int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
     }
     if (rc == SUBSEL_OK && value != NULL)
         rc = ss_objective_value(ctx, obj, state, value);
+done:
+    ss_free(ctx, taken);
     if (rc == SUBSEL_OK && final_state != NULL) {
         *final_state = state;
         return SUBSEL_OK;
     }
     ss_objective_state_free(obj, state);
     return rc;
+}
+
+/* Nonzero when a run starts from items or writes checkpoints. */
+static int has_start_or_checkpoint(const subsel_optimizer *opt)
+{
+    return opt->initial_count > 0 || opt->resume != NULL || opt->checkpoint_path != NULL;
 }
 
 /* Items per part below which SUBSEL_P_PARTS = 0 does not split: a part's
@@ -175,6 +372,8 @@ static int64_t parts_for(subsel_ctx *ctx, const subsel_optimizer *opt,
         return 1; /* it refuses more than one part (check_options) */
     if (opt->parts != 0)
         return opt->parts;
+    if (has_start_or_checkpoint(opt))
+        return 1; /* parts take neither (check_start) */
     parts = ss_threads_for(ctx, obj->n / PARTS_AUTO_MIN_ITEMS);
     return parts > 1 ? parts : 1;
 }
@@ -231,6 +430,93 @@ static int check_options(subsel_ctx *ctx, const subsel_optimizer *opt,
                        "not: use SUBSEL_ALGORITHM_NAIVE or "
                        "SUBSEL_ALGORITHM_STOCHASTIC",
                        obj->ops->name);
+    return SUBSEL_OK;
+}
+
+/* The record a checkpoint of this call carries (value aside). */
+static void checkpoint_meta_of(const subsel_optimizer *opt, const ss_run_config *cfg,
+                               const subsel_objective *obj, ss_checkpoint_meta *m)
+{
+    memset(m, 0, sizeof *m);
+    m->algorithm = opt->algorithm;
+    m->n = obj->n;
+    m->budget = cfg->budget;
+    m->seed = (int64_t)cfg->seed;
+    m->stop_nonpositive = cfg->stop_nonpositive;
+    m->warm = cfg->warm;
+    m->epsilon = cfg->epsilon;
+}
+
+/* A checkpoint fits a call when it was written by a run with the same
+ * algorithm, ground set size, budget, seed, stopping rule and (for the
+ * stochastic algorithms) epsilon; f of its items is checked once they
+ * are added (start_run). */
+static int check_resume(subsel_ctx *ctx, const subsel_optimizer *opt,
+                        const ss_checkpoint_meta *ours)
+{
+    const ss_checkpoint_meta *theirs = opt->resume;
+    static const struct {
+        const char *what;
+        size_t offset;
+    } fields[] = {
+        {"algorithm", offsetof(ss_checkpoint_meta, algorithm)},
+        {"ground set size", offsetof(ss_checkpoint_meta, n)},
+        {"budget", offsetof(ss_checkpoint_meta, budget)},
+        {"seed", offsetof(ss_checkpoint_meta, seed)},
+        {"stop_nonpositive (resolved)", offsetof(ss_checkpoint_meta, stop_nonpositive)},
+    };
+    size_t i;
+    for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        int64_t a, b;
+        memcpy(&a, (const char *)theirs + fields[i].offset, sizeof a);
+        memcpy(&b, (const char *)ours + fields[i].offset, sizeof b);
+        if (a != b)
+            return ss_fail(ctx, SUBSEL_E_INVALID,
+                           "the checkpoint %s was written by another run: its "
+                           "%s is %lld, this run's %lld",
+                           opt->resume_path, fields[i].what, (long long)a,
+                           (long long)b);
+    }
+    if (algorithm_is_random(opt->algorithm) && theirs->epsilon != ours->epsilon)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "the checkpoint %s was written by another run: its "
+                       "epsilon is %.17g, this run's %.17g",
+                       opt->resume_path, theirs->epsilon, ours->epsilon);
+    return SUBSEL_OK;
+}
+
+/* What an initial set, a checkpoint or a resume needs of the call: greedy
+ * algorithms, no parts (and one run for checkpoints), items of this
+ * ground set, no more of them than the budget. */
+static int check_start(subsel_ctx *ctx, const subsel_optimizer *opt,
+                       const subsel_objective *obj, const ss_run_config *cfg)
+{
+    int rc;
+    if (!has_start_or_checkpoint(opt))
+        return SUBSEL_OK;
+    if (algorithm_is_double_greedy(opt->algorithm))
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "double greedy decides every item of the ground set "
+                       "itself: it takes no initial set or checkpoint (to "
+                       "filter a given set, use subsel_double_greedy())");
+    if (opt->parts > 1)
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "parts = %lld: an initial set or a checkpoint applies "
+                       "to a run over the whole ground set (parts = 1)",
+                       (long long)opt->parts);
+    if ((opt->resume != NULL || opt->checkpoint_path != NULL) && opt->runs > 1)
+        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                       "runs = %lld: checkpoints follow a single run (an "
+                       "initial set applies to every run)",
+                       (long long)opt->runs);
+    if (opt->initial_count > cfg->budget)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "the initial set has %lld items, more than the budget "
+                       "of %lld (the budget counts them)",
+                       (long long)opt->initial_count, (long long)cfg->budget);
+    rc = ss_check_set(ctx, obj, opt->initial, opt->initial_count);
+    if (rc != SUBSEL_OK)
+        return ss_fail_prefix(ctx, rc, "%s", opt->resume != NULL ? "checkpoint" : "initial set");
     return SUBSEL_OK;
 }
 
@@ -394,6 +680,7 @@ int ss_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
                      subsel_selection **out)
 {
     ss_run_config cfg;
+    ss_checkpoint cp;
     int reports;
     int rc = SUBSEL_OK;
 
@@ -403,10 +690,25 @@ int ss_optimizer_run(subsel_ctx *ctx, const subsel_optimizer *opt,
     SS_REQUIRE_KIND(ctx, opt, SS_KIND_OPTIMIZER);
     SS_REQUIRE_KIND(ctx, obj, SS_KIND_OBJECTIVE);
     SS_CHECK(check_options(ctx, opt, obj, budget_cap));
+    if (budget_cap >= 0)
+        SS_CHECK(ss_optimizer_require_plain(ctx, opt, "selection across processes"));
 
     ss_run_config_of(ctx, opt, obj, obj->n, &cfg);
     if (budget_cap >= 0 && cfg.budget > budget_cap)
         cfg.budget = budget_cap;
+    SS_CHECK(check_start(ctx, opt, obj, &cfg));
+    cfg.initial = opt->initial;
+    cfg.initial_count = opt->initial_count;
+    cfg.warm = opt->resume != NULL ? opt->resume->warm : opt->initial_count;
+    cfg.resume = opt->resume;
+    checkpoint_meta_of(opt, &cfg, obj, &cp.meta);
+    if (opt->resume != NULL)
+        SS_CHECK(check_resume(ctx, opt, &cp.meta));
+    if (opt->checkpoint_path != NULL) {
+        cp.path = opt->checkpoint_path;
+        cp.every = opt->checkpoint_every;
+        cfg.checkpoint = &cp;
+    }
     /* Stage "select" runs from 0 to the budget, each end once, around all
      * the runs (the runs report the steps between); double greedy reports
      * a stage of its own. */

@@ -21,11 +21,14 @@ int ss_run_progress(subsel_ctx *ctx, const ss_run_config *cfg,
     return rc;
 }
 
-int ss_step_begin(subsel_ctx *ctx, const ss_run_config *cfg,
-                  const ss_trace *trace)
+int ss_step_begin(subsel_ctx *ctx, const subsel_objective *obj,
+                  const void *state, const ss_run_config *cfg,
+                  ss_trace *trace)
 {
+    const ss_checkpoint *cp = cfg->checkpoint;
     int64_t every = cfg->budget / 200 > 0 ? cfg->budget / 200 : 1;
     int64_t done = trace->count, total = cfg->budget;
+    int rc;
     if (cfg->report_total > 0) {
         /* a part reports its steps as a stretch of the whole selection's */
         done = cfg->report_offset + (int64_t)((double)trace->count *
@@ -33,8 +36,20 @@ int ss_step_begin(subsel_ctx *ctx, const ss_run_config *cfg,
                                               (double)cfg->budget);
         total = cfg->report_of;
     }
-    return ss_run_progress(ctx, cfg, "select", done, total,
-                           trace->count > 0 && trace->count % every == 0);
+    rc = ss_run_progress(ctx, cfg, "select", done, total,
+                         trace->count > 0 && trace->count % every == 0);
+    /* a cancelled run leaves what it chose in its checkpoint, so that no
+     * step is lost; a run resumed from a checkpoint does not write the
+     * same one again */
+    if (cp != NULL && trace->count > trace->checkpointed &&
+        (rc == SUBSEL_E_CANCELLED ||
+         (rc == SUBSEL_OK && cp->every > 0 && trace->count % cp->every == 0))) {
+        int written = ss_checkpoint_write(ctx, obj, state, cp, trace);
+        if (written != SUBSEL_OK)
+            return written;
+        trace->checkpointed = trace->count;
+    }
+    return rc;
 }
 
 int ss_step_stops(const ss_run_config *cfg, double best_gain,

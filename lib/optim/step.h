@@ -20,9 +20,12 @@ int ss_run_progress(subsel_ctx *ctx, const ss_run_config *cfg,
 /* Reports progress (stage "select") from the reporting run about 200 times
  * per run, and stops every run once one of them was cancelled. The stage's
  * first report (0) and last (budget) are the driver's (optimizer.c), so
- * this one reports only 0 < done < budget. */
-int ss_step_begin(subsel_ctx *ctx, const ss_run_config *cfg,
-                  const ss_trace *trace);
+ * this one reports only 0 < done < budget. With cfg->checkpoint, writes
+ * the checkpoint (the trace's items; `state` holds them) every
+ * cfg->checkpoint->every items and when the run is cancelled here. */
+int ss_step_begin(subsel_ctx *ctx, const subsel_objective *obj,
+                  const void *state, const ss_run_config *cfg,
+                  ss_trace *trace);
 
 /* Nonzero when the run must end before adding an item of gain
  * `best_gain` (cfg->stop_nonpositive and best_gain <= 0); the trace then

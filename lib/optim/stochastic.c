@@ -117,8 +117,41 @@ static void items_of(const ss_run_config *cfg, const int64_t *pool, int64_t coun
         items[j] = ss_ground_item(cfg, pool[j]);
 }
 
+/* Draws again the samples of the steps that chose the run's replayed
+ * initial items (a checkpoint of this run) and takes each chosen item out
+ * of the pool as the step did, so the random stream and the pool end where
+ * the interrupted run left them. An item missing from its step's sample
+ * proves the checkpoint was made by another run. */
+static int replay_steps(subsel_ctx *ctx, const ss_run_config *cfg, ss_rng *rng,
+                        int64_t *pool, int64_t *remaining, int64_t s,
+                        int64_t block, int64_t *draws)
+{
+    int64_t step, first, pos;
+    for (step = cfg->warm; step < cfg->initial_count; step++) {
+        int64_t size = s < *remaining ? s : *remaining;
+        int64_t item = cfg->initial[step];
+        for (first = 0; first < size; first += block)
+            ss_sample_draw(rng, pool, *remaining, first,
+                           size - first < block ? size - first : block, draws);
+        for (pos = 0; pos < size && ss_ground_item(cfg, pool[pos]) != item; pos++)
+            ;
+        if (pos == size)
+            return ss_fail(ctx, SUBSEL_E_INVALID,
+                           "the checkpoint does not belong to this run: its "
+                           "item %lld (step %lld) is not in the sample this "
+                           "run draws at that step",
+                           (long long)item, (long long)step);
+        pool[pos] = pool[--*remaining];
+    }
+    return SUBSEL_OK;
+}
+
 /* The pool and the bounds hold positions in the run's ground set, not
- * items: a part of a partition then needs memory for its own items only. */
+ * items: a part of a partition then needs memory for its own items only.
+ * The run's initial items are not in the pool; those a checkpoint of this
+ * run chose are taken out as their steps' samples are drawn again. The
+ * sample size is that of the whole run: n (initial items included) over
+ * the budget. */
 int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
                          void *state, const ss_run_config *cfg, int lazier,
                          ss_trace *trace)
@@ -126,31 +159,33 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
     int64_t *pool = NULL, *draws = NULL, *items = NULL;
     double *gains = NULL, *upper = NULL;
     ranked_bound *order = NULL;
-    int64_t remaining = ss_ground_count(cfg, obj), i;
-    int64_t s = ss_stochastic_sample_size(remaining, cfg->budget, cfg->epsilon);
+    int64_t ground = ss_ground_count(cfg, obj), remaining = 0, i;
+    int64_t s = ss_stochastic_sample_size(ground, cfg->budget, cfg->epsilon);
     int64_t block = s < SS_SAMPLE_BLOCK ? s : SS_SAMPLE_BLOCK;
     ss_rng rng;
     int rc = SUBSEL_OK;
 
     ss_rng_seed(&rng, cfg->seed, cfg->stream);
-    SS_TRY(ss_alloc_array(ctx, remaining, sizeof *pool, &pool));
+    SS_TRY(ss_alloc_array(ctx, ground, sizeof *pool, &pool));
     SS_TRY(ss_alloc_array(ctx, block, sizeof *gains, &gains));
     SS_TRY(ss_alloc_array(ctx, block, sizeof *draws, &draws));
     SS_TRY(ss_alloc_array(ctx, block, sizeof *items, &items));
     if (lazier) {
-        SS_TRY(ss_alloc_array(ctx, remaining, sizeof *upper, &upper));
+        SS_TRY(ss_alloc_array(ctx, ground, sizeof *upper, &upper));
         SS_TRY(ss_alloc_array(ctx, s, sizeof *order, &order));
-        for (i = 0; i < remaining; i++)
+        for (i = 0; i < ground; i++)
             upper[i] = INFINITY;
     }
-    for (i = 0; i < remaining; i++)
-        pool[i] = i;
+    for (i = 0; i < ground; i++)
+        if (cfg->taken == NULL || cfg->taken[ss_ground_item(cfg, i)] != SS_TAKEN_WARM)
+            pool[remaining++] = i;
+    SS_TRY(replay_steps(ctx, cfg, &rng, pool, &remaining, s, block, draws));
 
     while (trace->count < cfg->budget && remaining > 0) {
         int64_t size = s < remaining ? s : remaining, pos, first;
         int64_t best = -1, best_local = -1;
         double best_gain = 0.0;
-        SS_TRY(ss_step_begin(ctx, cfg, trace));
+        SS_TRY(ss_step_begin(ctx, obj, state, cfg, trace));
         /* the sample: a partial Fisher-Yates shuffle into pool[0..size) */
         for (first = 0; first < size; first += block) {
             int64_t count = size - first < block ? size - first : block;

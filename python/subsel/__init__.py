@@ -71,9 +71,13 @@ def _split(params: dict, kind: int) -> tuple[dict, dict]:
 
 def _select(objective, algorithm, budget, ctx, progress, params):
     opt_params, rest = _split(params, _lib.KIND_OPTIMIZER)
+    # the optimizer's start and checkpoints: initial=, checkpoint=, resume=
+    start = {k: rest.pop(k) for k in ("initial", "checkpoint", "resume")
+             if k in rest}
     if rest:
         raise TypeError(f"unknown keyword(s): {', '.join(sorted(rest))}")
-    with Optimizer(algorithm, ctx=ctx, budget=budget, **opt_params) as opt:
+    with Optimizer(algorithm, ctx=ctx, budget=budget, **start,
+                   **opt_params) as opt:
         return opt.run(objective, ctx=ctx, progress=progress)
 
 

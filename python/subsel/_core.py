@@ -745,20 +745,70 @@ def _selection(ptr: int, seconds: float) -> Selection:
 class Optimizer(_Handle):
     """A greedy-family maximiser: algorithm is one of naive, lazy,
     stochastic, lazier, double_greedy, double_greedy_random. Keyword
-    parameters (budget, runs, ...) come from the library's table: see
-    `Optimizer.params()`."""
+    parameters (budget, runs, ..., checkpoint_every) come from the
+    library's table: see `Optimizer.params()`.
+
+    initial: items every run starts from, in order (a warm start; the
+      budget counts them): see set_initial().
+    checkpoint: a file the run saves its selection to as it goes (every
+      checkpoint_every items, and when cancelled or interrupted with
+      Ctrl-C): see set_checkpoint().
+    resume: a checkpoint to go on from, to the selection the run that
+      wrote it would have made uninterrupted: see resume()."""
 
     _free_fn = staticmethod(L.subsel_optimizer_free)
     _kind = _lib.KIND_OPTIMIZER
 
     def __init__(self, algorithm: str = "lazy", *,
-                 ctx: Optional[Context] = None, **params):
+                 ctx: Optional[Context] = None, initial=None,
+                 checkpoint=None, resume=None, **params):
         kind = _named(ALGORITHMS, "algorithm", algorithm)
         c = _ctx(ctx)
         super().__init__(_create(L.subsel_optimizer_create, c, kind))
         self.algorithm = algorithm
         for name, value in params.items():
             self[name] = value
+        if initial is not None:
+            self.set_initial(initial, ctx=c)
+        if resume is not None:
+            self.resume(resume, ctx=c)
+        if checkpoint is not None:
+            self.set_checkpoint(checkpoint, ctx=c)
+
+    def set_initial(self, items, *, ctx: Optional[Context] = None) -> None:
+        """Every run starts from `items` (integer indices, in order; None or
+        empty clears them): the selection lists them first, then what the
+        algorithm adds until the budget, which counts them. Negative or
+        repeated indices raise InvalidArgument here; indices outside the
+        pool and more items than the budget, at run()."""
+        c = _ctx(ctx)
+        a = np.asarray([] if items is None else items)
+        if a.size and a.dtype.kind not in "iu":
+            raise TypeError(f"initial items must be integers, not {a.dtype}")
+        a = _i64(a)
+        check(L.subsel_optimizer_set_initial(c, self, a.ctypes.data, len(a)), c)
+
+    def set_checkpoint(self, path, *, every: Optional[int] = None,
+                       ctx: Optional[Context] = None) -> None:
+        """Saves the selection so far to `path` (an .npz NumPy reads:
+        selection, checkpoint record, reals) every `every` items (the
+        checkpoint_every parameter; 0: only when cancelled), and when
+        progress cancels the run or Ctrl-C interrupts it. None: no
+        checkpoint."""
+        c = _ctx(ctx)
+        check(L.subsel_optimizer_set_checkpoint(
+            c, self, None if path is None else _path(path)), c)
+        if every is not None:
+            self["checkpoint_every"] = every
+
+    def resume(self, path, *, ctx: Optional[Context] = None) -> None:
+        """Goes on from the checkpoint at `path` at the next run(), which
+        then returns what the run that wrote it would have returned
+        uninterrupted (same items, gains and value). The run must be that
+        run (algorithm, budget, seed, epsilon, pool) or run() raises
+        InvalidArgument naming the difference."""
+        c = _ctx(ctx)
+        check(L.subsel_optimizer_resume(c, self, _path(path)), c)
 
     @staticmethod
     def params() -> dict:

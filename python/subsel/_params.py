@@ -162,6 +162,9 @@ ADVICE = {
         "once (one merge of parts x budget rows); 2 to 16 when that union "
         "is too large for one process, at a small cost in quality per "
         "round (docs/distributed.md)",
+    (_lib.KIND_OPTIMIZER, "checkpoint_every"): "with a checkpoint file, "
+        "a few hundred to a few thousand items: a write costs a pass over "
+        "the selection so far; 0 saves only when the run is stopped",
     (_lib.KIND_OT_SOLVER, "max_iter"): "raise it if a solve fails with "
         "NumericError naming the iteration cap",
     (_lib.KIND_OT_SOLVER, "anneal"): "keep 1 (robust for small reg); 0 "

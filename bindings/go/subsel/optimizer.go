@@ -4,6 +4,7 @@ package subsel
 
 /*
 #define SUBSEL_NO_DEPRECATED
+#include <stdlib.h>
 #include <subsel.h>
 */
 import "C"
@@ -60,6 +61,45 @@ func (o *Optimizer) Set(ctx *Context, name string, value any) error {
 // GetInt and GetReal read a parameter.
 func (o *Optimizer) GetInt(ctx *Context, name string) (int64, error)    { return o.getInt(ctx, name) }
 func (o *Optimizer) GetReal(ctx *Context, name string) (float64, error) { return o.getReal(ctx, name) }
+
+// SetInitial makes every run start from items, in order (a warm start):
+// the selection lists them first, then what the algorithm adds up to the
+// budget, which counts them. Copied; nil or empty clears them. Negative or
+// repeated items fail here, items outside the pool or more than the
+// budget at Run.
+func (o *Optimizer) SetInitial(ctx *Context, items []int64) error {
+	return ctx.call([]*handle{o.handle}, func(c *C.subsel_ctx) C.int {
+		status := C.subsel_optimizer_set_initial(c, o.cptr(), (*C.int64_t)(first(items)),
+			C.int64_t(len(items)))
+		runtime.KeepAlive(items)
+		return status
+	})
+}
+
+// SetCheckpoint makes runs save their selection so far to path (an .npz)
+// every "checkpoint_every" items and when the progress callback cancels
+// them; "" removes the checkpoint.
+func (o *Optimizer) SetCheckpoint(ctx *Context, path string) error {
+	return ctx.call([]*handle{o.handle}, func(c *C.subsel_ctx) C.int {
+		if path == "" {
+			return C.subsel_optimizer_set_checkpoint(c, o.cptr(), nil)
+		}
+		cpath := C.CString(path)
+		defer C.free(unsafe.Pointer(cpath))
+		return C.subsel_optimizer_set_checkpoint(c, o.cptr(), cpath)
+	})
+}
+
+// Resume goes on from the checkpoint at path at the next Run, which then
+// returns the selection of the uninterrupted run that wrote it (a run with
+// other options, seed or pool fails, naming the difference).
+func (o *Optimizer) Resume(ctx *Context, path string) error {
+	return ctx.call([]*handle{o.handle}, func(c *C.subsel_ctx) C.int {
+		cpath := C.CString(path)
+		defer C.free(unsafe.Pointer(cpath))
+		return C.subsel_optimizer_resume(c, o.cptr(), cpath)
+	})
+}
 
 // ShortReason says why a selection holds fewer items than its budget.
 type ShortReason int

@@ -87,6 +87,7 @@ pub const SUBSEL_P_EPSILON: c_int = 105;
 pub const SUBSEL_P_PARTS: c_int = 106;
 pub const SUBSEL_P_MERGE: c_int = 107;
 pub const SUBSEL_P_FANIN: c_int = 108;
+pub const SUBSEL_P_CHECKPOINT_EVERY: c_int = 109;
 pub const SUBSEL_STOP_NEVER: c_int = 0;
 pub const SUBSEL_STOP_ALWAYS: c_int = 1;
 pub const SUBSEL_STOP_AUTO: c_int = 2;
@@ -387,6 +388,9 @@ extern "C" {
     pub fn subsel_optimizer_get_double(opt: *const subsel_optimizer, param: c_int, value: *mut f64) -> c_int;
     pub fn subsel_optimizer_param_bounds(param: c_int, min_value: *mut f64, max_value: *mut f64, default_value: *mut f64) -> c_int;
     pub fn subsel_optimizer_run(ctx: *mut subsel_ctx, opt: *const subsel_optimizer, obj: *const subsel_objective, out: *mut *mut subsel_selection) -> c_int;
+    pub fn subsel_optimizer_set_initial(ctx: *mut subsel_ctx, opt: *mut subsel_optimizer, items: *const i64, count: i64) -> c_int;
+    pub fn subsel_optimizer_set_checkpoint(ctx: *mut subsel_ctx, opt: *mut subsel_optimizer, path: *const c_char) -> c_int;
+    pub fn subsel_optimizer_resume(ctx: *mut subsel_ctx, opt: *mut subsel_optimizer, path: *const c_char) -> c_int;
     pub fn subsel_selection_count(sel: *const subsel_selection) -> i64;
     pub fn subsel_selection_indices(sel: *const subsel_selection) -> *const i64;
     pub fn subsel_selection_gains(sel: *const subsel_selection) -> *const f64;

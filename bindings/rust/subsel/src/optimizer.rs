@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 //! Greedy-family optimizers and their results.
 use std::ffi::{c_void, CStr};
+use std::path::Path;
 use std::ptr::{self, NonNull};
 use std::slice;
 
@@ -8,6 +9,7 @@ use subsel_sys as sys;
 
 use crate::context::Context;
 use crate::error::Result;
+use crate::matrix::path_cstring;
 use crate::objective::Objective;
 use crate::param::{self, Value};
 
@@ -86,6 +88,44 @@ impl Optimizer {
     /// Stochastic sample accuracy.
     pub fn set_epsilon(&mut self, ctx: &Context, epsilon: f64) -> Result<()> {
         self.set_param(ctx, "epsilon", epsilon)
+    }
+
+    /// Makes every run start from `items`, in order (a warm start): the
+    /// selection lists them first, then what the algorithm adds up to the
+    /// budget, which counts them. Copied; empty clears them. Negative or
+    /// repeated items fail here, items outside the pool or more than the
+    /// budget at [`Optimizer::run`].
+    pub fn set_initial(&mut self, ctx: &Context, items: &[i64]) -> Result<()> {
+        ctx.check(unsafe {
+            sys::subsel_optimizer_set_initial(
+                ctx.as_ptr(),
+                self.raw.as_ptr(),
+                items.as_ptr(),
+                items.len() as i64,
+            )
+        })
+    }
+
+    /// Saves the selection so far to `path` (an .npz) every
+    /// "checkpoint_every" items and when the progress callback cancels the
+    /// run; `None`: no checkpoint.
+    pub fn set_checkpoint(&mut self, ctx: &Context, path: Option<&Path>) -> Result<()> {
+        let c = path.map(path_cstring).transpose()?;
+        ctx.check(unsafe {
+            sys::subsel_optimizer_set_checkpoint(
+                ctx.as_ptr(),
+                self.raw.as_ptr(),
+                c.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
+            )
+        })
+    }
+
+    /// Goes on from the checkpoint at `path` at the next run, which returns
+    /// the selection of the uninterrupted run that wrote it (a run with
+    /// other options, seed or pool fails, naming the difference).
+    pub fn resume(&mut self, ctx: &Context, path: impl AsRef<Path>) -> Result<()> {
+        let c = path_cstring(path.as_ref())?;
+        ctx.check(unsafe { sys::subsel_optimizer_resume(ctx.as_ptr(), self.raw.as_ptr(), c.as_ptr()) })
     }
 
     /// Maximises `objective`.
