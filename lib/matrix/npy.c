@@ -852,25 +852,32 @@ int ss_npy_load_dense(subsel_ctx *ctx, FILE *f, subsel_dense **out)
     return ss_dense_adopt(ctx, rows, cols, t.data, out);
 }
 
+/* SUBSEL_E_UNSUPPORTED unless the header's shape is a vector: 1-D, or 2-D
+ * with a dimension of 1. */
+static int check_vector_shape(subsel_ctx *ctx, const ss_npy_header *h)
+{
+    char shape[64];
+    if (h->ndim == 1 ||
+        (h->ndim == 2 && (h->shape[0] == 1 || h->shape[1] == 1)))
+        return SUBSEL_OK;
+    return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                   "shape %s is not a vector (1-D, or 2-D with a "
+                   "dimension of 1)",
+                   ss_npy_shape_text(h, shape, sizeof shape));
+}
+
 /* Checks that a header describes a vector readable as `type`. *count is
  * written first: the documented contract is that it is set whenever the
  * header is valid, even if the call then fails. */
 static int check_vector(subsel_ctx *ctx, const ss_npy_header *h, int type,
                         int64_t *count)
 {
-    char shape[64];
     *count = h->count;
     if (!ss_npy_converts_to(h, type))
         return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
                        "dtype '%s' cannot be read as %s", h->descr,
                        type_name(type));
-    if (!(h->ndim == 1 ||
-          (h->ndim == 2 && (h->shape[0] == 1 || h->shape[1] == 1))))
-        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
-                       "shape %s is not a vector (1-D, or 2-D with a "
-                       "dimension of 1)",
-                       ss_npy_shape_text(h, shape, sizeof shape));
-    return SUBSEL_OK;
+    return check_vector_shape(ctx, h);
 }
 
 int ss_npy_read_vector(subsel_ctx *ctx, FILE *f, int type, void *out,
@@ -927,18 +934,12 @@ int ss_npy_load_raw(subsel_ctx *ctx, FILE *f,
 {
     ss_file_reader r;
     ss_npy_target t;
-    char shape[64];
 
     *values = NULL;
     ss_file_reader_init(&r, ctx, f);
     SS_CHECK(ss_npy_read_header(&r.base, h));
     SS_CHECK(check(ctx, h));
-    if (!(h->ndim == 1 ||
-          (h->ndim == 2 && (h->shape[0] == 1 || h->shape[1] == 1))))
-        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
-                       "shape %s is not a vector (1-D, or 2-D with a "
-                       "dimension of 1)",
-                       ss_npy_shape_text(h, shape, sizeof shape));
+    SS_CHECK(check_vector_shape(ctx, h));
     ss_npy_target_init(&t, SS_NPY_RAW, NULL);
     t.itemsize = h->itemsize;
     t.prefix = ARRAY_PREFIX;
