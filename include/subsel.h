@@ -853,10 +853,10 @@ SUBSEL_API int subsel_npy_load_i64(subsel_ctx *ctx, const char *path,
                                    int64_t **values, int64_t *count);
 
 /*! subsel_array_free() :
- * Releases an array returned by subsel_npy_load_f64() or
- * subsel_npy_load_i64(). NULL is a no-op. The array keeps its context's
- * allocator hooks, so it may be freed after the context (the hooks must
- * still be valid), from any thread. */
+ * Releases an array returned by subsel_npy_load_f64(),
+ * subsel_npy_load_i64() or subsel_ids_load_npy(). NULL is a no-op. The
+ * array keeps its context's allocator hooks, so it may be freed after
+ * the context (the hooks must still be valid), from any thread. */
 SUBSEL_API void subsel_array_free(void *values);
 
 /*! subsel_npy_write_f64() / subsel_npy_write_i64() :
@@ -867,6 +867,50 @@ SUBSEL_API int subsel_npy_write_f64(subsel_ctx *ctx, const char *path,
                                     const double *values, int64_t count);
 SUBSEL_API int subsel_npy_write_i64(subsel_ctx *ctx, const char *path,
                                     const int64_t *values, int64_t count);
+
+/* ------------------------------------------------------------------------ */
+/* Ids: the user's name of every pool row (since 0.15)                      */
+/* ------------------------------------------------------------------------ */
+
+/* The longest dtype text subsel_ids_load_npy() writes, with its NUL. */
+#define SUBSEL_IDS_DTYPE_MAX 32
+/* Flags of subsel_ids_save_npy(). */
+#define SUBSEL_IDS_SORTED 1   /* ascending, each id once                   */
+#define SUBSEL_IDS_DATACOMP 2 /* DataComp's subset file: each uid (32 hex
+                                 digits, '|S32', or its 16 bytes, '|S16')
+                                 as two uint64 (dtype "u8,u8"), sorted,
+                                 each once                                */
+
+/*! subsel_ids_load_npy() :
+ * Reads a vector .npy of ids, one per pool row: any integer dtype ('|i1',
+ * '|u1', '<i2', '<u2', '<i4', '<u4', '<i8', '<u8') or fixed-width bytes
+ * ('|S<n>', n <= 4096: DataComp's uids are '|S32' hex digits). The ids are
+ * kept as the file holds them (little-endian, `*itemsize` bytes each), in
+ * one pass (pipes work), in a new array `*ids` released with
+ * subsel_array_free(); `dtype` (SUBSEL_IDS_DTYPE_MAX bytes) receives the
+ * dtype as the file names it ("<u8", "|S32"), for subsel_ids_save_npy().
+ * @return SUBSEL_OK; SUBSEL_E_UNSUPPORTED for another dtype (floats,
+ *         '<U', structured) or shape, naming it; SUBSEL_E_INVALID for a
+ *         NULL argument; otherwise as subsel_npy_load_i64(). On failure
+ *         *ids is NULL. */
+SUBSEL_API int subsel_ids_load_npy(subsel_ctx *ctx, const char *path,
+                                   void **ids, int64_t *count,
+                                   size_t *itemsize, char *dtype);
+
+/*! subsel_ids_save_npy() :
+ * Writes the ids of rows `positions[0..npositions)` of `ids` (`count` ids
+ * of `dtype`, as subsel_ids_load_npy() gives them) as a 1-D .npy of that
+ * dtype, in the order of `positions`, or with `flags` SUBSEL_IDS_SORTED
+ * ascending (integers by value, bytes as NumPy orders them) and each once,
+ * or SUBSEL_IDS_DATACOMP as DataComp's subset file; written as
+ * subsel_npy_write_i64() writes (atomically).
+ * @return SUBSEL_OK; SUBSEL_E_INVALID for a position outside [0, count),
+ *         an unknown dtype or flag, or a DataComp uid that is not 32 hex
+ *         digits (naming the row); SUBSEL_E_IO, SUBSEL_E_NOMEM. */
+SUBSEL_API int subsel_ids_save_npy(subsel_ctx *ctx, const char *path,
+                                   const void *ids, int64_t count,
+                                   const char *dtype, const int64_t *positions,
+                                   int64_t npositions, int flags);
 
 /*! subsel_csr_view_rows() :
  * A matrix made of rows [first, first + count) of `csr`, sharing its arrays

@@ -57,7 +57,9 @@ def help_options(help_text):
     options = {}
     for line in help_text.splitlines():
         m = HELP_OPTION.match(line)
-        if not m or m.group(2) == "help":
+        # --help and --quiet: every command's, documented once in the
+        # shared rules (checked in main)
+        if not m or m.group(2) in ("help", "quiet"):
             continue
         short, name, value, rest = m.groups()
         if rest.endswith(" (required)"):
@@ -177,17 +179,30 @@ def main():
 
     # the program's commands, subcommands and options
     commands = {}  # "lors buffer" -> options, "lors" -> None (has subcommands)
+    helps = {}  # the --help of every command and subcommand with options
     for name in listed(run_help(subsel, []), "commands"):
         text = run_help(subsel, [name])
         subs = listed(text, "subcommands")
         commands[name] = None if subs else help_options(text)
+        if not subs:
+            helps[name] = text
         for sub in subs:
-            commands[name + " " + sub] = help_options(run_help(subsel, [name, sub]))
+            helps[name + " " + sub] = run_help(subsel, [name, sub])
+            commands[name + " " + sub] = help_options(helps[name + " " + sub])
 
     # a --help whose layout this script no longer reads must not pass as agreement
     if not commands or not any(commands.values()):
         sys.exit("no commands or no options read from `%s --help`: has its layout changed?"
                  % subsel)
+
+    # the options every command takes, once in the shared rules
+    for name in ("quiet", "help"):
+        for cmd, help_text in helps.items():
+            if not re.search(r"^  (?:-\w, )?--%s\b" % name, help_text, re.M):
+                problem(0, "`subsel %s --help` has no --%s, which the page says every command takes"
+                        % (cmd, name))
+        if "`--%s`" % name not in "\n".join(lines[:lines.index("## Options of the selecting commands")]):
+            problem(0, "the shared rules do not document --%s, which every command takes" % name)
 
     secs = sections(lines)
     by_anchor = {anchor(title): (start, end) for _, title, start, end in secs}

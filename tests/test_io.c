@@ -1027,6 +1027,223 @@ START_TEST(vector_write_read_round_trip)
 }
 END_TEST
 
+/* ---- ids ---------------------------------------------------------------- */
+
+/* A 1-D .npy of `count` items of `descr` (itemsize bytes each, as given). */
+static void write_npy_vector(const char *path, const char *descr, int64_t count,
+                             const void *data, size_t itemsize)
+{
+    char dict[128];
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0, 0};
+    size_t len, total;
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%lld,), }",
+             descr, (long long)count);
+    len = strlen(dict);
+    total = (10 + len + 1 + 63) / 64 * 64;
+    pre[8] = (unsigned char)((total - 10) & 0xff);
+    pre[9] = (unsigned char)((total - 10) >> 8);
+    fwrite(pre, 1, 10, f);
+    fwrite(dict, 1, len, f);
+    for (len += 10; len + 1 < total; len++)
+        fputc(' ', f);
+    fputc('\n', f);
+    fwrite(data, itemsize, (size_t)count, f);
+    fclose(f);
+}
+
+/* The data of a .npy file (after its header) and the header text. */
+static unsigned char *npy_payload(const char *path, size_t *size, char *header, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char pre[10], *data;
+    size_t hlen, n;
+    long end;
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fread(pre, 1, 10, f), 10);
+    hlen = pre[8] | (size_t)pre[9] << 8;
+    ck_assert_uint_lt(hlen, cap);
+    ck_assert_uint_eq(fread(header, 1, hlen, f), hlen);
+    header[hlen] = '\0';
+    fseek(f, 0, SEEK_END);
+    end = ftell(f);
+    n = (size_t)end - 10 - hlen;
+    fseek(f, (long)(10 + hlen), SEEK_SET);
+    data = malloc(n > 0 ? n : 1);
+    ck_assert_uint_eq(fread(data, 1, n, f), n);
+    fclose(f);
+    *size = n;
+    return data;
+}
+
+START_TEST(ids_keep_their_dtype_order_and_sort)
+{
+    const uint16_t u2[5] = {500, 7, 65535, 7, 42};
+    const int8_t i1[4] = {-3, 100, -128, 5};
+    const char bytes[4][4] = {{'b', 'a', 0, 0}, {'a', 'b', 'c', 'd'}, {'a', 'b', 0, 0}, {'b', 0, 0, 0}};
+    const int64_t pos[4] = {2, 0, 3, 1}, all[5] = {4, 3, 2, 1, 0};
+    subsel_ctx *ctx = new_ctx();
+    char in[512], out[512], dtype[SUBSEL_IDS_DTYPE_MAX], header[256];
+    void *ids = NULL;
+    int64_t count;
+    size_t itemsize, n;
+    unsigned char *got;
+
+    snprintf(in, sizeof in, "%s", temp_path("ids_u2.npy"));
+    snprintf(out, sizeof out, "%s", temp_path("ids_out.npy"));
+    write_npy_vector(in, "<u2", 5, u2, 2);
+    ck_assert_ok(ctx, subsel_ids_load_npy(ctx, in, &ids, &count, &itemsize, dtype));
+    ck_assert_int_eq(count, 5);
+    ck_assert_uint_eq(itemsize, 2);
+    ck_assert_str_eq(dtype, "<u2");
+    /* in the order given, the dtype kept */
+    ck_assert_ok(ctx, subsel_ids_save_npy(ctx, out, ids, count, dtype, pos, 3, 0));
+    got = npy_payload(out, &n, header, sizeof header);
+    ck_assert_ptr_nonnull(strstr(header, "'descr': '<u2'"));
+    ck_assert_ptr_nonnull(strstr(header, "'shape': (3,)"));
+    ck_assert_uint_eq(n, 6);
+    ck_assert_int_eq(got[0] | got[1] << 8, 65535);
+    ck_assert_int_eq(got[2] | got[3] << 8, 500);
+    ck_assert_int_eq(got[4] | got[5] << 8, 7);
+    free(got);
+    /* sorted by value (not by bytes: 500 > 42 though its low byte is
+     * smaller), the repeated 7 once */
+    ck_assert_ok(ctx, subsel_ids_save_npy(ctx, out, ids, count, dtype, all, 5, SUBSEL_IDS_SORTED));
+    got = npy_payload(out, &n, header, sizeof header);
+    ck_assert_ptr_nonnull(strstr(header, "'shape': (4,)"));
+    ck_assert_uint_eq(n, 8);
+    ck_assert_int_eq(got[0] | got[1] << 8, 7);
+    ck_assert_int_eq(got[2] | got[3] << 8, 42);
+    ck_assert_int_eq(got[4] | got[5] << 8, 500);
+    ck_assert_int_eq(got[6] | got[7] << 8, 65535);
+    free(got);
+    /* a position outside the ids */
+    {
+        const int64_t bad = 5;
+        ck_assert_status(ctx, subsel_ids_save_npy(ctx, out, ids, count, dtype, &bad, 1, 0),
+                         SUBSEL_E_INVALID);
+        assert_message_has(ctx, "position 5 is outside the 5 ids");
+    }
+    subsel_array_free(ids);
+
+    /* signed bytes sort as numbers */
+    write_npy_vector(in, "|i1", 4, i1, 1);
+    ck_assert_ok(ctx, subsel_ids_load_npy(ctx, in, &ids, &count, &itemsize, dtype));
+    ck_assert_str_eq(dtype, "|i1");
+    ck_assert_ok(ctx, subsel_ids_save_npy(ctx, out, ids, count, dtype, all + 1, 4,
+                                          SUBSEL_IDS_SORTED));
+    got = npy_payload(out, &n, header, sizeof header);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_int_eq((int8_t)got[0], -128);
+    ck_assert_int_eq((int8_t)got[1], -3);
+    ck_assert_int_eq((int8_t)got[2], 5);
+    ck_assert_int_eq((int8_t)got[3], 100);
+    free(got);
+    subsel_array_free(ids);
+
+    /* bytes sort as NumPy sorts them: "ab" < "abcd" < "b" < "ba" */
+    write_npy_vector(in, "|S4", 4, bytes, 4);
+    ck_assert_ok(ctx, subsel_ids_load_npy(ctx, in, &ids, &count, &itemsize, dtype));
+    ck_assert_str_eq(dtype, "|S4");
+    ck_assert_ok(ctx, subsel_ids_save_npy(ctx, out, ids, count, dtype, pos, 4,
+                                          SUBSEL_IDS_SORTED));
+    got = npy_payload(out, &n, header, sizeof header);
+    ck_assert_ptr_nonnull(strstr(header, "'descr': '|S4'"));
+    ck_assert_uint_eq(n, 16);
+    ck_assert_mem_eq(got, "ab\0\0abcdb\0\0\0ba\0\0", 16);
+    free(got);
+    subsel_array_free(ids);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(ids_as_datacomp_subset_file)
+{
+    const char uids[3][32] = {
+        {'f','f','0','0','0','0','0','0','0','0','0','0','0','0','0','1',
+         '0','0','0','0','0','0','0','0','0','0','0','0','0','0','0','2'},
+        {'0','0','0','0','0','0','0','0','0','0','0','0','0','0','0','1',
+         'F','F','F','F','F','F','F','F','F','F','F','F','F','F','F','F'},
+        {'0','0','0','0','0','0','0','0','0','0','0','0','0','0','0','1',
+         '0','0','0','0','0','0','0','0','0','0','0','0','0','0','0','3'},
+    };
+    const int64_t pos[4] = {0, 1, 2, 1};
+    subsel_ctx *ctx = new_ctx();
+    char in[512], out[512], dtype[SUBSEL_IDS_DTYPE_MAX], header[256];
+    void *ids = NULL;
+    int64_t count;
+    size_t itemsize, n;
+    unsigned char *got;
+    uint64_t pair[6];
+
+    snprintf(in, sizeof in, "%s", temp_path("uids.npy"));
+    snprintf(out, sizeof out, "%s", temp_path("subset.npy"));
+    write_npy_vector(in, "|S32", 3, uids, 32);
+    ck_assert_ok(ctx, subsel_ids_load_npy(ctx, in, &ids, &count, &itemsize, dtype));
+    ck_assert_ok(ctx, subsel_ids_save_npy(ctx, out, ids, count, dtype, pos, 4,
+                                          SUBSEL_IDS_DATACOMP));
+    got = npy_payload(out, &n, header, sizeof header);
+    ck_assert_ptr_nonnull(strstr(header, "'descr': [('f0', '<u8'), ('f1', '<u8')]"));
+    ck_assert_ptr_nonnull(strstr(header, "'shape': (3,)"));
+    ck_assert_uint_eq(n, 48);
+    for (n = 0; n < 6; n++) {
+        int b;
+        pair[n] = 0;
+        for (b = 7; b >= 0; b--)
+            pair[n] = pair[n] << 8 | got[8 * n + (size_t)b];
+    }
+    /* (1, 3) < (1, 2^64 - 1) < (0xff00...01, 2): sorted as pairs */
+    ck_assert_uint_eq(pair[0], 1);
+    ck_assert_uint_eq(pair[1], 3);
+    ck_assert_uint_eq(pair[2], 1);
+    ck_assert_uint_eq(pair[3], UINT64_MAX);
+    ck_assert_uint_eq(pair[4], UINT64_C(0xff00000000000001));
+    ck_assert_uint_eq(pair[5], 2);
+    free(got);
+    subsel_array_free(ids);
+    /* not hex */
+    {
+        char bad[32];
+        memset(bad, 'g', sizeof bad);
+        write_npy_vector(in, "|S32", 1, bad, 32);
+        ck_assert_ok(ctx, subsel_ids_load_npy(ctx, in, &ids, &count, &itemsize, dtype));
+        ck_assert_status(ctx, subsel_ids_save_npy(ctx, out, ids, count, dtype, pos, 1,
+                                                  SUBSEL_IDS_DATACOMP),
+                         SUBSEL_E_INVALID);
+        assert_message_has(ctx, "is not 32 hex digits");
+        subsel_array_free(ids);
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(ids_refuse_other_dtypes)
+{
+    const float f[2] = {1, 2};
+    const uint16_t u2[2] = {1, 2};
+    subsel_ctx *ctx = new_ctx();
+    char in[512], dtype[SUBSEL_IDS_DTYPE_MAX];
+    void *ids = NULL;
+    int64_t count, *values = NULL;
+    size_t itemsize;
+    subsel_dense *d = NULL;
+
+    snprintf(in, sizeof in, "%s", temp_path("ids_f4.npy"));
+    write_npy_vector(in, "<f4", 2, f, 4);
+    ck_assert_status(ctx, subsel_ids_load_npy(ctx, in, &ids, &count, &itemsize, dtype),
+                     SUBSEL_E_UNSUPPORTED);
+    assert_message_has(ctx, "dtype '<f4' is not an id type");
+    ck_assert_ptr_null(ids);
+    /* the integer dtypes ids take are still no numbers to the other readers */
+    write_npy_vector(in, "<u2", 2, u2, 2);
+    ck_assert_status(ctx, subsel_npy_load_i64(ctx, in, &values, &count), SUBSEL_E_UNSUPPORTED);
+    ck_assert_status(ctx, subsel_dense_load_npy(ctx, in, &d), SUBSEL_E_UNSUPPORTED);
+    assert_message_has(ctx, "dtype '<u2' is not supported");
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(vector_capacity_and_size_query)
 {
     subsel_ctx *ctx = new_ctx();
@@ -1314,7 +1531,11 @@ START_TEST(header_parser_rejects_bad_dicts)
         {"{'descr': '<f8', 'fortran_order': False, 'shape': (1152921504606846976,)}", SUBSEL_E_FORMAT, "2^63 bytes"},
         {"{'descr': 'f8', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype 'f8'"},
         {"{'descr': '<f16', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype '<f16'"},
-        {"{'descr': '<i2', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype '<i2'"},
+        /* '<i2' and the other integer widths parse (ids read them); the
+         * number readers refuse them (ids_refuse_other_dtypes) */
+        {"{'descr': '<i16', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype '<i16'"},
+        {"{'descr': '<u3', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype '<u3'"},
+        {"{'descr': '>u2', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "big-endian"},
         {"{'descr': '<f8x', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype '<f8x'"},
         {"{'descr': '|S0', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "dtype '|S0'"},
         {"{'descr': '>U3', 'fortran_order': False, 'shape': (1,)}", SUBSEL_E_UNSUPPORTED, "big-endian"},
@@ -2231,6 +2452,9 @@ Suite *io_suite(void)
     tc = tcase_create("round trips");
     tcase_add_test(tc, dense_save_load_round_trip);
     tcase_add_test(tc, vector_write_read_round_trip);
+    tcase_add_test(tc, ids_keep_their_dtype_order_and_sort);
+    tcase_add_test(tc, ids_as_datacomp_subset_file);
+    tcase_add_test(tc, ids_refuse_other_dtypes);
     tcase_add_test(tc, vector_capacity_and_size_query);
     tcase_add_test(tc, csr_save_load_round_trip);
     tcase_add_test(tc, csr_save_empty_and_row_view);

@@ -13,10 +13,26 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "stages.h"
+
+/* What the summary's common fields say (json_begin): the command, whether
+ * it made a context (a run, not `info`), the seed it was given and the
+ * inputs it read. */
+#define MAX_INPUTS 16
+static const char *summary_command = "";
+static int summary_run;
+static int64_t summary_seed;
+static struct {
+    const char *option;
+    int64_t rows, cols;
+    char dtype[SUBSEL_IDS_DTYPE_MAX];
+} inputs[MAX_INPUTS];
+static int input_count;
 
 static void vreport(const cli_command *cmd, const char *fmt, va_list ap)
 {
+    progress_break();
     fprintf(stderr, "subsel %s: ", cmd->name);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -69,6 +85,7 @@ int cli_fail_status(const cli_command *cmd, subsel_ctx *ctx, int status,
 void cli_warn_status(const cli_command *cmd, subsel_ctx *ctx, int status,
                      const char *what)
 {
+    progress_break();
     fprintf(stderr, "subsel %s: warning: %s: %s\n", cmd->name, what,
             library_reason(ctx, status));
 }
@@ -233,8 +250,10 @@ static void option_text(const cli_option *o, char *buf, size_t cap)
         snprintf(buf + n, cap - n, " (default: %s)", def);
 }
 
-/* What the help of --help says. */
+/* What the help of --help and --quiet (options of every command, which
+ * cli_parse takes itself) says. */
 static const char help_help[] = "print the options with their defaults, and exit";
+static const char quiet_help[] = "no progress on standard error";
 
 /* The command's section of the man page: the synopsis, summary and option
  * texts of its --help, set in roff. */
@@ -263,7 +282,9 @@ static void print_man_section(const cli_command *cmd, const cli_option *options,
         cli_man_text(text);
         putchar('\n');
     }
-    printf(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\n");
+    printf(".TP\n\\fB\\-\\-quiet\\fR\n");
+    cli_man_text(quiet_help);
+    printf("\n.TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\n");
     cli_man_text(help_help);
     putchar('\n');
 }
@@ -287,6 +308,7 @@ static void print_help(const cli_command *cmd, const cli_option *options,
         option_text(o, text, sizeof text);
         printf("  %-28s %s\n", tag, text);
     }
+    printf("  %-28s %s\n", "--quiet", quiet_help);
     printf("  %-28s %s\n", "-h, --help", help_help);
     printf("\nFlags are off unless given; an option may be given once. Exit status:\n"
            "0 done, 1 failed (files, data, computation), 2 usage error.\n");
@@ -337,11 +359,21 @@ static cli_option *find_option(cli_option *options, const char *arg)
     return NULL;
 }
 
+/* --quiet, which every command has (cli_parse takes it) */
+static int quiet;
+
+int cli_quiet(void)
+{
+    return quiet;
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv,
               cli_option *options, const char *usage)
 {
     cli_option *o;
     int i;
+    quiet = 0;
+    summary_command = cmd->name;
 
     for (o = options; o->name != NULL; o++)
         o->given = 0;
@@ -356,6 +388,14 @@ int cli_parse(const cli_command *cmd, int argc, char **argv,
         }
         if (arg[0] != '-' || arg[1] == '\0')
             return cli_usage(cmd, "unexpected argument '%s' (see --help)", arg);
+        if (strncmp(arg, "--quiet", 7) == 0 && (arg[7] == '\0' || arg[7] == '=')) {
+            if (arg[7] == '=')
+                return cli_usage(cmd, "--quiet takes no value");
+            if (quiet)
+                return cli_usage(cmd, "--quiet is given twice");
+            quiet = 1;
+            continue;
+        }
         o = find_option(options, arg);
         if (o == NULL && arg[1] != '-')
             return cli_usage(cmd, "unknown option '%s': the short options are -k, -o, -t "
@@ -384,6 +424,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv,
     for (o = options; o->name != NULL; o++)
         if (o->required && !o->given)
             return cli_usage(cmd, "--%s is required (see --help)", o->name);
+    progress_start(cmd, quiet);
     return 0;
 }
 
@@ -394,6 +435,7 @@ int cli_given(const cli_option *options, const char *name)
             return options->given;
     return 0;
 }
+
 
 int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
                  subsel_ctx **out)
@@ -424,6 +466,8 @@ int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
         }
         subsel_ctx_set_int(ctx, SUBSEL_P_MAP_FILES, map[0] == '1');
     }
+    summary_seed = seed;
+    summary_run = 1;
     /* what a command does first with its context is read its inputs */
     stages_set_progress(ctx, NULL, NULL);
     stages_begin("load");
@@ -556,18 +600,72 @@ int cli_interrupted(void)
 
 /* ---- vector inputs ----------------------------------------------------- */
 
+/* ---- inputs ------------------------------------------------------------ */
+
+void cli_note_input(const char *option, int64_t rows, int64_t cols, const char *dtype)
+{
+    int i;
+    for (i = 0; i < input_count && strcmp(inputs[i].option, option) != 0; i++)
+        ;
+    if (i == MAX_INPUTS)
+        return;
+    input_count += i == input_count;
+    inputs[i].option = option;
+    inputs[i].rows = rows;
+    inputs[i].cols = cols;
+    snprintf(inputs[i].dtype, sizeof inputs[i].dtype, "%s", dtype);
+}
+
+void cli_note_dense(const char *option, const subsel_dense *m)
+{
+    cli_note_input(option, subsel_dense_rows(m), subsel_dense_cols(m), "float32");
+}
+
+void cli_note_csr(const char *option, const subsel_csr *m)
+{
+    cli_note_input(option, subsel_csr_rows(m), subsel_csr_cols(m),
+                   subsel_csr_index_type(m) == SUBSEL_DTYPE_INT32 ? "float32 (int32 indices)"
+                                                                  : "float32 (int64 indices)");
+}
+
+int cli_load_dense(const cli_command *cmd, subsel_ctx *ctx, const char *option,
+                   const char *path, subsel_dense **out)
+{
+    int rc = subsel_dense_load_npy(ctx, path, out);
+    if (rc != SUBSEL_OK)
+        return cli_fail_status(cmd, ctx, rc, option);
+    cli_note_dense(option, *out);
+    return 0;
+}
+
+int cli_load_csr(const cli_command *cmd, subsel_ctx *ctx, const char *option,
+                 const char *path, subsel_csr **out)
+{
+    int rc = subsel_csr_load_npz(ctx, path, out);
+    if (rc != SUBSEL_OK)
+        return cli_fail_status(cmd, ctx, rc, option);
+    cli_note_csr(option, *out);
+    return 0;
+}
+
 int cli_read_f64(const cli_command *cmd, subsel_ctx *ctx, const char *option,
                  const char *path, double **values, int64_t *count)
 {
     int rc = subsel_npy_load_f64(ctx, path, values, count);
-    return rc == SUBSEL_OK ? 0 : cli_fail_status(cmd, ctx, rc, option);
+    if (rc != SUBSEL_OK)
+        return cli_fail_status(cmd, ctx, rc, option);
+    cli_note_input(option, *count, -1, "float64");
+    return 0;
 }
 
 int cli_read_i64(const cli_command *cmd, subsel_ctx *ctx, const char *option,
                  const char *path, int64_t **values, int64_t *count)
 {
     int rc = subsel_npy_load_i64(ctx, path, values, count);
-    return rc == SUBSEL_OK ? 0 : cli_fail_status(cmd, ctx, rc, option);
+    if (rc != SUBSEL_OK)
+        return cli_fail_status(cmd, ctx, rc, option);
+    cli_note_input(option, *count, -1, "int64");
+    return 0;
 }
 
 /* ---- JSON -------------------------------------------------------------- */
@@ -586,8 +684,24 @@ static void json_key(const char *key)
 
 void json_begin(void)
 {
+    int i;
+    progress_break();
     json_fields = 0;
     fputc('{', json_stream());
+    json_string("command", summary_command);
+    json_string("version", subsel_version_string());
+    if (!summary_run)
+        return;
+    json_int("seed", summary_seed);
+    json_object_begin("input_arrays");
+    for (i = 0; i < input_count; i++) {
+        int64_t shape[2] = {inputs[i].rows, inputs[i].cols};
+        json_object_begin(inputs[i].option + 2);
+        json_int_array("shape", shape, inputs[i].cols < 0 ? 1 : 2);
+        json_string("dtype", inputs[i].dtype);
+        json_object_end();
+    }
+    json_object_end();
 }
 
 void json_int(const char *key, int64_t value)
@@ -658,21 +772,27 @@ void json_double_array(const char *key, const double *values, int64_t count)
     fputc(']', json_stream());
 }
 
-/* json_fields of the enclosing object while a nested one is written */
-static int json_outer_fields;
+/* json_fields of the enclosing objects while nested ones are written */
+#define JSON_DEPTH 4
+static int json_outer_fields[JSON_DEPTH];
+static int json_depth;
 
 void json_object_begin(const char *key)
 {
     json_key(key);
     fputc('{', json_stream());
-    json_outer_fields = json_fields;
+    if (json_depth < JSON_DEPTH)
+        json_outer_fields[json_depth] = json_fields;
+    json_depth++;
     json_fields = 0;
 }
 
 void json_object_end(void)
 {
     fputc('}', json_stream());
-    json_fields = json_outer_fields;
+    json_depth--;
+    if (json_depth < JSON_DEPTH)
+        json_fields = json_outer_fields[json_depth];
 }
 
 void json_end(void)
@@ -693,4 +813,9 @@ void json_stages(void)
     for (i = 0; i < count; i++)
         json_double(stages_name(i), stages_seconds(i));
     json_object_end();
+    json_object_begin("stages_peak_rss_bytes");
+    for (i = 0; i < count; i++)
+        json_int(stages_name(i), stages_peak_rss(i));
+    json_object_end();
+    json_int("peak_rss_bytes", stages_peak_rss_now());
 }

@@ -141,6 +141,25 @@ const char *cli_output_path(const char *value);
 void cli_catch_interrupts(void);
 int cli_interrupted(void);
 
+/* Reads a dense matrix (.npy) or a CSR matrix (.npz), reporting a failure
+ * as `option`, and notes it as an input of the summary. Returns 0 or an
+ * exit code. */
+int cli_load_dense(const cli_command *cmd, subsel_ctx *ctx, const char *option,
+                   const char *path, subsel_dense **out);
+int cli_load_csr(const cli_command *cmd, subsel_ctx *ctx, const char *option,
+                 const char *path, subsel_csr **out);
+
+/* Notes an input for the summary's "input_arrays": its option ("--source"; the
+ * key is the name without dashes), shape (rows, and cols, or cols < 0 for
+ * a vector) and the dtype it is held in. A second note of one option
+ * replaces the first. */
+void cli_note_input(const char *option, int64_t rows, int64_t cols, const char *dtype);
+void cli_note_dense(const char *option, const subsel_dense *m);
+void cli_note_csr(const char *option, const subsel_csr *m);
+
+/* 1 when --quiet was given: no progress on standard error. */
+int cli_quiet(void);
+
 /* Reads a whole vector .npy (one call: pipes and /dev/stdin work) into an
  * array to release with subsel_array_free(). Returns 0 or an exit code;
  * on failure *values is NULL. */
@@ -151,7 +170,10 @@ int cli_read_i64(const cli_command *cmd, subsel_ctx *ctx, const char *option,
 
 /* Minimal JSON object writer: json_begin(); json_int("k", 1); ...
  * json_end(), on standard output (standard error when an output is "-").
- * Numbers that are not finite are written as null, which JSON has. */
+ * Numbers that are not finite are written as null, which JSON has.
+ * json_begin() writes the fields every summary starts with (the schema in
+ * docs/summary.schema.json): "command", "version", and for a command that
+ * made a context (cli_make_ctx) "seed" and "input_arrays" (cli_note_input). */
 void json_begin(void);
 void json_int(const char *key, int64_t value);
 void json_double(const char *key, double value);
@@ -161,7 +183,9 @@ void json_double_array(const char *key, const double *values, int64_t count);
 /* A nested object "key": {...} (one level), its fields written between. */
 void json_object_begin(const char *key);
 void json_object_end(void);
-/* Ends the running stage (stages.h) and writes "stages": {...}. */
+/* Ends the running stage (stages.h) and writes "stages": {...}, the
+ * seconds of each, "stages_peak_rss_bytes": {...}, the process's peak
+ * resident memory when each ended, and "peak_rss_bytes" (getrusage). */
 void json_stages(void);
 void json_end(void);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "stages.h"
 #include "commands.h"
 #include "select_common.h"
@@ -26,6 +27,8 @@ static int on_progress(void *user, const char *stage, int64_t done,
 {
     stage_progress *p = user;
     int64_t decile = total > 0 ? done * 10 / total : 0;
+    if (!progress_lines())
+        return 0;
     if (strncmp(stage, p->stage, sizeof p->stage) != 0) {
         snprintf(p->stage, sizeof p->stage, "%s", stage);
         p->last_decile = 0;
@@ -51,11 +54,7 @@ static int filter_of(const char *name)
 static int load(const cli_command *self, subsel_ctx *ctx, const char *option,
                 const char *path, subsel_dense **out)
 {
-    int rc;
-    if (path == NULL)
-        return 0;
-    rc = subsel_dense_load_npy(ctx, path, out);
-    return rc == SUBSEL_OK ? 0 : cli_fail_status(self, ctx, rc, option);
+    return path == NULL ? 0 : cli_load_dense(self, ctx, option, path, out);
 }
 
 /* Term weights in the order of SUBSEL_CLIPCOV_TERM_INTRA .. _LABEL, and alpha
@@ -137,7 +136,7 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
         SELECT_CLI_OPTIONS(so),
         {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
     };
-    select_defaults(&so, "auto");
+    select_defaults(&so, "auto", "--image");
     rc = cli_parse(self, argc, argv, options,
                    "--image X.npy --text Y.npy --label-embeddings E.npy [--labels y.npy] "
                    "--budget K --out sel.npy [--optimizer auto|naive|lazy|stochastic|lazier] "
@@ -195,7 +194,8 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
         cli_fail_status(self, ctx, rc, "--exact-check");
         goto done;
     }
-    if ((status = make_greedy(self, ctx, &so, f, &opt)) != 0)
+    if ((status = make_greedy(self, ctx, &so, f, &opt)) != 0 ||
+        (status = ids_load(self, ctx, &so.ids, subsel_dense_rows(image), "--image")) != 0)
         goto done;
     status = CLI_FAILED;
     stages_begin("select");
@@ -206,11 +206,8 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
         status = select_failed(self, ctx, &so, rc);
         goto done;
     }
-    stages_begin("write");
-    if ((rc = subsel_selection_save_npy(ctx, sel, cli_output_path(so.out))) != SUBSEL_OK) {
-        cli_fail_status(self, ctx, rc, "--out");
+    if (select_write(self, ctx, &so, sel) != 0)
         goto done;
-    }
     select_warn_short(self, sel);
     subsel_clipcov_check_submodular(ctx, f, 0, &submodular);
     json_begin();
@@ -224,7 +221,6 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
     json_string("filter", filter_name);
     json_int("greedy_selected", subsel_selection_count(greedy));
     json_double("greedy_objective", subsel_selection_value(greedy));
-    json_int("seed", so.seed);
     json_end();
     status = 0;
 done:
@@ -237,6 +233,7 @@ done:
     subsel_dense_free(emb);
     subsel_array_free(labels);
     free(term_weights);
+    select_free(&so);
     subsel_ctx_free(ctx);
     return status;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "stages.h"
 #include "commands.h"
 
@@ -45,6 +46,8 @@ static int print_progress(void *user, const char *stage, int64_t done,
     encode_progress *p = user;
     double now = cli_now();
     int bytes = strcmp(stage, "load") == 0 || strcmp(stage, "read") == 0;
+    if (!progress_lines())
+        return 0;
     if (now - p->last >= 1.0 || (done == total && strcmp(stage, "encode") == 0)) {
         fprintf(stderr, "subsel encode: %s %lld/%lld %s (%.0f%%, %.1f s)\n",
                 stage, (long long)done, (long long)total, bytes ? "bytes" : "rows",
@@ -96,10 +99,8 @@ int cmd_encode(const cli_command *self, int argc, char **argv)
         rc = cli_fail_status(self, ctx, rc, "--sae");
         goto done;
     }
-    if ((rc = subsel_dense_load_npy(ctx, input, &x)) != SUBSEL_OK) {
-        rc = cli_fail_status(self, ctx, rc, "--input");
+    if ((rc = cli_load_dense(self, ctx, "--input", input, &x)) != 0)
         goto done;
-    }
     if (k > subsel_sae_features(sae)) {
         rc = cli_usage(self, "--k %lld is more than the %lld features of the encoder",
                        (long long)k, (long long)subsel_sae_features(sae));

@@ -40,7 +40,7 @@ int cmd_fb(const cli_command *self, int argc, char **argv)
         SELECT_CLI_OPTIONS(so),
         {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
     };
-    select_defaults(&so, "lazy");
+    select_defaults(&so, "lazy", "--features");
     rc = cli_parse(self, argc, argv, options,
                    "--features Z.npz --budget K --out sel.npy [options]");
     if (rc != 0)
@@ -57,10 +57,8 @@ int cmd_fb(const cli_command *self, int argc, char **argv)
         (status = select_context(self, &so, &ctx)) != 0)
         return status;
     status = CLI_FAILED;
-    if ((rc = subsel_csr_load_npz(ctx, features, &z)) != SUBSEL_OK) {
-        cli_fail_status(self, ctx, rc, "--features");
+    if (cli_load_csr(self, ctx, "--features", features, &z) != 0)
         goto done;
-    }
     if (weights_path != NULL) {
         if (cli_read_f64(self, ctx, "--weights", weights_path, &weights, &nweights) != 0)
             goto done;
@@ -87,6 +85,7 @@ done:
     subsel_objective_free(f);
     subsel_csr_free(z);
     subsel_array_free(weights);
+    select_free(&so);
     subsel_ctx_free(ctx);
     return status;
 }

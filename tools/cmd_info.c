@@ -44,7 +44,6 @@ int cmd_info(const cli_command *self, int argc, char **argv)
     if ((rc = cli_make_ctx(self, threads, 0, &ctx)) != 0)
         return rc;
     json_begin();
-    json_string("version", subsel_version_string());
     for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {
         char key[32];
         snprintf(key, sizeof key, "kernel_%s", subsel_isa_name(isa));

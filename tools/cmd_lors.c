@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "stages.h"
 #include "commands.h"
 #include "select_common.h"
@@ -123,6 +124,8 @@ static int print_progress(void *user, const char *stage, int64_t done, int64_t t
     (void)total;
     if (cli_interrupted())
         return 1;
+    if (!progress_lines())
+        return 0;
     if (strcmp(stage, p->stage) != 0 || (now - p->last < 1.0 && p->offset + done != all))
         return 0;
     fprintf(stderr, "subsel %s: %lld/%lld %s (%.0f%%, %.1f s)\n", p->cmd->name,
@@ -154,7 +157,10 @@ static int load_dense(const cli_command *cmd, subsel_ctx *ctx, const char *optio
         cli_fail(cmd, "interrupted");
         return LORS_INTERRUPTED;
     }
-    return rc == SUBSEL_OK ? 0 : cli_fail_status(cmd, ctx, rc, option);
+    if (rc != SUBSEL_OK)
+        return cli_fail_status(cmd, ctx, rc, option);
+    cli_note_dense(option, *out);
+    return 0;
 }
 
 /* Loads a pair of image and text embeddings that must have the same rows
@@ -273,7 +279,6 @@ static int lors_buffer(const cli_command *self, int argc, char **argv)
     json_int("text_dim", subsel_dense_cols(job.texts));
     json_int("experts", experts);
     json_int("buffer_epochs", epochs);
-    json_int("seed", seed);
     json_int("threads", subsel_ctx_threads(job.ctx));
     json_double("seconds", cli_now() - progress.start);
     json_string("out", out);
@@ -465,6 +470,7 @@ static int lors_baseline(const cli_command *self, int argc, char **argv)
     int64_t threads = 0, seed = 0, count = 0, *idx = NULL;
     int method, rc;
     double t0;
+    cli_ids ids = {0};
     cli_option options[] = {
         {"images", 0, CLI_STRING, &image_path, "image embeddings of the real pairs (.npy)", 1,
          NULL, 0, 0},
@@ -474,6 +480,7 @@ static int lors_baseline(const cli_command *self, int argc, char **argv)
         {"count", 0, CLI_INT, &count, "pairs to choose, 1 to the pairs", 1, NULL, 0, 0},
         {"out", 'o', CLI_STRING, &out, "the chosen indices, an int64 .npy (-: standard output)",
          1, NULL, 0, 0},
+        IDS_CLI_OPTIONS(ids),
         THREADS_AND_SEED(threads, seed,
                          "seed of the random sample and k-center's first pair"),
         {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
@@ -490,10 +497,12 @@ static int lors_baseline(const cli_command *self, int argc, char **argv)
         return cli_usage(self, "--method: '%s' is not random, kcenter or herding", method_name);
     if (count < 1)
         return cli_usage(self, "--count %lld must be at least 1", (long long)count);
-    if ((rc = cli_check_outputs(self, 1, out_options, &out)) != 0)
+    if ((rc = ids_check(self, &ids)) != 0 ||
+        (rc = cli_check_outputs(self, 1, out_options, &out)) != 0)
         return rc;
     t0 = cli_now();
-    if ((rc = job_open(self, threads, seed, image_path, text_path, options, &job)) != 0)
+    if ((rc = job_open(self, threads, seed, image_path, text_path, options, &job)) != 0 ||
+        (rc = ids_load(self, job.ctx, &ids, subsel_dense_rows(job.images), "--images")) != 0)
         goto done;
     if (count > subsel_dense_rows(job.images)) {
         rc = cli_usage(self, "--count %lld is larger than the %lld pairs", (long long)count,
@@ -511,22 +520,21 @@ static int lors_baseline(const cli_command *self, int argc, char **argv)
         goto done;
     }
     stages_begin("write");
-    if ((rc = subsel_npy_write_i64(job.ctx, cli_output_path(out), idx, count)) != SUBSEL_OK) {
-        rc = cli_fail_status(self, job.ctx, rc, "--out");
+    if ((rc = ids_write(self, job.ctx, &ids, idx, count, "--out", out)) != 0)
         goto done;
-    }
     json_begin();
     json_string("method", method_name);
     json_int("count", count);
     json_int("pairs", subsel_dense_rows(job.images));
-    json_int("seed", seed);
     json_double("seconds", cli_now() - t0);
     json_string("out", out);
+    ids_json(&ids);
     json_stages();
     json_end();
     rc = 0;
 done:
     free(idx);
+    ids_free(&ids);
     job_close(&job);
     return rc;
 }

@@ -69,8 +69,8 @@ static int get_codes(const cli_command *self, subsel_ctx *ctx,
     subsel_sae *sae = NULL;
     int rc;
     if (codes_path != NULL) {
-        if ((rc = subsel_csr_load_npz(ctx, codes_path, z)) != SUBSEL_OK)
-            return cli_fail_status(self, ctx, rc, "--codes");
+        if (cli_load_csr(self, ctx, "--codes", codes_path, z) != 0)
+            return CLI_FAILED;
         if (subsel_csr_rows(*z) != subsel_dense_rows(x))
             return cli_fail(self, "--codes has %lld rows but --input has %lld (one code per input row)",
                             (long long)subsel_csr_rows(*z), (long long)subsel_dense_rows(x));
@@ -135,10 +135,8 @@ int cmd_sae_score(const cli_command *self, int argc, char **argv)
     t0 = cli_now();
     select_progress(self, ctx, 1);
 
-    if ((rc = subsel_dense_load_npy(ctx, input, &x)) != SUBSEL_OK) {
-        rc = cli_fail_status(self, ctx, rc, "--input");
+    if ((rc = cli_load_dense(self, ctx, "--input", input, &x)) != 0)
         goto done;
-    }
     if (dir != NULL)
         stages_begin("encode"); /* else the codes are read: still "load" */
     if ((rc = get_codes(self, ctx, codes_path, dir, k, x, &z)) != 0)

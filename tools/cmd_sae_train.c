@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "stages.h"
 #include "commands.h"
 #include "shards.h"
@@ -24,6 +25,8 @@ static int print_progress(void *user, const char *stage, int64_t done, int64_t t
 {
     train_progress *p = user;
     double now = cli_now(), l[SUBSEL_SAE_LOSSES];
+    if (!progress_lines())
+        return 0;
     if (strcmp(stage, "train") != 0 || (now - p->last < 1.0 && done != total))
         return 0;
     subsel_sae_trainer_losses(p->ctx, p->t, l, SUBSEL_SAE_LOSSES);
@@ -36,6 +39,22 @@ static int print_progress(void *user, const char *stage, int64_t done, int64_t t
             l[SUBSEL_SAE_LOSS_RECONS], l[SUBSEL_SAE_LOSS_MONO],
             (long long)subsel_sae_trainer_dead(p->t));
     p->last = now;
+    return 0;
+}
+
+/* Notes --input for the summary: its files' rows together (read from
+ * their headers). Returns 0 or an exit code. */
+static int note_inputs(const cli_command *cmd, subsel_ctx *ctx, const shard_list *files)
+{
+    int64_t i, rows = 0, cols = 0;
+    for (i = 0; i < files->count; i++) {
+        int64_t r = 0;
+        int rc = subsel_dense_npy_shape(ctx, files->paths[i], &r, &cols);
+        if (rc != SUBSEL_OK)
+            return cli_fail_status(cmd, ctx, rc, "--input");
+        rows += r;
+    }
+    cli_note_input("--input", rows, cols, "float32");
     return 0;
 }
 
@@ -109,6 +128,9 @@ int cmd_sae_train(const cli_command *self, int argc, char **argv)
         subsel_ctx_free(ctx);
         return rc;
     }
+    rc = CLI_FAILED;
+    if ((rc = note_inputs(self, ctx, &files)) != 0)
+        goto done;
     rc = CLI_FAILED;
     if (resume) {
         if ((rc = subsel_sae_trainer_load(ctx, out, &t)) != SUBSEL_OK) {

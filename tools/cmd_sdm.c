@@ -76,10 +76,9 @@ static int check_quality_options(const cli_command *self, const sdm_inputs *in)
 /* Reads the target and the quality scores. Returns 0 or an exit code. */
 static int load_inputs(const cli_command *self, subsel_ctx *ctx, sdm_inputs *in)
 {
-    int rc;
     if (in->target != NULL) {
-        if ((rc = subsel_csr_load_npz(ctx, in->target, &in->zt)) != SUBSEL_OK)
-            return cli_fail_status(self, ctx, rc, "--target");
+        if (cli_load_csr(self, ctx, "--target", in->target, &in->zt) != 0)
+            return CLI_FAILED;
     } else if (cli_read_f64(self, ctx, "--target-dist", in->target_dist, &in->p, &in->np) != 0) {
         return CLI_FAILED;
     }
@@ -167,7 +166,7 @@ static int kl_of_rows(const cli_command *self, subsel_ctx *ctx, const sdm_inputs
 
 /* ---- one process -------------------------------------------------------- */
 
-static int run_single(const cli_command *self, subsel_ctx *ctx, const select_options *so,
+static int run_single(const cli_command *self, subsel_ctx *ctx, select_options *so,
                       const sdm_inputs *in, const shard_list *shards)
 {
     subsel_csr *z = NULL;
@@ -245,16 +244,16 @@ done:
     return status;
 }
 
-/* Writes a selection and its JSON (the merge's and the ranks'). */
-static int report(const cli_command *self, subsel_ctx *ctx, const select_options *so,
+/* Writes a selection and its JSON (the merge's and the ranks'); the pool
+ * has `rows` rows (< 0: not known, as in a merge of summaries). */
+static int report(const cli_command *self, subsel_ctx *ctx, select_options *so,
                   const sdm_inputs *in, const subsel_selection *sel, double seconds,
-                  double kl, const char *method, int64_t processes)
+                  double kl, const char *method, int64_t processes, int64_t rows)
 {
     int rc;
-    stages_begin("write");
-    rc = subsel_selection_save_npy(ctx, sel, cli_output_path(so->out));
-    if (rc != SUBSEL_OK)
-        return cli_fail_status(self, ctx, rc, "--out");
+    if ((rc = ids_load(self, ctx, &so->ids, rows, "--source")) != 0 ||
+        (rc = select_write(self, ctx, so, sel)) != 0)
+        return rc;
     json_begin();
     select_json(so, sel, seconds);
     json_double("kl", kl);
@@ -267,7 +266,7 @@ static int report(const cli_command *self, subsel_ctx *ctx, const select_options
 
 /* --merge-summaries: the parts' summaries merged (GreeDi; in rounds of
  * --fanin), to --out as a selection of global row ids. */
-static int run_merge(const cli_command *self, subsel_ctx *ctx, const select_options *so,
+static int run_merge(const cli_command *self, subsel_ctx *ctx, select_options *so,
                      const sdm_inputs *in, const char *pattern, int64_t fanin)
 {
     shard_list files;
@@ -342,7 +341,7 @@ static int run_merge(const cli_command *self, subsel_ctx *ctx, const select_opti
     }
     if ((status = kl_of_rows(self, ctx, in, rows, &kl)) != 0 ||
         (status = report(self, ctx, so, in, sel, cli_now() - t0, kl, "summaries",
-                         files.count)) != 0)
+                         files.count, -1)) != 0)
         goto done;
 done:
     if (s != NULL)
@@ -430,7 +429,7 @@ static int distributed_method(const char *name)
  * library's MPI component, rank 0 writes --out and the JSON. Every rank
  * reaches subsel_mpi_select, also after a failure of its own (with no
  * objective), so the others learn of it instead of waiting. */
-static int run_mpi(const cli_command *self, subsel_ctx *ctx, const select_options *so,
+static int run_mpi(const cli_command *self, subsel_ctx *ctx, select_options *so,
                    const sdm_inputs *in, const shard_list *shards, const char *method_name,
                    int64_t fanin)
 {
@@ -488,7 +487,8 @@ static int run_mpi(const cli_command *self, subsel_ctx *ctx, const select_option
     if (status == 0 &&
         (status = distributed_kl(self, ctx, in, z, offset, sel, rank, sums, &kl)) == 0 &&
         rank == 0)
-        status = report(self, ctx, so, in, sel, cli_now() - t0, kl, method_name, size);
+        status = report(self, ctx, so, in, sel, cli_now() - t0, kl, method_name, size,
+                        shards->offsets[shards->count]);
     subsel_selection_free(sel);
     subsel_optimizer_free(opt);
     subsel_objective_free(f);
@@ -536,7 +536,7 @@ int cmd_sdm(const cli_command *self, int argc, char **argv)
     memset(&shards, 0, sizeof shards);
     in.options = options;
     in.bins = DEFAULT_BINS;
-    select_defaults(&so, "stochastic");
+    select_defaults(&so, "stochastic", "--source");
     status = cli_parse(self, argc, argv, options,
                        "(--source Z.npz | --merge-summaries 'part-*.sss') (--target Zt.npz | "
                        "--target-dist p.npy) --budget K --out sel.npy [options]");
@@ -555,6 +555,9 @@ int cmd_sdm(const cli_command *self, int argc, char **argv)
     if ((summary || cli_given(options, "shard")) && (distributed || merge_summaries))
         return cli_usage(self, "--summary and --shard select one part: not with "
                                "--distributed or --merge-summaries");
+    if (summary && so.ids.path != NULL)
+        return cli_usage(self, "--ids goes with the selection, not a part's --summary "
+                               "(give it to --merge-summaries)");
     if (cli_given(options, "shard") && !summary)
         return cli_usage(self, "--shard needs --summary (a part's selection is a summary)");
     if ((summary || distributed || merge_summaries) &&
@@ -596,6 +599,7 @@ int cmd_sdm(const cli_command *self, int argc, char **argv)
 done:
     shards_free(&shards);
     inputs_free(&in);
+    select_free(&so);
     subsel_ctx_free(ctx);
     return status;
 }

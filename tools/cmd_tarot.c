@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "stages.h"
 #include "commands.h"
 #include "select_common.h"
@@ -30,6 +31,8 @@ static int print_progress(void *user, const char *stage, int64_t done,
 {
     tarot_progress *p = user;
     double now = cli_now();
+    if (!progress_lines())
+        return 0;
     if (p->stage[0] == '\0' || now - p->last >= 1.0) {
         if (total > 0)
             fprintf(stderr, "subsel tarot: %s %lld/%lld (%.1f s)\n", stage,
@@ -80,10 +83,12 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
     int64_t threads = 0, seed = 0, budget = 0, n, m, k, nw = 0, nfolds = 0;
     double ratio = -1.0, eps = 0, blur = 0, scaling = 0;
     int otm = 0, reference = 0, no_center = 0, w_choice, k_choice;
+    cli_ids ids = {0};
     cli_option options[] = {
         {"candidates", 0, CLI_STRING, &cand_path, "candidate features, an N x D .npy array", 1, NULL, 0, 0},
         {"targets", 0, CLI_STRING, &targ_path, "target features, an M x D .npy array", 1, NULL, 0, 0},
         {"out", 'o', CLI_STRING, &out, "selected candidate indices, an int64 .npy vector (- for standard output)", 1, NULL, 0, 0},
+        IDS_CLI_OPTIONS(ids),
         {"ratio", 0, CLI_DOUBLE, &ratio, "fixed-size selection of floor(ratio * N) candidates, ratio in (0, 1]", 0, "none: give --ratio or --otm", 0, 0},
         {"otm", 0, CLI_FLAG, &otm, "OT-distance minimisation over target folds instead of --ratio", 0, NULL, 0, 0},
         {"folds", 0, CLI_INT, &folds, "target folds for --otm, in [2, M]", 0, NULL, 0, 0},
@@ -141,7 +146,8 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
                          (long long)SUBSEL_LIMIT_TAROT_WEIGHT_TOTAL);
     paths[0] = out;
     paths[1] = weights_out;
-    if ((rc = cli_check_outputs(self, 2, outputs, paths)) != 0 ||
+    if ((rc = ids_check(self, &ids)) != 0 ||
+        (rc = cli_check_outputs(self, 2, outputs, paths)) != 0 ||
         (rc = cli_make_ctx(self, threads, seed, &ctx)) != 0)
         return rc;
     progress.start = progress.last = cli_now();
@@ -149,14 +155,10 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
     stages_set_progress(ctx, print_progress, &progress);
     rc = CLI_FAILED;
 
-    if ((k = subsel_dense_load_npy(ctx, cand_path, &cand)) != SUBSEL_OK) {
-        cli_fail_status(self, ctx, (int)k, "--candidates");
+    if (cli_load_dense(self, ctx, "--candidates", cand_path, &cand) != 0 ||
+        cli_load_dense(self, ctx, "--targets", targ_path, &targ) != 0 ||
+        ids_load(self, ctx, &ids, subsel_dense_rows(cand), "--candidates") != 0)
         goto done;
-    }
-    if ((k = subsel_dense_load_npy(ctx, targ_path, &targ)) != SUBSEL_OK) {
-        cli_fail_status(self, ctx, (int)k, "--targets");
-        goto done;
-    }
     n = subsel_dense_rows(cand);
     m = subsel_dense_rows(targ);
     if (otm && folds > m) {
@@ -210,10 +212,9 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         goto done;
     }
     stages_begin("write");
-    if ((k = subsel_selection_save_npy(ctx, sel, cli_output_path(out))) != SUBSEL_OK) {
-        cli_fail_status(self, ctx, (int)k, "--out");
+    if (ids_write(self, ctx, &ids, subsel_selection_indices(sel), subsel_selection_count(sel),
+                  "--out", out) != 0)
         goto done;
-    }
     select_warn_short(self, sel);
     if (want_weights) {
         int64_t count = subsel_selection_count(sel);
@@ -256,11 +257,13 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
     json_int("threads", subsel_ctx_threads(ctx));
     json_double("seconds", cli_now() - progress.start);
     json_string("out", out);
+    ids_json(&ids);
     json_stages();
     json_end();
     rc = 0;
 done:
     subsel_array_free(fold_of);
+    ids_free(&ids);
     free(weights);
     subsel_selection_free(sel);
     subsel_tarot_free(t);

@@ -77,7 +77,7 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
         SELECT_CLI_OPTIONS(so),
         {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
     };
-    select_defaults(&so, "naive");
+    select_defaults(&so, "naive", "--source");
     rc = cli_parse(self, argc, argv, options,
                    "--source S.npy [--target T.npy] -k K --out sel.npy [options]");
     if (rc != 0)
@@ -101,15 +101,10 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
         (status = select_context(self, &so, &ctx)) != 0)
         return status;
     status = CLI_FAILED;
-    if ((rc = subsel_dense_load_npy(ctx, source_path, &source)) != SUBSEL_OK) {
-        cli_fail_status(self, ctx, rc, "--source");
+    if (cli_load_dense(self, ctx, "--source", source_path, &source) != 0 ||
+        (target_path != NULL &&
+         cli_load_dense(self, ctx, "--target", target_path, &target) != 0))
         goto done;
-    }
-    if (target_path != NULL &&
-        (rc = subsel_dense_load_npy(ctx, target_path, &target)) != SUBSEL_OK) {
-        cli_fail_status(self, ctx, rc, "--target");
-        goto done;
-    }
     if (labels_path != NULL &&
         (read_labels(self, ctx, "--labels", labels_path, subsel_dense_rows(source), &labels) != 0 ||
          read_labels(self, ctx, "--target-labels", tlabels_path,
@@ -176,6 +171,7 @@ done:
     subsel_dense_free(target);
     subsel_array_free(labels);
     subsel_array_free(tlabels);
+    select_free(&so);
     subsel_ctx_free(ctx);
     return status;
 }
@@ -207,6 +203,7 @@ int cmd_uniprot_batch(const cli_command *self, int argc, char **argv)
     const char *similarity = "cosine", *update = "append";
     const char *const outputs[] = {"--out"};
     double fraction = 0, reg = 0.05, seconds;
+    cli_ids ids = {0};
     int64_t threads = 0, *sources = NULL, count = 0, distinct = 0;
     subsel_ctx *ctx = NULL;
     subsel_dense *batch = NULL;
@@ -224,6 +221,7 @@ int cmd_uniprot_batch(const cli_command *self, int argc, char **argv)
          "solve (re-solve after every prototype, as the paper) | append (no solve, fast)", 0,
          NULL, 0, 0},
         {"out", 'o', CLI_STRING, &out, "selected rows, an int64 .npy (- for standard output)", 1, NULL, 0, 0},
+        IDS_CLI_OPTIONS(ids),
         {"threads", 't', CLI_INT, &threads, "threads", 0, "0: as many as OpenMP gives", 0,
          SUBSEL_P_THREADS},
         {NULL, 0, 0, NULL, NULL, 0, NULL, 0, 0},
@@ -242,14 +240,14 @@ int cmd_uniprot_batch(const cli_command *self, int argc, char **argv)
         return cli_usage(self, "--fraction %g is outside (0, 1]", fraction);
     if (!(reg > 0))
         return cli_usage(self, "--reg %g must be positive", reg);
-    if ((status = cli_check_outputs(self, 1, outputs, &out)) != 0 ||
+    if ((status = ids_check(self, &ids)) != 0 ||
+        (status = cli_check_outputs(self, 1, outputs, &out)) != 0 ||
         (status = cli_make_ctx(self, threads, 0, &ctx)) != 0)
         return status;
     status = CLI_FAILED;
-    if ((rc = subsel_dense_load_npy(ctx, batch_path, &batch)) != SUBSEL_OK) {
-        cli_fail_status(self, ctx, rc, "--batch");
+    if (cli_load_dense(self, ctx, "--batch", batch_path, &batch) != 0 ||
+        ids_load(self, ctx, &ids, subsel_dense_rows(batch), "--batch") != 0)
         goto done;
-    }
     if (sources_path != NULL) {
         if (cli_read_i64(self, ctx, "--sources", sources_path, &sources, &count) != 0)
             goto done;
@@ -270,10 +268,9 @@ int cmd_uniprot_batch(const cli_command *self, int argc, char **argv)
         goto done;
     }
     stages_begin("write");
-    if ((rc = subsel_selection_save_npy(ctx, sel, cli_output_path(out))) != SUBSEL_OK) {
-        cli_fail_status(self, ctx, rc, "--out");
+    if (ids_write(self, ctx, &ids, subsel_selection_indices(sel), subsel_selection_count(sel),
+                  "--out", out) != 0)
         goto done;
-    }
     json_begin();
     json_int("selected", subsel_selection_count(sel));
     json_double("objective", subsel_selection_value(sel));
@@ -287,6 +284,7 @@ int cmd_uniprot_batch(const cli_command *self, int argc, char **argv)
     json_string("similarity", similarity);
     json_string("update", update);
     json_string("out", out);
+    ids_json(&ids);
     json_stages();
     json_end();
     status = 0;
@@ -294,6 +292,7 @@ done:
     subsel_selection_free(sel);
     subsel_dense_free(batch);
     subsel_array_free(sources);
+    ids_free(&ids);
     subsel_ctx_free(ctx);
     return status;
 }

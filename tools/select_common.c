@@ -8,17 +8,24 @@
 #include <string.h>
 
 #include "select_common.h"
+#include "progress.h"
 #include "stages.h"
 
 /* Exit status of a selection stopped with a checkpoint (Ctrl-C,
  * --stop-after): what a shell reports for SIGINT, as `subsel lors`. */
 #define SELECT_STOPPED 130
 
-void select_defaults(select_options *o, const char *optimizer)
+void select_defaults(select_options *o, const char *optimizer, const char *pool_option)
 {
     memset(o, 0, sizeof *o);
     o->optimizer = optimizer;
     o->merge = "union";
+    o->pool_option = pool_option;
+}
+
+void select_free(select_options *o)
+{
+    ids_free(&o->ids);
 }
 
 /* The SUBSEL_MERGE_* number of a --merge name, or -1. */
@@ -57,6 +64,8 @@ static int on_progress(void *user, const char *stage, int64_t done, int64_t tota
         p->selected = done;
     if (cli_interrupted() || (selecting && p->stop_after > 0 && done >= p->stop_after))
         return 1;
+    if (!progress_lines())
+        return 0;
     if (decile > p->last_decile && cli_now() - p->start > 1.0) {
         p->last_decile = decile;
         fprintf(stderr, "subsel %s: %s %lld/%lld\n", p->command, stage,
@@ -103,6 +112,8 @@ int select_check(const cli_command *cmd, const select_options *o,
                          o->optimizer, automatic ? automatic : "", automatic ? ", " : "");
     if (merge_mode(o->merge) < 0)
         return cli_usage(cmd, "--merge: '%s' is not union or greedi", o->merge);
+    if (ids_check(cmd, &o->ids) != 0)
+        return CLI_USAGE;
     /* cli_parse checked each value against the library's bounds; what
      * remains are combinations */
     if (o->min_runs > o->runs)
@@ -215,7 +226,7 @@ void select_progress(const cli_command *cmd, subsel_ctx *ctx, int on)
 }
 
 int select_run(const cli_command *cmd, subsel_ctx *ctx,
-               const select_options *o, const subsel_objective *obj,
+               select_options *o, const subsel_objective *obj,
                subsel_selection **sel, double *seconds)
 {
     subsel_optimizer *opt = NULL;
@@ -225,7 +236,9 @@ int select_run(const cli_command *cmd, subsel_ctx *ctx,
     if (o->budget > subsel_objective_size(obj))
         return cli_usage(cmd, "--budget %lld is larger than the %lld items to choose from",
                          (long long)o->budget, (long long)subsel_objective_size(obj));
-    if ((rc = select_optimizer(cmd, ctx, o, &opt)) != 0)
+    if ((rc = ids_load(cmd, ctx, &o->ids, subsel_objective_size(obj),
+                       o->pool_option)) != 0 ||
+        (rc = select_optimizer(cmd, ctx, o, &opt)) != 0)
         return rc;
     select_progress(cmd, ctx, 1);
     stages_begin("select");
@@ -236,14 +249,21 @@ int select_run(const cli_command *cmd, subsel_ctx *ctx,
     subsel_optimizer_free(opt);
     if (rc != SUBSEL_OK)
         return select_failed(cmd, ctx, o, rc);
-    stages_begin("write");
-    if ((rc = subsel_selection_save_npy(ctx, *sel, cli_output_path(o->out))) != SUBSEL_OK) {
+    if ((rc = select_write(cmd, ctx, o, *sel)) != 0) {
         subsel_selection_free(*sel);
         *sel = NULL;
-        return cli_fail_status(cmd, ctx, rc, "--out");
+        return rc;
     }
     select_warn_short(cmd, *sel);
     return 0;
+}
+
+int select_write(const cli_command *cmd, subsel_ctx *ctx, const select_options *o,
+                 const subsel_selection *sel)
+{
+    stages_begin("write");
+    return ids_write(cmd, ctx, &o->ids, subsel_selection_indices(sel),
+                     subsel_selection_count(sel), "--out", o->out);
 }
 
 void select_json(const select_options *o, const subsel_selection *sel,
@@ -258,6 +278,7 @@ void select_json(const select_options *o, const subsel_selection *sel,
     json_string("merge", o->merge);
     json_int("evaluations", subsel_selection_evaluations(sel));
     json_string("out", o->out);
+    ids_json(&o->ids);
     select_json_budget(sel);
     json_stages();
 }
@@ -274,6 +295,7 @@ void select_json_budget(const subsel_selection *sel)
 void select_warn_short(const cli_command *cmd, const subsel_selection *sel)
 {
     int reason = subsel_selection_short_reason(sel);
+    progress_break();
     if (reason != SUBSEL_SHORT_NONE)
         fprintf(stderr, "subsel %s: warning: selected %lld of the budget of %lld: %s\n",
                 cmd->name, (long long)subsel_selection_count(sel),

@@ -12,6 +12,7 @@
 #define SUBSEL_SELECT_COMMON_H
 
 #include "cli.h"
+#include "ids.h"
 
 typedef struct select_options {
     int64_t budget;
@@ -28,11 +29,18 @@ typedef struct select_options {
     int64_t checkpoint_every;
     const char *resume;     /* --resume: a checkpoint to go on from */
     int64_t stop_after;     /* --stop-after: items, then stop (0: never) */
+    cli_ids ids;              /* --ids: what --out holds */
+    const char *pool_option;  /* the input whose rows are the pool, for
+                                 messages ("--features") */
 } select_options;
 
 /* Defaults of what is not a library parameter (cli_parse sets those),
- * with the given default algorithm name. */
-void select_defaults(select_options *o, const char *optimizer);
+ * with the given default algorithm name and the input whose rows are the
+ * pool. */
+void select_defaults(select_options *o, const char *optimizer, const char *pool_option);
+
+/* Releases what the options read (the ids). */
+void select_free(select_options *o);
 
 /* The option table entries for a select_options, to put in a command's
  * cli_option array. The optimizer's and context's parameters take their
@@ -74,7 +82,8 @@ void select_defaults(select_options *o, const char *optimizer);
      "of an uninterrupted run", 0, NULL, 0, 0},                                \
     {"stop-after", 0, CLI_INT, &(o).stop_after,                                \
      "stop once this many items are chosen, saving --checkpoint (exit 130)",   \
-     0, "0: never", 0, 0}
+     0, "0: never", 0, 0},                                                 \
+    IDS_CLI_OPTIONS((o).ids)
 
 /* Checks the options (values, combinations, --out) before anything is
  * read, so a bad command line fails at once. `automatic` is the name of an
@@ -117,11 +126,17 @@ int select_optimizer(const cli_command *cmd, subsel_ctx *ctx,
 /* Progress lines on stderr for the calls that follow (on), or none. */
 void select_progress(const cli_command *cmd, subsel_ctx *ctx, int on);
 
-/* Runs the optimizer on `obj` with progress on stderr, writes the indices to
+/* Runs the optimizer on `obj` with progress on stderr, writes the indices
+ * (or their --ids, read first and checked against the objective's size) to
  * o->out, and measures the seconds. Returns 0 or an exit code. */
 int select_run(const cli_command *cmd, subsel_ctx *ctx,
-               const select_options *o, const subsel_objective *obj,
+               select_options *o, const subsel_objective *obj,
                subsel_selection **sel, double *seconds);
+
+/* Writes a selection to o->out: its positions, or their --ids (ids_load
+ * first). Returns 0 or an exit code. */
+int select_write(const cli_command *cmd, subsel_ctx *ctx, const select_options *o,
+                 const subsel_selection *sel);
 
 /* Writes the JSON fields every selecting command prints. */
 void select_json(const select_options *o, const subsel_selection *sel,

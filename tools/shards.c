@@ -98,11 +98,8 @@ int shards_load(const cli_command *cmd, subsel_ctx *ctx, const char *option,
     int rc, status = CLI_FAILED;
 
     *out = NULL;
-    if (last - first == 1) {
-        if ((rc = subsel_csr_load_npz(ctx, list->paths[first], out)) != SUBSEL_OK)
-            return cli_fail_status(cmd, ctx, rc, option);
-        return 0;
-    }
+    if (last - first == 1)
+        return cli_load_csr(cmd, ctx, option, list->paths[first], out);
     parts = calloc((size_t)(last - first) + 1, sizeof *parts);
     if (parts == NULL)
         return cli_fail(cmd, "out of memory");
@@ -135,6 +132,7 @@ int shards_load(const cli_command *cmd, subsel_ctx *ctx, const char *option,
         cli_fail_status(cmd, ctx, rc, option);
         goto done;
     }
+    cli_note_csr(option, *out);
     status = 0;
 done:
     for (i = first; i < last; i++)

@@ -4,6 +4,7 @@
  * the benchmarks time their stages with it too.
  */
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "stages.h"
@@ -16,12 +17,16 @@
 static struct {
     const char *name[MAX_STAGES];
     double seconds[MAX_STAGES];
+    int64_t peak_rss[MAX_STAGES];
     int count;
     int running; /* index, or -1 */
     double since;
     int validating; /* within the library's "validate" reports */
     int resume;     /* the stage the validation interrupted, or -1 */
-} clock_ = {{NULL}, {0}, 0, -1, 0, 0, -1};
+} clock_ = {{NULL}, {0}, {0}, 0, -1, 0, 0, -1};
+
+static subsel_progress_fn watcher;
+static void *watcher_user;
 
 static struct {
     subsel_ctx *ctx;
@@ -39,6 +44,7 @@ static int stage_index(const char *name)
         return -1;
     clock_.name[clock_.count] = name;
     clock_.seconds[clock_.count] = 0;
+    clock_.peak_rss[clock_.count] = 0;
     return clock_.count++;
 }
 
@@ -49,11 +55,21 @@ double stages_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+int64_t stages_peak_rss_now(void)
+{
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u) != 0)
+        return 0;
+    return (int64_t)u.ru_maxrss * 1024; /* Linux: kilobytes */
+}
+
 static void switch_to(int index)
 {
     double now = stages_now();
-    if (clock_.running >= 0)
+    if (clock_.running >= 0) {
         clock_.seconds[clock_.running] += now - clock_.since;
+        clock_.peak_rss[clock_.running] = stages_peak_rss_now();
+    }
     clock_.running = index;
     clock_.since = now;
 }
@@ -72,6 +88,8 @@ static int on_progress(void *user, const char *stage, int64_t done,
 {
     subsel_ctx *ctx = user;
     int i;
+    if (watcher != NULL)
+        watcher(watcher_user, stage, done, total);
     if (strcmp(stage, "validate") == 0) {
         if (done == 0 && !clock_.validating) {
             clock_.validating = 1;
@@ -121,6 +139,17 @@ const char *stages_name(int i)
 double stages_seconds(int i)
 {
     return i >= 0 && i < clock_.count ? clock_.seconds[i] : 0.0;
+}
+
+int64_t stages_peak_rss(int i)
+{
+    return i >= 0 && i < clock_.count ? clock_.peak_rss[i] : 0;
+}
+
+void stages_watch(subsel_progress_fn fn, void *user)
+{
+    watcher = fn;
+    watcher_user = user;
 }
 
 void stages_reset(void)

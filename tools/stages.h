@@ -31,6 +31,16 @@ int stages_count(void);
 const char *stages_name(int i);
 double stages_seconds(int i);
 
+/* The process's peak resident memory in bytes when stage i last ended
+ * (getrusage's ru_maxrss: a high-water mark, so it never decreases from
+ * one stage to the next), and now. */
+int64_t stages_peak_rss(int i);
+int64_t stages_peak_rss_now(void);
+
+/* Sees every progress report of every context (before the callback of
+ * stages_set_progress), or none with fn NULL: the terminal's progress bar. */
+void stages_watch(subsel_progress_fn fn, void *user);
+
 /* Forgets every stage (none running). Progress hooks stay installed. */
 void stages_reset(void);
 

@@ -196,6 +196,9 @@ static int parse_descr(subsel_ctx *ctx, const char *d, ss_npy_header *h)
                               : (n == 4 ? SS_NPY_I4 : SS_NPY_I8);
     } else if (order == '<' && kind == 'f' && n == 2) {
         h->type = SS_NPY_F2;
+    } else if ((kind == 'i' || kind == 'u') &&
+               (n == 1 || ((n == 2 || n == 4 || n == 8) && order == '<'))) {
+        h->type = SS_NPY_INT_RAW; /* ids only: refused as numbers */
     } else if (kind == 'S' && n > 0) {
         h->type = SS_NPY_BYTES;
     } else if (kind == 'U' && order == '<' && n > 0 && n <= (1ul << 26)) {
@@ -422,6 +425,13 @@ void ss_npy_target_init(ss_npy_target *t, int type, void *data)
     t->grow = 0;
     t->capacity = INT64_MAX;
     t->prefix = 0;
+    t->itemsize = 0;
+}
+
+/* Bytes of one value of a target. */
+static size_t target_size(const ss_npy_target *t)
+{
+    return t->type == SS_NPY_RAW ? t->itemsize : ss_npy_type_size(t->type);
 }
 
 void *ss_npy_target_block(const ss_npy_target *t)
@@ -435,7 +445,7 @@ void *ss_npy_target_block(const ss_npy_target *t)
 static int alloc_block(subsel_ctx *ctx, const ss_npy_target *t, int64_t values,
                        void **data)
 {
-    size_t dsize = ss_npy_type_size(t->type);
+    size_t dsize = target_size(t);
     unsigned char *block = NULL;
     if (values > (INT64_MAX - (int64_t)t->prefix) / (int64_t)dsize)
         return ss_fail(ctx, SUBSEL_E_NOMEM, "%lld values do not fit in memory",
@@ -460,7 +470,7 @@ static int make_room(subsel_ctx *ctx, ss_npy_target *t, int64_t need,
         cap = cap > count / 2 ? count : (cap > 0 ? cap * 2 : 1);
     SS_CHECK(alloc_block(ctx, t, cap, &bigger));
     memcpy((unsigned char *)bigger - t->prefix, ss_npy_target_block(t),
-           t->prefix + (size_t)filled * ss_npy_type_size(t->type));
+           t->prefix + (size_t)filled * target_size(t));
     ss_free(ctx, ss_npy_target_block(t));
     t->data = bigger;
     t->capacity = cap;
@@ -584,6 +594,8 @@ static int read_direct(ss_reader *r, const ss_npy_header *h, ss_npy_target *t)
                              (size_t)n * h->itemsize, done * (int64_t)h->itemsize));
         done += n;
     }
+    if (t->type == SS_NPY_RAW)
+        return SUBSEL_OK; /* as the file holds them */
     ss_le_to_host(t->data, (size_t)h->count, h->itemsize);
     if (accepts_all(t))
         return SUBSEL_OK;
@@ -663,6 +675,12 @@ int ss_npy_read_data(ss_reader *r, const ss_npy_header *h, ss_npy_target *t)
     int transposed = h->fortran_order && h->ndim == 2 && h->shape[0] > 1 &&
                      h->shape[1] > 1;
     t->bad = -1;
+    if (t->type == SS_NPY_RAW) {
+        if (transposed || t->itemsize != h->itemsize)
+            return ss_fail(r->ctx, SUBSEL_E_UNSUPPORTED,
+                           "dtype '%s' cannot be read as it is", h->descr);
+        return read_direct(r, h, t);
+    }
     if (!ss_npy_converts_to(h, t->type))
         return ss_fail(r->ctx, SUBSEL_E_UNSUPPORTED,
                        "dtype '%s' cannot be read as %s", h->descr,
@@ -675,7 +693,7 @@ int ss_npy_read_data(ss_reader *r, const ss_npy_header *h, ss_npy_target *t)
 
 int ss_npy_read_new(ss_reader *r, const ss_npy_header *h, ss_npy_target *t)
 {
-    int64_t start = SS_GROW_START_BYTES / (int64_t)ss_npy_type_size(t->type);
+    int64_t start = SS_GROW_START_BYTES / (int64_t)target_size(t);
     int rc;
     t->grow = r->available == INT64_MAX;
     t->capacity = t->grow && h->count > start ? start : h->count;
@@ -695,6 +713,14 @@ int ss_npy_read_new(ss_reader *r, const ss_npy_header *h, ss_npy_target *t)
 int ss_npy_write_header(ss_writer *w, const char *descr, int ndim,
                         const int64_t *shape)
 {
+    char quoted[64];
+    snprintf(quoted, sizeof quoted, "'%s'", descr);
+    return ss_npy_write_header_literal(w, quoted, ndim, shape);
+}
+
+int ss_npy_write_header_literal(ss_writer *w, const char *descr, int ndim,
+                                const int64_t *shape)
+{
     /* With at most 8 dimensions the dict stays far below 65535 bytes, so
      * the header is always format 1.0 (2.0 exists for huge structured
      * dtypes, which we never write). */
@@ -712,7 +738,7 @@ int ss_npy_write_header(ss_writer *w, const char *descr, int ndim,
                  (long long)shape[i]);
     }
     snprintf(dict, sizeof dict,
-             "{'descr': '%s', 'fortran_order': False, 'shape': (%s%s), }",
+             "{'descr': %s, 'fortran_order': False, 'shape': (%s%s), }",
              descr, dims, ndim == 1 ? "," : "");
     /* 10 preamble bytes + dict + spaces + '\n', a multiple of 64. */
     len = strlen(dict);
@@ -804,6 +830,8 @@ int ss_npy_load_dense(subsel_ctx *ctx, FILE *f, subsel_dense **out)
     *out = NULL;
     ss_file_reader_init(&r, ctx, f);
     SS_CHECK(ss_npy_read_header(&r.base, &h));
+    if (h.type == SS_NPY_INT_RAW)
+        return unsupported_dtype(ctx, h.descr);
     if (!is_number(h.type))
         return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
                        "dtype '%s' is not a number type", h.descr);
@@ -824,25 +852,32 @@ int ss_npy_load_dense(subsel_ctx *ctx, FILE *f, subsel_dense **out)
     return ss_dense_adopt(ctx, rows, cols, t.data, out);
 }
 
+/* SUBSEL_E_UNSUPPORTED unless the header's shape is a vector: 1-D, or 2-D
+ * with a dimension of 1. */
+static int check_vector_shape(subsel_ctx *ctx, const ss_npy_header *h)
+{
+    char shape[64];
+    if (h->ndim == 1 ||
+        (h->ndim == 2 && (h->shape[0] == 1 || h->shape[1] == 1)))
+        return SUBSEL_OK;
+    return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
+                   "shape %s is not a vector (1-D, or 2-D with a "
+                   "dimension of 1)",
+                   ss_npy_shape_text(h, shape, sizeof shape));
+}
+
 /* Checks that a header describes a vector readable as `type`. *count is
  * written first: the documented contract is that it is set whenever the
  * header is valid, even if the call then fails. */
 static int check_vector(subsel_ctx *ctx, const ss_npy_header *h, int type,
                         int64_t *count)
 {
-    char shape[64];
     *count = h->count;
     if (!ss_npy_converts_to(h, type))
         return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
                        "dtype '%s' cannot be read as %s", h->descr,
                        type_name(type));
-    if (!(h->ndim == 1 ||
-          (h->ndim == 2 && (h->shape[0] == 1 || h->shape[1] == 1))))
-        return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
-                       "shape %s is not a vector (1-D, or 2-D with a "
-                       "dimension of 1)",
-                       ss_npy_shape_text(h, shape, sizeof shape));
-    return SUBSEL_OK;
+    return check_vector_shape(ctx, h);
 }
 
 int ss_npy_read_vector(subsel_ctx *ctx, FILE *f, int type, void *out,
@@ -890,6 +925,27 @@ int ss_npy_load_vector(subsel_ctx *ctx, FILE *f, int type, void *values,
     SS_CHECK(load_data(&r, &h, &t));
     memcpy(ss_npy_target_block(&t), &ctx->alloc, sizeof ctx->alloc);
     memcpy(values, &t.data, sizeof t.data);
+    return SUBSEL_OK;
+}
+
+int ss_npy_load_raw(subsel_ctx *ctx, FILE *f,
+                    int (*check)(subsel_ctx *ctx, const ss_npy_header *h),
+                    ss_npy_header *h, void **values)
+{
+    ss_file_reader r;
+    ss_npy_target t;
+
+    *values = NULL;
+    ss_file_reader_init(&r, ctx, f);
+    SS_CHECK(ss_npy_read_header(&r.base, h));
+    SS_CHECK(check(ctx, h));
+    SS_CHECK(check_vector_shape(ctx, h));
+    ss_npy_target_init(&t, SS_NPY_RAW, NULL);
+    t.itemsize = h->itemsize;
+    t.prefix = ARRAY_PREFIX;
+    SS_CHECK(load_data(&r, h, &t));
+    memcpy(ss_npy_target_block(&t), &ctx->alloc, sizeof ctx->alloc);
+    *values = t.data;
     return SUBSEL_OK;
 }
 

@@ -32,8 +32,13 @@ enum {
     SS_NPY_I8,     /* '<i8' */
     SS_NPY_BYTES,  /* '|S<n>': n bytes, NUL-padded */
     SS_NPY_UNICODE, /* '<U<n>': n UTF-32LE code units, NUL-padded */
-    SS_NPY_F2      /* '<f2' (since 0.10): read only, converted to float32
+    SS_NPY_F2,     /* '<f2' (since 0.10): read only, converted to float32
                       or float64 exactly */
+    SS_NPY_INT_RAW, /* any other integer dtype ('|i1', '|u1', '<i2', '<u2',
+                       '<u4', '<u8'; since 0.15): not a number type here,
+                       read only as it is, for ids (ss_npy_load_raw) */
+    SS_NPY_RAW     /* a target only: the header's elements as the file
+                      holds them, t->itemsize bytes each, unconverted */
 };
 
 typedef struct ss_npy_header {
@@ -67,6 +72,7 @@ typedef struct ss_npy_target {
     int grow;
     int64_t capacity;
     size_t prefix;
+    size_t itemsize; /* of an SS_NPY_RAW target: the header's itemsize */
 } ss_npy_target;
 
 /* Parses the header dict text (the bytes after the length field). */
@@ -114,6 +120,10 @@ int ss_npy_converts_to(const ss_npy_header *h, int type);
  * multiple of 64 bytes. */
 int ss_npy_write_header(ss_writer *w, const char *descr, int ndim,
                         const int64_t *shape);
+/* The same with the dtype as the Python literal the dict holds: "'<u8'",
+ * or a structured dtype's list "[('f0', '<u8'), ('f1', '<u8')]". */
+int ss_npy_write_header_literal(ss_writer *w, const char *descr, int ndim,
+                                const int64_t *shape);
 
 /* Writes a contiguous C-order array of 1 or 2 dimensions to path (as
  * ss_write_atomic): descr "<f4", "<f8" or "<i8" and its itemsize. */
@@ -146,6 +156,15 @@ int ss_npy_load_dense(subsel_ctx *ctx, FILE *f, subsel_dense **out);
 /* type is SS_NPY_F8 (double *out) or SS_NPY_I8 (int64_t *out). */
 int ss_npy_read_vector(subsel_ctx *ctx, FILE *f, int type, void *out,
                        int64_t capacity, int64_t *count);
+/* Reads a vector (1-D, or 2-D with a dimension of 1) as the file holds its
+ * elements (little-endian, h->itemsize bytes each, unconverted) into a new
+ * array released with subsel_array_free(); pipes work (a stream's claim is
+ * not allocated before its data arrives). `check` refuses a header (its
+ * dtype) before any data is read. The parsed header is left in *h. */
+int ss_npy_load_raw(subsel_ctx *ctx, FILE *f,
+                    int (*check)(subsel_ctx *ctx, const ss_npy_header *h),
+                    ss_npy_header *h, void **values);
+
 /* As subsel_npy_load_f64() / _i64() on an open FILE (type as above);
  * `values` is the address of the caller's double * or int64_t *. */
 int ss_npy_load_vector(subsel_ctx *ctx, FILE *f, int type, void *values,

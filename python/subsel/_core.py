@@ -715,10 +715,59 @@ class Selection:
     def __len__(self) -> int:
         return len(self.indices)
 
-    def save(self, path, *, ctx: Optional[Context] = None) -> None:
+    def ids(self, ids, *, sort: bool = False) -> np.ndarray:
+        """The ids of the selected rows: `ids` holds one id per pool row
+        (any integer dtype, or bytes 'S<n>' such as DataComp's uids), and
+        the result keeps its dtype, in the order chosen, or with sort=True
+        ascending and each once (np.unique), as the CLI's --ids-sorted."""
+        a = _ids_array(ids, little_endian=False)
+        if len(self.indices) and self.indices.max() >= len(a):
+            raise ValueError(f"ids: {len(a)} ids, but row "
+                             f"{int(self.indices.max())} was selected")
+        out = a[self.indices]
+        return np.unique(out) if sort else out
+
+    def save(self, path, *, ids=None, sort: bool = False,
+             datacomp: bool = False, ctx: Optional[Context] = None) -> None:
         """Writes the indices as a 1-D int64 .npy file, as the CLI's --out
-        (and subsel_selection_save_npy) writes them."""
-        save_vector(path, self.indices, ctx=ctx)
+        writes them; with `ids` (one per pool row, as for ids()), their ids
+        instead, in the ids' dtype: in the order chosen, sorted and each
+        once (sort=True), or as DataComp's subset file (datacomp=True: uids
+        of 32 hex digits or 16 bytes, as two uint64 each, sorted), as the
+        CLI's --ids, --ids-sorted and --ids-datacomp write them (one
+        writer, subsel_ids_save_npy)."""
+        if ids is None:
+            if sort or datacomp:
+                raise ValueError("sort and datacomp go with ids")
+            save_vector(path, self.indices, ctx=ctx)
+            return
+        if sort and datacomp:
+            raise ValueError("give sort or datacomp, not both (DataComp's "
+                             "file is sorted)")
+        c = _ctx(ctx)
+        a = _ids_array(ids)
+        idx = _i64(self.indices)
+        flags = 2 if datacomp else 1 if sort else 0  # SUBSEL_IDS_*
+        check(L.subsel_ids_save_npy(c, _path(path), a.ctypes.data, len(a),
+                                    a.dtype.str.encode(), idx.ctypes.data,
+                                    len(idx), flags), c)
+
+
+def _ids_array(ids, little_endian: bool = True) -> np.ndarray:
+    """ids checked to be a 1-D array of an id dtype; for the library, a
+    contiguous little-endian one."""
+    a = np.asarray(ids)
+    if a.ndim != 1:
+        raise ValueError(f"ids must be 1-D (one per pool row), not {a.ndim}-D")
+    if not ((a.dtype.kind in "iu" and a.dtype.itemsize in (1, 2, 4, 8))
+            or (a.dtype.kind == "S" and 0 < a.dtype.itemsize <= 4096)):
+        raise TypeError(f"ids of dtype {a.dtype.str} are not supported "
+                        f"(integers, or bytes 'S<n>' up to n = 4096, are)")
+    if not little_endian:
+        return a
+    if a.dtype.byteorder == ">":
+        a = a.astype(a.dtype.newbyteorder("<"))
+    return np.ascontiguousarray(a)
 
 
 def _selection(ptr: int, seconds: float) -> Selection:

@@ -211,6 +211,9 @@ _DECLS = {
     "subsel_array_free": (None, [c_void_p]),
     "subsel_npy_write_f64": (c_int, [CTX, c_char_p, c_void_p, c_int64]),
     "subsel_npy_write_i64": (c_int, [CTX, c_char_p, c_void_p, c_int64]),
+    # Ids of the selected rows (Selection.save(ids=...)).
+    "subsel_ids_save_npy": (c_int, [CTX, c_char_p, c_void_p, c_int64, c_char_p,
+                                    c_void_p, c_int64, c_int]),
     "subsel_objective_size": (c_int64, [OBJ]),
     "subsel_objective_evaluate": (c_int, [CTX, OBJ, c_void_p, c_int64,
                                           POINTER(c_double)]),
@@ -440,6 +443,9 @@ NOT_BOUND = {
     # context's memory_limit gives the accounting.
     "subsel_ctx_create_with_allocator": "memory_limit instead",
     "subsel_version_number": "read once when the library is loaded",
+    # Python's ids are NumPy arrays already (np.load reads every dtype);
+    # Selection.save(ids=...) writes them with subsel_ids_save_npy.
+    "subsel_ids_load_npy": "np.load, then Selection.save(ids=...)",
 }
 
 for _name, (_restype, _argtypes) in _DECLS.items():

@@ -66,6 +66,9 @@ pub const SUBSEL_DTYPE_FLOAT32: c_int = 2002;
 pub const SUBSEL_DTYPE_FLOAT64: c_int = 2003;
 pub const SUBSEL_DTYPE_INT32: c_int = 2011;
 pub const SUBSEL_DTYPE_INT64: c_int = 2012;
+pub const SUBSEL_IDS_DTYPE_MAX: c_int = 32;
+pub const SUBSEL_IDS_SORTED: c_int = 1;
+pub const SUBSEL_IDS_DATACOMP: c_int = 2;
 pub const SUBSEL_CONCAVE_LOG1P: c_int = 0;
 pub const SUBSEL_CONCAVE_SQRT: c_int = 1;
 pub const SUBSEL_CONCAVE_SATURATE: c_int = 2;
@@ -364,6 +367,8 @@ extern "C" {
     pub fn subsel_array_free(values: *mut c_void);
     pub fn subsel_npy_write_f64(ctx: *mut subsel_ctx, path: *const c_char, values: *const f64, count: i64) -> c_int;
     pub fn subsel_npy_write_i64(ctx: *mut subsel_ctx, path: *const c_char, values: *const i64, count: i64) -> c_int;
+    pub fn subsel_ids_load_npy(ctx: *mut subsel_ctx, path: *const c_char, ids: *mut *mut c_void, count: *mut i64, itemsize: *mut usize, dtype: *mut c_char) -> c_int;
+    pub fn subsel_ids_save_npy(ctx: *mut subsel_ctx, path: *const c_char, ids: *const c_void, count: i64, dtype: *const c_char, positions: *const i64, npositions: i64, flags: c_int) -> c_int;
     pub fn subsel_csr_view_rows(ctx: *mut subsel_ctx, csr: *const subsel_csr, first: i64, count: i64, out: *mut *mut subsel_csr) -> c_int;
     pub fn subsel_csr_gather_rows(ctx: *mut subsel_ctx, csr: *const subsel_csr, rows: *const i64, count: i64, out: *mut *mut subsel_csr) -> c_int;
     pub fn subsel_objective_size(obj: *const subsel_objective) -> i64;
