@@ -539,14 +539,18 @@ class ClipCov(Objective):
     """ClipCov over n image-caption pairs: image and text (n x d), and
     label_embeddings (K x d) with labels (n class numbers) or None for
     zero-shot classes. normalize=True divides every embedding by its norm
-    (off by default, as in the CLI). Weights and alpha from the library's
-    table (weight_intra, ..., alpha) as keywords."""
+    (off by default, as in the CLI). alpha="auto" (the default, as the
+    CLI's) sets the paper's alpha from the data (data_alpha(): the average
+    cross-modal similarity over the average text similarity of the pool);
+    a number sets it (the paper finds about 0.5, the library's own
+    default). alpha_source says which ("data" or "given"). Weights from the
+    library's table (weight_intra, ...) as keywords."""
 
     _kind = _lib.KIND_CLIPCOV
 
     def __init__(self, image, text, label_embeddings=None, labels=None, *,
-                 normalize: bool = False, ctx: Optional[Context] = None,
-                 progress=None, **params):
+                 normalize: bool = False, alpha="auto",
+                 ctx: Optional[Context] = None, progress=None, **params):
         c = _ctx(ctx)
         im, tx = dense(image, ctx=c), dense(text, ctx=c)
         le = None if label_embeddings is None else dense(label_embeddings,
@@ -559,6 +563,30 @@ class ClipCov(Objective):
         super().__init__(out.value, (im, tx) + (() if le is None else (le,)))
         for name, value in params.items():
             _params.set_value(c, self, self._kind, name, value)
+        if isinstance(alpha, str):
+            if alpha != "auto":
+                raise ValueError(f"alpha: 'auto' or a number >= 0, not "
+                                 f"{alpha!r}")
+            alpha, self.alpha_source = self.data_alpha(ctx=c), "data"
+        else:
+            self.alpha_source = "given"
+        _params.set_value(c, self, self._kind, "alpha", alpha)
+
+    def data_alpha(self, *, ctx: Optional[Context] = None) -> float:
+        """The paper's alpha for this pool (appendix A.3): the mean of
+        sim(i, j) = x_V(i).x_L(j) + x_V(j).x_L(i) over all ordered pairs
+        over the mean of x_L(i).x_L(j), with the embeddings as the
+        objective uses them. Raises NumericError when the text average is
+        not positive or the ratio is negative (then pass a number)."""
+        c = _ctx(ctx)
+        out = ctypes.c_double()
+        check(L.subsel_clipcov_data_alpha(c, self, ctypes.byref(out)), c)
+        return out.value
+
+    @property
+    def alpha(self) -> float:
+        """The alpha in use (from the data or as given)."""
+        return _params.get_value(_ctx(None), self, self._kind, "alpha")
 
     def classes(self, *, ctx: Optional[Context] = None) -> np.ndarray:
         """The class of every pair."""

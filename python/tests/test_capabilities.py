@@ -153,16 +153,63 @@ def test_clipcov_as_the_cli_filtered(fixtures):
     # double greedy filter leaves the selection short, and says so.
     d = _clipcov_data(fixtures)
     ctx = subsel.Context(threads=1)
-    obj = subsel.ClipCov(d["image"], d["text"], d["label_emb"], ctx=ctx)
+    obj = subsel.ClipCov(d["image"], d["text"], d["label_emb"], alpha=0.5,
+                         ctx=ctx)
+    assert obj.alpha == 0.5 and obj.alpha_source == "given"
     sel, _ = obj.select(190, ctx=ctx)
     assert len(sel) < 190 and sel.budget == 190 and sel.stopped_early
     assert "double greedy" in sel.short_reason
-    # What `subsel clipcov` (0.7.0) prints for this case: 166 selected,
+    # What `subsel clipcov --alpha 0.5` prints for this case (0.7.0's
+    # default; from 0.15 the CLI's default alpha comes from the data): 166
+    # selected,
     # objective 165.3747379052248; the same library call must agree.
     assert len(sel) == 166
     assert sel.value == pytest.approx(165.3747379052248, rel=1e-9)
     none, greedy = obj.select(190, filter="none", ctx=ctx)
     np.testing.assert_array_equal(none.indices, greedy.indices)
+
+
+def _paper_alpha(v, l):
+    """ClipCov appendix A.3: the mean of sim(i, j) = v_i.l_j + v_j.l_i over
+    all ordered pairs over the mean of l_i.l_j, pair by pair in float64."""
+    v, l = v.astype(np.float64), l.astype(np.float64)
+    return (v @ l.T + l @ v.T).mean() / (l @ l.T).mean()
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_clipcov_alpha_defaults_to_the_papers_ratio(fixtures, normalize):
+    d = _clipcov_data(fixtures)
+    ctx = subsel.Context(threads=1)
+    obj = subsel.ClipCov(d["image"], d["text"], d["label_emb"], d["labels"],
+                         normalize=normalize, ctx=ctx)
+    v, l = d["image"].astype(np.float64), d["text"].astype(np.float64)
+    if normalize:
+        v = v / np.linalg.norm(v, axis=1, keepdims=True)
+        l = l / np.linalg.norm(l, axis=1, keepdims=True)
+    want = _paper_alpha(v, l)
+    assert obj.alpha_source == "data"
+    assert obj.alpha == pytest.approx(want, rel=1e-12)
+    assert obj.data_alpha() == obj.alpha
+    # the value with that alpha is the value with alpha=<that number>
+    same = subsel.ClipCov(d["image"], d["text"], d["label_emb"], d["labels"],
+                          normalize=normalize, alpha=want, ctx=ctx)
+    sel, _ = obj.select(150, ctx=ctx)
+    again, _ = same.select(150, ctx=ctx)
+    np.testing.assert_array_equal(sel.indices, again.indices)
+    assert sel.value == pytest.approx(again.value, rel=1e-12)
+
+
+def test_clipcov_alpha_without_a_ratio_asks_for_a_number():
+    rng = np.random.default_rng(3)
+    image = rng.standard_normal((6, 4)).astype(np.float32)
+    text = np.concatenate([image[:3], -image[:3]])  # captions cancel out
+    labels = np.arange(6) % 2
+    with pytest.raises(subsel.NumericError, match="set alpha yourself"):
+        subsel.ClipCov(image, text, labels=labels)
+    obj = subsel.ClipCov(image, text, labels=labels, alpha=0.5)
+    assert obj.alpha == 0.5
+    with pytest.raises(ValueError, match="auto"):
+        subsel.ClipCov(image, text, labels=labels, alpha="data")
 
 
 def _scores_by_pairs(x, codes):
