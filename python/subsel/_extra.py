@@ -371,6 +371,12 @@ class TarotOT:
     g: np.ndarray
     loss: float
 
+
+# TAROT's k of its k-fold OTM (section 4.3: "k = 10 ensures a good match
+# with the target distribution while avoiding overfitting"); 5 before 0.15.
+PAPER_FOLDS = 10
+
+
 class Tarot(_Handle):
     """TAROT: select candidates whose whitened features match the targets'
     by optimal transport. candidates (N x d) and targets (M x d) are
@@ -504,21 +510,32 @@ class Tarot(_Handle):
         return _run_selection(L.subsel_tarot_select_fixed, ctx, progress,
                               self, budget)
 
-    def folds(self, folds: int = 5, *, ctx: Optional[Context] = None):
-        """A seeded fold number per target (the context's seed)."""
+    def folds(self, folds: int = PAPER_FOLDS, *,
+              ctx: Optional[Context] = None):
+        """A seeded fold number per target (the context's seed), in
+        `folds` folds (the paper's 10 by default)."""
         c = _ctx(ctx)
         out = np.empty(self.targets, np.int64)
         check(L.subsel_tarot_folds_v2(c, self.targets, folds, out.ctypes.data,
                                       out.size), c)
         return out
 
-    def select_otm(self, folds: int = 5, fold_of_target=None, *,
-                   ctx: Optional[Context] = None, progress=None):
+    def select_otm(self, folds: Optional[int] = None, fold_of_target=None,
+                   *, ctx: Optional[Context] = None, progress=None):
         """Optimal-transport-minimising size: grows the selection and keeps
-        the size whose held-out OT loss is smallest. fold_of_target: the
-        fold of each target, or None for folds(folds)."""
-        f = self.folds(folds, ctx=ctx) if fold_of_target is None \
-            else _i64(fold_of_target)
+        the size whose held-out OT loss is smallest. folds: the number of
+        target folds; None for the paper's 10 (capped at the number of
+        targets), or with fold_of_target the folds it names (its largest
+        value + 1), as `subsel tarot --otm` does. fold_of_target: the fold
+        of each target, or None for folds(folds)."""
+        if fold_of_target is not None:
+            f = _i64(fold_of_target)
+            if folds is None:
+                folds = int(f.max()) + 1 if f.size else 0
+        else:
+            if folds is None:
+                folds = min(PAPER_FOLDS, self.targets)
+            f = self.folds(folds, ctx=ctx)
         return _run_selection(L.subsel_tarot_select_otm, ctx, progress, self,
                               folds, f.ctypes.data)
 

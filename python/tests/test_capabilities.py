@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 """OT, UniPROT and the SAE encoder against the fixtures of the C tests."""
+import inspect
 import json
 
 import numpy as np
@@ -110,6 +111,25 @@ def test_tarot_pipeline_from_raw_features(fixtures):
               np.load(d / "fixed_size_reference.npy"))
     r = t.select_otm(5, np.load(d / "target_folds.npy"), ctx=ctx)
     _same_set(r.indices, np.load(d / "otm_reference.npy"))
+    # without a count, the folds file's own (5 here)
+    r = t.select_otm(fold_of_target=np.load(d / "target_folds.npy"), ctx=ctx)
+    _same_set(r.indices, np.load(d / "otm_reference.npy"))
+
+
+def test_tarot_otm_defaults_to_the_papers_ten_folds(fixtures):
+    # TAROT section 4.3: k = 10 (the default was 5 before 0.15), as
+    # `subsel tarot --otm`; fewer targets than 10 get one fold each.
+    d = fixtures / "tarot"
+    cand, targ = np.load(d / "candidates.npy"), np.load(d / "targets.npy")
+    t = subsel.Tarot(cand, targ, ctx=subsel.Context(threads=1, seed=2))
+    assert inspect.signature(t.folds).parameters["folds"].default == 10
+    ctx = subsel.Context(threads=1, seed=2)
+    np.testing.assert_array_equal(t.select_otm(ctx=ctx).indices,
+                                  t.select_otm(10, ctx=ctx).indices)
+    assert len(np.unique(t.folds(ctx=ctx))) == 10
+    six = subsel.Tarot(cand, targ[:6], ctx=ctx)
+    np.testing.assert_array_equal(six.select_otm(ctx=ctx).indices,
+                                  six.select_otm(6, ctx=ctx).indices)
 
 
 def test_clipcov_select_is_subset_of_greedy():
