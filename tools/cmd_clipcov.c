@@ -80,17 +80,30 @@ static int parse_alpha(const cli_command *self, const char *text, double *alpha)
 
 /* Term weights in the order of SUBSEL_CLIPCOV_TERM_INTRA .. _LABEL, and alpha
  * (values the library refuses are usage errors); alpha NaN: the paper's
- * alpha from the data, written back to *alpha. */
+ * alpha from the data, written back to *alpha, with *source "data"; a pool
+ * without a usable ratio (centred embeddings: both averages near 0) gets
+ * the paper's reported 0.5 instead, with one warning line and *source
+ * "fallback". */
 static int configure(const cli_command *self, subsel_ctx *ctx,
-                     subsel_objective *f, const double *w, double *alpha)
+                     subsel_objective *f, const double *w, double *alpha,
+                     const char **source)
 {
     int64_t t;
     int rc;
     for (t = 0; w != NULL && t < SUBSEL_CLIPCOV_TERM_COUNT; t++)
         if ((rc = subsel_clipcov_set_weight(ctx, f, (int)t, w[t])) != SUBSEL_OK)
             return cli_option_status(self, ctx, rc, "--term-weights");
-    if (isnan(*alpha) && (rc = subsel_clipcov_data_alpha(ctx, f, alpha)) != SUBSEL_OK)
-        return cli_fail_status(self, ctx, rc, "--alpha auto (give --alpha 0.5, the paper's value)");
+    *source = "given";
+    if (isnan(*alpha)) {
+        *source = "data";
+        if ((rc = subsel_clipcov_data_alpha(ctx, f, alpha)) == SUBSEL_E_NUMERIC) {
+            cli_warn_status(self, ctx, rc, "--alpha auto: using 0.5, the paper's reported value");
+            *alpha = 0.5;
+            *source = "fallback";
+        } else if (rc != SUBSEL_OK) {
+            return cli_fail_status(self, ctx, rc, "--alpha auto");
+        }
+    }
     rc = subsel_clipcov_set_alpha(ctx, f, *alpha);
     return rc == SUBSEL_OK ? 0 : cli_option_status(self, ctx, rc, "--alpha");
 }
@@ -128,7 +141,7 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
 {
     const char *image_path = NULL, *text_path = NULL, *emb_path = NULL;
     const char *labels_path = NULL, *weights_text = NULL, *filter_name = "deterministic";
-    const char *alpha_text = "auto";
+    const char *alpha_text = "auto", *alpha_source = "given";
     double alpha = 0, t0 = 0, *term_weights = NULL;
     int normalize = 0, exact = 0, filter, submodular = 0;
     int64_t *labels = NULL, nlabels = 0, nterms = 0;
@@ -212,7 +225,7 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
         cli_fail_status(self, ctx, rc, "objective");
         goto done;
     }
-    if ((status = configure(self, ctx, f, term_weights, &alpha)) != 0)
+    if ((status = configure(self, ctx, f, term_weights, &alpha, &alpha_source)) != 0)
         goto done;
     status = CLI_FAILED;
     if (exact && (rc = subsel_clipcov_check_submodular(ctx, f, 1, &submodular)) != SUBSEL_OK) {
@@ -244,7 +257,7 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
     json_int("submodular", submodular);
     json_string("filter", filter_name);
     json_double("alpha", alpha);
-    json_string("alpha_source", strcmp(alpha_text, "auto") == 0 ? "data" : "given");
+    json_string("alpha_source", alpha_source);
     json_int("greedy_selected", subsel_selection_count(greedy));
     json_double("greedy_objective", subsel_selection_value(greedy));
     json_int("seed", so.seed);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -12,7 +13,7 @@ from . import _lib, _params
 from ._core import (CSR, Context, Dense, Objective, _create, _ctx, _f64,
                     _Handle, _i64, _named, _path, _run_selection, csr,
                     dense)
-from .errors import check
+from .errors import NumericError, check
 
 L = _lib.lib
 
@@ -560,7 +561,9 @@ class ClipCov(Objective):
     CLI's) sets the paper's alpha from the data (data_alpha(): the average
     cross-modal similarity over the average text similarity of the pool);
     a number sets it (the paper finds about 0.5, the library's own
-    default). alpha_source says which ("data" or "given"). Weights from the
+    default). alpha_source says which ("data" or "given"; "fallback" when
+    the pool has no usable ratio, e.g. centred embeddings: then 0.5, with a
+    RuntimeWarning). Weights from the
     library's table (weight_intra, ...) as keywords."""
 
     _kind = _lib.KIND_CLIPCOV
@@ -584,7 +587,14 @@ class ClipCov(Objective):
             if alpha != "auto":
                 raise ValueError(f"alpha: 'auto' or a number >= 0, not "
                                  f"{alpha!r}")
-            alpha, self.alpha_source = self.data_alpha(ctx=c), "data"
+            try:
+                alpha, self.alpha_source = self.data_alpha(ctx=c), "data"
+            except NumericError as e:
+                # centred embeddings: both averages near 0, no ratio
+                warnings.warn(f"ClipCov alpha='auto': {e}; using 0.5, the "
+                              f"paper's reported value", RuntimeWarning,
+                              stacklevel=2)
+                alpha, self.alpha_source = 0.5, "fallback"
         else:
             self.alpha_source = "given"
         _params.set_value(c, self, self._kind, "alpha", alpha)

@@ -219,13 +219,16 @@ def test_clipcov_alpha_defaults_to_the_papers_ratio(fixtures, normalize):
     assert sel.value == pytest.approx(again.value, rel=1e-12)
 
 
-def test_clipcov_alpha_without_a_ratio_asks_for_a_number():
+def test_clipcov_alpha_without_a_ratio_falls_back_to_the_papers_half():
     rng = np.random.default_rng(3)
     image = rng.standard_normal((6, 4)).astype(np.float32)
     text = np.concatenate([image[:3], -image[:3]])  # captions cancel out
     labels = np.arange(6) % 2
     with pytest.raises(subsel.NumericError, match="set alpha yourself"):
-        subsel.ClipCov(image, text, labels=labels)
+        subsel.ClipCov(image, text, labels=labels, alpha=0.5).data_alpha()
+    with pytest.warns(RuntimeWarning, match="using 0.5"):
+        obj = subsel.ClipCov(image, text, labels=labels)
+    assert obj.alpha == 0.5 and obj.alpha_source == "fallback"
     obj = subsel.ClipCov(image, text, labels=labels, alpha=0.5)
     assert obj.alpha == 0.5
     with pytest.raises(ValueError, match="auto"):
