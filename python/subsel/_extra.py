@@ -287,7 +287,7 @@ class UniPROT(Objective):
         return f.value, v.value
 
     @staticmethod
-    def select_batch(batch, fraction: float, *, reg: float = 0.05,
+    def select_batch(batch, fraction: float, *, reg: float = 0.01,
                      similarity: str = "cosine", sources=None,
                      update: str = "append",
                      ctx: Optional[Context] = None, progress=None):
@@ -305,8 +305,9 @@ class UniPROT(Objective):
           example; per-example gradients or embeddings.
         fraction: in (0, 1], the share of the batch (or of each source) to
           keep.
-        reg: entropic regularisation (> 0); smaller spreads the prototypes
-          more strictly over the batch, larger smooths towards uniform.
+        reg: entropic regularisation (> 0), default the paper's 0.01
+          (0.05 before 0.15); smaller spreads the prototypes more
+          strictly over the batch, larger smooths towards uniform.
         similarity: cosine (scale-free, the usual choice), dot,
           neg_sqeuclidean or neg_euclidean.
         sources: None, or B integer labels (the dataset each example
