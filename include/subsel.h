@@ -2894,7 +2894,8 @@ SUBSEL_API int subsel_tarot_weights_reference(subsel_ctx *ctx,
  * labels (K of them; memory grows with K, not with the largest label) and
  * F_label is 0. With `normalize` nonzero every image,
  * caption and label embedding is used divided by its Euclidean norm
- * (without copying the matrices). Weights start at 1 and alpha at 0.5.
+ * (without copying the matrices). Weights start at 1 and alpha at 0.5
+ * (subsel_clipcov_data_alpha() gives the paper's alpha for the data).
  * Construction is O(n d) plus, for zero-shot classes, an n x K product
  * (BLIS); it runs on the context's threads and its result does not depend
  * on their number. Progress: stages "clipcov zero-shot" (zero-shot
@@ -2928,6 +2929,26 @@ SUBSEL_API int subsel_clipcov_set_weight(subsel_ctx *ctx,
  * @return as subsel_clipcov_set_weight(). */
 SUBSEL_API int subsel_clipcov_set_alpha(subsel_ctx *ctx,
                                         subsel_objective *obj, double alpha);
+
+/*! subsel_clipcov_data_alpha() : (since 0.15)
+ * The paper's alpha for this pool (appendix A.3, after eq. 28: "the ratio
+ * of average cross-modal similarity to the average similarity in text"):
+ *   alpha = mean_{i,j} sim(i, j) / mean_{i,j} x_L(i).x_L(j)
+ *         = 2 (sum_i x_V(i)).(sum_j x_L(j)) / |sum_j x_L(j)|^2,
+ * both means over all ordered pairs of the pool (i = j included), with
+ * sim of eq. 22 and the embeddings as the objective uses them (normalised
+ * when it was created with `normalize`). Computed at construction (O(1)
+ * here); writes it to *alpha and does not set it: pass it to
+ * subsel_clipcov_set_alpha() to use it (the objective's alpha stays 0.5
+ * until then, as before 0.15; the CLI and the Python package use this value
+ * by default). The paper reports alpha about 1/2 on its data.
+ * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL, not a ClipCov objective),
+ *         SUBSEL_E_NUMERIC (the average text similarity is not positive,
+ *         or the ratio is negative or not finite: *alpha is unchanged and
+ *         the message gives both averages). */
+SUBSEL_API int subsel_clipcov_data_alpha(subsel_ctx *ctx,
+                                         const subsel_objective *obj,
+                                         double *alpha);
 
 /*! subsel_clipcov_class_count() :
  * @return K, the number of latent classes: the rows of the label

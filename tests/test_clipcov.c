@@ -346,6 +346,101 @@ START_TEST(value_matches_the_formulas)
 }
 END_TEST
 
+/* The paper's alpha (appendix A.3): the mean of sim(i, j) over all ordered
+ * pairs over the mean of x_L(i).x_L(j), each pair written out in double.
+ * Cases: data kind (Gaussian, nonnegative, cones) x normalise x zero-shot,
+ * on 1 or 2 threads. Reading it leaves alpha at 0.5; setting it gives the
+ * formulas' value with that alpha. */
+START_TEST(data_alpha_is_the_papers_ratio)
+{
+    int kind = _i % 3, normalize = (_i / 3) & 1, zero_shot = (_i / 6) & 1;
+    subsel_ctx *ctx = new_ctx(1 + (_i & 1));
+    data D;
+    reference R;
+    subsel_objective *obj;
+    long double cross = 0, text = 0;
+    double alpha = -1, want, got, value, scale, n2;
+    unsigned char in[60];
+    int64_t set[60], count, i, j;
+    ss_rng rng;
+    int rc;
+
+    make_data(ctx, &D, 300 + (uint64_t)_i, 53, 9, 4, kind, !zero_shot, 0);
+    obj = make_objective(ctx, &D, normalize);
+    make_reference(&R, &D, normalize);
+    for (i = 0; i < D.n; i++)
+        for (j = 0; j < D.n; j++) {
+            cross += sim(&R, i, j);
+            text += dotd(R.l + i * D.d, R.l + j * D.d, D.d);
+        }
+    n2 = (double)D.n * (double)D.n;
+    want = (double)(cross / n2) / (double)(text / n2);
+    rc = subsel_clipcov_data_alpha(ctx, obj, &alpha);
+    if (!(text > 0) || want < 0) {
+        /* Gaussian data may leave images against their captions */
+        ck_assert_int_eq(rc, SUBSEL_E_NUMERIC);
+        ck_assert(alpha == -1);
+        ck_assert(strstr(subsel_ctx_last_error(ctx), "set alpha yourself") != NULL);
+    } else {
+        ck_assert_ok(ctx, rc);
+        ck_assert_msg(fabs(alpha - want) <= 1e-12 * fabs(want) + 1e-15,
+                      "case %d: alpha %.17g, pairs %.17g", _i, alpha, want);
+        /* kind != GAUSSIAN: nonnegative entries and cones give a ratio */
+    }
+    if (kind != GAUSSIAN)
+        ck_assert_ok(ctx, rc);
+    ss_rng_seed(&rng, 8, (uint64_t)_i);
+    random_subset(&rng, D.n, 0.4, in, set, &count);
+    ck_assert_ok(ctx, subsel_objective_evaluate(ctx, obj, set, count, &got));
+    value = ref_value(&R, in, &scale); /* alpha 0.5: reading did not set it */
+    ck_assert_msg(fabs(got - value) <= 1e-11 * scale, "%.17g vs %.17g", got, value);
+    if (rc == SUBSEL_OK) {
+        R.alpha = alpha;
+        ck_assert_ok(ctx, subsel_clipcov_set_alpha(ctx, obj, alpha));
+        ck_assert_ok(ctx, subsel_objective_evaluate(ctx, obj, set, count, &got));
+        value = ref_value(&R, in, &scale);
+        ck_assert_msg(fabs(got - value) <= 1e-11 * scale, "%.17g vs %.17g", got, value);
+    }
+    free_reference(&R);
+    subsel_objective_free(obj);
+    free_data(&D);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* No usable ratio: captions that cancel out (mean text similarity 0),
+ * images opposite their captions (negative ratio); and bad arguments. */
+START_TEST(data_alpha_refuses_what_has_no_ratio)
+{
+    subsel_ctx *ctx = new_ctx(1);
+    float cancel_v[4] = {1, 0, 0, 1}, cancel_l[4] = {1, 0, -1, 0};
+    float opp_v[4] = {-1, 0, -1, 0.5f}, opp_l[4] = {1, 0, 1, -0.5f};
+    int64_t labels[2] = {0, 1};
+    subsel_dense *v, *l;
+    subsel_objective *obj;
+    double alpha = 7;
+    int c;
+
+    for (c = 0; c < 2; c++) {
+        ck_assert_ok(ctx, subsel_dense_create(ctx, 2, 2, c ? opp_v : cancel_v,
+                                              SUBSEL_BORROW, &v));
+        ck_assert_ok(ctx, subsel_dense_create(ctx, 2, 2, c ? opp_l : cancel_l,
+                                              SUBSEL_BORROW, &l));
+        ck_assert_ok(ctx, subsel_clipcov_create(ctx, v, l, NULL, labels, 0, &obj));
+        ck_assert_int_eq(subsel_clipcov_data_alpha(ctx, obj, &alpha), SUBSEL_E_NUMERIC);
+        ck_assert(alpha == 7);
+        ck_assert(strstr(subsel_ctx_last_error(ctx), "average text similarity") != NULL);
+        ck_assert_int_eq(subsel_clipcov_data_alpha(ctx, obj, NULL), SUBSEL_E_INVALID);
+        ck_assert_int_eq(subsel_clipcov_data_alpha(NULL, obj, &alpha), SUBSEL_E_INVALID);
+        subsel_objective_free(obj);
+        subsel_dense_free(v);
+        subsel_dense_free(l);
+    }
+    ck_assert_int_eq(subsel_clipcov_data_alpha(ctx, NULL, &alpha), SUBSEL_E_INVALID);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(each_term_alone_matches_its_formula)
 {
     subsel_ctx *ctx = new_ctx(1);
@@ -1440,6 +1535,8 @@ Suite *clipcov_suite(void)
     tc = tcase_create("objective");
     tcase_add_loop_test(tc, value_matches_the_formulas, 0, 8);
     tcase_add_test(tc, each_term_alone_matches_its_formula);
+    tcase_add_loop_test(tc, data_alpha_is_the_papers_ratio, 0, 12);
+    tcase_add_test(tc, data_alpha_refuses_what_has_no_ratio);
     tcase_add_loop_test(tc, gains_and_losses_are_differences_of_values, 0, 2);
     tcase_add_test(tc, merged_states_equal_the_union);
     tcase_add_loop_test(tc, zero_shot_classes_are_the_cosine_argmax, 0, 2);

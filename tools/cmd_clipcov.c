@@ -5,6 +5,8 @@
  * runs greedy to the budget and the double greedy filter, writes the
  * selected indices and prints one JSON summary.
  */
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,17 +59,51 @@ static int load(const cli_command *self, subsel_ctx *ctx, const char *option,
     return path == NULL ? 0 : cli_load_dense(self, ctx, option, path, out);
 }
 
+/* --alpha: "auto" (*alpha set to NaN: from the data) or a finite number
+ * >= 0. Returns 0 or CLI_USAGE. */
+static int parse_alpha(const cli_command *self, const char *text, double *alpha)
+{
+    char *end = NULL;
+    if (strcmp(text, "auto") == 0) {
+        *alpha = NAN;
+        return 0;
+    }
+    errno = 0;
+    *alpha = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !isfinite(*alpha))
+        return cli_usage(self, "--alpha: expected auto or a finite number, got '%s'", text);
+    if (!(*alpha >= 0))
+        return cli_usage(self, "--alpha %s is not >= 0 (or auto)", text);
+    return 0;
+}
+
 /* Term weights in the order of SUBSEL_CLIPCOV_TERM_INTRA .. _LABEL, and alpha
- * (values the library refuses are usage errors). */
+ * (values the library refuses are usage errors); alpha NaN: the paper's
+ * alpha from the data, written back to *alpha, with *source "data"; a pool
+ * without a usable ratio (centred embeddings: both averages near 0) gets
+ * the paper's reported 0.5 instead, with one warning line and *source
+ * "fallback". */
 static int configure(const cli_command *self, subsel_ctx *ctx,
-                     subsel_objective *f, const double *w, double alpha)
+                     subsel_objective *f, const double *w, double *alpha,
+                     const char **source)
 {
     int64_t t;
     int rc;
     for (t = 0; w != NULL && t < SUBSEL_CLIPCOV_TERM_COUNT; t++)
         if ((rc = subsel_clipcov_set_weight(ctx, f, (int)t, w[t])) != SUBSEL_OK)
             return cli_option_status(self, ctx, rc, "--term-weights");
-    rc = subsel_clipcov_set_alpha(ctx, f, alpha);
+    *source = "given";
+    if (isnan(*alpha)) {
+        *source = "data";
+        if ((rc = subsel_clipcov_data_alpha(ctx, f, alpha)) == SUBSEL_E_NUMERIC) {
+            cli_warn_status(self, ctx, rc, "--alpha auto: using 0.5, the paper's reported value");
+            *alpha = 0.5;
+            *source = "fallback";
+        } else if (rc != SUBSEL_OK) {
+            return cli_fail_status(self, ctx, rc, "--alpha auto");
+        }
+    }
+    rc = subsel_clipcov_set_alpha(ctx, f, *alpha);
     return rc == SUBSEL_OK ? 0 : cli_option_status(self, ctx, rc, "--alpha");
 }
 
@@ -106,7 +142,8 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
 {
     const char *image_path = NULL, *text_path = NULL, *emb_path = NULL;
     const char *labels_path = NULL, *weights_text = NULL, *filter_name = "deterministic";
-    double alpha = 0, t0 = 0, *term_weights = NULL; /* alpha: the library's default */
+    const char *alpha_text = "auto", *alpha_source = "given";
+    double alpha = 0, t0 = 0, *term_weights = NULL;
     int normalize = 0, exact = 0, filter, submodular = 0;
     int64_t *labels = NULL, nlabels = 0, nterms = 0;
     select_options so;
@@ -125,8 +162,10 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
         {"labels", 0, CLI_STRING, &labels_path,
          "class of every pair in [0, K) (.npy)", 0, "none: zero-shot", 0, 0},
         {"normalize", 0, CLI_FLAG, &normalize, "divide every embedding by its norm", 0, NULL, 0, 0},
-        {"alpha", 0, CLI_DOUBLE, &alpha, "weight of the label term", 0, NULL, 0,
-         SUBSEL_P_CLIPCOV_ALPHA},
+        {"alpha", 0, CLI_STRING, &alpha_text,
+         "factor of the label term: auto (the paper's: average cross-modal over average "
+         "text similarity of the pool) or a number >= 0 (the paper finds about 0.5)",
+         0, NULL, 0, 0},
         {"term-weights", 0, CLI_STRING, &weights_text,
          "intra,self,inter,reg,label weights, each >= 0", 0, "1,1,1,1,1", 0, 0},
         {"filter", 0, CLI_STRING, &filter_name,
@@ -146,8 +185,8 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
     if ((filter = filter_of(filter_name)) < 0)
         return cli_usage(self, "--filter: '%s' is not none, deterministic or randomized",
                          filter_name);
-    if (!(alpha >= 0))
-        return cli_usage(self, "--alpha %g must be >= 0", alpha);
+    if ((status = parse_alpha(self, alpha_text, &alpha)) != 0)
+        return status;
     if ((status = select_check(self, &so, "auto")) != 0)
         return status;
     if (weights_text != NULL) {
@@ -187,7 +226,7 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
         cli_fail_status(self, ctx, rc, "objective");
         goto done;
     }
-    if ((status = configure(self, ctx, f, term_weights, alpha)) != 0)
+    if ((status = configure(self, ctx, f, term_weights, &alpha, &alpha_source)) != 0)
         goto done;
     status = CLI_FAILED;
     if (exact && (rc = subsel_clipcov_check_submodular(ctx, f, 1, &submodular)) != SUBSEL_OK) {
@@ -219,6 +258,8 @@ int cmd_clipcov(const cli_command *self, int argc, char **argv)
     json_int("normalize", normalize);
     json_int("submodular", submodular);
     json_string("filter", filter_name);
+    json_double("alpha", alpha);
+    json_string("alpha_source", alpha_source);
     json_int("greedy_selected", subsel_selection_count(greedy));
     json_double("greedy_objective", subsel_selection_value(greedy));
     json_end();

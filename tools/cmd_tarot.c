@@ -19,6 +19,11 @@
 #include "commands.h"
 #include "select_common.h"
 
+/* The paper's k of its k-fold OTM ("k = 10 ensures a good match with the
+ * target distribution while avoiding overfitting", section 4.3): the
+ * default of --folds since 0.15 (it was 5). */
+#define TAROT_PAPER_FOLDS 10
+
 typedef struct tarot_progress {
     double start, last;
     char stage[32];
@@ -79,7 +84,7 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
     const char *whiten = "cholesky", *kind = "rademacher";
     const char *weights_out = NULL, *folds_path = NULL;
     /* the library's parameters get its defaults from cli_parse */
-    int64_t proj_dim = 0, folds = 5, weights_total = 0, max_rank = 0;
+    int64_t proj_dim = 0, folds = TAROT_PAPER_FOLDS, weights_total = 0, max_rank = 0;
     int64_t threads = 0, seed = 0, budget = 0, n, m, k, nw = 0, nfolds = 0;
     double ratio = -1.0, eps = 0, blur = 0, scaling = 0;
     int otm = 0, reference = 0, no_center = 0, w_choice, k_choice;
@@ -91,7 +96,8 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         IDS_CLI_OPTIONS(ids),
         {"ratio", 0, CLI_DOUBLE, &ratio, "fixed-size selection of floor(ratio * N) candidates, ratio in (0, 1]", 0, "none: give --ratio or --otm", 0, 0},
         {"otm", 0, CLI_FLAG, &otm, "OT-distance minimisation over target folds instead of --ratio", 0, NULL, 0, 0},
-        {"folds", 0, CLI_INT, &folds, "target folds for --otm, in [2, M]", 0, NULL, 0, 0},
+        {"folds", 0, CLI_INT, &folds, "target folds for --otm, in [2, M] (the paper's k = 10)", 0,
+         "10, or M when fewer targets; with --target-folds, the file's", 0, 0},
         {"target-folds", 0, CLI_STRING, &folds_path, "fold of every target (int .npy vector)", 0, "the seeded split", 0, 0},
         {"max-rank", 0, CLI_INT, &max_rank, "deepest neighbour rank --otm grows to", 0, NULL, 0,
          SUBSEL_P_TAROT_MAX_RANK},
@@ -161,6 +167,8 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         goto done;
     n = subsel_dense_rows(cand);
     m = subsel_dense_rows(targ);
+    if (otm && !cli_given(options, "folds") && folds > m)
+        folds = m; /* the paper's 10 folds need 10 targets; fewer: one each */
     if (otm && folds > m) {
         rc = cli_usage(self, "--folds %lld is more than the %lld targets", (long long)folds,
                        (long long)m);
@@ -190,6 +198,13 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
                 cli_fail(self, "--target-folds: %lld values for %lld targets",
                          (long long)nfolds, (long long)m);
                 goto done;
+            }
+            if (!cli_given(options, "folds")) { /* the split the file gives */
+                int64_t i;
+                folds = 0;
+                for (i = 0; i < m; i++)
+                    if (fold_of[i] >= folds)
+                        folds = fold_of[i] + 1;
             }
         }
         /* whitening apart, so that the stages say where the time goes */

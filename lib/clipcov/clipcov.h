@@ -54,6 +54,11 @@ typedef struct ss_clipcov {
     double *intra_lin, *inter, *label, *half_self;
     double *modular; /* m_i under the current weights */
 
+    /* The pool's averages behind the paper's alpha (appendix A.3, eq. 28):
+     * the mean over all ordered pairs (i, j) of sim(i, j), and of
+     * x_L(i).x_L(j); from the pool sums at construction (O(d)). */
+    double mean_cross, mean_text;
+
     double weight[SUBSEL_CLIPCOV_TERM_COUNT];
     double alpha;
     int sims; /* SS_SIMS_* */

@@ -409,24 +409,36 @@ static int row_scales(subsel_ctx *ctx, const subsel_dense *m, int normalize,
 
 /* Class means of the scaled embeddings, K x 2d in the accumulator layout
  * [mean of v | mean of l], each summed in member order; then their totals
- * over the nonempty classes, in class order. */
-static void class_means(subsel_ctx *ctx, const ss_clipcov *cc, double *means,
-                        double *totals)
+ * over the nonempty classes, in class order. On the way, the pool sums
+ * (the class sums added in class order, into `pool`, 2d doubles of zeros)
+ * give the averages behind the paper's alpha:
+ *   mean over (i, j) of sim(i, j)     = 2 (sum v).(sum l) / n^2
+ *   mean over (i, j) of x_L(i).x_L(j) = |sum l|^2 / n^2. */
+static void class_means(subsel_ctx *ctx, ss_clipcov *cc, double *means,
+                        double *totals, double *pool)
 {
-    int64_t k, c, d2 = 2 * cc->d;
+    int64_t k, c, d = cc->d, d2 = 2 * cc->d;
     int threads = ss_threads_for(ctx, cc->classes);
+    double cross = 0.0, text = 0.0, n2 = (double)cc->n * (double)cc->n;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (k = 0; k < cc->classes; k++) {
         double *m = means + k * d2;
-        int64_t t, j;
+        int64_t t;
         for (t = cc->class_start[k]; t < cc->class_start[k + 1]; t++)
             accumulate(cc, m, cc->members[t], 1.0);
-        for (j = 0; j < d2; j++)
-            m[j] *= cc->inv_size[k];
     }
     for (k = 0; k < cc->classes; k++)
-        for (c = 0; c < d2; c++)
+        for (c = 0; c < d2; c++) {
+            pool[c] += means[k * d2 + c];
+            means[k * d2 + c] *= cc->inv_size[k];
             totals[c] += means[k * d2 + c];
+        }
+    for (c = 0; c < d; c++) {
+        cross += pool[c] * pool[d + c];
+        text += pool[d + c] * pool[d + c];
+    }
+    cc->mean_cross = cc->n > 0 ? 2.0 * cross / n2 : 0.0;
+    cc->mean_text = cc->n > 0 ? text / n2 : 0.0;
 }
 
 /* The components of pair i (see clipcov.h); y_scale[k] scales label
@@ -461,19 +473,21 @@ static void components(const ss_kernels *k, ss_clipcov *cc,
 static int precompute(subsel_ctx *ctx, ss_clipcov *cc)
 {
     const ss_kernels *k = ss_kernels_for(ctx);
-    double *means = NULL, *totals = NULL, *y_scale = NULL, *scratch = NULL;
+    double *means = NULL, *totals = NULL, *pool = NULL, *y_scale = NULL;
+    double *scratch = NULL;
     int64_t first, d2 = 2 * cc->d;
     int threads = ss_threads_for(ctx, cc->classes), failed = 0;
     int rc = SUBSEL_OK;
 
     SS_TRY(ss_calloc_array(ctx, cc->classes * d2, sizeof *means, &means));
     SS_TRY(ss_calloc_array(ctx, d2, sizeof *totals, &totals));
+    SS_TRY(ss_calloc_array(ctx, d2, sizeof *pool, &pool));
     SS_TRY(ss_alloc_array(ctx, cc->classes, sizeof *y_scale, &y_scale));
     SS_TRY(ss_alloc_array(ctx, (int64_t)threads * cc->d, sizeof *scratch, &scratch));
     if (cc->labels != NULL)
         SS_TRY(row_scales(ctx, cc->labels, cc->normalize, "label embedding",
                           y_scale));
-    class_means(ctx, cc, means, totals);
+    class_means(ctx, cc, means, totals, pool);
     for (first = 0; first < cc->classes;) {
         int64_t last = first, klass;
         while (last < cc->classes &&
@@ -508,6 +522,7 @@ static int precompute(subsel_ctx *ctx, ss_clipcov *cc)
 cleanup:
     ss_free(ctx, means);
     ss_free(ctx, totals);
+    ss_free(ctx, pool);
     ss_free(ctx, y_scale);
     ss_free(ctx, scratch);
     return rc;
@@ -612,6 +627,32 @@ const ss_param_kind ss_clipcov_params = {
     SUBSEL_KIND_CLIPCOV, "ClipCov objective", SS_KIND_OBJECTIVE, clipcov_owns,
     SS_PARAMS(clipcov_params), clipcov_fields, NULL, clipcov_changed,
 };
+
+int subsel_clipcov_data_alpha(subsel_ctx *ctx, const subsel_objective *obj,
+                              double *alpha)
+{
+    const ss_clipcov *cc;
+    double ratio;
+    SS_REQUIRE_CTX(ctx);
+    cc = ss_clipcov_of(ctx, obj, "subsel_clipcov_data_alpha");
+    if (cc == NULL)
+        return SUBSEL_E_INVALID;
+    SS_REQUIRE_NONNULL(ctx, alpha);
+    ratio = cc->mean_cross / cc->mean_text;
+    /* A caption cloud centred on the origin (mean text similarity 0) or
+     * images anti-aligned with their captions (a negative mean
+     * cross-modal similarity) leave no usable ratio: F_label would be
+     * scaled by infinity or rewarded for captions unlike their labels. */
+    if (!(cc->mean_text > 0.0) || !isfinite(ratio) || ratio < 0.0)
+        return ss_fail(ctx, SUBSEL_E_NUMERIC,
+                       "subsel_clipcov_data_alpha: the average cross-modal "
+                       "similarity is %g and the average text similarity "
+                       "%g, so their ratio is not a usable alpha; set "
+                       "alpha yourself (the paper's value is about 0.5)",
+                       cc->mean_cross, cc->mean_text);
+    *alpha = ratio;
+    return SUBSEL_OK;
+}
 
 int64_t subsel_clipcov_class_count(const subsel_objective *obj)
 {

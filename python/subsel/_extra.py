@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -12,7 +13,7 @@ from . import _lib, _params
 from ._core import (CSR, Context, Dense, Objective, _create, _ctx, _f64,
                     _Handle, _i64, _named, _path, _run_selection, csr,
                     dense)
-from .errors import check
+from .errors import NumericError, check
 
 L = _lib.lib
 
@@ -286,7 +287,7 @@ class UniPROT(Objective):
         return f.value, v.value
 
     @staticmethod
-    def select_batch(batch, fraction: float, *, reg: float = 0.05,
+    def select_batch(batch, fraction: float, *, reg: float = 0.01,
                      similarity: str = "cosine", sources=None,
                      update: str = "append",
                      ctx: Optional[Context] = None, progress=None):
@@ -304,8 +305,9 @@ class UniPROT(Objective):
           example; per-example gradients or embeddings.
         fraction: in (0, 1], the share of the batch (or of each source) to
           keep.
-        reg: entropic regularisation (> 0); smaller spreads the prototypes
-          more strictly over the batch, larger smooths towards uniform.
+        reg: entropic regularisation (> 0), default the paper's 0.01
+          (0.05 before 0.15); smaller spreads the prototypes more
+          strictly over the batch, larger smooths towards uniform.
         similarity: cosine (scale-free, the usual choice), dot,
           neg_sqeuclidean or neg_euclidean.
         sources: None, or B integer labels (the dataset each example
@@ -370,6 +372,12 @@ class TarotOT:
     f: np.ndarray
     g: np.ndarray
     loss: float
+
+
+# TAROT's k of its k-fold OTM (section 4.3: "k = 10 ensures a good match
+# with the target distribution while avoiding overfitting"); 5 before 0.15.
+PAPER_FOLDS = 10
+
 
 class Tarot(_Handle):
     """TAROT: select candidates whose whitened features match the targets'
@@ -504,21 +512,32 @@ class Tarot(_Handle):
         return _run_selection(L.subsel_tarot_select_fixed, ctx, progress,
                               self, budget)
 
-    def folds(self, folds: int = 5, *, ctx: Optional[Context] = None):
-        """A seeded fold number per target (the context's seed)."""
+    def folds(self, folds: int = PAPER_FOLDS, *,
+              ctx: Optional[Context] = None):
+        """A seeded fold number per target (the context's seed), in
+        `folds` folds (the paper's 10 by default)."""
         c = _ctx(ctx)
         out = np.empty(self.targets, np.int64)
         check(L.subsel_tarot_folds_v2(c, self.targets, folds, out.ctypes.data,
                                       out.size), c)
         return out
 
-    def select_otm(self, folds: int = 5, fold_of_target=None, *,
-                   ctx: Optional[Context] = None, progress=None):
+    def select_otm(self, folds: Optional[int] = None, fold_of_target=None,
+                   *, ctx: Optional[Context] = None, progress=None):
         """Optimal-transport-minimising size: grows the selection and keeps
-        the size whose held-out OT loss is smallest. fold_of_target: the
-        fold of each target, or None for folds(folds)."""
-        f = self.folds(folds, ctx=ctx) if fold_of_target is None \
-            else _i64(fold_of_target)
+        the size whose held-out OT loss is smallest. folds: the number of
+        target folds; None for the paper's 10 (capped at the number of
+        targets), or with fold_of_target the folds it names (its largest
+        value + 1), as `subsel tarot --otm` does. fold_of_target: the fold
+        of each target, or None for folds(folds)."""
+        if fold_of_target is not None:
+            f = _i64(fold_of_target)
+            if folds is None:
+                folds = int(f.max()) + 1 if f.size else 0
+        else:
+            if folds is None:
+                folds = min(PAPER_FOLDS, self.targets)
+            f = self.folds(folds, ctx=ctx)
         return _run_selection(L.subsel_tarot_select_otm, ctx, progress, self,
                               folds, f.ctypes.data)
 
@@ -539,14 +558,20 @@ class ClipCov(Objective):
     """ClipCov over n image-caption pairs: image and text (n x d), and
     label_embeddings (K x d) with labels (n class numbers) or None for
     zero-shot classes. normalize=True divides every embedding by its norm
-    (off by default, as in the CLI). Weights and alpha from the library's
-    table (weight_intra, ..., alpha) as keywords."""
+    (off by default, as in the CLI). alpha="auto" (the default, as the
+    CLI's) sets the paper's alpha from the data (data_alpha(): the average
+    cross-modal similarity over the average text similarity of the pool);
+    a number sets it (the paper finds about 0.5, the library's own
+    default). alpha_source says which ("data" or "given"; "fallback" when
+    the pool has no usable ratio, e.g. centred embeddings: then 0.5, with a
+    RuntimeWarning). Weights from the
+    library's table (weight_intra, ...) as keywords."""
 
     _kind = _lib.KIND_CLIPCOV
 
     def __init__(self, image, text, label_embeddings=None, labels=None, *,
-                 normalize: bool = False, ctx: Optional[Context] = None,
-                 progress=None, **params):
+                 normalize: bool = False, alpha="auto",
+                 ctx: Optional[Context] = None, progress=None, **params):
         c = _ctx(ctx)
         im, tx = dense(image, ctx=c), dense(text, ctx=c)
         le = None if label_embeddings is None else dense(label_embeddings,
@@ -559,6 +584,37 @@ class ClipCov(Objective):
         super().__init__(out.value, (im, tx) + (() if le is None else (le,)))
         for name, value in params.items():
             _params.set_value(c, self, self._kind, name, value)
+        if isinstance(alpha, str):
+            if alpha != "auto":
+                raise ValueError(f"alpha: 'auto' or a number >= 0, not "
+                                 f"{alpha!r}")
+            try:
+                alpha, self.alpha_source = self.data_alpha(ctx=c), "data"
+            except NumericError as e:
+                # centred embeddings: both averages near 0, no ratio
+                warnings.warn(f"ClipCov alpha='auto': {e}; using 0.5, the "
+                              f"paper's reported value", RuntimeWarning,
+                              stacklevel=2)
+                alpha, self.alpha_source = 0.5, "fallback"
+        else:
+            self.alpha_source = "given"
+        _params.set_value(c, self, self._kind, "alpha", alpha)
+
+    def data_alpha(self, *, ctx: Optional[Context] = None) -> float:
+        """The paper's alpha for this pool (appendix A.3): the mean of
+        sim(i, j) = x_V(i).x_L(j) + x_V(j).x_L(i) over all ordered pairs
+        over the mean of x_L(i).x_L(j), with the embeddings as the
+        objective uses them. Raises NumericError when the text average is
+        not positive or the ratio is negative (then pass a number)."""
+        c = _ctx(ctx)
+        out = ctypes.c_double()
+        check(L.subsel_clipcov_data_alpha(c, self, ctypes.byref(out)), c)
+        return out.value
+
+    @property
+    def alpha(self) -> float:
+        """The alpha in use (from the data or as given)."""
+        return _params.get_value(_ctx(None), self, self._kind, "alpha")
 
     def classes(self, *, ctx: Optional[Context] = None) -> np.ndarray:
         """The class of every pair."""

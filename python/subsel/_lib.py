@@ -367,6 +367,7 @@ _DECLS = {
                                         handle_p]),
     "subsel_clipcov_create": (c_int, [CTX, DENSE_H, DENSE_H, DENSE_H,
                                       c_void_p, c_int, handle_p]),
+    "subsel_clipcov_data_alpha": (c_int, [CTX, CLIPCOV_OBJ, POINTER(c_double)]),
     "subsel_clipcov_class_count": (c_int64, [CLIPCOV_OBJ]),
     "subsel_clipcov_classes": (c_int, [CTX, CLIPCOV_OBJ, c_void_p, c_int64]),
     "subsel_clipcov_check_submodular": (c_int, [CTX, CLIPCOV_OBJ, c_int,

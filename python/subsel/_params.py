@@ -216,8 +216,10 @@ ADVICE = {
     (_lib.KIND_CLIPCOV, "weight_reg"): "1 (the default)",
     (_lib.KIND_CLIPCOV, "weight_label"): "1 (the default); 0 when class "
         "names carry no meaning",
-    (_lib.KIND_CLIPCOV, "alpha"): "0.5 (the default); larger trusts the "
-        "class names more",
+    (_lib.KIND_CLIPCOV, "alpha"): "leave it to ClipCov's alpha=\"auto\" "
+        "(the paper's ratio from the data, data_alpha()); 0.5 (the "
+        "library's default, the paper's reported value) to compare runs "
+        "across pools; larger trusts the class names more",
     (_lib.KIND_SAE_TRAINER, "k"): "128 (the paper's) for thousands of "
         "latents; about latents / 16 to latents / 4 for small encoders; "
         "encode with the same k",

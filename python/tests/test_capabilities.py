@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 """OT, UniPROT and the SAE encoder against the fixtures of the C tests."""
+import inspect
 import json
 
 import numpy as np
@@ -110,6 +111,25 @@ def test_tarot_pipeline_from_raw_features(fixtures):
               np.load(d / "fixed_size_reference.npy"))
     r = t.select_otm(5, np.load(d / "target_folds.npy"), ctx=ctx)
     _same_set(r.indices, np.load(d / "otm_reference.npy"))
+    # without a count, the folds file's own (5 here)
+    r = t.select_otm(fold_of_target=np.load(d / "target_folds.npy"), ctx=ctx)
+    _same_set(r.indices, np.load(d / "otm_reference.npy"))
+
+
+def test_tarot_otm_defaults_to_the_papers_ten_folds(fixtures):
+    # TAROT section 4.3: k = 10 (the default was 5 before 0.15), as
+    # `subsel tarot --otm`; fewer targets than 10 get one fold each.
+    d = fixtures / "tarot"
+    cand, targ = np.load(d / "candidates.npy"), np.load(d / "targets.npy")
+    t = subsel.Tarot(cand, targ, ctx=subsel.Context(threads=1, seed=2))
+    assert inspect.signature(t.folds).parameters["folds"].default == 10
+    ctx = subsel.Context(threads=1, seed=2)
+    np.testing.assert_array_equal(t.select_otm(ctx=ctx).indices,
+                                  t.select_otm(10, ctx=ctx).indices)
+    assert len(np.unique(t.folds(ctx=ctx))) == 10
+    six = subsel.Tarot(cand, targ[:6], ctx=ctx)
+    np.testing.assert_array_equal(six.select_otm(ctx=ctx).indices,
+                                  six.select_otm(6, ctx=ctx).indices)
 
 
 def test_clipcov_select_is_subset_of_greedy():
@@ -153,16 +173,66 @@ def test_clipcov_as_the_cli_filtered(fixtures):
     # double greedy filter leaves the selection short, and says so.
     d = _clipcov_data(fixtures)
     ctx = subsel.Context(threads=1)
-    obj = subsel.ClipCov(d["image"], d["text"], d["label_emb"], ctx=ctx)
+    obj = subsel.ClipCov(d["image"], d["text"], d["label_emb"], alpha=0.5,
+                         ctx=ctx)
+    assert obj.alpha == 0.5 and obj.alpha_source == "given"
     sel, _ = obj.select(190, ctx=ctx)
     assert len(sel) < 190 and sel.budget == 190 and sel.stopped_early
     assert "double greedy" in sel.short_reason
-    # What `subsel clipcov` (0.7.0) prints for this case: 166 selected,
+    # What `subsel clipcov --alpha 0.5` prints for this case (0.7.0's
+    # default; from 0.15 the CLI's default alpha comes from the data): 166
+    # selected,
     # objective 165.3747379052248; the same library call must agree.
     assert len(sel) == 166
     assert sel.value == pytest.approx(165.3747379052248, rel=1e-9)
     none, greedy = obj.select(190, filter="none", ctx=ctx)
     np.testing.assert_array_equal(none.indices, greedy.indices)
+
+
+def _paper_alpha(v, l):
+    """ClipCov appendix A.3: the mean of sim(i, j) = v_i.l_j + v_j.l_i over
+    all ordered pairs over the mean of l_i.l_j, pair by pair in float64."""
+    v, l = v.astype(np.float64), l.astype(np.float64)
+    return (v @ l.T + l @ v.T).mean() / (l @ l.T).mean()
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_clipcov_alpha_defaults_to_the_papers_ratio(fixtures, normalize):
+    d = _clipcov_data(fixtures)
+    ctx = subsel.Context(threads=1)
+    obj = subsel.ClipCov(d["image"], d["text"], d["label_emb"], d["labels"],
+                         normalize=normalize, ctx=ctx)
+    v, l = d["image"].astype(np.float64), d["text"].astype(np.float64)
+    if normalize:
+        v = v / np.linalg.norm(v, axis=1, keepdims=True)
+        l = l / np.linalg.norm(l, axis=1, keepdims=True)
+    want = _paper_alpha(v, l)
+    assert obj.alpha_source == "data"
+    assert obj.alpha == pytest.approx(want, rel=1e-12)
+    assert obj.data_alpha() == obj.alpha
+    # the value with that alpha is the value with alpha=<that number>
+    same = subsel.ClipCov(d["image"], d["text"], d["label_emb"], d["labels"],
+                          normalize=normalize, alpha=want, ctx=ctx)
+    sel, _ = obj.select(150, ctx=ctx)
+    again, _ = same.select(150, ctx=ctx)
+    np.testing.assert_array_equal(sel.indices, again.indices)
+    assert sel.value == pytest.approx(again.value, rel=1e-12)
+
+
+def test_clipcov_alpha_without_a_ratio_falls_back_to_the_papers_half():
+    rng = np.random.default_rng(3)
+    image = rng.standard_normal((6, 4)).astype(np.float32)
+    text = np.concatenate([image[:3], -image[:3]])  # captions cancel out
+    labels = np.arange(6) % 2
+    with pytest.raises(subsel.NumericError, match="set alpha yourself"):
+        subsel.ClipCov(image, text, labels=labels, alpha=0.5).data_alpha()
+    with pytest.warns(RuntimeWarning, match="using 0.5"):
+        obj = subsel.ClipCov(image, text, labels=labels)
+    assert obj.alpha == 0.5 and obj.alpha_source == "fallback"
+    obj = subsel.ClipCov(image, text, labels=labels, alpha=0.5)
+    assert obj.alpha == 0.5
+    with pytest.raises(ValueError, match="auto"):
+        subsel.ClipCov(image, text, labels=labels, alpha="data")
 
 
 def _scores_by_pairs(x, codes):

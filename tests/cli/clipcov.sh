@@ -42,6 +42,16 @@ case "$(json_string optimizer "$j")" in lazy|stochastic) ;; *) fail "optimizer: 
 [ "$(json_number budget "$j")" = 150 ] || fail "budget: $(cat "$j")"
 [ "$(json_number short "$j")" = 0 ] || fail "short: $(cat "$j")"
 [ ! -s "$TMP/given.err" ] || fail "a full selection warned: $(cat "$TMP/given.err")"
+# alpha: the paper's, from the data, by default (clipcov_crosscheck.py
+# compares its value with NumPy's); --alpha 0.5 the constant
+[ "$(json_string alpha_source "$j")" = data ] || fail "alpha_source: $(cat "$j")"
+awk -v a="$(json_number alpha "$j")" 'BEGIN { exit !(a > 0.6 && a < 0.66) }' ||
+    fail "alpha from the data: $(cat "$j")"
+run half --labels "$DATA/labels.npy" --budget 150 --threads 1 --alpha 0.5
+[ "$(json_number alpha "$TMP/half.json")" = 0.5 ] || fail "--alpha 0.5: $(cat "$TMP/half.json")"
+[ "$(json_string alpha_source "$TMP/half.json")" = given ] || fail "--alpha 0.5: $(cat "$TMP/half.json")"
+run auto --labels "$DATA/labels.npy" --budget 150 --threads 1 --alpha auto
+cmp -s "$TMP/given.npy" "$TMP/auto.npy" || fail "--alpha auto is not the default"
 run filtered --budget 190 --threads 1
 j="$TMP/filtered.json"
 sel=$(json_number selected "$j")
@@ -88,6 +98,8 @@ bad $IN --budget ten $O
 bad $IN --budget 10 --filter maybe $O
 bad $IN --budget 10 --optimizer fastest $O
 bad $IN --budget 10 --alpha -1 $O
+bad $IN --budget 10 --alpha automatic $O
+bad $IN --budget 10 --alpha nan $O
 bad $IN --budget 10 --term-weights 1,1,1 $O
 bad $IN --budget 10 --term-weights 1,1,1,1,-1 $O
 bad $IN --budget 10 --labels "$DATA/image.npy" $O

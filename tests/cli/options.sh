@@ -115,7 +115,7 @@ has "$TMP/help" 'max-iter X.*, in \[1, 1000000000\] (default: 1000)'
 has "$TMP/help" 'scaling X.*, in \[0.01, 0.99\] (default: 0.5)'
 has "$TMP/help" 'max-rank X.*, >= 1 (default: 2000)'
 "$SUBSEL" clipcov --help >"$TMP/help"
-has "$TMP/help" 'alpha X.*, >= 0 (default: 0.5)'
+has "$TMP/help" 'alpha X  *factor of the label term: auto (the paper.s: .*(default: auto)'
 exits 2 sdm $S $TG --budget 3 --epsilon 1 $OUT
 has "$TMP/bad_err" "subsel sdm: --epsilon 1 is not in (0, 1)"
 exits 2 uniprot --source "$TMP/none.npy" -k 3 --max-iter 0 $OUT

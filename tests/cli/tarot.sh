@@ -41,7 +41,9 @@ expect weights_total 200
 run --otm --folds 5 --target-folds "$F/target_folds.npy" --reference-compatible --out "$TMP/otm.npy"
 expect selected 158
 [ "$(payload "$TMP/otm.npy" 158)" = "$(payload "$F/otm_reference.npy" 158)" ] || fail "OTM (reference) differs from the fixture"
+# Without --folds, a --target-folds file sets the folds (its 5 here).
 run --otm --target-folds "$F/target_folds.npy" --out "$TMP/otm.npy" --weights 250 --weights-out "$TMP/w2.npy" --threads 1
+expect folds 5
 expect selected 147
 expect weights_total 250
 [ "$(payload "$TMP/otm.npy" 147)" = "$(payload "$F/otm_argmin.npy" 147)" ] || fail "OTM (argmin) differs from the fixture"
@@ -52,6 +54,25 @@ expect weights_total 9007199254740992
 [ "$(tail -c 320 "$TMP/wbig.npy" | od -An -td8 -v | awk '{ for (i = 1; i <= NF; i++) s += $i } END { printf "%.0f", s }')" = 9007199254740992 ] ||
     fail "the weights do not sum to 2^53"
 
+# OTM's default is the paper's 10 folds (section 4.3; 5 before 0.15),
+# in --help and in the JSON; fewer targets than 10: one fold each. The
+# seeded split with 10 folds is what --folds 10 gives.
+"$SUBSEL" tarot --help >"$TMP/help" || fail "tarot --help exited $?"
+grep -q -- "--folds X .*(default: 10, or M when fewer targets" "$TMP/help" ||
+    fail "--help does not give the default of 10 folds: $(grep -- --folds "$TMP/help")"
+run --otm --seed 2 --out "$TMP/otm10.npy"
+expect folds 10
+run --otm --seed 2 --folds 10 --out "$TMP/otm10b.npy"
+cmp -s "$TMP/otm10.npy" "$TMP/otm10b.npy" || fail "default folds differ from --folds 10"
+# The first 6 targets as their own .npy (float64, 6 x 16): 6 folds.
+dict="{'descr': '<f8', 'fortran_order': False, 'shape': (6, 16), }"
+skip=$((10 + $(od -An -tu2 -j8 -N2 "$F/targets.npy" | tr -d ' ')))
+{ printf '\223NUMPY\001\000\166\000%s%57s\n' "$dict" ''
+  tail -c +$((skip + 1)) "$F/targets.npy" | head -c 768; } >"$TMP/six.npy"
+"$SUBSEL" tarot --candidates "$F/candidates.npy" --targets "$TMP/six.npy" --otm --out "$TMP/six_sel.npy" \
+    >"$TMP/out" 2>"$TMP/err" || fail "6 targets exited $?: $(cat "$TMP/err")"
+expect targets 6
+expect folds 6
 # Projection, ZCA, seeded folds: runs, and repeats itself exactly.
 run --otm --folds 4 --proj-dim 8 --proj-kind gaussian --whiten zca --seed 3 --out "$TMP/a.npy"
 cp "$TMP/out" "$TMP/out_a"

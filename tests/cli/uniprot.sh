@@ -109,6 +109,8 @@ batch() {
 batch --fraction 0.25 --out "$TMP/pb.npy"
 [ "$(json_number selected "$TMP/out")" = 10 ] && [ "$(json_string mode "$TMP/out")" = per-batch ] ||
     fail "per-batch: $(cat "$TMP/out")"
+# the supplement's reg, 1e-2, by default (0.05 before 0.15), as uniprot's
+[ "$(json_number reg "$TMP/out")" = 0.01 ] || fail "per-batch default reg: $(cat "$TMP/out")"
 batch --fraction 0.25 --out "$TMP/pb1.npy" --threads 1
 cmp -s "$TMP/pb.npy" "$TMP/pb1.npy" || fail "per-batch: 1 thread selects differently"
 batch --fraction 0.25 --sources "$D/source_labels.npy" --update solve --similarity neg-euclid \

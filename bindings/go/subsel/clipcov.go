@@ -61,6 +61,19 @@ func (o *ClipCov) Set(ctx *Context, name string, value any) error {
 }
 func (o *ClipCov) GetReal(ctx *Context, name string) (float64, error) { return o.getReal(ctx, name) }
 
+// DataAlpha is the paper's alpha for this pool (appendix A.3): the mean
+// cross-modal similarity sim(i, j) over all ordered pairs divided by the
+// mean caption-caption similarity. It does not set alpha (still 0.5, the
+// library's default): pass it to Set(ctx, "alpha", a), as `subsel clipcov`
+// does by default. A pool without a usable ratio is an error.
+func (o *ClipCov) DataAlpha(ctx *Context) (float64, error) {
+	var a C.double
+	err := ctx.call([]*handle{o.handle}, func(c *C.subsel_ctx) C.int {
+		return C.subsel_clipcov_data_alpha(c, o.cptr(), &a)
+	})
+	return float64(a), err
+}
+
 // ClassCount is K, the number of latent classes.
 func (o *ClipCov) ClassCount() int64 {
 	n := int64(C.subsel_clipcov_class_count(o.cptr()))

@@ -53,6 +53,16 @@ func TestClipCovGivenLabelsAsTheCLI(t *testing.T) {
 	if obj.Size() != 200 || obj.ClassCount() != 5 || !reflect.DeepEqual(classes, d.labels) {
 		t.Fatalf("%d pairs, %d classes", obj.Size(), obj.ClassCount())
 	}
+	// The paper's alpha from the data: NumPy's mean(sim) / mean(text.text)
+	// on these embeddings is 0.6304482343464631; reading it leaves alpha
+	// at the library's 0.5.
+	alpha := must[float64](t)(obj.DataAlpha(ctx))
+	if math.Abs(alpha-0.6304482343464631) > 1e-12 {
+		t.Fatalf("data alpha %.17g", alpha)
+	}
+	if a := must[float64](t)(obj.GetReal(ctx, "alpha")); a != 0.5 {
+		t.Fatalf("alpha %g after DataAlpha", a)
+	}
 	sel, greedy := clipcovSelect(t, ctx, obj, 150, FilterDeterministic)
 	if sel.Len() < 1 || sel.Len() > 150 || greedy.Len() < sel.Len() || sel.Value < greedy.Value {
 		t.Fatalf("selected %d (%g), greedy %d (%g)", sel.Len(), sel.Value, greedy.Len(), greedy.Value)

@@ -505,6 +505,7 @@ extern "C" {
     pub fn subsel_clipcov_create(ctx: *mut subsel_ctx, image: *const subsel_dense, text: *const subsel_dense, label_embeddings: *const subsel_dense, labels: *const i64, normalize: c_int, out: *mut *mut subsel_objective) -> c_int;
     pub fn subsel_clipcov_set_weight(ctx: *mut subsel_ctx, obj: *mut subsel_objective, term: c_int, weight: f64) -> c_int;
     pub fn subsel_clipcov_set_alpha(ctx: *mut subsel_ctx, obj: *mut subsel_objective, alpha: f64) -> c_int;
+    pub fn subsel_clipcov_data_alpha(ctx: *mut subsel_ctx, obj: *const subsel_objective, alpha: *mut f64) -> c_int;
     pub fn subsel_clipcov_class_count(obj: *const subsel_objective) -> i64;
     pub fn subsel_clipcov_classes(ctx: *mut subsel_ctx, obj: *const subsel_objective, out: *mut i64, capacity: i64) -> c_int;
     pub fn subsel_clipcov_check_submodular(ctx: *mut subsel_ctx, obj: *mut subsel_objective, exact: c_int, submodular: *mut c_int) -> c_int;

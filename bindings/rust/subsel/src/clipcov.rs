@@ -84,6 +84,18 @@ impl<'a> ClipCov<'a> {
         })
     }
 
+    /// The paper's alpha for this pool (appendix A.3): the mean
+    /// cross-modal similarity sim(i, j) over all ordered pairs divided by
+    /// the mean caption-caption similarity. Does not set alpha (still 0.5,
+    /// the library's default): pass it to `set_param("alpha", ...)`, as
+    /// `subsel clipcov` does by default. A pool without a usable ratio is
+    /// a numeric error.
+    pub fn data_alpha(&self, ctx: &Context) -> Result<f64> {
+        let mut alpha = 0.0;
+        ctx.check(unsafe { sys::subsel_clipcov_data_alpha(ctx.as_ptr(), self.as_ptr(), &mut alpha) })?;
+        Ok(alpha)
+    }
+
     /// K, the number of latent classes.
     pub fn class_count(&self) -> usize {
         unsafe { sys::subsel_clipcov_class_count(self.as_ptr()) as usize }

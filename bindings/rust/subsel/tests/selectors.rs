@@ -162,6 +162,11 @@ fn clipcov_given_labels_as_the_cli() {
     drop((image, text, labels)); // the objective keeps them
     assert_eq!((obj.size(), obj.class_count()), (200, 5));
     assert_eq!(obj.classes(&ctx).unwrap(), d.labels);
+    // The paper's alpha from the data: NumPy's mean(sim) / mean(text.text)
+    // on these embeddings (tests/cli/clipcov_crosscheck.py) is
+    // 0.6304482343464631; reading it leaves alpha at the library's 0.5.
+    let alpha = obj.data_alpha(&ctx).unwrap();
+    assert!((alpha - 0.6304482343464631).abs() < 1e-12, "{}", alpha);
     let greedy = obj.optimizer(&ctx, 150).unwrap();
     let (sel, all) = obj.select(&ctx, &greedy, Filter::Deterministic).unwrap();
     assert!(!sel.indices.is_empty() && sel.indices.len() <= 150 && all.indices.len() >= sel.indices.len());
