@@ -1348,7 +1348,9 @@ SUBSEL_API int subsel_optimizer_run(subsel_ctx *ctx,
  * be NULL) clears them. Replaces a checkpoint given to
  * subsel_optimizer_resume(). Checked here: no negative or repeated index;
  * at run time: indices below the ground set size, count at most the
- * budget. Double greedy, SUBSEL_P_PARTS > 1 and selection across processes
+ * budget. Double greedy keeps the initial items (in X and Y from the
+ * start) and decides the others; it ignores the budget as always.
+ * SUBSEL_P_PARTS > 1 and selection across processes
  * (subsel_summary_select(), subsel_mpi_select()) take no initial set
  * (SUBSEL_E_UNSUPPORTED at run time); SUBSEL_P_PARTS = 0 then means one
  * part.

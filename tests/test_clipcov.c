@@ -973,14 +973,16 @@ START_TEST(double_greedy_meets_its_guarantees)
 }
 END_TEST
 
-/* The decisions, replayed with nothing but subsel_objective_evaluate. */
+/* The decisions, replayed with nothing but subsel_objective_evaluate: X
+ * starts as the *nx items in x (an initial set), Y as those plus the
+ * ground set. */
 static void replay_double_greedy(subsel_ctx *ctx, const subsel_objective *obj,
                                  const int64_t *ground, int64_t count,
                                  int64_t *x, int64_t *nx)
 {
-    int64_t y[64], ny = count, t, j;
-    memcpy(y, ground, sizeof(int64_t) * (size_t)count);
-    *nx = 0;
+    int64_t y[64], ny = *nx + count, t, j;
+    memcpy(y, x, sizeof(int64_t) * (size_t)*nx);
+    memcpy(y + *nx, ground, sizeof(int64_t) * (size_t)count);
     for (t = 0; t < count; t++) {
         int64_t e = ground[t], ym[64], nym = 0;
         double fx, fxe, fy, fym;
@@ -1018,6 +1020,7 @@ START_TEST(double_greedy_follows_its_definition)
     for (i = 0; i < 40; i++)
         ground[count++] = (i * 17 + 3) % 50;
     ck_assert_ok(ctx, subsel_double_greedy(ctx, obj, ground, count, 0, &sel));
+    nx = 0;
     replay_double_greedy(ctx, obj, ground, count, x, &nx);
     ck_assert_int_eq(subsel_selection_count(sel), nx);
     ck_assert(nx > 0 && nx < count);
@@ -1030,6 +1033,57 @@ START_TEST(double_greedy_follows_its_definition)
     ck_assert_double_le(fabs(subsel_selection_value(sel) - v), 1e-12 * (1 + fabs(v)));
     ck_assert_double_le(fabs(sum - v), 1e-9 * (1 + fabs(v))); /* f(empty) = 0 */
     subsel_selection_free(sel);
+    subsel_objective_free(obj);
+    free_data(&D);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Double greedy through the optimizer from an initial set: the initial
+ * items first, kept, then the decisions on every other item in index order
+ * with X starting as the initial set and Y as everything; the randomised
+ * version keeps them too. */
+START_TEST(double_greedy_keeps_an_initial_set)
+{
+    subsel_ctx *ctx = new_ctx(1);
+    data D;
+    subsel_objective *obj;
+    subsel_optimizer *opt;
+    subsel_selection *sel = NULL;
+    const int64_t initial[] = {7, 31, 12};
+    int64_t ground[50], x[64], nx = 3, count = 0, i, t;
+    int randomized;
+    make_data(ctx, &D, 22, 50, 6, 3, GAUSSIAN, 1, 0);
+    obj = make_objective(ctx, &D, 1);
+    ck_assert_ok(ctx, subsel_clipcov_set_weight(ctx, obj, SUBSEL_CLIPCOV_INTRA, 30));
+    for (i = 0; i < 50; i++)
+        if (i != 7 && i != 31 && i != 12)
+            ground[count++] = i;
+    memcpy(x, initial, sizeof initial);
+    replay_double_greedy(ctx, obj, ground, count, x, &nx);
+    ck_assert(nx > 3 && nx < 50);
+    for (randomized = 0; randomized <= 1; randomized++) {
+        ck_assert_ok(ctx, subsel_optimizer_create(ctx, randomized
+                                                           ? SUBSEL_ALGORITHM_DOUBLE_GREEDY_RANDOM
+                                                           : SUBSEL_ALGORITHM_DOUBLE_GREEDY,
+                                                  &opt));
+        ck_assert_ok(ctx, subsel_optimizer_set_initial(ctx, opt, initial, 3));
+        ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, obj, &sel));
+        for (t = 0; t < 3; t++)
+            ck_assert_int_eq(subsel_selection_indices(sel)[t], initial[t]);
+        if (!randomized) {
+            ck_assert_int_eq(subsel_selection_count(sel), nx);
+            for (t = 3; t < nx; t++)
+                ck_assert_int_eq(subsel_selection_indices(sel)[t], x[t]);
+        } else {
+            for (t = 3; t < subsel_selection_count(sel); t++)
+                ck_assert(subsel_selection_indices(sel)[t] != 7 &&
+                          subsel_selection_indices(sel)[t] != 31 &&
+                          subsel_selection_indices(sel)[t] != 12);
+        }
+        subsel_selection_free(sel);
+        subsel_optimizer_free(opt);
+    }
     subsel_objective_free(obj);
     free_data(&D);
     subsel_ctx_free(ctx);
@@ -1555,6 +1609,7 @@ Suite *clipcov_suite(void)
     tcase_add_test(tc, cut_gains_and_losses_match_the_definition);
     tcase_add_test(tc, double_greedy_meets_its_guarantees);
     tcase_add_test(tc, double_greedy_follows_its_definition);
+    tcase_add_test(tc, double_greedy_keeps_an_initial_set);
     tcase_add_test(tc, randomised_double_greedy_is_reproducible);
     tcase_add_test(tc, double_greedy_needs_removal_and_valid_ground_sets);
     tcase_add_test(tc, double_greedy_runs_on_feature_based_functions);

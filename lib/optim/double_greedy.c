@@ -61,6 +61,10 @@ int ss_double_greedy_run(subsel_ctx *ctx, const subsel_objective *obj,
                        (long long)count);
     SS_CHECK(progress(ctx, cfg, 0, count));
     SS_CHECK(ss_objective_state_new(ctx, obj, &y_state));
+    /* Y starts as X (the items the trace holds already: an initial set)
+     * plus the ground set to decide */
+    for (t = 0; t < trace->count; t++)
+        SS_TRY(ss_objective_add(ctx, obj, y_state, trace->items[t]));
     for (t = 0; t < count; t++)
         SS_TRY(ss_objective_add(ctx, obj, y_state, ground ? ground[t] : t));
     ss_rng_seed(&rng, cfg->seed, cfg->stream);

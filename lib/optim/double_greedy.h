@@ -19,8 +19,10 @@
 #define SS_DOUBLE_GREEDY_STREAM UINT64_C(0x6467000000000000)
 
 /* Double greedy over `ground` (count distinct indices in [0, n), checked;
- * NULL: all n items in index order). `x_state` starts as the empty set and
- * ends holding X. Appends X to `trace` in ground order with the gains a of
+ * NULL: all n items in index order). `x_state` starts as the items the
+ * trace already holds (an initial set, kept: Y starts with them too; none
+ * outside the optimizer) and ends holding X. Appends X's decided items to
+ * `trace` in ground order with the gains a of
  * adding its items (the trace must have room for count items). randomized:
  * the coins come from (cfg->seed, cfg->stream). Progress (stage "double
  * greedy") when cfg->report; stops when cfg->cancel is set. Objectives

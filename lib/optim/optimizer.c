@@ -306,6 +306,27 @@ static int start_run(subsel_ctx *ctx, const subsel_objective *obj, void *state,
     return SUBSEL_OK;
 }
 
+/* Double greedy over the items not in `taken` (NULL: none taken), the
+ * initial items being in X already (and in Y, which holds everything not
+ * dropped). */
+static int double_greedy_rest(subsel_ctx *ctx, const subsel_objective *obj,
+                              void *state, const unsigned char *taken,
+                              int randomized, const ss_run_config *cfg,
+                              ss_trace *trace)
+{
+    int64_t *rest = NULL, count = 0, i;
+    int rc;
+    if (taken == NULL)
+        return ss_double_greedy_run(ctx, obj, state, NULL, 0, randomized, cfg, trace);
+    SS_CHECK(ss_alloc_array(ctx, obj->n, sizeof *rest, &rest));
+    for (i = 0; i < obj->n; i++)
+        if (!taken[i])
+            rest[count++] = i;
+    rc = ss_double_greedy_run(ctx, obj, state, rest, count, randomized, cfg, trace);
+    ss_free(ctx, rest);
+    return rc;
+}
+
 int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
                      const subsel_objective *obj, const ss_run_config *cfg,
                      ss_trace *trace, double *value, void **final_state)
@@ -331,9 +352,9 @@ int ss_run_algorithm(subsel_ctx *ctx, int algorithm,
         break;
     case SUBSEL_OPT_DOUBLE_GREEDY:
     case SUBSEL_OPT_DOUBLE_GREEDY_RANDOM:
-        rc = ss_double_greedy_run(ctx, obj, state, NULL, 0,
-                                  algorithm == SUBSEL_OPT_DOUBLE_GREEDY_RANDOM,
-                                  cfg, trace);
+        rc = double_greedy_rest(ctx, obj, state, taken,
+                                algorithm == SUBSEL_OPT_DOUBLE_GREEDY_RANDOM, cfg,
+                                trace);
         break;
     default:
         rc = ss_greedy_stochastic(ctx, obj, state, cfg,
@@ -494,11 +515,12 @@ static int check_start(subsel_ctx *ctx, const subsel_optimizer *opt,
     int rc;
     if (!has_start_or_checkpoint(opt))
         return SUBSEL_OK;
-    if (algorithm_is_double_greedy(opt->algorithm))
+    if (algorithm_is_double_greedy(opt->algorithm) &&
+        (opt->resume != NULL || opt->checkpoint_path != NULL))
         return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
-                       "double greedy decides every item of the ground set "
-                       "itself: it takes no initial set or checkpoint (to "
-                       "filter a given set, use subsel_double_greedy())");
+                       "double greedy takes an initial set but no checkpoint: "
+                       "it decides the items in one pass whose state (its "
+                       "Y set) a checkpoint of the selection does not hold");
     if (opt->parts > 1)
         return ss_fail(ctx, SUBSEL_E_UNSUPPORTED,
                        "parts = %lld: an initial set or a checkpoint applies "
