@@ -110,6 +110,22 @@ void ss_ot_col_exp(const subsel_ctx *ctx, const ss_ot_cost *cost, double s,
     }
 }
 
+void ss_ot_scale_cols(const subsel_ctx *ctx, double *e, int64_t n, int64_t m,
+                      const double *v, double *sums)
+{
+    int64_t i;
+#pragma omp parallel for num_threads(threads_for(ctx, n, n * m)) schedule(static)
+    for (i = 0; i < n; i++) {
+        double sum = 0.0, *row = e + i * m;
+        int64_t j;
+        for (j = 0; j < m; j++) {
+            row[j] *= v[j];
+            sum += row[j];
+        }
+        sums[i] = sum;
+    }
+}
+
 void ss_ot_row_dot(const subsel_ctx *ctx, const double *e, int64_t n, int64_t m,
                    const double *v, double *out)
 {

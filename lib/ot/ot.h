@@ -126,6 +126,11 @@ int ss_ot_both_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
 void ss_ot_col_exp(const subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                    const double *h, double *e, double *mx, double *sum);
 
+/* e_ij *= v[j] in place, and sums[i] = sum_j e_ij (in column order) for
+ * the rows of the n x m matrix e. */
+void ss_ot_scale_cols(const subsel_ctx *ctx, double *e, int64_t n, int64_t m,
+                      const double *v, double *sums);
+
 /* out[i] = sum_j e_ij v[j] for the rows of the n x m matrix e, each in the
  * fixed order of the kernels' products. */
 void ss_ot_row_dot(const subsel_ctx *ctx, const double *e, int64_t n, int64_t m,

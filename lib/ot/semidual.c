@@ -374,7 +374,7 @@ static int newton_run(subsel_ctx *ctx, const ss_ot_problem *p,
                       const ss_ot_params *par, newton *w, ss_ot_duals *d,
                       double reg, double tol, int64_t *budget, run_result *r)
 {
-    int64_t n = w->n, m = w->m, i, j;
+    int64_t n = w->n, m = w->m, i;
     double move_cap = w->range + reg * (64.0 + w->logmax + log((double)m));
     double viol;
     memset(r, 0, sizeof *r);
@@ -408,14 +408,7 @@ static int newton_run(subsel_ctx *ctx, const ss_ot_problem *p,
         /* The plan at f (for the Hessian), e_ij v_j in place of e, and its
          * row sums: the diagonal term from the same plan as the
          * off-diagonal one, so that rounding cannot make H indefinite. */
-        for (i = 0; i < n; i++) {
-            double sum = 0.0, *row = w->e + i * m;
-            for (j = 0; j < m; j++) {
-                row[j] *= w->v[j];
-                sum += row[j];
-            }
-            w->plan_rows[i] = sum;
-        }
+        ss_ot_scale_cols(ctx, w->e, n, m, w->v, w->plan_rows);
         SS_CHECK(hessian(ctx, p, reg, w, w->e, w->plan_rows));
         for (i = 0; i < n; i++)
             w->trial[i] = -w->grad[i];
