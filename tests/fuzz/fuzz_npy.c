@@ -9,7 +9,8 @@
  * status from the documented set, a message on failure, a handle or array
  * exactly on success, finite values. Last, the row reader of SAE training
  * (ss_npy_rows, pread on a real descriptor: a memfd) reads every row,
- * forwards and backwards.
+ * forwards and backwards. And the ids reader (subsel_ids_load_npy(), the
+ * integer widths and '|S<n>' the number readers refuse) on the same file.
  */
 #include "stream.h"
 
@@ -130,6 +131,40 @@ static void read_rows(subsel_ctx *ctx, const uint8_t *data, size_t size)
     close(fd);
 }
 
+/* The ids reader on the input as a file: a status from the set; on
+ * success an array exactly, of count ids of itemsize bytes each, and the
+ * dtype it names. */
+static void load_ids(subsel_ctx *ctx, const uint8_t *data, size_t size)
+{
+    char path[64], dtype[SUBSEL_IDS_DTYPE_MAX];
+    void *ids = ctx;
+    int64_t count = -1;
+    size_t itemsize = 0;
+    int rc, fd = memfd_create("fuzz_ids", 0);
+    if (fd < 0)
+        return;
+    if (write(fd, data, size) == (ssize_t)size) {
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        rc = subsel_ids_load_npy(ctx, path, &ids, &count, &itemsize, dtype);
+        check_status(ctx, rc);
+        if ((rc == SUBSEL_OK) != (ids != NULL))
+            abort();
+        if (rc == SUBSEL_OK &&
+            (count < 0 || itemsize < 1 || itemsize > 4096 || dtype[0] == '\0' ||
+             memchr(dtype, '\0', sizeof dtype) == NULL))
+            abort();
+        if (rc == SUBSEL_OK) { /* every byte of the ids readable */
+            volatile unsigned char sum = 0;
+            size_t b;
+            for (b = 0; b < (size_t)count * itemsize; b++)
+                sum ^= ((const unsigned char *)ids)[b];
+            (void)sum;
+        }
+        subsel_array_free(ids);
+    }
+    close(fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     subsel_ctx *ctx;
@@ -160,6 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     load_vector(ctx, data, size, SS_NPY_I8);
     subsel_ctx_set_progress(ctx, NULL, NULL);
     read_rows(ctx, data, size);
+    load_ids(ctx, data, size);
     subsel_ctx_free(ctx);
     return 0;
 }
