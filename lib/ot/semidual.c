@@ -168,14 +168,18 @@ static int hessian(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
     }
     nnz = start[m];
     /* A scattered scalar update costs about 8 times a BLIS multiply-add
-     * of the dense product (n^2 m / 2 of them for the lower half). */
-    if (pairs * 16.0 >= (double)n * (double)n * (double)m) {
+     * of the dense product (n^2 ns / 2 of them for the lower half). */
+    if (ns > 0 && pairs * 16.0 >= (double)n * (double)n * (double)ns) {
+        /* G_s diag(1/b)^(1/2), its ns capped columns packed to the left of
+         * each row, in place (row i's packed entries end before its
+         * unpacked ones begin): the product then skips the free columns,
+         * most of them while few targets are full */
         for (i = 0; i < n; i++)
-            for (j = 0; j < m; j++)
-                plan[i * m + j] *= scale[j];
+            for (q = 0; q < ns; q++)
+                plan[i * ns + q] = plan[i * m + sat[q]] * scale[sat[q]];
         subsel_ctx one;
-        ss_dgemm(ss_blas_ctx(ctx, (double)n * (double)n * (double)m, &one), 0, 1,
-                 n, n, m, -1.0 / reg, plan, m, plan, m, 0.0, w->hess, n);
+        ss_dgemm(ss_blas_ctx(ctx, (double)n * (double)n * (double)ns, &one), 0, 1,
+                 n, n, ns, -1.0 / reg, plan, ns, plan, ns, 0.0, w->hess, n);
     } else {
         SS_TRY(ss_alloc_array(ctx, nnz, sizeof *row, &row));
         SS_TRY(ss_alloc_array(ctx, nnz, sizeof *val, &val));
