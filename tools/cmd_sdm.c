@@ -303,6 +303,7 @@ static int run_merge(const cli_command *self, subsel_ctx *ctx, select_options *s
     status = CLI_FAILED;
     /* rounds of f summaries each until one is left (f = count: one round) */
     f = fanin >= 2 ? fanin : count;
+    stages_begin("select");
     select_progress(self, ctx, 1);
     while (count > 1) {
         int64_t groups = (count + f - 1) / f, g;
@@ -477,6 +478,7 @@ static int run_mpi(const cli_command *self, subsel_ctx *ctx, select_options *so,
     if (status == 0 &&
         (sums = calloc((size_t)(shards->cols > 0 ? shards->cols : 1), sizeof *sums)) == NULL)
         status = cli_fail(self, "out of memory");
+    stages_begin("select");
     if (rank == 0)
         select_progress(self, ctx, 1);
     /* with f NULL after a failure here, the call fails on every rank */
