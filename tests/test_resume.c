@@ -238,7 +238,7 @@ START_TEST(bad_initial_sets_are_refused)
     ck_assert_ptr_null(summary);
     subsel_optimizer_free(opt);
     ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_ALGORITHM_DOUBLE_GREEDY, &opt));
-    ck_assert_ok(ctx, subsel_optimizer_set_checkpoint(ctx, opt, "/tmp/subsel-dg.npz"));
+    ck_assert_ok(ctx, subsel_optimizer_set_checkpoint(ctx, opt, temp_path("double-greedy.ckpt.npz")));
     ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, f, &sel), SUBSEL_E_UNSUPPORTED);
     ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "double greedy takes an initial set but no checkpoint"));
     subsel_optimizer_free(opt);

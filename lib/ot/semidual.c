@@ -80,6 +80,13 @@ typedef struct newton {
     double *e, *e_trial, *v, *v_trial, *colmax;
 } newton;
 
+/* Whether column j, with log-sum-exp L_j, sits at its cap: above it (its
+ * potential pulls it down to it), or an equality column. */
+static int capped(const ss_ot_problem *p, const double *lse, int64_t j)
+{
+    return lse[j] > p->log_b[j] || !p->col_ineq;
+}
+
 /* The column potentials of the plan at f: g_j = -reg max(0, L_j - log b_j)
  * (every column at its cap exactly, or below it; equality columns always at
  * it). */
@@ -87,10 +94,8 @@ static void column_potentials(const ss_ot_problem *p, double reg,
                               const double *lse, double *g)
 {
     int64_t j;
-    for (j = 0; j < p->cost->m; j++) {
-        double over = lse[j] - p->log_b[j];
-        g[j] = over > 0.0 || !p->col_ineq ? -reg * over : 0.0;
-    }
+    for (j = 0; j < p->cost->m; j++)
+        g[j] = capped(p, lse, j) ? -reg * (lse[j] - p->log_b[j]) : 0.0;
 }
 
 /* At row potentials f: the column log-sum-exps L (lse), the plan with the
@@ -114,8 +119,7 @@ static int evaluate(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
         double log_sum = log(v[j]);
         lse[j] = w->colmax[j] + log_sum;
         /* capped: g_j = -reg (L_j - log b_j) (column_potentials) */
-        v[j] = lse[j] > p->log_b[j] || !p->col_ineq ? exp(p->log_b[j] - log_sum)
-                                                     : exp(w->colmax[j]);
+        v[j] = capped(p, lse, j) ? exp(p->log_b[j] - log_sum) : exp(w->colmax[j]);
     }
     ss_ot_row_dot(ctx, e, n, m, v, rowsum);
     for (i = 0; i < n; i++) {
@@ -152,8 +156,7 @@ static int hessian(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
     SS_TRY(ss_calloc_array(ctx, m + 1, sizeof *start, &start));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *sat, &sat));
     for (j = 0; j < m; j++) {
-        scale[j] = w->lse[j] > p->log_b[j] || !p->col_ineq ? exp(-0.5 * p->log_b[j])
-                                                           : 0.0;
+        scale[j] = capped(p, w->lse, j) ? exp(-0.5 * p->log_b[j]) : 0.0;
         if (scale[j] > 0.0)
             sat[ns++] = j;
     }
@@ -528,8 +531,7 @@ int ss_ot_solve_rows(subsel_ctx *ctx, const ss_ot_problem *p,
         SS_TRY(newton_run(ctx, p, par, &w, d, reg, tol, &budget, &r));
     }
     for (j = 0; j < m; j++)
-        d->colsum[j] = exp(w.lse[j] < p->log_b[j] && p->col_ineq ? w.lse[j]
-                                                                 : p->log_b[j]);
+        d->colsum[j] = exp(capped(p, w.lse, j) ? p->log_b[j] : w.lse[j]);
     d->violation = r.viol;
     if (r.converged) {
         if (par->report) /* the stage ends at its total, as in scaling.c */
