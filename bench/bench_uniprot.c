@@ -10,8 +10,15 @@
  * to a random selection and a k-centre (farthest-first) selection of the
  * same size. Then the per-batch modes: B = 512 rows of d = 1024, 25%,
  * milliseconds per batch for UniPROT-PB without and with re-solves and
- * UniPROT-PS over 8 sources. One JSON object per line; SUBSEL_BENCH_SCALE
- * scales the image counts; the dataset folder can be given as argv[1].
+ * UniPROT-PS over 8 sources. Last, issue 15's interactive workload
+ * (`uniprot_interactive`): k = 100 among the first 10,000 training images
+ * for 4,999 test images (class c in proportion to 0.85^c, the first of
+ * each class), both scaled to [0, 1] minus the training images' mean,
+ * cosine, reg 0.1, on 2 threads: seconds from the features to the
+ * selection (similarity and select) for lazy, naive and stochastic
+ * greedy, next to the issue's targets. One JSON object per line;
+ * SUBSEL_BENCH_SCALE scales the image counts; the dataset folder can be
+ * given as argv[1].
  */
 #include <math.h>
 #include <stdint.h>
@@ -89,6 +96,33 @@ static double accuracy(subsel_ctx *ctx, const subsel_dense *src,
     return acc;
 }
 
+/* k prototypes by `algo` from the features, timed: the similarity's
+ * seconds to *t_sim and the whole call's to *secs (stages "build", then
+ * "select"). Returns the status; *obj and *sel are the caller's to free. */
+static int uniprot_from_features(subsel_ctx *ctx, const subsel_dense *src,
+                                 const subsel_dense *tgt, int64_t k, double reg,
+                                 int algo, subsel_objective **obj,
+                                 subsel_selection **sel, double *t_sim, double *secs)
+{
+    subsel_optimizer *opt = NULL;
+    double t0;
+    int rc;
+    stages_begin("build");
+    t0 = bench_now();
+    rc = subsel_uniprot_create_from_features(ctx, src, tgt, SUBSEL_SIM_COSINE, k, reg, obj);
+    *t_sim = bench_now() - t0;
+    if (rc == SUBSEL_OK) {
+        stages_begin("select");
+        subsel_optimizer_create(ctx, algo, &opt);
+        subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k);
+        subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0);
+        rc = subsel_optimizer_run(ctx, opt, *obj, sel);
+        subsel_optimizer_free(opt);
+    }
+    *secs = bench_now() - t0;
+    return rc;
+}
+
 static void fashion(const char *dir)
 {
     float *pix = NULL;
@@ -138,24 +172,12 @@ static void fashion(const char *dir)
         for (a = 0; a < 2; a++) {
             for (t = 1; t <= 2; t++) {
                 subsel_objective *obj = NULL;
-                subsel_optimizer *opt = NULL;
                 subsel_selection *sel = NULL;
                 double t_sim, secs, acc = NAN;
                 int rc;
                 subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, t);
-                stages_begin("build");
-                t0 = bench_now();
-                rc = subsel_uniprot_create_from_features(ctx, src, tgt, SUBSEL_SIM_COSINE,
-                                                         k, 0.01, &obj);
-                t_sim = bench_now() - t0;
-                if (rc == SUBSEL_OK) {
-                    stages_begin("select");
-                    subsel_optimizer_create(ctx, algos[a], &opt);
-                    subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k);
-                    subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0);
-                    rc = subsel_optimizer_run(ctx, opt, obj, &sel);
-                }
-                secs = bench_now() - t0;
+                rc = uniprot_from_features(ctx, src, tgt, k, 0.01, algos[a], &obj, &sel,
+                                           &t_sim, &secs);
                 stages_begin("evaluate");
                 if (rc == SUBSEL_OK)
                     acc = accuracy(ctx, src, slab, subsel_selection_indices(sel), k, tgt, tlab);
@@ -171,7 +193,6 @@ static void fashion(const char *dir)
                 if (rc != SUBSEL_OK)
                     fprintf(stderr, "uniprot: %s\n", subsel_ctx_last_error(ctx));
                 subsel_selection_free(sel);
-                subsel_optimizer_free(opt);
                 subsel_objective_free(obj);
             }
         }
@@ -283,9 +304,92 @@ static void per_batch(void)
     free(sources);
 }
 
+/* Issue 15's UniPROT workload (see the top of the file). */
+static void interactive(const char *dir)
+{
+    const int algos[3] = {SUBSEL_OPT_LAZY, SUBSEL_OPT_NAIVE, SUBSEL_OPT_STOCHASTIC};
+    const char *names[3] = {"lazy", "naive", "stochastic"};
+    const double targets[3] = {1.0, 3.0, NAN};
+    double scale = bench_scale(), weight = 0.0, *mean = calloc(DIM, sizeof *mean);
+    int64_t ns = (int64_t)(10000 * scale), want[CLASSES], taken[CLASSES] = {0};
+    int64_t n_train = 0, n_test = 0, n_labels = 0, nt = 0, i, c, d, k = 100;
+    unsigned char *train, *test, *lab;
+    float *src = NULL, *tgt = NULL;
+    subsel_ctx *ctx = NULL;
+    subsel_dense *s = NULL, *t = NULL;
+    int a;
+    stages_begin("load");
+    train = fashion_mnist_read(dir, "train-images-idx3-ubyte.gz", 3, DIM, ns, &n_train);
+    test = fashion_mnist_read(dir, "t10k-images-idx3-ubyte.gz", 3, DIM, 0, &n_test);
+    lab = fashion_mnist_read(dir, "t10k-labels-idx1-ubyte.gz", 1, 1, 0, &n_labels);
+    stages_begin("build");
+    if (train == NULL || test == NULL || lab == NULL || n_test != n_labels || n_train < ns) {
+        printf("{\"bench\":\"uniprot_interactive\",\"skipped\":\"no dataset in %s\"", dir);
+        bench_end_line();
+        goto done;
+    }
+    for (c = 0; c < CLASSES; c++)
+        weight += pow(0.85, (double)c);
+    for (c = 0; c < CLASSES; c++)
+        want[c] = (int64_t)floor(5000.0 * scale * pow(0.85, (double)c) / weight + 0.5);
+    src = fashion_mnist_floats(train, ns);
+    tgt = malloc((size_t)n_test * DIM * sizeof *tgt);
+    for (i = 0; i < ns * DIM; i++)
+        mean[i % DIM] += src[i];
+    for (d = 0; d < DIM; d++)
+        mean[d] /= (double)ns;
+    for (i = 0; i < n_test; i++)
+        if (taken[lab[i]] < want[lab[i]]) {
+            taken[lab[i]]++;
+            for (d = 0; d < DIM; d++)
+                tgt[nt * DIM + d] = (float)(test[i * DIM + d] / 255.0);
+            nt++;
+        }
+    for (i = 0; i < ns * DIM; i++)
+        src[i] = (float)(src[i] - mean[i % DIM]);
+    for (i = 0; i < nt * DIM; i++)
+        tgt[i] = (float)(tgt[i] - mean[i % DIM]);
+    subsel_ctx_create(&ctx);
+    subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 2);
+    subsel_dense_create(ctx, ns, DIM, src, SUBSEL_BORROW, &s);
+    subsel_dense_create(ctx, nt, DIM, tgt, SUBSEL_BORROW, &t);
+    for (a = 0; a < 3; a++) {
+        subsel_objective *obj = NULL;
+        subsel_selection *sel = NULL;
+        double t_sim, secs;
+        int rc = uniprot_from_features(ctx, s, t, k, 0.1, algos[a], &obj, &sel, &t_sim, &secs);
+        printf("{\"bench\":\"uniprot_interactive\",\"source\":%lld,\"target\":%lld,"
+               "\"k\":%lld,\"reg\":0.1,\"optimizer\":\"%s\",\"threads\":2,"
+               "\"status\":%d,\"seconds\":%.3f,\"similarity_seconds\":%.3f,"
+               "\"objective\":%.9f,\"gains_evaluated\":%lld",
+               (long long)ns, (long long)nt, (long long)k, names[a], rc,
+               secs, t_sim, subsel_selection_value(sel),
+               (long long)subsel_selection_evaluations(sel));
+        if (!isnan(targets[a]))
+            printf(",\"target_seconds\":%.1f", targets[a]);
+        bench_end_line();
+        if (rc != SUBSEL_OK)
+            fprintf(stderr, "uniprot: %s\n", subsel_ctx_last_error(ctx));
+        subsel_selection_free(sel);
+        subsel_objective_free(obj);
+    }
+done:
+    subsel_dense_free(s);
+    subsel_dense_free(t);
+    subsel_ctx_free(ctx);
+    free(src);
+    free(tgt);
+    free(mean);
+    free(train);
+    free(test);
+    free(lab);
+}
+
 int main(int argc, char **argv)
 {
-    fashion(argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist");
+    const char *dir = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
+    fashion(dir);
     per_batch();
+    interactive(dir);
     return 0;
 }

@@ -305,6 +305,67 @@ START_TEST(solves_converge_when_k_divides_the_targets)
 }
 END_TEST
 
+/* The last of k prototypes fills what room is left (sum r = 1 exactly,
+ * up to the last solve's row violation). When the solve left a deficit
+ * above the water-filling's own rounding margin, every candidate's
+ * approximate gain was -inf and greedy took whichever item came first
+ * instead of the best one; a loose tolerance makes such deficits common.
+ * Each selection's last step must have a finite gain and be the
+ * candidate whose gain, computed by the objective from the first k - 1,
+ * is largest. */
+START_TEST(last_prototype_is_chosen_by_its_gain)
+{
+    subsel_ctx *ctx = new_ctx();
+    int trial, infinite = 0;
+    for (trial = 0; trial < 8; trial++) {
+        const int64_t rows = 60, n = 80, k = 10;
+        double *x = points(rows, 5, trial % 2 ? 6 : 0, 1.0, 101 + (uint64_t)trial);
+        double *y = points(n, 5, trial % 2 ? 6 : 0, 1.0, 201 + (uint64_t)trial);
+        subsel_dense *s = similarity_matrix(ctx, x, rows, y, n, 5, trial % 3 == 0);
+        subsel_objective *obj;
+        subsel_optimizer *opt;
+        subsel_selection *sel;
+        const int64_t *items;
+        double best = -INFINITY, last;
+        int64_t v, best_item = -1;
+        ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, k, 0.1, &obj));
+        ck_assert_ok(ctx, subsel_param_set_real(ctx, obj, SUBSEL_P_UNIPROT_TOL, 1e-5));
+        ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_NAIVE, &opt));
+        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k));
+        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
+        ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, obj, &sel));
+        ck_assert_int_eq(subsel_selection_count(sel), k);
+        items = subsel_selection_indices(sel);
+        last = subsel_selection_gains(sel)[k - 1];
+        infinite += !isfinite(last);
+        for (v = 0; v < rows; v++) {
+            double g;
+            int64_t i, taken = 0;
+            for (i = 0; i < k - 1; i++)
+                taken |= items[i] == v;
+            if (taken)
+                continue;
+            ck_assert_ok(ctx, subsel_objective_gain(ctx, obj, items, k - 1, v, &g));
+            if (g > best) {
+                best = g;
+                best_item = v;
+            }
+        }
+        ck_assert_msg(isfinite(last) && items[k - 1] == best_item,
+                      "trial %d: last pick %lld with gain %g, best %lld with %g", trial,
+                      (long long)items[k - 1], last, (long long)best_item, best);
+        subsel_selection_free(sel);
+        subsel_optimizer_free(opt);
+        subsel_objective_free(obj);
+        subsel_dense_free(s);
+        free(x);
+        free(y);
+    }
+    ck_assert_int_eq(infinite, 0);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(solves_converge_far_beyond_reg)
 {
     /* Similarities spanning ~10^7 times reg: from a warm start Newton
@@ -399,10 +460,10 @@ START_TEST(waterfill_matches_sorted_and_bisection)
             rsum += r[j];
         }
         if (rsum < 1.0) {
-            ck_assert(ss_waterfill_sorted(s, n, r, reg, w, NULL, NULL) == -INFINITY);
+            ck_assert(ss_waterfill_sorted(s, n, r, reg, 0.0, w, NULL, NULL) == -INFINITY);
             continue;
         }
-        fast = ss_waterfill_gain(k, s, k->max_f32(s, n), n, r, rl, reg, w, a_fast, &lc_fast,
+        fast = ss_waterfill_gain(k, s, k->max_f32(s, n), n, r, rl, reg, 0.0, w, a_fast, &lc_fast,
                                  NULL);
         {
             /* Warm starts give the same bits: from the root of larger
@@ -419,8 +480,8 @@ START_TEST(waterfill_matches_sorted_and_bisection)
                 }
                 hint = 0.0;
                 ss_waterfill_gain(k, s, k->max_f32(s, n), n, v < 2 ? r2 : r, v < 2 ? rl2 : rl,
-                                  reg, w, NULL, NULL, &hint);
-                again = ss_waterfill_gain(k, s, k->max_f32(s, n), n, r, rl, reg, w, NULL,
+                                  reg, 0.0, w, NULL, NULL, &hint);
+                again = ss_waterfill_gain(k, s, k->max_f32(s, n), n, r, rl, reg, 0.0, w, NULL,
                                           &lc_again, &hint);
                 ck_assert_msg(again == fast || (isnan(again) && isnan(fast)),
                               "trial %d scale %g: warm %.17g cold %.17g", trial, scales[v],
@@ -428,7 +489,7 @@ START_TEST(waterfill_matches_sorted_and_bisection)
                 ck_assert(lc_again == lc_fast || (isnan(lc_again) && isnan(lc_fast)));
             }
         }
-        sorted = ss_waterfill_sorted(s, n, r, reg, w, a_sorted, &lc_sorted);
+        sorted = ss_waterfill_sorted(s, n, r, reg, 0.0, w, a_sorted, &lc_sorted);
         ref = bisection_gain(s, n, r, reg);
         {
             /* The maximisers agree, are feasible and have that value. */
@@ -991,6 +1052,7 @@ Suite *uniprot_suite(void)
     tc = tcase_create("solve");
     tcase_add_test(tc, solves_converge_when_k_divides_the_targets);
     tcase_add_test(tc, solves_converge_far_beyond_reg);
+    tcase_add_test(tc, last_prototype_is_chosen_by_its_gain);
     tcase_add_test(tc, iteration_cap_failure_names_the_cap);
     suite_add_tcase(s, tc);
     tc = tcase_create("gain");

@@ -26,13 +26,18 @@
  * of Phi drowns in the rounding of Phi itself (Armijo's test then stalls
  * and leaves the violation wherever the last BLIS rounding put it), while
  * psi stays accurate down to the rounding of the row sums. The step ends
- * where psi <= 0 and |psi| is a small fraction of |psi(0)|: the full
- * Newton step when it qualifies, else a longer one while psi stays steep
+ * where |psi| is a small fraction of |psi(0)|, short of the line's minimum
+ * or just past it: the full Newton step when it qualifies (near the
+ * optimum it lands a hair past the minimum as often as short of it, and
+ * bracketing it would trade Newton's quadratic convergence for a
+ * bisection's creep), else a longer one while psi stays steep
  * (next to a column about to leave its cap the model sees only an
  * exponential tail and underestimates the distance), or the bracketed
  * approach to psi's sign change (which lands on the kinks of the capped
  * columns, where a fixed-fraction backtracking only creeps towards them).
- * Phi decreases monotonically. When Newton has not converged after
+ * Phi decreases, except that a point past the minimum may raise it by at
+ * most t psi(t) (convexity), a hundredth of the slope the step started
+ * from. When Newton has not converged after
  * DIRECT_STEPS steps, the values span many times reg and the potentials
  * must cross many kinks: the solve then follows the optima from reg = the
  * value range down (annealing), each stage warm-started.
@@ -56,8 +61,10 @@
 #include "ot/ot.h"
 
 /* psi(t) must fall to this fraction of |psi(0)| for the line search to stop
- * inside a bracket. */
+ * short of the line's minimum (psi <= 0), or to OVERSHOOT_FRACTION of it
+ * past the minimum (psi > 0), where Phi may have risen by up to t psi(t). */
 #define SEARCH_FRACTION 0.1
+#define OVERSHOOT_FRACTION 0.01
 /* Most evaluations of psi one line search may spend inside a bracket. */
 #define SEARCH_EVALUATIONS 60
 /* Newton steps at the target regularisation before falling back to
@@ -303,10 +310,16 @@ static int slope_at(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
     return SUBSEL_OK;
 }
 
+/* Whether psi(t) ends the line search (see SEARCH_FRACTION). */
+static int slope_small(double psi, double psi0)
+{
+    return psi <= 0.0 ? psi >= SEARCH_FRACTION * psi0 : psi <= -OVERSHOOT_FRACTION * psi0;
+}
+
 /* The step length along w->step from f, where psi0 = psi(0) < 0: a point
- * t > 0 with psi(t) <= 0 (so Phi decreased) and |psi(t)| at most
- * SEARCH_FRACTION |psi0| (so the step went most of the way to the
- * minimum along the line), which the full Newton step usually is. When
+ * t > 0 where psi(t) is small (slope_small: the step went most of the
+ * way to the minimum along the line, or a little past it), which the full
+ * Newton step usually is. When
  * psi(1) is still steeply negative (the model underestimated the distance,
  * as next to a column about to leave its cap), the step is stretched by 4
  * at a time up to t_max; when psi changes sign, the change is bracketed and
@@ -324,11 +337,15 @@ static int line_search(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
     /* Stretch while the slope stays steep. */
     for (;;) {
         SS_CHECK(slope_at(ctx, p, reg, w, f, x, &psi, &viol));
+        if (slope_small(psi, psi0)) {
+            *t = x;
+            return SUBSEL_OK;
+        }
         if (psi > 0.0)
             break;
         lo = x;
         psi_lo = psi;
-        if (psi >= SEARCH_FRACTION * psi0 || x >= t_max) {
+        if (x >= t_max) {
             *t = x;
             return SUBSEL_OK;
         }
@@ -343,16 +360,16 @@ static int line_search(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
         if (!(x > lo + 1e-3 * (hi - lo) && x < hi - 1e-3 * (hi - lo)))
             x = 0.5 * (lo + hi);
         SS_CHECK(slope_at(ctx, p, reg, w, f, x, &psi, &viol));
+        if (slope_small(psi, psi0)) {
+            *t = x;
+            return SUBSEL_OK;
+        }
         if (psi <= 0.0) {
             lo = x;
             psi_lo = psi;
             if (side == -1)
                 psi_hi *= 0.5; /* Illinois: the stale end loses weight */
             side = -1;
-            if (psi >= SEARCH_FRACTION * psi0) {
-                *t = lo;
-                return SUBSEL_OK;
-            }
         } else {
             hi = x;
             psi_hi = psi;

@@ -52,6 +52,8 @@ typedef struct up_state {
     double *r, *rlogr;      /* n: residual capacity and r log r */
     double *mu_hint;        /* rows: each row's last water-filling root, a
                                warm start of its next approximate gain */
+    double unplaced;        /* the last solve's row violation: sum r may
+                               miss the room left (k - count) by that */
     double value;
 } up_state;
 
@@ -66,12 +68,12 @@ static const ss_uniprot *impl_of(const subsel_objective *obj)
 
 /* Solves f on `count` rows of `block` from the row potentials f (rows from
  * `fresh` on are new: they start where they would ship mass 1 against the
- * current column potentials g), and writes g, the marginals and the
- * value. */
+ * current column potentials g), and writes g, the marginals, the value
+ * and the row violation the solve stopped at. */
 static int solve_block(subsel_ctx *ctx, const subsel_objective *obj,
                        const double *block, int64_t count, int64_t fresh,
                        double *f, double *g, double *rowsum, double *colsum,
-                       double *value)
+                       double *value, double *violation)
 {
     const up_impl *im = obj->impl;
     const ss_uniprot *up = &im->up;
@@ -108,6 +110,7 @@ static int solve_block(subsel_ctx *ctx, const subsel_objective *obj,
     d.rowsum = rowsum;
     d.colsum = colsum;
     SS_CHECK(ss_ot_solve_rows(ctx, &p, &par, &d));
+    *violation = d.violation;
     for (i = 0; i < count; i++)
         v -= f[i] * rowsum[i];
     for (i = 0; i < up->n; i++)
@@ -216,8 +219,8 @@ static int approx_gains(subsel_ctx *ctx, const ss_uniprot *up,
         out[j] = st->in_set[v] ? 0.0
                                : ss_waterfill_gain(k, ss_uniprot_row(up, v),
                                                    up->row_max[v], up->n, st->r,
-                                                   st->rlogr, up->reg, w, NULL,
-                                                   NULL, &st->mu_hint[v]);
+                                                   st->rlogr, up->reg, st->unplaced,
+                                                   w, NULL, NULL, &st->mu_hint[v]);
     }
     ss_free(ctx, scratch);
     return SUBSEL_OK;
@@ -230,7 +233,7 @@ static int exact_gains(subsel_ctx *ctx, const subsel_objective *obj,
 {
     const ss_uniprot *up = impl_of(obj);
     int64_t rows = st->count + 1, n = up->n, j;
-    double *block = NULL, *f = NULL, *g = NULL, *rs = NULL, *cs = NULL, v;
+    double *block = NULL, *f = NULL, *g = NULL, *rs = NULL, *cs = NULL, v, viol;
     int rc = SUBSEL_OK;
     SS_TRY(ss_alloc_array(ctx, rows * n, sizeof *block, &block));
     SS_TRY(ss_alloc_array(ctx, rows, sizeof *f, &f));
@@ -247,7 +250,7 @@ static int exact_gains(subsel_ctx *ctx, const subsel_objective *obj,
         copy_row(up, items[j], block + st->count * n);
         memcpy(f, st->f, (size_t)st->count * sizeof *f);
         memcpy(g, st->g, (size_t)n * sizeof *g);
-        SS_TRY(solve_block(ctx, obj, block, rows, st->count, f, g, rs, cs, &v));
+        SS_TRY(solve_block(ctx, obj, block, rows, st->count, f, g, rs, cs, &v, &viol));
         out[j] = v - st->value;
     }
 cleanup:
@@ -286,8 +289,8 @@ static int append(subsel_ctx *ctx, const ss_uniprot *up, up_state *st,
     int64_t n = up->n, j;
     SS_CHECK(ss_alloc_array(ctx, 4 * n + 1, sizeof *w, &w));
     *gain = ss_waterfill_gain(ss_kernels_for(ctx), ss_uniprot_row(up, item),
-                              up->row_max[item], n, st->r, st->rlogr, up->reg, w + n, w,
-                              &log_c, &st->mu_hint[item]);
+                              up->row_max[item], n, st->r, st->rlogr, up->reg,
+                              st->unplaced, w + n, w, &log_c, &st->mu_hint[item]);
     st->f[st->count] = up->reg * log_c;
     if (isfinite(*gain)) {
         for (j = 0; j < n; j++)
@@ -331,7 +334,7 @@ static int up_add(subsel_ctx *ctx, const subsel_objective *obj, void *state,
     /* On failure the potentials may be half-updated: the set is unchanged,
      * and a later solve from them still converges to the same optimum. */
     rc = solve_block(ctx, obj, st->block, st->count + 1, st->count, st->f,
-                     st->g, st->rowsum, st->colsum, &value);
+                     st->g, st->rowsum, st->colsum, &value, &st->unplaced);
     if (rc < 0)
         return ss_fail_prefix(ctx, rc, "UniPROT: adding prototype %lld",
                               (long long)item);
@@ -597,7 +600,7 @@ int ss_uniprot_solve_set(subsel_ctx *ctx, const subsel_objective *obj,
     memset(st->g, 0, (size_t)n * sizeof *st->g);
     SS_TRY(ss_alloc_array(ctx, count, sizeof *rs, &rs));
     SS_TRY(solve_block(ctx, obj, st->block, count, fresh, st->f, st->g, rs,
-                       st->colsum, value));
+                       st->colsum, value, &st->unplaced));
     if (plan != NULL || transport != NULL) {
         ss_ot_cost cost;
         double *h = st->colsum; /* reuse: g / reg */

@@ -39,10 +39,14 @@
  * per step) the sorted method takes over. */
 #define MAX_NEWTON 64
 
+/* How far sum r may fall below 1 by rounding alone (the sums of n
+ * capacities, of appended plans), on top of the caller's slack. */
+#define ROUNDING_DEFICIT 1e-9
+
 double ss_waterfill_gain(const ss_kernels *k, const float *s, float s_max,
                          int64_t n, const double *r, const double *rlogr,
-                         double reg, double *w, double *alpha, double *log_c,
-                         double *mu_hint)
+                         double reg, double slack, double *w, double *alpha,
+                         double *log_c, double *mu_hint)
 {
     double inv = 1.0 / reg, shift, mu, sums[5], prev = -1.0, free_mass;
     double hint = 0.0;
@@ -77,8 +81,8 @@ double ss_waterfill_gain(const ss_kernels *k, const float *s, float s_max,
     hint = it < MAX_NEWTON && free_mass > 0.0 && sums[0] > 0.0 ? mu : 0.0;
     if (mu_hint != NULL)
         __atomic_store(mu_hint, &hint, __ATOMIC_RELAXED);
-    if (it == MAX_NEWTON || (free_mass > 1e-9 && sums[0] < 1e-200))
-        return ss_waterfill_sorted(s, n, r, reg, w, alpha, log_c);
+    if (it == MAX_NEWTON || (free_mass > ROUNDING_DEFICIT + slack && sums[0] < 1e-200))
+        return ss_waterfill_sorted(s, n, r, reg, slack, w, alpha, log_c);
     if (free_mass <= 0.0 || sums[0] <= 0.0)
         free_mass = 0.0; /* all saturated: a deficit within the tolerance */
     if (log_c != NULL)
@@ -125,8 +129,8 @@ static double log_add_exp(double a, double b)
 }
 
 double ss_waterfill_sorted(const float *s, int64_t n, const double *r,
-                           double reg, double *work, double *alpha,
-                           double *log_c)
+                           double reg, double slack, double *work,
+                           double *alpha, double *log_c)
 {
     /* work: pairs (t_j, j) for r_j > 0, then the suffix log-sum-exps. */
     double *pairs = work, *suffix = work + 2 * n, sat = 0.0, rsum = 0.0;
@@ -158,7 +162,7 @@ double ss_waterfill_sorted(const float *s, int64_t n, const double *r,
         rsum += r[j];
     }
     /* Everything saturated: feasible only if the capacities sum to 1. */
-    if (rsum < 1.0 - 1e-12)
+    if (rsum < 1.0 - (ROUNDING_DEFICIT + slack))
         return -INFINITY;
     if (alpha != NULL)
         fill_alpha(s, n, r, reg, pairs, q, count, -INFINITY, alpha);
