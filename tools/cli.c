@@ -616,6 +616,14 @@ void cli_note_input(const char *option, int64_t rows, int64_t cols, const char *
     snprintf(inputs[i].dtype, sizeof inputs[i].dtype, "%s", dtype);
 }
 
+void cli_note_rows(const char *option, int64_t rows)
+{
+    int i;
+    for (i = 0; i < input_count; i++)
+        if (strcmp(inputs[i].option, option) == 0)
+            inputs[i].rows = rows;
+}
+
 void cli_note_dense(const char *option, const subsel_dense *m)
 {
     cli_note_input(option, subsel_dense_rows(m), subsel_dense_cols(m), "float32");

@@ -156,6 +156,9 @@ int cli_load_csr(const cli_command *cmd, subsel_ctx *ctx, const char *option,
 void cli_note_input(const char *option, int64_t rows, int64_t cols, const char *dtype);
 void cli_note_dense(const char *option, const subsel_dense *m);
 void cli_note_csr(const char *option, const subsel_csr *m);
+/* Sets the rows of a noted input: those of the whole input when a process
+ * read only its part of it (a rank under mpirun). */
+void cli_note_rows(const char *option, int64_t rows);
 
 /* 1 when --quiet was given: no progress on standard error. */
 int cli_quiet(void);

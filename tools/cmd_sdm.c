@@ -451,6 +451,7 @@ static int run_mpi(const cli_command *self, subsel_ctx *ctx, select_options *so,
             int64_t a = shards->count * rank / size, b = shards->count * (rank + 1) / size;
             offset = shards->offsets[a];
             status = shards_load(self, ctx, "--source", shards, a, b, &z);
+            cli_note_rows("--source", shards->offsets[shards->count]);
         } else {
             /* one file: each rank its block of rows */
             int64_t n = shards->offsets[1];

@@ -80,6 +80,9 @@ for np in 1 2 3 4; do
     cmp -s "$TMP/single.npy" "$TMP/exact.npy" ||
         fail "exact on $np ranks is not the single-process selection"
     [ "$(json_number processes "$TMP/out")" = $np ] || fail "exact: JSON processes"
+    # the summary's input is the whole pool, not rank 0's shards
+    grep -q '"source": {"shape": \[4000, ' "$TMP/out" ||
+        fail "exact on $np ranks: input_arrays is not the whole pool: $(cat "$TMP/out")"
     awk -v a="$(json_number kl "$TMP/out")" -v b="$KL_SINGLE" \
         'BEGIN { d = a - b; exit !(d < 1e-6 * b && -d < 1e-6 * b) }' ||
         fail "exact on $np ranks: KL $(json_number kl "$TMP/out") is not $KL_SINGLE"
