@@ -68,12 +68,12 @@ extern "C" {
 
 #define SUBSEL_VERSION_MAJOR 0
 #define SUBSEL_VERSION_MINOR 15
-#define SUBSEL_VERSION_PATCH 0
+#define SUBSEL_VERSION_PATCH 1
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
 #define SUBSEL_VERSION_NUMBER                                                  \
     (SUBSEL_VERSION_MAJOR * 10000 + SUBSEL_VERSION_MINOR * 100 +               \
      SUBSEL_VERSION_PATCH)
-#define SUBSEL_VERSION_STRING "0.15.0"
+#define SUBSEL_VERSION_STRING "0.15.1"
 
 /*! subsel_version_number() :
  * @return the version of the library actually linked, encoded as

@@ -66,6 +66,22 @@ def test_uniprot_greedy_reproduces_fixture(fixtures):
         assert obj.evaluate(order[:i + 1]) == pytest.approx(values[i], abs=1e-6)
 
 
+def test_uniprot_last_prototype_is_the_best_candidate():
+    # The k-th prototype fills the room left, up to the last solve's
+    # violation; a loose tol makes that shortfall large. Every candidate's
+    # gain used to be -inf then, and greedy took the first item.
+    rng = np.random.default_rng(3)
+    for trial in range(6):
+        x, y = rng.standard_normal((60, 5)), rng.standard_normal((80, 5))
+        s = -((x[:, None, :] - y[None, :, :]) ** 2).sum(-1).astype(np.float32)
+        obj = subsel.UniPROT(s, k=10, reg=0.1, tol=1e-5)
+        r = subsel.Optimizer("naive", budget=10, stop_nonpositive=0).run(obj)
+        first = list(r.indices[:9])
+        gains = {v: obj.gain(first, v) for v in range(60) if v not in first}
+        assert np.isfinite(r.gains[-1]), trial
+        assert r.indices[-1] == max(gains, key=lambda v: (gains[v], -v)), trial
+
+
 def test_uniprot_plan_of_first_five(fixtures):
     d = fixtures / "uniprot"
     obj = subsel.UniPROT(np.load(d / "S.npy"), k=10, reg=0.1)

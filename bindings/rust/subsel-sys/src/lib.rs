@@ -16,9 +16,9 @@ use std::os::raw::{c_char, c_int};
 // Constants (deprecated aliases left out, as with SUBSEL_NO_DEPRECATED).
 pub const SUBSEL_VERSION_MAJOR: c_int = 0;
 pub const SUBSEL_VERSION_MINOR: c_int = 15;
-pub const SUBSEL_VERSION_PATCH: c_int = 0;
-pub const SUBSEL_VERSION_NUMBER: c_int = 1500;
-pub const SUBSEL_VERSION_STRING: &str = "0.15.0";
+pub const SUBSEL_VERSION_PATCH: c_int = 1;
+pub const SUBSEL_VERSION_NUMBER: c_int = 1501;
+pub const SUBSEL_VERSION_STRING: &str = "0.15.1";
 pub const SUBSEL_OK: c_int = 0;
 pub const SUBSEL_E_INVALID: c_int = -1;
 pub const SUBSEL_E_NOMEM: c_int = -2;
