@@ -35,9 +35,8 @@
  * exponential tail and underestimates the distance), or the bracketed
  * approach to psi's sign change (which lands on the kinks of the capped
  * columns, where a fixed-fraction backtracking only creeps towards them).
- * Phi decreases, except that a point past the minimum may raise it by at
- * most t psi(t) (convexity), a hundredth of the slope the step started
- * from. When Newton has not converged after
+ * Phi decreases, except that a point past the minimum may raise it, by at
+ * most t psi(t) <= t |psi(0)| / 100 (convexity). When Newton has not converged after
  * DIRECT_STEPS steps, the values span many times reg and the potentials
  * must cross many kinks: the solve then follows the optima from reg = the
  * value range down (annealing), each stage warm-started.
