@@ -96,6 +96,18 @@ static double accuracy(subsel_ctx *ctx, const subsel_dense *src,
     return acc;
 }
 
+/* How many images of class c a target of `total` images takes when class
+ * c's share is proportional to ratio^c (rounded). */
+static void class_counts(double ratio, double total, int64_t *per_class)
+{
+    double norm = 0.0;
+    int c;
+    for (c = 0; c < CLASSES; c++)
+        norm += pow(ratio, (double)c);
+    for (c = 0; c < CLASSES; c++)
+        per_class[c] = (int64_t)floor(total * pow(ratio, (double)c) / norm + 0.5);
+}
+
 /* k prototypes by `algo` from the features, timed: the similarity's
  * seconds to *t_sim and the whole call's to *secs (stages "build", then
  * "select"). Returns the status; *obj and *sel are the caller's to free. */
@@ -126,7 +138,7 @@ static int uniprot_from_features(subsel_ctx *ctx, const subsel_dense *src,
 static void fashion(const char *dir)
 {
     float *pix = NULL;
-    int64_t *lab = NULL, total, i, c;
+    int64_t *lab = NULL, total, i;
     double scale = bench_scale();
     int64_t ns = (int64_t)(10000 * scale), nt_goal = (int64_t)(10000 * scale), k = 100;
     int64_t per_class[CLASSES], taken[CLASSES] = {0}, nt = 0;
@@ -134,7 +146,7 @@ static void fashion(const char *dir)
     int64_t *slab, *tlab, *protos = malloc((size_t)k * sizeof *protos);
     subsel_ctx *ctx;
     subsel_dense *src, *tgt;
-    double norm = 0.0, t0;
+    double t0;
     stages_begin("load");
     total = load_train(dir, &pix, &lab);
     stages_begin("build");
@@ -146,10 +158,7 @@ static void fashion(const char *dir)
         free(protos);
         return;
     }
-    for (c = 0; c < CLASSES; c++)
-        norm += pow(0.7, (double)c);
-    for (c = 0; c < CLASSES; c++)
-        per_class[c] = (int64_t)floor((double)nt_goal * pow(0.7, (double)c) / norm + 0.5);
+    class_counts(0.7, (double)nt_goal, per_class);
     tpix = malloc((size_t)(nt_goal + CLASSES) * DIM * sizeof *tpix);
     tlab = malloc((size_t)(nt_goal + CLASSES) * sizeof *tlab);
     for (i = ns; i < total; i++) {
@@ -310,11 +319,11 @@ static void interactive(const char *dir)
     const int algos[3] = {SUBSEL_OPT_LAZY, SUBSEL_OPT_NAIVE, SUBSEL_OPT_STOCHASTIC};
     const char *names[3] = {"lazy", "naive", "stochastic"};
     const double targets[3] = {1.0, 3.0, NAN};
-    double scale = bench_scale(), weight = 0.0, *mean = calloc(DIM, sizeof *mean);
+    double scale = bench_scale(), *mean = calloc(DIM, sizeof *mean);
     int64_t ns = (int64_t)(10000 * scale), want[CLASSES], taken[CLASSES] = {0};
-    int64_t n_train = 0, n_test = 0, n_labels = 0, nt = 0, i, c, d, k = 100;
+    int64_t n_train = 0, n_test = 0, n_labels = 0, nt = 0, i, d, k = 100;
     unsigned char *train, *test, *lab;
-    float *src = NULL, *tgt = NULL;
+    float *src = NULL, *tgt = NULL, *all = NULL;
     subsel_ctx *ctx = NULL;
     subsel_dense *s = NULL, *t = NULL;
     int a;
@@ -328,11 +337,9 @@ static void interactive(const char *dir)
         bench_end_line();
         goto done;
     }
-    for (c = 0; c < CLASSES; c++)
-        weight += pow(0.85, (double)c);
-    for (c = 0; c < CLASSES; c++)
-        want[c] = (int64_t)floor(5000.0 * scale * pow(0.85, (double)c) / weight + 0.5);
+    class_counts(0.85, 5000.0 * scale, want);
     src = fashion_mnist_floats(train, ns);
+    all = fashion_mnist_floats(test, n_test);
     tgt = malloc((size_t)n_test * DIM * sizeof *tgt);
     for (i = 0; i < ns * DIM; i++)
         mean[i % DIM] += src[i];
@@ -341,9 +348,7 @@ static void interactive(const char *dir)
     for (i = 0; i < n_test; i++)
         if (taken[lab[i]] < want[lab[i]]) {
             taken[lab[i]]++;
-            for (d = 0; d < DIM; d++)
-                tgt[nt * DIM + d] = (float)(test[i * DIM + d] / 255.0);
-            nt++;
+            memcpy(tgt + nt++ * DIM, all + i * DIM, DIM * sizeof *tgt);
         }
     for (i = 0; i < ns * DIM; i++)
         src[i] = (float)(src[i] - mean[i % DIM]);
@@ -379,6 +384,7 @@ done:
     subsel_ctx_free(ctx);
     free(src);
     free(tgt);
+    free(all);
     free(mean);
     free(train);
     free(test);

@@ -602,11 +602,18 @@ int cli_interrupted(void)
 
 /* ---- inputs ------------------------------------------------------------ */
 
-void cli_note_input(const char *option, int64_t rows, int64_t cols, const char *dtype)
+/* The slot of a noted input, input_count if it has none. */
+static int input_slot(const char *option)
 {
     int i;
     for (i = 0; i < input_count && strcmp(inputs[i].option, option) != 0; i++)
         ;
+    return i;
+}
+
+void cli_note_input(const char *option, int64_t rows, int64_t cols, const char *dtype)
+{
+    int i = input_slot(option);
     if (i == MAX_INPUTS)
         return;
     input_count += i == input_count;
@@ -618,10 +625,9 @@ void cli_note_input(const char *option, int64_t rows, int64_t cols, const char *
 
 void cli_note_rows(const char *option, int64_t rows)
 {
-    int i;
-    for (i = 0; i < input_count; i++)
-        if (strcmp(inputs[i].option, option) == 0)
-            inputs[i].rows = rows;
+    int i = input_slot(option);
+    if (i < input_count)
+        inputs[i].rows = rows;
 }
 
 void cli_note_dense(const char *option, const subsel_dense *m)

@@ -36,10 +36,10 @@
  * approach to psi's sign change (which lands on the kinks of the capped
  * columns, where a fixed-fraction backtracking only creeps towards them).
  * Phi decreases, except that a point past the minimum may raise it, by at
- * most t psi(t) <= t |psi(0)| / 100 (convexity). When Newton has not converged after
- * DIRECT_STEPS steps, the values span many times reg and the potentials
- * must cross many kinks: the solve then follows the optima from reg = the
- * value range down (annealing), each stage warm-started.
+ * most t psi(t) <= t |psi(0)| / 100 (convexity). When Newton has not
+ * converged after DIRECT_STEPS steps, the values span many times reg and
+ * the potentials must cross many kinks: the solve then follows the optima
+ * from reg = the value range down (annealing), each stage warm-started.
  *
  * Stopping is scale-aware: the L1 row violation must fall to tol times the
  * rows' mass, or to the floating-point floor of the problem (the rounding

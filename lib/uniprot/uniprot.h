@@ -50,8 +50,8 @@ extern const ss_param_kind ss_uniprot_params;
  * ss_waterfill_sorted when the free mass underflows. Needs sum r >= 1 up to
  * `slack` plus rounding: a smaller deficit (the mass a solve that produced
  * r may leave unplaced, its row violation) counts as none, and every
- * coordinate is then saturated; a larger one is infeasible (-inf). s_max is the largest
- * of s (k->max_f32(s, n)), which callers keep per row. mu_hint (or NULL)
+ * coordinate is then saturated; a larger one is infeasible (-inf). s_max
+ * is the largest of s (k->max_f32(s, n)), which callers keep per row. mu_hint (or NULL)
  * is the caller's cache for this row: the root mu of the last call, 0 for
  * none; a warm start when the capacities have only shrunk since, the same
  * result either way. */
