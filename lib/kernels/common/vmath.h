@@ -11,7 +11,8 @@
  *   vd_store[_partial] (write the first n lanes only)
  *   vd_gather_f32[_partial]
  *   vd_split_exponent (x = 2^e f, f in [1,2))  vd_pow2i (2^k)  vd_hsum
- * Arithmetic is IEEE double with correct rounding (fma rounds once);
+ * Optionally SS_VMATH, how the elementary functions are declared (see
+ * below). Arithmetic is IEEE double with correct rounding (fma rounds once);
  * vd_min(a, b) is a < b ? a : b and vd_max(a, b) is a > b ? a : b; partial
  * loads read only the first n lanes and give 0 elsewhere; vd_hsum adds lanes
  * in the tree ((l0+l4) + (l2+l6)) + ((l1+l5) + (l3+l7)). Exponent
@@ -26,6 +27,15 @@
  */
 #ifndef SS_KERNELS_VMATH_H
 #define SS_KERNELS_VMATH_H
+
+/* The elementary functions below are inlined into every kernel that calls
+ * them, unless the backend defines SS_VMATH otherwise: the scalar backend
+ * keeps one copy of each, since inlining its 8-lane loops dozens of times
+ * makes functions so large that compiling them took 44 s (256 s under the
+ * sanitizers) for no measurable speed. */
+#ifndef SS_VMATH
+#define SS_VMATH SS_INLINE
+#endif
 
 /* fdlibm e_log.c constants. */
 #define SS_LN2_HI 6.93147180369123816490e-01
@@ -72,7 +82,7 @@ SS_INLINE vd vd_log_poly(vd g, vd e, vd lo)
 }
 
 /* log(x), x positive normal finite. */
-SS_INLINE vd vd_log(vd x)
+SS_VMATH vd vd_log(vd x)
 {
     vd f, e = vd_log_reduce(x, &f);
     vd g = vd_sub(f, vd_set1(1.0)); /* exact */
@@ -85,7 +95,7 @@ SS_INLINE vd vd_log(vd x)
  * when e >= 1 the rounding error c = x - (u - 1) of u (exact) enters as
  * c / u ~ c 2^-e (2 - f): |c / u| <= 2^-53, so a 20% approximation of 1/f
  * leaves an error far below an ulp of the result. */
-SS_INLINE vd vd_log1p(vd x)
+SS_VMATH vd vd_log1p(vd x)
 {
     vd one = vd_set1(1.0);
     vd u = vd_add(one, x);
@@ -128,7 +138,7 @@ SS_INLINE vd vd_exp_reduce(vd y, vd *two_k)
 }
 
 /* exp(y), y <= 709; 0 below -708. */
-SS_INLINE vd vd_exp(vd y)
+SS_VMATH vd vd_exp(vd y)
 {
     vd two_k, q = vd_exp_reduce(y, &two_k);
     vd r = vd_fma(two_k, q, two_k);
@@ -136,7 +146,7 @@ SS_INLINE vd vd_exp(vd y)
 }
 
 /* exp(y) - 1, y <= 709, accurate near 0: 2^k q + (2^k - 1). */
-SS_INLINE vd vd_expm1(vd y)
+SS_VMATH vd vd_expm1(vd y)
 {
     vd two_k, q = vd_exp_reduce(y, &two_k);
     vd r = vd_fma(two_k, q, vd_sub(two_k, vd_set1(1.0)));

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #define SS_INLINE static inline __attribute__((always_inline))
+/* one out-of-line copy of each elementary function (common/vmath.h) */
+#define SS_VMATH static __attribute__((noinline, unused))
 
 typedef struct {
     double v[8];
