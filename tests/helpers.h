@@ -61,7 +61,8 @@ void *counting_allocator_alloc(void *opaque, size_t size, size_t alignment);
 void counting_allocator_free(void *opaque, void *ptr);
 
 /* The allocation-failure sweep, the one way the suites fail allocations.
- * alloc_sweep runs `run` once for each n = 1, 2, ... on a fresh context
+ * alloc_sweep runs `run` once for each n = 1, 2, ... (or every s-th n under
+ * SUBSEL_TEST_SWEEP_STRIDE=s) on a fresh context
  * whose allocator (a counting_allocator) fails its n-th allocation,
  * counting the context's own (n = 1 fails the context, and run is not
  * called), until a run succeeds. It asserts, naming `what` and n, that
