@@ -54,8 +54,8 @@ static arch_t arch_for_this_cpu(void)
 }
 
 /* skx's cache blocks fit Skylake-X. The CPUs that reach this path are
- * newer ones BLIS 0.9 does not know (AMD Zen 4 and 5, with larger and
- * faster caches per core), where sgemm on every core runs faster with
+ * newer ones BLIS 0.9 does not know (AMD Zen 5, for one), with larger
+ * and faster caches per core, where sgemm on every core runs faster with
  * bigger blocks of A (MC x KC): on the 2-core Zen 5 development machine,
  * MC 960 and KC 768 (its last block stretching to 960, the ratio skx
  * keeps) instead of 480 and 384 (480) make sgemm on 2 threads 10-17 %
