@@ -51,19 +51,19 @@ extern const ss_param_kind ss_uniprot_params;
  * `slack` plus rounding: a smaller deficit (the mass a solve that produced
  * r may leave unplaced, its row violation) counts as none, and every
  * coordinate is then saturated; a larger one is infeasible (-inf). s_max
- * is the largest of s (k->max_f32(s, n)), which callers keep per row. mu_hint (or NULL)
- * is the caller's cache for this row: the root mu of the last call, 0 for
- * none; a warm start when the capacities have only shrunk since, the same
- * result either way. */
+ * is the largest of s (k->max_f32(s, n)), which callers keep per row.
+ * mu_hint (or NULL) is the caller's cache for this row: the root mu of the
+ * last call, 0 for none; a warm start when the capacities have only shrunk
+ * since, the same result either way. */
 double ss_waterfill_gain(const ss_kernels *k, const float *s, float s_max,
                          int64_t n, const double *r, const double *rlogr,
                          double reg, double slack, double *w, double *alpha,
                          double *log_c, double *mu_hint);
 
-/* The same value (and maximiser) by sorting t_j = log r_j - s_j / reg (O(n log n), fully in
- * the log domain): the reference the fast path is tested against. `work` is
- * scratch of 3 n + 1 doubles. Returns -inf when infeasible (sum r below 1 by
- * more than slack plus rounding). */
+/* The same value (and maximiser) by sorting t_j = log r_j - s_j / reg
+ * (O(n log n), fully in the log domain): the reference the fast path is
+ * tested against. `work` is scratch of 3 n + 1 doubles. Returns -inf when
+ * infeasible (sum r below 1 by more than slack plus rounding). */
 double ss_waterfill_sorted(const float *s, int64_t n, const double *r,
                            double reg, double slack, double *work,
                            double *alpha, double *log_c);
