@@ -237,14 +237,25 @@ static void lse_reference(const double *c, int64_t n, int64_t m, double s,
 
 START_TEST(lse_passes_match_direct_computation)
 {
-    /* Sizes that cross the stripe (256), chunk (128) and tile (128 x 512)
-     * boundaries; dense, materialised and streamed point clouds, exact and
-     * fast (float products; the first tile rows stored in float). */
-    static const int64_t shapes[][2] = {{1, 1}, {3, 700}, {300, 5}, {131, 513},
-                                        {1100, 70}};
+    /* Sizes that cross the stripe (256), chunk (128) and tile (128 to 512
+     * rows x 512) boundaries, with tiles of all three heights (the last
+     * shape's 17 tiles of 512 rows span two waves of ss_ot_both_lse); dense,
+     * materialised and streamed point clouds, exact and fast (float
+     * products; the first tile rows stored in float). */
+    static const int64_t shapes[][2] = {{1, 1},     {3, 700},   {300, 5}, {131, 513},
+                                        {1100, 70}, {4500, 20}, {8300, 9}};
     subsel_ctx *ctx = new_ctx();
     ss_rng rng;
     size_t q;
+    /* Tile heights: for fast tiles the largest that leaves 16 tiles, from
+     * n alone; exact tiles keep 128 rows. */
+    ck_assert_int_eq(ss_tile_rows(1, 1), 128);
+    ck_assert_int_eq(ss_tile_rows(4095, 1), 128);
+    ck_assert_int_eq(ss_tile_rows(4096, 1), 256);
+    ck_assert_int_eq(ss_tile_rows(8191, 1), 256);
+    ck_assert_int_eq(ss_tile_rows(8192, 1), 512);
+    ck_assert_int_eq(ss_tile_rows(INT64_MAX, 1), 512);
+    ck_assert_int_eq(ss_tile_rows(INT64_MAX, 0), 128);
     ss_rng_seed(&rng, 13, 0);
     for (q = 0; q < sizeof shapes / sizeof shapes[0]; q++) {
         int64_t n = shapes[q][0], m = shapes[q][1], d = 7, i, mode;
@@ -276,7 +287,7 @@ START_TEST(lse_passes_match_direct_computation)
             /* Modes 3 and 4 are fast: values within ~1e-6 |x| |y| (here
              * |x|^2 <= 7), so log-sum-exps at s = -4 within ~1e-4. */
             double tol = mode < 3 ? 1e-12 : 1e-4;
-            int64_t head = 4 * m * SS_TILE_ROWS; /* bytes: one tile row */
+            int64_t tr = ss_tile_rows(n, 1), head = 4 * m * tr; /* bytes: one tile */
             int stored;
             ss_ot_cost cost;
             if (mode == 0)
@@ -290,7 +301,7 @@ START_TEST(lse_passes_match_direct_computation)
             stored = mode < 2 || (mode == 4 && n * m * 8 <= head);
             ck_assert((cost.c != NULL) == stored);
             ck_assert_int_eq(cost.head_rows,
-                             mode == 4 && !stored && n >= SS_TILE_ROWS ? SS_TILE_ROWS : 0);
+                             mode == 4 && !stored && n >= tr ? tr : 0);
             ck_assert_ok(ctx, ss_ot_row_lse(ctx, &cost, -4.0, hc, row2));
             ck_assert_ok(ctx, ss_ot_col_lse(ctx, &cost, -4.0, hr, col2));
             for (i = 0; i < n; i++)
@@ -368,9 +379,9 @@ START_TEST(fast_tiles_redo_near_pairs_in_double)
             y[j * d + i] = x[j * d + i] + (j < 20 ? 0.0f : 1e-4f * (float)(i % 3));
     ss_row_sqnorms(ctx, x, d, nx, d, xs);
     ss_row_sqnorms(ctx, y, d, ny, d, ys);
-    ck_assert_int_le(nx, SS_TILE_ROWS);
+    ck_assert_int_le(nx, SS_TILE_ROWS_MIN);
     ck_assert_int_le(ny, ss_tile_cols(d));
-    ck_assert_ok(ctx, ss_tile_scratch(ctx, 1, d, 0, &scratch));
+    ck_assert_ok(ctx, ss_tile_scratch(ctx, 1, SS_TILE_ROWS_MIN, d, 0, 0, &scratch));
     exact = malloc((size_t)(nx * ny) * sizeof *exact);
     fast = malloc((size_t)(nx * ny) * sizeof *fast);
     for (metric = 0; metric < SS_METRIC_COUNT; metric++) {

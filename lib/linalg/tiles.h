@@ -16,24 +16,38 @@
 
 #include "subsel.h"
 
-/* Rows of a tile: enough for BLIS's packed AVX-512 path to run near peak. */
-#define SS_TILE_ROWS 128
+/* Rows of a tile, at least and at most. */
+#define SS_TILE_ROWS_MIN 128
+#define SS_TILE_ROWS_MAX 512
+
+/* Rows of the tiles of a pass over n rows. Fast (float) tiles:
+ * SS_TILE_ROWS_MAX, halved (down to SS_TILE_ROWS_MIN) while that leaves
+ * fewer than 16 tiles for the threads. Every product packs the tile's
+ * columns again, and BLIS 0.9's skx sub-configuration packs that operand
+ * (its 32-row side) with generic code: 128-row tiles spent about a third
+ * of TAROT's fill packing. Exact tiles (dgemm, packed by BLIS's own
+ * kernels) keep SS_TILE_ROWS_MIN, and so their scratch of double copies.
+ * A function of the sizes alone, so that results never depend on the
+ * thread count. */
+int64_t ss_tile_rows(int64_t n, int fast);
 
 /* Columns of a tile for dimension d (a multiple of 8, 64 to 512). */
 int64_t ss_tile_cols(int64_t d);
 
 /* A thread's scratch is the inputs of ss_pairwise_tile (the first
- * ss_tile_inputs(d) doubles), then the tile (SS_TILE_ROWS x ss_tile_cols(d)),
- * then `per` doubles of the caller's. */
-int64_t ss_tile_inputs(int64_t d);
+ * ss_tile_inputs(rows, d, fast) doubles: float products for fast tiles
+ * only, else room for either kind), then the tile (rows x
+ * ss_tile_cols(d)), then `per` doubles of the caller's. */
+int64_t ss_tile_inputs(int64_t rows, int64_t d, int fast);
 
-/* Doubles of scratch one thread needs for tiles of dimension d, plus `per`
- * doubles of its own. */
-int64_t ss_tile_scratch_stride(int64_t d, int64_t per);
+/* Doubles of scratch one thread needs for tiles of `rows` rows and
+ * dimension d, plus `per` doubles of its own. */
+int64_t ss_tile_scratch_stride(int64_t rows, int64_t d, int fast,
+                               int64_t per);
 
 /* Allocates that scratch for `threads` threads. */
-int ss_tile_scratch(subsel_ctx *ctx, int threads, int64_t d, int64_t per,
-                    double **out);
+int ss_tile_scratch(subsel_ctx *ctx, int threads, int64_t rows, int64_t d,
+                    int fast, int64_t per, double **out);
 
 static inline int ss_thread_num(void)
 {

@@ -25,6 +25,14 @@ void ss_ot_cost_dense(ss_ot_cost *cost, const double *c, int64_t n,
     cost->ld = ld;
 }
 
+int64_t ss_tile_rows(int64_t n, int fast)
+{
+    int64_t rows = fast ? SS_TILE_ROWS_MAX : SS_TILE_ROWS_MIN;
+    while (rows > SS_TILE_ROWS_MIN && n < 16 * rows)
+        rows /= 2;
+    return rows;
+}
+
 int64_t ss_tile_cols(int64_t d)
 {
     /* About 4 MiB of double conversions per thread, 64 to 512 columns. */
@@ -33,26 +41,27 @@ int64_t ss_tile_cols(int64_t d)
     return ct & ~(int64_t)7;
 }
 
-int ss_tile_scratch(subsel_ctx *ctx, int threads, int64_t d, int64_t per,
-                    double **out)
+int ss_tile_scratch(subsel_ctx *ctx, int threads, int64_t rows, int64_t d,
+                    int fast, int64_t per, double **out)
 {
-    int64_t each = ss_tile_scratch_stride(d, per);
+    int64_t each = ss_tile_scratch_stride(rows, d, fast, per);
     if (each > INT64_MAX / threads)
         return ss_fail(ctx, SUBSEL_E_NOMEM, "OT tile scratch overflows");
     return ss_alloc_array(ctx, each * threads, sizeof **out, out);
 }
 
-int64_t ss_tile_inputs(int64_t d)
+int64_t ss_tile_inputs(int64_t rows, int64_t d, int fast)
 {
     /* Double copies of the rows (exact tiles) or float products (fast). */
-    int64_t ct = ss_tile_cols(d), copies = (SS_TILE_ROWS + ct) * d;
-    int64_t products = (SS_TILE_ROWS * ct + 1) / 2;
-    return copies > products ? copies : products;
+    int64_t ct = ss_tile_cols(d), copies = (rows + ct) * d;
+    int64_t products = (rows * ct + 1) / 2;
+    return fast || products > copies ? products : copies;
 }
 
-int64_t ss_tile_scratch_stride(int64_t d, int64_t per)
+int64_t ss_tile_scratch_stride(int64_t rows, int64_t d, int fast,
+                               int64_t per)
 {
-    return ss_tile_inputs(d) + SS_TILE_ROWS * ss_tile_cols(d) + per;
+    return ss_tile_inputs(rows, d, fast) + rows * ss_tile_cols(d) + per;
 }
 
 /* Rows [0, rows_total) of the values, computed once (by the cost's kind of
@@ -61,17 +70,18 @@ static int store_rows(subsel_ctx *ctx, ss_ot_cost *cost, int64_t rows_total,
                       int head)
 {
     int64_t n = rows_total, m = cost->m, d = cost->d, ct = ss_tile_cols(d);
-    int64_t blocks = (n + SS_TILE_ROWS - 1) / SS_TILE_ROWS, b;
-    int64_t stride = ss_tile_scratch_stride(d, 0);
+    int64_t tr = ss_tile_rows(cost->n, cost->fast);
+    int64_t blocks = (n + tr - 1) / tr, b;
+    int64_t stride = ss_tile_scratch_stride(tr, d, cost->fast, 0);
     int threads = ss_threads_for(ctx, blocks);
     double *scratch = NULL;
-    SS_CHECK(ss_tile_scratch(ctx, threads, d, 0, &scratch));
+    SS_CHECK(ss_tile_scratch(ctx, threads, tr, d, cost->fast, 0, &scratch));
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
     for (b = 0; b < blocks; b++) {
         double *own = scratch + stride * ss_thread_num();
-        double *tile = own + ss_tile_inputs(d);
-        int64_t i0 = b * SS_TILE_ROWS, j0, r, q;
-        int64_t rows = n - i0 < SS_TILE_ROWS ? n - i0 : SS_TILE_ROWS;
+        double *tile = own + ss_tile_inputs(tr, d, cost->fast);
+        int64_t i0 = b * tr, j0, r, q;
+        int64_t rows = n - i0 < tr ? n - i0 : tr;
         for (j0 = 0; j0 < m; j0 += ct) {
             int64_t cols = m - j0 < ct ? m - j0 : ct;
             double *out = head ? tile : cost->owned + i0 * m + j0;
@@ -118,7 +128,7 @@ int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric, int fast,
         cost->ld = m;
     } else if (fast) {
         /* Streamed: keep what fits of the first rows, whole tiles. */
-        int64_t head = budget / 4 / m / SS_TILE_ROWS * SS_TILE_ROWS;
+        int64_t tr = ss_tile_rows(n, 1), head = budget / 4 / m / tr * tr;
         head = head < n ? head : n;
         if (head > 0) {
             SS_TRY(ss_alloc_array(ctx, head * m, sizeof *cost->head, &cost->head));

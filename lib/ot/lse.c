@@ -5,8 +5,10 @@
  * rows in parallel, columns in parallel stripes that walk down the rows in
  * fixed chunks and merge the chunk log-sum-exps in order. Point clouds
  * without a stored matrix are computed tile by tile; a column pass is a row
- * pass of the transposed problem (the metrics are symmetric). Every sum has
- * a fixed order, so results do not depend on the thread count.
+ * pass of the transposed problem (the metrics are symmetric). Both passes
+ * at once go tile by tile for either kind, so that each value is read from
+ * memory (or computed) once for both. Every sum has a fixed order, so
+ * results do not depend on the thread count.
  */
 #include <math.h>
 #include <string.h>
@@ -170,19 +172,21 @@ static int stream_lse(subsel_ctx *ctx, const ss_ot_cost *cost, int transpose,
     const ss_kernels *k = ss_kernels_for(ctx);
     int64_t n = transpose ? cost->m : cost->n;
     int64_t m = transpose ? cost->n : cost->m, d = cost->d;
-    int64_t ct = ss_tile_cols(d), blocks = (n + SS_TILE_ROWS - 1) / SS_TILE_ROWS;
-    int64_t stride = ss_tile_scratch_stride(d, 4 * SS_TILE_ROWS), b;
+    int64_t tr = ss_tile_rows(n, cost->fast), ct = ss_tile_cols(d);
+    int64_t blocks = (n + tr - 1) / tr, b;
+    int64_t stride = ss_tile_scratch_stride(tr, d, cost->fast, 4 * tr);
     int threads = threads_for(ctx, blocks, n * m * (d + 8) / 8);
     double *scratch = NULL;
-    SS_CHECK(ss_tile_scratch(ctx, threads, d, 4 * SS_TILE_ROWS, &scratch));
+    SS_CHECK(ss_tile_scratch(ctx, threads, tr, d, cost->fast, 4 * tr,
+                             &scratch));
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
     for (b = 0; b < blocks; b++) {
         double *own = scratch + stride * ss_thread_num();
-        double *tile = own + ss_tile_inputs(d);
-        double *big_m = tile + SS_TILE_ROWS * ct, *big_a = big_m + SS_TILE_ROWS;
-        double *pm = big_a + SS_TILE_ROWS, *pa = pm + SS_TILE_ROWS;
-        int64_t i0 = b * SS_TILE_ROWS, j0, r;
-        int64_t rows = n - i0 < SS_TILE_ROWS ? n - i0 : SS_TILE_ROWS;
+        double *tile = own + ss_tile_inputs(tr, d, cost->fast);
+        double *big_m = tile + tr * ct, *big_a = big_m + tr;
+        double *pm = big_a + tr, *pa = pm + tr;
+        int64_t i0 = b * tr, j0, r;
+        int64_t rows = n - i0 < tr ? n - i0 : tr;
         for (j0 = 0; j0 < m; j0 += ct) {
             int64_t cols = m - j0 < ct ? m - j0 : ct;
             int first = j0 == 0;
@@ -219,27 +223,55 @@ int ss_ot_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
     return dense_col_lse(ctx, cost, s, h, out);
 }
 
-/* Row blocks of one wave of the symmetric streamed pass: their column
- * partials are kept, then merged in block order (a fixed order whatever
- * the thread count). */
+/* Row blocks of one wave of the symmetric pass: their column partials are
+ * kept, then merged in block order (a fixed order whatever the thread
+ * count). */
 #define WAVE_BLOCKS 16
 
-/* Both passes from one computation of each tile: row i of the block and
- * column j of the tile each get a partial log-sum-exp; rows merge across
- * the tiles of their block, columns across blocks, wave by wave. */
-static int stream_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
-                       const double *hcol, double *row_out,
-                       const double *hrow, double *col_out)
+/* Columns of the tiles of a dense matrix read in place: a tile of at most
+ * 512 rows (1 MB of doubles) stays close to the core for the four sweeps
+ * over it (on bench_tarot's OTM, 128 and 512 columns ran within noise). */
+#define DENSE_TILE_COLS 256
+
+/* Asks for `count` doubles from p on (one line in eight doubles) ahead of
+ * their use: the first sweep over a dense tile otherwise waits on memory
+ * at the start of every row (a row of a tile is only 2 KB). */
+static void prefetch_doubles(const double *p, int64_t count)
+{
+    int64_t q;
+    for (q = 0; q < count; q += 8)
+        __builtin_prefetch(p + q);
+}
+
+/* Both passes from one reading of each tile (one computation, for point
+ * clouds; one trip from memory, for a dense matrix): row i of the block
+ * and column j of the tile each get a partial log-sum-exp; rows merge
+ * across the tiles of their block, columns across blocks, wave by wave. */
+static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
+                      const double *hcol, double *row_out,
+                      const double *hrow, double *col_out)
 {
     const ss_kernels *k = ss_kernels_for(ctx);
-    int64_t n = cost->n, m = cost->m, d = cost->d, ct = ss_tile_cols(d);
-    int64_t blocks = (n + SS_TILE_ROWS - 1) / SS_TILE_ROWS, w0, j;
-    int64_t stride = ss_tile_scratch_stride(d, 4 * SS_TILE_ROWS);
+    int dense = cost->c != NULL;
+    int64_t n = cost->n, m = cost->m, d = cost->d;
+    int64_t ct = dense ? DENSE_TILE_COLS : ss_tile_cols(d);
+    /* dense tiles are as tall as fast ones: fewer row merges */
+    int64_t tr = ss_tile_rows(n, dense || cost->fast);
+    int64_t blocks = (n + tr - 1) / tr, w0, j;
+    /* a dense tile is read in place: no inputs, no tile of its own */
+    int64_t inputs = dense ? 0 : ss_tile_inputs(tr, d, cost->fast);
+    int64_t stride =
+        dense ? 4 * tr : ss_tile_scratch_stride(tr, d, cost->fast, 4 * tr);
     int threads = threads_for(ctx, blocks < WAVE_BLOCKS ? blocks : WAVE_BLOCKS,
                               n * m * (d + 8) / 8);
     double *scratch = NULL, *slots = NULL, *col_m = NULL, *col_a = NULL;
     int rc = SUBSEL_OK;
-    SS_TRY(ss_tile_scratch(ctx, threads, d, 4 * SS_TILE_ROWS, &scratch));
+    if (dense)
+        SS_TRY(ss_alloc_array(ctx, (int64_t)threads * stride, sizeof *scratch,
+                              &scratch));
+    else
+        SS_TRY(ss_tile_scratch(ctx, threads, tr, d, cost->fast, 4 * tr,
+                               &scratch));
     SS_TRY(ss_alloc_array(ctx, 2 * WAVE_BLOCKS * m, sizeof *slots, &slots));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *col_m, &col_m));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *col_a, &col_a));
@@ -248,20 +280,29 @@ static int stream_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
         for (b = w0; b < w0 + wn; b++) {
             double *own = scratch + stride * ss_thread_num();
-            double *tile = own + ss_tile_inputs(d);
-            double *big_m = tile + SS_TILE_ROWS * ct, *big_a = big_m + SS_TILE_ROWS;
-            double *pm = big_a + SS_TILE_ROWS, *pa = pm + SS_TILE_ROWS;
+            double *tile = own + inputs;
+            double *big_m = dense ? own : tile + tr * ct, *big_a = big_m + tr;
+            double *pm = big_a + tr, *pa = pm + tr;
             double *sm = slots + 2 * (b - w0) * m, *sa = sm + m;
-            int64_t i0 = b * SS_TILE_ROWS, j0, r, q;
-            int64_t rows = n - i0 < SS_TILE_ROWS ? n - i0 : SS_TILE_ROWS;
+            int64_t i0 = b * tr, j0, r, q;
+            int64_t rows = n - i0 < tr ? n - i0 : tr;
             for (j0 = 0; j0 < m; j0 += ct) {
-                int64_t cols = m - j0 < ct ? m - j0 : ct;
+                int64_t cols = m - j0 < ct ? m - j0 : ct, ld = ct;
                 int first = j0 == 0;
                 double *mx = first ? big_m : pm, *acc = first ? big_a : pa;
-                values_tile(ctx, cost, 0, i0, rows, j0, cols, own, tile, ct);
+                const double *v = tile;
+                if (dense) {
+                    v = cost->c + i0 * cost->ld + j0;
+                    ld = cost->ld;
+                } else {
+                    values_tile(ctx, cost, 0, i0, rows, j0, cols, own, tile, ct);
+                }
                 for (r = 0; r < rows; r++) {
-                    mx[r] = k->lse_max(tile + r * ct, hcol + j0, s, cols);
-                    acc[r] = k->lse_sum(tile + r * ct, hcol + j0, s, mx[r], cols);
+                    if (dense && j0 + ct < m) /* the next tile's row */
+                        prefetch_doubles(v + r * ld + ct,
+                                         m - j0 - ct < ct ? m - j0 - ct : ct);
+                    mx[r] = k->lse_max(v + r * ld, hcol + j0, s, cols);
+                    acc[r] = k->lse_sum(v + r * ld, hcol + j0, s, mx[r], cols);
                 }
                 if (!first)
                     k->lse_merge(big_m, big_a, pm, pa, rows);
@@ -270,9 +311,9 @@ static int stream_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                     sa[j0 + q] = 0.0;
                 }
                 for (r = 0; r < rows; r++)
-                    k->lse_col_max(sm + j0, tile + r * ct, s, hrow[i0 + r], cols);
+                    k->lse_col_max(sm + j0, v + r * ld, s, hrow[i0 + r], cols);
                 for (r = 0; r < rows; r++)
-                    k->lse_col_sum(sa + j0, NULL, sm + j0, tile + r * ct, s,
+                    k->lse_col_sum(sa + j0, NULL, sm + j0, v + r * ld, s,
                                    hrow[i0 + r], cols);
             }
             for (r = 0; r < rows; r++)
@@ -300,10 +341,7 @@ int ss_ot_both_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                    const double *hcol, double *row_out, const double *hrow,
                    double *col_out)
 {
-    if (cost->c == NULL)
-        return stream_both(ctx, cost, s, hcol, row_out, hrow, col_out);
-    SS_CHECK(ss_ot_row_lse(ctx, cost, s, hcol, row_out));
-    return ss_ot_col_lse(ctx, cost, s, hrow, col_out);
+    return tiled_both(ctx, cost, s, hcol, row_out, hrow, col_out);
 }
 
 int ss_ot_gibbs(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
@@ -312,7 +350,7 @@ int ss_ot_gibbs(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
 {
     const ss_kernels *k = ss_kernels_for(ctx);
     int64_t n = cost->n, m = cost->m, d = cost->d, i;
-    int64_t ct = ss_tile_cols(d), stride, b, blocks;
+    int64_t ct = ss_tile_cols(d), tr, stride, b, blocks;
     double *dots = NULL, *scratch = NULL, total = 0.0;
     int threads, rc = SUBSEL_OK;
     SS_TRY(ss_calloc_array(ctx, n, sizeof *dots, &dots));
@@ -327,17 +365,18 @@ int ss_ot_gibbs(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
             dots[i] = k->gibbs_row(out, cost->c + i * cost->ld, h, s, hrow[i], m);
         }
     } else {
-        blocks = (n + SS_TILE_ROWS - 1) / SS_TILE_ROWS;
-        stride = ss_tile_scratch_stride(d, ct);
+        tr = ss_tile_rows(n, 0);
+        blocks = (n + tr - 1) / tr;
+        stride = ss_tile_scratch_stride(tr, d, 0, ct);
         threads = threads_for(ctx, blocks, n * m * (d + 8) / 8);
-        SS_TRY(ss_tile_scratch(ctx, threads, d, ct, &scratch));
+        SS_TRY(ss_tile_scratch(ctx, threads, tr, d, 0, ct, &scratch));
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
         for (b = 0; b < blocks; b++) {
             double *own = scratch + stride * ss_thread_num();
-            double *tile = own + ss_tile_inputs(d);
-            double *row_out = tile + SS_TILE_ROWS * ct;
-            int64_t i0 = b * SS_TILE_ROWS, j0, r;
-            int64_t rows = n - i0 < SS_TILE_ROWS ? n - i0 : SS_TILE_ROWS;
+            double *tile = own + ss_tile_inputs(tr, d, 0);
+            double *row_out = tile + tr * ct;
+            int64_t i0 = b * tr, j0, r;
+            int64_t rows = n - i0 < tr ? n - i0 : tr;
             for (j0 = 0; j0 < m; j0 += ct) {
                 int64_t cols = m - j0 < ct ? m - j0 : ct;
                 /* Plans are always exact: a cost error is divided by reg

@@ -110,8 +110,8 @@ int ss_ot_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                   const double *h, double *out);
 
 /* Both at once: row_out[i] = log sum_j exp(s C_ij + hcol[j]) and
- * col_out[j] = log sum_i exp(s C_ij + hrow[i]); for point clouds computed
- * tile by tile, each tile is computed once for both. */
+ * col_out[j] = log sum_i exp(s C_ij + hrow[i]), tile by tile: each tile is
+ * read from memory (or computed, for point clouds) once for both. */
 int ss_ot_both_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                    const double *hcol, double *row_out, const double *hrow,
                    double *col_out);
