@@ -233,16 +233,6 @@ int ss_ot_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
  * over it (on bench_tarot's OTM, 128 and 512 columns ran within noise). */
 #define DENSE_TILE_COLS 256
 
-/* Asks for `count` doubles from p on (one line in eight doubles) ahead of
- * their use: the first sweep over a dense tile otherwise waits on memory
- * at the start of every row (a row of a tile is only 2 KB). */
-static void prefetch_doubles(const double *p, int64_t count)
-{
-    int64_t q;
-    for (q = 0; q < count; q += 8)
-        __builtin_prefetch(p + q);
-}
-
 /* Both passes from one reading of each tile (one computation, for point
  * clouds; one trip from memory, for a dense matrix): row i of the block
  * and column j of the tile each get a partial log-sum-exp; rows merge
@@ -287,20 +277,23 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
             int64_t i0 = b * tr, j0, r, q;
             int64_t rows = n - i0 < tr ? n - i0 : tr;
             for (j0 = 0; j0 < m; j0 += ct) {
-                int64_t cols = m - j0 < ct ? m - j0 : ct, ld = ct;
+                int64_t cols = m - j0 < ct ? m - j0 : ct, ld = ct, next = 0;
                 int first = j0 == 0;
                 double *mx = first ? big_m : pm, *acc = first ? big_a : pa;
                 const double *v = tile;
                 if (dense) {
                     v = cost->c + i0 * cost->ld + j0;
                     ld = cost->ld;
+                    /* the next tile's columns, fetched row by row below: the
+                     * first sweep over a dense tile otherwise waits on
+                     * memory at the start of each of its 2 KB rows */
+                    next = m - j0 - cols < ct ? m - j0 - cols : ct;
                 } else {
                     values_tile(ctx, cost, 0, i0, rows, j0, cols, own, tile, ct);
                 }
                 for (r = 0; r < rows; r++) {
-                    if (dense && j0 + ct < m) /* the next tile's row */
-                        prefetch_doubles(v + r * ld + ct,
-                                         m - j0 - ct < ct ? m - j0 - ct : ct);
+                    ss_prefetch_bytes(v + r * ld + cols,
+                                      (size_t)next * sizeof *v);
                     mx[r] = k->lse_max(v + r * ld, hcol + j0, s, cols);
                     acc[r] = k->lse_sum(v + r * ld, hcol + j0, s, mx[r], cols);
                 }
