@@ -12,7 +12,10 @@
  *   3. thread scaling of whitening and top-k in one run (1 thread against
  *      all), on a quarter of the first problem.
  * One JSON object per line. SUBSEL_BENCH_SCALE scales N and M (0.05 for a
- * quick run); SUBSEL_BENCH_PARTS=1,2,3 picks parts (default all).
+ * quick run); SUBSEL_BENCH_PARTS=1,2,3 picks parts (default all);
+ * SUBSEL_BENCH_OT_MEMORY sets the first part's ot_memory (bytes; the
+ * selector's default otherwise), which trades its fill's and final OT's
+ * speed for peak memory (peak_ratio: peak RSS over the inputs' size).
  */
 #include <math.h>
 #include <stdint.h>
@@ -104,12 +107,17 @@ static void pipeline(int64_t n, int64_t m, int64_t d, int threads)
     subsel_selection *sel;
     float *xc = make_features(n, d, 1, 0), *xt = make_features(m, d, 3, 1 << 20);
     int64_t k = 50, budget = n / 10, *idx = malloc((size_t)(m * k) * sizeof *idx);
-    int64_t layer = 0;
-    double t0, t_whiten, t_topk, t_fixed, t_ot, loss;
+    int64_t layer = 0, ot_memory = 0;
+    double t0, t_whiten, t_topk, t_fixed, t_ot, loss, input_mb;
     open_setup(&su, xc, n, xt, m, d, threads);
     ctx = su.ctx;
     tr = su.tr;
     subsel_tarot_set_int(tr, SUBSEL_TAROT_POTENTIALS, 0);
+    if (getenv("SUBSEL_BENCH_OT_MEMORY") != NULL)
+        check(subsel_tarot_set_int(tr, SUBSEL_P_TAROT_OT_MEMORY,
+                                   strtoll(getenv("SUBSEL_BENCH_OT_MEMORY"), NULL, 10)),
+              ctx, "SUBSEL_BENCH_OT_MEMORY");
+    check(subsel_tarot_get_int(tr, SUBSEL_P_TAROT_OT_MEMORY, &ot_memory), ctx, "ot_memory");
     stages_begin("whiten");
     t0 = bench_now();
     check(subsel_tarot_whiten(ctx, tr, NULL, NULL), ctx, "whiten");
@@ -145,16 +153,17 @@ static void pipeline(int64_t n, int64_t m, int64_t d, int threads)
                           NULL, NULL, &loss),
           ctx, "ot");
     t_ot = bench_now() - t0;
+    input_mb = (double)((n + m) * d) * 4.0 / 1048576.0;
     printf("{\"bench\":\"tarot_pipeline\",\"n\":%lld,\"m\":%lld,\"d\":%lld,\"k\":%lld,"
            "\"budget\":%lld,\"threads\":%d,\"whiten_s\":%.3f,\"topk_s\":%.3f,"
            "\"fixed_select_s\":%.3f,\"fill_layer\":%lld,\"total_s\":%.3f,"
-           "\"final_ot_s\":%.3f,\"ot_distance\":%.6f,\"peak_rss_mb\":%.0f,"
-           "\"input_mb\":%.0f",
+           "\"final_ot_s\":%.3f,\"ot_distance\":%.6f,\"ot_memory_mb\":%.0f,"
+           "\"peak_rss_mb\":%.0f,\"input_mb\":%.0f,\"peak_ratio\":%.2f",
            (long long)n, (long long)m, (long long)d, (long long)k, (long long)budget,
            subsel_ctx_threads(ctx), t_whiten, t_topk, t_fixed, (long long)layer,
-           t_whiten + t_topk + t_fixed, t_ot,
-           loss, bench_peak_rss_bytes() / 1048576.0,
-           (double)((n + m) * d) * 4.0 / 1048576.0);
+           t_whiten + t_topk + t_fixed, t_ot, loss, (double)ot_memory / 1048576.0,
+           bench_peak_rss_bytes() / 1048576.0, input_mb,
+           bench_peak_rss_bytes() / 1048576.0 / input_mb);
     bench_end_line();
     subsel_selection_free(sel);
     close_setup(&su);

@@ -2520,6 +2520,15 @@ typedef struct subsel_tarot subsel_tarot;
                                      temperature is the previous times
                                      scaling^2, [0.01, 0.99], default 0.5.
                                      Real.                                  */
+#define SUBSEL_P_TAROT_OT_MEMORY 312 /* "ot_memory": bytes each OT solve
+                                     of a selection may store its costs in,
+                                     [0, INT64_MAX], default 512 MiB. Costs
+                                     that do not fit are recomputed at
+                                     every pass (slower), but for the first
+                                     rows, kept in float (the potentials
+                                     then move by about 1e-7 relative).
+                                     Peak memory is about the inputs, the
+                                     whitened targets and this. Integer.   */
 
 #ifndef SUBSEL_NO_DEPRECATED
 /* Deprecated names; subsel_tarot_set_int() ... still accept 0.6's numbers
@@ -2607,20 +2616,25 @@ SUBSEL_API int subsel_tarot_project(subsel_ctx *ctx, const subsel_dense *x,
                                     subsel_dense **out);
 
 /*! subsel_tarot_whiten() :
- * Computes the whitened unit rows, once: projection (if set), then the
- * mean of all N + M rows is subtracted (if SUBSEL_TAROT_CENTER), then with
- * the covariance C = X^T X / (N + M) + eps I of the centred rows, the rows
- * are whitened (x L^-T or x C^-1/2, in double precision) and scaled to
- * unit length (rows that are exactly zero stay zero). Both whitenings give
- * the same inner products. Later calls return at once. If `u` (`v`) is not
- * NULL, *u (*v) receives a new matrix handle reading the whitened
- * candidates (targets), N (M) x dim, without a copy, which the caller
- * frees with subsel_dense_free(). A view keeps the selector alive (it
- * holds a reference), so it stays valid after subsel_tarot_free(); like
- * any matrix it may be read by several threads at once. Progress: stage
- * "project" (chunks of 256 input columns, candidates then targets) and
- * "whiten" (rows, twice when a covariance is formed), each from 0 to its
- * total. Before any work, the memory the whole computation needs (about
+ * Computes the whitening, once: projection (if set), then the mean of all
+ * N + M rows is subtracted (if SUBSEL_TAROT_CENTER), then with the
+ * covariance C = X^T X / (N + M) + eps I of the centred rows, the rows are
+ * whitened (x L^-T or x C^-1/2, in double precision) and scaled to unit
+ * length (rows that are exactly zero stay zero). Both whitenings give the
+ * same inner products. The whitened targets are kept; so are the
+ * candidates when projected. Unprojected candidates are whitened again
+ * when needed, a bounded block at a time, to the same bits: the selector
+ * keeps no N x dim copy of them unless `u` asks for one. Later calls
+ * return at once. If `u` (`v`) is not NULL, *u (*v) receives a new matrix
+ * handle reading the whitened candidates (targets), N (M) x dim, which
+ * the caller frees with subsel_dense_free() (the candidates' rows are
+ * then whitened whole and kept by the selector). A view keeps the
+ * selector alive (it holds a reference), so it stays valid after
+ * subsel_tarot_free(); like any matrix it may be read by several threads
+ * at once. Progress: stage "project" (chunks of 256 input columns,
+ * candidates then targets) and "whiten" (the N + M rows the covariance
+ * reads, when one is formed, then the rows whitened and kept: M, or N + M
+ * when projected), each from 0 to its total. Before any work, the memory the whole computation needs (about
  * dim^2 doubles for the covariance, 3 dim^2 for ZCA, plus 4 or 8 bytes per
  * row and column) is compared with the machine's physical memory, and
  * everything it holds whole is allocated, so that a size that cannot fit
@@ -2670,7 +2684,7 @@ SUBSEL_API int subsel_tarot_scores(subsel_ctx *ctx, subsel_tarot *tarot,
  * held whole; memory is O(M k) plus fixed-size blocks per thread. The
  * result is kept (O(M k)) so that a later selection needing at most k
  * ranks reuses it. Whitens first if needed. Progress: stage "topk"
- * (targets done, M) from 0 to M.
+ * (the share of the search done, counted in targets) from 0 to M.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL indices, k < 1 or k > N, a
  *         capacity below M x k: nothing is written then),
  *         SUBSEL_E_CANCELLED, SUBSEL_E_NOMEM, and the errors of

@@ -64,6 +64,7 @@ static const expected_param expected[] = {
     {SUBSEL_P_TAROT_EPS, SUBSEL_KIND_TAROT, R, "eps", 9},
     {SUBSEL_P_TAROT_BLUR, SUBSEL_KIND_TAROT, R, "blur", 10},
     {SUBSEL_P_TAROT_SCALING, SUBSEL_KIND_TAROT, R, "scaling", 11},
+    {SUBSEL_P_TAROT_OT_MEMORY, SUBSEL_KIND_TAROT, I, "ot_memory", 0},
     {SUBSEL_P_SDM_LAMBDA, SUBSEL_KIND_SDM, R, "lambda", 0},
     {SUBSEL_P_UNIPROT_GAIN, SUBSEL_KIND_UNIPROT, I, "gain", 0},
     {SUBSEL_P_UNIPROT_UPDATE, SUBSEL_KIND_UNIPROT, I, "update", 0},
@@ -364,7 +365,7 @@ START_TEST(lookups_fail_with_messages)
     double dlo;
     handles_make(&h);
     EXPECT_FAIL(&h, NULL, subsel_param_at(-1, &id), SUBSEL_E_INVALID, "subsel_param_at",
-                "index -1 is outside [0, 87)");
+                "index -1 is outside [0, 88)");
     EXPECT_FAIL(&h, NULL, subsel_param_at(EXPECTED_COUNT, &id), SUBSEL_E_INVALID,
                 "subsel_param_at", "outside");
     EXPECT_FAIL(&h, NULL, subsel_param_at(0, NULL), SUBSEL_E_INVALID, "subsel_param_at",

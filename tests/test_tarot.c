@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "ot/ot.h"
 #include "tarot/tarot.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -590,10 +591,15 @@ static int by_rank(const void *pa, const void *pb)
 /* Against a full sort of every column of the score matrix, with enough
  * candidates and targets to cross block and tile edges, and duplicate rows
  * for exact ties. */
+/* Loops 0, 1: one chunk of candidates, shallow and deep lists; 2, 3: 20,000
+ * candidates, whitened in two chunks (the heaps carry over), on one
+ * thread and on two (the one target tile's candidates then split in parts,
+ * each part's lists merged). */
 START_TEST(topk_matches_full_sort)
 {
-    const int64_t n = 2100, m = 260, d = 12, k = _i ? 300 : 37;
-    subsel_ctx *ctx = new_ctx(1);
+    const int64_t n = _i < 2 ? 2100 : 20000, m = _i < 2 ? 260 : 40, d = _i < 2 ? 12 : 5;
+    const int64_t k = _i == 1 ? 300 : _i == 0 ? 37 : 25;
+    subsel_ctx *ctx = new_ctx(_i == 3 ? 2 : 1);
     subsel_dense *c = random_rows(ctx, n, d, 41, 5), *tg = random_rows(ctx, m, d, 42, 0);
     subsel_tarot *t = NULL;
     float *s = malloc(sizeof *s * (size_t)(n * m)), *ks = malloc(sizeof *ks * (size_t)(m * k));
@@ -681,6 +687,149 @@ START_TEST(topk_is_thread_depth_and_subset_independent)
     subsel_dense_free(tg);
     subsel_ctx_free(c1);
     subsel_ctx_free(c2);
+}
+END_TEST
+
+/* The selector keeps no whitened copy of unprojected candidates: it
+ * whitens them when needed, in fixed tiles. Everything computed from them
+ * (rows, scores and distances, neighbour lists, OT, a selection) has the
+ * bits of rows kept for a view, for every whitening. */
+START_TEST(candidates_whitened_when_needed_match_kept_rows)
+{
+    const int64_t n = 2200, m = 120, d = 16, k = 30, budget = 80;
+    const int64_t rows[5] = {2199, 0, 1234, 257, 256};
+    subsel_ctx *ctx = new_ctx(2);
+    subsel_dense *c = random_rows(ctx, n, d, 91, 3), *tg = random_rows(ctx, m, d, 92, 0);
+    subsel_dense *u = NULL;
+    subsel_tarot *t[2] = {NULL, NULL};
+    subsel_selection *sel[2] = {NULL, NULL};
+    float *s[2], *dist[2], *ks[2], got[5 * 16];
+    int64_t *ki[2], set[60], p, w;
+    double f[2][60], g[2][120], loss[2];
+    for (p = 0; p < 60; p++)
+        set[p] = p * 31;
+    for (w = 0; w < 2; w++) {
+        s[w] = malloc(sizeof *s[w] * 1500 * 120);
+        dist[w] = malloc(sizeof *dist[w] * 1500 * 120);
+        ks[w] = malloc(sizeof *ks[w] * (size_t)(m * k));
+        ki[w] = malloc(sizeof *ki[w] * (size_t)(m * k));
+        ck_assert_ok(ctx, subsel_tarot_create(ctx, c, tg, &t[w]));
+        ck_assert_ok(ctx, subsel_tarot_set_int(t[w], SUBSEL_TAROT_WHITEN, _i));
+    }
+    ck_assert_ok(ctx, subsel_tarot_whiten(ctx, t[1], &u, NULL)); /* kept */
+    ck_assert_ok(ctx, subsel_tarot_whiten(ctx, t[0], NULL, NULL));
+    ck_assert_ptr_null(t[0]->u);
+    ck_assert_ptr_nonnull(t[1]->u);
+    ck_assert_ok(ctx, ss_tarot_cand_rows(ctx, t[0], rows, 0, 5, got, NULL));
+    for (p = 0; p < 5; p++)
+        ck_assert(memcmp(got + p * d, subsel_dense_data(u) + rows[p] * d, sizeof *got * d) == 0);
+    for (w = 0; w < 2; w++) {
+        ck_assert_ok(ctx, subsel_tarot_scores_v2(ctx, t[w], 700, 1500, 0, m, s[w], 1500 * 120,
+                                                 dist[w], 1500 * 120));
+        ck_assert_ok(ctx, subsel_tarot_topk_v2(ctx, t[w], k, ki[w], m * k, ks[w], m * k));
+        ck_assert_ok(ctx, subsel_tarot_ot_v2(ctx, t[w], set, 60, f[w], 60, g[w], 120,
+                                             &loss[w]));
+        ck_assert_ok(ctx, subsel_tarot_select_fixed(ctx, t[w], budget, &sel[w]));
+    }
+    ck_assert(memcmp(s[0], s[1], sizeof *s[0] * 1500 * 120) == 0);
+    ck_assert(memcmp(dist[0], dist[1], sizeof *dist[0] * 1500 * 120) == 0);
+    ck_assert(memcmp(ks[0], ks[1], sizeof *ks[0] * (size_t)(m * k)) == 0);
+    ck_assert(memcmp(ki[0], ki[1], sizeof *ki[0] * (size_t)(m * k)) == 0);
+    ck_assert(memcmp(f[0], f[1], sizeof f[0]) == 0 && memcmp(g[0], g[1], sizeof g[0]) == 0);
+    ck_assert(loss[0] == loss[1]);
+    ck_assert_int_eq(subsel_selection_count(sel[0]), budget);
+    ck_assert(memcmp(subsel_selection_indices(sel[0]), subsel_selection_indices(sel[1]),
+                     sizeof(int64_t) * budget) == 0);
+    ck_assert(memcmp(subsel_selection_gains(sel[0]), subsel_selection_gains(sel[1]),
+                     sizeof(double) * budget) == 0);
+    for (w = 0; w < 2; w++) {
+        subsel_selection_free(sel[w]);
+        subsel_tarot_free(t[w]);
+        free(s[w]);
+        free(dist[w]);
+        free(ks[w]);
+        free(ki[w]);
+    }
+    subsel_dense_free(u);
+    subsel_dense_free(c);
+    subsel_dense_free(tg);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+/* Issue 15: a selection holds its inputs, the whitened targets and
+ * bounded scratch, not a whitened copy of the candidates. Once whitened
+ * (whose covariance takes a bounded scratch of its own), under a memory
+ * limit below that copy's size, a selection succeeds, and only asking for
+ * a view of the whitened candidates fails (the selector is unchanged). */
+START_TEST(selection_holds_no_copy_of_the_candidates)
+{
+    const int64_t n = 80000, m = 100, d = 16;
+    const int64_t copy = n * d * (int64_t)sizeof(float); /* 5.1 MB */
+    subsel_ctx *plain = new_ctx(1), *ctx = new_ctx(1);
+    subsel_dense *c = random_rows(plain, n, d, 95, 0), *tg = random_rows(plain, m, d, 96, 0);
+    subsel_dense *u = NULL;
+    subsel_tarot *t = NULL;
+    subsel_selection *sel = NULL;
+    ck_assert_ok(ctx, subsel_tarot_create(ctx, c, tg, &t));
+    ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_P_TAROT_OT_MEMORY, 1 << 20));
+    ck_assert_ok(ctx, subsel_tarot_whiten(ctx, t, NULL, NULL));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MEMORY_LIMIT, copy * 3 / 4));
+    ck_assert_ok(ctx, subsel_tarot_select_fixed(ctx, t, 1000, &sel));
+    ck_assert_int_eq(subsel_selection_count(sel), 1000);
+    ck_assert_status(ctx, subsel_tarot_whiten(ctx, t, &u, NULL), SUBSEL_E_NOMEM);
+    ck_assert_ptr_null(u);
+    ck_assert_ptr_null(t->u);
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MEMORY_LIMIT, 0));
+    ck_assert_ok(ctx, subsel_tarot_whiten(ctx, t, &u, NULL));
+    ck_assert_int_eq(subsel_dense_rows(u), n);
+    subsel_dense_free(u);
+    subsel_selection_free(sel);
+    subsel_tarot_free(t);
+    subsel_dense_free(c);
+    subsel_dense_free(tg);
+    subsel_ctx_free(ctx);
+    subsel_ctx_free(plain);
+}
+END_TEST
+
+/* ot_memory trades speed for memory: below a solve's cost matrix, its
+ * first rows are kept in float and the rest recomputed each pass; the
+ * selection stays the same and its potentials move by about 1e-7. */
+START_TEST(ot_memory_keeps_the_selection)
+{
+    const int64_t n = 800, m = 300, budget = 150;
+    /* stored whole; the first 128 of 150 rows kept in float; none kept */
+    const int64_t memory[3] = {SS_OT_DEFAULT_BUDGET, 256 << 10, 0};
+    subsel_ctx *ctx = new_ctx(2);
+    subsel_dense *c = random_rows(ctx, n, 12, 97, 0), *tg = random_rows(ctx, m, 12, 98, 0);
+    subsel_selection *sel[3];
+    const double *g0;
+    int64_t v, w, p;
+    for (w = 0; w < 3; w++) {
+        subsel_tarot *t = NULL;
+        ck_assert_ok(ctx, subsel_tarot_create(ctx, c, tg, &t));
+        ck_assert_ok(ctx, subsel_tarot_get_int(t, SUBSEL_P_TAROT_OT_MEMORY, &v));
+        ck_assert_int_eq(v, SS_OT_DEFAULT_BUDGET);
+        ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_P_TAROT_OT_MEMORY, memory[w]));
+        ck_assert_ok(ctx, subsel_tarot_select_fixed(ctx, t, budget, &sel[w]));
+        subsel_tarot_free(t);
+    }
+    g0 = subsel_selection_gains(sel[0]);
+    for (w = 1; w < 3; w++) {
+        const double *gw = subsel_selection_gains(sel[w]);
+        ck_assert(memcmp(subsel_selection_indices(sel[0]), subsel_selection_indices(sel[w]),
+                         sizeof(int64_t) * budget) == 0);
+        for (p = 0; p < budget; p++)
+            ck_assert_msg(fabs(gw[p] - g0[p]) <= 1e-6 * (1.0 + fabs(g0[p])),
+                          "ot_memory %lld: gain %lld is %.17g, not %.17g", (long long)memory[w],
+                          (long long)p, gw[p], g0[p]);
+    }
+    for (w = 0; w < 3; w++)
+        subsel_selection_free(sel[w]);
+    subsel_dense_free(c);
+    subsel_dense_free(tg);
+    subsel_ctx_free(ctx);
 }
 END_TEST
 
@@ -1272,8 +1421,11 @@ Suite *tarot_suite(void)
 
     tc = tcase_create("topk");
     tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, topk_matches_full_sort, 0, 2);
+    tcase_add_loop_test(tc, topk_matches_full_sort, 0, 4);
     tcase_add_test(tc, topk_is_thread_depth_and_subset_independent);
+    tcase_add_loop_test(tc, candidates_whitened_when_needed_match_kept_rows, 0, 3);
+    tcase_add_test(tc, selection_holds_no_copy_of_the_candidates);
+    tcase_add_test(tc, ot_memory_keeps_the_selection);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("ot");

@@ -85,6 +85,7 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
     const char *weights_out = NULL, *folds_path = NULL;
     /* the library's parameters get its defaults from cli_parse */
     int64_t proj_dim = 0, folds = TAROT_PAPER_FOLDS, weights_total = 0, max_rank = 0;
+    int64_t ot_memory = 0;
     int64_t threads = 0, seed = 0, budget = 0, n, m, k, nw = 0, nfolds = 0;
     double ratio = -1.0, eps = 0, blur = 0, scaling = 0;
     int otm = 0, reference = 0, no_center = 0, w_choice, k_choice;
@@ -109,6 +110,8 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         {"no-center", 0, CLI_FLAG, &no_center, "do not subtract the joint mean", 0, NULL, 0, 0},
         {"blur", 0, CLI_DOUBLE, &blur, NULL, 0, NULL, 0, SUBSEL_P_TAROT_BLUR},
         {"scaling", 0, CLI_DOUBLE, &scaling, NULL, 0, NULL, 0, SUBSEL_P_TAROT_SCALING},
+        {"ot-memory", 0, CLI_INT, &ot_memory, "bytes each OT solve may store its costs in (less: slower)",
+         0, NULL, 0, SUBSEL_P_TAROT_OT_MEMORY},
         {"reference-compatible", 0, CLI_FLAG, &reference, "reproduce the authors' code (see docs/tarot.md)", 0, NULL, 0, 0},
         {"weights", 0, CLI_INT, &weights_total, "integer repetition weights summing to R", 0, "0: N + M, or N when reference-compatible", 0, 0},
         {"weights-out", 0, CLI_STRING, &weights_out, "write the weights as an int64 .npy vector (- for standard output)", 0, NULL, 0, 0},
@@ -187,7 +190,8 @@ int cmd_tarot(const cli_command *self, int argc, char **argv)
         (rc = set_int(self, ctx, t, SUBSEL_P_TAROT_REFERENCE, reference, "--reference-compatible")) != 0 ||
         (rc = set_int(self, ctx, t, SUBSEL_P_TAROT_MAX_RANK, max_rank, "--max-rank")) != 0 ||
         (rc = set_real(self, ctx, t, SUBSEL_P_TAROT_BLUR, blur, "--blur")) != 0 ||
-        (rc = set_real(self, ctx, t, SUBSEL_P_TAROT_SCALING, scaling, "--scaling")) != 0)
+        (rc = set_real(self, ctx, t, SUBSEL_P_TAROT_SCALING, scaling, "--scaling")) != 0 ||
+        (rc = set_int(self, ctx, t, SUBSEL_P_TAROT_OT_MEMORY, ot_memory, "--ot-memory")) != 0)
         goto done;
     rc = CLI_FAILED;
     if (otm) {

@@ -55,7 +55,7 @@ static int fill_by_potential(subsel_ctx *ctx, const subsel_tarot *t,
     SS_TRY(ss_alloc_array(ctx, count * t->dim, sizeof *x, &x));
     SS_TRY(ss_alloc_array(ctx, count, sizeof *f, &f));
     SS_TRY(ss_alloc_array(ctx, count, sizeof *order, &order));
-    ss_tarot_gather(t->u, t->dim, layer, count, x);
+    SS_TRY(ss_tarot_cand_rows(ctx, t, layer, 0, count, x, NULL));
     SS_TRY(ss_tarot_ot_rows(ctx, t, x, count, t->v, t->m, f, NULL, NULL));
     for (p = 0; p < count; p++) {
         order[p].f = f[p];

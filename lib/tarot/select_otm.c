@@ -165,7 +165,7 @@ int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *t, int64_t folds,
     otm_state st;
     int64_t *fold_buf = NULL, *sizes = NULL, *items = NULL;
     int64_t f, j, count = 0;
-    int rc = SUBSEL_OK;
+    int drop_after = 0, rc = SUBSEL_OK;
 
     memset(&st, 0, sizeof st);
     SS_REQUIRE_CTX(ctx);
@@ -193,6 +193,11 @@ int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *t, int64_t folds,
     SS_TRY(ss_calloc_array(ctx, t->n, 1, &st.chosen));
     SS_TRY(ss_alloc_array(ctx, t->n * t->dim, sizeof *st.x, &st.x));
     SS_TRY(ss_alloc_array(ctx, t->m * t->dim, sizeof *st.y, &st.y));
+    /* Every fold's neighbour lists and hundreds of solves read the same
+     * candidates: they are whitened once and kept for the selection (as
+     * large as st.x), not for every read (4 % of OTM's time). */
+    drop_after = t->u == NULL;
+    SS_TRY(ss_tarot_keep_cand_rows(ctx, t));
     /* stage "otm": folds done, 0 first (and after each solve of a fold, a
      * point to cancel at), folds once at the end */
     SS_TRY(ss_progress(ctx, "otm", 0, folds));
@@ -225,6 +230,8 @@ cleanup:
     ss_free(ctx, st.sorted);
     ss_free(ctx, st.in_set);
     ss_free(ctx, st.chosen);
+    if (drop_after)
+        ss_tarot_drop_cand_rows(t);
     ss_free(ctx, st.x);
     ss_free(ctx, st.y);
     ss_tarot_lists_free(&ctx->alloc, &st.lists);

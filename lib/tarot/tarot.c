@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "matrix/matrix.h"
+#include "ot/ot.h"
 #include "tarot/tarot.h"
 
 /* Parameters that shape U and V are fixed once they are computed. */
@@ -44,13 +45,16 @@ static const ss_param tarot_params[] = {
                   "OT blur: the last entropic temperature is blur^2"),
     SS_PARAM_REAL(SUBSEL_P_TAROT_SCALING, 11, "scaling", subsel_tarot, scaling, 0.01, 0.99,
                   0.5, 0, 0, "OT annealing: each temperature is the last times scaling^2"),
+    SS_PARAM_INT(SUBSEL_P_TAROT_OT_MEMORY, 0, "ot_memory", subsel_tarot, ot_memory, 0,
+                 INT64_MAX, SS_OT_DEFAULT_BUDGET, 0,
+                 "bytes each OT solve may store its costs in (the rest recomputed each pass)"),
 };
 
 static int tarot_may_set(subsel_ctx *ctx, const void *handle,
                          const ss_param *p, const char *fn)
 {
     const subsel_tarot *t = handle;
-    if ((p->flags & FIXED_AFTER_WHITENING) && t->u != NULL)
+    if ((p->flags & FIXED_AFTER_WHITENING) && t->v != NULL)
         return ss_fail(ctx, SUBSEL_E_STATE,
                        "%s: %s cannot change once the rows are whitened", fn,
                        p->name);
@@ -111,6 +115,8 @@ void subsel_tarot_free(subsel_tarot *t)
     ss_free_raw(&a, t->v);
     ss_free_raw(&a, t->u_sq);
     ss_free_raw(&a, t->v_sq);
+    ss_free_raw(&a, t->mean);
+    ss_free_raw(&a, t->factor);
     ss_tarot_lists_free(&a, &t->cache);
     subsel_dense_free((subsel_dense *)t->cand);
     subsel_dense_free((subsel_dense *)t->targ);

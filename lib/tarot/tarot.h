@@ -40,14 +40,20 @@ struct subsel_tarot {
 
     /* options */
     int64_t proj_dim, proj_kind, proj_block, whiten, center, reference,
-        max_rank, potentials;
+        max_rank, potentials, ot_memory;
     double eps, blur, scaling;
 
-    /* whitened unit rows (NULL until whitened), n x dim and m x dim, and
-     * their squared norms (1, or 0 for a zero row) */
+    /* whitened unit rows, n x dim and m x dim, and their squared norms (1,
+     * or 0 for a zero row): v once whitened (NULL before); u only when the
+     * rows are projected or a view of them was asked for, else NULL (the
+     * candidates are whitened when needed: ss_tarot_cand_rows) */
     int64_t dim;
     float *u, *v;
     float *u_sq, *v_sq;
+    /* the whitening of unprojected rows (NULL otherwise): the joint mean
+     * (zero when not centred) and the factor, dim x dim (L for Cholesky,
+     * C^-1/2 for ZCA, NULL for none) */
+    double *mean, *factor;
 
     /* neighbour lists of every target (cache.k == 0: none yet) */
     ss_tarot_lists cache;
@@ -79,8 +85,17 @@ int ss_tarot_project_rows(subsel_ctx *ctx, const float *x, int64_t ld,
                           int64_t block, int64_t done0, int64_t total,
                           float *out);
 
-/* Fills t->u, t->v (and the squared norms) if not done yet. */
+/* Whitens, if not done yet: the targets (t->v, t->v_sq), and either the
+ * candidates (t->u, t->u_sq: projected rows) or what whitens them when
+ * needed (t->mean, t->factor). */
 int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t);
+
+/* The whitened candidates set[0..count) (first .. first + count when set
+ * is NULL) into out (count x dim) and their squared norms into sq (may be
+ * NULL), the same bits however they are grouped. Needs ss_tarot_whiten. */
+int ss_tarot_cand_rows(subsel_ctx *ctx, const subsel_tarot *t,
+                       const int64_t *set, int64_t first, int64_t count,
+                       float *out, float *sq);
 
 /* For the targets list[0..count) (NULL: all, count = m), their k best
  * candidates, best first, ties to the lower index: idx[p * k + r] and
@@ -105,8 +120,15 @@ void ss_tarot_lists_free(const ss_allocator *a, ss_tarot_lists *lists);
 int ss_tarot_cache_topk(subsel_ctx *ctx, subsel_tarot *t, int64_t k,
                         const char *stage);
 
-/* Gathers rows set[0..count) of the whitened candidates (or of `rows` with
- * `dim` columns) into out (count x dim). */
+/* Whitens every candidate row and keeps them on the selector (t->u,
+ * t->u_sq; at once if kept already), for a view or for a stage that reads
+ * them many times. ss_tarot_drop_cand_rows frees them (unprojected
+ * selectors only: nothing else could whiten them again). */
+int ss_tarot_keep_cand_rows(subsel_ctx *ctx, subsel_tarot *t);
+void ss_tarot_drop_cand_rows(subsel_tarot *t);
+
+/* Gathers rows set[0..count) of `rows` (`dim` columns) into out
+ * (count x dim). */
 void ss_tarot_gather(const float *rows, int64_t dim, const int64_t *set,
                      int64_t count, float *out);
 

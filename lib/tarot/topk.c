@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Cosine scores u . v and the k best candidates of every target, computed
- * blockwise so that the N x M score matrix is never held: targets go in
- * tiles of TOPK_TILE (one thread each), candidates in blocks of
- * TOPK_BLOCK, each tile-block product one BLIS sgemm, and each target keeps
- * a bounded heap of its best k.
+ * blockwise so that the N x M score matrix is never held: candidates are
+ * whitened a chunk at a time (the selector keeps no whitened copy of them),
+ * and against each chunk, targets go in tiles of TOPK_TILE (one thread
+ * each), candidates in blocks of TOPK_BLOCK, each tile-block product one
+ * BLIS sgemm; each target keeps a bounded heap of its best k from chunk to
+ * chunk.
  *
  * Every sgemm is single-threaded (tiles run in parallel) and has exactly
  * the shape TOPK_BLOCK x TOPK_TILE x dim (the last target tile and the last
@@ -29,43 +31,69 @@
 #define TOPK_TILE 256
 #define TOPK_BLOCK 2048
 
-/* The candidate blocks: full ones are read in place; the last, partial one
- * from a zero-padded copy. */
-typedef struct blocks {
-    const float *u;
-    float *last; /* TOPK_BLOCK x dim, or NULL when n % TOPK_BLOCK == 0 */
-    int64_t n, dim, count;
-} blocks;
+/* Candidate blocks whitened together: rows [first, first + valid), then
+ * zero rows up to whole blocks; their squared norms if sq. */
+typedef struct chunk {
+    float *rows, *sq;
+    int64_t first, valid, blocks, cap, dim;
+} chunk;
 
-static int blocks_init(subsel_ctx *ctx, const subsel_tarot *t, blocks *b)
+/* Room for `blocks` blocks of dim columns (and their norms if want_sq). */
+static int chunk_alloc(subsel_ctx *ctx, int64_t blocks, int64_t dim,
+                       int want_sq, chunk *c)
 {
-    int64_t rem = t->n % TOPK_BLOCK;
-    b->u = t->u;
-    b->n = t->n;
-    b->dim = t->dim;
-    b->count = (t->n + TOPK_BLOCK - 1) / TOPK_BLOCK;
-    b->last = NULL;
-    if (rem == 0)
-        return SUBSEL_OK;
-    SS_CHECK(ss_calloc_array(ctx, TOPK_BLOCK * t->dim, sizeof(float),
-                             &b->last));
-    memcpy(b->last, t->u + (t->n - rem) * t->dim,
-           (size_t)(rem * t->dim) * sizeof(float));
+    memset(c, 0, sizeof *c);
+    c->cap = blocks;
+    c->dim = dim;
+    SS_CHECK(ss_alloc_array(ctx, blocks * TOPK_BLOCK * dim, sizeof(float),
+                            &c->rows));
+    if (want_sq)
+        SS_CHECK(ss_alloc_array(ctx, blocks * TOPK_BLOCK, sizeof(float),
+                                &c->sq));
     return SUBSEL_OK;
 }
 
-/* Scores of candidate block `cb` against the tile's targets `vt`
+static void chunk_free(subsel_ctx *ctx, chunk *c)
+{
+    ss_free(ctx, c->rows);
+    ss_free(ctx, c->sq);
+}
+
+/* Whitens the candidates [first, end) (first block-aligned), as many as
+ * fit. */
+static int chunk_load(subsel_ctx *ctx, const subsel_tarot *t, int64_t first,
+                      int64_t end, chunk *c)
+{
+    int64_t count = end - first < c->cap * TOPK_BLOCK ? end - first
+                                                     : c->cap * TOPK_BLOCK;
+    c->first = first;
+    c->valid = count;
+    c->blocks = (count + TOPK_BLOCK - 1) / TOPK_BLOCK;
+    SS_CHECK(ss_tarot_cand_rows(ctx, t, NULL, first, count, c->rows, c->sq));
+    memset(c->rows + count * c->dim, 0,
+           (size_t)((c->blocks * TOPK_BLOCK - count) * c->dim) * sizeof(float));
+    return SUBSEL_OK;
+}
+
+/* Blocks whitened at once: enough for every thread to take its own. */
+static int64_t chunk_blocks(const subsel_ctx *ctx)
+{
+    int64_t threads = subsel_ctx_threads(ctx);
+    return threads > 8 ? threads : 8;
+}
+
+/* Scores of the chunk's block `cb` against the tile's targets `vt`
  * (TOPK_TILE x dim) into s (TOPK_BLOCK x TOPK_TILE, a candidate per row:
  * BLIS runs this shape faster than its transpose); returns the block's
  * number of real candidates. */
-static int64_t score_block(const blocks *b, const float *vt, int64_t cb,
+static int64_t score_block(const chunk *c, const float *vt, int64_t cb,
                            float *s)
 {
-    int64_t first = cb * TOPK_BLOCK;
-    int64_t valid = b->n - first < TOPK_BLOCK ? b->n - first : TOPK_BLOCK;
-    const float *a = valid == TOPK_BLOCK ? b->u + first * b->dim : b->last;
-    ss_sgemm_serial(0, 1, TOPK_BLOCK, TOPK_TILE, b->dim, 1.0f, a, b->dim, vt,
-                    b->dim, 0.0f, s, TOPK_TILE);
+    int64_t at = cb * TOPK_BLOCK;
+    int64_t valid = c->valid - at < TOPK_BLOCK ? c->valid - at : TOPK_BLOCK;
+    ss_sgemm_serial(0, 1, TOPK_BLOCK, TOPK_TILE, c->dim, 1.0f,
+                    c->rows + at * c->dim, c->dim, vt, c->dim, 0.0f, s,
+                    TOPK_TILE);
     return valid;
 }
 
@@ -150,39 +178,32 @@ static void heap_offer(heap *h, float s, int64_t i, float *floor)
     *floor = h->s[0];
 }
 
-/* Empties the heap into idx/score, best first. */
-static void heap_drain(heap *h, int64_t *idx, float *score)
+/* Sorts the heap in place, best first (its arrays then hold the list). */
+static void heap_sort(heap *h)
 {
-    while (h->size > 0) {
-        int64_t last = --h->size;
-        idx[last] = h->i[0];
-        if (score)
-            score[last] = h->s[0];
-        h->s[0] = h->s[last];
-        h->i[0] = h->i[last];
+    int64_t size = h->size;
+    while (h->size > 1) {
+        int64_t last = --h->size, ti = h->i[0];
+        float ts = h->s[0];
+        h->s[0] = h->s[last], h->i[0] = h->i[last];
+        h->s[last] = ts, h->i[last] = ti;
         sift_down(h, 0);
     }
+    h->size = size;
 }
 
+/* Per-thread scratch: a target tile and its scores against a block. */
 typedef struct work {
-    float *vt, *s, *hs;
-    int64_t *hi;
+    float *vt, *s;
 } work;
 
-static int work_alloc(subsel_ctx *ctx, int nt, int64_t dim, int64_t heaps,
-                      int64_t k, work *w)
+static int work_alloc(subsel_ctx *ctx, int nt, int64_t dim, work *w)
 {
     memset(w, 0, sizeof *w);
     SS_CHECK(ss_alloc_array(ctx, (int64_t)nt * TOPK_TILE * dim, sizeof(float),
                             &w->vt));
     SS_CHECK(ss_alloc_array(ctx, (int64_t)nt * TOPK_TILE * TOPK_BLOCK,
                             sizeof(float), &w->s));
-    if (k > 0) {
-        SS_CHECK(ss_alloc_array(ctx, (int64_t)nt * heaps * k, sizeof(float),
-                                &w->hs));
-        SS_CHECK(ss_alloc_array(ctx, (int64_t)nt * heaps * k, sizeof(int64_t),
-                                &w->hi));
-    }
     return SUBSEL_OK;
 }
 
@@ -190,8 +211,6 @@ static void work_free(subsel_ctx *ctx, work *w)
 {
     ss_free(ctx, w->vt);
     ss_free(ctx, w->s);
-    ss_free(ctx, w->hs);
-    ss_free(ctx, w->hi);
 }
 
 static int thread_id(void)
@@ -203,14 +222,20 @@ static int thread_id(void)
 #endif
 }
 
-/* One piece of the search: target tile `tile` against candidate blocks
- * [cb0, cb1). Row p of the tile's lists goes to idx/score + p * k (best
- * first; score may be NULL) and its length to sizes[p] (may be NULL). */
-static void search_piece(const subsel_tarot *t, const blocks *b,
+/* The heaps of one piece of the search (a target tile, or a part of its
+ * candidates), kept from chunk to chunk: heap p in s/i + p * k, its size
+ * in size[p]. */
+typedef struct heaps {
+    float *s;
+    int64_t *i, *size;
+} heaps;
+
+/* One piece of the search: target tile `tile` against the chunk's blocks
+ * [cb0, cb1), into the piece's heaps `hp`. */
+static void search_piece(const subsel_tarot *t, const chunk *ch,
                          const work *w, int64_t tid, const int64_t *list,
-                         int64_t count, int64_t heaps, int64_t k,
-                         int64_t tile, int64_t cb0, int64_t cb1,
-                         int64_t *idx, float *score, int64_t *sizes)
+                         int64_t count, int64_t k, int64_t tile, int64_t cb0,
+                         int64_t cb1, const heaps *hp)
 {
     int64_t first = tile * TOPK_TILE, p, cb, dim = t->dim;
     int64_t rows = count - first < TOPK_TILE ? count - first : TOPK_TILE;
@@ -218,18 +243,21 @@ static void search_piece(const subsel_tarot *t, const blocks *b,
     float *s = w->s + tid * TOPK_TILE * TOPK_BLOCK;
     heap h[TOPK_TILE];
     float floor[TOPK_TILE];
+    if (cb0 >= cb1)
+        return;
     for (p = 0; p < rows; p++) {
-        h[p].s = w->hs + (tid * heaps + p) * k;
-        h[p].i = w->hi + (tid * heaps + p) * k;
-        h[p].size = 0;
+        h[p].s = hp->s + p * k;
+        h[p].i = hp->i + p * k;
+        h[p].size = hp->size[p];
         h[p].cap = k;
-        floor[p] = -INFINITY;
+        floor[p] = h[p].size == k ? h[p].s[0] : -INFINITY;
     }
     for (; p < TOPK_TILE; p++) /* the zero-padded targets take nothing */
         floor[p] = INFINITY;
     gather_tile(t, list, first, rows, vt);
     for (cb = cb0; cb < cb1; cb++) {
-        int64_t valid = score_block(b, vt, cb, s), c;
+        int64_t valid = score_block(ch, vt, cb, s), c;
+        int64_t base = ch->first + cb * TOPK_BLOCK;
         /* Candidate by candidate, every target of the tile: almost every
          * score fails its target's floor, so a branch-free count (which
          * vectorises) skips most candidates before any per-target test. */
@@ -242,14 +270,11 @@ static void search_piece(const subsel_tarot *t, const blocks *b,
                 continue;
             for (p = 0; p < rows; p++)
                 if (row[p] > floor[p])
-                    heap_offer(&h[p], row[p], cb * TOPK_BLOCK + c, &floor[p]);
+                    heap_offer(&h[p], row[p], base + c, &floor[p]);
         }
     }
-    for (p = 0; p < rows; p++) {
-        if (sizes)
-            sizes[p] = h[p].size;
-        heap_drain(&h[p], idx + p * k, score ? score + p * k : NULL);
-    }
+    for (p = 0; p < rows; p++)
+        hp->size[p] = h[p].size;
 }
 
 /* The k best of `parts` sorted lists of one target (list l at
@@ -280,83 +305,113 @@ static void merge_lists(int64_t parts, int64_t k, const int64_t *idx,
     }
 }
 
+/* Progress of stage `stage` (none if NULL) at `done` of `total` pieces, in
+ * targets: `count` times the share done, all of it exactly at the end;
+ * each value once. */
+static int report(subsel_ctx *ctx, const char *stage, int64_t done,
+                  int64_t total, int64_t count, int64_t *reported)
+{
+    int64_t v = done == total ? count
+                              : (int64_t)((double)count * (double)done /
+                                          (double)total);
+    if (stage == NULL || v <= *reported)
+        return SUBSEL_OK;
+    *reported = v;
+    return ss_progress(ctx, stage, v, count);
+}
+
 int ss_tarot_topk_targets(subsel_ctx *ctx, const subsel_tarot *t,
                           const int64_t *list, int64_t count, int64_t k,
                           int64_t *idx, float *score, const char *stage)
 {
-    int64_t tiles = (count + TOPK_TILE - 1) / TOPK_TILE, i0, items, per;
-    int64_t heaps = count < TOPK_TILE ? count : TOPK_TILE, parts = 1;
-    int64_t *tidx = NULL, *tlen = NULL, *pos = NULL;
-    float *tscore = NULL;
-    int nt = ss_threads_for(ctx, tiles), ntw;
-    blocks b = {0};
+    int64_t tiles = (count + TOPK_TILE - 1) / TOPK_TILE, items, chunks, c, j;
+    int64_t per_tile = count < TOPK_TILE ? count : TOPK_TILE, parts = 1;
+    int64_t total_blocks = (t->n + TOPK_BLOCK - 1) / TOPK_BLOCK, reported = -1;
+    int64_t heaps_count, cap = chunk_blocks(ctx);
+    int64_t *pos = NULL, *own_i = NULL;
+    float *own_s = NULL;
+    heaps hp = {0};
+    int nt;
+    chunk ch = {0};
     work w = {0};
     int rc = SUBSEL_OK;
 
-    SS_TRY(blocks_init(ctx, t, &b));
-    /* Fewer target tiles than threads: the candidates are split too, and
-     * each target's lists merged. The order is total, so the merged lists
-     * are the same as one search's. */
+    /* Fewer target tiles than threads: the candidates of each chunk are
+     * split too, and each target's lists merged. The order is total, so
+     * the merged lists are the same as one search's. */
     if (tiles < subsel_ctx_threads(ctx)) {
         parts = (subsel_ctx_threads(ctx) + tiles - 1) / tiles;
-        if (parts > b.count)
-            parts = b.count;
+        if (parts > total_blocks)
+            parts = total_blocks;
     }
-    per = (b.count + parts - 1) / parts;
-    parts = (b.count + per - 1) / per;
     items = tiles * parts;
-    ntw = ss_threads_for(ctx, items);
-    if (ntw > nt)
-        nt = ntw;
-    SS_TRY(work_alloc(ctx, nt, t->dim, heaps, k, &w));
-    if (parts > 1) {
-        SS_TRY(ss_alloc_array(ctx, items * heaps * k, sizeof *tidx, &tidx));
-        SS_TRY(ss_alloc_array(ctx, items * heaps * k, sizeof *tscore, &tscore));
-        SS_TRY(ss_alloc_array(ctx, items * heaps, sizeof *tlen, &tlen));
-        SS_TRY(ss_alloc_array(ctx, parts, sizeof *pos, &pos));
-    }
-    /* stage `stage`: 0 before the first group, count after the last */
-    if (stage != NULL)
-        SS_TRY(ss_progress(ctx, stage, 0, count));
-    for (i0 = 0; i0 < items; i0 += (int64_t)nt * 2) {
-        int64_t i1 = i0 + (int64_t)nt * 2, item, done;
-        if (i1 > items)
-            i1 = items;
+    nt = ss_threads_for(ctx, items);
+    SS_TRY(chunk_alloc(ctx, cap < total_blocks ? cap : total_blocks, t->dim, 0,
+                       &ch));
+    SS_TRY(work_alloc(ctx, nt, t->dim, &w));
+    /* One search's heaps are its lists (item p * k of the output is the
+     * heap of target p); parts have heaps of their own, merged at the
+     * end. */
+    heaps_count = parts > 1 ? items * per_tile : count;
+    if (parts > 1 || score == NULL)
+        SS_TRY(ss_alloc_array(ctx, heaps_count * k, sizeof *own_s, &own_s));
+    if (parts > 1)
+        SS_TRY(ss_alloc_array(ctx, heaps_count * k, sizeof *own_i, &own_i));
+    SS_TRY(ss_calloc_array(ctx, heaps_count, sizeof *hp.size, &hp.size));
+    SS_TRY(ss_alloc_array(ctx, parts, sizeof *pos, &pos));
+    hp.s = own_s ? own_s : score;
+    hp.i = own_i ? own_i : idx;
+    /* stage `stage`: 0 first, then after each group of pieces (a point to
+     * cancel at) the share of the search done, in targets, count last */
+    chunks = (t->n + ch.cap * TOPK_BLOCK - 1) / (ch.cap * TOPK_BLOCK);
+    SS_TRY(report(ctx, stage, 0, chunks * items, count, &reported));
+    for (c = 0; c < chunks; c++) {
+        int64_t per, i0;
+        SS_TRY(chunk_load(ctx, t, c * ch.cap * TOPK_BLOCK, t->n, &ch));
+        per = (ch.blocks + parts - 1) / parts;
+        for (i0 = 0; i0 < items; i0 += (int64_t)nt * 2) {
+            int64_t i1 = i0 + (int64_t)nt * 2 < items ? i0 + (int64_t)nt * 2
+                                                      : items, item;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-        for (item = i0; item < i1; item++) {
-            int64_t tile = item / parts, part = item % parts;
-            int64_t cb1 = (part + 1) * per;
-            if (cb1 > b.count)
-                cb1 = b.count;
-            if (parts == 1)
-                search_piece(t, &b, &w, thread_id(), list, count, heaps, k,
-                             tile, 0, b.count, idx + tile * TOPK_TILE * k,
-                             score ? score + tile * TOPK_TILE * k : NULL, NULL);
-            else
-                search_piece(t, &b, &w, thread_id(), list, count, heaps, k,
-                             tile, part * per, cb1, tidx + item * heaps * k,
-                             tscore + item * heaps * k, tlen + item * heaps);
+            for (item = i0; item < i1; item++) {
+                int64_t tile = item / parts, part = item % parts, cb1;
+                heaps mine;
+                cb1 = (part + 1) * per < ch.blocks ? (part + 1) * per
+                                                   : ch.blocks;
+                mine.s = hp.s + item * per_tile * k;
+                mine.i = hp.i + item * per_tile * k;
+                mine.size = hp.size + item * per_tile;
+                search_piece(t, &ch, &w, thread_id(), list, count, k, tile,
+                             part * per, cb1, &mine);
+            }
+            SS_TRY(report(ctx, stage, c * items + i1, chunks * items, count,
+                          &reported));
         }
-        done = i1 / parts * TOPK_TILE;
-        if (stage != NULL)
-            SS_TRY(ss_progress(ctx, stage, done < count ? done : count, count));
     }
-    if (parts > 1) {
-        int64_t j;
-        for (j = 0; j < count; j++) {
-            int64_t tile = j / TOPK_TILE, p = j % TOPK_TILE;
-            int64_t base = tile * parts * heaps * k + p * k;
-            merge_lists(parts, k, tidx + base, tscore + base, heaps * k,
-                        tlen + tile * parts * heaps + p, heaps, pos,
-                        idx + j * k, score ? score + j * k : NULL);
-        }
+    /* Every heap sorted in place, best first: one search's are the
+     * lists; parts' are merged target by target. */
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (j = 0; j < heaps_count; j++) {
+        heap h;
+        h.s = hp.s + j * k;
+        h.i = hp.i + j * k;
+        h.size = hp.size[j];
+        h.cap = k;
+        heap_sort(&h);
+    }
+    for (j = 0; parts > 1 && j < count; j++) {
+        int64_t tile = j / TOPK_TILE, p = j % TOPK_TILE;
+        int64_t base = tile * parts * per_tile + p;
+        merge_lists(parts, k, hp.i + base * k, hp.s + base * k, per_tile * k,
+                    hp.size + base, per_tile, pos, idx + j * k,
+                    score ? score + j * k : NULL);
     }
 cleanup:
+    chunk_free(ctx, &ch);
     work_free(ctx, &w);
-    ss_free(ctx, b.last);
-    ss_free(ctx, tidx);
-    ss_free(ctx, tscore);
-    ss_free(ctx, tlen);
+    ss_free(ctx, own_s);
+    ss_free(ctx, own_i);
+    ss_free(ctx, hp.size);
     ss_free(ctx, pos);
     return rc;
 }
@@ -455,8 +510,8 @@ int subsel_tarot_scores_v2(subsel_ctx *ctx, subsel_tarot *t,
                            float *scores, int64_t scores_capacity,
                            float *distances, int64_t distances_capacity)
 {
-    int64_t tiles, tile, dim;
-    blocks b = {0};
+    int64_t tiles, tile, c0, span;
+    chunk ch = {0};
     work w = {0};
     int rc = SUBSEL_OK;
     SS_REQUIRE_CTX(ctx);
@@ -479,34 +534,39 @@ int subsel_tarot_scores_v2(subsel_ctx *ctx, subsel_tarot *t,
                                    distances_capacity,
                                    ss_tarot_cells(candidates, targets)));
     SS_CHECK(ss_tarot_whiten(ctx, t));
-    dim = t->dim;
     tiles = (targets + TOPK_TILE - 1) / TOPK_TILE;
-    SS_TRY(blocks_init(ctx, t, &b));
-    SS_TRY(work_alloc(ctx, 1, dim, 0, 0, &w));
-    /* Same tiles and blocks as the neighbour search, so the same bits. */
-    for (tile = 0; tile < tiles; tile++) {
-        int64_t first = first_target + tile * TOPK_TILE, cb, p;
-        int64_t rows = first_target + targets - first < TOPK_TILE
-                           ? first_target + targets - first
-                           : TOPK_TILE;
-        gather_tile(t, NULL, first, rows, w.vt);
-        for (cb = first_candidate / TOPK_BLOCK;
-             cb * TOPK_BLOCK < first_candidate + candidates; cb++) {
-            int64_t valid = score_block(&b, w.vt, cb, w.s), c;
-            for (c = 0; c < valid; c++) {
-                int64_t i = cb * TOPK_BLOCK + c;
-                if (i < first_candidate || i >= first_candidate + candidates)
-                    continue;
-                for (p = 0; p < rows; p++) {
-                    int64_t j = first + p;
-                    int64_t at = (i - first_candidate) * targets +
-                                 (j - first_target);
-                    float s = w.s[c * TOPK_TILE + p];
-                    scores[at] = s;
-                    if (distances) {
-                        double d2 = (double)t->u_sq[i] + (double)t->v_sq[j] -
-                                    2.0 * (double)s;
-                        distances[at] = (float)sqrt(d2 > 0.0 ? d2 : 0.0);
+    span = (first_candidate + candidates + TOPK_BLOCK - 1) / TOPK_BLOCK -
+           first_candidate / TOPK_BLOCK;
+    SS_TRY(chunk_alloc(ctx, chunk_blocks(ctx) < span ? chunk_blocks(ctx) : span,
+                       t->dim, distances != NULL, &ch));
+    SS_TRY(work_alloc(ctx, 1, t->dim, &w));
+    /* Same blocks and tiles as the neighbour search, so the same bits. */
+    for (c0 = first_candidate / TOPK_BLOCK * TOPK_BLOCK;
+         c0 < first_candidate + candidates; c0 += ch.cap * TOPK_BLOCK) {
+        SS_TRY(chunk_load(ctx, t, c0, first_candidate + candidates, &ch));
+        for (tile = 0; tile < tiles; tile++) {
+            int64_t first = first_target + tile * TOPK_TILE, cb, p;
+            int64_t rows = first_target + targets - first < TOPK_TILE
+                               ? first_target + targets - first
+                               : TOPK_TILE;
+            gather_tile(t, NULL, first, rows, w.vt);
+            for (cb = 0; cb < ch.blocks; cb++) {
+                int64_t valid = score_block(&ch, w.vt, cb, w.s), c;
+                for (c = 0; c < valid; c++) {
+                    int64_t r = cb * TOPK_BLOCK + c, i = c0 + r;
+                    if (i < first_candidate || i >= first_candidate + candidates)
+                        continue;
+                    for (p = 0; p < rows; p++) {
+                        int64_t j = first + p;
+                        int64_t at = (i - first_candidate) * targets +
+                                     (j - first_target);
+                        float s = w.s[c * TOPK_TILE + p];
+                        scores[at] = s;
+                        if (distances) {
+                            double d2 = (double)ch.sq[r] + (double)t->v_sq[j] -
+                                        2.0 * (double)s;
+                            distances[at] = (float)sqrt(d2 > 0.0 ? d2 : 0.0);
+                        }
                     }
                 }
             }
@@ -514,7 +574,7 @@ int subsel_tarot_scores_v2(subsel_ctx *ctx, subsel_tarot *t,
     }
 cleanup:
     work_free(ctx, &w);
-    ss_free(ctx, b.last);
+    chunk_free(ctx, &ch);
     return rc;
 }
 

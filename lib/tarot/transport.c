@@ -31,8 +31,9 @@ int ss_tarot_ot_rows(subsel_ctx *ctx, const subsel_tarot *t, const float *x,
         SS_TRY(ss_alloc_array(ctx, nx, sizeof *fbuf, &fbuf));
     if (g == NULL)
         SS_TRY(ss_alloc_array(ctx, ny, sizeof *gbuf, &gbuf));
-    SS_TRY(ss_ot_anneal_uniform(ctx, x, nx, y, ny, t->dim, t->blur,
-                                t->scaling, f ? f : fbuf, g ? g : gbuf, &l));
+    SS_TRY(ss_ot_anneal_uniform_budget(ctx, x, nx, y, ny, t->dim, t->blur,
+                                       t->scaling, t->ot_memory, f ? f : fbuf,
+                                       g ? g : gbuf, &l));
     if (loss)
         *loss = l;
 cleanup:
@@ -54,7 +55,7 @@ int ss_tarot_finish(subsel_ctx *ctx, const subsel_tarot *t,
         gains[i] = NAN;
     if (t->potentials && count > 0) {
         SS_TRY(ss_alloc_array(ctx, count * t->dim, sizeof *x, &x));
-        ss_tarot_gather(t->u, t->dim, items, count, x);
+        SS_TRY(ss_tarot_cand_rows(ctx, t, items, 0, count, x, NULL));
         SS_TRY(ss_tarot_ot_rows(ctx, t, x, count, t->v, t->m, gains, NULL,
                                 &value));
         solves++;
@@ -93,10 +94,8 @@ int subsel_tarot_ot_v2(subsel_ctx *ctx, subsel_tarot *t, const int64_t *set,
         SS_CHECK(ss_check_capacity(ctx, "subsel_tarot_ot", "g", g_capacity,
                                    t->m));
     SS_CHECK(ss_tarot_whiten(ctx, t));
-    if (set == NULL)
-        return ss_tarot_ot_rows(ctx, t, t->u, t->n, t->v, t->m, f, g, loss);
     SS_TRY(ss_alloc_array(ctx, count * t->dim, sizeof *x, &x));
-    ss_tarot_gather(t->u, t->dim, set, count, x);
+    SS_TRY(ss_tarot_cand_rows(ctx, t, set, 0, count, x, NULL));
     SS_TRY(ss_tarot_ot_rows(ctx, t, x, count, t->v, t->m, f, g, loss));
 cleanup:
     ss_free(ctx, x);

@@ -7,14 +7,17 @@
  * formed); ZCA multiplies by C^-1/2 = Q diag(w)^-1/2 Q^T from the symmetric
  * eigendecomposition. Both give x C^-1 y^T as inner products. Everything
  * after the (float) input is double precision until the unit rows are
- * stored as floats.
+ * stored as floats. The whitened targets are kept; unprojected candidates
+ * are whitened again whenever a stage reads them (ss_tarot_cand_rows), so
+ * that the selector holds no copy of them, and projected ones are kept.
  *
  * Determinism: the mean sums every column in row order; the covariance adds
  * fixed row blocks in order, each block's Gram matrix in fixed column
  * panels; the transform works on zero-padded tiles of a fixed size. Every
  * BLIS call is single-threaded with a shape that does not depend on the
  * thread count (the threads share out panels and tiles), so the whitened
- * rows are the same bits for any thread count.
+ * rows are the same bits for any thread count, and for any set of rows
+ * whitened together.
  */
 #include <float.h>
 #include <math.h>
@@ -51,23 +54,18 @@ static const float *source_row(const source *s, int64_t r)
                     : s->targ + (r - s->n) * s->targ_ld;
 }
 
-/* Stage "whiten" counts rows twice when a covariance is formed (once for
- * it, once for the transform) and once otherwise. */
-static int64_t whiten_units(int method, int64_t rows)
+/* Rows r0 .. r0 + count of a row list (set[r], or r itself when set is
+ * NULL) minus the mean into b (rows x dim, double); rows past the list's
+ * end, up to `padded`, are zero. */
+static void centred_rows(const source *s, const double *mean,
+                         const int64_t *set, int64_t r0, int64_t count,
+                         int64_t padded, double *b)
 {
-    return method != SUBSEL_WHITEN_NONE ? 2 * rows : rows;
-}
-
-/* Rows [r0, r0 + count) minus the mean into b (rows x dim, double); rows
- * past the end, up to `padded`, are zero. */
-static void centred_rows(const source *s, const double *mean, int64_t r0,
-                         int64_t count, int64_t padded, double *b)
-{
-    int64_t r, c, total = s->n + s->m;
+    int64_t r, c;
     for (r = 0; r < padded; r++) {
         double *dst = b + r * s->dim;
-        if (r < count && r0 + r < total) {
-            const float *src = source_row(s, r0 + r);
+        if (r < count) {
+            const float *src = source_row(s, set ? set[r0 + r] : r0 + r);
             for (c = 0; c < s->dim; c++)
                 dst[c] = (double)src[c] - mean[c];
         } else {
@@ -112,9 +110,10 @@ static void add_gram(const subsel_ctx *ctx, const double *b, int64_t rows,
     }
 }
 
-/* Lower triangle of the regularised covariance into cov (dim x dim). */
+/* Lower triangle of the regularised covariance into cov (dim x dim).
+ * Progress: stage "whiten" at the rows read, out of `units`. */
 static int covariance(subsel_ctx *ctx, const source *s, const double *mean,
-                      double eps, double *cov)
+                      double eps, double *cov, int64_t units)
 {
     int64_t total = s->n + s->m, dim = s->dim, r0, i;
     int64_t rows = COV_BLOCK_BYTES / (dim * (int64_t)sizeof(double));
@@ -130,11 +129,10 @@ static int covariance(subsel_ctx *ctx, const source *s, const double *mean,
         int nt = ss_threads_for(ctx, nb / 256 + 1);
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (r = 0; r < nb; r += 256)
-            centred_rows(s, mean, r0 + r, nb - r < 256 ? nb - r : 256,
+            centred_rows(s, mean, NULL, r0 + r, nb - r < 256 ? nb - r : 256,
                          nb - r < 256 ? nb - r : 256, b + r * dim);
         add_gram(ctx, b, nb, dim, r0 == 0, cov);
-        SS_TRY(ss_progress(ctx, "whiten", r0 + nb,
-                           whiten_units(SUBSEL_WHITEN_CHOLESKY, total)));
+        SS_TRY(ss_progress(ctx, "whiten", r0 + nb, units));
     }
     for (i = 0; i < dim; i++) {
         int64_t j;
@@ -229,23 +227,34 @@ static float unit_row(const double *z, int64_t dim, float *dst)
     return (float)sq;
 }
 
+/* A whitening: rows of `src` minus `mean`, times the factor, scaled to unit
+ * length. */
 typedef struct transform {
-    const source *src;
+    source src;
     const double *mean;
     const double *factor; /* L (Cholesky), C^-1/2 (ZCA) or NULL */
     int method;
-    float *u, *v, *u_sq, *v_sq;
 } transform;
 
-static void transform_tile(const transform *tr,
-                           int64_t tile, double *b, double *z)
+/* Rows to whiten: row r is source row set[r] (first + r when set is NULL),
+ * whitened into out + r * dim, its squared norm into sq[r] (if sq). */
+typedef struct job {
+    const int64_t *set;
+    int64_t first, count;
+    float *out, *sq;
+} job;
+
+/* Tile `tile` of the job. Every tile is a zero-padded WHITEN_TILE rows, so
+ * a row's bits do not depend on the rows whitened with it: rows whitened
+ * for a gathered set equal those of a whole pass. */
+static void transform_tile(const transform *tr, const job *jb, int64_t tile,
+                           double *b, double *z)
 {
-    const source *s = tr->src;
-    int64_t total = s->n + s->m, dim = s->dim;
-    int64_t r0 = tile * WHITEN_TILE, r;
-    int64_t nr = total - r0 < WHITEN_TILE ? total - r0 : WHITEN_TILE;
+    int64_t dim = tr->src.dim, r0 = tile * WHITEN_TILE, r;
+    int64_t nr = jb->count - r0 < WHITEN_TILE ? jb->count - r0 : WHITEN_TILE;
     const double *rows = b;
-    centred_rows(s, tr->mean, r0, nr, WHITEN_TILE, b);
+    centred_rows(&tr->src, tr->mean, jb->set, jb->set ? r0 : jb->first + r0,
+                 nr, WHITEN_TILE, b);
     if (tr->method == SUBSEL_WHITEN_CHOLESKY) {
         ss_dtrsm_right_lower_trans_serial(WHITEN_TILE, dim, tr->factor, dim,
                                           b, dim);
@@ -255,25 +264,26 @@ static void transform_tile(const transform *tr,
         rows = z;
     }
     for (r = 0; r < nr; r++) {
-        int64_t g = r0 + r;
-        if (g < s->n)
-            tr->u_sq[g] = unit_row(rows + r * dim, dim, tr->u + g * dim);
-        else
-            tr->v_sq[g - s->n] =
-                unit_row(rows + r * dim, dim, tr->v + (g - s->n) * dim);
+        float sq = unit_row(rows + r * dim, dim, jb->out + (r0 + r) * dim);
+        if (jb->sq)
+            jb->sq[r0 + r] = sq;
     }
 }
 
-static int apply(subsel_ctx *ctx, const transform *tr)
+/* Whitens the job's rows, tiles shared out among the threads. With a
+ * stage, reports done0 + the rows done, out of `units`, after each batch
+ * of tiles. */
+static int apply(subsel_ctx *ctx, const transform *tr, const job *jb,
+                 const char *stage, int64_t done0, int64_t units)
 {
-    const source *s = tr->src;
-    int64_t total = s->n + s->m, dim = s->dim;
-    int64_t units = whiten_units(tr->method, total), base = units - total;
-    int64_t tiles = (total + WHITEN_TILE - 1) / WHITEN_TILE, t0;
+    int64_t dim = tr->src.dim;
+    int64_t tiles = (jb->count + WHITEN_TILE - 1) / WHITEN_TILE, t0;
     int nt = ss_threads_for(ctx, tiles);
     int64_t batch = (int64_t)nt * 8;
     double *b = NULL, *z = NULL;
     int rc = SUBSEL_OK;
+    if (tiles == 0)
+        return SUBSEL_OK;
     SS_TRY(ss_alloc_array(ctx, (int64_t)nt * WHITEN_TILE * dim, sizeof *b, &b));
     if (tr->method == SUBSEL_WHITEN_ZCA)
         SS_TRY(ss_alloc_array(ctx, (int64_t)nt * WHITEN_TILE * dim, sizeof *z,
@@ -286,14 +296,16 @@ static int apply(subsel_ctx *ctx, const transform *tr)
 #ifdef _OPENMP
             tid = omp_get_thread_num();
 #endif
-            transform_tile(tr, tile,
+            transform_tile(tr, jb, tile,
                            b + (int64_t)tid * WHITEN_TILE * dim,
                            z ? z + (int64_t)tid * WHITEN_TILE * dim : NULL);
         }
-        SS_TRY(ss_progress(ctx, "whiten",
-                           base + (t1 * WHITEN_TILE < total ? t1 * WHITEN_TILE
-                                                            : total),
-                           units));
+        if (stage != NULL)
+            SS_TRY(ss_progress(ctx, stage,
+                               done0 + (t1 * WHITEN_TILE < jb->count
+                                            ? t1 * WHITEN_TILE
+                                            : jb->count),
+                               units));
     }
 cleanup:
     ss_free(ctx, b);
@@ -303,14 +315,16 @@ cleanup:
 
 /* Bytes whitening holds at its peak (in double: no overflow): what it
  * keeps whole (projected rows, the covariance and, for ZCA, two more
- * dim x dim matrices, the whitened rows) and the largest scratch of a
- * stage (projection blocks, covariance row block, transform tiles). */
+ * dim x dim matrices, the whitened rows it keeps) and the largest scratch
+ * of a stage (projection blocks, covariance row block, transform tiles). */
 static double whiten_bytes(const subsel_ctx *ctx, const subsel_tarot *t,
                            int64_t dim, double *covariance_bytes)
 {
     double rows = (double)(t->n + t->m), d = (double)dim;
     double threads = (double)subsel_ctx_threads(ctx), scratch;
-    double keep = rows * (d + 1) * sizeof(float) + d * sizeof(double);
+    /* the whitened targets, and the candidates when projected */
+    double kept = t->proj_dim > 0 ? rows : (double)t->m;
+    double keep = kept * (d + 1) * sizeof(float) + d * sizeof(double);
     int zca = t->whiten == SUBSEL_WHITEN_ZCA;
     *covariance_bytes = 0.0;
     if (t->whiten != SUBSEL_WHITEN_NONE)
@@ -356,18 +370,9 @@ static int check_fits(subsel_ctx *ctx, const subsel_tarot *t, int64_t dim)
                    t->proj_dim > 0 ? "" : " (project the rows first)");
 }
 
-int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
+static source source_of(const subsel_tarot *t, int64_t dim)
 {
-    float *pc = NULL, *pt = NULL;
-    double *mean = NULL, *factor = NULL, *zw = NULL, *zqs = NULL, *zq = NULL;
-    float *u = NULL, *v = NULL, *u_sq = NULL, *v_sq = NULL;
     source s;
-    transform tr;
-    int64_t dim = t->proj_dim > 0 ? t->proj_dim : t->cols;
-    int rc = SUBSEL_OK;
-
-    if (t->u != NULL)
-        return SUBSEL_OK;
     s.n = t->n;
     s.m = t->m;
     s.dim = dim;
@@ -375,29 +380,56 @@ int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
     s.targ = t->targ->row0;
     s.cand_ld = t->cand->stride;
     s.targ_ld = t->targ->stride;
+    return s;
+}
+
+int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
+{
+    float *pc = NULL, *pt = NULL;
+    double *mean = NULL, *factor = NULL, *zw = NULL, *zqs = NULL, *zq = NULL;
+    float *u = NULL, *v = NULL, *u_sq = NULL, *v_sq = NULL;
+    transform tr;
+    job jb;
+    int64_t dim = t->proj_dim > 0 ? t->proj_dim : t->cols, cov_units;
+    int projected = t->proj_dim > 0;
+    int rc = SUBSEL_OK;
+
+    if (t->v != NULL)
+        return SUBSEL_OK;
+    tr.src = source_of(t, dim);
+    tr.method = (int)t->whiten;
     /* Sizes that cannot fit fail here, and everything held whole is
      * allocated before any work, largest first, so that an allocation
      * failure comes at once. What the selector keeps comes from its own
      * allocator (it may be called on other contexts); scratch from the
-     * context's. */
+     * context's. Unprojected candidates are whitened when needed, from
+     * the kept mean and factor (ss_tarot_cand_rows): the selector holds no
+     * copy of them. Projected ones are whitened once and kept, since the
+     * projected rows are not. */
     SS_CHECK(check_fits(ctx, t, dim));
-    if (t->whiten != SUBSEL_WHITEN_NONE)
-        SS_TRY(ss_calloc_array(ctx, dim * dim, sizeof *factor, &factor));
+    if (t->whiten != SUBSEL_WHITEN_NONE) {
+        SS_TRY(ss_alloc_with(ctx, &t->alloc, dim * dim, sizeof *factor,
+                             &factor));
+        memset(factor, 0, (size_t)(dim * dim) * sizeof *factor);
+    }
     if (t->whiten == SUBSEL_WHITEN_ZCA) {
         SS_TRY(ss_alloc_array(ctx, dim * dim, sizeof *zqs, &zqs));
         SS_TRY(ss_alloc_array(ctx, dim * dim, sizeof *zq, &zq));
         SS_TRY(ss_alloc_array(ctx, dim, sizeof *zw, &zw));
     }
-    SS_TRY(ss_alloc_with(ctx, &t->alloc, t->n * dim, sizeof *u, &u));
+    if (projected) {
+        SS_TRY(ss_alloc_with(ctx, &t->alloc, t->n * dim, sizeof *u, &u));
+        SS_TRY(ss_alloc_with(ctx, &t->alloc, t->n, sizeof *u_sq, &u_sq));
+    }
     SS_TRY(ss_alloc_with(ctx, &t->alloc, t->m * dim, sizeof *v, &v));
-    SS_TRY(ss_alloc_with(ctx, &t->alloc, t->n, sizeof *u_sq, &u_sq));
     SS_TRY(ss_alloc_with(ctx, &t->alloc, t->m, sizeof *v_sq, &v_sq));
-    if (t->proj_dim > 0) {
+    if (projected) {
         SS_TRY(ss_alloc_array(ctx, t->n * dim, sizeof *pc, &pc));
         SS_TRY(ss_alloc_array(ctx, t->m * dim, sizeof *pt, &pt));
     }
-    SS_TRY(ss_calloc_array(ctx, dim, sizeof *mean, &mean));
-    if (t->proj_dim > 0) {
+    SS_TRY(ss_alloc_with(ctx, &t->alloc, dim, sizeof *mean, &mean));
+    memset(mean, 0, (size_t)dim * sizeof *mean);
+    if (projected) {
         /* stage "project": the chunks of the candidates, then the targets' */
         int64_t chunks = ss_tarot_project_chunks(t->cols);
         SS_TRY(ss_progress(ctx, "project", 0, 2 * chunks));
@@ -409,30 +441,41 @@ int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
                                      t->cols, dim,
                                      (int)t->proj_kind, t->proj_block, chunks,
                                      2 * chunks, pt));
-        s.cand = pc;
-        s.targ = pt;
-        s.cand_ld = s.targ_ld = dim;
+        tr.src.cand = pc;
+        tr.src.targ = pt;
+        tr.src.cand_ld = tr.src.targ_ld = dim;
     }
-    SS_TRY(ss_progress(ctx, "whiten", 0,
-                       whiten_units((int)t->whiten, t->n + t->m)));
+    /* stage "whiten": the rows the covariance reads, then those whitened
+     * here (the targets, and the candidates when projected) */
+    cov_units = t->whiten != SUBSEL_WHITEN_NONE ? t->n + t->m : 0;
+    jb.count = projected ? t->n + t->m : t->m;
+    SS_TRY(ss_progress(ctx, "whiten", 0, cov_units + jb.count));
     if (t->center)
-        joint_mean(ctx, &s, mean);
+        joint_mean(ctx, &tr.src, mean);
     if (t->whiten != SUBSEL_WHITEN_NONE) {
-        SS_TRY(covariance(ctx, &s, mean, t->eps, factor));
+        SS_TRY(covariance(ctx, &tr.src, mean, t->eps, factor,
+                          cov_units + jb.count));
         if (t->whiten == SUBSEL_WHITEN_CHOLESKY)
             SS_TRY(cholesky_factor(ctx, dim, factor));
         else
             SS_TRY(zca_matrix(ctx, dim, factor, zw, zqs, zq));
     }
-    tr.src = &s;
     tr.mean = mean;
     tr.factor = factor;
-    tr.method = (int)t->whiten;
-    tr.u = u;
-    tr.v = v;
-    tr.u_sq = u_sq;
-    tr.v_sq = v_sq;
-    SS_TRY(apply(ctx, &tr));
+    jb.set = NULL;
+    if (projected) {
+        jb.first = 0;
+        jb.count = t->n;
+        jb.out = u;
+        jb.sq = u_sq;
+        SS_TRY(apply(ctx, &tr, &jb, "whiten", cov_units, cov_units + t->n + t->m));
+    }
+    jb.first = t->n;
+    jb.count = t->m;
+    jb.out = v;
+    jb.sq = v_sq;
+    SS_TRY(apply(ctx, &tr, &jb, "whiten", cov_units + (projected ? t->n : 0),
+                 cov_units + (projected ? t->n : 0) + t->m));
     t->dim = dim;
     t->u = u;
     t->v = v;
@@ -440,11 +483,16 @@ int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
     t->v_sq = v_sq;
     u = v = NULL;
     u_sq = v_sq = NULL;
+    if (!projected) {
+        t->mean = mean;
+        t->factor = factor;
+        mean = factor = NULL;
+    }
 cleanup:
     ss_free(ctx, pc);
     ss_free(ctx, pt);
-    ss_free(ctx, mean);
-    ss_free(ctx, factor);
+    ss_free_raw(&t->alloc, mean);
+    ss_free_raw(&t->alloc, factor);
     ss_free(ctx, zw);
     ss_free(ctx, zqs);
     ss_free(ctx, zq);
@@ -453,6 +501,61 @@ cleanup:
     ss_free_raw(&t->alloc, u_sq);
     ss_free_raw(&t->alloc, v_sq);
     return rc;
+}
+
+int ss_tarot_cand_rows(subsel_ctx *ctx, const subsel_tarot *t,
+                       const int64_t *set, int64_t first, int64_t count,
+                       float *out, float *sq)
+{
+    transform tr;
+    job jb;
+    int64_t p;
+    if (t->u != NULL) {
+        for (p = 0; p < count; p++) {
+            int64_t i = set ? set[p] : first + p;
+            memcpy(out + p * t->dim, t->u + i * t->dim,
+                   (size_t)t->dim * sizeof *out);
+            if (sq)
+                sq[p] = t->u_sq[i];
+        }
+        return SUBSEL_OK;
+    }
+    tr.src = source_of(t, t->dim);
+    tr.mean = t->mean;
+    tr.factor = t->factor;
+    tr.method = (int)t->whiten;
+    jb.set = set;
+    jb.first = first;
+    jb.count = count;
+    jb.out = out;
+    jb.sq = sq;
+    return apply(ctx, &tr, &jb, NULL, 0, 0);
+}
+
+int ss_tarot_keep_cand_rows(subsel_ctx *ctx, subsel_tarot *t)
+{
+    float *u = NULL, *u_sq = NULL;
+    int rc = SUBSEL_OK;
+    if (t->u != NULL)
+        return SUBSEL_OK;
+    SS_TRY(ss_alloc_with(ctx, &t->alloc, t->n * t->dim, sizeof *u, &u));
+    SS_TRY(ss_alloc_with(ctx, &t->alloc, t->n, sizeof *u_sq, &u_sq));
+    SS_TRY(ss_tarot_cand_rows(ctx, t, NULL, 0, t->n, u, u_sq));
+    t->u = u;
+    t->u_sq = u_sq;
+    return SUBSEL_OK;
+cleanup:
+    ss_free_raw(&t->alloc, u);
+    ss_free_raw(&t->alloc, u_sq);
+    return rc;
+}
+
+void ss_tarot_drop_cand_rows(subsel_tarot *t)
+{
+    ss_free_raw(&t->alloc, t->u);
+    ss_free_raw(&t->alloc, t->u_sq);
+    t->u = NULL;
+    t->u_sq = NULL;
 }
 
 /* The keeper's release of a whitened view: drops its reference on the
@@ -471,6 +574,8 @@ int subsel_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t, subsel_dense **u,
     SS_CHECK(ss_handle_check(ctx, t, SS_KIND_TAROT, "subsel_tarot_whiten",
                              "tarot"));
     SS_CHECK(ss_tarot_whiten(ctx, t));
+    if (u)
+        SS_CHECK(ss_tarot_keep_cand_rows(ctx, t));
     /* The views read the selector's rows, which never change once
      * whitened; each view keeps the selector alive. */
     if (u)

@@ -256,6 +256,21 @@ def test_tarot_ot_reproduces_fixture(fixtures, tarot):
         tarot.ot([0, 200])
 
 
+def test_tarot_ot_memory_bounds_the_cost_store(fixtures):
+    d = fixtures / "tarot"
+    cand, targ = np.load(d / "candidates.npy"), np.load(d / "targets.npy")
+    stored = subsel.Tarot(cand, targ)
+    assert stored["ot_memory"] == 512 << 20
+    # 4 KiB: all but the first rows of each solve recomputed every pass
+    lean = subsel.Tarot(cand, targ, ot_memory=4096)
+    assert lean["ot_memory"] == 4096
+    a, b = stored.select_fixed(40), lean.select_fixed(40)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_allclose(b.gains, a.gains, rtol=1e-6, atol=1e-9)
+    with pytest.raises(subsel.InvalidArgument):
+        lean["ot_memory"] = -1
+
+
 def test_tarot_weights(data, fixtures):
     f = np.load(fixtures / "tarot" / "f.npy")
     want = np.load(data / "tarot" / "weights_reference.npy")

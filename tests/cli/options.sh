@@ -114,6 +114,7 @@ has "$TMP/help" 'max-iter X.*, in \[1, 1000000000\] (default: 1000)'
 "$SUBSEL" tarot --help >"$TMP/help"
 has "$TMP/help" 'scaling X.*, in \[0.01, 0.99\] (default: 0.5)'
 has "$TMP/help" 'max-rank X.*, >= 1 (default: 2000)'
+has "$TMP/help" 'ot-memory X.*, >= 0 (default: 536870912)'
 "$SUBSEL" clipcov --help >"$TMP/help"
 has "$TMP/help" 'alpha X  *factor of the label term: auto (the paper.s: .*(default: auto)'
 exits 2 sdm $S $TG --budget 3 --epsilon 1 $OUT
@@ -127,6 +128,9 @@ has "$TMP/bad_err" "subsel tarot: --scaling 1 is not in \[0.01, 0.99\]"
 exits 2 tarot --candidates "$TMP/none.npy" --targets "$TMP/none.npy" --ratio 0.5 \
     --max-rank 0 $OUT
 has "$TMP/bad_err" "subsel tarot: --max-rank 0 is not >= 1"
+exits 2 tarot --candidates "$TMP/none.npy" --targets "$TMP/none.npy" --ratio 0.5 \
+    --ot-memory -1 $OUT
+has "$TMP/bad_err" "subsel tarot: --ot-memory -1 is not >= 0"
 exits 2 clipcov --image "$TMP/none.npy" --text "$TMP/none.npy" --labels "$TMP/none.npy" \
     -k 3 --alpha -1 $OUT
 has "$TMP/bad_err" "subsel clipcov: --alpha -1 is not >= 0"

@@ -80,6 +80,11 @@ run --otm --folds 4 --proj-dim 8 --proj-kind gaussian --whiten zca --seed 3 --ou
 cmp -s "$TMP/a.npy" "$TMP/b.npy" || fail "seeded OTM differs between runs"
 [ "$(json_number ot_distance "$TMP/out")" = "$(json_number ot_distance "$TMP/out_a")" ] || fail "ot_distance differs between runs"
 
+# --ot-memory 0 recomputes every OT cost at every pass: the same selection.
+run --ratio 0.2 --out "$TMP/mem_default.npy"
+run --ratio 0.2 --ot-memory 0 --out "$TMP/mem0.npy"
+cmp -s "$TMP/mem_default.npy" "$TMP/mem0.npy" || fail "--ot-memory 0 changed the selection"
+
 # Each case: the arguments after `tarot`; it must fail cleanly.
 C="--candidates $F/candidates.npy"
 T="--targets $F/targets.npy"

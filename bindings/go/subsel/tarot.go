@@ -14,9 +14,9 @@ import "unsafe"
 // transport): candidates and targets are rows of feature matrices with the
 // same columns, whitened once and matched by OT. Its parameters
 // ("proj_dim", "proj_kind", "whiten", "center", "reference", "max_rank",
-// "potentials", "eps", "blur", "scaling": Params(KindTAROT)) are set by
-// name; the projection and whitening ones only before the rows are
-// whitened. One goroutine at a time (its calls fill caches).
+// "potentials", "eps", "blur", "scaling", "ot_memory":
+// Params(KindTAROT)) are set by name; the projection and whitening ones
+// only before the rows are whitened. One goroutine at a time (its calls fill caches).
 type Tarot struct {
 	*handle
 	candidates, targets int64

@@ -170,6 +170,18 @@ func TestTarotFoldsAndErrors(t *testing.T) {
 	wantError(t, err, ErrInvalid, "budget")
 	wantError(t, tr.Set(ctx, "whiten", 3), ErrInvalid, "whiten")
 	wantError(t, tr.Set(ctx, "eps", -1), ErrInvalid, "eps")
+	// ot_memory bounds each OT solve's stored costs: the same selection.
+	lean := newTarot(t, ctx)
+	if v := must[int64](t)(lean.GetInt(ctx, "ot_memory")); v != 512<<20 {
+		t.Fatalf("ot_memory reads %d", v)
+	}
+	must[any](t)(nil, lean.Set(ctx, "ot_memory", 0))
+	stored := must[*Selection](t)(newTarot(t, ctx).SelectFixed(ctx, 40))
+	recomputed := must[*Selection](t)(lean.SelectFixed(ctx, 40))
+	if !reflect.DeepEqual(stored.Indices, recomputed.Indices) {
+		t.Fatalf("ot_memory 0 changed the selection: %v, %v", recomputed.Indices, stored.Indices)
+	}
+	wantError(t, lean.Set(ctx, "ot_memory", -1), ErrInvalid, "ot_memory")
 	_, err = TarotWeights(ctx, []float64{1, 2}, 1<<53+1)
 	wantError(t, err, ErrInvalid, "2^53")
 	_, err = TarotWeights(ctx, []float64{1, math.NaN()}, 10)

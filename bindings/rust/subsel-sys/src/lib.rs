@@ -211,6 +211,7 @@ pub const SUBSEL_P_TAROT_POTENTIALS: c_int = 308;
 pub const SUBSEL_P_TAROT_EPS: c_int = 309;
 pub const SUBSEL_P_TAROT_BLUR: c_int = 310;
 pub const SUBSEL_P_TAROT_SCALING: c_int = 311;
+pub const SUBSEL_P_TAROT_OT_MEMORY: c_int = 312;
 pub const SUBSEL_LIMIT_TAROT_WEIGHT_TOTAL: i64 = 9007199254740992;
 pub const SUBSEL_CLIPCOV_TERM_INTRA: c_int = 0;
 pub const SUBSEL_CLIPCOV_TERM_SELF: c_int = 1;

@@ -17,7 +17,7 @@ use crate::param::{self, Value};
 /// A TAROT selector over candidates (N x D) and targets (M x D), which it
 /// keeps (`'a`: slices they borrow). Parameters by name ("proj_dim",
 /// "proj_kind", "whiten", "center", "reference", "max_rank", "eps",
-/// "blur", "scaling", ...; see [`crate::params`]). Its calls fill caches,
+/// "blur", "scaling", "ot_memory", ...; see [`crate::params`]). Its calls fill caches,
 /// so they take `&mut self`; `Send`, not `Sync`.
 pub struct Tarot<'a> {
     raw: NonNull<sys::subsel_tarot>,

@@ -113,6 +113,14 @@ fn tarot_errors_as_the_cli() {
     assert!(e.message().contains("fold"), "{e}");
     let e = t.set_param(&ctx, "eps", -1.0).unwrap_err();
     assert!(e.message().contains("eps"), "{e}");
+    // ot_memory bounds each OT solve's stored costs: the same selection.
+    let mut lean = tarot(&ctx);
+    assert_eq!(lean.param(&ctx, "ot_memory").unwrap(), Value::Int(512 << 20));
+    lean.set_param(&ctx, "ot_memory", 0i64).unwrap();
+    let stored = tarot(&ctx).select_fixed(&ctx, 40).unwrap();
+    assert_eq!(lean.select_fixed(&ctx, 40).unwrap().indices, stored.indices);
+    let e = lean.set_param(&ctx, "ot_memory", -1i64).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid, "{e}");
     let e = t.select_otm(&ctx, 5, Some(&[0, 1])).unwrap_err();
     assert!(e.message().contains("2 folds given for 50 targets"), "{e}");
     // A projection whose covariance cannot fit fails at once, naming it.
