@@ -195,7 +195,7 @@ int subsel_tarot_select_otm(subsel_ctx *ctx, subsel_tarot *t, int64_t folds,
     SS_TRY(ss_alloc_array(ctx, t->m * t->dim, sizeof *st.y, &st.y));
     /* Every fold's neighbour lists and hundreds of solves read the same
      * candidates: they are whitened once and kept for the selection (as
-     * large as st.x), not for every read (4 % of OTM's time). */
+     * large as st.x), not for every read (a few percent of OTM's time). */
     drop_after = t->u == NULL;
     SS_TRY(ss_tarot_keep_cand_rows(ctx, t));
     /* stage "otm": folds done, 0 first (and after each solve of a fold, a
