@@ -108,14 +108,14 @@ static void pipeline(int64_t n, int64_t m, int64_t d, int threads)
     float *xc = make_features(n, d, 1, 0), *xt = make_features(m, d, 3, 1 << 20);
     int64_t k = 50, budget = n / 10, *idx = malloc((size_t)(m * k) * sizeof *idx);
     int64_t layer = 0, ot_memory = 0;
+    const char *ot_memory_env = getenv("SUBSEL_BENCH_OT_MEMORY");
     double t0, t_whiten, t_topk, t_fixed, t_ot, loss, input_mb;
     open_setup(&su, xc, n, xt, m, d, threads);
     ctx = su.ctx;
     tr = su.tr;
     subsel_tarot_set_int(tr, SUBSEL_TAROT_POTENTIALS, 0);
-    if (getenv("SUBSEL_BENCH_OT_MEMORY") != NULL)
-        check(subsel_tarot_set_int(tr, SUBSEL_P_TAROT_OT_MEMORY,
-                                   strtoll(getenv("SUBSEL_BENCH_OT_MEMORY"), NULL, 10)),
+    if (ot_memory_env != NULL)
+        check(subsel_tarot_set_int(tr, SUBSEL_P_TAROT_OT_MEMORY, strtoll(ot_memory_env, NULL, 10)),
               ctx, "SUBSEL_BENCH_OT_MEMORY");
     check(subsel_tarot_get_int(tr, SUBSEL_P_TAROT_OT_MEMORY, &ot_memory), ctx, "ot_memory");
     stages_begin("whiten");

@@ -94,6 +94,8 @@ int subsel_tarot_ot_v2(subsel_ctx *ctx, subsel_tarot *t, const int64_t *set,
         SS_CHECK(ss_check_capacity(ctx, "subsel_tarot_ot", "g", g_capacity,
                                    t->m));
     SS_CHECK(ss_tarot_whiten(ctx, t));
+    if (set == NULL && t->u != NULL) /* all of the kept rows: in place */
+        return ss_tarot_ot_rows(ctx, t, t->u, t->n, t->v, t->m, f, g, loss);
     SS_TRY(ss_alloc_array(ctx, count * t->dim, sizeof *x, &x));
     SS_TRY(ss_tarot_cand_rows(ctx, t, set, 0, count, x, NULL));
     SS_TRY(ss_tarot_ot_rows(ctx, t, x, count, t->v, t->m, f, g, loss));

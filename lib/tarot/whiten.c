@@ -390,7 +390,7 @@ int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
     float *u = NULL, *v = NULL, *u_sq = NULL, *v_sq = NULL;
     transform tr;
     job jb;
-    int64_t dim = t->proj_dim > 0 ? t->proj_dim : t->cols, cov_units;
+    int64_t dim = t->proj_dim > 0 ? t->proj_dim : t->cols, cov_units, units;
     int projected = t->proj_dim > 0;
     int rc = SUBSEL_OK;
 
@@ -448,13 +448,12 @@ int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
     /* stage "whiten": the rows the covariance reads, then those whitened
      * here (the targets, and the candidates when projected) */
     cov_units = t->whiten != SUBSEL_WHITEN_NONE ? t->n + t->m : 0;
-    jb.count = projected ? t->n + t->m : t->m;
-    SS_TRY(ss_progress(ctx, "whiten", 0, cov_units + jb.count));
+    units = cov_units + (projected ? t->n : 0) + t->m;
+    SS_TRY(ss_progress(ctx, "whiten", 0, units));
     if (t->center)
         joint_mean(ctx, &tr.src, mean);
     if (t->whiten != SUBSEL_WHITEN_NONE) {
-        SS_TRY(covariance(ctx, &tr.src, mean, t->eps, factor,
-                          cov_units + jb.count));
+        SS_TRY(covariance(ctx, &tr.src, mean, t->eps, factor, units));
         if (t->whiten == SUBSEL_WHITEN_CHOLESKY)
             SS_TRY(cholesky_factor(ctx, dim, factor));
         else
@@ -468,14 +467,13 @@ int ss_tarot_whiten(subsel_ctx *ctx, subsel_tarot *t)
         jb.count = t->n;
         jb.out = u;
         jb.sq = u_sq;
-        SS_TRY(apply(ctx, &tr, &jb, "whiten", cov_units, cov_units + t->n + t->m));
+        SS_TRY(apply(ctx, &tr, &jb, "whiten", cov_units, units));
     }
     jb.first = t->n;
     jb.count = t->m;
     jb.out = v;
     jb.sq = v_sq;
-    SS_TRY(apply(ctx, &tr, &jb, "whiten", cov_units + (projected ? t->n : 0),
-                 cov_units + (projected ? t->n : 0) + t->m));
+    SS_TRY(apply(ctx, &tr, &jb, "whiten", units - t->m, units));
     t->dim = dim;
     t->u = u;
     t->v = v;
