@@ -121,9 +121,10 @@ static void bench_exp(double secs)
 {
     static const char *const names[3] = {"exp_affine_f32", "waterfill_sums", "lse_sum"};
     float *x = malloc(sizeof(float) * EXP_N);
-    double *w = malloc(sizeof(double) * EXP_N), *c = malloc(sizeof(double) * EXP_N);
+    float *w = malloc(sizeof(float) * EXP_N);
+    double *c = malloc(sizeof(double) * EXP_N);
     double *r = malloc(sizeof(double) * EXP_N), *rl = malloc(sizeof(double) * EXP_N);
-    double *h = calloc(EXP_N, sizeof(double)), base[3] = {0}, sums[5];
+    double *h = calloc(EXP_N, sizeof(double)), base[3] = {0}, sums[6];
     ss_rng rng;
     int isa, q;
     int64_t j;
@@ -147,7 +148,7 @@ static void bench_exp(double secs)
                 MEASURE(secs, (double)EXP_N, { sink = k->exp_affine_f32(w, x, 10.0, 10.0, EXP_N); }, rate);
             else if (q == 1)
                 MEASURE(secs, (double)EXP_N, {
-                    k->waterfill_sums(w, r, rl, x, 1e2, EXP_N, sums);
+                    k->waterfill_sums(w, r, rl, x, 1e2, 1e2 * (1.0 - 1.0 / 64), EXP_N, sums);
                     sink = sums[0];
                 }, rate);
             else

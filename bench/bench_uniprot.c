@@ -16,7 +16,10 @@
  * each class), both scaled to [0, 1] minus the training images' mean,
  * cosine, reg 0.1, on 2 threads: seconds from the features to the
  * selection (similarity and select) for lazy, naive and stochastic
- * greedy, next to the issue's targets. One JSON object per line;
+ * greedy, next to the issue's targets, and naive greedy again with
+ * gain_memory 0 (each gain makes its row's weights again), whose line
+ * has `kept_speedup`: its seconds over the first naive run's. One JSON
+ * object per line;
  * SUBSEL_BENCH_SCALE scales the image counts; the dataset folder can be
  * given as argv[1].
  */
@@ -113,7 +116,7 @@ static void class_counts(double ratio, double total, int64_t *per_class)
  * "select"). Returns the status; *obj and *sel are the caller's to free. */
 static int uniprot_from_features(subsel_ctx *ctx, const subsel_dense *src,
                                  const subsel_dense *tgt, int64_t k, double reg,
-                                 int algo, subsel_objective **obj,
+                                 int algo, int64_t gain_memory, subsel_objective **obj,
                                  subsel_selection **sel, double *t_sim, double *secs)
 {
     subsel_optimizer *opt = NULL;
@@ -122,6 +125,8 @@ static int uniprot_from_features(subsel_ctx *ctx, const subsel_dense *src,
     stages_begin("build");
     t0 = bench_now();
     rc = subsel_uniprot_create_from_features(ctx, src, tgt, SUBSEL_SIM_COSINE, k, reg, obj);
+    if (rc == SUBSEL_OK)
+        rc = subsel_param_set_int(ctx, *obj, SUBSEL_P_UNIPROT_GAIN_MEMORY, gain_memory);
     *t_sim = bench_now() - t0;
     if (rc == SUBSEL_OK) {
         stages_begin("select");
@@ -185,8 +190,8 @@ static void fashion(const char *dir)
                 double t_sim, secs, acc = NAN;
                 int rc;
                 subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, t);
-                rc = uniprot_from_features(ctx, src, tgt, k, 0.01, algos[a], &obj, &sel,
-                                           &t_sim, &secs);
+                rc = uniprot_from_features(ctx, src, tgt, k, 0.01, algos[a], (int64_t)512 << 20,
+                                           &obj, &sel, &t_sim, &secs);
                 stages_begin("evaluate");
                 if (rc == SUBSEL_OK)
                     acc = accuracy(ctx, src, slab, subsel_selection_indices(sel), k, tgt, tlab);
@@ -316,9 +321,13 @@ static void per_batch(void)
 /* Issue 15's UniPROT workload (see the top of the file). */
 static void interactive(const char *dir)
 {
-    const int algos[3] = {SUBSEL_OPT_LAZY, SUBSEL_OPT_NAIVE, SUBSEL_OPT_STOCHASTIC};
-    const char *names[3] = {"lazy", "naive", "stochastic"};
-    const double targets[3] = {1.0, 3.0, NAN};
+    /* the last run: naive again, without kept weights */
+    const int algos[4] = {SUBSEL_OPT_LAZY, SUBSEL_OPT_NAIVE, SUBSEL_OPT_STOCHASTIC,
+                          SUBSEL_OPT_NAIVE};
+    const char *names[4] = {"lazy", "naive", "stochastic", "naive"};
+    const double targets[4] = {1.0, 3.0, NAN, 3.0};
+    double secs_of[4] = {0};
+    char line[1024];
     double scale = bench_scale(), *mean = calloc(DIM, sizeof *mean);
     int64_t ns = (int64_t)(10000 * scale), want[CLASSES], taken[CLASSES] = {0};
     int64_t n_train = 0, n_test = 0, n_labels = 0, nt = 0, i, d, k = 100;
@@ -358,20 +367,26 @@ static void interactive(const char *dir)
     subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 2);
     subsel_dense_create(ctx, ns, DIM, src, SUBSEL_BORROW, &s);
     subsel_dense_create(ctx, nt, DIM, tgt, SUBSEL_BORROW, &t);
-    for (a = 0; a < 3; a++) {
+    for (a = 0; a < 4; a++) {
         subsel_objective *obj = NULL;
         subsel_selection *sel = NULL;
-        double t_sim, secs;
-        int rc = uniprot_from_features(ctx, s, t, k, 0.1, algos[a], &obj, &sel, &t_sim, &secs);
-        printf("{\"bench\":\"uniprot_interactive\",\"source\":%lld,\"target\":%lld,"
-               "\"k\":%lld,\"reg\":0.1,\"optimizer\":\"%s\",\"threads\":2,"
-               "\"status\":%d,\"seconds\":%.3f,\"similarity_seconds\":%.3f,"
-               "\"objective\":%.9f,\"gains_evaluated\":%lld",
-               (long long)ns, (long long)nt, (long long)k, names[a], rc,
-               secs, t_sim, subsel_selection_value(sel),
-               (long long)subsel_selection_evaluations(sel));
+        double t_sim;
+        int64_t memory = a == 3 ? 0 : (int64_t)512 << 20;
+        int rc = uniprot_from_features(ctx, s, t, k, 0.1, algos[a], memory, &obj, &sel, &t_sim,
+                                       &secs_of[a]);
+        snprintf(line, sizeof line,
+                 "{\"bench\":\"uniprot_interactive\",\"source\":%lld,\"target\":%lld,"
+                 "\"k\":%lld,\"reg\":0.1,\"optimizer\":\"%s\",\"gain_memory\":%lld,"
+                 "\"threads\":2,\"status\":%d,\"seconds\":%.3f,\"similarity_seconds\":%.3f,"
+                 "\"objective\":%.9f,\"gains_evaluated\":%lld",
+                 (long long)ns, (long long)nt, (long long)k, names[a], (long long)memory, rc,
+                 secs_of[a], t_sim, subsel_selection_value(sel),
+                 (long long)subsel_selection_evaluations(sel));
+        fputs(line, stdout);
         if (!isnan(targets[a]))
             printf(",\"target_seconds\":%.1f", targets[a]);
+        if (a == 3 && secs_of[1] > 0.0)
+            printf(",\"kept_speedup\":%.2f", secs_of[3] / secs_of[1]);
         bench_end_line();
         if (rc != SUBSEL_OK)
             fprintf(stderr, "uniprot: %s\n", subsel_ctx_last_error(ctx));

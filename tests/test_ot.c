@@ -71,8 +71,9 @@ START_TEST(kernels_match_scalar_bit_for_bit)
         if (k == NULL)
             continue;
         for (n = 0; n <= MAX_LEN; n++) {
-            double s = -3.7, hi = 0.3, a, b, out_a[5], out_b[5];
+            double s = -3.7, hi = 0.3, a, b, out_a[6], out_b[6];
             double ma[MAX_LEN], mb[MAX_LEN], aa[MAX_LEN], ab[MAX_LEN];
+            float wa[MAX_LEN], wb[MAX_LEN], wf[MAX_LEN];
             double m2[MAX_LEN], a2[MAX_LEN], ea[MAX_LEN], eb[MAX_LEN];
             int64_t j;
             fill_uniform(&rng, c, n, -2.0, 2.0);
@@ -122,12 +123,14 @@ START_TEST(kernels_match_scalar_bit_for_bit)
             a = ref->max_f32(xf, n);
             b = k->max_f32(xf, n);
             ck_assert(memcmp(&a, &b, sizeof a) == 0);
-            a = ref->exp_affine_f32(ma, xf, 25.0, 3.0, n);
-            b = k->exp_affine_f32(mb, xf, 25.0, 3.0, n);
+            a = ref->exp_affine_f32(wa, xf, 25.0, 3.0, n);
+            b = k->exp_affine_f32(wb, xf, 25.0, 3.0, n);
             ck_assert(memcmp(&a, &b, sizeof a) == 0);
-            ck_assert(memcmp(ma, mb, (size_t)n * sizeof *ma) == 0);
-            ref->waterfill_sums(w, r, rl, xf, 9.0, n, out_a);
-            k->waterfill_sums(w, r, rl, xf, 9.0, n, out_b);
+            ck_assert(memcmp(wa, wb, (size_t)n * sizeof *wa) == 0);
+            for (j = 0; j < n; j++)
+                wf[j] = (float)w[j];
+            ref->waterfill_sums(wf, r, rl, xf, 9.0, 8.5, n, out_a);
+            k->waterfill_sums(wf, r, rl, xf, 9.0, 8.5, n, out_b);
             ck_assert(memcmp(out_a, out_b, sizeof out_a) == 0);
             /* Distances from float products: r as squared norms, xf as
              * products (some of them near pairs). */
@@ -147,12 +150,12 @@ START_TEST(kernels_are_accurate)
     /* Against libm and plain loops on the level under test. */
     const ss_kernels *k = ss_kernels_level(subsel_isa_selected());
     double c[MAX_LEN], h[MAX_LEN], out[MAX_LEN], w[MAX_LEN], r[MAX_LEN];
-    double rl[MAX_LEN], sums[5];
-    float xf[MAX_LEN];
+    double rl[MAX_LEN], sums[6];
+    float xf[MAX_LEN], wf[MAX_LEN];
     ss_rng rng;
     int64_t n = MAX_LEN, j;
     double s = -2.5, mx = -INFINITY, sum = 0.0, dot = 0.0, got;
-    double want[5] = {0, 0, 0, 0, 0}, mu = 7.0;
+    double want[6] = {0, 0, 0, 0, 0, 0}, mu = 7.0, mu_lo = 6.5;
     ss_rng_seed(&rng, 12, 0);
     fill_uniform(&rng, c, n, -2.0, 2.0);
     fill_uniform(&rng, h, n, -5.0, 5.0);
@@ -175,19 +178,33 @@ START_TEST(kernels_are_accurate)
     fill_uniform(&rng, r, n, 0.0, 0.2);
     for (j = 0; j < n; j++) {
         xf[j] = (float)ss_rng_uniform(&rng);
+        wf[j] = (float)w[j];
         rl[j] = r[j] * log(r[j]);
-        if (r[j] * mu < w[j]) {
+        if (r[j] * mu < wf[j]) {
             want[1] += r[j];
             want[2] += r[j] * xf[j];
             want[3] += rl[j];
             want[4] += 1.0;
         } else {
-            want[0] += w[j];
+            want[0] += wf[j];
         }
+        want[5] += r[j] * mu_lo < wf[j];
     }
-    k->waterfill_sums(w, r, rl, xf, mu, n, sums);
-    for (j = 0; j < 5; j++)
+    ck_assert_double_gt(want[5], want[4]); /* some lanes saturate between */
+    k->waterfill_sums(wf, r, rl, xf, mu, mu_lo, n, sums);
+    for (j = 0; j < 6; j++)
         ck_assert_double_eq_tol(sums[j], want[j], 1e-12 * (1.0 + fabs(want[j])));
+    {
+        /* exp_affine_f32: each weight exp rounded to float (within 2^-24
+         * and the exp's own error), the sum of the weights as stored. */
+        double total = 0.0, got_sum = k->exp_affine_f32(wf, xf, 9.0, 4.0, n);
+        for (j = 0; j < n; j++) {
+            double e = exp(9.0 * xf[j] - 4.0);
+            ck_assert_double_eq_tol(wf[j], e, 6.0e-8 * e);
+            total += wf[j];
+        }
+        ck_assert_double_eq_tol(got_sum, total, 1e-13 * total);
+    }
     {
         /* dist_from_dot_f32 against its definition, with r as the squared
          * norms and xf as the products. */

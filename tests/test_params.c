@@ -70,6 +70,7 @@ static const expected_param expected[] = {
     {SUBSEL_P_UNIPROT_UPDATE, SUBSEL_KIND_UNIPROT, I, "update", 0},
     {SUBSEL_P_UNIPROT_TOL, SUBSEL_KIND_UNIPROT, R, "tol", 0},
     {SUBSEL_P_UNIPROT_MAX_ITER, SUBSEL_KIND_UNIPROT, I, "max_iter", 0},
+    {SUBSEL_P_UNIPROT_GAIN_MEMORY, SUBSEL_KIND_UNIPROT, I, "gain_memory", 0},
     {SUBSEL_P_CLIPCOV_WEIGHT_INTRA, SUBSEL_KIND_CLIPCOV, R, "weight_intra", 0},
     {SUBSEL_P_CLIPCOV_WEIGHT_SELF, SUBSEL_KIND_CLIPCOV, R, "weight_self", 0},
     {SUBSEL_P_CLIPCOV_WEIGHT_INTER, SUBSEL_KIND_CLIPCOV, R, "weight_inter", 0},
@@ -365,7 +366,7 @@ START_TEST(lookups_fail_with_messages)
     double dlo;
     handles_make(&h);
     EXPECT_FAIL(&h, NULL, subsel_param_at(-1, &id), SUBSEL_E_INVALID, "subsel_param_at",
-                "index -1 is outside [0, 88)");
+                "index -1 is outside [0, 89)");
     EXPECT_FAIL(&h, NULL, subsel_param_at(EXPECTED_COUNT, &id), SUBSEL_E_INVALID,
                 "subsel_param_at", "outside");
     EXPECT_FAIL(&h, NULL, subsel_param_at(0, NULL), SUBSEL_E_INVALID, "subsel_param_at",

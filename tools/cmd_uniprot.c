@@ -53,7 +53,7 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
     const char *update = "solve";
     double reg = 0.01, tol = 0, seconds = 0, accuracy = 0; /* tol, max_iter: the library's */
     double transport = 0, entropic = 0;
-    int64_t *labels = NULL, *tlabels = NULL, max_iter = 0;
+    int64_t *labels = NULL, *tlabels = NULL, max_iter = 0, gain_memory = 0;
     select_options so;
     subsel_ctx *ctx = NULL;
     subsel_dense *source = NULL, *target = NULL;
@@ -72,6 +72,9 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
          "its rounding floor)", 0, NULL, 0, SUBSEL_P_UNIPROT_TOL},
         {"max-iter", 0, CLI_INT, &max_iter, "Newton steps of each solve", 0, NULL, 0,
          SUBSEL_P_UNIPROT_MAX_ITER},
+        {"gain-memory", 0, CLI_INT, &gain_memory,
+         "bytes the run may keep each source row's gain weights in (less: slower)", 0, NULL, 0,
+         SUBSEL_P_UNIPROT_GAIN_MEMORY},
         {"labels", 0, CLI_STRING, &labels_path, "source labels (.npy int) for the 1-NN accuracy", 0, NULL, 0, 0},
         {"target-labels", 0, CLI_STRING, &tlabels_path, "target labels (.npy int)", 0, NULL, 0, 0},
         SELECT_CLI_OPTIONS(so),
@@ -127,6 +130,11 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
     }
     if ((rc = subsel_uniprot_set_max_iterations(ctx, obj, max_iter)) != SUBSEL_OK) {
         status = cli_option_status(self, ctx, rc, "--max-iter");
+        goto done;
+    }
+    if ((rc = subsel_param_set_int(ctx, obj, SUBSEL_P_UNIPROT_GAIN_MEMORY, gain_memory)) !=
+        SUBSEL_OK) {
+        status = cli_option_status(self, ctx, rc, "--gain-memory");
         goto done;
     }
     if ((status = select_run(self, ctx, &so, obj, &sel, &seconds)) != 0)

@@ -95,16 +95,18 @@ typedef struct ss_kernels {
                                  const double *ys, double near, int root,
                                  int64_t n);
     /* UniPROT approximate gain. max_f32: max_j x[j] (-inf for n = 0).
-     * exp_affine_f32: w[j] = exp(s x[j] - shift), returns sum_j w[j].
+     * exp_affine_f32: w[j] = exp(s x[j] - shift) rounded to float, returns
+     * the sum of the w[j] as stored.
      * waterfill_sums: with lane j saturated when r[j] mu < w[j], writes
      * out[0] = sum of w over unsaturated lanes, out[1] = sum_sat r,
-     * out[2] = sum_sat r x, out[3] = sum_sat rlogr, out[4] = #saturated. */
+     * out[2] = sum_sat r x, out[3] = sum_sat rlogr, out[4] = #saturated,
+     * and out[5] = #lanes saturated at mu_lo (<= mu) instead. */
     double (*max_f32)(const float *x, int64_t n);
-    double (*exp_affine_f32)(double *w, const float *x, double s,
+    double (*exp_affine_f32)(float *w, const float *x, double s,
                              double shift, int64_t n);
-    void (*waterfill_sums)(const double *w, const double *r,
+    void (*waterfill_sums)(const float *w, const double *r,
                            const double *rlogr, const float *x, double mu,
-                           int64_t n, double *out);
+                           double mu_lo, int64_t n, double *out);
     /* Products with a short side (common/gemm_template.h, which fixes each
      * entry's order of fused multiply-adds), beta 0 or 1:
      * gemm_rows: C (m x n) = beta C + A B with a(i, l) = a[i * a_row +

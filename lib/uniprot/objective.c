@@ -52,6 +52,15 @@ typedef struct up_state {
     double *r, *rlogr;      /* n: residual capacity and r log r */
     double *mu_hint;        /* rows: each row's last water-filling root, a
                                warm start of its next approximate gain */
+    /* Each row's water-filling weights, kept from its second approximate
+     * gain of the run on (rows evaluated once never touch their slot);
+     * NULL when rows x n floats pass the budget SUBSEL_P_UNIPROT_GAIN_MEMORY.
+     * weight_state (atomic) counts a row's requests, then holds FILLING
+     * (one thread writes the slot; the others make the weights in scratch
+     * meanwhile, the same bits) and READY (readable). */
+    float *weights;         /* rows x n */
+    double *weight_sum;     /* rows */
+    unsigned char *weight_state; /* rows */
     double unplaced;        /* the last solve's row violation: sum r may
                                miss the room left (k - count) by that */
     double value;
@@ -147,6 +156,9 @@ static void up_state_free(const subsel_objective *obj, void *state)
     ss_free_raw(&a, st->r);
     ss_free_raw(&a, st->rlogr);
     ss_free_raw(&a, st->mu_hint);
+    ss_free_raw(&a, st->weights);
+    ss_free_raw(&a, st->weight_sum);
+    ss_free_raw(&a, st->weight_state);
     ss_free_raw(&a, st);
 }
 
@@ -160,8 +172,33 @@ static void set_residual(const ss_uniprot *up, up_state *st)
     }
 }
 
-static int up_state_new(subsel_ctx *ctx, const subsel_objective *obj,
-                        void **out)
+/* A row's weights are kept from its KEEP_AT-th request on: rows asked
+ * for fewer times never touch their slot (later values kept fewer rows
+ * for lazy greedy without making it faster, and cost naive greedy exp
+ * passes). weight_state counts a row's requests up to KEEP_AT - 1. */
+#define KEEP_AT 2
+enum { WEIGHTS_FILLING = 254, WEIGHTS_READY = 255 };
+
+/* The kept weights of the approximate gains, when rows x n floats fit the
+ * budget (allocated like any other buffer: the context's memory limit
+ * counts them, and the slots rows never ask for twice stay untouched). */
+static int keep_weights(subsel_ctx *ctx, const ss_uniprot *up, up_state *st)
+{
+    size_t bytes;
+    if (!ss_mul_size(up->rows * up->n, sizeof *st->weights, &bytes) ||
+        bytes > (uint64_t)up->gain_memory)
+        return SUBSEL_OK;
+    SS_CHECK(ss_alloc_array(ctx, up->rows * up->n, sizeof *st->weights, &st->weights));
+    SS_CHECK(ss_alloc_array(ctx, up->rows, sizeof *st->weight_sum, &st->weight_sum));
+    SS_CHECK(ss_alloc_array(ctx, up->rows, 1, &st->weight_state));
+    memset(st->weight_state, 0, (size_t)up->rows);
+    return SUBSEL_OK;
+}
+
+/* A state of the empty set; `weights`: keep rows' weights for the gains
+ * (a run's state) or not (a solve's). */
+static int state_new(subsel_ctx *ctx, const subsel_objective *obj,
+                     int weights, void **out)
 {
     const ss_uniprot *up = impl_of(obj);
     up_state *st = NULL;
@@ -182,12 +219,20 @@ static int up_state_new(subsel_ctx *ctx, const subsel_objective *obj,
     SS_TRY(ss_alloc_array(ctx, up->n, sizeof *st->r, &st->r));
     SS_TRY(ss_alloc_array(ctx, up->n, sizeof *st->rlogr, &st->rlogr));
     SS_TRY(ss_calloc_array(ctx, up->rows, sizeof *st->mu_hint, &st->mu_hint));
+    if (weights)
+        SS_TRY(keep_weights(ctx, up, st));
     set_residual(up, st);
     *out = st;
     return SUBSEL_OK;
 cleanup:
     up_state_free(obj, st);
     return rc;
+}
+
+static int up_state_new(subsel_ctx *ctx, const subsel_objective *obj,
+                        void **out)
+{
+    return state_new(ctx, obj, 1, out);
 }
 
 /* ---- gains ------------------------------------------------------------- */
@@ -202,25 +247,66 @@ static int check_room(subsel_ctx *ctx, const ss_uniprot *up,
     return SUBSEL_OK;
 }
 
+/* Row v's water-filling weights: the kept ones when ready, else made in
+ * `scratch` (n floats); a row's KEEP_AT-th request makes them in its slot. */
+static void row_weights(const ss_kernels *k, const ss_uniprot *up,
+                        const up_state *st, int64_t v, float *scratch,
+                        ss_waterfill_row *row)
+{
+    unsigned char *state = st->weights != NULL ? &st->weight_state[v] : NULL;
+    unsigned char seen = 0, filling = WEIGHTS_FILLING;
+    row->s = ss_uniprot_row(up, v);
+    row->s_max = up->row_max[v];
+    row->w = scratch;
+    if (state != NULL) {
+        seen = __atomic_load_n(state, __ATOMIC_ACQUIRE);
+        if (seen == WEIGHTS_READY) {
+            row->w = st->weights + v * up->n;
+            row->w_sum = st->weight_sum[v];
+            return;
+        }
+        if (seen == KEEP_AT - 1 &&
+            __atomic_compare_exchange_n(state, &seen, filling, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED)) {
+            float *slot = st->weights + v * up->n;
+            st->weight_sum[v] = ss_waterfill_weights(k, row->s, row->s_max, up->n,
+                                                     up->reg, slot);
+            row->w = slot;
+            row->w_sum = st->weight_sum[v];
+            __atomic_store_n(state, WEIGHTS_READY, __ATOMIC_RELEASE);
+            return;
+        }
+    }
+    row->w_sum = ss_waterfill_weights(k, row->s, row->s_max, up->n, up->reg, scratch);
+    /* one more request counted (a lost race leaves the count as it is) */
+    if (state != NULL && seen < KEEP_AT - 1)
+        __atomic_compare_exchange_n(state, &seen, (unsigned char)(seen + 1), 0,
+                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 static int approx_gains(subsel_ctx *ctx, const ss_uniprot *up,
                         const up_state *st, const int64_t *items,
                         int64_t count, double *out)
 {
     const ss_kernels *k = ss_kernels_for(ctx);
-    int64_t stride = 3 * up->n + 1, j;
+    /* per thread: the sorted method's 3 n + 1 doubles, then n floats */
+    int64_t work = 3 * up->n + 1, stride = work + (up->n + 1) / 2, j;
     int threads = ss_threads_for_gains(ctx, count, (double)count * (double)up->n,
                                        PARALLEL_MIN_ENTRIES);
     double *scratch = NULL;
     SS_CHECK(ss_alloc_array(ctx, stride * threads, sizeof *scratch, &scratch));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
     for (j = 0; j < count; j++) {
-        double *w = scratch + stride * ss_thread_num();
+        double *mine = scratch + stride * ss_thread_num();
         int64_t v = items[j];
-        out[j] = st->in_set[v] ? 0.0
-                               : ss_waterfill_gain(k, ss_uniprot_row(up, v),
-                                                   up->row_max[v], up->n, st->r,
-                                                   st->rlogr, up->reg, st->unplaced,
-                                                   w, NULL, NULL, &st->mu_hint[v]);
+        ss_waterfill_row row;
+        if (st->in_set[v]) {
+            out[j] = 0.0;
+            continue;
+        }
+        row_weights(k, up, st, v, (float *)(mine + work), &row);
+        out[j] = ss_waterfill_gain(k, &row, up->n, st->r, st->rlogr, up->reg,
+                                   st->unplaced, mine, NULL, NULL, &st->mu_hint[v]);
     }
     ss_free(ctx, scratch);
     return SUBSEL_OK;
@@ -285,12 +371,15 @@ static int up_gains(subsel_ctx *ctx, const subsel_objective *obj,
 static int append(subsel_ctx *ctx, const ss_uniprot *up, up_state *st,
                   int64_t item, double *gain)
 {
+    const ss_kernels *k = ss_kernels_for(ctx);
     double *w = NULL, log_c = NAN;
     int64_t n = up->n, j;
-    SS_CHECK(ss_alloc_array(ctx, 4 * n + 1, sizeof *w, &w));
-    *gain = ss_waterfill_gain(ss_kernels_for(ctx), ss_uniprot_row(up, item),
-                              up->row_max[item], n, st->r, st->rlogr, up->reg,
-                              st->unplaced, w + n, w, &log_c, &st->mu_hint[item]);
+    ss_waterfill_row row;
+    /* alpha (n), the sorted method's work (3 n + 1), the weights (n floats) */
+    SS_CHECK(ss_alloc_array(ctx, 4 * n + 1 + (n + 1) / 2, sizeof *w, &w));
+    row_weights(k, up, st, item, (float *)(w + 4 * n + 1), &row);
+    *gain = ss_waterfill_gain(k, &row, n, st->r, st->rlogr, up->reg, st->unplaced,
+                              w + n, w, &log_c, &st->mu_hint[item]);
     st->f[st->count] = up->reg * log_c;
     if (isfinite(*gain)) {
         for (j = 0; j < n; j++)
@@ -555,6 +644,10 @@ static const ss_param uniprot_params[] = {
                   "L1 row violation each solve stops at, relative to the rows' mass"),
     SS_PARAM_INT(SUBSEL_P_UNIPROT_MAX_ITER, 0, "max_iter", up_impl, up.max_iter, 1,
                  1000000000, 1000, 0, "Newton steps of each solve"),
+    SS_PARAM_INT(SUBSEL_P_UNIPROT_GAIN_MEMORY, 0, "gain_memory", up_impl, up.gain_memory,
+                 0, INT64_MAX, SS_UNIPROT_DEFAULT_GAIN_MEMORY, 0,
+                 "bytes a run may keep the rows' water-filling weights in (rows x n "
+                 "floats; 0 or too few: made again for every gain)"),
 };
 
 const ss_param_kind ss_uniprot_params = {
@@ -587,7 +680,7 @@ int ss_uniprot_solve_set(subsel_ctx *ctx, const subsel_objective *obj,
      * potential. If a row has none (every target it reaches is full) or
      * finds no room left (rounding can leave the last row of a set of k a
      * deficit), every row starts from the column potentials 0 instead. */
-    SS_CHECK(up_state_new(ctx, obj, &state));
+    SS_CHECK(state_new(ctx, obj, 0, &state));
     st = state;
     for (i = 0; i < count && fresh == count; i++) {
         double gain;

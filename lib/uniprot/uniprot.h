@@ -32,33 +32,53 @@ typedef struct ss_uniprot {
     int64_t update;   /* SUBSEL_UNIPROT_UPDATE_* */
     double tol;
     int64_t max_iter;
+    int64_t gain_memory; /* SUBSEL_P_UNIPROT_GAIN_MEMORY */
 } ss_uniprot;
+
+/* The default of SUBSEL_P_UNIPROT_GAIN_MEMORY: the same working memory
+ * the OT engine may store its costs in (SS_OT_DEFAULT_BUDGET). */
+#define SS_UNIPROT_DEFAULT_GAIN_MEMORY ((int64_t)512 << 20)
 
 /* UniPROT's parameters (SUBSEL_P_UNIPROT_GAIN ...: objective.c; gain,
  * update, tol and max_iter above). */
 extern const ss_param_kind ss_uniprot_params;
 
+/* A similarity row as the approximate gain reads it: s (n floats), its
+ * largest value s_max (k->max_f32(s, n), which callers keep per row), and
+ * its weights w_j = exp((s_j - s_max) / reg) rounded to float, with their
+ * sum w_sum, both from ss_waterfill_weights. */
+typedef struct ss_waterfill_row {
+    const float *s;
+    float s_max;
+    const float *w;
+    double w_sum;
+} ss_waterfill_row;
+
+/* Writes the weights of row s (n floats, largest s_max) to w (n floats)
+ * and returns their sum. They do not depend on the capacities: a caller
+ * may keep them for later gains of the row (the same bits as made anew). */
+double ss_waterfill_weights(const ss_kernels *k, const float *s, float s_max,
+                            int64_t n, double reg, float *w);
+
 /* The approximate gain
  *   max_{a >= 0, sum a = 1, a <= r} <s, a> - reg sum a log a
- * of a similarity row s (n floats) against residual capacities r (with
- * rlogr[j] = r_j log r_j, 0 for r_j = 0), whose solution is water-filling
- * a_j = min(r_j, c exp(s_j / reg)); the maximiser a goes to alpha (n
- * values) and log c to *log_c (NaN when every coordinate is saturated)
- * unless they are NULL. `w` is scratch of 3 n + 1 doubles. Newton's
- * method on the concave piecewise-linear equation in mu = 1/c (a few
- * vectorised passes after one exp per entry); falls back to
- * ss_waterfill_sorted when the free mass underflows. Needs sum r >= 1 up to
- * `slack` plus rounding: a smaller deficit (the mass a solve that produced
- * r may leave unplaced, its row violation) counts as none, and every
- * coordinate is then saturated; a larger one is infeasible (-inf). s_max
- * is the largest of s (k->max_f32(s, n)), which callers keep per row.
- * mu_hint (or NULL) is the caller's cache for this row: the root mu of the
- * last call, 0 for none; a warm start when the capacities have only shrunk
- * since, the same result either way. */
-double ss_waterfill_gain(const ss_kernels *k, const float *s, float s_max,
+ * of a similarity row against residual capacities r (with rlogr[j] =
+ * r_j log r_j, 0 for r_j = 0), whose solution is water-filling a_j =
+ * min(r_j, c exp(s_j / reg)); the maximiser a goes to alpha (n values) and
+ * log c to *log_c (NaN when every coordinate is saturated) unless they are
+ * NULL. `work` is scratch of 3 n + 1 doubles. Newton's method on the
+ * concave piecewise-linear equation in mu = 1/c (a few vectorised passes
+ * over the row's weights); falls back to ss_waterfill_sorted when the free
+ * mass underflows. Needs sum r >= 1 up to `slack` plus rounding: a smaller
+ * deficit (the mass a solve that produced r may leave unplaced, its row
+ * violation) counts as none, and every coordinate is then saturated; a
+ * larger one is infeasible (-inf). mu_hint (or NULL) is the caller's cache
+ * for this row: the root mu of the last call, 0 for none; a warm start
+ * when the capacities have only shrunk since, the same result either way. */
+double ss_waterfill_gain(const ss_kernels *k, const ss_waterfill_row *row,
                          int64_t n, const double *r, const double *rlogr,
-                         double reg, double slack, double *w, double *alpha,
-                         double *log_c, double *mu_hint);
+                         double reg, double slack, double *work,
+                         double *alpha, double *log_c, double *mu_hint);
 
 /* The same value (and maximiser) by sorting t_j = log r_j - s_j / reg
  * (O(n log n), fully in the log domain): the reference the fast path is

@@ -10,15 +10,26 @@
  * cases; this is the solution of the stated problem.) Its value is
  *   sum_sat r_j (s_j - reg log r_j) - reg log(c) (1 - sum_sat r_j).
  *
- * Fast path: with w_j = exp(s_j / reg - U) (U the largest exponent, one exp
- * per entry) and mu = 1 / (c e^U), sum_j min(r_j mu, w_j) - mu is concave,
- * piecewise linear and decreasing past its root; Newton's method started
- * at the unconstrained solution mu = sum w steps down to the root without
- * overshooting, each step being the closed form of one piece:
+ * Fast path: with weights w_j = exp(s_j / reg - U) (U the largest
+ * exponent, one exp per entry) and mu = 1 / (c e^U), sum_j min(r_j mu,
+ * w_j) - mu is concave, piecewise linear and decreasing past its root;
+ * Newton's method started at the unconstrained solution mu = sum w steps
+ * down to the root without overshooting, each step being the closed form
+ * of one piece:
  *   mu <- (sum of free w) / (1 - sum of saturated r).
  * The saturated set only grows, so it stops when the set repeats (a few
  * vectorised passes). Reference / fallback: sort t_j = log r_j - s_j / reg
  * and scan the prefixes in the log domain.
+ *
+ * The weights are rounded to float. A row's weights do not depend on the
+ * capacities, so a caller may keep them across the gains it asks for
+ * (objective.c does, within a memory budget), and half the bytes make
+ * twice the rows fit. Rounding moves each weight by at most 2^-24
+ * relatively and the gain (unit mass) by at most reg 2^-24, while the
+ * similarities' own rounding to float moves it by up to max |s_j| 2^-24:
+ * less than that whenever reg is below the similarities' scale. Weights
+ * made again are the same bits, so keeping them or not never changes a
+ * result.
  *
  * Warm start: greedy asks for a candidate's gain again and again while the
  * capacities only shrink (mostly), which moves the root mu down. The root
@@ -35,6 +46,11 @@
 #include "core/rank.h"
 #include "uniprot/uniprot.h"
 
+/* Each pass also counts the lanes saturated at mu LOOK_AHEAD: when none
+ * is new and the Newton step stays within, the set is final without a
+ * pass at that step (the usual case of a warm start). */
+#define LOOK_AHEAD (1.0 - 1.0 / 64)
+
 /* Past this many Newton steps (never seen: sets grow by many coordinates
  * per step) the sorted method takes over. */
 #define MAX_NEWTON 64
@@ -43,23 +59,35 @@
  * capacities, of appended plans), on top of the caller's slack. */
 #define ROUNDING_DEFICIT 1e-9
 
-double ss_waterfill_gain(const ss_kernels *k, const float *s, float s_max,
-                         int64_t n, const double *r, const double *rlogr,
-                         double reg, double slack, double *w, double *alpha,
-                         double *log_c, double *mu_hint)
+/* Free weights summing below this (2^-100) leave the free mass to weights
+ * near or below float's smallest normal (2^-126), where rounding is no
+ * longer relative: the sorted method, in the log domain, takes over. */
+#define FREE_WEIGHT_MIN 0x1p-100
+
+double ss_waterfill_weights(const ss_kernels *k, const float *s, float s_max,
+                            int64_t n, double reg, float *w)
 {
-    double inv = 1.0 / reg, shift, mu, sums[5], prev = -1.0, free_mass;
-    double hint = 0.0;
+    double inv = 1.0 / reg;
+    return k->exp_affine_f32(w, s, inv, inv * s_max, n);
+}
+
+double ss_waterfill_gain(const ss_kernels *k, const ss_waterfill_row *row,
+                         int64_t n, const double *r, const double *rlogr,
+                         double reg, double slack, double *work,
+                         double *alpha, double *log_c, double *mu_hint)
+{
+    const float *s = row->s, *w = row->w;
+    double shift = (1.0 / reg) * row->s_max, mu = row->w_sum, sums[6];
+    double prev = -1.0, free_mass, hint = 0.0, lo = 0.0;
     int it, have_sums = 0;
     if (n == 0)
         return -INFINITY;
-    shift = inv * s_max;
-    mu = k->exp_affine_f32(w, s, inv, shift, n);
     /* relaxed atomics: a caller may ask for one item's gain on two threads */
     if (mu_hint != NULL)
         __atomic_load(mu_hint, &hint, __ATOMIC_RELAXED);
     if (hint > 0.0 && hint < mu) {
-        k->waterfill_sums(w, r, rlogr, s, hint, n, sums);
+        lo = hint * LOOK_AHEAD;
+        k->waterfill_sums(w, r, rlogr, s, hint, lo, n, sums);
         /* right of the root: its Newton step does not move up */
         if (sums[1] < 1.0 && sums[0] > 0.0 && sums[0] / (1.0 - sums[1]) <= hint) {
             mu = hint;
@@ -67,22 +95,34 @@ double ss_waterfill_gain(const ss_kernels *k, const float *s, float s_max,
         }
     }
     for (it = 0; it < MAX_NEWTON; it++) {
-        if (!have_sums)
-            k->waterfill_sums(w, r, rlogr, s, mu, n, sums);
+        double next;
+        if (!have_sums) {
+            lo = mu * LOOK_AHEAD;
+            k->waterfill_sums(w, r, rlogr, s, mu, lo, n, sums);
+        }
         have_sums = 0;
         if (sums[4] == prev)
             break;
         prev = sums[4];
         if (!(sums[1] < 1.0) || sums[0] <= 0.0)
             break;
-        mu = sums[0] / (1.0 - sums[1]);
+        next = sums[0] / (1.0 - sums[1]);
+        /* No lane saturates between mu and lo: the set at a step that
+         * lands there is this one, and the pass at it would only repeat
+         * these sums and stop. */
+        if (next <= mu && next >= lo && sums[5] == sums[4]) {
+            mu = next;
+            break;
+        }
+        mu = next;
     }
     free_mass = 1.0 - sums[1];
     hint = it < MAX_NEWTON && free_mass > 0.0 && sums[0] > 0.0 ? mu : 0.0;
     if (mu_hint != NULL)
         __atomic_store(mu_hint, &hint, __ATOMIC_RELAXED);
-    if (it == MAX_NEWTON || (free_mass > ROUNDING_DEFICIT + slack && sums[0] < 1e-200))
-        return ss_waterfill_sorted(s, n, r, reg, slack, w, alpha, log_c);
+    if (it == MAX_NEWTON ||
+        (free_mass > ROUNDING_DEFICIT + slack && sums[0] < FREE_WEIGHT_MIN))
+        return ss_waterfill_sorted(s, n, r, reg, slack, work, alpha, log_c);
     if (free_mass <= 0.0 || sums[0] <= 0.0)
         free_mass = 0.0; /* all saturated: a deficit within the tolerance */
     if (log_c != NULL)

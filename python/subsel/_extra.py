@@ -239,7 +239,7 @@ class UniPROT(Objective):
     candidates x targets) that cover the targets evenly by entropic
     transport; or from features: `UniPROT(source=..., target=...,
     similarity="cosine", k=..., reg=...)`. Parameters (gain, update, tol,
-    max_iter) from the library's table as keywords."""
+    max_iter, gain_memory) from the library's table as keywords."""
 
     _kind = _lib.KIND_UNIPROT
 

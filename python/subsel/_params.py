@@ -211,6 +211,9 @@ ADVICE = {
         "to rank",
     (_lib.KIND_UNIPROT, "max_iter"): "raise it if a solve fails naming "
         "the iteration cap (small reg)",
+    (_lib.KIND_UNIPROT, "gain_memory"): "512 MiB; lower it to bound "
+        "memory (every gain then makes its weights again: slower, the same "
+        "selection)",
     (_lib.KIND_CLIPCOV, "weight_intra"): "1 (the default); 0 makes F "
         "submodular, so lazy greedy applies",
     (_lib.KIND_CLIPCOV, "weight_self"): "1 (the default)",

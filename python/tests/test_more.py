@@ -189,6 +189,26 @@ def test_uniprot_select_batch_is_greedy_with_appended_plans(data):
         subsel.UniPROT.select_batch(batch, 0.5, similarity="euclid")
 
 
+def test_uniprot_gain_memory_changes_speed_not_selection(data):
+    # gain_memory 0 keeps no water-filling weights: every gain makes them
+    # again, and the selection must not change by a bit.
+    u = _uniprot(data)
+
+    def run(**params):
+        obj = subsel.UniPROT(source=u["source"], target=u["target"], k=8,
+                             reg=0.05, **params)
+        return obj, subsel.Optimizer("naive", budget=8).run(obj)
+
+    kept, a = run()
+    assert kept["gain_memory"] == 512 << 20
+    remade, b = run(gain_memory=0)
+    assert remade["gain_memory"] == 0
+    np.testing.assert_array_equal(b.indices, a.indices)
+    assert b.value == a.value
+    with pytest.raises(subsel.InvalidArgument, match="gain_memory"):
+        remade["gain_memory"] = -1
+
+
 # --------------------------------------------------------------------------
 # TAROT, step by step, against tests/fixtures/tarot
 # --------------------------------------------------------------------------

@@ -111,6 +111,7 @@ has "$TMP/help" 'seed X  *seed of every random choice, >= 0 (default: 0)'
 "$SUBSEL" uniprot --help >"$TMP/help"
 has "$TMP/help" 'tol X.*, in \[1e-15, 0.01\] (default: 1e-09)'
 has "$TMP/help" 'max-iter X.*, in \[1, 1000000000\] (default: 1000)'
+has "$TMP/help" 'gain-memory X.*, >= 0 (default: 536870912)'
 "$SUBSEL" tarot --help >"$TMP/help"
 has "$TMP/help" 'scaling X.*, in \[0.01, 0.99\] (default: 0.5)'
 has "$TMP/help" 'max-rank X.*, >= 1 (default: 2000)'

@@ -44,6 +44,9 @@ awk -v f="$(json_number transport_similarity "$TMP/out")" \
 # Threads do not change the result; greedy is an alias of naive.
 run -k 8 --reg 0.05 --out "$TMP/b.npy" --threads 2 --optimizer greedy
 cmp -s "$TMP/a.npy" "$TMP/b.npy" || fail "2 threads select differently"
+# Keeping no gain weights (each gain makes them again) changes nothing.
+run -k 8 --reg 0.05 --out "$TMP/b0.npy" --gain-memory 0
+cmp -s "$TMP/a.npy" "$TMP/b0.npy" || fail "--gain-memory 0 selects differently"
 
 # Seeded stochastic runs repeat themselves; exact gains and appended plans run.
 run -k 6 --optimizer stochastic --epsilon 0.05 --seed 5 --out "$TMP/c.npy" --similarity dot
@@ -77,7 +80,7 @@ bad --source "$D/source.npy" --target "$D/target.npy" -k 6 --reg 0.001 \
 grep -q '"transport_similarity": null, "entropic_objective": null' "$TMP/out" &&
     grep -q "^subsel uniprot: warning: no transport similarity: .*iteration cap" "$TMP/err" &&
     [ -s "$TMP/w.npy" ] || fail "append, --max-iter 1: $(cat "$TMP/out" "$TMP/err")"
-for option in "--max-iter 0" "--tol 1" "--tol 0"; do
+for option in "--max-iter 0" "--tol 1" "--tol 0" "--gain-memory -1"; do
     bad --source "$D/source.npy" -k 3 --out "$TMP/x.npy" $option
     [ "$bad_status" -eq 2 ] || fail "$option: exit $bad_status, not 2"
 done

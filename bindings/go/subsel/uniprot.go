@@ -33,10 +33,11 @@ const (
 
 // UniPROT chooses k prototypes among the rows of a similarity matrix
 // (candidates x targets) that cover the targets evenly by entropic partial
-// transport. Its parameters ("gain", "update", "tol", "max_iter":
-// Params(KindUniPROT)) are set by name. Run it with any Optimizer, with a
-// budget of at most k; with negative similarities set the optimizer's
-// "stop_nonpositive" to 0 for k prototypes whatever the gains.
+// transport. Its parameters ("gain", "update", "tol", "max_iter",
+// "gain_memory": Params(KindUniPROT)) are set by name. Run it with any
+// Optimizer, with a budget of at most k; with negative similarities set
+// the optimizer's "stop_nonpositive" to 0 for k prototypes whatever the
+// gains.
 type UniPROT struct {
 	objective
 	targets int64

@@ -138,6 +138,34 @@ func TestUniPROTErrors(t *testing.T) {
 	wantError(t, err, ErrInvalid, "labels")
 }
 
+// gain_memory 0 keeps no water-filling weights: every gain makes them
+// again, and the selection must not change by a bit.
+func TestUniPROTGainMemoryKeepsTheSelection(t *testing.T) {
+	ctx := newCtx(t)
+	src := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "source.npy")))
+	defer src.Close()
+	tgt := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "target.npy")))
+	defer tgt.Close()
+	kept := must[*UniPROT](t)(NewUniPROTFromFeatures(ctx, src, tgt, Cosine, 8, 0.05))
+	defer kept.Close()
+	if v := must[int64](t)(kept.GetInt(ctx, "gain_memory")); v != 512<<20 {
+		t.Fatalf("gain_memory reads %d", v)
+	}
+	remade := must[*UniPROT](t)(NewUniPROTFromFeatures(ctx, src, tgt, Cosine, 8, 0.05))
+	defer remade.Close()
+	must[any](t)(nil, remade.Set(ctx, "gain_memory", 0))
+	opt := must[*Optimizer](t)(NewOptimizer(ctx, Naive))
+	defer opt.Close()
+	must[any](t)(nil, opt.Set(ctx, "budget", 8))
+	a := must[*Selection](t)(opt.Run(ctx, kept))
+	b := must[*Selection](t)(opt.Run(ctx, remade))
+	if !reflect.DeepEqual(b.Indices, a.Indices) || b.Value != a.Value {
+		t.Fatalf("gain_memory 0 changed the selection: %v (%.17g), %v (%.17g)",
+			b.Indices, b.Value, a.Indices, a.Value)
+	}
+	wantError(t, remade.Set(ctx, "gain_memory", -1), ErrInvalid, "gain_memory")
+}
+
 // testSimilarity is a candidates x targets matrix of float32 values (the
 // library's element type), so that S is known exactly.
 func testSimilarity(rows, cols int64) []float64 {

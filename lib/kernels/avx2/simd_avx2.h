@@ -102,6 +102,18 @@ SS_INLINE void vd_store_partial(double *p, vd a, int n)
     vd_store(tmp, a);
     memcpy(p, tmp, (size_t)n * sizeof *p);
 }
+/* Lanes rounded to float (to nearest) and stored. */
+SS_INLINE void vd_store_f32(float *p, vd a)
+{
+    _mm_storeu_ps(p, _mm256_cvtpd_ps(a.lo));
+    _mm_storeu_ps(p + 4, _mm256_cvtpd_ps(a.hi));
+}
+SS_INLINE void vd_store_f32_partial(float *p, vd a, int n)
+{
+    float tmp[8];
+    vd_store_f32(tmp, a);
+    memcpy(p, tmp, (size_t)n * sizeof *p);
+}
 /* Gathers are built from scalar loads: on AMD Zen the gather instructions
  * are microcoded and slower than eight loads and a few inserts; on Intel the
  * two are about even. */

@@ -54,6 +54,15 @@ SS_INLINE void vd_store_partial(double *p, vd a, int n)
 {
     _mm512_mask_storeu_pd(p, vm_first(n), a);
 }
+/* Lanes rounded to float (to nearest) and stored. */
+SS_INLINE void vd_store_f32(float *p, vd a)
+{
+    _mm256_storeu_ps(p, _mm512_cvtpd_ps(a));
+}
+SS_INLINE void vd_store_f32_partial(float *p, vd a, int n)
+{
+    _mm256_mask_storeu_ps(p, vm_first(n), _mm512_cvtpd_ps(a));
+}
 /* Gathers are built from scalar loads: on AMD Zen the gather instructions
  * are microcoded and slower than eight loads and a few inserts; on Intel the
  * two are about even. */

@@ -236,57 +236,59 @@ static double k_max_f32(const float *x, int64_t n)
     return vd_hmax(mx);
 }
 
-static double k_exp_affine_f32(double *w, const float *x, double s,
+/* The weights are rounded to float, and the sum is of the rounded values:
+ * the same bits whether a caller keeps them or makes them again. */
+static double k_exp_affine_f32(float *w, const float *x, double s,
                                double shift, int64_t n)
 {
     vd vs = vd_set1(s), sh = vd_set1(shift), acc = vd_zero();
     int64_t j = 0;
     for (; j + 8 <= n; j += 8) {
-        vd e = vd_exp(vd_sub(vd_mul(vs, vd_load_f32(x + j)), sh));
-        vd_store(w + j, e);
-        acc = vd_add(acc, e);
+        vd_store_f32(w + j, vd_exp(vd_sub(vd_mul(vs, vd_load_f32(x + j)), sh)));
+        acc = vd_add(acc, vd_load_f32(w + j));
     }
     if (j < n) {
         int rest = (int)(n - j);
         vd e = vd_exp(vd_sub(vd_mul(vs, vd_load_f32_partial(x + j, rest)), sh));
-        e = vd_select(vm_first(rest), e, vd_zero());
-        vd_store_partial(w + j, e, rest);
-        acc = vd_add(acc, e);
+        vd_store_f32_partial(w + j, e, rest);
+        acc = vd_add(acc, vd_load_f32_partial(w + j, rest));
     }
     return vd_hsum(acc);
 }
 
-/* One water-filling step: lane j is saturated when r_j mu < w_j. */
-SS_INLINE void waterfill_lanes(vd w, vd r, vd rl, vd x, vd mu, vd *acc)
+/* One water-filling step: lane j is saturated when r_j mu < w_j; acc[5]
+ * counts the lanes saturated at mu_lo <= mu (a superset). */
+SS_INLINE void waterfill_lanes(vd w, vd r, vd rl, vd x, vd mu, vd mu_lo, vd *acc)
 {
     vmask sat = vd_lt(vd_mul(r, mu), w);
-    vd z = vd_zero();
+    vd z = vd_zero(), one = vd_set1(1.0);
     acc[0] = vd_add(acc[0], vd_select(sat, z, w));
     acc[1] = vd_add(acc[1], vd_select(sat, r, z));
     acc[2] = vd_fma(vd_select(sat, r, z), x, acc[2]);
     acc[3] = vd_add(acc[3], vd_select(sat, rl, z));
-    acc[4] = vd_add(acc[4], vd_select(sat, vd_set1(1.0), z));
+    acc[4] = vd_add(acc[4], vd_select(sat, one, z));
+    acc[5] = vd_add(acc[5], vd_select(vd_lt(vd_mul(r, mu_lo), w), one, z));
 }
 
-static void k_waterfill_sums(const double *w, const double *r,
+static void k_waterfill_sums(const float *w, const double *r,
                              const double *rlogr, const float *x, double mu,
-                             int64_t n, double *out)
+                             double mu_lo, int64_t n, double *out)
 {
-    vd acc[5], vmu = vd_set1(mu);
+    vd acc[6], vmu = vd_set1(mu), vlo = vd_set1(mu_lo);
     int64_t j = 0;
     int q;
-    for (q = 0; q < 5; q++)
+    for (q = 0; q < 6; q++)
         acc[q] = vd_zero();
     for (; j + 8 <= n; j += 8)
-        waterfill_lanes(vd_load(w + j), vd_load(r + j), vd_load(rlogr + j),
-                        vd_load_f32(x + j), vmu, acc);
+        waterfill_lanes(vd_load_f32(w + j), vd_load(r + j), vd_load(rlogr + j),
+                        vd_load_f32(x + j), vmu, vlo, acc);
     if (j < n) {
         /* Zero-padded lanes have r = w = 0: never saturated, weight 0. */
         int rest = (int)(n - j);
-        waterfill_lanes(vd_load_partial(w + j, rest), vd_load_partial(r + j, rest),
+        waterfill_lanes(vd_load_f32_partial(w + j, rest), vd_load_partial(r + j, rest),
                         vd_load_partial(rlogr + j, rest),
-                        vd_load_f32_partial(x + j, rest), vmu, acc);
+                        vd_load_f32_partial(x + j, rest), vmu, vlo, acc);
     }
-    for (q = 0; q < 5; q++)
+    for (q = 0; q < 6; q++)
         out[q] = vd_hsum(acc[q]);
 }

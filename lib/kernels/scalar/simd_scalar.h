@@ -56,6 +56,19 @@ SS_INLINE void vd_store_partial(double *p, vd a, int n)
 {
     memcpy(p, a.v, (size_t)n * sizeof *p);
 }
+/* Lanes rounded to float (to nearest) and stored. */
+SS_INLINE void vd_store_f32(float *p, vd a)
+{
+    int l;
+    for (l = 0; l < 8; l++)
+        p[l] = (float)a.v[l];
+}
+SS_INLINE void vd_store_f32_partial(float *p, vd a, int n)
+{
+    int l;
+    for (l = 0; l < n; l++)
+        p[l] = (float)a.v[l];
+}
 /* The gathers, for int32 indices and (suffix _i64) int64 ones: CSR
  * matrices hold either width. */
 #define VD_GATHERS(idx_t, sfx)                                                 \

@@ -195,6 +195,7 @@ pub const SUBSEL_P_UNIPROT_GAIN: c_int = 501;
 pub const SUBSEL_P_UNIPROT_UPDATE: c_int = 502;
 pub const SUBSEL_P_UNIPROT_TOL: c_int = 503;
 pub const SUBSEL_P_UNIPROT_MAX_ITER: c_int = 504;
+pub const SUBSEL_P_UNIPROT_GAIN_MEMORY: c_int = 505;
 pub const SUBSEL_PROJ_RADEMACHER: c_int = 0;
 pub const SUBSEL_PROJ_GAUSSIAN: c_int = 1;
 pub const SUBSEL_WHITEN_NONE: c_int = 0;

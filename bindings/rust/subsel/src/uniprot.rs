@@ -60,7 +60,8 @@ impl Update {
 
 /// The UniPROT objective over the rows of a similarity matrix S (candidates
 /// x targets); derefs to [`Objective`]. Parameters by name ("gain",
-/// "update", "tol", "max_iter") with [`Objective::set_param`].
+/// "update", "tol", "max_iter", "gain_memory") with
+/// [`Objective::set_param`].
 pub struct UniProt<'a> {
     obj: Objective<'a>,
     targets: usize,

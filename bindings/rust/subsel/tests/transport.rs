@@ -271,6 +271,28 @@ fn uniprot_from_features_as_the_cli() {
 }
 
 #[test]
+fn uniprot_gain_memory_changes_speed_not_selection() {
+    // gain_memory 0 keeps no water-filling weights: every gain makes them
+    // again, and the selection must not change by a bit.
+    let ctx = Context::new().unwrap();
+    let source = Dense::load_npy(&ctx, data("uniprot/source.npy")).unwrap();
+    let target = Dense::load_npy(&ctx, data("uniprot/target.npy")).unwrap();
+    let uniprot = || UniProt::from_features(&ctx, &source, &target, Similarity::Cosine, 8, 0.05).unwrap();
+    let kept = uniprot();
+    assert_eq!(kept.param(&ctx, "gain_memory").unwrap(), Value::Int(512 << 20));
+    let mut remade = uniprot();
+    remade.set_param(&ctx, "gain_memory", 0i64).unwrap();
+    let mut opt = Optimizer::new(&ctx, Algorithm::Naive).unwrap();
+    opt.set_budget(&ctx, 8).unwrap();
+    let (a, b) = (opt.run(&ctx, &kept).unwrap(), opt.run(&ctx, &remade).unwrap());
+    assert_eq!(b.indices, a.indices);
+    assert_eq!(b.value, a.value);
+    let e = remade.set_param(&ctx, "gain_memory", -1i64).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid, "{e}");
+    assert!(e.message().contains("gain_memory"), "{e}");
+}
+
+#[test]
 fn double_greedy_refuses_uniprot_with_the_library_message() {
     // UniPROT cannot remove items (ClipCov can: see tests/clipcov.rs).
     let ctx = Context::new().unwrap();
