@@ -2275,9 +2275,12 @@ SUBSEL_API int subsel_ot_partial_points(subsel_ctx *ctx,
 #define SUBSEL_P_UNIPROT_MAX_ITER 504 /* "max_iter": see
         subsel_uniprot_set_max_iterations(). [1, 10^9], default 1000.
         Integer. */
-#define SUBSEL_P_UNIPROT_GAIN_MEMORY 505 /* "gain_memory": bytes a run
-        may keep each row's water-filling weights in (|S| x n floats,
-        filled from a row's second approximate gain on), [0, INT64_MAX],
+#define SUBSEL_P_UNIPROT_GAIN_MEMORY 505 /* "gain_memory": bytes the
+        objective may keep its rows' water-filling weights in (|S| x n
+        floats, made by the first run that asks for the approximate gains
+        of 512 rows or more at once, as naive and stochastic greedy do,
+        each row's filled from its second gain on, shared by later and
+        concurrent runs, freed with the objective), [0, INT64_MAX],
         default 512 MiB; they count toward SUBSEL_P_MEMORY_LIMIT. When
         they need more, every gain makes them again: slower, the same
         results. Integer. */

@@ -691,70 +691,71 @@ START_TEST(results_do_not_depend_on_threads)
 }
 END_TEST
 
-/* A run keeps each row's gain weights (within SUBSEL_P_UNIPROT_GAIN_MEMORY)
- * or makes them again for every gain: the same bits either way, for every
- * optimizer and update. The kept weights count toward the memory limit:
- * below their size, the default fails and a budget of 0 runs. */
+/* Runs keep each row's gain weights (within SUBSEL_P_UNIPROT_GAIN_MEMORY,
+ * shared by the runs of one objective) or make them again for every gain:
+ * the same bits either way, for every optimizer and update. The kept
+ * weights count toward the memory limit: below their size, the default
+ * fails and a budget of 0 runs. */
 START_TEST(kept_weights_change_nothing)
 {
-    const int opts[3] = {SUBSEL_OPT_NAIVE, SUBSEL_OPT_LAZY, SUBSEL_OPT_STOCHASTIC};
-    const int64_t rows = 300, n = 400, k = 12;
-    const int64_t weights = rows * n * (int64_t)sizeof(float); /* 480 KB */
+    /* the last: naive greedy on 3 parts at once, which share the weights
+     * (batches of 600 rows: kept weights serve batches of 512 or more) */
+    const int opts[4] = {SUBSEL_OPT_NAIVE, SUBSEL_OPT_LAZY, SUBSEL_OPT_STOCHASTIC,
+                         SUBSEL_OPT_NAIVE};
+    const int64_t rows = 1800, n = 100, k = 12;
+    const int64_t weights = rows * n * (int64_t)sizeof(float); /* 720 KB */
     subsel_ctx *plain = new_ctx(), *ctx = new_ctx();
     subsel_dense *src = random_dense(plain, rows, 16, -1.0, 1.0, 31);
     subsel_dense *tgt = random_dense(plain, n, 16, -1.0, 1.0, 32);
     subsel_objective *obj;
+    subsel_optimizer *opt;
+    subsel_selection *sel = NULL;
     int64_t budget;
     int o, update;
-    ck_assert_ok(plain, subsel_uniprot_create_from_features(plain, src, tgt, SUBSEL_SIM_COSINE,
-                                                            k, 0.02, &obj));
+    ck_assert_ok(ctx, subsel_uniprot_create_from_features(ctx, src, tgt, SUBSEL_SIM_COSINE,
+                                                          k, 0.02, &obj));
     ck_assert_ok(ctx, subsel_param_get_int(ctx, obj, SUBSEL_P_UNIPROT_GAIN_MEMORY, &budget));
     ck_assert_int_eq(budget, (int64_t)512 << 20);
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_LAZY, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MEMORY_LIMIT,
+                                         (int64_t)ss_meter_bytes(&ctx->meter) + weights * 3 / 4));
+    ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, obj, &sel), SUBSEL_E_NOMEM);
+    ck_assert_ptr_null(sel);
+    ck_assert_ok(ctx, subsel_param_set_int(ctx, obj, SUBSEL_P_UNIPROT_GAIN_MEMORY, 0));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, obj, &sel));
+    ck_assert_int_eq(subsel_selection_count(sel), k);
+    subsel_selection_free(sel);
+    subsel_optimizer_free(opt);
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MEMORY_LIMIT, 0));
     ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, 2));
     for (update = 0; update < 2; update++)
-        for (o = 0; o < 3; o++) {
-            subsel_optimizer *opt;
-            subsel_selection *sel[2];
+        for (o = 0; o < 4; o++) {
+            subsel_selection *got[2];
             int kept;
             ck_assert_ok(ctx, subsel_uniprot_set_update(ctx, obj, update));
             ck_assert_ok(ctx, subsel_optimizer_create(ctx, opts[o], &opt));
             ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k));
             ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
             ck_assert_ok(ctx, subsel_optimizer_set_double(opt, SUBSEL_OPT_EPSILON, 0.05));
+            ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_P_PARTS, o == 3 ? 3 : 1));
             for (kept = 0; kept < 2; kept++) {
                 ck_assert_ok(ctx, subsel_param_set_int(ctx, obj, SUBSEL_P_UNIPROT_GAIN_MEMORY,
                                                        kept ? weights : weights - 1));
-                ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, obj, &sel[kept]));
+                ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, obj, &got[kept]));
             }
-            ck_assert_int_eq(subsel_selection_count(sel[0]), k);
-            ck_assert_int_eq(subsel_selection_count(sel[1]), k);
-            ck_assert_msg(memcmp(subsel_selection_indices(sel[0]),
-                                 subsel_selection_indices(sel[1]), (size_t)k * sizeof(int64_t)) == 0 &&
-                              memcmp(subsel_selection_gains(sel[0]), subsel_selection_gains(sel[1]),
+            ck_assert_int_eq(subsel_selection_count(got[0]), k);
+            ck_assert_int_eq(subsel_selection_count(got[1]), k);
+            ck_assert_msg(memcmp(subsel_selection_indices(got[0]),
+                                 subsel_selection_indices(got[1]), (size_t)k * sizeof(int64_t)) == 0 &&
+                              memcmp(subsel_selection_gains(got[0]), subsel_selection_gains(got[1]),
                                      (size_t)k * sizeof(double)) == 0 &&
-                              subsel_selection_value(sel[0]) == subsel_selection_value(sel[1]),
-                          "optimizer %d update %d: kept weights change the selection", opts[o],
-                          update);
-            subsel_selection_free(sel[0]);
-            subsel_selection_free(sel[1]);
+                              subsel_selection_value(got[0]) == subsel_selection_value(got[1]),
+                          "run %d update %d: kept weights change the selection", o, update);
+            subsel_selection_free(got[0]);
+            subsel_selection_free(got[1]);
             subsel_optimizer_free(opt);
         }
-    {
-        subsel_optimizer *opt;
-        subsel_selection *sel = NULL;
-        ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_LAZY, &opt));
-        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, k));
-        ck_assert_ok(ctx, subsel_param_set_int(ctx, obj, SUBSEL_P_UNIPROT_GAIN_MEMORY,
-                                               (int64_t)512 << 20));
-        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_MEMORY_LIMIT, weights * 3 / 4));
-        ck_assert_status(ctx, subsel_optimizer_run(ctx, opt, obj, &sel), SUBSEL_E_NOMEM);
-        ck_assert_ptr_null(sel);
-        ck_assert_ok(ctx, subsel_param_set_int(ctx, obj, SUBSEL_P_UNIPROT_GAIN_MEMORY, 0));
-        ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, obj, &sel));
-        ck_assert_int_eq(subsel_selection_count(sel), k);
-        subsel_selection_free(sel);
-        subsel_optimizer_free(opt);
-    }
     ck_assert_status(ctx, subsel_param_set_int(ctx, obj, SUBSEL_P_UNIPROT_GAIN_MEMORY, -1),
                      SUBSEL_E_INVALID);
     subsel_objective_free(obj);

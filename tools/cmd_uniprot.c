@@ -73,7 +73,7 @@ int cmd_uniprot(const cli_command *self, int argc, char **argv)
         {"max-iter", 0, CLI_INT, &max_iter, "Newton steps of each solve", 0, NULL, 0,
          SUBSEL_P_UNIPROT_MAX_ITER},
         {"gain-memory", 0, CLI_INT, &gain_memory,
-         "bytes the run may keep each source row's gain weights in (less: slower)", 0, NULL, 0,
+         "bytes the source rows' gain weights may be kept in (less: slower)", 0, NULL, 0,
          SUBSEL_P_UNIPROT_GAIN_MEMORY},
         {"labels", 0, CLI_STRING, &labels_path, "source labels (.npy int) for the 1-NN accuracy", 0, NULL, 0, 0},
         {"target-labels", 0, CLI_STRING, &tlabels_path, "target labels (.npy int)", 0, NULL, 0, 0},

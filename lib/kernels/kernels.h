@@ -100,13 +100,14 @@ typedef struct ss_kernels {
      * waterfill_sums: with lane j saturated when r[j] mu < w[j], writes
      * out[0] = sum of w over unsaturated lanes, out[1] = sum_sat r,
      * out[2] = sum_sat r x, out[3] = sum_sat rlogr, out[4] = #saturated,
-     * and out[5] = #lanes saturated at mu_lo (<= mu) instead. */
+     * out[5] = max of w / r over the unsaturated lanes with r > 0 (0 if
+     * none): the mu below which one more lane saturates. */
     double (*max_f32)(const float *x, int64_t n);
     double (*exp_affine_f32)(float *w, const float *x, double s,
                              double shift, int64_t n);
     void (*waterfill_sums)(const float *w, const double *r,
                            const double *rlogr, const float *x, double mu,
-                           double mu_lo, int64_t n, double *out);
+                           int64_t n, double *out);
     /* Products with a short side (common/gemm_template.h, which fixes each
      * entry's order of fused multiply-adds), beta 0 or 1:
      * gemm_rows: C (m x n) = beta C + A B with a(i, l) = a[i * a_row +

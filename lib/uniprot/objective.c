@@ -39,7 +39,33 @@ typedef struct up_impl {
     const subsel_dense *kept;
     double *log_one; /* k zeros: log of the row marginals */
     double *log_cap; /* n copies of log(k / n) */
+    /* The rows' kept water-filling weights, shared by every run of the
+     * objective (they depend on the row and reg only): NULL until a run
+     * within SUBSEL_P_UNIPROT_GAIN_MEMORY installs them (atomically: runs
+     * of the parts of a partitioned selection race to). */
+    struct up_weights *weights;
 } up_impl;
+
+/* Kept weights, in one block: rows x n floats, each row's filled from its
+ * KEEP_AT-th approximate gain on (rows asked for fewer times never touch
+ * their slot), their sums, and each row's state: the count of its
+ * requests up to KEEP_AT - 1, then FILLING (one thread writes the slot;
+ * the others make the weights in scratch meanwhile, the same bits) and
+ * READY (readable). Only batches of KEEP_BATCH rows or more use them:
+ * scans over many rows in order (naive and stochastic greedy), which
+ * stream the kept rows from memory. Rows asked for a few at a time come
+ * from all over the matrix (lazy greedy refreshes at most 256 at once),
+ * where fetching kept weights took as long as making them (measured),
+ * and filling the block only cost its first touch. */
+typedef struct up_weights {
+    float *w;
+    double *sum;
+    unsigned char *state;
+} up_weights;
+
+#define KEEP_AT 2
+#define KEEP_BATCH 512
+enum { WEIGHTS_FILLING = 254, WEIGHTS_READY = 255 };
 
 typedef struct up_state {
     ss_allocator alloc;
@@ -52,15 +78,6 @@ typedef struct up_state {
     double *r, *rlogr;      /* n: residual capacity and r log r */
     double *mu_hint;        /* rows: each row's last water-filling root, a
                                warm start of its next approximate gain */
-    /* Each row's water-filling weights, kept from its second approximate
-     * gain of the run on (rows evaluated once never touch their slot);
-     * NULL when rows x n floats pass the budget SUBSEL_P_UNIPROT_GAIN_MEMORY.
-     * weight_state (atomic) counts a row's requests, then holds FILLING
-     * (one thread writes the slot; the others make the weights in scratch
-     * meanwhile, the same bits) and READY (readable). */
-    float *weights;         /* rows x n */
-    double *weight_sum;     /* rows */
-    unsigned char *weight_state; /* rows */
     double unplaced;        /* the last solve's row violation: sum r may
                                miss the room left (k - count) by that */
     double value;
@@ -156,9 +173,6 @@ static void up_state_free(const subsel_objective *obj, void *state)
     ss_free_raw(&a, st->r);
     ss_free_raw(&a, st->rlogr);
     ss_free_raw(&a, st->mu_hint);
-    ss_free_raw(&a, st->weights);
-    ss_free_raw(&a, st->weight_sum);
-    ss_free_raw(&a, st->weight_state);
     ss_free_raw(&a, st);
 }
 
@@ -172,33 +186,9 @@ static void set_residual(const ss_uniprot *up, up_state *st)
     }
 }
 
-/* A row's weights are kept from its KEEP_AT-th request on: rows asked
- * for fewer times never touch their slot (later values kept fewer rows
- * for lazy greedy without making it faster, and cost naive greedy exp
- * passes). weight_state counts a row's requests up to KEEP_AT - 1. */
-#define KEEP_AT 2
-enum { WEIGHTS_FILLING = 254, WEIGHTS_READY = 255 };
-
-/* The kept weights of the approximate gains, when rows x n floats fit the
- * budget (allocated like any other buffer: the context's memory limit
- * counts them, and the slots rows never ask for twice stay untouched). */
-static int keep_weights(subsel_ctx *ctx, const ss_uniprot *up, up_state *st)
-{
-    size_t bytes;
-    if (!ss_mul_size(up->rows * up->n, sizeof *st->weights, &bytes) ||
-        bytes > (uint64_t)up->gain_memory)
-        return SUBSEL_OK;
-    SS_CHECK(ss_alloc_array(ctx, up->rows * up->n, sizeof *st->weights, &st->weights));
-    SS_CHECK(ss_alloc_array(ctx, up->rows, sizeof *st->weight_sum, &st->weight_sum));
-    SS_CHECK(ss_alloc_array(ctx, up->rows, 1, &st->weight_state));
-    memset(st->weight_state, 0, (size_t)up->rows);
-    return SUBSEL_OK;
-}
-
-/* A state of the empty set; `weights`: keep rows' weights for the gains
- * (a run's state) or not (a solve's). */
-static int state_new(subsel_ctx *ctx, const subsel_objective *obj,
-                     int weights, void **out)
+/* A state of the empty set. */
+static int up_state_new(subsel_ctx *ctx, const subsel_objective *obj,
+                        void **out)
 {
     const ss_uniprot *up = impl_of(obj);
     up_state *st = NULL;
@@ -219,20 +209,12 @@ static int state_new(subsel_ctx *ctx, const subsel_objective *obj,
     SS_TRY(ss_alloc_array(ctx, up->n, sizeof *st->r, &st->r));
     SS_TRY(ss_alloc_array(ctx, up->n, sizeof *st->rlogr, &st->rlogr));
     SS_TRY(ss_calloc_array(ctx, up->rows, sizeof *st->mu_hint, &st->mu_hint));
-    if (weights)
-        SS_TRY(keep_weights(ctx, up, st));
     set_residual(up, st);
     *out = st;
     return SUBSEL_OK;
 cleanup:
     up_state_free(obj, st);
     return rc;
-}
-
-static int up_state_new(subsel_ctx *ctx, const subsel_objective *obj,
-                        void **out)
-{
-    return state_new(ctx, obj, 1, out);
 }
 
 /* ---- gains ------------------------------------------------------------- */
@@ -247,13 +229,52 @@ static int check_room(subsel_ctx *ctx, const ss_uniprot *up,
     return SUBSEL_OK;
 }
 
-/* Row v's water-filling weights: the kept ones when ready, else made in
- * `scratch` (n floats); a row's KEEP_AT-th request makes them in its slot. */
-static void row_weights(const ss_kernels *k, const ss_uniprot *up,
-                        const up_state *st, int64_t v, float *scratch,
-                        ss_waterfill_row *row)
+/* The objective's kept weights when rows x n floats fit its budget (the
+ * first run that asks makes them; the budget is read at every call), else
+ * *out = NULL. */
+static int kept_weights(subsel_ctx *ctx, const subsel_objective *obj,
+                        up_weights **out)
 {
-    unsigned char *state = st->weights != NULL ? &st->weight_state[v] : NULL;
+    up_impl *im = obj->impl;
+    const ss_uniprot *up = &im->up;
+    const int64_t rows = up->rows;
+    /* one block: this header, the sums, the states, then the weights */
+    const int64_t head = ((int64_t)sizeof(up_weights) + 63) / 64 * 64;
+    const int64_t states = head + rows * (int64_t)sizeof(double);
+    const int64_t weights = states + (rows + 63) / 64 * 64;
+    up_weights *kw, *expected = NULL;
+    char *block = NULL;
+    size_t bytes;
+    *out = NULL;
+    if (!ss_mul_size(rows * up->n, sizeof(float), &bytes) ||
+        bytes > (uint64_t)up->gain_memory)
+        return SUBSEL_OK;
+    kw = __atomic_load_n(&im->weights, __ATOMIC_ACQUIRE);
+    if (kw == NULL) {
+        SS_CHECK(ss_alloc_with(ctx, &obj->alloc, weights + (int64_t)bytes, 1, &block));
+        kw = (up_weights *)block;
+        kw->sum = (double *)(block + head);
+        kw->state = (unsigned char *)(block + states);
+        kw->w = (float *)(block + weights);
+        memset(kw->state, 0, (size_t)rows);
+        /* runs racing to install theirs: the first wins, the others free */
+        if (!__atomic_compare_exchange_n(&im->weights, &expected, kw, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            ss_free_raw(&obj->alloc, block);
+            kw = expected;
+        }
+    }
+    *out = kw;
+    return SUBSEL_OK;
+}
+
+/* Row v's water-filling weights: the kept ones when ready, else made in
+ * `scratch` (n floats); a row's KEEP_AT-th request makes them in its slot
+ * of kw (or NULL: none kept). */
+static void row_weights(const ss_kernels *k, const ss_uniprot *up, up_weights *kw,
+                        int64_t v, float *scratch, ss_waterfill_row *row)
+{
+    unsigned char *state = kw != NULL ? &kw->state[v] : NULL;
     unsigned char seen = 0, filling = WEIGHTS_FILLING;
     row->s = ss_uniprot_row(up, v);
     row->s_max = up->row_max[v];
@@ -261,18 +282,17 @@ static void row_weights(const ss_kernels *k, const ss_uniprot *up,
     if (state != NULL) {
         seen = __atomic_load_n(state, __ATOMIC_ACQUIRE);
         if (seen == WEIGHTS_READY) {
-            row->w = st->weights + v * up->n;
-            row->w_sum = st->weight_sum[v];
+            row->w = kw->w + v * up->n;
+            row->w_sum = kw->sum[v];
             return;
         }
         if (seen == KEEP_AT - 1 &&
             __atomic_compare_exchange_n(state, &seen, filling, 0, __ATOMIC_RELAXED,
                                         __ATOMIC_RELAXED)) {
-            float *slot = st->weights + v * up->n;
-            st->weight_sum[v] = ss_waterfill_weights(k, row->s, row->s_max, up->n,
-                                                     up->reg, slot);
+            float *slot = kw->w + v * up->n;
+            kw->sum[v] = ss_waterfill_weights(k, row->s, row->s_max, up->n, up->reg, slot);
             row->w = slot;
-            row->w_sum = st->weight_sum[v];
+            row->w_sum = kw->sum[v];
             __atomic_store_n(state, WEIGHTS_READY, __ATOMIC_RELEASE);
             return;
         }
@@ -284,16 +304,20 @@ static void row_weights(const ss_kernels *k, const ss_uniprot *up,
                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
-static int approx_gains(subsel_ctx *ctx, const ss_uniprot *up,
+static int approx_gains(subsel_ctx *ctx, const subsel_objective *obj,
                         const up_state *st, const int64_t *items,
                         int64_t count, double *out)
 {
+    const ss_uniprot *up = impl_of(obj);
     const ss_kernels *k = ss_kernels_for(ctx);
     /* per thread: the sorted method's 3 n + 1 doubles, then n floats */
     int64_t work = 3 * up->n + 1, stride = work + (up->n + 1) / 2, j;
     int threads = ss_threads_for_gains(ctx, count, (double)count * (double)up->n,
                                        PARALLEL_MIN_ENTRIES);
     double *scratch = NULL;
+    up_weights *kw = NULL;
+    if (count >= KEEP_BATCH)
+        SS_CHECK(kept_weights(ctx, obj, &kw));
     SS_CHECK(ss_alloc_array(ctx, stride * threads, sizeof *scratch, &scratch));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
     for (j = 0; j < count; j++) {
@@ -304,7 +328,7 @@ static int approx_gains(subsel_ctx *ctx, const ss_uniprot *up,
             out[j] = 0.0;
             continue;
         }
-        row_weights(k, up, st, v, (float *)(mine + work), &row);
+        row_weights(k, up, kw, v, (float *)(mine + work), &row);
         out[j] = ss_waterfill_gain(k, &row, up->n, st->r, st->rlogr, up->reg,
                                    st->unplaced, mine, NULL, NULL, &st->mu_hint[v]);
     }
@@ -358,7 +382,7 @@ static int up_gains(subsel_ctx *ctx, const subsel_objective *obj,
     if (up->gain == SUBSEL_UNIPROT_GAIN_EXACT &&
         up->update == SUBSEL_UNIPROT_UPDATE_SOLVE)
         return exact_gains(ctx, obj, st, items, count, out);
-    return approx_gains(ctx, up, st, items, count, out);
+    return approx_gains(ctx, obj, st, items, count, out);
 }
 
 /* ---- updates ----------------------------------------------------------- */
@@ -377,7 +401,7 @@ static int append(subsel_ctx *ctx, const ss_uniprot *up, up_state *st,
     ss_waterfill_row row;
     /* alpha (n), the sorted method's work (3 n + 1), the weights (n floats) */
     SS_CHECK(ss_alloc_array(ctx, 4 * n + 1 + (n + 1) / 2, sizeof *w, &w));
-    row_weights(k, up, st, item, (float *)(w + 4 * n + 1), &row);
+    row_weights(k, up, NULL, item, (float *)(w + 4 * n + 1), &row);
     *gain = ss_waterfill_gain(k, &row, n, st->r, st->rlogr, up->reg, st->unplaced,
                               w + n, w, &log_c, &st->mu_hint[item]);
     st->f[st->count] = up->reg * log_c;
@@ -453,6 +477,7 @@ static void up_destroy(subsel_objective *obj)
     ss_free_raw(&a, im->up.row_max);
     ss_free_raw(&a, im->log_one);
     ss_free_raw(&a, im->log_cap);
+    ss_free_raw(&a, im->weights);
     subsel_dense_free((subsel_dense *)im->kept);
     ss_free_raw(&a, im);
     obj->impl = NULL;
@@ -646,8 +671,8 @@ static const ss_param uniprot_params[] = {
                  1000000000, 1000, 0, "Newton steps of each solve"),
     SS_PARAM_INT(SUBSEL_P_UNIPROT_GAIN_MEMORY, 0, "gain_memory", up_impl, up.gain_memory,
                  0, INT64_MAX, SS_UNIPROT_DEFAULT_GAIN_MEMORY, 0,
-                 "bytes a run may keep the rows' water-filling weights in (rows x n "
-                 "floats; 0 or too few: made again for every gain)"),
+                 "bytes the objective may keep its rows' water-filling weights in (rows x "
+                 "n floats; 0 or too few: made again for every gain)"),
 };
 
 const ss_param_kind ss_uniprot_params = {
@@ -680,7 +705,7 @@ int ss_uniprot_solve_set(subsel_ctx *ctx, const subsel_objective *obj,
      * potential. If a row has none (every target it reaches is full) or
      * finds no room left (rounding can leave the last row of a set of k a
      * deficit), every row starts from the column potentials 0 instead. */
-    SS_CHECK(state_new(ctx, obj, 0, &state));
+    SS_CHECK(up_state_new(ctx, obj, &state));
     st = state;
     for (i = 0; i < count && fresh == count; i++) {
         double gain;

@@ -46,10 +46,12 @@
 #include "core/rank.h"
 #include "uniprot/uniprot.h"
 
-/* Each pass also counts the lanes saturated at mu LOOK_AHEAD: when none
- * is new and the Newton step stays within, the set is final without a
- * pass at that step (the usual case of a warm start). */
-#define LOOK_AHEAD (1.0 - 1.0 / 64)
+/* Each pass also finds the mu below which one more coordinate would
+ * saturate (the largest w_j / r_j of the free ones): a Newton step that
+ * stays above it (by this margin over the division's rounding) keeps the
+ * set, which is then final without a pass at that step (the usual case of
+ * a warm start). */
+#define STAY_MARGIN (1.0 + 0x1p-50)
 
 /* Past this many Newton steps (never seen: sets grow by many coordinates
  * per step) the sorted method takes over. */
@@ -78,7 +80,7 @@ double ss_waterfill_gain(const ss_kernels *k, const ss_waterfill_row *row,
 {
     const float *s = row->s, *w = row->w;
     double shift = (1.0 / reg) * row->s_max, mu = row->w_sum, sums[6];
-    double prev = -1.0, free_mass, hint = 0.0, lo = 0.0;
+    double prev = -1.0, free_mass, hint = 0.0;
     int it, have_sums = 0;
     if (n == 0)
         return -INFINITY;
@@ -86,8 +88,7 @@ double ss_waterfill_gain(const ss_kernels *k, const ss_waterfill_row *row,
     if (mu_hint != NULL)
         __atomic_load(mu_hint, &hint, __ATOMIC_RELAXED);
     if (hint > 0.0 && hint < mu) {
-        lo = hint * LOOK_AHEAD;
-        k->waterfill_sums(w, r, rlogr, s, hint, lo, n, sums);
+        k->waterfill_sums(w, r, rlogr, s, hint, n, sums);
         /* right of the root: its Newton step does not move up */
         if (sums[1] < 1.0 && sums[0] > 0.0 && sums[0] / (1.0 - sums[1]) <= hint) {
             mu = hint;
@@ -96,10 +97,8 @@ double ss_waterfill_gain(const ss_kernels *k, const ss_waterfill_row *row,
     }
     for (it = 0; it < MAX_NEWTON; it++) {
         double next;
-        if (!have_sums) {
-            lo = mu * LOOK_AHEAD;
-            k->waterfill_sums(w, r, rlogr, s, mu, lo, n, sums);
-        }
+        if (!have_sums)
+            k->waterfill_sums(w, r, rlogr, s, mu, n, sums);
         have_sums = 0;
         if (sums[4] == prev)
             break;
@@ -107,10 +106,9 @@ double ss_waterfill_gain(const ss_kernels *k, const ss_waterfill_row *row,
         if (!(sums[1] < 1.0) || sums[0] <= 0.0)
             break;
         next = sums[0] / (1.0 - sums[1]);
-        /* No lane saturates between mu and lo: the set at a step that
-         * lands there is this one, and the pass at it would only repeat
-         * these sums and stop. */
-        if (next <= mu && next >= lo && sums[5] == sums[4]) {
+        /* No coordinate saturates between mu and next: the pass at next
+         * would only repeat these sums and stop. */
+        if (next <= mu && next >= sums[5] * STAY_MARGIN) {
             mu = next;
             break;
         }

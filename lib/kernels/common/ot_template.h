@@ -257,38 +257,41 @@ static double k_exp_affine_f32(float *w, const float *x, double s,
 }
 
 /* One water-filling step: lane j is saturated when r_j mu < w_j; acc[5]
- * counts the lanes saturated at mu_lo <= mu (a superset). */
-SS_INLINE void waterfill_lanes(vd w, vd r, vd rl, vd x, vd mu, vd mu_lo, vd *acc)
+ * keeps the largest w_j / r_j of the unsaturated lanes (those with r_j =
+ * 0 have w_j = 0: 0), the mu below which the next one saturates. */
+SS_INLINE void waterfill_lanes(vd w, vd r, vd rl, vd x, vd mu, vd *acc)
 {
-    vmask sat = vd_lt(vd_mul(r, mu), w);
     vd z = vd_zero(), one = vd_set1(1.0);
+    vmask sat = vd_lt(vd_mul(r, mu), w);
+    vd ratio = vd_div(w, vd_select(vd_gt(r, z), r, one));
     acc[0] = vd_add(acc[0], vd_select(sat, z, w));
     acc[1] = vd_add(acc[1], vd_select(sat, r, z));
     acc[2] = vd_fma(vd_select(sat, r, z), x, acc[2]);
     acc[3] = vd_add(acc[3], vd_select(sat, rl, z));
     acc[4] = vd_add(acc[4], vd_select(sat, one, z));
-    acc[5] = vd_add(acc[5], vd_select(vd_lt(vd_mul(r, mu_lo), w), one, z));
+    acc[5] = vd_max(acc[5], vd_select(sat, z, ratio));
 }
 
 static void k_waterfill_sums(const float *w, const double *r,
                              const double *rlogr, const float *x, double mu,
-                             double mu_lo, int64_t n, double *out)
+                             int64_t n, double *out)
 {
-    vd acc[6], vmu = vd_set1(mu), vlo = vd_set1(mu_lo);
+    vd acc[6], vmu = vd_set1(mu);
     int64_t j = 0;
     int q;
     for (q = 0; q < 6; q++)
         acc[q] = vd_zero();
     for (; j + 8 <= n; j += 8)
         waterfill_lanes(vd_load_f32(w + j), vd_load(r + j), vd_load(rlogr + j),
-                        vd_load_f32(x + j), vmu, vlo, acc);
+                        vd_load_f32(x + j), vmu, acc);
     if (j < n) {
         /* Zero-padded lanes have r = w = 0: never saturated, weight 0. */
         int rest = (int)(n - j);
         waterfill_lanes(vd_load_f32_partial(w + j, rest), vd_load_partial(r + j, rest),
                         vd_load_partial(rlogr + j, rest),
-                        vd_load_f32_partial(x + j, rest), vmu, vlo, acc);
+                        vd_load_f32_partial(x + j, rest), vmu, acc);
     }
-    for (q = 0; q < 6; q++)
+    for (q = 0; q < 5; q++)
         out[q] = vd_hsum(acc[q]);
+    out[5] = vd_hmax(acc[5]);
 }
