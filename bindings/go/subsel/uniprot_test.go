@@ -138,8 +138,9 @@ func TestUniPROTErrors(t *testing.T) {
 	wantError(t, err, ErrInvalid, "labels")
 }
 
-// gain_memory 0 keeps no water-filling weights: every gain makes them
-// again, and the selection must not change by a bit.
+// gain_memory is the objective's parameter, read, set and refused below 0
+// by name. (These 40 rows are fewer than the 512-row scans that keep
+// weights; tests/test_uniprot.c checks that keeping them changes no bit.)
 func TestUniPROTGainMemoryKeepsTheSelection(t *testing.T) {
 	ctx := newCtx(t)
 	src := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "source.npy")))

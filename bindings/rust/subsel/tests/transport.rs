@@ -272,8 +272,9 @@ fn uniprot_from_features_as_the_cli() {
 
 #[test]
 fn uniprot_gain_memory_changes_speed_not_selection() {
-    // gain_memory 0 keeps no water-filling weights: every gain makes them
-    // again, and the selection must not change by a bit.
+    // gain_memory is the objective's parameter, read, set and refused below
+    // 0 by name. (These 40 rows are fewer than the 512-row scans that keep
+    // weights; tests/test_uniprot.c checks that keeping them changes no bit.)
     let ctx = Context::new().unwrap();
     let source = Dense::load_npy(&ctx, data("uniprot/source.npy")).unwrap();
     let target = Dense::load_npy(&ctx, data("uniprot/target.npy")).unwrap();
