@@ -111,9 +111,10 @@ static void class_counts(double ratio, double total, int64_t *per_class)
         per_class[c] = (int64_t)floor(total * pow(ratio, (double)c) / norm + 0.5);
 }
 
-/* k prototypes by `algo` from the features, timed: the similarity's
- * seconds to *t_sim and the whole call's to *secs (stages "build", then
- * "select"). Returns the status; *obj and *sel are the caller's to free. */
+/* k prototypes by `algo` from the features, with gain_memory (< 0: the
+ * default), timed: the similarity's seconds to *t_sim and the whole call's
+ * to *secs (stages "build", then "select"). Returns the status; *obj and
+ * *sel are the caller's to free. */
 static int uniprot_from_features(subsel_ctx *ctx, const subsel_dense *src,
                                  const subsel_dense *tgt, int64_t k, double reg,
                                  int algo, int64_t gain_memory, subsel_objective **obj,
@@ -125,7 +126,7 @@ static int uniprot_from_features(subsel_ctx *ctx, const subsel_dense *src,
     stages_begin("build");
     t0 = bench_now();
     rc = subsel_uniprot_create_from_features(ctx, src, tgt, SUBSEL_SIM_COSINE, k, reg, obj);
-    if (rc == SUBSEL_OK)
+    if (rc == SUBSEL_OK && gain_memory >= 0) /* < 0: the library's default */
         rc = subsel_param_set_int(ctx, *obj, SUBSEL_P_UNIPROT_GAIN_MEMORY, gain_memory);
     *t_sim = bench_now() - t0;
     if (rc == SUBSEL_OK) {
@@ -190,8 +191,8 @@ static void fashion(const char *dir)
                 double t_sim, secs, acc = NAN;
                 int rc;
                 subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, t);
-                rc = uniprot_from_features(ctx, src, tgt, k, 0.01, algos[a], (int64_t)512 << 20,
-                                           &obj, &sel, &t_sim, &secs);
+                rc = uniprot_from_features(ctx, src, tgt, k, 0.01, algos[a], -1, &obj, &sel,
+                                           &t_sim, &secs);
                 stages_begin("evaluate");
                 if (rc == SUBSEL_OK)
                     acc = accuracy(ctx, src, slab, subsel_selection_indices(sel), k, tgt, tlab);
@@ -371,9 +372,11 @@ static void interactive(const char *dir)
         subsel_objective *obj = NULL;
         subsel_selection *sel = NULL;
         double t_sim;
-        int64_t memory = a == 3 ? 0 : (int64_t)512 << 20;
+        int64_t memory = a == 3 ? 0 : -1;
         int rc = uniprot_from_features(ctx, s, t, k, 0.1, algos[a], memory, &obj, &sel, &t_sim,
                                        &secs_of[a]);
+        if (rc == SUBSEL_OK) /* the value the run had, for the line */
+            subsel_param_get_int(ctx, obj, SUBSEL_P_UNIPROT_GAIN_MEMORY, &memory);
         snprintf(line, sizeof line,
                  "{\"bench\":\"uniprot_interactive\",\"source\":%lld,\"target\":%lld,"
                  "\"k\":%lld,\"reg\":0.1,\"optimizer\":\"%s\",\"gain_memory\":%lld,"

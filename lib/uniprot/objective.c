@@ -275,7 +275,7 @@ static void row_weights(const ss_kernels *k, const ss_uniprot *up, up_weights *k
                         int64_t v, float *scratch, ss_waterfill_row *row)
 {
     unsigned char *state = kw != NULL ? &kw->state[v] : NULL;
-    unsigned char seen = 0, filling = WEIGHTS_FILLING;
+    unsigned char seen = 0;
     row->s = ss_uniprot_row(up, v);
     row->s_max = up->row_max[v];
     row->w = scratch;
@@ -287,8 +287,8 @@ static void row_weights(const ss_kernels *k, const ss_uniprot *up, up_weights *k
             return;
         }
         if (seen == KEEP_AT - 1 &&
-            __atomic_compare_exchange_n(state, &seen, filling, 0, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED)) {
+            __atomic_compare_exchange_n(state, &seen, (unsigned char)WEIGHTS_FILLING, 0,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
             float *slot = kw->w + v * up->n;
             kw->sum[v] = ss_waterfill_weights(k, row->s, row->s_max, up->n, up->reg, slot);
             row->w = slot;

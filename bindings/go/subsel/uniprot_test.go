@@ -75,14 +75,21 @@ func TestUniPROTPlanOfFirstFive(t *testing.T) {
 	}
 }
 
+// tests/data/uniprot, the features uniprot.sh runs on: 40 source rows and
+// 60 targets, closed when the test ends.
+func loadUniPROTFeatures(t *testing.T, ctx *Context) (src, tgt *Dense) {
+	t.Helper()
+	src = must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "source.npy")))
+	tgt = must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "target.npy")))
+	t.Cleanup(func() { src.Close(); tgt.Close() })
+	return src, tgt
+}
+
 // uniprot.sh: -k 8 --reg 0.05 from features (cosine), naive greedy:
 // NumPy's order, f = 7.590794962307694 and a 1-NN accuracy of 59/60.
 func TestUniPROTFromFeaturesAsTheCLI(t *testing.T) {
 	ctx := newCtx(t)
-	src := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "source.npy")))
-	tgt := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "target.npy")))
-	defer src.Close()
-	defer tgt.Close()
+	src, tgt := loadUniPROTFeatures(t, ctx)
 	obj := must[*UniPROT](t)(NewUniPROTFromFeatures(ctx, src, tgt, Cosine, 8, 0.05))
 	defer obj.Close()
 	opt := must[*Optimizer](t)(NewOptimizer(ctx, Naive))
@@ -111,10 +118,7 @@ func TestUniPROTFromFeaturesAsTheCLI(t *testing.T) {
 
 func TestUniPROTErrors(t *testing.T) {
 	ctx := newCtx(t)
-	src := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "source.npy")))
-	defer src.Close()
-	tgt := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "target.npy")))
-	defer tgt.Close()
+	src, tgt := loadUniPROTFeatures(t, ctx)
 	_, err := NewUniPROTFromFeatures(ctx, src, tgt, Cosine, 41, 0.05)
 	wantError(t, err, ErrInvalid)
 	_, err = NewUniPROTFromFeatures(ctx, src, tgt, Similarity(9), 3, 0.05)
@@ -143,10 +147,7 @@ func TestUniPROTErrors(t *testing.T) {
 // weights; tests/test_uniprot.c checks that keeping them changes no bit.)
 func TestUniPROTGainMemoryKeepsTheSelection(t *testing.T) {
 	ctx := newCtx(t)
-	src := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "source.npy")))
-	defer src.Close()
-	tgt := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "target.npy")))
-	defer tgt.Close()
+	src, tgt := loadUniPROTFeatures(t, ctx)
 	kept := must[*UniPROT](t)(NewUniPROTFromFeatures(ctx, src, tgt, Cosine, 8, 0.05))
 	defer kept.Close()
 	if v := must[int64](t)(kept.GetInt(ctx, "gain_memory")); v != 512<<20 {
@@ -314,10 +315,7 @@ func TestUniPROTSelectBatchSourcesPS(t *testing.T) {
 // prototypes as NegSqEuclidean.
 func TestUniPROTNegEuclidean(t *testing.T) {
 	ctx := newCtx(t)
-	src := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "source.npy")))
-	defer src.Close()
-	tgt := must[*Dense](t)(LoadDenseNPY(ctx, data("uniprot", "target.npy")))
-	defer tgt.Close()
+	src, tgt := loadUniPROTFeatures(t, ctx)
 	obj := must[*UniPROT](t)(NewUniPROTFromFeatures(ctx, src, tgt, NegEuclidean, 8, 0.05))
 	defer obj.Close()
 	rows, cols := src.Rows(), tgt.Rows()
