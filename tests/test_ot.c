@@ -679,6 +679,33 @@ START_TEST(random_plans_meet_their_constraints)
 }
 END_TEST
 
+/* Rows of mass 1 (log_a = 0) against columns capped at b (log_b = log b,
+ * inequalities), on uniform values in [-1, 1) from `seed`, and solver
+ * parameters at reg and tol (the caller sets the iteration cap). */
+static void capped_rows_problem(uint64_t seed, double *c, double *la, double *lb, int64_t n,
+                                int64_t m, double b, ss_ot_cost *cost, ss_ot_problem *p,
+                                ss_ot_params *par, double reg, double tol)
+{
+    ss_rng rng;
+    int64_t i;
+    ss_rng_seed(&rng, seed, 0);
+    fill_uniform(&rng, c, n * m, -1.0, 1.0);
+    for (i = 0; i < n; i++)
+        la[i] = 0.0;
+    for (i = 0; i < m; i++)
+        lb[i] = log(b);
+    ss_ot_cost_dense(cost, c, n, m, m);
+    memset(p, 0, sizeof *p);
+    p->cost = cost;
+    p->sign = 1.0;
+    p->log_a = la;
+    p->log_b = lb;
+    p->col_ineq = 1;
+    memset(par, 0, sizeof *par);
+    par->reg = reg;
+    par->tol = tol;
+}
+
 START_TEST(semidual_newton_matches_dual_ascent)
 {
     /* Equality rows and capped columns, by the two independent solvers. */
@@ -690,24 +717,8 @@ START_TEST(semidual_newton_matches_dual_ascent)
     ss_ot_problem p;
     ss_ot_params par;
     ss_ot_duals d;
-    ss_rng rng;
     int64_t i;
-    ss_rng_seed(&rng, 50, 0);
-    fill_uniform(&rng, c, N * M, -1.0, 1.0);
-    for (i = 0; i < N; i++)
-        la[i] = 0.0;
-    for (i = 0; i < M; i++)
-        lb[i] = log(12.0 / M);
-    ss_ot_cost_dense(&cost, c, N, M, M);
-    memset(&p, 0, sizeof p);
-    p.cost = &cost;
-    p.sign = 1.0;
-    p.log_a = la;
-    p.log_b = lb;
-    p.col_ineq = 1;
-    memset(&par, 0, sizeof par);
-    par.reg = 0.05;
-    par.tol = 1e-11;
+    capped_rows_problem(50, c, la, lb, N, M, 12.0 / M, &cost, &p, &par, 0.05, 1e-11);
     par.max_iter = 1000000;
     par.anneal_factor = 0.5;
     memset(&d, 0, sizeof d);
@@ -725,6 +736,55 @@ START_TEST(semidual_newton_matches_dual_ascent)
     ck_assert_double_eq_tol(dot1, dot2, 1e-9);
     for (i = 0; i < M; i++)
         ck_assert_double_le(cs[i], 12.0 / M * (1.0 + 1e-14));
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(semidual_hessian_in_pieces_matches_dual_ascent_on_any_threads)
+{
+    /* Enough rows and capped columns that the Hessian's dense product is cut
+     * into pieces of columns, run on the threads and added in order: the
+     * same bits on 1 and 2 threads, and the plan of the independent solver. */
+    enum { N = 60, M = 3000 };
+    subsel_ctx *ctx = new_ctx();
+    double *c = malloc(sizeof(double) * N * M), *p1 = malloc(sizeof(double) * N * M);
+    double *p2 = malloc(sizeof(double) * N * M), la[N], lb[M], f[3][N], g[3][M], rs[N];
+    double cs[M], dot1, dot2;
+    ss_ot_cost cost;
+    ss_ot_problem p;
+    ss_ot_params par;
+    ss_ot_duals d;
+    int64_t i, t, iterations = 0;
+    capped_rows_problem(51, c, la, lb, N, M, 1.05 * N / M, &cost, &p, &par, 0.2, 1e-11);
+    par.max_iter = 100;
+    for (t = 1; t <= 2; t++) {
+        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, t));
+        memset(f[t], 0, sizeof f[t]);
+        memset(&d, 0, sizeof d);
+        d.f = f[t], d.g = g[t], d.rowsum = rs, d.colsum = cs;
+        ck_assert_ok(ctx, ss_ot_solve_rows(ctx, &p, &par, &d));
+        ck_assert_int_gt(d.iterations, 1); /* Hessians were formed */
+        iterations = d.iterations;
+    }
+    ck_assert(memcmp(f[1], f[2], sizeof f[1]) == 0 && memcmp(g[1], g[2], sizeof g[1]) == 0);
+    ck_assert_int_lt(iterations, 30);
+    {
+        int64_t capped = 0;
+        for (i = 0; i < M; i++)
+            capped += cs[i] >= 1.05 * N / M * (1.0 - 1e-9);
+        /* pieces of 512 columns, on 2 threads (60^2 x 1112 > 4M) */
+        ck_assert_int_gt(capped, 1112);
+    }
+    ck_assert_ok(ctx, ss_ot_plan(ctx, &p, par.reg, &d, p2, &dot2));
+    memset(f[0], 0, sizeof f[0]);
+    d.f = f[0], d.g = g[0];
+    par.max_iter = 1000000;
+    ck_assert_ok(ctx, ss_ot_solve(ctx, &p, &par, &d, 0));
+    ck_assert_ok(ctx, ss_ot_plan(ctx, &p, par.reg, &d, p1, &dot1));
+    for (i = 0; i < N * M; i++)
+        ck_assert_double_eq_tol(p1[i], p2[i], 1e-9);
+    ck_assert_double_eq_tol(dot1, dot2, 1e-9 * N);
+    free(c), free(p1), free(p2);
     subsel_ctx_free(ctx);
 }
 END_TEST
@@ -1040,6 +1100,7 @@ Suite *ot_suite(void)
     tcase_add_test(tc, partial_stays_finite_at_small_reg);
     tcase_add_test(tc, random_plans_meet_their_constraints);
     tcase_add_test(tc, semidual_newton_matches_dual_ascent);
+    tcase_add_test(tc, semidual_hessian_in_pieces_matches_dual_ascent_on_any_threads);
     tcase_add_test(tc, results_do_not_depend_on_threads_or_storage);
     tcase_add_test(tc, arguments_and_failures_are_reported);
     tcase_add_test(tc, values_over_reg_that_overflow_fail_at_once);

@@ -117,6 +117,15 @@ void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
                   c, ldc);
 }
 
+void ss_dsyrk_lower_serial(int64_t n, int64_t k, double alpha, const double *a,
+                           int64_t lda, double beta, double *c, int64_t ldc)
+{
+    rntm_t rntm;
+    runtime_with(1, n, n, k, &rntm);
+    bli_dsyrk_ex(BLIS_LOWER, BLIS_NO_TRANSPOSE, n, k, &alpha, (double *)a, lda, 1,
+                 &beta, c, ldc, 1, ss_blis_cntx(), &rntm);
+}
+
 /* Rows (or columns) of C per block of ss_dgemm_det: large enough for a
  * serial product to run near BLIS's peak, small enough that a batch of a
  * few hundred rows still gives every thread blocks. */

@@ -47,6 +47,11 @@ void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
                      const double *b, int64_t ldb, double beta, double *c,
                      int64_t ldc);
 
+/* The lower triangle of C (n x n) := alpha A A^T + beta C, A n x k, all
+ * row-major, on one thread; C's strict upper triangle is left as it was. */
+void ss_dsyrk_lower_serial(int64_t n, int64_t k, double alpha, const double *a,
+                           int64_t lda, double beta, double *c, int64_t ldc);
+
 /* As ss_dgemm, with the same bits whatever ctx's thread count: C is cut
  * into blocks whose shapes depend on m, n and k only (row blocks when C
  * is tall enough, else column blocks), and each block is one serial

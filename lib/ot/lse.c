@@ -22,9 +22,7 @@
 #define STRIPE_COLS 256
 #define CHUNK_ROWS 128
 
-/* Threads for `items` parallel items totalling `entries` matrix entries:
- * one thread per 64k entries at most. */
-static int threads_for(const subsel_ctx *ctx, int64_t items, int64_t entries)
+int ss_ot_threads_for(const subsel_ctx *ctx, int64_t items, int64_t entries)
 {
     int64_t work = entries / 65536 + 1;
     return ss_threads_for(ctx, work < items ? work : items);
@@ -35,7 +33,7 @@ static void dense_row_lse(const subsel_ctx *ctx, const ss_ot_cost *cost,
 {
     const ss_kernels *k = ss_kernels_for(ctx);
     int64_t n = cost->n, m = cost->m, i;
-#pragma omp parallel for num_threads(threads_for(ctx, n, n * m)) schedule(static)
+#pragma omp parallel for num_threads(ss_ot_threads_for(ctx, n, n * m)) schedule(static)
     for (i = 0; i < n; i++) {
         const double *row = cost->c + i * cost->ld;
         double mx = k->lse_max(row, h, s, m);
@@ -49,7 +47,7 @@ static int dense_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
     const ss_kernels *k = ss_kernels_for(ctx);
     int64_t n = cost->n, m = cost->m, ld = cost->ld;
     int64_t stripes = (m + STRIPE_COLS - 1) / STRIPE_COLS, st;
-    int threads = threads_for(ctx, stripes, n * m);
+    int threads = ss_ot_threads_for(ctx, stripes, n * m);
     double *scratch = NULL;
     SS_CHECK(ss_alloc_array(ctx, (int64_t)threads * 4 * STRIPE_COLS,
                             sizeof *scratch, &scratch));
@@ -97,7 +95,7 @@ void ss_ot_col_exp(const subsel_ctx *ctx, const ss_ot_cost *cost, double s,
     const ss_kernels *k = ss_kernels_for(ctx);
     int64_t n = cost->n, m = cost->m, ld = cost->ld, width = exp_stripe_cols(n);
     int64_t stripes = (m + width - 1) / width, st;
-#pragma omp parallel for num_threads(threads_for(ctx, stripes, n * m)) schedule(dynamic)
+#pragma omp parallel for num_threads(ss_ot_threads_for(ctx, stripes, n * m)) schedule(dynamic)
     for (st = 0; st < stripes; st++) {
         int64_t j0 = st * width, cols = m - j0 < width ? m - j0 : width, i, j;
         for (j = j0; j < j0 + cols; j++) {
@@ -116,7 +114,7 @@ void ss_ot_scale_cols(const subsel_ctx *ctx, double *e, int64_t n, int64_t m,
                       const double *v, double *sums)
 {
     int64_t i;
-#pragma omp parallel for num_threads(threads_for(ctx, n, n * m)) schedule(static)
+#pragma omp parallel for num_threads(ss_ot_threads_for(ctx, n, n * m)) schedule(static)
     for (i = 0; i < n; i++) {
         double sum = 0.0, *row = e + i * m;
         int64_t j;
@@ -133,7 +131,7 @@ void ss_ot_row_dot(const subsel_ctx *ctx, const double *e, int64_t n, int64_t m,
 {
     const ss_kernels *k = ss_kernels_for(ctx);
     int64_t i;
-#pragma omp parallel for num_threads(threads_for(ctx, n, n * m)) schedule(static)
+#pragma omp parallel for num_threads(ss_ot_threads_for(ctx, n, n * m)) schedule(static)
     for (i = 0; i < n; i++)
         k->gemm_dots(1, 1, m, e + i * m, m, v, m, out + i, 1, 0);
 }
@@ -175,7 +173,7 @@ static int stream_lse(subsel_ctx *ctx, const ss_ot_cost *cost, int transpose,
     int64_t tr = ss_tile_rows(n, cost->fast), ct = ss_tile_cols(d);
     int64_t blocks = (n + tr - 1) / tr, b;
     int64_t stride = ss_tile_scratch_stride(tr, d, cost->fast, 4 * tr);
-    int threads = threads_for(ctx, blocks, n * m * (d + 8) / 8);
+    int threads = ss_ot_threads_for(ctx, blocks, n * m * (d + 8) / 8);
     double *scratch = NULL;
     SS_CHECK(ss_tile_scratch(ctx, threads, tr, d, cost->fast, 4 * tr,
                              &scratch));
@@ -252,7 +250,7 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
     int64_t inputs = dense ? 0 : ss_tile_inputs(tr, d, cost->fast);
     int64_t stride =
         dense ? 4 * tr : ss_tile_scratch_stride(tr, d, cost->fast, 4 * tr);
-    int threads = threads_for(ctx, blocks < WAVE_BLOCKS ? blocks : WAVE_BLOCKS,
+    int threads = ss_ot_threads_for(ctx, blocks < WAVE_BLOCKS ? blocks : WAVE_BLOCKS,
                               n * m * (d + 8) / 8);
     double *scratch = NULL, *slots = NULL, *col_m = NULL, *col_a = NULL;
     int rc = SUBSEL_OK;
@@ -348,7 +346,7 @@ int ss_ot_gibbs(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
     int threads, rc = SUBSEL_OK;
     SS_TRY(ss_calloc_array(ctx, n, sizeof *dots, &dots));
     if (cost->c != NULL) {
-        threads = threads_for(ctx, n, n * m);
+        threads = ss_ot_threads_for(ctx, n, n * m);
         if (plan == NULL)
             SS_TRY(ss_alloc_array(ctx, (int64_t)threads * m, sizeof *scratch,
                                   &scratch));
@@ -361,7 +359,7 @@ int ss_ot_gibbs(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
         tr = ss_tile_rows(n, 0);
         blocks = (n + tr - 1) / tr;
         stride = ss_tile_scratch_stride(tr, d, 0, ct);
-        threads = threads_for(ctx, blocks, n * m * (d + 8) / 8);
+        threads = ss_ot_threads_for(ctx, blocks, n * m * (d + 8) / 8);
         SS_TRY(ss_tile_scratch(ctx, threads, tr, d, 0, ct, &scratch));
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
         for (b = 0; b < blocks; b++) {

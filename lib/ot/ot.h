@@ -126,6 +126,10 @@ int ss_ot_both_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
 void ss_ot_col_exp(const subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                    const double *h, double *e, double *mx, double *sum);
 
+/* Threads for `items` parallel items totalling `entries` matrix entries:
+ * one thread per 64k entries at most. */
+int ss_ot_threads_for(const subsel_ctx *ctx, int64_t items, int64_t entries);
+
 /* e_ij *= v[j] in place, and sums[i] = sum_j e_ij (in column order) for
  * the rows of the n x m matrix e. */
 void ss_ot_scale_cols(const subsel_ctx *ctx, double *e, int64_t n, int64_t m,

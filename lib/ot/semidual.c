@@ -57,6 +57,8 @@
 #include "core/error.h"
 #include "linalg/blas.h"
 #include "linalg/lapack.h"
+#include "linalg/pairwise.h"
+#include "linalg/tiles.h"
 #include "ot/ot.h"
 
 /* psi(t) must fall to this fraction of |psi(0)| for the line search to stop
@@ -80,9 +82,11 @@ typedef struct newton {
     double *h, *lse, *hess, *grad, *step, *trial, *lse_trial;
     double *grad_trial, *rowsum_trial;
     double *plan_rows; /* row sums of plan, the Hessian's diagonal term */
+    double *col_scale; /* b_j^(-1/2), the Hessian's column scales */
     /* The current point's and the trial point's exponentials e (n x m) and
      * column factors v (m): the plan is e_ij v_j (evaluate()). The current
-     * e becomes the plan, then the Hessian's scaled plan, in place. */
+     * e becomes the plan, in place; the Hessian packs its capped columns
+     * into e_trial, which the line search then overwrites. */
     double *e, *e_trial, *v, *v_trial, *colmax;
 } newton;
 
@@ -121,6 +125,8 @@ static int evaluate(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
     for (i = 0; i < n; i++)
         w->h[i] = f[i] / reg;
     ss_ot_col_exp(ctx, p->cost, p->sign / reg, w->h, e, w->colmax, v);
+    /* a log and an exp per column: in parallel too once the plan is big */
+#pragma omp parallel for num_threads(ss_ot_threads_for(ctx, m, n * m)) schedule(static)
     for (j = 0; j < m; j++) {
         double log_sum = log(v[j]);
         lse[j] = w->colmax[j] + log_sum;
@@ -145,32 +151,98 @@ static double dot(const double *x, const double *y, int64_t n)
     return s;
 }
 
-/* The Hessian (diag(G 1) - G_s diag(1/b) G_s^T) / reg into w->hess (its
- * lower triangle; the plan is overwritten). At small reg a plan
- * is nearly sparse: each capped column holds mass from a few rows, so the
+/* The Hessian's dense product is cut into pieces of capped columns, each
+ * about SS_BLAS_SERIAL_WORK multiply-adds (between these many columns),
+ * one serial BLIS call per piece on the context's threads, added up in
+ * the pieces' order. The pieces depend on the sizes alone, so the bits do
+ * not depend on the thread count; one BLIS call threaded on the rows of a
+ * product of a few dozen rows barely scales, and may round differently
+ * when it does. */
+#define PIECE_MIN 64
+#define PIECE_MAX 512
+
+/* -G_s diag(1/b) G_s^T / reg, dense, into the lower triangle of w->hess:
+ * `packed` (n x ns) holds the capped columns already scaled by b^(-1/2). */
+static int dense_product(subsel_ctx *ctx, double reg, newton *w,
+                         const double *packed, int64_t ns)
+{
+    int64_t n = w->n, width = (int64_t)(SS_BLAS_SERIAL_WORK / ((double)n * (double)n));
+    int64_t pieces, first, e;
+    int threads;
+    double *part = NULL;
+    width = width < PIECE_MIN ? PIECE_MIN : width > PIECE_MAX ? PIECE_MAX : width;
+    pieces = (ns + width - 1) / width;
+    threads = (double)n * (double)n * (double)ns >= SS_BLAS_SERIAL_WORK
+                  ? ss_threads_for(ctx, pieces) : 1;
+    /* each thread's piece goes to its own n x n block */
+    SS_CHECK(ss_alloc_array(ctx, (int64_t)threads * n * n, sizeof *part, &part));
+    for (first = 0; first < pieces; first += threads) {
+        int64_t group = pieces - first < threads ? pieces - first : threads, g;
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+        for (g = 0; g < group; g++) {
+            int64_t c0 = (first + g) * width, kc = ns - c0 < width ? ns - c0 : width;
+            ss_dsyrk_lower_serial(n, kc, -1.0 / reg, packed + c0, ns, 0.0, part + g * n * n,
+                                  n);
+        }
+#pragma omp parallel for num_threads(ss_ot_threads_for(ctx, n, n * n * group)) schedule(static)
+        for (e = 0; e < n; e++) {
+            double *h = w->hess + e * n;
+            int64_t piece, c;
+            for (piece = 0; piece < group; piece++) {
+                const double *src = part + piece * n * n + e * n;
+                if (first + piece == 0)
+                    memcpy(h, src, (size_t)(e + 1) * sizeof *h);
+                else
+                    for (c = 0; c <= e; c++)
+                        h[c] += src[c];
+            }
+        }
+    }
+    ss_free(ctx, part);
+    return SUBSEL_OK;
+}
+
+/* The Hessian (diag(G 1) - G_s diag(1/b) G_s^T) / reg into the lower
+ * triangle of w->hess (w->e_trial is scratch). At small reg a plan is
+ * nearly sparse: each capped column holds mass from a few rows, so the
  * products are summed over the entries above 1e-15 b_j of the capped
- * columns (dropping the others changes each row of H by less than 1e-15
- * of its diagonal), unless a dense product is cheaper. */
+ * columns (dropping the others changes each row of H by less than 1e-15 of
+ * its diagonal), unless a dense product is cheaper. */
 static int hessian(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
                    newton *w, double *plan, const double *rowsum)
 {
     int64_t n = p->cost->n, m = p->cost->m, i, j, a, c, nnz = 0;
-    double pairs = 0.0, *scale = w->h, *val = NULL;
-    int64_t *start = NULL, *row = NULL;
+    double pairs = 0.0, *val = NULL, *packed = w->e_trial, *sc = NULL;
+    int64_t *start = NULL, *row = NULL, *counts = NULL;
     int rc = SUBSEL_OK;
     int64_t *sat = NULL, ns = 0, q;
+    int threads, t;
     SS_TRY(ss_calloc_array(ctx, m + 1, sizeof *start, &start));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *sat, &sat));
-    for (j = 0; j < m; j++) {
-        scale[j] = capped(p, w->lse, j) ? exp(-0.5 * p->log_b[j]) : 0.0;
-        if (scale[j] > 0.0)
+    SS_TRY(ss_alloc_array(ctx, m, sizeof *sc, &sc));
+    for (j = 0; j < m; j++)
+        if (capped(p, w->lse, j)) {
+            sc[ns] = w->col_scale[j];
             sat[ns++] = j;
-    }
-    for (i = 0; i < n; i++)
-        for (q = 0; q < ns; q++) {
-            j = sat[q];
-            start[j + 1] += plan[i * m + j] * scale[j] * scale[j] >= 1e-15;
         }
+    /* G_s diag(1/b)^(1/2): the capped columns of each row, scaled, packed
+     * to the left (the product then skips the free columns, most of them
+     * while few targets are full), and per thread the entries of each
+     * capped column that count (integers: any split adds up the same) */
+    threads = ss_ot_threads_for(ctx, n, n * ns);
+    SS_TRY(ss_calloc_array(ctx, (int64_t)threads * ns, sizeof *counts, &counts));
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (i = 0; i < n; i++) {
+        int64_t *mine = counts + (int64_t)ss_thread_num() * ns;
+        for (q = 0; q < ns; q++) {
+            double v = plan[i * m + sat[q]] * sc[q];
+            packed[i * ns + q] = v;
+            mine[q] += v * sc[q] >= 1e-15;
+        }
+    }
+    for (t = 0; t < threads; t++)
+        for (q = 0; q < ns; q++)
+            start[sat[q] + 1] += counts[(int64_t)t * ns + q];
     for (j = 0; j < m; j++) {
         pairs += 0.5 * (double)start[j + 1] * (double)(start[j + 1] + 1);
         start[j + 1] += start[j];
@@ -179,25 +251,15 @@ static int hessian(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
     /* A scattered scalar update costs about 8 times a BLIS multiply-add
      * of the dense product (n^2 ns / 2 of them for the lower half). */
     if (ns > 0 && pairs * 16.0 >= (double)n * (double)n * (double)ns) {
-        /* G_s diag(1/b)^(1/2), its ns capped columns packed to the left of
-         * each row, in place (row i's packed entries end before its
-         * unpacked ones begin): the product then skips the free columns,
-         * most of them while few targets are full */
-        for (i = 0; i < n; i++)
-            for (q = 0; q < ns; q++)
-                plan[i * ns + q] = plan[i * m + sat[q]] * scale[sat[q]];
-        subsel_ctx one;
-        ss_dgemm(ss_blas_ctx(ctx, (double)n * (double)n * (double)ns, &one), 0, 1,
-                 n, n, ns, -1.0 / reg, plan, ns, plan, ns, 0.0, w->hess, n);
+        SS_TRY(dense_product(ctx, reg, w, packed, ns));
     } else {
         SS_TRY(ss_alloc_array(ctx, nnz, sizeof *row, &row));
         SS_TRY(ss_alloc_array(ctx, nnz, sizeof *val, &val));
         for (i = 0; i < n; i++)
             for (q = 0; q < ns; q++) {
-                double v;
+                double v = packed[i * ns + q];
                 j = sat[q];
-                v = plan[i * m + j] * scale[j];
-                if (v * scale[j] >= 1e-15) {
+                if (v * sc[q] >= 1e-15) {
                     row[start[j]] = i;
                     val[start[j]++] = v;
                 }
@@ -216,6 +278,8 @@ static int hessian(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
 cleanup:
     ss_free(ctx, start);
     ss_free(ctx, sat);
+    ss_free(ctx, sc);
+    ss_free(ctx, counts);
     ss_free(ctx, row);
     ss_free(ctx, val);
     return rc;
@@ -515,14 +579,17 @@ int ss_ot_solve_rows(subsel_ctx *ctx, const ss_ot_problem *p,
     SS_TRY(ss_alloc_array(ctx, n, sizeof *w.grad_trial, &w.grad_trial));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *w.rowsum_trial, &w.rowsum_trial));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *w.plan_rows, &w.plan_rows));
+    SS_TRY(ss_alloc_array(ctx, m, sizeof *w.col_scale, &w.col_scale));
 
     /* Scales: the rows' mass, the largest value and the value range. */
     for (i = 0; i < n; i++) {
         w.mass += exp(p->log_a[i]);
         w.logmax = fmax(w.logmax, fabs(p->log_a[i]));
     }
-    for (j = 0; j < m; j++)
+    for (j = 0; j < m; j++) {
         w.logmax = fmax(w.logmax, fabs(p->log_b[j]));
+        w.col_scale[j] = exp(-0.5 * p->log_b[j]);
+    }
     ss_ot_cost_range(ctx, c, &lo, &hi);
     w.smax = fmax(fabs(lo), fabs(hi));
     w.range = hi - lo;
@@ -583,5 +650,6 @@ cleanup:
     ss_free(ctx, w.grad_trial);
     ss_free(ctx, w.rowsum_trial);
     ss_free(ctx, w.plan_rows);
+    ss_free(ctx, w.col_scale);
     return rc;
 }
