@@ -740,22 +740,25 @@ START_TEST(semidual_newton_matches_dual_ascent)
 }
 END_TEST
 
-START_TEST(semidual_hessian_in_pieces_matches_dual_ascent_on_any_threads)
+START_TEST(semidual_hessian_in_pieces_gives_the_same_bits_on_any_threads)
 {
     /* Enough rows and capped columns that the Hessian's dense product is cut
      * into pieces of columns, run on the threads and added in order: the
-     * same bits on 1 and 2 threads, and the plan of the independent solver. */
+     * same bits on 1 and 2 threads, in a few Newton steps, and a plan (made
+     * from the potentials alone) that meets its marginals. The dual-ascent
+     * comparison of semidual_newton_matches_dual_ascent covers the solution
+     * itself. */
     enum { N = 60, M = 3000 };
+    const double cap = 1.05 * N / M;
     subsel_ctx *ctx = new_ctx();
-    double *c = malloc(sizeof(double) * N * M), *p1 = malloc(sizeof(double) * N * M);
-    double *p2 = malloc(sizeof(double) * N * M), la[N], lb[M], f[3][N], g[3][M], rs[N];
-    double cs[M], dot1, dot2;
+    double *c = malloc(sizeof(double) * N * M), *plan = malloc(sizeof(double) * N * M);
+    double la[N], lb[M], f[3][N], g[3][M], rs[N], cs[M], dot, viol = 0.0;
     ss_ot_cost cost;
     ss_ot_problem p;
     ss_ot_params par;
     ss_ot_duals d;
-    int64_t i, t, iterations = 0;
-    capped_rows_problem(51, c, la, lb, N, M, 1.05 * N / M, &cost, &p, &par, 0.2, 1e-11);
+    int64_t i, j, t, iterations = 0, capped = 0;
+    capped_rows_problem(51, c, la, lb, N, M, cap, &cost, &p, &par, 0.2, 1e-11);
     par.max_iter = 100;
     for (t = 1; t <= 2; t++) {
         ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_THREADS, t));
@@ -768,23 +771,24 @@ START_TEST(semidual_hessian_in_pieces_matches_dual_ascent_on_any_threads)
     }
     ck_assert(memcmp(f[1], f[2], sizeof f[1]) == 0 && memcmp(g[1], g[2], sizeof g[1]) == 0);
     ck_assert_int_lt(iterations, 30);
-    {
-        int64_t capped = 0;
-        for (i = 0; i < M; i++)
-            capped += cs[i] >= 1.05 * N / M * (1.0 - 1e-9);
-        /* pieces of 512 columns, on 2 threads (60^2 x 1112 > 4M) */
-        ck_assert_int_gt(capped, 1112);
+    ck_assert_ok(ctx, ss_ot_plan(ctx, &p, par.reg, &d, plan, &dot));
+    for (i = 0; i < N; i++) {
+        double sum = 0.0;
+        for (j = 0; j < M; j++)
+            sum += plan[i * M + j];
+        viol += fabs(sum - 1.0);
     }
-    ck_assert_ok(ctx, ss_ot_plan(ctx, &p, par.reg, &d, p2, &dot2));
-    memset(f[0], 0, sizeof f[0]);
-    d.f = f[0], d.g = g[0];
-    par.max_iter = 1000000;
-    ck_assert_ok(ctx, ss_ot_solve(ctx, &p, &par, &d, 0));
-    ck_assert_ok(ctx, ss_ot_plan(ctx, &p, par.reg, &d, p1, &dot1));
-    for (i = 0; i < N * M; i++)
-        ck_assert_double_eq_tol(p1[i], p2[i], 1e-9);
-    ck_assert_double_eq_tol(dot1, dot2, 1e-9 * N);
-    free(c), free(p1), free(p2);
+    ck_assert_double_le(viol, 1e-9);
+    for (j = 0; j < M; j++) {
+        double sum = 0.0;
+        for (i = 0; i < N; i++)
+            sum += plan[i * M + j];
+        ck_assert_double_le(sum, cap * (1.0 + 1e-12));
+        capped += sum >= cap * (1.0 - 1e-9);
+    }
+    /* pieces of 512 columns, on 2 threads (60^2 x 1112 > 4M) */
+    ck_assert_int_gt(capped, 1112);
+    free(c), free(plan);
     subsel_ctx_free(ctx);
 }
 END_TEST
@@ -1100,7 +1104,7 @@ Suite *ot_suite(void)
     tcase_add_test(tc, partial_stays_finite_at_small_reg);
     tcase_add_test(tc, random_plans_meet_their_constraints);
     tcase_add_test(tc, semidual_newton_matches_dual_ascent);
-    tcase_add_test(tc, semidual_hessian_in_pieces_matches_dual_ascent_on_any_threads);
+    tcase_add_test(tc, semidual_hessian_in_pieces_gives_the_same_bits_on_any_threads);
     tcase_add_test(tc, results_do_not_depend_on_threads_or_storage);
     tcase_add_test(tc, arguments_and_failures_are_reported);
     tcase_add_test(tc, values_over_reg_that_overflow_fail_at_once);

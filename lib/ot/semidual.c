@@ -152,9 +152,9 @@ static double dot(const double *x, const double *y, int64_t n)
 }
 
 /* The Hessian's dense product is cut into pieces of capped columns, each
- * about SS_BLAS_SERIAL_WORK multiply-adds (between these many columns),
- * one serial BLIS call per piece on the context's threads, added up in
- * the pieces' order. The pieces depend on the sizes alone, so the bits do
+ * about SS_BLAS_SERIAL_WORK multiply-adds (but from PIECE_MIN to PIECE_MAX
+ * columns), one serial BLIS call per piece on the context's threads, added
+ * up in the pieces' order. The pieces depend on the sizes alone, so the bits do
  * not depend on the thread count; one BLIS call threaded on the rows of a
  * product of a few dozen rows barely scales, and may round differently
  * when it does. */
@@ -166,11 +166,11 @@ static double dot(const double *x, const double *y, int64_t n)
 static int dense_product(subsel_ctx *ctx, double reg, newton *w,
                          const double *packed, int64_t ns)
 {
-    int64_t n = w->n, width = (int64_t)(SS_BLAS_SERIAL_WORK / ((double)n * (double)n));
-    int64_t pieces, first, e;
+    int64_t n = w->n, width, pieces, first, e;
+    double columns = SS_BLAS_SERIAL_WORK / ((double)n * (double)n);
     int threads;
     double *part = NULL;
-    width = width < PIECE_MIN ? PIECE_MIN : width > PIECE_MAX ? PIECE_MAX : width;
+    width = columns < PIECE_MIN ? PIECE_MIN : columns > PIECE_MAX ? PIECE_MAX : (int64_t)columns;
     pieces = (ns + width - 1) / width;
     threads = (double)n * (double)n * (double)ns >= SS_BLAS_SERIAL_WORK
                   ? ss_threads_for(ctx, pieces) : 1;
@@ -209,7 +209,7 @@ static int dense_product(subsel_ctx *ctx, double reg, newton *w,
  * columns (dropping the others changes each row of H by less than 1e-15 of
  * its diagonal), unless a dense product is cheaper. */
 static int hessian(subsel_ctx *ctx, const ss_ot_problem *p, double reg,
-                   newton *w, double *plan, const double *rowsum)
+                   newton *w, const double *plan, const double *rowsum)
 {
     int64_t n = p->cost->n, m = p->cost->m, i, j, a, c, nnz = 0;
     double pairs = 0.0, *val = NULL, *packed = w->e_trial, *sc = NULL;
