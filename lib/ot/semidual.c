@@ -153,11 +153,11 @@ static double dot(const double *x, const double *y, int64_t n)
 
 /* The Hessian's dense product is cut into pieces of capped columns, each
  * about SS_BLAS_SERIAL_WORK multiply-adds (but from PIECE_MIN to PIECE_MAX
- * columns), one serial BLIS call per piece on the context's threads, added
- * up in the pieces' order. The pieces depend on the sizes alone, so the bits do
- * not depend on the thread count; one BLIS call threaded on the rows of a
- * product of a few dozen rows barely scales, and may round differently
- * when it does. */
+ * columns), one serial BLIS call per piece on the threads a BLIS call
+ * would get (ss_blas_ctx), added up in the pieces' order. The pieces
+ * depend on the sizes alone, so the bits do not depend on the thread
+ * count; one BLIS call threaded on the rows of a product of a few dozen
+ * rows barely scales, and may round differently when it does. */
 #define PIECE_MIN 64
 #define PIECE_MAX 512
 
@@ -170,10 +170,12 @@ static int dense_product(subsel_ctx *ctx, double reg, newton *w,
     double columns = SS_BLAS_SERIAL_WORK / ((double)n * (double)n);
     int threads;
     double *part = NULL;
+    subsel_ctx one;
     width = columns < PIECE_MIN ? PIECE_MIN : columns > PIECE_MAX ? PIECE_MAX : (int64_t)columns;
     pieces = (ns + width - 1) / width;
-    threads = (double)n * (double)n * (double)ns >= SS_BLAS_SERIAL_WORK
-                  ? ss_threads_for(ctx, pieces) : 1;
+    threads = ss_blas_threads(ss_blas_ctx(ctx, (double)n * (double)n * (double)ns, &one));
+    if (threads > pieces)
+        threads = (int)pieces;
     /* each thread's piece goes to its own n x n block */
     SS_CHECK(ss_alloc_array(ctx, (int64_t)threads * n * n, sizeof *part, &part));
     for (first = 0; first < pieces; first += threads) {
