@@ -110,6 +110,15 @@ START_TEST(kernels_match_scalar_bit_for_bit)
             k->lse_col_sum(ab, NULL, ma, c, s, hi, n); /* without them */
             ref->lse_col_sum(aa, ea, ma, c, s, hi, n);
             ck_assert(memcmp(aa, ab, (size_t)n * sizeof *aa) == 0);
+            a = ref->lse_sum_single(c, h, s, 1.5, n);
+            b = k->lse_sum_single(c, h, s, 1.5, n);
+            ck_assert_msg(memcmp(&a, &b, sizeof a) == 0,
+                          "lse_sum_single %s n=%d", k->name, (int)n);
+            memcpy(ab, aa, sizeof aa);
+            ref->lse_col_sum_single(aa, ma, c, s, hi, n);
+            k->lse_col_sum_single(ab, ma, c, s, hi, n);
+            ck_assert_msg(memcmp(aa, ab, (size_t)n * sizeof *aa) == 0,
+                          "lse_col_sum_single %s n=%d", k->name, (int)n);
             fill_uniform(&rng, m2, n, -4.0, 4.0);
             fill_uniform(&rng, a2, n, 0.5, 3.0);
             ref->lse_merge(ma, aa, m2, a2, n);
@@ -174,6 +183,28 @@ START_TEST(kernels_are_accurate)
                                 1e-14 * out[j]);
     ck_assert(k->lse_max(c, h, s, 0) == -INFINITY);
     ck_assert(k->lse_sum(c, h, s, 0.0, 0) == 0.0);
+    ck_assert(k->lse_sum_single(c, h, s, 0.0, 0) == 0.0);
+    {
+        /* Single-precision exps: each term within 2^-24 (|y| + 2) of
+         * itself, y its exponent (rounded to float, then about 1 ulp). */
+        double bound = 0.0, acc[MAX_LEN], base[MAX_LEN], mcol[MAX_LEN];
+        for (j = 0; j < n; j++) {
+            double y = s * c[j] + h[j] - mx;
+            bound += exp(y) * (fabs(y) + 2.0) * 0x1p-24;
+        }
+        ck_assert_double_eq_tol(k->lse_sum_single(c, h, s, mx, n), sum, bound);
+        for (j = 0; j < n; j++) {
+            base[j] = 0.5 * j;
+            mcol[j] = s * c[j] + 0.75 + 3.0 * ss_rng_uniform(&rng);
+            acc[j] = base[j];
+        }
+        k->lse_col_sum_single(acc, mcol, c, s, 0.75, n);
+        for (j = 0; j < n; j++) {
+            double y = s * c[j] + 0.75 - mcol[j], e = exp(y);
+            ck_assert_double_eq_tol(acc[j] - base[j], e,
+                                    e * (fabs(y) + 2.0) * 0x1p-24 + 1e-15 * acc[j]);
+        }
+    }
     fill_uniform(&rng, w, n, 0.0, 1.0);
     fill_uniform(&rng, r, n, 0.0, 0.2);
     for (j = 0; j < n; j++) {
@@ -219,6 +250,51 @@ START_TEST(kernels_are_accurate)
             for (j = 0; j < n; j++) {
                 double q = fmax((0.3 + r[j]) - 2.0 * (double)xf[j], 0.0);
                 ck_assert(out[j] == (root ? sqrt(q) : q));
+            }
+        }
+    }
+}
+END_TEST
+
+START_TEST(single_exps_are_accurate)
+{
+    /* lse_sum_single of one term is one vf_exp: exp(y) for y rounded to
+     * float, within 2^-23 relative (8.7e-8 measured) over [-87, 88], 0
+     * below -87 and never a subnormal. Every instruction set is checked,
+     * so a polynomial or reduction changed in one backend fails here. */
+    int isa;
+    for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {
+        const ss_kernels *k = ss_kernels_level(isa);
+        double worst = 0.0, y, zero = 0.0;
+        if (k == NULL)
+            continue;
+        for (y = -87.0; y <= 88.0; y += 0.000977) {
+            double yf = (double)(float)y, want = exp(yf);
+            double got = k->lse_sum_single(&yf, &zero, 1.0, 0.0, 1);
+            double err = fabs(got - want) / want;
+            worst = err > worst ? err : worst;
+            ck_assert_msg(got == (double)(float)got && got >= 0x1p-126,
+                          "%s: exp(%.9g) = %a is not a normal float", k->name,
+                          yf, got);
+        }
+        ck_assert_msg(worst <= 0x1p-23, "%s: worst relative error %.3g", k->name,
+                      worst);
+        for (y = -87.5; y > -1e6; y *= 3.0)
+            ck_assert(k->lse_sum_single(&y, &zero, 1.0, 0.0, 1) == 0.0);
+        {
+            /* the 15 tail lanes (partial vectors) give the same terms */
+            double ys[31], ones[31], part;
+            int j, len;
+            for (j = 0; j < 31; j++) {
+                ys[j] = -0.37 * j;
+                ones[j] = 0.0;
+            }
+            for (len = 1; len <= 31; len++) {
+                double total = 0.0;
+                for (j = 0; j < len; j++)
+                    total += k->lse_sum_single(ys + j, ones, 1.0, 0.0, 1);
+                part = k->lse_sum_single(ys, ones, 1.0, 0.0, len);
+                ck_assert_double_eq_tol(part, total, 1e-15 * total);
             }
         }
     }
@@ -326,12 +402,18 @@ START_TEST(lse_passes_match_direct_computation)
                 ck_assert_double_eq_tol(row2[i], row[i], tol * (1.0 + fabs(row[i])));
             for (i = 0; i < m; i++)
                 ck_assert_double_eq_tol(col2[i], col[i], tol * (1.0 + fabs(col[i])));
-            /* Both from one pass over the tiles (waves of 16 row blocks). */
+            /* Both from one pass over the tiles (waves of 16 row blocks),
+             * with single-precision exps: each log-sum-exp of `count` terms
+             * within 2^-24 (log(count) + 2), plus the values' own error. */
             ck_assert_ok(ctx, ss_ot_both_lse(ctx, &cost, -4.0, hc, row2, hr, col2));
             for (i = 0; i < n; i++)
-                ck_assert_double_eq_tol(row2[i], row[i], tol * (1.0 + fabs(row[i])));
+                ck_assert_double_eq_tol(row2[i], row[i],
+                                        tol * (1.0 + fabs(row[i])) +
+                                            0x1p-24 * (log((double)m) + 2.0));
             for (i = 0; i < m; i++)
-                ck_assert_double_eq_tol(col2[i], col[i], tol * (1.0 + fabs(col[i])));
+                ck_assert_double_eq_tol(col2[i], col[i],
+                                        tol * (1.0 + fabs(col[i])) +
+                                            0x1p-24 * (log((double)n) + 2.0));
             ss_ot_cost_release(ctx, &cost);
         }
         free(x), free(y), free(c), free(hc), free(hr);
@@ -1088,6 +1170,7 @@ Suite *ot_suite(void)
     TCase *tc = tcase_create("kernels");
     tcase_add_test(tc, kernels_match_scalar_bit_for_bit);
     tcase_add_test(tc, kernels_are_accurate);
+    tcase_add_test(tc, single_exps_are_accurate);
     suite_add_tcase(s, tc);
     tc = tcase_create("passes");
     tcase_add_test(tc, lse_passes_match_direct_computation);

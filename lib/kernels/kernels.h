@@ -84,6 +84,14 @@ typedef struct ss_kernels {
                         const double *c, double s, double hi, int64_t n);
     void (*lse_merge)(double *mx, double *acc, const double *mx2,
                       const double *acc2, int64_t n);
+    /* lse_sum and lse_col_sum (e NULL) with the exps in single precision
+     * (common/vmath.h's vf_exp; exponents and sums in double): each term
+     * within 2^-24 (|x - shift| + 2) of itself, for the annealed solves. */
+    double (*lse_sum_single)(const double *c, const double *h, double s,
+                             double shift, int64_t n);
+    void (*lse_col_sum_single)(double *acc, const double *mx,
+                               const double *c, double s, double hi,
+                               int64_t n);
     double (*gibbs_row)(double *out, const double *c, const double *h,
                         double s, double hi, int64_t n);
     /* Squared distances from float dot products (lib/ot's fast tiles):

@@ -293,7 +293,8 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                     ss_prefetch_bytes(v + r * ld + cols,
                                       (size_t)next * sizeof *v);
                     mx[r] = k->lse_max(v + r * ld, hcol + j0, s, cols);
-                    acc[r] = k->lse_sum(v + r * ld, hcol + j0, s, mx[r], cols);
+                    acc[r] = k->lse_sum_single(v + r * ld, hcol + j0, s,
+                                               mx[r], cols);
                 }
                 if (!first)
                     k->lse_merge(big_m, big_a, pm, pa, rows);
@@ -304,8 +305,8 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                 for (r = 0; r < rows; r++)
                     k->lse_col_max(sm + j0, v + r * ld, s, hrow[i0 + r], cols);
                 for (r = 0; r < rows; r++)
-                    k->lse_col_sum(sa + j0, NULL, sm + j0, v + r * ld, s,
-                                   hrow[i0 + r], cols);
+                    k->lse_col_sum_single(sa + j0, sm + j0, v + r * ld, s,
+                                          hrow[i0 + r], cols);
             }
             for (r = 0; r < rows; r++)
                 row_out[i0 + r] = big_m[r] + log(big_a[r]);

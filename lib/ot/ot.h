@@ -111,7 +111,11 @@ int ss_ot_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
 
 /* Both at once: row_out[i] = log sum_j exp(s C_ij + hcol[j]) and
  * col_out[j] = log sum_i exp(s C_ij + hrow[i]), tile by tile: each tile is
- * read from memory (or computed, for point clouds) once for both. */
+ * read from memory (or computed, for point clouds) once for both. For the
+ * annealed solves, whose costs come from float products: the exps are in
+ * single precision, which puts each log-sum-exp within about
+ * 2^-24 (log(count) + 2) of the exact one (the fast costs' own error is
+ * about 1e-6 |x| |y| / eps), at two to three times the speed. */
 int ss_ot_both_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                    const double *hcol, double *row_out, const double *hrow,
                    double *col_out);

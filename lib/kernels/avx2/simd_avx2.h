@@ -24,11 +24,13 @@ typedef struct {
     __m256d lo, hi;
 } vmask;
 
-#define VD_BIN(op)                                                             \
-    vd r;                                                                      \
+/* A lane-wise binary operation on the two halves of a vector of type T. */
+#define HALVES_BIN(T, op)                                                      \
+    T r;                                                                       \
     r.lo = op(a.lo, b.lo);                                                     \
     r.hi = op(a.hi, b.hi);                                                     \
     return r
+#define VD_BIN(op) HALVES_BIN(vd, op)
 
 SS_INLINE vd vd_set1(double x)
 {
@@ -249,6 +251,77 @@ SS_INLINE vd vd_pow2i(vd k)
     vd r;
     r.lo = pow2i_half(k.lo);
     r.hi = pow2i_half(k.hi);
+    return r;
+}
+
+/* The 16-lane float vector `vf`: two 256-bit halves. */
+typedef struct {
+    __m256 lo, hi;
+} vf;
+
+#define VF_BIN(op) HALVES_BIN(vf, op)
+
+SS_INLINE vf vf_set1(float x)
+{
+    vf r;
+    r.lo = r.hi = _mm256_set1_ps(x);
+    return r;
+}
+SS_INLINE vf vf_mul(vf a, vf b) { VF_BIN(_mm256_mul_ps); }
+SS_INLINE vf vf_min(vf a, vf b) { VF_BIN(_mm256_min_ps); }
+SS_INLINE vf vf_max(vf a, vf b) { VF_BIN(_mm256_max_ps); }
+SS_INLINE vf vf_fma(vf a, vf b, vf c)
+{
+    vf r;
+    r.lo = _mm256_fmadd_ps(a.lo, b.lo, c.lo);
+    r.hi = _mm256_fmadd_ps(a.hi, b.hi, c.hi);
+    return r;
+}
+SS_INLINE vf vf_round(vf a)
+{
+    vf r;
+    r.lo = _mm256_round_ps(a.lo, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r.hi = _mm256_round_ps(a.hi, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return r;
+}
+SS_INLINE vf vf_select_lt(vf a, vf b, vf x, vf y)
+{
+    vf r;
+    r.lo = _mm256_blendv_ps(y.lo, x.lo, _mm256_cmp_ps(a.lo, b.lo, _CMP_LT_OQ));
+    r.hi = _mm256_blendv_ps(y.hi, x.hi, _mm256_cmp_ps(a.hi, b.hi, _CMP_LT_OQ));
+    return r;
+}
+SS_INLINE __m256 pow2f_half(__m256 k)
+{
+    __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+}
+SS_INLINE vf vf_pow2i(vf k)
+{
+    vf r;
+    r.lo = pow2f_half(k.lo);
+    r.hi = pow2f_half(k.hi);
+    return r;
+}
+SS_INLINE vf vf_from_vd(vd a, vd b)
+{
+    vf r;
+    r.lo = _mm256_set_m128(_mm256_cvtpd_ps(a.hi), _mm256_cvtpd_ps(a.lo));
+    r.hi = _mm256_set_m128(_mm256_cvtpd_ps(b.hi), _mm256_cvtpd_ps(b.lo));
+    return r;
+}
+SS_INLINE vd vf_lo(vf a)
+{
+    vd r;
+    r.lo = _mm256_cvtps_pd(_mm256_castps256_ps128(a.lo));
+    r.hi = _mm256_cvtps_pd(_mm256_extractf128_ps(a.lo, 1));
+    return r;
+}
+SS_INLINE vd vf_hi(vf a)
+{
+    vd r;
+    r.lo = _mm256_cvtps_pd(_mm256_castps256_ps128(a.hi));
+    r.hi = _mm256_cvtps_pd(_mm256_extractf128_ps(a.hi, 1));
     return r;
 }
 

@@ -131,6 +131,35 @@ SS_INLINE vd vd_split_exponent(vd x, vd *f)
 
 SS_INLINE vd vd_pow2i(vd k) { return _mm512_scalef_pd(_mm512_set1_pd(1.0), k); }
 
+/* The 16-lane float vector `vf`: one 512-bit register. */
+typedef __m512 vf;
+
+SS_INLINE vf vf_set1(float x) { return _mm512_set1_ps(x); }
+SS_INLINE vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+SS_INLINE vf vf_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+SS_INLINE vf vf_min(vf a, vf b) { return _mm512_min_ps(a, b); }
+SS_INLINE vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
+SS_INLINE vf vf_round(vf a)
+{
+    return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+SS_INLINE vf vf_select_lt(vf a, vf b, vf x, vf y)
+{
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), y, x);
+}
+SS_INLINE vf vf_pow2i(vf k)
+{
+    __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+}
+SS_INLINE vf vf_from_vd(vd a, vd b)
+{
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(a)),
+                              _mm512_cvtpd_ps(b), 1);
+}
+SS_INLINE vd vf_lo(vf a) { return _mm512_cvtps_pd(_mm512_castps512_ps256(a)); }
+SS_INLINE vd vf_hi(vf a) { return _mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1)); }
+
 SS_INLINE double vd_hsum(vd a)
 {
     __m256d s = _mm256_add_pd(_mm512_castpd512_pd256(a), _mm512_extractf64x4_pd(a, 1));

@@ -187,6 +187,8 @@ const ss_kernels SS_KERNEL_TABLE = {
     k_lse_col_max,
     k_lse_col_sum,
     k_lse_merge,
+    k_lse_sum_single,
+    k_lse_col_sum_single,
     k_gibbs_row,
     k_dist_from_dot_f32,
     k_max_f32,

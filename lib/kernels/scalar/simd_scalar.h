@@ -22,12 +22,14 @@ typedef struct {
     unsigned char b[8];
 } vmask;
 
-#define VD_MAP1(expr)                                                          \
-    vd r;                                                                      \
+/* A vector of type T (`lanes` lanes) whose lane l is expr. */
+#define LANES_MAP1(T, lanes, expr)                                             \
+    T r;                                                                       \
     int l;                                                                     \
-    for (l = 0; l < 8; l++)                                                    \
+    for (l = 0; l < (lanes); l++)                                              \
         r.v[l] = (expr);                                                       \
     return r
+#define VD_MAP1(expr) LANES_MAP1(vd, 8, expr)
 
 SS_INLINE vd vd_set1(double x) { VD_MAP1(x); }
 SS_INLINE vd vd_zero(void) { return vd_set1(0.0); }
@@ -132,6 +134,45 @@ SS_INLINE vd vd_pow2i(vd k)
     }
     return r;
 }
+
+/* The 16-lane float vector `vf` (common/vmath.h's single-precision exp):
+ * IEEE single arithmetic, fmaf rounding once. */
+typedef struct {
+    float v[16];
+} vf;
+
+#define VF_MAP1(expr) LANES_MAP1(vf, 16, expr)
+
+SS_INLINE vf vf_set1(float x) { VF_MAP1(x); }
+SS_INLINE vf vf_mul(vf a, vf b) { VF_MAP1(a.v[l] * b.v[l]); }
+SS_INLINE vf vf_fma(vf a, vf b, vf c) { VF_MAP1(fmaf(a.v[l], b.v[l], c.v[l])); }
+SS_INLINE vf vf_min(vf a, vf b) { VF_MAP1(a.v[l] < b.v[l] ? a.v[l] : b.v[l]); }
+SS_INLINE vf vf_max(vf a, vf b) { VF_MAP1(a.v[l] > b.v[l] ? a.v[l] : b.v[l]); }
+SS_INLINE vf vf_round(vf a) { VF_MAP1(rintf(a.v[l])); }
+/* a < b ? x : y, lane by lane */
+SS_INLINE vf vf_select_lt(vf a, vf b, vf x, vf y)
+{
+    VF_MAP1(a.v[l] < b.v[l] ? x.v[l] : y.v[l]);
+}
+/* 2^k for integer-valued k in [-126, 127]. Exact. */
+SS_INLINE vf vf_pow2i(vf k)
+{
+    vf r;
+    int l;
+    for (l = 0; l < 16; l++) {
+        uint32_t bits = (uint32_t)((int32_t)k.v[l] + 127) << 23;
+        memcpy(&r.v[l], &bits, sizeof bits);
+    }
+    return r;
+}
+/* Lanes 0-7 from a and 8-15 from b, rounded to float (to nearest). */
+SS_INLINE vf vf_from_vd(vd a, vd b)
+{
+    VF_MAP1((float)(l < 8 ? a.v[l] : b.v[l - 8]));
+}
+/* Lanes 0-7 (lo) or 8-15 (hi) as doubles (exact). */
+SS_INLINE vd vf_lo(vf a) { VD_MAP1((double)a.v[l]); }
+SS_INLINE vd vf_hi(vf a) { VD_MAP1((double)a.v[l + 8]); }
 
 /* The fixed reduction tree shared by every backend. */
 SS_INLINE double vd_hsum(vd a)
