@@ -73,7 +73,7 @@ START_TEST(kernels_match_scalar_bit_for_bit)
         for (n = 0; n <= MAX_LEN; n++) {
             double s = -3.7, hi = 0.3, a, b, out_a[6], out_b[6];
             double ma[MAX_LEN], mb[MAX_LEN], aa[MAX_LEN], ab[MAX_LEN];
-            float wa[MAX_LEN], wb[MAX_LEN], wf[MAX_LEN];
+            float wa[MAX_LEN], wb[MAX_LEN], wf[MAX_LEN], cf[MAX_LEN];
             double m2[MAX_LEN], a2[MAX_LEN], ea[MAX_LEN], eb[MAX_LEN];
             int64_t j;
             fill_uniform(&rng, c, n, -2.0, 2.0);
@@ -110,15 +110,19 @@ START_TEST(kernels_match_scalar_bit_for_bit)
             k->lse_col_sum(ab, NULL, ma, c, s, hi, n); /* without them */
             ref->lse_col_sum(aa, ea, ma, c, s, hi, n);
             ck_assert(memcmp(aa, ab, (size_t)n * sizeof *aa) == 0);
-            a = ref->lse_sum_single(c, h, s, 1.5, n);
-            b = k->lse_sum_single(c, h, s, 1.5, n);
-            ck_assert_msg(memcmp(&a, &b, sizeof a) == 0,
-                          "lse_sum_single %s n=%d", k->name, (int)n);
+            for (j = 0; j < n; j++)
+                cf[j] = (float)c[j];
+            memcpy(mb, ma, sizeof ma);
+            a = ref->lse_both_max(cf, h, s, hi, ma, n);
+            b = k->lse_both_max(cf, h, s, hi, mb, n);
+            ck_assert(memcmp(&a, &b, sizeof a) == 0);
+            ck_assert(memcmp(ma, mb, (size_t)n * sizeof *ma) == 0);
             memcpy(ab, aa, sizeof aa);
-            ref->lse_col_sum_single(aa, ma, c, s, hi, n);
-            k->lse_col_sum_single(ab, ma, c, s, hi, n);
-            ck_assert_msg(memcmp(aa, ab, (size_t)n * sizeof *aa) == 0,
-                          "lse_col_sum_single %s n=%d", k->name, (int)n);
+            a = ref->lse_both_sum(cf, h, s, hi, 1.5, ma, aa, n);
+            b = k->lse_both_sum(cf, h, s, hi, 1.5, ma, ab, n);
+            ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "lse_both_sum %s n=%d",
+                          k->name, (int)n);
+            ck_assert(memcmp(aa, ab, (size_t)n * sizeof *aa) == 0);
             fill_uniform(&rng, m2, n, -4.0, 4.0);
             fill_uniform(&rng, a2, n, 0.5, 3.0);
             ref->lse_merge(ma, aa, m2, a2, n);
@@ -183,24 +187,36 @@ START_TEST(kernels_are_accurate)
                                 1e-14 * out[j]);
     ck_assert(k->lse_max(c, h, s, 0) == -INFINITY);
     ck_assert(k->lse_sum(c, h, s, 0.0, 0) == 0.0);
-    ck_assert(k->lse_sum_single(c, h, s, 0.0, 0) == 0.0);
     {
-        /* Single-precision exps: each term within 2^-24 (|y| + 2) of
-         * itself, y its exponent (rounded to float, then about 1 ulp). */
-        double bound = 0.0, acc[MAX_LEN], base[MAX_LEN], mcol[MAX_LEN];
+        /* Both passes over float values, single-precision exps: each term
+         * within 2^-24 (|y| + 2) of itself, y its exponent (rounded to
+         * float, then under 2^-23). */
+        double bound = 0.0, rmax = -INFINITY, rsum = 0.0, zero_col = 0.0;
+        double acc[MAX_LEN], base[MAX_LEN], mcol[MAX_LEN], cmax[MAX_LEN];
+        float cf[MAX_LEN];
         for (j = 0; j < n; j++) {
-            double y = s * c[j] + h[j] - mx;
-            bound += exp(y) * (fabs(y) + 2.0) * 0x1p-24;
-        }
-        ck_assert_double_eq_tol(k->lse_sum_single(c, h, s, mx, n), sum, bound);
-        for (j = 0; j < n; j++) {
+            cf[j] = (float)c[j];
+            rmax = fmax(rmax, s * cf[j] + h[j]);
+            mcol[j] = s * cf[j] + 0.75 + 3.0 * ss_rng_uniform(&rng);
+            cmax[j] = mcol[j] - 1.0;
             base[j] = 0.5 * j;
-            mcol[j] = s * c[j] + 0.75 + 3.0 * ss_rng_uniform(&rng);
             acc[j] = base[j];
         }
-        k->lse_col_sum_single(acc, mcol, c, s, 0.75, n);
+        ck_assert(k->lse_both_max(cf, h, s, 0.75, &zero_col, 0) == -INFINITY);
+        ck_assert(k->lse_both_sum(cf, h, s, 0.75, 0.0, mcol, acc, 0) == 0.0);
+        ck_assert_double_eq_tol(k->lse_both_max(cf, h, s, 0.75, cmax, n), rmax,
+                                1e-14);
+        for (j = 0; j < n; j++) /* raised to s c + 0.75 where that is more */
+            ck_assert(cmax[j] == fmax(mcol[j] - 1.0, fma(s, cf[j], 0.75)));
         for (j = 0; j < n; j++) {
-            double y = s * c[j] + 0.75 - mcol[j], e = exp(y);
+            double y = s * cf[j] + h[j] - rmax;
+            rsum += exp(y);
+            bound += exp(y) * (fabs(y) + 2.0) * 0x1p-24;
+        }
+        ck_assert_double_eq_tol(k->lse_both_sum(cf, h, s, 0.75, rmax, mcol, acc, n),
+                                rsum, bound + 1e-15 * rsum);
+        for (j = 0; j < n; j++) {
+            double y = s * cf[j] + 0.75 - mcol[j], e = exp(y);
             ck_assert_double_eq_tol(acc[j] - base[j], e,
                                     e * (fabs(y) + 2.0) * 0x1p-24 + 1e-15 * acc[j]);
         }
@@ -256,45 +272,66 @@ START_TEST(kernels_are_accurate)
 }
 END_TEST
 
+/* exp((float)y) for the row and exp((float)y2) for the column of one
+ * entry of lse_both_sum (value 0, s = 1): its two halves of one vf_exp. */
+static void single_exps(const ss_kernels *k, double y, double y2, double *row,
+                        double *col)
+{
+    float zero = 0.0f;
+    double colmax = -y2;
+    *col = 0.0;
+    *row = k->lse_both_sum(&zero, &y, 1.0, 0.0, 0.0, &colmax, col, 1);
+}
+
 START_TEST(single_exps_are_accurate)
 {
-    /* lse_sum_single of one term is one vf_exp: exp(y) for y rounded to
-     * float, within 2^-23 relative (8.7e-8 measured) over [-87, 88], 0
-     * below -87 and never a subnormal. Every instruction set is checked,
-     * so a polynomial or reduction changed in one backend fails here. */
+    /* vf_exp: exp(y) for y rounded to float, within 2^-23 relative (8.7e-8
+     * measured) over [-87, 88], 0 below -87 and never a subnormal, in both
+     * halves of the vector. Every instruction set is checked, so a
+     * polynomial or reduction changed in one backend fails here. */
     int isa;
     for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {
         const ss_kernels *k = ss_kernels_level(isa);
-        double worst = 0.0, y, zero = 0.0;
+        double worst = 0.0, y, row, col;
         if (k == NULL)
             continue;
         for (y = -87.0; y <= 88.0; y += 0.000977) {
             double yf = (double)(float)y, want = exp(yf);
-            double got = k->lse_sum_single(&yf, &zero, 1.0, 0.0, 1);
-            double err = fabs(got - want) / want;
-            worst = err > worst ? err : worst;
-            ck_assert_msg(got == (double)(float)got && got >= 0x1p-126,
+            single_exps(k, y, y, &row, &col);
+            ck_assert(row == col);
+            worst = fmax(worst, fabs(row - want) / want);
+            ck_assert_msg(row == (double)(float)row && row >= 0x1p-126,
                           "%s: exp(%.9g) = %a is not a normal float", k->name,
-                          yf, got);
+                          yf, row);
         }
         ck_assert_msg(worst <= 0x1p-23, "%s: worst relative error %.3g", k->name,
                       worst);
-        for (y = -87.5; y > -1e6; y *= 3.0)
-            ck_assert(k->lse_sum_single(&y, &zero, 1.0, 0.0, 1) == 0.0);
+        for (y = -87.5; y > -1e6; y *= 3.0) {
+            single_exps(k, y, y, &row, &col);
+            ck_assert(row == 0.0 && col == 0.0);
+        }
         {
-            /* the 15 tail lanes (partial vectors) give the same terms */
-            double ys[31], ones[31], part;
+            /* the tail lanes (partial vectors) give the same terms */
+            double ys[19], mx[19], acc[19], total, one_row, one_col;
+            float zeros[19] = {0.0f};
             int j, len;
-            for (j = 0; j < 31; j++) {
+            for (j = 0; j < 19; j++)
                 ys[j] = -0.37 * j;
-                ones[j] = 0.0;
-            }
-            for (len = 1; len <= 31; len++) {
-                double total = 0.0;
-                for (j = 0; j < len; j++)
-                    total += k->lse_sum_single(ys + j, ones, 1.0, 0.0, 1);
-                part = k->lse_sum_single(ys, ones, 1.0, 0.0, len);
-                ck_assert_double_eq_tol(part, total, 1e-15 * total);
+            for (len = 1; len <= 19; len++) {
+                total = 0.0;
+                for (j = 0; j < len; j++) {
+                    mx[j] = 0.37 * j;
+                    acc[j] = 0.0;
+                    single_exps(k, ys[j], ys[j], &one_row, &one_col);
+                    total += one_row;
+                }
+                ck_assert_double_eq_tol(
+                    k->lse_both_sum(zeros, ys, 1.0, 0.0, 0.0, mx, acc, len),
+                    total, 1e-15 * total);
+                for (j = 0; j < len; j++) {
+                    single_exps(k, ys[j], ys[j], &one_row, &one_col);
+                    ck_assert(acc[j] == one_col);
+                }
             }
         }
     }
@@ -391,11 +428,12 @@ START_TEST(lse_passes_match_direct_computation)
                                       ctx, &cost, SS_METRIC_SQEUCLID, mode >= 3, x, d, n, y,
                                       d, m, d, mode == 1 ? SS_OT_DEFAULT_BUDGET
                                                       : mode == 4 ? head : 0));
-            /* Mode 4's budget stores all of a small problem exactly. */
-            stored = mode < 2 || (mode == 4 && n * m * 8 <= head);
+            /* Exact values are stored in double (mode 1) or streamed (2);
+             * fast ones in float, mode 4's budget holding one tile of rows
+             * (all of a problem no taller). */
+            stored = mode < 2;
             ck_assert((cost.c != NULL) == stored);
-            ck_assert_int_eq(cost.head_rows,
-                             mode == 4 && !stored && n >= tr ? tr : 0);
+            ck_assert_int_eq(cost.head_rows, mode == 4 ? (n < tr ? n : tr) : 0);
             ck_assert_ok(ctx, ss_ot_row_lse(ctx, &cost, -4.0, hc, row2));
             ck_assert_ok(ctx, ss_ot_col_lse(ctx, &cost, -4.0, hr, col2));
             for (i = 0; i < n; i++)
@@ -403,8 +441,15 @@ START_TEST(lse_passes_match_direct_computation)
             for (i = 0; i < m; i++)
                 ck_assert_double_eq_tol(col2[i], col[i], tol * (1.0 + fabs(col[i])));
             /* Both from one pass over the tiles (waves of 16 row blocks),
-             * with single-precision exps: each log-sum-exp of `count` terms
-             * within 2^-24 (log(count) + 2), plus the values' own error. */
+             * for fast values only, in float and with single-precision
+             * exps: each log-sum-exp of `count` terms within 2^-24
+             * (log(count) + 2), plus the values' own error. */
+            if (mode < 3) {
+                ck_assert_int_eq(ss_ot_both_lse(ctx, &cost, -4.0, hc, row2, hr, col2),
+                                 SUBSEL_E_INVALID);
+                ss_ot_cost_release(ctx, &cost);
+                continue;
+            }
             ck_assert_ok(ctx, ss_ot_both_lse(ctx, &cost, -4.0, hc, row2, hr, col2));
             for (i = 0; i < n; i++)
                 ck_assert_double_eq_tol(row2[i], row[i],
@@ -436,14 +481,22 @@ START_TEST(anneal_reproduces_tarot_fixture)
     double *fw = read_f64(fixture_path("tarot/f.npy"), &cnt);
     double *gw = read_f64(fixture_path("tarot/g.npy"), &cnt);
     double *f = malloc((size_t)n * sizeof *f), *g = malloc((size_t)m * sizeof *g);
-    double loss;
+    double *f0 = malloc((size_t)n * sizeof *f0), loss, loss0 = 0.0;
     int streamed;
     ck_assert_int_eq(d, d2);
-    /* Stored costs, then streamed fast tiles (budget 0). */
+    /* Stored costs, then streamed fast tiles (budget 0): the values are the
+     * same floats either way, so the potentials are the same bits. */
     for (streamed = 0; streamed < 2; streamed++) {
         ck_assert_ok(ctx, ss_ot_anneal_uniform_budget(
                               ctx, u, n, v, m, d, 0.01, 0.5,
                               streamed ? 0 : SS_OT_DEFAULT_BUDGET, f, g, &loss));
+        if (!streamed) {
+            memcpy(f0, f, (size_t)n * sizeof *f);
+            loss0 = loss;
+        } else {
+            ck_assert(memcmp(f0, f, (size_t)n * sizeof *f) == 0);
+            ck_assert(memcmp(&loss0, &loss, sizeof loss) == 0);
+        }
         for (i = 0; i < n; i++)
             ck_assert_double_eq_tol(f[i], fw[i], 1e-6);
         for (i = 0; i < m; i++)
@@ -451,7 +504,7 @@ START_TEST(anneal_reproduces_tarot_fixture)
         /* expected.json "tarot" loss. */
         ck_assert_double_eq_tol(loss, 0.9882505286610235, 1e-6);
     }
-    free(u), free(v), free(fw), free(gw), free(f), free(g);
+    free(u), free(v), free(fw), free(gw), free(f), free(g), free(f0);
     subsel_ctx_free(ctx);
 }
 END_TEST

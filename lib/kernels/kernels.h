@@ -84,14 +84,18 @@ typedef struct ss_kernels {
                         const double *c, double s, double hi, int64_t n);
     void (*lse_merge)(double *mx, double *acc, const double *mx2,
                       const double *acc2, int64_t n);
-    /* lse_sum and lse_col_sum (e NULL) with the exps in single precision
-     * (common/vmath.h's vf_exp; exponents and sums in double): each term
-     * within 2^-24 (|x - shift| + 2) of itself, for the annealed solves. */
-    double (*lse_sum_single)(const double *c, const double *h, double s,
-                             double shift, int64_t n);
-    void (*lse_col_sum_single)(double *acc, const double *mx,
-                               const double *c, double s, double hi,
-                               int64_t n);
+    /* Both passes over one row of float values (the annealed solves'
+     * costs), with x_j = fma(s, c[j], hcol[j]) for the row and z_j =
+     * fma(s, c[j], hi) for the columns. lse_both_max: returns max_j x_j
+     * (-inf for n = 0); colmax[j] = max(colmax[j], z_j). lse_both_sum:
+     * returns sum_j exp(x_j - rowmax); colacc[j] += exp(z_j - colmax[j]).
+     * Its exps are in single precision (common/vmath.h's vf_exp; exponents
+     * and sums in double): each term within 2^-24 (|y| + 2) of itself. */
+    double (*lse_both_max)(const float *c, const double *hcol, double s,
+                           double hi, double *colmax, int64_t n);
+    double (*lse_both_sum)(const float *c, const double *hcol, double s,
+                           double hi, double rowmax, const double *colmax,
+                           double *colacc, int64_t n);
     double (*gibbs_row)(double *out, const double *c, const double *h,
                         double s, double hi, int64_t n);
     /* Squared distances from float dot products (lib/ot's fast tiles):

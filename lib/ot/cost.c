@@ -4,8 +4,9 @@
  * point clouds and a metric. Point-cloud values are computed in fixed tiles
  * (their shape depends on the sizes only, so results never depend on the
  * thread count) and kept as one n x m matrix when that fits a memory
- * budget; otherwise every pass recomputes them tile by tile (fast
- * streamed values keep their first rows in float, within the budget).
+ * budget; otherwise every pass recomputes them tile by tile. Fast values
+ * (float products) are kept in float: all of them, or their first rows
+ * within the budget.
  */
 #include <math.h>
 #include <string.h>
@@ -120,21 +121,23 @@ int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric, int fast,
     ss_row_sqnorms(ctx, y, ldy, m, d, cost->ys);
     if (n == 0 || m == 0)
         return SUBSEL_OK;
-    if (n <= budget / 8 / m) {
-        /* Small enough: compute it once, in place. */
-        SS_TRY(ss_alloc_array(ctx, n * m, sizeof *cost->owned, &cost->owned));
-        SS_TRY(store_rows(ctx, cost, n, 0));
-        cost->c = cost->owned;
-        cost->ld = m;
-    } else if (fast) {
-        /* Streamed: keep what fits of the first rows, whole tiles. */
-        int64_t tr = ss_tile_rows(n, 1), head = budget / 4 / m / tr * tr;
-        head = head < n ? head : n;
+    if (fast) {
+        /* Fast values are read as floats (ss_ot_both_lse): all rows if they
+         * fit the budget, else what fits of the first rows, whole tiles;
+         * the rest are recomputed at every pass. */
+        int64_t tr = ss_tile_rows(n, 1), head = budget / 4 / m;
+        head = head >= n ? n : head / tr * tr;
         if (head > 0) {
             SS_TRY(ss_alloc_array(ctx, head * m, sizeof *cost->head, &cost->head));
             SS_TRY(store_rows(ctx, cost, head, 1));
             cost->head_rows = head;
         }
+    } else if (n <= budget / 8 / m) {
+        /* Small enough: compute it once, in place. */
+        SS_TRY(ss_alloc_array(ctx, n * m, sizeof *cost->owned, &cost->owned));
+        SS_TRY(store_rows(ctx, cost, n, 0));
+        cost->c = cost->owned;
+        cost->ld = m;
     }
 cleanup:
     if (rc < 0)

@@ -6,9 +6,10 @@
  * fixed chunks and merge the chunk log-sum-exps in order. Point clouds
  * without a stored matrix are computed tile by tile; a column pass is a row
  * pass of the transposed problem (the metrics are symmetric). Both passes
- * at once go tile by tile for either kind, so that each value is read from
- * memory (or computed) once for both. Every sum has a fixed order, so
- * results do not depend on the thread count.
+ * at once (the annealed solves', on fast values kept in float) go tile by
+ * tile, so that each value is read from memory (or computed) once for
+ * both. Every sum has a fixed order, so results do not depend on the
+ * thread count.
  */
 #include <math.h>
 #include <string.h>
@@ -226,40 +227,32 @@ int ss_ot_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
  * count). */
 #define WAVE_BLOCKS 16
 
-/* Columns of the tiles of a dense matrix read in place: a tile of at most
- * 512 rows (1 MB of doubles) stays close to the core for the four sweeps
- * over it (on bench_tarot's OTM, 128 and 512 columns ran within noise). */
-#define DENSE_TILE_COLS 256
-
-/* Both passes from one reading of each tile (one computation, for point
- * clouds; one trip from memory, for a dense matrix): row i of the block
- * and column j of the tile each get a partial log-sum-exp; rows merge
+/* Both passes from one reading of each tile of a fast point-cloud cost,
+ * whose values are floats: rows stored in the head are read in place, the
+ * others computed into the thread's tile and rounded to float as the head
+ * was. Row i of the block and column j of the tile each get a partial
+ * log-sum-exp from two sweeps (the maxima, then the sums); rows merge
  * across the tiles of their block, columns across blocks, wave by wave. */
 static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                       const double *hcol, double *row_out,
                       const double *hrow, double *col_out)
 {
     const ss_kernels *k = ss_kernels_for(ctx);
-    int dense = cost->c != NULL;
-    int64_t n = cost->n, m = cost->m, d = cost->d;
-    int64_t ct = dense ? DENSE_TILE_COLS : ss_tile_cols(d);
-    /* dense tiles are as tall as fast ones: fewer row merges */
-    int64_t tr = ss_tile_rows(n, dense || cost->fast);
+    int64_t n = cost->n, m = cost->m, d = cost->d, ct = ss_tile_cols(d);
+    int64_t tr = ss_tile_rows(n, 1);
     int64_t blocks = (n + tr - 1) / tr, w0, j;
-    /* a dense tile is read in place: no inputs, no tile of its own */
-    int64_t inputs = dense ? 0 : ss_tile_inputs(tr, d, cost->fast);
-    int64_t stride =
-        dense ? 4 * tr : ss_tile_scratch_stride(tr, d, cost->fast, 4 * tr);
+    int64_t inputs = ss_tile_inputs(tr, d, 1);
+    /* per thread, after the tile: 4 partials per row and the float tile */
+    int64_t per = 4 * tr + (tr * ct + 1) / 2;
+    int64_t stride = ss_tile_scratch_stride(tr, d, 1, per);
     int threads = ss_ot_threads_for(ctx, blocks < WAVE_BLOCKS ? blocks : WAVE_BLOCKS,
                               n * m * (d + 8) / 8);
     double *scratch = NULL, *slots = NULL, *col_m = NULL, *col_a = NULL;
     int rc = SUBSEL_OK;
-    if (dense)
-        SS_TRY(ss_alloc_array(ctx, (int64_t)threads * stride, sizeof *scratch,
-                              &scratch));
-    else
-        SS_TRY(ss_tile_scratch(ctx, threads, tr, d, cost->fast, 4 * tr,
-                               &scratch));
+    if (cost->x == NULL || !cost->fast)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "ss_ot_both_lse: needs fast point-cloud values");
+    SS_TRY(ss_tile_scratch(ctx, threads, tr, d, 1, per, &scratch));
     SS_TRY(ss_alloc_array(ctx, 2 * WAVE_BLOCKS * m, sizeof *slots, &slots));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *col_m, &col_m));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *col_a, &col_a));
@@ -269,44 +262,47 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
         for (b = w0; b < w0 + wn; b++) {
             double *own = scratch + stride * ss_thread_num();
             double *tile = own + inputs;
-            double *big_m = dense ? own : tile + tr * ct, *big_a = big_m + tr;
+            double *big_m = tile + tr * ct, *big_a = big_m + tr;
             double *pm = big_a + tr, *pa = pm + tr;
+            float *ftile = (float *)(pa + tr);
             double *sm = slots + 2 * (b - w0) * m, *sa = sm + m;
             int64_t i0 = b * tr, j0, r, q;
             int64_t rows = n - i0 < tr ? n - i0 : tr;
+            int stored = i0 + rows <= cost->head_rows;
             for (j0 = 0; j0 < m; j0 += ct) {
                 int64_t cols = m - j0 < ct ? m - j0 : ct, ld = ct, next = 0;
                 int first = j0 == 0;
                 double *mx = first ? big_m : pm, *acc = first ? big_a : pa;
-                const double *v = tile;
-                if (dense) {
-                    v = cost->c + i0 * cost->ld + j0;
-                    ld = cost->ld;
+                const float *v = ftile;
+                if (stored) {
+                    v = cost->head + i0 * m + j0;
+                    ld = m;
                     /* the next tile's columns, fetched row by row below: the
-                     * first sweep over a dense tile otherwise waits on
-                     * memory at the start of each of its 2 KB rows */
+                     * first sweep over a stored tile otherwise waits on
+                     * memory at the start of each of its rows */
                     next = m - j0 - cols < ct ? m - j0 - cols : ct;
                 } else {
                     values_tile(ctx, cost, 0, i0, rows, j0, cols, own, tile, ct);
+                    for (r = 0; r < rows; r++)
+                        for (q = 0; q < cols; q++)
+                            ftile[r * ct + q] = (float)tile[r * ct + q];
                 }
-                for (r = 0; r < rows; r++) {
-                    ss_prefetch_bytes(v + r * ld + cols,
-                                      (size_t)next * sizeof *v);
-                    mx[r] = k->lse_max(v + r * ld, hcol + j0, s, cols);
-                    acc[r] = k->lse_sum_single(v + r * ld, hcol + j0, s,
-                                               mx[r], cols);
-                }
-                if (!first)
-                    k->lse_merge(big_m, big_a, pm, pa, rows);
                 for (q = 0; q < cols; q++) {
                     sm[j0 + q] = -INFINITY;
                     sa[j0 + q] = 0.0;
                 }
+                for (r = 0; r < rows; r++) {
+                    ss_prefetch_bytes(v + r * ld + cols,
+                                      (size_t)next * sizeof *v);
+                    mx[r] = k->lse_both_max(v + r * ld, hcol + j0, s,
+                                            hrow[i0 + r], sm + j0, cols);
+                }
                 for (r = 0; r < rows; r++)
-                    k->lse_col_max(sm + j0, v + r * ld, s, hrow[i0 + r], cols);
-                for (r = 0; r < rows; r++)
-                    k->lse_col_sum_single(sa + j0, sm + j0, v + r * ld, s,
-                                          hrow[i0 + r], cols);
+                    acc[r] = k->lse_both_sum(v + r * ld, hcol + j0, s,
+                                             hrow[i0 + r], mx[r], sm + j0,
+                                             sa + j0, cols);
+                if (!first)
+                    k->lse_merge(big_m, big_a, pm, pa, rows);
             }
             for (r = 0; r < rows; r++)
                 row_out[i0 + r] = big_m[r] + log(big_a[r]);

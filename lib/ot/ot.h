@@ -39,11 +39,12 @@ int ss_ot_anneal_uniform(subsel_ctx *ctx, const float *x, int64_t n,
                          const float *y, int64_t m, int64_t d, double blur,
                          double scaling, double *f, double *g, double *loss);
 
-/* As ss_ot_anneal_uniform, storing the n x m costs only when they take at
- * most `budget` bytes (ss_ot_anneal_uniform: SS_OT_DEFAULT_BUDGET); above
- * it, every pass recomputes them tile by tile, once for both potentials,
- * from float products with near pairs redone in double (ss_pairwise_tile's
- * fast tiles; the potentials then move by about 1e-6 |x| |y| at most). */
+/* As ss_ot_anneal_uniform, storing the n x m costs (in float) only as far
+ * as they take at most `budget` bytes (ss_ot_anneal_uniform:
+ * SS_OT_DEFAULT_BUDGET); every pass recomputes the rest tile by tile, once
+ * for both potentials. The costs come from float products with near pairs
+ * redone in double (ss_pairwise_tile's fast tiles; the potentials then move
+ * by about 1e-6 |x| |y| at most). */
 int ss_ot_anneal_uniform_budget(subsel_ctx *ctx, const float *x, int64_t n,
                                 const float *y, int64_t m, int64_t d,
                                 double blur, double scaling, int64_t budget,
@@ -67,9 +68,9 @@ typedef struct ss_ot_cost {
                         their error by reg; ss_ot_gibbs streams exact ones) */
     double *xs, *ys; /* squared row norms (owned) */
     double *owned;   /* the materialised matrix, when it fit the budget */
-    /* Fast streamed values only: rows [0, head_rows) kept in float (ld m),
-     * as many tile rows as fit the budget, so that only the rest is
-     * recomputed at every pass. */
+    /* Fast values only: rows [0, head_rows) kept in float (ld m), all of
+     * them or as many tile rows as fit the budget, so that only the rest
+     * is recomputed at every pass. */
     float *head;
     int64_t head_rows;
 } ss_ot_cost;
@@ -83,8 +84,8 @@ void ss_ot_cost_dense(ss_ot_cost *cost, const double *c, int64_t n,
  * apart) and y (m x d, ldy apart), both borrowed, by ss_pairwise_tile's
  * exact tiles or (`fast`) its fast ones.
  * The n x m matrix is computed once and kept if it takes at most `budget`
- * bytes, else computed tile by tile at every pass; fast values then keep
- * their first rows in float, within the budget. */
+ * bytes, else computed tile by tile at every pass; fast values are kept
+ * in float instead, all rows or their first rows within the budget. */
 int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric, int fast,
                       const float *x, int64_t ldx, int64_t n, const float *y,
                       int64_t ldy, int64_t m, int64_t d, int64_t budget);
@@ -111,11 +112,11 @@ int ss_ot_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
 
 /* Both at once: row_out[i] = log sum_j exp(s C_ij + hcol[j]) and
  * col_out[j] = log sum_i exp(s C_ij + hrow[i]), tile by tile: each tile is
- * read from memory (or computed, for point clouds) once for both. For the
- * annealed solves, whose costs come from float products: the exps are in
- * single precision, which puts each log-sum-exp within about
- * 2^-24 (log(count) + 2) of the exact one (the fast costs' own error is
- * about 1e-6 |x| |y| / eps), at two to three times the speed. */
+ * read from memory (or computed) once for both. For the annealed solves:
+ * the values must be fast point-cloud ones (ss_ot_cost_points with fast),
+ * which it reads as floats, and the exps are in single precision, which
+ * puts each log-sum-exp within about 2^-24 (log(count) + 2) of the exact
+ * one (the fast costs' own error is about 1e-6 |x| |y| / eps). */
 int ss_ot_both_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                    const double *hcol, double *row_out, const double *hrow,
                    double *col_out);

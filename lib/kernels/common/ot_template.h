@@ -91,14 +91,9 @@ static void k_lse_col_max(double *mx, const double *c, double s, double hi,
 /* e may be NULL; else e[j] gets the exponential added to acc[j] (the
  * semi-dual solver keeps them as its plan). The test is outside the loops
  * so that both variants stay plain vector loops. */
-SS_INLINE vd lse_col_exponent(vd s, vd c, vd hi, vd mx)
-{
-    return vd_sub(lse_arg(s, c, hi), mx);
-}
-
 SS_INLINE vd lse_col_term(vd s, vd c, vd hi, vd mx)
 {
-    return vd_exp(lse_col_exponent(s, c, hi, mx));
+    return vd_exp(vd_sub(lse_arg(s, c, hi), mx));
 }
 
 static void k_lse_col_sum(double *acc, double *e, const double *mx,
@@ -140,71 +135,62 @@ static void k_lse_col_sum(double *acc, double *e, const double *mx,
     }
 }
 
-/* The exps of two vectors of double exponents in single precision
- * (vf_exp), back in double (exactly). */
-SS_INLINE void exp_single2(vd y0, vd y1, vd *e0, vd *e1)
+/* Both passes over one row of float values c (the annealed solves' costs):
+ * the row's exponents x_j = s c_j + hcol_j and the columns' z_j =
+ * s c_j + hi. k_lse_both_max returns max_j x_j (-inf for n = 0) and raises
+ * colmax[j] to z_j; k_lse_both_sum returns sum_j exp(x_j - rowmax) and adds
+ * exp(z_j - colmax[j]) to colacc[j]. The exps are in single precision, the
+ * row's and the columns' of 8 entries in one 16-lane vf_exp; exponents and
+ * sums stay in double, so each term is off by at most 2^-24 (|y| + 2) of
+ * itself (y its exponent). */
+static double k_lse_both_max(const float *c, const double *hcol, double s,
+                             double hi, double *colmax, int64_t n)
 {
-    vf e = vf_exp(vf_from_vd(y0, y1));
-    *e0 = vf_lo(e);
-    *e1 = vf_hi(e);
-}
-
-/* k_lse_sum and k_lse_col_sum (without e) with single-precision exps, 16
- * at a time: the exponents are formed and the sums kept in double, so each
- * term is off by at most 2^-24 (|y| + 2) of itself. */
-static double k_lse_sum_single(const double *c, const double *h, double s,
-                               double shift, int64_t n)
-{
-    vd vs = vd_set1(s), sh = vd_set1(shift), acc0 = vd_zero(), acc1 = vd_zero();
-    vd e0, e1;
+    vd vs = vd_set1(s), vh = vd_set1(hi), mx = vd_set1(-INFINITY);
     int64_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        exp_single2(vd_sub(lse_arg(vs, vd_load(c + j), vd_load(h + j)), sh),
-                    vd_sub(lse_arg(vs, vd_load(c + j + 8), vd_load(h + j + 8)), sh),
-                    &e0, &e1);
-        acc0 = vd_add(acc0, e0);
-        acc1 = vd_add(acc1, e1);
+    for (; j + 8 <= n; j += 8) {
+        vd cj = vd_load_f32(c + j);
+        mx = vd_max(mx, lse_arg(vs, cj, vd_load(hcol + j)));
+        vd_store(colmax + j, vd_max(vd_load(colmax + j), lse_arg(vs, cj, vh)));
     }
     if (j < n) {
-        int rest = (int)(n - j), r0 = rest < 8 ? rest : 8, r1 = rest - r0;
-        vd y0 = vd_sub(lse_arg(vs, vd_load_partial(c + j, r0),
-                               vd_load_partial(h + j, r0)), sh);
-        vd y1 = r1 > 0 ? vd_sub(lse_arg(vs, vd_load_partial(c + j + 8, r1),
-                                        vd_load_partial(h + j + 8, r1)), sh)
-                       : vd_zero();
-        exp_single2(y0, y1, &e0, &e1);
-        acc0 = vd_add(acc0, vd_select(vm_first(r0), e0, vd_zero()));
-        acc1 = vd_add(acc1, vd_select(vm_first(r1), e1, vd_zero()));
+        int rest = (int)(n - j);
+        vd cj = vd_load_f32_partial(c + j, rest);
+        vd x = lse_arg(vs, cj, vd_load_partial(hcol + j, rest));
+        mx = vd_max(mx, vd_select(vm_first(rest), x, vd_set1(-INFINITY)));
+        vd_store_partial(colmax + j, vd_max(vd_load_partial(colmax + j, rest),
+                                            lse_arg(vs, cj, vh)), rest);
     }
-    return vd_hsum(vd_add(acc0, acc1));
+    return vd_hmax(mx);
 }
 
-static void k_lse_col_sum_single(double *acc, const double *mx,
-                                 const double *c, double s, double hi,
-                                 int64_t n)
+static double k_lse_both_sum(const float *c, const double *hcol, double s,
+                             double hi, double rowmax, const double *colmax,
+                             double *colacc, int64_t n)
 {
-    vd vs = vd_set1(s), vh = vd_set1(hi), e0, e1;
+    vd vs = vd_set1(s), vh = vd_set1(hi), sh = vd_set1(rowmax);
+    vd acc = vd_zero(), er, ec;
     int64_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        exp_single2(lse_col_exponent(vs, vd_load(c + j), vh, vd_load(mx + j)),
-                    lse_col_exponent(vs, vd_load(c + j + 8), vh, vd_load(mx + j + 8)),
-                    &e0, &e1);
-        vd_store(acc + j, vd_add(vd_load(acc + j), e0));
-        vd_store(acc + j + 8, vd_add(vd_load(acc + j + 8), e1));
+    for (; j + 8 <= n; j += 8) {
+        vd cj = vd_load_f32(c + j);
+        vf e = vf_exp(vf_from_vd(vd_sub(lse_arg(vs, cj, vd_load(hcol + j)), sh),
+                                 vd_sub(lse_arg(vs, cj, vh), vd_load(colmax + j))));
+        acc = vd_add(acc, vf_lo(e));
+        vd_store(colacc + j, vd_add(vd_load(colacc + j), vf_hi(e)));
     }
     if (j < n) {
-        int rest = (int)(n - j), r0 = rest < 8 ? rest : 8, r1 = rest - r0;
-        vd y0 = lse_col_exponent(vs, vd_load_partial(c + j, r0), vh,
-                                 vd_load_partial(mx + j, r0));
-        vd y1 = r1 > 0 ? lse_col_exponent(vs, vd_load_partial(c + j + 8, r1), vh,
-                                          vd_load_partial(mx + j + 8, r1))
-                       : vd_zero();
-        exp_single2(y0, y1, &e0, &e1);
-        vd_store_partial(acc + j, vd_add(vd_load_partial(acc + j, r0), e0), r0);
-        if (r1 > 0)
-            vd_store_partial(acc + j + 8,
-                             vd_add(vd_load_partial(acc + j + 8, r1), e1), r1);
+        int rest = (int)(n - j);
+        vd cj = vd_load_f32_partial(c + j, rest);
+        vf e = vf_exp(vf_from_vd(
+            vd_sub(lse_arg(vs, cj, vd_load_partial(hcol + j, rest)), sh),
+            vd_sub(lse_arg(vs, cj, vh), vd_load_partial(colmax + j, rest))));
+        er = vf_lo(e);
+        ec = vf_hi(e);
+        acc = vd_add(acc, vd_select(vm_first(rest), er, vd_zero()));
+        vd_store_partial(colacc + j, vd_add(vd_load_partial(colacc + j, rest), ec),
+                         rest);
     }
+    return vd_hsum(acc);
 }
 
 /* (m, a) (+) (m2, a2) = (M, a e^(m - M) + a2 e^(m2 - M)), M = max(m, m2). */
