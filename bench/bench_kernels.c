@@ -10,9 +10,12 @@
  * readers check at once: {"bench":"kernels","kernel":"crc32","isa":...,
  * "bytes_per_s":...,"speedup_vs_zlib":...}. Then the exp-bound passes of
  * UniPROT and the OT engine on rows of 5,000 (one UniPROT target set) in
- * cache: the gain's exp pass and water-filling sums, and a log-sum-exp
- * row pass: {"bench":"kernels","kernel":"exp_affine_f32",...,
- * "ns_per_entry":...,"speedup_vs_scalar":...}.
+ * cache: the gain's exp pass and water-filling sums, a log-sum-exp row
+ * pass and column pass, and the annealed solves' pass that adds both
+ * (single-precision exps, float values): {"bench":"kernels","kernel":
+ * "exp_affine_f32",...,"ns_per_entry":...,"speedup_vs_scalar":...}; the
+ * last also gives "speedup_vs_double_sums", its time per entry against
+ * lse_sum's and lse_col_sum's together on the same level.
  */
 #include <math.h>
 #include <stdint.h>
@@ -119,16 +122,19 @@ static void bench_crc32(double secs)
 #define EXP_N 5000
 static void bench_exp(double secs)
 {
-    static const char *const names[3] = {"exp_affine_f32", "waterfill_sums", "lse_sum"};
+    enum { KERNELS = 5 };
+    static const char *const names[KERNELS] = {"exp_affine_f32", "waterfill_sums",
+                                               "lse_sum", "lse_col_sum", "lse_both_sum"};
     float *x = malloc(sizeof(float) * EXP_N);
     float *w = malloc(sizeof(float) * EXP_N);
     double *c = malloc(sizeof(double) * EXP_N);
     double *r = malloc(sizeof(double) * EXP_N), *rl = malloc(sizeof(double) * EXP_N);
-    double *h = calloc(EXP_N, sizeof(double)), base[3] = {0}, sums[6];
+    double *h = calloc(EXP_N, sizeof(double)), base[KERNELS] = {0}, sums[6];
+    double *acc = calloc(EXP_N, sizeof(double)), rates[KERNELS];
     ss_rng rng;
     int isa, q;
     int64_t j;
-    if (!x || !w || !c || !r || !rl || !h)
+    if (!x || !w || !c || !r || !rl || !h || !acc)
         goto done;
     stages_begin("build");
     ss_rng_seed(&rng, 2, 0);
@@ -142,7 +148,7 @@ static void bench_exp(double secs)
         const ss_kernels *k = ss_kernels_level(isa);
         if (k == NULL)
             continue;
-        for (q = 0; q < 3; q++) {
+        for (q = 0; q < KERNELS; q++) {
             double rate;
             if (q == 0)
                 MEASURE(secs, (double)EXP_N, { sink = k->exp_affine_f32(w, x, 10.0, 10.0, EXP_N); }, rate);
@@ -151,18 +157,31 @@ static void bench_exp(double secs)
                     k->waterfill_sums(w, r, rl, x, 1e2, EXP_N, sums);
                     sink = sums[0];
                 }, rate);
-            else
+            else if (q == 2)
                 MEASURE(secs, (double)EXP_N, { sink = k->lse_sum(c, h, 10.0, 10.0, EXP_N); }, rate);
+            else if (q == 3) /* the column pass: h as every column's maximum */
+                MEASURE(secs, (double)EXP_N, {
+                    k->lse_col_sum(acc, NULL, h, c, 10.0, -10.0, EXP_N);
+                    sink = acc[0];
+                }, rate);
+            else /* both: x as float values */
+                MEASURE(secs, (double)EXP_N, {
+                    sink = k->lse_both_sum(x, h, 10.0, -10.0, 10.0, h, acc, EXP_N);
+                }, rate);
             if (isa == SUBSEL_ISA_SCALAR)
                 base[q] = rate;
+            rates[q] = rate;
             printf("{\"bench\": \"kernels\", \"kernel\": \"%s\", \"isa\": \"%s\", "
                    "\"elements_per_s\": %.4g, \"ns_per_entry\": %.3f, \"speedup_vs_scalar\": %.2f",
                    names[q], subsel_isa_name(isa), rate, 1e9 / rate, rate / base[q]);
+            if (q == 4)
+                printf(", \"speedup_vs_double_sums\": %.2f",
+                       (1.0 / rates[2] + 1.0 / rates[3]) * rate);
             bench_end_line();
         }
     }
 done:
-    free(x); free(w); free(c); free(r); free(rl); free(h);
+    free(x); free(w); free(c); free(r); free(rl); free(h); free(acc);
 }
 
 int main(void)
