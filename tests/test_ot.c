@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/ctx.h"
+#include "core/rank.h"
 #include "core/rng.h"
 #include "dispatch/dispatch.h"
 #include "ot/ot.h"
@@ -509,6 +510,62 @@ START_TEST(anneal_reproduces_tarot_fixture)
 }
 END_TEST
 
+
+START_TEST(anneal_row_cache_gives_the_same_bits)
+{
+    /* Growing sets of rows of a pool (each holding the last, in ascending
+     * order as TAROT's OTM solves them), solved with a row cache and
+     * afresh: the same potentials and loss, bit for bit, each row computed
+     * once while the cache has room. A cache with room for 40 rows leaves
+     * the rest recomputed at every pass, to the same bits. */
+    enum { POOL = 300, M = 90, D = 16, SETS = 4 };
+    static const int64_t sizes[SETS] = {50, 120, 200, 300};
+    subsel_ctx *ctx = new_ctx();
+    float *pool = malloc(sizeof(float) * POOL * D), *y = malloc(sizeof(float) * M * D);
+    float *x = malloc(sizeof(float) * POOL * D);
+    int64_t perm[POOL], ids[POOL], i, q, room;
+    double f[POOL], g[M], f2[POOL], g2[M], loss, loss2;
+    ss_rng rng;
+    ss_rng_seed(&rng, 41, 0);
+    for (i = 0; i < POOL * D; i++)
+        pool[i] = (float)ss_rng_normal(&rng);
+    for (i = 0; i < M * D; i++)
+        y[i] = (float)(ss_rng_normal(&rng) + 0.5);
+    for (i = 0; i < POOL; i++)
+        perm[i] = i;
+    for (i = POOL - 1; i > 0; i--) {
+        int64_t j = (int64_t)ss_rng_below(&rng, (uint64_t)i + 1), tmp = perm[i];
+        perm[i] = perm[j];
+        perm[j] = tmp;
+    }
+    for (room = 0; room < 2; room++) {
+        ss_ot_row_cache cache;
+        int64_t budget = room ? 40 * 4 * M : SS_OT_DEFAULT_BUDGET;
+        ck_assert_ok(ctx, ss_ot_row_cache_init(ctx, &cache, POOL, M, budget));
+        ck_assert_int_eq(cache.capacity, room ? 40 : POOL);
+        for (q = 0; q < SETS; q++) {
+            int64_t n = sizes[q];
+            memcpy(ids, perm, (size_t)n * sizeof *ids);
+            qsort(ids, (size_t)n, sizeof *ids, ss_compare_int64);
+            for (i = 0; i < n; i++)
+                memcpy(x + i * D, pool + ids[i] * D, sizeof(float) * D);
+            ck_assert_ok(ctx, ss_ot_anneal_uniform_cached(ctx, x, n, ids, &cache, y, M,
+                                                          D, 0.05, 0.5, budget, f,
+                                                          g, &loss));
+            ck_assert_int_eq(cache.rows, room ? 40 : n);
+            ck_assert_ok(ctx, ss_ot_anneal_uniform_budget(ctx, x, n, y, M, D, 0.05,
+                                                          0.5, SS_OT_DEFAULT_BUDGET,
+                                                          f2, g2, &loss2));
+            ck_assert(memcmp(f, f2, (size_t)n * sizeof *f) == 0);
+            ck_assert(memcmp(g, g2, sizeof g) == 0);
+            ck_assert(memcmp(&loss, &loss2, sizeof loss) == 0);
+        }
+        ss_ot_row_cache_release(ctx, &cache);
+    }
+    free(pool), free(y), free(x);
+    subsel_ctx_free(ctx);
+}
+END_TEST
 
 /* Fast tiles: every value within the float products' error of the exact
  * tile, and near pairs (here exact duplicates and near-duplicates, where a
@@ -1234,6 +1291,7 @@ Suite *ot_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("anneal");
     tcase_add_test(tc, anneal_reproduces_tarot_fixture);
+    tcase_add_test(tc, anneal_row_cache_gives_the_same_bits);
     tcase_add_test(tc, fast_tiles_redo_near_pairs_in_double);
     suite_add_tcase(s, tc);
     tc = tcase_create("solver");

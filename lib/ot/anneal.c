@@ -82,6 +82,16 @@ int ss_ot_anneal_uniform_budget(subsel_ctx *ctx, const float *x, int64_t n,
                                 double blur, double scaling, int64_t budget,
                                 double *f, double *g, double *loss)
 {
+    return ss_ot_anneal_uniform_cached(ctx, x, n, NULL, NULL, y, m, d, blur,
+                                       scaling, budget, f, g, loss);
+}
+
+int ss_ot_anneal_uniform_cached(subsel_ctx *ctx, const float *x, int64_t n,
+                                const int64_t *ids, ss_ot_row_cache *cache,
+                                const float *y, int64_t m, int64_t d,
+                                double blur, double scaling, int64_t budget,
+                                double *f, double *g, double *loss)
+{
     ss_ot_cost cost;
     double *eps_list = NULL, *hn = NULL, *hm = NULL, *ft = NULL, *gt = NULL;
     double *fw = NULL, *gw = NULL, diam, la, lb, eps, sf = 0.0, sg = 0.0;
@@ -122,8 +132,8 @@ int ss_ot_anneal_uniform_budget(subsel_ctx *ctx, const float *x, int64_t n,
     /* Only potentials come out of here, and they move by at most the
      * largest error of a cost, so streamed costs may come from float
      * products (ss_pairwise_tile's fast tiles: within ~1e-6 of exact). */
-    SS_TRY(ss_ot_cost_points(ctx, &cost, SS_METRIC_EUCLID, 1, x, d, n, y, d, m,
-                             d, budget));
+    SS_TRY(ss_ot_cost_points_cached(ctx, &cost, SS_METRIC_EUCLID, 1, x, d, n,
+                                    ids, cache, y, d, m, d, budget));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *hn, &hn));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *hm, &hm));
     SS_TRY(ss_alloc_array(ctx, n, sizeof *ft, &ft));

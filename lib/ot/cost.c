@@ -66,9 +66,9 @@ int64_t ss_tile_scratch_stride(int64_t rows, int64_t d, int fast,
 }
 
 /* Rows [0, rows_total) of the values, computed once (by the cost's kind of
- * tile) into cost->owned, or into cost->head in float when `head`. */
+ * tile) into cost->owned, or rounded to float into rows dst[i] when dst. */
 static int store_rows(subsel_ctx *ctx, ss_ot_cost *cost, int64_t rows_total,
-                      int head)
+                      float *const *dst)
 {
     int64_t n = rows_total, m = cost->m, d = cost->d, ct = ss_tile_cols(d);
     int64_t tr = ss_tile_rows(cost->n, cost->fast);
@@ -85,24 +85,128 @@ static int store_rows(subsel_ctx *ctx, ss_ot_cost *cost, int64_t rows_total,
         int64_t rows = n - i0 < tr ? n - i0 : tr;
         for (j0 = 0; j0 < m; j0 += ct) {
             int64_t cols = m - j0 < ct ? m - j0 : ct;
-            double *out = head ? tile : cost->owned + i0 * m + j0;
+            double *out = dst ? tile : cost->owned + i0 * m + j0;
             ss_pairwise_tile(ctx, cost->metric, cost->fast,
                              cost->x + i0 * cost->ldx, cost->ldx, rows,
                              cost->xs + i0, cost->y + j0 * cost->ldy,
                              cost->ldy, cols, cost->ys + j0, d, own, out,
-                             head ? ct : m);
-            for (r = 0; head && r < rows; r++)
+                             dst ? ct : m);
+            for (r = 0; dst && r < rows; r++) {
+                float *row = dst[i0 + r] + j0;
                 for (q = 0; q < cols; q++)
-                    cost->head[(i0 + r) * m + j0 + q] = (float)tile[r * ct + q];
+                    row[q] = (float)tile[r * ct + q];
+            }
         }
     }
     ss_free(ctx, scratch);
     return SUBSEL_OK;
 }
 
-int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric, int fast,
-                      const float *x, int64_t ldx, int64_t n, const float *y,
-                      int64_t ldy, int64_t m, int64_t d, int64_t budget)
+/* Rows of a row cache, in chunks of this many allocated as it fills. */
+#define CACHE_CHUNK 256
+
+int ss_ot_row_cache_init(subsel_ctx *ctx, ss_ot_row_cache *cache, int64_t ids,
+                         int64_t m, int64_t budget)
+{
+    int64_t i;
+    int rc = SUBSEL_OK;
+    memset(cache, 0, sizeof *cache);
+    cache->ids = ids;
+    cache->m = m;
+    cache->capacity = m > 0 ? budget / 4 / m : 0;
+    cache->capacity = cache->capacity < ids ? cache->capacity : ids;
+    SS_TRY(ss_calloc_array(ctx, cache->capacity / CACHE_CHUNK + 1,
+                           sizeof *cache->chunks, &cache->chunks));
+    SS_TRY(ss_alloc_array(ctx, ids, sizeof *cache->slot, &cache->slot));
+    for (i = 0; i < ids; i++)
+        cache->slot[i] = -1;
+cleanup:
+    if (rc < 0)
+        ss_ot_row_cache_release(ctx, cache);
+    return rc;
+}
+
+void ss_ot_row_cache_release(subsel_ctx *ctx, ss_ot_row_cache *cache)
+{
+    int64_t c;
+    for (c = 0; cache->chunks != NULL && c <= cache->capacity / CACHE_CHUNK; c++)
+        ss_free(ctx, cache->chunks[c]);
+    ss_free(ctx, cache->chunks);
+    ss_free(ctx, cache->slot);
+    memset(cache, 0, sizeof *cache);
+}
+
+/* The cache's row `slot`, its chunk allocated on first use. */
+static int cache_row(subsel_ctx *ctx, ss_ot_row_cache *cache, int64_t slot,
+                     float **row)
+{
+    float **chunk = &cache->chunks[slot / CACHE_CHUNK];
+    if (*chunk == NULL)
+        SS_CHECK(ss_alloc_array(ctx, CACHE_CHUNK * cache->m, sizeof **chunk,
+                                chunk));
+    *row = *chunk + (slot % CACHE_CHUNK) * cache->m;
+    return SUBSEL_OK;
+}
+
+/* Fast values from the cache: rows whose id it holds are read there; the
+ * others are computed into it while it has room (their rows gathered into
+ * one block), else left to be recomputed at every pass. */
+static int store_cached(subsel_ctx *ctx, ss_ot_cost *cost, const int64_t *ids,
+                        ss_ot_row_cache *cache)
+{
+    int64_t n = cost->n, d = cost->d, fresh = 0, i, q;
+    int64_t *which = NULL;
+    float *xg = NULL;
+    ss_ot_cost part;
+    int rc = SUBSEL_OK;
+    memset(&part, 0, sizeof part);
+    SS_TRY(ss_alloc_array(ctx, n, sizeof *which, &which));
+    for (i = 0; i < n; i++) {
+        int64_t slot = cache->slot[ids[i]];
+        float *row;
+        if (slot < 0 && cache->rows < cache->capacity) {
+            slot = cache->slot[ids[i]] = cache->rows++;
+            which[fresh++] = i;
+        }
+        if (slot < 0)
+            continue;
+        SS_TRY(cache_row(ctx, cache, slot, &row));
+        cost->rowp[i] = row;
+        cost->head_rows++;
+    }
+    if (fresh > 0) {
+        /* the fresh rows as one block of point-cloud values */
+        part = *cost;
+        part.n = fresh;
+        part.x = NULL;
+        part.xs = NULL;
+        part.rowp = NULL;
+        SS_TRY(ss_alloc_array(ctx, fresh * d, sizeof *xg, &xg));
+        SS_TRY(ss_alloc_array(ctx, fresh, sizeof *part.xs, &part.xs));
+        SS_TRY(ss_alloc_array(ctx, fresh, sizeof *part.rowp, &part.rowp));
+        for (q = 0; q < fresh; q++) {
+            memcpy(xg + q * d, cost->x + which[q] * cost->ldx,
+                   (size_t)d * sizeof *xg);
+            part.xs[q] = cost->xs[which[q]];
+            part.rowp[q] = cost->rowp[which[q]];
+        }
+        part.x = xg;
+        part.ldx = d;
+        SS_TRY(store_rows(ctx, &part, fresh, part.rowp));
+    }
+cleanup:
+    ss_free(ctx, which);
+    ss_free(ctx, xg);
+    ss_free(ctx, part.xs);
+    ss_free(ctx, part.rowp);
+    return rc;
+}
+
+int ss_ot_cost_points_cached(subsel_ctx *ctx, ss_ot_cost *cost, int metric,
+                             int fast, const float *x, int64_t ldx, int64_t n,
+                             const int64_t *ids, ss_ot_row_cache *cache,
+                             const float *y, int64_t ldy, int64_t m, int64_t d,
+                             int64_t budget)
 {
     int rc = SUBSEL_OK;
     memset(cost, 0, sizeof *cost);
@@ -122,20 +226,27 @@ int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric, int fast,
     if (n == 0 || m == 0)
         return SUBSEL_OK;
     if (fast) {
-        /* Fast values are read as floats (ss_ot_both_lse): all rows if they
-         * fit the budget, else what fits of the first rows, whole tiles;
-         * the rest are recomputed at every pass. */
-        int64_t tr = ss_tile_rows(n, 1), head = budget / 4 / m;
+        /* Fast values are read as floats (ss_ot_both_lse), row by row. */
+        SS_TRY(ss_calloc_array(ctx, n, sizeof *cost->rowp, &cost->rowp));
+    }
+    if (fast && cache != NULL) {
+        SS_TRY(store_cached(ctx, cost, ids, cache));
+    } else if (fast) {
+        /* All rows if they fit the budget, else what fits of the first
+         * rows, whole tiles; the rest are recomputed at every pass. */
+        int64_t tr = ss_tile_rows(n, 1), head = budget / 4 / m, i;
         head = head >= n ? n : head / tr * tr;
         if (head > 0) {
             SS_TRY(ss_alloc_array(ctx, head * m, sizeof *cost->head, &cost->head));
-            SS_TRY(store_rows(ctx, cost, head, 1));
+            for (i = 0; i < head; i++)
+                cost->rowp[i] = cost->head + i * m;
+            SS_TRY(store_rows(ctx, cost, head, cost->rowp));
             cost->head_rows = head;
         }
     } else if (n <= budget / 8 / m) {
         /* Small enough: compute it once, in place. */
         SS_TRY(ss_alloc_array(ctx, n * m, sizeof *cost->owned, &cost->owned));
-        SS_TRY(store_rows(ctx, cost, n, 0));
+        SS_TRY(store_rows(ctx, cost, n, NULL));
         cost->c = cost->owned;
         cost->ld = m;
     }
@@ -145,14 +256,33 @@ cleanup:
     return rc;
 }
 
+int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric, int fast,
+                      const float *x, int64_t ldx, int64_t n, const float *y,
+                      int64_t ldy, int64_t m, int64_t d, int64_t budget)
+{
+    return ss_ot_cost_points_cached(ctx, cost, metric, fast, x, ldx, n, NULL,
+                                    NULL, y, ldy, m, d, budget);
+}
+
+int ss_ot_cost_stored_block(const ss_ot_cost *cost, int64_t i0, int64_t rows)
+{
+    int64_t r;
+    for (r = 0; cost->rowp != NULL && r < rows; r++)
+        if (cost->rowp[i0 + r] == NULL)
+            return 0;
+    return cost->rowp != NULL;
+}
+
 void ss_ot_cost_release(subsel_ctx *ctx, ss_ot_cost *cost)
 {
     ss_free(ctx, cost->xs);
     ss_free(ctx, cost->ys);
     ss_free(ctx, cost->owned);
     ss_free(ctx, cost->head);
+    ss_free(ctx, cost->rowp);
     cost->xs = cost->ys = cost->owned = NULL;
     cost->head = NULL;
+    cost->rowp = NULL;
     cost->head_rows = 0;
     if (cost->x != NULL)
         cost->c = NULL;

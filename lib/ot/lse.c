@@ -138,16 +138,16 @@ void ss_ot_row_dot(const subsel_ctx *ctx, const double *e, int64_t n, int64_t m,
 }
 
 /* Tile (i0.., j0..) of the values, or of their transpose, into `tile`
- * (leading dimension ct): read from the stored head rows when they hold
+ * (leading dimension ct): read from the stored float rows when they hold
  * it, else computed into it. */
 static void values_tile(const subsel_ctx *ctx, const ss_ot_cost *cost,
                         int transpose, int64_t i0, int64_t rows, int64_t j0,
                         int64_t cols, double *own, double *tile, int64_t ct)
 {
     int64_t r, q;
-    if (!transpose && i0 + rows <= cost->head_rows) {
+    if (!transpose && ss_ot_cost_stored_block(cost, i0, rows)) {
         for (r = 0; r < rows; r++) {
-            const float *src = cost->head + (i0 + r) * cost->m + j0;
+            const float *src = cost->rowp[i0 + r] + j0;
             for (q = 0; q < cols; q++)
                 tile[r * ct + q] = src[q];
         }
@@ -227,10 +227,18 @@ int ss_ot_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
  * count). */
 #define WAVE_BLOCKS 16
 
+/* Row i of the values, from column j0: the stored row, or the row of the
+ * block's own tile. */
+static const float *float_row(const ss_ot_cost *cost, int stored, int64_t i,
+                              int64_t j0, const float *own)
+{
+    return stored ? cost->rowp[i] + j0 : own;
+}
+
 /* Both passes from one reading of each tile of a fast point-cloud cost,
- * whose values are floats: rows stored in the head are read in place, the
- * others computed into the thread's tile and rounded to float as the head
- * was. Row i of the block and column j of the tile each get a partial
+ * whose values are floats: a block whose rows are all stored is read in
+ * place, the others computed into the thread's tile and rounded to float
+ * as the stored rows were. Row i of the block and column j of the tile each get a partial
  * log-sum-exp from two sweeps (the maxima, then the sums); rows merge
  * across the tiles of their block, columns across blocks, wave by wave. */
 static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
@@ -268,15 +276,12 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
             double *sm = slots + 2 * (b - w0) * m, *sa = sm + m;
             int64_t i0 = b * tr, j0, r, q;
             int64_t rows = n - i0 < tr ? n - i0 : tr;
-            int stored = i0 + rows <= cost->head_rows;
+            int stored = ss_ot_cost_stored_block(cost, i0, rows);
             for (j0 = 0; j0 < m; j0 += ct) {
-                int64_t cols = m - j0 < ct ? m - j0 : ct, ld = ct, next = 0;
+                int64_t cols = m - j0 < ct ? m - j0 : ct, next = 0;
                 int first = j0 == 0;
                 double *mx = first ? big_m : pm, *acc = first ? big_a : pa;
-                const float *v = ftile;
                 if (stored) {
-                    v = cost->head + i0 * m + j0;
-                    ld = m;
                     /* the next tile's columns, fetched row by row below: the
                      * first sweep over a stored tile otherwise waits on
                      * memory at the start of each of its rows */
@@ -292,15 +297,15 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                     sa[j0 + q] = 0.0;
                 }
                 for (r = 0; r < rows; r++) {
-                    ss_prefetch_bytes(v + r * ld + cols,
-                                      (size_t)next * sizeof *v);
-                    mx[r] = k->lse_both_max(v + r * ld, hcol + j0, s,
-                                            hrow[i0 + r], sm + j0, cols);
+                    const float *v = float_row(cost, stored, i0 + r, j0, ftile + r * ct);
+                    ss_prefetch_bytes(v + cols, (size_t)next * sizeof *v);
+                    mx[r] = k->lse_both_max(v, hcol + j0, s, hrow[i0 + r],
+                                            sm + j0, cols);
                 }
                 for (r = 0; r < rows; r++)
-                    acc[r] = k->lse_both_sum(v + r * ld, hcol + j0, s,
-                                             hrow[i0 + r], mx[r], sm + j0,
-                                             sa + j0, cols);
+                    acc[r] = k->lse_both_sum(
+                        float_row(cost, stored, i0 + r, j0, ftile + r * ct),
+                        hcol + j0, s, hrow[i0 + r], mx[r], sm + j0, sa + j0, cols);
                 if (!first)
                     k->lse_merge(big_m, big_a, pm, pa, rows);
             }

@@ -50,6 +50,16 @@ int ss_ot_anneal_uniform_budget(subsel_ctx *ctx, const float *x, int64_t n,
                                 double blur, double scaling, int64_t budget,
                                 double *f, double *g, double *loss);
 
+struct ss_ot_row_cache;
+/* As ss_ot_anneal_uniform_budget, row i of x being row ids[i] of the pool
+ * of a row cache (ss_ot_cost_points_cached) that keeps the costs of rows
+ * across solves against the same y; cache NULL: without one. */
+int ss_ot_anneal_uniform_cached(subsel_ctx *ctx, const float *x, int64_t n,
+                                const int64_t *ids, struct ss_ot_row_cache *cache,
+                                const float *y, int64_t m, int64_t d,
+                                double blur, double scaling, int64_t budget,
+                                double *f, double *g, double *loss);
+
 /* ------------------------------------------------------------------------ */
 /* Value matrices (cost.c)                                                  */
 /* ------------------------------------------------------------------------ */
@@ -68,12 +78,30 @@ typedef struct ss_ot_cost {
                         their error by reg; ss_ot_gibbs streams exact ones) */
     double *xs, *ys; /* squared row norms (owned) */
     double *owned;   /* the materialised matrix, when it fit the budget */
-    /* Fast values only: rows [0, head_rows) kept in float (ld m), all of
-     * them or as many tile rows as fit the budget, so that only the rest
-     * is recomputed at every pass. */
+    /* Fast values only: the rows kept in float, rowp[i] (n pointers) for
+     * row i or NULL if it is recomputed at every pass; head_rows of them.
+     * Without a row cache they are the first rows, all of them or as many
+     * whole tiles as fit the budget, in `head` (ld m). */
+    float **rowp;
     float *head;
     int64_t head_rows;
 } ss_ot_cost;
+
+/* Float rows of fast values kept across annealed solves whose sets are
+ * drawn from one pool of rows (ids in [0, ids)) against the same columns
+ * (TAROT's OTM folds): a row is computed once, the first time its id comes,
+ * while the cache has room (its budget / (4 m) rows). Chunks of rows are
+ * allocated as it fills. */
+typedef struct ss_ot_row_cache {
+    float **chunks;
+    int64_t *slot; /* slot[id]: its row in the cache, or -1 */
+    int64_t ids, m, rows, capacity;
+} ss_ot_row_cache;
+
+int ss_ot_row_cache_init(subsel_ctx *ctx, ss_ot_row_cache *cache, int64_t ids,
+                         int64_t m, int64_t budget);
+/* Frees it; safe on a zeroed struct. */
+void ss_ot_row_cache_release(subsel_ctx *ctx, ss_ot_row_cache *cache);
 
 
 /* A dense n x m value matrix with leading dimension ld >= m (borrowed). */
@@ -89,6 +117,19 @@ void ss_ot_cost_dense(ss_ot_cost *cost, const double *c, int64_t n,
 int ss_ot_cost_points(subsel_ctx *ctx, ss_ot_cost *cost, int metric, int fast,
                       const float *x, int64_t ldx, int64_t n, const float *y,
                       int64_t ldy, int64_t m, int64_t d, int64_t budget);
+
+/* As ss_ot_cost_points for fast values, row i being row ids[i] of the
+ * cache's pool: rows the cache holds are read there, new ones computed into
+ * it while it has room (then the budget is the cache's). cache NULL:
+ * ss_ot_cost_points. */
+int ss_ot_cost_points_cached(subsel_ctx *ctx, ss_ot_cost *cost, int metric,
+                             int fast, const float *x, int64_t ldx, int64_t n,
+                             const int64_t *ids, ss_ot_row_cache *cache,
+                             const float *y, int64_t ldy, int64_t m, int64_t d,
+                             int64_t budget);
+
+/* Whether rows [i0, i0 + rows) of fast values are all kept (rowp). */
+int ss_ot_cost_stored_block(const ss_ot_cost *cost, int64_t i0, int64_t rows);
 
 /* Frees what ss_ot_cost_points allocated; safe on a zeroed struct. */
 void ss_ot_cost_release(subsel_ctx *ctx, ss_ot_cost *cost);

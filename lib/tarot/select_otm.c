@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/rank.h"
 #include "core/rng.h"
+#include "ot/ot.h"
 #include "tarot/tarot.h"
 
 #define OTM_FIRST_DEPTH 16
@@ -77,6 +78,9 @@ typedef struct otm_state {
     unsigned char *in_set, *chosen;
     float *x, *y;
     ss_tarot_lists lists;
+    /* the fold's candidates' costs against its other targets, kept from
+     * one solve to the next (each set holds the last one's) */
+    ss_ot_row_cache cache;
     int64_t solves;
 } otm_state;
 
@@ -93,6 +97,7 @@ static int run_fold(subsel_ctx *ctx, const subsel_tarot *t, otm_state *st,
     memset(st->in_set, 0, (size_t)t->n);
     ss_tarot_gather(t->v, t->dim, st->others, noth, st->y);
     ss_tarot_lists_free(&ctx->alloc, &st->lists);
+    SS_TRY(ss_ot_row_cache_init(ctx, &st->cache, t->n, noth, t->ot_memory));
     for (k = 1; k <= max_k && !stopped; k++) {
         int64_t before = size;
         double c;
@@ -119,8 +124,8 @@ static int run_fold(subsel_ctx *ctx, const subsel_tarot *t, otm_state *st,
         memcpy(st->sorted, st->grown, (size_t)size * sizeof *st->sorted);
         qsort(st->sorted, (size_t)size, sizeof *st->sorted, ss_compare_int64);
         ss_tarot_gather(t->u, t->dim, st->sorted, size, st->x);
-        SS_TRY(ss_tarot_ot_rows(ctx, t, st->x, size, st->y, noth, NULL, NULL,
-                                &c));
+        SS_TRY(ss_tarot_ot_rows_cached(ctx, t, st->x, size, st->sorted,
+                                       &st->cache, st->y, noth, NULL, NULL, &c));
         st->solves++;
         SS_TRY(ss_progress(ctx, "otm", fold, folds));
         if (c < min_c) {
@@ -134,6 +139,7 @@ static int run_fold(subsel_ctx *ctx, const subsel_tarot *t, otm_state *st,
     for (p = 0; p < keep; p++)
         st->chosen[st->grown[p]] = 1;
 cleanup:
+    ss_ot_row_cache_release(ctx, &st->cache);
     return rc;
 }
 

@@ -138,6 +138,14 @@ int ss_tarot_ot_rows(subsel_ctx *ctx, const subsel_tarot *t, const float *x,
                      int64_t nx, const float *y, int64_t ny, double *f,
                      double *g, double *loss);
 
+/* The same, row i of x being candidate ids[i], whose costs against y the
+ * cache (lib/ot's ss_ot_row_cache, for this y) keeps across solves. */
+struct ss_ot_row_cache;
+int ss_tarot_ot_rows_cached(subsel_ctx *ctx, const subsel_tarot *t,
+                            const float *x, int64_t nx, const int64_t *ids,
+                            struct ss_ot_row_cache *cache, const float *y,
+                            int64_t ny, double *f, double *g, double *loss);
+
 /* Turns the chosen items into a selection: with the POTENTIALS option, the
  * gains are the items' potentials in OT(items, targets) and the value that
  * OT distance; otherwise NaN. `solves` counts the OT solves made. */

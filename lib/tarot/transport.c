@@ -25,15 +25,24 @@ int ss_tarot_ot_rows(subsel_ctx *ctx, const subsel_tarot *t, const float *x,
                      int64_t nx, const float *y, int64_t ny, double *f,
                      double *g, double *loss)
 {
+    return ss_tarot_ot_rows_cached(ctx, t, x, nx, NULL, NULL, y, ny, f, g,
+                                   loss);
+}
+
+int ss_tarot_ot_rows_cached(subsel_ctx *ctx, const subsel_tarot *t,
+                            const float *x, int64_t nx, const int64_t *ids,
+                            ss_ot_row_cache *cache, const float *y, int64_t ny,
+                            double *f, double *g, double *loss)
+{
     double *fbuf = NULL, *gbuf = NULL, l = 0.0;
     int rc = SUBSEL_OK;
     if (f == NULL)
         SS_TRY(ss_alloc_array(ctx, nx, sizeof *fbuf, &fbuf));
     if (g == NULL)
         SS_TRY(ss_alloc_array(ctx, ny, sizeof *gbuf, &gbuf));
-    SS_TRY(ss_ot_anneal_uniform_budget(ctx, x, nx, y, ny, t->dim, t->blur,
-                                       t->scaling, t->ot_memory, f ? f : fbuf,
-                                       g ? g : gbuf, &l));
+    SS_TRY(ss_ot_anneal_uniform_cached(ctx, x, nx, ids, cache, y, ny, t->dim,
+                                       t->blur, t->scaling, t->ot_memory,
+                                       f ? f : fbuf, g ? g : gbuf, &l));
     if (loss)
         *loss = l;
 cleanup:
