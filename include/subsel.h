@@ -2530,13 +2530,13 @@ typedef struct subsel_tarot subsel_tarot;
                                      scaling^2, [0.01, 0.99], default 0.5.
                                      Real.                                  */
 #define SUBSEL_P_TAROT_OT_MEMORY 312 /* "ot_memory": bytes each OT solve
-                                     of a selection may store its costs in,
-                                     [0, INT64_MAX], default 512 MiB. Costs
-                                     that do not fit are recomputed at
-                                     every pass (slower), but for the first
-                                     rows, kept in float (the potentials
-                                     then move by about 1e-7 relative).
-                                     Peak memory is about the inputs, the
+                                     of a selection (each fold of OTM, its
+                                     solves sharing them) may store its
+                                     costs in, in float, [0, INT64_MAX],
+                                     default 512 MiB. Costs that do not
+                                     fit are recomputed at every pass
+                                     (slower; the same results). Peak
+                                     memory is about the inputs, the
                                      whitened targets and this. Integer.   */
 
 #ifndef SUBSEL_NO_DEPRECATED

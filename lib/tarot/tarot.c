@@ -47,7 +47,7 @@ static const ss_param tarot_params[] = {
                   0.5, 0, 0, "OT annealing: each temperature is the last times scaling^2"),
     SS_PARAM_INT(SUBSEL_P_TAROT_OT_MEMORY, 0, "ot_memory", subsel_tarot, ot_memory, 0,
                  INT64_MAX, SS_OT_DEFAULT_BUDGET, 0,
-                 "bytes each OT solve may store its costs in (the rest recomputed each pass)"),
+                 "bytes each OT solve (or OTM fold) may store its costs in (the rest recomputed each pass)"),
 };
 
 static int tarot_may_set(subsel_ctx *ctx, const void *handle,
