@@ -801,13 +801,15 @@ START_TEST(ot_memory_keeps_the_selection)
     /* The costs are kept in float within ot_memory and the rest recomputed
      * and rounded the same way, so any budget gives the same bits: the
      * fixed-size selection with its potentials (stored whole; the first
-     * 128 of 150 rows kept; none kept), and OTM, whose folds keep their
-     * candidates' cost rows from one solve to the next (all; the first
-     * 327 rows of a fold; none). */
+     * 128 of 150 rows kept; none kept), and OTM on a smaller problem, whose
+     * folds keep their candidates' cost rows from one solve to the next
+     * (all; 40 rows of a fold, fewer than it grows to; none). */
     const int64_t n = 800, m = 300, budget = 150;
     const int64_t memory[3] = {SS_OT_DEFAULT_BUDGET, 256 << 10, 0};
+    const int64_t otm_memory[3] = {SS_OT_DEFAULT_BUDGET, 40 * 4 * 30, 0};
     subsel_ctx *ctx = new_ctx(2);
     subsel_dense *c = random_rows(ctx, n, 12, 97, 0), *tg = random_rows(ctx, m, 12, 98, 0);
+    subsel_dense *oc = random_rows(ctx, 200, 12, 95, 0), *otg = random_rows(ctx, 60, 12, 96, 0);
     subsel_selection *sel[3], *otm[3];
     int64_t v, w;
     for (w = 0; w < 3; w++) {
@@ -817,10 +819,14 @@ START_TEST(ot_memory_keeps_the_selection)
         ck_assert_int_eq(v, SS_OT_DEFAULT_BUDGET);
         ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_P_TAROT_OT_MEMORY, memory[w]));
         ck_assert_ok(ctx, subsel_tarot_select_fixed(ctx, t, budget, &sel[w]));
-        ck_assert_ok(ctx, subsel_tarot_select_otm(ctx, t, 3, NULL, &otm[w]));
+        subsel_tarot_free(t);
+        /* 2 folds of 30 targets: each fold's others are 30 columns */
+        ck_assert_ok(ctx, subsel_tarot_create(ctx, oc, otg, &t));
+        ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_P_TAROT_OT_MEMORY, otm_memory[w]));
+        ck_assert_ok(ctx, subsel_tarot_select_otm(ctx, t, 2, NULL, &otm[w]));
         subsel_tarot_free(t);
     }
-    ck_assert_int_gt(subsel_selection_count(otm[0]), 327); /* a fold outgrew 327 rows */
+    ck_assert_int_gt(subsel_selection_count(otm[0]), 80); /* a fold outgrew 40 rows */
     for (w = 1; w < 3; w++) {
         int64_t count = subsel_selection_count(otm[0]);
         ck_assert(memcmp(subsel_selection_indices(sel[0]), subsel_selection_indices(sel[w]),
@@ -838,6 +844,8 @@ START_TEST(ot_memory_keeps_the_selection)
     }
     subsel_dense_free(c);
     subsel_dense_free(tg);
+    subsel_dense_free(oc);
+    subsel_dense_free(otg);
     subsel_ctx_free(ctx);
 }
 END_TEST
