@@ -172,7 +172,6 @@ static int store_cached(subsel_ctx *ctx, ss_ot_cost *cost, const int64_t *ids,
             continue;
         SS_TRY(cache_row(ctx, cache, slot, &row));
         cost->rowp[i] = row;
-        cost->head_rows++;
     }
     if (fresh > 0) {
         /* the fresh rows as one block of point-cloud values */
@@ -202,6 +201,22 @@ cleanup:
     return rc;
 }
 
+/* Fast values without a cache: all rows if they fit the budget, else what
+ * fits of the first rows, whole tiles, in cost->head; the rest are
+ * recomputed at every pass. */
+static int store_head(subsel_ctx *ctx, ss_ot_cost *cost, int64_t budget)
+{
+    int64_t n = cost->n, m = cost->m, tr = ss_tile_rows(n, 1), i;
+    int64_t head = budget / 4 / m;
+    head = head >= n ? n : head / tr * tr;
+    if (head == 0)
+        return SUBSEL_OK;
+    SS_CHECK(ss_alloc_array(ctx, head * m, sizeof *cost->head, &cost->head));
+    for (i = 0; i < head; i++)
+        cost->rowp[i] = cost->head + i * m;
+    return store_rows(ctx, cost, head, cost->rowp);
+}
+
 int ss_ot_cost_points_cached(subsel_ctx *ctx, ss_ot_cost *cost, int metric,
                              int fast, const float *x, int64_t ldx, int64_t n,
                              const int64_t *ids, ss_ot_row_cache *cache,
@@ -228,21 +243,10 @@ int ss_ot_cost_points_cached(subsel_ctx *ctx, ss_ot_cost *cost, int metric,
     if (fast) {
         /* Fast values are read as floats (ss_ot_both_lse), row by row. */
         SS_TRY(ss_calloc_array(ctx, n, sizeof *cost->rowp, &cost->rowp));
-    }
-    if (fast && cache != NULL) {
-        SS_TRY(store_cached(ctx, cost, ids, cache));
-    } else if (fast) {
-        /* All rows if they fit the budget, else what fits of the first
-         * rows, whole tiles; the rest are recomputed at every pass. */
-        int64_t tr = ss_tile_rows(n, 1), head = budget / 4 / m, i;
-        head = head >= n ? n : head / tr * tr;
-        if (head > 0) {
-            SS_TRY(ss_alloc_array(ctx, head * m, sizeof *cost->head, &cost->head));
-            for (i = 0; i < head; i++)
-                cost->rowp[i] = cost->head + i * m;
-            SS_TRY(store_rows(ctx, cost, head, cost->rowp));
-            cost->head_rows = head;
-        }
+        if (cache != NULL)
+            SS_TRY(store_cached(ctx, cost, ids, cache));
+        else
+            SS_TRY(store_head(ctx, cost, budget));
     } else if (n <= budget / 8 / m) {
         /* Small enough: compute it once, in place. */
         SS_TRY(ss_alloc_array(ctx, n * m, sizeof *cost->owned, &cost->owned));
@@ -283,7 +287,6 @@ void ss_ot_cost_release(subsel_ctx *ctx, ss_ot_cost *cost)
     cost->xs = cost->ys = cost->owned = NULL;
     cost->head = NULL;
     cost->rowp = NULL;
-    cost->head_rows = 0;
     if (cost->x != NULL)
         cost->c = NULL;
 }

@@ -238,9 +238,10 @@ static const float *float_row(const ss_ot_cost *cost, int stored, int64_t i,
 /* Both passes from one reading of each tile of a fast point-cloud cost,
  * whose values are floats: a block whose rows are all stored is read in
  * place, the others computed into the thread's tile and rounded to float
- * as the stored rows were. Row i of the block and column j of the tile each get a partial
- * log-sum-exp from two sweeps (the maxima, then the sums); rows merge
- * across the tiles of their block, columns across blocks, wave by wave. */
+ * as the stored rows were. Row i of the block and column j of the tile
+ * each get a partial log-sum-exp from two sweeps (the maxima, then the
+ * sums); rows merge across the tiles of their block, columns across
+ * blocks, wave by wave. */
 static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                       const double *hcol, double *row_out,
                       const double *hrow, double *col_out)

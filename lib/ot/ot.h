@@ -79,12 +79,11 @@ typedef struct ss_ot_cost {
     double *xs, *ys; /* squared row norms (owned) */
     double *owned;   /* the materialised matrix, when it fit the budget */
     /* Fast values only: the rows kept in float, rowp[i] (n pointers) for
-     * row i or NULL if it is recomputed at every pass; head_rows of them.
-     * Without a row cache they are the first rows, all of them or as many
-     * whole tiles as fit the budget, in `head` (ld m). */
+     * row i or NULL if it is recomputed at every pass. Without a row cache
+     * they are the first rows, all of them or as many whole tiles as fit
+     * the budget, in `head` (ld m). */
     float **rowp;
     float *head;
-    int64_t head_rows;
 } ss_ot_cost;
 
 /* Float rows of fast values kept across annealed solves whose sets are

@@ -31,6 +31,12 @@ typedef struct {
     r.hi = op(a.hi, b.hi);                                                     \
     return r
 #define VD_BIN(op) HALVES_BIN(vd, op)
+/* A lane-wise fused multiply-add a b + c on the two halves. */
+#define HALVES_FMA(T, op)                                                      \
+    T r;                                                                       \
+    r.lo = op(a.lo, b.lo, c.lo);                                               \
+    r.hi = op(a.hi, b.hi, c.hi);                                               \
+    return r
 
 SS_INLINE vd vd_set1(double x)
 {
@@ -45,13 +51,7 @@ SS_INLINE vd vd_mul(vd a, vd b) { VD_BIN(_mm256_mul_pd); }
 SS_INLINE vd vd_div(vd a, vd b) { VD_BIN(_mm256_div_pd); }
 SS_INLINE vd vd_min(vd a, vd b) { VD_BIN(_mm256_min_pd); }
 SS_INLINE vd vd_max(vd a, vd b) { VD_BIN(_mm256_max_pd); }
-SS_INLINE vd vd_fma(vd a, vd b, vd c)
-{
-    vd r;
-    r.lo = _mm256_fmadd_pd(a.lo, b.lo, c.lo);
-    r.hi = _mm256_fmadd_pd(a.hi, b.hi, c.hi);
-    return r;
-}
+SS_INLINE vd vd_fma(vd a, vd b, vd c) { HALVES_FMA(vd, _mm256_fmadd_pd); }
 SS_INLINE vd vd_sqrt(vd a)
 {
     vd r;
@@ -270,13 +270,7 @@ SS_INLINE vf vf_set1(float x)
 SS_INLINE vf vf_mul(vf a, vf b) { VF_BIN(_mm256_mul_ps); }
 SS_INLINE vf vf_min(vf a, vf b) { VF_BIN(_mm256_min_ps); }
 SS_INLINE vf vf_max(vf a, vf b) { VF_BIN(_mm256_max_ps); }
-SS_INLINE vf vf_fma(vf a, vf b, vf c)
-{
-    vf r;
-    r.lo = _mm256_fmadd_ps(a.lo, b.lo, c.lo);
-    r.hi = _mm256_fmadd_ps(a.hi, b.hi, c.hi);
-    return r;
-}
+SS_INLINE vf vf_fma(vf a, vf b, vf c) { HALVES_FMA(vf, _mm256_fmadd_ps); }
 SS_INLINE vf vf_round(vf a)
 {
     vf r;
