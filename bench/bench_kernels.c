@@ -13,9 +13,13 @@
  * cache: the gain's exp pass and water-filling sums, a log-sum-exp row
  * pass and column pass, and the annealed solves' pass that adds both
  * (single-precision exps, float values): {"bench":"kernels","kernel":
- * "exp_affine_f32",...,"ns_per_entry":...,"speedup_vs_scalar":...}; the
- * last also gives "speedup_vs_double_sums", its time per entry against
- * lse_sum's and lse_col_sum's together on the same level.
+ * "exp_affine_f32",...,"ns_per_entry":...,"speedup_vs_scalar":...};
+ * lse_both_sum also gives "speedup_vs_double_sums", its time per entry
+ * against lse_sum's and lse_col_sum's together on the same level. Last, the
+ * two forms of that pass whole: "lse_two_sweeps" (lse_both_max, then
+ * lse_both_sum: two exps per entry) and "lse_shared" (lse_max_f32, then
+ * lse_sum_shared: one exp per entry, the rows' terms reused for the
+ * columns), with "speedup_vs_two_sweeps".
  */
 #include <math.h>
 #include <stdint.h>
@@ -122,19 +126,22 @@ static void bench_crc32(double secs)
 #define EXP_N 5000
 static void bench_exp(double secs)
 {
-    enum { KERNELS = 5 };
+    enum { KERNELS = 7 };
     static const char *const names[KERNELS] = {"exp_affine_f32", "waterfill_sums",
-                                               "lse_sum", "lse_col_sum", "lse_both_sum"};
+                                               "lse_sum",        "lse_col_sum",
+                                               "lse_both_sum",   "lse_two_sweeps",
+                                               "lse_shared"};
     float *x = malloc(sizeof(float) * EXP_N);
     float *w = malloc(sizeof(float) * EXP_N);
     double *c = malloc(sizeof(double) * EXP_N);
     double *r = malloc(sizeof(double) * EXP_N), *rl = malloc(sizeof(double) * EXP_N);
     double *h = calloc(EXP_N, sizeof(double)), base[KERNELS] = {0}, sums[6];
     double *acc = calloc(EXP_N, sizeof(double)), rates[KERNELS];
+    double *cm = calloc(EXP_N, sizeof(double)); /* the columns' maxima */
     ss_rng rng;
     int isa, q;
     int64_t j;
-    if (!x || !w || !c || !r || !rl || !h || !acc)
+    if (!x || !w || !c || !r || !rl || !h || !acc || !cm)
         goto done;
     stages_begin("build");
     ss_rng_seed(&rng, 2, 0);
@@ -164,9 +171,19 @@ static void bench_exp(double secs)
                     k->lse_col_sum(acc, NULL, h, c, 10.0, -10.0, EXP_N);
                     sink = acc[0];
                 }, rate);
-            else /* both: x as float values */
+            else if (q == 4) /* both: x as float values */
                 MEASURE(secs, (double)EXP_N, {
                     sink = k->lse_both_sum(x, h, 10.0, -10.0, 10.0, h, acc, EXP_N);
+                }, rate);
+            else if (q == 5) /* the two-sweep form: maxima, then sums */
+                MEASURE(secs, (double)EXP_N, {
+                    double mx = k->lse_both_max(x, h, 10.0, -10.0, cm, EXP_N);
+                    sink = k->lse_both_sum(x, h, 10.0, -10.0, mx, cm, acc, EXP_N);
+                }, rate);
+            else /* the shared form: the row's maximum, then one exp each */
+                MEASURE(secs, (double)EXP_N, {
+                    double mx = k->lse_max_f32(x, h, 10.0, EXP_N);
+                    sink = k->lse_sum_shared(x, h, 10.0, mx, 0.5, acc, EXP_N, x);
                 }, rate);
             if (isa == SUBSEL_ISA_SCALAR)
                 base[q] = rate;
@@ -177,11 +194,13 @@ static void bench_exp(double secs)
             if (q == 4)
                 printf(", \"speedup_vs_double_sums\": %.2f",
                        (1.0 / rates[2] + 1.0 / rates[3]) * rate);
+            if (q == 6)
+                printf(", \"speedup_vs_two_sweeps\": %.2f", rate / rates[5]);
             bench_end_line();
         }
     }
 done:
-    free(x); free(w); free(c); free(r); free(rl); free(h); free(acc);
+    free(x); free(w); free(c); free(r); free(rl); free(h); free(acc); free(cm);
 }
 
 int main(void)

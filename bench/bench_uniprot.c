@@ -20,6 +20,7 @@
  * gain_memory 0 (each gain makes its row's weights again), whose line
  * has `kept_speedup`: its seconds over the first naive run's. One JSON
  * object per line;
+ * SUBSEL_BENCH_PARTS=fashion,batch,interactive picks parts (default all);
  * SUBSEL_BENCH_SCALE scales the image counts; the dataset folder can be
  * given as argv[1].
  */
@@ -412,8 +413,11 @@ done:
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
-    fashion(dir);
-    per_batch();
-    interactive(dir);
+    if (bench_wanted("fashion"))
+        fashion(dir);
+    if (bench_wanted("batch"))
+        per_batch();
+    if (bench_wanted("interactive"))
+        interactive(dir);
     return 0;
 }

@@ -124,6 +124,15 @@ START_TEST(kernels_match_scalar_bit_for_bit)
             ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "lse_both_sum %s n=%d",
                           k->name, (int)n);
             ck_assert(memcmp(aa, ab, (size_t)n * sizeof *aa) == 0);
+            a = ref->lse_max_f32(cf, h, s, n);
+            b = k->lse_max_f32(cf, h, s, n);
+            ck_assert(memcmp(&a, &b, sizeof a) == 0);
+            memcpy(ab, aa, sizeof aa);
+            a = ref->lse_sum_shared(cf, h, s, 1.5, 0.7, aa, n, cf);
+            b = k->lse_sum_shared(cf, h, s, 1.5, 0.7, ab, n, cf);
+            ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "lse_sum_shared %s n=%d",
+                          k->name, (int)n);
+            ck_assert(memcmp(aa, ab, (size_t)n * sizeof *aa) == 0);
             fill_uniform(&rng, m2, n, -4.0, 4.0);
             fill_uniform(&rng, a2, n, 0.5, 3.0);
             ref->lse_merge(ma, aa, m2, a2, n);
@@ -192,7 +201,8 @@ START_TEST(kernels_are_accurate)
         /* Both passes over float values, single-precision exps: each term
          * within 2^-24 (|y| + 2) of itself, y its exponent (rounded to
          * float, then under 2^-23). */
-        double bound = 0.0, rmax = -INFINITY, rsum = 0.0, zero_col = 0.0;
+        double bound = 0.0, rmax = -INFINITY, rsum = 0.0, zero_col = 0.0, top;
+        int zeros = 0;
         double acc[MAX_LEN], base[MAX_LEN], mcol[MAX_LEN], cmax[MAX_LEN];
         float cf[MAX_LEN];
         for (j = 0; j < n; j++) {
@@ -221,6 +231,26 @@ START_TEST(kernels_are_accurate)
             ck_assert_double_eq_tol(acc[j] - base[j], e,
                                     e * (fabs(y) + 2.0) * 0x1p-24 + 1e-15 * acc[j]);
         }
+        /* The one-exp form: the row's maximum (exact), its sum, and a times
+         * each term added to the columns; the exponents reach below -87,
+         * where the terms are 0. */
+        ck_assert(k->lse_max_f32(cf, h, s, 0) == -INFINITY);
+        ck_assert(k->lse_sum_shared(cf, h, s, 0.0, 0.5, acc, 0, cf) == 0.0);
+        ck_assert(k->lse_max_f32(cf, h, s, n) == rmax);
+        top = k->lse_max_f32(cf, h, 40.0 * s, n);
+        for (j = 0; j < n; j++)
+            acc[j] = base[j];
+        got = k->lse_sum_shared(cf, h, 40.0 * s, top, 0.375, acc, n, cf);
+        for (j = 0, rsum = 0.0, bound = 0.0; j < n; j++) {
+            double y = fma(40.0 * s, cf[j], h[j]) - top, e = y < -87.0 ? 0.0 : exp(y);
+            ck_assert(fabs(acc[j] - base[j] - 0.375 * e) <=
+                      0.375 * e * (fabs(y) + 2.0) * 0x1p-24 + 1e-15 * acc[j]);
+            rsum += e;
+            bound += e * (fabs(y) + 2.0) * 0x1p-24;
+            zeros += e == 0.0;
+        }
+        ck_assert(zeros > 0 && zeros < n); /* both sides of -87 */
+        ck_assert_double_eq_tol(got, rsum, bound + 1e-15 * rsum);
     }
     fill_uniform(&rng, w, n, 0.0, 1.0);
     fill_uniform(&rng, r, n, 0.0, 0.2);
@@ -376,6 +406,77 @@ static int64_t stored_rows(const ss_ot_cost *cost)
         count += cost->rowp[i] != NULL;
     return count;
 }
+
+START_TEST(both_lse_shares_the_rows_exps)
+{
+    /* ss_ot_both_lse's one-exp form, on integer points, whose float
+     * products are exact: the values are the reference's, and the errors
+     * are the exps' own. A row's log-sum-exp is within 2^-24 (log m + 2);
+     * a column's terms are the rows' exps, each within 2^-24 (87 + 2) of
+     * itself. Three cases: plain; rows whose u_i = rowmax_i + hrow_i rises
+     * down each tile (the reference moves and rescales the sums so far);
+     * and a first row whose hrow of 500 puts it first in every column while
+     * its own exps go below e^-87 in most of them, so that only the
+     * two-sweep form (each column's own maximum) gets those columns right.
+     * Each with all rows stored and with none: the same bits. */
+    subsel_ctx *ctx = new_ctx();
+    int64_t n = 1100, m = 600, d = 3, i, j, kase;
+    float *x = malloc((size_t)(n * d) * sizeof *x), *y = malloc((size_t)(m * d) * sizeof *y);
+    double *c = malloc((size_t)(n * m) * sizeof *c);
+    double *hc = malloc((size_t)m * sizeof *hc), *hr = malloc((size_t)n * sizeof *hr);
+    double *row = malloc((size_t)n * sizeof *row), *col = malloc((size_t)m * sizeof *col);
+    double *row2 = malloc((size_t)n * sizeof *row2), *col2 = malloc((size_t)m * sizeof *col2);
+    double *row3 = malloc((size_t)n * sizeof *row3), *col3 = malloc((size_t)m * sizeof *col3);
+    ss_rng rng;
+    ss_rng_seed(&rng, 31, 0);
+    for (i = 0; i < n * d; i++)
+        x[i] = (float)(int)ss_rng_below(&rng, 9) - 4.0f;
+    for (i = 0; i < m * d; i++)
+        y[i] = (float)(int)ss_rng_below(&rng, 9) - 4.0f;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < m; j++) {
+            double s2 = 0.0;
+            int64_t q;
+            for (q = 0; q < d; q++)
+                s2 += ((double)x[i * d + q] - y[j * d + q]) * ((double)x[i * d + q] - y[j * d + q]);
+            c[i * m + j] = s2;
+        }
+    for (kase = 0; kase < 3; kase++) {
+        double s = kase == 2 ? -1.0 : -0.3;
+        int64_t budget;
+        fill_uniform(&rng, hc, m, -3.0, 3.0);
+        fill_uniform(&rng, hr, n, -3.0, 3.0);
+        for (i = 0; kase == 1 && i < n; i++)
+            hr[i] += 0.4 * (double)(i % 128); /* 128-row tiles */
+        if (kase == 2)
+            hr[0] = 500.0;
+        lse_reference(c, n, m, s, hc, hr, row, col);
+        for (budget = 0; budget < 2; budget++) {
+            ss_ot_cost cost;
+            ck_assert_ok(ctx, ss_ot_cost_points(ctx, &cost, SS_METRIC_SQEUCLID, 1, x, d, n,
+                                                y, d, m, d,
+                                                budget ? SS_OT_DEFAULT_BUDGET : 0));
+            ck_assert_int_eq(stored_rows(&cost), budget ? n : 0);
+            ck_assert_ok(ctx, ss_ot_both_lse(ctx, &cost, s, hc, row2, hr, col2));
+            ss_ot_cost_release(ctx, &cost);
+            for (i = 0; i < n; i++)
+                ck_assert_double_eq_tol(row2[i], row[i], 0x1p-24 * (log((double)m) + 2.0) +
+                                                             1e-14 * fabs(row[i]));
+            for (j = 0; j < m; j++)
+                ck_assert_double_eq_tol(col2[j], col[j], 0x1p-24 * 89.0 + 1e-14 * fabs(col[j]));
+            if (budget) {
+                ck_assert(memcmp(row2, row3, (size_t)n * sizeof *row2) == 0);
+                ck_assert(memcmp(col2, col3, (size_t)m * sizeof *col2) == 0);
+            }
+            memcpy(row3, row2, (size_t)n * sizeof *row2);
+            memcpy(col3, col2, (size_t)m * sizeof *col2);
+        }
+    }
+    free(x), free(y), free(c), free(hc), free(hr);
+    free(row), free(col), free(row2), free(col2), free(row3), free(col3);
+    subsel_ctx_free(ctx);
+}
+END_TEST
 
 START_TEST(lse_passes_match_direct_computation)
 {
@@ -1291,6 +1392,7 @@ Suite *ot_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("passes");
     tcase_add_test(tc, lse_passes_match_direct_computation);
+    tcase_add_test(tc, both_lse_shares_the_rows_exps);
     suite_add_tcase(s, tc);
     tc = tcase_create("pot");
     tcase_add_test(tc, sinkhorn_reproduces_pot);

@@ -11,6 +11,7 @@
 #define SS_CORE_ERROR_H
 
 #include "subsel.h"
+#include "kernels/prefetch.h"
 
 #if defined(__GNUC__)
 #define SS_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -18,18 +19,6 @@
 #else
 #define SS_PRINTF(fmt, args)
 #define SS_UNLIKELY(x) (x)
-#endif
-
-/* Prefetch the cache line holding *p. GCC 12's dead-code elimination drops
- * __builtin_prefetch inside loops whose only effect it is (a prefetch loop
- * over a row vanished at -O2 and -O3), so on x86 the instruction is written
- * as volatile assembly, which the compiler must keep. */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define SS_PREFETCH(p) __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)(p)))
-#elif defined(__GNUC__)
-#define SS_PREFETCH(p) __builtin_prefetch(p)
-#else
-#define SS_PREFETCH(p) ((void)(p))
 #endif
 
 /* Prefetch every cache line that bytes [p, p + bytes) touch. Counted from

@@ -96,6 +96,14 @@ typedef struct ss_kernels {
     double (*lse_both_sum)(const float *c, const double *hcol, double s,
                            double hi, double rowmax, const double *colmax,
                            double *colacc, int64_t n);
+    /* The one-exp form of both passes, for lib/ot/lse.c: lse_max_f32
+     * returns max_j x_j (-inf for n = 0); lse_sum_shared returns sum_j e_j,
+     * e_j = exp(x_j - rowmax) by vf_exp (within 2^-24 (|x_j - rowmax| + 2)
+     * of itself), and adds a e_j to colacc[j]. */
+    double (*lse_max_f32)(const float *c, const double *hcol, double s, int64_t n);
+    double (*lse_sum_shared)(const float *c, const double *hcol, double s,
+                             double rowmax, double a, double *colacc, int64_t n,
+                             const float *next);
     double (*gibbs_row)(double *out, const double *c, const double *h,
                         double s, double hi, int64_t n);
     /* Squared distances from float dot products (lib/ot's fast tiles):

@@ -227,40 +227,125 @@ int ss_ot_col_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
  * count). */
 #define WAVE_BLOCKS 16
 
-/* Row i of the values, from column j0: the stored row, or the row of the
- * block's own tile. */
-static const float *float_row(const ss_ot_cost *cost, int stored, int64_t i,
-                              int64_t j0, const float *own)
+/* One tile of the symmetric pass: rows i0.. and columns j0.. of a fast
+ * point-cloud cost, read from the stored float rows or from the thread's
+ * float tile. */
+typedef struct {
+    const ss_ot_cost *cost;
+    const float *ftile; /* rows x ct, when the rows are not stored */
+    int64_t i0, rows, j0, cols, ct;
+    int64_t next; /* columns of the block's next tile, for prefetching */
+    int stored;
+} both_tile;
+
+static const float *tile_row(const both_tile *t, int64_t r)
 {
-    return stored ? cost->rowp[i] + j0 : own;
+    return t->stored ? t->cost->rowp[t->i0 + r] + t->j0 : t->ftile + r * t->ct;
+}
+
+/* The two-sweep form: the rows' and the columns' maxima, then the sums,
+ * two exps per value. mx, acc: the rows' partials; sm, sa: the columns'. */
+static void sweep_two(const ss_kernels *k, const both_tile *t, double s,
+                      const double *hcol, const double *hrow, double *mx,
+                      double *acc, double *sm, double *sa)
+{
+    int64_t r, q;
+    for (q = 0; q < t->cols; q++) {
+        sm[q] = -INFINITY;
+        sa[q] = 0.0;
+    }
+    for (r = 0; r < t->rows; r++) {
+        const float *v = tile_row(t, r);
+        /* the next tile's columns, fetched row by row: the first sweep over
+         * a stored tile otherwise waits on memory at the start of each of
+         * its rows */
+        if (t->stored)
+            ss_prefetch_bytes(v + t->cols, (size_t)t->next * sizeof *v);
+        mx[r] = k->lse_both_max(v, hcol, s, hrow[r], sm, t->cols);
+    }
+    for (r = 0; r < t->rows; r++)
+        acc[r] = k->lse_both_sum(tile_row(t, r), hcol, s, hrow[r], mx[r], sm, sa, t->cols);
+}
+
+/* The shared form lets a row's factor exp(u_i - U) reach e^SHARED_SLACK
+ * before it moves the tile's reference U up to u_i (rescaling the sums so
+ * far), so that rows in rising order of u_i do not rescale at each row. */
+#define SHARED_SLACK 8.0
+
+/* The shared form's exps fetch the row this many rows ahead, one cache
+ * line per vector: a row's exps take about as long as memory's latency, so
+ * the row after next arrives in time. */
+#define AHEAD_ROWS 2
+
+/* The shared form: one sweep, one exp per value (see tiled_both). Each row
+ * is read once: its maximum, then its exps from L1. */
+static void sweep_shared(const ss_kernels *k, const both_tile *t, double s,
+                         const double *hcol, const double *hrow, double *mx,
+                         double *acc, double *sm, double *sa)
+{
+    double top = -INFINITY;
+    int64_t r, q;
+    for (q = 0; q < t->cols; q++)
+        sa[q] = 0.0;
+    for (r = 0; r < t->rows; r++) {
+        const float *v = tile_row(t, r), *ahead = v;
+        int64_t a = r + AHEAD_ROWS;
+        double u;
+        if (t->stored && a < t->rows)
+            ahead = tile_row(t, a);
+        else if (t->stored && a - t->rows < t->rows && t->next >= t->cols)
+            ahead = tile_row(t, a - t->rows) + t->cols; /* the next tile's */
+        mx[r] = k->lse_max_f32(v, hcol, s, t->cols);
+        u = mx[r] + hrow[r];
+        if (u > top + SHARED_SLACK) {
+            double f = exp(top - u);
+            for (q = 0; q < t->cols && top > -INFINITY; q++)
+                sa[q] *= f;
+            top = u;
+        }
+        acc[r] = k->lse_sum_shared(v, hcol, s, mx[r], exp(u - top), sa, t->cols, ahead);
+    }
+    for (q = 0; q < t->cols; q++)
+        sm[q] = top - hcol[q];
 }
 
 /* Both passes from one reading of each tile of a fast point-cloud cost,
  * whose values are floats: a block whose rows are all stored is read in
  * place, the others computed into the thread's tile and rounded to float
  * as the stored rows were. Row i of the block and column j of the tile
- * each get a partial log-sum-exp from two sweeps (the maxima, then the
- * sums); rows merge across the tiles of their block, columns across
- * blocks, wave by wave. */
+ * each get a partial log-sum-exp; rows merge across the tiles of their
+ * block, columns across blocks, wave by wave.
+ *
+ * `shared`: one exp per value. A column's exponent z_ij = s c_ij + hrow_i
+ * is the row's x_ij = s c_ij + hcol_j plus hrow_i - hcol_j, so with u_i =
+ * rowmax_i + hrow_i and a reference U near the tile's largest u_i,
+ * exp(z_ij - (U - hcol_j)) = exp(x_ij - rowmax_i) exp(u_i - U): the row's
+ * own term times a per-row factor. A column whose terms all sit far below
+ * U - hcol_j loses precision that way (its single-precision exps below
+ * e^-87 are flushed); *short_cols counts the columns whose sums are too
+ * small to vouch for, and the caller then runs the two-sweep form, which
+ * takes each column's own maximum. */
 static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                       const double *hcol, double *row_out,
-                      const double *hrow, double *col_out)
+                      const double *hrow, double *col_out, int shared,
+                      int64_t *short_cols)
 {
     const ss_kernels *k = ss_kernels_for(ctx);
     int64_t n = cost->n, m = cost->m, d = cost->d, ct = ss_tile_cols(d);
     int64_t tr = ss_tile_rows(n, 1);
-    int64_t blocks = (n + tr - 1) / tr, w0, j;
+    int64_t blocks = (n + tr - 1) / tr, w0, j, lost = 0;
     int64_t inputs = ss_tile_inputs(tr, d, 1);
     /* per thread, after the tile: 4 partials per row and the float tile */
     int64_t per = 4 * tr + (tr * ct + 1) / 2;
     int64_t stride = ss_tile_scratch_stride(tr, d, 1, per);
     int threads = ss_ot_threads_for(ctx, blocks < WAVE_BLOCKS ? blocks : WAVE_BLOCKS,
                               n * m * (d + 8) / 8);
+    /* Each flushed term of a column is under e^(SHARED_SLACK - 87) of its
+     * reference; a sum this many times the row count keeps all of them
+     * together under 2^-30 of it. */
+    double min_sum = exp(SHARED_SLACK - 87.0) * 0x1p30 * (double)n;
     double *scratch = NULL, *slots = NULL, *col_m = NULL, *col_a = NULL;
     int rc = SUBSEL_OK;
-    if (cost->x == NULL || !cost->fast)
-        return ss_fail(ctx, SUBSEL_E_INVALID,
-                       "ss_ot_both_lse: needs fast point-cloud values");
     SS_TRY(ss_tile_scratch(ctx, threads, tr, d, 1, per, &scratch));
     SS_TRY(ss_alloc_array(ctx, 2 * WAVE_BLOCKS * m, sizeof *slots, &slots));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *col_m, &col_m));
@@ -275,43 +360,32 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
             double *pm = big_a + tr, *pa = pm + tr;
             float *ftile = (float *)(pa + tr);
             double *sm = slots + 2 * (b - w0) * m, *sa = sm + m;
-            int64_t i0 = b * tr, j0, r, q;
-            int64_t rows = n - i0 < tr ? n - i0 : tr;
-            int stored = ss_ot_cost_stored_block(cost, i0, rows);
-            for (j0 = 0; j0 < m; j0 += ct) {
-                int64_t cols = m - j0 < ct ? m - j0 : ct, next = 0;
-                int first = j0 == 0;
+            both_tile t;
+            int64_t r, q;
+            t.cost = cost;
+            t.ftile = ftile;
+            t.i0 = b * tr;
+            t.rows = n - t.i0 < tr ? n - t.i0 : tr;
+            t.ct = ct;
+            t.stored = ss_ot_cost_stored_block(cost, t.i0, t.rows);
+            for (t.j0 = 0; t.j0 < m; t.j0 += ct) {
+                int first = t.j0 == 0;
                 double *mx = first ? big_m : pm, *acc = first ? big_a : pa;
-                if (stored) {
-                    /* the next tile's columns, fetched row by row below: the
-                     * first sweep over a stored tile otherwise waits on
-                     * memory at the start of each of its rows */
-                    next = m - j0 - cols < ct ? m - j0 - cols : ct;
-                } else {
-                    values_tile(ctx, cost, 0, i0, rows, j0, cols, own, tile, ct);
-                    for (r = 0; r < rows; r++)
-                        for (q = 0; q < cols; q++)
+                t.cols = m - t.j0 < ct ? m - t.j0 : ct;
+                t.next = m - t.j0 - t.cols < ct ? m - t.j0 - t.cols : ct;
+                if (!t.stored) {
+                    values_tile(ctx, cost, 0, t.i0, t.rows, t.j0, t.cols, own, tile, ct);
+                    for (r = 0; r < t.rows; r++)
+                        for (q = 0; q < t.cols; q++)
                             ftile[r * ct + q] = (float)tile[r * ct + q];
                 }
-                for (q = 0; q < cols; q++) {
-                    sm[j0 + q] = -INFINITY;
-                    sa[j0 + q] = 0.0;
-                }
-                for (r = 0; r < rows; r++) {
-                    const float *v = float_row(cost, stored, i0 + r, j0, ftile + r * ct);
-                    ss_prefetch_bytes(v + cols, (size_t)next * sizeof *v);
-                    mx[r] = k->lse_both_max(v, hcol + j0, s, hrow[i0 + r],
-                                            sm + j0, cols);
-                }
-                for (r = 0; r < rows; r++)
-                    acc[r] = k->lse_both_sum(
-                        float_row(cost, stored, i0 + r, j0, ftile + r * ct),
-                        hcol + j0, s, hrow[i0 + r], mx[r], sm + j0, sa + j0, cols);
+                (shared ? sweep_shared : sweep_two)(k, &t, s, hcol + t.j0, hrow + t.i0,
+                                                    mx, acc, sm + t.j0, sa + t.j0);
                 if (!first)
-                    k->lse_merge(big_m, big_a, pm, pa, rows);
+                    k->lse_merge(big_m, big_a, pm, pa, t.rows);
             }
-            for (r = 0; r < rows; r++)
-                row_out[i0 + r] = big_m[r] + log(big_a[r]);
+            for (r = 0; r < t.rows; r++)
+                row_out[t.i0 + r] = big_m[r] + log(big_a[r]);
         }
         /* Merge this wave's column partials in block order. */
         if (w0 == 0) {
@@ -321,8 +395,12 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
         for (b = w0 == 0 ? 1 : 0; b < wn; b++)
             k->lse_merge(col_m, col_a, slots + 2 * b * m, slots + 2 * b * m + m, m);
     }
-    for (j = 0; j < m; j++)
+    for (j = 0; j < m; j++) {
         col_out[j] = col_m[j] + log(col_a[j]);
+        /* the negation counts NaN too */
+        lost += shared && !(col_a[j] >= min_sum && isfinite(col_m[j]));
+    }
+    *short_cols = lost;
 cleanup:
     ss_free(ctx, scratch);
     ss_free(ctx, slots);
@@ -335,7 +413,14 @@ int ss_ot_both_lse(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                    const double *hcol, double *row_out, const double *hrow,
                    double *col_out)
 {
-    return tiled_both(ctx, cost, s, hcol, row_out, hrow, col_out);
+    int64_t short_cols = 0;
+    if (cost->x == NULL || !cost->fast)
+        return ss_fail(ctx, SUBSEL_E_INVALID,
+                       "ss_ot_both_lse: needs fast point-cloud values");
+    SS_CHECK(tiled_both(ctx, cost, s, hcol, row_out, hrow, col_out, 1, &short_cols));
+    if (short_cols == 0)
+        return SUBSEL_OK;
+    return tiled_both(ctx, cost, s, hcol, row_out, hrow, col_out, 0, &short_cols);
 }
 
 int ss_ot_gibbs(subsel_ctx *ctx, const ss_ot_cost *cost, double s,

@@ -189,6 +189,8 @@ const ss_kernels SS_KERNEL_TABLE = {
     k_lse_merge,
     k_lse_both_max,
     k_lse_both_sum,
+    k_lse_max_f32,
+    k_lse_sum_shared,
     k_gibbs_row,
     k_dist_from_dot_f32,
     k_max_f32,

@@ -12,6 +12,8 @@
  */
 #include <math.h>
 
+#include "kernels/prefetch.h"
+
 /* x = s * c + h for one vector, the single rounding every kernel shares. */
 SS_INLINE vd lse_arg(vd s, vd c, vd h)
 {
@@ -188,6 +190,66 @@ static double k_lse_both_sum(const float *c, const double *hcol, double s,
         ec = vf_hi(e);
         acc = vd_add(acc, vd_select(vm_first(rest), er, vd_zero()));
         vd_store_partial(colacc + j, vd_add(vd_load_partial(colacc + j, rest), ec),
+                         rest);
+    }
+    return vd_hsum(acc);
+}
+
+/* The one-exp form of both passes (lib/ot/lse.c's shared columns): the
+ * row's maximum, max_j x_j with x_j = s c_j + hcol_j (-inf for n = 0);
+ * then sum_j e_j with e_j = exp(x_j - rowmax) in single precision, each
+ * e_j also added, times a, to colacc[j]. A column's exponent differs from
+ * the row's by a per-row and a per-column constant, so a times e_j is the
+ * column's term when a carries the row's part of that difference. */
+static double k_lse_max_f32(const float *c, const double *hcol, double s, int64_t n)
+{
+    vd vs = vd_set1(s), mx = vd_set1(-INFINITY), m1 = mx, m2 = mx, m3 = mx;
+    int64_t j = 0;
+    /* four chains, so that the max's latency does not bound the loop (the
+     * maximum is exact: any order gives the same bits) */
+    for (; j + 32 <= n; j += 32) {
+        mx = vd_max(mx, lse_arg(vs, vd_load_f32(c + j), vd_load(hcol + j)));
+        m1 = vd_max(m1, lse_arg(vs, vd_load_f32(c + j + 8), vd_load(hcol + j + 8)));
+        m2 = vd_max(m2, lse_arg(vs, vd_load_f32(c + j + 16), vd_load(hcol + j + 16)));
+        m3 = vd_max(m3, lse_arg(vs, vd_load_f32(c + j + 24), vd_load(hcol + j + 24)));
+    }
+    mx = vd_max(vd_max(mx, m1), vd_max(m2, m3));
+    for (; j + 8 <= n; j += 8)
+        mx = vd_max(mx, lse_arg(vs, vd_load_f32(c + j), vd_load(hcol + j)));
+    if (j < n) {
+        int rest = (int)(n - j);
+        vd x = lse_arg(vs, vd_load_f32_partial(c + j, rest),
+                       vd_load_partial(hcol + j, rest));
+        mx = vd_max(mx, vd_select(vm_first(rest), x, vd_set1(-INFINITY)));
+    }
+    return vd_hmax(mx);
+}
+
+static double k_lse_sum_shared(const float *c, const double *hcol, double s,
+                               double rowmax, double a, double *colacc, int64_t n,
+                               const float *next)
+{
+    vd vs = vd_set1(s), sh = vd_set1(rowmax), va = vd_set1(a), acc = vd_zero();
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        vf e;
+        SS_PREFETCH(next + j);
+        e = vf_exp(vf_from_vd(
+            vd_sub(lse_arg(vs, vd_load_f32(c + j), vd_load(hcol + j)), sh),
+            vd_sub(lse_arg(vs, vd_load_f32(c + j + 8), vd_load(hcol + j + 8)), sh)));
+        vd lo = vf_lo(e), hi = vf_hi(e);
+        acc = vd_add(acc, vd_add(lo, hi));
+        vd_store(colacc + j, vd_fma(va, lo, vd_load(colacc + j)));
+        vd_store(colacc + j + 8, vd_fma(va, hi, vd_load(colacc + j + 8)));
+    }
+    for (; j < n; j += 8) { /* up to 15 left, 8 at a time */
+        int rest = n - j < 8 ? (int)(n - j) : 8;
+        vd x = vd_sub(lse_arg(vs, vd_load_f32_partial(c + j, rest),
+                              vd_load_partial(hcol + j, rest)), sh);
+        vd e = vf_lo(vf_exp(vf_from_vd(x, vd_set1(-INFINITY))));
+        e = vd_select(vm_first(rest), e, vd_zero());
+        acc = vd_add(acc, e);
+        vd_store_partial(colacc + j, vd_fma(va, e, vd_load_partial(colacc + j, rest)),
                          rest);
     }
     return vd_hsum(acc);
