@@ -99,7 +99,9 @@ typedef struct ss_kernels {
     /* The one-exp form of both passes, for lib/ot/lse.c: lse_max_f32
      * returns max_j x_j (-inf for n = 0); lse_sum_shared returns sum_j e_j,
      * e_j = exp(x_j - rowmax) by vf_exp (within 2^-24 (|x_j - rowmax| + 2)
-     * of itself), and adds a e_j to colacc[j]. */
+     * of itself), and adds a e_j to colacc[j]; meanwhile it prefetches
+     * next[0..n), a row of n floats it does not read (the caller's next
+     * row, or c itself). */
     double (*lse_max_f32)(const float *c, const double *hcol, double s, int64_t n);
     double (*lse_sum_shared)(const float *c, const double *hcol, double s,
                              double rowmax, double a, double *colacc, int64_t n,
