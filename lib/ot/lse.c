@@ -297,9 +297,9 @@ static void sweep_shared(const ss_kernels *k, const both_tile *t, double s,
             ahead = tile_row(t, a - t->rows) + t->cols; /* the next tile's */
         mx[r] = k->lse_max_f32(v, hcol, s, t->cols);
         u = mx[r] + hrow[r];
-        if (u > top + SHARED_SLACK) {
+        if (u > top + SHARED_SLACK) { /* at the first row, f = 0 on sums of 0 */
             double f = exp(top - u);
-            for (q = 0; q < t->cols && top > -INFINITY; q++)
+            for (q = 0; q < t->cols; q++)
                 sa[q] *= f;
             top = u;
         }
