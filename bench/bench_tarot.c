@@ -10,9 +10,13 @@
  *      a separate stage), with peak memory;
  *   2. OTM with 10 folds on N = 50,000, M = 5,000, d = 256;
  *   3. thread scaling of whitening and top-k in one run (1 thread against
- *      all), on a quarter of the first problem.
+ *      all), on a quarter of the first problem;
+ *   4. top-k's two screens in one run, on a quarter of the first problem:
+ *      bfloat16 (where the CPU has AVX512_BF16) against single precision
+ *      (SUBSEL_CTX_MAX_ISA avx2), alternated, best of 3 each, and whether
+ *      their lists and scores are the same bits (they must be).
  * One JSON object per line. SUBSEL_BENCH_SCALE scales N and M (0.05 for a
- * quick run); SUBSEL_BENCH_PARTS=1,2,3 picks parts (default all);
+ * quick run); SUBSEL_BENCH_PARTS=1,2,3,4 picks parts (default all);
  * SUBSEL_BENCH_OT_MEMORY sets the first part's ot_memory (bytes; the
  * selector's default otherwise), which trades its fill's and final OT's
  * speed for peak memory (peak_ratio: peak RSS over the inputs' size).
@@ -239,6 +243,52 @@ static void scaling(int64_t n, int64_t m, int64_t d)
     free(idx);
 }
 
+/* Top-k with each screen, same data, same run (part 4). */
+static void screens(int64_t n, int64_t m, int64_t d)
+{
+    float *xc = make_features(n, d, 1, 6 << 20), *xt = make_features(m, d, 3, 7 << 20);
+    int64_t k = 50, *idx[2];
+    float *sc[2];
+    double best[2] = {INFINITY, INFINITY};
+    int round, side, same;
+    for (side = 0; side < 2; side++) {
+        idx[side] = malloc((size_t)(m * k) * sizeof *idx[side]);
+        sc[side] = malloc((size_t)(m * k) * sizeof *sc[side]);
+    }
+    for (round = 0; round < 3; round++)
+        for (side = 0; side < 2; side++) {
+            setup su;
+            double t0;
+            open_setup(&su, xc, n, xt, m, d, 0);
+            if (side == 1)
+                subsel_ctx_set_int(su.ctx, SUBSEL_CTX_MAX_ISA, SUBSEL_ISA_AVX2);
+            stages_begin("whiten");
+            check(subsel_tarot_whiten(su.ctx, su.tr, NULL, NULL), su.ctx, "whiten");
+            stages_begin("topk");
+            t0 = bench_now();
+            check(subsel_tarot_topk_v2(su.ctx, su.tr, k, idx[side], m * k, sc[side], m * k),
+                  su.ctx, "topk");
+            t0 = bench_now() - t0;
+            best[side] = t0 < best[side] ? t0 : best[side];
+            close_setup(&su);
+        }
+    same = memcmp(idx[0], idx[1], (size_t)(m * k) * sizeof *idx[0]) == 0 &&
+           memcmp(sc[0], sc[1], (size_t)(m * k) * sizeof *sc[0]) == 0;
+    printf("{\"bench\":\"tarot_topk_screens\",\"n\":%lld,\"m\":%lld,\"d\":%lld,\"k\":%lld,"
+           "\"bf16_screen\":%s,\"topk_s\":%.3f,\"topk_single_s\":%.3f,\"speedup\":%.2f,"
+           "\"same_lists\":%s",
+           (long long)n, (long long)m, (long long)d, (long long)k,
+           strstr(subsel_build_info(), "bf16_screen=yes") ? "true" : "false", best[0], best[1],
+           best[1] / best[0], same ? "true" : "false");
+    bench_end_line();
+    for (side = 0; side < 2; side++) {
+        free(idx[side]);
+        free(sc[side]);
+    }
+    free(xc);
+    free(xt);
+}
+
 int main(void)
 {
     double s = bench_scale();
@@ -253,5 +303,7 @@ int main(void)
         otm(n / 4, m / 4, 256);
     if (want(3))
         scaling(n / 4, m / 4, 512);
+    if (want(4))
+        screens(n / 4, m / 4, 512);
     return 0;
 }

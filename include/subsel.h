@@ -2661,7 +2661,10 @@ SUBSEL_API int subsel_tarot_whiten(subsel_ctx *ctx, subsel_tarot *tarot,
  * targets [first_target, first_target + targets), writes the cosine scores
  * u . v to scores[i * targets + j] and, if `distances` is not NULL, the
  * whitened feature distances |u - v| to distances[i * targets + j]
- * (float, from the same BLIS sgemm). scores and distances hold
+ * (float, from the same score). A score is exact: the dot product of the
+ * two whitened rows accumulated in double in a fixed order and rounded
+ * once to float, the same bits on every instruction set and thread count
+ * and the same as subsel_tarot_topk_v2()'s. scores and distances hold
  * scores_capacity and distances_capacity floats (the latter ignored when
  * distances is NULL). Whitens first if needed.
  * @return SUBSEL_OK, SUBSEL_E_INVALID (NULL scores, range outside the
@@ -2689,7 +2692,11 @@ SUBSEL_API int subsel_tarot_scores(subsel_ctx *ctx, subsel_tarot *tarot,
  * the lower candidate index): indices[j * k + r] is the rank-r candidate
  * and scores[j * k + r] (if `scores` is not NULL) its score; indices and
  * scores hold indices_capacity and scores_capacity values (the latter
- * ignored when scores is NULL). Blockwise: the N x M score matrix is never
+ * ignored when scores is NULL). Scores are exact, as
+ * subsel_tarot_scores_v2()'s (the same bits): a fast product (bfloat16
+ * where the CPU has AVX512_BF16, else single precision) only screens out
+ * candidates that its error bound shows cannot rank, so the lists do not
+ * depend on the CPU. Blockwise: the N x M score matrix is never
  * held whole; memory is O(M k) plus fixed-size blocks per thread. The
  * result is kept (O(M k)) so that a later selection needing at most k
  * ranks reuses it. Whitens first if needed. Progress: stage "topk"

@@ -13,6 +13,8 @@
 #include "core/ctx.h"
 #include "core/rng.h"
 #include "dispatch/dispatch.h"
+#include "linalg/bf16.h"
+#include "subsel_config.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
@@ -389,6 +391,114 @@ START_TEST(crc32_matches_zlib)
 }
 END_TEST
 
+/* The bfloat16 screen (the AVX-512 table's gemm_bf16) is there exactly on
+ * CPUs with AVX512_BF16, and its products stay within linalg/bf16.h's
+ * bound of the exact ones, dx |y~| + |x| dy + gamma |x~| |y~| + tiny:
+ * odd and even lengths, rows of mixed scales, values under single
+ * precision's smallest normal (flushed), a zero row. The bound is not
+ * loose by orders of magnitude either (the largest error seen reaches a
+ * tenth of it). */
+START_TEST(bf16_screen_stays_within_its_bound)
+{
+    const ss_kernels *k = ss_kernels_level(_i);
+    const int64_t dims[5] = {1, 2, 7, 32, 513};
+    const int64_t rows = SS_BF16_MR, cols = 2 * SS_BF16_NR;
+    double worst = 0.0;
+    ss_rng rng;
+    int di;
+    if (k == NULL)
+        return;
+    ck_assert_int_eq(k->gemm_bf16 != NULL,
+                     _i == SUBSEL_ISA_AVX512 && SUBSEL_HAVE_BF16 && ss_cpu_has_bf16());
+    if (k->gemm_bf16 == NULL)
+        return;
+    ss_rng_seed(&rng, 77, 1);
+    for (di = 0; di < 5; di++) {
+        const int64_t d = dims[di], pairs = ss_bf16_pairs(d);
+        float *x = malloc(sizeof *x * (size_t)(rows * d)), *y = malloc(sizeof *y * (size_t)(cols * d));
+        float *c = malloc(sizeof *c * (size_t)(rows * cols));
+        double gamma, tiny;
+        uint32_t *a = malloc(sizeof *a * (size_t)(rows * pairs)), *b = malloc(sizeof *b * (size_t)(cols * pairs));
+        int64_t i, j, l;
+        for (i = 0; i < rows * d; i++) /* row scales 1e-3 .. 1e3; row 1 tiny, row 2 zero */
+            x[i] = i / d == 2 ? 0.0f
+                   : (float)(ss_rng_normal(&rng) * (i / d == 1 ? 1e-39 : pow(10.0, (double)(i / d % 7) - 3.0)));
+        for (j = 0; j < cols * d; j++)
+            y[j] = (float)(ss_rng_normal(&rng) * (j / d % 3 == 0 ? 1e-40 : 1.0));
+        ss_bf16_pack_rows(x, d, rows, d, a);
+        ss_bf16_pack_cols(y, d, cols, d, b);
+        k->gemm_bf16(pairs, cols / SS_BF16_NR, a, b, c, cols);
+        gamma = ss_bf16_sum_error(d, &tiny);
+        for (i = 0; i < rows; i++)
+            for (j = 0; j < cols; j++) {
+                long double exact = 0.0L, err, bound;
+                float nx, dx, ny, dy;
+                for (l = 0; l < d; l++)
+                    exact += (long double)x[i * d + l] * y[j * d + l];
+                ss_bf16_norms(x + i * d, d, &nx, &dx);
+                ss_bf16_norms(y + j * d, d, &ny, &dy);
+                err = fabsl((long double)c[i * cols + j] - exact);
+                bound = (long double)dx * (ny + dy) + (long double)nx * dy +
+                        gamma * ((long double)nx + dx) * ((long double)ny + dy) + tiny;
+                ck_assert_msg(err <= bound, "d %lld (%lld, %lld): error %Lg over the bound %Lg",
+                              (long long)d, (long long)i, (long long)j, err, bound);
+                if (bound > 1e-20L && (double)(err / bound) > worst)
+                    worst = (double)(err / bound);
+            }
+        free(x);
+        free(y);
+        free(c);
+        free(a);
+        free(b);
+    }
+    ck_assert_msg(worst > 0.1, "largest error %g of the bound", worst);
+}
+END_TEST
+
+/* The screen's test (above_floor) on every level: each bit as its
+ * definition in double gives it, NaN passing and equality passing, for
+ * every length 0 .. MAX_LEN + 64; the words past the last untouched. */
+START_TEST(above_floor_follows_its_definition)
+{
+    const ss_kernels *k = ss_kernels_level(_i);
+    float x[MAX_LEN + 64], y1[MAX_LEN + 64], y2[MAX_LEN + 64], fl[MAX_LEN + 64];
+    uint64_t bits[4];
+    const double e1 = 0.37, e2 = 1.5, tiny = 1e-30;
+    ss_rng rng;
+    int n, p;
+    if (k == NULL)
+        return;
+    ss_rng_seed(&rng, 99, (uint64_t)_i);
+    for (n = 0; n <= MAX_LEN + 64; n++) {
+        int any = 0, got;
+        for (p = 0; p < n; p++) {
+            x[p] = (float)ss_rng_normal(&rng);
+            y1[p] = (float)fabs(ss_rng_normal(&rng));
+            y2[p] = p % 5 == 0 ? 0.0f : (float)fabs(ss_rng_normal(&rng));
+            fl[p] = (float)(ss_rng_normal(&rng) * 2.0);
+            if (p % 7 == 3)
+                x[p] = NAN;
+            if (p % 11 == 4) { /* exactly at the floor: passes */
+                y1[p] = y2[p] = 0.0f;
+                x[p] = 1.0f;
+                fl[p] = (float)(1.0 + tiny) ; /* rounds to 1 */
+            }
+        }
+        memset(bits, 0xab, sizeof bits);
+        got = k->above_floor(bits, x, y1, y2, fl, e1, e2, tiny, n);
+        for (p = 0; p < n; p++) {
+            double v = (double)x[p] + fma(e1, y1[p], fma(e2, y2[p], tiny));
+            int want = !(v < (double)fl[p]);
+            any |= want;
+            ck_assert_msg((int)(bits[p / 64] >> (p % 64) & 1) == want, "n %d entry %d", n, p);
+        }
+        ck_assert_int_eq(got, any);
+        for (p = (n + 63) / 64; p < 4; p++)
+            ck_assert(bits[p] == 0xababababababababULL);
+    }
+}
+END_TEST
+
 Suite *dispatch_suite(void)
 {
     Suite *s = suite_create("dispatch");
@@ -405,6 +515,8 @@ Suite *dispatch_suite(void)
     tcase_add_loop_test(tc, elementary_functions_over_wide_ranges, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
     tcase_add_loop_test(tc, gemm_kernels_follow_their_order, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
     tcase_add_loop_test(tc, crc32_matches_zlib, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
+    tcase_add_loop_test(tc, bf16_screen_stays_within_its_bound, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
+    tcase_add_loop_test(tc, above_floor_follows_its_definition, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
     suite_add_tcase(s, tc);
     return s;
 }

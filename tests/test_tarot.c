@@ -639,6 +639,101 @@ START_TEST(topk_matches_full_sort)
 }
 END_TEST
 
+/* Issue 15: the neighbour lists come from exact scores whichever screen
+ * picks the candidates to score (bfloat16 on AVX-512 CPUs with BF16,
+ * single precision elsewhere): on near-duplicate candidates that neither
+ * screen can tell apart (1e-4 apart, bfloat16 resolves 4e-3), every level
+ * gives the same lists and scores, bit for bit, equal to a full sort of
+ * subsel_tarot_scores_v2, whose scores are the (normalised) rows' dot
+ * products rounded once to float (against long double). Loops: k 30 (floors
+ * from the first block's bounds) and k 2100 (more than a block: every
+ * candidate scored until the heaps fill). */
+START_TEST(topk_screens_agree_on_near_ties)
+{
+    const int64_t n = 5000, m = 70, d = 24, k = _i == 0 ? 30 : 2100;
+    float *x = malloc(sizeof *x * (size_t)(n * d)), *y = malloc(sizeof *y * (size_t)(m * d));
+    float *s = malloc(sizeof *s * (size_t)(n * m)), *ks[3] = {NULL, NULL, NULL};
+    int64_t *ki[3] = {NULL, NULL, NULL}, i, j, r, l;
+    ranked *col = malloc(sizeof *col * (size_t)n);
+    subsel_ctx *ctx = new_ctx(2);
+    subsel_dense *c = NULL, *tg = NULL, *u = NULL, *v = NULL;
+    subsel_tarot *t = NULL;
+    ss_rng rng;
+    int isa, first = -1;
+    ss_rng_seed(&rng, 123, 1);
+    for (j = 0; j < d; j++) /* row 0: the base; rows 1 .. n/2 copies of it, jittered */
+        x[j] = (float)ss_rng_normal(&rng);
+    for (i = 1; i < n; i++)
+        for (j = 0; j < d; j++)
+            x[i * d + j] = i <= n / 2 ? x[j] + (float)(1e-4 * ss_rng_normal(&rng))
+                                      : (float)ss_rng_normal(&rng);
+    for (i = 0; i < m * d; i++) /* targets near the base too */
+        y[i] = x[i % d] + (float)(0.3 * ss_rng_normal(&rng));
+    ck_assert_ok(ctx, subsel_dense_create(ctx, n, d, x, SUBSEL_BORROW, &c));
+    ck_assert_ok(ctx, subsel_dense_create(ctx, m, d, y, SUBSEL_BORROW, &tg));
+    for (isa = SUBSEL_ISA_SCALAR; isa <= SUBSEL_ISA_AVX512; isa++) {
+        if (!subsel_isa_supported(isa))
+            continue;
+        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_CTX_MAX_ISA, isa));
+        ck_assert_ok(ctx, subsel_tarot_create(ctx, c, tg, &t));
+        /* cosines of the rows as they are: the near-duplicates stay near */
+        ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_TAROT_WHITEN, SUBSEL_WHITEN_NONE));
+        ck_assert_ok(ctx, subsel_tarot_set_int(t, SUBSEL_TAROT_CENTER, 0));
+        ks[isa] = malloc(sizeof *ks[isa] * (size_t)(m * k));
+        ki[isa] = malloc(sizeof *ki[isa] * (size_t)(m * k));
+        ck_assert_ok(ctx, subsel_tarot_topk_v2(ctx, t, k, ki[isa], m * k, ks[isa], m * k));
+        if (first < 0) {
+            first = isa;
+            ck_assert_ok(ctx, subsel_tarot_scores_v2(ctx, t, 0, n, 0, m, s, n * m, NULL, 0));
+            ck_assert_ok(ctx, subsel_tarot_whiten(ctx, t, &u, &v));
+        }
+        subsel_tarot_free(t);
+        ck_assert(memcmp(ki[isa], ki[first], sizeof *ki[isa] * (size_t)(m * k)) == 0);
+        ck_assert(memcmp(ks[isa], ks[first], sizeof *ks[isa] * (size_t)(m * k)) == 0);
+    }
+    for (i = 0; i < n; i++)
+        for (j = 0; j < m; j++) {
+            const float *a = subsel_dense_data(u) + i * d, *b = subsel_dense_data(v) + j * d;
+            long double dot = 0.0L, mag = 0.0L;
+            for (l = 0; l < d; l++) {
+                dot += (long double)a[l] * b[l];
+                mag += fabsl((long double)a[l] * b[l]);
+            }
+            /* one rounding to float, plus the double sum's (d 2^-53 of mag) */
+            ck_assert(fabsl(s[i * m + j] - dot) <= 0x1p-24L * fabsl(dot) + d * 0x1p-52L * mag);
+        }
+    for (j = 0; j < m; j++) {
+        int64_t near = 0;
+        for (i = 0; i < n; i++) {
+            col[i].s = s[i * m + j];
+            col[i].i = i;
+        }
+        qsort(col, (size_t)n, sizeof *col, by_rank);
+        for (r = 0; r < k; r++) {
+            ck_assert_msg(ki[first][j * k + r] == col[r].i, "target %lld rank %lld: %lld vs %lld",
+                          (long long)j, (long long)r, (long long)ki[first][j * k + r],
+                          (long long)col[r].i);
+            ck_assert(ks[first][j * k + r] == col[r].s);
+            near += col[r].i <= n / 2;
+        }
+        ck_assert_int_ge(near, (k < n / 2 ? k : n / 2)); /* the near-duplicates lead */
+    }
+    for (isa = 0; isa < 3; isa++) {
+        free(ks[isa]);
+        free(ki[isa]);
+    }
+    subsel_dense_free(u);
+    subsel_dense_free(v);
+    subsel_dense_free(c);
+    subsel_dense_free(tg);
+    subsel_ctx_free(ctx);
+    free(x);
+    free(y);
+    free(s);
+    free(col);
+}
+END_TEST
+
 /* Neighbour lists are the same for any thread count, depth or subset of
  * targets (what lets selections reuse or deepen them). */
 START_TEST(topk_is_thread_depth_and_subset_independent)
@@ -764,8 +859,8 @@ END_TEST
  * a view of the whitened candidates fails (the selector is unchanged). */
 START_TEST(selection_holds_no_copy_of_the_candidates)
 {
-    const int64_t n = 80000, m = 100, d = 16;
-    const int64_t copy = n * d * (int64_t)sizeof(float); /* 5.1 MB */
+    const int64_t n = 120000, m = 100, d = 16;
+    const int64_t copy = n * d * (int64_t)sizeof(float); /* 7.7 MB */
     subsel_ctx *plain = new_ctx(1), *ctx = new_ctx(1);
     subsel_dense *c = random_rows(plain, n, d, 95, 0), *tg = random_rows(plain, m, d, 96, 0);
     subsel_dense *u = NULL;
@@ -1440,6 +1535,7 @@ Suite *tarot_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, topk_matches_full_sort, 0, 4);
     tcase_add_test(tc, topk_is_thread_depth_and_subset_independent);
+    tcase_add_loop_test(tc, topk_screens_agree_on_near_ties, 0, 2);
     tcase_add_loop_test(tc, candidates_whitened_when_needed_match_kept_rows, 0, 3);
     tcase_add_test(tc, selection_holds_no_copy_of_the_candidates);
     tcase_add_test(tc, ot_memory_keeps_the_selection);

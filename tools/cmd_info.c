@@ -38,7 +38,7 @@ int cmd_info(const cli_command *self, int argc, char **argv)
     subsel_ctx *ctx;
     int rc = cli_parse(self, argc, argv, options, "[--threads T]");
     int isa;
-    char blis_arch[64], blis_detected[64];
+    char blis_arch[64], blis_detected[64], bf16[8];
     if (rc != 0)
         return rc == 1 ? 0 : rc;
     if ((rc = cli_make_ctx(self, threads, 0, &ctx)) != 0)
@@ -55,6 +55,7 @@ int cmd_info(const cli_command *self, int argc, char **argv)
     json_string("blis_arch", build_field("blis_arch", blis_arch, sizeof blis_arch));
     json_string("blis_detected",
                 build_field("blis_detected", blis_detected, sizeof blis_detected));
+    json_string("bf16_screen", build_field("bf16_screen", bf16, sizeof bf16));
     json_int("threads", subsel_ctx_threads(ctx));
     json_string("build", subsel_build_info());
     json_end();

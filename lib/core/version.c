@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "core/blis_arch.h"
+#include "dispatch/dispatch.h"
 #include "subsel.h"
 #include "subsel_config.h"
 
@@ -50,7 +51,8 @@ static void make_build_info(void)
      * by itself (or that BLIS_ARCH_TYPE forced). */
     snprintf(build_info, sizeof build_info,
              "subsel %s kernels=%s selected=%s blis=%s blis_arch=%s "
-             "blis_detected=%s blis_threads=%s lapacke=yes openmp=%s zlib=%s",
+             "blis_detected=%s blis_threads=%s lapacke=yes openmp=%s zlib=%s "
+             "bf16_screen=%s",
              SUBSEL_VERSION_STRING, kernels,
              subsel_isa_name(subsel_isa_selected()), bli_info_get_version_str(),
              ss_blis_arch_name(), ss_blis_arch_detected(), blis_threading(),
@@ -59,7 +61,9 @@ static void make_build_info(void)
 #else
              "no",
 #endif
-             zlibVersion());
+             zlibVersion(),
+             /* TAROT's neighbour search screens in bfloat16 (lib/tarot/topk.c) */
+             ss_kernels_at(subsel_isa_selected())->gemm_bf16 != NULL ? "yes" : "no");
 }
 
 const char *subsel_build_info(void)

@@ -47,9 +47,24 @@ int ss_cpu_best_isa(void)
         return SUBSEL_ISA_AVX512;
     return SUBSEL_ISA_AVX2;
 }
+
+int ss_cpu_has_bf16(void)
+{
+    unsigned int eax, ebx, ecx, edx;
+    /* AVX512_BF16: leaf 7, sub-leaf 1, eax bit 5 (on top of AVX-512) */
+    if (ss_cpu_best_isa() != SUBSEL_ISA_AVX512 ||
+        !__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx))
+        return 0;
+    return (eax >> 5) & 1;
+}
 #else
 int ss_cpu_best_isa(void)
 {
     return SUBSEL_ISA_SCALAR;
+}
+
+int ss_cpu_has_bf16(void)
+{
+    return 0;
 }
 #endif

@@ -28,6 +28,14 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int cpu_best = SUBSEL_ISA_SCALAR;
 static int selected_isa = SUBSEL_ISA_SCALAR;
 
+/* The tables as this CPU runs them (select_once): the compiled ones, but
+ * the AVX-512 table without its bfloat16 product on CPUs without
+ * AVX512_BF16. */
+static const ss_kernels *here[3];
+#if SUBSEL_HAVE_AVX512
+static ss_kernels avx512_without_bf16;
+#endif
+
 int subsel_isa_compiled(int isa)
 {
     return isa >= 0 && isa <= SUBSEL_ISA_AVX512 && compiled[isa] != NULL;
@@ -68,6 +76,14 @@ static void select_once(void)
     int isa;
 
     cpu_best = ss_cpu_best_isa();
+    memcpy(here, compiled, sizeof here);
+#if SUBSEL_HAVE_AVX512
+    if (ss_kernels_avx512.gemm_bf16 != NULL && !ss_cpu_has_bf16()) {
+        avx512_without_bf16 = ss_kernels_avx512;
+        avx512_without_bf16.gemm_bf16 = NULL;
+        here[SUBSEL_ISA_AVX512] = &avx512_without_bf16;
+    }
+#endif
     isa = round_down(SUBSEL_ISA_AVX512);
     if (env != NULL && env[0] != '\0') {
         int wanted = -1, i;
@@ -112,12 +128,14 @@ int ss_isa_usable(int wanted)
 
 const ss_kernels *ss_kernels_at(int usable_isa)
 {
-    return compiled[usable_isa];
+    pthread_once(&once, select_once);
+    return here[usable_isa];
 }
 
 const ss_kernels *ss_kernels_level(int isa)
 {
     if (!subsel_isa_supported(isa))
         return NULL;
-    return compiled[isa];
+    pthread_once(&once, select_once);
+    return here[isa];
 }

@@ -29,4 +29,8 @@ const ss_kernels *ss_kernels_level(int isa);
  * 2 AVX-512 F/DQ/BW/VL. Defined in cpu.c. */
 int ss_cpu_best_isa(void);
 
+/* Whether the CPU also runs AVX512_BF16 (the AVX-512 table's gemm_bf16);
+ * cpu.c. */
+int ss_cpu_has_bf16(void);
+
 #endif

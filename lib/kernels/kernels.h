@@ -144,10 +144,34 @@ typedef struct ss_kernels {
     /* zlib's crc32(crc, p, n), exactly (common/crc32_template.h: carry-less
      * multiplies); NULL in the scalar table, whose callers use zlib. */
     uint32_t (*crc32)(uint32_t crc, const unsigned char *p, int64_t n);
+    /* A screening product in bfloat16 (avx512/gemm_bf16.c), NULL but in
+     * the AVX-512 table on CPUs with AVX512_BF16 (lib/dispatch clears it
+     * elsewhere): C (SS_BF16_MR x panels SS_BF16_NR, row stride ldc) =
+     * A B^T over 2 pairs coordinates, each uint32 a pair of bfloat16 (the
+     * even coordinate in the low half). A is SS_BF16_MR rows interleaved,
+     * a[p * SS_BF16_MR + i] row i's pair p; B is `panels` panels one after
+     * another, each pairs x SS_BF16_NR, b[(q * pairs + p) * SS_BF16_NR + j]
+     * column q SS_BF16_NR + j's pair p. Single-precision sums in an order
+     * of its own: not bit-identical to anything, a screen only. */
+    void (*gemm_bf16)(int64_t pairs, int64_t panels, const uint32_t *a,
+                      const uint32_t *b, float *c, int64_t ldc);
+    /* A screen's test (lib/tarot/topk.c): bit p % 64 of bits[p / 64] set
+     * where x[p] + (e1 y1[p] + (e2 y2[p] + tiny)) is not below floor[p]
+     * in double (NaN passes), for p < n; returns whether any bit is. */
+    int (*above_floor)(uint64_t *bits, const float *x, const float *y1,
+                       const float *y2, const float *floor, double e1,
+                       double e2, double tiny, int64_t n);
 } ss_kernels;
+
+#define SS_BF16_MR 8
+#define SS_BF16_NR 32
 
 extern const ss_kernels ss_kernels_scalar;
 extern const ss_kernels ss_kernels_avx2;
 extern const ss_kernels ss_kernels_avx512;
+
+/* avx512/gemm_bf16.c, in builds whose compiler has AVX512_BF16 */
+void ss_gemm_bf16_avx512(int64_t pairs, int64_t panels, const uint32_t *a,
+                         const uint32_t *b, float *c, int64_t ldc);
 
 #endif

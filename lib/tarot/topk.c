@@ -4,16 +4,30 @@
  * blockwise so that the N x M score matrix is never held: candidates are
  * whitened a chunk at a time (the selector keeps no whitened copy of them),
  * and against each chunk, targets go in tiles of TOPK_TILE (one thread
- * each), candidates in blocks of TOPK_BLOCK, each tile-block product one
- * BLIS sgemm; each target keeps a bounded heap of its best k from chunk to
- * chunk.
+ * each), candidates in blocks of TOPK_BLOCK; each target keeps a bounded
+ * heap of its best k from chunk to chunk.
  *
- * Every sgemm is single-threaded (tiles run in parallel) and has exactly
- * the shape TOPK_BLOCK x TOPK_TILE x dim (the last target tile and the last
- * candidate block are zero-padded copies), so a score's bits depend only on
- * its two rows: the same for any subset of
- * targets, any k and any thread count. The order is total (higher score
- * first, then lower candidate index), so the neighbour lists are too.
+ * A score is exact: the dot product of the two whitened rows accumulated
+ * in double (the kernel table's dot_f32, the same bits on every
+ * instruction set), rounded once to float. Computing all N M of them so
+ * would take twice a product's time, so a screen comes first: a fast
+ * product of the block and the tile (bfloat16, at twice single
+ * precision's rate, on CPUs with AVX512_BF16; else one BLIS sgemm) with a
+ * bound on its error from the rows' norms (linalg/bf16.h; for sgemm
+ * gamma |u| |v|). A candidate whose screened score plus the bound falls
+ * below its target's floor cannot be among the target's k best and is
+ * skipped; the others (a few per target and block past the first) get
+ * their exact score and go through the heap. The floor is the heap's
+ * worst score once it holds k; before that, the k-th largest lower bound
+ * (screened score minus the bound) among the block's candidates, less a
+ * margin of a few units in the last place, so that no skipped candidate
+ * could round to the score of one kept and win on its lower index.
+ *
+ * So the screen never shows: the lists and their scores are the same bits
+ * whichever screen ran, on every instruction set and thread count, for
+ * any subset of the targets and any k, and depend on BLIS only through
+ * the whitened rows. The order is total (higher score first, then lower
+ * candidate index).
  */
 #include <math.h>
 #include <string.h>
@@ -25,6 +39,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "core/rank.h"
+#include "linalg/bf16.h"
 #include "linalg/blas.h"
 #include "tarot/tarot.h"
 
@@ -32,15 +47,21 @@
 #define TOPK_BLOCK 2048
 
 /* Candidate blocks whitened together: rows [first, first + valid), then
- * zero rows up to whole blocks; their squared norms if sq. */
+ * zero rows up to whole blocks; their squared norms if sq; if nx, their
+ * norms and bfloat16 residuals (dx), rounded up (ss_bf16_norms); the rows
+ * in bfloat16 (gemm_bf16's A, block after block) if packed, used when
+ * bf16 (every norm within the screen's range). */
 typedef struct chunk {
-    float *rows, *sq;
+    float *rows, *sq, *nx, *dx;
+    uint32_t *packed;
     int64_t first, valid, blocks, cap, dim;
+    int bf16;
 } chunk;
 
-/* Room for `blocks` blocks of dim columns (and their norms if want_sq). */
+/* Room for `blocks` blocks of dim columns, their norms if want_norm (and
+ * bfloat16 rows if want_bf16) and squared norms if want_sq. */
 static int chunk_alloc(subsel_ctx *ctx, int64_t blocks, int64_t dim,
-                       int want_sq, chunk *c)
+                       int want_sq, int want_norm, int want_bf16, chunk *c)
 {
     memset(c, 0, sizeof *c);
     c->cap = blocks;
@@ -50,6 +71,15 @@ static int chunk_alloc(subsel_ctx *ctx, int64_t blocks, int64_t dim,
     if (want_sq)
         SS_CHECK(ss_alloc_array(ctx, blocks * TOPK_BLOCK, sizeof(float),
                                 &c->sq));
+    if (want_norm) {
+        SS_CHECK(ss_alloc_array(ctx, blocks * TOPK_BLOCK, sizeof(float),
+                                &c->nx));
+        SS_CHECK(ss_alloc_array(ctx, blocks * TOPK_BLOCK, sizeof(float),
+                                &c->dx));
+    }
+    if (want_bf16)
+        SS_CHECK(ss_alloc_array(ctx, blocks * TOPK_BLOCK * ss_bf16_pairs(dim),
+                                sizeof(uint32_t), &c->packed));
     return SUBSEL_OK;
 }
 
@@ -57,21 +87,46 @@ static void chunk_free(subsel_ctx *ctx, chunk *c)
 {
     ss_free(ctx, c->rows);
     ss_free(ctx, c->sq);
+    ss_free(ctx, c->nx);
+    ss_free(ctx, c->dx);
+    ss_free(ctx, c->packed);
 }
 
-/* Whitens the candidates [first, end) (first block-aligned), as many as
- * fit. */
+/* Whitens the candidates [first, end), as many as fit; then, if the chunk
+ * has room for them, their norms and bfloat16 rows, block by block in
+ * parallel. */
 static int chunk_load(subsel_ctx *ctx, const subsel_tarot *t, int64_t first,
                       int64_t end, chunk *c)
 {
     int64_t count = end - first < c->cap * TOPK_BLOCK ? end - first
                                                      : c->cap * TOPK_BLOCK;
+    int64_t rows, b, r;
+    float top = 0.0f;
     c->first = first;
     c->valid = count;
     c->blocks = (count + TOPK_BLOCK - 1) / TOPK_BLOCK;
+    rows = c->blocks * TOPK_BLOCK;
     SS_CHECK(ss_tarot_cand_rows(ctx, t, NULL, first, count, c->rows, c->sq));
     memset(c->rows + count * c->dim, 0,
-           (size_t)((c->blocks * TOPK_BLOCK - count) * c->dim) * sizeof(float));
+           (size_t)((rows - count) * c->dim) * sizeof(float));
+    if (c->nx == NULL)
+        return SUBSEL_OK;
+#pragma omp parallel for num_threads(ss_threads_for(ctx, c->blocks)) schedule(static)
+    for (b = 0; b < c->blocks; b++) {
+        int64_t i;
+        for (i = b * TOPK_BLOCK; i < (b + 1) * TOPK_BLOCK; i++)
+            ss_bf16_norms(c->rows + i * c->dim, c->dim, &c->nx[i], &c->dx[i]);
+    }
+    for (r = 0; r < count; r++)
+        top = c->nx[r] > top ? c->nx[r] : top;
+    c->bf16 = c->packed != NULL && top <= SS_BF16_MAX_NORM;
+    if (!c->bf16)
+        return SUBSEL_OK;
+#pragma omp parallel for num_threads(ss_threads_for(ctx, c->blocks)) schedule(static)
+    for (b = 0; b < c->blocks; b++)
+        ss_bf16_pack_rows(c->rows + b * TOPK_BLOCK * c->dim, c->dim, TOPK_BLOCK,
+                          c->dim,
+                          c->packed + b * TOPK_BLOCK * ss_bf16_pairs(c->dim));
     return SUBSEL_OK;
 }
 
@@ -82,36 +137,51 @@ static int64_t chunk_blocks(const subsel_ctx *ctx)
     return threads > 8 ? threads : 8;
 }
 
-/* Scores of the chunk's block `cb` against the tile's targets `vt`
- * (TOPK_TILE x dim) into s (TOPK_BLOCK x TOPK_TILE, a candidate per row:
- * BLIS runs this shape faster than its transpose); returns the block's
- * number of real candidates. */
-static int64_t score_block(const chunk *c, const float *vt, int64_t cb,
-                           float *s)
+/* Screened scores of the chunk's block `cb` against the tile's targets
+ * `vt` (TOPK_TILE x dim) into s (TOPK_BLOCK x TOPK_TILE, a candidate per
+ * row: BLIS runs this shape faster than its transpose). */
+static void sgemm_block(const chunk *c, const float *vt, int64_t cb, float *s)
 {
-    int64_t at = cb * TOPK_BLOCK;
-    int64_t valid = c->valid - at < TOPK_BLOCK ? c->valid - at : TOPK_BLOCK;
     ss_sgemm_serial(0, 1, TOPK_BLOCK, TOPK_TILE, c->dim, 1.0f,
-                    c->rows + at * c->dim, c->dim, vt, c->dim, 0.0f, s,
-                    TOPK_TILE);
-    return valid;
+                    c->rows + cb * TOPK_BLOCK * c->dim, c->dim, vt, c->dim,
+                    0.0f, s, TOPK_TILE);
+}
+
+/* The same in bfloat16 for the block's rows [r0, r0 + n) (n a multiple
+ * of SS_BF16_MR) against the tile packed in bt, row by row into s. */
+static void bf16_rows(const ss_kernels *k, const chunk *c, const uint32_t *bt,
+                      int64_t cb, int64_t r0, int64_t n, float *s)
+{
+    int64_t pairs = ss_bf16_pairs(c->dim), r;
+    const uint32_t *a = c->packed + cb * TOPK_BLOCK * pairs;
+    for (r = r0; r < r0 + n; r += SS_BF16_MR)
+        k->gemm_bf16(pairs, TOPK_TILE / SS_BF16_NR, a + r * pairs, bt,
+                     s + (r - r0) * TOPK_TILE, TOPK_TILE);
 }
 
 /* Rows list[first .. first + count) of v (all rows when list is NULL) into
- * vt, zero-padded to TOPK_TILE rows. */
-static void gather_tile(const subsel_tarot *t, const int64_t *list,
-                        int64_t first, int64_t count, float *vt)
+ * vt, zero-padded to TOPK_TILE rows, and their norms and bfloat16
+ * residuals (ss_bf16_norms; 0 for the padding) into ny, dy; returns the
+ * largest norm. */
+static float gather_tile(const subsel_tarot *t, const int64_t *list,
+                         int64_t first, int64_t count, float *vt, float *ny,
+                         float *dy)
 {
     int64_t p;
+    float top = 0.0f;
     for (p = 0; p < TOPK_TILE; p++) {
         float *dst = vt + p * t->dim;
+        ny[p] = dy[p] = 0.0f;
         if (p < count) {
             int64_t j = list ? list[first + p] : first + p;
             memcpy(dst, t->v + j * t->dim, (size_t)t->dim * sizeof *dst);
+            ss_bf16_norms(dst, t->dim, &ny[p], &dy[p]);
+            top = ny[p] > top ? ny[p] : top;
         } else {
             memset(dst, 0, (size_t)t->dim * sizeof *dst);
         }
     }
+    return top;
 }
 
 /* A bounded heap whose root is the worst kept candidate: lower score, or
@@ -163,19 +233,18 @@ static void heap_push(heap *h, float s, int64_t i)
 
 /* Offers candidate `i` with score `s`, knowing that candidates come in
  * increasing index: when the heap is full, a score equal to the root's
- * never displaces it. `floor` is the score to beat (-inf until full). */
-static void heap_offer(heap *h, float s, int64_t i, float *floor)
+ * never displaces it. */
+static void heap_offer(heap *h, float s, int64_t i)
 {
     if (h->size < h->cap) {
         heap_push(h, s, i);
-        if (h->size == h->cap)
-            *floor = h->s[0];
         return;
     }
+    if (!(s > h->s[0]))
+        return;
     h->s[0] = s;
     h->i[0] = i;
     sift_down(h, 0);
-    *floor = h->s[0];
 }
 
 /* Sorts the heap in place, best first (its arrays then hold the list). */
@@ -192,25 +261,67 @@ static void heap_sort(heap *h)
     h->size = size;
 }
 
-/* Per-thread scratch: a target tile and its scores against a block. */
+/* The k-th largest of a[0 .. n) (1 <= k <= n, no NaN), reordering a. */
+static double kth_largest(double *a, int64_t n, int64_t k)
+{
+    int64_t lo = 0, hi = n - 1, want = k - 1;
+    while (lo < hi) {
+        double pivot = a[lo + (hi - lo) / 2], tmp;
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] > pivot)
+                i++;
+            while (a[j] < pivot)
+                j--;
+            if (i <= j) {
+                tmp = a[i], a[i] = a[j], a[j] = tmp;
+                i++, j--;
+            }
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            break; /* between the halves: equal to the pivot */
+    }
+    return a[want];
+}
+
+/* Per-thread scratch: a target tile (rows; norms, residuals and the
+ * bound's two factors, TOPK_TILE each in ny; bfloat16 copy if bt), its
+ * screened scores against a block, lower bounds. */
 typedef struct work {
-    float *vt, *s;
+    float *vt, *ny, *s;
+    double *lb;
+    uint32_t *bt;
 } work;
 
-static int work_alloc(subsel_ctx *ctx, int nt, int64_t dim, work *w)
+static int work_alloc(subsel_ctx *ctx, int nt, int64_t dim, int want_bf16,
+                      work *w)
 {
     memset(w, 0, sizeof *w);
     SS_CHECK(ss_alloc_array(ctx, (int64_t)nt * TOPK_TILE * dim, sizeof(float),
                             &w->vt));
+    SS_CHECK(ss_alloc_array(ctx, (int64_t)nt * TOPK_TILE * 4, sizeof(float),
+                            &w->ny));
     SS_CHECK(ss_alloc_array(ctx, (int64_t)nt * TOPK_TILE * TOPK_BLOCK,
                             sizeof(float), &w->s));
+    SS_CHECK(ss_alloc_array(ctx, (int64_t)nt * TOPK_BLOCK, sizeof(double),
+                            &w->lb));
+    if (want_bf16)
+        SS_CHECK(ss_alloc_array(ctx, (int64_t)nt * TOPK_TILE * ss_bf16_pairs(dim),
+                                sizeof(uint32_t), &w->bt));
     return SUBSEL_OK;
 }
 
 static void work_free(subsel_ctx *ctx, work *w)
 {
     ss_free(ctx, w->vt);
+    ss_free(ctx, w->ny);
     ss_free(ctx, w->s);
+    ss_free(ctx, w->lb);
+    ss_free(ctx, w->bt);
 }
 
 static int thread_id(void)
@@ -230,47 +341,166 @@ typedef struct heaps {
     int64_t *i, *size;
 } heaps;
 
+/* What one piece screens with: the tile's rows and heaps, each target's
+ * floor (a screened score plus the bound below it is skipped), and the
+ * bound's parts: for candidate c and target p,
+ *   e1(c) y1[p] + e2(c) y2[p] + tiny
+ * with e1 = dx + gamma (nx + dx), e2 = nx, y1 = ny + dy, y2 = dy for the
+ * bfloat16 screen (linalg/bf16.h), and e1 = gamma nx, e2 = 0, y1 = ny
+ * for sgemm, whose dim products and sums each round once in single
+ * precision. */
+typedef struct piece {
+    const ss_kernels *k;
+    const chunk *ch;
+    const float *vt, *y1, *y2;
+    heap *h;
+    float *floor;
+    int64_t rows, k_best;
+    double gamma, tiny;
+    int bf16;
+} piece;
+
+/* The bound's candidate factors e1, e2 of the chunk's row r. */
+static void factors(const piece *pc, int64_t r, double *e1, double *e2)
+{
+    double nx = pc->ch->nx[r], dx = pc->ch->dx[r];
+    *e1 = pc->bf16 ? dx + pc->gamma * (nx + dx) : pc->gamma * nx;
+    *e2 = pc->bf16 ? nx : 0.0;
+}
+
+/* The candidates of the chunk's rows [r0, r0 + n), screened scores in s
+ * (a row of TOPK_TILE each): those that pass a target's floor get their
+ * exact score and go to its heap. */
+static void screen_rows(const piece *pc, const float *s, int64_t r0, int64_t n)
+{
+    const chunk *ch = pc->ch;
+    int64_t c, dim = ch->dim;
+    for (c = 0; c < n; c++) {
+        const float *x = ch->rows + (r0 + c) * dim;
+        uint64_t pass[TOPK_TILE / 64], m;
+        double e1, e2;
+        int64_t w;
+        factors(pc, r0 + c, &e1, &e2);
+        /* almost every candidate fails every target: one vector pass
+         * finds the few that do not (padded targets never pass: floor
+         * +inf, factors 0) */
+        if (!pc->k->above_floor(pass, s + c * TOPK_TILE, pc->y1, pc->y2,
+                                pc->floor, e1, e2, pc->tiny, TOPK_TILE))
+            continue;
+        for (w = 0; w < TOPK_TILE / 64; w++)
+            for (m = pass[w]; m != 0; m &= m - 1) {
+                int64_t p = w * 64 + __builtin_ctzll(m);
+                heap *h = &pc->h[p];
+                if (p >= pc->rows) /* padding: only with no bound (gamma inf) */
+                    break;
+                heap_offer(h, (float)pc->k->dot_f32(x, pc->vt + p * dim, dim),
+                           ch->first + r0 + c);
+                if (h->size == h->cap && h->s[0] > pc->floor[p])
+                    pc->floor[p] = h->s[0];
+            }
+    }
+}
+
+/* Floors for the targets whose heaps are not full yet, from the block's
+ * rows [r0, r0 + n) (n >= k, screened scores in s): the k-th largest
+ * lower bound among them, less a margin (the header comment's), rounded
+ * down to a float. */
+static void first_floors(const piece *pc, const float *s, int64_t r0,
+                         int64_t n, double *lb)
+{
+    int64_t c, p;
+    for (p = 0; p < pc->rows; p++) {
+        double v, e1, e2;
+        float f;
+        if (pc->h[p].size == pc->k_best)
+            continue;
+        for (c = 0; c < n; c++) {
+            factors(pc, r0 + c, &e1, &e2);
+            v = (double)s[c * TOPK_TILE + p] -
+                (e1 * pc->y1[p] + (e2 * pc->y2[p] + pc->tiny));
+            lb[c] = isnan(v) ? -INFINITY : v;
+        }
+        v = kth_largest(lb, n, pc->k_best);
+        v -= fabs(v) * 0x1p-20 + pc->tiny;
+        f = (float)v;
+        if ((double)f > v)
+            f = nextafterf(f, -INFINITY);
+        if (f > pc->floor[p])
+            pc->floor[p] = f;
+    }
+}
+
 /* One piece of the search: target tile `tile` against the chunk's blocks
  * [cb0, cb1), into the piece's heaps `hp`. */
-static void search_piece(const subsel_tarot *t, const chunk *ch,
-                         const work *w, int64_t tid, const int64_t *list,
-                         int64_t count, int64_t k, int64_t tile, int64_t cb0,
-                         int64_t cb1, const heaps *hp)
+static void search_piece(const ss_kernels *k, const subsel_tarot *t,
+                         const chunk *ch, const work *w, int64_t tid,
+                         const int64_t *list, int64_t count, int64_t k_best,
+                         int64_t tile, int64_t cb0, int64_t cb1,
+                         const heaps *hp)
 {
     int64_t first = tile * TOPK_TILE, p, cb, dim = t->dim;
     int64_t rows = count - first < TOPK_TILE ? count - first : TOPK_TILE;
-    float *vt = w->vt + tid * TOPK_TILE * dim;
+    float *vt = w->vt + tid * TOPK_TILE * dim, *ny = w->ny + tid * TOPK_TILE * 4;
+    float *dy = ny + TOPK_TILE, *y1 = dy + TOPK_TILE, *y2 = y1 + TOPK_TILE;
     float *s = w->s + tid * TOPK_TILE * TOPK_BLOCK;
+    double *lb = w->lb + tid * TOPK_BLOCK;
+    uint32_t *bt = w->bt ? w->bt + tid * TOPK_TILE * ss_bf16_pairs(dim) : NULL;
     heap h[TOPK_TILE];
-    float floor[TOPK_TILE];
+    float floor[TOPK_TILE], top;
+    piece pc = {.k = k, .ch = ch, .vt = vt, .y1 = y1, .y2 = y2, .h = h,
+                .floor = floor, .rows = rows, .k_best = k_best};
     if (cb0 >= cb1)
         return;
     for (p = 0; p < rows; p++) {
-        h[p].s = hp->s + p * k;
-        h[p].i = hp->i + p * k;
+        h[p].s = hp->s + p * k_best;
+        h[p].i = hp->i + p * k_best;
         h[p].size = hp->size[p];
-        h[p].cap = k;
-        floor[p] = h[p].size == k ? h[p].s[0] : -INFINITY;
+        h[p].cap = k_best;
+        floor[p] = h[p].size == k_best ? h[p].s[0] : -INFINITY;
     }
     for (; p < TOPK_TILE; p++) /* the zero-padded targets take nothing */
         floor[p] = INFINITY;
-    gather_tile(t, list, first, rows, vt);
+    top = gather_tile(t, list, first, rows, vt, ny, dy);
+    pc.bf16 = ch->bf16 && bt != NULL && top <= SS_BF16_MAX_NORM;
+    if (dim > SS_BF16_MAX_DIM) {
+        pc.gamma = INFINITY; /* no bound: every candidate scored exactly */
+    } else if (pc.bf16) {
+        pc.gamma = ss_bf16_sum_error(dim, &pc.tiny);
+        ss_bf16_pack_cols(vt, dim, TOPK_TILE, dim, bt);
+    } else {
+        /* sgemm: dim products and dim sums, each rounded once; the same
+         * room for the test and absolute part as the bfloat16 bound's */
+        pc.gamma = 2.0 * (double)(dim + 2) * 0x1p-24 + 0x1p-40;
+        (void)ss_bf16_sum_error(dim, &pc.tiny);
+    }
+    for (p = 0; p < TOPK_TILE; p++) { /* ny + dy rounded up */
+        y1[p] = pc.bf16 ? nextafterf(ny[p] + dy[p], INFINITY) : ny[p];
+        y2[p] = dy[p];
+    }
     for (cb = cb0; cb < cb1; cb++) {
-        int64_t valid = score_block(ch, vt, cb, s), c;
-        int64_t base = ch->first + cb * TOPK_BLOCK;
-        /* Candidate by candidate, every target of the tile: almost every
-         * score fails its target's floor, so a branch-free count (which
-         * vectorises) skips most candidates before any per-target test. */
-        for (c = 0; c < valid; c++) {
-            const float *row = s + c * TOPK_TILE;
-            int64_t above = 0;
-            for (p = 0; p < TOPK_TILE; p++)
-                above += row[p] > floor[p];
-            if (above == 0)
-                continue;
-            for (p = 0; p < rows; p++)
-                if (row[p] > floor[p])
-                    heap_offer(&h[p], row[p], base + c, &floor[p]);
+        int64_t r0 = cb * TOPK_BLOCK, r;
+        int64_t valid = ch->valid - r0 < TOPK_BLOCK ? ch->valid - r0 : TOPK_BLOCK;
+        int filling = 0;
+        for (p = 0; p < rows; p++)
+            filling |= h[p].size < k_best;
+        filling = filling && valid >= k_best && pc.gamma < INFINITY;
+        if (!pc.bf16 || filling) {
+            /* the whole block's screened scores first */
+            if (pc.bf16)
+                bf16_rows(k, ch, bt, cb, 0,
+                          (valid + SS_BF16_MR - 1) / SS_BF16_MR * SS_BF16_MR, s);
+            else
+                sgemm_block(ch, vt, cb, s);
+            if (filling)
+                first_floors(&pc, s, r0, valid, lb);
+            screen_rows(&pc, s, r0, valid);
+            continue;
+        }
+        /* strip by strip, the scores of each still in cache */
+        for (r = 0; r < valid; r += SS_BF16_MR) {
+            bf16_rows(k, ch, bt, cb, r, SS_BF16_MR, s);
+            screen_rows(&pc, s, r0 + r,
+                        valid - r < SS_BF16_MR ? valid - r : SS_BF16_MR);
         }
     }
     for (p = 0; p < rows; p++)
@@ -331,7 +561,8 @@ int ss_tarot_topk_targets(subsel_ctx *ctx, const subsel_tarot *t,
     int64_t *pos = NULL, *own_i = NULL;
     float *own_s = NULL;
     heaps hp = {0};
-    int nt;
+    const ss_kernels *kt = ss_kernels_for(ctx);
+    int nt, bf16 = kt->gemm_bf16 != NULL && t->dim <= SS_BF16_MAX_DIM;
     chunk ch = {0};
     work w = {0};
     int rc = SUBSEL_OK;
@@ -347,8 +578,8 @@ int ss_tarot_topk_targets(subsel_ctx *ctx, const subsel_tarot *t,
     items = tiles * parts;
     nt = ss_threads_for(ctx, items);
     SS_TRY(chunk_alloc(ctx, cap < total_blocks ? cap : total_blocks, t->dim, 0,
-                       &ch));
-    SS_TRY(work_alloc(ctx, nt, t->dim, &w));
+                       1, bf16, &ch));
+    SS_TRY(work_alloc(ctx, nt, t->dim, bf16, &w));
     /* One search's heaps are its lists (item p * k of the output is the
      * heap of target p); parts have heaps of their own, merged at the
      * end. */
@@ -381,7 +612,7 @@ int ss_tarot_topk_targets(subsel_ctx *ctx, const subsel_tarot *t,
                 mine.s = hp.s + item * per_tile * k;
                 mine.i = hp.i + item * per_tile * k;
                 mine.size = hp.size + item * per_tile;
-                search_piece(t, &ch, &w, thread_id(), list, count, k, tile,
+                search_piece(kt, t, &ch, &w, thread_id(), list, count, k, tile,
                              part * per, cb1, &mine);
             }
             SS_TRY(report(ctx, stage, c * items + i1, chunks * items, count,
@@ -510,9 +741,9 @@ int subsel_tarot_scores_v2(subsel_ctx *ctx, subsel_tarot *t,
                            float *scores, int64_t scores_capacity,
                            float *distances, int64_t distances_capacity)
 {
-    int64_t tiles, tile, c0, span;
+    const ss_kernels *k = ss_kernels_for(ctx);
+    int64_t c0, span;
     chunk ch = {0};
-    work w = {0};
     int rc = SUBSEL_OK;
     SS_REQUIRE_CTX(ctx);
     SS_REQUIRE_KIND(ctx, t, SS_KIND_TAROT);
@@ -534,46 +765,32 @@ int subsel_tarot_scores_v2(subsel_ctx *ctx, subsel_tarot *t,
                                    distances_capacity,
                                    ss_tarot_cells(candidates, targets)));
     SS_CHECK(ss_tarot_whiten(ctx, t));
-    tiles = (targets + TOPK_TILE - 1) / TOPK_TILE;
-    span = (first_candidate + candidates + TOPK_BLOCK - 1) / TOPK_BLOCK -
-           first_candidate / TOPK_BLOCK;
+    span = (candidates + TOPK_BLOCK - 1) / TOPK_BLOCK;
     SS_TRY(chunk_alloc(ctx, chunk_blocks(ctx) < span ? chunk_blocks(ctx) : span,
-                       t->dim, distances != NULL, &ch));
-    SS_TRY(work_alloc(ctx, 1, t->dim, &w));
-    /* Same blocks and tiles as the neighbour search, so the same bits. */
-    for (c0 = first_candidate / TOPK_BLOCK * TOPK_BLOCK;
-         c0 < first_candidate + candidates; c0 += ch.cap * TOPK_BLOCK) {
+                       t->dim, distances != NULL, 0, 0, &ch));
+    /* Each score exact, as the neighbour search's (the header comment),
+     * so the two agree to the bit. */
+    for (c0 = first_candidate; c0 < first_candidate + candidates;
+         c0 += ch.cap * TOPK_BLOCK) {
+        int64_t r;
         SS_TRY(chunk_load(ctx, t, c0, first_candidate + candidates, &ch));
-        for (tile = 0; tile < tiles; tile++) {
-            int64_t first = first_target + tile * TOPK_TILE, cb, p;
-            int64_t rows = first_target + targets - first < TOPK_TILE
-                               ? first_target + targets - first
-                               : TOPK_TILE;
-            gather_tile(t, NULL, first, rows, w.vt);
-            for (cb = 0; cb < ch.blocks; cb++) {
-                int64_t valid = score_block(&ch, w.vt, cb, w.s), c;
-                for (c = 0; c < valid; c++) {
-                    int64_t r = cb * TOPK_BLOCK + c, i = c0 + r;
-                    if (i < first_candidate || i >= first_candidate + candidates)
-                        continue;
-                    for (p = 0; p < rows; p++) {
-                        int64_t j = first + p;
-                        int64_t at = (i - first_candidate) * targets +
-                                     (j - first_target);
-                        float s = w.s[c * TOPK_TILE + p];
-                        scores[at] = s;
-                        if (distances) {
-                            double d2 = (double)ch.sq[r] + (double)t->v_sq[j] -
-                                        2.0 * (double)s;
-                            distances[at] = (float)sqrt(d2 > 0.0 ? d2 : 0.0);
-                        }
-                    }
+#pragma omp parallel for num_threads(ss_threads_for(ctx, ch.valid)) schedule(static)
+        for (r = 0; r < ch.valid; r++) {
+            const float *x = ch.rows + r * t->dim;
+            int64_t i = c0 + r, j;
+            for (j = first_target; j < first_target + targets; j++) {
+                int64_t at = (i - first_candidate) * targets + (j - first_target);
+                float s = (float)k->dot_f32(x, t->v + j * t->dim, t->dim);
+                scores[at] = s;
+                if (distances) {
+                    double d2 = (double)ch.sq[r] + (double)t->v_sq[j] -
+                                2.0 * (double)s;
+                    distances[at] = (float)sqrt(d2 > 0.0 ? d2 : 0.0);
                 }
             }
         }
     }
 cleanup:
-    work_free(ctx, &w);
     chunk_free(ctx, &ch);
     return rc;
 }

@@ -220,6 +220,10 @@ SS_INLINE vd vd_gather_f32_i64(const float *base, const int64_t *idx)
 SS_INLINE vmask vd_lt(vd a, vd b) { VM_CMP(_CMP_LT_OQ); }
 SS_INLINE vmask vd_gt(vd a, vd b) { VM_CMP(_CMP_GT_OQ); }
 SS_INLINE vmask vd_eq(vd a, vd b) { VM_CMP(_CMP_EQ_OQ); }
+SS_INLINE unsigned vm_bits(vmask m)
+{
+    return (unsigned)_mm256_movemask_pd(m.lo) | (unsigned)_mm256_movemask_pd(m.hi) << 4;
+}
 
 SS_INLINE __m256d split_exponent_half(__m256d x, __m256d *f)
 {

@@ -10,4 +10,8 @@
 /* every CPU with AVX2 has PCLMULQDQ; lib/dispatch checks it too */
 #define SS_KERNEL_CLMUL 1
 #define SS_KERNEL_NAME "avx512"
+#include "subsel_config.h"
+#if SUBSEL_HAVE_BF16
+#define SS_KERNEL_GEMM_BF16 ss_gemm_bf16_avx512
+#endif
 #include "kernels/common/kernels_template.h"

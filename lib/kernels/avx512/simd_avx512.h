@@ -121,6 +121,7 @@ SS_INLINE vd vd_gather_f32_partial_i64(const float *base, const int64_t *idx,
 SS_INLINE vmask vd_lt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
 SS_INLINE vmask vd_gt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
 SS_INLINE vmask vd_eq(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
+SS_INLINE unsigned vm_bits(vmask m) { return (unsigned)m; }
 SS_INLINE vd vd_select(vmask m, vd a, vd b) { return _mm512_mask_blend_pd(m, b, a); }
 
 SS_INLINE vd vd_split_exponent(vd x, vd *f)

@@ -167,9 +167,49 @@ static double k_dot_f32_f64(const float *a, const double *x, int64_t n)
     return vd_hsum(vd_add(acc0, acc1));
 }
 
+/* Which of n entries pass a screen: bit p % 64 of bits[p / 64] set when
+ * x[p] + (e1 y1[p] + (e2 y2[p] + tiny)) is not below floor[p] (NaN
+ * passes); the words past n / 64 untouched. Returns whether any passed. */
+static int k_above_floor(uint64_t *bits, const float *x, const float *y1,
+                         const float *y2, const float *floor, double e1,
+                         double e2, double tiny, int64_t n)
+{
+    const vd v1 = vd_set1(e1), v2 = vd_set1(e2), vt = vd_set1(tiny);
+    uint64_t any = 0, word = 0;
+    int64_t p;
+    for (p = 0; p < n; p += 8) {
+        int rest = n - p < 8 ? (int)(n - p) : 8;
+        vd v, f;
+        uint64_t pass;
+        if (rest == 8) {
+            v = vd_fma(v1, vd_load_f32(y1 + p), vd_fma(v2, vd_load_f32(y2 + p), vt));
+            v = vd_add(vd_load_f32(x + p), v);
+            f = vd_load_f32(floor + p);
+        } else {
+            v = vd_fma(v1, vd_load_f32_partial(y1 + p, rest),
+                       vd_fma(v2, vd_load_f32_partial(y2 + p, rest), vt));
+            v = vd_add(vd_load_f32_partial(x + p, rest), v);
+            f = vd_load_f32_partial(floor + p, rest);
+        }
+        pass = ~(uint64_t)vm_bits(vd_lt(v, f)) & ((1u << rest) - 1u);
+        word |= pass << (p % 64);
+        any |= pass;
+        if (p % 64 == 56 || p + 8 >= n) {
+            bits[p / 64] = word;
+            word = 0;
+        }
+    }
+    return any != 0;
+}
+
 #include "kernels/common/ot_template.h"
 #include "kernels/common/gemm_template.h"
 #include "kernels/common/crc32_template.h"
+
+/* the bfloat16 screen: only the AVX-512 file names one */
+#ifndef SS_KERNEL_GEMM_BF16
+#define SS_KERNEL_GEMM_BF16 NULL
+#endif
 
 const ss_kernels SS_KERNEL_TABLE = {
     SS_KERNEL_ISA,
@@ -199,4 +239,6 @@ const ss_kernels SS_KERNEL_TABLE = {
     k_gemm_rows,
     k_gemm_dots,
     SS_KERNEL_CRC32,
+    SS_KERNEL_GEMM_BF16,
+    k_above_floor,
 };

@@ -7,6 +7,7 @@
  * `vd` (8 doubles), `vmask` (8 lane flags) and these operations:
  *   vd_set1 vd_zero vd_add vd_sub vd_mul vd_div vd_fma vd_sqrt vd_min vd_max
  *   vd_round (to nearest even)  vd_lt vd_gt vd_eq vm_first(n) vd_select
+ *   vm_bits (lane l's flag as bit l)
  *   vd_load[_partial] vd_load_f32[_partial] vd_gather[_partial]
  *   vd_store[_partial] (write the first n lanes only)
  *   vd_gather_f32[_partial]

@@ -106,6 +106,14 @@ SS_INLINE vmask vd_lt(vd a, vd b) { VM_MAP(a.v[l] < b.v[l]); }
 SS_INLINE vmask vd_gt(vd a, vd b) { VM_MAP(a.v[l] > b.v[l]); }
 SS_INLINE vmask vd_eq(vd a, vd b) { VM_MAP(a.v[l] == b.v[l]); }
 SS_INLINE vmask vm_first(int n) { VM_MAP(l < n); }
+SS_INLINE unsigned vm_bits(vmask m)
+{
+    unsigned r = 0;
+    int l;
+    for (l = 0; l < 8; l++)
+        r |= (unsigned)(m.b[l] != 0) << l;
+    return r;
+}
 SS_INLINE vd vd_select(vmask m, vd a, vd b) { VD_MAP1(m.b[l] ? a.v[l] : b.v[l]); }
 
 /* x = 2^e * f with f in [1, 2), for positive normal finite x. Exact. */
