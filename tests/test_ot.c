@@ -251,6 +251,34 @@ START_TEST(kernels_are_accurate)
         }
         ck_assert(zeros > 0 && zeros < n); /* both sides of -87 */
         ck_assert_double_eq_tol(got, rsum, bound + 1e-15 * rsum);
+        {
+            /* Whole blocks of 16 under the flush are skipped: a block all
+             * far under, one with a single entry just over -87, one of
+             * ordinary terms, then a tail with -87 itself and the float
+             * just under it. Every term as its definition gives it. */
+            double hy[53], sacc[53], ssum = 0.0, sbound = 0.0, sgot;
+            float zero[53];
+            for (j = 0; j < 53; j++) {
+                zero[j] = 0.0f;
+                hy[j] = j >= 32 && j < 48 ? -1.0 - 0.125 * (double)(j - 32) : -200.0;
+                sacc[j] = 0.0;
+            }
+            hy[23] = -86.9;
+            hy[49] = -87.0;
+            hy[50] = (double)nextafterf(-87.0f, -INFINITY);
+            hy[51] = -86.99;
+            sgot = k->lse_sum_shared(zero, hy, s, 0.0, 0.25, sacc, 53, zero);
+            for (j = 0; j < 53; j++) {
+                double e = (float)hy[j] < -87.0f ? 0.0 : exp(hy[j]);
+                ck_assert_msg(fabs(sacc[j] - 0.25 * e) <= 0.25 * e * 89.0 * 0x1p-24,
+                              "entry %d: %.17g", (int)j, sacc[j]);
+                ck_assert((e == 0.0) == (sacc[j] == 0.0));
+                ssum += e;
+                sbound += e * 89.0 * 0x1p-24;
+            }
+            ck_assert(sacc[23] > 0.0 && sacc[49] > 0.0 && sacc[50] == 0.0);
+            ck_assert_double_eq_tol(sgot, ssum, sbound + 1e-15 * ssum);
+        }
     }
     fill_uniform(&rng, w, n, 0.0, 1.0);
     fill_uniform(&rng, r, n, 0.0, 0.2);

@@ -289,6 +289,11 @@ SS_INLINE vf vf_select_lt(vf a, vf b, vf x, vf y)
     r.hi = _mm256_blendv_ps(y.hi, x.hi, _mm256_cmp_ps(a.hi, b.hi, _CMP_LT_OQ));
     return r;
 }
+SS_INLINE int vf_all_lt(vf a, vf b)
+{
+    return (_mm256_movemask_ps(_mm256_cmp_ps(a.lo, b.lo, _CMP_LT_OQ)) &
+            _mm256_movemask_ps(_mm256_cmp_ps(a.hi, b.hi, _CMP_LT_OQ))) == 0xff;
+}
 SS_INLINE __m256 pow2f_half(__m256 k)
 {
     __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127));

@@ -13,7 +13,8 @@
  *   vd_gather_f32[_partial]
  *   vd_split_exponent (x = 2^e f, f in [1,2))  vd_pow2i (2^k)  vd_hsum
  * and `vf` (16 floats) with vf_set1 vf_mul vf_fma vf_min vf_max vf_round
- *   vf_select_lt(a, b, x, y) (a < b ? x : y)  vf_pow2i (2^k, k in
+ *   vf_select_lt(a, b, x, y) (a < b ? x : y)  vf_all_lt(a, b) (every
+ *   lane of a below b's)  vf_pow2i (2^k, k in
  *   [-126, 127])  vf_from_vd(a, b) (lanes 0-7 of a, 8-15 of b, rounded to
  *   nearest)  vf_lo vf_hi (lanes 0-7 or 8-15 as doubles)
  * Optionally SS_VMATH, how the elementary functions are declared (see
@@ -171,9 +172,12 @@ SS_VMATH vd vd_expm1(vd y)
  * once. Its use is where float's precision is more than the inputs carry
  * and two to four times the exps per second of vd_exp matter (the annealed
  * OT solves). */
+/* vf_exp's arguments below this give exactly 0. */
+#define SS_EXPF_FLUSH (-87.0f)
+
 SS_VMATH vf vf_exp(vf y)
 {
-    vf lo = vf_set1(-87.0f);
+    vf lo = vf_set1(SS_EXPF_FLUSH);
     vf yc = vf_min(vf_max(y, lo), vf_set1(88.0f));
     vf k = vf_round(vf_mul(yc, vf_set1((float)SS_INV_LN2)));
     vf r = vf_fma(k, vf_set1(-SS_LN2F_HI), yc);

@@ -162,6 +162,13 @@ SS_INLINE vf vf_select_lt(vf a, vf b, vf x, vf y)
 {
     VF_MAP1(a.v[l] < b.v[l] ? x.v[l] : y.v[l]);
 }
+SS_INLINE int vf_all_lt(vf a, vf b)
+{
+    int l, all = 1;
+    for (l = 0; l < 16; l++)
+        all &= a.v[l] < b.v[l];
+    return all;
+}
 /* 2^k for integer-valued k in [-126, 127]. Exact. */
 SS_INLINE vf vf_pow2i(vf k)
 {
