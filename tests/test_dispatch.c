@@ -163,6 +163,24 @@ START_TEST(kernels_match_scalar_bit_for_bit)
             got = k->dot_f32(kd.a, kd.b, n);
             ck_assert_msg(memcmp(&want, &got, sizeof want) == 0,
                           "dot_f32 n=%d: %.17g vs scalar %.17g", n, got, want);
+            {
+                /* dots_f32 against dot_f32 row by row: 7 rows of kd.x (a
+                 * group of four, then three alone), listed or in order */
+                double dots[7];
+                float ys[7 * MAX_LEN + 1];
+                const int64_t rows[7] = {5, 0, 3, 1, 6, 2, 4};
+                int q, listed;
+                for (q = 0; q < 7 * n; q++)
+                    ys[q] = (float)(ss_rng_normal(&rng) * (q % 9 == 0 ? 1e3 : 1.0));
+                for (listed = 0; listed < 2; listed++) {
+                    k->dots_f32(dots, kd.a, ys, n, listed ? rows : NULL, 7, n);
+                    for (q = 0; q < 7; q++) {
+                        want = ref->dot_f32(kd.a, ys + (listed ? rows[q] : q) * n, n);
+                        ck_assert_msg(memcmp(&want, &dots[q], sizeof want) == 0,
+                                      "dots_f32 n=%d row %d: %.17g vs %.17g", n, q, dots[q], want);
+                    }
+                }
+            }
             want = ref->sparse_dot_f32(kd.idx, kd.b, n, kd.x);
             got = k->sparse_dot_f32(kd.idx, kd.b, n, kd.x);
             ck_assert_msg(memcmp(&want, &got, sizeof want) == 0,

@@ -161,6 +161,11 @@ typedef struct ss_kernels {
     int (*above_floor)(uint64_t *bits, const float *x, const float *y1,
                        const float *y2, const float *floor, double e1,
                        double e2, double tiny, int64_t n);
+    /* out[r] = dot_f32(x, row rows[r] of y, n), the same bits, for r <
+     * count (row i at y + i * ldy; rows NULL: row r); several rows at a
+     * time, which a single dot's chain of multiply-adds cannot be. */
+    void (*dots_f32)(double *out, const float *x, const float *y, int64_t ldy,
+                     const int64_t *rows, int64_t count, int64_t n);
 } ss_kernels;
 
 #define SS_BF16_MR 8

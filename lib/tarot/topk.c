@@ -8,8 +8,8 @@
  * heap of its best k from chunk to chunk.
  *
  * A score is exact: the dot product of the two whitened rows accumulated
- * in double (the kernel table's dot_f32, the same bits on every
- * instruction set), rounded once to float. Computing all N M of them so
+ * in double (the kernel table's dot_f32, or dots_f32 for several rows at
+ * once, the same bits on every instruction set), rounded once to float. Computing all N M of them so
  * would take twice a product's time, so a screen comes first: a fast
  * product of the block and the tile (bfloat16, at twice single
  * precision's rate, on CPUs with AVX512_BF16; else one BLIS sgemm) with a
@@ -378,8 +378,8 @@ static void screen_rows(const piece *pc, const float *s, int64_t r0, int64_t n)
     for (c = 0; c < n; c++) {
         const float *x = ch->rows + (r0 + c) * dim;
         uint64_t pass[TOPK_TILE / 64], m;
-        double e1, e2;
-        int64_t w;
+        double e1, e2, exact[TOPK_TILE];
+        int64_t w, q, count, list[TOPK_TILE];
         factors(pc, r0 + c, &e1, &e2);
         /* almost every candidate fails every target: one vector pass
          * finds the few that do not (padded targets never pass: floor
@@ -387,17 +387,19 @@ static void screen_rows(const piece *pc, const float *s, int64_t r0, int64_t n)
         if (!pc->k->above_floor(pass, s + c * TOPK_TILE, pc->y1, pc->y2,
                                 pc->floor, e1, e2, pc->tiny, TOPK_TILE))
             continue;
-        for (w = 0; w < TOPK_TILE / 64; w++)
+        for (w = 0, count = 0; w < TOPK_TILE / 64; w++)
             for (m = pass[w]; m != 0; m &= m - 1) {
                 int64_t p = w * 64 + __builtin_ctzll(m);
-                heap *h = &pc->h[p];
-                if (p >= pc->rows) /* padding: only with no bound (gamma inf) */
-                    break;
-                heap_offer(h, (float)pc->k->dot_f32(x, pc->vt + p * dim, dim),
-                           ch->first + r0 + c);
-                if (h->size == h->cap && h->s[0] > pc->floor[p])
-                    pc->floor[p] = h->s[0];
+                if (p < pc->rows) /* padding passes only with no bound */
+                    list[count++] = p;
             }
+        pc->k->dots_f32(exact, x, pc->vt, dim, list, count, dim);
+        for (q = 0; q < count; q++) {
+            heap *h = &pc->h[list[q]];
+            heap_offer(h, (float)exact[q], ch->first + r0 + c);
+            if (h->size == h->cap && h->s[0] > pc->floor[list[q]])
+                pc->floor[list[q]] = h->s[0];
+        }
     }
 }
 
@@ -777,15 +779,21 @@ int subsel_tarot_scores_v2(subsel_ctx *ctx, subsel_tarot *t,
 #pragma omp parallel for num_threads(ss_threads_for(ctx, ch.valid)) schedule(static)
         for (r = 0; r < ch.valid; r++) {
             const float *x = ch.rows + r * t->dim;
-            int64_t i = c0 + r, j;
-            for (j = first_target; j < first_target + targets; j++) {
-                int64_t at = (i - first_candidate) * targets + (j - first_target);
-                float s = (float)k->dot_f32(x, t->v + j * t->dim, t->dim);
-                scores[at] = s;
-                if (distances) {
-                    double d2 = (double)ch.sq[r] + (double)t->v_sq[j] -
-                                2.0 * (double)s;
-                    distances[at] = (float)sqrt(d2 > 0.0 ? d2 : 0.0);
+            int64_t i = c0 + r, j0, j;
+            double exact[TOPK_TILE];
+            for (j0 = first_target; j0 < first_target + targets; j0 += TOPK_TILE) {
+                int64_t part = first_target + targets - j0 < TOPK_TILE
+                                   ? first_target + targets - j0 : TOPK_TILE;
+                k->dots_f32(exact, x, t->v + j0 * t->dim, t->dim, NULL, part, t->dim);
+                for (j = j0; j < j0 + part; j++) {
+                    int64_t at = (i - first_candidate) * targets + (j - first_target);
+                    float s = (float)exact[j - j0];
+                    scores[at] = s;
+                    if (distances) {
+                        double d2 = (double)ch.sq[r] + (double)t->v_sq[j] -
+                                    2.0 * (double)s;
+                        distances[at] = (float)sqrt(d2 > 0.0 ? d2 : 0.0);
+                    }
                 }
             }
         }

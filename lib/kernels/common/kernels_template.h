@@ -33,6 +33,49 @@ static double k_dot_f32(const float *a, const float *b, int64_t n)
     return vd_hsum(vd_add(acc0, acc1));
 }
 
+/* k_dot_f32 of x with rows[r] of y (row rows[r] at y + rows[r] * ldy; r
+ * itself when rows is NULL), r < count, into out[r]: four rows at a time,
+ * each in k_dot_f32's lanes and order (the same bits), so that the four
+ * chains of fused multiply-adds overlap instead of waiting on one. */
+static void k_dots_f32(double *out, const float *x, const float *y, int64_t ldy,
+                       const int64_t *rows, int64_t count, int64_t n)
+{
+    int64_t r = 0;
+    for (; r + 4 <= count; r += 4) {
+        const float *b[4];
+        vd acc0[4], acc1[4];
+        int64_t i = 0;
+        int q;
+        for (q = 0; q < 4; q++) {
+            b[q] = y + (rows ? rows[r + q] : r + q) * ldy;
+            acc0[q] = acc1[q] = vd_zero();
+        }
+        for (; i + 16 <= n; i += 16) {
+            vd xa = vd_load_f32(x + i), xb = vd_load_f32(x + i + 8);
+            for (q = 0; q < 4; q++) {
+                acc0[q] = vd_fma(xa, vd_load_f32(b[q] + i), acc0[q]);
+                acc1[q] = vd_fma(xb, vd_load_f32(b[q] + i + 8), acc1[q]);
+            }
+        }
+        if (i + 8 <= n) {
+            vd xa = vd_load_f32(x + i);
+            for (q = 0; q < 4; q++)
+                acc0[q] = vd_fma(xa, vd_load_f32(b[q] + i), acc0[q]);
+            i += 8;
+        }
+        if (i < n) {
+            int rest = (int)(n - i);
+            vd xa = vd_load_f32_partial(x + i, rest);
+            for (q = 0; q < 4; q++)
+                acc1[q] = vd_fma(xa, vd_load_f32_partial(b[q] + i, rest), acc1[q]);
+        }
+        for (q = 0; q < 4; q++)
+            out[r + q] = vd_hsum(vd_add(acc0[q], acc1[q]));
+    }
+    for (; r < count; r++)
+        out[r] = k_dot_f32(x, y + (rows ? rows[r] : r) * ldy, n);
+}
+
 /* The sparse kernels are instantiated for int32 and int64 column indices
  * (the two widths a CSR matrix may hold): the same lanes and operations,
  * only the gathers' index type differs, so both give the same bits. */
@@ -241,4 +284,5 @@ const ss_kernels SS_KERNEL_TABLE = {
     SS_KERNEL_CRC32,
     SS_KERNEL_GEMM_BF16,
     k_above_floor,
+    k_dots_f32,
 };
