@@ -9,15 +9,15 @@
  *
  * A score is exact: the dot product of the two whitened rows accumulated
  * in double (the kernel table's dot_f32, or dots_f32 for several rows at
- * once, the same bits on every instruction set), rounded once to float. Computing all N M of them so
- * would take twice a product's time, so a screen comes first: a fast
- * product of the block and the tile (bfloat16, at twice single
- * precision's rate, on CPUs with AVX512_BF16; else one BLIS sgemm) with a
- * bound on its error from the rows' norms (linalg/bf16.h; for sgemm
- * gamma |u| |v|). A candidate whose screened score plus the bound falls
- * below its target's floor cannot be among the target's k best and is
- * skipped; the others (a few per target and block past the first) get
- * their exact score and go through the heap. The floor is the heap's
+ * once, the same bits on every instruction set), rounded once to float.
+ * Computing all N M of them so would take several times a product's time,
+ * so a screen comes first: a fast product of the block and the tile
+ * (bfloat16, at twice single precision's rate, on CPUs with AVX512_BF16;
+ * else one BLIS sgemm) with a bound on its error from the rows' norms
+ * (linalg/bf16.h; for sgemm gamma |u| |v|). A candidate whose screened
+ * score plus the bound falls below its target's floor cannot be among the
+ * target's k best and is skipped; the others (a few per target and block
+ * past the first) get their exact score and go through the heap. The floor is the heap's
  * worst score once it holds k; before that, the k-th largest lower bound
  * (screened score minus the bound) among the block's candidates, less a
  * margin of a few units in the last place, so that no skipped candidate
@@ -420,7 +420,8 @@ static void first_floors(const piece *pc, const float *s, int64_t r0,
             factors(pc, r0 + c, &e1, &e2);
             v = (double)s[c * TOPK_TILE + p] -
                 (e1 * pc->y1[p] + (e2 * pc->y2[p] + pc->tiny));
-            lb[c] = isnan(v) ? -INFINITY : v;
+            /* a screened score that is not finite bounds nothing */
+            lb[c] = isfinite(v) ? v : -INFINITY;
         }
         v = kth_largest(lb, n, pc->k_best);
         v -= fabs(v) * 0x1p-20 + pc->tiny;
