@@ -144,10 +144,10 @@ typedef struct ss_kernels {
     /* zlib's crc32(crc, p, n), exactly (common/crc32_template.h: carry-less
      * multiplies); NULL in the scalar table, whose callers use zlib. */
     uint32_t (*crc32)(uint32_t crc, const unsigned char *p, int64_t n);
-    /* A screening product in bfloat16 (avx512/gemm_bf16.c), NULL but in
-     * the AVX-512 table on CPUs with AVX512_BF16 (lib/dispatch clears it
-     * elsewhere): C (SS_BF16_MR x panels SS_BF16_NR, row stride ldc) =
-     * A B^T over 2 pairs coordinates, each uint32 a pair of bfloat16 (the
+    /* A screening product in bfloat16 (avx512/gemm_bf16.c), NULL except
+     * in the AVX-512 table on CPUs with AVX512_BF16 (lib/dispatch clears
+     * it elsewhere): C (SS_BF16_MR x panels SS_BF16_NR, row stride ldc) =
+     * A B^T over 2 x pairs coordinates, each uint32 a pair of bfloat16 (the
      * even coordinate in the low half). A is SS_BF16_MR rows interleaved,
      * a[p * SS_BF16_MR + i] row i's pair p; B is `panels` panels one after
      * another, each pairs x SS_BF16_NR, b[(q * pairs + p) * SS_BF16_NR + j]
