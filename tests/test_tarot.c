@@ -588,6 +588,26 @@ static int by_rank(const void *pa, const void *pb)
     return (a->i > b->i) - (a->i < b->i);
 }
 
+/* Every target's list (ki, ks: m lists of k) is the first k of a full sort
+ * of its column of the n x m score matrix s; col is n entries of scratch. */
+static void assert_lists_are_the_full_sort(const float *s, int64_t n, int64_t m, int64_t k,
+                                           const int64_t *ki, const float *ks, ranked *col)
+{
+    int64_t i, j, r;
+    for (j = 0; j < m; j++) {
+        for (i = 0; i < n; i++) {
+            col[i].s = s[i * m + j];
+            col[i].i = i;
+        }
+        qsort(col, (size_t)n, sizeof *col, by_rank);
+        for (r = 0; r < k; r++) {
+            ck_assert_msg(ki[j * k + r] == col[r].i, "target %lld rank %lld: %lld vs %lld",
+                          (long long)j, (long long)r, (long long)ki[j * k + r], (long long)col[r].i);
+            ck_assert(ks[j * k + r] == col[r].s);
+        }
+    }
+}
+
 /* Against a full sort of every column of the score matrix, with enough
  * candidates and targets to cross block and tile edges, and duplicate rows
  * for exact ties. */
@@ -603,23 +623,12 @@ START_TEST(topk_matches_full_sort)
     subsel_dense *c = random_rows(ctx, n, d, 41, 5), *tg = random_rows(ctx, m, d, 42, 0);
     subsel_tarot *t = NULL;
     float *s = malloc(sizeof *s * (size_t)(n * m)), *ks = malloc(sizeof *ks * (size_t)(m * k));
-    int64_t *ki = malloc(sizeof *ki * (size_t)(m * k)), j, r, i;
+    int64_t *ki = malloc(sizeof *ki * (size_t)(m * k)), j, r;
     ranked *col = malloc(sizeof *col * (size_t)n);
     ck_assert_ok(ctx, subsel_tarot_create(ctx, c, tg, &t));
     ck_assert_ok(ctx, subsel_tarot_scores(ctx, t, 0, n, 0, m, s, NULL));
     ck_assert_ok(ctx, subsel_tarot_topk(ctx, t, k, ki, ks));
-    for (j = 0; j < m; j++) {
-        for (i = 0; i < n; i++) {
-            col[i].s = s[i * m + j];
-            col[i].i = i;
-        }
-        qsort(col, (size_t)n, sizeof *col, by_rank);
-        for (r = 0; r < k; r++) {
-            ck_assert_msg(ki[j * k + r] == col[r].i, "target %lld rank %lld: %lld vs %lld",
-                          (long long)j, (long long)r, (long long)ki[j * k + r], (long long)col[r].i);
-            ck_assert(ks[j * k + r] == col[r].s);
-        }
-    }
+    assert_lists_are_the_full_sort(s, n, m, k, ki, ks, col);
     /* the duplicates of candidate 0 tie: they come in index order */
     for (j = 0; j < m; j++)
         for (r = 0; r + 1 < k; r++)
@@ -702,20 +711,11 @@ START_TEST(topk_screens_agree_on_near_ties)
             /* one rounding to float, plus the double sum's (d 2^-53 of mag) */
             ck_assert(fabsl(s[i * m + j] - dot) <= 0x1p-24L * fabsl(dot) + d * 0x1p-52L * mag);
         }
+    assert_lists_are_the_full_sort(s, n, m, k, ki[first], ks[first], col);
     for (j = 0; j < m; j++) {
         int64_t near = 0;
-        for (i = 0; i < n; i++) {
-            col[i].s = s[i * m + j];
-            col[i].i = i;
-        }
-        qsort(col, (size_t)n, sizeof *col, by_rank);
-        for (r = 0; r < k; r++) {
-            ck_assert_msg(ki[first][j * k + r] == col[r].i, "target %lld rank %lld: %lld vs %lld",
-                          (long long)j, (long long)r, (long long)ki[first][j * k + r],
-                          (long long)col[r].i);
-            ck_assert(ks[first][j * k + r] == col[r].s);
-            near += col[r].i <= n / 2;
-        }
+        for (r = 0; r < k; r++)
+            near += ki[first][j * k + r] <= n / 2;
         ck_assert_int_ge(near, (k < n / 2 ? k : n / 2)); /* the near-duplicates lead */
     }
     for (isa = 0; isa < 3; isa++) {
