@@ -237,7 +237,8 @@ SUBSEL_API const char *subsel_ctx_last_error(const subsel_ctx *ctx);
                               first step and its re-evaluations, a
                               stochastic sample) is shared out among the
                               context's threads: SUBSEL_PARALLEL_AUTO,
-                              _NEVER or _ALWAYS, [0, 2], default AUTO.
+                              _NEVER, _ALWAYS or _PIPELINE, [0, 3],
+                              default AUTO.
                               Results never depend on it. (Since 0.9.)      */
 #define SUBSEL_P_MAP_FILES 6 /* "map_files": 1 (default): the loaders
                               (subsel_csr_load_npz, subsel_dense_load_npy)
@@ -271,6 +272,15 @@ SUBSEL_API const char *subsel_ctx_last_error(const subsel_ctx *ctx);
 #define SUBSEL_PARALLEL_NEVER 1  /* always on the calling thread; lazy
                                     greedy re-evaluates 8 at a time        */
 #define SUBSEL_PARALLEL_ALWAYS 2 /* every batch of two items or more       */
+#define SUBSEL_PARALLEL_PIPELINE 3 /* as AUTO, and lazy greedy (on 2
+                                    threads or more) overlaps its heap with
+                                    its gains: the next round's stale
+                                    bounds come off the heap on one thread
+                                    while this round's gains are made on
+                                    another. For cheap gains on large
+                                    pools (SDM's short rows); not where
+                                    gains cost more than the heap, nor on
+                                    cores other processes share         */
 
 #ifndef SUBSEL_NO_DEPRECATED
 /* Deprecated names of the context parameters (same numbers). */

@@ -997,10 +997,13 @@ START_TEST(parts_allocation_failures_are_clean)
 }
 END_TEST
 
-/* SUBSEL_P_PARALLEL_GAINS: never, automatic and always give the same
- * selection and gains on 2 threads, for naive, lazy and stochastic greedy
- * (loop i), on FB and on SDM; forcing it makes lazy greedy refresh more
- * bounds a round, so it evaluates at least as many gains. */
+/* SUBSEL_P_PARALLEL_GAINS: never, automatic, always and pipelined give the
+ * same selection and gains on 2 threads, for naive, lazy and stochastic
+ * greedy (loop i), on FB; forcing it makes lazy greedy refresh more bounds
+ * a round, so it evaluates at least as many gains. Lazy greedy's rounds
+ * are the same whether they overlap the heap with the gains (pipelined)
+ * or not (automatic, always): the same evaluation count, which bounds
+ * popped ahead of a round and put back wrongly would change. */
 START_TEST(parallel_gains_change_no_result)
 {
     static const int algorithms[3] = {SUBSEL_ALGORITHM_NAIVE, SUBSEL_ALGORITHM_LAZY,
@@ -1008,15 +1011,15 @@ START_TEST(parallel_gains_change_no_result)
     subsel_ctx *ctx = new_ctx();
     subsel_csr *z = random_pool(ctx, 31, 3000, 48, 7);
     subsel_objective *f;
-    subsel_selection *sel[3];
+    subsel_selection *sel[4];
     int64_t mode;
     ck_assert_ok(ctx, subsel_fb_create(ctx, z, SUBSEL_CONCAVE_SQRT, 0, NULL, &f));
     ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 2));
-    for (mode = SUBSEL_PARALLEL_AUTO; mode <= SUBSEL_PARALLEL_ALWAYS; mode++) {
+    for (mode = SUBSEL_PARALLEL_AUTO; mode <= SUBSEL_PARALLEL_PIPELINE; mode++) {
         ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_PARALLEL_GAINS, mode));
         sel[mode] = run_with(ctx, f, algorithms[_i], 40, 1, 0, 1, SUBSEL_MERGE_UNION);
     }
-    for (mode = 1; mode < 3; mode++) {
+    for (mode = 1; mode < 4; mode++) {
         ck_assert_int_eq(subsel_selection_count(sel[mode]), 40);
         ck_assert_mem_eq(subsel_selection_indices(sel[mode]), subsel_selection_indices(sel[0]),
                          40 * sizeof(int64_t));
@@ -1029,8 +1032,12 @@ START_TEST(parallel_gains_change_no_result)
     else
         ck_assert_int_eq(subsel_selection_evaluations(sel[SUBSEL_PARALLEL_ALWAYS]),
                          subsel_selection_evaluations(sel[SUBSEL_PARALLEL_NEVER]));
-    ck_assert_status(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_PARALLEL_GAINS, 3), SUBSEL_E_INVALID);
-    for (mode = 0; mode < 3; mode++)
+    ck_assert_int_eq(subsel_selection_evaluations(sel[SUBSEL_PARALLEL_PIPELINE]),
+                     subsel_selection_evaluations(sel[SUBSEL_PARALLEL_ALWAYS]));
+    ck_assert_int_eq(subsel_selection_evaluations(sel[SUBSEL_PARALLEL_AUTO]),
+                     subsel_selection_evaluations(sel[SUBSEL_PARALLEL_ALWAYS]));
+    ck_assert_status(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_PARALLEL_GAINS, 4), SUBSEL_E_INVALID);
+    for (mode = 0; mode < 4; mode++)
         subsel_selection_free(sel[mode]);
     subsel_objective_free(f);
     subsel_csr_free(z);

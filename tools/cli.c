@@ -441,7 +441,7 @@ int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
                  subsel_ctx **out)
 {
     subsel_ctx *ctx = NULL;
-    const char *map;
+    const char *map, *gains;
     int rc;
     rc = subsel_ctx_create(&ctx);
     if (rc != SUBSEL_OK)
@@ -465,6 +465,22 @@ int cli_make_ctx(const cli_command *cmd, int64_t threads, int64_t seed,
             return cli_usage(cmd, "SUBSEL_MAP_FILES must be 0 or 1, not '%s'", map);
         }
         subsel_ctx_set_int(ctx, SUBSEL_P_MAP_FILES, map[0] == '1');
+    }
+    /* SUBSEL_PARALLEL_GAINS=auto|never|always|pipeline: the context's
+     * parallel_gains (pipeline: lazy greedy overlaps its heap with its
+     * gains) */
+    gains = getenv("SUBSEL_PARALLEL_GAINS");
+    if (gains != NULL && gains[0] != '\0') {
+        static const char *const modes[4] = {"auto", "never", "always", "pipeline"};
+        int mode = 0;
+        while (mode < 4 && strcmp(gains, modes[mode]) != 0)
+            mode++;
+        if (mode == 4) {
+            subsel_ctx_free(ctx);
+            return cli_usage(cmd, "SUBSEL_PARALLEL_GAINS must be auto, never, always or "
+                                  "pipeline, not '%s'", gains);
+        }
+        subsel_ctx_set_int(ctx, SUBSEL_P_PARALLEL_GAINS, mode);
     }
     summary_seed = seed;
     summary_run = 1;

@@ -38,8 +38,9 @@ static const ss_param ctx_params[] = {
                  INT64_MAX, 0, 0,
                  "most bytes held at once for the context and its handles (0: no limit)"),
     SS_PARAM_INT(SUBSEL_P_PARALLEL_GAINS, 0, "parallel_gains", subsel_ctx, parallel_gains,
-                 SUBSEL_PARALLEL_AUTO, SUBSEL_PARALLEL_ALWAYS, SUBSEL_PARALLEL_AUTO, 0,
-                 "share batches of gains among threads: 0 when worth it, 1 never, 2 always"),
+                 SUBSEL_PARALLEL_AUTO, SUBSEL_PARALLEL_PIPELINE, SUBSEL_PARALLEL_AUTO, 0,
+                 "share batches of gains among threads: 0 when worth it, 1 never, 2 always, "
+                 "3 as 0, and lazy greedy overlaps its heap with its gains"),
     SS_PARAM_INT(SUBSEL_P_MAP_FILES, 0, "map_files", subsel_ctx, map_files, 0, 1, 1, 0,
                  "use uncompressed .npy files and stored .npz members in place, memory-mapped (0: copy)"),
 };
@@ -127,9 +128,7 @@ int ss_threads_for(const subsel_ctx *ctx, int64_t work)
     return t;
 }
 
-/* Nonzero inside an OpenMP parallel region (where a nested region would
- * run on one thread anyway). */
-static int ss_in_parallel(void)
+int ss_in_parallel(void)
 {
 #ifdef _OPENMP
     return omp_in_parallel();
@@ -142,7 +141,7 @@ int ss_threads_for_gains(const subsel_ctx *ctx, int64_t count, double work,
                          double min_work)
 {
     if (ctx->parallel_gains == SUBSEL_PARALLEL_NEVER ||
-        (ctx->parallel_gains == SUBSEL_PARALLEL_AUTO && work < min_work) ||
+        (ctx->parallel_gains != SUBSEL_PARALLEL_ALWAYS && work < min_work) ||
         ss_in_parallel())
         return 1;
     return ss_threads_for(ctx, count);

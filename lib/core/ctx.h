@@ -43,10 +43,15 @@ const ss_kernels *ss_kernels_for(const subsel_ctx *ctx);
  * never more threads than items, at least 1. */
 int ss_threads_for(const subsel_ctx *ctx, int64_t work);
 
+/* Nonzero inside an OpenMP parallel region (where a nested region would
+ * run on one thread anyway). */
+int ss_in_parallel(void);
+
 /* Threads for a batch of `count` gains that touch `work` entries in all,
  * for an objective whose parallel region pays from `min_work` entries: as
- * SUBSEL_P_PARALLEL_GAINS says (AUTO: from min_work; NEVER: 1; ALWAYS:
- * one per item up to the context's), and 1 inside a parallel region. */
+ * SUBSEL_P_PARALLEL_GAINS says (AUTO and PIPELINE: from min_work; NEVER:
+ * 1; ALWAYS: one per item up to the context's), and 1 inside a parallel
+ * region. */
 int ss_threads_for_gains(const subsel_ctx *ctx, int64_t count, double work,
                          double min_work);
 

@@ -2,7 +2,8 @@
 /*
  * Deterministic greedy: naive (every remaining item, every step) and lazy
  * (Minoux): a max-heap of stale upper bounds, ordered by bound and then by
- * lowest index. Their state is one pool entry (naive) or one heap entry
+ * lowest index, refreshed in rounds that may overlap the heap's work with
+ * the gains'. Their state is one pool entry (naive) or one heap entry
  * (lazy) per item, plus fixed-size buffers: memory stays within a small
  * factor of the matrix even for pools of many tiny rows.
  */
@@ -107,17 +108,63 @@ static void sift_up(bound *heap, int64_t i)
 #define LAZY_BATCH 8
 #define LAZY_BATCH_MAX 256
 
+/* Takes up to `round` stale bounds that rank above *best off the top, in
+ * rank order, into out; their count. */
+static int64_t pop_round(bound *heap, int64_t *size, int64_t round, const bound *best,
+                         bound *out)
+{
+    int64_t n = 0;
+    while (n < round && *size > 0 && (best->item < 0 || above(&heap[0], best))) {
+        out[n++] = heap[0];
+        heap[0] = heap[--*size];
+        sift_down(heap, *size, 0);
+    }
+    return n;
+}
+
+/* A step's rounds run in one of two ways, with the same batches and so the
+ * same gains, evaluations and result:
+ *  - in turn: a round's stale bounds come off the heap, then their gains
+ *    are made (shared among the threads when the objective finds that
+ *    worth it);
+ *  - overlapped (SUBSEL_PARALLEL_PIPELINE, two threads or more, outside a
+ *    parallel region): the next round's bounds come off the heap on one
+ *    thread while this round's gains are made on another, against the
+ *    best gain before this round; those the new best then outranks go
+ *    back.
+ * On flat gains every item is refreshed several times, and each pop walks
+ * a heap of the whole pool, missing the cache and the branch predictor on
+ * the way down: on SDM's 64-nonzero rows the pops take longer than the
+ * gains, and overlapping them hides the gains. Where gains cost more than
+ * pops (UniPROT's), making them on one thread loses more than it hides,
+ * and where other processes share the cores the two threads wait for each
+ * other's time slices at every round: so it is asked for, not automatic
+ * (timing each step to choose was tried: the timings of one step were too
+ * noisy to choose from on the development VM). */
+static int overlaps(const subsel_ctx *ctx)
+{
+    if (ctx->parallel_gains != SUBSEL_PARALLEL_PIPELINE)
+        return 0;
+#ifdef _OPENMP
+    return !ss_in_parallel() && subsel_ctx_threads(ctx) >= 2;
+#else
+    return 0; /* no second thread */
+#endif
+}
+
 /* The bounds of one step: the heap heap[0..size) holds the stale bounds,
  * and the gains refreshed during the step wait in the slots the heap gave
- * up at its end, heap[size..size + fresh), so the whole state is one entry
- * per item. The best fresh gain wins once it ranks above every stale bound:
- * for a submodular function a bound never underestimates, so it is then
- * the naive choice, ties included (an item with the same gain has a bound
- * at least that high and ranks below only if its index is larger). */
+ * up at its end, heap[size + na..size + na + fresh), where the na slots
+ * between are those of the round popped ahead (into `ahead`) while the
+ * last round's gains were made; so the whole state is one entry per item.
+ * The best fresh gain wins once it ranks above every stale bound: for a
+ * submodular function a bound never underestimates, so it is then the
+ * naive choice, ties included (an item with the same gain has a bound at
+ * least that high and ranks below only if its index is larger). */
 int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
                    const ss_run_config *cfg, ss_trace *trace)
 {
-    bound *heap = NULL;
+    bound *heap = NULL, *ahead = NULL; /* ahead: the round popped next */
     int64_t *items = NULL;
     double *gains = NULL;
     int64_t ground = ss_ground_count(cfg, obj), size = 0, i, next = 0;
@@ -129,9 +176,10 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
      * depend on the thread count */
     int64_t lazy_batch = ctx->parallel_gains == SUBSEL_PARALLEL_NEVER ? LAZY_BATCH
                                                                       : LAZY_BATCH_MAX;
-    int all_fresh = 1, rc = SUBSEL_OK;
+    int all_fresh = 1, rc = SUBSEL_OK, overlap = overlaps(ctx);
 
     SS_TRY(ss_alloc_array(ctx, ground, sizeof *heap, &heap));
+    SS_TRY(ss_alloc_array(ctx, lazy_batch, sizeof *ahead, &ahead));
     SS_TRY(ss_alloc_array(ctx, block > lazy_batch ? block : lazy_batch,
                           sizeof *items, &items));
     SS_TRY(ss_alloc_array(ctx, block > lazy_batch ? block : lazy_batch,
@@ -156,7 +204,7 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
         sift_down(heap, size, i);
 
     while (trace->count < cfg->budget && size > 0) {
-        int64_t fresh = 0, b, round;
+        int64_t fresh = 0, b, round, batch;
         bound best = {0.0, -1};
         SS_TRY(ss_step_begin(ctx, obj, state, cfg, trace));
         if (all_fresh) {
@@ -168,26 +216,48 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
             fresh = 1;
             all_fresh = 0;
         }
-        for (round = LAZY_BATCH; size > 0 && (best.item < 0 || above(&heap[0], &best));
-             round = round < lazy_batch / 2 ? 2 * round : lazy_batch) {
-            int64_t batch = 0;
-            /* take up to `round` stale bounds off the top */
-            while (batch < round && size > 0 &&
-                   (best.item < 0 || above(&heap[0], &best))) {
-                items[batch++] = heap[0].item;
-                heap[0] = heap[--size];
-                sift_down(heap, size, 0);
+        round = LAZY_BATCH;
+        batch = pop_round(heap, &size, round, &best, ahead);
+        while (batch > 0) {
+            /* na: the next round's bounds already off the heap */
+            int64_t na = 0, later = round < lazy_batch / 2 ? 2 * round : lazy_batch;
+            for (b = 0; b < batch; b++)
+                items[b] = ahead[b].item;
+            if (overlap) {
+                int grc = SUBSEL_OK;
+#pragma omp parallel sections num_threads(2)
+                {
+#pragma omp section
+                    grc = ss_objective_gains(ctx, obj, state, items, batch, gains,
+                                             &trace->evaluations);
+#pragma omp section
+                    na = pop_round(heap, &size, later, &best, ahead);
+                }
+                SS_TRY(grc);
+            } else {
+                SS_TRY(ss_objective_gains(ctx, obj, state, items, batch, gains,
+                                          &trace->evaluations));
             }
-            SS_TRY(ss_objective_gains(ctx, obj, state, items, batch, gains,
-                                      &trace->evaluations));
+            /* this round's gains go just below the earlier rounds', past
+             * the slots of the bounds popped ahead */
             for (b = 0; b < batch; b++) {
-                bound *slot = &heap[size + b];
+                bound *slot = &heap[size + na + b];
                 slot->value = gains[b];
                 slot->item = items[b];
                 if (best.item < 0 || above(slot, &best))
                     best = *slot;
             }
             fresh += batch;
+            if (overlap) {
+                while (na > 0 && !above(&ahead[na - 1], &best)) {
+                    heap[size] = ahead[--na];
+                    sift_up(heap, size++);
+                }
+            } else {
+                na = pop_round(heap, &size, later, &best, ahead);
+            }
+            batch = na;
+            round = later;
         }
         if (ss_step_stops(cfg, best.value, trace))
             break;
@@ -201,6 +271,7 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
     }
 cleanup:
     ss_free(ctx, heap);
+    ss_free(ctx, ahead);
     ss_free(ctx, items);
     ss_free(ctx, gains);
     return rc;

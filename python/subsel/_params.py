@@ -135,8 +135,10 @@ ADVICE = {
     (_lib.KIND_CONTEXT, "memory_limit"): "a byte cap to fail fast "
         "(OutOfMemory) instead of swapping; 0 for none",
     (_lib.KIND_CONTEXT, "parallel_gains"): "leave at 0 (automatic); 2 can "
-        "help lazy greedy on expensive objectives with many threads, 1 "
-        "when the caller runs many selections in parallel itself",
+        "help lazy greedy on expensive objectives with many threads, 3 "
+        "overlaps lazy greedy's heap with its gains (cheap gains on large "
+        "pools, cores not shared), 1 when the caller runs many selections "
+        "in parallel itself",
     (_lib.KIND_CONTEXT, "map_files"): "leave at 1 (inputs read in place, "
         "fastest); 0 when another process may rewrite an input file in "
         "place while its matrix is in use",

@@ -94,6 +94,25 @@ def test_threads_with_their_own_contexts(fixtures, sdm_data):
         np.testing.assert_array_equal(r, expected)
 
 
+@pytest.mark.parametrize("budget", [12, 40])
+def test_parallel_gains_modes_select_the_same(sdm_data, budget):
+    # every mode of parallel_gains on 2 threads: the same selection and
+    # gains; lazy greedy's rounds overlapped with its heap (3, pipeline)
+    # or not (2, always) are the same batches, so the same evaluations
+    obj = subsel.SDM(sdm_data["source"], target=sdm_data["target"],
+                     quality=sdm_data["quality"], bins=3)
+    runs = {}
+    for mode in range(4):
+        ctx = subsel.Context(threads=2, parallel_gains=mode)
+        runs[mode] = subsel.Optimizer("lazy", budget=budget, ctx=ctx).run(obj, ctx=ctx)
+    for mode in (1, 2, 3):
+        np.testing.assert_array_equal(runs[mode].indices, runs[0].indices)
+        np.testing.assert_array_equal(runs[mode].gains, runs[0].gains)
+    assert runs[3].evaluations == runs[2].evaluations == runs[0].evaluations
+    with pytest.raises(subsel.InvalidArgument):
+        subsel.Context(parallel_gains=4)
+
+
 def _child_fb(path_and_budget):
     import scipy.sparse as sp
     z = sp.load_npz(path_and_budget[0])

@@ -149,4 +149,19 @@ status=$?
 grep -q "SUBSEL_MAP_FILES must be 0 or 1, not 'yes'" "$TMP/err" ||
     fail "SUBSEL_MAP_FILES=yes: $(cat "$TMP/err")"
 [ ! -e "$TMP/fb_bad.npy" ] || fail "a refused command wrote its output"
+
+# SUBSEL_PARALLEL_GAINS: lazy greedy on 2 threads selects naive greedy's
+# items in every mode (pipeline overlaps its heap with its gains); anything
+# else is a usage error.
+for mode in auto never always pipeline; do
+    SUBSEL_PARALLEL_GAINS=$mode ok fb --features "$F/fb/Z.npz" --weights "$F/fb/w.npy" \
+        --budget 12 --optimizer lazy --threads 2 --out "$TMP/fb_lazy_$mode.npy"
+    same "$TMP/fb.npy" "$TMP/fb_lazy_$mode.npy" "lazy, SUBSEL_PARALLEL_GAINS=$mode"
+done
+SUBSEL_PARALLEL_GAINS=3 "$SUBSEL" "${FB[@]}" --out "$TMP/fb_bad.npy" >"$TMP/out" 2>"$TMP/err"
+status=$?
+[ "$status" -eq 2 ] || fail "SUBSEL_PARALLEL_GAINS=3: exit $status, not 2"
+grep -q "SUBSEL_PARALLEL_GAINS must be auto, never, always or pipeline, not '3'" "$TMP/err" ||
+    fail "SUBSEL_PARALLEL_GAINS=3: $(cat "$TMP/err")"
+[ ! -e "$TMP/fb_bad.npy" ] || fail "a refused command wrote its output"
 exit 0

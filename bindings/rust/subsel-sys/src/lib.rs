@@ -40,6 +40,7 @@ pub const SUBSEL_P_MAP_FILES: c_int = 6;
 pub const SUBSEL_PARALLEL_AUTO: c_int = 0;
 pub const SUBSEL_PARALLEL_NEVER: c_int = 1;
 pub const SUBSEL_PARALLEL_ALWAYS: c_int = 2;
+pub const SUBSEL_PARALLEL_PIPELINE: c_int = 3;
 pub const SUBSEL_KIND_CONTEXT: c_int = 1;
 pub const SUBSEL_KIND_OPTIMIZER: c_int = 2;
 pub const SUBSEL_KIND_OT_SOLVER: c_int = 3;
