@@ -37,6 +37,9 @@ static const struct {
     {"SUBSEL_ISA_DEBUG", "1", "logs the kernel choice on standard error"},
     {"SUBSEL_MAP_FILES", "0",
      "copies input files instead of memory-mapping them (see docs/matrices.md)"},
+    {"SUBSEL_PARALLEL_GAINS", "auto|never|always|pipeline",
+     "when batches of gains are shared among threads; pipeline also overlaps lazy greedy's "
+     "heap with its gains (see docs/optimizers.md)"},
     {"BLIS_ARCH_TYPE", "N",
      "BLIS's sub-configuration (a number), which subsel then keeps instead of choosing "
      "kernels for this CPU itself (subsel info shows both)"},
