@@ -108,17 +108,23 @@ static void sift_up(bound *heap, int64_t i)
 #define LAZY_BATCH 8
 #define LAZY_BATCH_MAX 256
 
+/* Takes the top bound off a heap of *size (at least one). */
+static bound take_top(bound *heap, int64_t *size)
+{
+    bound top = heap[0];
+    heap[0] = heap[--*size];
+    sift_down(heap, *size, 0);
+    return top;
+}
+
 /* Takes up to `round` stale bounds that rank above *best off the top, in
  * rank order, into out; their count. */
 static int64_t pop_round(bound *heap, int64_t *size, int64_t round, const bound *best,
                          bound *out)
 {
     int64_t n = 0;
-    while (n < round && *size > 0 && (best->item < 0 || above(&heap[0], best))) {
-        out[n++] = heap[0];
-        heap[0] = heap[--*size];
-        sift_down(heap, *size, 0);
-    }
+    while (n < round && *size > 0 && (best->item < 0 || above(&heap[0], best)))
+        out[n++] = take_top(heap, size);
     return n;
 }
 
@@ -209,9 +215,7 @@ int ss_greedy_lazy(subsel_ctx *ctx, const subsel_objective *obj, void *state,
         SS_TRY(ss_step_begin(ctx, obj, state, cfg, trace));
         if (all_fresh) {
             /* the first step's bounds are its gains: the top wins */
-            best = heap[0];
-            heap[0] = heap[--size];
-            sift_down(heap, size, 0);
+            best = take_top(heap, &size);
             heap[size] = best;
             fresh = 1;
             all_fresh = 0;
