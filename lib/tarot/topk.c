@@ -17,11 +17,12 @@
  * (linalg/bf16.h; for sgemm gamma |u| |v|). A candidate whose screened
  * score plus the bound falls below its target's floor cannot be among the
  * target's k best and is skipped; the others (a few per target and block
- * past the first) get their exact score and go through the heap. The floor is the heap's
- * worst score once it holds k; before that, the k-th largest lower bound
- * (screened score minus the bound) among the block's candidates, less a
- * margin of a few units in the last place, so that no skipped candidate
- * could round to the score of one kept and win on its lower index.
+ * past the first) get their exact score and go through the heap. The
+ * floor is the heap's worst score once it holds k; before that, the k-th
+ * largest lower bound (screened score minus the bound) among the block's
+ * candidates, less a margin of a few units in the last place, so that no
+ * skipped candidate could round to the score of one kept and win on its
+ * lower index.
  *
  * So the screen never shows: the lists and their scores are the same bits
  * whichever screen ran, on every instruction set and thread count, for
