@@ -150,6 +150,21 @@ START_TEST(kernels_match_scalar_bit_for_bit)
             b = k->exp_affine_f32(wb, xf, 25.0, 3.0, n);
             ck_assert(memcmp(&a, &b, sizeof a) == 0);
             ck_assert(memcmp(wa, wb, (size_t)n * sizeof *wa) == 0);
+            {
+                /* a random subset, across the word boundary at 64 */
+                uint64_t bits[2] = {ss_rng_next(&rng), ss_rng_next(&rng)};
+                if (n < 128)
+                    bits[n / 64] &= ((uint64_t)1 << (n % 64)) - 1;
+                if (n < 64)
+                    bits[1] = 0;
+                memset(wa, 0, sizeof wa);
+                memset(wb, 0, sizeof wb);
+                a = ref->pack_f32(wa, xf, bits, n);
+                b = k->pack_f32(wb, xf, bits, n);
+                ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "pack_f32 %s n=%d", k->name,
+                              (int)n);
+                ck_assert(memcmp(wa, wb, sizeof wa) == 0);
+            }
             for (j = 0; j < n; j++)
                 wf[j] = (float)w[j];
             ref->waterfill_sums(wf, r, rl, xf, 9.0, n, out_a);
@@ -311,6 +326,32 @@ START_TEST(kernels_are_accurate)
             total += wf[j];
         }
         ck_assert_double_eq_tol(got_sum, total, 1e-13 * total);
+    }
+    {
+        /* pack_f32 keeps the set bits' values in order, and its sum of
+         * packed kept weights is exp_affine_f32's of the weights made from
+         * the packed values, to the bit (what lets UniPROT's gains read
+         * kept weights or make them anew). */
+        uint64_t bits[(MAX_LEN + 63) / 64] = {0};
+        float packed[MAX_LEN], kept[MAX_LEN], made[MAX_LEN], again[MAX_LEN];
+        int64_t count = 0;
+        double made_sum, kept_sum;
+        for (j = 0; j < n; j++)
+            if (ss_rng_uniform(&rng) < 0.6)
+                bits[j / 64] |= (uint64_t)1 << (j % 64);
+        k->exp_affine_f32(kept, xf, 9.0, 4.0, n);
+        k->pack_f32(packed, xf, bits, n);
+        kept_sum = k->pack_f32(again, kept, bits, n);
+        for (j = 0; j < n; j++)
+            if (bits[j / 64] >> (j % 64) & 1) {
+                ck_assert(packed[count] == xf[j]);
+                ck_assert(again[count++] == kept[j]);
+            }
+        ck_assert_int_gt(count, 0);
+        ck_assert_int_lt(count, n);
+        made_sum = k->exp_affine_f32(made, packed, 9.0, 4.0, count);
+        ck_assert(memcmp(made, again, (size_t)count * sizeof *made) == 0);
+        ck_assert(memcmp(&made_sum, &kept_sum, sizeof made_sum) == 0);
     }
     {
         /* dist_from_dot_f32 against its definition, with r as the squared

@@ -604,6 +604,67 @@ END_TEST
 /* Properties of f                                                        */
 /* ---------------------------------------------------------------------- */
 
+START_TEST(gains_read_only_columns_with_room)
+{
+    /* Late in a selection most targets are full and the approximate gains
+     * read only the columns with room (objective.c): they must still be
+     * the water-filling gains of whole rows against the state's r (the
+     * sorted method's, on every column), as when every column is read. */
+    const ss_kernels *k = ss_kernels_level(subsel_isa_selected());
+    const int64_t rows = 40, n = 24, kk = 8;
+    const double reg = 0.05;
+    subsel_ctx *ctx = new_ctx();
+    subsel_dense *s = random_dense(ctx, rows, n, -1.0, 1.0, 5);
+    subsel_objective *obj;
+    subsel_optimizer *opt;
+    subsel_selection *sel;
+    int64_t items[40], count, v, packed = 0;
+    double got[40], work[3 * 24 + 1], rl[24];
+    for (v = 0; v < rows; v++)
+        items[v] = v;
+    ck_assert_ok(ctx, subsel_uniprot_create(ctx, s, kk, reg, &obj));
+    ck_assert_ok(ctx, subsel_optimizer_create(ctx, SUBSEL_OPT_NAIVE, &opt));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, kk - 1));
+    ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
+    ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, obj, &sel));
+    ck_assert_int_eq(subsel_selection_count(sel), kk - 1);
+    for (count = 0; count < kk; count++) {
+        const double *r;
+        double unplaced;
+        void *st;
+        int64_t room, j;
+        ck_assert_ok(ctx, ss_state_of_set(ctx, obj, subsel_selection_indices(sel), count, &st));
+        ck_assert_ok(ctx, obj->ops->gains(ctx, obj, st, items, rows, got));
+        room = ss_uniprot_state_room(st, &r, &unplaced);
+        packed += room < n;
+        for (j = 0; j < n; j++)
+            rl[j] = r[j] > 0.0 ? r[j] * log(r[j]) : 0.0;
+        for (v = 0; v < rows; v++) {
+            const float *row = subsel_dense_data(s) + v * n;
+            double sorted = ss_waterfill_sorted(row, n, r, reg, unplaced, work, NULL, NULL);
+            double whole = waterfill(k, row, n, r, rl, reg, work, NULL, NULL, NULL);
+            int in = 0, q;
+            for (q = 0; q < count; q++)
+                in |= subsel_selection_indices(sel)[q] == v;
+            if (in)
+                continue;
+            ck_assert_msg(fabs(got[v] - sorted) <= 1e-12 + 4.0 * reg * WEIGHT_ROUNDING &&
+                              fabs(got[v] - whole) <= 1e-13 * (1.0 + fabs(whole)),
+                          "|P| = %lld, room %lld of %lld: row %lld's gain %.17g, sorted %.17g, "
+                          "every column %.17g", (long long)count, (long long)room, (long long)n,
+                          (long long)v, got[v], sorted, whole);
+        }
+        obj->ops->state_free(obj, st);
+    }
+    ck_assert_int_gt(packed, 0); /* the last states read fewer columns */
+    subsel_selection_free(sel);
+    subsel_optimizer_free(opt);
+    subsel_objective_free(obj);
+    subsel_dense_free(s);
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(f_is_monotone_and_submodular_on_random_instances)
 {
     subsel_ctx *ctx = new_ctx();
@@ -1159,6 +1220,7 @@ Suite *uniprot_suite(void)
     tc = tcase_create("gain");
     tcase_add_test(tc, waterfill_matches_sorted_and_bisection);
     tcase_add_test(tc, approx_gain_is_exact_at_empty_set_and_a_lower_bound);
+    tcase_add_test(tc, gains_read_only_columns_with_room);
     suite_add_tcase(s, tc);
     tc = tcase_create("properties");
     tcase_add_test(tc, f_is_monotone_and_submodular_on_random_instances);

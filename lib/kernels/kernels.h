@@ -123,10 +123,16 @@ typedef struct ss_kernels {
      * out[0] = sum of w over unsaturated lanes, out[1] = sum_sat r,
      * out[2] = sum_sat r x, out[3] = sum_sat rlogr, out[4] = #saturated,
      * out[5] = max of w / r over the unsaturated lanes with r > 0 (0 if
-     * none): the mu below which one more lane saturates. */
+     * none): the mu below which one more lane saturates.
+     * pack_f32: the src[j] whose bit j is set in bits (j < n; the bits of
+     * the last word past n clear) to dst in order, returns the sum of the
+     * packed values in exp_affine_f32's order (the same bits for the same
+     * floats). */
     double (*max_f32)(const float *x, int64_t n);
     double (*exp_affine_f32)(float *w, const float *x, double s,
                              double shift, int64_t n);
+    double (*pack_f32)(float *dst, const float *src, const uint64_t *bits,
+                       int64_t n);
     void (*waterfill_sums)(const float *w, const double *r,
                            const double *rlogr, const float *x, double mu,
                            int64_t n, double *out);

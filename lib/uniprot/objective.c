@@ -64,6 +64,8 @@ typedef struct up_weights {
 } up_weights;
 
 #define KEEP_AT 2
+/* The fraction of full columns from which the gains pack (up_state). */
+#define PACK_FULL 0.75
 #define KEEP_BATCH 512
 enum { WEIGHTS_FILLING = 254, WEIGHTS_READY = 255 };
 
@@ -76,6 +78,16 @@ typedef struct up_state {
     double *f, *rowsum;     /* k */
     double *g, *colsum;     /* n */
     double *r, *rlogr;      /* n: residual capacity and r log r */
+    /* The columns with room (r_j > 0) once at least a fraction PACK_FULL
+     * of them are full, else all (room == n): room of them, a bit per
+     * column (room_bits), and their r and r log r packed. A full column
+     * adds nothing to an approximate gain, and most are full late in a
+     * selection (three in five of the column visits of a lazy k = 100
+     * run), so the gains then pack the rows' values of the others and
+     * read only those. */
+    int64_t room;
+    uint64_t *room_bits;
+    double *room_r, *room_rlogr;
     double *mu_hint;        /* rows: each row's last water-filling root, a
                                warm start of its next approximate gain */
     double unplaced;        /* the last solve's row violation: sum r may
@@ -172,18 +184,38 @@ static void up_state_free(const subsel_objective *obj, void *state)
     ss_free_raw(&a, st->colsum);
     ss_free_raw(&a, st->r);
     ss_free_raw(&a, st->rlogr);
+    ss_free_raw(&a, st->room_bits);
+    ss_free_raw(&a, st->room_r);
+    ss_free_raw(&a, st->room_rlogr);
     ss_free_raw(&a, st->mu_hint);
     ss_free_raw(&a, st);
 }
 
 static void set_residual(const ss_uniprot *up, up_state *st)
 {
-    int64_t j;
+    int64_t j, room = 0;
+    memset(st->room_bits, 0, (size_t)((up->n + 63) / 64) * sizeof *st->room_bits);
     for (j = 0; j < up->n; j++) {
         double r = up->cap - st->colsum[j];
         st->r[j] = r > 0.0 ? r : 0.0;
         st->rlogr[j] = r > 0.0 ? r * log(r) : 0.0;
+        if (r > 0.0) {
+            st->room_bits[j / 64] |= (uint64_t)1 << (j % 64);
+            st->room_r[room] = st->r[j];
+            st->room_rlogr[room++] = st->rlogr[j];
+        }
     }
+    /* Packing costs a pass over the row's similarities (and its kept
+     * weights), which pays for itself once enough columns are full: from
+     * the start for gains that make their weights and take several
+     * passes (lazy greedy's), only late for those that read kept weights
+     * and take one or two (naive greedy's, whose rows stream from memory
+     * anyway). PACK_FULL balances the two (bench_uniprot's
+     * uniprot_interactive). The choice depends on the state alone, never
+     * on the instruction set, the batch or kept weights: it changes the
+     * order of the gains' sums. With no room at all the gains keep the
+     * full row's handling of that case. */
+    st->room = room > 0 && (double)(up->n - room) >= PACK_FULL * (double)up->n ? room : up->n;
 }
 
 /* A state of the empty set. */
@@ -208,6 +240,9 @@ static int up_state_new(subsel_ctx *ctx, const subsel_objective *obj,
     SS_TRY(ss_calloc_array(ctx, up->n, sizeof *st->colsum, &st->colsum));
     SS_TRY(ss_alloc_array(ctx, up->n, sizeof *st->r, &st->r));
     SS_TRY(ss_alloc_array(ctx, up->n, sizeof *st->rlogr, &st->rlogr));
+    SS_TRY(ss_alloc_array(ctx, (up->n + 63) / 64, sizeof *st->room_bits, &st->room_bits));
+    SS_TRY(ss_alloc_array(ctx, up->n, sizeof *st->room_r, &st->room_r));
+    SS_TRY(ss_alloc_array(ctx, up->n, sizeof *st->room_rlogr, &st->room_rlogr));
     SS_TRY(ss_calloc_array(ctx, up->rows, sizeof *st->mu_hint, &st->mu_hint));
     set_residual(up, st);
     *out = st;
@@ -215,6 +250,14 @@ static int up_state_new(subsel_ctx *ctx, const subsel_objective *obj,
 cleanup:
     up_state_free(obj, st);
     return rc;
+}
+
+int64_t ss_uniprot_state_room(const void *state, const double **r, double *unplaced)
+{
+    const up_state *st = state;
+    *r = st->r;
+    *unplaced = st->unplaced;
+    return st->room;
 }
 
 /* ---- gains ------------------------------------------------------------- */
@@ -268,40 +311,76 @@ static int kept_weights(subsel_ctx *ctx, const subsel_objective *obj,
     return SUBSEL_OK;
 }
 
-/* Row v's water-filling weights: the kept ones when ready, else made in
- * `scratch` (n floats); a row's KEEP_AT-th request makes them in its slot
- * of kw (or NULL: none kept). */
-static void row_weights(const ss_kernels *k, const ss_uniprot *up, up_weights *kw,
-                        int64_t v, float *scratch, ss_waterfill_row *row)
+/* Row v's kept weights (n floats) and their sum when ready, else NULL; a
+ * row's KEEP_AT-th request makes them in its slot of kw (NULL: none kept)
+ * and an earlier one is counted. */
+static const float *kept_row(const ss_kernels *k, const ss_uniprot *up, up_weights *kw,
+                             int64_t v, double *sum)
 {
     unsigned char *state = kw != NULL ? &kw->state[v] : NULL;
-    unsigned char seen = 0;
-    row->s = ss_uniprot_row(up, v);
-    row->s_max = up->row_max[v];
-    row->w = scratch;
-    if (state != NULL) {
-        seen = __atomic_load_n(state, __ATOMIC_ACQUIRE);
-        if (seen == WEIGHTS_READY) {
-            row->w = kw->w + v * up->n;
-            row->w_sum = kw->sum[v];
-            return;
-        }
-        if (seen == KEEP_AT - 1 &&
-            __atomic_compare_exchange_n(state, &seen, (unsigned char)WEIGHTS_FILLING, 0,
-                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-            float *slot = kw->w + v * up->n;
-            kw->sum[v] = ss_waterfill_weights(k, row->s, row->s_max, up->n, up->reg, slot);
-            row->w = slot;
-            row->w_sum = kw->sum[v];
-            __atomic_store_n(state, WEIGHTS_READY, __ATOMIC_RELEASE);
-            return;
-        }
+    unsigned char seen;
+    if (state == NULL)
+        return NULL;
+    seen = __atomic_load_n(state, __ATOMIC_ACQUIRE);
+    if (seen == WEIGHTS_READY) {
+        *sum = kw->sum[v];
+        return kw->w + v * up->n;
     }
-    row->w_sum = ss_waterfill_weights(k, row->s, row->s_max, up->n, up->reg, scratch);
+    if (seen == KEEP_AT - 1 &&
+        __atomic_compare_exchange_n(state, &seen, (unsigned char)WEIGHTS_FILLING, 0,
+                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        float *slot = kw->w + v * up->n;
+        *sum = kw->sum[v] = ss_waterfill_weights(k, ss_uniprot_row(up, v), up->row_max[v],
+                                                 up->n, up->reg, slot);
+        __atomic_store_n(state, WEIGHTS_READY, __ATOMIC_RELEASE);
+        return slot;
+    }
     /* one more request counted (a lost race leaves the count as it is) */
-    if (state != NULL && seen < KEEP_AT - 1)
+    if (seen < KEEP_AT - 1)
         __atomic_compare_exchange_n(state, &seen, (unsigned char)(seen + 1), 0,
                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+/* Row v over all columns, its weights made in w (n floats). */
+static void full_row(const ss_kernels *k, const ss_uniprot *up, int64_t v, float *w,
+                     ss_waterfill_row *row)
+{
+    row->s = ss_uniprot_row(up, v);
+    row->s_max = up->row_max[v];
+    row->w = w;
+    row->w_sum = ss_waterfill_weights(k, row->s, row->s_max, up->n, up->reg, w);
+}
+
+/* Row v as the gain against st's capacities reads it: over the columns
+ * with room (st->room of them), packed into scratch (2 n floats: the
+ * weights, then the similarities) unless that is all of them. The weights
+ * are the kept ones (gathered) or made anew, the same bits either way. */
+static void row_weights(const ss_kernels *k, const ss_uniprot *up, up_weights *kw,
+                        const up_state *st, int64_t v, float *scratch,
+                        ss_waterfill_row *row)
+{
+    const float *s = ss_uniprot_row(up, v), *kept;
+    float *packed = scratch + up->n;
+    double kept_sum = 0.0;
+    kept = kept_row(k, up, kw, v, &kept_sum);
+    if (st->room == up->n && kept == NULL) {
+        full_row(k, up, v, scratch, row);
+        return;
+    }
+    row->s_max = up->row_max[v];
+    if (st->room == up->n) {
+        row->s = s;
+        row->w = kept;
+        row->w_sum = kept_sum;
+        return;
+    }
+    k->pack_f32(packed, s, st->room_bits, up->n);
+    row->s = packed;
+    row->w = scratch;
+    row->w_sum = kept != NULL ? k->pack_f32(scratch, kept, st->room_bits, up->n)
+                              : ss_waterfill_weights(k, packed, row->s_max, st->room,
+                                                     up->reg, scratch);
 }
 
 static int approx_gains(subsel_ctx *ctx, const subsel_objective *obj,
@@ -310,8 +389,8 @@ static int approx_gains(subsel_ctx *ctx, const subsel_objective *obj,
 {
     const ss_uniprot *up = impl_of(obj);
     const ss_kernels *k = ss_kernels_for(ctx);
-    /* per thread: the sorted method's 3 n + 1 doubles, then n floats */
-    int64_t work = 3 * up->n + 1, stride = work + (up->n + 1) / 2, j;
+    /* per thread: the sorted method's 3 n + 1 doubles, then 2 n floats */
+    int64_t work = 3 * up->n + 1, stride = work + up->n, j;
     int threads = ss_threads_for_gains(ctx, count, (double)count * (double)up->n,
                                        PARALLEL_MIN_ENTRIES);
     double *scratch = NULL;
@@ -328,8 +407,10 @@ static int approx_gains(subsel_ctx *ctx, const subsel_objective *obj,
             out[j] = 0.0;
             continue;
         }
-        row_weights(k, up, kw, v, (float *)(mine + work), &row);
-        out[j] = ss_waterfill_gain(k, &row, up->n, st->r, st->rlogr, up->reg,
+        row_weights(k, up, kw, st, v, (float *)(mine + work), &row);
+        out[j] = ss_waterfill_gain(k, &row, st->room,
+                                   st->room < up->n ? st->room_r : st->r,
+                                   st->room < up->n ? st->room_rlogr : st->rlogr, up->reg,
                                    st->unplaced, mine, NULL, NULL, &st->mu_hint[v]);
     }
     ss_free(ctx, scratch);
@@ -401,7 +482,7 @@ static int append(subsel_ctx *ctx, const ss_uniprot *up, up_state *st,
     ss_waterfill_row row;
     /* alpha (n), the sorted method's work (3 n + 1), the weights (n floats) */
     SS_CHECK(ss_alloc_array(ctx, 4 * n + 1 + (n + 1) / 2, sizeof *w, &w));
-    row_weights(k, up, NULL, item, (float *)(w + 4 * n + 1), &row);
+    full_row(k, up, item, (float *)(w + 4 * n + 1), &row);
     *gain = ss_waterfill_gain(k, &row, n, st->r, st->rlogr, up->reg, st->unplaced,
                               w + n, w, &log_c, &st->mu_hint[item]);
     st->f[st->count] = up->reg * log_c;

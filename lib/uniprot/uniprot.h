@@ -101,6 +101,12 @@ static inline const float *ss_uniprot_row(const ss_uniprot *up, int64_t i)
     return up->sim + i * up->ld;
 }
 
+/* For tests: a state's residual capacities r (n values) and the solve's
+ * row violation the gains allow for (*unplaced); returns how many columns
+ * the approximate gains read (n, or those with room once enough are
+ * full). */
+int64_t ss_uniprot_state_room(const void *state, const double **r, double *unplaced);
+
 /* Checks a source / target pair of feature matrices (non-NULL, the same
  * columns) and a SUBSEL_SIM_* constant, whose ss_metric goes to *metric;
  * errors name the function fn. */

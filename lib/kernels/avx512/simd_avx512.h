@@ -117,6 +117,24 @@ SS_INLINE vd vd_gather_f32_partial_i64(const float *base, const int64_t *idx,
     return _mm512_cvtps_pd(
         _mm512_mask_i64gather_ps(_mm256_setzero_ps(), m, vi, base, 4));
 }
+/* UniPROT's packing of the columns with room (common/ot_template.h): 16
+ * floats at a time by the compress instruction, the count stored by a
+ * masked store. bits: one per src value, the last word's past n clear. */
+#define SS_SIMD_PACK_F32 1
+SS_INLINE int64_t pack_f32_bits(float *dst, const float *src, const uint64_t *bits,
+                                int64_t n)
+{
+    int64_t o = 0, j = 0;
+    for (; j < n; j += 16) {
+        __mmask16 in = (__mmask16)(n - j >= 16 ? 0xffff : (1u << (n - j)) - 1);
+        __mmask16 m = (__mmask16)(bits[j >> 6] >> (j & 63)) & in;
+        int c = __builtin_popcount(m);
+        __m512 v = _mm512_maskz_compress_ps(m, _mm512_maskz_loadu_ps(in, src + j));
+        _mm512_mask_storeu_ps(dst + o, (__mmask16)((1u << c) - 1), v);
+        o += c;
+    }
+    return o;
+}
 
 SS_INLINE vmask vd_lt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
 SS_INLINE vmask vd_gt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }

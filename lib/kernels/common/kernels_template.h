@@ -278,6 +278,7 @@ const ss_kernels SS_KERNEL_TABLE = {
     k_dist_from_dot_f32,
     k_max_f32,
     k_exp_affine_f32,
+    k_pack_f32,
     k_waterfill_sums,
     k_gemm_rows,
     k_gemm_dots,

@@ -384,6 +384,35 @@ static double k_exp_affine_f32(float *w, const float *x, double s,
     return vd_hsum(acc);
 }
 
+#ifndef SS_SIMD_PACK_F32
+/* The packing itself, where the backend has no compress instruction: one
+ * set bit after another. Returns the count packed. */
+SS_INLINE int64_t pack_f32_bits(float *dst, const float *src, const uint64_t *bits,
+                                int64_t n)
+{
+    int64_t o = 0, word;
+    for (word = 0; word * 64 < n; word++) {
+        uint64_t b = bits[word];
+        for (; b != 0; b &= b - 1)
+            dst[o++] = src[word * 64 + __builtin_ctzll(b)];
+    }
+    return o;
+}
+#endif
+
+/* The sum adds the packed floats lane by lane as k_exp_affine_f32 adds the
+ * weights it stores: the same floats give the same bits either way. */
+static double k_pack_f32(float *dst, const float *src, const uint64_t *bits, int64_t n)
+{
+    int64_t count = pack_f32_bits(dst, src, bits, n), j = 0;
+    vd acc = vd_zero();
+    for (; j + 8 <= count; j += 8)
+        acc = vd_add(acc, vd_load_f32(dst + j));
+    if (j < count)
+        acc = vd_add(acc, vd_load_f32_partial(dst + j, (int)(count - j)));
+    return vd_hsum(acc);
+}
+
 /* One water-filling step: lane j is saturated when r_j mu < w_j; acc[5]
  * keeps the largest w_j / r_j of the unsaturated lanes (those with r_j =
  * 0 have w_j = 0: 0), the mu below which the next one saturates. */
