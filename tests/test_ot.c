@@ -153,17 +153,24 @@ START_TEST(kernels_match_scalar_bit_for_bit)
             {
                 /* a random subset, across the word boundary at 64 */
                 uint64_t bits[2] = {ss_rng_next(&rng), ss_rng_next(&rng)};
+                float pa[MAX_LEN] = {0}, pb[MAX_LEN] = {0};
                 if (n < 128)
                     bits[n / 64] &= ((uint64_t)1 << (n % 64)) - 1;
                 if (n < 64)
                     bits[1] = 0;
                 memset(wa, 0, sizeof wa);
                 memset(wb, 0, sizeof wb);
-                a = ref->pack_f32(wa, xf, bits, n);
-                b = k->pack_f32(wb, xf, bits, n);
+                a = ref->pack_f32(wa, xf, NULL, NULL, bits, n);
+                b = k->pack_f32(wb, xf, NULL, NULL, bits, n);
                 ck_assert_msg(memcmp(&a, &b, sizeof a) == 0, "pack_f32 %s n=%d", k->name,
                               (int)n);
                 ck_assert(memcmp(wa, wb, sizeof wa) == 0);
+                /* with a second row (the costs cf): the same first, the
+                 * second alike */
+                b = k->pack_f32(wb, xf, pb, cf, bits, n);
+                a = ref->pack_f32(wa, xf, pa, cf, bits, n);
+                ck_assert(memcmp(&a, &b, sizeof a) == 0);
+                ck_assert(memcmp(wa, wb, sizeof wa) == 0 && memcmp(pa, pb, sizeof pa) == 0);
             }
             for (j = 0; j < n; j++)
                 wf[j] = (float)w[j];
@@ -333,18 +340,18 @@ START_TEST(kernels_are_accurate)
          * the packed values, to the bit (what lets UniPROT's gains read
          * kept weights or make them anew). */
         uint64_t bits[(MAX_LEN + 63) / 64] = {0};
-        float packed[MAX_LEN], kept[MAX_LEN], made[MAX_LEN], again[MAX_LEN];
+        float packed[MAX_LEN], kept[MAX_LEN], made[MAX_LEN], again[MAX_LEN], both[MAX_LEN];
         int64_t count = 0;
         double made_sum, kept_sum;
         for (j = 0; j < n; j++)
             if (ss_rng_uniform(&rng) < 0.6)
                 bits[j / 64] |= (uint64_t)1 << (j % 64);
         k->exp_affine_f32(kept, xf, 9.0, 4.0, n);
-        k->pack_f32(packed, xf, bits, n);
-        kept_sum = k->pack_f32(again, kept, bits, n);
+        k->pack_f32(packed, xf, NULL, NULL, bits, n);
+        kept_sum = k->pack_f32(again, kept, both, xf, bits, n);
         for (j = 0; j < n; j++)
             if (bits[j / 64] >> (j % 64) & 1) {
-                ck_assert(packed[count] == xf[j]);
+                ck_assert(packed[count] == xf[j] && both[count] == xf[j]);
                 ck_assert(again[count++] == kept[j]);
             }
         ck_assert_int_gt(count, 0);

@@ -125,14 +125,16 @@ typedef struct ss_kernels {
      * out[5] = max of w / r over the unsaturated lanes with r > 0 (0 if
      * none): the mu below which one more lane saturates.
      * pack_f32: the src[j] whose bit j is set in bits (j < n; the bits of
-     * the last word past n clear) to dst in order, returns the sum of the
-     * packed values in exp_affine_f32's order (the same bits for the same
-     * floats). */
+     * the last word past n clear) to dst in order, and src2's likewise to
+     * dst2 unless src2 is NULL (one pass: two rows streaming from memory
+     * together arrive faster than one after the other); returns the sum of
+     * the values packed to dst in exp_affine_f32's order (the same bits for
+     * the same floats). */
     double (*max_f32)(const float *x, int64_t n);
     double (*exp_affine_f32)(float *w, const float *x, double s,
                              double shift, int64_t n);
-    double (*pack_f32)(float *dst, const float *src, const uint64_t *bits,
-                       int64_t n);
+    double (*pack_f32)(float *dst, const float *src, float *dst2, const float *src2,
+                       const uint64_t *bits, int64_t n);
     void (*waterfill_sums)(const float *w, const double *r,
                            const double *rlogr, const float *x, double mu,
                            int64_t n, double *out);

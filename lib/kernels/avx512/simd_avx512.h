@@ -121,17 +121,20 @@ SS_INLINE vd vd_gather_f32_partial_i64(const float *base, const int64_t *idx,
  * floats at a time by the compress instruction, the count stored by a
  * masked store. bits: one per src value, the last word's past n clear. */
 #define SS_SIMD_PACK_F32 1
-SS_INLINE int64_t pack_f32_bits(float *dst, const float *src, const uint64_t *bits,
-                                int64_t n)
+SS_INLINE int64_t pack_f32_bits(float *dst, const float *src, float *dst2,
+                                const float *src2, const uint64_t *bits, int64_t n)
 {
     int64_t o = 0, j = 0;
     for (; j < n; j += 16) {
         __mmask16 in = (__mmask16)(n - j >= 16 ? 0xffff : (1u << (n - j)) - 1);
         __mmask16 m = (__mmask16)(bits[j >> 6] >> (j & 63)) & in;
-        int c = __builtin_popcount(m);
-        __m512 v = _mm512_maskz_compress_ps(m, _mm512_maskz_loadu_ps(in, src + j));
-        _mm512_mask_storeu_ps(dst + o, (__mmask16)((1u << c) - 1), v);
-        o += c;
+        __mmask16 out = (__mmask16)((1u << __builtin_popcount(m)) - 1);
+        _mm512_mask_storeu_ps(dst + o, out,
+                              _mm512_maskz_compress_ps(m, _mm512_maskz_loadu_ps(in, src + j)));
+        if (src2 != NULL)
+            _mm512_mask_storeu_ps(
+                dst2 + o, out, _mm512_maskz_compress_ps(m, _mm512_maskz_loadu_ps(in, src2 + j)));
+        o += __builtin_popcount(m);
     }
     return o;
 }

@@ -385,16 +385,21 @@ static double k_exp_affine_f32(float *w, const float *x, double s,
 }
 
 #ifndef SS_SIMD_PACK_F32
-/* The packing itself, where the backend has no compress instruction: one
- * set bit after another. Returns the count packed. */
-SS_INLINE int64_t pack_f32_bits(float *dst, const float *src, const uint64_t *bits,
-                                int64_t n)
+/* The packing itself (of src, and of src2 unless NULL), where the backend
+ * has no compress instruction: one set bit after another. Returns the
+ * count packed. */
+SS_INLINE int64_t pack_f32_bits(float *dst, const float *src, float *dst2,
+                                const float *src2, const uint64_t *bits, int64_t n)
 {
     int64_t o = 0, word;
     for (word = 0; word * 64 < n; word++) {
         uint64_t b = bits[word];
-        for (; b != 0; b &= b - 1)
-            dst[o++] = src[word * 64 + __builtin_ctzll(b)];
+        for (; b != 0; b &= b - 1, o++) {
+            int64_t j = word * 64 + __builtin_ctzll(b);
+            dst[o] = src[j];
+            if (src2 != NULL)
+                dst2[o] = src2[j];
+        }
     }
     return o;
 }
@@ -402,9 +407,10 @@ SS_INLINE int64_t pack_f32_bits(float *dst, const float *src, const uint64_t *bi
 
 /* The sum adds the packed floats lane by lane as k_exp_affine_f32 adds the
  * weights it stores: the same floats give the same bits either way. */
-static double k_pack_f32(float *dst, const float *src, const uint64_t *bits, int64_t n)
+static double k_pack_f32(float *dst, const float *src, float *dst2, const float *src2,
+                         const uint64_t *bits, int64_t n)
 {
-    int64_t count = pack_f32_bits(dst, src, bits, n), j = 0;
+    int64_t count = pack_f32_bits(dst, src, dst2, src2, bits, n), j = 0;
     vd acc = vd_zero();
     for (; j + 8 <= count; j += 8)
         acc = vd_add(acc, vd_load_f32(dst + j));
