@@ -1127,7 +1127,8 @@ typedef struct subsel_selection subsel_selection;
                                    step                                      */
 #define SUBSEL_ALGORITHM_LAZY 1001  /* Minoux's lazy greedy: same result as
                                    naive for submodular functions, far fewer
-                                   gains                                     */
+                                   gains; items 0 to 2^32 - 1 (more:
+                                   SUBSEL_E_INVALID)                         */
 #define SUBSEL_ALGORITHM_STOCHASTIC 1002 /* stochastic greedy (Mirzasoleiman
                                    et al.): each step, the best of a random
                                    sample of ceil((n / k) ln(1 / epsilon))

@@ -132,6 +132,69 @@ START_TEST(lazy_equals_naive)
 }
 END_TEST
 
+/* Lazy greedy's heap keeps its bounds rounded up to float (greedy.c): on
+ * gains that differ only past float's precision, tie exactly, or go to
+ * zero and below, it must still make naive greedy's choices to the bit, in
+ * every way of running its rounds. A cut function over 12 cliques of 10
+ * (adding a vertex leaves the other cliques' gains, so their stale bounds
+ * stay exact) whose weights differ by multiples of 2^-38 (every sum exact:
+ * vertices i and i + 60 tie), to the whole set (the gains end below
+ * zero). */
+START_TEST(lazy_equals_naive_on_near_ties)
+{
+    const int64_t n = 120;
+    double *w = malloc((size_t)(n * n) * sizeof *w);
+    subsel_ctx *ctx = new_ctx();
+    subsel_objective *f;
+    subsel_selection *sel[5];
+    int64_t i, j, mode;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < n; j++)
+            w[i * n + j] = i == j || i / 10 != j / 10
+                               ? 0.0
+                               : 1.0 + (double)(i % 20) * 0x1p-36 + (double)(j % 3) * 0x1p-38;
+    ck_assert_ok(ctx, ss_cut_create(ctx, n, w, &f));
+    ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_THREADS, 2));
+    for (mode = 0; mode < 5; mode++) {
+        subsel_optimizer *opt;
+        ck_assert_ok(ctx, subsel_ctx_set_int(ctx, SUBSEL_P_PARALLEL_GAINS, mode < 4 ? mode : 0));
+        ck_assert_ok(ctx, subsel_optimizer_create(ctx, mode < 4 ? SUBSEL_OPT_LAZY : SUBSEL_OPT_NAIVE,
+                                                  &opt));
+        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_BUDGET, n));
+        ck_assert_ok(ctx, subsel_optimizer_set_int(opt, SUBSEL_OPT_STOP_NONPOSITIVE, 0));
+        ck_assert_ok(ctx, subsel_optimizer_run(ctx, opt, f, &sel[mode]));
+        subsel_optimizer_free(opt);
+    }
+    ck_assert_int_eq(subsel_selection_count(sel[4]), n);
+    ck_assert_double_lt(subsel_selection_gains(sel[4])[n - 1], -5.0);
+    {
+        /* the first step's gains (the rows' sums) tie and differ past
+         * float's precision */
+        int64_t near = 0, equal = 0;
+        double out[120];
+        for (i = 0; i < n; i++) {
+            out[i] = 0.0;
+            for (j = 0; j < n; j++)
+                out[i] += w[i * n + j];
+        }
+        for (i = 0; i < n; i++)
+            for (j = 0; j < i; j++) {
+                equal += out[i] == out[j];
+                near += out[i] != out[j] && (float)out[i] == (float)out[j];
+            }
+        ck_assert_int_gt(equal, 0);
+        ck_assert_int_gt(near, 0);
+    }
+    for (mode = 0; mode < 4; mode++)
+        assert_same_selection(sel[mode], sel[4]);
+    for (mode = 0; mode < 5; mode++)
+        subsel_selection_free(sel[mode]);
+    subsel_objective_free(f);
+    subsel_ctx_free(ctx);
+    free(w);
+}
+END_TEST
+
 START_TEST(lazier_equals_stochastic)
 {
     subsel_ctx *ctx = new_ctx();
@@ -1051,6 +1114,7 @@ Suite *optim_suite(void)
     TCase *tc = tcase_create("greedy");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, naive_matches_brute_force_greedy, 0, 6);
+    tcase_add_test(tc, lazy_equals_naive_on_near_ties);
     tcase_add_loop_test(tc, lazy_equals_naive, 0, 3);
     tcase_add_loop_test(tc, lazier_equals_stochastic, 0, 3);
     tcase_add_test(tc, stochastic_is_close_to_greedy);
