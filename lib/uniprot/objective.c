@@ -356,7 +356,8 @@ static void full_row(const ss_kernels *k, const ss_uniprot *up, int64_t v, float
 /* Row v as the gain against st's capacities reads it: over the columns
  * with room (st->room of them), packed into scratch (2 n floats: the
  * weights, then the similarities) unless that is all of them. The weights
- * are the kept ones (gathered) or made anew, the same bits either way. */
+ * are the kept ones (packed with the similarities, in one pass) or made
+ * anew from the packed similarities, the same bits either way. */
 static void row_weights(const ss_kernels *k, const ss_uniprot *up, up_weights *kw,
                         const up_state *st, int64_t v, float *scratch,
                         ss_waterfill_row *row)
