@@ -18,7 +18,9 @@
  *    "n":N,"fma_peak_sp_gflops":..,"sgemm_gflops":..,"sgemm_blis_own_gflops":..,
  *    "sgemm_of_peak":..,"sgemm_speedup":.., and the same for dp / dgemm}
  * Both products are timed in the same run, alternating, best of 3.
- * SUBSEL_BENCH_PARTS=short or =peak runs one part.
+ * Between them, one line for the float products of OT's fast tiles
+ * ("blas_tile": ss_sgemm_nt_serial against BLIS's packed path; see
+ * tile_products). SUBSEL_BENCH_PARTS=short, =tile or =peak runs one part.
  */
 #include <math.h>
 #include <stdint.h>
@@ -241,6 +243,63 @@ static void short_products(void)
     free(c);
 }
 
+/* The float products of OT's fast tiles (lib/linalg/pairwise.c), as in
+ * TAROT's fill: a block of 512 rows against 20,000 targets of dimension
+ * 512, 512 targets per product, so the targets stream from memory as in
+ * a pass. ss_sgemm_nt_serial (panels packed by the kernel table, BLIS's
+ * micro-kernel) against ss_sgemm_serial (BLIS's packed path, whose 32-row
+ * panels BLIS 0.9 packs with generic code), one thread, the same bits;
+ * best of 5 passes each, alternating. */
+static void tile_products(void)
+{
+    enum { ROWS = 512, COLS = 512, D = 512, TARGETS = 20000 };
+    const ss_kernels *kern = ss_kernels_at(ss_isa_usable(SUBSEL_ISA_AVX512));
+    int64_t floats = ss_sgemm_nt_pack_floats(ROWS, COLS, D), i, j0;
+    float *x = malloc(sizeof(float) * ROWS * D), *y = malloc(sizeof(float) * TARGETS * D);
+    float *c = malloc(sizeof(float) * ROWS * COLS);
+    float *pack = malloc(sizeof(float) * (size_t)(floats > 0 ? floats : 1));
+    double best[2] = {INFINITY, INFINITY}, gf[2];
+    int rep, way;
+    if (!x || !y || !c || !pack) {
+        fprintf(stderr, "bench_blas: out of memory\n");
+        exit(1);
+    }
+    stages_begin("build");
+    for (i = 0; i < (int64_t)ROWS * D; i++)
+        x[i] = (float)(i % 13) / 13.0f - 0.5f;
+    for (i = 0; i < (int64_t)TARGETS * D; i++)
+        y[i] = (float)(i % 7) / 7.0f - 0.5f;
+    stages_begin("sgemm");
+    for (rep = 0; rep < 5; rep++)
+        for (way = 0; way < 2; way++) {
+            double t = bench_now();
+            for (j0 = 0; j0 < TARGETS; j0 += COLS) {
+                int64_t cols = TARGETS - j0 < COLS ? TARGETS - j0 : COLS;
+                if (way == 0)
+                    ss_sgemm_nt_serial(kern, ROWS, cols, D, x, D, y + j0 * D, D, c, COLS,
+                                       pack);
+                else
+                    ss_sgemm_serial(0, 1, ROWS, cols, D, 1.0f, x, D, y + j0 * D, D, 0.0f, c,
+                                    COLS);
+            }
+            t = bench_now() - t;
+            if (t < best[way])
+                best[way] = t;
+        }
+    for (way = 0; way < 2; way++)
+        gf[way] = 2.0 * ROWS * (double)TARGETS * D / best[way] / 1e9;
+    printf("{\"bench\": \"blas_tile\", \"m\": %d, \"n\": %d, \"k\": %d, \"targets\": %d, "
+           "\"threads\": 1, \"isa\": \"%s\", \"blis_arch\": \"%s\", \"direct\": %s, "
+           "\"direct_gflops\": %.1f, \"blis_gflops\": %.1f, \"speedup\": %.2f",
+           ROWS, COLS, D, TARGETS, kern->name, ss_blis_arch_name(),
+           floats > 0 ? "true" : "false", gf[0], gf[1], gf[0] / gf[1]);
+    bench_end_line();
+    free(x);
+    free(y);
+    free(c);
+    free(pack);
+}
+
 int main(void)
 {
     int64_t n = (int64_t)(3000 * sqrt(bench_scale()));
@@ -253,6 +312,8 @@ int main(void)
     n = n < 256 ? 256 : n;
     if (bench_wanted("short"))
         short_products();
+    if (bench_wanted("tile"))
+        tile_products();
     for (k = 0; k < nc && bench_wanted("peak"); k++) {
         int threads = counts[k];
         subsel_ctx *ctx;

@@ -14,6 +14,7 @@
 #include "core/rng.h"
 #include "dispatch/dispatch.h"
 #include "linalg/bf16.h"
+#include "linalg/blas.h"
 #include "subsel_config.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -517,6 +518,113 @@ START_TEST(above_floor_follows_its_definition)
 }
 END_TEST
 
+/* pack_panels_f32 writes BLIS's micro-panel layout, entry (p, l) of panel
+ * q at out[q * stride + l * panel + p], zeros for the rows past the last,
+ * and nothing else (the gaps between panels keep their sentinel), on
+ * shapes that leave every remainder: rows past whole panels and past
+ * blocks of 8 and 4, k past blocks of 8 and 4, rows wider than k. */
+START_TEST(pack_panels_follow_blis_layout)
+{
+    static const int64_t rows_list[] = {1, 3, 5, 12, 31, 32, 33, 70};
+    static const int64_t ks[] = {1, 3, 4, 7, 8, 9, 17, 64};
+    static const int64_t panels[] = {6, 12, 16, 32};
+    const ss_kernels *kern = ss_kernels_level(_i);
+    ss_rng rng;
+    size_t r_i, k_i, p_i;
+    if (kern == NULL)
+        return;
+    ss_rng_seed(&rng, 31, (uint64_t)_i);
+    for (r_i = 0; r_i < sizeof rows_list / sizeof rows_list[0]; r_i++)
+        for (k_i = 0; k_i < sizeof ks / sizeof ks[0]; k_i++)
+            for (p_i = 0; p_i < sizeof panels / sizeof panels[0]; p_i++) {
+                const int64_t rows = rows_list[r_i], k = ks[k_i], panel = panels[p_i];
+                const int64_t ld = k + 3, stride = panel * k + 5;
+                const int64_t count = (rows + panel - 1) / panel;
+                float *src = malloc(sizeof(float) * (size_t)(rows * ld));
+                float *out = malloc(sizeof(float) * (size_t)(count * stride));
+                int64_t i, q, l, p;
+                ck_assert(src && out);
+                for (i = 0; i < rows * ld; i++)
+                    src[i] = (float)ss_rng_normal(&rng);
+                for (i = 0; i < count * stride; i++)
+                    out[i] = -7.0f;
+                kern->pack_panels_f32(out, src, ld, rows, k, panel, stride);
+                for (q = 0; q < count; q++) {
+                    for (l = 0; l < k; l++)
+                        for (p = 0; p < panel; p++) {
+                            int64_t r = q * panel + p;
+                            float want = r < rows ? src[r * ld + l] : 0.0f;
+                            float got = out[q * stride + l * panel + p];
+                            ck_assert_msg(memcmp(&want, &got, sizeof want) == 0,
+                                          "%s rows=%lld k=%lld panel=%lld (%lld,%lld,%lld)",
+                                          kern->name, (long long)rows, (long long)k,
+                                          (long long)panel, (long long)q, (long long)l,
+                                          (long long)p);
+                        }
+                    for (i = panel * k; i < stride; i++)
+                        ck_assert(out[q * stride + i] == -7.0f);
+                }
+                free(src);
+                free(out);
+            }
+}
+END_TEST
+
+/* ss_sgemm_nt_serial gives BLIS's own bits (ss_sgemm_serial) with each
+ * level's packing, under whichever BLIS sub-configuration runs (CI runs
+ * this suite under a second one): on products of the packed path with
+ * edge tiles on both sides, a k that is no multiple of 8 with small sides,
+ * rows wider than k, an unaligned pack buffer; and on products it leaves
+ * to BLIS (a side under 64 on the small-matrix path, k past one block, no
+ * buffer), where it must call BLIS itself. */
+START_TEST(sgemm_nt_serial_has_blis_bits)
+{
+    static const int64_t shapes[][3] = {{64, 64, 64},  {100, 77, 72}, {70, 130, 67},
+                                        {5, 3, 13},    {33, 65, 96},  {512, 512, 512},
+                                        {10, 100, 64}, {96, 80, 1000}};
+    const ss_kernels *kern = ss_kernels_level(_i);
+    ss_rng rng;
+    size_t t;
+    if (kern == NULL)
+        return;
+    ss_rng_seed(&rng, 47, (uint64_t)_i);
+    for (t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const int64_t m = shapes[t][0], n = shapes[t][1], k = shapes[t][2];
+        const int64_t lda = k + 5, ldb = k + 2, ldc = n + 3;
+        int64_t floats = ss_sgemm_nt_pack_floats(m, n, k), i;
+        float *a = malloc(sizeof(float) * (size_t)(m * lda));
+        float *b = malloc(sizeof(float) * (size_t)(n * ldb));
+        float *want = malloc(sizeof(float) * (size_t)(m * ldc));
+        float *got = malloc(sizeof(float) * (size_t)(m * ldc));
+        float *pack = malloc(sizeof(float) * (size_t)(floats + 1));
+        int with_pack;
+        ck_assert(a && b && want && got && pack);
+        ck_assert(floats >= 0);
+        for (i = 0; i < m * lda; i++)
+            a[i] = (float)ss_rng_normal(&rng);
+        for (i = 0; i < n * ldb; i++)
+            b[i] = (float)ss_rng_normal(&rng);
+        for (i = 0; i < m * ldc; i++)
+            want[i] = -3.0f;
+        ss_sgemm_serial(0, 1, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, want, ldc);
+        for (with_pack = 0; with_pack <= 1; with_pack++) {
+            for (i = 0; i < m * ldc; i++)
+                got[i] = -3.0f;
+            ss_sgemm_nt_serial(kern, m, n, k, a, lda, b, ldb, got, ldc,
+                               with_pack && floats > 0 ? pack + 1 : NULL);
+            ck_assert_msg(memcmp(want, got, sizeof(float) * (size_t)(m * ldc)) == 0,
+                          "%s m=%lld n=%lld k=%lld pack=%d: not BLIS's bits", kern->name,
+                          (long long)m, (long long)n, (long long)k, with_pack);
+        }
+        free(a);
+        free(b);
+        free(want);
+        free(got);
+        free(pack);
+    }
+}
+END_TEST
+
 Suite *dispatch_suite(void)
 {
     Suite *s = suite_create("dispatch");
@@ -535,6 +643,8 @@ Suite *dispatch_suite(void)
     tcase_add_loop_test(tc, crc32_matches_zlib, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
     tcase_add_loop_test(tc, bf16_screen_stays_within_its_bound, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
     tcase_add_loop_test(tc, above_floor_follows_its_definition, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
+    tcase_add_loop_test(tc, pack_panels_follow_blis_layout, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
+    tcase_add_loop_test(tc, sgemm_nt_serial_has_blis_bits, SUBSEL_ISA_SCALAR, SUBSEL_ISA_AVX512 + 1);
     suite_add_tcase(s, tc);
     return s;
 }

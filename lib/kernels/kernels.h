@@ -149,6 +149,14 @@ typedef struct ss_kernels {
     void (*gemm_dots)(int64_t m, int64_t n, int64_t k, const double *a,
                       int64_t lda, const double *b, int64_t ldb, double *c,
                       int64_t ldc, int beta);
+    /* pack_panels_f32: the rows of src (rows x k, row-major, ld apart)
+     * as BLIS micro-panels of `panel` rows for linalg/blas.c's products:
+     * panel q at out + q * stride, its entry (p, l) at [l * panel + p],
+     * the last panel's missing rows zero. Copies only: the same floats on
+     * every instruction set. */
+    void (*pack_panels_f32)(float *out, const float *src, int64_t ld,
+                            int64_t rows, int64_t k, int64_t panel,
+                            int64_t stride);
     /* zlib's crc32(crc, p, n), exactly (common/crc32_template.h: carry-less
      * multiplies); NULL in the scalar table, whose callers use zlib. */
     uint32_t (*crc32)(uint32_t crc, const unsigned char *p, int64_t n);

@@ -3,6 +3,8 @@
  * Row-major BLIS wrappers with per-call thread counts.
  */
 #include <blis.h>
+#include <stdint.h>
+#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -30,12 +32,17 @@ int ss_blas_threads(const subsel_ctx *ctx)
  *    EPYC, a 64 x 512 x 512 dgemm on one core runs at 16 GFLOP/s with sup
  *    and 38 without; sgemm 51 and 75).
  * The packed path reads only the matrices. */
+static int packed_path(int64_t m, int64_t n, int64_t k)
+{
+    return k % 8 != 0 || (m >= 64 && n >= 64 && k >= 64);
+}
+
 static void runtime_with(int threads, int64_t m, int64_t n, int64_t k,
                          rntm_t *rntm)
 {
     bli_rntm_init(rntm);
     bli_rntm_set_num_threads(threads, rntm);
-    if (k % 8 != 0 || (m >= 64 && n >= 64 && k >= 64))
+    if (packed_path(m, n, k))
         bli_rntm_disable_l3_sup(rntm);
 }
 
@@ -106,6 +113,134 @@ void ss_sgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
 {
     sgemm_threads(1, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
                   c, ldc);
+}
+
+/* ss_sgemm_nt_serial's direct path: BLIS's float micro-kernel on panels
+ * packed by the kernel table. The operand whose rows index the kernel's
+ * MR side ("a") is the one BLIS itself would pack there: B for kernels
+ * that prefer column-stored C (BLIS then multiplies C^T = B A^T), else A.
+ * Every entry of C is then one micro-kernel call over all of k, as in
+ * BLIS's packed path when k fits one KC block, so the bits are BLIS's. */
+typedef struct direct_gemm {
+    cntx_t *cntx;
+    sgemm_ukr_ft ukr;
+    int64_t mr, nr, mc, stride_a, stride_b, panels_a, panels_b;
+    int cols; /* the kernel prefers column-stored C */
+} direct_gemm;
+
+/* Floats of a micro-panel of `rows` rows over k, rounded up to 64 bytes. */
+static int64_t panel_floats(int64_t rows, int64_t k)
+{
+    return (rows * k + 15) / 16 * 16;
+}
+
+/* Whether the direct path computes this product with BLIS's bits, and its
+ * plan: the same micro-kernel (native, its packed panels MR and NR wide),
+ * the packed path (no "sup"), one KC block, panels within INT64. */
+static int direct_plan(int64_t m, int64_t n, int64_t k, direct_gemm *g)
+{
+    cntx_t *cntx = ss_blis_cntx();
+    int64_t rows_a, rows_b;
+    if (cntx == NULL)
+        cntx = bli_gks_query_cntx();
+    if (cntx == NULL || m < 1 || n < 1 || k < 1 || !packed_path(m, n, k))
+        return 0;
+    g->cntx = cntx;
+    g->ukr = (sgemm_ukr_ft)bli_cntx_get_l3_nat_ukr_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cntx);
+    g->mr = bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_MR, cntx);
+    g->nr = bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_NR, cntx);
+    g->mc = bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_MC, cntx);
+    g->cols = bli_cntx_l3_nat_ukr_prefers_cols_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cntx);
+    if (g->ukr == NULL || g->mr < 1 || g->nr < 1 || g->mr * g->nr > SS_SGEMM_TILE_MAX ||
+        g->mc < g->mr ||
+        bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_MR, cntx) != g->mr ||
+        bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_NR, cntx) != g->nr ||
+        k > bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_KC, cntx))
+        return 0;
+    g->mc -= g->mc % g->mr;
+    rows_a = g->cols ? n : m;
+    rows_b = g->cols ? m : n;
+    g->panels_a = (rows_a + g->mr - 1) / g->mr;
+    g->panels_b = (rows_b + g->nr - 1) / g->nr;
+    g->stride_a = panel_floats(g->mr, k);
+    g->stride_b = panel_floats(g->nr, k);
+    return g->panels_a <= (INT64_MAX / 2 - 16) / g->stride_a / 2 &&
+           g->panels_b <= (INT64_MAX / 2 - 16) / g->stride_b / 2;
+}
+
+int64_t ss_sgemm_nt_pack_floats(int64_t m, int64_t n, int64_t k)
+{
+    direct_gemm g;
+    if (!direct_plan(m, n, k, &g))
+        return 0;
+    /* 16 to align the panels; then room for the loads a micro-kernel
+     * issues ahead of the k it is at (haswell's read past the last panel
+     * of B, which BLIS's larger pool blocks absorb) */
+    return g.panels_a * g.stride_a + g.panels_b * g.stride_b + 16 + 8 * (g.mr + g.nr);
+}
+
+void ss_sgemm_nt_serial(const ss_kernels *kern, int64_t m, int64_t n,
+                        int64_t k, const float *a, int64_t lda,
+                        const float *b, int64_t ldb, float *c, int64_t ldc,
+                        float *pack)
+{
+    direct_gemm g;
+    float one = 1.0f, zero = 0.0f, *pa, *pb;
+    float tile[SS_SGEMM_TILE_MAX] __attribute__((aligned(64)));
+    const float *src_a, *src_b;
+    int64_t rows_a, rows_b, ld_a, ld_b, rs_c, cs_c, i0, ib, jb;
+    auxinfo_t aux;
+    if (pack == NULL || !direct_plan(m, n, k, &g)) {
+        sgemm_threads(1, 0, 1, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+        return;
+    }
+    /* the MR side, the NR side, and C's strides along them */
+    src_a = g.cols ? b : a;
+    src_b = g.cols ? a : b;
+    ld_a = g.cols ? ldb : lda;
+    ld_b = g.cols ? lda : ldb;
+    rows_a = g.cols ? n : m;
+    rows_b = g.cols ? m : n;
+    rs_c = g.cols ? 1 : ldc;
+    cs_c = g.cols ? ldc : 1;
+    pa = (float *)(((uintptr_t)pack + 63) & ~(uintptr_t)63);
+    pb = pa + g.panels_a * g.stride_a;
+    kern->pack_panels_f32(pa, src_a, ld_a, rows_a, k, g.mr, g.stride_a);
+    kern->pack_panels_f32(pb, src_b, ld_b, rows_b, k, g.nr, g.stride_b);
+    memset(&aux, 0, sizeof aux);
+    bli_auxinfo_set_schema_a(BLIS_PACKED_ROW_PANELS, &aux);
+    bli_auxinfo_set_schema_b(BLIS_PACKED_COL_PANELS, &aux);
+    bli_auxinfo_set_is_a(1, &aux);
+    bli_auxinfo_set_is_b(1, &aux);
+    /* blocks of MC rows of the MR side stay in the cache while every NR
+     * panel passes them, as in BLIS's loops */
+    for (i0 = 0; i0 < rows_a; i0 += g.mc) {
+        int64_t i1 = rows_a - i0 < g.mc ? rows_a : i0 + g.mc;
+        for (jb = 0; jb < rows_b; jb += g.nr) {
+            float *bp = pb + jb / g.nr * g.stride_b;
+            int64_t nr = rows_b - jb < g.nr ? rows_b - jb : g.nr;
+            for (ib = i0; ib < i1; ib += g.mr) {
+                float *ap = pa + ib / g.mr * g.stride_a;
+                float *out = c + ib * rs_c + jb * cs_c;
+                int64_t mr = i1 - ib < g.mr ? i1 - ib : g.mr, p, q;
+                int last = ib + g.mr >= i1;
+                bli_auxinfo_set_next_a(last ? pa + i0 / g.mr * g.stride_a
+                                            : ap + g.stride_a, &aux);
+                bli_auxinfo_set_next_b(last ? bp + g.stride_b : bp, &aux);
+                if (mr == g.mr && nr == g.nr) {
+                    g.ukr(g.mr, g.nr, k, &one, ap, bp, &zero, out, rs_c, cs_c,
+                          &aux, g.cntx);
+                    continue;
+                }
+                /* an edge: the whole tile, then the part that exists */
+                g.ukr(g.mr, g.nr, k, &one, ap, bp, &zero, tile, 1, g.mr, &aux,
+                      g.cntx);
+                for (q = 0; q < nr; q++)
+                    for (p = 0; p < mr; p++)
+                        out[p * rs_c + q * cs_c] = tile[q * g.mr + p];
+            }
+        }
+    }
 }
 
 void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,

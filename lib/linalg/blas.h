@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "kernels/kernels.h"
 #include "subsel.h"
 
 /* Threads a BLIS call made now on ctx should use: subsel_ctx_threads(), so
@@ -46,6 +47,26 @@ void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
                      int64_t k, double alpha, const double *a, int64_t lda,
                      const double *b, int64_t ldb, double beta, double *c,
                      int64_t ldc);
+
+/* C (m x n) = A B^T, A (m x k) and B (n x k), all row-major, on one
+ * thread, with the bits of ss_sgemm_serial(0, 1, m, n, k, 1, a, lda, b,
+ * ldb, 0, c, ldc). BLIS 0.9 packs the 32-row side of its skx micro-kernel
+ * with generic code, a column at a time, which cost the OT tiles' products
+ * (a 1024-column side packed again for every tile) about a fifth of their
+ * time; so where it gives the same bits, this packs both operands with the
+ * kernel table's pack_panels_f32 into `pack` and runs BLIS's micro-kernel
+ * on them directly, and otherwise (pack NULL, a product BLIS would run
+ * differently) calls BLIS. pack: ss_sgemm_nt_pack_floats(m, n, k) floats,
+ * 0 when BLIS runs the product. */
+int64_t ss_sgemm_nt_pack_floats(int64_t m, int64_t n, int64_t k);
+void ss_sgemm_nt_serial(const ss_kernels *kern, int64_t m, int64_t n,
+                        int64_t k, const float *a, int64_t lda,
+                        const float *b, int64_t ldb, float *c, int64_t ldc,
+                        float *pack);
+
+/* The largest micro-tile (MR x NR floats) of a BLIS sub-configuration
+ * that ss_sgemm_nt_serial runs directly (skx's is 32 x 12). */
+#define SS_SGEMM_TILE_MAX 1024
 
 /* The lower triangle of C (n x n) := alpha A A^T + beta C, A n x k, all
  * row-major, on one thread; C's strict upper triangle is left as it was. */

@@ -139,7 +139,7 @@ void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
         return;
     if (fast) {
         float *prod = (float *)scratch;
-        ss_sgemm_serial(0, 1, nx, ny, d, 1.0f, x, ldx, y, ldy, 0.0f, prod, ny);
+        ss_sgemm_nt_serial(k, nx, ny, d, x, ldx, y, ldy, prod, ny, prod + nx * ny);
         if (is_distance(metric)) {
             fast_distances(k, metric, x, ldx, nx, xs, y, ldy, ny, ys, d, prod,
                            out, ldo);

@@ -23,9 +23,10 @@
 /* Rows of the tiles of a pass over n rows. Fast (float) tiles:
  * SS_TILE_ROWS_MAX, halved (down to SS_TILE_ROWS_MIN) while that leaves
  * fewer than 16 tiles for the threads. Every product packs the tile's
- * columns again, and BLIS 0.9's skx sub-configuration packs that operand
- * (its 32-row side) with generic code: 128-row tiles spent about a third
- * of TAROT's fill packing. Exact tiles (dgemm, packed by BLIS's own
+ * columns again, which taller tiles share among more rows: when BLIS 0.9
+ * packed them (skx's 32-row side, with generic code), 128-row tiles spent
+ * about a third of TAROT's fill packing; ss_sgemm_nt_serial now packs
+ * them several times faster. Exact tiles (dgemm, packed by BLIS's own
  * kernels) keep SS_TILE_ROWS_MIN, and so their scratch of double copies.
  * A function of the sizes alone, so that results never depend on the
  * thread count. */
@@ -35,8 +36,9 @@ int64_t ss_tile_rows(int64_t n, int fast);
 int64_t ss_tile_cols(int64_t d);
 
 /* A thread's scratch is the inputs of ss_pairwise_tile (the first
- * ss_tile_inputs(rows, d, fast) doubles: float products for fast tiles
- * only, else room for either kind), then the tile (rows x
+ * ss_tile_inputs(rows, d, fast) doubles: for fast tiles the float
+ * products and the panels ss_sgemm_nt_serial packs, else room for either
+ * kind), then the tile (rows x
  * ss_tile_cols(d)), then `per` doubles of the caller's. */
 int64_t ss_tile_inputs(int64_t rows, int64_t d, int fast);
 

@@ -14,6 +14,7 @@
 #include "core/ctx.h"
 #include "core/error.h"
 #include "ot/ot.h"
+#include "linalg/blas.h"
 #include "linalg/tiles.h"
 
 void ss_ot_cost_dense(ss_ot_cost *cost, const double *c, int64_t n,
@@ -53,10 +54,13 @@ int ss_tile_scratch(subsel_ctx *ctx, int threads, int64_t rows, int64_t d,
 
 int64_t ss_tile_inputs(int64_t rows, int64_t d, int fast)
 {
-    /* Double copies of the rows (exact tiles) or float products (fast). */
+    /* Double copies of the rows (exact tiles), or float products and the
+     * panels ss_sgemm_nt_serial packs them from (fast). */
     int64_t ct = ss_tile_cols(d), copies = (rows + ct) * d;
     int64_t products = (rows * ct + 1) / 2;
-    return fast || products > copies ? products : copies;
+    if (fast)
+        return (rows * ct + ss_sgemm_nt_pack_floats(rows, ct, d) + 1) / 2;
+    return products > copies ? products : copies;
 }
 
 int64_t ss_tile_scratch_stride(int64_t rows, int64_t d, int fast,

@@ -335,4 +335,6 @@ SS_INLINE double vd_hsum(vd a)
     return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
 }
 
+#include "kernels/common/transpose_avx.h"
+
 #endif

@@ -205,6 +205,60 @@ static void k_gemm_dots(int64_t m, int64_t n, int64_t k, const double *a,
         dots_band(1, n, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc, beta);
 }
 
+#ifdef SS_SIMD_TRANSPOSE8
+/* Rows p.. of one panel (o) by w x w transposes (w 8 or 4) while w rows
+ * remain of the `have`; returns the first row left. */
+SS_INLINE int64_t pack_rows_by(int w, float *o, const float *src, int64_t ld,
+                               int64_t p, int64_t have, int64_t k, int64_t panel)
+{
+    for (; p + w <= have; p += w) {
+        const float *s = src + p * ld;
+        int64_t l = 0;
+        for (; l + w <= k; l += w) {
+            if (w == 8)
+                ss_transpose8_f32(s + l, ld, o + l * panel + p, panel);
+            else
+                ss_transpose4_f32(s + l, ld, o + l * panel + p, panel);
+        }
+        for (; l < k; l++) {
+            int q;
+            for (q = 0; q < w; q++)
+                o[l * panel + p + q] = s[q * ld + l];
+        }
+    }
+    return p;
+}
+#endif
+
+/* BLIS micro-panels (linalg/blas.c's products through BLIS's micro-kernel):
+ * the rows of src (rows x k, row-major, ld apart) in panels of `panel`
+ * rows, panel q at out + q * stride, its entry (p, l) at [l * panel + p];
+ * the last panel's missing rows are zeros. A transpose of panel x k
+ * blocks, 8 x 8 then 4 x 4 at a time where the backend has them
+ * (SS_SIMD_TRANSPOSE8): copies only, so every backend writes the same
+ * floats. */
+static void k_pack_panels_f32(float *out, const float *src, int64_t ld,
+                              int64_t rows, int64_t k, int64_t panel,
+                              int64_t stride)
+{
+    int64_t r0;
+    for (r0 = 0; r0 < rows; r0 += panel) {
+        int64_t have = rows - r0 < panel ? rows - r0 : panel, p = 0, l;
+        float *o = out + r0 / panel * stride;
+        const float *s = src + r0 * ld;
+#ifdef SS_SIMD_TRANSPOSE8
+        p = pack_rows_by(8, o, s, ld, p, have, k, panel);
+        p = pack_rows_by(4, o, s, ld, p, have, k, panel);
+#endif
+        for (; p < have; p++)
+            for (l = 0; l < k; l++)
+                o[l * panel + p] = s[p * ld + l];
+        for (; p < panel; p++)
+            for (l = 0; l < k; l++)
+                o[l * panel + p] = 0.0f;
+    }
+}
+
 #undef ROWS_TILE
 #undef VECS_TILE
 #undef DOT_COLS_TILE

@@ -282,6 +282,7 @@ const ss_kernels SS_KERNEL_TABLE = {
     k_waterfill_sums,
     k_gemm_rows,
     k_gemm_dots,
+    k_pack_panels_f32,
     SS_KERNEL_CRC32,
     SS_KERNEL_GEMM_BF16,
     k_above_floor,
