@@ -132,6 +132,108 @@ START_TEST(lazy_equals_naive)
 }
 END_TEST
 
+/* Lazy greedy ranks items in 32 bits (a stale bound and its item share one
+ * 64-bit word). A modular objective over any number of items, f(S) = sum
+ * of its items' indices, with nothing per item, lets a run reach the last
+ * items: over 2^32 items lazy greedy picks item 2^32 - 1 first; over one
+ * more it refuses, with a message, before it evaluates anything. The runs
+ * choose from a three-item ground set, as a partition's part does. */
+typedef struct index_sum {
+    double sum;
+} index_sum;
+
+static int index_sum_state_new(subsel_ctx *ctx, const subsel_objective *obj, void **state)
+{
+    (void)ctx, (void)obj;
+    *state = calloc(1, sizeof(index_sum));
+    return *state != NULL ? SUBSEL_OK : SUBSEL_E_NOMEM;
+}
+
+static void index_sum_state_free(const subsel_objective *obj, void *state)
+{
+    (void)obj;
+    free(state);
+}
+
+static int index_sum_gains(subsel_ctx *ctx, const subsel_objective *obj, const void *state,
+                           const int64_t *items, int64_t count, double *out)
+{
+    int64_t j;
+    (void)ctx, (void)obj, (void)state;
+    for (j = 0; j < count; j++)
+        out[j] = (double)items[j];
+    return SUBSEL_OK;
+}
+
+static int index_sum_add(subsel_ctx *ctx, const subsel_objective *obj, void *state, int64_t item)
+{
+    (void)ctx, (void)obj;
+    ((index_sum *)state)->sum += (double)item;
+    return SUBSEL_OK;
+}
+
+static int index_sum_value(subsel_ctx *ctx, const subsel_objective *obj, const void *state,
+                           double *out)
+{
+    (void)ctx, (void)obj;
+    *out = ((const index_sum *)state)->sum;
+    return SUBSEL_OK;
+}
+
+static void index_sum_destroy(subsel_objective *obj)
+{
+    (void)obj; /* no data of its own */
+}
+
+static const ss_objective_ops index_sum_ops = {
+    .name = "index sum",
+    .submodular = 1,
+    .monotone = 1,
+    .state_new = index_sum_state_new,
+    .state_free = index_sum_state_free,
+    .gains = index_sum_gains,
+    .add = index_sum_add,
+    .value = index_sum_value,
+    .destroy = index_sum_destroy,
+};
+
+START_TEST(lazy_ranks_items_in_32_bits)
+{
+    static const int64_t ground[3] = {17, 999, ((int64_t)1 << 32) - 1};
+    subsel_ctx *ctx = new_ctx();
+    int over;
+    for (over = 0; over <= 1; over++) {
+        subsel_objective *f;
+        void *state;
+        ss_run_config cfg;
+        ss_trace trace;
+        ck_assert_ok(ctx, ss_objective_new(ctx, &index_sum_ops, ((int64_t)1 << 32) + over, &f));
+        ck_assert_ok(ctx, ss_objective_state_new(ctx, f, &state));
+        ck_assert_ok(ctx, ss_trace_init(ctx, &trace, 2));
+        memset(&cfg, 0, sizeof cfg);
+        cfg.budget = 2;
+        cfg.ground = ground;
+        cfg.ground_count = 3;
+        if (over) {
+            ck_assert_int_eq(ss_greedy_lazy(ctx, f, state, &cfg, &trace), SUBSEL_E_INVALID);
+            ck_assert_ptr_nonnull(strstr(subsel_ctx_last_error(ctx), "2^32 - 1"));
+            ck_assert_int_eq(trace.count, 0);
+            ck_assert_int_eq(trace.evaluations, 0);
+        } else {
+            ck_assert_ok(ctx, ss_greedy_lazy(ctx, f, state, &cfg, &trace));
+            ck_assert_int_eq(trace.count, 2);
+            ck_assert_int_eq(trace.items[0], ground[2]);
+            ck_assert_int_eq(trace.items[1], 999);
+            ck_assert(trace.gains[0] == 4294967295.0 && trace.gains[1] == 999.0);
+        }
+        ss_trace_free(ctx, &trace);
+        ss_objective_state_free(f, state);
+        subsel_objective_free(f);
+    }
+    subsel_ctx_free(ctx);
+}
+END_TEST
+
 /* Lazy greedy's heap keeps its bounds rounded up to float (greedy.c): on
  * gains that differ only past float's precision, tie exactly, or go to
  * zero and below, it must still make naive greedy's choices to the bit, in
@@ -1115,6 +1217,7 @@ Suite *optim_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, naive_matches_brute_force_greedy, 0, 6);
     tcase_add_test(tc, lazy_equals_naive_on_near_ties);
+    tcase_add_test(tc, lazy_ranks_items_in_32_bits);
     tcase_add_loop_test(tc, lazy_equals_naive, 0, 3);
     tcase_add_loop_test(tc, lazier_equals_stochastic, 0, 3);
     tcase_add_test(tc, stochastic_is_close_to_greedy);
