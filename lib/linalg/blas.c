@@ -116,15 +116,16 @@ void ss_sgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
 }
 
 /* ss_sgemm_nt_serial's direct path: BLIS's float micro-kernel on panels
- * packed by the kernel table. The operand whose rows index the kernel's
- * MR side ("a") is the one BLIS itself would pack there: B for kernels
- * that prefer column-stored C (BLIS then multiplies C^T = B A^T), else A.
- * Every entry of C is then one micro-kernel call over all of k, as in
- * BLIS's packed path when k fits one KC block, so the bits are BLIS's. */
+ * packed by the kernel table, in BLIS's blocks of k. The operand whose
+ * rows index the kernel's MR side ("a") is the one BLIS itself would pack
+ * there: B for kernels that prefer column-stored C (BLIS then multiplies
+ * C^T = B A^T), else A. Each entry of C then gets the same micro-kernel
+ * calls as in BLIS's packed path, one per block of k, the first with beta
+ * 0 and the others adding to C, so the bits are BLIS's. */
 typedef struct direct_gemm {
     cntx_t *cntx;
     sgemm_ukr_ft ukr;
-    int64_t mr, nr, mc, stride_a, stride_b, panels_a, panels_b;
+    int64_t mr, nr, mc, kc, kc_max, stride_a, stride_b, panels_a, panels_b;
     int cols; /* the kernel prefers column-stored C */
 } direct_gemm;
 
@@ -134,13 +135,20 @@ static int64_t panel_floats(int64_t rows, int64_t k)
     return (rows * k + 15) / 16 * 16;
 }
 
+/* The block of k that starts at p0: BLIS's forward partitioning (KC, or
+ * all that is left once that fits the largest block). */
+static int64_t k_block(const direct_gemm *g, int64_t p0, int64_t k)
+{
+    return k - p0 <= g->kc_max ? k - p0 : g->kc;
+}
+
 /* Whether the direct path computes this product with BLIS's bits, and its
  * plan: the same micro-kernel (native, its packed panels MR and NR wide),
- * the packed path (no "sup"), one KC block, panels within INT64. */
+ * the packed path (no "sup"), panels within INT64. */
 static int direct_plan(int64_t m, int64_t n, int64_t k, direct_gemm *g)
 {
     cntx_t *cntx = ss_blis_cntx();
-    int64_t rows_a, rows_b;
+    int64_t rows_a, rows_b, kp;
     if (cntx == NULL)
         cntx = bli_gks_query_cntx();
     if (cntx == NULL || m < 1 || n < 1 || k < 1 || !packed_path(m, n, k))
@@ -150,20 +158,22 @@ static int direct_plan(int64_t m, int64_t n, int64_t k, direct_gemm *g)
     g->mr = bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_MR, cntx);
     g->nr = bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_NR, cntx);
     g->mc = bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_MC, cntx);
+    g->kc = bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_KC, cntx);
+    g->kc_max = bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_KC, cntx);
     g->cols = bli_cntx_l3_nat_ukr_prefers_cols_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cntx);
     if (g->ukr == NULL || g->mr < 1 || g->nr < 1 || g->mr * g->nr > SS_SGEMM_TILE_MAX ||
-        g->mc < g->mr ||
+        g->mc < g->mr || g->kc < 1 || g->kc_max < g->kc ||
         bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_MR, cntx) != g->mr ||
-        bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_NR, cntx) != g->nr ||
-        k > bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_KC, cntx))
+        bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_NR, cntx) != g->nr)
         return 0;
     g->mc -= g->mc % g->mr;
     rows_a = g->cols ? n : m;
     rows_b = g->cols ? m : n;
+    kp = k < g->kc_max ? k : g->kc_max; /* the largest block */
     g->panels_a = (rows_a + g->mr - 1) / g->mr;
     g->panels_b = (rows_b + g->nr - 1) / g->nr;
-    g->stride_a = panel_floats(g->mr, k);
-    g->stride_b = panel_floats(g->nr, k);
+    g->stride_a = panel_floats(g->mr, kp);
+    g->stride_b = panel_floats(g->nr, kp);
     return g->panels_a <= (INT64_MAX / 2 - 16) / g->stride_a / 2 &&
            g->panels_b <= (INT64_MAX / 2 - 16) / g->stride_b / 2;
 }
@@ -179,34 +189,16 @@ int64_t ss_sgemm_nt_pack_floats(int64_t m, int64_t n, int64_t k)
     return g.panels_a * g.stride_a + g.panels_b * g.stride_b + 16 + 8 * (g.mr + g.nr);
 }
 
-void ss_sgemm_nt_serial(const ss_kernels *kern, int64_t m, int64_t n,
-                        int64_t k, const float *a, int64_t lda,
-                        const float *b, int64_t ldb, float *c, int64_t ldc,
-                        float *pack)
+/* One block of k (kc columns of the packed panels pa, pb) into C: beta 0
+ * for the first block, 1 (adding to C) for the others. */
+static void direct_block(const direct_gemm *g, int64_t rows_a, int64_t rows_b,
+                         int64_t kc, const float *pa, const float *pb, int add,
+                         float *c, int64_t rs_c, int64_t cs_c)
 {
-    direct_gemm g;
-    float one = 1.0f, zero = 0.0f, *pa, *pb;
+    float one = 1.0f, zero = 0.0f;
     float tile[SS_SGEMM_TILE_MAX] __attribute__((aligned(64)));
-    const float *src_a, *src_b;
-    int64_t rows_a, rows_b, ld_a, ld_b, rs_c, cs_c, i0, ib, jb;
+    int64_t i0, ib, jb;
     auxinfo_t aux;
-    if (pack == NULL || !direct_plan(m, n, k, &g)) {
-        sgemm_threads(1, 0, 1, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
-        return;
-    }
-    /* the MR side, the NR side, and C's strides along them */
-    src_a = g.cols ? b : a;
-    src_b = g.cols ? a : b;
-    ld_a = g.cols ? ldb : lda;
-    ld_b = g.cols ? lda : ldb;
-    rows_a = g.cols ? n : m;
-    rows_b = g.cols ? m : n;
-    rs_c = g.cols ? 1 : ldc;
-    cs_c = g.cols ? ldc : 1;
-    pa = (float *)(((uintptr_t)pack + 63) & ~(uintptr_t)63);
-    pb = pa + g.panels_a * g.stride_a;
-    kern->pack_panels_f32(pa, src_a, ld_a, rows_a, k, g.mr, g.stride_a);
-    kern->pack_panels_f32(pb, src_b, ld_b, rows_b, k, g.nr, g.stride_b);
     memset(&aux, 0, sizeof aux);
     bli_auxinfo_set_schema_a(BLIS_PACKED_ROW_PANELS, &aux);
     bli_auxinfo_set_schema_b(BLIS_PACKED_COL_PANELS, &aux);
@@ -214,32 +206,66 @@ void ss_sgemm_nt_serial(const ss_kernels *kern, int64_t m, int64_t n,
     bli_auxinfo_set_is_b(1, &aux);
     /* blocks of MC rows of the MR side stay in the cache while every NR
      * panel passes them, as in BLIS's loops */
-    for (i0 = 0; i0 < rows_a; i0 += g.mc) {
-        int64_t i1 = rows_a - i0 < g.mc ? rows_a : i0 + g.mc;
-        for (jb = 0; jb < rows_b; jb += g.nr) {
-            float *bp = pb + jb / g.nr * g.stride_b;
-            int64_t nr = rows_b - jb < g.nr ? rows_b - jb : g.nr;
-            for (ib = i0; ib < i1; ib += g.mr) {
-                float *ap = pa + ib / g.mr * g.stride_a;
+    for (i0 = 0; i0 < rows_a; i0 += g->mc) {
+        int64_t i1 = rows_a - i0 < g->mc ? rows_a : i0 + g->mc;
+        for (jb = 0; jb < rows_b; jb += g->nr) {
+            float *bp = (float *)pb + jb / g->nr * g->stride_b;
+            int64_t nr = rows_b - jb < g->nr ? rows_b - jb : g->nr;
+            for (ib = i0; ib < i1; ib += g->mr) {
+                float *ap = (float *)pa + ib / g->mr * g->stride_a;
                 float *out = c + ib * rs_c + jb * cs_c;
-                int64_t mr = i1 - ib < g.mr ? i1 - ib : g.mr, p, q;
-                int last = ib + g.mr >= i1;
-                bli_auxinfo_set_next_a(last ? pa + i0 / g.mr * g.stride_a
-                                            : ap + g.stride_a, &aux);
-                bli_auxinfo_set_next_b(last ? bp + g.stride_b : bp, &aux);
-                if (mr == g.mr && nr == g.nr) {
-                    g.ukr(g.mr, g.nr, k, &one, ap, bp, &zero, out, rs_c, cs_c,
-                          &aux, g.cntx);
+                int64_t mr = i1 - ib < g->mr ? i1 - ib : g->mr, p, q;
+                int last = ib + g->mr >= i1;
+                bli_auxinfo_set_next_a(last ? (float *)pa + i0 / g->mr * g->stride_a
+                                            : ap + g->stride_a, &aux);
+                bli_auxinfo_set_next_b(last ? bp + g->stride_b : bp, &aux);
+                if (mr == g->mr && nr == g->nr) {
+                    g->ukr(g->mr, g->nr, kc, &one, ap, bp, add ? &one : &zero, out,
+                           rs_c, cs_c, &aux, g->cntx);
                     continue;
                 }
-                /* an edge: the whole tile, then the part that exists */
-                g.ukr(g.mr, g.nr, k, &one, ap, bp, &zero, tile, 1, g.mr, &aux,
-                      g.cntx);
+                /* an edge: the whole tile, then the part that exists (as
+                 * BLIS's edge case: C = tile + beta C) */
+                g->ukr(g->mr, g->nr, kc, &one, ap, bp, &zero, tile, 1, g->mr, &aux,
+                       g->cntx);
                 for (q = 0; q < nr; q++)
-                    for (p = 0; p < mr; p++)
-                        out[p * rs_c + q * cs_c] = tile[q * g.mr + p];
+                    for (p = 0; p < mr; p++) {
+                        float *e = out + p * rs_c + q * cs_c;
+                        *e = add ? tile[q * g->mr + p] + *e : tile[q * g->mr + p];
+                    }
             }
         }
+    }
+}
+
+void ss_sgemm_nt_serial(const ss_kernels *kern, int64_t m, int64_t n,
+                        int64_t k, const float *a, int64_t lda,
+                        const float *b, int64_t ldb, float *c, int64_t ldc,
+                        float *pack)
+{
+    direct_gemm g;
+    float *pa, *pb;
+    const float *src_a, *src_b;
+    int64_t rows_a, rows_b, ld_a, ld_b, p0, kc;
+    if (pack == NULL || !direct_plan(m, n, k, &g)) {
+        sgemm_threads(1, 0, 1, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+        return;
+    }
+    /* the MR side and the NR side */
+    src_a = g.cols ? b : a;
+    src_b = g.cols ? a : b;
+    ld_a = g.cols ? ldb : lda;
+    ld_b = g.cols ? lda : ldb;
+    rows_a = g.cols ? n : m;
+    rows_b = g.cols ? m : n;
+    pa = (float *)(((uintptr_t)pack + 63) & ~(uintptr_t)63);
+    pb = pa + g.panels_a * g.stride_a;
+    for (p0 = 0; p0 < k; p0 += kc) {
+        kc = k_block(&g, p0, k);
+        kern->pack_panels_f32(pa, src_a + p0, ld_a, rows_a, kc, g.mr, g.stride_a);
+        kern->pack_panels_f32(pb, src_b + p0, ld_b, rows_b, kc, g.nr, g.stride_b);
+        direct_block(&g, rows_a, rows_b, kc, pa, pb, p0 > 0, c,
+                     g.cols ? 1 : ldc, g.cols ? ldc : 1);
     }
 }
 

@@ -52,12 +52,13 @@ void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,
  * thread, with the bits of ss_sgemm_serial(0, 1, m, n, k, 1, a, lda, b,
  * ldb, 0, c, ldc). BLIS 0.9 packs the 32-row side of its skx micro-kernel
  * with generic code, a column at a time, which cost the OT tiles' products
- * (a 1024-column side packed again for every tile) about a fifth of their
+ * (a 512-column side packed again for every tile) about a fifth of their
  * time; so where it gives the same bits, this packs both operands with the
  * kernel table's pack_panels_f32 into `pack` and runs BLIS's micro-kernel
- * on them directly, and otherwise (pack NULL, a product BLIS would run
- * differently) calls BLIS. pack: ss_sgemm_nt_pack_floats(m, n, k) floats,
- * 0 when BLIS runs the product. */
+ * on them directly, block of k by block of k as BLIS does, and otherwise
+ * (pack NULL, a product BLIS may run on its small-matrix path) calls
+ * BLIS. pack: ss_sgemm_nt_pack_floats(m, n, k) floats, 0 when BLIS runs
+ * the product. */
 int64_t ss_sgemm_nt_pack_floats(int64_t m, int64_t n, int64_t k);
 void ss_sgemm_nt_serial(const ss_kernels *kern, int64_t m, int64_t n,
                         int64_t k, const float *a, int64_t lda,

@@ -140,12 +140,14 @@ static int64_t chunk_blocks(const subsel_ctx *ctx)
 
 /* Screened scores of the chunk's block `cb` against the tile's targets
  * `vt` (TOPK_TILE x dim) into s (TOPK_BLOCK x TOPK_TILE, a candidate per
- * row: BLIS runs this shape faster than its transpose). */
-static void sgemm_block(const chunk *c, const float *vt, int64_t cb, float *s)
+ * row: BLIS runs this shape faster than its transpose), packed into pk
+ * (or by BLIS when NULL; the same bits). */
+static void sgemm_block(const ss_kernels *k, const chunk *c, const float *vt,
+                        int64_t cb, float *s, float *pk)
 {
-    ss_sgemm_serial(0, 1, TOPK_BLOCK, TOPK_TILE, c->dim, 1.0f,
-                    c->rows + cb * TOPK_BLOCK * c->dim, c->dim, vt, c->dim,
-                    0.0f, s, TOPK_TILE);
+    ss_sgemm_nt_serial(k, TOPK_BLOCK, TOPK_TILE, c->dim,
+                       c->rows + cb * TOPK_BLOCK * c->dim, c->dim, vt, c->dim,
+                       s, TOPK_TILE, pk);
 }
 
 /* The same in bfloat16 for the block's rows [r0, r0 + n) (n a multiple
@@ -296,6 +298,8 @@ typedef struct work {
     float *vt, *ny, *s;
     double *lb;
     uint32_t *bt;
+    float *pk;       /* sgemm_block's panels, pk_each a thread, or NULL */
+    int64_t pk_each;
 } work;
 
 static int work_alloc(subsel_ctx *ctx, int nt, int64_t dim, int want_bf16,
@@ -313,6 +317,10 @@ static int work_alloc(subsel_ctx *ctx, int nt, int64_t dim, int want_bf16,
     if (want_bf16)
         SS_CHECK(ss_alloc_array(ctx, (int64_t)nt * TOPK_TILE * ss_bf16_pairs(dim),
                                 sizeof(uint32_t), &w->bt));
+    else
+        w->pk_each = ss_sgemm_nt_pack_floats(TOPK_BLOCK, TOPK_TILE, dim);
+    if (w->pk_each > 0)
+        SS_CHECK(ss_alloc_array(ctx, (int64_t)nt * w->pk_each, sizeof(float), &w->pk));
     return SUBSEL_OK;
 }
 
@@ -323,6 +331,7 @@ static void work_free(subsel_ctx *ctx, work *w)
     ss_free(ctx, w->s);
     ss_free(ctx, w->lb);
     ss_free(ctx, w->bt);
+    ss_free(ctx, w->pk);
 }
 
 static int thread_id(void)
@@ -494,7 +503,7 @@ static void search_piece(const ss_kernels *k, const subsel_tarot *t,
                 bf16_rows(k, ch, bt, cb, 0,
                           (valid + SS_BF16_MR - 1) / SS_BF16_MR * SS_BF16_MR, s);
             else
-                sgemm_block(ch, vt, cb, s);
+                sgemm_block(k, ch, vt, cb, s, w->pk ? w->pk + tid * w->pk_each : NULL);
             if (filling)
                 first_floors(&pc, s, r0, valid, lb);
             screen_rows(&pc, s, r0, valid);
