@@ -163,6 +163,32 @@ void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
         finish_row(metric, out + i * ldo, xs[i], ys, ny);
 }
 
+void ss_pairwise_tile_f32(const subsel_ctx *ctx, int metric, const float *x,
+                          int64_t ldx, int64_t nx, const double *xs,
+                          const float *y, int64_t ldy, int64_t ny,
+                          const double *ys, int64_t d, double *scratch,
+                          double *row, float *out, int64_t ldo)
+{
+    const ss_kernels *k = ss_kernels_for(ctx);
+    float *prod = (float *)scratch;
+    int64_t i, j;
+    if (nx == 0 || ny == 0)
+        return;
+    ss_sgemm_nt_serial(k, nx, ny, d, x, ldx, y, ldy, prod, ny, prod + nx * ny);
+    for (i = 0; i < nx; i++) {
+        if (is_distance(metric)) {
+            fast_distances(k, metric, x + i * ldx, ldx, 1, xs + i, y, ldy, ny, ys, d,
+                           prod + i * ny, row, ny);
+        } else {
+            for (j = 0; j < ny; j++)
+                row[j] = prod[i * ny + j];
+            finish_row(metric, row, xs[i], ys, ny);
+        }
+        for (j = 0; j < ny; j++)
+            out[i * ldo + j] = (float)row[j];
+    }
+}
+
 /* y (n x d) = the rows of x scaled to unit length in double precision,
  * rounded once (zero rows stay zero): cosines of any finite rows, however
  * large or small their norms (sq: squared norms), then come from one

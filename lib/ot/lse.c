@@ -361,7 +361,7 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
             float *ftile = (float *)(pa + tr);
             double *sm = slots + 2 * (b - w0) * m, *sa = sm + m;
             both_tile t;
-            int64_t r, q;
+            int64_t r;
             t.cost = cost;
             t.ftile = ftile;
             t.i0 = b * tr;
@@ -373,12 +373,11 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                 double *mx = first ? big_m : pm, *acc = first ? big_a : pa;
                 t.cols = m - t.j0 < ct ? m - t.j0 : ct;
                 t.next = m - t.j0 - t.cols < ct ? m - t.j0 - t.cols : ct;
-                if (!t.stored) {
-                    values_tile(ctx, cost, 0, t.i0, t.rows, t.j0, t.cols, own, tile, ct);
-                    for (r = 0; r < t.rows; r++)
-                        for (q = 0; q < t.cols; q++)
-                            ftile[r * ct + q] = (float)tile[r * ct + q];
-                }
+                if (!t.stored) /* recomputed, as the stored ones: in float */
+                    ss_pairwise_tile_f32(ctx, cost->metric, cost->x + t.i0 * cost->ldx,
+                                         cost->ldx, t.rows, cost->xs + t.i0,
+                                         cost->y + t.j0 * cost->ldy, cost->ldy, t.cols,
+                                         cost->ys + t.j0, cost->d, own, tile, ftile, ct);
                 (shared ? sweep_shared : sweep_two)(k, &t, s, hcol + t.j0, hrow + t.i0,
                                                     mx, acc, sm + t.j0, sa + t.j0);
                 if (!first)
