@@ -127,6 +127,37 @@ static void fast_distances(const ss_kernels *k, int metric, const float *x,
     }
 }
 
+/* A fast tile's float products x_i.y_j (row i at prod + i * ny), into
+ * the scratch, which then holds the panels they were packed from. */
+static const float *fast_products(const ss_kernels *k, const float *x,
+                                  int64_t ldx, int64_t nx, const float *y,
+                                  int64_t ldy, int64_t ny, int64_t d,
+                                  double *scratch)
+{
+    float *prod = (float *)scratch;
+    ss_sgemm_nt_serial(k, nx, ny, d, x, ldx, y, ldy, prod, ny, prod + nx * ny);
+    return prod;
+}
+
+/* Row i of a fast tile in double (row, ny values) from its products:
+ * distances with the near pairs redone, other metrics finished from the
+ * products as they are. */
+static void fast_row(const ss_kernels *k, int metric, const float *x,
+                     int64_t ldx, int64_t i, const double *xs, const float *y,
+                     int64_t ldy, int64_t ny, const double *ys, int64_t d,
+                     const float *prod, double *row)
+{
+    int64_t j;
+    if (is_distance(metric)) {
+        fast_distances(k, metric, x + i * ldx, ldx, 1, xs + i, y, ldy, ny, ys, d,
+                       prod + i * ny, row, ny);
+        return;
+    }
+    for (j = 0; j < ny; j++)
+        row[j] = prod[i * ny + j];
+    finish_row(metric, row, xs[i], ys, ny);
+}
+
 void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
                       const float *x, int64_t ldx, int64_t nx,
                       const double *xs, const float *y, int64_t ldy,
@@ -134,31 +165,24 @@ void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
                       double *scratch, double *out, int64_t ldo)
 {
     const ss_kernels *k = ss_kernels_for(ctx);
+    double *xd = scratch, *yd = scratch + nx * d;
     int64_t i, j;
     if (nx == 0 || ny == 0)
         return;
     if (fast) {
-        float *prod = (float *)scratch;
-        ss_sgemm_nt_serial(k, nx, ny, d, x, ldx, y, ldy, prod, ny, prod + nx * ny);
-        if (is_distance(metric)) {
-            fast_distances(k, metric, x, ldx, nx, xs, y, ldy, ny, ys, d, prod,
-                           out, ldo);
-            return;
-        }
+        const float *prod = fast_products(k, x, ldx, nx, y, ldy, ny, d, scratch);
         for (i = 0; i < nx; i++)
-            for (j = 0; j < ny; j++)
-                out[i * ldo + j] = prod[i * ny + j];
-    } else {
-        /* packed double copies of the rows */
-        double *xd = scratch, *yd = scratch + nx * d;
-        for (i = 0; i < nx; i++)
-            for (j = 0; j < d; j++)
-                xd[i * d + j] = x[i * ldx + j];
-        for (i = 0; i < ny; i++)
-            for (j = 0; j < d; j++)
-                yd[i * d + j] = y[i * ldy + j];
-        ss_dgemm_serial(0, 1, nx, ny, d, 1.0, xd, d, yd, d, 0.0, out, ldo);
+            fast_row(k, metric, x, ldx, i, xs, y, ldy, ny, ys, d, prod, out + i * ldo);
+        return;
     }
+    /* exact: a dgemm on packed double copies of the rows */
+    for (i = 0; i < nx; i++)
+        for (j = 0; j < d; j++)
+            xd[i * d + j] = x[i * ldx + j];
+    for (i = 0; i < ny; i++)
+        for (j = 0; j < d; j++)
+            yd[i * d + j] = y[i * ldy + j];
+    ss_dgemm_serial(0, 1, nx, ny, d, 1.0, xd, d, yd, d, 0.0, out, ldo);
     for (i = 0; i < nx; i++)
         finish_row(metric, out + i * ldo, xs[i], ys, ny);
 }
@@ -170,20 +194,13 @@ void ss_pairwise_tile_f32(const subsel_ctx *ctx, int metric, const float *x,
                           double *row, float *out, int64_t ldo)
 {
     const ss_kernels *k = ss_kernels_for(ctx);
-    float *prod = (float *)scratch;
+    const float *prod;
     int64_t i, j;
     if (nx == 0 || ny == 0)
         return;
-    ss_sgemm_nt_serial(k, nx, ny, d, x, ldx, y, ldy, prod, ny, prod + nx * ny);
+    prod = fast_products(k, x, ldx, nx, y, ldy, ny, d, scratch);
     for (i = 0; i < nx; i++) {
-        if (is_distance(metric)) {
-            fast_distances(k, metric, x + i * ldx, ldx, 1, xs + i, y, ldy, ny, ys, d,
-                           prod + i * ny, row, ny);
-        } else {
-            for (j = 0; j < ny; j++)
-                row[j] = prod[i * ny + j];
-            finish_row(metric, row, xs[i], ys, ny);
-        }
+        fast_row(k, metric, x, ldx, i, xs, y, ldy, ny, ys, d, prod, row);
         for (j = 0; j < ny; j++)
             out[i * ldo + j] = (float)row[j];
     }
