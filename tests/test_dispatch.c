@@ -573,7 +573,9 @@ END_TEST
 /* ss_sgemm_nt_serial gives BLIS's own bits (ss_sgemm_serial) with each
  * level's packing, under whichever BLIS sub-configuration runs (CI runs
  * this suite under a second one): on products of the packed path with
- * edge tiles on both sides, a k that is no multiple of 8 with small sides,
+ * edge tiles on both sides, sides longer than an MC block (500 x 490: a
+ * short k keeps it cheap under valgrind, and 33 keeps it off BLIS's
+ * small-matrix path), a k that is no multiple of 8 with small sides,
  * rows wider than k, an unaligned pack buffer, k in several of BLIS's
  * blocks (skx's KC is 768, stretched to 960 for the last; haswell's 256)
  * and in one stretched block; and on products it leaves to BLIS (a side
@@ -582,7 +584,7 @@ END_TEST
 START_TEST(sgemm_nt_serial_has_blis_bits)
 {
     static const int64_t shapes[][3] = {{64, 64, 64},   {100, 77, 72}, {70, 130, 67},
-                                        {5, 3, 13},     {33, 65, 96},  {512, 512, 512},
+                                        {5, 3, 13},     {33, 65, 96},  {500, 490, 33},
                                         {10, 100, 64},  {96, 80, 1000}, {40, 70, 900},
                                         {64, 70, 1700}};
     const ss_kernels *kern = ss_kernels_level(_i);
