@@ -700,7 +700,9 @@ START_TEST(topk_screens_agree_on_near_ties)
         ck_assert(memcmp(ki[isa], ki[first], sizeof *ki[isa] * (size_t)(m * k)) == 0);
         ck_assert(memcmp(ks[isa], ks[first], sizeof *ks[isa] * (size_t)(m * k)) == 0);
     }
-    for (i = 0; i < n; i++)
+    /* the scores are the same in both loops: checked in the first (long
+     * double is slow under valgrind) */
+    for (i = 0; i < (_i == 0 ? n : 0); i++)
         for (j = 0; j < m; j++) {
             const float *a = subsel_dense_data(u) + i * d, *b = subsel_dense_data(v) + j * d;
             long double dot = 0.0L, mag = 0.0L;
