@@ -55,20 +55,35 @@ static void sort_by_bound(ranked_bound *order, int64_t size)
 
 /* Evaluates the sample (positions in the ground set) in decreasing order
  * of the items' bounds until no unseen bound can win; *best_local /
- * *best_gain get the winner's position and gain. */
+ * *best_gain get the winner's position and gain; *evaluated, the gains
+ * the step made, is also what the next step expects to make.
+ *
+ * Only the rows of the sample's first 2 *evaluated + 4 items in bound
+ * order are fetched ahead (into fetch, which holds `cap`), once sorted:
+ * the sample's rows are far from the cache and a step evaluates only a
+ * few of them, so fetching them all (the draw's bounds only, here) made
+ * the step wait behind rows it never reads. In one process alternating
+ * with the whole sample fetched at the draw (SDM, 1M rows, 35 a step,
+ * about 13.5 evaluated), 1.04-1.23 s against 1.12-1.34 s, every pair. */
 static int lazier_pick(subsel_ctx *ctx, const subsel_objective *obj,
                        const void *state, const ss_run_config *cfg,
                        const int64_t *sample, int64_t size, double *upper,
-                       ranked_bound *order, ss_trace *trace,
+                       ranked_bound *order, int64_t *fetch, int64_t cap,
+                       ss_trace *trace, int64_t *evaluated,
                        int64_t *best_local, double *best_gain)
 {
-    int64_t j, best_item = -1;
+    int64_t j, best_item = -1, ahead = 2 * *evaluated + 4;
     for (j = 0; j < size; j++) {
         order[j].bound = upper[sample[j]];
         order[j].item = ss_ground_item(cfg, sample[j]);
         order[j].local = sample[j];
     }
     sort_by_bound(order, size);
+    ahead = ahead < size ? ahead : size;
+    ahead = ahead < cap ? ahead : cap;
+    for (j = 0; j < ahead; j++)
+        fetch[j] = order[j].item;
+    ss_objective_prefetch(obj, state, fetch, ahead);
     *best_local = -1;
     *best_gain = -INFINITY;
     for (j = 0; j < size; j++) {
@@ -87,6 +102,7 @@ static int lazier_pick(subsel_ctx *ctx, const subsel_objective *obj,
             *best_local = order[j].local;
         }
     }
+    *evaluated = j;
     return SUBSEL_OK;
 }
 
@@ -162,6 +178,7 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
     int64_t ground = ss_ground_count(cfg, obj), remaining = 0, i;
     int64_t s = ss_stochastic_sample_size(ground, cfg->budget, cfg->epsilon);
     int64_t block = s < SS_SAMPLE_BLOCK ? s : SS_SAMPLE_BLOCK;
+    int64_t evaluated = 0; /* lazier: the last step's gains */
     ss_rng rng;
     int rc = SUBSEL_OK;
 
@@ -190,10 +207,13 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
         for (first = 0; first < size; first += block) {
             int64_t count = size - first < block ? size - first : block;
             ss_sample_draw(&rng, pool, remaining, first, count, draws);
+            if (lazier) { /* the rows once sorted (lazier_pick) */
+                for (pos = first; pos < first + count; pos++)
+                    SS_PREFETCH(&upper[pool[pos]]);
+                continue;
+            }
             items_of(cfg, pool + first, count, items);
             ss_objective_prefetch(obj, state, items, count);
-            if (lazier)
-                continue;
             /* the best of the block, in the one order of core/rank.h */
             SS_TRY(ss_objective_gains(ctx, obj, state, items, count, gains,
                                       &trace->evaluations));
@@ -205,8 +225,8 @@ int ss_greedy_stochastic(subsel_ctx *ctx, const subsel_objective *obj,
             }
         }
         if (lazier) {
-            SS_TRY(lazier_pick(ctx, obj, state, cfg, pool, size, upper, order, trace,
-                               &best_local, &best_gain));
+            SS_TRY(lazier_pick(ctx, obj, state, cfg, pool, size, upper, order, items,
+                               block, trace, &evaluated, &best_local, &best_gain));
             best = ss_ground_item(cfg, best_local);
         }
         if (ss_step_stops(cfg, best_gain, trace))
