@@ -55,16 +55,16 @@ static void sort_by_bound(ranked_bound *order, int64_t size)
 
 /* Evaluates the sample (positions in the ground set) in decreasing order
  * of the items' bounds until no unseen bound can win; *best_local /
- * *best_gain get the winner's position and gain; *evaluated, the gains
- * the step made, is also what the next step expects to make.
+ * *best_gain get the winner's position and gain; *evaluated gets the
+ * number of gains made, which is what the next step expects to make.
  *
- * Only the rows of the sample's first 2 *evaluated + 4 items in bound
- * order are fetched ahead (into fetch, which holds `cap`), once sorted:
- * the sample's rows are far from the cache and a step evaluates only a
- * few of them, so fetching them all (the draw's bounds only, here) made
- * the step wait behind rows it never reads. In one process alternating
- * with the whole sample fetched at the draw (SDM, 1M rows, 35 a step,
- * about 13.5 evaluated), 1.04-1.23 s against 1.12-1.34 s, every pair. */
+ * The draw fetched only the sample's bounds. Once they are sorted, the
+ * rows of the first 2e + 4 items in bound order (e = *evaluated on entry;
+ * their items listed in fetch, which holds `cap`) are fetched: rows are
+ * far from the cache and a step evaluates few of them, so fetching every
+ * sampled row at the draw made the step wait behind rows it never reads.
+ * Alternated in one process with that (SDM, 1M rows, 35 a step, about
+ * 13.5 evaluated): 1.04-1.23 s against 1.12-1.34 s, in every pair. */
 static int lazier_pick(subsel_ctx *ctx, const subsel_objective *obj,
                        const void *state, const ss_run_config *cfg,
                        const int64_t *sample, int64_t size, double *upper,
