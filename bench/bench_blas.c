@@ -248,19 +248,23 @@ static void short_products(void)
  * 512, 512 targets per product, so the targets stream from memory as in
  * a pass. ss_sgemm_nt_serial (panels packed by the kernel table, BLIS's
  * micro-kernel) against ss_sgemm_serial (BLIS's packed path, whose 32-row
- * panels BLIS 0.9 packs with generic code), one thread, the same bits;
- * best of 5 passes each, alternating. */
+ * panels BLIS 0.9 packs with generic code), and against the block's rows
+ * packed once per pass (ss_sgemm_nt_pack_a, as OT's passes do: each
+ * product then packs only its targets); one thread, the same bits; best
+ * of 5 passes each, alternating. */
 static void tile_products(void)
 {
     enum { ROWS = 512, COLS = 512, D = 512, TARGETS = 20000 };
     const ss_kernels *kern = ss_kernels_at(ss_isa_usable(SUBSEL_ISA_AVX512));
     int64_t floats = ss_sgemm_nt_pack_floats(ROWS, COLS, D), i, j0;
+    int64_t a_floats = ss_sgemm_nt_a_floats(ROWS, COLS, D);
     float *x = malloc(sizeof(float) * ROWS * D), *y = malloc(sizeof(float) * TARGETS * D);
     float *c = malloc(sizeof(float) * ROWS * COLS);
     float *pack = malloc(sizeof(float) * (size_t)(floats > 0 ? floats : 1));
-    double best[2] = {INFINITY, INFINITY}, gf[2];
+    float *x_packed = malloc(sizeof(float) * (size_t)(a_floats > 0 ? a_floats : 1));
+    double best[3] = {INFINITY, INFINITY, INFINITY}, gf[3];
     int rep, way;
-    if (!x || !y || !c || !pack) {
+    if (!x || !y || !c || !pack || !x_packed) {
         fprintf(stderr, "bench_blas: out of memory\n");
         exit(1);
     }
@@ -271,29 +275,34 @@ static void tile_products(void)
         y[i] = (float)(i % 7) / 7.0f - 0.5f;
     stages_begin("sgemm");
     for (rep = 0; rep < 5; rep++)
-        for (way = 0; way < 2; way++) {
+        for (way = 0; way < 3; way++) {
             double t = bench_now();
+            const float *xp = NULL;
+            if (way == 2 && ss_sgemm_nt_pack_a(kern, ROWS, COLS, D, x, D, x_packed))
+                xp = x_packed;
             for (j0 = 0; j0 < TARGETS; j0 += COLS) {
                 int64_t cols = TARGETS - j0 < COLS ? TARGETS - j0 : COLS;
-                if (way == 0)
-                    ss_sgemm_nt_serial(kern, ROWS, cols, D, x, D, y + j0 * D, D, c, COLS,
-                                       pack);
-                else
+                if (way == 1)
                     ss_sgemm_serial(0, 1, ROWS, cols, D, 1.0f, x, D, y + j0 * D, D, 0.0f, c,
                                     COLS);
+                else
+                    ss_sgemm_nt_serial_packed(kern, ROWS, cols, D, x, D, xp, y + j0 * D, D,
+                                              c, COLS, pack);
             }
             t = bench_now() - t;
             if (t < best[way])
                 best[way] = t;
         }
-    for (way = 0; way < 2; way++)
+    for (way = 0; way < 3; way++)
         gf[way] = 2.0 * ROWS * (double)TARGETS * D / best[way] / 1e9;
     printf("{\"bench\": \"blas_tile\", \"m\": %d, \"n\": %d, \"k\": %d, \"targets\": %d, "
            "\"threads\": 1, \"isa\": \"%s\", \"blis_arch\": \"%s\", \"direct\": %s, "
-           "\"direct_gflops\": %.1f, \"blis_gflops\": %.1f, \"speedup\": %.2f",
+           "\"direct_gflops\": %.1f, \"blis_gflops\": %.1f, \"speedup\": %.2f, "
+           "\"rows_packed_gflops\": %.1f, \"rows_packed_speedup\": %.2f",
            ROWS, COLS, D, TARGETS, kern->name, ss_blis_arch_name(),
-           floats > 0 ? "true" : "false", gf[0], gf[1], gf[0] / gf[1]);
+           floats > 0 ? "true" : "false", gf[0], gf[1], gf[0] / gf[1], gf[2], gf[2] / gf[0]);
     bench_end_line();
+    free(x_packed);
     free(x);
     free(y);
     free(c);

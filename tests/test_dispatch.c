@@ -580,7 +580,8 @@ END_TEST
  * blocks (skx's KC is 768, stretched to 960 for the last; haswell's 256)
  * and in one stretched block; and on products it leaves to BLIS (a side
  * under 64 on the small-matrix path, no buffer), where it must call BLIS
- * itself. */
+ * itself. The same with A packed ahead (ss_sgemm_nt_pack_a) for this
+ * product and for a narrower one. */
 START_TEST(sgemm_nt_serial_has_blis_bits)
 {
     static const int64_t shapes[][3] = {{64, 64, 64},   {100, 77, 72}, {70, 130, 67},
@@ -620,6 +621,34 @@ START_TEST(sgemm_nt_serial_has_blis_bits)
             ck_assert_msg(memcmp(want, got, sizeof(float) * (size_t)(m * ldc)) == 0,
                           "%s m=%lld n=%lld k=%lld pack=%d: not BLIS's bits", kern->name,
                           (long long)m, (long long)n, (long long)k, with_pack);
+        }
+        /* A packed once (into an unaligned buffer), then used for this
+         * product and for one with fewer columns, which may be left to
+         * BLIS: still BLIS's bits */
+        {
+            int64_t a_floats = ss_sgemm_nt_a_floats(m, n, k), n2 = n - n / 3, w;
+            float *a_packed = malloc(sizeof(float) * (size_t)(a_floats + 1));
+            float *want2 = malloc(sizeof(float) * (size_t)(m * ldc));
+            int packed;
+            ck_assert(a_packed && want2);
+            ck_assert_int_eq(a_floats > 0, floats > 0);
+            packed = ss_sgemm_nt_pack_a(kern, m, n, k, a, lda, a_packed + 1);
+            ck_assert_int_eq(packed, floats > 0);
+            for (i = 0; i < m * ldc; i++)
+                want2[i] = -3.0f;
+            ss_sgemm_serial(0, 1, m, n2, k, 1.0f, a, lda, b, ldb, 0.0f, want2, ldc);
+            for (w = 0; w < 2; w++) {
+                for (i = 0; i < m * ldc; i++)
+                    got[i] = -3.0f;
+                ss_sgemm_nt_serial_packed(kern, m, w ? n2 : n, k, a, lda,
+                                          packed ? a_packed + 1 : NULL, b, ldb, got, ldc,
+                                          floats > 0 ? pack + 1 : NULL);
+                ck_assert_msg(memcmp(w ? want2 : want, got, sizeof(float) * (size_t)(m * ldc)) == 0,
+                              "%s m=%lld n=%lld k=%lld, A packed: not BLIS's bits", kern->name,
+                              (long long)m, (long long)(w ? n2 : n), (long long)k);
+            }
+            free(a_packed);
+            free(want2);
         }
         free(a);
         free(b);

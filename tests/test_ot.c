@@ -575,6 +575,21 @@ START_TEST(lse_passes_match_direct_computation)
     ck_assert_int_eq(ss_tile_rows(8192, 1), 512);
     ck_assert_int_eq(ss_tile_rows(INT64_MAX, 1), 512);
     ck_assert_int_eq(ss_tile_rows(INT64_MAX, 0), 128);
+    /* A pass's tiles are those, clamped to the matrix (rounded up to 8):
+     * one tile either way, with scratch for its own size only. */
+    {
+        ss_tiles small = ss_tiles_for(10, 6, 7, 1), big = ss_tiles_for(9000, 700, 7, 1);
+        ss_tiles exact = ss_tiles_for(131, 513, 7, 0), one = ss_tiles_for(1, 1, 7, 0);
+        ck_assert_int_eq(small.rows, 16);
+        ck_assert_int_eq(small.cols, 8);
+        ck_assert_int_eq(big.rows, 512);
+        ck_assert_int_eq(big.cols, ss_tile_cols(7));
+        ck_assert_int_eq(exact.rows, 128);
+        ck_assert_int_eq(exact.cols, ss_tile_cols(7));
+        ck_assert_int_eq(one.rows, 8);
+        ck_assert_int_eq(one.cols, 8);
+        ck_assert_int_lt(ss_tile_scratch_stride(&small, 0), ss_tile_scratch_stride(&big, 0) / 100);
+    }
     ss_rng_seed(&rng, 13, 0);
     for (q = 0; q < sizeof shapes / sizeof shapes[0]; q++) {
         int64_t n = shapes[q][0], m = shapes[q][1], d = 7, i, mode;
@@ -775,7 +790,10 @@ START_TEST(fast_tiles_redo_near_pairs_in_double)
     ss_row_sqnorms(ctx, y, d, ny, d, ys);
     ck_assert_int_le(nx, SS_TILE_ROWS_MIN);
     ck_assert_int_le(ny, ss_tile_cols(d));
-    ck_assert_ok(ctx, ss_tile_scratch(ctx, 1, SS_TILE_ROWS_MIN, d, 0, 0, &scratch));
+    {
+        ss_tiles tiles = ss_tiles_for(nx, ny, d, 0);
+        ck_assert_ok(ctx, ss_tile_scratch(ctx, 1, &tiles, 0, &scratch));
+    }
     exact = malloc((size_t)(nx * ny) * sizeof *exact);
     fast = malloc((size_t)(nx * ny) * sizeof *fast);
     for (metric = 0; metric < SS_METRIC_COUNT; metric++) {

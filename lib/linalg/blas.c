@@ -238,14 +238,64 @@ static void direct_block(const direct_gemm *g, int64_t rows_a, int64_t rows_b,
     }
 }
 
-void ss_sgemm_nt_serial(const ss_kernels *kern, int64_t m, int64_t n,
-                        int64_t k, const float *a, int64_t lda,
-                        const float *b, int64_t ldb, float *c, int64_t ldc,
-                        float *pack)
+/* 64-byte aligned start of a caller's pack buffer (its floats include the
+ * 16 of slack for this). */
+static float *aligned(const float *p)
+{
+    return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+/* A's panels in the plan: MR wide when A is the MR side, else NR; the
+ * floats of one block of k of them. */
+static int64_t a_panels_floats(const direct_gemm *g)
+{
+    return g->cols ? g->panels_b * g->stride_b : g->panels_a * g->stride_a;
+}
+
+/* The blocks of k the direct path splits k into. */
+static int64_t k_blocks(const direct_gemm *g, int64_t k)
+{
+    int64_t p0, count = 0;
+    for (p0 = 0; p0 < k; p0 += k_block(g, p0, k))
+        count++;
+    return count;
+}
+
+int64_t ss_sgemm_nt_a_floats(int64_t m, int64_t n, int64_t k)
+{
+    direct_gemm g;
+    if (!direct_plan(m, n, k, &g))
+        return 0;
+    return k_blocks(&g, k) * a_panels_floats(&g) + 16 + 8 * (g.mr + g.nr);
+}
+
+int ss_sgemm_nt_pack_a(const ss_kernels *kern, int64_t m, int64_t n, int64_t k,
+                       const float *a, int64_t lda, float *out)
+{
+    direct_gemm g;
+    float *dst;
+    int64_t p0, kc;
+    if (!direct_plan(m, n, k, &g))
+        return 0;
+    dst = aligned(out);
+    for (p0 = 0; p0 < k; p0 += kc, dst += a_panels_floats(&g)) {
+        kc = k_block(&g, p0, k);
+        if (g.cols)
+            kern->pack_panels_f32(dst, a + p0, lda, m, kc, g.nr, g.stride_b);
+        else
+            kern->pack_panels_f32(dst, a + p0, lda, m, kc, g.mr, g.stride_a);
+    }
+    return 1;
+}
+
+void ss_sgemm_nt_serial_packed(const ss_kernels *kern, int64_t m, int64_t n,
+                               int64_t k, const float *a, int64_t lda,
+                               const float *a_packed, const float *b,
+                               int64_t ldb, float *c, int64_t ldc, float *pack)
 {
     direct_gemm g;
     float *pa, *pb;
-    const float *src_a, *src_b;
+    const float *src_a, *src_b, *pa_k, *pb_k, *a_k = NULL;
     int64_t rows_a, rows_b, ld_a, ld_b, p0, kc;
     if (pack == NULL || !direct_plan(m, n, k, &g)) {
         sgemm_threads(1, 0, 1, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
@@ -258,15 +308,33 @@ void ss_sgemm_nt_serial(const ss_kernels *kern, int64_t m, int64_t n,
     ld_b = g.cols ? lda : ldb;
     rows_a = g.cols ? n : m;
     rows_b = g.cols ? m : n;
-    pa = (float *)(((uintptr_t)pack + 63) & ~(uintptr_t)63);
+    pa = aligned(pack);
     pb = pa + g.panels_a * g.stride_a;
+    if (a_packed != NULL)
+        a_k = aligned(a_packed);
     for (p0 = 0; p0 < k; p0 += kc) {
         kc = k_block(&g, p0, k);
-        kern->pack_panels_f32(pa, src_a + p0, ld_a, rows_a, kc, g.mr, g.stride_a);
-        kern->pack_panels_f32(pb, src_b + p0, ld_b, rows_b, kc, g.nr, g.stride_b);
-        direct_block(&g, rows_a, rows_b, kc, pa, pb, p0 > 0, c,
+        /* A's panels of this block from a_packed when given; the rest
+         * packed here */
+        pa_k = a_k != NULL && !g.cols ? a_k : pa;
+        pb_k = a_k != NULL && g.cols ? a_k : pb;
+        if (pa_k == pa)
+            kern->pack_panels_f32(pa, src_a + p0, ld_a, rows_a, kc, g.mr, g.stride_a);
+        if (pb_k == pb)
+            kern->pack_panels_f32(pb, src_b + p0, ld_b, rows_b, kc, g.nr, g.stride_b);
+        direct_block(&g, rows_a, rows_b, kc, pa_k, pb_k, p0 > 0, c,
                      g.cols ? 1 : ldc, g.cols ? ldc : 1);
+        if (a_k != NULL)
+            a_k += a_panels_floats(&g);
     }
+}
+
+void ss_sgemm_nt_serial(const ss_kernels *kern, int64_t m, int64_t n,
+                        int64_t k, const float *a, int64_t lda,
+                        const float *b, int64_t ldb, float *c, int64_t ldc,
+                        float *pack)
+{
+    ss_sgemm_nt_serial_packed(kern, m, n, k, a, lda, NULL, b, ldb, c, ldc, pack);
 }
 
 void ss_dgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n,

@@ -65,6 +65,22 @@ void ss_sgemm_nt_serial(const ss_kernels *kern, int64_t m, int64_t n,
                         const float *b, int64_t ldb, float *c, int64_t ldc,
                         float *pack);
 
+/* A packed once for several products A B^T with the same A (an OT pass's
+ * block of rows against each tile of columns), as the direct path packs
+ * it: ss_sgemm_nt_a_floats(m, n, k) floats (0 when products of n columns
+ * do not run directly), filled by ss_sgemm_nt_pack_a, which returns 0
+ * (and packs nothing) in that case. ss_sgemm_nt_serial_packed then packs
+ * only B; a_packed may be NULL, and is not read when the product's plan
+ * is not direct (a narrower last tile of columns), so a and lda are
+ * always given. Same bits as ss_sgemm_nt_serial. */
+int64_t ss_sgemm_nt_a_floats(int64_t m, int64_t n, int64_t k);
+int ss_sgemm_nt_pack_a(const ss_kernels *kern, int64_t m, int64_t n, int64_t k,
+                       const float *a, int64_t lda, float *out);
+void ss_sgemm_nt_serial_packed(const ss_kernels *kern, int64_t m, int64_t n,
+                               int64_t k, const float *a, int64_t lda,
+                               const float *a_packed, const float *b,
+                               int64_t ldb, float *c, int64_t ldc, float *pack);
+
 /* The largest micro-tile (MR x NR floats) of a BLIS sub-configuration
  * that ss_sgemm_nt_serial runs directly (skx's is 32 x 12). */
 #define SS_SGEMM_TILE_MAX 1024

@@ -130,12 +130,13 @@ static void fast_distances(const ss_kernels *k, int metric, const float *x,
 /* A fast tile's float products x_i.y_j (row i at prod + i * ny), into
  * the scratch, which then holds the panels they were packed from. */
 static const float *fast_products(const ss_kernels *k, const float *x,
-                                  int64_t ldx, int64_t nx, const float *y,
-                                  int64_t ldy, int64_t ny, int64_t d,
-                                  double *scratch)
+                                  int64_t ldx, const float *x_packed,
+                                  int64_t nx, const float *y, int64_t ldy,
+                                  int64_t ny, int64_t d, double *scratch)
 {
     float *prod = (float *)scratch;
-    ss_sgemm_nt_serial(k, nx, ny, d, x, ldx, y, ldy, prod, ny, prod + nx * ny);
+    ss_sgemm_nt_serial_packed(k, nx, ny, d, x, ldx, x_packed, y, ldy, prod, ny,
+                              prod + nx * ny);
     return prod;
 }
 
@@ -170,7 +171,7 @@ void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
     if (nx == 0 || ny == 0)
         return;
     if (fast) {
-        const float *prod = fast_products(k, x, ldx, nx, y, ldy, ny, d, scratch);
+        const float *prod = fast_products(k, x, ldx, NULL, nx, y, ldy, ny, d, scratch);
         for (i = 0; i < nx; i++)
             fast_row(k, metric, x, ldx, i, xs, y, ldy, ny, ys, d, prod, out + i * ldo);
         return;
@@ -188,17 +189,18 @@ void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
 }
 
 void ss_pairwise_tile_f32(const subsel_ctx *ctx, int metric, const float *x,
-                          int64_t ldx, int64_t nx, const double *xs,
-                          const float *y, int64_t ldy, int64_t ny,
-                          const double *ys, int64_t d, double *scratch,
-                          double *row, float *out, int64_t ldo)
+                          int64_t ldx, const float *x_packed, int64_t nx,
+                          const double *xs, const float *y, int64_t ldy,
+                          int64_t ny, const double *ys, int64_t d,
+                          double *scratch, double *row, float *out,
+                          int64_t ldo)
 {
     const ss_kernels *k = ss_kernels_for(ctx);
     const float *prod;
     int64_t i, j;
     if (nx == 0 || ny == 0)
         return;
-    prod = fast_products(k, x, ldx, nx, y, ldy, ny, d, scratch);
+    prod = fast_products(k, x, ldx, x_packed, nx, y, ldy, ny, d, scratch);
     for (i = 0; i < nx; i++) {
         fast_row(k, metric, x, ldx, i, xs, y, ldy, ny, ys, d, prod, row);
         for (j = 0; j < ny; j++)

@@ -56,12 +56,16 @@ void ss_pairwise_tile(const subsel_ctx *ctx, int metric, int fast,
 /* As ss_pairwise_tile's fast tiles, rounded to float into out (row i at
  * out + i * ldo): the same floats as rounding its double tile, made a row
  * at a time through `row` (ny doubles), so that no double tile goes
- * through memory (lib/ot's passes over costs read them as floats). */
+ * through memory (lib/ot's passes over costs read them as floats).
+ * x_packed: x's rows packed by ss_sgemm_nt_pack_a (blas.h) for products
+ * of this width, when the caller multiplies them with several tiles of
+ * columns, or NULL. */
 void ss_pairwise_tile_f32(const subsel_ctx *ctx, int metric, const float *x,
-                          int64_t ldx, int64_t nx, const double *xs,
-                          const float *y, int64_t ldy, int64_t ny,
-                          const double *ys, int64_t d, double *scratch,
-                          double *row, float *out, int64_t ldo);
+                          int64_t ldx, const float *x_packed, int64_t nx,
+                          const double *xs, const float *y, int64_t ldy,
+                          int64_t ny, const double *ys, int64_t d,
+                          double *scratch, double *row, float *out,
+                          int64_t ldo);
 
 /* A float matrix out (nx x ny) of metric(x_i, y_j) (rows of x and y ldx
  * and ldy floats apart; cosine, dot or a distance), by one sgemm on the

@@ -35,21 +35,33 @@ int64_t ss_tile_rows(int64_t n, int fast);
 /* Columns of a tile for dimension d (a multiple of 8, 64 to 512). */
 int64_t ss_tile_cols(int64_t d);
 
-/* A thread's scratch is the inputs of ss_pairwise_tile (the first
- * ss_tile_inputs(rows, d, fast) doubles: for fast tiles the float
- * products and the panels ss_sgemm_nt_serial packs, else room for either
- * kind), then the tile (rows x
- * ss_tile_cols(d)), then `per` doubles of the caller's. */
-int64_t ss_tile_inputs(int64_t rows, int64_t d, int fast);
+/* The tiles of one pass over an n x m value matrix of dimension d: `rows`
+ * and `cols` step the pass (ss_tile_rows(n, fast) and ss_tile_cols(d)),
+ * each clamped to the matrix's side rounded up to 8. A side shorter than a
+ * tile is one tile either way, so the tiling, and every result, is that of
+ * the unclamped sizes; only the scratch shrinks (an OTM fold of 10 x 6
+ * points took a megabyte per thread, mapped and faulted in at every solve:
+ * most of the tarot suite's time under ASan). */
+typedef struct ss_tiles {
+    int64_t rows, cols, d;
+    int fast;
+} ss_tiles;
 
-/* Doubles of scratch one thread needs for tiles of `rows` rows and
- * dimension d, plus `per` doubles of its own. */
-int64_t ss_tile_scratch_stride(int64_t rows, int64_t d, int fast,
-                               int64_t per);
+ss_tiles ss_tiles_for(int64_t n, int64_t m, int64_t d, int fast);
+
+/* A thread's scratch is the inputs of ss_pairwise_tile (the first
+ * ss_tile_inputs() doubles: for fast tiles the float products and the
+ * panels ss_sgemm_nt_serial packs, else room for either kind), then the
+ * tile (rows x cols), then `per` doubles of the caller's. */
+int64_t ss_tile_inputs(const ss_tiles *t);
+
+/* Doubles of scratch one thread needs for the tiles, plus `per` doubles of
+ * its own. */
+int64_t ss_tile_scratch_stride(const ss_tiles *t, int64_t per);
 
 /* Allocates that scratch for `threads` threads. */
-int ss_tile_scratch(subsel_ctx *ctx, int threads, int64_t rows, int64_t d,
-                    int fast, int64_t per, double **out);
+int ss_tile_scratch(subsel_ctx *ctx, int threads, const ss_tiles *t,
+                    int64_t per, double **out);
 
 static inline int ss_thread_num(void)
 {

@@ -43,30 +43,50 @@ int64_t ss_tile_cols(int64_t d)
     return ct & ~(int64_t)7;
 }
 
-int ss_tile_scratch(subsel_ctx *ctx, int threads, int64_t rows, int64_t d,
-                    int fast, int64_t per, double **out)
+/* n rounded up to a multiple of 8. */
+static int64_t round8(int64_t n)
 {
-    int64_t each = ss_tile_scratch_stride(rows, d, fast, per);
+    return n > INT64_MAX - 7 ? INT64_MAX & ~(int64_t)7 : (n + 7) & ~(int64_t)7;
+}
+
+ss_tiles ss_tiles_for(int64_t n, int64_t m, int64_t d, int fast)
+{
+    ss_tiles t;
+    t.rows = ss_tile_rows(n, fast);
+    t.cols = ss_tile_cols(d);
+    t.rows = round8(n) < t.rows ? round8(n) : t.rows;
+    t.cols = round8(m) < t.cols ? round8(m) : t.cols;
+    t.rows = t.rows > 0 ? t.rows : 8;
+    t.cols = t.cols > 0 ? t.cols : 8;
+    t.d = d;
+    t.fast = fast;
+    return t;
+}
+
+int ss_tile_scratch(subsel_ctx *ctx, int threads, const ss_tiles *t,
+                    int64_t per, double **out)
+{
+    int64_t each = ss_tile_scratch_stride(t, per);
     if (each > INT64_MAX / threads)
         return ss_fail(ctx, SUBSEL_E_NOMEM, "OT tile scratch overflows");
     return ss_alloc_array(ctx, each * threads, sizeof **out, out);
 }
 
-int64_t ss_tile_inputs(int64_t rows, int64_t d, int fast)
+int64_t ss_tile_inputs(const ss_tiles *t)
 {
     /* Double copies of the rows (exact tiles), or float products and the
      * panels ss_sgemm_nt_serial packs them from (fast). */
-    int64_t ct = ss_tile_cols(d), copies = (rows + ct) * d;
-    int64_t products = (rows * ct + 1) / 2;
-    if (fast)
-        return (rows * ct + ss_sgemm_nt_pack_floats(rows, ct, d) + 1) / 2;
+    int64_t copies = (t->rows + t->cols) * t->d;
+    int64_t products = (t->rows * t->cols + 1) / 2;
+    if (t->fast)
+        return (t->rows * t->cols +
+                ss_sgemm_nt_pack_floats(t->rows, t->cols, t->d) + 1) / 2;
     return products > copies ? products : copies;
 }
 
-int64_t ss_tile_scratch_stride(int64_t rows, int64_t d, int fast,
-                               int64_t per)
+int64_t ss_tile_scratch_stride(const ss_tiles *t, int64_t per)
 {
-    return ss_tile_inputs(rows, d, fast) + rows * ss_tile_cols(d) + per;
+    return ss_tile_inputs(t) + t->rows * t->cols + per;
 }
 
 /* Rows [0, rows_total) of the values, computed once (by the cost's kind of
@@ -74,17 +94,18 @@ int64_t ss_tile_scratch_stride(int64_t rows, int64_t d, int fast,
 static int store_rows(subsel_ctx *ctx, ss_ot_cost *cost, int64_t rows_total,
                       float *const *dst)
 {
-    int64_t n = rows_total, m = cost->m, d = cost->d, ct = ss_tile_cols(d);
-    int64_t tr = ss_tile_rows(cost->n, cost->fast);
+    ss_tiles tiles = ss_tiles_for(cost->n, cost->m, cost->d, cost->fast);
+    int64_t n = rows_total, m = cost->m, d = cost->d, ct = tiles.cols;
+    int64_t tr = tiles.rows;
     int64_t blocks = (n + tr - 1) / tr, b;
-    int64_t stride = ss_tile_scratch_stride(tr, d, cost->fast, 0);
+    int64_t stride = ss_tile_scratch_stride(&tiles, 0);
     int threads = ss_threads_for(ctx, blocks);
     double *scratch = NULL;
-    SS_CHECK(ss_tile_scratch(ctx, threads, tr, d, cost->fast, 0, &scratch));
+    SS_CHECK(ss_tile_scratch(ctx, threads, &tiles, 0, &scratch));
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
     for (b = 0; b < blocks; b++) {
         double *own = scratch + stride * ss_thread_num();
-        double *tile = own + ss_tile_inputs(tr, d, cost->fast);
+        double *tile = own + ss_tile_inputs(&tiles);
         int64_t i0 = b * tr, j0, r, q;
         int64_t rows = n - i0 < tr ? n - i0 : tr;
         for (j0 = 0; j0 < m; j0 += ct) {
@@ -210,7 +231,7 @@ cleanup:
  * recomputed at every pass. */
 static int store_head(subsel_ctx *ctx, ss_ot_cost *cost, int64_t budget)
 {
-    int64_t n = cost->n, m = cost->m, tr = ss_tile_rows(n, 1), i;
+    int64_t n = cost->n, m = cost->m, tr = ss_tiles_for(n, m, cost->d, 1).rows, i;
     int64_t head = budget / 4 / m;
     head = head >= n ? n : head / tr * tr;
     if (head == 0)
