@@ -792,7 +792,7 @@ START_TEST(fast_tiles_redo_near_pairs_in_double)
     ck_assert_int_le(ny, ss_tile_cols(d));
     {
         ss_tiles tiles = ss_tiles_for(nx, ny, d, 0);
-        ck_assert_ok(ctx, ss_tile_scratch(ctx, 1, &tiles, 0, &scratch));
+        ck_assert_ok(ctx, ss_tile_scratch(ctx, 1, ss_tile_scratch_stride(&tiles, 0), &scratch));
     }
     exact = malloc((size_t)(nx * ny) * sizeof *exact);
     fast = malloc((size_t)(nx * ny) * sizeof *fast);

@@ -59,9 +59,9 @@ int64_t ss_tile_inputs(const ss_tiles *t);
  * its own. */
 int64_t ss_tile_scratch_stride(const ss_tiles *t, int64_t per);
 
-/* Allocates that scratch for `threads` threads. */
-int ss_tile_scratch(subsel_ctx *ctx, int threads, const ss_tiles *t,
-                    int64_t per, double **out);
+/* Allocates `threads` times `each` doubles of scratch (each: that stride,
+ * or a caller's own layout of the inputs and what it needs after them). */
+int ss_tile_scratch(subsel_ctx *ctx, int threads, int64_t each, double **out);
 
 static inline int ss_thread_num(void)
 {

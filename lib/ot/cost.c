@@ -63,10 +63,8 @@ ss_tiles ss_tiles_for(int64_t n, int64_t m, int64_t d, int fast)
     return t;
 }
 
-int ss_tile_scratch(subsel_ctx *ctx, int threads, const ss_tiles *t,
-                    int64_t per, double **out)
+int ss_tile_scratch(subsel_ctx *ctx, int threads, int64_t each, double **out)
 {
-    int64_t each = ss_tile_scratch_stride(t, per);
     if (each > INT64_MAX / threads)
         return ss_fail(ctx, SUBSEL_E_NOMEM, "OT tile scratch overflows");
     return ss_alloc_array(ctx, each * threads, sizeof **out, out);
@@ -101,7 +99,7 @@ static int store_rows(subsel_ctx *ctx, ss_ot_cost *cost, int64_t rows_total,
     int64_t stride = ss_tile_scratch_stride(&tiles, 0);
     int threads = ss_threads_for(ctx, blocks);
     double *scratch = NULL;
-    SS_CHECK(ss_tile_scratch(ctx, threads, &tiles, 0, &scratch));
+    SS_CHECK(ss_tile_scratch(ctx, threads, stride, &scratch));
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
     for (b = 0; b < blocks; b++) {
         double *own = scratch + stride * ss_thread_num();

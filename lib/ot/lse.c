@@ -178,7 +178,7 @@ static int stream_lse(subsel_ctx *ctx, const ss_ot_cost *cost, int transpose,
     int64_t stride = ss_tile_scratch_stride(&tiles, 4 * tr);
     int threads = ss_ot_threads_for(ctx, blocks, n * m * (d + 8) / 8);
     double *scratch = NULL;
-    SS_CHECK(ss_tile_scratch(ctx, threads, &tiles, 4 * tr, &scratch));
+    SS_CHECK(ss_tile_scratch(ctx, threads, stride, &scratch));
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
     for (b = 0; b < blocks; b++) {
         double *own = scratch + stride * ss_thread_num();
@@ -342,10 +342,11 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
      * each was half the packing (which took 9 % of TAROT's fill in a
      * profile; the products run 1.04x faster, bench_blas's blas_tile) */
     int64_t x_packed = ss_sgemm_nt_a_floats(tr, ct, d);
-    /* per thread, after the tile: 4 partials per row, the float tile and
-     * the packed rows */
-    int64_t per = 4 * tr + (tr * ct + 1) / 2 + (x_packed + 1) / 2;
-    int64_t stride = ss_tile_scratch_stride(&tiles, per);
+    /* per thread, after the products' inputs: a row of doubles (recomputed
+     * values go to float a row at a time, so no double tile), 4 partials
+     * per row, the float tile and the packed rows */
+    int64_t per = ct + 4 * tr + (tr * ct + 1) / 2 + (x_packed + 1) / 2;
+    int64_t stride = inputs + per;
     int threads = ss_ot_threads_for(ctx, blocks < WAVE_BLOCKS ? blocks : WAVE_BLOCKS,
                               n * m * (d + 8) / 8);
     /* Each flushed term of a column is under e^(SHARED_SLACK - 87) of its
@@ -354,7 +355,7 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
     double min_sum = exp(SHARED_SLACK - 87.0) * 0x1p30 * (double)n;
     double *scratch = NULL, *slots = NULL, *col_m = NULL, *col_a = NULL;
     int rc = SUBSEL_OK;
-    SS_TRY(ss_tile_scratch(ctx, threads, &tiles, per, &scratch));
+    SS_TRY(ss_tile_scratch(ctx, threads, stride, &scratch));
     SS_TRY(ss_alloc_array(ctx, 2 * WAVE_BLOCKS * m, sizeof *slots, &slots));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *col_m, &col_m));
     SS_TRY(ss_alloc_array(ctx, m, sizeof *col_a, &col_a));
@@ -363,8 +364,8 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
         for (b = w0; b < w0 + wn; b++) {
             double *own = scratch + stride * ss_thread_num();
-            double *tile = own + inputs;
-            double *big_m = tile + tr * ct, *big_a = big_m + tr;
+            double *row = own + inputs;
+            double *big_m = row + ct, *big_a = big_m + tr;
             double *pm = big_a + tr, *pa = pm + tr;
             float *ftile = (float *)(pa + tr);
             float *xp = (float *)(pa + tr + (tr * ct + 1) / 2);
@@ -390,7 +391,7 @@ static int tiled_both(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
                     ss_pairwise_tile_f32(ctx, cost->metric, x, cost->ldx, xp, t.rows,
                                          cost->xs + t.i0, cost->y + t.j0 * cost->ldy,
                                          cost->ldy, t.cols, cost->ys + t.j0, cost->d, own,
-                                         tile, ftile, ct);
+                                         row, ftile, ct);
                 (shared ? sweep_shared : sweep_two)(k, &t, s, hcol + t.j0, hrow + t.i0,
                                                     mx, acc, sm + t.j0, sa + t.j0);
                 if (!first)
@@ -460,7 +461,7 @@ int ss_ot_gibbs(subsel_ctx *ctx, const ss_ot_cost *cost, double s,
         blocks = (n + tr - 1) / tr;
         stride = ss_tile_scratch_stride(&tiles, ct);
         threads = ss_ot_threads_for(ctx, blocks, n * m * (d + 8) / 8);
-        SS_TRY(ss_tile_scratch(ctx, threads, &tiles, ct, &scratch));
+        SS_TRY(ss_tile_scratch(ctx, threads, stride, &scratch));
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
         for (b = 0; b < blocks; b++) {
             double *own = scratch + stride * ss_thread_num();
