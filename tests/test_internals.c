@@ -270,7 +270,7 @@ START_TEST(call_helpers_own_checks_and_counts)
                      SUBSEL_E_NUMERIC);
     ck_assert_int_eq(evaluations, 17); /* computed, then refused */
     ck_assert_str_eq(subsel_ctx_last_error(ctx), "cut function: gain of item 7 is NaN");
-    ss_objective_prefetch(obj, state, items, 3); /* the cut has no prefetch */
+    ss_objective_prefetch(obj, state, items, 3, SS_PREFETCH_DATA); /* the cut has no prefetch */
 
     /* an objective that cannot remove items */
     no_remove = faulty_ops;

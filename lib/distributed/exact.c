@@ -39,7 +39,7 @@ static int evaluate_block(subsel_ctx *ctx, const subsel_objective *obj,
         }
     if (held == 0)
         return SUBSEL_OK;
-    ss_objective_prefetch(obj, state, local, held);
+    ss_objective_prefetch(obj, state, local, held, SS_PREFETCH_DATA);
     SS_CHECK(ss_objective_gains(ctx, obj, state, local, held, gains, evaluations));
     pos = ss_argmax(global, gains, held);
     if (best->item < 0 ||

@@ -194,15 +194,17 @@ const double *ss_fb_state_sums(const void *state)
         }                                                                      \
     }                                                                          \
                                                                                \
-    /* The whole sample at once: bookkeeping first, then (once the row      \
-     * pointers arrive, all in one wait) every row. */                         \
+    /* The whole sample at once: bookkeeping first, then, for             \
+     * SS_PREFETCH_DATA (once the row pointers arrive, all in one wait),     \
+     * every row. */                                                           \
     static void prefetch_all_##sfx(const ss_fb *fb, const fb_state *st,        \
-                                   const int64_t *items, int64_t count)        \
+                                   const int64_t *items, int64_t count,        \
+                                   int depth)                                  \
     {                                                                          \
         int64_t j;                                                             \
         for (j = 0; j < count; j++)                                            \
             prefetch_bookkeeping_##sfx(fb, st, items[j]);                      \
-        for (j = 0; j < count; j++)                                            \
+        for (j = 0; depth == SS_PREFETCH_DATA && j < count; j++)               \
             prefetch_row_data_##sfx(fb, items[j]);                             \
     }
 
@@ -225,10 +227,10 @@ FB_GAIN_LOOP(p32_i64, int32_t, i32, int64_t, i64, fb_gain_i64)
     } while (0)
 
 static void fb_prefetch(const subsel_objective *obj, const void *state,
-                        const int64_t *items, int64_t count)
+                        const int64_t *items, int64_t count, int depth)
 {
     const ss_fb *fb = obj->impl;
-    FB_BY_WIDTHS(fb->z, prefetch_all, fb, state, items, count);
+    FB_BY_WIDTHS(fb->z, prefetch_all, fb, state, items, count, depth);
 }
 
 static void gains_range(const ss_kernels *k, const ss_fb *fb,

@@ -238,10 +238,10 @@ int ss_objective_value(subsel_ctx *ctx, const subsel_objective *obj,
 }
 
 void ss_objective_prefetch(const subsel_objective *obj, const void *state,
-                           const int64_t *items, int64_t count)
+                           const int64_t *items, int64_t count, int depth)
 {
     if (obj->ops->prefetch != NULL)
-        obj->ops->prefetch(obj, state, items, count);
+        obj->ops->prefetch(obj, state, items, count, depth);
 }
 
 int ss_objective_can_distribute(const subsel_objective *obj)

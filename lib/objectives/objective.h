@@ -76,9 +76,12 @@ typedef struct ss_objective_ops {
     /* Optional hint: the optimizer will soon ask for the gains of these
      * items (a fresh stochastic sample), so the objective can start
      * fetching their data from memory all at once instead of missing the
-     * cache item after item. No effect on any result. */
+     * cache item after item. depth: SS_PREFETCH_DATA for their data and
+     * what finding it needs, SS_PREFETCH_INDEX for the latter only (the
+     * items' row pointers and membership, for a data fetch to come that
+     * then need not wait on them). No effect on any result. */
     void (*prefetch)(const subsel_objective *obj, const void *state,
-                     const int64_t *items, int64_t count);
+                     const int64_t *items, int64_t count, int depth);
 
     /* Optional, for selection across processes (lib/distributed): what an
      * objective over the rows of a CSR matrix needs so that another
@@ -223,8 +226,11 @@ void ss_objective_state_sums(const subsel_objective *obj, const void *state,
 int ss_objective_add_sums(subsel_ctx *ctx, const subsel_objective *obj,
                           void *state, const double *sums);
 
+/* How far a prefetch hint reaches (the hook's depth). */
+enum { SS_PREFETCH_DATA = 0, SS_PREFETCH_INDEX = 1 };
+
 /* The optional prefetch hint (nothing when the objective has none). */
 void ss_objective_prefetch(const subsel_objective *obj, const void *state,
-                           const int64_t *items, int64_t count);
+                           const int64_t *items, int64_t count, int depth);
 
 #endif

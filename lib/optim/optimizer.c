@@ -558,10 +558,12 @@ static int replay(subsel_ctx *ctx, const subsel_objective *obj,
     int rc = SUBSEL_OK;
     SS_CHECK(ss_objective_state_new(ctx, obj, &state));
     ss_objective_prefetch(obj, state, items,
-                          count < REPLAY_AHEAD ? count : REPLAY_AHEAD);
+                          count < REPLAY_AHEAD ? count : REPLAY_AHEAD,
+                          SS_PREFETCH_DATA);
     for (i = 0; i < count; i++) {
         if (i + REPLAY_AHEAD < count)
-            ss_objective_prefetch(obj, state, &items[i + REPLAY_AHEAD], 1);
+            ss_objective_prefetch(obj, state, &items[i + REPLAY_AHEAD], 1,
+                                  SS_PREFETCH_DATA);
         SS_TRY(ss_objective_gains(ctx, obj, state, &items[i], 1, &gains[i], NULL));
         SS_TRY(ss_objective_add(ctx, obj, state, items[i]));
     }
