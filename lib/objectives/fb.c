@@ -194,8 +194,8 @@ const double *ss_fb_state_sums(const void *state)
         }                                                                      \
     }                                                                          \
                                                                                \
-    /* The whole sample at once: bookkeeping first, then, for             \
-     * SS_PREFETCH_DATA (once the row pointers arrive, all in one wait),     \
+    /* The whole sample at once: bookkeeping first, then, for                  \
+     * SS_PREFETCH_DATA (once the row pointers arrive, all in one wait),       \
      * every row. */                                                           \
     static void prefetch_all_##sfx(const ss_fb *fb, const fb_state *st,        \
                                    const int64_t *items, int64_t count,        \
